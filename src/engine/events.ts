@@ -1,0 +1,26 @@
+import type { JobReport, RunReport, StageReport } from './report.js';
+import type { Stream } from './subtask.js';
+
+/** Everything the engine tells the outside world. Reporters consume these; the engine never prints. */
+export type EngineEvent =
+  | { type: 'run-start'; runner: string; release: string; startedAt: string; stageCount: number | null }
+  | {
+      type: 'stage-start';
+      stage: string;
+      /** 1-based. */
+      index: number;
+      /** Known total when the runner declares it, else null. */
+      total: number | null;
+      hosts: string[];
+      canary: string | null;
+    }
+  | { type: 'job-start'; stage: string; host: string; attempt: number }
+  | { type: 'step-start'; stage: string; host: string; label: string }
+  | { type: 'output'; stage: string; host: string; stream: Stream; line: string }
+  | { type: 'job-retry'; stage: string; host: string; attempt: number; error: string; delayMs: number }
+  | { type: 'job-end'; stage: string; job: JobReport }
+  | { type: 'stage-end'; stage: StageReport; index: number; total: number | null }
+  | { type: 'warning'; message: string; stage?: string; host?: string }
+  | { type: 'run-end'; report: RunReport };
+
+export type EventListener = (event: EngineEvent) => void;

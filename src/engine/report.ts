@@ -1,0 +1,43 @@
+/** The run's results. `toJsonReport` (src/report/json.ts) turns these into DESIGN §4's JSON exactly. */
+export type RunResult = 'success' | 'failure' | 'cancelled';
+export type StageResult = 'success' | 'failure' | 'skipped';
+export type JobResult = 'success' | 'failure' | 'skipped' | 'cancelled';
+
+export interface JobReport {
+  host: string;
+  result: JobResult;
+  attempts: number;
+  durationMs: number;
+  /** Exit code of the last command the last attempt ran (null when none ran or it had none). */
+  exitCode: number | null;
+  /** Why it failed, was skipped or cancelled; null on plain success. */
+  error: string | null;
+  /** Not in the JSON report: the last output lines (bounded, ~64 KiB) for summaries. */
+  outputTail: string;
+  /** Not in the JSON report: the error class kind (`exit`, `timeout`, `auth`, …) when it failed. */
+  errorKind?: string;
+}
+
+export interface StageReport {
+  name: string;
+  result: StageResult;
+  /** Host name of the canary job, or null when the stage had no canary. */
+  canary: string | null;
+  jobs: JobReport[];
+  /** Not in the JSON report. */
+  durationMs: number;
+  /** Not in the JSON report: the stage failed but `can-fail` let the run go on. */
+  tolerated?: boolean;
+}
+
+export interface RunReport {
+  version: 1;
+  runner: string;
+  release: string;
+  result: RunResult;
+  startedAt: string;
+  durationMs: number;
+  stages: StageReport[];
+  /** Not in the JSON report: why the run failed, one line. */
+  reason?: string;
+}

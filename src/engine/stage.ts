@@ -1,0 +1,83 @@
+import type { Host } from './host.js';
+import type { Job } from './job.js';
+import type { StageReport } from './report.js';
+
+/** A count, or a share of the stage's jobs (`{ percent: 25 }`, rounded up). */
+export type Amount = number | { readonly percent: number };
+
+export interface StageContext {
+  readonly runner: string;
+  readonly release: string;
+  readonly vars: Readonly<Record<string, string>>;
+  /** Reports of the stages that already ran, in order. */
+  readonly previous: readonly StageReport[];
+}
+
+export interface StageOptions {
+  name: string;
+  /** Run the first job alone; if it fails no other job starts and the run stops. Default true. */
+  canary?: boolean;
+  /** Run the other jobs in a pool of `poolSize`; false = one after another. Default true. */
+  parallel?: boolean;
+  /** Default 10. */
+  poolSize?: number;
+  /** Waves after the canary; the last size repeats. Default: none (a plain pool). */
+  batch?: readonly Amount[];
+  /** The stage fails when failures exceed this. Default 0. */
+  maxFailures?: Amount;
+  /** A failed stage does not stop the run (a failed canary still does). Default false. */
+  canFail?: boolean;
+  /** Extra attempts per job. Default 0. */
+  retries?: number;
+  /** Backoff base between attempts, ms. Default 1000. */
+  retryDelayMs?: number;
+  /** Per-attempt timeout, ms. Default: none. */
+  timeoutMs?: number;
+  /** The jobs of this stage. Alternatively subclass Stage and override `jobs`. */
+  jobs?: (ctx: StageContext) => Iterable<Job> | AsyncIterable<Job>;
+}
+
+export interface StageSettings {
+  readonly canary: boolean;
+  readonly parallel: boolean;
+  readonly poolSize: number;
+  readonly batch: readonly Amount[];
+  readonly maxFailures: Amount;
+  readonly canFail: boolean;
+  readonly retries: number;
+  readonly retryDelayMs: number;
+  readonly timeoutMs: number | undefined;
+}
+
+/** Yields jobs (usually one per host) and decides how they run. */
+export class Stage {
+  readonly name: string;
+  readonly settings: StageSettings;
+  readonly #jobs: StageOptions['jobs'];
+
+  constructor(opts: StageOptions) {
+    this.name = opts.name;
+    this.#jobs = opts.jobs;
+    this.settings = Object.freeze({
+      canary: opts.canary ?? true,
+      parallel: opts.parallel ?? true,
+      poolSize: opts.poolSize ?? 10,
+      batch: opts.batch ?? [],
+      maxFailures: opts.maxFailures ?? 0,
+      canFail: opts.canFail ?? false,
+      retries: opts.retries ?? 0,
+      retryDelayMs: opts.retryDelayMs ?? 1000,
+      timeoutMs: opts.timeoutMs,
+    });
+  }
+
+  jobs(ctx: StageContext): Iterable<Job> | AsyncIterable<Job> {
+    return this.#jobs ? this.#jobs(ctx) : [];
+  }
+
+  /** One job per host. */
+  static forHosts(opts: Omit<StageOptions, 'jobs'> & { hosts: readonly Host[]; job: (host: Host) => Job }): Stage {
+    const { hosts, job, ...rest } = opts;
+    return new Stage({ ...rest, jobs: () => hosts.map(job) });
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Subtasks are plain values a job yields; the engine executes them and sends the result back
+ * into the generator. Building them does no I/O, so plans and dry runs are pure data.
+ */
+import type { Job } from './job.js';
+
+export type Stream = 'stdout' | 'stderr';
+
+/** Default shell for `run` / `local` steps (DESIGN §3). The script is fed on stdin. */
+export const DEFAULT_SHELL: readonly string[] = Object.freeze(['bash', '--noprofile', '--norc', '-eo', 'pipefail']);
+
+export interface ExecTask {
+  readonly kind: 'exec';
+  /** `host`: on the job's host (ssh or local bash); `controller`: on this machine. */
+  readonly target: 'host' | 'controller';
+  /** Script text, fed to the shell on stdin. Never interpolated with variables. */
+  readonly script: string;
+  /** Shell argv, e.g. `['bash','--noprofile','--norc','-eo','pipefail']`. */
+  readonly shell: readonly string[];
+  /** Extra environment for this command (merged over the job's env by the engine). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Short label for logs and dry-run (`run`, `local`, or a step name). */
+  readonly label?: string;
+  /** When true a non-zero exit is sent back as a result instead of thrown into the job. */
+  readonly allowFailure?: boolean;
+}
+
+export interface UploadTask {
+  readonly kind: 'upload';
+  /** Local path (file or directory). */
+  readonly from: string;
+  /** Remote path. A directory `from` is copied to `to` (created). */
+  readonly to: string;
+  readonly label?: string;
+}
+
+export type Subtask = ExecTask | UploadTask | Job;
+
+export interface ExecResult {
+  /** Exit status; null when the command died of a signal or the session ended without status. */
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  readonly durationMs: number;
+}
+
+export interface UploadResult {
+  readonly files: number;
+  readonly bytes: number;
+  readonly durationMs: number;
+}
+
+export interface ExecOptions {
+  shell?: readonly string[];
+  env?: Record<string, string>;
+  label?: string;
+  allowFailure?: boolean;
+}
+
+/** A command on the job's host. */
+export function remote(script: string, opts: ExecOptions = {}): ExecTask {
+  return { kind: 'exec', target: 'host', script, shell: opts.shell ?? DEFAULT_SHELL, ...rest(opts) };
+}
+
+/** A command on the controller (this machine), once per job. */
+export function local(script: string, opts: ExecOptions = {}): ExecTask {
+  return { kind: 'exec', target: 'controller', script, shell: opts.shell ?? DEFAULT_SHELL, ...rest(opts) };
+}
+
+export function upload(from: string, to: string, label?: string): UploadTask {
+  return { kind: 'upload', from, to, ...(label ? { label } : {}) };
+}
+
+function rest(opts: ExecOptions): Partial<ExecTask> {
+  const out: { env?: Record<string, string>; label?: string; allowFailure?: boolean } = {};
+  if (opts.env) out.env = opts.env;
+  if (opts.label) out.label = opts.label;
+  if (opts.allowFailure) out.allowFailure = true;
+  return out;
+}

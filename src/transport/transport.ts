@@ -1,0 +1,39 @@
+import type { Host } from '../engine/host.js';
+import type { ExecResult, Stream, UploadResult } from '../engine/subtask.js';
+
+export interface ExecRequest {
+  /** Script fed to `shell` on stdin. */
+  readonly script: string;
+  /** Shell argv. */
+  readonly shell: readonly string[];
+  /** Variables: delivered as environment (local) or quoted `export` statements (ssh), never interpolated. */
+  readonly env: Readonly<Record<string, string>>;
+}
+
+export interface UploadRequest {
+  readonly from: string;
+  readonly to: string;
+}
+
+export interface TransportCallContext {
+  /**
+   * Aborted on timeout or cancellation. The transport must terminate what it started (the remote
+   * or local process tree) and reject with `signal.reason`.
+   */
+  readonly signal: AbortSignal;
+  /** Called once per complete output line (without the trailing newline), as it arrives. */
+  readonly onOutput: (stream: Stream, line: string) => void;
+}
+
+/**
+ * Executes commands and uploads on hosts. Implementations: local (bash), ssh (pooled connections),
+ * dry-run (records the plan). A non-zero exit is a normal result, not a rejection; a rejection is a
+ * failure of the transport itself (connect, auth, host key, connection lost, timeout, cancel) and
+ * should be one of the error classes in `src/errors.ts`.
+ */
+export interface Transport {
+  exec(host: Host, req: ExecRequest, ctx: TransportCallContext): Promise<ExecResult>;
+  upload(host: Host, req: UploadRequest, ctx: TransportCallContext): Promise<UploadResult>;
+  /** Close every connection and timer; after this the process can exit on its own. */
+  close(): Promise<void>;
+}
