@@ -1,0 +1,152 @@
+import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { REPO, runCli, tempDir } from '../support/cli.js';
+
+const EXAMPLE = join(REPO, 'examples/local-release.yml');
+
+describe('boerewors run on local: hosts', () => {
+  it('runs the README quick start: three hosts get the release and a current symlink', async () => {
+    const root = await tempDir();
+    const report = join(root, 'report.json');
+    const r = await runCli(['run', '-c', EXAMPLE, '--var', `DEPLOY_ROOT=${root}`, '--report', report]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const json = JSON.parse(readFileSync(report, 'utf8'));
+    expect(json).toMatchObject({ version: 1, runner: 'deploy', result: 'success' });
+    expect(Object.keys(json).sort()).toEqual(['durationMs', 'result', 'runner', 'stages', 'startedAt', 'version']);
+    expect(json.stages.map((s: { name: string }) => s.name)).toEqual(['Build', 'Distribute', 'Switch', 'Prune']);
+    const distribute = json.stages[1];
+    expect(distribute).toMatchObject({ result: 'success', canary: 'local:a' });
+    expect(distribute.jobs.map((j: { host: string }) => j.host)).toEqual(['local:a', 'local:b', 'local:c']);
+    expect(Object.keys(distribute.jobs[0]).sort()).toEqual([
+      'attempts',
+      'durationMs',
+      'error',
+      'exitCode',
+      'host',
+      'result',
+    ]);
+    for (const host of ['local:a', 'local:b', 'local:c']) {
+      const dir = join(root, 'hosts', host);
+      const target = readlinkSync(join(dir, 'current'));
+      expect(target).toMatch(/^releases\/\d{8}T\d{6}Z$/);
+      expect(readFileSync(join(dir, 'current', 'index.html'), 'utf8')).toContain('Boerewors demo');
+      // every output line is labelled with its host
+      expect(r.stdout).toMatch(new RegExp(`^${host} +│ verified `, 'm'));
+    }
+    expect(r.stdout).toContain('Stage 2/4 · Distribute · 3 hosts · canary local:a');
+  });
+
+  it('a failing canary fails the stage, starts no other job and no later stage, exit 1', async () => {
+    const root = await tempDir();
+    const cfg = join(root, 'release.yml');
+    await writeFile(
+      cfg,
+      `version: 1
+hosts:
+  web: [local:a, local:b, local:c]
+runners:
+  deploy:
+    stages:
+      - name: Ship
+        hosts: [web]
+        can-fail: true
+        steps:
+          - run: |
+              touch "${root}/ran-$BW_HOST"
+              test "$BW_HOST" != local:a
+      - name: After
+        hosts: [web]
+        steps:
+          - run: touch "${root}/after-$BW_HOST"
+`,
+    );
+    const report = join(root, 'r.json');
+    const r = await runCli(['run', '-c', cfg, '--report', report]);
+    expect(r.code).toBe(1);
+    const files = readdirSync(root).filter((f) => f.startsWith('ran-') || f.startsWith('after-'));
+    expect(files).toEqual(['ran-local:a']);
+    const json = JSON.parse(readFileSync(report, 'utf8'));
+    expect(json.result).toBe('failure');
+    expect(json.stages).toHaveLength(1);
+    expect(json.stages[0].jobs.map((j: { result: string }) => j.result)).toEqual(['failure', 'skipped', 'skipped']);
+    expect(json.stages[0].jobs[0].exitCode).toBe(1);
+  });
+
+  it('hostile variable values reach the command verbatim and execute nothing', async () => {
+    const root = await tempDir();
+    const cfg = join(root, 'release.yml');
+    const hostile = `'; touch ${root}/pwned #`;
+    const sub = `$(touch ${root}/pwned2)`;
+    const tick = '`touch ' + root + '/pwned3`';
+    await writeFile(
+      cfg,
+      `version: 1
+hosts: { web: [local:a] }
+runners:
+  deploy:
+    stages:
+      - name: Echo
+        hosts: [web]
+        steps:
+          - run: printf '%s\\n' "$A" "$B" "$C" > "${root}/out"
+`,
+    );
+    const r = await runCli(['run', '-c', cfg, '--var', `A=${hostile}`, '--var', `B=${sub}`, '--var', `C=${tick}`]);
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(root, 'out'), 'utf8')).toBe(`${hostile}\n${sub}\n${tick}\n`);
+    for (const f of ['pwned', 'pwned2', 'pwned3']) expect(existsSync(join(root, f))).toBe(false);
+  });
+
+  it('--dry-run prints stages, hosts and steps and runs nothing', async () => {
+    const root = await tempDir();
+    const r = await runCli(['run', '-c', EXAMPLE, '--dry-run', '--var', `DEPLOY_ROOT=${root}`]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Stage 1/4 · Build · 1 host');
+    expect(r.stdout).toContain('Stage 3/4 · Switch · 3 hosts · canary local:a');
+    expect(r.stdout).toMatch(/^local:c +│ +\$ mv -T current.new current$/m);
+    expect(r.stdout).toMatch(new RegExp(`upload ${root}/build/ → local:b:${root}/hosts/local:b/releases/`));
+    expect(readdirSync(root)).toEqual([]);
+  });
+
+  it('SIGINT cancels: running commands are terminated, the report says cancelled, exit 130', async () => {
+    const root = await tempDir();
+    const cfg = join(root, 'release.yml');
+    await writeFile(
+      cfg,
+      `version: 1
+hosts: { web: [local:a, local:b] }
+runners:
+  deploy:
+    stages:
+      - name: Wait
+        hosts: [web]
+        canary: false
+        steps:
+          - run: |
+              echo started
+              sleep 30
+              touch "${root}/late-$BW_HOST"
+`,
+    );
+    const report = join(root, 'r.json');
+    let sent = false;
+    const r = await runCli(['run', '-c', cfg, '--report', report], {
+      timeoutMs: 20_000,
+      onStdout: (out, child) => {
+        if (!sent && (out.match(/│ started/g) ?? []).length === 2) {
+          sent = true;
+          child.kill('SIGINT');
+        }
+      },
+    });
+    expect(sent).toBe(true);
+    expect(r.code).toBe(130);
+    expect(r.ms).toBeLessThan(10_000);
+    const json = JSON.parse(readFileSync(report, 'utf8'));
+    expect(json.result).toBe('cancelled');
+    expect(json.stages[0].jobs.map((j: { result: string }) => j.result)).toEqual(['cancelled', 'cancelled']);
+    expect(existsSync(join(root, 'late-local:a'))).toBe(false);
+  });
+});

@@ -1,0 +1,90 @@
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { REPO, runCli, tempDir } from '../support/cli.js';
+
+describe('boerewors usage and bad input', () => {
+  it('--version prints the package version', async () => {
+    const r = await runCli(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version);
+  });
+
+  it('--help prints usage with the exit codes', async () => {
+    const r = await runCli(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('boerewors run [-c FILE]');
+    expect(r.stdout).toContain('130 cancelled');
+  });
+
+  it.each([
+    [['deploy'], 'unknown command "deploy"'],
+    [['run', '--bogus'], "Unknown option '--bogus'"],
+    [['run', '--limit', 'ten'], '--limit: expected a positive integer, got "ten"'],
+    [['run', '--var', 'NOEQUALS'], '--var: expected NAME=VALUE'],
+  ])('%j exits 2 with a clear message', async (args, message) => {
+    const r = await runCli(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+  });
+
+  it('a config error exits 2 with file:line:col and runs nothing', async () => {
+    const root = await tempDir();
+    const cfg = join(root, 'release.yml');
+    await writeFile(
+      cfg,
+      `version: 1
+runners:
+  deploy:
+    stages:
+      - name: x
+        pool-size: ten
+        steps:
+          - local: touch "${root}/ran"
+`,
+    );
+    const r = await runCli(['run', '-c', cfg]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${cfg}:6:20: runners.deploy.stages[0].pool-size: expected a positive integer`);
+  });
+
+  it('a missing config file exits 2 naming it', async () => {
+    const root = await tempDir();
+    const r = await runCli(['run', '-c', join(root, 'nope.yml')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(join(root, 'nope.yml'));
+  });
+
+  it('no config found in the working directory exits 2', async () => {
+    const root = await tempDir();
+    const r = await runCli(['validate'], { cwd: root });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/release\.yml/);
+  });
+
+  it('an unknown runner and two runners with none chosen exit 2 listing the runners', async () => {
+    const root = await tempDir();
+    const cfg = join(root, 'release.yml');
+    await writeFile(
+      cfg,
+      `version: 1
+runners:
+  deploy: { stages: [ { name: a, steps: [ { local: "true" } ] } ] }
+  rollback: { stages: [ { name: b, steps: [ { local: "true" } ] } ] }
+`,
+    );
+    const unknown = await runCli(['run', '-c', cfg, '-r', 'nope']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/nope/);
+    expect(unknown.stderr).toMatch(/deploy, rollback/);
+    const none = await runCli(['run', '-c', cfg]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/deploy, rollback/);
+  });
+
+  it('validate accepts the example', async () => {
+    const r = await runCli(['validate', '-c', 'examples/local-release.yml']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('valid');
+  });
+});

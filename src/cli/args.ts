@@ -1,0 +1,98 @@
+import { parseArgs } from 'node:util';
+import { UsageError } from '../errors.js';
+import { parseVarAssignment } from '../settings.js';
+import type { ReleaseSettings } from '../settings.js';
+
+export type CliCommand =
+  | { kind: 'help' }
+  | { kind: 'version' }
+  | { kind: 'validate'; configPath?: string }
+  | { kind: 'run'; settings: ReleaseSettings; verbose: boolean };
+
+export const USAGE = `Usage:
+  boerewors run [-c FILE] [-r RUNNER] [--limit N] [--hosts a,b] [--var K=V]... [--dry-run]
+                [--report FILE] [-i KEYFILE] [--known-hosts FILE] [-v]
+  boerewors validate [-c FILE]
+  boerewors --version | --help
+
+Options:
+  -c, --config FILE     release config (default .github/release.yml, else release.yml)
+  -r, --runner NAME     runner to run (required when the config has several)
+      --limit N         run at most N jobs per stage, the canary included
+      --hosts a,b       only these hosts or host groups
+      --var K=V         set a variable (repeatable; wins over the config's vars)
+      --dry-run         print the plan (stages, hosts, steps); connect to nothing
+      --report FILE     write the JSON report to FILE
+  -i, --identity FILE   SSH private key (overrides ssh.private-key)
+      --known-hosts FILE  known_hosts file (overrides ssh.known-hosts)
+  -v, --verbose         debug output
+
+Exit codes: 0 success, 1 the release failed, 2 usage or config error, 130 cancelled.`;
+
+const options = {
+  config: { type: 'string', short: 'c' },
+  runner: { type: 'string', short: 'r' },
+  limit: { type: 'string' },
+  hosts: { type: 'string' },
+  var: { type: 'string', multiple: true },
+  'dry-run': { type: 'boolean' },
+  report: { type: 'string' },
+  identity: { type: 'string', short: 'i' },
+  'known-hosts': { type: 'string' },
+  verbose: { type: 'boolean', short: 'v' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
+} as const;
+
+export function parseCli(argv: readonly string[]): CliCommand {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message.replace(/\. To specify a positional.*$/s, ''));
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { kind: 'help' };
+  if (values.version) return { kind: 'version' };
+  const [command, ...extra] = positionals;
+  if (!command) throw new UsageError('missing command: run or validate');
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+  if (command === 'validate') {
+    return { kind: 'validate', ...(values.config ? { configPath: values.config } : {}) };
+  }
+  if (command !== 'run') throw new UsageError(`unknown command "${command}": expected run or validate`);
+
+  const vars: Record<string, string> = {};
+  for (const assignment of values.var ?? []) {
+    const [k, v] = parseVarAssignment(assignment, '--var');
+    vars[k] = v;
+  }
+  const settings: ReleaseSettings = {
+    vars,
+    secretVars: {},
+    dryRun: values['dry-run'] ?? false,
+    ...(values.config ? { configPath: values.config } : {}),
+    ...(values.runner ? { runner: values.runner } : {}),
+    ...(values.limit !== undefined ? { limit: parseLimit(values.limit, '--limit') } : {}),
+    ...(values.hosts ? { hosts: parseList(values.hosts) } : {}),
+    ...(values.report ? { reportPath: values.report } : {}),
+    ...(values.identity ? { identityPath: values.identity } : {}),
+    ...(values['known-hosts'] ? { knownHostsPaths: [values['known-hosts']] } : {}),
+  };
+  return { kind: 'run', settings, verbose: values.verbose ?? false };
+}
+
+export function parseLimit(text: string, what: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < 1) {
+    throw new UsageError(`${what}: expected a positive integer, got "${text}"`);
+  }
+  return n;
+}
+
+export function parseList(text: string): string[] {
+  return text
+    .split(/[\s,]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+}

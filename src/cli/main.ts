@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs';
+import { BoereworsError, errorMessage } from '../errors.js';
+import { findConfigFile, loadConfig } from '../config/index.js';
+import { executeRelease, prepareRelease } from '../release.js';
+import { ConsoleReporter, type ConsoleOutput } from '../report/console.js';
+import { writeJsonReport } from '../report/json.js';
+import { parseCli, USAGE } from './args.js';
+
+export const EXIT = { success: 0, failure: 1, usage: 2, cancelled: 130 } as const;
+
+export interface CliIO {
+  stdout: ConsoleOutput;
+  stderr: ConsoleOutput;
+  cwd: string;
+  /** Cancels the run when aborted (the entrypoint wires SIGINT/SIGTERM to it). */
+  signal: AbortSignal;
+}
+
+/** The whole CLI as a function: argv in, exit code out. */
+export async function main(argv: readonly string[], io: CliIO): Promise<number> {
+  try {
+    const command = parseCli(argv);
+    switch (command.kind) {
+      case 'help':
+        io.stdout.write(`${USAGE}\n`);
+        return EXIT.success;
+      case 'version':
+        io.stdout.write(`${packageVersion()}\n`);
+        return EXIT.success;
+      case 'validate': {
+        const file = command.configPath ?? (await findConfigFile(io.cwd));
+        const config = await loadConfig(file);
+        const names = config.runners.map((r) => r.name).join(', ');
+        io.stdout.write(`${file}: valid · runners: ${names || '(none)'}\n`);
+        return EXIT.success;
+      }
+      case 'run': {
+        const { settings } = command;
+        const prepared = await prepareRelease(settings, io.cwd);
+        const reporter = new ConsoleReporter(io.stdout, command.verbose);
+        const report = await executeRelease(settings, prepared, { signal: io.signal, onEvent: reporter.onEvent });
+        if (settings.reportPath) await writeJsonReport(settings.reportPath, report);
+        return report.result === 'success' ? EXIT.success : report.result === 'cancelled' ? EXIT.cancelled : EXIT.failure;
+      }
+    }
+  } catch (e) {
+    const usage = e instanceof BoereworsError && (e.kind === 'usage' || e.kind === 'config');
+    io.stderr.write(`boerewors: ${errorMessage(e)}\n`);
+    if (usage && e.kind === 'usage') io.stderr.write(`Run "boerewors --help" for usage.\n`);
+    return usage ? EXIT.usage : EXIT.failure;
+  }
+}
+
+function packageVersion(): string {
+  const url = new URL('../../package.json', import.meta.url);
+  return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
+}

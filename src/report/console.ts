@@ -1,0 +1,104 @@
+import type { EngineEvent } from '../engine/events.js';
+import type { JobReport } from '../engine/report.js';
+import { formatDuration, plural, progressLine, stageTitle } from './format.js';
+import { StageProgress } from './progress.js';
+
+export interface ConsoleOutput {
+  write(text: string): unknown;
+  isTTY?: boolean;
+}
+
+const MARK: Record<JobReport['result'], string> = {
+  success: '✔',
+  failure: '✘',
+  skipped: '–',
+  cancelled: '⊘',
+};
+
+/**
+ * Human-readable log of a run. Output is streamed as it arrives, every line labelled with its host
+ * (padded so columns line up); on a terminal a live progress line for the running stage stays at
+ * the bottom.
+ */
+export class ConsoleReporter {
+  readonly #progress = new StageProgress();
+  #labelWidth = 0;
+  #statusShown = false;
+
+  constructor(
+    private readonly out: ConsoleOutput,
+    private readonly verbose = false,
+  ) {}
+
+  readonly onEvent = (e: EngineEvent): void => {
+    const changed = this.#progress.update(e);
+    const line = this.#format(e);
+    if (line !== null) this.#print(line);
+    else if (changed) this.#drawStatus();
+  };
+
+  #format(e: EngineEvent): string | null {
+    switch (e.type) {
+      case 'run-start':
+        return `boerewors · runner ${e.runner} · release ${e.release}`;
+      case 'stage-start':
+        this.#labelWidth = Math.max(0, ...e.hosts.map((h) => h.length));
+        return `\n▶ ${stageTitle(e)}`;
+      case 'step-start':
+        return `${this.#label(e.host)} » ${e.label}`;
+      case 'output':
+        return `${this.#label(e.host)} │ ${e.line}`;
+      case 'job-start':
+        return this.verbose || e.attempt > 1 ? `${this.#label(e.host)} ● attempt ${e.attempt}` : null;
+      case 'job-retry':
+        return `${this.#label(e.host)} ↻ ${e.error} — attempt ${e.attempt + 1} in ${formatDuration(e.delayMs)}`;
+      case 'job-end':
+        return `${this.#label(e.job.host)} ${MARK[e.job.result]} ${jobSummary(e.job)}`;
+      case 'stage-end': {
+        const count = (r: string) => e.stage.jobs.filter((j) => j.result === r).length;
+        const tolerated = e.stage.tolerated ? ' (tolerated: can-fail)' : '';
+        return (
+          `■ ${e.stage.name}: ${e.stage.result}${tolerated} · ${count('success')} ok · ${count('failure')} failed` +
+          ` · ${count('skipped')} skipped${count('cancelled') ? ` · ${count('cancelled')} cancelled` : ''}` +
+          ` · ${formatDuration(e.stage.durationMs)}`
+        );
+      }
+      case 'warning':
+        return `warning: ${e.host ? `${e.host}: ` : ''}${e.message}`;
+      case 'run-end': {
+        const r = e.report;
+        const head = `\nRelease ${r.result} · runner ${r.runner} · ${plural(r.stages.length, 'stage')} · ${formatDuration(r.durationMs)}`;
+        return r.reason ? `${head}\n${r.reason}` : head;
+      }
+    }
+  }
+
+  #label(host: string): string {
+    return host.padEnd(this.#labelWidth);
+  }
+
+  #print(text: string): void {
+    this.#clearStatus();
+    this.out.write(`${text}\n`);
+    this.#drawStatus();
+  }
+
+  #clearStatus(): void {
+    if (this.#statusShown) this.out.write('\r\x1b[2K');
+    this.#statusShown = false;
+  }
+
+  #drawStatus(): void {
+    if (!this.out.isTTY || this.#progress.stage === null) return;
+    this.#clearStatus();
+    this.out.write(`… ${this.#progress.stage} · ${progressLine(this.#progress.tally)}`);
+    this.#statusShown = true;
+  }
+}
+
+function jobSummary(j: JobReport): string {
+  const parts: string[] = [j.result];
+  if (j.error) parts[0] += `: ${j.error}`;
+  parts.push(plural(j.attempts, 'attempt'), formatDuration(j.durationMs));
+  return parts.join(' · ');
+}

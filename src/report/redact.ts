@@ -1,0 +1,67 @@
+import type { EngineEvent } from '../engine/events.js';
+import type { JobReport, RunReport } from '../engine/report.js';
+
+export const REDACTED = '***';
+
+/**
+ * Replaces secret values in text the tool writes (logs, summary, report). Each line of a multi-line
+ * secret is a secret of its own, as GitHub masks them. Values shorter than 4 characters are not
+ * redacted on their own: replacing every "a" would make output unreadable and protect nothing.
+ */
+export class Redactor {
+  readonly #secrets: string[];
+
+  constructor(secrets: Iterable<string>) {
+    const all = new Set<string>();
+    for (const s of secrets) {
+      if (!s) continue;
+      all.add(s);
+      for (const line of s.split(/\r?\n/)) if (line.trim().length >= 4) all.add(line.trim());
+    }
+    // Longest first, so a secret that contains another is replaced whole.
+    this.#secrets = [...all].filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
+  }
+
+  get empty(): boolean {
+    return this.#secrets.length === 0;
+  }
+
+  text(value: string): string {
+    let out = value;
+    for (const s of this.#secrets) if (out.includes(s)) out = out.split(s).join(REDACTED);
+    return out;
+  }
+
+  job(job: JobReport): JobReport {
+    return { ...job, error: job.error === null ? null : this.text(job.error), outputTail: this.text(job.outputTail) };
+  }
+
+  report(report: RunReport): RunReport {
+    if (this.empty) return report;
+    return {
+      ...report,
+      ...(report.reason !== undefined ? { reason: this.text(report.reason) } : {}),
+      stages: report.stages.map((s) => ({ ...s, jobs: s.jobs.map((j) => this.job(j)) })),
+    };
+  }
+
+  event(e: EngineEvent): EngineEvent {
+    if (this.empty) return e;
+    switch (e.type) {
+      case 'output':
+        return { ...e, line: this.text(e.line) };
+      case 'job-retry':
+        return { ...e, error: this.text(e.error) };
+      case 'warning':
+        return { ...e, message: this.text(e.message) };
+      case 'job-end':
+        return { ...e, job: this.job(e.job) };
+      case 'stage-end':
+        return { ...e, stage: { ...e.stage, jobs: e.stage.jobs.map((j) => this.job(j)) } };
+      case 'run-end':
+        return { ...e, report: this.report(e.report) };
+      default:
+        return e;
+    }
+  }
+}

@@ -1,0 +1,88 @@
+import { spawn } from 'node:child_process';
+import type { Host } from '../engine/host.js';
+import type { ExecResult, UploadResult } from '../engine/subtask.js';
+import { CancelledError } from '../errors.js';
+import { LineSplitter } from './line-splitter.js';
+import { copyLocal } from './local-upload.js';
+import type { ExecRequest, Transport, TransportCallContext, UploadRequest } from './transport.js';
+
+/** Grace between SIGTERM and SIGKILL for a timed-out or cancelled command's process group. */
+export const KILL_GRACE_MS = 2000;
+
+/**
+ * Runs commands on this machine: `local:NAME` hosts and `local` steps. The script is fed to the
+ * shell on stdin; variables arrive as environment, never as text. Each command gets its own
+ * process group so a timeout or cancel terminates everything it started.
+ */
+export class LocalTransport implements Transport {
+  readonly #running = new Set<number>();
+
+  constructor(private readonly baseEnv: NodeJS.ProcessEnv = process.env) {}
+
+  exec(_host: Host, req: ExecRequest, ctx: TransportCallContext): Promise<ExecResult> {
+    ctx.signal.throwIfAborted();
+    const started = Date.now();
+    const [cmd, ...args] = req.shell;
+    if (!cmd) throw new TypeError('shell must name a program');
+    const child = spawn(cmd, args, {
+      env: { ...this.baseEnv, ...req.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+    });
+    const pid = child.pid;
+    if (pid !== undefined) this.#running.add(pid);
+    const out = new LineSplitter('stdout', ctx.onOutput);
+    const err = new LineSplitter('stderr', ctx.onOutput);
+    child.stdout.on('data', (c: Buffer) => out.write(c));
+    child.stderr.on('data', (c: Buffer) => err.write(c));
+    child.stdin.on('error', () => {}); // the shell may exit before reading all of the script
+    child.stdin.end(req.script.endsWith('\n') ? req.script : `${req.script}\n`);
+
+    return new Promise<ExecResult>((resolve, reject) => {
+      let killTimer: NodeJS.Timeout | undefined;
+      const onAbort = (): void => {
+        terminateGroup(pid, 'SIGTERM');
+        killTimer = setTimeout(() => terminateGroup(pid, 'SIGKILL'), KILL_GRACE_MS);
+        killTimer.unref();
+      };
+      ctx.signal.addEventListener('abort', onAbort, { once: true });
+      child.on('error', (e) => {
+        ctx.signal.removeEventListener('abort', onAbort);
+        reject(e);
+      });
+      // 'close' waits for stdio to end, so every line is emitted before the result.
+      child.on('close', (code, signal) => {
+        ctx.signal.removeEventListener('abort', onAbort);
+        if (pid !== undefined) this.#running.delete(pid);
+        out.end();
+        err.end();
+        if (ctx.signal.aborted) {
+          // Leftovers of the group (a background child holding no stdio) get the KILL now.
+          clearTimeout(killTimer);
+          terminateGroup(pid, 'SIGKILL');
+          reject(ctx.signal.reason ?? new CancelledError('cancelled'));
+          return;
+        }
+        resolve({ exitCode: code, signal: signal ?? null, durationMs: Date.now() - started });
+      });
+    });
+  }
+
+  upload(_host: Host, req: UploadRequest, ctx: TransportCallContext): Promise<UploadResult> {
+    return copyLocal(req.from, req.to, ctx.signal);
+  }
+
+  async close(): Promise<void> {
+    for (const pid of this.#running) terminateGroup(pid, 'SIGKILL');
+    this.#running.clear();
+  }
+}
+
+function terminateGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
+}

@@ -1,0 +1,34 @@
+import type { Host } from '../engine/host.js';
+import type { ExecResult, UploadResult } from '../engine/subtask.js';
+import type { ExecRequest, Transport, TransportCallContext, UploadRequest } from './transport.js';
+
+/**
+ * Sends `local` hosts (and the controller) to the local transport and every other host to the
+ * remote one, which is created on first use: a release over `local:` hosts needs no SSH key.
+ */
+export class RoutingTransport implements Transport {
+  #remote: Transport | undefined;
+
+  constructor(
+    private readonly local: Transport,
+    private readonly createRemote: () => Transport,
+  ) {}
+
+  exec(host: Host, req: ExecRequest, ctx: TransportCallContext): Promise<ExecResult> {
+    return this.#for(host).exec(host, req, ctx);
+  }
+
+  upload(host: Host, req: UploadRequest, ctx: TransportCallContext): Promise<UploadResult> {
+    return this.#for(host).upload(host, req, ctx);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.local.close(), this.#remote?.close()]);
+  }
+
+  #for(host: Host): Transport {
+    if (host.local) return this.local;
+    this.#remote ??= this.createRemote();
+    return this.#remote;
+  }
+}
