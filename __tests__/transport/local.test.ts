@@ -1,0 +1,125 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DEFAULT_SHELL, type Stream } from '../../src/engine/subtask.js';
+import { TimeoutError } from '../../src/errors.js';
+import { LineSplitter, MAX_LINE_CHARS } from '../../src/transport/line-splitter.js';
+import { LocalTransport } from '../../src/transport/local.js';
+import { tempDir } from '../support/cli.js';
+
+const HOST = { name: 'local:a', address: 'localhost', port: 0, local: true };
+
+function collect() {
+  const lines: [Stream, string][] = [];
+  return { lines, onOutput: (s: Stream, l: string) => lines.push([s, l]) };
+}
+
+describe('LocalTransport', () => {
+  const transport = new LocalTransport();
+  afterAll(() => transport.close());
+
+  it('streams stdout and stderr lines and returns the exit code', async () => {
+    const out = collect();
+    const r = await transport.exec(
+      HOST,
+      { script: 'echo one\necho two >&2\nprintf three\nexit 3', shell: DEFAULT_SHELL, env: {} },
+      { signal: new AbortController().signal, onOutput: out.onOutput },
+    );
+    expect(r.exitCode).toBe(3);
+    expect(out.lines).toEqual(
+      expect.arrayContaining([
+        ['stdout', 'one'],
+        ['stderr', 'two'],
+        ['stdout', 'three'],
+      ]),
+    );
+  });
+
+  it('a failing middle line fails the script (-e -o pipefail)', async () => {
+    const out = collect();
+    const r = await transport.exec(
+      HOST,
+      { script: 'echo a\nfalse | cat\necho never', shell: DEFAULT_SHELL, env: {} },
+      { signal: new AbortController().signal, onOutput: out.onOutput },
+    );
+    expect(r.exitCode).toBe(1);
+    expect(out.lines).toEqual([['stdout', 'a']]);
+  });
+
+  it('delivers variables as environment, verbatim', async () => {
+    const out = collect();
+    const value = `'; echo injected #$(echo sub)\`echo tick\``;
+    await transport.exec(
+      HOST,
+      { script: 'printf "%s\\n" "$V"', shell: DEFAULT_SHELL, env: { V: value } },
+      { signal: new AbortController().signal, onOutput: out.onOutput },
+    );
+    expect(out.lines).toEqual([['stdout', value]]);
+  });
+
+  it('on abort terminates the whole process group and rejects with the reason', async () => {
+    const dir = await tempDir();
+    const marker = join(dir, 'late');
+    const ctl = new AbortController();
+    const out = collect();
+    const started = Date.now();
+    const p = transport.exec(
+      HOST,
+      {
+        // a background grandchild that would write the marker later, plus a foreground sleep
+        script: `(sleep 1.5; touch ${marker}) &\necho ready\nsleep 30`,
+        shell: DEFAULT_SHELL,
+        env: {},
+      },
+      {
+        signal: ctl.signal,
+        onOutput: (s, l) => {
+          out.onOutput(s, l);
+          if (l === 'ready') ctl.abort(new TimeoutError('timed out after 1s'));
+        },
+      },
+    );
+    await expect(p).rejects.toThrow('timed out after 1s');
+    expect(Date.now() - started).toBeLessThan(5000);
+    // Wait past the moment the grandchild would have written: it must be dead.
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('uploads a directory tree with modes, creating parents', async () => {
+    const dir = await tempDir();
+    await mkdir(join(dir, 'src/sub'), { recursive: true });
+    await writeFile(join(dir, 'src/run.sh'), '#!/bin/sh\n');
+    await chmod(join(dir, 'src/run.sh'), 0o750);
+    await writeFile(join(dir, 'src/sub/data.txt'), 'hello');
+    const r = await transport.upload(
+      HOST,
+      { from: join(dir, 'src'), to: join(dir, 'dest/deep/there') },
+      { signal: new AbortController().signal, onOutput: () => {} },
+    );
+    expect(r.files).toBe(2);
+    expect(r.bytes).toBe(15);
+    expect(statSync(join(dir, 'dest/deep/there/run.sh')).mode & 0o777).toBe(0o750);
+    expect(readFileSync(join(dir, 'dest/deep/there/sub/data.txt'), 'utf8')).toBe('hello');
+  });
+});
+
+describe('LineSplitter', () => {
+  it('joins chunks split mid-line and mid-character, drops CR', () => {
+    const lines: string[] = [];
+    const s = new LineSplitter('stdout', (_st, l) => lines.push(l));
+    const euro = Buffer.from('€');
+    s.write(Buffer.concat([Buffer.from('a\r\nb'), euro.subarray(0, 1)]));
+    s.write(Buffer.concat([euro.subarray(1), Buffer.from('c\nlast')]));
+    s.end();
+    expect(lines).toEqual(['a', 'b€c', 'last']);
+  });
+
+  it('bounds a line that never ends', () => {
+    const lines: string[] = [];
+    const s = new LineSplitter('stdout', (_st, l) => lines.push(l));
+    for (let i = 0; i < 100; i++) s.write('x'.repeat(10_000));
+    expect(lines.length).toBeGreaterThan(50);
+    expect(Math.max(...lines.map((l) => l.length))).toBe(MAX_LINE_CHARS);
+  });
+});
