@@ -1,7 +1,19 @@
-import type { EventListener } from './events.js';
-import type { RunReport } from './report.js';
-import type { Runner } from './runner.js';
+/**
+ * Runs one runner: setup, its stages pulled one at a time, cleanup; turns what happened into the
+ * RunReport and the event stream. Scheduling inside a stage lives in stage-runner.ts.
+ */
+import { CancelledError, errorMessage } from '../errors.js';
 import type { Transport } from '../transport/transport.js';
+import { cancellationSignal } from './abort.js';
+import { safeEmitter } from './emitter.js';
+import type { EventListener } from './events.js';
+import { iteratorOf } from './iterate.js';
+import { DEFAULT_OUTPUT_TAIL_BYTES } from './output-tail.js';
+import { defaultReleaseId } from './release-id.js';
+import type { RunReport } from './report.js';
+import type { RunContext, Runner } from './runner.js';
+import type { Stage } from './stage.js';
+import { runStage } from './stage-runner.js';
 
 export interface ExecutorOptions {
   /** Executes subtasks; route `local:` hosts and controller commands inside it (see RoutingTransport). */
@@ -16,17 +28,125 @@ export interface ExecutorOptions {
   vars?: Readonly<Record<string, string>>;
   /** Release id (BW_RELEASE). Default: UTC timestamp `YYYYMMDDTHHMMSSZ`. */
   release?: string;
-  /** Receives every engine event, synchronously, in order. */
+  /** Receives every engine event, synchronously, in order. A listener that throws is ignored. */
   onEvent?: EventListener;
   /** Bytes of output kept per job for the report. Default 64 KiB. */
   outputTailBytes?: number;
 }
 
-/** Runs one runner. */
+/** Runs one runner. Never rejects for anything a runner, stage or job does: that goes in the report. */
 export class Executor {
-  constructor(readonly options: ExecutorOptions) {}
+  constructor(readonly options: ExecutorOptions) {
+    const { limit, outputTailBytes } = options;
+    if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) {
+      throw new TypeError(`limit must be a positive integer, got ${String(limit)}`);
+    }
+    if (outputTailBytes !== undefined && !(Number.isInteger(outputTailBytes) && outputTailBytes > 0)) {
+      throw new TypeError(`outputTailBytes must be a positive integer, got ${String(outputTailBytes)}`);
+    }
+  }
 
-  run(_runner: Runner): Promise<RunReport> {
-    throw new Error('not implemented yet');
+  async run(runner: Runner): Promise<RunReport> {
+    const startedAt = new Date();
+    const t0 = performance.now();
+    const emit = safeEmitter(this.options.onEvent);
+    const cancel = cancellationSignal(this.options.signal);
+    const report: RunReport = {
+      version: 1,
+      runner: runner.name,
+      release: this.options.release ?? defaultReleaseId(startedAt),
+      result: 'success',
+      startedAt: startedAt.toISOString(),
+      durationMs: 0,
+      stages: [],
+    };
+    // `previous` is the live list of stage reports, so a lazy runner sees each stage as it ends.
+    const ctx: RunContext = {
+      runner: runner.name,
+      release: report.release,
+      vars: this.options.vars ?? {},
+      previous: report.stages,
+      signal: cancel.signal,
+    };
+    const fail = (result: 'failure' | 'cancelled', reason: string): void => {
+      report.result = result;
+      report.reason = reason;
+    };
+    emit({
+      type: 'run-start',
+      runner: report.runner,
+      release: report.release,
+      startedAt: report.startedAt,
+      stageCount: runner.stageCount,
+    });
+
+    try {
+      if (cancel.signal.aborted) fail('cancelled', 'cancelled before the first stage');
+      else if (await this.#setup(runner, ctx, fail)) await this.#stages(runner, ctx, report, fail, emit);
+    } finally {
+      try {
+        await runner.cleanup(ctx);
+      } catch (error) {
+        emit({
+          type: 'warning',
+          message: `cleanup of runner "${runner.name}" failed: ${errorMessage(error)}`,
+        });
+      }
+      cancel.dispose();
+    }
+    report.durationMs = Math.round(performance.now() - t0);
+    emit({ type: 'run-end', report });
+    return report;
+  }
+
+  async #setup(runner: Runner, ctx: RunContext, fail: (r: 'failure' | 'cancelled', why: string) => void) {
+    try {
+      await runner.setup(ctx);
+      return true;
+    } catch (error) {
+      if (ctx.signal.aborted || error instanceof CancelledError) fail('cancelled', 'cancelled during setup');
+      else fail('failure', `setup of runner "${runner.name}" failed: ${errorMessage(error)}`);
+      return false;
+    }
+  }
+
+  async #stages(
+    runner: Runner,
+    ctx: RunContext,
+    report: RunReport,
+    fail: (r: 'failure' | 'cancelled', why: string) => void,
+    emit: EventListener,
+  ): Promise<void> {
+    const signal = ctx.signal;
+    let stages: Iterator<Stage> | AsyncIterator<Stage> | undefined;
+    try {
+      stages = iteratorOf(runner.stages(ctx));
+      for (let index = 1; ; index++) {
+        if (signal.aborted) return fail('cancelled', 'cancelled');
+        // Pulled only now: the runner may decide the next stage from the reports so far.
+        const next = await stages.next();
+        if (next.done) return;
+        const stage = next.value;
+        const outcome = await runStage(stage, ctx, {
+          transport: this.options.transport,
+          runSignal: signal,
+          emit,
+          outputTailBytes: this.options.outputTailBytes ?? DEFAULT_OUTPUT_TAIL_BYTES,
+          selection: { hosts: this.options.hosts, limit: this.options.limit },
+          index,
+          total: runner.stageCount,
+        });
+        report.stages.push(outcome.report);
+        if (signal.aborted) return fail('cancelled', `cancelled during stage "${stage.name}"`);
+        if (outcome.stopsRun)
+          return fail('failure', `stage "${stage.name}" failed: ${outcome.report.reason}`);
+      }
+    } catch (error) {
+      if (signal.aborted) return fail('cancelled', 'cancelled');
+      fail('failure', `runner "${runner.name}" could not produce its next stage: ${errorMessage(error)}`);
+    } finally {
+      // Close a generator runner so its own `finally` blocks run even when we stop early.
+      await Promise.resolve(stages?.return?.()).catch(() => {});
+    }
   }
 }

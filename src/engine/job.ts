@@ -58,5 +58,7 @@ export abstract class Job {
 }
 
 export function isJob(value: unknown): value is Job {
-  return value instanceof Job || (typeof value === 'object' && value !== null && 'run' in value && 'host' in value);
+  return (
+    value instanceof Job || (typeof value === 'object' && value !== null && 'run' in value && 'host' in value)
+  );
 }

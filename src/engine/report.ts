@@ -28,6 +28,8 @@ export interface StageReport {
   durationMs: number;
   /** Not in the JSON report: the stage failed but `can-fail` let the run go on. */
   tolerated?: boolean;
+  /** Not in the JSON report: why the stage failed, one line (`canary web-1 failed: exit code 1`). */
+  reason?: string;
 }
 
 export interface RunReport {

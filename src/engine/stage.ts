@@ -69,6 +69,7 @@ export class Stage {
       retryDelayMs: opts.retryDelayMs ?? 1000,
       timeoutMs: opts.timeoutMs,
     });
+    checkSettings(this.name, this.settings);
   }
 
   jobs(ctx: StageContext): Iterable<Job> | AsyncIterable<Job> {
@@ -76,8 +77,44 @@ export class Stage {
   }
 
   /** One job per host. */
-  static forHosts(opts: Omit<StageOptions, 'jobs'> & { hosts: readonly Host[]; job: (host: Host) => Job }): Stage {
+  static forHosts(
+    opts: Omit<StageOptions, 'jobs'> & { hosts: readonly Host[]; job: (host: Host) => Job },
+  ): Stage {
     const { hosts, job, ...rest } = opts;
     return new Stage({ ...rest, jobs: () => hosts.map(job) });
   }
+}
+
+/**
+ * Library users build stages by hand; catch nonsense here with the value quoted, rather than as a
+ * hang (poolSize 0) or a silent no-op (retries -1) later. The YAML config is validated before this.
+ */
+function checkSettings(stage: string, s: StageSettings): void {
+  const bad = (field: string, expected: string, got: unknown): never => {
+    throw new TypeError(
+      `stage "${stage}": ${field} must be ${expected}, got ${JSON.stringify(got) ?? String(got)}`,
+    );
+  };
+  const isInt = (n: unknown, min: number): boolean => Number.isInteger(n) && (n as number) >= min;
+  // `positive`: batch sizes must move the release forward; a zero failure budget is the default.
+  const isAmount = (a: Amount, positive: boolean): boolean =>
+    typeof a === 'number'
+      ? isInt(a, positive ? 1 : 0)
+      : typeof a === 'object' &&
+        a !== null &&
+        Number.isFinite(a.percent) &&
+        (positive ? a.percent > 0 : a.percent >= 0) &&
+        a.percent <= 100;
+  if (!isInt(s.poolSize, 1)) bad('poolSize', 'a positive integer', s.poolSize);
+  if (!isInt(s.retries, 0)) bad('retries', 'a non-negative integer', s.retries);
+  if (!(Number.isFinite(s.retryDelayMs) && s.retryDelayMs >= 0))
+    bad('retryDelayMs', 'a non-negative number', s.retryDelayMs);
+  if (s.timeoutMs !== undefined && !(Number.isFinite(s.timeoutMs) && s.timeoutMs > 0)) {
+    bad('timeoutMs', 'a positive number', s.timeoutMs);
+  }
+  if (!isAmount(s.maxFailures, false))
+    bad('maxFailures', 'a non-negative integer or { percent: 0..100 }', s.maxFailures);
+  if (!Array.isArray(s.batch)) bad('batch', 'an array', s.batch);
+  for (const b of s.batch)
+    if (!isAmount(b, true)) bad('batch', 'positive integers or { percent: 1..100 }', s.batch);
 }

@@ -7,7 +7,13 @@ import type { Job } from './job.js';
 export type Stream = 'stdout' | 'stderr';
 
 /** Default shell for `run` / `local` steps (DESIGN §3). The script is fed on stdin. */
-export const DEFAULT_SHELL: readonly string[] = Object.freeze(['bash', '--noprofile', '--norc', '-eo', 'pipefail']);
+export const DEFAULT_SHELL: readonly string[] = Object.freeze([
+  'bash',
+  '--noprofile',
+  '--norc',
+  '-eo',
+  'pipefail',
+]);
 
 export interface ExecTask {
   readonly kind: 'exec';

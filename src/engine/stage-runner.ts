@@ -1,0 +1,184 @@
+/**
+ * Runs one stage: selects its jobs, runs the canary alone, then the rest in waves through a pool,
+ * counting failures against the budget; reports every selected job, started or not.
+ */
+import pLimit from 'p-limit';
+import { errorMessage } from '../errors.js';
+import type { Transport } from '../transport/transport.js';
+import type { EventListener } from './events.js';
+import { FailureBudget } from './failure-budget.js';
+import { collect } from './iterate.js';
+import type { Job } from './job.js';
+import { runJob, type JobRunScope } from './job-runner.js';
+import type { JobReport, StageReport } from './report.js';
+import type { Stage, StageContext } from './stage.js';
+import { hasCanary, planWaves, selectJobs, type JobSelection } from './stage-plan.js';
+
+export interface StageRunScope {
+  readonly transport: Transport;
+  /** The run's cancellation: aborted with a CancelledError. */
+  readonly runSignal: AbortSignal;
+  readonly emit: EventListener;
+  readonly outputTailBytes: number;
+  readonly selection: JobSelection;
+  /** 1-based position of the stage, and the runner's stage count when known. */
+  readonly index: number;
+  readonly total: number | null;
+}
+
+export interface StageOutcome {
+  readonly report: StageReport;
+  /** The run must not go on: the stage failed without `can-fail`, its canary failed, or it was cancelled. */
+  readonly stopsRun: boolean;
+}
+
+/** Why jobs that never started were not run; the first cause wins. */
+type Halt = { readonly result: 'skipped' | 'cancelled'; readonly error: string };
+
+export async function runStage(stage: Stage, ctx: StageContext, scope: StageRunScope): Promise<StageOutcome> {
+  const started = performance.now();
+  const { emit, index, total } = scope;
+  const name = stage.name;
+  const settings = stage.settings;
+
+  let listed: Job[];
+  try {
+    listed = await collect(stage.jobs(ctx));
+  } catch (error) {
+    emit({ type: 'stage-start', stage: name, index, total, hosts: [], canary: null });
+    return finish(stage, started, scope, null, [], `could not list its jobs: ${errorMessage(error)}`, false);
+  }
+  const jobs = selectJobs(listed, scope.selection);
+  const canary = hasCanary(settings, jobs.length) ? (jobs[0] as Job) : null;
+  emit({
+    type: 'stage-start',
+    stage: name,
+    index,
+    total,
+    hosts: jobs.map((j) => j.host.name),
+    canary: canary?.host.name ?? null,
+  });
+
+  if (jobs.length === 0) {
+    const why = listed.length === 0 ? 'it yielded no jobs' : 'the hosts filter left no jobs';
+    emit({ type: 'warning', stage: name, message: `stage "${name}" skipped: ${why}` });
+    return finish(stage, started, scope, null, [], null, false);
+  }
+
+  const reports: (JobReport | undefined)[] = new Array<JobReport | undefined>(jobs.length);
+  const budget = new FailureBudget(settings.maxFailures, jobs.length);
+  let halt: Halt | null = null;
+  let canaryFailed = false;
+  const haltOnce = (h: Halt): void => {
+    halt ??= h;
+  };
+
+  const jobScope: JobRunScope = {
+    transport: scope.transport,
+    runSignal: scope.runSignal,
+    stage: name,
+    settings,
+    runner: ctx.runner,
+    release: ctx.release,
+    vars: ctx.vars,
+    emit,
+    outputTailBytes: scope.outputTailBytes,
+  };
+
+  // A job checks for a halt when its pool slot comes up, not when it was queued: that is what makes
+  // "no new job starts" hold for jobs already waiting in the pool.
+  const start = async (i: number): Promise<void> => {
+    if (scope.runSignal.aborted) haltOnce({ result: 'cancelled', error: 'cancelled' });
+    if (halt) return;
+    const job = jobs[i] as Job;
+    const report = await runJob(job, jobScope);
+    reports[i] = report;
+    if (report.result === 'failure') budget.recordFailure(report.host);
+    emit({ type: 'job-end', stage: name, job: report });
+    if (i === 0 && canary && report.result === 'failure') {
+      canaryFailed = true;
+      haltOnce({ result: 'skipped', error: `canary ${report.host} failed` });
+    } else if (budget.exceeded) {
+      haltOnce({ result: 'skipped', error: `failure budget exceeded: ${budget.describe()}` });
+    }
+  };
+
+  const pool = pLimit(settings.parallel ? settings.poolSize : 1);
+  let next = 0;
+  for (const size of planWaves(settings, jobs.length)) {
+    const wave = Array.from({ length: size }, (_, k) => next + k);
+    next += size;
+    // A wave starts only when the previous one finished within the budget.
+    if (halt || scope.runSignal.aborted) break;
+    await Promise.all(wave.map((i) => pool(() => start(i))));
+  }
+
+  // Without a halt, jobs are left only when a cancel came between two waves.
+  const notStarted: Halt = halt ?? { result: 'cancelled', error: 'cancelled' };
+  const all = jobs.map((job, i) => {
+    const existing = reports[i];
+    if (existing) return existing;
+    const report: JobReport = {
+      host: job.host.name,
+      result: notStarted.result,
+      attempts: 0,
+      durationMs: 0,
+      exitCode: null,
+      error: notStarted.error,
+      outputTail: '',
+    };
+    emit({ type: 'job-end', stage: name, job: report });
+    return report;
+  });
+
+  const reason = failureReason(all, canaryFailed, budget);
+  return finish(stage, started, scope, canary?.host.name ?? null, all, reason, canaryFailed);
+}
+
+function failureReason(
+  jobs: readonly JobReport[],
+  canaryFailed: boolean,
+  budget: FailureBudget,
+): string | null {
+  if (jobs.some((j) => j.result === 'cancelled')) return 'cancelled';
+  if (canaryFailed) {
+    const c = jobs[0] as JobReport;
+    return `canary ${c.host} failed: ${c.error ?? 'failed'}`;
+  }
+  if (budget.exceeded) return budget.describe();
+  return null;
+}
+
+/** Builds the report, applies `can-fail`, emits the warning and `stage-end`. */
+function finish(
+  stage: Stage,
+  started: number,
+  scope: StageRunScope,
+  canary: string | null,
+  jobs: JobReport[],
+  reason: string | null,
+  canaryFailed: boolean,
+): StageOutcome {
+  const failed = reason !== null;
+  const cancelled = reason === 'cancelled';
+  const report: StageReport = {
+    name: stage.name,
+    result: failed ? 'failure' : jobs.length === 0 ? 'skipped' : 'success',
+    canary,
+    jobs,
+    durationMs: Math.round(performance.now() - started),
+    ...(reason ? { reason } : {}),
+  };
+  // A failed canary and a cancel stop the run whatever `can-fail` says.
+  const tolerated = failed && stage.settings.canFail && !canaryFailed && !cancelled;
+  if (tolerated) {
+    report.tolerated = true;
+    scope.emit({
+      type: 'warning',
+      stage: stage.name,
+      message: `stage "${stage.name}" failed but can-fail lets the run go on: ${reason}`,
+    });
+  }
+  scope.emit({ type: 'stage-end', stage: report, index: scope.index, total: scope.total });
+  return { report, stopsRun: failed && !tolerated };
+}
