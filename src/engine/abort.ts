@@ -2,6 +2,7 @@
  * AbortSignal plumbing for the engine: the run's cancellation, per-attempt timeouts, and racing
  * promises that may not honour a signal (a slow transport, a stuck job body).
  */
+import { setMaxListeners } from 'node:events';
 import { CancelledError, TimeoutError } from '../errors.js';
 
 /** A signal plus the function that releases its timers and listeners. */
@@ -16,6 +17,9 @@ export interface ScopedSignal {
  */
 export function cancellationSignal(external: AbortSignal | undefined): ScopedSignal {
   const controller = new AbortController();
+  // Every running job listens on this signal (a pool of 50 means 50+ listeners): that is the
+  // design, not a leak, so Node's leak warning at 10 would only be noise.
+  setMaxListeners(0, controller.signal);
   const reason = (): CancelledError =>
     external?.reason instanceof CancelledError ? external.reason : new CancelledError('cancelled');
   if (!external) return { signal: controller.signal, dispose: () => {} };
@@ -41,8 +45,10 @@ export function attemptSignal(runSignal: AbortSignal, timeoutMs: number | undefi
     timeoutMs,
   );
   timer.unref();
+  const signal = AbortSignal.any([runSignal, timeout.signal]);
+  setMaxListeners(0, signal);
   return {
-    signal: AbortSignal.any([runSignal, timeout.signal]),
+    signal,
     dispose: () => clearTimeout(timer),
   };
 }
