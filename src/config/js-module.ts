@@ -1,0 +1,145 @@
+/**
+ * JavaScript-module configs. The default export is a config object or a function
+ * `(api) => config | Promise<config>`, where `api` is this library: a config run by the bundled
+ * action has no `node_modules` to import the package from, so the function form is the portable one.
+ * `ssh`, `hosts` and `vars` are validated like YAML (errors name the path, not a line); `runners` is a
+ * list of Runner objects, or a map name → Runner object or YAML-style runner (whose stages may give
+ * `job: (host) => Job` instead of `steps`).
+ */
+import { pathToFileURL } from 'node:url';
+import * as api from '../index.js';
+import { Runner } from '../engine/runner.js';
+import { ConfigError, errorMessage } from '../errors.js';
+import { assembleConfig } from './assemble.js';
+import type { LoadedConfig, RunnerSource } from './assemble.js';
+import { ConfigValidationError } from './config-error.js';
+import type { ConfigIssue } from './config-error.js';
+import { describeValue, validate } from './issues.js';
+import { fileLocator } from './locator.js';
+import type { ConfigPath } from './locator.js';
+import { moduleConfigSchema } from './schema.js';
+import type { ModuleRunnerConfig } from './schema.js';
+
+/** What a config module's default export may be. */
+export type ConfigModuleExport = object | ((library: typeof api) => object | Promise<object>);
+
+export async function loadModuleConfig(
+  file: string,
+  absolutePath: string,
+  vars?: Readonly<Record<string, string>>,
+): Promise<LoadedConfig> {
+  let exported: unknown;
+  try {
+    exported = ((await import(pathToFileURL(absolutePath).href)) as { default?: unknown }).default;
+  } catch (e) {
+    throw new ConfigError(`${file}: cannot load the module: ${errorMessage(e)}`);
+  }
+  if (exported === undefined) {
+    throw new ConfigError(`${file}: no default export; export a config object or a function (api) => config`);
+  }
+  let value: unknown = exported;
+  if (typeof exported === 'function') {
+    try {
+      value = await (exported as (library: typeof api) => unknown)(api);
+    } catch (e) {
+      throw new ConfigError(`${file}: the config function failed: ${errorMessage(e)}`);
+    }
+  }
+  if (!isPlainObject(value)) {
+    throw new ConfigError(
+      `${file}: expected the default export to be a config object or a function returning one, got ${describeValue(value)}`,
+    );
+  }
+  return moduleConfig(value, file, vars);
+}
+
+/** Validate a module's config object (already imported). Pure: no I/O. */
+export function moduleConfig(
+  value: Readonly<Record<string, unknown>>,
+  file: string,
+  vars?: Readonly<Record<string, string>>,
+): LoadedConfig {
+  const locator = fileLocator(file);
+  const { order, instances, rest } = splitRunners(value.runners, file);
+  const config = validate(moduleConfigSchema, { ...value, runners: rest }, locator);
+  const runners: RunnerSource[] = order.map((name) => {
+    const runner = instances.get(name);
+    return runner ? { name, runner } : { name, config: config.runners[name] as ModuleRunnerConfig };
+  });
+  if (runners.length === 0) throw fail(file, ['runners'], 'expected at least one runner');
+  return assembleConfig(
+    {
+      file,
+      format: 'module',
+      locator,
+      ...(config.ssh ? { ssh: config.ssh } : {}),
+      ...(config.hosts ? { hosts: config.hosts } : {}),
+      ...(config.vars ? { vars: config.vars } : {}),
+      runners,
+    },
+    vars,
+  );
+}
+
+/** A Runner of this library, or of another copy of it (duck-typed). */
+export function isRunnerLike(value: unknown): value is Runner {
+  if (value instanceof Runner) return true;
+  const candidate = value as { name?: unknown; stages?: unknown } | null;
+  return (
+    typeof value === 'object' &&
+    candidate !== null &&
+    typeof candidate.name === 'string' &&
+    typeof candidate.stages === 'function'
+  );
+}
+
+/** Take the Runner objects out of `runners`; the rest is validated by the schema. */
+function splitRunners(
+  runners: unknown,
+  file: string,
+): { order: string[]; instances: Map<string, Runner>; rest: unknown } {
+  const order: string[] = [];
+  const instances = new Map<string, Runner>();
+  if (Array.isArray(runners)) {
+    for (const [i, runner] of runners.entries()) {
+      if (!isRunnerLike(runner)) {
+        throw fail(
+          file,
+          ['runners', i],
+          `expected a Runner (a map name → runner takes YAML-style runners), got ${describeValue(runner)}`,
+        );
+      }
+      if (instances.has(runner.name))
+        throw fail(file, ['runners', i], `duplicate runner name "${runner.name}"`);
+      instances.set(runner.name, runner);
+      order.push(runner.name);
+    }
+    return { order, instances, rest: {} };
+  }
+  if (!isPlainObject(runners)) return { order, instances, rest: runners };
+  const rest: Record<string, unknown> = {};
+  for (const [name, runner] of Object.entries(runners)) {
+    order.push(name);
+    if (!isRunnerLike(runner)) rest[name] = runner;
+    else if (runner.name !== name) {
+      throw fail(
+        file,
+        ['runners', name],
+        `the Runner is named "${runner.name}"; give it the name of its key`,
+      );
+    } else instances.set(name, runner);
+  }
+  return { order, instances, rest };
+}
+
+function fail(file: string, path: ConfigPath, message: string): ConfigValidationError {
+  const issue: ConfigIssue = { file, path, message };
+  return new ConfigValidationError([issue]);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object') return false;
+  // Any realm's Object.prototype (a module may run in another vm context, as under Jest).
+  const proto = Object.getPrototypeOf(value) as object | null;
+  return proto === null || Object.getPrototypeOf(proto) === null;
+}

@@ -1,0 +1,404 @@
+/**
+ * The release config (DESIGN §3) as one zod schema: the validator and the published JSON Schema
+ * (`schema/release.schema.json`) are both generated from it. Every leaf carries an `expected …`
+ * message; `issues.ts` adds the position, the path and what was found.
+ */
+import { z } from 'zod';
+import { VAR_NAME } from '../engine/vars.js';
+import {
+  DURATION_PATTERN,
+  LOCAL_NAME_PATTERN,
+  LOCAL_PREFIX,
+  PERCENT_PATTERN,
+  USER_PATTERN,
+  isValidAddress,
+  parseDuration,
+  parseHostEntry,
+  parsePercent,
+  parseRemoteAddress,
+} from './formats.js';
+
+const expected = (what: string) => ({ error: `expected ${what}` });
+
+/** Variables the engine sets for every job; a config may not define them. */
+export const RESERVED_VARS: readonly string[] = Object.freeze([
+  'BW_HOST',
+  'BW_HOST_ADDRESS',
+  'BW_STAGE',
+  'BW_RUNNER',
+  'BW_RELEASE',
+  'BW_ATTEMPT',
+]);
+
+const bool = () => z.boolean(expected('true or false'));
+
+const POSITIVE_INT = 'a positive integer';
+const positiveInt = () => z.int(expected(POSITIVE_INT)).min(1, expected(POSITIVE_INT));
+const NON_NEGATIVE_INT = 'an integer, 0 or more';
+const nonNegativeInt = () => z.int(expected(NON_NEGATIVE_INT)).min(0, expected(NON_NEGATIVE_INT));
+
+const PORT = 'a port number (1-65535)';
+const port = () => z.int(expected(PORT)).min(1, expected(PORT)).max(65_535, expected(PORT));
+
+const nonEmptyString = (what: string) => z.string(expected(what)).min(1, expected(what));
+
+/** A duration string, converted to milliseconds. */
+function duration(opts: { allowZero: boolean }) {
+  const what = opts.allowZero
+    ? 'a duration like 500ms, 10s, 5m or 1h'
+    : 'a positive duration like 500ms, 10s, 5m or 1h';
+  return z
+    .string(expected(what))
+    .regex(new RegExp(DURATION_PATTERN), expected(what))
+    .refine((text) => (parseDuration(text) ?? -1) > (opts.allowZero ? -1 : 0), expected(what))
+    .transform((text) => parseDuration(text) as number);
+}
+
+/** A count or a percentage of the stage's jobs (`25%`). */
+function amount(opts: { allowZero: boolean }) {
+  const what = opts.allowZero
+    ? 'a count (0 or more) or a percentage like 10%'
+    : 'a positive count or a percentage like 25%';
+  const count = z.int(expected(what)).min(opts.allowZero ? 0 : 1, expected(what));
+  const percent = z
+    .string(expected(what))
+    .regex(new RegExp(PERCENT_PATTERN), expected(what))
+    .refine((text) => (parsePercent(text) ?? -1) > (opts.allowZero ? -1 : 0), expected(what));
+  return z.union([count, percent], expected(what));
+}
+
+const SHELL = 'a shell command line or a list of its arguments';
+const shell = () =>
+  z
+    .union(
+      [
+        z.string(expected(SHELL)).regex(/\S/, expected(SHELL)),
+        z.array(nonEmptyString('a shell argument'), expected(SHELL)).min(1, expected(SHELL)),
+      ],
+      expected(SHELL),
+    )
+    .describe(
+      'Shell that runs the script, fed on stdin. Default: bash --noprofile --norc -eo pipefail. ' +
+        'A string is split on whitespace.',
+    );
+
+const HOST_ENTRY = 'a host entry: "name", "user@name:port" or "local:NAME"';
+const hostString = () =>
+  z
+    .string(expected(HOST_ENTRY))
+    .refine((text) => parseHostEntry(text) !== undefined, expected(HOST_ENTRY))
+    .describe('A host: "name", "user@name:port" or "local:NAME" (runs on this machine with bash).');
+
+const HOST_NAME = 'a host name without spaces or commas';
+export const hostObjectSchema = z
+  .strictObject(
+    {
+      name: z
+        .string(expected(HOST_NAME))
+        .regex(/^[^\s,]+$/, expected(HOST_NAME))
+        .describe('Name shown in logs and matched by --hosts; "local:NAME" for an embedded local host.'),
+      address: z
+        .string(expected('a DNS name or an IP address'))
+        .refine(isValidAddress, expected('a DNS name or an IP address'))
+        .optional()
+        .describe('Where to connect. Default: the name.'),
+      port: port().optional().describe('SSH port. Default: ssh.port.'),
+      user: z
+        .string(expected('a user name'))
+        .regex(new RegExp(USER_PATTERN), expected('a user name'))
+        .optional()
+        .describe('SSH user. Default: ssh.user.'),
+    },
+    expected('a host: a string or a map {name, address, port, user}'),
+  )
+  .superRefine((host, ctx) => {
+    if (!host.name.startsWith(LOCAL_PREFIX)) return;
+    if (!new RegExp(LOCAL_NAME_PATTERN).test(host.name.slice(LOCAL_PREFIX.length))) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['name'],
+        message: `expected "local:NAME" with a NAME like a, web-1`,
+      });
+    }
+    for (const key of ['address', 'port', 'user'] as const) {
+      if (host[key] !== undefined) {
+        ctx.addIssue({ code: 'custom', path: [key], message: `a local host takes no ${key}` });
+      }
+    }
+  });
+
+export type HostObject = z.output<typeof hostObjectSchema>;
+
+const hostEntry = () =>
+  z.union(
+    [hostString(), hostObjectSchema],
+    expected('a host: a string or a map {name, address, port, user}'),
+  );
+
+const GROUP_NAME = 'a group name (letters, digits, "-" and "_")';
+export const GROUP_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
+
+const stageHost = () =>
+  z
+    .union(
+      [z.string(expected('a group name or a host entry')), hostObjectSchema],
+      expected('a group name, a host entry or a map {name, address, port, user}'),
+    )
+    .describe('A host group name, or a host entry.');
+
+const uploadSchema = z
+  .strictObject(
+    {
+      from: nonEmptyString('a local path').describe(
+        'Local path (file or directory), relative to the working directory.',
+      ),
+      to: nonEmptyString('a remote path').describe('Remote path; ${NAME} is expanded from the vars.'),
+    },
+    expected('a map {from, to}'),
+  )
+  .describe('Copy a local file or directory to the host; ${NAME} in both paths is expanded per job.');
+
+const STEP_KINDS = ['run', 'local', 'upload'] as const;
+
+export const stepSchema = z
+  .strictObject(
+    {
+      name: nonEmptyString('a step name').optional().describe('Label in logs; ${NAME} is expanded per job.'),
+      run: z
+        .string(expected('a script'))
+        .optional()
+        .describe('Script run on the host (remote shell, or bash for local: hosts).'),
+      local: z
+        .string(expected('a script'))
+        .optional()
+        .describe('Script run on the controller, once per job.'),
+      upload: uploadSchema.optional(),
+      shell: shell().optional(),
+    },
+    expected('a step: a map with run, local or upload'),
+  )
+  .superRefine((step, ctx) => {
+    const kinds = STEP_KINDS.filter((kind) => step[kind] !== undefined);
+    if (kinds.length !== 1) {
+      const found = kinds.length === 0 ? 'none' : kinds.join(' and ');
+      ctx.addIssue({
+        code: 'custom',
+        message: `a step needs exactly one of run, local or upload, found ${found}`,
+      });
+    }
+    if (step.upload !== undefined && step.shell !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['shell'],
+        message: 'shell applies to run and local steps, not to upload',
+      });
+    }
+  })
+  .meta({
+    description: 'One step: exactly one of run, local or upload.',
+    oneOf: STEP_KINDS.map((kind) => ({ required: [kind] })),
+  });
+
+export type StepConfig = z.output<typeof stepSchema>;
+
+/** The fields every stage has, whether it comes from YAML or from a JavaScript module. */
+const stageFields = {
+  name: nonEmptyString('a stage name').describe('Stage name; ${NAME} is expanded from the vars.'),
+  hosts: z
+    .array(stageHost(), expected('a list of host groups and host entries'))
+    .min(1, expected('at least one host group or host entry'))
+    .optional()
+    .describe('Host groups and/or host entries. Omitted: one job on the controller.'),
+  canary: bool()
+    .optional()
+    .describe('Run the first job alone; if it fails nothing else starts. Default true.'),
+  parallel: bool()
+    .optional()
+    .describe('Run the other jobs in a pool; false runs them one by one. Default true.'),
+  'pool-size': positiveInt().optional().describe('Jobs running at once. Default 10.'),
+  batch: z
+    .array(amount({ allowZero: false }), expected('a list of wave sizes like [2, 5, 25%]'))
+    .min(1, expected('a list of wave sizes like [2, 5, 25%]'))
+    .optional()
+    .describe('Waves after the canary: counts or percentages of the stage’s jobs; the last size repeats.'),
+  'max-failures': amount({ allowZero: true })
+    .optional()
+    .describe('Failures the stage tolerates (count or percentage); more fails the stage. Default 0.'),
+  'can-fail': bool()
+    .optional()
+    .describe('A failed stage does not stop the run (a failed canary still does). Default false.'),
+  retries: nonNegativeInt().optional().describe('Extra attempts per job. Default 0.'),
+  'retry-delay': duration({ allowZero: true })
+    .optional()
+    .describe('Backoff base between attempts. Default 1s.'),
+  timeout: duration({ allowZero: false }).optional().describe('Per attempt. Default: none.'),
+  shell: shell().optional(),
+};
+
+const steps = () =>
+  z
+    .array(stepSchema, expected('a list of steps'))
+    .min(1, expected('at least one step'))
+    .describe('Steps run in order on every host of the stage.');
+
+export const stageSchema = z
+  .strictObject({ ...stageFields, steps: steps() }, expected('a stage: a map with name and steps'))
+  .describe('A stage: one job per host, run with a canary, a pool, batches and a failure budget.');
+
+export type StageConfig = z.output<typeof stageSchema>;
+
+const RUNNER_NAME = 'a runner name (letters, digits, ".", "-" and "_")';
+export const RUNNER_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+
+function runner<S extends z.ZodType>(stage: S) {
+  return z.strictObject(
+    {
+      description: z.string(expected('a string')).optional().describe('What the runner does.'),
+      stages: z
+        .array(stage, expected('a list of stages'))
+        .min(1, expected('at least one stage'))
+        .describe('Stages, run in order.'),
+    },
+    expected('a runner: a map with description and stages'),
+  );
+}
+
+export const runnerSchema = runner(stageSchema).describe('A named release procedure.');
+export type RunnerConfig = z.output<typeof runnerSchema>;
+
+export const sshSchema = z
+  .strictObject(
+    {
+      user: z
+        .string(expected('a user name'))
+        .regex(new RegExp(USER_PATTERN), expected('a user name'))
+        .optional()
+        .describe('Default user. Default: the current OS user.'),
+      port: port().optional().describe('Default port. Default 22.'),
+      'private-key': nonEmptyString('a path')
+        .optional()
+        .describe('Private key file; --identity / the action input override it.'),
+      'known-hosts': z
+        .union(
+          [nonEmptyString('a path'), z.array(nonEmptyString('a path')).min(1, expected('at least one path'))],
+          expected('a path or a list of paths'),
+        )
+        .optional()
+        .describe('known_hosts file(s). Default ~/.ssh/known_hosts.'),
+      'host-key-checking': z
+        .enum(['strict', 'accept-new', 'off'], expected('strict, accept-new or off'))
+        .optional()
+        .describe('strict (default), accept-new, or off (insecure, warned about).'),
+      'connect-timeout': duration({ allowZero: false }).optional().describe('Default 10s.'),
+      keepalive: duration({ allowZero: false })
+        .optional()
+        .describe('Keepalive interval; a host is lost after 3 missed. Default 5s.'),
+      'jump-host': z
+        .string(expected('a jump host like deploy@bastion.example.com:22'))
+        .refine(
+          (text) => parseRemoteAddress(text) !== undefined,
+          expected('a jump host like deploy@bastion.example.com:22'),
+        )
+        .optional()
+        .describe('Bastion to connect through: user@host:port.'),
+      'max-sessions': positiveInt().optional().describe('Concurrent channels per connection. Default 8.'),
+    },
+    expected('a map of SSH settings'),
+  )
+  .describe('SSH defaults for every host.');
+
+export type SshConfig = z.output<typeof sshSchema>;
+
+const VAR = 'a variable name matching [A-Za-z_][A-Za-z0-9_]*';
+const varName = z
+  .string(expected(VAR))
+  .regex(VAR_NAME, expected(VAR))
+  .refine((name) => !RESERVED_VARS.includes(name), {
+    error: (issue) => `${String(issue.input)} is set by the tool for every job; choose another name`,
+  });
+
+export const varsSchema = z
+  .record(
+    varName,
+    z
+      .union([z.string(), z.number(), z.boolean()], expected('a string'))
+      .transform((value) => String(value))
+      .describe('A string; numbers and booleans are taken as written.'),
+    expected('a map of variables'),
+  )
+  .describe('Variables: the environment of every step, and ${NAME} in names and upload paths. --var wins.');
+
+export const groupsSchema = z
+  .record(
+    z.string(expected(GROUP_NAME)).regex(GROUP_NAME_PATTERN, expected(GROUP_NAME)),
+    z.array(hostEntry(), expected('a list of hosts')).describe('Hosts of the group.'),
+    expected('a map of host groups'),
+  )
+  .describe('Named host groups.');
+
+export const configSchema = z
+  .strictObject(
+    {
+      version: z.literal(1, expected('1')).describe('Config format version; must be 1.'),
+      ssh: sshSchema.optional(),
+      hosts: groupsSchema.optional(),
+      vars: varsSchema.optional(),
+      runners: z
+        .record(
+          z.string(expected(RUNNER_NAME)).regex(RUNNER_NAME_PATTERN, expected(RUNNER_NAME)),
+          runnerSchema,
+          expected('a map of runners'),
+        )
+        .refine((runners) => Object.keys(runners).length > 0, expected('at least one runner'))
+        .describe('Release procedures by name (deploy, rollback, …).'),
+    },
+    expected('a release config: a map with version, ssh, hosts, vars and runners'),
+  )
+  .meta({
+    title: 'Boerewors release config',
+    description: 'Release config of boerewors-action (version 1).',
+  });
+
+export type ReleaseConfig = z.output<typeof configSchema>;
+
+/* ---- JavaScript-module configs: the same blocks, plus custom jobs ---- */
+
+const moduleStageSchema = z
+  .strictObject(
+    {
+      ...stageFields,
+      steps: steps().optional(),
+      job: z
+        .custom<(host: never) => unknown>(
+          (value) => typeof value === 'function',
+          expected('a function (host) => Job'),
+        )
+        .optional(),
+    },
+    expected('a stage: a map with name and steps (or job)'),
+  )
+  .superRefine((stage, ctx) => {
+    if ((stage.steps === undefined) === (stage.job === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'a stage needs exactly one of steps or job' });
+    }
+  });
+
+export type ModuleStageConfig = z.output<typeof moduleStageSchema>;
+export const moduleRunnerSchema = runner(moduleStageSchema);
+export type ModuleRunnerConfig = z.output<typeof moduleRunnerSchema>;
+
+/** A module's default export, once its Runner instances are taken out (see `js-module.ts`). */
+export const moduleConfigSchema = z.strictObject(
+  {
+    version: z.literal(1, expected('1')).optional(),
+    ssh: sshSchema.optional(),
+    hosts: groupsSchema.optional(),
+    vars: varsSchema.optional(),
+    runners: z.record(
+      z.string(expected(RUNNER_NAME)).regex(RUNNER_NAME_PATTERN, expected(RUNNER_NAME)),
+      moduleRunnerSchema,
+      expected('a list of Runner objects or a map of runners'),
+    ),
+  },
+  expected('a config object with ssh, hosts, vars and runners'),
+);

@@ -1,0 +1,50 @@
+/** Choosing what to run from a loaded config: the runner, and the hosts of a `--hosts` filter. */
+import type { Runner } from '../engine/runner.js';
+import { ConfigError, UsageError } from '../errors.js';
+import type { LoadedConfig } from './assemble.js';
+import { didYouMean } from './did-you-mean.js';
+
+/**
+ * The runner named `name`; without a name, the config's only runner. An unknown name, or several
+ * runners and none chosen, is a ConfigError that lists the runners.
+ */
+export function selectRunner(config: Pick<LoadedConfig, 'file' | 'runners'>, name?: string): Runner {
+  const names = config.runners.map((runner) => runner.name);
+  if (name !== undefined) {
+    const runner = config.runners.find((r) => r.name === name);
+    if (runner) return runner;
+    const hint = didYouMean(name, names);
+    throw new ConfigError(`${config.file}: unknown runner "${name}"${hint} (available: ${names.join(', ')})`);
+  }
+  const [only, ...others] = config.runners;
+  if (only && others.length === 0) return only;
+  if (!only) throw new ConfigError(`${config.file}: no runners defined`);
+  throw new ConfigError(
+    `${config.file}: ${names.length} runners (${names.join(', ')}) and none chosen: pick one with --runner, or the action's runner input`,
+  );
+}
+
+/**
+ * Host and group names → host names, each once, in the order given. A name that is neither a host
+ * nor a group is a UsageError (`what` names the flag or input), except when the config has runners
+ * given as Runner objects: their hosts are only known at run time, so such names are kept as-is.
+ */
+export function resolveHostFilter(
+  config: Pick<LoadedConfig, 'groups' | 'hosts' | 'customRunners'>,
+  names: readonly string[],
+  what = '--hosts',
+): string[] {
+  const hostNames = new Set(config.hosts.map((host) => host.name));
+  const out = new Set<string>();
+  for (const name of names) {
+    const group = Object.hasOwn(config.groups, name) ? config.groups[name] : undefined;
+    if (group) for (const host of group) out.add(host.name);
+    else if (hostNames.has(name) || config.customRunners.length > 0) out.add(name);
+    else {
+      const candidates = [...Object.keys(config.groups), ...hostNames];
+      const hint = didYouMean(name, candidates);
+      throw new UsageError(`${what}: unknown host or group "${name}"${hint}`);
+    }
+  }
+  return [...out];
+}
