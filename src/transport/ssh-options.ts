@@ -44,3 +44,11 @@ export const DEFAULT_SSH_OPTIONS: SshOptions = Object.freeze({
   maxSessions: 8,
   maxHandshakes: 8,
 });
+
+/** How the SSH transport talks back: it never prints; the CLI/action turn these into log lines. */
+export interface SshHooks {
+  /** Security-relevant notices: `host-key-checking: off`, a host trusted on first use. */
+  onWarning?(message: string): void;
+  /** Connection life cycle (connect, reconnect, lowered channel limit). Never contains secrets. */
+  onDebug?(message: string): void;
+}

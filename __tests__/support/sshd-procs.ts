@@ -1,0 +1,72 @@
+/**
+ * Process-tree helpers for the sshd harness (Linux /proc). Faults are injected into exactly the
+ * processes a test's sshd started, found by parent pid, never by name.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+
+interface ProcEntry {
+  pid: number;
+  ppid: number;
+  comm: string;
+}
+
+function readProcs(): ProcEntry[] {
+  const procs: ProcEntry[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      // "pid (comm) state ppid …"; comm may hold spaces or parentheses, so split at the last ")".
+      const close = stat.lastIndexOf(')');
+      const fields = stat.slice(close + 2).split(' ');
+      procs.push({
+        pid: Number(name),
+        ppid: Number(fields[1]),
+        comm: stat.slice(stat.indexOf('(') + 1, close),
+      });
+    } catch {
+      // exited while we looked
+    }
+  }
+  return procs;
+}
+
+/** Every live descendant of `root` (children first level first), not `root` itself. */
+export function descendants(root: number): number[] {
+  const procs = readProcs();
+  const out: number[] = [];
+  let frontier = [root];
+  while (frontier.length > 0) {
+    const next = procs.filter((p) => frontier.includes(p.ppid)).map((p) => p.pid);
+    out.push(...next);
+    frontier = next;
+  }
+  return out;
+}
+
+/** Direct children of `parent`. */
+export function children(parent: number): number[] {
+  return readProcs()
+    .filter((p) => p.ppid === parent)
+    .map((p) => p.pid);
+}
+
+/** Send `signal` to each pid, ignoring ones that already exited. */
+export function signalAll(pids: readonly number[], signal: NodeJS.Signals): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // gone
+    }
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

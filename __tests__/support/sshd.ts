@@ -1,0 +1,241 @@
+/**
+ * Real OpenSSH servers for tests and benchmarks: `startSshdFleet({ count })` starts one `sshd`
+ * process per "host" on a free loopback port, each with its own host key, logging to its own file
+ * (so logins can be counted), all accepting one generated client key. Plain functions, no Jest:
+ * `bench/` reuses it.
+ *
+ * Where `sshd` is not installed the fleet falls back to in-process `ssh2` servers and says so on
+ * stderr; with BW_REQUIRE_SSHD=1 (CI) that is an error instead.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { appendFile, chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startFallbackFleet } from './sshd-fallback.js';
+import { generateKey, type GeneratedKey, type KeyType } from './sshd-keys.js';
+import { freePort, waitForBanner } from './sshd-net.js';
+import { children, descendants, signalAll } from './sshd-procs.js';
+import { ensureLoginUser } from './sshd-user.js';
+
+/** sshd_config keywords → values. Later sources win; keys compare case-insensitively. */
+export type SshdConfig = Record<string, string | number>;
+
+export interface SshdFleetOptions {
+  count: number;
+  /** Extra or replaced sshd_config lines for every host, e.g. `{ MaxSessions: 2 }`. */
+  config?: SshdConfig;
+  /** Per-host additions, by index. */
+  hostConfig?: (index: number) => SshdConfig;
+  /** Host key type of every host (default ed25519). */
+  hostKeyType?: KeyType;
+  /** More public keys (authorized_keys lines) allowed to log in besides the fleet's own. */
+  authorizedKeys?: readonly string[];
+}
+
+export interface SshdHost {
+  /** `h0`, `h1`, … */
+  name: string;
+  address: string;
+  port: number;
+  /** The listening server's pid (for the fallback: this process). */
+  pid: number;
+  /** `ssh-ed25519 AAAA…` of this host's key. */
+  hostPublicKey: string;
+  /** Successful logins so far (counted in the server's log). */
+  logins(): Promise<number>;
+  log(): Promise<string>;
+  /** Kill every per-connection server process: clients see their connection drop. */
+  killSessions(signal?: NodeJS.Signals): void;
+  /** SIGSTOP the server and everything under it (a hung host); `thaw` resumes it. */
+  freeze(): void;
+  thaw(): void;
+  stop(): Promise<void>;
+}
+
+export interface SshdFleet {
+  kind: 'openssh' | 'ssh2-fallback';
+  hosts: SshdHost[];
+  /** Client private key (OpenSSH ed25519, no passphrase) every host accepts. */
+  keyPath: string;
+  /** known_hosts with a `[127.0.0.1]:port` entry per host. */
+  knownHostsPath: string;
+  /** The account to log in as. */
+  user: string;
+  /** Working directory of the fleet (keys, configs, logs). */
+  dir: string;
+  /** A directory the login user can write to, for marker files and uploads. */
+  scratchDir: string;
+  /** Adds an authorized_keys line on every host (takes effect for the next login). */
+  authorize(publicLine: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export const SSHD_PATHS = ['/usr/sbin/sshd', '/usr/local/sbin/sshd', '/usr/bin/sshd'];
+
+export function findSshd(): string | undefined {
+  return SSHD_PATHS.find((p) => existsSync(p));
+}
+
+export async function startSshdFleet(opts: SshdFleetOptions): Promise<SshdFleet> {
+  const sshd = process.env.BW_FORCE_SSH2_FALLBACK === '1' ? undefined : findSshd();
+  const dir = await mkdtemp(join(tmpdir(), 'bw-sshd-'));
+  // The login user (not root) reads authorized_keys and writes into scratch.
+  await chmod(dir, 0o755);
+  const scratchDir = join(dir, 'scratch');
+  await mkdir(scratchDir);
+  await chmod(scratchDir, 0o1777);
+  const client = await generateKey(join(dir, 'client_key'), { comment: 'bw-fleet' });
+  const authorizedKeysPath = join(dir, 'authorized_keys');
+  await writeFile(authorizedKeysPath, [client.publicLine, ...(opts.authorizedKeys ?? [])].join('\n') + '\n', {
+    mode: 0o644,
+  });
+
+  if (!sshd) {
+    if (process.env.BW_REQUIRE_SSHD === '1') {
+      await rm(dir, { recursive: true, force: true });
+      throw new Error('BW_REQUIRE_SSHD=1 but no sshd found (looked in ' + SSHD_PATHS.join(', ') + ')');
+    }
+    process.stderr.write(
+      'sshd harness: OpenSSH sshd not found, using in-process ssh2 servers (fewer faults)\n',
+    );
+    return startFallbackFleet({ ...opts, dir, scratchDir, client, authorizedKeysPath });
+  }
+
+  const user = await ensureLoginUser();
+  if (process.getuid?.() === 0) await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
+  const hosts: SshdHost[] = [];
+  try {
+    for (let i = 0; i < opts.count; i++) {
+      hosts.push(await startOneSshd(sshd, dir, i, user.name, authorizedKeysPath, opts));
+    }
+  } catch (err) {
+    await Promise.all(hosts.map((h) => h.stop()));
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+  const knownHostsPath = join(dir, 'known_hosts');
+  await writeFile(knownHostsPath, hosts.map((h) => `[${h.address}]:${h.port} ${h.hostPublicKey}\n`).join(''));
+  return {
+    kind: 'openssh',
+    hosts,
+    keyPath: client.privatePath,
+    knownHostsPath,
+    user: user.name,
+    dir,
+    scratchDir,
+    authorize: (line) => appendFile(authorizedKeysPath, `${line}\n`),
+    stop: async () => {
+      await Promise.all(hosts.map((h) => h.stop()));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function renderConfig(entries: SshdConfig[]): string {
+  const merged = new Map<string, [string, string | number]>();
+  for (const source of entries)
+    for (const [k, v] of Object.entries(source)) merged.set(k.toLowerCase(), [k, v]);
+  return [...merged.values()].map(([k, v]) => `${k} ${v}`).join('\n') + '\n';
+}
+
+async function startOneSshd(
+  sshd: string,
+  fleetDir: string,
+  index: number,
+  user: string,
+  authorizedKeysPath: string,
+  opts: SshdFleetOptions,
+): Promise<SshdHost> {
+  const dir = join(fleetDir, `h${index}`);
+  await mkdir(dir);
+  const hostKey: GeneratedKey = await generateKey(join(dir, 'host_key'), {
+    type: opts.hostKeyType ?? 'ed25519',
+    comment: `h${index}`,
+  });
+  const logPath = join(dir, 'sshd.log');
+  // A free port can be taken between our probe and sshd's bind; try a few.
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const configPath = join(dir, 'sshd_config');
+    const config = renderConfig([
+      {
+        Port: port,
+        ListenAddress: '127.0.0.1',
+        HostKey: hostKey.privatePath,
+        PidFile: 'none',
+        AuthorizedKeysFile: authorizedKeysPath,
+        AllowUsers: user,
+        UsePAM: 'no',
+        StrictModes: 'no',
+        PubkeyAuthentication: 'yes',
+        PasswordAuthentication: 'no',
+        KbdInteractiveAuthentication: 'no',
+        PermitRootLogin: 'no',
+        MaxStartups: '100:30:200',
+        MaxSessions: 10,
+        MaxAuthTries: 20,
+        UseDNS: 'no',
+        PrintMotd: 'no',
+        PrintLastLog: 'no',
+        LogLevel: 'VERBOSE',
+        Subsystem: 'sftp internal-sftp',
+      },
+      opts.config ?? {},
+      opts.hostConfig?.(index) ?? {},
+    ]);
+    await writeFile(configPath, config);
+    // -D: stay in the foreground (we own the process); -E: log to a file we can count logins in.
+    const child: ChildProcess = spawn(sshd, ['-D', '-f', configPath, '-E', logPath], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+    let exited = false;
+    child.on('exit', () => (exited = true));
+    try {
+      await waitForBanner(port, 5000, () => exited);
+      return makeHost(`h${index}`, port, child, logPath, hostKey.publicLine);
+    } catch (err) {
+      child.kill('SIGKILL');
+      const log = await readFile(logPath, 'utf8').catch(() => '');
+      if (attempt < 3 && /Address already in use|Cannot bind/i.test(log + stderr)) continue;
+      throw new Error(`sshd h${index} did not start: ${(err as Error).message}\n${stderr}\n${log}`);
+    }
+  }
+}
+
+function makeHost(
+  name: string,
+  port: number,
+  child: ChildProcess,
+  logPath: string,
+  hostPublicKey: string,
+): SshdHost {
+  const pid = child.pid ?? 0;
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
+  const log = (): Promise<string> => readFile(logPath, 'utf8').catch(() => '');
+  return {
+    name,
+    address: '127.0.0.1',
+    port,
+    pid,
+    hostPublicKey,
+    log,
+    logins: async () => (await log()).split('\n').filter((l) => l.includes('Accepted publickey for')).length,
+    // Each connection is served by a child of the listener (the privileged monitor); killing it
+    // takes down its unprivileged child too and resets the TCP connection.
+    killSessions: (signal = 'SIGKILL') => signalAll(children(pid), signal),
+    freeze: () => signalAll([pid, ...descendants(pid)], 'SIGSTOP'),
+    thaw: () => signalAll([pid, ...descendants(pid)], 'SIGCONT'),
+    stop: async () => {
+      const all = [pid, ...descendants(pid)];
+      signalAll(all, 'SIGCONT');
+      signalAll(all, 'SIGKILL');
+      await exited;
+    },
+  };
+}

@@ -1,0 +1,201 @@
+/**
+ * Opens one authenticated ssh2 Client. The whole establishment (TCP or jump-host forward,
+ * handshake, host-key check, auth) is bounded by `connect-timeout`; transient failures (refused,
+ * reset, temporary DNS) are retried inside that budget with exponential backoff and full jitter.
+ * Auth and host-key failures are final at once. Each try holds a slot of the global handshake
+ * semaphore, so a wide fan-out never trips sshd's MaxStartups.
+ */
+import type { Duplex } from 'node:stream';
+import ssh2 from 'ssh2';
+import type { ClientChannel, ConnectConfig } from 'ssh2';
+import { CancelledError, type BoereworsError } from '../errors.js';
+import { classifyConnectError, type ClassifiedConnectError } from './ssh-errors.js';
+import type { HostKeyVerifier } from './ssh-host-keys.js';
+import type { ClientAuth } from './ssh-keys.js';
+import type { SshHooks } from './ssh-options.js';
+import type { Semaphore } from './ssh-semaphore.js';
+
+/** Tries per connection within one connect budget. */
+export const CONNECT_ATTEMPTS = 3;
+/** First backoff; doubles per try, then a random part of it is used (full jitter, at least half). */
+export const CONNECT_BACKOFF_MS = 200;
+/**
+ * Keepalives ssh2 may send unanswered: it declares the peer dead on the tick after this many, i.e.
+ * after 3 silent keepalive intervals.
+ */
+const KEEPALIVE_COUNT_MAX = 2;
+
+export interface ConnectTarget {
+  /** `user@host:port`. */
+  readonly label: string;
+  readonly user: string;
+  readonly address: string;
+  readonly port: number;
+}
+
+export interface ConnectDeps {
+  readonly auth: ClientAuth;
+  readonly verifier: HostKeyVerifier;
+  readonly handshakes: Semaphore;
+  readonly connectTimeoutMs: number;
+  readonly keepaliveMs: number;
+  readonly hooks: SshHooks;
+  /** Through a jump host: opens a forwarded stream to the target (rejects with a classified error). */
+  readonly openStream?: (signal: AbortSignal) => Promise<ClientChannel>;
+}
+
+export async function connectClient(
+  target: ConnectTarget,
+  deps: ConnectDeps,
+  signal: AbortSignal,
+): Promise<ssh2.Client> {
+  await deps.verifier.load();
+  let deadline: number | undefined;
+  for (let attempt = 1; ; attempt++) {
+    const release = await deps.handshakes.acquire(signal);
+    // The budget starts with the first handshake slot: waiting behind other hosts is not our time.
+    deadline ??= Date.now() + deps.connectTimeoutMs;
+    let failure: ClassifiedConnectError;
+    try {
+      const started = Date.now();
+      const client = await attemptOnce(target, deps, Math.max(1, deadline - Date.now()), signal);
+      deps.hooks.onDebug?.(`${target.label}: connected in ${Date.now() - started} ms (attempt ${attempt})`);
+      return client;
+    } catch (err) {
+      if (signal.aborted) throw signal.reason ?? new CancelledError('cancelled');
+      failure = err as ClassifiedConnectError;
+    } finally {
+      release();
+    }
+    const delay = backoffMs(attempt);
+    if (!failure.transient || attempt >= CONNECT_ATTEMPTS || Date.now() + delay >= deadline) {
+      if (attempt > 1) failure.error.message += ` (${attempt} attempts)`;
+      throw failure.error;
+    }
+    deps.hooks.onDebug?.(`${failure.error.message}; retrying in ${delay} ms`);
+    await sleep(delay, signal);
+  }
+}
+
+/** Exponential backoff with full jitter, never below half the step (so retries do not bunch up). */
+export function backoffMs(attempt: number): number {
+  const step = CONNECT_BACKOFF_MS * 2 ** (attempt - 1);
+  return Math.round(step / 2 + Math.random() * (step / 2));
+}
+
+function attemptOnce(
+  target: ConnectTarget,
+  deps: ConnectDeps,
+  budgetMs: number,
+  signal: AbortSignal,
+): Promise<ssh2.Client> {
+  return new Promise((resolve, reject) => {
+    const client = new ssh2.Client();
+    let tcpConnected = false;
+    let hostKeyError: BoereworsError | null = null;
+    let settled = false;
+    const classify = (err: unknown): ClassifiedConnectError =>
+      hostKeyError
+        ? { error: hostKeyError, transient: false }
+        : classifyConnectError(err, {
+            label: target.label,
+            address: target.address,
+            timeoutMs: deps.connectTimeoutMs,
+            tcpConnected,
+            authSource: deps.auth.source,
+          });
+    const fail = (err: unknown): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      client.destroy();
+      reject(signal.aborted ? err : classify(err));
+    };
+    const onAbort = (): void => fail(signal.reason ?? new CancelledError('cancelled'));
+    // Our own timer covers the jump-host forward too, which ssh2's readyTimeout does not.
+    const timer = setTimeout(() => {
+      const err = Object.assign(new Error('connect timeout'), { level: 'client-timeout' });
+      fail(err);
+    }, budgetMs);
+    timer.unref();
+    signal.addEventListener('abort', onAbort, { once: true });
+
+    // This listener stays for the client's life: an 'error' without a listener would crash the process.
+    client.on('error', (err) => fail(err));
+    client.on('close', () => fail(new Error('Connection lost before handshake')));
+    client.on('connect', () => {
+      tcpConnected = true;
+      // Nagle would hold back our small packets for an ACK: a warm command takes ~44 ms instead of ~3.
+      client.setNoDelay(true);
+    });
+    client.on('ready', () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      resolve(client);
+    });
+
+    const config: ConnectConfig = {
+      host: target.address,
+      port: target.port,
+      username: target.user,
+      readyTimeout: 0, // our timer above
+      keepaliveInterval: deps.keepaliveMs,
+      keepaliveCountMax: KEEPALIVE_COUNT_MAX,
+      tryKeyboard: false,
+      hostVerifier: (key: Buffer): boolean => {
+        hostKeyError = deps.verifier.check(target, key);
+        return hostKeyError === null;
+      },
+      algorithms: { serverHostKey: deps.verifier.algorithmsFor(target.address, target.port) as never },
+      ...(deps.auth.kind === 'key'
+        ? {
+            privateKey: deps.auth.privateKey,
+            ...(deps.auth.passphrase !== undefined ? { passphrase: deps.auth.passphrase } : {}),
+          }
+        : { agent: deps.auth.socket }),
+    };
+    if (!deps.openStream) {
+      client.connect(config);
+      return;
+    }
+    deps.openStream(signal).then(
+      (stream) => {
+        if (settled) return void stream.close();
+        tcpConnected = true;
+        client.connect({ ...config, sock: stream as unknown as Duplex });
+      },
+      (err: unknown) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        if (signal.aborted) return reject(signal.reason ?? err);
+        // Either a classified forward failure, or the jump host's own connect error (already
+        // retried on its own budget, so final here).
+        reject(isClassified(err) ? err : { error: err, transient: false });
+      },
+    );
+  });
+}
+
+function isClassified(err: unknown): err is ClassifiedConnectError {
+  return typeof err === 'object' && err !== null && 'error' in err && 'transient' in err;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    timer.unref();
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal.reason ?? new CancelledError('cancelled'));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

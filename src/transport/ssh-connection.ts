@@ -1,0 +1,158 @@
+/**
+ * One established SSH connection to one host, shared by every step that runs there. It hands out
+ * channels under a per-connection limit (below sshd's MaxSessions), lowers that limit when the
+ * server proves stricter, and remembers why it died so running commands can say so.
+ */
+import { promisify } from 'node:util';
+import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
+import { ConnectionLostError } from '../errors.js';
+import { connectionLostError } from './ssh-errors.js';
+import type { SshHooks } from './ssh-options.js';
+import { Semaphore } from './ssh-semaphore.js';
+
+/** How long `close()` waits for the server to acknowledge the disconnect before destroying the socket. */
+const CLOSE_WAIT_MS = 1000;
+
+/** A channel could not be opened because the connection is gone: safe to retry on a new connection. */
+export class ChannelOpenError extends ConnectionLostError {}
+
+interface ChannelOpenFailure extends Error {
+  reason?: number | string;
+}
+
+/** SSH_OPEN_ADMINISTRATIVELY_PROHIBITED: what OpenSSH answers when MaxSessions is reached. */
+const OPEN_ADMINISTRATIVELY_PROHIBITED = 1;
+
+export class SshConnection {
+  readonly #channels: Semaphore;
+  #lost: ConnectionLostError | null = null;
+  #lastError: unknown;
+  #closing = false;
+  readonly #closed: Promise<void>;
+  /** Channels opened so far; a connection that served one before is "reused" when it fails. */
+  opened = 0;
+
+  constructor(
+    private readonly client: Client,
+    readonly label: string,
+    maxSessions: number,
+    private readonly keepaliveMs: number,
+    private readonly hooks: SshHooks,
+  ) {
+    this.#channels = new Semaphore(maxSessions);
+    client.on('error', (err) => (this.#lastError = err));
+    this.#closed = new Promise((resolve) => {
+      client.on('close', () => {
+        this.#lost ??= this.#closing
+          ? new ConnectionLostError(`${label}: connection closed`)
+          : connectionLostError(label, this.#lastError, keepaliveMs);
+        if (!this.#closing) this.hooks.onDebug?.(this.#lost.message);
+        this.#channels.rejectWaiters(new ChannelOpenError(this.#lost.message));
+        resolve();
+      });
+    });
+  }
+
+  get alive(): boolean {
+    return this.#lost === null && !this.#closing;
+  }
+
+  /** Why the connection died (null while it is alive). */
+  get lostError(): ConnectionLostError | null {
+    return this.#lost;
+  }
+
+  /** Starts `command`; the channel holds a slot until it closes. */
+  exec(command: string, signal: AbortSignal): Promise<ClientChannel> {
+    return this.#open(signal, (cb) => this.client.exec(command, cb));
+  }
+
+  sftp(signal: AbortSignal): Promise<SFTPWrapper> {
+    return this.#open(signal, (cb) => this.client.sftp(cb));
+  }
+
+  /** A TCP stream to `address:port` from the server's side (jump host). Not a session: no slot. */
+  forwardOut(address: string, port: number): Promise<ClientChannel> {
+    this.#assertAlive();
+    return promisify<string, number, string, number, ClientChannel>(this.client.forwardOut.bind(this.client))(
+      '127.0.0.1',
+      0,
+      address,
+      port,
+    );
+  }
+
+  async #open<T extends ClientChannel | SFTPWrapper>(
+    signal: AbortSignal,
+    open: (cb: (err: Error | undefined, channel: T) => void) => void,
+  ): Promise<T> {
+    for (let emptyRetries = 0; ;) {
+      const release = await this.#channels.acquire(signal);
+      this.#assertAlive(release);
+      try {
+        const channel = await new Promise<T>((resolve, reject) => {
+          try {
+            open((err, ch) => (err ? reject(err) : resolve(ch)));
+          } catch (err) {
+            reject(err); // ssh2 throws "Not connected" synchronously
+          }
+        });
+        this.opened += 1;
+        channel.once('close', release);
+        return channel;
+      } catch (err) {
+        release();
+        if (!this.alive)
+          throw new ChannelOpenError(this.#lost?.message ?? `${this.label}: connection closed`);
+        if ((err as ChannelOpenFailure).reason !== OPEN_ADMINISTRATIVELY_PROHIBITED)
+          throw this.#openError(err);
+        // The server allows fewer sessions than we assumed (its MaxSessions): run at most as many
+        // as are open right now and wait for one to finish. With none open, the refusal may be a
+        // slot that is still being freed server-side; retry briefly before giving up.
+        const open = this.#channels.inUse;
+        if (open > 0) {
+          if (open < this.#channels.limit) {
+            this.hooks.onDebug?.(`${this.label}: server refused channel ${open + 1}; limiting to ${open}`);
+          }
+          this.#channels.shrinkTo(open);
+        } else if (++emptyRetries > 3) {
+          throw this.#openError(err);
+        } else {
+          await new Promise((r) => setTimeout(r, 50 * emptyRetries));
+        }
+      }
+    }
+  }
+
+  #openError(err: unknown): Error {
+    return new Error(`${this.label}: cannot open an SSH channel: ${(err as Error).message}`);
+  }
+
+  #assertAlive(release?: () => void): void {
+    if (this.alive) return;
+    release?.();
+    throw new ChannelOpenError(this.#lost?.message ?? `${this.label}: connection closed`);
+  }
+
+  /** Disconnect politely, then for sure. Resolves when the socket is closed. */
+  async close(): Promise<void> {
+    if (!this.#closing) {
+      this.#closing = true;
+      this.client.end();
+      const timer = setTimeout(() => this.client.destroy(), CLOSE_WAIT_MS);
+      timer.unref();
+      await this.#closed;
+      clearTimeout(timer);
+    }
+    await this.#closed;
+  }
+
+  /** Connection died while in use: used by callers to wait until ssh2 has cleaned up. */
+  get closed(): Promise<void> {
+    return this.#closed;
+  }
+
+  get keepaliveIntervalMs(): number {
+    return this.keepaliveMs;
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * Runs one command over an exec channel: output streamed line by line (bounded memory), exit code
+ * and signal recorded, and on timeout/cancel the remote process group terminated through the
+ * wrapper's stdin lifeline (see ssh-remote-command.ts). A channel that closes without an exit
+ * status is a lost connection, never a success.
+ */
+import type { ExecResult } from '../engine/subtask.js';
+import { CancelledError, ConnectionLostError } from '../errors.js';
+import { LineSplitter } from './line-splitter.js';
+import type { SshConnection } from './ssh-connection.js';
+import { buildRemoteCommand, REMOTE_KILL_GRACE_S } from './ssh-remote-command.js';
+import type { ExecRequest, TransportCallContext } from './transport.js';
+
+/**
+ * After an abort, how long we wait for the channel to close (the command's group got TERM, and KILL
+ * after the grace) before giving up on it. Bounded so a cancelled run still exits promptly.
+ */
+export const ABORT_WAIT_MS = (REMOTE_KILL_GRACE_S + 1) * 1000;
+
+export async function execOnConnection(
+  conn: SshConnection,
+  req: ExecRequest,
+  ctx: TransportCallContext,
+): Promise<ExecResult> {
+  ctx.signal.throwIfAborted();
+  const started = Date.now();
+  const { command, stdin } = buildRemoteCommand(req.script, req.shell, req.env);
+  const channel = await conn.exec(command, ctx.signal);
+
+  return new Promise<ExecResult>((resolve, reject) => {
+    const out = new LineSplitter('stdout', ctx.onOutput);
+    const err = new LineSplitter('stderr', ctx.onOutput);
+    let exit: { code: number | null; signal: string | null } | null = null;
+    let abortTimer: NodeJS.Timeout | undefined;
+    // Settle only when the channel is closed AND both streams delivered their last bytes.
+    let pending = 3;
+    let settled = false;
+    const finish = (): void => {
+      if (--pending > 0 || settled) return;
+      settled = true;
+      clearTimeout(abortTimer);
+      ctx.signal.removeEventListener('abort', onAbort);
+      out.end();
+      err.end();
+      if (ctx.signal.aborted) return reject(ctx.signal.reason ?? new CancelledError('cancelled'));
+      if (!exit) {
+        return reject(
+          conn.lostError ??
+            new ConnectionLostError(
+              `${conn.label}: connection lost: the command ended without an exit status`,
+            ),
+        );
+      }
+      resolve({ exitCode: exit.code, signal: exit.signal, durationMs: Date.now() - started });
+    };
+    const onAbort = (): void => {
+      // EOF on stdin cuts the lifeline: the remote watchdog terminates the command's process group.
+      channel.end();
+      abortTimer = setTimeout(() => {
+        // The host does not answer (connection hung): stop waiting; sshd kills the group when
+        // the connection finally drops, since that closes the lifeline too.
+        channel.removeAllListeners('data');
+        channel.stderr.removeAllListeners('data');
+        pending = 1;
+        finish();
+        channel.destroy();
+      }, ABORT_WAIT_MS);
+      abortTimer.unref();
+    };
+
+    channel.on('data', (chunk: Buffer) => out.write(chunk));
+    channel.stderr.on('data', (chunk: Buffer) => err.write(chunk));
+    channel.once('end', finish);
+    channel.stderr.once('end', finish);
+    channel.once('close', finish);
+    channel.on('exit', (code: number | null, signal?: string) => {
+      exit = { code: code ?? null, signal: signal ?? null };
+    });
+    channel.on('error', () => {
+      // Channel errors surface as a close without exit status; the connection error says why.
+    });
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    // Not ended: stdin stays open as the lifeline until the command exits or we abort.
+    channel.write(stdin);
+    if (ctx.signal.aborted) onAbort();
+  });
+}

@@ -1,0 +1,93 @@
+/**
+ * How we authenticate: a private key (text or file; OpenSSH or PEM; ed25519, ecdsa, rsa with
+ * rsa-sha2 signatures; optional passphrase), else the ssh-agent. The key is parsed once, up front,
+ * so a bad key fails the run at once with an AuthError that names where the key came from and
+ * what is wrong with it — never a byte of the key itself.
+ */
+import { readFile } from 'node:fs/promises';
+import ssh2 from 'ssh2';
+import { AuthError } from '../errors.js';
+import type { SshOptions } from './ssh-options.js';
+import { expandHome } from './ssh-paths.js';
+
+export type ClientAuth =
+  | {
+      readonly kind: 'key';
+      /** Normalised key text; lives in memory only and is never printed. */
+      readonly privateKey: Buffer;
+      readonly passphrase?: string;
+      /** `private key file ~/.ssh/id_ed25519` or `private key given inline`: for messages. */
+      readonly source: string;
+      /** `ssh-ed25519`, `ecdsa-sha2-nistp256`, `ssh-rsa`. */
+      readonly keyType: string;
+    }
+  | { readonly kind: 'agent'; readonly socket: string; readonly source: string };
+
+/**
+ * Keys pasted into CI secrets arrive with CRLF line ends, without a final newline, with trailing
+ * blanks, or with literal `\n` when squeezed onto one line; all of that is layout, not key data.
+ */
+export function normalizeKeyText(text: string): string {
+  let t = text;
+  if (!t.includes('\n') && t.includes('\\n')) t = t.replaceAll('\\n', '\n');
+  const lines = t.split(/\r?\n|\r/).map((l) => l.trimEnd());
+  while (lines.length > 0 && lines[0] === '') lines.shift();
+  while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  return `${lines.map((l) => l.trimStart()).join('\n')}\n`;
+}
+
+export async function loadClientAuth(
+  options: SshOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ClientAuth> {
+  let text: string;
+  let source: string;
+  if (options.privateKey !== undefined && options.privateKey.trim() !== '') {
+    text = options.privateKey;
+    source = 'private key given inline';
+  } else if (options.privateKeyPath) {
+    source = `private key file ${options.privateKeyPath}`;
+    try {
+      text = await readFile(expandHome(options.privateKeyPath), 'utf8');
+    } catch (err) {
+      throw new AuthError(`${source}: cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  } else if (env.SSH_AUTH_SOCK) {
+    return { kind: 'agent', socket: env.SSH_AUTH_SOCK, source: `ssh-agent at ${env.SSH_AUTH_SOCK}` };
+  } else {
+    throw new AuthError(
+      'no SSH private key given (ssh.private-key, --identity or the ssh-private-key input) and no ssh-agent (SSH_AUTH_SOCK)',
+    );
+  }
+  const normalized = normalizeKeyText(text);
+  const keyType = checkPrivateKey(normalized, options.passphrase, source);
+  return {
+    kind: 'key',
+    privateKey: Buffer.from(normalized, 'utf8'),
+    ...(options.passphrase !== undefined ? { passphrase: options.passphrase } : {}),
+    source,
+    keyType,
+  };
+}
+
+/** Returns the key type, or throws an AuthError that says what is wrong in our own words (ssh2's may quote input). */
+function checkPrivateKey(text: string, passphrase: string | undefined, source: string): string {
+  const parsed = ssh2.utils.parseKey(text, passphrase);
+  if (parsed instanceof Error) {
+    const msg = parsed.message;
+    if (/no passphrase given/i.test(msg)) {
+      throw new AuthError(`${source}: the key is encrypted, but no passphrase was given`);
+    }
+    if (/passphrase/i.test(msg) || /integrity check/i.test(msg)) {
+      throw new AuthError(`${source}: cannot decrypt the key: wrong passphrase`);
+    }
+    throw new AuthError(
+      `${source}: not a private key in a supported format (OpenSSH or PEM; ed25519, ecdsa or rsa)`,
+    );
+  }
+  const key = Array.isArray(parsed) ? parsed[0] : parsed;
+  if (!key || key.getPrivatePEM() === null) {
+    throw new AuthError(`${source}: this is a public key; the private key is needed`);
+  }
+  return key.type;
+}

@@ -1,0 +1,79 @@
+/**
+ * One connection per `user@host:port`, opened on first use and shared by every step of every
+ * stage. Concurrent first uses share one connect. A connection that died (server restart, idle
+ * timeout, keepalive failure) is replaced on the next use; a failed connect is not cached, so the
+ * engine's next attempt tries afresh. `close()` ends everything so the process can exit.
+ */
+import { CancelledError } from '../errors.js';
+import type { SshConnection } from './ssh-connection.js';
+import type { ConnectTarget } from './ssh-connect.js';
+import type { SshHooks } from './ssh-options.js';
+
+export type OpenConnection = (target: ConnectTarget, signal: AbortSignal) => Promise<SshConnection>;
+
+export class ConnectionPool {
+  readonly #connections = new Map<string, Promise<SshConnection>>();
+  /** Aborts connects still in flight when the pool closes. */
+  readonly #shutdown = new AbortController();
+
+  constructor(
+    private readonly open: OpenConnection,
+    private readonly hooks: SshHooks = {},
+  ) {}
+
+  async get(target: ConnectTarget, signal: AbortSignal): Promise<SshConnection> {
+    if (this.#shutdown.signal.aborted)
+      throw new CancelledError(`${target.label}: the SSH transport is closed`);
+    const existing = this.#connections.get(target.label);
+    if (existing) {
+      const conn = await whileNotAborted(existing, signal);
+      if (conn.alive) return conn;
+      // Only the first caller to notice replaces it; the others pick up the replacement.
+      if (this.#connections.get(target.label) === existing) {
+        this.#connections.delete(target.label);
+        this.hooks.onDebug?.(
+          `${target.label}: reconnecting (${conn.lostError?.message ?? 'connection closed'})`,
+        );
+      }
+      return this.get(target, signal);
+    }
+    const opening = this.open(target, this.#shutdown.signal);
+    this.#connections.set(target.label, opening);
+    opening.catch(() => {
+      if (this.#connections.get(target.label) === opening) this.#connections.delete(target.label);
+    });
+    return whileNotAborted(opening, signal);
+  }
+
+  /** Close every connection; `closeLast` (jump hosts) after the others, since they carry them. */
+  async close(closeLast: (label: string) => boolean = () => false): Promise<void> {
+    this.#shutdown.abort(new CancelledError('the SSH transport is closed'));
+    const all = [...this.#connections.entries()];
+    this.#connections.clear();
+    const settle = async ([, p]: [string, Promise<SshConnection>]): Promise<void> => {
+      const conn = await p.catch(() => null);
+      await conn?.close();
+    };
+    await Promise.all(all.filter(([label]) => !closeLast(label)).map(settle));
+    await Promise.all(all.filter(([label]) => closeLast(label)).map(settle));
+  }
+}
+
+/** `promise`, unless `signal` aborts first (the shared work goes on for the other callers). */
+function whileNotAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason ?? new CancelledError('cancelled'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason ?? new CancelledError('cancelled'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}

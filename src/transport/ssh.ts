@@ -1,0 +1,150 @@
+/**
+ * The SSH transport: `run` and `upload` steps on real hosts over pooled ssh2 connections. See
+ * docs/ssh.md for the user-facing contract (the `ssh:` block, auth, host-key modes, termination).
+ */
+import { userInfo } from 'node:os';
+import type { Host } from '../engine/host.js';
+import { hostLabel } from '../engine/host.js';
+import type { ExecResult, UploadResult } from '../engine/subtask.js';
+import { ConnectError } from '../errors.js';
+import { connectClient, type ConnectTarget } from './ssh-connect.js';
+import { ChannelOpenError, SshConnection } from './ssh-connection.js';
+import { execOnConnection } from './ssh-exec.js';
+import { HostKeyVerifier } from './ssh-host-keys.js';
+import { loadClientAuth, type ClientAuth } from './ssh-keys.js';
+import type { SshHooks, SshOptions } from './ssh-options.js';
+import { ConnectionPool } from './ssh-pool.js';
+import { Semaphore } from './ssh-semaphore.js';
+import { uploadOnConnection } from './ssh-upload.js';
+import type { ExecRequest, Transport, TransportCallContext, UploadRequest } from './transport.js';
+
+/** SSH_OPEN_CONNECT_FAILED: the jump host could not reach the target. */
+const OPEN_CONNECT_FAILED = 2;
+
+/** Create the SSH transport. Nothing connects until the first step; `close()` ends every connection. */
+export function createSshTransport(options: SshOptions, hooks: SshHooks = {}): Transport {
+  return new SshTransport(options, hooks);
+}
+
+export class SshTransport implements Transport {
+  readonly #verifier: HostKeyVerifier;
+  readonly #handshakes: Semaphore;
+  readonly #pool: ConnectionPool;
+  readonly #defaultUser: string;
+  readonly #jump: ConnectTarget | undefined;
+  #auth: Promise<ClientAuth> | undefined;
+
+  constructor(
+    private readonly options: SshOptions,
+    private readonly hooks: SshHooks = {},
+  ) {
+    this.#verifier = new HostKeyVerifier(
+      options.hostKeyChecking,
+      { paths: options.knownHostsPaths, ...(options.knownHosts ? { inline: options.knownHosts } : {}) },
+      hooks,
+    );
+    this.#handshakes = new Semaphore(options.maxHandshakes);
+    this.#pool = new ConnectionPool((target, signal) => this.#connect(target, signal), hooks);
+    this.#defaultUser = options.user ?? currentUser();
+    const jump = options.jumpHost;
+    this.#jump = jump
+      ? this.#target({
+          name: jump.address,
+          address: jump.address,
+          port: jump.port,
+          local: false,
+          ...userOf(jump),
+        })
+      : undefined;
+  }
+
+  exec(host: Host, req: ExecRequest, ctx: TransportCallContext): Promise<ExecResult> {
+    return this.#withConnection(host, ctx.signal, (conn) => execOnConnection(conn, req, ctx));
+  }
+
+  upload(host: Host, req: UploadRequest, ctx: TransportCallContext): Promise<UploadResult> {
+    return this.#withConnection(host, ctx.signal, (conn) => uploadOnConnection(conn, req, ctx));
+  }
+
+  close(): Promise<void> {
+    return this.#pool.close((label) => label === this.#jump?.label);
+  }
+
+  async #withConnection<T>(
+    host: Host,
+    signal: AbortSignal,
+    use: (conn: SshConnection) => Promise<T>,
+  ): Promise<T> {
+    signal.throwIfAborted();
+    const target = this.#target(host);
+    const conn = await this.#pool.get(target, signal);
+    try {
+      return await use(conn);
+    } catch (err) {
+      // The connection died before our channel opened (typically: the server dropped it while it
+      // sat idle, and we learnt it just now). Nothing ran, so it is safe to reconnect once.
+      if (!(err instanceof ChannelOpenError) || signal.aborted) throw err;
+      this.hooks.onDebug?.(`${target.label}: connection gone before the step started; reconnecting once`);
+      return use(await this.#pool.get(target, signal));
+    }
+  }
+
+  #target(host: Host): ConnectTarget {
+    const port = host.port || this.options.port;
+    const user = host.user ?? this.#defaultUser;
+    return { label: hostLabel({ ...host, port, user }), user, address: host.address, port };
+  }
+
+  async #connect(target: ConnectTarget, signal: AbortSignal): Promise<SshConnection> {
+    this.#auth ??= loadClientAuth(this.options);
+    const auth = await this.#auth;
+    const jump = this.#jump;
+    const viaJump = jump && target.label !== jump.label;
+    const client = await connectClient(
+      target,
+      {
+        auth,
+        verifier: this.#verifier,
+        handshakes: this.#handshakes,
+        connectTimeoutMs: this.options.connectTimeoutMs,
+        keepaliveMs: this.options.keepaliveMs,
+        hooks: this.hooks,
+        ...(viaJump ? { openStream: (s: AbortSignal) => this.#forward(jump, target, s) } : {}),
+      },
+      signal,
+    );
+    return new SshConnection(
+      client,
+      target.label,
+      this.options.maxSessions,
+      this.options.keepaliveMs,
+      this.hooks,
+    );
+  }
+
+  /** A stream to `target` through the jump host's connection (opened or reused). */
+  async #forward(jump: ConnectTarget, target: ConnectTarget, signal: AbortSignal) {
+    const jumpConn = await this.#pool.get(jump, signal);
+    try {
+      return await jumpConn.forwardOut(target.address, target.port);
+    } catch (err) {
+      const refused = (err as { reason?: number }).reason === OPEN_CONNECT_FAILED;
+      const error = new ConnectError(
+        `${target.label}: jump host ${jump.label} could not connect to it: ${(err as Error).message}`,
+      );
+      throw { error, transient: refused };
+    }
+  }
+}
+
+function userOf(jump: { user?: string }): { user?: string } {
+  return jump.user ? { user: jump.user } : {};
+}
+
+function currentUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? 'root';
+  }
+}
