@@ -1,0 +1,4 @@
+/** The action's entrypoint (`dist/index.js` is this, bundled). */
+import { run } from './main.js';
+
+await run();

@@ -1,0 +1,129 @@
+import * as core from '@actions/core';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RunReport } from '../engine/report.js';
+import { BoereworsError, errorMessage } from '../errors.js';
+import { executeRelease, prepareRelease, type PreparedRelease } from '../release.js';
+import { GitHubLogReporter } from '../report/github-log.js';
+import { renderStartFailure, renderSummary } from '../report/github-summary.js';
+import { failedHosts, writeJsonReport } from '../report/json.js';
+import { Redactor } from '../report/redact.js';
+import type { ReleaseSettings } from '../settings.js';
+import { Cancellation } from './cancellation.js';
+import { readInputs } from './inputs.js';
+import { writeOutputs } from './outputs.js';
+import { PartialReport } from './partial-report.js';
+import { maskableValues } from './secrets.js';
+
+/** Same codes as the CLI. */
+export const EXIT = { success: 0, failure: 1, usage: 2, cancelled: 130 } as const;
+
+/** The action's entrypoint: runs the release, then exits explicitly so no socket or timer can keep Node alive. */
+export async function run(): Promise<never> {
+  const cancellation = new Cancellation(undefined, (message) =>
+    core.warning(`Release ${message}: stopping…`),
+  );
+  cancellation.listen();
+  let code: number;
+  try {
+    code = await runAction(cancellation);
+  } catch (e) {
+    // Only a bug gets here: every expected failure is reported inside runAction.
+    core.setFailed(`boerewors: ${errorMessage(e)}`);
+    code = EXIT.failure;
+  }
+  process.exit(code);
+}
+
+/** Inputs → settings → release → log, annotations, report, outputs, summary. Returns the exit code. */
+export async function runAction(cancellation: Cancellation, cwd = process.cwd()): Promise<number> {
+  let settings: ReleaseSettings;
+  let redactor: Redactor;
+  try {
+    const inputs = readInputs();
+    // Before anything else is printed: from here on the runner masks these in every log line.
+    for (const value of maskableValues(inputs.secrets)) core.setSecret(value);
+    redactor = new Redactor(inputs.secrets);
+    settings = inputs.settings;
+  } catch (e) {
+    return notStarted(e, errorMessage(e));
+  }
+
+  let prepared: PreparedRelease;
+  try {
+    settings = { ...settings, reportPath: await newReportPath() };
+    prepared = await prepareRelease(settings, cwd);
+  } catch (e) {
+    return notStarted(e, redactor.text(errorMessage(e)));
+  }
+  if (settings.dryRun) core.info('Dry run: the plan is printed, nothing connects and nothing runs.');
+
+  const log = new GitHubLogReporter(core);
+  const partial = new PartialReport(prepared.runner.name);
+  let report: RunReport;
+  try {
+    const running = executeRelease(settings, prepared, {
+      signal: cancellation.signal,
+      onEvent: (e) => {
+        partial.onEvent(e);
+        log.onEvent(e);
+      },
+    });
+    report = (await cancellation.race(running)) ?? partial.snapshot(cancelReason(cancellation.signal));
+  } catch (e) {
+    report = partial.snapshot(redactor.text(errorMessage(e)), 'failure');
+  }
+  log.close();
+  return finish(report, settings);
+}
+
+async function finish(report: RunReport, settings: ReleaseSettings): Promise<number> {
+  const reportPath = settings.reportPath ?? '';
+  await writeJsonReport(reportPath, report);
+  writeOutputs(core.setOutput, { result: report.result, failedHosts: failedHosts(report), reportPath });
+  await writeSummary(renderSummary(report, { dryRun: settings.dryRun }));
+  if (report.result === 'success') return EXIT.success;
+  core.setFailed(failureLine(report));
+  return report.result === 'cancelled' ? EXIT.cancelled : EXIT.failure;
+}
+
+/** Bad input or config: nothing ran. Outputs and summary still say so. */
+async function notStarted(error: unknown, message: string): Promise<number> {
+  writeOutputs(core.setOutput, { result: 'failure', failedHosts: [], reportPath: '' });
+  await writeSummary(renderStartFailure(message));
+  core.setFailed(message);
+  const usage = error instanceof BoereworsError && (error.kind === 'usage' || error.kind === 'config');
+  return usage ? EXIT.usage : EXIT.failure;
+}
+
+async function writeSummary(markdown: string): Promise<void> {
+  if (!process.env.GITHUB_STEP_SUMMARY) return;
+  try {
+    await core.summary.addRaw(markdown).write();
+  } catch (e) {
+    core.warning(`Could not write the job summary: ${errorMessage(e)}`);
+  }
+}
+
+/** A fresh directory under RUNNER_TEMP per run: two uses of the action in one job never collide. */
+async function newReportPath(): Promise<string> {
+  const dir = await mkdtemp(join(process.env.RUNNER_TEMP || tmpdir(), 'boerewors-'));
+  return join(dir, 'report.json');
+}
+
+function cancelReason(signal: AbortSignal): string {
+  return signal.reason instanceof Error ? signal.reason.message : 'cancelled';
+}
+
+/** One line for `setFailed`: the run's reason, else who failed. */
+function failureLine(report: RunReport): string {
+  const what = report.result === 'cancelled' ? 'Release cancelled' : 'Release failed';
+  const hosts = failedHosts(report);
+  const detail =
+    report.reason ??
+    (hosts.length > 0
+      ? `${hosts.length} failed: ${hosts.slice(0, 5).join(', ')}${hosts.length > 5 ? ', …' : ''}`
+      : '');
+  return `${what}${detail ? `: ${detail.split('\n')[0]}` : ''}`;
+}

@@ -1,0 +1,23 @@
+import type { RunResult } from '../engine/report.js';
+
+/** Every output of `action.yml`, in one place. */
+export const Outputs = {
+  Result: 'result',
+  FailedHosts: 'failed-hosts',
+  Report: 'report',
+} as const;
+
+export interface ActionOutputs {
+  result: RunResult;
+  failedHosts: readonly string[];
+  /** Path of the JSON report; '' when the release never started. */
+  reportPath: string;
+}
+
+export type OutputWriter = (name: string, value: string) => void;
+
+export function writeOutputs(set: OutputWriter, outputs: ActionOutputs): void {
+  set(Outputs.Result, outputs.result);
+  set(Outputs.FailedHosts, JSON.stringify(outputs.failedHosts));
+  set(Outputs.Report, outputs.reportPath);
+}

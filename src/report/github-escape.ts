@@ -1,0 +1,47 @@
+/**
+ * Escaping for text that reaches a GitHub job summary from outside (host output, error messages,
+ * names from the config): rendered as typed, never as markup.
+ */
+
+const HTML: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+// ANSI CSI/OSC sequences (colours, cursor moves) and other control characters but tab and newline.
+const CONTROL =
+  // eslint-disable-next-line no-control-regex
+  /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f]/g;
+
+/** Removes terminal escape sequences and control characters (tab and newline stay). */
+export function stripControl(text: string): string {
+  return text.replace(CONTROL, '');
+}
+
+/** For the inside of `<pre>`: GitHub does not process Markdown there, so HTML escaping is enough. */
+export function escapeHtml(text: string): string {
+  return stripControl(text).replace(/[&<>"']/g, (c) => HTML[c] ?? c);
+}
+
+/**
+ * For text inside an HTML block (table cells, `<summary>`): Markdown is not processed there, but a
+ * blank line would end the block, so newlines become spaces.
+ */
+export function escapeCell(text: string): string {
+  return escapeHtml(text).replace(/\s*\n\s*/g, ' ');
+}
+
+/**
+ * For Markdown text (headings, paragraphs): HTML escaping plus every character Markdown and
+ * GitHub's extensions (tables, math, strikethrough) give a meaning, as a numeric reference.
+ */
+export function escapeMarkdown(text: string): string {
+  return escapeCell(text).replace(/[\\`*_[\]{}|~#!$]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** Keeps at most `max` characters (code points), marking the cut with `…`. */
+export function truncateText(text: string, max: number): string {
+  const chars = [...text];
+  return chars.length <= max ? text : `${chars.slice(0, Math.max(0, max - 1)).join('')}…`;
+}
+
+export function utf8Bytes(text: string): number {
+  return Buffer.byteLength(text, 'utf8');
+}
