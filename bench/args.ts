@@ -1,0 +1,64 @@
+import { parseArgs } from 'node:util';
+
+export const CASES = ['fanout', 'peers', 'latency', 'cpu', 'memory', 'throughput', 'handshakes'] as const;
+export type CaseName = (typeof CASES)[number];
+
+export interface BenchArgs {
+  /** A handful of hosts, one repetition, short sleeps; for CI, never asserts timings. */
+  readonly smoke: boolean;
+  /** Measured repetitions per case (after one warm-up). Default 5, smoke 1. */
+  readonly reps: number;
+  /** Cases to run. Default: all. */
+  readonly only: readonly CaseName[];
+  /** Run the peers at every fan-out point, not only at N = 100, P = 25. */
+  readonly allPeers: boolean;
+  /** Write bench/results/<date>.json and latest.json. Default: true, except in smoke runs. */
+  readonly write: boolean;
+  readonly help: boolean;
+}
+
+export const USAGE = `usage: npm run bench -- [--smoke] [--reps N] [--only CASE[,CASE…]] [--all-peers] [--no-write]
+
+  --smoke       4 hosts, 1 repetition, short sleeps, no targets checked (CI)
+  --reps N      measured repetitions per case, after one warm-up (default 5)
+  --only LIST   comma-separated subset of: ${CASES.join(', ')}
+  --all-peers   run parallel-ssh and xargs+ssh at every fan-out point (default: N=100, P=25 only)
+  --no-write    do not write bench/results/*.json
+`;
+
+export function parseBenchArgs(argv: readonly string[]): BenchArgs {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      smoke: { type: 'boolean', default: false },
+      reps: { type: 'string' },
+      only: { type: 'string' },
+      'all-peers': { type: 'boolean', default: false },
+      'no-write': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const smoke = values.smoke ?? false;
+  const reps = values.reps === undefined ? (smoke ? 1 : 5) : Number(values.reps);
+  if (!Number.isInteger(reps) || reps < 1 || reps > 100) {
+    throw new TypeError(`--reps: expected an integer from 1 to 100, got ${JSON.stringify(values.reps)}`);
+  }
+  const only = values.only === undefined ? [...CASES] : values.only.split(',').map((s) => s.trim());
+  for (const name of only) {
+    if (!(CASES as readonly string[]).includes(name)) {
+      throw new TypeError(
+        `--only: unknown case ${JSON.stringify(name)}; expected one of ${CASES.join(', ')}`,
+      );
+    }
+  }
+  return {
+    smoke,
+    reps,
+    only: only as CaseName[],
+    allPeers: values['all-peers'] ?? false,
+    write: !(values['no-write'] ?? false) && !smoke,
+    help: values.help ?? false,
+  };
+}

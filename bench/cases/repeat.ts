@@ -1,0 +1,19 @@
+import type { BenchContext } from '../context.js';
+
+/** One unmeasured warm-up, then `ctx.args.reps` measured repetitions, logged as they finish. */
+export async function warmThenRepeat<T>(
+  ctx: BenchContext,
+  name: string,
+  once: () => Promise<T>,
+  describe: (result: T) => string,
+): Promise<T[]> {
+  ctx.log(`${name}: warm-up`);
+  await once();
+  const results: T[] = [];
+  for (let rep = 1; rep <= ctx.args.reps; rep++) {
+    const r = await once();
+    results.push(r);
+    ctx.log(`${name} rep ${rep}/${ctx.args.reps}: ${describe(r)}`);
+  }
+  return results;
+}

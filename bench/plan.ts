@@ -1,0 +1,84 @@
+/** What each case runs, for a full run and for the CI smoke run (tiny, fast, same code paths). */
+import type { BenchArgs, CaseName } from './args.js';
+
+export interface FanoutPoint {
+  readonly hosts: number;
+  readonly pool: number;
+  /** Also run the peers (and ours without canary) here. */
+  readonly peers: boolean;
+}
+
+export interface BenchPlan {
+  readonly fanout: {
+    readonly points: readonly FanoutPoint[];
+    readonly stages: number;
+    /** The step every host runs in every stage, and how long it takes by itself. */
+    readonly command: string;
+    readonly stepSeconds: number;
+  };
+  readonly latency: { readonly steps: number };
+  readonly cpu: { readonly hosts: number; readonly sleepSeconds: number };
+  readonly memory: { readonly hosts: number; readonly pool: number };
+  readonly throughput: { readonly bytes: number; readonly lineBytes: number };
+  readonly handshakes: { readonly hosts: number };
+}
+
+const GiB = 2 ** 30;
+const MiB = 2 ** 20;
+
+export function makePlan(args: BenchArgs): BenchPlan {
+  if (args.smoke) {
+    return {
+      fanout: {
+        points: [{ hosts: 4, pool: 2, peers: true }],
+        stages: 2,
+        command: 'sleep 0.2',
+        stepSeconds: 0.2,
+      },
+      latency: { steps: 20 },
+      cpu: { hosts: 4, sleepSeconds: 1 },
+      memory: { hosts: 4, pool: 4 },
+      throughput: { bytes: 8 * MiB, lineBytes: 128 },
+      handshakes: { hosts: 4 },
+    };
+  }
+  const points: FanoutPoint[] = [];
+  for (const hosts of [10, 50, 100]) {
+    for (const pool of [10, 25])
+      points.push({ hosts, pool, peers: args.allPeers || (hosts === 100 && pool === 25) });
+  }
+  return {
+    fanout: { points, stages: 3, command: 'sleep 1', stepSeconds: 1 },
+    latency: { steps: 200 },
+    cpu: { hosts: 50, sleepSeconds: 10 },
+    memory: { hosts: 200, pool: 50 },
+    throughput: { bytes: GiB, lineBytes: 128 },
+    handshakes: { hosts: 100 },
+  };
+}
+
+/** Hosts the fleet needs for the selected cases. */
+export function fleetSize(plan: BenchPlan, only: readonly CaseName[]): number {
+  const need: Record<CaseName, number> = {
+    fanout: Math.max(...plan.fanout.points.map((p) => p.hosts)),
+    peers: Math.max(...plan.fanout.points.filter((p) => p.peers).map((p) => p.hosts)),
+    latency: 1,
+    cpu: plan.cpu.hosts,
+    memory: plan.memory.hosts,
+    throughput: 1,
+    handshakes: plan.handshakes.hosts,
+  };
+  return Math.max(...only.map((c) => need[c]));
+}
+
+/** stages × (1 + ⌈(N−1)/P⌉) × step: the canary alone, then full waves of P. */
+export function idealSeconds(
+  hosts: number,
+  pool: number,
+  stages: number,
+  stepSeconds: number,
+  canary = true,
+): number {
+  const waves = canary ? 1 + Math.ceil((hosts - 1) / pool) : Math.ceil(hosts / pool);
+  return stages * waves * stepSeconds;
+}

@@ -1,0 +1,51 @@
+/** Messages between the bench (parent) and a worker process that runs our side of one case. */
+import type { FleetHost } from '../fleet.js';
+import type { HandshakeStats } from './handshake-probe.js';
+
+export interface WorkerFleet {
+  readonly hosts: readonly FleetHost[];
+  readonly user: string;
+  readonly keyPath: string;
+  readonly knownHostsPath: string;
+}
+
+export type WorkerTask =
+  | { kind: 'fanout'; fleet: WorkerFleet; stages: number; pool: number; canary: boolean; command: string }
+  | { kind: 'latency'; fleet: WorkerFleet; steps: number }
+  | { kind: 'cpu'; fleet: WorkerFleet; command: string }
+  | { kind: 'memory'; fleet: WorkerFleet; pool: number }
+  | { kind: 'throughput'; fleet: WorkerFleet; bytes: number; lineBytes: number }
+  | { kind: 'handshakes'; fleet: WorkerFleet; pool: number };
+
+export interface WorkerResultBase {
+  readonly handshakes: HandshakeStats;
+  /** The transport's cap on concurrent handshakes, as configured. */
+  readonly maxHandshakes: number;
+  /** Controller CPU (user + system) of the whole worker, seconds, at the end of the run. */
+  readonly cpuSeconds: number;
+  /** Peak resident set of the worker, MB (10^6 bytes). */
+  readonly maxRssMB: number;
+  /** Wall time of `executor.run()`, ms. */
+  readonly runMs: number;
+}
+
+export type WorkerResult =
+  | ({ kind: 'fanout'; stageMs: number[] } & WorkerResultBase)
+  | ({ kind: 'latency'; stepMs: number[] } & WorkerResultBase)
+  | ({ kind: 'cpu'; waitCpuSeconds: number; waitMs: number } & WorkerResultBase)
+  | ({
+      kind: 'memory';
+      baselineRssMB: number;
+      connectedRssMB: number;
+      openSockets: number;
+    } & WorkerResultBase)
+  | ({
+      kind: 'throughput';
+      stepMs: number;
+      bytesSeen: number;
+      linesSeen: number;
+      rssBeforeMB: number;
+    } & WorkerResultBase)
+  | ({ kind: 'handshakes'; allConnectedMs: number } & WorkerResultBase);
+
+export type WorkerReply = { ok: true; result: WorkerResult } | { ok: false; error: string };
