@@ -5,7 +5,12 @@
  */
 import type { Host } from '../../src/engine/host.js';
 import type { ExecResult, Stream, UploadResult } from '../../src/engine/subtask.js';
-import type { ExecRequest, Transport, TransportCallContext, UploadRequest } from '../../src/transport/transport.js';
+import type {
+  ExecRequest,
+  Transport,
+  TransportCallContext,
+  UploadRequest,
+} from '../../src/transport/transport.js';
 
 export interface FakeCall {
   readonly kind: 'exec' | 'upload';
@@ -62,7 +67,9 @@ export class FakeTransport implements Transport {
 
   async exec(host: Host, req: ExecRequest, ctx: TransportCallContext): Promise<ExecResult> {
     const behaviour = await this.#run('exec', host, req.script, req.env, ctx);
-    return { exitCode: behaviour.exitCode ?? 0, signal: behaviour.signal ?? null, durationMs: behaviour.delayMs ?? 0 };
+    // `exitCode: null` is a real case (killed, or the session ended without a status): keep it.
+    const exitCode = behaviour.exitCode === undefined ? 0 : behaviour.exitCode;
+    return { exitCode, signal: behaviour.signal ?? null, durationMs: behaviour.delayMs ?? 0 };
   }
 
   async upload(host: Host, req: UploadRequest, ctx: TransportCallContext): Promise<UploadResult> {

@@ -124,19 +124,19 @@ export class JobAttempt {
 
   /** A yielded job: its Outcome is sent back; Err or an exception becomes a JobFailedError. */
   async #nested(job: Job, parentHost: Host): Promise<Outcome> {
-    this.#stepStart(parentHost, `job ${job.name} on ${job.host.name}`);
+    this.#stepStart(parentHost, `${job.name} on ${job.host.name}`);
     let outcome: Outcome;
     try {
       outcome = await this.#drive(job);
     } catch (error) {
       if (this.scope.signal.aborted) throw error;
       // `cause` keeps the original class, so an auth failure deep inside stays non-retryable.
-      throw new JobFailedError(`job ${job.name} on ${job.host.name} failed: ${errorMessage(error)}`, {
+      throw new JobFailedError(`${job.name} on ${job.host.name} failed: ${errorMessage(error)}`, {
         cause: error,
       });
     }
     if (outcome.kind === 'err')
-      throw new JobFailedError(`job ${job.name} on ${job.host.name} failed: ${outcome.reason}`);
+      throw new JobFailedError(`${job.name} on ${job.host.name} failed: ${outcome.reason}`);
     return outcome;
   }
 

@@ -8,7 +8,7 @@ import type { Transport } from '../transport/transport.js';
 import type { EventListener } from './events.js';
 import { FailureBudget } from './failure-budget.js';
 import { collect } from './iterate.js';
-import type { Job } from './job.js';
+import { isJob, type Job } from './job.js';
 import { runJob, type JobRunScope } from './job-runner.js';
 import type { JobReport, StageReport } from './report.js';
 import type { Stage, StageContext } from './stage.js';
@@ -44,6 +44,8 @@ export async function runStage(stage: Stage, ctx: StageContext, scope: StageRunS
   let listed: Job[];
   try {
     listed = await collect(stage.jobs(ctx));
+    const stray = listed.find((j) => !isJob(j));
+    if (stray !== undefined) throw new TypeError(`expected Job objects, got ${String(stray)}`);
   } catch (error) {
     emit({ type: 'stage-start', stage: name, index, total, hosts: [], canary: null });
     return finish(stage, started, scope, null, [], `could not list its jobs: ${errorMessage(error)}`, false);

@@ -1,0 +1,111 @@
+import { CancelledError } from '../../src/errors.js';
+import { FakeTransport } from '../support/fake-transport.js';
+import { host, hosts, ofType, results, run, stage } from './harness.js';
+
+describe('cancellation', () => {
+  it('mid-stage: running attempts are aborted, nothing new starts, every job cancelled, cleanup runs', async () => {
+    const transport = new FakeTransport(() => ({ delayMs: 5_000 }));
+    const controller = new AbortController();
+    let cleaned = false;
+    let pulledSecond = false;
+    const started = performance.now();
+    const pending = run(
+      function* () {
+        yield stage({
+          name: 'Ship',
+          hosts: hosts(4),
+          canary: false,
+          poolSize: 2,
+          retries: 3,
+          retryDelayMs: 0,
+        });
+        pulledSecond = true;
+        yield stage({ name: 'Next', hosts: hosts(1) });
+      },
+      { transport, signal: controller.signal, runner: { cleanup: () => void (cleaned = true) } },
+    );
+    await transport.started(2);
+    controller.abort();
+    const { report, events } = await pending;
+
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(transport.records.map((r) => r.host)).toEqual(['web-1', 'web-2']);
+    for (const r of transport.records) {
+      expect(r.outcome).toBe('aborted');
+      expect(r.signal.reason).toBeInstanceOf(CancelledError);
+    }
+    expect(results(report)).toEqual(['cancelled', 'cancelled', 'cancelled', 'cancelled']);
+    expect(report.stages[0]!.jobs.map((j) => j.attempts)).toEqual([1, 1, 0, 0]);
+    expect(report.stages[0]!.result).toBe('failure');
+    expect(report.result).toBe('cancelled');
+    expect(report.reason).toBe('cancelled during stage "Ship"');
+    expect(ofType(events, 'job-retry')).toHaveLength(0);
+    expect(pulledSecond).toBe(false);
+    expect(cleaned).toBe(true);
+  });
+
+  it('ends promptly even when the transport ignores the abort', async () => {
+    const transport = new FakeTransport(() => ({ delayMs: 400, ignoreAbort: true }));
+    const controller = new AbortController();
+    const pending = run([stage({ name: 'Ship', hosts: hosts(2), canary: false })], {
+      transport,
+      signal: controller.signal,
+    });
+    await transport.started(2);
+    const aborted = performance.now();
+    controller.abort(new Error('SIGINT'));
+    const { report } = await pending;
+    expect(performance.now() - aborted).toBeLessThan(300);
+    expect(results(report)).toEqual(['cancelled', 'cancelled']);
+    // Whatever reason the caller gave, jobs see a CancelledError.
+    expect(transport.records[0]!.signal.reason).toBeInstanceOf(CancelledError);
+  });
+
+  it('during a retry backoff: no further attempt, job cancelled', async () => {
+    const transport = new FakeTransport(() => ({ exitCode: 1 }));
+    const controller = new AbortController();
+    const pending = run([stage({ name: 'Ship', hosts: [host('a')], retries: 5, retryDelayMs: 5_000 })], {
+      transport,
+      signal: controller.signal,
+      onEvent: (e) => {
+        if (e.type === 'job-retry') controller.abort();
+      },
+    });
+    const { report } = await pending;
+    expect(transport.records).toHaveLength(1);
+    expect(report.stages[0]!.jobs[0]).toMatchObject({ result: 'cancelled', attempts: 1, exitCode: 1 });
+    expect(report.result).toBe('cancelled');
+  });
+
+  it('a signal aborted before the run starts runs nothing but still cleans up', async () => {
+    let cleaned = false;
+    const { report, transport } = await run([stage({ name: 'Ship', hosts: hosts(2) })], {
+      signal: AbortSignal.abort(),
+      runner: { cleanup: () => void (cleaned = true) },
+    });
+    expect(transport.records).toHaveLength(0);
+    expect(report.result).toBe('cancelled');
+    expect(report.stages).toEqual([]);
+    expect(cleaned).toBe(true);
+  });
+
+  it('a command whose non-zero exit races the cancel counts as cancelled, not failed', async () => {
+    const controller = new AbortController();
+    // The shell was SIGTERM'd by the cancel and its exit status (143) arrives as the signal aborts.
+    class ExitsOnCancel extends FakeTransport {
+      override async exec(...args: Parameters<FakeTransport['exec']>) {
+        const result = await super.exec(...args);
+        controller.abort();
+        return { ...result, exitCode: 143 };
+      }
+    }
+    const transport = new ExitsOnCancel();
+    const { report } = await run([stage({ name: 'Ship', hosts: [host('a')], retries: 2, retryDelayMs: 0 })], {
+      transport,
+      signal: controller.signal,
+    });
+    expect(transport.records).toHaveLength(1);
+    expect(report.stages[0]!.jobs[0]).toMatchObject({ result: 'cancelled', attempts: 1, error: 'cancelled' });
+    expect(report.result).toBe('cancelled');
+  });
+});
