@@ -44,6 +44,8 @@ export interface SshdHost {
   hostPublicKey: string;
   /** Successful logins so far (counted in the server's log). */
   logins(): Promise<number>;
+  /** TCP connections accepted so far, logged in or not. */
+  connections(): Promise<number>;
   log(): Promise<string>;
   /** Kill every per-connection server process: clients see their connection drop. */
   killSessions(signal?: NodeJS.Signals): void;
@@ -205,6 +207,29 @@ async function startOneSshd(
   }
 }
 
+function countLines(text: string, needle: string): number {
+  return text.split('\n').filter((l) => l.includes(needle)).length;
+}
+
+/** Whether this sshd understands a config keyword (e.g. UnusedConnectionTimeout, new in OpenSSH 9.2). */
+export async function sshdSupports(keyword: string, value: string): Promise<boolean> {
+  const sshd = findSshd();
+  if (!sshd) return false;
+  const dir = await mkdtemp(join(tmpdir(), 'bw-sshd-probe-'));
+  if (process.getuid?.() === 0) await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
+  try {
+    const key = await generateKey(join(dir, 'k'));
+    await writeFile(join(dir, 'cfg'), `HostKey ${key.privatePath}\n${keyword} ${value}\n`);
+    return await new Promise<boolean>((resolve) => {
+      const child = spawn(sshd, ['-t', '-f', join(dir, 'cfg')], { stdio: 'ignore' });
+      child.on('exit', (code) => resolve(code === 0));
+      child.on('error', () => resolve(false));
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 function makeHost(
   name: string,
   port: number,
@@ -225,7 +250,8 @@ function makeHost(
     pid,
     hostPublicKey,
     log,
-    logins: async () => (await log()).split('\n').filter((l) => l.includes('Accepted publickey for')).length,
+    logins: async () => countLines(await log(), 'Accepted publickey for'),
+    connections: async () => countLines(await log(), 'Connection from '),
     // Each connection is served by a child of the listener (the privileged monitor); killing it
     // takes down its unprivileged child too and resets the TCP connection.
     killSessions: (signal = 'SIGKILL') => signalAll(children(pid), signal),

@@ -1,13 +1,22 @@
-import { existsSync } from 'node:fs';
+/**
+ * Exec over real OpenSSH: streaming, exit status, shell semantics, variable delivery, and
+ * termination of the remote command on timeout/cancel (proved by a marker that never appears).
+ */
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TimeoutError, CancelledError } from '../../src/errors.js';
+import { CancelledError, TimeoutError } from '../../src/errors.js';
+import { ABORT_WAIT_MS } from '../../src/transport/ssh-exec.js';
+import { REMOTE_KILL_GRACE_S } from '../../src/transport/ssh-remote-command.js';
 import { createSshTransport } from '../../src/transport/ssh.js';
 import type { Transport } from '../../src/transport/transport.js';
 import { startSshdFleet, type SshdFleet } from '../support/sshd.js';
-import { collect, fleetOptions, hostOf, script } from '../support/sshd-fixtures.js';
+import { collect, fleetOptions, hostOf, script, waitUntil } from '../support/sshd-fixtures.js';
+import { descendants } from '../support/sshd-procs.js';
 
 let fleet: SshdFleet;
 let transport: Transport;
+const host = () => hostOf(fleet.hosts[0]!);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
   fleet = await startSshdFleet({ count: 1 });
@@ -22,27 +31,168 @@ afterAll(async () => {
 describe('SSH exec', () => {
   it('streams stdout and stderr lines and returns the exit code', async () => {
     const out = collect();
-    const r = await transport.exec(
-      hostOf(fleet.hosts[0]!),
-      script('echo one\necho two >&2\nprintf three\nexit 3'),
-      out,
-    );
-    expect(r.exitCode).toBe(3);
+    const r = await transport.exec(host(), script('echo one\necho two >&2\nprintf three\nexit 3'), out);
+    expect(r).toMatchObject({ exitCode: 3, signal: null });
     expect(out.stdout()).toEqual(['one', 'three']);
     expect(out.stderr()).toEqual(['two']);
+  }, 10_000);
+
+  it('delivers lines as they are printed, not at the end', async () => {
+    const seen: number[] = [];
+    const started = Date.now();
+    const out = collect();
+    const r = await transport.exec(host(), script('echo a\nsleep 0.6\necho b'), {
+      ...out,
+      onOutput: () => seen.push(Date.now() - started),
+    });
+    expect(r.exitCode).toBe(0);
+    expect(seen).toHaveLength(2);
+    expect(seen[1]! - seen[0]!).toBeGreaterThan(400);
+  }, 10_000);
+
+  it('a failing middle line fails the step (-e -o pipefail)', async () => {
+    const out = collect();
+    const r = await transport.exec(host(), script('echo a\nfalse | cat\necho never'), out);
+    expect(r.exitCode).toBe(1);
+    expect(out.stdout()).toEqual(['a']);
+  }, 10_000);
+
+  it('hostile variable values arrive verbatim and execute nothing', async () => {
+    const dir = fleet.scratchDir;
+    const env = {
+      QUOTE: `'; touch ${dir}/pwned-quote #`,
+      SUBST: `$(touch ${dir}/pwned-subst)`,
+      TICKS: `\`touch ${dir}/pwned-ticks\``,
+      DQUOTE: `"; touch ${dir}/pwned-dq; "`,
+      NEWLINES: 'line1\nline2\n\n',
+      BACKSLASH: 'a\\b\\\\c\\n',
+      UNICODE: 'grüße 🌭',
+      EMPTY: '',
+    };
+    const out = collect();
+    const lines = Object.keys(env).map(
+      (k) => `printf '%s|' "$${k}" | od -An -c | tr -s ' ' | tr -d '\\n'; echo`,
+    );
+    const r = await transport.exec(host(), script(lines.join('\n'), env), out);
+    expect(r.exitCode).toBe(0);
+    // Round trip through printf: what the command sees equals what we sent, byte for byte.
+    const check = await transport.exec(
+      host(),
+      script(
+        Object.keys(env)
+          .map((k) => `printf '%s' "$${k}" | base64 -w0; echo`)
+          .join('\n'),
+        env,
+      ),
+      ((out.lines.length = 0), out),
+    );
+    expect(check.exitCode).toBe(0);
+    expect(out.stdout().map((b64) => Buffer.from(b64, 'base64').toString('utf8'))).toEqual(
+      Object.values(env),
+    );
+    for (const f of ['pwned-quote', 'pwned-subst', 'pwned-ticks', 'pwned-dq'])
+      expect(existsSync(join(dir, f))).toBe(false);
+  }, 10_000);
+
+  it('variable values never appear in the remote process list', async () => {
+    const secret = 'S3cr3t-value-that-must-not-leak';
+    const p = transport.exec(host(), script(`sleep 1`, { TOKEN: secret }), collect());
+    await sleep(400);
+    const cmdlines = descendants(fleet.hosts[0]!.pid).map((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      } catch {
+        return '';
+      }
+    });
+    expect(cmdlines.some((c) => c.includes('sleep 1'))).toBe(true);
+    expect(cmdlines.filter((c) => c.includes(secret))).toEqual([]);
+    expect((await p).exitCode).toBe(0);
+  }, 10_000);
+
+  it('runs the step with the shell it names', async () => {
+    const out = collect();
+    const r = await transport.exec(host(), script('echo "$0"; echo $((6*7))', {}, ['sh', '-e']), out);
+    expect(r.exitCode).toBe(0);
+    expect(out.stdout()).toEqual(['sh', '42']);
+  }, 10_000);
+
+  it('a command reading stdin gets EOF, not the lifeline', async () => {
+    const out = collect();
+    const started = Date.now();
+    // As with the local transport, stdin is the script itself: `cat` gets the rest of it (none here).
+    const r = await transport.exec(host(), script('cat; echo after'), out);
+    expect(r.exitCode).toBe(0);
+    expect(out.stdout()).toEqual(['after']);
+    expect(Date.now() - started).toBeLessThan(2000);
+  }, 10_000);
+
+  it('`nohup cmd >/dev/null 2>&1 &` does not hang the step, and the background process survives', async () => {
+    const marker = join(fleet.scratchDir, 'nohup-marker');
+    const started = Date.now();
+    const r = await transport.exec(
+      host(),
+      script(`nohup sh -c 'sleep 1; touch ${marker}' >/dev/null 2>&1 &\necho started`),
+      collect(),
+    );
+    expect(r.exitCode).toBe(0);
+    expect(Date.now() - started).toBeLessThan(1000);
+    await waitUntil(() => existsSync(marker), 4000, 'the background process to finish');
   }, 10_000);
 
   it('a timeout terminates the remote command: the marker it would write later never appears', async () => {
     const marker = join(fleet.scratchDir, 'late-marker');
     const ac = new AbortController();
     const out = collect(ac.signal);
-    const started = Date.now();
-    const p = transport.exec(hostOf(fleet.hosts[0]!), script(`echo started\nsleep 2\ntouch ${marker}`), out);
-    setTimeout(() => ac.abort(new TimeoutError('timed out')), 500);
+    const p = transport.exec(host(), script(`echo started\nsleep 1.5\ntouch ${marker}`), out);
+    await waitUntil(() => out.stdout().includes('started'), 5000, 'the command to start');
+    const aborted = Date.now();
+    ac.abort(new TimeoutError('timed out after 1s'));
     await expect(p).rejects.toBeInstanceOf(TimeoutError);
-    expect(Date.now() - started).toBeLessThan(2000);
-    await new Promise((r) => setTimeout(r, 2500));
+    expect(Date.now() - aborted).toBeLessThan(1000);
+    await sleep(2000); // past the moment the command would have written the marker
     expect(existsSync(marker)).toBe(false);
-    void CancelledError;
+  }, 10_000);
+
+  it('a command that ignores TERM is killed after the grace period, its children too', async () => {
+    const marker = join(fleet.scratchDir, 'stubborn-marker');
+    const ac = new AbortController();
+    const out = collect(ac.signal);
+    const p = transport.exec(
+      host(),
+      script(`trap '' TERM\necho started\n(sleep 3; touch ${marker}) &\nsleep 3\ntouch ${marker}`),
+      out,
+    );
+    await waitUntil(() => out.stdout().includes('started'), 5000, 'the command to start');
+    const aborted = Date.now();
+    ac.abort(new CancelledError('cancelled'));
+    await expect(p).rejects.toBeInstanceOf(CancelledError);
+    expect(Date.now() - aborted).toBeLessThan(ABORT_WAIT_MS + 500);
+    await sleep(REMOTE_KILL_GRACE_S * 1000 + 1500 - (Date.now() - aborted));
+    expect(existsSync(marker)).toBe(false);
+  }, 15_000);
+
+  it('the connection stays usable after an aborted command', async () => {
+    const ac = new AbortController();
+    const p = transport.exec(host(), script('sleep 5'), collect(ac.signal));
+    setTimeout(() => ac.abort(new TimeoutError('t')), 200);
+    await expect(p).rejects.toBeInstanceOf(TimeoutError);
+    const out = collect();
+    expect((await transport.exec(host(), script('echo ok'), out)).exitCode).toBe(0);
+    expect(out.stdout()).toEqual(['ok']);
+    expect(await fleet.hosts[0]!.logins()).toBe(1);
+  }, 10_000);
+
+  it('an already aborted signal rejects without running anything', async () => {
+    const ac = new AbortController();
+    ac.abort(new CancelledError('cancelled'));
+    await expect(transport.exec(host(), script('echo no'), collect(ac.signal))).rejects.toBeInstanceOf(
+      CancelledError,
+    );
+  }, 5_000);
+
+  it('reports the exit status of a command that kills its own shell', async () => {
+    const r = await transport.exec(host(), script('kill -9 $$'), collect());
+    expect(r.exitCode).toBe(137);
   }, 10_000);
 });
