@@ -108,4 +108,31 @@ describe('cancellation', () => {
     expect(report.stages[0]!.jobs[0]).toMatchObject({ result: 'cancelled', attempts: 1, error: 'cancelled' });
     expect(report.result).toBe('cancelled');
   });
+
+  it('does not wait for a setup or a stage generator that ignore the signal', async () => {
+    for (const where of ['setup', 'stages'] as const) {
+      const controller = new AbortController();
+      // Cancel once the slow part has begun, then hang past the bound asserted below.
+      const hang = () => {
+        queueMicrotask(() => controller.abort());
+        return new Promise<void>((resolve) => setTimeout(resolve, 400));
+      };
+      let cleaned = false;
+      const started = performance.now();
+      const { report, transport } = await run(
+        async function* () {
+          if (where === 'stages') await hang();
+          yield stage({ name: 'Ship', hosts: hosts(1) });
+        },
+        {
+          signal: controller.signal,
+          runner: { ...(where === 'setup' ? { setup: hang } : {}), cleanup: () => void (cleaned = true) },
+        },
+      );
+      expect(performance.now() - started).toBeLessThan(300);
+      expect(report.result).toBe('cancelled');
+      expect(transport.records).toHaveLength(0);
+      expect(cleaned).toBe(true);
+    }
+  });
 });

@@ -4,7 +4,7 @@
  */
 import { CancelledError, errorMessage } from '../errors.js';
 import type { Transport } from '../transport/transport.js';
-import { cancellationSignal } from './abort.js';
+import { cancellationSignal, untilAborted } from './abort.js';
 import { safeEmitter } from './emitter.js';
 import type { EventListener } from './events.js';
 import { iteratorOf } from './iterate.js';
@@ -101,7 +101,8 @@ export class Executor {
 
   async #setup(runner: Runner, ctx: RunContext, fail: (r: 'failure' | 'cancelled', why: string) => void) {
     try {
-      await runner.setup(ctx);
+      // Raced with the cancel: a setup that ignores ctx.signal must not hold a cancelled run.
+      await untilAborted(Promise.resolve(runner.setup(ctx)), ctx.signal);
       return true;
     } catch (error) {
       if (ctx.signal.aborted || error instanceof CancelledError) fail('cancelled', 'cancelled during setup');
@@ -124,7 +125,7 @@ export class Executor {
       for (let index = 1; ; index++) {
         if (signal.aborted) return fail('cancelled', 'cancelled');
         // Pulled only now: the runner may decide the next stage from the reports so far.
-        const next = await stages.next();
+        const next = await untilAborted(Promise.resolve(stages.next()), signal);
         if (next.done) return;
         const stage = next.value;
         const outcome = await runStage(stage, ctx, {
@@ -145,8 +146,11 @@ export class Executor {
       if (signal.aborted) return fail('cancelled', 'cancelled');
       fail('failure', `runner "${runner.name}" could not produce its next stage: ${errorMessage(error)}`);
     } finally {
-      // Close a generator runner so its own `finally` blocks run even when we stop early.
-      await Promise.resolve(stages?.return?.()).catch(() => {});
+      // Close a generator runner so its own `finally` blocks run even when we stop early. After a
+      // cancel the generator may be stuck in the `next()` we stopped waiting for; `return()` would
+      // queue behind it, so it is not awaited then.
+      const closing = Promise.resolve(stages?.return?.()).catch(() => {});
+      if (!signal.aborted) await closing;
     }
   }
 }

@@ -5,6 +5,7 @@
 import pLimit from 'p-limit';
 import { errorMessage } from '../errors.js';
 import type { Transport } from '../transport/transport.js';
+import { untilAborted } from './abort.js';
 import type { EventListener } from './events.js';
 import { FailureBudget } from './failure-budget.js';
 import { collect } from './iterate.js';
@@ -43,12 +44,13 @@ export async function runStage(stage: Stage, ctx: StageContext, scope: StageRunS
 
   let listed: Job[];
   try {
-    listed = await collect(stage.jobs(ctx));
+    listed = await untilAborted(collect(stage.jobs(ctx)), scope.runSignal);
     const stray = listed.find((j) => !isJob(j));
     if (stray !== undefined) throw new TypeError(`expected Job objects, got ${String(stray)}`);
   } catch (error) {
     emit({ type: 'stage-start', stage: name, index, total, hosts: [], canary: null });
-    return finish(stage, started, scope, null, [], `could not list its jobs: ${errorMessage(error)}`, false);
+    const reason = scope.runSignal.aborted ? 'cancelled' : `could not list its jobs: ${errorMessage(error)}`;
+    return finish(stage, started, scope, null, [], reason, false);
   }
   const jobs = selectJobs(listed, scope.selection);
   const canary = hasCanary(settings, jobs.length) ? (jobs[0] as Job) : null;
