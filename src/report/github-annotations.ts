@@ -27,12 +27,14 @@ export function stageAnnotations(stage: StageReport): Annotation[] {
     }));
 }
 
+/** `exit 3`, unless the error already says so (`exit code 3`); null when there is no exit code. */
+export function exitText(j: JobReport): string | null {
+  if (j.exitCode === null || (j.error ?? '').includes(`exit code ${j.exitCode}`)) return null;
+  return `exit ${j.exitCode}`;
+}
+
 function failureMessage(j: JobReport): string {
-  const head = [
-    j.error ?? 'failed',
-    j.exitCode === null ? null : `exit ${j.exitCode}`,
-    plural(j.attempts, 'attempt'),
-  ].filter(Boolean);
+  const head = [j.error ?? 'failed', exitText(j), plural(j.attempts, 'attempt')].filter(Boolean);
   const tail = stripControl(j.outputTail).replace(/\n+$/, '').split('\n').slice(-TAIL_LINES).filter(Boolean);
   const lines = [truncateText(head.join(' · '), 500), ...tail.map((l) => `│ ${truncateText(l, 300)}`)];
   return lines.join('\n');

@@ -2,6 +2,7 @@ import type { EngineEvent } from '../engine/events.js';
 import type { JobReport, StageReport } from '../engine/report.js';
 import {
   ANNOTATIONS_PER_LEVEL,
+  exitText,
   overflowAnnotation,
   stageAnnotations,
   type Annotation,
@@ -179,7 +180,8 @@ function jobLine(j: JobReport): string {
     plural(j.attempts, 'attempt'),
     formatDuration(j.durationMs),
   ];
-  if (j.exitCode !== null && j.result === 'failure') parts.splice(1, 0, `exit ${j.exitCode}`);
+  const exit = j.result === 'failure' ? exitText(j) : null;
+  if (exit) parts.splice(1, 0, exit);
   return parts.join(' · ');
 }
 

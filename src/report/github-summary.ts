@@ -1,5 +1,6 @@
 import type { JobReport, JobResult, RunReport, StageReport } from '../engine/report.js';
 import { escapeCell, escapeHtml, escapeMarkdown, truncateText, utf8Bytes } from './github-escape.js';
+import { exitText } from './github-annotations.js';
 import { formatDuration, plural } from './format.js';
 
 /** GitHub rejects a step summary larger than this. */
@@ -24,6 +25,8 @@ const DEFAULTS = {
 };
 /** Room kept for the truncation note. */
 const NOTE_RESERVE = 512;
+/** No failure block is smaller than this. */
+const MIN_BLOCK = 100;
 
 const RUN_HEADLINE = {
   success: '✅ Release succeeded',
@@ -57,8 +60,9 @@ export function renderSummary(report: RunReport, options: SummaryOptions = {}): 
   let tailsLeftOut = 0;
   const failures = report.stages.map((s) =>
     failedJobs(s).flatMap((j) => {
-      const block = renderFailure(j, opts.tailBytes);
-      if (utf8Bytes(block) + 1 > left) {
+      // Once the budget is spent, the rest are counted without rendering them.
+      const block = left > MIN_BLOCK ? renderFailure(j, opts.tailBytes) : '';
+      if (block === '' || utf8Bytes(block) + 1 > left) {
         tailsLeftOut += 1;
         return [];
       }
@@ -207,7 +211,7 @@ function failedJobs(s: StageReport): JobReport[] {
 /** A failed host: what happened in one line, its last output in a collapsed `<pre>`. */
 function renderFailure(j: JobReport, tailBytes: number): string {
   const facts = [
-    j.exitCode === null ? null : `exit ${j.exitCode}`,
+    exitText(j),
     plural(j.attempts, 'attempt'),
     formatDuration(j.durationMs),
     j.error ? truncateText(j.error, 300) : null,
@@ -226,20 +230,19 @@ export function lastBytes(text: string, max: number): { text: string; linesLeftO
   let size = 0;
   let first = lines.length;
   while (first > 0) {
-    const next = utf8Bytes(lines[first - 1] ?? '') + 1;
+    const next = utf8Bytes(lines[first - 1] ?? '') + (first < lines.length ? 1 : 0);
     if (size + next > max) break;
     size += next;
     first -= 1;
   }
   if (first === lines.length) {
-    // One line longer than the whole budget: keep its end.
-    const last = lines[lines.length - 1] ?? '';
-    const chars = [...last];
-    let keptBytes = 0;
-    let from = chars.length;
-    while (from > 0 && keptBytes + utf8Bytes(chars[from - 1] ?? '') < max)
-      keptBytes += utf8Bytes(chars[--from] ?? '');
-    return { text: `…${chars.slice(from).join('')}`, linesLeftOut: lines.length - 1 };
+    // One line longer than the whole budget: keep its end (a character cut in half is dropped).
+    const last = Buffer.from(lines[lines.length - 1] ?? '', 'utf8');
+    const end = last
+      .subarray(Math.max(0, last.length - (max - 3)))
+      .toString('utf8')
+      .replace(/^\uFFFD+/, '');
+    return { text: `…${end}`, linesLeftOut: lines.length - 1 };
   }
   return { text: lines.slice(first).join('\n'), linesLeftOut: first };
 }

@@ -1,0 +1,147 @@
+import { Inputs, readInputs, type InputReader } from '../../src/action/inputs.js';
+import { parseVarsInput } from '../../src/action/vars-input.js';
+import { maskableValues } from '../../src/action/secrets.js';
+import { UsageError } from '../../src/errors.js';
+
+const KEY = `-----BEGIN OPENSSH PRIVATE KEY-----
+b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW
+QyNTUxOQAAACDm1cLNrEa8qfJkYbYMtXWnZr5YyvnS0xDfXbYpGnV3yAAAAJgAAAAA
+-----END OPENSSH PRIVATE KEY-----`;
+
+function reader(values: Record<string, string>): InputReader {
+  return (name) => values[name] ?? '';
+}
+
+function failure(values: Record<string, string>): string {
+  try {
+    readInputs(reader(values));
+  } catch (e) {
+    expect(e).toBeInstanceOf(UsageError);
+    return (e as Error).message;
+  }
+  throw new Error('expected readInputs to throw');
+}
+
+describe('readInputs', () => {
+  it('maps every input to the release settings', () => {
+    const { settings, secrets } = readInputs(
+      reader({
+        [Inputs.Config]: 'deploy/release.yml',
+        [Inputs.Runner]: 'rollback',
+        [Inputs.Limit]: '3',
+        [Inputs.Hosts]: 'web, cron\nlocal:a',
+        [Inputs.Vars]: 'APP=shop\nURL=https://x.example/?a=b',
+        [Inputs.SecretVars]: 'TOKEN=s3cr3t-t0ken',
+        [Inputs.SshPrivateKey]: KEY,
+        [Inputs.SshKnownHosts]: '[10.0.0.1]:2222 ssh-ed25519 AAAA\r\nweb-1 ssh-ed25519 BBBB',
+        [Inputs.DryRun]: 'true',
+      }),
+    );
+    expect(settings).toEqual({
+      configPath: 'deploy/release.yml',
+      runner: 'rollback',
+      limit: 3,
+      hosts: ['web', 'cron', 'local:a'],
+      vars: { APP: 'shop', URL: 'https://x.example/?a=b' },
+      secretVars: { TOKEN: 's3cr3t-t0ken' },
+      privateKey: `${KEY}\n`,
+      knownHosts: '[10.0.0.1]:2222 ssh-ed25519 AAAA\nweb-1 ssh-ed25519 BBBB',
+      dryRun: true,
+    });
+    expect(secrets).toEqual([`${KEY}\n`, 's3cr3t-t0ken']);
+  });
+
+  it('leaves out what is not set: the engine and config apply their defaults', () => {
+    const { settings, secrets } = readInputs(reader({}));
+    expect(settings).toEqual({ vars: {}, secretVars: {}, dryRun: false });
+    expect(secrets).toEqual([]);
+  });
+
+  it.each([
+    [{ [Inputs.Limit]: 'ten' }, 'Input "limit": expected a positive integer, got "ten"'],
+    [{ [Inputs.Limit]: '0' }, 'Input "limit": expected a positive integer, got "0"'],
+    [{ [Inputs.Limit]: '2.5' }, 'Input "limit": expected a positive integer, got "2.5"'],
+    [{ [Inputs.DryRun]: 'yes' }, 'Input "dry-run": expected true or false, got "yes"'],
+    [{ [Inputs.Hosts]: ' , ' }, 'Input "hosts": expected names separated by commas'],
+    [{ [Inputs.Vars]: 'A=1\nB' }, 'Input "vars" line 2: expected NAME=VALUE'],
+    [{ [Inputs.Vars]: 'A=1\n9X=2' }, 'Input "vars" line 2: invalid variable name "9X"'],
+    [
+      { [Inputs.Vars]: 'A: [1, 2]' },
+      'Input "vars": the value of "A" must be a string, number or boolean, found a list',
+    ],
+    [{ [Inputs.Vars]: '- a\n- b' }, 'Input "vars": expected NAME=VALUE lines or a YAML map, found a list'],
+    [
+      { [Inputs.SshPrivateKey]: '~/.ssh/id_ed25519' },
+      'Input "ssh-private-key": expected the private key itself',
+    ],
+  ])('rejects %j naming the input', (values, message) => {
+    expect(failure(values)).toContain(message);
+  });
+
+  it('never quotes a secret input in its errors', () => {
+    const secret = 'hunter2-very-secret';
+    const cases: Record<string, string>[] = [
+      { [Inputs.SecretVars]: `TOKEN=${secret}\n${secret}` },
+      { [Inputs.SecretVars]: `${secret}-x=1` },
+      { [Inputs.SecretVars]: `TOKEN: "${secret}\n  bad: [` },
+      { [Inputs.SecretVars]: `TOKEN: { nested: ${secret} }` },
+      { [Inputs.SshPrivateKey]: `not a key ${secret}` },
+      {
+        [Inputs.SshPrivateKey]: `-----BEGIN OPENSSH PRIVATE KEY-----\\n${secret}\\n-----END OPENSSH PRIVATE KEY-----`,
+      },
+    ];
+    for (const values of cases) {
+      const message = failure(values);
+      expect(message).toMatch(/^Input "(secret-vars|ssh-private-key)"/);
+      expect(message).not.toContain(secret);
+    }
+  });
+
+  it('explains a key pasted with escaped newlines', () => {
+    const oneLine = KEY.replace(/\n/g, '\\n');
+    expect(failure({ [Inputs.SshPrivateKey]: oneLine })).toContain('escaped "\\n"');
+  });
+});
+
+describe('parseVarsInput', () => {
+  it('reads NAME=value lines verbatim, skipping blanks and comments', () => {
+    expect(parseVarsInput('# comment\nA=1\n\n  B = x\nC=a=b#c\nD=', 'vars')).toEqual({
+      A: '1',
+      B: ' x',
+      C: 'a=b#c',
+      D: '',
+    });
+  });
+
+  it('reads a YAML map, multi-line values included', () => {
+    expect(parseVarsInput('A: 1\nB: true\nC: |\n  line 1\n  line 2\nD:', 'vars')).toEqual({
+      A: '1',
+      B: 'true',
+      C: 'line 1\nline 2\n',
+      D: '',
+    });
+  });
+
+  it('keeps hostile values as data', () => {
+    expect(parseVarsInput(`X='; rm -rf / #`, 'vars')).toEqual({ X: `'; rm -rf / #` });
+  });
+
+  it('is empty for an empty input', () => {
+    expect(parseVarsInput('', 'vars')).toEqual({});
+    expect(parseVarsInput('\n# nothing\n', 'vars')).toEqual({});
+  });
+});
+
+describe('maskableValues', () => {
+  it('masks each value whole and each of its lines', () => {
+    expect(maskableValues([`${KEY}\n`, 'tok3n-value', '', 'ab'])).toEqual([
+      `${KEY}\n`,
+      '-----BEGIN OPENSSH PRIVATE KEY-----',
+      'b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW',
+      'QyNTUxOQAAACDm1cLNrEa8qfJkYbYMtXWnZr5YyvnS0xDfXbYpGnV3yAAAAJgAAAAA',
+      '-----END OPENSSH PRIVATE KEY-----',
+      'tok3n-value',
+      'ab',
+    ]);
+  });
+});
