@@ -4,8 +4,8 @@
  * `NewJob`. It runs anywhere, with no server and no network: three embedded `local:` hosts, an
  * artifact built on this machine, and a "download" from a file:// mirror.
  *
- *   npx boerewors run -c examples/custom-job.mjs
- *   npx boerewors run -c examples/custom-job.mjs --var FLAKY_HOST=none   # no simulated hiccup
+ *   ./bin/boerewors.js run -c examples/custom-job.mjs
+ *   ./bin/boerewors.js run -c examples/custom-job.mjs --var FLAKY_HOST=none   # no simulated hiccup
  *
  * The default export is a function of the library API. That is the portable form: a config run by
  * the bundled GitHub Action cannot `import 'boerewors-action'` (there is no node_modules to find it
@@ -22,8 +22,8 @@ import { pathToFileURL } from 'node:url';
 /** @typedef {import('../src/index.js').JobBody} JobBody */
 /** @typedef {import('../src/index.js').ExecResult} ExecResult */
 
+/** Everything lands under here (override with --var WORK=DIR): build/, mirror/, hosts/<host>/. */
 const WORK = join(tmpdir(), 'boerewors-custom-job');
-const MIRROR = join(WORK, 'mirror');
 
 /** @param {Api} api */
 export default function config(api) {
@@ -45,9 +45,10 @@ export default function config(api) {
      */
     async *run(ctx) {
       // Values reach scripts as environment variables, never as text pasted into them.
+      const work = ctx.env.WORK ?? WORK;
       const env = {
-        DEST: join(WORK, 'hosts', ctx.host.name.replace(/^local:/, ''), 'releases', ctx.release),
-        ARTIFACT_URL: pathToFileURL(join(MIRROR, 'site.tgz')).href,
+        DEST: join(work, 'hosts', ctx.host.name.replace(/^local:/, ''), 'releases', ctx.release),
+        ARTIFACT_URL: pathToFileURL(join(work, 'mirror', 'site.tgz')).href,
       };
 
       yield api.remote(
@@ -59,7 +60,7 @@ export default function config(api) {
         if command -v curl >/dev/null 2>&1; then
           curl -fsS "$ARTIFACT_URL" -o "$DEST/site.tgz"
         else
-          cp "$MIRROR/site.tgz" "$DEST/site.tgz"
+          cp "$WORK/mirror/site.tgz" "$DEST/site.tgz"
         fi`,
         { env, label: 'download' },
       );
@@ -68,7 +69,7 @@ export default function config(api) {
 
       const verify = /** @type {ExecResult} */ (
         yield api.remote(
-          `[ "$(cksum < "$DEST/site.tgz")" = "$(cat "$MIRROR/site.tgz.cksum")" ] &&
+          `[ "$(cksum < "$DEST/site.tgz")" = "$(cat "$WORK/mirror/site.tgz.cksum")" ] &&
           [ "$(cat "$DEST/site/VERSION")" = "$BW_RELEASE" ]`,
           { env, label: 'verify', allowFailure: true },
         )
@@ -84,7 +85,6 @@ export default function config(api) {
     vars: {
       APP: 'custom-job-demo',
       WORK,
-      MIRROR,
       // The first download on this host fails once, to show a retry; --var FLAKY_HOST=none to skip.
       FLAKY_HOST: 'local:b',
     },
@@ -98,11 +98,11 @@ export default function config(api) {
             steps: [
               {
                 name: 'build the artifact',
-                run: `rm -rf "\${WORK:?}/build" "\${MIRROR:?}" && mkdir -p "$WORK/build/site" "$MIRROR"
+                run: `rm -rf "\${WORK:?}/build" "$WORK/mirror" && mkdir -p "$WORK/build/site" "$WORK/mirror"
                   printf '<h1>%s %s</h1>\\n' "$APP" "$BW_RELEASE" > "$WORK/build/site/index.html"
                   printf '%s\\n' "$BW_RELEASE" > "$WORK/build/site/VERSION"
-                  tar -czf "$MIRROR/site.tgz" -C "$WORK/build" site
-                  cksum < "$MIRROR/site.tgz" > "$MIRROR/site.tgz.cksum"`,
+                  tar -czf "$WORK/mirror/site.tgz" -C "$WORK/build" site
+                  cksum < "$WORK/mirror/site.tgz" > "$WORK/mirror/site.tgz.cksum"`,
               },
             ],
           },
