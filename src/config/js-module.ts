@@ -30,7 +30,9 @@ export async function loadModuleConfig(
 ): Promise<LoadedConfig> {
   let exported: unknown;
   try {
-    exported = ((await import(pathToFileURL(absolutePath).href)) as { default?: unknown }).default;
+    // webpackIgnore: the bundled action (ncc) must leave this a real runtime import of the user's file.
+    const url = pathToFileURL(absolutePath).href;
+    exported = ((await import(/* webpackIgnore: true */ url)) as { default?: unknown }).default;
   } catch (e) {
     throw new ConfigError(`${file}: cannot load the module: ${errorMessage(e)}`);
   }
