@@ -40,16 +40,22 @@ describe('runner', () => {
 
   it('no later stage is pulled after a stage fails without can-fail', async () => {
     let pulled = 0;
+    let closed = false;
     const { report } = await run(
       function* () {
-        pulled++;
-        yield stage({ name: 'Ship', hosts: hosts(1) });
-        pulled++;
-        yield stage({ name: 'Never', hosts: hosts(1) });
+        try {
+          pulled++;
+          yield stage({ name: 'Ship', hosts: hosts(1) });
+          pulled++;
+          yield stage({ name: 'Never', hosts: hosts(1) });
+        } finally {
+          closed = true; // the runner's generator is closed, so its own cleanup runs
+        }
       },
       { script: () => ({ exitCode: 1 }) },
     );
     expect(pulled).toBe(1);
+    expect(closed).toBe(true);
     expect(report).toMatchObject({
       result: 'failure',
       reason: 'stage "Ship" failed: 1 of 1 jobs failed (max-failures 0): web-1',

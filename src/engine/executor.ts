@@ -120,14 +120,16 @@ export class Executor {
   ): Promise<void> {
     const signal = ctx.signal;
     let stages: Iterator<Stage> | AsyncIterator<Stage> | undefined;
+    let current: Stage | undefined;
     try {
       stages = iteratorOf(runner.stages(ctx));
       for (let index = 1; ; index++) {
         if (signal.aborted) return fail('cancelled', 'cancelled');
+        current = undefined;
         // Pulled only now: the runner may decide the next stage from the reports so far.
         const next = await untilAborted(Promise.resolve(stages.next()), signal);
         if (next.done) return;
-        const stage = next.value;
+        const stage = (current = next.value);
         const outcome = await runStage(stage, ctx, {
           transport: this.options.transport,
           runSignal: signal,
@@ -144,13 +146,29 @@ export class Executor {
       }
     } catch (error) {
       if (signal.aborted) return fail('cancelled', 'cancelled');
-      fail('failure', `runner "${runner.name}" could not produce its next stage: ${errorMessage(error)}`);
+      // runStage reports instead of throwing; reaching here with a stage means an engine bug,
+      // which still deserves a report and a cleanup rather than a crash.
+      const where = current
+        ? `stage "${current.name}" crashed`
+        : `runner "${runner.name}" could not produce its next stage`;
+      fail('failure', `${where}: ${errorMessage(error)}`);
     } finally {
-      // Close a generator runner so its own `finally` blocks run even when we stop early. After a
-      // cancel the generator may be stuck in the `next()` we stopped waiting for; `return()` would
-      // queue behind it, so it is not awaited then.
-      const closing = Promise.resolve(stages?.return?.()).catch(() => {});
-      if (!signal.aborted) await closing;
+      await closeQuietly(stages, signal);
     }
   }
+}
+
+/**
+ * Closes a generator runner so its own `finally` blocks run even when we stop early. After a
+ * cancel the generator may be stuck in the `next()` we stopped waiting for; `return()` would queue
+ * behind it, so it is not awaited then. Its errors are the runner's business, not the run's.
+ */
+async function closeQuietly(stages: Iterator<Stage> | AsyncIterator<Stage> | undefined, signal: AbortSignal) {
+  let closing: Promise<unknown>;
+  try {
+    closing = Promise.resolve(stages?.return?.()).catch(() => {});
+  } catch {
+    return;
+  }
+  if (!signal.aborted) await closing;
 }

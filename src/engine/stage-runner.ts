@@ -45,8 +45,8 @@ export async function runStage(stage: Stage, ctx: StageContext, scope: StageRunS
   let listed: Job[];
   try {
     listed = await untilAborted(collect(stage.jobs(ctx)), scope.runSignal);
-    const stray = listed.find((j) => !isJob(j));
-    if (stray !== undefined) throw new TypeError(`expected Job objects, got ${String(stray)}`);
+    const stray = listed.findIndex((j) => !isJob(j));
+    if (stray >= 0) throw new TypeError(`expected Job objects, got ${String(listed[stray])}`);
   } catch (error) {
     emit({ type: 'stage-start', stage: name, index, total, hosts: [], canary: null });
     const reason = scope.runSignal.aborted ? 'cancelled' : `could not list its jobs: ${errorMessage(error)}`;
@@ -110,10 +110,10 @@ export async function runStage(stage: Stage, ctx: StageContext, scope: StageRunS
   const pool = pLimit(settings.parallel ? settings.poolSize : 1);
   let next = 0;
   for (const size of planWaves(settings, jobs.length)) {
-    const wave = Array.from({ length: size }, (_, k) => next + k);
-    next += size;
     // A wave starts only when the previous one finished within the budget.
     if (halt || scope.runSignal.aborted) break;
+    const wave = Array.from({ length: size }, (_, k) => next + k);
+    next += size;
     await Promise.all(wave.map((i) => pool(() => start(i))));
   }
 
