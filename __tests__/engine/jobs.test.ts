@@ -268,3 +268,23 @@ describe('output', () => {
     expect(ofType(events, 'output').map((e) => e.host)).toEqual(['web-1', 'db-1']);
   });
 });
+
+describe('job bodies from JavaScript', () => {
+  it('a plain function* works like an async generator', async () => {
+    const job = Job.of(host('a'), function* () {
+      const r = (yield remote('one')) as ExecResult;
+      if (r.exitCode === 0) yield remote('two');
+    } as never);
+    const { report, transport } = await run(single(job));
+    expect(transport.records.map((r) => r.script)).toEqual(['one', 'two']);
+    expect(report.result).toBe('success');
+  });
+
+  it('a run() that is not a generator fails the job with a hint', async () => {
+    const job = Job.of(host('a'), (async () => Ok()) as never, 'Deploy');
+    const { report } = await run(single(job));
+    expect(report.stages[0]!.jobs[0]!.error).toBe(
+      'Deploy.run() must return an async generator (declare it `async *run`)',
+    );
+  });
+});

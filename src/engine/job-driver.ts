@@ -51,11 +51,17 @@ export class JobAttempt {
     const { signal } = this.scope;
     signal.throwIfAborted();
     const body = job.run(this.#context(job.host));
+    if (typeof body?.next !== 'function') {
+      throw new TypeError(`${job.name}.run() must return an async generator (declare it \`async *run\`)`);
+    }
     let resume: Resume = { value: undefined };
     try {
       for (;;) {
+        // Promise.resolve: a plain `function*` from a JavaScript config works too.
         const step: IteratorResult<Subtask, Outcome | void> = await untilAborted(
-          'error' in resume ? body.throw(resume.error) : body.next(resume.value as SubtaskResult),
+          Promise.resolve(
+            'error' in resume ? body.throw(resume.error) : body.next(resume.value as SubtaskResult),
+          ),
           signal,
         );
         if (step.done) return toOutcome(step.value);
@@ -71,7 +77,9 @@ export class JobAttempt {
       if (signal.aborted) {
         // Let `finally` blocks of the job run; anything they yield is ignored. The generator may
         // still be busy (that is why we stopped waiting), so this must not be awaited.
-        body.return(undefined).catch(() => {});
+        Promise.resolve()
+          .then(() => body.return(undefined))
+          .catch(() => {});
         throw signal.reason;
       }
       throw error;
