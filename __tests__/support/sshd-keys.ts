@@ -37,6 +37,8 @@ export async function generateKey(path: string, opts: KeyOptions = {}): Promise<
     path,
   ];
   if (type === 'rsa') args.push('-b', '2048');
+  // Few KDF rounds: decrypting with the default 16 costs ~1 s in JS, and tests need the format, not the work factor.
+  if (opts.passphrase) args.push('-a', '2');
   if (opts.format === 'PEM') args.push('-m', 'PEM');
   await run('ssh-keygen', args);
   const publicLine = (await readFile(`${path}.pub`, 'utf8')).trim();

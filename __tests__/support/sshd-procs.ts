@@ -31,17 +31,17 @@ function readProcs(): ProcEntry[] {
   return procs;
 }
 
-/** Every live descendant of `root` (children first level first), not `root` itself. */
-export function descendants(root: number): number[] {
+/** Every live descendant of `root` (level by level), not `root` itself; `comm` filters by process name. */
+export function descendants(root: number, comm?: string): number[] {
   const procs = readProcs();
-  const out: number[] = [];
+  const out: ProcEntry[] = [];
   let frontier = [root];
   while (frontier.length > 0) {
-    const next = procs.filter((p) => frontier.includes(p.ppid)).map((p) => p.pid);
+    const next = procs.filter((p) => frontier.includes(p.ppid));
     out.push(...next);
-    frontier = next;
+    frontier = next.map((p) => p.pid);
   }
-  return out;
+  return out.filter((p) => comm === undefined || p.comm === comm).map((p) => p.pid);
 }
 
 /** Direct children of `parent`. */

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { startFallbackFleet } from './sshd-fallback.js';
 import { generateKey, type GeneratedKey, type KeyType } from './sshd-keys.js';
 import { freePort, waitForBanner } from './sshd-net.js';
-import { children, descendants, signalAll } from './sshd-procs.js';
+import { descendants, signalAll } from './sshd-procs.js';
 import { ensureLoginUser } from './sshd-user.js';
 
 /** sshd_config keywords → values. Later sources win; keys compare case-insensitively. */
@@ -47,7 +47,7 @@ export interface SshdHost {
   /** TCP connections accepted so far, logged in or not. */
   connections(): Promise<number>;
   log(): Promise<string>;
-  /** Kill every per-connection server process: clients see their connection drop. */
+  /** Kill every per-connection sshd process: clients see their connection drop. */
   killSessions(signal?: NodeJS.Signals): void;
   /** SIGSTOP the server and everything under it (a hung host); `thaw` resumes it. */
   freeze(): void;
@@ -252,9 +252,10 @@ function makeHost(
     log,
     logins: async () => countLines(await log(), 'Accepted publickey for'),
     connections: async () => countLines(await log(), 'Connection from '),
-    // Each connection is served by a child of the listener (the privileged monitor); killing it
-    // takes down its unprivileged child too and resets the TCP connection.
-    killSessions: (signal = 'SIGKILL') => signalAll(children(pid), signal),
+    // Each connection is served by a child of the listener (the privileged monitor) and its
+    // unprivileged child, which holds the socket. Killing both drops the connection the way a
+    // crashed or restarted server does; the user's commands are left to fend for themselves.
+    killSessions: (signal = 'SIGKILL') => signalAll(descendants(pid, 'sshd'), signal),
     freeze: () => signalAll([pid, ...descendants(pid)], 'SIGSTOP'),
     thaw: () => signalAll([pid, ...descendants(pid)], 'SIGCONT'),
     stop: async () => {

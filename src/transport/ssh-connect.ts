@@ -7,7 +7,7 @@
  */
 import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
-import type { ClientChannel, ConnectConfig } from 'ssh2';
+import type { ClientChannel, ConnectConfig, ParsedKey, PublicKeyAuthMethod } from 'ssh2';
 import { CancelledError, type BoereworsError } from '../errors.js';
 import { classifyConnectError, type ClassifiedConnectError } from './ssh-errors.js';
 import type { HostKeyVerifier } from './ssh-host-keys.js';
@@ -150,11 +150,10 @@ function attemptOnce(
         return hostKeyError === null;
       },
       algorithms: { serverHostKey: deps.verifier.algorithmsFor(target.address, target.port) as never },
+      // The already parsed key goes in through authHandler: `privateKey` would be re-parsed
+      // (and re-decrypted) per connection.
       ...(deps.auth.kind === 'key'
-        ? {
-            privateKey: deps.auth.privateKey,
-            ...(deps.auth.passphrase !== undefined ? { passphrase: deps.auth.passphrase } : {}),
-          }
+        ? { authHandler: [publicKeyAuth(target.user, deps.auth.privateKey)] }
         : { agent: deps.auth.socket }),
     };
     if (!deps.openStream) {
@@ -179,6 +178,10 @@ function attemptOnce(
       },
     );
   });
+}
+
+function publicKeyAuth(username: string, key: ParsedKey): PublicKeyAuthMethod {
+  return { type: 'publickey', username, key };
 }
 
 function isClassified(err: unknown): err is ClassifiedConnectError {

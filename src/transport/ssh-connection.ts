@@ -20,9 +20,6 @@ interface ChannelOpenFailure extends Error {
   reason?: number | string;
 }
 
-/** SSH_OPEN_ADMINISTRATIVELY_PROHIBITED: what OpenSSH answers when MaxSessions is reached. */
-const OPEN_ADMINISTRATIVELY_PROHIBITED = 1;
-
 export class SshConnection {
   readonly #channels: Semaphore;
   #lost: ConnectionLostError | null = null;
@@ -104,11 +101,11 @@ export class SshConnection {
         release();
         if (!this.alive)
           throw new ChannelOpenError(this.#lost?.message ?? `${this.label}: connection closed`);
-        if ((err as ChannelOpenFailure).reason !== OPEN_ADMINISTRATIVELY_PROHIBITED)
-          throw this.#openError(err);
-        // The server allows fewer sessions than we assumed (its MaxSessions): run at most as many
-        // as are open right now and wait for one to finish. With none open, the refusal may be a
-        // slot that is still being freed server-side; retry briefly before giving up.
+        if (typeof (err as ChannelOpenFailure).reason !== 'number') throw this.#openError(err);
+        // A refused session channel (CHANNEL_OPEN_FAILURE; OpenSSH says "open failed") means the
+        // server allows fewer sessions than we assumed (its MaxSessions): run at most as many as
+        // are open right now and wait for one to finish. With none open, the refusal may be a
+        // slot still being freed server-side; retry briefly before giving up.
         const open = this.#channels.inUse;
         if (open > 0) {
           if (open < this.#channels.limit) {

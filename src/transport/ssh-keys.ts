@@ -5,7 +5,7 @@
  * what is wrong with it — never a byte of the key itself.
  */
 import { readFile } from 'node:fs/promises';
-import ssh2 from 'ssh2';
+import ssh2, { type ParsedKey } from 'ssh2';
 import { AuthError } from '../errors.js';
 import type { SshOptions } from './ssh-options.js';
 import { expandHome } from './ssh-paths.js';
@@ -13,9 +13,11 @@ import { expandHome } from './ssh-paths.js';
 export type ClientAuth =
   | {
       readonly kind: 'key';
-      /** Normalised key text; lives in memory only and is never printed. */
-      readonly privateKey: Buffer;
-      readonly passphrase?: string;
+      /**
+       * The parsed (decrypted) key, handed to every connection as is: decrypting an OpenSSH key
+       * costs a bcrypt KDF (about a second in JS), which must not be paid per host. Memory only.
+       */
+      readonly privateKey: ParsedKey;
       /** `private key file ~/.ssh/id_ed25519` or `private key given inline`: for messages. */
       readonly source: string;
       /** `ssh-ed25519`, `ecdsa-sha2-nistp256`, `ssh-rsa`. */
@@ -59,19 +61,12 @@ export async function loadClientAuth(
       'no SSH private key given (ssh.private-key, --identity or the ssh-private-key input) and no ssh-agent (SSH_AUTH_SOCK)',
     );
   }
-  const normalized = normalizeKeyText(text);
-  const keyType = checkPrivateKey(normalized, options.passphrase, source);
-  return {
-    kind: 'key',
-    privateKey: Buffer.from(normalized, 'utf8'),
-    ...(options.passphrase !== undefined ? { passphrase: options.passphrase } : {}),
-    source,
-    keyType,
-  };
+  const privateKey = parsePrivateKey(normalizeKeyText(text), options.passphrase, source);
+  return { kind: 'key', privateKey, source, keyType: privateKey.type };
 }
 
-/** Returns the key type, or throws an AuthError that says what is wrong in our own words (ssh2's may quote input). */
-function checkPrivateKey(text: string, passphrase: string | undefined, source: string): string {
+/** The parsed key, or an AuthError that says what is wrong in our own words (ssh2's may quote input). */
+function parsePrivateKey(text: string, passphrase: string | undefined, source: string): ParsedKey {
   const parsed = ssh2.utils.parseKey(text, passphrase);
   if (parsed instanceof Error) {
     const msg = parsed.message;
@@ -89,5 +84,5 @@ function checkPrivateKey(text: string, passphrase: string | undefined, source: s
   if (!key || key.getPrivatePEM() === null) {
     throw new AuthError(`${source}: this is a public key; the private key is needed`);
   }
-  return key.type;
+  return key;
 }

@@ -148,7 +148,9 @@ class SftpOps {
   }
 
   async symlink(target: string, remote: string): Promise<void> {
-    if (await this.stat(remote)) await this.#call('replace', remote, (cb) => this.sftp.unlink(remote, cb));
+    // lstat: an existing link is replaced even when it dangles.
+    const existing = await new Promise<boolean>((resolve) => this.sftp.lstat(remote, (err) => resolve(!err)));
+    if (existing) await this.#call('replace', remote, (cb) => this.sftp.unlink(remote, cb));
     await this.#call('create symlink', remote, (cb) => this.sftp.symlink(target, remote, cb));
   }
 }

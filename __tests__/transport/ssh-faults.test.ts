@@ -1,0 +1,213 @@
+/**
+ * Real faults on real sshd processes: killed sessions, a frozen host, connections dropped while
+ * idle, a server stricter than our channel limit; plus connection reuse counted in sshd's log.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConnectionLostError } from '../../src/errors.js';
+import { createSshTransport } from '../../src/transport/ssh.js';
+import { sshdSupports, startSshdFleet, type SshdFleet } from '../support/sshd.js';
+import { collect, fleetOptions, hostOf, script, waitUntil } from '../support/sshd-fixtures.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('SSH faults on a four-host fleet', () => {
+  let fleet: SshdFleet;
+  beforeAll(async () => {
+    fleet = await startSshdFleet({ count: 4 });
+  }, 20_000);
+  afterAll(() => fleet?.stop());
+
+  it('three stages × two steps on four hosts cause exactly four logins', async () => {
+    const transport = createSshTransport(fleetOptions(fleet));
+    try {
+      for (let stage = 0; stage < 3; stage++) {
+        await Promise.all(
+          fleet.hosts.map(async (h) => {
+            for (let step = 0; step < 2; step++) {
+              const r = await transport.exec(hostOf(h), script(`echo ${stage}.${step}`), collect());
+              expect(r.exitCode).toBe(0);
+            }
+          }),
+        );
+      }
+      const logins = await Promise.all(fleet.hosts.map((h) => h.logins()));
+      expect(logins).toEqual([1, 1, 1, 1]);
+    } finally {
+      await transport.close();
+    }
+  }, 15_000);
+
+  it('a host whose session processes are killed mid-command fails fast; the others finish', async () => {
+    const transport = createSshTransport(fleetOptions(fleet));
+    const marker = join(fleet.scratchDir, 'killed-session-marker');
+    try {
+      const started = Date.now();
+      const runs = fleet.hosts.map((h, i) => {
+        const out = collect();
+        const cmd = i === 1 ? `echo started\nsleep 2\ntouch ${marker}` : 'echo started\nsleep 1\necho done';
+        return { out, p: transport.exec(hostOf(h), script(cmd), out).catch((e: unknown) => e) };
+      });
+      await waitUntil(() => runs[1]!.out.stdout().includes('started'), 5000, 'h1 to start');
+      fleet.hosts[1]!.killSessions();
+      const results = await Promise.all(runs.map((r) => r.p));
+      expect(results[1]).toBeInstanceOf(ConnectionLostError);
+      expect((results[1] as Error).message).toContain(`@127.0.0.1:${fleet.hosts[1]!.port}`);
+      for (const i of [0, 2, 3]) expect(results[i]).toMatchObject({ exitCode: 0 });
+      expect(Date.now() - started).toBeLessThan(5000);
+      // The lifeline closed with the connection: the orphaned command was terminated too.
+      await sleep(2000);
+      expect(existsSync(marker)).toBe(false);
+    } finally {
+      await transport.close();
+    }
+  }, 15_000);
+
+  it('a SIGSTOPped sshd is detected by keepalive within ~3 intervals', async () => {
+    const keepaliveMs = 400;
+    const transport = createSshTransport(fleetOptions(fleet, { keepaliveMs }));
+    const frozen = fleet.hosts[2]!;
+    try {
+      const out = collect();
+      const p = transport
+        .exec(hostOf(frozen), script('echo started\nsleep 30'), out)
+        .catch((e: unknown) => e);
+      await waitUntil(() => out.stdout().includes('started'), 5000, 'the command to start');
+      frozen.freeze();
+      const stopped = Date.now();
+      const result = await p;
+      const detectedAfter = Date.now() - stopped;
+      expect(result).toBeInstanceOf(ConnectionLostError);
+      expect((result as Error).message).toMatch(/keepalive/);
+      expect(detectedAfter).toBeLessThan(4 * keepaliveMs + 500);
+      expect(detectedAfter).toBeGreaterThanOrEqual(2 * keepaliveMs);
+    } finally {
+      frozen.thaw();
+      await transport.close();
+    }
+  }, 15_000);
+
+  it('a connection the server dropped while idle is reopened once, transparently', async () => {
+    const debug: string[] = [];
+    const transport = createSshTransport(fleetOptions(fleet), { onDebug: (m) => debug.push(m) });
+    const h = fleet.hosts[3]!;
+    try {
+      const before = await h.logins();
+      expect((await transport.exec(hostOf(h), script('echo one'), collect())).exitCode).toBe(0);
+      h.killSessions(); // no waiting: the client may or may not have noticed before the next step
+      const out = collect();
+      expect((await transport.exec(hostOf(h), script('echo two'), out)).exitCode).toBe(0);
+      expect(out.stdout()).toEqual(['two']);
+      expect(await h.logins()).toBe(before + 2);
+      expect(debug.join('\n')).toMatch(/reconnect/);
+    } finally {
+      await transport.close();
+    }
+  }, 10_000);
+
+  it('close() leaves no socket or timer of ours behind', async () => {
+    const tcp = () => process.getActiveResourcesInfo().filter((r) => r.startsWith('TCP')).length;
+    const baseline = tcp();
+    const transport = createSshTransport(fleetOptions(fleet));
+    await Promise.all(fleet.hosts.map((h) => transport.exec(hostOf(h), script('true'), collect())));
+    expect(tcp()).toBeGreaterThanOrEqual(baseline + 4);
+    await transport.close();
+    await waitUntil(() => tcp() === baseline, 2000, 'sockets to close');
+  }, 10_000);
+
+  it('with maxHandshakes 1 every host still connects', async () => {
+    const transport = createSshTransport(fleetOptions(fleet, { maxHandshakes: 1 }));
+    try {
+      const results = await Promise.all(
+        fleet.hosts.map((h) => transport.exec(hostOf(h), script('true'), collect())),
+      );
+      expect(results.map((r) => r.exitCode)).toEqual([0, 0, 0, 0]);
+    } finally {
+      await transport.close();
+    }
+  }, 10_000);
+});
+
+describe('SSH against stricter servers', () => {
+  it('server MaxSessions 2, five concurrent steps on one host: all succeed on one connection', async () => {
+    const fleet = await startSshdFleet({ count: 1, config: { MaxSessions: 2 } });
+    const debug: string[] = [];
+    const transport = createSshTransport(fleetOptions(fleet), { onDebug: (m) => debug.push(m) });
+    try {
+      const h = hostOf(fleet.hosts[0]!);
+      const runs = Array.from({ length: 5 }, (_, i) =>
+        transport.exec(h, script(`sleep 0.3; echo ${i}`), collect()),
+      );
+      const results = await Promise.all(runs);
+      expect(results.map((r) => r.exitCode)).toEqual([0, 0, 0, 0, 0]);
+      expect(await fleet.hosts[0]!.logins()).toBe(1);
+      expect(debug.join('\n')).toMatch(/limiting to 2/);
+    } finally {
+      await transport.close();
+      await fleet.stop();
+    }
+  }, 15_000);
+
+  it('a server that closes idle connections (UnusedConnectionTimeout): the next step reconnects', async () => {
+    if (!(await sshdSupports('UnusedConnectionTimeout', '1'))) {
+      process.stderr.write('skipped: this sshd has no UnusedConnectionTimeout (OpenSSH < 9.2)\n');
+      return;
+    }
+    const fleet = await startSshdFleet({ count: 1, config: { UnusedConnectionTimeout: 1 } });
+    const transport = createSshTransport(fleetOptions(fleet));
+    try {
+      const h = hostOf(fleet.hosts[0]!);
+      expect((await transport.exec(h, script('echo one'), collect())).exitCode).toBe(0);
+      await sleep(2200);
+      expect((await transport.exec(h, script('echo two'), collect())).exitCode).toBe(0);
+      expect(await fleet.hosts[0]!.logins()).toBe(2);
+    } finally {
+      await transport.close();
+      await fleet.stop();
+    }
+  }, 15_000);
+});
+
+describe('SSH through a jump host', () => {
+  let fleet: SshdFleet;
+  beforeAll(async () => {
+    fleet = await startSshdFleet({ count: 2 });
+  }, 20_000);
+  afterAll(() => fleet?.stop());
+
+  it('reaches the target through forwardOut; both hosts see one login', async () => {
+    const [jump, target] = fleet.hosts as [SshdFleet['hosts'][0], SshdFleet['hosts'][0]];
+    const transport = createSshTransport(
+      fleetOptions(fleet, { jumpHost: { address: jump.address, port: jump.port, user: fleet.user } }),
+    );
+    try {
+      for (let i = 0; i < 2; i++) {
+        const out = collect();
+        const r = await transport.exec(hostOf(target), script('echo "$SSH_CONNECTION"'), out);
+        expect(r.exitCode).toBe(0);
+      }
+      expect(await jump.logins()).toBe(1);
+      expect(await target.logins()).toBe(1);
+    } finally {
+      await transport.close();
+    }
+  }, 10_000);
+
+  it("the jump host's key is verified like any other", async () => {
+    const [jump, target] = fleet.hosts as [SshdFleet['hosts'][0], SshdFleet['hosts'][0]];
+    const transport = createSshTransport(
+      fleetOptions(fleet, {
+        jumpHost: { address: jump.address, port: jump.port },
+        knownHostsPaths: [],
+        knownHosts: `[127.0.0.1]:${target.port} ${target.hostPublicKey}\n`,
+      }),
+    );
+    try {
+      const err = await transport.exec(hostOf(target), script('true'), collect()).catch((e: unknown) => e);
+      expect((err as Error).name).toBe('HostKeyError');
+      expect((err as Error).message).toContain(`@127.0.0.1:${jump.port}`);
+    } finally {
+      await transport.close();
+    }
+  }, 10_000);
+});

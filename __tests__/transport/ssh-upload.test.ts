@@ -1,0 +1,82 @@
+/**
+ * SFTP upload against a real sshd (the "remote" is this machine, so results are checked with fs):
+ * directory trees with modes, parent directories created, file targets, clear remote errors.
+ */
+import { lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createSshTransport } from '../../src/transport/ssh.js';
+import { UploadError } from '../../src/transport/ssh-upload.js';
+import type { Transport } from '../../src/transport/transport.js';
+import { startSshdFleet, type SshdFleet } from '../support/sshd.js';
+import { collect, fleetOptions, hostOf } from '../support/sshd-fixtures.js';
+
+let fleet: SshdFleet;
+let transport: Transport;
+let src: string;
+const mode = (p: string) => statSync(p).mode & 0o7777;
+
+beforeAll(async () => {
+  fleet = await startSshdFleet({ count: 1 });
+  transport = createSshTransport(fleetOptions(fleet));
+  // The local tree lives outside scratch: the login user must not be able to see it any other way.
+  src = join(fleet.dir, 'build');
+  await mkdir(join(src, 'bin'), { recursive: true });
+  await mkdir(join(src, 'private'), { recursive: true });
+  await mkdir(join(src, 'empty'), { recursive: true });
+  await writeFile(join(src, 'index.html'), '<h1>hi</h1>\n');
+  await writeFile(join(src, 'bin', 'start.sh'), '#!/bin/sh\necho start\n');
+  await writeFile(join(src, 'private', 'secret.txt'), 'token\n');
+  await writeFile(join(src, 'big.bin'), Buffer.alloc(3 * 1024 * 1024 + 7, 7));
+  await symlink('index.html', join(src, 'current'));
+  await chmod(join(src, 'index.html'), 0o644);
+  await chmod(join(src, 'bin', 'start.sh'), 0o755);
+  await chmod(join(src, 'private', 'secret.txt'), 0o600);
+  await chmod(join(src, 'private'), 0o700);
+  await chmod(join(src, 'empty'), 0o2775);
+}, 20_000);
+
+afterAll(async () => {
+  await transport?.close();
+  await fleet?.stop();
+});
+
+describe('SSH upload', () => {
+  it('copies a directory tree into a new nested path, with modes, symlinks and parents created', async () => {
+    const to = join(fleet.scratchDir, 'srv/shop/releases/r1');
+    const r = await transport.upload(hostOf(fleet.hosts[0]!), { from: src, to }, collect());
+    expect(r).toMatchObject({ files: 4, bytes: 12 + 21 + 6 + 3 * 1024 * 1024 + 7 });
+    expect(readFileSync(join(to, 'bin', 'start.sh'), 'utf8')).toBe('#!/bin/sh\necho start\n');
+    expect(readFileSync(join(to, 'big.bin')).equals(Buffer.alloc(3 * 1024 * 1024 + 7, 7))).toBe(true);
+    expect(mode(join(to, 'index.html'))).toBe(0o644);
+    expect(mode(join(to, 'bin', 'start.sh'))).toBe(0o755);
+    expect(mode(join(to, 'private', 'secret.txt'))).toBe(0o600);
+    expect(mode(join(to, 'private'))).toBe(0o700);
+    expect(mode(join(to, 'empty'))).toBe(0o2775);
+    expect(lstatSync(join(to, 'current')).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(join(to, 'current'))).toBe('index.html');
+    expect(statSync(join(to, 'bin', 'start.sh')).uid).not.toBe(0); // written as the login user
+  }, 15_000);
+
+  it('uploads a file to a path, or into a directory when the target ends with /', async () => {
+    const file = join(src, 'bin', 'start.sh');
+    const exact = join(fleet.scratchDir, 'a/b/run.sh');
+    await transport.upload(hostOf(fleet.hosts[0]!), { from: file, to: exact }, collect());
+    expect(mode(exact)).toBe(0o755);
+    const into = join(fleet.scratchDir, 'c/d/');
+    const r = await transport.upload(hostOf(fleet.hosts[0]!), { from: file, to: into }, collect());
+    expect(r).toMatchObject({ files: 1, bytes: 21 });
+    expect(readFileSync(join(into, 'start.sh'), 'utf8')).toContain('echo start');
+  }, 10_000);
+
+  it('a remote failure is an UploadError naming the host and the path', async () => {
+    const blocker = join(fleet.scratchDir, 'not-a-dir');
+    await writeFile(blocker, 'x');
+    const err = await transport
+      .upload(hostOf(fleet.hosts[0]!), { from: src, to: join(blocker, 'sub') }, collect())
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UploadError);
+    expect((err as Error).message).toContain(`@127.0.0.1:${fleet.hosts[0]!.port}`);
+    expect((err as Error).message).toContain('not-a-dir');
+  }, 10_000);
+});
