@@ -186,6 +186,18 @@ describe('config errors: file:line:col: path: message', () => {
     );
   });
 
+  it('"controller" is the name of this machine, not a host name', () => {
+    expect(errorOf(withLine(3, '  web: [{ name: controller, address: 10.0.0.1 }]')).message).toBe(
+      'release.yml:3:9: hosts.web[0]: "controller" names this machine in reports; give the host another name',
+    );
+  });
+
+  it('an unknown top-level key is an error unless it starts with x-', () => {
+    expect(errorOf(withLine(2, 'host:')).message).toBe(
+      'release.yml:2:1: host: unknown key, did you mean "hosts"?',
+    );
+  });
+
   it('lists every schema issue, one per line, in file order', () => {
     const text = withLine(11, '        pool-size: ten').replace('version: 1', 'version: 3');
     expect(errorOf(text).message).toBe(

@@ -287,3 +287,34 @@ describe('finding the config', () => {
     expect(config.format).toBe('yaml');
   });
 });
+
+describe('YAML anchors', () => {
+  it('top-level x- keys are ignored, so they can hold shared settings merged with <<', () => {
+    const config = loadYamlConfig(
+      [
+        'version: 1',
+        'x-careful: &careful',
+        '  retries: 2',
+        '  timeout: 5m',
+        '  parallel: false',
+        'runners:',
+        '  deploy:',
+        '    stages:',
+        '      - <<: *careful',
+        '        name: one',
+        '        steps: [{ run: x }]',
+        '      - <<: *careful',
+        '        name: two',
+        '        retries: 0',
+        '        steps: [{ run: x }]',
+      ].join('\n'),
+      'release.yml',
+    );
+    expect(
+      stagesOf(config).map((s) => [s.name, s.settings.retries, s.settings.timeoutMs, s.settings.parallel]),
+    ).toEqual([
+      ['one', 2, 300_000, false],
+      ['two', 0, 300_000, false],
+    ]);
+  });
+});

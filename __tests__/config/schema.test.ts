@@ -26,6 +26,10 @@ describe('published JSON Schema', () => {
     expect(validate.errors ?? []).toEqual([]);
   });
 
+  it('allows top-level x- keys (for YAML anchors)', () => {
+    expect(validate({ version: 1, 'x-defaults': { retries: 2 }, runners: {} })).toBe(true);
+  });
+
   it.each([
     ['an unknown key', { version: 1, runners: {}, extra: 1 }],
     ['a wrong version', { version: 2, runners: {} }],

@@ -2,7 +2,7 @@
  * Host entries → engine Hosts: groups, stage host lists (groups and/or entries), deduplication, and
  * one definition per host name across the whole config.
  */
-import { hostLabel } from '../engine/host.js';
+import { CONTROLLER, hostLabel } from '../engine/host.js';
 import type { Host } from '../engine/host.js';
 import type { SshOptions } from '../transport/ssh-options.js';
 import { configIssueError } from './config-error.js';
@@ -59,6 +59,13 @@ export class HostCatalog {
     const entry = toHostEntry(raw);
     if (!entry) throw configIssueError(this.locator, path, `invalid host entry ${JSON.stringify(raw)}`);
     const host = toHost(entry, this.ssh);
+    if (host.name === CONTROLLER.name) {
+      throw configIssueError(
+        this.locator,
+        path,
+        `"${CONTROLLER.name}" names this machine in reports; give the host another name`,
+      );
+    }
     const known = this.#byName.get(host.name);
     if (!known) {
       this.#byName.set(host.name, host);

@@ -6,7 +6,7 @@ import { assembleConfig } from './assemble.js';
 import type { LoadConfigOptions, LoadedConfig } from './assemble.js';
 import { validate } from './issues.js';
 import { loadModuleConfig } from './js-module.js';
-import { configSchema } from './schema.js';
+import { configSchema, withoutExtensions } from './schema.js';
 import { parseYamlSource } from './yaml-source.js';
 
 /** Where a config is looked for when none is named, in order. */
@@ -43,7 +43,7 @@ export function loadYamlConfig(
   vars?: Readonly<Record<string, string>>,
 ): LoadedConfig {
   const { data, locator } = parseYamlSource(text, file);
-  const config = validate(configSchema, data, locator);
+  const config = validate(configSchema, withoutExtensions(data), locator);
   return assembleConfig(
     {
       file,

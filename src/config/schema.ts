@@ -30,6 +30,9 @@ export const RESERVED_VARS: readonly string[] = Object.freeze([
   'BW_ATTEMPT',
 ]);
 
+/** Top-level keys the validator ignores, as in Docker Compose: `x-stage-defaults: &defaults`. */
+export const EXTENSION_KEY = /^x-/;
+
 const bool = () => z.boolean(expected('true or false'));
 
 const POSITIVE_INT = 'a positive integer';
@@ -357,7 +360,15 @@ export const configSchema = z
   .meta({
     title: 'Boerewors release config',
     description: 'Release config of boerewors-action (version 1).',
+    // Top-level `x-…` keys are ignored, a place for YAML anchors (`<<: *defaults`).
+    patternProperties: { [EXTENSION_KEY.source]: {} },
   });
+
+/** The document without its top-level `x-…` keys. */
+export function withoutExtensions(data: unknown): unknown {
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return data;
+  return Object.fromEntries(Object.entries(data).filter(([key]) => !EXTENSION_KEY.test(key)));
+}
 
 export type ReleaseConfig = z.output<typeof configSchema>;
 

@@ -13,7 +13,8 @@ export interface YamlSource {
 /** Malformed YAML → ConfigValidationError at the parser's position (`release.yml:3:7: invalid YAML: …`). */
 export function parseYamlSource(text: string, file: string): YamlSource {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  // `merge`: `<<: *defaults` is the usual way to share stage settings in YAML.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true, merge: true });
   const locator = yamlLocator(file, doc, lineCounter);
   const error = doc.errors[0];
   if (error) {
