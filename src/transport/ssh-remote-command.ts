@@ -31,6 +31,10 @@ const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const WRAPPER = [
   'exec 3<&0',
   'eval "$(head -c "$1")" || exit 125',
+  // Never run an empty script as if it were ours: a host without `head -c` must fail loudly.
+  '[ -n "${' +
+    SCRIPT_VAR +
+    '+x}" ] || { echo "boerewors: could not read the script from stdin" >&2; exit 125; }',
   'shift',
   'if command -v setsid >/dev/null 2>&1; then g=setsid; else g=; fi',
   `printf "%s" "$${SCRIPT_VAR}" | $g "$@" 3<&- &`,
