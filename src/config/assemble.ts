@@ -12,7 +12,8 @@ import type { RawHost } from './hosts.js';
 import type { Locator } from './locator.js';
 import { buildRunner } from './plan.js';
 import { RESERVED_VARS } from './schema.js';
-import type { ModuleRunnerConfig, RunnerConfig, SshConfig } from './schema.js';
+import type { ModuleRunnerConfig } from './module-schema.js';
+import type { RunnerConfig, SshConfig } from './schema.js';
 import { resolveSsh } from './ssh.js';
 
 /** A loaded, validated release config, ready to run. */

@@ -10,8 +10,8 @@ import { didYouMean } from './did-you-mean.js';
 import { LOCAL_PREFIX, parseHostEntry } from './formats.js';
 import type { HostEntry } from './formats.js';
 import type { ConfigPath, Locator } from './locator.js';
-import { GROUP_NAME_PATTERN } from './schema.js';
-import type { HostObject } from './schema.js';
+import { GROUP_NAME_PATTERN } from './schema-values.js';
+import type { HostObject } from './schema-values.js';
 
 /** A validated host as written: a string entry or a `{name, address, port, user}` map. */
 export type RawHost = string | HostObject;

@@ -17,8 +17,8 @@ import type { ConfigIssue } from './config-error.js';
 import { describeValue, validate } from './issues.js';
 import { fileLocator } from './locator.js';
 import type { ConfigPath } from './locator.js';
-import { moduleConfigSchema } from './schema.js';
-import type { ModuleRunnerConfig } from './schema.js';
+import { moduleConfigSchema } from './module-schema.js';
+import type { ModuleRunnerConfig } from './module-schema.js';
 
 /** What a config module's default export may be. */
 export type ConfigModuleExport = object | ((library: typeof api) => object | Promise<object>);

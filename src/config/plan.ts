@@ -19,13 +19,8 @@ import { resolveStageHosts } from './hosts.js';
 import type { HostCatalog } from './hosts.js';
 import type { ConfigPath, Locator } from './locator.js';
 import { RESERVED_VARS } from './schema.js';
-import type {
-  ModuleRunnerConfig,
-  ModuleStageConfig,
-  RunnerConfig,
-  StageConfig,
-  StepConfig,
-} from './schema.js';
+import type { ModuleRunnerConfig, ModuleStageConfig } from './module-schema.js';
+import type { RunnerConfig, StageConfig, StepConfig } from './schema.js';
 import { StepsJob } from './steps-job.js';
 import type { Step } from './steps-job.js';
 

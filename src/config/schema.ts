@@ -5,20 +5,22 @@
  */
 import { z } from 'zod';
 import { VAR_NAME } from '../engine/vars.js';
+import { USER_PATTERN, parseRemoteAddress } from './formats.js';
 import {
-  DURATION_PATTERN,
-  LOCAL_NAME_PATTERN,
-  LOCAL_PREFIX,
-  PERCENT_PATTERN,
-  USER_PATTERN,
-  isValidAddress,
-  parseDuration,
-  parseHostEntry,
-  parsePercent,
-  parseRemoteAddress,
-} from './formats.js';
-
-const expected = (what: string) => ({ error: `expected ${what}` });
+  GROUP_NAME,
+  GROUP_NAME_PATTERN,
+  amount,
+  bool,
+  duration,
+  expected,
+  hostEntry,
+  nonEmptyString,
+  nonNegativeInt,
+  port,
+  positiveInt,
+  shell,
+  stageHost,
+} from './schema-values.js';
 
 /** Variables the engine sets for every job; a config may not define them. */
 export const RESERVED_VARS: readonly string[] = Object.freeze([
@@ -32,122 +34,6 @@ export const RESERVED_VARS: readonly string[] = Object.freeze([
 
 /** Top-level keys the validator ignores, as in Docker Compose: `x-stage-defaults: &defaults`. */
 export const EXTENSION_KEY = /^x-/;
-
-const bool = () => z.boolean(expected('true or false'));
-
-const POSITIVE_INT = 'a positive integer';
-const positiveInt = () => z.int(expected(POSITIVE_INT)).min(1, expected(POSITIVE_INT));
-const NON_NEGATIVE_INT = 'an integer, 0 or more';
-const nonNegativeInt = () => z.int(expected(NON_NEGATIVE_INT)).min(0, expected(NON_NEGATIVE_INT));
-
-const PORT = 'a port number (1-65535)';
-const port = () => z.int(expected(PORT)).min(1, expected(PORT)).max(65_535, expected(PORT));
-
-const nonEmptyString = (what: string) => z.string(expected(what)).min(1, expected(what));
-
-/** A duration string, converted to milliseconds. */
-function duration(opts: { allowZero: boolean }) {
-  const what = opts.allowZero
-    ? 'a duration like 500ms, 10s, 5m or 1h'
-    : 'a positive duration like 500ms, 10s, 5m or 1h';
-  return z
-    .string(expected(what))
-    .regex(new RegExp(DURATION_PATTERN), expected(what))
-    .refine((text) => (parseDuration(text) ?? -1) > (opts.allowZero ? -1 : 0), expected(what))
-    .transform((text) => parseDuration(text) as number);
-}
-
-/** A count or a percentage of the stage's jobs (`25%`). */
-function amount(opts: { allowZero: boolean }) {
-  const what = opts.allowZero
-    ? 'a count (0 or more) or a percentage like 10%'
-    : 'a positive count or a percentage like 25%';
-  const count = z.int(expected(what)).min(opts.allowZero ? 0 : 1, expected(what));
-  const percent = z
-    .string(expected(what))
-    .regex(new RegExp(PERCENT_PATTERN), expected(what))
-    .refine((text) => (parsePercent(text) ?? -1) > (opts.allowZero ? -1 : 0), expected(what));
-  return z.union([count, percent], expected(what));
-}
-
-const SHELL = 'a shell command line or a list of its arguments';
-const shell = () =>
-  z
-    .union(
-      [
-        z.string(expected(SHELL)).regex(/\S/, expected(SHELL)),
-        z.array(nonEmptyString('a shell argument'), expected(SHELL)).min(1, expected(SHELL)),
-      ],
-      expected(SHELL),
-    )
-    .describe(
-      'Shell that runs the script, fed on stdin. Default: bash --noprofile --norc -eo pipefail. ' +
-        'A string is split on whitespace.',
-    );
-
-const HOST_ENTRY = 'a host entry: "name", "user@name:port" or "local:NAME"';
-const hostString = () =>
-  z
-    .string(expected(HOST_ENTRY))
-    .refine((text) => parseHostEntry(text) !== undefined, expected(HOST_ENTRY))
-    .describe('A host: "name", "user@name:port" or "local:NAME" (runs on this machine with bash).');
-
-const HOST_NAME = 'a host name without spaces or commas';
-export const hostObjectSchema = z
-  .strictObject(
-    {
-      name: z
-        .string(expected(HOST_NAME))
-        .regex(/^[^\s,]+$/, expected(HOST_NAME))
-        .describe('Name shown in logs and matched by --hosts; "local:NAME" for an embedded local host.'),
-      address: z
-        .string(expected('a DNS name or an IP address'))
-        .refine(isValidAddress, expected('a DNS name or an IP address'))
-        .optional()
-        .describe('Where to connect. Default: the name.'),
-      port: port().optional().describe('SSH port. Default: ssh.port.'),
-      user: z
-        .string(expected('a user name'))
-        .regex(new RegExp(USER_PATTERN), expected('a user name'))
-        .optional()
-        .describe('SSH user. Default: ssh.user.'),
-    },
-    expected('a host: a string or a map {name, address, port, user}'),
-  )
-  .superRefine((host, ctx) => {
-    if (!host.name.startsWith(LOCAL_PREFIX)) return;
-    if (!new RegExp(LOCAL_NAME_PATTERN).test(host.name.slice(LOCAL_PREFIX.length))) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['name'],
-        message: `expected "local:NAME" with a NAME like a, web-1`,
-      });
-    }
-    for (const key of ['address', 'port', 'user'] as const) {
-      if (host[key] !== undefined) {
-        ctx.addIssue({ code: 'custom', path: [key], message: `a local host takes no ${key}` });
-      }
-    }
-  });
-
-export type HostObject = z.output<typeof hostObjectSchema>;
-
-const hostEntry = () =>
-  z.union(
-    [hostString(), hostObjectSchema],
-    expected('a host: a string or a map {name, address, port, user}'),
-  );
-
-const GROUP_NAME = 'a group name (letters, digits, "-" and "_")';
-export const GROUP_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
-
-const stageHost = () =>
-  z
-    .union(
-      [z.string(expected('a group name or a host entry')), hostObjectSchema],
-      expected('a group name, a host entry or a map {name, address, port, user}'),
-    )
-    .describe('A host group name, or a host entry.');
 
 const uploadSchema = z
   .strictObject(
@@ -205,7 +91,7 @@ export const stepSchema = z
 export type StepConfig = z.output<typeof stepSchema>;
 
 /** The fields every stage has, whether it comes from YAML or from a JavaScript module. */
-const stageFields = {
+export const stageFields = {
   name: nonEmptyString('a stage name').describe('Stage name; ${NAME} is expanded from the vars.'),
   hosts: z
     .array(stageHost(), expected('a list of host groups and host entries'))
@@ -238,7 +124,7 @@ const stageFields = {
   shell: shell().optional(),
 };
 
-const steps = () =>
+export const steps = () =>
   z
     .array(stepSchema, expected('a list of steps'))
     .min(1, expected('at least one step'))
@@ -250,10 +136,10 @@ export const stageSchema = z
 
 export type StageConfig = z.output<typeof stageSchema>;
 
-const RUNNER_NAME = 'a runner name (letters, digits, ".", "-" and "_")';
+export const RUNNER_NAME = 'a runner name (letters, digits, ".", "-" and "_")';
 export const RUNNER_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
-function runner<S extends z.ZodType>(stage: S) {
+export function runner<S extends z.ZodType>(stage: S) {
   return z.strictObject(
     {
       description: z.string(expected('a string')).optional().describe('What the runner does.'),
@@ -371,45 +257,3 @@ export function withoutExtensions(data: unknown): unknown {
 }
 
 export type ReleaseConfig = z.output<typeof configSchema>;
-
-/* ---- JavaScript-module configs: the same blocks, plus custom jobs ---- */
-
-const moduleStageSchema = z
-  .strictObject(
-    {
-      ...stageFields,
-      steps: steps().optional(),
-      job: z
-        .custom<(host: never) => unknown>(
-          (value) => typeof value === 'function',
-          expected('a function (host) => Job'),
-        )
-        .optional(),
-    },
-    expected('a stage: a map with name and steps (or job)'),
-  )
-  .superRefine((stage, ctx) => {
-    if ((stage.steps === undefined) === (stage.job === undefined)) {
-      ctx.addIssue({ code: 'custom', message: 'a stage needs exactly one of steps or job' });
-    }
-  });
-
-export type ModuleStageConfig = z.output<typeof moduleStageSchema>;
-export const moduleRunnerSchema = runner(moduleStageSchema);
-export type ModuleRunnerConfig = z.output<typeof moduleRunnerSchema>;
-
-/** A module's default export, once its Runner instances are taken out (see `js-module.ts`). */
-export const moduleConfigSchema = z.strictObject(
-  {
-    version: z.literal(1, expected('1')).optional(),
-    ssh: sshSchema.optional(),
-    hosts: groupsSchema.optional(),
-    vars: varsSchema.optional(),
-    runners: z.record(
-      z.string(expected(RUNNER_NAME)).regex(RUNNER_NAME_PATTERN, expected(RUNNER_NAME)),
-      moduleRunnerSchema,
-      expected('a list of Runner objects or a map of runners'),
-    ),
-  },
-  expected('a config object with ssh, hosts, vars and runners'),
-);
