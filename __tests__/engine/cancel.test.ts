@@ -135,4 +135,19 @@ describe('cancellation', () => {
       expect(cleaned).toBe(true);
     }
   });
+
+  it("carries the caller's CancelledError message into job errors and the run reason", async () => {
+    const transport = new FakeTransport(() => ({ delayMs: 5_000 }));
+    const controller = new AbortController();
+    const pending = run([stage({ name: 'Ship', hosts: hosts(3), canary: false, poolSize: 1 })], {
+      transport,
+      signal: controller.signal,
+    });
+    await transport.started(1);
+    controller.abort(new CancelledError('cancelled by SIGTERM'));
+    const { report } = await pending;
+    expect(report.stages[0]!.jobs.map((j) => j.error)).toEqual(Array(3).fill('cancelled by SIGTERM'));
+    expect(report.stages[0]!.reason).toBe('cancelled by SIGTERM');
+    expect(report.reason).toBe('cancelled by SIGTERM during stage "Ship"');
+  });
 });

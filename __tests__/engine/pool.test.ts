@@ -9,6 +9,8 @@ describe('stage pool', () => {
     expect(report.result).toBe('success');
     expect(transport.records).toHaveLength(13);
     expect(transport.maxConcurrency).toBe(4);
+    // One job per host: no host ever runs two commands at once.
+    expect(Math.max(...transport.maxConcurrencyByHost.values())).toBe(1);
   });
 
   it('defaults to a pool of 10', async () => {

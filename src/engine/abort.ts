@@ -99,6 +99,11 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** What a cancel says: `cancelled`, or the caller's CancelledError message (`cancelled by SIGTERM`). */
+export function cancelMessage(signal: AbortSignal): string {
+  return signal.reason instanceof Error ? signal.reason.message : 'cancelled';
+}
+
 /** `500ms`, `10s`, `1.5s`, `5m`, `1h`: the config's own duration syntax, for messages. */
 export function formatMs(ms: number): string {
   if (ms < 1000) return `${ms}ms`;

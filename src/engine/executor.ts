@@ -4,7 +4,7 @@
  */
 import { CancelledError, errorMessage } from '../errors.js';
 import type { Transport } from '../transport/transport.js';
-import { cancellationSignal, untilAborted } from './abort.js';
+import { cancelMessage, cancellationSignal, untilAborted } from './abort.js';
 import { safeEmitter } from './emitter.js';
 import type { EventListener } from './events.js';
 import { iteratorOf } from './iterate.js';
@@ -81,7 +81,7 @@ export class Executor {
     });
 
     try {
-      if (cancel.signal.aborted) fail('cancelled', 'cancelled before the first stage');
+      if (cancel.signal.aborted) fail('cancelled', `${cancelMessage(cancel.signal)} before the first stage`);
       else if (await this.#setup(runner, ctx, fail)) await this.#stages(runner, ctx, report, fail, emit);
     } finally {
       try {
@@ -105,7 +105,8 @@ export class Executor {
       await untilAborted(Promise.resolve(runner.setup(ctx)), ctx.signal);
       return true;
     } catch (error) {
-      if (ctx.signal.aborted || error instanceof CancelledError) fail('cancelled', 'cancelled during setup');
+      if (ctx.signal.aborted) fail('cancelled', `${cancelMessage(ctx.signal)} during setup`);
+      else if (error instanceof CancelledError) fail('cancelled', `${error.message} during setup`);
       else fail('failure', `setup of runner "${runner.name}" failed: ${errorMessage(error)}`);
       return false;
     }
@@ -124,7 +125,7 @@ export class Executor {
     try {
       stages = iteratorOf(runner.stages(ctx));
       for (let index = 1; ; index++) {
-        if (signal.aborted) return fail('cancelled', 'cancelled');
+        if (signal.aborted) return fail('cancelled', cancelMessage(signal));
         current = undefined;
         // Pulled only now: the runner may decide the next stage from the reports so far.
         const next = await untilAborted(Promise.resolve(stages.next()), signal);
@@ -140,12 +141,12 @@ export class Executor {
           total: runner.stageCount,
         });
         report.stages.push(outcome.report);
-        if (signal.aborted) return fail('cancelled', `cancelled during stage "${stage.name}"`);
+        if (signal.aborted) return fail('cancelled', `${cancelMessage(signal)} during stage "${stage.name}"`);
         if (outcome.stopsRun)
           return fail('failure', `stage "${stage.name}" failed: ${outcome.report.reason}`);
       }
     } catch (error) {
-      if (signal.aborted) return fail('cancelled', 'cancelled');
+      if (signal.aborted) return fail('cancelled', cancelMessage(signal));
       // runStage reports instead of throwing; reaching here with a stage means an engine bug,
       // which still deserves a report and a cleanup rather than a crash.
       const where = current

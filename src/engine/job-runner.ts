@@ -6,7 +6,7 @@
 import pRetry from 'p-retry';
 import { BoereworsError, CancelledError, JobFailedError, errorMessage } from '../errors.js';
 import type { Transport } from '../transport/transport.js';
-import { attemptSignal, sleep } from './abort.js';
+import { attemptSignal, cancelMessage, sleep } from './abort.js';
 import type { EventListener } from './events.js';
 import { JobAttempt } from './job-driver.js';
 import type { Job } from './job.js';
@@ -110,8 +110,13 @@ export async function runJob(job: Job, scope: JobRunScope): Promise<JobReport> {
   } catch (thrown) {
     const error = thrown instanceof AttemptFailure ? thrown.error : thrown;
     // A command killed by the cancel may come back as a plain non-zero exit: still a cancel.
-    if (runSignal.aborted || error instanceof CancelledError)
-      return report('cancelled', 'cancelled', 'cancelled');
+    if (runSignal.aborted || error instanceof CancelledError) {
+      return report(
+        'cancelled',
+        runSignal.aborted ? cancelMessage(runSignal) : errorMessage(error),
+        'cancelled',
+      );
+    }
     return report('failure', errorMessage(error), error instanceof BoereworsError ? error.kind : 'error');
   }
 }

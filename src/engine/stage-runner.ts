@@ -5,7 +5,7 @@
 import pLimit from 'p-limit';
 import { errorMessage } from '../errors.js';
 import type { Transport } from '../transport/transport.js';
-import { untilAborted } from './abort.js';
+import { cancelMessage, untilAborted } from './abort.js';
 import type { EventListener } from './events.js';
 import { FailureBudget } from './failure-budget.js';
 import { collect } from './iterate.js';
@@ -36,6 +36,13 @@ export interface StageOutcome {
 /** Why jobs that never started were not run; the first cause wins. */
 type Halt = { readonly result: 'skipped' | 'cancelled'; readonly error: string };
 
+/** Why a stage failed; the cause decides whether `can-fail` may tolerate it. */
+interface StageFailure {
+  readonly cause: 'cancelled' | 'canary' | 'budget' | 'jobs';
+  /** One line: `canary web-1 failed: exit code 1`. */
+  readonly reason: string;
+}
+
 export async function runStage(stage: Stage, ctx: StageContext, scope: StageRunScope): Promise<StageOutcome> {
   const started = performance.now();
   const { emit, index, total } = scope;
@@ -49,8 +56,10 @@ export async function runStage(stage: Stage, ctx: StageContext, scope: StageRunS
     if (stray >= 0) throw new TypeError(`expected Job objects, got ${String(listed[stray])}`);
   } catch (error) {
     emit({ type: 'stage-start', stage: name, index, total, hosts: [], canary: null });
-    const reason = scope.runSignal.aborted ? 'cancelled' : `could not list its jobs: ${errorMessage(error)}`;
-    return finish(stage, started, scope, null, [], reason, false);
+    const failure: StageFailure = scope.runSignal.aborted
+      ? { cause: 'cancelled', reason: cancelMessage(scope.runSignal) }
+      : { cause: 'jobs', reason: `could not list its jobs: ${errorMessage(error)}` };
+    return finish(stage, started, scope, null, [], failure);
   }
   const jobs = selectJobs(listed, scope.selection);
   const canary = hasCanary(settings, jobs.length) ? (jobs[0] as Job) : null;
@@ -66,7 +75,7 @@ export async function runStage(stage: Stage, ctx: StageContext, scope: StageRunS
   if (jobs.length === 0) {
     const why = listed.length === 0 ? 'it yielded no jobs' : 'the hosts filter left no jobs';
     emit({ type: 'warning', stage: name, message: `stage "${name}" skipped: ${why}` });
-    return finish(stage, started, scope, null, [], null, false);
+    return finish(stage, started, scope, null, [], null);
   }
 
   const reports: (JobReport | undefined)[] = new Array<JobReport | undefined>(jobs.length);
@@ -92,7 +101,7 @@ export async function runStage(stage: Stage, ctx: StageContext, scope: StageRunS
   // A job checks for a halt when its pool slot comes up, not when it was queued: that is what makes
   // "no new job starts" hold for jobs already waiting in the pool.
   const start = async (i: number): Promise<void> => {
-    if (scope.runSignal.aborted) haltOnce({ result: 'cancelled', error: 'cancelled' });
+    if (scope.runSignal.aborted) haltOnce({ result: 'cancelled', error: cancelMessage(scope.runSignal) });
     if (halt) return;
     const job = jobs[i] as Job;
     const report = await runJob(job, jobScope);
@@ -118,7 +127,7 @@ export async function runStage(stage: Stage, ctx: StageContext, scope: StageRunS
   }
 
   // Without a halt, jobs are left only when a cancel came between two waves.
-  const notStarted: Halt = halt ?? { result: 'cancelled', error: 'cancelled' };
+  const notStarted: Halt = halt ?? { result: 'cancelled', error: cancelMessage(scope.runSignal) };
   const all = jobs.map((job, i) => {
     const existing = reports[i];
     if (existing) return existing;
@@ -135,21 +144,28 @@ export async function runStage(stage: Stage, ctx: StageContext, scope: StageRunS
     return report;
   });
 
-  const reason = failureReason(all, canaryFailed, budget);
-  return finish(stage, started, scope, canary?.host.name ?? null, all, reason, canaryFailed);
+  const failure = stageFailure(all, canaryFailed, budget, scope.runSignal);
+  return finish(stage, started, scope, canary?.host.name ?? null, all, failure);
 }
 
-function failureReason(
+function stageFailure(
   jobs: readonly JobReport[],
   canaryFailed: boolean,
   budget: FailureBudget,
-): string | null {
-  if (jobs.some((j) => j.result === 'cancelled')) return 'cancelled';
+  runSignal: AbortSignal,
+): StageFailure | null {
+  const cancelled = jobs.find((j) => j.result === 'cancelled');
+  if (cancelled) {
+    return {
+      cause: 'cancelled',
+      reason: runSignal.aborted ? cancelMessage(runSignal) : (cancelled.error ?? 'cancelled'),
+    };
+  }
   if (canaryFailed) {
     const c = jobs[0] as JobReport;
-    return `canary ${c.host} failed: ${c.error ?? 'failed'}`;
+    return { cause: 'canary', reason: `canary ${c.host} failed: ${c.error ?? 'failed'}` };
   }
-  if (budget.exceeded) return budget.describe();
+  if (budget.exceeded) return { cause: 'budget', reason: budget.describe() };
   return null;
 }
 
@@ -160,29 +176,27 @@ function finish(
   scope: StageRunScope,
   canary: string | null,
   jobs: JobReport[],
-  reason: string | null,
-  canaryFailed: boolean,
+  failure: StageFailure | null,
 ): StageOutcome {
-  const failed = reason !== null;
-  const cancelled = reason === 'cancelled';
   const report: StageReport = {
     name: stage.name,
-    result: failed ? 'failure' : jobs.length === 0 ? 'skipped' : 'success',
+    result: failure ? 'failure' : jobs.length === 0 ? 'skipped' : 'success',
     canary,
     jobs,
     durationMs: Math.round(performance.now() - started),
-    ...(reason ? { reason } : {}),
+    ...(failure ? { reason: failure.reason } : {}),
   };
   // A failed canary and a cancel stop the run whatever `can-fail` says.
-  const tolerated = failed && stage.settings.canFail && !canaryFailed && !cancelled;
+  const tolerated =
+    failure !== null && stage.settings.canFail && failure.cause !== 'canary' && failure.cause !== 'cancelled';
   if (tolerated) {
     report.tolerated = true;
     scope.emit({
       type: 'warning',
       stage: stage.name,
-      message: `stage "${stage.name}" failed but can-fail lets the run go on: ${reason}`,
+      message: `stage "${stage.name}" failed but can-fail lets the run go on: ${failure.reason}`,
     });
   }
   scope.emit({ type: 'stage-end', stage: report, index: scope.index, total: scope.total });
-  return { report, stopsRun: failed && !tolerated };
+  return { report, stopsRun: failure !== null && !tolerated };
 }
