@@ -28,7 +28,7 @@ export interface PreparedRelease {
 /** Load and check everything that can be checked before a single command runs. Throws ConfigError/UsageError. */
 export async function prepareRelease(settings: ReleaseSettings, cwd = process.cwd()): Promise<PreparedRelease> {
   const file = settings.configPath ?? (await findConfigFile(cwd));
-  const config = await loadConfig(file, { vars: { ...settings.vars, ...settings.secretVars } });
+  const config = await loadConfig(file, { vars: { ...settings.vars, ...settings.secretVars }, cwd });
   const runner = selectRunner(config, settings.runner);
   const hosts = settings.hosts ? resolveHostFilter(config, settings.hosts) : undefined;
   const redactor = new Redactor([

@@ -29,7 +29,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
         return EXIT.success;
       case 'validate': {
         const file = command.configPath ?? (await findConfigFile(io.cwd));
-        const config = await loadConfig(file);
+        const config = await loadConfig(file, { cwd: io.cwd });
         const names = config.runners.map((r) => r.name).join(', ');
         io.stdout.write(`${file}: valid · runners: ${names || '(none)'}\n`);
         return EXIT.success;

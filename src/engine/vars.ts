@@ -10,7 +10,7 @@ export function expandVars(text: string, vars: Readonly<Record<string, string>>,
   return text.replace(/\$(\$)?\{([^}]*)\}/g, (whole, escaped: string | undefined, name: string) => {
     if (escaped) return whole.slice(1);
     if (!VAR_NAME.test(name)) throw new ConfigError(`${where}: invalid variable name "\${${name}}"`);
-    const value = vars[name];
+    const value = Object.hasOwn(vars, name) ? vars[name] : undefined;
     if (value === undefined) throw new ConfigError(`${where}: unknown variable "\${${name}}"`);
     return value;
   });
