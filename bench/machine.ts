@@ -23,8 +23,12 @@ export function describeMachine(psshPath: string | null): MachineInfo {
     node: process.version,
     openssh: versionOf('ssh', ['-V']),
     pssh: psshPath ? versionOf(psshPath, ['--version']) : null,
-    loadAvg1: Math.round((os.loadavg()[0] ?? 0) * 100) / 100,
+    loadAvg1: loadAvg1(),
   };
+}
+
+export function loadAvg1(): number {
+  return Math.round((os.loadavg()[0] ?? 0) * 100) / 100;
 }
 
 function versionOf(cmd: string, args: string[]): string {

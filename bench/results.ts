@@ -14,7 +14,7 @@ export interface BenchRecord {
   readonly startedAt: string;
   readonly durationSeconds: number;
   readonly args: BenchArgs;
-  readonly machine: MachineInfo;
+  readonly machine: MachineInfo & { readonly loadAvg1AtEnd: number };
   /** How every tool was configured (algorithms, sshd settings, our transport options). */
   readonly setup: Readonly<Record<string, unknown>>;
   readonly plan: BenchPlan;

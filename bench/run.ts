@@ -12,7 +12,7 @@ import { memoryCase } from './cases/memory.js';
 import { throughputCase } from './cases/throughput.js';
 import type { BenchContext, CaseOutput } from './context.js';
 import { BENCH_SSHD_CONFIG, PINNED, startBenchFleet } from './fleet.js';
-import { describeMachine } from './machine.js';
+import { describeMachine, loadAvg1 } from './machine.js';
 import { ensurePssh } from './pssh-install.js';
 import { fleetSize, makePlan, type BenchPlan } from './plan.js';
 import { writeRecord } from './results.js';
@@ -46,6 +46,11 @@ async function main(argv: readonly string[]): Promise<number> {
   const plan = makePlan(args);
   const pssh = ensurePssh({ install: !args.smoke, log, note });
   const machine = describeMachine(pssh);
+  if (machine.loadAvg1 > machine.cpus / 2) {
+    note(
+      `the machine was busy when the run started (1-min load ${machine.loadAvg1} on ${machine.cpus} CPUs)`,
+    );
+  }
   const count = fleetSize(plan, args.only);
   log(`starting ${count} sshd processes on 127.0.0.1`);
   const fleet = await startBenchFleet(count);
@@ -77,7 +82,7 @@ async function main(argv: readonly string[]): Promise<number> {
       startedAt: startedAt.toISOString(),
       durationSeconds: Math.round((performance.now() - t0) / 1000),
       args,
-      machine,
+      machine: { ...machine, loadAvg1AtEnd: loadAvg1() },
       setup: {
         pinned: PINNED,
         sshdConfig: BENCH_SSHD_CONFIG,

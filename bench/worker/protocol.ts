@@ -1,5 +1,6 @@
 /** Messages between the bench (parent) and a worker process that runs our side of one case. */
 import type { FleetHost } from '../fleet.js';
+import type { Variant } from './exec-breakdown.js';
 import type { HandshakeStats } from './handshake-probe.js';
 
 export interface WorkerFleet {
@@ -12,6 +13,7 @@ export interface WorkerFleet {
 export type WorkerTask =
   | { kind: 'fanout'; fleet: WorkerFleet; stages: number; pool: number; canary: boolean; command: string }
   | { kind: 'latency'; fleet: WorkerFleet; steps: number }
+  | { kind: 'exec-breakdown'; fleet: WorkerFleet; steps: number }
   | { kind: 'cpu'; fleet: WorkerFleet; command: string }
   | { kind: 'memory'; fleet: WorkerFleet; pool: number }
   | { kind: 'throughput'; fleet: WorkerFleet; bytes: number; lineBytes: number }
@@ -32,6 +34,7 @@ export interface WorkerResultBase {
 export type WorkerResult =
   | ({ kind: 'fanout'; stageMs: number[] } & WorkerResultBase)
   | ({ kind: 'latency'; stepMs: number[] } & WorkerResultBase)
+  | ({ kind: 'exec-breakdown'; stepMs: Record<Variant, number[]> } & WorkerResultBase)
   | ({ kind: 'cpu'; waitCpuSeconds: number; waitMs: number } & WorkerResultBase)
   | ({
       kind: 'memory';

@@ -1,6 +1,7 @@
 /** Our side of each case, run inside a fresh worker process so figures never mix between cases. */
 import { readdirSync, readlinkSync } from 'node:fs';
 import { Job, Stage, remote } from '../../src/index.js';
+import { execBreakdown } from './exec-breakdown.js';
 import type { HandshakeStats } from './handshake-probe.js';
 import type { WorkerResult, WorkerResultBase, WorkerTask } from './protocol.js';
 import { commandStage, hostsOf, runRelease, sshOptionsFor } from './release.js';
@@ -20,6 +21,11 @@ export async function runTask(task: WorkerTask, probe: () => HandshakeStats): Pr
       return fanout(task, base);
     case 'latency':
       return latency(task, base);
+    case 'exec-breakdown': {
+      const started = performance.now();
+      const stepMs = await execBreakdown(task.fleet, task.steps);
+      return { kind: 'exec-breakdown', stepMs, ...base(performance.now() - started) };
+    }
     case 'cpu':
       return cpu(task, base);
     case 'memory':
