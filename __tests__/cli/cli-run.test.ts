@@ -38,6 +38,18 @@ describe('boerewors run on local: hosts', () => {
     expect(r.stdout).toContain('Stage 2/4 · Distribute · 3 hosts · canary local:a');
   });
 
+  it('runs the JS-module example with a custom job; a retry backoff alone keeps the process alive', async () => {
+    const work = await tempDir();
+    const report = join(work, 'r.json');
+    const r = await runCli(['run', '-c', 'examples/custom-job.mjs', '--var', `WORK=${work}`, '--report', report]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/local:b +↻ exit code 75 — attempt 2 in/);
+    const json = JSON.parse(readFileSync(report, 'utf8'));
+    expect(json.result).toBe('success');
+    const retried = json.stages.flatMap((s: { jobs: { host: string; attempts: number }[] }) => s.jobs);
+    expect(retried).toContainEqual(expect.objectContaining({ host: 'local:b', attempts: 2 }));
+  });
+
   it('a failing canary fails the stage, starts no other job and no later stage, exit 1', async () => {
     const root = await tempDir();
     const cfg = join(root, 'release.yml');

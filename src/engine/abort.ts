@@ -34,8 +34,9 @@ export function cancellationSignal(external: AbortSignal | undefined): ScopedSig
 
 /**
  * The signal of one attempt: aborted by the run's cancellation or, after `timeoutMs`, with a
- * `TimeoutError`. The timer is unref'd (it must never keep the process alive) and cleared by
- * `dispose`.
+ * `TimeoutError`. The timer stays ref'd: while an attempt runs, its deadline is real pending work
+ * (an unref'd timer let Node exit mid-release with code 13 when nothing else was pending). `dispose`
+ * clears it.
  */
 export function attemptSignal(runSignal: AbortSignal, timeoutMs: number | undefined): ScopedSignal {
   if (timeoutMs === undefined) return { signal: runSignal, dispose: () => {} };
@@ -44,7 +45,6 @@ export function attemptSignal(runSignal: AbortSignal, timeoutMs: number | undefi
     () => timeout.abort(new TimeoutError(`timed out after ${formatMs(timeoutMs)}`)),
     timeoutMs,
   );
-  timer.unref();
   const signal = AbortSignal.any([runSignal, timeout.signal]);
   setMaxListeners(0, signal);
   return {
@@ -82,7 +82,10 @@ export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promi
   });
 }
 
-/** Waits `ms`, or rejects with `signal.reason` when it aborts first. The timer is unref'd. */
+/**
+ * Waits `ms`, or rejects with `signal.reason` when it aborts first. The timer stays ref'd: a retry
+ * backoff is the only pending work when one job is between attempts, and Node must not exit then.
+ */
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.reject(signal.reason as unknown);
   return new Promise<void>((resolve, reject) => {
@@ -94,7 +97,6 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
       signal.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
-    timer.unref();
     signal.addEventListener('abort', onAbort, { once: true });
   });
 }
