@@ -1,13 +1,31 @@
-/** The library API: the same engine the action and the CLI use. */
+/**
+ * The library API: the same engine the action and the CLI use. A JavaScript config module's
+ * default-export function receives exactly this module as its argument.
+ */
 export { Ok, Err, Skip, isSuccess, type Outcome } from './engine/result.js';
-export { Job, type JobContext, type JobBody, type SubtaskResult } from './engine/job.js';
+export { Job, isJob, type JobContext, type JobBody, type SubtaskResult } from './engine/job.js';
 export { Stage, type StageOptions, type StageContext, type Amount } from './engine/stage.js';
 export { Runner, type RunnerOptions, type RunContext } from './engine/runner.js';
 export { Executor, type ExecutorOptions } from './engine/executor.js';
 export { remote, local, upload, DEFAULT_SHELL } from './engine/subtask.js';
 export type { ExecTask, UploadTask, Subtask, ExecResult, UploadResult } from './engine/subtask.js';
-export type { Host } from './engine/host.js';
+export { CONTROLLER, hostLabel, type Host } from './engine/host.js';
 export type { EngineEvent } from './engine/events.js';
 export type { RunReport, StageReport, JobReport } from './engine/report.js';
 export type { Transport, ExecRequest, UploadRequest, TransportCallContext } from './transport/transport.js';
+export { LocalTransport } from './transport/local.js';
+export { DryRunTransport } from './transport/dry-run.js';
+export { RoutingTransport } from './transport/routing.js';
+export { createSshTransport } from './transport/ssh.js';
+export type { SshOptions } from './transport/ssh-options.js';
+export {
+  loadConfig,
+  findConfigFile,
+  selectRunner,
+  resolveHostFilter,
+  parseHostEntry,
+  StepsJob,
+  type LoadedConfig,
+} from './config/index.js';
+export { toJsonReport, type JsonReport } from './report/json.js';
 export * from './errors.js';
