@@ -45,8 +45,10 @@ export class Cancellation {
     }
     this.onCancel(message);
     this.#controller.abort(new CancelledError(message));
+    // Not unref'd: when the engine hangs on a promise with nothing else pending, this timer is what
+    // keeps the process alive to report (an empty event loop would end it with exit code 13).
+    // `race` clears it.
     this.#graceTimer = setTimeout(() => this.#hurry?.(), this.#graceMs);
-    this.#graceTimer.unref();
   }
 
   /**

@@ -75,7 +75,7 @@ export async function runAction(cancellation: Cancellation, cwd = process.cwd())
     report = partial.snapshot(redactor.text(errorMessage(e)), 'failure');
   }
   log.close();
-  return finish(report, settings);
+  return finish(withCause(report, cancellation.signal), settings);
 }
 
 async function finish(report: RunReport, settings: ReleaseSettings): Promise<number> {
@@ -114,6 +114,15 @@ async function newReportPath(): Promise<string> {
 
 function cancelReason(signal: AbortSignal): string {
   return signal.reason instanceof Error ? signal.reason.message : 'cancelled';
+}
+
+/** A cancelled run's reason names what cancelled it (`… (cancelled by SIGTERM)`). */
+function withCause(report: RunReport, signal: AbortSignal): RunReport {
+  if (report.result !== 'cancelled' || !signal.aborted) return report;
+  const cause = cancelReason(signal);
+  const reason = report.reason ?? '';
+  if (reason.includes(cause)) return report;
+  return { ...report, reason: reason ? `${reason} (${cause})` : cause };
 }
 
 /** One line for `setFailed`: the run's reason, else who failed. */

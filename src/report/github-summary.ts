@@ -109,6 +109,7 @@ function count(stage: StageReport, result: JobResult): number {
 }
 
 function stageResultText(s: StageReport): string {
+  if (s.result === 'failure' && count(s, 'failure') === 0 && count(s, 'cancelled') > 0) return '🚫 cancelled';
   if (s.result === 'failure' && s.tolerated) return '⚠️ failure (tolerated: can-fail)';
   if (s.result === 'success' && count(s, 'failure') > 0) return '⚠️ success (failures within budget)';
   return { success: '✅ success', failure: '❌ failure', skipped: '⏭️ skipped' }[s.result];

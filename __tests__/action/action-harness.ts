@@ -1,0 +1,204 @@
+/**
+ * Runs the bundled action (`dist/index.js`) in a child process the way the GitHub runner does:
+ * inputs as `INPUT_<NAME>` variables (defaults from action.yml filled in), `GITHUB_OUTPUT` and
+ * `GITHUB_STEP_SUMMARY` files, `RUNNER_TEMP`; then reads back everything it wrote.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cp, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { REPO } from '../support/cli.js';
+
+export interface ActionRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** The job summary file's content. */
+  summary: string;
+  /** Outputs parsed from GITHUB_OUTPUT. */
+  outputs: Record<string, string>;
+  /** GITHUB_OUTPUT as written. */
+  outputFile: string;
+  /** The JSON report's text, when the `report` output names a file. */
+  reportText: string;
+  ms: number;
+}
+
+export interface ActionRunOptions {
+  /** Inputs by their action.yml name (`ssh-private-key`). */
+  inputs: Record<string, string>;
+  /** GITHUB_WORKSPACE and working directory. */
+  workspace: string;
+  /** Directory holding action.yml and dist/ (default: the repository). */
+  actionDir?: string;
+  timeoutMs?: number;
+  /** Called with the stdout so far on every chunk (e.g. to send a signal at the right moment). */
+  onStdout?: (stdout: string, child: ChildProcess) => void;
+}
+
+/** Copies action.yml and dist/ to an empty directory: the bundle must run without node_modules. */
+export async function installedAction(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'bw-action-'));
+  await cp(join(REPO, 'action.yml'), join(dir, 'action.yml'));
+  await cp(join(REPO, 'dist'), join(dir, 'dist'), { recursive: true });
+  return dir;
+}
+
+/** `INPUT_` + the name uppercased, spaces to `_`, dashes kept (as the runner does). */
+export function inputEnvName(name: string): string {
+  return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`;
+}
+
+async function inputDefaults(actionDir: string): Promise<Record<string, string>> {
+  const action = parse(await readFile(join(actionDir, 'action.yml'), 'utf8')) as {
+    inputs: Record<string, { default?: string }>;
+  };
+  return Object.fromEntries(Object.entries(action.inputs).map(([k, v]) => [k, String(v.default ?? '')]));
+}
+
+/** `name<<DELIM\nvalue\nDELIM\n` records (and plain `name=value` lines). */
+export function parseOutputFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] ?? '';
+    const heredoc = /^([^=<]+)<<(.+)$/.exec(line);
+    if (heredoc) {
+      const [, name = '', delimiter] = heredoc;
+      const value: string[] = [];
+      while (++i < lines.length && lines[i] !== delimiter) value.push(lines[i] ?? '');
+      out[name] = value.join('\n');
+    } else if (line.includes('=')) {
+      out[line.slice(0, line.indexOf('='))] = line.slice(line.indexOf('=') + 1);
+    }
+  }
+  return out;
+}
+
+export async function runAction(opts: ActionRunOptions): Promise<ActionRun> {
+  const actionDir = opts.actionDir ?? REPO;
+  const runnerDir = await mkdtemp(join(tmpdir(), 'bw-runner-'));
+  const runnerTemp = join(runnerDir, 'temp');
+  await mkdir(runnerTemp);
+  const outputPath = join(runnerDir, 'output');
+  const summaryPath = join(runnerDir, 'summary.md');
+  await writeFile(outputPath, '');
+  await writeFile(summaryPath, '');
+
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^(INPUT_|GITHUB_|RUNNER_)/.test(k)) env[k] = v;
+  const inputs = { ...(await inputDefaults(actionDir)), ...opts.inputs };
+  for (const [name, value] of Object.entries(inputs)) env[inputEnvName(name)] = value;
+  Object.assign(env, {
+    GITHUB_ACTIONS: 'true',
+    GITHUB_WORKSPACE: opts.workspace,
+    GITHUB_OUTPUT: outputPath,
+    GITHUB_STEP_SUMMARY: summaryPath,
+    GITHUB_ACTION: 'release',
+    RUNNER_TEMP: runnerTemp,
+  });
+
+  const started = Date.now();
+  const child = spawn(process.execPath, [join(actionDir, 'dist/index.js')], {
+    cwd: opts.workspace,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => {
+    stdout += c.toString();
+    opts.onStdout?.(stdout, child);
+  });
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+    child.on('close', (c, s) => resolve([c, s])),
+  );
+  clearTimeout(timer);
+  const ms = Date.now() - started;
+
+  const outputFile = await readFile(outputPath, 'utf8');
+  const outputs = parseOutputFile(outputFile);
+  const reportPath = outputs.report ?? '';
+  const reportText = reportPath && existsSync(reportPath) ? await readFile(reportPath, 'utf8') : '';
+  return {
+    code,
+    signal,
+    stdout,
+    stderr,
+    summary: await readFile(summaryPath, 'utf8'),
+    outputs,
+    outputFile,
+    reportText,
+    ms,
+  };
+}
+
+export interface Annotation {
+  level: string;
+  title: string;
+  message: string;
+}
+
+const unescapeData = (s: string): string =>
+  s.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
+const unescapeProperty = (s: string): string => unescapeData(s.replace(/%3A/g, ':').replace(/%2C/g, ','));
+
+/** `::error title=…::message` lines, decoded as the runner decodes them. */
+export function annotationsOf(stdout: string, level: 'error' | 'warning' | 'notice'): Annotation[] {
+  const out: Annotation[] = [];
+  for (const line of stdout.split('\n')) {
+    const m = /^::(error|warning|notice)(?: ([^:]*))?::(.*)$/.exec(line);
+    if (!m || m[1] !== level) continue;
+    const props = Object.fromEntries(
+      (m[2] ?? '')
+        .split(',')
+        .filter(Boolean)
+        .map((kv) => [kv.slice(0, kv.indexOf('=')), unescapeProperty(kv.slice(kv.indexOf('=') + 1))]),
+    );
+    out.push({ level, title: props.title ?? '', message: unescapeData(m[3] ?? '') });
+  }
+  return out;
+}
+
+/** Workflow commands the runner consumes itself and never shows (`::add-mask::…`). */
+export function maskCommands(stdout: string): string[] {
+  return stdout
+    .split('\n')
+    .filter((l) => l.startsWith('::add-mask::'))
+    .map((l) =>
+      l.slice('::add-mask::'.length).replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%'),
+    );
+}
+
+/** What a reader can see: every channel the action writes, less the mask commands. */
+export function visibleText(run: ActionRun): Record<string, string> {
+  return {
+    stdout: run.stdout
+      .split('\n')
+      .filter((l) => !l.startsWith('::add-mask::'))
+      .join('\n'),
+    stderr: run.stderr,
+    summary: run.summary,
+    outputs: run.outputFile,
+    report: run.reportText,
+  };
+}
+
+/** The channels (and where) that contain one of `secrets`, or each line of them. */
+export function leaks(run: ActionRun, secrets: readonly string[]): string[] {
+  const needles = new Set<string>();
+  for (const s of secrets) {
+    needles.add(s);
+    for (const line of s.split('\n')) if (line.trim().length >= 8) needles.add(line.trim());
+  }
+  const found: string[] = [];
+  for (const [channel, text] of Object.entries(visibleText(run))) {
+    for (const n of needles) if (text.includes(n)) found.push(`${channel}: ${n.slice(0, 16)}…`);
+  }
+  return found;
+}

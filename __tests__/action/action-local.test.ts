@@ -1,0 +1,382 @@
+/**
+ * The bundled action, run as the runner runs it, against embedded `local:` hosts: every path a
+ * workflow sees (groups, annotations, summary, outputs, report, exit code) without a server.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { REPO, tempDir } from '../support/cli.js';
+import { annotationsOf, installedAction, leaks, maskCommands, runAction } from './action-harness.js';
+
+let actionDir: string;
+beforeAll(async () => {
+  actionDir = await installedAction();
+});
+
+async function workspace(config?: string): Promise<string> {
+  const dir = await tempDir('bw-ws-');
+  await mkdir(join(dir, '.github'));
+  if (config === undefined)
+    await copyFile(join(REPO, 'examples/local-release.yml'), join(dir, '.github/release.yml'));
+  else await writeFile(join(dir, '.github/release.yml'), config);
+  return dir;
+}
+
+const annotations = (run: { stdout: string }, level: 'error' | 'warning'): string[] =>
+  annotationsOf(run.stdout, level).map((a) => (a.title ? `${a.title} :: ${a.message}` : a.message));
+
+describe('the bundled action on local: hosts', () => {
+  it('runs from a directory with only action.yml and dist/ (no node_modules)', () => {
+    expect(readdirSync(actionDir).sort()).toEqual(['action.yml', 'dist']);
+    expect(JSON.parse(readFileSync(join(actionDir, 'dist/package.json'), 'utf8'))).toEqual({
+      type: 'module',
+    });
+  });
+
+  it('success: a group per stage, labelled lines, outputs, report and a summary with every host', async () => {
+    const ws = await workspace();
+    const root = join(ws, 'deploy-root');
+    const run = await runAction({ actionDir, workspace: ws, inputs: { vars: `DEPLOY_ROOT=${root}` } });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+
+    const groups = run.stdout.split('\n').filter((l) => l.startsWith('::group::'));
+    expect(groups).toEqual([
+      '::group::Stage 1/4 · Build · 1 host',
+      '::group::Stage 2/4 · Distribute · 3 hosts · canary local:a',
+      '::group::Stage 3/4 · Switch · 3 hosts · canary local:a',
+      '::group::Stage 4/4 · Prune · 3 hosts · canary local:a',
+    ]);
+    expect(run.stdout.split('\n').filter((l) => l === '::endgroup::')).toHaveLength(4);
+    for (const host of ['local:a', 'local:b', 'local:c']) {
+      expect(run.stdout).toMatch(new RegExp(`^${host} │ verified `, 'm'));
+      expect(existsSync(join(root, 'hosts', host, 'current', 'index.html'))).toBe(true);
+    }
+    expect(run.stdout).toContain('■ Distribute: success · 3 ok · 0 failed · 0 skipped');
+    expect(annotations(run, 'error')).toEqual([]);
+
+    expect(run.outputs.result).toBe('success');
+    expect(run.outputs['failed-hosts']).toBe('[]');
+    expect(run.outputs.report).toMatch(/bw-runner-.*\/temp\/boerewors-[^/]+\/report\.json$/);
+    const report = JSON.parse(run.reportText);
+    expect(report).toMatchObject({ version: 1, runner: 'deploy', result: 'success' });
+    expect(report.stages.map((s: { name: string }) => s.name)).toEqual([
+      'Build',
+      'Distribute',
+      'Switch',
+      'Prune',
+    ]);
+
+    expect(run.summary).toMatch(/^## ✅ Release succeeded\n/);
+    expect(run.summary).toContain(
+      '<td>2</td><td>Distribute</td><td>✅ success</td><td>3</td><td>0</td><td>0</td>',
+    );
+    for (const host of ['local:a', 'local:b', 'local:c']) {
+      expect(run.summary.match(new RegExp(`<tr><td>${host}`, 'g'))).toHaveLength(3);
+    }
+  });
+
+  it('failure: an annotation per failed host, failed-hosts, exit 1, the output tail in the summary', async () => {
+    const ws = await workspace(`version: 1
+hosts:
+  web: [local:a, local:b, local:c, local:d]
+runners:
+  deploy:
+    stages:
+      - name: Ship
+        hosts: [web]
+        max-failures: 1
+        steps:
+          - run: |
+              echo "shipping to $BW_HOST"
+              case "$BW_HOST" in
+                local:b|local:d) echo "disk <full> on **$BW_HOST**" >&2; exit 3 ;;
+              esac
+      - name: Never
+        hosts: [web]
+        steps:
+          - run: echo never
+`);
+    const run = await runAction({ actionDir, workspace: ws, inputs: {} });
+    expect(run.code).toBe(1);
+    expect(annotationsOf(run.stdout, 'error')).toEqual([
+      {
+        level: 'error',
+        title: 'local:b failed · Ship',
+        message: 'exit code 3 · 1 attempt\n│ shipping to local:b\n│ disk <full> on **local:b**',
+      },
+      {
+        level: 'error',
+        title: 'local:d failed · Ship',
+        message: 'exit code 3 · 1 attempt\n│ shipping to local:d\n│ disk <full> on **local:d**',
+      },
+      { level: 'error', title: '', message: expect.stringMatching(/^Release failed: /) },
+    ]);
+    expect(run.outputs.result).toBe('failure');
+    expect(JSON.parse(run.outputs['failed-hosts'] ?? '')).toEqual(['local:b', 'local:d']);
+    expect(JSON.parse(run.reportText).result).toBe('failure');
+    expect(run.summary).toMatch(/^## ❌ Release failed/);
+    expect(run.summary).toContain('<details><summary>❌ <b>local:b</b> · 1 attempt');
+    expect(run.summary).toContain('disk &lt;full&gt; on **local:b**');
+    expect(run.summary).not.toContain('Never');
+  });
+
+  it('tolerated failures (within max-failures, can-fail) are warnings, and the release succeeds', async () => {
+    const ws = await workspace(`version: 1
+hosts:
+  web: [local:a, local:b, local:c]
+runners:
+  deploy:
+    stages:
+      - name: Ship
+        hosts: [web]
+        max-failures: 1
+        steps:
+          - run: test "$BW_HOST" != local:b
+      - name: Prune
+        hosts: [web]
+        can-fail: true
+        canary: false
+        steps:
+          - run: test "$BW_HOST" != local:c
+`);
+    const run = await runAction({ actionDir, workspace: ws, inputs: {} });
+    expect(run.code).toBe(0);
+    expect(annotations(run, 'error')).toEqual([]);
+    expect(annotations(run, 'warning')).toEqual([
+      'local:b failed · Ship (tolerated: within max-failures) :: exit code 1 · 1 attempt',
+      expect.stringMatching(/^boerewors :: stage "Prune" failed but can-fail lets the run go on: .*local:c$/),
+      'local:c failed · Prune (tolerated: can-fail) :: exit code 1 · 1 attempt',
+    ]);
+    expect(run.outputs.result).toBe('success');
+    expect(JSON.parse(run.outputs['failed-hosts'] ?? '')).toEqual(['local:b', 'local:c']);
+    expect(run.summary).toContain('⚠️ success (failures within budget)');
+    expect(run.summary).toContain('⚠️ failure (tolerated: can-fail)');
+  });
+
+  it('never shows the private key or a secret value, in any channel', async () => {
+    const token = 'tok-9f8e7d6c5b4a39281706';
+    const cert = 'line-one-of-the-cert-AAAA\nline-two-of-the-cert-BBBB\nline-three-of-the-cert-CCCC';
+    const key = [
+      '-----BEGIN OPENSSH PRIVATE KEY-----',
+      'b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW',
+      'QyNTUxOQAAACDm1cLNrEa8qfJkYbYMtXWnZr5YyvnS0xDfXbYpGnV3yAAAAJgAAAAAAAAA',
+      '-----END OPENSSH PRIVATE KEY-----',
+    ].join('\n');
+    const ws = await workspace(`version: 1
+hosts:
+  web: [local:a, local:b]
+runners:
+  deploy:
+    stages:
+      - name: Use secrets
+        hosts: [web]
+        max-failures: 1
+        steps:
+          - run: |
+              echo "token=$TOKEN"
+              echo "cert: $CERT"
+              printf '%s\\n' "$CERT" | sed -n 2p >&2
+              test "$BW_HOST" = local:a || { echo "failing with $TOKEN"; exit 1; }
+`);
+    const run = await runAction({
+      actionDir,
+      workspace: ws,
+      inputs: {
+        'secret-vars': `TOKEN: ${token}\nCERT: |\n  ${cert.split('\n').join('\n  ')}`,
+        'ssh-private-key': key,
+      },
+    });
+    expect(run.code).toBe(0);
+    expect(leaks(run, [token, cert, key])).toEqual([]);
+    expect(run.stdout).toMatch(/^local:a │ token=\*\*\*$/m);
+    // the runner is told to mask every value, and every line of the multi-line ones, before any output
+    const masks = maskCommands(run.stdout);
+    expect(masks).toEqual(expect.arrayContaining([token, `${cert}\n`, ...cert.split('\n')]));
+    expect(masks).toEqual(expect.arrayContaining([`${key}\n`, ...key.split('\n')]));
+    const firstOther = run.stdout.split('\n').findIndex((l) => !l.startsWith('::add-mask::'));
+    const lastMask = run.stdout.split('\n').findLastIndex((l) => l.startsWith('::add-mask::'));
+    expect(lastMask).toBeLessThan(firstOther);
+  });
+
+  it('cancelled: SIGTERM stops the commands; outputs, summary and report are written; non-zero within 5 s', async () => {
+    const ws = await workspace(`version: 1
+hosts:
+  web: [local:a, local:b, local:c]
+runners:
+  deploy:
+    stages:
+      - name: Long
+        hosts: [web]
+        canary: false
+        steps:
+          - run: |
+              echo "sleeping on $BW_HOST"
+              sleep 30
+              touch "$MARKER-$BW_HOST"
+`);
+    let signalledAt = 0;
+    const marker = join(ws, 'marker');
+    const run = await runAction({
+      actionDir,
+      workspace: ws,
+      inputs: { vars: `MARKER=${marker}` },
+      onStdout: (out, child) => {
+        if (signalledAt === 0 && (out.match(/sleeping on/g) ?? []).length === 3) {
+          signalledAt = Date.now();
+          child.kill('SIGTERM');
+        }
+      },
+    });
+    expect(signalledAt).toBeGreaterThan(0);
+    expect(Date.now() - signalledAt).toBeLessThan(5000);
+    expect(run.code).toBe(130);
+    expect(run.outputs.result).toBe('cancelled');
+    expect(run.outputs['failed-hosts']).toBe('[]');
+    expect(JSON.parse(run.reportText).result).toBe('cancelled');
+    expect(run.summary).toMatch(/^## 🚫 Release cancelled/);
+    expect(run.summary).toContain('cancelled by SIGTERM');
+    expect(run.stdout).toMatch(/^::error::Release cancelled/m);
+    expect(readdirSync(ws).filter((f) => f.startsWith('marker'))).toEqual([]);
+  });
+
+  it('cancelled: still reports within 5 s when a command ignores SIGINT and SIGTERM', async () => {
+    const ws = await workspace(`version: 1
+hosts:
+  web: [local:a]
+runners:
+  deploy:
+    stages:
+      - name: Stubborn
+        hosts: [web]
+        steps:
+          - run: |
+              trap '' INT TERM
+              echo "ignoring signals"
+              for i in $(seq 1 300); do sleep 0.1; done
+`);
+    let signalledAt = 0;
+    const run = await runAction({
+      actionDir,
+      workspace: ws,
+      inputs: {},
+      onStdout: (out, child) => {
+        if (signalledAt === 0 && out.includes('ignoring signals')) {
+          signalledAt = Date.now();
+          child.kill('SIGINT');
+        }
+      },
+    });
+    expect(Date.now() - signalledAt).toBeLessThan(5000);
+    expect(run.code).not.toBe(0);
+    expect(run.outputs.result).toBe('cancelled');
+    expect(run.summary).toMatch(/^## 🚫 Release cancelled/);
+    expect(JSON.parse(run.reportText).result).toBe('cancelled');
+  });
+
+  it('cancelled: reports from the events when the engine does not return in time (a cleanup that hangs)', async () => {
+    const ws = await workspace();
+    await writeFile(
+      join(ws, 'release.mjs'),
+      `export default ({ Runner, Stage, Job, remote, Ok }) => {
+  const host = { name: 'local:a', address: 'local:a', port: 0, local: true };
+  class Wait extends Job {
+    async *run() {
+      yield remote('echo started; sleep 30');
+      return Ok();
+    }
+  }
+  const stage = new Stage({ name: 'Wait', jobs: () => [new Wait(host, 'wait')] });
+  // A cleanup that never ends: the engine cannot return, the action must report anyway.
+  const cleanup = () => new Promise(() => {});
+  return { version: 1, runners: [new Runner({ name: 'deploy', stages: [stage], cleanup })] };
+};
+`,
+    );
+    let signalledAt = 0;
+    const run = await runAction({
+      actionDir,
+      workspace: ws,
+      inputs: { config: 'release.mjs' },
+      onStdout: (out, child) => {
+        if (signalledAt === 0 && out.includes('│ started')) {
+          signalledAt = Date.now();
+          child.kill('SIGTERM');
+        }
+      },
+    });
+    expect(signalledAt).toBeGreaterThan(0);
+    expect(Date.now() - signalledAt).toBeLessThan(5000);
+    expect(run.code).toBe(130);
+    expect(run.outputs.result).toBe('cancelled');
+    const report = JSON.parse(run.reportText);
+    expect(report).toMatchObject({ result: 'cancelled', runner: 'deploy' });
+    expect(report.stages[0].jobs[0]).toMatchObject({ host: 'local:a', result: 'cancelled' });
+    expect(run.summary).toMatch(/^## 🚫 Release cancelled/);
+    expect(run.summary).toContain('cancelled by SIGTERM');
+  });
+
+  it('dry run: prints the plan, runs nothing, says so in the summary', async () => {
+    const ws = await workspace();
+    const root = join(ws, 'deploy-root');
+    const run = await runAction({
+      actionDir,
+      workspace: ws,
+      inputs: { 'dry-run': 'true', vars: `DEPLOY_ROOT=${root}` },
+    });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('Dry run: the plan is printed, nothing connects and nothing runs.');
+    expect(run.stdout).toMatch(/^local:b +│ +\$ .*mv -T current.new current/m);
+    expect(existsSync(root)).toBe(false);
+    expect(run.outputs.result).toBe('success');
+    expect(run.summary).toMatch(/^## 🧪 Dry run succeeded/);
+  });
+
+  it('limit and hosts inputs reach the engine', async () => {
+    const ws = await workspace();
+    const root = join(ws, 'deploy-root');
+    const run = await runAction({
+      actionDir,
+      workspace: ws,
+      inputs: { vars: `DEPLOY_ROOT=${root}`, hosts: 'local:b, local:c', limit: '1' },
+    });
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.reportText);
+    expect(report.stages[1].jobs.map((j: { host: string }) => j.host)).toEqual(['local:b']);
+    expect(existsSync(join(root, 'hosts/local:a'))).toBe(false);
+  });
+
+  it.each([
+    [{ limit: 'ten' }, 'Input "limit": expected a positive integer, got "ten"'],
+    [{ 'dry-run': 'maybe' }, 'Input "dry-run": expected true or false, got "maybe"'],
+    [{ vars: 'A=1\nB' }, 'Input "vars" line 2: expected NAME=VALUE'],
+    [{ 'ssh-private-key': '~/.ssh/id_ed25519' }, 'Input "ssh-private-key": expected the private key itself'],
+    [{ config: 'missing.yml' }, 'missing.yml'],
+    [{ runner: 'nope' }, 'nope'],
+  ])(
+    'bad input %j: a message naming it, exit 2, outputs and summary still written',
+    async (inputs, message) => {
+      const ws = await workspace();
+      const run = await runAction({ actionDir, workspace: ws, inputs });
+      expect(run.code).toBe(2);
+      const errors = annotations(run, 'error');
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toContain(message);
+      expect(run.outputs).toEqual({ result: 'failure', 'failed-hosts': '[]', report: '' });
+      expect(run.summary).toMatch(/^## ❌ Release did not start/);
+    },
+  );
+
+  it('a bad secret-vars input is reported without its value', async () => {
+    const ws = await workspace();
+    const secret = 'sup3r-s3cret-value-123';
+    const run = await runAction({
+      actionDir,
+      workspace: ws,
+      inputs: { 'secret-vars': `TOKEN=${secret}\n${secret}` },
+    });
+    expect(run.code).toBe(2);
+    expect(annotations(run, 'error')[0]).toContain('Input "secret-vars" line 2');
+    expect(leaks(run, [secret])).toEqual([]);
+  });
+});
