@@ -3,6 +3,8 @@
  * with every key format users have (and the agent), and bad keys fail at once without leaking.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AuthError, ConnectError } from '../../src/errors.js';
@@ -12,7 +14,6 @@ import { startSshdFleet, type SshdFleet } from '../support/sshd.js';
 import { collect, fleetOptions, hostOf, script, waitUntil } from '../support/sshd-fixtures.js';
 import { generateKey, type GeneratedKey, type KeyOptions } from '../support/sshd-keys.js';
 import { closedPort, startSilentListener } from '../support/sshd-net.js';
-import { existsSync } from 'node:fs';
 
 let fleet: SshdFleet;
 const h0 = () => fleet.hosts[0]!;
@@ -40,8 +41,39 @@ describe('SSH connect failures', () => {
     const { result, ms } = await run({ connectTimeoutMs: 1500 }, { ...hostOf(h0()), port });
     expect(result).toBeInstanceOf(ConnectError);
     expect((result as Error).message).toContain(`@127.0.0.1:${port}`);
-    expect((result as Error).message).toMatch(/connection refused/);
+    expect((result as Error).message).toMatch(/connection refused.*\(3 attempts\)/);
     expect(ms).toBeLessThan(2500);
+  }, 10_000);
+
+  it('a refused connect is retried with backoff inside the budget: a server that comes up meanwhile is reached', async () => {
+    const port = await closedPort();
+    // A TCP forwarder to h0 that starts listening only after the first attempt was refused.
+    const sockets = new Set<Socket>();
+    const proxy = createServer((inbound) => {
+      const outbound = connect(h0().port, '127.0.0.1');
+      sockets.add(inbound).add(outbound);
+      inbound.pipe(outbound).pipe(inbound);
+      inbound.on('error', () => outbound.destroy());
+      outbound.on('error', () => inbound.destroy());
+    });
+    const listening = new Promise((r) => setTimeout(r, 60)).then(
+      () => new Promise<void>((r) => proxy.listen(port, '127.0.0.1', r)),
+    );
+    try {
+      const { result } = await run(
+        {
+          connectTimeoutMs: 3000,
+          knownHostsPaths: [],
+          knownHosts: `[127.0.0.1]:${port} ${h0().hostPublicKey}`,
+        },
+        { ...hostOf(h0()), port },
+      );
+      expect(result).toMatchObject({ exitCode: 0 });
+    } finally {
+      await listening;
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => proxy.close(r));
+    }
   }, 10_000);
 
   it('a listener that never speaks SSH fails on the handshake timeout', async () => {

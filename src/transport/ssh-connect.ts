@@ -42,6 +42,11 @@ export interface ConnectDeps {
   readonly hooks: SshHooks;
   /** Through a jump host: opens a forwarded stream to the target (rejects with a classified error). */
   readonly openStream?: (signal: AbortSignal) => Promise<ClientChannel>;
+  /**
+   * Runs before the first handshake slot is taken: connects the jump host, which needs a slot of
+   * its own (holding ours while waiting for it could starve a small `maxHandshakes`).
+   */
+  readonly prepare?: (signal: AbortSignal) => Promise<unknown>;
 }
 
 export async function connectClient(
@@ -50,6 +55,7 @@ export async function connectClient(
   signal: AbortSignal,
 ): Promise<ssh2.Client> {
   await deps.verifier.load();
+  await deps.prepare?.(signal);
   let deadline: number | undefined;
   for (let attempt = 1; ; attempt++) {
     const release = await deps.handshakes.acquire(signal);

@@ -26,14 +26,12 @@ export class SshConnection {
   #lastError: unknown;
   #closing = false;
   readonly #closed: Promise<void>;
-  /** Channels opened so far; a connection that served one before is "reused" when it fails. */
-  opened = 0;
 
   constructor(
     private readonly client: Client,
     readonly label: string,
     maxSessions: number,
-    private readonly keepaliveMs: number,
+    keepaliveMs: number,
     private readonly hooks: SshHooks,
   ) {
     this.#channels = new Semaphore(maxSessions);
@@ -94,7 +92,6 @@ export class SshConnection {
             reject(err); // ssh2 throws "Not connected" synchronously
           }
         });
-        this.opened += 1;
         channel.once('close', release);
         return channel;
       } catch (err) {
@@ -142,14 +139,5 @@ export class SshConnection {
       clearTimeout(timer);
     }
     await this.#closed;
-  }
-
-  /** Connection died while in use: used by callers to wait until ssh2 has cleaned up. */
-  get closed(): Promise<void> {
-    return this.#closed;
-  }
-
-  get keepaliveIntervalMs(): number {
-    return this.keepaliveMs;
   }
 }

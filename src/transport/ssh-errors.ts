@@ -48,6 +48,14 @@ const SOCKET_WORDS: Record<string, string> = {
   EADDRNOTAVAIL: 'address not available',
 };
 
+const LOST_WORDS: Record<string, string> = {
+  ECONNRESET: 'reset by the server (sshd restarted or killed?)',
+  EPIPE: 'closed by the server',
+  ETIMEDOUT: 'TCP timeout',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+};
+
 export function seconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`;
 }
@@ -103,8 +111,8 @@ export function connectionLostError(label: string, cause: unknown, keepaliveMs: 
     );
   }
   if (e instanceof Error) {
-    const code = e.code && SOCKET_WORDS[e.code] ? SOCKET_WORDS[e.code] : e.message;
-    return new ConnectionLostError(`${label}: connection lost: ${code}`);
+    const words = e.code && LOST_WORDS[e.code] ? LOST_WORDS[e.code] : e.message;
+    return new ConnectionLostError(`${label}: connection lost: ${words}`);
   }
   return new ConnectionLostError(`${label}: connection lost: closed by the server`);
 }

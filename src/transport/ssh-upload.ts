@@ -48,6 +48,8 @@ export async function uploadOnConnection(
     }
   } catch (err) {
     if (ctx.signal.aborted) throw ctx.signal.reason ?? new CancelledError('cancelled');
+    // A dead connection makes every pending SFTP request fail; say that, not "cannot write x".
+    if (conn.lostError) throw conn.lostError;
     throw err;
   } finally {
     ctx.signal.removeEventListener('abort', onAbort);

@@ -109,7 +109,12 @@ export class SshTransport implements Transport {
         connectTimeoutMs: this.options.connectTimeoutMs,
         keepaliveMs: this.options.keepaliveMs,
         hooks: this.hooks,
-        ...(viaJump ? { openStream: (s: AbortSignal) => this.#forward(jump, target, s) } : {}),
+        ...(viaJump
+          ? {
+              prepare: (s: AbortSignal) => this.#pool.get(jump, s),
+              openStream: (s: AbortSignal) => this.#forward(jump, target, s),
+            }
+          : {}),
       },
       signal,
     );
