@@ -9,6 +9,8 @@ describe('expandVars', () => {
     expect(expandVars('$${APP}', { APP: 'x' })).toBe('${APP}');
   });
   it('rejects unknown names with the field', () => {
-    expect(() => expandVars('${NOPE}', {}, 'upload.to')).toThrow(new ConfigError('upload.to: unknown variable "${NOPE}"'));
+    expect(() => expandVars('${NOPE}', {}, 'upload.to')).toThrow(
+      new ConfigError('upload.to: unknown variable "${NOPE}"'),
+    );
   });
 });

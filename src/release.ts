@@ -6,7 +6,13 @@ import { Executor } from './engine/executor.js';
 import type { EventListener } from './engine/events.js';
 import type { RunReport } from './engine/report.js';
 import type { Runner } from './engine/runner.js';
-import { findConfigFile, loadConfig, resolveHostFilter, selectRunner, type LoadedConfig } from './config/index.js';
+import {
+  findConfigFile,
+  loadConfig,
+  resolveHostFilter,
+  selectRunner,
+  type LoadedConfig,
+} from './config/index.js';
 import { Redactor } from './report/redact.js';
 import type { ReleaseSettings } from './settings.js';
 import { DryRunTransport } from './transport/dry-run.js';
@@ -26,7 +32,10 @@ export interface PreparedRelease {
 }
 
 /** Load and check everything that can be checked before a single command runs. Throws ConfigError/UsageError. */
-export async function prepareRelease(settings: ReleaseSettings, cwd = process.cwd()): Promise<PreparedRelease> {
+export async function prepareRelease(
+  settings: ReleaseSettings,
+  cwd = process.cwd(),
+): Promise<PreparedRelease> {
   const file = settings.configPath ?? (await findConfigFile(cwd));
   const config = await loadConfig(file, { vars: { ...settings.vars, ...settings.secretVars }, cwd });
   const runner = selectRunner(config, settings.runner);

@@ -14,8 +14,20 @@ describe('boerewors run on local: hosts', () => {
     expect(r.code).toBe(0);
     const json = JSON.parse(readFileSync(report, 'utf8'));
     expect(json).toMatchObject({ version: 1, runner: 'deploy', result: 'success' });
-    expect(Object.keys(json).sort()).toEqual(['durationMs', 'result', 'runner', 'stages', 'startedAt', 'version']);
-    expect(json.stages.map((s: { name: string }) => s.name)).toEqual(['Build', 'Distribute', 'Switch', 'Prune']);
+    expect(Object.keys(json).sort()).toEqual([
+      'durationMs',
+      'result',
+      'runner',
+      'stages',
+      'startedAt',
+      'version',
+    ]);
+    expect(json.stages.map((s: { name: string }) => s.name)).toEqual([
+      'Build',
+      'Distribute',
+      'Switch',
+      'Prune',
+    ]);
     const distribute = json.stages[1];
     expect(distribute).toMatchObject({ result: 'success', canary: 'local:a' });
     expect(distribute.jobs.map((j: { host: string }) => j.host)).toEqual(['local:a', 'local:b', 'local:c']);
@@ -41,7 +53,15 @@ describe('boerewors run on local: hosts', () => {
   it('runs the JS-module example with a custom job; a retry backoff alone keeps the process alive', async () => {
     const work = await tempDir();
     const report = join(work, 'r.json');
-    const r = await runCli(['run', '-c', 'examples/custom-job.mjs', '--var', `WORK=${work}`, '--report', report]);
+    const r = await runCli([
+      'run',
+      '-c',
+      'examples/custom-job.mjs',
+      '--var',
+      `WORK=${work}`,
+      '--report',
+      report,
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/local:b +↻ exit code 75 — attempt 2 in/);
     const json = JSON.parse(readFileSync(report, 'utf8'));
@@ -82,7 +102,11 @@ runners:
     const json = JSON.parse(readFileSync(report, 'utf8'));
     expect(json.result).toBe('failure');
     expect(json.stages).toHaveLength(1);
-    expect(json.stages[0].jobs.map((j: { result: string }) => j.result)).toEqual(['failure', 'skipped', 'skipped']);
+    expect(json.stages[0].jobs.map((j: { result: string }) => j.result)).toEqual([
+      'failure',
+      'skipped',
+      'skipped',
+    ]);
     expect(json.stages[0].jobs[0].exitCode).toBe(1);
   });
 
@@ -105,7 +129,17 @@ runners:
           - run: printf '%s\\n' "$A" "$B" "$C" > "${root}/out"
 `,
     );
-    const r = await runCli(['run', '-c', cfg, '--var', `A=${hostile}`, '--var', `B=${sub}`, '--var', `C=${tick}`]);
+    const r = await runCli([
+      'run',
+      '-c',
+      cfg,
+      '--var',
+      `A=${hostile}`,
+      '--var',
+      `B=${sub}`,
+      '--var',
+      `C=${tick}`,
+    ]);
     expect(r.code).toBe(0);
     expect(readFileSync(join(root, 'out'), 'utf8')).toBe(`${hostile}\n${sub}\n${tick}\n`);
     for (const f of ['pwned', 'pwned2', 'pwned3']) expect(existsSync(join(root, f))).toBe(false);

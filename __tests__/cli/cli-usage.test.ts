@@ -45,7 +45,9 @@ runners:
     );
     const r = await runCli(['run', '-c', cfg]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`${cfg}:6:20: runners.deploy.stages[0].pool-size: expected a positive integer`);
+    expect(r.stderr).toContain(
+      `${cfg}:6:20: runners.deploy.stages[0].pool-size: expected a positive integer`,
+    );
   });
 
   it('a missing config file exits 2 naming it', async () => {

@@ -21,7 +21,12 @@ export function tempDir(prefix = 'bw-test-'): Promise<string> {
 /** Runs the built CLI (`bin/boerewors.js`) in a child process; kills it after `timeoutMs`. */
 export function runCli(
   args: readonly string[],
-  opts: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv; onStdout?: (text: string, child: ChildProcess) => void } = {},
+  opts: {
+    cwd?: string;
+    timeoutMs?: number;
+    env?: NodeJS.ProcessEnv;
+    onStdout?: (text: string, child: ChildProcess) => void;
+  } = {},
 ): Promise<CliRun> {
   const started = Date.now();
   const child = spawn(process.execPath, [BIN, ...args], {

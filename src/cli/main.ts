@@ -38,9 +38,16 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
         const { settings } = command;
         const prepared = await prepareRelease(settings, io.cwd);
         const reporter = new ConsoleReporter(io.stdout, command.verbose);
-        const report = await executeRelease(settings, prepared, { signal: io.signal, onEvent: reporter.onEvent });
+        const report = await executeRelease(settings, prepared, {
+          signal: io.signal,
+          onEvent: reporter.onEvent,
+        });
         if (settings.reportPath) await writeJsonReport(settings.reportPath, report);
-        return report.result === 'success' ? EXIT.success : report.result === 'cancelled' ? EXIT.cancelled : EXIT.failure;
+        return report.result === 'success'
+          ? EXIT.success
+          : report.result === 'cancelled'
+            ? EXIT.cancelled
+            : EXIT.failure;
       }
     }
   } catch (e) {
