@@ -5,17 +5,19 @@
 import {
   Executor,
   Job,
+  LocalTransport,
+  RoutingTransport,
   Runner,
   Stage,
+  createSshTransport,
   remote,
   type EngineEvent,
   type Host,
   type RunReport,
+  type SshOptions,
 } from '../../src/index.js';
-import { LocalTransport } from '../../src/transport/local.js';
-import { RoutingTransport } from '../../src/transport/routing.js';
-import { DEFAULT_SSH_OPTIONS, type SshOptions } from '../../src/transport/ssh-options.js';
-import { createSshTransport } from '../../src/transport/ssh.js';
+// Not exported from the package entry (yet): a library user would spell out every field instead.
+import { DEFAULT_SSH_OPTIONS } from '../../src/transport/ssh-options.js';
 import type { WorkerFleet } from './protocol.js';
 
 export function sshOptionsFor(fleet: WorkerFleet): SshOptions {
