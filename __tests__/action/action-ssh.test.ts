@@ -1,0 +1,206 @@
+/**
+ * The bundled action against real OpenSSH servers on loopback (the fleet from
+ * __tests__/support/sshd.ts), with the key and known_hosts passed as inputs, as a workflow does.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tempDir } from '../support/cli.js';
+import { startSshdFleet, type SshdFleet } from '../support/sshd.js';
+import { waitUntil } from '../support/sshd-fixtures.js';
+import {
+  annotationsOf,
+  installedAction,
+  leaks,
+  maskCommands,
+  runAction,
+  type ActionRun,
+} from './action-harness.js';
+
+let fleet: SshdFleet;
+let actionDir: string;
+let privateKey: string;
+let knownHosts: string;
+const TOKEN = 'ssh-test-token-5d41402abc4b2a76';
+
+beforeAll(async () => {
+  fleet = await startSshdFleet({ count: 3 });
+  actionDir = await installedAction();
+  privateKey = await readFile(fleet.keyPath, 'utf8');
+  knownHosts = await readFile(fleet.knownHostsPath, 'utf8');
+}, 30_000);
+
+afterAll(() => fleet?.stop());
+
+const names = ['web-1', 'web-2', 'web-3'];
+
+/** A workspace whose `.github/release.yml` runs `script` on the fleet, trusting only the inputs' known_hosts. */
+async function workspace(script: string, ssh: Record<string, string> = {}): Promise<string> {
+  const ws = await tempDir('bw-ws-ssh-');
+  await writeFile(join(ws, 'empty_known_hosts'), '');
+  const hosts = fleet.hosts.map(
+    (h, i) => `    - { name: ${names[i]}, address: ${h.address}, port: ${h.port} }`,
+  );
+  const sshLines = Object.entries({
+    user: fleet.user,
+    'known-hosts': join(ws, 'empty_known_hosts'),
+    ...ssh,
+  }).map(([k, v]) => `  ${k}: ${v}`);
+  await mkdir(join(ws, '.github'));
+  await writeFile(
+    join(ws, '.github/release.yml'),
+    `version: 1
+ssh:
+${sshLines.join('\n')}
+  connect-timeout: 5s
+hosts:
+  web:
+${hosts.join('\n')}
+runners:
+  deploy:
+    stages:
+      - name: Distribute code
+        hosts: [web]
+        steps:
+          - run: |
+${script
+  .split('\n')
+  .map((l) => `              ${l}`)
+  .join('\n')}
+`,
+  );
+  return ws;
+}
+
+function run(
+  ws: string,
+  inputs: Record<string, string> = {},
+  more: Partial<Parameters<typeof runAction>[0]> = {},
+) {
+  return runAction({
+    actionDir,
+    workspace: ws,
+    inputs: {
+      'ssh-private-key': privateKey,
+      'ssh-known-hosts': knownHosts,
+      'secret-vars': `TOKEN=${TOKEN}`,
+      ...inputs,
+    },
+    ...more,
+  });
+}
+
+function expectNoLeaks(r: ActionRun): void {
+  expect(leaks(r, [privateKey, TOKEN])).toEqual([]);
+  expect(maskCommands(r.stdout)).toEqual(
+    expect.arrayContaining([privateKey, TOKEN, ...privateKey.trim().split('\n')]),
+  );
+}
+
+describe('the bundled action over SSH (real sshd)', () => {
+  it('success: one group, every line labelled, every host in the summary, outputs; no key or secret anywhere', async () => {
+    const ws = await workspace('echo "hello from $BW_HOST as $(id -un) with $TOKEN"');
+    const r = await run(ws);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('::group::Stage 1/1 · Distribute code · 3 hosts · canary web-1\n');
+    for (const host of names) {
+      expect(r.stdout).toContain(`${host} │ hello from ${host} as ${fleet.user} with ***\n`);
+      expect(r.summary).toContain(`<tr><td>${host}`);
+    }
+    expect(r.outputs.result).toBe('success');
+    expect(r.outputs['failed-hosts']).toBe('[]');
+    expect(JSON.parse(r.reportText).stages[0].jobs).toHaveLength(3);
+    expectNoLeaks(r);
+  });
+
+  it('failure: an error annotation for the failed host, failed-hosts, exit 1', async () => {
+    const ws = await workspace(
+      'echo "checking $BW_HOST"\ntest "$BW_HOST" != web-3 || { echo "health check failed" >&2; exit 4; }',
+    );
+    const r = await run(ws);
+    expect(r.code).toBe(1);
+    expect(annotationsOf(r.stdout, 'error')).toEqual([
+      {
+        level: 'error',
+        title: 'web-3 failed · Distribute code',
+        message: 'exit code 4 · 1 attempt\n│ checking web-3\n│ health check failed',
+      },
+      { level: 'error', title: '', message: expect.stringMatching(/^Release failed: /) },
+    ]);
+    expect(JSON.parse(r.outputs['failed-hosts'] ?? '')).toEqual(['web-3']);
+    expect(r.summary).toContain('<summary>❌ <b>web-3</b>');
+    expect(r.summary).toContain('health check failed');
+    expectNoLeaks(r);
+  });
+
+  it('a host missing from ssh-known-hosts fails closed, named in its annotation', async () => {
+    const ws = await workspace('echo ran on $BW_HOST');
+    const withoutWeb2 = knownHosts
+      .split('\n')
+      .filter((l) => !l.includes(`]:${fleet.hosts[1]!.port} `))
+      .join('\n');
+    const r = await run(ws, { 'ssh-known-hosts': withoutWeb2 });
+    expect(r.code).toBe(1);
+    const errors = annotationsOf(r.stdout, 'error');
+    expect(errors[0]?.title).toBe('web-2 failed · Distribute code');
+    expect(errors[0]?.message).toMatch(/host key/i);
+    expect(r.stdout).not.toContain('web-2 │ ran on');
+    expect(JSON.parse(r.outputs['failed-hosts'] ?? '')).toEqual(['web-2']);
+  });
+
+  it('an insecure host-key mode is a warning annotation', async () => {
+    const ws = await workspace('echo ok', { 'host-key-checking': 'off' });
+    const r = await run(ws, { 'ssh-known-hosts': '' });
+    expect(r.code).toBe(0);
+    const warnings = annotationsOf(r.stdout, 'warning');
+    expect(warnings).toEqual([expect.objectContaining({ message: expect.stringMatching(/host.key/i) })]);
+  });
+
+  it('cancelled: SIGTERM stops the remote commands; outputs, summary and report written; non-zero within 5 s', async () => {
+    const ws = await workspace('echo "sleeping on $BW_HOST"\nsleep 47.5\ntouch "$SCRATCH/late-$BW_HOST"');
+    let signalledAt = 0;
+    const r = await run(
+      ws,
+      { vars: `SCRATCH=${fleet.scratchDir}` },
+      {
+        onStdout: (out, child) => {
+          // the canary (web-1) runs alone: cancel while it sleeps
+          if (signalledAt === 0 && out.includes('web-1 │ sleeping on web-1')) {
+            signalledAt = Date.now();
+            child.kill('SIGTERM');
+          }
+        },
+      },
+    );
+    expect(signalledAt).toBeGreaterThan(0);
+    expect(Date.now() - signalledAt).toBeLessThan(5000);
+    expect(r.code).toBe(130);
+    expect(r.outputs.result).toBe('cancelled');
+    expect(JSON.parse(r.reportText).result).toBe('cancelled');
+    expect(r.summary).toMatch(/^## 🚫 Release cancelled/);
+    expect(r.stdout).not.toContain('web-2 │');
+    // the remote sleeps are gone, not orphaned on the hosts
+    await waitUntil(() => !pgrep('sleep 47.5'), 5000, 'the remote commands to end');
+    expectNoLeaks(r);
+  });
+
+  it('dry run: the plan, and no connection to any host', async () => {
+    const ws = await workspace('echo never');
+    const before = await Promise.all(fleet.hosts.map((h) => h.connections()));
+    const r = await run(ws, { 'dry-run': 'true' });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^web-2 │ +\$ echo never$/m);
+    expect(await Promise.all(fleet.hosts.map((h) => h.connections()))).toEqual(before);
+    expect(r.summary).toMatch(/^## 🧪 Dry run succeeded/);
+  });
+});
+
+function pgrep(pattern: string): boolean {
+  try {
+    execFileSync('pgrep', ['-f', pattern], { stdio: 'pipe' });
+    return true;
+  } catch {
+    return false;
+  }
+}
