@@ -22,6 +22,8 @@ interface Measurement {
   readonly wallMs: number;
   /** Ours only: executor.run() and its stages. */
   readonly runMs?: number;
+  readonly startupMs?: number;
+  readonly closeMs?: number;
   readonly stageMs?: readonly number[];
   readonly peakHandshakes?: number;
   readonly exitedOnItsOwn?: boolean;
@@ -59,6 +61,8 @@ export async function fanoutCase(ctx: BenchContext, points: readonly FanoutPoint
         tool,
         wallMs: r.processMs,
         runMs: r.result.runMs,
+        startupMs: r.result.startupMs,
+        closeMs: r.result.closeMs,
         stageMs: r.result.stageMs,
         peakHandshakes: r.result.handshakes.peakConcurrent,
         exitedOnItsOwn: r.exitedOnItsOwn,
@@ -118,6 +122,47 @@ function fanoutRows(ctx: BenchContext, points: readonly FanoutPoint[], all: read
       ),
     );
   }
+  // Where the rest of the wall time goes, at the largest point: the release itself, each stage,
+  // and what the process spends before and after it.
+  const big = points.reduce((a, b) => (b.hosts * 100 + b.pool > a.hosts * 100 + a.pool ? b : a));
+  const ours = all.filter((m) => m.hosts === big.hosts && m.pool === big.pool && m.tool === 'ours');
+  const at = `N=${big.hosts} P=${big.pool}`;
+  const ideal = idealSeconds(big.hosts, big.pool, stages, stepSeconds);
+  const stageIdeal = ideal / stages;
+  const info = (metric: string, unit: string, values: number[]): Row =>
+    row({ case: 'fan-out', metric: `${at}: ${metric}`, unit }, values, false);
+  rows.push(
+    info(
+      'executor.run() / ideal',
+      'x',
+      ours.map((m) => (m.runMs ?? NaN) / 1000 / ideal),
+    ),
+  );
+  for (let i = 0; i < stages; i++) {
+    const label =
+      i === 0 ? `stage 1 / its ideal (${secs(stageIdeal)}; connects)` : `stage ${i + 1} / its ideal (warm)`;
+    rows.push(
+      info(
+        label,
+        'x',
+        ours.map((m) => (m.stageMs?.[i] ?? NaN) / 1000 / stageIdeal),
+      ),
+    );
+  }
+  rows.push(
+    info(
+      'process start → executor.run() (node, imports)',
+      'ms',
+      ours.map((m) => m.startupMs ?? NaN),
+    ),
+  );
+  rows.push(
+    info(
+      'transport.close()',
+      'ms',
+      ours.map((m) => m.closeMs ?? NaN),
+    ),
+  );
   for (const p of points.filter((q) => q.peers)) {
     const label = `N=${p.hosts} P=${p.pool}`;
     const tools = [

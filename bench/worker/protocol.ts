@@ -29,6 +29,10 @@ export interface WorkerResultBase {
   readonly maxRssMB: number;
   /** Wall time of `executor.run()`, ms. */
   readonly runMs: number;
+  /** From process start to `executor.run()` (node, imports, IPC), ms. */
+  readonly startupMs: number;
+  /** Wall time of `transport.close()`, ms. */
+  readonly closeMs: number;
 }
 
 export type WorkerResult =

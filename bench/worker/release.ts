@@ -60,6 +60,10 @@ export interface ReleaseRun {
   readonly report: RunReport;
   /** Wall time of `executor.run()`, ms. */
   readonly runMs: number;
+  /** When `executor.run()` started, ms since this process started (node, imports, IPC). */
+  readonly startedAtMs: number;
+  /** Wall time of `transport.close()`, ms. */
+  readonly closeMs: number;
 }
 
 /**
@@ -79,16 +83,21 @@ export async function runRelease(
     release: 'bench',
     ...(hooks.onEvent ? { onEvent: hooks.onEvent } : {}),
   });
+  const startedAtMs = performance.now();
+  let report: RunReport;
+  let runMs: number;
+  let closeMs = Number.NaN;
   try {
-    const started = performance.now();
-    const report = await executor.run(new Runner({ name: 'bench', stages: [...stages] }));
-    const runMs = performance.now() - started;
+    report = await executor.run(new Runner({ name: 'bench', stages: [...stages] }));
+    runMs = performance.now() - startedAtMs;
     if (report.result !== 'success') throw new Error(`release ${report.result}: ${describeFailure(report)}`);
     hooks.beforeClose?.();
-    return { report, runMs };
   } finally {
+    const closing = performance.now();
     await transport.close();
+    closeMs = performance.now() - closing;
   }
+  return { report, runMs, startedAtMs, closeMs };
 }
 
 function describeFailure(report: RunReport): string {

@@ -4,17 +4,19 @@ import { Job, Stage, remote } from '../../src/index.js';
 import { execBreakdown } from './exec-breakdown.js';
 import type { HandshakeStats } from './handshake-probe.js';
 import type { WorkerResult, WorkerResultBase, WorkerTask } from './protocol.js';
-import { commandStage, hostsOf, runRelease, sshOptionsFor } from './release.js';
+import { commandStage, hostsOf, runRelease, sshOptionsFor, type ReleaseRun } from './release.js';
 
 type Task<K extends WorkerTask['kind']> = Extract<WorkerTask, { kind: K }>;
 
 export async function runTask(task: WorkerTask, probe: () => HandshakeStats): Promise<WorkerResult> {
-  const base = (runMs: number): WorkerResultBase => ({
+  const base = (run: Omit<ReleaseRun, 'report'>): WorkerResultBase => ({
     handshakes: probe(),
     maxHandshakes: sshOptionsFor(task.fleet).maxHandshakes,
     cpuSeconds: cpuSeconds(),
     maxRssMB: maxRssMB(),
-    runMs,
+    runMs: run.runMs,
+    startupMs: run.startedAtMs,
+    closeMs: run.closeMs,
   });
   switch (task.kind) {
     case 'fanout':
@@ -22,9 +24,10 @@ export async function runTask(task: WorkerTask, probe: () => HandshakeStats): Pr
     case 'latency':
       return latency(task, base);
     case 'exec-breakdown': {
-      const started = performance.now();
+      const startedAtMs = performance.now();
       const stepMs = await execBreakdown(task.fleet, task.steps);
-      return { kind: 'exec-breakdown', stepMs, ...base(performance.now() - started) };
+      const runMs = performance.now() - startedAtMs;
+      return { kind: 'exec-breakdown', stepMs, ...base({ runMs, startedAtMs, closeMs: 0 }) };
     }
     case 'cpu':
       return cpu(task, base);
@@ -37,7 +40,7 @@ export async function runTask(task: WorkerTask, probe: () => HandshakeStats): Pr
   }
 }
 
-type Base = (runMs: number) => WorkerResultBase;
+type Base = (run: Omit<ReleaseRun, 'report'>) => WorkerResultBase;
 
 /** S stages of one command on every host, canary on, pool P. */
 async function fanout(task: Task<'fanout'>, base: Base): Promise<WorkerResult> {
@@ -46,12 +49,12 @@ async function fanout(task: Task<'fanout'>, base: Base): Promise<WorkerResult> {
     commandStage(`stage ${i + 1}`, hosts, task.command, { pool: task.pool, canary: task.canary }),
   );
   const stageMs: number[] = [];
-  const { runMs } = await runRelease(task.fleet, stages, {
+  const run = await runRelease(task.fleet, stages, {
     onEvent: (e) => {
       if (e.type === 'stage-end') stageMs.push(e.stage.durationMs);
     },
   });
-  return { kind: 'fanout', stageMs, ...base(runMs) };
+  return { kind: 'fanout', stageMs, ...base(run) };
 }
 
 /** One job on one host: a warm-up `true` (opens the connection), then `steps` timed `true` steps. */
@@ -71,10 +74,10 @@ async function latency(task: Task<'latency'>, base: Base): Promise<WorkerResult>
     },
     'latency',
   );
-  const { runMs } = await runRelease(task.fleet, [
+  const run = await runRelease(task.fleet, [
     new Stage({ name: 'latency', canary: false, jobs: () => [job] }),
   ]);
-  return { kind: 'latency', stepMs, ...base(runMs) };
+  return { kind: 'latency', stepMs, ...base(run) };
 }
 
 /** Connect every host (`true`), then all of them run the command at once; CPU is read around that stage. */
@@ -85,7 +88,7 @@ async function cpu(task: Task<'cpu'>, base: Base): Promise<WorkerResult> {
   let waitCpuSeconds = Number.NaN;
   let startedAt = 0;
   let waitMs = Number.NaN;
-  const { runMs } = await runRelease(
+  const run = await runRelease(
     task.fleet,
     [commandStage('connect', hosts, 'true', all), commandStage('wait', hosts, task.command, all)],
     {
@@ -100,7 +103,7 @@ async function cpu(task: Task<'cpu'>, base: Base): Promise<WorkerResult> {
       },
     },
   );
-  return { kind: 'cpu', waitCpuSeconds, waitMs, ...base(runMs) };
+  return { kind: 'cpu', waitCpuSeconds, waitMs, ...base(run) };
 }
 
 /** Every host connected at once: one `true` on each (connections stay open until the end). */
@@ -109,7 +112,7 @@ async function memory(task: Task<'memory'>, base: Base): Promise<WorkerResult> {
   const baselineRssMB = rssMB();
   let connectedRssMB = Number.NaN;
   let openSockets = 0;
-  const { runMs } = await runRelease(
+  const run = await runRelease(
     task.fleet,
     [commandStage('connect', hosts, 'true', { pool: task.pool, canary: false })],
     {
@@ -119,7 +122,7 @@ async function memory(task: Task<'memory'>, base: Base): Promise<WorkerResult> {
       },
     },
   );
-  return { kind: 'memory', baselineRssMB, connectedRssMB, openSockets, ...base(runMs) };
+  return { kind: 'memory', baselineRssMB, connectedRssMB, openSockets, ...base(run) };
 }
 
 /** One host prints `bytes` of `lineBytes`-long lines; we count what arrives as output events. */
@@ -144,7 +147,7 @@ async function throughput(task: Task<'throughput'>, base: Base): Promise<WorkerR
     },
     'throughput',
   );
-  const { runMs } = await runRelease(
+  const run = await runRelease(
     task.fleet,
     [new Stage({ name: 'output', canary: false, jobs: () => [job] })],
     {
@@ -156,16 +159,16 @@ async function throughput(task: Task<'throughput'>, base: Base): Promise<WorkerR
       },
     },
   );
-  return { kind: 'throughput', stepMs, bytesSeen, linesSeen, rssBeforeMB, ...base(runMs) };
+  return { kind: 'throughput', stepMs, bytesSeen, linesSeen, rssBeforeMB, ...base(run) };
 }
 
 /** Every host at once (pool = N, no canary), so the transport's handshake cap does the limiting. */
 async function handshakes(task: Task<'handshakes'>, base: Base): Promise<WorkerResult> {
   const hosts = hostsOf(task.fleet);
-  const { runMs } = await runRelease(task.fleet, [
+  const run = await runRelease(task.fleet, [
     commandStage('connect', hosts, 'true', { pool: task.pool, canary: false }),
   ]);
-  return { kind: 'handshakes', allConnectedMs: runMs, ...base(runMs) };
+  return { kind: 'handshakes', allConnectedMs: run.runMs, ...base(run) };
 }
 
 function cpuSeconds(): number {
