@@ -131,9 +131,10 @@ async function startFallbackHost(
   };
 }
 
-/** Like sshd without a pty: stdin EOF and channel close reach the command's stdin; nothing is signalled. */
+/** Like sshd without a pty: new session, stdin EOF and channel close reach the command's stdin, nothing is signalled. */
 function runExec(channel: ServerChannel, command: string, children: Set<ChildProcess>): void {
-  const child = spawn('/bin/sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'] });
+  // detached: a new session, as sshd gives every command (our wrapper relies on owning its group).
+  const child = spawn('/bin/sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   children.add(child);
   child.stdin.on('error', () => {});
   channel.on('data', (chunk: Buffer) => child.stdin.write(chunk));

@@ -48,16 +48,27 @@ describe('buildRemoteCommand', () => {
   });
 });
 
-/** Runs the built command with the local /bin/sh, as sshd would run it with the login shell. */
-function runLocally(script: string, env: Record<string, string>, opts: { cutLifelineAfterMs?: number } = {}) {
+/**
+ * Runs the built command with the local /bin/sh, as sshd would run it with the login shell.
+ * `newSession`: like sshd, start it as a session leader (the wrapper then signals its own group);
+ * otherwise it shares our group and must start the shell under `setsid` instead.
+ */
+function runLocally(
+  script: string,
+  env: Record<string, string>,
+  opts: { cutLifelineAfterMs?: number; newSession?: boolean } = {},
+) {
   const { command, stdin } = buildRemoteCommand(script, DEFAULT_SHELL, env);
-  const child = spawn('/bin/sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('/bin/sh', ['-c', command], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: opts.newSession ?? false,
+  });
   let stdout = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stdin.write(stdin);
   if (opts.cutLifelineAfterMs !== undefined) setTimeout(() => child.stdin.end(), opts.cutLifelineAfterMs);
-  return new Promise<{ code: number | null; stdout: string }>((resolve) =>
-    child.on('close', (code) => resolve({ code, stdout })),
+  return new Promise<{ code: number | null; signal: string | null; stdout: string }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, stdout })),
   );
 }
 
@@ -70,20 +81,31 @@ describe('the wrapper, run by the local sh', () => {
 
   it('runs the script with the variables as environment and returns its status, lifeline still open', async () => {
     const r = await runLocally('echo "$A|$B"\nexit 4', { A: `x'y`, B: '$(echo no)' });
-    expect(r).toEqual({ code: 4, stdout: `x'y|$(echo no)\n` });
+    expect(r).toEqual({ code: 4, signal: null, stdout: `x'y|$(echo no)\n` });
   }, 5000);
 
-  it('cutting the lifeline terminates the whole process group', async () => {
-    const marker = join(dir, 'marker');
-    const started = Date.now();
-    const r = await runLocally(
-      `(sleep 1; touch ${marker}) &\nsleep 1\ntouch ${marker}`,
-      {},
-      { cutLifelineAfterMs: 200 },
-    );
-    expect(r.code).toBe(143);
-    expect(Date.now() - started).toBeLessThan(900);
-    await new Promise((res) => setTimeout(res, 1200));
-    expect(existsSync(marker)).toBe(false);
-  }, 5000);
+  it.each([
+    ['in its own session, like under sshd (signals its own group)', true],
+    ["in the caller's group (starts the shell under setsid)", false],
+  ])(
+    'cutting the lifeline terminates the whole process group: %s',
+    async (_how, newSession) => {
+      const marker = join(dir, `marker-${newSession}`);
+      const started = Date.now();
+      const r = await runLocally(
+        `(sleep 1; touch ${marker}) &\nsleep 1\ntouch ${marker}`,
+        {},
+        {
+          cutLifelineAfterMs: 200,
+          newSession,
+        },
+      );
+      // In its own group the wrapper gets the TERM too; otherwise it reports the shell's 128+15.
+      expect(newSession ? r.signal : r.code).toBe(newSession ? 'SIGTERM' : 143);
+      expect(Date.now() - started).toBeLessThan(900);
+      await new Promise((res) => setTimeout(res, 1200));
+      expect(existsSync(marker)).toBe(false);
+    },
+    5000,
+  );
 });
