@@ -76343,6 +76343,13 @@ const SOCKET_WORDS = {
     ENETUNREACH: 'network unreachable',
     EADDRNOTAVAIL: 'address not available',
 };
+const LOST_WORDS = {
+    ECONNRESET: 'reset by the server (sshd restarted or killed?)',
+    EPIPE: 'closed by the server',
+    ETIMEDOUT: 'TCP timeout',
+    EHOSTUNREACH: 'host unreachable',
+    ENETUNREACH: 'network unreachable',
+};
 function seconds(ms) {
     return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`;
 }
@@ -76392,8 +76399,8 @@ function connectionLostError(label, cause, keepaliveMs) {
         return new ConnectionLostError(`${label}: connection lost: no answer to keepalives for ${seconds(3 * keepaliveMs)} (host hung or network down)`);
     }
     if (e instanceof Error) {
-        const code = e.code && SOCKET_WORDS[e.code] ? SOCKET_WORDS[e.code] : e.message;
-        return new ConnectionLostError(`${label}: connection lost: ${code}`);
+        const words = e.code && LOST_WORDS[e.code] ? LOST_WORDS[e.code] : e.message;
+        return new ConnectionLostError(`${label}: connection lost: ${words}`);
     }
     return new ConnectionLostError(`${label}: connection lost: closed by the server`);
 }
@@ -76413,6 +76420,7 @@ const CONNECT_BACKOFF_MS = 200;
 const KEEPALIVE_COUNT_MAX = 2;
 async function connectClient(target, deps, signal) {
     await deps.verifier.load();
+    await deps.prepare?.(signal);
     let deadline;
     for (let attempt = 1;; attempt++) {
         const release = await deps.handshakes.acquire(signal);
@@ -76649,19 +76657,15 @@ class ChannelOpenError extends ConnectionLostError {
 class SshConnection {
     client;
     label;
-    keepaliveMs;
     hooks;
     #channels;
     #lost = null;
     #lastError;
     #closing = false;
     #closed;
-    /** Channels opened so far; a connection that served one before is "reused" when it fails. */
-    opened = 0;
     constructor(client, label, maxSessions, keepaliveMs, hooks) {
         this.client = client;
         this.label = label;
-        this.keepaliveMs = keepaliveMs;
         this.hooks = hooks;
         this.#channels = new Semaphore(maxSessions);
         client.on('error', (err) => (this.#lastError = err));
@@ -76709,7 +76713,6 @@ class SshConnection {
                         reject(err); // ssh2 throws "Not connected" synchronously
                     }
                 });
-                this.opened += 1;
                 channel.once('close', release);
                 return channel;
             }
@@ -76759,13 +76762,6 @@ class SshConnection {
             clearTimeout(timer);
         }
         await this.#closed;
-    }
-    /** Connection died while in use: used by callers to wait until ssh2 has cleaned up. */
-    get closed() {
-        return this.#closed;
-    }
-    get keepaliveIntervalMs() {
-        return this.keepaliveMs;
     }
 }
 //# sourceMappingURL=ssh-connection.js.map
@@ -77353,6 +77349,9 @@ async function uploadOnConnection(conn, req, ctx) {
     catch (err) {
         if (ctx.signal.aborted)
             throw ctx.signal.reason ?? new CancelledError('cancelled');
+        // A dead connection makes every pending SFTP request fail; say that, not "cannot write x".
+        if (conn.lostError)
+            throw conn.lostError;
         throw err;
     }
     finally {
@@ -77541,7 +77540,12 @@ class SshTransport {
             connectTimeoutMs: this.options.connectTimeoutMs,
             keepaliveMs: this.options.keepaliveMs,
             hooks: this.hooks,
-            ...(viaJump ? { openStream: (s) => this.#forward(jump, target, s) } : {}),
+            ...(viaJump
+                ? {
+                    prepare: (s) => this.#pool.get(jump, s),
+                    openStream: (s) => this.#forward(jump, target, s),
+                }
+                : {}),
         }, signal);
         return new SshConnection(client, target.label, this.options.maxSessions, this.options.keepaliveMs, this.hooks);
     }
