@@ -79,8 +79,14 @@ export async function runAction(cancellation: Cancellation, cwd = process.cwd())
 }
 
 async function finish(report: RunReport, settings: ReleaseSettings): Promise<number> {
-  const reportPath = settings.reportPath ?? '';
-  await writeJsonReport(reportPath, report);
+  let reportPath = settings.reportPath ?? '';
+  try {
+    await writeJsonReport(reportPath, report);
+  } catch (e) {
+    // The outputs and the summary matter more than the file: report the problem and go on.
+    core.warning(`Could not write the JSON report: ${errorMessage(e)}`);
+    reportPath = '';
+  }
   writeOutputs(core.setOutput, { result: report.result, failedHosts: failedHosts(report), reportPath });
   await writeSummary(renderSummary(report, { dryRun: settings.dryRun }));
   if (report.result === 'success') return EXIT.success;
