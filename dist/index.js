@@ -76776,12 +76776,15 @@ class SshConnection {
  * Termination on a stock sshd: OpenSSH ignores "signal" channel requests for most logins, and
  * closing a channel without a pty kills nothing. So the wrapper
  *   1. reads exactly the payload's byte length from stdin and evaluates it (exports + script text),
- *   2. starts the shell on the script in its own session (`setsid`), hence its own process group,
+ *   2. starts the step's shell on the script in the background, in a process group of its own:
+ *      sshd starts every command in a new session, so the wrapper's group already is one (checked
+ *      in /proc; where that is not confirmed, the shell is started under `setsid` instead),
  *   3. keeps stdin open as a lifeline: a watchdog blocks reading it, and when it reaches EOF before
  *      the command ended (we sent EOF on timeout/cancel, or the connection died and sshd closed
  *      the pipe) it sends TERM to the whole group, then KILL after a grace period,
  *   4. exits with the command's status (and stops the watchdog) when the command ends by itself.
- * Background processes a successful command left behind (`nohup … &`) are not touched.
+ * Background processes a successful command left behind (`nohup … &`) are not touched; processes
+ * that leave the group themselves (`setsid`, daemons) are out of reach, as with any process group.
  */
 /** Seconds between TERM and KILL of a timed-out or cancelled command's process group. */
 const REMOTE_KILL_GRACE_S = 2;
@@ -76790,7 +76793,9 @@ const SCRIPT_VAR = '__bw_script';
 const ssh_remote_command_VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /**
  * POSIX sh, no single quotes (it is itself single-quoted below). `$1` is the payload length; the
- * rest is the shell argv. Without `setsid` (not Linux) only the shell itself can be signalled.
+ * rest is the shell argv. `k` is what the watchdog signals: 0 (our own group), -PID (the group
+ * `setsid` made) or, with neither available, just the shell's PID. The script reaches the shell
+ * through a pipe from the `printf` builtin (a here-document would need a temp file on older bash).
  */
 const WRAPPER = [
     'exec 3<&0',
@@ -76800,10 +76805,13 @@ const WRAPPER = [
         SCRIPT_VAR +
         '+x}" ] || { echo "boerewors: could not read the script from stdin" >&2; exit 125; }',
     'shift',
-    'if command -v setsid >/dev/null 2>&1; then g=setsid; else g=; fi',
+    'g= k=',
+    'read -r _ _ _ _ pg _ 2>/dev/null </proc/$$/stat',
+    'if [ "$pg" = "$$" ]; then k=0; elif command -v setsid >/dev/null 2>&1; then g=setsid; fi',
     `printf "%s" "$${SCRIPT_VAR}" | $g "$@" 3<&- &`,
     'p=$!',
-    'if [ -n "$g" ]; then k=-$p; else k=$p; fi',
+    'if [ -n "$g" ]; then k=-$p; fi',
+    ': "${k:=$p}"',
     '( while read -r _; do :; done; trap "" TERM; kill -s TERM -- "$k"; ' +
         `sleep ${REMOTE_KILL_GRACE_S}; kill -s KILL -- "$k" ) <&3 >/dev/null 2>&1 &`,
     'w=$!',
@@ -79085,8 +79093,15 @@ async function runAction(cancellation, cwd = process.cwd()) {
     return main_finish(withCause(report, cancellation.signal), settings);
 }
 async function main_finish(report, settings) {
-    const reportPath = settings.reportPath ?? '';
-    await writeJsonReport(reportPath, report);
+    let reportPath = settings.reportPath ?? '';
+    try {
+        await writeJsonReport(reportPath, report);
+    }
+    catch (e) {
+        // The outputs and the summary matter more than the file: report the problem and go on.
+        warning(`Could not write the JSON report: ${errorMessage(e)}`);
+        reportPath = '';
+    }
     writeOutputs(setOutput, { result: report.result, failedHosts: failedHosts(report), reportPath });
     await writeSummary(renderSummary(report, { dryRun: settings.dryRun }));
     if (report.result === 'success')
