@@ -120,6 +120,25 @@ describe('GitHubLogReporter', () => {
     ]);
   });
 
+  it('says a stage stopped by a cancel was cancelled, not failed', () => {
+    const log = new RecordingLog();
+    const r = new GitHubLogReporter(log);
+    const cancelled = job('a', { result: 'cancelled', exitCode: null, error: 'cancelled' });
+    r.onEvent(start('Long', ['a']));
+    r.onEvent({ type: 'job-end', stage: 'Long', job: cancelled });
+    r.onEvent({
+      type: 'stage-end',
+      stage: stage('Long', [cancelled], { result: 'failure' }),
+      index: 1,
+      total: 1,
+    });
+    expect(log.lines.slice(1)).toEqual([
+      'a ⊘ cancelled · 1 attempt · 120 ms',
+      '::endgroup::',
+      '■ Long: cancelled · 0 ok · 0 failed · 0 skipped · 1 cancelled · 900 ms',
+    ]);
+  });
+
   it('sends at most 8 error annotations, then one that counts the rest', () => {
     const log = new RecordingLog();
     const r = new GitHubLogReporter(log);

@@ -176,7 +176,7 @@ export class GitHubLogReporter {
 
 function jobLine(j: JobReport): string {
   const parts = [
-    j.error ? `${j.result}: ${j.error}` : j.result,
+    j.error && j.error !== j.result ? `${j.result}: ${j.error}` : j.result,
     plural(j.attempts, 'attempt'),
     formatDuration(j.durationMs),
   ];
@@ -188,9 +188,11 @@ function jobLine(j: JobReport): string {
 function stageLine(s: StageReport): string {
   const n = (r: JobReport['result']): number => s.jobs.filter((j) => j.result === r).length;
   const tolerated = s.tolerated ? ' (tolerated: can-fail)' : '';
+  // A stage stopped by a cancel "fails" without a failed job: say what happened.
+  const result = s.result === 'failure' && n('failure') === 0 && n('cancelled') > 0 ? 'cancelled' : s.result;
   const cancelled = n('cancelled') > 0 ? ` · ${n('cancelled')} cancelled` : '';
   return (
-    `■ ${s.name}: ${s.result}${tolerated} · ${n('success')} ok · ${n('failure')} failed · ${n('skipped')} skipped` +
+    `■ ${s.name}: ${result}${tolerated} · ${n('success')} ok · ${n('failure')} failed · ${n('skipped')} skipped` +
     `${cancelled} · ${formatDuration(s.durationMs)}`
   );
 }

@@ -159,7 +159,7 @@ function hostRow(stage: StageReport, j: JobReport): string[] {
     String(j.attempts),
     formatDuration(j.durationMs),
     j.exitCode === null ? '—' : String(j.exitCode),
-    j.error ? escapeCell(truncateText(j.error, 200)) : '—',
+    j.error && j.error !== j.result ? escapeCell(truncateText(j.error, 200)) : '—',
   ];
 }
 
