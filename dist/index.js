@@ -78413,7 +78413,7 @@ class GitHubLogReporter {
 }
 function jobLine(j) {
     const parts = [
-        j.error ? `${j.result}: ${j.error}` : j.result,
+        j.error && j.error !== j.result ? `${j.result}: ${j.error}` : j.result,
         plural(j.attempts, 'attempt'),
         formatDuration(j.durationMs),
     ];
@@ -78425,8 +78425,10 @@ function jobLine(j) {
 function stageLine(s) {
     const n = (r) => s.jobs.filter((j) => j.result === r).length;
     const tolerated = s.tolerated ? ' (tolerated: can-fail)' : '';
+    // A stage stopped by a cancel "fails" without a failed job: say what happened.
+    const result = s.result === 'failure' && n('failure') === 0 && n('cancelled') > 0 ? 'cancelled' : s.result;
     const cancelled = n('cancelled') > 0 ? ` · ${n('cancelled')} cancelled` : '';
-    return (`■ ${s.name}: ${s.result}${tolerated} · ${n('success')} ok · ${n('failure')} failed · ${n('skipped')} skipped` +
+    return (`■ ${s.name}: ${result}${tolerated} · ${n('success')} ok · ${n('failure')} failed · ${n('skipped')} skipped` +
         `${cancelled} · ${formatDuration(s.durationMs)}`);
 }
 //# sourceMappingURL=github-log.js.map
@@ -78565,7 +78567,7 @@ function hostRow(stage, j) {
         String(j.attempts),
         formatDuration(j.durationMs),
         j.exitCode === null ? '—' : String(j.exitCode),
-        j.error ? escapeCell(truncateText(j.error, 200)) : '—',
+        j.error && j.error !== j.result ? escapeCell(truncateText(j.error, 200)) : '—',
     ];
 }
 /** The host table of a stage, with as many rows as `budget` bytes allow. */
