@@ -4,10 +4,11 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConnectionLostError } from '../../src/errors.js';
+import { ConnectError, ConnectionLostError } from '../../src/errors.js';
 import { createSshTransport } from '../../src/transport/ssh.js';
 import { sshdSupports, startSshdFleet, type SshdFleet } from '../support/sshd.js';
 import { collect, fleetOptions, hostOf, script, waitUntil } from '../support/sshd-fixtures.js';
+import { closedPort } from '../support/sshd-net.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -193,6 +194,25 @@ describe('SSH through a jump host', () => {
       }
       expect(await jump.logins()).toBe(1);
       expect(await target.logins()).toBe(1);
+    } finally {
+      await transport.close();
+    }
+  }, 10_000);
+
+  it('a target the jump host cannot reach is a ConnectError naming both', async () => {
+    const [jump] = fleet.hosts as [SshdFleet['hosts'][0]];
+    const port = await closedPort();
+    const transport = createSshTransport(
+      fleetOptions(fleet, { jumpHost: { address: jump.address, port: jump.port }, connectTimeoutMs: 2000 }),
+    );
+    try {
+      const err = await transport
+        .exec({ name: 'gone', address: '127.0.0.1', port, local: false }, script('true'), collect())
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConnectError);
+      expect((err as Error).message).toContain(
+        `@127.0.0.1:${port}: jump host ${fleet.user}@127.0.0.1:${jump.port}`,
+      );
     } finally {
       await transport.close();
     }

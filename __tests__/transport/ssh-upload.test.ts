@@ -5,6 +5,7 @@
 import { lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { TimeoutError } from '../../src/errors.js';
 import { createSshTransport } from '../../src/transport/ssh.js';
 import { UploadError } from '../../src/transport/ssh-upload.js';
 import type { Transport } from '../../src/transport/transport.js';
@@ -69,6 +70,21 @@ describe('SSH upload', () => {
     const r = await transport.upload(hostOf(fleet.hosts[0]!), { from: file, to: into }, collect());
     expect(r).toMatchObject({ files: 1, bytes: 21 });
     expect(readFileSync(join(into, 'start.sh'), 'utf8')).toContain('echo start');
+  }, 10_000);
+
+  it('an aborted upload rejects promptly with the abort reason', async () => {
+    const big = join(fleet.dir, 'huge.bin');
+    await writeFile(big, Buffer.alloc(64 * 1024 * 1024));
+    const ac = new AbortController();
+    const started = Date.now();
+    const p = transport.upload(
+      hostOf(fleet.hosts[0]!),
+      { from: big, to: join(fleet.scratchDir, 'huge.bin') },
+      collect(ac.signal),
+    );
+    setTimeout(() => ac.abort(new TimeoutError('timed out')), 100);
+    await expect(p).rejects.toBeInstanceOf(TimeoutError);
+    expect(Date.now() - started).toBeLessThan(2000);
   }, 10_000);
 
   it('a remote failure is an UploadError naming the host and the path', async () => {
