@@ -124,7 +124,6 @@ function attemptOnce(
       const err = Object.assign(new Error('connect timeout'), { level: 'client-timeout' });
       fail(err);
     }, budgetMs);
-    timer.unref();
     signal.addEventListener('abort', onAbort, { once: true });
 
     // This listener stays for the client's life: an 'error' without a listener would crash the process.
@@ -162,15 +161,20 @@ function attemptOnce(
         ? { authHandler: [publicKeyAuth(target.user, deps.auth.privateKey)] }
         : { agent: deps.auth.socket }),
     };
-    if (!deps.openStream) {
-      client.connect(config);
-      return;
-    }
+    // ssh2 throws synchronously on config it cannot use; that must settle this try, not escape it.
+    const start = (cfg: ConnectConfig): void => {
+      try {
+        client.connect(cfg);
+      } catch (err) {
+        fail(err);
+      }
+    };
+    if (!deps.openStream) return start(config);
     deps.openStream(signal).then(
       (stream) => {
         if (settled) return void stream.close();
         tcpConnected = true;
-        client.connect({ ...config, sock: stream as unknown as Duplex });
+        start({ ...config, sock: stream as unknown as Duplex });
       },
       (err: unknown) => {
         if (settled) return;
@@ -194,13 +198,16 @@ function isClassified(err: unknown): err is ClassifiedConnectError {
   return typeof err === 'object' && err !== null && 'error' in err && 'transient' in err;
 }
 
+/**
+ * Ref'd on purpose (as is the attempt timer): between retries to a refusing host it can be the only
+ * pending work, and an unref'd timer would let Node exit with the release still unsettled.
+ */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       signal.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
-    timer.unref();
     const onAbort = (): void => {
       clearTimeout(timer);
       reject(signal.reason ?? new CancelledError('cancelled'));

@@ -134,7 +134,6 @@ export class SshConnection {
       this.#closing = true;
       this.client.end();
       const timer = setTimeout(() => this.client.destroy(), CLOSE_WAIT_MS);
-      timer.unref();
       await this.#closed;
       clearTimeout(timer);
     }

@@ -65,7 +65,6 @@ export async function execOnConnection(
         finish();
         channel.destroy();
       }, ABORT_WAIT_MS);
-      abortTimer.unref();
     };
 
     channel.on('data', (chunk: Buffer) => out.write(chunk));
