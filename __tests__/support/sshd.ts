@@ -100,7 +100,11 @@ export async function startSshdFleet(opts: SshdFleetOptions): Promise<SshdFleet>
   if (!sshd) {
     if (process.env.BW_REQUIRE_SSHD === '1') {
       await rm(dir, { recursive: true, force: true });
-      throw new Error('BW_REQUIRE_SSHD=1 but no sshd found (looked in ' + SSHD_PATHS.join(', ') + ')');
+      throw new Error(
+        process.env.BW_FORCE_SSH2_FALLBACK === '1'
+          ? 'BW_REQUIRE_SSHD=1 and BW_FORCE_SSH2_FALLBACK=1 contradict each other'
+          : `BW_REQUIRE_SSHD=1 but no sshd found (looked in ${SSHD_PATHS.join(', ')})`,
+      );
     }
     process.stderr.write(
       'sshd harness: OpenSSH sshd not found, using in-process ssh2 servers (fewer faults)\n',

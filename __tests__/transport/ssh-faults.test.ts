@@ -151,6 +151,25 @@ describe('SSH against stricter servers', () => {
     }
   }, 15_000);
 
+  it('server ClientAliveInterval 1: we answer its keepalives, so the idle connection survives', async () => {
+    // (ClientAlive* only drops clients that stop answering; idle drops are UnusedConnectionTimeout, below.)
+    const fleet = await startSshdFleet({
+      count: 1,
+      config: { ClientAliveInterval: 1, ClientAliveCountMax: 1 },
+    });
+    const transport = createSshTransport(fleetOptions(fleet));
+    try {
+      const h = hostOf(fleet.hosts[0]!);
+      expect((await transport.exec(h, script('echo one'), collect())).exitCode).toBe(0);
+      await sleep(2500);
+      expect((await transport.exec(h, script('echo two'), collect())).exitCode).toBe(0);
+      expect(await fleet.hosts[0]!.logins()).toBe(1);
+    } finally {
+      await transport.close();
+      await fleet.stop();
+    }
+  }, 15_000);
+
   it('a server that closes idle connections (UnusedConnectionTimeout): the next step reconnects', async () => {
     if (!(await sshdSupports('UnusedConnectionTimeout', '1'))) {
       process.stderr.write('skipped: this sshd has no UnusedConnectionTimeout (OpenSSH < 9.2)\n');
