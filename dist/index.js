@@ -76486,7 +76486,6 @@ function attemptOnce(target, deps, budgetMs, signal) {
             const err = Object.assign(new Error('connect timeout'), { level: 'client-timeout' });
             fail(err);
         }, budgetMs);
-        timer.unref();
         signal.addEventListener('abort', onAbort, { once: true });
         // This listener stays for the client's life: an 'error' without a listener would crash the process.
         client.on('error', (err) => fail(err));
@@ -76523,15 +76522,22 @@ function attemptOnce(target, deps, budgetMs, signal) {
                 ? { authHandler: [publicKeyAuth(target.user, deps.auth.privateKey)] }
                 : { agent: deps.auth.socket }),
         };
-        if (!deps.openStream) {
-            client.connect(config);
-            return;
-        }
+        // ssh2 throws synchronously on config it cannot use; that must settle this try, not escape it.
+        const start = (cfg) => {
+            try {
+                client.connect(cfg);
+            }
+            catch (err) {
+                fail(err);
+            }
+        };
+        if (!deps.openStream)
+            return start(config);
         deps.openStream(signal).then((stream) => {
             if (settled)
                 return void stream.close();
             tcpConnected = true;
-            client.connect({ ...config, sock: stream });
+            start({ ...config, sock: stream });
         }, (err) => {
             if (settled)
                 return;
@@ -76552,13 +76558,16 @@ function publicKeyAuth(username, key) {
 function isClassified(err) {
     return typeof err === 'object' && err !== null && 'error' in err && 'transient' in err;
 }
+/**
+ * Ref'd on purpose (as is the attempt timer): between retries to a refusing host it can be the only
+ * pending work, and an unref'd timer would let Node exit with the release still unsettled.
+ */
 function ssh_connect_sleep(ms, signal) {
     return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
             signal.removeEventListener('abort', onAbort);
             resolve();
         }, ms);
-        timer.unref();
         const onAbort = () => {
             clearTimeout(timer);
             reject(signal.reason ?? new CancelledError('cancelled'));
@@ -76757,7 +76766,6 @@ class SshConnection {
             this.#closing = true;
             this.client.end();
             const timer = setTimeout(() => this.client.destroy(), CLOSE_WAIT_MS);
-            timer.unref();
             await this.#closed;
             clearTimeout(timer);
         }
@@ -76904,7 +76912,6 @@ async function execOnConnection(conn, req, ctx) {
                 finish();
                 channel.destroy();
             }, ABORT_WAIT_MS);
-            abortTimer.unref();
         };
         channel.on('data', (chunk) => out.write(chunk));
         channel.stderr.on('data', (chunk) => err.write(chunk));
