@@ -1,7 +1,7 @@
 /**
  * Case 3: 200 sequential `true` steps on one warm connection; per-step median and p95 through the
- * engine. Beside it, the breakdown (bench/worker/exec-breakdown.ts): the same steps on a raw ssh2
- * connection at three depths, to show where the time goes.
+ * engine. Beside it, the breakdown (bench/worker/exec-breakdown.ts): interleaved with those steps,
+ * the same `true` on a raw ssh2 connection at three depths, to show where the time goes.
  */
 import { workerFleet, type BenchContext, type CaseOutput } from '../context.js';
 import { runOurs } from '../ours.js';
@@ -23,9 +23,8 @@ export async function latencyCase(ctx: BenchContext): Promise<CaseOutput> {
     ctx,
     'latency',
     async () => {
-      const ours = (await runOurs({ kind: 'latency', fleet, steps })).result.stepMs;
-      const raw = (await runOurs({ kind: 'exec-breakdown', fleet, steps })).result.stepMs;
-      return { ours, ...raw };
+      const { result } = await runOurs({ kind: 'latency', fleet, steps });
+      return { ours: result.stepMs, ...result.rawMs };
     },
     (r) =>
       VARIANTS.map((v) => `${v} ${median(r[v]).toFixed(2)}`).join(', ') +

@@ -1,7 +1,8 @@
 /**
- * Where a warm step's time goes: the same sequential `true`, measured on one raw ssh2 connection
- * (no engine, no pool) at three depths of what our transport adds, so a latency miss can be
- * attributed. Diagnostic only: the fleet is our own loopback sshd, so the host key is not checked.
+ * Where a warm step's time goes: the same `true`, run on a second, raw ssh2 connection to the same
+ * host (no engine, no pool) at three depths of what our transport adds. The latency task
+ * interleaves these with the engine's steps, one of each per round, so machine noise hits all
+ * alike. Diagnostic only: the fleet is our own loopback sshd, so the host key is not checked.
  *   bare     exec `true` through the login shell: the floor (sshd session + one shell)
  *   bash     exec `bash --noprofile --norc -eo pipefail`, script on stdin, stdin ended
  *   wrapper  our transport's remote command (ssh-remote-command.ts) with its payload and lifeline
@@ -10,48 +11,46 @@ import { readFileSync } from 'node:fs';
 import ssh2 from 'ssh2';
 import { DEFAULT_SHELL } from '../../src/engine/subtask.js';
 import { buildRemoteCommand } from '../../src/transport/ssh-remote-command.js';
+import type { FleetHost } from '../fleet.js';
 import type { WorkerFleet } from './protocol.js';
 
 export type Variant = 'bare' | 'bash' | 'wrapper';
 export const VARIANTS: readonly Variant[] = ['bare', 'bash', 'wrapper'];
 
-export async function execBreakdown(fleet: WorkerFleet, steps: number): Promise<Record<Variant, number[]>> {
-  const host = fleet.hosts[0];
-  if (!host) throw new Error('exec breakdown needs one host');
-  const client = new ssh2.Client();
-  await new Promise<void>((resolve, reject) => {
-    client.once('ready', resolve).once('error', reject);
-    client.connect({
-      host: host.address,
-      port: host.port,
-      username: fleet.user,
-      privateKey: readFileSync(fleet.keyPath),
-      hostVerifier: () => true,
+export class RawExecProbe {
+  readonly #wrapped: ReturnType<typeof buildRemoteCommand>;
+
+  private constructor(private readonly client: ssh2.Client) {
+    this.#wrapped = buildRemoteCommand('true', DEFAULT_SHELL, { BW_HOST: 'h', BW_STAGE: 'latency' });
+  }
+
+  static async open(fleet: WorkerFleet, host: FleetHost): Promise<RawExecProbe> {
+    const client = new ssh2.Client();
+    await new Promise<void>((resolve, reject) => {
+      client.once('ready', resolve).once('error', reject);
+      client.connect({
+        host: host.address,
+        port: host.port,
+        username: fleet.user,
+        privateKey: readFileSync(fleet.keyPath),
+        hostVerifier: () => true,
+      });
     });
-  });
-  client.setNoDelay(true); // as our transport does; without it Nagle + delayed ACK add ~40 ms per step
-  try {
-    const env = { BW_HOST: host.name, BW_STAGE: 'latency' };
-    const wrapped = buildRemoteCommand('true', DEFAULT_SHELL, env);
-    const out = {} as Record<Variant, number[]>;
-    for (const v of VARIANTS) {
-      const once = (): Promise<void> =>
-        v === 'bare'
-          ? exec(client, 'true', null)
-          : v === 'bash'
-            ? exec(client, DEFAULT_SHELL.join(' '), Buffer.from('true\n'))
-            : exec(client, wrapped.command, wrapped.stdin, false);
-      await once();
-      out[v] = [];
-      for (let i = 0; i < steps; i++) {
-        const started = performance.now();
-        await once();
-        out[v].push(performance.now() - started);
-      }
-    }
-    return out;
-  } finally {
-    client.end();
+    client.setNoDelay(true); // as our transport does; without it Nagle + delayed ACK add ~40 ms per step
+    return new RawExecProbe(client);
+  }
+
+  /** One `true` at the given depth; resolves with its wall time in ms. */
+  async time(variant: Variant): Promise<number> {
+    const started = performance.now();
+    if (variant === 'bare') await exec(this.client, 'true', null);
+    else if (variant === 'bash') await exec(this.client, DEFAULT_SHELL.join(' '), Buffer.from('true\n'));
+    else await exec(this.client, this.#wrapped.command, this.#wrapped.stdin, false);
+    return performance.now() - started;
+  }
+
+  close(): void {
+    this.client.end();
   }
 }
 

@@ -13,7 +13,6 @@ export interface WorkerFleet {
 export type WorkerTask =
   | { kind: 'fanout'; fleet: WorkerFleet; stages: number; pool: number; canary: boolean; command: string }
   | { kind: 'latency'; fleet: WorkerFleet; steps: number }
-  | { kind: 'exec-breakdown'; fleet: WorkerFleet; steps: number }
   | { kind: 'cpu'; fleet: WorkerFleet; command: string }
   | { kind: 'memory'; fleet: WorkerFleet; pool: number }
   | { kind: 'throughput'; fleet: WorkerFleet; bytes: number; lineBytes: number }
@@ -37,8 +36,7 @@ export interface WorkerResultBase {
 
 export type WorkerResult =
   | ({ kind: 'fanout'; stageMs: number[] } & WorkerResultBase)
-  | ({ kind: 'latency'; stepMs: number[] } & WorkerResultBase)
-  | ({ kind: 'exec-breakdown'; stepMs: Record<Variant, number[]> } & WorkerResultBase)
+  | ({ kind: 'latency'; stepMs: number[]; rawMs: Record<Variant, number[]> } & WorkerResultBase)
   | ({ kind: 'cpu'; waitCpuSeconds: number; waitMs: number } & WorkerResultBase)
   | ({
       kind: 'memory';

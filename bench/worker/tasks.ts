@@ -1,7 +1,7 @@
 /** Our side of each case, run inside a fresh worker process so figures never mix between cases. */
 import { readdirSync, readlinkSync } from 'node:fs';
 import { Job, Stage, remote } from '../../src/index.js';
-import { execBreakdown } from './exec-breakdown.js';
+import { RawExecProbe, VARIANTS, type Variant } from './exec-breakdown.js';
 import type { HandshakeStats } from './handshake-probe.js';
 import type { WorkerResult, WorkerResultBase, WorkerTask } from './protocol.js';
 import { commandStage, hostsOf, runRelease, sshOptionsFor, type ReleaseRun } from './release.js';
@@ -23,12 +23,6 @@ export async function runTask(task: WorkerTask, probe: () => HandshakeStats): Pr
       return fanout(task, base);
     case 'latency':
       return latency(task, base);
-    case 'exec-breakdown': {
-      const startedAtMs = performance.now();
-      const stepMs = await execBreakdown(task.fleet, task.steps);
-      const runMs = performance.now() - startedAtMs;
-      return { kind: 'exec-breakdown', stepMs, ...base({ runMs, startedAtMs, closeMs: 0 }) };
-    }
     case 'cpu':
       return cpu(task, base);
     case 'memory':
@@ -57,27 +51,39 @@ async function fanout(task: Task<'fanout'>, base: Base): Promise<WorkerResult> {
   return { kind: 'fanout', stageMs, ...base(run) };
 }
 
-/** One job on one host: a warm-up `true` (opens the connection), then `steps` timed `true` steps. */
+/**
+ * One job on one host: a warm-up `true` (opens the connection), then `steps` timed `true` steps.
+ * After each step, one `true` of each raw variant (exec-breakdown.ts) on a second connection.
+ */
 async function latency(task: Task<'latency'>, base: Base): Promise<WorkerResult> {
   const [host] = hostsOf(task.fleet);
-  if (!host) throw new Error('latency needs one host');
+  const [fleetHost] = task.fleet.hosts;
+  if (!host || !fleetHost) throw new Error('latency needs one host');
+  const probe = await RawExecProbe.open(task.fleet, fleetHost);
   const stepMs: number[] = [];
+  const rawMs = Object.fromEntries(VARIANTS.map((v) => [v, [] as number[]])) as Record<Variant, number[]>;
   const job = Job.of(
     host,
     async function* () {
       yield remote('true');
+      for (const v of VARIANTS) await probe.time(v);
       for (let i = 0; i < task.steps; i++) {
         const started = performance.now();
         yield remote('true');
         stepMs.push(performance.now() - started);
+        for (const v of VARIANTS) rawMs[v].push(await probe.time(v));
       }
     },
     'latency',
   );
-  const run = await runRelease(task.fleet, [
-    new Stage({ name: 'latency', canary: false, jobs: () => [job] }),
-  ]);
-  return { kind: 'latency', stepMs, ...base(run) };
+  try {
+    const run = await runRelease(task.fleet, [
+      new Stage({ name: 'latency', canary: false, jobs: () => [job] }),
+    ]);
+    return { kind: 'latency', stepMs, rawMs, ...base(run) };
+  } finally {
+    probe.close();
+  }
 }
 
 /** Connect every host (`true`), then all of them run the command at once; CPU is read around that stage. */
