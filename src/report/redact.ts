@@ -33,7 +33,11 @@ export class Redactor {
   }
 
   job(job: JobReport): JobReport {
-    return { ...job, error: job.error === null ? null : this.text(job.error), outputTail: this.text(job.outputTail) };
+    return {
+      ...job,
+      error: job.error === null ? null : this.text(job.error),
+      outputTail: this.text(job.outputTail),
+    };
   }
 
   report(report: RunReport): RunReport {

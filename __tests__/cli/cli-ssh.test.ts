@@ -1,0 +1,95 @@
+import { readFileSync, readlinkSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startSshdFleet, type SshdFleet } from '../support/sshd.js';
+import { runCli, tempDir } from '../support/cli.js';
+
+// The CLI end to end against real OpenSSH servers: a YAML config, the built bin, a real release.
+describe('boerewors run over ssh', () => {
+  let fleet: SshdFleet;
+  beforeAll(async () => {
+    fleet = await startSshdFleet({ count: 3 });
+  });
+  afterAll(() => fleet?.stop());
+
+  /** `root` is on the hosts (the login user's); `build` is on the controller. */
+  function config(root: string, build: string, extra = ''): string {
+    const hosts = fleet.hosts.map(
+      (h) => `      - { name: ${h.name}, address: ${h.address}, port: ${h.port} }`,
+    );
+    return `version: 1
+ssh:
+  user: ${fleet.user}
+  private-key: ${fleet.keyPath}
+  known-hosts: ${fleet.knownHostsPath}
+  connect-timeout: 5s
+hosts:
+  web:
+${hosts.join('\n')}
+vars:
+  ROOT: ${root}
+  BUILD: ${build}
+runners:
+  deploy:
+    stages:
+      - name: Build
+        steps:
+          - local: mkdir -p "$BUILD" && echo "release $BW_RELEASE" > "$BUILD/index.html"
+      - name: Distribute
+        hosts: [web]
+        steps:
+          - upload: { from: '\${BUILD}/', to: '\${ROOT}/hosts/\${BW_HOST}/releases/\${BW_RELEASE}' }
+          - run: grep -q "release $BW_RELEASE" "$ROOT/hosts/$BW_HOST/releases/$BW_RELEASE/index.html"
+      - name: Switch
+        hosts: [web]
+        steps:
+          - run: cd "$ROOT/hosts/$BW_HOST" && ln -sfn "releases/$BW_RELEASE" current.new && mv -T current.new current
+          - run: echo "on $(whoami) $BW_HOST"
+${extra}`;
+  }
+
+  it('ships a release to three sshd hosts over one connection each', async () => {
+    const root = join(fleet.scratchDir, `cli-${Date.now()}`);
+    const dir = await tempDir();
+    const cfg = join(dir, 'release.yml');
+    await writeFile(cfg, config(root, join(dir, 'build')));
+    const before = await Promise.all(fleet.hosts.map((h) => h.logins()));
+    const report = join(dir, 'r.json');
+    const r = await runCli(['run', '-c', cfg, '--report', report], { timeoutMs: 60_000 });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    for (const h of fleet.hosts) {
+      expect(readlinkSync(join(root, 'hosts', h.name, 'current'))).toMatch(/^releases\/\d{8}T\d{6}Z$/);
+      expect(r.stdout).toMatch(new RegExp(`^${h.name} +│ on ${fleet.user} ${h.name}$`, 'm'));
+    }
+    const after = await Promise.all(fleet.hosts.map((h) => h.logins()));
+    expect(after.map((n, i) => n - (before[i] ?? 0))).toEqual([1, 1, 1]);
+    const json = JSON.parse(readFileSync(report, 'utf8'));
+    expect(json.stages.map((s: { result: string }) => s.result)).toEqual(['success', 'success', 'success']);
+  });
+
+  it('an unknown host key fails closed: nothing runs, exit 1, both the host and the fingerprint named', async () => {
+    const root = join(fleet.scratchDir, `cli-hk-${Date.now()}`);
+    const dir = await tempDir();
+    const emptyKnownHosts = join(dir, 'known_hosts');
+    await writeFile(emptyKnownHosts, '');
+    const cfg = join(dir, 'release.yml');
+    await writeFile(cfg, config(root, join(dir, 'build')));
+    const report = join(dir, 'r.json');
+    const r = await runCli(['run', '-c', cfg, '--known-hosts', emptyKnownHosts, '--report', report], {
+      timeoutMs: 60_000,
+    });
+    expect(r.code).toBe(1);
+    const h0 = fleet.hosts[0]!;
+    expect(r.stdout).toContain(`${fleet.user}@${h0.address}:${h0.port}`);
+    expect(r.stdout).toMatch(/SHA256:[A-Za-z0-9+/]{43}/);
+    const json = JSON.parse(readFileSync(report, 'utf8'));
+    const distribute = json.stages[1];
+    expect(distribute.jobs.map((j: { result: string; attempts: number }) => [j.result, j.attempts])).toEqual([
+      ['failure', 1],
+      ['skipped', 0],
+      ['skipped', 0],
+    ]);
+    expect(json.stages).toHaveLength(2);
+  });
+});
