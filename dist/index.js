@@ -78032,7 +78032,11 @@ class Redactor {
         return out;
     }
     job(job) {
-        return { ...job, error: job.error === null ? null : this.text(job.error), outputTail: this.text(job.outputTail) };
+        return {
+            ...job,
+            error: job.error === null ? null : this.text(job.error),
+            outputTail: this.text(job.outputTail),
+        };
     }
     report(report) {
         if (this.empty)
