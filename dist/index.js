@@ -75261,7 +75261,7 @@ const shell = () => union([
     schemas_string(expected(SHELL)).regex(/\S/, expected(SHELL)),
     array(nonEmptyString('a shell argument'), expected(SHELL)).min(1, expected(SHELL)),
 ], expected(SHELL))
-    .describe('Shell that runs the script, fed on stdin. Default: bash --noprofile --norc -eo pipefail. ' +
+    .describe('Interpreter that runs the script, given as a file path (/dev/fd/4) with stdin at /dev/null. Default: bash --noprofile --norc -eo pipefail. ' +
     'A string is split on whitespace.');
 const HOST_ENTRY = 'a host entry: "name", "user@name:port" or "local:NAME"';
 const hostString = () => schemas_string(expected(HOST_ENTRY))
@@ -75514,7 +75514,7 @@ function checkSettings(stage, s) {
 }
 //# sourceMappingURL=stage.js.map
 ;// CONCATENATED MODULE: ./lib/engine/subtask.js
-/** Default shell for `run` / `local` steps (DESIGN §3). The script is fed on stdin. */
+/** Default shell for `run` / `local` steps (DESIGN §3). It gets the script as the file /dev/fd/4; stdin is /dev/null. */
 const DEFAULT_SHELL = Object.freeze([
     'bash',
     '--noprofile',
@@ -76180,11 +76180,17 @@ async function copyLocal(from, to, signal) {
 
 
 
+/**
+ * The shell runs the script as the file /dev/fd/4 with stdin at /dev/null, exactly as on SSH hosts,
+ * so a command that reads stdin (cat, ssh, read) cannot swallow the rest of the script. `cat`
+ * turns Node's stdin socket into a real pipe: Linux cannot open a socket through /dev/fd.
+ */
+const SCRIPT_ON_FD4 = 'cat | "$@" /dev/fd/4 4<&0 </dev/null';
 /** Grace between SIGTERM and SIGKILL for a timed-out or cancelled command's process group. */
 const KILL_GRACE_MS = 2000;
 /**
- * Runs commands on this machine: `local:NAME` hosts and `local` steps. The script is fed to the
- * shell on stdin; variables arrive as environment, never as text. Each command gets its own
+ * Runs commands on this machine: `local:NAME` hosts and `local` steps. The shell runs the script
+ * from /dev/fd/4 with an empty stdin; variables arrive as environment, never as text. Each command gets its own
  * process group so a timeout or cancel terminates everything it started.
  */
 class LocalTransport {
@@ -76196,10 +76202,9 @@ class LocalTransport {
     exec(_host, req, ctx) {
         ctx.signal.throwIfAborted();
         const started = Date.now();
-        const [cmd, ...args] = req.shell;
-        if (!cmd)
+        if (req.shell.length === 0)
             throw new TypeError('shell must name a program');
-        const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('/bin/sh', ['-c', SCRIPT_ON_FD4, 'bw', ...req.shell], {
             env: { ...this.baseEnv, ...req.env },
             stdio: ['pipe', 'pipe', 'pipe'],
             detached: true,
@@ -76784,7 +76789,8 @@ class SshConnection {
  * Termination on a stock sshd: OpenSSH ignores "signal" channel requests for most logins, and
  * closing a channel without a pty kills nothing. So the wrapper
  *   1. reads exactly the payload's byte length from stdin and evaluates it (exports + script text),
- *   2. starts the step's shell on the script in the background, in a process group of its own:
+ *   2. starts the step's shell on the script (as the file /dev/fd/4, stdin /dev/null) in the
+ *      background, in a process group of its own:
  *      sshd starts every command in a new session, so the wrapper's group already is one (checked
  *      in /proc; where that is not confirmed, the shell is started under `setsid` instead),
  *   3. keeps stdin open as a lifeline: a watchdog blocks reading it, and when it reaches EOF before
@@ -76803,7 +76809,8 @@ const ssh_remote_command_VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * POSIX sh, no single quotes (it is itself single-quoted below). `$1` is the payload length; the
  * rest is the shell argv. `k` is what the watchdog signals: 0 (our own group), -PID (the group
  * `setsid` made) or, with neither available, just the shell's PID. The script reaches the shell
- * through a pipe from the `printf` builtin (a here-document would need a temp file on older bash).
+ * through a pipe from the `printf` builtin, opened as `/dev/fd/4` (a here-document would need a
+ * temp file on older bash).
  */
 const WRAPPER = [
     'exec 3<&0',
@@ -76816,7 +76823,9 @@ const WRAPPER = [
     'g= k=',
     'read -r _ _ _ _ pg _ 2>/dev/null </proc/$$/stat',
     'if [ "$pg" = "$$" ]; then k=0; elif command -v setsid >/dev/null 2>&1; then g=setsid; fi',
-    `printf "%s" "$${SCRIPT_VAR}" | $g "$@" 3<&- &`,
+    // The script reaches the shell as the file /dev/fd/4 (a pipe), and the shell's stdin is
+    // /dev/null: a command in the script that reads stdin (cat, ssh, read) must not eat the script.
+    `printf "%s" "$${SCRIPT_VAR}" | $g "$@" /dev/fd/4 4<&0 </dev/null 3<&- &`,
     'p=$!',
     'if [ -n "$g" ]; then k=-$p; fi',
     ': "${k:=$p}"',

@@ -46,6 +46,21 @@ describe('LocalTransport', () => {
     expect(out.lines).toEqual([['stdout', 'a']]);
   });
 
+  it('commands that read stdin get EOF and cannot swallow the rest of the script', async () => {
+    const out = collect();
+    const r = await transport.exec(
+      HOST,
+      { script: 'echo start\ncat\nread -r x || echo "read: EOF"\necho end', shell: DEFAULT_SHELL, env: {} },
+      { signal: new AbortController().signal, onOutput: out.onOutput },
+    );
+    expect(r.exitCode).toBe(0);
+    expect(out.lines).toEqual([
+      ['stdout', 'start'],
+      ['stdout', 'read: EOF'],
+      ['stdout', 'end'],
+    ]);
+  });
+
   it('delivers variables as environment, verbatim', async () => {
     const out = collect();
     const value = `'; echo injected #$(echo sub)\`echo tick\``;

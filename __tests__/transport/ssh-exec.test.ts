@@ -112,18 +112,22 @@ describe('SSH exec', () => {
 
   it('runs the step with the shell it names', async () => {
     const out = collect();
-    const r = await transport.exec(host(), script('echo "$0"; echo $((6*7))', {}, ['sh', '-e']), out);
-    expect(r.exitCode).toBe(0);
-    expect(out.stdout()).toEqual(['sh', '42']);
+    const r = await transport.exec(
+      host(),
+      script(`tr '\\0' ' ' </proc/$$/cmdline; echo; echo $((6*7)); false; echo never`, {}, ['sh', '-e']),
+      out,
+    );
+    expect(r.exitCode).toBe(1);
+    expect(out.stdout()).toEqual(['sh -e /dev/fd/4 ', '42']);
   }, 10_000);
 
   it('a command reading stdin gets EOF, not the lifeline', async () => {
     const out = collect();
     const started = Date.now();
-    // As with the local transport, stdin is the script itself: `cat` gets the rest of it (none here).
-    const r = await transport.exec(host(), script('cat; echo after'), out);
+    // The script is read from /dev/fd/4, stdin is /dev/null: `cat` and `read` cannot eat the script.
+    const r = await transport.exec(host(), script('cat\nread -r x || echo "read: EOF"\necho after'), out);
     expect(r.exitCode).toBe(0);
-    expect(out.stdout()).toEqual(['after']);
+    expect(out.stdout()).toEqual(['read: EOF', 'after']);
     expect(Date.now() - started).toBeLessThan(2000);
   }, 10_000);
 

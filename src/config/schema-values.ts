@@ -66,7 +66,7 @@ export const shell = () =>
       expected(SHELL),
     )
     .describe(
-      'Shell that runs the script, fed on stdin. Default: bash --noprofile --norc -eo pipefail. ' +
+      'Interpreter that runs the script, given as a file path (/dev/fd/4) with stdin at /dev/null. Default: bash --noprofile --norc -eo pipefail. ' +
         'A string is split on whitespace.',
     );
 

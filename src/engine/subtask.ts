@@ -6,7 +6,7 @@ import type { Job } from './job.js';
 
 export type Stream = 'stdout' | 'stderr';
 
-/** Default shell for `run` / `local` steps (DESIGN §3). The script is fed on stdin. */
+/** Default shell for `run` / `local` steps (DESIGN §3). It gets the script as the file /dev/fd/4; stdin is /dev/null. */
 export const DEFAULT_SHELL: readonly string[] = Object.freeze([
   'bash',
   '--noprofile',
@@ -19,7 +19,7 @@ export interface ExecTask {
   readonly kind: 'exec';
   /** `host`: on the job's host (ssh or local bash); `controller`: on this machine. */
   readonly target: 'host' | 'controller';
-  /** Script text, fed to the shell on stdin. Never interpolated with variables. */
+  /** Script text, run by the shell as a file (/dev/fd/4). Never interpolated with variables. */
   readonly script: string;
   /** Shell argv, e.g. `['bash','--noprofile','--norc','-eo','pipefail']`. */
   readonly shell: readonly string[];

@@ -6,12 +6,19 @@ import { LineSplitter } from './line-splitter.js';
 import { copyLocal } from './local-upload.js';
 import type { ExecRequest, Transport, TransportCallContext, UploadRequest } from './transport.js';
 
+/**
+ * The shell runs the script as the file /dev/fd/4 with stdin at /dev/null, exactly as on SSH hosts,
+ * so a command that reads stdin (cat, ssh, read) cannot swallow the rest of the script. `cat`
+ * turns Node's stdin socket into a real pipe: Linux cannot open a socket through /dev/fd.
+ */
+const SCRIPT_ON_FD4 = 'cat | "$@" /dev/fd/4 4<&0 </dev/null';
+
 /** Grace between SIGTERM and SIGKILL for a timed-out or cancelled command's process group. */
 export const KILL_GRACE_MS = 2000;
 
 /**
- * Runs commands on this machine: `local:NAME` hosts and `local` steps. The script is fed to the
- * shell on stdin; variables arrive as environment, never as text. Each command gets its own
+ * Runs commands on this machine: `local:NAME` hosts and `local` steps. The shell runs the script
+ * from /dev/fd/4 with an empty stdin; variables arrive as environment, never as text. Each command gets its own
  * process group so a timeout or cancel terminates everything it started.
  */
 export class LocalTransport implements Transport {
@@ -22,9 +29,8 @@ export class LocalTransport implements Transport {
   exec(_host: Host, req: ExecRequest, ctx: TransportCallContext): Promise<ExecResult> {
     ctx.signal.throwIfAborted();
     const started = Date.now();
-    const [cmd, ...args] = req.shell;
-    if (!cmd) throw new TypeError('shell must name a program');
-    const child = spawn(cmd, args, {
+    if (req.shell.length === 0) throw new TypeError('shell must name a program');
+    const child = spawn('/bin/sh', ['-c', SCRIPT_ON_FD4, 'bw', ...req.shell], {
       env: { ...this.baseEnv, ...req.env },
       stdio: ['pipe', 'pipe', 'pipe'],
       detached: true,

@@ -8,7 +8,8 @@
  * Termination on a stock sshd: OpenSSH ignores "signal" channel requests for most logins, and
  * closing a channel without a pty kills nothing. So the wrapper
  *   1. reads exactly the payload's byte length from stdin and evaluates it (exports + script text),
- *   2. starts the step's shell on the script in the background, in a process group of its own:
+ *   2. starts the step's shell on the script (as the file /dev/fd/4, stdin /dev/null) in the
+ *      background, in a process group of its own:
  *      sshd starts every command in a new session, so the wrapper's group already is one (checked
  *      in /proc; where that is not confirmed, the shell is started under `setsid` instead),
  *   3. keeps stdin open as a lifeline: a watchdog blocks reading it, and when it reaches EOF before
@@ -31,7 +32,8 @@ const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * POSIX sh, no single quotes (it is itself single-quoted below). `$1` is the payload length; the
  * rest is the shell argv. `k` is what the watchdog signals: 0 (our own group), -PID (the group
  * `setsid` made) or, with neither available, just the shell's PID. The script reaches the shell
- * through a pipe from the `printf` builtin (a here-document would need a temp file on older bash).
+ * through a pipe from the `printf` builtin, opened as `/dev/fd/4` (a here-document would need a
+ * temp file on older bash).
  */
 const WRAPPER = [
   'exec 3<&0',
@@ -44,7 +46,9 @@ const WRAPPER = [
   'g= k=',
   'read -r _ _ _ _ pg _ 2>/dev/null </proc/$$/stat',
   'if [ "$pg" = "$$" ]; then k=0; elif command -v setsid >/dev/null 2>&1; then g=setsid; fi',
-  `printf "%s" "$${SCRIPT_VAR}" | $g "$@" 3<&- &`,
+  // The script reaches the shell as the file /dev/fd/4 (a pipe), and the shell's stdin is
+  // /dev/null: a command in the script that reads stdin (cat, ssh, read) must not eat the script.
+  `printf "%s" "$${SCRIPT_VAR}" | $g "$@" /dev/fd/4 4<&0 </dev/null 3<&- &`,
   'p=$!',
   'if [ -n "$g" ]; then k=-$p; fi',
   ': "${k:=$p}"',

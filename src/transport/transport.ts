@@ -2,7 +2,7 @@ import type { Host } from '../engine/host.js';
 import type { ExecResult, Stream, UploadResult } from '../engine/subtask.js';
 
 export interface ExecRequest {
-  /** Script fed to `shell` on stdin. */
+  /** Script, run as `shell… /dev/fd/4` with stdin at /dev/null (a command reading stdin gets EOF). */
   readonly script: string;
   /** Shell argv. */
   readonly shell: readonly string[];
