@@ -1,0 +1,45 @@
+import { ConsoleReporter } from '../../src/report/console.js';
+
+function terminal(isTTY: boolean) {
+  let text = '';
+  return { out: { isTTY, write: (t: string) => (text += t) }, text: () => text };
+}
+
+const start = {
+  type: 'stage-start',
+  stage: 'Ship',
+  index: 2,
+  total: 3,
+  hosts: ['web-1', 'web-10'],
+  canary: 'web-1',
+} as const;
+
+describe('ConsoleReporter', () => {
+  it('labels every output line with its host, padded to the widest host of the stage', () => {
+    const t = terminal(false);
+    const r = new ConsoleReporter(t.out);
+    r.onEvent(start);
+    r.onEvent({ type: 'output', stage: 'Ship', host: 'web-1', stream: 'stdout', line: 'hello' });
+    r.onEvent({ type: 'output', stage: 'Ship', host: 'web-10', stream: 'stderr', line: 'oops' });
+    expect(t.text()).toBe('\n▶ Stage 2/3 · Ship · 2 hosts · canary web-1\nweb-1  │ hello\nweb-10 │ oops\n');
+  });
+
+  it('on a terminal keeps a live progress line at the bottom and clears it before log lines', () => {
+    const t = terminal(true);
+    const r = new ConsoleReporter(t.out);
+    r.onEvent(start);
+    r.onEvent({ type: 'job-start', stage: 'Ship', host: 'web-1', attempt: 1 });
+    expect(t.text().endsWith('… Ship · 0/2 done · 0 failed · 1 running')).toBe(true);
+    r.onEvent({ type: 'output', stage: 'Ship', host: 'web-1', stream: 'stdout', line: 'x' });
+    // the status line is erased, the log line printed, the status drawn again below it
+    expect(t.text().endsWith('\r\x1b[2Kweb-1  │ x\n… Ship · 0/2 done · 0 failed · 1 running')).toBe(true);
+  });
+
+  it('writes no control characters when not on a terminal', () => {
+    const t = terminal(false);
+    const r = new ConsoleReporter(t.out);
+    r.onEvent(start);
+    r.onEvent({ type: 'job-start', stage: 'Ship', host: 'web-1', attempt: 1 });
+    expect(t.text().includes('\r') || t.text().includes('\x1b')).toBe(false);
+  });
+});
