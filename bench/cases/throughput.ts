@@ -30,6 +30,13 @@ export async function throughputCase(ctx: BenchContext): Promise<CaseOutput> {
       };
     },
     (r) => `${r.mibPerSec.toFixed(0)} MiB/s, RSS +${r.growthMB.toFixed(1)} MB`,
+    () =>
+      runOurs({
+        kind: 'throughput',
+        fleet: workerFleet(ctx.fleet, 1),
+        bytes: Math.min(bytes, 64 * MiB),
+        lineBytes,
+      }),
   );
   const size = bytes >= 2 ** 30 ? `${bytes / 2 ** 30} GiB` : `${bytes / MiB} MiB`;
   return {
