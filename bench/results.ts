@@ -26,10 +26,21 @@ export interface BenchRecord {
 /** Writes the record; returns the paths written. */
 export function writeRecord(record: BenchRecord, dir = RESULTS_DIR): string[] {
   mkdirSync(dir, { recursive: true });
-  const text = `${JSON.stringify(record, null, 2)}\n`;
+  const text = `${compactJson(record)}\n`;
   const dated = path.join(dir, `${record.startedAt.slice(0, 10)}.json`);
   const latest = path.join(dir, 'latest.json');
   writeFileSync(dated, text);
   writeFileSync(latest, text);
   return [dated, latest];
+}
+
+/** Indented JSON, except that arrays of numbers stay on one line and numbers keep 3 decimals. */
+export function compactJson(value: unknown): string {
+  const rounded = JSON.stringify(value, (_key, v: unknown) =>
+    typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 1000) / 1000 : v,
+  );
+  return JSON.stringify(JSON.parse(rounded), null, 2).replace(
+    /\[\s*(-?[\d.e+-]+(?:,\s*-?[\d.e+-]+)*)\s*\]/g,
+    (_m, list: string) => `[${list.split(/,\s*/).join(', ')}]`,
+  );
 }
