@@ -77266,6 +77266,7 @@ function parsePrivateKey(text, passphrase, source) {
  * engine's next attempt tries afresh. `close()` ends everything so the process can exit.
  */
 
+
 class ConnectionPool {
     open;
     hooks;
@@ -77275,6 +77276,9 @@ class ConnectionPool {
     constructor(open, hooks = {}) {
         this.open = open;
         this.hooks = hooks;
+        // Every connect in flight (and every host queued for a handshake slot) listens on this one
+        // signal: 100 hosts mean 100 listeners by design, so Node's leak warning at 10 is only noise.
+        (0,external_node_events_.setMaxListeners)(0, this.#shutdown.signal);
     }
     async get(target, signal) {
         if (this.#shutdown.signal.aborted)

@@ -4,6 +4,7 @@
  * timeout, keepalive failure) is replaced on the next use; a failed connect is not cached, so the
  * engine's next attempt tries afresh. `close()` ends everything so the process can exit.
  */
+import { setMaxListeners } from 'node:events';
 import { CancelledError } from '../errors.js';
 import type { SshConnection } from './ssh-connection.js';
 import type { ConnectTarget } from './ssh-connect.js';
@@ -19,7 +20,11 @@ export class ConnectionPool {
   constructor(
     private readonly open: OpenConnection,
     private readonly hooks: SshHooks = {},
-  ) {}
+  ) {
+    // Every connect in flight (and every host queued for a handshake slot) listens on this one
+    // signal: 100 hosts mean 100 listeners by design, so Node's leak warning at 10 is only noise.
+    setMaxListeners(0, this.#shutdown.signal);
+  }
 
   async get(target: ConnectTarget, signal: AbortSignal): Promise<SshConnection> {
     if (this.#shutdown.signal.aborted)
