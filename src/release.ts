@@ -49,9 +49,8 @@ export async function prepareRelease(
 
 export interface RunHooks {
   signal: AbortSignal;
+  /** Every event, transport warnings (insecure host-key modes, trust on first use) included. */
   onEvent: EventListener;
-  /** Transport warnings (insecure host-key modes, trust on first use). */
-  onWarning?: (message: string) => void;
 }
 
 /** Run a prepared release; events and the report are already redacted. Closes every connection. */

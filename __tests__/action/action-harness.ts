@@ -3,13 +3,13 @@
  * inputs as `INPUT_<NAME>` variables (defaults from action.yml filled in), `GITHUB_OUTPUT` and
  * `GITHUB_STEP_SUMMARY` files, `RUNNER_TEMP`; then reads back everything it wrote.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { REPO } from '../support/cli.js';
+import { REPO, runNode } from '../support/cli.js';
 
 export interface ActionRun {
   code: number | null;
@@ -101,25 +101,12 @@ export async function runAction(opts: ActionRunOptions): Promise<ActionRun> {
     RUNNER_TEMP: runnerTemp,
   });
 
-  const started = Date.now();
-  const child = spawn(process.execPath, [join(actionDir, 'dist/index.js')], {
+  const { code, signal, stdout, stderr, ms } = await runNode(join(actionDir, 'dist/index.js'), [], {
     cwd: opts.workspace,
     env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    timeoutMs: opts.timeoutMs ?? 60_000,
+    ...(opts.onStdout ? { onStdout: opts.onStdout } : {}),
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => {
-    stdout += c.toString();
-    opts.onStdout?.(stdout, child);
-  });
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
-    child.on('close', (c, s) => resolve([c, s])),
-  );
-  clearTimeout(timer);
-  const ms = Date.now() - started;
 
   const outputFile = await readFile(outputPath, 'utf8');
   const outputs = parseOutputFile(outputFile);

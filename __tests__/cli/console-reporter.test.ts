@@ -1,3 +1,4 @@
+import type { EngineEvent } from '../../src/engine/events.js';
 import { ConsoleReporter } from '../../src/report/console.js';
 
 function terminal(isTTY: boolean) {
@@ -5,14 +6,14 @@ function terminal(isTTY: boolean) {
   return { out: { isTTY, write: (t: string) => (text += t) }, text: () => text };
 }
 
-const start = {
+const start: EngineEvent = {
   type: 'stage-start',
   stage: 'Ship',
   index: 2,
   total: 3,
   hosts: ['web-1', 'web-10'],
   canary: 'web-1',
-} as const;
+};
 
 describe('ConsoleReporter', () => {
   it('labels every output line with its host, padded to the widest host of the stage', () => {

@@ -18,20 +18,20 @@ export function tempDir(prefix = 'bw-test-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
 }
 
-/** Runs the built CLI (`bin/boerewors.js`) in a child process; kills it after `timeoutMs`. */
-export function runCli(
-  args: readonly string[],
-  opts: {
-    cwd?: string;
-    timeoutMs?: number;
-    env?: NodeJS.ProcessEnv;
-    onStdout?: (text: string, child: ChildProcess) => void;
-  } = {},
-): Promise<CliRun> {
+export interface NodeRunOptions {
+  cwd?: string;
+  timeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+  /** Called with all stdout so far on every chunk (e.g. to send a signal once a line appears). */
+  onStdout?: (text: string, child: ChildProcess) => void;
+}
+
+/** Runs `node script args…` in a child process, collecting its output; SIGKILLs it after `timeoutMs`. */
+export function runNode(script: string, args: readonly string[], opts: NodeRunOptions = {}): Promise<CliRun> {
   const started = Date.now();
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const child = spawn(process.execPath, [script, ...args], {
     cwd: opts.cwd ?? REPO,
-    env: { ...process.env, ...opts.env },
+    env: opts.env ?? process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -48,4 +48,9 @@ export function runCli(
       resolvePromise({ code, signal, stdout, stderr, ms: Date.now() - started });
     });
   });
+}
+
+/** Runs the built CLI (`bin/boerewors.js`). */
+export function runCli(args: readonly string[], opts: NodeRunOptions = {}): Promise<CliRun> {
+  return runNode(BIN, args, { ...opts, env: { ...process.env, ...opts.env } });
 }
