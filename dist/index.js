@@ -77355,12 +77355,10 @@ async function uploadOnConnection(conn, req, ctx) {
     const started = Date.now();
     const source = await (0,promises_namespaceObject.stat)(req.from);
     const sftp = await conn.sftp(ctx.signal);
-    const onAbort = () => sftp.end();
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
     const to = remotePath(req.to);
     const counts = { files: 0, bytes: 0 };
     const ops = new SftpOps(sftp, conn.label);
-    try {
+    const copy = async () => {
         if (source.isDirectory()) {
             await ops.mkdirp(to);
             await copyTree(ops, req.from, to, counts, ctx.signal);
@@ -77373,6 +77371,23 @@ async function uploadOnConnection(conn, req, ctx) {
             counts.files = 1;
             counts.bytes = source.size;
         }
+    };
+    // Ending the SFTP session stops the transfer, but ssh2 does not always call back the pending
+    // fastPut then: the abort itself settles the upload, so it can never hang on a lost callback.
+    let onAbort = () => { };
+    const aborted = new Promise((_resolve, reject) => {
+        onAbort = () => {
+            sftp.end();
+            reject(ctx.signal.reason ?? new CancelledError('cancelled'));
+        };
+        ctx.signal.addEventListener('abort', onAbort, { once: true });
+    });
+    if (ctx.signal.aborted)
+        onAbort(); // aborted while the SFTP session was opening
+    const copying = copy();
+    copying.catch(() => { }); // the loser of the race below must not become an unhandled rejection
+    try {
+        await Promise.race([copying, aborted]);
     }
     catch (err) {
         if (ctx.signal.aborted)

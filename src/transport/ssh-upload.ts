@@ -29,12 +29,10 @@ export async function uploadOnConnection(
   const started = Date.now();
   const source = await stat(req.from);
   const sftp = await conn.sftp(ctx.signal);
-  const onAbort = (): void => sftp.end();
-  ctx.signal.addEventListener('abort', onAbort, { once: true });
   const to = remotePath(req.to);
   const counts = { files: 0, bytes: 0 };
   const ops = new SftpOps(sftp, conn.label);
-  try {
+  const copy = async (): Promise<void> => {
     if (source.isDirectory()) {
       await ops.mkdirp(to);
       await copyTree(ops, req.from, to, counts, ctx.signal);
@@ -46,6 +44,22 @@ export async function uploadOnConnection(
       counts.files = 1;
       counts.bytes = source.size;
     }
+  };
+  // Ending the SFTP session stops the transfer, but ssh2 does not always call back the pending
+  // fastPut then: the abort itself settles the upload, so it can never hang on a lost callback.
+  let onAbort = (): void => {};
+  const aborted = new Promise<never>((_resolve, reject) => {
+    onAbort = (): void => {
+      sftp.end();
+      reject(ctx.signal.reason ?? new CancelledError('cancelled'));
+    };
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+  });
+  if (ctx.signal.aborted) onAbort(); // aborted while the SFTP session was opening
+  const copying = copy();
+  copying.catch(() => {}); // the loser of the race below must not become an unhandled rejection
+  try {
+    await Promise.race([copying, aborted]);
   } catch (err) {
     if (ctx.signal.aborted) throw ctx.signal.reason ?? new CancelledError('cancelled');
     // A dead connection makes every pending SFTP request fail; say that, not "cannot write x".
