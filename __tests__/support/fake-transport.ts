@@ -57,6 +57,10 @@ export class FakeTransport implements Transport {
   maxConcurrency = 0;
   readonly maxConcurrencyByHost = new Map<string, number>();
   closed = false;
+  /** Host names of every `prepare` call, with how many calls had started by then. */
+  readonly prepared: { hosts: string[]; callsBefore: number }[] = [];
+  /** Make `prepare` throw (a transport breaking its contract). */
+  prepareThrows = false;
   readonly #t0 = performance.now();
   readonly #runningByHost = new Map<string, number>();
   #running = 0;
@@ -75,6 +79,11 @@ export class FakeTransport implements Transport {
   async upload(host: Host, req: UploadRequest, ctx: TransportCallContext): Promise<UploadResult> {
     const behaviour = await this.#run('upload', host, `${req.from} -> ${req.to}`, {}, ctx);
     return { files: 1, bytes: 1, durationMs: behaviour.delayMs ?? 0 };
+  }
+
+  prepare(hosts: readonly Host[]): void {
+    this.prepared.push({ hosts: hosts.map((h) => h.name), callsBefore: this.records.length });
+    if (this.prepareThrows) throw new Error('prepare broke');
   }
 
   async close(): Promise<void> {

@@ -78,6 +78,8 @@ export async function runStage(stage: Stage, ctx: StageContext, scope: StageRunS
     return finish(stage, started, scope, null, [], null);
   }
 
+  preconnect(scope, jobs);
+
   const reports: (JobReport | undefined)[] = new Array<JobReport | undefined>(jobs.length);
   const budget = new FailureBudget(settings.maxFailures, jobs.length);
   let halt: Halt | null = null;
@@ -146,6 +148,22 @@ export async function runStage(stage: Stage, ctx: StageContext, scope: StageRunS
 
   const failure = stageFailure(all, canaryFailed, budget, scope.runSignal);
   return finish(stage, started, scope, canary?.host.name ?? null, all, failure);
+}
+
+/**
+ * Lets the transport open the stage's connections ahead, so the hosts queued behind the canary do
+ * not each pay a handshake when their pool slot comes up. Only a hint: it can never fail the stage.
+ */
+function preconnect(scope: StageRunScope, jobs: readonly Job[]): void {
+  if (!scope.transport.prepare || scope.runSignal.aborted) return;
+  try {
+    scope.transport.prepare(
+      jobs.map((j) => j.host),
+      scope.runSignal,
+    );
+  } catch {
+    // A transport that breaks the "must not throw" contract still gets its steps run.
+  }
 }
 
 function stageFailure(

@@ -22,6 +22,13 @@ export class RoutingTransport implements Transport {
     return this.#for(host).upload(host, req, ctx);
   }
 
+  prepare(hosts: readonly Host[], signal: AbortSignal): void {
+    const remote = hosts.filter((h) => !h.local);
+    const local = hosts.filter((h) => h.local);
+    if (local.length > 0) this.local.prepare?.(local, signal);
+    if (remote.length > 0) this.#for(remote[0] as Host).prepare?.(remote, signal);
+  }
+
   async close(): Promise<void> {
     await Promise.all([this.local.close(), this.#remote?.close()]);
   }

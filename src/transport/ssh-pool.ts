@@ -26,7 +26,8 @@ export class ConnectionPool {
     setMaxListeners(0, this.#shutdown.signal);
   }
 
-  async get(target: ConnectTarget, signal: AbortSignal): Promise<SshConnection> {
+  /** The connection to `target`, opened or shared; `signal` only ends this caller's wait. */
+  async get(target: ConnectTarget, signal?: AbortSignal): Promise<SshConnection> {
     if (this.#shutdown.signal.aborted)
       throw new CancelledError(`${target.label}: the SSH transport is closed`);
     const existing = this.#connections.get(target.label);
@@ -65,7 +66,8 @@ export class ConnectionPool {
 }
 
 /** `promise`, unless `signal` aborts first (the shared work goes on for the other callers). */
-function whileNotAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+function whileNotAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
   if (signal.aborted) return Promise.reject(signal.reason ?? new CancelledError('cancelled'));
   return new Promise<T>((resolve, reject) => {
     const onAbort = (): void => reject(signal.reason ?? new CancelledError('cancelled'));

@@ -6,7 +6,7 @@ import { userInfo } from 'node:os';
 import type { Host } from '../engine/host.js';
 import { hostLabel } from '../engine/host.js';
 import type { ExecResult, UploadResult } from '../engine/subtask.js';
-import { ConnectError } from '../errors.js';
+import { ConnectError, errorMessage } from '../errors.js';
 import { connectClient, type ConnectTarget } from './ssh-connect.js';
 import { ChannelOpenError, SshConnection } from './ssh-connection.js';
 import { execOnConnection } from './ssh-exec.js';
@@ -21,7 +21,10 @@ import type { ExecRequest, Transport, TransportCallContext, UploadRequest } from
 /** SSH_OPEN_CONNECT_FAILED: the jump host could not reach the target. */
 const OPEN_CONNECT_FAILED = 2;
 
-/** Create the SSH transport. Nothing connects until the first step; `close()` ends every connection. */
+/**
+ * Create the SSH transport. Nothing connects until a stage starts (`prepare`) or a step needs a host;
+ * `close()` ends every connection.
+ */
 export function createSshTransport(options: SshOptions, hooks: SshHooks = {}): Transport {
   return new SshTransport(options, hooks);
 }
@@ -64,6 +67,24 @@ export class SshTransport implements Transport {
 
   upload(host: Host, req: UploadRequest, ctx: TransportCallContext): Promise<UploadResult> {
     return this.#withConnection(host, ctx.signal, (conn) => uploadOnConnection(conn, req, ctx));
+  }
+
+  /**
+   * Opens the connections of `hosts` ahead, in order, behind whatever is already connecting (the
+   * canary's own connect comes first), within the same handshake cap. Nothing runs on them; a
+   * failure is not kept, so the step that uses the host connects again and reports its own error.
+   */
+  prepare(hosts: readonly Host[], signal: AbortSignal): void {
+    for (const host of hosts) {
+      if (signal.aborted) return;
+      const target = this.#target(host);
+      // No signal on the wait: one abort listener per host on the run's signal would be noise, and
+      // the connect itself is shared with the step and ended by close().
+      this.#pool.get(target).catch((err: unknown) => {
+        if (!signal.aborted)
+          this.hooks.onDebug?.(`${target.label}: connecting ahead failed: ${errorMessage(err)}`);
+      });
+    }
   }
 
   close(): Promise<void> {

@@ -34,6 +34,13 @@ export interface TransportCallContext {
 export interface Transport {
   exec(host: Host, req: ExecRequest, ctx: TransportCallContext): Promise<ExecResult>;
   upload(host: Host, req: UploadRequest, ctx: TransportCallContext): Promise<UploadResult>;
+  /**
+   * A hint, called when a stage starts: these hosts (in the order their jobs will start, the canary
+   * first) are about to be used. A transport may open their connections ahead — while the canary
+   * runs — but must run nothing on them, must not throw, and must keep every failure to itself: a
+   * host it could not reach is tried again, and reported, when a step really uses it.
+   */
+  prepare?(hosts: readonly Host[], signal: AbortSignal): void;
   /** Close every connection and timer; after this the process can exit on its own. */
   close(): Promise<void>;
 }
