@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
+import { CLI_NODE_FLAGS } from './ours.js';
 
 export interface MachineInfo {
   readonly cpuModel: string;
@@ -7,6 +8,8 @@ export interface MachineInfo {
   readonly memGiB: number;
   readonly kernel: string;
   readonly node: string;
+  /** Flags every worker (our side) runs with: the CLI's, from its shebang. */
+  readonly nodeFlags: readonly string[];
   readonly openssh: string;
   readonly pssh: string | null;
   /** 1-minute load average when the run started: how busy the shared machine was. */
@@ -21,6 +24,7 @@ export function describeMachine(psshPath: string | null): MachineInfo {
     memGiB: Math.round(os.totalmem() / 2 ** 30),
     kernel: `${os.type()} ${os.release()}`,
     node: process.version,
+    nodeFlags: CLI_NODE_FLAGS,
     openssh: versionOf('ssh', ['-V']),
     pssh: psshPath ? versionOf(psshPath, ['--version']) : null,
     loadAvg1: loadAvg1(),

@@ -4,10 +4,26 @@
  * profile of every worker into DIR (open it in Chrome DevTools or speedscope).
  */
 import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { WorkerReply, WorkerResult, WorkerTask } from './worker/protocol.js';
 
 const WORKER = fileURLToPath(new URL('./worker/main.js', import.meta.url));
+/**
+ * The node flags the CLI runs with (its shebang, `#!/usr/bin/env -S node FLAGS…`): the worker gets
+ * the same, so the figures are the CLI's.
+ */
+export const CLI_NODE_FLAGS: readonly string[] = cliNodeFlags();
+
+function cliNodeFlags(): string[] {
+  const bin = fileURLToPath(new URL('../../../bin/boerewors.js', import.meta.url));
+  const shebang = readFileSync(bin, 'utf8').split('\n', 1)[0] ?? '';
+  const words = shebang.split(/\s+/);
+  const node = words.indexOf('node');
+  if (!shebang.startsWith('#!') || node === -1) throw new Error(`${bin}: no node shebang: ${shebang}`);
+  return words.slice(node + 1).filter((w) => w !== '');
+}
+
 /** How long a worker may stay alive after replying before we call it a leak and kill it. */
 const EXIT_GRACE_MS = 10_000;
 
@@ -26,7 +42,7 @@ export async function runOurs<K extends WorkerTask['kind']>(
   const started = performance.now();
   const child = fork(WORKER, [], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    execArgv: prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : [],
+    execArgv: [...CLI_NODE_FLAGS, ...(prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : [])],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const reply = await new Promise<WorkerReply>((resolve, reject) => {

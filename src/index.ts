@@ -17,7 +17,13 @@ export { LocalTransport } from './transport/local.js';
 export { DryRunTransport } from './transport/dry-run.js';
 export { RoutingTransport } from './transport/routing.js';
 export { createSshTransport } from './transport/ssh.js';
-export type { SshOptions } from './transport/ssh-options.js';
+export {
+  DEFAULT_SSH_OPTIONS,
+  type SshOptions,
+  type SshHooks,
+  type HostKeyChecking,
+  type JumpHost,
+} from './transport/ssh-options.js';
 export {
   loadConfig,
   findConfigFile,

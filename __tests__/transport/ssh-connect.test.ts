@@ -190,3 +190,23 @@ describe('SSH auth', () => {
     expect((malformed.result as Error).message).not.toContain('AAAAnotakeyatall');
   }, 10_000);
 });
+
+describe('SSH options', () => {
+  it('createSshTransport fills in every option left out (or undefined) from DEFAULT_SSH_OPTIONS', async () => {
+    const transport = createSshTransport({
+      user: fleet.user,
+      privateKeyPath: fleet.keyPath,
+      knownHostsPaths: [fleet.knownHostsPath],
+      connectTimeoutMs: undefined,
+    });
+    try {
+      const out = collect();
+      // Without the defaults, maxHandshakes, maxSessions and the timeouts would be undefined.
+      const result = await transport.exec(hostOf(h0()), script('echo ran'), out);
+      expect(result.exitCode).toBe(0);
+      expect(out.stdout()).toEqual(['ran']);
+    } finally {
+      await transport.close();
+    }
+  }, 10_000);
+});

@@ -12,7 +12,7 @@ import { ChannelOpenError, SshConnection } from './ssh-connection.js';
 import { execOnConnection } from './ssh-exec.js';
 import { HostKeyVerifier } from './ssh-host-keys.js';
 import { loadClientAuth, type ClientAuth } from './ssh-keys.js';
-import type { SshHooks, SshOptions } from './ssh-options.js';
+import { DEFAULT_SSH_OPTIONS, type SshHooks, type SshOptions } from './ssh-options.js';
 import { ConnectionPool } from './ssh-pool.js';
 import { Semaphore } from './ssh-semaphore.js';
 import { uploadOnConnection } from './ssh-upload.js';
@@ -22,11 +22,13 @@ import type { ExecRequest, Transport, TransportCallContext, UploadRequest } from
 const OPEN_CONNECT_FAILED = 2;
 
 /**
- * Create the SSH transport. Nothing connects until a stage starts (`prepare`) or a step needs a host;
+ * Create the SSH transport. Every option left out (or `undefined`) takes its default from
+ * `DEFAULT_SSH_OPTIONS`. Nothing connects until a stage starts (`prepare`) or a step needs a host;
  * `close()` ends every connection.
  */
-export function createSshTransport(options: SshOptions, hooks: SshHooks = {}): Transport {
-  return new SshTransport(options, hooks);
+export function createSshTransport(options: Partial<SshOptions> = {}, hooks: SshHooks = {}): Transport {
+  const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+  return new SshTransport({ ...DEFAULT_SSH_OPTIONS, ...given }, hooks);
 }
 
 export class SshTransport implements Transport {
