@@ -60844,6 +60844,7 @@ __nccwpck_require__.d(lib_namespaceObject_0, {
   ConnectError: () => (ConnectError),
   ConnectionLostError: () => (ConnectionLostError),
   DEFAULT_SHELL: () => (DEFAULT_SHELL),
+  DEFAULT_SSH_OPTIONS: () => (DEFAULT_SSH_OPTIONS),
   DryRunTransport: () => (DryRunTransport),
   Err: () => (Err),
   Executor: () => (Executor),
@@ -77534,14 +77535,17 @@ class SftpOps {
 
 
 
+
 /** SSH_OPEN_CONNECT_FAILED: the jump host could not reach the target. */
 const OPEN_CONNECT_FAILED = 2;
 /**
- * Create the SSH transport. Nothing connects until a stage starts (`prepare`) or a step needs a host;
+ * Create the SSH transport. Every option left out (or `undefined`) takes its default from
+ * `DEFAULT_SSH_OPTIONS`. Nothing connects until a stage starts (`prepare`) or a step needs a host;
  * `close()` ends every connection.
  */
-function createSshTransport(options, hooks = {}) {
-    return new SshTransport(options, hooks);
+function createSshTransport(options = {}, hooks = {}) {
+    const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+    return new SshTransport({ ...DEFAULT_SSH_OPTIONS, ...given }, hooks);
 }
 class SshTransport {
     options;
@@ -77708,6 +77712,7 @@ function failedHosts(report) {
  * The library API: the same engine the action and the CLI use. A JavaScript config module's
  * default-export function receives exactly this module as its argument.
  */
+
 
 
 
