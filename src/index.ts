@@ -24,14 +24,23 @@ export {
   type HostKeyChecking,
   type JumpHost,
 } from './transport/ssh-options.js';
-export {
-  loadConfig,
-  findConfigFile,
-  selectRunner,
-  resolveHostFilter,
-  parseHostEntry,
-  StepsJob,
-  type LoadedConfig,
-} from './config/index.js';
+import type { LoadConfigOptions, LoadedConfig } from './config/assemble.js';
+export { selectRunner, resolveHostFilter } from './config/select.js';
+export { StepsJob } from './config/steps-job.js';
+export { parseHostEntry } from './config/formats.js';
+export type { LoadedConfig, LoadConfigOptions } from './config/assemble.js';
+
+// The config loader (zod, yaml: ~0.1 s of start-up) is imported on first use: a library user who
+// builds runners in code never pays for it.
+
+/** Finds `.github/release.yml` or `release.yml` under `cwd`. */
+export async function findConfigFile(cwd?: string): Promise<string> {
+  return (await import('./config/load-config.js')).findConfigFile(cwd);
+}
+
+/** Loads and validates a YAML or JavaScript-module release config. */
+export async function loadConfig(file: string, opts?: LoadConfigOptions): Promise<LoadedConfig> {
+  return (await import('./config/load-config.js')).loadConfig(file, opts);
+}
 export { toJsonReport, type JsonReport } from './report/json.js';
 export * from './errors.js';
