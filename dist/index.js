@@ -52034,6 +52034,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events"
 
 /***/ }),
 
+/***/ 1455:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+
+/***/ }),
+
 /***/ 7067:
 /***/ ((module) => {
 
@@ -52052,6 +52059,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2")
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
+
+/***/ }),
+
+/***/ 8161:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 
 /***/ }),
 
@@ -55553,7 +55567,7 @@ exports.YAMLSeq = YAMLSeq;
 
 
 var log = __nccwpck_require__(7249);
-var merge = __nccwpck_require__(452);
+var merge = __nccwpck_require__(8071);
 var stringify = __nccwpck_require__(2148);
 var identity = __nccwpck_require__(1127);
 var toJS = __nccwpck_require__(6424);
@@ -58518,7 +58532,7 @@ var int = __nccwpck_require__(9874);
 var schema = __nccwpck_require__(896);
 var schema$1 = __nccwpck_require__(3559);
 var binary = __nccwpck_require__(6083);
-var merge = __nccwpck_require__(452);
+var merge = __nccwpck_require__(8071);
 var omap = __nccwpck_require__(303);
 var pairs = __nccwpck_require__(8385);
 var schema$2 = __nccwpck_require__(5913);
@@ -58862,7 +58876,7 @@ exports.intOct = intOct;
 
 /***/ }),
 
-/***/ 452:
+/***/ 8071:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -59126,7 +59140,7 @@ var binary = __nccwpck_require__(6083);
 var bool = __nccwpck_require__(8398);
 var float = __nccwpck_require__(5782);
 var int = __nccwpck_require__(873);
-var merge = __nccwpck_require__(452);
+var merge = __nccwpck_require__(8071);
 var omap = __nccwpck_require__(303);
 var pairs = __nccwpck_require__(8385);
 var set = __nccwpck_require__(1528);
@@ -60763,7 +60777,7 @@ globals.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _commonjs_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3115);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8699);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2098);
 /** The action's entrypoint (`dist/index.js` is this, bundled). */
 
 
@@ -60774,7 +60788,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8699:
+/***/ 2098:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -60829,51 +60843,6 @@ __nccwpck_require__.d(core_namespaceObject, {
   toPosixPath: () => (toPosixPath),
   toWin32Path: () => (toWin32Path),
   warning: () => (warning)
-});
-
-// NAMESPACE OBJECT: ./lib/index.js
-var lib_namespaceObject_0 = {};
-__nccwpck_require__.r(lib_namespaceObject_0);
-__nccwpck_require__.d(lib_namespaceObject_0, {
-  AuthError: () => (AuthError),
-  BoereworsError: () => (BoereworsError),
-  CONTROLLER: () => (CONTROLLER),
-  CancelledError: () => (CancelledError),
-  CommandExitError: () => (CommandExitError),
-  ConfigError: () => (ConfigError),
-  ConnectError: () => (ConnectError),
-  ConnectionLostError: () => (ConnectionLostError),
-  DEFAULT_SHELL: () => (DEFAULT_SHELL),
-  DEFAULT_SSH_OPTIONS: () => (DEFAULT_SSH_OPTIONS),
-  DryRunTransport: () => (DryRunTransport),
-  Err: () => (Err),
-  Executor: () => (Executor),
-  HostKeyError: () => (HostKeyError),
-  Job: () => (Job),
-  JobFailedError: () => (JobFailedError),
-  LocalTransport: () => (LocalTransport),
-  Ok: () => (Ok),
-  RoutingTransport: () => (RoutingTransport),
-  Runner: () => (Runner),
-  Skip: () => (Skip),
-  Stage: () => (Stage),
-  StepsJob: () => (StepsJob),
-  TimeoutError: () => (TimeoutError),
-  UsageError: () => (UsageError),
-  createSshTransport: () => (createSshTransport),
-  errorMessage: () => (errorMessage),
-  findConfigFile: () => (findConfigFile),
-  hostLabel: () => (hostLabel),
-  isJob: () => (isJob),
-  isSuccess: () => (isSuccess),
-  loadConfig: () => (loadConfig),
-  local: () => (local),
-  parseHostEntry: () => (parseHostEntry),
-  remote: () => (remote),
-  resolveHostFilter: () => (resolveHostFilter),
-  selectRunner: () => (selectRunner),
-  toJsonReport: () => (toJsonReport),
-  upload: () => (upload)
 });
 
 ;// CONCATENATED MODULE: external "os"
@@ -63823,79 +63792,2934 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
-;// CONCATENATED MODULE: ./lib/errors.js
-class BoereworsError extends Error {
-    get name() {
-        return this.constructor.name;
+// EXTERNAL MODULE: ./lib/errors.js
+var errors = __nccwpck_require__(452);
+// EXTERNAL MODULE: ./lib/engine/executor.js + 16 modules
+var engine_executor = __nccwpck_require__(7950);
+// EXTERNAL MODULE: ./lib/config/load-config.js + 1 modules
+var load_config = __nccwpck_require__(5723);
+// EXTERNAL MODULE: ./lib/config/js-module.js + 2 modules
+var js_module = __nccwpck_require__(4802);
+// EXTERNAL MODULE: ./lib/config/select.js
+var config_select = __nccwpck_require__(8336);
+// EXTERNAL MODULE: ./lib/config/config-error.js
+var config_error = __nccwpck_require__(1429);
+// EXTERNAL MODULE: ./lib/config/steps-job.js
+var steps_job = __nccwpck_require__(2567);
+// EXTERNAL MODULE: ./lib/config/formats.js
+var formats = __nccwpck_require__(6094);
+// EXTERNAL MODULE: ./lib/config/hosts.js
+var hosts = __nccwpck_require__(6141);
+// EXTERNAL MODULE: ./lib/config/schema.js
+var schema = __nccwpck_require__(1091);
+;// CONCATENATED MODULE: ./lib/config/json-schema.js
+/** The published JSON Schema of the YAML config, generated from the validator's zod schema. */
+
+
+/** Where the committed copy lives, relative to the package root. */
+const JSON_SCHEMA_PATH = 'schema/release.schema.json';
+/**
+ * Draft-07, the dialect editors support best (VS Code's YAML extension, JetBrains). Input types:
+ * durations and percentages are strings, as written in the file.
+ */
+function generateJsonSchema() {
+    return z.toJSONSchema(configSchema, { target: 'draft-07', io: 'input' });
+}
+/** The file's exact text: two-space JSON with a final newline. */
+function renderJsonSchema() {
+    return `${JSON.stringify(generateJsonSchema(), null, 2)}\n`;
+}
+//# sourceMappingURL=json-schema.js.map
+;// CONCATENATED MODULE: ./lib/config/index.js
+/** Release config: load (YAML or JavaScript module), validate, and build runners. */
+
+
+
+
+
+
+
+
+//# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ./lib/report/redact.js
+const REDACTED = '***';
+/**
+ * Replaces secret values in text the tool writes (logs, summary, report). Each line of a multi-line
+ * secret is a secret of its own, as GitHub masks them. Values shorter than 4 characters are not
+ * redacted on their own: replacing every "a" would make output unreadable and protect nothing.
+ */
+class Redactor {
+    #secrets;
+    constructor(secrets) {
+        const all = new Set();
+        for (const s of secrets) {
+            if (!s)
+                continue;
+            all.add(s);
+            for (const line of s.split(/\r?\n/))
+                if (line.trim().length >= 4)
+                    all.add(line.trim());
+        }
+        // Longest first, so a secret that contains another is replaced whole.
+        this.#secrets = [...all].filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
+    }
+    get empty() {
+        return this.#secrets.length === 0;
+    }
+    text(value) {
+        let out = value;
+        for (const s of this.#secrets)
+            if (out.includes(s))
+                out = out.split(s).join(REDACTED);
+        return out;
+    }
+    job(job) {
+        return {
+            ...job,
+            error: job.error === null ? null : this.text(job.error),
+            outputTail: this.text(job.outputTail),
+        };
+    }
+    report(report) {
+        if (this.empty)
+            return report;
+        return {
+            ...report,
+            ...(report.reason !== undefined ? { reason: this.text(report.reason) } : {}),
+            stages: report.stages.map((s) => ({ ...s, jobs: s.jobs.map((j) => this.job(j)) })),
+        };
+    }
+    event(e) {
+        if (this.empty)
+            return e;
+        switch (e.type) {
+            case 'output':
+                return { ...e, line: this.text(e.line) };
+            case 'job-retry':
+                return { ...e, error: this.text(e.error) };
+            case 'warning':
+                return { ...e, message: this.text(e.message) };
+            case 'job-end':
+                return { ...e, job: this.job(e.job) };
+            case 'stage-end':
+                return { ...e, stage: { ...e.stage, jobs: e.stage.jobs.map((j) => this.job(j)) } };
+            case 'run-end':
+                return { ...e, report: this.report(e.report) };
+            default:
+                return e;
+        }
     }
 }
-/** Bad command line or action input. Exit code 2. */
-class UsageError extends BoereworsError {
-    kind = 'usage';
-    retryable = false;
+//# sourceMappingURL=redact.js.map
+// EXTERNAL MODULE: ./lib/transport/dry-run.js
+var dry_run = __nccwpck_require__(3964);
+// EXTERNAL MODULE: ./lib/transport/local.js + 2 modules
+var local = __nccwpck_require__(8175);
+// EXTERNAL MODULE: ./lib/transport/routing.js
+var routing = __nccwpck_require__(6287);
+// EXTERNAL MODULE: ./lib/transport/ssh.js + 12 modules
+var transport_ssh = __nccwpck_require__(900);
+;// CONCATENATED MODULE: ./lib/release.js
+/**
+ * The one pipeline behind the CLI and the action: settings → config → plan → executor → events.
+ * Entrypoints add only their reporters and their way of exiting.
+ */
+
+
+
+
+
+
+
+/** Load and check everything that can be checked before a single command runs. Throws ConfigError/UsageError. */
+async function prepareRelease(settings, cwd = process.cwd()) {
+    const file = settings.configPath ?? (await (0,load_config.findConfigFile)(cwd));
+    const config = await (0,load_config.loadConfig)(file, { vars: { ...settings.vars, ...settings.secretVars }, cwd });
+    const runner = (0,config_select/* selectRunner */.v)(config, settings.runner);
+    const hosts = settings.hosts ? (0,config_select/* resolveHostFilter */.f)(config, settings.hosts) : undefined;
+    const redactor = new Redactor([
+        ...Object.values(settings.secretVars),
+        ...(settings.privateKey ? [settings.privateKey] : []),
+    ]);
+    return { config, runner, hosts, redactor };
 }
-/** Bad release config; the message starts with `file:line:col: path:` when a position is known. */
-class ConfigError extends BoereworsError {
-    kind = 'config';
-    retryable = false;
-}
-/** TCP/DNS/handshake failures: refused, timeout, unreachable. Transient. */
-class ConnectError extends BoereworsError {
-    kind = 'connect';
-    retryable = true;
-}
-/** The server rejected our credentials, or the key could not be used. Never retried. */
-class AuthError extends BoereworsError {
-    kind = 'auth';
-    retryable = false;
-}
-/** Host key unknown, mismatched or revoked. Fails closed, never retried. */
-class HostKeyError extends BoereworsError {
-    kind = 'host-key';
-    retryable = false;
-}
-/** A command exited non-zero (or died of a signal). Retried only through the stage's `retries`. */
-class CommandExitError extends BoereworsError {
-    exitCode;
-    signal;
-    kind = 'exit';
-    retryable = true;
-    constructor(message, exitCode, signal = null) {
-        super(message);
-        this.exitCode = exitCode;
-        this.signal = signal;
+/** Run a prepared release; events and the report are already redacted. Closes every connection. */
+async function executeRelease(settings, prepared, hooks) {
+    const { redactor } = prepared;
+    const onEvent = (e) => hooks.onEvent(redactor.event(e));
+    const warn = (message) => onEvent({ type: 'warning', message });
+    const transport = createTransport(settings, prepared.config.ssh, warn);
+    try {
+        const executor = new engine_executor/* Executor */.Q({
+            transport,
+            signal: hooks.signal,
+            vars: prepared.config.vars,
+            onEvent,
+            ...(settings.limit !== undefined ? { limit: settings.limit } : {}),
+            ...(prepared.hosts ? { hosts: prepared.hosts } : {}),
+            ...(settings.release ? { release: settings.release } : {}),
+        });
+        return redactor.report(await executor.run(prepared.runner));
+    }
+    finally {
+        await transport.close();
     }
 }
-/** An attempt ran past its `timeout`. */
-class TimeoutError extends BoereworsError {
-    kind = 'timeout';
-    retryable = true;
+function createTransport(settings, ssh, warn) {
+    if (settings.dryRun)
+        return new dry_run/* DryRunTransport */.a();
+    return new routing/* RoutingTransport */.o(new local/* LocalTransport */.V(), () => (0,transport_ssh/* createSshTransport */.m)(sshOverrides(settings, ssh), { onWarning: warn }));
 }
-/** The connection died under a running command (no exit status), or keepalive detected a dead peer. */
-class ConnectionLostError extends BoereworsError {
-    kind = 'connection-lost';
-    retryable = true;
+/** CLI flags and action inputs win over the config's `ssh:` block. */
+function sshOverrides(settings, ssh) {
+    return {
+        ...ssh,
+        ...(settings.identityPath ? { privateKeyPath: settings.identityPath } : {}),
+        ...(settings.privateKey ? { privateKey: settings.privateKey } : {}),
+        ...(settings.knownHostsPaths ? { knownHostsPaths: settings.knownHostsPaths } : {}),
+        ...(settings.knownHosts ? { knownHosts: settings.knownHosts } : {}),
+    };
 }
-/** The run was cancelled (SIGINT/SIGTERM or an aborted signal). */
-class CancelledError extends BoereworsError {
-    kind = 'cancelled';
-    retryable = false;
+//# sourceMappingURL=release.js.map
+;// CONCATENATED MODULE: ./lib/report/github-escape.js
+/**
+ * Escaping for text that reaches a GitHub job summary from outside (host output, error messages,
+ * names from the config): rendered as typed, never as markup.
+ */
+const HTML = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+// ANSI CSI/OSC sequences (colours, cursor moves) and other control characters but tab and newline.
+const CONTROL = 
+// eslint-disable-next-line no-control-regex
+/\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f]/g;
+/** Removes terminal escape sequences and control characters (tab and newline stay). */
+function stripControl(text) {
+    return text.replace(CONTROL, '');
 }
-/** A job ended with `Err(reason)`, or a nested job failed. */
-class JobFailedError extends BoereworsError {
-    kind = 'job';
-    retryable = true;
+/** For the inside of `<pre>`: GitHub does not process Markdown there, so HTML escaping is enough. */
+function escapeHtml(text) {
+    return stripControl(text).replace(/[&<>"']/g, (c) => HTML[c] ?? c);
 }
-function errorMessage(err) {
-    return err instanceof Error ? err.message : String(err);
+/**
+ * For text inside an HTML block (table cells, `<summary>`): Markdown is not processed there, but a
+ * blank line would end the block, so newlines become spaces.
+ */
+function escapeCell(text) {
+    return escapeHtml(text).replace(/\s*\n\s*/g, ' ');
 }
-//# sourceMappingURL=errors.js.map
+/**
+ * For Markdown text (headings, paragraphs): HTML escaping plus every character Markdown and
+ * GitHub's extensions (tables, math, strikethrough) give a meaning, as a numeric reference.
+ */
+function escapeMarkdown(text) {
+    return escapeCell(text).replace(/[\\`*_[\]{}|~#!$]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+/** Keeps at most `max` characters (code points), marking the cut with `…`. */
+function truncateText(text, max) {
+    const chars = [...text];
+    return chars.length <= max ? text : `${chars.slice(0, Math.max(0, max - 1)).join('')}…`;
+}
+function utf8Bytes(text) {
+    return Buffer.byteLength(text, 'utf8');
+}
+//# sourceMappingURL=github-escape.js.map
+;// CONCATENATED MODULE: ./lib/report/format.js
+/** Small text helpers shared by the console and GitHub reporters. */
+function formatDuration(ms) {
+    if (ms < 1000)
+        return `${Math.round(ms)} ms`;
+    const s = ms / 1000;
+    if (s < 60)
+        return `${s.toFixed(1)} s`;
+    const m = Math.floor(s / 60);
+    return `${m} min ${Math.round(s - m * 60)} s`;
+}
+function plural(n, one, many = `${one}s`) {
+    return `${n} ${n === 1 ? one : many}`;
+}
+/** `Stage 2/3 · Distribute code · 12 hosts · canary web-1` */
+function stageTitle(e) {
+    const parts = [`Stage ${e.index}${e.total ? `/${e.total}` : ''}`, e.stage, plural(e.hosts.length, 'host')];
+    if (e.canary)
+        parts.push(`canary ${e.canary}`);
+    return parts.join(' · ');
+}
+/** `37/100 done · 2 failed · 10 running` */
+function progressLine(t) {
+    return `${t.done}/${t.total} done · ${t.failed} failed · ${t.running} running`;
+}
+//# sourceMappingURL=format.js.map
+;// CONCATENATED MODULE: ./lib/report/github-annotations.js
+
+
+/** Output lines quoted in an annotation: enough to see the error, short enough to read in the list. */
+const TAIL_LINES = 5;
+/**
+ * The annotations for a finished stage: an error per failed host when the stage failed the run, a
+ * warning per failed host when the failure was tolerated (`can-fail`, or within `max-failures`).
+ */
+function stageAnnotations(stage) {
+    const fatal = stage.result === 'failure' && !stage.tolerated;
+    const why = stage.tolerated ? 'tolerated: can-fail' : 'tolerated: within max-failures';
+    return stage.jobs
+        .filter((j) => j.result === 'failure')
+        .map((j) => ({
+        level: fatal ? 'error' : 'warning',
+        title: fatal ? `${j.host} failed · ${stage.name}` : `${j.host} failed · ${stage.name} (${why})`,
+        message: failureMessage(j),
+    }));
+}
+/** `exit 3`, unless the error already says so (`exit code 3`); null when there is no exit code. */
+function exitText(j) {
+    if (j.exitCode === null || (j.error ?? '').includes(`exit code ${j.exitCode}`))
+        return null;
+    return `exit ${j.exitCode}`;
+}
+function failureMessage(j) {
+    const head = [j.error ?? 'failed', exitText(j), plural(j.attempts, 'attempt')].filter(Boolean);
+    const tail = stripControl(j.outputTail).replace(/\n+$/, '').split('\n').slice(-TAIL_LINES).filter(Boolean);
+    const lines = [truncateText(head.join(' · '), 500), ...tail.map((l) => `│ ${truncateText(l, 300)}`)];
+    return lines.join('\n');
+}
+/**
+ * GitHub shows at most 10 error and 10 warning annotations per step: the reporter sends that many
+ * and then one that says how many more there were.
+ */
+const ANNOTATIONS_PER_LEVEL = 10;
+function overflowAnnotation(level, hidden) {
+    return {
+        level,
+        title: `${plural(hidden, 'more host')} ${level === 'error' ? 'failed' : 'with tolerated failures'}`,
+        message: 'GitHub shows 10 annotations of a kind per step; every host is in the job summary and the JSON report.',
+    };
+}
+//# sourceMappingURL=github-annotations.js.map
+;// CONCATENATED MODULE: ./lib/report/progress.js
+/** Counts jobs of the current stage from events: what a progress line shows. */
+class StageProgress {
+    #tally = { done: 0, failed: 0, running: 0, total: 0 };
+    #running = new Set();
+    stage = null;
+    get tally() {
+        return { ...this.#tally, running: this.#running.size };
+    }
+    /** Returns true when the tally changed. */
+    update(e) {
+        switch (e.type) {
+            case 'stage-start':
+                this.stage = e.stage;
+                this.#running.clear();
+                this.#tally = { done: 0, failed: 0, running: 0, total: e.hosts.length };
+                return true;
+            case 'job-start':
+                this.#running.add(e.host);
+                return true;
+            case 'job-end':
+                this.#running.delete(e.job.host);
+                this.#tally.done += 1;
+                if (e.job.result === 'failure')
+                    this.#tally.failed += 1;
+                return true;
+            case 'stage-end':
+                this.stage = null;
+                this.#running.clear();
+                return true;
+            default:
+                return false;
+        }
+    }
+}
+//# sourceMappingURL=progress.js.map
+;// CONCATENATED MODULE: ./lib/report/github-log.js
+
+
+
+const MARK = {
+    success: '✔',
+    failure: '✘',
+    skipped: '–',
+    cancelled: '⊘',
+};
+/**
+ * The workflow log of a run: one collapsible group per stage, titled like
+ * `Stage 2/3 · Distribute code · 12 hosts · canary web-1`. Output is streamed as it arrives, each
+ * line labelled with its host; the label also keeps a host from issuing workflow commands
+ * (`::error::…` only counts at the start of a line). After each group: the stage's result line and
+ * its annotations, so a collapsed log still reads as a story.
+ */
+class GitHubLogReporter {
+    log;
+    #progress = new StageProgress();
+    #intervalMs;
+    #now;
+    #timer;
+    #stageStartedAt = 0;
+    #labelWidth = 0;
+    #groupOpen = false;
+    #sent = { error: 0, warning: 0 };
+    #hidden = { error: 0, warning: 0 };
+    #warnings = new Set();
+    constructor(log, options = {}) {
+        this.log = log;
+        this.#intervalMs = options.progressIntervalMs ?? 10_000;
+        this.#now = options.now ?? Date.now;
+    }
+    onEvent = (e) => {
+        this.#progress.update(e);
+        switch (e.type) {
+            case 'run-start':
+                this.#info(`boerewors · runner ${e.runner} · release ${e.release}`);
+                return;
+            case 'stage-start':
+                this.#closeGroup();
+                this.#labelWidth = Math.max(0, ...e.hosts.map((h) => h.length));
+                this.log.startGroup(stageTitle(e));
+                this.#groupOpen = true;
+                this.#startProgress();
+                return;
+            case 'step-start':
+                this.#hostLine(e.host, '»', e.label);
+                return;
+            case 'output':
+                this.#hostLine(e.host, '│', e.line);
+                return;
+            case 'job-start':
+                if (e.attempt > 1)
+                    this.#hostLine(e.host, '●', `attempt ${e.attempt}`);
+                return;
+            case 'job-retry':
+                this.#hostLine(e.host, '↻', `${e.error} — attempt ${e.attempt + 1} in ${formatDuration(e.delayMs)}`);
+                return;
+            case 'job-end':
+                this.#hostLine(e.job.host, MARK[e.job.result], jobLine(e.job));
+                return;
+            case 'stage-end':
+                this.#closeGroup();
+                this.#info(stageLine(e.stage));
+                for (const a of stageAnnotations(e.stage))
+                    this.#annotate(a);
+                return;
+            case 'warning': {
+                const message = e.host ? `${e.host}: ${e.message}` : e.message;
+                if (this.#warnings.has(message))
+                    return;
+                this.#warnings.add(message);
+                this.#annotate({ level: 'warning', title: 'boerewors', message });
+                return;
+            }
+            case 'run-end':
+                this.close();
+                this.#info(`Release ${e.report.result} · runner ${e.report.runner} · ${formatDuration(e.report.durationMs)}`);
+                return;
+        }
+    };
+    /**
+     * Ends the open group, stops the progress timer and sends the overflow annotations. Called at
+     * `run-end`, and by the action when a cancelled run has to be reported before the engine is done.
+     */
+    close() {
+        this.#closeGroup();
+        for (const level of ['error', 'warning']) {
+            if (this.#hidden[level] === 0)
+                continue;
+            const a = overflowAnnotation(level, this.#hidden[level]);
+            this.log[level](a.message, { title: a.title });
+            this.#hidden[level] = 0;
+        }
+    }
+    #annotate(a) {
+        // Two slots stay free per level: the overflow note, and the action's own final error.
+        if (this.#sent[a.level] >= ANNOTATIONS_PER_LEVEL - 2) {
+            this.#hidden[a.level] += 1;
+            return;
+        }
+        this.#sent[a.level] += 1;
+        this.log[a.level](a.message, { title: a.title });
+    }
+    /** One line of our own; names from the config cannot break it into more. */
+    #info(text) {
+        this.log.info(text.replace(/[\r\n]+/g, ' '));
+    }
+    /** Every physical line starts with the host label: none can be read as a workflow command. */
+    #hostLine(host, mark, text) {
+        const label = host.padEnd(this.#labelWidth);
+        this.log.info(text
+            .split(/\r?\n|\r/)
+            .map((line) => `${label} ${mark} ${line}`)
+            .join('\n'));
+    }
+    #startProgress() {
+        this.#stopProgress();
+        this.#stageStartedAt = this.#now();
+        this.#timer = setInterval(() => {
+            if (this.#progress.stage === null)
+                return;
+            const elapsed = formatDuration(this.#now() - this.#stageStartedAt);
+            this.#info(`… ${this.#progress.stage} · ${progressLine(this.#progress.tally)} · ${elapsed}`);
+        }, this.#intervalMs);
+        // A progress line must never keep the process alive.
+        this.#timer.unref();
+    }
+    #stopProgress() {
+        if (this.#timer !== undefined)
+            clearInterval(this.#timer);
+        this.#timer = undefined;
+    }
+    #closeGroup() {
+        this.#stopProgress();
+        if (!this.#groupOpen)
+            return;
+        this.log.endGroup();
+        this.#groupOpen = false;
+    }
+}
+function jobLine(j) {
+    const parts = [
+        j.error && j.error !== j.result ? `${j.result}: ${j.error}` : j.result,
+        plural(j.attempts, 'attempt'),
+        formatDuration(j.durationMs),
+    ];
+    const exit = j.result === 'failure' ? exitText(j) : null;
+    if (exit)
+        parts.splice(1, 0, exit);
+    return parts.join(' · ');
+}
+function stageLine(s) {
+    const n = (r) => s.jobs.filter((j) => j.result === r).length;
+    const tolerated = s.tolerated ? ' (tolerated: can-fail)' : '';
+    // A stage stopped by a cancel "fails" without a failed job: say what happened.
+    const result = s.result === 'failure' && n('failure') === 0 && n('cancelled') > 0 ? 'cancelled' : s.result;
+    const cancelled = n('cancelled') > 0 ? ` · ${n('cancelled')} cancelled` : '';
+    return (`■ ${s.name}: ${result}${tolerated} · ${n('success')} ok · ${n('failure')} failed · ${n('skipped')} skipped` +
+        `${cancelled} · ${formatDuration(s.durationMs)}`);
+}
+//# sourceMappingURL=github-log.js.map
+;// CONCATENATED MODULE: ./lib/report/github-summary.js
+
+
+
+/** GitHub rejects a step summary larger than this. */
+const SUMMARY_LIMIT_BYTES = 1024 * 1024;
+const DEFAULTS = {
+    dryRun: false,
+    maxBytes: SUMMARY_LIMIT_BYTES - 8 * 1024,
+    tailBytes: 8 * 1024,
+    collapseOver: 10,
+};
+/** Room kept for the truncation note. */
+const NOTE_RESERVE = 512;
+/** No failure block is smaller than this. */
+const MIN_BLOCK = 100;
+const RUN_HEADLINE = {
+    success: '✅ Release succeeded',
+    failure: '❌ Release failed',
+    cancelled: '🚫 Release cancelled',
+};
+const DRY_RUN_HEADLINE = {
+    success: '🧪 Dry run succeeded',
+    failure: '❌ Dry run failed',
+    cancelled: '🚫 Dry run cancelled',
+};
+const JOB_MARK = { success: '✅', failure: '❌', skipped: '⏭️', cancelled: '🚫' };
+/**
+ * The job summary of a run, as Markdown with HTML tables: a headline, a table of stages, then per
+ * stage a table of hosts (collapsed when large) and the output tail of each failed host. Pure: the
+ * same report gives the same text. Everything that comes from hosts or the config is escaped, and
+ * the whole stays under `maxBytes`: when it would not, the output tails go first, then host rows,
+ * and a note says what was left out.
+ */
+function renderSummary(report, options = {}) {
+    const opts = { ...DEFAULTS, ...options };
+    const head = [renderHeadline(report, opts.dryRun), renderStageTable(report)].join('\n');
+    const headings = report.stages.map((s, i) => `### ${i + 1}. ${escapeMarkdown(s.name)} · ${stageResultText(s)}\n`);
+    let left = opts.maxBytes - NOTE_RESERVE - utf8Bytes(head) - headings.reduce((n, h) => n + utf8Bytes(h) + 1, 0);
+    // Output tails of failed hosts matter most after the tables of results: they are placed first.
+    let tailsLeftOut = 0;
+    const failures = report.stages.map((s) => failedJobs(s).flatMap((j) => {
+        // Once the budget is spent, the rest are counted without rendering them.
+        const block = left > MIN_BLOCK ? renderFailure(j, opts.tailBytes) : '';
+        if (block === '' || utf8Bytes(block) + 1 > left) {
+            tailsLeftOut += 1;
+            return [];
+        }
+        left -= utf8Bytes(block) + 1;
+        return [block];
+    }));
+    let rowsLeftOut = 0;
+    const tables = report.stages.map((s) => {
+        const table = renderHostTable(s, opts.collapseOver, left);
+        left -= utf8Bytes(table.text) + 1;
+        rowsLeftOut += table.rowsLeftOut;
+        return table.text;
+    });
+    const parts = [head];
+    report.stages.forEach((_, i) => parts.push(headings[i] ?? '', tables[i] ?? '', ...(failures[i] ?? [])));
+    if (tailsLeftOut > 0 || rowsLeftOut > 0)
+        parts.push(truncationNote(tailsLeftOut, rowsLeftOut));
+    return `${parts.filter(Boolean).join('\n')}\n`;
+}
+/** The summary of a release that never started (bad input or config): the reason, verbatim. */
+function renderStartFailure(message) {
+    return `## ❌ Release did not start\n\n<pre>${escapeHtml(truncateText(message, 4000))}</pre>\n`;
+}
+function renderHeadline(r, dryRun) {
+    const title = (dryRun ? DRY_RUN_HEADLINE : RUN_HEADLINE)[r.result];
+    const facts = [
+        `Runner **${escapeMarkdown(r.runner)}**`,
+        `release \`${escapeHtml(r.release).replace(/`/g, '')}\``,
+        plural(r.stages.length, 'stage'),
+        formatDuration(r.durationMs),
+        `started ${escapeMarkdown(r.startedAt)}`,
+    ];
+    const lines = [`## ${title}`, '', facts.join(' · '), ''];
+    if (r.reason)
+        lines.push(`> ${escapeMarkdown(truncateText(r.reason, 1000))}`, '');
+    return lines.join('\n');
+}
+function count(stage, result) {
+    return stage.jobs.filter((j) => j.result === result).length;
+}
+function stageResultText(s) {
+    if (s.result === 'failure' && count(s, 'failure') === 0 && count(s, 'cancelled') > 0)
+        return '🚫 cancelled';
+    if (s.result === 'failure' && s.tolerated)
+        return '⚠️ failure (tolerated: can-fail)';
+    if (s.result === 'success' && count(s, 'failure') > 0)
+        return '⚠️ success (failures within budget)';
+    return { success: '✅ success', failure: '❌ failure', skipped: '⏭️ skipped' }[s.result];
+}
+function renderStageTable(r) {
+    if (r.stages.length === 0)
+        return '_No stage ran._\n';
+    const withCancelled = r.stages.some((s) => count(s, 'cancelled') > 0);
+    const header = [
+        '#',
+        'Stage',
+        'Result',
+        'OK',
+        'Failed',
+        'Skipped',
+        ...(withCancelled ? ['Cancelled'] : []),
+        'Canary',
+        'Duration',
+    ];
+    const rows = r.stages.map((s, i) => [
+        String(i + 1),
+        escapeCell(s.name),
+        stageResultText(s),
+        String(count(s, 'success')),
+        String(count(s, 'failure')),
+        String(count(s, 'skipped')),
+        ...(withCancelled ? [String(count(s, 'cancelled'))] : []),
+        s.canary === null ? '—' : escapeCell(s.canary),
+        formatDuration(s.durationMs),
+    ]);
+    return `${htmlTable(header, rows)}\n`;
+}
+function htmlTable(header, rows) {
+    const tr = (cells, tag) => `<tr>${cells.map((c) => `<${tag}>${c}</${tag}>`).join('')}</tr>`;
+    return ['<table>', tr(header, 'th'), ...rows.map((r) => tr(r, 'td')), '</table>'].join('\n');
+}
+const HOST_HEADER = ['Host', 'Result', 'Attempts', 'Duration', 'Exit code', 'Error'];
+function hostRow(stage, j) {
+    const host = escapeCell(j.host) + (j.host === stage.canary ? ' <sub>canary</sub>' : '');
+    return [
+        host,
+        `${JOB_MARK[j.result]} ${j.result}`,
+        String(j.attempts),
+        formatDuration(j.durationMs),
+        j.exitCode === null ? '—' : String(j.exitCode),
+        j.error && j.error !== j.result ? escapeCell(truncateText(j.error, 200)) : '—',
+    ];
+}
+/** The host table of a stage, with as many rows as `budget` bytes allow. */
+function renderHostTable(stage, collapseOver, budget) {
+    if (stage.jobs.length === 0)
+        return { text: '_No jobs._\n', rowsLeftOut: 0 };
+    const rows = stage.jobs.map((j) => hostRow(stage, j));
+    const wrap = (shown, leftOut) => {
+        const extra = leftOut > 0
+            ? [[`… ${plural(leftOut, 'more host')} left out (summary size limit)`, '', '', '', '', '']]
+            : [];
+        const table = htmlTable(HOST_HEADER, [...shown, ...extra]);
+        if (stage.jobs.length <= collapseOver)
+            return `${table}\n`;
+        const tally = [
+            `${count(stage, 'success')} ok`,
+            `${count(stage, 'failure')} failed`,
+            `${count(stage, 'skipped')} skipped`,
+        ];
+        if (count(stage, 'cancelled') > 0)
+            tally.push(`${count(stage, 'cancelled')} cancelled`);
+        return `<details><summary>${plural(stage.jobs.length, 'host')}: ${tally.join(', ')}</summary>\n\n${table}\n\n</details>\n`;
+    };
+    const full = wrap(rows, 0);
+    if (utf8Bytes(full) + 1 <= budget)
+        return { text: full, rowsLeftOut: 0 };
+    // Too big: keep failed hosts' rows before the others, as many as fit.
+    const order = rows
+        .map((row, i) => ({ row, failed: stage.jobs[i]?.result === 'failure' }))
+        .sort((a, b) => Number(b.failed) - Number(a.failed))
+        .map((x) => x.row);
+    let shown = 0;
+    let used = utf8Bytes(wrap([], rows.length));
+    for (const row of order) {
+        const size = utf8Bytes(htmlTable([], [row])) - utf8Bytes('<table>\n\n</table>');
+        if (used + size + 1 > budget)
+            break;
+        used += size + 1;
+        shown += 1;
+    }
+    if (used > budget)
+        return { text: '', rowsLeftOut: rows.length };
+    return { text: wrap(order.slice(0, shown), rows.length - shown), rowsLeftOut: rows.length - shown };
+}
+function failedJobs(s) {
+    return s.jobs.filter((j) => j.result === 'failure');
+}
+/** A failed host: what happened in one line, its last output in a collapsed `<pre>`. */
+function renderFailure(j, tailBytes) {
+    const facts = [
+        exitText(j),
+        plural(j.attempts, 'attempt'),
+        formatDuration(j.durationMs),
+        j.error ? truncateText(j.error, 300) : null,
+    ].filter((f) => f !== null);
+    const title = `❌ <b>${escapeCell(j.host)}</b> · ${escapeCell(facts.join(' · '))}`;
+    const { text, linesLeftOut } = lastBytes(j.outputTail.replace(/\n+$/, ''), tailBytes);
+    const note = linesLeftOut > 0 ? `… ${plural(linesLeftOut, 'earlier line')} not shown\n` : '';
+    const body = text === '' ? '(no output)' : `${note}${text}`;
+    return `<details><summary>${title}</summary>\n\n<pre>${escapeHtml(body)}</pre>\n\n</details>\n`;
+}
+/** The last `max` bytes of `text`, cut at a line start. */
+function lastBytes(text, max) {
+    if (utf8Bytes(text) <= max)
+        return { text, linesLeftOut: 0 };
+    const lines = text.split('\n');
+    let size = 0;
+    let first = lines.length;
+    while (first > 0) {
+        const next = utf8Bytes(lines[first - 1] ?? '') + (first < lines.length ? 1 : 0);
+        if (size + next > max)
+            break;
+        size += next;
+        first -= 1;
+    }
+    if (first === lines.length) {
+        // One line longer than the whole budget: keep its end (a character cut in half is dropped).
+        const last = Buffer.from(lines[lines.length - 1] ?? '', 'utf8');
+        const end = last
+            .subarray(Math.max(0, last.length - (max - 3)))
+            .toString('utf8')
+            .replace(/^\uFFFD+/, '');
+        return { text: `…${end}`, linesLeftOut: lines.length - 1 };
+    }
+    return { text: lines.slice(first).join('\n'), linesLeftOut: first };
+}
+function truncationNote(tails, rows) {
+    const what = [
+        tails > 0 ? `the output of ${plural(tails, 'failed host')}` : null,
+        rows > 0 ? plural(rows, 'host row') : null,
+    ].filter(Boolean);
+    return (`> **Note:** this summary was shortened to stay under GitHub's 1 MiB limit: ${what.join(' and ')} left out. ` +
+        'Every host is in the JSON report (output `report`) and in the log.\n');
+}
+//# sourceMappingURL=github-summary.js.map
+// EXTERNAL MODULE: ./lib/report/json.js
+var json = __nccwpck_require__(7406);
+;// CONCATENATED MODULE: ./lib/action/cancellation.js
+
+/** Time the engine gets to stop its commands and return after a cancel, before we report without it. */
+const CANCEL_GRACE_MS = 3000;
+/**
+ * SIGINT/SIGTERM handling. GitHub sends SIGINT when a run is cancelled, SIGTERM 7.5 s later, then
+ * kills: the first signal aborts the release; the engine then has `graceMs` to return, and a second
+ * signal ends that wait at once. Either way the action still writes its outputs and summary.
+ */
+class Cancellation {
+    onCancel;
+    #controller = new AbortController();
+    #graceMs;
+    #hurry;
+    #hurried;
+    #graceTimer;
+    constructor(graceMs = CANCEL_GRACE_MS, onCancel = () => { }) {
+        this.onCancel = onCancel;
+        this.#graceMs = graceMs;
+        this.#hurried = new Promise((resolve) => (this.#hurry = resolve));
+    }
+    get signal() {
+        return this.#controller.signal;
+    }
+    /** Registers the signal handlers; returns their removal. */
+    listen() {
+        const handler = (name) => this.cancel(`cancelled by ${name}`);
+        process.on('SIGINT', handler);
+        process.on('SIGTERM', handler);
+        return () => {
+            process.off('SIGINT', handler);
+            process.off('SIGTERM', handler);
+        };
+    }
+    cancel(message) {
+        if (this.#controller.signal.aborted) {
+            this.#hurry?.();
+            return;
+        }
+        this.onCancel(message);
+        this.#controller.abort(new errors/* CancelledError */.cc(message));
+        // Not unref'd: when the engine hangs on a promise with nothing else pending, this timer is what
+        // keeps the process alive to report (an empty event loop would end it with exit code 13).
+        // `race` clears it.
+        this.#graceTimer = setTimeout(() => this.#hurry?.(), this.#graceMs);
+    }
+    /**
+     * Settles with `work`'s value, or with undefined when the run was cancelled and `work` has not
+     * finished within the grace period (or a second signal came).
+     */
+    async race(work) {
+        // When the grace period wins, a late rejection of `work` must not become an unhandled one.
+        work.catch(() => undefined);
+        try {
+            return await Promise.race([work, this.#hurried.then(() => undefined)]);
+        }
+        finally {
+            if (this.#graceTimer !== undefined)
+                clearTimeout(this.#graceTimer);
+        }
+    }
+}
+//# sourceMappingURL=cancellation.js.map
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
+// EXTERNAL MODULE: ./lib/engine/vars.js
+var engine_vars = __nccwpck_require__(1942);
+;// CONCATENATED MODULE: ./lib/action/vars-input.js
+
+
+
+/** A line that starts like `NAME=`: the input is written as `K=V` lines, not as a YAML map. */
+const ASSIGNMENT_LINE = /^\s*[A-Za-z_][A-Za-z0-9_]*=/;
+/**
+ * Parses the `vars` / `secret-vars` inputs: either lines of `NAME=value` (blank lines and `#`
+ * comments ignored, the value taken verbatim up to the end of the line) or a YAML map of scalars
+ * (use it for multi-line values). Error messages name the input and never echo a value: the text
+ * may be a secret, and so for a secret input is a mistyped name (it may be a line of the value).
+ */
+function parseVarsInput(text, input, secret = false) {
+    const lines = text.split(/\r?\n/);
+    const meaningful = lines.filter((l) => l.trim() !== '' && !l.trim().startsWith('#'));
+    if (meaningful.length === 0)
+        return {};
+    const named = (name) => (secret ? '' : ` "${name}"`);
+    return ASSIGNMENT_LINE.test(meaningful[0] ?? '')
+        ? parseAssignmentLines(lines, input, named)
+        : parseYamlMap(text, input, named);
+}
+function parseAssignmentLines(lines, input, named) {
+    const vars = {};
+    lines.forEach((raw, i) => {
+        const line = raw.replace(/^\s+/, '');
+        if (line.trim() === '' || line.startsWith('#'))
+            return;
+        const eq = line.indexOf('=');
+        const where = `Input "${input}" line ${i + 1}`;
+        if (eq === -1) {
+            throw new errors/* UsageError */.eb(`${where}: expected NAME=VALUE, found no "=" (use a YAML map for multi-line values)`);
+        }
+        const name = line.slice(0, eq).trimEnd();
+        if (!engine_vars/* VAR_NAME */.e.test(name))
+            throw new errors/* UsageError */.eb(`${where}: invalid variable name${named(name)}`);
+        vars[name] = line.slice(eq + 1);
+    });
+    return vars;
+}
+function parseYamlMap(text, input, named) {
+    let doc;
+    try {
+        doc = (0,dist/* parse */.qg)(text, { prettyErrors: false });
+    }
+    catch (e) {
+        // The YAML library quotes the offending source line; give only the position.
+        const pos = e instanceof dist/* YAMLError */.IP && e.linePos ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
+        throw new errors/* UsageError */.eb(`Input "${input}": expected NAME=VALUE lines or a YAML map, found invalid YAML${pos}`);
+    }
+    if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+        throw new errors/* UsageError */.eb(`Input "${input}": expected NAME=VALUE lines or a YAML map, found a ${describe(doc)}`);
+    }
+    const vars = {};
+    for (const [name, value] of Object.entries(doc)) {
+        if (!engine_vars/* VAR_NAME */.e.test(name))
+            throw new errors/* UsageError */.eb(`Input "${input}": invalid variable name${named(name)}`);
+        if (value === null || value === undefined)
+            vars[name] = '';
+        else if (['string', 'number', 'boolean'].includes(typeof value))
+            vars[name] = String(value);
+        else {
+            throw new errors/* UsageError */.eb(`Input "${input}": the value of${named(name) || ' a variable'} must be a string, number or boolean, found a ${describe(value)}`);
+        }
+    }
+    return vars;
+}
+function describe(value) {
+    if (Array.isArray(value))
+        return 'list';
+    if (value === null)
+        return 'null';
+    if (typeof value === 'object')
+        return 'map';
+    return typeof value === 'string' ? 'string' : typeof value;
+}
+//# sourceMappingURL=vars-input.js.map
+;// CONCATENATED MODULE: ./lib/action/inputs.js
+
+
+
+/** Every input of `action.yml`, in one place. */
+const Inputs = {
+    Config: 'config',
+    Runner: 'runner',
+    Limit: 'limit',
+    Hosts: 'hosts',
+    Vars: 'vars',
+    SecretVars: 'secret-vars',
+    SshPrivateKey: 'ssh-private-key',
+    SshKnownHosts: 'ssh-known-hosts',
+    DryRun: 'dry-run',
+};
+const readInput = (name) => getInput(name);
+/**
+ * The only reader of the action's inputs. Throws a UsageError naming the input on bad input;
+ * messages never quote a secret input's value.
+ */
+function readInputs(read = readInput) {
+    const config = read(Inputs.Config);
+    const runner = read(Inputs.Runner);
+    const limit = read(Inputs.Limit);
+    const hosts = read(Inputs.Hosts);
+    const vars = parseVarsInput(read(Inputs.Vars), Inputs.Vars);
+    const secretVars = parseVarsInput(read(Inputs.SecretVars), Inputs.SecretVars, true);
+    const privateKey = parsePrivateKey(read(Inputs.SshPrivateKey));
+    const knownHosts = normalizeNewlines(read(Inputs.SshKnownHosts));
+    const settings = {
+        vars,
+        secretVars,
+        dryRun: parseBoolean(read(Inputs.DryRun), Inputs.DryRun),
+        ...(config ? { configPath: config } : {}),
+        ...(runner ? { runner } : {}),
+        ...(limit ? { limit: parsePositiveInteger(limit, Inputs.Limit) } : {}),
+        ...(hosts ? { hosts: parseList(hosts, Inputs.Hosts) } : {}),
+        ...(privateKey ? { privateKey } : {}),
+        ...(knownHosts ? { knownHosts } : {}),
+    };
+    return { settings, secrets: [...(privateKey ? [privateKey] : []), ...Object.values(secretVars)] };
+}
+/** YAML 1.2 core schema booleans, as `core.getBooleanInput` accepts them; empty is false. */
+function parseBoolean(text, input) {
+    if (text === '')
+        return false;
+    if (['true', 'True', 'TRUE'].includes(text))
+        return true;
+    if (['false', 'False', 'FALSE'].includes(text))
+        return false;
+    throw new errors/* UsageError */.eb(`Input "${input}": expected true or false, got "${text}"`);
+}
+function parsePositiveInteger(text, input) {
+    const n = Number(text);
+    if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) {
+        throw new errors/* UsageError */.eb(`Input "${input}": expected a positive integer, got "${text}"`);
+    }
+    return n;
+}
+/** Host or group names separated by commas, spaces or newlines. */
+function parseList(text, input) {
+    const items = text.split(/[\s,]+/).filter(Boolean);
+    if (items.length === 0)
+        throw new errors/* UsageError */.eb(`Input "${input}": expected names separated by commas`);
+    return items;
+}
+/**
+ * The key text as a secret holds it: CRLF from a paste on Windows is normalized and a final
+ * newline added (OpenSSH rejects a key without one). A path or a key with escaped `\n` is a common
+ * mistake, caught here with a message that does not echo the value.
+ */
+function parsePrivateKey(text) {
+    if (text === '')
+        return undefined;
+    const key = `${normalizeNewlines(text)}\n`;
+    if (key.indexOf('\n') === key.length - 1 && key.includes('\\n')) {
+        throw new errors/* UsageError */.eb(`Input "${Inputs.SshPrivateKey}": the key is on one line with escaped "\\n"; store it with its real newlines`);
+    }
+    if (!/^-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----$/m.test(key)) {
+        throw new errors/* UsageError */.eb(`Input "${Inputs.SshPrivateKey}": expected the private key itself (a "-----BEGIN … PRIVATE KEY-----" block), ` +
+            'not a path; pass it from a secret: ssh-private-key: ${{ secrets.DEPLOY_KEY }}');
+    }
+    return key;
+}
+function normalizeNewlines(text) {
+    return text.replace(/\r\n?/g, '\n').trim();
+}
+//# sourceMappingURL=inputs.js.map
+;// CONCATENATED MODULE: ./lib/action/outputs.js
+/** Every output of `action.yml`, in one place. */
+const Outputs = {
+    Result: 'result',
+    FailedHosts: 'failed-hosts',
+    Report: 'report',
+};
+function writeOutputs(set, outputs) {
+    set(Outputs.Result, outputs.result);
+    set(Outputs.FailedHosts, JSON.stringify(outputs.failedHosts));
+    set(Outputs.Report, outputs.reportPath);
+}
+//# sourceMappingURL=outputs.js.map
+;// CONCATENATED MODULE: ./lib/action/partial-report.js
+/**
+ * Rebuilds the run's report from its events, so that a cancelled run whose engine has not
+ * returned in time (a command that ignores its signal, a socket that will not close) can still be
+ * reported: every job that had not ended counts as cancelled.
+ */
+class PartialReport {
+    now;
+    #runner;
+    #release = '';
+    #startedAt = new Date();
+    #stages = [];
+    #open;
+    #final;
+    constructor(runner, now = Date.now) {
+        this.now = now;
+        this.#runner = runner;
+    }
+    onEvent = (e) => {
+        switch (e.type) {
+            case 'run-start':
+                this.#runner = e.runner;
+                this.#release = e.release;
+                this.#startedAt = new Date(e.startedAt);
+                return;
+            case 'stage-start':
+                this.#open = {
+                    name: e.stage,
+                    hosts: e.hosts,
+                    canary: e.canary,
+                    startedAt: this.now(),
+                    jobs: new Map(),
+                    attempts: new Map(),
+                };
+                return;
+            case 'job-start':
+                this.#open?.attempts.set(e.host, e.attempt);
+                return;
+            case 'job-end':
+                this.#open?.jobs.set(e.job.host, e.job);
+                return;
+            case 'stage-end':
+                this.#stages.push(e.stage);
+                this.#open = undefined;
+                return;
+            case 'run-end':
+                this.#final = e.report;
+                return;
+            default:
+                return;
+        }
+    };
+    /**
+     * The engine's own report when it finished, else the run as far as the events tell: `cancelled`
+     * (the engine did not return in time) or `failure` (it threw).
+     */
+    snapshot(reason, result = 'cancelled') {
+        if (this.#final)
+            return this.#final;
+        const stages = [...this.#stages];
+        const open = this.#open;
+        if (open) {
+            const jobs = open.hosts.map((host) => open.jobs.get(host) ?? {
+                host,
+                result: 'cancelled',
+                attempts: open.attempts.get(host) ?? 0,
+                durationMs: 0,
+                exitCode: null,
+                error: reason,
+                outputTail: '',
+            });
+            stages.push({
+                name: open.name,
+                result: 'failure',
+                canary: open.canary,
+                jobs,
+                durationMs: this.now() - open.startedAt,
+            });
+        }
+        return {
+            version: 1,
+            runner: this.#runner,
+            release: this.#release,
+            result,
+            startedAt: this.#startedAt.toISOString(),
+            durationMs: Math.max(0, this.now() - this.#startedAt.getTime()),
+            stages,
+            reason,
+        };
+    }
+}
+//# sourceMappingURL=partial-report.js.map
+;// CONCATENATED MODULE: ./lib/action/secrets.js
+/**
+ * Every string to register with the runner's log masker for a set of secret values: each value
+ * whole and, because the runner masks a multi-line value only where it appears whole, each of its
+ * lines on its own. Lines under 4 characters are left out, as the Redactor does: masking every
+ * "a" would garble the log and protect nothing.
+ */
+function maskableValues(secrets) {
+    const out = new Set();
+    for (const secret of secrets) {
+        if (secret.trim() === '')
+            continue;
+        out.add(secret);
+        for (const line of secret.split(/\r?\n/))
+            if (line.trim().length >= 4)
+                out.add(line.trim());
+    }
+    return [...out];
+}
+//# sourceMappingURL=secrets.js.map
+;// CONCATENATED MODULE: ./lib/action/main.js
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** Same codes as the CLI. */
+const EXIT = { success: 0, failure: 1, usage: 2, cancelled: 130 };
+/** The action's entrypoint: runs the release, then exits explicitly so no socket or timer can keep Node alive. */
+async function run() {
+    const cancellation = new Cancellation(undefined, (message) => warning(`Release ${message}: stopping…`));
+    cancellation.listen();
+    let code;
+    try {
+        code = await runAction(cancellation);
+    }
+    catch (e) {
+        // Only a bug gets here: every expected failure is reported inside runAction.
+        setFailed(`boerewors: ${(0,errors/* errorMessage */.gJ)(e)}`);
+        code = EXIT.failure;
+    }
+    process.exit(code);
+}
+/** Inputs → settings → release → log, annotations, report, outputs, summary. Returns the exit code. */
+async function runAction(cancellation, cwd = process.cwd()) {
+    let settings;
+    let redactor;
+    try {
+        const inputs = readInputs();
+        // Before anything else is printed: from here on the runner masks these in every log line.
+        for (const value of maskableValues(inputs.secrets))
+            setSecret(value);
+        redactor = new Redactor(inputs.secrets);
+        settings = inputs.settings;
+    }
+    catch (e) {
+        return notStarted(e, (0,errors/* errorMessage */.gJ)(e));
+    }
+    let prepared;
+    try {
+        settings = { ...settings, reportPath: await newReportPath() };
+        prepared = await prepareRelease(settings, cwd);
+    }
+    catch (e) {
+        return notStarted(e, redactor.text((0,errors/* errorMessage */.gJ)(e)));
+    }
+    if (settings.dryRun)
+        info('Dry run: the plan is printed, nothing connects and nothing runs.');
+    const log = new GitHubLogReporter(core_namespaceObject);
+    const partial = new PartialReport(prepared.runner.name);
+    let report;
+    try {
+        const running = executeRelease(settings, prepared, {
+            signal: cancellation.signal,
+            onEvent: (e) => {
+                partial.onEvent(e);
+                log.onEvent(e);
+            },
+        });
+        report = (await cancellation.race(running)) ?? partial.snapshot(cancelReason(cancellation.signal));
+    }
+    catch (e) {
+        report = partial.snapshot(redactor.text((0,errors/* errorMessage */.gJ)(e)), 'failure');
+    }
+    log.close();
+    return finish(withCause(report, cancellation.signal), settings);
+}
+async function finish(report, settings) {
+    let reportPath = settings.reportPath ?? '';
+    try {
+        await (0,json/* writeJsonReport */.a_)(reportPath, report);
+    }
+    catch (e) {
+        // The outputs and the summary matter more than the file: report the problem and go on.
+        warning(`Could not write the JSON report: ${(0,errors/* errorMessage */.gJ)(e)}`);
+        reportPath = '';
+    }
+    writeOutputs(setOutput, { result: report.result, failedHosts: (0,json/* failedHosts */.rk)(report), reportPath });
+    await writeSummary(renderSummary(report, { dryRun: settings.dryRun }));
+    if (report.result === 'success')
+        return EXIT.success;
+    setFailed(failureLine(report));
+    return report.result === 'cancelled' ? EXIT.cancelled : EXIT.failure;
+}
+/** Bad input or config: nothing ran. Outputs and summary still say so. */
+async function notStarted(error, message) {
+    writeOutputs(setOutput, { result: 'failure', failedHosts: [], reportPath: '' });
+    await writeSummary(renderStartFailure(message));
+    setFailed(message);
+    const usage = error instanceof errors/* BoereworsError */.x4 && (error.kind === 'usage' || error.kind === 'config');
+    return usage ? EXIT.usage : EXIT.failure;
+}
+async function writeSummary(markdown) {
+    if (!process.env.GITHUB_STEP_SUMMARY)
+        return;
+    try {
+        await summary.addRaw(markdown).write();
+    }
+    catch (e) {
+        warning(`Could not write the job summary: ${(0,errors/* errorMessage */.gJ)(e)}`);
+    }
+}
+/** A fresh directory under RUNNER_TEMP per run: two uses of the action in one job never collide. */
+async function newReportPath() {
+    const dir = await (0,promises_.mkdtemp)((0,external_node_path_.join)(process.env.RUNNER_TEMP || (0,external_node_os_.tmpdir)(), 'boerewors-'));
+    return (0,external_node_path_.join)(dir, 'report.json');
+}
+function cancelReason(signal) {
+    return signal.reason instanceof Error ? signal.reason.message : 'cancelled';
+}
+/** A cancelled run's reason names what cancelled it (`… (cancelled by SIGTERM)`). */
+function withCause(report, signal) {
+    if (report.result !== 'cancelled' || !signal.aborted)
+        return report;
+    const cause = cancelReason(signal);
+    const reason = report.reason ?? '';
+    if (reason.includes(cause))
+        return report;
+    return { ...report, reason: reason ? `${reason} (${cause})` : cause };
+}
+/** One line for `setFailed`: the run's reason, else who failed. */
+function failureLine(report) {
+    const what = report.result === 'cancelled' ? 'Release cancelled' : 'Release failed';
+    const hosts = (0,json/* failedHosts */.rk)(report);
+    const detail = report.reason ??
+        (hosts.length > 0
+            ? `${hosts.length} failed: ${hosts.slice(0, 5).join(', ')}${hosts.length > 5 ? ', …' : ''}`
+            : '');
+    return `${what}${detail ? `: ${detail.split('\n')[0]}` : ''}`;
+}
+//# sourceMappingURL=main.js.map
+
+/***/ }),
+
+/***/ 2955:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  T: () => (/* binding */ assembleConfig)
+});
+
+// EXTERNAL MODULE: ./lib/engine/vars.js
+var vars = __nccwpck_require__(1942);
+// EXTERNAL MODULE: ./lib/errors.js
+var errors = __nccwpck_require__(452);
+// EXTERNAL MODULE: ./lib/config/hosts.js
+var config_hosts = __nccwpck_require__(6141);
+// EXTERNAL MODULE: ./lib/engine/host.js
+var host = __nccwpck_require__(3546);
+// EXTERNAL MODULE: ./lib/engine/job.js
+var engine_job = __nccwpck_require__(7209);
+// EXTERNAL MODULE: ./lib/engine/runner.js
+var runner = __nccwpck_require__(7998);
+// EXTERNAL MODULE: ./lib/engine/stage.js
+var engine_stage = __nccwpck_require__(3768);
+// EXTERNAL MODULE: ./lib/engine/subtask.js
+var subtask = __nccwpck_require__(917);
+// EXTERNAL MODULE: ./lib/config/config-error.js
+var config_error = __nccwpck_require__(1429);
+// EXTERNAL MODULE: ./lib/config/did-you-mean.js
+var did_you_mean = __nccwpck_require__(9839);
+// EXTERNAL MODULE: ./lib/config/formats.js
+var formats = __nccwpck_require__(6094);
+// EXTERNAL MODULE: ./lib/config/schema.js
+var schema = __nccwpck_require__(1091);
+// EXTERNAL MODULE: ./lib/config/steps-job.js
+var steps_job = __nccwpck_require__(2567);
+;// CONCATENATED MODULE: ./lib/config/plan.js
+/**
+ * Validated runner configs → engine Runners. Pure: builds stages and job factories, runs nothing.
+ * Cross-references the schema cannot check (groups, `${NAME}` references, duplicate stage names)
+ * fail here, at the position of the offending value.
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+function buildRunner(name, config, ctx) {
+    const seen = new Set();
+    const stages = config.stages.map((stage, i) => {
+        const path = ['runners', name, 'stages', i];
+        const built = buildStage(stage, path, ctx);
+        if (seen.has(built.name)) {
+            throw (0,config_error/* configIssueError */.UJ)(ctx.locator, [...path, 'name'], `duplicate stage name "${built.name}" in runner "${name}"`);
+        }
+        seen.add(built.name);
+        return built;
+    });
+    return new runner/* Runner */.b({ name, description: config.description ?? '', stages, stageCount: stages.length });
+}
+function buildStage(stage, path, ctx) {
+    checkVarRefs(stage.name, [...path, 'name'], Object.keys(ctx.vars), ctx.locator);
+    const name = (0,vars/* expandVars */.J)(stage.name, ctx.vars);
+    const hosts = stage.hosts
+        ? (0,config_hosts/* resolveStageHosts */.c8)(stage.hosts, [...path, 'hosts'], ctx.groups, ctx.catalog, ctx.locator)
+        : [host/* CONTROLLER */.J];
+    const shell = stage.shell === undefined ? subtask/* DEFAULT_SHELL */.L4 : (0,formats/* toShell */.aB)(stage.shell);
+    const makeJob = 'job' in stage && stage.job ? customJob(stage.job, name) : stepsJob(stage, path, shell, ctx);
+    return new engine_stage/* Stage */.B({
+        name,
+        ...defined({
+            canary: stage.canary,
+            parallel: stage.parallel,
+            poolSize: stage['pool-size'],
+            batch: stage.batch?.map(formats/* toAmount */.cP),
+            maxFailures: stage['max-failures'] === undefined ? undefined : (0,formats/* toAmount */.cP)(stage['max-failures']),
+            canFail: stage['can-fail'],
+            retries: stage.retries,
+            retryDelayMs: stage['retry-delay'],
+            timeoutMs: stage.timeout,
+        }),
+        jobs: () => hosts.map(makeJob),
+    });
+}
+function stepsJob(stage, path, shell, ctx) {
+    // Upload paths and step names may also use the per-job BW_* variables.
+    const known = [...Object.keys(ctx.vars), ...schema/* RESERVED_VARS */.ol];
+    const steps = (stage.steps ?? []).map((step, i) => toStep(step, [...path, 'steps', i], shell, known, ctx.locator));
+    return (host) => new steps_job/* StepsJob */.l(host, steps);
+}
+function toStep(step, path, stageShell, known, locator) {
+    const name = step.name === undefined ? {} : { name: step.name };
+    if (step.name !== undefined)
+        checkVarRefs(step.name, [...path, 'name'], known, locator);
+    if (step.upload) {
+        checkVarRefs(step.upload.from, [...path, 'upload', 'from'], known, locator);
+        checkVarRefs(step.upload.to, [...path, 'upload', 'to'], known, locator);
+        return { kind: 'upload', ...name, from: step.upload.from, to: step.upload.to };
+    }
+    const shell = step.shell === undefined ? stageShell : (0,formats/* toShell */.aB)(step.shell);
+    if (step.run !== undefined)
+        return { kind: 'run', ...name, script: step.run, shell };
+    return { kind: 'local', ...name, script: step.local, shell };
+}
+function customJob(factory, stage) {
+    return (host) => {
+        const job = factory(host);
+        if (!(0,engine_job/* isJob */.o)(job))
+            throw new errors/* ConfigError */.xL(`stage "${stage}": job(host) must return a Job, got ${typeof job}`);
+        return job;
+    };
+}
+/** Every `${NAME}` in a non-command field must name a known variable. */
+function checkVarRefs(text, path, known, locator) {
+    for (const name of (0,formats/* referencedVars */.EH)(text)) {
+        if (!vars/* VAR_NAME */.e.test(name))
+            throw (0,config_error/* configIssueError */.UJ)(locator, path, `invalid variable name "\${${name}}"`);
+        if (!known.includes(name)) {
+            throw (0,config_error/* configIssueError */.UJ)(locator, path, `unknown variable "\${${name}}"${(0,did_you_mean/* didYouMean */.au)(name, known)}`);
+        }
+    }
+}
+function defined(obj) {
+    return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined));
+}
+//# sourceMappingURL=plan.js.map
+// EXTERNAL MODULE: ./lib/transport/ssh-options.js
+var ssh_options = __nccwpck_require__(9028);
+;// CONCATENATED MODULE: ./lib/config/ssh.js
+/** The `ssh:` block → the transport's SshOptions, defaults applied. */
+
+
+function resolveSsh(config = {}) {
+    const knownHosts = config['known-hosts'];
+    return {
+        ...ssh_options/* DEFAULT_SSH_OPTIONS */.U,
+        ...(config.user !== undefined ? { user: config.user } : {}),
+        ...(config.port !== undefined ? { port: config.port } : {}),
+        ...(config['private-key'] !== undefined ? { privateKeyPath: config['private-key'] } : {}),
+        ...(knownHosts !== undefined
+            ? { knownHostsPaths: typeof knownHosts === 'string' ? [knownHosts] : knownHosts }
+            : {}),
+        ...(config['host-key-checking'] !== undefined ? { hostKeyChecking: config['host-key-checking'] } : {}),
+        ...(config['connect-timeout'] !== undefined ? { connectTimeoutMs: config['connect-timeout'] } : {}),
+        ...(config.keepalive !== undefined ? { keepaliveMs: config.keepalive } : {}),
+        ...(config['jump-host'] !== undefined ? { jumpHost: parseJumpHost(config['jump-host']) } : {}),
+        ...(config['max-sessions'] !== undefined ? { maxSessions: config['max-sessions'] } : {}),
+    };
+}
+/** `user@host:port` (user and port optional; port 22 by default). The schema has validated it. */
+function parseJumpHost(text) {
+    const entry = (0,formats/* parseRemoteAddress */.Yg)(text);
+    if (!entry)
+        throw new Error(`invalid jump host "${text}"`);
+    return {
+        address: entry.address,
+        port: entry.port ?? 22,
+        ...(entry.user !== undefined ? { user: entry.user } : {}),
+    };
+}
+//# sourceMappingURL=ssh.js.map
+;// CONCATENATED MODULE: ./lib/config/assemble.js
+
+
+
+
+
+
+function assembleConfig(parts, overrides = {}) {
+    checkOverrides(overrides);
+    const ssh = resolveSsh(parts.ssh);
+    const catalog = new config_hosts/* HostCatalog */.YU(ssh, parts.locator);
+    const groups = (0,config_hosts/* resolveGroups */.bq)(parts.hosts ?? {}, catalog);
+    const vars = { ...parts.vars, ...overrides };
+    const ctx = { groups, catalog, vars, locator: parts.locator };
+    const runners = parts.runners.map((source) => 'runner' in source ? source.runner : buildRunner(source.name, source.config, ctx));
+    return {
+        file: parts.file,
+        format: parts.format,
+        ssh,
+        groups,
+        hosts: catalog.hosts,
+        vars,
+        runners,
+        runnerNames: runners.map((runner) => runner.name),
+        customRunners: parts.runners.filter((source) => 'runner' in source).map((source) => source.name),
+    };
+}
+function checkOverrides(overrides) {
+    for (const name of Object.keys(overrides)) {
+        if (!vars/* VAR_NAME */.e.test(name))
+            throw new errors/* UsageError */.eb(`invalid variable name "${name}"`);
+        if (schema/* RESERVED_VARS */.ol.includes(name))
+            throw new errors/* UsageError */.eb(`${name} is set by the tool for every job; choose another name`);
+    }
+}
+//# sourceMappingURL=assemble.js.map
+
+/***/ }),
+
+/***/ 1429:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   UJ: () => (/* binding */ configIssueError),
+/* harmony export */   g2: () => (/* binding */ ConfigValidationError)
+/* harmony export */ });
+/* unused harmony exports formatIssue, MAX_LISTED_ISSUES */
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(452);
+/* harmony import */ var _locator_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1252);
+
+
+/** `release.yml:12:5: runners.deploy.stages[0].pool-size: expected a positive integer, got "ten"`. */
+function formatIssue(issue) {
+    const where = issue.position ? `${issue.file}:${issue.position.line}:${issue.position.col}` : issue.file;
+    const path = (0,_locator_js__WEBPACK_IMPORTED_MODULE_1__/* .formatPath */ .jV)(issue.path);
+    return `${where}: ${path ? `${path}: ` : ''}${issue.message}`;
+}
+/** At most this many issues are listed in one message; the rest are counted. */
+const MAX_LISTED_ISSUES = 10;
+/**
+ * A config that failed validation. `message` lists the issues one per line (in file order, at most
+ * ten); `issues` keeps them structured, e.g. for annotations at `file:line:col`.
+ */
+class ConfigValidationError extends _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL {
+    issues;
+    constructor(issues) {
+        const listed = issues.slice(0, MAX_LISTED_ISSUES).map(formatIssue);
+        const more = issues.length - listed.length;
+        super([...listed, ...(more > 0 ? [`… and ${more} more`] : [])].join('\n'));
+        this.issues = issues;
+    }
+}
+/** A single positioned config error (used after schema validation: groups, vars, duplicates). */
+function configIssueError(locator, path, message, opts) {
+    const position = locator.position(path, opts);
+    return new ConfigValidationError([
+        { file: locator.file, path, message, ...(position ? { position } : {}) },
+    ]);
+}
+//# sourceMappingURL=config-error.js.map
+
+/***/ }),
+
+/***/ 9839:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   au: () => (/* binding */ didYouMean)
+/* harmony export */ });
+/* unused harmony exports editDistance, closest */
+/** "Did you mean …" suggestions for near-miss names (keys, groups, runners). */
+/** `poolSize`, `pool_size`, `Pool-Size` all normalise to `pool-size`. */
+function normalise(name) {
+    return name
+        .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+        .toLowerCase()
+        .replace(/_/g, '-');
+}
+/** Levenshtein distance with adjacent transpositions (optimal string alignment). */
+function editDistance(a, b) {
+    const rows = a.length + 1;
+    const cols = b.length + 1;
+    const d = Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+    for (let i = 1; i < rows; i++) {
+        for (let j = 1; j < cols; j++) {
+            const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+            const row = d[i];
+            const prev = d[i - 1];
+            row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + cost);
+            if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+                row[j] = Math.min(row[j], d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    return d[a.length][b.length];
+}
+/**
+ * The candidate closest to `name`, if it is close enough to be a likely typo: same name up to case,
+ * `_`/`-`/camelCase, or at most 1 edit for short names (≤ 4 chars), 2 for longer ones.
+ */
+function closest(name, candidates) {
+    const wanted = normalise(name);
+    let best;
+    let bestDistance = Infinity;
+    for (const candidate of candidates) {
+        const distance = editDistance(wanted, normalise(candidate));
+        if (distance < bestDistance)
+            [best, bestDistance] = [candidate, distance];
+    }
+    const allowed = wanted.length <= 4 ? 1 : 2;
+    return bestDistance <= allowed ? best : undefined;
+}
+/** `, did you mean "pool-size"?` or the empty string. */
+function didYouMean(name, candidates) {
+    const suggestion = closest(name, candidates);
+    return suggestion === undefined ? '' : `, did you mean "${suggestion}"?`;
+}
+//# sourceMappingURL=did-you-mean.js.map
+
+/***/ }),
+
+/***/ 6094:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $m: () => (/* binding */ isValidAddress),
+/* harmony export */   Cq: () => (/* binding */ DURATION_PATTERN),
+/* harmony export */   DA: () => (/* binding */ LOCAL_NAME_PATTERN),
+/* harmony export */   E9: () => (/* binding */ parseDuration),
+/* harmony export */   EH: () => (/* binding */ referencedVars),
+/* harmony export */   FT: () => (/* binding */ PERCENT_PATTERN),
+/* harmony export */   M6: () => (/* binding */ parseHostEntry),
+/* harmony export */   N9: () => (/* binding */ USER_PATTERN),
+/* harmony export */   Yg: () => (/* binding */ parseRemoteAddress),
+/* harmony export */   aB: () => (/* binding */ toShell),
+/* harmony export */   cP: () => (/* binding */ toAmount),
+/* harmony export */   lo: () => (/* binding */ parsePercent),
+/* harmony export */   nD: () => (/* binding */ LOCAL_PREFIX)
+/* harmony export */ });
+/* unused harmony exports parsePort, isValidUser, localHostEntry */
+const DURATION = /^(\d+)(ms|s|m|h)$/;
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+/** `500ms`, `10s`, `5m`, `1h` → milliseconds. */
+function parseDuration(text) {
+    const m = DURATION.exec(text);
+    if (!m)
+        return undefined;
+    const ms = Number(m[1]) * UNIT_MS[m[2]];
+    return Number.isSafeInteger(ms) ? ms : undefined;
+}
+const DURATION_PATTERN = DURATION.source;
+const PERCENT_PATTERN = /^\d+(\.\d+)?%$/.source;
+/** `25%` → 25 (a number in 0…100), else undefined. */
+function parsePercent(text) {
+    if (!new RegExp(PERCENT_PATTERN).test(text))
+        return undefined;
+    const n = Number(text.slice(0, -1));
+    return n <= 100 ? n : undefined;
+}
+/** A count or a percentage string, as the engine wants it. */
+function toAmount(value) {
+    return typeof value === 'number' ? value : { percent: parsePercent(value) };
+}
+const LOCAL_PREFIX = 'local:';
+const LOCAL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const USER = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+const HOSTNAME = /^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$/;
+const IPV6 = /^[0-9A-Fa-f:.]+$/;
+/** `[user@]address[:port]`, where address may be `[ipv6]`. */
+const REMOTE = /^(?:([^@\s]+)@)?(\[[^\]\s]+\]|[^:@\s[\]]+)(?::(\d+))?$/;
+const USER_PATTERN = USER.source;
+const LOCAL_NAME_PATTERN = LOCAL_NAME.source;
+function parsePort(value) {
+    const n = typeof value === 'number' ? value : /^\d+$/.test(value) ? Number(value) : NaN;
+    return Number.isInteger(n) && n >= 1 && n <= 65_535 ? n : undefined;
+}
+function isValidUser(user) {
+    return USER.test(user);
+}
+function isValidAddress(address) {
+    return HOSTNAME.test(address) || (address.includes(':') && IPV6.test(address));
+}
+/** `local:NAME` → the embedded local host of that name. */
+function localHostEntry(name) {
+    if (!name.startsWith(LOCAL_PREFIX) || !LOCAL_NAME.test(name.slice(LOCAL_PREFIX.length)))
+        return undefined;
+    return { name, address: 'localhost', local: true };
+}
+/** `[user@]address[:port]` (address may be `[ipv6]`) → its parts; the name is the address. */
+function parseRemoteAddress(text) {
+    const m = REMOTE.exec(text);
+    if (!m)
+        return undefined;
+    const [, user, rawAddress, rawPort] = m;
+    const address = rawAddress.startsWith('[') ? rawAddress.slice(1, -1) : rawAddress;
+    if (!isValidAddress(address) || (user !== undefined && !isValidUser(user)))
+        return undefined;
+    const port = rawPort === undefined ? undefined : parsePort(rawPort);
+    if (rawPort !== undefined && port === undefined)
+        return undefined;
+    return {
+        name: address,
+        address,
+        local: false,
+        ...(port !== undefined ? { port } : {}),
+        ...(user !== undefined ? { user } : {}),
+    };
+}
+/** A host entry string: `local:NAME`, `name`, `user@name`, `name:port` or `user@name:port`. */
+function parseHostEntry(text) {
+    if (text.startsWith(LOCAL_PREFIX))
+        return localHostEntry(text);
+    return parseRemoteAddress(text);
+}
+/**
+ * A shell as written: a list is an argv; a string is split on whitespace (no quoting), so
+ * `shell: sh -e` is `['sh', '-e']`.
+ */
+function toShell(value) {
+    return typeof value === 'string' ? value.trim().split(/\s+/) : value;
+}
+/** Every `${NAME}` referenced in a non-command field (`$${` is an escaped literal). */
+function referencedVars(text) {
+    const names = [];
+    for (const m of text.matchAll(/\$(\$)?\{([^}]*)\}/g))
+        if (!m[1])
+            names.push(m[2]);
+    return names;
+}
+//# sourceMappingURL=formats.js.map
+
+/***/ }),
+
+/***/ 6141:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   YU: () => (/* binding */ HostCatalog),
+/* harmony export */   bq: () => (/* binding */ resolveGroups),
+/* harmony export */   c8: () => (/* binding */ resolveStageHosts)
+/* harmony export */ });
+/* unused harmony exports toHostEntry, toHost */
+/* harmony import */ var _engine_host_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3546);
+/* harmony import */ var _config_error_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1429);
+/* harmony import */ var _did_you_mean_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(9839);
+/* harmony import */ var _formats_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6094);
+/* harmony import */ var _schema_values_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8370);
+/**
+ * Host entries → engine Hosts: groups, stage host lists (groups and/or entries), deduplication, and
+ * one definition per host name across the whole config.
+ */
+
+
+
+
+
+function toHostEntry(raw) {
+    if (typeof raw === 'string')
+        return (0,_formats_js__WEBPACK_IMPORTED_MODULE_2__/* .parseHostEntry */ .M6)(raw);
+    if (raw.name.startsWith(_formats_js__WEBPACK_IMPORTED_MODULE_2__/* .LOCAL_PREFIX */ .nD))
+        return (0,_formats_js__WEBPACK_IMPORTED_MODULE_2__/* .parseHostEntry */ .M6)(raw.name);
+    return {
+        name: raw.name,
+        address: raw.address ?? raw.name,
+        local: false,
+        ...(raw.port !== undefined ? { port: raw.port } : {}),
+        ...(raw.user !== undefined ? { user: raw.user } : {}),
+    };
+}
+/** Local hosts get port 0 (unused); remote ones the entry's port, else `ssh.port`. */
+function toHost(entry, ssh) {
+    return Object.freeze({
+        name: entry.name,
+        address: entry.address,
+        port: entry.local ? 0 : (entry.port ?? ssh.port),
+        local: entry.local,
+        ...(entry.user !== undefined ? { user: entry.user } : {}),
+    });
+}
+const sameHost = (a, b) => a.address === b.address && a.port === b.port && a.user === b.user && a.local === b.local;
+/**
+ * Every host the config names, by name. A name always means one host: the same name with another
+ * address, port or user is an error (otherwise `--hosts web-1` would be ambiguous).
+ */
+class HostCatalog {
+    ssh;
+    locator;
+    #byName = new Map();
+    constructor(ssh, locator) {
+        this.ssh = ssh;
+        this.locator = locator;
+    }
+    /** Register the host written at `path`; returns the one Host object for its name. */
+    add(raw, path) {
+        const entry = toHostEntry(raw);
+        if (!entry)
+            throw (0,_config_error_js__WEBPACK_IMPORTED_MODULE_1__/* .configIssueError */ .UJ)(this.locator, path, `invalid host entry ${JSON.stringify(raw)}`);
+        const host = toHost(entry, this.ssh);
+        if (host.name === _engine_host_js__WEBPACK_IMPORTED_MODULE_0__/* .CONTROLLER */ .J.name) {
+            throw (0,_config_error_js__WEBPACK_IMPORTED_MODULE_1__/* .configIssueError */ .UJ)(this.locator, path, `"${_engine_host_js__WEBPACK_IMPORTED_MODULE_0__/* .CONTROLLER */ .J.name}" names this machine in reports; give the host another name`);
+        }
+        const known = this.#byName.get(host.name);
+        if (!known) {
+            this.#byName.set(host.name, host);
+            return host;
+        }
+        if (sameHost(known, host))
+            return known;
+        const [a, b] = [(0,_engine_host_js__WEBPACK_IMPORTED_MODULE_0__/* .hostLabel */ .v)(known, this.ssh.user), (0,_engine_host_js__WEBPACK_IMPORTED_MODULE_0__/* .hostLabel */ .v)(host, this.ssh.user)];
+        throw (0,_config_error_js__WEBPACK_IMPORTED_MODULE_1__/* .configIssueError */ .UJ)(this.locator, path, `host "${host.name}" is already defined as ${a}, here it is ${b}`);
+    }
+    get hosts() {
+        return [...this.#byName.values()];
+    }
+}
+function resolveGroups(groups, catalog) {
+    const out = {};
+    for (const [group, entries] of Object.entries(groups)) {
+        out[group] = dedupe(entries.map((raw, i) => catalog.add(raw, ['hosts', group, i])));
+    }
+    return out;
+}
+/**
+ * A stage's `hosts:` list → its hosts, in order, each once (a host listed twice, directly or
+ * through two groups, runs one job). A bare word (letters, digits, `-`, `_`) is a group name and
+ * must exist; anything else is a host entry.
+ */
+function resolveStageHosts(items, path, groups, catalog, locator) {
+    const hosts = [];
+    for (const [i, item] of items.entries()) {
+        const itemPath = [...path, i];
+        if (typeof item === 'string' && Object.hasOwn(groups, item)) {
+            hosts.push(...groups[item]);
+        }
+        else if (typeof item === 'string' && _schema_values_js__WEBPACK_IMPORTED_MODULE_3__/* .GROUP_NAME_PATTERN */ .v.test(item)) {
+            throw (0,_config_error_js__WEBPACK_IMPORTED_MODULE_1__/* .configIssueError */ .UJ)(locator, itemPath, unknownGroupMessage(item, Object.keys(groups)));
+        }
+        else if (typeof item === 'string' && !(0,_formats_js__WEBPACK_IMPORTED_MODULE_2__/* .parseHostEntry */ .M6)(item)) {
+            throw (0,_config_error_js__WEBPACK_IMPORTED_MODULE_1__/* .configIssueError */ .UJ)(locator, itemPath, `expected a group name or a host entry: "name.domain", "user@name:port" or "local:NAME", got ${JSON.stringify(item)}`);
+        }
+        else {
+            hosts.push(catalog.add(item, itemPath));
+        }
+    }
+    return dedupe(hosts);
+}
+function unknownGroupMessage(name, groups) {
+    const hint = (0,_did_you_mean_js__WEBPACK_IMPORTED_MODULE_4__/* .didYouMean */ .au)(name, groups);
+    if (hint)
+        return `unknown host group "${name}"${hint}`;
+    const known = groups.length ? `known groups: ${groups.join(', ')}` : 'no host groups are defined';
+    return `unknown host group "${name}" (${known}); a single host without a dot is written ${name}:22 or {name: ${name}}`;
+}
+function dedupe(hosts) {
+    return [...new Map(hosts.map((host) => [host.name, host])).values()];
+}
+//# sourceMappingURL=hosts.js.map
+
+/***/ }),
+
+/***/ 7976:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   bp: () => (/* binding */ describeValue),
+/* harmony export */   tf: () => (/* binding */ validate)
+/* harmony export */ });
+/* unused harmony exports toConfigIssues, fallbackMessage, objectKeysAt */
+/* harmony import */ var _did_you_mean_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9839);
+/* harmony import */ var _config_error_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1429);
+
+
+/** Validate `data` against `schema`: its output, or a ConfigValidationError listing every issue. */
+function validate(schema, data, locator) {
+    const result = schema.safeParse(data, { reportInput: true, error: fallbackMessage });
+    if (result.success)
+        return result.data;
+    throw new _config_error_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigValidationError */ .g2(toConfigIssues(result.error.issues, data, schema, locator));
+}
+/** Zod issues → config issues in file order (duplicates dropped). */
+function toConfigIssues(issues, data, schema, locator) {
+    const out = [];
+    const seen = new Set();
+    const add = (path, message, key = false) => {
+        const position = locator.position(path, { key });
+        const issue = { file: locator.file, path, message, ...(position ? { position } : {}) };
+        const id = `${position?.line}:${position?.col}:${String(path.join('.'))}:${message}`;
+        if (seen.has(id))
+            return;
+        seen.add(id);
+        out.push({ issue, order: out.length });
+    };
+    const collect = (issue, base) => {
+        const path = [...base, ...issue.path];
+        const missing = issue.code === 'unrecognized_keys' ? undefined : missingKey(data, path);
+        if (missing !== undefined) {
+            add(path.slice(0, -1), `missing required key "${missing}"`);
+            return;
+        }
+        switch (issue.code) {
+            case 'unrecognized_keys': {
+                const known = objectKeysAt(schema, path);
+                for (const key of issue.keys) {
+                    const hint = (0,_did_you_mean_js__WEBPACK_IMPORTED_MODULE_1__/* .didYouMean */ .au)(key, known) || (known.length ? `, expected one of: ${known.join(', ')}` : '');
+                    add([...path, key], `unknown key${hint}`, true);
+                }
+                return;
+            }
+            case 'invalid_union': {
+                // A branch whose only complaint is "wrong type here" did not match at all; if exactly one
+                // branch matched the shape, its own issues say precisely what is wrong.
+                const matching = issue.errors.filter((branch) => !branch.every((i) => i.code === 'invalid_type' && i.path.length === 0));
+                if (matching.length === 1) {
+                    for (const inner of matching[0])
+                        collect(inner, path);
+                    return;
+                }
+                add(path, withFound(issue.message, valueAt(data, path)));
+                return;
+            }
+            case 'invalid_key': {
+                const inner = issue.issues[0];
+                add(path, withFound(inner?.message ?? issue.message, path[path.length - 1]), true);
+                return;
+            }
+            default:
+                add(path, withFound(issue.message, valueAt(data, path)));
+        }
+    };
+    for (const issue of issues)
+        collect(issue, []);
+    return out.sort((a, b) => compare(a.issue, b.issue) || a.order - b.order).map(({ issue }) => issue);
+}
+/** Fallback for issues a schema leaf did not word itself. */
+function fallbackMessage(issue) {
+    if (issue.code === 'invalid_type')
+        return `expected ${String(issue.expected)}`;
+    return undefined;
+}
+function compare(a, b) {
+    const pa = a.position;
+    const pb = b.position;
+    if (!pa || !pb)
+        return 0;
+    return pa.line - pb.line || pa.col - pb.col;
+}
+/** `expected …` messages get `, got <what was found>`; other messages are complete. */
+function withFound(message, found) {
+    return message.startsWith('expected ') ? `${message}, got ${describeValue(found)}` : message;
+}
+/** A short, safe description of a found value: strings quoted and cut, containers by kind. */
+function describeValue(value) {
+    if (value === undefined)
+        return 'nothing';
+    if (value === null)
+        return 'null';
+    if (typeof value === 'string') {
+        const cut = value.length > 60 ? `${value.slice(0, 57)}…` : value;
+        return JSON.stringify(cut);
+    }
+    if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+        return String(value);
+    if (Array.isArray(value))
+        return value.length === 0 ? 'an empty list' : 'a list';
+    if (typeof value === 'function')
+        return 'a function';
+    if (typeof value === 'symbol')
+        return value.toString();
+    const proto = Object.getPrototypeOf(value);
+    if (proto === null || Object.getPrototypeOf(proto) === null) {
+        return Object.keys(value).length === 0 ? 'an empty map' : 'a map';
+    }
+    return `a ${proto.constructor?.name ?? 'object'}`;
+}
+function valueAt(data, path) {
+    let node = data;
+    for (const segment of path) {
+        if (node === null || typeof node !== 'object')
+            return undefined;
+        node = node[segment];
+    }
+    return node;
+}
+/** The key name when `path` points at a key absent from an existing map. */
+function missingKey(data, path) {
+    if (path.length === 0)
+        return undefined;
+    const parent = valueAt(data, path.slice(0, -1));
+    const key = path[path.length - 1];
+    if (parent === null || typeof parent !== 'object' || Array.isArray(parent))
+        return undefined;
+    return Object.prototype.hasOwnProperty.call(parent, key) ? undefined : String(key);
+}
+const defOf = (schema) => schema._zod.def;
+/** The keys an object schema accepts at `path` (for "did you mean" and "expected one of"). */
+function objectKeysAt(schema, path) {
+    const keys = new Set();
+    const visit = (node, i) => {
+        const def = defOf(node);
+        switch (def.type) {
+            case 'optional':
+            case 'nullable':
+            case 'default':
+            case 'readonly':
+                return visit(def.innerType, i);
+            case 'pipe':
+                return visit(def.in, i);
+            case 'union':
+                for (const option of def.options ?? [])
+                    visit(option, i);
+                return;
+            case 'object':
+                if (i === path.length)
+                    for (const key of Object.keys(def.shape ?? {}))
+                        keys.add(key);
+                else {
+                    const child = def.shape?.[String(path[i])];
+                    if (child)
+                        visit(child, i + 1);
+                }
+                return;
+            case 'array':
+                if (i < path.length && typeof path[i] === 'number')
+                    visit(def.element, i + 1);
+                return;
+            case 'record':
+                if (i < path.length)
+                    visit(def.valueType, i + 1);
+                return;
+        }
+    };
+    visit(schema, 0);
+    return [...keys];
+}
+//# sourceMappingURL=issues.js.map
+
+/***/ }),
+
+/***/ 4802:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  be: () => (/* binding */ loadModuleConfig)
+});
+
+// UNUSED EXPORTS: isRunnerLike, moduleConfig
+
+// NAMESPACE OBJECT: ./lib/index.js
+var lib_namespaceObject = {};
+__nccwpck_require__.r(lib_namespaceObject);
+__nccwpck_require__.d(lib_namespaceObject, {
+  AuthError: () => (errors/* AuthError */.lR),
+  BoereworsError: () => (errors/* BoereworsError */.x4),
+  CONTROLLER: () => (host/* CONTROLLER */.J),
+  CancelledError: () => (errors/* CancelledError */.cc),
+  CommandExitError: () => (errors/* CommandExitError */.qw),
+  ConfigError: () => (errors/* ConfigError */.xL),
+  ConnectError: () => (errors/* ConnectError */.T$),
+  ConnectionLostError: () => (errors/* ConnectionLostError */.N9),
+  DEFAULT_SHELL: () => (subtask/* DEFAULT_SHELL */.L4),
+  DEFAULT_SSH_OPTIONS: () => (ssh_options/* DEFAULT_SSH_OPTIONS */.U),
+  DryRunTransport: () => (dry_run/* DryRunTransport */.a),
+  Err: () => (result/* Err */._),
+  Executor: () => (executor/* Executor */.Q),
+  HostKeyError: () => (errors/* HostKeyError */.oZ),
+  Job: () => (job/* Job */._),
+  JobFailedError: () => (errors/* JobFailedError */.dk),
+  LocalTransport: () => (local/* LocalTransport */.V),
+  Ok: () => (result.Ok),
+  RoutingTransport: () => (routing/* RoutingTransport */.o),
+  Runner: () => (runner/* Runner */.b),
+  Skip: () => (result/* Skip */.MO),
+  Stage: () => (stage/* Stage */.B),
+  StepsJob: () => (steps_job/* StepsJob */.l),
+  TimeoutError: () => (errors/* TimeoutError */.MU),
+  UsageError: () => (errors/* UsageError */.eb),
+  createSshTransport: () => (ssh/* createSshTransport */.m),
+  errorMessage: () => (errors/* errorMessage */.gJ),
+  findConfigFile: () => (findConfigFile),
+  hostLabel: () => (host/* hostLabel */.v),
+  isJob: () => (job/* isJob */.o),
+  isSuccess: () => (result/* isSuccess */.oJ),
+  loadConfig: () => (loadConfig),
+  local: () => (subtask/* local */.sr),
+  parseHostEntry: () => (formats/* parseHostEntry */.M6),
+  remote: () => (subtask/* remote */.be),
+  resolveHostFilter: () => (config_select/* resolveHostFilter */.f),
+  selectRunner: () => (config_select/* selectRunner */.v),
+  toJsonReport: () => (json/* toJsonReport */.Ow),
+  upload: () => (subtask/* upload */.Se)
+});
+
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
+// EXTERNAL MODULE: ./lib/engine/result.js
+var result = __nccwpck_require__(985);
+// EXTERNAL MODULE: ./lib/engine/job.js
+var job = __nccwpck_require__(7209);
+// EXTERNAL MODULE: ./lib/engine/stage.js
+var stage = __nccwpck_require__(3768);
+// EXTERNAL MODULE: ./lib/engine/runner.js
+var runner = __nccwpck_require__(7998);
+// EXTERNAL MODULE: ./lib/engine/executor.js + 16 modules
+var executor = __nccwpck_require__(7950);
+// EXTERNAL MODULE: ./lib/engine/subtask.js
+var subtask = __nccwpck_require__(917);
+// EXTERNAL MODULE: ./lib/engine/host.js
+var host = __nccwpck_require__(3546);
+// EXTERNAL MODULE: ./lib/transport/local.js + 2 modules
+var local = __nccwpck_require__(8175);
+// EXTERNAL MODULE: ./lib/transport/dry-run.js
+var dry_run = __nccwpck_require__(3964);
+// EXTERNAL MODULE: ./lib/transport/routing.js
+var routing = __nccwpck_require__(6287);
+// EXTERNAL MODULE: ./lib/transport/ssh.js + 12 modules
+var ssh = __nccwpck_require__(900);
+// EXTERNAL MODULE: ./lib/transport/ssh-options.js
+var ssh_options = __nccwpck_require__(9028);
+// EXTERNAL MODULE: ./lib/config/select.js
+var config_select = __nccwpck_require__(8336);
+// EXTERNAL MODULE: ./lib/config/steps-job.js
+var steps_job = __nccwpck_require__(2567);
+// EXTERNAL MODULE: ./lib/config/formats.js
+var formats = __nccwpck_require__(6094);
+// EXTERNAL MODULE: ./lib/report/json.js
+var json = __nccwpck_require__(7406);
+// EXTERNAL MODULE: ./lib/errors.js
+var errors = __nccwpck_require__(452);
+;// CONCATENATED MODULE: ./lib/index.js
+/**
+ * The library API: the same engine the action and the CLI use. A JavaScript config module's
+ * default-export function receives exactly this module as its argument.
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+// The config loader (zod, yaml: ~0.1 s of start-up) is imported on first use: a library user who
+// builds runners in code never pays for it.
+/** Finds `.github/release.yml` or `release.yml` under `cwd`. */
+async function findConfigFile(cwd) {
+    return (await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 5723))).findConfigFile(cwd);
+}
+/** Loads and validates a YAML or JavaScript-module release config. */
+async function loadConfig(file, opts) {
+    return (await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 5723))).loadConfig(file, opts);
+}
+
+
+//# sourceMappingURL=index.js.map
+// EXTERNAL MODULE: ./lib/config/assemble.js + 2 modules
+var assemble = __nccwpck_require__(2955);
+// EXTERNAL MODULE: ./lib/config/config-error.js
+var config_error = __nccwpck_require__(1429);
+// EXTERNAL MODULE: ./lib/config/issues.js
+var issues = __nccwpck_require__(7976);
+// EXTERNAL MODULE: ./lib/config/locator.js
+var config_locator = __nccwpck_require__(1252);
+// EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 17 modules
+var schemas = __nccwpck_require__(8816);
+// EXTERNAL MODULE: ./lib/config/schema.js
+var schema = __nccwpck_require__(1091);
+// EXTERNAL MODULE: ./lib/config/schema-values.js
+var schema_values = __nccwpck_require__(8370);
+;// CONCATENATED MODULE: ./lib/config/module-schema.js
+/** JavaScript-module configs: the YAML blocks, plus stages that build custom jobs (`job: (host) => Job`). */
+
+
+
+const moduleStageSchema = schemas/* strictObject */.rej({
+    ...schema/* stageFields */.ak,
+    steps: (0,schema/* steps */.Ci)().optional(),
+    job: schemas/* custom */.IeY((value) => typeof value === 'function', (0,schema_values/* expected */.p6)('a function (host) => Job'))
+        .optional(),
+}, (0,schema_values/* expected */.p6)('a stage: a map with name and steps (or job)'))
+    .superRefine((stage, ctx) => {
+    if ((stage.steps === undefined) === (stage.job === undefined)) {
+        ctx.addIssue({ code: 'custom', message: 'a stage needs exactly one of steps or job' });
+    }
+});
+const moduleRunnerSchema = (0,schema/* runner */.lj)(moduleStageSchema);
+/** A module's default export, once its Runner instances are taken out (see `js-module.ts`). */
+const moduleConfigSchema = schemas/* strictObject */.rej({
+    version: schemas/* literal */.euz(1, (0,schema_values/* expected */.p6)('1')).optional(),
+    ssh: schema/* sshSchema */.cg.optional(),
+    hosts: schema/* groupsSchema */.qN.optional(),
+    vars: schema/* varsSchema */.g7.optional(),
+    runners: schemas/* record */.g1P(schemas/* string */.YjP((0,schema_values/* expected */.p6)(schema/* RUNNER_NAME */.ZJ)).regex(schema/* RUNNER_NAME_PATTERN */.wG, (0,schema_values/* expected */.p6)(schema/* RUNNER_NAME */.ZJ)), moduleRunnerSchema, (0,schema_values/* expected */.p6)('a list of Runner objects or a map of runners')),
+}, (0,schema_values/* expected */.p6)('a config object with ssh, hosts, vars and runners'));
+//# sourceMappingURL=module-schema.js.map
+;// CONCATENATED MODULE: ./lib/config/js-module.js
+/**
+ * JavaScript-module configs. The default export is a config object or a function
+ * `(api) => config | Promise<config>`, where `api` is this library: a config run by the bundled
+ * action has no `node_modules` to import the package from, so the function form is the portable one.
+ * `ssh`, `hosts` and `vars` are validated like YAML (errors name the path, not a line); `runners` is a
+ * list of Runner objects, or a map name → Runner object or YAML-style runner (whose stages may give
+ * `job: (host) => Job` instead of `steps`).
+ */
+
+
+
+
+
+
+
+
+
+async function loadModuleConfig(file, absolutePath, vars) {
+    let exported;
+    try {
+        // webpackIgnore: the bundled action (ncc) must leave this a real runtime import of the user's file.
+        const url = (0,external_node_url_.pathToFileURL)(absolutePath).href;
+        exported = (await import(/* webpackIgnore: true */ url)).default;
+    }
+    catch (e) {
+        throw new errors/* ConfigError */.xL(`${file}: cannot load the module: ${(0,errors/* errorMessage */.gJ)(e)}`);
+    }
+    if (exported === undefined) {
+        throw new errors/* ConfigError */.xL(`${file}: no default export; export a config object or a function (api) => config`);
+    }
+    let value = exported;
+    if (typeof exported === 'function') {
+        try {
+            value = await exported(lib_namespaceObject);
+        }
+        catch (e) {
+            throw new errors/* ConfigError */.xL(`${file}: the config function failed: ${(0,errors/* errorMessage */.gJ)(e)}`);
+        }
+    }
+    if (!isPlainObject(value)) {
+        throw new errors/* ConfigError */.xL(`${file}: expected the default export to be a config object or a function returning one, got ${(0,issues/* describeValue */.bp)(value)}`);
+    }
+    return moduleConfig(value, file, vars);
+}
+/** Validate a module's config object (already imported). Pure: no I/O. */
+function moduleConfig(value, file, vars) {
+    const locator = (0,config_locator/* fileLocator */.Xw)(file);
+    const { order, instances, rest } = splitRunners(value.runners, file);
+    const config = (0,issues/* validate */.tf)(moduleConfigSchema, { ...value, runners: rest }, locator);
+    const runners = order.map((name) => {
+        const runner = instances.get(name);
+        return runner ? { name, runner } : { name, config: config.runners[name] };
+    });
+    if (runners.length === 0)
+        throw fail(file, ['runners'], 'expected at least one runner');
+    return (0,assemble/* assembleConfig */.T)({
+        file,
+        format: 'module',
+        locator,
+        ...(config.ssh ? { ssh: config.ssh } : {}),
+        ...(config.hosts ? { hosts: config.hosts } : {}),
+        ...(config.vars ? { vars: config.vars } : {}),
+        runners,
+    }, vars);
+}
+/** A Runner of this library, or of another copy of it (duck-typed). */
+function isRunnerLike(value) {
+    if (value instanceof runner/* Runner */.b)
+        return true;
+    const candidate = value;
+    return (typeof value === 'object' &&
+        candidate !== null &&
+        typeof candidate.name === 'string' &&
+        typeof candidate.stages === 'function');
+}
+/** Take the Runner objects out of `runners`; the rest is validated by the schema. */
+function splitRunners(runners, file) {
+    const order = [];
+    const instances = new Map();
+    if (Array.isArray(runners)) {
+        for (const [i, runner] of runners.entries()) {
+            if (!isRunnerLike(runner)) {
+                throw fail(file, ['runners', i], `expected a Runner (a map name → runner takes YAML-style runners), got ${(0,issues/* describeValue */.bp)(runner)}`);
+            }
+            if (instances.has(runner.name))
+                throw fail(file, ['runners', i], `duplicate runner name "${runner.name}"`);
+            instances.set(runner.name, runner);
+            order.push(runner.name);
+        }
+        return { order, instances, rest: {} };
+    }
+    if (!isPlainObject(runners))
+        return { order, instances, rest: runners };
+    const rest = {};
+    for (const [name, runner] of Object.entries(runners)) {
+        order.push(name);
+        if (!isRunnerLike(runner))
+            rest[name] = runner;
+        else if (runner.name !== name) {
+            throw fail(file, ['runners', name], `the Runner is named "${runner.name}"; give it the name of its key`);
+        }
+        else
+            instances.set(name, runner);
+    }
+    return { order, instances, rest };
+}
+function fail(file, path, message) {
+    const issue = { file, path, message };
+    return new config_error/* ConfigValidationError */.g2([issue]);
+}
+function isPlainObject(value) {
+    if (value === null || typeof value !== 'object')
+        return false;
+    // Any realm's Object.prototype (a module may run in another vm context, as under Jest).
+    const proto = Object.getPrototypeOf(value);
+    return proto === null || Object.getPrototypeOf(proto) === null;
+}
+//# sourceMappingURL=js-module.js.map
+
+/***/ }),
+
+/***/ 5723:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+// ESM COMPAT FLAG
+__nccwpck_require__.r(__webpack_exports__);
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  DEFAULT_CONFIG_PATHS: () => (/* binding */ DEFAULT_CONFIG_PATHS),
+  findConfigFile: () => (/* binding */ findConfigFile),
+  loadConfig: () => (/* binding */ loadConfig),
+  loadYamlConfig: () => (/* binding */ loadYamlConfig)
+});
+
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+// EXTERNAL MODULE: ./lib/errors.js
+var errors = __nccwpck_require__(452);
+// EXTERNAL MODULE: ./lib/config/assemble.js + 2 modules
+var assemble = __nccwpck_require__(2955);
+// EXTERNAL MODULE: ./lib/config/issues.js
+var issues = __nccwpck_require__(7976);
+// EXTERNAL MODULE: ./lib/config/js-module.js + 2 modules
+var js_module = __nccwpck_require__(4802);
+// EXTERNAL MODULE: ./lib/config/schema.js
+var schema = __nccwpck_require__(1091);
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
+// EXTERNAL MODULE: ./lib/config/config-error.js
+var config_error = __nccwpck_require__(1429);
+// EXTERNAL MODULE: ./lib/config/locator.js
+var config_locator = __nccwpck_require__(1252);
+;// CONCATENATED MODULE: ./lib/config/yaml-source.js
+/** Parse the YAML text of a release config, keeping source positions for error messages. */
+
+
+
+/** Malformed YAML → ConfigValidationError at the parser's position (`release.yml:3:7: invalid YAML: …`). */
+function parseYamlSource(text, file) {
+    const lineCounter = new dist/* LineCounter */.HN();
+    // `merge`: `<<: *defaults` is the usual way to share stage settings in YAML.
+    const doc = (0,dist/* parseDocument */.Tp)(text, { lineCounter, prettyErrors: true, uniqueKeys: true, merge: true });
+    const locator = (0,config_locator/* yamlLocator */.Gg)(file, doc, lineCounter);
+    const error = doc.errors[0];
+    if (error) {
+        const at = error.linePos?.[0];
+        const message = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+        throw new config_error/* ConfigValidationError */.g2([
+            {
+                file,
+                path: [],
+                message: `invalid YAML: ${message}`,
+                ...(at ? { position: { line: at.line, col: at.col } } : {}),
+            },
+        ]);
+    }
+    let data;
+    try {
+        // An empty file is "nothing", not null.
+        data = doc.contents === null ? undefined : doc.toJS({ maxAliasCount: 1000 });
+    }
+    catch (e) {
+        throw new config_error/* ConfigValidationError */.g2([{ file, path: [], message: `invalid YAML: ${e.message}` }]);
+    }
+    keepVarsAsWritten(doc.get('vars', true), data, text);
+    return { data, locator };
+}
+/**
+ * `vars:` values are strings. A plain scalar that YAML would read as a number or boolean keeps the
+ * text as written (`VERSION: 1.10` is "1.10", not "1.1"; `MODE: 0755` stays "0755").
+ */
+function keepVarsAsWritten(varsNode, data, text) {
+    if (!(0,dist/* isMap */.jh)(varsNode) || data === null || typeof data !== 'object')
+        return;
+    const vars = data.vars;
+    if (vars === null || typeof vars !== 'object')
+        return;
+    for (const pair of varsNode.items) {
+        if (!(0,dist/* isPair */.tO)(pair) || !(0,dist/* isScalar */.jn)(pair.key) || !(0,dist/* isScalar */.jn)(pair.value))
+            continue;
+        const value = pair.value;
+        const range = value.range;
+        if (value.type !== dist/* Scalar */.X5.PLAIN || !range)
+            continue;
+        if (typeof value.value !== 'number' && typeof value.value !== 'boolean')
+            continue;
+        vars[String(pair.key.value)] = text.slice(range[0], range[1]);
+    }
+}
+//# sourceMappingURL=yaml-source.js.map
+;// CONCATENATED MODULE: ./lib/config/load-config.js
+/** Find, read and load a release config: YAML (`.yml`/`.yaml`) or a JavaScript module (`.mjs`/`.js`/`.cjs`). */
+
+
+
+
+
+
+
+
+/** Where a config is looked for when none is named, in order. */
+const DEFAULT_CONFIG_PATHS = Object.freeze(['.github/release.yml', 'release.yml']);
+const MODULE_EXTENSIONS = /\.(mjs|cjs|js)$/;
+/** The first of DEFAULT_CONFIG_PATHS that exists in `cwd`, as that relative path. */
+async function findConfigFile(cwd = process.cwd()) {
+    for (const candidate of DEFAULT_CONFIG_PATHS) {
+        const info = await (0,promises_.stat)((0,external_node_path_.resolve)(cwd, candidate)).catch(() => undefined);
+        if (info?.isFile())
+            return candidate;
+    }
+    throw new errors/* ConfigError */.xL(`no release config found: looked for ${DEFAULT_CONFIG_PATHS.join(' and ')}`);
+}
+/**
+ * Load and validate a config file; relative paths are resolved against `opts.cwd` (default: the
+ * working directory). Every problem is a ConfigError whose message starts with the file name.
+ */
+async function loadConfig(file, opts = {}) {
+    const path = (0,external_node_path_.resolve)(opts.cwd ?? process.cwd(), file);
+    if (MODULE_EXTENSIONS.test(file)) {
+        await assertReadable(file, path);
+        return (0,js_module/* loadModuleConfig */.be)(file, path, opts.vars);
+    }
+    return loadYamlConfig(await readText(file, path), file, opts.vars);
+}
+/** Validate YAML text as the config named `file`. Pure: no I/O. */
+function loadYamlConfig(text, file, vars) {
+    const { data, locator } = parseYamlSource(text, file);
+    const config = (0,issues/* validate */.tf)(schema/* configSchema */.Qn, (0,schema/* withoutExtensions */.JA)(data), locator);
+    return (0,assemble/* assembleConfig */.T)({
+        file,
+        format: 'yaml',
+        locator,
+        ...(config.ssh ? { ssh: config.ssh } : {}),
+        ...(config.hosts ? { hosts: config.hosts } : {}),
+        ...(config.vars ? { vars: config.vars } : {}),
+        runners: Object.entries(config.runners).map(([name, runner]) => ({ name, config: runner })),
+    }, vars);
+}
+async function readText(file, path) {
+    try {
+        return await (0,promises_.readFile)(path, 'utf8');
+    }
+    catch (e) {
+        throw readError(file, e);
+    }
+}
+async function assertReadable(file, path) {
+    const info = await (0,promises_.stat)(path).catch((e) => {
+        throw readError(file, e);
+    });
+    if (!info.isFile())
+        throw new errors/* ConfigError */.xL(`${file}: not a file`);
+}
+function readError(file, e) {
+    const code = e.code;
+    if (code === 'ENOENT')
+        return new errors/* ConfigError */.xL(`config file not found: ${file}`);
+    if (code === 'EISDIR')
+        return new errors/* ConfigError */.xL(`${file}: not a file`);
+    return new errors/* ConfigError */.xL(`${file}: cannot read: ${e.message}`);
+}
+//# sourceMappingURL=load-config.js.map
+
+/***/ }),
+
+/***/ 1252:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Gg: () => (/* binding */ yamlLocator),
+/* harmony export */   Xw: () => (/* binding */ fileLocator),
+/* harmony export */   jV: () => (/* binding */ formatPath)
+/* harmony export */ });
+/* unused harmony export formatLocation */
+/* harmony import */ var yaml__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8815);
+/**
+ * Where a config value came from: `file:line:col` for YAML (from the parser's source ranges), just
+ * `file` for JavaScript modules. Paths are printed as `runners.deploy.stages[0].pool-size`.
+ */
+
+const PLAIN_KEY = /^[A-Za-z0-9_-]+$/;
+/** `['runners', 'deploy', 'stages', 0, 'pool-size']` → `runners.deploy.stages[0].pool-size`. */
+function formatPath(path) {
+    let out = '';
+    for (const segment of path) {
+        if (typeof segment === 'number')
+            out += `[${segment}]`;
+        else if (PLAIN_KEY.test(String(segment)))
+            out += `${out ? '.' : ''}${String(segment)}`;
+        else
+            out += `[${JSON.stringify(String(segment))}]`;
+    }
+    return out;
+}
+/** `file:line:col` when the position is known, else `file`. */
+function formatLocation(locator, path, opts) {
+    const at = locator.position(path, opts);
+    return at ? `${locator.file}:${at.line}:${at.col}` : locator.file;
+}
+/** For configs without source positions (JavaScript modules). */
+function fileLocator(file) {
+    return { file, position: () => undefined };
+}
+function yamlLocator(file, doc, lineCounter) {
+    const at = (offset) => {
+        const { line, col } = lineCounter.linePos(offset);
+        return { line, col };
+    };
+    return {
+        file,
+        position(path, opts = {}) {
+            let node = doc.contents;
+            let offset = 0;
+            for (const [i, segment] of path.entries()) {
+                if ((0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isAlias */ .Vj)(node))
+                    node = node.resolve(doc);
+                const last = i === path.length - 1;
+                if ((0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isMap */ .jh)(node)) {
+                    const pair = node.items.find((p) => (0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isPair */ .tO)(p) && keyText(p.key) === String(segment));
+                    if (!pair)
+                        break;
+                    const keyOffset = rangeStart(pair.key);
+                    if (keyOffset !== undefined)
+                        offset = keyOffset;
+                    if (last && opts.key)
+                        return at(offset);
+                    node = pair.value;
+                }
+                else if ((0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isSeq */ .oP)(node) && typeof segment === 'number') {
+                    node = node.items[segment];
+                }
+                else {
+                    break;
+                }
+                const start = rangeStart(node);
+                if (start === undefined)
+                    break;
+                offset = start;
+            }
+            if (path.length === 0)
+                offset = rangeStart(node) ?? 0;
+            return at(offset);
+        },
+    };
+}
+function keyText(key) {
+    if ((0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isScalar */ .jn)(key))
+        return String(key.value);
+    return typeof key === 'string' ? key : undefined;
+}
+function rangeStart(node) {
+    const range = node?.range;
+    return range ? range[0] : undefined;
+}
+//# sourceMappingURL=locator.js.map
+
+/***/ }),
+
+/***/ 8370:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   NJ: () => (/* binding */ positiveInt),
+/* harmony export */   O2: () => (/* binding */ nonNegativeInt),
+/* harmony export */   Oh: () => (/* binding */ port),
+/* harmony export */   R: () => (/* binding */ hostEntry),
+/* harmony export */   lc: () => (/* binding */ bool),
+/* harmony export */   p0: () => (/* binding */ duration),
+/* harmony export */   p6: () => (/* binding */ expected),
+/* harmony export */   tB: () => (/* binding */ stageHost),
+/* harmony export */   v: () => (/* binding */ GROUP_NAME_PATTERN),
+/* harmony export */   vf: () => (/* binding */ shell),
+/* harmony export */   vj: () => (/* binding */ amount),
+/* harmony export */   wG: () => (/* binding */ GROUP_NAME),
+/* harmony export */   y0: () => (/* binding */ nonEmptyString)
+/* harmony export */ });
+/* unused harmony exports POSITIVE_INT, NON_NEGATIVE_INT, PORT, SHELL, HOST_ENTRY, hostString, HOST_NAME, hostObjectSchema */
+/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8816);
+/* harmony import */ var _formats_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6094);
+/**
+ * Leaf schemas of the release config — booleans, counts, durations, percentages, shells, host
+ * entries — each with the `expected …` message that `issues.ts` completes with what was found.
+ */
+
+
+/** Zod params for a leaf: its issue message is `expected <what>`. */
+const expected = (what) => ({ error: `expected ${what}` });
+const bool = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .boolean */ .zMY(expected('true or false'));
+const POSITIVE_INT = 'a positive integer';
+const positiveInt = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .int */ .Whr(expected(POSITIVE_INT)).min(1, expected(POSITIVE_INT));
+const NON_NEGATIVE_INT = 'an integer, 0 or more';
+const nonNegativeInt = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .int */ .Whr(expected(NON_NEGATIVE_INT)).min(0, expected(NON_NEGATIVE_INT));
+const PORT = 'a port number (1-65535)';
+const port = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .int */ .Whr(expected(PORT)).min(1, expected(PORT)).max(65_535, expected(PORT));
+const nonEmptyString = (what) => zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected(what)).min(1, expected(what));
+/** A duration string, converted to milliseconds. */
+function duration(opts) {
+    const what = opts.allowZero
+        ? 'a duration like 500ms, 10s, 5m or 1h'
+        : 'a positive duration like 500ms, 10s, 5m or 1h';
+    return zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected(what))
+        .regex(new RegExp(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .DURATION_PATTERN */ .Cq), expected(what))
+        .refine((text) => ((0,_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .parseDuration */ .E9)(text) ?? -1) > (opts.allowZero ? -1 : 0), expected(what))
+        .transform((text) => (0,_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .parseDuration */ .E9)(text));
+}
+/** A count or a percentage of the stage's jobs (`25%`). */
+function amount(opts) {
+    const what = opts.allowZero
+        ? 'a count (0 or more) or a percentage like 10%'
+        : 'a positive count or a percentage like 25%';
+    const count = zod__WEBPACK_IMPORTED_MODULE_1__/* .int */ .Whr(expected(what)).min(opts.allowZero ? 0 : 1, expected(what));
+    const percent = zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected(what))
+        .regex(new RegExp(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .PERCENT_PATTERN */ .FT), expected(what))
+        .refine((text) => ((0,_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .parsePercent */ .lo)(text) ?? -1) > (opts.allowZero ? -1 : 0), expected(what));
+    return zod__WEBPACK_IMPORTED_MODULE_1__/* .union */ .KCZ([count, percent], expected(what));
+}
+const SHELL = 'a shell command line or a list of its arguments';
+const shell = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .union */ .KCZ([
+    zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected(SHELL)).regex(/\S/, expected(SHELL)),
+    zod__WEBPACK_IMPORTED_MODULE_1__/* .array */ .YOg(nonEmptyString('a shell argument'), expected(SHELL)).min(1, expected(SHELL)),
+], expected(SHELL))
+    .describe('Interpreter that runs the script, given as a file path (/dev/fd/4) with stdin at /dev/null. Default: bash --noprofile --norc -eo pipefail. ' +
+    'A string is split on whitespace.');
+const HOST_ENTRY = 'a host entry: "name", "user@name:port" or "local:NAME"';
+const hostString = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected(HOST_ENTRY))
+    .refine((text) => (0,_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .parseHostEntry */ .M6)(text) !== undefined, expected(HOST_ENTRY))
+    .describe('A host: "name", "user@name:port" or "local:NAME" (runs on this machine with bash).');
+const HOST_NAME = 'a host name without spaces or commas';
+const hostObjectSchema = zod__WEBPACK_IMPORTED_MODULE_1__/* .strictObject */ .rej({
+    name: zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected(HOST_NAME))
+        .regex(/^[^\s,]+$/, expected(HOST_NAME))
+        .describe('Name shown in logs and matched by --hosts; "local:NAME" for an embedded local host.'),
+    address: zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected('a DNS name or an IP address'))
+        .refine(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .isValidAddress */ .$m, expected('a DNS name or an IP address'))
+        .optional()
+        .describe('Where to connect. Default: the name.'),
+    port: port().optional().describe('SSH port. Default: ssh.port.'),
+    user: zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected('a user name'))
+        .regex(new RegExp(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .USER_PATTERN */ .N9), expected('a user name'))
+        .optional()
+        .describe('SSH user. Default: ssh.user.'),
+}, expected('a host: a string or a map {name, address, port, user}'))
+    .superRefine((host, ctx) => {
+    if (!host.name.startsWith(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .LOCAL_PREFIX */ .nD))
+        return;
+    if (!new RegExp(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .LOCAL_NAME_PATTERN */ .DA).test(host.name.slice(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .LOCAL_PREFIX */ .nD.length))) {
+        ctx.addIssue({
+            code: 'custom',
+            path: ['name'],
+            message: `expected "local:NAME" with a NAME like a, web-1`,
+        });
+    }
+    for (const key of ['address', 'port', 'user']) {
+        if (host[key] !== undefined) {
+            ctx.addIssue({ code: 'custom', path: [key], message: `a local host takes no ${key}` });
+        }
+    }
+});
+const hostEntry = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .union */ .KCZ([hostString(), hostObjectSchema], expected('a host: a string or a map {name, address, port, user}'));
+const GROUP_NAME = 'a group name (letters, digits, "-" and "_")';
+const GROUP_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
+const stageHost = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .union */ .KCZ([zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected('a group name or a host entry')), hostObjectSchema], expected('a group name, a host entry or a map {name, address, port, user}'))
+    .describe('A host group name, or a host entry.');
+//# sourceMappingURL=schema-values.js.map
+
+/***/ }),
+
+/***/ 1091:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Ci: () => (/* binding */ steps),
+/* harmony export */   JA: () => (/* binding */ withoutExtensions),
+/* harmony export */   Qn: () => (/* binding */ configSchema),
+/* harmony export */   ZJ: () => (/* binding */ RUNNER_NAME),
+/* harmony export */   ak: () => (/* binding */ stageFields),
+/* harmony export */   cg: () => (/* binding */ sshSchema),
+/* harmony export */   g7: () => (/* binding */ varsSchema),
+/* harmony export */   lj: () => (/* binding */ runner),
+/* harmony export */   ol: () => (/* binding */ RESERVED_VARS),
+/* harmony export */   qN: () => (/* binding */ groupsSchema),
+/* harmony export */   wG: () => (/* binding */ RUNNER_NAME_PATTERN)
+/* harmony export */ });
+/* unused harmony exports EXTENSION_KEY, stepSchema, stageSchema, runnerSchema */
+/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8816);
+/* harmony import */ var _engine_vars_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1942);
+/* harmony import */ var _formats_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6094);
+/* harmony import */ var _schema_values_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8370);
+/**
+ * The release config (DESIGN §3) as one zod schema: the validator and the published JSON Schema
+ * (`schema/release.schema.json`) are both generated from it. Every leaf carries an `expected …`
+ * message; `issues.ts` adds the position, the path and what was found.
+ */
+
+
+
+
+/** Variables the engine sets for every job; a config may not define them. */
+const RESERVED_VARS = Object.freeze([
+    'BW_HOST',
+    'BW_HOST_ADDRESS',
+    'BW_STAGE',
+    'BW_RUNNER',
+    'BW_RELEASE',
+    'BW_ATTEMPT',
+]);
+/** Top-level keys the validator ignores, as in Docker Compose: `x-stage-defaults: &defaults`. */
+const EXTENSION_KEY = /^x-/;
+const uploadSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+    from: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a local path').describe('Local path (file or directory), relative to the working directory.'),
+    to: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a remote path').describe('Remote path; ${NAME} is expanded from the vars.'),
+}, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map {from, to}'))
+    .describe('Copy a local file or directory to the host; ${NAME} in both paths is expanded per job.');
+const STEP_KINDS = ['run', 'local', 'upload'];
+const stepSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+    name: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a step name').optional().describe('Label in logs; ${NAME} is expanded per job.'),
+    run: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a script'))
+        .optional()
+        .describe('Script run on the host (remote shell, or bash for local: hosts).'),
+    local: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a script'))
+        .optional()
+        .describe('Script run on the controller, once per job.'),
+    upload: uploadSchema.optional(),
+    shell: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .shell */ .vf)().optional(),
+}, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a step: a map with run, local or upload'))
+    .superRefine((step, ctx) => {
+    const kinds = STEP_KINDS.filter((kind) => step[kind] !== undefined);
+    if (kinds.length !== 1) {
+        const found = kinds.length === 0 ? 'none' : kinds.join(' and ');
+        ctx.addIssue({
+            code: 'custom',
+            message: `a step needs exactly one of run, local or upload, found ${found}`,
+        });
+    }
+    if (step.upload !== undefined && step.shell !== undefined) {
+        ctx.addIssue({
+            code: 'custom',
+            path: ['shell'],
+            message: 'shell applies to run and local steps, not to upload',
+        });
+    }
+})
+    .meta({
+    description: 'One step: exactly one of run, local or upload.',
+    oneOf: STEP_KINDS.map((kind) => ({ required: [kind] })),
+});
+/** The fields every stage has, whether it comes from YAML or from a JavaScript module. */
+const stageFields = {
+    name: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a stage name').describe('Stage name; ${NAME} is expanded from the vars.'),
+    hosts: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .stageHost */ .tB)(), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of host groups and host entries'))
+        .min(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('at least one host group or host entry'))
+        .optional()
+        .describe('Host groups and/or host entries. Omitted: one job on the controller.'),
+    canary: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .bool */ .lc)()
+        .optional()
+        .describe('Run the first job alone; if it fails nothing else starts. Default true.'),
+    parallel: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .bool */ .lc)()
+        .optional()
+        .describe('Run the other jobs in a pool; false runs them one by one. Default true.'),
+    'pool-size': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .positiveInt */ .NJ)().optional().describe('Jobs running at once. Default 10.'),
+    batch: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .amount */ .vj)({ allowZero: false }), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of wave sizes like [2, 5, 25%]'))
+        .min(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of wave sizes like [2, 5, 25%]'))
+        .optional()
+        .describe('Waves after the canary: counts or percentages of the stage’s jobs; the last size repeats.'),
+    'max-failures': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .amount */ .vj)({ allowZero: true })
+        .optional()
+        .describe('Failures the stage tolerates (count or percentage); more fails the stage. Default 0.'),
+    'can-fail': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .bool */ .lc)()
+        .optional()
+        .describe('A failed stage does not stop the run (a failed canary still does). Default false.'),
+    retries: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonNegativeInt */ .O2)().optional().describe('Extra attempts per job. Default 0.'),
+    'retry-delay': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ allowZero: true })
+        .optional()
+        .describe('Backoff base between attempts. Default 1s.'),
+    timeout: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ allowZero: false }).optional().describe('Per attempt. Default: none.'),
+    shell: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .shell */ .vf)().optional(),
+};
+const steps = () => zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(stepSchema, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of steps'))
+    .min(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('at least one step'))
+    .describe('Steps run in order on every host of the stage.');
+const stageSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({ ...stageFields, steps: steps() }, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a stage: a map with name and steps'))
+    .describe('A stage: one job per host, run with a canary, a pool, batches and a failure budget.');
+const RUNNER_NAME = 'a runner name (letters, digits, ".", "-" and "_")';
+const RUNNER_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+function runner(stage) {
+    return zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+        description: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a string')).optional().describe('What the runner does.'),
+        stages: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(stage, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of stages'))
+            .min(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('at least one stage'))
+            .describe('Stages, run in order.'),
+    }, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a runner: a map with description and stages'));
+}
+const runnerSchema = runner(stageSchema).describe('A named release procedure.');
+const sshSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+    user: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a user name'))
+        .regex(new RegExp(_formats_js__WEBPACK_IMPORTED_MODULE_1__/* .USER_PATTERN */ .N9), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a user name'))
+        .optional()
+        .describe('Default user. Default: the current OS user.'),
+    port: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .port */ .Oh)().optional().describe('Default port. Default 22.'),
+    'private-key': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a path')
+        .optional()
+        .describe('Private key file; --identity / the action input override it.'),
+    'known-hosts': zod__WEBPACK_IMPORTED_MODULE_3__/* .union */ .KCZ([(0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a path'), zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a path')).min(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('at least one path'))], (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a path or a list of paths'))
+        .optional()
+        .describe('known_hosts file(s). Default ~/.ssh/known_hosts.'),
+    'host-key-checking': zod__WEBPACK_IMPORTED_MODULE_3__/* ["enum"] */ .k5n(['strict', 'accept-new', 'off'], (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('strict, accept-new or off'))
+        .optional()
+        .describe('strict (default), accept-new, or off (insecure, warned about).'),
+    'connect-timeout': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ allowZero: false }).optional().describe('Default 10s.'),
+    keepalive: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ allowZero: false })
+        .optional()
+        .describe('Keepalive interval; a host is lost after 3 missed. Default 5s.'),
+    'jump-host': zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a jump host like deploy@bastion.example.com:22'))
+        .refine((text) => (0,_formats_js__WEBPACK_IMPORTED_MODULE_1__/* .parseRemoteAddress */ .Yg)(text) !== undefined, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a jump host like deploy@bastion.example.com:22'))
+        .optional()
+        .describe('Bastion to connect through: user@host:port.'),
+    'max-sessions': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .positiveInt */ .NJ)().optional().describe('Concurrent channels per connection. Default 8.'),
+}, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map of SSH settings'))
+    .describe('SSH defaults for every host.');
+const VAR = 'a variable name matching [A-Za-z_][A-Za-z0-9_]*';
+const varName = zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(VAR))
+    .regex(_engine_vars_js__WEBPACK_IMPORTED_MODULE_0__/* .VAR_NAME */ .e, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(VAR))
+    .refine((name) => !RESERVED_VARS.includes(name), {
+    error: (issue) => `${String(issue.input)} is set by the tool for every job; choose another name`,
+});
+const varsSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .record */ .g1P(varName, zod__WEBPACK_IMPORTED_MODULE_3__/* .union */ .KCZ([zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP(), zod__WEBPACK_IMPORTED_MODULE_3__/* .number */ .aig(), zod__WEBPACK_IMPORTED_MODULE_3__/* .boolean */ .zMY()], (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a string'))
+    .transform((value) => String(value))
+    .describe('A string; numbers and booleans are taken as written.'), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map of variables'))
+    .describe('Variables: the environment of every step, and ${NAME} in names and upload paths. --var wins.');
+const groupsSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .record */ .g1P(zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .GROUP_NAME */ .wG)).regex(_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .GROUP_NAME_PATTERN */ .v, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .GROUP_NAME */ .wG)), zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .hostEntry */ .R)(), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of hosts')).describe('Hosts of the group.'), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map of host groups'))
+    .describe('Named host groups.');
+const configSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+    version: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('1')).describe('Config format version; must be 1.'),
+    ssh: sshSchema.optional(),
+    hosts: groupsSchema.optional(),
+    vars: varsSchema.optional(),
+    runners: zod__WEBPACK_IMPORTED_MODULE_3__/* .record */ .g1P(zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(RUNNER_NAME)).regex(RUNNER_NAME_PATTERN, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(RUNNER_NAME)), runnerSchema, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map of runners'))
+        .refine((runners) => Object.keys(runners).length > 0, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('at least one runner'))
+        .describe('Release procedures by name (deploy, rollback, …).'),
+}, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a release config: a map with version, ssh, hosts, vars and runners'))
+    .meta({
+    title: 'Boerewors release config',
+    description: 'Release config of boerewors-action (version 1).',
+    // Top-level `x-…` keys are ignored, a place for YAML anchors (`<<: *defaults`).
+    patternProperties: { [EXTENSION_KEY.source]: {} },
+});
+/** The document without its top-level `x-…` keys. */
+function withoutExtensions(data) {
+    if (data === null || typeof data !== 'object' || Array.isArray(data))
+        return data;
+    return Object.fromEntries(Object.entries(data).filter(([key]) => !EXTENSION_KEY.test(key)));
+}
+//# sourceMappingURL=schema.js.map
+
+/***/ }),
+
+/***/ 8336:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   f: () => (/* binding */ resolveHostFilter),
+/* harmony export */   v: () => (/* binding */ selectRunner)
+/* harmony export */ });
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(452);
+/* harmony import */ var _did_you_mean_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9839);
+
+
+/**
+ * The runner named `name`; without a name, the config's only runner. An unknown name, or several
+ * runners and none chosen, is a ConfigError that lists the runners.
+ */
+function selectRunner(config, name) {
+    const names = config.runners.map((runner) => runner.name);
+    if (name !== undefined) {
+        const runner = config.runners.find((r) => r.name === name);
+        if (runner)
+            return runner;
+        const hint = (0,_did_you_mean_js__WEBPACK_IMPORTED_MODULE_1__/* .didYouMean */ .au)(name, names);
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL(`${config.file}: unknown runner "${name}"${hint} (available: ${names.join(', ')})`);
+    }
+    const [only, ...others] = config.runners;
+    if (only && others.length === 0)
+        return only;
+    if (!only)
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL(`${config.file}: no runners defined`);
+    throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL(`${config.file}: ${names.length} runners (${names.join(', ')}) and none chosen: pick one with --runner, or the action's runner input`);
+}
+/**
+ * Host and group names → host names, each once, in the order given. A name that is neither a host
+ * nor a group is a UsageError (`what` names the flag or input), except when the config has runners
+ * given as Runner objects: their hosts are only known at run time, so such names are kept as-is.
+ */
+function resolveHostFilter(config, names, what = '--hosts') {
+    const hostNames = new Set(config.hosts.map((host) => host.name));
+    const out = new Set();
+    for (const name of names) {
+        const group = Object.hasOwn(config.groups, name) ? config.groups[name] : undefined;
+        if (group)
+            for (const host of group)
+                out.add(host.name);
+        else if (hostNames.has(name) || config.customRunners.length > 0)
+            out.add(name);
+        else {
+            const candidates = [...Object.keys(config.groups), ...hostNames];
+            const hint = (0,_did_you_mean_js__WEBPACK_IMPORTED_MODULE_1__/* .didYouMean */ .au)(name, candidates);
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UsageError */ .eb(`${what}: unknown host or group "${name}"${hint}`);
+        }
+    }
+    return [...out];
+}
+//# sourceMappingURL=select.js.map
+
+/***/ }),
+
+/***/ 2567:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   l: () => (/* binding */ StepsJob)
+/* harmony export */ });
+/* harmony import */ var _engine_job_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7209);
+/* harmony import */ var _engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(917);
+/* harmony import */ var _engine_vars_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1942);
+/** The job every config stage runs on each of its hosts: its steps, in order. */
+
+
+
+/**
+ * Yields one subtask per step: `run` → a command on the job's host, `local` → a command on the
+ * controller (its env still names the job's host in BW_HOST), `upload` → a copy to the host with
+ * `${NAME}` in both paths expanded from the job's env. Step names are expanded the same way and
+ * become the subtask's label (default: the step's kind).
+ */
+class StepsJob extends _engine_job_js__WEBPACK_IMPORTED_MODULE_2__/* .Job */ ._ {
+    steps;
+    constructor(host, steps, name = 'steps') {
+        super(host, name);
+        this.steps = steps;
+    }
+    async *run(ctx) {
+        for (const [i, step] of this.steps.entries()) {
+            const label = step.name === undefined ? step.kind : (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .J)(step.name, ctx.env, `steps[${i}].name`);
+            if (step.kind === 'upload') {
+                const from = (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .J)(step.from, ctx.env, `steps[${i}].upload.from`);
+                const to = (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .J)(step.to, ctx.env, `steps[${i}].upload.to`);
+                yield (0,_engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__/* .upload */ .Se)(from, to, label);
+            }
+            else if (step.kind === 'run') {
+                yield (0,_engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__/* .remote */ .be)(step.script, { shell: step.shell, label });
+            }
+            else {
+                yield (0,_engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__/* .local */ .sr)(step.script, { shell: step.shell, label });
+            }
+        }
+    }
+}
+//# sourceMappingURL=steps-job.js.map
+
+/***/ }),
+
+/***/ 7950:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  Q: () => (/* binding */ Executor)
+});
+
+// EXTERNAL MODULE: ./lib/errors.js
+var errors = __nccwpck_require__(452);
 // EXTERNAL MODULE: external "node:events"
 var external_node_events_ = __nccwpck_require__(8474);
 ;// CONCATENATED MODULE: ./lib/engine/abort.js
@@ -63914,7 +66738,7 @@ function cancellationSignal(external) {
     // Every running job listens on this signal (a pool of 50 means 50+ listeners): that is the
     // design, not a leak, so Node's leak warning at 10 would only be noise.
     (0,external_node_events_.setMaxListeners)(0, controller.signal);
-    const reason = () => external?.reason instanceof CancelledError ? external.reason : new CancelledError('cancelled');
+    const reason = () => external?.reason instanceof errors/* CancelledError */.cc ? external.reason : new errors/* CancelledError */.cc('cancelled');
     if (!external)
         return { signal: controller.signal, dispose: () => { } };
     if (external.aborted) {
@@ -63935,7 +66759,7 @@ function attemptSignal(runSignal, timeoutMs) {
     if (timeoutMs === undefined)
         return { signal: runSignal, dispose: () => { } };
     const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(new TimeoutError(`timed out after ${formatMs(timeoutMs)}`)), timeoutMs);
+    const timer = setTimeout(() => timeout.abort(new errors/* TimeoutError */.MU(`timed out after ${formatMs(timeoutMs)}`)), timeoutMs);
     const signal = AbortSignal.any([runSignal, timeout.signal]);
     (0,external_node_events_.setMaxListeners)(0, signal);
     return {
@@ -64341,22 +67165,8 @@ function validateConcurrency(concurrency) {
 	}
 }
 
-;// CONCATENATED MODULE: ./lib/engine/host.js
-/** The controller itself: where `local` steps run, and the host of a stage that names no hosts. */
-const CONTROLLER = Object.freeze({
-    name: 'controller',
-    address: 'localhost',
-    port: 0,
-    local: true,
-});
-/** `user@address:port`, the form every connection error uses. */
-function hostLabel(host, defaultUser) {
-    if (host.local)
-        return host.name;
-    const user = host.user ?? defaultUser;
-    return `${user ? `${user}@` : ''}${host.address}:${host.port}`;
-}
-//# sourceMappingURL=host.js.map
+// EXTERNAL MODULE: ./lib/engine/host.js
+var engine_host = __nccwpck_require__(3546);
 ;// CONCATENATED MODULE: ./lib/engine/stage-plan.js
 /**
  * Pure scheduling arithmetic for one stage: which jobs run, in which waves, with how many
@@ -64370,7 +67180,7 @@ function selectJobs(jobs, selection) {
     return selection.limit === undefined ? kept : kept.slice(0, selection.limit);
 }
 function isController(host) {
-    return host === CONTROLLER || (host.local && host.name === CONTROLLER.name);
+    return host === engine_host/* CONTROLLER */.J || (host.local && host.name === engine_host/* CONTROLLER */.J.name);
 }
 /**
  * Whether the stage has a canary. A canary gates the *other* jobs, so a stage of one job has none:
@@ -64454,46 +67264,8 @@ class FailureBudget {
     }
 }
 //# sourceMappingURL=failure-budget.js.map
-;// CONCATENATED MODULE: ./lib/engine/job.js
-/**
- * A unit of work on one host, as in boerewors: subclass and implement `run` as an async generator.
- *
- * ```ts
- * class Fetch extends Job {
- *   async *run(ctx) {
- *     yield remote('curl -fsS "$URL" -o /tmp/app.tgz');
- *     const r = yield remote('test -s /tmp/app.tgz', { allowFailure: true });
- *     if ((r as ExecResult).exitCode !== 0) return Err('empty download');
- *     return Ok();
- *   }
- * }
- * ```
- * A failing subtask throws `CommandExitError` inside the generator (catch it to recover) unless it
- * was built with `allowFailure`. A yielded Job runs inline on the same host; its failure throws
- * `JobFailedError` into the parent. `retries` re-runs `run` from the start.
- */
-class Job {
-    host;
-    name;
-    constructor(host, 
-    /** Shown in dry-run plans; defaults to the class name. */
-    name = new.target.name) {
-        this.host = host;
-        this.name = name;
-    }
-    /** Build a job from an async generator function, without a subclass. */
-    static of(host, body, name = 'job') {
-        return new (class extends Job {
-            run(ctx) {
-                return body(ctx);
-            }
-        })(host, name);
-    }
-}
-function isJob(value) {
-    return (value instanceof Job || (typeof value === 'object' && value !== null && 'run' in value && 'host' in value));
-}
-//# sourceMappingURL=job.js.map
+// EXTERNAL MODULE: ./lib/engine/job.js
+var job = __nccwpck_require__(7209);
 ;// CONCATENATED MODULE: ./node_modules/is-network-error/index.js
 const objectToString = Object.prototype.toString;
 
@@ -64785,12 +67557,8 @@ function jobEnv(p) {
     };
 }
 //# sourceMappingURL=job-env.js.map
-;// CONCATENATED MODULE: ./lib/engine/result.js
-const Ok = () => ({ kind: 'ok' });
-const Err = (reason) => ({ kind: 'err', reason });
-const Skip = (reason) => ({ kind: 'skip', reason });
-const isSuccess = (o) => o.kind !== 'err';
-//# sourceMappingURL=result.js.map
+// EXTERNAL MODULE: ./lib/engine/result.js
+var result = __nccwpck_require__(985);
 ;// CONCATENATED MODULE: ./lib/engine/job-driver.js
 /**
  * Drives one attempt of a job: runs its generator, executes every subtask it yields through the
@@ -64871,7 +67639,7 @@ class JobAttempt {
         };
     }
     #execute(task, host) {
-        if (isJob(task))
+        if ((0,job/* isJob */.o)(task))
             return this.#nested(task, host);
         if (task?.kind === 'exec')
             return this.#exec(task, host);
@@ -64883,12 +67651,12 @@ class JobAttempt {
         const { transport, signal } = this.scope;
         this.#stepStart(host, task.label ?? defaultLabel(task));
         const env = { ...this.#context(host).env, ...task.env };
-        const target = task.target === 'controller' ? CONTROLLER : host;
+        const target = task.target === 'controller' ? engine_host/* CONTROLLER */.J : host;
         const call = transport.exec(target, { script: task.script, shell: task.shell, env }, this.#callContext(host));
         const result = await untilAborted(call, signal);
         this.exitCode = result.exitCode;
         if (result.exitCode !== 0 && !task.allowFailure) {
-            throw new CommandExitError(describeExit(result), result.exitCode, result.signal);
+            throw new errors/* CommandExitError */.qw(describeExit(result), result.exitCode, result.signal);
         }
         return result;
     }
@@ -64908,12 +67676,12 @@ class JobAttempt {
             if (this.scope.signal.aborted)
                 throw error;
             // `cause` keeps the original class, so an auth failure deep inside stays non-retryable.
-            throw new JobFailedError(`${job.name} on ${job.host.name} failed: ${errorMessage(error)}`, {
+            throw new errors/* JobFailedError */.dk(`${job.name} on ${job.host.name} failed: ${(0,errors/* errorMessage */.gJ)(error)}`, {
                 cause: error,
             });
         }
         if (outcome.kind === 'err')
-            throw new JobFailedError(`${job.name} on ${job.host.name} failed: ${outcome.reason}`);
+            throw new errors/* JobFailedError */.dk(`${job.name} on ${job.host.name} failed: ${outcome.reason}`);
         return outcome;
     }
     #stepStart(host, label) {
@@ -64942,7 +67710,7 @@ function describeExit(result) {
 }
 function toOutcome(value) {
     if (value === undefined)
-        return Ok();
+        return (0,result.Ok)();
     if (typeof value === 'object' && value !== null && ['ok', 'err', 'skip'].includes(value.kind))
         return value;
     throw new TypeError(`a job must return Ok(), Err(reason), Skip(reason) or nothing, got ${describe(value)}`);
@@ -65009,7 +67777,7 @@ function retryDelay(baseMs, retryNumber, random = Math.random()) {
 class AttemptFailure extends Error {
     error;
     constructor(error) {
-        super(errorMessage(error));
+        super((0,errors/* errorMessage */.gJ)(error));
         this.error = error;
     }
 }
@@ -65038,7 +67806,7 @@ async function runJob(job, scope) {
         try {
             const outcome = await driver.run(job);
             if (outcome.kind === 'err')
-                throw new JobFailedError(outcome.reason);
+                throw new errors/* JobFailedError */.dk(outcome.reason);
             return outcome;
         }
         catch (error) {
@@ -65056,7 +67824,7 @@ async function runJob(job, scope) {
         if (runSignal.aborted || !isRetryable(cause))
             return false;
         const delayMs = retryDelay(settings.retryDelayMs, attemptNumber);
-        emit({ type: 'job-retry', stage, host, attempt: attemptNumber, error: errorMessage(cause), delayMs });
+        emit({ type: 'job-retry', stage, host, attempt: attemptNumber, error: (0,errors/* errorMessage */.gJ)(cause), delayMs });
         try {
             await sleep(delayMs, runSignal);
             return true;
@@ -65086,10 +67854,10 @@ async function runJob(job, scope) {
     catch (thrown) {
         const error = thrown instanceof AttemptFailure ? thrown.error : thrown;
         // A command killed by the cancel may come back as a plain non-zero exit: still a cancel.
-        if (runSignal.aborted || error instanceof CancelledError) {
-            return report('cancelled', runSignal.aborted ? cancelMessage(runSignal) : errorMessage(error), 'cancelled');
+        if (runSignal.aborted || error instanceof errors/* CancelledError */.cc) {
+            return report('cancelled', runSignal.aborted ? cancelMessage(runSignal) : (0,errors/* errorMessage */.gJ)(error), 'cancelled');
         }
-        return report('failure', errorMessage(error), error instanceof BoereworsError ? error.kind : 'error');
+        return report('failure', (0,errors/* errorMessage */.gJ)(error), error instanceof errors/* BoereworsError */.x4 ? error.kind : 'error');
     }
 }
 //# sourceMappingURL=job-runner.js.map
@@ -65114,7 +67882,7 @@ async function runStage(stage, ctx, scope) {
     let listed;
     try {
         listed = await untilAborted(collect(stage.jobs(ctx)), scope.runSignal);
-        const stray = listed.findIndex((j) => !isJob(j));
+        const stray = listed.findIndex((j) => !(0,job/* isJob */.o)(j));
         if (stray >= 0)
             throw new TypeError(`expected Job objects, got ${String(listed[stray])}`);
     }
@@ -65122,7 +67890,7 @@ async function runStage(stage, ctx, scope) {
         emit({ type: 'stage-start', stage: name, index, total, hosts: [], canary: null });
         const failure = scope.runSignal.aborted
             ? { cause: 'cancelled', reason: cancelMessage(scope.runSignal) }
-            : { cause: 'jobs', reason: `could not list its jobs: ${errorMessage(error)}` };
+            : { cause: 'jobs', reason: `could not list its jobs: ${(0,errors/* errorMessage */.gJ)(error)}` };
         return finish(stage, started, scope, null, [], failure);
     }
     const jobs = selectJobs(listed, scope.selection);
@@ -65336,7 +68104,7 @@ class Executor {
             catch (error) {
                 emit({
                     type: 'warning',
-                    message: `cleanup of runner "${runner.name}" failed: ${errorMessage(error)}`,
+                    message: `cleanup of runner "${runner.name}" failed: ${(0,errors/* errorMessage */.gJ)(error)}`,
                 });
             }
             cancel.dispose();
@@ -65354,10 +68122,10 @@ class Executor {
         catch (error) {
             if (ctx.signal.aborted)
                 fail('cancelled', `${cancelMessage(ctx.signal)} during setup`);
-            else if (error instanceof CancelledError)
+            else if (error instanceof errors/* CancelledError */.cc)
                 fail('cancelled', `${error.message} during setup`);
             else
-                fail('failure', `setup of runner "${runner.name}" failed: ${errorMessage(error)}`);
+                fail('failure', `setup of runner "${runner.name}" failed: ${(0,errors/* errorMessage */.gJ)(error)}`);
             return false;
         }
     }
@@ -65400,7 +68168,7 @@ class Executor {
             const where = current
                 ? `stage "${current.name}" crashed`
                 : `runner "${runner.name}" could not produce its next stage`;
-            fail('failure', `${where}: ${errorMessage(error)}`);
+            fail('failure', `${where}: ${(0,errors/* errorMessage */.gJ)(error)}`);
         }
         finally {
             await closeQuietly(stages, signal);
@@ -65424,7 +68192,264 @@ async function closeQuietly(stages, signal) {
         await closing;
 }
 //# sourceMappingURL=executor.js.map
-;// CONCATENATED MODULE: ./lib/engine/vars.js
+
+/***/ }),
+
+/***/ 3546:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   J: () => (/* binding */ CONTROLLER),
+/* harmony export */   v: () => (/* binding */ hostLabel)
+/* harmony export */ });
+/** The controller itself: where `local` steps run, and the host of a stage that names no hosts. */
+const CONTROLLER = Object.freeze({
+    name: 'controller',
+    address: 'localhost',
+    port: 0,
+    local: true,
+});
+/** `user@address:port`, the form every connection error uses. */
+function hostLabel(host, defaultUser) {
+    if (host.local)
+        return host.name;
+    const user = host.user ?? defaultUser;
+    return `${user ? `${user}@` : ''}${host.address}:${host.port}`;
+}
+//# sourceMappingURL=host.js.map
+
+/***/ }),
+
+/***/ 7209:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   _: () => (/* binding */ Job),
+/* harmony export */   o: () => (/* binding */ isJob)
+/* harmony export */ });
+/**
+ * A unit of work on one host, as in boerewors: subclass and implement `run` as an async generator.
+ *
+ * ```ts
+ * class Fetch extends Job {
+ *   async *run(ctx) {
+ *     yield remote('curl -fsS "$URL" -o /tmp/app.tgz');
+ *     const r = yield remote('test -s /tmp/app.tgz', { allowFailure: true });
+ *     if ((r as ExecResult).exitCode !== 0) return Err('empty download');
+ *     return Ok();
+ *   }
+ * }
+ * ```
+ * A failing subtask throws `CommandExitError` inside the generator (catch it to recover) unless it
+ * was built with `allowFailure`. A yielded Job runs inline on the same host; its failure throws
+ * `JobFailedError` into the parent. `retries` re-runs `run` from the start.
+ */
+class Job {
+    host;
+    name;
+    constructor(host, 
+    /** Shown in dry-run plans; defaults to the class name. */
+    name = new.target.name) {
+        this.host = host;
+        this.name = name;
+    }
+    /** Build a job from an async generator function, without a subclass. */
+    static of(host, body, name = 'job') {
+        return new (class extends Job {
+            run(ctx) {
+                return body(ctx);
+            }
+        })(host, name);
+    }
+}
+function isJob(value) {
+    return (value instanceof Job || (typeof value === 'object' && value !== null && 'run' in value && 'host' in value));
+}
+//# sourceMappingURL=job.js.map
+
+/***/ }),
+
+/***/ 985:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   MO: () => (/* binding */ Skip),
+/* harmony export */   Ok: () => (/* binding */ Ok),
+/* harmony export */   _: () => (/* binding */ Err),
+/* harmony export */   oJ: () => (/* binding */ isSuccess)
+/* harmony export */ });
+const Ok = () => ({ kind: 'ok' });
+const Err = (reason) => ({ kind: 'err', reason });
+const Skip = (reason) => ({ kind: 'skip', reason });
+const isSuccess = (o) => o.kind !== 'err';
+//# sourceMappingURL=result.js.map
+
+/***/ }),
+
+/***/ 7998:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   b: () => (/* binding */ Runner)
+/* harmony export */ });
+/** A named release procedure: yields stages in order. Subclass and override `stages`, or pass options. */
+class Runner {
+    name;
+    description;
+    #opts;
+    constructor(opts) {
+        this.name = opts.name;
+        this.description = opts.description ?? '';
+        this.#opts = opts;
+    }
+    stages(ctx) {
+        const s = this.#opts.stages;
+        if (!s)
+            return [];
+        return typeof s === 'function' ? s(ctx) : s;
+    }
+    /** Known stage count, or null when stages are produced lazily. */
+    get stageCount() {
+        const s = this.#opts.stages;
+        if (this.#opts.stageCount !== undefined)
+            return this.#opts.stageCount;
+        return Array.isArray(s) ? s.length : null;
+    }
+    async setup(ctx) {
+        await this.#opts.setup?.(ctx);
+    }
+    async cleanup(ctx) {
+        await this.#opts.cleanup?.(ctx);
+    }
+}
+//# sourceMappingURL=runner.js.map
+
+/***/ }),
+
+/***/ 3768:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   B: () => (/* binding */ Stage)
+/* harmony export */ });
+/** Yields jobs (usually one per host) and decides how they run. */
+class Stage {
+    name;
+    settings;
+    #jobs;
+    constructor(opts) {
+        this.name = opts.name;
+        this.#jobs = opts.jobs;
+        this.settings = Object.freeze({
+            canary: opts.canary ?? true,
+            parallel: opts.parallel ?? true,
+            poolSize: opts.poolSize ?? 10,
+            batch: opts.batch ?? [],
+            maxFailures: opts.maxFailures ?? 0,
+            canFail: opts.canFail ?? false,
+            retries: opts.retries ?? 0,
+            retryDelayMs: opts.retryDelayMs ?? 1000,
+            timeoutMs: opts.timeoutMs,
+        });
+        checkSettings(this.name, this.settings);
+    }
+    jobs(ctx) {
+        return this.#jobs ? this.#jobs(ctx) : [];
+    }
+    /** One job per host. */
+    static forHosts(opts) {
+        const { hosts, job, ...rest } = opts;
+        return new Stage({ ...rest, jobs: () => hosts.map(job) });
+    }
+}
+/**
+ * Library users build stages by hand; catch nonsense here with the value quoted, rather than as a
+ * hang (poolSize 0) or a silent no-op (retries -1) later. The YAML config is validated before this.
+ */
+function checkSettings(stage, s) {
+    const bad = (field, expected, got) => {
+        throw new TypeError(`stage "${stage}": ${field} must be ${expected}, got ${JSON.stringify(got) ?? String(got)}`);
+    };
+    const isInt = (n, min) => Number.isInteger(n) && n >= min;
+    // `positive`: batch sizes must move the release forward; a zero failure budget is the default.
+    const isAmount = (a, positive) => typeof a === 'number'
+        ? isInt(a, positive ? 1 : 0)
+        : typeof a === 'object' &&
+            a !== null &&
+            Number.isFinite(a.percent) &&
+            (positive ? a.percent > 0 : a.percent >= 0) &&
+            a.percent <= 100;
+    if (!isInt(s.poolSize, 1))
+        bad('poolSize', 'a positive integer', s.poolSize);
+    if (!isInt(s.retries, 0))
+        bad('retries', 'a non-negative integer', s.retries);
+    if (!(Number.isFinite(s.retryDelayMs) && s.retryDelayMs >= 0))
+        bad('retryDelayMs', 'a non-negative number', s.retryDelayMs);
+    if (s.timeoutMs !== undefined && !(Number.isFinite(s.timeoutMs) && s.timeoutMs > 0)) {
+        bad('timeoutMs', 'a positive number', s.timeoutMs);
+    }
+    if (!isAmount(s.maxFailures, false))
+        bad('maxFailures', 'a non-negative integer or { percent: 0..100 }', s.maxFailures);
+    if (!Array.isArray(s.batch))
+        bad('batch', 'an array', s.batch);
+    for (const b of s.batch)
+        if (!isAmount(b, true))
+            bad('batch', 'positive integers or { percent: 1..100 }', s.batch);
+}
+//# sourceMappingURL=stage.js.map
+
+/***/ }),
+
+/***/ 917:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   L4: () => (/* binding */ DEFAULT_SHELL),
+/* harmony export */   Se: () => (/* binding */ upload),
+/* harmony export */   be: () => (/* binding */ remote),
+/* harmony export */   sr: () => (/* binding */ local)
+/* harmony export */ });
+/** Default shell for `run` / `local` steps (DESIGN §3). It gets the script as the file /dev/fd/4; stdin is /dev/null. */
+const DEFAULT_SHELL = Object.freeze([
+    'bash',
+    '--noprofile',
+    '--norc',
+    '-eo',
+    'pipefail',
+]);
+/** A command on the job's host. */
+function remote(script, opts = {}) {
+    return { kind: 'exec', target: 'host', script, shell: opts.shell ?? DEFAULT_SHELL, ...rest(opts) };
+}
+/** A command on the controller (this machine), once per job. */
+function local(script, opts = {}) {
+    return { kind: 'exec', target: 'controller', script, shell: opts.shell ?? DEFAULT_SHELL, ...rest(opts) };
+}
+function upload(from, to, label) {
+    return { kind: 'upload', from, to, ...(label ? { label } : {}) };
+}
+function rest(opts) {
+    const out = {};
+    if (opts.env)
+        out.env = opts.env;
+    if (opts.label)
+        out.label = opts.label;
+    if (opts.allowFailure)
+        out.allowFailure = true;
+    return out;
+}
+//# sourceMappingURL=subtask.js.map
+
+/***/ }),
+
+/***/ 1942:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   J: () => (/* binding */ expandVars),
+/* harmony export */   e: () => (/* binding */ VAR_NAME)
+/* harmony export */ });
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(452);
 
 const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /**
@@ -65436,269 +68461,1837 @@ function expandVars(text, vars, where = 'value') {
         if (escaped)
             return whole.slice(1);
         if (!VAR_NAME.test(name))
-            throw new ConfigError(`${where}: invalid variable name "\${${name}}"`);
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL(`${where}: invalid variable name "\${${name}}"`);
         const value = Object.hasOwn(vars, name) ? vars[name] : undefined;
         if (value === undefined)
-            throw new ConfigError(`${where}: unknown variable "\${${name}}"`);
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL(`${where}: unknown variable "\${${name}}"`);
         return value;
     });
 }
 //# sourceMappingURL=vars.js.map
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(8815);
-;// CONCATENATED MODULE: ./lib/config/locator.js
+
+/***/ }),
+
+/***/ 452:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   MU: () => (/* binding */ TimeoutError),
+/* harmony export */   N9: () => (/* binding */ ConnectionLostError),
+/* harmony export */   T$: () => (/* binding */ ConnectError),
+/* harmony export */   cc: () => (/* binding */ CancelledError),
+/* harmony export */   dk: () => (/* binding */ JobFailedError),
+/* harmony export */   eb: () => (/* binding */ UsageError),
+/* harmony export */   gJ: () => (/* binding */ errorMessage),
+/* harmony export */   lR: () => (/* binding */ AuthError),
+/* harmony export */   oZ: () => (/* binding */ HostKeyError),
+/* harmony export */   qw: () => (/* binding */ CommandExitError),
+/* harmony export */   x4: () => (/* binding */ BoereworsError),
+/* harmony export */   xL: () => (/* binding */ ConfigError)
+/* harmony export */ });
+class BoereworsError extends Error {
+    get name() {
+        return this.constructor.name;
+    }
+}
+/** Bad command line or action input. Exit code 2. */
+class UsageError extends BoereworsError {
+    kind = 'usage';
+    retryable = false;
+}
+/** Bad release config; the message starts with `file:line:col: path:` when a position is known. */
+class ConfigError extends BoereworsError {
+    kind = 'config';
+    retryable = false;
+}
+/** TCP/DNS/handshake failures: refused, timeout, unreachable. Transient. */
+class ConnectError extends BoereworsError {
+    kind = 'connect';
+    retryable = true;
+}
+/** The server rejected our credentials, or the key could not be used. Never retried. */
+class AuthError extends BoereworsError {
+    kind = 'auth';
+    retryable = false;
+}
+/** Host key unknown, mismatched or revoked. Fails closed, never retried. */
+class HostKeyError extends BoereworsError {
+    kind = 'host-key';
+    retryable = false;
+}
+/** A command exited non-zero (or died of a signal). Retried only through the stage's `retries`. */
+class CommandExitError extends BoereworsError {
+    exitCode;
+    signal;
+    kind = 'exit';
+    retryable = true;
+    constructor(message, exitCode, signal = null) {
+        super(message);
+        this.exitCode = exitCode;
+        this.signal = signal;
+    }
+}
+/** An attempt ran past its `timeout`. */
+class TimeoutError extends BoereworsError {
+    kind = 'timeout';
+    retryable = true;
+}
+/** The connection died under a running command (no exit status), or keepalive detected a dead peer. */
+class ConnectionLostError extends BoereworsError {
+    kind = 'connection-lost';
+    retryable = true;
+}
+/** The run was cancelled (SIGINT/SIGTERM or an aborted signal). */
+class CancelledError extends BoereworsError {
+    kind = 'cancelled';
+    retryable = false;
+}
+/** A job ended with `Err(reason)`, or a nested job failed. */
+class JobFailedError extends BoereworsError {
+    kind = 'job';
+    retryable = true;
+}
+function errorMessage(err) {
+    return err instanceof Error ? err.message : String(err);
+}
+//# sourceMappingURL=errors.js.map
+
+/***/ }),
+
+/***/ 7406:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Ow: () => (/* binding */ toJsonReport),
+/* harmony export */   a_: () => (/* binding */ writeJsonReport),
+/* harmony export */   rk: () => (/* binding */ failedHosts)
+/* harmony export */ });
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1455);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
+
+
+function toJsonReport(report) {
+    return {
+        version: 1,
+        runner: report.runner,
+        result: report.result,
+        startedAt: report.startedAt,
+        durationMs: report.durationMs,
+        stages: report.stages.map((s) => ({
+            name: s.name,
+            result: s.result,
+            canary: s.canary,
+            jobs: s.jobs.map((j) => ({
+                host: j.host,
+                result: j.result,
+                attempts: j.attempts,
+                durationMs: j.durationMs,
+                exitCode: j.exitCode,
+                error: j.error,
+            })),
+        })),
+    };
+}
+async function writeJsonReport(path, report) {
+    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.mkdir)((0,node_path__WEBPACK_IMPORTED_MODULE_1__.dirname)(path), { recursive: true });
+    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.writeFile)(path, `${JSON.stringify(toJsonReport(report), null, 2)}\n`, { mode: 0o644 });
+}
+/** Hosts whose job failed in any stage, in order of first failure. */
+function failedHosts(report) {
+    const hosts = new Set();
+    for (const s of report.stages)
+        for (const j of s.jobs)
+            if (j.result === 'failure')
+                hosts.add(j.host);
+    return [...hosts];
+}
+//# sourceMappingURL=json.js.map
+
+/***/ }),
+
+/***/ 3964:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   a: () => (/* binding */ DryRunTransport)
+/* harmony export */ });
 /**
- * Where a config value came from: `file:line:col` for YAML (from the parser's source ranges), just
- * `file` for JavaScript modules. Paths are printed as `runners.deploy.stages[0].pool-size`.
+ * Connects to nothing and runs nothing: every command "succeeds" at once and its script is
+ * echoed as output, so a run with this transport prints the whole plan (stages → hosts → steps).
+ */
+class DryRunTransport {
+    calls = [];
+    async exec(host, req, ctx) {
+        ctx.signal.throwIfAborted();
+        this.calls.push({ host: host.name, kind: 'exec', what: req.script });
+        for (const line of req.script.replace(/\n+$/, '').split('\n'))
+            ctx.onOutput('stdout', `  $ ${line}`);
+        return { exitCode: 0, signal: null, durationMs: 0 };
+    }
+    async upload(host, req, ctx) {
+        ctx.signal.throwIfAborted();
+        const what = `${req.from} → ${host.name}:${req.to}`;
+        this.calls.push({ host: host.name, kind: 'upload', what });
+        ctx.onOutput('stdout', `  upload ${what}`);
+        return { files: 0, bytes: 0, durationMs: 0 };
+    }
+    async close() { }
+}
+//# sourceMappingURL=dry-run.js.map
+
+/***/ }),
+
+/***/ 746:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  g: () => (/* binding */ LineSplitter)
+});
+
+// UNUSED EXPORTS: MAX_LINE_CHARS
+
+;// CONCATENATED MODULE: external "node:string_decoder"
+const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
+;// CONCATENATED MODULE: ./lib/transport/line-splitter.js
+
+/** Longest line kept whole; a longer run without newline is emitted in pieces so memory stays bounded. */
+const MAX_LINE_CHARS = 16 * 1024;
+/**
+ * Turns a byte stream into complete lines (UTF-8 safe across chunk borders). Holds at most one
+ * partial line of MAX_LINE_CHARS, however much is written.
+ */
+class LineSplitter {
+    stream;
+    emit;
+    #decoder = new external_node_string_decoder_namespaceObject.StringDecoder('utf8');
+    #partial = '';
+    constructor(stream, emit) {
+        this.stream = stream;
+        this.emit = emit;
+    }
+    write(chunk) {
+        const text = this.#partial + (typeof chunk === 'string' ? chunk : this.#decoder.write(chunk));
+        let start = 0;
+        for (let nl = text.indexOf('\n', start); nl !== -1; nl = text.indexOf('\n', start)) {
+            this.#emitLine(text.slice(start, nl));
+            start = nl + 1;
+        }
+        let rest = text.slice(start);
+        while (rest.length > MAX_LINE_CHARS) {
+            this.emit(this.stream, rest.slice(0, MAX_LINE_CHARS));
+            rest = rest.slice(MAX_LINE_CHARS);
+        }
+        this.#partial = rest;
+    }
+    /** Emit what is left (a last line without newline). */
+    end() {
+        const rest = this.#partial + this.#decoder.end();
+        this.#partial = '';
+        if (rest.length > 0)
+            this.#emitLine(rest);
+    }
+    #emitLine(line) {
+        this.emit(this.stream, line.endsWith('\r') ? line.slice(0, -1) : line);
+    }
+}
+//# sourceMappingURL=line-splitter.js.map
+
+/***/ }),
+
+/***/ 8175:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  V: () => (/* binding */ LocalTransport)
+});
+
+// UNUSED EXPORTS: KILL_GRACE_MS
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+// EXTERNAL MODULE: ./lib/errors.js
+var errors = __nccwpck_require__(452);
+// EXTERNAL MODULE: ./lib/transport/line-splitter.js + 1 modules
+var line_splitter = __nccwpck_require__(746);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+;// CONCATENATED MODULE: ./lib/transport/local-upload.js
+
+
+/**
+ * Upload semantics shared by every transport (documented in docs/config.md):
+ * - `from` is a directory: its contents are copied into `to` (created with parents).
+ * - `from` is a file: copied to `to`; when `to` ends with `/` it is the directory to copy into.
+ * File modes are preserved.
+ */
+async function copyLocal(from, to, signal) {
+    const started = Date.now();
+    signal.throwIfAborted();
+    const source = await (0,promises_.stat)(from);
+    let files = 0;
+    let bytes = 0;
+    const count = async (src) => {
+        signal.throwIfAborted();
+        const s = await (0,promises_.stat)(src);
+        if (s.isFile()) {
+            files += 1;
+            bytes += s.size;
+        }
+        return true;
+    };
+    if (source.isDirectory()) {
+        await (0,promises_.mkdir)(to, { recursive: true });
+        await (0,promises_.cp)(from, to, { recursive: true, preserveTimestamps: true, filter: (src) => count(src) });
+    }
+    else {
+        const target = to.endsWith('/') ? (0,external_node_path_.join)(to, (0,external_node_path_.basename)(from)) : to;
+        await (0,promises_.mkdir)((0,external_node_path_.dirname)(target), { recursive: true });
+        await count(from);
+        await (0,promises_.cp)(from, target, { preserveTimestamps: true });
+    }
+    return { files, bytes, durationMs: Date.now() - started };
+}
+//# sourceMappingURL=local-upload.js.map
+;// CONCATENATED MODULE: ./lib/transport/local.js
+
+
+
+
+/**
+ * The shell runs the script as the file /dev/fd/4 with stdin at /dev/null, exactly as on SSH hosts,
+ * so a command that reads stdin (cat, ssh, read) cannot swallow the rest of the script. `cat`
+ * turns Node's stdin socket into a real pipe: Linux cannot open a socket through /dev/fd.
+ */
+const SCRIPT_ON_FD4 = 'cat | "$@" /dev/fd/4 4<&0 </dev/null';
+/** Grace between SIGTERM and SIGKILL for a timed-out or cancelled command's process group. */
+const KILL_GRACE_MS = 2000;
+/**
+ * Runs commands on this machine: `local:NAME` hosts and `local` steps. The shell runs the script
+ * from /dev/fd/4 with an empty stdin; variables arrive as environment, never as text. Each command gets its own
+ * process group so a timeout or cancel terminates everything it started.
+ */
+class LocalTransport {
+    baseEnv;
+    #running = new Set();
+    constructor(baseEnv = process.env) {
+        this.baseEnv = baseEnv;
+    }
+    exec(_host, req, ctx) {
+        ctx.signal.throwIfAborted();
+        const started = Date.now();
+        if (req.shell.length === 0)
+            throw new TypeError('shell must name a program');
+        const child = (0,external_node_child_process_namespaceObject.spawn)('/bin/sh', ['-c', SCRIPT_ON_FD4, 'bw', ...req.shell], {
+            env: { ...this.baseEnv, ...req.env },
+            stdio: ['pipe', 'pipe', 'pipe'],
+            detached: true,
+        });
+        const pid = child.pid;
+        if (pid !== undefined)
+            this.#running.add(pid);
+        const out = new line_splitter/* LineSplitter */.g('stdout', ctx.onOutput);
+        const err = new line_splitter/* LineSplitter */.g('stderr', ctx.onOutput);
+        child.stdout.on('data', (c) => out.write(c));
+        child.stderr.on('data', (c) => err.write(c));
+        child.stdin.on('error', () => { }); // the shell may exit before reading all of the script
+        child.stdin.end(req.script.endsWith('\n') ? req.script : `${req.script}\n`);
+        return new Promise((resolve, reject) => {
+            let killTimer;
+            const onAbort = () => {
+                terminateGroup(pid, 'SIGTERM');
+                killTimer = setTimeout(() => terminateGroup(pid, 'SIGKILL'), KILL_GRACE_MS);
+                killTimer.unref();
+            };
+            ctx.signal.addEventListener('abort', onAbort, { once: true });
+            child.on('error', (e) => {
+                ctx.signal.removeEventListener('abort', onAbort);
+                reject(e);
+            });
+            // 'close' waits for stdio to end, so every line is emitted before the result.
+            child.on('close', (code, signal) => {
+                ctx.signal.removeEventListener('abort', onAbort);
+                if (pid !== undefined)
+                    this.#running.delete(pid);
+                out.end();
+                err.end();
+                if (ctx.signal.aborted) {
+                    // Leftovers of the group (a background child holding no stdio) get the KILL now.
+                    clearTimeout(killTimer);
+                    terminateGroup(pid, 'SIGKILL');
+                    reject(ctx.signal.reason ?? new errors/* CancelledError */.cc('cancelled'));
+                    return;
+                }
+                resolve({ exitCode: code, signal: signal ?? null, durationMs: Date.now() - started });
+            });
+        });
+    }
+    upload(_host, req, ctx) {
+        return copyLocal(req.from, req.to, ctx.signal);
+    }
+    async close() {
+        for (const pid of this.#running)
+            terminateGroup(pid, 'SIGKILL');
+        this.#running.clear();
+    }
+}
+function terminateGroup(pid, signal) {
+    if (pid === undefined)
+        return;
+    try {
+        process.kill(-pid, signal);
+    }
+    catch {
+        // already gone
+    }
+}
+//# sourceMappingURL=local.js.map
+
+/***/ }),
+
+/***/ 6287:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   o: () => (/* binding */ RoutingTransport)
+/* harmony export */ });
+/**
+ * Sends `local` hosts (and the controller) to the local transport and every other host to the
+ * remote one, which is created on first use: a release over `local:` hosts needs no SSH key.
+ */
+class RoutingTransport {
+    local;
+    createRemote;
+    #remote;
+    constructor(local, createRemote) {
+        this.local = local;
+        this.createRemote = createRemote;
+    }
+    exec(host, req, ctx) {
+        return this.#for(host).exec(host, req, ctx);
+    }
+    upload(host, req, ctx) {
+        return this.#for(host).upload(host, req, ctx);
+    }
+    prepare(hosts, signal) {
+        const remote = hosts.filter((h) => !h.local);
+        const local = hosts.filter((h) => h.local);
+        if (local.length > 0)
+            this.local.prepare?.(local, signal);
+        if (remote.length > 0)
+            this.#for(remote[0]).prepare?.(remote, signal);
+    }
+    async close() {
+        await Promise.all([this.local.close(), this.#remote?.close()]);
+    }
+    #for(host) {
+        if (host.local)
+            return this.local;
+        this.#remote ??= this.createRemote();
+        return this.#remote;
+    }
+}
+//# sourceMappingURL=routing.js.map
+
+/***/ }),
+
+/***/ 9028:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   U: () => (/* binding */ DEFAULT_SSH_OPTIONS)
+/* harmony export */ });
+const DEFAULT_SSH_OPTIONS = Object.freeze({
+    port: 22,
+    knownHostsPaths: ['~/.ssh/known_hosts'],
+    hostKeyChecking: 'strict',
+    connectTimeoutMs: 10_000,
+    keepaliveMs: 5_000,
+    maxSessions: 8,
+    maxHandshakes: 8,
+});
+//# sourceMappingURL=ssh-options.js.map
+
+/***/ }),
+
+/***/ 900:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  m: () => (/* binding */ createSshTransport)
+});
+
+// UNUSED EXPORTS: SshTransport
+
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+// EXTERNAL MODULE: ./lib/engine/host.js
+var engine_host = __nccwpck_require__(3546);
+// EXTERNAL MODULE: ./lib/errors.js
+var errors = __nccwpck_require__(452);
+// EXTERNAL MODULE: ./node_modules/ssh2/lib/index.js
+var lib = __nccwpck_require__(5472);
+;// CONCATENATED MODULE: ./lib/transport/ssh-errors.js
+/**
+ * Turns what ssh2 and the socket report into our error classes, once, so retry decisions are made
+ * from the class. Messages name `user@host:port` and say what happened in plain words; ssh2's own
+ * text is appended only where it carries protocol detail (it never contains key material).
  */
 
-const PLAIN_KEY = /^[A-Za-z0-9_-]+$/;
-/** `['runners', 'deploy', 'stages', 0, 'pool-size']` → `runners.deploy.stages[0].pool-size`. */
-function formatPath(path) {
-    let out = '';
-    for (const segment of path) {
-        if (typeof segment === 'number')
-            out += `[${segment}]`;
-        else if (PLAIN_KEY.test(String(segment)))
-            out += `${out ? '.' : ''}${String(segment)}`;
-        else
-            out += `[${JSON.stringify(String(segment))}]`;
+const TRANSIENT_CODES = new Set([
+    'ECONNREFUSED',
+    'ECONNRESET',
+    'EPIPE',
+    'EAI_AGAIN',
+    'ENETUNREACH',
+    'EHOSTUNREACH',
+]);
+const SOCKET_WORDS = {
+    ECONNREFUSED: 'connection refused (is sshd running and listening on that port?)',
+    ECONNRESET: 'connection reset by the server during the handshake',
+    EPIPE: 'connection closed by the server during the handshake',
+    ETIMEDOUT: 'TCP connect timed out',
+    EHOSTUNREACH: 'host unreachable',
+    ENETUNREACH: 'network unreachable',
+    EADDRNOTAVAIL: 'address not available',
+};
+const LOST_WORDS = {
+    ECONNRESET: 'reset by the server (sshd restarted or killed?)',
+    EPIPE: 'closed by the server',
+    ETIMEDOUT: 'TCP timeout',
+    EHOSTUNREACH: 'host unreachable',
+    ENETUNREACH: 'network unreachable',
+};
+function seconds(ms) {
+    return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`;
+}
+function classifyConnectError(err, ctx) {
+    const e = (err instanceof Error ? err : new Error(String(err)));
+    const code = e.code ?? /\b(E[A-Z]{4,})\b/.exec(e.message)?.[1];
+    if (e.level === 'client-authentication') {
+        return {
+            error: new errors/* AuthError */.lR(`${ctx.label}: authentication failed: the server rejected the ${ctx.authSource}`),
+            transient: false,
+        };
     }
-    return out;
+    if (e.level === 'agent') {
+        return { error: new errors/* AuthError */.lR(`${ctx.label}: ssh-agent failed: ${e.message}`), transient: false };
+    }
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || e.level === 'client-dns') {
+        const temporary = code === 'EAI_AGAIN';
+        return {
+            error: new errors/* ConnectError */.T$(`${ctx.label}: cannot resolve ${ctx.address}${temporary ? ' (temporary DNS failure)' : ''}`),
+            transient: temporary,
+        };
+    }
+    if (e.level === 'client-timeout' || code === 'ETIMEDOUT') {
+        const what = ctx.tcpConnected
+            ? `connected, but the SSH handshake did not complete within ${seconds(ctx.timeoutMs)} (is it an SSH server?)`
+            : `no TCP connection within ${seconds(ctx.timeoutMs)}`;
+        return { error: new errors/* ConnectError */.T$(`${ctx.label}: ${what}`), transient: false };
+    }
+    if (code && SOCKET_WORDS[code]) {
+        return {
+            error: new errors/* ConnectError */.T$(`${ctx.label}: ${SOCKET_WORDS[code]}`),
+            transient: TRANSIENT_CODES.has(code),
+        };
+    }
+    if (/Connection lost before handshake/i.test(e.message)) {
+        return {
+            error: new errors/* ConnectError */.T$(`${ctx.label}: the server closed the connection before the SSH handshake`),
+            transient: true,
+        };
+    }
+    return { error: new errors/* ConnectError */.T$(`${ctx.label}: SSH connection failed: ${e.message}`), transient: false };
 }
-/** `file:line:col` when the position is known, else `file`. */
-function formatLocation(locator, path, opts) {
-    const at = locator.position(path, opts);
-    return at ? `${locator.file}:${at.line}:${at.col}` : locator.file;
+/** Why an established connection went away, for the commands that were running on it. */
+function connectionLostError(label, cause, keepaliveMs) {
+    const e = cause;
+    if (e?.level === 'client-timeout' && /keepalive/i.test(e.message)) {
+        return new errors/* ConnectionLostError */.N9(`${label}: connection lost: no answer to keepalives for ${seconds(3 * keepaliveMs)} (host hung or network down)`);
+    }
+    if (e instanceof Error) {
+        const words = e.code && LOST_WORDS[e.code] ? LOST_WORDS[e.code] : e.message;
+        return new errors/* ConnectionLostError */.N9(`${label}: connection lost: ${words}`);
+    }
+    return new errors/* ConnectionLostError */.N9(`${label}: connection lost: closed by the server`);
 }
-/** For configs without source positions (JavaScript modules). */
-function fileLocator(file) {
-    return { file, position: () => undefined };
+//# sourceMappingURL=ssh-errors.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh-connect.js
+
+
+
+/** Tries per connection within one connect budget. */
+const CONNECT_ATTEMPTS = 3;
+/** First backoff; doubles per try, then a random part of it is used (full jitter, at least half). */
+const CONNECT_BACKOFF_MS = 200;
+/**
+ * Keepalives ssh2 may send unanswered: it declares the peer dead on the tick after this many, i.e.
+ * after 3 silent keepalive intervals.
+ */
+const KEEPALIVE_COUNT_MAX = 2;
+async function connectClient(target, deps, signal) {
+    await deps.verifier.load();
+    await deps.prepare?.(signal);
+    let deadline;
+    for (let attempt = 1;; attempt++) {
+        const release = await deps.handshakes.acquire(signal);
+        // The budget starts with the first handshake slot: waiting behind other hosts is not our time.
+        deadline ??= Date.now() + deps.connectTimeoutMs;
+        let failure;
+        try {
+            const started = Date.now();
+            const client = await attemptOnce(target, deps, Math.max(1, deadline - Date.now()), signal);
+            deps.hooks.onDebug?.(`${target.label}: connected in ${Date.now() - started} ms (attempt ${attempt})`);
+            return client;
+        }
+        catch (err) {
+            if (signal.aborted)
+                throw signal.reason ?? new errors/* CancelledError */.cc('cancelled');
+            failure = err;
+        }
+        finally {
+            release();
+        }
+        const delay = backoffMs(attempt);
+        if (!failure.transient || attempt >= CONNECT_ATTEMPTS || Date.now() + delay >= deadline) {
+            if (attempt > 1)
+                failure.error.message += ` (${attempt} attempts)`;
+            throw failure.error;
+        }
+        deps.hooks.onDebug?.(`${failure.error.message}; retrying in ${delay} ms`);
+        await sleep(delay, signal);
+    }
 }
-function yamlLocator(file, doc, lineCounter) {
-    const at = (offset) => {
-        const { line, col } = lineCounter.linePos(offset);
-        return { line, col };
-    };
-    return {
-        file,
-        position(path, opts = {}) {
-            let node = doc.contents;
-            let offset = 0;
-            for (const [i, segment] of path.entries()) {
-                if ((0,dist/* isAlias */.Vj)(node))
-                    node = node.resolve(doc);
-                const last = i === path.length - 1;
-                if ((0,dist/* isMap */.jh)(node)) {
-                    const pair = node.items.find((p) => (0,dist/* isPair */.tO)(p) && keyText(p.key) === String(segment));
-                    if (!pair)
-                        break;
-                    const keyOffset = rangeStart(pair.key);
-                    if (keyOffset !== undefined)
-                        offset = keyOffset;
-                    if (last && opts.key)
-                        return at(offset);
-                    node = pair.value;
+/** Exponential backoff with full jitter, never below half the step (so retries do not bunch up). */
+function backoffMs(attempt) {
+    const step = CONNECT_BACKOFF_MS * 2 ** (attempt - 1);
+    return Math.round(step / 2 + Math.random() * (step / 2));
+}
+function attemptOnce(target, deps, budgetMs, signal) {
+    return new Promise((resolve, reject) => {
+        const client = new lib.Client();
+        let tcpConnected = false;
+        let hostKeyError = null;
+        let settled = false;
+        const classify = (err) => hostKeyError
+            ? { error: hostKeyError, transient: false }
+            : classifyConnectError(err, {
+                label: target.label,
+                address: target.address,
+                timeoutMs: deps.connectTimeoutMs,
+                tcpConnected,
+                authSource: deps.auth.source,
+            });
+        const fail = (err) => {
+            if (settled)
+                return;
+            settled = true;
+            clearTimeout(timer);
+            signal.removeEventListener('abort', onAbort);
+            client.destroy();
+            reject(signal.aborted ? err : classify(err));
+        };
+        const onAbort = () => fail(signal.reason ?? new errors/* CancelledError */.cc('cancelled'));
+        // Our own timer covers the jump-host forward too, which ssh2's readyTimeout does not.
+        const timer = setTimeout(() => {
+            const err = Object.assign(new Error('connect timeout'), { level: 'client-timeout' });
+            fail(err);
+        }, budgetMs);
+        signal.addEventListener('abort', onAbort, { once: true });
+        // This listener stays for the client's life: an 'error' without a listener would crash the process.
+        client.on('error', (err) => fail(err));
+        client.on('close', () => fail(new Error('Connection lost before handshake')));
+        client.on('connect', () => {
+            tcpConnected = true;
+            // Nagle would hold back our small packets for an ACK: a warm command takes ~44 ms instead of ~3.
+            client.setNoDelay(true);
+        });
+        client.on('ready', () => {
+            if (settled)
+                return;
+            settled = true;
+            clearTimeout(timer);
+            signal.removeEventListener('abort', onAbort);
+            resolve(client);
+        });
+        const config = {
+            host: target.address,
+            port: target.port,
+            username: target.user,
+            readyTimeout: 0, // our timer above
+            keepaliveInterval: deps.keepaliveMs,
+            keepaliveCountMax: KEEPALIVE_COUNT_MAX,
+            tryKeyboard: false,
+            hostVerifier: (key) => {
+                hostKeyError = deps.verifier.check(target, key);
+                return hostKeyError === null;
+            },
+            algorithms: { serverHostKey: deps.verifier.algorithmsFor(target.address, target.port) },
+            // The already parsed key goes in through authHandler: `privateKey` would be re-parsed
+            // (and re-decrypted) per connection.
+            ...(deps.auth.kind === 'key'
+                ? { authHandler: [publicKeyAuth(target.user, deps.auth.privateKey)] }
+                : { agent: deps.auth.socket }),
+        };
+        // ssh2 throws synchronously on config it cannot use; that must settle this try, not escape it.
+        const start = (cfg) => {
+            try {
+                client.connect(cfg);
+            }
+            catch (err) {
+                fail(err);
+            }
+        };
+        if (!deps.openStream)
+            return start(config);
+        deps.openStream(signal).then((stream) => {
+            if (settled)
+                return void stream.close();
+            tcpConnected = true;
+            start({ ...config, sock: stream });
+        }, (err) => {
+            if (settled)
+                return;
+            settled = true;
+            clearTimeout(timer);
+            signal.removeEventListener('abort', onAbort);
+            if (signal.aborted)
+                return reject(signal.reason ?? err);
+            // Either a classified forward failure, or the jump host's own connect error (already
+            // retried on its own budget, so final here).
+            reject(isClassified(err) ? err : { error: err, transient: false });
+        });
+    });
+}
+function publicKeyAuth(username, key) {
+    return { type: 'publickey', username, key };
+}
+function isClassified(err) {
+    return typeof err === 'object' && err !== null && 'error' in err && 'transient' in err;
+}
+/**
+ * Ref'd on purpose (as is the attempt timer): between retries to a refusing host it can be the only
+ * pending work, and an unref'd timer would let Node exit with the release still unsettled.
+ */
+function sleep(ms, signal) {
+    return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+            signal.removeEventListener('abort', onAbort);
+            resolve();
+        }, ms);
+        const onAbort = () => {
+            clearTimeout(timer);
+            reject(signal.reason ?? new errors/* CancelledError */.cc('cancelled'));
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+    });
+}
+//# sourceMappingURL=ssh-connect.js.map
+// EXTERNAL MODULE: external "node:util"
+var external_node_util_ = __nccwpck_require__(7975);
+;// CONCATENATED MODULE: ./lib/transport/ssh-semaphore.js
+class Semaphore {
+    capacity;
+    #inUse = 0;
+    #waiters = [];
+    constructor(capacity) {
+        this.capacity = capacity;
+        if (!Number.isInteger(capacity) || capacity < 1) {
+            throw new TypeError(`capacity must be a positive integer, got ${String(capacity)}`);
+        }
+    }
+    get limit() {
+        return this.capacity;
+    }
+    get inUse() {
+        return this.#inUse;
+    }
+    /** Resolves with a release function once a slot is free; rejects with `signal.reason` if aborted first. */
+    acquire(signal) {
+        signal?.throwIfAborted();
+        if (this.#inUse < this.capacity)
+            return Promise.resolve(this.#take());
+        return new Promise((resolve, reject) => {
+            const onAbort = () => {
+                const i = this.#waiters.indexOf(waiter);
+                if (i !== -1)
+                    this.#waiters.splice(i, 1);
+                reject(signal?.reason);
+            };
+            const waiter = {
+                grant: (release) => {
+                    signal?.removeEventListener('abort', onAbort);
+                    resolve(release);
+                },
+                fail: (reason) => {
+                    signal?.removeEventListener('abort', onAbort);
+                    reject(reason);
+                },
+            };
+            signal?.addEventListener('abort', onAbort, { once: true });
+            this.#waiters.push(waiter);
+        });
+    }
+    /** Lower the capacity (never below 1); slots in use are not revoked, they just are not handed out again. */
+    shrinkTo(capacity) {
+        this.capacity = Math.max(1, Math.min(this.capacity, capacity));
+    }
+    /** Reject every waiter (the connection is gone). */
+    rejectWaiters(reason) {
+        for (const w of this.#waiters.splice(0))
+            w.fail(reason);
+    }
+    #take() {
+        this.#inUse += 1;
+        let released = false;
+        return () => {
+            if (released)
+                return;
+            released = true;
+            this.#inUse -= 1;
+            this.#dispatch();
+        };
+    }
+    #dispatch() {
+        while (this.#inUse < this.capacity && this.#waiters.length > 0) {
+            this.#waiters.shift()?.grant(this.#take());
+        }
+    }
+}
+//# sourceMappingURL=ssh-semaphore.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh-connection.js
+/**
+ * One established SSH connection to one host, shared by every step that runs there. It hands out
+ * channels under a per-connection limit (below sshd's MaxSessions), lowers that limit when the
+ * server proves stricter, and remembers why it died so running commands can say so.
+ */
+
+
+
+
+/** How long `close()` waits for the server to acknowledge the disconnect before destroying the socket. */
+const CLOSE_WAIT_MS = 1000;
+/** A channel could not be opened because the connection is gone: safe to retry on a new connection. */
+class ChannelOpenError extends errors/* ConnectionLostError */.N9 {
+}
+class SshConnection {
+    client;
+    label;
+    hooks;
+    #channels;
+    #lost = null;
+    #lastError;
+    #closing = false;
+    #closed;
+    constructor(client, label, maxSessions, keepaliveMs, hooks) {
+        this.client = client;
+        this.label = label;
+        this.hooks = hooks;
+        this.#channels = new Semaphore(maxSessions);
+        client.on('error', (err) => (this.#lastError = err));
+        this.#closed = new Promise((resolve) => {
+            client.on('close', () => {
+                this.#lost ??= this.#closing
+                    ? new errors/* ConnectionLostError */.N9(`${label}: connection closed`)
+                    : connectionLostError(label, this.#lastError, keepaliveMs);
+                if (!this.#closing)
+                    this.hooks.onDebug?.(this.#lost.message);
+                this.#channels.rejectWaiters(new ChannelOpenError(this.#lost.message));
+                resolve();
+            });
+        });
+    }
+    get alive() {
+        return this.#lost === null && !this.#closing;
+    }
+    /** Why the connection died (null while it is alive). */
+    get lostError() {
+        return this.#lost;
+    }
+    /** Starts `command`; the channel holds a slot until it closes. */
+    exec(command, signal) {
+        return this.#open(signal, (cb) => this.client.exec(command, cb));
+    }
+    sftp(signal) {
+        return this.#open(signal, (cb) => this.client.sftp(cb));
+    }
+    /** A TCP stream to `address:port` from the server's side (jump host). Not a session: no slot. */
+    forwardOut(address, port) {
+        this.#assertAlive();
+        return (0,external_node_util_.promisify)(this.client.forwardOut.bind(this.client))('127.0.0.1', 0, address, port);
+    }
+    async #open(signal, open) {
+        for (let emptyRetries = 0;;) {
+            const release = await this.#channels.acquire(signal);
+            this.#assertAlive(release);
+            try {
+                const channel = await new Promise((resolve, reject) => {
+                    try {
+                        open((err, ch) => (err ? reject(err) : resolve(ch)));
+                    }
+                    catch (err) {
+                        reject(err); // ssh2 throws "Not connected" synchronously
+                    }
+                });
+                channel.once('close', release);
+                return channel;
+            }
+            catch (err) {
+                release();
+                if (!this.alive)
+                    throw new ChannelOpenError(this.#lost?.message ?? `${this.label}: connection closed`);
+                if (typeof err.reason !== 'number')
+                    throw this.#openError(err);
+                // A refused session channel (CHANNEL_OPEN_FAILURE; OpenSSH says "open failed") means the
+                // server allows fewer sessions than we assumed (its MaxSessions): run at most as many as
+                // are open right now and wait for one to finish. With none open, the refusal may be a
+                // slot still being freed server-side; retry briefly before giving up.
+                const open = this.#channels.inUse;
+                if (open > 0) {
+                    if (open < this.#channels.limit) {
+                        this.hooks.onDebug?.(`${this.label}: server refused channel ${open + 1}; limiting to ${open}`);
+                    }
+                    this.#channels.shrinkTo(open);
                 }
-                else if ((0,dist/* isSeq */.oP)(node) && typeof segment === 'number') {
-                    node = node.items[segment];
+                else if (++emptyRetries > 3) {
+                    throw this.#openError(err);
                 }
                 else {
-                    break;
+                    await new Promise((r) => setTimeout(r, 50 * emptyRetries));
                 }
-                const start = rangeStart(node);
-                if (start === undefined)
-                    break;
-                offset = start;
-            }
-            if (path.length === 0)
-                offset = rangeStart(node) ?? 0;
-            return at(offset);
-        },
-    };
-}
-function keyText(key) {
-    if ((0,dist/* isScalar */.jn)(key))
-        return String(key.value);
-    return typeof key === 'string' ? key : undefined;
-}
-function rangeStart(node) {
-    const range = node?.range;
-    return range ? range[0] : undefined;
-}
-//# sourceMappingURL=locator.js.map
-;// CONCATENATED MODULE: ./lib/config/config-error.js
-
-
-/** `release.yml:12:5: runners.deploy.stages[0].pool-size: expected a positive integer, got "ten"`. */
-function formatIssue(issue) {
-    const where = issue.position ? `${issue.file}:${issue.position.line}:${issue.position.col}` : issue.file;
-    const path = formatPath(issue.path);
-    return `${where}: ${path ? `${path}: ` : ''}${issue.message}`;
-}
-/** At most this many issues are listed in one message; the rest are counted. */
-const MAX_LISTED_ISSUES = 10;
-/**
- * A config that failed validation. `message` lists the issues one per line (in file order, at most
- * ten); `issues` keeps them structured, e.g. for annotations at `file:line:col`.
- */
-class ConfigValidationError extends ConfigError {
-    issues;
-    constructor(issues) {
-        const listed = issues.slice(0, MAX_LISTED_ISSUES).map(formatIssue);
-        const more = issues.length - listed.length;
-        super([...listed, ...(more > 0 ? [`… and ${more} more`] : [])].join('\n'));
-        this.issues = issues;
-    }
-}
-/** A single positioned config error (used after schema validation: groups, vars, duplicates). */
-function configIssueError(locator, path, message, opts) {
-    const position = locator.position(path, opts);
-    return new ConfigValidationError([
-        { file: locator.file, path, message, ...(position ? { position } : {}) },
-    ]);
-}
-//# sourceMappingURL=config-error.js.map
-;// CONCATENATED MODULE: ./lib/config/did-you-mean.js
-/** "Did you mean …" suggestions for near-miss names (keys, groups, runners). */
-/** `poolSize`, `pool_size`, `Pool-Size` all normalise to `pool-size`. */
-function normalise(name) {
-    return name
-        .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
-        .toLowerCase()
-        .replace(/_/g, '-');
-}
-/** Levenshtein distance with adjacent transpositions (optimal string alignment). */
-function editDistance(a, b) {
-    const rows = a.length + 1;
-    const cols = b.length + 1;
-    const d = Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-    for (let i = 1; i < rows; i++) {
-        for (let j = 1; j < cols; j++) {
-            const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-            const row = d[i];
-            const prev = d[i - 1];
-            row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + cost);
-            if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-                row[j] = Math.min(row[j], d[i - 2][j - 2] + 1);
             }
         }
     }
-    return d[a.length][b.length];
-}
-/**
- * The candidate closest to `name`, if it is close enough to be a likely typo: same name up to case,
- * `_`/`-`/camelCase, or at most 1 edit for short names (≤ 4 chars), 2 for longer ones.
- */
-function closest(name, candidates) {
-    const wanted = normalise(name);
-    let best;
-    let bestDistance = Infinity;
-    for (const candidate of candidates) {
-        const distance = editDistance(wanted, normalise(candidate));
-        if (distance < bestDistance)
-            [best, bestDistance] = [candidate, distance];
+    #openError(err) {
+        return new Error(`${this.label}: cannot open an SSH channel: ${err.message}`);
     }
-    const allowed = wanted.length <= 4 ? 1 : 2;
-    return bestDistance <= allowed ? best : undefined;
+    #assertAlive(release) {
+        if (this.alive)
+            return;
+        release?.();
+        throw new ChannelOpenError(this.#lost?.message ?? `${this.label}: connection closed`);
+    }
+    /** Disconnect politely, then for sure. Resolves when the socket is closed. */
+    async close() {
+        if (!this.#closing) {
+            this.#closing = true;
+            this.client.end();
+            const timer = setTimeout(() => this.client.destroy(), CLOSE_WAIT_MS);
+            await this.#closed;
+            clearTimeout(timer);
+        }
+        await this.#closed;
+    }
 }
-/** `, did you mean "pool-size"?` or the empty string. */
-function didYouMean(name, candidates) {
-    const suggestion = closest(name, candidates);
-    return suggestion === undefined ? '' : `, did you mean "${suggestion}"?`;
-}
-//# sourceMappingURL=did-you-mean.js.map
-;// CONCATENATED MODULE: ./lib/config/formats.js
-const DURATION = /^(\d+)(ms|s|m|h)$/;
-const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
-/** `500ms`, `10s`, `5m`, `1h` → milliseconds. */
-function parseDuration(text) {
-    const m = DURATION.exec(text);
-    if (!m)
-        return undefined;
-    const ms = Number(m[1]) * UNIT_MS[m[2]];
-    return Number.isSafeInteger(ms) ? ms : undefined;
-}
-const DURATION_PATTERN = DURATION.source;
-const PERCENT_PATTERN = /^\d+(\.\d+)?%$/.source;
-/** `25%` → 25 (a number in 0…100), else undefined. */
-function parsePercent(text) {
-    if (!new RegExp(PERCENT_PATTERN).test(text))
-        return undefined;
-    const n = Number(text.slice(0, -1));
-    return n <= 100 ? n : undefined;
-}
-/** A count or a percentage string, as the engine wants it. */
-function toAmount(value) {
-    return typeof value === 'number' ? value : { percent: parsePercent(value) };
-}
-const LOCAL_PREFIX = 'local:';
-const LOCAL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-const USER = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
-const HOSTNAME = /^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$/;
-const IPV6 = /^[0-9A-Fa-f:.]+$/;
-/** `[user@]address[:port]`, where address may be `[ipv6]`. */
-const REMOTE = /^(?:([^@\s]+)@)?(\[[^\]\s]+\]|[^:@\s[\]]+)(?::(\d+))?$/;
-const USER_PATTERN = USER.source;
-const LOCAL_NAME_PATTERN = LOCAL_NAME.source;
-function parsePort(value) {
-    const n = typeof value === 'number' ? value : /^\d+$/.test(value) ? Number(value) : NaN;
-    return Number.isInteger(n) && n >= 1 && n <= 65_535 ? n : undefined;
-}
-function isValidUser(user) {
-    return USER.test(user);
-}
-function isValidAddress(address) {
-    return HOSTNAME.test(address) || (address.includes(':') && IPV6.test(address));
-}
-/** `local:NAME` → the embedded local host of that name. */
-function localHostEntry(name) {
-    if (!name.startsWith(LOCAL_PREFIX) || !LOCAL_NAME.test(name.slice(LOCAL_PREFIX.length)))
-        return undefined;
-    return { name, address: 'localhost', local: true };
-}
-/** `[user@]address[:port]` (address may be `[ipv6]`) → its parts; the name is the address. */
-function parseRemoteAddress(text) {
-    const m = REMOTE.exec(text);
-    if (!m)
-        return undefined;
-    const [, user, rawAddress, rawPort] = m;
-    const address = rawAddress.startsWith('[') ? rawAddress.slice(1, -1) : rawAddress;
-    if (!isValidAddress(address) || (user !== undefined && !isValidUser(user)))
-        return undefined;
-    const port = rawPort === undefined ? undefined : parsePort(rawPort);
-    if (rawPort !== undefined && port === undefined)
-        return undefined;
-    return {
-        name: address,
-        address,
-        local: false,
-        ...(port !== undefined ? { port } : {}),
-        ...(user !== undefined ? { user } : {}),
-    };
-}
-/** A host entry string: `local:NAME`, `name`, `user@name`, `name:port` or `user@name:port`. */
-function parseHostEntry(text) {
-    if (text.startsWith(LOCAL_PREFIX))
-        return localHostEntry(text);
-    return parseRemoteAddress(text);
-}
+//# sourceMappingURL=ssh-connection.js.map
+// EXTERNAL MODULE: ./lib/transport/line-splitter.js + 1 modules
+var line_splitter = __nccwpck_require__(746);
+;// CONCATENATED MODULE: ./lib/transport/ssh-remote-command.js
 /**
- * A shell as written: a list is an argv; a string is split on whitespace (no quoting), so
- * `shell: sh -e` is `['sh', '-e']`.
+ * What an exec channel runs on the host, built without I/O so it is tested by exact strings.
+ *
+ * The exec request carries only a fixed wrapper and the shell argv (both harmless in `ps`). The
+ * variables and the script travel on the channel's stdin as one payload of quoted assignments,
+ * which the wrapper `eval`s: values are data, never code, and never appear in any argv.
+ *
+ * Termination on a stock sshd: OpenSSH ignores "signal" channel requests for most logins, and
+ * closing a channel without a pty kills nothing. So the wrapper
+ *   1. reads exactly the payload's byte length from stdin and evaluates it (exports + script text),
+ *   2. starts the step's shell on the script (as the file /dev/fd/4, stdin /dev/null) in the
+ *      background, in a process group of its own:
+ *      sshd starts every command in a new session, so the wrapper's group already is one (checked
+ *      in /proc; where that is not confirmed, the shell is started under `setsid` instead),
+ *   3. keeps stdin open as a lifeline: a watchdog blocks reading it, and when it reaches EOF before
+ *      the command ended (we sent EOF on timeout/cancel, or the connection died and sshd closed
+ *      the pipe) it sends TERM to the whole group, then KILL after a grace period,
+ *   4. exits with the command's status (and stops the watchdog) when the command ends by itself.
+ * Background processes a successful command left behind (`nohup … &`) are not touched; processes
+ * that leave the group themselves (`setsid`, daemons) are out of reach, as with any process group.
  */
-function toShell(value) {
-    return typeof value === 'string' ? value.trim().split(/\s+/) : value;
+/** Seconds between TERM and KILL of a timed-out or cancelled command's process group. */
+const REMOTE_KILL_GRACE_S = 2;
+/** Shell variable the payload assigns the script to; not exported, so the command never sees it. */
+const SCRIPT_VAR = '__bw_script';
+const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/**
+ * POSIX sh, no single quotes (it is itself single-quoted below). `$1` is the payload length; the
+ * rest is the shell argv. `k` is what the watchdog signals: 0 (our own group), -PID (the group
+ * `setsid` made) or, with neither available, just the shell's PID. The script reaches the shell
+ * through a pipe from the `printf` builtin, opened as `/dev/fd/4` (a here-document would need a
+ * temp file on older bash).
+ */
+const WRAPPER = [
+    'exec 3<&0',
+    'eval "$(head -c "$1")" || exit 125',
+    // Never run an empty script as if it were ours: a host without `head -c` must fail loudly.
+    '[ -n "${' +
+        SCRIPT_VAR +
+        '+x}" ] || { echo "boerewors: could not read the script from stdin" >&2; exit 125; }',
+    'shift',
+    'g= k=',
+    'read -r _ _ _ _ pg _ 2>/dev/null </proc/$$/stat',
+    'if [ "$pg" = "$$" ]; then k=0; elif command -v setsid >/dev/null 2>&1; then g=setsid; fi',
+    // The script reaches the shell as the file /dev/fd/4 (a pipe), and the shell's stdin is
+    // /dev/null: a command in the script that reads stdin (cat, ssh, read) must not eat the script.
+    `printf "%s" "$${SCRIPT_VAR}" | $g "$@" /dev/fd/4 4<&0 </dev/null 3<&- &`,
+    'p=$!',
+    'if [ -n "$g" ]; then k=-$p; fi',
+    ': "${k:=$p}"',
+    '( while read -r _; do :; done; trap "" TERM; kill -s TERM -- "$k"; ' +
+        `sleep ${REMOTE_KILL_GRACE_S}; kill -s KILL -- "$k" ) <&3 >/dev/null 2>&1 &`,
+    'w=$!',
+    'exec 3<&-',
+    'wait "$p"; r=$?',
+    'kill "$w" 2>/dev/null',
+    'exit "$r"',
+].join('\n');
+/** Single-quote for POSIX sh: the only special character inside '…' is ' itself. */
+function shellQuote(value) {
+    return `'${value.replaceAll("'", `'\\''`)}'`;
 }
-/** Every `${NAME}` referenced in a non-command field (`$${` is an escaped literal). */
-function referencedVars(text) {
-    const names = [];
-    for (const m of text.matchAll(/\$(\$)?\{([^}]*)\}/g))
-        if (!m[1])
-            names.push(m[2]);
-    return names;
+/** `export NAME='value'` lines, in the order given. Throws (naming the variable, never the value) on bad input. */
+function exportStatements(env) {
+    let out = '';
+    for (const [name, value] of Object.entries(env)) {
+        if (!VAR_NAME.test(name))
+            throw new TypeError(`invalid variable name ${JSON.stringify(name)}`);
+        if (value.includes('\0'))
+            throw new TypeError(`variable ${name} contains a NUL byte, which no environment can hold`);
+        out += `export ${name}=${shellQuote(value)}\n`;
+    }
+    return out;
 }
-//# sourceMappingURL=formats.js.map
+function buildRemoteCommand(script, shell, env) {
+    if (shell.length === 0)
+        throw new TypeError('shell must name a program');
+    const text = script.endsWith('\n') ? script : `${script}\n`;
+    const stdin = Buffer.from(`${exportStatements(env)}${SCRIPT_VAR}=${shellQuote(text)}\n`, 'utf8');
+    // /bin/sh, whatever the login shell is; `bw` becomes $0 of the wrapper.
+    const command = [
+        'exec',
+        '/bin/sh',
+        '-c',
+        shellQuote(WRAPPER),
+        'bw',
+        String(stdin.length),
+        ...shell.map(shellQuote),
+    ];
+    return { command: command.join(' '), stdin };
+}
+//# sourceMappingURL=ssh-remote-command.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh-exec.js
+
+
+
+/**
+ * After an abort, how long we wait for the channel to close (the command's group got TERM, and KILL
+ * after the grace) before giving up on it. Bounded so a cancelled run still exits promptly.
+ */
+const ABORT_WAIT_MS = (REMOTE_KILL_GRACE_S + 1) * 1000;
+async function execOnConnection(conn, req, ctx) {
+    ctx.signal.throwIfAborted();
+    const started = Date.now();
+    const { command, stdin } = buildRemoteCommand(req.script, req.shell, req.env);
+    const channel = await conn.exec(command, ctx.signal);
+    return new Promise((resolve, reject) => {
+        const out = new line_splitter/* LineSplitter */.g('stdout', ctx.onOutput);
+        const err = new line_splitter/* LineSplitter */.g('stderr', ctx.onOutput);
+        let exit = null;
+        let abortTimer;
+        // Settle only when the channel is closed AND both streams delivered their last bytes.
+        let pending = 3;
+        let settled = false;
+        const finish = () => {
+            if (--pending > 0 || settled)
+                return;
+            settled = true;
+            clearTimeout(abortTimer);
+            ctx.signal.removeEventListener('abort', onAbort);
+            out.end();
+            err.end();
+            if (ctx.signal.aborted)
+                return reject(ctx.signal.reason ?? new errors/* CancelledError */.cc('cancelled'));
+            if (!exit) {
+                return reject(conn.lostError ??
+                    new errors/* ConnectionLostError */.N9(`${conn.label}: connection lost: the command ended without an exit status`));
+            }
+            resolve({ exitCode: exit.code, signal: exit.signal, durationMs: Date.now() - started });
+        };
+        const onAbort = () => {
+            // EOF on stdin cuts the lifeline: the remote watchdog terminates the command's process group.
+            channel.end();
+            abortTimer = setTimeout(() => {
+                // The host does not answer (connection hung): stop waiting; sshd kills the group when
+                // the connection finally drops, since that closes the lifeline too.
+                channel.removeAllListeners('data');
+                channel.stderr.removeAllListeners('data');
+                pending = 1;
+                finish();
+                channel.destroy();
+            }, ABORT_WAIT_MS);
+        };
+        channel.on('data', (chunk) => out.write(chunk));
+        channel.stderr.on('data', (chunk) => err.write(chunk));
+        channel.once('end', finish);
+        channel.stderr.once('end', finish);
+        channel.once('close', finish);
+        channel.on('exit', (code, signal) => {
+            exit = { code: code ?? null, signal: signal ?? null };
+        });
+        channel.on('error', () => {
+            // Channel errors surface as a close without exit status; the connection error says why.
+        });
+        ctx.signal.addEventListener('abort', onAbort, { once: true });
+        // Not ended: stdin stays open as the lifeline until the command exits or we abort.
+        channel.write(stdin);
+        if (ctx.signal.aborted)
+            onAbort();
+    });
+}
+//# sourceMappingURL=ssh-exec.js.map
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./lib/transport/ssh-known-hosts.js
+/**
+ * known_hosts parsing and host matching, as OpenSSH does it (sshd(8) "SSH_KNOWN_HOSTS FILE
+ * FORMAT"): plain and hashed (`|1|salt|hash`) names, `[host]:port` for non-standard ports, comma
+ * lists with `*`/`?` wildcards and `!` negation, and the `@revoked` / `@cert-authority` markers.
+ * Pure functions; reading files is the caller's business.
+ */
+
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+function parseKnownHosts(text, sourceName) {
+    const entries = [];
+    const skipped = [];
+    text.split(/\r?\n/).forEach((raw, index) => {
+        const line = raw.trim();
+        if (line === '' || line.startsWith('#'))
+            return;
+        const source = `${sourceName}:${index + 1}`;
+        const fields = line.split(/\s+/);
+        let marker = null;
+        if (fields[0]?.startsWith('@')) {
+            const m = fields.shift();
+            if (m === '@revoked')
+                marker = 'revoked';
+            else if (m === '@cert-authority')
+                marker = 'cert-authority';
+            else
+                return void skipped.push(`${source}: unknown marker ${m}`);
+        }
+        const [hosts, keyType, keyText] = fields;
+        if (!hosts || !keyType || !keyText || !BASE64.test(keyText)) {
+            return void skipped.push(`${source}: expected "hosts key-type base64-key"`);
+        }
+        const key = Buffer.from(keyText, 'base64');
+        if (keyTypeOf(key) !== keyType)
+            return void skipped.push(`${source}: key data does not match type ${keyType}`);
+        let hashed = null;
+        let patterns = null;
+        if (hosts.startsWith('|1|')) {
+            const [salt, hash] = hosts.slice(3).split('|');
+            if (!salt || !hash)
+                return void skipped.push(`${source}: malformed hashed host name`);
+            hashed = { salt: Buffer.from(salt, 'base64'), hash: Buffer.from(hash, 'base64') };
+        }
+        else {
+            patterns = hosts.split(',').filter((p) => p !== '');
+        }
+        entries.push({ marker, patterns, hashed, keyType, key, source });
+    });
+    return { entries, skipped };
+}
+/** The name a host is listed under: `host` on port 22, `[host]:port` otherwise. */
+function knownHostsName(address, port) {
+    const host = address.toLowerCase();
+    return port === 22 ? host : `[${host}]:${port}`;
+}
+function entryMatches(entry, name) {
+    if (entry.hashed) {
+        const digest = (0,external_node_crypto_.createHmac)('sha1', entry.hashed.salt).update(name).digest();
+        return digest.length === entry.hashed.hash.length && digest.equals(entry.hashed.hash);
+    }
+    let matched = false;
+    for (const pattern of entry.patterns ?? []) {
+        const negated = pattern.startsWith('!');
+        if (!wildcardMatch(negated ? pattern.slice(1) : pattern, name))
+            continue;
+        if (negated)
+            return false; // a matching negation wins over everything
+        matched = true;
+    }
+    return matched;
+}
+/** `*` any run, `?` one character; case-insensitive like OpenSSH's host patterns. */
+function wildcardMatch(pattern, name) {
+    const p = pattern.toLowerCase();
+    const n = name.toLowerCase();
+    if (!p.includes('*') && !p.includes('?'))
+        return p === n;
+    const re = new RegExp('^' +
+        p
+            .split('')
+            .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+            .join('') +
+        '$', 's');
+    return re.test(n);
+}
+/** The key type named inside an SSH wire-format public key, or null if it is not one. */
+function keyTypeOf(key) {
+    if (key.length < 4)
+        return null;
+    const len = key.readUInt32BE(0);
+    if (len === 0 || len > 64 || 4 + len > key.length)
+        return null;
+    return key.subarray(4, 4 + len).toString('latin1');
+}
+/** `SHA256:…` as `ssh-keygen -l` prints it (unpadded base64). */
+function fingerprint(key) {
+    return `SHA256:${(0,external_node_crypto_.createHash)('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
+}
+/** Host key algorithms (as negotiated in KEX) that produce keys of a known_hosts key type. */
+function algorithmsForKeyType(keyType) {
+    if (keyType === 'ssh-rsa')
+        return ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
+    return [keyType];
+}
+//# sourceMappingURL=ssh-known-hosts.js.map
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+;// CONCATENATED MODULE: ./lib/transport/ssh-paths.js
+
+
+/** `~` and `~/…` → the controller's home directory (config paths are written the way users type them). */
+function expandHome(path) {
+    if (path === '~')
+        return (0,external_node_os_.homedir)();
+    if (path.startsWith('~/'))
+        return (0,external_node_path_.join)((0,external_node_os_.homedir)(), path.slice(2));
+    return path;
+}
+//# sourceMappingURL=ssh-paths.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh-host-keys.js
+/**
+ * Decides whether a presented host key is trusted, per `host-key-checking`:
+ * - `strict`: the key must be listed for the host in known_hosts;
+ * - `accept-new`: an unlisted host is trusted for this run (warning); a listed host must match;
+ * - `off`: anything goes, with a loud warning once per run.
+ * A mismatch always fails closed, naming the host and both fingerprints. A key marked `@revoked`
+ * is refused in every mode.
+ */
+
+
+
+
+/** What ssh2 offers when we have no preference (its defaults, ed25519 first). */
+const DEFAULT_HOST_KEY_ALGORITHMS = [
+    'ssh-ed25519',
+    'ecdsa-sha2-nistp256',
+    'ecdsa-sha2-nistp384',
+    'ecdsa-sha2-nistp521',
+    'rsa-sha2-512',
+    'rsa-sha2-256',
+    'ssh-rsa',
+];
+class HostKeyVerifier {
+    mode;
+    source;
+    hooks;
+    #entries = [];
+    /** What was read, for "checked: …" in errors: `~/.ssh/known_hosts (missing)`. */
+    #consulted = [];
+    #loaded;
+    /** accept-new: keys trusted on first use during this run, by known_hosts name. */
+    #acceptedThisRun = new Map();
+    #warnedOff = false;
+    constructor(mode, source, hooks = {}) {
+        this.mode = mode;
+        this.source = source;
+        this.hooks = hooks;
+    }
+    /** Reads the known_hosts files once; missing files are fine (the host is then unknown). */
+    load() {
+        this.#loaded ??= this.#read();
+        return this.#loaded;
+    }
+    async #read() {
+        for (const path of this.source.paths) {
+            const full = expandHome(path);
+            let text;
+            try {
+                text = await (0,promises_.readFile)(full, 'utf8');
+            }
+            catch (err) {
+                const code = err.code;
+                this.#consulted.push(`${path} (${code === 'ENOENT' ? 'missing' : `unreadable: ${code}`})`);
+                continue;
+            }
+            this.#add(text, path);
+        }
+        if (this.source.inline?.trim())
+            this.#add(this.source.inline, 'ssh-known-hosts input');
+    }
+    #add(text, name) {
+        const parsed = parseKnownHosts(text, name);
+        this.#entries.push(...parsed.entries);
+        this.#consulted.push(name);
+        for (const why of parsed.skipped)
+            this.hooks.onDebug?.(`known_hosts: skipped ${why}`);
+    }
+    /** Host key algorithms to offer, known key types first so the server presents one we can check. */
+    algorithmsFor(address, port) {
+        const name = knownHostsName(address, port);
+        const preferred = this.#entries
+            .filter((e) => e.marker === null && entryMatches(e, name))
+            .flatMap((e) => algorithmsForKeyType(e.keyType));
+        return [...new Set([...preferred, ...DEFAULT_HOST_KEY_ALGORITHMS])].filter((a) => DEFAULT_HOST_KEY_ALGORITHMS.includes(a));
+    }
+    /** null when the key is trusted; otherwise the error to fail the connection with. Call after `load()`. */
+    check(host, key) {
+        const name = knownHostsName(host.address, host.port);
+        const presented = `${keyTypeOf(key) ?? 'unknown-type'} ${fingerprint(key)}`;
+        const matching = this.#entries.filter((e) => entryMatches(e, name));
+        const revoked = matching.find((e) => e.marker === 'revoked' && e.key.equals(key));
+        if (revoked) {
+            return new errors/* HostKeyError */.oZ(`${host.label}: host key ${presented} is marked @revoked (${revoked.source}); refusing to connect, nothing was run`);
+        }
+        if (this.mode === 'off') {
+            if (!this.#warnedOff) {
+                this.#warnedOff = true;
+                this.hooks.onWarning?.('host-key-checking is OFF: host keys are not verified, so anyone on the network path can ' +
+                    'impersonate a host and receive every command and secret sent to it. Use strict or accept-new.');
+            }
+            return null;
+        }
+        const plain = matching.filter((e) => e.marker === null);
+        if (plain.some((e) => e.key.equals(key)))
+            return null;
+        const accepted = this.#acceptedThisRun.get(name);
+        if (accepted?.equals(key))
+            return null;
+        if (plain.length > 0 || accepted) {
+            const expected = [
+                ...plain.map((e) => `${e.keyType} ${fingerprint(e.key)} (${e.source})`),
+                ...(accepted
+                    ? [`${keyTypeOf(accepted)} ${fingerprint(accepted)} (accepted earlier in this run)`]
+                    : []),
+            ];
+            return new errors/* HostKeyError */.oZ(`${host.label}: HOST KEY MISMATCH, refusing to connect (nothing was run): presented ${presented}; ` +
+                `expected ${expected.join(' or ')}. The host was re-keyed or the connection is being intercepted; ` +
+                'if the change is legitimate, replace its known_hosts entry.');
+        }
+        const authorities = matching.filter((e) => e.marker === 'cert-authority');
+        if (authorities.length > 0 && this.mode === 'strict') {
+            return new errors/* HostKeyError */.oZ(`${host.label}: known_hosts lists only @cert-authority entries for this host ` +
+                `(${authorities.map((e) => e.source).join(', ')}), and host certificates are not supported; ` +
+                `add the host's own key instead (presented ${presented})`);
+        }
+        if (this.mode === 'accept-new') {
+            this.#acceptedThisRun.set(name, key);
+            this.hooks.onWarning?.(`${host.label}: host key not in known_hosts, trusting it for this run (accept-new): ${presented}`);
+            return null;
+        }
+        return new errors/* HostKeyError */.oZ(`${host.label}: host key not known (presented ${presented}); nothing was run. ` +
+            `Checked: ${this.#consulted.join(', ') || 'no known_hosts file'}. Add the host's key to known_hosts ` +
+            `(ssh-keyscan -p ${host.port} ${host.address}, after checking the fingerprint) or use host-key-checking: accept-new.`);
+    }
+}
+//# sourceMappingURL=ssh-host-keys.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh-keys.js
+/**
+ * How we authenticate: a private key (text or file; OpenSSH or PEM; ed25519, ecdsa, rsa with
+ * rsa-sha2 signatures; optional passphrase), else the ssh-agent. The key is parsed once, up front,
+ * so a bad key fails the run at once with an AuthError that names where the key came from and
+ * what is wrong with it — never a byte of the key itself.
+ */
+
+
+
+
+/**
+ * Keys pasted into CI secrets arrive with CRLF line ends, without a final newline, with trailing
+ * blanks, or with literal `\n` when squeezed onto one line; all of that is layout, not key data.
+ */
+function normalizeKeyText(text) {
+    let t = text;
+    if (!t.includes('\n') && t.includes('\\n'))
+        t = t.replaceAll('\\n', '\n');
+    const lines = t.split(/\r?\n|\r/).map((l) => l.trimEnd());
+    while (lines.length > 0 && lines[0] === '')
+        lines.shift();
+    while (lines.length > 0 && lines[lines.length - 1] === '')
+        lines.pop();
+    return `${lines.map((l) => l.trimStart()).join('\n')}\n`;
+}
+async function loadClientAuth(options, env = process.env) {
+    let text;
+    let source;
+    if (options.privateKey !== undefined && options.privateKey.trim() !== '') {
+        text = options.privateKey;
+        source = 'private key given inline';
+    }
+    else if (options.privateKeyPath) {
+        source = `private key file ${options.privateKeyPath}`;
+        try {
+            text = await (0,promises_.readFile)(expandHome(options.privateKeyPath), 'utf8');
+        }
+        catch (err) {
+            throw new errors/* AuthError */.lR(`${source}: cannot read it (${err.code ?? 'error'})`);
+        }
+    }
+    else if (env.SSH_AUTH_SOCK) {
+        return { kind: 'agent', socket: env.SSH_AUTH_SOCK, source: `ssh-agent at ${env.SSH_AUTH_SOCK}` };
+    }
+    else {
+        throw new errors/* AuthError */.lR('no SSH private key given (ssh.private-key, --identity or the ssh-private-key input) and no ssh-agent (SSH_AUTH_SOCK)');
+    }
+    const privateKey = parsePrivateKey(normalizeKeyText(text), options.passphrase, source);
+    return { kind: 'key', privateKey, source, keyType: privateKey.type };
+}
+/** The parsed key, or an AuthError that says what is wrong in our own words (ssh2's may quote input). */
+function parsePrivateKey(text, passphrase, source) {
+    const parsed = lib.utils.parseKey(text, passphrase);
+    if (parsed instanceof Error) {
+        const msg = parsed.message;
+        if (/no passphrase given/i.test(msg)) {
+            throw new errors/* AuthError */.lR(`${source}: the key is encrypted, but no passphrase was given`);
+        }
+        if (/passphrase/i.test(msg) || /integrity check/i.test(msg)) {
+            throw new errors/* AuthError */.lR(`${source}: cannot decrypt the key: wrong passphrase`);
+        }
+        throw new errors/* AuthError */.lR(`${source}: not a private key in a supported format (OpenSSH or PEM; ed25519, ecdsa or rsa)`);
+    }
+    const key = Array.isArray(parsed) ? parsed[0] : parsed;
+    if (!key || key.getPrivatePEM() === null) {
+        throw new errors/* AuthError */.lR(`${source}: this is a public key; the private key is needed`);
+    }
+    return key;
+}
+//# sourceMappingURL=ssh-keys.js.map
+// EXTERNAL MODULE: ./lib/transport/ssh-options.js
+var ssh_options = __nccwpck_require__(9028);
+// EXTERNAL MODULE: external "node:events"
+var external_node_events_ = __nccwpck_require__(8474);
+;// CONCATENATED MODULE: ./lib/transport/ssh-pool.js
+/**
+ * One connection per `user@host:port`, opened on first use and shared by every step of every
+ * stage. Concurrent first uses share one connect. A connection that died (server restart, idle
+ * timeout, keepalive failure) is replaced on the next use; a failed connect is not cached, so the
+ * engine's next attempt tries afresh. `close()` ends everything so the process can exit.
+ */
+
+
+class ConnectionPool {
+    open;
+    hooks;
+    #connections = new Map();
+    /** Aborts connects still in flight when the pool closes. */
+    #shutdown = new AbortController();
+    constructor(open, hooks = {}) {
+        this.open = open;
+        this.hooks = hooks;
+        // Every connect in flight (and every host queued for a handshake slot) listens on this one
+        // signal: 100 hosts mean 100 listeners by design, so Node's leak warning at 10 is only noise.
+        (0,external_node_events_.setMaxListeners)(0, this.#shutdown.signal);
+    }
+    /** The connection to `target`, opened or shared; `signal` only ends this caller's wait. */
+    async get(target, signal) {
+        if (this.#shutdown.signal.aborted)
+            throw new errors/* CancelledError */.cc(`${target.label}: the SSH transport is closed`);
+        const existing = this.#connections.get(target.label);
+        if (existing) {
+            const conn = await whileNotAborted(existing, signal);
+            if (conn.alive)
+                return conn;
+            // Only the first caller to notice replaces it; the others pick up the replacement.
+            if (this.#connections.get(target.label) === existing) {
+                this.#connections.delete(target.label);
+                this.hooks.onDebug?.(`${target.label}: reconnecting (${conn.lostError?.message ?? 'connection closed'})`);
+            }
+            return this.get(target, signal);
+        }
+        const opening = this.open(target, this.#shutdown.signal);
+        this.#connections.set(target.label, opening);
+        opening.catch(() => {
+            if (this.#connections.get(target.label) === opening)
+                this.#connections.delete(target.label);
+        });
+        return whileNotAborted(opening, signal);
+    }
+    /** Close every connection; `closeLast` (jump hosts) after the others, since they carry them. */
+    async close(closeLast = () => false) {
+        this.#shutdown.abort(new errors/* CancelledError */.cc('the SSH transport is closed'));
+        const all = [...this.#connections.entries()];
+        this.#connections.clear();
+        const settle = async ([, p]) => {
+            const conn = await p.catch(() => null);
+            await conn?.close();
+        };
+        await Promise.all(all.filter(([label]) => !closeLast(label)).map(settle));
+        await Promise.all(all.filter(([label]) => closeLast(label)).map(settle));
+    }
+}
+/** `promise`, unless `signal` aborts first (the shared work goes on for the other callers). */
+function whileNotAborted(promise, signal) {
+    if (!signal)
+        return promise;
+    if (signal.aborted)
+        return Promise.reject(signal.reason ?? new errors/* CancelledError */.cc('cancelled'));
+    return new Promise((resolve, reject) => {
+        const onAbort = () => reject(signal.reason ?? new errors/* CancelledError */.cc('cancelled'));
+        signal.addEventListener('abort', onAbort, { once: true });
+        promise.then((v) => {
+            signal.removeEventListener('abort', onAbort);
+            resolve(v);
+        }, (e) => {
+            signal.removeEventListener('abort', onAbort);
+            reject(e);
+        });
+    });
+}
+//# sourceMappingURL=ssh-pool.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh-upload.js
+/**
+ * Upload over SFTP with the semantics every transport shares (see local-upload.ts):
+ * - `from` is a directory: its contents go into `to` (created with its parents);
+ * - `from` is a file: it becomes `to`, or goes into `to` when `to` ends with `/`.
+ * Modes (setuid/setgid/sticky bits included) and modification times are preserved; symlinks are
+ * recreated as symlinks. A relative `to` (or `~/…`) is relative to the login user's home.
+ */
+
+
+
+/** An upload failed on the remote side (permission, disk full, not a directory…). */
+class UploadError extends Error {
+    get name() {
+        return 'UploadError';
+    }
+}
+async function uploadOnConnection(conn, req, ctx) {
+    ctx.signal.throwIfAborted();
+    const started = Date.now();
+    const source = await (0,promises_.stat)(req.from);
+    const sftp = await conn.sftp(ctx.signal);
+    const to = remotePath(req.to);
+    const counts = { files: 0, bytes: 0 };
+    const ops = new SftpOps(sftp, conn.label);
+    const copy = async () => {
+        if (source.isDirectory()) {
+            await ops.mkdirp(to);
+            await copyTree(ops, req.from, to, counts, ctx.signal);
+            await ops.setAttrs(to, source.mode, source.atime, source.mtime);
+        }
+        else {
+            const target = req.to.endsWith('/') ? external_node_path_.posix.join(to, (0,external_node_path_.basename)(req.from)) : to;
+            await ops.mkdirp(external_node_path_.posix.dirname(target));
+            await ops.putFile(req.from, target, source.mode, source.atime, source.mtime);
+            counts.files = 1;
+            counts.bytes = source.size;
+        }
+    };
+    // Ending the SFTP session stops the transfer, but ssh2 does not always call back the pending
+    // fastPut then: the abort itself settles the upload, so it can never hang on a lost callback.
+    let onAbort = () => { };
+    const aborted = new Promise((_resolve, reject) => {
+        onAbort = () => {
+            sftp.end();
+            reject(ctx.signal.reason ?? new errors/* CancelledError */.cc('cancelled'));
+        };
+        ctx.signal.addEventListener('abort', onAbort, { once: true });
+    });
+    if (ctx.signal.aborted)
+        onAbort(); // aborted while the SFTP session was opening
+    const copying = copy();
+    copying.catch(() => { }); // the loser of the race below must not become an unhandled rejection
+    try {
+        await Promise.race([copying, aborted]);
+    }
+    catch (err) {
+        if (ctx.signal.aborted)
+            throw ctx.signal.reason ?? new errors/* CancelledError */.cc('cancelled');
+        // A dead connection makes every pending SFTP request fail; say that, not "cannot write x".
+        if (conn.lostError)
+            throw conn.lostError;
+        throw err;
+    }
+    finally {
+        ctx.signal.removeEventListener('abort', onAbort);
+        sftp.end();
+    }
+    return { ...counts, durationMs: Date.now() - started };
+}
+/** `~/x` → `x` (SFTP resolves relative paths against the home directory). */
+function remotePath(path) {
+    if (path === '~' || path === '~/')
+        return '.';
+    if (path.startsWith('~/'))
+        return path.slice(2);
+    return path.length > 1 ? path.replace(/\/+$/, '') : path;
+}
+async function copyTree(ops, localDir, remoteDir, counts, signal) {
+    const entries = await (0,promises_.readdir)(localDir, { withFileTypes: true });
+    entries.sort((a, b) => a.name.localeCompare(b.name));
+    for (const entry of entries) {
+        signal.throwIfAborted();
+        const local = (0,external_node_path_.join)(localDir, entry.name);
+        const remote = external_node_path_.posix.join(remoteDir, entry.name);
+        const st = await (0,promises_.lstat)(local);
+        if (st.isSymbolicLink()) {
+            await ops.symlink(await (0,promises_.readlink)(local), remote);
+        }
+        else if (st.isDirectory()) {
+            await ops.mkdirp(remote);
+            await copyTree(ops, local, remote, counts, signal);
+            // After the contents: a read-only directory mode would have stopped us writing into it.
+            await ops.setAttrs(remote, st.mode, st.atime, st.mtime);
+        }
+        else if (st.isFile()) {
+            await ops.putFile(local, remote, st.mode, st.atime, st.mtime);
+            counts.files += 1;
+            counts.bytes += st.size;
+        }
+        // Sockets, FIFOs and devices are not uploadable; they are skipped like `cp -r` would fail to copy them.
+    }
+}
+/** Promise wrappers that turn SFTP status errors into UploadErrors naming the host and path. */
+class SftpOps {
+    sftp;
+    label;
+    constructor(sftp, label) {
+        this.sftp = sftp;
+        this.label = label;
+    }
+    #call(what, path, fn) {
+        return new Promise((resolve, reject) => {
+            fn((err, v) => (err ? reject(this.#error(what, path, err)) : resolve(v)));
+        });
+    }
+    #error(what, path, err) {
+        const code = err.code;
+        const why = code === 2 ? 'no such file or directory' : code === 3 ? 'permission denied' : err.message;
+        return new UploadError(`${this.label}: upload failed: cannot ${what} ${path}: ${why}`);
+    }
+    stat(path) {
+        return new Promise((resolve) => this.sftp.stat(path, (err, st) => resolve(err ? null : st)));
+    }
+    /** `mkdir -p`, tolerating directories that exist or appear meanwhile. */
+    async mkdirp(path) {
+        const existing = await this.stat(path);
+        if (existing?.isDirectory())
+            return;
+        if (existing)
+            throw new UploadError(`${this.label}: upload failed: ${path} exists and is not a directory`);
+        const parent = external_node_path_.posix.dirname(path);
+        if (parent !== path && parent !== '.' && parent !== '/')
+            await this.mkdirp(parent);
+        try {
+            await this.#call('create directory', path, (cb) => this.sftp.mkdir(path, cb));
+        }
+        catch (err) {
+            if (!(await this.stat(path))?.isDirectory())
+                throw err;
+        }
+    }
+    async putFile(local, remote, mode, atime, mtime) {
+        await this.#call('write', remote, (cb) => this.sftp.fastPut(local, remote, cb));
+        await this.setAttrs(remote, mode, atime, mtime);
+    }
+    /** The server's umask applied at creation; setting the mode afterwards makes it exact. */
+    setAttrs(remote, mode, atime, mtime) {
+        return this.#call('set mode of', remote, (cb) => this.sftp.setstat(remote, { mode: mode & 0o7777, atime, mtime }, cb));
+    }
+    async symlink(target, remote) {
+        // lstat: an existing link is replaced even when it dangles.
+        const existing = await new Promise((resolve) => this.sftp.lstat(remote, (err) => resolve(!err)));
+        if (existing)
+            await this.#call('replace', remote, (cb) => this.sftp.unlink(remote, cb));
+        await this.#call('create symlink', remote, (cb) => this.sftp.symlink(target, remote, cb));
+    }
+}
+//# sourceMappingURL=ssh-upload.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh.js
+/**
+ * The SSH transport: `run` and `upload` steps on real hosts over pooled ssh2 connections. See
+ * docs/ssh.md for the user-facing contract (the `ssh:` block, auth, host-key modes, termination).
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+/** SSH_OPEN_CONNECT_FAILED: the jump host could not reach the target. */
+const OPEN_CONNECT_FAILED = 2;
+/**
+ * Create the SSH transport. Every option left out (or `undefined`) takes its default from
+ * `DEFAULT_SSH_OPTIONS`. Nothing connects until a stage starts (`prepare`) or a step needs a host;
+ * `close()` ends every connection.
+ */
+function createSshTransport(options = {}, hooks = {}) {
+    const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+    return new SshTransport({ ...ssh_options/* DEFAULT_SSH_OPTIONS */.U, ...given }, hooks);
+}
+class SshTransport {
+    options;
+    hooks;
+    #verifier;
+    #handshakes;
+    #pool;
+    #defaultUser;
+    #jump;
+    #auth;
+    constructor(options, hooks = {}) {
+        this.options = options;
+        this.hooks = hooks;
+        this.#verifier = new HostKeyVerifier(options.hostKeyChecking, { paths: options.knownHostsPaths, ...(options.knownHosts ? { inline: options.knownHosts } : {}) }, hooks);
+        this.#handshakes = new Semaphore(options.maxHandshakes);
+        this.#pool = new ConnectionPool((target, signal) => this.#connect(target, signal), hooks);
+        this.#defaultUser = options.user ?? currentUser();
+        const jump = options.jumpHost;
+        this.#jump = jump
+            ? this.#target({
+                name: jump.address,
+                address: jump.address,
+                port: jump.port,
+                local: false,
+                ...userOf(jump),
+            })
+            : undefined;
+    }
+    exec(host, req, ctx) {
+        return this.#withConnection(host, ctx.signal, (conn) => execOnConnection(conn, req, ctx));
+    }
+    upload(host, req, ctx) {
+        return this.#withConnection(host, ctx.signal, (conn) => uploadOnConnection(conn, req, ctx));
+    }
+    /**
+     * Opens the connections of `hosts` ahead, in order, behind whatever is already connecting (the
+     * canary's own connect comes first), within the same handshake cap. Nothing runs on them; a
+     * failure is not kept, so the step that uses the host connects again and reports its own error.
+     */
+    prepare(hosts, signal) {
+        for (const host of hosts) {
+            if (signal.aborted)
+                return;
+            const target = this.#target(host);
+            // No signal on the wait: one abort listener per host on the run's signal would be noise, and
+            // the connect itself is shared with the step and ended by close().
+            this.#pool.get(target).catch((err) => {
+                if (!signal.aborted)
+                    this.hooks.onDebug?.(`${target.label}: connecting ahead failed: ${(0,errors/* errorMessage */.gJ)(err)}`);
+            });
+        }
+    }
+    close() {
+        return this.#pool.close((label) => label === this.#jump?.label);
+    }
+    async #withConnection(host, signal, use) {
+        signal.throwIfAborted();
+        const target = this.#target(host);
+        const conn = await this.#pool.get(target, signal);
+        try {
+            return await use(conn);
+        }
+        catch (err) {
+            // The connection died before our channel opened (typically: the server dropped it while it
+            // sat idle, and we learnt it just now). Nothing ran, so it is safe to reconnect once.
+            if (!(err instanceof ChannelOpenError) || signal.aborted)
+                throw err;
+            this.hooks.onDebug?.(`${target.label}: connection gone before the step started; reconnecting once`);
+            return use(await this.#pool.get(target, signal));
+        }
+    }
+    #target(host) {
+        const port = host.port || this.options.port;
+        const user = host.user ?? this.#defaultUser;
+        return { label: (0,engine_host/* hostLabel */.v)({ ...host, port, user }), user, address: host.address, port };
+    }
+    async #connect(target, signal) {
+        this.#auth ??= loadClientAuth(this.options);
+        const auth = await this.#auth;
+        const jump = this.#jump;
+        const viaJump = jump && target.label !== jump.label;
+        const client = await connectClient(target, {
+            auth,
+            verifier: this.#verifier,
+            handshakes: this.#handshakes,
+            connectTimeoutMs: this.options.connectTimeoutMs,
+            keepaliveMs: this.options.keepaliveMs,
+            hooks: this.hooks,
+            ...(viaJump
+                ? {
+                    prepare: (s) => this.#pool.get(jump, s),
+                    openStream: (s) => this.#forward(jump, target, s),
+                }
+                : {}),
+        }, signal);
+        return new SshConnection(client, target.label, this.options.maxSessions, this.options.keepaliveMs, this.hooks);
+    }
+    /** A stream to `target` through the jump host's connection (opened or reused). */
+    async #forward(jump, target, signal) {
+        const jumpConn = await this.#pool.get(jump, signal);
+        try {
+            return await jumpConn.forwardOut(target.address, target.port);
+        }
+        catch (err) {
+            const refused = err.reason === OPEN_CONNECT_FAILED;
+            const error = new errors/* ConnectError */.T$(`${target.label}: jump host ${jump.label} could not connect to it: ${err.message}`);
+            throw { error, transient: refused };
+        }
+    }
+}
+function userOf(jump) {
+    return jump.user ? { user: jump.user } : {};
+}
+function currentUser() {
+    try {
+        return (0,external_node_os_.userInfo)().username;
+    }
+    catch {
+        return process.env.USER ?? 'root';
+    }
+}
+//# sourceMappingURL=ssh.js.map
+
+/***/ }),
+
+/***/ 8816:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  YOg: () => (/* binding */ array),
+  zMY: () => (/* binding */ schemas_boolean),
+  IeY: () => (/* binding */ custom),
+  k5n: () => (/* binding */ schemas_enum),
+  Whr: () => (/* binding */ schemas_int),
+  euz: () => (/* binding */ literal),
+  aig: () => (/* binding */ schemas_number),
+  g1P: () => (/* binding */ record),
+  rej: () => (/* binding */ strictObject),
+  YjP: () => (/* binding */ schemas_string),
+  KCZ: () => (/* binding */ union)
+});
+
+// UNUSED EXPORTS: ZodAny, ZodArray, ZodBase64, ZodBase64URL, ZodBigInt, ZodBigIntFormat, ZodBoolean, ZodCIDRv4, ZodCIDRv6, ZodCUID, ZodCUID2, ZodCatch, ZodCodec, ZodCreditCard, ZodCustom, ZodCustomStringFormat, ZodDate, ZodDefault, ZodDiscriminatedUnion, ZodE164, ZodEmail, ZodEmoji, ZodEnum, ZodExactOptional, ZodFile, ZodFunction, ZodGUID, ZodIBAN, ZodIPv4, ZodIPv6, ZodISODate, ZodISODateTime, ZodISODuration, ZodISOTime, ZodInstanceOf, ZodIntersection, ZodJWT, ZodKSUID, ZodLazy, ZodLiteral, ZodMAC, ZodMap, ZodNaN, ZodNanoID, ZodNever, ZodNonOptional, ZodNull, ZodNullable, ZodNumber, ZodNumberFormat, ZodObject, ZodOptional, ZodPipe, ZodPrefault, ZodPreprocess, ZodPromise, ZodReadonly, ZodRecord, ZodSet, ZodString, ZodStringFormat, ZodSuccess, ZodSymbol, ZodTemplateLiteral, ZodTransform, ZodTuple, ZodType, ZodULID, ZodURL, ZodUUID, ZodUndefined, ZodUnion, ZodUnknown, ZodVoid, ZodXID, ZodXor, _ZodString, _default, _function, any, base64, base64url, bigint, catch, check, cidrv4, cidrv6, codec, creditCard, cuid, cuid2, currencyCode, date, describe, discriminatedUnion, e164, email, emoji, exactOptional, file, float32, float64, function, guid, hash, hex, hostname, httpUrl, iban, instanceof, int32, int64, intersection, invertCodec, ipv4, ipv6, json, jwt, keyof, ksuid, lazy, looseObject, looseRecord, mac, map, meta, nan, nanoid, nativeEnum, never, nonoptional, null, nullable, nullish, object, optional, partialRecord, pipe, prefault, preprocess, promise, readonly, refine, set, stringFormat, stringbool, success, superRefine, symbol, templateLiteral, transform, tuple, uint32, uint64, ulid, undefined, unknown, url, uuid, uuidv4, uuidv6, uuidv7, void, xid, xor
+
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
 
 // functions
@@ -71452,7 +76045,7 @@ function _check(fn, params) {
     return ch;
 }
 // @__NO_SIDE_EFFECTS__
-function api_describe(description) {
+function describe(description) {
     const ch = new $ZodCheck({ check: "describe" });
     ch._zod.onattach = [
         (inst) => {
@@ -73049,7 +77642,7 @@ function toJSONSchema(input, params) {
 
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/locales/en.js
 
-const en_error = () => {
+const error = () => {
     const Sizable = {
         string: { unit: "characters", verb: "to have" },
         file: { unit: "bytes", verb: "to have" },
@@ -73170,7 +77763,7 @@ const en_error = () => {
 };
 /* harmony default export */ function en() {
     return {
-        localeError: en_error(),
+        localeError: error(),
     };
 }
 
@@ -75179,7 +79772,7 @@ function superRefine(fn, params) {
     return _superRefine(fn, params);
 }
 // Re-export describe and meta from core
-const schemas_describe = api_describe;
+const schemas_describe = describe;
 const schemas_meta = meta;
 const ZodInstanceOf = /*@__PURE__*/ $constructor("ZodInstanceOf", (inst, def) => {
     ZodCustom.init(inst, def);
@@ -75234,4021 +79827,6 @@ function preprocess(fn, schema) {
     });
 }
 
-;// CONCATENATED MODULE: ./lib/config/schema-values.js
-/**
- * Leaf schemas of the release config — booleans, counts, durations, percentages, shells, host
- * entries — each with the `expected …` message that `issues.ts` completes with what was found.
- */
-
-
-/** Zod params for a leaf: its issue message is `expected <what>`. */
-const expected = (what) => ({ error: `expected ${what}` });
-const bool = () => schemas_boolean(expected('true or false'));
-const POSITIVE_INT = 'a positive integer';
-const positiveInt = () => schemas_int(expected(POSITIVE_INT)).min(1, expected(POSITIVE_INT));
-const NON_NEGATIVE_INT = 'an integer, 0 or more';
-const nonNegativeInt = () => schemas_int(expected(NON_NEGATIVE_INT)).min(0, expected(NON_NEGATIVE_INT));
-const PORT = 'a port number (1-65535)';
-const port = () => schemas_int(expected(PORT)).min(1, expected(PORT)).max(65_535, expected(PORT));
-const nonEmptyString = (what) => schemas_string(expected(what)).min(1, expected(what));
-/** A duration string, converted to milliseconds. */
-function schema_values_duration(opts) {
-    const what = opts.allowZero
-        ? 'a duration like 500ms, 10s, 5m or 1h'
-        : 'a positive duration like 500ms, 10s, 5m or 1h';
-    return schemas_string(expected(what))
-        .regex(new RegExp(DURATION_PATTERN), expected(what))
-        .refine((text) => (parseDuration(text) ?? -1) > (opts.allowZero ? -1 : 0), expected(what))
-        .transform((text) => parseDuration(text));
-}
-/** A count or a percentage of the stage's jobs (`25%`). */
-function amount(opts) {
-    const what = opts.allowZero
-        ? 'a count (0 or more) or a percentage like 10%'
-        : 'a positive count or a percentage like 25%';
-    const count = schemas_int(expected(what)).min(opts.allowZero ? 0 : 1, expected(what));
-    const percent = schemas_string(expected(what))
-        .regex(new RegExp(PERCENT_PATTERN), expected(what))
-        .refine((text) => (parsePercent(text) ?? -1) > (opts.allowZero ? -1 : 0), expected(what));
-    return union([count, percent], expected(what));
-}
-const SHELL = 'a shell command line or a list of its arguments';
-const shell = () => union([
-    schemas_string(expected(SHELL)).regex(/\S/, expected(SHELL)),
-    array(nonEmptyString('a shell argument'), expected(SHELL)).min(1, expected(SHELL)),
-], expected(SHELL))
-    .describe('Interpreter that runs the script, given as a file path (/dev/fd/4) with stdin at /dev/null. Default: bash --noprofile --norc -eo pipefail. ' +
-    'A string is split on whitespace.');
-const HOST_ENTRY = 'a host entry: "name", "user@name:port" or "local:NAME"';
-const hostString = () => schemas_string(expected(HOST_ENTRY))
-    .refine((text) => parseHostEntry(text) !== undefined, expected(HOST_ENTRY))
-    .describe('A host: "name", "user@name:port" or "local:NAME" (runs on this machine with bash).');
-const HOST_NAME = 'a host name without spaces or commas';
-const hostObjectSchema = strictObject({
-    name: schemas_string(expected(HOST_NAME))
-        .regex(/^[^\s,]+$/, expected(HOST_NAME))
-        .describe('Name shown in logs and matched by --hosts; "local:NAME" for an embedded local host.'),
-    address: schemas_string(expected('a DNS name or an IP address'))
-        .refine(isValidAddress, expected('a DNS name or an IP address'))
-        .optional()
-        .describe('Where to connect. Default: the name.'),
-    port: port().optional().describe('SSH port. Default: ssh.port.'),
-    user: schemas_string(expected('a user name'))
-        .regex(new RegExp(USER_PATTERN), expected('a user name'))
-        .optional()
-        .describe('SSH user. Default: ssh.user.'),
-}, expected('a host: a string or a map {name, address, port, user}'))
-    .superRefine((host, ctx) => {
-    if (!host.name.startsWith(LOCAL_PREFIX))
-        return;
-    if (!new RegExp(LOCAL_NAME_PATTERN).test(host.name.slice(LOCAL_PREFIX.length))) {
-        ctx.addIssue({
-            code: 'custom',
-            path: ['name'],
-            message: `expected "local:NAME" with a NAME like a, web-1`,
-        });
-    }
-    for (const key of ['address', 'port', 'user']) {
-        if (host[key] !== undefined) {
-            ctx.addIssue({ code: 'custom', path: [key], message: `a local host takes no ${key}` });
-        }
-    }
-});
-const hostEntry = () => union([hostString(), hostObjectSchema], expected('a host: a string or a map {name, address, port, user}'));
-const GROUP_NAME = 'a group name (letters, digits, "-" and "_")';
-const GROUP_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
-const stageHost = () => union([schemas_string(expected('a group name or a host entry')), hostObjectSchema], expected('a group name, a host entry or a map {name, address, port, user}'))
-    .describe('A host group name, or a host entry.');
-//# sourceMappingURL=schema-values.js.map
-;// CONCATENATED MODULE: ./lib/config/hosts.js
-/**
- * Host entries → engine Hosts: groups, stage host lists (groups and/or entries), deduplication, and
- * one definition per host name across the whole config.
- */
-
-
-
-
-
-function toHostEntry(raw) {
-    if (typeof raw === 'string')
-        return parseHostEntry(raw);
-    if (raw.name.startsWith(LOCAL_PREFIX))
-        return parseHostEntry(raw.name);
-    return {
-        name: raw.name,
-        address: raw.address ?? raw.name,
-        local: false,
-        ...(raw.port !== undefined ? { port: raw.port } : {}),
-        ...(raw.user !== undefined ? { user: raw.user } : {}),
-    };
-}
-/** Local hosts get port 0 (unused); remote ones the entry's port, else `ssh.port`. */
-function toHost(entry, ssh) {
-    return Object.freeze({
-        name: entry.name,
-        address: entry.address,
-        port: entry.local ? 0 : (entry.port ?? ssh.port),
-        local: entry.local,
-        ...(entry.user !== undefined ? { user: entry.user } : {}),
-    });
-}
-const sameHost = (a, b) => a.address === b.address && a.port === b.port && a.user === b.user && a.local === b.local;
-/**
- * Every host the config names, by name. A name always means one host: the same name with another
- * address, port or user is an error (otherwise `--hosts web-1` would be ambiguous).
- */
-class HostCatalog {
-    ssh;
-    locator;
-    #byName = new Map();
-    constructor(ssh, locator) {
-        this.ssh = ssh;
-        this.locator = locator;
-    }
-    /** Register the host written at `path`; returns the one Host object for its name. */
-    add(raw, path) {
-        const entry = toHostEntry(raw);
-        if (!entry)
-            throw configIssueError(this.locator, path, `invalid host entry ${JSON.stringify(raw)}`);
-        const host = toHost(entry, this.ssh);
-        if (host.name === CONTROLLER.name) {
-            throw configIssueError(this.locator, path, `"${CONTROLLER.name}" names this machine in reports; give the host another name`);
-        }
-        const known = this.#byName.get(host.name);
-        if (!known) {
-            this.#byName.set(host.name, host);
-            return host;
-        }
-        if (sameHost(known, host))
-            return known;
-        const [a, b] = [hostLabel(known, this.ssh.user), hostLabel(host, this.ssh.user)];
-        throw configIssueError(this.locator, path, `host "${host.name}" is already defined as ${a}, here it is ${b}`);
-    }
-    get hosts() {
-        return [...this.#byName.values()];
-    }
-}
-function resolveGroups(groups, catalog) {
-    const out = {};
-    for (const [group, entries] of Object.entries(groups)) {
-        out[group] = dedupe(entries.map((raw, i) => catalog.add(raw, ['hosts', group, i])));
-    }
-    return out;
-}
-/**
- * A stage's `hosts:` list → its hosts, in order, each once (a host listed twice, directly or
- * through two groups, runs one job). A bare word (letters, digits, `-`, `_`) is a group name and
- * must exist; anything else is a host entry.
- */
-function resolveStageHosts(items, path, groups, catalog, locator) {
-    const hosts = [];
-    for (const [i, item] of items.entries()) {
-        const itemPath = [...path, i];
-        if (typeof item === 'string' && Object.hasOwn(groups, item)) {
-            hosts.push(...groups[item]);
-        }
-        else if (typeof item === 'string' && GROUP_NAME_PATTERN.test(item)) {
-            throw configIssueError(locator, itemPath, unknownGroupMessage(item, Object.keys(groups)));
-        }
-        else if (typeof item === 'string' && !parseHostEntry(item)) {
-            throw configIssueError(locator, itemPath, `expected a group name or a host entry: "name.domain", "user@name:port" or "local:NAME", got ${JSON.stringify(item)}`);
-        }
-        else {
-            hosts.push(catalog.add(item, itemPath));
-        }
-    }
-    return dedupe(hosts);
-}
-function unknownGroupMessage(name, groups) {
-    const hint = didYouMean(name, groups);
-    if (hint)
-        return `unknown host group "${name}"${hint}`;
-    const known = groups.length ? `known groups: ${groups.join(', ')}` : 'no host groups are defined';
-    return `unknown host group "${name}" (${known}); a single host without a dot is written ${name}:22 or {name: ${name}}`;
-}
-function dedupe(hosts) {
-    return [...new Map(hosts.map((host) => [host.name, host])).values()];
-}
-//# sourceMappingURL=hosts.js.map
-;// CONCATENATED MODULE: ./lib/engine/runner.js
-/** A named release procedure: yields stages in order. Subclass and override `stages`, or pass options. */
-class Runner {
-    name;
-    description;
-    #opts;
-    constructor(opts) {
-        this.name = opts.name;
-        this.description = opts.description ?? '';
-        this.#opts = opts;
-    }
-    stages(ctx) {
-        const s = this.#opts.stages;
-        if (!s)
-            return [];
-        return typeof s === 'function' ? s(ctx) : s;
-    }
-    /** Known stage count, or null when stages are produced lazily. */
-    get stageCount() {
-        const s = this.#opts.stages;
-        if (this.#opts.stageCount !== undefined)
-            return this.#opts.stageCount;
-        return Array.isArray(s) ? s.length : null;
-    }
-    async setup(ctx) {
-        await this.#opts.setup?.(ctx);
-    }
-    async cleanup(ctx) {
-        await this.#opts.cleanup?.(ctx);
-    }
-}
-//# sourceMappingURL=runner.js.map
-;// CONCATENATED MODULE: ./lib/engine/stage.js
-/** Yields jobs (usually one per host) and decides how they run. */
-class Stage {
-    name;
-    settings;
-    #jobs;
-    constructor(opts) {
-        this.name = opts.name;
-        this.#jobs = opts.jobs;
-        this.settings = Object.freeze({
-            canary: opts.canary ?? true,
-            parallel: opts.parallel ?? true,
-            poolSize: opts.poolSize ?? 10,
-            batch: opts.batch ?? [],
-            maxFailures: opts.maxFailures ?? 0,
-            canFail: opts.canFail ?? false,
-            retries: opts.retries ?? 0,
-            retryDelayMs: opts.retryDelayMs ?? 1000,
-            timeoutMs: opts.timeoutMs,
-        });
-        checkSettings(this.name, this.settings);
-    }
-    jobs(ctx) {
-        return this.#jobs ? this.#jobs(ctx) : [];
-    }
-    /** One job per host. */
-    static forHosts(opts) {
-        const { hosts, job, ...rest } = opts;
-        return new Stage({ ...rest, jobs: () => hosts.map(job) });
-    }
-}
-/**
- * Library users build stages by hand; catch nonsense here with the value quoted, rather than as a
- * hang (poolSize 0) or a silent no-op (retries -1) later. The YAML config is validated before this.
- */
-function checkSettings(stage, s) {
-    const bad = (field, expected, got) => {
-        throw new TypeError(`stage "${stage}": ${field} must be ${expected}, got ${JSON.stringify(got) ?? String(got)}`);
-    };
-    const isInt = (n, min) => Number.isInteger(n) && n >= min;
-    // `positive`: batch sizes must move the release forward; a zero failure budget is the default.
-    const isAmount = (a, positive) => typeof a === 'number'
-        ? isInt(a, positive ? 1 : 0)
-        : typeof a === 'object' &&
-            a !== null &&
-            Number.isFinite(a.percent) &&
-            (positive ? a.percent > 0 : a.percent >= 0) &&
-            a.percent <= 100;
-    if (!isInt(s.poolSize, 1))
-        bad('poolSize', 'a positive integer', s.poolSize);
-    if (!isInt(s.retries, 0))
-        bad('retries', 'a non-negative integer', s.retries);
-    if (!(Number.isFinite(s.retryDelayMs) && s.retryDelayMs >= 0))
-        bad('retryDelayMs', 'a non-negative number', s.retryDelayMs);
-    if (s.timeoutMs !== undefined && !(Number.isFinite(s.timeoutMs) && s.timeoutMs > 0)) {
-        bad('timeoutMs', 'a positive number', s.timeoutMs);
-    }
-    if (!isAmount(s.maxFailures, false))
-        bad('maxFailures', 'a non-negative integer or { percent: 0..100 }', s.maxFailures);
-    if (!Array.isArray(s.batch))
-        bad('batch', 'an array', s.batch);
-    for (const b of s.batch)
-        if (!isAmount(b, true))
-            bad('batch', 'positive integers or { percent: 1..100 }', s.batch);
-}
-//# sourceMappingURL=stage.js.map
-;// CONCATENATED MODULE: ./lib/engine/subtask.js
-/** Default shell for `run` / `local` steps (DESIGN §3). It gets the script as the file /dev/fd/4; stdin is /dev/null. */
-const DEFAULT_SHELL = Object.freeze([
-    'bash',
-    '--noprofile',
-    '--norc',
-    '-eo',
-    'pipefail',
-]);
-/** A command on the job's host. */
-function remote(script, opts = {}) {
-    return { kind: 'exec', target: 'host', script, shell: opts.shell ?? DEFAULT_SHELL, ...rest(opts) };
-}
-/** A command on the controller (this machine), once per job. */
-function local(script, opts = {}) {
-    return { kind: 'exec', target: 'controller', script, shell: opts.shell ?? DEFAULT_SHELL, ...rest(opts) };
-}
-function upload(from, to, label) {
-    return { kind: 'upload', from, to, ...(label ? { label } : {}) };
-}
-function rest(opts) {
-    const out = {};
-    if (opts.env)
-        out.env = opts.env;
-    if (opts.label)
-        out.label = opts.label;
-    if (opts.allowFailure)
-        out.allowFailure = true;
-    return out;
-}
-//# sourceMappingURL=subtask.js.map
-;// CONCATENATED MODULE: ./lib/config/schema.js
-/**
- * The release config (DESIGN §3) as one zod schema: the validator and the published JSON Schema
- * (`schema/release.schema.json`) are both generated from it. Every leaf carries an `expected …`
- * message; `issues.ts` adds the position, the path and what was found.
- */
-
-
-
-
-/** Variables the engine sets for every job; a config may not define them. */
-const RESERVED_VARS = Object.freeze([
-    'BW_HOST',
-    'BW_HOST_ADDRESS',
-    'BW_STAGE',
-    'BW_RUNNER',
-    'BW_RELEASE',
-    'BW_ATTEMPT',
-]);
-/** Top-level keys the validator ignores, as in Docker Compose: `x-stage-defaults: &defaults`. */
-const EXTENSION_KEY = /^x-/;
-const uploadSchema = strictObject({
-    from: nonEmptyString('a local path').describe('Local path (file or directory), relative to the working directory.'),
-    to: nonEmptyString('a remote path').describe('Remote path; ${NAME} is expanded from the vars.'),
-}, expected('a map {from, to}'))
-    .describe('Copy a local file or directory to the host; ${NAME} in both paths is expanded per job.');
-const STEP_KINDS = ['run', 'local', 'upload'];
-const stepSchema = strictObject({
-    name: nonEmptyString('a step name').optional().describe('Label in logs; ${NAME} is expanded per job.'),
-    run: schemas_string(expected('a script'))
-        .optional()
-        .describe('Script run on the host (remote shell, or bash for local: hosts).'),
-    local: schemas_string(expected('a script'))
-        .optional()
-        .describe('Script run on the controller, once per job.'),
-    upload: uploadSchema.optional(),
-    shell: shell().optional(),
-}, expected('a step: a map with run, local or upload'))
-    .superRefine((step, ctx) => {
-    const kinds = STEP_KINDS.filter((kind) => step[kind] !== undefined);
-    if (kinds.length !== 1) {
-        const found = kinds.length === 0 ? 'none' : kinds.join(' and ');
-        ctx.addIssue({
-            code: 'custom',
-            message: `a step needs exactly one of run, local or upload, found ${found}`,
-        });
-    }
-    if (step.upload !== undefined && step.shell !== undefined) {
-        ctx.addIssue({
-            code: 'custom',
-            path: ['shell'],
-            message: 'shell applies to run and local steps, not to upload',
-        });
-    }
-})
-    .meta({
-    description: 'One step: exactly one of run, local or upload.',
-    oneOf: STEP_KINDS.map((kind) => ({ required: [kind] })),
-});
-/** The fields every stage has, whether it comes from YAML or from a JavaScript module. */
-const stageFields = {
-    name: nonEmptyString('a stage name').describe('Stage name; ${NAME} is expanded from the vars.'),
-    hosts: array(stageHost(), expected('a list of host groups and host entries'))
-        .min(1, expected('at least one host group or host entry'))
-        .optional()
-        .describe('Host groups and/or host entries. Omitted: one job on the controller.'),
-    canary: bool()
-        .optional()
-        .describe('Run the first job alone; if it fails nothing else starts. Default true.'),
-    parallel: bool()
-        .optional()
-        .describe('Run the other jobs in a pool; false runs them one by one. Default true.'),
-    'pool-size': positiveInt().optional().describe('Jobs running at once. Default 10.'),
-    batch: array(amount({ allowZero: false }), expected('a list of wave sizes like [2, 5, 25%]'))
-        .min(1, expected('a list of wave sizes like [2, 5, 25%]'))
-        .optional()
-        .describe('Waves after the canary: counts or percentages of the stage’s jobs; the last size repeats.'),
-    'max-failures': amount({ allowZero: true })
-        .optional()
-        .describe('Failures the stage tolerates (count or percentage); more fails the stage. Default 0.'),
-    'can-fail': bool()
-        .optional()
-        .describe('A failed stage does not stop the run (a failed canary still does). Default false.'),
-    retries: nonNegativeInt().optional().describe('Extra attempts per job. Default 0.'),
-    'retry-delay': schema_values_duration({ allowZero: true })
-        .optional()
-        .describe('Backoff base between attempts. Default 1s.'),
-    timeout: schema_values_duration({ allowZero: false }).optional().describe('Per attempt. Default: none.'),
-    shell: shell().optional(),
-};
-const steps = () => array(stepSchema, expected('a list of steps'))
-    .min(1, expected('at least one step'))
-    .describe('Steps run in order on every host of the stage.');
-const stageSchema = strictObject({ ...stageFields, steps: steps() }, expected('a stage: a map with name and steps'))
-    .describe('A stage: one job per host, run with a canary, a pool, batches and a failure budget.');
-const RUNNER_NAME = 'a runner name (letters, digits, ".", "-" and "_")';
-const RUNNER_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
-function runner(stage) {
-    return strictObject({
-        description: schemas_string(expected('a string')).optional().describe('What the runner does.'),
-        stages: array(stage, expected('a list of stages'))
-            .min(1, expected('at least one stage'))
-            .describe('Stages, run in order.'),
-    }, expected('a runner: a map with description and stages'));
-}
-const runnerSchema = runner(stageSchema).describe('A named release procedure.');
-const sshSchema = strictObject({
-    user: schemas_string(expected('a user name'))
-        .regex(new RegExp(USER_PATTERN), expected('a user name'))
-        .optional()
-        .describe('Default user. Default: the current OS user.'),
-    port: port().optional().describe('Default port. Default 22.'),
-    'private-key': nonEmptyString('a path')
-        .optional()
-        .describe('Private key file; --identity / the action input override it.'),
-    'known-hosts': union([nonEmptyString('a path'), array(nonEmptyString('a path')).min(1, expected('at least one path'))], expected('a path or a list of paths'))
-        .optional()
-        .describe('known_hosts file(s). Default ~/.ssh/known_hosts.'),
-    'host-key-checking': schemas_enum(['strict', 'accept-new', 'off'], expected('strict, accept-new or off'))
-        .optional()
-        .describe('strict (default), accept-new, or off (insecure, warned about).'),
-    'connect-timeout': schema_values_duration({ allowZero: false }).optional().describe('Default 10s.'),
-    keepalive: schema_values_duration({ allowZero: false })
-        .optional()
-        .describe('Keepalive interval; a host is lost after 3 missed. Default 5s.'),
-    'jump-host': schemas_string(expected('a jump host like deploy@bastion.example.com:22'))
-        .refine((text) => parseRemoteAddress(text) !== undefined, expected('a jump host like deploy@bastion.example.com:22'))
-        .optional()
-        .describe('Bastion to connect through: user@host:port.'),
-    'max-sessions': positiveInt().optional().describe('Concurrent channels per connection. Default 8.'),
-}, expected('a map of SSH settings'))
-    .describe('SSH defaults for every host.');
-const VAR = 'a variable name matching [A-Za-z_][A-Za-z0-9_]*';
-const varName = schemas_string(expected(VAR))
-    .regex(VAR_NAME, expected(VAR))
-    .refine((name) => !RESERVED_VARS.includes(name), {
-    error: (issue) => `${String(issue.input)} is set by the tool for every job; choose another name`,
-});
-const varsSchema = record(varName, union([schemas_string(), schemas_number(), schemas_boolean()], expected('a string'))
-    .transform((value) => String(value))
-    .describe('A string; numbers and booleans are taken as written.'), expected('a map of variables'))
-    .describe('Variables: the environment of every step, and ${NAME} in names and upload paths. --var wins.');
-const groupsSchema = record(schemas_string(expected(GROUP_NAME)).regex(GROUP_NAME_PATTERN, expected(GROUP_NAME)), array(hostEntry(), expected('a list of hosts')).describe('Hosts of the group.'), expected('a map of host groups'))
-    .describe('Named host groups.');
-const schema_configSchema = strictObject({
-    version: literal(1, expected('1')).describe('Config format version; must be 1.'),
-    ssh: sshSchema.optional(),
-    hosts: groupsSchema.optional(),
-    vars: varsSchema.optional(),
-    runners: record(schemas_string(expected(RUNNER_NAME)).regex(RUNNER_NAME_PATTERN, expected(RUNNER_NAME)), runnerSchema, expected('a map of runners'))
-        .refine((runners) => Object.keys(runners).length > 0, expected('at least one runner'))
-        .describe('Release procedures by name (deploy, rollback, …).'),
-}, expected('a release config: a map with version, ssh, hosts, vars and runners'))
-    .meta({
-    title: 'Boerewors release config',
-    description: 'Release config of boerewors-action (version 1).',
-    // Top-level `x-…` keys are ignored, a place for YAML anchors (`<<: *defaults`).
-    patternProperties: { [EXTENSION_KEY.source]: {} },
-});
-/** The document without its top-level `x-…` keys. */
-function withoutExtensions(data) {
-    if (data === null || typeof data !== 'object' || Array.isArray(data))
-        return data;
-    return Object.fromEntries(Object.entries(data).filter(([key]) => !EXTENSION_KEY.test(key)));
-}
-//# sourceMappingURL=schema.js.map
-;// CONCATENATED MODULE: ./lib/config/steps-job.js
-/** The job every config stage runs on each of its hosts: its steps, in order. */
-
-
-
-/**
- * Yields one subtask per step: `run` → a command on the job's host, `local` → a command on the
- * controller (its env still names the job's host in BW_HOST), `upload` → a copy to the host with
- * `${NAME}` in both paths expanded from the job's env. Step names are expanded the same way and
- * become the subtask's label (default: the step's kind).
- */
-class StepsJob extends Job {
-    steps;
-    constructor(host, steps, name = 'steps') {
-        super(host, name);
-        this.steps = steps;
-    }
-    async *run(ctx) {
-        for (const [i, step] of this.steps.entries()) {
-            const label = step.name === undefined ? step.kind : expandVars(step.name, ctx.env, `steps[${i}].name`);
-            if (step.kind === 'upload') {
-                const from = expandVars(step.from, ctx.env, `steps[${i}].upload.from`);
-                const to = expandVars(step.to, ctx.env, `steps[${i}].upload.to`);
-                yield upload(from, to, label);
-            }
-            else if (step.kind === 'run') {
-                yield remote(step.script, { shell: step.shell, label });
-            }
-            else {
-                yield local(step.script, { shell: step.shell, label });
-            }
-        }
-    }
-}
-//# sourceMappingURL=steps-job.js.map
-;// CONCATENATED MODULE: ./lib/config/plan.js
-/**
- * Validated runner configs → engine Runners. Pure: builds stages and job factories, runs nothing.
- * Cross-references the schema cannot check (groups, `${NAME}` references, duplicate stage names)
- * fail here, at the position of the offending value.
- */
-
-
-
-
-
-
-
-
-
-
-
-
-
-function buildRunner(name, config, ctx) {
-    const seen = new Set();
-    const stages = config.stages.map((stage, i) => {
-        const path = ['runners', name, 'stages', i];
-        const built = buildStage(stage, path, ctx);
-        if (seen.has(built.name)) {
-            throw configIssueError(ctx.locator, [...path, 'name'], `duplicate stage name "${built.name}" in runner "${name}"`);
-        }
-        seen.add(built.name);
-        return built;
-    });
-    return new Runner({ name, description: config.description ?? '', stages, stageCount: stages.length });
-}
-function buildStage(stage, path, ctx) {
-    checkVarRefs(stage.name, [...path, 'name'], Object.keys(ctx.vars), ctx.locator);
-    const name = expandVars(stage.name, ctx.vars);
-    const hosts = stage.hosts
-        ? resolveStageHosts(stage.hosts, [...path, 'hosts'], ctx.groups, ctx.catalog, ctx.locator)
-        : [CONTROLLER];
-    const shell = stage.shell === undefined ? DEFAULT_SHELL : toShell(stage.shell);
-    const makeJob = 'job' in stage && stage.job ? customJob(stage.job, name) : stepsJob(stage, path, shell, ctx);
-    return new Stage({
-        name,
-        ...defined({
-            canary: stage.canary,
-            parallel: stage.parallel,
-            poolSize: stage['pool-size'],
-            batch: stage.batch?.map(toAmount),
-            maxFailures: stage['max-failures'] === undefined ? undefined : toAmount(stage['max-failures']),
-            canFail: stage['can-fail'],
-            retries: stage.retries,
-            retryDelayMs: stage['retry-delay'],
-            timeoutMs: stage.timeout,
-        }),
-        jobs: () => hosts.map(makeJob),
-    });
-}
-function stepsJob(stage, path, shell, ctx) {
-    // Upload paths and step names may also use the per-job BW_* variables.
-    const known = [...Object.keys(ctx.vars), ...RESERVED_VARS];
-    const steps = (stage.steps ?? []).map((step, i) => toStep(step, [...path, 'steps', i], shell, known, ctx.locator));
-    return (host) => new StepsJob(host, steps);
-}
-function toStep(step, path, stageShell, known, locator) {
-    const name = step.name === undefined ? {} : { name: step.name };
-    if (step.name !== undefined)
-        checkVarRefs(step.name, [...path, 'name'], known, locator);
-    if (step.upload) {
-        checkVarRefs(step.upload.from, [...path, 'upload', 'from'], known, locator);
-        checkVarRefs(step.upload.to, [...path, 'upload', 'to'], known, locator);
-        return { kind: 'upload', ...name, from: step.upload.from, to: step.upload.to };
-    }
-    const shell = step.shell === undefined ? stageShell : toShell(step.shell);
-    if (step.run !== undefined)
-        return { kind: 'run', ...name, script: step.run, shell };
-    return { kind: 'local', ...name, script: step.local, shell };
-}
-function customJob(factory, stage) {
-    return (host) => {
-        const job = factory(host);
-        if (!isJob(job))
-            throw new ConfigError(`stage "${stage}": job(host) must return a Job, got ${typeof job}`);
-        return job;
-    };
-}
-/** Every `${NAME}` in a non-command field must name a known variable. */
-function checkVarRefs(text, path, known, locator) {
-    for (const name of referencedVars(text)) {
-        if (!VAR_NAME.test(name))
-            throw configIssueError(locator, path, `invalid variable name "\${${name}}"`);
-        if (!known.includes(name)) {
-            throw configIssueError(locator, path, `unknown variable "\${${name}}"${didYouMean(name, known)}`);
-        }
-    }
-}
-function defined(obj) {
-    return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined));
-}
-//# sourceMappingURL=plan.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh-options.js
-const DEFAULT_SSH_OPTIONS = Object.freeze({
-    port: 22,
-    knownHostsPaths: ['~/.ssh/known_hosts'],
-    hostKeyChecking: 'strict',
-    connectTimeoutMs: 10_000,
-    keepaliveMs: 5_000,
-    maxSessions: 8,
-    maxHandshakes: 8,
-});
-//# sourceMappingURL=ssh-options.js.map
-;// CONCATENATED MODULE: ./lib/config/ssh.js
-/** The `ssh:` block → the transport's SshOptions, defaults applied. */
-
-
-function resolveSsh(config = {}) {
-    const knownHosts = config['known-hosts'];
-    return {
-        ...DEFAULT_SSH_OPTIONS,
-        ...(config.user !== undefined ? { user: config.user } : {}),
-        ...(config.port !== undefined ? { port: config.port } : {}),
-        ...(config['private-key'] !== undefined ? { privateKeyPath: config['private-key'] } : {}),
-        ...(knownHosts !== undefined
-            ? { knownHostsPaths: typeof knownHosts === 'string' ? [knownHosts] : knownHosts }
-            : {}),
-        ...(config['host-key-checking'] !== undefined ? { hostKeyChecking: config['host-key-checking'] } : {}),
-        ...(config['connect-timeout'] !== undefined ? { connectTimeoutMs: config['connect-timeout'] } : {}),
-        ...(config.keepalive !== undefined ? { keepaliveMs: config.keepalive } : {}),
-        ...(config['jump-host'] !== undefined ? { jumpHost: parseJumpHost(config['jump-host']) } : {}),
-        ...(config['max-sessions'] !== undefined ? { maxSessions: config['max-sessions'] } : {}),
-    };
-}
-/** `user@host:port` (user and port optional; port 22 by default). The schema has validated it. */
-function parseJumpHost(text) {
-    const entry = parseRemoteAddress(text);
-    if (!entry)
-        throw new Error(`invalid jump host "${text}"`);
-    return {
-        address: entry.address,
-        port: entry.port ?? 22,
-        ...(entry.user !== undefined ? { user: entry.user } : {}),
-    };
-}
-//# sourceMappingURL=ssh.js.map
-;// CONCATENATED MODULE: ./lib/config/assemble.js
-
-
-
-
-
-
-function assembleConfig(parts, overrides = {}) {
-    checkOverrides(overrides);
-    const ssh = resolveSsh(parts.ssh);
-    const catalog = new HostCatalog(ssh, parts.locator);
-    const groups = resolveGroups(parts.hosts ?? {}, catalog);
-    const vars = { ...parts.vars, ...overrides };
-    const ctx = { groups, catalog, vars, locator: parts.locator };
-    const runners = parts.runners.map((source) => 'runner' in source ? source.runner : buildRunner(source.name, source.config, ctx));
-    return {
-        file: parts.file,
-        format: parts.format,
-        ssh,
-        groups,
-        hosts: catalog.hosts,
-        vars,
-        runners,
-        runnerNames: runners.map((runner) => runner.name),
-        customRunners: parts.runners.filter((source) => 'runner' in source).map((source) => source.name),
-    };
-}
-function checkOverrides(overrides) {
-    for (const name of Object.keys(overrides)) {
-        if (!VAR_NAME.test(name))
-            throw new UsageError(`invalid variable name "${name}"`);
-        if (RESERVED_VARS.includes(name))
-            throw new UsageError(`${name} is set by the tool for every job; choose another name`);
-    }
-}
-//# sourceMappingURL=assemble.js.map
-;// CONCATENATED MODULE: ./lib/config/issues.js
-
-
-/** Validate `data` against `schema`: its output, or a ConfigValidationError listing every issue. */
-function issues_validate(schema, data, locator) {
-    const result = schema.safeParse(data, { reportInput: true, error: fallbackMessage });
-    if (result.success)
-        return result.data;
-    throw new ConfigValidationError(toConfigIssues(result.error.issues, data, schema, locator));
-}
-/** Zod issues → config issues in file order (duplicates dropped). */
-function toConfigIssues(issues, data, schema, locator) {
-    const out = [];
-    const seen = new Set();
-    const add = (path, message, key = false) => {
-        const position = locator.position(path, { key });
-        const issue = { file: locator.file, path, message, ...(position ? { position } : {}) };
-        const id = `${position?.line}:${position?.col}:${String(path.join('.'))}:${message}`;
-        if (seen.has(id))
-            return;
-        seen.add(id);
-        out.push({ issue, order: out.length });
-    };
-    const collect = (issue, base) => {
-        const path = [...base, ...issue.path];
-        const missing = issue.code === 'unrecognized_keys' ? undefined : missingKey(data, path);
-        if (missing !== undefined) {
-            add(path.slice(0, -1), `missing required key "${missing}"`);
-            return;
-        }
-        switch (issue.code) {
-            case 'unrecognized_keys': {
-                const known = objectKeysAt(schema, path);
-                for (const key of issue.keys) {
-                    const hint = didYouMean(key, known) || (known.length ? `, expected one of: ${known.join(', ')}` : '');
-                    add([...path, key], `unknown key${hint}`, true);
-                }
-                return;
-            }
-            case 'invalid_union': {
-                // A branch whose only complaint is "wrong type here" did not match at all; if exactly one
-                // branch matched the shape, its own issues say precisely what is wrong.
-                const matching = issue.errors.filter((branch) => !branch.every((i) => i.code === 'invalid_type' && i.path.length === 0));
-                if (matching.length === 1) {
-                    for (const inner of matching[0])
-                        collect(inner, path);
-                    return;
-                }
-                add(path, withFound(issue.message, valueAt(data, path)));
-                return;
-            }
-            case 'invalid_key': {
-                const inner = issue.issues[0];
-                add(path, withFound(inner?.message ?? issue.message, path[path.length - 1]), true);
-                return;
-            }
-            default:
-                add(path, withFound(issue.message, valueAt(data, path)));
-        }
-    };
-    for (const issue of issues)
-        collect(issue, []);
-    return out.sort((a, b) => compare(a.issue, b.issue) || a.order - b.order).map(({ issue }) => issue);
-}
-/** Fallback for issues a schema leaf did not word itself. */
-function fallbackMessage(issue) {
-    if (issue.code === 'invalid_type')
-        return `expected ${String(issue.expected)}`;
-    return undefined;
-}
-function compare(a, b) {
-    const pa = a.position;
-    const pb = b.position;
-    if (!pa || !pb)
-        return 0;
-    return pa.line - pb.line || pa.col - pb.col;
-}
-/** `expected …` messages get `, got <what was found>`; other messages are complete. */
-function withFound(message, found) {
-    return message.startsWith('expected ') ? `${message}, got ${describeValue(found)}` : message;
-}
-/** A short, safe description of a found value: strings quoted and cut, containers by kind. */
-function describeValue(value) {
-    if (value === undefined)
-        return 'nothing';
-    if (value === null)
-        return 'null';
-    if (typeof value === 'string') {
-        const cut = value.length > 60 ? `${value.slice(0, 57)}…` : value;
-        return JSON.stringify(cut);
-    }
-    if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
-        return String(value);
-    if (Array.isArray(value))
-        return value.length === 0 ? 'an empty list' : 'a list';
-    if (typeof value === 'function')
-        return 'a function';
-    if (typeof value === 'symbol')
-        return value.toString();
-    const proto = Object.getPrototypeOf(value);
-    if (proto === null || Object.getPrototypeOf(proto) === null) {
-        return Object.keys(value).length === 0 ? 'an empty map' : 'a map';
-    }
-    return `a ${proto.constructor?.name ?? 'object'}`;
-}
-function valueAt(data, path) {
-    let node = data;
-    for (const segment of path) {
-        if (node === null || typeof node !== 'object')
-            return undefined;
-        node = node[segment];
-    }
-    return node;
-}
-/** The key name when `path` points at a key absent from an existing map. */
-function missingKey(data, path) {
-    if (path.length === 0)
-        return undefined;
-    const parent = valueAt(data, path.slice(0, -1));
-    const key = path[path.length - 1];
-    if (parent === null || typeof parent !== 'object' || Array.isArray(parent))
-        return undefined;
-    return Object.prototype.hasOwnProperty.call(parent, key) ? undefined : String(key);
-}
-const defOf = (schema) => schema._zod.def;
-/** The keys an object schema accepts at `path` (for "did you mean" and "expected one of"). */
-function objectKeysAt(schema, path) {
-    const keys = new Set();
-    const visit = (node, i) => {
-        const def = defOf(node);
-        switch (def.type) {
-            case 'optional':
-            case 'nullable':
-            case 'default':
-            case 'readonly':
-                return visit(def.innerType, i);
-            case 'pipe':
-                return visit(def.in, i);
-            case 'union':
-                for (const option of def.options ?? [])
-                    visit(option, i);
-                return;
-            case 'object':
-                if (i === path.length)
-                    for (const key of Object.keys(def.shape ?? {}))
-                        keys.add(key);
-                else {
-                    const child = def.shape?.[String(path[i])];
-                    if (child)
-                        visit(child, i + 1);
-                }
-                return;
-            case 'array':
-                if (i < path.length && typeof path[i] === 'number')
-                    visit(def.element, i + 1);
-                return;
-            case 'record':
-                if (i < path.length)
-                    visit(def.valueType, i + 1);
-                return;
-        }
-    };
-    visit(schema, 0);
-    return [...keys];
-}
-//# sourceMappingURL=issues.js.map
-// EXTERNAL MODULE: external "node:url"
-var external_node_url_ = __nccwpck_require__(3136);
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: external "node:string_decoder"
-const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
-;// CONCATENATED MODULE: ./lib/transport/line-splitter.js
-
-/** Longest line kept whole; a longer run without newline is emitted in pieces so memory stays bounded. */
-const MAX_LINE_CHARS = 16 * 1024;
-/**
- * Turns a byte stream into complete lines (UTF-8 safe across chunk borders). Holds at most one
- * partial line of MAX_LINE_CHARS, however much is written.
- */
-class LineSplitter {
-    stream;
-    emit;
-    #decoder = new external_node_string_decoder_namespaceObject.StringDecoder('utf8');
-    #partial = '';
-    constructor(stream, emit) {
-        this.stream = stream;
-        this.emit = emit;
-    }
-    write(chunk) {
-        const text = this.#partial + (typeof chunk === 'string' ? chunk : this.#decoder.write(chunk));
-        let start = 0;
-        for (let nl = text.indexOf('\n', start); nl !== -1; nl = text.indexOf('\n', start)) {
-            this.#emitLine(text.slice(start, nl));
-            start = nl + 1;
-        }
-        let rest = text.slice(start);
-        while (rest.length > MAX_LINE_CHARS) {
-            this.emit(this.stream, rest.slice(0, MAX_LINE_CHARS));
-            rest = rest.slice(MAX_LINE_CHARS);
-        }
-        this.#partial = rest;
-    }
-    /** Emit what is left (a last line without newline). */
-    end() {
-        const rest = this.#partial + this.#decoder.end();
-        this.#partial = '';
-        if (rest.length > 0)
-            this.#emitLine(rest);
-    }
-    #emitLine(line) {
-        this.emit(this.stream, line.endsWith('\r') ? line.slice(0, -1) : line);
-    }
-}
-//# sourceMappingURL=line-splitter.js.map
-;// CONCATENATED MODULE: ./lib/transport/local-upload.js
-
-
-/**
- * Upload semantics shared by every transport (documented in docs/config.md):
- * - `from` is a directory: its contents are copied into `to` (created with parents).
- * - `from` is a file: copied to `to`; when `to` ends with `/` it is the directory to copy into.
- * File modes are preserved.
- */
-async function copyLocal(from, to, signal) {
-    const started = Date.now();
-    signal.throwIfAborted();
-    const source = await (0,promises_namespaceObject.stat)(from);
-    let files = 0;
-    let bytes = 0;
-    const count = async (src) => {
-        signal.throwIfAborted();
-        const s = await (0,promises_namespaceObject.stat)(src);
-        if (s.isFile()) {
-            files += 1;
-            bytes += s.size;
-        }
-        return true;
-    };
-    if (source.isDirectory()) {
-        await (0,promises_namespaceObject.mkdir)(to, { recursive: true });
-        await (0,promises_namespaceObject.cp)(from, to, { recursive: true, preserveTimestamps: true, filter: (src) => count(src) });
-    }
-    else {
-        const target = to.endsWith('/') ? (0,external_node_path_.join)(to, (0,external_node_path_.basename)(from)) : to;
-        await (0,promises_namespaceObject.mkdir)((0,external_node_path_.dirname)(target), { recursive: true });
-        await count(from);
-        await (0,promises_namespaceObject.cp)(from, target, { preserveTimestamps: true });
-    }
-    return { files, bytes, durationMs: Date.now() - started };
-}
-//# sourceMappingURL=local-upload.js.map
-;// CONCATENATED MODULE: ./lib/transport/local.js
-
-
-
-
-/**
- * The shell runs the script as the file /dev/fd/4 with stdin at /dev/null, exactly as on SSH hosts,
- * so a command that reads stdin (cat, ssh, read) cannot swallow the rest of the script. `cat`
- * turns Node's stdin socket into a real pipe: Linux cannot open a socket through /dev/fd.
- */
-const SCRIPT_ON_FD4 = 'cat | "$@" /dev/fd/4 4<&0 </dev/null';
-/** Grace between SIGTERM and SIGKILL for a timed-out or cancelled command's process group. */
-const KILL_GRACE_MS = 2000;
-/**
- * Runs commands on this machine: `local:NAME` hosts and `local` steps. The shell runs the script
- * from /dev/fd/4 with an empty stdin; variables arrive as environment, never as text. Each command gets its own
- * process group so a timeout or cancel terminates everything it started.
- */
-class LocalTransport {
-    baseEnv;
-    #running = new Set();
-    constructor(baseEnv = process.env) {
-        this.baseEnv = baseEnv;
-    }
-    exec(_host, req, ctx) {
-        ctx.signal.throwIfAborted();
-        const started = Date.now();
-        if (req.shell.length === 0)
-            throw new TypeError('shell must name a program');
-        const child = (0,external_node_child_process_namespaceObject.spawn)('/bin/sh', ['-c', SCRIPT_ON_FD4, 'bw', ...req.shell], {
-            env: { ...this.baseEnv, ...req.env },
-            stdio: ['pipe', 'pipe', 'pipe'],
-            detached: true,
-        });
-        const pid = child.pid;
-        if (pid !== undefined)
-            this.#running.add(pid);
-        const out = new LineSplitter('stdout', ctx.onOutput);
-        const err = new LineSplitter('stderr', ctx.onOutput);
-        child.stdout.on('data', (c) => out.write(c));
-        child.stderr.on('data', (c) => err.write(c));
-        child.stdin.on('error', () => { }); // the shell may exit before reading all of the script
-        child.stdin.end(req.script.endsWith('\n') ? req.script : `${req.script}\n`);
-        return new Promise((resolve, reject) => {
-            let killTimer;
-            const onAbort = () => {
-                terminateGroup(pid, 'SIGTERM');
-                killTimer = setTimeout(() => terminateGroup(pid, 'SIGKILL'), KILL_GRACE_MS);
-                killTimer.unref();
-            };
-            ctx.signal.addEventListener('abort', onAbort, { once: true });
-            child.on('error', (e) => {
-                ctx.signal.removeEventListener('abort', onAbort);
-                reject(e);
-            });
-            // 'close' waits for stdio to end, so every line is emitted before the result.
-            child.on('close', (code, signal) => {
-                ctx.signal.removeEventListener('abort', onAbort);
-                if (pid !== undefined)
-                    this.#running.delete(pid);
-                out.end();
-                err.end();
-                if (ctx.signal.aborted) {
-                    // Leftovers of the group (a background child holding no stdio) get the KILL now.
-                    clearTimeout(killTimer);
-                    terminateGroup(pid, 'SIGKILL');
-                    reject(ctx.signal.reason ?? new CancelledError('cancelled'));
-                    return;
-                }
-                resolve({ exitCode: code, signal: signal ?? null, durationMs: Date.now() - started });
-            });
-        });
-    }
-    upload(_host, req, ctx) {
-        return copyLocal(req.from, req.to, ctx.signal);
-    }
-    async close() {
-        for (const pid of this.#running)
-            terminateGroup(pid, 'SIGKILL');
-        this.#running.clear();
-    }
-}
-function terminateGroup(pid, signal) {
-    if (pid === undefined)
-        return;
-    try {
-        process.kill(-pid, signal);
-    }
-    catch {
-        // already gone
-    }
-}
-//# sourceMappingURL=local.js.map
-;// CONCATENATED MODULE: ./lib/transport/dry-run.js
-/**
- * Connects to nothing and runs nothing: every command "succeeds" at once and its script is
- * echoed as output, so a run with this transport prints the whole plan (stages → hosts → steps).
- */
-class DryRunTransport {
-    calls = [];
-    async exec(host, req, ctx) {
-        ctx.signal.throwIfAborted();
-        this.calls.push({ host: host.name, kind: 'exec', what: req.script });
-        for (const line of req.script.replace(/\n+$/, '').split('\n'))
-            ctx.onOutput('stdout', `  $ ${line}`);
-        return { exitCode: 0, signal: null, durationMs: 0 };
-    }
-    async upload(host, req, ctx) {
-        ctx.signal.throwIfAborted();
-        const what = `${req.from} → ${host.name}:${req.to}`;
-        this.calls.push({ host: host.name, kind: 'upload', what });
-        ctx.onOutput('stdout', `  upload ${what}`);
-        return { files: 0, bytes: 0, durationMs: 0 };
-    }
-    async close() { }
-}
-//# sourceMappingURL=dry-run.js.map
-;// CONCATENATED MODULE: ./lib/transport/routing.js
-/**
- * Sends `local` hosts (and the controller) to the local transport and every other host to the
- * remote one, which is created on first use: a release over `local:` hosts needs no SSH key.
- */
-class RoutingTransport {
-    local;
-    createRemote;
-    #remote;
-    constructor(local, createRemote) {
-        this.local = local;
-        this.createRemote = createRemote;
-    }
-    exec(host, req, ctx) {
-        return this.#for(host).exec(host, req, ctx);
-    }
-    upload(host, req, ctx) {
-        return this.#for(host).upload(host, req, ctx);
-    }
-    prepare(hosts, signal) {
-        const remote = hosts.filter((h) => !h.local);
-        const local = hosts.filter((h) => h.local);
-        if (local.length > 0)
-            this.local.prepare?.(local, signal);
-        if (remote.length > 0)
-            this.#for(remote[0]).prepare?.(remote, signal);
-    }
-    async close() {
-        await Promise.all([this.local.close(), this.#remote?.close()]);
-    }
-    #for(host) {
-        if (host.local)
-            return this.local;
-        this.#remote ??= this.createRemote();
-        return this.#remote;
-    }
-}
-//# sourceMappingURL=routing.js.map
-// EXTERNAL MODULE: ./node_modules/ssh2/lib/index.js
-var lib = __nccwpck_require__(5472);
-;// CONCATENATED MODULE: ./lib/transport/ssh-errors.js
-/**
- * Turns what ssh2 and the socket report into our error classes, once, so retry decisions are made
- * from the class. Messages name `user@host:port` and say what happened in plain words; ssh2's own
- * text is appended only where it carries protocol detail (it never contains key material).
- */
-
-const TRANSIENT_CODES = new Set([
-    'ECONNREFUSED',
-    'ECONNRESET',
-    'EPIPE',
-    'EAI_AGAIN',
-    'ENETUNREACH',
-    'EHOSTUNREACH',
-]);
-const SOCKET_WORDS = {
-    ECONNREFUSED: 'connection refused (is sshd running and listening on that port?)',
-    ECONNRESET: 'connection reset by the server during the handshake',
-    EPIPE: 'connection closed by the server during the handshake',
-    ETIMEDOUT: 'TCP connect timed out',
-    EHOSTUNREACH: 'host unreachable',
-    ENETUNREACH: 'network unreachable',
-    EADDRNOTAVAIL: 'address not available',
-};
-const LOST_WORDS = {
-    ECONNRESET: 'reset by the server (sshd restarted or killed?)',
-    EPIPE: 'closed by the server',
-    ETIMEDOUT: 'TCP timeout',
-    EHOSTUNREACH: 'host unreachable',
-    ENETUNREACH: 'network unreachable',
-};
-function seconds(ms) {
-    return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`;
-}
-function classifyConnectError(err, ctx) {
-    const e = (err instanceof Error ? err : new Error(String(err)));
-    const code = e.code ?? /\b(E[A-Z]{4,})\b/.exec(e.message)?.[1];
-    if (e.level === 'client-authentication') {
-        return {
-            error: new AuthError(`${ctx.label}: authentication failed: the server rejected the ${ctx.authSource}`),
-            transient: false,
-        };
-    }
-    if (e.level === 'agent') {
-        return { error: new AuthError(`${ctx.label}: ssh-agent failed: ${e.message}`), transient: false };
-    }
-    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || e.level === 'client-dns') {
-        const temporary = code === 'EAI_AGAIN';
-        return {
-            error: new ConnectError(`${ctx.label}: cannot resolve ${ctx.address}${temporary ? ' (temporary DNS failure)' : ''}`),
-            transient: temporary,
-        };
-    }
-    if (e.level === 'client-timeout' || code === 'ETIMEDOUT') {
-        const what = ctx.tcpConnected
-            ? `connected, but the SSH handshake did not complete within ${seconds(ctx.timeoutMs)} (is it an SSH server?)`
-            : `no TCP connection within ${seconds(ctx.timeoutMs)}`;
-        return { error: new ConnectError(`${ctx.label}: ${what}`), transient: false };
-    }
-    if (code && SOCKET_WORDS[code]) {
-        return {
-            error: new ConnectError(`${ctx.label}: ${SOCKET_WORDS[code]}`),
-            transient: TRANSIENT_CODES.has(code),
-        };
-    }
-    if (/Connection lost before handshake/i.test(e.message)) {
-        return {
-            error: new ConnectError(`${ctx.label}: the server closed the connection before the SSH handshake`),
-            transient: true,
-        };
-    }
-    return { error: new ConnectError(`${ctx.label}: SSH connection failed: ${e.message}`), transient: false };
-}
-/** Why an established connection went away, for the commands that were running on it. */
-function connectionLostError(label, cause, keepaliveMs) {
-    const e = cause;
-    if (e?.level === 'client-timeout' && /keepalive/i.test(e.message)) {
-        return new ConnectionLostError(`${label}: connection lost: no answer to keepalives for ${seconds(3 * keepaliveMs)} (host hung or network down)`);
-    }
-    if (e instanceof Error) {
-        const words = e.code && LOST_WORDS[e.code] ? LOST_WORDS[e.code] : e.message;
-        return new ConnectionLostError(`${label}: connection lost: ${words}`);
-    }
-    return new ConnectionLostError(`${label}: connection lost: closed by the server`);
-}
-//# sourceMappingURL=ssh-errors.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh-connect.js
-
-
-
-/** Tries per connection within one connect budget. */
-const CONNECT_ATTEMPTS = 3;
-/** First backoff; doubles per try, then a random part of it is used (full jitter, at least half). */
-const CONNECT_BACKOFF_MS = 200;
-/**
- * Keepalives ssh2 may send unanswered: it declares the peer dead on the tick after this many, i.e.
- * after 3 silent keepalive intervals.
- */
-const KEEPALIVE_COUNT_MAX = 2;
-async function connectClient(target, deps, signal) {
-    await deps.verifier.load();
-    await deps.prepare?.(signal);
-    let deadline;
-    for (let attempt = 1;; attempt++) {
-        const release = await deps.handshakes.acquire(signal);
-        // The budget starts with the first handshake slot: waiting behind other hosts is not our time.
-        deadline ??= Date.now() + deps.connectTimeoutMs;
-        let failure;
-        try {
-            const started = Date.now();
-            const client = await attemptOnce(target, deps, Math.max(1, deadline - Date.now()), signal);
-            deps.hooks.onDebug?.(`${target.label}: connected in ${Date.now() - started} ms (attempt ${attempt})`);
-            return client;
-        }
-        catch (err) {
-            if (signal.aborted)
-                throw signal.reason ?? new CancelledError('cancelled');
-            failure = err;
-        }
-        finally {
-            release();
-        }
-        const delay = backoffMs(attempt);
-        if (!failure.transient || attempt >= CONNECT_ATTEMPTS || Date.now() + delay >= deadline) {
-            if (attempt > 1)
-                failure.error.message += ` (${attempt} attempts)`;
-            throw failure.error;
-        }
-        deps.hooks.onDebug?.(`${failure.error.message}; retrying in ${delay} ms`);
-        await ssh_connect_sleep(delay, signal);
-    }
-}
-/** Exponential backoff with full jitter, never below half the step (so retries do not bunch up). */
-function backoffMs(attempt) {
-    const step = CONNECT_BACKOFF_MS * 2 ** (attempt - 1);
-    return Math.round(step / 2 + Math.random() * (step / 2));
-}
-function attemptOnce(target, deps, budgetMs, signal) {
-    return new Promise((resolve, reject) => {
-        const client = new lib.Client();
-        let tcpConnected = false;
-        let hostKeyError = null;
-        let settled = false;
-        const classify = (err) => hostKeyError
-            ? { error: hostKeyError, transient: false }
-            : classifyConnectError(err, {
-                label: target.label,
-                address: target.address,
-                timeoutMs: deps.connectTimeoutMs,
-                tcpConnected,
-                authSource: deps.auth.source,
-            });
-        const fail = (err) => {
-            if (settled)
-                return;
-            settled = true;
-            clearTimeout(timer);
-            signal.removeEventListener('abort', onAbort);
-            client.destroy();
-            reject(signal.aborted ? err : classify(err));
-        };
-        const onAbort = () => fail(signal.reason ?? new CancelledError('cancelled'));
-        // Our own timer covers the jump-host forward too, which ssh2's readyTimeout does not.
-        const timer = setTimeout(() => {
-            const err = Object.assign(new Error('connect timeout'), { level: 'client-timeout' });
-            fail(err);
-        }, budgetMs);
-        signal.addEventListener('abort', onAbort, { once: true });
-        // This listener stays for the client's life: an 'error' without a listener would crash the process.
-        client.on('error', (err) => fail(err));
-        client.on('close', () => fail(new Error('Connection lost before handshake')));
-        client.on('connect', () => {
-            tcpConnected = true;
-            // Nagle would hold back our small packets for an ACK: a warm command takes ~44 ms instead of ~3.
-            client.setNoDelay(true);
-        });
-        client.on('ready', () => {
-            if (settled)
-                return;
-            settled = true;
-            clearTimeout(timer);
-            signal.removeEventListener('abort', onAbort);
-            resolve(client);
-        });
-        const config = {
-            host: target.address,
-            port: target.port,
-            username: target.user,
-            readyTimeout: 0, // our timer above
-            keepaliveInterval: deps.keepaliveMs,
-            keepaliveCountMax: KEEPALIVE_COUNT_MAX,
-            tryKeyboard: false,
-            hostVerifier: (key) => {
-                hostKeyError = deps.verifier.check(target, key);
-                return hostKeyError === null;
-            },
-            algorithms: { serverHostKey: deps.verifier.algorithmsFor(target.address, target.port) },
-            // The already parsed key goes in through authHandler: `privateKey` would be re-parsed
-            // (and re-decrypted) per connection.
-            ...(deps.auth.kind === 'key'
-                ? { authHandler: [publicKeyAuth(target.user, deps.auth.privateKey)] }
-                : { agent: deps.auth.socket }),
-        };
-        // ssh2 throws synchronously on config it cannot use; that must settle this try, not escape it.
-        const start = (cfg) => {
-            try {
-                client.connect(cfg);
-            }
-            catch (err) {
-                fail(err);
-            }
-        };
-        if (!deps.openStream)
-            return start(config);
-        deps.openStream(signal).then((stream) => {
-            if (settled)
-                return void stream.close();
-            tcpConnected = true;
-            start({ ...config, sock: stream });
-        }, (err) => {
-            if (settled)
-                return;
-            settled = true;
-            clearTimeout(timer);
-            signal.removeEventListener('abort', onAbort);
-            if (signal.aborted)
-                return reject(signal.reason ?? err);
-            // Either a classified forward failure, or the jump host's own connect error (already
-            // retried on its own budget, so final here).
-            reject(isClassified(err) ? err : { error: err, transient: false });
-        });
-    });
-}
-function publicKeyAuth(username, key) {
-    return { type: 'publickey', username, key };
-}
-function isClassified(err) {
-    return typeof err === 'object' && err !== null && 'error' in err && 'transient' in err;
-}
-/**
- * Ref'd on purpose (as is the attempt timer): between retries to a refusing host it can be the only
- * pending work, and an unref'd timer would let Node exit with the release still unsettled.
- */
-function ssh_connect_sleep(ms, signal) {
-    return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-            signal.removeEventListener('abort', onAbort);
-            resolve();
-        }, ms);
-        const onAbort = () => {
-            clearTimeout(timer);
-            reject(signal.reason ?? new CancelledError('cancelled'));
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
-    });
-}
-//# sourceMappingURL=ssh-connect.js.map
-// EXTERNAL MODULE: external "node:util"
-var external_node_util_ = __nccwpck_require__(7975);
-;// CONCATENATED MODULE: ./lib/transport/ssh-semaphore.js
-class Semaphore {
-    capacity;
-    #inUse = 0;
-    #waiters = [];
-    constructor(capacity) {
-        this.capacity = capacity;
-        if (!Number.isInteger(capacity) || capacity < 1) {
-            throw new TypeError(`capacity must be a positive integer, got ${String(capacity)}`);
-        }
-    }
-    get limit() {
-        return this.capacity;
-    }
-    get inUse() {
-        return this.#inUse;
-    }
-    /** Resolves with a release function once a slot is free; rejects with `signal.reason` if aborted first. */
-    acquire(signal) {
-        signal?.throwIfAborted();
-        if (this.#inUse < this.capacity)
-            return Promise.resolve(this.#take());
-        return new Promise((resolve, reject) => {
-            const onAbort = () => {
-                const i = this.#waiters.indexOf(waiter);
-                if (i !== -1)
-                    this.#waiters.splice(i, 1);
-                reject(signal?.reason);
-            };
-            const waiter = {
-                grant: (release) => {
-                    signal?.removeEventListener('abort', onAbort);
-                    resolve(release);
-                },
-                fail: (reason) => {
-                    signal?.removeEventListener('abort', onAbort);
-                    reject(reason);
-                },
-            };
-            signal?.addEventListener('abort', onAbort, { once: true });
-            this.#waiters.push(waiter);
-        });
-    }
-    /** Lower the capacity (never below 1); slots in use are not revoked, they just are not handed out again. */
-    shrinkTo(capacity) {
-        this.capacity = Math.max(1, Math.min(this.capacity, capacity));
-    }
-    /** Reject every waiter (the connection is gone). */
-    rejectWaiters(reason) {
-        for (const w of this.#waiters.splice(0))
-            w.fail(reason);
-    }
-    #take() {
-        this.#inUse += 1;
-        let released = false;
-        return () => {
-            if (released)
-                return;
-            released = true;
-            this.#inUse -= 1;
-            this.#dispatch();
-        };
-    }
-    #dispatch() {
-        while (this.#inUse < this.capacity && this.#waiters.length > 0) {
-            this.#waiters.shift()?.grant(this.#take());
-        }
-    }
-}
-//# sourceMappingURL=ssh-semaphore.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh-connection.js
-/**
- * One established SSH connection to one host, shared by every step that runs there. It hands out
- * channels under a per-connection limit (below sshd's MaxSessions), lowers that limit when the
- * server proves stricter, and remembers why it died so running commands can say so.
- */
-
-
-
-
-/** How long `close()` waits for the server to acknowledge the disconnect before destroying the socket. */
-const CLOSE_WAIT_MS = 1000;
-/** A channel could not be opened because the connection is gone: safe to retry on a new connection. */
-class ChannelOpenError extends ConnectionLostError {
-}
-class SshConnection {
-    client;
-    label;
-    hooks;
-    #channels;
-    #lost = null;
-    #lastError;
-    #closing = false;
-    #closed;
-    constructor(client, label, maxSessions, keepaliveMs, hooks) {
-        this.client = client;
-        this.label = label;
-        this.hooks = hooks;
-        this.#channels = new Semaphore(maxSessions);
-        client.on('error', (err) => (this.#lastError = err));
-        this.#closed = new Promise((resolve) => {
-            client.on('close', () => {
-                this.#lost ??= this.#closing
-                    ? new ConnectionLostError(`${label}: connection closed`)
-                    : connectionLostError(label, this.#lastError, keepaliveMs);
-                if (!this.#closing)
-                    this.hooks.onDebug?.(this.#lost.message);
-                this.#channels.rejectWaiters(new ChannelOpenError(this.#lost.message));
-                resolve();
-            });
-        });
-    }
-    get alive() {
-        return this.#lost === null && !this.#closing;
-    }
-    /** Why the connection died (null while it is alive). */
-    get lostError() {
-        return this.#lost;
-    }
-    /** Starts `command`; the channel holds a slot until it closes. */
-    exec(command, signal) {
-        return this.#open(signal, (cb) => this.client.exec(command, cb));
-    }
-    sftp(signal) {
-        return this.#open(signal, (cb) => this.client.sftp(cb));
-    }
-    /** A TCP stream to `address:port` from the server's side (jump host). Not a session: no slot. */
-    forwardOut(address, port) {
-        this.#assertAlive();
-        return (0,external_node_util_.promisify)(this.client.forwardOut.bind(this.client))('127.0.0.1', 0, address, port);
-    }
-    async #open(signal, open) {
-        for (let emptyRetries = 0;;) {
-            const release = await this.#channels.acquire(signal);
-            this.#assertAlive(release);
-            try {
-                const channel = await new Promise((resolve, reject) => {
-                    try {
-                        open((err, ch) => (err ? reject(err) : resolve(ch)));
-                    }
-                    catch (err) {
-                        reject(err); // ssh2 throws "Not connected" synchronously
-                    }
-                });
-                channel.once('close', release);
-                return channel;
-            }
-            catch (err) {
-                release();
-                if (!this.alive)
-                    throw new ChannelOpenError(this.#lost?.message ?? `${this.label}: connection closed`);
-                if (typeof err.reason !== 'number')
-                    throw this.#openError(err);
-                // A refused session channel (CHANNEL_OPEN_FAILURE; OpenSSH says "open failed") means the
-                // server allows fewer sessions than we assumed (its MaxSessions): run at most as many as
-                // are open right now and wait for one to finish. With none open, the refusal may be a
-                // slot still being freed server-side; retry briefly before giving up.
-                const open = this.#channels.inUse;
-                if (open > 0) {
-                    if (open < this.#channels.limit) {
-                        this.hooks.onDebug?.(`${this.label}: server refused channel ${open + 1}; limiting to ${open}`);
-                    }
-                    this.#channels.shrinkTo(open);
-                }
-                else if (++emptyRetries > 3) {
-                    throw this.#openError(err);
-                }
-                else {
-                    await new Promise((r) => setTimeout(r, 50 * emptyRetries));
-                }
-            }
-        }
-    }
-    #openError(err) {
-        return new Error(`${this.label}: cannot open an SSH channel: ${err.message}`);
-    }
-    #assertAlive(release) {
-        if (this.alive)
-            return;
-        release?.();
-        throw new ChannelOpenError(this.#lost?.message ?? `${this.label}: connection closed`);
-    }
-    /** Disconnect politely, then for sure. Resolves when the socket is closed. */
-    async close() {
-        if (!this.#closing) {
-            this.#closing = true;
-            this.client.end();
-            const timer = setTimeout(() => this.client.destroy(), CLOSE_WAIT_MS);
-            await this.#closed;
-            clearTimeout(timer);
-        }
-        await this.#closed;
-    }
-}
-//# sourceMappingURL=ssh-connection.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh-remote-command.js
-/**
- * What an exec channel runs on the host, built without I/O so it is tested by exact strings.
- *
- * The exec request carries only a fixed wrapper and the shell argv (both harmless in `ps`). The
- * variables and the script travel on the channel's stdin as one payload of quoted assignments,
- * which the wrapper `eval`s: values are data, never code, and never appear in any argv.
- *
- * Termination on a stock sshd: OpenSSH ignores "signal" channel requests for most logins, and
- * closing a channel without a pty kills nothing. So the wrapper
- *   1. reads exactly the payload's byte length from stdin and evaluates it (exports + script text),
- *   2. starts the step's shell on the script (as the file /dev/fd/4, stdin /dev/null) in the
- *      background, in a process group of its own:
- *      sshd starts every command in a new session, so the wrapper's group already is one (checked
- *      in /proc; where that is not confirmed, the shell is started under `setsid` instead),
- *   3. keeps stdin open as a lifeline: a watchdog blocks reading it, and when it reaches EOF before
- *      the command ended (we sent EOF on timeout/cancel, or the connection died and sshd closed
- *      the pipe) it sends TERM to the whole group, then KILL after a grace period,
- *   4. exits with the command's status (and stops the watchdog) when the command ends by itself.
- * Background processes a successful command left behind (`nohup … &`) are not touched; processes
- * that leave the group themselves (`setsid`, daemons) are out of reach, as with any process group.
- */
-/** Seconds between TERM and KILL of a timed-out or cancelled command's process group. */
-const REMOTE_KILL_GRACE_S = 2;
-/** Shell variable the payload assigns the script to; not exported, so the command never sees it. */
-const SCRIPT_VAR = '__bw_script';
-const ssh_remote_command_VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/**
- * POSIX sh, no single quotes (it is itself single-quoted below). `$1` is the payload length; the
- * rest is the shell argv. `k` is what the watchdog signals: 0 (our own group), -PID (the group
- * `setsid` made) or, with neither available, just the shell's PID. The script reaches the shell
- * through a pipe from the `printf` builtin, opened as `/dev/fd/4` (a here-document would need a
- * temp file on older bash).
- */
-const WRAPPER = [
-    'exec 3<&0',
-    'eval "$(head -c "$1")" || exit 125',
-    // Never run an empty script as if it were ours: a host without `head -c` must fail loudly.
-    '[ -n "${' +
-        SCRIPT_VAR +
-        '+x}" ] || { echo "boerewors: could not read the script from stdin" >&2; exit 125; }',
-    'shift',
-    'g= k=',
-    'read -r _ _ _ _ pg _ 2>/dev/null </proc/$$/stat',
-    'if [ "$pg" = "$$" ]; then k=0; elif command -v setsid >/dev/null 2>&1; then g=setsid; fi',
-    // The script reaches the shell as the file /dev/fd/4 (a pipe), and the shell's stdin is
-    // /dev/null: a command in the script that reads stdin (cat, ssh, read) must not eat the script.
-    `printf "%s" "$${SCRIPT_VAR}" | $g "$@" /dev/fd/4 4<&0 </dev/null 3<&- &`,
-    'p=$!',
-    'if [ -n "$g" ]; then k=-$p; fi',
-    ': "${k:=$p}"',
-    '( while read -r _; do :; done; trap "" TERM; kill -s TERM -- "$k"; ' +
-        `sleep ${REMOTE_KILL_GRACE_S}; kill -s KILL -- "$k" ) <&3 >/dev/null 2>&1 &`,
-    'w=$!',
-    'exec 3<&-',
-    'wait "$p"; r=$?',
-    'kill "$w" 2>/dev/null',
-    'exit "$r"',
-].join('\n');
-/** Single-quote for POSIX sh: the only special character inside '…' is ' itself. */
-function shellQuote(value) {
-    return `'${value.replaceAll("'", `'\\''`)}'`;
-}
-/** `export NAME='value'` lines, in the order given. Throws (naming the variable, never the value) on bad input. */
-function exportStatements(env) {
-    let out = '';
-    for (const [name, value] of Object.entries(env)) {
-        if (!ssh_remote_command_VAR_NAME.test(name))
-            throw new TypeError(`invalid variable name ${JSON.stringify(name)}`);
-        if (value.includes('\0'))
-            throw new TypeError(`variable ${name} contains a NUL byte, which no environment can hold`);
-        out += `export ${name}=${shellQuote(value)}\n`;
-    }
-    return out;
-}
-function buildRemoteCommand(script, shell, env) {
-    if (shell.length === 0)
-        throw new TypeError('shell must name a program');
-    const text = script.endsWith('\n') ? script : `${script}\n`;
-    const stdin = Buffer.from(`${exportStatements(env)}${SCRIPT_VAR}=${shellQuote(text)}\n`, 'utf8');
-    // /bin/sh, whatever the login shell is; `bw` becomes $0 of the wrapper.
-    const command = [
-        'exec',
-        '/bin/sh',
-        '-c',
-        shellQuote(WRAPPER),
-        'bw',
-        String(stdin.length),
-        ...shell.map(shellQuote),
-    ];
-    return { command: command.join(' '), stdin };
-}
-//# sourceMappingURL=ssh-remote-command.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh-exec.js
-
-
-
-/**
- * After an abort, how long we wait for the channel to close (the command's group got TERM, and KILL
- * after the grace) before giving up on it. Bounded so a cancelled run still exits promptly.
- */
-const ABORT_WAIT_MS = (REMOTE_KILL_GRACE_S + 1) * 1000;
-async function execOnConnection(conn, req, ctx) {
-    ctx.signal.throwIfAborted();
-    const started = Date.now();
-    const { command, stdin } = buildRemoteCommand(req.script, req.shell, req.env);
-    const channel = await conn.exec(command, ctx.signal);
-    return new Promise((resolve, reject) => {
-        const out = new LineSplitter('stdout', ctx.onOutput);
-        const err = new LineSplitter('stderr', ctx.onOutput);
-        let exit = null;
-        let abortTimer;
-        // Settle only when the channel is closed AND both streams delivered their last bytes.
-        let pending = 3;
-        let settled = false;
-        const finish = () => {
-            if (--pending > 0 || settled)
-                return;
-            settled = true;
-            clearTimeout(abortTimer);
-            ctx.signal.removeEventListener('abort', onAbort);
-            out.end();
-            err.end();
-            if (ctx.signal.aborted)
-                return reject(ctx.signal.reason ?? new CancelledError('cancelled'));
-            if (!exit) {
-                return reject(conn.lostError ??
-                    new ConnectionLostError(`${conn.label}: connection lost: the command ended without an exit status`));
-            }
-            resolve({ exitCode: exit.code, signal: exit.signal, durationMs: Date.now() - started });
-        };
-        const onAbort = () => {
-            // EOF on stdin cuts the lifeline: the remote watchdog terminates the command's process group.
-            channel.end();
-            abortTimer = setTimeout(() => {
-                // The host does not answer (connection hung): stop waiting; sshd kills the group when
-                // the connection finally drops, since that closes the lifeline too.
-                channel.removeAllListeners('data');
-                channel.stderr.removeAllListeners('data');
-                pending = 1;
-                finish();
-                channel.destroy();
-            }, ABORT_WAIT_MS);
-        };
-        channel.on('data', (chunk) => out.write(chunk));
-        channel.stderr.on('data', (chunk) => err.write(chunk));
-        channel.once('end', finish);
-        channel.stderr.once('end', finish);
-        channel.once('close', finish);
-        channel.on('exit', (code, signal) => {
-            exit = { code: code ?? null, signal: signal ?? null };
-        });
-        channel.on('error', () => {
-            // Channel errors surface as a close without exit status; the connection error says why.
-        });
-        ctx.signal.addEventListener('abort', onAbort, { once: true });
-        // Not ended: stdin stays open as the lifeline until the command exits or we abort.
-        channel.write(stdin);
-        if (ctx.signal.aborted)
-            onAbort();
-    });
-}
-//# sourceMappingURL=ssh-exec.js.map
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./lib/transport/ssh-known-hosts.js
-/**
- * known_hosts parsing and host matching, as OpenSSH does it (sshd(8) "SSH_KNOWN_HOSTS FILE
- * FORMAT"): plain and hashed (`|1|salt|hash`) names, `[host]:port` for non-standard ports, comma
- * lists with `*`/`?` wildcards and `!` negation, and the `@revoked` / `@cert-authority` markers.
- * Pure functions; reading files is the caller's business.
- */
-
-const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
-function parseKnownHosts(text, sourceName) {
-    const entries = [];
-    const skipped = [];
-    text.split(/\r?\n/).forEach((raw, index) => {
-        const line = raw.trim();
-        if (line === '' || line.startsWith('#'))
-            return;
-        const source = `${sourceName}:${index + 1}`;
-        const fields = line.split(/\s+/);
-        let marker = null;
-        if (fields[0]?.startsWith('@')) {
-            const m = fields.shift();
-            if (m === '@revoked')
-                marker = 'revoked';
-            else if (m === '@cert-authority')
-                marker = 'cert-authority';
-            else
-                return void skipped.push(`${source}: unknown marker ${m}`);
-        }
-        const [hosts, keyType, keyText] = fields;
-        if (!hosts || !keyType || !keyText || !BASE64.test(keyText)) {
-            return void skipped.push(`${source}: expected "hosts key-type base64-key"`);
-        }
-        const key = Buffer.from(keyText, 'base64');
-        if (keyTypeOf(key) !== keyType)
-            return void skipped.push(`${source}: key data does not match type ${keyType}`);
-        let hashed = null;
-        let patterns = null;
-        if (hosts.startsWith('|1|')) {
-            const [salt, hash] = hosts.slice(3).split('|');
-            if (!salt || !hash)
-                return void skipped.push(`${source}: malformed hashed host name`);
-            hashed = { salt: Buffer.from(salt, 'base64'), hash: Buffer.from(hash, 'base64') };
-        }
-        else {
-            patterns = hosts.split(',').filter((p) => p !== '');
-        }
-        entries.push({ marker, patterns, hashed, keyType, key, source });
-    });
-    return { entries, skipped };
-}
-/** The name a host is listed under: `host` on port 22, `[host]:port` otherwise. */
-function knownHostsName(address, port) {
-    const host = address.toLowerCase();
-    return port === 22 ? host : `[${host}]:${port}`;
-}
-function entryMatches(entry, name) {
-    if (entry.hashed) {
-        const digest = (0,external_node_crypto_.createHmac)('sha1', entry.hashed.salt).update(name).digest();
-        return digest.length === entry.hashed.hash.length && digest.equals(entry.hashed.hash);
-    }
-    let matched = false;
-    for (const pattern of entry.patterns ?? []) {
-        const negated = pattern.startsWith('!');
-        if (!wildcardMatch(negated ? pattern.slice(1) : pattern, name))
-            continue;
-        if (negated)
-            return false; // a matching negation wins over everything
-        matched = true;
-    }
-    return matched;
-}
-/** `*` any run, `?` one character; case-insensitive like OpenSSH's host patterns. */
-function wildcardMatch(pattern, name) {
-    const p = pattern.toLowerCase();
-    const n = name.toLowerCase();
-    if (!p.includes('*') && !p.includes('?'))
-        return p === n;
-    const re = new RegExp('^' +
-        p
-            .split('')
-            .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
-            .join('') +
-        '$', 's');
-    return re.test(n);
-}
-/** The key type named inside an SSH wire-format public key, or null if it is not one. */
-function keyTypeOf(key) {
-    if (key.length < 4)
-        return null;
-    const len = key.readUInt32BE(0);
-    if (len === 0 || len > 64 || 4 + len > key.length)
-        return null;
-    return key.subarray(4, 4 + len).toString('latin1');
-}
-/** `SHA256:…` as `ssh-keygen -l` prints it (unpadded base64). */
-function fingerprint(key) {
-    return `SHA256:${(0,external_node_crypto_.createHash)('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
-}
-/** Host key algorithms (as negotiated in KEX) that produce keys of a known_hosts key type. */
-function algorithmsForKeyType(keyType) {
-    if (keyType === 'ssh-rsa')
-        return ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
-    return [keyType];
-}
-//# sourceMappingURL=ssh-known-hosts.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh-paths.js
-
-
-/** `~` and `~/…` → the controller's home directory (config paths are written the way users type them). */
-function expandHome(path) {
-    if (path === '~')
-        return (0,external_node_os_namespaceObject.homedir)();
-    if (path.startsWith('~/'))
-        return (0,external_node_path_.join)((0,external_node_os_namespaceObject.homedir)(), path.slice(2));
-    return path;
-}
-//# sourceMappingURL=ssh-paths.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh-host-keys.js
-/**
- * Decides whether a presented host key is trusted, per `host-key-checking`:
- * - `strict`: the key must be listed for the host in known_hosts;
- * - `accept-new`: an unlisted host is trusted for this run (warning); a listed host must match;
- * - `off`: anything goes, with a loud warning once per run.
- * A mismatch always fails closed, naming the host and both fingerprints. A key marked `@revoked`
- * is refused in every mode.
- */
-
-
-
-
-/** What ssh2 offers when we have no preference (its defaults, ed25519 first). */
-const DEFAULT_HOST_KEY_ALGORITHMS = [
-    'ssh-ed25519',
-    'ecdsa-sha2-nistp256',
-    'ecdsa-sha2-nistp384',
-    'ecdsa-sha2-nistp521',
-    'rsa-sha2-512',
-    'rsa-sha2-256',
-    'ssh-rsa',
-];
-class HostKeyVerifier {
-    mode;
-    source;
-    hooks;
-    #entries = [];
-    /** What was read, for "checked: …" in errors: `~/.ssh/known_hosts (missing)`. */
-    #consulted = [];
-    #loaded;
-    /** accept-new: keys trusted on first use during this run, by known_hosts name. */
-    #acceptedThisRun = new Map();
-    #warnedOff = false;
-    constructor(mode, source, hooks = {}) {
-        this.mode = mode;
-        this.source = source;
-        this.hooks = hooks;
-    }
-    /** Reads the known_hosts files once; missing files are fine (the host is then unknown). */
-    load() {
-        this.#loaded ??= this.#read();
-        return this.#loaded;
-    }
-    async #read() {
-        for (const path of this.source.paths) {
-            const full = expandHome(path);
-            let text;
-            try {
-                text = await (0,promises_namespaceObject.readFile)(full, 'utf8');
-            }
-            catch (err) {
-                const code = err.code;
-                this.#consulted.push(`${path} (${code === 'ENOENT' ? 'missing' : `unreadable: ${code}`})`);
-                continue;
-            }
-            this.#add(text, path);
-        }
-        if (this.source.inline?.trim())
-            this.#add(this.source.inline, 'ssh-known-hosts input');
-    }
-    #add(text, name) {
-        const parsed = parseKnownHosts(text, name);
-        this.#entries.push(...parsed.entries);
-        this.#consulted.push(name);
-        for (const why of parsed.skipped)
-            this.hooks.onDebug?.(`known_hosts: skipped ${why}`);
-    }
-    /** Host key algorithms to offer, known key types first so the server presents one we can check. */
-    algorithmsFor(address, port) {
-        const name = knownHostsName(address, port);
-        const preferred = this.#entries
-            .filter((e) => e.marker === null && entryMatches(e, name))
-            .flatMap((e) => algorithmsForKeyType(e.keyType));
-        return [...new Set([...preferred, ...DEFAULT_HOST_KEY_ALGORITHMS])].filter((a) => DEFAULT_HOST_KEY_ALGORITHMS.includes(a));
-    }
-    /** null when the key is trusted; otherwise the error to fail the connection with. Call after `load()`. */
-    check(host, key) {
-        const name = knownHostsName(host.address, host.port);
-        const presented = `${keyTypeOf(key) ?? 'unknown-type'} ${fingerprint(key)}`;
-        const matching = this.#entries.filter((e) => entryMatches(e, name));
-        const revoked = matching.find((e) => e.marker === 'revoked' && e.key.equals(key));
-        if (revoked) {
-            return new HostKeyError(`${host.label}: host key ${presented} is marked @revoked (${revoked.source}); refusing to connect, nothing was run`);
-        }
-        if (this.mode === 'off') {
-            if (!this.#warnedOff) {
-                this.#warnedOff = true;
-                this.hooks.onWarning?.('host-key-checking is OFF: host keys are not verified, so anyone on the network path can ' +
-                    'impersonate a host and receive every command and secret sent to it. Use strict or accept-new.');
-            }
-            return null;
-        }
-        const plain = matching.filter((e) => e.marker === null);
-        if (plain.some((e) => e.key.equals(key)))
-            return null;
-        const accepted = this.#acceptedThisRun.get(name);
-        if (accepted?.equals(key))
-            return null;
-        if (plain.length > 0 || accepted) {
-            const expected = [
-                ...plain.map((e) => `${e.keyType} ${fingerprint(e.key)} (${e.source})`),
-                ...(accepted
-                    ? [`${keyTypeOf(accepted)} ${fingerprint(accepted)} (accepted earlier in this run)`]
-                    : []),
-            ];
-            return new HostKeyError(`${host.label}: HOST KEY MISMATCH, refusing to connect (nothing was run): presented ${presented}; ` +
-                `expected ${expected.join(' or ')}. The host was re-keyed or the connection is being intercepted; ` +
-                'if the change is legitimate, replace its known_hosts entry.');
-        }
-        const authorities = matching.filter((e) => e.marker === 'cert-authority');
-        if (authorities.length > 0 && this.mode === 'strict') {
-            return new HostKeyError(`${host.label}: known_hosts lists only @cert-authority entries for this host ` +
-                `(${authorities.map((e) => e.source).join(', ')}), and host certificates are not supported; ` +
-                `add the host's own key instead (presented ${presented})`);
-        }
-        if (this.mode === 'accept-new') {
-            this.#acceptedThisRun.set(name, key);
-            this.hooks.onWarning?.(`${host.label}: host key not in known_hosts, trusting it for this run (accept-new): ${presented}`);
-            return null;
-        }
-        return new HostKeyError(`${host.label}: host key not known (presented ${presented}); nothing was run. ` +
-            `Checked: ${this.#consulted.join(', ') || 'no known_hosts file'}. Add the host's key to known_hosts ` +
-            `(ssh-keyscan -p ${host.port} ${host.address}, after checking the fingerprint) or use host-key-checking: accept-new.`);
-    }
-}
-//# sourceMappingURL=ssh-host-keys.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh-keys.js
-/**
- * How we authenticate: a private key (text or file; OpenSSH or PEM; ed25519, ecdsa, rsa with
- * rsa-sha2 signatures; optional passphrase), else the ssh-agent. The key is parsed once, up front,
- * so a bad key fails the run at once with an AuthError that names where the key came from and
- * what is wrong with it — never a byte of the key itself.
- */
-
-
-
-
-/**
- * Keys pasted into CI secrets arrive with CRLF line ends, without a final newline, with trailing
- * blanks, or with literal `\n` when squeezed onto one line; all of that is layout, not key data.
- */
-function normalizeKeyText(text) {
-    let t = text;
-    if (!t.includes('\n') && t.includes('\\n'))
-        t = t.replaceAll('\\n', '\n');
-    const lines = t.split(/\r?\n|\r/).map((l) => l.trimEnd());
-    while (lines.length > 0 && lines[0] === '')
-        lines.shift();
-    while (lines.length > 0 && lines[lines.length - 1] === '')
-        lines.pop();
-    return `${lines.map((l) => l.trimStart()).join('\n')}\n`;
-}
-async function loadClientAuth(options, env = process.env) {
-    let text;
-    let source;
-    if (options.privateKey !== undefined && options.privateKey.trim() !== '') {
-        text = options.privateKey;
-        source = 'private key given inline';
-    }
-    else if (options.privateKeyPath) {
-        source = `private key file ${options.privateKeyPath}`;
-        try {
-            text = await (0,promises_namespaceObject.readFile)(expandHome(options.privateKeyPath), 'utf8');
-        }
-        catch (err) {
-            throw new AuthError(`${source}: cannot read it (${err.code ?? 'error'})`);
-        }
-    }
-    else if (env.SSH_AUTH_SOCK) {
-        return { kind: 'agent', socket: env.SSH_AUTH_SOCK, source: `ssh-agent at ${env.SSH_AUTH_SOCK}` };
-    }
-    else {
-        throw new AuthError('no SSH private key given (ssh.private-key, --identity or the ssh-private-key input) and no ssh-agent (SSH_AUTH_SOCK)');
-    }
-    const privateKey = parsePrivateKey(normalizeKeyText(text), options.passphrase, source);
-    return { kind: 'key', privateKey, source, keyType: privateKey.type };
-}
-/** The parsed key, or an AuthError that says what is wrong in our own words (ssh2's may quote input). */
-function parsePrivateKey(text, passphrase, source) {
-    const parsed = lib.utils.parseKey(text, passphrase);
-    if (parsed instanceof Error) {
-        const msg = parsed.message;
-        if (/no passphrase given/i.test(msg)) {
-            throw new AuthError(`${source}: the key is encrypted, but no passphrase was given`);
-        }
-        if (/passphrase/i.test(msg) || /integrity check/i.test(msg)) {
-            throw new AuthError(`${source}: cannot decrypt the key: wrong passphrase`);
-        }
-        throw new AuthError(`${source}: not a private key in a supported format (OpenSSH or PEM; ed25519, ecdsa or rsa)`);
-    }
-    const key = Array.isArray(parsed) ? parsed[0] : parsed;
-    if (!key || key.getPrivatePEM() === null) {
-        throw new AuthError(`${source}: this is a public key; the private key is needed`);
-    }
-    return key;
-}
-//# sourceMappingURL=ssh-keys.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh-pool.js
-/**
- * One connection per `user@host:port`, opened on first use and shared by every step of every
- * stage. Concurrent first uses share one connect. A connection that died (server restart, idle
- * timeout, keepalive failure) is replaced on the next use; a failed connect is not cached, so the
- * engine's next attempt tries afresh. `close()` ends everything so the process can exit.
- */
-
-
-class ConnectionPool {
-    open;
-    hooks;
-    #connections = new Map();
-    /** Aborts connects still in flight when the pool closes. */
-    #shutdown = new AbortController();
-    constructor(open, hooks = {}) {
-        this.open = open;
-        this.hooks = hooks;
-        // Every connect in flight (and every host queued for a handshake slot) listens on this one
-        // signal: 100 hosts mean 100 listeners by design, so Node's leak warning at 10 is only noise.
-        (0,external_node_events_.setMaxListeners)(0, this.#shutdown.signal);
-    }
-    /** The connection to `target`, opened or shared; `signal` only ends this caller's wait. */
-    async get(target, signal) {
-        if (this.#shutdown.signal.aborted)
-            throw new CancelledError(`${target.label}: the SSH transport is closed`);
-        const existing = this.#connections.get(target.label);
-        if (existing) {
-            const conn = await whileNotAborted(existing, signal);
-            if (conn.alive)
-                return conn;
-            // Only the first caller to notice replaces it; the others pick up the replacement.
-            if (this.#connections.get(target.label) === existing) {
-                this.#connections.delete(target.label);
-                this.hooks.onDebug?.(`${target.label}: reconnecting (${conn.lostError?.message ?? 'connection closed'})`);
-            }
-            return this.get(target, signal);
-        }
-        const opening = this.open(target, this.#shutdown.signal);
-        this.#connections.set(target.label, opening);
-        opening.catch(() => {
-            if (this.#connections.get(target.label) === opening)
-                this.#connections.delete(target.label);
-        });
-        return whileNotAborted(opening, signal);
-    }
-    /** Close every connection; `closeLast` (jump hosts) after the others, since they carry them. */
-    async close(closeLast = () => false) {
-        this.#shutdown.abort(new CancelledError('the SSH transport is closed'));
-        const all = [...this.#connections.entries()];
-        this.#connections.clear();
-        const settle = async ([, p]) => {
-            const conn = await p.catch(() => null);
-            await conn?.close();
-        };
-        await Promise.all(all.filter(([label]) => !closeLast(label)).map(settle));
-        await Promise.all(all.filter(([label]) => closeLast(label)).map(settle));
-    }
-}
-/** `promise`, unless `signal` aborts first (the shared work goes on for the other callers). */
-function whileNotAborted(promise, signal) {
-    if (!signal)
-        return promise;
-    if (signal.aborted)
-        return Promise.reject(signal.reason ?? new CancelledError('cancelled'));
-    return new Promise((resolve, reject) => {
-        const onAbort = () => reject(signal.reason ?? new CancelledError('cancelled'));
-        signal.addEventListener('abort', onAbort, { once: true });
-        promise.then((v) => {
-            signal.removeEventListener('abort', onAbort);
-            resolve(v);
-        }, (e) => {
-            signal.removeEventListener('abort', onAbort);
-            reject(e);
-        });
-    });
-}
-//# sourceMappingURL=ssh-pool.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh-upload.js
-/**
- * Upload over SFTP with the semantics every transport shares (see local-upload.ts):
- * - `from` is a directory: its contents go into `to` (created with its parents);
- * - `from` is a file: it becomes `to`, or goes into `to` when `to` ends with `/`.
- * Modes (setuid/setgid/sticky bits included) and modification times are preserved; symlinks are
- * recreated as symlinks. A relative `to` (or `~/…`) is relative to the login user's home.
- */
-
-
-
-/** An upload failed on the remote side (permission, disk full, not a directory…). */
-class UploadError extends Error {
-    get name() {
-        return 'UploadError';
-    }
-}
-async function uploadOnConnection(conn, req, ctx) {
-    ctx.signal.throwIfAborted();
-    const started = Date.now();
-    const source = await (0,promises_namespaceObject.stat)(req.from);
-    const sftp = await conn.sftp(ctx.signal);
-    const to = remotePath(req.to);
-    const counts = { files: 0, bytes: 0 };
-    const ops = new SftpOps(sftp, conn.label);
-    const copy = async () => {
-        if (source.isDirectory()) {
-            await ops.mkdirp(to);
-            await copyTree(ops, req.from, to, counts, ctx.signal);
-            await ops.setAttrs(to, source.mode, source.atime, source.mtime);
-        }
-        else {
-            const target = req.to.endsWith('/') ? external_node_path_.posix.join(to, (0,external_node_path_.basename)(req.from)) : to;
-            await ops.mkdirp(external_node_path_.posix.dirname(target));
-            await ops.putFile(req.from, target, source.mode, source.atime, source.mtime);
-            counts.files = 1;
-            counts.bytes = source.size;
-        }
-    };
-    // Ending the SFTP session stops the transfer, but ssh2 does not always call back the pending
-    // fastPut then: the abort itself settles the upload, so it can never hang on a lost callback.
-    let onAbort = () => { };
-    const aborted = new Promise((_resolve, reject) => {
-        onAbort = () => {
-            sftp.end();
-            reject(ctx.signal.reason ?? new CancelledError('cancelled'));
-        };
-        ctx.signal.addEventListener('abort', onAbort, { once: true });
-    });
-    if (ctx.signal.aborted)
-        onAbort(); // aborted while the SFTP session was opening
-    const copying = copy();
-    copying.catch(() => { }); // the loser of the race below must not become an unhandled rejection
-    try {
-        await Promise.race([copying, aborted]);
-    }
-    catch (err) {
-        if (ctx.signal.aborted)
-            throw ctx.signal.reason ?? new CancelledError('cancelled');
-        // A dead connection makes every pending SFTP request fail; say that, not "cannot write x".
-        if (conn.lostError)
-            throw conn.lostError;
-        throw err;
-    }
-    finally {
-        ctx.signal.removeEventListener('abort', onAbort);
-        sftp.end();
-    }
-    return { ...counts, durationMs: Date.now() - started };
-}
-/** `~/x` → `x` (SFTP resolves relative paths against the home directory). */
-function remotePath(path) {
-    if (path === '~' || path === '~/')
-        return '.';
-    if (path.startsWith('~/'))
-        return path.slice(2);
-    return path.length > 1 ? path.replace(/\/+$/, '') : path;
-}
-async function copyTree(ops, localDir, remoteDir, counts, signal) {
-    const entries = await (0,promises_namespaceObject.readdir)(localDir, { withFileTypes: true });
-    entries.sort((a, b) => a.name.localeCompare(b.name));
-    for (const entry of entries) {
-        signal.throwIfAborted();
-        const local = (0,external_node_path_.join)(localDir, entry.name);
-        const remote = external_node_path_.posix.join(remoteDir, entry.name);
-        const st = await (0,promises_namespaceObject.lstat)(local);
-        if (st.isSymbolicLink()) {
-            await ops.symlink(await (0,promises_namespaceObject.readlink)(local), remote);
-        }
-        else if (st.isDirectory()) {
-            await ops.mkdirp(remote);
-            await copyTree(ops, local, remote, counts, signal);
-            // After the contents: a read-only directory mode would have stopped us writing into it.
-            await ops.setAttrs(remote, st.mode, st.atime, st.mtime);
-        }
-        else if (st.isFile()) {
-            await ops.putFile(local, remote, st.mode, st.atime, st.mtime);
-            counts.files += 1;
-            counts.bytes += st.size;
-        }
-        // Sockets, FIFOs and devices are not uploadable; they are skipped like `cp -r` would fail to copy them.
-    }
-}
-/** Promise wrappers that turn SFTP status errors into UploadErrors naming the host and path. */
-class SftpOps {
-    sftp;
-    label;
-    constructor(sftp, label) {
-        this.sftp = sftp;
-        this.label = label;
-    }
-    #call(what, path, fn) {
-        return new Promise((resolve, reject) => {
-            fn((err, v) => (err ? reject(this.#error(what, path, err)) : resolve(v)));
-        });
-    }
-    #error(what, path, err) {
-        const code = err.code;
-        const why = code === 2 ? 'no such file or directory' : code === 3 ? 'permission denied' : err.message;
-        return new UploadError(`${this.label}: upload failed: cannot ${what} ${path}: ${why}`);
-    }
-    stat(path) {
-        return new Promise((resolve) => this.sftp.stat(path, (err, st) => resolve(err ? null : st)));
-    }
-    /** `mkdir -p`, tolerating directories that exist or appear meanwhile. */
-    async mkdirp(path) {
-        const existing = await this.stat(path);
-        if (existing?.isDirectory())
-            return;
-        if (existing)
-            throw new UploadError(`${this.label}: upload failed: ${path} exists and is not a directory`);
-        const parent = external_node_path_.posix.dirname(path);
-        if (parent !== path && parent !== '.' && parent !== '/')
-            await this.mkdirp(parent);
-        try {
-            await this.#call('create directory', path, (cb) => this.sftp.mkdir(path, cb));
-        }
-        catch (err) {
-            if (!(await this.stat(path))?.isDirectory())
-                throw err;
-        }
-    }
-    async putFile(local, remote, mode, atime, mtime) {
-        await this.#call('write', remote, (cb) => this.sftp.fastPut(local, remote, cb));
-        await this.setAttrs(remote, mode, atime, mtime);
-    }
-    /** The server's umask applied at creation; setting the mode afterwards makes it exact. */
-    setAttrs(remote, mode, atime, mtime) {
-        return this.#call('set mode of', remote, (cb) => this.sftp.setstat(remote, { mode: mode & 0o7777, atime, mtime }, cb));
-    }
-    async symlink(target, remote) {
-        // lstat: an existing link is replaced even when it dangles.
-        const existing = await new Promise((resolve) => this.sftp.lstat(remote, (err) => resolve(!err)));
-        if (existing)
-            await this.#call('replace', remote, (cb) => this.sftp.unlink(remote, cb));
-        await this.#call('create symlink', remote, (cb) => this.sftp.symlink(target, remote, cb));
-    }
-}
-//# sourceMappingURL=ssh-upload.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh.js
-/**
- * The SSH transport: `run` and `upload` steps on real hosts over pooled ssh2 connections. See
- * docs/ssh.md for the user-facing contract (the `ssh:` block, auth, host-key modes, termination).
- */
-
-
-
-
-
-
-
-
-
-
-
-
-/** SSH_OPEN_CONNECT_FAILED: the jump host could not reach the target. */
-const OPEN_CONNECT_FAILED = 2;
-/**
- * Create the SSH transport. Every option left out (or `undefined`) takes its default from
- * `DEFAULT_SSH_OPTIONS`. Nothing connects until a stage starts (`prepare`) or a step needs a host;
- * `close()` ends every connection.
- */
-function createSshTransport(options = {}, hooks = {}) {
-    const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-    return new SshTransport({ ...DEFAULT_SSH_OPTIONS, ...given }, hooks);
-}
-class SshTransport {
-    options;
-    hooks;
-    #verifier;
-    #handshakes;
-    #pool;
-    #defaultUser;
-    #jump;
-    #auth;
-    constructor(options, hooks = {}) {
-        this.options = options;
-        this.hooks = hooks;
-        this.#verifier = new HostKeyVerifier(options.hostKeyChecking, { paths: options.knownHostsPaths, ...(options.knownHosts ? { inline: options.knownHosts } : {}) }, hooks);
-        this.#handshakes = new Semaphore(options.maxHandshakes);
-        this.#pool = new ConnectionPool((target, signal) => this.#connect(target, signal), hooks);
-        this.#defaultUser = options.user ?? currentUser();
-        const jump = options.jumpHost;
-        this.#jump = jump
-            ? this.#target({
-                name: jump.address,
-                address: jump.address,
-                port: jump.port,
-                local: false,
-                ...userOf(jump),
-            })
-            : undefined;
-    }
-    exec(host, req, ctx) {
-        return this.#withConnection(host, ctx.signal, (conn) => execOnConnection(conn, req, ctx));
-    }
-    upload(host, req, ctx) {
-        return this.#withConnection(host, ctx.signal, (conn) => uploadOnConnection(conn, req, ctx));
-    }
-    /**
-     * Opens the connections of `hosts` ahead, in order, behind whatever is already connecting (the
-     * canary's own connect comes first), within the same handshake cap. Nothing runs on them; a
-     * failure is not kept, so the step that uses the host connects again and reports its own error.
-     */
-    prepare(hosts, signal) {
-        for (const host of hosts) {
-            if (signal.aborted)
-                return;
-            const target = this.#target(host);
-            // No signal on the wait: one abort listener per host on the run's signal would be noise, and
-            // the connect itself is shared with the step and ended by close().
-            this.#pool.get(target).catch((err) => {
-                if (!signal.aborted)
-                    this.hooks.onDebug?.(`${target.label}: connecting ahead failed: ${errorMessage(err)}`);
-            });
-        }
-    }
-    close() {
-        return this.#pool.close((label) => label === this.#jump?.label);
-    }
-    async #withConnection(host, signal, use) {
-        signal.throwIfAborted();
-        const target = this.#target(host);
-        const conn = await this.#pool.get(target, signal);
-        try {
-            return await use(conn);
-        }
-        catch (err) {
-            // The connection died before our channel opened (typically: the server dropped it while it
-            // sat idle, and we learnt it just now). Nothing ran, so it is safe to reconnect once.
-            if (!(err instanceof ChannelOpenError) || signal.aborted)
-                throw err;
-            this.hooks.onDebug?.(`${target.label}: connection gone before the step started; reconnecting once`);
-            return use(await this.#pool.get(target, signal));
-        }
-    }
-    #target(host) {
-        const port = host.port || this.options.port;
-        const user = host.user ?? this.#defaultUser;
-        return { label: hostLabel({ ...host, port, user }), user, address: host.address, port };
-    }
-    async #connect(target, signal) {
-        this.#auth ??= loadClientAuth(this.options);
-        const auth = await this.#auth;
-        const jump = this.#jump;
-        const viaJump = jump && target.label !== jump.label;
-        const client = await connectClient(target, {
-            auth,
-            verifier: this.#verifier,
-            handshakes: this.#handshakes,
-            connectTimeoutMs: this.options.connectTimeoutMs,
-            keepaliveMs: this.options.keepaliveMs,
-            hooks: this.hooks,
-            ...(viaJump
-                ? {
-                    prepare: (s) => this.#pool.get(jump, s),
-                    openStream: (s) => this.#forward(jump, target, s),
-                }
-                : {}),
-        }, signal);
-        return new SshConnection(client, target.label, this.options.maxSessions, this.options.keepaliveMs, this.hooks);
-    }
-    /** A stream to `target` through the jump host's connection (opened or reused). */
-    async #forward(jump, target, signal) {
-        const jumpConn = await this.#pool.get(jump, signal);
-        try {
-            return await jumpConn.forwardOut(target.address, target.port);
-        }
-        catch (err) {
-            const refused = err.reason === OPEN_CONNECT_FAILED;
-            const error = new ConnectError(`${target.label}: jump host ${jump.label} could not connect to it: ${err.message}`);
-            throw { error, transient: refused };
-        }
-    }
-}
-function userOf(jump) {
-    return jump.user ? { user: jump.user } : {};
-}
-function currentUser() {
-    try {
-        return (0,external_node_os_namespaceObject.userInfo)().username;
-    }
-    catch {
-        return process.env.USER ?? 'root';
-    }
-}
-//# sourceMappingURL=ssh.js.map
-;// CONCATENATED MODULE: ./lib/report/json.js
-
-
-function toJsonReport(report) {
-    return {
-        version: 1,
-        runner: report.runner,
-        result: report.result,
-        startedAt: report.startedAt,
-        durationMs: report.durationMs,
-        stages: report.stages.map((s) => ({
-            name: s.name,
-            result: s.result,
-            canary: s.canary,
-            jobs: s.jobs.map((j) => ({
-                host: j.host,
-                result: j.result,
-                attempts: j.attempts,
-                durationMs: j.durationMs,
-                exitCode: j.exitCode,
-                error: j.error,
-            })),
-        })),
-    };
-}
-async function writeJsonReport(path, report) {
-    await (0,promises_namespaceObject.mkdir)((0,external_node_path_.dirname)(path), { recursive: true });
-    await (0,promises_namespaceObject.writeFile)(path, `${JSON.stringify(toJsonReport(report), null, 2)}\n`, { mode: 0o644 });
-}
-/** Hosts whose job failed in any stage, in order of first failure. */
-function failedHosts(report) {
-    const hosts = new Set();
-    for (const s of report.stages)
-        for (const j of s.jobs)
-            if (j.result === 'failure')
-                hosts.add(j.host);
-    return [...hosts];
-}
-//# sourceMappingURL=json.js.map
-;// CONCATENATED MODULE: ./lib/index.js
-/**
- * The library API: the same engine the action and the CLI use. A JavaScript config module's
- * default-export function receives exactly this module as its argument.
- */
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-//# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./lib/config/module-schema.js
-/** JavaScript-module configs: the YAML blocks, plus stages that build custom jobs (`job: (host) => Job`). */
-
-
-
-const moduleStageSchema = strictObject({
-    ...stageFields,
-    steps: steps().optional(),
-    job: custom((value) => typeof value === 'function', expected('a function (host) => Job'))
-        .optional(),
-}, expected('a stage: a map with name and steps (or job)'))
-    .superRefine((stage, ctx) => {
-    if ((stage.steps === undefined) === (stage.job === undefined)) {
-        ctx.addIssue({ code: 'custom', message: 'a stage needs exactly one of steps or job' });
-    }
-});
-const moduleRunnerSchema = runner(moduleStageSchema);
-/** A module's default export, once its Runner instances are taken out (see `js-module.ts`). */
-const moduleConfigSchema = strictObject({
-    version: literal(1, expected('1')).optional(),
-    ssh: sshSchema.optional(),
-    hosts: groupsSchema.optional(),
-    vars: varsSchema.optional(),
-    runners: record(schemas_string(expected(RUNNER_NAME)).regex(RUNNER_NAME_PATTERN, expected(RUNNER_NAME)), moduleRunnerSchema, expected('a list of Runner objects or a map of runners')),
-}, expected('a config object with ssh, hosts, vars and runners'));
-//# sourceMappingURL=module-schema.js.map
-;// CONCATENATED MODULE: ./lib/config/js-module.js
-/**
- * JavaScript-module configs. The default export is a config object or a function
- * `(api) => config | Promise<config>`, where `api` is this library: a config run by the bundled
- * action has no `node_modules` to import the package from, so the function form is the portable one.
- * `ssh`, `hosts` and `vars` are validated like YAML (errors name the path, not a line); `runners` is a
- * list of Runner objects, or a map name → Runner object or YAML-style runner (whose stages may give
- * `job: (host) => Job` instead of `steps`).
- */
-
-
-
-
-
-
-
-
-
-async function loadModuleConfig(file, absolutePath, vars) {
-    let exported;
-    try {
-        // webpackIgnore: the bundled action (ncc) must leave this a real runtime import of the user's file.
-        const url = (0,external_node_url_.pathToFileURL)(absolutePath).href;
-        exported = (await import(/* webpackIgnore: true */ url)).default;
-    }
-    catch (e) {
-        throw new ConfigError(`${file}: cannot load the module: ${errorMessage(e)}`);
-    }
-    if (exported === undefined) {
-        throw new ConfigError(`${file}: no default export; export a config object or a function (api) => config`);
-    }
-    let value = exported;
-    if (typeof exported === 'function') {
-        try {
-            value = await exported(lib_namespaceObject_0);
-        }
-        catch (e) {
-            throw new ConfigError(`${file}: the config function failed: ${errorMessage(e)}`);
-        }
-    }
-    if (!js_module_isPlainObject(value)) {
-        throw new ConfigError(`${file}: expected the default export to be a config object or a function returning one, got ${describeValue(value)}`);
-    }
-    return moduleConfig(value, file, vars);
-}
-/** Validate a module's config object (already imported). Pure: no I/O. */
-function moduleConfig(value, file, vars) {
-    const locator = fileLocator(file);
-    const { order, instances, rest } = splitRunners(value.runners, file);
-    const config = issues_validate(moduleConfigSchema, { ...value, runners: rest }, locator);
-    const runners = order.map((name) => {
-        const runner = instances.get(name);
-        return runner ? { name, runner } : { name, config: config.runners[name] };
-    });
-    if (runners.length === 0)
-        throw fail(file, ['runners'], 'expected at least one runner');
-    return assembleConfig({
-        file,
-        format: 'module',
-        locator,
-        ...(config.ssh ? { ssh: config.ssh } : {}),
-        ...(config.hosts ? { hosts: config.hosts } : {}),
-        ...(config.vars ? { vars: config.vars } : {}),
-        runners,
-    }, vars);
-}
-/** A Runner of this library, or of another copy of it (duck-typed). */
-function isRunnerLike(value) {
-    if (value instanceof Runner)
-        return true;
-    const candidate = value;
-    return (typeof value === 'object' &&
-        candidate !== null &&
-        typeof candidate.name === 'string' &&
-        typeof candidate.stages === 'function');
-}
-/** Take the Runner objects out of `runners`; the rest is validated by the schema. */
-function splitRunners(runners, file) {
-    const order = [];
-    const instances = new Map();
-    if (Array.isArray(runners)) {
-        for (const [i, runner] of runners.entries()) {
-            if (!isRunnerLike(runner)) {
-                throw fail(file, ['runners', i], `expected a Runner (a map name → runner takes YAML-style runners), got ${describeValue(runner)}`);
-            }
-            if (instances.has(runner.name))
-                throw fail(file, ['runners', i], `duplicate runner name "${runner.name}"`);
-            instances.set(runner.name, runner);
-            order.push(runner.name);
-        }
-        return { order, instances, rest: {} };
-    }
-    if (!js_module_isPlainObject(runners))
-        return { order, instances, rest: runners };
-    const rest = {};
-    for (const [name, runner] of Object.entries(runners)) {
-        order.push(name);
-        if (!isRunnerLike(runner))
-            rest[name] = runner;
-        else if (runner.name !== name) {
-            throw fail(file, ['runners', name], `the Runner is named "${runner.name}"; give it the name of its key`);
-        }
-        else
-            instances.set(name, runner);
-    }
-    return { order, instances, rest };
-}
-function fail(file, path, message) {
-    const issue = { file, path, message };
-    return new ConfigValidationError([issue]);
-}
-function js_module_isPlainObject(value) {
-    if (value === null || typeof value !== 'object')
-        return false;
-    // Any realm's Object.prototype (a module may run in another vm context, as under Jest).
-    const proto = Object.getPrototypeOf(value);
-    return proto === null || Object.getPrototypeOf(proto) === null;
-}
-//# sourceMappingURL=js-module.js.map
-;// CONCATENATED MODULE: ./lib/config/yaml-source.js
-/** Parse the YAML text of a release config, keeping source positions for error messages. */
-
-
-
-/** Malformed YAML → ConfigValidationError at the parser's position (`release.yml:3:7: invalid YAML: …`). */
-function parseYamlSource(text, file) {
-    const lineCounter = new dist/* LineCounter */.HN();
-    // `merge`: `<<: *defaults` is the usual way to share stage settings in YAML.
-    const doc = (0,dist/* parseDocument */.Tp)(text, { lineCounter, prettyErrors: true, uniqueKeys: true, merge: true });
-    const locator = yamlLocator(file, doc, lineCounter);
-    const error = doc.errors[0];
-    if (error) {
-        const at = error.linePos?.[0];
-        const message = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
-        throw new ConfigValidationError([
-            {
-                file,
-                path: [],
-                message: `invalid YAML: ${message}`,
-                ...(at ? { position: { line: at.line, col: at.col } } : {}),
-            },
-        ]);
-    }
-    let data;
-    try {
-        // An empty file is "nothing", not null.
-        data = doc.contents === null ? undefined : doc.toJS({ maxAliasCount: 1000 });
-    }
-    catch (e) {
-        throw new ConfigValidationError([{ file, path: [], message: `invalid YAML: ${e.message}` }]);
-    }
-    keepVarsAsWritten(doc.get('vars', true), data, text);
-    return { data, locator };
-}
-/**
- * `vars:` values are strings. A plain scalar that YAML would read as a number or boolean keeps the
- * text as written (`VERSION: 1.10` is "1.10", not "1.1"; `MODE: 0755` stays "0755").
- */
-function keepVarsAsWritten(varsNode, data, text) {
-    if (!(0,dist/* isMap */.jh)(varsNode) || data === null || typeof data !== 'object')
-        return;
-    const vars = data.vars;
-    if (vars === null || typeof vars !== 'object')
-        return;
-    for (const pair of varsNode.items) {
-        if (!(0,dist/* isPair */.tO)(pair) || !(0,dist/* isScalar */.jn)(pair.key) || !(0,dist/* isScalar */.jn)(pair.value))
-            continue;
-        const value = pair.value;
-        const range = value.range;
-        if (value.type !== dist/* Scalar */.X5.PLAIN || !range)
-            continue;
-        if (typeof value.value !== 'number' && typeof value.value !== 'boolean')
-            continue;
-        vars[String(pair.key.value)] = text.slice(range[0], range[1]);
-    }
-}
-//# sourceMappingURL=yaml-source.js.map
-;// CONCATENATED MODULE: ./lib/config/load-config.js
-/** Find, read and load a release config: YAML (`.yml`/`.yaml`) or a JavaScript module (`.mjs`/`.js`/`.cjs`). */
-
-
-
-
-
-
-
-
-/** Where a config is looked for when none is named, in order. */
-const DEFAULT_CONFIG_PATHS = Object.freeze(['.github/release.yml', 'release.yml']);
-const MODULE_EXTENSIONS = /\.(mjs|cjs|js)$/;
-/** The first of DEFAULT_CONFIG_PATHS that exists in `cwd`, as that relative path. */
-async function findConfigFile(cwd = process.cwd()) {
-    for (const candidate of DEFAULT_CONFIG_PATHS) {
-        const info = await (0,promises_namespaceObject.stat)((0,external_node_path_.resolve)(cwd, candidate)).catch(() => undefined);
-        if (info?.isFile())
-            return candidate;
-    }
-    throw new ConfigError(`no release config found: looked for ${DEFAULT_CONFIG_PATHS.join(' and ')}`);
-}
-/**
- * Load and validate a config file; relative paths are resolved against `opts.cwd` (default: the
- * working directory). Every problem is a ConfigError whose message starts with the file name.
- */
-async function loadConfig(file, opts = {}) {
-    const path = (0,external_node_path_.resolve)(opts.cwd ?? process.cwd(), file);
-    if (MODULE_EXTENSIONS.test(file)) {
-        await assertReadable(file, path);
-        return loadModuleConfig(file, path, opts.vars);
-    }
-    return loadYamlConfig(await readText(file, path), file, opts.vars);
-}
-/** Validate YAML text as the config named `file`. Pure: no I/O. */
-function loadYamlConfig(text, file, vars) {
-    const { data, locator } = parseYamlSource(text, file);
-    const config = issues_validate(schema_configSchema, withoutExtensions(data), locator);
-    return assembleConfig({
-        file,
-        format: 'yaml',
-        locator,
-        ...(config.ssh ? { ssh: config.ssh } : {}),
-        ...(config.hosts ? { hosts: config.hosts } : {}),
-        ...(config.vars ? { vars: config.vars } : {}),
-        runners: Object.entries(config.runners).map(([name, runner]) => ({ name, config: runner })),
-    }, vars);
-}
-async function readText(file, path) {
-    try {
-        return await (0,promises_namespaceObject.readFile)(path, 'utf8');
-    }
-    catch (e) {
-        throw readError(file, e);
-    }
-}
-async function assertReadable(file, path) {
-    const info = await (0,promises_namespaceObject.stat)(path).catch((e) => {
-        throw readError(file, e);
-    });
-    if (!info.isFile())
-        throw new ConfigError(`${file}: not a file`);
-}
-function readError(file, e) {
-    const code = e.code;
-    if (code === 'ENOENT')
-        return new ConfigError(`config file not found: ${file}`);
-    if (code === 'EISDIR')
-        return new ConfigError(`${file}: not a file`);
-    return new ConfigError(`${file}: cannot read: ${e.message}`);
-}
-//# sourceMappingURL=load-config.js.map
-;// CONCATENATED MODULE: ./lib/config/select.js
-
-
-/**
- * The runner named `name`; without a name, the config's only runner. An unknown name, or several
- * runners and none chosen, is a ConfigError that lists the runners.
- */
-function selectRunner(config, name) {
-    const names = config.runners.map((runner) => runner.name);
-    if (name !== undefined) {
-        const runner = config.runners.find((r) => r.name === name);
-        if (runner)
-            return runner;
-        const hint = didYouMean(name, names);
-        throw new ConfigError(`${config.file}: unknown runner "${name}"${hint} (available: ${names.join(', ')})`);
-    }
-    const [only, ...others] = config.runners;
-    if (only && others.length === 0)
-        return only;
-    if (!only)
-        throw new ConfigError(`${config.file}: no runners defined`);
-    throw new ConfigError(`${config.file}: ${names.length} runners (${names.join(', ')}) and none chosen: pick one with --runner, or the action's runner input`);
-}
-/**
- * Host and group names → host names, each once, in the order given. A name that is neither a host
- * nor a group is a UsageError (`what` names the flag or input), except when the config has runners
- * given as Runner objects: their hosts are only known at run time, so such names are kept as-is.
- */
-function resolveHostFilter(config, names, what = '--hosts') {
-    const hostNames = new Set(config.hosts.map((host) => host.name));
-    const out = new Set();
-    for (const name of names) {
-        const group = Object.hasOwn(config.groups, name) ? config.groups[name] : undefined;
-        if (group)
-            for (const host of group)
-                out.add(host.name);
-        else if (hostNames.has(name) || config.customRunners.length > 0)
-            out.add(name);
-        else {
-            const candidates = [...Object.keys(config.groups), ...hostNames];
-            const hint = didYouMean(name, candidates);
-            throw new UsageError(`${what}: unknown host or group "${name}"${hint}`);
-        }
-    }
-    return [...out];
-}
-//# sourceMappingURL=select.js.map
-;// CONCATENATED MODULE: ./lib/config/json-schema.js
-/** The published JSON Schema of the YAML config, generated from the validator's zod schema. */
-
-
-/** Where the committed copy lives, relative to the package root. */
-const JSON_SCHEMA_PATH = 'schema/release.schema.json';
-/**
- * Draft-07, the dialect editors support best (VS Code's YAML extension, JetBrains). Input types:
- * durations and percentages are strings, as written in the file.
- */
-function generateJsonSchema() {
-    return z.toJSONSchema(configSchema, { target: 'draft-07', io: 'input' });
-}
-/** The file's exact text: two-space JSON with a final newline. */
-function renderJsonSchema() {
-    return `${JSON.stringify(generateJsonSchema(), null, 2)}\n`;
-}
-//# sourceMappingURL=json-schema.js.map
-;// CONCATENATED MODULE: ./lib/config/index.js
-/** Release config: load (YAML or JavaScript module), validate, and build runners. */
-
-
-
-
-
-
-
-
-//# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./lib/report/redact.js
-const REDACTED = '***';
-/**
- * Replaces secret values in text the tool writes (logs, summary, report). Each line of a multi-line
- * secret is a secret of its own, as GitHub masks them. Values shorter than 4 characters are not
- * redacted on their own: replacing every "a" would make output unreadable and protect nothing.
- */
-class Redactor {
-    #secrets;
-    constructor(secrets) {
-        const all = new Set();
-        for (const s of secrets) {
-            if (!s)
-                continue;
-            all.add(s);
-            for (const line of s.split(/\r?\n/))
-                if (line.trim().length >= 4)
-                    all.add(line.trim());
-        }
-        // Longest first, so a secret that contains another is replaced whole.
-        this.#secrets = [...all].filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
-    }
-    get empty() {
-        return this.#secrets.length === 0;
-    }
-    text(value) {
-        let out = value;
-        for (const s of this.#secrets)
-            if (out.includes(s))
-                out = out.split(s).join(REDACTED);
-        return out;
-    }
-    job(job) {
-        return {
-            ...job,
-            error: job.error === null ? null : this.text(job.error),
-            outputTail: this.text(job.outputTail),
-        };
-    }
-    report(report) {
-        if (this.empty)
-            return report;
-        return {
-            ...report,
-            ...(report.reason !== undefined ? { reason: this.text(report.reason) } : {}),
-            stages: report.stages.map((s) => ({ ...s, jobs: s.jobs.map((j) => this.job(j)) })),
-        };
-    }
-    event(e) {
-        if (this.empty)
-            return e;
-        switch (e.type) {
-            case 'output':
-                return { ...e, line: this.text(e.line) };
-            case 'job-retry':
-                return { ...e, error: this.text(e.error) };
-            case 'warning':
-                return { ...e, message: this.text(e.message) };
-            case 'job-end':
-                return { ...e, job: this.job(e.job) };
-            case 'stage-end':
-                return { ...e, stage: { ...e.stage, jobs: e.stage.jobs.map((j) => this.job(j)) } };
-            case 'run-end':
-                return { ...e, report: this.report(e.report) };
-            default:
-                return e;
-        }
-    }
-}
-//# sourceMappingURL=redact.js.map
-;// CONCATENATED MODULE: ./lib/release.js
-/**
- * The one pipeline behind the CLI and the action: settings → config → plan → executor → events.
- * Entrypoints add only their reporters and their way of exiting.
- */
-
-
-
-
-
-
-
-/** Load and check everything that can be checked before a single command runs. Throws ConfigError/UsageError. */
-async function prepareRelease(settings, cwd = process.cwd()) {
-    const file = settings.configPath ?? (await findConfigFile(cwd));
-    const config = await loadConfig(file, { vars: { ...settings.vars, ...settings.secretVars }, cwd });
-    const runner = selectRunner(config, settings.runner);
-    const hosts = settings.hosts ? resolveHostFilter(config, settings.hosts) : undefined;
-    const redactor = new Redactor([
-        ...Object.values(settings.secretVars),
-        ...(settings.privateKey ? [settings.privateKey] : []),
-    ]);
-    return { config, runner, hosts, redactor };
-}
-/** Run a prepared release; events and the report are already redacted. Closes every connection. */
-async function executeRelease(settings, prepared, hooks) {
-    const { redactor } = prepared;
-    const onEvent = (e) => hooks.onEvent(redactor.event(e));
-    const warn = (message) => onEvent({ type: 'warning', message });
-    const transport = createTransport(settings, prepared.config.ssh, warn);
-    try {
-        const executor = new Executor({
-            transport,
-            signal: hooks.signal,
-            vars: prepared.config.vars,
-            onEvent,
-            ...(settings.limit !== undefined ? { limit: settings.limit } : {}),
-            ...(prepared.hosts ? { hosts: prepared.hosts } : {}),
-            ...(settings.release ? { release: settings.release } : {}),
-        });
-        return redactor.report(await executor.run(prepared.runner));
-    }
-    finally {
-        await transport.close();
-    }
-}
-function createTransport(settings, ssh, warn) {
-    if (settings.dryRun)
-        return new DryRunTransport();
-    return new RoutingTransport(new LocalTransport(), () => createSshTransport(sshOverrides(settings, ssh), { onWarning: warn }));
-}
-/** CLI flags and action inputs win over the config's `ssh:` block. */
-function sshOverrides(settings, ssh) {
-    return {
-        ...ssh,
-        ...(settings.identityPath ? { privateKeyPath: settings.identityPath } : {}),
-        ...(settings.privateKey ? { privateKey: settings.privateKey } : {}),
-        ...(settings.knownHostsPaths ? { knownHostsPaths: settings.knownHostsPaths } : {}),
-        ...(settings.knownHosts ? { knownHosts: settings.knownHosts } : {}),
-    };
-}
-//# sourceMappingURL=release.js.map
-;// CONCATENATED MODULE: ./lib/report/github-escape.js
-/**
- * Escaping for text that reaches a GitHub job summary from outside (host output, error messages,
- * names from the config): rendered as typed, never as markup.
- */
-const HTML = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-// ANSI CSI/OSC sequences (colours, cursor moves) and other control characters but tab and newline.
-const CONTROL = 
-// eslint-disable-next-line no-control-regex
-/\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f]/g;
-/** Removes terminal escape sequences and control characters (tab and newline stay). */
-function stripControl(text) {
-    return text.replace(CONTROL, '');
-}
-/** For the inside of `<pre>`: GitHub does not process Markdown there, so HTML escaping is enough. */
-function escapeHtml(text) {
-    return stripControl(text).replace(/[&<>"']/g, (c) => HTML[c] ?? c);
-}
-/**
- * For text inside an HTML block (table cells, `<summary>`): Markdown is not processed there, but a
- * blank line would end the block, so newlines become spaces.
- */
-function escapeCell(text) {
-    return escapeHtml(text).replace(/\s*\n\s*/g, ' ');
-}
-/**
- * For Markdown text (headings, paragraphs): HTML escaping plus every character Markdown and
- * GitHub's extensions (tables, math, strikethrough) give a meaning, as a numeric reference.
- */
-function escapeMarkdown(text) {
-    return escapeCell(text).replace(/[\\`*_[\]{}|~#!$]/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-/** Keeps at most `max` characters (code points), marking the cut with `…`. */
-function truncateText(text, max) {
-    const chars = [...text];
-    return chars.length <= max ? text : `${chars.slice(0, Math.max(0, max - 1)).join('')}…`;
-}
-function utf8Bytes(text) {
-    return Buffer.byteLength(text, 'utf8');
-}
-//# sourceMappingURL=github-escape.js.map
-;// CONCATENATED MODULE: ./lib/report/format.js
-/** Small text helpers shared by the console and GitHub reporters. */
-function formatDuration(ms) {
-    if (ms < 1000)
-        return `${Math.round(ms)} ms`;
-    const s = ms / 1000;
-    if (s < 60)
-        return `${s.toFixed(1)} s`;
-    const m = Math.floor(s / 60);
-    return `${m} min ${Math.round(s - m * 60)} s`;
-}
-function plural(n, one, many = `${one}s`) {
-    return `${n} ${n === 1 ? one : many}`;
-}
-/** `Stage 2/3 · Distribute code · 12 hosts · canary web-1` */
-function stageTitle(e) {
-    const parts = [`Stage ${e.index}${e.total ? `/${e.total}` : ''}`, e.stage, plural(e.hosts.length, 'host')];
-    if (e.canary)
-        parts.push(`canary ${e.canary}`);
-    return parts.join(' · ');
-}
-/** `37/100 done · 2 failed · 10 running` */
-function progressLine(t) {
-    return `${t.done}/${t.total} done · ${t.failed} failed · ${t.running} running`;
-}
-//# sourceMappingURL=format.js.map
-;// CONCATENATED MODULE: ./lib/report/github-annotations.js
-
-
-/** Output lines quoted in an annotation: enough to see the error, short enough to read in the list. */
-const TAIL_LINES = 5;
-/**
- * The annotations for a finished stage: an error per failed host when the stage failed the run, a
- * warning per failed host when the failure was tolerated (`can-fail`, or within `max-failures`).
- */
-function stageAnnotations(stage) {
-    const fatal = stage.result === 'failure' && !stage.tolerated;
-    const why = stage.tolerated ? 'tolerated: can-fail' : 'tolerated: within max-failures';
-    return stage.jobs
-        .filter((j) => j.result === 'failure')
-        .map((j) => ({
-        level: fatal ? 'error' : 'warning',
-        title: fatal ? `${j.host} failed · ${stage.name}` : `${j.host} failed · ${stage.name} (${why})`,
-        message: failureMessage(j),
-    }));
-}
-/** `exit 3`, unless the error already says so (`exit code 3`); null when there is no exit code. */
-function exitText(j) {
-    if (j.exitCode === null || (j.error ?? '').includes(`exit code ${j.exitCode}`))
-        return null;
-    return `exit ${j.exitCode}`;
-}
-function failureMessage(j) {
-    const head = [j.error ?? 'failed', exitText(j), plural(j.attempts, 'attempt')].filter(Boolean);
-    const tail = stripControl(j.outputTail).replace(/\n+$/, '').split('\n').slice(-TAIL_LINES).filter(Boolean);
-    const lines = [truncateText(head.join(' · '), 500), ...tail.map((l) => `│ ${truncateText(l, 300)}`)];
-    return lines.join('\n');
-}
-/**
- * GitHub shows at most 10 error and 10 warning annotations per step: the reporter sends that many
- * and then one that says how many more there were.
- */
-const ANNOTATIONS_PER_LEVEL = 10;
-function overflowAnnotation(level, hidden) {
-    return {
-        level,
-        title: `${plural(hidden, 'more host')} ${level === 'error' ? 'failed' : 'with tolerated failures'}`,
-        message: 'GitHub shows 10 annotations of a kind per step; every host is in the job summary and the JSON report.',
-    };
-}
-//# sourceMappingURL=github-annotations.js.map
-;// CONCATENATED MODULE: ./lib/report/progress.js
-/** Counts jobs of the current stage from events: what a progress line shows. */
-class StageProgress {
-    #tally = { done: 0, failed: 0, running: 0, total: 0 };
-    #running = new Set();
-    stage = null;
-    get tally() {
-        return { ...this.#tally, running: this.#running.size };
-    }
-    /** Returns true when the tally changed. */
-    update(e) {
-        switch (e.type) {
-            case 'stage-start':
-                this.stage = e.stage;
-                this.#running.clear();
-                this.#tally = { done: 0, failed: 0, running: 0, total: e.hosts.length };
-                return true;
-            case 'job-start':
-                this.#running.add(e.host);
-                return true;
-            case 'job-end':
-                this.#running.delete(e.job.host);
-                this.#tally.done += 1;
-                if (e.job.result === 'failure')
-                    this.#tally.failed += 1;
-                return true;
-            case 'stage-end':
-                this.stage = null;
-                this.#running.clear();
-                return true;
-            default:
-                return false;
-        }
-    }
-}
-//# sourceMappingURL=progress.js.map
-;// CONCATENATED MODULE: ./lib/report/github-log.js
-
-
-
-const MARK = {
-    success: '✔',
-    failure: '✘',
-    skipped: '–',
-    cancelled: '⊘',
-};
-/**
- * The workflow log of a run: one collapsible group per stage, titled like
- * `Stage 2/3 · Distribute code · 12 hosts · canary web-1`. Output is streamed as it arrives, each
- * line labelled with its host; the label also keeps a host from issuing workflow commands
- * (`::error::…` only counts at the start of a line). After each group: the stage's result line and
- * its annotations, so a collapsed log still reads as a story.
- */
-class GitHubLogReporter {
-    log;
-    #progress = new StageProgress();
-    #intervalMs;
-    #now;
-    #timer;
-    #stageStartedAt = 0;
-    #labelWidth = 0;
-    #groupOpen = false;
-    #sent = { error: 0, warning: 0 };
-    #hidden = { error: 0, warning: 0 };
-    #warnings = new Set();
-    constructor(log, options = {}) {
-        this.log = log;
-        this.#intervalMs = options.progressIntervalMs ?? 10_000;
-        this.#now = options.now ?? Date.now;
-    }
-    onEvent = (e) => {
-        this.#progress.update(e);
-        switch (e.type) {
-            case 'run-start':
-                this.#info(`boerewors · runner ${e.runner} · release ${e.release}`);
-                return;
-            case 'stage-start':
-                this.#closeGroup();
-                this.#labelWidth = Math.max(0, ...e.hosts.map((h) => h.length));
-                this.log.startGroup(stageTitle(e));
-                this.#groupOpen = true;
-                this.#startProgress();
-                return;
-            case 'step-start':
-                this.#hostLine(e.host, '»', e.label);
-                return;
-            case 'output':
-                this.#hostLine(e.host, '│', e.line);
-                return;
-            case 'job-start':
-                if (e.attempt > 1)
-                    this.#hostLine(e.host, '●', `attempt ${e.attempt}`);
-                return;
-            case 'job-retry':
-                this.#hostLine(e.host, '↻', `${e.error} — attempt ${e.attempt + 1} in ${formatDuration(e.delayMs)}`);
-                return;
-            case 'job-end':
-                this.#hostLine(e.job.host, MARK[e.job.result], jobLine(e.job));
-                return;
-            case 'stage-end':
-                this.#closeGroup();
-                this.#info(stageLine(e.stage));
-                for (const a of stageAnnotations(e.stage))
-                    this.#annotate(a);
-                return;
-            case 'warning': {
-                const message = e.host ? `${e.host}: ${e.message}` : e.message;
-                if (this.#warnings.has(message))
-                    return;
-                this.#warnings.add(message);
-                this.#annotate({ level: 'warning', title: 'boerewors', message });
-                return;
-            }
-            case 'run-end':
-                this.close();
-                this.#info(`Release ${e.report.result} · runner ${e.report.runner} · ${formatDuration(e.report.durationMs)}`);
-                return;
-        }
-    };
-    /**
-     * Ends the open group, stops the progress timer and sends the overflow annotations. Called at
-     * `run-end`, and by the action when a cancelled run has to be reported before the engine is done.
-     */
-    close() {
-        this.#closeGroup();
-        for (const level of ['error', 'warning']) {
-            if (this.#hidden[level] === 0)
-                continue;
-            const a = overflowAnnotation(level, this.#hidden[level]);
-            this.log[level](a.message, { title: a.title });
-            this.#hidden[level] = 0;
-        }
-    }
-    #annotate(a) {
-        // Two slots stay free per level: the overflow note, and the action's own final error.
-        if (this.#sent[a.level] >= ANNOTATIONS_PER_LEVEL - 2) {
-            this.#hidden[a.level] += 1;
-            return;
-        }
-        this.#sent[a.level] += 1;
-        this.log[a.level](a.message, { title: a.title });
-    }
-    /** One line of our own; names from the config cannot break it into more. */
-    #info(text) {
-        this.log.info(text.replace(/[\r\n]+/g, ' '));
-    }
-    /** Every physical line starts with the host label: none can be read as a workflow command. */
-    #hostLine(host, mark, text) {
-        const label = host.padEnd(this.#labelWidth);
-        this.log.info(text
-            .split(/\r?\n|\r/)
-            .map((line) => `${label} ${mark} ${line}`)
-            .join('\n'));
-    }
-    #startProgress() {
-        this.#stopProgress();
-        this.#stageStartedAt = this.#now();
-        this.#timer = setInterval(() => {
-            if (this.#progress.stage === null)
-                return;
-            const elapsed = formatDuration(this.#now() - this.#stageStartedAt);
-            this.#info(`… ${this.#progress.stage} · ${progressLine(this.#progress.tally)} · ${elapsed}`);
-        }, this.#intervalMs);
-        // A progress line must never keep the process alive.
-        this.#timer.unref();
-    }
-    #stopProgress() {
-        if (this.#timer !== undefined)
-            clearInterval(this.#timer);
-        this.#timer = undefined;
-    }
-    #closeGroup() {
-        this.#stopProgress();
-        if (!this.#groupOpen)
-            return;
-        this.log.endGroup();
-        this.#groupOpen = false;
-    }
-}
-function jobLine(j) {
-    const parts = [
-        j.error && j.error !== j.result ? `${j.result}: ${j.error}` : j.result,
-        plural(j.attempts, 'attempt'),
-        formatDuration(j.durationMs),
-    ];
-    const exit = j.result === 'failure' ? exitText(j) : null;
-    if (exit)
-        parts.splice(1, 0, exit);
-    return parts.join(' · ');
-}
-function stageLine(s) {
-    const n = (r) => s.jobs.filter((j) => j.result === r).length;
-    const tolerated = s.tolerated ? ' (tolerated: can-fail)' : '';
-    // A stage stopped by a cancel "fails" without a failed job: say what happened.
-    const result = s.result === 'failure' && n('failure') === 0 && n('cancelled') > 0 ? 'cancelled' : s.result;
-    const cancelled = n('cancelled') > 0 ? ` · ${n('cancelled')} cancelled` : '';
-    return (`■ ${s.name}: ${result}${tolerated} · ${n('success')} ok · ${n('failure')} failed · ${n('skipped')} skipped` +
-        `${cancelled} · ${formatDuration(s.durationMs)}`);
-}
-//# sourceMappingURL=github-log.js.map
-;// CONCATENATED MODULE: ./lib/report/github-summary.js
-
-
-
-/** GitHub rejects a step summary larger than this. */
-const SUMMARY_LIMIT_BYTES = 1024 * 1024;
-const DEFAULTS = {
-    dryRun: false,
-    maxBytes: SUMMARY_LIMIT_BYTES - 8 * 1024,
-    tailBytes: 8 * 1024,
-    collapseOver: 10,
-};
-/** Room kept for the truncation note. */
-const NOTE_RESERVE = 512;
-/** No failure block is smaller than this. */
-const MIN_BLOCK = 100;
-const RUN_HEADLINE = {
-    success: '✅ Release succeeded',
-    failure: '❌ Release failed',
-    cancelled: '🚫 Release cancelled',
-};
-const DRY_RUN_HEADLINE = {
-    success: '🧪 Dry run succeeded',
-    failure: '❌ Dry run failed',
-    cancelled: '🚫 Dry run cancelled',
-};
-const JOB_MARK = { success: '✅', failure: '❌', skipped: '⏭️', cancelled: '🚫' };
-/**
- * The job summary of a run, as Markdown with HTML tables: a headline, a table of stages, then per
- * stage a table of hosts (collapsed when large) and the output tail of each failed host. Pure: the
- * same report gives the same text. Everything that comes from hosts or the config is escaped, and
- * the whole stays under `maxBytes`: when it would not, the output tails go first, then host rows,
- * and a note says what was left out.
- */
-function renderSummary(report, options = {}) {
-    const opts = { ...DEFAULTS, ...options };
-    const head = [renderHeadline(report, opts.dryRun), renderStageTable(report)].join('\n');
-    const headings = report.stages.map((s, i) => `### ${i + 1}. ${escapeMarkdown(s.name)} · ${stageResultText(s)}\n`);
-    let left = opts.maxBytes - NOTE_RESERVE - utf8Bytes(head) - headings.reduce((n, h) => n + utf8Bytes(h) + 1, 0);
-    // Output tails of failed hosts matter most after the tables of results: they are placed first.
-    let tailsLeftOut = 0;
-    const failures = report.stages.map((s) => failedJobs(s).flatMap((j) => {
-        // Once the budget is spent, the rest are counted without rendering them.
-        const block = left > MIN_BLOCK ? renderFailure(j, opts.tailBytes) : '';
-        if (block === '' || utf8Bytes(block) + 1 > left) {
-            tailsLeftOut += 1;
-            return [];
-        }
-        left -= utf8Bytes(block) + 1;
-        return [block];
-    }));
-    let rowsLeftOut = 0;
-    const tables = report.stages.map((s) => {
-        const table = renderHostTable(s, opts.collapseOver, left);
-        left -= utf8Bytes(table.text) + 1;
-        rowsLeftOut += table.rowsLeftOut;
-        return table.text;
-    });
-    const parts = [head];
-    report.stages.forEach((_, i) => parts.push(headings[i] ?? '', tables[i] ?? '', ...(failures[i] ?? [])));
-    if (tailsLeftOut > 0 || rowsLeftOut > 0)
-        parts.push(truncationNote(tailsLeftOut, rowsLeftOut));
-    return `${parts.filter(Boolean).join('\n')}\n`;
-}
-/** The summary of a release that never started (bad input or config): the reason, verbatim. */
-function renderStartFailure(message) {
-    return `## ❌ Release did not start\n\n<pre>${escapeHtml(truncateText(message, 4000))}</pre>\n`;
-}
-function renderHeadline(r, dryRun) {
-    const title = (dryRun ? DRY_RUN_HEADLINE : RUN_HEADLINE)[r.result];
-    const facts = [
-        `Runner **${escapeMarkdown(r.runner)}**`,
-        `release \`${escapeHtml(r.release).replace(/`/g, '')}\``,
-        plural(r.stages.length, 'stage'),
-        formatDuration(r.durationMs),
-        `started ${escapeMarkdown(r.startedAt)}`,
-    ];
-    const lines = [`## ${title}`, '', facts.join(' · '), ''];
-    if (r.reason)
-        lines.push(`> ${escapeMarkdown(truncateText(r.reason, 1000))}`, '');
-    return lines.join('\n');
-}
-function count(stage, result) {
-    return stage.jobs.filter((j) => j.result === result).length;
-}
-function stageResultText(s) {
-    if (s.result === 'failure' && count(s, 'failure') === 0 && count(s, 'cancelled') > 0)
-        return '🚫 cancelled';
-    if (s.result === 'failure' && s.tolerated)
-        return '⚠️ failure (tolerated: can-fail)';
-    if (s.result === 'success' && count(s, 'failure') > 0)
-        return '⚠️ success (failures within budget)';
-    return { success: '✅ success', failure: '❌ failure', skipped: '⏭️ skipped' }[s.result];
-}
-function renderStageTable(r) {
-    if (r.stages.length === 0)
-        return '_No stage ran._\n';
-    const withCancelled = r.stages.some((s) => count(s, 'cancelled') > 0);
-    const header = [
-        '#',
-        'Stage',
-        'Result',
-        'OK',
-        'Failed',
-        'Skipped',
-        ...(withCancelled ? ['Cancelled'] : []),
-        'Canary',
-        'Duration',
-    ];
-    const rows = r.stages.map((s, i) => [
-        String(i + 1),
-        escapeCell(s.name),
-        stageResultText(s),
-        String(count(s, 'success')),
-        String(count(s, 'failure')),
-        String(count(s, 'skipped')),
-        ...(withCancelled ? [String(count(s, 'cancelled'))] : []),
-        s.canary === null ? '—' : escapeCell(s.canary),
-        formatDuration(s.durationMs),
-    ]);
-    return `${htmlTable(header, rows)}\n`;
-}
-function htmlTable(header, rows) {
-    const tr = (cells, tag) => `<tr>${cells.map((c) => `<${tag}>${c}</${tag}>`).join('')}</tr>`;
-    return ['<table>', tr(header, 'th'), ...rows.map((r) => tr(r, 'td')), '</table>'].join('\n');
-}
-const HOST_HEADER = ['Host', 'Result', 'Attempts', 'Duration', 'Exit code', 'Error'];
-function hostRow(stage, j) {
-    const host = escapeCell(j.host) + (j.host === stage.canary ? ' <sub>canary</sub>' : '');
-    return [
-        host,
-        `${JOB_MARK[j.result]} ${j.result}`,
-        String(j.attempts),
-        formatDuration(j.durationMs),
-        j.exitCode === null ? '—' : String(j.exitCode),
-        j.error && j.error !== j.result ? escapeCell(truncateText(j.error, 200)) : '—',
-    ];
-}
-/** The host table of a stage, with as many rows as `budget` bytes allow. */
-function renderHostTable(stage, collapseOver, budget) {
-    if (stage.jobs.length === 0)
-        return { text: '_No jobs._\n', rowsLeftOut: 0 };
-    const rows = stage.jobs.map((j) => hostRow(stage, j));
-    const wrap = (shown, leftOut) => {
-        const extra = leftOut > 0
-            ? [[`… ${plural(leftOut, 'more host')} left out (summary size limit)`, '', '', '', '', '']]
-            : [];
-        const table = htmlTable(HOST_HEADER, [...shown, ...extra]);
-        if (stage.jobs.length <= collapseOver)
-            return `${table}\n`;
-        const tally = [
-            `${count(stage, 'success')} ok`,
-            `${count(stage, 'failure')} failed`,
-            `${count(stage, 'skipped')} skipped`,
-        ];
-        if (count(stage, 'cancelled') > 0)
-            tally.push(`${count(stage, 'cancelled')} cancelled`);
-        return `<details><summary>${plural(stage.jobs.length, 'host')}: ${tally.join(', ')}</summary>\n\n${table}\n\n</details>\n`;
-    };
-    const full = wrap(rows, 0);
-    if (utf8Bytes(full) + 1 <= budget)
-        return { text: full, rowsLeftOut: 0 };
-    // Too big: keep failed hosts' rows before the others, as many as fit.
-    const order = rows
-        .map((row, i) => ({ row, failed: stage.jobs[i]?.result === 'failure' }))
-        .sort((a, b) => Number(b.failed) - Number(a.failed))
-        .map((x) => x.row);
-    let shown = 0;
-    let used = utf8Bytes(wrap([], rows.length));
-    for (const row of order) {
-        const size = utf8Bytes(htmlTable([], [row])) - utf8Bytes('<table>\n\n</table>');
-        if (used + size + 1 > budget)
-            break;
-        used += size + 1;
-        shown += 1;
-    }
-    if (used > budget)
-        return { text: '', rowsLeftOut: rows.length };
-    return { text: wrap(order.slice(0, shown), rows.length - shown), rowsLeftOut: rows.length - shown };
-}
-function failedJobs(s) {
-    return s.jobs.filter((j) => j.result === 'failure');
-}
-/** A failed host: what happened in one line, its last output in a collapsed `<pre>`. */
-function renderFailure(j, tailBytes) {
-    const facts = [
-        exitText(j),
-        plural(j.attempts, 'attempt'),
-        formatDuration(j.durationMs),
-        j.error ? truncateText(j.error, 300) : null,
-    ].filter((f) => f !== null);
-    const title = `❌ <b>${escapeCell(j.host)}</b> · ${escapeCell(facts.join(' · '))}`;
-    const { text, linesLeftOut } = github_summary_lastBytes(j.outputTail.replace(/\n+$/, ''), tailBytes);
-    const note = linesLeftOut > 0 ? `… ${plural(linesLeftOut, 'earlier line')} not shown\n` : '';
-    const body = text === '' ? '(no output)' : `${note}${text}`;
-    return `<details><summary>${title}</summary>\n\n<pre>${escapeHtml(body)}</pre>\n\n</details>\n`;
-}
-/** The last `max` bytes of `text`, cut at a line start. */
-function github_summary_lastBytes(text, max) {
-    if (utf8Bytes(text) <= max)
-        return { text, linesLeftOut: 0 };
-    const lines = text.split('\n');
-    let size = 0;
-    let first = lines.length;
-    while (first > 0) {
-        const next = utf8Bytes(lines[first - 1] ?? '') + (first < lines.length ? 1 : 0);
-        if (size + next > max)
-            break;
-        size += next;
-        first -= 1;
-    }
-    if (first === lines.length) {
-        // One line longer than the whole budget: keep its end (a character cut in half is dropped).
-        const last = Buffer.from(lines[lines.length - 1] ?? '', 'utf8');
-        const end = last
-            .subarray(Math.max(0, last.length - (max - 3)))
-            .toString('utf8')
-            .replace(/^\uFFFD+/, '');
-        return { text: `…${end}`, linesLeftOut: lines.length - 1 };
-    }
-    return { text: lines.slice(first).join('\n'), linesLeftOut: first };
-}
-function truncationNote(tails, rows) {
-    const what = [
-        tails > 0 ? `the output of ${plural(tails, 'failed host')}` : null,
-        rows > 0 ? plural(rows, 'host row') : null,
-    ].filter(Boolean);
-    return (`> **Note:** this summary was shortened to stay under GitHub's 1 MiB limit: ${what.join(' and ')} left out. ` +
-        'Every host is in the JSON report (output `report`) and in the log.\n');
-}
-//# sourceMappingURL=github-summary.js.map
-;// CONCATENATED MODULE: ./lib/action/cancellation.js
-
-/** Time the engine gets to stop its commands and return after a cancel, before we report without it. */
-const CANCEL_GRACE_MS = 3000;
-/**
- * SIGINT/SIGTERM handling. GitHub sends SIGINT when a run is cancelled, SIGTERM 7.5 s later, then
- * kills: the first signal aborts the release; the engine then has `graceMs` to return, and a second
- * signal ends that wait at once. Either way the action still writes its outputs and summary.
- */
-class Cancellation {
-    onCancel;
-    #controller = new AbortController();
-    #graceMs;
-    #hurry;
-    #hurried;
-    #graceTimer;
-    constructor(graceMs = CANCEL_GRACE_MS, onCancel = () => { }) {
-        this.onCancel = onCancel;
-        this.#graceMs = graceMs;
-        this.#hurried = new Promise((resolve) => (this.#hurry = resolve));
-    }
-    get signal() {
-        return this.#controller.signal;
-    }
-    /** Registers the signal handlers; returns their removal. */
-    listen() {
-        const handler = (name) => this.cancel(`cancelled by ${name}`);
-        process.on('SIGINT', handler);
-        process.on('SIGTERM', handler);
-        return () => {
-            process.off('SIGINT', handler);
-            process.off('SIGTERM', handler);
-        };
-    }
-    cancel(message) {
-        if (this.#controller.signal.aborted) {
-            this.#hurry?.();
-            return;
-        }
-        this.onCancel(message);
-        this.#controller.abort(new CancelledError(message));
-        // Not unref'd: when the engine hangs on a promise with nothing else pending, this timer is what
-        // keeps the process alive to report (an empty event loop would end it with exit code 13).
-        // `race` clears it.
-        this.#graceTimer = setTimeout(() => this.#hurry?.(), this.#graceMs);
-    }
-    /**
-     * Settles with `work`'s value, or with undefined when the run was cancelled and `work` has not
-     * finished within the grace period (or a second signal came).
-     */
-    async race(work) {
-        // When the grace period wins, a late rejection of `work` must not become an unhandled one.
-        work.catch(() => undefined);
-        try {
-            return await Promise.race([work, this.#hurried.then(() => undefined)]);
-        }
-        finally {
-            if (this.#graceTimer !== undefined)
-                clearTimeout(this.#graceTimer);
-        }
-    }
-}
-//# sourceMappingURL=cancellation.js.map
-;// CONCATENATED MODULE: ./lib/action/vars-input.js
-
-
-
-/** A line that starts like `NAME=`: the input is written as `K=V` lines, not as a YAML map. */
-const ASSIGNMENT_LINE = /^\s*[A-Za-z_][A-Za-z0-9_]*=/;
-/**
- * Parses the `vars` / `secret-vars` inputs: either lines of `NAME=value` (blank lines and `#`
- * comments ignored, the value taken verbatim up to the end of the line) or a YAML map of scalars
- * (use it for multi-line values). Error messages name the input and never echo a value: the text
- * may be a secret, and so for a secret input is a mistyped name (it may be a line of the value).
- */
-function parseVarsInput(text, input, secret = false) {
-    const lines = text.split(/\r?\n/);
-    const meaningful = lines.filter((l) => l.trim() !== '' && !l.trim().startsWith('#'));
-    if (meaningful.length === 0)
-        return {};
-    const named = (name) => (secret ? '' : ` "${name}"`);
-    return ASSIGNMENT_LINE.test(meaningful[0] ?? '')
-        ? parseAssignmentLines(lines, input, named)
-        : parseYamlMap(text, input, named);
-}
-function parseAssignmentLines(lines, input, named) {
-    const vars = {};
-    lines.forEach((raw, i) => {
-        const line = raw.replace(/^\s+/, '');
-        if (line.trim() === '' || line.startsWith('#'))
-            return;
-        const eq = line.indexOf('=');
-        const where = `Input "${input}" line ${i + 1}`;
-        if (eq === -1) {
-            throw new UsageError(`${where}: expected NAME=VALUE, found no "=" (use a YAML map for multi-line values)`);
-        }
-        const name = line.slice(0, eq).trimEnd();
-        if (!VAR_NAME.test(name))
-            throw new UsageError(`${where}: invalid variable name${named(name)}`);
-        vars[name] = line.slice(eq + 1);
-    });
-    return vars;
-}
-function parseYamlMap(text, input, named) {
-    let doc;
-    try {
-        doc = (0,dist/* parse */.qg)(text, { prettyErrors: false });
-    }
-    catch (e) {
-        // The YAML library quotes the offending source line; give only the position.
-        const pos = e instanceof dist/* YAMLError */.IP && e.linePos ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
-        throw new UsageError(`Input "${input}": expected NAME=VALUE lines or a YAML map, found invalid YAML${pos}`);
-    }
-    if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
-        throw new UsageError(`Input "${input}": expected NAME=VALUE lines or a YAML map, found a ${vars_input_describe(doc)}`);
-    }
-    const vars = {};
-    for (const [name, value] of Object.entries(doc)) {
-        if (!VAR_NAME.test(name))
-            throw new UsageError(`Input "${input}": invalid variable name${named(name)}`);
-        if (value === null || value === undefined)
-            vars[name] = '';
-        else if (['string', 'number', 'boolean'].includes(typeof value))
-            vars[name] = String(value);
-        else {
-            throw new UsageError(`Input "${input}": the value of${named(name) || ' a variable'} must be a string, number or boolean, found a ${vars_input_describe(value)}`);
-        }
-    }
-    return vars;
-}
-function vars_input_describe(value) {
-    if (Array.isArray(value))
-        return 'list';
-    if (value === null)
-        return 'null';
-    if (typeof value === 'object')
-        return 'map';
-    return typeof value === 'string' ? 'string' : typeof value;
-}
-//# sourceMappingURL=vars-input.js.map
-;// CONCATENATED MODULE: ./lib/action/inputs.js
-
-
-
-/** Every input of `action.yml`, in one place. */
-const Inputs = {
-    Config: 'config',
-    Runner: 'runner',
-    Limit: 'limit',
-    Hosts: 'hosts',
-    Vars: 'vars',
-    SecretVars: 'secret-vars',
-    SshPrivateKey: 'ssh-private-key',
-    SshKnownHosts: 'ssh-known-hosts',
-    DryRun: 'dry-run',
-};
-const readInput = (name) => getInput(name);
-/**
- * The only reader of the action's inputs. Throws a UsageError naming the input on bad input;
- * messages never quote a secret input's value.
- */
-function readInputs(read = readInput) {
-    const config = read(Inputs.Config);
-    const runner = read(Inputs.Runner);
-    const limit = read(Inputs.Limit);
-    const hosts = read(Inputs.Hosts);
-    const vars = parseVarsInput(read(Inputs.Vars), Inputs.Vars);
-    const secretVars = parseVarsInput(read(Inputs.SecretVars), Inputs.SecretVars, true);
-    const privateKey = inputs_parsePrivateKey(read(Inputs.SshPrivateKey));
-    const knownHosts = normalizeNewlines(read(Inputs.SshKnownHosts));
-    const settings = {
-        vars,
-        secretVars,
-        dryRun: parseBoolean(read(Inputs.DryRun), Inputs.DryRun),
-        ...(config ? { configPath: config } : {}),
-        ...(runner ? { runner } : {}),
-        ...(limit ? { limit: parsePositiveInteger(limit, Inputs.Limit) } : {}),
-        ...(hosts ? { hosts: parseList(hosts, Inputs.Hosts) } : {}),
-        ...(privateKey ? { privateKey } : {}),
-        ...(knownHosts ? { knownHosts } : {}),
-    };
-    return { settings, secrets: [...(privateKey ? [privateKey] : []), ...Object.values(secretVars)] };
-}
-/** YAML 1.2 core schema booleans, as `core.getBooleanInput` accepts them; empty is false. */
-function parseBoolean(text, input) {
-    if (text === '')
-        return false;
-    if (['true', 'True', 'TRUE'].includes(text))
-        return true;
-    if (['false', 'False', 'FALSE'].includes(text))
-        return false;
-    throw new UsageError(`Input "${input}": expected true or false, got "${text}"`);
-}
-function parsePositiveInteger(text, input) {
-    const n = Number(text);
-    if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) {
-        throw new UsageError(`Input "${input}": expected a positive integer, got "${text}"`);
-    }
-    return n;
-}
-/** Host or group names separated by commas, spaces or newlines. */
-function parseList(text, input) {
-    const items = text.split(/[\s,]+/).filter(Boolean);
-    if (items.length === 0)
-        throw new UsageError(`Input "${input}": expected names separated by commas`);
-    return items;
-}
-/**
- * The key text as a secret holds it: CRLF from a paste on Windows is normalized and a final
- * newline added (OpenSSH rejects a key without one). A path or a key with escaped `\n` is a common
- * mistake, caught here with a message that does not echo the value.
- */
-function inputs_parsePrivateKey(text) {
-    if (text === '')
-        return undefined;
-    const key = `${normalizeNewlines(text)}\n`;
-    if (key.indexOf('\n') === key.length - 1 && key.includes('\\n')) {
-        throw new UsageError(`Input "${Inputs.SshPrivateKey}": the key is on one line with escaped "\\n"; store it with its real newlines`);
-    }
-    if (!/^-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----$/m.test(key)) {
-        throw new UsageError(`Input "${Inputs.SshPrivateKey}": expected the private key itself (a "-----BEGIN … PRIVATE KEY-----" block), ` +
-            'not a path; pass it from a secret: ssh-private-key: ${{ secrets.DEPLOY_KEY }}');
-    }
-    return key;
-}
-function normalizeNewlines(text) {
-    return text.replace(/\r\n?/g, '\n').trim();
-}
-//# sourceMappingURL=inputs.js.map
-;// CONCATENATED MODULE: ./lib/action/outputs.js
-/** Every output of `action.yml`, in one place. */
-const Outputs = {
-    Result: 'result',
-    FailedHosts: 'failed-hosts',
-    Report: 'report',
-};
-function writeOutputs(set, outputs) {
-    set(Outputs.Result, outputs.result);
-    set(Outputs.FailedHosts, JSON.stringify(outputs.failedHosts));
-    set(Outputs.Report, outputs.reportPath);
-}
-//# sourceMappingURL=outputs.js.map
-;// CONCATENATED MODULE: ./lib/action/partial-report.js
-/**
- * Rebuilds the run's report from its events, so that a cancelled run whose engine has not
- * returned in time (a command that ignores its signal, a socket that will not close) can still be
- * reported: every job that had not ended counts as cancelled.
- */
-class PartialReport {
-    now;
-    #runner;
-    #release = '';
-    #startedAt = new Date();
-    #stages = [];
-    #open;
-    #final;
-    constructor(runner, now = Date.now) {
-        this.now = now;
-        this.#runner = runner;
-    }
-    onEvent = (e) => {
-        switch (e.type) {
-            case 'run-start':
-                this.#runner = e.runner;
-                this.#release = e.release;
-                this.#startedAt = new Date(e.startedAt);
-                return;
-            case 'stage-start':
-                this.#open = {
-                    name: e.stage,
-                    hosts: e.hosts,
-                    canary: e.canary,
-                    startedAt: this.now(),
-                    jobs: new Map(),
-                    attempts: new Map(),
-                };
-                return;
-            case 'job-start':
-                this.#open?.attempts.set(e.host, e.attempt);
-                return;
-            case 'job-end':
-                this.#open?.jobs.set(e.job.host, e.job);
-                return;
-            case 'stage-end':
-                this.#stages.push(e.stage);
-                this.#open = undefined;
-                return;
-            case 'run-end':
-                this.#final = e.report;
-                return;
-            default:
-                return;
-        }
-    };
-    /**
-     * The engine's own report when it finished, else the run as far as the events tell: `cancelled`
-     * (the engine did not return in time) or `failure` (it threw).
-     */
-    snapshot(reason, result = 'cancelled') {
-        if (this.#final)
-            return this.#final;
-        const stages = [...this.#stages];
-        const open = this.#open;
-        if (open) {
-            const jobs = open.hosts.map((host) => open.jobs.get(host) ?? {
-                host,
-                result: 'cancelled',
-                attempts: open.attempts.get(host) ?? 0,
-                durationMs: 0,
-                exitCode: null,
-                error: reason,
-                outputTail: '',
-            });
-            stages.push({
-                name: open.name,
-                result: 'failure',
-                canary: open.canary,
-                jobs,
-                durationMs: this.now() - open.startedAt,
-            });
-        }
-        return {
-            version: 1,
-            runner: this.#runner,
-            release: this.#release,
-            result,
-            startedAt: this.#startedAt.toISOString(),
-            durationMs: Math.max(0, this.now() - this.#startedAt.getTime()),
-            stages,
-            reason,
-        };
-    }
-}
-//# sourceMappingURL=partial-report.js.map
-;// CONCATENATED MODULE: ./lib/action/secrets.js
-/**
- * Every string to register with the runner's log masker for a set of secret values: each value
- * whole and, because the runner masks a multi-line value only where it appears whole, each of its
- * lines on its own. Lines under 4 characters are left out, as the Redactor does: masking every
- * "a" would garble the log and protect nothing.
- */
-function maskableValues(secrets) {
-    const out = new Set();
-    for (const secret of secrets) {
-        if (secret.trim() === '')
-            continue;
-        out.add(secret);
-        for (const line of secret.split(/\r?\n/))
-            if (line.trim().length >= 4)
-                out.add(line.trim());
-    }
-    return [...out];
-}
-//# sourceMappingURL=secrets.js.map
-;// CONCATENATED MODULE: ./lib/action/main.js
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** Same codes as the CLI. */
-const EXIT = { success: 0, failure: 1, usage: 2, cancelled: 130 };
-/** The action's entrypoint: runs the release, then exits explicitly so no socket or timer can keep Node alive. */
-async function run() {
-    const cancellation = new Cancellation(undefined, (message) => warning(`Release ${message}: stopping…`));
-    cancellation.listen();
-    let code;
-    try {
-        code = await runAction(cancellation);
-    }
-    catch (e) {
-        // Only a bug gets here: every expected failure is reported inside runAction.
-        setFailed(`boerewors: ${errorMessage(e)}`);
-        code = EXIT.failure;
-    }
-    process.exit(code);
-}
-/** Inputs → settings → release → log, annotations, report, outputs, summary. Returns the exit code. */
-async function runAction(cancellation, cwd = process.cwd()) {
-    let settings;
-    let redactor;
-    try {
-        const inputs = readInputs();
-        // Before anything else is printed: from here on the runner masks these in every log line.
-        for (const value of maskableValues(inputs.secrets))
-            setSecret(value);
-        redactor = new Redactor(inputs.secrets);
-        settings = inputs.settings;
-    }
-    catch (e) {
-        return notStarted(e, errorMessage(e));
-    }
-    let prepared;
-    try {
-        settings = { ...settings, reportPath: await newReportPath() };
-        prepared = await prepareRelease(settings, cwd);
-    }
-    catch (e) {
-        return notStarted(e, redactor.text(errorMessage(e)));
-    }
-    if (settings.dryRun)
-        info('Dry run: the plan is printed, nothing connects and nothing runs.');
-    const log = new GitHubLogReporter(core_namespaceObject);
-    const partial = new PartialReport(prepared.runner.name);
-    let report;
-    try {
-        const running = executeRelease(settings, prepared, {
-            signal: cancellation.signal,
-            onEvent: (e) => {
-                partial.onEvent(e);
-                log.onEvent(e);
-            },
-        });
-        report = (await cancellation.race(running)) ?? partial.snapshot(cancelReason(cancellation.signal));
-    }
-    catch (e) {
-        report = partial.snapshot(redactor.text(errorMessage(e)), 'failure');
-    }
-    log.close();
-    return main_finish(withCause(report, cancellation.signal), settings);
-}
-async function main_finish(report, settings) {
-    let reportPath = settings.reportPath ?? '';
-    try {
-        await writeJsonReport(reportPath, report);
-    }
-    catch (e) {
-        // The outputs and the summary matter more than the file: report the problem and go on.
-        warning(`Could not write the JSON report: ${errorMessage(e)}`);
-        reportPath = '';
-    }
-    writeOutputs(setOutput, { result: report.result, failedHosts: failedHosts(report), reportPath });
-    await writeSummary(renderSummary(report, { dryRun: settings.dryRun }));
-    if (report.result === 'success')
-        return EXIT.success;
-    setFailed(failureLine(report));
-    return report.result === 'cancelled' ? EXIT.cancelled : EXIT.failure;
-}
-/** Bad input or config: nothing ran. Outputs and summary still say so. */
-async function notStarted(error, message) {
-    writeOutputs(setOutput, { result: 'failure', failedHosts: [], reportPath: '' });
-    await writeSummary(renderStartFailure(message));
-    setFailed(message);
-    const usage = error instanceof BoereworsError && (error.kind === 'usage' || error.kind === 'config');
-    return usage ? EXIT.usage : EXIT.failure;
-}
-async function writeSummary(markdown) {
-    if (!process.env.GITHUB_STEP_SUMMARY)
-        return;
-    try {
-        await summary.addRaw(markdown).write();
-    }
-    catch (e) {
-        warning(`Could not write the job summary: ${errorMessage(e)}`);
-    }
-}
-/** A fresh directory under RUNNER_TEMP per run: two uses of the action in one job never collide. */
-async function newReportPath() {
-    const dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_.join)(process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), 'boerewors-'));
-    return (0,external_node_path_.join)(dir, 'report.json');
-}
-function cancelReason(signal) {
-    return signal.reason instanceof Error ? signal.reason.message : 'cancelled';
-}
-/** A cancelled run's reason names what cancelled it (`… (cancelled by SIGTERM)`). */
-function withCause(report, signal) {
-    if (report.result !== 'cancelled' || !signal.aborted)
-        return report;
-    const cause = cancelReason(signal);
-    const reason = report.reason ?? '';
-    if (reason.includes(cause))
-        return report;
-    return { ...report, reason: reason ? `${reason} (${cause})` : cause };
-}
-/** One line for `setFailed`: the run's reason, else who failed. */
-function failureLine(report) {
-    const what = report.result === 'cancelled' ? 'Release cancelled' : 'Release failed';
-    const hosts = failedHosts(report);
-    const detail = report.reason ??
-        (hosts.length > 0
-            ? `${hosts.length} failed: ${hosts.slice(0, 5).join(', ')}${hosts.length > 5 ? ', …' : ''}`
-            : '');
-    return `${what}${detail ? `: ${detail.split('\n')[0]}` : ''}`;
-}
-//# sourceMappingURL=main.js.map
 
 /***/ }),
 
