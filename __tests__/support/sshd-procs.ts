@@ -70,3 +70,13 @@ export function isAlive(pid: number): boolean {
     return false;
   }
 }
+
+/** Alive and not a zombie (an orphan's zombie lingers until its new parent reaps it). */
+export function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}

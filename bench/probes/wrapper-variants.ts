@@ -1,13 +1,14 @@
 /**
- * Diagnostic, not part of `npm run bench`: what a leaner remote wrapper would save per step.
- * Runs `true` on one warm raw ssh2 connection, interleaved round by round, as
- *   bare        exec `true` (sshd session + login shell: the floor)
- *   bash        exec `bash --noprofile --norc -eo pipefail`, script on stdin
- *   current     our transport's wrapper (src/transport/ssh-remote-command.ts)
- *   lean        a bash wrapper: `read -N` instead of `head -c`, `set -m` instead of `setsid`
- *   lean-inline lean, and the default shell's script run in the wrapper's own subshell (no 2nd exec)
- * and checks that the wrappers keep the semantics (exit status, pipefail, env as data, stdin is
- * /dev/null, termination of the process group on a cut lifeline, `nohup … &` not waited for).
+ * Diagnostic, not part of `npm run bench`: what each remote wrapper costs per step. Runs `true` on
+ * one warm raw ssh2 connection, interleaved round by round, as
+ *   bare     exec `true` (sshd session + login shell: the floor)
+ *   bash     exec `bash --noprofile --norc -eo pipefail`, script on stdin
+ *   posix    the POSIX wrapper (any shell): `sh` reads the payload, the shell runs it as /dev/fd/4
+ *   inline   the inline bash wrapper (the default shell): one bash reads the payload and runs it
+ * both wrappers taken from src/transport/ssh-remote-command.ts, and checks that both keep the
+ * semantics (exit status, pipefail, env as data, stdin is /dev/null, termination of the process
+ * group on a cut lifeline, `nohup … &` not waited for). The tests check far more:
+ * __tests__/transport/ssh-inline-shell.test.ts.
  *
  *   npx tsc -p tsconfig.bench.json && node .tmp/bench-build/bench/probes/wrapper-variants.js [ROUNDS]
  */
@@ -16,37 +17,16 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import ssh2 from 'ssh2';
 import { DEFAULT_SHELL } from '../../src/engine/subtask.js';
-import { buildRemoteCommand, shellQuote } from '../../src/transport/ssh-remote-command.js';
+import {
+  inlineWrapperCommand,
+  posixWrapperCommand,
+  remotePayload,
+} from '../../src/transport/ssh-remote-command.js';
 import { startSshdFleet } from '../../__tests__/support/sshd.js';
 import { BENCH_SSHD_CONFIG } from '../fleet.js';
 import { median } from '../stats.js';
 
-/** Same protocol as the current wrapper: $1 = payload length, the rest = shell argv; lifeline on stdin. */
-const LEAN = [
-  'exec 3<&0',
-  'IFS= LC_ALL=C read -r -d "" -N "$1" __bw_p || [ "${#__bw_p}" = "$1" ] || exit 125',
-  'eval "$__bw_p" || exit 125',
-  '[ -n "${__bw_script+x}" ] || { echo "boerewors: could not read the script from stdin" >&2; exit 125; }',
-  'shift',
-  // Job-control notices ("[1] Done …") go to the wrapper's stderr: point it at /dev/null and give
-  // the command the real one (fd 5), which nothing else may keep open, or the channel stays open.
-  'exec 5>&2 2>/dev/null',
-  'set -m',
-  'RUN',
-  'p=$!',
-  '( while read -r _; do :; done; trap "" TERM; kill -s TERM -- -$p; sleep 2; kill -s KILL -- -$p ) <&3 >/dev/null 2>&1 5>&- &',
-  'w=$!',
-  'exec 3<&-',
-  'wait "$p"; r=$?',
-  'kill "$w" 2>/dev/null',
-  'exit "$r"',
-].join('\n');
-// As the current wrapper: the script arrives as /dev/fd/4, stdin is /dev/null.
-const RUN_SHELL = '"$@" /dev/fd/4 4<<<"$__bw_script" </dev/null 2>&5 3<&- 5>&- &';
-// Not equivalent in every corner (eval parses the whole script before running any of it).
-const RUN_INLINE = '( set -eo pipefail; eval "$__bw_script" ) </dev/null 2>&5 3<&- 5>&- &';
-
-type Variant = 'bare' | 'bash' | 'current' | 'lean' | 'lean-inline';
+type Variant = 'bare' | 'bash' | 'posix' | 'inline';
 interface Command {
   readonly command: string;
   readonly stdin: Buffer | null;
@@ -54,27 +34,16 @@ interface Command {
 }
 
 function variant(v: Variant, script: string, env: Record<string, string> = {}): Command {
-  const current = buildRemoteCommand(script, DEFAULT_SHELL, env);
+  const payload = remotePayload(script, env);
   switch (v) {
     case 'bare':
       return { command: script, stdin: null, endStdin: true };
     case 'bash':
       return { command: DEFAULT_SHELL.join(' '), stdin: Buffer.from(`${script}\n`), endStdin: true };
-    case 'current':
-      return { ...current, endStdin: false };
-    case 'lean':
-    case 'lean-inline': {
-      const body = LEAN.replace('RUN', v === 'lean' ? RUN_SHELL : RUN_INLINE);
-      const argv = v === 'lean' ? DEFAULT_SHELL.map(shellQuote) : [];
-      const command = [
-        'exec bash --noprofile --norc -c',
-        shellQuote(body),
-        'bw',
-        String(current.stdin.length),
-        ...argv,
-      ];
-      return { command: command.join(' '), stdin: current.stdin, endStdin: false };
-    }
+    case 'posix':
+      return { command: posixWrapperCommand(payload.length, DEFAULT_SHELL), stdin: payload, endStdin: false };
+    case 'inline':
+      return { command: inlineWrapperCommand(payload.length), stdin: payload, endStdin: false };
   }
 }
 
@@ -143,8 +112,8 @@ async function main(rounds: number): Promise<void> {
       });
     });
     client.setNoDelay(true);
-    const variants: Variant[] = ['bare', 'bash', 'current', 'lean', 'lean-inline'];
-    for (const v of ['current', 'lean', 'lean-inline'] as const) {
+    const variants: Variant[] = ['bare', 'bash', 'posix', 'inline'];
+    for (const v of ['posix', 'inline'] as const) {
       for (const p of await checkSemantics(client, v, fleet.scratchDir))
         process.stdout.write(`SEMANTICS ${p}\n`);
     }
@@ -158,7 +127,7 @@ async function main(rounds: number): Promise<void> {
       }
     }
     process.stdout.write(`median of ${rounds} interleaved rounds, \`true\` on one warm connection:\n`);
-    for (const [v, values] of ms) process.stdout.write(`  ${v.padEnd(12)} ${median(values).toFixed(2)} ms\n`);
+    for (const [v, values] of ms) process.stdout.write(`  ${v.padEnd(8)} ${median(values).toFixed(2)} ms\n`);
   } finally {
     client.end();
     await fleet.stop();
