@@ -6,7 +6,10 @@ import type { Job } from './job.js';
 
 export type Stream = 'stdout' | 'stderr';
 
-/** Default shell for `run` / `local` steps (DESIGN §3). It gets the script as the file /dev/fd/4; stdin is /dev/null. */
+/**
+ * Default shell for `run` / `local` steps (DESIGN §3). It gets the script as the file /dev/fd/4 (over
+ * SSH it reads it inline, with the same behaviour: see ssh-remote-command.ts); stdin is /dev/null.
+ */
 export const DEFAULT_SHELL: readonly string[] = Object.freeze([
   'bash',
   '--noprofile',
@@ -19,7 +22,7 @@ export interface ExecTask {
   readonly kind: 'exec';
   /** `host`: on the job's host (ssh or local bash); `controller`: on this machine. */
   readonly target: 'host' | 'controller';
-  /** Script text, run by the shell as a file (/dev/fd/4). Never interpolated with variables. */
+  /** Script text, run by the shell as a file (/dev/fd/4, or inline for the default shell over SSH). Never interpolated with variables. */
   readonly script: string;
   /** Shell argv, e.g. `['bash','--noprofile','--norc','-eo','pipefail']`. */
   readonly shell: readonly string[];

@@ -2,7 +2,10 @@ import type { Host } from '../engine/host.js';
 import type { ExecResult, Stream, UploadResult } from '../engine/subtask.js';
 
 export interface ExecRequest {
-  /** Script, run as `shell… /dev/fd/4` with stdin at /dev/null (a command reading stdin gets EOF). */
+  /**
+   * Script, run as `shell… /dev/fd/4` with stdin at /dev/null (a command reading stdin gets EOF); a
+   * transport may run the default shell's script inline when that behaves the same (SSH does).
+   */
   readonly script: string;
   /** Shell argv. */
   readonly shell: readonly string[];
