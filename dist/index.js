@@ -68409,7 +68409,10 @@ function checkSettings(stage, s) {
 /* harmony export */   be: () => (/* binding */ remote),
 /* harmony export */   sr: () => (/* binding */ local)
 /* harmony export */ });
-/** Default shell for `run` / `local` steps (DESIGN §3). It gets the script as the file /dev/fd/4; stdin is /dev/null. */
+/**
+ * Default shell for `run` / `local` steps (DESIGN §3). It gets the script as the file /dev/fd/4 (over
+ * SSH it reads it inline, with the same behaviour: see ssh-remote-command.ts); stdin is /dev/null.
+ */
 const DEFAULT_SHELL = Object.freeze([
     'bash',
     '--noprofile',
@@ -69394,32 +69397,59 @@ class SshConnection {
 //# sourceMappingURL=ssh-connection.js.map
 // EXTERNAL MODULE: ./lib/transport/line-splitter.js + 1 modules
 var line_splitter = __nccwpck_require__(746);
+// EXTERNAL MODULE: ./lib/engine/subtask.js
+var subtask = __nccwpck_require__(917);
 ;// CONCATENATED MODULE: ./lib/transport/ssh-remote-command.js
 /**
  * What an exec channel runs on the host, built without I/O so it is tested by exact strings.
  *
- * The exec request carries only a fixed wrapper and the shell argv (both harmless in `ps`). The
- * variables and the script travel on the channel's stdin as one payload of quoted assignments,
- * which the wrapper `eval`s: values are data, never code, and never appear in any argv.
+ * The exec request carries only a fixed wrapper, the payload's length and the shell argv (all
+ * harmless in `ps`). The variables and the script travel on the channel's stdin as one payload of
+ * quoted assignments, which the wrapper `eval`s: values are data, never code, and never appear in
+ * any argv. After the payload, stdin stays open as the lifeline (below).
  *
  * Termination on a stock sshd: OpenSSH ignores "signal" channel requests for most logins, and
- * closing a channel without a pty kills nothing. So the wrapper
- *   1. reads exactly the payload's byte length from stdin and evaluates it (exports + script text),
- *   2. starts the step's shell on the script (as the file /dev/fd/4, stdin /dev/null) in the
- *      background, in a process group of its own:
- *      sshd starts every command in a new session, so the wrapper's group already is one (checked
- *      in /proc; where that is not confirmed, the shell is started under `setsid` instead),
+ * closing a channel without a pty kills nothing. So every wrapper
+ *   1. reads exactly the payload's byte length from stdin and evaluates it (exports + script text);
+ *      when it cannot, it exits 125 saying so;
+ *   2. runs the script with stdin at /dev/null (a command that reads stdin gets EOF, not the
+ *      lifeline) in a process group that holds the command and everything it starts: sshd starts
+ *      every command in a new session, so the wrapper's group already is one (where that is not
+ *      confirmed, the wrapper runs under `setsid`);
  *   3. keeps stdin open as a lifeline: a watchdog blocks reading it, and when it reaches EOF before
  *      the command ended (we sent EOF on timeout/cancel, or the connection died and sshd closed
- *      the pipe) it sends TERM to the whole group, then KILL after a grace period,
- *   4. exits with the command's status (and stops the watchdog) when the command ends by itself.
+ *      the pipe) it sends TERM to the whole group, then KILL after REMOTE_KILL_GRACE_S;
+ *   4. ends with the command's status when the command ends by itself; the watchdog then stops.
  * Background processes a successful command left behind (`nohup … &`) are not touched; processes
  * that leave the group themselves (`setsid`, daemons) are out of reach, as with any process group.
+ *
+ * Two wrappers do this:
+ * - Any shell (POSIX_WRAPPER): `/bin/sh` reads the payload with `head -c` and starts the step's
+ *   shell on the script as the file /dev/fd/4 (a pipe), in the background, and waits for it.
+ * - The default shell (INLINE_WRAPPER), ~2 ms cheaper a step (bench/probes/wrapper-variants.ts):
+ *   one `bash --noprofile --norc` reads the payload with `read -N` (LC_ALL=C for that read only, so
+ *   it counts bytes; the script then runs in the session's locale), forks the watchdog off (twice:
+ *   the step's shell has no child it did not start), and then *is* the step's shell: `set -eo
+ *   pipefail; eval` the script. So `$$`, `exec`, `wait`, `$!`, traps, LINENO and errexit behave as
+ *   in `bash -eo pipefail FILE` (side by side on a real sshd: __tests__/transport/ssh-inline-shell
+ *   .test.ts). eval runs the script one command at a time, as bash runs a file: a syntax error on
+ *   line 2 stops the script after line 1 ran, with status 2.
+ *   What differs: `$0` is `step` (it was /dev/fd/4), so messages read `step: line 2: nosuchcmd:
+ *   command not found` (`step: eval: line 2: syntax error …`); BASH_SOURCE is empty; `$-` has a
+ *   `c`; `$PPID` is sshd's; as in any `bash -c`, `jobs` does not list jobs `wait` already reaped;
+ *   PIPESTATUS is set from the start. The step's shell is the process sshd started, so when it is
+ *   killed by a signal (`kill -9 $$`, the OOM killer) the step reports that signal, not 128+N.
+ *   The step's environment is the same; its shell variables hold nothing of the wrapper's.
+ *   Variables bash gives a meaning to (IFS, UID, SHELLOPTS, BASH_ENV, …), which assigning in a
+ *   running bash is not the same as handing to a new one, and a script holding a NUL byte (which
+ *   `read -N` does not count) take the POSIX wrapper instead, so their behaviour stays as it was.
  */
+
 /** Seconds between TERM and KILL of a timed-out or cancelled command's process group. */
 const REMOTE_KILL_GRACE_S = 2;
 /** Shell variable the payload assigns the script to; not exported, so the command never sees it. */
 const SCRIPT_VAR = '__bw_script';
+const NO_SCRIPT = '{ echo "boerewors: could not read the script from stdin" >&2; exit 125; }';
 const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /**
  * POSIX sh, no single quotes (it is itself single-quoted below). `$1` is the payload length; the
@@ -69428,13 +69458,11 @@ const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * through a pipe from the `printf` builtin, opened as `/dev/fd/4` (a here-document would need a
  * temp file on older bash).
  */
-const WRAPPER = [
+const POSIX_WRAPPER = [
     'exec 3<&0',
     'eval "$(head -c "$1")" || exit 125',
     // Never run an empty script as if it were ours: a host without `head -c` must fail loudly.
-    '[ -n "${' +
-        SCRIPT_VAR +
-        '+x}" ] || { echo "boerewors: could not read the script from stdin" >&2; exit 125; }',
+    `[ -n "\${${SCRIPT_VAR}+x}" ] || ${NO_SCRIPT}`,
     'shift',
     'g= k=',
     'read -r _ _ _ _ pg _ 2>/dev/null </proc/$$/stat',
@@ -69453,6 +69481,50 @@ const WRAPPER = [
     'kill "$w" 2>/dev/null',
     'exit "$r"',
 ].join('\n');
+/**
+ * `$0` of the inline wrapper, hence of the step's shell: bash's messages start `step: line N:`.
+ * (With `$0` = `bash`, bash 5.2 leaves the line number out of its messages.)
+ */
+const INLINE_ARGV0 = 'step';
+/**
+ * bash, no single quotes, all on line 1: eval'd code counts its lines from the eval's line, so
+ * LINENO and `line N:` in messages are the script's own. `$1` is the payload length.
+ */
+const INLINE_WRAPPER = [
+    // Not a group leader (not under sshd): run again as one, or the watchdog could signal our caller.
+    'kill -0 -- -$$ 2>/dev/null || ! command -v setsid >/dev/null ||' +
+        ' exec setsid "$BASH" --noprofile --norc -c "$BASH_EXECUTION_STRING" "$0" "$@"',
+    'exec 3<&0',
+    // read -N counts characters: in the C locale those are bytes. bash < 4.1 has no -N: head -c.
+    // TMOUT (say, from pam_env) would make read give up early.
+    '{ TMOUT= LC_ALL=C read -r -N "$1" __bw_p 2>/dev/null || __bw_p=$(head -c "$1"); }' +
+        ` && eval "$__bw_p" && [ -n "\${${SCRIPT_VAR}+x}" ] || ${NO_SCRIPT}`,
+    'shift; unset __bw_p BASH_EXECUTION_STRING',
+    // The watchdog, forked off twice so the step's shell has no child it did not start (`wait`,
+    // `jobs`, `$!`, a program it execs). On EOF it acts only while the step's shell lives: after a
+    // normal exit sshd reaps the shell first and only then closes the lifeline. (/proc: a shell that
+    // exec'd `sudo …` lives on but is no longer ours to signal.)
+    '( ( unset TMOUT; while read -r _; do :; done; kill -0 $$ 2>/dev/null || [ -d /proc/$$ ] || exit;' +
+        ' trap "" TERM;' +
+        ' k=-$$; kill -0 -- "$k" || k=$$; kill -s TERM -- "$k";' +
+        ` sleep ${REMOTE_KILL_GRACE_S}; kill -s KILL -- "$k" ) <&3 >/dev/null 2>&1 & )`,
+    'exec 3<&- </dev/null',
+    'set -eo pipefail',
+    // Unset by the script's own first command, on its line 1, so it is not among its variables.
+    `eval "unset ${SCRIPT_VAR}; $${SCRIPT_VAR}"`,
+].join('; ');
+/**
+ * Names bash gives a meaning to, whose `export` in the running wrapper is not what a new bash
+ * makes of them in its environment (readonly UID, IFS reset, BASH_ENV read at startup, …). Not
+ * here: PATH, HOME, SHELL, TMPDIR and the locale, which behave the same either way. `__bw_` are
+ * the wrapper's own.
+ */
+const BASH_SPECIAL = new RegExp('^(?:BASH\\w*|COMP_\\w+|READLINE_\\w+|HIST\\w+|histchars|__bw_\\w*|_|CDPATH|CHILD_MAX|COLUMNS|' +
+    'COMPREPLY|COPROC|DIRSTACK|EMACS|ENV|EPOCHREALTIME|EPOCHSECONDS|EUID|EXECIGNORE|FCEDIT|' +
+    'FIGNORE|FUNCNAME|FUNCNEST|GLOBIGNORE|GLOBSORT|GROUPS|HOSTFILE|HOSTNAME|HOSTTYPE|IFS|' +
+    'IGNOREEOF|INPUTRC|INSIDE_EMACS|LINENO|LINES|MACHTYPE|MAIL|MAILCHECK|MAILPATH|MAPFILE|' +
+    'OLDPWD|OPTARG|OPTERR|OPTIND|OSTYPE|PIPESTATUS|POSIXLY_CORRECT|PPID|PROMPT_COMMAND|' +
+    'PROMPT_DIRTRIM|PS[0-4]|PWD|RANDOM|REPLY|SECONDS|SHELLOPTS|SHLVL|SRANDOM|TIMEFORMAT|TMOUT|UID)$');
 /** Single-quote for POSIX sh: the only special character inside '…' is ' itself. */
 function shellQuote(value) {
     return `'${value.replaceAll("'", `'\\''`)}'`;
@@ -69469,22 +69541,38 @@ function exportStatements(env) {
     }
     return out;
 }
+/** What goes to the channel's stdin first: the exports, then the script (newline-terminated). */
+function remotePayload(script, env) {
+    const text = script.endsWith('\n') ? script : `${script}\n`;
+    return Buffer.from(`${exportStatements(env)}${SCRIPT_VAR}=${shellQuote(text)}\n`, 'utf8');
+}
+/** `exec /bin/sh -c '<wrapper>' bw LEN 'shell' 'args'…`: the shell runs the script as /dev/fd/4. */
+function posixWrapperCommand(payloadBytes, shell) {
+    if (shell.length === 0)
+        throw new TypeError('shell must name a program');
+    // /bin/sh, whatever the login shell is; `bw` becomes $0 of the wrapper.
+    const argv = ['/bin/sh', '-c', shellQuote(POSIX_WRAPPER), 'bw', String(payloadBytes)];
+    return ['exec', ...argv, ...shell.map(shellQuote)].join(' ');
+}
+/** `exec bash --noprofile --norc -c '<wrapper>' step LEN`: that bash runs the script itself. */
+function inlineWrapperCommand(payloadBytes) {
+    return `exec bash --noprofile --norc -c ${shellQuote(INLINE_WRAPPER)} ${INLINE_ARGV0} ${payloadBytes}`;
+}
+/** Whether the step takes the inline wrapper: the default shell, no NUL byte, no variable bash gives a meaning to. */
+function runsInline(script, shell, env) {
+    return (shell.length === subtask/* DEFAULT_SHELL */.L4.length &&
+        shell.every((arg, i) => arg === subtask/* DEFAULT_SHELL */.L4[i]) &&
+        !script.includes('\0') &&
+        !Object.keys(env).some((name) => BASH_SPECIAL.test(name)));
+}
 function buildRemoteCommand(script, shell, env) {
     if (shell.length === 0)
         throw new TypeError('shell must name a program');
-    const text = script.endsWith('\n') ? script : `${script}\n`;
-    const stdin = Buffer.from(`${exportStatements(env)}${SCRIPT_VAR}=${shellQuote(text)}\n`, 'utf8');
-    // /bin/sh, whatever the login shell is; `bw` becomes $0 of the wrapper.
-    const command = [
-        'exec',
-        '/bin/sh',
-        '-c',
-        shellQuote(WRAPPER),
-        'bw',
-        String(stdin.length),
-        ...shell.map(shellQuote),
-    ];
-    return { command: command.join(' '), stdin };
+    const stdin = remotePayload(script, env);
+    const command = runsInline(script, shell, env)
+        ? inlineWrapperCommand(stdin.length)
+        : posixWrapperCommand(stdin.length, shell);
+    return { command, stdin };
 }
 //# sourceMappingURL=ssh-remote-command.js.map
 ;// CONCATENATED MODULE: ./lib/transport/ssh-exec.js
