@@ -63849,10 +63849,19 @@ function renderJsonSchema() {
 //# sourceMappingURL=index.js.map
 ;// CONCATENATED MODULE: ./lib/report/redact.js
 const REDACTED = '***';
+/** Shorter values (or lines of a multi-line value) are not redacted on their own. */
+const MIN_REDACTED_LENGTH = 4;
+/** Names of the secrets whose value is too short to be redacted: the user must be told. */
+function tooShortToRedact(secrets) {
+    return Object.entries(secrets)
+        .filter(([, value]) => value.trim() !== '' && value.trim().length < MIN_REDACTED_LENGTH)
+        .map(([name]) => name);
+}
 /**
  * Replaces secret values in text the tool writes (logs, summary, report). Each line of a multi-line
  * secret is a secret of its own, as GitHub masks them. Values shorter than 4 characters are not
- * redacted on their own: replacing every "a" would make output unreadable and protect nothing.
+ * redacted on their own: replacing every "a" would make output unreadable and protect nothing
+ * (the release warns about such secrets by name instead).
  */
 class Redactor {
     #secrets;
@@ -63863,11 +63872,13 @@ class Redactor {
                 continue;
             all.add(s);
             for (const line of s.split(/\r?\n/))
-                if (line.trim().length >= 4)
+                if (line.trim().length >= MIN_REDACTED_LENGTH)
                     all.add(line.trim());
         }
         // Longest first, so a secret that contains another is replaced whole.
-        this.#secrets = [...all].filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
+        this.#secrets = [...all]
+            .filter((s) => s.length >= MIN_REDACTED_LENGTH)
+            .sort((a, b) => b.length - a.length);
     }
     get empty() {
         return this.#secrets.length === 0;
@@ -63954,6 +63965,10 @@ async function executeRelease(settings, prepared, hooks) {
     const { redactor } = prepared;
     const onEvent = (e) => hooks.onEvent(redactor.event(e));
     const warn = (message) => onEvent({ type: 'warning', message });
+    for (const name of tooShortToRedact(settings.secretVars)) {
+        warn(`secret ${name} is shorter than ${MIN_REDACTED_LENGTH} characters, too short to be redacted ` +
+            'from output, the summary and the report: use a longer value');
+    }
     const transport = createTransport(settings, prepared.config.ssh, warn);
     try {
         const executor = new engine_executor/* Executor */.Q({
@@ -64871,6 +64886,7 @@ class PartialReport {
 }
 //# sourceMappingURL=partial-report.js.map
 ;// CONCATENATED MODULE: ./lib/action/secrets.js
+
 /**
  * Every string to register with the runner's log masker for a set of secret values: each value
  * whole and, because the runner masks a multi-line value only where it appears whole, each of its
@@ -64884,7 +64900,7 @@ function maskableValues(secrets) {
             continue;
         out.add(secret);
         for (const line of secret.split(/\r?\n/))
-            if (line.trim().length >= 4)
+            if (line.trim().length >= MIN_REDACTED_LENGTH)
                 out.add(line.trim());
     }
     return [...out];

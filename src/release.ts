@@ -13,7 +13,7 @@ import {
   selectRunner,
   type LoadedConfig,
 } from './config/index.js';
-import { Redactor } from './report/redact.js';
+import { MIN_REDACTED_LENGTH, Redactor, tooShortToRedact } from './report/redact.js';
 import type { ReleaseSettings } from './settings.js';
 import { DryRunTransport } from './transport/dry-run.js';
 import { LocalTransport } from './transport/local.js';
@@ -62,6 +62,12 @@ export async function executeRelease(
   const { redactor } = prepared;
   const onEvent: EventListener = (e) => hooks.onEvent(redactor.event(e));
   const warn = (message: string): void => onEvent({ type: 'warning', message });
+  for (const name of tooShortToRedact(settings.secretVars)) {
+    warn(
+      `secret ${name} is shorter than ${MIN_REDACTED_LENGTH} characters, too short to be redacted ` +
+        'from output, the summary and the report: use a longer value',
+    );
+  }
   const transport = createTransport(settings, prepared.config.ssh, warn);
   try {
     const executor = new Executor({

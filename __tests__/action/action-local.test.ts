@@ -367,6 +367,20 @@ runners:
     },
   );
 
+  it('a secret too short to be redacted is named in a warning (its value is not)', async () => {
+    const ws = await workspace();
+    const run = await runAction({
+      actionDir,
+      workspace: ws,
+      inputs: { 'secret-vars': 'PIN: "7x9"\nTOKEN: long-enough-value' },
+    });
+    expect(run.code).toBe(0);
+    const warnings = annotations(run, 'warning').filter((w) => w.includes('too short'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('secret PIN is shorter than 4 characters');
+    expect(warnings[0]).not.toContain('7x9');
+  });
+
   it('a bad secret-vars input is reported without its value', async () => {
     const ws = await workspace();
     const secret = 'sup3r-s3cret-value-123';

@@ -1,3 +1,5 @@
+import { MIN_REDACTED_LENGTH } from '../report/redact.js';
+
 /**
  * Every string to register with the runner's log masker for a set of secret values: each value
  * whole and, because the runner masks a multi-line value only where it appears whole, each of its
@@ -9,7 +11,8 @@ export function maskableValues(secrets: Iterable<string>): string[] {
   for (const secret of secrets) {
     if (secret.trim() === '') continue;
     out.add(secret);
-    for (const line of secret.split(/\r?\n/)) if (line.trim().length >= 4) out.add(line.trim());
+    for (const line of secret.split(/\r?\n/))
+      if (line.trim().length >= MIN_REDACTED_LENGTH) out.add(line.trim());
   }
   return [...out];
 }

@@ -3,10 +3,21 @@ import type { JobReport, RunReport } from '../engine/report.js';
 
 export const REDACTED = '***';
 
+/** Shorter values (or lines of a multi-line value) are not redacted on their own. */
+export const MIN_REDACTED_LENGTH = 4;
+
+/** Names of the secrets whose value is too short to be redacted: the user must be told. */
+export function tooShortToRedact(secrets: Readonly<Record<string, string>>): string[] {
+  return Object.entries(secrets)
+    .filter(([, value]) => value.trim() !== '' && value.trim().length < MIN_REDACTED_LENGTH)
+    .map(([name]) => name);
+}
+
 /**
  * Replaces secret values in text the tool writes (logs, summary, report). Each line of a multi-line
  * secret is a secret of its own, as GitHub masks them. Values shorter than 4 characters are not
- * redacted on their own: replacing every "a" would make output unreadable and protect nothing.
+ * redacted on their own: replacing every "a" would make output unreadable and protect nothing
+ * (the release warns about such secrets by name instead).
  */
 export class Redactor {
   readonly #secrets: string[];
@@ -16,10 +27,13 @@ export class Redactor {
     for (const s of secrets) {
       if (!s) continue;
       all.add(s);
-      for (const line of s.split(/\r?\n/)) if (line.trim().length >= 4) all.add(line.trim());
+      for (const line of s.split(/\r?\n/))
+        if (line.trim().length >= MIN_REDACTED_LENGTH) all.add(line.trim());
     }
     // Longest first, so a secret that contains another is replaced whole.
-    this.#secrets = [...all].filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
+    this.#secrets = [...all]
+      .filter((s) => s.length >= MIN_REDACTED_LENGTH)
+      .sort((a, b) => b.length - a.length);
   }
 
   get empty(): boolean {
