@@ -140,9 +140,10 @@ describe('timeouts', () => {
   it('ends the attempt on time even when the transport ignores the abort', async () => {
     const started = performance.now();
     const { report, transport } = await run([stage({ name: 'Ship', hosts: [host('a')], timeoutMs: 20 })], {
-      script: () => ({ delayMs: 300, ignoreAbort: true }),
+      script: () => ({ delayMs: 3_000, ignoreAbort: true }),
     });
-    expect(performance.now() - started).toBeLessThan(250);
+    // Far below the 3 s the transport keeps going: a loaded CI machine has room, a wait would not.
+    expect(performance.now() - started).toBeLessThan(1_500);
     expect(report.stages[0]!.jobs[0]!.errorKind).toBe('timeout');
     expect(transport.records[0]!.signal.aborted).toBe(true);
   });
@@ -158,14 +159,14 @@ describe('timeouts', () => {
 
   it('a job that ignores the signal while awaiting something else is still ended', async () => {
     const stuck = Job.of(host('a'), async function* () {
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
       yield remote('never');
     });
     const started = performance.now();
     const { report, transport } = await run([
       new Stage({ name: 'Ship', timeoutMs: 20, jobs: () => [stuck] }),
     ]);
-    expect(performance.now() - started).toBeLessThan(250);
+    expect(performance.now() - started).toBeLessThan(1_500);
     expect(report.stages[0]!.jobs[0]!.errorKind).toBe('timeout');
     expect(transport.records).toHaveLength(0);
   });
