@@ -63957,6 +63957,7 @@ async function prepareRelease(settings, cwd = process.cwd()) {
     const redactor = new Redactor([
         ...Object.values(settings.secretVars),
         ...(settings.privateKey ? [settings.privateKey] : []),
+        ...(settings.passphrase ? [settings.passphrase] : []),
     ]);
     return { config, runner, hosts, redactor };
 }
@@ -63997,6 +63998,7 @@ function sshOverrides(settings, ssh) {
         ...ssh,
         ...(settings.identityPath ? { privateKeyPath: settings.identityPath } : {}),
         ...(settings.privateKey ? { privateKey: settings.privateKey } : {}),
+        ...(settings.passphrase ? { passphrase: settings.passphrase } : {}),
         ...(settings.knownHostsPaths ? { knownHostsPaths: settings.knownHostsPaths } : {}),
         ...(settings.knownHosts ? { knownHosts: settings.knownHosts } : {}),
     };
@@ -64704,6 +64706,7 @@ const Inputs = {
     Vars: 'vars',
     SecretVars: 'secret-vars',
     SshPrivateKey: 'ssh-private-key',
+    SshKeyPassphrase: 'ssh-key-passphrase',
     SshKnownHosts: 'ssh-known-hosts',
     DryRun: 'dry-run',
 };
@@ -64720,6 +64723,11 @@ function readInputs(read = readInput) {
     const vars = parseVarsInput(read(Inputs.Vars), Inputs.Vars);
     const secretVars = parseVarsInput(read(Inputs.SecretVars), Inputs.SecretVars, true);
     const privateKey = parsePrivateKey(read(Inputs.SshPrivateKey));
+    // Not trimmed beyond what the runner does: a passphrase is whatever the key was encrypted with.
+    const passphrase = read(Inputs.SshKeyPassphrase);
+    if (passphrase && !privateKey) {
+        throw new errors/* UsageError */.eb(`Input "${Inputs.SshKeyPassphrase}" is set but "${Inputs.SshPrivateKey}" is not: the passphrase is for that key`);
+    }
     const knownHosts = normalizeNewlines(read(Inputs.SshKnownHosts));
     const settings = {
         vars,
@@ -64730,9 +64738,17 @@ function readInputs(read = readInput) {
         ...(limit ? { limit: parsePositiveInteger(limit, Inputs.Limit) } : {}),
         ...(hosts ? { hosts: parseList(hosts, Inputs.Hosts) } : {}),
         ...(privateKey ? { privateKey } : {}),
+        ...(passphrase ? { passphrase } : {}),
         ...(knownHosts ? { knownHosts } : {}),
     };
-    return { settings, secrets: [...(privateKey ? [privateKey] : []), ...Object.values(secretVars)] };
+    return {
+        settings,
+        secrets: [
+            ...(privateKey ? [privateKey] : []),
+            ...(passphrase ? [passphrase] : []),
+            ...Object.values(secretVars),
+        ],
+    };
 }
 /** YAML 1.2 core schema booleans, as `core.getBooleanInput` accepts them; empty is false. */
 function parseBoolean(text, input) {

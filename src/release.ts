@@ -43,6 +43,7 @@ export async function prepareRelease(
   const redactor = new Redactor([
     ...Object.values(settings.secretVars),
     ...(settings.privateKey ? [settings.privateKey] : []),
+    ...(settings.passphrase ? [settings.passphrase] : []),
   ]);
   return { config, runner, hosts, redactor };
 }
@@ -98,6 +99,7 @@ export function sshOverrides(settings: ReleaseSettings, ssh: SshOptions): SshOpt
     ...ssh,
     ...(settings.identityPath ? { privateKeyPath: settings.identityPath } : {}),
     ...(settings.privateKey ? { privateKey: settings.privateKey } : {}),
+    ...(settings.passphrase ? { passphrase: settings.passphrase } : {}),
     ...(settings.knownHostsPaths ? { knownHostsPaths: settings.knownHostsPaths } : {}),
     ...(settings.knownHosts ? { knownHosts: settings.knownHosts } : {}),
   };

@@ -24,6 +24,8 @@ export interface ReleaseSettings {
   identityPath?: string;
   /** Private key text (action input); never printed. */
   privateKey?: string;
+  /** Passphrase of `privateKey` (action input); never printed. */
+  passphrase?: string;
   /** known_hosts files (override `ssh.known-hosts`). */
   knownHostsPaths?: string[];
   /** Extra known_hosts entries (action input). */

@@ -114,6 +114,28 @@ describe('the bundled action over SSH (real sshd)', () => {
     expectNoLeaks(r);
   });
 
+  it('an encrypted key with ssh-key-passphrase logs in; the passphrase shows nowhere', async () => {
+    // The fleet's own key, encrypted (few KDF rounds: the test needs the format, not the work).
+    const dir = await tempDir('bw-enc-key-');
+    const encryptedPath = join(dir, 'id_enc');
+    await writeFile(encryptedPath, privateKey, { mode: 0o600 });
+    const passphrase = 'pass-phrase-7c3a91e0';
+    execFileSync('ssh-keygen', ['-q', '-p', '-a', '2', '-P', '', '-N', passphrase, '-f', encryptedPath]);
+    const encrypted = await readFile(encryptedPath, 'utf8');
+    expect(encrypted).not.toBe(privateKey);
+    const ws = await workspace('echo "in as $(id -un)"');
+    const r = await run(ws, { 'ssh-private-key': encrypted, 'ssh-key-passphrase': passphrase });
+    expect(r.code).toBe(0);
+    for (const host of names) expect(r.stdout).toContain(`${host} │ in as ${fleet.user}\n`);
+    expect(leaks(r, [passphrase, encrypted])).toEqual([]);
+    expect(maskCommands(r.stdout)).toContain(passphrase);
+    // Without it, the run stops before connecting, saying why (and still without a byte of the key).
+    const missing = await run(ws, { 'ssh-private-key': encrypted });
+    expect(missing.code).not.toBe(0);
+    expect(missing.stdout).toMatch(/encrypted, but no passphrase was given/);
+    expect(leaks(missing, [encrypted])).toEqual([]);
+  });
+
   it('failure: an error annotation for the failed host, failed-hosts, exit 1', async () => {
     const ws = await workspace(
       'echo "checking $BW_HOST"\ntest "$BW_HOST" != web-3 || { echo "health check failed" >&2; exit 4; }',

@@ -33,6 +33,7 @@ describe('readInputs', () => {
         [Inputs.Vars]: 'APP=shop\nURL=https://x.example/?a=b',
         [Inputs.SecretVars]: 'TOKEN=s3cr3t-t0ken',
         [Inputs.SshPrivateKey]: KEY,
+        [Inputs.SshKeyPassphrase]: 'correct horse',
         [Inputs.SshKnownHosts]: '[10.0.0.1]:2222 ssh-ed25519 AAAA\r\nweb-1 ssh-ed25519 BBBB',
         [Inputs.DryRun]: 'true',
       }),
@@ -45,10 +46,11 @@ describe('readInputs', () => {
       vars: { APP: 'shop', URL: 'https://x.example/?a=b' },
       secretVars: { TOKEN: 's3cr3t-t0ken' },
       privateKey: `${KEY}\n`,
+      passphrase: 'correct horse',
       knownHosts: '[10.0.0.1]:2222 ssh-ed25519 AAAA\nweb-1 ssh-ed25519 BBBB',
       dryRun: true,
     });
-    expect(secrets).toEqual([`${KEY}\n`, 's3cr3t-t0ken']);
+    expect(secrets).toEqual([`${KEY}\n`, 'correct horse', 's3cr3t-t0ken']);
   });
 
   it('leaves out what is not set: the engine and config apply their defaults', () => {
@@ -73,6 +75,10 @@ describe('readInputs', () => {
     [
       { [Inputs.SshPrivateKey]: '~/.ssh/id_ed25519' },
       'Input "ssh-private-key": expected the private key itself',
+    ],
+    [
+      { [Inputs.SshKeyPassphrase]: 'hunter22' },
+      'Input "ssh-key-passphrase" is set but "ssh-private-key" is not',
     ],
   ])('rejects %j naming the input', (values, message) => {
     expect(failure(values)).toContain(message);

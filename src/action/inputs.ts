@@ -12,6 +12,7 @@ export const Inputs = {
   Vars: 'vars',
   SecretVars: 'secret-vars',
   SshPrivateKey: 'ssh-private-key',
+  SshKeyPassphrase: 'ssh-key-passphrase',
   SshKnownHosts: 'ssh-known-hosts',
   DryRun: 'dry-run',
 } as const;
@@ -21,7 +22,7 @@ export interface ActionInputs {
   /** The release, as the CLI would describe it; `reportPath` is filled in by `main`. */
   settings: ReleaseSettings;
   /**
-   * Every value that must never be shown: the private key and each `secret-vars` value. `main`
+   * Every value that must never be shown: the private key, its passphrase and each `secret-vars` value. `main`
    * masks them (and each of their lines) before anything is logged.
    */
   secrets: string[];
@@ -44,6 +45,13 @@ export function readInputs(read: InputReader = readInput): ActionInputs {
   const vars = parseVarsInput(read(Inputs.Vars), Inputs.Vars);
   const secretVars = parseVarsInput(read(Inputs.SecretVars), Inputs.SecretVars, true);
   const privateKey = parsePrivateKey(read(Inputs.SshPrivateKey));
+  // Not trimmed beyond what the runner does: a passphrase is whatever the key was encrypted with.
+  const passphrase = read(Inputs.SshKeyPassphrase);
+  if (passphrase && !privateKey) {
+    throw new UsageError(
+      `Input "${Inputs.SshKeyPassphrase}" is set but "${Inputs.SshPrivateKey}" is not: the passphrase is for that key`,
+    );
+  }
   const knownHosts = normalizeNewlines(read(Inputs.SshKnownHosts));
   const settings: ReleaseSettings = {
     vars,
@@ -54,9 +62,17 @@ export function readInputs(read: InputReader = readInput): ActionInputs {
     ...(limit ? { limit: parsePositiveInteger(limit, Inputs.Limit) } : {}),
     ...(hosts ? { hosts: parseList(hosts, Inputs.Hosts) } : {}),
     ...(privateKey ? { privateKey } : {}),
+    ...(passphrase ? { passphrase } : {}),
     ...(knownHosts ? { knownHosts } : {}),
   };
-  return { settings, secrets: [...(privateKey ? [privateKey] : []), ...Object.values(secretVars)] };
+  return {
+    settings,
+    secrets: [
+      ...(privateKey ? [privateKey] : []),
+      ...(passphrase ? [passphrase] : []),
+      ...Object.values(secretVars),
+    ],
+  };
 }
 
 /** YAML 1.2 core schema booleans, as `core.getBooleanInput` accepts them; empty is false. */
