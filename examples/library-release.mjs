@@ -39,12 +39,18 @@ const hosts = ['a', 'b', 'c'].map((n) => ({
 
 /** Checks what the first stage wrote; a job class, as boerewors users wrote `NewJob`. */
 class Verify extends Job {
-  /** @param {import('boerewors-action').JobContext} ctx */
+  /**
+   * @param {import('boerewors-action').JobContext} ctx
+   * @returns {import('boerewors-action').JobBody}
+   */
   async *run(ctx) {
-    const r = yield remote('test "$(cat "$DIR/current")" = "$BW_RELEASE"', {
-      env: { DIR: join(work, ctx.host.name.replace('local:', '')) },
-      allowFailure: true,
-    });
+    // A `remote` step hands back its ExecResult (exit code, signal, duration).
+    const r = /** @type {import('boerewors-action').ExecResult} */ (
+      yield remote('test "$(cat "$DIR/current")" = "$BW_RELEASE"', {
+        env: { DIR: join(work, ctx.host.name.replace('local:', '')) },
+        allowFailure: true,
+      })
+    );
     return r.exitCode === 0 ? Ok() : Err(`current is not ${ctx.release}`);
   }
 }
