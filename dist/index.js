@@ -70301,21 +70301,40 @@ class SshTransport {
         return this.#withConnection(host, ctx.signal, (conn) => uploadOnConnection(conn, req, ctx));
     }
     /**
-     * Opens the connections of `hosts` ahead, in order, behind whatever is already connecting (the
-     * canary's own connect comes first), within the same handshake cap. Nothing runs on them; a
-     * failure is not kept, so the step that uses the host connects again and reports its own error.
+     * Opens the connections of `hosts` ahead, in order, within the same handshake cap; nothing runs
+     * on them. The first host (the canary) goes first and gates the rest, as its job gates theirs: only
+     * once it is connected — so the key, the known_hosts and the network are known to work — are the
+     * others opened. A wrong key or an unknown host key therefore fails on one host, not on every
+     * host of the stage. A failure is not kept: the step that uses the host connects again and
+     * reports its own error.
      */
     prepare(hosts, signal) {
-        for (const host of hosts) {
-            if (signal.aborted)
-                return;
-            const target = this.#target(host);
+        const [first, ...rest] = hosts;
+        if (!first || signal.aborted)
+            return;
+        this.#connectAhead(first, signal).then(() => {
+            for (const host of rest) {
+                if (signal.aborted)
+                    return;
+                this.#connectAhead(host, signal).catch(() => { });
+            }
+        }, () => {
+            if (rest.length > 0 && !signal.aborted)
+                this.hooks.onDebug?.(`not connecting ${rest.length} more host(s) ahead: the first one failed`);
+        });
+    }
+    /** Connects `host` (or shares its connect); a failure is only a debug line. */
+    async #connectAhead(host, signal) {
+        const target = this.#target(host);
+        try {
             // No signal on the wait: one abort listener per host on the run's signal would be noise, and
             // the connect itself is shared with the step and ended by close().
-            this.#pool.get(target).catch((err) => {
-                if (!signal.aborted)
-                    this.hooks.onDebug?.(`${target.label}: connecting ahead failed: ${(0,errors/* errorMessage */.gJ)(err)}`);
-            });
+            await this.#pool.get(target);
+        }
+        catch (err) {
+            if (!signal.aborted)
+                this.hooks.onDebug?.(`${target.label}: connecting ahead failed: ${(0,errors/* errorMessage */.gJ)(err)}`);
+            throw err;
         }
     }
     close() {

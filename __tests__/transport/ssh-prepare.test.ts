@@ -99,6 +99,25 @@ describe('SSH transport: connecting ahead', () => {
     }
   }, 15_000);
 
+  it('the first host gates the rest: when it cannot be reached, no other host is connected ahead', async () => {
+    const port = await closedPort();
+    const unreachable = { ...hostOf(fleet.hosts[0]!), name: 'gone', port };
+    const debug = debugCounter(/not connecting 2 more host\(s\) ahead/);
+    const transport = createSshTransport(fleetOptions(fleet, { connectTimeoutMs: 600 }), {
+      onDebug: debug.onDebug,
+    });
+    const others = fleet.hosts.slice(1, 3);
+    const before = await Promise.all(others.map((h) => h.logins()));
+    try {
+      transport.prepare?.([unreachable, ...others.map(hostOf)], new AbortController().signal);
+      await debug.reached(1, 5_000);
+      expect(await Promise.all(others.map((h) => h.logins()))).toEqual(before);
+      expect(debug.messages.filter((m) => m.includes('connected in'))).toEqual([]);
+    } finally {
+      await transport.close();
+    }
+  }, 15_000);
+
   it('in a release, the hosts behind the canary connect while the canary is still running', async () => {
     const fifo = join(fleet.scratchDir, `go-${process.pid}`);
     execFileSync('mkfifo', ['-m', '666', fifo]);
