@@ -3,11 +3,12 @@
  * __tests__/support/sshd.ts), with the key and known_hosts passed as inputs, as a workflow does.
  */
 import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempDir } from '../support/cli.js';
 import { startSshdFleet, type SshdFleet } from '../support/sshd.js';
-import { waitUntil } from '../support/sshd-fixtures.js';
+import { readPids, waitForExit } from '../support/survivors.js';
 import {
   annotationsOf,
   installedAction,
@@ -180,11 +181,22 @@ describe('the bundled action over SSH (real sshd)', () => {
   });
 
   it('cancelled: SIGTERM stops the remote commands; outputs, summary and report written; non-zero within 5 s', async () => {
-    const ws = await workspace('echo "sleeping on $BW_HOST"\nsleep 47.5\ntouch "$SCRATCH/late-$BW_HOST"');
+    // The shell and a background child record their pids; either writes a marker 4 s in if it survives.
+    const ws = await workspace(
+      [
+        'echo $$ >> "$PIDS"',
+        '(sleep 4; touch "$SCRATCH/late-child-$BW_HOST") &',
+        'echo $! >> "$PIDS"',
+        'echo "sleeping on $BW_HOST"',
+        'sleep 4',
+        'touch "$SCRATCH/late-$BW_HOST"',
+      ].join('\n'),
+    );
+    const pids = join(fleet.scratchDir, `cancel-pids-${process.pid}`);
     let signalledAt = 0;
     const r = await run(
       ws,
-      { vars: `SCRATCH=${fleet.scratchDir}` },
+      { vars: `SCRATCH=${fleet.scratchDir}\nPIDS=${pids}` },
       {
         onStdout: (out, child) => {
           // the canary (web-1) runs alone: cancel while it sleeps
@@ -202,10 +214,13 @@ describe('the bundled action over SSH (real sshd)', () => {
     expect(JSON.parse(r.reportText).result).toBe('cancelled');
     expect(r.summary).toMatch(/^## 🚫 Release cancelled/);
     expect(r.stdout).not.toContain('web-2 │');
-    // the remote sleeps are gone, not orphaned on the hosts
-    await waitUntil(() => !pgrep('sleep 47.5'), 5000, 'the remote commands to end');
+    // The remote shell and its child are gone, not orphaned on the host: wait for them, then look.
+    const remote = readPids(pids);
+    expect(remote).toHaveLength(2);
+    await waitForExit(remote, 15_000);
+    expect(readdirSync(fleet.scratchDir).filter((f) => f.startsWith('late-'))).toEqual([]);
     expectNoLeaks(r);
-  });
+  }, 30_000);
 
   it('dry run: the plan, and no connection to any host', async () => {
     const ws = await workspace('echo never');
@@ -217,12 +232,3 @@ describe('the bundled action over SSH (real sshd)', () => {
     expect(r.summary).toMatch(/^## 🧪 Dry run succeeded/);
   });
 });
-
-function pgrep(pattern: string): boolean {
-  try {
-    execFileSync('pgrep', ['-f', pattern], { stdio: 'pipe' });
-    return true;
-  } catch {
-    return false;
-  }
-}
