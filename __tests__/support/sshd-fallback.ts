@@ -25,7 +25,7 @@ export interface FallbackFleetOptions extends SshdFleetOptions {
 }
 
 export async function startFallbackFleet(opts: FallbackFleetOptions): Promise<SshdFleet> {
-  const user = userInfo().username;
+  const { username: user, uid } = userInfo();
   const hosts: SshdHost[] = [];
   for (let i = 0; i < opts.count; i++) {
     const config = { ...opts.config, ...opts.hostConfig?.(i) };
@@ -42,6 +42,7 @@ export async function startFallbackFleet(opts: FallbackFleetOptions): Promise<Ss
     keyPath: opts.client.privatePath,
     knownHostsPath,
     user,
+    uid,
     dir: opts.dir,
     scratchDir: opts.scratchDir,
     authorize: (line) => writeFile(opts.authorizedKeysPath, `${line}\n`, { flag: 'a' }),
