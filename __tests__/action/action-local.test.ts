@@ -7,7 +7,15 @@ import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { REPO, tempDir } from '../support/cli.js';
 import { readPids, waitForExit } from '../support/survivors.js';
-import { annotationsOf, installedAction, leaks, maskCommands, runAction } from './action-harness.js';
+import {
+  annotationsOf,
+  filesHolding,
+  installedAction,
+  keyMaterial,
+  leaks,
+  maskCommands,
+  runAction,
+} from './action-harness.js';
 
 let actionDir: string;
 beforeAll(async () => {
@@ -190,6 +198,7 @@ runners:
     });
     expect(run.code).toBe(0);
     expect(leaks(run, [token, cert, key])).toEqual([]);
+    expect(filesHolding(run, [...keyMaterial(key), token])).toEqual([]);
     expect(run.stdout).toMatch(/^local:a │ token=\*\*\*$/m);
     // the runner is told to mask every value, and every line of the multi-line ones, before any output
     const masks = maskCommands(run.stdout);

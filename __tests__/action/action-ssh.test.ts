@@ -11,7 +11,9 @@ import { startSshdFleet, type SshdFleet } from '../support/sshd.js';
 import { readPids, waitForExit } from '../support/survivors.js';
 import {
   annotationsOf,
+  filesHolding,
   installedAction,
+  keyMaterial,
   leaks,
   maskCommands,
   runAction,
@@ -113,6 +115,8 @@ describe('the bundled action over SSH (real sshd)', () => {
     expect(r.outputs['failed-hosts']).toBe('[]');
     expect(JSON.parse(r.reportText).stages[0].jobs).toHaveLength(3);
     expectNoLeaks(r);
+    // The key was used and never written: not in RUNNER_TEMP, HOME, TMPDIR or the workspace.
+    expect(filesHolding(r, keyMaterial(privateKey))).toEqual([]);
   });
 
   it('an encrypted key with ssh-key-passphrase logs in; the passphrase shows nowhere', async () => {
@@ -130,6 +134,8 @@ describe('the bundled action over SSH (real sshd)', () => {
     for (const host of names) expect(r.stdout).toContain(`${host} │ in as ${fleet.user}\n`);
     expect(leaks(r, [passphrase, encrypted])).toEqual([]);
     expect(maskCommands(r.stdout)).toContain(passphrase);
+    // Neither the key (as given, or decrypted) nor the passphrase reached a file.
+    expect(filesHolding(r, [...keyMaterial(encrypted), ...keyMaterial(privateKey), passphrase])).toEqual([]);
     // Without it, the run stops before connecting, saying why (and still without a byte of the key).
     const missing = await run(ws, { 'ssh-private-key': encrypted });
     expect(missing.code).not.toBe(0);
