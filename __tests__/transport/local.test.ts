@@ -6,6 +6,8 @@ import { TimeoutError } from '../../src/errors.js';
 import { LineSplitter, MAX_LINE_CHARS } from '../../src/transport/line-splitter.js';
 import { LocalTransport } from '../../src/transport/local.js';
 import { tempDir } from '../support/cli.js';
+import { within } from '../support/sshd-fixtures.js';
+import { readPids, waitForExit } from '../support/survivors.js';
 
 const HOST = { name: 'local:a', address: 'localhost', port: 0, local: true };
 
@@ -75,14 +77,15 @@ describe('LocalTransport', () => {
   it('on abort terminates the whole process group and rejects with the reason', async () => {
     const dir = await tempDir();
     const marker = join(dir, 'late');
+    const pids = join(dir, 'pids');
     const ctl = new AbortController();
     const out = collect();
     const started = Date.now();
     const p = transport.exec(
       HOST,
       {
-        // a background grandchild that would write the marker later, plus a foreground sleep
-        script: `(sleep 1.5; touch ${marker}) &\necho ready\nsleep 30`,
+        // a background grandchild that would write the marker 4 s in, plus a foreground sleep
+        script: `(sleep 4; touch ${marker}) &\necho $! >> ${pids}\necho $$ >> ${pids}\necho ready\nsleep 30`,
         shell: DEFAULT_SHELL,
         env: {},
       },
@@ -94,12 +97,20 @@ describe('LocalTransport', () => {
         },
       },
     );
-    await expect(p).rejects.toThrow('timed out after 1s');
+    const error = await within(
+      p.catch((e: unknown) => e),
+      10_000,
+      'the step to end',
+    );
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect((error as Error).message).toBe('timed out after 1s');
     expect(Date.now() - started).toBeLessThan(5000);
-    // Wait past the moment the grandchild would have written: it must be dead.
-    await new Promise((r) => setTimeout(r, 2000));
+    // Had the grandchild survived, it would end by writing the marker: wait for both, then look.
+    const group = readPids(pids);
+    expect(group).toHaveLength(2);
+    await waitForExit(group, 10_000);
     expect(existsSync(marker)).toBe(false);
-  });
+  }, 20_000);
 
   it('uploads a directory tree with modes, creating parents', async () => {
     const dir = await tempDir();
