@@ -1,10 +1,11 @@
 /**
  * Huge output: 200 MB from one host while others run. Output is streamed line by line, so the
  * controller's memory stays flat. Measured in a child process (support/output-flood.mjs) with the
- * CLI's node flags, so it is the memory a release has, not a Jest worker's. RSS grows by ~5 MB on
- * Node 20 and ~15 MB on Node 24 here (the bench: ~6 MB for 1 GiB); a client that kept the output
- * grows by hundreds (280 MB seen with the line splitter keeping its chunks). Runs lib/: `npm run
- * build` first (`npm test` does).
+ * CLI's node flags, so it is the memory a release has, not a Jest worker's. RSS grows by ~6 MB on
+ * Node 20 and ~15 MB on Node 24 on a quiet machine (the bench: ~6 MB for 1 GiB), and once by 46 MB
+ * in a full suite run on a loaded 2-core machine (garbage awaiting a major GC); the bound is the
+ * bench's target for 1 GiB. A client that kept the output grows by hundreds (280 MB seen with the
+ * line splitter keeping its chunks). Runs lib/: `npm run build` first (`npm test` does).
  */
 import { join } from 'node:path';
 import { cliNodeFlags, REPO, runNode } from '../support/cli.js';
@@ -13,8 +14,8 @@ import { fleetOptions, hostOf } from '../support/sshd-fixtures.js';
 
 const TOTAL_BYTES = 200_000_000;
 const LINE = 'x'.repeat(99); // + newline = 100 bytes per line
-/** RSS growth allowed from before the flood to its peak. */
-const RSS_GROWTH_LIMIT = 32 * 1024 * 1024;
+/** RSS growth allowed from before the flood to its peak: the bench's target (bench/README.md). */
+const RSS_GROWTH_LIMIT = 64 * 1024 * 1024;
 
 let fleet: SshdFleet;
 
