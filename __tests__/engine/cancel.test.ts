@@ -117,7 +117,7 @@ describe('cancellation', () => {
       // Cancel once the slow part has begun, then hang for 3 s: over 3x the bound asserted below.
       const hang = () => {
         queueMicrotask(() => controller.abort());
-        return new Promise<void>((resolve) => setTimeout(resolve, 3_000));
+        return new Promise<void>((resolve) => setTimeout(resolve, 3_000).unref());
       };
       let cleaned = false;
       const started = performance.now();

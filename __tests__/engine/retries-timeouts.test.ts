@@ -160,7 +160,7 @@ describe('timeouts', () => {
   it('a job that ignores the signal while awaiting something else is still ended', async () => {
     const stuck = Job.of(host('a'), async function* () {
       // 5 s: waiting for it would take over 3x the bound below.
-      await new Promise((resolve) => setTimeout(resolve, 5_000));
+      await new Promise((resolve) => setTimeout(resolve, 5_000).unref());
       yield remote('never');
     });
     const started = performance.now();
