@@ -346,7 +346,7 @@ describe('accept-new records new hosts in the first known-hosts file, as OpenSSH
     expect((await theirs(ed, h0, file, 'strict'))?.verdict ?? 'connects').toBe('connects');
   }, 30_000);
 
-  it('with only action-input entries there is no file: the key is trusted for this run only', async () => {
+  it('with no known-hosts file (inline entries only) the key is trusted for this run only', async () => {
     const [h0, h1] = ed.hosts as [SshdHost, SshdHost];
     const inline = `${nameOf(h1)} ${key(h1, 'ed25519')}\n`;
     for (let run = 1; run <= 2; run++) {

@@ -135,8 +135,10 @@ export class HostKeyVerifier {
       return null;
     }
     const listed = this.#listed(name);
-    const same = listed.find((k) => k.key.equals(key));
-    if (same) return 'settled' in same ? (same as AcceptedKey).settled : null;
+    const accepted = this.#accepted.get(name);
+    // Met earlier in this run: trusted once it is recorded (or found to conflict with the file).
+    if (accepted?.key.equals(key)) return accepted.settled;
+    if (listed.some((k) => k.key.equals(key))) return null;
     if (listed.length > 0) return mismatch(host, presented, key, listed);
 
     const authorities = matching.filter((e) => e.marker === 'cert-authority');
