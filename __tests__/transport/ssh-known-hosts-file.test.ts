@@ -5,7 +5,7 @@
  * against real sshd and checks the files with OpenSSH's ssh.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HostKeyVerifier } from '../../src/transport/ssh-host-keys.js';
@@ -26,6 +26,7 @@ let dir: string;
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'bw-kh-'));
 });
+afterEach(() => rm(dir, { recursive: true, force: true }));
 
 const mode = async (path: string) => (await stat(path)).mode & 0o777;
 
