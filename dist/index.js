@@ -64650,7 +64650,7 @@ function parseAssignmentLines(lines, input, named) {
             throw new errors/* UsageError */.eb(`${where}: expected NAME=VALUE, found no "=" (use a YAML map for multi-line values)`);
         }
         const name = line.slice(0, eq).trimEnd();
-        if (!engine_vars/* VAR_NAME */.e.test(name))
+        if (!engine_vars/* VAR_NAME */.eU.test(name))
             throw new errors/* UsageError */.eb(`${where}: invalid variable name${named(name)}`);
         vars[name] = line.slice(eq + 1);
     });
@@ -64671,7 +64671,7 @@ function parseYamlMap(text, input, named) {
     }
     const vars = {};
     for (const [name, value] of Object.entries(doc)) {
-        if (!engine_vars/* VAR_NAME */.e.test(name))
+        if (!engine_vars/* VAR_NAME */.eU.test(name))
             throw new errors/* UsageError */.eb(`Input "${input}": invalid variable name${named(name)}`);
         if (value === null || value === undefined)
             vars[name] = '';
@@ -65134,8 +65134,8 @@ function buildRunner(name, config, ctx) {
     return new runner/* Runner */.b({ name, description: config.description ?? '', stages, stageCount: stages.length });
 }
 function buildStage(stage, path, ctx) {
-    checkVarRefs(stage.name, [...path, 'name'], Object.keys(ctx.vars), ctx.locator);
-    const name = (0,vars/* expandVars */.J)(stage.name, ctx.vars);
+    checkVarRefs(stage.name, [...path, 'name'], Object.keys(ctx.vars), ctx.locator, { stageName: true });
+    const name = (0,vars/* expandVars */.Jf)(stage.name, ctx.vars);
     const hosts = stage.hosts
         ? (0,config_hosts/* resolveStageHosts */.c8)(stage.hosts, [...path, 'hosts'], ctx.groups, ctx.catalog, ctx.locator)
         : [host/* CONTROLLER */.J];
@@ -65185,15 +65185,42 @@ function customJob(factory, stage) {
         return job;
     };
 }
-/** Every `${NAME}` in a non-command field must name a known variable. */
-function checkVarRefs(text, path, known, locator) {
-    for (const name of (0,formats/* referencedVars */.EH)(text)) {
-        if (!vars/* VAR_NAME */.e.test(name))
-            throw (0,config_error/* configIssueError */.UJ)(locator, path, `invalid variable name "\${${name}}"`);
-        if (!known.includes(name)) {
-            throw (0,config_error/* configIssueError */.UJ)(locator, path, `unknown variable "\${${name}}"${(0,did_you_mean/* didYouMean */.au)(name, known)}`);
-        }
+/**
+ * Every `$` in a non-command field must be `${NAME}` with a known NAME, or `$$`. People write
+ * `$HOME` or `${HOST_ROOT}` expecting a shell; these fields never see one, so the message says
+ * where values come from instead.
+ */
+function checkVarRefs(text, path, known, locator, opts = {}) {
+    let refs;
+    try {
+        refs = (0,vars/* parseTemplate */.QC)(text).flatMap((piece) => ('ref' in piece ? [piece.ref] : []));
     }
+    catch (e) {
+        if (!(e instanceof vars/* TemplateSyntaxError */.Cb))
+            throw e;
+        const message = e.problem === 'bare-dollar'
+            ? `"${e.found}" is not expanded: ${EXPANDED_BY_US}; write \${NAME} with NAME from vars, or $$ for a literal "$"`
+            : e.message;
+        throw (0,config_error/* configIssueError */.UJ)(locator, path, message + homeHint(e.found, path));
+    }
+    for (const name of refs) {
+        if (known.includes(name))
+            continue;
+        if (opts.stageName && schema/* RESERVED_VARS */.ol.includes(name)) {
+            throw (0,config_error/* configIssueError */.UJ)(locator, path, `"\${${name}}" is set per job, so a stage name cannot use it (step names and upload paths can)`);
+        }
+        const hint = (0,did_you_mean/* didYouMean */.au)(name, known);
+        const why = hint || `: ${EXPANDED_BY_US}; define ${name} under vars: (or pass --var ${name}=…)`;
+        throw (0,config_error/* configIssueError */.UJ)(locator, path, `unknown variable "\${${name}}"${why}${homeHint(`$${name}`, path)}`);
+    }
+}
+const EXPANDED_BY_US = 'names and upload paths are expanded by boerewors on the controller from vars only ' +
+    "(the config's vars:, --var, the action's vars and secret-vars), not by a shell and not from the environment";
+/** `$HOME/…` in an upload target: the usual intent is the login user's home, which needs no variable. */
+function homeHint(found, path) {
+    if (path.at(-1) !== 'to' || !/^\$\{?HOME\}?$/.test(found))
+        return '';
+    return ". On an SSH host a relative upload.to (or ~/…) is already relative to the login user's home";
 }
 function defined(obj) {
     return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined));
@@ -65263,7 +65290,7 @@ function assembleConfig(parts, overrides = {}) {
 }
 function checkOverrides(overrides) {
     for (const name of Object.keys(overrides)) {
-        if (!vars/* VAR_NAME */.e.test(name))
+        if (!vars/* VAR_NAME */.eU.test(name))
             throw new errors/* UsageError */.eb(`invalid variable name "${name}"`);
         if (schema/* RESERVED_VARS */.ol.includes(name))
             throw new errors/* UsageError */.eb(`${name} is set by the tool for every job; choose another name`);
@@ -65383,7 +65410,6 @@ function didYouMean(name, candidates) {
 /* harmony export */   Cq: () => (/* binding */ DURATION_PATTERN),
 /* harmony export */   DA: () => (/* binding */ LOCAL_NAME_PATTERN),
 /* harmony export */   E9: () => (/* binding */ parseDuration),
-/* harmony export */   EH: () => (/* binding */ referencedVars),
 /* harmony export */   FT: () => (/* binding */ PERCENT_PATTERN),
 /* harmony export */   M6: () => (/* binding */ parseHostEntry),
 /* harmony export */   N9: () => (/* binding */ USER_PATTERN),
@@ -65474,14 +65500,6 @@ function parseHostEntry(text) {
  */
 function toShell(value) {
     return typeof value === 'string' ? value.trim().split(/\s+/) : value;
-}
-/** Every `${NAME}` referenced in a non-command field (`$${` is an escaped literal). */
-function referencedVars(text) {
-    const names = [];
-    for (const m of text.matchAll(/\$(\$)?\{([^}]*)\}/g))
-        if (!m[1])
-            names.push(m[2]);
-    return names;
 }
 //# sourceMappingURL=formats.js.map
 
@@ -66602,7 +66620,7 @@ const sshSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
     .describe('SSH defaults for every host.');
 const VAR = 'a variable name matching [A-Za-z_][A-Za-z0-9_]*';
 const varName = zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(VAR))
-    .regex(_engine_vars_js__WEBPACK_IMPORTED_MODULE_0__/* .VAR_NAME */ .e, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(VAR))
+    .regex(_engine_vars_js__WEBPACK_IMPORTED_MODULE_0__/* .VAR_NAME */ .eU, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(VAR))
     .refine((name) => !RESERVED_VARS.includes(name), {
     error: (issue) => `${String(issue.input)} is set by the tool for every job; choose another name`,
 });
@@ -66722,10 +66740,10 @@ class StepsJob extends _engine_job_js__WEBPACK_IMPORTED_MODULE_2__/* .Job */ ._ 
     }
     async *run(ctx) {
         for (const [i, step] of this.steps.entries()) {
-            const label = step.name === undefined ? step.kind : (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .J)(step.name, ctx.env, `steps[${i}].name`);
+            const label = step.name === undefined ? step.kind : (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.name, ctx.env, `steps[${i}].name`);
             if (step.kind === 'upload') {
-                const from = (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .J)(step.from, ctx.env, `steps[${i}].upload.from`);
-                const to = (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .J)(step.to, ctx.env, `steps[${i}].upload.to`);
+                const from = (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.from, ctx.env, `steps[${i}].upload.from`);
+                const to = (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.to, ctx.env, `steps[${i}].upload.to`);
                 yield (0,_engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__/* .upload */ .Se)(from, to, label);
             }
             else if (step.kind === 'run') {
@@ -68481,27 +68499,94 @@ function rest(opts) {
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   J: () => (/* binding */ expandVars),
-/* harmony export */   e: () => (/* binding */ VAR_NAME)
+/* harmony export */   Cb: () => (/* binding */ TemplateSyntaxError),
+/* harmony export */   Jf: () => (/* binding */ expandVars),
+/* harmony export */   QC: () => (/* binding */ parseTemplate),
+/* harmony export */   eU: () => (/* binding */ VAR_NAME)
 /* harmony export */ });
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(452);
 
 const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Why a non-command field cannot be expanded; `found` is the offending text (`$HOME`, `${a-b}`). */
+class TemplateSyntaxError extends Error {
+    problem;
+    found;
+    constructor(problem, found) {
+        super(problem === 'bare-dollar'
+            ? `"${found}" is not expanded here: write \${NAME} for a variable, $$ for a literal "$"`
+            : problem === 'invalid-name'
+                ? `invalid variable name "${found}"`
+                : `"${found}" has no closing "}"`);
+        this.problem = problem;
+        this.found = found;
+    }
+}
 /**
- * Expand `${NAME}` in a non-command field (upload paths, names). Unknown names are an error, so a
- * typo never silently becomes an empty path segment. `$${` escapes a literal `${`.
+ * `${NAME}` is a reference, `$$` a literal `$` (so `$${` writes `${`). Any other `$` is an error:
+ * these fields are expanded by the tool on the controller, never by a shell, so a `$HOME` would
+ * otherwise silently stay a directory named `$HOME`.
+ */
+function parseTemplate(text) {
+    const pieces = [];
+    let literal = '';
+    let i = 0;
+    while (i < text.length) {
+        const dollar = text.indexOf('$', i);
+        if (dollar === -1) {
+            literal += text.slice(i);
+            break;
+        }
+        literal += text.slice(i, dollar);
+        const next = text[dollar + 1];
+        if (next === '$') {
+            literal += '$';
+            i = dollar + 2;
+        }
+        else if (next === '{') {
+            const close = text.indexOf('}', dollar + 2);
+            if (close === -1)
+                throw new TemplateSyntaxError('unclosed', text.slice(dollar, dollar + 40));
+            const name = text.slice(dollar + 2, close);
+            if (!VAR_NAME.test(name))
+                throw new TemplateSyntaxError('invalid-name', `\${${name}}`);
+            if (literal)
+                pieces.push({ text: literal });
+            literal = '';
+            pieces.push({ ref: name });
+            i = close + 1;
+        }
+        else {
+            const word = /^[A-Za-z0-9_]*/.exec(text.slice(dollar + 1))?.[0] ?? '';
+            throw new TemplateSyntaxError('bare-dollar', `$${word}`);
+        }
+    }
+    if (literal)
+        pieces.push({ text: literal });
+    return pieces;
+}
+/**
+ * Expand `${NAME}` in a non-command field (upload paths, names). Unknown names and a `$` that is
+ * not `${NAME}` or `$$` are errors, so a typo never silently becomes a path segment. The config
+ * loader checks every field before anything runs; this is the last line of defence.
  */
 function expandVars(text, vars, where = 'value') {
-    return text.replace(/\$(\$)?\{([^}]*)\}/g, (whole, escaped, name) => {
-        if (escaped)
-            return whole.slice(1);
-        if (!VAR_NAME.test(name))
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL(`${where}: invalid variable name "\${${name}}"`);
-        const value = Object.hasOwn(vars, name) ? vars[name] : undefined;
+    let pieces;
+    try {
+        pieces = parseTemplate(text);
+    }
+    catch (e) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL(`${where}: ${e.message}`);
+    }
+    return pieces
+        .map((piece) => {
+        if ('text' in piece)
+            return piece.text;
+        const value = Object.hasOwn(vars, piece.ref) ? vars[piece.ref] : undefined;
         if (value === undefined)
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL(`${where}: unknown variable "\${${name}}"`);
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL(`${where}: unknown variable "\${${piece.ref}}"`);
         return value;
-    });
+    })
+        .join('');
 }
 //# sourceMappingURL=vars.js.map
 

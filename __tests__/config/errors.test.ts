@@ -160,8 +160,47 @@ describe('config errors: file:line:col: path: message', () => {
       'release.yml:16:41: runners.deploy.stages[0].steps[1].upload.to: unknown variable "${APPP}", did you mean "APP"?',
     );
     expect(errorOf(withLine(9, '      - name: Ship ${BW_HOST}')).message).toBe(
-      'release.yml:9:15: runners.deploy.stages[0].name: unknown variable "${BW_HOST}"',
+      'release.yml:9:15: runners.deploy.stages[0].name: "${BW_HOST}" is set per job, so a stage name cannot use it ' +
+        '(step names and upload paths can)',
     );
+  });
+
+  it('an unknown name that is no typo says where values come from', () => {
+    expect(
+      errorOf(withLine(16, '          - upload: { from: build/, to: "${HOST_ROOT}/releases" }')).message,
+    ).toBe(
+      'release.yml:16:41: runners.deploy.stages[0].steps[1].upload.to: unknown variable "${HOST_ROOT}": ' +
+        'names and upload paths are expanded by boerewors on the controller from vars only ' +
+        "(the config's vars:, --var, the action's vars and secret-vars), not by a shell and not from the environment; " +
+        'define HOST_ROOT under vars: (or pass --var HOST_ROOT=…)',
+    );
+  });
+
+  it('a $ that is not ${NAME} or $$ is an error, not a directory named $HOME', () => {
+    const e = errorOf(withLine(16, "          - upload: { from: build/, to: '$HOME/releases/${APP}' }"));
+    expect(e).toBeInstanceOf(ConfigValidationError);
+    expect(e.message).toBe(
+      'release.yml:16:41: runners.deploy.stages[0].steps[1].upload.to: "$HOME" is not expanded: ' +
+        'names and upload paths are expanded by boerewors on the controller from vars only ' +
+        "(the config's vars:, --var, the action's vars and secret-vars), not by a shell and not from the environment; " +
+        'write ${NAME} with NAME from vars, or $$ for a literal "$". ' +
+        "On an SSH host a relative upload.to (or ~/…) is already relative to the login user's home",
+    );
+    expect(errorOf(withLine(16, '          - upload: { from: $SRC, to: x }')).message).toMatch(
+      /^release\.yml:16:29: runners\.deploy\.stages\[0\]\.steps\[1\]\.upload\.from: "\$SRC" is not expanded: .*\$\$ for a literal "\$"$/,
+    );
+    expect(errorOf(withLine(9, '      - name: Pay $5')).message).toMatch(
+      /^release\.yml:9:15: runners\.deploy\.stages\[0\]\.name: "\$5" is not expanded: /,
+    );
+    expect(errorOf(withLine(9, '      - name: Ship ${APP')).message).toBe(
+      'release.yml:9:15: runners.deploy.stages[0].name: "${APP" has no closing "}"',
+    );
+    // $$ is a literal $, and valid configs (BW_* in upload paths) keep working.
+    const ok = loadYamlConfig(
+      withLine(16, '          - upload: { from: "build/$$x", to: "/srv/${APP}/${BW_HOST}/${BW_RELEASE}" }'),
+      'release.yml',
+    );
+    expect(ok.runnerNames).toEqual(['deploy']);
   });
 
   it('wrong version', () => {

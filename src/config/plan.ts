@@ -10,11 +10,11 @@ import type { Job } from '../engine/job.js';
 import { Runner } from '../engine/runner.js';
 import { Stage } from '../engine/stage.js';
 import { DEFAULT_SHELL } from '../engine/subtask.js';
-import { expandVars, VAR_NAME } from '../engine/vars.js';
+import { expandVars, parseTemplate, TemplateSyntaxError } from '../engine/vars.js';
 import { ConfigError } from '../errors.js';
 import { configIssueError } from './config-error.js';
 import { didYouMean } from './did-you-mean.js';
-import { referencedVars, toAmount, toShell } from './formats.js';
+import { toAmount, toShell } from './formats.js';
 import { resolveStageHosts } from './hosts.js';
 import type { HostCatalog } from './hosts.js';
 import type { ConfigPath, Locator } from './locator.js';
@@ -55,7 +55,7 @@ export function buildRunner(
 }
 
 function buildStage(stage: StageConfig | ModuleStageConfig, path: ConfigPath, ctx: PlanContext): Stage {
-  checkVarRefs(stage.name, [...path, 'name'], Object.keys(ctx.vars), ctx.locator);
+  checkVarRefs(stage.name, [...path, 'name'], Object.keys(ctx.vars), ctx.locator, { stageName: true });
   const name = expandVars(stage.name, ctx.vars);
   const hosts = stage.hosts
     ? resolveStageHosts(stage.hosts, [...path, 'hosts'], ctx.groups, ctx.catalog, ctx.locator)
@@ -122,14 +122,56 @@ function customJob(factory: (host: never) => unknown, stage: string): (host: Hos
   };
 }
 
-/** Every `${NAME}` in a non-command field must name a known variable. */
-function checkVarRefs(text: string, path: ConfigPath, known: readonly string[], locator: Locator): void {
-  for (const name of referencedVars(text)) {
-    if (!VAR_NAME.test(name)) throw configIssueError(locator, path, `invalid variable name "\${${name}}"`);
-    if (!known.includes(name)) {
-      throw configIssueError(locator, path, `unknown variable "\${${name}}"${didYouMean(name, known)}`);
-    }
+/**
+ * Every `$` in a non-command field must be `${NAME}` with a known NAME, or `$$`. People write
+ * `$HOME` or `${HOST_ROOT}` expecting a shell; these fields never see one, so the message says
+ * where values come from instead.
+ */
+function checkVarRefs(
+  text: string,
+  path: ConfigPath,
+  known: readonly string[],
+  locator: Locator,
+  opts: { stageName?: boolean } = {},
+): void {
+  let refs: string[];
+  try {
+    refs = parseTemplate(text).flatMap((piece) => ('ref' in piece ? [piece.ref] : []));
+  } catch (e) {
+    if (!(e instanceof TemplateSyntaxError)) throw e;
+    const message =
+      e.problem === 'bare-dollar'
+        ? `"${e.found}" is not expanded: ${EXPANDED_BY_US}; write \${NAME} with NAME from vars, or $$ for a literal "$"`
+        : e.message;
+    throw configIssueError(locator, path, message + homeHint(e.found, path));
   }
+  for (const name of refs) {
+    if (known.includes(name)) continue;
+    if (opts.stageName && RESERVED_VARS.includes(name)) {
+      throw configIssueError(
+        locator,
+        path,
+        `"\${${name}}" is set per job, so a stage name cannot use it (step names and upload paths can)`,
+      );
+    }
+    const hint = didYouMean(name, known);
+    const why = hint || `: ${EXPANDED_BY_US}; define ${name} under vars: (or pass --var ${name}=…)`;
+    throw configIssueError(
+      locator,
+      path,
+      `unknown variable "\${${name}}"${why}${homeHint(`$${name}`, path)}`,
+    );
+  }
+}
+
+const EXPANDED_BY_US =
+  'names and upload paths are expanded by boerewors on the controller from vars only ' +
+  "(the config's vars:, --var, the action's vars and secret-vars), not by a shell and not from the environment";
+
+/** `$HOME/…` in an upload target: the usual intent is the login user's home, which needs no variable. */
+function homeHint(found: string, path: ConfigPath): string {
+  if (path.at(-1) !== 'to' || !/^\$\{?HOME\}?$/.test(found)) return '';
+  return ". On an SSH host a relative upload.to (or ~/…) is already relative to the login user's home";
 }
 
 function defined<T extends object>(obj: T): Partial<T> {
