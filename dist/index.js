@@ -65528,9 +65528,18 @@ function toShell(value) {
 
 
 
-function toHostEntry(raw) {
-    if (typeof raw === 'string')
-        return (0,_formats_js__WEBPACK_IMPORTED_MODULE_2__/* .parseHostEntry */ .M6)(raw);
+/**
+ * A string entry is named by its address, and by `address:port` when it names a port other than
+ * `defaultPort` (`ssh.port`): two hosts behind one address (NAT, port forwards) get distinct names.
+ */
+function toHostEntry(raw, defaultPort) {
+    if (typeof raw === 'string') {
+        const entry = (0,_formats_js__WEBPACK_IMPORTED_MODULE_2__/* .parseHostEntry */ .M6)(raw);
+        if (!entry || entry.local || entry.port === undefined || entry.port === defaultPort)
+            return entry;
+        const address = entry.address.includes(':') ? `[${entry.address}]` : entry.address;
+        return { ...entry, name: `${address}:${entry.port}` };
+    }
     if (raw.name.startsWith(_formats_js__WEBPACK_IMPORTED_MODULE_2__/* .LOCAL_PREFIX */ .nD))
         return (0,_formats_js__WEBPACK_IMPORTED_MODULE_2__/* .parseHostEntry */ .M6)(raw.name);
     return {
@@ -65566,7 +65575,7 @@ class HostCatalog {
     }
     /** Register the host written at `path`; returns the one Host object for its name. */
     add(raw, path) {
-        const entry = toHostEntry(raw);
+        const entry = toHostEntry(raw, this.ssh.port);
         if (!entry)
             throw (0,_config_error_js__WEBPACK_IMPORTED_MODULE_1__/* .configIssueError */ .UJ)(this.locator, path, `invalid host entry ${JSON.stringify(raw)}`);
         const host = toHost(entry, this.ssh);
@@ -65581,7 +65590,9 @@ class HostCatalog {
         if (sameHost(known, host))
             return known;
         const [a, b] = [(0,_engine_host_js__WEBPACK_IMPORTED_MODULE_0__/* .hostLabel */ .v)(known, this.ssh.user), (0,_engine_host_js__WEBPACK_IMPORTED_MODULE_0__/* .hostLabel */ .v)(host, this.ssh.user)];
-        throw (0,_config_error_js__WEBPACK_IMPORTED_MODULE_1__/* .configIssueError */ .UJ)(this.locator, path, `host "${host.name}" is already defined as ${a}, here it is ${b}`);
+        throw (0,_config_error_js__WEBPACK_IMPORTED_MODULE_1__/* .configIssueError */ .UJ)(this.locator, path, `host "${host.name}" is already defined as ${a}, here it is ${b}; a name means one host, ` +
+            `so give this one its own: { name: OTHER-NAME, address: ${host.address}, port: ${host.port}` +
+            `${host.user ? `, user: ${host.user}` : ''} }`);
     }
     get hosts() {
         return [...this.#byName.values()];

@@ -219,10 +219,20 @@ describe('config errors: file:line:col: path: message', () => {
     expect(errorOf(twice).message).toBe(
       'release.yml:17:15: runners.deploy.stages[1].name: duplicate stage name "Ship" in runner "deploy"',
     );
-    expect(errorOf(withLine(10, '        hosts: [web, "web-1.example.com:2222"]')).message).toBe(
+    expect(
+      errorOf(withLine(10, '        hosts: [web, { name: web-1.example.com, port: 2222 }]')).message,
+    ).toBe(
       'release.yml:10:22: runners.deploy.stages[0].hosts[1]: host "web-1.example.com" is already defined as ' +
-        'web-1.example.com:22, here it is web-1.example.com:2222',
+        'web-1.example.com:22, here it is web-1.example.com:2222; a name means one host, so give this one its own: ' +
+        '{ name: OTHER-NAME, address: web-1.example.com, port: 2222 }',
     );
+    // Written as address:port, the port makes it another host.
+    const two = loadYamlConfig(withLine(10, '        hosts: [web, "web-1.example.com:2222"]'), 'release.yml');
+    expect(two.hosts.map((h) => h.name)).toEqual([
+      'web-1.example.com',
+      'web-2.example.com',
+      'web-1.example.com:2222',
+    ]);
   });
 
   it('"controller" is the name of this machine, not a host name', () => {
