@@ -52,6 +52,15 @@ describe('config errors: file:line:col: path: message', () => {
     );
   });
 
+  it('an indentation error points at the misplaced key, not at column 1', () => {
+    expect(errorOf(withLine(11, '       pool-size: 10')).message).toBe(
+      'release.yml:11:8: invalid YAML: Sequence item without - indicator',
+    );
+    expect(errorOf(withLine(3, '  web: [web-1.example.com]\n    db: [db-1.example.com]')).message).toBe(
+      'release.yml:4:5: invalid YAML: All mapping items must start at the same column',
+    );
+  });
+
   it('unknown key: at the key, with did-you-mean for a near miss', () => {
     expect(errorOf(withLine(11, '        pool_size: 10')).message).toBe(
       'release.yml:11:9: runners.deploy.stages[0].pool_size: unknown key, did you mean "pool-size"?',
