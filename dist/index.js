@@ -64070,6 +64070,18 @@ function stageTitle(e) {
 function progressLine(t) {
     return `${t.done}/${t.total} done · ${t.failed} failed · ${t.running} running`;
 }
+/** `boerewors · runner deploy · release 20261128T010000Z`, with `DRY RUN` when nothing runs for real. */
+function runHeader(e, dryRun) {
+    return ['boerewors', ...(dryRun ? ['DRY RUN'] : []), `runner ${e.runner}`, `release ${e.release}`].join(' · ');
+}
+/**
+ * `Release success · runner deploy`; a dry run says `DRY RUN success (nothing was run)`, so its
+ * every-host-succeeded log cannot pass for a release.
+ */
+function runFooter(r, dryRun) {
+    const what = dryRun ? `DRY RUN ${r.result} (nothing was run)` : `Release ${r.result}`;
+    return `${what} · runner ${r.runner}`;
+}
 //# sourceMappingURL=format.js.map
 ;// CONCATENATED MODULE: ./lib/report/github-annotations.js
 
@@ -64174,6 +64186,7 @@ class GitHubLogReporter {
     #progress = new StageProgress();
     #intervalMs;
     #now;
+    #dryRun;
     #timer;
     #stageStartedAt = 0;
     #labelWidth = 0;
@@ -64185,12 +64198,13 @@ class GitHubLogReporter {
         this.log = log;
         this.#intervalMs = options.progressIntervalMs ?? 10_000;
         this.#now = options.now ?? Date.now;
+        this.#dryRun = options.dryRun ?? false;
     }
     onEvent = (e) => {
         this.#progress.update(e);
         switch (e.type) {
             case 'run-start':
-                this.#info(`boerewors · runner ${e.runner} · release ${e.release}`);
+                this.#info(runHeader(e, this.#dryRun));
                 return;
             case 'stage-start':
                 this.#closeGroup();
@@ -64231,7 +64245,7 @@ class GitHubLogReporter {
             }
             case 'run-end':
                 this.close();
-                this.#info(`Release ${e.report.result} · runner ${e.report.runner} · ${formatDuration(e.report.durationMs)}`);
+                this.#info(`${runFooter(e.report, this.#dryRun)} · ${formatDuration(e.report.durationMs)}`);
                 return;
         }
     };
@@ -64338,9 +64352,9 @@ const RUN_HEADLINE = {
     cancelled: '🚫 Release cancelled',
 };
 const DRY_RUN_HEADLINE = {
-    success: '🧪 Dry run succeeded',
-    failure: '❌ Dry run failed',
-    cancelled: '🚫 Dry run cancelled',
+    success: '🧪 DRY RUN succeeded (nothing was run)',
+    failure: '❌ DRY RUN failed (nothing was run)',
+    cancelled: '🚫 DRY RUN cancelled (nothing was run)',
 };
 const JOB_MARK = { success: '✅', failure: '❌', skipped: '⏭️', cancelled: '🚫' };
 /**
@@ -64980,7 +64994,7 @@ async function runAction(cancellation, cwd = process.cwd()) {
     }
     if (settings.dryRun)
         info('Dry run: the plan is printed, nothing connects and nothing runs.');
-    const log = new GitHubLogReporter(core_namespaceObject);
+    const log = new GitHubLogReporter(core_namespaceObject, { dryRun: settings.dryRun });
     const partial = new PartialReport(prepared.runner.name);
     let report;
     try {
@@ -65002,7 +65016,7 @@ async function runAction(cancellation, cwd = process.cwd()) {
 async function finish(report, settings) {
     let reportPath = settings.reportPath ?? '';
     try {
-        await (0,json/* writeJsonReport */.a_)(reportPath, report);
+        await (0,json/* writeJsonReport */.a_)(reportPath, report, { dryRun: settings.dryRun });
     }
     catch (e) {
         // The outputs and the summary matter more than the file: report the problem and go on.
@@ -68713,10 +68727,12 @@ function errorMessage(err) {
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
 
 
-function toJsonReport(report) {
+function toJsonReport(report, options = {}) {
     return {
         version: 1,
         runner: report.runner,
+        release: report.release,
+        dryRun: options.dryRun ?? false,
         result: report.result,
         startedAt: report.startedAt,
         durationMs: report.durationMs,
@@ -68735,9 +68751,9 @@ function toJsonReport(report) {
         })),
     };
 }
-async function writeJsonReport(path, report) {
+async function writeJsonReport(path, report, options = {}) {
     await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.mkdir)((0,node_path__WEBPACK_IMPORTED_MODULE_1__.dirname)(path), { recursive: true });
-    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.writeFile)(path, `${JSON.stringify(toJsonReport(report), null, 2)}\n`, { mode: 0o644 });
+    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.writeFile)(path, `${JSON.stringify(toJsonReport(report, options), null, 2)}\n`, { mode: 0o644 });
 }
 /** Hosts whose job failed in any stage, in order of first failure. */
 function failedHosts(report) {

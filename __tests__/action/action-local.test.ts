@@ -329,7 +329,11 @@ runners:
     expect(run.stdout).toMatch(/^local:b +│ +\$ .*mv -T current.new current/m);
     expect(existsSync(root)).toBe(false);
     expect(run.outputs.result).toBe('success');
-    expect(run.summary).toMatch(/^## 🧪 Dry run succeeded/);
+    expect(run.summary).toMatch(/^## 🧪 DRY RUN succeeded \(nothing was run\)/);
+    expect(run.stdout).toMatch(/^boerewors · DRY RUN · runner deploy · release \d{8}T\d{6}Z$/m);
+    expect(run.stdout.trimEnd()).toMatch(/^DRY RUN success \(nothing was run\) · runner deploy · .*$/m);
+    expect(run.stdout).not.toContain('Release success');
+    expect(JSON.parse(run.reportText)).toMatchObject({ dryRun: true, release: expect.any(String) });
   });
 
   it('limit and hosts inputs reach the engine', async () => {

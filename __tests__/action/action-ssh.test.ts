@@ -214,7 +214,7 @@ describe('the bundled action over SSH (real sshd)', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^web-2 │ +\$ echo never$/m);
     expect(await Promise.all(fleet.hosts.map((h) => h.connections()))).toEqual(before);
-    expect(r.summary).toMatch(/^## 🧪 Dry run succeeded/);
+    expect(r.summary).toMatch(/^## 🧪 DRY RUN succeeded/);
   });
 });
 

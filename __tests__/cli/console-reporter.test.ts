@@ -36,6 +36,27 @@ describe('ConsoleReporter', () => {
     expect(t.text().endsWith('\r\x1b[2Kweb-1  │ x\n… Ship · 0/2 done · 0 failed · 1 running')).toBe(true);
   });
 
+  it('a dry run says DRY RUN in its first and last lines', () => {
+    const t = terminal(false);
+    const r = new ConsoleReporter(t.out, false, { dryRun: true });
+    r.onEvent({ type: 'run-start', runner: 'deploy', release: 'R1', startedAt: 'x', stageCount: 0 });
+    r.onEvent({
+      type: 'run-end',
+      report: {
+        version: 1,
+        runner: 'deploy',
+        release: 'R1',
+        result: 'success',
+        startedAt: 'x',
+        durationMs: 5,
+        stages: [],
+      },
+    });
+    expect(t.text()).toBe(
+      'boerewors · DRY RUN · runner deploy · release R1\n\nDRY RUN success (nothing was run) · runner deploy · 0 stages · 5 ms\n',
+    );
+  });
+
   it('writes no control characters when not on a terminal', () => {
     const t = terminal(false);
     const r = new ConsoleReporter(t.out);

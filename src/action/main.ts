@@ -59,7 +59,7 @@ export async function runAction(cancellation: Cancellation, cwd = process.cwd())
   }
   if (settings.dryRun) core.info('Dry run: the plan is printed, nothing connects and nothing runs.');
 
-  const log = new GitHubLogReporter(core);
+  const log = new GitHubLogReporter(core, { dryRun: settings.dryRun });
   const partial = new PartialReport(prepared.runner.name);
   let report: RunReport;
   try {
@@ -81,7 +81,7 @@ export async function runAction(cancellation: Cancellation, cwd = process.cwd())
 async function finish(report: RunReport, settings: ReleaseSettings): Promise<number> {
   let reportPath = settings.reportPath ?? '';
   try {
-    await writeJsonReport(reportPath, report);
+    await writeJsonReport(reportPath, report, { dryRun: settings.dryRun });
   } catch (e) {
     // The outputs and the summary matter more than the file: report the problem and go on.
     core.warning(`Could not write the JSON report: ${errorMessage(e)}`);

@@ -37,12 +37,13 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       case 'run': {
         const { settings } = command;
         const prepared = await prepareRelease(settings, io.cwd);
-        const reporter = new ConsoleReporter(io.stdout, command.verbose);
+        const reporter = new ConsoleReporter(io.stdout, command.verbose, { dryRun: settings.dryRun });
         const report = await executeRelease(settings, prepared, {
           signal: io.signal,
           onEvent: reporter.onEvent,
         });
-        if (settings.reportPath) await writeJsonReport(settings.reportPath, report);
+        if (settings.reportPath)
+          await writeJsonReport(settings.reportPath, report, { dryRun: settings.dryRun });
         return report.result === 'success'
           ? EXIT.success
           : report.result === 'cancelled'

@@ -1,4 +1,4 @@
-/** The run's results. `toJsonReport` (src/report/json.ts) turns these into DESIGN §4's JSON exactly. */
+/** The run's results. `toJsonReport` (src/report/json.ts) turns these into the JSON report the README documents. */
 export type RunResult = 'success' | 'failure' | 'cancelled';
 export type StageResult = 'success' | 'failure' | 'skipped';
 export type JobResult = 'success' | 'failure' | 'skipped' | 'cancelled';

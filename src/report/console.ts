@@ -1,6 +1,6 @@
 import type { EngineEvent } from '../engine/events.js';
 import type { JobReport } from '../engine/report.js';
-import { formatDuration, plural, progressLine, stageTitle } from './format.js';
+import { formatDuration, plural, progressLine, runFooter, runHeader, stageTitle } from './format.js';
 import { StageProgress } from './progress.js';
 
 export interface ConsoleOutput {
@@ -20,15 +20,24 @@ const MARK: Record<JobReport['result'], string> = {
  * (padded so columns line up); on a terminal a live progress line for the running stage stays at
  * the bottom.
  */
+export interface ConsoleReporterOptions {
+  /** The run uses the dry-run transport: the header and the final line say DRY RUN. Default false. */
+  dryRun?: boolean;
+}
+
 export class ConsoleReporter {
   readonly #progress = new StageProgress();
+  readonly #dryRun: boolean;
   #labelWidth = 0;
   #statusShown = false;
 
   constructor(
     private readonly out: ConsoleOutput,
     private readonly verbose = false,
-  ) {}
+    options: ConsoleReporterOptions = {},
+  ) {
+    this.#dryRun = options.dryRun ?? false;
+  }
 
   readonly onEvent = (e: EngineEvent): void => {
     const changed = this.#progress.update(e);
@@ -40,7 +49,7 @@ export class ConsoleReporter {
   #format(e: EngineEvent): string | null {
     switch (e.type) {
       case 'run-start':
-        return `boerewors · runner ${e.runner} · release ${e.release}`;
+        return runHeader(e, this.#dryRun);
       case 'stage-start':
         this.#labelWidth = Math.max(0, ...e.hosts.map((h) => h.length));
         return `\n▶ ${stageTitle(e)}`;
@@ -67,7 +76,7 @@ export class ConsoleReporter {
         return `warning: ${e.host ? `${e.host}: ` : ''}${e.message}`;
       case 'run-end': {
         const r = e.report;
-        const head = `\nRelease ${r.result} · runner ${r.runner} · ${plural(r.stages.length, 'stage')} · ${formatDuration(r.durationMs)}`;
+        const head = `\n${runFooter(r, this.#dryRun)} · ${plural(r.stages.length, 'stage')} · ${formatDuration(r.durationMs)}`;
         return r.reason ? `${head}\n${r.reason}` : head;
       }
     }
