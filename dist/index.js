@@ -60777,7 +60777,7 @@ globals.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _commonjs_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3115);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2098);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4248);
 /** The action's entrypoint (`dist/index.js` is this, bundled). */
 
 
@@ -60788,7 +60788,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2098:
+/***/ 4248:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -63847,6 +63847,156 @@ function renderJsonSchema() {
 
 
 //# sourceMappingURL=index.js.map
+// EXTERNAL MODULE: ./lib/transport/ssh-keys.js
+var ssh_keys = __nccwpck_require__(3936);
+// EXTERNAL MODULE: ./lib/transport/ssh-options.js
+var ssh_options = __nccwpck_require__(9028);
+// EXTERNAL MODULE: ./lib/transport/ssh-paths.js
+var ssh_paths = __nccwpck_require__(7438);
+;// CONCATENATED MODULE: ./lib/transport/ssh-files.js
+/**
+ * The files an SSH run reads — the private key and the known_hosts files — checked up front, so a
+ * missing or unreadable one is reported before the first stage runs rather than when the first SSH
+ * stage connects. The transport itself stays lenient (it reads the same files when it connects).
+ */
+
+
+
+
+
+/** Every problem with the key and known_hosts files `options` name; [] when they are usable. */
+async function ssh_files_checkSshFiles(options, check = {}) {
+    const env = check.env ?? process.env;
+    const problems = [];
+    const inline = options.privateKey?.trim() ? options.privateKey : undefined;
+    if (inline !== undefined) {
+        const problem = (0,ssh_keys/* privateKeyProblem */.ss)(inline, options.passphrase);
+        if (problem) {
+            problems.push({
+                field: 'private-key',
+                message: `private key given inline: ${problem}`,
+                detail: problem,
+            });
+        }
+    }
+    else if (options.privateKeyPath) {
+        const path = options.privateKeyPath;
+        const read = await readText(path);
+        const problem = 'error' in read
+            ? read.error
+            : (0,ssh_keys/* privateKeyProblem */.ss)(read.text, options.passphrase)?.replace(/no passphrase was given$/, NO_PASSPHRASE_HINT);
+        if (problem) {
+            problems.push({
+                field: 'private-key',
+                message: `private key file ${path}: ${problem}`,
+                detail: problem,
+            });
+        }
+    }
+    else if ((check.requireAuth ?? true) && !env.SSH_AUTH_SOCK) {
+        const message = 'no SSH private key given (ssh.private-key, --identity or the ssh-private-key input) and no ssh-agent (SSH_AUTH_SOCK)';
+        problems.push({ field: 'auth', message, detail: message });
+    }
+    for (const path of options.knownHostsPaths) {
+        const read = await readText(path);
+        if (!('error' in read))
+            continue;
+        // The default file may be missing: hosts are then unknown (accept-new, or the action's input).
+        if (read.missing && ssh_options/* DEFAULT_SSH_OPTIONS */.U.knownHostsPaths.includes(path))
+            continue;
+        problems.push({
+            field: 'known-hosts',
+            path,
+            message: `known_hosts file ${path}: ${read.error}`,
+            detail: read.error,
+        });
+    }
+    return problems;
+}
+const NO_PASSPHRASE_HINT = 'no passphrase was given (the CLI takes none: load the key into ssh-agent with ssh-add, and leave ssh.private-key out)';
+async function readText(path) {
+    const full = (0,external_node_path_.resolve)((0,ssh_paths/* expandHome */.k)(path));
+    try {
+        return { text: await (0,promises_.readFile)(full, 'utf8') };
+    }
+    catch (err) {
+        const code = err.code;
+        if (code === 'ENOENT')
+            return { error: full === path ? 'not found' : `not found (${full})`, missing: true };
+        if (code === 'EACCES' || code === 'EPERM')
+            return { error: 'not readable (permission denied)', missing: false };
+        if (code === 'EISDIR')
+            return { error: 'is a directory, not a file', missing: false };
+        return { error: `cannot read it (${code ?? 'error'})`, missing: false };
+    }
+}
+//# sourceMappingURL=ssh-files.js.map
+;// CONCATENATED MODULE: ./lib/preflight.js
+/**
+ * Checks made before anything runs, beyond the config itself: the SSH key and known_hosts files a
+ * run would read. A release that would fail at its first SSH stage must not first run its local
+ * stages; `run`, `--dry-run` and `validate` all report such a problem, with exit code 2.
+ */
+
+
+
+
+/**
+ * For a run of `runner` (restricted to `hosts` when given): throws a ConfigError listing every
+ * problem with the SSH files `ssh` names, when the run reaches any SSH host. A run on `local:`
+ * hosts only needs no key.
+ */
+async function checkRunFiles(config, runner, hosts, ssh, overrides) {
+    // Runner objects from a module list their hosts only when they run: assume the config's hosts.
+    const candidates = config.plans[runner.name]?.hosts ?? config.hosts;
+    if (!usesSsh(candidates, hosts))
+        return;
+    throwIfAny(config, await ssh_files_checkSshFiles(ssh), overrides);
+}
+/**
+ * For `validate`: the files the config itself names, when it has SSH hosts. No key at all is fine
+ * here (`--identity`, the action's input or an ssh-agent may give one at run time).
+ */
+async function checkConfigFiles(config) {
+    if (!usesSsh(config.hosts, undefined))
+        return;
+    throwIfAny(config, await checkSshFiles(config.ssh, { requireAuth: false }), {});
+}
+function usesSsh(candidates, only) {
+    return candidates.some((host) => !host.local && (!only || only.includes(host.name)));
+}
+function throwIfAny(config, problems, overrides) {
+    if (problems.length === 0)
+        return;
+    throw new errors/* ConfigError */.xL(problems.map((p) => describe(config, p, overrides)).join('\n'));
+}
+/** `release.yml:3:16: ssh.private-key: private key file ~/.ssh/x: not found (/root/.ssh/x)`. */
+function describe(config, problem, overrides) {
+    if (problem.field === 'private-key') {
+        if (overrides.privateKey)
+            return `Input "ssh-private-key": ${problem.detail}`;
+        if (overrides.identityPath)
+            return `--identity: ${problem.message}`;
+        return atConfig(config, ['ssh', 'private-key'], problem.message);
+    }
+    if (problem.field === 'known-hosts') {
+        if (overrides.knownHostsPaths)
+            return `--known-hosts: ${problem.message}`;
+        const configured = config.ssh.knownHostsPaths;
+        // resolveSsh keeps the default's array when the config names no known-hosts.
+        if (configured === ssh_options/* DEFAULT_SSH_OPTIONS */.U.knownHostsPaths)
+            return `${problem.message} (the default known-hosts)`;
+        const index = configured.indexOf(problem.path ?? '');
+        const path = configured.length > 1 ? ['ssh', 'known-hosts', index] : ['ssh', 'known-hosts'];
+        return atConfig(config, path, problem.message);
+    }
+    return problem.message;
+}
+function atConfig(config, path, message) {
+    const position = config.locator.position(path);
+    return (0,config_error/* formatIssue */.Hd)({ file: config.file, path, message, ...(position ? { position } : {}) });
+}
+//# sourceMappingURL=preflight.js.map
 ;// CONCATENATED MODULE: ./lib/report/redact.js
 const REDACTED = '***';
 /** Shorter values (or lines of a multi-line value) are not redacted on their own. */
@@ -63934,13 +64084,14 @@ var dry_run = __nccwpck_require__(3964);
 var local = __nccwpck_require__(8175);
 // EXTERNAL MODULE: ./lib/transport/routing.js
 var routing = __nccwpck_require__(6287);
-// EXTERNAL MODULE: ./lib/transport/ssh.js + 12 modules
-var transport_ssh = __nccwpck_require__(900);
+// EXTERNAL MODULE: ./lib/transport/ssh.js + 10 modules
+var transport_ssh = __nccwpck_require__(536);
 ;// CONCATENATED MODULE: ./lib/release.js
 /**
  * The one pipeline behind the CLI and the action: settings → config → plan → executor → events.
  * Entrypoints add only their reporters and their way of exiting.
  */
+
 
 
 
@@ -63954,6 +64105,8 @@ async function prepareRelease(settings, cwd = process.cwd()) {
     const config = await (0,load_config.loadConfig)(file, { vars: { ...settings.vars, ...settings.secretVars }, cwd });
     const runner = (0,config_select/* selectRunner */.v)(config, settings.runner);
     const hosts = settings.hosts ? (0,config_select/* resolveHostFilter */.f)(config, settings.hosts) : undefined;
+    // Before the first stage, dry runs included: a missing key must not surface after local stages ran.
+    await checkRunFiles(config, runner, hosts, sshOverrides(settings, config.ssh), settings);
     const redactor = new Redactor([
         ...Object.values(settings.secretVars),
         ...(settings.privateKey ? [settings.privateKey] : []),
@@ -64681,7 +64834,7 @@ function parseYamlMap(text, input, named) {
         throw new errors/* UsageError */.eb(`Input "${input}": expected NAME=VALUE lines or a YAML map, found invalid YAML${pos}`);
     }
     if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
-        throw new errors/* UsageError */.eb(`Input "${input}": expected NAME=VALUE lines or a YAML map, found a ${describe(doc)}`);
+        throw new errors/* UsageError */.eb(`Input "${input}": expected NAME=VALUE lines or a YAML map, found a ${vars_input_describe(doc)}`);
     }
     const vars = {};
     for (const [name, value] of Object.entries(doc)) {
@@ -64692,12 +64845,12 @@ function parseYamlMap(text, input, named) {
         else if (['string', 'number', 'boolean'].includes(typeof value))
             vars[name] = String(value);
         else {
-            throw new errors/* UsageError */.eb(`Input "${input}": the value of${named(name) || ' a variable'} must be a string, number or boolean, found a ${describe(value)}`);
+            throw new errors/* UsageError */.eb(`Input "${input}": the value of${named(name) || ' a variable'} must be a string, number or boolean, found a ${vars_input_describe(value)}`);
         }
     }
     return vars;
 }
-function describe(value) {
+function vars_input_describe(value) {
     if (Array.isArray(value))
         return 'list';
     if (value === null)
@@ -65100,7 +65253,7 @@ var host = __nccwpck_require__(3546);
 // EXTERNAL MODULE: ./lib/engine/job.js
 var engine_job = __nccwpck_require__(7209);
 // EXTERNAL MODULE: ./lib/engine/runner.js
-var runner = __nccwpck_require__(7998);
+var engine_runner = __nccwpck_require__(7998);
 // EXTERNAL MODULE: ./lib/engine/stage.js
 var engine_stage = __nccwpck_require__(3768);
 // EXTERNAL MODULE: ./lib/engine/subtask.js
@@ -65136,25 +65289,33 @@ var steps_job = __nccwpck_require__(2567);
 
 function buildRunner(name, config, ctx) {
     const seen = new Set();
+    const plan = { hosts: [], uploads: [] };
     const stages = config.stages.map((stage, i) => {
         const path = ['runners', name, 'stages', i];
-        const built = buildStage(stage, path, ctx);
+        const built = buildStage(stage, path, ctx, plan);
         if (seen.has(built.name)) {
             throw (0,config_error/* configIssueError */.UJ)(ctx.locator, [...path, 'name'], `duplicate stage name "${built.name}" in runner "${name}"`);
         }
         seen.add(built.name);
         return built;
     });
-    return new runner/* Runner */.b({ name, description: config.description ?? '', stages, stageCount: stages.length });
+    const runner = new engine_runner/* Runner */.b({
+        name,
+        description: config.description ?? '',
+        stages,
+        stageCount: stages.length,
+    });
+    return { runner, plan: { hosts: [...new Set(plan.hosts)], uploads: plan.uploads } };
 }
-function buildStage(stage, path, ctx) {
+function buildStage(stage, path, ctx, plan) {
     checkVarRefs(stage.name, [...path, 'name'], Object.keys(ctx.vars), ctx.locator, { stageName: true });
     const name = (0,vars/* expandVars */.Jf)(stage.name, ctx.vars);
     const hosts = stage.hosts
         ? (0,config_hosts/* resolveStageHosts */.c8)(stage.hosts, [...path, 'hosts'], ctx.groups, ctx.catalog, ctx.locator)
         : [host/* CONTROLLER */.J];
+    plan.hosts.push(...hosts);
     const shell = stage.shell === undefined ? subtask/* DEFAULT_SHELL */.L4 : (0,formats/* toShell */.aB)(stage.shell);
-    const makeJob = 'job' in stage && stage.job ? customJob(stage.job, name) : stepsJob(stage, path, shell, ctx);
+    const makeJob = 'job' in stage && stage.job ? customJob(stage.job, name) : stepsJob(stage, path, shell, ctx, plan);
     return new engine_stage/* Stage */.B({
         name,
         ...defined({
@@ -65171,10 +65332,15 @@ function buildStage(stage, path, ctx) {
         jobs: () => hosts.map(makeJob),
     });
 }
-function stepsJob(stage, path, shell, ctx) {
+function stepsJob(stage, path, shell, ctx, plan) {
     // Upload paths and step names may also use the per-job BW_* variables.
     const known = [...Object.keys(ctx.vars), ...schema/* RESERVED_VARS */.ol];
-    const steps = (stage.steps ?? []).map((step, i) => toStep(step, [...path, 'steps', i], shell, known, ctx.locator));
+    const steps = (stage.steps ?? []).map((step, i) => {
+        const stepPath = [...path, 'steps', i];
+        if (step.upload)
+            plan.uploads.push({ from: step.upload.from, path: [...stepPath, 'upload', 'from'] });
+        return toStep(step, stepPath, shell, known, ctx.locator);
+    });
     return (host) => new steps_job/* StepsJob */.l(host, steps);
 }
 function toStep(step, path, stageShell, known, locator) {
@@ -65289,7 +65455,14 @@ function assembleConfig(parts, overrides = {}) {
     const groups = (0,config_hosts/* resolveGroups */.bq)(parts.hosts ?? {}, catalog);
     const vars = { ...parts.vars, ...overrides };
     const ctx = { groups, catalog, vars, locator: parts.locator };
-    const runners = parts.runners.map((source) => 'runner' in source ? source.runner : buildRunner(source.name, source.config, ctx));
+    const plans = {};
+    const runners = parts.runners.map((source) => {
+        if ('runner' in source)
+            return source.runner;
+        const built = buildRunner(source.name, source.config, ctx);
+        plans[source.name] = built.plan;
+        return built.runner;
+    });
     return {
         file: parts.file,
         format: parts.format,
@@ -65300,6 +65473,8 @@ function assembleConfig(parts, overrides = {}) {
         runners,
         runnerNames: runners.map((runner) => runner.name),
         customRunners: parts.runners.filter((source) => 'runner' in source).map((source) => source.name),
+        plans,
+        locator: parts.locator,
     };
 }
 function checkOverrides(overrides) {
@@ -65318,10 +65493,11 @@ function checkOverrides(overrides) {
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Hd: () => (/* binding */ formatIssue),
 /* harmony export */   UJ: () => (/* binding */ configIssueError),
 /* harmony export */   g2: () => (/* binding */ ConfigValidationError)
 /* harmony export */ });
-/* unused harmony exports formatIssue, MAX_LISTED_ISSUES */
+/* unused harmony export MAX_LISTED_ISSUES */
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(452);
 /* harmony import */ var _locator_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1252);
 
@@ -65913,8 +66089,8 @@ var local = __nccwpck_require__(8175);
 var dry_run = __nccwpck_require__(3964);
 // EXTERNAL MODULE: ./lib/transport/routing.js
 var routing = __nccwpck_require__(6287);
-// EXTERNAL MODULE: ./lib/transport/ssh.js + 12 modules
-var ssh = __nccwpck_require__(900);
+// EXTERNAL MODULE: ./lib/transport/ssh.js + 10 modules
+var ssh = __nccwpck_require__(536);
 // EXTERNAL MODULE: ./lib/transport/ssh-options.js
 var ssh_options = __nccwpck_require__(9028);
 // EXTERNAL MODULE: ./lib/config/select.js
@@ -69059,6 +69235,106 @@ class RoutingTransport {
 
 /***/ }),
 
+/***/ 3936:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   QD: () => (/* binding */ loadClientAuth),
+/* harmony export */   ss: () => (/* binding */ privateKeyProblem)
+/* harmony export */ });
+/* unused harmony export normalizeKeyText */
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1455);
+/* harmony import */ var ssh2__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5472);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(452);
+/* harmony import */ var _ssh_paths_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7438);
+/**
+ * How we authenticate: a private key (text or file; OpenSSH or PEM; ed25519, ecdsa, rsa with
+ * rsa-sha2 signatures; optional passphrase), else the ssh-agent. The key is parsed once, up front,
+ * so a bad key fails the run at once with an AuthError that names where the key came from and
+ * what is wrong with it — never a byte of the key itself.
+ */
+
+
+
+
+/**
+ * Keys pasted into CI secrets arrive with CRLF line ends, without a final newline, with trailing
+ * blanks, or with literal `\n` when squeezed onto one line; all of that is layout, not key data.
+ */
+function normalizeKeyText(text) {
+    let t = text;
+    if (!t.includes('\n') && t.includes('\\n'))
+        t = t.replaceAll('\\n', '\n');
+    const lines = t.split(/\r?\n|\r/).map((l) => l.trimEnd());
+    while (lines.length > 0 && lines[0] === '')
+        lines.shift();
+    while (lines.length > 0 && lines[lines.length - 1] === '')
+        lines.pop();
+    return `${lines.map((l) => l.trimStart()).join('\n')}\n`;
+}
+async function loadClientAuth(options, env = process.env) {
+    let text;
+    let source;
+    if (options.privateKey !== undefined && options.privateKey.trim() !== '') {
+        text = options.privateKey;
+        source = 'private key given inline';
+    }
+    else if (options.privateKeyPath) {
+        source = `private key file ${options.privateKeyPath}`;
+        try {
+            text = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.readFile)((0,_ssh_paths_js__WEBPACK_IMPORTED_MODULE_3__/* .expandHome */ .k)(options.privateKeyPath), 'utf8');
+        }
+        catch (err) {
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .AuthError */ .lR(`${source}: cannot read it (${err.code ?? 'error'})`);
+        }
+    }
+    else if (env.SSH_AUTH_SOCK) {
+        return { kind: 'agent', socket: env.SSH_AUTH_SOCK, source: `ssh-agent at ${env.SSH_AUTH_SOCK}` };
+    }
+    else {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .AuthError */ .lR('no SSH private key given (ssh.private-key, --identity or the ssh-private-key input) and no ssh-agent (SSH_AUTH_SOCK)');
+    }
+    const privateKey = parsePrivateKey(normalizeKeyText(text), options.passphrase, source);
+    return { kind: 'key', privateKey, source, keyType: privateKey.type };
+}
+/** The parsed key, or an AuthError that says what is wrong in our own words (ssh2's may quote input). */
+function parsePrivateKey(text, passphrase, source) {
+    const parsed = ssh2__WEBPACK_IMPORTED_MODULE_1__.utils.parseKey(text, passphrase);
+    const problem = keyProblem(parsed);
+    if (problem)
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .AuthError */ .lR(`${source}: ${problem}`);
+    return (Array.isArray(parsed) ? parsed[0] : parsed);
+}
+/**
+ * What is wrong with key text, or null: for checks before anything runs. The key is not decrypted
+ * (that costs a bcrypt KDF, paid once by the transport later): an encrypted key passes when a
+ * passphrase is given.
+ */
+function privateKeyProblem(text, passphrase) {
+    const parsed = ssh2__WEBPACK_IMPORTED_MODULE_1__.utils.parseKey(normalizeKeyText(text));
+    if (parsed instanceof Error && NO_PASSPHRASE.test(parsed.message) && passphrase)
+        return null;
+    return keyProblem(parsed);
+}
+const NO_PASSPHRASE = /no passphrase given/i;
+function keyProblem(parsed) {
+    if (parsed instanceof Error) {
+        const msg = parsed.message;
+        if (NO_PASSPHRASE.test(msg))
+            return 'the key is encrypted, but no passphrase was given';
+        if (/passphrase/i.test(msg) || /integrity check/i.test(msg))
+            return 'cannot decrypt the key: wrong passphrase';
+        return 'not a private key in a supported format (OpenSSH or PEM; ed25519, ecdsa or rsa)';
+    }
+    const key = Array.isArray(parsed) ? parsed[0] : parsed;
+    if (!key || key.getPrivatePEM() === null)
+        return 'this is a public key; the private key is needed';
+    return null;
+}
+//# sourceMappingURL=ssh-keys.js.map
+
+/***/ }),
+
 /***/ 9028:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
@@ -69078,7 +69354,29 @@ const DEFAULT_SSH_OPTIONS = Object.freeze({
 
 /***/ }),
 
-/***/ 900:
+/***/ 7438:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   k: () => (/* binding */ expandHome)
+/* harmony export */ });
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8161);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
+
+
+/** `~` and `~/…` → the controller's home directory (config paths are written the way users type them). */
+function expandHome(path) {
+    if (path === '~')
+        return (0,node_os__WEBPACK_IMPORTED_MODULE_0__.homedir)();
+    if (path.startsWith('~/'))
+        return (0,node_path__WEBPACK_IMPORTED_MODULE_1__.join)((0,node_os__WEBPACK_IMPORTED_MODULE_0__.homedir)(), path.slice(2));
+    return path;
+}
+//# sourceMappingURL=ssh-paths.js.map
+
+/***/ }),
+
+/***/ 536:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -69910,20 +70208,8 @@ function algorithmsForKeyType(keyType) {
     return [keyType];
 }
 //# sourceMappingURL=ssh-known-hosts.js.map
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-;// CONCATENATED MODULE: ./lib/transport/ssh-paths.js
-
-
-/** `~` and `~/…` → the controller's home directory (config paths are written the way users type them). */
-function expandHome(path) {
-    if (path === '~')
-        return (0,external_node_os_.homedir)();
-    if (path.startsWith('~/'))
-        return (0,external_node_path_.join)((0,external_node_os_.homedir)(), path.slice(2));
-    return path;
-}
-//# sourceMappingURL=ssh-paths.js.map
+// EXTERNAL MODULE: ./lib/transport/ssh-paths.js
+var ssh_paths = __nccwpck_require__(7438);
 ;// CONCATENATED MODULE: ./lib/transport/ssh-host-keys.js
 /**
  * Decides whether a presented host key is trusted, per `host-key-checking`:
@@ -69970,7 +70256,7 @@ class HostKeyVerifier {
     }
     async #read() {
         for (const path of this.source.paths) {
-            const full = expandHome(path);
+            const full = (0,ssh_paths/* expandHome */.k)(path);
             let text;
             try {
                 text = await (0,promises_.readFile)(full, 'utf8');
@@ -70051,77 +70337,8 @@ class HostKeyVerifier {
     }
 }
 //# sourceMappingURL=ssh-host-keys.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh-keys.js
-/**
- * How we authenticate: a private key (text or file; OpenSSH or PEM; ed25519, ecdsa, rsa with
- * rsa-sha2 signatures; optional passphrase), else the ssh-agent. The key is parsed once, up front,
- * so a bad key fails the run at once with an AuthError that names where the key came from and
- * what is wrong with it — never a byte of the key itself.
- */
-
-
-
-
-/**
- * Keys pasted into CI secrets arrive with CRLF line ends, without a final newline, with trailing
- * blanks, or with literal `\n` when squeezed onto one line; all of that is layout, not key data.
- */
-function normalizeKeyText(text) {
-    let t = text;
-    if (!t.includes('\n') && t.includes('\\n'))
-        t = t.replaceAll('\\n', '\n');
-    const lines = t.split(/\r?\n|\r/).map((l) => l.trimEnd());
-    while (lines.length > 0 && lines[0] === '')
-        lines.shift();
-    while (lines.length > 0 && lines[lines.length - 1] === '')
-        lines.pop();
-    return `${lines.map((l) => l.trimStart()).join('\n')}\n`;
-}
-async function loadClientAuth(options, env = process.env) {
-    let text;
-    let source;
-    if (options.privateKey !== undefined && options.privateKey.trim() !== '') {
-        text = options.privateKey;
-        source = 'private key given inline';
-    }
-    else if (options.privateKeyPath) {
-        source = `private key file ${options.privateKeyPath}`;
-        try {
-            text = await (0,promises_.readFile)(expandHome(options.privateKeyPath), 'utf8');
-        }
-        catch (err) {
-            throw new errors/* AuthError */.lR(`${source}: cannot read it (${err.code ?? 'error'})`);
-        }
-    }
-    else if (env.SSH_AUTH_SOCK) {
-        return { kind: 'agent', socket: env.SSH_AUTH_SOCK, source: `ssh-agent at ${env.SSH_AUTH_SOCK}` };
-    }
-    else {
-        throw new errors/* AuthError */.lR('no SSH private key given (ssh.private-key, --identity or the ssh-private-key input) and no ssh-agent (SSH_AUTH_SOCK)');
-    }
-    const privateKey = parsePrivateKey(normalizeKeyText(text), options.passphrase, source);
-    return { kind: 'key', privateKey, source, keyType: privateKey.type };
-}
-/** The parsed key, or an AuthError that says what is wrong in our own words (ssh2's may quote input). */
-function parsePrivateKey(text, passphrase, source) {
-    const parsed = lib.utils.parseKey(text, passphrase);
-    if (parsed instanceof Error) {
-        const msg = parsed.message;
-        if (/no passphrase given/i.test(msg)) {
-            throw new errors/* AuthError */.lR(`${source}: the key is encrypted, but no passphrase was given`);
-        }
-        if (/passphrase/i.test(msg) || /integrity check/i.test(msg)) {
-            throw new errors/* AuthError */.lR(`${source}: cannot decrypt the key: wrong passphrase`);
-        }
-        throw new errors/* AuthError */.lR(`${source}: not a private key in a supported format (OpenSSH or PEM; ed25519, ecdsa or rsa)`);
-    }
-    const key = Array.isArray(parsed) ? parsed[0] : parsed;
-    if (!key || key.getPrivatePEM() === null) {
-        throw new errors/* AuthError */.lR(`${source}: this is a public key; the private key is needed`);
-    }
-    return key;
-}
-//# sourceMappingURL=ssh-keys.js.map
+// EXTERNAL MODULE: ./lib/transport/ssh-keys.js
+var ssh_keys = __nccwpck_require__(3936);
 // EXTERNAL MODULE: ./lib/transport/ssh-options.js
 var ssh_options = __nccwpck_require__(9028);
 // EXTERNAL MODULE: external "node:events"
@@ -70204,6 +70421,8 @@ function whileNotAborted(promise, signal) {
     });
 }
 //# sourceMappingURL=ssh-pool.js.map
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
 ;// CONCATENATED MODULE: ./lib/transport/ssh-upload.js
 /**
  * Upload over SFTP with the semantics every transport shares (see local-upload.ts):
@@ -70486,7 +70705,7 @@ class SshTransport {
         return { label: (0,engine_host/* hostLabel */.v)({ ...host, port, user }), user, address: host.address, port };
     }
     async #connect(target, signal) {
-        this.#auth ??= loadClientAuth(this.options);
+        this.#auth ??= (0,ssh_keys/* loadClientAuth */.QD)(this.options);
         const auth = await this.#auth;
         const jump = this.#jump;
         const viaJump = jump && target.label !== jump.label;

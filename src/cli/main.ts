@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { BoereworsError, errorMessage } from '../errors.js';
 import { findConfigFile, loadConfig } from '../config/index.js';
+import { checkConfigFiles } from '../preflight.js';
 import { executeRelease, prepareRelease } from '../release.js';
 import { ConsoleReporter, type ConsoleOutput } from '../report/console.js';
 import { writeJsonReport } from '../report/json.js';
@@ -30,6 +31,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       case 'validate': {
         const file = command.configPath ?? (await findConfigFile(io.cwd));
         const config = await loadConfig(file, { cwd: io.cwd });
+        await checkConfigFiles(config);
         const names = config.runners.map((r) => r.name).join(', ');
         io.stdout.write(`${file}: valid · runners: ${names || '(none)'}\n`);
         return EXIT.success;

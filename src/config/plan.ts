@@ -32,15 +32,29 @@ export interface PlanContext {
   readonly locator: Locator;
 }
 
+/** What a runner built from config will touch, known before it runs: for checks up front. */
+export interface RunnerPlan {
+  /** Every host of its stages (the controller included), each once. */
+  readonly hosts: readonly Host[];
+  /** Its upload steps' sources as written (`${NAME}` unexpanded), with where they are written. */
+  readonly uploads: readonly { readonly from: string; readonly path: ConfigPath }[];
+}
+
+interface MutablePlan {
+  hosts: Host[];
+  uploads: { from: string; path: ConfigPath }[];
+}
+
 export function buildRunner(
   name: string,
   config: RunnerConfig | ModuleRunnerConfig,
   ctx: PlanContext,
-): Runner {
+): { runner: Runner; plan: RunnerPlan } {
   const seen = new Set<string>();
+  const plan: MutablePlan = { hosts: [], uploads: [] };
   const stages = config.stages.map((stage: StageConfig | ModuleStageConfig, i) => {
     const path = ['runners', name, 'stages', i];
-    const built = buildStage(stage, path, ctx);
+    const built = buildStage(stage, path, ctx, plan);
     if (seen.has(built.name)) {
       throw configIssueError(
         ctx.locator,
@@ -51,18 +65,30 @@ export function buildRunner(
     seen.add(built.name);
     return built;
   });
-  return new Runner({ name, description: config.description ?? '', stages, stageCount: stages.length });
+  const runner = new Runner({
+    name,
+    description: config.description ?? '',
+    stages,
+    stageCount: stages.length,
+  });
+  return { runner, plan: { hosts: [...new Set(plan.hosts)], uploads: plan.uploads } };
 }
 
-function buildStage(stage: StageConfig | ModuleStageConfig, path: ConfigPath, ctx: PlanContext): Stage {
+function buildStage(
+  stage: StageConfig | ModuleStageConfig,
+  path: ConfigPath,
+  ctx: PlanContext,
+  plan: MutablePlan,
+): Stage {
   checkVarRefs(stage.name, [...path, 'name'], Object.keys(ctx.vars), ctx.locator, { stageName: true });
   const name = expandVars(stage.name, ctx.vars);
   const hosts = stage.hosts
     ? resolveStageHosts(stage.hosts, [...path, 'hosts'], ctx.groups, ctx.catalog, ctx.locator)
     : [CONTROLLER];
+  plan.hosts.push(...hosts);
   const shell = stage.shell === undefined ? DEFAULT_SHELL : toShell(stage.shell);
   const makeJob =
-    'job' in stage && stage.job ? customJob(stage.job, name) : stepsJob(stage, path, shell, ctx);
+    'job' in stage && stage.job ? customJob(stage.job, name) : stepsJob(stage, path, shell, ctx, plan);
   return new Stage({
     name,
     ...defined({
@@ -85,12 +111,15 @@ function stepsJob(
   path: ConfigPath,
   shell: readonly string[],
   ctx: PlanContext,
+  plan: MutablePlan,
 ): (host: Host) => Job {
   // Upload paths and step names may also use the per-job BW_* variables.
   const known = [...Object.keys(ctx.vars), ...RESERVED_VARS];
-  const steps = (stage.steps ?? []).map((step, i) =>
-    toStep(step, [...path, 'steps', i], shell, known, ctx.locator),
-  );
+  const steps = (stage.steps ?? []).map((step, i) => {
+    const stepPath = [...path, 'steps', i];
+    if (step.upload) plan.uploads.push({ from: step.upload.from, path: [...stepPath, 'upload', 'from'] });
+    return toStep(step, stepPath, shell, known, ctx.locator);
+  });
   return (host) => new StepsJob(host, steps);
 }
 
