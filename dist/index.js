@@ -60782,6 +60782,12 @@ __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependen
 
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .eF)();
+// run() leaves the process to end on its own. Should a leaked socket or timer keep it alive, end it
+// anyway (with the exit code run() set) rather than hold the workflow job until its timeout.
+setTimeout(() => {
+    process.stderr.write('boerewors: still running 10 s after the release ended; exiting\n');
+    process.exit();
+}, 10_000).unref();
 //# sourceMappingURL=index.js.map
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
@@ -63798,10 +63804,6 @@ var promises_ = __nccwpck_require__(1455);
 var external_node_os_ = __nccwpck_require__(8161);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: ./lib/errors.js
-var errors = __nccwpck_require__(452);
-// EXTERNAL MODULE: ./lib/engine/executor.js + 16 modules
-var engine_executor = __nccwpck_require__(7950);
 // EXTERNAL MODULE: ./lib/config/load-config.js + 1 modules
 var load_config = __nccwpck_require__(5723);
 // EXTERNAL MODULE: ./lib/config/js-module.js + 2 modules
@@ -63847,6 +63849,10 @@ function renderJsonSchema() {
 
 
 //# sourceMappingURL=index.js.map
+// EXTERNAL MODULE: ./lib/errors.js
+var errors = __nccwpck_require__(452);
+// EXTERNAL MODULE: ./lib/engine/executor.js + 16 modules
+var engine_executor = __nccwpck_require__(7950);
 // EXTERNAL MODULE: ./lib/transport/ssh-keys.js
 var ssh_keys = __nccwpck_require__(3936);
 // EXTERNAL MODULE: ./lib/transport/ssh-options.js
@@ -64732,6 +64738,7 @@ class Cancellation {
     #hurry;
     #hurried;
     #graceTimer;
+    #abandoned = false;
     constructor(graceMs = CANCEL_GRACE_MS, onCancel = () => { }) {
         this.onCancel = onCancel;
         this.#graceMs = graceMs;
@@ -64739,6 +64746,13 @@ class Cancellation {
     }
     get signal() {
         return this.#controller.signal;
+    }
+    /**
+     * True when `race` gave up on the work (a cancelled run that did not stop within the grace
+     * period): its commands and connections may still be open, so only a hard exit ends the process.
+     */
+    get abandoned() {
+        return this.#abandoned;
     }
     /** Registers the signal handlers; returns their removal. */
     listen() {
@@ -64770,7 +64784,13 @@ class Cancellation {
         // When the grace period wins, a late rejection of `work` must not become an unhandled one.
         work.catch(() => undefined);
         try {
-            return await Promise.race([work, this.#hurried.then(() => undefined)]);
+            return await Promise.race([
+                work,
+                this.#hurried.then(() => {
+                    this.#abandoned = true;
+                    return undefined;
+                }),
+            ]);
         }
         finally {
             if (this.#graceTimer !== undefined)
@@ -65105,12 +65125,18 @@ function maskableValues(secrets) {
 
 
 
+
 /** Same codes as the CLI. */
 const EXIT = { success: 0, failure: 1, usage: 2, cancelled: 130 };
-/** The action's entrypoint: runs the release, then exits explicitly so no socket or timer can keep Node alive. */
+/**
+ * The action's entrypoint: runs the release and sets `process.exitCode`, then returns, so a caller
+ * such as `@github/local-action` can go on (it prints the outputs after `run()`). Every connection
+ * and timer is closed by then and the process ends on its own; `index.ts` guards against a leak.
+ * Only a cancelled run whose commands did not stop in time is ended with `process.exit()`.
+ */
 async function run() {
     const cancellation = new Cancellation(undefined, (message) => warning(`Release ${message}: stopping…`));
-    cancellation.listen();
+    const stopListening = cancellation.listen();
     let code;
     try {
         code = await runAction(cancellation);
@@ -65120,7 +65146,11 @@ async function run() {
         setFailed(`boerewors: ${(0,errors/* errorMessage */.gJ)(e)}`);
         code = EXIT.failure;
     }
-    process.exit(code);
+    process.exitCode = code;
+    // The engine still holds those commands and their connections: nothing else would end the process.
+    if (cancellation.abandoned)
+        process.exit(code);
+    stopListening();
 }
 /** Inputs → settings → release → log, annotations, report, outputs, summary. Returns the exit code. */
 async function runAction(cancellation, cwd = process.cwd()) {
@@ -65143,7 +65173,10 @@ async function runAction(cancellation, cwd = process.cwd()) {
         prepared = await prepareRelease(settings, cwd);
     }
     catch (e) {
-        return notStarted(e, redactor.text((0,errors/* errorMessage */.gJ)(e)));
+        const hint = e instanceof load_config.ConfigNotFoundError
+            ? '. The config input is relative to the workspace: is the repository checked out (actions/checkout) before this step?'
+            : '';
+        return notStarted(e, redactor.text((0,errors/* errorMessage */.gJ)(e)) + hint);
     }
     if (settings.dryRun)
         info('Dry run: the plan is printed, nothing connects and nothing runs.');
@@ -66306,6 +66339,7 @@ __nccwpck_require__.r(__webpack_exports__);
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
+  ConfigNotFoundError: () => (/* binding */ ConfigNotFoundError),
   DEFAULT_CONFIG_PATHS: () => (/* binding */ DEFAULT_CONFIG_PATHS),
   findConfigFile: () => (/* binding */ findConfigFile),
   loadConfig: () => (/* binding */ loadConfig),
@@ -66422,7 +66456,10 @@ async function findConfigFile(cwd = process.cwd()) {
         if (info?.isFile())
             return candidate;
     }
-    throw new errors/* ConfigError */.xL(`no release config found: looked for ${DEFAULT_CONFIG_PATHS.join(' and ')}`);
+    throw new ConfigNotFoundError(`no release config found: looked for ${DEFAULT_CONFIG_PATHS.join(' and ')} in ${(0,external_node_path_.resolve)(cwd)}`);
+}
+/** The config file does not exist (a ConfigError, exit code 2); the message says where it looked. */
+class ConfigNotFoundError extends errors/* ConfigError */.xL {
 }
 /**
  * Load and validate a config file; relative paths are resolved against `opts.cwd` (default: the
@@ -66455,20 +66492,21 @@ async function readText(file, path) {
         return await (0,promises_.readFile)(path, 'utf8');
     }
     catch (e) {
-        throw readError(file, e);
+        throw readError(file, path, e);
     }
 }
 async function assertReadable(file, path) {
     const info = await (0,promises_.stat)(path).catch((e) => {
-        throw readError(file, e);
+        throw readError(file, path, e);
     });
     if (!info.isFile())
         throw new errors/* ConfigError */.xL(`${file}: not a file`);
 }
-function readError(file, e) {
+function readError(file, path, e) {
     const code = e.code;
-    if (code === 'ENOENT')
-        return new errors/* ConfigError */.xL(`config file not found: ${file}`);
+    if (code === 'ENOENT') {
+        return new ConfigNotFoundError(`config file not found: ${file}${path === file ? '' : ` (looked for ${path})`}`);
+    }
     if (code === 'EISDIR')
         return new errors/* ConfigError */.xL(`${file}: not a file`);
     return new errors/* ConfigError */.xL(`${file}: cannot read: ${e.message}`);

@@ -294,16 +294,21 @@ describe('config files', () => {
 
   it('missing file: names it', async () => {
     await expect(loadConfig('nope/release.yml', { cwd: dir })).rejects.toThrow(
-      new ConfigError('config file not found: nope/release.yml'),
+      new ConfigError(
+        `config file not found: nope/release.yml (looked for ${join(dir, 'nope/release.yml')})`,
+      ),
     );
     await expect(loadConfig('nope.mjs', { cwd: dir })).rejects.toThrow(
-      new ConfigError('config file not found: nope.mjs'),
+      new ConfigError(`config file not found: nope.mjs (looked for ${join(dir, 'nope.mjs')})`),
+    );
+    await expect(loadConfig(join(dir, 'abs.yml'))).rejects.toThrow(
+      new ConfigError(`config file not found: ${join(dir, 'abs.yml')}`),
     );
   });
 
   it('no config found by discovery: says where it looked', async () => {
     await expect(findConfigFile(dir)).rejects.toThrow(
-      new ConfigError('no release config found: looked for .github/release.yml and release.yml'),
+      new ConfigError(`no release config found: looked for .github/release.yml and release.yml in ${dir}`),
     );
   });
 });
