@@ -68091,6 +68091,9 @@ async function runJob(job, scope) {
     let exitCode = null;
     const attemptOnce = async (attempt) => {
         attempts = attempt;
+        // The tail spans attempts: a divider keeps one attempt's output from running into the next's.
+        if (attempt > 1)
+            tail.push(attemptDivider(attempt));
         emit({ type: 'job-start', stage, host, attempt });
         const timed = attemptSignal(runSignal, settings.timeoutMs);
         const driver = new JobAttempt({
@@ -68160,6 +68163,10 @@ async function runJob(job, scope) {
         }
         return report('failure', (0,errors/* errorMessage */.gJ)(error), error instanceof errors/* BoereworsError */.x4 ? error.kind : 'error');
     }
+}
+/** The line that opens attempt `n` (≥ 2) in a job's output tail: `── attempt 2 ──`. */
+function attemptDivider(n) {
+    return `── attempt ${n} ──`;
 }
 //# sourceMappingURL=job-runner.js.map
 ;// CONCATENATED MODULE: ./lib/engine/stage-runner.js
@@ -69557,8 +69564,9 @@ async function connectClient(target, deps, signal) {
         }
         const delay = backoffMs(attempt);
         if (!failure.transient || attempt >= CONNECT_ATTEMPTS || Date.now() + delay >= deadline) {
+            // Named apart from the job's own attempts, which the report counts next to this message.
             if (attempt > 1)
-                failure.error.message += ` (${attempt} attempts)`;
+                failure.error.message += `; tried to connect ${attempt} times`;
             throw failure.error;
         }
         deps.hooks.onDebug?.(`${failure.error.message}; retrying in ${delay} ms`);
