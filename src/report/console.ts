@@ -18,16 +18,23 @@ const MARK: Record<JobReport['result'], string> = {
 /**
  * Human-readable log of a run. Output is streamed as it arrives, every line labelled with its host
  * (padded so columns line up); on a terminal a live progress line for the running stage stays at
- * the bottom.
+ * the bottom, and elsewhere a progress line is printed every 10 s while a stage runs.
  */
 export interface ConsoleReporterOptions {
   /** The run uses the dry-run transport: the header and the final line say DRY RUN. Default false. */
   dryRun?: boolean;
+  /** Not on a terminal: a progress line is printed this often while a stage runs. Default 10 s. */
+  progressIntervalMs?: number;
+  /** Clock, for tests. */
+  now?: () => number;
 }
 
 export class ConsoleReporter {
   readonly #progress = new StageProgress();
   readonly #dryRun: boolean;
+  readonly #intervalMs: number;
+  readonly #now: () => number;
+  #timer: ReturnType<typeof setInterval> | undefined;
   #labelWidth = 0;
   #statusShown = false;
 
@@ -37,14 +44,41 @@ export class ConsoleReporter {
     options: ConsoleReporterOptions = {},
   ) {
     this.#dryRun = options.dryRun ?? false;
+    this.#intervalMs = options.progressIntervalMs ?? 10_000;
+    this.#now = options.now ?? Date.now;
   }
 
   readonly onEvent = (e: EngineEvent): void => {
     const changed = this.#progress.update(e);
+    if (e.type === 'stage-start') this.#startProgress();
+    if (e.type === 'stage-end' || e.type === 'run-end') this.#stopProgress();
     const line = this.#format(e);
     if (line !== null) this.#print(line);
     else if (changed) this.#drawStatus();
   };
+
+  /**
+   * Piped output (a CI log, `| tee`) has no live status line, so a stage that prints nothing for a
+   * while would look hung: print the progress as a log line every interval instead, as the GitHub
+   * Actions log does.
+   */
+  #startProgress(): void {
+    this.#stopProgress();
+    if (this.out.isTTY) return;
+    const startedAt = this.#now();
+    this.#timer = setInterval(() => {
+      if (this.#progress.stage === null) return;
+      const elapsed = formatDuration(this.#now() - startedAt);
+      this.#print(`… ${this.#progress.stage} · ${progressLine(this.#progress.tally)} · ${elapsed}`);
+    }, this.#intervalMs);
+    // A progress line must never keep the process alive.
+    this.#timer.unref();
+  }
+
+  #stopProgress(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
 
   #format(e: EngineEvent): string | null {
     switch (e.type) {
