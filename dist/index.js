@@ -62305,7 +62305,7 @@ var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_.promises;
+const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat: io_util_stat, symlink, unlink } = external_fs_.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -62336,7 +62336,7 @@ const READONLY = external_fs_.constants.O_RDONLY;
 function exists(fsPath) {
     return io_util_awaiter(this, void 0, void 0, function* () {
         try {
-            yield stat(fsPath);
+            yield io_util_stat(fsPath);
         }
         catch (err) {
             if (err.code === 'ENOENT') {
@@ -62349,7 +62349,7 @@ function exists(fsPath) {
 }
 function isDirectory(fsPath_1) {
     return io_util_awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
-        const stats = useStat ? yield stat(fsPath) : yield lstat(fsPath);
+        const stats = useStat ? yield io_util_stat(fsPath) : yield lstat(fsPath);
         return stats.isDirectory();
     });
 }
@@ -62379,7 +62379,7 @@ function tryGetExecutablePath(filePath, extensions) {
         let stats = undefined;
         try {
             // test file exists
-            stats = yield stat(filePath);
+            stats = yield io_util_stat(filePath);
         }
         catch (err) {
             if (err.code !== 'ENOENT') {
@@ -62407,7 +62407,7 @@ function tryGetExecutablePath(filePath, extensions) {
             filePath = originalFilePath + extension;
             stats = undefined;
             try {
-                stats = yield stat(filePath);
+                stats = yield io_util_stat(filePath);
             }
             catch (err) {
                 if (err.code !== 'ENOENT') {
@@ -63853,6 +63853,8 @@ function renderJsonSchema() {
 var errors = __nccwpck_require__(452);
 // EXTERNAL MODULE: ./lib/engine/executor.js + 16 modules
 var engine_executor = __nccwpck_require__(7950);
+// EXTERNAL MODULE: ./lib/engine/vars.js
+var engine_vars = __nccwpck_require__(1942);
 // EXTERNAL MODULE: ./lib/transport/ssh-keys.js
 var ssh_keys = __nccwpck_require__(3936);
 // EXTERNAL MODULE: ./lib/transport/ssh-options.js
@@ -63941,8 +63943,12 @@ async function readText(path) {
 /**
  * Checks made before anything runs, beyond the config itself: the SSH key and known_hosts files a
  * run would read. A release that would fail at its first SSH stage must not first run its local
- * stages; `run`, `--dry-run` and `validate` all report such a problem, with exit code 2.
+ * stages; `run`, `--dry-run` and `validate` all report such a problem, with exit code 2. `validate`
+ * also looks for the upload sources it can (a warning: something may create them before a run).
  */
+
+
+
 
 
 
@@ -64001,6 +64007,35 @@ function describe(config, problem, overrides) {
 function atConfig(config, path, message) {
     const position = config.locator.position(path);
     return (0,config_error/* formatIssue */.Hd)({ file: config.file, path, message, ...(position ? { position } : {}) });
+}
+/**
+ * For `validate`: upload sources missing on this machine, one warning each. Only sources no earlier
+ * step of the runner could have made (no `local` step, no `run` on this machine, no custom job
+ * before them) and that use no per-job variable (`${BW_HOST}`…) can be checked; relative ones are
+ * relative to `cwd`. Still a warning, not an error: the workflow may build them before the run.
+ */
+async function missingUploadSources(config, cwd) {
+    const warnings = new Map();
+    for (const plan of Object.values(config.plans)) {
+        for (const upload of plan.uploads) {
+            if (upload.afterLocalWork)
+                continue;
+            let from;
+            try {
+                from = expandVars(upload.from, config.vars);
+            }
+            catch {
+                continue; // a per-job variable: known only when the job runs
+            }
+            const full = resolve(cwd, from);
+            if (await stat(full).then(() => true, () => false))
+                continue;
+            const where = full === from ? '' : ` (looked for ${full})`;
+            const message = `upload source ${from} not found${where}; the run fails unless something creates it first`;
+            warnings.set(JSON.stringify(upload.path), atConfig(config, upload.path, message));
+        }
+    }
+    return [...warnings.values()];
 }
 //# sourceMappingURL=preflight.js.map
 ;// CONCATENATED MODULE: ./lib/report/redact.js
@@ -64086,8 +64121,8 @@ class Redactor {
 //# sourceMappingURL=redact.js.map
 // EXTERNAL MODULE: ./lib/transport/dry-run.js
 var dry_run = __nccwpck_require__(3964);
-// EXTERNAL MODULE: ./lib/transport/local.js + 2 modules
-var local = __nccwpck_require__(8175);
+// EXTERNAL MODULE: ./lib/transport/local.js + 1 modules
+var local = __nccwpck_require__(3016);
 // EXTERNAL MODULE: ./lib/transport/routing.js
 var routing = __nccwpck_require__(6287);
 // EXTERNAL MODULE: ./lib/transport/ssh.js + 10 modules
@@ -64801,8 +64836,6 @@ class Cancellation {
 //# sourceMappingURL=cancellation.js.map
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
-// EXTERNAL MODULE: ./lib/engine/vars.js
-var engine_vars = __nccwpck_require__(1942);
 ;// CONCATENATED MODULE: ./lib/action/vars-input.js
 
 
@@ -65322,7 +65355,7 @@ var steps_job = __nccwpck_require__(2567);
 
 function buildRunner(name, config, ctx) {
     const seen = new Set();
-    const plan = { hosts: [], uploads: [] };
+    const plan = { hosts: [], uploads: [], localWork: false };
     const stages = config.stages.map((stage, i) => {
         const path = ['runners', name, 'stages', i];
         const built = buildStage(stage, path, ctx, plan);
@@ -65348,7 +65381,9 @@ function buildStage(stage, path, ctx, plan) {
         : [host/* CONTROLLER */.J];
     plan.hosts.push(...hosts);
     const shell = stage.shell === undefined ? subtask/* DEFAULT_SHELL */.L4 : (0,formats/* toShell */.aB)(stage.shell);
-    const makeJob = 'job' in stage && stage.job ? customJob(stage.job, name) : stepsJob(stage, path, shell, ctx, plan);
+    const makeJob = 'job' in stage && stage.job ? customJob(stage.job, name) : stepsJob(stage, path, shell, ctx, plan, hosts);
+    if ('job' in stage && stage.job)
+        plan.localWork = true;
     return new engine_stage/* Stage */.B({
         name,
         ...defined({
@@ -65365,13 +65400,18 @@ function buildStage(stage, path, ctx, plan) {
         jobs: () => hosts.map(makeJob),
     });
 }
-function stepsJob(stage, path, shell, ctx, plan) {
+function stepsJob(stage, path, shell, ctx, plan, hosts) {
     // Upload paths and step names may also use the per-job BW_* variables.
     const known = [...Object.keys(ctx.vars), ...schema/* RESERVED_VARS */.ol];
+    const onThisMachine = hosts.some((host) => host.local);
     const steps = (stage.steps ?? []).map((step, i) => {
         const stepPath = [...path, 'steps', i];
-        if (step.upload)
-            plan.uploads.push({ from: step.upload.from, path: [...stepPath, 'upload', 'from'] });
+        if (step.upload) {
+            const from = { from: step.upload.from, path: [...stepPath, 'upload', 'from'] };
+            plan.uploads.push({ ...from, afterLocalWork: plan.localWork });
+        }
+        if (step.local !== undefined || (step.run !== undefined && onThisMachine))
+            plan.localWork = true;
         return toStep(step, stepPath, shell, known, ctx.locator);
     });
     return (host) => new steps_job/* StepsJob */.l(host, steps);
@@ -66116,8 +66156,8 @@ var executor = __nccwpck_require__(7950);
 var subtask = __nccwpck_require__(917);
 // EXTERNAL MODULE: ./lib/engine/host.js
 var host = __nccwpck_require__(3546);
-// EXTERNAL MODULE: ./lib/transport/local.js + 2 modules
-var local = __nccwpck_require__(8175);
+// EXTERNAL MODULE: ./lib/transport/local.js + 1 modules
+var local = __nccwpck_require__(3016);
 // EXTERNAL MODULE: ./lib/transport/dry-run.js
 var dry_run = __nccwpck_require__(3964);
 // EXTERNAL MODULE: ./lib/transport/routing.js
@@ -69080,7 +69120,75 @@ class LineSplitter {
 
 /***/ }),
 
-/***/ 8175:
+/***/ 2370:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   X: () => (/* binding */ statUploadSource),
+/* harmony export */   h: () => (/* binding */ copyLocal)
+/* harmony export */ });
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1455);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
+
+
+/**
+ * The local side of an upload, or an error that says which source is missing and where it was
+ * looked for (relative sources are relative to the working directory), instead of a raw
+ * `ENOENT: no such file or directory, stat 'build/'`.
+ */
+async function statUploadSource(from) {
+    try {
+        return await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.stat)(from);
+    }
+    catch (err) {
+        const code = err.code;
+        const where = (0,node_path__WEBPACK_IMPORTED_MODULE_1__.resolve)(from) === from ? '' : ` (looked for ${(0,node_path__WEBPACK_IMPORTED_MODULE_1__.resolve)(from)})`;
+        if (code === 'ENOENT' || code === 'ENOTDIR') {
+            throw new Error(`upload source ${from} not found${where}: nothing to upload`);
+        }
+        if (code === 'EACCES')
+            throw new Error(`upload source ${from} is not readable (permission denied)${where}`);
+        throw new Error(`upload source ${from}: cannot read it (${code ?? err.message})${where}`);
+    }
+}
+/**
+ * Upload semantics shared by every transport (documented in docs/config.md):
+ * - `from` is a directory: its contents are copied into `to` (created with parents).
+ * - `from` is a file: copied to `to`; when `to` ends with `/` it is the directory to copy into.
+ * File modes are preserved.
+ */
+async function copyLocal(from, to, signal) {
+    const started = Date.now();
+    signal.throwIfAborted();
+    const source = await statUploadSource(from);
+    let files = 0;
+    let bytes = 0;
+    const count = async (src) => {
+        signal.throwIfAborted();
+        const s = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.stat)(src);
+        if (s.isFile()) {
+            files += 1;
+            bytes += s.size;
+        }
+        return true;
+    };
+    if (source.isDirectory()) {
+        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.mkdir)(to, { recursive: true });
+        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.cp)(from, to, { recursive: true, preserveTimestamps: true, filter: (src) => count(src) });
+    }
+    else {
+        const target = to.endsWith('/') ? (0,node_path__WEBPACK_IMPORTED_MODULE_1__.join)(to, (0,node_path__WEBPACK_IMPORTED_MODULE_1__.basename)(from)) : to;
+        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.mkdir)((0,node_path__WEBPACK_IMPORTED_MODULE_1__.dirname)(target), { recursive: true });
+        await count(from);
+        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.cp)(from, target, { preserveTimestamps: true });
+    }
+    return { files, bytes, durationMs: Date.now() - started };
+}
+//# sourceMappingURL=local-upload.js.map
+
+/***/ }),
+
+/***/ 3016:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -69097,47 +69205,8 @@ const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createReq
 var errors = __nccwpck_require__(452);
 // EXTERNAL MODULE: ./lib/transport/line-splitter.js + 1 modules
 var line_splitter = __nccwpck_require__(746);
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-;// CONCATENATED MODULE: ./lib/transport/local-upload.js
-
-
-/**
- * Upload semantics shared by every transport (documented in docs/config.md):
- * - `from` is a directory: its contents are copied into `to` (created with parents).
- * - `from` is a file: copied to `to`; when `to` ends with `/` it is the directory to copy into.
- * File modes are preserved.
- */
-async function copyLocal(from, to, signal) {
-    const started = Date.now();
-    signal.throwIfAborted();
-    const source = await (0,promises_.stat)(from);
-    let files = 0;
-    let bytes = 0;
-    const count = async (src) => {
-        signal.throwIfAborted();
-        const s = await (0,promises_.stat)(src);
-        if (s.isFile()) {
-            files += 1;
-            bytes += s.size;
-        }
-        return true;
-    };
-    if (source.isDirectory()) {
-        await (0,promises_.mkdir)(to, { recursive: true });
-        await (0,promises_.cp)(from, to, { recursive: true, preserveTimestamps: true, filter: (src) => count(src) });
-    }
-    else {
-        const target = to.endsWith('/') ? (0,external_node_path_.join)(to, (0,external_node_path_.basename)(from)) : to;
-        await (0,promises_.mkdir)((0,external_node_path_.dirname)(target), { recursive: true });
-        await count(from);
-        await (0,promises_.cp)(from, target, { preserveTimestamps: true });
-    }
-    return { files, bytes, durationMs: Date.now() - started };
-}
-//# sourceMappingURL=local-upload.js.map
+// EXTERNAL MODULE: ./lib/transport/local-upload.js
+var local_upload = __nccwpck_require__(2370);
 ;// CONCATENATED MODULE: ./lib/transport/local.js
 
 
@@ -69212,7 +69281,7 @@ class LocalTransport {
         });
     }
     upload(_host, req, ctx) {
-        return copyLocal(req.from, req.to, ctx.signal);
+        return (0,local_upload/* copyLocal */.h)(req.from, req.to, ctx.signal);
     }
     async close() {
         for (const pid of this.#running)
@@ -70469,6 +70538,8 @@ function whileNotAborted(promise, signal) {
 //# sourceMappingURL=ssh-pool.js.map
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
+// EXTERNAL MODULE: ./lib/transport/local-upload.js
+var local_upload = __nccwpck_require__(2370);
 ;// CONCATENATED MODULE: ./lib/transport/ssh-upload.js
 /**
  * Upload over SFTP with the semantics every transport shares (see local-upload.ts):
@@ -70477,6 +70548,7 @@ var external_node_path_ = __nccwpck_require__(6760);
  * Modes (setuid/setgid/sticky bits included) and modification times are preserved; symlinks are
  * recreated as symlinks. A relative `to` (or `~/…`) is relative to the login user's home.
  */
+
 
 
 
@@ -70489,7 +70561,7 @@ class UploadError extends Error {
 async function uploadOnConnection(conn, req, ctx) {
     ctx.signal.throwIfAborted();
     const started = Date.now();
-    const source = await (0,promises_.stat)(req.from);
+    const source = await (0,local_upload/* statUploadSource */.X)(req.from);
     const sftp = await conn.sftp(ctx.signal);
     const to = remotePath(req.to);
     const counts = { files: 0, bytes: 0 };

@@ -1,12 +1,16 @@
 /**
  * Checks made before anything runs, beyond the config itself: the SSH key and known_hosts files a
  * run would read. A release that would fail at its first SSH stage must not first run its local
- * stages; `run`, `--dry-run` and `validate` all report such a problem, with exit code 2.
+ * stages; `run`, `--dry-run` and `validate` all report such a problem, with exit code 2. `validate`
+ * also looks for the upload sources it can (a warning: something may create them before a run).
  */
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { formatIssue } from './config/config-error.js';
 import type { LoadedConfig } from './config/index.js';
 import type { Host } from './engine/host.js';
 import type { Runner } from './engine/runner.js';
+import { expandVars } from './engine/vars.js';
 import { ConfigError } from './errors.js';
 import type { ReleaseSettings } from './settings.js';
 import { checkSshFiles, type SshFileProblem } from './transport/ssh-files.js';
@@ -74,4 +78,37 @@ function describe(config: LoadedConfig, problem: SshFileProblem, overrides: Over
 function atConfig(config: LoadedConfig, path: readonly PropertyKey[], message: string): string {
   const position = config.locator.position(path);
   return formatIssue({ file: config.file, path, message, ...(position ? { position } : {}) });
+}
+
+/**
+ * For `validate`: upload sources missing on this machine, one warning each. Only sources no earlier
+ * step of the runner could have made (no `local` step, no `run` on this machine, no custom job
+ * before them) and that use no per-job variable (`${BW_HOST}`…) can be checked; relative ones are
+ * relative to `cwd`. Still a warning, not an error: the workflow may build them before the run.
+ */
+export async function missingUploadSources(config: LoadedConfig, cwd: string): Promise<string[]> {
+  const warnings = new Map<string, string>();
+  for (const plan of Object.values(config.plans)) {
+    for (const upload of plan.uploads) {
+      if (upload.afterLocalWork) continue;
+      let from: string;
+      try {
+        from = expandVars(upload.from, config.vars);
+      } catch {
+        continue; // a per-job variable: known only when the job runs
+      }
+      const full = resolve(cwd, from);
+      if (
+        await stat(full).then(
+          () => true,
+          () => false,
+        )
+      )
+        continue;
+      const where = full === from ? '' : ` (looked for ${full})`;
+      const message = `upload source ${from} not found${where}; the run fails unless something creates it first`;
+      warnings.set(JSON.stringify(upload.path), atConfig(config, upload.path, message));
+    }
+  }
+  return [...warnings.values()];
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { BoereworsError, errorMessage } from '../errors.js';
 import { findConfigFile, loadConfig } from '../config/index.js';
-import { checkConfigFiles } from '../preflight.js';
+import { checkConfigFiles, missingUploadSources } from '../preflight.js';
 import { executeRelease, prepareRelease } from '../release.js';
 import { ConsoleReporter, type ConsoleOutput } from '../report/console.js';
 import { writeJsonReport } from '../report/json.js';
@@ -34,6 +34,9 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
         await checkConfigFiles(config);
         const names = config.runners.map((r) => r.name).join(', ');
         io.stdout.write(`${file}: valid · runners: ${names || '(none)'}\n`);
+        for (const warning of await missingUploadSources(config, io.cwd)) {
+          io.stderr.write(`boerewors: warning: ${warning}\n`);
+        }
         return EXIT.success;
       }
       case 'run': {

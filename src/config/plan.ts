@@ -37,12 +37,23 @@ export interface RunnerPlan {
   /** Every host of its stages (the controller included), each once. */
   readonly hosts: readonly Host[];
   /** Its upload steps' sources as written (`${NAME}` unexpanded), with where they are written. */
-  readonly uploads: readonly { readonly from: string; readonly path: ConfigPath }[];
+  readonly uploads: readonly UploadSource[];
+}
+
+export interface UploadSource {
+  readonly from: string;
+  readonly path: ConfigPath;
+  /**
+   * An earlier step may have made it: a `local` step, a `run` step on this machine (the controller
+   * or a `local:` host), or a custom job, ran before it in the runner.
+   */
+  readonly afterLocalWork: boolean;
 }
 
 interface MutablePlan {
   hosts: Host[];
-  uploads: { from: string; path: ConfigPath }[];
+  uploads: UploadSource[];
+  localWork: boolean;
 }
 
 export function buildRunner(
@@ -51,7 +62,7 @@ export function buildRunner(
   ctx: PlanContext,
 ): { runner: Runner; plan: RunnerPlan } {
   const seen = new Set<string>();
-  const plan: MutablePlan = { hosts: [], uploads: [] };
+  const plan: MutablePlan = { hosts: [], uploads: [], localWork: false };
   const stages = config.stages.map((stage: StageConfig | ModuleStageConfig, i) => {
     const path = ['runners', name, 'stages', i];
     const built = buildStage(stage, path, ctx, plan);
@@ -88,7 +99,8 @@ function buildStage(
   plan.hosts.push(...hosts);
   const shell = stage.shell === undefined ? DEFAULT_SHELL : toShell(stage.shell);
   const makeJob =
-    'job' in stage && stage.job ? customJob(stage.job, name) : stepsJob(stage, path, shell, ctx, plan);
+    'job' in stage && stage.job ? customJob(stage.job, name) : stepsJob(stage, path, shell, ctx, plan, hosts);
+  if ('job' in stage && stage.job) plan.localWork = true;
   return new Stage({
     name,
     ...defined({
@@ -112,12 +124,18 @@ function stepsJob(
   shell: readonly string[],
   ctx: PlanContext,
   plan: MutablePlan,
+  hosts: readonly Host[],
 ): (host: Host) => Job {
   // Upload paths and step names may also use the per-job BW_* variables.
   const known = [...Object.keys(ctx.vars), ...RESERVED_VARS];
+  const onThisMachine = hosts.some((host) => host.local);
   const steps = (stage.steps ?? []).map((step, i) => {
     const stepPath = [...path, 'steps', i];
-    if (step.upload) plan.uploads.push({ from: step.upload.from, path: [...stepPath, 'upload', 'from'] });
+    if (step.upload) {
+      const from = { from: step.upload.from, path: [...stepPath, 'upload', 'from'] };
+      plan.uploads.push({ ...from, afterLocalWork: plan.localWork });
+    }
+    if (step.local !== undefined || (step.run !== undefined && onThisMachine)) plan.localWork = true;
     return toStep(step, stepPath, shell, known, ctx.locator);
   });
   return (host) => new StepsJob(host, steps);
