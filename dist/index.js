@@ -66779,7 +66779,7 @@ const stageHost = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .union */ .KCZ([zod__
 /* harmony import */ var _formats_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6094);
 /* harmony import */ var _schema_values_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8370);
 /**
- * The release config (DESIGN §3) as one zod schema: the validator and the published JSON Schema
+ * The release config (docs/config.md) as one zod schema: the validator and the published JSON Schema
  * (`schema/release.schema.json`) are both generated from it. Every leaf carries an `expected …`
  * message; `issues.ts` adds the position, the path and what was found.
  */
@@ -67883,7 +67883,7 @@ function makeRetriable(function_, options) {
 
 ;// CONCATENATED MODULE: ./lib/engine/job-env.js
 /**
- * The environment every command of a job gets (DESIGN §3): the vars plus the BW_* names. The BW_*
+ * The environment every command of a job gets: the vars plus the BW_* names. The BW_*
  * names are set last so a var cannot make a job lie about where it runs.
  */
 function jobEnv(p) {
@@ -68758,7 +68758,7 @@ function checkSettings(stage, s) {
 /* harmony export */   sr: () => (/* binding */ local)
 /* harmony export */ });
 /**
- * Default shell for `run` / `local` steps (DESIGN §3). It gets the script as the file /dev/fd/4 (over
+ * Default shell for `run` / `local` steps. It gets the script as the file /dev/fd/4 (over
  * SSH it reads it inline, with the same behaviour: see ssh-remote-command.ts); stdin is /dev/null.
  */
 const DEFAULT_SHELL = Object.freeze([

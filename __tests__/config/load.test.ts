@@ -27,7 +27,7 @@ function hostsOf(stage: Stage): string[] {
 const minimal = (stage: string[]): string =>
   ['version: 1', 'runners:', '  deploy:', '    stages:', ...stage.map((line) => `      ${line}`)].join('\n');
 
-describe('loading the DESIGN §3 example', () => {
+describe('loading the full example config (every kind of field)', () => {
   let config: LoadedConfig;
   beforeAll(async () => {
     config = await loadConfig('__tests__/fixtures/config/design-example.yml');
