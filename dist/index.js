@@ -65206,7 +65206,7 @@ async function runAction(cancellation, cwd = process.cwd()) {
         prepared = await prepareRelease(settings, cwd);
     }
     catch (e) {
-        const hint = e instanceof load_config.ConfigNotFoundError
+        const hint = e instanceof load_config.ConfigNotFoundError && !(0,external_node_path_.isAbsolute)(settings.configPath ?? '')
             ? '. The config input is relative to the workspace: is the repository checked out (actions/checkout) before this step?'
             : '';
         return notStarted(e, redactor.text((0,errors/* errorMessage */.gJ)(e)) + hint);

@@ -1,7 +1,7 @@
 import * as core from '@actions/core';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { ConfigNotFoundError } from '../config/index.js';
 import type { RunReport } from '../engine/report.js';
 import { BoereworsError, errorMessage } from '../errors.js';
@@ -65,7 +65,7 @@ export async function runAction(cancellation: Cancellation, cwd = process.cwd())
     prepared = await prepareRelease(settings, cwd);
   } catch (e) {
     const hint =
-      e instanceof ConfigNotFoundError
+      e instanceof ConfigNotFoundError && !isAbsolute(settings.configPath ?? '')
         ? '. The config input is relative to the workspace: is the repository checked out (actions/checkout) before this step?'
         : '';
     return notStarted(e, redactor.text(errorMessage(e)) + hint);
