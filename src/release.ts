@@ -13,6 +13,7 @@ import {
   selectRunner,
   type LoadedConfig,
 } from './config/index.js';
+import { checkRunFiles } from './preflight.js';
 import { MIN_REDACTED_LENGTH, Redactor, tooShortToRedact } from './report/redact.js';
 import type { ReleaseSettings } from './settings.js';
 import { DryRunTransport } from './transport/dry-run.js';
@@ -40,6 +41,8 @@ export async function prepareRelease(
   const config = await loadConfig(file, { vars: { ...settings.vars, ...settings.secretVars }, cwd });
   const runner = selectRunner(config, settings.runner);
   const hosts = settings.hosts ? resolveHostFilter(config, settings.hosts) : undefined;
+  // Before the first stage, dry runs included: a missing key must not surface after local stages ran.
+  await checkRunFiles(config, runner, hosts, sshOverrides(settings, config.ssh), settings);
   const redactor = new Redactor([
     ...Object.values(settings.secretVars),
     ...(settings.privateKey ? [settings.privateKey] : []),

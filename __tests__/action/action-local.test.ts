@@ -329,7 +329,11 @@ runners:
     expect(run.stdout).toMatch(/^local:b +│ +\$ .*mv -T current.new current/m);
     expect(existsSync(root)).toBe(false);
     expect(run.outputs.result).toBe('success');
-    expect(run.summary).toMatch(/^## 🧪 Dry run succeeded/);
+    expect(run.summary).toMatch(/^## 🧪 DRY RUN succeeded \(nothing was run\)/);
+    expect(run.stdout).toMatch(/^boerewors · DRY RUN · runner deploy · release \d{8}T\d{6}Z$/m);
+    expect(run.stdout.trimEnd()).toMatch(/^DRY RUN success \(nothing was run\) · runner deploy · .*$/m);
+    expect(run.stdout).not.toContain('Release success');
+    expect(JSON.parse(run.reportText)).toMatchObject({ dryRun: true, release: expect.any(String) });
   });
 
   it('limit and hosts inputs reach the engine', async () => {
@@ -379,6 +383,42 @@ runners:
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain('secret PIN is shorter than 4 characters');
     expect(warnings[0]).not.toContain('7x9');
+  });
+
+  it('run() returns with process.exitCode set, so a caller such as @github/local-action goes on', async () => {
+    // What @github/local-action does: import the entrypoint's run(), await it, then print the outputs.
+    const driver = join(await tempDir('bw-driver-'), 'driver.mjs');
+    await writeFile(
+      driver,
+      `import { run } from ${JSON.stringify(join(REPO, 'lib/action/main.js'))};
+await run();
+console.log(\`after run(): exitCode \${process.exitCode}\`);
+`,
+    );
+    const ws = await workspace();
+    const ok = await runAction({
+      actionDir,
+      workspace: ws,
+      inputs: { vars: `DEPLOY_ROOT=${join(ws, 'root')}` },
+      entry: driver,
+    });
+    expect(ok.stdout.trimEnd().split('\n').at(-1)).toBe('after run(): exitCode 0');
+    expect(ok.code).toBe(0);
+    expect(ok.outputs.result).toBe('success');
+    const bad = await runAction({ actionDir, workspace: ws, inputs: { config: 'nope.yml' }, entry: driver });
+    expect(bad.stdout.trimEnd().split('\n').at(-1)).toBe('after run(): exitCode 2');
+    expect(bad.code).toBe(2);
+  });
+
+  it('a config input that is not found says where it looked: the workspace', async () => {
+    const ws = await workspace();
+    const run = await runAction({ actionDir, workspace: ws, inputs: { config: 'deploy/release.yml' } });
+    expect(run.code).toBe(2);
+    expect(annotations(run, 'error')).toEqual([
+      `config file not found: deploy/release.yml (looked for ${join(ws, 'deploy/release.yml')}). ` +
+        'The config input is relative to the workspace: is the repository checked out (actions/checkout) before this step?',
+    ]);
+    expect(run.outputs.result).toBe('failure');
   });
 
   it('a bad secret-vars input is reported without its value', async () => {

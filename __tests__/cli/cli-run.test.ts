@@ -15,13 +15,19 @@ describe('boerewors run on local: hosts', () => {
     const json = JSON.parse(readFileSync(report, 'utf8'));
     expect(json).toMatchObject({ version: 1, runner: 'deploy', result: 'success' });
     expect(Object.keys(json).sort()).toEqual([
+      'dryRun',
       'durationMs',
+      'release',
       'result',
       'runner',
       'stages',
       'startedAt',
       'version',
     ]);
+    expect(json.dryRun).toBe(false);
+    expect(json.release).toMatch(/^\d{8}T\d{6}Z$/);
+    expect(r.stdout).toContain(`boerewors · runner deploy · release ${json.release}\n`);
+    expect(r.stdout).toMatch(/^Release success · runner deploy · 4 stages · /m);
     expect(json.stages.map((s: { name: string }) => s.name)).toEqual([
       'Build',
       'Distribute',
@@ -147,8 +153,30 @@ runners:
 
   it('--dry-run prints stages, hosts and steps and runs nothing', async () => {
     const root = await tempDir();
-    const r = await runCli(['run', '-c', EXAMPLE, '--dry-run', '--var', `DEPLOY_ROOT=${root}`]);
+    const report = join(await tempDir(), 'r.json');
+    const r = await runCli([
+      'run',
+      '-c',
+      EXAMPLE,
+      '--dry-run',
+      '--var',
+      `DEPLOY_ROOT=${root}`,
+      '--report',
+      report,
+    ]);
     expect(r.code).toBe(0);
+    // It cannot pass for a release: DRY RUN first and last, and in the report.
+    const json = JSON.parse(readFileSync(report, 'utf8'));
+    expect(json).toMatchObject({
+      dryRun: true,
+      result: 'success',
+      release: expect.stringMatching(/^\d{8}T\d{6}Z$/),
+    });
+    expect(r.stdout.split('\n')[0]).toBe(`boerewors · DRY RUN · runner deploy · release ${json.release}`);
+    expect(r.stdout.trimEnd().split('\n').at(-1)).toMatch(
+      /^DRY RUN success \(nothing was run\) · runner deploy · 4 stages · /,
+    );
+    expect(r.stdout).not.toContain('Release success');
     expect(r.stdout).toContain('Stage 1/4 · Build · 1 host');
     expect(r.stdout).toContain('Stage 3/4 · Switch · 3 hosts · canary local:a');
     expect(r.stdout).toMatch(/^local:c +│ +\$ mv -T current.new current$/m);

@@ -92,4 +92,36 @@ ${extra}`;
     ]);
     expect(json.stages).toHaveLength(2);
   });
+
+  it('hosts written as address:port on one address are distinct hosts, named address:port', async () => {
+    const dir = await tempDir();
+    const cfg = join(dir, 'release.yml');
+    const [a, b] = fleet.hosts.map((h) => `${h.address}:${h.port}`);
+    await writeFile(
+      cfg,
+      `version: 1
+ssh: { user: ${fleet.user}, private-key: ${fleet.keyPath}, known-hosts: ${fleet.knownHostsPath} }
+hosts:
+  nat: ["${a}", "${b}"]
+runners:
+  deploy:
+    stages:
+      - name: Hello
+        hosts: [nat]
+        steps: [{ run: echo "hello from $BW_HOST" }]
+`,
+    );
+    const report = join(dir, 'r.json');
+    const r = await runCli(['run', '-c', cfg, '--report', report, '--hosts', `${b}`], { timeoutMs: 60_000 });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`${b} │ hello from ${b}`);
+    const all = await runCli(['run', '-c', cfg, '--report', report], { timeoutMs: 60_000 });
+    expect(all.code).toBe(0);
+    const json = JSON.parse(readFileSync(report, 'utf8'));
+    expect(json.stages[0].jobs.map((j: { host: string; result: string }) => [j.host, j.result])).toEqual([
+      [a, 'success'],
+      [b, 'success'],
+    ]);
+  });
 });

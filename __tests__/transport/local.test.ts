@@ -117,6 +117,18 @@ describe('LocalTransport', () => {
     expect(statSync(join(dir, 'dest/deep/there/run.sh')).mode & 0o777).toBe(0o750);
     expect(readFileSync(join(dir, 'dest/deep/there/sub/data.txt'), 'utf8')).toBe('hello');
   });
+
+  it('a missing upload source says so, and where it was looked for', async () => {
+    const dir = await tempDir();
+    const ctx = { signal: new AbortController().signal, onOutput: () => {} };
+    await expect(
+      transport.upload(HOST, { from: join(dir, 'build'), to: join(dir, 'x') }, ctx),
+    ).rejects.toThrow(`upload source ${join(dir, 'build')} not found: nothing to upload`);
+    await expect(transport.upload(HOST, { from: 'no-such-build/', to: join(dir, 'x') }, ctx)).rejects.toThrow(
+      `upload source no-such-build/ not found (looked for ${join(process.cwd(), 'no-such-build')}): nothing to upload`,
+    );
+    expect(existsSync(join(dir, 'x'))).toBe(false);
+  });
 });
 
 describe('LineSplitter', () => {

@@ -14,6 +14,7 @@ export class Cancellation {
   #hurry: (() => void) | undefined;
   readonly #hurried: Promise<void>;
   #graceTimer: ReturnType<typeof setTimeout> | undefined;
+  #abandoned = false;
 
   constructor(
     graceMs = CANCEL_GRACE_MS,
@@ -25,6 +26,14 @@ export class Cancellation {
 
   get signal(): AbortSignal {
     return this.#controller.signal;
+  }
+
+  /**
+   * True when `race` gave up on the work (a cancelled run that did not stop within the grace
+   * period): its commands and connections may still be open, so only a hard exit ends the process.
+   */
+  get abandoned(): boolean {
+    return this.#abandoned;
   }
 
   /** Registers the signal handlers; returns their removal. */
@@ -59,7 +68,13 @@ export class Cancellation {
     // When the grace period wins, a late rejection of `work` must not become an unhandled one.
     work.catch(() => undefined);
     try {
-      return await Promise.race([work, this.#hurried.then(() => undefined)]);
+      return await Promise.race([
+        work,
+        this.#hurried.then(() => {
+          this.#abandoned = true;
+          return undefined;
+        }),
+      ]);
     } finally {
       if (this.#graceTimer !== undefined) clearTimeout(this.#graceTimer);
     }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { BoereworsError, errorMessage } from '../errors.js';
 import { findConfigFile, loadConfig } from '../config/index.js';
+import { checkConfigFiles, missingUploadSources } from '../preflight.js';
 import { executeRelease, prepareRelease } from '../release.js';
 import { ConsoleReporter, type ConsoleOutput } from '../report/console.js';
 import { writeJsonReport } from '../report/json.js';
@@ -30,19 +31,24 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       case 'validate': {
         const file = command.configPath ?? (await findConfigFile(io.cwd));
         const config = await loadConfig(file, { cwd: io.cwd });
+        await checkConfigFiles(config);
         const names = config.runners.map((r) => r.name).join(', ');
         io.stdout.write(`${file}: valid · runners: ${names || '(none)'}\n`);
+        for (const warning of await missingUploadSources(config, io.cwd)) {
+          io.stderr.write(`boerewors: warning: ${warning}\n`);
+        }
         return EXIT.success;
       }
       case 'run': {
         const { settings } = command;
         const prepared = await prepareRelease(settings, io.cwd);
-        const reporter = new ConsoleReporter(io.stdout, command.verbose);
+        const reporter = new ConsoleReporter(io.stdout, command.verbose, { dryRun: settings.dryRun });
         const report = await executeRelease(settings, prepared, {
           signal: io.signal,
           onEvent: reporter.onEvent,
         });
-        if (settings.reportPath) await writeJsonReport(settings.reportPath, report);
+        if (settings.reportPath)
+          await writeJsonReport(settings.reportPath, report, { dryRun: settings.dryRun });
         return report.result === 'success'
           ? EXIT.success
           : report.result === 'cancelled'

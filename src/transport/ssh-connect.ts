@@ -75,7 +75,8 @@ export async function connectClient(
     }
     const delay = backoffMs(attempt);
     if (!failure.transient || attempt >= CONNECT_ATTEMPTS || Date.now() + delay >= deadline) {
-      if (attempt > 1) failure.error.message += ` (${attempt} attempts)`;
+      // Named apart from the job's own attempts, which the report counts next to this message.
+      if (attempt > 1) failure.error.message += `; tried to connect ${attempt} times`;
       throw failure.error;
     }
     deps.hooks.onDebug?.(`${failure.error.message}; retrying in ${delay} ms`);
