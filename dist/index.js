@@ -63865,6 +63865,8 @@ function tooShortToRedact(secrets) {
  */
 class Redactor {
     #secrets;
+    /** Length of the longest value that can appear within one line of output. */
+    longest;
     constructor(secrets) {
         const all = new Set();
         for (const s of secrets) {
@@ -63879,6 +63881,7 @@ class Redactor {
         this.#secrets = [...all]
             .filter((s) => s.length >= MIN_REDACTED_LENGTH)
             .sort((a, b) => b.length - a.length);
+        this.longest = this.#secrets.find((s) => !/[\r\n]/.test(s))?.length ?? 0;
     }
     get empty() {
         return this.#secrets.length === 0;
@@ -63970,7 +63973,7 @@ async function executeRelease(settings, prepared, hooks) {
         warn(`secret ${name} is shorter than ${MIN_REDACTED_LENGTH} characters, too short to be redacted ` +
             'from output, the summary and the report: use a longer value');
     }
-    const transport = createTransport(settings, prepared.config.ssh, warn);
+    const transport = createTransport(settings, prepared.config.ssh, warn, redactor);
     try {
         const executor = new engine_executor/* Executor */.Q({
             transport,
@@ -63987,10 +63990,16 @@ async function executeRelease(settings, prepared, hooks) {
         await transport.close();
     }
 }
-function createTransport(settings, ssh, warn) {
+function createTransport(settings, ssh, warn, redactor) {
     if (settings.dryRun)
         return new dry_run/* DryRunTransport */.a();
-    return new routing/* RoutingTransport */.o(new local/* LocalTransport */.V(), () => (0,transport_ssh/* createSshTransport */.m)(sshOverrides(settings, ssh), { onWarning: warn }));
+    // Output is redacted as it is split into lines, before a long line is cut into pieces that no
+    // later redaction could join again.
+    const output = redactor.empty ? undefined : redactor;
+    return new routing/* RoutingTransport */.o(new local/* LocalTransport */.V(process.env, output), () => (0,transport_ssh/* createSshTransport */.m)(sshOverrides(settings, ssh), {
+        onWarning: warn,
+        ...(output ? { redactor: output } : {}),
+    }));
 }
 /** CLI flags and action inputs win over the config's `ssh:` block. */
 function sshOverrides(settings, ssh) {
@@ -68695,16 +68704,26 @@ const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRe
 const MAX_LINE_CHARS = 16 * 1024;
 /**
  * Turns a byte stream into complete lines (UTF-8 safe across chunk borders). Holds at most one
- * partial line of MAX_LINE_CHARS, however much is written.
+ * partial line of MAX_LINE_CHARS (plus the longest secret), however much is written.
+ *
+ * With a redactor, secrets are replaced before anything is emitted, and before a long line is cut:
+ * a cut is made only once the text after it is at least as long as the longest secret, so every
+ * secret that could straddle the cut is whole when the redactor sees it. Nothing after the cut
+ * (the reporters, the output tail, the runner's masker, which all see one piece at a time) could
+ * put the two halves of a secret back together.
  */
 class LineSplitter {
     stream;
     emit;
+    redactor;
     #decoder = new external_node_string_decoder_namespaceObject.StringDecoder('utf8');
+    #hold;
     #partial = '';
-    constructor(stream, emit) {
+    constructor(stream, emit, redactor) {
         this.stream = stream;
         this.emit = emit;
+        this.redactor = redactor;
+        this.#hold = redactor ? Math.max(0, redactor.longest - 1) : 0;
     }
     write(chunk) {
         const text = this.#partial + (typeof chunk === 'string' ? chunk : this.#decoder.write(chunk));
@@ -68714,9 +68733,14 @@ class LineSplitter {
             start = nl + 1;
         }
         let rest = text.slice(start);
-        while (rest.length > MAX_LINE_CHARS) {
-            this.emit(this.stream, rest.slice(0, MAX_LINE_CHARS));
-            rest = rest.slice(MAX_LINE_CHARS);
+        if (rest.length > MAX_LINE_CHARS + this.#hold) {
+            // Redacted once here, then cut: every cut below leaves at least #hold characters after it.
+            if (this.redactor)
+                rest = this.redactor.text(rest);
+            while (rest.length > MAX_LINE_CHARS + this.#hold) {
+                this.emit(this.stream, rest.slice(0, MAX_LINE_CHARS));
+                rest = rest.slice(MAX_LINE_CHARS);
+            }
         }
         this.#partial = rest;
     }
@@ -68728,7 +68752,8 @@ class LineSplitter {
             this.#emitLine(rest);
     }
     #emitLine(line) {
-        this.emit(this.stream, line.endsWith('\r') ? line.slice(0, -1) : line);
+        const text = line.endsWith('\r') ? line.slice(0, -1) : line;
+        this.emit(this.stream, this.redactor ? this.redactor.text(text) : text);
     }
 }
 //# sourceMappingURL=line-splitter.js.map
@@ -68813,9 +68838,12 @@ const KILL_GRACE_MS = 2000;
  */
 class LocalTransport {
     baseEnv;
+    redactor;
     #running = new Set();
-    constructor(baseEnv = process.env) {
+    /** `redactor`: removes secrets from the output before it is split into lines (see LineSplitter). */
+    constructor(baseEnv = process.env, redactor) {
         this.baseEnv = baseEnv;
+        this.redactor = redactor;
     }
     exec(_host, req, ctx) {
         ctx.signal.throwIfAborted();
@@ -68830,8 +68858,8 @@ class LocalTransport {
         const pid = child.pid;
         if (pid !== undefined)
             this.#running.add(pid);
-        const out = new line_splitter/* LineSplitter */.g('stdout', ctx.onOutput);
-        const err = new line_splitter/* LineSplitter */.g('stderr', ctx.onOutput);
+        const out = new line_splitter/* LineSplitter */.g('stdout', ctx.onOutput, this.redactor);
+        const err = new line_splitter/* LineSplitter */.g('stderr', ctx.onOutput, this.redactor);
         child.stdout.on('data', (c) => out.write(c));
         child.stderr.on('data', (c) => err.write(c));
         child.stdin.on('error', () => { }); // the shell may exit before reading all of the script
@@ -69616,14 +69644,14 @@ function buildRemoteCommand(script, shell, env) {
  * after the grace) before giving up on it. Bounded so a cancelled run still exits promptly.
  */
 const ABORT_WAIT_MS = (REMOTE_KILL_GRACE_S + 1) * 1000;
-async function execOnConnection(conn, req, ctx) {
+async function execOnConnection(conn, req, ctx, redactor) {
     ctx.signal.throwIfAborted();
     const started = Date.now();
     const { command, stdin } = buildRemoteCommand(req.script, req.shell, req.env);
     const channel = await conn.exec(command, ctx.signal);
     return new Promise((resolve, reject) => {
-        const out = new line_splitter/* LineSplitter */.g('stdout', ctx.onOutput);
-        const err = new line_splitter/* LineSplitter */.g('stderr', ctx.onOutput);
+        const out = new line_splitter/* LineSplitter */.g('stdout', ctx.onOutput, redactor);
+        const err = new line_splitter/* LineSplitter */.g('stderr', ctx.onOutput, redactor);
         let exit = null;
         let abortTimer;
         // Settle only when the channel is closed AND both streams delivered their last bytes.
@@ -70295,7 +70323,7 @@ class SshTransport {
             : undefined;
     }
     exec(host, req, ctx) {
-        return this.#withConnection(host, ctx.signal, (conn) => execOnConnection(conn, req, ctx));
+        return this.#withConnection(host, ctx.signal, (conn) => execOnConnection(conn, req, ctx, this.hooks.redactor));
     }
     upload(host, req, ctx) {
         return this.#withConnection(host, ctx.signal, (conn) => uploadOnConnection(conn, req, ctx));

@@ -6,7 +6,7 @@
  */
 import type { ExecResult } from '../engine/subtask.js';
 import { CancelledError, ConnectionLostError } from '../errors.js';
-import { LineSplitter } from './line-splitter.js';
+import { LineSplitter, type OutputRedactor } from './line-splitter.js';
 import type { SshConnection } from './ssh-connection.js';
 import { buildRemoteCommand, REMOTE_KILL_GRACE_S } from './ssh-remote-command.js';
 import type { ExecRequest, TransportCallContext } from './transport.js';
@@ -21,6 +21,7 @@ export async function execOnConnection(
   conn: SshConnection,
   req: ExecRequest,
   ctx: TransportCallContext,
+  redactor?: OutputRedactor,
 ): Promise<ExecResult> {
   ctx.signal.throwIfAborted();
   const started = Date.now();
@@ -28,8 +29,8 @@ export async function execOnConnection(
   const channel = await conn.exec(command, ctx.signal);
 
   return new Promise<ExecResult>((resolve, reject) => {
-    const out = new LineSplitter('stdout', ctx.onOutput);
-    const err = new LineSplitter('stderr', ctx.onOutput);
+    const out = new LineSplitter('stdout', ctx.onOutput, redactor);
+    const err = new LineSplitter('stderr', ctx.onOutput, redactor);
     let exit: { code: number | null; signal: string | null } | null = null;
     let abortTimer: NodeJS.Timeout | undefined;
     // Settle only when the channel is closed AND both streams delivered their last bytes.
