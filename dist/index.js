@@ -69442,17 +69442,32 @@ class SshConnection {
         release?.();
         throw new ChannelOpenError(this.#lost?.message ?? `${this.label}: connection closed`);
     }
-    /** Disconnect politely, then for sure. Resolves when the socket is closed. */
+    /**
+     * Disconnect politely, then for sure: a host that does not answer (frozen, partitioned) gets
+     * CLOSE_WAIT_MS, then its socket is destroyed. Resolves when the socket is closed.
+     */
     async close() {
         if (!this.#closing) {
             this.#closing = true;
             this.client.end();
-            const timer = setTimeout(() => this.client.destroy(), CLOSE_WAIT_MS);
+            const timer = setTimeout(() => destroySocket(this.client), CLOSE_WAIT_MS);
             await this.#closed;
             clearTimeout(timer);
         }
         await this.#closed;
     }
+}
+/**
+ * ssh2's `destroy()` does nothing once its socket is no longer writable, which `end()` has just
+ * made it: a host that never answers the disconnect would hold the socket (and the process) open
+ * forever. So the socket itself is destroyed: a net.Socket, or the forwarded channel of a jump host.
+ */
+function destroySocket(client) {
+    const socket = client._sock;
+    if (socket)
+        socket.destroy();
+    else
+        client.destroy();
 }
 //# sourceMappingURL=ssh-connection.js.map
 // EXTERNAL MODULE: ./lib/transport/line-splitter.js + 1 modules

@@ -11,7 +11,7 @@ import type { SshHooks } from './ssh-options.js';
 import { Semaphore } from './ssh-semaphore.js';
 
 /** How long `close()` waits for the server to acknowledge the disconnect before destroying the socket. */
-const CLOSE_WAIT_MS = 1000;
+export const CLOSE_WAIT_MS = 1000;
 
 /** A channel could not be opened because the connection is gone: safe to retry on a new connection. */
 export class ChannelOpenError extends ConnectionLostError {}
@@ -128,15 +128,29 @@ export class SshConnection {
     throw new ChannelOpenError(this.#lost?.message ?? `${this.label}: connection closed`);
   }
 
-  /** Disconnect politely, then for sure. Resolves when the socket is closed. */
+  /**
+   * Disconnect politely, then for sure: a host that does not answer (frozen, partitioned) gets
+   * CLOSE_WAIT_MS, then its socket is destroyed. Resolves when the socket is closed.
+   */
   async close(): Promise<void> {
     if (!this.#closing) {
       this.#closing = true;
       this.client.end();
-      const timer = setTimeout(() => this.client.destroy(), CLOSE_WAIT_MS);
+      const timer = setTimeout(() => destroySocket(this.client), CLOSE_WAIT_MS);
       await this.#closed;
       clearTimeout(timer);
     }
     await this.#closed;
   }
+}
+
+/**
+ * ssh2's `destroy()` does nothing once its socket is no longer writable, which `end()` has just
+ * made it: a host that never answers the disconnect would hold the socket (and the process) open
+ * forever. So the socket itself is destroyed: a net.Socket, or the forwarded channel of a jump host.
+ */
+function destroySocket(client: Client): void {
+  const socket = (client as unknown as { _sock?: { destroy(): void } })._sock;
+  if (socket) socket.destroy();
+  else client.destroy();
 }
