@@ -60777,7 +60777,7 @@ globals.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _commonjs_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3115);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2098);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(509);
 /** The action's entrypoint (`dist/index.js` is this, bundled). */
 
 
@@ -60788,7 +60788,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2098:
+/***/ 509:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -64558,14 +64558,16 @@ function truncationNote(tails, rows) {
 //# sourceMappingURL=github-summary.js.map
 // EXTERNAL MODULE: ./lib/report/json.js
 var json = __nccwpck_require__(7406);
-;// CONCATENATED MODULE: ./lib/action/cancellation.js
+;// CONCATENATED MODULE: ./lib/cancellation.js
 
 /** Time the engine gets to stop its commands and return after a cancel, before we report without it. */
 const CANCEL_GRACE_MS = 3000;
 /**
- * SIGINT/SIGTERM handling. GitHub sends SIGINT when a run is cancelled, SIGTERM 7.5 s later, then
- * kills: the first signal aborts the release; the engine then has `graceMs` to return, and a second
- * signal ends that wait at once. Either way the action still writes its outputs and summary.
+ * SIGINT/SIGTERM handling for the action and the CLI. GitHub sends SIGINT when a run is cancelled,
+ * SIGTERM 7.5 s later, then kills; a user presses Ctrl-C, often twice. The first signal aborts the
+ * release; the engine then has `graceMs` to return (its commands terminated), and a second signal
+ * ends that wait at once. Either way the caller still reports: from the engine's report, or from
+ * the events so far (see PartialReport).
  */
 class Cancellation {
     onCancel;
@@ -64818,7 +64820,7 @@ function writeOutputs(set, outputs) {
     set(Outputs.Report, outputs.reportPath);
 }
 //# sourceMappingURL=outputs.js.map
-;// CONCATENATED MODULE: ./lib/action/partial-report.js
+;// CONCATENATED MODULE: ./lib/report/partial-report.js
 /**
  * Rebuilds the run's report from its events, so that a cancelled run whose engine has not
  * returned in time (a command that ignores its signal, a socket that will not close) can still be
