@@ -68717,15 +68717,17 @@ const MAX_LINE_CHARS = 16 * 1024;
 class LineSplitter {
     stream;
     emit;
-    redactor;
     #decoder = new external_node_string_decoder_namespaceObject.StringDecoder('utf8');
     #hold;
+    #redactor;
+    #control;
     #partial = '';
-    constructor(stream, emit, redactor) {
+    constructor(stream, emit, options = {}) {
         this.stream = stream;
         this.emit = emit;
-        this.redactor = redactor;
-        this.#hold = redactor ? Math.max(0, redactor.longest - 1) : 0;
+        this.#redactor = options.redactor;
+        this.#control = options.control;
+        this.#hold = this.#redactor ? Math.max(0, this.#redactor.longest - 1) : 0;
     }
     write(chunk) {
         const text = this.#partial + (typeof chunk === 'string' ? chunk : this.#decoder.write(chunk));
@@ -68737,8 +68739,8 @@ class LineSplitter {
         let rest = text.slice(start);
         if (rest.length > MAX_LINE_CHARS + this.#hold) {
             // Redacted once here, then cut: every cut below leaves at least #hold characters after it.
-            if (this.redactor)
-                rest = this.redactor.text(rest);
+            if (this.#redactor)
+                rest = this.#redactor.text(rest);
             while (rest.length > MAX_LINE_CHARS + this.#hold) {
                 this.emit(this.stream, rest.slice(0, MAX_LINE_CHARS));
                 rest = rest.slice(MAX_LINE_CHARS);
@@ -68755,7 +68757,9 @@ class LineSplitter {
     }
     #emitLine(line) {
         const text = line.endsWith('\r') ? line.slice(0, -1) : line;
-        this.emit(this.stream, this.redactor ? this.redactor.text(text) : text);
+        if (this.#control?.(text))
+            return;
+        this.emit(this.stream, this.#redactor ? this.#redactor.text(text) : text);
     }
 }
 //# sourceMappingURL=line-splitter.js.map
@@ -68860,8 +68864,8 @@ class LocalTransport {
         const pid = child.pid;
         if (pid !== undefined)
             this.#running.add(pid);
-        const out = new line_splitter/* LineSplitter */.g('stdout', ctx.onOutput, this.redactor);
-        const err = new line_splitter/* LineSplitter */.g('stderr', ctx.onOutput, this.redactor);
+        const out = new line_splitter/* LineSplitter */.g('stdout', ctx.onOutput, { redactor: this.redactor });
+        const err = new line_splitter/* LineSplitter */.g('stderr', ctx.onOutput, { redactor: this.redactor });
         child.stdout.on('data', (c) => out.write(c));
         child.stderr.on('data', (c) => err.write(c));
         child.stdin.on('error', () => { }); // the shell may exit before reading all of the script
@@ -69355,7 +69359,10 @@ class SshConnection {
     #lost = null;
     #lastError;
     #closing = false;
+    #closingDone;
     #closed;
+    /** Commands started by runDetached and not yet ended: close() gives them a moment first. */
+    #detached = new Set();
     constructor(client, label, maxSessions, keepaliveMs, hooks) {
         this.client = client;
         this.label = label;
@@ -69384,6 +69391,24 @@ class SshConnection {
     /** Starts `command`; the channel holds a slot until it closes. */
     exec(command, signal) {
         return this.#open(signal, (cb) => this.client.exec(command, cb));
+    }
+    /**
+     * Runs `command` on a channel of its own, for the transport's sake (ending a timed-out step's
+     * process group): nothing waits for it and its output is dropped, but close() lets it finish
+     * (within CLOSE_WAIT_MS) before disconnecting, so a release that ends right after still delivers it.
+     */
+    runDetached(command) {
+        const run = this.exec(command, new AbortController().signal).then((channel) => new Promise((resolve) => {
+            channel.on('error', () => { });
+            channel.once('close', () => resolve());
+            channel.resume();
+            channel.stderr.resume();
+            channel.end();
+        }), () => {
+            // The connection is gone: nothing can reach the host any more.
+        });
+        this.#detached.add(run);
+        void run.finally(() => this.#detached.delete(run));
     }
     sftp(signal) {
         return this.#open(signal, (cb) => this.client.sftp(cb));
@@ -69448,16 +69473,28 @@ class SshConnection {
      * Disconnect politely, then for sure: a host that does not answer (frozen, partitioned) gets
      * CLOSE_WAIT_MS, then its socket is destroyed. Resolves when the socket is closed.
      */
-    async close() {
-        if (!this.#closing) {
-            this.#closing = true;
-            this.client.end();
-            const timer = setTimeout(() => destroySocket(this.client), CLOSE_WAIT_MS);
-            await this.#closed;
-            clearTimeout(timer);
-        }
-        await this.#closed;
+    close() {
+        this.#closingDone ??= this.#close();
+        return this.#closingDone;
     }
+    async #close() {
+        // Before anything marks the connection as closing: a detached command may still be opening
+        // its channel, which a closing connection refuses.
+        if (this.#detached.size > 0)
+            await settledWithin([...this.#detached], CLOSE_WAIT_MS);
+        this.#closing = true;
+        this.client.end();
+        const timer = setTimeout(() => destroySocket(this.client), CLOSE_WAIT_MS);
+        await this.#closed;
+        clearTimeout(timer);
+    }
+}
+/** Waits for `work` to settle, at most `ms`. */
+async function settledWithin(work, ms) {
+    let timer;
+    const timeout = new Promise((resolve) => (timer = setTimeout(resolve, ms)));
+    await Promise.race([Promise.allSettled(work), timeout]);
+    clearTimeout(timer);
 }
 /**
  * ssh2's `destroy()` does nothing once its socket is no longer writable, which `end()` has just
@@ -69497,6 +69534,11 @@ var subtask = __nccwpck_require__(917);
  *      the command ended (we sent EOF on timeout/cancel, or the connection died and sshd closed
  *      the pipe) it sends TERM to the whole group, then KILL after REMOTE_KILL_GRACE_S;
  *   4. ends with the command's status when the command ends by itself; the watchdog then stops.
+ *   5. announces its process group on stderr before the script runs (GROUP_ANNOUNCEMENT; the
+ *      transport takes that line out of the output). When the shell has exited but a background
+ *      child still holds the output open, the step is not over, yet sshd has already closed the
+ *      lifeline (it does so as soon as it reaps the process it started) and the watchdog is gone:
+ *      a timeout or cancel then reaches the group through a second channel (groupKillCommand).
  * Background processes a successful command left behind (`nohup … &`) are not touched; processes
  * that leave the group themselves (`setsid`, daemons) are out of reach, as with any process group.
  *
@@ -69529,6 +69571,14 @@ const SCRIPT_VAR = '__bw_script';
 const NO_SCRIPT = '{ echo "boerewors: could not read the script from stdin" >&2; exit 125; }';
 const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /**
+ * Start of the line both wrappers write on stderr before the script runs: then the process group
+ * (or `-` where the wrapper could not confirm one). The unit separator in front keeps it apart
+ * from anything a host prints; only the first such line counts, and it always comes first.
+ */
+const GROUP_ANNOUNCEMENT = '\x1fboerewors-group ';
+/** printf format (single quotes are not allowed in the wrappers) writing GROUP_ANNOUNCEMENT + `%s`. */
+const ANNOUNCE = 'printf "\\037boerewors-group %s\\n"';
+/**
  * POSIX sh, no single quotes (it is itself single-quoted below). `$1` is the payload length; the
  * rest is the shell argv. `k` is what the watchdog signals: 0 (our own group), -PID (the group
  * `setsid` made) or, with neither available, just the shell's PID. The script reaches the shell
@@ -69544,6 +69594,8 @@ const POSIX_WRAPPER = [
     'g= k=',
     'read -r _ _ _ _ pg _ 2>/dev/null </proc/$$/stat',
     'if [ "$pg" = "$$" ]; then k=0; elif command -v setsid >/dev/null 2>&1; then g=setsid; fi',
+    // Named only when it is our own group: under setsid, its id is known once the step may be writing.
+    `if [ "$k" = 0 ]; then ${ANNOUNCE} $$; else ${ANNOUNCE} -; fi >&2`,
     // The script reaches the shell as the file /dev/fd/4 (a pipe), and the shell's stdin is
     // /dev/null: a command in the script that reads stdin (cat, ssh, read) must not eat the script.
     `printf "%s" "$${SCRIPT_VAR}" | $g "$@" /dev/fd/4 4<&0 </dev/null 3<&- &`,
@@ -69577,6 +69629,7 @@ const INLINE_WRAPPER = [
     '{ TMOUT= LC_ALL=C read -r -N "$1" __bw_p 2>/dev/null || __bw_p=$(head -c "$1"); }' +
         ` && eval "$__bw_p" && [ -n "\${${SCRIPT_VAR}+x}" ] || ${NO_SCRIPT}`,
     'shift; unset __bw_p BASH_EXECUTION_STRING',
+    `{ kill -0 -- -$$ 2>/dev/null && ${ANNOUNCE} $$ || ${ANNOUNCE} -; } >&2`,
     // The watchdog, forked off twice so the step's shell has no child it did not start (`wait`,
     // `jobs`, `$!`, a program it execs). On EOF it acts only while the step's shell lives: after a
     // normal exit sshd reaps the shell first and only then closes the lifeline. (/proc: a shell that
@@ -69642,6 +69695,30 @@ function runsInline(script, shell, env) {
         !script.includes('\0') &&
         !Object.keys(env).some((name) => BASH_SPECIAL.test(name)));
 }
+/**
+ * What a line of stderr announces: the group (a number), no group (null), or nothing (undefined:
+ * an ordinary line).
+ */
+function parseGroupAnnouncement(line) {
+    if (!line.startsWith(GROUP_ANNOUNCEMENT))
+        return undefined;
+    const rest = line.slice(GROUP_ANNOUNCEMENT.length);
+    if (rest === '-')
+        return null;
+    return /^[1-9][0-9]{0,9}$/.test(rest) ? Number(rest) : undefined;
+}
+/**
+ * Ends a step's process group from a second channel: TERM now, KILL after the grace, like the
+ * watchdog. The KILL runs in the background with no tie to the channel, so the channel closes at
+ * once and the grace runs out on the host even if our connection is gone by then.
+ */
+function groupKillCommand(group) {
+    if (!Number.isSafeInteger(group) || group <= 1)
+        throw new TypeError(`invalid process group ${group}`);
+    const script = `kill -s TERM -- -${group} 2>/dev/null; ` +
+        `( sleep ${REMOTE_KILL_GRACE_S}; kill -s KILL -- -${group} ) </dev/null >/dev/null 2>&1 &`;
+    return `exec /bin/sh -c ${shellQuote(script)}`;
+}
 function buildRemoteCommand(script, shell, env) {
     if (shell.length === 0)
         throw new TypeError('shell must name a program');
@@ -69661,16 +69738,31 @@ function buildRemoteCommand(script, shell, env) {
  * after the grace) before giving up on it. Bounded so a cancelled run still exits promptly.
  */
 const ABORT_WAIT_MS = (REMOTE_KILL_GRACE_S + 1) * 1000;
+/**
+ * When the shell exits after an abort, it may have done so before our EOF reached the watchdog (which
+ * then stood down): if the channel is still open this much later, something of the group holds it.
+ */
+const LATE_EXIT_WAIT_MS = 250;
 async function execOnConnection(conn, req, ctx, redactor) {
     ctx.signal.throwIfAborted();
     const started = Date.now();
     const { command, stdin } = buildRemoteCommand(req.script, req.shell, req.env);
     const channel = await conn.exec(command, ctx.signal);
     return new Promise((resolve, reject) => {
-        const out = new line_splitter/* LineSplitter */.g('stdout', ctx.onOutput, redactor);
-        const err = new line_splitter/* LineSplitter */.g('stderr', ctx.onOutput, redactor);
+        // The wrapper's process group, from the first line it writes on stderr (undefined: not yet).
+        let group;
+        const announcement = (line) => {
+            if (group !== undefined)
+                return false;
+            group = parseGroupAnnouncement(line);
+            return group !== undefined;
+        };
+        const out = new line_splitter/* LineSplitter */.g('stdout', ctx.onOutput, { redactor });
+        const err = new line_splitter/* LineSplitter */.g('stderr', ctx.onOutput, { redactor, control: announcement });
         let exit = null;
         let abortTimer;
+        let lateExitTimer;
+        let groupKilled = false;
         // Settle only when the channel is closed AND both streams delivered their last bytes.
         let pending = 3;
         let settled = false;
@@ -69679,6 +69771,7 @@ async function execOnConnection(conn, req, ctx, redactor) {
                 return;
             settled = true;
             clearTimeout(abortTimer);
+            clearTimeout(lateExitTimer);
             ctx.signal.removeEventListener('abort', onAbort);
             out.end();
             err.end();
@@ -69690,9 +69783,20 @@ async function execOnConnection(conn, req, ctx, redactor) {
             }
             resolve({ exitCode: exit.code, signal: exit.signal, durationMs: Date.now() - started });
         };
+        // The shell has exited and sshd closed the lifeline with it, yet the channel is open: a child
+        // in the group holds the output. No watchdog is left on the host, so the group is ended from
+        // a second channel.
+        const killGroup = () => {
+            if (settled || groupKilled || typeof group !== 'number')
+                return;
+            groupKilled = true;
+            conn.runDetached(groupKillCommand(group));
+        };
         const onAbort = () => {
             // EOF on stdin cuts the lifeline: the remote watchdog terminates the command's process group.
             channel.end();
+            if (exit)
+                killGroup();
             abortTimer = setTimeout(() => {
                 // The host does not answer (connection hung): stop waiting; sshd kills the group when
                 // the connection finally drops, since that closes the lifeline too.
@@ -69710,6 +69814,8 @@ async function execOnConnection(conn, req, ctx, redactor) {
         channel.once('close', finish);
         channel.on('exit', (code, signal) => {
             exit = { code: code ?? null, signal: signal ?? null };
+            if (ctx.signal.aborted)
+                lateExitTimer = setTimeout(killGroup, LATE_EXIT_WAIT_MS);
         });
         channel.on('error', () => {
             // Channel errors surface as a close without exit status; the connection error says why.

@@ -23,7 +23,7 @@ function fragmentsIn(text: string, secret: string, min = 8): string[] {
 
 function split(chunks: readonly string[], redactor?: Redactor): string[] {
   const lines: string[] = [];
-  const s = new LineSplitter('stdout', (_st, l) => lines.push(l), redactor);
+  const s = new LineSplitter('stdout', (_st, l) => lines.push(l), redactor ? { redactor } : {});
   for (const c of chunks) s.write(Buffer.from(c));
   s.end();
   return lines;

@@ -7,6 +7,8 @@ import { REDACTED, Redactor } from '../../src/report/redact.js';
 import { MAX_LINE_CHARS } from '../../src/transport/line-splitter.js';
 import { LocalTransport } from '../../src/transport/local.js';
 import { tempDir } from '../support/cli.js';
+import { waitUntil } from '../support/sshd-fixtures.js';
+import { isRunning } from '../support/sshd-procs.js';
 
 const HOST = { name: 'local:a', address: 'localhost', port: 0, local: true };
 
@@ -116,6 +118,28 @@ describe('LocalTransport', () => {
     expect(Date.now() - started).toBeLessThan(5000);
     // Wait past the moment the grandchild would have written: it must be dead.
     await new Promise((r) => setTimeout(r, 2000));
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('a timeout after the shell exited still ends its background children (they hold the output)', async () => {
+    const dir = await tempDir();
+    const marker = join(dir, 'orphan');
+    const ctl = new AbortController();
+    const out = collect();
+    const p = transport.exec(
+      HOST,
+      { script: `(sleep 2; touch ${marker}) &\necho "$! $$"`, shell: DEFAULT_SHELL, env: {} },
+      { signal: ctl.signal, onOutput: out.onOutput },
+    );
+    await waitUntil(() => out.lines.length > 0, 5000, 'the shell to start');
+    const [child, shellPid] = out.lines[0]![1].split(' ').map(Number) as [number, number];
+    await waitUntil(() => !isRunning(shellPid), 5000, 'the shell to exit');
+    const aborted = Date.now();
+    ctl.abort(new TimeoutError('timed out after 1s'));
+    await expect(p).rejects.toThrow('timed out after 1s');
+    await waitUntil(() => !isRunning(child), 1000, 'the background child to be terminated');
+    // Wait past the moment the child would have written: it must be dead.
+    await new Promise((r) => setTimeout(r, 3000 - (Date.now() - aborted)));
     expect(existsSync(marker)).toBe(false);
   });
 

@@ -11,6 +11,16 @@ export interface OutputRedactor {
   text(value: string): string;
 }
 
+export interface LineSplitterOptions {
+  /** Removes secrets before anything is emitted (and before a long line is cut). */
+  readonly redactor?: OutputRedactor;
+  /**
+   * Sees each complete line first, unredacted; returning true keeps it out of the output (a line
+   * the transport's own wrapper wrote for it).
+   */
+  readonly control?: (line: string) => boolean;
+}
+
 /**
  * Turns a byte stream into complete lines (UTF-8 safe across chunk borders). Holds at most one
  * partial line of MAX_LINE_CHARS (plus the longest secret), however much is written.
@@ -24,14 +34,18 @@ export interface OutputRedactor {
 export class LineSplitter {
   readonly #decoder = new StringDecoder('utf8');
   readonly #hold: number;
+  readonly #redactor: OutputRedactor | undefined;
+  readonly #control: ((line: string) => boolean) | undefined;
   #partial = '';
 
   constructor(
     private readonly stream: Stream,
     private readonly emit: (stream: Stream, line: string) => void,
-    private readonly redactor?: OutputRedactor,
+    options: LineSplitterOptions = {},
   ) {
-    this.#hold = redactor ? Math.max(0, redactor.longest - 1) : 0;
+    this.#redactor = options.redactor;
+    this.#control = options.control;
+    this.#hold = this.#redactor ? Math.max(0, this.#redactor.longest - 1) : 0;
   }
 
   write(chunk: Buffer | string): void {
@@ -44,7 +58,7 @@ export class LineSplitter {
     let rest = text.slice(start);
     if (rest.length > MAX_LINE_CHARS + this.#hold) {
       // Redacted once here, then cut: every cut below leaves at least #hold characters after it.
-      if (this.redactor) rest = this.redactor.text(rest);
+      if (this.#redactor) rest = this.#redactor.text(rest);
       while (rest.length > MAX_LINE_CHARS + this.#hold) {
         this.emit(this.stream, rest.slice(0, MAX_LINE_CHARS));
         rest = rest.slice(MAX_LINE_CHARS);
@@ -62,6 +76,7 @@ export class LineSplitter {
 
   #emitLine(line: string): void {
     const text = line.endsWith('\r') ? line.slice(0, -1) : line;
-    this.emit(this.stream, this.redactor ? this.redactor.text(text) : text);
+    if (this.#control?.(text)) return;
+    this.emit(this.stream, this.#redactor ? this.#redactor.text(text) : text);
   }
 }

@@ -41,8 +41,8 @@ export class LocalTransport implements Transport {
     });
     const pid = child.pid;
     if (pid !== undefined) this.#running.add(pid);
-    const out = new LineSplitter('stdout', ctx.onOutput, this.redactor);
-    const err = new LineSplitter('stderr', ctx.onOutput, this.redactor);
+    const out = new LineSplitter('stdout', ctx.onOutput, { redactor: this.redactor });
+    const err = new LineSplitter('stderr', ctx.onOutput, { redactor: this.redactor });
     child.stdout.on('data', (c: Buffer) => out.write(c));
     child.stderr.on('data', (c: Buffer) => err.write(c));
     child.stdin.on('error', () => {}); // the shell may exit before reading all of the script
