@@ -63937,8 +63937,8 @@ var dry_run = __nccwpck_require__(3964);
 var local = __nccwpck_require__(8175);
 // EXTERNAL MODULE: ./lib/transport/routing.js
 var routing = __nccwpck_require__(6287);
-// EXTERNAL MODULE: ./lib/transport/ssh.js + 12 modules
-var transport_ssh = __nccwpck_require__(900);
+// EXTERNAL MODULE: ./lib/transport/ssh.js + 14 modules
+var transport_ssh = __nccwpck_require__(5115);
 ;// CONCATENATED MODULE: ./lib/release.js
 /**
  * The one pipeline behind the CLI and the action: settings → config → plan → executor → events.
@@ -65881,8 +65881,8 @@ var local = __nccwpck_require__(8175);
 var dry_run = __nccwpck_require__(3964);
 // EXTERNAL MODULE: ./lib/transport/routing.js
 var routing = __nccwpck_require__(6287);
-// EXTERNAL MODULE: ./lib/transport/ssh.js + 12 modules
-var ssh = __nccwpck_require__(900);
+// EXTERNAL MODULE: ./lib/transport/ssh.js + 14 modules
+var ssh = __nccwpck_require__(5115);
 // EXTERNAL MODULE: ./lib/transport/ssh-options.js
 var ssh_options = __nccwpck_require__(9028);
 // EXTERNAL MODULE: ./lib/config/select.js
@@ -68988,7 +68988,7 @@ const DEFAULT_SSH_OPTIONS = Object.freeze({
 
 /***/ }),
 
-/***/ 900:
+/***/ 5115:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -69199,9 +69199,14 @@ function attemptOnce(target, deps, budgetMs, signal) {
             keepaliveInterval: deps.keepaliveMs,
             keepaliveCountMax: KEEPALIVE_COUNT_MAX,
             tryKeyboard: false,
-            hostVerifier: (key) => {
-                hostKeyError = deps.verifier.check(target, key);
-                return hostKeyError === null;
+            // Answered asynchronously: accept-new writes a new host's key to known_hosts first.
+            hostVerifier: (key, verify) => {
+                deps.verifier.verify(target, key).then((err) => {
+                    if (settled)
+                        return; // timed out or cancelled meanwhile; the client is gone
+                    hostKeyError = err;
+                    verify(err === null);
+                }, (err) => fail(err));
             },
             algorithms: { serverHostKey: deps.verifier.algorithmsFor(target.address, target.port) },
             // The already parsed key goes in through authHandler: `privateKey` would be re-parsed
@@ -69830,6 +69835,46 @@ async function execOnConnection(conn, req, ctx, redactor) {
 //# sourceMappingURL=ssh-exec.js.map
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
+;// CONCATENATED MODULE: ./lib/transport/ssh-host-key-algorithms.js
+/**
+ * Which host-key algorithms we offer in the key exchange, in which order. The client's order
+ * decides which of its keys the server presents, and so which known_hosts line is checked: a host
+ * with an ed25519 and an RSA key presents ed25519 if we ask for it first. We order them as
+ * OpenSSH's ssh does (sshconnect2.c, order_hostkeyalgs), so a host gets the same verdict from us
+ * as from `ssh` with the same known_hosts, whatever the order of its lines.
+ */
+/**
+ * OpenSSH's default HostKeyAlgorithms (9.x), without the certificate and security-key types that
+ * ssh2 cannot verify. `ssh-rsa` (SHA-1 signatures) is absent as in OpenSSH since 8.8; an RSA host
+ * key is still used, signed with SHA-2.
+ */
+const HOST_KEY_ALGORITHMS = Object.freeze([
+    'ssh-ed25519',
+    'ecdsa-sha2-nistp256',
+    'ecdsa-sha2-nistp384',
+    'ecdsa-sha2-nistp521',
+    'rsa-sha2-512',
+    'rsa-sha2-256',
+]);
+/** The known_hosts key type whose keys an algorithm produces (`rsa-sha2-512` → `ssh-rsa`). */
+function keyTypeOfAlgorithm(algorithm) {
+    return algorithm.startsWith('rsa-sha2-') ? 'ssh-rsa' : algorithm;
+}
+/**
+ * The algorithms to offer to a host for which known_hosts lists keys of `knownTypes`. As OpenSSH:
+ * when the most preferred type is known, the default order as is; otherwise the algorithms of
+ * known types first, each group in default order. Never file order: a stale RSA line written
+ * before a good ed25519 line (ssh-keyscan writes RSA first) must not make the server present RSA.
+ */
+function orderHostKeyAlgorithms(knownTypes) {
+    const known = (a) => knownTypes.has(keyTypeOfAlgorithm(a));
+    if (known(HOST_KEY_ALGORITHMS[0]))
+        return [...HOST_KEY_ALGORITHMS];
+    return [...HOST_KEY_ALGORITHMS.filter(known), ...HOST_KEY_ALGORITHMS.filter((a) => !known(a))];
+}
+//# sourceMappingURL=ssh-host-key-algorithms.js.map
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./lib/transport/ssh-known-hosts.js
@@ -69903,19 +69948,40 @@ function entryMatches(entry, name) {
     }
     return matched;
 }
-/** `*` any run, `?` one character; case-insensitive like OpenSSH's host patterns. */
+/**
+ * `*` any run, `?` one character; case-insensitive like OpenSSH's host patterns. Greedy with a
+ * single backtrack point (the last `*`): a RegExp with one `.*` per star backtracks exponentially
+ * on a line such as 24 stars then `x`, and this runs synchronously while connecting, where it
+ * froze the process (timers and signal handlers included). Here a failed try only moves the last
+ * star on by one character, so the work is at most |pattern| + |name|², and a name is a host name.
+ */
 function wildcardMatch(pattern, name) {
     const p = pattern.toLowerCase();
     const n = name.toLowerCase();
-    if (!p.includes('*') && !p.includes('?'))
-        return p === n;
-    const re = new RegExp('^' +
-        p
-            .split('')
-            .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
-            .join('') +
-        '$', 's');
-    return re.test(n);
+    let pi = 0;
+    let ni = 0;
+    let star = -1; // index of the last `*` seen in p
+    let starFrom = 0; // where in n that star's run currently ends
+    while (ni < n.length) {
+        if (p[pi] === '*') {
+            star = pi++;
+            starFrom = ni;
+        }
+        else if (pi < p.length && (p[pi] === '?' || p[pi] === n[ni])) {
+            pi++;
+            ni++;
+        }
+        else if (star >= 0) {
+            pi = star + 1;
+            ni = ++starFrom;
+        }
+        else {
+            return false;
+        }
+    }
+    while (p[pi] === '*')
+        pi++;
+    return pi === p.length;
 }
 /** The key type named inside an SSH wire-format public key, or null if it is not one. */
 function keyTypeOf(key) {
@@ -69930,15 +69996,93 @@ function keyTypeOf(key) {
 function fingerprint(key) {
     return `SHA256:${(0,external_node_crypto_.createHash)('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
 }
-/** Host key algorithms (as negotiated in KEX) that produce keys of a known_hosts key type. */
-function algorithmsForKeyType(keyType) {
-    if (keyType === 'ssh-rsa')
-        return ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
-    return [keyType];
+/** `|1|salt|hash`, as `ssh-keygen -H` and `HashKnownHosts yes` write a host name. */
+function hashHostName(name) {
+    const salt = (0,external_node_crypto_.randomBytes)(20);
+    return `|1|${salt.toString('base64')}|${(0,external_node_crypto_.createHmac)('sha1', salt).update(name).digest('base64')}`;
 }
 //# sourceMappingURL=ssh-known-hosts.js.map
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
+;// CONCATENATED MODULE: ./lib/transport/ssh-known-hosts-file.js
+/**
+ * Records a host key in a known_hosts file, for `host-key-checking: accept-new` (as ssh(1) adds a
+ * new host to its first UserKnownHostsFile). The line goes in with one O_APPEND write, so
+ * concurrent writers (our other connections, another run, ssh itself) never interleave or lose a
+ * line, and a reader sees the file with or without it; the file's mode, owner and links are kept.
+ * Records into one file are made one at a time within the process, each reading the file again
+ * first, in the same open: so connections opened together (connect-ahead) never add a host twice,
+ * and a key written since the run started (by another run) is neither duplicated nor contradicted.
+ * Two processes adding the same new host at the same instant may both add it: a duplicate line,
+ * harmless, as with two `ssh` processes.
+ */
+
+
+
+/**
+ * Appends `name keytype base64` to `path` (created 0600, its directory 0700, when missing) unless
+ * the file already lists the host. The name is hashed when the file holds hashed entries, so a
+ * hashed file does not start naming its hosts. A world-writable file loses that bit (anyone could
+ * add keys to it); `madePrivate` says so. `label` names the file in the entries' sources.
+ */
+function recordKnownHost(path, label, name, key) {
+    const file = (0,external_node_path_.resolve)(path);
+    const previous = queues.get(file) ?? Promise.resolve();
+    const recorded = previous.then(() => appendUnlessListed(file, label, name, key));
+    const tail = recorded.then(() => { }, () => { });
+    queues.set(file, tail);
+    // Forget an idle file, so a long-lived process does not keep one promise per file it ever wrote.
+    void tail.then(() => queues.get(file) === tail && queues.delete(file));
+    return recorded;
+}
+/** The last record queued per absolute path. */
+const queues = new Map();
+async function appendUnlessListed(path, label, name, key) {
+    await (0,promises_.mkdir)((0,external_node_path_.dirname)(path), { recursive: true, mode: 0o700 });
+    const file = await (0,promises_.open)(path, 'a+', 0o600);
+    try {
+        const text = await file.readFile('utf8');
+        const { entries } = parseKnownHosts(text, label);
+        const listed = entries.filter((e) => e.marker === null && entryMatches(e, name));
+        if (listed.some((e) => e.key.equals(key)))
+            return { kind: 'present' };
+        if (listed.length > 0)
+            return { kind: 'conflict', listed };
+        const hashed = entries.some((e) => e.hashed !== null);
+        const line = `${hashed ? hashHostName(name) : name} ${keyTypeOf(key)} ${key.toString('base64')}\n`;
+        const data = Buffer.from(text === '' || text.endsWith('\n') ? line : `\n${line}`);
+        const { mode, size } = await file.stat();
+        const madePrivate = (mode & 0o002) !== 0;
+        if (madePrivate)
+            await file.chmod(mode & 0o7775);
+        const { bytesWritten } = await file.write(data).catch(async (err) => {
+            await undoPartialAppend(file, size, data.length);
+            throw err;
+        });
+        if (bytesWritten !== data.length) {
+            await undoPartialAppend(file, size, data.length);
+            throw new Error(`short write (${bytesWritten} of ${data.length} bytes)`);
+        }
+        await file.datasync();
+        return { kind: 'recorded', hashed, madePrivate };
+    }
+    finally {
+        await file.close();
+    }
+}
+/**
+ * A partial line (disk full) would read as a listed key next time, and refuse the host as
+ * changed; cut it off, unless someone else appended after it.
+ */
+async function undoPartialAppend(file, sizeBefore, length) {
+    try {
+        const { size } = await file.stat();
+        if (size > sizeBefore && size < sizeBefore + length)
+            await file.truncate(sizeBefore);
+    }
+    catch {
+        // Best effort: the write's own error is what the caller reports.
+    }
+}
+//# sourceMappingURL=ssh-known-hosts-file.js.map
 ;// CONCATENATED MODULE: ./lib/transport/ssh-paths.js
 
 
@@ -69953,27 +70097,22 @@ function expandHome(path) {
 //# sourceMappingURL=ssh-paths.js.map
 ;// CONCATENATED MODULE: ./lib/transport/ssh-host-keys.js
 /**
- * Decides whether a presented host key is trusted, per `host-key-checking`:
+ * Decides whether a presented host key is trusted, per `host-key-checking`, with OpenSSH's
+ * verdicts (see docs/ssh.md for the few deliberate differences):
  * - `strict`: the key must be listed for the host in known_hosts;
- * - `accept-new`: an unlisted host is trusted for this run (warning); a listed host must match;
+ * - `accept-new`: an unlisted host is trusted and its key added to the first known-hosts file (or,
+ *   with none configured, remembered for this run); a listed host must match;
  * - `off`: anything goes, with a loud warning once per run.
- * A mismatch always fails closed, naming the host and both fingerprints. A key marked `@revoked`
- * is refused in every mode.
+ * A listed host must present one of its listed keys; a key of a type not listed for it is a
+ * mismatch too, as in OpenSSH. Which key it presents follows from the algorithms we offer
+ * (`algorithmsFor`, OpenSSH's order). A key marked `@revoked` is refused in every mode.
  */
 
 
 
 
-/** What ssh2 offers when we have no preference (its defaults, ed25519 first). */
-const DEFAULT_HOST_KEY_ALGORITHMS = [
-    'ssh-ed25519',
-    'ecdsa-sha2-nistp256',
-    'ecdsa-sha2-nistp384',
-    'ecdsa-sha2-nistp521',
-    'rsa-sha2-512',
-    'rsa-sha2-256',
-    'ssh-rsa',
-];
+
+
 class HostKeyVerifier {
     mode;
     source;
@@ -69982,8 +70121,8 @@ class HostKeyVerifier {
     /** What was read, for "checked: …" in errors: `~/.ssh/known_hosts (missing)`. */
     #consulted = [];
     #loaded;
-    /** accept-new: keys trusted on first use during this run, by known_hosts name. */
-    #acceptedThisRun = new Map();
+    /** accept-new: keys of hosts that were new in this run, by known_hosts name. */
+    #accepted = new Map();
     #warnedOff = false;
     constructor(mode, source, hooks = {}) {
         this.mode = mode;
@@ -70019,16 +70158,25 @@ class HostKeyVerifier {
         for (const why of parsed.skipped)
             this.hooks.onDebug?.(`known_hosts: skipped ${why}`);
     }
-    /** Host key algorithms to offer, known key types first so the server presents one we can check. */
-    algorithmsFor(address, port) {
-        const name = knownHostsName(address, port);
-        const preferred = this.#entries
-            .filter((e) => e.marker === null && entryMatches(e, name))
-            .flatMap((e) => algorithmsForKeyType(e.keyType));
-        return [...new Set([...preferred, ...DEFAULT_HOST_KEY_ALGORITHMS])].filter((a) => DEFAULT_HOST_KEY_ALGORITHMS.includes(a));
+    /** The keys listed for `name` (plain entries, and keys accepted in this run). */
+    #listed(name) {
+        const listed = this.#entries.filter((e) => e.marker === null && entryMatches(e, name));
+        const accepted = this.#accepted.get(name);
+        return accepted ? [...listed, accepted] : listed;
     }
-    /** null when the key is trusted; otherwise the error to fail the connection with. Call after `load()`. */
-    check(host, key) {
+    /**
+     * Host key algorithms to offer, in OpenSSH's order for the key types listed for the host, so a
+     * host with several keys presents the one OpenSSH would check. Call after `load()`.
+     */
+    algorithmsFor(address, port) {
+        const types = new Set(this.#listed(knownHostsName(address, port)).map((k) => k.keyType));
+        return orderHostKeyAlgorithms(types);
+    }
+    /**
+     * null when the key is trusted; otherwise the error to fail the connection with. In accept-new
+     * a new host's key is recorded before this settles. Call after `load()`.
+     */
+    async verify(host, key) {
         const name = knownHostsName(host.address, host.port);
         const presented = `${keyTypeOf(key) ?? 'unknown-type'} ${fingerprint(key)}`;
         const matching = this.#entries.filter((e) => entryMatches(e, name));
@@ -70044,38 +70192,74 @@ class HostKeyVerifier {
             }
             return null;
         }
-        const plain = matching.filter((e) => e.marker === null);
-        if (plain.some((e) => e.key.equals(key)))
+        const listed = this.#listed(name);
+        const accepted = this.#accepted.get(name);
+        // Met earlier in this run: trusted once it is recorded (or found to conflict with the file).
+        if (accepted?.key.equals(key))
+            return accepted.settled;
+        if (listed.some((k) => k.key.equals(key)))
             return null;
-        const accepted = this.#acceptedThisRun.get(name);
-        if (accepted?.equals(key))
-            return null;
-        if (plain.length > 0 || accepted) {
-            const expected = [
-                ...plain.map((e) => `${e.keyType} ${fingerprint(e.key)} (${e.source})`),
-                ...(accepted
-                    ? [`${keyTypeOf(accepted)} ${fingerprint(accepted)} (accepted earlier in this run)`]
-                    : []),
-            ];
-            return new errors/* HostKeyError */.oZ(`${host.label}: HOST KEY MISMATCH, refusing to connect (nothing was run): presented ${presented}; ` +
-                `expected ${expected.join(' or ')}. The host was re-keyed or the connection is being intercepted; ` +
-                'if the change is legitimate, replace its known_hosts entry.');
-        }
+        if (listed.length > 0)
+            return mismatch(host, presented, key, listed);
         const authorities = matching.filter((e) => e.marker === 'cert-authority');
-        if (authorities.length > 0 && this.mode === 'strict') {
-            return new errors/* HostKeyError */.oZ(`${host.label}: known_hosts lists only @cert-authority entries for this host ` +
-                `(${authorities.map((e) => e.source).join(', ')}), and host certificates are not supported; ` +
-                `add the host's own key instead (presented ${presented})`);
-        }
-        if (this.mode === 'accept-new') {
-            this.#acceptedThisRun.set(name, key);
-            this.hooks.onWarning?.(`${host.label}: host key not in known_hosts, trusting it for this run (accept-new): ${presented}`);
-            return null;
+        const caNote = authorities.length > 0
+            ? ` known_hosts lists only @cert-authority entries for this host (${authorities.map((e) => e.source).join(', ')}), ` +
+                'and host certificates are not supported.'
+            : '';
+        if (this.mode === 'accept-new')
+            return this.#acceptNew(host, name, key, presented, caNote);
+        if (caNote) {
+            return new errors/* HostKeyError */.oZ(`${host.label}:${caNote} Add the host's own key instead (presented ${presented}); nothing was run.`);
         }
         return new errors/* HostKeyError */.oZ(`${host.label}: host key not known (presented ${presented}); nothing was run. ` +
             `Checked: ${this.#consulted.join(', ') || 'no known_hosts file'}. Add the host's key to known_hosts ` +
             `(ssh-keyscan -p ${host.port} ${host.address}, after checking the fingerprint) or use host-key-checking: accept-new.`);
     }
+    /**
+     * accept-new meets a host for the first time: trust its key, and add it to the first
+     * known-hosts file so a later run refuses a different one. Without a file (only the action's
+     * inline entries), or when the file cannot be written, it is trusted for this run only.
+     */
+    #acceptNew(host, name, key, presented, caNote) {
+        const file = this.source.paths[0];
+        const warn = (what) => this.hooks.onWarning?.(`${host.label}: new host, accepted its key ${presented} (accept-new): ${what}.${caNote}`);
+        if (file === undefined) {
+            warn('trusted for this run only, as no known-hosts file is configured to add it to');
+            return this.#remember(name, key, 'accepted earlier in this run', Promise.resolve(null));
+        }
+        const settled = recordKnownHost(expandHome(file), file, name, key).then((outcome) => {
+            if (outcome.kind === 'present')
+                return null;
+            if (outcome.kind === 'conflict') {
+                this.#accepted.delete(name);
+                this.#entries.push(...outcome.listed);
+                return mismatch(host, presented, key, outcome.listed);
+            }
+            if (outcome.madePrivate)
+                this.hooks.onWarning?.(`${file} was world-writable; removed that permission`);
+            warn(`added to ${file}${outcome.hashed ? ' (hashed, like its other entries)' : ''}`);
+            return null;
+        }, (err) => {
+            const why = err.code ?? err.message;
+            warn(`trusted for this run only, as it could not be added to ${file} (${why})`);
+            return null;
+        });
+        return this.#remember(name, key, `added to ${file} in this run`, settled);
+    }
+    /** Remembers a new host's key at once, so its other connections (connect-ahead) do not record it again. */
+    #remember(name, key, source, settled) {
+        this.#accepted.set(name, { keyType: keyTypeOf(key) ?? 'unknown-type', key, source, settled });
+        return settled;
+    }
+}
+/** Listed host, other key: the keys of the presented type first, as those are what was expected. */
+function mismatch(host, presented, key, listed) {
+    const type = keyTypeOf(key);
+    const ordered = [...listed.filter((k) => k.keyType === type), ...listed.filter((k) => k.keyType !== type)];
+    const expected = ordered.map((k) => `${k.keyType} ${fingerprint(k.key)} (${k.source})`);
+    return new errors/* HostKeyError */.oZ(`${host.label}: HOST KEY MISMATCH, refusing to connect (nothing was run): presented ${presented}; ` +
+        `expected ${expected.join(' or ')}. The host was re-keyed or the connection is being intercepted; ` +
+        'if the change is legitimate, replace its known_hosts entry.');
 }
 //# sourceMappingURL=ssh-host-keys.js.map
 ;// CONCATENATED MODULE: ./lib/transport/ssh-keys.js
