@@ -60777,7 +60777,7 @@ globals.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _commonjs_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3115);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4248);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8580);
 /** The action's entrypoint (`dist/index.js` is this, bundled). */
 
 
@@ -60794,7 +60794,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4248:
+/***/ 8580:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -64058,6 +64058,8 @@ function tooShortToRedact(secrets) {
  */
 class Redactor {
     #secrets;
+    /** Length of the longest value that can appear within one line of output. */
+    longest;
     constructor(secrets) {
         const all = new Set();
         for (const s of secrets) {
@@ -64072,6 +64074,7 @@ class Redactor {
         this.#secrets = [...all]
             .filter((s) => s.length >= MIN_REDACTED_LENGTH)
             .sort((a, b) => b.length - a.length);
+        this.longest = this.#secrets.find((s) => !/[\r\n]/.test(s))?.length ?? 0;
     }
     get empty() {
         return this.#secrets.length === 0;
@@ -64166,7 +64169,7 @@ async function executeRelease(settings, prepared, hooks) {
         warn(`secret ${name} is shorter than ${MIN_REDACTED_LENGTH} characters, too short to be redacted ` +
             'from output, the summary and the report: use a longer value');
     }
-    const transport = createTransport(settings, prepared.config.ssh, warn);
+    const transport = createTransport(settings, prepared.config.ssh, warn, redactor);
     try {
         const executor = new engine_executor/* Executor */.Q({
             transport,
@@ -64183,10 +64186,16 @@ async function executeRelease(settings, prepared, hooks) {
         await transport.close();
     }
 }
-function createTransport(settings, ssh, warn) {
+function createTransport(settings, ssh, warn, redactor) {
     if (settings.dryRun)
         return new dry_run/* DryRunTransport */.a();
-    return new routing/* RoutingTransport */.o(new local/* LocalTransport */.V(), () => (0,transport_ssh/* createSshTransport */.m)(sshOverrides(settings, ssh), { onWarning: warn }));
+    // Output is redacted as it is split into lines, before a long line is cut into pieces that no
+    // later redaction could join again.
+    const output = redactor.empty ? undefined : redactor;
+    return new routing/* RoutingTransport */.o(new local/* LocalTransport */.V(process.env, output), () => (0,transport_ssh/* createSshTransport */.m)(sshOverrides(settings, ssh), {
+        onWarning: warn,
+        ...(output ? { redactor: output } : {}),
+    }));
 }
 /** CLI flags and action inputs win over the config's `ssh:` block. */
 function sshOverrides(settings, ssh) {
@@ -64759,14 +64768,16 @@ function truncationNote(tails, rows) {
 //# sourceMappingURL=github-summary.js.map
 // EXTERNAL MODULE: ./lib/report/json.js
 var json = __nccwpck_require__(7406);
-;// CONCATENATED MODULE: ./lib/action/cancellation.js
+;// CONCATENATED MODULE: ./lib/cancellation.js
 
 /** Time the engine gets to stop its commands and return after a cancel, before we report without it. */
 const CANCEL_GRACE_MS = 3000;
 /**
- * SIGINT/SIGTERM handling. GitHub sends SIGINT when a run is cancelled, SIGTERM 7.5 s later, then
- * kills: the first signal aborts the release; the engine then has `graceMs` to return, and a second
- * signal ends that wait at once. Either way the action still writes its outputs and summary.
+ * SIGINT/SIGTERM handling for the action and the CLI. GitHub sends SIGINT when a run is cancelled,
+ * SIGTERM 7.5 s later, then kills; a user presses Ctrl-C, often twice. The first signal aborts the
+ * release; the engine then has `graceMs` to return (its commands terminated), and a second signal
+ * ends that wait at once. Either way the caller still reports: from the engine's report, or from
+ * the events so far (see PartialReport).
  */
 class Cancellation {
     onCancel;
@@ -65031,7 +65042,7 @@ function writeOutputs(set, outputs) {
     set(Outputs.Report, outputs.reportPath);
 }
 //# sourceMappingURL=outputs.js.map
-;// CONCATENATED MODULE: ./lib/action/partial-report.js
+;// CONCATENATED MODULE: ./lib/report/partial-report.js
 /**
  * Rebuilds the run's report from its events, so that a cancelled run whose engine has not
  * returned in time (a command that ignores its signal, a socket that will not close) can still be
@@ -69082,16 +69093,28 @@ const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRe
 const MAX_LINE_CHARS = 16 * 1024;
 /**
  * Turns a byte stream into complete lines (UTF-8 safe across chunk borders). Holds at most one
- * partial line of MAX_LINE_CHARS, however much is written.
+ * partial line of MAX_LINE_CHARS (plus the longest secret), however much is written.
+ *
+ * With a redactor, secrets are replaced before anything is emitted, and before a long line is cut:
+ * a cut is made only once the text after it is at least as long as the longest secret, so every
+ * secret that could straddle the cut is whole when the redactor sees it. Nothing after the cut
+ * (the reporters, the output tail, the runner's masker, which all see one piece at a time) could
+ * put the two halves of a secret back together.
  */
 class LineSplitter {
     stream;
     emit;
     #decoder = new external_node_string_decoder_namespaceObject.StringDecoder('utf8');
+    #hold;
+    #redactor;
+    #control;
     #partial = '';
-    constructor(stream, emit) {
+    constructor(stream, emit, options = {}) {
         this.stream = stream;
         this.emit = emit;
+        this.#redactor = options.redactor;
+        this.#control = options.control;
+        this.#hold = this.#redactor ? Math.max(0, this.#redactor.longest - 1) : 0;
     }
     write(chunk) {
         const text = this.#partial + (typeof chunk === 'string' ? chunk : this.#decoder.write(chunk));
@@ -69101,9 +69124,14 @@ class LineSplitter {
             start = nl + 1;
         }
         let rest = text.slice(start);
-        while (rest.length > MAX_LINE_CHARS) {
-            this.emit(this.stream, rest.slice(0, MAX_LINE_CHARS));
-            rest = rest.slice(MAX_LINE_CHARS);
+        if (rest.length > MAX_LINE_CHARS + this.#hold) {
+            // Redacted once here, then cut: every cut below leaves at least #hold characters after it.
+            if (this.#redactor)
+                rest = this.#redactor.text(rest);
+            while (rest.length > MAX_LINE_CHARS + this.#hold) {
+                this.emit(this.stream, rest.slice(0, MAX_LINE_CHARS));
+                rest = rest.slice(MAX_LINE_CHARS);
+            }
         }
         this.#partial = rest;
     }
@@ -69115,7 +69143,10 @@ class LineSplitter {
             this.#emitLine(rest);
     }
     #emitLine(line) {
-        this.emit(this.stream, line.endsWith('\r') ? line.slice(0, -1) : line);
+        const text = line.endsWith('\r') ? line.slice(0, -1) : line;
+        if (this.#control?.(text))
+            return;
+        this.emit(this.stream, this.#redactor ? this.#redactor.text(text) : text);
     }
 }
 //# sourceMappingURL=line-splitter.js.map
@@ -69229,9 +69260,12 @@ const KILL_GRACE_MS = 2000;
  */
 class LocalTransport {
     baseEnv;
+    redactor;
     #running = new Set();
-    constructor(baseEnv = process.env) {
+    /** `redactor`: removes secrets from the output before it is split into lines (see LineSplitter). */
+    constructor(baseEnv = process.env, redactor) {
         this.baseEnv = baseEnv;
+        this.redactor = redactor;
     }
     exec(_host, req, ctx) {
         ctx.signal.throwIfAborted();
@@ -69246,8 +69280,8 @@ class LocalTransport {
         const pid = child.pid;
         if (pid !== undefined)
             this.#running.add(pid);
-        const out = new line_splitter/* LineSplitter */.g('stdout', ctx.onOutput);
-        const err = new line_splitter/* LineSplitter */.g('stderr', ctx.onOutput);
+        const out = new line_splitter/* LineSplitter */.g('stdout', ctx.onOutput, { redactor: this.redactor });
+        const err = new line_splitter/* LineSplitter */.g('stderr', ctx.onOutput, { redactor: this.redactor });
         child.stdout.on('data', (c) => out.write(c));
         child.stderr.on('data', (c) => err.write(c));
         child.stdin.on('error', () => { }); // the shell may exit before reading all of the script
@@ -69869,7 +69903,10 @@ class SshConnection {
     #lost = null;
     #lastError;
     #closing = false;
+    #closingDone;
     #closed;
+    /** Commands started by runDetached and not yet ended: close() gives them a moment first. */
+    #detached = new Set();
     constructor(client, label, maxSessions, keepaliveMs, hooks) {
         this.client = client;
         this.label = label;
@@ -69898,6 +69935,24 @@ class SshConnection {
     /** Starts `command`; the channel holds a slot until it closes. */
     exec(command, signal) {
         return this.#open(signal, (cb) => this.client.exec(command, cb));
+    }
+    /**
+     * Runs `command` on a channel of its own, for the transport's sake (ending a timed-out step's
+     * process group): nothing waits for it and its output is dropped, but close() lets it finish
+     * (within CLOSE_WAIT_MS) before disconnecting, so a release that ends right after still delivers it.
+     */
+    runDetached(command) {
+        const run = this.exec(command, new AbortController().signal).then((channel) => new Promise((resolve) => {
+            channel.on('error', () => { });
+            channel.once('close', () => resolve());
+            channel.resume();
+            channel.stderr.resume();
+            channel.end();
+        }), () => {
+            // The connection is gone: nothing can reach the host any more.
+        });
+        this.#detached.add(run);
+        void run.finally(() => this.#detached.delete(run));
     }
     sftp(signal) {
         return this.#open(signal, (cb) => this.client.sftp(cb));
@@ -69958,17 +70013,44 @@ class SshConnection {
         release?.();
         throw new ChannelOpenError(this.#lost?.message ?? `${this.label}: connection closed`);
     }
-    /** Disconnect politely, then for sure. Resolves when the socket is closed. */
-    async close() {
-        if (!this.#closing) {
-            this.#closing = true;
-            this.client.end();
-            const timer = setTimeout(() => this.client.destroy(), CLOSE_WAIT_MS);
-            await this.#closed;
-            clearTimeout(timer);
-        }
-        await this.#closed;
+    /**
+     * Disconnect politely, then for sure: a host that does not answer (frozen, partitioned) gets
+     * CLOSE_WAIT_MS, then its socket is destroyed. Resolves when the socket is closed.
+     */
+    close() {
+        this.#closingDone ??= this.#close();
+        return this.#closingDone;
     }
+    async #close() {
+        // Before anything marks the connection as closing: a detached command may still be opening
+        // its channel, which a closing connection refuses.
+        if (this.#detached.size > 0)
+            await settledWithin([...this.#detached], CLOSE_WAIT_MS);
+        this.#closing = true;
+        this.client.end();
+        const timer = setTimeout(() => destroySocket(this.client), CLOSE_WAIT_MS);
+        await this.#closed;
+        clearTimeout(timer);
+    }
+}
+/** Waits for `work` to settle, at most `ms`. */
+async function settledWithin(work, ms) {
+    let timer;
+    const timeout = new Promise((resolve) => (timer = setTimeout(resolve, ms)));
+    await Promise.race([Promise.allSettled(work), timeout]);
+    clearTimeout(timer);
+}
+/**
+ * ssh2's `destroy()` does nothing once its socket is no longer writable, which `end()` has just
+ * made it: a host that never answers the disconnect would hold the socket (and the process) open
+ * forever. So the socket itself is destroyed: a net.Socket, or the forwarded channel of a jump host.
+ */
+function destroySocket(client) {
+    const socket = client._sock;
+    if (socket)
+        socket.destroy();
+    else
+        client.destroy();
 }
 //# sourceMappingURL=ssh-connection.js.map
 // EXTERNAL MODULE: ./lib/transport/line-splitter.js + 1 modules
@@ -69996,6 +70078,11 @@ var subtask = __nccwpck_require__(917);
  *      the command ended (we sent EOF on timeout/cancel, or the connection died and sshd closed
  *      the pipe) it sends TERM to the whole group, then KILL after REMOTE_KILL_GRACE_S;
  *   4. ends with the command's status when the command ends by itself; the watchdog then stops.
+ *   5. announces its process group on stderr before the script runs (GROUP_ANNOUNCEMENT; the
+ *      transport takes that line out of the output). When the shell has exited but a background
+ *      child still holds the output open, the step is not over, yet sshd has already closed the
+ *      lifeline (it does so as soon as it reaps the process it started) and the watchdog is gone:
+ *      a timeout or cancel then reaches the group through a second channel (groupKillCommand).
  * Background processes a successful command left behind (`nohup … &`) are not touched; processes
  * that leave the group themselves (`setsid`, daemons) are out of reach, as with any process group.
  *
@@ -70028,6 +70115,14 @@ const SCRIPT_VAR = '__bw_script';
 const NO_SCRIPT = '{ echo "boerewors: could not read the script from stdin" >&2; exit 125; }';
 const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /**
+ * Start of the line both wrappers write on stderr before the script runs: then the process group
+ * (or `-` where the wrapper could not confirm one). The unit separator in front keeps it apart
+ * from anything a host prints; only the first such line counts, and it always comes first.
+ */
+const GROUP_ANNOUNCEMENT = '\x1fboerewors-group ';
+/** printf format (single quotes are not allowed in the wrappers) writing GROUP_ANNOUNCEMENT + `%s`. */
+const ANNOUNCE = 'printf "\\037boerewors-group %s\\n"';
+/**
  * POSIX sh, no single quotes (it is itself single-quoted below). `$1` is the payload length; the
  * rest is the shell argv. `k` is what the watchdog signals: 0 (our own group), -PID (the group
  * `setsid` made) or, with neither available, just the shell's PID. The script reaches the shell
@@ -70043,6 +70138,8 @@ const POSIX_WRAPPER = [
     'g= k=',
     'read -r _ _ _ _ pg _ 2>/dev/null </proc/$$/stat',
     'if [ "$pg" = "$$" ]; then k=0; elif command -v setsid >/dev/null 2>&1; then g=setsid; fi',
+    // Named only when it is our own group: under setsid, its id is known once the step may be writing.
+    `if [ "$k" = 0 ]; then ${ANNOUNCE} $$; else ${ANNOUNCE} -; fi >&2`,
     // The script reaches the shell as the file /dev/fd/4 (a pipe), and the shell's stdin is
     // /dev/null: a command in the script that reads stdin (cat, ssh, read) must not eat the script.
     `printf "%s" "$${SCRIPT_VAR}" | $g "$@" /dev/fd/4 4<&0 </dev/null 3<&- &`,
@@ -70076,6 +70173,7 @@ const INLINE_WRAPPER = [
     '{ TMOUT= LC_ALL=C read -r -N "$1" __bw_p 2>/dev/null || __bw_p=$(head -c "$1"); }' +
         ` && eval "$__bw_p" && [ -n "\${${SCRIPT_VAR}+x}" ] || ${NO_SCRIPT}`,
     'shift; unset __bw_p BASH_EXECUTION_STRING',
+    `{ kill -0 -- -$$ 2>/dev/null && ${ANNOUNCE} $$ || ${ANNOUNCE} -; } >&2`,
     // The watchdog, forked off twice so the step's shell has no child it did not start (`wait`,
     // `jobs`, `$!`, a program it execs). On EOF it acts only while the step's shell lives: after a
     // normal exit sshd reaps the shell first and only then closes the lifeline. (/proc: a shell that
@@ -70141,6 +70239,30 @@ function runsInline(script, shell, env) {
         !script.includes('\0') &&
         !Object.keys(env).some((name) => BASH_SPECIAL.test(name)));
 }
+/**
+ * What a line of stderr announces: the group (a number), no group (null), or nothing (undefined:
+ * an ordinary line).
+ */
+function parseGroupAnnouncement(line) {
+    if (!line.startsWith(GROUP_ANNOUNCEMENT))
+        return undefined;
+    const rest = line.slice(GROUP_ANNOUNCEMENT.length);
+    if (rest === '-')
+        return null;
+    return /^[1-9][0-9]{0,9}$/.test(rest) ? Number(rest) : undefined;
+}
+/**
+ * Ends a step's process group from a second channel: TERM now, KILL after the grace, like the
+ * watchdog. The KILL runs in the background with no tie to the channel, so the channel closes at
+ * once and the grace runs out on the host even if our connection is gone by then.
+ */
+function groupKillCommand(group) {
+    if (!Number.isSafeInteger(group) || group <= 1)
+        throw new TypeError(`invalid process group ${group}`);
+    const script = `kill -s TERM -- -${group} 2>/dev/null; ` +
+        `( sleep ${REMOTE_KILL_GRACE_S}; kill -s KILL -- -${group} ) </dev/null >/dev/null 2>&1 &`;
+    return `exec /bin/sh -c ${shellQuote(script)}`;
+}
 function buildRemoteCommand(script, shell, env) {
     if (shell.length === 0)
         throw new TypeError('shell must name a program');
@@ -70160,16 +70282,31 @@ function buildRemoteCommand(script, shell, env) {
  * after the grace) before giving up on it. Bounded so a cancelled run still exits promptly.
  */
 const ABORT_WAIT_MS = (REMOTE_KILL_GRACE_S + 1) * 1000;
-async function execOnConnection(conn, req, ctx) {
+/**
+ * When the shell exits after an abort, it may have done so before our EOF reached the watchdog (which
+ * then stood down): if the channel is still open this much later, something of the group holds it.
+ */
+const LATE_EXIT_WAIT_MS = 250;
+async function execOnConnection(conn, req, ctx, redactor) {
     ctx.signal.throwIfAborted();
     const started = Date.now();
     const { command, stdin } = buildRemoteCommand(req.script, req.shell, req.env);
     const channel = await conn.exec(command, ctx.signal);
     return new Promise((resolve, reject) => {
-        const out = new line_splitter/* LineSplitter */.g('stdout', ctx.onOutput);
-        const err = new line_splitter/* LineSplitter */.g('stderr', ctx.onOutput);
+        // The wrapper's process group, from the first line it writes on stderr (undefined: not yet).
+        let group;
+        const announcement = (line) => {
+            if (group !== undefined)
+                return false;
+            group = parseGroupAnnouncement(line);
+            return group !== undefined;
+        };
+        const out = new line_splitter/* LineSplitter */.g('stdout', ctx.onOutput, { redactor });
+        const err = new line_splitter/* LineSplitter */.g('stderr', ctx.onOutput, { redactor, control: announcement });
         let exit = null;
         let abortTimer;
+        let lateExitTimer;
+        let groupKilled = false;
         // Settle only when the channel is closed AND both streams delivered their last bytes.
         let pending = 3;
         let settled = false;
@@ -70178,6 +70315,7 @@ async function execOnConnection(conn, req, ctx) {
                 return;
             settled = true;
             clearTimeout(abortTimer);
+            clearTimeout(lateExitTimer);
             ctx.signal.removeEventListener('abort', onAbort);
             out.end();
             err.end();
@@ -70189,9 +70327,20 @@ async function execOnConnection(conn, req, ctx) {
             }
             resolve({ exitCode: exit.code, signal: exit.signal, durationMs: Date.now() - started });
         };
+        // The shell has exited and sshd closed the lifeline with it, yet the channel is open: a child
+        // in the group holds the output. No watchdog is left on the host, so the group is ended from
+        // a second channel.
+        const killGroup = () => {
+            if (settled || groupKilled || typeof group !== 'number')
+                return;
+            groupKilled = true;
+            conn.runDetached(groupKillCommand(group));
+        };
         const onAbort = () => {
             // EOF on stdin cuts the lifeline: the remote watchdog terminates the command's process group.
             channel.end();
+            if (exit)
+                killGroup();
             abortTimer = setTimeout(() => {
                 // The host does not answer (connection hung): stop waiting; sshd kills the group when
                 // the connection finally drops, since that closes the lifeline too.
@@ -70209,6 +70358,8 @@ async function execOnConnection(conn, req, ctx) {
         channel.once('close', finish);
         channel.on('exit', (code, signal) => {
             exit = { code: code ?? null, signal: signal ?? null };
+            if (ctx.signal.aborted)
+                lateExitTimer = setTimeout(killGroup, LATE_EXIT_WAIT_MS);
         });
         channel.on('error', () => {
             // Channel errors surface as a close without exit status; the connection error says why.
@@ -70942,7 +71093,7 @@ class SshTransport {
             : undefined;
     }
     exec(host, req, ctx) {
-        return this.#withConnection(host, ctx.signal, (conn) => execOnConnection(conn, req, ctx));
+        return this.#withConnection(host, ctx.signal, (conn) => execOnConnection(conn, req, ctx, this.hooks.redactor));
     }
     upload(host, req, ctx) {
         return this.#withConnection(host, ctx.signal, (conn) => uploadOnConnection(conn, req, ctx));

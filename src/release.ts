@@ -72,7 +72,7 @@ export async function executeRelease(
         'from output, the summary and the report: use a longer value',
     );
   }
-  const transport = createTransport(settings, prepared.config.ssh, warn);
+  const transport = createTransport(settings, prepared.config.ssh, warn, redactor);
   try {
     const executor = new Executor({
       transport,
@@ -89,10 +89,21 @@ export async function executeRelease(
   }
 }
 
-function createTransport(settings: ReleaseSettings, ssh: SshOptions, warn: (m: string) => void): Transport {
+function createTransport(
+  settings: ReleaseSettings,
+  ssh: SshOptions,
+  warn: (m: string) => void,
+  redactor: Redactor,
+): Transport {
   if (settings.dryRun) return new DryRunTransport();
-  return new RoutingTransport(new LocalTransport(), () =>
-    createSshTransport(sshOverrides(settings, ssh), { onWarning: warn }),
+  // Output is redacted as it is split into lines, before a long line is cut into pieces that no
+  // later redaction could join again.
+  const output = redactor.empty ? undefined : redactor;
+  return new RoutingTransport(new LocalTransport(process.env, output), () =>
+    createSshTransport(sshOverrides(settings, ssh), {
+      onWarning: warn,
+      ...(output ? { redactor: output } : {}),
+    }),
   );
 }
 

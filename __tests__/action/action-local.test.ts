@@ -316,6 +316,49 @@ runners:
     expect(run.summary).toContain('cancelled by SIGTERM');
   });
 
+  it('cancelled twice (SIGINT, then SIGTERM): the second signal only ends the wait; everything is still written', async () => {
+    const ws = await workspace();
+    await writeFile(
+      join(ws, 'release.mjs'),
+      `export default ({ Runner, Stage, Job, remote, Ok }) => {
+  const host = { name: 'local:a', address: 'local:a', port: 0, local: true };
+  class Wait extends Job {
+    async *run() {
+      yield remote('echo started; sleep 30');
+      return Ok();
+    }
+  }
+  const stage = new Stage({ name: 'Wait', jobs: () => [new Wait(host, 'wait')] });
+  const cleanup = () => new Promise(() => {});
+  return { version: 1, runners: [new Runner({ name: 'deploy', stages: [stage], cleanup })] };
+};
+`,
+    );
+    let signalledAt = 0;
+    let again = false;
+    const run = await runAction({
+      actionDir,
+      workspace: ws,
+      inputs: { config: 'release.mjs' },
+      onStdout: (out, child) => {
+        if (signalledAt === 0 && out.includes('│ started')) {
+          signalledAt = Date.now();
+          child.kill('SIGINT');
+        } else if (!again && out.includes('Release cancelled by SIGINT: stopping')) {
+          again = true;
+          child.kill('SIGTERM');
+        }
+      },
+    });
+    expect(again).toBe(true);
+    expect(run.code).toBe(130);
+    // Well before the 3 s the first signal alone would wait for the engine.
+    expect(Date.now() - signalledAt).toBeLessThan(2500);
+    expect(run.outputs.result).toBe('cancelled');
+    expect(JSON.parse(run.reportText)).toMatchObject({ result: 'cancelled', runner: 'deploy' });
+    expect(run.summary).toMatch(/^## 🚫 Release cancelled/);
+  });
+
   it('dry run: prints the plan, runs nothing, says so in the summary', async () => {
     const ws = await workspace();
     const root = join(ws, 'deploy-root');

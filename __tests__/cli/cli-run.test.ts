@@ -223,4 +223,56 @@ runners:
     expect(json.stages[0].jobs.map((j: { result: string }) => j.result)).toEqual(['cancelled', 'cancelled']);
     expect(existsSync(join(root, 'late-local:a'))).toBe(false);
   });
+
+  it('SIGINT twice: the second only stops the wait; the report is still written, exit 130', async () => {
+    const root = await tempDir();
+    const cfg = join(root, 'release.mjs');
+    // A cleanup that never ends: the engine cannot return, so only the second signal ends the wait.
+    await writeFile(
+      cfg,
+      `export default ({ Runner, Stage, Job, remote, Ok }) => {
+  const host = { name: 'local:a', address: 'local:a', port: 0, local: true };
+  class Wait extends Job {
+    async *run() {
+      yield remote('echo started; sleep 30');
+      return Ok();
+    }
+  }
+  const stage = new Stage({ name: 'Wait', jobs: () => [new Wait(host, 'wait')] });
+  const cleanup = () => new Promise(() => {});
+  return { version: 1, runners: [new Runner({ name: 'deploy', stages: [stage], cleanup })] };
+};
+`,
+    );
+    const report = join(root, 'r.json');
+    let signalledAt = 0;
+    let again = false;
+    const r = await runCli(['run', '-c', cfg, '--report', report], {
+      timeoutMs: 20_000,
+      onStdout: (out, child) => {
+        if (signalledAt === 0 && out.includes('│ started')) {
+          signalledAt = Date.now();
+          child.kill('SIGINT');
+        }
+      },
+      // The second signal once the first was handled (two pending SIGINTs would be one).
+      onStderr: (err, child) => {
+        if (!again && err.includes('cancelling')) {
+          again = true;
+          child.kill('SIGINT');
+        }
+      },
+    });
+    expect(again).toBe(true);
+    expect(signalledAt).toBeGreaterThan(0);
+    expect(r.code).toBe(130);
+    // Well before the 3 s the first signal alone would wait for the engine.
+    expect(Date.now() - signalledAt).toBeLessThan(2500);
+    expect(existsSync(report)).toBe(true);
+    expect(r.stderr).toMatch(/SIGINT again/);
+    const json = JSON.parse(readFileSync(report, 'utf8'));
+    expect(json).toMatchObject({ result: 'cancelled', runner: 'deploy' });
+    expect(json.stages[0].jobs[0]).toMatchObject({ host: 'local:a', result: 'cancelled' });
+    expect(r.stdout).toMatch(/Release cancelled/);
+  });
 });

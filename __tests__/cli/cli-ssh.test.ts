@@ -1,4 +1,4 @@
-import { readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startSshdFleet, type SshdFleet } from '../support/sshd.js';
@@ -123,5 +123,37 @@ runners:
       [a, 'success'],
       [b, 'success'],
     ]);
+  });
+
+  it('a step that times out after its shell exited takes its background children with it', async () => {
+    // `sleep … &` without a redirect holds the step's output open: the step outlives its shell.
+    const dir = await tempDir();
+    const marker = join(fleet.scratchDir, `cli-orphan-${Date.now()}`);
+    const h = fleet.hosts[0]!;
+    const cfg = join(dir, 'release.yml');
+    await writeFile(
+      cfg,
+      `version: 1
+ssh: { user: ${fleet.user}, private-key: ${fleet.keyPath}, known-hosts: ${fleet.knownHostsPath} }
+hosts:
+  web: [{ name: ${h.name}, address: ${h.address}, port: ${h.port} }]
+runners:
+  deploy:
+    stages:
+      - name: Background
+        hosts: [web]
+        timeout: 2s
+        steps:
+          - run: |
+              (sleep 4; touch ${marker}) &
+              echo started
+`,
+    );
+    const r = await runCli(['run', '-c', cfg], { timeoutMs: 30_000 });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/timed out after 2s/);
+    // Past the moment the child would have written the marker (4 s after it started).
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, 5000 - r.ms)));
+    expect(existsSync(marker)).toBe(false);
   });
 });

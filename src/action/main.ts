@@ -11,10 +11,10 @@ import { renderStartFailure, renderSummary } from '../report/github-summary.js';
 import { failedHosts, writeJsonReport } from '../report/json.js';
 import { Redactor } from '../report/redact.js';
 import type { ReleaseSettings } from '../settings.js';
-import { Cancellation } from './cancellation.js';
+import { Cancellation } from '../cancellation.js';
 import { readInputs } from './inputs.js';
 import { writeOutputs } from './outputs.js';
-import { PartialReport } from './partial-report.js';
+import { PartialReport } from '../report/partial-report.js';
 import { maskableValues } from './secrets.js';
 
 /** Same codes as the CLI. */

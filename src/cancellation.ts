@@ -1,12 +1,14 @@
-import { CancelledError } from '../errors.js';
+import { CancelledError } from './errors.js';
 
 /** Time the engine gets to stop its commands and return after a cancel, before we report without it. */
 export const CANCEL_GRACE_MS = 3000;
 
 /**
- * SIGINT/SIGTERM handling. GitHub sends SIGINT when a run is cancelled, SIGTERM 7.5 s later, then
- * kills: the first signal aborts the release; the engine then has `graceMs` to return, and a second
- * signal ends that wait at once. Either way the action still writes its outputs and summary.
+ * SIGINT/SIGTERM handling for the action and the CLI. GitHub sends SIGINT when a run is cancelled,
+ * SIGTERM 7.5 s later, then kills; a user presses Ctrl-C, often twice. The first signal aborts the
+ * release; the engine then has `graceMs` to return (its commands terminated), and a second signal
+ * ends that wait at once. Either way the caller still reports: from the engine's report, or from
+ * the events so far (see PartialReport).
  */
 export class Cancellation {
   readonly #controller = new AbortController();
