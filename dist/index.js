@@ -60777,18 +60777,24 @@ globals.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _commonjs_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3115);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2098);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8580);
 /** The action's entrypoint (`dist/index.js` is this, bundled). */
 
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .eF)();
+// run() leaves the process to end on its own. Should a leaked socket or timer keep it alive, end it
+// anyway (with the exit code run() set) rather than hold the workflow job until its timeout.
+setTimeout(() => {
+    process.stderr.write('boerewors: still running 10 s after the release ended; exiting\n');
+    process.exit();
+}, 10_000).unref();
 //# sourceMappingURL=index.js.map
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 2098:
+/***/ 8580:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -62299,7 +62305,7 @@ var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_.promises;
+const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat: io_util_stat, symlink, unlink } = external_fs_.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -62330,7 +62336,7 @@ const READONLY = external_fs_.constants.O_RDONLY;
 function exists(fsPath) {
     return io_util_awaiter(this, void 0, void 0, function* () {
         try {
-            yield stat(fsPath);
+            yield io_util_stat(fsPath);
         }
         catch (err) {
             if (err.code === 'ENOENT') {
@@ -62343,7 +62349,7 @@ function exists(fsPath) {
 }
 function isDirectory(fsPath_1) {
     return io_util_awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
-        const stats = useStat ? yield stat(fsPath) : yield lstat(fsPath);
+        const stats = useStat ? yield io_util_stat(fsPath) : yield lstat(fsPath);
         return stats.isDirectory();
     });
 }
@@ -62373,7 +62379,7 @@ function tryGetExecutablePath(filePath, extensions) {
         let stats = undefined;
         try {
             // test file exists
-            stats = yield stat(filePath);
+            stats = yield io_util_stat(filePath);
         }
         catch (err) {
             if (err.code !== 'ENOENT') {
@@ -62401,7 +62407,7 @@ function tryGetExecutablePath(filePath, extensions) {
             filePath = originalFilePath + extension;
             stats = undefined;
             try {
-                stats = yield stat(filePath);
+                stats = yield io_util_stat(filePath);
             }
             catch (err) {
                 if (err.code !== 'ENOENT') {
@@ -63798,10 +63804,6 @@ var promises_ = __nccwpck_require__(1455);
 var external_node_os_ = __nccwpck_require__(8161);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: ./lib/errors.js
-var errors = __nccwpck_require__(452);
-// EXTERNAL MODULE: ./lib/engine/executor.js + 16 modules
-var engine_executor = __nccwpck_require__(7950);
 // EXTERNAL MODULE: ./lib/config/load-config.js + 1 modules
 var load_config = __nccwpck_require__(5723);
 // EXTERNAL MODULE: ./lib/config/js-module.js + 2 modules
@@ -63847,6 +63849,197 @@ function renderJsonSchema() {
 
 
 //# sourceMappingURL=index.js.map
+// EXTERNAL MODULE: ./lib/errors.js
+var errors = __nccwpck_require__(452);
+// EXTERNAL MODULE: ./lib/engine/executor.js + 16 modules
+var engine_executor = __nccwpck_require__(7950);
+// EXTERNAL MODULE: ./lib/engine/vars.js
+var engine_vars = __nccwpck_require__(1942);
+// EXTERNAL MODULE: ./lib/transport/ssh-keys.js
+var ssh_keys = __nccwpck_require__(3936);
+// EXTERNAL MODULE: ./lib/transport/ssh-options.js
+var ssh_options = __nccwpck_require__(9028);
+// EXTERNAL MODULE: ./lib/transport/ssh-paths.js
+var ssh_paths = __nccwpck_require__(7438);
+;// CONCATENATED MODULE: ./lib/transport/ssh-files.js
+/**
+ * The files an SSH run reads — the private key and the known_hosts files — checked up front, so a
+ * missing or unreadable one is reported before the first stage runs rather than when the first SSH
+ * stage connects. The transport itself stays lenient (it reads the same files when it connects).
+ */
+
+
+
+
+
+/** Every problem with the key and known_hosts files `options` name; [] when they are usable. */
+async function ssh_files_checkSshFiles(options, check = {}) {
+    const env = check.env ?? process.env;
+    const problems = [];
+    const inline = options.privateKey?.trim() ? options.privateKey : undefined;
+    if (inline !== undefined) {
+        const problem = (0,ssh_keys/* privateKeyProblem */.ss)(inline, options.passphrase);
+        if (problem) {
+            problems.push({
+                field: 'private-key',
+                message: `private key given inline: ${problem}`,
+                detail: problem,
+            });
+        }
+    }
+    else if (options.privateKeyPath) {
+        const path = options.privateKeyPath;
+        const read = await readText(path);
+        const problem = 'error' in read
+            ? read.error
+            : (0,ssh_keys/* privateKeyProblem */.ss)(read.text, options.passphrase)?.replace(/no passphrase was given$/, NO_PASSPHRASE_HINT);
+        if (problem) {
+            problems.push({
+                field: 'private-key',
+                message: `private key file ${path}: ${problem}`,
+                detail: problem,
+            });
+        }
+    }
+    else if ((check.requireAuth ?? true) && !env.SSH_AUTH_SOCK) {
+        const message = 'no SSH private key given (ssh.private-key, --identity or the ssh-private-key input) and no ssh-agent (SSH_AUTH_SOCK)';
+        problems.push({ field: 'auth', message, detail: message });
+    }
+    for (const path of options.knownHostsPaths) {
+        const read = await readText(path);
+        if (!('error' in read))
+            continue;
+        // The default file may be missing: hosts are then unknown (accept-new, or the action's input).
+        // With accept-new the first file is where new hosts are recorded: it is created on first use.
+        const recordsNewHosts = options.hostKeyChecking === 'accept-new' && path === options.knownHostsPaths[0];
+        if (read.missing && (ssh_options/* DEFAULT_SSH_OPTIONS */.U.knownHostsPaths.includes(path) || recordsNewHosts))
+            continue;
+        problems.push({
+            field: 'known-hosts',
+            path,
+            message: `known_hosts file ${path}: ${read.error}`,
+            detail: read.error,
+        });
+    }
+    return problems;
+}
+const NO_PASSPHRASE_HINT = 'no passphrase was given (the CLI takes none: load the key into ssh-agent with ssh-add, and leave ssh.private-key out)';
+async function readText(path) {
+    const full = (0,external_node_path_.resolve)((0,ssh_paths/* expandHome */.k)(path));
+    try {
+        return { text: await (0,promises_.readFile)(full, 'utf8') };
+    }
+    catch (err) {
+        const code = err.code;
+        if (code === 'ENOENT')
+            return { error: full === path ? 'not found' : `not found (${full})`, missing: true };
+        if (code === 'EACCES' || code === 'EPERM')
+            return { error: 'not readable (permission denied)', missing: false };
+        if (code === 'EISDIR')
+            return { error: 'is a directory, not a file', missing: false };
+        return { error: `cannot read it (${code ?? 'error'})`, missing: false };
+    }
+}
+//# sourceMappingURL=ssh-files.js.map
+;// CONCATENATED MODULE: ./lib/preflight.js
+/**
+ * Checks made before anything runs, beyond the config itself: the SSH key and known_hosts files a
+ * run would read. A release that would fail at its first SSH stage must not first run its local
+ * stages; `run`, `--dry-run` and `validate` all report such a problem, with exit code 2. `validate`
+ * also looks for the upload sources it can (a warning: something may create them before a run).
+ */
+
+
+
+
+
+
+
+/**
+ * For a run of `runner` (restricted to `hosts` when given): throws a ConfigError listing every
+ * problem with the SSH files `ssh` names, when the run reaches any SSH host. A run on `local:`
+ * hosts only needs no key.
+ */
+async function checkRunFiles(config, runner, hosts, ssh, overrides) {
+    // Runner objects from a module list their hosts only when they run: assume the config's hosts.
+    const candidates = config.plans[runner.name]?.hosts ?? config.hosts;
+    if (!usesSsh(candidates, hosts))
+        return;
+    throwIfAny(config, await ssh_files_checkSshFiles(ssh), overrides);
+}
+/**
+ * For `validate`: the files the config itself names, when it has SSH hosts. No key at all is fine
+ * here (`--identity`, the action's input or an ssh-agent may give one at run time).
+ */
+async function checkConfigFiles(config) {
+    if (!usesSsh(config.hosts, undefined))
+        return;
+    throwIfAny(config, await checkSshFiles(config.ssh, { requireAuth: false }), {});
+}
+function usesSsh(candidates, only) {
+    return candidates.some((host) => !host.local && (!only || only.includes(host.name)));
+}
+function throwIfAny(config, problems, overrides) {
+    if (problems.length === 0)
+        return;
+    throw new errors/* ConfigError */.xL(problems.map((p) => describe(config, p, overrides)).join('\n'));
+}
+/** `release.yml:3:16: ssh.private-key: private key file ~/.ssh/x: not found (/root/.ssh/x)`. */
+function describe(config, problem, overrides) {
+    if (problem.field === 'private-key') {
+        if (overrides.privateKey)
+            return `Input "ssh-private-key": ${problem.detail}`;
+        if (overrides.identityPath)
+            return `--identity: ${problem.message}`;
+        return atConfig(config, ['ssh', 'private-key'], problem.message);
+    }
+    if (problem.field === 'known-hosts') {
+        if (overrides.knownHostsPaths)
+            return `--known-hosts: ${problem.message}`;
+        const configured = config.ssh.knownHostsPaths;
+        // resolveSsh keeps the default's array when the config names no known-hosts.
+        if (configured === ssh_options/* DEFAULT_SSH_OPTIONS */.U.knownHostsPaths)
+            return `${problem.message} (the default known-hosts)`;
+        const index = configured.indexOf(problem.path ?? '');
+        const path = configured.length > 1 ? ['ssh', 'known-hosts', index] : ['ssh', 'known-hosts'];
+        return atConfig(config, path, problem.message);
+    }
+    return problem.message;
+}
+function atConfig(config, path, message) {
+    const position = config.locator.position(path);
+    return (0,config_error/* formatIssue */.Hd)({ file: config.file, path, message, ...(position ? { position } : {}) });
+}
+/**
+ * For `validate`: upload sources missing on this machine, one warning each. Only sources no earlier
+ * step of the runner could have made (no `local` step, no `run` on this machine, no custom job
+ * before them) and that use no per-job variable (`${BW_HOST}`…) can be checked; relative ones are
+ * relative to `cwd`. Still a warning, not an error: the workflow may build them before the run.
+ */
+async function missingUploadSources(config, cwd) {
+    const warnings = new Map();
+    for (const plan of Object.values(config.plans)) {
+        for (const upload of plan.uploads) {
+            if (upload.afterLocalWork)
+                continue;
+            let from;
+            try {
+                from = expandVars(upload.from, config.vars);
+            }
+            catch {
+                continue; // a per-job variable: known only when the job runs
+            }
+            const full = resolve(cwd, from);
+            if (await stat(full).then(() => true, () => false))
+                continue;
+            const where = full === from ? '' : ` (looked for ${full})`;
+            const message = `upload source ${from} not found${where}; the run fails unless something creates it first`;
+            warnings.set(JSON.stringify(upload.path), atConfig(config, upload.path, message));
+        }
+    }
+    return [...warnings.values()];
+}
+//# sourceMappingURL=preflight.js.map
 ;// CONCATENATED MODULE: ./lib/report/redact.js
 const REDACTED = '***';
 /** Shorter values (or lines of a multi-line value) are not redacted on their own. */
@@ -63865,6 +64058,8 @@ function tooShortToRedact(secrets) {
  */
 class Redactor {
     #secrets;
+    /** Length of the longest value that can appear within one line of output. */
+    longest;
     constructor(secrets) {
         const all = new Set();
         for (const s of secrets) {
@@ -63879,6 +64074,7 @@ class Redactor {
         this.#secrets = [...all]
             .filter((s) => s.length >= MIN_REDACTED_LENGTH)
             .sort((a, b) => b.length - a.length);
+        this.longest = this.#secrets.find((s) => !/[\r\n]/.test(s))?.length ?? 0;
     }
     get empty() {
         return this.#secrets.length === 0;
@@ -63930,17 +64126,18 @@ class Redactor {
 //# sourceMappingURL=redact.js.map
 // EXTERNAL MODULE: ./lib/transport/dry-run.js
 var dry_run = __nccwpck_require__(3964);
-// EXTERNAL MODULE: ./lib/transport/local.js + 2 modules
-var local = __nccwpck_require__(8175);
+// EXTERNAL MODULE: ./lib/transport/local.js + 1 modules
+var local = __nccwpck_require__(3016);
 // EXTERNAL MODULE: ./lib/transport/routing.js
 var routing = __nccwpck_require__(6287);
 // EXTERNAL MODULE: ./lib/transport/ssh.js + 12 modules
-var transport_ssh = __nccwpck_require__(900);
+var transport_ssh = __nccwpck_require__(6562);
 ;// CONCATENATED MODULE: ./lib/release.js
 /**
  * The one pipeline behind the CLI and the action: settings → config → plan → executor → events.
  * Entrypoints add only their reporters and their way of exiting.
  */
+
 
 
 
@@ -63954,6 +64151,8 @@ async function prepareRelease(settings, cwd = process.cwd()) {
     const config = await (0,load_config.loadConfig)(file, { vars: { ...settings.vars, ...settings.secretVars }, cwd });
     const runner = (0,config_select/* selectRunner */.v)(config, settings.runner);
     const hosts = settings.hosts ? (0,config_select/* resolveHostFilter */.f)(config, settings.hosts) : undefined;
+    // Before the first stage, dry runs included: a missing key must not surface after local stages ran.
+    await checkRunFiles(config, runner, hosts, sshOverrides(settings, config.ssh), settings);
     const redactor = new Redactor([
         ...Object.values(settings.secretVars),
         ...(settings.privateKey ? [settings.privateKey] : []),
@@ -63970,7 +64169,7 @@ async function executeRelease(settings, prepared, hooks) {
         warn(`secret ${name} is shorter than ${MIN_REDACTED_LENGTH} characters, too short to be redacted ` +
             'from output, the summary and the report: use a longer value');
     }
-    const transport = createTransport(settings, prepared.config.ssh, warn);
+    const transport = createTransport(settings, prepared.config.ssh, warn, redactor);
     try {
         const executor = new engine_executor/* Executor */.Q({
             transport,
@@ -63987,10 +64186,16 @@ async function executeRelease(settings, prepared, hooks) {
         await transport.close();
     }
 }
-function createTransport(settings, ssh, warn) {
+function createTransport(settings, ssh, warn, redactor) {
     if (settings.dryRun)
         return new dry_run/* DryRunTransport */.a();
-    return new routing/* RoutingTransport */.o(new local/* LocalTransport */.V(), () => (0,transport_ssh/* createSshTransport */.m)(sshOverrides(settings, ssh), { onWarning: warn }));
+    // Output is redacted as it is split into lines, before a long line is cut into pieces that no
+    // later redaction could join again.
+    const output = redactor.empty ? undefined : redactor;
+    return new routing/* RoutingTransport */.o(new local/* LocalTransport */.V(process.env, output), () => (0,transport_ssh/* createSshTransport */.m)(sshOverrides(settings, ssh), {
+        onWarning: warn,
+        ...(output ? { redactor: output } : {}),
+    }));
 }
 /** CLI flags and action inputs win over the config's `ssh:` block. */
 function sshOverrides(settings, ssh) {
@@ -64069,6 +64274,18 @@ function stageTitle(e) {
 /** `37/100 done · 2 failed · 10 running` */
 function progressLine(t) {
     return `${t.done}/${t.total} done · ${t.failed} failed · ${t.running} running`;
+}
+/** `boerewors · runner deploy · release 20261128T010000Z`, with `DRY RUN` when nothing runs for real. */
+function runHeader(e, dryRun) {
+    return ['boerewors', ...(dryRun ? ['DRY RUN'] : []), `runner ${e.runner}`, `release ${e.release}`].join(' · ');
+}
+/**
+ * `Release success · runner deploy`; a dry run says `DRY RUN success (nothing was run)`, so its
+ * every-host-succeeded log cannot pass for a release.
+ */
+function runFooter(r, dryRun) {
+    const what = dryRun ? `DRY RUN ${r.result} (nothing was run)` : `Release ${r.result}`;
+    return `${what} · runner ${r.runner}`;
 }
 //# sourceMappingURL=format.js.map
 ;// CONCATENATED MODULE: ./lib/report/github-annotations.js
@@ -64174,6 +64391,7 @@ class GitHubLogReporter {
     #progress = new StageProgress();
     #intervalMs;
     #now;
+    #dryRun;
     #timer;
     #stageStartedAt = 0;
     #labelWidth = 0;
@@ -64185,12 +64403,13 @@ class GitHubLogReporter {
         this.log = log;
         this.#intervalMs = options.progressIntervalMs ?? 10_000;
         this.#now = options.now ?? Date.now;
+        this.#dryRun = options.dryRun ?? false;
     }
     onEvent = (e) => {
         this.#progress.update(e);
         switch (e.type) {
             case 'run-start':
-                this.#info(`boerewors · runner ${e.runner} · release ${e.release}`);
+                this.#info(runHeader(e, this.#dryRun));
                 return;
             case 'stage-start':
                 this.#closeGroup();
@@ -64231,7 +64450,7 @@ class GitHubLogReporter {
             }
             case 'run-end':
                 this.close();
-                this.#info(`Release ${e.report.result} · runner ${e.report.runner} · ${formatDuration(e.report.durationMs)}`);
+                this.#info(`${runFooter(e.report, this.#dryRun)} · ${formatDuration(e.report.durationMs)}`);
                 return;
         }
     };
@@ -64338,9 +64557,9 @@ const RUN_HEADLINE = {
     cancelled: '🚫 Release cancelled',
 };
 const DRY_RUN_HEADLINE = {
-    success: '🧪 Dry run succeeded',
-    failure: '❌ Dry run failed',
-    cancelled: '🚫 Dry run cancelled',
+    success: '🧪 DRY RUN succeeded (nothing was run)',
+    failure: '❌ DRY RUN failed (nothing was run)',
+    cancelled: '🚫 DRY RUN cancelled (nothing was run)',
 };
 const JOB_MARK = { success: '✅', failure: '❌', skipped: '⏭️', cancelled: '🚫' };
 /**
@@ -64549,14 +64768,16 @@ function truncationNote(tails, rows) {
 //# sourceMappingURL=github-summary.js.map
 // EXTERNAL MODULE: ./lib/report/json.js
 var json = __nccwpck_require__(7406);
-;// CONCATENATED MODULE: ./lib/action/cancellation.js
+;// CONCATENATED MODULE: ./lib/cancellation.js
 
 /** Time the engine gets to stop its commands and return after a cancel, before we report without it. */
 const CANCEL_GRACE_MS = 3000;
 /**
- * SIGINT/SIGTERM handling. GitHub sends SIGINT when a run is cancelled, SIGTERM 7.5 s later, then
- * kills: the first signal aborts the release; the engine then has `graceMs` to return, and a second
- * signal ends that wait at once. Either way the action still writes its outputs and summary.
+ * SIGINT/SIGTERM handling for the action and the CLI. GitHub sends SIGINT when a run is cancelled,
+ * SIGTERM 7.5 s later, then kills; a user presses Ctrl-C, often twice. The first signal aborts the
+ * release; the engine then has `graceMs` to return (its commands terminated), and a second signal
+ * ends that wait at once. Either way the caller still reports: from the engine's report, or from
+ * the events so far (see PartialReport).
  */
 class Cancellation {
     onCancel;
@@ -64565,6 +64786,7 @@ class Cancellation {
     #hurry;
     #hurried;
     #graceTimer;
+    #abandoned = false;
     constructor(graceMs = CANCEL_GRACE_MS, onCancel = () => { }) {
         this.onCancel = onCancel;
         this.#graceMs = graceMs;
@@ -64572,6 +64794,13 @@ class Cancellation {
     }
     get signal() {
         return this.#controller.signal;
+    }
+    /**
+     * True when `race` gave up on the work (a cancelled run that did not stop within the grace
+     * period): its commands and connections may still be open, so only a hard exit ends the process.
+     */
+    get abandoned() {
+        return this.#abandoned;
     }
     /** Registers the signal handlers; returns their removal. */
     listen() {
@@ -64603,7 +64832,13 @@ class Cancellation {
         // When the grace period wins, a late rejection of `work` must not become an unhandled one.
         work.catch(() => undefined);
         try {
-            return await Promise.race([work, this.#hurried.then(() => undefined)]);
+            return await Promise.race([
+                work,
+                this.#hurried.then(() => {
+                    this.#abandoned = true;
+                    return undefined;
+                }),
+            ]);
         }
         finally {
             if (this.#graceTimer !== undefined)
@@ -64614,8 +64849,6 @@ class Cancellation {
 //# sourceMappingURL=cancellation.js.map
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
-// EXTERNAL MODULE: ./lib/engine/vars.js
-var engine_vars = __nccwpck_require__(1942);
 ;// CONCATENATED MODULE: ./lib/action/vars-input.js
 
 
@@ -64650,7 +64883,7 @@ function parseAssignmentLines(lines, input, named) {
             throw new errors/* UsageError */.eb(`${where}: expected NAME=VALUE, found no "=" (use a YAML map for multi-line values)`);
         }
         const name = line.slice(0, eq).trimEnd();
-        if (!engine_vars/* VAR_NAME */.e.test(name))
+        if (!engine_vars/* VAR_NAME */.eU.test(name))
             throw new errors/* UsageError */.eb(`${where}: invalid variable name${named(name)}`);
         vars[name] = line.slice(eq + 1);
     });
@@ -64667,23 +64900,23 @@ function parseYamlMap(text, input, named) {
         throw new errors/* UsageError */.eb(`Input "${input}": expected NAME=VALUE lines or a YAML map, found invalid YAML${pos}`);
     }
     if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
-        throw new errors/* UsageError */.eb(`Input "${input}": expected NAME=VALUE lines or a YAML map, found a ${describe(doc)}`);
+        throw new errors/* UsageError */.eb(`Input "${input}": expected NAME=VALUE lines or a YAML map, found a ${vars_input_describe(doc)}`);
     }
     const vars = {};
     for (const [name, value] of Object.entries(doc)) {
-        if (!engine_vars/* VAR_NAME */.e.test(name))
+        if (!engine_vars/* VAR_NAME */.eU.test(name))
             throw new errors/* UsageError */.eb(`Input "${input}": invalid variable name${named(name)}`);
         if (value === null || value === undefined)
             vars[name] = '';
         else if (['string', 'number', 'boolean'].includes(typeof value))
             vars[name] = String(value);
         else {
-            throw new errors/* UsageError */.eb(`Input "${input}": the value of${named(name) || ' a variable'} must be a string, number or boolean, found a ${describe(value)}`);
+            throw new errors/* UsageError */.eb(`Input "${input}": the value of${named(name) || ' a variable'} must be a string, number or boolean, found a ${vars_input_describe(value)}`);
         }
     }
     return vars;
 }
-function describe(value) {
+function vars_input_describe(value) {
     if (Array.isArray(value))
         return 'list';
     if (value === null)
@@ -64809,7 +65042,7 @@ function writeOutputs(set, outputs) {
     set(Outputs.Report, outputs.reportPath);
 }
 //# sourceMappingURL=outputs.js.map
-;// CONCATENATED MODULE: ./lib/action/partial-report.js
+;// CONCATENATED MODULE: ./lib/report/partial-report.js
 /**
  * Rebuilds the run's report from its events, so that a cancelled run whose engine has not
  * returned in time (a command that ignores its signal, a socket that will not close) can still be
@@ -64938,12 +65171,18 @@ function maskableValues(secrets) {
 
 
 
+
 /** Same codes as the CLI. */
 const EXIT = { success: 0, failure: 1, usage: 2, cancelled: 130 };
-/** The action's entrypoint: runs the release, then exits explicitly so no socket or timer can keep Node alive. */
+/**
+ * The action's entrypoint: runs the release and sets `process.exitCode`, then returns, so a caller
+ * such as `@github/local-action` can go on (it prints the outputs after `run()`). Every connection
+ * and timer is closed by then and the process ends on its own; `index.ts` guards against a leak.
+ * Only a cancelled run whose commands did not stop in time is ended with `process.exit()`.
+ */
 async function run() {
     const cancellation = new Cancellation(undefined, (message) => warning(`Release ${message}: stopping…`));
-    cancellation.listen();
+    const stopListening = cancellation.listen();
     let code;
     try {
         code = await runAction(cancellation);
@@ -64953,7 +65192,11 @@ async function run() {
         setFailed(`boerewors: ${(0,errors/* errorMessage */.gJ)(e)}`);
         code = EXIT.failure;
     }
-    process.exit(code);
+    process.exitCode = code;
+    // The engine still holds those commands and their connections: nothing else would end the process.
+    if (cancellation.abandoned)
+        process.exit(code);
+    stopListening();
 }
 /** Inputs → settings → release → log, annotations, report, outputs, summary. Returns the exit code. */
 async function runAction(cancellation, cwd = process.cwd()) {
@@ -64976,11 +65219,14 @@ async function runAction(cancellation, cwd = process.cwd()) {
         prepared = await prepareRelease(settings, cwd);
     }
     catch (e) {
-        return notStarted(e, redactor.text((0,errors/* errorMessage */.gJ)(e)));
+        const hint = e instanceof load_config.ConfigNotFoundError && !(0,external_node_path_.isAbsolute)(settings.configPath ?? '')
+            ? '. The config input is relative to the workspace: is the repository checked out (actions/checkout) before this step?'
+            : '';
+        return notStarted(e, redactor.text((0,errors/* errorMessage */.gJ)(e)) + hint);
     }
     if (settings.dryRun)
         info('Dry run: the plan is printed, nothing connects and nothing runs.');
-    const log = new GitHubLogReporter(core_namespaceObject);
+    const log = new GitHubLogReporter(core_namespaceObject, { dryRun: settings.dryRun });
     const partial = new PartialReport(prepared.runner.name);
     let report;
     try {
@@ -65002,7 +65248,7 @@ async function runAction(cancellation, cwd = process.cwd()) {
 async function finish(report, settings) {
     let reportPath = settings.reportPath ?? '';
     try {
-        await (0,json/* writeJsonReport */.a_)(reportPath, report);
+        await (0,json/* writeJsonReport */.a_)(reportPath, report, { dryRun: settings.dryRun });
     }
     catch (e) {
         // The outputs and the summary matter more than the file: report the problem and go on.
@@ -65086,7 +65332,7 @@ var host = __nccwpck_require__(3546);
 // EXTERNAL MODULE: ./lib/engine/job.js
 var engine_job = __nccwpck_require__(7209);
 // EXTERNAL MODULE: ./lib/engine/runner.js
-var runner = __nccwpck_require__(7998);
+var engine_runner = __nccwpck_require__(7998);
 // EXTERNAL MODULE: ./lib/engine/stage.js
 var engine_stage = __nccwpck_require__(3768);
 // EXTERNAL MODULE: ./lib/engine/subtask.js
@@ -65122,25 +65368,35 @@ var steps_job = __nccwpck_require__(2567);
 
 function buildRunner(name, config, ctx) {
     const seen = new Set();
+    const plan = { hosts: [], uploads: [], localWork: false };
     const stages = config.stages.map((stage, i) => {
         const path = ['runners', name, 'stages', i];
-        const built = buildStage(stage, path, ctx);
+        const built = buildStage(stage, path, ctx, plan);
         if (seen.has(built.name)) {
             throw (0,config_error/* configIssueError */.UJ)(ctx.locator, [...path, 'name'], `duplicate stage name "${built.name}" in runner "${name}"`);
         }
         seen.add(built.name);
         return built;
     });
-    return new runner/* Runner */.b({ name, description: config.description ?? '', stages, stageCount: stages.length });
+    const runner = new engine_runner/* Runner */.b({
+        name,
+        description: config.description ?? '',
+        stages,
+        stageCount: stages.length,
+    });
+    return { runner, plan: { hosts: [...new Set(plan.hosts)], uploads: plan.uploads } };
 }
-function buildStage(stage, path, ctx) {
-    checkVarRefs(stage.name, [...path, 'name'], Object.keys(ctx.vars), ctx.locator);
-    const name = (0,vars/* expandVars */.J)(stage.name, ctx.vars);
+function buildStage(stage, path, ctx, plan) {
+    checkVarRefs(stage.name, [...path, 'name'], Object.keys(ctx.vars), ctx.locator, { stageName: true });
+    const name = (0,vars/* expandVars */.Jf)(stage.name, ctx.vars);
     const hosts = stage.hosts
         ? (0,config_hosts/* resolveStageHosts */.c8)(stage.hosts, [...path, 'hosts'], ctx.groups, ctx.catalog, ctx.locator)
         : [host/* CONTROLLER */.J];
+    plan.hosts.push(...hosts);
     const shell = stage.shell === undefined ? subtask/* DEFAULT_SHELL */.L4 : (0,formats/* toShell */.aB)(stage.shell);
-    const makeJob = 'job' in stage && stage.job ? customJob(stage.job, name) : stepsJob(stage, path, shell, ctx);
+    const makeJob = 'job' in stage && stage.job ? customJob(stage.job, name) : stepsJob(stage, path, shell, ctx, plan, hosts);
+    if ('job' in stage && stage.job)
+        plan.localWork = true;
     return new engine_stage/* Stage */.B({
         name,
         ...defined({
@@ -65157,10 +65413,20 @@ function buildStage(stage, path, ctx) {
         jobs: () => hosts.map(makeJob),
     });
 }
-function stepsJob(stage, path, shell, ctx) {
+function stepsJob(stage, path, shell, ctx, plan, hosts) {
     // Upload paths and step names may also use the per-job BW_* variables.
     const known = [...Object.keys(ctx.vars), ...schema/* RESERVED_VARS */.ol];
-    const steps = (stage.steps ?? []).map((step, i) => toStep(step, [...path, 'steps', i], shell, known, ctx.locator));
+    const onThisMachine = hosts.some((host) => host.local);
+    const steps = (stage.steps ?? []).map((step, i) => {
+        const stepPath = [...path, 'steps', i];
+        if (step.upload) {
+            const from = { from: step.upload.from, path: [...stepPath, 'upload', 'from'] };
+            plan.uploads.push({ ...from, afterLocalWork: plan.localWork });
+        }
+        if (step.local !== undefined || (step.run !== undefined && onThisMachine))
+            plan.localWork = true;
+        return toStep(step, stepPath, shell, known, ctx.locator);
+    });
     return (host) => new steps_job/* StepsJob */.l(host, steps);
 }
 function toStep(step, path, stageShell, known, locator) {
@@ -65185,15 +65451,42 @@ function customJob(factory, stage) {
         return job;
     };
 }
-/** Every `${NAME}` in a non-command field must name a known variable. */
-function checkVarRefs(text, path, known, locator) {
-    for (const name of (0,formats/* referencedVars */.EH)(text)) {
-        if (!vars/* VAR_NAME */.e.test(name))
-            throw (0,config_error/* configIssueError */.UJ)(locator, path, `invalid variable name "\${${name}}"`);
-        if (!known.includes(name)) {
-            throw (0,config_error/* configIssueError */.UJ)(locator, path, `unknown variable "\${${name}}"${(0,did_you_mean/* didYouMean */.au)(name, known)}`);
-        }
+/**
+ * Every `$` in a non-command field must be `${NAME}` with a known NAME, or `$$`. People write
+ * `$HOME` or `${HOST_ROOT}` expecting a shell; these fields never see one, so the message says
+ * where values come from instead.
+ */
+function checkVarRefs(text, path, known, locator, opts = {}) {
+    let refs;
+    try {
+        refs = (0,vars/* parseTemplate */.QC)(text).flatMap((piece) => ('ref' in piece ? [piece.ref] : []));
     }
+    catch (e) {
+        if (!(e instanceof vars/* TemplateSyntaxError */.Cb))
+            throw e;
+        const message = e.problem === 'bare-dollar'
+            ? `"${e.found}" is not expanded: ${EXPANDED_BY_US}; write \${NAME} with NAME from vars, or $$ for a literal "$"`
+            : e.message;
+        throw (0,config_error/* configIssueError */.UJ)(locator, path, message + homeHint(e.found, path));
+    }
+    for (const name of refs) {
+        if (known.includes(name))
+            continue;
+        if (opts.stageName && schema/* RESERVED_VARS */.ol.includes(name)) {
+            throw (0,config_error/* configIssueError */.UJ)(locator, path, `"\${${name}}" is set per job, so a stage name cannot use it (step names and upload paths can)`);
+        }
+        const hint = (0,did_you_mean/* didYouMean */.au)(name, known);
+        const why = hint || `: ${EXPANDED_BY_US}; define ${name} under vars: (or pass --var ${name}=…)`;
+        throw (0,config_error/* configIssueError */.UJ)(locator, path, `unknown variable "\${${name}}"${why}${homeHint(`$${name}`, path)}`);
+    }
+}
+const EXPANDED_BY_US = 'names and upload paths are expanded by boerewors on the controller from vars only ' +
+    "(the config's vars:, --var, the action's vars and secret-vars), not by a shell and not from the environment";
+/** `$HOME/…` in an upload target: the usual intent is the login user's home, which needs no variable. */
+function homeHint(found, path) {
+    if (path.at(-1) !== 'to' || !/^\$\{?HOME\}?$/.test(found))
+        return '';
+    return ". On an SSH host a relative upload.to (or ~/…) is already relative to the login user's home";
 }
 function defined(obj) {
     return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined));
@@ -65248,7 +65541,14 @@ function assembleConfig(parts, overrides = {}) {
     const groups = (0,config_hosts/* resolveGroups */.bq)(parts.hosts ?? {}, catalog);
     const vars = { ...parts.vars, ...overrides };
     const ctx = { groups, catalog, vars, locator: parts.locator };
-    const runners = parts.runners.map((source) => 'runner' in source ? source.runner : buildRunner(source.name, source.config, ctx));
+    const plans = {};
+    const runners = parts.runners.map((source) => {
+        if ('runner' in source)
+            return source.runner;
+        const built = buildRunner(source.name, source.config, ctx);
+        plans[source.name] = built.plan;
+        return built.runner;
+    });
     return {
         file: parts.file,
         format: parts.format,
@@ -65259,11 +65559,13 @@ function assembleConfig(parts, overrides = {}) {
         runners,
         runnerNames: runners.map((runner) => runner.name),
         customRunners: parts.runners.filter((source) => 'runner' in source).map((source) => source.name),
+        plans,
+        locator: parts.locator,
     };
 }
 function checkOverrides(overrides) {
     for (const name of Object.keys(overrides)) {
-        if (!vars/* VAR_NAME */.e.test(name))
+        if (!vars/* VAR_NAME */.eU.test(name))
             throw new errors/* UsageError */.eb(`invalid variable name "${name}"`);
         if (schema/* RESERVED_VARS */.ol.includes(name))
             throw new errors/* UsageError */.eb(`${name} is set by the tool for every job; choose another name`);
@@ -65277,10 +65579,11 @@ function checkOverrides(overrides) {
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Hd: () => (/* binding */ formatIssue),
 /* harmony export */   UJ: () => (/* binding */ configIssueError),
 /* harmony export */   g2: () => (/* binding */ ConfigValidationError)
 /* harmony export */ });
-/* unused harmony exports formatIssue, MAX_LISTED_ISSUES */
+/* unused harmony export MAX_LISTED_ISSUES */
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(452);
 /* harmony import */ var _locator_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1252);
 
@@ -65383,7 +65686,6 @@ function didYouMean(name, candidates) {
 /* harmony export */   Cq: () => (/* binding */ DURATION_PATTERN),
 /* harmony export */   DA: () => (/* binding */ LOCAL_NAME_PATTERN),
 /* harmony export */   E9: () => (/* binding */ parseDuration),
-/* harmony export */   EH: () => (/* binding */ referencedVars),
 /* harmony export */   FT: () => (/* binding */ PERCENT_PATTERN),
 /* harmony export */   M6: () => (/* binding */ parseHostEntry),
 /* harmony export */   N9: () => (/* binding */ USER_PATTERN),
@@ -65475,14 +65777,6 @@ function parseHostEntry(text) {
 function toShell(value) {
     return typeof value === 'string' ? value.trim().split(/\s+/) : value;
 }
-/** Every `${NAME}` referenced in a non-command field (`$${` is an escaped literal). */
-function referencedVars(text) {
-    const names = [];
-    for (const m of text.matchAll(/\$(\$)?\{([^}]*)\}/g))
-        if (!m[1])
-            names.push(m[2]);
-    return names;
-}
 //# sourceMappingURL=formats.js.map
 
 /***/ }),
@@ -65510,9 +65804,18 @@ function referencedVars(text) {
 
 
 
-function toHostEntry(raw) {
-    if (typeof raw === 'string')
-        return (0,_formats_js__WEBPACK_IMPORTED_MODULE_2__/* .parseHostEntry */ .M6)(raw);
+/**
+ * A string entry is named by its address, and by `address:port` when it names a port other than
+ * `defaultPort` (`ssh.port`): two hosts behind one address (NAT, port forwards) get distinct names.
+ */
+function toHostEntry(raw, defaultPort) {
+    if (typeof raw === 'string') {
+        const entry = (0,_formats_js__WEBPACK_IMPORTED_MODULE_2__/* .parseHostEntry */ .M6)(raw);
+        if (!entry || entry.local || entry.port === undefined || entry.port === defaultPort)
+            return entry;
+        const address = entry.address.includes(':') ? `[${entry.address}]` : entry.address;
+        return { ...entry, name: `${address}:${entry.port}` };
+    }
     if (raw.name.startsWith(_formats_js__WEBPACK_IMPORTED_MODULE_2__/* .LOCAL_PREFIX */ .nD))
         return (0,_formats_js__WEBPACK_IMPORTED_MODULE_2__/* .parseHostEntry */ .M6)(raw.name);
     return {
@@ -65548,7 +65851,7 @@ class HostCatalog {
     }
     /** Register the host written at `path`; returns the one Host object for its name. */
     add(raw, path) {
-        const entry = toHostEntry(raw);
+        const entry = toHostEntry(raw, this.ssh.port);
         if (!entry)
             throw (0,_config_error_js__WEBPACK_IMPORTED_MODULE_1__/* .configIssueError */ .UJ)(this.locator, path, `invalid host entry ${JSON.stringify(raw)}`);
         const host = toHost(entry, this.ssh);
@@ -65563,7 +65866,9 @@ class HostCatalog {
         if (sameHost(known, host))
             return known;
         const [a, b] = [(0,_engine_host_js__WEBPACK_IMPORTED_MODULE_0__/* .hostLabel */ .v)(known, this.ssh.user), (0,_engine_host_js__WEBPACK_IMPORTED_MODULE_0__/* .hostLabel */ .v)(host, this.ssh.user)];
-        throw (0,_config_error_js__WEBPACK_IMPORTED_MODULE_1__/* .configIssueError */ .UJ)(this.locator, path, `host "${host.name}" is already defined as ${a}, here it is ${b}`);
+        throw (0,_config_error_js__WEBPACK_IMPORTED_MODULE_1__/* .configIssueError */ .UJ)(this.locator, path, `host "${host.name}" is already defined as ${a}, here it is ${b}; a name means one host, ` +
+            `so give this one its own: { name: OTHER-NAME, address: ${host.address}, port: ${host.port}` +
+            `${host.user ? `, user: ${host.user}` : ''} }`);
     }
     get hosts() {
         return [...this.#byName.values()];
@@ -65864,14 +66169,14 @@ var executor = __nccwpck_require__(7950);
 var subtask = __nccwpck_require__(917);
 // EXTERNAL MODULE: ./lib/engine/host.js
 var host = __nccwpck_require__(3546);
-// EXTERNAL MODULE: ./lib/transport/local.js + 2 modules
-var local = __nccwpck_require__(8175);
+// EXTERNAL MODULE: ./lib/transport/local.js + 1 modules
+var local = __nccwpck_require__(3016);
 // EXTERNAL MODULE: ./lib/transport/dry-run.js
 var dry_run = __nccwpck_require__(3964);
 // EXTERNAL MODULE: ./lib/transport/routing.js
 var routing = __nccwpck_require__(6287);
 // EXTERNAL MODULE: ./lib/transport/ssh.js + 12 modules
-var ssh = __nccwpck_require__(900);
+var ssh = __nccwpck_require__(6562);
 // EXTERNAL MODULE: ./lib/transport/ssh-options.js
 var ssh_options = __nccwpck_require__(9028);
 // EXTERNAL MODULE: ./lib/config/select.js
@@ -66087,6 +66392,7 @@ __nccwpck_require__.r(__webpack_exports__);
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
+  ConfigNotFoundError: () => (/* binding */ ConfigNotFoundError),
   DEFAULT_CONFIG_PATHS: () => (/* binding */ DEFAULT_CONFIG_PATHS),
   findConfigFile: () => (/* binding */ findConfigFile),
   loadConfig: () => (/* binding */ loadConfig),
@@ -66126,7 +66432,7 @@ function parseYamlSource(text, file) {
     const locator = (0,config_locator/* yamlLocator */.Gg)(file, doc, lineCounter);
     const error = doc.errors[0];
     if (error) {
-        const at = error.linePos?.[0];
+        const at = keyColumn(error.linePos?.[0], text);
         const message = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
         throw new config_error/* ConfigValidationError */.g2([
             {
@@ -66147,6 +66453,18 @@ function parseYamlSource(text, file) {
     }
     keepVarsAsWritten(doc.get('vars', true), data, text);
     return { data, locator };
+}
+/**
+ * The parser places indentation errors ("All mapping items must start at the same column", a
+ * sequence item without "-") at column 1, the start of the line's indentation. The key that is
+ * misplaced is what the user must move: point at it, the first non-blank character of the line.
+ */
+function keyColumn(at, text) {
+    if (!at)
+        return undefined;
+    const line = text.split(/\r?\n/)[at.line - 1] ?? '';
+    const indent = /^ */.exec(line)?.[0].length ?? 0;
+    return at.col <= indent && indent < line.length ? { line: at.line, col: indent + 1 } : at;
 }
 /**
  * `vars:` values are strings. A plain scalar that YAML would read as a number or boolean keeps the
@@ -66191,7 +66509,10 @@ async function findConfigFile(cwd = process.cwd()) {
         if (info?.isFile())
             return candidate;
     }
-    throw new errors/* ConfigError */.xL(`no release config found: looked for ${DEFAULT_CONFIG_PATHS.join(' and ')}`);
+    throw new ConfigNotFoundError(`no release config found: looked for ${DEFAULT_CONFIG_PATHS.join(' and ')} in ${(0,external_node_path_.resolve)(cwd)}`);
+}
+/** The config file does not exist (a ConfigError, exit code 2); the message says where it looked. */
+class ConfigNotFoundError extends errors/* ConfigError */.xL {
 }
 /**
  * Load and validate a config file; relative paths are resolved against `opts.cwd` (default: the
@@ -66224,20 +66545,21 @@ async function readText(file, path) {
         return await (0,promises_.readFile)(path, 'utf8');
     }
     catch (e) {
-        throw readError(file, e);
+        throw readError(file, path, e);
     }
 }
 async function assertReadable(file, path) {
     const info = await (0,promises_.stat)(path).catch((e) => {
-        throw readError(file, e);
+        throw readError(file, path, e);
     });
     if (!info.isFile())
         throw new errors/* ConfigError */.xL(`${file}: not a file`);
 }
-function readError(file, e) {
+function readError(file, path, e) {
     const code = e.code;
-    if (code === 'ENOENT')
-        return new errors/* ConfigError */.xL(`config file not found: ${file}`);
+    if (code === 'ENOENT') {
+        return new ConfigNotFoundError(`config file not found: ${file}${path === file ? '' : ` (looked for ${path})`}`);
+    }
     if (code === 'EISDIR')
         return new errors/* ConfigError */.xL(`${file}: not a file`);
     return new errors/* ConfigError */.xL(`${file}: cannot read: ${e.message}`);
@@ -66470,7 +66792,7 @@ const stageHost = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .union */ .KCZ([zod__
 /* harmony import */ var _formats_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6094);
 /* harmony import */ var _schema_values_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8370);
 /**
- * The release config (DESIGN §3) as one zod schema: the validator and the published JSON Schema
+ * The release config (docs/config.md) as one zod schema: the validator and the published JSON Schema
  * (`schema/release.schema.json`) are both generated from it. Every leaf carries an `expected …`
  * message; `issues.ts` adds the position, the path and what was found.
  */
@@ -66602,7 +66924,7 @@ const sshSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
     .describe('SSH defaults for every host.');
 const VAR = 'a variable name matching [A-Za-z_][A-Za-z0-9_]*';
 const varName = zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(VAR))
-    .regex(_engine_vars_js__WEBPACK_IMPORTED_MODULE_0__/* .VAR_NAME */ .e, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(VAR))
+    .regex(_engine_vars_js__WEBPACK_IMPORTED_MODULE_0__/* .VAR_NAME */ .eU, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(VAR))
     .refine((name) => !RESERVED_VARS.includes(name), {
     error: (issue) => `${String(issue.input)} is set by the tool for every job; choose another name`,
 });
@@ -66722,10 +67044,10 @@ class StepsJob extends _engine_job_js__WEBPACK_IMPORTED_MODULE_2__/* .Job */ ._ 
     }
     async *run(ctx) {
         for (const [i, step] of this.steps.entries()) {
-            const label = step.name === undefined ? step.kind : (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .J)(step.name, ctx.env, `steps[${i}].name`);
+            const label = step.name === undefined ? step.kind : (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.name, ctx.env, `steps[${i}].name`);
             if (step.kind === 'upload') {
-                const from = (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .J)(step.from, ctx.env, `steps[${i}].upload.from`);
-                const to = (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .J)(step.to, ctx.env, `steps[${i}].upload.to`);
+                const from = (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.from, ctx.env, `steps[${i}].upload.from`);
+                const to = (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.to, ctx.env, `steps[${i}].upload.to`);
                 yield (0,_engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__/* .upload */ .Se)(from, to, label);
             }
             else if (step.kind === 'run') {
@@ -67574,7 +67896,7 @@ function makeRetriable(function_, options) {
 
 ;// CONCATENATED MODULE: ./lib/engine/job-env.js
 /**
- * The environment every command of a job gets (DESIGN §3): the vars plus the BW_* names. The BW_*
+ * The environment every command of a job gets: the vars plus the BW_* names. The BW_*
  * names are set last so a var cannot make a job lie about where it runs.
  */
 function jobEnv(p) {
@@ -67822,6 +68144,9 @@ async function runJob(job, scope) {
     let exitCode = null;
     const attemptOnce = async (attempt) => {
         attempts = attempt;
+        // The tail spans attempts: a divider keeps one attempt's output from running into the next's.
+        if (attempt > 1)
+            tail.push(attemptDivider(attempt));
         emit({ type: 'job-start', stage, host, attempt });
         const timed = attemptSignal(runSignal, settings.timeoutMs);
         const driver = new JobAttempt({
@@ -67891,6 +68216,10 @@ async function runJob(job, scope) {
         }
         return report('failure', (0,errors/* errorMessage */.gJ)(error), error instanceof errors/* BoereworsError */.x4 ? error.kind : 'error');
     }
+}
+/** The line that opens attempt `n` (≥ 2) in a job's output tail: `── attempt 2 ──`. */
+function attemptDivider(n) {
+    return `── attempt ${n} ──`;
 }
 //# sourceMappingURL=job-runner.js.map
 ;// CONCATENATED MODULE: ./lib/engine/stage-runner.js
@@ -68442,7 +68771,7 @@ function checkSettings(stage, s) {
 /* harmony export */   sr: () => (/* binding */ local)
 /* harmony export */ });
 /**
- * Default shell for `run` / `local` steps (DESIGN §3). It gets the script as the file /dev/fd/4 (over
+ * Default shell for `run` / `local` steps. It gets the script as the file /dev/fd/4 (over
  * SSH it reads it inline, with the same behaviour: see ssh-remote-command.ts); stdin is /dev/null.
  */
 const DEFAULT_SHELL = Object.freeze([
@@ -68481,27 +68810,94 @@ function rest(opts) {
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   J: () => (/* binding */ expandVars),
-/* harmony export */   e: () => (/* binding */ VAR_NAME)
+/* harmony export */   Cb: () => (/* binding */ TemplateSyntaxError),
+/* harmony export */   Jf: () => (/* binding */ expandVars),
+/* harmony export */   QC: () => (/* binding */ parseTemplate),
+/* harmony export */   eU: () => (/* binding */ VAR_NAME)
 /* harmony export */ });
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(452);
 
 const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Why a non-command field cannot be expanded; `found` is the offending text (`$HOME`, `${a-b}`). */
+class TemplateSyntaxError extends Error {
+    problem;
+    found;
+    constructor(problem, found) {
+        super(problem === 'bare-dollar'
+            ? `"${found}" is not expanded here: write \${NAME} for a variable, $$ for a literal "$"`
+            : problem === 'invalid-name'
+                ? `invalid variable name "${found}"`
+                : `"${found}" has no closing "}"`);
+        this.problem = problem;
+        this.found = found;
+    }
+}
 /**
- * Expand `${NAME}` in a non-command field (upload paths, names). Unknown names are an error, so a
- * typo never silently becomes an empty path segment. `$${` escapes a literal `${`.
+ * `${NAME}` is a reference, `$$` a literal `$` (so `$${` writes `${`). Any other `$` is an error:
+ * these fields are expanded by the tool on the controller, never by a shell, so a `$HOME` would
+ * otherwise silently stay a directory named `$HOME`.
+ */
+function parseTemplate(text) {
+    const pieces = [];
+    let literal = '';
+    let i = 0;
+    while (i < text.length) {
+        const dollar = text.indexOf('$', i);
+        if (dollar === -1) {
+            literal += text.slice(i);
+            break;
+        }
+        literal += text.slice(i, dollar);
+        const next = text[dollar + 1];
+        if (next === '$') {
+            literal += '$';
+            i = dollar + 2;
+        }
+        else if (next === '{') {
+            const close = text.indexOf('}', dollar + 2);
+            if (close === -1)
+                throw new TemplateSyntaxError('unclosed', text.slice(dollar, dollar + 40));
+            const name = text.slice(dollar + 2, close);
+            if (!VAR_NAME.test(name))
+                throw new TemplateSyntaxError('invalid-name', `\${${name}}`);
+            if (literal)
+                pieces.push({ text: literal });
+            literal = '';
+            pieces.push({ ref: name });
+            i = close + 1;
+        }
+        else {
+            const word = /^[A-Za-z0-9_]*/.exec(text.slice(dollar + 1))?.[0] ?? '';
+            throw new TemplateSyntaxError('bare-dollar', `$${word}`);
+        }
+    }
+    if (literal)
+        pieces.push({ text: literal });
+    return pieces;
+}
+/**
+ * Expand `${NAME}` in a non-command field (upload paths, names). Unknown names and a `$` that is
+ * not `${NAME}` or `$$` are errors, so a typo never silently becomes a path segment. The config
+ * loader checks every field before anything runs; this is the last line of defence.
  */
 function expandVars(text, vars, where = 'value') {
-    return text.replace(/\$(\$)?\{([^}]*)\}/g, (whole, escaped, name) => {
-        if (escaped)
-            return whole.slice(1);
-        if (!VAR_NAME.test(name))
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL(`${where}: invalid variable name "\${${name}}"`);
-        const value = Object.hasOwn(vars, name) ? vars[name] : undefined;
+    let pieces;
+    try {
+        pieces = parseTemplate(text);
+    }
+    catch (e) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL(`${where}: ${e.message}`);
+    }
+    return pieces
+        .map((piece) => {
+        if ('text' in piece)
+            return piece.text;
+        const value = Object.hasOwn(vars, piece.ref) ? vars[piece.ref] : undefined;
         if (value === undefined)
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL(`${where}: unknown variable "\${${name}}"`);
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL(`${where}: unknown variable "\${${piece.ref}}"`);
         return value;
-    });
+    })
+        .join('');
 }
 //# sourceMappingURL=vars.js.map
 
@@ -68605,10 +69001,12 @@ function errorMessage(err) {
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
 
 
-function toJsonReport(report) {
+function toJsonReport(report, options = {}) {
     return {
         version: 1,
         runner: report.runner,
+        release: report.release,
+        dryRun: options.dryRun ?? false,
         result: report.result,
         startedAt: report.startedAt,
         durationMs: report.durationMs,
@@ -68627,9 +69025,9 @@ function toJsonReport(report) {
         })),
     };
 }
-async function writeJsonReport(path, report) {
+async function writeJsonReport(path, report, options = {}) {
     await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.mkdir)((0,node_path__WEBPACK_IMPORTED_MODULE_1__.dirname)(path), { recursive: true });
-    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.writeFile)(path, `${JSON.stringify(toJsonReport(report), null, 2)}\n`, { mode: 0o644 });
+    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.writeFile)(path, `${JSON.stringify(toJsonReport(report, options), null, 2)}\n`, { mode: 0o644 });
 }
 /** Hosts whose job failed in any stage, in order of first failure. */
 function failedHosts(report) {
@@ -68695,16 +69093,28 @@ const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRe
 const MAX_LINE_CHARS = 16 * 1024;
 /**
  * Turns a byte stream into complete lines (UTF-8 safe across chunk borders). Holds at most one
- * partial line of MAX_LINE_CHARS, however much is written.
+ * partial line of MAX_LINE_CHARS (plus the longest secret), however much is written.
+ *
+ * With a redactor, secrets are replaced before anything is emitted, and before a long line is cut:
+ * a cut is made only once the text after it is at least as long as the longest secret, so every
+ * secret that could straddle the cut is whole when the redactor sees it. Nothing after the cut
+ * (the reporters, the output tail, the runner's masker, which all see one piece at a time) could
+ * put the two halves of a secret back together.
  */
 class LineSplitter {
     stream;
     emit;
     #decoder = new external_node_string_decoder_namespaceObject.StringDecoder('utf8');
+    #hold;
+    #redactor;
+    #control;
     #partial = '';
-    constructor(stream, emit) {
+    constructor(stream, emit, options = {}) {
         this.stream = stream;
         this.emit = emit;
+        this.#redactor = options.redactor;
+        this.#control = options.control;
+        this.#hold = this.#redactor ? Math.max(0, this.#redactor.longest - 1) : 0;
     }
     write(chunk) {
         const text = this.#partial + (typeof chunk === 'string' ? chunk : this.#decoder.write(chunk));
@@ -68714,9 +69124,14 @@ class LineSplitter {
             start = nl + 1;
         }
         let rest = text.slice(start);
-        while (rest.length > MAX_LINE_CHARS) {
-            this.emit(this.stream, rest.slice(0, MAX_LINE_CHARS));
-            rest = rest.slice(MAX_LINE_CHARS);
+        if (rest.length > MAX_LINE_CHARS + this.#hold) {
+            // Redacted once here, then cut: every cut below leaves at least #hold characters after it.
+            if (this.#redactor)
+                rest = this.#redactor.text(rest);
+            while (rest.length > MAX_LINE_CHARS + this.#hold) {
+                this.emit(this.stream, rest.slice(0, MAX_LINE_CHARS));
+                rest = rest.slice(MAX_LINE_CHARS);
+            }
         }
         this.#partial = rest;
     }
@@ -68728,14 +69143,85 @@ class LineSplitter {
             this.#emitLine(rest);
     }
     #emitLine(line) {
-        this.emit(this.stream, line.endsWith('\r') ? line.slice(0, -1) : line);
+        const text = line.endsWith('\r') ? line.slice(0, -1) : line;
+        if (this.#control?.(text))
+            return;
+        this.emit(this.stream, this.#redactor ? this.#redactor.text(text) : text);
     }
 }
 //# sourceMappingURL=line-splitter.js.map
 
 /***/ }),
 
-/***/ 8175:
+/***/ 2370:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   X: () => (/* binding */ statUploadSource),
+/* harmony export */   h: () => (/* binding */ copyLocal)
+/* harmony export */ });
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1455);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
+
+
+/**
+ * The local side of an upload, or an error that says which source is missing and where it was
+ * looked for (relative sources are relative to the working directory), instead of a raw
+ * `ENOENT: no such file or directory, stat 'build/'`.
+ */
+async function statUploadSource(from) {
+    try {
+        return await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.stat)(from);
+    }
+    catch (err) {
+        const code = err.code;
+        const where = (0,node_path__WEBPACK_IMPORTED_MODULE_1__.resolve)(from) === from ? '' : ` (looked for ${(0,node_path__WEBPACK_IMPORTED_MODULE_1__.resolve)(from)})`;
+        if (code === 'ENOENT' || code === 'ENOTDIR') {
+            throw new Error(`upload source ${from} not found${where}: nothing to upload`);
+        }
+        if (code === 'EACCES')
+            throw new Error(`upload source ${from} is not readable (permission denied)${where}`);
+        throw new Error(`upload source ${from}: cannot read it (${code ?? err.message})${where}`);
+    }
+}
+/**
+ * Upload semantics shared by every transport (documented in docs/config.md):
+ * - `from` is a directory: its contents are copied into `to` (created with parents).
+ * - `from` is a file: copied to `to`; when `to` ends with `/` it is the directory to copy into.
+ * File modes are preserved.
+ */
+async function copyLocal(from, to, signal) {
+    const started = Date.now();
+    signal.throwIfAborted();
+    const source = await statUploadSource(from);
+    let files = 0;
+    let bytes = 0;
+    const count = async (src) => {
+        signal.throwIfAborted();
+        const s = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.stat)(src);
+        if (s.isFile()) {
+            files += 1;
+            bytes += s.size;
+        }
+        return true;
+    };
+    if (source.isDirectory()) {
+        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.mkdir)(to, { recursive: true });
+        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.cp)(from, to, { recursive: true, preserveTimestamps: true, filter: (src) => count(src) });
+    }
+    else {
+        const target = to.endsWith('/') ? (0,node_path__WEBPACK_IMPORTED_MODULE_1__.join)(to, (0,node_path__WEBPACK_IMPORTED_MODULE_1__.basename)(from)) : to;
+        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.mkdir)((0,node_path__WEBPACK_IMPORTED_MODULE_1__.dirname)(target), { recursive: true });
+        await count(from);
+        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.cp)(from, target, { preserveTimestamps: true });
+    }
+    return { files, bytes, durationMs: Date.now() - started };
+}
+//# sourceMappingURL=local-upload.js.map
+
+/***/ }),
+
+/***/ 3016:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -68752,47 +69238,8 @@ const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createReq
 var errors = __nccwpck_require__(452);
 // EXTERNAL MODULE: ./lib/transport/line-splitter.js + 1 modules
 var line_splitter = __nccwpck_require__(746);
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-;// CONCATENATED MODULE: ./lib/transport/local-upload.js
-
-
-/**
- * Upload semantics shared by every transport (documented in docs/config.md):
- * - `from` is a directory: its contents are copied into `to` (created with parents).
- * - `from` is a file: copied to `to`; when `to` ends with `/` it is the directory to copy into.
- * File modes are preserved.
- */
-async function copyLocal(from, to, signal) {
-    const started = Date.now();
-    signal.throwIfAborted();
-    const source = await (0,promises_.stat)(from);
-    let files = 0;
-    let bytes = 0;
-    const count = async (src) => {
-        signal.throwIfAborted();
-        const s = await (0,promises_.stat)(src);
-        if (s.isFile()) {
-            files += 1;
-            bytes += s.size;
-        }
-        return true;
-    };
-    if (source.isDirectory()) {
-        await (0,promises_.mkdir)(to, { recursive: true });
-        await (0,promises_.cp)(from, to, { recursive: true, preserveTimestamps: true, filter: (src) => count(src) });
-    }
-    else {
-        const target = to.endsWith('/') ? (0,external_node_path_.join)(to, (0,external_node_path_.basename)(from)) : to;
-        await (0,promises_.mkdir)((0,external_node_path_.dirname)(target), { recursive: true });
-        await count(from);
-        await (0,promises_.cp)(from, target, { preserveTimestamps: true });
-    }
-    return { files, bytes, durationMs: Date.now() - started };
-}
-//# sourceMappingURL=local-upload.js.map
+// EXTERNAL MODULE: ./lib/transport/local-upload.js
+var local_upload = __nccwpck_require__(2370);
 ;// CONCATENATED MODULE: ./lib/transport/local.js
 
 
@@ -68813,9 +69260,12 @@ const KILL_GRACE_MS = 2000;
  */
 class LocalTransport {
     baseEnv;
+    redactor;
     #running = new Set();
-    constructor(baseEnv = process.env) {
+    /** `redactor`: removes secrets from the output before it is split into lines (see LineSplitter). */
+    constructor(baseEnv = process.env, redactor) {
         this.baseEnv = baseEnv;
+        this.redactor = redactor;
     }
     exec(_host, req, ctx) {
         ctx.signal.throwIfAborted();
@@ -68830,8 +69280,8 @@ class LocalTransport {
         const pid = child.pid;
         if (pid !== undefined)
             this.#running.add(pid);
-        const out = new line_splitter/* LineSplitter */.g('stdout', ctx.onOutput);
-        const err = new line_splitter/* LineSplitter */.g('stderr', ctx.onOutput);
+        const out = new line_splitter/* LineSplitter */.g('stdout', ctx.onOutput, { redactor: this.redactor });
+        const err = new line_splitter/* LineSplitter */.g('stderr', ctx.onOutput, { redactor: this.redactor });
         child.stdout.on('data', (c) => out.write(c));
         child.stderr.on('data', (c) => err.write(c));
         child.stdin.on('error', () => { }); // the shell may exit before reading all of the script
@@ -68867,7 +69317,7 @@ class LocalTransport {
         });
     }
     upload(_host, req, ctx) {
-        return copyLocal(req.from, req.to, ctx.signal);
+        return (0,local_upload/* copyLocal */.h)(req.from, req.to, ctx.signal);
     }
     async close() {
         for (const pid of this.#running)
@@ -68935,6 +69385,106 @@ class RoutingTransport {
 
 /***/ }),
 
+/***/ 3936:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   QD: () => (/* binding */ loadClientAuth),
+/* harmony export */   ss: () => (/* binding */ privateKeyProblem)
+/* harmony export */ });
+/* unused harmony export normalizeKeyText */
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1455);
+/* harmony import */ var ssh2__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5472);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(452);
+/* harmony import */ var _ssh_paths_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7438);
+/**
+ * How we authenticate: a private key (text or file; OpenSSH or PEM; ed25519, ecdsa, rsa with
+ * rsa-sha2 signatures; optional passphrase), else the ssh-agent. The key is parsed once, up front,
+ * so a bad key fails the run at once with an AuthError that names where the key came from and
+ * what is wrong with it — never a byte of the key itself.
+ */
+
+
+
+
+/**
+ * Keys pasted into CI secrets arrive with CRLF line ends, without a final newline, with trailing
+ * blanks, or with literal `\n` when squeezed onto one line; all of that is layout, not key data.
+ */
+function normalizeKeyText(text) {
+    let t = text;
+    if (!t.includes('\n') && t.includes('\\n'))
+        t = t.replaceAll('\\n', '\n');
+    const lines = t.split(/\r?\n|\r/).map((l) => l.trimEnd());
+    while (lines.length > 0 && lines[0] === '')
+        lines.shift();
+    while (lines.length > 0 && lines[lines.length - 1] === '')
+        lines.pop();
+    return `${lines.map((l) => l.trimStart()).join('\n')}\n`;
+}
+async function loadClientAuth(options, env = process.env) {
+    let text;
+    let source;
+    if (options.privateKey !== undefined && options.privateKey.trim() !== '') {
+        text = options.privateKey;
+        source = 'private key given inline';
+    }
+    else if (options.privateKeyPath) {
+        source = `private key file ${options.privateKeyPath}`;
+        try {
+            text = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.readFile)((0,_ssh_paths_js__WEBPACK_IMPORTED_MODULE_3__/* .expandHome */ .k)(options.privateKeyPath), 'utf8');
+        }
+        catch (err) {
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .AuthError */ .lR(`${source}: cannot read it (${err.code ?? 'error'})`);
+        }
+    }
+    else if (env.SSH_AUTH_SOCK) {
+        return { kind: 'agent', socket: env.SSH_AUTH_SOCK, source: `ssh-agent at ${env.SSH_AUTH_SOCK}` };
+    }
+    else {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .AuthError */ .lR('no SSH private key given (ssh.private-key, --identity or the ssh-private-key input) and no ssh-agent (SSH_AUTH_SOCK)');
+    }
+    const privateKey = parsePrivateKey(normalizeKeyText(text), options.passphrase, source);
+    return { kind: 'key', privateKey, source, keyType: privateKey.type };
+}
+/** The parsed key, or an AuthError that says what is wrong in our own words (ssh2's may quote input). */
+function parsePrivateKey(text, passphrase, source) {
+    const parsed = ssh2__WEBPACK_IMPORTED_MODULE_1__.utils.parseKey(text, passphrase);
+    const problem = keyProblem(parsed);
+    if (problem)
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .AuthError */ .lR(`${source}: ${problem}`);
+    return (Array.isArray(parsed) ? parsed[0] : parsed);
+}
+/**
+ * What is wrong with key text, or null: for checks before anything runs. The key is not decrypted
+ * (that costs a bcrypt KDF, paid once by the transport later): an encrypted key passes when a
+ * passphrase is given.
+ */
+function privateKeyProblem(text, passphrase) {
+    const parsed = ssh2__WEBPACK_IMPORTED_MODULE_1__.utils.parseKey(normalizeKeyText(text));
+    if (parsed instanceof Error && NO_PASSPHRASE.test(parsed.message) && passphrase)
+        return null;
+    return keyProblem(parsed);
+}
+const NO_PASSPHRASE = /no passphrase given/i;
+function keyProblem(parsed) {
+    if (parsed instanceof Error) {
+        const msg = parsed.message;
+        if (NO_PASSPHRASE.test(msg))
+            return 'the key is encrypted, but no passphrase was given';
+        if (/passphrase/i.test(msg) || /integrity check/i.test(msg))
+            return 'cannot decrypt the key: wrong passphrase';
+        return 'not a private key in a supported format (OpenSSH or PEM; ed25519, ecdsa or rsa)';
+    }
+    const key = Array.isArray(parsed) ? parsed[0] : parsed;
+    if (!key || key.getPrivatePEM() === null)
+        return 'this is a public key; the private key is needed';
+    return null;
+}
+//# sourceMappingURL=ssh-keys.js.map
+
+/***/ }),
+
 /***/ 9028:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
@@ -68954,7 +69504,29 @@ const DEFAULT_SSH_OPTIONS = Object.freeze({
 
 /***/ }),
 
-/***/ 900:
+/***/ 7438:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   k: () => (/* binding */ expandHome)
+/* harmony export */ });
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8161);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
+
+
+/** `~` and `~/…` → the controller's home directory (config paths are written the way users type them). */
+function expandHome(path) {
+    if (path === '~')
+        return (0,node_os__WEBPACK_IMPORTED_MODULE_0__.homedir)();
+    if (path.startsWith('~/'))
+        return (0,node_path__WEBPACK_IMPORTED_MODULE_1__.join)((0,node_os__WEBPACK_IMPORTED_MODULE_0__.homedir)(), path.slice(2));
+    return path;
+}
+//# sourceMappingURL=ssh-paths.js.map
+
+/***/ }),
+
+/***/ 6562:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -69097,8 +69669,9 @@ async function connectClient(target, deps, signal) {
         }
         const delay = backoffMs(attempt);
         if (!failure.transient || attempt >= CONNECT_ATTEMPTS || Date.now() + delay >= deadline) {
+            // Named apart from the job's own attempts, which the report counts next to this message.
             if (attempt > 1)
-                failure.error.message += ` (${attempt} attempts)`;
+                failure.error.message += `; tried to connect ${attempt} times`;
             throw failure.error;
         }
         deps.hooks.onDebug?.(`${failure.error.message}; retrying in ${delay} ms`);
@@ -69165,9 +69738,14 @@ function attemptOnce(target, deps, budgetMs, signal) {
             keepaliveInterval: deps.keepaliveMs,
             keepaliveCountMax: KEEPALIVE_COUNT_MAX,
             tryKeyboard: false,
-            hostVerifier: (key) => {
-                hostKeyError = deps.verifier.check(target, key);
-                return hostKeyError === null;
+            // Answered asynchronously: accept-new writes a new host's key to known_hosts first.
+            hostVerifier: (key, verify) => {
+                deps.verifier.verify(target, key).then((err) => {
+                    if (settled)
+                        return; // timed out or cancelled meanwhile; the client is gone
+                    hostKeyError = err;
+                    verify(err === null);
+                }, (err) => fail(err));
             },
             algorithms: { serverHostKey: deps.verifier.algorithmsFor(target.address, target.port) },
             // The already parsed key goes in through authHandler: `privateKey` would be re-parsed
@@ -69325,7 +69903,10 @@ class SshConnection {
     #lost = null;
     #lastError;
     #closing = false;
+    #closingDone;
     #closed;
+    /** Commands started by runDetached and not yet ended: close() gives them a moment first. */
+    #detached = new Set();
     constructor(client, label, maxSessions, keepaliveMs, hooks) {
         this.client = client;
         this.label = label;
@@ -69354,6 +69935,24 @@ class SshConnection {
     /** Starts `command`; the channel holds a slot until it closes. */
     exec(command, signal) {
         return this.#open(signal, (cb) => this.client.exec(command, cb));
+    }
+    /**
+     * Runs `command` on a channel of its own, for the transport's sake (ending a timed-out step's
+     * process group): nothing waits for it and its output is dropped, but close() lets it finish
+     * (within CLOSE_WAIT_MS) before disconnecting, so a release that ends right after still delivers it.
+     */
+    runDetached(command) {
+        const run = this.exec(command, new AbortController().signal).then((channel) => new Promise((resolve) => {
+            channel.on('error', () => { });
+            channel.once('close', () => resolve());
+            channel.resume();
+            channel.stderr.resume();
+            channel.end();
+        }), () => {
+            // The connection is gone: nothing can reach the host any more.
+        });
+        this.#detached.add(run);
+        void run.finally(() => this.#detached.delete(run));
     }
     sftp(signal) {
         return this.#open(signal, (cb) => this.client.sftp(cb));
@@ -69418,17 +70017,44 @@ class SshConnection {
         release?.();
         throw new ChannelOpenError(this.#lost?.message ?? `${this.label}: connection closed`);
     }
-    /** Disconnect politely, then for sure. Resolves when the socket is closed. */
-    async close() {
-        if (!this.#closing) {
-            this.#closing = true;
-            this.client.end();
-            const timer = setTimeout(() => this.client.destroy(), CLOSE_WAIT_MS);
-            await this.#closed;
-            clearTimeout(timer);
-        }
-        await this.#closed;
+    /**
+     * Disconnect politely, then for sure: a host that does not answer (frozen, partitioned) gets
+     * CLOSE_WAIT_MS, then its socket is destroyed. Resolves when the socket is closed.
+     */
+    close() {
+        this.#closingDone ??= this.#close();
+        return this.#closingDone;
     }
+    async #close() {
+        // Before anything marks the connection as closing: a detached command may still be opening
+        // its channel, which a closing connection refuses.
+        if (this.#detached.size > 0)
+            await settledWithin([...this.#detached], CLOSE_WAIT_MS);
+        this.#closing = true;
+        this.client.end();
+        const timer = setTimeout(() => destroySocket(this.client), CLOSE_WAIT_MS);
+        await this.#closed;
+        clearTimeout(timer);
+    }
+}
+/** Waits for `work` to settle, at most `ms`. */
+async function settledWithin(work, ms) {
+    let timer;
+    const timeout = new Promise((resolve) => (timer = setTimeout(resolve, ms)));
+    await Promise.race([Promise.allSettled(work), timeout]);
+    clearTimeout(timer);
+}
+/**
+ * ssh2's `destroy()` does nothing once its socket is no longer writable, which `end()` has just
+ * made it: a host that never answers the disconnect would hold the socket (and the process) open
+ * forever. So the socket itself is destroyed: a net.Socket, or the forwarded channel of a jump host.
+ */
+function destroySocket(client) {
+    const socket = client._sock;
+    if (socket)
+        socket.destroy();
+    else
+        client.destroy();
 }
 //# sourceMappingURL=ssh-connection.js.map
 // EXTERNAL MODULE: ./lib/transport/line-splitter.js + 1 modules
@@ -69456,6 +70082,11 @@ var subtask = __nccwpck_require__(917);
  *      the command ended (we sent EOF on timeout/cancel, or the connection died and sshd closed
  *      the pipe) it sends TERM to the whole group, then KILL after REMOTE_KILL_GRACE_S;
  *   4. ends with the command's status when the command ends by itself; the watchdog then stops.
+ *   5. announces its process group on stderr before the script runs (GROUP_ANNOUNCEMENT; the
+ *      transport takes that line out of the output). When the shell has exited but a background
+ *      child still holds the output open, the step is not over, yet sshd has already closed the
+ *      lifeline (it does so as soon as it reaps the process it started) and the watchdog is gone:
+ *      a timeout or cancel then reaches the group through a second channel (groupKillCommand).
  * Background processes a successful command left behind (`nohup … &`) are not touched; processes
  * that leave the group themselves (`setsid`, daemons) are out of reach, as with any process group.
  *
@@ -69488,6 +70119,14 @@ const SCRIPT_VAR = '__bw_script';
 const NO_SCRIPT = '{ echo "boerewors: could not read the script from stdin" >&2; exit 125; }';
 const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /**
+ * Start of the line both wrappers write on stderr before the script runs: then the process group
+ * (or `-` where the wrapper could not confirm one). The unit separator in front keeps it apart
+ * from anything a host prints; only the first such line counts, and it always comes first.
+ */
+const GROUP_ANNOUNCEMENT = '\x1fboerewors-group ';
+/** printf format (single quotes are not allowed in the wrappers) writing GROUP_ANNOUNCEMENT + `%s`. */
+const ANNOUNCE = 'printf "\\037boerewors-group %s\\n"';
+/**
  * POSIX sh, no single quotes (it is itself single-quoted below). `$1` is the payload length; the
  * rest is the shell argv. `k` is what the watchdog signals: 0 (our own group), -PID (the group
  * `setsid` made) or, with neither available, just the shell's PID. The script reaches the shell
@@ -69503,6 +70142,8 @@ const POSIX_WRAPPER = [
     'g= k=',
     'read -r _ _ _ _ pg _ 2>/dev/null </proc/$$/stat',
     'if [ "$pg" = "$$" ]; then k=0; elif command -v setsid >/dev/null 2>&1; then g=setsid; fi',
+    // Named only when it is our own group: under setsid, its id is known once the step may be writing.
+    `if [ "$k" = 0 ]; then ${ANNOUNCE} $$; else ${ANNOUNCE} -; fi >&2`,
     // The script reaches the shell as the file /dev/fd/4 (a pipe), and the shell's stdin is
     // /dev/null: a command in the script that reads stdin (cat, ssh, read) must not eat the script.
     `printf "%s" "$${SCRIPT_VAR}" | $g "$@" /dev/fd/4 4<&0 </dev/null 3<&- &`,
@@ -69536,6 +70177,7 @@ const INLINE_WRAPPER = [
     '{ TMOUT= LC_ALL=C read -r -N "$1" __bw_p 2>/dev/null || __bw_p=$(head -c "$1"); }' +
         ` && eval "$__bw_p" && [ -n "\${${SCRIPT_VAR}+x}" ] || ${NO_SCRIPT}`,
     'shift; unset __bw_p BASH_EXECUTION_STRING',
+    `{ kill -0 -- -$$ 2>/dev/null && ${ANNOUNCE} $$ || ${ANNOUNCE} -; } >&2`,
     // The watchdog, forked off twice so the step's shell has no child it did not start (`wait`,
     // `jobs`, `$!`, a program it execs). On EOF it acts only while the step's shell lives: after a
     // normal exit sshd reaps the shell first and only then closes the lifeline. (/proc: a shell that
@@ -69601,6 +70243,30 @@ function runsInline(script, shell, env) {
         !script.includes('\0') &&
         !Object.keys(env).some((name) => BASH_SPECIAL.test(name)));
 }
+/**
+ * What a line of stderr announces: the group (a number), no group (null), or nothing (undefined:
+ * an ordinary line).
+ */
+function parseGroupAnnouncement(line) {
+    if (!line.startsWith(GROUP_ANNOUNCEMENT))
+        return undefined;
+    const rest = line.slice(GROUP_ANNOUNCEMENT.length);
+    if (rest === '-')
+        return null;
+    return /^[1-9][0-9]{0,9}$/.test(rest) ? Number(rest) : undefined;
+}
+/**
+ * Ends a step's process group from a second channel: TERM now, KILL after the grace, like the
+ * watchdog. The KILL runs in the background with no tie to the channel, so the channel closes at
+ * once and the grace runs out on the host even if our connection is gone by then.
+ */
+function groupKillCommand(group) {
+    if (!Number.isSafeInteger(group) || group <= 1)
+        throw new TypeError(`invalid process group ${group}`);
+    const script = `kill -s TERM -- -${group} 2>/dev/null; ` +
+        `( sleep ${REMOTE_KILL_GRACE_S}; kill -s KILL -- -${group} ) </dev/null >/dev/null 2>&1 &`;
+    return `exec /bin/sh -c ${shellQuote(script)}`;
+}
 function buildRemoteCommand(script, shell, env) {
     if (shell.length === 0)
         throw new TypeError('shell must name a program');
@@ -69620,16 +70286,31 @@ function buildRemoteCommand(script, shell, env) {
  * after the grace) before giving up on it. Bounded so a cancelled run still exits promptly.
  */
 const ABORT_WAIT_MS = (REMOTE_KILL_GRACE_S + 1) * 1000;
-async function execOnConnection(conn, req, ctx) {
+/**
+ * When the shell exits after an abort, it may have done so before our EOF reached the watchdog (which
+ * then stood down): if the channel is still open this much later, something of the group holds it.
+ */
+const LATE_EXIT_WAIT_MS = 250;
+async function execOnConnection(conn, req, ctx, redactor) {
     ctx.signal.throwIfAborted();
     const started = Date.now();
     const { command, stdin } = buildRemoteCommand(req.script, req.shell, req.env);
     const channel = await conn.exec(command, ctx.signal);
     return new Promise((resolve, reject) => {
-        const out = new line_splitter/* LineSplitter */.g('stdout', ctx.onOutput);
-        const err = new line_splitter/* LineSplitter */.g('stderr', ctx.onOutput);
+        // The wrapper's process group, from the first line it writes on stderr (undefined: not yet).
+        let group;
+        const announcement = (line) => {
+            if (group !== undefined)
+                return false;
+            group = parseGroupAnnouncement(line);
+            return group !== undefined;
+        };
+        const out = new line_splitter/* LineSplitter */.g('stdout', ctx.onOutput, { redactor });
+        const err = new line_splitter/* LineSplitter */.g('stderr', ctx.onOutput, { redactor, control: announcement });
         let exit = null;
         let abortTimer;
+        let lateExitTimer;
+        let groupKilled = false;
         // Settle only when the channel is closed AND both streams delivered their last bytes.
         let pending = 3;
         let settled = false;
@@ -69638,6 +70319,7 @@ async function execOnConnection(conn, req, ctx) {
                 return;
             settled = true;
             clearTimeout(abortTimer);
+            clearTimeout(lateExitTimer);
             ctx.signal.removeEventListener('abort', onAbort);
             out.end();
             err.end();
@@ -69649,9 +70331,20 @@ async function execOnConnection(conn, req, ctx) {
             }
             resolve({ exitCode: exit.code, signal: exit.signal, durationMs: Date.now() - started });
         };
+        // The shell has exited and sshd closed the lifeline with it, yet the channel is open: a child
+        // in the group holds the output. No watchdog is left on the host, so the group is ended from
+        // a second channel.
+        const killGroup = () => {
+            if (settled || groupKilled || typeof group !== 'number')
+                return;
+            groupKilled = true;
+            conn.runDetached(groupKillCommand(group));
+        };
         const onAbort = () => {
             // EOF on stdin cuts the lifeline: the remote watchdog terminates the command's process group.
             channel.end();
+            if (exit)
+                killGroup();
             abortTimer = setTimeout(() => {
                 // The host does not answer (connection hung): stop waiting; sshd kills the group when
                 // the connection finally drops, since that closes the lifeline too.
@@ -69669,6 +70362,8 @@ async function execOnConnection(conn, req, ctx) {
         channel.once('close', finish);
         channel.on('exit', (code, signal) => {
             exit = { code: code ?? null, signal: signal ?? null };
+            if (ctx.signal.aborted)
+                lateExitTimer = setTimeout(killGroup, LATE_EXIT_WAIT_MS);
         });
         channel.on('error', () => {
             // Channel errors surface as a close without exit status; the connection error says why.
@@ -69683,6 +70378,46 @@ async function execOnConnection(conn, req, ctx) {
 //# sourceMappingURL=ssh-exec.js.map
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
+;// CONCATENATED MODULE: ./lib/transport/ssh-host-key-algorithms.js
+/**
+ * Which host-key algorithms we offer in the key exchange, in which order. The client's order
+ * decides which of its keys the server presents, and so which known_hosts line is checked: a host
+ * with an ed25519 and an RSA key presents ed25519 if we ask for it first. We order them as
+ * OpenSSH's ssh does (sshconnect2.c, order_hostkeyalgs), so a host gets the same verdict from us
+ * as from `ssh` with the same known_hosts, whatever the order of its lines.
+ */
+/**
+ * OpenSSH's default HostKeyAlgorithms (9.x), without the certificate and security-key types that
+ * ssh2 cannot verify. `ssh-rsa` (SHA-1 signatures) is absent as in OpenSSH since 8.8; an RSA host
+ * key is still used, signed with SHA-2.
+ */
+const HOST_KEY_ALGORITHMS = Object.freeze([
+    'ssh-ed25519',
+    'ecdsa-sha2-nistp256',
+    'ecdsa-sha2-nistp384',
+    'ecdsa-sha2-nistp521',
+    'rsa-sha2-512',
+    'rsa-sha2-256',
+]);
+/** The known_hosts key type whose keys an algorithm produces (`rsa-sha2-512` → `ssh-rsa`). */
+function keyTypeOfAlgorithm(algorithm) {
+    return algorithm.startsWith('rsa-sha2-') ? 'ssh-rsa' : algorithm;
+}
+/**
+ * The algorithms to offer to a host for which known_hosts lists keys of `knownTypes`. As OpenSSH:
+ * when the most preferred type is known, the default order as is; otherwise the algorithms of
+ * known types first, each group in default order. Never file order: a stale RSA line written
+ * before a good ed25519 line (ssh-keyscan writes RSA first) must not make the server present RSA.
+ */
+function orderHostKeyAlgorithms(knownTypes) {
+    const known = (a) => knownTypes.has(keyTypeOfAlgorithm(a));
+    if (known(HOST_KEY_ALGORITHMS[0]))
+        return [...HOST_KEY_ALGORITHMS];
+    return [...HOST_KEY_ALGORITHMS.filter(known), ...HOST_KEY_ALGORITHMS.filter((a) => !known(a))];
+}
+//# sourceMappingURL=ssh-host-key-algorithms.js.map
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./lib/transport/ssh-known-hosts.js
@@ -69756,19 +70491,40 @@ function entryMatches(entry, name) {
     }
     return matched;
 }
-/** `*` any run, `?` one character; case-insensitive like OpenSSH's host patterns. */
+/**
+ * `*` any run, `?` one character; case-insensitive like OpenSSH's host patterns. Greedy with a
+ * single backtrack point (the last `*`): a RegExp with one `.*` per star backtracks exponentially
+ * on a line such as 24 stars then `x`, and this runs synchronously while connecting, where it
+ * froze the process (timers and signal handlers included). Here a failed try only moves the last
+ * star on by one character, so the work is at most |pattern| + |name|², and a name is a host name.
+ */
 function wildcardMatch(pattern, name) {
     const p = pattern.toLowerCase();
     const n = name.toLowerCase();
-    if (!p.includes('*') && !p.includes('?'))
-        return p === n;
-    const re = new RegExp('^' +
-        p
-            .split('')
-            .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
-            .join('') +
-        '$', 's');
-    return re.test(n);
+    let pi = 0;
+    let ni = 0;
+    let star = -1; // index of the last `*` seen in p
+    let starFrom = 0; // where in n that star's run currently ends
+    while (ni < n.length) {
+        if (p[pi] === '*') {
+            star = pi++;
+            starFrom = ni;
+        }
+        else if (pi < p.length && (p[pi] === '?' || p[pi] === n[ni])) {
+            pi++;
+            ni++;
+        }
+        else if (star >= 0) {
+            pi = star + 1;
+            ni = ++starFrom;
+        }
+        else {
+            return false;
+        }
+    }
+    while (p[pi] === '*')
+        pi++;
+    return pi === p.length;
 }
 /** The key type named inside an SSH wire-format public key, or null if it is not one. */
 function keyTypeOf(key) {
@@ -69783,50 +70539,113 @@ function keyTypeOf(key) {
 function fingerprint(key) {
     return `SHA256:${(0,external_node_crypto_.createHash)('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
 }
-/** Host key algorithms (as negotiated in KEX) that produce keys of a known_hosts key type. */
-function algorithmsForKeyType(keyType) {
-    if (keyType === 'ssh-rsa')
-        return ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
-    return [keyType];
+/** `|1|salt|hash`, as `ssh-keygen -H` and `HashKnownHosts yes` write a host name. */
+function hashHostName(name) {
+    const salt = (0,external_node_crypto_.randomBytes)(20);
+    return `|1|${salt.toString('base64')}|${(0,external_node_crypto_.createHmac)('sha1', salt).update(name).digest('base64')}`;
 }
 //# sourceMappingURL=ssh-known-hosts.js.map
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-;// CONCATENATED MODULE: ./lib/transport/ssh-paths.js
+;// CONCATENATED MODULE: ./lib/transport/ssh-known-hosts-file.js
+/**
+ * Records a host key in a known_hosts file, for `host-key-checking: accept-new` (as ssh(1) adds a
+ * new host to its first UserKnownHostsFile). The line goes in with one O_APPEND write, so
+ * concurrent writers (our other connections, another run, ssh itself) never interleave or lose a
+ * line, and a reader sees the file with or without it; the file's mode, owner and links are kept.
+ * Records into one file are made one at a time within the process, each reading the file again
+ * first, in the same open: so connections opened together (connect-ahead) never add a host twice,
+ * and a key written since the run started (by another run) is neither duplicated nor contradicted.
+ * Two processes adding the same new host at the same instant may both add it: a duplicate line,
+ * harmless, as with two `ssh` processes.
+ */
 
 
-/** `~` and `~/…` → the controller's home directory (config paths are written the way users type them). */
-function expandHome(path) {
-    if (path === '~')
-        return (0,external_node_os_.homedir)();
-    if (path.startsWith('~/'))
-        return (0,external_node_path_.join)((0,external_node_os_.homedir)(), path.slice(2));
-    return path;
+
+/**
+ * Appends `name keytype base64` to `path` (created 0600, its directory 0700, when missing) unless
+ * the file already lists the host. The name is hashed when the file holds hashed entries, so a
+ * hashed file does not start naming its hosts. A world-writable file loses that bit (anyone could
+ * add keys to it); `madePrivate` says so. `label` names the file in the entries' sources.
+ */
+function recordKnownHost(path, label, name, key) {
+    const file = (0,external_node_path_.resolve)(path);
+    const previous = queues.get(file) ?? Promise.resolve();
+    const recorded = previous.then(() => appendUnlessListed(file, label, name, key));
+    const tail = recorded.then(() => { }, () => { });
+    queues.set(file, tail);
+    // Forget an idle file, so a long-lived process does not keep one promise per file it ever wrote.
+    void tail.then(() => queues.get(file) === tail && queues.delete(file));
+    return recorded;
 }
-//# sourceMappingURL=ssh-paths.js.map
+/** The last record queued per absolute path. */
+const queues = new Map();
+async function appendUnlessListed(path, label, name, key) {
+    await (0,promises_.mkdir)((0,external_node_path_.dirname)(path), { recursive: true, mode: 0o700 });
+    const file = await (0,promises_.open)(path, 'a+', 0o600);
+    try {
+        const text = await file.readFile('utf8');
+        const { entries } = parseKnownHosts(text, label);
+        const listed = entries.filter((e) => e.marker === null && entryMatches(e, name));
+        if (listed.some((e) => e.key.equals(key)))
+            return { kind: 'present' };
+        if (listed.length > 0)
+            return { kind: 'conflict', listed };
+        const hashed = entries.some((e) => e.hashed !== null);
+        const line = `${hashed ? hashHostName(name) : name} ${keyTypeOf(key)} ${key.toString('base64')}\n`;
+        const data = Buffer.from(text === '' || text.endsWith('\n') ? line : `\n${line}`);
+        const { mode, size } = await file.stat();
+        const madePrivate = (mode & 0o002) !== 0;
+        if (madePrivate)
+            await file.chmod(mode & 0o7775);
+        const { bytesWritten } = await file.write(data).catch(async (err) => {
+            await undoPartialAppend(file, size, data.length);
+            throw err;
+        });
+        if (bytesWritten !== data.length) {
+            await undoPartialAppend(file, size, data.length);
+            throw new Error(`short write (${bytesWritten} of ${data.length} bytes)`);
+        }
+        await file.datasync();
+        return { kind: 'recorded', hashed, madePrivate };
+    }
+    finally {
+        await file.close();
+    }
+}
+/**
+ * A partial line (disk full) would read as a listed key next time, and refuse the host as
+ * changed; cut it off, unless someone else appended after it.
+ */
+async function undoPartialAppend(file, sizeBefore, length) {
+    try {
+        const { size } = await file.stat();
+        if (size > sizeBefore && size < sizeBefore + length)
+            await file.truncate(sizeBefore);
+    }
+    catch {
+        // Best effort: the write's own error is what the caller reports.
+    }
+}
+//# sourceMappingURL=ssh-known-hosts-file.js.map
+// EXTERNAL MODULE: ./lib/transport/ssh-paths.js
+var ssh_paths = __nccwpck_require__(7438);
 ;// CONCATENATED MODULE: ./lib/transport/ssh-host-keys.js
 /**
- * Decides whether a presented host key is trusted, per `host-key-checking`:
+ * Decides whether a presented host key is trusted, per `host-key-checking`, with OpenSSH's
+ * verdicts (see docs/ssh.md for the few deliberate differences):
  * - `strict`: the key must be listed for the host in known_hosts;
- * - `accept-new`: an unlisted host is trusted for this run (warning); a listed host must match;
+ * - `accept-new`: an unlisted host is trusted and its key added to the first known-hosts file (or,
+ *   with none configured, remembered for this run); a listed host must match;
  * - `off`: anything goes, with a loud warning once per run.
- * A mismatch always fails closed, naming the host and both fingerprints. A key marked `@revoked`
- * is refused in every mode.
+ * A listed host must present one of its listed keys; a key of a type not listed for it is a
+ * mismatch too, as in OpenSSH. Which key it presents follows from the algorithms we offer
+ * (`algorithmsFor`, OpenSSH's order). A key marked `@revoked` is refused in every mode.
  */
 
 
 
 
-/** What ssh2 offers when we have no preference (its defaults, ed25519 first). */
-const DEFAULT_HOST_KEY_ALGORITHMS = [
-    'ssh-ed25519',
-    'ecdsa-sha2-nistp256',
-    'ecdsa-sha2-nistp384',
-    'ecdsa-sha2-nistp521',
-    'rsa-sha2-512',
-    'rsa-sha2-256',
-    'ssh-rsa',
-];
+
+
 class HostKeyVerifier {
     mode;
     source;
@@ -69835,8 +70654,8 @@ class HostKeyVerifier {
     /** What was read, for "checked: …" in errors: `~/.ssh/known_hosts (missing)`. */
     #consulted = [];
     #loaded;
-    /** accept-new: keys trusted on first use during this run, by known_hosts name. */
-    #acceptedThisRun = new Map();
+    /** accept-new: keys of hosts that were new in this run, by known_hosts name. */
+    #accepted = new Map();
     #warnedOff = false;
     constructor(mode, source, hooks = {}) {
         this.mode = mode;
@@ -69850,7 +70669,7 @@ class HostKeyVerifier {
     }
     async #read() {
         for (const path of this.source.paths) {
-            const full = expandHome(path);
+            const full = (0,ssh_paths/* expandHome */.k)(path);
             let text;
             try {
                 text = await (0,promises_.readFile)(full, 'utf8');
@@ -69872,16 +70691,25 @@ class HostKeyVerifier {
         for (const why of parsed.skipped)
             this.hooks.onDebug?.(`known_hosts: skipped ${why}`);
     }
-    /** Host key algorithms to offer, known key types first so the server presents one we can check. */
-    algorithmsFor(address, port) {
-        const name = knownHostsName(address, port);
-        const preferred = this.#entries
-            .filter((e) => e.marker === null && entryMatches(e, name))
-            .flatMap((e) => algorithmsForKeyType(e.keyType));
-        return [...new Set([...preferred, ...DEFAULT_HOST_KEY_ALGORITHMS])].filter((a) => DEFAULT_HOST_KEY_ALGORITHMS.includes(a));
+    /** The keys listed for `name` (plain entries, and keys accepted in this run). */
+    #listed(name) {
+        const listed = this.#entries.filter((e) => e.marker === null && entryMatches(e, name));
+        const accepted = this.#accepted.get(name);
+        return accepted ? [...listed, accepted] : listed;
     }
-    /** null when the key is trusted; otherwise the error to fail the connection with. Call after `load()`. */
-    check(host, key) {
+    /**
+     * Host key algorithms to offer, in OpenSSH's order for the key types listed for the host, so a
+     * host with several keys presents the one OpenSSH would check. Call after `load()`.
+     */
+    algorithmsFor(address, port) {
+        const types = new Set(this.#listed(knownHostsName(address, port)).map((k) => k.keyType));
+        return orderHostKeyAlgorithms(types);
+    }
+    /**
+     * null when the key is trusted; otherwise the error to fail the connection with. In accept-new
+     * a new host's key is recorded before this settles. Call after `load()`.
+     */
+    async verify(host, key) {
         const name = knownHostsName(host.address, host.port);
         const presented = `${keyTypeOf(key) ?? 'unknown-type'} ${fingerprint(key)}`;
         const matching = this.#entries.filter((e) => entryMatches(e, name));
@@ -69897,111 +70725,78 @@ class HostKeyVerifier {
             }
             return null;
         }
-        const plain = matching.filter((e) => e.marker === null);
-        if (plain.some((e) => e.key.equals(key)))
+        const listed = this.#listed(name);
+        const accepted = this.#accepted.get(name);
+        // Met earlier in this run: trusted once it is recorded (or found to conflict with the file).
+        if (accepted?.key.equals(key))
+            return accepted.settled;
+        if (listed.some((k) => k.key.equals(key)))
             return null;
-        const accepted = this.#acceptedThisRun.get(name);
-        if (accepted?.equals(key))
-            return null;
-        if (plain.length > 0 || accepted) {
-            const expected = [
-                ...plain.map((e) => `${e.keyType} ${fingerprint(e.key)} (${e.source})`),
-                ...(accepted
-                    ? [`${keyTypeOf(accepted)} ${fingerprint(accepted)} (accepted earlier in this run)`]
-                    : []),
-            ];
-            return new errors/* HostKeyError */.oZ(`${host.label}: HOST KEY MISMATCH, refusing to connect (nothing was run): presented ${presented}; ` +
-                `expected ${expected.join(' or ')}. The host was re-keyed or the connection is being intercepted; ` +
-                'if the change is legitimate, replace its known_hosts entry.');
-        }
+        if (listed.length > 0)
+            return mismatch(host, presented, key, listed);
         const authorities = matching.filter((e) => e.marker === 'cert-authority');
-        if (authorities.length > 0 && this.mode === 'strict') {
-            return new errors/* HostKeyError */.oZ(`${host.label}: known_hosts lists only @cert-authority entries for this host ` +
-                `(${authorities.map((e) => e.source).join(', ')}), and host certificates are not supported; ` +
-                `add the host's own key instead (presented ${presented})`);
-        }
-        if (this.mode === 'accept-new') {
-            this.#acceptedThisRun.set(name, key);
-            this.hooks.onWarning?.(`${host.label}: host key not in known_hosts, trusting it for this run (accept-new): ${presented}`);
-            return null;
+        const caNote = authorities.length > 0
+            ? ` known_hosts lists only @cert-authority entries for this host (${authorities.map((e) => e.source).join(', ')}), ` +
+                'and host certificates are not supported.'
+            : '';
+        if (this.mode === 'accept-new')
+            return this.#acceptNew(host, name, key, presented, caNote);
+        if (caNote) {
+            return new errors/* HostKeyError */.oZ(`${host.label}:${caNote} Add the host's own key instead (presented ${presented}); nothing was run.`);
         }
         return new errors/* HostKeyError */.oZ(`${host.label}: host key not known (presented ${presented}); nothing was run. ` +
             `Checked: ${this.#consulted.join(', ') || 'no known_hosts file'}. Add the host's key to known_hosts ` +
             `(ssh-keyscan -p ${host.port} ${host.address}, after checking the fingerprint) or use host-key-checking: accept-new.`);
     }
+    /**
+     * accept-new meets a host for the first time: trust its key, and add it to the first
+     * known-hosts file so a later run refuses a different one. Without a file (only the action's
+     * inline entries), or when the file cannot be written, it is trusted for this run only.
+     */
+    #acceptNew(host, name, key, presented, caNote) {
+        const file = this.source.paths[0];
+        const warn = (what) => this.hooks.onWarning?.(`${host.label}: new host, accepted its key ${presented} (accept-new): ${what}.${caNote}`);
+        if (file === undefined) {
+            warn('trusted for this run only, as no known-hosts file is configured to add it to');
+            return this.#remember(name, key, 'accepted earlier in this run', Promise.resolve(null));
+        }
+        const settled = recordKnownHost((0,ssh_paths/* expandHome */.k)(file), file, name, key).then((outcome) => {
+            if (outcome.kind === 'present')
+                return null;
+            if (outcome.kind === 'conflict') {
+                this.#accepted.delete(name);
+                this.#entries.push(...outcome.listed);
+                return mismatch(host, presented, key, outcome.listed);
+            }
+            if (outcome.madePrivate)
+                this.hooks.onWarning?.(`${file} was world-writable; removed that permission`);
+            warn(`added to ${file}${outcome.hashed ? ' (hashed, like its other entries)' : ''}`);
+            return null;
+        }, (err) => {
+            const why = err.code ?? err.message;
+            warn(`trusted for this run only, as it could not be added to ${file} (${why})`);
+            return null;
+        });
+        return this.#remember(name, key, `added to ${file} in this run`, settled);
+    }
+    /** Remembers a new host's key at once, so its other connections (connect-ahead) do not record it again. */
+    #remember(name, key, source, settled) {
+        this.#accepted.set(name, { keyType: keyTypeOf(key) ?? 'unknown-type', key, source, settled });
+        return settled;
+    }
+}
+/** Listed host, other key: the keys of the presented type first, as those are what was expected. */
+function mismatch(host, presented, key, listed) {
+    const type = keyTypeOf(key);
+    const ordered = [...listed.filter((k) => k.keyType === type), ...listed.filter((k) => k.keyType !== type)];
+    const expected = ordered.map((k) => `${k.keyType} ${fingerprint(k.key)} (${k.source})`);
+    return new errors/* HostKeyError */.oZ(`${host.label}: HOST KEY MISMATCH, refusing to connect (nothing was run): presented ${presented}; ` +
+        `expected ${expected.join(' or ')}. The host was re-keyed or the connection is being intercepted; ` +
+        'if the change is legitimate, replace its known_hosts entry.');
 }
 //# sourceMappingURL=ssh-host-keys.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh-keys.js
-/**
- * How we authenticate: a private key (text or file; OpenSSH or PEM; ed25519, ecdsa, rsa with
- * rsa-sha2 signatures; optional passphrase), else the ssh-agent. The key is parsed once, up front,
- * so a bad key fails the run at once with an AuthError that names where the key came from and
- * what is wrong with it — never a byte of the key itself.
- */
-
-
-
-
-/**
- * Keys pasted into CI secrets arrive with CRLF line ends, without a final newline, with trailing
- * blanks, or with literal `\n` when squeezed onto one line; all of that is layout, not key data.
- */
-function normalizeKeyText(text) {
-    let t = text;
-    if (!t.includes('\n') && t.includes('\\n'))
-        t = t.replaceAll('\\n', '\n');
-    const lines = t.split(/\r?\n|\r/).map((l) => l.trimEnd());
-    while (lines.length > 0 && lines[0] === '')
-        lines.shift();
-    while (lines.length > 0 && lines[lines.length - 1] === '')
-        lines.pop();
-    return `${lines.map((l) => l.trimStart()).join('\n')}\n`;
-}
-async function loadClientAuth(options, env = process.env) {
-    let text;
-    let source;
-    if (options.privateKey !== undefined && options.privateKey.trim() !== '') {
-        text = options.privateKey;
-        source = 'private key given inline';
-    }
-    else if (options.privateKeyPath) {
-        source = `private key file ${options.privateKeyPath}`;
-        try {
-            text = await (0,promises_.readFile)(expandHome(options.privateKeyPath), 'utf8');
-        }
-        catch (err) {
-            throw new errors/* AuthError */.lR(`${source}: cannot read it (${err.code ?? 'error'})`);
-        }
-    }
-    else if (env.SSH_AUTH_SOCK) {
-        return { kind: 'agent', socket: env.SSH_AUTH_SOCK, source: `ssh-agent at ${env.SSH_AUTH_SOCK}` };
-    }
-    else {
-        throw new errors/* AuthError */.lR('no SSH private key given (ssh.private-key, --identity or the ssh-private-key input) and no ssh-agent (SSH_AUTH_SOCK)');
-    }
-    const privateKey = parsePrivateKey(normalizeKeyText(text), options.passphrase, source);
-    return { kind: 'key', privateKey, source, keyType: privateKey.type };
-}
-/** The parsed key, or an AuthError that says what is wrong in our own words (ssh2's may quote input). */
-function parsePrivateKey(text, passphrase, source) {
-    const parsed = lib.utils.parseKey(text, passphrase);
-    if (parsed instanceof Error) {
-        const msg = parsed.message;
-        if (/no passphrase given/i.test(msg)) {
-            throw new errors/* AuthError */.lR(`${source}: the key is encrypted, but no passphrase was given`);
-        }
-        if (/passphrase/i.test(msg) || /integrity check/i.test(msg)) {
-            throw new errors/* AuthError */.lR(`${source}: cannot decrypt the key: wrong passphrase`);
-        }
-        throw new errors/* AuthError */.lR(`${source}: not a private key in a supported format (OpenSSH or PEM; ed25519, ecdsa or rsa)`);
-    }
-    const key = Array.isArray(parsed) ? parsed[0] : parsed;
-    if (!key || key.getPrivatePEM() === null) {
-        throw new errors/* AuthError */.lR(`${source}: this is a public key; the private key is needed`);
-    }
-    return key;
-}
-//# sourceMappingURL=ssh-keys.js.map
+// EXTERNAL MODULE: ./lib/transport/ssh-keys.js
+var ssh_keys = __nccwpck_require__(3936);
 // EXTERNAL MODULE: ./lib/transport/ssh-options.js
 var ssh_options = __nccwpck_require__(9028);
 // EXTERNAL MODULE: external "node:events"
@@ -70084,6 +70879,8 @@ function whileNotAborted(promise, signal) {
     });
 }
 //# sourceMappingURL=ssh-pool.js.map
+// EXTERNAL MODULE: ./lib/transport/local-upload.js
+var local_upload = __nccwpck_require__(2370);
 ;// CONCATENATED MODULE: ./lib/transport/ssh-upload.js
 /**
  * Upload over SFTP with the semantics every transport shares (see local-upload.ts):
@@ -70092,6 +70889,7 @@ function whileNotAborted(promise, signal) {
  * Modes (setuid/setgid/sticky bits included) and modification times are preserved; symlinks are
  * recreated as symlinks. A relative `to` (or `~/…`) is relative to the login user's home.
  */
+
 
 
 
@@ -70104,7 +70902,7 @@ class UploadError extends Error {
 async function uploadOnConnection(conn, req, ctx) {
     ctx.signal.throwIfAborted();
     const started = Date.now();
-    const source = await (0,promises_.stat)(req.from);
+    const source = await (0,local_upload/* statUploadSource */.X)(req.from);
     const sftp = await conn.sftp(ctx.signal);
     const to = remotePath(req.to);
     const counts = { files: 0, bytes: 0 };
@@ -70299,7 +71097,7 @@ class SshTransport {
             : undefined;
     }
     exec(host, req, ctx) {
-        return this.#withConnection(host, ctx.signal, (conn) => execOnConnection(conn, req, ctx));
+        return this.#withConnection(host, ctx.signal, (conn) => execOnConnection(conn, req, ctx, this.hooks.redactor));
     }
     upload(host, req, ctx) {
         return this.#withConnection(host, ctx.signal, (conn) => uploadOnConnection(conn, req, ctx));
@@ -70366,7 +71164,7 @@ class SshTransport {
         return { label: (0,engine_host/* hostLabel */.v)({ ...host, port, user }), user, address: host.address, port };
     }
     async #connect(target, signal) {
-        this.#auth ??= loadClientAuth(this.options);
+        this.#auth ??= (0,ssh_keys/* loadClientAuth */.QD)(this.options);
         const auth = await this.#auth;
         const jump = this.#jump;
         const viaJump = jump && target.label !== jump.label;

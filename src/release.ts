@@ -13,6 +13,7 @@ import {
   selectRunner,
   type LoadedConfig,
 } from './config/index.js';
+import { checkRunFiles } from './preflight.js';
 import { MIN_REDACTED_LENGTH, Redactor, tooShortToRedact } from './report/redact.js';
 import type { ReleaseSettings } from './settings.js';
 import { DryRunTransport } from './transport/dry-run.js';
@@ -40,6 +41,8 @@ export async function prepareRelease(
   const config = await loadConfig(file, { vars: { ...settings.vars, ...settings.secretVars }, cwd });
   const runner = selectRunner(config, settings.runner);
   const hosts = settings.hosts ? resolveHostFilter(config, settings.hosts) : undefined;
+  // Before the first stage, dry runs included: a missing key must not surface after local stages ran.
+  await checkRunFiles(config, runner, hosts, sshOverrides(settings, config.ssh), settings);
   const redactor = new Redactor([
     ...Object.values(settings.secretVars),
     ...(settings.privateKey ? [settings.privateKey] : []),
@@ -69,7 +72,7 @@ export async function executeRelease(
         'from output, the summary and the report: use a longer value',
     );
   }
-  const transport = createTransport(settings, prepared.config.ssh, warn);
+  const transport = createTransport(settings, prepared.config.ssh, warn, redactor);
   try {
     const executor = new Executor({
       transport,
@@ -86,10 +89,21 @@ export async function executeRelease(
   }
 }
 
-function createTransport(settings: ReleaseSettings, ssh: SshOptions, warn: (m: string) => void): Transport {
+function createTransport(
+  settings: ReleaseSettings,
+  ssh: SshOptions,
+  warn: (m: string) => void,
+  redactor: Redactor,
+): Transport {
   if (settings.dryRun) return new DryRunTransport();
-  return new RoutingTransport(new LocalTransport(), () =>
-    createSshTransport(sshOverrides(settings, ssh), { onWarning: warn }),
+  // Output is redacted as it is split into lines, before a long line is cut into pieces that no
+  // later redaction could join again.
+  const output = redactor.empty ? undefined : redactor;
+  return new RoutingTransport(new LocalTransport(process.env, output), () =>
+    createSshTransport(sshOverrides(settings, ssh), {
+      onWarning: warn,
+      ...(output ? { redactor: output } : {}),
+    }),
   );
 }
 

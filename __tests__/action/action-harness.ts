@@ -43,6 +43,8 @@ export interface ActionRunOptions {
   timeoutMs?: number;
   /** Called with the stdout so far on every chunk (e.g. to send a signal at the right moment). */
   onStdout?: (stdout: string, child: ChildProcess) => void;
+  /** Script to run instead of `<actionDir>/dist/index.js` (e.g. one that calls `run()` itself). */
+  entry?: string;
 }
 
 /** Copies action.yml and dist/ to an empty directory: the bundle must run without node_modules. */
@@ -112,7 +114,8 @@ export async function runAction(opts: ActionRunOptions): Promise<ActionRun> {
     TMPDIR: tmp,
   });
 
-  const { code, signal, stdout, stderr, ms } = await runNode(join(actionDir, 'dist/index.js'), [], {
+  const entry = opts.entry ?? join(actionDir, 'dist/index.js');
+  const { code, signal, stdout, stderr, ms } = await runNode(entry, [], {
     cwd: opts.workspace,
     env,
     timeoutMs: opts.timeoutMs ?? 60_000,

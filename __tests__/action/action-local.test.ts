@@ -332,6 +332,49 @@ runners:
     expect(run.summary).toContain('cancelled by SIGTERM');
   });
 
+  it('cancelled twice (SIGINT, then SIGTERM): the second signal only ends the wait; everything is still written', async () => {
+    const ws = await workspace();
+    await writeFile(
+      join(ws, 'release.mjs'),
+      `export default ({ Runner, Stage, Job, remote, Ok }) => {
+  const host = { name: 'local:a', address: 'local:a', port: 0, local: true };
+  class Wait extends Job {
+    async *run() {
+      yield remote('echo started; sleep 30');
+      return Ok();
+    }
+  }
+  const stage = new Stage({ name: 'Wait', jobs: () => [new Wait(host, 'wait')] });
+  const cleanup = () => new Promise(() => {});
+  return { version: 1, runners: [new Runner({ name: 'deploy', stages: [stage], cleanup })] };
+};
+`,
+    );
+    let signalledAt = 0;
+    let again = false;
+    const run = await runAction({
+      actionDir,
+      workspace: ws,
+      inputs: { config: 'release.mjs' },
+      onStdout: (out, child) => {
+        if (signalledAt === 0 && out.includes('│ started')) {
+          signalledAt = Date.now();
+          child.kill('SIGINT');
+        } else if (!again && out.includes('Release cancelled by SIGINT: stopping')) {
+          again = true;
+          child.kill('SIGTERM');
+        }
+      },
+    });
+    expect(again).toBe(true);
+    expect(run.code).toBe(130);
+    // Well before the 3 s the first signal alone would wait for the engine.
+    expect(Date.now() - signalledAt).toBeLessThan(2500);
+    expect(run.outputs.result).toBe('cancelled');
+    expect(JSON.parse(run.reportText)).toMatchObject({ result: 'cancelled', runner: 'deploy' });
+    expect(run.summary).toMatch(/^## 🚫 Release cancelled/);
+  });
+
   it('dry run: prints the plan, runs nothing, says so in the summary', async () => {
     const ws = await workspace();
     const root = join(ws, 'deploy-root');
@@ -345,7 +388,11 @@ runners:
     expect(run.stdout).toMatch(/^local:b +│ +\$ .*mv -T current.new current/m);
     expect(existsSync(root)).toBe(false);
     expect(run.outputs.result).toBe('success');
-    expect(run.summary).toMatch(/^## 🧪 Dry run succeeded/);
+    expect(run.summary).toMatch(/^## 🧪 DRY RUN succeeded \(nothing was run\)/);
+    expect(run.stdout).toMatch(/^boerewors · DRY RUN · runner deploy · release \d{8}T\d{6}Z$/m);
+    expect(run.stdout.trimEnd()).toMatch(/^DRY RUN success \(nothing was run\) · runner deploy · .*$/m);
+    expect(run.stdout).not.toContain('Release success');
+    expect(JSON.parse(run.reportText)).toMatchObject({ dryRun: true, release: expect.any(String) });
   });
 
   it('limit and hosts inputs reach the engine', async () => {
@@ -395,6 +442,42 @@ runners:
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain('secret PIN is shorter than 4 characters');
     expect(warnings[0]).not.toContain('7x9');
+  });
+
+  it('run() returns with process.exitCode set, so a caller such as @github/local-action goes on', async () => {
+    // What @github/local-action does: import the entrypoint's run(), await it, then print the outputs.
+    const driver = join(await tempDir('bw-driver-'), 'driver.mjs');
+    await writeFile(
+      driver,
+      `import { run } from ${JSON.stringify(join(REPO, 'lib/action/main.js'))};
+await run();
+console.log(\`after run(): exitCode \${process.exitCode}\`);
+`,
+    );
+    const ws = await workspace();
+    const ok = await runAction({
+      actionDir,
+      workspace: ws,
+      inputs: { vars: `DEPLOY_ROOT=${join(ws, 'root')}` },
+      entry: driver,
+    });
+    expect(ok.stdout.trimEnd().split('\n').at(-1)).toBe('after run(): exitCode 0');
+    expect(ok.code).toBe(0);
+    expect(ok.outputs.result).toBe('success');
+    const bad = await runAction({ actionDir, workspace: ws, inputs: { config: 'nope.yml' }, entry: driver });
+    expect(bad.stdout.trimEnd().split('\n').at(-1)).toBe('after run(): exitCode 2');
+    expect(bad.code).toBe(2);
+  });
+
+  it('a config input that is not found says where it looked: the workspace', async () => {
+    const ws = await workspace();
+    const run = await runAction({ actionDir, workspace: ws, inputs: { config: 'deploy/release.yml' } });
+    expect(run.code).toBe(2);
+    expect(annotations(run, 'error')).toEqual([
+      `config file not found: deploy/release.yml (looked for ${join(ws, 'deploy/release.yml')}). ` +
+        'The config input is relative to the workspace: is the repository checked out (actions/checkout) before this step?',
+    ]);
+    expect(run.outputs.result).toBe('failure');
   });
 
   it('a bad secret-vars input is reported without its value', async () => {

@@ -228,6 +228,20 @@ describe('the bundled action over SSH (real sshd)', () => {
     expectNoLeaks(r);
   }, 30_000);
 
+  it('the key input wins over the config file path; a broken key stops the run before it starts', async () => {
+    const ws = await workspace('echo ran', { 'private-key': '/nonexistent/id_ed25519' });
+    const ok = await run(ws, { 'dry-run': 'true' });
+    expect(ok.code).toBe(0);
+    const broken = '-----BEGIN OPENSSH PRIVATE KEY-----\nbm90IGEga2V5\n-----END OPENSSH PRIVATE KEY-----\n';
+    const r = await run(ws, { 'ssh-private-key': broken });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain(
+      '::error::Input "ssh-private-key": not a private key in a supported format (OpenSSH or PEM; ed25519, ecdsa or rsa)',
+    );
+    expect(r.stdout).not.toContain('│ ran');
+    expect(r.summary).toMatch(/^## ❌ Release did not start/);
+  });
+
   it('dry run: the plan, and no connection to any host', async () => {
     const ws = await workspace('echo never');
     const before = await Promise.all(fleet.hosts.map((h) => h.connections()));
@@ -235,6 +249,6 @@ describe('the bundled action over SSH (real sshd)', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^web-2 │ +\$ echo never$/m);
     expect(await Promise.all(fleet.hosts.map((h) => h.connections()))).toEqual(before);
-    expect(r.summary).toMatch(/^## 🧪 Dry run succeeded/);
+    expect(r.summary).toMatch(/^## 🧪 DRY RUN succeeded/);
   });
 });

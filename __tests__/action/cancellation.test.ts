@@ -1,5 +1,5 @@
-import { Cancellation } from '../../src/action/cancellation.js';
-import { PartialReport } from '../../src/action/partial-report.js';
+import { Cancellation } from '../../src/cancellation.js';
+import { PartialReport } from '../../src/report/partial-report.js';
 import { CancelledError } from '../../src/errors.js';
 import { job, stage } from './report-fixtures.js';
 

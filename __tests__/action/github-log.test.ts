@@ -81,6 +81,15 @@ describe('GitHubLogReporter', () => {
     ]);
   });
 
+  it('a dry run says DRY RUN in its first and last lines', () => {
+    const log = new RecordingLog();
+    const r = new GitHubLogReporter(log, { dryRun: true });
+    r.onEvent({ type: 'run-start', runner: 'deploy', release: 'R1', startedAt: 'x', stageCount: 1 });
+    r.onEvent({ type: 'run-end', report: run([stage('Ship', [job('web-1')])]) });
+    expect(log.lines[0]).toBe('boerewors · DRY RUN · runner deploy · release R1');
+    expect(log.lines.at(-1)).toBe('DRY RUN success (nothing was run) · runner deploy · 4.2 s');
+  });
+
   it('labels every physical line, so host output cannot issue workflow commands', () => {
     const log = new RecordingLog();
     const r = new GitHubLogReporter(log);

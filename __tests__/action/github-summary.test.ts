@@ -97,7 +97,7 @@ describe('renderSummary', () => {
 
   it('says dry run in the headline', () => {
     expect(renderSummary(run([stage('A', [job('a')])]), { dryRun: true })).toMatch(
-      /^## 🧪 Dry run succeeded/,
+      /^## 🧪 DRY RUN succeeded \(nothing was run\)/,
     );
   });
 

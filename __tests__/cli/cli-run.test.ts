@@ -16,13 +16,19 @@ describe('boerewors run on local: hosts', () => {
     const json = JSON.parse(readFileSync(report, 'utf8'));
     expect(json).toMatchObject({ version: 1, runner: 'deploy', result: 'success' });
     expect(Object.keys(json).sort()).toEqual([
+      'dryRun',
       'durationMs',
+      'release',
       'result',
       'runner',
       'stages',
       'startedAt',
       'version',
     ]);
+    expect(json.dryRun).toBe(false);
+    expect(json.release).toMatch(/^\d{8}T\d{6}Z$/);
+    expect(r.stdout).toContain(`boerewors · runner deploy · release ${json.release}\n`);
+    expect(r.stdout).toMatch(/^Release success · runner deploy · 4 stages · /m);
     expect(json.stages.map((s: { name: string }) => s.name)).toEqual([
       'Build',
       'Distribute',
@@ -148,8 +154,30 @@ runners:
 
   it('--dry-run prints stages, hosts and steps and runs nothing', async () => {
     const root = await tempDir();
-    const r = await runCli(['run', '-c', EXAMPLE, '--dry-run', '--var', `DEPLOY_ROOT=${root}`]);
+    const report = join(await tempDir(), 'r.json');
+    const r = await runCli([
+      'run',
+      '-c',
+      EXAMPLE,
+      '--dry-run',
+      '--var',
+      `DEPLOY_ROOT=${root}`,
+      '--report',
+      report,
+    ]);
     expect(r.code).toBe(0);
+    // It cannot pass for a release: DRY RUN first and last, and in the report.
+    const json = JSON.parse(readFileSync(report, 'utf8'));
+    expect(json).toMatchObject({
+      dryRun: true,
+      result: 'success',
+      release: expect.stringMatching(/^\d{8}T\d{6}Z$/),
+    });
+    expect(r.stdout.split('\n')[0]).toBe(`boerewors · DRY RUN · runner deploy · release ${json.release}`);
+    expect(r.stdout.trimEnd().split('\n').at(-1)).toMatch(
+      /^DRY RUN success \(nothing was run\) · runner deploy · 4 stages · /,
+    );
+    expect(r.stdout).not.toContain('Release success');
     expect(r.stdout).toContain('Stage 1/4 · Build · 1 host');
     expect(r.stdout).toContain('Stage 3/4 · Switch · 3 hosts · canary local:a');
     expect(r.stdout).toMatch(/^local:c +│ +\$ mv -T current.new current$/m);
@@ -201,4 +229,56 @@ runners:
     await waitForExit(shells, 15_000);
     expect(readdirSync(root).filter((f) => f.startsWith('late-'))).toEqual([]);
   }, 30_000);
+
+  it('SIGINT twice: the second only stops the wait; the report is still written, exit 130', async () => {
+    const root = await tempDir();
+    const cfg = join(root, 'release.mjs');
+    // A cleanup that never ends: the engine cannot return, so only the second signal ends the wait.
+    await writeFile(
+      cfg,
+      `export default ({ Runner, Stage, Job, remote, Ok }) => {
+  const host = { name: 'local:a', address: 'local:a', port: 0, local: true };
+  class Wait extends Job {
+    async *run() {
+      yield remote('echo started; sleep 30');
+      return Ok();
+    }
+  }
+  const stage = new Stage({ name: 'Wait', jobs: () => [new Wait(host, 'wait')] });
+  const cleanup = () => new Promise(() => {});
+  return { version: 1, runners: [new Runner({ name: 'deploy', stages: [stage], cleanup })] };
+};
+`,
+    );
+    const report = join(root, 'r.json');
+    let signalledAt = 0;
+    let again = false;
+    const r = await runCli(['run', '-c', cfg, '--report', report], {
+      timeoutMs: 20_000,
+      onStdout: (out, child) => {
+        if (signalledAt === 0 && out.includes('│ started')) {
+          signalledAt = Date.now();
+          child.kill('SIGINT');
+        }
+      },
+      // The second signal once the first was handled (two pending SIGINTs would be one).
+      onStderr: (err, child) => {
+        if (!again && err.includes('cancelling')) {
+          again = true;
+          child.kill('SIGINT');
+        }
+      },
+    });
+    expect(again).toBe(true);
+    expect(signalledAt).toBeGreaterThan(0);
+    expect(r.code).toBe(130);
+    // Well before the 3 s the first signal alone would wait for the engine.
+    expect(Date.now() - signalledAt).toBeLessThan(2500);
+    expect(existsSync(report)).toBe(true);
+    expect(r.stderr).toMatch(/SIGINT again/);
+    const json = JSON.parse(readFileSync(report, 'utf8'));
+    expect(json).toMatchObject({ result: 'cancelled', runner: 'deploy' });
+    expect(json.stages[0].jobs[0]).toMatchObject({ host: 'local:a', result: 'cancelled' });
+    expect(r.stdout).toMatch(/Release cancelled/);
+  });
 });

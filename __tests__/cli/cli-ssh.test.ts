@@ -1,4 +1,4 @@
-import { readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startSshdFleet, type SshdFleet } from '../support/sshd.js';
@@ -91,5 +91,69 @@ ${extra}`;
       ['skipped', 0],
     ]);
     expect(json.stages).toHaveLength(2);
+  });
+
+  it('hosts written as address:port on one address are distinct hosts, named address:port', async () => {
+    const dir = await tempDir();
+    const cfg = join(dir, 'release.yml');
+    const [a, b] = fleet.hosts.map((h) => `${h.address}:${h.port}`);
+    await writeFile(
+      cfg,
+      `version: 1
+ssh: { user: ${fleet.user}, private-key: ${fleet.keyPath}, known-hosts: ${fleet.knownHostsPath} }
+hosts:
+  nat: ["${a}", "${b}"]
+runners:
+  deploy:
+    stages:
+      - name: Hello
+        hosts: [nat]
+        steps: [{ run: echo "hello from $BW_HOST" }]
+`,
+    );
+    const report = join(dir, 'r.json');
+    const r = await runCli(['run', '-c', cfg, '--report', report, '--hosts', `${b}`], { timeoutMs: 60_000 });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`${b} │ hello from ${b}`);
+    const all = await runCli(['run', '-c', cfg, '--report', report], { timeoutMs: 60_000 });
+    expect(all.code).toBe(0);
+    const json = JSON.parse(readFileSync(report, 'utf8'));
+    expect(json.stages[0].jobs.map((j: { host: string; result: string }) => [j.host, j.result])).toEqual([
+      [a, 'success'],
+      [b, 'success'],
+    ]);
+  });
+
+  it('a step that times out after its shell exited takes its background children with it', async () => {
+    // `sleep … &` without a redirect holds the step's output open: the step outlives its shell.
+    const dir = await tempDir();
+    const marker = join(fleet.scratchDir, `cli-orphan-${Date.now()}`);
+    const h = fleet.hosts[0]!;
+    const cfg = join(dir, 'release.yml');
+    await writeFile(
+      cfg,
+      `version: 1
+ssh: { user: ${fleet.user}, private-key: ${fleet.keyPath}, known-hosts: ${fleet.knownHostsPath} }
+hosts:
+  web: [{ name: ${h.name}, address: ${h.address}, port: ${h.port} }]
+runners:
+  deploy:
+    stages:
+      - name: Background
+        hosts: [web]
+        timeout: 2s
+        steps:
+          - run: |
+              (sleep 4; touch ${marker}) &
+              echo started
+`,
+    );
+    const r = await runCli(['run', '-c', cfg], { timeoutMs: 30_000 });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/timed out after 2s/);
+    // Past the moment the child would have written the marker (4 s after it started).
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, 5000 - r.ms)));
+    expect(existsSync(marker)).toBe(false);
   });
 });

@@ -89,8 +89,44 @@ runners:
   });
 
   it('validate accepts the example', async () => {
-    const r = await runCli(['validate', '-c', 'examples/local-release.yml']);
+    const here = await runCli(['validate', '-c', 'examples/local-release.yml']);
+    expect(here.code).toBe(0);
+    expect(here.stdout).toContain('valid');
+    // Its upload source is built by the Build stage before it: nothing to warn about.
+    expect(here.stderr).toBe('');
+  });
+
+  it('validate warns about an upload source that is missing and nothing before it could make', async () => {
+    const root = await tempDir();
+    const cfg = join(root, 'release.yml');
+    await writeFile(
+      cfg,
+      `version: 1
+hosts: { web: [local:a] }
+vars: { OUT: dist }
+runners:
+  deploy:
+    stages:
+      - name: Ship
+        hosts: [web]
+        steps:
+          - upload: { from: '\${OUT}/site/', to: /tmp/x }
+          - upload: { from: 'per-host/\${BW_HOST}', to: /tmp/y }
+          - local: make
+          - upload: { from: made-by-make/, to: /tmp/z }
+`,
+    );
+    const r = await runCli(['validate', '-c', cfg], { cwd: root });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('valid');
+    expect(r.stderr).toBe(
+      `boerewors: warning: ${cfg}:10:29: runners.deploy.stages[0].steps[0].upload.from: upload source dist/site/ ` +
+        `not found (looked for ${join(root, 'dist/site')}); the run fails unless something creates it first\n`,
+    );
+    const run = await runCli(['run', '-c', cfg], { cwd: root });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(
+      `local:a ✘ failure: upload source dist/site/ not found (looked for ${join(root, 'dist/site')}): nothing to upload`,
+    );
   });
 });

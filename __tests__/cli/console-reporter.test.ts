@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import type { EngineEvent } from '../../src/engine/events.js';
 import { ConsoleReporter } from '../../src/report/console.js';
 
@@ -34,6 +35,68 @@ describe('ConsoleReporter', () => {
     r.onEvent({ type: 'output', stage: 'Ship', host: 'web-1', stream: 'stdout', line: 'x' });
     // the status line is erased, the log line printed, the status drawn again below it
     expect(t.text().endsWith('\r\x1b[2Kweb-1  │ x\n… Ship · 0/2 done · 0 failed · 1 running')).toBe(true);
+  });
+
+  it('a dry run says DRY RUN in its first and last lines', () => {
+    const t = terminal(false);
+    const r = new ConsoleReporter(t.out, false, { dryRun: true });
+    r.onEvent({ type: 'run-start', runner: 'deploy', release: 'R1', startedAt: 'x', stageCount: 0 });
+    r.onEvent({
+      type: 'run-end',
+      report: {
+        version: 1,
+        runner: 'deploy',
+        release: 'R1',
+        result: 'success',
+        startedAt: 'x',
+        durationMs: 5,
+        stages: [],
+      },
+    });
+    expect(t.text()).toBe(
+      'boerewors · DRY RUN · runner deploy · release R1\n\nDRY RUN success (nothing was run) · runner deploy · 0 stages · 5 ms\n',
+    );
+  });
+
+  it('when piped, prints the progress as a line every 10 s while a stage runs, so a silent stage shows life', () => {
+    jest.useFakeTimers();
+    try {
+      const t = terminal(false);
+      const r = new ConsoleReporter(t.out);
+      r.onEvent(start);
+      r.onEvent({ type: 'job-start', stage: 'Ship', host: 'web-1', attempt: 1 });
+      const before = t.text();
+      jest.advanceTimersByTime(9_999);
+      expect(t.text()).toBe(before);
+      jest.advanceTimersByTime(1);
+      expect(t.text()).toBe(`${before}… Ship · 0/2 done · 0 failed · 1 running · 10.0 s\n`);
+      jest.advanceTimersByTime(10_000);
+      expect(t.text().endsWith('… Ship · 0/2 done · 0 failed · 1 running · 20.0 s\n')).toBe(true);
+      r.onEvent({
+        type: 'stage-end',
+        stage: { name: 'Ship', result: 'success', canary: 'web-1', jobs: [], durationMs: 20_000 },
+        index: 2,
+        total: 3,
+      });
+      const ended = t.text();
+      jest.advanceTimersByTime(60_000);
+      expect(t.text()).toBe(ended);
+      expect(jest.getTimerCount()).toBe(0);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('on a terminal the live status line is the progress: no periodic lines', () => {
+    jest.useFakeTimers();
+    try {
+      const t = terminal(true);
+      const r = new ConsoleReporter(t.out);
+      r.onEvent(start);
+      expect(jest.getTimerCount()).toBe(0);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('writes no control characters when not on a terminal', () => {

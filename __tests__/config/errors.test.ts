@@ -52,6 +52,15 @@ describe('config errors: file:line:col: path: message', () => {
     );
   });
 
+  it('an indentation error points at the misplaced key, not at column 1', () => {
+    expect(errorOf(withLine(11, '       pool-size: 10')).message).toBe(
+      'release.yml:11:8: invalid YAML: Sequence item without - indicator',
+    );
+    expect(errorOf(withLine(3, '  web: [web-1.example.com]\n    db: [db-1.example.com]')).message).toBe(
+      'release.yml:4:5: invalid YAML: All mapping items must start at the same column',
+    );
+  });
+
   it('unknown key: at the key, with did-you-mean for a near miss', () => {
     expect(errorOf(withLine(11, '        pool_size: 10')).message).toBe(
       'release.yml:11:9: runners.deploy.stages[0].pool_size: unknown key, did you mean "pool-size"?',
@@ -160,8 +169,47 @@ describe('config errors: file:line:col: path: message', () => {
       'release.yml:16:41: runners.deploy.stages[0].steps[1].upload.to: unknown variable "${APPP}", did you mean "APP"?',
     );
     expect(errorOf(withLine(9, '      - name: Ship ${BW_HOST}')).message).toBe(
-      'release.yml:9:15: runners.deploy.stages[0].name: unknown variable "${BW_HOST}"',
+      'release.yml:9:15: runners.deploy.stages[0].name: "${BW_HOST}" is set per job, so a stage name cannot use it ' +
+        '(step names and upload paths can)',
     );
+  });
+
+  it('an unknown name that is no typo says where values come from', () => {
+    expect(
+      errorOf(withLine(16, '          - upload: { from: build/, to: "${HOST_ROOT}/releases" }')).message,
+    ).toBe(
+      'release.yml:16:41: runners.deploy.stages[0].steps[1].upload.to: unknown variable "${HOST_ROOT}": ' +
+        'names and upload paths are expanded by boerewors on the controller from vars only ' +
+        "(the config's vars:, --var, the action's vars and secret-vars), not by a shell and not from the environment; " +
+        'define HOST_ROOT under vars: (or pass --var HOST_ROOT=…)',
+    );
+  });
+
+  it('a $ that is not ${NAME} or $$ is an error, not a directory named $HOME', () => {
+    const e = errorOf(withLine(16, "          - upload: { from: build/, to: '$HOME/releases/${APP}' }"));
+    expect(e).toBeInstanceOf(ConfigValidationError);
+    expect(e.message).toBe(
+      'release.yml:16:41: runners.deploy.stages[0].steps[1].upload.to: "$HOME" is not expanded: ' +
+        'names and upload paths are expanded by boerewors on the controller from vars only ' +
+        "(the config's vars:, --var, the action's vars and secret-vars), not by a shell and not from the environment; " +
+        'write ${NAME} with NAME from vars, or $$ for a literal "$". ' +
+        "On an SSH host a relative upload.to (or ~/…) is already relative to the login user's home",
+    );
+    expect(errorOf(withLine(16, '          - upload: { from: $SRC, to: x }')).message).toMatch(
+      /^release\.yml:16:29: runners\.deploy\.stages\[0\]\.steps\[1\]\.upload\.from: "\$SRC" is not expanded: .*\$\$ for a literal "\$"$/,
+    );
+    expect(errorOf(withLine(9, '      - name: Pay $5')).message).toMatch(
+      /^release\.yml:9:15: runners\.deploy\.stages\[0\]\.name: "\$5" is not expanded: /,
+    );
+    expect(errorOf(withLine(9, '      - name: Ship ${APP')).message).toBe(
+      'release.yml:9:15: runners.deploy.stages[0].name: "${APP" has no closing "}"',
+    );
+    // $$ is a literal $, and valid configs (BW_* in upload paths) keep working.
+    const ok = loadYamlConfig(
+      withLine(16, '          - upload: { from: "build/$$x", to: "/srv/${APP}/${BW_HOST}/${BW_RELEASE}" }'),
+      'release.yml',
+    );
+    expect(ok.runnerNames).toEqual(['deploy']);
   });
 
   it('wrong version', () => {
@@ -180,10 +228,20 @@ describe('config errors: file:line:col: path: message', () => {
     expect(errorOf(twice).message).toBe(
       'release.yml:17:15: runners.deploy.stages[1].name: duplicate stage name "Ship" in runner "deploy"',
     );
-    expect(errorOf(withLine(10, '        hosts: [web, "web-1.example.com:2222"]')).message).toBe(
+    expect(
+      errorOf(withLine(10, '        hosts: [web, { name: web-1.example.com, port: 2222 }]')).message,
+    ).toBe(
       'release.yml:10:22: runners.deploy.stages[0].hosts[1]: host "web-1.example.com" is already defined as ' +
-        'web-1.example.com:22, here it is web-1.example.com:2222',
+        'web-1.example.com:22, here it is web-1.example.com:2222; a name means one host, so give this one its own: ' +
+        '{ name: OTHER-NAME, address: web-1.example.com, port: 2222 }',
     );
+    // Written as address:port, the port makes it another host.
+    const two = loadYamlConfig(withLine(10, '        hosts: [web, "web-1.example.com:2222"]'), 'release.yml');
+    expect(two.hosts.map((h) => h.name)).toEqual([
+      'web-1.example.com',
+      'web-2.example.com',
+      'web-1.example.com:2222',
+    ]);
   });
 
   it('"controller" is the name of this machine, not a host name', () => {
@@ -236,16 +294,21 @@ describe('config files', () => {
 
   it('missing file: names it', async () => {
     await expect(loadConfig('nope/release.yml', { cwd: dir })).rejects.toThrow(
-      new ConfigError('config file not found: nope/release.yml'),
+      new ConfigError(
+        `config file not found: nope/release.yml (looked for ${join(dir, 'nope/release.yml')})`,
+      ),
     );
     await expect(loadConfig('nope.mjs', { cwd: dir })).rejects.toThrow(
-      new ConfigError('config file not found: nope.mjs'),
+      new ConfigError(`config file not found: nope.mjs (looked for ${join(dir, 'nope.mjs')})`),
+    );
+    await expect(loadConfig(join(dir, 'abs.yml'))).rejects.toThrow(
+      new ConfigError(`config file not found: ${join(dir, 'abs.yml')}`),
     );
   });
 
   it('no config found by discovery: says where it looked', async () => {
     await expect(findConfigFile(dir)).rejects.toThrow(
-      new ConfigError('no release config found: looked for .github/release.yml and release.yml'),
+      new ConfigError(`no release config found: looked for .github/release.yml and release.yml in ${dir}`),
     );
   });
 });

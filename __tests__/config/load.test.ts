@@ -27,7 +27,7 @@ function hostsOf(stage: Stage): string[] {
 const minimal = (stage: string[]): string =>
   ['version: 1', 'runners:', '  deploy:', '    stages:', ...stage.map((line) => `      ${line}`)].join('\n');
 
-describe('loading the DESIGN §3 example', () => {
+describe('loading the full example config (every kind of field)', () => {
   let config: LoadedConfig;
   beforeAll(async () => {
     config = await loadConfig('__tests__/fixtures/config/design-example.yml');
@@ -59,7 +59,7 @@ describe('loading the DESIGN §3 example', () => {
     expect(config.groups).toEqual({
       web: [
         host('web-1.example.com', 'web-1.example.com', 22),
-        host('web-2.example.com', 'web-2.example.com', 2222, 'deploy'),
+        host('web-2.example.com:2222', 'web-2.example.com', 2222, 'deploy'),
         host('web-3', '10.0.0.13', 22, 'deploy'),
       ],
       cron: [host('cron-1.example.com', 'cron-1.example.com', 22)],
@@ -70,7 +70,7 @@ describe('loading the DESIGN §3 example', () => {
     });
     expect(config.hosts.map((h) => h.name)).toEqual([
       'web-1.example.com',
-      'web-2.example.com',
+      'web-2.example.com:2222',
       'web-3',
       'cron-1.example.com',
       'local:a',
@@ -97,7 +97,7 @@ describe('loading the DESIGN §3 example', () => {
     });
     expect(hostsOf(stage!)).toEqual([
       'web-1.example.com',
-      'web-2.example.com',
+      'web-2.example.com:2222',
       'web-3',
       'cron-1.example.com',
     ]);
@@ -138,7 +138,7 @@ describe('defaults', () => {
     );
     expect(config.groups.web!.map((h) => [h.name, h.port])).toEqual([
       ['a.example.com', 2200],
-      ['b.example.com', 22],
+      ['b.example.com:22', 22],
       ['local:x', 0],
     ]);
   });
@@ -210,7 +210,8 @@ describe('hosts in stages', () => {
   it('the same name with another user is a conflict, not a second host', () => {
     expect(() => loadYamlConfig(text, 'release.yml')).toThrow(
       'release.yml:9:27: runners.deploy.stages[0].hosts[2]: host "web-1.example.com" is already defined as ' +
-        'web-1.example.com:22, here it is deploy@web-1.example.com:22',
+        'web-1.example.com:22, here it is deploy@web-1.example.com:22; a name means one host, so give this one ' +
+        'its own: { name: OTHER-NAME, address: web-1.example.com, port: 22, user: deploy }',
     );
   });
 
@@ -219,7 +220,48 @@ describe('hosts in stages', () => {
       minimal(['- name: s', '  hosts: ["root@[::1]:2222"]', '  steps: [{ run: x }]']),
       'r.yml',
     );
-    expect(config.hosts).toEqual([{ name: '::1', address: '::1', port: 2222, user: 'root', local: false }]);
+    expect(config.hosts).toEqual([
+      { name: '[::1]:2222', address: '::1', port: 2222, user: 'root', local: false },
+    ]);
+  });
+
+  it('address:port with a port other than ssh.port is named address:port: one address, two hosts', () => {
+    const config = loadYamlConfig(
+      [
+        'version: 1',
+        'hosts:',
+        '  nat: ["127.0.0.1:2201", "127.0.0.1:2202", "127.0.0.1:22", "[::1]:2201"]',
+        'runners:',
+        '  deploy:',
+        '    stages: [{ name: s, hosts: [nat, "127.0.0.1:2202"], steps: [{ run: x }] }]',
+      ].join('\n'),
+      'r.yml',
+    );
+    expect(config.groups.nat!.map((h) => [h.name, h.address, h.port])).toEqual([
+      ['127.0.0.1:2201', '127.0.0.1', 2201],
+      ['127.0.0.1:2202', '127.0.0.1', 2202],
+      ['127.0.0.1', '127.0.0.1', 22],
+      ['[::1]:2201', '::1', 2201],
+    ]);
+    expect(hostsOf(stagesOf(config)[0]!)).toEqual([
+      '127.0.0.1:2201',
+      '127.0.0.1:2202',
+      '127.0.0.1',
+      '[::1]:2201',
+    ]);
+    // The default port is ssh.port: with port 2201 there, that host keeps the bare address.
+    const withPort = loadYamlConfig(
+      [
+        'version: 1',
+        'ssh: { port: 2201 }',
+        'hosts:',
+        '  nat: ["127.0.0.1:2201", "127.0.0.1:2202"]',
+        'runners:',
+        '  deploy: { stages: [{ name: s, hosts: [nat], steps: [{ run: x }] }] }',
+      ].join('\n'),
+      'r.yml',
+    );
+    expect(withPort.hosts.map((h) => h.name)).toEqual(['127.0.0.1', '127.0.0.1:2202']);
   });
 });
 

@@ -253,6 +253,18 @@ describe('output', () => {
     expect(tail.split('\n').length).toBeGreaterThan(5);
   });
 
+  it('separates the attempts in the tail with a divider line', async () => {
+    const job = Job.of(host('web-1'), async function* () {
+      yield remote('flaky');
+    });
+    const { report } = await run(single(job, { retries: 2, retryDelayMs: 0 }), {
+      script: (c) => ({ lines: [`try ${c.attempt} out`], exitCode: 1 }),
+    });
+    expect(report.stages[0]!.jobs[0]!.outputTail).toBe(
+      'try 1 out\n── attempt 2 ──\ntry 2 out\n── attempt 3 ──\ntry 3 out',
+    );
+  });
+
   it('keeps nested jobs output in the parent tail', async () => {
     const inner = Job.of(host('db-1'), async function* () {
       yield remote('inner');

@@ -228,7 +228,7 @@ describe('events', () => {
     expect(events.at(-1)).toEqual({ type: 'run-end', report });
   });
 
-  it('report: the JSON fields of DESIGN §4 are all there', async () => {
+  it('report: the fields the JSON report is made of are all there', async () => {
     const { report } = await run([stage({ name: 'Ship', hosts: [host('a')] })]);
     expect(report).toMatchObject({ version: 1, runner: 'deploy', result: 'success' });
     expect(typeof report.durationMs).toBe('number');

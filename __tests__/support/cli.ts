@@ -25,6 +25,8 @@ export interface NodeRunOptions {
   env?: NodeJS.ProcessEnv;
   /** Called with all stdout so far on every chunk (e.g. to send a signal once a line appears). */
   onStdout?: (text: string, child: ChildProcess) => void;
+  /** Called with all stderr so far on every chunk. */
+  onStderr?: (text: string, child: ChildProcess) => void;
   /** Flags for node itself, before the script (e.g. cliNodeFlags()). */
   nodeFlags?: readonly string[];
 }
@@ -52,7 +54,10 @@ export function runNode(script: string, args: readonly string[], opts: NodeRunOp
     stdout += c.toString();
     opts.onStdout?.(stdout, child);
   });
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString();
+    opts.onStderr?.(stderr, child);
+  });
   const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
   return new Promise((resolvePromise) => {
     child.on('close', (code, signal) => {

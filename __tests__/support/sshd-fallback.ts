@@ -7,14 +7,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
-import { rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import ssh2, { type AuthContext, type Connection, type ServerChannel } from 'ssh2';
 import { serveSftp } from './sshd-fallback-sftp.js';
-import { generateKey, type GeneratedKey } from './sshd-keys.js';
+import { fleetHostKeyTypes, generateHostKeys, type GeneratedKey, type KeyType } from './sshd-keys.js';
 import type { SshdFleet, SshdFleetOptions, SshdHost } from './sshd.js';
 
 export interface FallbackFleetOptions extends SshdFleetOptions {
@@ -31,7 +30,13 @@ export async function startFallbackFleet(opts: FallbackFleetOptions): Promise<Ss
     const config = { ...opts.config, ...opts.hostConfig?.(i) };
     const maxSessions = Number(config.MaxSessions ?? 10);
     hosts.push(
-      await startFallbackHost(`h${i}`, join(opts.dir, `h${i}_key`), opts.authorizedKeysPath, maxSessions),
+      await startFallbackHost(
+        `h${i}`,
+        join(opts.dir, `h${i}`),
+        fleetHostKeyTypes(opts),
+        opts.authorizedKeysPath,
+        maxSessions,
+      ),
     );
   }
   const knownHostsPath = join(opts.dir, 'known_hosts');
@@ -69,16 +74,20 @@ function authorized(ctx: AuthContext, authorizedKeysPath: string): boolean {
 
 async function startFallbackHost(
   name: string,
-  keyPath: string,
+  dir: string,
+  keyTypes: readonly KeyType[],
   authorizedKeysPath: string,
   maxSessions: number,
 ): Promise<SshdHost> {
-  const hostKey = await generateKey(keyPath, { comment: name });
+  await mkdir(dir);
+  const hostKeys = await generateHostKeys(dir, keyTypes, name);
+  const hostKey = hostKeys[0]!;
   const sockets = new Set<Socket>();
   const children = new Set<ChildProcess>();
   let logins = 0;
   let connections = 0;
-  const server = new ssh2.Server({ hostKeys: [readFileSync(keyPath)] }, (client: Connection) => {
+  const serverKeys = hostKeys.map((k) => readFileSync(k.privatePath));
+  const server = new ssh2.Server({ hostKeys: serverKeys }, (client: Connection) => {
     connections += 1;
     const sock = (client as unknown as { _sock: Socket })._sock;
     sockets.add(sock);
@@ -118,6 +127,7 @@ async function startFallbackHost(
     pid: process.pid,
     hostPublicKey: hostKey.publicLine,
     hostPublicKeyPath: hostKey.publicPath,
+    hostKeys,
     log: async () => '',
     logins: async () => logins,
     connections: async () => connections,

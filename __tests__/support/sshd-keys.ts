@@ -1,6 +1,7 @@
 /** Key material for the sshd harness, made by the real `ssh-keygen` so formats are what users have. */
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -43,6 +44,36 @@ export async function generateKey(path: string, opts: KeyOptions = {}): Promise<
   await run('ssh-keygen', args);
   const publicLine = (await readFile(`${path}.pub`, 'utf8')).trim();
   return { privatePath: path, publicPath: `${path}.pub`, publicLine };
+}
+
+export interface HostKeyFile {
+  type: KeyType;
+  /** `ssh-rsa AAAA… h0` */
+  publicLine: string;
+  publicPath: string;
+  privatePath: string;
+}
+
+/** The host key types a fleet's hosts get (`SshdFleetOptions.hostKeyTypes` / `hostKeyType`). */
+export function fleetHostKeyTypes(opts: {
+  hostKeyType?: KeyType;
+  hostKeyTypes?: readonly KeyType[];
+}): readonly KeyType[] {
+  return opts.hostKeyTypes?.length ? opts.hostKeyTypes : [opts.hostKeyType ?? 'ed25519'];
+}
+
+/** Generates one host key per type in `dir` (`host_key`, then `host_key_rsa`, …). */
+export async function generateHostKeys(
+  dir: string,
+  types: readonly KeyType[],
+  comment: string,
+): Promise<HostKeyFile[]> {
+  const keys: HostKeyFile[] = [];
+  for (const [i, type] of types.entries()) {
+    const key = await generateKey(join(dir, i === 0 ? 'host_key' : `host_key_${type}`), { type, comment });
+    keys.push({ type, ...key });
+  }
+  return keys;
 }
 
 /** `SHA256:…` fingerprint of a public key file, as OpenSSH prints it. */

@@ -13,7 +13,13 @@ import { appendFile, chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFallbackFleet } from './sshd-fallback.js';
-import { generateKey, type GeneratedKey, type KeyType } from './sshd-keys.js';
+import {
+  fleetHostKeyTypes,
+  generateHostKeys,
+  generateKey,
+  type HostKeyFile,
+  type KeyType,
+} from './sshd-keys.js';
 import { freePort, waitForBanner } from './sshd-net.js';
 import { descendants, signalAll } from './sshd-procs.js';
 import { ensureLoginUser } from './sshd-user.js';
@@ -29,6 +35,11 @@ export interface SshdFleetOptions {
   hostConfig?: (index: number) => SshdConfig;
   /** Host key type of every host (default ed25519). */
   hostKeyType?: KeyType;
+  /**
+   * Several host keys per host, of these types (the first is `hostPublicKey`); wins over
+   * `hostKeyType`. Which one a client gets depends on the algorithms it offers.
+   */
+  hostKeyTypes?: readonly KeyType[];
   /** More public keys (authorized_keys lines) allowed to log in besides the fleet's own. */
   authorizedKeys?: readonly string[];
 }
@@ -44,6 +55,8 @@ export interface SshdHost {
   hostPublicKey: string;
   /** File holding `hostPublicKey` (for `ssh-keygen -l`). */
   hostPublicKeyPath: string;
+  /** Every host key of the host, first `hostPublicKey` (see `hostKeyTypes`). */
+  hostKeys: HostKeyFile[];
   /** Successful logins so far (counted in the server's log). */
   logins(): Promise<number>;
   /** TCP connections accepted so far, logged in or not. */
@@ -162,10 +175,7 @@ async function startOneSshd(
 ): Promise<SshdHost> {
   const dir = join(fleetDir, `h${index}`);
   await mkdir(dir);
-  const hostKey: GeneratedKey = await generateKey(join(dir, 'host_key'), {
-    type: opts.hostKeyType ?? 'ed25519',
-    comment: `h${index}`,
-  });
+  const hostKeys = await generateHostKeys(dir, fleetHostKeyTypes(opts), `h${index}`);
   const logPath = join(dir, 'sshd.log');
   // A free port can be taken between our probe and sshd's bind; try a few.
   for (let attempt = 1; ; attempt++) {
@@ -175,7 +185,8 @@ async function startOneSshd(
       {
         Port: port,
         ListenAddress: '127.0.0.1',
-        HostKey: hostKey.privatePath,
+        // renderConfig keeps one value per keyword; sshd takes HostKey repeatedly, one per line.
+        HostKey: hostKeys.map((k) => k.privatePath).join('\nHostKey '),
         PidFile: 'none',
         AuthorizedKeysFile: authorizedKeysPath,
         AllowUsers: user,
@@ -208,7 +219,7 @@ async function startOneSshd(
     child.on('exit', () => (exited = true));
     try {
       await waitForBanner(port, 5000, () => exited);
-      return makeHost(`h${index}`, port, child, logPath, hostKey);
+      return makeHost(`h${index}`, port, child, logPath, hostKeys);
     } catch (err) {
       child.kill('SIGKILL');
       const log = await readFile(logPath, 'utf8').catch(() => '');
@@ -246,8 +257,9 @@ function makeHost(
   port: number,
   child: ChildProcess,
   logPath: string,
-  hostKey: GeneratedKey,
+  hostKeys: HostKeyFile[],
 ): SshdHost {
+  const hostKey = hostKeys[0]!;
   const pid = child.pid ?? 0;
   const exited = new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
@@ -261,6 +273,7 @@ function makeHost(
     pid,
     hostPublicKey: hostKey.publicLine,
     hostPublicKeyPath: hostKey.publicPath,
+    hostKeys,
     log,
     logins: async () => countLines(await log(), 'Accepted publickey for'),
     connections: async () => countLines(await log(), 'Connection from '),

@@ -3,10 +3,12 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_SHELL, type Stream } from '../../src/engine/subtask.js';
 import { TimeoutError } from '../../src/errors.js';
-import { LineSplitter, MAX_LINE_CHARS } from '../../src/transport/line-splitter.js';
+import { REDACTED, Redactor } from '../../src/report/redact.js';
+import { MAX_LINE_CHARS } from '../../src/transport/line-splitter.js';
 import { LocalTransport } from '../../src/transport/local.js';
 import { tempDir } from '../support/cli.js';
-import { within } from '../support/sshd-fixtures.js';
+import { waitUntil, within } from '../support/sshd-fixtures.js';
+import { isRunning } from '../support/sshd-procs.js';
 import { readPids, waitForExit } from '../support/survivors.js';
 
 const HOST = { name: 'local:a', address: 'localhost', port: 0, local: true };
@@ -35,6 +37,23 @@ describe('LocalTransport', () => {
         ['stdout', 'three'],
       ]),
     );
+  });
+
+  it('with a redactor, a secret straddling the cut of a long line is removed before the cut', async () => {
+    const secret = 'local-secret-8d777f385d3dfec8815d';
+    const redacting = new LocalTransport(process.env, new Redactor([secret]));
+    const out = collect();
+    // The secret starts 10 characters before the cut, and is printed in several writes.
+    const script = `head -c ${MAX_LINE_CHARS - 10} /dev/zero | tr '\\0' x; printf %s "$S"; printf 'y%.0s' $(seq 100)`;
+    const r = await redacting.exec(
+      HOST,
+      { script, shell: DEFAULT_SHELL, env: { S: secret } },
+      { signal: new AbortController().signal, onOutput: out.onOutput },
+    );
+    expect(r.exitCode).toBe(0);
+    const text = out.lines.map(([, l]) => l);
+    expect(text.join('')).toBe(`${'x'.repeat(MAX_LINE_CHARS - 10)}${REDACTED}${'y'.repeat(100)}`);
+    expect(text.some((l) => l.includes(secret.slice(0, 10)) || l.includes(secret.slice(10)))).toBe(false);
   });
 
   it('a failing middle line fails the script (-e -o pipefail)', async () => {
@@ -112,6 +131,26 @@ describe('LocalTransport', () => {
     expect(existsSync(marker)).toBe(false);
   }, 20_000);
 
+  it('a timeout after the shell exited still ends its background children (they hold the output)', async () => {
+    const dir = await tempDir();
+    const marker = join(dir, 'orphan');
+    const ctl = new AbortController();
+    const out = collect();
+    const p = transport.exec(
+      HOST,
+      { script: `(sleep 2; touch ${marker}) &\necho "$! $$"`, shell: DEFAULT_SHELL, env: {} },
+      { signal: ctl.signal, onOutput: out.onOutput },
+    );
+    await waitUntil(() => out.lines.length > 0, 5000, 'the shell to start');
+    const [child, shellPid] = out.lines[0]![1].split(' ').map(Number) as [number, number];
+    await waitUntil(() => !isRunning(shellPid), 5000, 'the shell to exit');
+    ctl.abort(new TimeoutError('timed out after 1s'));
+    await expect(p).rejects.toThrow('timed out after 1s');
+    // Had the child survived, it would end by writing the marker: wait for it to end, then look.
+    await waitForExit([child], 5000);
+    expect(existsSync(marker)).toBe(false);
+  });
+
   it('uploads a directory tree with modes, creating parents', async () => {
     const dir = await tempDir();
     await mkdir(join(dir, 'src/sub'), { recursive: true });
@@ -128,24 +167,16 @@ describe('LocalTransport', () => {
     expect(statSync(join(dir, 'dest/deep/there/run.sh')).mode & 0o777).toBe(0o750);
     expect(readFileSync(join(dir, 'dest/deep/there/sub/data.txt'), 'utf8')).toBe('hello');
   });
-});
 
-describe('LineSplitter', () => {
-  it('joins chunks split mid-line and mid-character, drops CR', () => {
-    const lines: string[] = [];
-    const s = new LineSplitter('stdout', (_st, l) => lines.push(l));
-    const euro = Buffer.from('€');
-    s.write(Buffer.concat([Buffer.from('a\r\nb'), euro.subarray(0, 1)]));
-    s.write(Buffer.concat([euro.subarray(1), Buffer.from('c\nlast')]));
-    s.end();
-    expect(lines).toEqual(['a', 'b€c', 'last']);
-  });
-
-  it('bounds a line that never ends', () => {
-    const lines: string[] = [];
-    const s = new LineSplitter('stdout', (_st, l) => lines.push(l));
-    for (let i = 0; i < 100; i++) s.write('x'.repeat(10_000));
-    expect(lines.length).toBeGreaterThan(50);
-    expect(Math.max(...lines.map((l) => l.length))).toBe(MAX_LINE_CHARS);
+  it('a missing upload source says so, and where it was looked for', async () => {
+    const dir = await tempDir();
+    const ctx = { signal: new AbortController().signal, onOutput: () => {} };
+    await expect(
+      transport.upload(HOST, { from: join(dir, 'build'), to: join(dir, 'x') }, ctx),
+    ).rejects.toThrow(`upload source ${join(dir, 'build')} not found: nothing to upload`);
+    await expect(transport.upload(HOST, { from: 'no-such-build/', to: join(dir, 'x') }, ctx)).rejects.toThrow(
+      `upload source no-such-build/ not found (looked for ${join(process.cwd(), 'no-such-build')}): nothing to upload`,
+    );
+    expect(existsSync(join(dir, 'x'))).toBe(false);
   });
 });

@@ -12,7 +12,7 @@ import { createSshTransport } from '../../src/transport/ssh.js';
 import type { Transport } from '../../src/transport/transport.js';
 import { startSshdFleet, type SshdFleet } from '../support/sshd.js';
 import { collect, fleetOptions, hostOf, script, waitUntil, within } from '../support/sshd-fixtures.js';
-import { descendants } from '../support/sshd-procs.js';
+import { descendants, isRunning } from '../support/sshd-procs.js';
 import { readPids, waitForExit } from '../support/survivors.js';
 
 let fleet: SshdFleet;
@@ -203,6 +203,32 @@ describe('SSH exec', () => {
     await waitForExit(stubborn, REMOTE_KILL_GRACE_S * 1000 + 8000);
     expect(existsSync(marker)).toBe(false);
   }, 30_000);
+
+  it.each([
+    ['the default shell (inline wrapper)', undefined],
+    ['another shell (POSIX wrapper)', ['bash', '-e']],
+  ])(
+    'a timeout after the shell exited still ends its background children: %s',
+    async (_name, shell) => {
+      // The background child keeps the output open, so the step goes on after its shell exited.
+      const marker = join(fleet.scratchDir, `orphan-marker-${shell ? 'posix' : 'inline'}`);
+      const ac = new AbortController();
+      const out = collect(ac.signal);
+      const p = transport.exec(host(), script(`(sleep 2; touch ${marker}) &\necho "$! $$"`, {}, shell), out);
+      await waitUntil(() => out.stdout().length > 0, 5000, 'the shell to start');
+      const [child, shellPid] = out.stdout()[0]!.split(' ').map(Number) as [number, number];
+      await waitUntil(() => !isRunning(shellPid), 5000, 'the shell to exit');
+      const aborted = Date.now();
+      ac.abort(new TimeoutError('timed out after 1s'));
+      await expect(p).rejects.toBeInstanceOf(TimeoutError);
+      // Ended by the TERM to its group (the channel closed), not given up on after ABORT_WAIT_MS.
+      expect(Date.now() - aborted).toBeLessThan(ABORT_WAIT_MS - 1000);
+      // Had the child survived, it would end by writing the marker: wait for it to end, then look.
+      await waitForExit([child], 5000);
+      expect(existsSync(marker)).toBe(false);
+    },
+    15_000,
+  );
 
   it('the connection stays usable after an aborted command', async () => {
     const ac = new AbortController();

@@ -1,9 +1,10 @@
 /**
  * Host-key verification against a real sshd: unknown and mismatched keys fail closed before
  * anything runs, name the host and both fingerprints, and are not retried; hashed known_hosts,
- * accept-new and off behave as documented.
+ * accept-new and off behave as documented. Verdicts compared with OpenSSH's own ssh, and
+ * accept-new's additions to known_hosts, are in ssh-host-keys-openssh.test.ts.
  */
-import { copyFile, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HostKeyError } from '../../src/errors.js';
 import type { SshOptions } from '../../src/transport/ssh-options.js';
@@ -94,12 +95,14 @@ describe('SSH host keys', () => {
     expect(result).toMatchObject({ exitCode: 0 });
   }, 10_000);
 
-  it('accept-new trusts an unknown host for this run with a warning', async () => {
+  it('accept-new trusts an unknown host with a warning and adds it to the known-hosts file', async () => {
     const path = await knownHosts('kh-empty2', '');
     const { result, warnings } = await attempt({ knownHostsPaths: [path], hostKeyChecking: 'accept-new' });
     expect(result).toMatchObject({ exitCode: 0 });
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain(hostFingerprint);
+    expect(warnings[0]).toContain(`added to ${path}`);
+    expect(await readFile(path, 'utf8')).toBe(`${hostName()} ${hostKeyLine()}\n`);
   }, 10_000);
 
   it('accept-new still refuses a mismatch', async () => {

@@ -8,7 +8,10 @@ import { DEFAULT_SHELL } from '../../src/engine/subtask.js';
 import {
   buildRemoteCommand,
   exportStatements,
+  GROUP_ANNOUNCEMENT,
+  groupKillCommand,
   inlineWrapperCommand,
+  parseGroupAnnouncement,
   posixWrapperCommand,
   runsInline,
   shellQuote,
@@ -44,6 +47,7 @@ const POSIX_WRAPPER = [
   'g= k=',
   'read -r _ _ _ _ pg _ 2>/dev/null </proc/$$/stat',
   'if [ "$pg" = "$$" ]; then k=0; elif command -v setsid >/dev/null 2>&1; then g=setsid; fi',
+  'if [ "$k" = 0 ]; then printf "\\037boerewors-group %s\\n" $$; else printf "\\037boerewors-group %s\\n" -; fi >&2',
   'printf "%s" "$__bw_script" | $g "$@" /dev/fd/4 4<&0 </dev/null 3<&- &',
   'p=$!',
   'if [ -n "$g" ]; then k=-$p; fi',
@@ -61,6 +65,7 @@ const INLINE_WRAPPER = [
   'exec 3<&0',
   '{ TMOUT= LC_ALL=C read -r -N "$1" __bw_p 2>/dev/null || __bw_p=$(head -c "$1"); } && eval "$__bw_p" && [ -n "${__bw_script+x}" ] || { echo "boerewors: could not read the script from stdin" >&2; exit 125; }',
   'shift; unset __bw_p BASH_EXECUTION_STRING',
+  '{ kill -0 -- -$$ 2>/dev/null && printf "\\037boerewors-group %s\\n" $$ || printf "\\037boerewors-group %s\\n" -; } >&2',
   '( ( unset TMOUT; while read -r _; do :; done; kill -0 $$ 2>/dev/null || [ -d /proc/$$ ] || exit; trap "" TERM; k=-$$; kill -0 -- "$k" || k=$$; kill -s TERM -- "$k"; sleep 2; kill -s KILL -- "$k" ) <&3 >/dev/null 2>&1 & )',
   'exec 3<&- </dev/null',
   'set -eo pipefail',
@@ -123,6 +128,29 @@ describe('buildRemoteCommand', () => {
   });
 });
 
+describe('the process group announcement and its kill', () => {
+  it('reads the group, or its absence, from the wrapper line only', () => {
+    expect(GROUP_ANNOUNCEMENT).toBe('\x1fboerewors-group ');
+    expect(parseGroupAnnouncement('\x1fboerewors-group 4242')).toBe(4242);
+    expect(parseGroupAnnouncement('\x1fboerewors-group -')).toBeNull();
+    for (const line of [
+      'boerewors-group 4242',
+      '\x1fboerewors-group ',
+      '\x1fboerewors-group 0',
+      '\x1fboerewors-group 12 x',
+      'hello',
+    ])
+      expect([line, parseGroupAnnouncement(line)]).toEqual([line, undefined]);
+  });
+
+  it('kills the group from its own shell: TERM now, KILL after the grace in the background', () => {
+    expect(groupKillCommand(4242)).toBe(
+      `exec /bin/sh -c 'kill -s TERM -- -4242 2>/dev/null; ( sleep 2; kill -s KILL -- -4242 ) </dev/null >/dev/null 2>&1 &'`,
+    );
+    for (const bad of [0, 1, -5, 1.5, Number.NaN]) expect(() => groupKillCommand(bad)).toThrow(TypeError);
+  });
+});
+
 /**
  * Runs the built command with the local /bin/sh, as sshd would run it with the login shell.
  * `newSession`: like sshd, start it as a session leader (the wrapper then signals its own group);
@@ -156,8 +184,11 @@ function runLocally(
     stdout: string;
     stderr: string;
     ms: number;
+    pid: number | undefined;
   }>((resolve) =>
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr, ms: Date.now() - started })),
+    child.on('close', (code, signal) =>
+      resolve({ code, signal, stdout, stderr, ms: Date.now() - started, pid: child.pid }),
+    ),
   );
 }
 
@@ -172,7 +203,22 @@ describe.each([
       buildRemoteCommand('true', shell, {}).command.startsWith(inline ? 'exec bash ' : 'exec /bin/sh '),
     ).toBe(true);
     const r = await runLocally(shell, 'echo "$A|$B"\nexit 4', { A: `x'y`, B: '$(echo no)' });
-    expect(r).toMatchObject({ code: 4, signal: null, stdout: `x'y|$(echo no)\n`, stderr: '' });
+    // The announcement: inline, the wrapper made its own group (setsid); the POSIX one gave the
+    // shell a group of its own it cannot name in time.
+    expect(r).toMatchObject({ code: 4, signal: null, stdout: `x'y|$(echo no)\n` });
+    const [announced, last] = r.stderr.split('\n');
+    const group = parseGroupAnnouncement(announced ?? '');
+    if (inline) expect(group).toBeGreaterThan(1);
+    else expect(group).toBeNull();
+    expect(last).toBe('');
+  }, 5000);
+
+  it('in its own session, like under sshd, announces its own process group before the script runs', async () => {
+    const r = await runLocally(shell, 'echo "$$" >&2', {}, { newSession: true });
+    const [announced, , last] = r.stderr.split('\n');
+    expect(parseGroupAnnouncement(announced ?? '')).toBe(r.pid);
+    expect(last).toBe('');
+    expect(r.code).toBe(0);
   }, 5000);
 
   it.each([

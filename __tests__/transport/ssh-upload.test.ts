@@ -99,6 +99,18 @@ describe('SSH upload', () => {
     expect(Date.now() - started).toBeLessThan(2000);
   }, 10_000);
 
+  it('a missing local source says so, and where it was looked for', async () => {
+    const missing = join(fleet.dir, 'no-such-build');
+    await expect(
+      transport.upload(hostOf(fleet.hosts[0]!), { from: missing, to: 'x' }, collect()),
+    ).rejects.toThrow(`upload source ${missing} not found: nothing to upload`);
+    await expect(
+      transport.upload(hostOf(fleet.hosts[0]!), { from: 'no-such-build/', to: 'x' }, collect()),
+    ).rejects.toThrow(
+      `upload source no-such-build/ not found (looked for ${join(process.cwd(), 'no-such-build')}): nothing to upload`,
+    );
+  }, 10_000);
+
   it('a remote failure is an UploadError naming the host and the path', async () => {
     const blocker = join(fleet.scratchDir, 'not-a-dir');
     await writeFile(blocker, 'x');

@@ -18,6 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import ssh2 from 'ssh2';
 import { DEFAULT_SHELL } from '../../src/engine/subtask.js';
 import {
+  GROUP_ANNOUNCEMENT,
   inlineWrapperCommand,
   posixWrapperCommand,
   remotePayload,
@@ -63,7 +64,11 @@ function run(client: ssh2.Client, c: Command, cutLifelineAfterMs?: number): Prom
       ch.on('exit', (status: number | null, signal?: string) => (code = status ?? signal ?? null));
       ch.on('data', (d: Buffer) => (output += d.toString()));
       ch.stderr.on('data', (d: Buffer) => (output += d.toString()));
-      ch.once('close', () => resolve({ code, output, ms: performance.now() - started }));
+      // The wrappers' announcement of their process group is for the transport, not output.
+      const announcement = new RegExp(`${GROUP_ANNOUNCEMENT}[^\\n]*\\n`, 'g');
+      ch.once('close', () =>
+        resolve({ code, output: output.replace(announcement, ''), ms: performance.now() - started }),
+      );
       if (c.stdin) ch.write(c.stdin);
       if (c.endStdin) ch.end();
       if (cutLifelineAfterMs !== undefined) setTimeout(() => ch.end(), cutLifelineAfterMs);

@@ -1,7 +1,8 @@
 import * as core from '@actions/core';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
+import { ConfigNotFoundError } from '../config/index.js';
 import type { RunReport } from '../engine/report.js';
 import { BoereworsError, errorMessage } from '../errors.js';
 import { executeRelease, prepareRelease, type PreparedRelease } from '../release.js';
@@ -10,21 +11,26 @@ import { renderStartFailure, renderSummary } from '../report/github-summary.js';
 import { failedHosts, writeJsonReport } from '../report/json.js';
 import { Redactor } from '../report/redact.js';
 import type { ReleaseSettings } from '../settings.js';
-import { Cancellation } from './cancellation.js';
+import { Cancellation } from '../cancellation.js';
 import { readInputs } from './inputs.js';
 import { writeOutputs } from './outputs.js';
-import { PartialReport } from './partial-report.js';
+import { PartialReport } from '../report/partial-report.js';
 import { maskableValues } from './secrets.js';
 
 /** Same codes as the CLI. */
 export const EXIT = { success: 0, failure: 1, usage: 2, cancelled: 130 } as const;
 
-/** The action's entrypoint: runs the release, then exits explicitly so no socket or timer can keep Node alive. */
-export async function run(): Promise<never> {
+/**
+ * The action's entrypoint: runs the release and sets `process.exitCode`, then returns, so a caller
+ * such as `@github/local-action` can go on (it prints the outputs after `run()`). Every connection
+ * and timer is closed by then and the process ends on its own; `index.ts` guards against a leak.
+ * Only a cancelled run whose commands did not stop in time is ended with `process.exit()`.
+ */
+export async function run(): Promise<void> {
   const cancellation = new Cancellation(undefined, (message) =>
     core.warning(`Release ${message}: stopping…`),
   );
-  cancellation.listen();
+  const stopListening = cancellation.listen();
   let code: number;
   try {
     code = await runAction(cancellation);
@@ -33,7 +39,10 @@ export async function run(): Promise<never> {
     core.setFailed(`boerewors: ${errorMessage(e)}`);
     code = EXIT.failure;
   }
-  process.exit(code);
+  process.exitCode = code;
+  // The engine still holds those commands and their connections: nothing else would end the process.
+  if (cancellation.abandoned) process.exit(code);
+  stopListening();
 }
 
 /** Inputs → settings → release → log, annotations, report, outputs, summary. Returns the exit code. */
@@ -55,11 +64,15 @@ export async function runAction(cancellation: Cancellation, cwd = process.cwd())
     settings = { ...settings, reportPath: await newReportPath() };
     prepared = await prepareRelease(settings, cwd);
   } catch (e) {
-    return notStarted(e, redactor.text(errorMessage(e)));
+    const hint =
+      e instanceof ConfigNotFoundError && !isAbsolute(settings.configPath ?? '')
+        ? '. The config input is relative to the workspace: is the repository checked out (actions/checkout) before this step?'
+        : '';
+    return notStarted(e, redactor.text(errorMessage(e)) + hint);
   }
   if (settings.dryRun) core.info('Dry run: the plan is printed, nothing connects and nothing runs.');
 
-  const log = new GitHubLogReporter(core);
+  const log = new GitHubLogReporter(core, { dryRun: settings.dryRun });
   const partial = new PartialReport(prepared.runner.name);
   let report: RunReport;
   try {
@@ -81,7 +94,7 @@ export async function runAction(cancellation: Cancellation, cwd = process.cwd())
 async function finish(report: RunReport, settings: ReleaseSettings): Promise<number> {
   let reportPath = settings.reportPath ?? '';
   try {
-    await writeJsonReport(reportPath, report);
+    await writeJsonReport(reportPath, report, { dryRun: settings.dryRun });
   } catch (e) {
     // The outputs and the summary matter more than the file: report the problem and go on.
     core.warning(`Could not write the JSON report: ${errorMessage(e)}`);

@@ -1,15 +1,18 @@
-import { CancelledError } from '../errors.js';
+import { Cancellation } from '../cancellation.js';
 import { main } from './main.js';
 
-// GitHub sends SIGINT, then SIGTERM 7.5 s later: the first signal cancels (the run stops starting
-// jobs, terminates remote commands, writes its report); a second one exits at once.
-const controller = new AbortController();
+// Ctrl-C (or SIGTERM) cancels: the run stops starting jobs, terminates running commands, and writes
+// its report. A second signal only stops waiting for those commands: the report is still written.
 let signals = 0;
+const cancellation = new Cancellation();
 const onSignal = (name: NodeJS.Signals): void => {
   signals += 1;
-  if (signals > 1) process.exit(130);
-  process.stderr.write(`\nboerewors: ${name} received, cancelling…\n`);
-  controller.abort(new CancelledError(`cancelled by ${name}`));
+  process.stderr.write(
+    signals === 1
+      ? `\nboerewors: ${name} received, cancelling… (again: stop waiting for running commands)\n`
+      : `\nboerewors: ${name} again: not waiting for running commands\n`,
+  );
+  cancellation.cancel(`cancelled by ${name}`);
 };
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
@@ -18,7 +21,7 @@ const code = await main(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
   cwd: process.cwd(),
-  signal: controller.signal,
+  cancellation,
 });
 // Explicit exit: a dangling socket or timer must never keep a finished release alive.
 process.exit(code);

@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
+import type { Cancellation } from '../cancellation.js';
 import { BoereworsError, errorMessage } from '../errors.js';
 import { findConfigFile, loadConfig } from '../config/index.js';
+import { checkConfigFiles, missingUploadSources } from '../preflight.js';
 import { executeRelease, prepareRelease } from '../release.js';
 import { ConsoleReporter, type ConsoleOutput } from '../report/console.js';
 import { writeJsonReport } from '../report/json.js';
+import { PartialReport } from '../report/partial-report.js';
 import { parseCli, USAGE } from './args.js';
 
 export const EXIT = { success: 0, failure: 1, usage: 2, cancelled: 130 } as const;
@@ -12,8 +15,8 @@ export interface CliIO {
   stdout: ConsoleOutput;
   stderr: ConsoleOutput;
   cwd: string;
-  /** Cancels the run when aborted (the entrypoint wires SIGINT/SIGTERM to it). */
-  signal: AbortSignal;
+  /** Cancels the run (the entrypoint wires SIGINT/SIGTERM to it) and bounds the wait after a cancel. */
+  cancellation: Cancellation;
 }
 
 /** The whole CLI as a function: argv in, exit code out. */
@@ -30,19 +33,36 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       case 'validate': {
         const file = command.configPath ?? (await findConfigFile(io.cwd));
         const config = await loadConfig(file, { cwd: io.cwd });
+        await checkConfigFiles(config);
         const names = config.runners.map((r) => r.name).join(', ');
         io.stdout.write(`${file}: valid · runners: ${names || '(none)'}\n`);
+        for (const warning of await missingUploadSources(config, io.cwd)) {
+          io.stderr.write(`boerewors: warning: ${warning}\n`);
+        }
         return EXIT.success;
       }
       case 'run': {
         const { settings } = command;
         const prepared = await prepareRelease(settings, io.cwd);
-        const reporter = new ConsoleReporter(io.stdout, command.verbose);
-        const report = await executeRelease(settings, prepared, {
-          signal: io.signal,
-          onEvent: reporter.onEvent,
+        const reporter = new ConsoleReporter(io.stdout, command.verbose, { dryRun: settings.dryRun });
+        const partial = new PartialReport(prepared.runner.name);
+        const { cancellation } = io;
+        const running = executeRelease(settings, prepared, {
+          signal: cancellation.signal,
+          onEvent: (e) => {
+            partial.onEvent(e);
+            reporter.onEvent(e);
+          },
         });
-        if (settings.reportPath) await writeJsonReport(settings.reportPath, report);
+        let report = await cancellation.race(running);
+        if (report === undefined) {
+          // Cancelled, and the engine did not return in time (or a second signal came): report
+          // what the events tell, and end the log the way a finished run ends it.
+          report = partial.snapshot(cancelMessage(cancellation.signal));
+          reporter.onEvent({ type: 'run-end', report });
+        }
+        if (settings.reportPath)
+          await writeJsonReport(settings.reportPath, report, { dryRun: settings.dryRun });
         return report.result === 'success'
           ? EXIT.success
           : report.result === 'cancelled'
@@ -56,6 +76,10 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     if (usage && e.kind === 'usage') io.stderr.write(`Run "boerewors --help" for usage.\n`);
     return usage ? EXIT.usage : EXIT.failure;
   }
+}
+
+function cancelMessage(signal: AbortSignal): string {
+  return signal.reason instanceof Error ? signal.reason.message : 'cancelled';
 }
 
 function packageVersion(): string {

@@ -10,7 +10,7 @@ import type { SshOptions } from '../transport/ssh-options.js';
 import { HostCatalog, resolveGroups } from './hosts.js';
 import type { RawHost } from './hosts.js';
 import type { Locator } from './locator.js';
-import { buildRunner } from './plan.js';
+import { buildRunner, type RunnerPlan } from './plan.js';
 import { RESERVED_VARS } from './schema.js';
 import type { ModuleRunnerConfig } from './module-schema.js';
 import type { RunnerConfig, SshConfig } from './schema.js';
@@ -34,6 +34,10 @@ export interface LoadedConfig {
   readonly runnerNames: readonly string[];
   /** Runners a JavaScript module gave as Runner objects: their hosts are only known when they run. */
   readonly customRunners: readonly string[];
+  /** By name, for the runners built from config (not Runner objects): their hosts and upload sources. */
+  readonly plans: Readonly<Record<string, RunnerPlan>>;
+  /** Positions of config values (`file:line:col` for YAML), for messages about them. */
+  readonly locator: Locator;
 }
 
 export interface LoadConfigOptions {
@@ -68,9 +72,13 @@ export function assembleConfig(
   const groups = resolveGroups(parts.hosts ?? {}, catalog);
   const vars = { ...parts.vars, ...overrides };
   const ctx = { groups, catalog, vars, locator: parts.locator };
-  const runners = parts.runners.map((source) =>
-    'runner' in source ? source.runner : buildRunner(source.name, source.config, ctx),
-  );
+  const plans: Record<string, RunnerPlan> = {};
+  const runners = parts.runners.map((source) => {
+    if ('runner' in source) return source.runner;
+    const built = buildRunner(source.name, source.config, ctx);
+    plans[source.name] = built.plan;
+    return built.runner;
+  });
   return {
     file: parts.file,
     format: parts.format,
@@ -81,6 +89,8 @@ export function assembleConfig(
     runners,
     runnerNames: runners.map((runner) => runner.name),
     customRunners: parts.runners.filter((source) => 'runner' in source).map((source) => source.name),
+    plans,
+    locator: parts.locator,
   };
 }
 

@@ -106,10 +106,3 @@ export function parseHostEntry(text: string): HostEntry | undefined {
 export function toShell(value: string | readonly string[]): readonly string[] {
   return typeof value === 'string' ? value.trim().split(/\s+/) : value;
 }
-
-/** Every `${NAME}` referenced in a non-command field (`$${` is an escaped literal). */
-export function referencedVars(text: string): string[] {
-  const names: string[] = [];
-  for (const m of text.matchAll(/\$(\$)?\{([^}]*)\}/g)) if (!m[1]) names.push(m[2] as string);
-  return names;
-}

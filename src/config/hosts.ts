@@ -16,8 +16,17 @@ import type { HostObject } from './schema-values.js';
 /** A validated host as written: a string entry or a `{name, address, port, user}` map. */
 export type RawHost = string | HostObject;
 
-export function toHostEntry(raw: RawHost): HostEntry | undefined {
-  if (typeof raw === 'string') return parseHostEntry(raw);
+/**
+ * A string entry is named by its address, and by `address:port` when it names a port other than
+ * `defaultPort` (`ssh.port`): two hosts behind one address (NAT, port forwards) get distinct names.
+ */
+export function toHostEntry(raw: RawHost, defaultPort: number): HostEntry | undefined {
+  if (typeof raw === 'string') {
+    const entry = parseHostEntry(raw);
+    if (!entry || entry.local || entry.port === undefined || entry.port === defaultPort) return entry;
+    const address = entry.address.includes(':') ? `[${entry.address}]` : entry.address;
+    return { ...entry, name: `${address}:${entry.port}` };
+  }
   if (raw.name.startsWith(LOCAL_PREFIX)) return parseHostEntry(raw.name);
   return {
     name: raw.name,
@@ -56,7 +65,7 @@ export class HostCatalog {
 
   /** Register the host written at `path`; returns the one Host object for its name. */
   add(raw: RawHost, path: ConfigPath): Host {
-    const entry = toHostEntry(raw);
+    const entry = toHostEntry(raw, this.ssh.port);
     if (!entry) throw configIssueError(this.locator, path, `invalid host entry ${JSON.stringify(raw)}`);
     const host = toHost(entry, this.ssh);
     if (host.name === CONTROLLER.name) {
@@ -76,7 +85,9 @@ export class HostCatalog {
     throw configIssueError(
       this.locator,
       path,
-      `host "${host.name}" is already defined as ${a}, here it is ${b}`,
+      `host "${host.name}" is already defined as ${a}, here it is ${b}; a name means one host, ` +
+        `so give this one its own: { name: OTHER-NAME, address: ${host.address}, port: ${host.port}` +
+        `${host.user ? `, user: ${host.user}` : ''} }`,
     );
   }
 

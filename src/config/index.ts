@@ -1,5 +1,11 @@
 /** Release config: load (YAML or JavaScript module), validate, and build runners. */
-export { loadConfig, loadYamlConfig, findConfigFile, DEFAULT_CONFIG_PATHS } from './load-config.js';
+export {
+  loadConfig,
+  loadYamlConfig,
+  findConfigFile,
+  DEFAULT_CONFIG_PATHS,
+  ConfigNotFoundError,
+} from './load-config.js';
 export type { LoadedConfig, LoadConfigOptions } from './assemble.js';
 export { moduleConfig, isRunnerLike, type ConfigModuleExport } from './js-module.js';
 export { selectRunner, resolveHostFilter } from './select.js';

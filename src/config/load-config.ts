@@ -20,8 +20,13 @@ export async function findConfigFile(cwd: string = process.cwd()): Promise<strin
     const info = await stat(resolve(cwd, candidate)).catch(() => undefined);
     if (info?.isFile()) return candidate;
   }
-  throw new ConfigError(`no release config found: looked for ${DEFAULT_CONFIG_PATHS.join(' and ')}`);
+  throw new ConfigNotFoundError(
+    `no release config found: looked for ${DEFAULT_CONFIG_PATHS.join(' and ')} in ${resolve(cwd)}`,
+  );
 }
+
+/** The config file does not exist (a ConfigError, exit code 2); the message says where it looked. */
+export class ConfigNotFoundError extends ConfigError {}
 
 /**
  * Load and validate a config file; relative paths are resolved against `opts.cwd` (default: the
@@ -62,20 +67,24 @@ async function readText(file: string, path: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (e) {
-    throw readError(file, e);
+    throw readError(file, path, e);
   }
 }
 
 async function assertReadable(file: string, path: string): Promise<void> {
   const info = await stat(path).catch((e: unknown) => {
-    throw readError(file, e);
+    throw readError(file, path, e);
   });
   if (!info.isFile()) throw new ConfigError(`${file}: not a file`);
 }
 
-function readError(file: string, e: unknown): ConfigError {
+function readError(file: string, path: string, e: unknown): ConfigError {
   const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return new ConfigError(`config file not found: ${file}`);
+  if (code === 'ENOENT') {
+    return new ConfigNotFoundError(
+      `config file not found: ${file}${path === file ? '' : ` (looked for ${path})`}`,
+    );
+  }
   if (code === 'EISDIR') return new ConfigError(`${file}: not a file`);
   return new ConfigError(`${file}: cannot read: ${(e as Error).message}`);
 }

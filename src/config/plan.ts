@@ -10,11 +10,11 @@ import type { Job } from '../engine/job.js';
 import { Runner } from '../engine/runner.js';
 import { Stage } from '../engine/stage.js';
 import { DEFAULT_SHELL } from '../engine/subtask.js';
-import { expandVars, VAR_NAME } from '../engine/vars.js';
+import { expandVars, parseTemplate, TemplateSyntaxError } from '../engine/vars.js';
 import { ConfigError } from '../errors.js';
 import { configIssueError } from './config-error.js';
 import { didYouMean } from './did-you-mean.js';
-import { referencedVars, toAmount, toShell } from './formats.js';
+import { toAmount, toShell } from './formats.js';
 import { resolveStageHosts } from './hosts.js';
 import type { HostCatalog } from './hosts.js';
 import type { ConfigPath, Locator } from './locator.js';
@@ -32,15 +32,40 @@ export interface PlanContext {
   readonly locator: Locator;
 }
 
+/** What a runner built from config will touch, known before it runs: for checks up front. */
+export interface RunnerPlan {
+  /** Every host of its stages (the controller included), each once. */
+  readonly hosts: readonly Host[];
+  /** Its upload steps' sources as written (`${NAME}` unexpanded), with where they are written. */
+  readonly uploads: readonly UploadSource[];
+}
+
+export interface UploadSource {
+  readonly from: string;
+  readonly path: ConfigPath;
+  /**
+   * An earlier step may have made it: a `local` step, a `run` step on this machine (the controller
+   * or a `local:` host), or a custom job, ran before it in the runner.
+   */
+  readonly afterLocalWork: boolean;
+}
+
+interface MutablePlan {
+  hosts: Host[];
+  uploads: UploadSource[];
+  localWork: boolean;
+}
+
 export function buildRunner(
   name: string,
   config: RunnerConfig | ModuleRunnerConfig,
   ctx: PlanContext,
-): Runner {
+): { runner: Runner; plan: RunnerPlan } {
   const seen = new Set<string>();
+  const plan: MutablePlan = { hosts: [], uploads: [], localWork: false };
   const stages = config.stages.map((stage: StageConfig | ModuleStageConfig, i) => {
     const path = ['runners', name, 'stages', i];
-    const built = buildStage(stage, path, ctx);
+    const built = buildStage(stage, path, ctx, plan);
     if (seen.has(built.name)) {
       throw configIssueError(
         ctx.locator,
@@ -51,18 +76,31 @@ export function buildRunner(
     seen.add(built.name);
     return built;
   });
-  return new Runner({ name, description: config.description ?? '', stages, stageCount: stages.length });
+  const runner = new Runner({
+    name,
+    description: config.description ?? '',
+    stages,
+    stageCount: stages.length,
+  });
+  return { runner, plan: { hosts: [...new Set(plan.hosts)], uploads: plan.uploads } };
 }
 
-function buildStage(stage: StageConfig | ModuleStageConfig, path: ConfigPath, ctx: PlanContext): Stage {
-  checkVarRefs(stage.name, [...path, 'name'], Object.keys(ctx.vars), ctx.locator);
+function buildStage(
+  stage: StageConfig | ModuleStageConfig,
+  path: ConfigPath,
+  ctx: PlanContext,
+  plan: MutablePlan,
+): Stage {
+  checkVarRefs(stage.name, [...path, 'name'], Object.keys(ctx.vars), ctx.locator, { stageName: true });
   const name = expandVars(stage.name, ctx.vars);
   const hosts = stage.hosts
     ? resolveStageHosts(stage.hosts, [...path, 'hosts'], ctx.groups, ctx.catalog, ctx.locator)
     : [CONTROLLER];
+  plan.hosts.push(...hosts);
   const shell = stage.shell === undefined ? DEFAULT_SHELL : toShell(stage.shell);
   const makeJob =
-    'job' in stage && stage.job ? customJob(stage.job, name) : stepsJob(stage, path, shell, ctx);
+    'job' in stage && stage.job ? customJob(stage.job, name) : stepsJob(stage, path, shell, ctx, plan, hosts);
+  if ('job' in stage && stage.job) plan.localWork = true;
   return new Stage({
     name,
     ...defined({
@@ -85,12 +123,21 @@ function stepsJob(
   path: ConfigPath,
   shell: readonly string[],
   ctx: PlanContext,
+  plan: MutablePlan,
+  hosts: readonly Host[],
 ): (host: Host) => Job {
   // Upload paths and step names may also use the per-job BW_* variables.
   const known = [...Object.keys(ctx.vars), ...RESERVED_VARS];
-  const steps = (stage.steps ?? []).map((step, i) =>
-    toStep(step, [...path, 'steps', i], shell, known, ctx.locator),
-  );
+  const onThisMachine = hosts.some((host) => host.local);
+  const steps = (stage.steps ?? []).map((step, i) => {
+    const stepPath = [...path, 'steps', i];
+    if (step.upload) {
+      const from = { from: step.upload.from, path: [...stepPath, 'upload', 'from'] };
+      plan.uploads.push({ ...from, afterLocalWork: plan.localWork });
+    }
+    if (step.local !== undefined || (step.run !== undefined && onThisMachine)) plan.localWork = true;
+    return toStep(step, stepPath, shell, known, ctx.locator);
+  });
   return (host) => new StepsJob(host, steps);
 }
 
@@ -122,14 +169,56 @@ function customJob(factory: (host: never) => unknown, stage: string): (host: Hos
   };
 }
 
-/** Every `${NAME}` in a non-command field must name a known variable. */
-function checkVarRefs(text: string, path: ConfigPath, known: readonly string[], locator: Locator): void {
-  for (const name of referencedVars(text)) {
-    if (!VAR_NAME.test(name)) throw configIssueError(locator, path, `invalid variable name "\${${name}}"`);
-    if (!known.includes(name)) {
-      throw configIssueError(locator, path, `unknown variable "\${${name}}"${didYouMean(name, known)}`);
-    }
+/**
+ * Every `$` in a non-command field must be `${NAME}` with a known NAME, or `$$`. People write
+ * `$HOME` or `${HOST_ROOT}` expecting a shell; these fields never see one, so the message says
+ * where values come from instead.
+ */
+function checkVarRefs(
+  text: string,
+  path: ConfigPath,
+  known: readonly string[],
+  locator: Locator,
+  opts: { stageName?: boolean } = {},
+): void {
+  let refs: string[];
+  try {
+    refs = parseTemplate(text).flatMap((piece) => ('ref' in piece ? [piece.ref] : []));
+  } catch (e) {
+    if (!(e instanceof TemplateSyntaxError)) throw e;
+    const message =
+      e.problem === 'bare-dollar'
+        ? `"${e.found}" is not expanded: ${EXPANDED_BY_US}; write \${NAME} with NAME from vars, or $$ for a literal "$"`
+        : e.message;
+    throw configIssueError(locator, path, message + homeHint(e.found, path));
   }
+  for (const name of refs) {
+    if (known.includes(name)) continue;
+    if (opts.stageName && RESERVED_VARS.includes(name)) {
+      throw configIssueError(
+        locator,
+        path,
+        `"\${${name}}" is set per job, so a stage name cannot use it (step names and upload paths can)`,
+      );
+    }
+    const hint = didYouMean(name, known);
+    const why = hint || `: ${EXPANDED_BY_US}; define ${name} under vars: (or pass --var ${name}=…)`;
+    throw configIssueError(
+      locator,
+      path,
+      `unknown variable "\${${name}}"${why}${homeHint(`$${name}`, path)}`,
+    );
+  }
+}
+
+const EXPANDED_BY_US =
+  'names and upload paths are expanded by boerewors on the controller from vars only ' +
+  "(the config's vars:, --var, the action's vars and secret-vars), not by a shell and not from the environment";
+
+/** `$HOME/…` in an upload target: the usual intent is the login user's home, which needs no variable. */
+function homeHint(found: string, path: ConfigPath): string {
+  if (path.at(-1) !== 'to' || !/^\$\{?HOME\}?$/.test(found)) return '';
+  return ". On an SSH host a relative upload.to (or ~/…) is already relative to the login user's home";
 }
 
 function defined<T extends object>(obj: T): Partial<T> {

@@ -1,5 +1,5 @@
 /**
- * The release config (DESIGN §3) as one zod schema: the validator and the published JSON Schema
+ * The release config (docs/config.md) as one zod schema: the validator and the published JSON Schema
  * (`schema/release.schema.json`) are both generated from it. Every leaf carries an `expected …`
  * message; `issues.ts` adds the position, the path and what was found.
  */

@@ -18,7 +18,7 @@ export function parseYamlSource(text: string, file: string): YamlSource {
   const locator = yamlLocator(file, doc, lineCounter);
   const error = doc.errors[0];
   if (error) {
-    const at = error.linePos?.[0];
+    const at = keyColumn(error.linePos?.[0], text);
     const message = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
     throw new ConfigValidationError([
       {
@@ -38,6 +38,21 @@ export function parseYamlSource(text: string, file: string): YamlSource {
   }
   keepVarsAsWritten(doc.get('vars', true), data, text);
   return { data, locator };
+}
+
+/**
+ * The parser places indentation errors ("All mapping items must start at the same column", a
+ * sequence item without "-") at column 1, the start of the line's indentation. The key that is
+ * misplaced is what the user must move: point at it, the first non-blank character of the line.
+ */
+function keyColumn(
+  at: { line: number; col: number } | undefined,
+  text: string,
+): { line: number; col: number } | undefined {
+  if (!at) return undefined;
+  const line = text.split(/\r?\n/)[at.line - 1] ?? '';
+  const indent = /^ */.exec(line)?.[0].length ?? 0;
+  return at.col <= indent && indent < line.length ? { line: at.line, col: indent + 1 } : at;
 }
 
 /**

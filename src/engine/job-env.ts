@@ -10,7 +10,7 @@ export interface JobEnvParts {
 }
 
 /**
- * The environment every command of a job gets (DESIGN §3): the vars plus the BW_* names. The BW_*
+ * The environment every command of a job gets: the vars plus the BW_* names. The BW_*
  * names are set last so a var cannot make a job lie about where it runs.
  */
 export function jobEnv(p: JobEnvParts): Record<string, string> {

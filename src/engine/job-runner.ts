@@ -49,6 +49,8 @@ export async function runJob(job: Job, scope: JobRunScope): Promise<JobReport> {
 
   const attemptOnce = async (attempt: number): Promise<Outcome> => {
     attempts = attempt;
+    // The tail spans attempts: a divider keeps one attempt's output from running into the next's.
+    if (attempt > 1) tail.push(attemptDivider(attempt));
     emit({ type: 'job-start', stage, host, attempt });
     const timed = attemptSignal(runSignal, settings.timeoutMs);
     const driver = new JobAttempt({
@@ -119,4 +121,9 @@ export async function runJob(job: Job, scope: JobRunScope): Promise<JobReport> {
     }
     return report('failure', errorMessage(error), error instanceof BoereworsError ? error.kind : 'error');
   }
+}
+
+/** The line that opens attempt `n` (≥ 2) in a job's output tail: `── attempt 2 ──`. */
+export function attemptDivider(n: number): string {
+  return `── attempt ${n} ──`;
 }

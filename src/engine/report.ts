@@ -1,4 +1,4 @@
-/** The run's results. `toJsonReport` (src/report/json.ts) turns these into DESIGN §4's JSON exactly. */
+/** The run's results. `toJsonReport` (src/report/json.ts) turns these into the JSON report the README documents. */
 export type RunResult = 'success' | 'failure' | 'cancelled';
 export type StageResult = 'success' | 'failure' | 'skipped';
 export type JobResult = 'success' | 'failure' | 'skipped' | 'cancelled';
@@ -12,7 +12,10 @@ export interface JobReport {
   exitCode: number | null;
   /** Why it failed, was skipped or cancelled; null on plain success. */
   error: string | null;
-  /** Not in the JSON report: the last output lines (bounded, ~64 KiB) for summaries. */
+  /**
+   * Not in the JSON report: the last output lines (bounded, ~64 KiB) for summaries, across attempts;
+   * each attempt after the first starts with a `── attempt N ──` line.
+   */
   outputTail: string;
   /** Not in the JSON report: the error class kind (`exit`, `timeout`, `auth`, …) when it failed. */
   errorKind?: string;

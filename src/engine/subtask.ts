@@ -7,7 +7,7 @@ import type { Job } from './job.js';
 export type Stream = 'stdout' | 'stderr';
 
 /**
- * Default shell for `run` / `local` steps (DESIGN §3). It gets the script as the file /dev/fd/4 (over
+ * Default shell for `run` / `local` steps. It gets the script as the file /dev/fd/4 (over
  * SSH it reads it inline, with the same behaviour: see ssh-remote-command.ts); stdin is /dev/null.
  */
 export const DEFAULT_SHELL: readonly string[] = Object.freeze([

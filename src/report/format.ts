@@ -36,3 +36,19 @@ export interface Tally {
 export function progressLine(t: Tally): string {
   return `${t.done}/${t.total} done · ${t.failed} failed · ${t.running} running`;
 }
+
+/** `boerewors · runner deploy · release 20261128T010000Z`, with `DRY RUN` when nothing runs for real. */
+export function runHeader(e: { runner: string; release: string }, dryRun: boolean): string {
+  return ['boerewors', ...(dryRun ? ['DRY RUN'] : []), `runner ${e.runner}`, `release ${e.release}`].join(
+    ' · ',
+  );
+}
+
+/**
+ * `Release success · runner deploy`; a dry run says `DRY RUN success (nothing was run)`, so its
+ * every-host-succeeded log cannot pass for a release.
+ */
+export function runFooter(r: { result: string; runner: string }, dryRun: boolean): string {
+  const what = dryRun ? `DRY RUN ${r.result} (nothing was run)` : `Release ${r.result}`;
+  return `${what} · runner ${r.runner}`;
+}

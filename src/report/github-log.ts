@@ -7,7 +7,7 @@ import {
   stageAnnotations,
   type Annotation,
 } from './github-annotations.js';
-import { formatDuration, plural, progressLine, stageTitle } from './format.js';
+import { formatDuration, plural, progressLine, runFooter, runHeader, stageTitle } from './format.js';
 import { StageProgress } from './progress.js';
 
 /** The part of `@actions/core` this reporter writes with (tests pass a recording fake). */
@@ -20,6 +20,8 @@ export interface GitHubLog {
 }
 
 export interface GitHubLogOptions {
+  /** The run uses the dry-run transport: the header and the final line say DRY RUN. Default false. */
+  dryRun?: boolean;
   /** A progress line is printed this often while a stage runs. Default 10 s. */
   progressIntervalMs?: number;
   /** Clock, for tests. */
@@ -44,6 +46,7 @@ export class GitHubLogReporter {
   readonly #progress = new StageProgress();
   readonly #intervalMs: number;
   readonly #now: () => number;
+  readonly #dryRun: boolean;
   #timer: ReturnType<typeof setInterval> | undefined;
   #stageStartedAt = 0;
   #labelWidth = 0;
@@ -58,13 +61,14 @@ export class GitHubLogReporter {
   ) {
     this.#intervalMs = options.progressIntervalMs ?? 10_000;
     this.#now = options.now ?? Date.now;
+    this.#dryRun = options.dryRun ?? false;
   }
 
   readonly onEvent = (e: EngineEvent): void => {
     this.#progress.update(e);
     switch (e.type) {
       case 'run-start':
-        this.#info(`boerewors · runner ${e.runner} · release ${e.release}`);
+        this.#info(runHeader(e, this.#dryRun));
         return;
       case 'stage-start':
         this.#closeGroup();
@@ -102,9 +106,7 @@ export class GitHubLogReporter {
       }
       case 'run-end':
         this.close();
-        this.#info(
-          `Release ${e.report.result} · runner ${e.report.runner} · ${formatDuration(e.report.durationMs)}`,
-        );
+        this.#info(`${runFooter(e.report, this.#dryRun)} · ${formatDuration(e.report.durationMs)}`);
         return;
     }
   };

@@ -34,9 +34,9 @@ const RUN_HEADLINE = {
   cancelled: '🚫 Release cancelled',
 } as const;
 const DRY_RUN_HEADLINE = {
-  success: '🧪 Dry run succeeded',
-  failure: '❌ Dry run failed',
-  cancelled: '🚫 Dry run cancelled',
+  success: '🧪 DRY RUN succeeded (nothing was run)',
+  failure: '❌ DRY RUN failed (nothing was run)',
+  cancelled: '🚫 DRY RUN cancelled (nothing was run)',
 } as const;
 const JOB_MARK: Record<JobResult, string> = { success: '✅', failure: '❌', skipped: '⏭️', cancelled: '🚫' };
 

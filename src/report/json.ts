@@ -2,10 +2,17 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { RunReport } from '../engine/report.js';
 
-/** DESIGN §4's JSON report, exactly: the in-memory extras (output tails, reasons) are left out. */
+/**
+ * The JSON report (documented in the README): the in-memory extras (output tails, reasons) are
+ * left out. `release` and `dryRun` were added to version 1; consumers ignore keys they do not know.
+ */
 export interface JsonReport {
   version: 1;
   runner: string;
+  /** The release id (BW_RELEASE). */
+  release: string;
+  /** True when the dry-run transport ran: nothing connected, no command ran. */
+  dryRun: boolean;
   result: RunReport['result'];
   startedAt: string;
   durationMs: number;
@@ -24,10 +31,17 @@ export interface JsonReport {
   }[];
 }
 
-export function toJsonReport(report: RunReport): JsonReport {
+export interface JsonReportOptions {
+  /** The run used the dry-run transport. Default false. */
+  dryRun?: boolean;
+}
+
+export function toJsonReport(report: RunReport, options: JsonReportOptions = {}): JsonReport {
   return {
     version: 1,
     runner: report.runner,
+    release: report.release,
+    dryRun: options.dryRun ?? false,
     result: report.result,
     startedAt: report.startedAt,
     durationMs: report.durationMs,
@@ -47,9 +61,13 @@ export function toJsonReport(report: RunReport): JsonReport {
   };
 }
 
-export async function writeJsonReport(path: string, report: RunReport): Promise<void> {
+export async function writeJsonReport(
+  path: string,
+  report: RunReport,
+  options: JsonReportOptions = {},
+): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, `${JSON.stringify(toJsonReport(report), null, 2)}\n`, { mode: 0o644 });
+  await writeFile(path, `${JSON.stringify(toJsonReport(report, options), null, 2)}\n`, { mode: 0o644 });
 }
 
 /** Hosts whose job failed in any stage, in order of first failure. */

@@ -21,6 +21,8 @@ export function tooShortToRedact(secrets: Readonly<Record<string, string>>): str
  */
 export class Redactor {
   readonly #secrets: string[];
+  /** Length of the longest value that can appear within one line of output. */
+  readonly longest: number;
 
   constructor(secrets: Iterable<string>) {
     const all = new Set<string>();
@@ -34,6 +36,7 @@ export class Redactor {
     this.#secrets = [...all]
       .filter((s) => s.length >= MIN_REDACTED_LENGTH)
       .sort((a, b) => b.length - a.length);
+    this.longest = this.#secrets.find((s) => !/[\r\n]/.test(s))?.length ?? 0;
   }
 
   get empty(): boolean {

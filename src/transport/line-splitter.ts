@@ -4,18 +4,49 @@ import type { Stream } from '../engine/subtask.js';
 /** Longest line kept whole; a longer run without newline is emitted in pieces so memory stays bounded. */
 export const MAX_LINE_CHARS = 16 * 1024;
 
+/** Removes secret values from output text (see src/report/redact.ts). */
+export interface OutputRedactor {
+  /** Length of the longest secret it replaces: a cut needs that much text after it to be safe. */
+  readonly longest: number;
+  text(value: string): string;
+}
+
+export interface LineSplitterOptions {
+  /** Removes secrets before anything is emitted (and before a long line is cut). */
+  readonly redactor?: OutputRedactor;
+  /**
+   * Sees each complete line first, unredacted; returning true keeps it out of the output (a line
+   * the transport's own wrapper wrote for it).
+   */
+  readonly control?: (line: string) => boolean;
+}
+
 /**
  * Turns a byte stream into complete lines (UTF-8 safe across chunk borders). Holds at most one
- * partial line of MAX_LINE_CHARS, however much is written.
+ * partial line of MAX_LINE_CHARS (plus the longest secret), however much is written.
+ *
+ * With a redactor, secrets are replaced before anything is emitted, and before a long line is cut:
+ * a cut is made only once the text after it is at least as long as the longest secret, so every
+ * secret that could straddle the cut is whole when the redactor sees it. Nothing after the cut
+ * (the reporters, the output tail, the runner's masker, which all see one piece at a time) could
+ * put the two halves of a secret back together.
  */
 export class LineSplitter {
   readonly #decoder = new StringDecoder('utf8');
+  readonly #hold: number;
+  readonly #redactor: OutputRedactor | undefined;
+  readonly #control: ((line: string) => boolean) | undefined;
   #partial = '';
 
   constructor(
     private readonly stream: Stream,
     private readonly emit: (stream: Stream, line: string) => void,
-  ) {}
+    options: LineSplitterOptions = {},
+  ) {
+    this.#redactor = options.redactor;
+    this.#control = options.control;
+    this.#hold = this.#redactor ? Math.max(0, this.#redactor.longest - 1) : 0;
+  }
 
   write(chunk: Buffer | string): void {
     const text = this.#partial + (typeof chunk === 'string' ? chunk : this.#decoder.write(chunk));
@@ -25,9 +56,13 @@ export class LineSplitter {
       start = nl + 1;
     }
     let rest = text.slice(start);
-    while (rest.length > MAX_LINE_CHARS) {
-      this.emit(this.stream, rest.slice(0, MAX_LINE_CHARS));
-      rest = rest.slice(MAX_LINE_CHARS);
+    if (rest.length > MAX_LINE_CHARS + this.#hold) {
+      // Redacted once here, then cut: every cut below leaves at least #hold characters after it.
+      if (this.#redactor) rest = this.#redactor.text(rest);
+      while (rest.length > MAX_LINE_CHARS + this.#hold) {
+        this.emit(this.stream, rest.slice(0, MAX_LINE_CHARS));
+        rest = rest.slice(MAX_LINE_CHARS);
+      }
     }
     this.#partial = rest;
   }
@@ -40,6 +75,8 @@ export class LineSplitter {
   }
 
   #emitLine(line: string): void {
-    this.emit(this.stream, line.endsWith('\r') ? line.slice(0, -1) : line);
+    const text = line.endsWith('\r') ? line.slice(0, -1) : line;
+    if (this.#control?.(text)) return;
+    this.emit(this.stream, this.#redactor ? this.#redactor.text(text) : text);
   }
 }

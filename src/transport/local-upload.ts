@@ -1,6 +1,27 @@
 import { cp, mkdir, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import type { Stats } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { UploadResult } from '../engine/subtask.js';
+
+/**
+ * The local side of an upload, or an error that says which source is missing and where it was
+ * looked for (relative sources are relative to the working directory), instead of a raw
+ * `ENOENT: no such file or directory, stat 'build/'`.
+ */
+export async function statUploadSource(from: string): Promise<Stats> {
+  try {
+    return await stat(from);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const where = resolve(from) === from ? '' : ` (looked for ${resolve(from)})`;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      throw new Error(`upload source ${from} not found${where}: nothing to upload`);
+    }
+    if (code === 'EACCES')
+      throw new Error(`upload source ${from} is not readable (permission denied)${where}`);
+    throw new Error(`upload source ${from}: cannot read it (${code ?? (err as Error).message})${where}`);
+  }
+}
 
 /**
  * Upload semantics shared by every transport (documented in docs/config.md):
@@ -11,7 +32,7 @@ import type { UploadResult } from '../engine/subtask.js';
 export async function copyLocal(from: string, to: string, signal: AbortSignal): Promise<UploadResult> {
   const started = Date.now();
   signal.throwIfAborted();
-  const source = await stat(from);
+  const source = await statUploadSource(from);
   let files = 0;
   let bytes = 0;
   const count = async (src: string): Promise<boolean> => {

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import type { Host } from '../engine/host.js';
 import type { ExecResult, UploadResult } from '../engine/subtask.js';
 import { CancelledError } from '../errors.js';
-import { LineSplitter } from './line-splitter.js';
+import { LineSplitter, type OutputRedactor } from './line-splitter.js';
 import { copyLocal } from './local-upload.js';
 import type { ExecRequest, Transport, TransportCallContext, UploadRequest } from './transport.js';
 
@@ -24,7 +24,11 @@ export const KILL_GRACE_MS = 2000;
 export class LocalTransport implements Transport {
   readonly #running = new Set<number>();
 
-  constructor(private readonly baseEnv: NodeJS.ProcessEnv = process.env) {}
+  /** `redactor`: removes secrets from the output before it is split into lines (see LineSplitter). */
+  constructor(
+    private readonly baseEnv: NodeJS.ProcessEnv = process.env,
+    private readonly redactor?: OutputRedactor,
+  ) {}
 
   exec(_host: Host, req: ExecRequest, ctx: TransportCallContext): Promise<ExecResult> {
     ctx.signal.throwIfAborted();
@@ -37,8 +41,8 @@ export class LocalTransport implements Transport {
     });
     const pid = child.pid;
     if (pid !== undefined) this.#running.add(pid);
-    const out = new LineSplitter('stdout', ctx.onOutput);
-    const err = new LineSplitter('stderr', ctx.onOutput);
+    const out = new LineSplitter('stdout', ctx.onOutput, { redactor: this.redactor });
+    const err = new LineSplitter('stderr', ctx.onOutput, { redactor: this.redactor });
     child.stdout.on('data', (c: Buffer) => out.write(c));
     child.stderr.on('data', (c: Buffer) => err.write(c));
     child.stdin.on('error', () => {}); // the shell may exit before reading all of the script

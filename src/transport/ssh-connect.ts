@@ -75,7 +75,8 @@ export async function connectClient(
     }
     const delay = backoffMs(attempt);
     if (!failure.transient || attempt >= CONNECT_ATTEMPTS || Date.now() + delay >= deadline) {
-      if (attempt > 1) failure.error.message += ` (${attempt} attempts)`;
+      // Named apart from the job's own attempts, which the report counts next to this message.
+      if (attempt > 1) failure.error.message += `; tried to connect ${attempt} times`;
       throw failure.error;
     }
     deps.hooks.onDebug?.(`${failure.error.message}; retrying in ${delay} ms`);
@@ -150,9 +151,16 @@ function attemptOnce(
       keepaliveInterval: deps.keepaliveMs,
       keepaliveCountMax: KEEPALIVE_COUNT_MAX,
       tryKeyboard: false,
-      hostVerifier: (key: Buffer): boolean => {
-        hostKeyError = deps.verifier.check(target, key);
-        return hostKeyError === null;
+      // Answered asynchronously: accept-new writes a new host's key to known_hosts first.
+      hostVerifier: (key: Buffer, verify: (valid: boolean) => void): void => {
+        deps.verifier.verify(target, key).then(
+          (err) => {
+            if (settled) return; // timed out or cancelled meanwhile; the client is gone
+            hostKeyError = err;
+            verify(err === null);
+          },
+          (err: unknown) => fail(err),
+        );
       },
       algorithms: { serverHostKey: deps.verifier.algorithmsFor(target.address, target.port) as never },
       // The already parsed key goes in through authHandler: `privateKey` would be re-parsed

@@ -11,7 +11,7 @@ import type { SshHooks } from './ssh-options.js';
 import { Semaphore } from './ssh-semaphore.js';
 
 /** How long `close()` waits for the server to acknowledge the disconnect before destroying the socket. */
-const CLOSE_WAIT_MS = 1000;
+export const CLOSE_WAIT_MS = 1000;
 
 /** A channel could not be opened because the connection is gone: safe to retry on a new connection. */
 export class ChannelOpenError extends ConnectionLostError {}
@@ -25,7 +25,10 @@ export class SshConnection {
   #lost: ConnectionLostError | null = null;
   #lastError: unknown;
   #closing = false;
+  #closingDone: Promise<void> | undefined;
   readonly #closed: Promise<void>;
+  /** Commands started by runDetached and not yet ended: close() gives them a moment first. */
+  readonly #detached = new Set<Promise<void>>();
 
   constructor(
     private readonly client: Client,
@@ -60,6 +63,29 @@ export class SshConnection {
   /** Starts `command`; the channel holds a slot until it closes. */
   exec(command: string, signal: AbortSignal): Promise<ClientChannel> {
     return this.#open(signal, (cb) => this.client.exec(command, cb));
+  }
+
+  /**
+   * Runs `command` on a channel of its own, for the transport's sake (ending a timed-out step's
+   * process group): nothing waits for it and its output is dropped, but close() lets it finish
+   * (within CLOSE_WAIT_MS) before disconnecting, so a release that ends right after still delivers it.
+   */
+  runDetached(command: string): void {
+    const run = this.exec(command, new AbortController().signal).then(
+      (channel) =>
+        new Promise<void>((resolve) => {
+          channel.on('error', () => {});
+          channel.once('close', () => resolve());
+          channel.resume();
+          channel.stderr.resume();
+          channel.end();
+        }),
+      () => {
+        // The connection is gone: nothing can reach the host any more.
+      },
+    );
+    this.#detached.add(run);
+    void run.finally(() => this.#detached.delete(run));
   }
 
   sftp(signal: AbortSignal): Promise<SFTPWrapper> {
@@ -134,15 +160,42 @@ export class SshConnection {
     throw new ChannelOpenError(this.#lost?.message ?? `${this.label}: connection closed`);
   }
 
-  /** Disconnect politely, then for sure. Resolves when the socket is closed. */
-  async close(): Promise<void> {
-    if (!this.#closing) {
-      this.#closing = true;
-      this.client.end();
-      const timer = setTimeout(() => this.client.destroy(), CLOSE_WAIT_MS);
-      await this.#closed;
-      clearTimeout(timer);
-    }
-    await this.#closed;
+  /**
+   * Disconnect politely, then for sure: a host that does not answer (frozen, partitioned) gets
+   * CLOSE_WAIT_MS, then its socket is destroyed. Resolves when the socket is closed.
+   */
+  close(): Promise<void> {
+    this.#closingDone ??= this.#close();
+    return this.#closingDone;
   }
+
+  async #close(): Promise<void> {
+    // Before anything marks the connection as closing: a detached command may still be opening
+    // its channel, which a closing connection refuses.
+    if (this.#detached.size > 0) await settledWithin([...this.#detached], CLOSE_WAIT_MS);
+    this.#closing = true;
+    this.client.end();
+    const timer = setTimeout(() => destroySocket(this.client), CLOSE_WAIT_MS);
+    await this.#closed;
+    clearTimeout(timer);
+  }
+}
+
+/** Waits for `work` to settle, at most `ms`. */
+async function settledWithin(work: readonly Promise<unknown>[], ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  await Promise.race([Promise.allSettled(work), timeout]);
+  clearTimeout(timer);
+}
+
+/**
+ * ssh2's `destroy()` does nothing once its socket is no longer writable, which `end()` has just
+ * made it: a host that never answers the disconnect would hold the socket (and the process) open
+ * forever. So the socket itself is destroyed: a net.Socket, or the forwarded channel of a jump host.
+ */
+function destroySocket(client: Client): void {
+  const socket = (client as unknown as { _sock?: { destroy(): void } })._sock;
+  if (socket) socket.destroy();
+  else client.destroy();
 }

@@ -1,14 +1,20 @@
 /**
  * Runs one command over an exec channel: output streamed line by line (bounded memory), exit code
  * and signal recorded, and on timeout/cancel the remote process group terminated through the
- * wrapper's stdin lifeline (see ssh-remote-command.ts). A channel that closes without an exit
- * status is a lost connection, never a success.
+ * wrapper's stdin lifeline (see ssh-remote-command.ts) or, once the command's shell has exited,
+ * through a second channel. A channel that closes without an exit status is a lost connection,
+ * never a success.
  */
 import type { ExecResult } from '../engine/subtask.js';
 import { CancelledError, ConnectionLostError } from '../errors.js';
-import { LineSplitter } from './line-splitter.js';
+import { LineSplitter, type OutputRedactor } from './line-splitter.js';
 import type { SshConnection } from './ssh-connection.js';
-import { buildRemoteCommand, REMOTE_KILL_GRACE_S } from './ssh-remote-command.js';
+import {
+  buildRemoteCommand,
+  groupKillCommand,
+  parseGroupAnnouncement,
+  REMOTE_KILL_GRACE_S,
+} from './ssh-remote-command.js';
 import type { ExecRequest, TransportCallContext } from './transport.js';
 
 /**
@@ -17,10 +23,17 @@ import type { ExecRequest, TransportCallContext } from './transport.js';
  */
 export const ABORT_WAIT_MS = (REMOTE_KILL_GRACE_S + 1) * 1000;
 
+/**
+ * When the shell exits after an abort, it may have done so before our EOF reached the watchdog (which
+ * then stood down): if the channel is still open this much later, something of the group holds it.
+ */
+const LATE_EXIT_WAIT_MS = 250;
+
 export async function execOnConnection(
   conn: SshConnection,
   req: ExecRequest,
   ctx: TransportCallContext,
+  redactor?: OutputRedactor,
 ): Promise<ExecResult> {
   ctx.signal.throwIfAborted();
   const started = Date.now();
@@ -28,10 +41,19 @@ export async function execOnConnection(
   const channel = await conn.exec(command, ctx.signal);
 
   return new Promise<ExecResult>((resolve, reject) => {
-    const out = new LineSplitter('stdout', ctx.onOutput);
-    const err = new LineSplitter('stderr', ctx.onOutput);
+    // The wrapper's process group, from the first line it writes on stderr (undefined: not yet).
+    let group: number | null | undefined;
+    const announcement = (line: string): boolean => {
+      if (group !== undefined) return false;
+      group = parseGroupAnnouncement(line);
+      return group !== undefined;
+    };
+    const out = new LineSplitter('stdout', ctx.onOutput, { redactor });
+    const err = new LineSplitter('stderr', ctx.onOutput, { redactor, control: announcement });
     let exit: { code: number | null; signal: string | null } | null = null;
     let abortTimer: NodeJS.Timeout | undefined;
+    let lateExitTimer: NodeJS.Timeout | undefined;
+    let groupKilled = false;
     // Settle only when the channel is closed AND both streams delivered their last bytes.
     let pending = 3;
     let settled = false;
@@ -39,6 +61,7 @@ export async function execOnConnection(
       if (--pending > 0 || settled) return;
       settled = true;
       clearTimeout(abortTimer);
+      clearTimeout(lateExitTimer);
       ctx.signal.removeEventListener('abort', onAbort);
       out.end();
       err.end();
@@ -53,9 +76,18 @@ export async function execOnConnection(
       }
       resolve({ exitCode: exit.code, signal: exit.signal, durationMs: Date.now() - started });
     };
+    // The shell has exited and sshd closed the lifeline with it, yet the channel is open: a child
+    // in the group holds the output. No watchdog is left on the host, so the group is ended from
+    // a second channel.
+    const killGroup = (): void => {
+      if (settled || groupKilled || typeof group !== 'number') return;
+      groupKilled = true;
+      conn.runDetached(groupKillCommand(group));
+    };
     const onAbort = (): void => {
       // EOF on stdin cuts the lifeline: the remote watchdog terminates the command's process group.
       channel.end();
+      if (exit) killGroup();
       abortTimer = setTimeout(() => {
         // The host does not answer (connection hung): stop waiting; sshd kills the group when
         // the connection finally drops, since that closes the lifeline too.
@@ -74,6 +106,7 @@ export async function execOnConnection(
     channel.once('close', finish);
     channel.on('exit', (code: number | null, signal?: string) => {
       exit = { code: code ?? null, signal: signal ?? null };
+      if (ctx.signal.aborted) lateExitTimer = setTimeout(killGroup, LATE_EXIT_WAIT_MS);
     });
     channel.on('error', () => {
       // Channel errors surface as a close without exit status; the connection error says why.

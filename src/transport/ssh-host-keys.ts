@@ -1,15 +1,19 @@
 /**
- * Decides whether a presented host key is trusted, per `host-key-checking`:
+ * Decides whether a presented host key is trusted, per `host-key-checking`, with OpenSSH's
+ * verdicts (see docs/ssh.md for the few deliberate differences):
  * - `strict`: the key must be listed for the host in known_hosts;
- * - `accept-new`: an unlisted host is trusted for this run (warning); a listed host must match;
+ * - `accept-new`: an unlisted host is trusted and its key added to the first known-hosts file (or,
+ *   with none configured, remembered for this run); a listed host must match;
  * - `off`: anything goes, with a loud warning once per run.
- * A mismatch always fails closed, naming the host and both fingerprints. A key marked `@revoked`
- * is refused in every mode.
+ * A listed host must present one of its listed keys; a key of a type not listed for it is a
+ * mismatch too, as in OpenSSH. Which key it presents follows from the algorithms we offer
+ * (`algorithmsFor`, OpenSSH's order). A key marked `@revoked` is refused in every mode.
  */
 import { readFile } from 'node:fs/promises';
 import { HostKeyError } from '../errors.js';
+import { orderHostKeyAlgorithms } from './ssh-host-key-algorithms.js';
+import { recordKnownHost } from './ssh-known-hosts-file.js';
 import {
-  algorithmsForKeyType,
   entryMatches,
   fingerprint,
   keyTypeOf,
@@ -19,17 +23,6 @@ import {
 } from './ssh-known-hosts.js';
 import type { HostKeyChecking, SshHooks } from './ssh-options.js';
 import { expandHome } from './ssh-paths.js';
-
-/** What ssh2 offers when we have no preference (its defaults, ed25519 first). */
-const DEFAULT_HOST_KEY_ALGORITHMS = [
-  'ssh-ed25519',
-  'ecdsa-sha2-nistp256',
-  'ecdsa-sha2-nistp384',
-  'ecdsa-sha2-nistp521',
-  'rsa-sha2-512',
-  'rsa-sha2-256',
-  'ssh-rsa',
-];
 
 export interface KnownHostsSource {
   readonly paths: readonly string[];
@@ -44,13 +37,26 @@ export interface HostIdentity {
   readonly port: number;
 }
 
+/** A key known for a host: a known_hosts line, or one accepted (accept-new) during this run. */
+interface ListedKey {
+  readonly keyType: string;
+  readonly key: Buffer;
+  /** `file:line`, or how it came to be trusted in this run. */
+  readonly source: string;
+}
+
+/** accept-new: a key first met in this run; `settled` is the verdict once recording is done. */
+interface AcceptedKey extends ListedKey {
+  readonly settled: Promise<HostKeyError | null>;
+}
+
 export class HostKeyVerifier {
   #entries: KnownHostEntry[] = [];
   /** What was read, for "checked: …" in errors: `~/.ssh/known_hosts (missing)`. */
   #consulted: string[] = [];
   #loaded: Promise<void> | undefined;
-  /** accept-new: keys trusted on first use during this run, by known_hosts name. */
-  readonly #acceptedThisRun = new Map<string, Buffer>();
+  /** accept-new: keys of hosts that were new in this run, by known_hosts name. */
+  readonly #accepted = new Map<string, AcceptedKey>();
   #warnedOff = false;
 
   constructor(
@@ -88,19 +94,27 @@ export class HostKeyVerifier {
     for (const why of parsed.skipped) this.hooks.onDebug?.(`known_hosts: skipped ${why}`);
   }
 
-  /** Host key algorithms to offer, known key types first so the server presents one we can check. */
-  algorithmsFor(address: string, port: number): string[] {
-    const name = knownHostsName(address, port);
-    const preferred = this.#entries
-      .filter((e) => e.marker === null && entryMatches(e, name))
-      .flatMap((e) => algorithmsForKeyType(e.keyType));
-    return [...new Set([...preferred, ...DEFAULT_HOST_KEY_ALGORITHMS])].filter((a) =>
-      DEFAULT_HOST_KEY_ALGORITHMS.includes(a),
-    );
+  /** The keys listed for `name` (plain entries, and keys accepted in this run). */
+  #listed(name: string): ListedKey[] {
+    const listed: ListedKey[] = this.#entries.filter((e) => e.marker === null && entryMatches(e, name));
+    const accepted = this.#accepted.get(name);
+    return accepted ? [...listed, accepted] : listed;
   }
 
-  /** null when the key is trusted; otherwise the error to fail the connection with. Call after `load()`. */
-  check(host: HostIdentity, key: Buffer): HostKeyError | null {
+  /**
+   * Host key algorithms to offer, in OpenSSH's order for the key types listed for the host, so a
+   * host with several keys presents the one OpenSSH would check. Call after `load()`.
+   */
+  algorithmsFor(address: string, port: number): string[] {
+    const types = new Set(this.#listed(knownHostsName(address, port)).map((k) => k.keyType));
+    return orderHostKeyAlgorithms(types);
+  }
+
+  /**
+   * null when the key is trusted; otherwise the error to fail the connection with. In accept-new
+   * a new host's key is recorded before this settles. Call after `load()`.
+   */
+  async verify(host: HostIdentity, key: Buffer): Promise<HostKeyError | null> {
     const name = knownHostsName(host.address, host.port);
     const presented = `${keyTypeOf(key) ?? 'unknown-type'} ${fingerprint(key)}`;
     const matching = this.#entries.filter((e) => entryMatches(e, name));
@@ -120,38 +134,24 @@ export class HostKeyVerifier {
       }
       return null;
     }
-    const plain = matching.filter((e) => e.marker === null);
-    if (plain.some((e) => e.key.equals(key))) return null;
-    const accepted = this.#acceptedThisRun.get(name);
-    if (accepted?.equals(key)) return null;
+    const listed = this.#listed(name);
+    const accepted = this.#accepted.get(name);
+    // Met earlier in this run: trusted once it is recorded (or found to conflict with the file).
+    if (accepted?.key.equals(key)) return accepted.settled;
+    if (listed.some((k) => k.key.equals(key))) return null;
+    if (listed.length > 0) return mismatch(host, presented, key, listed);
 
-    if (plain.length > 0 || accepted) {
-      const expected = [
-        ...plain.map((e) => `${e.keyType} ${fingerprint(e.key)} (${e.source})`),
-        ...(accepted
-          ? [`${keyTypeOf(accepted)} ${fingerprint(accepted)} (accepted earlier in this run)`]
-          : []),
-      ];
-      return new HostKeyError(
-        `${host.label}: HOST KEY MISMATCH, refusing to connect (nothing was run): presented ${presented}; ` +
-          `expected ${expected.join(' or ')}. The host was re-keyed or the connection is being intercepted; ` +
-          'if the change is legitimate, replace its known_hosts entry.',
-      );
-    }
     const authorities = matching.filter((e) => e.marker === 'cert-authority');
-    if (authorities.length > 0 && this.mode === 'strict') {
+    const caNote =
+      authorities.length > 0
+        ? ` known_hosts lists only @cert-authority entries for this host (${authorities.map((e) => e.source).join(', ')}), ` +
+          'and host certificates are not supported.'
+        : '';
+    if (this.mode === 'accept-new') return this.#acceptNew(host, name, key, presented, caNote);
+    if (caNote) {
       return new HostKeyError(
-        `${host.label}: known_hosts lists only @cert-authority entries for this host ` +
-          `(${authorities.map((e) => e.source).join(', ')}), and host certificates are not supported; ` +
-          `add the host's own key instead (presented ${presented})`,
+        `${host.label}:${caNote} Add the host's own key instead (presented ${presented}); nothing was run.`,
       );
-    }
-    if (this.mode === 'accept-new') {
-      this.#acceptedThisRun.set(name, key);
-      this.hooks.onWarning?.(
-        `${host.label}: host key not in known_hosts, trusting it for this run (accept-new): ${presented}`,
-      );
-      return null;
     }
     return new HostKeyError(
       `${host.label}: host key not known (presented ${presented}); nothing was run. ` +
@@ -159,4 +159,70 @@ export class HostKeyVerifier {
         `(ssh-keyscan -p ${host.port} ${host.address}, after checking the fingerprint) or use host-key-checking: accept-new.`,
     );
   }
+
+  /**
+   * accept-new meets a host for the first time: trust its key, and add it to the first
+   * known-hosts file so a later run refuses a different one. Without a file (only the action's
+   * inline entries), or when the file cannot be written, it is trusted for this run only.
+   */
+  #acceptNew(
+    host: HostIdentity,
+    name: string,
+    key: Buffer,
+    presented: string,
+    caNote: string,
+  ): Promise<HostKeyError | null> {
+    const file = this.source.paths[0];
+    const warn = (what: string): void =>
+      this.hooks.onWarning?.(
+        `${host.label}: new host, accepted its key ${presented} (accept-new): ${what}.${caNote}`,
+      );
+    if (file === undefined) {
+      warn('trusted for this run only, as no known-hosts file is configured to add it to');
+      return this.#remember(name, key, 'accepted earlier in this run', Promise.resolve(null));
+    }
+    const settled = recordKnownHost(expandHome(file), file, name, key).then(
+      (outcome): HostKeyError | null => {
+        if (outcome.kind === 'present') return null;
+        if (outcome.kind === 'conflict') {
+          this.#accepted.delete(name);
+          this.#entries.push(...outcome.listed);
+          return mismatch(host, presented, key, outcome.listed);
+        }
+        if (outcome.madePrivate)
+          this.hooks.onWarning?.(`${file} was world-writable; removed that permission`);
+        warn(`added to ${file}${outcome.hashed ? ' (hashed, like its other entries)' : ''}`);
+        return null;
+      },
+      (err: unknown) => {
+        const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+        warn(`trusted for this run only, as it could not be added to ${file} (${why})`);
+        return null;
+      },
+    );
+    return this.#remember(name, key, `added to ${file} in this run`, settled);
+  }
+
+  /** Remembers a new host's key at once, so its other connections (connect-ahead) do not record it again. */
+  #remember(name: string, key: Buffer, source: string, settled: Promise<HostKeyError | null>) {
+    this.#accepted.set(name, { keyType: keyTypeOf(key) ?? 'unknown-type', key, source, settled });
+    return settled;
+  }
+}
+
+/** Listed host, other key: the keys of the presented type first, as those are what was expected. */
+function mismatch(
+  host: HostIdentity,
+  presented: string,
+  key: Buffer,
+  listed: readonly ListedKey[],
+): HostKeyError {
+  const type = keyTypeOf(key);
+  const ordered = [...listed.filter((k) => k.keyType === type), ...listed.filter((k) => k.keyType !== type)];
+  const expected = ordered.map((k) => `${k.keyType} ${fingerprint(k.key)} (${k.source})`);
+  return new HostKeyError(
+    `${host.label}: HOST KEY MISMATCH, refusing to connect (nothing was run): presented ${presented}; ` +
+      `expected ${expected.join(' or ')}. The host was re-keyed or the connection is being intercepted; ` +
+      'if the change is legitimate, replace its known_hosts entry.',
+  );
 }

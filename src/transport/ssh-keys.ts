@@ -68,21 +68,33 @@ export async function loadClientAuth(
 /** The parsed key, or an AuthError that says what is wrong in our own words (ssh2's may quote input). */
 function parsePrivateKey(text: string, passphrase: string | undefined, source: string): ParsedKey {
   const parsed = ssh2.utils.parseKey(text, passphrase);
+  const problem = keyProblem(parsed);
+  if (problem) throw new AuthError(`${source}: ${problem}`);
+  return (Array.isArray(parsed) ? parsed[0] : parsed) as ParsedKey;
+}
+
+/**
+ * What is wrong with key text, or null: for checks before anything runs. The key is not decrypted
+ * (that costs a bcrypt KDF, paid once by the transport later): an encrypted key passes when a
+ * passphrase is given.
+ */
+export function privateKeyProblem(text: string, passphrase: string | undefined): string | null {
+  const parsed = ssh2.utils.parseKey(normalizeKeyText(text));
+  if (parsed instanceof Error && NO_PASSPHRASE.test(parsed.message) && passphrase) return null;
+  return keyProblem(parsed);
+}
+
+const NO_PASSPHRASE = /no passphrase given/i;
+
+function keyProblem(parsed: ParsedKey | ParsedKey[] | Error): string | null {
   if (parsed instanceof Error) {
     const msg = parsed.message;
-    if (/no passphrase given/i.test(msg)) {
-      throw new AuthError(`${source}: the key is encrypted, but no passphrase was given`);
-    }
-    if (/passphrase/i.test(msg) || /integrity check/i.test(msg)) {
-      throw new AuthError(`${source}: cannot decrypt the key: wrong passphrase`);
-    }
-    throw new AuthError(
-      `${source}: not a private key in a supported format (OpenSSH or PEM; ed25519, ecdsa or rsa)`,
-    );
+    if (NO_PASSPHRASE.test(msg)) return 'the key is encrypted, but no passphrase was given';
+    if (/passphrase/i.test(msg) || /integrity check/i.test(msg))
+      return 'cannot decrypt the key: wrong passphrase';
+    return 'not a private key in a supported format (OpenSSH or PEM; ed25519, ecdsa or rsa)';
   }
   const key = Array.isArray(parsed) ? parsed[0] : parsed;
-  if (!key || key.getPrivatePEM() === null) {
-    throw new AuthError(`${source}: this is a public key; the private key is needed`);
-  }
-  return key;
+  if (!key || key.getPrivatePEM() === null) return 'this is a public key; the private key is needed';
+  return null;
 }

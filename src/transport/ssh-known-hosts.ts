@@ -4,7 +4,7 @@
  * lists with `*`/`?` wildcards and `!` negation, and the `@revoked` / `@cert-authority` markers.
  * Pure functions; reading files is the caller's business.
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 
 export interface KnownHostEntry {
   readonly marker: 'revoked' | 'cert-authority' | null;
@@ -84,21 +84,36 @@ export function entryMatches(entry: KnownHostEntry, name: string): boolean {
   return matched;
 }
 
-/** `*` any run, `?` one character; case-insensitive like OpenSSH's host patterns. */
-function wildcardMatch(pattern: string, name: string): boolean {
+/**
+ * `*` any run, `?` one character; case-insensitive like OpenSSH's host patterns. Greedy with a
+ * single backtrack point (the last `*`): a RegExp with one `.*` per star backtracks exponentially
+ * on a line such as 24 stars then `x`, and this runs synchronously while connecting, where it
+ * froze the process (timers and signal handlers included). Here a failed try only moves the last
+ * star on by one character, so the work is at most |pattern| + |name|², and a name is a host name.
+ */
+export function wildcardMatch(pattern: string, name: string): boolean {
   const p = pattern.toLowerCase();
   const n = name.toLowerCase();
-  if (!p.includes('*') && !p.includes('?')) return p === n;
-  const re = new RegExp(
-    '^' +
-      p
-        .split('')
-        .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
-        .join('') +
-      '$',
-    's',
-  );
-  return re.test(n);
+  let pi = 0;
+  let ni = 0;
+  let star = -1; // index of the last `*` seen in p
+  let starFrom = 0; // where in n that star's run currently ends
+  while (ni < n.length) {
+    if (p[pi] === '*') {
+      star = pi++;
+      starFrom = ni;
+    } else if (pi < p.length && (p[pi] === '?' || p[pi] === n[ni])) {
+      pi++;
+      ni++;
+    } else if (star >= 0) {
+      pi = star + 1;
+      ni = ++starFrom;
+    } else {
+      return false;
+    }
+  }
+  while (p[pi] === '*') pi++;
+  return pi === p.length;
 }
 
 /** The key type named inside an SSH wire-format public key, or null if it is not one. */
@@ -114,8 +129,8 @@ export function fingerprint(key: Buffer): string {
   return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
 }
 
-/** Host key algorithms (as negotiated in KEX) that produce keys of a known_hosts key type. */
-export function algorithmsForKeyType(keyType: string): string[] {
-  if (keyType === 'ssh-rsa') return ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
-  return [keyType];
+/** `|1|salt|hash`, as `ssh-keygen -H` and `HashKnownHosts yes` write a host name. */
+export function hashHostName(name: string): string {
+  const salt = randomBytes(20);
+  return `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update(name).digest('base64')}`;
 }

@@ -1,3 +1,5 @@
+import type { OutputRedactor } from './line-splitter.js';
+
 /** The `ssh:` block of a release config, resolved (durations in ms, defaults applied). */
 export type HostKeyChecking = 'strict' | 'accept-new' | 'off';
 
@@ -51,4 +53,6 @@ export interface SshHooks {
   onWarning?(message: string): void;
   /** Connection life cycle (connect, reconnect, lowered channel limit). Never contains secrets. */
   onDebug?(message: string): void;
+  /** Removes secrets from command output before it is split into lines (see LineSplitter). */
+  redactor?: OutputRedactor;
 }

@@ -18,6 +18,11 @@
  *      the command ended (we sent EOF on timeout/cancel, or the connection died and sshd closed
  *      the pipe) it sends TERM to the whole group, then KILL after REMOTE_KILL_GRACE_S;
  *   4. ends with the command's status when the command ends by itself; the watchdog then stops.
+ *   5. announces its process group on stderr before the script runs (GROUP_ANNOUNCEMENT; the
+ *      transport takes that line out of the output). When the shell has exited but a background
+ *      child still holds the output open, the step is not over, yet sshd has already closed the
+ *      lifeline (it does so as soon as it reaps the process it started) and the watchdog is gone:
+ *      a timeout or cancel then reaches the group through a second channel (groupKillCommand).
  * Background processes a successful command left behind (`nohup … &`) are not touched; processes
  * that leave the group themselves (`setsid`, daemons) are out of reach, as with any process group.
  *
@@ -55,6 +60,16 @@ const NO_SCRIPT = '{ echo "boerewors: could not read the script from stdin" >&2;
 const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
+ * Start of the line both wrappers write on stderr before the script runs: then the process group
+ * (or `-` where the wrapper could not confirm one). The unit separator in front keeps it apart
+ * from anything a host prints; only the first such line counts, and it always comes first.
+ */
+export const GROUP_ANNOUNCEMENT = '\x1fboerewors-group ';
+
+/** printf format (single quotes are not allowed in the wrappers) writing GROUP_ANNOUNCEMENT + `%s`. */
+const ANNOUNCE = 'printf "\\037boerewors-group %s\\n"';
+
+/**
  * POSIX sh, no single quotes (it is itself single-quoted below). `$1` is the payload length; the
  * rest is the shell argv. `k` is what the watchdog signals: 0 (our own group), -PID (the group
  * `setsid` made) or, with neither available, just the shell's PID. The script reaches the shell
@@ -70,6 +85,8 @@ const POSIX_WRAPPER = [
   'g= k=',
   'read -r _ _ _ _ pg _ 2>/dev/null </proc/$$/stat',
   'if [ "$pg" = "$$" ]; then k=0; elif command -v setsid >/dev/null 2>&1; then g=setsid; fi',
+  // Named only when it is our own group: under setsid, its id is known once the step may be writing.
+  `if [ "$k" = 0 ]; then ${ANNOUNCE} $$; else ${ANNOUNCE} -; fi >&2`,
   // The script reaches the shell as the file /dev/fd/4 (a pipe), and the shell's stdin is
   // /dev/null: a command in the script that reads stdin (cat, ssh, read) must not eat the script.
   `printf "%s" "$${SCRIPT_VAR}" | $g "$@" /dev/fd/4 4<&0 </dev/null 3<&- &`,
@@ -105,6 +122,7 @@ const INLINE_WRAPPER = [
   '{ TMOUT= LC_ALL=C read -r -N "$1" __bw_p 2>/dev/null || __bw_p=$(head -c "$1"); }' +
     ` && eval "$__bw_p" && [ -n "\${${SCRIPT_VAR}+x}" ] || ${NO_SCRIPT}`,
   'shift; unset __bw_p BASH_EXECUTION_STRING',
+  `{ kill -0 -- -$$ 2>/dev/null && ${ANNOUNCE} $$ || ${ANNOUNCE} -; } >&2`,
   // The watchdog, forked off twice so the step's shell has no child it did not start (`wait`,
   // `jobs`, `$!`, a program it execs). On EOF it acts only while the step's shell lives: after a
   // normal exit sshd reaps the shell first and only then closes the lifeline. (/proc: a shell that
@@ -182,6 +200,30 @@ export function runsInline(
     !script.includes('\0') &&
     !Object.keys(env).some((name) => BASH_SPECIAL.test(name))
   );
+}
+
+/**
+ * What a line of stderr announces: the group (a number), no group (null), or nothing (undefined:
+ * an ordinary line).
+ */
+export function parseGroupAnnouncement(line: string): number | null | undefined {
+  if (!line.startsWith(GROUP_ANNOUNCEMENT)) return undefined;
+  const rest = line.slice(GROUP_ANNOUNCEMENT.length);
+  if (rest === '-') return null;
+  return /^[1-9][0-9]{0,9}$/.test(rest) ? Number(rest) : undefined;
+}
+
+/**
+ * Ends a step's process group from a second channel: TERM now, KILL after the grace, like the
+ * watchdog. The KILL runs in the background with no tie to the channel, so the channel closes at
+ * once and the grace runs out on the host even if our connection is gone by then.
+ */
+export function groupKillCommand(group: number): string {
+  if (!Number.isSafeInteger(group) || group <= 1) throw new TypeError(`invalid process group ${group}`);
+  const script =
+    `kill -s TERM -- -${group} 2>/dev/null; ` +
+    `( sleep ${REMOTE_KILL_GRACE_S}; kill -s KILL -- -${group} ) </dev/null >/dev/null 2>&1 &`;
+  return `exec /bin/sh -c ${shellQuote(script)}`;
 }
 
 export interface RemoteCommand {

@@ -5,11 +5,12 @@
  * Modes (setuid/setgid/sticky bits included) and modification times are preserved; symlinks are
  * recreated as symlinks. A relative `to` (or `~/…`) is relative to the login user's home.
  */
-import { lstat, readdir, readlink, stat } from 'node:fs/promises';
+import { lstat, readdir, readlink } from 'node:fs/promises';
 import { basename, join, posix } from 'node:path';
 import type { SFTPWrapper, Stats } from 'ssh2';
 import type { UploadResult } from '../engine/subtask.js';
 import { CancelledError } from '../errors.js';
+import { statUploadSource } from './local-upload.js';
 import type { SshConnection } from './ssh-connection.js';
 import type { TransportCallContext, UploadRequest } from './transport.js';
 
@@ -27,7 +28,7 @@ export async function uploadOnConnection(
 ): Promise<UploadResult> {
   ctx.signal.throwIfAborted();
   const started = Date.now();
-  const source = await stat(req.from);
+  const source = await statUploadSource(req.from);
   const sftp = await conn.sftp(ctx.signal);
   const to = remotePath(req.to);
   const counts = { files: 0, bytes: 0 };

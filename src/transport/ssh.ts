@@ -64,7 +64,9 @@ export class SshTransport implements Transport {
   }
 
   exec(host: Host, req: ExecRequest, ctx: TransportCallContext): Promise<ExecResult> {
-    return this.#withConnection(host, ctx.signal, (conn) => execOnConnection(conn, req, ctx));
+    return this.#withConnection(host, ctx.signal, (conn) =>
+      execOnConnection(conn, req, ctx, this.hooks.redactor),
+    );
   }
 
   upload(host: Host, req: UploadRequest, ctx: TransportCallContext): Promise<UploadResult> {

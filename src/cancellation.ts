@@ -1,12 +1,14 @@
-import { CancelledError } from '../errors.js';
+import { CancelledError } from './errors.js';
 
 /** Time the engine gets to stop its commands and return after a cancel, before we report without it. */
 export const CANCEL_GRACE_MS = 3000;
 
 /**
- * SIGINT/SIGTERM handling. GitHub sends SIGINT when a run is cancelled, SIGTERM 7.5 s later, then
- * kills: the first signal aborts the release; the engine then has `graceMs` to return, and a second
- * signal ends that wait at once. Either way the action still writes its outputs and summary.
+ * SIGINT/SIGTERM handling for the action and the CLI. GitHub sends SIGINT when a run is cancelled,
+ * SIGTERM 7.5 s later, then kills; a user presses Ctrl-C, often twice. The first signal aborts the
+ * release; the engine then has `graceMs` to return (its commands terminated), and a second signal
+ * ends that wait at once. Either way the caller still reports: from the engine's report, or from
+ * the events so far (see PartialReport).
  */
 export class Cancellation {
   readonly #controller = new AbortController();
@@ -14,6 +16,7 @@ export class Cancellation {
   #hurry: (() => void) | undefined;
   readonly #hurried: Promise<void>;
   #graceTimer: ReturnType<typeof setTimeout> | undefined;
+  #abandoned = false;
 
   constructor(
     graceMs = CANCEL_GRACE_MS,
@@ -25,6 +28,14 @@ export class Cancellation {
 
   get signal(): AbortSignal {
     return this.#controller.signal;
+  }
+
+  /**
+   * True when `race` gave up on the work (a cancelled run that did not stop within the grace
+   * period): its commands and connections may still be open, so only a hard exit ends the process.
+   */
+  get abandoned(): boolean {
+    return this.#abandoned;
   }
 
   /** Registers the signal handlers; returns their removal. */
@@ -59,7 +70,13 @@ export class Cancellation {
     // When the grace period wins, a late rejection of `work` must not become an unhandled one.
     work.catch(() => undefined);
     try {
-      return await Promise.race([work, this.#hurried.then(() => undefined)]);
+      return await Promise.race([
+        work,
+        this.#hurried.then(() => {
+          this.#abandoned = true;
+          return undefined;
+        }),
+      ]);
     } finally {
       if (this.#graceTimer !== undefined) clearTimeout(this.#graceTimer);
     }

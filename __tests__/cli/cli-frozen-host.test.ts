@@ -1,0 +1,97 @@
+/**
+ * A host whose sshd freezes (SIGSTOP: a hung machine, a network partition) after its work is done
+ * must not hold the CLI once the release is over: closing its connection cannot wait for an
+ * answer that never comes. Real sshd, the built CLI.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runCli, tempDir } from '../support/cli.js';
+import { startSshdFleet, type SshdFleet } from '../support/sshd.js';
+
+let fleet: SshdFleet;
+beforeAll(async () => {
+  fleet = await startSshdFleet({ count: 2 });
+}, 30_000);
+afterAll(() => fleet?.stop());
+
+/**
+ * Stage 1 runs on the host; stage 2 runs on the controller and waits for the file `go` (written by
+ * the test once the host is frozen), so the release ends with the frozen host's connection open.
+ */
+async function release(index: number): Promise<{ cfg: string; dir: string; go: string; report: string }> {
+  const dir = await tempDir('bw-frozen-');
+  const h = fleet.hosts[index]!;
+  const cfg = join(dir, 'release.yml');
+  const go = join(dir, 'go');
+  await writeFile(
+    cfg,
+    `version: 1
+ssh:
+  user: ${fleet.user}
+  private-key: ${fleet.keyPath}
+  known-hosts: ${fleet.knownHostsPath}
+  connect-timeout: 5s
+hosts:
+  web: [{ name: ${h.name}, address: ${h.address}, port: ${h.port} }]
+runners:
+  deploy:
+    stages:
+      - name: Remote
+        hosts: [web]
+        steps:
+          - run: echo "done on $BW_HOST"
+      - name: Wait
+        timeout: 20s
+        steps:
+          - local: |
+              echo waiting
+              while [ ! -e "${go}" ]; do sleep 0.05; done
+`,
+  );
+  return { cfg, dir, go, report: join(dir, 'report.json') };
+}
+
+describe('a host frozen after its work', () => {
+  it('end of run: the CLI exits with its report written, within a few seconds of the last stage', async () => {
+    const h = fleet.hosts[0]!;
+    const { cfg, go, report } = await release(0);
+    let goAt = 0;
+    const r = await runCli(['run', '-c', cfg, '--report', report], {
+      timeoutMs: 15_000,
+      onStdout: (out) => {
+        if (goAt === 0 && out.includes('│ waiting')) {
+          h.freeze();
+          goAt = Date.now();
+          void writeFile(go, '');
+        }
+      },
+    }).finally(() => h.thaw());
+    expect(goAt).toBeGreaterThan(0);
+    expect(r.stdout).toContain('Release success');
+    expect(r.code).toBe(0);
+    expect(Date.now() - goAt).toBeLessThan(5000);
+    expect(JSON.parse(readFileSync(report, 'utf8')).result).toBe('success');
+  }, 25_000);
+
+  it('cancel: SIGINT ends the CLI with exit 130 and its report written, within 5 s', async () => {
+    const h = fleet.hosts[1]!;
+    const { cfg, report } = await release(1);
+    let signalledAt = 0;
+    const r = await runCli(['run', '-c', cfg, '--report', report], {
+      timeoutMs: 15_000,
+      onStdout: (out, child) => {
+        if (signalledAt === 0 && out.includes('│ waiting')) {
+          h.freeze();
+          signalledAt = Date.now();
+          child.kill('SIGINT');
+        }
+      },
+    }).finally(() => h.thaw());
+    expect(signalledAt).toBeGreaterThan(0);
+    expect(r.code).toBe(130);
+    expect(Date.now() - signalledAt).toBeLessThan(5000);
+    expect(existsSync(report)).toBe(true);
+    expect(JSON.parse(readFileSync(report, 'utf8')).result).toBe('cancelled');
+  }, 25_000);
+});
