@@ -55567,7 +55567,7 @@ exports.YAMLSeq = YAMLSeq;
 
 
 var log = __nccwpck_require__(7249);
-var merge = __nccwpck_require__(8071);
+var merge = __nccwpck_require__(452);
 var stringify = __nccwpck_require__(2148);
 var identity = __nccwpck_require__(1127);
 var toJS = __nccwpck_require__(6424);
@@ -58532,7 +58532,7 @@ var int = __nccwpck_require__(9874);
 var schema = __nccwpck_require__(896);
 var schema$1 = __nccwpck_require__(3559);
 var binary = __nccwpck_require__(6083);
-var merge = __nccwpck_require__(8071);
+var merge = __nccwpck_require__(452);
 var omap = __nccwpck_require__(303);
 var pairs = __nccwpck_require__(8385);
 var schema$2 = __nccwpck_require__(5913);
@@ -58876,7 +58876,7 @@ exports.intOct = intOct;
 
 /***/ }),
 
-/***/ 8071:
+/***/ 452:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -59140,7 +59140,7 @@ var binary = __nccwpck_require__(6083);
 var bool = __nccwpck_require__(8398);
 var float = __nccwpck_require__(5782);
 var int = __nccwpck_require__(873);
-var merge = __nccwpck_require__(8071);
+var merge = __nccwpck_require__(452);
 var omap = __nccwpck_require__(303);
 var pairs = __nccwpck_require__(8385);
 var set = __nccwpck_require__(1528);
@@ -59390,7 +59390,7 @@ exports.timestamp = timestamp;
 
 /***/ }),
 
-/***/ 4475:
+/***/ 6856:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -60173,7 +60173,7 @@ exports.stringifyPair = stringifyPair;
 
 
 var Scalar = __nccwpck_require__(3301);
-var foldFlowLines = __nccwpck_require__(4475);
+var foldFlowLines = __nccwpck_require__(6856);
 
 const getFoldOptions = (ctx, isBlock) => ({
     indentAtStart: isBlock ? ctx.indent.length : ctx.indentAtStart,
@@ -63849,16 +63849,16 @@ function renderJsonSchema() {
 
 
 //# sourceMappingURL=index.js.map
-// EXTERNAL MODULE: ./lib/errors.js
-var errors = __nccwpck_require__(452);
+// EXTERNAL MODULE: ./lib/contract/errors.js
+var errors = __nccwpck_require__(1819);
 // EXTERNAL MODULE: ./lib/engine/executor.js + 16 modules
-var engine_executor = __nccwpck_require__(7950);
+var engine_executor = __nccwpck_require__(5407);
 // EXTERNAL MODULE: ./lib/engine/vars.js
-var engine_vars = __nccwpck_require__(1942);
+var vars = __nccwpck_require__(1942);
 // EXTERNAL MODULE: ./lib/transport/ssh-keys.js
 var ssh_keys = __nccwpck_require__(3936);
-// EXTERNAL MODULE: ./lib/transport/ssh-options.js
-var ssh_options = __nccwpck_require__(9028);
+// EXTERNAL MODULE: ./lib/contract/ssh-options.js
+var ssh_options = __nccwpck_require__(9007);
 // EXTERNAL MODULE: ./lib/transport/ssh-paths.js
 var ssh_paths = __nccwpck_require__(7438);
 ;// CONCATENATED MODULE: ./lib/transport/ssh-files.js
@@ -64849,6 +64849,8 @@ class Cancellation {
 //# sourceMappingURL=cancellation.js.map
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
+// EXTERNAL MODULE: ./lib/contract/transport.js
+var transport = __nccwpck_require__(4475);
 ;// CONCATENATED MODULE: ./lib/action/vars-input.js
 
 
@@ -64883,7 +64885,7 @@ function parseAssignmentLines(lines, input, named) {
             throw new errors/* UsageError */.eb(`${where}: expected NAME=VALUE, found no "=" (use a YAML map for multi-line values)`);
         }
         const name = line.slice(0, eq).trimEnd();
-        if (!engine_vars/* VAR_NAME */.eU.test(name))
+        if (!transport/* VAR_NAME */.e.test(name))
             throw new errors/* UsageError */.eb(`${where}: invalid variable name${named(name)}`);
         vars[name] = line.slice(eq + 1);
     });
@@ -64904,7 +64906,7 @@ function parseYamlMap(text, input, named) {
     }
     const vars = {};
     for (const [name, value] of Object.entries(doc)) {
-        if (!engine_vars/* VAR_NAME */.eU.test(name))
+        if (!transport/* VAR_NAME */.e.test(name))
             throw new errors/* UsageError */.eb(`Input "${input}": invalid variable name${named(name)}`);
         if (value === null || value === undefined)
             vars[name] = '';
@@ -65321,22 +65323,22 @@ __nccwpck_require__.d(__webpack_exports__, {
   T: () => (/* binding */ assembleConfig)
 });
 
-// EXTERNAL MODULE: ./lib/engine/vars.js
-var vars = __nccwpck_require__(1942);
-// EXTERNAL MODULE: ./lib/errors.js
-var errors = __nccwpck_require__(452);
+// EXTERNAL MODULE: ./lib/contract/transport.js
+var transport = __nccwpck_require__(4475);
+// EXTERNAL MODULE: ./lib/contract/errors.js
+var errors = __nccwpck_require__(1819);
 // EXTERNAL MODULE: ./lib/config/hosts.js
 var config_hosts = __nccwpck_require__(6141);
-// EXTERNAL MODULE: ./lib/engine/host.js
-var host = __nccwpck_require__(3546);
+// EXTERNAL MODULE: ./lib/contract/host.js
+var host = __nccwpck_require__(1874);
 // EXTERNAL MODULE: ./lib/engine/job.js
 var engine_job = __nccwpck_require__(7209);
 // EXTERNAL MODULE: ./lib/engine/runner.js
 var engine_runner = __nccwpck_require__(7998);
 // EXTERNAL MODULE: ./lib/engine/stage.js
 var engine_stage = __nccwpck_require__(3768);
-// EXTERNAL MODULE: ./lib/engine/subtask.js
-var subtask = __nccwpck_require__(917);
+// EXTERNAL MODULE: ./lib/engine/vars.js
+var vars = __nccwpck_require__(1942);
 // EXTERNAL MODULE: ./lib/config/config-error.js
 var config_error = __nccwpck_require__(1429);
 // EXTERNAL MODULE: ./lib/config/did-you-mean.js
@@ -65393,7 +65395,7 @@ function buildStage(stage, path, ctx, plan) {
         ? (0,config_hosts/* resolveStageHosts */.c8)(stage.hosts, [...path, 'hosts'], ctx.groups, ctx.catalog, ctx.locator)
         : [host/* CONTROLLER */.J];
     plan.hosts.push(...hosts);
-    const shell = stage.shell === undefined ? subtask/* DEFAULT_SHELL */.L4 : (0,formats/* toShell */.aB)(stage.shell);
+    const shell = stage.shell === undefined ? transport/* DEFAULT_SHELL */.L : (0,formats/* toShell */.aB)(stage.shell);
     const makeJob = 'job' in stage && stage.job ? customJob(stage.job, name) : stepsJob(stage, path, shell, ctx, plan, hosts);
     if ('job' in stage && stage.job)
         plan.localWork = true;
@@ -65492,8 +65494,8 @@ function defined(obj) {
     return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined));
 }
 //# sourceMappingURL=plan.js.map
-// EXTERNAL MODULE: ./lib/transport/ssh-options.js
-var ssh_options = __nccwpck_require__(9028);
+// EXTERNAL MODULE: ./lib/contract/ssh-options.js
+var ssh_options = __nccwpck_require__(9007);
 ;// CONCATENATED MODULE: ./lib/config/ssh.js
 /** The `ssh:` block → the transport's SshOptions, defaults applied. */
 
@@ -65565,7 +65567,7 @@ function assembleConfig(parts, overrides = {}) {
 }
 function checkOverrides(overrides) {
     for (const name of Object.keys(overrides)) {
-        if (!vars/* VAR_NAME */.eU.test(name))
+        if (!transport/* VAR_NAME */.e.test(name))
             throw new errors/* UsageError */.eb(`invalid variable name "${name}"`);
         if (schema/* RESERVED_VARS */.ol.includes(name))
             throw new errors/* UsageError */.eb(`${name} is set by the tool for every job; choose another name`);
@@ -65584,7 +65586,7 @@ function checkOverrides(overrides) {
 /* harmony export */   g2: () => (/* binding */ ConfigValidationError)
 /* harmony export */ });
 /* unused harmony export MAX_LISTED_ISSUES */
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(452);
+/* harmony import */ var _contract_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1819);
 /* harmony import */ var _locator_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1252);
 
 
@@ -65600,7 +65602,7 @@ const MAX_LISTED_ISSUES = 10;
  * A config that failed validation. `message` lists the issues one per line (in file order, at most
  * ten); `issues` keeps them structured, e.g. for annotations at `file:line:col`.
  */
-class ConfigValidationError extends _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL {
+class ConfigValidationError extends _contract_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL {
     issues;
     constructor(issues) {
         const listed = issues.slice(0, MAX_LISTED_ISSUES).map(formatIssue);
@@ -65790,7 +65792,7 @@ function toShell(value) {
 /* harmony export */   c8: () => (/* binding */ resolveStageHosts)
 /* harmony export */ });
 /* unused harmony exports toHostEntry, toHost */
-/* harmony import */ var _engine_host_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3546);
+/* harmony import */ var _contract_host_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1874);
 /* harmony import */ var _config_error_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1429);
 /* harmony import */ var _did_you_mean_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(9839);
 /* harmony import */ var _formats_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6094);
@@ -65855,8 +65857,8 @@ class HostCatalog {
         if (!entry)
             throw (0,_config_error_js__WEBPACK_IMPORTED_MODULE_1__/* .configIssueError */ .UJ)(this.locator, path, `invalid host entry ${JSON.stringify(raw)}`);
         const host = toHost(entry, this.ssh);
-        if (host.name === _engine_host_js__WEBPACK_IMPORTED_MODULE_0__/* .CONTROLLER */ .J.name) {
-            throw (0,_config_error_js__WEBPACK_IMPORTED_MODULE_1__/* .configIssueError */ .UJ)(this.locator, path, `"${_engine_host_js__WEBPACK_IMPORTED_MODULE_0__/* .CONTROLLER */ .J.name}" names this machine in reports; give the host another name`);
+        if (host.name === _contract_host_js__WEBPACK_IMPORTED_MODULE_0__/* .CONTROLLER */ .J.name) {
+            throw (0,_config_error_js__WEBPACK_IMPORTED_MODULE_1__/* .configIssueError */ .UJ)(this.locator, path, `"${_contract_host_js__WEBPACK_IMPORTED_MODULE_0__/* .CONTROLLER */ .J.name}" names this machine in reports; give the host another name`);
         }
         const known = this.#byName.get(host.name);
         if (!known) {
@@ -65865,7 +65867,7 @@ class HostCatalog {
         }
         if (sameHost(known, host))
             return known;
-        const [a, b] = [(0,_engine_host_js__WEBPACK_IMPORTED_MODULE_0__/* .hostLabel */ .v)(known, this.ssh.user), (0,_engine_host_js__WEBPACK_IMPORTED_MODULE_0__/* .hostLabel */ .v)(host, this.ssh.user)];
+        const [a, b] = [(0,_contract_host_js__WEBPACK_IMPORTED_MODULE_0__/* .hostLabel */ .v)(known, this.ssh.user), (0,_contract_host_js__WEBPACK_IMPORTED_MODULE_0__/* .hostLabel */ .v)(host, this.ssh.user)];
         throw (0,_config_error_js__WEBPACK_IMPORTED_MODULE_1__/* .configIssueError */ .UJ)(this.locator, path, `host "${host.name}" is already defined as ${a}, here it is ${b}; a name means one host, ` +
             `so give this one its own: { name: OTHER-NAME, address: ${host.address}, port: ${host.port}` +
             `${host.user ? `, user: ${host.user}` : ''} }`);
@@ -66120,7 +66122,7 @@ __nccwpck_require__.d(lib_namespaceObject, {
   ConfigError: () => (errors/* ConfigError */.xL),
   ConnectError: () => (errors/* ConnectError */.T$),
   ConnectionLostError: () => (errors/* ConnectionLostError */.N9),
-  DEFAULT_SHELL: () => (subtask/* DEFAULT_SHELL */.L4),
+  DEFAULT_SHELL: () => (transport/* DEFAULT_SHELL */.L),
   DEFAULT_SSH_OPTIONS: () => (ssh_options/* DEFAULT_SSH_OPTIONS */.U),
   DryRunTransport: () => (dry_run/* DryRunTransport */.a),
   Err: () => (result/* Err */._),
@@ -66164,11 +66166,13 @@ var stage = __nccwpck_require__(3768);
 // EXTERNAL MODULE: ./lib/engine/runner.js
 var runner = __nccwpck_require__(7998);
 // EXTERNAL MODULE: ./lib/engine/executor.js + 16 modules
-var executor = __nccwpck_require__(7950);
+var executor = __nccwpck_require__(5407);
 // EXTERNAL MODULE: ./lib/engine/subtask.js
 var subtask = __nccwpck_require__(917);
-// EXTERNAL MODULE: ./lib/engine/host.js
-var host = __nccwpck_require__(3546);
+// EXTERNAL MODULE: ./lib/contract/host.js
+var host = __nccwpck_require__(1874);
+// EXTERNAL MODULE: ./lib/contract/transport.js
+var transport = __nccwpck_require__(4475);
 // EXTERNAL MODULE: ./lib/transport/local.js + 1 modules
 var local = __nccwpck_require__(3016);
 // EXTERNAL MODULE: ./lib/transport/dry-run.js
@@ -66177,8 +66181,8 @@ var dry_run = __nccwpck_require__(3964);
 var routing = __nccwpck_require__(6287);
 // EXTERNAL MODULE: ./lib/transport/ssh.js + 12 modules
 var ssh = __nccwpck_require__(6562);
-// EXTERNAL MODULE: ./lib/transport/ssh-options.js
-var ssh_options = __nccwpck_require__(9028);
+// EXTERNAL MODULE: ./lib/contract/ssh-options.js
+var ssh_options = __nccwpck_require__(9007);
 // EXTERNAL MODULE: ./lib/config/select.js
 var config_select = __nccwpck_require__(8336);
 // EXTERNAL MODULE: ./lib/config/steps-job.js
@@ -66187,13 +66191,14 @@ var steps_job = __nccwpck_require__(2567);
 var formats = __nccwpck_require__(6094);
 // EXTERNAL MODULE: ./lib/report/json.js
 var json = __nccwpck_require__(7406);
-// EXTERNAL MODULE: ./lib/errors.js
-var errors = __nccwpck_require__(452);
+// EXTERNAL MODULE: ./lib/contract/errors.js
+var errors = __nccwpck_require__(1819);
 ;// CONCATENATED MODULE: ./lib/index.js
 /**
  * The library API: the same engine the action and the CLI use. A JavaScript config module's
  * default-export function receives exactly this module as its argument.
  */
+
 
 
 
@@ -66403,8 +66408,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 var promises_ = __nccwpck_require__(1455);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: ./lib/errors.js
-var errors = __nccwpck_require__(452);
+// EXTERNAL MODULE: ./lib/contract/errors.js
+var errors = __nccwpck_require__(1819);
 // EXTERNAL MODULE: ./lib/config/assemble.js + 2 modules
 var assemble = __nccwpck_require__(2955);
 // EXTERNAL MODULE: ./lib/config/issues.js
@@ -66788,7 +66793,7 @@ const stageHost = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .union */ .KCZ([zod__
 /* harmony export */ });
 /* unused harmony exports EXTENSION_KEY, stepSchema, stageSchema, runnerSchema */
 /* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8816);
-/* harmony import */ var _engine_vars_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1942);
+/* harmony import */ var _contract_transport_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4475);
 /* harmony import */ var _formats_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6094);
 /* harmony import */ var _schema_values_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8370);
 /**
@@ -66924,7 +66929,7 @@ const sshSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
     .describe('SSH defaults for every host.');
 const VAR = 'a variable name matching [A-Za-z_][A-Za-z0-9_]*';
 const varName = zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(VAR))
-    .regex(_engine_vars_js__WEBPACK_IMPORTED_MODULE_0__/* .VAR_NAME */ .eU, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(VAR))
+    .regex(_contract_transport_js__WEBPACK_IMPORTED_MODULE_0__/* .VAR_NAME */ .e, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(VAR))
     .refine((name) => !RESERVED_VARS.includes(name), {
     error: (issue) => `${String(issue.input)} is set by the tool for every job; choose another name`,
 });
@@ -66966,7 +66971,7 @@ function withoutExtensions(data) {
 /* harmony export */   f: () => (/* binding */ resolveHostFilter),
 /* harmony export */   v: () => (/* binding */ selectRunner)
 /* harmony export */ });
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(452);
+/* harmony import */ var _contract_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1819);
 /* harmony import */ var _did_you_mean_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9839);
 
 
@@ -66981,14 +66986,14 @@ function selectRunner(config, name) {
         if (runner)
             return runner;
         const hint = (0,_did_you_mean_js__WEBPACK_IMPORTED_MODULE_1__/* .didYouMean */ .au)(name, names);
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL(`${config.file}: unknown runner "${name}"${hint} (available: ${names.join(', ')})`);
+        throw new _contract_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL(`${config.file}: unknown runner "${name}"${hint} (available: ${names.join(', ')})`);
     }
     const [only, ...others] = config.runners;
     if (only && others.length === 0)
         return only;
     if (!only)
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL(`${config.file}: no runners defined`);
-    throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL(`${config.file}: ${names.length} runners (${names.join(', ')}) and none chosen: pick one with --runner, or the action's runner input`);
+        throw new _contract_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL(`${config.file}: no runners defined`);
+    throw new _contract_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL(`${config.file}: ${names.length} runners (${names.join(', ')}) and none chosen: pick one with --runner, or the action's runner input`);
 }
 /**
  * Host and group names → host names, each once, in the order given. A name that is neither a host
@@ -67008,7 +67013,7 @@ function resolveHostFilter(config, names, what = '--hosts') {
         else {
             const candidates = [...Object.keys(config.groups), ...hostNames];
             const hint = (0,_did_you_mean_js__WEBPACK_IMPORTED_MODULE_1__/* .didYouMean */ .au)(name, candidates);
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UsageError */ .eb(`${what}: unknown host or group "${name}"${hint}`);
+            throw new _contract_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UsageError */ .eb(`${what}: unknown host or group "${name}"${hint}`);
         }
     }
     return [...out];
@@ -67063,7 +67068,266 @@ class StepsJob extends _engine_job_js__WEBPACK_IMPORTED_MODULE_2__/* .Job */ ._ 
 
 /***/ }),
 
-/***/ 7950:
+/***/ 1088:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Eu: () => (/* binding */ untilAborted),
+/* harmony export */   Js: () => (/* binding */ abortReason),
+/* harmony export */   Tq: () => (/* binding */ settleOnce),
+/* harmony export */   Wz: () => (/* binding */ cancelMessage),
+/* harmony export */   yy: () => (/* binding */ sleep)
+/* harmony export */ });
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1819);
+/**
+ * Promise and AbortSignal helpers shared by the engine, the transports and the front ends: waiting
+ * while a signal may abort, an abortable sleep, what a cancel says, and settling a promise once.
+ */
+
+/** Why `signal` aborted: its reason, or a plain CancelledError when it gave none. */
+function abortReason(signal) {
+    return signal.reason ?? new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .CancelledError */ .cc('cancelled');
+}
+/** What a cancel says: `cancelled`, or the caller's CancelledError message (`cancelled by SIGTERM`). */
+function cancelMessage(signal) {
+    return signal.reason instanceof Error ? signal.reason.message : 'cancelled';
+}
+/**
+ * Settles like `promise`, or rejects with the signal's reason as soon as it aborts, whichever comes
+ * first; without a signal, `promise` itself. Whoever awaits must be able to stop waiting even when
+ * the work ignores the signal (a slow transport, a stuck job body) or is shared with other callers
+ * (a connect); the work itself goes on. A late rejection of the abandoned promise is swallowed so
+ * it cannot become an unhandled one.
+ */
+function untilAborted(promise, signal) {
+    if (!signal)
+        return promise;
+    if (signal.aborted) {
+        promise.catch(() => { });
+        return Promise.reject(abortReason(signal));
+    }
+    return new Promise((resolve, reject) => {
+        const onAbort = () => {
+            promise.catch(() => { });
+            reject(abortReason(signal));
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        promise.then((value) => {
+            signal.removeEventListener('abort', onAbort);
+            resolve(value);
+        }, (error) => {
+            signal.removeEventListener('abort', onAbort);
+            reject(error);
+        });
+    });
+}
+/**
+ * Waits `ms`, or rejects with the signal's reason when it aborts first. The timer stays ref'd: a
+ * retry backoff (of a job, or of a connect to a refusing host) can be the only pending work, and
+ * Node must not exit with the release still unsettled.
+ */
+function sleep(ms, signal) {
+    if (signal.aborted)
+        return Promise.reject(abortReason(signal));
+    return new Promise((resolve, reject) => {
+        const onAbort = () => {
+            clearTimeout(timer);
+            reject(abortReason(signal));
+        };
+        const timer = setTimeout(() => {
+            signal.removeEventListener('abort', onAbort);
+            resolve();
+        }, ms);
+        signal.addEventListener('abort', onAbort, { once: true });
+    });
+}
+/**
+ * Wraps a promise's `resolve` and `reject` so the first call wins and later ones do nothing; `cleanup`
+ * (clear timers, remove listeners) runs once, just before it settles. For promises that many
+ * events race to settle: a timer, an abort, an error and a success.
+ */
+function settleOnce(resolve, reject, cleanup = () => { }) {
+    let settled = false;
+    const first = () => {
+        if (settled)
+            return false;
+        settled = true;
+        cleanup();
+        return true;
+    };
+    return {
+        get settled() {
+            return settled;
+        },
+        resolve: (value) => {
+            if (first())
+                resolve(value);
+        },
+        reject: (reason) => {
+            if (first())
+                reject(reason);
+        },
+    };
+}
+//# sourceMappingURL=abort.js.map
+
+/***/ }),
+
+/***/ 1819:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   MU: () => (/* binding */ TimeoutError),
+/* harmony export */   N9: () => (/* binding */ ConnectionLostError),
+/* harmony export */   T$: () => (/* binding */ ConnectError),
+/* harmony export */   cc: () => (/* binding */ CancelledError),
+/* harmony export */   dk: () => (/* binding */ JobFailedError),
+/* harmony export */   eb: () => (/* binding */ UsageError),
+/* harmony export */   gJ: () => (/* binding */ errorMessage),
+/* harmony export */   lR: () => (/* binding */ AuthError),
+/* harmony export */   oZ: () => (/* binding */ HostKeyError),
+/* harmony export */   qw: () => (/* binding */ CommandExitError),
+/* harmony export */   x4: () => (/* binding */ BoereworsError),
+/* harmony export */   xL: () => (/* binding */ ConfigError)
+/* harmony export */ });
+class BoereworsError extends Error {
+    get name() {
+        return this.constructor.name;
+    }
+}
+/** Bad command line or action input. Exit code 2. */
+class UsageError extends BoereworsError {
+    kind = 'usage';
+    retryable = false;
+}
+/** Bad release config; the message starts with `file:line:col: path:` when a position is known. */
+class ConfigError extends BoereworsError {
+    kind = 'config';
+    retryable = false;
+}
+/** TCP/DNS/handshake failures: refused, timeout, unreachable. Transient. */
+class ConnectError extends BoereworsError {
+    kind = 'connect';
+    retryable = true;
+}
+/** The server rejected our credentials, or the key could not be used. Never retried. */
+class AuthError extends BoereworsError {
+    kind = 'auth';
+    retryable = false;
+}
+/** Host key unknown, mismatched or revoked. Fails closed, never retried. */
+class HostKeyError extends BoereworsError {
+    kind = 'host-key';
+    retryable = false;
+}
+/** A command exited non-zero (or died of a signal). Retried only through the stage's `retries`. */
+class CommandExitError extends BoereworsError {
+    exitCode;
+    signal;
+    kind = 'exit';
+    retryable = true;
+    constructor(message, exitCode, signal = null) {
+        super(message);
+        this.exitCode = exitCode;
+        this.signal = signal;
+    }
+}
+/** An attempt ran past its `timeout`. */
+class TimeoutError extends BoereworsError {
+    kind = 'timeout';
+    retryable = true;
+}
+/** The connection died under a running command (no exit status), or keepalive detected a dead peer. */
+class ConnectionLostError extends BoereworsError {
+    kind = 'connection-lost';
+    retryable = true;
+}
+/** The run was cancelled (SIGINT/SIGTERM or an aborted signal). */
+class CancelledError extends BoereworsError {
+    kind = 'cancelled';
+    retryable = false;
+}
+/** A job ended with `Err(reason)`, or a nested job failed. */
+class JobFailedError extends BoereworsError {
+    kind = 'job';
+    retryable = true;
+}
+function errorMessage(err) {
+    return err instanceof Error ? err.message : String(err);
+}
+//# sourceMappingURL=errors.js.map
+
+/***/ }),
+
+/***/ 1874:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   J: () => (/* binding */ CONTROLLER),
+/* harmony export */   v: () => (/* binding */ hostLabel)
+/* harmony export */ });
+/** The controller itself: where `local` steps run, and the host of a stage that names no hosts. */
+const CONTROLLER = Object.freeze({
+    name: 'controller',
+    address: 'localhost',
+    port: 0,
+    local: true,
+});
+/** `user@address:port`, the form every connection error uses. */
+function hostLabel(host, defaultUser) {
+    if (host.local)
+        return host.name;
+    const user = host.user ?? defaultUser;
+    return `${user ? `${user}@` : ''}${host.address}:${host.port}`;
+}
+//# sourceMappingURL=host.js.map
+
+/***/ }),
+
+/***/ 9007:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   U: () => (/* binding */ DEFAULT_SSH_OPTIONS)
+/* harmony export */ });
+const DEFAULT_SSH_OPTIONS = Object.freeze({
+    port: 22,
+    knownHostsPaths: ['~/.ssh/known_hosts'],
+    hostKeyChecking: 'strict',
+    connectTimeoutMs: 10_000,
+    keepaliveMs: 5_000,
+    maxSessions: 8,
+    maxHandshakes: 8,
+});
+//# sourceMappingURL=ssh-options.js.map
+
+/***/ }),
+
+/***/ 4475:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   L: () => (/* binding */ DEFAULT_SHELL),
+/* harmony export */   e: () => (/* binding */ VAR_NAME)
+/* harmony export */ });
+/**
+ * Default shell for `run` / `local` steps. It gets the script as the file /dev/fd/4 (over
+ * SSH it reads it inline, with the same behaviour: see docs/ssh.md); stdin is /dev/null.
+ */
+const DEFAULT_SHELL = Object.freeze([
+    'bash',
+    '--noprofile',
+    '--norc',
+    '-eo',
+    'pipefail',
+]);
+/** A variable name: what `ExecRequest.env` keys, `vars:` keys and `${NAME}` references must match. */
+const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+//# sourceMappingURL=transport.js.map
+
+/***/ }),
+
+/***/ 5407:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -67072,14 +67336,16 @@ __nccwpck_require__.d(__webpack_exports__, {
   Q: () => (/* binding */ Executor)
 });
 
-// EXTERNAL MODULE: ./lib/errors.js
-var errors = __nccwpck_require__(452);
+// EXTERNAL MODULE: ./lib/contract/errors.js
+var errors = __nccwpck_require__(1819);
+// EXTERNAL MODULE: ./lib/contract/abort.js
+var abort = __nccwpck_require__(1088);
 // EXTERNAL MODULE: external "node:events"
 var external_node_events_ = __nccwpck_require__(8474);
-;// CONCATENATED MODULE: ./lib/engine/abort.js
+;// CONCATENATED MODULE: ./lib/engine/run-signals.js
 /**
- * AbortSignal plumbing for the engine: the run's cancellation, per-attempt timeouts, and racing
- * promises that may not honour a signal (a slow transport, a stuck job body).
+ * The engine's signals: the run's cancellation and each attempt's timeout. (Waiting on promises
+ * that may ignore a signal, and sleeping, are in src/contract/abort.ts, shared with the transports.)
  */
 
 
@@ -67121,54 +67387,6 @@ function attemptSignal(runSignal, timeoutMs) {
         dispose: () => clearTimeout(timer),
     };
 }
-/**
- * Settles like `promise`, or rejects with `signal.reason` as soon as the signal aborts, whichever
- * comes first. The engine must end an attempt promptly even when what it awaits ignores the signal;
- * a late rejection of the abandoned promise is swallowed so it cannot become an unhandled one.
- */
-function untilAborted(promise, signal) {
-    if (signal.aborted) {
-        promise.catch(() => { });
-        return Promise.reject(signal.reason);
-    }
-    return new Promise((resolve, reject) => {
-        const onAbort = () => {
-            promise.catch(() => { });
-            reject(signal.reason);
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
-        promise.then((value) => {
-            signal.removeEventListener('abort', onAbort);
-            resolve(value);
-        }, (error) => {
-            signal.removeEventListener('abort', onAbort);
-            reject(error);
-        });
-    });
-}
-/**
- * Waits `ms`, or rejects with `signal.reason` when it aborts first. The timer stays ref'd: a retry
- * backoff is the only pending work when one job is between attempts, and Node must not exit then.
- */
-function sleep(ms, signal) {
-    if (signal.aborted)
-        return Promise.reject(signal.reason);
-    return new Promise((resolve, reject) => {
-        const onAbort = () => {
-            clearTimeout(timer);
-            reject(signal.reason);
-        };
-        const timer = setTimeout(() => {
-            signal.removeEventListener('abort', onAbort);
-            resolve();
-        }, ms);
-        signal.addEventListener('abort', onAbort, { once: true });
-    });
-}
-/** What a cancel says: `cancelled`, or the caller's CancelledError message (`cancelled by SIGTERM`). */
-function cancelMessage(signal) {
-    return signal.reason instanceof Error ? signal.reason.message : 'cancelled';
-}
 /** `500ms`, `10s`, `1.5s`, `5m`, `1h`: the config's own duration syntax, for messages. */
 function formatMs(ms) {
     if (ms < 1000)
@@ -67179,7 +67397,7 @@ function formatMs(ms) {
         return `${ms / 60_000}m`;
     return `${Number((ms / 1000).toFixed(3))}s`;
 }
-//# sourceMappingURL=abort.js.map
+//# sourceMappingURL=run-signals.js.map
 ;// CONCATENATED MODULE: ./lib/engine/emitter.js
 /**
  * Wraps the caller's listener so that a throwing reporter cannot break the run: the release on
@@ -67519,8 +67737,8 @@ function validateConcurrency(concurrency) {
 	}
 }
 
-// EXTERNAL MODULE: ./lib/engine/host.js
-var engine_host = __nccwpck_require__(3546);
+// EXTERNAL MODULE: ./lib/contract/host.js
+var contract_host = __nccwpck_require__(1874);
 ;// CONCATENATED MODULE: ./lib/engine/stage-plan.js
 /**
  * Pure scheduling arithmetic for one stage: which jobs run, in which waves, with how many
@@ -67534,7 +67752,7 @@ function selectJobs(jobs, selection) {
     return selection.limit === undefined ? kept : kept.slice(0, selection.limit);
 }
 function isController(host) {
-    return host === engine_host/* CONTROLLER */.J || (host.local && host.name === engine_host/* CONTROLLER */.J.name);
+    return host === contract_host/* CONTROLLER */.J || (host.local && host.name === contract_host/* CONTROLLER */.J.name);
 }
 /**
  * Whether the stage has a canary. A canary gates the *other* jobs, so a stage of one job has none:
@@ -67954,7 +68172,7 @@ class JobAttempt {
         try {
             for (;;) {
                 // Promise.resolve: a plain `function*` from a JavaScript config works too.
-                const step = await untilAborted(Promise.resolve('error' in resume ? body.throw(resume.error) : body.next(resume.value)), signal);
+                const step = await (0,abort/* untilAborted */.Eu)(Promise.resolve('error' in resume ? body.throw(resume.error) : body.next(resume.value)), signal);
                 if (step.done)
                     return toOutcome(step.value);
                 try {
@@ -68005,9 +68223,9 @@ class JobAttempt {
         const { transport, signal } = this.scope;
         this.#stepStart(host, task.label ?? defaultLabel(task));
         const env = { ...this.#context(host).env, ...task.env };
-        const target = task.target === 'controller' ? engine_host/* CONTROLLER */.J : host;
+        const target = task.target === 'controller' ? contract_host/* CONTROLLER */.J : host;
         const call = transport.exec(target, { script: task.script, shell: task.shell, env }, this.#callContext(host));
-        const result = await untilAborted(call, signal);
+        const result = await (0,abort/* untilAborted */.Eu)(call, signal);
         this.exitCode = result.exitCode;
         if (result.exitCode !== 0 && !task.allowFailure) {
             throw new errors/* CommandExitError */.qw(describeExit(result), result.exitCode, result.signal);
@@ -68017,7 +68235,7 @@ class JobAttempt {
     async #upload(task, host) {
         this.#stepStart(host, task.label ?? `upload ${task.from} → ${task.to}`);
         const call = this.scope.transport.upload(host, { from: task.from, to: task.to }, this.#callContext(host));
-        return untilAborted(call, this.scope.signal);
+        return (0,abort/* untilAborted */.Eu)(call, this.scope.signal);
     }
     /** A yielded job: its Outcome is sent back; Err or an exception becomes a JobFailedError. */
     async #nested(job, parentHost) {
@@ -68124,6 +68342,7 @@ function retryDelay(baseMs, retryNumber, random = Math.random()) {
 
 
 
+
 /**
  * p-retry sees only this wrapper, so our classification decides every retry (p-retry would
  * otherwise refuse to retry any TypeError a job throws, and turn non-Error throws into TypeErrors).
@@ -68183,7 +68402,7 @@ async function runJob(job, scope) {
         const delayMs = retryDelay(settings.retryDelayMs, attemptNumber);
         emit({ type: 'job-retry', stage, host, attempt: attemptNumber, error: (0,errors/* errorMessage */.gJ)(cause), delayMs });
         try {
-            await sleep(delayMs, runSignal);
+            await (0,abort/* sleep */.yy)(delayMs, runSignal);
             return true;
         }
         catch {
@@ -68212,7 +68431,7 @@ async function runJob(job, scope) {
         const error = thrown instanceof AttemptFailure ? thrown.error : thrown;
         // A command killed by the cancel may come back as a plain non-zero exit: still a cancel.
         if (runSignal.aborted || error instanceof errors/* CancelledError */.cc) {
-            return report('cancelled', runSignal.aborted ? cancelMessage(runSignal) : (0,errors/* errorMessage */.gJ)(error), 'cancelled');
+            return report('cancelled', runSignal.aborted ? (0,abort/* cancelMessage */.Wz)(runSignal) : (0,errors/* errorMessage */.gJ)(error), 'cancelled');
         }
         return report('failure', (0,errors/* errorMessage */.gJ)(error), error instanceof errors/* BoereworsError */.x4 ? error.kind : 'error');
     }
@@ -68242,7 +68461,7 @@ async function runStage(stage, ctx, scope) {
     const settings = stage.settings;
     let listed;
     try {
-        listed = await untilAborted(collect(stage.jobs(ctx)), scope.runSignal);
+        listed = await (0,abort/* untilAborted */.Eu)(collect(stage.jobs(ctx)), scope.runSignal);
         const stray = listed.findIndex((j) => !(0,job/* isJob */.o)(j));
         if (stray >= 0)
             throw new TypeError(`expected Job objects, got ${String(listed[stray])}`);
@@ -68250,7 +68469,7 @@ async function runStage(stage, ctx, scope) {
     catch (error) {
         emit({ type: 'stage-start', stage: name, index, total, hosts: [], canary: null });
         const failure = scope.runSignal.aborted
-            ? { cause: 'cancelled', reason: cancelMessage(scope.runSignal) }
+            ? { cause: 'cancelled', reason: (0,abort/* cancelMessage */.Wz)(scope.runSignal) }
             : { cause: 'jobs', reason: `could not list its jobs: ${(0,errors/* errorMessage */.gJ)(error)}` };
         return finish(stage, started, scope, null, [], failure);
     }
@@ -68292,7 +68511,7 @@ async function runStage(stage, ctx, scope) {
     // "no new job starts" hold for jobs already waiting in the pool.
     const start = async (i) => {
         if (scope.runSignal.aborted)
-            haltOnce({ result: 'cancelled', error: cancelMessage(scope.runSignal) });
+            haltOnce({ result: 'cancelled', error: (0,abort/* cancelMessage */.Wz)(scope.runSignal) });
         if (halt)
             return;
         const job = jobs[i];
@@ -68320,7 +68539,7 @@ async function runStage(stage, ctx, scope) {
         await Promise.all(wave.map((i) => pool(() => start(i))));
     }
     // Without a halt, jobs are left only when a cancel came between two waves.
-    const notStarted = halt ?? { result: 'cancelled', error: cancelMessage(scope.runSignal) };
+    const notStarted = halt ?? { result: 'cancelled', error: (0,abort/* cancelMessage */.Wz)(scope.runSignal) };
     const all = jobs.map((job, i) => {
         const existing = reports[i];
         if (existing)
@@ -68345,10 +68564,10 @@ async function runStage(stage, ctx, scope) {
  * not each pay a handshake when their pool slot comes up. Only a hint: it can never fail the stage.
  */
 function preconnect(scope, jobs) {
-    if (!scope.transport.prepare || scope.runSignal.aborted)
+    if (!scope.transport.connectAhead || scope.runSignal.aborted)
         return;
     try {
-        scope.transport.prepare(jobs.map((j) => j.host), scope.runSignal);
+        scope.transport.connectAhead(jobs.map((j) => j.host), scope.runSignal);
     }
     catch {
         // A transport that breaks the "must not throw" contract still gets its steps run.
@@ -68359,7 +68578,7 @@ function stageFailure(jobs, canaryFailed, budget, runSignal) {
     if (cancelled) {
         return {
             cause: 'cancelled',
-            reason: runSignal.aborted ? cancelMessage(runSignal) : (cancelled.error ?? 'cancelled'),
+            reason: runSignal.aborted ? (0,abort/* cancelMessage */.Wz)(runSignal) : (cancelled.error ?? 'cancelled'),
         };
     }
     if (canaryFailed) {
@@ -68399,6 +68618,7 @@ function finish(stage, started, scope, canary, jobs, failure) {
  * Runs one runner: setup, its stages pulled one at a time, cleanup; turns what happened into the
  * RunReport and the event stream. Scheduling inside a stage lives in stage-runner.ts.
  */
+
 
 
 
@@ -68454,7 +68674,7 @@ class Executor {
         });
         try {
             if (cancel.signal.aborted)
-                fail('cancelled', `${cancelMessage(cancel.signal)} before the first stage`);
+                fail('cancelled', `${(0,abort/* cancelMessage */.Wz)(cancel.signal)} before the first stage`);
             else if (await this.#setup(runner, ctx, fail))
                 await this.#stages(runner, ctx, report, fail, emit);
         }
@@ -68477,12 +68697,12 @@ class Executor {
     async #setup(runner, ctx, fail) {
         try {
             // Raced with the cancel: a setup that ignores ctx.signal must not hold a cancelled run.
-            await untilAborted(Promise.resolve(runner.setup(ctx)), ctx.signal);
+            await (0,abort/* untilAborted */.Eu)(Promise.resolve(runner.setup(ctx)), ctx.signal);
             return true;
         }
         catch (error) {
             if (ctx.signal.aborted)
-                fail('cancelled', `${cancelMessage(ctx.signal)} during setup`);
+                fail('cancelled', `${(0,abort/* cancelMessage */.Wz)(ctx.signal)} during setup`);
             else if (error instanceof errors/* CancelledError */.cc)
                 fail('cancelled', `${error.message} during setup`);
             else
@@ -68498,10 +68718,10 @@ class Executor {
             stages = iteratorOf(runner.stages(ctx));
             for (let index = 1;; index++) {
                 if (signal.aborted)
-                    return fail('cancelled', cancelMessage(signal));
+                    return fail('cancelled', (0,abort/* cancelMessage */.Wz)(signal));
                 current = undefined;
                 // Pulled only now: the runner may decide the next stage from the reports so far.
-                const next = await untilAborted(Promise.resolve(stages.next()), signal);
+                const next = await (0,abort/* untilAborted */.Eu)(Promise.resolve(stages.next()), signal);
                 if (next.done)
                     return;
                 const stage = (current = next.value);
@@ -68516,14 +68736,14 @@ class Executor {
                 });
                 report.stages.push(outcome.report);
                 if (signal.aborted)
-                    return fail('cancelled', `${cancelMessage(signal)} during stage "${stage.name}"`);
+                    return fail('cancelled', `${(0,abort/* cancelMessage */.Wz)(signal)} during stage "${stage.name}"`);
                 if (outcome.stopsRun)
                     return fail('failure', `stage "${stage.name}" failed: ${outcome.report.reason}`);
             }
         }
         catch (error) {
             if (signal.aborted)
-                return fail('cancelled', cancelMessage(signal));
+                return fail('cancelled', (0,abort/* cancelMessage */.Wz)(signal));
             // runStage reports instead of throwing; reaching here with a stage means an engine bug,
             // which still deserves a report and a cleanup rather than a crash.
             const where = current
@@ -68553,31 +68773,6 @@ async function closeQuietly(stages, signal) {
         await closing;
 }
 //# sourceMappingURL=executor.js.map
-
-/***/ }),
-
-/***/ 3546:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   J: () => (/* binding */ CONTROLLER),
-/* harmony export */   v: () => (/* binding */ hostLabel)
-/* harmony export */ });
-/** The controller itself: where `local` steps run, and the host of a stage that names no hosts. */
-const CONTROLLER = Object.freeze({
-    name: 'controller',
-    address: 'localhost',
-    port: 0,
-    local: true,
-});
-/** `user@address:port`, the form every connection error uses. */
-function hostLabel(host, defaultUser) {
-    if (host.local)
-        return host.name;
-    const user = host.user ?? defaultUser;
-    return `${user ? `${user}@` : ''}${host.address}:${host.port}`;
-}
-//# sourceMappingURL=host.js.map
 
 /***/ }),
 
@@ -68765,29 +68960,23 @@ function checkSettings(stage, s) {
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   L4: () => (/* binding */ DEFAULT_SHELL),
 /* harmony export */   Se: () => (/* binding */ upload),
 /* harmony export */   be: () => (/* binding */ remote),
 /* harmony export */   sr: () => (/* binding */ local)
 /* harmony export */ });
+/* harmony import */ var _contract_transport_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4475);
 /**
- * Default shell for `run` / `local` steps. It gets the script as the file /dev/fd/4 (over
- * SSH it reads it inline, with the same behaviour: see ssh-remote-command.ts); stdin is /dev/null.
+ * Subtasks are plain values a job yields; the engine executes them and sends the result back
+ * into the generator. Building them does no I/O, so plans and dry runs are pure data.
  */
-const DEFAULT_SHELL = Object.freeze([
-    'bash',
-    '--noprofile',
-    '--norc',
-    '-eo',
-    'pipefail',
-]);
+
 /** A command on the job's host. */
 function remote(script, opts = {}) {
-    return { kind: 'exec', target: 'host', script, shell: opts.shell ?? DEFAULT_SHELL, ...rest(opts) };
+    return { kind: 'exec', target: 'host', script, shell: opts.shell ?? _contract_transport_js__WEBPACK_IMPORTED_MODULE_0__/* .DEFAULT_SHELL */ .L, ...rest(opts) };
 }
 /** A command on the controller (this machine), once per job. */
 function local(script, opts = {}) {
-    return { kind: 'exec', target: 'controller', script, shell: opts.shell ?? DEFAULT_SHELL, ...rest(opts) };
+    return { kind: 'exec', target: 'controller', script, shell: opts.shell ?? _contract_transport_js__WEBPACK_IMPORTED_MODULE_0__/* .DEFAULT_SHELL */ .L, ...rest(opts) };
 }
 function upload(from, to, label) {
     return { kind: 'upload', from, to, ...(label ? { label } : {}) };
@@ -68812,12 +69001,12 @@ function rest(opts) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Cb: () => (/* binding */ TemplateSyntaxError),
 /* harmony export */   Jf: () => (/* binding */ expandVars),
-/* harmony export */   QC: () => (/* binding */ parseTemplate),
-/* harmony export */   eU: () => (/* binding */ VAR_NAME)
+/* harmony export */   QC: () => (/* binding */ parseTemplate)
 /* harmony export */ });
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(452);
+/* harmony import */ var _contract_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1819);
+/* harmony import */ var _contract_transport_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4475);
 
-const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 /** Why a non-command field cannot be expanded; `found` is the offending text (`$HOME`, `${a-b}`). */
 class TemplateSyntaxError extends Error {
     problem;
@@ -68858,7 +69047,7 @@ function parseTemplate(text) {
             if (close === -1)
                 throw new TemplateSyntaxError('unclosed', text.slice(dollar, dollar + 40));
             const name = text.slice(dollar + 2, close);
-            if (!VAR_NAME.test(name))
+            if (!_contract_transport_js__WEBPACK_IMPORTED_MODULE_1__/* .VAR_NAME */ .e.test(name))
                 throw new TemplateSyntaxError('invalid-name', `\${${name}}`);
             if (literal)
                 pieces.push({ text: literal });
@@ -68886,7 +69075,7 @@ function expandVars(text, vars, where = 'value') {
         pieces = parseTemplate(text);
     }
     catch (e) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL(`${where}: ${e.message}`);
+        throw new _contract_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL(`${where}: ${e.message}`);
     }
     return pieces
         .map((piece) => {
@@ -68894,98 +69083,12 @@ function expandVars(text, vars, where = 'value') {
             return piece.text;
         const value = Object.hasOwn(vars, piece.ref) ? vars[piece.ref] : undefined;
         if (value === undefined)
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL(`${where}: unknown variable "\${${piece.ref}}"`);
+            throw new _contract_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL(`${where}: unknown variable "\${${piece.ref}}"`);
         return value;
     })
         .join('');
 }
 //# sourceMappingURL=vars.js.map
-
-/***/ }),
-
-/***/ 452:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   MU: () => (/* binding */ TimeoutError),
-/* harmony export */   N9: () => (/* binding */ ConnectionLostError),
-/* harmony export */   T$: () => (/* binding */ ConnectError),
-/* harmony export */   cc: () => (/* binding */ CancelledError),
-/* harmony export */   dk: () => (/* binding */ JobFailedError),
-/* harmony export */   eb: () => (/* binding */ UsageError),
-/* harmony export */   gJ: () => (/* binding */ errorMessage),
-/* harmony export */   lR: () => (/* binding */ AuthError),
-/* harmony export */   oZ: () => (/* binding */ HostKeyError),
-/* harmony export */   qw: () => (/* binding */ CommandExitError),
-/* harmony export */   x4: () => (/* binding */ BoereworsError),
-/* harmony export */   xL: () => (/* binding */ ConfigError)
-/* harmony export */ });
-class BoereworsError extends Error {
-    get name() {
-        return this.constructor.name;
-    }
-}
-/** Bad command line or action input. Exit code 2. */
-class UsageError extends BoereworsError {
-    kind = 'usage';
-    retryable = false;
-}
-/** Bad release config; the message starts with `file:line:col: path:` when a position is known. */
-class ConfigError extends BoereworsError {
-    kind = 'config';
-    retryable = false;
-}
-/** TCP/DNS/handshake failures: refused, timeout, unreachable. Transient. */
-class ConnectError extends BoereworsError {
-    kind = 'connect';
-    retryable = true;
-}
-/** The server rejected our credentials, or the key could not be used. Never retried. */
-class AuthError extends BoereworsError {
-    kind = 'auth';
-    retryable = false;
-}
-/** Host key unknown, mismatched or revoked. Fails closed, never retried. */
-class HostKeyError extends BoereworsError {
-    kind = 'host-key';
-    retryable = false;
-}
-/** A command exited non-zero (or died of a signal). Retried only through the stage's `retries`. */
-class CommandExitError extends BoereworsError {
-    exitCode;
-    signal;
-    kind = 'exit';
-    retryable = true;
-    constructor(message, exitCode, signal = null) {
-        super(message);
-        this.exitCode = exitCode;
-        this.signal = signal;
-    }
-}
-/** An attempt ran past its `timeout`. */
-class TimeoutError extends BoereworsError {
-    kind = 'timeout';
-    retryable = true;
-}
-/** The connection died under a running command (no exit status), or keepalive detected a dead peer. */
-class ConnectionLostError extends BoereworsError {
-    kind = 'connection-lost';
-    retryable = true;
-}
-/** The run was cancelled (SIGINT/SIGTERM or an aborted signal). */
-class CancelledError extends BoereworsError {
-    kind = 'cancelled';
-    retryable = false;
-}
-/** A job ended with `Err(reason)`, or a nested job failed. */
-class JobFailedError extends BoereworsError {
-    kind = 'job';
-    retryable = true;
-}
-function errorMessage(err) {
-    return err instanceof Error ? err.message : String(err);
-}
-//# sourceMappingURL=errors.js.map
 
 /***/ }),
 
@@ -69234,8 +69337,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-// EXTERNAL MODULE: ./lib/errors.js
-var errors = __nccwpck_require__(452);
+// EXTERNAL MODULE: ./lib/contract/abort.js
+var abort = __nccwpck_require__(1088);
 // EXTERNAL MODULE: ./lib/transport/line-splitter.js + 1 modules
 var line_splitter = __nccwpck_require__(746);
 // EXTERNAL MODULE: ./lib/transport/local-upload.js
@@ -69309,7 +69412,7 @@ class LocalTransport {
                     // Leftovers of the group (a background child holding no stdio) get the KILL now.
                     clearTimeout(killTimer);
                     terminateGroup(pid, 'SIGKILL');
-                    reject(ctx.signal.reason ?? new errors/* CancelledError */.cc('cancelled'));
+                    reject((0,abort/* abortReason */.Js)(ctx.signal));
                     return;
                 }
                 resolve({ exitCode: code, signal: signal ?? null, durationMs: Date.now() - started });
@@ -69363,13 +69466,13 @@ class RoutingTransport {
     upload(host, req, ctx) {
         return this.#for(host).upload(host, req, ctx);
     }
-    prepare(hosts, signal) {
+    connectAhead(hosts, signal) {
         const remote = hosts.filter((h) => !h.local);
         const local = hosts.filter((h) => h.local);
         if (local.length > 0)
-            this.local.prepare?.(local, signal);
+            this.local.connectAhead?.(local, signal);
         if (remote.length > 0)
-            this.#for(remote[0]).prepare?.(remote, signal);
+            this.#for(remote[0]).connectAhead?.(remote, signal);
     }
     async close() {
         await Promise.all([this.local.close(), this.#remote?.close()]);
@@ -69395,7 +69498,7 @@ class RoutingTransport {
 /* unused harmony export normalizeKeyText */
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1455);
 /* harmony import */ var ssh2__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5472);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(452);
+/* harmony import */ var _contract_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1819);
 /* harmony import */ var _ssh_paths_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7438);
 /**
  * How we authenticate: a private key (text or file; OpenSSH or PEM; ed25519, ecdsa, rsa with
@@ -69435,14 +69538,14 @@ async function loadClientAuth(options, env = process.env) {
             text = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.readFile)((0,_ssh_paths_js__WEBPACK_IMPORTED_MODULE_3__/* .expandHome */ .k)(options.privateKeyPath), 'utf8');
         }
         catch (err) {
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .AuthError */ .lR(`${source}: cannot read it (${err.code ?? 'error'})`);
+            throw new _contract_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .AuthError */ .lR(`${source}: cannot read it (${err.code ?? 'error'})`);
         }
     }
     else if (env.SSH_AUTH_SOCK) {
         return { kind: 'agent', socket: env.SSH_AUTH_SOCK, source: `ssh-agent at ${env.SSH_AUTH_SOCK}` };
     }
     else {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .AuthError */ .lR('no SSH private key given (ssh.private-key, --identity or the ssh-private-key input) and no ssh-agent (SSH_AUTH_SOCK)');
+        throw new _contract_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .AuthError */ .lR('no SSH private key given (ssh.private-key, --identity or the ssh-private-key input) and no ssh-agent (SSH_AUTH_SOCK)');
     }
     const privateKey = parsePrivateKey(normalizeKeyText(text), options.passphrase, source);
     return { kind: 'key', privateKey, source, keyType: privateKey.type };
@@ -69452,7 +69555,7 @@ function parsePrivateKey(text, passphrase, source) {
     const parsed = ssh2__WEBPACK_IMPORTED_MODULE_1__.utils.parseKey(text, passphrase);
     const problem = keyProblem(parsed);
     if (problem)
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .AuthError */ .lR(`${source}: ${problem}`);
+        throw new _contract_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .AuthError */ .lR(`${source}: ${problem}`);
     return (Array.isArray(parsed) ? parsed[0] : parsed);
 }
 /**
@@ -69482,25 +69585,6 @@ function keyProblem(parsed) {
     return null;
 }
 //# sourceMappingURL=ssh-keys.js.map
-
-/***/ }),
-
-/***/ 9028:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   U: () => (/* binding */ DEFAULT_SSH_OPTIONS)
-/* harmony export */ });
-const DEFAULT_SSH_OPTIONS = Object.freeze({
-    port: 22,
-    knownHostsPaths: ['~/.ssh/known_hosts'],
-    hostKeyChecking: 'strict',
-    connectTimeoutMs: 10_000,
-    keepaliveMs: 5_000,
-    maxSessions: 8,
-    maxHandshakes: 8,
-});
-//# sourceMappingURL=ssh-options.js.map
 
 /***/ }),
 
@@ -69539,12 +69623,14 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(8161);
-// EXTERNAL MODULE: ./lib/engine/host.js
-var engine_host = __nccwpck_require__(3546);
-// EXTERNAL MODULE: ./lib/errors.js
-var errors = __nccwpck_require__(452);
+// EXTERNAL MODULE: ./lib/contract/host.js
+var contract_host = __nccwpck_require__(1874);
+// EXTERNAL MODULE: ./lib/contract/errors.js
+var errors = __nccwpck_require__(1819);
 // EXTERNAL MODULE: ./node_modules/ssh2/lib/index.js
 var lib = __nccwpck_require__(5472);
+// EXTERNAL MODULE: ./lib/contract/abort.js
+var abort = __nccwpck_require__(1088);
 ;// CONCATENATED MODULE: ./lib/transport/ssh-errors.js
 /**
  * Turns what ssh2 and the socket report into our error classes, once, so retry decisions are made
@@ -69646,7 +69732,7 @@ const CONNECT_BACKOFF_MS = 200;
 const KEEPALIVE_COUNT_MAX = 2;
 async function connectClient(target, deps, signal) {
     await deps.verifier.load();
-    await deps.prepare?.(signal);
+    await deps.connectJumpHost?.(signal);
     let deadline;
     for (let attempt = 1;; attempt++) {
         const release = await deps.handshakes.acquire(signal);
@@ -69661,7 +69747,7 @@ async function connectClient(target, deps, signal) {
         }
         catch (err) {
             if (signal.aborted)
-                throw signal.reason ?? new errors/* CancelledError */.cc('cancelled');
+                throw (0,abort/* abortReason */.Js)(signal);
             failure = err;
         }
         finally {
@@ -69675,7 +69761,7 @@ async function connectClient(target, deps, signal) {
             throw failure.error;
         }
         deps.hooks.onDebug?.(`${failure.error.message}; retrying in ${delay} ms`);
-        await sleep(delay, signal);
+        await (0,abort/* sleep */.yy)(delay, signal);
     }
 }
 /** Exponential backoff with full jitter, never below half the step (so retries do not bunch up). */
@@ -69683,77 +69769,35 @@ function backoffMs(attempt) {
     const step = CONNECT_BACKOFF_MS * 2 ** (attempt - 1);
     return Math.round(step / 2 + Math.random() * (step / 2));
 }
+/** One try: TCP (or the jump-host forward), handshake, host-key check and auth, within `budgetMs`. */
 function attemptOnce(target, deps, budgetMs, signal) {
     return new Promise((resolve, reject) => {
         const client = new lib.Client();
-        let tcpConnected = false;
-        let hostKeyError = null;
-        let settled = false;
-        const classify = (err) => hostKeyError
-            ? { error: hostKeyError, transient: false }
-            : classifyConnectError(err, {
-                label: target.label,
-                address: target.address,
-                timeoutMs: deps.connectTimeoutMs,
-                tcpConnected,
-                authSource: deps.auth.source,
-            });
+        const state = { tcpConnected: false, hostKeyError: null };
+        const settle = (0,abort/* settleOnce */.Tq)(resolve, reject, () => {
+            clearTimeout(timer);
+            signal.removeEventListener('abort', onAbort);
+        });
         const fail = (err) => {
-            if (settled)
+            if (settle.settled)
                 return;
-            settled = true;
-            clearTimeout(timer);
-            signal.removeEventListener('abort', onAbort);
             client.destroy();
-            reject(signal.aborted ? err : classify(err));
+            settle.reject(signal.aborted ? err : classifyTry(err, target, deps, state));
         };
-        const onAbort = () => fail(signal.reason ?? new errors/* CancelledError */.cc('cancelled'));
+        const onAbort = () => fail((0,abort/* abortReason */.Js)(signal));
         // Our own timer covers the jump-host forward too, which ssh2's readyTimeout does not.
-        const timer = setTimeout(() => {
-            const err = Object.assign(new Error('connect timeout'), { level: 'client-timeout' });
-            fail(err);
-        }, budgetMs);
+        const timer = setTimeout(() => fail(Object.assign(new Error('connect timeout'), { level: 'client-timeout' })), budgetMs);
         signal.addEventListener('abort', onAbort, { once: true });
-        // This listener stays for the client's life: an 'error' without a listener would crash the process.
-        client.on('error', (err) => fail(err));
-        client.on('close', () => fail(new Error('Connection lost before handshake')));
-        client.on('connect', () => {
-            tcpConnected = true;
-            // Nagle would hold back our small packets for an ACK: a warm command takes ~44 ms instead of ~3.
-            client.setNoDelay(true);
-        });
-        client.on('ready', () => {
-            if (settled)
-                return;
-            settled = true;
-            clearTimeout(timer);
-            signal.removeEventListener('abort', onAbort);
-            resolve(client);
-        });
-        const config = {
-            host: target.address,
-            port: target.port,
-            username: target.user,
-            readyTimeout: 0, // our timer above
-            keepaliveInterval: deps.keepaliveMs,
-            keepaliveCountMax: KEEPALIVE_COUNT_MAX,
-            tryKeyboard: false,
+        watchClient(client, state, fail, () => settle.resolve(client));
+        const config = clientConfig(target, deps, (key, verify) => {
             // Answered asynchronously: accept-new writes a new host's key to known_hosts first.
-            hostVerifier: (key, verify) => {
-                deps.verifier.verify(target, key).then((err) => {
-                    if (settled)
-                        return; // timed out or cancelled meanwhile; the client is gone
-                    hostKeyError = err;
-                    verify(err === null);
-                }, (err) => fail(err));
-            },
-            algorithms: { serverHostKey: deps.verifier.algorithmsFor(target.address, target.port) },
-            // The already parsed key goes in through authHandler: `privateKey` would be re-parsed
-            // (and re-decrypted) per connection.
-            ...(deps.auth.kind === 'key'
-                ? { authHandler: [publicKeyAuth(target.user, deps.auth.privateKey)] }
-                : { agent: deps.auth.socket }),
-        };
+            deps.verifier.verify(target, key).then((err) => {
+                if (settle.settled)
+                    return; // timed out or cancelled meanwhile; the client is gone
+                state.hostKeyError = err;
+                verify(err === null);
+            }, fail);
+        });
         // ssh2 throws synchronously on config it cannot use; that must settle this try, not escape it.
         const start = (cfg) => {
             try {
@@ -69766,22 +69810,58 @@ function attemptOnce(target, deps, budgetMs, signal) {
         if (!deps.openStream)
             return start(config);
         deps.openStream(signal).then((stream) => {
-            if (settled)
+            if (settle.settled)
                 return void stream.close();
-            tcpConnected = true;
+            state.tcpConnected = true;
             start({ ...config, sock: stream });
         }, (err) => {
-            if (settled)
-                return;
-            settled = true;
-            clearTimeout(timer);
-            signal.removeEventListener('abort', onAbort);
             if (signal.aborted)
-                return reject(signal.reason ?? err);
+                return settle.reject((0,abort/* abortReason */.Js)(signal));
             // Either a classified forward failure, or the jump host's own connect error (already
             // retried on its own budget, so final here).
-            reject(isClassified(err) ? err : { error: err, transient: false });
+            settle.reject(isClassified(err) ? err : { error: err, transient: false });
         });
+    });
+}
+/** The client's events: `error` and `close` fail the try, `ready` ends it. */
+function watchClient(client, state, fail, ready) {
+    // This listener stays for the client's life: an 'error' without a listener would crash the process.
+    client.on('error', (err) => fail(err));
+    client.on('close', () => fail(new Error('Connection lost before handshake')));
+    client.on('connect', () => {
+        state.tcpConnected = true;
+        // Nagle would hold back our small packets for an ACK: a warm command takes ~44 ms instead of ~3.
+        client.setNoDelay(true);
+    });
+    client.on('ready', ready);
+}
+function clientConfig(target, deps, hostVerifier) {
+    return {
+        host: target.address,
+        port: target.port,
+        username: target.user,
+        readyTimeout: 0, // our timer in attemptOnce
+        keepaliveInterval: deps.keepaliveMs,
+        keepaliveCountMax: KEEPALIVE_COUNT_MAX,
+        tryKeyboard: false,
+        hostVerifier,
+        algorithms: { serverHostKey: deps.verifier.algorithmsFor(target.address, target.port) },
+        // The already parsed key goes in through authHandler: `privateKey` would be re-parsed
+        // (and re-decrypted) per connection.
+        ...(deps.auth.kind === 'key'
+            ? { authHandler: [publicKeyAuth(target.user, deps.auth.privateKey)] }
+            : { agent: deps.auth.socket }),
+    };
+}
+function classifyTry(err, target, deps, state) {
+    if (state.hostKeyError)
+        return { error: state.hostKeyError, transient: false };
+    return classifyConnectError(err, {
+        label: target.label,
+        address: target.address,
+        timeoutMs: deps.connectTimeoutMs,
+        tcpConnected: state.tcpConnected,
+        authSource: deps.auth.source,
     });
 }
 function publicKeyAuth(username, key) {
@@ -69789,23 +69869,6 @@ function publicKeyAuth(username, key) {
 }
 function isClassified(err) {
     return typeof err === 'object' && err !== null && 'error' in err && 'transient' in err;
-}
-/**
- * Ref'd on purpose (as is the attempt timer): between retries to a refusing host it can be the only
- * pending work, and an unref'd timer would let Node exit with the release still unsettled.
- */
-function sleep(ms, signal) {
-    return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-            signal.removeEventListener('abort', onAbort);
-            resolve();
-        }, ms);
-        const onAbort = () => {
-            clearTimeout(timer);
-            reject(signal.reason ?? new errors/* CancelledError */.cc('cancelled'));
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
-    });
 }
 //# sourceMappingURL=ssh-connect.js.map
 // EXTERNAL MODULE: external "node:util"
@@ -70059,8 +70122,8 @@ function destroySocket(client) {
 //# sourceMappingURL=ssh-connection.js.map
 // EXTERNAL MODULE: ./lib/transport/line-splitter.js + 1 modules
 var line_splitter = __nccwpck_require__(746);
-// EXTERNAL MODULE: ./lib/engine/subtask.js
-var subtask = __nccwpck_require__(917);
+// EXTERNAL MODULE: ./lib/contract/transport.js
+var transport = __nccwpck_require__(4475);
 ;// CONCATENATED MODULE: ./lib/transport/ssh-remote-command.js
 /**
  * What an exec channel runs on the host, built without I/O so it is tested by exact strings.
@@ -70117,7 +70180,6 @@ const REMOTE_KILL_GRACE_S = 2;
 /** Shell variable the payload assigns the script to; not exported, so the command never sees it. */
 const SCRIPT_VAR = '__bw_script';
 const NO_SCRIPT = '{ echo "boerewors: could not read the script from stdin" >&2; exit 125; }';
-const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /**
  * Start of the line both wrappers write on stderr before the script runs: then the process group
  * (or `-` where the wrapper could not confirm one). The unit separator in front keeps it apart
@@ -70211,7 +70273,7 @@ function shellQuote(value) {
 function exportStatements(env) {
     let out = '';
     for (const [name, value] of Object.entries(env)) {
-        if (!VAR_NAME.test(name))
+        if (!transport/* VAR_NAME */.e.test(name))
             throw new TypeError(`invalid variable name ${JSON.stringify(name)}`);
         if (value.includes('\0'))
             throw new TypeError(`variable ${name} contains a NUL byte, which no environment can hold`);
@@ -70238,8 +70300,8 @@ function inlineWrapperCommand(payloadBytes) {
 }
 /** Whether the step takes the inline wrapper: the default shell, no NUL byte, no variable bash gives a meaning to. */
 function runsInline(script, shell, env) {
-    return (shell.length === subtask/* DEFAULT_SHELL */.L4.length &&
-        shell.every((arg, i) => arg === subtask/* DEFAULT_SHELL */.L4[i]) &&
+    return (shell.length === transport/* DEFAULT_SHELL */.L.length &&
+        shell.every((arg, i) => arg === transport/* DEFAULT_SHELL */.L[i]) &&
         !script.includes('\0') &&
         !Object.keys(env).some((name) => BASH_SPECIAL.test(name)));
 }
@@ -70278,6 +70340,7 @@ function buildRemoteCommand(script, shell, env) {
 }
 //# sourceMappingURL=ssh-remote-command.js.map
 ;// CONCATENATED MODULE: ./lib/transport/ssh-exec.js
+
 
 
 
@@ -70324,7 +70387,7 @@ async function execOnConnection(conn, req, ctx, redactor) {
             out.end();
             err.end();
             if (ctx.signal.aborted)
-                return reject(ctx.signal.reason ?? new errors/* CancelledError */.cc('cancelled'));
+                return reject((0,abort/* abortReason */.Js)(ctx.signal));
             if (!exit) {
                 return reject(conn.lostError ??
                     new errors/* ConnectionLostError */.N9(`${conn.label}: connection lost: the command ended without an exit status`));
@@ -70797,8 +70860,8 @@ function mismatch(host, presented, key, listed) {
 //# sourceMappingURL=ssh-host-keys.js.map
 // EXTERNAL MODULE: ./lib/transport/ssh-keys.js
 var ssh_keys = __nccwpck_require__(3936);
-// EXTERNAL MODULE: ./lib/transport/ssh-options.js
-var ssh_options = __nccwpck_require__(9028);
+// EXTERNAL MODULE: ./lib/contract/ssh-options.js
+var ssh_options = __nccwpck_require__(9007);
 // EXTERNAL MODULE: external "node:events"
 var external_node_events_ = __nccwpck_require__(8474);
 ;// CONCATENATED MODULE: ./lib/transport/ssh-pool.js
@@ -70808,6 +70871,7 @@ var external_node_events_ = __nccwpck_require__(8474);
  * timeout, keepalive failure) is replaced on the next use; a failed connect is not cached, so the
  * engine's next attempt tries afresh. `close()` ends everything so the process can exit.
  */
+
 
 
 class ConnectionPool {
@@ -70829,7 +70893,7 @@ class ConnectionPool {
             throw new errors/* CancelledError */.cc(`${target.label}: the SSH transport is closed`);
         const existing = this.#connections.get(target.label);
         if (existing) {
-            const conn = await whileNotAborted(existing, signal);
+            const conn = await (0,abort/* untilAborted */.Eu)(existing, signal);
             if (conn.alive)
                 return conn;
             // Only the first caller to notice replaces it; the others pick up the replacement.
@@ -70845,7 +70909,7 @@ class ConnectionPool {
             if (this.#connections.get(target.label) === opening)
                 this.#connections.delete(target.label);
         });
-        return whileNotAborted(opening, signal);
+        return (0,abort/* untilAborted */.Eu)(opening, signal);
     }
     /** Close every connection; `closeLast` (jump hosts) after the others, since they carry them. */
     async close(closeLast = () => false) {
@@ -70859,24 +70923,6 @@ class ConnectionPool {
         await Promise.all(all.filter(([label]) => !closeLast(label)).map(settle));
         await Promise.all(all.filter(([label]) => closeLast(label)).map(settle));
     }
-}
-/** `promise`, unless `signal` aborts first (the shared work goes on for the other callers). */
-function whileNotAborted(promise, signal) {
-    if (!signal)
-        return promise;
-    if (signal.aborted)
-        return Promise.reject(signal.reason ?? new errors/* CancelledError */.cc('cancelled'));
-    return new Promise((resolve, reject) => {
-        const onAbort = () => reject(signal.reason ?? new errors/* CancelledError */.cc('cancelled'));
-        signal.addEventListener('abort', onAbort, { once: true });
-        promise.then((v) => {
-            signal.removeEventListener('abort', onAbort);
-            resolve(v);
-        }, (e) => {
-            signal.removeEventListener('abort', onAbort);
-            reject(e);
-        });
-    });
 }
 //# sourceMappingURL=ssh-pool.js.map
 // EXTERNAL MODULE: ./lib/transport/local-upload.js
@@ -70927,7 +70973,7 @@ async function uploadOnConnection(conn, req, ctx) {
     const aborted = new Promise((_resolve, reject) => {
         onAbort = () => {
             sftp.end();
-            reject(ctx.signal.reason ?? new errors/* CancelledError */.cc('cancelled'));
+            reject((0,abort/* abortReason */.Js)(ctx.signal));
         };
         ctx.signal.addEventListener('abort', onAbort, { once: true });
     });
@@ -70940,7 +70986,7 @@ async function uploadOnConnection(conn, req, ctx) {
     }
     catch (err) {
         if (ctx.signal.aborted)
-            throw ctx.signal.reason ?? new errors/* CancelledError */.cc('cancelled');
+            throw (0,abort/* abortReason */.Js)(ctx.signal);
         // A dead connection makes every pending SFTP request fail; say that, not "cannot write x".
         if (conn.lostError)
             throw conn.lostError;
@@ -71062,7 +71108,7 @@ class SftpOps {
 const OPEN_CONNECT_FAILED = 2;
 /**
  * Create the SSH transport. Every option left out (or `undefined`) takes its default from
- * `DEFAULT_SSH_OPTIONS`. Nothing connects until a stage starts (`prepare`) or a step needs a host;
+ * `DEFAULT_SSH_OPTIONS`. Nothing connects until a stage starts (`connectAhead`) or a step needs a host;
  * `close()` ends every connection.
  */
 function createSshTransport(options = {}, hooks = {}) {
@@ -71110,7 +71156,7 @@ class SshTransport {
      * host of the stage. A failure is not kept: the step that uses the host connects again and
      * reports its own error.
      */
-    prepare(hosts, signal) {
+    connectAhead(hosts, signal) {
         const [first, ...rest] = hosts;
         if (!first || signal.aborted)
             return;
@@ -71161,7 +71207,7 @@ class SshTransport {
     #target(host) {
         const port = host.port || this.options.port;
         const user = host.user ?? this.#defaultUser;
-        return { label: (0,engine_host/* hostLabel */.v)({ ...host, port, user }), user, address: host.address, port };
+        return { label: (0,contract_host/* hostLabel */.v)({ ...host, port, user }), user, address: host.address, port };
     }
     async #connect(target, signal) {
         this.#auth ??= (0,ssh_keys/* loadClientAuth */.QD)(this.options);
@@ -71177,7 +71223,7 @@ class SshTransport {
             hooks: this.hooks,
             ...(viaJump
                 ? {
-                    prepare: (s) => this.#pool.get(jump, s),
+                    connectJumpHost: (s) => this.#pool.get(jump, s),
                     openStream: (s) => this.#forward(jump, target, s),
                 }
                 : {}),

@@ -7,23 +7,32 @@ export { Job, isJob, type JobContext, type JobBody, type SubtaskResult } from '.
 export { Stage, type StageOptions, type StageContext, type Amount } from './engine/stage.js';
 export { Runner, type RunnerOptions, type RunContext } from './engine/runner.js';
 export { Executor, type ExecutorOptions } from './engine/executor.js';
-export { remote, local, upload, DEFAULT_SHELL } from './engine/subtask.js';
-export type { ExecTask, UploadTask, Subtask, ExecResult, UploadResult } from './engine/subtask.js';
-export { CONTROLLER, hostLabel, type Host } from './engine/host.js';
+export { remote, local, upload } from './engine/subtask.js';
+export type { ExecTask, UploadTask, Subtask } from './engine/subtask.js';
+export { CONTROLLER, hostLabel, type Host } from './contract/host.js';
 export type { EngineEvent } from './engine/events.js';
 export type { RunReport, StageReport, JobReport } from './engine/report.js';
-export type { Transport, ExecRequest, UploadRequest, TransportCallContext } from './transport/transport.js';
+export { DEFAULT_SHELL } from './contract/transport.js';
+export type {
+  Transport,
+  ExecRequest,
+  ExecResult,
+  UploadRequest,
+  UploadResult,
+  TransportCallContext,
+  Stream,
+} from './contract/transport.js';
 export { LocalTransport } from './transport/local.js';
 export { DryRunTransport } from './transport/dry-run.js';
 export { RoutingTransport } from './transport/routing.js';
 export { createSshTransport } from './transport/ssh.js';
+export type { SshHooks } from './transport/ssh-hooks.js';
 export {
   DEFAULT_SSH_OPTIONS,
   type SshOptions,
-  type SshHooks,
   type HostKeyChecking,
   type JumpHost,
-} from './transport/ssh-options.js';
+} from './contract/ssh-options.js';
 import type { LoadConfigOptions, LoadedConfig } from './config/assemble.js';
 export { selectRunner, resolveHostFilter } from './config/select.js';
 export { StepsJob } from './config/steps-job.js';
@@ -43,4 +52,4 @@ export async function loadConfig(file: string, opts?: LoadConfigOptions): Promis
   return (await import('./config/load-config.js')).loadConfig(file, opts);
 }
 export { toJsonReport, type JsonReport } from './report/json.js';
-export * from './errors.js';
+export * from './contract/errors.js';

@@ -8,13 +8,13 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { formatIssue } from './config/config-error.js';
 import type { LoadedConfig } from './config/index.js';
-import type { Host } from './engine/host.js';
+import type { Host } from './contract/host.js';
 import type { Runner } from './engine/runner.js';
 import { expandVars } from './engine/vars.js';
-import { ConfigError } from './errors.js';
+import { ConfigError } from './contract/errors.js';
 import type { ReleaseSettings } from './settings.js';
 import { checkSshFiles, type SshFileProblem } from './transport/ssh-files.js';
-import { DEFAULT_SSH_OPTIONS, type SshOptions } from './transport/ssh-options.js';
+import { DEFAULT_SSH_OPTIONS, type SshOptions } from './contract/ssh-options.js';
 
 /** Who set what: a problem is reported against the flag or input that named the file, else the config. */
 type Overrides = Pick<ReleaseSettings, 'identityPath' | 'privateKey' | 'knownHostsPaths'>;

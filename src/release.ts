@@ -20,8 +20,8 @@ import { DryRunTransport } from './transport/dry-run.js';
 import { LocalTransport } from './transport/local.js';
 import { RoutingTransport } from './transport/routing.js';
 import { createSshTransport } from './transport/ssh.js';
-import type { SshOptions } from './transport/ssh-options.js';
-import type { Transport } from './transport/transport.js';
+import type { SshOptions } from './contract/ssh-options.js';
+import type { Transport } from './contract/transport.js';
 
 export interface PreparedRelease {
   config: LoadedConfig;

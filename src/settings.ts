@@ -1,5 +1,5 @@
-import { UsageError } from './errors.js';
-import { VAR_NAME } from './engine/vars.js';
+import { UsageError } from './contract/errors.js';
+import { VAR_NAME } from './contract/transport.js';
 
 /**
  * Everything one release needs, whoever asked for it (CLI flags or action inputs). Built by

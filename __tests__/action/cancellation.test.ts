@@ -1,6 +1,6 @@
 import { Cancellation } from '../../src/cancellation.js';
 import { PartialReport } from '../../src/report/partial-report.js';
-import { CancelledError } from '../../src/errors.js';
+import { CancelledError } from '../../src/contract/errors.js';
 import { job, stage } from './report-fixtures.js';
 
 describe('Cancellation', () => {

@@ -1,7 +1,7 @@
 import { Inputs, readInputs, type InputReader } from '../../src/action/inputs.js';
 import { parseVarsInput } from '../../src/action/vars-input.js';
 import { maskableValues } from '../../src/action/secrets.js';
-import { UsageError } from '../../src/errors.js';
+import { UsageError } from '../../src/contract/errors.js';
 
 const KEY = `-----BEGIN OPENSSH PRIVATE KEY-----
 b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW

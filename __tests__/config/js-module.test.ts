@@ -2,7 +2,7 @@ import { loadConfig, moduleConfig, resolveHostFilter, selectRunner } from '../..
 import type { Job } from '../../src/engine/job.js';
 import { Runner } from '../../src/engine/runner.js';
 import type { Stage, StageContext } from '../../src/engine/stage.js';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError } from '../../src/contract/errors.js';
 
 const FIXTURES = '__tests__/fixtures/config';
 const stageCtx: StageContext = { runner: 'greet', release: 'r1', vars: {}, previous: [] };

@@ -1,5 +1,5 @@
 import { loadYamlConfig, resolveHostFilter, selectRunner } from '../../src/config/index.js';
-import { ConfigError, UsageError } from '../../src/errors.js';
+import { ConfigError, UsageError } from '../../src/contract/errors.js';
 
 const config = loadYamlConfig(
   [

@@ -4,7 +4,7 @@
  * ssh-host-keys-openssh.test.ts).
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { HostKeyError } from '../../src/errors.js';
+import { HostKeyError } from '../../src/contract/errors.js';
 import { HostKeyVerifier } from '../../src/transport/ssh-host-keys.js';
 import { HOST_KEY_ALGORITHMS } from '../../src/transport/ssh-host-key-algorithms.js';
 import {

@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../contract/errors.js';
 import type { ReleaseSettings } from '../settings.js';
 import { parseVarsInput } from './vars-input.js';
 

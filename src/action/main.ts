@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { ConfigNotFoundError } from '../config/index.js';
 import type { RunReport } from '../engine/report.js';
-import { BoereworsError, errorMessage } from '../errors.js';
+import { BoereworsError, errorMessage } from '../contract/errors.js';
 import { executeRelease, prepareRelease, type PreparedRelease } from '../release.js';
 import { GitHubLogReporter } from '../report/github-log.js';
 import { renderStartFailure, renderSummary } from '../report/github-summary.js';

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../contract/errors.js';
 import { parseVarAssignment } from '../settings.js';
 import type { ReleaseSettings } from '../settings.js';
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Cancellation } from '../cancellation.js';
-import { BoereworsError, errorMessage } from '../errors.js';
+import { BoereworsError, errorMessage } from '../contract/errors.js';
 import { findConfigFile, loadConfig } from '../config/index.js';
 import { checkConfigFiles, missingUploadSources } from '../preflight.js';
 import { executeRelease, prepareRelease } from '../release.js';

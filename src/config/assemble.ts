@@ -2,11 +2,11 @@
  * Validated config blocks → the LoadedConfig the CLI, the action and the library use. Shared by
  * YAML and JavaScript-module configs.
  */
-import type { Host } from '../engine/host.js';
+import type { Host } from '../contract/host.js';
 import type { Runner } from '../engine/runner.js';
-import { VAR_NAME } from '../engine/vars.js';
-import { UsageError } from '../errors.js';
-import type { SshOptions } from '../transport/ssh-options.js';
+import { VAR_NAME } from '../contract/transport.js';
+import { UsageError } from '../contract/errors.js';
+import type { SshOptions } from '../contract/ssh-options.js';
 import { HostCatalog, resolveGroups } from './hosts.js';
 import type { RawHost } from './hosts.js';
 import type { Locator } from './locator.js';

@@ -9,7 +9,7 @@
 import { pathToFileURL } from 'node:url';
 import * as api from '../index.js';
 import { Runner } from '../engine/runner.js';
-import { ConfigError, errorMessage } from '../errors.js';
+import { ConfigError, errorMessage } from '../contract/errors.js';
 import { assembleConfig } from './assemble.js';
 import type { LoadedConfig, RunnerSource } from './assemble.js';
 import { ConfigValidationError } from './config-error.js';

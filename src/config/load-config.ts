@@ -1,7 +1,7 @@
 /** Find, read and load a release config: YAML (`.yml`/`.yaml`) or a JavaScript module (`.mjs`/`.js`/`.cjs`). */
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../contract/errors.js';
 import { assembleConfig } from './assemble.js';
 import type { LoadConfigOptions, LoadedConfig } from './assemble.js';
 import { validate } from './issues.js';

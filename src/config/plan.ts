@@ -3,15 +3,15 @@
  * Cross-references the schema cannot check (groups, `${NAME}` references, duplicate stage names)
  * fail here, at the position of the offending value.
  */
-import { CONTROLLER } from '../engine/host.js';
-import type { Host } from '../engine/host.js';
+import { CONTROLLER } from '../contract/host.js';
+import type { Host } from '../contract/host.js';
 import { isJob } from '../engine/job.js';
 import type { Job } from '../engine/job.js';
 import { Runner } from '../engine/runner.js';
 import { Stage } from '../engine/stage.js';
-import { DEFAULT_SHELL } from '../engine/subtask.js';
+import { DEFAULT_SHELL } from '../contract/transport.js';
 import { expandVars, parseTemplate, TemplateSyntaxError } from '../engine/vars.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../contract/errors.js';
 import { configIssueError } from './config-error.js';
 import { didYouMean } from './did-you-mean.js';
 import { toAmount, toShell } from './formats.js';

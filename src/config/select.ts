@@ -1,6 +1,6 @@
 /** Choosing what to run from a loaded config: the runner, and the hosts of a `--hosts` filter. */
 import type { Runner } from '../engine/runner.js';
-import { ConfigError, UsageError } from '../errors.js';
+import { ConfigError, UsageError } from '../contract/errors.js';
 import type { LoadedConfig } from './assemble.js';
 import { didYouMean } from './did-you-mean.js';
 

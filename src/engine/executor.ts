@@ -2,9 +2,10 @@
  * Runs one runner: setup, its stages pulled one at a time, cleanup; turns what happened into the
  * RunReport and the event stream. Scheduling inside a stage lives in stage-runner.ts.
  */
-import { CancelledError, errorMessage } from '../errors.js';
-import type { Transport } from '../transport/transport.js';
-import { cancelMessage, cancellationSignal, untilAborted } from './abort.js';
+import { CancelledError, errorMessage } from '../contract/errors.js';
+import type { Transport } from '../contract/transport.js';
+import { cancelMessage, untilAborted } from '../contract/abort.js';
+import { cancellationSignal } from './run-signals.js';
 import { safeEmitter } from './emitter.js';
 import type { EventListener } from './events.js';
 import { iteratorOf } from './iterate.js';

@@ -3,15 +3,16 @@
  * transport and sends the result back in; a failed subtask is thrown back in instead. Nested jobs
  * run inline with their own generator and host, sharing the attempt and its signal.
  */
-import { CommandExitError, JobFailedError, errorMessage } from '../errors.js';
-import type { Transport } from '../transport/transport.js';
-import { untilAborted } from './abort.js';
+import { CommandExitError, JobFailedError, errorMessage } from '../contract/errors.js';
+import type { Transport } from '../contract/transport.js';
+import { untilAborted } from '../contract/abort.js';
 import type { EventListener } from './events.js';
-import { CONTROLLER, type Host } from './host.js';
+import { CONTROLLER, type Host } from '../contract/host.js';
 import { isJob, type Job, type JobContext, type SubtaskResult } from './job.js';
 import { jobEnv } from './job-env.js';
 import { Ok, type Outcome } from './result.js';
-import type { ExecResult, ExecTask, Stream, Subtask, UploadResult, UploadTask } from './subtask.js';
+import type { ExecResult, Stream, UploadResult } from '../contract/transport.js';
+import type { ExecTask, Subtask, UploadTask } from './subtask.js';
 
 export interface AttemptScope {
   readonly transport: Transport;

@@ -4,9 +4,10 @@
  * the report.
  */
 import pRetry from 'p-retry';
-import { BoereworsError, CancelledError, JobFailedError, errorMessage } from '../errors.js';
-import type { Transport } from '../transport/transport.js';
-import { attemptSignal, cancelMessage, sleep } from './abort.js';
+import { BoereworsError, CancelledError, JobFailedError, errorMessage } from '../contract/errors.js';
+import type { Transport } from '../contract/transport.js';
+import { cancelMessage, sleep } from '../contract/abort.js';
+import { attemptSignal } from './run-signals.js';
 import type { EventListener } from './events.js';
 import { JobAttempt } from './job-driver.js';
 import type { Job } from './job.js';

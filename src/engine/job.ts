@@ -1,6 +1,7 @@
-import type { Host } from './host.js';
+import type { Host } from '../contract/host.js';
 import type { Outcome } from './result.js';
-import type { ExecResult, Subtask, UploadResult } from './subtask.js';
+import type { ExecResult, UploadResult } from '../contract/transport.js';
+import type { Subtask } from './subtask.js';
 
 /** What `yield` hands back to a job: the subtask's result (a nested job hands back its Outcome). */
 export type SubtaskResult = ExecResult | UploadResult | Outcome;

@@ -2,7 +2,7 @@
  * Pure scheduling arithmetic for one stage: which jobs run, in which waves, with how many
  * failures allowed. No I/O and no timing, so every rule here is testable by value.
  */
-import { CONTROLLER, type Host } from './host.js';
+import { CONTROLLER, type Host } from '../contract/host.js';
 import type { Job } from './job.js';
 import type { Amount, StageSettings } from './stage.js';
 

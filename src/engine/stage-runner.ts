@@ -3,9 +3,9 @@
  * counting failures against the budget; reports every selected job, started or not.
  */
 import pLimit from 'p-limit';
-import { errorMessage } from '../errors.js';
-import type { Transport } from '../transport/transport.js';
-import { cancelMessage, untilAborted } from './abort.js';
+import { errorMessage } from '../contract/errors.js';
+import type { Transport } from '../contract/transport.js';
+import { cancelMessage, untilAborted } from '../contract/abort.js';
 import type { EventListener } from './events.js';
 import { FailureBudget } from './failure-budget.js';
 import { collect } from './iterate.js';
@@ -155,9 +155,9 @@ export async function runStage(stage: Stage, ctx: StageContext, scope: StageRunS
  * not each pay a handshake when their pool slot comes up. Only a hint: it can never fail the stage.
  */
 function preconnect(scope: StageRunScope, jobs: readonly Job[]): void {
-  if (!scope.transport.prepare || scope.runSignal.aborted) return;
+  if (!scope.transport.connectAhead || scope.runSignal.aborted) return;
   try {
-    scope.transport.prepare(
+    scope.transport.connectAhead(
       jobs.map((j) => j.host),
       scope.runSignal,
     );

@@ -2,21 +2,8 @@
  * Subtasks are plain values a job yields; the engine executes them and sends the result back
  * into the generator. Building them does no I/O, so plans and dry runs are pure data.
  */
+import { DEFAULT_SHELL } from '../contract/transport.js';
 import type { Job } from './job.js';
-
-export type Stream = 'stdout' | 'stderr';
-
-/**
- * Default shell for `run` / `local` steps. It gets the script as the file /dev/fd/4 (over
- * SSH it reads it inline, with the same behaviour: see ssh-remote-command.ts); stdin is /dev/null.
- */
-export const DEFAULT_SHELL: readonly string[] = Object.freeze([
-  'bash',
-  '--noprofile',
-  '--norc',
-  '-eo',
-  'pipefail',
-]);
 
 export interface ExecTask {
   readonly kind: 'exec';
@@ -44,19 +31,6 @@ export interface UploadTask {
 }
 
 export type Subtask = ExecTask | UploadTask | Job;
-
-export interface ExecResult {
-  /** Exit status; null when the command died of a signal or the session ended without status. */
-  readonly exitCode: number | null;
-  readonly signal: string | null;
-  readonly durationMs: number;
-}
-
-export interface UploadResult {
-  readonly files: number;
-  readonly bytes: number;
-  readonly durationMs: number;
-}
 
 export interface ExecOptions {
   shell?: readonly string[];

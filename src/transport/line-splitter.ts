@@ -1,5 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
-import type { Stream } from '../engine/subtask.js';
+import type { Stream } from '../contract/transport.js';
 
 /** Longest line kept whole; a longer run without newline is emitted in pieces so memory stays bounded. */
 export const MAX_LINE_CHARS = 16 * 1024;

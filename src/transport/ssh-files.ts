@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { privateKeyProblem } from './ssh-keys.js';
-import { DEFAULT_SSH_OPTIONS, type SshOptions } from './ssh-options.js';
+import { DEFAULT_SSH_OPTIONS, type SshOptions } from '../contract/ssh-options.js';
 import { expandHome } from './ssh-paths.js';
 
 export interface SshFileProblem {

@@ -6,8 +6,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import ssh2, { type ParsedKey } from 'ssh2';
-import { AuthError } from '../errors.js';
-import type { SshOptions } from './ssh-options.js';
+import { AuthError } from '../contract/errors.js';
+import type { SshOptions } from '../contract/ssh-options.js';
 import { expandHome } from './ssh-paths.js';
 
 export type ClientAuth =

@@ -47,7 +47,7 @@
  *   running bash is not the same as handing to a new one, and a script holding a NUL byte (which
  *   `read -N` does not count) take the POSIX wrapper instead, so their behaviour stays as it was.
  */
-import { DEFAULT_SHELL } from '../engine/subtask.js';
+import { DEFAULT_SHELL, VAR_NAME } from '../contract/transport.js';
 
 /** Seconds between TERM and KILL of a timed-out or cancelled command's process group. */
 export const REMOTE_KILL_GRACE_S = 2;
@@ -56,8 +56,6 @@ export const REMOTE_KILL_GRACE_S = 2;
 const SCRIPT_VAR = '__bw_script';
 
 const NO_SCRIPT = '{ echo "boerewors: could not read the script from stdin" >&2; exit 125; }';
-
-const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
  * Start of the line both wrappers write on stderr before the script runs: then the process group

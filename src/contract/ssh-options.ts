@@ -1,6 +1,7 @@
-import type { OutputRedactor } from './line-splitter.js';
-
-/** The `ssh:` block of a release config, resolved (durations in ms, defaults applied). */
+/**
+ * The SSH transport's settings: what the config's `ssh:` block resolves to (durations in ms, defaults
+ * applied) and what the front ends override. Plain data, so config can build it without the transport.
+ */
 export type HostKeyChecking = 'strict' | 'accept-new' | 'off';
 
 export interface JumpHost {
@@ -22,7 +23,7 @@ export interface SshOptions {
   readonly passphrase?: string;
   /** known_hosts files to read (`~` expanded). Default `~/.ssh/known_hosts`. */
   readonly knownHostsPaths: readonly string[];
-  /** Extra known_hosts entries (action input `ssh-known-hosts`). */
+  /** Extra known_hosts entries, given inline (the action's `ssh-known-hosts` input). */
   readonly knownHosts?: string;
   /** Default `strict`. */
   readonly hostKeyChecking: HostKeyChecking;
@@ -46,13 +47,3 @@ export const DEFAULT_SSH_OPTIONS: SshOptions = Object.freeze({
   maxSessions: 8,
   maxHandshakes: 8,
 });
-
-/** How the SSH transport talks back: it never prints; the CLI/action turn these into log lines. */
-export interface SshHooks {
-  /** Security-relevant notices: `host-key-checking: off`, a host trusted on first use. */
-  onWarning?(message: string): void;
-  /** Connection life cycle (connect, reconnect, lowered channel limit). Never contains secrets. */
-  onDebug?(message: string): void;
-  /** Removes secrets from command output before it is split into lines (see LineSplitter). */
-  redactor?: OutputRedactor;
-}

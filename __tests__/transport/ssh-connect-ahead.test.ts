@@ -11,7 +11,7 @@ import { Job } from '../../src/engine/job.js';
 import { Runner } from '../../src/engine/runner.js';
 import { Stage } from '../../src/engine/stage.js';
 import { remote } from '../../src/engine/subtask.js';
-import { ConnectError } from '../../src/errors.js';
+import { ConnectError } from '../../src/contract/errors.js';
 import { createSshTransport } from '../../src/transport/ssh.js';
 import { startSshdFleet, type SshdFleet } from '../support/sshd.js';
 import { collect, fleetOptions, hostOf, script } from '../support/sshd-fixtures.js';
@@ -59,12 +59,12 @@ async function logins(): Promise<number[]> {
 }
 
 describe('SSH transport: connecting ahead', () => {
-  it('prepare() connects every host without running anything; the steps then reuse those connections', async () => {
+  it('connectAhead() connects every host without running anything; the steps then reuse those connections', async () => {
     const debug = debugCounter(/connected in/);
     const transport = createSshTransport(fleetOptions(fleet), { onDebug: debug.onDebug });
     const before = await logins();
     try {
-      transport.prepare?.(fleet.hosts.map(hostOf), new AbortController().signal);
+      transport.connectAhead?.(fleet.hosts.map(hostOf), new AbortController().signal);
       await debug.reached(4, 10_000);
       expect(await logins()).toEqual(before.map((n) => n + 1));
       const results = await Promise.all(
@@ -86,13 +86,13 @@ describe('SSH transport: connecting ahead', () => {
       onDebug: debug.onDebug,
     });
     try {
-      transport.prepare?.([unreachable], new AbortController().signal);
+      transport.connectAhead?.([unreachable], new AbortController().signal);
       await debug.reached(1, 5_000);
       expect(debug.messages.join('\n')).toContain(`${fleet.user}@127.0.0.1:${port}: connecting ahead failed`);
       const error = await transport.exec(unreachable, script('true'), collect()).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ConnectError);
       expect((error as Error).message).toContain(`@127.0.0.1:${port}`);
-      // The step's own connect: three refused attempts after the ones of prepare.
+      // The step's own connect: three refused attempts after the ones of connectAhead.
       expect(debug.messages.filter((m) => m.includes('connecting ahead failed'))).toHaveLength(1);
     } finally {
       await transport.close();
@@ -109,7 +109,7 @@ describe('SSH transport: connecting ahead', () => {
     const others = fleet.hosts.slice(1, 3);
     const before = await Promise.all(others.map((h) => h.logins()));
     try {
-      transport.prepare?.([unreachable, ...others.map(hostOf)], new AbortController().signal);
+      transport.connectAhead?.([unreachable, ...others.map(hostOf)], new AbortController().signal);
       await debug.reached(1, 5_000);
       expect(await Promise.all(others.map((h) => h.logins()))).toEqual(before);
       expect(debug.messages.filter((m) => m.includes('connected in'))).toEqual([]);

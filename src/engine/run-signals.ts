@@ -1,9 +1,9 @@
 /**
- * AbortSignal plumbing for the engine: the run's cancellation, per-attempt timeouts, and racing
- * promises that may not honour a signal (a slow transport, a stuck job body).
+ * The engine's signals: the run's cancellation and each attempt's timeout. (Waiting on promises
+ * that may ignore a signal, and sleeping, are in src/contract/abort.ts, shared with the transports.)
  */
 import { setMaxListeners } from 'node:events';
-import { CancelledError, TimeoutError } from '../errors.js';
+import { CancelledError, TimeoutError } from '../contract/errors.js';
 
 /** A signal plus the function that releases its timers and listeners. */
 export interface ScopedSignal {
@@ -51,59 +51,6 @@ export function attemptSignal(runSignal: AbortSignal, timeoutMs: number | undefi
     signal,
     dispose: () => clearTimeout(timer),
   };
-}
-
-/**
- * Settles like `promise`, or rejects with `signal.reason` as soon as the signal aborts, whichever
- * comes first. The engine must end an attempt promptly even when what it awaits ignores the signal;
- * a late rejection of the abandoned promise is swallowed so it cannot become an unhandled one.
- */
-export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    promise.catch(() => {});
-    return Promise.reject(signal.reason as unknown);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => {
-      promise.catch(() => {});
-      reject(signal.reason as unknown);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
-
-/**
- * Waits `ms`, or rejects with `signal.reason` when it aborts first. The timer stays ref'd: a retry
- * backoff is the only pending work when one job is between attempts, and Node must not exit then.
- */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.reject(signal.reason as unknown);
-  return new Promise<void>((resolve, reject) => {
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal.reason as unknown);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-/** What a cancel says: `cancelled`, or the caller's CancelledError message (`cancelled by SIGTERM`). */
-export function cancelMessage(signal: AbortSignal): string {
-  return signal.reason instanceof Error ? signal.reason.message : 'cancelled';
 }
 
 /** `500ms`, `10s`, `1.5s`, `5m`, `1h`: the config's own duration syntax, for messages. */
