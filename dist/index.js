@@ -52062,13 +52062,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
 
 /***/ }),
 
-/***/ 8161:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-
-/***/ }),
-
 /***/ 6760:
 /***/ ((module) => {
 
@@ -60777,11 +60770,11 @@ globals.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _commonjs_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3115);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8580);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7186);
 /** The action's entrypoint (`dist/index.js` is this, bundled). */
 
 
-await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .eF)();
+await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)();
 // run() leaves the process to end on its own. Should a leaked socket or timer keep it alive, end it
 // anyway (with the exit code run() set) rather than hold the workflow job until its timeout.
 setTimeout(() => {
@@ -60794,16 +60787,16 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8580:
+/***/ 7186:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  eF: () => (/* binding */ run)
+  e: () => (/* binding */ run)
 });
 
-// UNUSED EXPORTS: EXIT, runAction
+// UNUSED EXPORTS: runAction
 
 // NAMESPACE OBJECT: ./node_modules/@actions/core/lib/platform.js
 var platform_namespaceObject = {};
@@ -60849,6 +60842,51 @@ __nccwpck_require__.d(core_namespaceObject, {
   toPosixPath: () => (toPosixPath),
   toWin32Path: () => (toWin32Path),
   warning: () => (warning)
+});
+
+// NAMESPACE OBJECT: ./lib/index.js
+var lib_namespaceObject_0 = {};
+__nccwpck_require__.r(lib_namespaceObject_0);
+__nccwpck_require__.d(lib_namespaceObject_0, {
+  AuthError: () => (errors/* AuthError */.lR),
+  BoereworsError: () => (errors/* BoereworsError */.x4),
+  CONTROLLER: () => (contract_host/* CONTROLLER */.J),
+  CancelledError: () => (errors/* CancelledError */.cc),
+  CommandExitError: () => (errors/* CommandExitError */.qw),
+  ConfigError: () => (errors/* ConfigError */.xL),
+  ConnectError: () => (errors/* ConnectError */.T$),
+  ConnectionLostError: () => (errors/* ConnectionLostError */.N9),
+  DEFAULT_SHELL: () => (transport/* DEFAULT_SHELL */.L),
+  DEFAULT_SSH_OPTIONS: () => (ssh_options/* DEFAULT_SSH_OPTIONS */.U),
+  DryRunTransport: () => (DryRunTransport),
+  Err: () => (Err),
+  Executor: () => (Executor),
+  HostKeyError: () => (errors/* HostKeyError */.oZ),
+  Job: () => (job/* Job */._),
+  JobFailedError: () => (errors/* JobFailedError */.dk),
+  LocalTransport: () => (LocalTransport),
+  Ok: () => (Ok),
+  RoutingTransport: () => (RoutingTransport),
+  Runner: () => (runner/* Runner */.b),
+  Skip: () => (Skip),
+  Stage: () => (stage/* Stage */.B),
+  StepsJob: () => (steps_job/* StepsJob */.l),
+  TimeoutError: () => (errors/* TimeoutError */.MU),
+  UsageError: () => (errors/* UsageError */.eb),
+  createSshTransport: () => (createSshTransport),
+  errorMessage: () => (errors/* errorMessage */.gJ),
+  findConfigFile: () => (findConfigFile),
+  hostLabel: () => (contract_host/* hostLabel */.v),
+  isJob: () => (job/* isJob */.o),
+  isSuccess: () => (isSuccess),
+  loadConfig: () => (loadConfig),
+  local: () => (subtask/* local */.sr),
+  parseHostEntry: () => (formats/* parseHostEntry */.M6),
+  remote: () => (subtask/* remote */.be),
+  resolveHostFilter: () => (resolveHostFilter),
+  selectRunner: () => (selectRunner),
+  toJsonReport: () => (toJsonReport),
+  upload: () => (subtask/* upload */.Se)
 });
 
 ;// CONCATENATED MODULE: external "os"
@@ -63800,16 +63838,67 @@ function getIDToken(aud) {
 //# sourceMappingURL=core.js.map
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: ./lib/config/load-config.js + 1 modules
 var load_config = __nccwpck_require__(5723);
-// EXTERNAL MODULE: ./lib/config/js-module.js + 2 modules
-var js_module = __nccwpck_require__(4802);
-// EXTERNAL MODULE: ./lib/config/select.js
-var config_select = __nccwpck_require__(8336);
+// EXTERNAL MODULE: ./lib/config/js-module.js + 1 modules
+var js_module = __nccwpck_require__(9390);
+// EXTERNAL MODULE: ./lib/contract/errors.js
+var errors = __nccwpck_require__(1819);
+// EXTERNAL MODULE: ./lib/config/did-you-mean.js
+var did_you_mean = __nccwpck_require__(9839);
+;// CONCATENATED MODULE: ./lib/config/select.js
+
+
+/**
+ * The runner named `name`; without a name, the config's only runner. An unknown name, or several
+ * runners and none chosen, is a ConfigError that lists the runners (and says to pick one with
+ * `chooseWith`, when given: `--runner`).
+ */
+function selectRunner(config, name, chooseWith) {
+    const names = config.runners.map((runner) => runner.name);
+    if (name !== undefined) {
+        const runner = config.runners.find((r) => r.name === name);
+        if (runner)
+            return runner;
+        const hint = (0,did_you_mean/* didYouMean */.au)(name, names);
+        throw new errors/* ConfigError */.xL(`${config.file}: unknown runner "${name}"${hint} (available: ${names.join(', ')})`);
+    }
+    const [only, ...others] = config.runners;
+    if (only && others.length === 0)
+        return only;
+    if (!only)
+        throw new errors/* ConfigError */.xL(`${config.file}: no runners defined`);
+    throw new errors/* ConfigError */.xL(`${config.file}: ${names.length} runners (${names.join(', ')}) and none chosen` +
+        (chooseWith ? `: pick one with ${chooseWith}` : ''));
+}
+/**
+ * Host and group names → host names, each once, in the order given. A name that is neither a host
+ * nor a group is a UsageError that starts with `what` (the flag or input), except when the config has runners
+ * given as Runner objects: their hosts are only known at run time, so such names are kept as-is.
+ */
+function resolveHostFilter(config, names, what = 'hosts filter') {
+    const hostNames = new Set(config.hosts.map((host) => host.name));
+    const out = new Set();
+    for (const name of names) {
+        const group = Object.hasOwn(config.groups, name) ? config.groups[name] : undefined;
+        if (group)
+            for (const host of group)
+                out.add(host.name);
+        else if (hostNames.has(name) || config.customRunners.length > 0)
+            out.add(name);
+        else {
+            const candidates = [...Object.keys(config.groups), ...hostNames];
+            const hint = (0,did_you_mean/* didYouMean */.au)(name, candidates);
+            throw new errors/* UsageError */.eb(`${what}: unknown host or group "${name}"${hint}`);
+        }
+    }
+    return [...out];
+}
+//# sourceMappingURL=select.js.map
 // EXTERNAL MODULE: ./lib/config/config-error.js
 var config_error = __nccwpck_require__(1429);
 // EXTERNAL MODULE: ./lib/config/steps-job.js
@@ -63849,18 +63938,3805 @@ function renderJsonSchema() {
 
 
 //# sourceMappingURL=index.js.map
-// EXTERNAL MODULE: ./lib/contract/errors.js
-var errors = __nccwpck_require__(1819);
-// EXTERNAL MODULE: ./lib/engine/executor.js + 16 modules
-var engine_executor = __nccwpck_require__(5407);
-// EXTERNAL MODULE: ./lib/engine/vars.js
-var vars = __nccwpck_require__(1942);
-// EXTERNAL MODULE: ./lib/transport/ssh-keys.js
-var ssh_keys = __nccwpck_require__(3936);
+;// CONCATENATED MODULE: ./lib/contract/abort.js
+/**
+ * Promise and AbortSignal helpers shared by the engine, the transports and the front ends: waiting
+ * while a signal may abort, an abortable sleep, what a cancel says, and settling a promise once.
+ */
+
+/** Why `signal` aborted: its reason, or a plain CancelledError when it gave none. */
+function abortReason(signal) {
+    return signal.reason ?? new errors/* CancelledError */.cc('cancelled');
+}
+/** What a cancel says: `cancelled`, or the caller's CancelledError message (`cancelled by SIGTERM`). */
+function cancelMessage(signal) {
+    return signal.reason instanceof Error ? signal.reason.message : 'cancelled';
+}
+/**
+ * Settles like `promise`, or rejects with the signal's reason as soon as it aborts, whichever comes
+ * first; without a signal, `promise` itself. Whoever awaits must be able to stop waiting even when
+ * the work ignores the signal (a slow transport, a stuck job body) or is shared with other callers
+ * (a connect); the work itself goes on. A late rejection of the abandoned promise is swallowed so
+ * it cannot become an unhandled one.
+ */
+function untilAborted(promise, signal) {
+    if (!signal)
+        return promise;
+    if (signal.aborted) {
+        promise.catch(() => { });
+        return Promise.reject(abortReason(signal));
+    }
+    return new Promise((resolve, reject) => {
+        const onAbort = () => {
+            promise.catch(() => { });
+            reject(abortReason(signal));
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        promise.then((value) => {
+            signal.removeEventListener('abort', onAbort);
+            resolve(value);
+        }, (error) => {
+            signal.removeEventListener('abort', onAbort);
+            reject(error);
+        });
+    });
+}
+/**
+ * Waits `ms`, or rejects with the signal's reason when it aborts first. The timer stays ref'd: a
+ * retry backoff (of a job, or of a connect to a refusing host) can be the only pending work, and
+ * Node must not exit with the release still unsettled.
+ */
+function sleep(ms, signal) {
+    if (signal.aborted)
+        return Promise.reject(abortReason(signal));
+    return new Promise((resolve, reject) => {
+        const onAbort = () => {
+            clearTimeout(timer);
+            reject(abortReason(signal));
+        };
+        const timer = setTimeout(() => {
+            signal.removeEventListener('abort', onAbort);
+            resolve();
+        }, ms);
+        signal.addEventListener('abort', onAbort, { once: true });
+    });
+}
+/**
+ * Wraps a promise's `resolve` and `reject` so the first call wins and later ones do nothing; `cleanup`
+ * (clear timers, remove listeners) runs once, just before it settles. For promises that many
+ * events race to settle: a timer, an abort, an error and a success.
+ */
+function settleOnce(resolve, reject, cleanup = () => { }) {
+    let settled = false;
+    const first = () => {
+        if (settled)
+            return false;
+        settled = true;
+        cleanup();
+        return true;
+    };
+    return {
+        get settled() {
+            return settled;
+        },
+        resolve: (value) => {
+            if (first())
+                resolve(value);
+        },
+        reject: (reason) => {
+            if (first())
+                reject(reason);
+        },
+    };
+}
+//# sourceMappingURL=abort.js.map
+;// CONCATENATED MODULE: ./lib/release/cancellation.js
+
+/** Time the engine gets to stop its commands and return after a cancel, before we report without it. */
+const CANCEL_GRACE_MS = 3000;
+/**
+ * SIGINT/SIGTERM handling for the action and the CLI. GitHub sends SIGINT when a run is cancelled,
+ * SIGTERM 7.5 s later, then kills; a user presses Ctrl-C, often twice. The first signal aborts the
+ * release; the engine then has `graceMs` to return (its commands terminated), and a second signal
+ * ends that wait at once. Either way the caller still reports: from the engine's report, or from
+ * the events so far (see PartialReport).
+ */
+class Cancellation {
+    onCancel;
+    #controller = new AbortController();
+    #graceMs;
+    #hurry;
+    #hurried;
+    #graceTimer;
+    #abandoned = false;
+    constructor(graceMs = CANCEL_GRACE_MS, onCancel = () => { }) {
+        this.onCancel = onCancel;
+        this.#graceMs = graceMs;
+        this.#hurried = new Promise((resolve) => (this.#hurry = resolve));
+    }
+    get signal() {
+        return this.#controller.signal;
+    }
+    /**
+     * True when `race` gave up on the work (a cancelled run that did not stop within the grace
+     * period): its commands and connections may still be open, so only a hard exit ends the process.
+     */
+    get abandoned() {
+        return this.#abandoned;
+    }
+    /** Registers the signal handlers; returns their removal. */
+    listen() {
+        const handler = (name) => this.cancel(`cancelled by ${name}`);
+        process.on('SIGINT', handler);
+        process.on('SIGTERM', handler);
+        return () => {
+            process.off('SIGINT', handler);
+            process.off('SIGTERM', handler);
+        };
+    }
+    cancel(message) {
+        if (this.#controller.signal.aborted) {
+            this.#hurry?.();
+            return;
+        }
+        this.onCancel(message);
+        this.#controller.abort(new errors/* CancelledError */.cc(message));
+        // Not unref'd: when the engine hangs on a promise with nothing else pending, this timer is what
+        // keeps the process alive to report (an empty event loop would end it with exit code 13).
+        // `race` clears it.
+        this.#graceTimer = setTimeout(() => this.#hurry?.(), this.#graceMs);
+    }
+    /**
+     * Settles with `work`'s value, or with undefined when the run was cancelled and `work` has not
+     * finished within the grace period (or a second signal came).
+     */
+    async race(work) {
+        // When the grace period wins, a late rejection of `work` must not become an unhandled one.
+        work.catch(() => undefined);
+        try {
+            return await Promise.race([
+                work,
+                this.#hurried.then(() => {
+                    this.#abandoned = true;
+                    return undefined;
+                }),
+            ]);
+        }
+        finally {
+            if (this.#graceTimer !== undefined)
+                clearTimeout(this.#graceTimer);
+        }
+    }
+}
+//# sourceMappingURL=cancellation.js.map
+;// CONCATENATED MODULE: ./lib/release/exit-codes.js
+
+const EXIT = { success: 0, failure: 1, usage: 2, cancelled: 130 };
+/** 0 success, 130 cancelled, 1 any other failure. */
+function exitCodeOf(report) {
+    if (report.result === 'success')
+        return EXIT.success;
+    return report.result === 'cancelled' ? EXIT.cancelled : EXIT.failure;
+}
+/** For an error before anything ran: 2 for bad usage or config (nothing ran), else 1. */
+function exitCodeOfError(error) {
+    return isUsageOrConfig(error) ? EXIT.usage : EXIT.failure;
+}
+/** Bad flags, inputs or config: the user's to fix, and nothing ran. */
+function isUsageOrConfig(error) {
+    return error instanceof errors/* BoereworsError */.x4 && (error.kind === 'usage' || error.kind === 'config');
+}
+//# sourceMappingURL=exit-codes.js.map
+// EXTERNAL MODULE: external "node:events"
+var external_node_events_ = __nccwpck_require__(8474);
+;// CONCATENATED MODULE: ./lib/engine/run-signals.js
+/**
+ * The engine's signals: the run's cancellation and each attempt's timeout. (Waiting on promises
+ * that may ignore a signal, and sleeping, are in src/contract/abort.ts, shared with the transports.)
+ */
+
+
+/**
+ * The run's own cancellation signal, aborted with a `CancelledError` whatever reason the caller
+ * gave: every job then sees one reason type and reports `cancelled`.
+ */
+function cancellationSignal(external) {
+    const controller = new AbortController();
+    // Every running job listens on this signal (a pool of 50 means 50+ listeners): that is the
+    // design, not a leak, so Node's leak warning at 10 would only be noise.
+    (0,external_node_events_.setMaxListeners)(0, controller.signal);
+    const reason = () => external?.reason instanceof errors/* CancelledError */.cc ? external.reason : new errors/* CancelledError */.cc('cancelled');
+    if (!external)
+        return { signal: controller.signal, dispose: () => { } };
+    if (external.aborted) {
+        controller.abort(reason());
+        return { signal: controller.signal, dispose: () => { } };
+    }
+    const onAbort = () => controller.abort(reason());
+    external.addEventListener('abort', onAbort, { once: true });
+    return { signal: controller.signal, dispose: () => external.removeEventListener('abort', onAbort) };
+}
+/**
+ * The signal of one attempt: aborted by the run's cancellation or, after `timeoutMs`, with a
+ * `TimeoutError`. The timer stays ref'd: while an attempt runs, its deadline is real pending work
+ * (an unref'd timer let Node exit mid-release with code 13 when nothing else was pending). `dispose`
+ * clears it.
+ */
+function attemptSignal(runSignal, timeoutMs) {
+    if (timeoutMs === undefined)
+        return { signal: runSignal, dispose: () => { } };
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(new errors/* TimeoutError */.MU(`timed out after ${formatMs(timeoutMs)}`)), timeoutMs);
+    const signal = AbortSignal.any([runSignal, timeout.signal]);
+    (0,external_node_events_.setMaxListeners)(0, signal);
+    return {
+        signal,
+        dispose: () => clearTimeout(timer),
+    };
+}
+/** `500ms`, `10s`, `1.5s`, `5m`, `1h`: the config's own duration syntax, for messages. */
+function formatMs(ms) {
+    if (ms < 1000)
+        return `${ms}ms`;
+    if (ms % 3_600_000 === 0)
+        return `${ms / 3_600_000}h`;
+    if (ms % 60_000 === 0)
+        return `${ms / 60_000}m`;
+    return `${Number((ms / 1000).toFixed(3))}s`;
+}
+//# sourceMappingURL=run-signals.js.map
+;// CONCATENATED MODULE: ./lib/engine/emitter.js
+/**
+ * Wraps the caller's listener so that a throwing reporter cannot break the run: the release on
+ * the hosts matters more than a log line. The error is dropped, not re-emitted, because the only
+ * place to report it is the listener that just failed.
+ */
+function safeEmitter(listener) {
+    if (!listener)
+        return () => { };
+    return (event) => {
+        try {
+            listener(event);
+        }
+        catch {
+            // deliberately ignored, see above
+        }
+    };
+}
+//# sourceMappingURL=emitter.js.map
+;// CONCATENATED MODULE: ./lib/engine/iterate.js
+function iteratorOf(items) {
+    if (typeof items[Symbol.asyncIterator] === 'function') {
+        return items[Symbol.asyncIterator]();
+    }
+    if (typeof items[Symbol.iterator] === 'function')
+        return items[Symbol.iterator]();
+    throw new TypeError(`expected an iterable, got ${String(items)}`);
+}
+async function collect(items) {
+    const out = [];
+    for await (const item of items)
+        out.push(item);
+    return out;
+}
+//# sourceMappingURL=iterate.js.map
+;// CONCATENATED MODULE: ./lib/engine/output-tail.js
+/**
+ * The last lines a job printed, capped at a byte budget. Output is streamed to events as it
+ * arrives; this tail is all the engine keeps, so memory per job stays bounded however much a
+ * command prints.
+ */
+const DEFAULT_OUTPUT_TAIL_BYTES = 64 * 1024;
+class OutputTail {
+    maxBytes;
+    // Lines live in `#lines[#head..]`; dropping from the front only moves `#head`, and the array is
+    // compacted once the dead prefix is as long as the live part, so appends stay amortised O(1).
+    #lines = [];
+    #head = 0;
+    #bytes = 0;
+    constructor(maxBytes = DEFAULT_OUTPUT_TAIL_BYTES) {
+        this.maxBytes = maxBytes;
+        if (!Number.isInteger(maxBytes) || maxBytes < 1) {
+            throw new TypeError(`outputTailBytes must be a positive integer, got ${String(maxBytes)}`);
+        }
+    }
+    push(line) {
+        let text = line;
+        // +1 for the newline that joins it to the next line.
+        let size = Buffer.byteLength(text) + 1;
+        if (size > this.maxBytes) {
+            text = lastBytes(text, this.maxBytes - 1);
+            size = Buffer.byteLength(text) + 1;
+        }
+        this.#lines.push(text);
+        this.#bytes += size;
+        while (this.#bytes > this.maxBytes && this.#head < this.#lines.length) {
+            this.#bytes -= Buffer.byteLength(this.#lines[this.#head]) + 1;
+            this.#head += 1;
+        }
+        if (this.#head > 1024 && this.#head * 2 > this.#lines.length) {
+            this.#lines = this.#lines.slice(this.#head);
+            this.#head = 0;
+        }
+    }
+    toString() {
+        return this.#lines.slice(this.#head).join('\n');
+    }
+}
+/** The end of `text` in at most `max` UTF-8 bytes, never starting inside a character. */
+function lastBytes(text, max) {
+    const bytes = Buffer.from(text);
+    let start = bytes.length - max;
+    // Skip UTF-8 continuation bytes (10xxxxxx) so the cut lands on a character boundary.
+    while (start < bytes.length && (bytes[start] & 0xc0) === 0x80)
+        start += 1;
+    return bytes.subarray(start).toString();
+}
+//# sourceMappingURL=output-tail.js.map
+;// CONCATENATED MODULE: ./lib/engine/release-id.js
+/** The default release id (BW_RELEASE): the run's start as a UTC timestamp, `20261128T005603Z`. */
+function defaultReleaseId(at) {
+    return at
+        .toISOString()
+        .replace(/\.\d+Z$/, 'Z')
+        .replace(/[-:]/g, '');
+}
+//# sourceMappingURL=release-id.js.map
+;// CONCATENATED MODULE: ./node_modules/yocto-queue/index.js
+/*
+How it works:
+`this.#head` is an instance of `Node` which keeps track of its current value and nests another instance of `Node` that keeps the value that comes after it. When a value is provided to `.enqueue()`, the code needs to iterate through `this.#head`, going deeper and deeper to find the last value. However, iterating through every single item is slow. This problem is solved by saving a reference to the last value as `this.#tail` so that it can reference it to add a new value.
+*/
+
+class Node {
+	value;
+	next;
+
+	constructor(value) {
+		this.value = value;
+	}
+}
+
+class Queue {
+	#head;
+	#tail;
+	#size;
+
+	constructor() {
+		this.clear();
+	}
+
+	enqueue(value) {
+		const node = new Node(value);
+
+		if (this.#head) {
+			this.#tail.next = node;
+			this.#tail = node;
+		} else {
+			this.#head = node;
+			this.#tail = node;
+		}
+
+		this.#size++;
+	}
+
+	dequeue() {
+		const current = this.#head;
+		if (!current) {
+			return;
+		}
+
+		this.#head = this.#head.next;
+		this.#size--;
+
+		// Clean up tail reference when queue becomes empty
+		if (!this.#head) {
+			this.#tail = undefined;
+		}
+
+		return current.value;
+	}
+
+	peek() {
+		if (!this.#head) {
+			return;
+		}
+
+		return this.#head.value;
+
+		// TODO: Node.js 18.
+		// return this.#head?.value;
+	}
+
+	clear() {
+		this.#head = undefined;
+		this.#tail = undefined;
+		this.#size = 0;
+	}
+
+	get size() {
+		return this.#size;
+	}
+
+	* [Symbol.iterator]() {
+		let current = this.#head;
+
+		while (current) {
+			yield current.value;
+			current = current.next;
+		}
+	}
+
+	* drain() {
+		while (this.#head) {
+			yield this.dequeue();
+		}
+	}
+}
+
+;// CONCATENATED MODULE: ./node_modules/p-limit/index.js
+
+
+function pLimit(concurrency) {
+	let rejectOnClear = false;
+
+	if (typeof concurrency === 'object') {
+		({concurrency, rejectOnClear = false} = concurrency);
+	}
+
+	validateConcurrency(concurrency);
+
+	if (typeof rejectOnClear !== 'boolean') {
+		throw new TypeError('Expected `rejectOnClear` to be a boolean');
+	}
+
+	const queue = new Queue();
+	let activeCount = 0;
+
+	const resumeNext = () => {
+		// Process the next queued function if we're under the concurrency limit
+		if (activeCount < concurrency && queue.size > 0) {
+			activeCount++;
+			queue.dequeue().run();
+		}
+	};
+
+	const next = () => {
+		activeCount--;
+		resumeNext();
+	};
+
+	const run = async (function_, resolve, arguments_) => {
+		// Execute the function and capture the result promise
+		const result = (async () => function_(...arguments_))();
+
+		// Resolve immediately with the promise (don't wait for completion)
+		resolve(result);
+
+		// Wait for the function to complete (success or failure)
+		// We catch errors here to prevent unhandled rejections,
+		// but the original promise rejection is preserved for the caller
+		try {
+			await result;
+		} catch {}
+
+		// Decrement active count and process next queued function
+		next();
+	};
+
+	const enqueue = (function_, resolve, reject, arguments_) => {
+		const queueItem = {reject};
+
+		// Queue the internal resolve function instead of the run function
+		// to preserve the asynchronous execution context.
+		new Promise(internalResolve => { // eslint-disable-line promise/param-names
+			queueItem.run = internalResolve;
+			queue.enqueue(queueItem);
+		}).then(run.bind(undefined, function_, resolve, arguments_)); // eslint-disable-line promise/prefer-await-to-then
+
+		// Start processing immediately if we haven't reached the concurrency limit
+		if (activeCount < concurrency) {
+			resumeNext();
+		}
+	};
+
+	const generator = (function_, ...arguments_) => new Promise((resolve, reject) => {
+		enqueue(function_, resolve, reject, arguments_);
+	});
+
+	Object.defineProperties(generator, {
+		activeCount: {
+			get: () => activeCount,
+		},
+		pendingCount: {
+			get: () => queue.size,
+		},
+		clearQueue: {
+			value() {
+				if (!rejectOnClear) {
+					queue.clear();
+					return;
+				}
+
+				const abortError = AbortSignal.abort().reason;
+
+				while (queue.size > 0) {
+					queue.dequeue().reject(abortError);
+				}
+			},
+		},
+		concurrency: {
+			get: () => concurrency,
+
+			set(newConcurrency) {
+				validateConcurrency(newConcurrency);
+				concurrency = newConcurrency;
+
+				queueMicrotask(() => {
+					// eslint-disable-next-line no-unmodified-loop-condition
+					while (activeCount < concurrency && queue.size > 0) {
+						resumeNext();
+					}
+				});
+			},
+		},
+		map: {
+			async value(iterable, function_) {
+				const promises = [];
+
+				try {
+					Array.from(iterable, (value, index) => {
+						const promise = generator(function_, value, index);
+						promises.push(promise);
+						return promise;
+					});
+				} catch (error) {
+					// The iterable threw, so `Promise.all` never observes the already scheduled promises. Observe them here to avoid unhandled rejections.
+					for (const promise of promises) {
+						promise.catch(() => {}); // eslint-disable-line promise/prefer-await-to-then
+					}
+
+					throw error;
+				}
+
+				return Promise.all(promises);
+			},
+		},
+	});
+
+	return generator;
+}
+
+function limitFunction(function_, options) {
+	const limit = pLimit(options);
+
+	const limitedFunction = (...arguments_) => limit(() => function_(...arguments_));
+	Object.defineProperty(limitedFunction, 'clearQueue', {
+		value: limit.clearQueue,
+	});
+
+	return limitedFunction;
+}
+
+function validateConcurrency(concurrency) {
+	if (!((Number.isInteger(concurrency) || concurrency === Number.POSITIVE_INFINITY) && concurrency > 0)) {
+		throw new TypeError('Expected `concurrency` to be a number from 1 and up');
+	}
+}
+
+// EXTERNAL MODULE: ./lib/contract/host.js
+var contract_host = __nccwpck_require__(1874);
+;// CONCATENATED MODULE: ./lib/engine/stage-plan.js
+/**
+ * Pure scheduling arithmetic for one stage: which jobs run, in which waves, with how many
+ * failures allowed. No I/O and no timing, so every rule here is testable by value.
+ */
+
+/** The jobs that will run, in order: the hosts filter first, then the limit. The rest are not reported. */
+function selectJobs(jobs, selection) {
+    const wanted = selection.hosts ? new Set(selection.hosts) : null;
+    const kept = wanted ? jobs.filter((j) => isController(j.host) || wanted.has(j.host.name)) : [...jobs];
+    return selection.limit === undefined ? kept : kept.slice(0, selection.limit);
+}
+function isController(host) {
+    return host === contract_host/* CONTROLLER */.J || (host.local && host.name === contract_host/* CONTROLLER */.J.name);
+}
+/**
+ * Whether the stage has a canary. A canary gates the *other* jobs, so a stage of one job has none:
+ * that job is simply the stage, and `can-fail` applies to it as to any other failure.
+ */
+function hasCanary(settings, jobCount) {
+    return settings.canary && jobCount > 1;
+}
+/** A count, or a share of `total` rounded up; never below 1. */
+function waveSize(amount, total) {
+    const n = typeof amount === 'number' ? amount : Math.ceil((amount.percent * total) / 100);
+    return Math.max(1, n);
+}
+/**
+ * Sizes of the waves the stage's jobs run in, summing to `jobCount`. The canary is a wave of one;
+ * `batch` sizes follow (the last one repeats); without `batch` the remaining jobs are one wave and
+ * only the pool limits them.
+ */
+function planWaves(settings, jobCount) {
+    const waves = [];
+    let left = jobCount;
+    if (hasCanary(settings, jobCount)) {
+        waves.push(1);
+        left -= 1;
+    }
+    if (settings.batch.length === 0) {
+        if (left > 0)
+            waves.push(left);
+        return waves;
+    }
+    for (let i = 0; left > 0; i++) {
+        const amount = settings.batch[Math.min(i, settings.batch.length - 1)];
+        const size = Math.min(left, waveSize(amount, jobCount));
+        waves.push(size);
+        left -= size;
+    }
+    return waves;
+}
+/** Failures the stage tolerates: a count, or a share of its jobs rounded down. */
+function failureAllowance(maxFailures, jobCount) {
+    return typeof maxFailures === 'number' ? maxFailures : Math.floor((maxFailures.percent * jobCount) / 100);
+}
+/** `2`, `25%`: how an Amount reads in the config, for messages. */
+function formatAmount(amount) {
+    return typeof amount === 'number' ? String(amount) : `${amount.percent}%`;
+}
+//# sourceMappingURL=stage-plan.js.map
+;// CONCATENATED MODULE: ./lib/engine/failure-budget.js
+
+/**
+ * Counts a stage's failed jobs against `max-failures`. The stage fails when failures *exceed* the
+ * allowance; from then on no new job of it starts.
+ */
+class FailureBudget {
+    maxFailures;
+    jobCount;
+    allowed;
+    #failedHosts = [];
+    constructor(maxFailures, jobCount) {
+        this.maxFailures = maxFailures;
+        this.jobCount = jobCount;
+        this.allowed = failureAllowance(maxFailures, jobCount);
+    }
+    recordFailure(host) {
+        this.#failedHosts.push(host);
+    }
+    get failures() {
+        return this.#failedHosts.length;
+    }
+    get exceeded() {
+        return this.failures > this.allowed;
+    }
+    /** `3 of 10 jobs failed (max-failures 10% allows 1): web-2, web-5, web-7` */
+    describe() {
+        const shown = this.#failedHosts.slice(0, 5).join(', ');
+        const more = this.#failedHosts.length > 5 ? `, … ${this.#failedHosts.length - 5} more` : '';
+        const rule = typeof this.maxFailures === 'number'
+            ? `max-failures ${this.allowed}`
+            : `max-failures ${formatAmount(this.maxFailures)} allows ${this.allowed}`;
+        return `${this.failures} of ${this.jobCount} jobs failed (${rule}): ${shown}${more}`;
+    }
+}
+//# sourceMappingURL=failure-budget.js.map
+// EXTERNAL MODULE: ./lib/engine/job.js
+var job = __nccwpck_require__(7209);
+;// CONCATENATED MODULE: ./node_modules/is-network-error/index.js
+const objectToString = Object.prototype.toString;
+
+const isError = value => objectToString.call(value) === '[object Error]';
+
+const errorMessages = new Set([
+	'network error', // Chrome
+	'NetworkError when attempting to fetch resource.', // Firefox
+	'The Internet connection appears to be offline.', // Safari 16
+	'Network request failed', // `cross-fetch`
+	'fetch failed', // Undici (Node.js)
+	'terminated', // Undici (Node.js)
+	' A network error occurred.', // Bun (WebKit)
+	'Network connection lost', // Cloudflare Workers (fetch)
+]);
+
+function isNetworkError(error) {
+	const isValid = error
+		&& isError(error)
+		&& error.name === 'TypeError'
+		&& typeof error.message === 'string';
+
+	if (!isValid) {
+		return false;
+	}
+
+	const {message, stack} = error;
+
+	// Safari 17+ has generic message but no stack for network errors
+	if (message === 'Load failed' || (message.startsWith('Load failed (') && message.endsWith(')'))) {
+		return stack === undefined
+			// Sentry adds its own stack trace to the fetch error, so also check for that
+			|| '__sentry_captured__' in error;
+	}
+
+	// Deno network errors start with specific text
+	if (message.startsWith('error sending request for url')) {
+		return true;
+	}
+
+	// Chrome: exact "Failed to fetch" or with hostname: "Failed to fetch (example.com)"
+	if (message === 'Failed to fetch' || (message.startsWith('Failed to fetch (') && message.endsWith(')'))) {
+		return true;
+	}
+
+	// Standard network error messages
+	return errorMessages.has(message);
+}
+
+;// CONCATENATED MODULE: ./node_modules/p-retry/index.js
+
+
+function validateRetries(retries) {
+	if (typeof retries === 'number') {
+		if (retries < 0) {
+			throw new TypeError('Expected `retries` to be a non-negative number.');
+		}
+
+		if (Number.isNaN(retries)) {
+			throw new TypeError('Expected `retries` to be a valid number or Infinity, got NaN.');
+		}
+	} else if (retries !== undefined) {
+		throw new TypeError('Expected `retries` to be a number or Infinity.');
+	}
+}
+
+function validateNumberOption(name, value, {min = 0, allowInfinity = false} = {}) {
+	if (value === undefined) {
+		return;
+	}
+
+	if (typeof value !== 'number' || Number.isNaN(value)) {
+		throw new TypeError(`Expected \`${name}\` to be a number${allowInfinity ? ' or Infinity' : ''}.`);
+	}
+
+	if (!allowInfinity && !Number.isFinite(value)) {
+		throw new TypeError(`Expected \`${name}\` to be a finite number.`);
+	}
+
+	if (value < min) {
+		throw new TypeError(`Expected \`${name}\` to be \u2265 ${min}.`);
+	}
+}
+
+class AbortError extends Error {
+	constructor(message) {
+		super();
+
+		if (message instanceof Error) {
+			this.originalError = message;
+			({message} = message);
+		} else {
+			this.originalError = new Error(message);
+			this.originalError.stack = this.stack;
+		}
+
+		this.name = 'AbortError';
+		this.message = message;
+	}
+}
+
+function calculateDelay(retriesConsumed, options) {
+	const attempt = Math.max(1, retriesConsumed + 1);
+	const random = options.randomize ? (Math.random() + 1) : 1;
+
+	let timeout = Math.round(random * options.minTimeout * (options.factor ** (attempt - 1)));
+	timeout = Math.min(timeout, options.maxTimeout);
+
+	return timeout;
+}
+
+function calculateRemainingTime(start, max) {
+	if (!Number.isFinite(max)) {
+		return max;
+	}
+
+	return max - (performance.now() - start);
+}
+
+async function onAttemptFailure({error, attemptNumber, retriesConsumed, startTime, options}) {
+	const normalizedError = error instanceof Error
+		? error
+		: new TypeError(`Non-error was thrown: "${error}". You should only throw errors.`);
+
+	if (normalizedError instanceof AbortError) {
+		throw normalizedError.originalError;
+	}
+
+	const retriesLeft = Number.isFinite(options.retries)
+		? Math.max(0, options.retries - retriesConsumed)
+		: options.retries;
+
+	const maxRetryTime = options.maxRetryTime ?? Number.POSITIVE_INFINITY;
+
+	const context = Object.freeze({
+		error: normalizedError,
+		attemptNumber,
+		retriesLeft,
+		retriesConsumed,
+	});
+
+	await options.onFailedAttempt(context);
+
+	if (calculateRemainingTime(startTime, maxRetryTime) <= 0) {
+		throw normalizedError;
+	}
+
+	const consumeRetry = await options.shouldConsumeRetry(context);
+
+	const remainingTime = calculateRemainingTime(startTime, maxRetryTime);
+
+	if (remainingTime <= 0 || retriesLeft <= 0) {
+		throw normalizedError;
+	}
+
+	if (normalizedError instanceof TypeError && !isNetworkError(normalizedError)) {
+		if (consumeRetry) {
+			throw normalizedError;
+		}
+
+		options.signal?.throwIfAborted();
+		return false;
+	}
+
+	if (!await options.shouldRetry(context)) {
+		throw normalizedError;
+	}
+
+	if (!consumeRetry) {
+		options.signal?.throwIfAborted();
+		return false;
+	}
+
+	const delayTime = calculateDelay(retriesConsumed, options);
+	const finalDelay = Math.min(delayTime, remainingTime);
+
+	options.signal?.throwIfAborted();
+
+	if (finalDelay > 0) {
+		await new Promise((resolve, reject) => {
+			const onAbort = () => {
+				clearTimeout(timeoutToken);
+				options.signal?.removeEventListener('abort', onAbort);
+				reject(options.signal.reason);
+			};
+
+			const timeoutToken = setTimeout(() => {
+				options.signal?.removeEventListener('abort', onAbort);
+				resolve();
+			}, finalDelay);
+
+			if (options.unref) {
+				timeoutToken.unref?.();
+			}
+
+			options.signal?.addEventListener('abort', onAbort, {once: true});
+		});
+	}
+
+	options.signal?.throwIfAborted();
+
+	return true;
+}
+
+async function pRetry(input, options = {}) {
+	options = {...options};
+
+	validateRetries(options.retries);
+
+	if (Object.hasOwn(options, 'forever')) {
+		throw new Error('The `forever` option is no longer supported. For many use-cases, you can set `retries: Infinity` instead.');
+	}
+
+	options.retries ??= 10;
+	options.factor ??= 2;
+	options.minTimeout ??= 1000;
+	options.maxTimeout ??= Number.POSITIVE_INFINITY;
+	options.maxRetryTime ??= Number.POSITIVE_INFINITY;
+	options.randomize ??= false;
+	options.onFailedAttempt ??= () => {};
+	options.shouldRetry ??= () => true;
+	options.shouldConsumeRetry ??= () => true;
+
+	// Validate numeric options and normalize edge cases
+	validateNumberOption('factor', options.factor, {min: 0, allowInfinity: false});
+	validateNumberOption('minTimeout', options.minTimeout, {min: 0, allowInfinity: false});
+	validateNumberOption('maxTimeout', options.maxTimeout, {min: 0, allowInfinity: true});
+	validateNumberOption('maxRetryTime', options.maxRetryTime, {min: 0, allowInfinity: true});
+
+	// Treat non-positive factor as 1 to avoid zero backoff or negative behavior
+	if (!(options.factor > 0)) {
+		options.factor = 1;
+	}
+
+	options.signal?.throwIfAborted();
+
+	let attemptNumber = 0;
+	let retriesConsumed = 0;
+	const startTime = performance.now();
+
+	while (Number.isFinite(options.retries) ? retriesConsumed <= options.retries : true) {
+		attemptNumber++;
+
+		try {
+			options.signal?.throwIfAborted();
+
+			const result = await input(attemptNumber);
+
+			options.signal?.throwIfAborted();
+
+			return result;
+		} catch (error) {
+			if (await onAttemptFailure({
+				error,
+				attemptNumber,
+				retriesConsumed,
+				startTime,
+				options,
+			})) {
+				retriesConsumed++;
+			}
+		}
+	}
+
+	// Should not reach here, but in case it does, throw an error
+	throw new Error('Retry attempts exhausted without throwing an error.');
+}
+
+function makeRetriable(function_, options) {
+	return function (...arguments_) {
+		return pRetry(() => function_.apply(this, arguments_), options);
+	};
+}
+
+;// CONCATENATED MODULE: ./lib/engine/job-env.js
+/**
+ * The environment every command of a job gets: the vars plus the BW_* names. The BW_*
+ * names are set last so a var cannot make a job lie about where it runs.
+ */
+function jobEnv(p) {
+    return {
+        ...p.vars,
+        BW_HOST: p.host.name,
+        BW_HOST_ADDRESS: p.host.address,
+        BW_STAGE: p.stage,
+        BW_RUNNER: p.runner,
+        BW_RELEASE: p.release,
+        BW_ATTEMPT: String(p.attempt),
+    };
+}
+//# sourceMappingURL=job-env.js.map
+;// CONCATENATED MODULE: ./lib/engine/result.js
+const Ok = () => ({ kind: 'ok' });
+const Err = (reason) => ({ kind: 'err', reason });
+const Skip = (reason) => ({ kind: 'skip', reason });
+const isSuccess = (o) => o.kind !== 'err';
+//# sourceMappingURL=result.js.map
+;// CONCATENATED MODULE: ./lib/engine/job-driver.js
+/**
+ * Drives one attempt of a job: runs its generator, executes every subtask it yields through the
+ * transport and sends the result back in; a failed subtask is thrown back in instead. Nested jobs
+ * run inline with their own generator and host, sharing the attempt and its signal.
+ */
+
+
+
+
+
+
+class JobAttempt {
+    scope;
+    /** Exit code of the last command this attempt ran (null before any, or when it had none). */
+    exitCode = null;
+    // After the attempt ended, a slow transport may still deliver lines; they belong to nobody.
+    #open = true;
+    constructor(scope) {
+        this.scope = scope;
+    }
+    /** Runs `job` to its Outcome; rejects with the attempt's failure (or the signal's reason). */
+    async run(job) {
+        try {
+            return await this.#drive(job);
+        }
+        finally {
+            this.#open = false;
+        }
+    }
+    async #drive(job) {
+        const { signal } = this.scope;
+        signal.throwIfAborted();
+        const body = job.run(this.#context(job.host));
+        if (typeof body?.next !== 'function') {
+            throw new TypeError(`${job.name}.run() must return an async generator (declare it \`async *run\`)`);
+        }
+        let resume = { value: undefined };
+        try {
+            for (;;) {
+                // Promise.resolve: a plain `function*` from a JavaScript config works too.
+                const step = await untilAborted(Promise.resolve('error' in resume ? body.throw(resume.error) : body.next(resume.value)), signal);
+                if (step.done)
+                    return toOutcome(step.value);
+                try {
+                    resume = { value: await this.#execute(step.value, job.host) };
+                }
+                catch (error) {
+                    // An aborted attempt is over: the job gets no chance to swallow its own timeout.
+                    if (signal.aborted)
+                        throw signal.reason;
+                    resume = { error };
+                }
+            }
+        }
+        catch (error) {
+            if (signal.aborted) {
+                // Let `finally` blocks of the job run; anything they yield is ignored. The generator may
+                // still be busy (that is why we stopped waiting), so this must not be awaited.
+                Promise.resolve()
+                    .then(() => body.return(undefined))
+                    .catch(() => { });
+                throw signal.reason;
+            }
+            throw error;
+        }
+    }
+    #context(host) {
+        const { stage, runner, release, attempt, vars, signal } = this.scope;
+        return {
+            host,
+            stage,
+            runner,
+            release,
+            attempt,
+            signal,
+            env: jobEnv({ vars, host, stage, runner, release, attempt }),
+        };
+    }
+    #execute(task, host) {
+        if ((0,job/* isJob */.o)(task))
+            return this.#nested(task, host);
+        if (task?.kind === 'exec')
+            return this.#exec(task, host);
+        if (task?.kind === 'upload')
+            return this.#upload(task, host);
+        return Promise.reject(new TypeError(`a job yielded something that is not a subtask: ${describe(task)}`));
+    }
+    async #exec(task, host) {
+        const { transport, signal } = this.scope;
+        this.#stepStart(host, task.label ?? defaultLabel(task));
+        const env = { ...this.#context(host).env, ...task.env };
+        const target = task.target === 'controller' ? contract_host/* CONTROLLER */.J : host;
+        const call = transport.exec(target, { script: task.script, shell: task.shell, env }, this.#callContext(host));
+        const result = await untilAborted(call, signal);
+        this.exitCode = result.exitCode;
+        if (result.exitCode !== 0 && !task.allowFailure) {
+            throw new errors/* CommandExitError */.qw(describeExit(result), result.exitCode, result.signal);
+        }
+        return result;
+    }
+    async #upload(task, host) {
+        this.#stepStart(host, task.label ?? `upload ${task.from} → ${task.to}`);
+        const call = this.scope.transport.upload(host, { from: task.from, to: task.to }, this.#callContext(host));
+        return untilAborted(call, this.scope.signal);
+    }
+    /** A yielded job: its Outcome is sent back; Err or an exception becomes a JobFailedError. */
+    async #nested(job, parentHost) {
+        this.#stepStart(parentHost, `${job.name} on ${job.host.name}`);
+        let outcome;
+        try {
+            outcome = await this.#drive(job);
+        }
+        catch (error) {
+            if (this.scope.signal.aborted)
+                throw error;
+            // `cause` keeps the original class, so an auth failure deep inside stays non-retryable.
+            throw new errors/* JobFailedError */.dk(`${job.name} on ${job.host.name} failed: ${(0,errors/* errorMessage */.gJ)(error)}`, {
+                cause: error,
+            });
+        }
+        if (outcome.kind === 'err')
+            throw new errors/* JobFailedError */.dk(`${job.name} on ${job.host.name} failed: ${outcome.reason}`);
+        return outcome;
+    }
+    #stepStart(host, label) {
+        this.scope.signal.throwIfAborted();
+        this.scope.emit({ type: 'step-start', stage: this.scope.stage, host: host.name, label });
+    }
+    #callContext(host) {
+        return {
+            signal: this.scope.signal,
+            onOutput: (stream, line) => {
+                if (!this.#open)
+                    return;
+                this.scope.onLine(line);
+                this.scope.emit({ type: 'output', stage: this.scope.stage, host: host.name, stream, line });
+            },
+        };
+    }
+}
+/** `exit code 3`, `killed by SIGTERM`, `ended without an exit status`. */
+function describeExit(result) {
+    if (result.signal)
+        return `killed by ${result.signal}`;
+    if (result.exitCode === null)
+        return 'ended without an exit status';
+    return `exit code ${result.exitCode}`;
+}
+function toOutcome(value) {
+    if (value === undefined)
+        return Ok();
+    if (typeof value === 'object' && value !== null && ['ok', 'err', 'skip'].includes(value.kind))
+        return value;
+    throw new TypeError(`a job must return Ok(), Err(reason), Skip(reason) or nothing, got ${describe(value)}`);
+}
+/** The first line of the script, shortened: what the log shows for a step without a label. */
+function defaultLabel(task) {
+    const first = task.script.trim().split('\n', 1)[0] ?? '';
+    const short = first.length > 80 ? `${first.slice(0, 79)}…` : first;
+    return `${task.target === 'controller' ? 'local' : 'run'}: ${short}`;
+}
+function describe(value) {
+    try {
+        return JSON.stringify(value) ?? String(value);
+    }
+    catch {
+        return String(value);
+    }
+}
+//# sourceMappingURL=job-driver.js.map
+;// CONCATENATED MODULE: ./lib/engine/retry-policy.js
+/** What may be retried, and how long to wait before it. */
+/** Backoff never waits longer than this between two attempts (unless the base itself is longer). */
+const MAX_RETRY_DELAY_MS = 5 * 60_000;
+/**
+ * Whether another attempt may help. An error, or any error in its `cause` chain, that says
+ * `retryable: false` (auth, host key, cancelled, config) settles it: a nested job failing on a
+ * rejected key must not be retried just because it arrives wrapped in a JobFailedError.
+ */
+function isRetryable(error) {
+    const seen = new Set();
+    for (let e = error; typeof e === 'object' && e !== null && !seen.has(e); e = e.cause) {
+        seen.add(e);
+        if (e.retryable === false)
+            return false;
+    }
+    return true;
+}
+/**
+ * Exponential backoff with jitter, p-retry's formula (`randomize: true`, factor 2): the n-th retry
+ * waits `base × 2^(n-1) × r`, r uniform in [1, 2). Computed here rather than inside p-retry so the
+ * `job-retry` event can tell the exact wait.
+ */
+function retryDelay(baseMs, retryNumber, random = Math.random()) {
+    const delay = Math.round(baseMs * 2 ** (retryNumber - 1) * (1 + random));
+    return Math.min(delay, Math.max(MAX_RETRY_DELAY_MS, baseMs));
+}
+//# sourceMappingURL=retry-policy.js.map
+;// CONCATENATED MODULE: ./lib/engine/job-runner.js
+/**
+ * Runs one top-level job to its JobReport: every attempt with its own timeout, retries with
+ * backoff through p-retry, and the bounded output tail. Never rejects: whatever happens becomes
+ * the report.
+ */
+
+
+
+
+
+
+
+/**
+ * p-retry sees only this wrapper, so our classification decides every retry (p-retry would
+ * otherwise refuse to retry any TypeError a job throws, and turn non-Error throws into TypeErrors).
+ */
+class AttemptFailure extends Error {
+    error;
+    constructor(error) {
+        super((0,errors/* errorMessage */.gJ)(error));
+        this.error = error;
+    }
+}
+async function runJob(job, scope) {
+    const { settings, runSignal, emit, stage } = scope;
+    const host = job.host.name;
+    const started = performance.now();
+    const tail = new OutputTail(scope.outputTailBytes);
+    let attempts = 0;
+    let exitCode = null;
+    const attemptOnce = async (attempt) => {
+        attempts = attempt;
+        // The tail spans attempts: a divider keeps one attempt's output from running into the next's.
+        if (attempt > 1)
+            tail.push(attemptDivider(attempt));
+        emit({ type: 'job-start', stage, host, attempt });
+        const timed = attemptSignal(runSignal, settings.timeoutMs);
+        const driver = new JobAttempt({
+            transport: scope.transport,
+            signal: timed.signal,
+            stage,
+            runner: scope.runner,
+            release: scope.release,
+            attempt,
+            vars: scope.vars,
+            emit,
+            onLine: (line) => tail.push(line),
+        });
+        try {
+            const outcome = await driver.run(job);
+            if (outcome.kind === 'err')
+                throw new errors/* JobFailedError */.dk(outcome.reason);
+            return outcome;
+        }
+        catch (error) {
+            throw new AttemptFailure(error);
+        }
+        finally {
+            exitCode = driver.exitCode;
+            timed.dispose();
+        }
+    };
+    // The backoff wait lives here, not in p-retry, so the job-retry event states the real delay and
+    // a cancel during the wait ends the job at once.
+    const retryAfterWait = async ({ error, attemptNumber }) => {
+        const cause = error instanceof AttemptFailure ? error.error : error;
+        if (runSignal.aborted || !isRetryable(cause))
+            return false;
+        const delayMs = retryDelay(settings.retryDelayMs, attemptNumber);
+        emit({ type: 'job-retry', stage, host, attempt: attemptNumber, error: (0,errors/* errorMessage */.gJ)(cause), delayMs });
+        try {
+            await sleep(delayMs, runSignal);
+            return true;
+        }
+        catch {
+            return false;
+        }
+    };
+    const report = (result, error, errorKind) => ({
+        host,
+        result,
+        attempts,
+        durationMs: Math.round(performance.now() - started),
+        exitCode,
+        error,
+        outputTail: tail.toString(),
+        ...(errorKind ? { errorKind } : {}),
+    });
+    try {
+        const outcome = await pRetry(attemptOnce, {
+            retries: settings.retries,
+            minTimeout: 0,
+            shouldRetry: retryAfterWait,
+        });
+        return outcome.kind === 'skip' ? report('skipped', outcome.reason) : report('success', null);
+    }
+    catch (thrown) {
+        const error = thrown instanceof AttemptFailure ? thrown.error : thrown;
+        // A command killed by the cancel may come back as a plain non-zero exit: still a cancel.
+        if (runSignal.aborted || error instanceof errors/* CancelledError */.cc) {
+            return report('cancelled', runSignal.aborted ? cancelMessage(runSignal) : (0,errors/* errorMessage */.gJ)(error), 'cancelled');
+        }
+        return report('failure', (0,errors/* errorMessage */.gJ)(error), error instanceof errors/* BoereworsError */.x4 ? error.kind : 'error');
+    }
+}
+/** The line that opens attempt `n` (≥ 2) in a job's output tail: `── attempt 2 ──`. */
+function attemptDivider(n) {
+    return `── attempt ${n} ──`;
+}
+//# sourceMappingURL=job-runner.js.map
+;// CONCATENATED MODULE: ./lib/engine/stage-runner.js
+/**
+ * Runs one stage: selects its jobs, runs the canary alone, then the rest in waves through a pool,
+ * counting failures against the budget; reports every selected job, started or not.
+ */
+
+
+
+
+
+
+
+
+async function runStage(stage, ctx, scope) {
+    const started = performance.now();
+    const { emit, index, total } = scope;
+    const name = stage.name;
+    const settings = stage.settings;
+    let listed;
+    try {
+        listed = await untilAborted(collect(stage.jobs(ctx)), scope.runSignal);
+        const stray = listed.findIndex((j) => !(0,job/* isJob */.o)(j));
+        if (stray >= 0)
+            throw new TypeError(`expected Job objects, got ${String(listed[stray])}`);
+    }
+    catch (error) {
+        emit({ type: 'stage-start', stage: name, index, total, hosts: [], canary: null });
+        const failure = scope.runSignal.aborted
+            ? { cause: 'cancelled', reason: cancelMessage(scope.runSignal) }
+            : { cause: 'jobs', reason: `could not list its jobs: ${(0,errors/* errorMessage */.gJ)(error)}` };
+        return finish(stage, started, scope, null, [], failure);
+    }
+    const jobs = selectJobs(listed, scope.selection);
+    const canary = hasCanary(settings, jobs.length) ? jobs[0] : null;
+    emit({
+        type: 'stage-start',
+        stage: name,
+        index,
+        total,
+        hosts: jobs.map((j) => j.host.name),
+        canary: canary?.host.name ?? null,
+    });
+    if (jobs.length === 0) {
+        const why = listed.length === 0 ? 'it yielded no jobs' : 'the hosts filter left no jobs';
+        emit({ type: 'warning', stage: name, message: `stage "${name}" skipped: ${why}` });
+        return finish(stage, started, scope, null, [], null);
+    }
+    preconnect(scope, jobs);
+    const reports = new Array(jobs.length);
+    const budget = new FailureBudget(settings.maxFailures, jobs.length);
+    let halt = null;
+    let canaryFailed = false;
+    const haltOnce = (h) => {
+        halt ??= h;
+    };
+    const jobScope = {
+        transport: scope.transport,
+        runSignal: scope.runSignal,
+        stage: name,
+        settings,
+        runner: ctx.runner,
+        release: ctx.release,
+        vars: ctx.vars,
+        emit,
+        outputTailBytes: scope.outputTailBytes,
+    };
+    // A job checks for a halt when its pool slot comes up, not when it was queued: that is what makes
+    // "no new job starts" hold for jobs already waiting in the pool.
+    const start = async (i) => {
+        if (scope.runSignal.aborted)
+            haltOnce({ result: 'cancelled', error: cancelMessage(scope.runSignal) });
+        if (halt)
+            return;
+        const job = jobs[i];
+        const report = await runJob(job, jobScope);
+        reports[i] = report;
+        if (report.result === 'failure')
+            budget.recordFailure(report.host);
+        emit({ type: 'job-end', stage: name, job: report });
+        if (i === 0 && canary && report.result === 'failure') {
+            canaryFailed = true;
+            haltOnce({ result: 'skipped', error: `canary ${report.host} failed` });
+        }
+        else if (budget.exceeded) {
+            haltOnce({ result: 'skipped', error: `failure budget exceeded: ${budget.describe()}` });
+        }
+    };
+    const pool = pLimit(settings.parallel ? settings.poolSize : 1);
+    let next = 0;
+    for (const size of planWaves(settings, jobs.length)) {
+        // A wave starts only when the previous one finished within the budget.
+        if (halt || scope.runSignal.aborted)
+            break;
+        const wave = Array.from({ length: size }, (_, k) => next + k);
+        next += size;
+        await Promise.all(wave.map((i) => pool(() => start(i))));
+    }
+    // Without a halt, jobs are left only when a cancel came between two waves.
+    const notStarted = halt ?? { result: 'cancelled', error: cancelMessage(scope.runSignal) };
+    const all = jobs.map((job, i) => {
+        const existing = reports[i];
+        if (existing)
+            return existing;
+        const report = {
+            host: job.host.name,
+            result: notStarted.result,
+            attempts: 0,
+            durationMs: 0,
+            exitCode: null,
+            error: notStarted.error,
+            outputTail: '',
+        };
+        emit({ type: 'job-end', stage: name, job: report });
+        return report;
+    });
+    const failure = stageFailure(all, canaryFailed, budget, scope.runSignal);
+    return finish(stage, started, scope, canary?.host.name ?? null, all, failure);
+}
+/**
+ * Lets the transport open the stage's connections ahead, so the hosts queued behind the canary do
+ * not each pay a handshake when their pool slot comes up. Only a hint: it can never fail the stage.
+ */
+function preconnect(scope, jobs) {
+    if (!scope.transport.connectAhead || scope.runSignal.aborted)
+        return;
+    try {
+        scope.transport.connectAhead(jobs.map((j) => j.host), scope.runSignal);
+    }
+    catch {
+        // A transport that breaks the "must not throw" contract still gets its steps run.
+    }
+}
+function stageFailure(jobs, canaryFailed, budget, runSignal) {
+    const cancelled = jobs.find((j) => j.result === 'cancelled');
+    if (cancelled) {
+        return {
+            cause: 'cancelled',
+            reason: runSignal.aborted ? cancelMessage(runSignal) : (cancelled.error ?? 'cancelled'),
+        };
+    }
+    if (canaryFailed) {
+        const c = jobs[0];
+        return { cause: 'canary', reason: `canary ${c.host} failed: ${c.error ?? 'failed'}` };
+    }
+    if (budget.exceeded)
+        return { cause: 'budget', reason: budget.describe() };
+    return null;
+}
+/** Builds the report, applies `can-fail`, emits the warning and `stage-end`. */
+function finish(stage, started, scope, canary, jobs, failure) {
+    const report = {
+        name: stage.name,
+        result: failure ? 'failure' : jobs.length === 0 ? 'skipped' : 'success',
+        canary,
+        jobs,
+        durationMs: Math.round(performance.now() - started),
+        ...(failure ? { reason: failure.reason } : {}),
+    };
+    // A failed canary and a cancel stop the run whatever `can-fail` says.
+    const tolerated = failure !== null && stage.settings.canFail && failure.cause !== 'canary' && failure.cause !== 'cancelled';
+    if (tolerated) {
+        report.tolerated = true;
+        scope.emit({
+            type: 'warning',
+            stage: stage.name,
+            message: `stage "${stage.name}" failed but can-fail lets the run go on: ${failure.reason}`,
+        });
+    }
+    scope.emit({ type: 'stage-end', stage: report, index: scope.index, total: scope.total });
+    return { report, stopsRun: failure !== null && !tolerated };
+}
+//# sourceMappingURL=stage-runner.js.map
+;// CONCATENATED MODULE: ./lib/engine/executor.js
+/**
+ * Runs one runner: setup, its stages pulled one at a time, cleanup; turns what happened into the
+ * RunReport and the event stream. Scheduling inside a stage lives in stage-runner.ts.
+ */
+
+
+
+
+
+
+
+
+/** Runs one runner. Never rejects for anything a runner, stage or job does: that goes in the report. */
+class Executor {
+    options;
+    constructor(options) {
+        this.options = options;
+        const { limit, outputTailBytes } = options;
+        if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) {
+            throw new TypeError(`limit must be a positive integer, got ${String(limit)}`);
+        }
+        if (outputTailBytes !== undefined && !(Number.isInteger(outputTailBytes) && outputTailBytes > 0)) {
+            throw new TypeError(`outputTailBytes must be a positive integer, got ${String(outputTailBytes)}`);
+        }
+    }
+    async run(runner) {
+        const startedAt = new Date();
+        const t0 = performance.now();
+        const emit = safeEmitter(this.options.onEvent);
+        const cancel = cancellationSignal(this.options.signal);
+        const report = {
+            version: 1,
+            runner: runner.name,
+            release: this.options.release ?? defaultReleaseId(startedAt),
+            result: 'success',
+            startedAt: startedAt.toISOString(),
+            durationMs: 0,
+            stages: [],
+        };
+        // `previous` is the live list of stage reports, so a lazy runner sees each stage as it ends.
+        const ctx = {
+            runner: runner.name,
+            release: report.release,
+            vars: this.options.vars ?? {},
+            previous: report.stages,
+            signal: cancel.signal,
+        };
+        const fail = (result, reason) => {
+            report.result = result;
+            report.reason = reason;
+        };
+        emit({
+            type: 'run-start',
+            runner: report.runner,
+            release: report.release,
+            startedAt: report.startedAt,
+            stageCount: runner.stageCount,
+        });
+        try {
+            if (cancel.signal.aborted)
+                fail('cancelled', `${cancelMessage(cancel.signal)} before the first stage`);
+            else if (await this.#setup(runner, ctx, fail))
+                await this.#stages(runner, ctx, report, fail, emit);
+        }
+        finally {
+            try {
+                await runner.cleanup(ctx);
+            }
+            catch (error) {
+                emit({
+                    type: 'warning',
+                    message: `cleanup of runner "${runner.name}" failed: ${(0,errors/* errorMessage */.gJ)(error)}`,
+                });
+            }
+            cancel.dispose();
+        }
+        report.durationMs = Math.round(performance.now() - t0);
+        emit({ type: 'run-end', report });
+        return report;
+    }
+    async #setup(runner, ctx, fail) {
+        try {
+            // Raced with the cancel: a setup that ignores ctx.signal must not hold a cancelled run.
+            await untilAborted(Promise.resolve(runner.setup(ctx)), ctx.signal);
+            return true;
+        }
+        catch (error) {
+            if (ctx.signal.aborted)
+                fail('cancelled', `${cancelMessage(ctx.signal)} during setup`);
+            else if (error instanceof errors/* CancelledError */.cc)
+                fail('cancelled', `${error.message} during setup`);
+            else
+                fail('failure', `setup of runner "${runner.name}" failed: ${(0,errors/* errorMessage */.gJ)(error)}`);
+            return false;
+        }
+    }
+    async #stages(runner, ctx, report, fail, emit) {
+        const signal = ctx.signal;
+        let stages;
+        let current;
+        try {
+            stages = iteratorOf(runner.stages(ctx));
+            for (let index = 1;; index++) {
+                if (signal.aborted)
+                    return fail('cancelled', cancelMessage(signal));
+                current = undefined;
+                // Pulled only now: the runner may decide the next stage from the reports so far.
+                const next = await untilAborted(Promise.resolve(stages.next()), signal);
+                if (next.done)
+                    return;
+                const stage = (current = next.value);
+                const outcome = await runStage(stage, ctx, {
+                    transport: this.options.transport,
+                    runSignal: signal,
+                    emit,
+                    outputTailBytes: this.options.outputTailBytes ?? DEFAULT_OUTPUT_TAIL_BYTES,
+                    selection: { hosts: this.options.hosts, limit: this.options.limit },
+                    index,
+                    total: runner.stageCount,
+                });
+                report.stages.push(outcome.report);
+                if (signal.aborted)
+                    return fail('cancelled', `${cancelMessage(signal)} during stage "${stage.name}"`);
+                if (outcome.stopsRun)
+                    return fail('failure', `stage "${stage.name}" failed: ${outcome.report.reason}`);
+            }
+        }
+        catch (error) {
+            if (signal.aborted)
+                return fail('cancelled', cancelMessage(signal));
+            // runStage reports instead of throwing; reaching here with a stage means an engine bug,
+            // which still deserves a report and a cleanup rather than a crash.
+            const where = current
+                ? `stage "${current.name}" crashed`
+                : `runner "${runner.name}" could not produce its next stage`;
+            fail('failure', `${where}: ${(0,errors/* errorMessage */.gJ)(error)}`);
+        }
+        finally {
+            await closeQuietly(stages, signal);
+        }
+    }
+}
+/**
+ * Closes a generator runner so its own `finally` blocks run even when we stop early. After a
+ * cancel the generator may be stuck in the `next()` we stopped waiting for; `return()` would queue
+ * behind it, so it is not awaited then. Its errors are the runner's business, not the run's.
+ */
+async function closeQuietly(stages, signal) {
+    let closing;
+    try {
+        closing = Promise.resolve(stages?.return?.()).catch(() => { });
+    }
+    catch {
+        return;
+    }
+    if (!signal.aborted)
+        await closing;
+}
+//# sourceMappingURL=executor.js.map
+// EXTERNAL MODULE: ./lib/engine/stage.js
+var stage = __nccwpck_require__(3768);
+// EXTERNAL MODULE: ./lib/engine/runner.js
+var runner = __nccwpck_require__(7998);
+// EXTERNAL MODULE: ./lib/engine/subtask.js
+var subtask = __nccwpck_require__(917);
+// EXTERNAL MODULE: ./lib/contract/transport.js
+var transport = __nccwpck_require__(4475);
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: external "node:string_decoder"
+const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
+;// CONCATENATED MODULE: ./lib/transport/line-splitter.js
+
+/** Longest line kept whole; a longer run without newline is emitted in pieces so memory stays bounded. */
+const MAX_LINE_CHARS = 16 * 1024;
+/**
+ * Turns a byte stream into complete lines (UTF-8 safe across chunk borders). Holds at most one
+ * partial line of MAX_LINE_CHARS (plus the longest secret), however much is written.
+ *
+ * With a redactor, secrets are replaced before anything is emitted, and before a long line is cut:
+ * a cut is made only once the text after it is at least as long as the longest secret, so every
+ * secret that could straddle the cut is whole when the redactor sees it. Nothing after the cut
+ * (the reporters, the output tail, the runner's masker, which all see one piece at a time) could
+ * put the two halves of a secret back together.
+ */
+class LineSplitter {
+    stream;
+    emit;
+    #decoder = new external_node_string_decoder_namespaceObject.StringDecoder('utf8');
+    #hold;
+    #redactor;
+    #control;
+    #partial = '';
+    constructor(stream, emit, options = {}) {
+        this.stream = stream;
+        this.emit = emit;
+        this.#redactor = options.redactor;
+        this.#control = options.control;
+        this.#hold = this.#redactor ? Math.max(0, this.#redactor.longest - 1) : 0;
+    }
+    write(chunk) {
+        const text = this.#partial + (typeof chunk === 'string' ? chunk : this.#decoder.write(chunk));
+        let start = 0;
+        for (let nl = text.indexOf('\n', start); nl !== -1; nl = text.indexOf('\n', start)) {
+            this.#emitLine(text.slice(start, nl));
+            start = nl + 1;
+        }
+        let rest = text.slice(start);
+        if (rest.length > MAX_LINE_CHARS + this.#hold) {
+            // Redacted once here, then cut: every cut below leaves at least #hold characters after it.
+            if (this.#redactor)
+                rest = this.#redactor.text(rest);
+            while (rest.length > MAX_LINE_CHARS + this.#hold) {
+                this.emit(this.stream, rest.slice(0, MAX_LINE_CHARS));
+                rest = rest.slice(MAX_LINE_CHARS);
+            }
+        }
+        this.#partial = rest;
+    }
+    /** Emit what is left (a last line without newline). */
+    end() {
+        const rest = this.#partial + this.#decoder.end();
+        this.#partial = '';
+        if (rest.length > 0)
+            this.#emitLine(rest);
+    }
+    #emitLine(line) {
+        const text = line.endsWith('\r') ? line.slice(0, -1) : line;
+        if (this.#control?.(text))
+            return;
+        this.emit(this.stream, this.#redactor ? this.#redactor.text(text) : text);
+    }
+}
+//# sourceMappingURL=line-splitter.js.map
+;// CONCATENATED MODULE: ./lib/transport/local-upload.js
+
+
+/**
+ * The local side of an upload, or an error that says which source is missing and where it was
+ * looked for (relative sources are relative to the working directory), instead of a raw
+ * `ENOENT: no such file or directory, stat 'build/'`.
+ */
+async function statUploadSource(from) {
+    try {
+        return await (0,promises_.stat)(from);
+    }
+    catch (err) {
+        const code = err.code;
+        const where = (0,external_node_path_.resolve)(from) === from ? '' : ` (looked for ${(0,external_node_path_.resolve)(from)})`;
+        if (code === 'ENOENT' || code === 'ENOTDIR') {
+            throw new Error(`upload source ${from} not found${where}: nothing to upload`);
+        }
+        if (code === 'EACCES')
+            throw new Error(`upload source ${from} is not readable (permission denied)${where}`);
+        throw new Error(`upload source ${from}: cannot read it (${code ?? err.message})${where}`);
+    }
+}
+/**
+ * Upload semantics shared by every transport (documented in docs/config.md):
+ * - `from` is a directory: its contents are copied into `to` (created with parents).
+ * - `from` is a file: copied to `to`; when `to` ends with `/` it is the directory to copy into.
+ * File modes are preserved.
+ */
+async function copyLocal(from, to, signal) {
+    const started = Date.now();
+    signal.throwIfAborted();
+    const source = await statUploadSource(from);
+    let files = 0;
+    let bytes = 0;
+    const count = async (src) => {
+        signal.throwIfAborted();
+        const s = await (0,promises_.stat)(src);
+        if (s.isFile()) {
+            files += 1;
+            bytes += s.size;
+        }
+        return true;
+    };
+    if (source.isDirectory()) {
+        await (0,promises_.mkdir)(to, { recursive: true });
+        await (0,promises_.cp)(from, to, { recursive: true, preserveTimestamps: true, filter: (src) => count(src) });
+    }
+    else {
+        const target = to.endsWith('/') ? (0,external_node_path_.join)(to, (0,external_node_path_.basename)(from)) : to;
+        await (0,promises_.mkdir)((0,external_node_path_.dirname)(target), { recursive: true });
+        await count(from);
+        await (0,promises_.cp)(from, target, { preserveTimestamps: true });
+    }
+    return { files, bytes, durationMs: Date.now() - started };
+}
+//# sourceMappingURL=local-upload.js.map
+;// CONCATENATED MODULE: ./lib/transport/local.js
+
+
+
+
+/**
+ * The shell runs the script as the file /dev/fd/4 with stdin at /dev/null, exactly as on SSH hosts,
+ * so a command that reads stdin (cat, ssh, read) cannot swallow the rest of the script. `cat`
+ * turns Node's stdin socket into a real pipe: Linux cannot open a socket through /dev/fd.
+ */
+const SCRIPT_ON_FD4 = 'cat | "$@" /dev/fd/4 4<&0 </dev/null';
+/** Grace between SIGTERM and SIGKILL for a timed-out or cancelled command's process group. */
+const KILL_GRACE_MS = 2000;
+/**
+ * Runs commands on this machine: `local:NAME` hosts and `local` steps. The shell runs the script
+ * from /dev/fd/4 with an empty stdin; variables arrive as environment, never as text. Each command gets its own
+ * process group so a timeout or cancel terminates everything it started.
+ */
+class LocalTransport {
+    baseEnv;
+    redactor;
+    #running = new Set();
+    /** `redactor`: removes secrets from the output before it is split into lines (see LineSplitter). */
+    constructor(baseEnv = process.env, redactor) {
+        this.baseEnv = baseEnv;
+        this.redactor = redactor;
+    }
+    exec(_host, req, ctx) {
+        ctx.signal.throwIfAborted();
+        const started = Date.now();
+        if (req.shell.length === 0)
+            throw new TypeError('shell must name a program');
+        const child = (0,external_node_child_process_namespaceObject.spawn)('/bin/sh', ['-c', SCRIPT_ON_FD4, 'bw', ...req.shell], {
+            env: { ...this.baseEnv, ...req.env },
+            stdio: ['pipe', 'pipe', 'pipe'],
+            detached: true,
+        });
+        const pid = child.pid;
+        if (pid !== undefined)
+            this.#running.add(pid);
+        const out = new LineSplitter('stdout', ctx.onOutput, { redactor: this.redactor });
+        const err = new LineSplitter('stderr', ctx.onOutput, { redactor: this.redactor });
+        child.stdout.on('data', (c) => out.write(c));
+        child.stderr.on('data', (c) => err.write(c));
+        child.stdin.on('error', () => { }); // the shell may exit before reading all of the script
+        child.stdin.end(req.script.endsWith('\n') ? req.script : `${req.script}\n`);
+        return new Promise((resolve, reject) => {
+            let killTimer;
+            const onAbort = () => {
+                terminateGroup(pid, 'SIGTERM');
+                killTimer = setTimeout(() => terminateGroup(pid, 'SIGKILL'), KILL_GRACE_MS);
+                killTimer.unref();
+            };
+            ctx.signal.addEventListener('abort', onAbort, { once: true });
+            child.on('error', (e) => {
+                ctx.signal.removeEventListener('abort', onAbort);
+                reject(e);
+            });
+            // 'close' waits for stdio to end, so every line is emitted before the result.
+            child.on('close', (code, signal) => {
+                ctx.signal.removeEventListener('abort', onAbort);
+                if (pid !== undefined)
+                    this.#running.delete(pid);
+                out.end();
+                err.end();
+                if (ctx.signal.aborted) {
+                    // Leftovers of the group (a background child holding no stdio) get the KILL now.
+                    clearTimeout(killTimer);
+                    terminateGroup(pid, 'SIGKILL');
+                    reject(abortReason(ctx.signal));
+                    return;
+                }
+                resolve({ exitCode: code, signal: signal ?? null, durationMs: Date.now() - started });
+            });
+        });
+    }
+    upload(_host, req, ctx) {
+        return copyLocal(req.from, req.to, ctx.signal);
+    }
+    async close() {
+        for (const pid of this.#running)
+            terminateGroup(pid, 'SIGKILL');
+        this.#running.clear();
+    }
+}
+function terminateGroup(pid, signal) {
+    if (pid === undefined)
+        return;
+    try {
+        process.kill(-pid, signal);
+    }
+    catch {
+        // already gone
+    }
+}
+//# sourceMappingURL=local.js.map
+;// CONCATENATED MODULE: ./lib/transport/dry-run.js
+/**
+ * Connects to nothing and runs nothing: every command "succeeds" at once and its script is
+ * echoed as output, so a run with this transport prints the whole plan (stages → hosts → steps).
+ */
+class DryRunTransport {
+    calls = [];
+    async exec(host, req, ctx) {
+        ctx.signal.throwIfAborted();
+        this.calls.push({ host: host.name, kind: 'exec', what: req.script });
+        for (const line of req.script.replace(/\n+$/, '').split('\n'))
+            ctx.onOutput('stdout', `  $ ${line}`);
+        return { exitCode: 0, signal: null, durationMs: 0 };
+    }
+    async upload(host, req, ctx) {
+        ctx.signal.throwIfAborted();
+        const what = `${req.from} → ${host.name}:${req.to}`;
+        this.calls.push({ host: host.name, kind: 'upload', what });
+        ctx.onOutput('stdout', `  upload ${what}`);
+        return { files: 0, bytes: 0, durationMs: 0 };
+    }
+    async close() { }
+}
+//# sourceMappingURL=dry-run.js.map
+;// CONCATENATED MODULE: ./lib/transport/routing.js
+/**
+ * Sends `local` hosts (and the controller) to the local transport and every other host to the
+ * remote one, which is created on first use: a release over `local:` hosts needs no SSH key.
+ */
+class RoutingTransport {
+    local;
+    createRemote;
+    #remote;
+    constructor(local, createRemote) {
+        this.local = local;
+        this.createRemote = createRemote;
+    }
+    exec(host, req, ctx) {
+        return this.#for(host).exec(host, req, ctx);
+    }
+    upload(host, req, ctx) {
+        return this.#for(host).upload(host, req, ctx);
+    }
+    connectAhead(hosts, signal) {
+        const remote = hosts.filter((h) => !h.local);
+        const local = hosts.filter((h) => h.local);
+        if (local.length > 0)
+            this.local.connectAhead?.(local, signal);
+        if (remote.length > 0)
+            this.#for(remote[0]).connectAhead?.(remote, signal);
+    }
+    async close() {
+        await Promise.all([this.local.close(), this.#remote?.close()]);
+    }
+    #for(host) {
+        if (host.local)
+            return this.local;
+        this.#remote ??= this.createRemote();
+        return this.#remote;
+    }
+}
+//# sourceMappingURL=routing.js.map
+// EXTERNAL MODULE: ./node_modules/ssh2/lib/index.js
+var lib = __nccwpck_require__(5472);
+;// CONCATENATED MODULE: ./lib/transport/ssh-errors.js
+/**
+ * Turns what ssh2 and the socket report into our error classes, once, so retry decisions are made
+ * from the class. Messages name `user@host:port` and say what happened in plain words; ssh2's own
+ * text is appended only where it carries protocol detail (it never contains key material).
+ */
+
+const TRANSIENT_CODES = new Set([
+    'ECONNREFUSED',
+    'ECONNRESET',
+    'EPIPE',
+    'EAI_AGAIN',
+    'ENETUNREACH',
+    'EHOSTUNREACH',
+]);
+const SOCKET_WORDS = {
+    ECONNREFUSED: 'connection refused (is sshd running and listening on that port?)',
+    ECONNRESET: 'connection reset by the server during the handshake',
+    EPIPE: 'connection closed by the server during the handshake',
+    ETIMEDOUT: 'TCP connect timed out',
+    EHOSTUNREACH: 'host unreachable',
+    ENETUNREACH: 'network unreachable',
+    EADDRNOTAVAIL: 'address not available',
+};
+const LOST_WORDS = {
+    ECONNRESET: 'reset by the server (sshd restarted or killed?)',
+    EPIPE: 'closed by the server',
+    ETIMEDOUT: 'TCP timeout',
+    EHOSTUNREACH: 'host unreachable',
+    ENETUNREACH: 'network unreachable',
+};
+function seconds(ms) {
+    return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`;
+}
+function classifyConnectError(err, ctx) {
+    const e = (err instanceof Error ? err : new Error(String(err)));
+    const code = e.code ?? /\b(E[A-Z]{4,})\b/.exec(e.message)?.[1];
+    if (e.level === 'client-authentication') {
+        return {
+            error: new errors/* AuthError */.lR(`${ctx.label}: authentication failed: the server rejected the ${ctx.authSource}`),
+            transient: false,
+        };
+    }
+    if (e.level === 'agent') {
+        return { error: new errors/* AuthError */.lR(`${ctx.label}: ssh-agent failed: ${e.message}`), transient: false };
+    }
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || e.level === 'client-dns') {
+        const temporary = code === 'EAI_AGAIN';
+        return {
+            error: new errors/* ConnectError */.T$(`${ctx.label}: cannot resolve ${ctx.address}${temporary ? ' (temporary DNS failure)' : ''}`),
+            transient: temporary,
+        };
+    }
+    if (e.level === 'client-timeout' || code === 'ETIMEDOUT') {
+        const what = ctx.tcpConnected
+            ? `connected, but the SSH handshake did not complete within ${seconds(ctx.timeoutMs)} (is it an SSH server?)`
+            : `no TCP connection within ${seconds(ctx.timeoutMs)}`;
+        return { error: new errors/* ConnectError */.T$(`${ctx.label}: ${what}`), transient: false };
+    }
+    if (code && SOCKET_WORDS[code]) {
+        return {
+            error: new errors/* ConnectError */.T$(`${ctx.label}: ${SOCKET_WORDS[code]}`),
+            transient: TRANSIENT_CODES.has(code),
+        };
+    }
+    if (/Connection lost before handshake/i.test(e.message)) {
+        return {
+            error: new errors/* ConnectError */.T$(`${ctx.label}: the server closed the connection before the SSH handshake`),
+            transient: true,
+        };
+    }
+    return { error: new errors/* ConnectError */.T$(`${ctx.label}: SSH connection failed: ${e.message}`), transient: false };
+}
+/** Why an established connection went away, for the commands that were running on it. */
+function connectionLostError(label, cause, keepaliveMs) {
+    const e = cause;
+    if (e?.level === 'client-timeout' && /keepalive/i.test(e.message)) {
+        return new errors/* ConnectionLostError */.N9(`${label}: connection lost: no answer to keepalives for ${seconds(3 * keepaliveMs)} (host hung or network down)`);
+    }
+    if (e instanceof Error) {
+        const words = e.code && LOST_WORDS[e.code] ? LOST_WORDS[e.code] : e.message;
+        return new errors/* ConnectionLostError */.N9(`${label}: connection lost: ${words}`);
+    }
+    return new errors/* ConnectionLostError */.N9(`${label}: connection lost: closed by the server`);
+}
+//# sourceMappingURL=ssh-errors.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh-connect.js
+
+
+
+/** Tries per connection within one connect budget. */
+const CONNECT_ATTEMPTS = 3;
+/** First backoff; doubles per try, then a random part of it is used (full jitter, at least half). */
+const CONNECT_BACKOFF_MS = 200;
+/**
+ * Keepalives ssh2 may send unanswered: it declares the peer dead on the tick after this many, i.e.
+ * after 3 silent keepalive intervals.
+ */
+const KEEPALIVE_COUNT_MAX = 2;
+async function connectClient(target, deps, signal) {
+    await deps.verifier.load();
+    await deps.connectJumpHost?.(signal);
+    let deadline;
+    for (let attempt = 1;; attempt++) {
+        const release = await deps.handshakes.acquire(signal);
+        // The budget starts with the first handshake slot: waiting behind other hosts is not our time.
+        deadline ??= Date.now() + deps.connectTimeoutMs;
+        let failure;
+        try {
+            const started = Date.now();
+            const client = await attemptOnce(target, deps, Math.max(1, deadline - Date.now()), signal);
+            deps.hooks.onDebug?.(`${target.label}: connected in ${Date.now() - started} ms (attempt ${attempt})`);
+            return client;
+        }
+        catch (err) {
+            if (signal.aborted)
+                throw abortReason(signal);
+            failure = err;
+        }
+        finally {
+            release();
+        }
+        const delay = backoffMs(attempt);
+        if (!failure.transient || attempt >= CONNECT_ATTEMPTS || Date.now() + delay >= deadline) {
+            // Named apart from the job's own attempts, which the report counts next to this message.
+            if (attempt > 1)
+                failure.error.message += `; tried to connect ${attempt} times`;
+            throw failure.error;
+        }
+        deps.hooks.onDebug?.(`${failure.error.message}; retrying in ${delay} ms`);
+        await sleep(delay, signal);
+    }
+}
+/** Exponential backoff with full jitter, never below half the step (so retries do not bunch up). */
+function backoffMs(attempt) {
+    const step = CONNECT_BACKOFF_MS * 2 ** (attempt - 1);
+    return Math.round(step / 2 + Math.random() * (step / 2));
+}
+/** One try: TCP (or the jump-host forward), handshake, host-key check and auth, within `budgetMs`. */
+function attemptOnce(target, deps, budgetMs, signal) {
+    return new Promise((resolve, reject) => {
+        const client = new lib.Client();
+        const state = { tcpConnected: false, hostKeyError: null };
+        const settle = settleOnce(resolve, reject, () => {
+            clearTimeout(timer);
+            signal.removeEventListener('abort', onAbort);
+        });
+        const fail = (err) => {
+            if (settle.settled)
+                return;
+            client.destroy();
+            settle.reject(signal.aborted ? err : classifyTry(err, target, deps, state));
+        };
+        const onAbort = () => fail(abortReason(signal));
+        // Our own timer covers the jump-host forward too, which ssh2's readyTimeout does not.
+        const timer = setTimeout(() => fail(Object.assign(new Error('connect timeout'), { level: 'client-timeout' })), budgetMs);
+        signal.addEventListener('abort', onAbort, { once: true });
+        watchClient(client, state, fail, () => settle.resolve(client));
+        const config = clientConfig(target, deps, (key, verify) => {
+            // Answered asynchronously: accept-new writes a new host's key to known_hosts first.
+            deps.verifier.verify(target, key).then((err) => {
+                if (settle.settled)
+                    return; // timed out or cancelled meanwhile; the client is gone
+                state.hostKeyError = err;
+                verify(err === null);
+            }, fail);
+        });
+        // ssh2 throws synchronously on config it cannot use; that must settle this try, not escape it.
+        const start = (cfg) => {
+            try {
+                client.connect(cfg);
+            }
+            catch (err) {
+                fail(err);
+            }
+        };
+        if (!deps.openStream)
+            return start(config);
+        deps.openStream(signal).then((stream) => {
+            if (settle.settled)
+                return void stream.close();
+            state.tcpConnected = true;
+            start({ ...config, sock: stream });
+        }, (err) => {
+            if (signal.aborted)
+                return settle.reject(abortReason(signal));
+            // Either a classified forward failure, or the jump host's own connect error (already
+            // retried on its own budget, so final here).
+            settle.reject(isClassified(err) ? err : { error: err, transient: false });
+        });
+    });
+}
+/** The client's events: `error` and `close` fail the try, `ready` ends it. */
+function watchClient(client, state, fail, ready) {
+    // This listener stays for the client's life: an 'error' without a listener would crash the process.
+    client.on('error', (err) => fail(err));
+    client.on('close', () => fail(new Error('Connection lost before handshake')));
+    client.on('connect', () => {
+        state.tcpConnected = true;
+        // Nagle would hold back our small packets for an ACK: a warm command takes ~44 ms instead of ~3.
+        client.setNoDelay(true);
+    });
+    client.on('ready', ready);
+}
+function clientConfig(target, deps, hostVerifier) {
+    return {
+        host: target.address,
+        port: target.port,
+        username: target.user,
+        readyTimeout: 0, // our timer in attemptOnce
+        keepaliveInterval: deps.keepaliveMs,
+        keepaliveCountMax: KEEPALIVE_COUNT_MAX,
+        tryKeyboard: false,
+        hostVerifier,
+        algorithms: { serverHostKey: deps.verifier.algorithmsFor(target.address, target.port) },
+        // The already parsed key goes in through authHandler: `privateKey` would be re-parsed
+        // (and re-decrypted) per connection.
+        ...(deps.auth.kind === 'key'
+            ? { authHandler: [publicKeyAuth(target.user, deps.auth.privateKey)] }
+            : { agent: deps.auth.socket }),
+    };
+}
+function classifyTry(err, target, deps, state) {
+    if (state.hostKeyError)
+        return { error: state.hostKeyError, transient: false };
+    return classifyConnectError(err, {
+        label: target.label,
+        address: target.address,
+        timeoutMs: deps.connectTimeoutMs,
+        tcpConnected: state.tcpConnected,
+        authSource: deps.auth.source,
+    });
+}
+function publicKeyAuth(username, key) {
+    return { type: 'publickey', username, key };
+}
+function isClassified(err) {
+    return typeof err === 'object' && err !== null && 'error' in err && 'transient' in err;
+}
+//# sourceMappingURL=ssh-connect.js.map
+// EXTERNAL MODULE: external "node:util"
+var external_node_util_ = __nccwpck_require__(7975);
+;// CONCATENATED MODULE: ./lib/transport/ssh-semaphore.js
+class Semaphore {
+    capacity;
+    #inUse = 0;
+    #waiters = [];
+    constructor(capacity) {
+        this.capacity = capacity;
+        if (!Number.isInteger(capacity) || capacity < 1) {
+            throw new TypeError(`capacity must be a positive integer, got ${String(capacity)}`);
+        }
+    }
+    get limit() {
+        return this.capacity;
+    }
+    get inUse() {
+        return this.#inUse;
+    }
+    /** Resolves with a release function once a slot is free; rejects with `signal.reason` if aborted first. */
+    acquire(signal) {
+        signal?.throwIfAborted();
+        if (this.#inUse < this.capacity)
+            return Promise.resolve(this.#take());
+        return new Promise((resolve, reject) => {
+            const onAbort = () => {
+                const i = this.#waiters.indexOf(waiter);
+                if (i !== -1)
+                    this.#waiters.splice(i, 1);
+                reject(signal?.reason);
+            };
+            const waiter = {
+                grant: (release) => {
+                    signal?.removeEventListener('abort', onAbort);
+                    resolve(release);
+                },
+                fail: (reason) => {
+                    signal?.removeEventListener('abort', onAbort);
+                    reject(reason);
+                },
+            };
+            signal?.addEventListener('abort', onAbort, { once: true });
+            this.#waiters.push(waiter);
+        });
+    }
+    /** Lower the capacity (never below 1); slots in use are not revoked, they just are not handed out again. */
+    shrinkTo(capacity) {
+        this.capacity = Math.max(1, Math.min(this.capacity, capacity));
+    }
+    /** Reject every waiter (the connection is gone). */
+    rejectWaiters(reason) {
+        for (const w of this.#waiters.splice(0))
+            w.fail(reason);
+    }
+    #take() {
+        this.#inUse += 1;
+        let released = false;
+        return () => {
+            if (released)
+                return;
+            released = true;
+            this.#inUse -= 1;
+            this.#dispatch();
+        };
+    }
+    #dispatch() {
+        while (this.#inUse < this.capacity && this.#waiters.length > 0) {
+            this.#waiters.shift()?.grant(this.#take());
+        }
+    }
+}
+//# sourceMappingURL=ssh-semaphore.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh-connection.js
+/**
+ * One established SSH connection to one host, shared by every step that runs there. It hands out
+ * channels under a per-connection limit (below sshd's MaxSessions), lowers that limit when the
+ * server proves stricter, and remembers why it died so running commands can say so.
+ */
+
+
+
+
+/** How long `close()` waits for the server to acknowledge the disconnect before destroying the socket. */
+const CLOSE_WAIT_MS = 1000;
+/** A channel could not be opened because the connection is gone: safe to retry on a new connection. */
+class ChannelOpenError extends errors/* ConnectionLostError */.N9 {
+}
+class SshConnection {
+    client;
+    label;
+    hooks;
+    #channels;
+    #lost = null;
+    #lastError;
+    #closing = false;
+    #closingDone;
+    #closed;
+    /** Commands started by runDetached and not yet ended: close() gives them a moment first. */
+    #detached = new Set();
+    constructor(client, label, maxSessions, keepaliveMs, hooks) {
+        this.client = client;
+        this.label = label;
+        this.hooks = hooks;
+        this.#channels = new Semaphore(maxSessions);
+        client.on('error', (err) => (this.#lastError = err));
+        this.#closed = new Promise((resolve) => {
+            client.on('close', () => {
+                this.#lost ??= this.#closing
+                    ? new errors/* ConnectionLostError */.N9(`${label}: connection closed`)
+                    : connectionLostError(label, this.#lastError, keepaliveMs);
+                if (!this.#closing)
+                    this.hooks.onDebug?.(this.#lost.message);
+                this.#channels.rejectWaiters(new ChannelOpenError(this.#lost.message));
+                resolve();
+            });
+        });
+    }
+    get alive() {
+        return this.#lost === null && !this.#closing;
+    }
+    /** Why the connection died (null while it is alive). */
+    get lostError() {
+        return this.#lost;
+    }
+    /** Starts `command`; the channel holds a slot until it closes. */
+    exec(command, signal) {
+        return this.#open(signal, (cb) => this.client.exec(command, cb));
+    }
+    /**
+     * Runs `command` on a channel of its own, for the transport's sake (ending a timed-out step's
+     * process group): nothing waits for it and its output is dropped, but close() lets it finish
+     * (within CLOSE_WAIT_MS) before disconnecting, so a release that ends right after still delivers it.
+     */
+    runDetached(command) {
+        const run = this.exec(command, new AbortController().signal).then((channel) => new Promise((resolve) => {
+            channel.on('error', () => { });
+            channel.once('close', () => resolve());
+            channel.resume();
+            channel.stderr.resume();
+            channel.end();
+        }), () => {
+            // The connection is gone: nothing can reach the host any more.
+        });
+        this.#detached.add(run);
+        void run.finally(() => this.#detached.delete(run));
+    }
+    sftp(signal) {
+        return this.#open(signal, (cb) => this.client.sftp(cb));
+    }
+    /** A TCP stream to `address:port` from the server's side (jump host). Not a session: no slot. */
+    forwardOut(address, port) {
+        this.#assertAlive();
+        return (0,external_node_util_.promisify)(this.client.forwardOut.bind(this.client))('127.0.0.1', 0, address, port);
+    }
+    async #open(signal, open) {
+        for (let emptyRetries = 0;;) {
+            const release = await this.#channels.acquire(signal);
+            this.#assertAlive(release);
+            try {
+                const channel = await new Promise((resolve, reject) => {
+                    try {
+                        open((err, ch) => (err ? reject(err) : resolve(ch)));
+                    }
+                    catch (err) {
+                        // ssh2 throws "Not connected" synchronously: the server has closed the connection and
+                        // its 'close' event has not reached us yet. It is lost now: the pool replaces it, and
+                        // the step (nothing ran) reconnects once.
+                        this.#lost ??= new errors/* ConnectionLostError */.N9(`${this.label}: connection closed (${err.message})`);
+                        reject(err);
+                    }
+                });
+                channel.once('close', release);
+                return channel;
+            }
+            catch (err) {
+                release();
+                if (!this.alive)
+                    throw new ChannelOpenError(this.#lost?.message ?? `${this.label}: connection closed`);
+                if (typeof err.reason !== 'number')
+                    throw this.#openError(err);
+                // A refused session channel (CHANNEL_OPEN_FAILURE; OpenSSH says "open failed") means the
+                // server allows fewer sessions than we assumed (its MaxSessions): run at most as many as
+                // are open right now and wait for one to finish. With none open, the refusal may be a
+                // slot still being freed server-side; retry briefly before giving up.
+                const open = this.#channels.inUse;
+                if (open > 0) {
+                    if (open < this.#channels.limit) {
+                        this.hooks.onDebug?.(`${this.label}: server refused channel ${open + 1}; limiting to ${open}`);
+                    }
+                    this.#channels.shrinkTo(open);
+                }
+                else if (++emptyRetries > 3) {
+                    throw this.#openError(err);
+                }
+                else {
+                    await new Promise((r) => setTimeout(r, 50 * emptyRetries));
+                }
+            }
+        }
+    }
+    #openError(err) {
+        return new Error(`${this.label}: cannot open an SSH channel: ${err.message}`);
+    }
+    #assertAlive(release) {
+        if (this.alive)
+            return;
+        release?.();
+        throw new ChannelOpenError(this.#lost?.message ?? `${this.label}: connection closed`);
+    }
+    /**
+     * Disconnect politely, then for sure: a host that does not answer (frozen, partitioned) gets
+     * CLOSE_WAIT_MS, then its socket is destroyed. Resolves when the socket is closed.
+     */
+    close() {
+        this.#closingDone ??= this.#close();
+        return this.#closingDone;
+    }
+    async #close() {
+        // Before anything marks the connection as closing: a detached command may still be opening
+        // its channel, which a closing connection refuses.
+        if (this.#detached.size > 0)
+            await settledWithin([...this.#detached], CLOSE_WAIT_MS);
+        this.#closing = true;
+        this.client.end();
+        const timer = setTimeout(() => destroySocket(this.client), CLOSE_WAIT_MS);
+        await this.#closed;
+        clearTimeout(timer);
+    }
+}
+/** Waits for `work` to settle, at most `ms`. */
+async function settledWithin(work, ms) {
+    let timer;
+    const timeout = new Promise((resolve) => (timer = setTimeout(resolve, ms)));
+    await Promise.race([Promise.allSettled(work), timeout]);
+    clearTimeout(timer);
+}
+/**
+ * ssh2's `destroy()` does nothing once its socket is no longer writable, which `end()` has just
+ * made it: a host that never answers the disconnect would hold the socket (and the process) open
+ * forever. So the socket itself is destroyed: a net.Socket, or the forwarded channel of a jump host.
+ */
+function destroySocket(client) {
+    const socket = client._sock;
+    if (socket)
+        socket.destroy();
+    else
+        client.destroy();
+}
+//# sourceMappingURL=ssh-connection.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh-remote-command.js
+/**
+ * What an exec channel runs on the host, built without I/O so it is tested by exact strings.
+ *
+ * The exec request carries only a fixed wrapper, the payload's length and the shell argv (all
+ * harmless in `ps`). The variables and the script travel on the channel's stdin as one payload of
+ * quoted assignments, which the wrapper `eval`s: values are data, never code, and never appear in
+ * any argv. After the payload, stdin stays open as the lifeline (below).
+ *
+ * Termination on a stock sshd: OpenSSH ignores "signal" channel requests for most logins, and
+ * closing a channel without a pty kills nothing. So every wrapper
+ *   1. reads exactly the payload's byte length from stdin and evaluates it (exports + script text);
+ *      when it cannot, it exits 125 saying so;
+ *   2. runs the script with stdin at /dev/null (a command that reads stdin gets EOF, not the
+ *      lifeline) in a process group that holds the command and everything it starts: sshd starts
+ *      every command in a new session, so the wrapper's group already is one (where that is not
+ *      confirmed, the wrapper runs under `setsid`);
+ *   3. keeps stdin open as a lifeline: a watchdog blocks reading it, and when it reaches EOF before
+ *      the command ended (we sent EOF on timeout/cancel, or the connection died and sshd closed
+ *      the pipe) it sends TERM to the whole group, then KILL after REMOTE_KILL_GRACE_S;
+ *   4. ends with the command's status when the command ends by itself; the watchdog then stops.
+ *   5. announces its process group on stderr before the script runs (GROUP_ANNOUNCEMENT; the
+ *      transport takes that line out of the output). When the shell has exited but a background
+ *      child still holds the output open, the step is not over, yet sshd has already closed the
+ *      lifeline (it does so as soon as it reaps the process it started) and the watchdog is gone:
+ *      a timeout or cancel then reaches the group through a second channel (groupKillCommand).
+ * Background processes a successful command left behind (`nohup … &`) are not touched; processes
+ * that leave the group themselves (`setsid`, daemons) are out of reach, as with any process group.
+ *
+ * Two wrappers do this:
+ * - Any shell (POSIX_WRAPPER): `/bin/sh` reads the payload with `head -c` and starts the step's
+ *   shell on the script as the file /dev/fd/4 (a pipe), in the background, and waits for it.
+ * - The default shell (INLINE_WRAPPER), ~2 ms cheaper a step (bench/probes/wrapper-variants.ts):
+ *   one `bash --noprofile --norc` reads the payload with `read -N` (LC_ALL=C for that read only, so
+ *   it counts bytes; the script then runs in the session's locale), forks the watchdog off (twice:
+ *   the step's shell has no child it did not start), and then *is* the step's shell: `set -eo
+ *   pipefail; eval` the script. So `$$`, `exec`, `wait`, `$!`, traps, LINENO and errexit behave as
+ *   in `bash -eo pipefail FILE` (side by side on a real sshd: __tests__/transport/ssh-inline-shell
+ *   .test.ts). eval runs the script one command at a time, as bash runs a file: a syntax error on
+ *   line 2 stops the script after line 1 ran, with status 2.
+ *   What differs: `$0` is `step` (it was /dev/fd/4), so messages read `step: line 2: nosuchcmd:
+ *   command not found` (`step: eval: line 2: syntax error …`); BASH_SOURCE is empty; `$-` has a
+ *   `c`; `$PPID` is sshd's; as in any `bash -c`, `jobs` does not list jobs `wait` already reaped;
+ *   PIPESTATUS is set from the start. The step's shell is the process sshd started, so when it is
+ *   killed by a signal (`kill -9 $$`, the OOM killer) the step reports that signal, not 128+N.
+ *   The step's environment is the same; its shell variables hold nothing of the wrapper's.
+ *   Variables bash gives a meaning to (IFS, UID, SHELLOPTS, BASH_ENV, …), which assigning in a
+ *   running bash is not the same as handing to a new one, and a script holding a NUL byte (which
+ *   `read -N` does not count) take the POSIX wrapper instead, so their behaviour stays as it was.
+ */
+
+/** Seconds between TERM and KILL of a timed-out or cancelled command's process group. */
+const REMOTE_KILL_GRACE_S = 2;
+/** Shell variable the payload assigns the script to; not exported, so the command never sees it. */
+const SCRIPT_VAR = '__bw_script';
+const NO_SCRIPT = '{ echo "boerewors: could not read the script from stdin" >&2; exit 125; }';
+/**
+ * Start of the line both wrappers write on stderr before the script runs: then the process group
+ * (or `-` where the wrapper could not confirm one). The unit separator in front keeps it apart
+ * from anything a host prints; only the first such line counts, and it always comes first.
+ */
+const GROUP_ANNOUNCEMENT = '\x1fboerewors-group ';
+/** printf format (single quotes are not allowed in the wrappers) writing GROUP_ANNOUNCEMENT + `%s`. */
+const ANNOUNCE = 'printf "\\037boerewors-group %s\\n"';
+/**
+ * POSIX sh, no single quotes (it is itself single-quoted below). `$1` is the payload length; the
+ * rest is the shell argv. `k` is what the watchdog signals: 0 (our own group), -PID (the group
+ * `setsid` made) or, with neither available, just the shell's PID. The script reaches the shell
+ * through a pipe from the `printf` builtin, opened as `/dev/fd/4` (a here-document would need a
+ * temp file on older bash).
+ */
+const POSIX_WRAPPER = [
+    'exec 3<&0',
+    'eval "$(head -c "$1")" || exit 125',
+    // Never run an empty script as if it were ours: a host without `head -c` must fail loudly.
+    `[ -n "\${${SCRIPT_VAR}+x}" ] || ${NO_SCRIPT}`,
+    'shift',
+    'g= k=',
+    'read -r _ _ _ _ pg _ 2>/dev/null </proc/$$/stat',
+    'if [ "$pg" = "$$" ]; then k=0; elif command -v setsid >/dev/null 2>&1; then g=setsid; fi',
+    // Named only when it is our own group: under setsid, its id is known once the step may be writing.
+    `if [ "$k" = 0 ]; then ${ANNOUNCE} $$; else ${ANNOUNCE} -; fi >&2`,
+    // The script reaches the shell as the file /dev/fd/4 (a pipe), and the shell's stdin is
+    // /dev/null: a command in the script that reads stdin (cat, ssh, read) must not eat the script.
+    `printf "%s" "$${SCRIPT_VAR}" | $g "$@" /dev/fd/4 4<&0 </dev/null 3<&- &`,
+    'p=$!',
+    'if [ -n "$g" ]; then k=-$p; fi',
+    ': "${k:=$p}"',
+    '( while read -r _; do :; done; trap "" TERM; kill -s TERM -- "$k"; ' +
+        `sleep ${REMOTE_KILL_GRACE_S}; kill -s KILL -- "$k" ) <&3 >/dev/null 2>&1 &`,
+    'w=$!',
+    'exec 3<&-',
+    'wait "$p"; r=$?',
+    'kill "$w" 2>/dev/null',
+    'exit "$r"',
+].join('\n');
+/**
+ * `$0` of the inline wrapper, hence of the step's shell: bash's messages start `step: line N:`.
+ * (With `$0` = `bash`, bash 5.2 leaves the line number out of its messages.)
+ */
+const INLINE_ARGV0 = 'step';
+/**
+ * bash, no single quotes, all on line 1: eval'd code counts its lines from the eval's line, so
+ * LINENO and `line N:` in messages are the script's own. `$1` is the payload length.
+ */
+const INLINE_WRAPPER = [
+    // Not a group leader (not under sshd): run again as one, or the watchdog could signal our caller.
+    'kill -0 -- -$$ 2>/dev/null || ! command -v setsid >/dev/null ||' +
+        ' exec setsid "$BASH" --noprofile --norc -c "$BASH_EXECUTION_STRING" "$0" "$@"',
+    'exec 3<&0',
+    // read -N counts characters: in the C locale those are bytes. bash < 4.1 has no -N: head -c.
+    // TMOUT (say, from pam_env) would make read give up early.
+    '{ TMOUT= LC_ALL=C read -r -N "$1" __bw_p 2>/dev/null || __bw_p=$(head -c "$1"); }' +
+        ` && eval "$__bw_p" && [ -n "\${${SCRIPT_VAR}+x}" ] || ${NO_SCRIPT}`,
+    'shift; unset __bw_p BASH_EXECUTION_STRING',
+    `{ kill -0 -- -$$ 2>/dev/null && ${ANNOUNCE} $$ || ${ANNOUNCE} -; } >&2`,
+    // The watchdog, forked off twice so the step's shell has no child it did not start (`wait`,
+    // `jobs`, `$!`, a program it execs). On EOF it acts only while the step's shell lives: after a
+    // normal exit sshd reaps the shell first and only then closes the lifeline. (/proc: a shell that
+    // exec'd `sudo …` lives on but is no longer ours to signal.)
+    '( ( unset TMOUT; while read -r _; do :; done; kill -0 $$ 2>/dev/null || [ -d /proc/$$ ] || exit;' +
+        ' trap "" TERM;' +
+        ' k=-$$; kill -0 -- "$k" || k=$$; kill -s TERM -- "$k";' +
+        ` sleep ${REMOTE_KILL_GRACE_S}; kill -s KILL -- "$k" ) <&3 >/dev/null 2>&1 & )`,
+    'exec 3<&- </dev/null',
+    'set -eo pipefail',
+    // Unset by the script's own first command, on its line 1, so it is not among its variables.
+    `eval "unset ${SCRIPT_VAR}; $${SCRIPT_VAR}"`,
+].join('; ');
+/**
+ * Names bash gives a meaning to, whose `export` in the running wrapper is not what a new bash
+ * makes of them in its environment (readonly UID, IFS reset, BASH_ENV read at startup, …). Not
+ * here: PATH, HOME, SHELL, TMPDIR and the locale, which behave the same either way. `__bw_` are
+ * the wrapper's own.
+ */
+const BASH_SPECIAL = new RegExp('^(?:BASH\\w*|COMP_\\w+|READLINE_\\w+|HIST\\w+|histchars|__bw_\\w*|_|CDPATH|CHILD_MAX|COLUMNS|' +
+    'COMPREPLY|COPROC|DIRSTACK|EMACS|ENV|EPOCHREALTIME|EPOCHSECONDS|EUID|EXECIGNORE|FCEDIT|' +
+    'FIGNORE|FUNCNAME|FUNCNEST|GLOBIGNORE|GLOBSORT|GROUPS|HOSTFILE|HOSTNAME|HOSTTYPE|IFS|' +
+    'IGNOREEOF|INPUTRC|INSIDE_EMACS|LINENO|LINES|MACHTYPE|MAIL|MAILCHECK|MAILPATH|MAPFILE|' +
+    'OLDPWD|OPTARG|OPTERR|OPTIND|OSTYPE|PIPESTATUS|POSIXLY_CORRECT|PPID|PROMPT_COMMAND|' +
+    'PROMPT_DIRTRIM|PS[0-4]|PWD|RANDOM|REPLY|SECONDS|SHELLOPTS|SHLVL|SRANDOM|TIMEFORMAT|TMOUT|UID)$');
+/** Single-quote for POSIX sh: the only special character inside '…' is ' itself. */
+function shellQuote(value) {
+    return `'${value.replaceAll("'", `'\\''`)}'`;
+}
+/** `export NAME='value'` lines, in the order given. Throws (naming the variable, never the value) on bad input. */
+function exportStatements(env) {
+    let out = '';
+    for (const [name, value] of Object.entries(env)) {
+        if (!transport/* VAR_NAME */.e.test(name))
+            throw new TypeError(`invalid variable name ${JSON.stringify(name)}`);
+        if (value.includes('\0'))
+            throw new TypeError(`variable ${name} contains a NUL byte, which no environment can hold`);
+        out += `export ${name}=${shellQuote(value)}\n`;
+    }
+    return out;
+}
+/** What goes to the channel's stdin first: the exports, then the script (newline-terminated). */
+function remotePayload(script, env) {
+    const text = script.endsWith('\n') ? script : `${script}\n`;
+    return Buffer.from(`${exportStatements(env)}${SCRIPT_VAR}=${shellQuote(text)}\n`, 'utf8');
+}
+/** `exec /bin/sh -c '<wrapper>' bw LEN 'shell' 'args'…`: the shell runs the script as /dev/fd/4. */
+function posixWrapperCommand(payloadBytes, shell) {
+    if (shell.length === 0)
+        throw new TypeError('shell must name a program');
+    // /bin/sh, whatever the login shell is; `bw` becomes $0 of the wrapper.
+    const argv = ['/bin/sh', '-c', shellQuote(POSIX_WRAPPER), 'bw', String(payloadBytes)];
+    return ['exec', ...argv, ...shell.map(shellQuote)].join(' ');
+}
+/** `exec bash --noprofile --norc -c '<wrapper>' step LEN`: that bash runs the script itself. */
+function inlineWrapperCommand(payloadBytes) {
+    return `exec bash --noprofile --norc -c ${shellQuote(INLINE_WRAPPER)} ${INLINE_ARGV0} ${payloadBytes}`;
+}
+/** Whether the step takes the inline wrapper: the default shell, no NUL byte, no variable bash gives a meaning to. */
+function runsInline(script, shell, env) {
+    return (shell.length === transport/* DEFAULT_SHELL */.L.length &&
+        shell.every((arg, i) => arg === transport/* DEFAULT_SHELL */.L[i]) &&
+        !script.includes('\0') &&
+        !Object.keys(env).some((name) => BASH_SPECIAL.test(name)));
+}
+/**
+ * What a line of stderr announces: the group (a number), no group (null), or nothing (undefined:
+ * an ordinary line).
+ */
+function parseGroupAnnouncement(line) {
+    if (!line.startsWith(GROUP_ANNOUNCEMENT))
+        return undefined;
+    const rest = line.slice(GROUP_ANNOUNCEMENT.length);
+    if (rest === '-')
+        return null;
+    return /^[1-9][0-9]{0,9}$/.test(rest) ? Number(rest) : undefined;
+}
+/**
+ * Ends a step's process group from a second channel: TERM now, KILL after the grace, like the
+ * watchdog. The KILL runs in the background with no tie to the channel, so the channel closes at
+ * once and the grace runs out on the host even if our connection is gone by then.
+ */
+function groupKillCommand(group) {
+    if (!Number.isSafeInteger(group) || group <= 1)
+        throw new TypeError(`invalid process group ${group}`);
+    const script = `kill -s TERM -- -${group} 2>/dev/null; ` +
+        `( sleep ${REMOTE_KILL_GRACE_S}; kill -s KILL -- -${group} ) </dev/null >/dev/null 2>&1 &`;
+    return `exec /bin/sh -c ${shellQuote(script)}`;
+}
+function buildRemoteCommand(script, shell, env) {
+    if (shell.length === 0)
+        throw new TypeError('shell must name a program');
+    const stdin = remotePayload(script, env);
+    const command = runsInline(script, shell, env)
+        ? inlineWrapperCommand(stdin.length)
+        : posixWrapperCommand(stdin.length, shell);
+    return { command, stdin };
+}
+//# sourceMappingURL=ssh-remote-command.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh-exec.js
+
+
+
+
+/**
+ * After an abort, how long we wait for the channel to close (the command's group got TERM, and KILL
+ * after the grace) before giving up on it. Bounded so a cancelled run still exits promptly.
+ */
+const ABORT_WAIT_MS = (REMOTE_KILL_GRACE_S + 1) * 1000;
+/**
+ * When the shell exits after an abort, it may have done so before our EOF reached the watchdog (which
+ * then stood down): if the channel is still open this much later, something of the group holds it.
+ */
+const LATE_EXIT_WAIT_MS = 250;
+async function execOnConnection(conn, req, ctx, redactor) {
+    ctx.signal.throwIfAborted();
+    const started = Date.now();
+    const { command, stdin } = buildRemoteCommand(req.script, req.shell, req.env);
+    const channel = await conn.exec(command, ctx.signal);
+    return new Promise((resolve, reject) => {
+        // The wrapper's process group, from the first line it writes on stderr (undefined: not yet).
+        let group;
+        const announcement = (line) => {
+            if (group !== undefined)
+                return false;
+            group = parseGroupAnnouncement(line);
+            return group !== undefined;
+        };
+        const out = new LineSplitter('stdout', ctx.onOutput, { redactor });
+        const err = new LineSplitter('stderr', ctx.onOutput, { redactor, control: announcement });
+        let exit = null;
+        let abortTimer;
+        let lateExitTimer;
+        let groupKilled = false;
+        // Settle only when the channel is closed AND both streams delivered their last bytes.
+        let pending = 3;
+        let settled = false;
+        const finish = () => {
+            if (--pending > 0 || settled)
+                return;
+            settled = true;
+            clearTimeout(abortTimer);
+            clearTimeout(lateExitTimer);
+            ctx.signal.removeEventListener('abort', onAbort);
+            out.end();
+            err.end();
+            if (ctx.signal.aborted)
+                return reject(abortReason(ctx.signal));
+            if (!exit) {
+                return reject(conn.lostError ??
+                    new errors/* ConnectionLostError */.N9(`${conn.label}: connection lost: the command ended without an exit status`));
+            }
+            resolve({ exitCode: exit.code, signal: exit.signal, durationMs: Date.now() - started });
+        };
+        // The shell has exited and sshd closed the lifeline with it, yet the channel is open: a child
+        // in the group holds the output. No watchdog is left on the host, so the group is ended from
+        // a second channel.
+        const killGroup = () => {
+            if (settled || groupKilled || typeof group !== 'number')
+                return;
+            groupKilled = true;
+            conn.runDetached(groupKillCommand(group));
+        };
+        const onAbort = () => {
+            // EOF on stdin cuts the lifeline: the remote watchdog terminates the command's process group.
+            channel.end();
+            if (exit)
+                killGroup();
+            abortTimer = setTimeout(() => {
+                // The host does not answer (connection hung): stop waiting; sshd kills the group when
+                // the connection finally drops, since that closes the lifeline too.
+                channel.removeAllListeners('data');
+                channel.stderr.removeAllListeners('data');
+                pending = 1;
+                finish();
+                channel.destroy();
+            }, ABORT_WAIT_MS);
+        };
+        channel.on('data', (chunk) => out.write(chunk));
+        channel.stderr.on('data', (chunk) => err.write(chunk));
+        channel.once('end', finish);
+        channel.stderr.once('end', finish);
+        channel.once('close', finish);
+        channel.on('exit', (code, signal) => {
+            exit = { code: code ?? null, signal: signal ?? null };
+            if (ctx.signal.aborted)
+                lateExitTimer = setTimeout(killGroup, LATE_EXIT_WAIT_MS);
+        });
+        channel.on('error', () => {
+            // Channel errors surface as a close without exit status; the connection error says why.
+        });
+        ctx.signal.addEventListener('abort', onAbort, { once: true });
+        // Not ended: stdin stays open as the lifeline until the command exits or we abort.
+        channel.write(stdin);
+        if (ctx.signal.aborted)
+            onAbort();
+    });
+}
+//# sourceMappingURL=ssh-exec.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh-host-key-algorithms.js
+/**
+ * Which host-key algorithms we offer in the key exchange, in which order. The client's order
+ * decides which of its keys the server presents, and so which known_hosts line is checked: a host
+ * with an ed25519 and an RSA key presents ed25519 if we ask for it first. We order them as
+ * OpenSSH's ssh does (sshconnect2.c, order_hostkeyalgs), so a host gets the same verdict from us
+ * as from `ssh` with the same known_hosts, whatever the order of its lines.
+ */
+/**
+ * OpenSSH's default HostKeyAlgorithms (9.x), without the certificate and security-key types that
+ * ssh2 cannot verify. `ssh-rsa` (SHA-1 signatures) is absent as in OpenSSH since 8.8; an RSA host
+ * key is still used, signed with SHA-2.
+ */
+const HOST_KEY_ALGORITHMS = Object.freeze([
+    'ssh-ed25519',
+    'ecdsa-sha2-nistp256',
+    'ecdsa-sha2-nistp384',
+    'ecdsa-sha2-nistp521',
+    'rsa-sha2-512',
+    'rsa-sha2-256',
+]);
+/** The known_hosts key type whose keys an algorithm produces (`rsa-sha2-512` → `ssh-rsa`). */
+function keyTypeOfAlgorithm(algorithm) {
+    return algorithm.startsWith('rsa-sha2-') ? 'ssh-rsa' : algorithm;
+}
+/**
+ * The algorithms to offer to a host for which known_hosts lists keys of `knownTypes`. As OpenSSH:
+ * when the most preferred type is known, the default order as is; otherwise the algorithms of
+ * known types first, each group in default order. Never file order: a stale RSA line written
+ * before a good ed25519 line (ssh-keyscan writes RSA first) must not make the server present RSA.
+ */
+function orderHostKeyAlgorithms(knownTypes) {
+    const known = (a) => knownTypes.has(keyTypeOfAlgorithm(a));
+    if (known(HOST_KEY_ALGORITHMS[0]))
+        return [...HOST_KEY_ALGORITHMS];
+    return [...HOST_KEY_ALGORITHMS.filter(known), ...HOST_KEY_ALGORITHMS.filter((a) => !known(a))];
+}
+//# sourceMappingURL=ssh-host-key-algorithms.js.map
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./lib/transport/ssh-known-hosts.js
+/**
+ * known_hosts parsing and host matching, as OpenSSH does it (sshd(8) "SSH_KNOWN_HOSTS FILE
+ * FORMAT"): plain and hashed (`|1|salt|hash`) names, `[host]:port` for non-standard ports, comma
+ * lists with `*`/`?` wildcards and `!` negation, and the `@revoked` / `@cert-authority` markers.
+ * Pure functions; reading files is the caller's business.
+ */
+
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+function parseKnownHosts(text, sourceName) {
+    const entries = [];
+    const skipped = [];
+    text.split(/\r?\n/).forEach((raw, index) => {
+        const line = raw.trim();
+        if (line === '' || line.startsWith('#'))
+            return;
+        const source = `${sourceName}:${index + 1}`;
+        const fields = line.split(/\s+/);
+        let marker = null;
+        if (fields[0]?.startsWith('@')) {
+            const m = fields.shift();
+            if (m === '@revoked')
+                marker = 'revoked';
+            else if (m === '@cert-authority')
+                marker = 'cert-authority';
+            else
+                return void skipped.push(`${source}: unknown marker ${m}`);
+        }
+        const [hosts, keyType, keyText] = fields;
+        if (!hosts || !keyType || !keyText || !BASE64.test(keyText)) {
+            return void skipped.push(`${source}: expected "hosts key-type base64-key"`);
+        }
+        const key = Buffer.from(keyText, 'base64');
+        if (keyTypeOf(key) !== keyType)
+            return void skipped.push(`${source}: key data does not match type ${keyType}`);
+        let hashed = null;
+        let patterns = null;
+        if (hosts.startsWith('|1|')) {
+            const [salt, hash] = hosts.slice(3).split('|');
+            if (!salt || !hash)
+                return void skipped.push(`${source}: malformed hashed host name`);
+            hashed = { salt: Buffer.from(salt, 'base64'), hash: Buffer.from(hash, 'base64') };
+        }
+        else {
+            patterns = hosts.split(',').filter((p) => p !== '');
+        }
+        entries.push({ marker, patterns, hashed, keyType, key, source });
+    });
+    return { entries, skipped };
+}
+/** The name a host is listed under: `host` on port 22, `[host]:port` otherwise. */
+function knownHostsName(address, port) {
+    const host = address.toLowerCase();
+    return port === 22 ? host : `[${host}]:${port}`;
+}
+function entryMatches(entry, name) {
+    if (entry.hashed) {
+        const digest = (0,external_node_crypto_.createHmac)('sha1', entry.hashed.salt).update(name).digest();
+        return digest.length === entry.hashed.hash.length && digest.equals(entry.hashed.hash);
+    }
+    let matched = false;
+    for (const pattern of entry.patterns ?? []) {
+        const negated = pattern.startsWith('!');
+        if (!wildcardMatch(negated ? pattern.slice(1) : pattern, name))
+            continue;
+        if (negated)
+            return false; // a matching negation wins over everything
+        matched = true;
+    }
+    return matched;
+}
+/**
+ * `*` any run, `?` one character; case-insensitive like OpenSSH's host patterns. Greedy with a
+ * single backtrack point (the last `*`): a RegExp with one `.*` per star backtracks exponentially
+ * on a line such as 24 stars then `x`, and this runs synchronously while connecting, where it
+ * froze the process (timers and signal handlers included). Here a failed try only moves the last
+ * star on by one character, so the work is at most |pattern| + |name|², and a name is a host name.
+ */
+function wildcardMatch(pattern, name) {
+    const p = pattern.toLowerCase();
+    const n = name.toLowerCase();
+    let pi = 0;
+    let ni = 0;
+    let star = -1; // index of the last `*` seen in p
+    let starFrom = 0; // where in n that star's run currently ends
+    while (ni < n.length) {
+        if (p[pi] === '*') {
+            star = pi++;
+            starFrom = ni;
+        }
+        else if (pi < p.length && (p[pi] === '?' || p[pi] === n[ni])) {
+            pi++;
+            ni++;
+        }
+        else if (star >= 0) {
+            pi = star + 1;
+            ni = ++starFrom;
+        }
+        else {
+            return false;
+        }
+    }
+    while (p[pi] === '*')
+        pi++;
+    return pi === p.length;
+}
+/** The key type named inside an SSH wire-format public key, or null if it is not one. */
+function keyTypeOf(key) {
+    if (key.length < 4)
+        return null;
+    const len = key.readUInt32BE(0);
+    if (len === 0 || len > 64 || 4 + len > key.length)
+        return null;
+    return key.subarray(4, 4 + len).toString('latin1');
+}
+/** `SHA256:…` as `ssh-keygen -l` prints it (unpadded base64). */
+function fingerprint(key) {
+    return `SHA256:${(0,external_node_crypto_.createHash)('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
+}
+/** `|1|salt|hash`, as `ssh-keygen -H` and `HashKnownHosts yes` write a host name. */
+function hashHostName(name) {
+    const salt = (0,external_node_crypto_.randomBytes)(20);
+    return `|1|${salt.toString('base64')}|${(0,external_node_crypto_.createHmac)('sha1', salt).update(name).digest('base64')}`;
+}
+//# sourceMappingURL=ssh-known-hosts.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh-known-hosts-file.js
+/**
+ * Records a host key in a known_hosts file, for `host-key-checking: accept-new` (as ssh(1) adds a
+ * new host to its first UserKnownHostsFile). The line goes in with one O_APPEND write, so
+ * concurrent writers (our other connections, another run, ssh itself) never interleave or lose a
+ * line, and a reader sees the file with or without it; the file's mode, owner and links are kept.
+ * Records into one file are made one at a time within the process, each reading the file again
+ * first, in the same open: so connections opened together (connect-ahead) never add a host twice,
+ * and a key written since the run started (by another run) is neither duplicated nor contradicted.
+ * Two processes adding the same new host at the same instant may both add it: a duplicate line,
+ * harmless, as with two `ssh` processes.
+ */
+
+
+
+/**
+ * Appends `name keytype base64` to `path` (created 0600, its directory 0700, when missing) unless
+ * the file already lists the host. The name is hashed when the file holds hashed entries, so a
+ * hashed file does not start naming its hosts. A world-writable file loses that bit (anyone could
+ * add keys to it); `madePrivate` says so. `label` names the file in the entries' sources.
+ */
+function recordKnownHost(path, label, name, key) {
+    const file = (0,external_node_path_.resolve)(path);
+    const previous = queues.get(file) ?? Promise.resolve();
+    const recorded = previous.then(() => appendUnlessListed(file, label, name, key));
+    const tail = recorded.then(() => { }, () => { });
+    queues.set(file, tail);
+    // Forget an idle file, so a long-lived process does not keep one promise per file it ever wrote.
+    void tail.then(() => queues.get(file) === tail && queues.delete(file));
+    return recorded;
+}
+/** The last record queued per absolute path. */
+const queues = new Map();
+async function appendUnlessListed(path, label, name, key) {
+    await (0,promises_.mkdir)((0,external_node_path_.dirname)(path), { recursive: true, mode: 0o700 });
+    const file = await (0,promises_.open)(path, 'a+', 0o600);
+    try {
+        const text = await file.readFile('utf8');
+        const { entries } = parseKnownHosts(text, label);
+        const listed = entries.filter((e) => e.marker === null && entryMatches(e, name));
+        if (listed.some((e) => e.key.equals(key)))
+            return { kind: 'present' };
+        if (listed.length > 0)
+            return { kind: 'conflict', listed };
+        const hashed = entries.some((e) => e.hashed !== null);
+        const line = `${hashed ? hashHostName(name) : name} ${keyTypeOf(key)} ${key.toString('base64')}\n`;
+        const data = Buffer.from(text === '' || text.endsWith('\n') ? line : `\n${line}`);
+        const { mode, size } = await file.stat();
+        const madePrivate = (mode & 0o002) !== 0;
+        if (madePrivate)
+            await file.chmod(mode & 0o7775);
+        const { bytesWritten } = await file.write(data).catch(async (err) => {
+            await undoPartialAppend(file, size, data.length);
+            throw err;
+        });
+        if (bytesWritten !== data.length) {
+            await undoPartialAppend(file, size, data.length);
+            throw new Error(`short write (${bytesWritten} of ${data.length} bytes)`);
+        }
+        await file.datasync();
+        return { kind: 'recorded', hashed, madePrivate };
+    }
+    finally {
+        await file.close();
+    }
+}
+/**
+ * A partial line (disk full) would read as a listed key next time, and refuse the host as
+ * changed; cut it off, unless someone else appended after it.
+ */
+async function undoPartialAppend(file, sizeBefore, length) {
+    try {
+        const { size } = await file.stat();
+        if (size > sizeBefore && size < sizeBefore + length)
+            await file.truncate(sizeBefore);
+    }
+    catch {
+        // Best effort: the write's own error is what the caller reports.
+    }
+}
+//# sourceMappingURL=ssh-known-hosts-file.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh-paths.js
+
+
+/** `~` and `~/…` → the controller's home directory (config paths are written the way users type them). */
+function expandHome(path) {
+    if (path === '~')
+        return (0,external_node_os_namespaceObject.homedir)();
+    if (path.startsWith('~/'))
+        return (0,external_node_path_.join)((0,external_node_os_namespaceObject.homedir)(), path.slice(2));
+    return path;
+}
+//# sourceMappingURL=ssh-paths.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh-host-keys.js
+/**
+ * Decides whether a presented host key is trusted, per `host-key-checking`, with OpenSSH's
+ * verdicts (see docs/ssh.md for the few deliberate differences):
+ * - `strict`: the key must be listed for the host in known_hosts;
+ * - `accept-new`: an unlisted host is trusted and its key added to the first known-hosts file (or,
+ *   with none configured, remembered for this run); a listed host must match;
+ * - `off`: anything goes, with a loud warning once per run.
+ * A listed host must present one of its listed keys; a key of a type not listed for it is a
+ * mismatch too, as in OpenSSH. Which key it presents follows from the algorithms we offer
+ * (`algorithmsFor`, OpenSSH's order). A key marked `@revoked` is refused in every mode.
+ */
+
+
+
+
+
+
+class HostKeyVerifier {
+    mode;
+    source;
+    hooks;
+    #entries = [];
+    /** What was read, for "checked: …" in errors: `~/.ssh/known_hosts (missing)`. */
+    #consulted = [];
+    #loaded;
+    /** accept-new: keys of hosts that were new in this run, by known_hosts name. */
+    #accepted = new Map();
+    #warnedOff = false;
+    constructor(mode, source, hooks = {}) {
+        this.mode = mode;
+        this.source = source;
+        this.hooks = hooks;
+    }
+    /** Reads the known_hosts files once; missing files are fine (the host is then unknown). */
+    load() {
+        this.#loaded ??= this.#read();
+        return this.#loaded;
+    }
+    async #read() {
+        for (const path of this.source.paths) {
+            const full = expandHome(path);
+            let text;
+            try {
+                text = await (0,promises_.readFile)(full, 'utf8');
+            }
+            catch (err) {
+                const code = err.code;
+                this.#consulted.push(`${path} (${code === 'ENOENT' ? 'missing' : `unreadable: ${code}`})`);
+                continue;
+            }
+            this.#add(text, path);
+        }
+        if (this.source.inline?.trim())
+            this.#add(this.source.inline, 'known_hosts given inline');
+    }
+    #add(text, name) {
+        const parsed = parseKnownHosts(text, name);
+        this.#entries.push(...parsed.entries);
+        this.#consulted.push(name);
+        for (const why of parsed.skipped)
+            this.hooks.onDebug?.(`known_hosts: skipped ${why}`);
+    }
+    /** The keys listed for `name` (plain entries, and keys accepted in this run). */
+    #listed(name) {
+        const listed = this.#entries.filter((e) => e.marker === null && entryMatches(e, name));
+        const accepted = this.#accepted.get(name);
+        return accepted ? [...listed, accepted] : listed;
+    }
+    /**
+     * Host key algorithms to offer, in OpenSSH's order for the key types listed for the host, so a
+     * host with several keys presents the one OpenSSH would check. Call after `load()`.
+     */
+    algorithmsFor(address, port) {
+        const types = new Set(this.#listed(knownHostsName(address, port)).map((k) => k.keyType));
+        return orderHostKeyAlgorithms(types);
+    }
+    /**
+     * null when the key is trusted; otherwise the error to fail the connection with. In accept-new
+     * a new host's key is recorded before this settles. Call after `load()`.
+     */
+    async verify(host, key) {
+        const name = knownHostsName(host.address, host.port);
+        const presented = `${keyTypeOf(key) ?? 'unknown-type'} ${fingerprint(key)}`;
+        const matching = this.#entries.filter((e) => entryMatches(e, name));
+        const revoked = matching.find((e) => e.marker === 'revoked' && e.key.equals(key));
+        if (revoked) {
+            return new errors/* HostKeyError */.oZ(`${host.label}: host key ${presented} is marked @revoked (${revoked.source}); refusing to connect, nothing was run`);
+        }
+        if (this.mode === 'off') {
+            if (!this.#warnedOff) {
+                this.#warnedOff = true;
+                this.hooks.onWarning?.('host-key-checking is OFF: host keys are not verified, so anyone on the network path can ' +
+                    'impersonate a host and receive every command and secret sent to it. Use strict or accept-new.');
+            }
+            return null;
+        }
+        const listed = this.#listed(name);
+        const accepted = this.#accepted.get(name);
+        // Met earlier in this run: trusted once it is recorded (or found to conflict with the file).
+        if (accepted?.key.equals(key))
+            return accepted.settled;
+        if (listed.some((k) => k.key.equals(key)))
+            return null;
+        if (listed.length > 0)
+            return mismatch(host, presented, key, listed);
+        const authorities = matching.filter((e) => e.marker === 'cert-authority');
+        const caNote = authorities.length > 0
+            ? ` known_hosts lists only @cert-authority entries for this host (${authorities.map((e) => e.source).join(', ')}), ` +
+                'and host certificates are not supported.'
+            : '';
+        if (this.mode === 'accept-new')
+            return this.#acceptNew(host, name, key, presented, caNote);
+        if (caNote) {
+            return new errors/* HostKeyError */.oZ(`${host.label}:${caNote} Add the host's own key instead (presented ${presented}); nothing was run.`);
+        }
+        return new errors/* HostKeyError */.oZ(`${host.label}: host key not known (presented ${presented}); nothing was run. ` +
+            `Checked: ${this.#consulted.join(', ') || 'no known_hosts file'}. Add the host's key to known_hosts ` +
+            `(ssh-keyscan -p ${host.port} ${host.address}, after checking the fingerprint) or use host-key-checking: accept-new.`);
+    }
+    /**
+     * accept-new meets a host for the first time: trust its key, and add it to the first
+     * known-hosts file so a later run refuses a different one. Without a file (only the action's
+     * inline entries), or when the file cannot be written, it is trusted for this run only.
+     */
+    #acceptNew(host, name, key, presented, caNote) {
+        const file = this.source.paths[0];
+        const warn = (what) => this.hooks.onWarning?.(`${host.label}: new host, accepted its key ${presented} (accept-new): ${what}.${caNote}`);
+        if (file === undefined) {
+            warn('trusted for this run only, as no known-hosts file is configured to add it to');
+            return this.#remember(name, key, 'accepted earlier in this run', Promise.resolve(null));
+        }
+        const settled = recordKnownHost(expandHome(file), file, name, key).then((outcome) => {
+            if (outcome.kind === 'present')
+                return null;
+            if (outcome.kind === 'conflict') {
+                this.#accepted.delete(name);
+                this.#entries.push(...outcome.listed);
+                return mismatch(host, presented, key, outcome.listed);
+            }
+            if (outcome.madePrivate)
+                this.hooks.onWarning?.(`${file} was world-writable; removed that permission`);
+            warn(`added to ${file}${outcome.hashed ? ' (hashed, like its other entries)' : ''}`);
+            return null;
+        }, (err) => {
+            const why = err.code ?? err.message;
+            warn(`trusted for this run only, as it could not be added to ${file} (${why})`);
+            return null;
+        });
+        return this.#remember(name, key, `added to ${file} in this run`, settled);
+    }
+    /** Remembers a new host's key at once, so its other connections (connect-ahead) do not record it again. */
+    #remember(name, key, source, settled) {
+        this.#accepted.set(name, { keyType: keyTypeOf(key) ?? 'unknown-type', key, source, settled });
+        return settled;
+    }
+}
+/** Listed host, other key: the keys of the presented type first, as those are what was expected. */
+function mismatch(host, presented, key, listed) {
+    const type = keyTypeOf(key);
+    const ordered = [...listed.filter((k) => k.keyType === type), ...listed.filter((k) => k.keyType !== type)];
+    const expected = ordered.map((k) => `${k.keyType} ${fingerprint(k.key)} (${k.source})`);
+    return new errors/* HostKeyError */.oZ(`${host.label}: HOST KEY MISMATCH, refusing to connect (nothing was run): presented ${presented}; ` +
+        `expected ${expected.join(' or ')}. The host was re-keyed or the connection is being intercepted; ` +
+        'if the change is legitimate, replace its known_hosts entry.');
+}
+//# sourceMappingURL=ssh-host-keys.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh-keys.js
+/**
+ * How we authenticate: a private key (text or file; OpenSSH or PEM; ed25519, ecdsa, rsa with
+ * rsa-sha2 signatures; optional passphrase), else the ssh-agent. The key is parsed once, up front,
+ * so a bad key fails the run at once with an AuthError that names where the key came from and
+ * what is wrong with it — never a byte of the key itself.
+ */
+
+
+
+
+/**
+ * Keys pasted into CI secrets arrive with CRLF line ends, without a final newline, with trailing
+ * blanks, or with literal `\n` when squeezed onto one line; all of that is layout, not key data.
+ */
+function normalizeKeyText(text) {
+    let t = text;
+    if (!t.includes('\n') && t.includes('\\n'))
+        t = t.replaceAll('\\n', '\n');
+    const lines = t.split(/\r?\n|\r/).map((l) => l.trimEnd());
+    while (lines.length > 0 && lines[0] === '')
+        lines.shift();
+    while (lines.length > 0 && lines[lines.length - 1] === '')
+        lines.pop();
+    return `${lines.map((l) => l.trimStart()).join('\n')}\n`;
+}
+/** Neither a key nor an agent: nothing to log in with. */
+const NO_KEY_NO_AGENT = 'no SSH private key given and no ssh-agent (SSH_AUTH_SOCK)';
+async function loadClientAuth(options, env = process.env) {
+    let text;
+    let source;
+    if (options.privateKey !== undefined && options.privateKey.trim() !== '') {
+        text = options.privateKey;
+        source = 'private key given inline';
+    }
+    else if (options.privateKeyPath) {
+        source = `private key file ${options.privateKeyPath}`;
+        try {
+            text = await (0,promises_.readFile)(expandHome(options.privateKeyPath), 'utf8');
+        }
+        catch (err) {
+            throw new errors/* AuthError */.lR(`${source}: cannot read it (${err.code ?? 'error'})`);
+        }
+    }
+    else if (env.SSH_AUTH_SOCK) {
+        return { kind: 'agent', socket: env.SSH_AUTH_SOCK, source: `ssh-agent at ${env.SSH_AUTH_SOCK}` };
+    }
+    else {
+        throw new errors/* AuthError */.lR(NO_KEY_NO_AGENT);
+    }
+    const privateKey = parsePrivateKey(normalizeKeyText(text), options.passphrase, source);
+    return { kind: 'key', privateKey, source, keyType: privateKey.type };
+}
+/** The parsed key, or an AuthError that says what is wrong in our own words (ssh2's may quote input). */
+function parsePrivateKey(text, passphrase, source) {
+    const parsed = lib.utils.parseKey(text, passphrase);
+    const problem = keyProblem(parsed);
+    if (problem)
+        throw new errors/* AuthError */.lR(`${source}: ${problem}`);
+    return (Array.isArray(parsed) ? parsed[0] : parsed);
+}
+/**
+ * What is wrong with key text, or null: for checks before anything runs. The key is not decrypted
+ * (that costs a bcrypt KDF, paid once by the transport later): an encrypted key passes when a
+ * passphrase is given.
+ */
+function privateKeyProblem(text, passphrase) {
+    const parsed = lib.utils.parseKey(normalizeKeyText(text));
+    if (parsed instanceof Error && NO_PASSPHRASE.test(parsed.message) && passphrase)
+        return null;
+    return keyProblem(parsed);
+}
+const NO_PASSPHRASE = /no passphrase given/i;
+function keyProblem(parsed) {
+    if (parsed instanceof Error) {
+        const msg = parsed.message;
+        if (NO_PASSPHRASE.test(msg))
+            return 'the key is encrypted, but no passphrase was given';
+        if (/passphrase/i.test(msg) || /integrity check/i.test(msg))
+            return 'cannot decrypt the key: wrong passphrase';
+        return 'not a private key in a supported format (OpenSSH or PEM; ed25519, ecdsa or rsa)';
+    }
+    const key = Array.isArray(parsed) ? parsed[0] : parsed;
+    if (!key || key.getPrivatePEM() === null)
+        return 'this is a public key; the private key is needed';
+    return null;
+}
+//# sourceMappingURL=ssh-keys.js.map
 // EXTERNAL MODULE: ./lib/contract/ssh-options.js
 var ssh_options = __nccwpck_require__(9007);
-// EXTERNAL MODULE: ./lib/transport/ssh-paths.js
-var ssh_paths = __nccwpck_require__(7438);
+;// CONCATENATED MODULE: ./lib/transport/ssh-pool.js
+/**
+ * One connection per `user@host:port`, opened on first use and shared by every step of every
+ * stage. Concurrent first uses share one connect. A connection that died (server restart, idle
+ * timeout, keepalive failure) is replaced on the next use; a failed connect is not cached, so the
+ * engine's next attempt tries afresh. `close()` ends everything so the process can exit.
+ */
+
+
+
+class ConnectionPool {
+    open;
+    hooks;
+    #connections = new Map();
+    /** Aborts connects still in flight when the pool closes. */
+    #shutdown = new AbortController();
+    constructor(open, hooks = {}) {
+        this.open = open;
+        this.hooks = hooks;
+        // Every connect in flight (and every host queued for a handshake slot) listens on this one
+        // signal: 100 hosts mean 100 listeners by design, so Node's leak warning at 10 is only noise.
+        (0,external_node_events_.setMaxListeners)(0, this.#shutdown.signal);
+    }
+    /** The connection to `target`, opened or shared; `signal` only ends this caller's wait. */
+    async get(target, signal) {
+        if (this.#shutdown.signal.aborted)
+            throw new errors/* CancelledError */.cc(`${target.label}: the SSH transport is closed`);
+        const existing = this.#connections.get(target.label);
+        if (existing) {
+            const conn = await untilAborted(existing, signal);
+            if (conn.alive)
+                return conn;
+            // Only the first caller to notice replaces it; the others pick up the replacement.
+            if (this.#connections.get(target.label) === existing) {
+                this.#connections.delete(target.label);
+                this.hooks.onDebug?.(`${target.label}: reconnecting (${conn.lostError?.message ?? 'connection closed'})`);
+            }
+            return this.get(target, signal);
+        }
+        const opening = this.open(target, this.#shutdown.signal);
+        this.#connections.set(target.label, opening);
+        opening.catch(() => {
+            if (this.#connections.get(target.label) === opening)
+                this.#connections.delete(target.label);
+        });
+        return untilAborted(opening, signal);
+    }
+    /** Close every connection; `closeLast` (jump hosts) after the others, since they carry them. */
+    async close(closeLast = () => false) {
+        this.#shutdown.abort(new errors/* CancelledError */.cc('the SSH transport is closed'));
+        const all = [...this.#connections.entries()];
+        this.#connections.clear();
+        const settle = async ([, p]) => {
+            const conn = await p.catch(() => null);
+            await conn?.close();
+        };
+        await Promise.all(all.filter(([label]) => !closeLast(label)).map(settle));
+        await Promise.all(all.filter(([label]) => closeLast(label)).map(settle));
+    }
+}
+//# sourceMappingURL=ssh-pool.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh-upload.js
+/**
+ * Upload over SFTP with the semantics every transport shares (see local-upload.ts):
+ * - `from` is a directory: its contents go into `to` (created with its parents);
+ * - `from` is a file: it becomes `to`, or goes into `to` when `to` ends with `/`.
+ * Modes (setuid/setgid/sticky bits included) and modification times are preserved; symlinks are
+ * recreated as symlinks. A relative `to` (or `~/…`) is relative to the login user's home.
+ */
+
+
+
+
+/** An upload failed on the remote side (permission, disk full, not a directory…). */
+class UploadError extends Error {
+    get name() {
+        return 'UploadError';
+    }
+}
+async function uploadOnConnection(conn, req, ctx) {
+    ctx.signal.throwIfAborted();
+    const started = Date.now();
+    const source = await statUploadSource(req.from);
+    const sftp = await conn.sftp(ctx.signal);
+    const to = remotePath(req.to);
+    const counts = { files: 0, bytes: 0 };
+    const ops = new SftpOps(sftp, conn.label);
+    const copy = async () => {
+        if (source.isDirectory()) {
+            await ops.mkdirp(to);
+            await copyTree(ops, req.from, to, counts, ctx.signal);
+            await ops.setAttrs(to, source.mode, source.atime, source.mtime);
+        }
+        else {
+            const target = req.to.endsWith('/') ? external_node_path_.posix.join(to, (0,external_node_path_.basename)(req.from)) : to;
+            await ops.mkdirp(external_node_path_.posix.dirname(target));
+            await ops.putFile(req.from, target, source.mode, source.atime, source.mtime);
+            counts.files = 1;
+            counts.bytes = source.size;
+        }
+    };
+    // Ending the SFTP session stops the transfer, but ssh2 does not always call back the pending
+    // fastPut then: the abort itself settles the upload, so it can never hang on a lost callback.
+    let onAbort = () => { };
+    const aborted = new Promise((_resolve, reject) => {
+        onAbort = () => {
+            sftp.end();
+            reject(abortReason(ctx.signal));
+        };
+        ctx.signal.addEventListener('abort', onAbort, { once: true });
+    });
+    if (ctx.signal.aborted)
+        onAbort(); // aborted while the SFTP session was opening
+    const copying = copy();
+    copying.catch(() => { }); // the loser of the race below must not become an unhandled rejection
+    try {
+        await Promise.race([copying, aborted]);
+    }
+    catch (err) {
+        if (ctx.signal.aborted)
+            throw abortReason(ctx.signal);
+        // A dead connection makes every pending SFTP request fail; say that, not "cannot write x".
+        if (conn.lostError)
+            throw conn.lostError;
+        throw err;
+    }
+    finally {
+        ctx.signal.removeEventListener('abort', onAbort);
+        sftp.end();
+    }
+    return { ...counts, durationMs: Date.now() - started };
+}
+/** `~/x` → `x` (SFTP resolves relative paths against the home directory). */
+function remotePath(path) {
+    if (path === '~' || path === '~/')
+        return '.';
+    if (path.startsWith('~/'))
+        return path.slice(2);
+    return path.length > 1 ? path.replace(/\/+$/, '') : path;
+}
+async function copyTree(ops, localDir, remoteDir, counts, signal) {
+    const entries = await (0,promises_.readdir)(localDir, { withFileTypes: true });
+    entries.sort((a, b) => a.name.localeCompare(b.name));
+    for (const entry of entries) {
+        signal.throwIfAborted();
+        const local = (0,external_node_path_.join)(localDir, entry.name);
+        const remote = external_node_path_.posix.join(remoteDir, entry.name);
+        const st = await (0,promises_.lstat)(local);
+        if (st.isSymbolicLink()) {
+            await ops.symlink(await (0,promises_.readlink)(local), remote);
+        }
+        else if (st.isDirectory()) {
+            await ops.mkdirp(remote);
+            await copyTree(ops, local, remote, counts, signal);
+            // After the contents: a read-only directory mode would have stopped us writing into it.
+            await ops.setAttrs(remote, st.mode, st.atime, st.mtime);
+        }
+        else if (st.isFile()) {
+            await ops.putFile(local, remote, st.mode, st.atime, st.mtime);
+            counts.files += 1;
+            counts.bytes += st.size;
+        }
+        // Sockets, FIFOs and devices are not uploadable; they are skipped like `cp -r` would fail to copy them.
+    }
+}
+/** Promise wrappers that turn SFTP status errors into UploadErrors naming the host and path. */
+class SftpOps {
+    sftp;
+    label;
+    constructor(sftp, label) {
+        this.sftp = sftp;
+        this.label = label;
+    }
+    #call(what, path, fn) {
+        return new Promise((resolve, reject) => {
+            fn((err, v) => (err ? reject(this.#error(what, path, err)) : resolve(v)));
+        });
+    }
+    #error(what, path, err) {
+        const code = err.code;
+        const why = code === 2 ? 'no such file or directory' : code === 3 ? 'permission denied' : err.message;
+        return new UploadError(`${this.label}: upload failed: cannot ${what} ${path}: ${why}`);
+    }
+    stat(path) {
+        return new Promise((resolve) => this.sftp.stat(path, (err, st) => resolve(err ? null : st)));
+    }
+    /** `mkdir -p`, tolerating directories that exist or appear meanwhile. */
+    async mkdirp(path) {
+        const existing = await this.stat(path);
+        if (existing?.isDirectory())
+            return;
+        if (existing)
+            throw new UploadError(`${this.label}: upload failed: ${path} exists and is not a directory`);
+        const parent = external_node_path_.posix.dirname(path);
+        if (parent !== path && parent !== '.' && parent !== '/')
+            await this.mkdirp(parent);
+        try {
+            await this.#call('create directory', path, (cb) => this.sftp.mkdir(path, cb));
+        }
+        catch (err) {
+            if (!(await this.stat(path))?.isDirectory())
+                throw err;
+        }
+    }
+    async putFile(local, remote, mode, atime, mtime) {
+        await this.#call('write', remote, (cb) => this.sftp.fastPut(local, remote, cb));
+        await this.setAttrs(remote, mode, atime, mtime);
+    }
+    /** The server's umask applied at creation; setting the mode afterwards makes it exact. */
+    setAttrs(remote, mode, atime, mtime) {
+        return this.#call('set mode of', remote, (cb) => this.sftp.setstat(remote, { mode: mode & 0o7777, atime, mtime }, cb));
+    }
+    async symlink(target, remote) {
+        // lstat: an existing link is replaced even when it dangles.
+        const existing = await new Promise((resolve) => this.sftp.lstat(remote, (err) => resolve(!err)));
+        if (existing)
+            await this.#call('replace', remote, (cb) => this.sftp.unlink(remote, cb));
+        await this.#call('create symlink', remote, (cb) => this.sftp.symlink(target, remote, cb));
+    }
+}
+//# sourceMappingURL=ssh-upload.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh.js
+/**
+ * The SSH transport: `run` and `upload` steps on real hosts over pooled ssh2 connections. See
+ * docs/ssh.md for the user-facing contract (the `ssh:` block, auth, host-key modes, termination).
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+/** SSH_OPEN_CONNECT_FAILED: the jump host could not reach the target. */
+const OPEN_CONNECT_FAILED = 2;
+/**
+ * Create the SSH transport. Every option left out (or `undefined`) takes its default from
+ * `DEFAULT_SSH_OPTIONS`. Nothing connects until a stage starts (`connectAhead`) or a step needs a host;
+ * `close()` ends every connection.
+ */
+function createSshTransport(options = {}, hooks = {}) {
+    const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+    return new SshTransport({ ...ssh_options/* DEFAULT_SSH_OPTIONS */.U, ...given }, hooks);
+}
+class SshTransport {
+    options;
+    hooks;
+    #verifier;
+    #handshakes;
+    #pool;
+    #defaultUser;
+    #jump;
+    #auth;
+    constructor(options, hooks = {}) {
+        this.options = options;
+        this.hooks = hooks;
+        this.#verifier = new HostKeyVerifier(options.hostKeyChecking, { paths: options.knownHostsPaths, ...(options.knownHosts ? { inline: options.knownHosts } : {}) }, hooks);
+        this.#handshakes = new Semaphore(options.maxHandshakes);
+        this.#pool = new ConnectionPool((target, signal) => this.#connect(target, signal), hooks);
+        this.#defaultUser = options.user ?? currentUser();
+        const jump = options.jumpHost;
+        this.#jump = jump
+            ? this.#target({
+                name: jump.address,
+                address: jump.address,
+                port: jump.port,
+                local: false,
+                ...userOf(jump),
+            })
+            : undefined;
+    }
+    exec(host, req, ctx) {
+        return this.#withConnection(host, ctx.signal, (conn) => execOnConnection(conn, req, ctx, this.hooks.redactor));
+    }
+    upload(host, req, ctx) {
+        return this.#withConnection(host, ctx.signal, (conn) => uploadOnConnection(conn, req, ctx));
+    }
+    /**
+     * Opens the connections of `hosts` ahead, in order, within the same handshake cap; nothing runs
+     * on them. The first host (the canary) goes first and gates the rest, as its job gates theirs: only
+     * once it is connected — so the key, the known_hosts and the network are known to work — are the
+     * others opened. A wrong key or an unknown host key therefore fails on one host, not on every
+     * host of the stage. A failure is not kept: the step that uses the host connects again and
+     * reports its own error.
+     */
+    connectAhead(hosts, signal) {
+        const [first, ...rest] = hosts;
+        if (!first || signal.aborted)
+            return;
+        this.#connectAhead(first, signal).then(() => {
+            for (const host of rest) {
+                if (signal.aborted)
+                    return;
+                this.#connectAhead(host, signal).catch(() => { });
+            }
+        }, () => {
+            if (rest.length > 0 && !signal.aborted)
+                this.hooks.onDebug?.(`not connecting ${rest.length} more host(s) ahead: the first one failed`);
+        });
+    }
+    /** Connects `host` (or shares its connect); a failure is only a debug line. */
+    async #connectAhead(host, signal) {
+        const target = this.#target(host);
+        try {
+            // No signal on the wait: one abort listener per host on the run's signal would be noise, and
+            // the connect itself is shared with the step and ended by close().
+            await this.#pool.get(target);
+        }
+        catch (err) {
+            if (!signal.aborted)
+                this.hooks.onDebug?.(`${target.label}: connecting ahead failed: ${(0,errors/* errorMessage */.gJ)(err)}`);
+            throw err;
+        }
+    }
+    close() {
+        return this.#pool.close((label) => label === this.#jump?.label);
+    }
+    async #withConnection(host, signal, use) {
+        signal.throwIfAborted();
+        const target = this.#target(host);
+        const conn = await this.#pool.get(target, signal);
+        try {
+            return await use(conn);
+        }
+        catch (err) {
+            // The connection died before our channel opened (typically: the server dropped it while it
+            // sat idle, and we learnt it just now). Nothing ran, so it is safe to reconnect once.
+            if (!(err instanceof ChannelOpenError) || signal.aborted)
+                throw err;
+            this.hooks.onDebug?.(`${target.label}: connection gone before the step started; reconnecting once`);
+            return use(await this.#pool.get(target, signal));
+        }
+    }
+    #target(host) {
+        const port = host.port || this.options.port;
+        const user = host.user ?? this.#defaultUser;
+        return { label: (0,contract_host/* hostLabel */.v)({ ...host, port, user }), user, address: host.address, port };
+    }
+    async #connect(target, signal) {
+        this.#auth ??= loadClientAuth(this.options);
+        const auth = await this.#auth;
+        const jump = this.#jump;
+        const viaJump = jump && target.label !== jump.label;
+        const client = await connectClient(target, {
+            auth,
+            verifier: this.#verifier,
+            handshakes: this.#handshakes,
+            connectTimeoutMs: this.options.connectTimeoutMs,
+            keepaliveMs: this.options.keepaliveMs,
+            hooks: this.hooks,
+            ...(viaJump
+                ? {
+                    connectJumpHost: (s) => this.#pool.get(jump, s),
+                    openStream: (s) => this.#forward(jump, target, s),
+                }
+                : {}),
+        }, signal);
+        return new SshConnection(client, target.label, this.options.maxSessions, this.options.keepaliveMs, this.hooks);
+    }
+    /** A stream to `target` through the jump host's connection (opened or reused). */
+    async #forward(jump, target, signal) {
+        const jumpConn = await this.#pool.get(jump, signal);
+        try {
+            return await jumpConn.forwardOut(target.address, target.port);
+        }
+        catch (err) {
+            const refused = err.reason === OPEN_CONNECT_FAILED;
+            const error = new errors/* ConnectError */.T$(`${target.label}: jump host ${jump.label} could not connect to it: ${err.message}`);
+            throw { error, transient: refused };
+        }
+    }
+}
+function userOf(jump) {
+    return jump.user ? { user: jump.user } : {};
+}
+function currentUser() {
+    try {
+        return (0,external_node_os_namespaceObject.userInfo)().username;
+    }
+    catch {
+        return process.env.USER ?? 'root';
+    }
+}
+//# sourceMappingURL=ssh.js.map
+;// CONCATENATED MODULE: ./lib/report/json.js
+
+
+function toJsonReport(report, options = {}) {
+    return {
+        version: 1,
+        runner: report.runner,
+        release: report.release,
+        dryRun: options.dryRun ?? false,
+        result: report.result,
+        startedAt: report.startedAt,
+        durationMs: report.durationMs,
+        stages: report.stages.map((s) => ({
+            name: s.name,
+            result: s.result,
+            canary: s.canary,
+            jobs: s.jobs.map((j) => ({
+                host: j.host,
+                result: j.result,
+                attempts: j.attempts,
+                durationMs: j.durationMs,
+                exitCode: j.exitCode,
+                error: j.error,
+            })),
+        })),
+    };
+}
+async function writeJsonReport(path, report, options = {}) {
+    await (0,promises_.mkdir)((0,external_node_path_.dirname)(path), { recursive: true });
+    await (0,promises_.writeFile)(path, `${JSON.stringify(toJsonReport(report, options), null, 2)}\n`, { mode: 0o644 });
+}
+/** Hosts whose job failed in any stage, in order of first failure. */
+function failedHosts(report) {
+    const hosts = new Set();
+    for (const s of report.stages)
+        for (const j of s.jobs)
+            if (j.result === 'failure')
+                hosts.add(j.host);
+    return [...hosts];
+}
+//# sourceMappingURL=json.js.map
+;// CONCATENATED MODULE: ./lib/index.js
+/**
+ * The library API: the same engine the action and the CLI use. A JavaScript config module's
+ * default-export function receives exactly this module as its argument.
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+// The config loader (zod, yaml: ~0.1 s of start-up) is imported on first use: a library user who
+// builds runners in code never pays for it.
+/** Finds `.github/release.yml` or `release.yml` under `cwd`. */
+async function findConfigFile(cwd) {
+    return (await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 5723))).findConfigFile(cwd);
+}
+/**
+ * Loads and validates a YAML or JavaScript-module release config. A module's default-export
+ * function is called with this very module, the library API.
+ */
+async function loadConfig(file, opts) {
+    return (await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 5723))).loadConfig(file, { ...opts, api: lib_namespaceObject_0 });
+}
+
+
+//# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ./lib/report/partial-report.js
+/**
+ * Rebuilds the run's report from its events, so that a cancelled run whose engine has not
+ * returned in time (a command that ignores its signal, a socket that will not close) can still be
+ * reported: every job that had not ended counts as cancelled.
+ */
+class PartialReport {
+    now;
+    #runner;
+    #release = '';
+    #startedAt = new Date();
+    #stages = [];
+    #open;
+    #final;
+    constructor(runner, now = Date.now) {
+        this.now = now;
+        this.#runner = runner;
+    }
+    onEvent = (e) => {
+        switch (e.type) {
+            case 'run-start':
+                this.#runner = e.runner;
+                this.#release = e.release;
+                this.#startedAt = new Date(e.startedAt);
+                return;
+            case 'stage-start':
+                this.#open = {
+                    name: e.stage,
+                    hosts: e.hosts,
+                    canary: e.canary,
+                    startedAt: this.now(),
+                    jobs: new Map(),
+                    attempts: new Map(),
+                };
+                return;
+            case 'job-start':
+                this.#open?.attempts.set(e.host, e.attempt);
+                return;
+            case 'job-end':
+                this.#open?.jobs.set(e.job.host, e.job);
+                return;
+            case 'stage-end':
+                this.#stages.push(e.stage);
+                this.#open = undefined;
+                return;
+            case 'run-end':
+                this.#final = e.report;
+                return;
+            default:
+                return;
+        }
+    };
+    /**
+     * The engine's own report when it finished, else the run as far as the events tell: `cancelled`
+     * (the engine did not return in time) or `failure` (it threw).
+     */
+    snapshot(reason, result = 'cancelled') {
+        if (this.#final)
+            return this.#final;
+        const stages = [...this.#stages];
+        const open = this.#open;
+        if (open) {
+            const jobs = open.hosts.map((host) => open.jobs.get(host) ?? {
+                host,
+                result: 'cancelled',
+                attempts: open.attempts.get(host) ?? 0,
+                durationMs: 0,
+                exitCode: null,
+                error: reason,
+                outputTail: '',
+            });
+            stages.push({
+                name: open.name,
+                result: 'failure',
+                canary: open.canary,
+                jobs,
+                durationMs: this.now() - open.startedAt,
+            });
+        }
+        return {
+            version: 1,
+            runner: this.#runner,
+            release: this.#release,
+            result,
+            startedAt: this.#startedAt.toISOString(),
+            durationMs: Math.max(0, this.now() - this.#startedAt.getTime()),
+            stages,
+            reason,
+        };
+    }
+}
+//# sourceMappingURL=partial-report.js.map
+// EXTERNAL MODULE: ./lib/engine/vars.js
+var vars = __nccwpck_require__(1942);
 ;// CONCATENATED MODULE: ./lib/transport/ssh-files.js
 /**
  * The files an SSH run reads — the private key and the known_hosts files — checked up front, so a
@@ -63878,7 +67754,7 @@ async function ssh_files_checkSshFiles(options, check = {}) {
     const problems = [];
     const inline = options.privateKey?.trim() ? options.privateKey : undefined;
     if (inline !== undefined) {
-        const problem = (0,ssh_keys/* privateKeyProblem */.ss)(inline, options.passphrase);
+        const problem = privateKeyProblem(inline, options.passphrase);
         if (problem) {
             problems.push({
                 field: 'private-key',
@@ -63890,20 +67766,18 @@ async function ssh_files_checkSshFiles(options, check = {}) {
     else if (options.privateKeyPath) {
         const path = options.privateKeyPath;
         const read = await readText(path);
-        const problem = 'error' in read
-            ? read.error
-            : (0,ssh_keys/* privateKeyProblem */.ss)(read.text, options.passphrase)?.replace(/no passphrase was given$/, NO_PASSPHRASE_HINT);
+        const problem = 'error' in read ? read.error : privateKeyProblem(read.text, options.passphrase);
         if (problem) {
             problems.push({
                 field: 'private-key',
+                path,
                 message: `private key file ${path}: ${problem}`,
                 detail: problem,
             });
         }
     }
     else if ((check.requireAuth ?? true) && !env.SSH_AUTH_SOCK) {
-        const message = 'no SSH private key given (ssh.private-key, --identity or the ssh-private-key input) and no ssh-agent (SSH_AUTH_SOCK)';
-        problems.push({ field: 'auth', message, detail: message });
+        problems.push({ field: 'auth', message: NO_KEY_NO_AGENT, detail: NO_KEY_NO_AGENT });
     }
     for (const path of options.knownHostsPaths) {
         const read = await readText(path);
@@ -63923,9 +67797,8 @@ async function ssh_files_checkSshFiles(options, check = {}) {
     }
     return problems;
 }
-const NO_PASSPHRASE_HINT = 'no passphrase was given (the CLI takes none: load the key into ssh-agent with ssh-add, and leave ssh.private-key out)';
 async function readText(path) {
-    const full = (0,external_node_path_.resolve)((0,ssh_paths/* expandHome */.k)(path));
+    const full = (0,external_node_path_.resolve)(expandHome(path));
     try {
         return { text: await (0,promises_.readFile)(full, 'utf8') };
     }
@@ -63941,13 +67814,30 @@ async function readText(path) {
     }
 }
 //# sourceMappingURL=ssh-files.js.map
-;// CONCATENATED MODULE: ./lib/preflight.js
+;// CONCATENATED MODULE: ./lib/release/settings.js
+/**
+ * Everything one release needs, whoever asked for it: built by `src/cli/args.ts` from flags or by
+ * `src/action/inputs.ts` from inputs; consumed by the pipeline. Each setting also records how the
+ * user gives it in that front end (`--hosts`, or the `hosts` input), so a message about it names
+ * what the user typed.
+ */
+/** A setting as a message starts with it: `--limit`, or `Input "limit"` (the action's own style). */
+function settings_sourceLabel(source) {
+    return 'flag' in source ? source.flag : `Input "${source.input}"`;
+}
+/** A setting inside a sentence: `--runner`, or `the "runner" input`. */
+function sourceName(source) {
+    return 'flag' in source ? source.flag : `the "${source.input}" input`;
+}
+//# sourceMappingURL=settings.js.map
+;// CONCATENATED MODULE: ./lib/release/preflight.js
 /**
  * Checks made before anything runs, beyond the config itself: the SSH key and known_hosts files a
  * run would read. A release that would fail at its first SSH stage must not first run its local
  * stages; `run`, `--dry-run` and `validate` all report such a problem, with exit code 2. `validate`
  * also looks for the upload sources it can (a warning: something may create them before a run).
  */
+
 
 
 
@@ -63971,7 +67861,7 @@ async function checkRunFiles(config, runner, hosts, ssh, overrides) {
  * For `validate`: the files the config itself names, when it has SSH hosts. No key at all is fine
  * here (`--identity`, the action's input or an ssh-agent may give one at run time).
  */
-async function checkConfigFiles(config) {
+async function preflight_checkConfigFiles(config) {
     if (!usesSsh(config.hosts, undefined))
         return;
     throwIfAny(config, await checkSshFiles(config.ssh, { requireAuth: false }), {});
@@ -63982,20 +67872,31 @@ function usesSsh(candidates, only) {
 function throwIfAny(config, problems, overrides) {
     if (problems.length === 0)
         return;
-    throw new errors/* ConfigError */.xL(problems.map((p) => describe(config, p, overrides)).join('\n'));
+    throw new errors/* ConfigError */.xL(problems.map((p) => preflight_describe(config, p, overrides)).join('\n'));
 }
 /** `release.yml:3:16: ssh.private-key: private key file ~/.ssh/x: not found (/root/.ssh/x)`. */
-function describe(config, problem, overrides) {
+function preflight_describe(config, problem, overrides) {
+    const sources = overrides.sources ?? {};
     if (problem.field === 'private-key') {
-        if (overrides.privateKey)
-            return `Input "ssh-private-key": ${problem.detail}`;
-        if (overrides.identityPath)
-            return `--identity: ${problem.message}`;
-        return atConfig(config, ['ssh', 'private-key'], problem.message);
+        const message = problem.message + passphraseHint(problem, overrides);
+        // An inline key has no name of its own: the input that gave it is its name.
+        if (overrides.privateKey && sources.privateKey)
+            return `${settings_sourceLabel(sources.privateKey)}: ${problem.detail}`;
+        if (overrides.identityPath && sources.identityPath)
+            return `${settings_sourceLabel(sources.identityPath)}: ${message}`;
+        return atConfig(config, ['ssh', 'private-key'], message);
+    }
+    if (problem.field === 'auth') {
+        const ways = [
+            'ssh.private-key',
+            ...[sources.identityPath, sources.privateKey].flatMap((s) => (s ? [sourceName(s)] : [])),
+        ];
+        const listed = ways.length > 1 ? `${ways.slice(0, -1).join(', ')} or ${ways.at(-1)}` : ways[0];
+        return problem.message.replace('no SSH private key given', `no SSH private key given (${listed})`);
     }
     if (problem.field === 'known-hosts') {
-        if (overrides.knownHostsPaths)
-            return `--known-hosts: ${problem.message}`;
+        if (overrides.knownHostsPaths && sources.knownHostsPaths)
+            return `${settings_sourceLabel(sources.knownHostsPaths)}: ${problem.message}`;
         const configured = config.ssh.knownHostsPaths;
         // resolveSsh keeps the default's array when the config names no known-hosts.
         if (configured === ssh_options/* DEFAULT_SSH_OPTIONS */.U.knownHostsPaths)
@@ -64005,6 +67906,19 @@ function describe(config, problem, overrides) {
         return atConfig(config, path, problem.message);
     }
     return problem.message;
+}
+/**
+ * An encrypted key file and no passphrase: the passphrase settings are only for a key given inline
+ * (the action's input), so say what works instead.
+ */
+function passphraseHint(problem, overrides) {
+    if (problem.path === undefined || !problem.detail.endsWith('no passphrase was given'))
+        return '';
+    const { privateKey, passphrase } = overrides.sources ?? {};
+    const inline = privateKey && passphrase
+        ? `, or give the key with ${sourceName(privateKey)} and ${sourceName(passphrase)}`
+        : '';
+    return ` (a key file takes no passphrase here: load the key into ssh-agent with ssh-add, and leave ssh.private-key out${inline})`;
 }
 function atConfig(config, path, message) {
     const position = config.locator.position(path);
@@ -64016,7 +67930,7 @@ function atConfig(config, path, message) {
  * before them) and that use no per-job variable (`${BW_HOST}`…) can be checked; relative ones are
  * relative to `cwd`. Still a warning, not an error: the workflow may build them before the run.
  */
-async function missingUploadSources(config, cwd) {
+async function preflight_missingUploadSources(config, cwd) {
     const warnings = new Map();
     for (const plan of Object.values(config.plans)) {
         for (const upload of plan.uploads) {
@@ -64040,15 +67954,44 @@ async function missingUploadSources(config, cwd) {
     return [...warnings.values()];
 }
 //# sourceMappingURL=preflight.js.map
-;// CONCATENATED MODULE: ./lib/report/redact.js
+;// CONCATENATED MODULE: ./lib/release/secrets.js
 const REDACTED = '***';
 /** Shorter values (or lines of a multi-line value) are not redacted on their own. */
 const MIN_REDACTED_LENGTH = 4;
+/** Every secret value of a release: the private key, its passphrase and each `secret-vars` value. */
+function secretValues(settings) {
+    return [
+        ...(settings.privateKey ? [settings.privateKey] : []),
+        ...(settings.passphrase ? [settings.passphrase] : []),
+        ...Object.values(settings.secretVars),
+    ];
+}
 /** Names of the secrets whose value is too short to be redacted: the user must be told. */
 function tooShortToRedact(secrets) {
     return Object.entries(secrets)
         .filter(([, value]) => value.trim() !== '' && value.trim().length < MIN_REDACTED_LENGTH)
         .map(([name]) => name);
+}
+/**
+ * What to look for: each secret whole and, because a masker finds a multi-line value only where it
+ * appears whole, each of its lines of at least MIN_REDACTED_LENGTH characters on its own. Shorter
+ * lines are left out: replacing every "a" would garble the output and protect nothing.
+ */
+function secretPieces(secrets) {
+    const out = new Set();
+    for (const secret of secrets) {
+        if (secret.trim() === '')
+            continue;
+        out.add(secret);
+        for (const line of secret.split(/\r?\n/))
+            if (line.trim().length >= MIN_REDACTED_LENGTH)
+                out.add(line.trim());
+    }
+    return out;
+}
+/** Every string to register with GitHub's log masker (`core.setSecret`) for these secrets. */
+function maskableValues(secrets) {
+    return [...secretPieces(secrets)];
 }
 /**
  * Replaces secret values in text the tool writes (logs, summary, report). Each line of a multi-line
@@ -64061,17 +68004,8 @@ class Redactor {
     /** Length of the longest value that can appear within one line of output. */
     longest;
     constructor(secrets) {
-        const all = new Set();
-        for (const s of secrets) {
-            if (!s)
-                continue;
-            all.add(s);
-            for (const line of s.split(/\r?\n/))
-                if (line.trim().length >= MIN_REDACTED_LENGTH)
-                    all.add(line.trim());
-        }
         // Longest first, so a secret that contains another is replaced whole.
-        this.#secrets = [...all]
+        this.#secrets = [...secretPieces(secrets)]
             .filter((s) => s.length >= MIN_REDACTED_LENGTH)
             .sort((a, b) => b.length - a.length);
         this.longest = this.#secrets.find((s) => !/[\r\n]/.test(s))?.length ?? 0;
@@ -64123,20 +68057,14 @@ class Redactor {
         }
     }
 }
-//# sourceMappingURL=redact.js.map
-// EXTERNAL MODULE: ./lib/transport/dry-run.js
-var dry_run = __nccwpck_require__(3964);
-// EXTERNAL MODULE: ./lib/transport/local.js + 1 modules
-var local = __nccwpck_require__(3016);
-// EXTERNAL MODULE: ./lib/transport/routing.js
-var routing = __nccwpck_require__(6287);
-// EXTERNAL MODULE: ./lib/transport/ssh.js + 12 modules
-var transport_ssh = __nccwpck_require__(6562);
-;// CONCATENATED MODULE: ./lib/release.js
-/**
- * The one pipeline behind the CLI and the action: settings → config → plan → executor → events.
- * Entrypoints add only their reporters and their way of exiting.
- */
+//# sourceMappingURL=secrets.js.map
+;// CONCATENATED MODULE: ./lib/release/pipeline.js
+
+
+
+
+// The library entry, not config/ directly: a JavaScript config's function receives the library.
+
 
 
 
@@ -64146,53 +68074,92 @@ var transport_ssh = __nccwpck_require__(6562);
 
 
 /** Load and check everything that can be checked before a single command runs. Throws ConfigError/UsageError. */
-async function prepareRelease(settings, cwd = process.cwd()) {
-    const file = settings.configPath ?? (await (0,load_config.findConfigFile)(cwd));
-    const config = await (0,load_config.loadConfig)(file, { vars: { ...settings.vars, ...settings.secretVars }, cwd });
-    const runner = (0,config_select/* selectRunner */.v)(config, settings.runner);
-    const hosts = settings.hosts ? (0,config_select/* resolveHostFilter */.f)(config, settings.hosts) : undefined;
+async function loadRelease(settings, opts = {}) {
+    const cwd = opts.cwd ?? process.cwd();
+    const file = settings.configPath ?? (await findConfigFile(cwd));
+    const config = await loadConfig(file, { vars: { ...settings.vars, ...settings.secretVars }, cwd });
+    const { runner: runnerSource, hosts: hostsSource } = settings.sources;
+    const runner = selectRunner(config, settings.runner, runnerSource && sourceName(runnerSource));
+    const hosts = settings.hosts
+        ? resolveHostFilter(config, settings.hosts, hostsSource ? settings_sourceLabel(hostsSource) : undefined)
+        : undefined;
     // Before the first stage, dry runs included: a missing key must not surface after local stages ran.
     await checkRunFiles(config, runner, hosts, sshOverrides(settings, config.ssh), settings);
-    const redactor = new Redactor([
-        ...Object.values(settings.secretVars),
-        ...(settings.privateKey ? [settings.privateKey] : []),
-        ...(settings.passphrase ? [settings.passphrase] : []),
-    ]);
+    const redactor = opts.redactor ?? new Redactor(secretValues(settings));
     return { config, runner, hosts, redactor };
 }
-/** Run a prepared release; events and the report are already redacted. Closes every connection. */
-async function executeRelease(settings, prepared, hooks) {
-    const { redactor } = prepared;
+/** `validate`: the config, and the SSH files it names; no runner is chosen and nothing runs. */
+async function validateConfig(configPath, cwd) {
+    const file = configPath ?? (await library.findConfigFile(cwd));
+    const config = await library.loadConfig(file, { cwd });
+    await checkConfigFiles(config);
+    return { file, config, warnings: await missingUploadSources(config, cwd) };
+}
+/**
+ * Run a loaded release to its report. A cancelled run whose commands do not stop within the
+ * cancellation's grace period is reported from its events so far (every job still running
+ * counts as cancelled); so is a run whose engine threw.
+ */
+async function runRelease(settings, loaded, hooks) {
+    const { cancellation } = hooks;
+    const partial = new PartialReport(loaded.runner.name);
+    try {
+        const running = executeRelease(settings, loaded, {
+            signal: cancellation.signal,
+            onEvent: (e) => {
+                partial.onEvent(e);
+                hooks.onEvent(e);
+            },
+        });
+        const report = await cancellation.race(running);
+        if (report)
+            return { report, complete: true };
+        return { report: partial.snapshot(cancelMessage(cancellation.signal)), complete: false };
+    }
+    catch (e) {
+        return {
+            report: partial.snapshot(loaded.redactor.text((0,errors/* errorMessage */.gJ)(e)), 'failure'),
+            complete: false,
+        };
+    }
+}
+/** Run a loaded release; events and the report are already redacted. Closes every connection. */
+async function executeRelease(settings, loaded, hooks) {
+    const { redactor } = loaded;
     const onEvent = (e) => hooks.onEvent(redactor.event(e));
     const warn = (message) => onEvent({ type: 'warning', message });
     for (const name of tooShortToRedact(settings.secretVars)) {
         warn(`secret ${name} is shorter than ${MIN_REDACTED_LENGTH} characters, too short to be redacted ` +
             'from output, the summary and the report: use a longer value');
     }
-    const transport = createTransport(settings, prepared.config.ssh, warn, redactor);
+    const transport = createTransport(settings, loaded.config.ssh, warn, redactor);
     try {
-        const executor = new engine_executor/* Executor */.Q({
+        const executor = new Executor({
             transport,
             signal: hooks.signal,
-            vars: prepared.config.vars,
+            vars: loaded.config.vars,
             onEvent,
             ...(settings.limit !== undefined ? { limit: settings.limit } : {}),
-            ...(prepared.hosts ? { hosts: prepared.hosts } : {}),
+            ...(loaded.hosts ? { hosts: loaded.hosts } : {}),
             ...(settings.release ? { release: settings.release } : {}),
         });
-        return redactor.report(await executor.run(prepared.runner));
+        return redactor.report(await executor.run(loaded.runner));
     }
     finally {
         await transport.close();
     }
 }
+/**
+ * The transport of a run: nothing but the dry-run transport for `dryRun`; otherwise `local:` hosts
+ * on this machine and the others over SSH, whose transport is created only when a step needs it.
+ */
 function createTransport(settings, ssh, warn, redactor) {
     if (settings.dryRun)
-        return new dry_run/* DryRunTransport */.a();
+        return new DryRunTransport();
     // Output is redacted as it is split into lines, before a long line is cut into pieces that no
     // later redaction could join again.
     const output = redactor.empty ? undefined : redactor;
-    return new routing/* RoutingTransport */.o(new local/* LocalTransport */.V(process.env, output), () => (0,transport_ssh/* createSshTransport */.m)(sshOverrides(settings, ssh), {
+    return new RoutingTransport(new LocalTransport(process.env, output), () => createSshTransport(sshOverrides(settings, ssh), {
         onWarning: warn,
         ...(output ? { redactor: output } : {}),
     }));
@@ -64208,7 +68175,7 @@ function sshOverrides(settings, ssh) {
         ...(settings.knownHosts ? { knownHosts: settings.knownHosts } : {}),
     };
 }
-//# sourceMappingURL=release.js.map
+//# sourceMappingURL=pipeline.js.map
 ;// CONCATENATED MODULE: ./lib/report/github-escape.js
 /**
  * Escaping for text that reaches a GitHub job summary from outside (host output, error messages,
@@ -64727,13 +68694,13 @@ function renderFailure(j, tailBytes) {
         j.error ? truncateText(j.error, 300) : null,
     ].filter((f) => f !== null);
     const title = `❌ <b>${escapeCell(j.host)}</b> · ${escapeCell(facts.join(' · '))}`;
-    const { text, linesLeftOut } = lastBytes(j.outputTail.replace(/\n+$/, ''), tailBytes);
+    const { text, linesLeftOut } = github_summary_lastBytes(j.outputTail.replace(/\n+$/, ''), tailBytes);
     const note = linesLeftOut > 0 ? `… ${plural(linesLeftOut, 'earlier line')} not shown\n` : '';
     const body = text === '' ? '(no output)' : `${note}${text}`;
     return `<details><summary>${title}</summary>\n\n<pre>${escapeHtml(body)}</pre>\n\n</details>\n`;
 }
 /** The last `max` bytes of `text`, cut at a line start. */
-function lastBytes(text, max) {
+function github_summary_lastBytes(text, max) {
     if (utf8Bytes(text) <= max)
         return { text, linesLeftOut: 0 };
     const lines = text.split('\n');
@@ -64766,91 +68733,58 @@ function truncationNote(tails, rows) {
         'Every host is in the JSON report (output `report`) and in the log.\n');
 }
 //# sourceMappingURL=github-summary.js.map
-// EXTERNAL MODULE: ./lib/report/json.js
-var json = __nccwpck_require__(7406);
-;// CONCATENATED MODULE: ./lib/cancellation.js
-
-/** Time the engine gets to stop its commands and return after a cancel, before we report without it. */
-const CANCEL_GRACE_MS = 3000;
+;// CONCATENATED MODULE: ./lib/release/parse.js
 /**
- * SIGINT/SIGTERM handling for the action and the CLI. GitHub sends SIGINT when a run is cancelled,
- * SIGTERM 7.5 s later, then kills; a user presses Ctrl-C, often twice. The first signal aborts the
- * release; the engine then has `graceMs` to return (its commands terminated), and a second signal
- * ends that wait at once. Either way the caller still reports: from the engine's report, or from
- * the events so far (see PartialReport).
+ * The text of flags and inputs → setting values, the same way for the CLI and the action. Every
+ * error is a UsageError that starts with the setting as the user gave it (`--limit: …`,
+ * `Input "limit": …`) and never quotes a value that may be a secret.
  */
-class Cancellation {
-    onCancel;
-    #controller = new AbortController();
-    #graceMs;
-    #hurry;
-    #hurried;
-    #graceTimer;
-    #abandoned = false;
-    constructor(graceMs = CANCEL_GRACE_MS, onCancel = () => { }) {
-        this.onCancel = onCancel;
-        this.#graceMs = graceMs;
-        this.#hurried = new Promise((resolve) => (this.#hurry = resolve));
+
+
+
+/** `5` → 5; anything but a whole number ≥ 1 is an error. Surrounding blanks are ignored. */
+function parsePositiveInteger(text, source) {
+    const n = Number(text);
+    if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < 1) {
+        throw new errors/* UsageError */.eb(`${settings_sourceLabel(source)}: expected a positive integer, got "${text}"`);
     }
-    get signal() {
-        return this.#controller.signal;
-    }
-    /**
-     * True when `race` gave up on the work (a cancelled run that did not stop within the grace
-     * period): its commands and connections may still be open, so only a hard exit ends the process.
-     */
-    get abandoned() {
-        return this.#abandoned;
-    }
-    /** Registers the signal handlers; returns their removal. */
-    listen() {
-        const handler = (name) => this.cancel(`cancelled by ${name}`);
-        process.on('SIGINT', handler);
-        process.on('SIGTERM', handler);
-        return () => {
-            process.off('SIGINT', handler);
-            process.off('SIGTERM', handler);
-        };
-    }
-    cancel(message) {
-        if (this.#controller.signal.aborted) {
-            this.#hurry?.();
-            return;
-        }
-        this.onCancel(message);
-        this.#controller.abort(new errors/* CancelledError */.cc(message));
-        // Not unref'd: when the engine hangs on a promise with nothing else pending, this timer is what
-        // keeps the process alive to report (an empty event loop would end it with exit code 13).
-        // `race` clears it.
-        this.#graceTimer = setTimeout(() => this.#hurry?.(), this.#graceMs);
-    }
-    /**
-     * Settles with `work`'s value, or with undefined when the run was cancelled and `work` has not
-     * finished within the grace period (or a second signal came).
-     */
-    async race(work) {
-        // When the grace period wins, a late rejection of `work` must not become an unhandled one.
-        work.catch(() => undefined);
-        try {
-            return await Promise.race([
-                work,
-                this.#hurried.then(() => {
-                    this.#abandoned = true;
-                    return undefined;
-                }),
-            ]);
-        }
-        finally {
-            if (this.#graceTimer !== undefined)
-                clearTimeout(this.#graceTimer);
-        }
-    }
+    return n;
 }
-//# sourceMappingURL=cancellation.js.map
+/**
+ * Host or group names separated by commas, spaces or newlines. A list that names nothing (`''`,
+ * `,`) is an error rather than "no filter" or "no hosts": it is usually an unset variable, and
+ * neither running everywhere nor running nowhere is what was meant.
+ */
+function parseList(text, source) {
+    const items = text.split(/[\s,]+/).filter(Boolean);
+    if (items.length === 0)
+        throw new errors/* UsageError */.eb(`${settings_sourceLabel(source)}: expected names separated by commas`);
+    return items;
+}
+/** YAML 1.2 core schema booleans, as `core.getBooleanInput` accepts them; empty is false. */
+function parseBoolean(text, source) {
+    if (text === '')
+        return false;
+    if (['true', 'True', 'TRUE'].includes(text))
+        return true;
+    if (['false', 'False', 'FALSE'].includes(text))
+        return false;
+    throw new errors/* UsageError */.eb(`${settings_sourceLabel(source)}: expected true or false, got "${text}"`);
+}
+/** `K=V` → [K, V]; the name must be a valid variable name. */
+function parseVarAssignment(text, source) {
+    const eq = text.indexOf('=');
+    const name = eq === -1 ? text : text.slice(0, eq);
+    // The text itself is not echoed: it may be a secret.
+    if (eq === -1)
+        throw new UsageError(`${sourceLabel(source)}: expected NAME=VALUE, found no "="`);
+    if (!VAR_NAME.test(name))
+        throw new UsageError(`${sourceLabel(source)}: invalid variable name "${name}"`);
+    return [name, text.slice(eq + 1)];
+}
+//# sourceMappingURL=parse.js.map
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
-// EXTERNAL MODULE: ./lib/contract/transport.js
-var transport = __nccwpck_require__(4475);
 ;// CONCATENATED MODULE: ./lib/action/vars-input.js
 
 
@@ -64932,6 +68866,7 @@ function vars_input_describe(value) {
 
 
 
+
 /** Every input of `action.yml`, in one place. */
 const Inputs = {
     Config: 'config',
@@ -64945,10 +68880,24 @@ const Inputs = {
     SshKnownHosts: 'ssh-known-hosts',
     DryRun: 'dry-run',
 };
+/** How each release setting is given to the action, for messages about it. */
+const ACTION_SOURCES = {
+    configPath: { input: Inputs.Config },
+    runner: { input: Inputs.Runner },
+    limit: { input: Inputs.Limit },
+    hosts: { input: Inputs.Hosts },
+    vars: { input: Inputs.Vars },
+    secretVars: { input: Inputs.SecretVars },
+    privateKey: { input: Inputs.SshPrivateKey },
+    passphrase: { input: Inputs.SshKeyPassphrase },
+    knownHosts: { input: Inputs.SshKnownHosts },
+    dryRun: { input: Inputs.DryRun },
+};
 const readInput = (name) => getInput(name);
 /**
- * The only reader of the action's inputs. Throws a UsageError naming the input on bad input;
- * messages never quote a secret input's value.
+ * The only reader of the action's inputs: the release settings (`reportPath` is filled in by
+ * `main`). Throws a UsageError naming the input on bad input; messages never quote a secret
+ * input's value.
  */
 function readInputs(read = readInput) {
     const config = read(Inputs.Config);
@@ -64957,64 +68906,33 @@ function readInputs(read = readInput) {
     const hosts = read(Inputs.Hosts);
     const vars = parseVarsInput(read(Inputs.Vars), Inputs.Vars);
     const secretVars = parseVarsInput(read(Inputs.SecretVars), Inputs.SecretVars, true);
-    const privateKey = parsePrivateKey(read(Inputs.SshPrivateKey));
+    const privateKey = inputs_parsePrivateKey(read(Inputs.SshPrivateKey));
     // Not trimmed beyond what the runner does: a passphrase is whatever the key was encrypted with.
     const passphrase = read(Inputs.SshKeyPassphrase);
     if (passphrase && !privateKey) {
         throw new errors/* UsageError */.eb(`Input "${Inputs.SshKeyPassphrase}" is set but "${Inputs.SshPrivateKey}" is not: the passphrase is for that key`);
     }
     const knownHosts = normalizeNewlines(read(Inputs.SshKnownHosts));
-    const settings = {
+    return {
         vars,
         secretVars,
-        dryRun: parseBoolean(read(Inputs.DryRun), Inputs.DryRun),
+        dryRun: parseBoolean(read(Inputs.DryRun), ACTION_SOURCES.dryRun),
         ...(config ? { configPath: config } : {}),
         ...(runner ? { runner } : {}),
-        ...(limit ? { limit: parsePositiveInteger(limit, Inputs.Limit) } : {}),
-        ...(hosts ? { hosts: parseList(hosts, Inputs.Hosts) } : {}),
+        ...(limit ? { limit: parsePositiveInteger(limit, ACTION_SOURCES.limit) } : {}),
+        ...(hosts ? { hosts: parseList(hosts, ACTION_SOURCES.hosts) } : {}),
         ...(privateKey ? { privateKey } : {}),
         ...(passphrase ? { passphrase } : {}),
         ...(knownHosts ? { knownHosts } : {}),
+        sources: ACTION_SOURCES,
     };
-    return {
-        settings,
-        secrets: [
-            ...(privateKey ? [privateKey] : []),
-            ...(passphrase ? [passphrase] : []),
-            ...Object.values(secretVars),
-        ],
-    };
-}
-/** YAML 1.2 core schema booleans, as `core.getBooleanInput` accepts them; empty is false. */
-function parseBoolean(text, input) {
-    if (text === '')
-        return false;
-    if (['true', 'True', 'TRUE'].includes(text))
-        return true;
-    if (['false', 'False', 'FALSE'].includes(text))
-        return false;
-    throw new errors/* UsageError */.eb(`Input "${input}": expected true or false, got "${text}"`);
-}
-function parsePositiveInteger(text, input) {
-    const n = Number(text);
-    if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) {
-        throw new errors/* UsageError */.eb(`Input "${input}": expected a positive integer, got "${text}"`);
-    }
-    return n;
-}
-/** Host or group names separated by commas, spaces or newlines. */
-function parseList(text, input) {
-    const items = text.split(/[\s,]+/).filter(Boolean);
-    if (items.length === 0)
-        throw new errors/* UsageError */.eb(`Input "${input}": expected names separated by commas`);
-    return items;
 }
 /**
  * The key text as a secret holds it: CRLF from a paste on Windows is normalized and a final
  * newline added (OpenSSH rejects a key without one). A path or a key with escaped `\n` is a common
  * mistake, caught here with a message that does not echo the value.
  */
-function parsePrivateKey(text) {
+function inputs_parsePrivateKey(text) {
     if (text === '')
         return undefined;
     const key = `${normalizeNewlines(text)}\n`;
@@ -65044,119 +68962,6 @@ function writeOutputs(set, outputs) {
     set(Outputs.Report, outputs.reportPath);
 }
 //# sourceMappingURL=outputs.js.map
-;// CONCATENATED MODULE: ./lib/report/partial-report.js
-/**
- * Rebuilds the run's report from its events, so that a cancelled run whose engine has not
- * returned in time (a command that ignores its signal, a socket that will not close) can still be
- * reported: every job that had not ended counts as cancelled.
- */
-class PartialReport {
-    now;
-    #runner;
-    #release = '';
-    #startedAt = new Date();
-    #stages = [];
-    #open;
-    #final;
-    constructor(runner, now = Date.now) {
-        this.now = now;
-        this.#runner = runner;
-    }
-    onEvent = (e) => {
-        switch (e.type) {
-            case 'run-start':
-                this.#runner = e.runner;
-                this.#release = e.release;
-                this.#startedAt = new Date(e.startedAt);
-                return;
-            case 'stage-start':
-                this.#open = {
-                    name: e.stage,
-                    hosts: e.hosts,
-                    canary: e.canary,
-                    startedAt: this.now(),
-                    jobs: new Map(),
-                    attempts: new Map(),
-                };
-                return;
-            case 'job-start':
-                this.#open?.attempts.set(e.host, e.attempt);
-                return;
-            case 'job-end':
-                this.#open?.jobs.set(e.job.host, e.job);
-                return;
-            case 'stage-end':
-                this.#stages.push(e.stage);
-                this.#open = undefined;
-                return;
-            case 'run-end':
-                this.#final = e.report;
-                return;
-            default:
-                return;
-        }
-    };
-    /**
-     * The engine's own report when it finished, else the run as far as the events tell: `cancelled`
-     * (the engine did not return in time) or `failure` (it threw).
-     */
-    snapshot(reason, result = 'cancelled') {
-        if (this.#final)
-            return this.#final;
-        const stages = [...this.#stages];
-        const open = this.#open;
-        if (open) {
-            const jobs = open.hosts.map((host) => open.jobs.get(host) ?? {
-                host,
-                result: 'cancelled',
-                attempts: open.attempts.get(host) ?? 0,
-                durationMs: 0,
-                exitCode: null,
-                error: reason,
-                outputTail: '',
-            });
-            stages.push({
-                name: open.name,
-                result: 'failure',
-                canary: open.canary,
-                jobs,
-                durationMs: this.now() - open.startedAt,
-            });
-        }
-        return {
-            version: 1,
-            runner: this.#runner,
-            release: this.#release,
-            result,
-            startedAt: this.#startedAt.toISOString(),
-            durationMs: Math.max(0, this.now() - this.#startedAt.getTime()),
-            stages,
-            reason,
-        };
-    }
-}
-//# sourceMappingURL=partial-report.js.map
-;// CONCATENATED MODULE: ./lib/action/secrets.js
-
-/**
- * Every string to register with the runner's log masker for a set of secret values: each value
- * whole and, because the runner masks a multi-line value only where it appears whole, each of its
- * lines on its own. Lines under 4 characters are left out, as the Redactor does: masking every
- * "a" would garble the log and protect nothing.
- */
-function maskableValues(secrets) {
-    const out = new Set();
-    for (const secret of secrets) {
-        if (secret.trim() === '')
-            continue;
-        out.add(secret);
-        for (const line of secret.split(/\r?\n/))
-            if (line.trim().length >= MIN_REDACTED_LENGTH)
-                out.add(line.trim());
-    }
-    return [...out];
-}
-//# sourceMappingURL=secrets.js.map
 ;// CONCATENATED MODULE: ./lib/action/main.js
 
 
@@ -65174,8 +68979,6 @@ function maskableValues(secrets) {
 
 
 
-/** Same codes as the CLI. */
-const EXIT = { success: 0, failure: 1, usage: 2, cancelled: 130 };
 /**
  * The action's entrypoint: runs the release and sets `process.exitCode`, then returns, so a caller
  * such as `@github/local-action` can go on (it prints the outputs after `run()`). Every connection
@@ -65205,20 +69008,20 @@ async function runAction(cancellation, cwd = process.cwd()) {
     let settings;
     let redactor;
     try {
-        const inputs = readInputs();
-        // Before anything else is printed: from here on the runner masks these in every log line.
-        for (const value of maskableValues(inputs.secrets))
+        settings = readInputs();
+        const secrets = secretValues(settings);
+        // Before anything else is printed: from here on GitHub's runner masks these in every log line.
+        for (const value of maskableValues(secrets))
             setSecret(value);
-        redactor = new Redactor(inputs.secrets);
-        settings = inputs.settings;
+        redactor = new Redactor(secrets);
     }
     catch (e) {
         return notStarted(e, (0,errors/* errorMessage */.gJ)(e));
     }
-    let prepared;
+    let loaded;
     try {
         settings = { ...settings, reportPath: await newReportPath() };
-        prepared = await prepareRelease(settings, cwd);
+        loaded = await loadRelease(settings, { cwd, redactor });
     }
     catch (e) {
         const hint = e instanceof load_config.ConfigNotFoundError && !(0,external_node_path_.isAbsolute)(settings.configPath ?? '')
@@ -65229,48 +69032,32 @@ async function runAction(cancellation, cwd = process.cwd()) {
     if (settings.dryRun)
         info('Dry run: the plan is printed, nothing connects and nothing runs.');
     const log = new GitHubLogReporter(core_namespaceObject, { dryRun: settings.dryRun });
-    const partial = new PartialReport(prepared.runner.name);
-    let report;
-    try {
-        const running = executeRelease(settings, prepared, {
-            signal: cancellation.signal,
-            onEvent: (e) => {
-                partial.onEvent(e);
-                log.onEvent(e);
-            },
-        });
-        report = (await cancellation.race(running)) ?? partial.snapshot(cancelReason(cancellation.signal));
-    }
-    catch (e) {
-        report = partial.snapshot(redactor.text((0,errors/* errorMessage */.gJ)(e)), 'failure');
-    }
+    const { report } = await runRelease(settings, loaded, { cancellation, onEvent: log.onEvent });
     log.close();
-    return finish(withCause(report, cancellation.signal), settings);
+    return main_finish(withCause(report, cancellation.signal), settings);
 }
-async function finish(report, settings) {
+async function main_finish(report, settings) {
     let reportPath = settings.reportPath ?? '';
     try {
-        await (0,json/* writeJsonReport */.a_)(reportPath, report, { dryRun: settings.dryRun });
+        await writeJsonReport(reportPath, report, { dryRun: settings.dryRun });
     }
     catch (e) {
         // The outputs and the summary matter more than the file: report the problem and go on.
         warning(`Could not write the JSON report: ${(0,errors/* errorMessage */.gJ)(e)}`);
         reportPath = '';
     }
-    writeOutputs(setOutput, { result: report.result, failedHosts: (0,json/* failedHosts */.rk)(report), reportPath });
+    writeOutputs(setOutput, { result: report.result, failedHosts: failedHosts(report), reportPath });
     await writeSummary(renderSummary(report, { dryRun: settings.dryRun }));
-    if (report.result === 'success')
-        return EXIT.success;
-    setFailed(failureLine(report));
-    return report.result === 'cancelled' ? EXIT.cancelled : EXIT.failure;
+    if (report.result !== 'success')
+        setFailed(failureLine(report));
+    return exitCodeOf(report);
 }
 /** Bad input or config: nothing ran. Outputs and summary still say so. */
 async function notStarted(error, message) {
     writeOutputs(setOutput, { result: 'failure', failedHosts: [], reportPath: '' });
     await writeSummary(renderStartFailure(message));
     setFailed(message);
-    const usage = error instanceof errors/* BoereworsError */.x4 && (error.kind === 'usage' || error.kind === 'config');
-    return usage ? EXIT.usage : EXIT.failure;
+    return exitCodeOfError(error);
 }
 async function writeSummary(markdown) {
     if (!process.env.GITHUB_STEP_SUMMARY)
@@ -65284,17 +69071,14 @@ async function writeSummary(markdown) {
 }
 /** A fresh directory under RUNNER_TEMP per run: two uses of the action in one job never collide. */
 async function newReportPath() {
-    const dir = await (0,promises_.mkdtemp)((0,external_node_path_.join)(process.env.RUNNER_TEMP || (0,external_node_os_.tmpdir)(), 'boerewors-'));
+    const dir = await (0,promises_.mkdtemp)((0,external_node_path_.join)(process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), 'boerewors-'));
     return (0,external_node_path_.join)(dir, 'report.json');
-}
-function cancelReason(signal) {
-    return signal.reason instanceof Error ? signal.reason.message : 'cancelled';
 }
 /** A cancelled run's reason names what cancelled it (`… (cancelled by SIGTERM)`). */
 function withCause(report, signal) {
     if (report.result !== 'cancelled' || !signal.aborted)
         return report;
-    const cause = cancelReason(signal);
+    const cause = cancelMessage(signal);
     const reason = report.reason ?? '';
     if (reason.includes(cause))
         return report;
@@ -65303,7 +69087,7 @@ function withCause(report, signal) {
 /** One line for `setFailed`: the run's reason, else who failed. */
 function failureLine(report) {
     const what = report.result === 'cancelled' ? 'Release cancelled' : 'Release failed';
-    const hosts = (0,json/* failedHosts */.rk)(report);
+    const hosts = failedHosts(report);
     const detail = report.reason ??
         (hosts.length > 0
             ? `${hosts.length} failed: ${hosts.slice(0, 5).join(', ')}${hosts.length > 5 ? ', …' : ''}`
@@ -66099,7 +69883,7 @@ function objectKeysAt(schema, path) {
 
 /***/ }),
 
-/***/ 4802:
+/***/ 9390:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -66110,123 +69894,12 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // UNUSED EXPORTS: isRunnerLike, moduleConfig
 
-// NAMESPACE OBJECT: ./lib/index.js
-var lib_namespaceObject = {};
-__nccwpck_require__.r(lib_namespaceObject);
-__nccwpck_require__.d(lib_namespaceObject, {
-  AuthError: () => (errors/* AuthError */.lR),
-  BoereworsError: () => (errors/* BoereworsError */.x4),
-  CONTROLLER: () => (host/* CONTROLLER */.J),
-  CancelledError: () => (errors/* CancelledError */.cc),
-  CommandExitError: () => (errors/* CommandExitError */.qw),
-  ConfigError: () => (errors/* ConfigError */.xL),
-  ConnectError: () => (errors/* ConnectError */.T$),
-  ConnectionLostError: () => (errors/* ConnectionLostError */.N9),
-  DEFAULT_SHELL: () => (transport/* DEFAULT_SHELL */.L),
-  DEFAULT_SSH_OPTIONS: () => (ssh_options/* DEFAULT_SSH_OPTIONS */.U),
-  DryRunTransport: () => (dry_run/* DryRunTransport */.a),
-  Err: () => (result/* Err */._),
-  Executor: () => (executor/* Executor */.Q),
-  HostKeyError: () => (errors/* HostKeyError */.oZ),
-  Job: () => (job/* Job */._),
-  JobFailedError: () => (errors/* JobFailedError */.dk),
-  LocalTransport: () => (local/* LocalTransport */.V),
-  Ok: () => (result.Ok),
-  RoutingTransport: () => (routing/* RoutingTransport */.o),
-  Runner: () => (runner/* Runner */.b),
-  Skip: () => (result/* Skip */.MO),
-  Stage: () => (stage/* Stage */.B),
-  StepsJob: () => (steps_job/* StepsJob */.l),
-  TimeoutError: () => (errors/* TimeoutError */.MU),
-  UsageError: () => (errors/* UsageError */.eb),
-  createSshTransport: () => (ssh/* createSshTransport */.m),
-  errorMessage: () => (errors/* errorMessage */.gJ),
-  findConfigFile: () => (findConfigFile),
-  hostLabel: () => (host/* hostLabel */.v),
-  isJob: () => (job/* isJob */.o),
-  isSuccess: () => (result/* isSuccess */.oJ),
-  loadConfig: () => (loadConfig),
-  local: () => (subtask/* local */.sr),
-  parseHostEntry: () => (formats/* parseHostEntry */.M6),
-  remote: () => (subtask/* remote */.be),
-  resolveHostFilter: () => (config_select/* resolveHostFilter */.f),
-  selectRunner: () => (config_select/* selectRunner */.v),
-  toJsonReport: () => (json/* toJsonReport */.Ow),
-  upload: () => (subtask/* upload */.Se)
-});
-
 // EXTERNAL MODULE: external "node:url"
 var external_node_url_ = __nccwpck_require__(3136);
-// EXTERNAL MODULE: ./lib/engine/result.js
-var result = __nccwpck_require__(985);
-// EXTERNAL MODULE: ./lib/engine/job.js
-var job = __nccwpck_require__(7209);
-// EXTERNAL MODULE: ./lib/engine/stage.js
-var stage = __nccwpck_require__(3768);
 // EXTERNAL MODULE: ./lib/engine/runner.js
 var runner = __nccwpck_require__(7998);
-// EXTERNAL MODULE: ./lib/engine/executor.js + 16 modules
-var executor = __nccwpck_require__(5407);
-// EXTERNAL MODULE: ./lib/engine/subtask.js
-var subtask = __nccwpck_require__(917);
-// EXTERNAL MODULE: ./lib/contract/host.js
-var host = __nccwpck_require__(1874);
-// EXTERNAL MODULE: ./lib/contract/transport.js
-var transport = __nccwpck_require__(4475);
-// EXTERNAL MODULE: ./lib/transport/local.js + 1 modules
-var local = __nccwpck_require__(3016);
-// EXTERNAL MODULE: ./lib/transport/dry-run.js
-var dry_run = __nccwpck_require__(3964);
-// EXTERNAL MODULE: ./lib/transport/routing.js
-var routing = __nccwpck_require__(6287);
-// EXTERNAL MODULE: ./lib/transport/ssh.js + 12 modules
-var ssh = __nccwpck_require__(6562);
-// EXTERNAL MODULE: ./lib/contract/ssh-options.js
-var ssh_options = __nccwpck_require__(9007);
-// EXTERNAL MODULE: ./lib/config/select.js
-var config_select = __nccwpck_require__(8336);
-// EXTERNAL MODULE: ./lib/config/steps-job.js
-var steps_job = __nccwpck_require__(2567);
-// EXTERNAL MODULE: ./lib/config/formats.js
-var formats = __nccwpck_require__(6094);
-// EXTERNAL MODULE: ./lib/report/json.js
-var json = __nccwpck_require__(7406);
 // EXTERNAL MODULE: ./lib/contract/errors.js
 var errors = __nccwpck_require__(1819);
-;// CONCATENATED MODULE: ./lib/index.js
-/**
- * The library API: the same engine the action and the CLI use. A JavaScript config module's
- * default-export function receives exactly this module as its argument.
- */
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-// The config loader (zod, yaml: ~0.1 s of start-up) is imported on first use: a library user who
-// builds runners in code never pays for it.
-/** Finds `.github/release.yml` or `release.yml` under `cwd`. */
-async function findConfigFile(cwd) {
-    return (await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 5723))).findConfigFile(cwd);
-}
-/** Loads and validates a YAML or JavaScript-module release config. */
-async function loadConfig(file, opts) {
-    return (await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 5723))).loadConfig(file, opts);
-}
-
-
-//# sourceMappingURL=index.js.map
 // EXTERNAL MODULE: ./lib/config/assemble.js + 2 modules
 var assemble = __nccwpck_require__(2955);
 // EXTERNAL MODULE: ./lib/config/config-error.js
@@ -66270,8 +69943,9 @@ const moduleConfigSchema = schemas/* strictObject */.rej({
 ;// CONCATENATED MODULE: ./lib/config/js-module.js
 /**
  * JavaScript-module configs. The default export is a config object or a function
- * `(api) => config | Promise<config>`, where `api` is this library: a config run by the bundled
- * action has no `node_modules` to import the package from, so the function form is the portable one.
+ * `(api) => config | Promise<config>`, where `api` is this library (`src/index.ts`, handed in by the
+ * caller so config does not import the entry that imports it): a config run by the bundled action
+ * has no `node_modules` to import the package from, so the function form is the portable one.
  * `ssh`, `hosts` and `vars` are validated like YAML (errors name the path, not a line); `runners` is a
  * list of Runner objects, or a map name → Runner object or YAML-style runner (whose stages may give
  * `job: (host) => Job` instead of `steps`).
@@ -66284,8 +69958,7 @@ const moduleConfigSchema = schemas/* strictObject */.rej({
 
 
 
-
-async function loadModuleConfig(file, absolutePath, vars) {
+async function loadModuleConfig(file, absolutePath, vars, api) {
     let exported;
     try {
         // webpackIgnore: the bundled action (ncc) must leave this a real runtime import of the user's file.
@@ -66300,8 +69973,11 @@ async function loadModuleConfig(file, absolutePath, vars) {
     }
     let value = exported;
     if (typeof exported === 'function') {
+        // A programming error, not the user's: every caller that loads modules hands the API in.
+        if (!api)
+            throw new TypeError('loading a config function needs the library API (options.api)');
         try {
-            value = await exported(lib_namespaceObject);
+            value = await exported(api);
         }
         catch (e) {
             throw new errors/* ConfigError */.xL(`${file}: the config function failed: ${(0,errors/* errorMessage */.gJ)(e)}`);
@@ -66414,8 +70090,8 @@ var errors = __nccwpck_require__(1819);
 var assemble = __nccwpck_require__(2955);
 // EXTERNAL MODULE: ./lib/config/issues.js
 var issues = __nccwpck_require__(7976);
-// EXTERNAL MODULE: ./lib/config/js-module.js + 2 modules
-var js_module = __nccwpck_require__(4802);
+// EXTERNAL MODULE: ./lib/config/js-module.js + 1 modules
+var js_module = __nccwpck_require__(9390);
 // EXTERNAL MODULE: ./lib/config/schema.js
 var schema = __nccwpck_require__(1091);
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
@@ -66527,7 +70203,7 @@ async function loadConfig(file, opts = {}) {
     const path = (0,external_node_path_.resolve)(opts.cwd ?? process.cwd(), file);
     if (MODULE_EXTENSIONS.test(file)) {
         await assertReadable(file, path);
-        return (0,js_module/* loadModuleConfig */.be)(file, path, opts.vars);
+        return (0,js_module/* loadModuleConfig */.be)(file, path, opts.vars, opts.api);
     }
     return loadYamlConfig(await readText(file, path), file, opts.vars);
 }
@@ -66964,64 +70640,6 @@ function withoutExtensions(data) {
 
 /***/ }),
 
-/***/ 8336:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   f: () => (/* binding */ resolveHostFilter),
-/* harmony export */   v: () => (/* binding */ selectRunner)
-/* harmony export */ });
-/* harmony import */ var _contract_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1819);
-/* harmony import */ var _did_you_mean_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9839);
-
-
-/**
- * The runner named `name`; without a name, the config's only runner. An unknown name, or several
- * runners and none chosen, is a ConfigError that lists the runners.
- */
-function selectRunner(config, name) {
-    const names = config.runners.map((runner) => runner.name);
-    if (name !== undefined) {
-        const runner = config.runners.find((r) => r.name === name);
-        if (runner)
-            return runner;
-        const hint = (0,_did_you_mean_js__WEBPACK_IMPORTED_MODULE_1__/* .didYouMean */ .au)(name, names);
-        throw new _contract_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL(`${config.file}: unknown runner "${name}"${hint} (available: ${names.join(', ')})`);
-    }
-    const [only, ...others] = config.runners;
-    if (only && others.length === 0)
-        return only;
-    if (!only)
-        throw new _contract_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL(`${config.file}: no runners defined`);
-    throw new _contract_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL(`${config.file}: ${names.length} runners (${names.join(', ')}) and none chosen: pick one with --runner, or the action's runner input`);
-}
-/**
- * Host and group names → host names, each once, in the order given. A name that is neither a host
- * nor a group is a UsageError (`what` names the flag or input), except when the config has runners
- * given as Runner objects: their hosts are only known at run time, so such names are kept as-is.
- */
-function resolveHostFilter(config, names, what = '--hosts') {
-    const hostNames = new Set(config.hosts.map((host) => host.name));
-    const out = new Set();
-    for (const name of names) {
-        const group = Object.hasOwn(config.groups, name) ? config.groups[name] : undefined;
-        if (group)
-            for (const host of group)
-                out.add(host.name);
-        else if (hostNames.has(name) || config.customRunners.length > 0)
-            out.add(name);
-        else {
-            const candidates = [...Object.keys(config.groups), ...hostNames];
-            const hint = (0,_did_you_mean_js__WEBPACK_IMPORTED_MODULE_1__/* .didYouMean */ .au)(name, candidates);
-            throw new _contract_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UsageError */ .eb(`${what}: unknown host or group "${name}"${hint}`);
-        }
-    }
-    return [...out];
-}
-//# sourceMappingURL=select.js.map
-
-/***/ }),
-
 /***/ 2567:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
@@ -67065,111 +70683,6 @@ class StepsJob extends _engine_job_js__WEBPACK_IMPORTED_MODULE_2__/* .Job */ ._ 
     }
 }
 //# sourceMappingURL=steps-job.js.map
-
-/***/ }),
-
-/***/ 1088:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Eu: () => (/* binding */ untilAborted),
-/* harmony export */   Js: () => (/* binding */ abortReason),
-/* harmony export */   Tq: () => (/* binding */ settleOnce),
-/* harmony export */   Wz: () => (/* binding */ cancelMessage),
-/* harmony export */   yy: () => (/* binding */ sleep)
-/* harmony export */ });
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1819);
-/**
- * Promise and AbortSignal helpers shared by the engine, the transports and the front ends: waiting
- * while a signal may abort, an abortable sleep, what a cancel says, and settling a promise once.
- */
-
-/** Why `signal` aborted: its reason, or a plain CancelledError when it gave none. */
-function abortReason(signal) {
-    return signal.reason ?? new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .CancelledError */ .cc('cancelled');
-}
-/** What a cancel says: `cancelled`, or the caller's CancelledError message (`cancelled by SIGTERM`). */
-function cancelMessage(signal) {
-    return signal.reason instanceof Error ? signal.reason.message : 'cancelled';
-}
-/**
- * Settles like `promise`, or rejects with the signal's reason as soon as it aborts, whichever comes
- * first; without a signal, `promise` itself. Whoever awaits must be able to stop waiting even when
- * the work ignores the signal (a slow transport, a stuck job body) or is shared with other callers
- * (a connect); the work itself goes on. A late rejection of the abandoned promise is swallowed so
- * it cannot become an unhandled one.
- */
-function untilAborted(promise, signal) {
-    if (!signal)
-        return promise;
-    if (signal.aborted) {
-        promise.catch(() => { });
-        return Promise.reject(abortReason(signal));
-    }
-    return new Promise((resolve, reject) => {
-        const onAbort = () => {
-            promise.catch(() => { });
-            reject(abortReason(signal));
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
-        promise.then((value) => {
-            signal.removeEventListener('abort', onAbort);
-            resolve(value);
-        }, (error) => {
-            signal.removeEventListener('abort', onAbort);
-            reject(error);
-        });
-    });
-}
-/**
- * Waits `ms`, or rejects with the signal's reason when it aborts first. The timer stays ref'd: a
- * retry backoff (of a job, or of a connect to a refusing host) can be the only pending work, and
- * Node must not exit with the release still unsettled.
- */
-function sleep(ms, signal) {
-    if (signal.aborted)
-        return Promise.reject(abortReason(signal));
-    return new Promise((resolve, reject) => {
-        const onAbort = () => {
-            clearTimeout(timer);
-            reject(abortReason(signal));
-        };
-        const timer = setTimeout(() => {
-            signal.removeEventListener('abort', onAbort);
-            resolve();
-        }, ms);
-        signal.addEventListener('abort', onAbort, { once: true });
-    });
-}
-/**
- * Wraps a promise's `resolve` and `reject` so the first call wins and later ones do nothing; `cleanup`
- * (clear timers, remove listeners) runs once, just before it settles. For promises that many
- * events race to settle: a timer, an abort, an error and a success.
- */
-function settleOnce(resolve, reject, cleanup = () => { }) {
-    let settled = false;
-    const first = () => {
-        if (settled)
-            return false;
-        settled = true;
-        cleanup();
-        return true;
-    };
-    return {
-        get settled() {
-            return settled;
-        },
-        resolve: (value) => {
-            if (first())
-                resolve(value);
-        },
-        reject: (reason) => {
-            if (first())
-                reject(reason);
-        },
-    };
-}
-//# sourceMappingURL=abort.js.map
 
 /***/ }),
 
@@ -67327,1455 +70840,6 @@ const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /***/ }),
 
-/***/ 5407:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  Q: () => (/* binding */ Executor)
-});
-
-// EXTERNAL MODULE: ./lib/contract/errors.js
-var errors = __nccwpck_require__(1819);
-// EXTERNAL MODULE: ./lib/contract/abort.js
-var abort = __nccwpck_require__(1088);
-// EXTERNAL MODULE: external "node:events"
-var external_node_events_ = __nccwpck_require__(8474);
-;// CONCATENATED MODULE: ./lib/engine/run-signals.js
-/**
- * The engine's signals: the run's cancellation and each attempt's timeout. (Waiting on promises
- * that may ignore a signal, and sleeping, are in src/contract/abort.ts, shared with the transports.)
- */
-
-
-/**
- * The run's own cancellation signal, aborted with a `CancelledError` whatever reason the caller
- * gave: every job then sees one reason type and reports `cancelled`.
- */
-function cancellationSignal(external) {
-    const controller = new AbortController();
-    // Every running job listens on this signal (a pool of 50 means 50+ listeners): that is the
-    // design, not a leak, so Node's leak warning at 10 would only be noise.
-    (0,external_node_events_.setMaxListeners)(0, controller.signal);
-    const reason = () => external?.reason instanceof errors/* CancelledError */.cc ? external.reason : new errors/* CancelledError */.cc('cancelled');
-    if (!external)
-        return { signal: controller.signal, dispose: () => { } };
-    if (external.aborted) {
-        controller.abort(reason());
-        return { signal: controller.signal, dispose: () => { } };
-    }
-    const onAbort = () => controller.abort(reason());
-    external.addEventListener('abort', onAbort, { once: true });
-    return { signal: controller.signal, dispose: () => external.removeEventListener('abort', onAbort) };
-}
-/**
- * The signal of one attempt: aborted by the run's cancellation or, after `timeoutMs`, with a
- * `TimeoutError`. The timer stays ref'd: while an attempt runs, its deadline is real pending work
- * (an unref'd timer let Node exit mid-release with code 13 when nothing else was pending). `dispose`
- * clears it.
- */
-function attemptSignal(runSignal, timeoutMs) {
-    if (timeoutMs === undefined)
-        return { signal: runSignal, dispose: () => { } };
-    const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(new errors/* TimeoutError */.MU(`timed out after ${formatMs(timeoutMs)}`)), timeoutMs);
-    const signal = AbortSignal.any([runSignal, timeout.signal]);
-    (0,external_node_events_.setMaxListeners)(0, signal);
-    return {
-        signal,
-        dispose: () => clearTimeout(timer),
-    };
-}
-/** `500ms`, `10s`, `1.5s`, `5m`, `1h`: the config's own duration syntax, for messages. */
-function formatMs(ms) {
-    if (ms < 1000)
-        return `${ms}ms`;
-    if (ms % 3_600_000 === 0)
-        return `${ms / 3_600_000}h`;
-    if (ms % 60_000 === 0)
-        return `${ms / 60_000}m`;
-    return `${Number((ms / 1000).toFixed(3))}s`;
-}
-//# sourceMappingURL=run-signals.js.map
-;// CONCATENATED MODULE: ./lib/engine/emitter.js
-/**
- * Wraps the caller's listener so that a throwing reporter cannot break the run: the release on
- * the hosts matters more than a log line. The error is dropped, not re-emitted, because the only
- * place to report it is the listener that just failed.
- */
-function safeEmitter(listener) {
-    if (!listener)
-        return () => { };
-    return (event) => {
-        try {
-            listener(event);
-        }
-        catch {
-            // deliberately ignored, see above
-        }
-    };
-}
-//# sourceMappingURL=emitter.js.map
-;// CONCATENATED MODULE: ./lib/engine/iterate.js
-function iteratorOf(items) {
-    if (typeof items[Symbol.asyncIterator] === 'function') {
-        return items[Symbol.asyncIterator]();
-    }
-    if (typeof items[Symbol.iterator] === 'function')
-        return items[Symbol.iterator]();
-    throw new TypeError(`expected an iterable, got ${String(items)}`);
-}
-async function collect(items) {
-    const out = [];
-    for await (const item of items)
-        out.push(item);
-    return out;
-}
-//# sourceMappingURL=iterate.js.map
-;// CONCATENATED MODULE: ./lib/engine/output-tail.js
-/**
- * The last lines a job printed, capped at a byte budget. Output is streamed to events as it
- * arrives; this tail is all the engine keeps, so memory per job stays bounded however much a
- * command prints.
- */
-const DEFAULT_OUTPUT_TAIL_BYTES = 64 * 1024;
-class OutputTail {
-    maxBytes;
-    // Lines live in `#lines[#head..]`; dropping from the front only moves `#head`, and the array is
-    // compacted once the dead prefix is as long as the live part, so appends stay amortised O(1).
-    #lines = [];
-    #head = 0;
-    #bytes = 0;
-    constructor(maxBytes = DEFAULT_OUTPUT_TAIL_BYTES) {
-        this.maxBytes = maxBytes;
-        if (!Number.isInteger(maxBytes) || maxBytes < 1) {
-            throw new TypeError(`outputTailBytes must be a positive integer, got ${String(maxBytes)}`);
-        }
-    }
-    push(line) {
-        let text = line;
-        // +1 for the newline that joins it to the next line.
-        let size = Buffer.byteLength(text) + 1;
-        if (size > this.maxBytes) {
-            text = lastBytes(text, this.maxBytes - 1);
-            size = Buffer.byteLength(text) + 1;
-        }
-        this.#lines.push(text);
-        this.#bytes += size;
-        while (this.#bytes > this.maxBytes && this.#head < this.#lines.length) {
-            this.#bytes -= Buffer.byteLength(this.#lines[this.#head]) + 1;
-            this.#head += 1;
-        }
-        if (this.#head > 1024 && this.#head * 2 > this.#lines.length) {
-            this.#lines = this.#lines.slice(this.#head);
-            this.#head = 0;
-        }
-    }
-    toString() {
-        return this.#lines.slice(this.#head).join('\n');
-    }
-}
-/** The end of `text` in at most `max` UTF-8 bytes, never starting inside a character. */
-function lastBytes(text, max) {
-    const bytes = Buffer.from(text);
-    let start = bytes.length - max;
-    // Skip UTF-8 continuation bytes (10xxxxxx) so the cut lands on a character boundary.
-    while (start < bytes.length && (bytes[start] & 0xc0) === 0x80)
-        start += 1;
-    return bytes.subarray(start).toString();
-}
-//# sourceMappingURL=output-tail.js.map
-;// CONCATENATED MODULE: ./lib/engine/release-id.js
-/** The default release id (BW_RELEASE): the run's start as a UTC timestamp, `20261128T005603Z`. */
-function defaultReleaseId(at) {
-    return at
-        .toISOString()
-        .replace(/\.\d+Z$/, 'Z')
-        .replace(/[-:]/g, '');
-}
-//# sourceMappingURL=release-id.js.map
-;// CONCATENATED MODULE: ./node_modules/yocto-queue/index.js
-/*
-How it works:
-`this.#head` is an instance of `Node` which keeps track of its current value and nests another instance of `Node` that keeps the value that comes after it. When a value is provided to `.enqueue()`, the code needs to iterate through `this.#head`, going deeper and deeper to find the last value. However, iterating through every single item is slow. This problem is solved by saving a reference to the last value as `this.#tail` so that it can reference it to add a new value.
-*/
-
-class Node {
-	value;
-	next;
-
-	constructor(value) {
-		this.value = value;
-	}
-}
-
-class Queue {
-	#head;
-	#tail;
-	#size;
-
-	constructor() {
-		this.clear();
-	}
-
-	enqueue(value) {
-		const node = new Node(value);
-
-		if (this.#head) {
-			this.#tail.next = node;
-			this.#tail = node;
-		} else {
-			this.#head = node;
-			this.#tail = node;
-		}
-
-		this.#size++;
-	}
-
-	dequeue() {
-		const current = this.#head;
-		if (!current) {
-			return;
-		}
-
-		this.#head = this.#head.next;
-		this.#size--;
-
-		// Clean up tail reference when queue becomes empty
-		if (!this.#head) {
-			this.#tail = undefined;
-		}
-
-		return current.value;
-	}
-
-	peek() {
-		if (!this.#head) {
-			return;
-		}
-
-		return this.#head.value;
-
-		// TODO: Node.js 18.
-		// return this.#head?.value;
-	}
-
-	clear() {
-		this.#head = undefined;
-		this.#tail = undefined;
-		this.#size = 0;
-	}
-
-	get size() {
-		return this.#size;
-	}
-
-	* [Symbol.iterator]() {
-		let current = this.#head;
-
-		while (current) {
-			yield current.value;
-			current = current.next;
-		}
-	}
-
-	* drain() {
-		while (this.#head) {
-			yield this.dequeue();
-		}
-	}
-}
-
-;// CONCATENATED MODULE: ./node_modules/p-limit/index.js
-
-
-function pLimit(concurrency) {
-	let rejectOnClear = false;
-
-	if (typeof concurrency === 'object') {
-		({concurrency, rejectOnClear = false} = concurrency);
-	}
-
-	validateConcurrency(concurrency);
-
-	if (typeof rejectOnClear !== 'boolean') {
-		throw new TypeError('Expected `rejectOnClear` to be a boolean');
-	}
-
-	const queue = new Queue();
-	let activeCount = 0;
-
-	const resumeNext = () => {
-		// Process the next queued function if we're under the concurrency limit
-		if (activeCount < concurrency && queue.size > 0) {
-			activeCount++;
-			queue.dequeue().run();
-		}
-	};
-
-	const next = () => {
-		activeCount--;
-		resumeNext();
-	};
-
-	const run = async (function_, resolve, arguments_) => {
-		// Execute the function and capture the result promise
-		const result = (async () => function_(...arguments_))();
-
-		// Resolve immediately with the promise (don't wait for completion)
-		resolve(result);
-
-		// Wait for the function to complete (success or failure)
-		// We catch errors here to prevent unhandled rejections,
-		// but the original promise rejection is preserved for the caller
-		try {
-			await result;
-		} catch {}
-
-		// Decrement active count and process next queued function
-		next();
-	};
-
-	const enqueue = (function_, resolve, reject, arguments_) => {
-		const queueItem = {reject};
-
-		// Queue the internal resolve function instead of the run function
-		// to preserve the asynchronous execution context.
-		new Promise(internalResolve => { // eslint-disable-line promise/param-names
-			queueItem.run = internalResolve;
-			queue.enqueue(queueItem);
-		}).then(run.bind(undefined, function_, resolve, arguments_)); // eslint-disable-line promise/prefer-await-to-then
-
-		// Start processing immediately if we haven't reached the concurrency limit
-		if (activeCount < concurrency) {
-			resumeNext();
-		}
-	};
-
-	const generator = (function_, ...arguments_) => new Promise((resolve, reject) => {
-		enqueue(function_, resolve, reject, arguments_);
-	});
-
-	Object.defineProperties(generator, {
-		activeCount: {
-			get: () => activeCount,
-		},
-		pendingCount: {
-			get: () => queue.size,
-		},
-		clearQueue: {
-			value() {
-				if (!rejectOnClear) {
-					queue.clear();
-					return;
-				}
-
-				const abortError = AbortSignal.abort().reason;
-
-				while (queue.size > 0) {
-					queue.dequeue().reject(abortError);
-				}
-			},
-		},
-		concurrency: {
-			get: () => concurrency,
-
-			set(newConcurrency) {
-				validateConcurrency(newConcurrency);
-				concurrency = newConcurrency;
-
-				queueMicrotask(() => {
-					// eslint-disable-next-line no-unmodified-loop-condition
-					while (activeCount < concurrency && queue.size > 0) {
-						resumeNext();
-					}
-				});
-			},
-		},
-		map: {
-			async value(iterable, function_) {
-				const promises = [];
-
-				try {
-					Array.from(iterable, (value, index) => {
-						const promise = generator(function_, value, index);
-						promises.push(promise);
-						return promise;
-					});
-				} catch (error) {
-					// The iterable threw, so `Promise.all` never observes the already scheduled promises. Observe them here to avoid unhandled rejections.
-					for (const promise of promises) {
-						promise.catch(() => {}); // eslint-disable-line promise/prefer-await-to-then
-					}
-
-					throw error;
-				}
-
-				return Promise.all(promises);
-			},
-		},
-	});
-
-	return generator;
-}
-
-function limitFunction(function_, options) {
-	const limit = pLimit(options);
-
-	const limitedFunction = (...arguments_) => limit(() => function_(...arguments_));
-	Object.defineProperty(limitedFunction, 'clearQueue', {
-		value: limit.clearQueue,
-	});
-
-	return limitedFunction;
-}
-
-function validateConcurrency(concurrency) {
-	if (!((Number.isInteger(concurrency) || concurrency === Number.POSITIVE_INFINITY) && concurrency > 0)) {
-		throw new TypeError('Expected `concurrency` to be a number from 1 and up');
-	}
-}
-
-// EXTERNAL MODULE: ./lib/contract/host.js
-var contract_host = __nccwpck_require__(1874);
-;// CONCATENATED MODULE: ./lib/engine/stage-plan.js
-/**
- * Pure scheduling arithmetic for one stage: which jobs run, in which waves, with how many
- * failures allowed. No I/O and no timing, so every rule here is testable by value.
- */
-
-/** The jobs that will run, in order: the hosts filter first, then the limit. The rest are not reported. */
-function selectJobs(jobs, selection) {
-    const wanted = selection.hosts ? new Set(selection.hosts) : null;
-    const kept = wanted ? jobs.filter((j) => isController(j.host) || wanted.has(j.host.name)) : [...jobs];
-    return selection.limit === undefined ? kept : kept.slice(0, selection.limit);
-}
-function isController(host) {
-    return host === contract_host/* CONTROLLER */.J || (host.local && host.name === contract_host/* CONTROLLER */.J.name);
-}
-/**
- * Whether the stage has a canary. A canary gates the *other* jobs, so a stage of one job has none:
- * that job is simply the stage, and `can-fail` applies to it as to any other failure.
- */
-function hasCanary(settings, jobCount) {
-    return settings.canary && jobCount > 1;
-}
-/** A count, or a share of `total` rounded up; never below 1. */
-function waveSize(amount, total) {
-    const n = typeof amount === 'number' ? amount : Math.ceil((amount.percent * total) / 100);
-    return Math.max(1, n);
-}
-/**
- * Sizes of the waves the stage's jobs run in, summing to `jobCount`. The canary is a wave of one;
- * `batch` sizes follow (the last one repeats); without `batch` the remaining jobs are one wave and
- * only the pool limits them.
- */
-function planWaves(settings, jobCount) {
-    const waves = [];
-    let left = jobCount;
-    if (hasCanary(settings, jobCount)) {
-        waves.push(1);
-        left -= 1;
-    }
-    if (settings.batch.length === 0) {
-        if (left > 0)
-            waves.push(left);
-        return waves;
-    }
-    for (let i = 0; left > 0; i++) {
-        const amount = settings.batch[Math.min(i, settings.batch.length - 1)];
-        const size = Math.min(left, waveSize(amount, jobCount));
-        waves.push(size);
-        left -= size;
-    }
-    return waves;
-}
-/** Failures the stage tolerates: a count, or a share of its jobs rounded down. */
-function failureAllowance(maxFailures, jobCount) {
-    return typeof maxFailures === 'number' ? maxFailures : Math.floor((maxFailures.percent * jobCount) / 100);
-}
-/** `2`, `25%`: how an Amount reads in the config, for messages. */
-function formatAmount(amount) {
-    return typeof amount === 'number' ? String(amount) : `${amount.percent}%`;
-}
-//# sourceMappingURL=stage-plan.js.map
-;// CONCATENATED MODULE: ./lib/engine/failure-budget.js
-
-/**
- * Counts a stage's failed jobs against `max-failures`. The stage fails when failures *exceed* the
- * allowance; from then on no new job of it starts.
- */
-class FailureBudget {
-    maxFailures;
-    jobCount;
-    allowed;
-    #failedHosts = [];
-    constructor(maxFailures, jobCount) {
-        this.maxFailures = maxFailures;
-        this.jobCount = jobCount;
-        this.allowed = failureAllowance(maxFailures, jobCount);
-    }
-    recordFailure(host) {
-        this.#failedHosts.push(host);
-    }
-    get failures() {
-        return this.#failedHosts.length;
-    }
-    get exceeded() {
-        return this.failures > this.allowed;
-    }
-    /** `3 of 10 jobs failed (max-failures 10% allows 1): web-2, web-5, web-7` */
-    describe() {
-        const shown = this.#failedHosts.slice(0, 5).join(', ');
-        const more = this.#failedHosts.length > 5 ? `, … ${this.#failedHosts.length - 5} more` : '';
-        const rule = typeof this.maxFailures === 'number'
-            ? `max-failures ${this.allowed}`
-            : `max-failures ${formatAmount(this.maxFailures)} allows ${this.allowed}`;
-        return `${this.failures} of ${this.jobCount} jobs failed (${rule}): ${shown}${more}`;
-    }
-}
-//# sourceMappingURL=failure-budget.js.map
-// EXTERNAL MODULE: ./lib/engine/job.js
-var job = __nccwpck_require__(7209);
-;// CONCATENATED MODULE: ./node_modules/is-network-error/index.js
-const objectToString = Object.prototype.toString;
-
-const isError = value => objectToString.call(value) === '[object Error]';
-
-const errorMessages = new Set([
-	'network error', // Chrome
-	'NetworkError when attempting to fetch resource.', // Firefox
-	'The Internet connection appears to be offline.', // Safari 16
-	'Network request failed', // `cross-fetch`
-	'fetch failed', // Undici (Node.js)
-	'terminated', // Undici (Node.js)
-	' A network error occurred.', // Bun (WebKit)
-	'Network connection lost', // Cloudflare Workers (fetch)
-]);
-
-function isNetworkError(error) {
-	const isValid = error
-		&& isError(error)
-		&& error.name === 'TypeError'
-		&& typeof error.message === 'string';
-
-	if (!isValid) {
-		return false;
-	}
-
-	const {message, stack} = error;
-
-	// Safari 17+ has generic message but no stack for network errors
-	if (message === 'Load failed' || (message.startsWith('Load failed (') && message.endsWith(')'))) {
-		return stack === undefined
-			// Sentry adds its own stack trace to the fetch error, so also check for that
-			|| '__sentry_captured__' in error;
-	}
-
-	// Deno network errors start with specific text
-	if (message.startsWith('error sending request for url')) {
-		return true;
-	}
-
-	// Chrome: exact "Failed to fetch" or with hostname: "Failed to fetch (example.com)"
-	if (message === 'Failed to fetch' || (message.startsWith('Failed to fetch (') && message.endsWith(')'))) {
-		return true;
-	}
-
-	// Standard network error messages
-	return errorMessages.has(message);
-}
-
-;// CONCATENATED MODULE: ./node_modules/p-retry/index.js
-
-
-function validateRetries(retries) {
-	if (typeof retries === 'number') {
-		if (retries < 0) {
-			throw new TypeError('Expected `retries` to be a non-negative number.');
-		}
-
-		if (Number.isNaN(retries)) {
-			throw new TypeError('Expected `retries` to be a valid number or Infinity, got NaN.');
-		}
-	} else if (retries !== undefined) {
-		throw new TypeError('Expected `retries` to be a number or Infinity.');
-	}
-}
-
-function validateNumberOption(name, value, {min = 0, allowInfinity = false} = {}) {
-	if (value === undefined) {
-		return;
-	}
-
-	if (typeof value !== 'number' || Number.isNaN(value)) {
-		throw new TypeError(`Expected \`${name}\` to be a number${allowInfinity ? ' or Infinity' : ''}.`);
-	}
-
-	if (!allowInfinity && !Number.isFinite(value)) {
-		throw new TypeError(`Expected \`${name}\` to be a finite number.`);
-	}
-
-	if (value < min) {
-		throw new TypeError(`Expected \`${name}\` to be \u2265 ${min}.`);
-	}
-}
-
-class AbortError extends Error {
-	constructor(message) {
-		super();
-
-		if (message instanceof Error) {
-			this.originalError = message;
-			({message} = message);
-		} else {
-			this.originalError = new Error(message);
-			this.originalError.stack = this.stack;
-		}
-
-		this.name = 'AbortError';
-		this.message = message;
-	}
-}
-
-function calculateDelay(retriesConsumed, options) {
-	const attempt = Math.max(1, retriesConsumed + 1);
-	const random = options.randomize ? (Math.random() + 1) : 1;
-
-	let timeout = Math.round(random * options.minTimeout * (options.factor ** (attempt - 1)));
-	timeout = Math.min(timeout, options.maxTimeout);
-
-	return timeout;
-}
-
-function calculateRemainingTime(start, max) {
-	if (!Number.isFinite(max)) {
-		return max;
-	}
-
-	return max - (performance.now() - start);
-}
-
-async function onAttemptFailure({error, attemptNumber, retriesConsumed, startTime, options}) {
-	const normalizedError = error instanceof Error
-		? error
-		: new TypeError(`Non-error was thrown: "${error}". You should only throw errors.`);
-
-	if (normalizedError instanceof AbortError) {
-		throw normalizedError.originalError;
-	}
-
-	const retriesLeft = Number.isFinite(options.retries)
-		? Math.max(0, options.retries - retriesConsumed)
-		: options.retries;
-
-	const maxRetryTime = options.maxRetryTime ?? Number.POSITIVE_INFINITY;
-
-	const context = Object.freeze({
-		error: normalizedError,
-		attemptNumber,
-		retriesLeft,
-		retriesConsumed,
-	});
-
-	await options.onFailedAttempt(context);
-
-	if (calculateRemainingTime(startTime, maxRetryTime) <= 0) {
-		throw normalizedError;
-	}
-
-	const consumeRetry = await options.shouldConsumeRetry(context);
-
-	const remainingTime = calculateRemainingTime(startTime, maxRetryTime);
-
-	if (remainingTime <= 0 || retriesLeft <= 0) {
-		throw normalizedError;
-	}
-
-	if (normalizedError instanceof TypeError && !isNetworkError(normalizedError)) {
-		if (consumeRetry) {
-			throw normalizedError;
-		}
-
-		options.signal?.throwIfAborted();
-		return false;
-	}
-
-	if (!await options.shouldRetry(context)) {
-		throw normalizedError;
-	}
-
-	if (!consumeRetry) {
-		options.signal?.throwIfAborted();
-		return false;
-	}
-
-	const delayTime = calculateDelay(retriesConsumed, options);
-	const finalDelay = Math.min(delayTime, remainingTime);
-
-	options.signal?.throwIfAborted();
-
-	if (finalDelay > 0) {
-		await new Promise((resolve, reject) => {
-			const onAbort = () => {
-				clearTimeout(timeoutToken);
-				options.signal?.removeEventListener('abort', onAbort);
-				reject(options.signal.reason);
-			};
-
-			const timeoutToken = setTimeout(() => {
-				options.signal?.removeEventListener('abort', onAbort);
-				resolve();
-			}, finalDelay);
-
-			if (options.unref) {
-				timeoutToken.unref?.();
-			}
-
-			options.signal?.addEventListener('abort', onAbort, {once: true});
-		});
-	}
-
-	options.signal?.throwIfAborted();
-
-	return true;
-}
-
-async function pRetry(input, options = {}) {
-	options = {...options};
-
-	validateRetries(options.retries);
-
-	if (Object.hasOwn(options, 'forever')) {
-		throw new Error('The `forever` option is no longer supported. For many use-cases, you can set `retries: Infinity` instead.');
-	}
-
-	options.retries ??= 10;
-	options.factor ??= 2;
-	options.minTimeout ??= 1000;
-	options.maxTimeout ??= Number.POSITIVE_INFINITY;
-	options.maxRetryTime ??= Number.POSITIVE_INFINITY;
-	options.randomize ??= false;
-	options.onFailedAttempt ??= () => {};
-	options.shouldRetry ??= () => true;
-	options.shouldConsumeRetry ??= () => true;
-
-	// Validate numeric options and normalize edge cases
-	validateNumberOption('factor', options.factor, {min: 0, allowInfinity: false});
-	validateNumberOption('minTimeout', options.minTimeout, {min: 0, allowInfinity: false});
-	validateNumberOption('maxTimeout', options.maxTimeout, {min: 0, allowInfinity: true});
-	validateNumberOption('maxRetryTime', options.maxRetryTime, {min: 0, allowInfinity: true});
-
-	// Treat non-positive factor as 1 to avoid zero backoff or negative behavior
-	if (!(options.factor > 0)) {
-		options.factor = 1;
-	}
-
-	options.signal?.throwIfAborted();
-
-	let attemptNumber = 0;
-	let retriesConsumed = 0;
-	const startTime = performance.now();
-
-	while (Number.isFinite(options.retries) ? retriesConsumed <= options.retries : true) {
-		attemptNumber++;
-
-		try {
-			options.signal?.throwIfAborted();
-
-			const result = await input(attemptNumber);
-
-			options.signal?.throwIfAborted();
-
-			return result;
-		} catch (error) {
-			if (await onAttemptFailure({
-				error,
-				attemptNumber,
-				retriesConsumed,
-				startTime,
-				options,
-			})) {
-				retriesConsumed++;
-			}
-		}
-	}
-
-	// Should not reach here, but in case it does, throw an error
-	throw new Error('Retry attempts exhausted without throwing an error.');
-}
-
-function makeRetriable(function_, options) {
-	return function (...arguments_) {
-		return pRetry(() => function_.apply(this, arguments_), options);
-	};
-}
-
-;// CONCATENATED MODULE: ./lib/engine/job-env.js
-/**
- * The environment every command of a job gets: the vars plus the BW_* names. The BW_*
- * names are set last so a var cannot make a job lie about where it runs.
- */
-function jobEnv(p) {
-    return {
-        ...p.vars,
-        BW_HOST: p.host.name,
-        BW_HOST_ADDRESS: p.host.address,
-        BW_STAGE: p.stage,
-        BW_RUNNER: p.runner,
-        BW_RELEASE: p.release,
-        BW_ATTEMPT: String(p.attempt),
-    };
-}
-//# sourceMappingURL=job-env.js.map
-// EXTERNAL MODULE: ./lib/engine/result.js
-var result = __nccwpck_require__(985);
-;// CONCATENATED MODULE: ./lib/engine/job-driver.js
-/**
- * Drives one attempt of a job: runs its generator, executes every subtask it yields through the
- * transport and sends the result back in; a failed subtask is thrown back in instead. Nested jobs
- * run inline with their own generator and host, sharing the attempt and its signal.
- */
-
-
-
-
-
-
-class JobAttempt {
-    scope;
-    /** Exit code of the last command this attempt ran (null before any, or when it had none). */
-    exitCode = null;
-    // After the attempt ended, a slow transport may still deliver lines; they belong to nobody.
-    #open = true;
-    constructor(scope) {
-        this.scope = scope;
-    }
-    /** Runs `job` to its Outcome; rejects with the attempt's failure (or the signal's reason). */
-    async run(job) {
-        try {
-            return await this.#drive(job);
-        }
-        finally {
-            this.#open = false;
-        }
-    }
-    async #drive(job) {
-        const { signal } = this.scope;
-        signal.throwIfAborted();
-        const body = job.run(this.#context(job.host));
-        if (typeof body?.next !== 'function') {
-            throw new TypeError(`${job.name}.run() must return an async generator (declare it \`async *run\`)`);
-        }
-        let resume = { value: undefined };
-        try {
-            for (;;) {
-                // Promise.resolve: a plain `function*` from a JavaScript config works too.
-                const step = await (0,abort/* untilAborted */.Eu)(Promise.resolve('error' in resume ? body.throw(resume.error) : body.next(resume.value)), signal);
-                if (step.done)
-                    return toOutcome(step.value);
-                try {
-                    resume = { value: await this.#execute(step.value, job.host) };
-                }
-                catch (error) {
-                    // An aborted attempt is over: the job gets no chance to swallow its own timeout.
-                    if (signal.aborted)
-                        throw signal.reason;
-                    resume = { error };
-                }
-            }
-        }
-        catch (error) {
-            if (signal.aborted) {
-                // Let `finally` blocks of the job run; anything they yield is ignored. The generator may
-                // still be busy (that is why we stopped waiting), so this must not be awaited.
-                Promise.resolve()
-                    .then(() => body.return(undefined))
-                    .catch(() => { });
-                throw signal.reason;
-            }
-            throw error;
-        }
-    }
-    #context(host) {
-        const { stage, runner, release, attempt, vars, signal } = this.scope;
-        return {
-            host,
-            stage,
-            runner,
-            release,
-            attempt,
-            signal,
-            env: jobEnv({ vars, host, stage, runner, release, attempt }),
-        };
-    }
-    #execute(task, host) {
-        if ((0,job/* isJob */.o)(task))
-            return this.#nested(task, host);
-        if (task?.kind === 'exec')
-            return this.#exec(task, host);
-        if (task?.kind === 'upload')
-            return this.#upload(task, host);
-        return Promise.reject(new TypeError(`a job yielded something that is not a subtask: ${describe(task)}`));
-    }
-    async #exec(task, host) {
-        const { transport, signal } = this.scope;
-        this.#stepStart(host, task.label ?? defaultLabel(task));
-        const env = { ...this.#context(host).env, ...task.env };
-        const target = task.target === 'controller' ? contract_host/* CONTROLLER */.J : host;
-        const call = transport.exec(target, { script: task.script, shell: task.shell, env }, this.#callContext(host));
-        const result = await (0,abort/* untilAborted */.Eu)(call, signal);
-        this.exitCode = result.exitCode;
-        if (result.exitCode !== 0 && !task.allowFailure) {
-            throw new errors/* CommandExitError */.qw(describeExit(result), result.exitCode, result.signal);
-        }
-        return result;
-    }
-    async #upload(task, host) {
-        this.#stepStart(host, task.label ?? `upload ${task.from} → ${task.to}`);
-        const call = this.scope.transport.upload(host, { from: task.from, to: task.to }, this.#callContext(host));
-        return (0,abort/* untilAborted */.Eu)(call, this.scope.signal);
-    }
-    /** A yielded job: its Outcome is sent back; Err or an exception becomes a JobFailedError. */
-    async #nested(job, parentHost) {
-        this.#stepStart(parentHost, `${job.name} on ${job.host.name}`);
-        let outcome;
-        try {
-            outcome = await this.#drive(job);
-        }
-        catch (error) {
-            if (this.scope.signal.aborted)
-                throw error;
-            // `cause` keeps the original class, so an auth failure deep inside stays non-retryable.
-            throw new errors/* JobFailedError */.dk(`${job.name} on ${job.host.name} failed: ${(0,errors/* errorMessage */.gJ)(error)}`, {
-                cause: error,
-            });
-        }
-        if (outcome.kind === 'err')
-            throw new errors/* JobFailedError */.dk(`${job.name} on ${job.host.name} failed: ${outcome.reason}`);
-        return outcome;
-    }
-    #stepStart(host, label) {
-        this.scope.signal.throwIfAborted();
-        this.scope.emit({ type: 'step-start', stage: this.scope.stage, host: host.name, label });
-    }
-    #callContext(host) {
-        return {
-            signal: this.scope.signal,
-            onOutput: (stream, line) => {
-                if (!this.#open)
-                    return;
-                this.scope.onLine(line);
-                this.scope.emit({ type: 'output', stage: this.scope.stage, host: host.name, stream, line });
-            },
-        };
-    }
-}
-/** `exit code 3`, `killed by SIGTERM`, `ended without an exit status`. */
-function describeExit(result) {
-    if (result.signal)
-        return `killed by ${result.signal}`;
-    if (result.exitCode === null)
-        return 'ended without an exit status';
-    return `exit code ${result.exitCode}`;
-}
-function toOutcome(value) {
-    if (value === undefined)
-        return (0,result.Ok)();
-    if (typeof value === 'object' && value !== null && ['ok', 'err', 'skip'].includes(value.kind))
-        return value;
-    throw new TypeError(`a job must return Ok(), Err(reason), Skip(reason) or nothing, got ${describe(value)}`);
-}
-/** The first line of the script, shortened: what the log shows for a step without a label. */
-function defaultLabel(task) {
-    const first = task.script.trim().split('\n', 1)[0] ?? '';
-    const short = first.length > 80 ? `${first.slice(0, 79)}…` : first;
-    return `${task.target === 'controller' ? 'local' : 'run'}: ${short}`;
-}
-function describe(value) {
-    try {
-        return JSON.stringify(value) ?? String(value);
-    }
-    catch {
-        return String(value);
-    }
-}
-//# sourceMappingURL=job-driver.js.map
-;// CONCATENATED MODULE: ./lib/engine/retry-policy.js
-/** What may be retried, and how long to wait before it. */
-/** Backoff never waits longer than this between two attempts (unless the base itself is longer). */
-const MAX_RETRY_DELAY_MS = 5 * 60_000;
-/**
- * Whether another attempt may help. An error, or any error in its `cause` chain, that says
- * `retryable: false` (auth, host key, cancelled, config) settles it: a nested job failing on a
- * rejected key must not be retried just because it arrives wrapped in a JobFailedError.
- */
-function isRetryable(error) {
-    const seen = new Set();
-    for (let e = error; typeof e === 'object' && e !== null && !seen.has(e); e = e.cause) {
-        seen.add(e);
-        if (e.retryable === false)
-            return false;
-    }
-    return true;
-}
-/**
- * Exponential backoff with jitter, p-retry's formula (`randomize: true`, factor 2): the n-th retry
- * waits `base × 2^(n-1) × r`, r uniform in [1, 2). Computed here rather than inside p-retry so the
- * `job-retry` event can tell the exact wait.
- */
-function retryDelay(baseMs, retryNumber, random = Math.random()) {
-    const delay = Math.round(baseMs * 2 ** (retryNumber - 1) * (1 + random));
-    return Math.min(delay, Math.max(MAX_RETRY_DELAY_MS, baseMs));
-}
-//# sourceMappingURL=retry-policy.js.map
-;// CONCATENATED MODULE: ./lib/engine/job-runner.js
-/**
- * Runs one top-level job to its JobReport: every attempt with its own timeout, retries with
- * backoff through p-retry, and the bounded output tail. Never rejects: whatever happens becomes
- * the report.
- */
-
-
-
-
-
-
-
-/**
- * p-retry sees only this wrapper, so our classification decides every retry (p-retry would
- * otherwise refuse to retry any TypeError a job throws, and turn non-Error throws into TypeErrors).
- */
-class AttemptFailure extends Error {
-    error;
-    constructor(error) {
-        super((0,errors/* errorMessage */.gJ)(error));
-        this.error = error;
-    }
-}
-async function runJob(job, scope) {
-    const { settings, runSignal, emit, stage } = scope;
-    const host = job.host.name;
-    const started = performance.now();
-    const tail = new OutputTail(scope.outputTailBytes);
-    let attempts = 0;
-    let exitCode = null;
-    const attemptOnce = async (attempt) => {
-        attempts = attempt;
-        // The tail spans attempts: a divider keeps one attempt's output from running into the next's.
-        if (attempt > 1)
-            tail.push(attemptDivider(attempt));
-        emit({ type: 'job-start', stage, host, attempt });
-        const timed = attemptSignal(runSignal, settings.timeoutMs);
-        const driver = new JobAttempt({
-            transport: scope.transport,
-            signal: timed.signal,
-            stage,
-            runner: scope.runner,
-            release: scope.release,
-            attempt,
-            vars: scope.vars,
-            emit,
-            onLine: (line) => tail.push(line),
-        });
-        try {
-            const outcome = await driver.run(job);
-            if (outcome.kind === 'err')
-                throw new errors/* JobFailedError */.dk(outcome.reason);
-            return outcome;
-        }
-        catch (error) {
-            throw new AttemptFailure(error);
-        }
-        finally {
-            exitCode = driver.exitCode;
-            timed.dispose();
-        }
-    };
-    // The backoff wait lives here, not in p-retry, so the job-retry event states the real delay and
-    // a cancel during the wait ends the job at once.
-    const retryAfterWait = async ({ error, attemptNumber }) => {
-        const cause = error instanceof AttemptFailure ? error.error : error;
-        if (runSignal.aborted || !isRetryable(cause))
-            return false;
-        const delayMs = retryDelay(settings.retryDelayMs, attemptNumber);
-        emit({ type: 'job-retry', stage, host, attempt: attemptNumber, error: (0,errors/* errorMessage */.gJ)(cause), delayMs });
-        try {
-            await (0,abort/* sleep */.yy)(delayMs, runSignal);
-            return true;
-        }
-        catch {
-            return false;
-        }
-    };
-    const report = (result, error, errorKind) => ({
-        host,
-        result,
-        attempts,
-        durationMs: Math.round(performance.now() - started),
-        exitCode,
-        error,
-        outputTail: tail.toString(),
-        ...(errorKind ? { errorKind } : {}),
-    });
-    try {
-        const outcome = await pRetry(attemptOnce, {
-            retries: settings.retries,
-            minTimeout: 0,
-            shouldRetry: retryAfterWait,
-        });
-        return outcome.kind === 'skip' ? report('skipped', outcome.reason) : report('success', null);
-    }
-    catch (thrown) {
-        const error = thrown instanceof AttemptFailure ? thrown.error : thrown;
-        // A command killed by the cancel may come back as a plain non-zero exit: still a cancel.
-        if (runSignal.aborted || error instanceof errors/* CancelledError */.cc) {
-            return report('cancelled', runSignal.aborted ? (0,abort/* cancelMessage */.Wz)(runSignal) : (0,errors/* errorMessage */.gJ)(error), 'cancelled');
-        }
-        return report('failure', (0,errors/* errorMessage */.gJ)(error), error instanceof errors/* BoereworsError */.x4 ? error.kind : 'error');
-    }
-}
-/** The line that opens attempt `n` (≥ 2) in a job's output tail: `── attempt 2 ──`. */
-function attemptDivider(n) {
-    return `── attempt ${n} ──`;
-}
-//# sourceMappingURL=job-runner.js.map
-;// CONCATENATED MODULE: ./lib/engine/stage-runner.js
-/**
- * Runs one stage: selects its jobs, runs the canary alone, then the rest in waves through a pool,
- * counting failures against the budget; reports every selected job, started or not.
- */
-
-
-
-
-
-
-
-
-async function runStage(stage, ctx, scope) {
-    const started = performance.now();
-    const { emit, index, total } = scope;
-    const name = stage.name;
-    const settings = stage.settings;
-    let listed;
-    try {
-        listed = await (0,abort/* untilAborted */.Eu)(collect(stage.jobs(ctx)), scope.runSignal);
-        const stray = listed.findIndex((j) => !(0,job/* isJob */.o)(j));
-        if (stray >= 0)
-            throw new TypeError(`expected Job objects, got ${String(listed[stray])}`);
-    }
-    catch (error) {
-        emit({ type: 'stage-start', stage: name, index, total, hosts: [], canary: null });
-        const failure = scope.runSignal.aborted
-            ? { cause: 'cancelled', reason: (0,abort/* cancelMessage */.Wz)(scope.runSignal) }
-            : { cause: 'jobs', reason: `could not list its jobs: ${(0,errors/* errorMessage */.gJ)(error)}` };
-        return finish(stage, started, scope, null, [], failure);
-    }
-    const jobs = selectJobs(listed, scope.selection);
-    const canary = hasCanary(settings, jobs.length) ? jobs[0] : null;
-    emit({
-        type: 'stage-start',
-        stage: name,
-        index,
-        total,
-        hosts: jobs.map((j) => j.host.name),
-        canary: canary?.host.name ?? null,
-    });
-    if (jobs.length === 0) {
-        const why = listed.length === 0 ? 'it yielded no jobs' : 'the hosts filter left no jobs';
-        emit({ type: 'warning', stage: name, message: `stage "${name}" skipped: ${why}` });
-        return finish(stage, started, scope, null, [], null);
-    }
-    preconnect(scope, jobs);
-    const reports = new Array(jobs.length);
-    const budget = new FailureBudget(settings.maxFailures, jobs.length);
-    let halt = null;
-    let canaryFailed = false;
-    const haltOnce = (h) => {
-        halt ??= h;
-    };
-    const jobScope = {
-        transport: scope.transport,
-        runSignal: scope.runSignal,
-        stage: name,
-        settings,
-        runner: ctx.runner,
-        release: ctx.release,
-        vars: ctx.vars,
-        emit,
-        outputTailBytes: scope.outputTailBytes,
-    };
-    // A job checks for a halt when its pool slot comes up, not when it was queued: that is what makes
-    // "no new job starts" hold for jobs already waiting in the pool.
-    const start = async (i) => {
-        if (scope.runSignal.aborted)
-            haltOnce({ result: 'cancelled', error: (0,abort/* cancelMessage */.Wz)(scope.runSignal) });
-        if (halt)
-            return;
-        const job = jobs[i];
-        const report = await runJob(job, jobScope);
-        reports[i] = report;
-        if (report.result === 'failure')
-            budget.recordFailure(report.host);
-        emit({ type: 'job-end', stage: name, job: report });
-        if (i === 0 && canary && report.result === 'failure') {
-            canaryFailed = true;
-            haltOnce({ result: 'skipped', error: `canary ${report.host} failed` });
-        }
-        else if (budget.exceeded) {
-            haltOnce({ result: 'skipped', error: `failure budget exceeded: ${budget.describe()}` });
-        }
-    };
-    const pool = pLimit(settings.parallel ? settings.poolSize : 1);
-    let next = 0;
-    for (const size of planWaves(settings, jobs.length)) {
-        // A wave starts only when the previous one finished within the budget.
-        if (halt || scope.runSignal.aborted)
-            break;
-        const wave = Array.from({ length: size }, (_, k) => next + k);
-        next += size;
-        await Promise.all(wave.map((i) => pool(() => start(i))));
-    }
-    // Without a halt, jobs are left only when a cancel came between two waves.
-    const notStarted = halt ?? { result: 'cancelled', error: (0,abort/* cancelMessage */.Wz)(scope.runSignal) };
-    const all = jobs.map((job, i) => {
-        const existing = reports[i];
-        if (existing)
-            return existing;
-        const report = {
-            host: job.host.name,
-            result: notStarted.result,
-            attempts: 0,
-            durationMs: 0,
-            exitCode: null,
-            error: notStarted.error,
-            outputTail: '',
-        };
-        emit({ type: 'job-end', stage: name, job: report });
-        return report;
-    });
-    const failure = stageFailure(all, canaryFailed, budget, scope.runSignal);
-    return finish(stage, started, scope, canary?.host.name ?? null, all, failure);
-}
-/**
- * Lets the transport open the stage's connections ahead, so the hosts queued behind the canary do
- * not each pay a handshake when their pool slot comes up. Only a hint: it can never fail the stage.
- */
-function preconnect(scope, jobs) {
-    if (!scope.transport.connectAhead || scope.runSignal.aborted)
-        return;
-    try {
-        scope.transport.connectAhead(jobs.map((j) => j.host), scope.runSignal);
-    }
-    catch {
-        // A transport that breaks the "must not throw" contract still gets its steps run.
-    }
-}
-function stageFailure(jobs, canaryFailed, budget, runSignal) {
-    const cancelled = jobs.find((j) => j.result === 'cancelled');
-    if (cancelled) {
-        return {
-            cause: 'cancelled',
-            reason: runSignal.aborted ? (0,abort/* cancelMessage */.Wz)(runSignal) : (cancelled.error ?? 'cancelled'),
-        };
-    }
-    if (canaryFailed) {
-        const c = jobs[0];
-        return { cause: 'canary', reason: `canary ${c.host} failed: ${c.error ?? 'failed'}` };
-    }
-    if (budget.exceeded)
-        return { cause: 'budget', reason: budget.describe() };
-    return null;
-}
-/** Builds the report, applies `can-fail`, emits the warning and `stage-end`. */
-function finish(stage, started, scope, canary, jobs, failure) {
-    const report = {
-        name: stage.name,
-        result: failure ? 'failure' : jobs.length === 0 ? 'skipped' : 'success',
-        canary,
-        jobs,
-        durationMs: Math.round(performance.now() - started),
-        ...(failure ? { reason: failure.reason } : {}),
-    };
-    // A failed canary and a cancel stop the run whatever `can-fail` says.
-    const tolerated = failure !== null && stage.settings.canFail && failure.cause !== 'canary' && failure.cause !== 'cancelled';
-    if (tolerated) {
-        report.tolerated = true;
-        scope.emit({
-            type: 'warning',
-            stage: stage.name,
-            message: `stage "${stage.name}" failed but can-fail lets the run go on: ${failure.reason}`,
-        });
-    }
-    scope.emit({ type: 'stage-end', stage: report, index: scope.index, total: scope.total });
-    return { report, stopsRun: failure !== null && !tolerated };
-}
-//# sourceMappingURL=stage-runner.js.map
-;// CONCATENATED MODULE: ./lib/engine/executor.js
-/**
- * Runs one runner: setup, its stages pulled one at a time, cleanup; turns what happened into the
- * RunReport and the event stream. Scheduling inside a stage lives in stage-runner.ts.
- */
-
-
-
-
-
-
-
-
-/** Runs one runner. Never rejects for anything a runner, stage or job does: that goes in the report. */
-class Executor {
-    options;
-    constructor(options) {
-        this.options = options;
-        const { limit, outputTailBytes } = options;
-        if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) {
-            throw new TypeError(`limit must be a positive integer, got ${String(limit)}`);
-        }
-        if (outputTailBytes !== undefined && !(Number.isInteger(outputTailBytes) && outputTailBytes > 0)) {
-            throw new TypeError(`outputTailBytes must be a positive integer, got ${String(outputTailBytes)}`);
-        }
-    }
-    async run(runner) {
-        const startedAt = new Date();
-        const t0 = performance.now();
-        const emit = safeEmitter(this.options.onEvent);
-        const cancel = cancellationSignal(this.options.signal);
-        const report = {
-            version: 1,
-            runner: runner.name,
-            release: this.options.release ?? defaultReleaseId(startedAt),
-            result: 'success',
-            startedAt: startedAt.toISOString(),
-            durationMs: 0,
-            stages: [],
-        };
-        // `previous` is the live list of stage reports, so a lazy runner sees each stage as it ends.
-        const ctx = {
-            runner: runner.name,
-            release: report.release,
-            vars: this.options.vars ?? {},
-            previous: report.stages,
-            signal: cancel.signal,
-        };
-        const fail = (result, reason) => {
-            report.result = result;
-            report.reason = reason;
-        };
-        emit({
-            type: 'run-start',
-            runner: report.runner,
-            release: report.release,
-            startedAt: report.startedAt,
-            stageCount: runner.stageCount,
-        });
-        try {
-            if (cancel.signal.aborted)
-                fail('cancelled', `${(0,abort/* cancelMessage */.Wz)(cancel.signal)} before the first stage`);
-            else if (await this.#setup(runner, ctx, fail))
-                await this.#stages(runner, ctx, report, fail, emit);
-        }
-        finally {
-            try {
-                await runner.cleanup(ctx);
-            }
-            catch (error) {
-                emit({
-                    type: 'warning',
-                    message: `cleanup of runner "${runner.name}" failed: ${(0,errors/* errorMessage */.gJ)(error)}`,
-                });
-            }
-            cancel.dispose();
-        }
-        report.durationMs = Math.round(performance.now() - t0);
-        emit({ type: 'run-end', report });
-        return report;
-    }
-    async #setup(runner, ctx, fail) {
-        try {
-            // Raced with the cancel: a setup that ignores ctx.signal must not hold a cancelled run.
-            await (0,abort/* untilAborted */.Eu)(Promise.resolve(runner.setup(ctx)), ctx.signal);
-            return true;
-        }
-        catch (error) {
-            if (ctx.signal.aborted)
-                fail('cancelled', `${(0,abort/* cancelMessage */.Wz)(ctx.signal)} during setup`);
-            else if (error instanceof errors/* CancelledError */.cc)
-                fail('cancelled', `${error.message} during setup`);
-            else
-                fail('failure', `setup of runner "${runner.name}" failed: ${(0,errors/* errorMessage */.gJ)(error)}`);
-            return false;
-        }
-    }
-    async #stages(runner, ctx, report, fail, emit) {
-        const signal = ctx.signal;
-        let stages;
-        let current;
-        try {
-            stages = iteratorOf(runner.stages(ctx));
-            for (let index = 1;; index++) {
-                if (signal.aborted)
-                    return fail('cancelled', (0,abort/* cancelMessage */.Wz)(signal));
-                current = undefined;
-                // Pulled only now: the runner may decide the next stage from the reports so far.
-                const next = await (0,abort/* untilAborted */.Eu)(Promise.resolve(stages.next()), signal);
-                if (next.done)
-                    return;
-                const stage = (current = next.value);
-                const outcome = await runStage(stage, ctx, {
-                    transport: this.options.transport,
-                    runSignal: signal,
-                    emit,
-                    outputTailBytes: this.options.outputTailBytes ?? DEFAULT_OUTPUT_TAIL_BYTES,
-                    selection: { hosts: this.options.hosts, limit: this.options.limit },
-                    index,
-                    total: runner.stageCount,
-                });
-                report.stages.push(outcome.report);
-                if (signal.aborted)
-                    return fail('cancelled', `${(0,abort/* cancelMessage */.Wz)(signal)} during stage "${stage.name}"`);
-                if (outcome.stopsRun)
-                    return fail('failure', `stage "${stage.name}" failed: ${outcome.report.reason}`);
-            }
-        }
-        catch (error) {
-            if (signal.aborted)
-                return fail('cancelled', (0,abort/* cancelMessage */.Wz)(signal));
-            // runStage reports instead of throwing; reaching here with a stage means an engine bug,
-            // which still deserves a report and a cleanup rather than a crash.
-            const where = current
-                ? `stage "${current.name}" crashed`
-                : `runner "${runner.name}" could not produce its next stage`;
-            fail('failure', `${where}: ${(0,errors/* errorMessage */.gJ)(error)}`);
-        }
-        finally {
-            await closeQuietly(stages, signal);
-        }
-    }
-}
-/**
- * Closes a generator runner so its own `finally` blocks run even when we stop early. After a
- * cancel the generator may be stuck in the `next()` we stopped waiting for; `return()` would queue
- * behind it, so it is not awaited then. Its errors are the runner's business, not the run's.
- */
-async function closeQuietly(stages, signal) {
-    let closing;
-    try {
-        closing = Promise.resolve(stages?.return?.()).catch(() => { });
-    }
-    catch {
-        return;
-    }
-    if (!signal.aborted)
-        await closing;
-}
-//# sourceMappingURL=executor.js.map
-
-/***/ }),
-
 /***/ 7209:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
@@ -68822,23 +70886,6 @@ function isJob(value) {
     return (value instanceof Job || (typeof value === 'object' && value !== null && 'run' in value && 'host' in value));
 }
 //# sourceMappingURL=job.js.map
-
-/***/ }),
-
-/***/ 985:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   MO: () => (/* binding */ Skip),
-/* harmony export */   Ok: () => (/* binding */ Ok),
-/* harmony export */   _: () => (/* binding */ Err),
-/* harmony export */   oJ: () => (/* binding */ isSuccess)
-/* harmony export */ });
-const Ok = () => ({ kind: 'ok' });
-const Err = (reason) => ({ kind: 'err', reason });
-const Skip = (reason) => ({ kind: 'skip', reason });
-const isSuccess = (o) => o.kind !== 'err';
-//# sourceMappingURL=result.js.map
 
 /***/ }),
 
@@ -69089,2172 +71136,6 @@ function expandVars(text, vars, where = 'value') {
         .join('');
 }
 //# sourceMappingURL=vars.js.map
-
-/***/ }),
-
-/***/ 7406:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Ow: () => (/* binding */ toJsonReport),
-/* harmony export */   a_: () => (/* binding */ writeJsonReport),
-/* harmony export */   rk: () => (/* binding */ failedHosts)
-/* harmony export */ });
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1455);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
-
-
-function toJsonReport(report, options = {}) {
-    return {
-        version: 1,
-        runner: report.runner,
-        release: report.release,
-        dryRun: options.dryRun ?? false,
-        result: report.result,
-        startedAt: report.startedAt,
-        durationMs: report.durationMs,
-        stages: report.stages.map((s) => ({
-            name: s.name,
-            result: s.result,
-            canary: s.canary,
-            jobs: s.jobs.map((j) => ({
-                host: j.host,
-                result: j.result,
-                attempts: j.attempts,
-                durationMs: j.durationMs,
-                exitCode: j.exitCode,
-                error: j.error,
-            })),
-        })),
-    };
-}
-async function writeJsonReport(path, report, options = {}) {
-    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.mkdir)((0,node_path__WEBPACK_IMPORTED_MODULE_1__.dirname)(path), { recursive: true });
-    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.writeFile)(path, `${JSON.stringify(toJsonReport(report, options), null, 2)}\n`, { mode: 0o644 });
-}
-/** Hosts whose job failed in any stage, in order of first failure. */
-function failedHosts(report) {
-    const hosts = new Set();
-    for (const s of report.stages)
-        for (const j of s.jobs)
-            if (j.result === 'failure')
-                hosts.add(j.host);
-    return [...hosts];
-}
-//# sourceMappingURL=json.js.map
-
-/***/ }),
-
-/***/ 3964:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   a: () => (/* binding */ DryRunTransport)
-/* harmony export */ });
-/**
- * Connects to nothing and runs nothing: every command "succeeds" at once and its script is
- * echoed as output, so a run with this transport prints the whole plan (stages → hosts → steps).
- */
-class DryRunTransport {
-    calls = [];
-    async exec(host, req, ctx) {
-        ctx.signal.throwIfAborted();
-        this.calls.push({ host: host.name, kind: 'exec', what: req.script });
-        for (const line of req.script.replace(/\n+$/, '').split('\n'))
-            ctx.onOutput('stdout', `  $ ${line}`);
-        return { exitCode: 0, signal: null, durationMs: 0 };
-    }
-    async upload(host, req, ctx) {
-        ctx.signal.throwIfAborted();
-        const what = `${req.from} → ${host.name}:${req.to}`;
-        this.calls.push({ host: host.name, kind: 'upload', what });
-        ctx.onOutput('stdout', `  upload ${what}`);
-        return { files: 0, bytes: 0, durationMs: 0 };
-    }
-    async close() { }
-}
-//# sourceMappingURL=dry-run.js.map
-
-/***/ }),
-
-/***/ 746:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  g: () => (/* binding */ LineSplitter)
-});
-
-// UNUSED EXPORTS: MAX_LINE_CHARS
-
-;// CONCATENATED MODULE: external "node:string_decoder"
-const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
-;// CONCATENATED MODULE: ./lib/transport/line-splitter.js
-
-/** Longest line kept whole; a longer run without newline is emitted in pieces so memory stays bounded. */
-const MAX_LINE_CHARS = 16 * 1024;
-/**
- * Turns a byte stream into complete lines (UTF-8 safe across chunk borders). Holds at most one
- * partial line of MAX_LINE_CHARS (plus the longest secret), however much is written.
- *
- * With a redactor, secrets are replaced before anything is emitted, and before a long line is cut:
- * a cut is made only once the text after it is at least as long as the longest secret, so every
- * secret that could straddle the cut is whole when the redactor sees it. Nothing after the cut
- * (the reporters, the output tail, the runner's masker, which all see one piece at a time) could
- * put the two halves of a secret back together.
- */
-class LineSplitter {
-    stream;
-    emit;
-    #decoder = new external_node_string_decoder_namespaceObject.StringDecoder('utf8');
-    #hold;
-    #redactor;
-    #control;
-    #partial = '';
-    constructor(stream, emit, options = {}) {
-        this.stream = stream;
-        this.emit = emit;
-        this.#redactor = options.redactor;
-        this.#control = options.control;
-        this.#hold = this.#redactor ? Math.max(0, this.#redactor.longest - 1) : 0;
-    }
-    write(chunk) {
-        const text = this.#partial + (typeof chunk === 'string' ? chunk : this.#decoder.write(chunk));
-        let start = 0;
-        for (let nl = text.indexOf('\n', start); nl !== -1; nl = text.indexOf('\n', start)) {
-            this.#emitLine(text.slice(start, nl));
-            start = nl + 1;
-        }
-        let rest = text.slice(start);
-        if (rest.length > MAX_LINE_CHARS + this.#hold) {
-            // Redacted once here, then cut: every cut below leaves at least #hold characters after it.
-            if (this.#redactor)
-                rest = this.#redactor.text(rest);
-            while (rest.length > MAX_LINE_CHARS + this.#hold) {
-                this.emit(this.stream, rest.slice(0, MAX_LINE_CHARS));
-                rest = rest.slice(MAX_LINE_CHARS);
-            }
-        }
-        this.#partial = rest;
-    }
-    /** Emit what is left (a last line without newline). */
-    end() {
-        const rest = this.#partial + this.#decoder.end();
-        this.#partial = '';
-        if (rest.length > 0)
-            this.#emitLine(rest);
-    }
-    #emitLine(line) {
-        const text = line.endsWith('\r') ? line.slice(0, -1) : line;
-        if (this.#control?.(text))
-            return;
-        this.emit(this.stream, this.#redactor ? this.#redactor.text(text) : text);
-    }
-}
-//# sourceMappingURL=line-splitter.js.map
-
-/***/ }),
-
-/***/ 2370:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   X: () => (/* binding */ statUploadSource),
-/* harmony export */   h: () => (/* binding */ copyLocal)
-/* harmony export */ });
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1455);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
-
-
-/**
- * The local side of an upload, or an error that says which source is missing and where it was
- * looked for (relative sources are relative to the working directory), instead of a raw
- * `ENOENT: no such file or directory, stat 'build/'`.
- */
-async function statUploadSource(from) {
-    try {
-        return await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.stat)(from);
-    }
-    catch (err) {
-        const code = err.code;
-        const where = (0,node_path__WEBPACK_IMPORTED_MODULE_1__.resolve)(from) === from ? '' : ` (looked for ${(0,node_path__WEBPACK_IMPORTED_MODULE_1__.resolve)(from)})`;
-        if (code === 'ENOENT' || code === 'ENOTDIR') {
-            throw new Error(`upload source ${from} not found${where}: nothing to upload`);
-        }
-        if (code === 'EACCES')
-            throw new Error(`upload source ${from} is not readable (permission denied)${where}`);
-        throw new Error(`upload source ${from}: cannot read it (${code ?? err.message})${where}`);
-    }
-}
-/**
- * Upload semantics shared by every transport (documented in docs/config.md):
- * - `from` is a directory: its contents are copied into `to` (created with parents).
- * - `from` is a file: copied to `to`; when `to` ends with `/` it is the directory to copy into.
- * File modes are preserved.
- */
-async function copyLocal(from, to, signal) {
-    const started = Date.now();
-    signal.throwIfAborted();
-    const source = await statUploadSource(from);
-    let files = 0;
-    let bytes = 0;
-    const count = async (src) => {
-        signal.throwIfAborted();
-        const s = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.stat)(src);
-        if (s.isFile()) {
-            files += 1;
-            bytes += s.size;
-        }
-        return true;
-    };
-    if (source.isDirectory()) {
-        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.mkdir)(to, { recursive: true });
-        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.cp)(from, to, { recursive: true, preserveTimestamps: true, filter: (src) => count(src) });
-    }
-    else {
-        const target = to.endsWith('/') ? (0,node_path__WEBPACK_IMPORTED_MODULE_1__.join)(to, (0,node_path__WEBPACK_IMPORTED_MODULE_1__.basename)(from)) : to;
-        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.mkdir)((0,node_path__WEBPACK_IMPORTED_MODULE_1__.dirname)(target), { recursive: true });
-        await count(from);
-        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.cp)(from, target, { preserveTimestamps: true });
-    }
-    return { files, bytes, durationMs: Date.now() - started };
-}
-//# sourceMappingURL=local-upload.js.map
-
-/***/ }),
-
-/***/ 3016:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  V: () => (/* binding */ LocalTransport)
-});
-
-// UNUSED EXPORTS: KILL_GRACE_MS
-
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-// EXTERNAL MODULE: ./lib/contract/abort.js
-var abort = __nccwpck_require__(1088);
-// EXTERNAL MODULE: ./lib/transport/line-splitter.js + 1 modules
-var line_splitter = __nccwpck_require__(746);
-// EXTERNAL MODULE: ./lib/transport/local-upload.js
-var local_upload = __nccwpck_require__(2370);
-;// CONCATENATED MODULE: ./lib/transport/local.js
-
-
-
-
-/**
- * The shell runs the script as the file /dev/fd/4 with stdin at /dev/null, exactly as on SSH hosts,
- * so a command that reads stdin (cat, ssh, read) cannot swallow the rest of the script. `cat`
- * turns Node's stdin socket into a real pipe: Linux cannot open a socket through /dev/fd.
- */
-const SCRIPT_ON_FD4 = 'cat | "$@" /dev/fd/4 4<&0 </dev/null';
-/** Grace between SIGTERM and SIGKILL for a timed-out or cancelled command's process group. */
-const KILL_GRACE_MS = 2000;
-/**
- * Runs commands on this machine: `local:NAME` hosts and `local` steps. The shell runs the script
- * from /dev/fd/4 with an empty stdin; variables arrive as environment, never as text. Each command gets its own
- * process group so a timeout or cancel terminates everything it started.
- */
-class LocalTransport {
-    baseEnv;
-    redactor;
-    #running = new Set();
-    /** `redactor`: removes secrets from the output before it is split into lines (see LineSplitter). */
-    constructor(baseEnv = process.env, redactor) {
-        this.baseEnv = baseEnv;
-        this.redactor = redactor;
-    }
-    exec(_host, req, ctx) {
-        ctx.signal.throwIfAborted();
-        const started = Date.now();
-        if (req.shell.length === 0)
-            throw new TypeError('shell must name a program');
-        const child = (0,external_node_child_process_namespaceObject.spawn)('/bin/sh', ['-c', SCRIPT_ON_FD4, 'bw', ...req.shell], {
-            env: { ...this.baseEnv, ...req.env },
-            stdio: ['pipe', 'pipe', 'pipe'],
-            detached: true,
-        });
-        const pid = child.pid;
-        if (pid !== undefined)
-            this.#running.add(pid);
-        const out = new line_splitter/* LineSplitter */.g('stdout', ctx.onOutput, { redactor: this.redactor });
-        const err = new line_splitter/* LineSplitter */.g('stderr', ctx.onOutput, { redactor: this.redactor });
-        child.stdout.on('data', (c) => out.write(c));
-        child.stderr.on('data', (c) => err.write(c));
-        child.stdin.on('error', () => { }); // the shell may exit before reading all of the script
-        child.stdin.end(req.script.endsWith('\n') ? req.script : `${req.script}\n`);
-        return new Promise((resolve, reject) => {
-            let killTimer;
-            const onAbort = () => {
-                terminateGroup(pid, 'SIGTERM');
-                killTimer = setTimeout(() => terminateGroup(pid, 'SIGKILL'), KILL_GRACE_MS);
-                killTimer.unref();
-            };
-            ctx.signal.addEventListener('abort', onAbort, { once: true });
-            child.on('error', (e) => {
-                ctx.signal.removeEventListener('abort', onAbort);
-                reject(e);
-            });
-            // 'close' waits for stdio to end, so every line is emitted before the result.
-            child.on('close', (code, signal) => {
-                ctx.signal.removeEventListener('abort', onAbort);
-                if (pid !== undefined)
-                    this.#running.delete(pid);
-                out.end();
-                err.end();
-                if (ctx.signal.aborted) {
-                    // Leftovers of the group (a background child holding no stdio) get the KILL now.
-                    clearTimeout(killTimer);
-                    terminateGroup(pid, 'SIGKILL');
-                    reject((0,abort/* abortReason */.Js)(ctx.signal));
-                    return;
-                }
-                resolve({ exitCode: code, signal: signal ?? null, durationMs: Date.now() - started });
-            });
-        });
-    }
-    upload(_host, req, ctx) {
-        return (0,local_upload/* copyLocal */.h)(req.from, req.to, ctx.signal);
-    }
-    async close() {
-        for (const pid of this.#running)
-            terminateGroup(pid, 'SIGKILL');
-        this.#running.clear();
-    }
-}
-function terminateGroup(pid, signal) {
-    if (pid === undefined)
-        return;
-    try {
-        process.kill(-pid, signal);
-    }
-    catch {
-        // already gone
-    }
-}
-//# sourceMappingURL=local.js.map
-
-/***/ }),
-
-/***/ 6287:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   o: () => (/* binding */ RoutingTransport)
-/* harmony export */ });
-/**
- * Sends `local` hosts (and the controller) to the local transport and every other host to the
- * remote one, which is created on first use: a release over `local:` hosts needs no SSH key.
- */
-class RoutingTransport {
-    local;
-    createRemote;
-    #remote;
-    constructor(local, createRemote) {
-        this.local = local;
-        this.createRemote = createRemote;
-    }
-    exec(host, req, ctx) {
-        return this.#for(host).exec(host, req, ctx);
-    }
-    upload(host, req, ctx) {
-        return this.#for(host).upload(host, req, ctx);
-    }
-    connectAhead(hosts, signal) {
-        const remote = hosts.filter((h) => !h.local);
-        const local = hosts.filter((h) => h.local);
-        if (local.length > 0)
-            this.local.connectAhead?.(local, signal);
-        if (remote.length > 0)
-            this.#for(remote[0]).connectAhead?.(remote, signal);
-    }
-    async close() {
-        await Promise.all([this.local.close(), this.#remote?.close()]);
-    }
-    #for(host) {
-        if (host.local)
-            return this.local;
-        this.#remote ??= this.createRemote();
-        return this.#remote;
-    }
-}
-//# sourceMappingURL=routing.js.map
-
-/***/ }),
-
-/***/ 3936:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   QD: () => (/* binding */ loadClientAuth),
-/* harmony export */   ss: () => (/* binding */ privateKeyProblem)
-/* harmony export */ });
-/* unused harmony export normalizeKeyText */
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1455);
-/* harmony import */ var ssh2__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5472);
-/* harmony import */ var _contract_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1819);
-/* harmony import */ var _ssh_paths_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7438);
-/**
- * How we authenticate: a private key (text or file; OpenSSH or PEM; ed25519, ecdsa, rsa with
- * rsa-sha2 signatures; optional passphrase), else the ssh-agent. The key is parsed once, up front,
- * so a bad key fails the run at once with an AuthError that names where the key came from and
- * what is wrong with it — never a byte of the key itself.
- */
-
-
-
-
-/**
- * Keys pasted into CI secrets arrive with CRLF line ends, without a final newline, with trailing
- * blanks, or with literal `\n` when squeezed onto one line; all of that is layout, not key data.
- */
-function normalizeKeyText(text) {
-    let t = text;
-    if (!t.includes('\n') && t.includes('\\n'))
-        t = t.replaceAll('\\n', '\n');
-    const lines = t.split(/\r?\n|\r/).map((l) => l.trimEnd());
-    while (lines.length > 0 && lines[0] === '')
-        lines.shift();
-    while (lines.length > 0 && lines[lines.length - 1] === '')
-        lines.pop();
-    return `${lines.map((l) => l.trimStart()).join('\n')}\n`;
-}
-async function loadClientAuth(options, env = process.env) {
-    let text;
-    let source;
-    if (options.privateKey !== undefined && options.privateKey.trim() !== '') {
-        text = options.privateKey;
-        source = 'private key given inline';
-    }
-    else if (options.privateKeyPath) {
-        source = `private key file ${options.privateKeyPath}`;
-        try {
-            text = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.readFile)((0,_ssh_paths_js__WEBPACK_IMPORTED_MODULE_3__/* .expandHome */ .k)(options.privateKeyPath), 'utf8');
-        }
-        catch (err) {
-            throw new _contract_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .AuthError */ .lR(`${source}: cannot read it (${err.code ?? 'error'})`);
-        }
-    }
-    else if (env.SSH_AUTH_SOCK) {
-        return { kind: 'agent', socket: env.SSH_AUTH_SOCK, source: `ssh-agent at ${env.SSH_AUTH_SOCK}` };
-    }
-    else {
-        throw new _contract_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .AuthError */ .lR('no SSH private key given (ssh.private-key, --identity or the ssh-private-key input) and no ssh-agent (SSH_AUTH_SOCK)');
-    }
-    const privateKey = parsePrivateKey(normalizeKeyText(text), options.passphrase, source);
-    return { kind: 'key', privateKey, source, keyType: privateKey.type };
-}
-/** The parsed key, or an AuthError that says what is wrong in our own words (ssh2's may quote input). */
-function parsePrivateKey(text, passphrase, source) {
-    const parsed = ssh2__WEBPACK_IMPORTED_MODULE_1__.utils.parseKey(text, passphrase);
-    const problem = keyProblem(parsed);
-    if (problem)
-        throw new _contract_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .AuthError */ .lR(`${source}: ${problem}`);
-    return (Array.isArray(parsed) ? parsed[0] : parsed);
-}
-/**
- * What is wrong with key text, or null: for checks before anything runs. The key is not decrypted
- * (that costs a bcrypt KDF, paid once by the transport later): an encrypted key passes when a
- * passphrase is given.
- */
-function privateKeyProblem(text, passphrase) {
-    const parsed = ssh2__WEBPACK_IMPORTED_MODULE_1__.utils.parseKey(normalizeKeyText(text));
-    if (parsed instanceof Error && NO_PASSPHRASE.test(parsed.message) && passphrase)
-        return null;
-    return keyProblem(parsed);
-}
-const NO_PASSPHRASE = /no passphrase given/i;
-function keyProblem(parsed) {
-    if (parsed instanceof Error) {
-        const msg = parsed.message;
-        if (NO_PASSPHRASE.test(msg))
-            return 'the key is encrypted, but no passphrase was given';
-        if (/passphrase/i.test(msg) || /integrity check/i.test(msg))
-            return 'cannot decrypt the key: wrong passphrase';
-        return 'not a private key in a supported format (OpenSSH or PEM; ed25519, ecdsa or rsa)';
-    }
-    const key = Array.isArray(parsed) ? parsed[0] : parsed;
-    if (!key || key.getPrivatePEM() === null)
-        return 'this is a public key; the private key is needed';
-    return null;
-}
-//# sourceMappingURL=ssh-keys.js.map
-
-/***/ }),
-
-/***/ 7438:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   k: () => (/* binding */ expandHome)
-/* harmony export */ });
-/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8161);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
-
-
-/** `~` and `~/…` → the controller's home directory (config paths are written the way users type them). */
-function expandHome(path) {
-    if (path === '~')
-        return (0,node_os__WEBPACK_IMPORTED_MODULE_0__.homedir)();
-    if (path.startsWith('~/'))
-        return (0,node_path__WEBPACK_IMPORTED_MODULE_1__.join)((0,node_os__WEBPACK_IMPORTED_MODULE_0__.homedir)(), path.slice(2));
-    return path;
-}
-//# sourceMappingURL=ssh-paths.js.map
-
-/***/ }),
-
-/***/ 6562:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  m: () => (/* binding */ createSshTransport)
-});
-
-// UNUSED EXPORTS: SshTransport
-
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
-// EXTERNAL MODULE: ./lib/contract/host.js
-var contract_host = __nccwpck_require__(1874);
-// EXTERNAL MODULE: ./lib/contract/errors.js
-var errors = __nccwpck_require__(1819);
-// EXTERNAL MODULE: ./node_modules/ssh2/lib/index.js
-var lib = __nccwpck_require__(5472);
-// EXTERNAL MODULE: ./lib/contract/abort.js
-var abort = __nccwpck_require__(1088);
-;// CONCATENATED MODULE: ./lib/transport/ssh-errors.js
-/**
- * Turns what ssh2 and the socket report into our error classes, once, so retry decisions are made
- * from the class. Messages name `user@host:port` and say what happened in plain words; ssh2's own
- * text is appended only where it carries protocol detail (it never contains key material).
- */
-
-const TRANSIENT_CODES = new Set([
-    'ECONNREFUSED',
-    'ECONNRESET',
-    'EPIPE',
-    'EAI_AGAIN',
-    'ENETUNREACH',
-    'EHOSTUNREACH',
-]);
-const SOCKET_WORDS = {
-    ECONNREFUSED: 'connection refused (is sshd running and listening on that port?)',
-    ECONNRESET: 'connection reset by the server during the handshake',
-    EPIPE: 'connection closed by the server during the handshake',
-    ETIMEDOUT: 'TCP connect timed out',
-    EHOSTUNREACH: 'host unreachable',
-    ENETUNREACH: 'network unreachable',
-    EADDRNOTAVAIL: 'address not available',
-};
-const LOST_WORDS = {
-    ECONNRESET: 'reset by the server (sshd restarted or killed?)',
-    EPIPE: 'closed by the server',
-    ETIMEDOUT: 'TCP timeout',
-    EHOSTUNREACH: 'host unreachable',
-    ENETUNREACH: 'network unreachable',
-};
-function seconds(ms) {
-    return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`;
-}
-function classifyConnectError(err, ctx) {
-    const e = (err instanceof Error ? err : new Error(String(err)));
-    const code = e.code ?? /\b(E[A-Z]{4,})\b/.exec(e.message)?.[1];
-    if (e.level === 'client-authentication') {
-        return {
-            error: new errors/* AuthError */.lR(`${ctx.label}: authentication failed: the server rejected the ${ctx.authSource}`),
-            transient: false,
-        };
-    }
-    if (e.level === 'agent') {
-        return { error: new errors/* AuthError */.lR(`${ctx.label}: ssh-agent failed: ${e.message}`), transient: false };
-    }
-    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || e.level === 'client-dns') {
-        const temporary = code === 'EAI_AGAIN';
-        return {
-            error: new errors/* ConnectError */.T$(`${ctx.label}: cannot resolve ${ctx.address}${temporary ? ' (temporary DNS failure)' : ''}`),
-            transient: temporary,
-        };
-    }
-    if (e.level === 'client-timeout' || code === 'ETIMEDOUT') {
-        const what = ctx.tcpConnected
-            ? `connected, but the SSH handshake did not complete within ${seconds(ctx.timeoutMs)} (is it an SSH server?)`
-            : `no TCP connection within ${seconds(ctx.timeoutMs)}`;
-        return { error: new errors/* ConnectError */.T$(`${ctx.label}: ${what}`), transient: false };
-    }
-    if (code && SOCKET_WORDS[code]) {
-        return {
-            error: new errors/* ConnectError */.T$(`${ctx.label}: ${SOCKET_WORDS[code]}`),
-            transient: TRANSIENT_CODES.has(code),
-        };
-    }
-    if (/Connection lost before handshake/i.test(e.message)) {
-        return {
-            error: new errors/* ConnectError */.T$(`${ctx.label}: the server closed the connection before the SSH handshake`),
-            transient: true,
-        };
-    }
-    return { error: new errors/* ConnectError */.T$(`${ctx.label}: SSH connection failed: ${e.message}`), transient: false };
-}
-/** Why an established connection went away, for the commands that were running on it. */
-function connectionLostError(label, cause, keepaliveMs) {
-    const e = cause;
-    if (e?.level === 'client-timeout' && /keepalive/i.test(e.message)) {
-        return new errors/* ConnectionLostError */.N9(`${label}: connection lost: no answer to keepalives for ${seconds(3 * keepaliveMs)} (host hung or network down)`);
-    }
-    if (e instanceof Error) {
-        const words = e.code && LOST_WORDS[e.code] ? LOST_WORDS[e.code] : e.message;
-        return new errors/* ConnectionLostError */.N9(`${label}: connection lost: ${words}`);
-    }
-    return new errors/* ConnectionLostError */.N9(`${label}: connection lost: closed by the server`);
-}
-//# sourceMappingURL=ssh-errors.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh-connect.js
-
-
-
-/** Tries per connection within one connect budget. */
-const CONNECT_ATTEMPTS = 3;
-/** First backoff; doubles per try, then a random part of it is used (full jitter, at least half). */
-const CONNECT_BACKOFF_MS = 200;
-/**
- * Keepalives ssh2 may send unanswered: it declares the peer dead on the tick after this many, i.e.
- * after 3 silent keepalive intervals.
- */
-const KEEPALIVE_COUNT_MAX = 2;
-async function connectClient(target, deps, signal) {
-    await deps.verifier.load();
-    await deps.connectJumpHost?.(signal);
-    let deadline;
-    for (let attempt = 1;; attempt++) {
-        const release = await deps.handshakes.acquire(signal);
-        // The budget starts with the first handshake slot: waiting behind other hosts is not our time.
-        deadline ??= Date.now() + deps.connectTimeoutMs;
-        let failure;
-        try {
-            const started = Date.now();
-            const client = await attemptOnce(target, deps, Math.max(1, deadline - Date.now()), signal);
-            deps.hooks.onDebug?.(`${target.label}: connected in ${Date.now() - started} ms (attempt ${attempt})`);
-            return client;
-        }
-        catch (err) {
-            if (signal.aborted)
-                throw (0,abort/* abortReason */.Js)(signal);
-            failure = err;
-        }
-        finally {
-            release();
-        }
-        const delay = backoffMs(attempt);
-        if (!failure.transient || attempt >= CONNECT_ATTEMPTS || Date.now() + delay >= deadline) {
-            // Named apart from the job's own attempts, which the report counts next to this message.
-            if (attempt > 1)
-                failure.error.message += `; tried to connect ${attempt} times`;
-            throw failure.error;
-        }
-        deps.hooks.onDebug?.(`${failure.error.message}; retrying in ${delay} ms`);
-        await (0,abort/* sleep */.yy)(delay, signal);
-    }
-}
-/** Exponential backoff with full jitter, never below half the step (so retries do not bunch up). */
-function backoffMs(attempt) {
-    const step = CONNECT_BACKOFF_MS * 2 ** (attempt - 1);
-    return Math.round(step / 2 + Math.random() * (step / 2));
-}
-/** One try: TCP (or the jump-host forward), handshake, host-key check and auth, within `budgetMs`. */
-function attemptOnce(target, deps, budgetMs, signal) {
-    return new Promise((resolve, reject) => {
-        const client = new lib.Client();
-        const state = { tcpConnected: false, hostKeyError: null };
-        const settle = (0,abort/* settleOnce */.Tq)(resolve, reject, () => {
-            clearTimeout(timer);
-            signal.removeEventListener('abort', onAbort);
-        });
-        const fail = (err) => {
-            if (settle.settled)
-                return;
-            client.destroy();
-            settle.reject(signal.aborted ? err : classifyTry(err, target, deps, state));
-        };
-        const onAbort = () => fail((0,abort/* abortReason */.Js)(signal));
-        // Our own timer covers the jump-host forward too, which ssh2's readyTimeout does not.
-        const timer = setTimeout(() => fail(Object.assign(new Error('connect timeout'), { level: 'client-timeout' })), budgetMs);
-        signal.addEventListener('abort', onAbort, { once: true });
-        watchClient(client, state, fail, () => settle.resolve(client));
-        const config = clientConfig(target, deps, (key, verify) => {
-            // Answered asynchronously: accept-new writes a new host's key to known_hosts first.
-            deps.verifier.verify(target, key).then((err) => {
-                if (settle.settled)
-                    return; // timed out or cancelled meanwhile; the client is gone
-                state.hostKeyError = err;
-                verify(err === null);
-            }, fail);
-        });
-        // ssh2 throws synchronously on config it cannot use; that must settle this try, not escape it.
-        const start = (cfg) => {
-            try {
-                client.connect(cfg);
-            }
-            catch (err) {
-                fail(err);
-            }
-        };
-        if (!deps.openStream)
-            return start(config);
-        deps.openStream(signal).then((stream) => {
-            if (settle.settled)
-                return void stream.close();
-            state.tcpConnected = true;
-            start({ ...config, sock: stream });
-        }, (err) => {
-            if (signal.aborted)
-                return settle.reject((0,abort/* abortReason */.Js)(signal));
-            // Either a classified forward failure, or the jump host's own connect error (already
-            // retried on its own budget, so final here).
-            settle.reject(isClassified(err) ? err : { error: err, transient: false });
-        });
-    });
-}
-/** The client's events: `error` and `close` fail the try, `ready` ends it. */
-function watchClient(client, state, fail, ready) {
-    // This listener stays for the client's life: an 'error' without a listener would crash the process.
-    client.on('error', (err) => fail(err));
-    client.on('close', () => fail(new Error('Connection lost before handshake')));
-    client.on('connect', () => {
-        state.tcpConnected = true;
-        // Nagle would hold back our small packets for an ACK: a warm command takes ~44 ms instead of ~3.
-        client.setNoDelay(true);
-    });
-    client.on('ready', ready);
-}
-function clientConfig(target, deps, hostVerifier) {
-    return {
-        host: target.address,
-        port: target.port,
-        username: target.user,
-        readyTimeout: 0, // our timer in attemptOnce
-        keepaliveInterval: deps.keepaliveMs,
-        keepaliveCountMax: KEEPALIVE_COUNT_MAX,
-        tryKeyboard: false,
-        hostVerifier,
-        algorithms: { serverHostKey: deps.verifier.algorithmsFor(target.address, target.port) },
-        // The already parsed key goes in through authHandler: `privateKey` would be re-parsed
-        // (and re-decrypted) per connection.
-        ...(deps.auth.kind === 'key'
-            ? { authHandler: [publicKeyAuth(target.user, deps.auth.privateKey)] }
-            : { agent: deps.auth.socket }),
-    };
-}
-function classifyTry(err, target, deps, state) {
-    if (state.hostKeyError)
-        return { error: state.hostKeyError, transient: false };
-    return classifyConnectError(err, {
-        label: target.label,
-        address: target.address,
-        timeoutMs: deps.connectTimeoutMs,
-        tcpConnected: state.tcpConnected,
-        authSource: deps.auth.source,
-    });
-}
-function publicKeyAuth(username, key) {
-    return { type: 'publickey', username, key };
-}
-function isClassified(err) {
-    return typeof err === 'object' && err !== null && 'error' in err && 'transient' in err;
-}
-//# sourceMappingURL=ssh-connect.js.map
-// EXTERNAL MODULE: external "node:util"
-var external_node_util_ = __nccwpck_require__(7975);
-;// CONCATENATED MODULE: ./lib/transport/ssh-semaphore.js
-class Semaphore {
-    capacity;
-    #inUse = 0;
-    #waiters = [];
-    constructor(capacity) {
-        this.capacity = capacity;
-        if (!Number.isInteger(capacity) || capacity < 1) {
-            throw new TypeError(`capacity must be a positive integer, got ${String(capacity)}`);
-        }
-    }
-    get limit() {
-        return this.capacity;
-    }
-    get inUse() {
-        return this.#inUse;
-    }
-    /** Resolves with a release function once a slot is free; rejects with `signal.reason` if aborted first. */
-    acquire(signal) {
-        signal?.throwIfAborted();
-        if (this.#inUse < this.capacity)
-            return Promise.resolve(this.#take());
-        return new Promise((resolve, reject) => {
-            const onAbort = () => {
-                const i = this.#waiters.indexOf(waiter);
-                if (i !== -1)
-                    this.#waiters.splice(i, 1);
-                reject(signal?.reason);
-            };
-            const waiter = {
-                grant: (release) => {
-                    signal?.removeEventListener('abort', onAbort);
-                    resolve(release);
-                },
-                fail: (reason) => {
-                    signal?.removeEventListener('abort', onAbort);
-                    reject(reason);
-                },
-            };
-            signal?.addEventListener('abort', onAbort, { once: true });
-            this.#waiters.push(waiter);
-        });
-    }
-    /** Lower the capacity (never below 1); slots in use are not revoked, they just are not handed out again. */
-    shrinkTo(capacity) {
-        this.capacity = Math.max(1, Math.min(this.capacity, capacity));
-    }
-    /** Reject every waiter (the connection is gone). */
-    rejectWaiters(reason) {
-        for (const w of this.#waiters.splice(0))
-            w.fail(reason);
-    }
-    #take() {
-        this.#inUse += 1;
-        let released = false;
-        return () => {
-            if (released)
-                return;
-            released = true;
-            this.#inUse -= 1;
-            this.#dispatch();
-        };
-    }
-    #dispatch() {
-        while (this.#inUse < this.capacity && this.#waiters.length > 0) {
-            this.#waiters.shift()?.grant(this.#take());
-        }
-    }
-}
-//# sourceMappingURL=ssh-semaphore.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh-connection.js
-/**
- * One established SSH connection to one host, shared by every step that runs there. It hands out
- * channels under a per-connection limit (below sshd's MaxSessions), lowers that limit when the
- * server proves stricter, and remembers why it died so running commands can say so.
- */
-
-
-
-
-/** How long `close()` waits for the server to acknowledge the disconnect before destroying the socket. */
-const CLOSE_WAIT_MS = 1000;
-/** A channel could not be opened because the connection is gone: safe to retry on a new connection. */
-class ChannelOpenError extends errors/* ConnectionLostError */.N9 {
-}
-class SshConnection {
-    client;
-    label;
-    hooks;
-    #channels;
-    #lost = null;
-    #lastError;
-    #closing = false;
-    #closingDone;
-    #closed;
-    /** Commands started by runDetached and not yet ended: close() gives them a moment first. */
-    #detached = new Set();
-    constructor(client, label, maxSessions, keepaliveMs, hooks) {
-        this.client = client;
-        this.label = label;
-        this.hooks = hooks;
-        this.#channels = new Semaphore(maxSessions);
-        client.on('error', (err) => (this.#lastError = err));
-        this.#closed = new Promise((resolve) => {
-            client.on('close', () => {
-                this.#lost ??= this.#closing
-                    ? new errors/* ConnectionLostError */.N9(`${label}: connection closed`)
-                    : connectionLostError(label, this.#lastError, keepaliveMs);
-                if (!this.#closing)
-                    this.hooks.onDebug?.(this.#lost.message);
-                this.#channels.rejectWaiters(new ChannelOpenError(this.#lost.message));
-                resolve();
-            });
-        });
-    }
-    get alive() {
-        return this.#lost === null && !this.#closing;
-    }
-    /** Why the connection died (null while it is alive). */
-    get lostError() {
-        return this.#lost;
-    }
-    /** Starts `command`; the channel holds a slot until it closes. */
-    exec(command, signal) {
-        return this.#open(signal, (cb) => this.client.exec(command, cb));
-    }
-    /**
-     * Runs `command` on a channel of its own, for the transport's sake (ending a timed-out step's
-     * process group): nothing waits for it and its output is dropped, but close() lets it finish
-     * (within CLOSE_WAIT_MS) before disconnecting, so a release that ends right after still delivers it.
-     */
-    runDetached(command) {
-        const run = this.exec(command, new AbortController().signal).then((channel) => new Promise((resolve) => {
-            channel.on('error', () => { });
-            channel.once('close', () => resolve());
-            channel.resume();
-            channel.stderr.resume();
-            channel.end();
-        }), () => {
-            // The connection is gone: nothing can reach the host any more.
-        });
-        this.#detached.add(run);
-        void run.finally(() => this.#detached.delete(run));
-    }
-    sftp(signal) {
-        return this.#open(signal, (cb) => this.client.sftp(cb));
-    }
-    /** A TCP stream to `address:port` from the server's side (jump host). Not a session: no slot. */
-    forwardOut(address, port) {
-        this.#assertAlive();
-        return (0,external_node_util_.promisify)(this.client.forwardOut.bind(this.client))('127.0.0.1', 0, address, port);
-    }
-    async #open(signal, open) {
-        for (let emptyRetries = 0;;) {
-            const release = await this.#channels.acquire(signal);
-            this.#assertAlive(release);
-            try {
-                const channel = await new Promise((resolve, reject) => {
-                    try {
-                        open((err, ch) => (err ? reject(err) : resolve(ch)));
-                    }
-                    catch (err) {
-                        // ssh2 throws "Not connected" synchronously: the server has closed the connection and
-                        // its 'close' event has not reached us yet. It is lost now: the pool replaces it, and
-                        // the step (nothing ran) reconnects once.
-                        this.#lost ??= new errors/* ConnectionLostError */.N9(`${this.label}: connection closed (${err.message})`);
-                        reject(err);
-                    }
-                });
-                channel.once('close', release);
-                return channel;
-            }
-            catch (err) {
-                release();
-                if (!this.alive)
-                    throw new ChannelOpenError(this.#lost?.message ?? `${this.label}: connection closed`);
-                if (typeof err.reason !== 'number')
-                    throw this.#openError(err);
-                // A refused session channel (CHANNEL_OPEN_FAILURE; OpenSSH says "open failed") means the
-                // server allows fewer sessions than we assumed (its MaxSessions): run at most as many as
-                // are open right now and wait for one to finish. With none open, the refusal may be a
-                // slot still being freed server-side; retry briefly before giving up.
-                const open = this.#channels.inUse;
-                if (open > 0) {
-                    if (open < this.#channels.limit) {
-                        this.hooks.onDebug?.(`${this.label}: server refused channel ${open + 1}; limiting to ${open}`);
-                    }
-                    this.#channels.shrinkTo(open);
-                }
-                else if (++emptyRetries > 3) {
-                    throw this.#openError(err);
-                }
-                else {
-                    await new Promise((r) => setTimeout(r, 50 * emptyRetries));
-                }
-            }
-        }
-    }
-    #openError(err) {
-        return new Error(`${this.label}: cannot open an SSH channel: ${err.message}`);
-    }
-    #assertAlive(release) {
-        if (this.alive)
-            return;
-        release?.();
-        throw new ChannelOpenError(this.#lost?.message ?? `${this.label}: connection closed`);
-    }
-    /**
-     * Disconnect politely, then for sure: a host that does not answer (frozen, partitioned) gets
-     * CLOSE_WAIT_MS, then its socket is destroyed. Resolves when the socket is closed.
-     */
-    close() {
-        this.#closingDone ??= this.#close();
-        return this.#closingDone;
-    }
-    async #close() {
-        // Before anything marks the connection as closing: a detached command may still be opening
-        // its channel, which a closing connection refuses.
-        if (this.#detached.size > 0)
-            await settledWithin([...this.#detached], CLOSE_WAIT_MS);
-        this.#closing = true;
-        this.client.end();
-        const timer = setTimeout(() => destroySocket(this.client), CLOSE_WAIT_MS);
-        await this.#closed;
-        clearTimeout(timer);
-    }
-}
-/** Waits for `work` to settle, at most `ms`. */
-async function settledWithin(work, ms) {
-    let timer;
-    const timeout = new Promise((resolve) => (timer = setTimeout(resolve, ms)));
-    await Promise.race([Promise.allSettled(work), timeout]);
-    clearTimeout(timer);
-}
-/**
- * ssh2's `destroy()` does nothing once its socket is no longer writable, which `end()` has just
- * made it: a host that never answers the disconnect would hold the socket (and the process) open
- * forever. So the socket itself is destroyed: a net.Socket, or the forwarded channel of a jump host.
- */
-function destroySocket(client) {
-    const socket = client._sock;
-    if (socket)
-        socket.destroy();
-    else
-        client.destroy();
-}
-//# sourceMappingURL=ssh-connection.js.map
-// EXTERNAL MODULE: ./lib/transport/line-splitter.js + 1 modules
-var line_splitter = __nccwpck_require__(746);
-// EXTERNAL MODULE: ./lib/contract/transport.js
-var transport = __nccwpck_require__(4475);
-;// CONCATENATED MODULE: ./lib/transport/ssh-remote-command.js
-/**
- * What an exec channel runs on the host, built without I/O so it is tested by exact strings.
- *
- * The exec request carries only a fixed wrapper, the payload's length and the shell argv (all
- * harmless in `ps`). The variables and the script travel on the channel's stdin as one payload of
- * quoted assignments, which the wrapper `eval`s: values are data, never code, and never appear in
- * any argv. After the payload, stdin stays open as the lifeline (below).
- *
- * Termination on a stock sshd: OpenSSH ignores "signal" channel requests for most logins, and
- * closing a channel without a pty kills nothing. So every wrapper
- *   1. reads exactly the payload's byte length from stdin and evaluates it (exports + script text);
- *      when it cannot, it exits 125 saying so;
- *   2. runs the script with stdin at /dev/null (a command that reads stdin gets EOF, not the
- *      lifeline) in a process group that holds the command and everything it starts: sshd starts
- *      every command in a new session, so the wrapper's group already is one (where that is not
- *      confirmed, the wrapper runs under `setsid`);
- *   3. keeps stdin open as a lifeline: a watchdog blocks reading it, and when it reaches EOF before
- *      the command ended (we sent EOF on timeout/cancel, or the connection died and sshd closed
- *      the pipe) it sends TERM to the whole group, then KILL after REMOTE_KILL_GRACE_S;
- *   4. ends with the command's status when the command ends by itself; the watchdog then stops.
- *   5. announces its process group on stderr before the script runs (GROUP_ANNOUNCEMENT; the
- *      transport takes that line out of the output). When the shell has exited but a background
- *      child still holds the output open, the step is not over, yet sshd has already closed the
- *      lifeline (it does so as soon as it reaps the process it started) and the watchdog is gone:
- *      a timeout or cancel then reaches the group through a second channel (groupKillCommand).
- * Background processes a successful command left behind (`nohup … &`) are not touched; processes
- * that leave the group themselves (`setsid`, daemons) are out of reach, as with any process group.
- *
- * Two wrappers do this:
- * - Any shell (POSIX_WRAPPER): `/bin/sh` reads the payload with `head -c` and starts the step's
- *   shell on the script as the file /dev/fd/4 (a pipe), in the background, and waits for it.
- * - The default shell (INLINE_WRAPPER), ~2 ms cheaper a step (bench/probes/wrapper-variants.ts):
- *   one `bash --noprofile --norc` reads the payload with `read -N` (LC_ALL=C for that read only, so
- *   it counts bytes; the script then runs in the session's locale), forks the watchdog off (twice:
- *   the step's shell has no child it did not start), and then *is* the step's shell: `set -eo
- *   pipefail; eval` the script. So `$$`, `exec`, `wait`, `$!`, traps, LINENO and errexit behave as
- *   in `bash -eo pipefail FILE` (side by side on a real sshd: __tests__/transport/ssh-inline-shell
- *   .test.ts). eval runs the script one command at a time, as bash runs a file: a syntax error on
- *   line 2 stops the script after line 1 ran, with status 2.
- *   What differs: `$0` is `step` (it was /dev/fd/4), so messages read `step: line 2: nosuchcmd:
- *   command not found` (`step: eval: line 2: syntax error …`); BASH_SOURCE is empty; `$-` has a
- *   `c`; `$PPID` is sshd's; as in any `bash -c`, `jobs` does not list jobs `wait` already reaped;
- *   PIPESTATUS is set from the start. The step's shell is the process sshd started, so when it is
- *   killed by a signal (`kill -9 $$`, the OOM killer) the step reports that signal, not 128+N.
- *   The step's environment is the same; its shell variables hold nothing of the wrapper's.
- *   Variables bash gives a meaning to (IFS, UID, SHELLOPTS, BASH_ENV, …), which assigning in a
- *   running bash is not the same as handing to a new one, and a script holding a NUL byte (which
- *   `read -N` does not count) take the POSIX wrapper instead, so their behaviour stays as it was.
- */
-
-/** Seconds between TERM and KILL of a timed-out or cancelled command's process group. */
-const REMOTE_KILL_GRACE_S = 2;
-/** Shell variable the payload assigns the script to; not exported, so the command never sees it. */
-const SCRIPT_VAR = '__bw_script';
-const NO_SCRIPT = '{ echo "boerewors: could not read the script from stdin" >&2; exit 125; }';
-/**
- * Start of the line both wrappers write on stderr before the script runs: then the process group
- * (or `-` where the wrapper could not confirm one). The unit separator in front keeps it apart
- * from anything a host prints; only the first such line counts, and it always comes first.
- */
-const GROUP_ANNOUNCEMENT = '\x1fboerewors-group ';
-/** printf format (single quotes are not allowed in the wrappers) writing GROUP_ANNOUNCEMENT + `%s`. */
-const ANNOUNCE = 'printf "\\037boerewors-group %s\\n"';
-/**
- * POSIX sh, no single quotes (it is itself single-quoted below). `$1` is the payload length; the
- * rest is the shell argv. `k` is what the watchdog signals: 0 (our own group), -PID (the group
- * `setsid` made) or, with neither available, just the shell's PID. The script reaches the shell
- * through a pipe from the `printf` builtin, opened as `/dev/fd/4` (a here-document would need a
- * temp file on older bash).
- */
-const POSIX_WRAPPER = [
-    'exec 3<&0',
-    'eval "$(head -c "$1")" || exit 125',
-    // Never run an empty script as if it were ours: a host without `head -c` must fail loudly.
-    `[ -n "\${${SCRIPT_VAR}+x}" ] || ${NO_SCRIPT}`,
-    'shift',
-    'g= k=',
-    'read -r _ _ _ _ pg _ 2>/dev/null </proc/$$/stat',
-    'if [ "$pg" = "$$" ]; then k=0; elif command -v setsid >/dev/null 2>&1; then g=setsid; fi',
-    // Named only when it is our own group: under setsid, its id is known once the step may be writing.
-    `if [ "$k" = 0 ]; then ${ANNOUNCE} $$; else ${ANNOUNCE} -; fi >&2`,
-    // The script reaches the shell as the file /dev/fd/4 (a pipe), and the shell's stdin is
-    // /dev/null: a command in the script that reads stdin (cat, ssh, read) must not eat the script.
-    `printf "%s" "$${SCRIPT_VAR}" | $g "$@" /dev/fd/4 4<&0 </dev/null 3<&- &`,
-    'p=$!',
-    'if [ -n "$g" ]; then k=-$p; fi',
-    ': "${k:=$p}"',
-    '( while read -r _; do :; done; trap "" TERM; kill -s TERM -- "$k"; ' +
-        `sleep ${REMOTE_KILL_GRACE_S}; kill -s KILL -- "$k" ) <&3 >/dev/null 2>&1 &`,
-    'w=$!',
-    'exec 3<&-',
-    'wait "$p"; r=$?',
-    'kill "$w" 2>/dev/null',
-    'exit "$r"',
-].join('\n');
-/**
- * `$0` of the inline wrapper, hence of the step's shell: bash's messages start `step: line N:`.
- * (With `$0` = `bash`, bash 5.2 leaves the line number out of its messages.)
- */
-const INLINE_ARGV0 = 'step';
-/**
- * bash, no single quotes, all on line 1: eval'd code counts its lines from the eval's line, so
- * LINENO and `line N:` in messages are the script's own. `$1` is the payload length.
- */
-const INLINE_WRAPPER = [
-    // Not a group leader (not under sshd): run again as one, or the watchdog could signal our caller.
-    'kill -0 -- -$$ 2>/dev/null || ! command -v setsid >/dev/null ||' +
-        ' exec setsid "$BASH" --noprofile --norc -c "$BASH_EXECUTION_STRING" "$0" "$@"',
-    'exec 3<&0',
-    // read -N counts characters: in the C locale those are bytes. bash < 4.1 has no -N: head -c.
-    // TMOUT (say, from pam_env) would make read give up early.
-    '{ TMOUT= LC_ALL=C read -r -N "$1" __bw_p 2>/dev/null || __bw_p=$(head -c "$1"); }' +
-        ` && eval "$__bw_p" && [ -n "\${${SCRIPT_VAR}+x}" ] || ${NO_SCRIPT}`,
-    'shift; unset __bw_p BASH_EXECUTION_STRING',
-    `{ kill -0 -- -$$ 2>/dev/null && ${ANNOUNCE} $$ || ${ANNOUNCE} -; } >&2`,
-    // The watchdog, forked off twice so the step's shell has no child it did not start (`wait`,
-    // `jobs`, `$!`, a program it execs). On EOF it acts only while the step's shell lives: after a
-    // normal exit sshd reaps the shell first and only then closes the lifeline. (/proc: a shell that
-    // exec'd `sudo …` lives on but is no longer ours to signal.)
-    '( ( unset TMOUT; while read -r _; do :; done; kill -0 $$ 2>/dev/null || [ -d /proc/$$ ] || exit;' +
-        ' trap "" TERM;' +
-        ' k=-$$; kill -0 -- "$k" || k=$$; kill -s TERM -- "$k";' +
-        ` sleep ${REMOTE_KILL_GRACE_S}; kill -s KILL -- "$k" ) <&3 >/dev/null 2>&1 & )`,
-    'exec 3<&- </dev/null',
-    'set -eo pipefail',
-    // Unset by the script's own first command, on its line 1, so it is not among its variables.
-    `eval "unset ${SCRIPT_VAR}; $${SCRIPT_VAR}"`,
-].join('; ');
-/**
- * Names bash gives a meaning to, whose `export` in the running wrapper is not what a new bash
- * makes of them in its environment (readonly UID, IFS reset, BASH_ENV read at startup, …). Not
- * here: PATH, HOME, SHELL, TMPDIR and the locale, which behave the same either way. `__bw_` are
- * the wrapper's own.
- */
-const BASH_SPECIAL = new RegExp('^(?:BASH\\w*|COMP_\\w+|READLINE_\\w+|HIST\\w+|histchars|__bw_\\w*|_|CDPATH|CHILD_MAX|COLUMNS|' +
-    'COMPREPLY|COPROC|DIRSTACK|EMACS|ENV|EPOCHREALTIME|EPOCHSECONDS|EUID|EXECIGNORE|FCEDIT|' +
-    'FIGNORE|FUNCNAME|FUNCNEST|GLOBIGNORE|GLOBSORT|GROUPS|HOSTFILE|HOSTNAME|HOSTTYPE|IFS|' +
-    'IGNOREEOF|INPUTRC|INSIDE_EMACS|LINENO|LINES|MACHTYPE|MAIL|MAILCHECK|MAILPATH|MAPFILE|' +
-    'OLDPWD|OPTARG|OPTERR|OPTIND|OSTYPE|PIPESTATUS|POSIXLY_CORRECT|PPID|PROMPT_COMMAND|' +
-    'PROMPT_DIRTRIM|PS[0-4]|PWD|RANDOM|REPLY|SECONDS|SHELLOPTS|SHLVL|SRANDOM|TIMEFORMAT|TMOUT|UID)$');
-/** Single-quote for POSIX sh: the only special character inside '…' is ' itself. */
-function shellQuote(value) {
-    return `'${value.replaceAll("'", `'\\''`)}'`;
-}
-/** `export NAME='value'` lines, in the order given. Throws (naming the variable, never the value) on bad input. */
-function exportStatements(env) {
-    let out = '';
-    for (const [name, value] of Object.entries(env)) {
-        if (!transport/* VAR_NAME */.e.test(name))
-            throw new TypeError(`invalid variable name ${JSON.stringify(name)}`);
-        if (value.includes('\0'))
-            throw new TypeError(`variable ${name} contains a NUL byte, which no environment can hold`);
-        out += `export ${name}=${shellQuote(value)}\n`;
-    }
-    return out;
-}
-/** What goes to the channel's stdin first: the exports, then the script (newline-terminated). */
-function remotePayload(script, env) {
-    const text = script.endsWith('\n') ? script : `${script}\n`;
-    return Buffer.from(`${exportStatements(env)}${SCRIPT_VAR}=${shellQuote(text)}\n`, 'utf8');
-}
-/** `exec /bin/sh -c '<wrapper>' bw LEN 'shell' 'args'…`: the shell runs the script as /dev/fd/4. */
-function posixWrapperCommand(payloadBytes, shell) {
-    if (shell.length === 0)
-        throw new TypeError('shell must name a program');
-    // /bin/sh, whatever the login shell is; `bw` becomes $0 of the wrapper.
-    const argv = ['/bin/sh', '-c', shellQuote(POSIX_WRAPPER), 'bw', String(payloadBytes)];
-    return ['exec', ...argv, ...shell.map(shellQuote)].join(' ');
-}
-/** `exec bash --noprofile --norc -c '<wrapper>' step LEN`: that bash runs the script itself. */
-function inlineWrapperCommand(payloadBytes) {
-    return `exec bash --noprofile --norc -c ${shellQuote(INLINE_WRAPPER)} ${INLINE_ARGV0} ${payloadBytes}`;
-}
-/** Whether the step takes the inline wrapper: the default shell, no NUL byte, no variable bash gives a meaning to. */
-function runsInline(script, shell, env) {
-    return (shell.length === transport/* DEFAULT_SHELL */.L.length &&
-        shell.every((arg, i) => arg === transport/* DEFAULT_SHELL */.L[i]) &&
-        !script.includes('\0') &&
-        !Object.keys(env).some((name) => BASH_SPECIAL.test(name)));
-}
-/**
- * What a line of stderr announces: the group (a number), no group (null), or nothing (undefined:
- * an ordinary line).
- */
-function parseGroupAnnouncement(line) {
-    if (!line.startsWith(GROUP_ANNOUNCEMENT))
-        return undefined;
-    const rest = line.slice(GROUP_ANNOUNCEMENT.length);
-    if (rest === '-')
-        return null;
-    return /^[1-9][0-9]{0,9}$/.test(rest) ? Number(rest) : undefined;
-}
-/**
- * Ends a step's process group from a second channel: TERM now, KILL after the grace, like the
- * watchdog. The KILL runs in the background with no tie to the channel, so the channel closes at
- * once and the grace runs out on the host even if our connection is gone by then.
- */
-function groupKillCommand(group) {
-    if (!Number.isSafeInteger(group) || group <= 1)
-        throw new TypeError(`invalid process group ${group}`);
-    const script = `kill -s TERM -- -${group} 2>/dev/null; ` +
-        `( sleep ${REMOTE_KILL_GRACE_S}; kill -s KILL -- -${group} ) </dev/null >/dev/null 2>&1 &`;
-    return `exec /bin/sh -c ${shellQuote(script)}`;
-}
-function buildRemoteCommand(script, shell, env) {
-    if (shell.length === 0)
-        throw new TypeError('shell must name a program');
-    const stdin = remotePayload(script, env);
-    const command = runsInline(script, shell, env)
-        ? inlineWrapperCommand(stdin.length)
-        : posixWrapperCommand(stdin.length, shell);
-    return { command, stdin };
-}
-//# sourceMappingURL=ssh-remote-command.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh-exec.js
-
-
-
-
-/**
- * After an abort, how long we wait for the channel to close (the command's group got TERM, and KILL
- * after the grace) before giving up on it. Bounded so a cancelled run still exits promptly.
- */
-const ABORT_WAIT_MS = (REMOTE_KILL_GRACE_S + 1) * 1000;
-/**
- * When the shell exits after an abort, it may have done so before our EOF reached the watchdog (which
- * then stood down): if the channel is still open this much later, something of the group holds it.
- */
-const LATE_EXIT_WAIT_MS = 250;
-async function execOnConnection(conn, req, ctx, redactor) {
-    ctx.signal.throwIfAborted();
-    const started = Date.now();
-    const { command, stdin } = buildRemoteCommand(req.script, req.shell, req.env);
-    const channel = await conn.exec(command, ctx.signal);
-    return new Promise((resolve, reject) => {
-        // The wrapper's process group, from the first line it writes on stderr (undefined: not yet).
-        let group;
-        const announcement = (line) => {
-            if (group !== undefined)
-                return false;
-            group = parseGroupAnnouncement(line);
-            return group !== undefined;
-        };
-        const out = new line_splitter/* LineSplitter */.g('stdout', ctx.onOutput, { redactor });
-        const err = new line_splitter/* LineSplitter */.g('stderr', ctx.onOutput, { redactor, control: announcement });
-        let exit = null;
-        let abortTimer;
-        let lateExitTimer;
-        let groupKilled = false;
-        // Settle only when the channel is closed AND both streams delivered their last bytes.
-        let pending = 3;
-        let settled = false;
-        const finish = () => {
-            if (--pending > 0 || settled)
-                return;
-            settled = true;
-            clearTimeout(abortTimer);
-            clearTimeout(lateExitTimer);
-            ctx.signal.removeEventListener('abort', onAbort);
-            out.end();
-            err.end();
-            if (ctx.signal.aborted)
-                return reject((0,abort/* abortReason */.Js)(ctx.signal));
-            if (!exit) {
-                return reject(conn.lostError ??
-                    new errors/* ConnectionLostError */.N9(`${conn.label}: connection lost: the command ended without an exit status`));
-            }
-            resolve({ exitCode: exit.code, signal: exit.signal, durationMs: Date.now() - started });
-        };
-        // The shell has exited and sshd closed the lifeline with it, yet the channel is open: a child
-        // in the group holds the output. No watchdog is left on the host, so the group is ended from
-        // a second channel.
-        const killGroup = () => {
-            if (settled || groupKilled || typeof group !== 'number')
-                return;
-            groupKilled = true;
-            conn.runDetached(groupKillCommand(group));
-        };
-        const onAbort = () => {
-            // EOF on stdin cuts the lifeline: the remote watchdog terminates the command's process group.
-            channel.end();
-            if (exit)
-                killGroup();
-            abortTimer = setTimeout(() => {
-                // The host does not answer (connection hung): stop waiting; sshd kills the group when
-                // the connection finally drops, since that closes the lifeline too.
-                channel.removeAllListeners('data');
-                channel.stderr.removeAllListeners('data');
-                pending = 1;
-                finish();
-                channel.destroy();
-            }, ABORT_WAIT_MS);
-        };
-        channel.on('data', (chunk) => out.write(chunk));
-        channel.stderr.on('data', (chunk) => err.write(chunk));
-        channel.once('end', finish);
-        channel.stderr.once('end', finish);
-        channel.once('close', finish);
-        channel.on('exit', (code, signal) => {
-            exit = { code: code ?? null, signal: signal ?? null };
-            if (ctx.signal.aborted)
-                lateExitTimer = setTimeout(killGroup, LATE_EXIT_WAIT_MS);
-        });
-        channel.on('error', () => {
-            // Channel errors surface as a close without exit status; the connection error says why.
-        });
-        ctx.signal.addEventListener('abort', onAbort, { once: true });
-        // Not ended: stdin stays open as the lifeline until the command exits or we abort.
-        channel.write(stdin);
-        if (ctx.signal.aborted)
-            onAbort();
-    });
-}
-//# sourceMappingURL=ssh-exec.js.map
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
-;// CONCATENATED MODULE: ./lib/transport/ssh-host-key-algorithms.js
-/**
- * Which host-key algorithms we offer in the key exchange, in which order. The client's order
- * decides which of its keys the server presents, and so which known_hosts line is checked: a host
- * with an ed25519 and an RSA key presents ed25519 if we ask for it first. We order them as
- * OpenSSH's ssh does (sshconnect2.c, order_hostkeyalgs), so a host gets the same verdict from us
- * as from `ssh` with the same known_hosts, whatever the order of its lines.
- */
-/**
- * OpenSSH's default HostKeyAlgorithms (9.x), without the certificate and security-key types that
- * ssh2 cannot verify. `ssh-rsa` (SHA-1 signatures) is absent as in OpenSSH since 8.8; an RSA host
- * key is still used, signed with SHA-2.
- */
-const HOST_KEY_ALGORITHMS = Object.freeze([
-    'ssh-ed25519',
-    'ecdsa-sha2-nistp256',
-    'ecdsa-sha2-nistp384',
-    'ecdsa-sha2-nistp521',
-    'rsa-sha2-512',
-    'rsa-sha2-256',
-]);
-/** The known_hosts key type whose keys an algorithm produces (`rsa-sha2-512` → `ssh-rsa`). */
-function keyTypeOfAlgorithm(algorithm) {
-    return algorithm.startsWith('rsa-sha2-') ? 'ssh-rsa' : algorithm;
-}
-/**
- * The algorithms to offer to a host for which known_hosts lists keys of `knownTypes`. As OpenSSH:
- * when the most preferred type is known, the default order as is; otherwise the algorithms of
- * known types first, each group in default order. Never file order: a stale RSA line written
- * before a good ed25519 line (ssh-keyscan writes RSA first) must not make the server present RSA.
- */
-function orderHostKeyAlgorithms(knownTypes) {
-    const known = (a) => knownTypes.has(keyTypeOfAlgorithm(a));
-    if (known(HOST_KEY_ALGORITHMS[0]))
-        return [...HOST_KEY_ALGORITHMS];
-    return [...HOST_KEY_ALGORITHMS.filter(known), ...HOST_KEY_ALGORITHMS.filter((a) => !known(a))];
-}
-//# sourceMappingURL=ssh-host-key-algorithms.js.map
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./lib/transport/ssh-known-hosts.js
-/**
- * known_hosts parsing and host matching, as OpenSSH does it (sshd(8) "SSH_KNOWN_HOSTS FILE
- * FORMAT"): plain and hashed (`|1|salt|hash`) names, `[host]:port` for non-standard ports, comma
- * lists with `*`/`?` wildcards and `!` negation, and the `@revoked` / `@cert-authority` markers.
- * Pure functions; reading files is the caller's business.
- */
-
-const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
-function parseKnownHosts(text, sourceName) {
-    const entries = [];
-    const skipped = [];
-    text.split(/\r?\n/).forEach((raw, index) => {
-        const line = raw.trim();
-        if (line === '' || line.startsWith('#'))
-            return;
-        const source = `${sourceName}:${index + 1}`;
-        const fields = line.split(/\s+/);
-        let marker = null;
-        if (fields[0]?.startsWith('@')) {
-            const m = fields.shift();
-            if (m === '@revoked')
-                marker = 'revoked';
-            else if (m === '@cert-authority')
-                marker = 'cert-authority';
-            else
-                return void skipped.push(`${source}: unknown marker ${m}`);
-        }
-        const [hosts, keyType, keyText] = fields;
-        if (!hosts || !keyType || !keyText || !BASE64.test(keyText)) {
-            return void skipped.push(`${source}: expected "hosts key-type base64-key"`);
-        }
-        const key = Buffer.from(keyText, 'base64');
-        if (keyTypeOf(key) !== keyType)
-            return void skipped.push(`${source}: key data does not match type ${keyType}`);
-        let hashed = null;
-        let patterns = null;
-        if (hosts.startsWith('|1|')) {
-            const [salt, hash] = hosts.slice(3).split('|');
-            if (!salt || !hash)
-                return void skipped.push(`${source}: malformed hashed host name`);
-            hashed = { salt: Buffer.from(salt, 'base64'), hash: Buffer.from(hash, 'base64') };
-        }
-        else {
-            patterns = hosts.split(',').filter((p) => p !== '');
-        }
-        entries.push({ marker, patterns, hashed, keyType, key, source });
-    });
-    return { entries, skipped };
-}
-/** The name a host is listed under: `host` on port 22, `[host]:port` otherwise. */
-function knownHostsName(address, port) {
-    const host = address.toLowerCase();
-    return port === 22 ? host : `[${host}]:${port}`;
-}
-function entryMatches(entry, name) {
-    if (entry.hashed) {
-        const digest = (0,external_node_crypto_.createHmac)('sha1', entry.hashed.salt).update(name).digest();
-        return digest.length === entry.hashed.hash.length && digest.equals(entry.hashed.hash);
-    }
-    let matched = false;
-    for (const pattern of entry.patterns ?? []) {
-        const negated = pattern.startsWith('!');
-        if (!wildcardMatch(negated ? pattern.slice(1) : pattern, name))
-            continue;
-        if (negated)
-            return false; // a matching negation wins over everything
-        matched = true;
-    }
-    return matched;
-}
-/**
- * `*` any run, `?` one character; case-insensitive like OpenSSH's host patterns. Greedy with a
- * single backtrack point (the last `*`): a RegExp with one `.*` per star backtracks exponentially
- * on a line such as 24 stars then `x`, and this runs synchronously while connecting, where it
- * froze the process (timers and signal handlers included). Here a failed try only moves the last
- * star on by one character, so the work is at most |pattern| + |name|², and a name is a host name.
- */
-function wildcardMatch(pattern, name) {
-    const p = pattern.toLowerCase();
-    const n = name.toLowerCase();
-    let pi = 0;
-    let ni = 0;
-    let star = -1; // index of the last `*` seen in p
-    let starFrom = 0; // where in n that star's run currently ends
-    while (ni < n.length) {
-        if (p[pi] === '*') {
-            star = pi++;
-            starFrom = ni;
-        }
-        else if (pi < p.length && (p[pi] === '?' || p[pi] === n[ni])) {
-            pi++;
-            ni++;
-        }
-        else if (star >= 0) {
-            pi = star + 1;
-            ni = ++starFrom;
-        }
-        else {
-            return false;
-        }
-    }
-    while (p[pi] === '*')
-        pi++;
-    return pi === p.length;
-}
-/** The key type named inside an SSH wire-format public key, or null if it is not one. */
-function keyTypeOf(key) {
-    if (key.length < 4)
-        return null;
-    const len = key.readUInt32BE(0);
-    if (len === 0 || len > 64 || 4 + len > key.length)
-        return null;
-    return key.subarray(4, 4 + len).toString('latin1');
-}
-/** `SHA256:…` as `ssh-keygen -l` prints it (unpadded base64). */
-function fingerprint(key) {
-    return `SHA256:${(0,external_node_crypto_.createHash)('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
-}
-/** `|1|salt|hash`, as `ssh-keygen -H` and `HashKnownHosts yes` write a host name. */
-function hashHostName(name) {
-    const salt = (0,external_node_crypto_.randomBytes)(20);
-    return `|1|${salt.toString('base64')}|${(0,external_node_crypto_.createHmac)('sha1', salt).update(name).digest('base64')}`;
-}
-//# sourceMappingURL=ssh-known-hosts.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh-known-hosts-file.js
-/**
- * Records a host key in a known_hosts file, for `host-key-checking: accept-new` (as ssh(1) adds a
- * new host to its first UserKnownHostsFile). The line goes in with one O_APPEND write, so
- * concurrent writers (our other connections, another run, ssh itself) never interleave or lose a
- * line, and a reader sees the file with or without it; the file's mode, owner and links are kept.
- * Records into one file are made one at a time within the process, each reading the file again
- * first, in the same open: so connections opened together (connect-ahead) never add a host twice,
- * and a key written since the run started (by another run) is neither duplicated nor contradicted.
- * Two processes adding the same new host at the same instant may both add it: a duplicate line,
- * harmless, as with two `ssh` processes.
- */
-
-
-
-/**
- * Appends `name keytype base64` to `path` (created 0600, its directory 0700, when missing) unless
- * the file already lists the host. The name is hashed when the file holds hashed entries, so a
- * hashed file does not start naming its hosts. A world-writable file loses that bit (anyone could
- * add keys to it); `madePrivate` says so. `label` names the file in the entries' sources.
- */
-function recordKnownHost(path, label, name, key) {
-    const file = (0,external_node_path_.resolve)(path);
-    const previous = queues.get(file) ?? Promise.resolve();
-    const recorded = previous.then(() => appendUnlessListed(file, label, name, key));
-    const tail = recorded.then(() => { }, () => { });
-    queues.set(file, tail);
-    // Forget an idle file, so a long-lived process does not keep one promise per file it ever wrote.
-    void tail.then(() => queues.get(file) === tail && queues.delete(file));
-    return recorded;
-}
-/** The last record queued per absolute path. */
-const queues = new Map();
-async function appendUnlessListed(path, label, name, key) {
-    await (0,promises_.mkdir)((0,external_node_path_.dirname)(path), { recursive: true, mode: 0o700 });
-    const file = await (0,promises_.open)(path, 'a+', 0o600);
-    try {
-        const text = await file.readFile('utf8');
-        const { entries } = parseKnownHosts(text, label);
-        const listed = entries.filter((e) => e.marker === null && entryMatches(e, name));
-        if (listed.some((e) => e.key.equals(key)))
-            return { kind: 'present' };
-        if (listed.length > 0)
-            return { kind: 'conflict', listed };
-        const hashed = entries.some((e) => e.hashed !== null);
-        const line = `${hashed ? hashHostName(name) : name} ${keyTypeOf(key)} ${key.toString('base64')}\n`;
-        const data = Buffer.from(text === '' || text.endsWith('\n') ? line : `\n${line}`);
-        const { mode, size } = await file.stat();
-        const madePrivate = (mode & 0o002) !== 0;
-        if (madePrivate)
-            await file.chmod(mode & 0o7775);
-        const { bytesWritten } = await file.write(data).catch(async (err) => {
-            await undoPartialAppend(file, size, data.length);
-            throw err;
-        });
-        if (bytesWritten !== data.length) {
-            await undoPartialAppend(file, size, data.length);
-            throw new Error(`short write (${bytesWritten} of ${data.length} bytes)`);
-        }
-        await file.datasync();
-        return { kind: 'recorded', hashed, madePrivate };
-    }
-    finally {
-        await file.close();
-    }
-}
-/**
- * A partial line (disk full) would read as a listed key next time, and refuse the host as
- * changed; cut it off, unless someone else appended after it.
- */
-async function undoPartialAppend(file, sizeBefore, length) {
-    try {
-        const { size } = await file.stat();
-        if (size > sizeBefore && size < sizeBefore + length)
-            await file.truncate(sizeBefore);
-    }
-    catch {
-        // Best effort: the write's own error is what the caller reports.
-    }
-}
-//# sourceMappingURL=ssh-known-hosts-file.js.map
-// EXTERNAL MODULE: ./lib/transport/ssh-paths.js
-var ssh_paths = __nccwpck_require__(7438);
-;// CONCATENATED MODULE: ./lib/transport/ssh-host-keys.js
-/**
- * Decides whether a presented host key is trusted, per `host-key-checking`, with OpenSSH's
- * verdicts (see docs/ssh.md for the few deliberate differences):
- * - `strict`: the key must be listed for the host in known_hosts;
- * - `accept-new`: an unlisted host is trusted and its key added to the first known-hosts file (or,
- *   with none configured, remembered for this run); a listed host must match;
- * - `off`: anything goes, with a loud warning once per run.
- * A listed host must present one of its listed keys; a key of a type not listed for it is a
- * mismatch too, as in OpenSSH. Which key it presents follows from the algorithms we offer
- * (`algorithmsFor`, OpenSSH's order). A key marked `@revoked` is refused in every mode.
- */
-
-
-
-
-
-
-class HostKeyVerifier {
-    mode;
-    source;
-    hooks;
-    #entries = [];
-    /** What was read, for "checked: …" in errors: `~/.ssh/known_hosts (missing)`. */
-    #consulted = [];
-    #loaded;
-    /** accept-new: keys of hosts that were new in this run, by known_hosts name. */
-    #accepted = new Map();
-    #warnedOff = false;
-    constructor(mode, source, hooks = {}) {
-        this.mode = mode;
-        this.source = source;
-        this.hooks = hooks;
-    }
-    /** Reads the known_hosts files once; missing files are fine (the host is then unknown). */
-    load() {
-        this.#loaded ??= this.#read();
-        return this.#loaded;
-    }
-    async #read() {
-        for (const path of this.source.paths) {
-            const full = (0,ssh_paths/* expandHome */.k)(path);
-            let text;
-            try {
-                text = await (0,promises_.readFile)(full, 'utf8');
-            }
-            catch (err) {
-                const code = err.code;
-                this.#consulted.push(`${path} (${code === 'ENOENT' ? 'missing' : `unreadable: ${code}`})`);
-                continue;
-            }
-            this.#add(text, path);
-        }
-        if (this.source.inline?.trim())
-            this.#add(this.source.inline, 'ssh-known-hosts input');
-    }
-    #add(text, name) {
-        const parsed = parseKnownHosts(text, name);
-        this.#entries.push(...parsed.entries);
-        this.#consulted.push(name);
-        for (const why of parsed.skipped)
-            this.hooks.onDebug?.(`known_hosts: skipped ${why}`);
-    }
-    /** The keys listed for `name` (plain entries, and keys accepted in this run). */
-    #listed(name) {
-        const listed = this.#entries.filter((e) => e.marker === null && entryMatches(e, name));
-        const accepted = this.#accepted.get(name);
-        return accepted ? [...listed, accepted] : listed;
-    }
-    /**
-     * Host key algorithms to offer, in OpenSSH's order for the key types listed for the host, so a
-     * host with several keys presents the one OpenSSH would check. Call after `load()`.
-     */
-    algorithmsFor(address, port) {
-        const types = new Set(this.#listed(knownHostsName(address, port)).map((k) => k.keyType));
-        return orderHostKeyAlgorithms(types);
-    }
-    /**
-     * null when the key is trusted; otherwise the error to fail the connection with. In accept-new
-     * a new host's key is recorded before this settles. Call after `load()`.
-     */
-    async verify(host, key) {
-        const name = knownHostsName(host.address, host.port);
-        const presented = `${keyTypeOf(key) ?? 'unknown-type'} ${fingerprint(key)}`;
-        const matching = this.#entries.filter((e) => entryMatches(e, name));
-        const revoked = matching.find((e) => e.marker === 'revoked' && e.key.equals(key));
-        if (revoked) {
-            return new errors/* HostKeyError */.oZ(`${host.label}: host key ${presented} is marked @revoked (${revoked.source}); refusing to connect, nothing was run`);
-        }
-        if (this.mode === 'off') {
-            if (!this.#warnedOff) {
-                this.#warnedOff = true;
-                this.hooks.onWarning?.('host-key-checking is OFF: host keys are not verified, so anyone on the network path can ' +
-                    'impersonate a host and receive every command and secret sent to it. Use strict or accept-new.');
-            }
-            return null;
-        }
-        const listed = this.#listed(name);
-        const accepted = this.#accepted.get(name);
-        // Met earlier in this run: trusted once it is recorded (or found to conflict with the file).
-        if (accepted?.key.equals(key))
-            return accepted.settled;
-        if (listed.some((k) => k.key.equals(key)))
-            return null;
-        if (listed.length > 0)
-            return mismatch(host, presented, key, listed);
-        const authorities = matching.filter((e) => e.marker === 'cert-authority');
-        const caNote = authorities.length > 0
-            ? ` known_hosts lists only @cert-authority entries for this host (${authorities.map((e) => e.source).join(', ')}), ` +
-                'and host certificates are not supported.'
-            : '';
-        if (this.mode === 'accept-new')
-            return this.#acceptNew(host, name, key, presented, caNote);
-        if (caNote) {
-            return new errors/* HostKeyError */.oZ(`${host.label}:${caNote} Add the host's own key instead (presented ${presented}); nothing was run.`);
-        }
-        return new errors/* HostKeyError */.oZ(`${host.label}: host key not known (presented ${presented}); nothing was run. ` +
-            `Checked: ${this.#consulted.join(', ') || 'no known_hosts file'}. Add the host's key to known_hosts ` +
-            `(ssh-keyscan -p ${host.port} ${host.address}, after checking the fingerprint) or use host-key-checking: accept-new.`);
-    }
-    /**
-     * accept-new meets a host for the first time: trust its key, and add it to the first
-     * known-hosts file so a later run refuses a different one. Without a file (only the action's
-     * inline entries), or when the file cannot be written, it is trusted for this run only.
-     */
-    #acceptNew(host, name, key, presented, caNote) {
-        const file = this.source.paths[0];
-        const warn = (what) => this.hooks.onWarning?.(`${host.label}: new host, accepted its key ${presented} (accept-new): ${what}.${caNote}`);
-        if (file === undefined) {
-            warn('trusted for this run only, as no known-hosts file is configured to add it to');
-            return this.#remember(name, key, 'accepted earlier in this run', Promise.resolve(null));
-        }
-        const settled = recordKnownHost((0,ssh_paths/* expandHome */.k)(file), file, name, key).then((outcome) => {
-            if (outcome.kind === 'present')
-                return null;
-            if (outcome.kind === 'conflict') {
-                this.#accepted.delete(name);
-                this.#entries.push(...outcome.listed);
-                return mismatch(host, presented, key, outcome.listed);
-            }
-            if (outcome.madePrivate)
-                this.hooks.onWarning?.(`${file} was world-writable; removed that permission`);
-            warn(`added to ${file}${outcome.hashed ? ' (hashed, like its other entries)' : ''}`);
-            return null;
-        }, (err) => {
-            const why = err.code ?? err.message;
-            warn(`trusted for this run only, as it could not be added to ${file} (${why})`);
-            return null;
-        });
-        return this.#remember(name, key, `added to ${file} in this run`, settled);
-    }
-    /** Remembers a new host's key at once, so its other connections (connect-ahead) do not record it again. */
-    #remember(name, key, source, settled) {
-        this.#accepted.set(name, { keyType: keyTypeOf(key) ?? 'unknown-type', key, source, settled });
-        return settled;
-    }
-}
-/** Listed host, other key: the keys of the presented type first, as those are what was expected. */
-function mismatch(host, presented, key, listed) {
-    const type = keyTypeOf(key);
-    const ordered = [...listed.filter((k) => k.keyType === type), ...listed.filter((k) => k.keyType !== type)];
-    const expected = ordered.map((k) => `${k.keyType} ${fingerprint(k.key)} (${k.source})`);
-    return new errors/* HostKeyError */.oZ(`${host.label}: HOST KEY MISMATCH, refusing to connect (nothing was run): presented ${presented}; ` +
-        `expected ${expected.join(' or ')}. The host was re-keyed or the connection is being intercepted; ` +
-        'if the change is legitimate, replace its known_hosts entry.');
-}
-//# sourceMappingURL=ssh-host-keys.js.map
-// EXTERNAL MODULE: ./lib/transport/ssh-keys.js
-var ssh_keys = __nccwpck_require__(3936);
-// EXTERNAL MODULE: ./lib/contract/ssh-options.js
-var ssh_options = __nccwpck_require__(9007);
-// EXTERNAL MODULE: external "node:events"
-var external_node_events_ = __nccwpck_require__(8474);
-;// CONCATENATED MODULE: ./lib/transport/ssh-pool.js
-/**
- * One connection per `user@host:port`, opened on first use and shared by every step of every
- * stage. Concurrent first uses share one connect. A connection that died (server restart, idle
- * timeout, keepalive failure) is replaced on the next use; a failed connect is not cached, so the
- * engine's next attempt tries afresh. `close()` ends everything so the process can exit.
- */
-
-
-
-class ConnectionPool {
-    open;
-    hooks;
-    #connections = new Map();
-    /** Aborts connects still in flight when the pool closes. */
-    #shutdown = new AbortController();
-    constructor(open, hooks = {}) {
-        this.open = open;
-        this.hooks = hooks;
-        // Every connect in flight (and every host queued for a handshake slot) listens on this one
-        // signal: 100 hosts mean 100 listeners by design, so Node's leak warning at 10 is only noise.
-        (0,external_node_events_.setMaxListeners)(0, this.#shutdown.signal);
-    }
-    /** The connection to `target`, opened or shared; `signal` only ends this caller's wait. */
-    async get(target, signal) {
-        if (this.#shutdown.signal.aborted)
-            throw new errors/* CancelledError */.cc(`${target.label}: the SSH transport is closed`);
-        const existing = this.#connections.get(target.label);
-        if (existing) {
-            const conn = await (0,abort/* untilAborted */.Eu)(existing, signal);
-            if (conn.alive)
-                return conn;
-            // Only the first caller to notice replaces it; the others pick up the replacement.
-            if (this.#connections.get(target.label) === existing) {
-                this.#connections.delete(target.label);
-                this.hooks.onDebug?.(`${target.label}: reconnecting (${conn.lostError?.message ?? 'connection closed'})`);
-            }
-            return this.get(target, signal);
-        }
-        const opening = this.open(target, this.#shutdown.signal);
-        this.#connections.set(target.label, opening);
-        opening.catch(() => {
-            if (this.#connections.get(target.label) === opening)
-                this.#connections.delete(target.label);
-        });
-        return (0,abort/* untilAborted */.Eu)(opening, signal);
-    }
-    /** Close every connection; `closeLast` (jump hosts) after the others, since they carry them. */
-    async close(closeLast = () => false) {
-        this.#shutdown.abort(new errors/* CancelledError */.cc('the SSH transport is closed'));
-        const all = [...this.#connections.entries()];
-        this.#connections.clear();
-        const settle = async ([, p]) => {
-            const conn = await p.catch(() => null);
-            await conn?.close();
-        };
-        await Promise.all(all.filter(([label]) => !closeLast(label)).map(settle));
-        await Promise.all(all.filter(([label]) => closeLast(label)).map(settle));
-    }
-}
-//# sourceMappingURL=ssh-pool.js.map
-// EXTERNAL MODULE: ./lib/transport/local-upload.js
-var local_upload = __nccwpck_require__(2370);
-;// CONCATENATED MODULE: ./lib/transport/ssh-upload.js
-/**
- * Upload over SFTP with the semantics every transport shares (see local-upload.ts):
- * - `from` is a directory: its contents go into `to` (created with its parents);
- * - `from` is a file: it becomes `to`, or goes into `to` when `to` ends with `/`.
- * Modes (setuid/setgid/sticky bits included) and modification times are preserved; symlinks are
- * recreated as symlinks. A relative `to` (or `~/…`) is relative to the login user's home.
- */
-
-
-
-
-/** An upload failed on the remote side (permission, disk full, not a directory…). */
-class UploadError extends Error {
-    get name() {
-        return 'UploadError';
-    }
-}
-async function uploadOnConnection(conn, req, ctx) {
-    ctx.signal.throwIfAborted();
-    const started = Date.now();
-    const source = await (0,local_upload/* statUploadSource */.X)(req.from);
-    const sftp = await conn.sftp(ctx.signal);
-    const to = remotePath(req.to);
-    const counts = { files: 0, bytes: 0 };
-    const ops = new SftpOps(sftp, conn.label);
-    const copy = async () => {
-        if (source.isDirectory()) {
-            await ops.mkdirp(to);
-            await copyTree(ops, req.from, to, counts, ctx.signal);
-            await ops.setAttrs(to, source.mode, source.atime, source.mtime);
-        }
-        else {
-            const target = req.to.endsWith('/') ? external_node_path_.posix.join(to, (0,external_node_path_.basename)(req.from)) : to;
-            await ops.mkdirp(external_node_path_.posix.dirname(target));
-            await ops.putFile(req.from, target, source.mode, source.atime, source.mtime);
-            counts.files = 1;
-            counts.bytes = source.size;
-        }
-    };
-    // Ending the SFTP session stops the transfer, but ssh2 does not always call back the pending
-    // fastPut then: the abort itself settles the upload, so it can never hang on a lost callback.
-    let onAbort = () => { };
-    const aborted = new Promise((_resolve, reject) => {
-        onAbort = () => {
-            sftp.end();
-            reject((0,abort/* abortReason */.Js)(ctx.signal));
-        };
-        ctx.signal.addEventListener('abort', onAbort, { once: true });
-    });
-    if (ctx.signal.aborted)
-        onAbort(); // aborted while the SFTP session was opening
-    const copying = copy();
-    copying.catch(() => { }); // the loser of the race below must not become an unhandled rejection
-    try {
-        await Promise.race([copying, aborted]);
-    }
-    catch (err) {
-        if (ctx.signal.aborted)
-            throw (0,abort/* abortReason */.Js)(ctx.signal);
-        // A dead connection makes every pending SFTP request fail; say that, not "cannot write x".
-        if (conn.lostError)
-            throw conn.lostError;
-        throw err;
-    }
-    finally {
-        ctx.signal.removeEventListener('abort', onAbort);
-        sftp.end();
-    }
-    return { ...counts, durationMs: Date.now() - started };
-}
-/** `~/x` → `x` (SFTP resolves relative paths against the home directory). */
-function remotePath(path) {
-    if (path === '~' || path === '~/')
-        return '.';
-    if (path.startsWith('~/'))
-        return path.slice(2);
-    return path.length > 1 ? path.replace(/\/+$/, '') : path;
-}
-async function copyTree(ops, localDir, remoteDir, counts, signal) {
-    const entries = await (0,promises_.readdir)(localDir, { withFileTypes: true });
-    entries.sort((a, b) => a.name.localeCompare(b.name));
-    for (const entry of entries) {
-        signal.throwIfAborted();
-        const local = (0,external_node_path_.join)(localDir, entry.name);
-        const remote = external_node_path_.posix.join(remoteDir, entry.name);
-        const st = await (0,promises_.lstat)(local);
-        if (st.isSymbolicLink()) {
-            await ops.symlink(await (0,promises_.readlink)(local), remote);
-        }
-        else if (st.isDirectory()) {
-            await ops.mkdirp(remote);
-            await copyTree(ops, local, remote, counts, signal);
-            // After the contents: a read-only directory mode would have stopped us writing into it.
-            await ops.setAttrs(remote, st.mode, st.atime, st.mtime);
-        }
-        else if (st.isFile()) {
-            await ops.putFile(local, remote, st.mode, st.atime, st.mtime);
-            counts.files += 1;
-            counts.bytes += st.size;
-        }
-        // Sockets, FIFOs and devices are not uploadable; they are skipped like `cp -r` would fail to copy them.
-    }
-}
-/** Promise wrappers that turn SFTP status errors into UploadErrors naming the host and path. */
-class SftpOps {
-    sftp;
-    label;
-    constructor(sftp, label) {
-        this.sftp = sftp;
-        this.label = label;
-    }
-    #call(what, path, fn) {
-        return new Promise((resolve, reject) => {
-            fn((err, v) => (err ? reject(this.#error(what, path, err)) : resolve(v)));
-        });
-    }
-    #error(what, path, err) {
-        const code = err.code;
-        const why = code === 2 ? 'no such file or directory' : code === 3 ? 'permission denied' : err.message;
-        return new UploadError(`${this.label}: upload failed: cannot ${what} ${path}: ${why}`);
-    }
-    stat(path) {
-        return new Promise((resolve) => this.sftp.stat(path, (err, st) => resolve(err ? null : st)));
-    }
-    /** `mkdir -p`, tolerating directories that exist or appear meanwhile. */
-    async mkdirp(path) {
-        const existing = await this.stat(path);
-        if (existing?.isDirectory())
-            return;
-        if (existing)
-            throw new UploadError(`${this.label}: upload failed: ${path} exists and is not a directory`);
-        const parent = external_node_path_.posix.dirname(path);
-        if (parent !== path && parent !== '.' && parent !== '/')
-            await this.mkdirp(parent);
-        try {
-            await this.#call('create directory', path, (cb) => this.sftp.mkdir(path, cb));
-        }
-        catch (err) {
-            if (!(await this.stat(path))?.isDirectory())
-                throw err;
-        }
-    }
-    async putFile(local, remote, mode, atime, mtime) {
-        await this.#call('write', remote, (cb) => this.sftp.fastPut(local, remote, cb));
-        await this.setAttrs(remote, mode, atime, mtime);
-    }
-    /** The server's umask applied at creation; setting the mode afterwards makes it exact. */
-    setAttrs(remote, mode, atime, mtime) {
-        return this.#call('set mode of', remote, (cb) => this.sftp.setstat(remote, { mode: mode & 0o7777, atime, mtime }, cb));
-    }
-    async symlink(target, remote) {
-        // lstat: an existing link is replaced even when it dangles.
-        const existing = await new Promise((resolve) => this.sftp.lstat(remote, (err) => resolve(!err)));
-        if (existing)
-            await this.#call('replace', remote, (cb) => this.sftp.unlink(remote, cb));
-        await this.#call('create symlink', remote, (cb) => this.sftp.symlink(target, remote, cb));
-    }
-}
-//# sourceMappingURL=ssh-upload.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh.js
-/**
- * The SSH transport: `run` and `upload` steps on real hosts over pooled ssh2 connections. See
- * docs/ssh.md for the user-facing contract (the `ssh:` block, auth, host-key modes, termination).
- */
-
-
-
-
-
-
-
-
-
-
-
-
-/** SSH_OPEN_CONNECT_FAILED: the jump host could not reach the target. */
-const OPEN_CONNECT_FAILED = 2;
-/**
- * Create the SSH transport. Every option left out (or `undefined`) takes its default from
- * `DEFAULT_SSH_OPTIONS`. Nothing connects until a stage starts (`connectAhead`) or a step needs a host;
- * `close()` ends every connection.
- */
-function createSshTransport(options = {}, hooks = {}) {
-    const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-    return new SshTransport({ ...ssh_options/* DEFAULT_SSH_OPTIONS */.U, ...given }, hooks);
-}
-class SshTransport {
-    options;
-    hooks;
-    #verifier;
-    #handshakes;
-    #pool;
-    #defaultUser;
-    #jump;
-    #auth;
-    constructor(options, hooks = {}) {
-        this.options = options;
-        this.hooks = hooks;
-        this.#verifier = new HostKeyVerifier(options.hostKeyChecking, { paths: options.knownHostsPaths, ...(options.knownHosts ? { inline: options.knownHosts } : {}) }, hooks);
-        this.#handshakes = new Semaphore(options.maxHandshakes);
-        this.#pool = new ConnectionPool((target, signal) => this.#connect(target, signal), hooks);
-        this.#defaultUser = options.user ?? currentUser();
-        const jump = options.jumpHost;
-        this.#jump = jump
-            ? this.#target({
-                name: jump.address,
-                address: jump.address,
-                port: jump.port,
-                local: false,
-                ...userOf(jump),
-            })
-            : undefined;
-    }
-    exec(host, req, ctx) {
-        return this.#withConnection(host, ctx.signal, (conn) => execOnConnection(conn, req, ctx, this.hooks.redactor));
-    }
-    upload(host, req, ctx) {
-        return this.#withConnection(host, ctx.signal, (conn) => uploadOnConnection(conn, req, ctx));
-    }
-    /**
-     * Opens the connections of `hosts` ahead, in order, within the same handshake cap; nothing runs
-     * on them. The first host (the canary) goes first and gates the rest, as its job gates theirs: only
-     * once it is connected — so the key, the known_hosts and the network are known to work — are the
-     * others opened. A wrong key or an unknown host key therefore fails on one host, not on every
-     * host of the stage. A failure is not kept: the step that uses the host connects again and
-     * reports its own error.
-     */
-    connectAhead(hosts, signal) {
-        const [first, ...rest] = hosts;
-        if (!first || signal.aborted)
-            return;
-        this.#connectAhead(first, signal).then(() => {
-            for (const host of rest) {
-                if (signal.aborted)
-                    return;
-                this.#connectAhead(host, signal).catch(() => { });
-            }
-        }, () => {
-            if (rest.length > 0 && !signal.aborted)
-                this.hooks.onDebug?.(`not connecting ${rest.length} more host(s) ahead: the first one failed`);
-        });
-    }
-    /** Connects `host` (or shares its connect); a failure is only a debug line. */
-    async #connectAhead(host, signal) {
-        const target = this.#target(host);
-        try {
-            // No signal on the wait: one abort listener per host on the run's signal would be noise, and
-            // the connect itself is shared with the step and ended by close().
-            await this.#pool.get(target);
-        }
-        catch (err) {
-            if (!signal.aborted)
-                this.hooks.onDebug?.(`${target.label}: connecting ahead failed: ${(0,errors/* errorMessage */.gJ)(err)}`);
-            throw err;
-        }
-    }
-    close() {
-        return this.#pool.close((label) => label === this.#jump?.label);
-    }
-    async #withConnection(host, signal, use) {
-        signal.throwIfAborted();
-        const target = this.#target(host);
-        const conn = await this.#pool.get(target, signal);
-        try {
-            return await use(conn);
-        }
-        catch (err) {
-            // The connection died before our channel opened (typically: the server dropped it while it
-            // sat idle, and we learnt it just now). Nothing ran, so it is safe to reconnect once.
-            if (!(err instanceof ChannelOpenError) || signal.aborted)
-                throw err;
-            this.hooks.onDebug?.(`${target.label}: connection gone before the step started; reconnecting once`);
-            return use(await this.#pool.get(target, signal));
-        }
-    }
-    #target(host) {
-        const port = host.port || this.options.port;
-        const user = host.user ?? this.#defaultUser;
-        return { label: (0,contract_host/* hostLabel */.v)({ ...host, port, user }), user, address: host.address, port };
-    }
-    async #connect(target, signal) {
-        this.#auth ??= (0,ssh_keys/* loadClientAuth */.QD)(this.options);
-        const auth = await this.#auth;
-        const jump = this.#jump;
-        const viaJump = jump && target.label !== jump.label;
-        const client = await connectClient(target, {
-            auth,
-            verifier: this.#verifier,
-            handshakes: this.#handshakes,
-            connectTimeoutMs: this.options.connectTimeoutMs,
-            keepaliveMs: this.options.keepaliveMs,
-            hooks: this.hooks,
-            ...(viaJump
-                ? {
-                    connectJumpHost: (s) => this.#pool.get(jump, s),
-                    openStream: (s) => this.#forward(jump, target, s),
-                }
-                : {}),
-        }, signal);
-        return new SshConnection(client, target.label, this.options.maxSessions, this.options.keepaliveMs, this.hooks);
-    }
-    /** A stream to `target` through the jump host's connection (opened or reused). */
-    async #forward(jump, target, signal) {
-        const jumpConn = await this.#pool.get(jump, signal);
-        try {
-            return await jumpConn.forwardOut(target.address, target.port);
-        }
-        catch (err) {
-            const refused = err.reason === OPEN_CONNECT_FAILED;
-            const error = new errors/* ConnectError */.T$(`${target.label}: jump host ${jump.label} could not connect to it: ${err.message}`);
-            throw { error, transient: refused };
-        }
-    }
-}
-function userOf(jump) {
-    return jump.user ? { user: jump.user } : {};
-}
-function currentUser() {
-    try {
-        return (0,external_node_os_.userInfo)().username;
-    }
-    catch {
-        return process.env.USER ?? 'root';
-    }
-}
-//# sourceMappingURL=ssh.js.map
 
 /***/ }),
 

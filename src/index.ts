@@ -34,6 +34,7 @@ export {
   type JumpHost,
 } from './contract/ssh-options.js';
 import type { LoadConfigOptions, LoadedConfig } from './config/assemble.js';
+import * as library from './index.js';
 export { selectRunner, resolveHostFilter } from './config/select.js';
 export { StepsJob } from './config/steps-job.js';
 export { parseHostEntry } from './config/formats.js';
@@ -47,9 +48,12 @@ export async function findConfigFile(cwd?: string): Promise<string> {
   return (await import('./config/load-config.js')).findConfigFile(cwd);
 }
 
-/** Loads and validates a YAML or JavaScript-module release config. */
+/**
+ * Loads and validates a YAML or JavaScript-module release config. A module's default-export
+ * function is called with this very module, the library API.
+ */
 export async function loadConfig(file: string, opts?: LoadConfigOptions): Promise<LoadedConfig> {
-  return (await import('./config/load-config.js')).loadConfig(file, opts);
+  return (await import('./config/load-config.js')).loadConfig(file, { ...opts, api: library });
 }
 export { toJsonReport, type JsonReport } from './report/json.js';
 export * from './contract/errors.js';

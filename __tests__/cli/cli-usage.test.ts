@@ -85,7 +85,7 @@ runners:
     expect(unknown.stderr).toMatch(/deploy, rollback/);
     const none = await runCli(['run', '-c', cfg]);
     expect(none.code).toBe(2);
-    expect(none.stderr).toMatch(/deploy, rollback/);
+    expect(none.stderr).toContain('2 runners (deploy, rollback) and none chosen: pick one with --runner');
   });
 
   it('validate accepts the example', async () => {

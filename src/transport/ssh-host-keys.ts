@@ -27,7 +27,7 @@ import { expandHome } from './ssh-paths.js';
 
 export interface KnownHostsSource {
   readonly paths: readonly string[];
-  /** Entries given inline (action input). */
+  /** Entries given inline (the action's input), named `known_hosts given inline` in messages. */
   readonly inline?: string;
 }
 
@@ -85,7 +85,7 @@ export class HostKeyVerifier {
       }
       this.#add(text, path);
     }
-    if (this.source.inline?.trim()) this.#add(this.source.inline, 'ssh-known-hosts input');
+    if (this.source.inline?.trim()) this.#add(this.source.inline, 'known_hosts given inline');
   }
 
   #add(text: string, name: string): void {

@@ -38,6 +38,9 @@ export function normalizeKeyText(text: string): string {
   return `${lines.map((l) => l.trimStart()).join('\n')}\n`;
 }
 
+/** Neither a key nor an agent: nothing to log in with. */
+export const NO_KEY_NO_AGENT = 'no SSH private key given and no ssh-agent (SSH_AUTH_SOCK)';
+
 export async function loadClientAuth(
   options: SshOptions,
   env: NodeJS.ProcessEnv = process.env,
@@ -57,9 +60,7 @@ export async function loadClientAuth(
   } else if (env.SSH_AUTH_SOCK) {
     return { kind: 'agent', socket: env.SSH_AUTH_SOCK, source: `ssh-agent at ${env.SSH_AUTH_SOCK}` };
   } else {
-    throw new AuthError(
-      'no SSH private key given (ssh.private-key, --identity or the ssh-private-key input) and no ssh-agent (SSH_AUTH_SOCK)',
-    );
+    throw new AuthError(NO_KEY_NO_AGENT);
   }
   const privateKey = parsePrivateKey(normalizeKeyText(text), options.passphrase, source);
   return { kind: 'key', privateKey, source, keyType: privateKey.type };

@@ -1,4 +1,4 @@
-import { CancelledError } from './contract/errors.js';
+import { CancelledError } from '../contract/errors.js';
 
 /** Time the engine gets to stop its commands and return after a cancel, before we report without it. */
 export const CANCEL_GRACE_MS = 3000;

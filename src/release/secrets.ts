@@ -1,16 +1,54 @@
+/**
+ * The secrets of a release, collected in one place (`secretValues`), and the one way they are kept
+ * out of what the tool writes: the Redactor for logs, the summary and the report, and
+ * `maskableValues` for GitHub's own log masker.
+ */
 import type { EngineEvent } from '../engine/events.js';
 import type { JobReport, RunReport } from '../engine/report.js';
+import type { ReleaseSettings } from './settings.js';
 
 export const REDACTED = '***';
 
 /** Shorter values (or lines of a multi-line value) are not redacted on their own. */
 export const MIN_REDACTED_LENGTH = 4;
 
+/** Every secret value of a release: the private key, its passphrase and each `secret-vars` value. */
+export function secretValues(
+  settings: Pick<ReleaseSettings, 'secretVars' | 'privateKey' | 'passphrase'>,
+): string[] {
+  return [
+    ...(settings.privateKey ? [settings.privateKey] : []),
+    ...(settings.passphrase ? [settings.passphrase] : []),
+    ...Object.values(settings.secretVars),
+  ];
+}
+
 /** Names of the secrets whose value is too short to be redacted: the user must be told. */
 export function tooShortToRedact(secrets: Readonly<Record<string, string>>): string[] {
   return Object.entries(secrets)
     .filter(([, value]) => value.trim() !== '' && value.trim().length < MIN_REDACTED_LENGTH)
     .map(([name]) => name);
+}
+
+/**
+ * What to look for: each secret whole and, because a masker finds a multi-line value only where it
+ * appears whole, each of its lines of at least MIN_REDACTED_LENGTH characters on its own. Shorter
+ * lines are left out: replacing every "a" would garble the output and protect nothing.
+ */
+function secretPieces(secrets: Iterable<string>): Set<string> {
+  const out = new Set<string>();
+  for (const secret of secrets) {
+    if (secret.trim() === '') continue;
+    out.add(secret);
+    for (const line of secret.split(/\r?\n/))
+      if (line.trim().length >= MIN_REDACTED_LENGTH) out.add(line.trim());
+  }
+  return out;
+}
+
+/** Every string to register with GitHub's log masker (`core.setSecret`) for these secrets. */
+export function maskableValues(secrets: Iterable<string>): string[] {
+  return [...secretPieces(secrets)];
 }
 
 /**
@@ -25,15 +63,8 @@ export class Redactor {
   readonly longest: number;
 
   constructor(secrets: Iterable<string>) {
-    const all = new Set<string>();
-    for (const s of secrets) {
-      if (!s) continue;
-      all.add(s);
-      for (const line of s.split(/\r?\n/))
-        if (line.trim().length >= MIN_REDACTED_LENGTH) all.add(line.trim());
-    }
     // Longest first, so a secret that contains another is replaced whole.
-    this.#secrets = [...all]
+    this.#secrets = [...secretPieces(secrets)]
       .filter((s) => s.length >= MIN_REDACTED_LENGTH)
       .sort((a, b) => b.length - a.length);
     this.longest = this.#secrets.find((s) => !/[\r\n]/.test(s))?.length ?? 0;

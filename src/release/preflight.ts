@@ -6,18 +6,23 @@
  */
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { formatIssue } from './config/config-error.js';
-import type { LoadedConfig } from './config/index.js';
-import type { Host } from './contract/host.js';
-import type { Runner } from './engine/runner.js';
-import { expandVars } from './engine/vars.js';
-import { ConfigError } from './contract/errors.js';
-import type { ReleaseSettings } from './settings.js';
-import { checkSshFiles, type SshFileProblem } from './transport/ssh-files.js';
-import { DEFAULT_SSH_OPTIONS, type SshOptions } from './contract/ssh-options.js';
+import { formatIssue } from '../config/config-error.js';
+import type { LoadedConfig } from '../config/index.js';
+import { ConfigError } from '../contract/errors.js';
+import type { Host } from '../contract/host.js';
+import { DEFAULT_SSH_OPTIONS, type SshOptions } from '../contract/ssh-options.js';
+import type { Runner } from '../engine/runner.js';
+import { expandVars } from '../engine/vars.js';
+import { checkSshFiles, type SshFileProblem } from '../transport/ssh-files.js';
+import { sourceLabel, sourceName, type ReleaseSettings } from './settings.js';
 
-/** Who set what: a problem is reported against the flag or input that named the file, else the config. */
-type Overrides = Pick<ReleaseSettings, 'identityPath' | 'privateKey' | 'knownHostsPaths'>;
+/**
+ * Who set what: a problem is reported against the flag or input that named the file, else the
+ * config; `sources` says how the user names them.
+ */
+type Overrides = Partial<
+  Pick<ReleaseSettings, 'identityPath' | 'privateKey' | 'knownHostsPaths' | 'sources'>
+>;
 
 /**
  * For a run of `runner` (restricted to `hosts` when given): throws a ConfigError listing every
@@ -57,13 +62,27 @@ function throwIfAny(config: LoadedConfig, problems: readonly SshFileProblem[], o
 
 /** `release.yml:3:16: ssh.private-key: private key file ~/.ssh/x: not found (/root/.ssh/x)`. */
 function describe(config: LoadedConfig, problem: SshFileProblem, overrides: Overrides): string {
+  const sources = overrides.sources ?? {};
   if (problem.field === 'private-key') {
-    if (overrides.privateKey) return `Input "ssh-private-key": ${problem.detail}`;
-    if (overrides.identityPath) return `--identity: ${problem.message}`;
-    return atConfig(config, ['ssh', 'private-key'], problem.message);
+    const message = problem.message + passphraseHint(problem, overrides);
+    // An inline key has no name of its own: the input that gave it is its name.
+    if (overrides.privateKey && sources.privateKey)
+      return `${sourceLabel(sources.privateKey)}: ${problem.detail}`;
+    if (overrides.identityPath && sources.identityPath)
+      return `${sourceLabel(sources.identityPath)}: ${message}`;
+    return atConfig(config, ['ssh', 'private-key'], message);
+  }
+  if (problem.field === 'auth') {
+    const ways = [
+      'ssh.private-key',
+      ...[sources.identityPath, sources.privateKey].flatMap((s) => (s ? [sourceName(s)] : [])),
+    ];
+    const listed = ways.length > 1 ? `${ways.slice(0, -1).join(', ')} or ${ways.at(-1)}` : ways[0];
+    return problem.message.replace('no SSH private key given', `no SSH private key given (${listed})`);
   }
   if (problem.field === 'known-hosts') {
-    if (overrides.knownHostsPaths) return `--known-hosts: ${problem.message}`;
+    if (overrides.knownHostsPaths && sources.knownHostsPaths)
+      return `${sourceLabel(sources.knownHostsPaths)}: ${problem.message}`;
     const configured = config.ssh.knownHostsPaths;
     // resolveSsh keeps the default's array when the config names no known-hosts.
     if (configured === DEFAULT_SSH_OPTIONS.knownHostsPaths)
@@ -73,6 +92,20 @@ function describe(config: LoadedConfig, problem: SshFileProblem, overrides: Over
     return atConfig(config, path, problem.message);
   }
   return problem.message;
+}
+
+/**
+ * An encrypted key file and no passphrase: the passphrase settings are only for a key given inline
+ * (the action's input), so say what works instead.
+ */
+function passphraseHint(problem: SshFileProblem, overrides: Overrides): string {
+  if (problem.path === undefined || !problem.detail.endsWith('no passphrase was given')) return '';
+  const { privateKey, passphrase } = overrides.sources ?? {};
+  const inline =
+    privateKey && passphrase
+      ? `, or give the key with ${sourceName(privateKey)} and ${sourceName(passphrase)}`
+      : '';
+  return ` (a key file takes no passphrase here: load the key into ssh-agent with ssh-add, and leave ssh.private-key out${inline})`;
 }
 
 function atConfig(config: LoadedConfig, path: readonly PropertyKey[], message: string): string {
