@@ -60770,7 +60770,7 @@ globals.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _commonjs_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3115);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7186);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9701);
 /** The action's entrypoint (`dist/index.js` is this, bundled). */
 
 
@@ -60787,7 +60787,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7186:
+/***/ 9701:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -65232,11 +65232,22 @@ function attemptDivider(n) {
     return `── attempt ${n} ──`;
 }
 //# sourceMappingURL=job-runner.js.map
+;// CONCATENATED MODULE: ./lib/engine/report.js
+/**
+ * The report of a job that did not run to its end: one that never started (a failed canary, the
+ * failure budget or a cancel stopped its stage first; `attempts` 0), or, when a cancelled run is
+ * reported from its events, one still running.
+ */
+function unfinishedJob(host, result, error, attempts = 0) {
+    return { host, result, attempts, durationMs: 0, exitCode: null, error, outputTail: '' };
+}
+//# sourceMappingURL=report.js.map
 ;// CONCATENATED MODULE: ./lib/engine/stage-runner.js
 /**
  * Runs one stage: selects its jobs, runs the canary alone, then the rest in waves through a pool,
  * counting failures against the budget; reports every selected job, started or not.
  */
+
 
 
 
@@ -65335,15 +65346,7 @@ async function runStage(stage, ctx, scope) {
         const existing = reports[i];
         if (existing)
             return existing;
-        const report = {
-            host: job.host.name,
-            result: notStarted.result,
-            attempts: 0,
-            durationMs: 0,
-            exitCode: null,
-            error: notStarted.error,
-            outputTail: '',
-        };
+        const report = unfinishedJob(job.host.name, notStarted.result, notStarted.error);
         emit({ type: 'job-end', stage: name, job: report });
         return report;
     });
@@ -67564,7 +67567,7 @@ function currentUser() {
     }
 }
 //# sourceMappingURL=ssh.js.map
-;// CONCATENATED MODULE: ./lib/report/json.js
+;// CONCATENATED MODULE: ./lib/reporters/json.js
 
 
 function toJsonReport(report, options = {}) {
@@ -67643,7 +67646,8 @@ async function loadConfig(file, opts) {
 
 
 //# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./lib/report/partial-report.js
+;// CONCATENATED MODULE: ./lib/reporters/partial-report.js
+
 /**
  * Rebuilds the run's report from its events, so that a cancelled run whose engine has not
  * returned in time (a command that ignores its signal, a socket that will not close) can still be
@@ -67705,15 +67709,7 @@ class PartialReport {
         const stages = [...this.#stages];
         const open = this.#open;
         if (open) {
-            const jobs = open.hosts.map((host) => open.jobs.get(host) ?? {
-                host,
-                result: 'cancelled',
-                attempts: open.attempts.get(host) ?? 0,
-                durationMs: 0,
-                exitCode: null,
-                error: reason,
-                outputTail: '',
-            });
+            const jobs = open.hosts.map((host) => open.jobs.get(host) ?? unfinishedJob(host, 'cancelled', reason, open.attempts.get(host) ?? 0));
             stages.push({
                 name: open.name,
                 result: 'failure',
@@ -68176,7 +68172,7 @@ function sshOverrides(settings, ssh) {
     };
 }
 //# sourceMappingURL=pipeline.js.map
-;// CONCATENATED MODULE: ./lib/report/github-escape.js
+;// CONCATENATED MODULE: ./lib/reporters/github-escape.js
 /**
  * Escaping for text that reaches a GitHub job summary from outside (host output, error messages,
  * names from the config): rendered as typed, never as markup.
@@ -68217,8 +68213,16 @@ function utf8Bytes(text) {
     return Buffer.byteLength(text, 'utf8');
 }
 //# sourceMappingURL=github-escape.js.map
-;// CONCATENATED MODULE: ./lib/report/format.js
-/** Small text helpers shared by the console and GitHub reporters. */
+;// CONCATENATED MODULE: ./lib/reporters/vocabulary.js
+/** The mark before a job's last line in the logs (`web-1 ✘ failure: exit code 3 · …`). */
+const JOB_MARK = {
+    success: '✔',
+    failure: '✘',
+    skipped: '–',
+    cancelled: '⊘',
+};
+/** The mark between a host's label and the rest of its log line. */
+const HOST_MARK = { step: '»', output: '│', attempt: '●', retry: '↻' };
 function formatDuration(ms) {
     if (ms < 1000)
         return `${Math.round(ms)} ms`;
@@ -68231,6 +68235,25 @@ function formatDuration(ms) {
 function plural(n, one, many = `${one}s`) {
     return `${n} ${n === 1 ? one : many}`;
 }
+/** How many of the stage's jobs ended with `result`. */
+function countJobs(stage, result) {
+    return stage.jobs.filter((j) => j.result === result).length;
+}
+/**
+ * What became of a stage, as the reporters name it: a stage that "failed" only because a cancel
+ * stopped it (no job failed, some were cancelled) is `cancelled`.
+ */
+function stageOutcome(s) {
+    if (s.result === 'failure' && countJobs(s, 'failure') === 0 && countJobs(s, 'cancelled') > 0)
+        return 'cancelled';
+    return s.result;
+}
+/** `exit 3`, unless the error already says so (`exit code 3`); null when there is no exit code. */
+function exitText(j) {
+    if (j.exitCode === null || (j.error ?? '').includes(`exit code ${j.exitCode}`))
+        return null;
+    return `exit ${j.exitCode}`;
+}
 /** `Stage 2/3 · Distribute code · 12 hosts · canary web-1` */
 function stageTitle(e) {
     const parts = [`Stage ${e.index}${e.total ? `/${e.total}` : ''}`, e.stage, plural(e.hosts.length, 'host')];
@@ -68238,9 +68261,41 @@ function stageTitle(e) {
         parts.push(`canary ${e.canary}`);
     return parts.join(' · ');
 }
+/** `failure: timed out after 5s · exit 143 · 2 attempts · 5.1 s`: how a job ended. */
+function jobLine(j) {
+    const parts = [
+        j.error && j.error !== j.result ? `${j.result}: ${j.error}` : j.result,
+        plural(j.attempts, 'attempt'),
+        formatDuration(j.durationMs),
+    ];
+    const exit = j.result === 'failure' ? exitText(j) : null;
+    if (exit)
+        parts.splice(1, 0, exit);
+    return parts.join(' · ');
+}
+/** `■ Ship: failure · 8 ok · 2 failed · 0 skipped · 1 cancelled · 12.0 s`: how a stage ended. */
+function stageLine(s) {
+    const n = (r) => countJobs(s, r);
+    const tolerated = s.tolerated ? ' (tolerated: can-fail)' : '';
+    const cancelled = n('cancelled') > 0 ? ` · ${n('cancelled')} cancelled` : '';
+    return (`■ ${s.name}: ${stageOutcome(s)}${tolerated} · ${n('success')} ok · ${n('failure')} failed · ${n('skipped')} skipped` +
+        `${cancelled} · ${formatDuration(s.durationMs)}`);
+}
+/** `exit code 1 — attempt 2 in 1.3 s`: a failed attempt and when the next one starts. */
+function retryLine(e) {
+    return `${e.error} — attempt ${e.attempt + 1} in ${formatDuration(e.delayMs)}`;
+}
+/** A warning as one text: `web-1: new host, accepted its key …`. */
+function warningText(e) {
+    return e.host ? `${e.host}: ${e.message}` : e.message;
+}
 /** `37/100 done · 2 failed · 10 running` */
 function progressLine(t) {
     return `${t.done}/${t.total} done · ${t.failed} failed · ${t.running} running`;
+}
+/** `… Ship · 37/100 done · 2 failed · 10 running · 20.0 s`: a stage still running. */
+function progressStatus(stage, t, elapsedMs) {
+    return `… ${stage} · ${progressLine(t)}${elapsedMs === undefined ? '' : ` · ${formatDuration(elapsedMs)}`}`;
 }
 /** `boerewors · runner deploy · release 20261128T010000Z`, with `DRY RUN` when nothing runs for real. */
 function runHeader(e, dryRun) {
@@ -68254,8 +68309,8 @@ function runFooter(r, dryRun) {
     const what = dryRun ? `DRY RUN ${r.result} (nothing was run)` : `Release ${r.result}`;
     return `${what} · runner ${r.runner}`;
 }
-//# sourceMappingURL=format.js.map
-;// CONCATENATED MODULE: ./lib/report/github-annotations.js
+//# sourceMappingURL=vocabulary.js.map
+;// CONCATENATED MODULE: ./lib/reporters/github-annotations.js
 
 
 /** Output lines quoted in an annotation: enough to see the error, short enough to read in the list. */
@@ -68274,12 +68329,6 @@ function stageAnnotations(stage) {
         title: fatal ? `${j.host} failed · ${stage.name}` : `${j.host} failed · ${stage.name} (${why})`,
         message: failureMessage(j),
     }));
-}
-/** `exit 3`, unless the error already says so (`exit code 3`); null when there is no exit code. */
-function exitText(j) {
-    if (j.exitCode === null || (j.error ?? '').includes(`exit code ${j.exitCode}`))
-        return null;
-    return `exit ${j.exitCode}`;
 }
 function failureMessage(j) {
     const head = [j.error ?? 'failed', exitText(j), plural(j.attempts, 'attempt')].filter(Boolean);
@@ -68300,7 +68349,8 @@ function overflowAnnotation(level, hidden) {
     };
 }
 //# sourceMappingURL=github-annotations.js.map
-;// CONCATENATED MODULE: ./lib/report/progress.js
+;// CONCATENATED MODULE: ./lib/reporters/progress.js
+
 /** Counts jobs of the current stage from events: what a progress line shows. */
 class StageProgress {
     #tally = { done: 0, failed: 0, running: 0, total: 0 };
@@ -68335,17 +68385,45 @@ class StageProgress {
         }
     }
 }
+/**
+ * A log without a live status line (the GitHub log, piped output) prints the running stage's
+ * progress every interval instead, so a stage whose commands print nothing still shows it is alive.
+ */
+class ProgressTicker {
+    progress;
+    print;
+    #timer;
+    #intervalMs;
+    #now;
+    constructor(progress, print, options) {
+        this.progress = progress;
+        this.print = print;
+        this.#intervalMs = options.progressIntervalMs ?? 10_000;
+        this.#now = options.now ?? Date.now;
+    }
+    /** (Re)starts the ticks; the elapsed time counts from now. */
+    start() {
+        this.stop();
+        const startedAt = this.#now();
+        this.#timer = setInterval(() => {
+            if (this.progress.stage === null)
+                return;
+            this.print(progressStatus(this.progress.stage, this.progress.tally, this.#now() - startedAt));
+        }, this.#intervalMs);
+        // A progress line must never keep the process alive.
+        this.#timer.unref();
+    }
+    stop() {
+        if (this.#timer !== undefined)
+            clearInterval(this.#timer);
+        this.#timer = undefined;
+    }
+}
 //# sourceMappingURL=progress.js.map
-;// CONCATENATED MODULE: ./lib/report/github-log.js
+;// CONCATENATED MODULE: ./lib/reporters/github-log.js
 
 
 
-const MARK = {
-    success: '✔',
-    failure: '✘',
-    skipped: '–',
-    cancelled: '⊘',
-};
 /**
  * The workflow log of a run: one collapsible group per stage, titled like
  * `Stage 2/3 · Distribute code · 12 hosts · canary web-1`. Output is streamed as it arrives, each
@@ -68356,11 +68434,8 @@ const MARK = {
 class GitHubLogReporter {
     log;
     #progress = new StageProgress();
-    #intervalMs;
-    #now;
+    #ticker;
     #dryRun;
-    #timer;
-    #stageStartedAt = 0;
     #labelWidth = 0;
     #groupOpen = false;
     #sent = { error: 0, warning: 0 };
@@ -68368,8 +68443,7 @@ class GitHubLogReporter {
     #warnings = new Set();
     constructor(log, options = {}) {
         this.log = log;
-        this.#intervalMs = options.progressIntervalMs ?? 10_000;
-        this.#now = options.now ?? Date.now;
+        this.#ticker = new ProgressTicker(this.#progress, (line) => this.#info(line), options);
         this.#dryRun = options.dryRun ?? false;
     }
     onEvent = (e) => {
@@ -68383,23 +68457,23 @@ class GitHubLogReporter {
                 this.#labelWidth = Math.max(0, ...e.hosts.map((h) => h.length));
                 this.log.startGroup(stageTitle(e));
                 this.#groupOpen = true;
-                this.#startProgress();
+                this.#ticker.start();
                 return;
             case 'step-start':
-                this.#hostLine(e.host, '»', e.label);
+                this.#hostLine(e.host, HOST_MARK.step, e.label);
                 return;
             case 'output':
-                this.#hostLine(e.host, '│', e.line);
+                this.#hostLine(e.host, HOST_MARK.output, e.line);
                 return;
             case 'job-start':
                 if (e.attempt > 1)
-                    this.#hostLine(e.host, '●', `attempt ${e.attempt}`);
+                    this.#hostLine(e.host, HOST_MARK.attempt, `attempt ${e.attempt}`);
                 return;
             case 'job-retry':
-                this.#hostLine(e.host, '↻', `${e.error} — attempt ${e.attempt + 1} in ${formatDuration(e.delayMs)}`);
+                this.#hostLine(e.host, HOST_MARK.retry, retryLine(e));
                 return;
             case 'job-end':
-                this.#hostLine(e.job.host, MARK[e.job.result], jobLine(e.job));
+                this.#hostLine(e.job.host, JOB_MARK[e.job.result], jobLine(e.job));
                 return;
             case 'stage-end':
                 this.#closeGroup();
@@ -68408,7 +68482,7 @@ class GitHubLogReporter {
                     this.#annotate(a);
                 return;
             case 'warning': {
-                const message = e.host ? `${e.host}: ${e.message}` : e.message;
+                const message = warningText(e);
                 if (this.#warnings.has(message))
                     return;
                 this.#warnings.add(message);
@@ -68456,54 +68530,16 @@ class GitHubLogReporter {
             .map((line) => `${label} ${mark} ${line}`)
             .join('\n'));
     }
-    #startProgress() {
-        this.#stopProgress();
-        this.#stageStartedAt = this.#now();
-        this.#timer = setInterval(() => {
-            if (this.#progress.stage === null)
-                return;
-            const elapsed = formatDuration(this.#now() - this.#stageStartedAt);
-            this.#info(`… ${this.#progress.stage} · ${progressLine(this.#progress.tally)} · ${elapsed}`);
-        }, this.#intervalMs);
-        // A progress line must never keep the process alive.
-        this.#timer.unref();
-    }
-    #stopProgress() {
-        if (this.#timer !== undefined)
-            clearInterval(this.#timer);
-        this.#timer = undefined;
-    }
     #closeGroup() {
-        this.#stopProgress();
+        this.#ticker.stop();
         if (!this.#groupOpen)
             return;
         this.log.endGroup();
         this.#groupOpen = false;
     }
 }
-function jobLine(j) {
-    const parts = [
-        j.error && j.error !== j.result ? `${j.result}: ${j.error}` : j.result,
-        plural(j.attempts, 'attempt'),
-        formatDuration(j.durationMs),
-    ];
-    const exit = j.result === 'failure' ? exitText(j) : null;
-    if (exit)
-        parts.splice(1, 0, exit);
-    return parts.join(' · ');
-}
-function stageLine(s) {
-    const n = (r) => s.jobs.filter((j) => j.result === r).length;
-    const tolerated = s.tolerated ? ' (tolerated: can-fail)' : '';
-    // A stage stopped by a cancel "fails" without a failed job: say what happened.
-    const result = s.result === 'failure' && n('failure') === 0 && n('cancelled') > 0 ? 'cancelled' : s.result;
-    const cancelled = n('cancelled') > 0 ? ` · ${n('cancelled')} cancelled` : '';
-    return (`■ ${s.name}: ${result}${tolerated} · ${n('success')} ok · ${n('failure')} failed · ${n('skipped')} skipped` +
-        `${cancelled} · ${formatDuration(s.durationMs)}`);
-}
 //# sourceMappingURL=github-log.js.map
-;// CONCATENATED MODULE: ./lib/report/github-summary.js
-
+;// CONCATENATED MODULE: ./lib/reporters/github-summary.js
 
 
 /** GitHub rejects a step summary larger than this. */
@@ -68528,7 +68564,7 @@ const DRY_RUN_HEADLINE = {
     failure: '❌ DRY RUN failed (nothing was run)',
     cancelled: '🚫 DRY RUN cancelled (nothing was run)',
 };
-const JOB_MARK = { success: '✅', failure: '❌', skipped: '⏭️', cancelled: '🚫' };
+const github_summary_JOB_MARK = { success: '✅', failure: '❌', skipped: '⏭️', cancelled: '🚫' };
 /**
  * The job summary of a run, as Markdown with HTML tables: a headline, a table of stages, then per
  * stage a table of hosts (collapsed when large) and the output tail of each failed host. Pure: the
@@ -68584,22 +68620,19 @@ function renderHeadline(r, dryRun) {
         lines.push(`> ${escapeMarkdown(truncateText(r.reason, 1000))}`, '');
     return lines.join('\n');
 }
-function count(stage, result) {
-    return stage.jobs.filter((j) => j.result === result).length;
-}
 function stageResultText(s) {
-    if (s.result === 'failure' && count(s, 'failure') === 0 && count(s, 'cancelled') > 0)
+    if (stageOutcome(s) === 'cancelled')
         return '🚫 cancelled';
     if (s.result === 'failure' && s.tolerated)
         return '⚠️ failure (tolerated: can-fail)';
-    if (s.result === 'success' && count(s, 'failure') > 0)
+    if (s.result === 'success' && countJobs(s, 'failure') > 0)
         return '⚠️ success (failures within budget)';
     return { success: '✅ success', failure: '❌ failure', skipped: '⏭️ skipped' }[s.result];
 }
 function renderStageTable(r) {
     if (r.stages.length === 0)
         return '_No stage ran._\n';
-    const withCancelled = r.stages.some((s) => count(s, 'cancelled') > 0);
+    const withCancelled = r.stages.some((s) => countJobs(s, 'cancelled') > 0);
     const header = [
         '#',
         'Stage',
@@ -68615,10 +68648,10 @@ function renderStageTable(r) {
         String(i + 1),
         escapeCell(s.name),
         stageResultText(s),
-        String(count(s, 'success')),
-        String(count(s, 'failure')),
-        String(count(s, 'skipped')),
-        ...(withCancelled ? [String(count(s, 'cancelled'))] : []),
+        String(countJobs(s, 'success')),
+        String(countJobs(s, 'failure')),
+        String(countJobs(s, 'skipped')),
+        ...(withCancelled ? [String(countJobs(s, 'cancelled'))] : []),
         s.canary === null ? '—' : escapeCell(s.canary),
         formatDuration(s.durationMs),
     ]);
@@ -68633,7 +68666,7 @@ function hostRow(stage, j) {
     const host = escapeCell(j.host) + (j.host === stage.canary ? ' <sub>canary</sub>' : '');
     return [
         host,
-        `${JOB_MARK[j.result]} ${j.result}`,
+        `${github_summary_JOB_MARK[j.result]} ${j.result}`,
         String(j.attempts),
         formatDuration(j.durationMs),
         j.exitCode === null ? '—' : String(j.exitCode),
@@ -68653,12 +68686,12 @@ function renderHostTable(stage, collapseOver, budget) {
         if (stage.jobs.length <= collapseOver)
             return `${table}\n`;
         const tally = [
-            `${count(stage, 'success')} ok`,
-            `${count(stage, 'failure')} failed`,
-            `${count(stage, 'skipped')} skipped`,
+            `${countJobs(stage, 'success')} ok`,
+            `${countJobs(stage, 'failure')} failed`,
+            `${countJobs(stage, 'skipped')} skipped`,
         ];
-        if (count(stage, 'cancelled') > 0)
-            tally.push(`${count(stage, 'cancelled')} cancelled`);
+        if (countJobs(stage, 'cancelled') > 0)
+            tally.push(`${countJobs(stage, 'cancelled')} cancelled`);
         return `<details><summary>${plural(stage.jobs.length, 'host')}: ${tally.join(', ')}</summary>\n\n${table}\n\n</details>\n`;
     };
     const full = wrap(rows, 0);

@@ -55,5 +55,5 @@ export async function findConfigFile(cwd?: string): Promise<string> {
 export async function loadConfig(file: string, opts?: LoadConfigOptions): Promise<LoadedConfig> {
   return (await import('./config/load-config.js')).loadConfig(file, { ...opts, api: library });
 }
-export { toJsonReport, type JsonReport } from './report/json.js';
+export { toJsonReport, type JsonReport } from './reporters/json.js';
 export * from './contract/errors.js';

@@ -7,7 +7,7 @@ import {
   tooShortToRedact,
 } from '../../src/release/secrets.js';
 import type { EngineEvent } from '../../src/engine/events.js';
-import { job, run, stage } from '../action/report-fixtures.js';
+import { job, run, stage } from '../reporters/report-fixtures.js';
 
 const KEY = `-----BEGIN OPENSSH PRIVATE KEY-----
 b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW

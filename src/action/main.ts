@@ -11,9 +11,9 @@ import { EXIT, exitCodeOf, exitCodeOfError } from '../release/exit-codes.js';
 import { loadRelease, runRelease, type LoadedRelease } from '../release/pipeline.js';
 import { maskableValues, Redactor, secretValues } from '../release/secrets.js';
 import type { ReleaseSettings } from '../release/settings.js';
-import { GitHubLogReporter } from '../report/github-log.js';
-import { renderStartFailure, renderSummary } from '../report/github-summary.js';
-import { failedHosts, writeJsonReport } from '../report/json.js';
+import { GitHubLogReporter } from '../reporters/github-log.js';
+import { renderStartFailure, renderSummary } from '../reporters/github-summary.js';
+import { failedHosts, writeJsonReport } from '../reporters/json.js';
 import { readInputs } from './inputs.js';
 import { writeOutputs } from './outputs.js';
 

@@ -3,8 +3,8 @@ import { errorMessage, UsageError } from '../contract/errors.js';
 import type { Cancellation } from '../release/cancellation.js';
 import { EXIT, exitCodeOf, exitCodeOfError } from '../release/exit-codes.js';
 import { loadRelease, runRelease, validateConfig } from '../release/pipeline.js';
-import { ConsoleReporter, type ConsoleOutput } from '../report/console.js';
-import { writeJsonReport } from '../report/json.js';
+import { ConsoleReporter, type ConsoleOutput } from '../reporters/console.js';
+import { writeJsonReport } from '../reporters/json.js';
 import { parseCli, USAGE } from './args.js';
 
 export interface CliIO {

@@ -11,7 +11,7 @@ import { FailureBudget } from './failure-budget.js';
 import { collect } from './iterate.js';
 import { isJob, type Job } from './job.js';
 import { runJob, type JobRunScope } from './job-runner.js';
-import type { JobReport, StageReport } from './report.js';
+import { unfinishedJob, type JobReport, type StageReport } from './report.js';
 import type { Stage, StageContext } from './stage.js';
 import { hasCanary, planWaves, selectJobs, type JobSelection } from './stage-plan.js';
 
@@ -133,15 +133,7 @@ export async function runStage(stage: Stage, ctx: StageContext, scope: StageRunS
   const all = jobs.map((job, i) => {
     const existing = reports[i];
     if (existing) return existing;
-    const report: JobReport = {
-      host: job.host.name,
-      result: notStarted.result,
-      attempts: 0,
-      durationMs: 0,
-      exitCode: null,
-      error: notStarted.error,
-      outputTail: '',
-    };
+    const report = unfinishedJob(job.host.name, notStarted.result, notStarted.error);
     emit({ type: 'job-end', stage: name, job: report });
     return report;
   });

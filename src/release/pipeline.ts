@@ -15,7 +15,7 @@ import type { RunReport } from '../engine/report.js';
 import type { Runner } from '../engine/runner.js';
 // The library entry, not config/ directly: a JavaScript config's function receives the library.
 import * as library from '../index.js';
-import { PartialReport } from '../report/partial-report.js';
+import { PartialReport } from '../reporters/partial-report.js';
 import { DryRunTransport } from '../transport/dry-run.js';
 import { LocalTransport } from '../transport/local.js';
 import { RoutingTransport } from '../transport/routing.js';

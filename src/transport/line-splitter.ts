@@ -4,7 +4,7 @@ import type { Stream } from '../contract/transport.js';
 /** Longest line kept whole; a longer run without newline is emitted in pieces so memory stays bounded. */
 export const MAX_LINE_CHARS = 16 * 1024;
 
-/** Removes secret values from output text (see src/report/redact.ts). */
+/** Removes secret values from output text (the Redactor in src/release/secrets.ts). */
 export interface OutputRedactor {
   /** Length of the longest secret it replaces: a cut needs that much text after it to be safe. */
   readonly longest: number;

@@ -1,6 +1,7 @@
 import { jest } from '@jest/globals';
 import type { EngineEvent } from '../../src/engine/events.js';
-import { ConsoleReporter } from '../../src/report/console.js';
+import { ConsoleReporter } from '../../src/reporters/console.js';
+import { job, stage } from './report-fixtures.js';
 
 function terminal(isTTY: boolean) {
   let text = '';
@@ -17,6 +18,28 @@ const start: EngineEvent = {
 };
 
 describe('ConsoleReporter', () => {
+  it('tells a job and a stage stopped by a cancel in the same words as the GitHub log', () => {
+    const t = terminal(false);
+    const r = new ConsoleReporter(t.out);
+    const cancelled = job('a', { result: 'cancelled', exitCode: null, error: 'cancelled' });
+    const failed = job('b', { result: 'failure', exitCode: 3, error: 'timed out after 5s' });
+    r.onEvent({ ...start, hosts: ['a', 'b'] });
+    r.onEvent({ type: 'job-end', stage: 'Ship', job: cancelled });
+    r.onEvent({ type: 'job-end', stage: 'Ship', job: failed });
+    r.onEvent({
+      type: 'stage-end',
+      stage: stage('Stop', [cancelled], { result: 'failure' }),
+      index: 1,
+      total: 1,
+    });
+    expect(t.text().split('\n').slice(2)).toEqual([
+      'a ⊘ cancelled · 1 attempt · 120 ms',
+      'b ✘ failure: timed out after 5s · exit 3 · 1 attempt · 120 ms',
+      '■ Stop: cancelled · 0 ok · 0 failed · 0 skipped · 1 cancelled · 900 ms',
+      '',
+    ]);
+  });
+
   it('labels every output line with its host, padded to the widest host of the stage', () => {
     const t = terminal(false);
     const r = new ConsoleReporter(t.out);

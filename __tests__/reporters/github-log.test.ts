@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import type { EngineEvent } from '../../src/engine/events.js';
-import { GitHubLogReporter, type GitHubLog } from '../../src/report/github-log.js';
+import { GitHubLogReporter, type GitHubLog } from '../../src/reporters/github-log.js';
 import { job, run, stage } from './report-fixtures.js';
 
 /** Records what the reporter writes, as the runner would show it. */

@@ -1,4 +1,4 @@
-import { lastBytes, renderStartFailure, renderSummary } from '../../src/report/github-summary.js';
+import { lastBytes, renderStartFailure, renderSummary } from '../../src/reporters/github-summary.js';
 import { job, run, stage } from './report-fixtures.js';
 
 const bytes = (s: string): number => Buffer.byteLength(s, 'utf8');

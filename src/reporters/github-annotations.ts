@@ -1,6 +1,6 @@
 import type { JobReport, StageReport } from '../engine/report.js';
 import { stripControl, truncateText } from './github-escape.js';
-import { plural } from './format.js';
+import { exitText, plural } from './vocabulary.js';
 
 export interface Annotation {
   level: 'error' | 'warning';
@@ -25,12 +25,6 @@ export function stageAnnotations(stage: StageReport): Annotation[] {
       title: fatal ? `${j.host} failed · ${stage.name}` : `${j.host} failed · ${stage.name} (${why})`,
       message: failureMessage(j),
     }));
-}
-
-/** `exit 3`, unless the error already says so (`exit code 3`); null when there is no exit code. */
-export function exitText(j: JobReport): string | null {
-  if (j.exitCode === null || (j.error ?? '').includes(`exit code ${j.exitCode}`)) return null;
-  return `exit ${j.exitCode}`;
 }
 
 function failureMessage(j: JobReport): string {

@@ -1,5 +1,5 @@
 import type { EngineEvent } from '../engine/events.js';
-import type { JobReport, RunReport, StageReport } from '../engine/report.js';
+import { unfinishedJob, type JobReport, type RunReport, type StageReport } from '../engine/report.js';
 
 interface OpenStage {
   name: string;
@@ -75,16 +75,8 @@ export class PartialReport {
     const open = this.#open;
     if (open) {
       const jobs = open.hosts.map(
-        (host): JobReport =>
-          open.jobs.get(host) ?? {
-            host,
-            result: 'cancelled',
-            attempts: open.attempts.get(host) ?? 0,
-            durationMs: 0,
-            exitCode: null,
-            error: reason,
-            outputTail: '',
-          },
+        (host) =>
+          open.jobs.get(host) ?? unfinishedJob(host, 'cancelled', reason, open.attempts.get(host) ?? 0),
       );
       stages.push({
         name: open.name,

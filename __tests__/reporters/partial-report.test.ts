@@ -1,5 +1,5 @@
-import { PartialReport } from '../../src/report/partial-report.js';
-import { job, stage } from '../action/report-fixtures.js';
+import { PartialReport } from '../../src/reporters/partial-report.js';
+import { job, stage } from './report-fixtures.js';
 
 describe('PartialReport', () => {
   it('rebuilds a cancelled run from events: ended stages, ended jobs, the rest cancelled', () => {

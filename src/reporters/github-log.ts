@@ -1,14 +1,23 @@
 import type { EngineEvent } from '../engine/events.js';
-import type { JobReport, StageReport } from '../engine/report.js';
 import {
   ANNOTATIONS_PER_LEVEL,
-  exitText,
   overflowAnnotation,
   stageAnnotations,
   type Annotation,
 } from './github-annotations.js';
-import { formatDuration, plural, progressLine, runFooter, runHeader, stageTitle } from './format.js';
-import { StageProgress } from './progress.js';
+import { ProgressTicker, StageProgress, type LogReporterOptions } from './progress.js';
+import {
+  formatDuration,
+  HOST_MARK,
+  JOB_MARK,
+  jobLine,
+  retryLine,
+  runFooter,
+  runHeader,
+  stageLine,
+  stageTitle,
+  warningText,
+} from './vocabulary.js';
 
 /** The part of `@actions/core` this reporter writes with (tests pass a recording fake). */
 export interface GitHubLog {
@@ -19,21 +28,7 @@ export interface GitHubLog {
   error(message: string, properties?: { title?: string }): void;
 }
 
-export interface GitHubLogOptions {
-  /** The run uses the dry-run transport: the header and the final line say DRY RUN. Default false. */
-  dryRun?: boolean;
-  /** A progress line is printed this often while a stage runs. Default 10 s. */
-  progressIntervalMs?: number;
-  /** Clock, for tests. */
-  now?: () => number;
-}
-
-const MARK: Record<JobReport['result'], string> = {
-  success: '✔',
-  failure: '✘',
-  skipped: '–',
-  cancelled: '⊘',
-};
+export type GitHubLogOptions = LogReporterOptions;
 
 /**
  * The workflow log of a run: one collapsible group per stage, titled like
@@ -44,11 +39,8 @@ const MARK: Record<JobReport['result'], string> = {
  */
 export class GitHubLogReporter {
   readonly #progress = new StageProgress();
-  readonly #intervalMs: number;
-  readonly #now: () => number;
+  readonly #ticker: ProgressTicker;
   readonly #dryRun: boolean;
-  #timer: ReturnType<typeof setInterval> | undefined;
-  #stageStartedAt = 0;
   #labelWidth = 0;
   #groupOpen = false;
   readonly #sent = { error: 0, warning: 0 };
@@ -59,8 +51,7 @@ export class GitHubLogReporter {
     private readonly log: GitHubLog,
     options: GitHubLogOptions = {},
   ) {
-    this.#intervalMs = options.progressIntervalMs ?? 10_000;
-    this.#now = options.now ?? Date.now;
+    this.#ticker = new ProgressTicker(this.#progress, (line) => this.#info(line), options);
     this.#dryRun = options.dryRun ?? false;
   }
 
@@ -75,22 +66,22 @@ export class GitHubLogReporter {
         this.#labelWidth = Math.max(0, ...e.hosts.map((h) => h.length));
         this.log.startGroup(stageTitle(e));
         this.#groupOpen = true;
-        this.#startProgress();
+        this.#ticker.start();
         return;
       case 'step-start':
-        this.#hostLine(e.host, '»', e.label);
+        this.#hostLine(e.host, HOST_MARK.step, e.label);
         return;
       case 'output':
-        this.#hostLine(e.host, '│', e.line);
+        this.#hostLine(e.host, HOST_MARK.output, e.line);
         return;
       case 'job-start':
-        if (e.attempt > 1) this.#hostLine(e.host, '●', `attempt ${e.attempt}`);
+        if (e.attempt > 1) this.#hostLine(e.host, HOST_MARK.attempt, `attempt ${e.attempt}`);
         return;
       case 'job-retry':
-        this.#hostLine(e.host, '↻', `${e.error} — attempt ${e.attempt + 1} in ${formatDuration(e.delayMs)}`);
+        this.#hostLine(e.host, HOST_MARK.retry, retryLine(e));
         return;
       case 'job-end':
-        this.#hostLine(e.job.host, MARK[e.job.result], jobLine(e.job));
+        this.#hostLine(e.job.host, JOB_MARK[e.job.result], jobLine(e.job));
         return;
       case 'stage-end':
         this.#closeGroup();
@@ -98,7 +89,7 @@ export class GitHubLogReporter {
         for (const a of stageAnnotations(e.stage)) this.#annotate(a);
         return;
       case 'warning': {
-        const message = e.host ? `${e.host}: ${e.message}` : e.message;
+        const message = warningText(e);
         if (this.#warnings.has(message)) return;
         this.#warnings.add(message);
         this.#annotate({ level: 'warning', title: 'boerewors', message });
@@ -151,50 +142,10 @@ export class GitHubLogReporter {
     );
   }
 
-  #startProgress(): void {
-    this.#stopProgress();
-    this.#stageStartedAt = this.#now();
-    this.#timer = setInterval(() => {
-      if (this.#progress.stage === null) return;
-      const elapsed = formatDuration(this.#now() - this.#stageStartedAt);
-      this.#info(`… ${this.#progress.stage} · ${progressLine(this.#progress.tally)} · ${elapsed}`);
-    }, this.#intervalMs);
-    // A progress line must never keep the process alive.
-    this.#timer.unref();
-  }
-
-  #stopProgress(): void {
-    if (this.#timer !== undefined) clearInterval(this.#timer);
-    this.#timer = undefined;
-  }
-
   #closeGroup(): void {
-    this.#stopProgress();
+    this.#ticker.stop();
     if (!this.#groupOpen) return;
     this.log.endGroup();
     this.#groupOpen = false;
   }
-}
-
-function jobLine(j: JobReport): string {
-  const parts = [
-    j.error && j.error !== j.result ? `${j.result}: ${j.error}` : j.result,
-    plural(j.attempts, 'attempt'),
-    formatDuration(j.durationMs),
-  ];
-  const exit = j.result === 'failure' ? exitText(j) : null;
-  if (exit) parts.splice(1, 0, exit);
-  return parts.join(' · ');
-}
-
-function stageLine(s: StageReport): string {
-  const n = (r: JobReport['result']): number => s.jobs.filter((j) => j.result === r).length;
-  const tolerated = s.tolerated ? ' (tolerated: can-fail)' : '';
-  // A stage stopped by a cancel "fails" without a failed job: say what happened.
-  const result = s.result === 'failure' && n('failure') === 0 && n('cancelled') > 0 ? 'cancelled' : s.result;
-  const cancelled = n('cancelled') > 0 ? ` · ${n('cancelled')} cancelled` : '';
-  return (
-    `■ ${s.name}: ${result}${tolerated} · ${n('success')} ok · ${n('failure')} failed · ${n('skipped')} skipped` +
-    `${cancelled} · ${formatDuration(s.durationMs)}`
-  );
 }

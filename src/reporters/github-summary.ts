@@ -1,7 +1,6 @@
 import type { JobReport, JobResult, RunReport, StageReport } from '../engine/report.js';
 import { escapeCell, escapeHtml, escapeMarkdown, truncateText, utf8Bytes } from './github-escape.js';
-import { exitText } from './github-annotations.js';
-import { formatDuration, plural } from './format.js';
+import { countJobs, exitText, formatDuration, plural, stageOutcome } from './vocabulary.js';
 
 /** GitHub rejects a step summary larger than this. */
 export const SUMMARY_LIMIT_BYTES = 1024 * 1024;
@@ -104,20 +103,16 @@ function renderHeadline(r: RunReport, dryRun: boolean): string {
   return lines.join('\n');
 }
 
-function count(stage: StageReport, result: JobResult): number {
-  return stage.jobs.filter((j) => j.result === result).length;
-}
-
 function stageResultText(s: StageReport): string {
-  if (s.result === 'failure' && count(s, 'failure') === 0 && count(s, 'cancelled') > 0) return '🚫 cancelled';
+  if (stageOutcome(s) === 'cancelled') return '🚫 cancelled';
   if (s.result === 'failure' && s.tolerated) return '⚠️ failure (tolerated: can-fail)';
-  if (s.result === 'success' && count(s, 'failure') > 0) return '⚠️ success (failures within budget)';
+  if (s.result === 'success' && countJobs(s, 'failure') > 0) return '⚠️ success (failures within budget)';
   return { success: '✅ success', failure: '❌ failure', skipped: '⏭️ skipped' }[s.result];
 }
 
 function renderStageTable(r: RunReport): string {
   if (r.stages.length === 0) return '_No stage ran._\n';
-  const withCancelled = r.stages.some((s) => count(s, 'cancelled') > 0);
+  const withCancelled = r.stages.some((s) => countJobs(s, 'cancelled') > 0);
   const header = [
     '#',
     'Stage',
@@ -133,10 +128,10 @@ function renderStageTable(r: RunReport): string {
     String(i + 1),
     escapeCell(s.name),
     stageResultText(s),
-    String(count(s, 'success')),
-    String(count(s, 'failure')),
-    String(count(s, 'skipped')),
-    ...(withCancelled ? [String(count(s, 'cancelled'))] : []),
+    String(countJobs(s, 'success')),
+    String(countJobs(s, 'failure')),
+    String(countJobs(s, 'skipped')),
+    ...(withCancelled ? [String(countJobs(s, 'cancelled'))] : []),
     s.canary === null ? '—' : escapeCell(s.canary),
     formatDuration(s.durationMs),
   ]);
@@ -179,11 +174,11 @@ function renderHostTable(
     const table = htmlTable(HOST_HEADER, [...shown, ...extra]);
     if (stage.jobs.length <= collapseOver) return `${table}\n`;
     const tally = [
-      `${count(stage, 'success')} ok`,
-      `${count(stage, 'failure')} failed`,
-      `${count(stage, 'skipped')} skipped`,
+      `${countJobs(stage, 'success')} ok`,
+      `${countJobs(stage, 'failure')} failed`,
+      `${countJobs(stage, 'skipped')} skipped`,
     ];
-    if (count(stage, 'cancelled') > 0) tally.push(`${count(stage, 'cancelled')} cancelled`);
+    if (countJobs(stage, 'cancelled') > 0) tally.push(`${countJobs(stage, 'cancelled')} cancelled`);
     return `<details><summary>${plural(stage.jobs.length, 'host')}: ${tally.join(', ')}</summary>\n\n${table}\n\n</details>\n`;
   };
   const full = wrap(rows, 0);
