@@ -60770,7 +60770,7 @@ globals.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _commonjs_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3115);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9701);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(485);
 /** The action's entrypoint (`dist/index.js` is this, bundled). */
 
 
@@ -60787,7 +60787,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9701:
+/***/ 485:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -64524,71 +64524,7 @@ function validateConcurrency(concurrency) {
 	}
 }
 
-// EXTERNAL MODULE: ./lib/contract/host.js
-var contract_host = __nccwpck_require__(1874);
-;// CONCATENATED MODULE: ./lib/engine/stage-plan.js
-/**
- * Pure scheduling arithmetic for one stage: which jobs run, in which waves, with how many
- * failures allowed. No I/O and no timing, so every rule here is testable by value.
- */
-
-/** The jobs that will run, in order: the hosts filter first, then the limit. The rest are not reported. */
-function selectJobs(jobs, selection) {
-    const wanted = selection.hosts ? new Set(selection.hosts) : null;
-    const kept = wanted ? jobs.filter((j) => isController(j.host) || wanted.has(j.host.name)) : [...jobs];
-    return selection.limit === undefined ? kept : kept.slice(0, selection.limit);
-}
-function isController(host) {
-    return host === contract_host/* CONTROLLER */.J || (host.local && host.name === contract_host/* CONTROLLER */.J.name);
-}
-/**
- * Whether the stage has a canary. A canary gates the *other* jobs, so a stage of one job has none:
- * that job is simply the stage, and `can-fail` applies to it as to any other failure.
- */
-function hasCanary(settings, jobCount) {
-    return settings.canary && jobCount > 1;
-}
-/** A count, or a share of `total` rounded up; never below 1. */
-function waveSize(amount, total) {
-    const n = typeof amount === 'number' ? amount : Math.ceil((amount.percent * total) / 100);
-    return Math.max(1, n);
-}
-/**
- * Sizes of the waves the stage's jobs run in, summing to `jobCount`. The canary is a wave of one;
- * `batch` sizes follow (the last one repeats); without `batch` the remaining jobs are one wave and
- * only the pool limits them.
- */
-function planWaves(settings, jobCount) {
-    const waves = [];
-    let left = jobCount;
-    if (hasCanary(settings, jobCount)) {
-        waves.push(1);
-        left -= 1;
-    }
-    if (settings.batch.length === 0) {
-        if (left > 0)
-            waves.push(left);
-        return waves;
-    }
-    for (let i = 0; left > 0; i++) {
-        const amount = settings.batch[Math.min(i, settings.batch.length - 1)];
-        const size = Math.min(left, waveSize(amount, jobCount));
-        waves.push(size);
-        left -= size;
-    }
-    return waves;
-}
-/** Failures the stage tolerates: a count, or a share of its jobs rounded down. */
-function failureAllowance(maxFailures, jobCount) {
-    return typeof maxFailures === 'number' ? maxFailures : Math.floor((maxFailures.percent * jobCount) / 100);
-}
-/** `2`, `25%`: how an Amount reads in the config, for messages. */
-function formatAmount(amount) {
-    return typeof amount === 'number' ? String(amount) : `${amount.percent}%`;
-}
-//# sourceMappingURL=stage-plan.js.map
 ;// CONCATENATED MODULE: ./lib/engine/failure-budget.js
-
 /**
  * Counts a stage's failed jobs against `max-failures`. The stage fails when failures *exceed* the
  * allowance; from then on no new job of it starts.
@@ -64621,6 +64557,14 @@ class FailureBudget {
             : `max-failures ${formatAmount(this.maxFailures)} allows ${this.allowed}`;
         return `${this.failures} of ${this.jobCount} jobs failed (${rule}): ${shown}${more}`;
     }
+}
+/** Failures the stage tolerates: a count, or a share of its jobs rounded down. */
+function failureAllowance(maxFailures, jobCount) {
+    return typeof maxFailures === 'number' ? maxFailures : Math.floor((maxFailures.percent * jobCount) / 100);
+}
+/** `2`, `25%`: how an Amount reads in the config, for messages. */
+function formatAmount(amount) {
+    return typeof amount === 'number' ? String(amount) : `${amount.percent}%`;
 }
 //# sourceMappingURL=failure-budget.js.map
 // EXTERNAL MODULE: ./lib/engine/job.js
@@ -64899,6 +64843,8 @@ function makeRetriable(function_, options) {
 	};
 }
 
+// EXTERNAL MODULE: ./lib/contract/host.js
+var contract_host = __nccwpck_require__(1874);
 ;// CONCATENATED MODULE: ./lib/engine/job-env.js
 /**
  * The environment every command of a job gets: the vars plus the BW_* names. The BW_*
@@ -64922,7 +64868,7 @@ const Err = (reason) => ({ kind: 'err', reason });
 const Skip = (reason) => ({ kind: 'skip', reason });
 const isSuccess = (o) => o.kind !== 'err';
 //# sourceMappingURL=result.js.map
-;// CONCATENATED MODULE: ./lib/engine/job-driver.js
+;// CONCATENATED MODULE: ./lib/engine/job-attempt.js
 /**
  * Drives one attempt of a job: runs its generator, executes every subtask it yields through the
  * transport and sends the result back in; a failed subtask is thrown back in instead. Nested jobs
@@ -65092,7 +65038,7 @@ function describe(value) {
         return String(value);
     }
 }
-//# sourceMappingURL=job-driver.js.map
+//# sourceMappingURL=job-attempt.js.map
 ;// CONCATENATED MODULE: ./lib/engine/retry-policy.js
 /** What may be retried, and how long to wait before it. */
 /** Backoff never waits longer than this between two attempts (unless the base itself is longer). */
@@ -65121,7 +65067,7 @@ function retryDelay(baseMs, retryNumber, random = Math.random()) {
     return Math.min(delay, Math.max(MAX_RETRY_DELAY_MS, baseMs));
 }
 //# sourceMappingURL=retry-policy.js.map
-;// CONCATENATED MODULE: ./lib/engine/job-runner.js
+;// CONCATENATED MODULE: ./lib/engine/run-job.js
 /**
  * Runs one top-level job to its JobReport: every attempt with its own timeout, retries with
  * backoff through p-retry, and the bounded output tail. Never rejects: whatever happens becomes
@@ -65231,7 +65177,7 @@ async function runJob(job, scope) {
 function attemptDivider(n) {
     return `── attempt ${n} ──`;
 }
-//# sourceMappingURL=job-runner.js.map
+//# sourceMappingURL=run-job.js.map
 ;// CONCATENATED MODULE: ./lib/engine/report.js
 /**
  * The report of a job that did not run to its end: one that never started (a failed canary, the
@@ -65242,11 +65188,64 @@ function unfinishedJob(host, result, error, attempts = 0) {
     return { host, result, attempts, durationMs: 0, exitCode: null, error, outputTail: '' };
 }
 //# sourceMappingURL=report.js.map
-;// CONCATENATED MODULE: ./lib/engine/stage-runner.js
+;// CONCATENATED MODULE: ./lib/engine/job-selection.js
+/** Which of a stage's jobs run: the hosts filter, then the limit. Pure, testable by value. */
+
+/** The jobs that will run, in order: the hosts filter first, then the limit. The rest are not reported. */
+function selectJobs(jobs, selection) {
+    const wanted = selection.hosts ? new Set(selection.hosts) : null;
+    const kept = wanted ? jobs.filter((j) => isController(j.host) || wanted.has(j.host.name)) : [...jobs];
+    return selection.limit === undefined ? kept : kept.slice(0, selection.limit);
+}
+function isController(host) {
+    return host === contract_host/* CONTROLLER */.J || (host.local && host.name === contract_host/* CONTROLLER */.J.name);
+}
+//# sourceMappingURL=job-selection.js.map
+;// CONCATENATED MODULE: ./lib/engine/waves.js
+/**
+ * Whether the stage has a canary. A canary gates the *other* jobs, so a stage of one job has none:
+ * that job is simply the stage, and `can-fail` applies to it as to any other failure.
+ */
+function hasCanary(settings, jobCount) {
+    return settings.canary && jobCount > 1;
+}
+/** A count, or a share of `total` rounded up; never below 1. */
+function waveSize(amount, total) {
+    const n = typeof amount === 'number' ? amount : Math.ceil((amount.percent * total) / 100);
+    return Math.max(1, n);
+}
+/**
+ * Sizes of the waves the stage's jobs run in, summing to `jobCount`. The canary is a wave of one;
+ * `batch` sizes follow (the last one repeats); without `batch` the remaining jobs are one wave and
+ * only the pool limits them.
+ */
+function waveSizes(settings, jobCount) {
+    const waves = [];
+    let left = jobCount;
+    if (hasCanary(settings, jobCount)) {
+        waves.push(1);
+        left -= 1;
+    }
+    if (settings.batch.length === 0) {
+        if (left > 0)
+            waves.push(left);
+        return waves;
+    }
+    for (let i = 0; left > 0; i++) {
+        const amount = settings.batch[Math.min(i, settings.batch.length - 1)];
+        const size = Math.min(left, waveSize(amount, jobCount));
+        waves.push(size);
+        left -= size;
+    }
+    return waves;
+}
+//# sourceMappingURL=waves.js.map
+;// CONCATENATED MODULE: ./lib/engine/run-stage.js
 /**
  * Runs one stage: selects its jobs, runs the canary alone, then the rest in waves through a pool,
  * counting failures against the budget; reports every selected job, started or not.
  */
+
 
 
 
@@ -65332,7 +65331,7 @@ async function runStage(stage, ctx, scope) {
     };
     const pool = pLimit(settings.parallel ? settings.poolSize : 1);
     let next = 0;
-    for (const size of planWaves(settings, jobs.length)) {
+    for (const size of waveSizes(settings, jobs.length)) {
         // A wave starts only when the previous one finished within the budget.
         if (halt || scope.runSignal.aborted)
             break;
@@ -65406,11 +65405,11 @@ function finish(stage, started, scope, canary, jobs, failure) {
     scope.emit({ type: 'stage-end', stage: report, index: scope.index, total: scope.total });
     return { report, stopsRun: failure !== null && !tolerated };
 }
-//# sourceMappingURL=stage-runner.js.map
+//# sourceMappingURL=run-stage.js.map
 ;// CONCATENATED MODULE: ./lib/engine/executor.js
 /**
  * Runs one runner: setup, its stages pulled one at a time, cleanup; turns what happened into the
- * RunReport and the event stream. Scheduling inside a stage lives in stage-runner.ts.
+ * RunReport and the event stream. Scheduling inside a stage lives in run-stage.ts.
  */
 
 
@@ -65590,7 +65589,7 @@ const MAX_LINE_CHARS = 16 * 1024;
  * With a redactor, secrets are replaced before anything is emitted, and before a long line is cut:
  * a cut is made only once the text after it is at least as long as the longest secret, so every
  * secret that could straddle the cut is whole when the redactor sees it. Nothing after the cut
- * (the reporters, the output tail, the runner's masker, which all see one piece at a time) could
+ * (the reporters, the output tail, GitHub's log masker, which all see one piece at a time) could
  * put the two halves of a secret back together.
  */
 class LineSplitter {
@@ -67848,7 +67847,7 @@ function sourceName(source) {
  */
 async function checkRunFiles(config, runner, hosts, ssh, overrides) {
     // Runner objects from a module list their hosts only when they run: assume the config's hosts.
-    const candidates = config.plans[runner.name]?.hosts ?? config.hosts;
+    const candidates = config.footprints[runner.name]?.hosts ?? config.hosts;
     if (!usesSsh(candidates, hosts))
         return;
     throwIfAny(config, await ssh_files_checkSshFiles(ssh), overrides);
@@ -67928,8 +67927,8 @@ function atConfig(config, path, message) {
  */
 async function preflight_missingUploadSources(config, cwd) {
     const warnings = new Map();
-    for (const plan of Object.values(config.plans)) {
-        for (const upload of plan.uploads) {
+    for (const footprint of Object.values(config.footprints)) {
+        for (const upload of footprint.uploads) {
             if (upload.afterLocalWork)
                 continue;
             let from;
@@ -68940,7 +68939,7 @@ function readInputs(read = readInput) {
     const vars = parseVarsInput(read(Inputs.Vars), Inputs.Vars);
     const secretVars = parseVarsInput(read(Inputs.SecretVars), Inputs.SecretVars, true);
     const privateKey = inputs_parsePrivateKey(read(Inputs.SshPrivateKey));
-    // Not trimmed beyond what the runner does: a passphrase is whatever the key was encrypted with.
+    // Not trimmed beyond what GitHub's runner machine does: a passphrase is whatever the key was encrypted with.
     const passphrase = read(Inputs.SshKeyPassphrase);
     if (passphrase && !privateKey) {
         throw new errors/* UsageError */.eb(`Input "${Inputs.SshKeyPassphrase}" is set but "${Inputs.SshPrivateKey}" is not: the passphrase is for that key`);
@@ -69043,7 +69042,7 @@ async function runAction(cancellation, cwd = process.cwd()) {
     try {
         settings = readInputs();
         const secrets = secretValues(settings);
-        // Before anything else is printed: from here on GitHub's runner masks these in every log line.
+        // Before anything else is printed: from here on GitHub masks these in every log line.
         for (const value of maskableValues(secrets))
             setSecret(value);
         redactor = new Redactor(secrets);
@@ -69131,7 +69130,7 @@ function failureLine(report) {
 
 /***/ }),
 
-/***/ 2955:
+/***/ 5371:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -69166,7 +69165,7 @@ var formats = __nccwpck_require__(6094);
 var schema = __nccwpck_require__(1091);
 // EXTERNAL MODULE: ./lib/config/steps-job.js
 var steps_job = __nccwpck_require__(2567);
-;// CONCATENATED MODULE: ./lib/config/plan.js
+;// CONCATENATED MODULE: ./lib/config/build-runners.js
 /**
  * Validated runner configs → engine Runners. Pure: builds stages and job factories, runs nothing.
  * Cross-references the schema cannot check (groups, `${NAME}` references, duplicate stage names)
@@ -69187,10 +69186,10 @@ var steps_job = __nccwpck_require__(2567);
 
 function buildRunner(name, config, ctx) {
     const seen = new Set();
-    const plan = { hosts: [], uploads: [], localWork: false };
+    const footprint = { hosts: [], uploads: [], localWork: false };
     const stages = config.stages.map((stage, i) => {
         const path = ['runners', name, 'stages', i];
-        const built = buildStage(stage, path, ctx, plan);
+        const built = buildStage(stage, path, ctx, footprint);
         if (seen.has(built.name)) {
             throw (0,config_error/* configIssueError */.UJ)(ctx.locator, [...path, 'name'], `duplicate stage name "${built.name}" in runner "${name}"`);
         }
@@ -69203,19 +69202,21 @@ function buildRunner(name, config, ctx) {
         stages,
         stageCount: stages.length,
     });
-    return { runner, plan: { hosts: [...new Set(plan.hosts)], uploads: plan.uploads } };
+    return { runner, footprint: { hosts: [...new Set(footprint.hosts)], uploads: footprint.uploads } };
 }
-function buildStage(stage, path, ctx, plan) {
+function buildStage(stage, path, ctx, footprint) {
     checkVarRefs(stage.name, [...path, 'name'], Object.keys(ctx.vars), ctx.locator, { stageName: true });
     const name = (0,vars/* expandVars */.Jf)(stage.name, ctx.vars);
     const hosts = stage.hosts
         ? (0,config_hosts/* resolveStageHosts */.c8)(stage.hosts, [...path, 'hosts'], ctx.groups, ctx.catalog, ctx.locator)
         : [host/* CONTROLLER */.J];
-    plan.hosts.push(...hosts);
+    footprint.hosts.push(...hosts);
     const shell = stage.shell === undefined ? transport/* DEFAULT_SHELL */.L : (0,formats/* toShell */.aB)(stage.shell);
-    const makeJob = 'job' in stage && stage.job ? customJob(stage.job, name) : stepsJob(stage, path, shell, ctx, plan, hosts);
+    const makeJob = 'job' in stage && stage.job
+        ? customJob(stage.job, name)
+        : stepsJob(stage, path, shell, ctx, footprint, hosts);
     if ('job' in stage && stage.job)
-        plan.localWork = true;
+        footprint.localWork = true;
     return new engine_stage/* Stage */.B({
         name,
         ...defined({
@@ -69232,7 +69233,7 @@ function buildStage(stage, path, ctx, plan) {
         jobs: () => hosts.map(makeJob),
     });
 }
-function stepsJob(stage, path, shell, ctx, plan, hosts) {
+function stepsJob(stage, path, shell, ctx, footprint, hosts) {
     // Upload paths and step names may also use the per-job BW_* variables.
     const known = [...Object.keys(ctx.vars), ...schema/* RESERVED_VARS */.ol];
     const onThisMachine = hosts.some((host) => host.local);
@@ -69240,10 +69241,10 @@ function stepsJob(stage, path, shell, ctx, plan, hosts) {
         const stepPath = [...path, 'steps', i];
         if (step.upload) {
             const from = { from: step.upload.from, path: [...stepPath, 'upload', 'from'] };
-            plan.uploads.push({ ...from, afterLocalWork: plan.localWork });
+            footprint.uploads.push({ ...from, afterLocalWork: footprint.localWork });
         }
         if (step.local !== undefined || (step.run !== undefined && onThisMachine))
-            plan.localWork = true;
+            footprint.localWork = true;
         return toStep(step, stepPath, shell, known, ctx.locator);
     });
     return (host) => new steps_job/* StepsJob */.l(host, steps);
@@ -69310,7 +69311,7 @@ function homeHint(found, path) {
 function defined(obj) {
     return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined));
 }
-//# sourceMappingURL=plan.js.map
+//# sourceMappingURL=build-runners.js.map
 // EXTERNAL MODULE: ./lib/contract/ssh-options.js
 var ssh_options = __nccwpck_require__(9007);
 ;// CONCATENATED MODULE: ./lib/config/ssh.js
@@ -69360,12 +69361,12 @@ function assembleConfig(parts, overrides = {}) {
     const groups = (0,config_hosts/* resolveGroups */.bq)(parts.hosts ?? {}, catalog);
     const vars = { ...parts.vars, ...overrides };
     const ctx = { groups, catalog, vars, locator: parts.locator };
-    const plans = {};
+    const footprints = {};
     const runners = parts.runners.map((source) => {
         if ('runner' in source)
             return source.runner;
         const built = buildRunner(source.name, source.config, ctx);
-        plans[source.name] = built.plan;
+        footprints[source.name] = built.footprint;
         return built.runner;
     });
     return {
@@ -69378,7 +69379,7 @@ function assembleConfig(parts, overrides = {}) {
         runners,
         runnerNames: runners.map((runner) => runner.name),
         customRunners: parts.runners.filter((source) => 'runner' in source).map((source) => source.name),
-        plans,
+        footprints,
         locator: parts.locator,
     };
 }
@@ -69934,7 +69935,7 @@ var runner = __nccwpck_require__(7998);
 // EXTERNAL MODULE: ./lib/contract/errors.js
 var errors = __nccwpck_require__(1819);
 // EXTERNAL MODULE: ./lib/config/assemble.js + 2 modules
-var assemble = __nccwpck_require__(2955);
+var assemble = __nccwpck_require__(5371);
 // EXTERNAL MODULE: ./lib/config/config-error.js
 var config_error = __nccwpck_require__(1429);
 // EXTERNAL MODULE: ./lib/config/issues.js
@@ -70120,7 +70121,7 @@ var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: ./lib/contract/errors.js
 var errors = __nccwpck_require__(1819);
 // EXTERNAL MODULE: ./lib/config/assemble.js + 2 modules
-var assemble = __nccwpck_require__(2955);
+var assemble = __nccwpck_require__(5371);
 // EXTERNAL MODULE: ./lib/config/issues.js
 var issues = __nccwpck_require__(7976);
 // EXTERNAL MODULE: ./lib/config/js-module.js + 1 modules

@@ -32,7 +32,7 @@ export const ACTION_SOURCES = {
   dryRun: { input: Inputs.DryRun },
 } as const satisfies SettingSources;
 
-/** Reads one input, trimmed; '' when not set. Defaults come from `action.yml` on the runner. */
+/** Reads one input, trimmed; '' when not set. Defaults come from `action.yml`, applied by GitHub's runner machine. */
 export type InputReader = (name: string) => string;
 
 const readInput: InputReader = (name) => core.getInput(name);
@@ -50,7 +50,7 @@ export function readInputs(read: InputReader = readInput): ReleaseSettings {
   const vars = parseVarsInput(read(Inputs.Vars), Inputs.Vars);
   const secretVars = parseVarsInput(read(Inputs.SecretVars), Inputs.SecretVars, true);
   const privateKey = parsePrivateKey(read(Inputs.SshPrivateKey));
-  // Not trimmed beyond what the runner does: a passphrase is whatever the key was encrypted with.
+  // Not trimmed beyond what GitHub's runner machine does: a passphrase is whatever the key was encrypted with.
   const passphrase = read(Inputs.SshKeyPassphrase);
   if (passphrase && !privateKey) {
     throw new UsageError(

@@ -49,7 +49,7 @@ export async function runAction(cancellation: Cancellation, cwd = process.cwd())
   try {
     settings = readInputs();
     const secrets = secretValues(settings);
-    // Before anything else is printed: from here on GitHub's runner masks these in every log line.
+    // Before anything else is printed: from here on GitHub masks these in every log line.
     for (const value of maskableValues(secrets)) core.setSecret(value);
     redactor = new Redactor(secrets);
   } catch (e) {

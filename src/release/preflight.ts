@@ -37,7 +37,7 @@ export async function checkRunFiles(
   overrides: Overrides,
 ): Promise<void> {
   // Runner objects from a module list their hosts only when they run: assume the config's hosts.
-  const candidates = config.plans[runner.name]?.hosts ?? config.hosts;
+  const candidates = config.footprints[runner.name]?.hosts ?? config.hosts;
   if (!usesSsh(candidates, hosts)) return;
   throwIfAny(config, await checkSshFiles(ssh), overrides);
 }
@@ -121,8 +121,8 @@ function atConfig(config: LoadedConfig, path: readonly PropertyKey[], message: s
  */
 export async function missingUploadSources(config: LoadedConfig, cwd: string): Promise<string[]> {
   const warnings = new Map<string, string>();
-  for (const plan of Object.values(config.plans)) {
-    for (const upload of plan.uploads) {
+  for (const footprint of Object.values(config.footprints)) {
+    for (const upload of footprint.uploads) {
       if (upload.afterLocalWork) continue;
       let from: string;
       try {

@@ -28,7 +28,7 @@ export interface LineSplitterOptions {
  * With a redactor, secrets are replaced before anything is emitted, and before a long line is cut:
  * a cut is made only once the text after it is at least as long as the longest secret, so every
  * secret that could straddle the cut is whole when the redactor sees it. Nothing after the cut
- * (the reporters, the output tail, the runner's masker, which all see one piece at a time) could
+ * (the reporters, the output tail, GitHub's log masker, which all see one piece at a time) could
  * put the two halves of a secret back together.
  */
 export class LineSplitter {

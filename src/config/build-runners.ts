@@ -24,7 +24,7 @@ import type { RunnerConfig, StageConfig, StepConfig } from './schema.js';
 import { StepsJob } from './steps-job.js';
 import type { Step } from './steps-job.js';
 
-export interface PlanContext {
+export interface BuildContext {
   readonly groups: Readonly<Record<string, readonly Host[]>>;
   readonly catalog: HostCatalog;
   /** Merged vars (config < overrides). */
@@ -33,7 +33,7 @@ export interface PlanContext {
 }
 
 /** What a runner built from config will touch, known before it runs: for checks up front. */
-export interface RunnerPlan {
+export interface RunnerFootprint {
   /** Every host of its stages (the controller included), each once. */
   readonly hosts: readonly Host[];
   /** Its upload steps' sources as written (`${NAME}` unexpanded), with where they are written. */
@@ -50,7 +50,7 @@ export interface UploadSource {
   readonly afterLocalWork: boolean;
 }
 
-interface MutablePlan {
+interface MutableFootprint {
   hosts: Host[];
   uploads: UploadSource[];
   localWork: boolean;
@@ -59,13 +59,13 @@ interface MutablePlan {
 export function buildRunner(
   name: string,
   config: RunnerConfig | ModuleRunnerConfig,
-  ctx: PlanContext,
-): { runner: Runner; plan: RunnerPlan } {
+  ctx: BuildContext,
+): { runner: Runner; footprint: RunnerFootprint } {
   const seen = new Set<string>();
-  const plan: MutablePlan = { hosts: [], uploads: [], localWork: false };
+  const footprint: MutableFootprint = { hosts: [], uploads: [], localWork: false };
   const stages = config.stages.map((stage: StageConfig | ModuleStageConfig, i) => {
     const path = ['runners', name, 'stages', i];
-    const built = buildStage(stage, path, ctx, plan);
+    const built = buildStage(stage, path, ctx, footprint);
     if (seen.has(built.name)) {
       throw configIssueError(
         ctx.locator,
@@ -82,25 +82,27 @@ export function buildRunner(
     stages,
     stageCount: stages.length,
   });
-  return { runner, plan: { hosts: [...new Set(plan.hosts)], uploads: plan.uploads } };
+  return { runner, footprint: { hosts: [...new Set(footprint.hosts)], uploads: footprint.uploads } };
 }
 
 function buildStage(
   stage: StageConfig | ModuleStageConfig,
   path: ConfigPath,
-  ctx: PlanContext,
-  plan: MutablePlan,
+  ctx: BuildContext,
+  footprint: MutableFootprint,
 ): Stage {
   checkVarRefs(stage.name, [...path, 'name'], Object.keys(ctx.vars), ctx.locator, { stageName: true });
   const name = expandVars(stage.name, ctx.vars);
   const hosts = stage.hosts
     ? resolveStageHosts(stage.hosts, [...path, 'hosts'], ctx.groups, ctx.catalog, ctx.locator)
     : [CONTROLLER];
-  plan.hosts.push(...hosts);
+  footprint.hosts.push(...hosts);
   const shell = stage.shell === undefined ? DEFAULT_SHELL : toShell(stage.shell);
   const makeJob =
-    'job' in stage && stage.job ? customJob(stage.job, name) : stepsJob(stage, path, shell, ctx, plan, hosts);
-  if ('job' in stage && stage.job) plan.localWork = true;
+    'job' in stage && stage.job
+      ? customJob(stage.job, name)
+      : stepsJob(stage, path, shell, ctx, footprint, hosts);
+  if ('job' in stage && stage.job) footprint.localWork = true;
   return new Stage({
     name,
     ...defined({
@@ -122,8 +124,8 @@ function stepsJob(
   stage: { steps?: readonly StepConfig[] },
   path: ConfigPath,
   shell: readonly string[],
-  ctx: PlanContext,
-  plan: MutablePlan,
+  ctx: BuildContext,
+  footprint: MutableFootprint,
   hosts: readonly Host[],
 ): (host: Host) => Job {
   // Upload paths and step names may also use the per-job BW_* variables.
@@ -133,9 +135,9 @@ function stepsJob(
     const stepPath = [...path, 'steps', i];
     if (step.upload) {
       const from = { from: step.upload.from, path: [...stepPath, 'upload', 'from'] };
-      plan.uploads.push({ ...from, afterLocalWork: plan.localWork });
+      footprint.uploads.push({ ...from, afterLocalWork: footprint.localWork });
     }
-    if (step.local !== undefined || (step.run !== undefined && onThisMachine)) plan.localWork = true;
+    if (step.local !== undefined || (step.run !== undefined && onThisMachine)) footprint.localWork = true;
     return toStep(step, stepPath, shell, known, ctx.locator);
   });
   return (host) => new StepsJob(host, steps);

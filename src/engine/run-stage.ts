@@ -10,12 +10,13 @@ import type { EventListener } from './events.js';
 import { FailureBudget } from './failure-budget.js';
 import { collect } from './iterate.js';
 import { isJob, type Job } from './job.js';
-import { runJob, type JobRunScope } from './job-runner.js';
+import { runJob, type JobScope } from './run-job.js';
 import { unfinishedJob, type JobReport, type StageReport } from './report.js';
 import type { Stage, StageContext } from './stage.js';
-import { hasCanary, planWaves, selectJobs, type JobSelection } from './stage-plan.js';
+import { selectJobs, type JobSelection } from './job-selection.js';
+import { hasCanary, waveSizes } from './waves.js';
 
-export interface StageRunScope {
+export interface StageScope {
   readonly transport: Transport;
   /** The run's cancellation: aborted with a CancelledError. */
   readonly runSignal: AbortSignal;
@@ -43,7 +44,7 @@ interface StageFailure {
   readonly reason: string;
 }
 
-export async function runStage(stage: Stage, ctx: StageContext, scope: StageRunScope): Promise<StageOutcome> {
+export async function runStage(stage: Stage, ctx: StageContext, scope: StageScope): Promise<StageOutcome> {
   const started = performance.now();
   const { emit, index, total } = scope;
   const name = stage.name;
@@ -88,7 +89,7 @@ export async function runStage(stage: Stage, ctx: StageContext, scope: StageRunS
     halt ??= h;
   };
 
-  const jobScope: JobRunScope = {
+  const jobScope: JobScope = {
     transport: scope.transport,
     runSignal: scope.runSignal,
     stage: name,
@@ -120,7 +121,7 @@ export async function runStage(stage: Stage, ctx: StageContext, scope: StageRunS
 
   const pool = pLimit(settings.parallel ? settings.poolSize : 1);
   let next = 0;
-  for (const size of planWaves(settings, jobs.length)) {
+  for (const size of waveSizes(settings, jobs.length)) {
     // A wave starts only when the previous one finished within the budget.
     if (halt || scope.runSignal.aborted) break;
     const wave = Array.from({ length: size }, (_, k) => next + k);
@@ -146,7 +147,7 @@ export async function runStage(stage: Stage, ctx: StageContext, scope: StageRunS
  * Lets the transport open the stage's connections ahead, so the hosts queued behind the canary do
  * not each pay a handshake when their pool slot comes up. Only a hint: it can never fail the stage.
  */
-function preconnect(scope: StageRunScope, jobs: readonly Job[]): void {
+function preconnect(scope: StageScope, jobs: readonly Job[]): void {
   if (!scope.transport.connectAhead || scope.runSignal.aborted) return;
   try {
     scope.transport.connectAhead(
@@ -183,7 +184,7 @@ function stageFailure(
 function finish(
   stage: Stage,
   started: number,
-  scope: StageRunScope,
+  scope: StageScope,
   canary: string | null,
   jobs: JobReport[],
   failure: StageFailure | null,

@@ -9,7 +9,7 @@ import type { Transport } from '../contract/transport.js';
 import { cancelMessage, sleep } from '../contract/abort.js';
 import { attemptSignal } from './run-signals.js';
 import type { EventListener } from './events.js';
-import { JobAttempt } from './job-driver.js';
+import { JobAttempt } from './job-attempt.js';
 import type { Job } from './job.js';
 import { OutputTail } from './output-tail.js';
 import type { JobReport, JobResult } from './report.js';
@@ -17,7 +17,7 @@ import type { Outcome } from './result.js';
 import { isRetryable, retryDelay } from './retry-policy.js';
 import type { StageSettings } from './stage.js';
 
-export interface JobRunScope {
+export interface JobScope {
   readonly transport: Transport;
   /** The run's cancellation: aborted with a CancelledError. */
   readonly runSignal: AbortSignal;
@@ -40,7 +40,7 @@ class AttemptFailure extends Error {
   }
 }
 
-export async function runJob(job: Job, scope: JobRunScope): Promise<JobReport> {
+export async function runJob(job: Job, scope: JobScope): Promise<JobReport> {
   const { settings, runSignal, emit, stage } = scope;
   const host = job.host.name;
   const started = performance.now();
