@@ -65091,33 +65091,67 @@ class AttemptFailure extends Error {
         this.error = error;
     }
 }
-async function runJob(job, scope) {
-    const { settings, runSignal, emit, stage } = scope;
-    const host = job.host.name;
-    const started = performance.now();
-    const tail = new OutputTail(scope.outputTailBytes);
-    let attempts = 0;
-    let exitCode = null;
-    const attemptOnce = async (attempt) => {
-        attempts = attempt;
+function runJob(job, scope) {
+    return new JobRun(job, scope).run();
+}
+/** One job's attempts, and what they add up to: the output tail, the last exit code, the report. */
+class JobRun {
+    job;
+    scope;
+    #host;
+    #started = performance.now();
+    #tail;
+    #attempts = 0;
+    #exitCode = null;
+    constructor(job, scope) {
+        this.job = job;
+        this.scope = scope;
+        this.#host = job.host.name;
+        this.#tail = new OutputTail(scope.outputTailBytes);
+    }
+    async run() {
+        const { runSignal } = this.scope;
+        try {
+            const outcome = await pRetry((attempt) => this.#attempt(attempt), {
+                retries: this.scope.settings.retries,
+                minTimeout: 0,
+                shouldRetry: (context) => this.#retryAfterWait(context),
+            });
+            return outcome.kind === 'skip'
+                ? this.#report('skipped', outcome.reason)
+                : this.#report('success', null);
+        }
+        catch (thrown) {
+            const error = thrown instanceof AttemptFailure ? thrown.error : thrown;
+            // A command killed by the cancel may come back as a plain non-zero exit: still a cancel.
+            if (runSignal.aborted || error instanceof errors/* CancelledError */.cc) {
+                const why = runSignal.aborted ? cancelMessage(runSignal) : (0,errors/* errorMessage */.gJ)(error);
+                return this.#report('cancelled', why, 'cancelled');
+            }
+            return this.#report('failure', (0,errors/* errorMessage */.gJ)(error), error instanceof errors/* BoereworsError */.x4 ? error.kind : 'error');
+        }
+    }
+    async #attempt(attempt) {
+        const { scope } = this;
+        this.#attempts = attempt;
         // The tail spans attempts: a divider keeps one attempt's output from running into the next's.
         if (attempt > 1)
-            tail.push(attemptDivider(attempt));
-        emit({ type: 'job-start', stage, host, attempt });
-        const timed = attemptSignal(runSignal, settings.timeoutMs);
+            this.#tail.push(attemptDivider(attempt));
+        scope.emit({ type: 'job-start', stage: scope.stage, host: this.#host, attempt });
+        const timed = attemptSignal(scope.runSignal, scope.settings.timeoutMs);
         const driver = new JobAttempt({
             transport: scope.transport,
             signal: timed.signal,
-            stage,
+            stage: scope.stage,
             runner: scope.runner,
             release: scope.release,
             attempt,
             vars: scope.vars,
-            emit,
-            onLine: (line) => tail.push(line),
+            emit: scope.emit,
+            onLine: (line) => this.#tail.push(line),
         });
         try {
-            const outcome = await driver.run(job);
+            const outcome = await driver.run(this.job);
             if (outcome.kind === 'err')
                 throw new errors/* JobFailedError */.dk(outcome.reason);
             return outcome;
@@ -65126,18 +65160,28 @@ async function runJob(job, scope) {
             throw new AttemptFailure(error);
         }
         finally {
-            exitCode = driver.exitCode;
+            this.#exitCode = driver.exitCode;
             timed.dispose();
         }
-    };
-    // The backoff wait lives here, not in p-retry, so the job-retry event states the real delay and
-    // a cancel during the wait ends the job at once.
-    const retryAfterWait = async ({ error, attemptNumber }) => {
+    }
+    /**
+     * The backoff wait lives here, not in p-retry, so the job-retry event states the real delay and a
+     * cancel during the wait ends the job at once.
+     */
+    async #retryAfterWait({ error, attemptNumber }) {
+        const { runSignal, settings, emit, stage } = this.scope;
         const cause = error instanceof AttemptFailure ? error.error : error;
         if (runSignal.aborted || !isRetryable(cause))
             return false;
         const delayMs = retryDelay(settings.retryDelayMs, attemptNumber);
-        emit({ type: 'job-retry', stage, host, attempt: attemptNumber, error: (0,errors/* errorMessage */.gJ)(cause), delayMs });
+        emit({
+            type: 'job-retry',
+            stage,
+            host: this.#host,
+            attempt: attemptNumber,
+            error: (0,errors/* errorMessage */.gJ)(cause),
+            delayMs,
+        });
         try {
             await sleep(delayMs, runSignal);
             return true;
@@ -65145,32 +65189,18 @@ async function runJob(job, scope) {
         catch {
             return false;
         }
-    };
-    const report = (result, error, errorKind) => ({
-        host,
-        result,
-        attempts,
-        durationMs: Math.round(performance.now() - started),
-        exitCode,
-        error,
-        outputTail: tail.toString(),
-        ...(errorKind ? { errorKind } : {}),
-    });
-    try {
-        const outcome = await pRetry(attemptOnce, {
-            retries: settings.retries,
-            minTimeout: 0,
-            shouldRetry: retryAfterWait,
-        });
-        return outcome.kind === 'skip' ? report('skipped', outcome.reason) : report('success', null);
     }
-    catch (thrown) {
-        const error = thrown instanceof AttemptFailure ? thrown.error : thrown;
-        // A command killed by the cancel may come back as a plain non-zero exit: still a cancel.
-        if (runSignal.aborted || error instanceof errors/* CancelledError */.cc) {
-            return report('cancelled', runSignal.aborted ? cancelMessage(runSignal) : (0,errors/* errorMessage */.gJ)(error), 'cancelled');
-        }
-        return report('failure', (0,errors/* errorMessage */.gJ)(error), error instanceof errors/* BoereworsError */.x4 ? error.kind : 'error');
+    #report(result, error, errorKind) {
+        return {
+            host: this.#host,
+            result,
+            attempts: this.#attempts,
+            durationMs: Math.round(performance.now() - this.#started),
+            exitCode: this.#exitCode,
+            error,
+            outputTail: this.#tail.toString(),
+            ...(errorKind ? { errorKind } : {}),
+        };
     }
 }
 /** The line that opens attempt `n` (≥ 2) in a job's output tail: `── attempt 2 ──`. */
@@ -65257,106 +65287,164 @@ function waveSizes(settings, jobCount) {
 
 async function runStage(stage, ctx, scope) {
     const started = performance.now();
-    const { emit, index, total } = scope;
-    const name = stage.name;
-    const settings = stage.settings;
-    let listed;
+    const listed = await listJobs(stage, ctx, scope.runSignal);
+    if ('failure' in listed) {
+        emitStart(stage, scope, [], null);
+        return finish(stage, started, scope, null, [], listed.failure);
+    }
+    const jobs = selectJobs(listed.jobs, scope.selection);
+    const canary = hasCanary(stage.settings, jobs.length) ? jobs[0] : null;
+    emitStart(stage, scope, jobs, canary);
+    if (jobs.length === 0) {
+        const why = listed.jobs.length === 0 ? 'it yielded no jobs' : 'the hosts filter left no jobs';
+        scope.emit({ type: 'warning', stage: stage.name, message: `stage "${stage.name}" skipped: ${why}` });
+        return finish(stage, started, scope, null, [], null);
+    }
+    connectAhead(scope, jobs);
+    const waves = new StageWaves(stage, ctx, scope, jobs, canary !== null);
+    const reports = await waves.run();
+    return finish(stage, started, scope, canary?.host.name ?? null, reports, waves.failure(reports));
+}
+/** The stage's jobs, or why it has none to run: they could not be listed, or the run was cancelled. */
+async function listJobs(stage, ctx, runSignal) {
     try {
-        listed = await untilAborted(collect(stage.jobs(ctx)), scope.runSignal);
-        const stray = listed.findIndex((j) => !(0,job/* isJob */.o)(j));
+        const jobs = await untilAborted(collect(stage.jobs(ctx)), runSignal);
+        const stray = jobs.findIndex((j) => !(0,job/* isJob */.o)(j));
         if (stray >= 0)
-            throw new TypeError(`expected Job objects, got ${String(listed[stray])}`);
+            throw new TypeError(`expected Job objects, got ${String(jobs[stray])}`);
+        return { jobs };
     }
     catch (error) {
-        emit({ type: 'stage-start', stage: name, index, total, hosts: [], canary: null });
-        const failure = scope.runSignal.aborted
-            ? { cause: 'cancelled', reason: cancelMessage(scope.runSignal) }
-            : { cause: 'jobs', reason: `could not list its jobs: ${(0,errors/* errorMessage */.gJ)(error)}` };
-        return finish(stage, started, scope, null, [], failure);
+        return {
+            failure: runSignal.aborted
+                ? { cause: 'cancelled', reason: cancelMessage(runSignal) }
+                : { cause: 'jobs', reason: `could not list its jobs: ${(0,errors/* errorMessage */.gJ)(error)}` },
+        };
     }
-    const jobs = selectJobs(listed, scope.selection);
-    const canary = hasCanary(settings, jobs.length) ? jobs[0] : null;
-    emit({
+}
+function emitStart(stage, scope, jobs, canary) {
+    scope.emit({
         type: 'stage-start',
-        stage: name,
-        index,
-        total,
+        stage: stage.name,
+        index: scope.index,
+        total: scope.total,
         hosts: jobs.map((j) => j.host.name),
         canary: canary?.host.name ?? null,
     });
-    if (jobs.length === 0) {
-        const why = listed.length === 0 ? 'it yielded no jobs' : 'the hosts filter left no jobs';
-        emit({ type: 'warning', stage: name, message: `stage "${name}" skipped: ${why}` });
-        return finish(stage, started, scope, null, [], null);
+}
+/**
+ * A stage's selected jobs at work: the canary alone, then the waves through the pool, counted
+ * against the failure budget. A failed canary, an exceeded budget or a cancel halts the stage: no
+ * new job starts, and the ones that never did are reported with the halt's reason.
+ */
+class StageWaves {
+    stage;
+    scope;
+    jobs;
+    hasCanary;
+    #reports;
+    #budget;
+    #jobScope;
+    #halt = null;
+    #canaryFailed = false;
+    constructor(stage, ctx, scope, jobs, hasCanary) {
+        this.stage = stage;
+        this.scope = scope;
+        this.jobs = jobs;
+        this.hasCanary = hasCanary;
+        this.#reports = new Array(jobs.length);
+        this.#budget = new FailureBudget(stage.settings.maxFailures, jobs.length);
+        this.#jobScope = {
+            transport: scope.transport,
+            runSignal: scope.runSignal,
+            stage: stage.name,
+            settings: stage.settings,
+            runner: ctx.runner,
+            release: ctx.release,
+            vars: ctx.vars,
+            emit: scope.emit,
+            outputTailBytes: scope.outputTailBytes,
+        };
     }
-    preconnect(scope, jobs);
-    const reports = new Array(jobs.length);
-    const budget = new FailureBudget(settings.maxFailures, jobs.length);
-    let halt = null;
-    let canaryFailed = false;
-    const haltOnce = (h) => {
-        halt ??= h;
-    };
-    const jobScope = {
-        transport: scope.transport,
-        runSignal: scope.runSignal,
-        stage: name,
-        settings,
-        runner: ctx.runner,
-        release: ctx.release,
-        vars: ctx.vars,
-        emit,
-        outputTailBytes: scope.outputTailBytes,
-    };
-    // A job checks for a halt when its pool slot comes up, not when it was queued: that is what makes
-    // "no new job starts" hold for jobs already waiting in the pool.
-    const start = async (i) => {
-        if (scope.runSignal.aborted)
-            haltOnce({ result: 'cancelled', error: cancelMessage(scope.runSignal) });
-        if (halt)
+    /** Runs the waves; every selected job's report, in stage order, the unstarted ones included. */
+    async run() {
+        const { settings } = this.stage;
+        const runSignal = this.scope.runSignal;
+        const pool = pLimit(settings.parallel ? settings.poolSize : 1);
+        let next = 0;
+        for (const size of waveSizes(settings, this.jobs.length)) {
+            // A wave starts only when the previous one finished within the budget.
+            if (this.#halt || runSignal.aborted)
+                break;
+            const wave = Array.from({ length: size }, (_, k) => next + k);
+            next += size;
+            await Promise.all(wave.map((i) => pool(() => this.#start(i))));
+        }
+        return this.#reportAll();
+    }
+    /** Why the stage failed, from its jobs' reports; null when it did not. */
+    failure(jobs) {
+        const runSignal = this.scope.runSignal;
+        const cancelled = jobs.find((j) => j.result === 'cancelled');
+        if (cancelled) {
+            return {
+                cause: 'cancelled',
+                reason: runSignal.aborted ? cancelMessage(runSignal) : (cancelled.error ?? 'cancelled'),
+            };
+        }
+        if (this.#canaryFailed) {
+            const c = jobs[0];
+            return { cause: 'canary', reason: `canary ${c.host} failed: ${c.error ?? 'failed'}` };
+        }
+        if (this.#budget.exceeded)
+            return { cause: 'budget', reason: this.#budget.describe() };
+        return null;
+    }
+    /**
+     * A job checks for a halt when its pool slot comes up, not when it was queued: that is what makes
+     * "no new job starts" hold for jobs already waiting in the pool.
+     */
+    async #start(i) {
+        const runSignal = this.scope.runSignal;
+        if (runSignal.aborted)
+            this.#haltOnce({ result: 'cancelled', error: cancelMessage(runSignal) });
+        if (this.#halt)
             return;
-        const job = jobs[i];
-        const report = await runJob(job, jobScope);
-        reports[i] = report;
+        const report = await runJob(this.jobs[i], this.#jobScope);
+        this.#reports[i] = report;
         if (report.result === 'failure')
-            budget.recordFailure(report.host);
-        emit({ type: 'job-end', stage: name, job: report });
-        if (i === 0 && canary && report.result === 'failure') {
-            canaryFailed = true;
-            haltOnce({ result: 'skipped', error: `canary ${report.host} failed` });
+            this.#budget.recordFailure(report.host);
+        this.scope.emit({ type: 'job-end', stage: this.stage.name, job: report });
+        if (i === 0 && this.hasCanary && report.result === 'failure') {
+            this.#canaryFailed = true;
+            this.#haltOnce({ result: 'skipped', error: `canary ${report.host} failed` });
         }
-        else if (budget.exceeded) {
-            haltOnce({ result: 'skipped', error: `failure budget exceeded: ${budget.describe()}` });
+        else if (this.#budget.exceeded) {
+            this.#haltOnce({ result: 'skipped', error: `failure budget exceeded: ${this.#budget.describe()}` });
         }
-    };
-    const pool = pLimit(settings.parallel ? settings.poolSize : 1);
-    let next = 0;
-    for (const size of waveSizes(settings, jobs.length)) {
-        // A wave starts only when the previous one finished within the budget.
-        if (halt || scope.runSignal.aborted)
-            break;
-        const wave = Array.from({ length: size }, (_, k) => next + k);
-        next += size;
-        await Promise.all(wave.map((i) => pool(() => start(i))));
     }
-    // Without a halt, jobs are left only when a cancel came between two waves.
-    const notStarted = halt ?? { result: 'cancelled', error: cancelMessage(scope.runSignal) };
-    const all = jobs.map((job, i) => {
-        const existing = reports[i];
-        if (existing)
-            return existing;
-        const report = unfinishedJob(job.host.name, notStarted.result, notStarted.error);
-        emit({ type: 'job-end', stage: name, job: report });
-        return report;
-    });
-    const failure = stageFailure(all, canaryFailed, budget, scope.runSignal);
-    return finish(stage, started, scope, canary?.host.name ?? null, all, failure);
+    #haltOnce(halt) {
+        this.#halt ??= halt;
+    }
+    /** The reports, with one (and a `job-end`) for each job that never started. */
+    #reportAll() {
+        // Without a halt, jobs are left only when a cancel came between two waves.
+        const notStarted = this.#halt ?? { result: 'cancelled', error: cancelMessage(this.scope.runSignal) };
+        return this.jobs.map((job, i) => {
+            const existing = this.#reports[i];
+            if (existing)
+                return existing;
+            const report = unfinishedJob(job.host.name, notStarted.result, notStarted.error);
+            this.scope.emit({ type: 'job-end', stage: this.stage.name, job: report });
+            return report;
+        });
+    }
 }
 /**
  * Lets the transport open the stage's connections ahead, so the hosts queued behind the canary do
  * not each pay a handshake when their pool slot comes up. Only a hint: it can never fail the stage.
  */
-function preconnect(scope, jobs) {
+function connectAhead(scope, jobs) {
     if (!scope.transport.connectAhead || scope.runSignal.aborted)
         return;
     try {
@@ -65365,22 +65453,6 @@ function preconnect(scope, jobs) {
     catch {
         // A transport that breaks the "must not throw" contract still gets its steps run.
     }
-}
-function stageFailure(jobs, canaryFailed, budget, runSignal) {
-    const cancelled = jobs.find((j) => j.result === 'cancelled');
-    if (cancelled) {
-        return {
-            cause: 'cancelled',
-            reason: runSignal.aborted ? cancelMessage(runSignal) : (cancelled.error ?? 'cancelled'),
-        };
-    }
-    if (canaryFailed) {
-        const c = jobs[0];
-        return { cause: 'canary', reason: `canary ${c.host} failed: ${c.error ?? 'failed'}` };
-    }
-    if (budget.exceeded)
-        return { cause: 'budget', reason: budget.describe() };
-    return null;
 }
 /** Builds the report, applies `can-fail`, emits the warning and `stage-end`. */
 function finish(stage, started, scope, canary, jobs, failure) {
@@ -66349,53 +66421,11 @@ function destroySocket(client) {
 //# sourceMappingURL=ssh-connection.js.map
 ;// CONCATENATED MODULE: ./lib/transport/ssh-remote-command.js
 /**
- * What an exec channel runs on the host, built without I/O so it is tested by exact strings.
- *
- * The exec request carries only a fixed wrapper, the payload's length and the shell argv (all
- * harmless in `ps`). The variables and the script travel on the channel's stdin as one payload of
- * quoted assignments, which the wrapper `eval`s: values are data, never code, and never appear in
- * any argv. After the payload, stdin stays open as the lifeline (below).
- *
- * Termination on a stock sshd: OpenSSH ignores "signal" channel requests for most logins, and
- * closing a channel without a pty kills nothing. So every wrapper
- *   1. reads exactly the payload's byte length from stdin and evaluates it (exports + script text);
- *      when it cannot, it exits 125 saying so;
- *   2. runs the script with stdin at /dev/null (a command that reads stdin gets EOF, not the
- *      lifeline) in a process group that holds the command and everything it starts: sshd starts
- *      every command in a new session, so the wrapper's group already is one (where that is not
- *      confirmed, the wrapper runs under `setsid`);
- *   3. keeps stdin open as a lifeline: a watchdog blocks reading it, and when it reaches EOF before
- *      the command ended (we sent EOF on timeout/cancel, or the connection died and sshd closed
- *      the pipe) it sends TERM to the whole group, then KILL after REMOTE_KILL_GRACE_S;
- *   4. ends with the command's status when the command ends by itself; the watchdog then stops.
- *   5. announces its process group on stderr before the script runs (GROUP_ANNOUNCEMENT; the
- *      transport takes that line out of the output). When the shell has exited but a background
- *      child still holds the output open, the step is not over, yet sshd has already closed the
- *      lifeline (it does so as soon as it reaps the process it started) and the watchdog is gone:
- *      a timeout or cancel then reaches the group through a second channel (groupKillCommand).
- * Background processes a successful command left behind (`nohup … &`) are not touched; processes
- * that leave the group themselves (`setsid`, daemons) are out of reach, as with any process group.
- *
- * Two wrappers do this:
- * - Any shell (POSIX_WRAPPER): `/bin/sh` reads the payload with `head -c` and starts the step's
- *   shell on the script as the file /dev/fd/4 (a pipe), in the background, and waits for it.
- * - The default shell (INLINE_WRAPPER), ~2 ms cheaper a step (bench/probes/wrapper-variants.ts):
- *   one `bash --noprofile --norc` reads the payload with `read -N` (LC_ALL=C for that read only, so
- *   it counts bytes; the script then runs in the session's locale), forks the watchdog off (twice:
- *   the step's shell has no child it did not start), and then *is* the step's shell: `set -eo
- *   pipefail; eval` the script. So `$$`, `exec`, `wait`, `$!`, traps, LINENO and errexit behave as
- *   in `bash -eo pipefail FILE` (side by side on a real sshd: __tests__/transport/ssh-inline-shell
- *   .test.ts). eval runs the script one command at a time, as bash runs a file: a syntax error on
- *   line 2 stops the script after line 1 ran, with status 2.
- *   What differs: `$0` is `step` (it was /dev/fd/4), so messages read `step: line 2: nosuchcmd:
- *   command not found` (`step: eval: line 2: syntax error …`); BASH_SOURCE is empty; `$-` has a
- *   `c`; `$PPID` is sshd's; as in any `bash -c`, `jobs` does not list jobs `wait` already reaped;
- *   PIPESTATUS is set from the start. The step's shell is the process sshd started, so when it is
- *   killed by a signal (`kill -9 $$`, the OOM killer) the step reports that signal, not 128+N.
- *   The step's environment is the same; its shell variables hold nothing of the wrapper's.
- *   Variables bash gives a meaning to (IFS, UID, SHELLOPTS, BASH_ENV, …), which assigning in a
- *   running bash is not the same as handing to a new one, and a script holding a NUL byte (which
- *   `read -N` does not count) take the POSIX wrapper instead, so their behaviour stays as it was.
+ * What an exec channel runs on the host, built without I/O so it is tested by exact strings: a
+ * fixed wrapper that reads the variables and the script from stdin (never from an argv), runs the
+ * script in a process group of its own, and keeps stdin open as the lifeline whose EOF terminates
+ * that group. Why and how, wrapper by wrapper: docs/ssh.md ("What a `run` step executes", "How the
+ * two wrappers work").
  */
 
 /** Seconds between TERM and KILL of a timed-out or cancelled command's process group. */

@@ -40,87 +40,118 @@ class AttemptFailure extends Error {
   }
 }
 
-export async function runJob(job: Job, scope: JobScope): Promise<JobReport> {
-  const { settings, runSignal, emit, stage } = scope;
-  const host = job.host.name;
-  const started = performance.now();
-  const tail = new OutputTail(scope.outputTailBytes);
-  let attempts = 0;
-  let exitCode: number | null = null;
+export function runJob(job: Job, scope: JobScope): Promise<JobReport> {
+  return new JobRun(job, scope).run();
+}
 
-  const attemptOnce = async (attempt: number): Promise<Outcome> => {
-    attempts = attempt;
+/** One job's attempts, and what they add up to: the output tail, the last exit code, the report. */
+class JobRun {
+  readonly #host: string;
+  readonly #started = performance.now();
+  readonly #tail: OutputTail;
+  #attempts = 0;
+  #exitCode: number | null = null;
+
+  constructor(
+    private readonly job: Job,
+    private readonly scope: JobScope,
+  ) {
+    this.#host = job.host.name;
+    this.#tail = new OutputTail(scope.outputTailBytes);
+  }
+
+  async run(): Promise<JobReport> {
+    const { runSignal } = this.scope;
+    try {
+      const outcome = await pRetry((attempt) => this.#attempt(attempt), {
+        retries: this.scope.settings.retries,
+        minTimeout: 0,
+        shouldRetry: (context) => this.#retryAfterWait(context),
+      });
+      return outcome.kind === 'skip'
+        ? this.#report('skipped', outcome.reason)
+        : this.#report('success', null);
+    } catch (thrown) {
+      const error = thrown instanceof AttemptFailure ? thrown.error : thrown;
+      // A command killed by the cancel may come back as a plain non-zero exit: still a cancel.
+      if (runSignal.aborted || error instanceof CancelledError) {
+        const why = runSignal.aborted ? cancelMessage(runSignal) : errorMessage(error);
+        return this.#report('cancelled', why, 'cancelled');
+      }
+      return this.#report(
+        'failure',
+        errorMessage(error),
+        error instanceof BoereworsError ? error.kind : 'error',
+      );
+    }
+  }
+
+  async #attempt(attempt: number): Promise<Outcome> {
+    const { scope } = this;
+    this.#attempts = attempt;
     // The tail spans attempts: a divider keeps one attempt's output from running into the next's.
-    if (attempt > 1) tail.push(attemptDivider(attempt));
-    emit({ type: 'job-start', stage, host, attempt });
-    const timed = attemptSignal(runSignal, settings.timeoutMs);
+    if (attempt > 1) this.#tail.push(attemptDivider(attempt));
+    scope.emit({ type: 'job-start', stage: scope.stage, host: this.#host, attempt });
+    const timed = attemptSignal(scope.runSignal, scope.settings.timeoutMs);
     const driver = new JobAttempt({
       transport: scope.transport,
       signal: timed.signal,
-      stage,
+      stage: scope.stage,
       runner: scope.runner,
       release: scope.release,
       attempt,
       vars: scope.vars,
-      emit,
-      onLine: (line) => tail.push(line),
+      emit: scope.emit,
+      onLine: (line) => this.#tail.push(line),
     });
     try {
-      const outcome = await driver.run(job);
+      const outcome = await driver.run(this.job);
       if (outcome.kind === 'err') throw new JobFailedError(outcome.reason);
       return outcome;
     } catch (error) {
       throw new AttemptFailure(error);
     } finally {
-      exitCode = driver.exitCode;
+      this.#exitCode = driver.exitCode;
       timed.dispose();
     }
-  };
+  }
 
-  // The backoff wait lives here, not in p-retry, so the job-retry event states the real delay and
-  // a cancel during the wait ends the job at once.
-  const retryAfterWait = async ({ error, attemptNumber }: { error: Error; attemptNumber: number }) => {
+  /**
+   * The backoff wait lives here, not in p-retry, so the job-retry event states the real delay and a
+   * cancel during the wait ends the job at once.
+   */
+  async #retryAfterWait({ error, attemptNumber }: { error: Error; attemptNumber: number }): Promise<boolean> {
+    const { runSignal, settings, emit, stage } = this.scope;
     const cause = error instanceof AttemptFailure ? error.error : error;
     if (runSignal.aborted || !isRetryable(cause)) return false;
     const delayMs = retryDelay(settings.retryDelayMs, attemptNumber);
-    emit({ type: 'job-retry', stage, host, attempt: attemptNumber, error: errorMessage(cause), delayMs });
+    emit({
+      type: 'job-retry',
+      stage,
+      host: this.#host,
+      attempt: attemptNumber,
+      error: errorMessage(cause),
+      delayMs,
+    });
     try {
       await sleep(delayMs, runSignal);
       return true;
     } catch {
       return false;
     }
-  };
+  }
 
-  const report = (result: JobResult, error: string | null, errorKind?: string): JobReport => ({
-    host,
-    result,
-    attempts,
-    durationMs: Math.round(performance.now() - started),
-    exitCode,
-    error,
-    outputTail: tail.toString(),
-    ...(errorKind ? { errorKind } : {}),
-  });
-
-  try {
-    const outcome = await pRetry(attemptOnce, {
-      retries: settings.retries,
-      minTimeout: 0,
-      shouldRetry: retryAfterWait,
-    });
-    return outcome.kind === 'skip' ? report('skipped', outcome.reason) : report('success', null);
-  } catch (thrown) {
-    const error = thrown instanceof AttemptFailure ? thrown.error : thrown;
-    // A command killed by the cancel may come back as a plain non-zero exit: still a cancel.
-    if (runSignal.aborted || error instanceof CancelledError) {
-      return report(
-        'cancelled',
-        runSignal.aborted ? cancelMessage(runSignal) : errorMessage(error),
-        'cancelled',
-      );
-    }
-    return report('failure', errorMessage(error), error instanceof BoereworsError ? error.kind : 'error');
+  #report(result: JobResult, error: string | null, errorKind?: string): JobReport {
+    return {
+      host: this.#host,
+      result,
+      attempts: this.#attempts,
+      durationMs: Math.round(performance.now() - this.#started),
+      exitCode: this.#exitCode,
+      error,
+      outputTail: this.#tail.toString(),
+      ...(errorKind ? { errorKind } : {}),
+    };
   }
 }
 

@@ -46,108 +46,167 @@ interface StageFailure {
 
 export async function runStage(stage: Stage, ctx: StageContext, scope: StageScope): Promise<StageOutcome> {
   const started = performance.now();
-  const { emit, index, total } = scope;
-  const name = stage.name;
-  const settings = stage.settings;
-
-  let listed: Job[];
-  try {
-    listed = await untilAborted(collect(stage.jobs(ctx)), scope.runSignal);
-    const stray = listed.findIndex((j) => !isJob(j));
-    if (stray >= 0) throw new TypeError(`expected Job objects, got ${String(listed[stray])}`);
-  } catch (error) {
-    emit({ type: 'stage-start', stage: name, index, total, hosts: [], canary: null });
-    const failure: StageFailure = scope.runSignal.aborted
-      ? { cause: 'cancelled', reason: cancelMessage(scope.runSignal) }
-      : { cause: 'jobs', reason: `could not list its jobs: ${errorMessage(error)}` };
-    return finish(stage, started, scope, null, [], failure);
+  const listed = await listJobs(stage, ctx, scope.runSignal);
+  if ('failure' in listed) {
+    emitStart(stage, scope, [], null);
+    return finish(stage, started, scope, null, [], listed.failure);
   }
-  const jobs = selectJobs(listed, scope.selection);
-  const canary = hasCanary(settings, jobs.length) ? (jobs[0] as Job) : null;
-  emit({
+  const jobs = selectJobs(listed.jobs, scope.selection);
+  const canary = hasCanary(stage.settings, jobs.length) ? (jobs[0] as Job) : null;
+  emitStart(stage, scope, jobs, canary);
+  if (jobs.length === 0) {
+    const why = listed.jobs.length === 0 ? 'it yielded no jobs' : 'the hosts filter left no jobs';
+    scope.emit({ type: 'warning', stage: stage.name, message: `stage "${stage.name}" skipped: ${why}` });
+    return finish(stage, started, scope, null, [], null);
+  }
+  connectAhead(scope, jobs);
+  const waves = new StageWaves(stage, ctx, scope, jobs, canary !== null);
+  const reports = await waves.run();
+  return finish(stage, started, scope, canary?.host.name ?? null, reports, waves.failure(reports));
+}
+
+/** The stage's jobs, or why it has none to run: they could not be listed, or the run was cancelled. */
+async function listJobs(
+  stage: Stage,
+  ctx: StageContext,
+  runSignal: AbortSignal,
+): Promise<{ jobs: Job[] } | { failure: StageFailure }> {
+  try {
+    const jobs = await untilAborted(collect(stage.jobs(ctx)), runSignal);
+    const stray = jobs.findIndex((j) => !isJob(j));
+    if (stray >= 0) throw new TypeError(`expected Job objects, got ${String(jobs[stray])}`);
+    return { jobs };
+  } catch (error) {
+    return {
+      failure: runSignal.aborted
+        ? { cause: 'cancelled', reason: cancelMessage(runSignal) }
+        : { cause: 'jobs', reason: `could not list its jobs: ${errorMessage(error)}` },
+    };
+  }
+}
+
+function emitStart(stage: Stage, scope: StageScope, jobs: readonly Job[], canary: Job | null): void {
+  scope.emit({
     type: 'stage-start',
-    stage: name,
-    index,
-    total,
+    stage: stage.name,
+    index: scope.index,
+    total: scope.total,
     hosts: jobs.map((j) => j.host.name),
     canary: canary?.host.name ?? null,
   });
+}
 
-  if (jobs.length === 0) {
-    const why = listed.length === 0 ? 'it yielded no jobs' : 'the hosts filter left no jobs';
-    emit({ type: 'warning', stage: name, message: `stage "${name}" skipped: ${why}` });
-    return finish(stage, started, scope, null, [], null);
+/**
+ * A stage's selected jobs at work: the canary alone, then the waves through the pool, counted
+ * against the failure budget. A failed canary, an exceeded budget or a cancel halts the stage: no
+ * new job starts, and the ones that never did are reported with the halt's reason.
+ */
+class StageWaves {
+  readonly #reports: (JobReport | undefined)[];
+  readonly #budget: FailureBudget;
+  readonly #jobScope: JobScope;
+  #halt: Halt | null = null;
+  #canaryFailed = false;
+
+  constructor(
+    private readonly stage: Stage,
+    ctx: StageContext,
+    private readonly scope: StageScope,
+    private readonly jobs: readonly Job[],
+    private readonly hasCanary: boolean,
+  ) {
+    this.#reports = new Array<JobReport | undefined>(jobs.length);
+    this.#budget = new FailureBudget(stage.settings.maxFailures, jobs.length);
+    this.#jobScope = {
+      transport: scope.transport,
+      runSignal: scope.runSignal,
+      stage: stage.name,
+      settings: stage.settings,
+      runner: ctx.runner,
+      release: ctx.release,
+      vars: ctx.vars,
+      emit: scope.emit,
+      outputTailBytes: scope.outputTailBytes,
+    };
   }
 
-  preconnect(scope, jobs);
-
-  const reports: (JobReport | undefined)[] = new Array<JobReport | undefined>(jobs.length);
-  const budget = new FailureBudget(settings.maxFailures, jobs.length);
-  let halt: Halt | null = null;
-  let canaryFailed = false;
-  const haltOnce = (h: Halt): void => {
-    halt ??= h;
-  };
-
-  const jobScope: JobScope = {
-    transport: scope.transport,
-    runSignal: scope.runSignal,
-    stage: name,
-    settings,
-    runner: ctx.runner,
-    release: ctx.release,
-    vars: ctx.vars,
-    emit,
-    outputTailBytes: scope.outputTailBytes,
-  };
-
-  // A job checks for a halt when its pool slot comes up, not when it was queued: that is what makes
-  // "no new job starts" hold for jobs already waiting in the pool.
-  const start = async (i: number): Promise<void> => {
-    if (scope.runSignal.aborted) haltOnce({ result: 'cancelled', error: cancelMessage(scope.runSignal) });
-    if (halt) return;
-    const job = jobs[i] as Job;
-    const report = await runJob(job, jobScope);
-    reports[i] = report;
-    if (report.result === 'failure') budget.recordFailure(report.host);
-    emit({ type: 'job-end', stage: name, job: report });
-    if (i === 0 && canary && report.result === 'failure') {
-      canaryFailed = true;
-      haltOnce({ result: 'skipped', error: `canary ${report.host} failed` });
-    } else if (budget.exceeded) {
-      haltOnce({ result: 'skipped', error: `failure budget exceeded: ${budget.describe()}` });
+  /** Runs the waves; every selected job's report, in stage order, the unstarted ones included. */
+  async run(): Promise<JobReport[]> {
+    const { settings } = this.stage;
+    const runSignal = this.scope.runSignal;
+    const pool = pLimit(settings.parallel ? settings.poolSize : 1);
+    let next = 0;
+    for (const size of waveSizes(settings, this.jobs.length)) {
+      // A wave starts only when the previous one finished within the budget.
+      if (this.#halt || runSignal.aborted) break;
+      const wave = Array.from({ length: size }, (_, k) => next + k);
+      next += size;
+      await Promise.all(wave.map((i) => pool(() => this.#start(i))));
     }
-  };
-
-  const pool = pLimit(settings.parallel ? settings.poolSize : 1);
-  let next = 0;
-  for (const size of waveSizes(settings, jobs.length)) {
-    // A wave starts only when the previous one finished within the budget.
-    if (halt || scope.runSignal.aborted) break;
-    const wave = Array.from({ length: size }, (_, k) => next + k);
-    next += size;
-    await Promise.all(wave.map((i) => pool(() => start(i))));
+    return this.#reportAll();
   }
 
-  // Without a halt, jobs are left only when a cancel came between two waves.
-  const notStarted: Halt = halt ?? { result: 'cancelled', error: cancelMessage(scope.runSignal) };
-  const all = jobs.map((job, i) => {
-    const existing = reports[i];
-    if (existing) return existing;
-    const report = unfinishedJob(job.host.name, notStarted.result, notStarted.error);
-    emit({ type: 'job-end', stage: name, job: report });
-    return report;
-  });
+  /** Why the stage failed, from its jobs' reports; null when it did not. */
+  failure(jobs: readonly JobReport[]): StageFailure | null {
+    const runSignal = this.scope.runSignal;
+    const cancelled = jobs.find((j) => j.result === 'cancelled');
+    if (cancelled) {
+      return {
+        cause: 'cancelled',
+        reason: runSignal.aborted ? cancelMessage(runSignal) : (cancelled.error ?? 'cancelled'),
+      };
+    }
+    if (this.#canaryFailed) {
+      const c = jobs[0] as JobReport;
+      return { cause: 'canary', reason: `canary ${c.host} failed: ${c.error ?? 'failed'}` };
+    }
+    if (this.#budget.exceeded) return { cause: 'budget', reason: this.#budget.describe() };
+    return null;
+  }
 
-  const failure = stageFailure(all, canaryFailed, budget, scope.runSignal);
-  return finish(stage, started, scope, canary?.host.name ?? null, all, failure);
+  /**
+   * A job checks for a halt when its pool slot comes up, not when it was queued: that is what makes
+   * "no new job starts" hold for jobs already waiting in the pool.
+   */
+  async #start(i: number): Promise<void> {
+    const runSignal = this.scope.runSignal;
+    if (runSignal.aborted) this.#haltOnce({ result: 'cancelled', error: cancelMessage(runSignal) });
+    if (this.#halt) return;
+    const report = await runJob(this.jobs[i] as Job, this.#jobScope);
+    this.#reports[i] = report;
+    if (report.result === 'failure') this.#budget.recordFailure(report.host);
+    this.scope.emit({ type: 'job-end', stage: this.stage.name, job: report });
+    if (i === 0 && this.hasCanary && report.result === 'failure') {
+      this.#canaryFailed = true;
+      this.#haltOnce({ result: 'skipped', error: `canary ${report.host} failed` });
+    } else if (this.#budget.exceeded) {
+      this.#haltOnce({ result: 'skipped', error: `failure budget exceeded: ${this.#budget.describe()}` });
+    }
+  }
+
+  #haltOnce(halt: Halt): void {
+    this.#halt ??= halt;
+  }
+
+  /** The reports, with one (and a `job-end`) for each job that never started. */
+  #reportAll(): JobReport[] {
+    // Without a halt, jobs are left only when a cancel came between two waves.
+    const notStarted = this.#halt ?? { result: 'cancelled', error: cancelMessage(this.scope.runSignal) };
+    return this.jobs.map((job, i) => {
+      const existing = this.#reports[i];
+      if (existing) return existing;
+      const report = unfinishedJob(job.host.name, notStarted.result, notStarted.error);
+      this.scope.emit({ type: 'job-end', stage: this.stage.name, job: report });
+      return report;
+    });
+  }
 }
 
 /**
  * Lets the transport open the stage's connections ahead, so the hosts queued behind the canary do
  * not each pay a handshake when their pool slot comes up. Only a hint: it can never fail the stage.
  */
-function preconnect(scope: StageScope, jobs: readonly Job[]): void {
+function connectAhead(scope: StageScope, jobs: readonly Job[]): void {
   if (!scope.transport.connectAhead || scope.runSignal.aborted) return;
   try {
     scope.transport.connectAhead(
@@ -157,27 +216,6 @@ function preconnect(scope: StageScope, jobs: readonly Job[]): void {
   } catch {
     // A transport that breaks the "must not throw" contract still gets its steps run.
   }
-}
-
-function stageFailure(
-  jobs: readonly JobReport[],
-  canaryFailed: boolean,
-  budget: FailureBudget,
-  runSignal: AbortSignal,
-): StageFailure | null {
-  const cancelled = jobs.find((j) => j.result === 'cancelled');
-  if (cancelled) {
-    return {
-      cause: 'cancelled',
-      reason: runSignal.aborted ? cancelMessage(runSignal) : (cancelled.error ?? 'cancelled'),
-    };
-  }
-  if (canaryFailed) {
-    const c = jobs[0] as JobReport;
-    return { cause: 'canary', reason: `canary ${c.host} failed: ${c.error ?? 'failed'}` };
-  }
-  if (budget.exceeded) return { cause: 'budget', reason: budget.describe() };
-  return null;
 }
 
 /** Builds the report, applies `can-fail`, emits the warning and `stage-end`. */
