@@ -10,11 +10,11 @@ module.exports = {
       name: 'no-cycles',
       severity: 'error',
       comment:
-        'Modules must not import each other in a circle (type-only imports excepted). The library ' +
+        'Modules must not import each other in a circle, not even for types. The library ' +
         'entry imports its own namespace to hand it to JavaScript configs; every other cycle through ' +
         'it is still caught from the other modules in it.',
       from: { path: '^src/', pathNot: '^src/index\\.ts$' },
-      to: { circular: true, dependencyTypesNot: ['type-only'] },
+      to: { circular: true },
     },
     {
       name: 'contract-imports-nothing',

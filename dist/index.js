@@ -71077,7 +71077,8 @@ function checkSettings(stage, s) {
 /* harmony export */ });
 /* harmony import */ var _contract_transport_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4475);
 /**
- * Subtasks are plain values a job yields; the engine executes them and sends the result back
+ * Subtasks (commands and uploads) are plain values a job yields, as are nested jobs (see `Subtask`
+ * in job.ts); the engine executes them and sends the result back
  * into the generator. Building them does no I/O, so plans and dry runs are pure data.
  */
 

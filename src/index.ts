@@ -3,12 +3,12 @@
  * default-export function receives exactly this module as its argument.
  */
 export { Ok, Err, Skip, isSuccess, type Outcome } from './engine/result.js';
-export { Job, isJob, type JobContext, type JobBody, type SubtaskResult } from './engine/job.js';
+export { Job, isJob, type JobContext, type JobBody, type Subtask, type SubtaskResult } from './engine/job.js';
 export { Stage, type StageOptions, type StageContext, type Amount } from './engine/stage.js';
 export { Runner, type RunnerOptions, type RunContext } from './engine/runner.js';
 export { Executor, type ExecutorOptions } from './engine/executor.js';
 export { remote, local, upload } from './engine/subtask.js';
-export type { ExecTask, UploadTask, Subtask } from './engine/subtask.js';
+export type { ExecTask, UploadTask } from './engine/subtask.js';
 export { CONTROLLER, hostLabel, type Host } from './contract/host.js';
 export type { EngineEvent } from './engine/events.js';
 export type { RunReport, StageReport, JobReport } from './engine/report.js';

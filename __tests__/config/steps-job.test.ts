@@ -3,7 +3,7 @@ import type { Host } from '../../src/contract/host.js';
 import type { JobContext, SubtaskResult } from '../../src/engine/job.js';
 import type { Stage, StageContext } from '../../src/engine/stage.js';
 import { DEFAULT_SHELL } from '../../src/contract/transport.js';
-import type { Subtask } from '../../src/engine/subtask.js';
+import type { Subtask } from '../../src/engine/job.js';
 import { ConfigError } from '../../src/contract/errors.js';
 
 const text = [

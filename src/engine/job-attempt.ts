@@ -8,11 +8,11 @@ import type { Transport } from '../contract/transport.js';
 import { untilAborted } from '../contract/abort.js';
 import type { EventListener } from './events.js';
 import { CONTROLLER, type Host } from '../contract/host.js';
-import { isJob, type Job, type JobContext, type SubtaskResult } from './job.js';
+import { isJob, type Job, type JobContext, type Subtask, type SubtaskResult } from './job.js';
 import { jobEnv } from './job-env.js';
 import { Ok, type Outcome } from './result.js';
 import type { ExecResult, Stream, UploadResult } from '../contract/transport.js';
-import type { ExecTask, Subtask, UploadTask } from './subtask.js';
+import type { ExecTask, UploadTask } from './subtask.js';
 
 export interface AttemptScope {
   readonly transport: Transport;

@@ -1,9 +1,9 @@
 /**
- * Subtasks are plain values a job yields; the engine executes them and sends the result back
+ * Subtasks (commands and uploads) are plain values a job yields, as are nested jobs (see `Subtask`
+ * in job.ts); the engine executes them and sends the result back
  * into the generator. Building them does no I/O, so plans and dry runs are pure data.
  */
 import { DEFAULT_SHELL } from '../contract/transport.js';
-import type { Job } from './job.js';
 
 export interface ExecTask {
   readonly kind: 'exec';
@@ -29,8 +29,6 @@ export interface UploadTask {
   readonly to: string;
   readonly label?: string;
 }
-
-export type Subtask = ExecTask | UploadTask | Job;
 
 export interface ExecOptions {
   shell?: readonly string[];
