@@ -22,6 +22,9 @@ describe('boerewors usage and bad input', () => {
     [['run', '--bogus'], "Unknown option '--bogus'"],
     [['run', '--limit', 'ten'], '--limit: expected a positive integer, got "ten"'],
     [['run', '--var', 'NOEQUALS'], '--var: expected NAME=VALUE'],
+    // A filter that names nothing (an unset variable, usually) is not "every host" nor "no host".
+    [['run', '--hosts', ','], '--hosts: expected names separated by commas'],
+    [['run', '--hosts', ''], '--hosts: expected names separated by commas'],
   ])('%j exits 2 with a clear message', async (args, message) => {
     const r = await runCli(args);
     expect(r.code).toBe(2);
