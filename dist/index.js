@@ -52062,13 +52062,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
 
 /***/ }),
 
-/***/ 8161:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-
-/***/ }),
-
 /***/ 6760:
 /***/ ((module) => {
 
@@ -55567,7 +55560,7 @@ exports.YAMLSeq = YAMLSeq;
 
 
 var log = __nccwpck_require__(7249);
-var merge = __nccwpck_require__(8071);
+var merge = __nccwpck_require__(452);
 var stringify = __nccwpck_require__(2148);
 var identity = __nccwpck_require__(1127);
 var toJS = __nccwpck_require__(6424);
@@ -58532,7 +58525,7 @@ var int = __nccwpck_require__(9874);
 var schema = __nccwpck_require__(896);
 var schema$1 = __nccwpck_require__(3559);
 var binary = __nccwpck_require__(6083);
-var merge = __nccwpck_require__(8071);
+var merge = __nccwpck_require__(452);
 var omap = __nccwpck_require__(303);
 var pairs = __nccwpck_require__(8385);
 var schema$2 = __nccwpck_require__(5913);
@@ -58876,7 +58869,7 @@ exports.intOct = intOct;
 
 /***/ }),
 
-/***/ 8071:
+/***/ 452:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -59140,7 +59133,7 @@ var binary = __nccwpck_require__(6083);
 var bool = __nccwpck_require__(8398);
 var float = __nccwpck_require__(5782);
 var int = __nccwpck_require__(873);
-var merge = __nccwpck_require__(8071);
+var merge = __nccwpck_require__(452);
 var omap = __nccwpck_require__(303);
 var pairs = __nccwpck_require__(8385);
 var set = __nccwpck_require__(1528);
@@ -59390,7 +59383,7 @@ exports.timestamp = timestamp;
 
 /***/ }),
 
-/***/ 4475:
+/***/ 6856:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -60173,7 +60166,7 @@ exports.stringifyPair = stringifyPair;
 
 
 var Scalar = __nccwpck_require__(3301);
-var foldFlowLines = __nccwpck_require__(4475);
+var foldFlowLines = __nccwpck_require__(6856);
 
 const getFoldOptions = (ctx, isBlock) => ({
     indentAtStart: isBlock ? ctx.indent.length : ctx.indentAtStart,
@@ -60777,11 +60770,11 @@ globals.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _commonjs_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3115);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8580);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(485);
 /** The action's entrypoint (`dist/index.js` is this, bundled). */
 
 
-await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .eF)();
+await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)();
 // run() leaves the process to end on its own. Should a leaked socket or timer keep it alive, end it
 // anyway (with the exit code run() set) rather than hold the workflow job until its timeout.
 setTimeout(() => {
@@ -60794,16 +60787,16 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8580:
+/***/ 485:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  eF: () => (/* binding */ run)
+  e: () => (/* binding */ run)
 });
 
-// UNUSED EXPORTS: EXIT, runAction
+// UNUSED EXPORTS: runAction
 
 // NAMESPACE OBJECT: ./node_modules/@actions/core/lib/platform.js
 var platform_namespaceObject = {};
@@ -60849,6 +60842,51 @@ __nccwpck_require__.d(core_namespaceObject, {
   toPosixPath: () => (toPosixPath),
   toWin32Path: () => (toWin32Path),
   warning: () => (warning)
+});
+
+// NAMESPACE OBJECT: ./lib/index.js
+var lib_namespaceObject_0 = {};
+__nccwpck_require__.r(lib_namespaceObject_0);
+__nccwpck_require__.d(lib_namespaceObject_0, {
+  AuthError: () => (errors/* AuthError */.lR),
+  BoereworsError: () => (errors/* BoereworsError */.x4),
+  CONTROLLER: () => (contract_host/* CONTROLLER */.J),
+  CancelledError: () => (errors/* CancelledError */.cc),
+  CommandExitError: () => (errors/* CommandExitError */.qw),
+  ConfigError: () => (errors/* ConfigError */.xL),
+  ConnectError: () => (errors/* ConnectError */.T$),
+  ConnectionLostError: () => (errors/* ConnectionLostError */.N9),
+  DEFAULT_SHELL: () => (transport/* DEFAULT_SHELL */.L),
+  DEFAULT_SSH_OPTIONS: () => (ssh_options/* DEFAULT_SSH_OPTIONS */.U),
+  DryRunTransport: () => (DryRunTransport),
+  Err: () => (Err),
+  Executor: () => (Executor),
+  HostKeyError: () => (errors/* HostKeyError */.oZ),
+  Job: () => (job/* Job */._),
+  JobFailedError: () => (errors/* JobFailedError */.dk),
+  LocalTransport: () => (LocalTransport),
+  Ok: () => (Ok),
+  RoutingTransport: () => (RoutingTransport),
+  Runner: () => (runner/* Runner */.b),
+  Skip: () => (Skip),
+  Stage: () => (stage/* Stage */.B),
+  StepsJob: () => (steps_job/* StepsJob */.l),
+  TimeoutError: () => (errors/* TimeoutError */.MU),
+  UsageError: () => (errors/* UsageError */.eb),
+  createSshTransport: () => (createSshTransport),
+  errorMessage: () => (errors/* errorMessage */.gJ),
+  findConfigFile: () => (findConfigFile),
+  hostLabel: () => (contract_host/* hostLabel */.v),
+  isJob: () => (job/* isJob */.o),
+  isSuccess: () => (isSuccess),
+  loadConfig: () => (loadConfig),
+  local: () => (subtask/* local */.sr),
+  parseHostEntry: () => (formats/* parseHostEntry */.M6),
+  remote: () => (subtask/* remote */.be),
+  resolveHostFilter: () => (resolveHostFilter),
+  selectRunner: () => (selectRunner),
+  toJsonReport: () => (toJsonReport),
+  upload: () => (subtask/* upload */.Se)
 });
 
 ;// CONCATENATED MODULE: external "os"
@@ -63800,16 +63838,67 @@ function getIDToken(aud) {
 //# sourceMappingURL=core.js.map
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: ./lib/config/load-config.js + 1 modules
 var load_config = __nccwpck_require__(5723);
-// EXTERNAL MODULE: ./lib/config/js-module.js + 2 modules
-var js_module = __nccwpck_require__(4802);
-// EXTERNAL MODULE: ./lib/config/select.js
-var config_select = __nccwpck_require__(8336);
+// EXTERNAL MODULE: ./lib/config/js-module.js + 1 modules
+var js_module = __nccwpck_require__(9390);
+// EXTERNAL MODULE: ./lib/contract/errors.js
+var errors = __nccwpck_require__(1819);
+// EXTERNAL MODULE: ./lib/config/did-you-mean.js
+var did_you_mean = __nccwpck_require__(9839);
+;// CONCATENATED MODULE: ./lib/config/select.js
+
+
+/**
+ * The runner named `name`; without a name, the config's only runner. An unknown name, or several
+ * runners and none chosen, is a ConfigError that lists the runners (and says to pick one with
+ * `chooseWith`, when given: `--runner`).
+ */
+function selectRunner(config, name, chooseWith) {
+    const names = config.runners.map((runner) => runner.name);
+    if (name !== undefined) {
+        const runner = config.runners.find((r) => r.name === name);
+        if (runner)
+            return runner;
+        const hint = (0,did_you_mean/* didYouMean */.au)(name, names);
+        throw new errors/* ConfigError */.xL(`${config.file}: unknown runner "${name}"${hint} (available: ${names.join(', ')})`);
+    }
+    const [only, ...others] = config.runners;
+    if (only && others.length === 0)
+        return only;
+    if (!only)
+        throw new errors/* ConfigError */.xL(`${config.file}: no runners defined`);
+    throw new errors/* ConfigError */.xL(`${config.file}: ${names.length} runners (${names.join(', ')}) and none chosen` +
+        (chooseWith ? `: pick one with ${chooseWith}` : ''));
+}
+/**
+ * Host and group names → host names, each once, in the order given. A name that is neither a host
+ * nor a group is a UsageError that starts with `what` (the flag or input), except when the config has runners
+ * given as Runner objects: their hosts are only known at run time, so such names are kept as-is.
+ */
+function resolveHostFilter(config, names, what = 'hosts filter') {
+    const hostNames = new Set(config.hosts.map((host) => host.name));
+    const out = new Set();
+    for (const name of names) {
+        const group = Object.hasOwn(config.groups, name) ? config.groups[name] : undefined;
+        if (group)
+            for (const host of group)
+                out.add(host.name);
+        else if (hostNames.has(name) || config.customRunners.length > 0)
+            out.add(name);
+        else {
+            const candidates = [...Object.keys(config.groups), ...hostNames];
+            const hint = (0,did_you_mean/* didYouMean */.au)(name, candidates);
+            throw new errors/* UsageError */.eb(`${what}: unknown host or group "${name}"${hint}`);
+        }
+    }
+    return [...out];
+}
+//# sourceMappingURL=select.js.map
 // EXTERNAL MODULE: ./lib/config/config-error.js
 var config_error = __nccwpck_require__(1429);
 // EXTERNAL MODULE: ./lib/config/steps-job.js
@@ -63849,926 +63938,99 @@ function renderJsonSchema() {
 
 
 //# sourceMappingURL=index.js.map
-// EXTERNAL MODULE: ./lib/errors.js
-var errors = __nccwpck_require__(452);
-// EXTERNAL MODULE: ./lib/engine/executor.js + 16 modules
-var engine_executor = __nccwpck_require__(7950);
-// EXTERNAL MODULE: ./lib/engine/vars.js
-var engine_vars = __nccwpck_require__(1942);
-// EXTERNAL MODULE: ./lib/transport/ssh-keys.js
-var ssh_keys = __nccwpck_require__(3936);
-// EXTERNAL MODULE: ./lib/transport/ssh-options.js
-var ssh_options = __nccwpck_require__(9028);
-// EXTERNAL MODULE: ./lib/transport/ssh-paths.js
-var ssh_paths = __nccwpck_require__(7438);
-;// CONCATENATED MODULE: ./lib/transport/ssh-files.js
+;// CONCATENATED MODULE: ./lib/contract/abort.js
 /**
- * The files an SSH run reads — the private key and the known_hosts files — checked up front, so a
- * missing or unreadable one is reported before the first stage runs rather than when the first SSH
- * stage connects. The transport itself stays lenient (it reads the same files when it connects).
+ * Promise and AbortSignal helpers shared by the engine, the transports and the front ends: waiting
+ * while a signal may abort, an abortable sleep, what a cancel says, and settling a promise once.
  */
 
-
-
-
-
-/** Every problem with the key and known_hosts files `options` name; [] when they are usable. */
-async function ssh_files_checkSshFiles(options, check = {}) {
-    const env = check.env ?? process.env;
-    const problems = [];
-    const inline = options.privateKey?.trim() ? options.privateKey : undefined;
-    if (inline !== undefined) {
-        const problem = (0,ssh_keys/* privateKeyProblem */.ss)(inline, options.passphrase);
-        if (problem) {
-            problems.push({
-                field: 'private-key',
-                message: `private key given inline: ${problem}`,
-                detail: problem,
-            });
-        }
-    }
-    else if (options.privateKeyPath) {
-        const path = options.privateKeyPath;
-        const read = await readText(path);
-        const problem = 'error' in read
-            ? read.error
-            : (0,ssh_keys/* privateKeyProblem */.ss)(read.text, options.passphrase)?.replace(/no passphrase was given$/, NO_PASSPHRASE_HINT);
-        if (problem) {
-            problems.push({
-                field: 'private-key',
-                message: `private key file ${path}: ${problem}`,
-                detail: problem,
-            });
-        }
-    }
-    else if ((check.requireAuth ?? true) && !env.SSH_AUTH_SOCK) {
-        const message = 'no SSH private key given (ssh.private-key, --identity or the ssh-private-key input) and no ssh-agent (SSH_AUTH_SOCK)';
-        problems.push({ field: 'auth', message, detail: message });
-    }
-    for (const path of options.knownHostsPaths) {
-        const read = await readText(path);
-        if (!('error' in read))
-            continue;
-        // The default file may be missing: hosts are then unknown (accept-new, or the action's input).
-        // With accept-new the first file is where new hosts are recorded: it is created on first use.
-        const recordsNewHosts = options.hostKeyChecking === 'accept-new' && path === options.knownHostsPaths[0];
-        if (read.missing && (ssh_options/* DEFAULT_SSH_OPTIONS */.U.knownHostsPaths.includes(path) || recordsNewHosts))
-            continue;
-        problems.push({
-            field: 'known-hosts',
-            path,
-            message: `known_hosts file ${path}: ${read.error}`,
-            detail: read.error,
-        });
-    }
-    return problems;
+/** Why `signal` aborted: its reason, or a plain CancelledError when it gave none. */
+function abortReason(signal) {
+    return signal.reason ?? new errors/* CancelledError */.cc('cancelled');
 }
-const NO_PASSPHRASE_HINT = 'no passphrase was given (the CLI takes none: load the key into ssh-agent with ssh-add, and leave ssh.private-key out)';
-async function readText(path) {
-    const full = (0,external_node_path_.resolve)((0,ssh_paths/* expandHome */.k)(path));
-    try {
-        return { text: await (0,promises_.readFile)(full, 'utf8') };
-    }
-    catch (err) {
-        const code = err.code;
-        if (code === 'ENOENT')
-            return { error: full === path ? 'not found' : `not found (${full})`, missing: true };
-        if (code === 'EACCES' || code === 'EPERM')
-            return { error: 'not readable (permission denied)', missing: false };
-        if (code === 'EISDIR')
-            return { error: 'is a directory, not a file', missing: false };
-        return { error: `cannot read it (${code ?? 'error'})`, missing: false };
-    }
-}
-//# sourceMappingURL=ssh-files.js.map
-;// CONCATENATED MODULE: ./lib/preflight.js
-/**
- * Checks made before anything runs, beyond the config itself: the SSH key and known_hosts files a
- * run would read. A release that would fail at its first SSH stage must not first run its local
- * stages; `run`, `--dry-run` and `validate` all report such a problem, with exit code 2. `validate`
- * also looks for the upload sources it can (a warning: something may create them before a run).
- */
-
-
-
-
-
-
-
-/**
- * For a run of `runner` (restricted to `hosts` when given): throws a ConfigError listing every
- * problem with the SSH files `ssh` names, when the run reaches any SSH host. A run on `local:`
- * hosts only needs no key.
- */
-async function checkRunFiles(config, runner, hosts, ssh, overrides) {
-    // Runner objects from a module list their hosts only when they run: assume the config's hosts.
-    const candidates = config.plans[runner.name]?.hosts ?? config.hosts;
-    if (!usesSsh(candidates, hosts))
-        return;
-    throwIfAny(config, await ssh_files_checkSshFiles(ssh), overrides);
+/** What a cancel says: `cancelled`, or the caller's CancelledError message (`cancelled by SIGTERM`). */
+function cancelMessage(signal) {
+    return signal.reason instanceof Error ? signal.reason.message : 'cancelled';
 }
 /**
- * For `validate`: the files the config itself names, when it has SSH hosts. No key at all is fine
- * here (`--identity`, the action's input or an ssh-agent may give one at run time).
+ * Settles like `promise`, or rejects with the signal's reason as soon as it aborts, whichever comes
+ * first; without a signal, `promise` itself. Whoever awaits must be able to stop waiting even when
+ * the work ignores the signal (a slow transport, a stuck job body) or is shared with other callers
+ * (a connect); the work itself goes on. A late rejection of the abandoned promise is swallowed so
+ * it cannot become an unhandled one.
  */
-async function checkConfigFiles(config) {
-    if (!usesSsh(config.hosts, undefined))
-        return;
-    throwIfAny(config, await checkSshFiles(config.ssh, { requireAuth: false }), {});
-}
-function usesSsh(candidates, only) {
-    return candidates.some((host) => !host.local && (!only || only.includes(host.name)));
-}
-function throwIfAny(config, problems, overrides) {
-    if (problems.length === 0)
-        return;
-    throw new errors/* ConfigError */.xL(problems.map((p) => describe(config, p, overrides)).join('\n'));
-}
-/** `release.yml:3:16: ssh.private-key: private key file ~/.ssh/x: not found (/root/.ssh/x)`. */
-function describe(config, problem, overrides) {
-    if (problem.field === 'private-key') {
-        if (overrides.privateKey)
-            return `Input "ssh-private-key": ${problem.detail}`;
-        if (overrides.identityPath)
-            return `--identity: ${problem.message}`;
-        return atConfig(config, ['ssh', 'private-key'], problem.message);
+function untilAborted(promise, signal) {
+    if (!signal)
+        return promise;
+    if (signal.aborted) {
+        promise.catch(() => { });
+        return Promise.reject(abortReason(signal));
     }
-    if (problem.field === 'known-hosts') {
-        if (overrides.knownHostsPaths)
-            return `--known-hosts: ${problem.message}`;
-        const configured = config.ssh.knownHostsPaths;
-        // resolveSsh keeps the default's array when the config names no known-hosts.
-        if (configured === ssh_options/* DEFAULT_SSH_OPTIONS */.U.knownHostsPaths)
-            return `${problem.message} (the default known-hosts)`;
-        const index = configured.indexOf(problem.path ?? '');
-        const path = configured.length > 1 ? ['ssh', 'known-hosts', index] : ['ssh', 'known-hosts'];
-        return atConfig(config, path, problem.message);
-    }
-    return problem.message;
-}
-function atConfig(config, path, message) {
-    const position = config.locator.position(path);
-    return (0,config_error/* formatIssue */.Hd)({ file: config.file, path, message, ...(position ? { position } : {}) });
-}
-/**
- * For `validate`: upload sources missing on this machine, one warning each. Only sources no earlier
- * step of the runner could have made (no `local` step, no `run` on this machine, no custom job
- * before them) and that use no per-job variable (`${BW_HOST}`…) can be checked; relative ones are
- * relative to `cwd`. Still a warning, not an error: the workflow may build them before the run.
- */
-async function missingUploadSources(config, cwd) {
-    const warnings = new Map();
-    for (const plan of Object.values(config.plans)) {
-        for (const upload of plan.uploads) {
-            if (upload.afterLocalWork)
-                continue;
-            let from;
-            try {
-                from = expandVars(upload.from, config.vars);
-            }
-            catch {
-                continue; // a per-job variable: known only when the job runs
-            }
-            const full = resolve(cwd, from);
-            if (await stat(full).then(() => true, () => false))
-                continue;
-            const where = full === from ? '' : ` (looked for ${full})`;
-            const message = `upload source ${from} not found${where}; the run fails unless something creates it first`;
-            warnings.set(JSON.stringify(upload.path), atConfig(config, upload.path, message));
-        }
-    }
-    return [...warnings.values()];
-}
-//# sourceMappingURL=preflight.js.map
-;// CONCATENATED MODULE: ./lib/report/redact.js
-const REDACTED = '***';
-/** Shorter values (or lines of a multi-line value) are not redacted on their own. */
-const MIN_REDACTED_LENGTH = 4;
-/** Names of the secrets whose value is too short to be redacted: the user must be told. */
-function tooShortToRedact(secrets) {
-    return Object.entries(secrets)
-        .filter(([, value]) => value.trim() !== '' && value.trim().length < MIN_REDACTED_LENGTH)
-        .map(([name]) => name);
-}
-/**
- * Replaces secret values in text the tool writes (logs, summary, report). Each line of a multi-line
- * secret is a secret of its own, as GitHub masks them. Values shorter than 4 characters are not
- * redacted on their own: replacing every "a" would make output unreadable and protect nothing
- * (the release warns about such secrets by name instead).
- */
-class Redactor {
-    #secrets;
-    /** Length of the longest value that can appear within one line of output. */
-    longest;
-    constructor(secrets) {
-        const all = new Set();
-        for (const s of secrets) {
-            if (!s)
-                continue;
-            all.add(s);
-            for (const line of s.split(/\r?\n/))
-                if (line.trim().length >= MIN_REDACTED_LENGTH)
-                    all.add(line.trim());
-        }
-        // Longest first, so a secret that contains another is replaced whole.
-        this.#secrets = [...all]
-            .filter((s) => s.length >= MIN_REDACTED_LENGTH)
-            .sort((a, b) => b.length - a.length);
-        this.longest = this.#secrets.find((s) => !/[\r\n]/.test(s))?.length ?? 0;
-    }
-    get empty() {
-        return this.#secrets.length === 0;
-    }
-    text(value) {
-        let out = value;
-        for (const s of this.#secrets)
-            if (out.includes(s))
-                out = out.split(s).join(REDACTED);
-        return out;
-    }
-    job(job) {
-        return {
-            ...job,
-            error: job.error === null ? null : this.text(job.error),
-            outputTail: this.text(job.outputTail),
+    return new Promise((resolve, reject) => {
+        const onAbort = () => {
+            promise.catch(() => { });
+            reject(abortReason(signal));
         };
-    }
-    report(report) {
-        if (this.empty)
-            return report;
-        return {
-            ...report,
-            ...(report.reason !== undefined ? { reason: this.text(report.reason) } : {}),
-            stages: report.stages.map((s) => ({ ...s, jobs: s.jobs.map((j) => this.job(j)) })),
-        };
-    }
-    event(e) {
-        if (this.empty)
-            return e;
-        switch (e.type) {
-            case 'output':
-                return { ...e, line: this.text(e.line) };
-            case 'job-retry':
-                return { ...e, error: this.text(e.error) };
-            case 'warning':
-                return { ...e, message: this.text(e.message) };
-            case 'job-end':
-                return { ...e, job: this.job(e.job) };
-            case 'stage-end':
-                return { ...e, stage: { ...e.stage, jobs: e.stage.jobs.map((j) => this.job(j)) } };
-            case 'run-end':
-                return { ...e, report: this.report(e.report) };
-            default:
-                return e;
-        }
-    }
-}
-//# sourceMappingURL=redact.js.map
-// EXTERNAL MODULE: ./lib/transport/dry-run.js
-var dry_run = __nccwpck_require__(3964);
-// EXTERNAL MODULE: ./lib/transport/local.js + 1 modules
-var local = __nccwpck_require__(3016);
-// EXTERNAL MODULE: ./lib/transport/routing.js
-var routing = __nccwpck_require__(6287);
-// EXTERNAL MODULE: ./lib/transport/ssh.js + 12 modules
-var transport_ssh = __nccwpck_require__(6562);
-;// CONCATENATED MODULE: ./lib/release.js
-/**
- * The one pipeline behind the CLI and the action: settings → config → plan → executor → events.
- * Entrypoints add only their reporters and their way of exiting.
- */
-
-
-
-
-
-
-
-
-/** Load and check everything that can be checked before a single command runs. Throws ConfigError/UsageError. */
-async function prepareRelease(settings, cwd = process.cwd()) {
-    const file = settings.configPath ?? (await (0,load_config.findConfigFile)(cwd));
-    const config = await (0,load_config.loadConfig)(file, { vars: { ...settings.vars, ...settings.secretVars }, cwd });
-    const runner = (0,config_select/* selectRunner */.v)(config, settings.runner);
-    const hosts = settings.hosts ? (0,config_select/* resolveHostFilter */.f)(config, settings.hosts) : undefined;
-    // Before the first stage, dry runs included: a missing key must not surface after local stages ran.
-    await checkRunFiles(config, runner, hosts, sshOverrides(settings, config.ssh), settings);
-    const redactor = new Redactor([
-        ...Object.values(settings.secretVars),
-        ...(settings.privateKey ? [settings.privateKey] : []),
-        ...(settings.passphrase ? [settings.passphrase] : []),
-    ]);
-    return { config, runner, hosts, redactor };
-}
-/** Run a prepared release; events and the report are already redacted. Closes every connection. */
-async function executeRelease(settings, prepared, hooks) {
-    const { redactor } = prepared;
-    const onEvent = (e) => hooks.onEvent(redactor.event(e));
-    const warn = (message) => onEvent({ type: 'warning', message });
-    for (const name of tooShortToRedact(settings.secretVars)) {
-        warn(`secret ${name} is shorter than ${MIN_REDACTED_LENGTH} characters, too short to be redacted ` +
-            'from output, the summary and the report: use a longer value');
-    }
-    const transport = createTransport(settings, prepared.config.ssh, warn, redactor);
-    try {
-        const executor = new engine_executor/* Executor */.Q({
-            transport,
-            signal: hooks.signal,
-            vars: prepared.config.vars,
-            onEvent,
-            ...(settings.limit !== undefined ? { limit: settings.limit } : {}),
-            ...(prepared.hosts ? { hosts: prepared.hosts } : {}),
-            ...(settings.release ? { release: settings.release } : {}),
+        signal.addEventListener('abort', onAbort, { once: true });
+        promise.then((value) => {
+            signal.removeEventListener('abort', onAbort);
+            resolve(value);
+        }, (error) => {
+            signal.removeEventListener('abort', onAbort);
+            reject(error);
         });
-        return redactor.report(await executor.run(prepared.runner));
-    }
-    finally {
-        await transport.close();
-    }
-}
-function createTransport(settings, ssh, warn, redactor) {
-    if (settings.dryRun)
-        return new dry_run/* DryRunTransport */.a();
-    // Output is redacted as it is split into lines, before a long line is cut into pieces that no
-    // later redaction could join again.
-    const output = redactor.empty ? undefined : redactor;
-    return new routing/* RoutingTransport */.o(new local/* LocalTransport */.V(process.env, output), () => (0,transport_ssh/* createSshTransport */.m)(sshOverrides(settings, ssh), {
-        onWarning: warn,
-        ...(output ? { redactor: output } : {}),
-    }));
-}
-/** CLI flags and action inputs win over the config's `ssh:` block. */
-function sshOverrides(settings, ssh) {
-    return {
-        ...ssh,
-        ...(settings.identityPath ? { privateKeyPath: settings.identityPath } : {}),
-        ...(settings.privateKey ? { privateKey: settings.privateKey } : {}),
-        ...(settings.passphrase ? { passphrase: settings.passphrase } : {}),
-        ...(settings.knownHostsPaths ? { knownHostsPaths: settings.knownHostsPaths } : {}),
-        ...(settings.knownHosts ? { knownHosts: settings.knownHosts } : {}),
-    };
-}
-//# sourceMappingURL=release.js.map
-;// CONCATENATED MODULE: ./lib/report/github-escape.js
-/**
- * Escaping for text that reaches a GitHub job summary from outside (host output, error messages,
- * names from the config): rendered as typed, never as markup.
- */
-const HTML = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-// ANSI CSI/OSC sequences (colours, cursor moves) and other control characters but tab and newline.
-const CONTROL = 
-// eslint-disable-next-line no-control-regex
-/\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f]/g;
-/** Removes terminal escape sequences and control characters (tab and newline stay). */
-function stripControl(text) {
-    return text.replace(CONTROL, '');
-}
-/** For the inside of `<pre>`: GitHub does not process Markdown there, so HTML escaping is enough. */
-function escapeHtml(text) {
-    return stripControl(text).replace(/[&<>"']/g, (c) => HTML[c] ?? c);
-}
-/**
- * For text inside an HTML block (table cells, `<summary>`): Markdown is not processed there, but a
- * blank line would end the block, so newlines become spaces.
- */
-function escapeCell(text) {
-    return escapeHtml(text).replace(/\s*\n\s*/g, ' ');
-}
-/**
- * For Markdown text (headings, paragraphs): HTML escaping plus every character Markdown and
- * GitHub's extensions (tables, math, strikethrough) give a meaning, as a numeric reference.
- */
-function escapeMarkdown(text) {
-    return escapeCell(text).replace(/[\\`*_[\]{}|~#!$]/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-/** Keeps at most `max` characters (code points), marking the cut with `…`. */
-function truncateText(text, max) {
-    const chars = [...text];
-    return chars.length <= max ? text : `${chars.slice(0, Math.max(0, max - 1)).join('')}…`;
-}
-function utf8Bytes(text) {
-    return Buffer.byteLength(text, 'utf8');
-}
-//# sourceMappingURL=github-escape.js.map
-;// CONCATENATED MODULE: ./lib/report/format.js
-/** Small text helpers shared by the console and GitHub reporters. */
-function formatDuration(ms) {
-    if (ms < 1000)
-        return `${Math.round(ms)} ms`;
-    const s = ms / 1000;
-    if (s < 60)
-        return `${s.toFixed(1)} s`;
-    const m = Math.floor(s / 60);
-    return `${m} min ${Math.round(s - m * 60)} s`;
-}
-function plural(n, one, many = `${one}s`) {
-    return `${n} ${n === 1 ? one : many}`;
-}
-/** `Stage 2/3 · Distribute code · 12 hosts · canary web-1` */
-function stageTitle(e) {
-    const parts = [`Stage ${e.index}${e.total ? `/${e.total}` : ''}`, e.stage, plural(e.hosts.length, 'host')];
-    if (e.canary)
-        parts.push(`canary ${e.canary}`);
-    return parts.join(' · ');
-}
-/** `37/100 done · 2 failed · 10 running` */
-function progressLine(t) {
-    return `${t.done}/${t.total} done · ${t.failed} failed · ${t.running} running`;
-}
-/** `boerewors · runner deploy · release 20261128T010000Z`, with `DRY RUN` when nothing runs for real. */
-function runHeader(e, dryRun) {
-    return ['boerewors', ...(dryRun ? ['DRY RUN'] : []), `runner ${e.runner}`, `release ${e.release}`].join(' · ');
-}
-/**
- * `Release success · runner deploy`; a dry run says `DRY RUN success (nothing was run)`, so its
- * every-host-succeeded log cannot pass for a release.
- */
-function runFooter(r, dryRun) {
-    const what = dryRun ? `DRY RUN ${r.result} (nothing was run)` : `Release ${r.result}`;
-    return `${what} · runner ${r.runner}`;
-}
-//# sourceMappingURL=format.js.map
-;// CONCATENATED MODULE: ./lib/report/github-annotations.js
-
-
-/** Output lines quoted in an annotation: enough to see the error, short enough to read in the list. */
-const TAIL_LINES = 5;
-/**
- * The annotations for a finished stage: an error per failed host when the stage failed the run, a
- * warning per failed host when the failure was tolerated (`can-fail`, or within `max-failures`).
- */
-function stageAnnotations(stage) {
-    const fatal = stage.result === 'failure' && !stage.tolerated;
-    const why = stage.tolerated ? 'tolerated: can-fail' : 'tolerated: within max-failures';
-    return stage.jobs
-        .filter((j) => j.result === 'failure')
-        .map((j) => ({
-        level: fatal ? 'error' : 'warning',
-        title: fatal ? `${j.host} failed · ${stage.name}` : `${j.host} failed · ${stage.name} (${why})`,
-        message: failureMessage(j),
-    }));
-}
-/** `exit 3`, unless the error already says so (`exit code 3`); null when there is no exit code. */
-function exitText(j) {
-    if (j.exitCode === null || (j.error ?? '').includes(`exit code ${j.exitCode}`))
-        return null;
-    return `exit ${j.exitCode}`;
-}
-function failureMessage(j) {
-    const head = [j.error ?? 'failed', exitText(j), plural(j.attempts, 'attempt')].filter(Boolean);
-    const tail = stripControl(j.outputTail).replace(/\n+$/, '').split('\n').slice(-TAIL_LINES).filter(Boolean);
-    const lines = [truncateText(head.join(' · '), 500), ...tail.map((l) => `│ ${truncateText(l, 300)}`)];
-    return lines.join('\n');
-}
-/**
- * GitHub shows at most 10 error and 10 warning annotations per step: the reporter sends that many
- * and then one that says how many more there were.
- */
-const ANNOTATIONS_PER_LEVEL = 10;
-function overflowAnnotation(level, hidden) {
-    return {
-        level,
-        title: `${plural(hidden, 'more host')} ${level === 'error' ? 'failed' : 'with tolerated failures'}`,
-        message: 'GitHub shows 10 annotations of a kind per step; every host is in the job summary and the JSON report.',
-    };
-}
-//# sourceMappingURL=github-annotations.js.map
-;// CONCATENATED MODULE: ./lib/report/progress.js
-/** Counts jobs of the current stage from events: what a progress line shows. */
-class StageProgress {
-    #tally = { done: 0, failed: 0, running: 0, total: 0 };
-    #running = new Set();
-    stage = null;
-    get tally() {
-        return { ...this.#tally, running: this.#running.size };
-    }
-    /** Returns true when the tally changed. */
-    update(e) {
-        switch (e.type) {
-            case 'stage-start':
-                this.stage = e.stage;
-                this.#running.clear();
-                this.#tally = { done: 0, failed: 0, running: 0, total: e.hosts.length };
-                return true;
-            case 'job-start':
-                this.#running.add(e.host);
-                return true;
-            case 'job-end':
-                this.#running.delete(e.job.host);
-                this.#tally.done += 1;
-                if (e.job.result === 'failure')
-                    this.#tally.failed += 1;
-                return true;
-            case 'stage-end':
-                this.stage = null;
-                this.#running.clear();
-                return true;
-            default:
-                return false;
-        }
-    }
-}
-//# sourceMappingURL=progress.js.map
-;// CONCATENATED MODULE: ./lib/report/github-log.js
-
-
-
-const MARK = {
-    success: '✔',
-    failure: '✘',
-    skipped: '–',
-    cancelled: '⊘',
-};
-/**
- * The workflow log of a run: one collapsible group per stage, titled like
- * `Stage 2/3 · Distribute code · 12 hosts · canary web-1`. Output is streamed as it arrives, each
- * line labelled with its host; the label also keeps a host from issuing workflow commands
- * (`::error::…` only counts at the start of a line). After each group: the stage's result line and
- * its annotations, so a collapsed log still reads as a story.
- */
-class GitHubLogReporter {
-    log;
-    #progress = new StageProgress();
-    #intervalMs;
-    #now;
-    #dryRun;
-    #timer;
-    #stageStartedAt = 0;
-    #labelWidth = 0;
-    #groupOpen = false;
-    #sent = { error: 0, warning: 0 };
-    #hidden = { error: 0, warning: 0 };
-    #warnings = new Set();
-    constructor(log, options = {}) {
-        this.log = log;
-        this.#intervalMs = options.progressIntervalMs ?? 10_000;
-        this.#now = options.now ?? Date.now;
-        this.#dryRun = options.dryRun ?? false;
-    }
-    onEvent = (e) => {
-        this.#progress.update(e);
-        switch (e.type) {
-            case 'run-start':
-                this.#info(runHeader(e, this.#dryRun));
-                return;
-            case 'stage-start':
-                this.#closeGroup();
-                this.#labelWidth = Math.max(0, ...e.hosts.map((h) => h.length));
-                this.log.startGroup(stageTitle(e));
-                this.#groupOpen = true;
-                this.#startProgress();
-                return;
-            case 'step-start':
-                this.#hostLine(e.host, '»', e.label);
-                return;
-            case 'output':
-                this.#hostLine(e.host, '│', e.line);
-                return;
-            case 'job-start':
-                if (e.attempt > 1)
-                    this.#hostLine(e.host, '●', `attempt ${e.attempt}`);
-                return;
-            case 'job-retry':
-                this.#hostLine(e.host, '↻', `${e.error} — attempt ${e.attempt + 1} in ${formatDuration(e.delayMs)}`);
-                return;
-            case 'job-end':
-                this.#hostLine(e.job.host, MARK[e.job.result], jobLine(e.job));
-                return;
-            case 'stage-end':
-                this.#closeGroup();
-                this.#info(stageLine(e.stage));
-                for (const a of stageAnnotations(e.stage))
-                    this.#annotate(a);
-                return;
-            case 'warning': {
-                const message = e.host ? `${e.host}: ${e.message}` : e.message;
-                if (this.#warnings.has(message))
-                    return;
-                this.#warnings.add(message);
-                this.#annotate({ level: 'warning', title: 'boerewors', message });
-                return;
-            }
-            case 'run-end':
-                this.close();
-                this.#info(`${runFooter(e.report, this.#dryRun)} · ${formatDuration(e.report.durationMs)}`);
-                return;
-        }
-    };
-    /**
-     * Ends the open group, stops the progress timer and sends the overflow annotations. Called at
-     * `run-end`, and by the action when a cancelled run has to be reported before the engine is done.
-     */
-    close() {
-        this.#closeGroup();
-        for (const level of ['error', 'warning']) {
-            if (this.#hidden[level] === 0)
-                continue;
-            const a = overflowAnnotation(level, this.#hidden[level]);
-            this.log[level](a.message, { title: a.title });
-            this.#hidden[level] = 0;
-        }
-    }
-    #annotate(a) {
-        // Two slots stay free per level: the overflow note, and the action's own final error.
-        if (this.#sent[a.level] >= ANNOTATIONS_PER_LEVEL - 2) {
-            this.#hidden[a.level] += 1;
-            return;
-        }
-        this.#sent[a.level] += 1;
-        this.log[a.level](a.message, { title: a.title });
-    }
-    /** One line of our own; names from the config cannot break it into more. */
-    #info(text) {
-        this.log.info(text.replace(/[\r\n]+/g, ' '));
-    }
-    /** Every physical line starts with the host label: none can be read as a workflow command. */
-    #hostLine(host, mark, text) {
-        const label = host.padEnd(this.#labelWidth);
-        this.log.info(text
-            .split(/\r?\n|\r/)
-            .map((line) => `${label} ${mark} ${line}`)
-            .join('\n'));
-    }
-    #startProgress() {
-        this.#stopProgress();
-        this.#stageStartedAt = this.#now();
-        this.#timer = setInterval(() => {
-            if (this.#progress.stage === null)
-                return;
-            const elapsed = formatDuration(this.#now() - this.#stageStartedAt);
-            this.#info(`… ${this.#progress.stage} · ${progressLine(this.#progress.tally)} · ${elapsed}`);
-        }, this.#intervalMs);
-        // A progress line must never keep the process alive.
-        this.#timer.unref();
-    }
-    #stopProgress() {
-        if (this.#timer !== undefined)
-            clearInterval(this.#timer);
-        this.#timer = undefined;
-    }
-    #closeGroup() {
-        this.#stopProgress();
-        if (!this.#groupOpen)
-            return;
-        this.log.endGroup();
-        this.#groupOpen = false;
-    }
-}
-function jobLine(j) {
-    const parts = [
-        j.error && j.error !== j.result ? `${j.result}: ${j.error}` : j.result,
-        plural(j.attempts, 'attempt'),
-        formatDuration(j.durationMs),
-    ];
-    const exit = j.result === 'failure' ? exitText(j) : null;
-    if (exit)
-        parts.splice(1, 0, exit);
-    return parts.join(' · ');
-}
-function stageLine(s) {
-    const n = (r) => s.jobs.filter((j) => j.result === r).length;
-    const tolerated = s.tolerated ? ' (tolerated: can-fail)' : '';
-    // A stage stopped by a cancel "fails" without a failed job: say what happened.
-    const result = s.result === 'failure' && n('failure') === 0 && n('cancelled') > 0 ? 'cancelled' : s.result;
-    const cancelled = n('cancelled') > 0 ? ` · ${n('cancelled')} cancelled` : '';
-    return (`■ ${s.name}: ${result}${tolerated} · ${n('success')} ok · ${n('failure')} failed · ${n('skipped')} skipped` +
-        `${cancelled} · ${formatDuration(s.durationMs)}`);
-}
-//# sourceMappingURL=github-log.js.map
-;// CONCATENATED MODULE: ./lib/report/github-summary.js
-
-
-
-/** GitHub rejects a step summary larger than this. */
-const SUMMARY_LIMIT_BYTES = 1024 * 1024;
-const DEFAULTS = {
-    dryRun: false,
-    maxBytes: SUMMARY_LIMIT_BYTES - 8 * 1024,
-    tailBytes: 8 * 1024,
-    collapseOver: 10,
-};
-/** Room kept for the truncation note. */
-const NOTE_RESERVE = 512;
-/** No failure block is smaller than this. */
-const MIN_BLOCK = 100;
-const RUN_HEADLINE = {
-    success: '✅ Release succeeded',
-    failure: '❌ Release failed',
-    cancelled: '🚫 Release cancelled',
-};
-const DRY_RUN_HEADLINE = {
-    success: '🧪 DRY RUN succeeded (nothing was run)',
-    failure: '❌ DRY RUN failed (nothing was run)',
-    cancelled: '🚫 DRY RUN cancelled (nothing was run)',
-};
-const JOB_MARK = { success: '✅', failure: '❌', skipped: '⏭️', cancelled: '🚫' };
-/**
- * The job summary of a run, as Markdown with HTML tables: a headline, a table of stages, then per
- * stage a table of hosts (collapsed when large) and the output tail of each failed host. Pure: the
- * same report gives the same text. Everything that comes from hosts or the config is escaped, and
- * the whole stays under `maxBytes`: when it would not, the output tails go first, then host rows,
- * and a note says what was left out.
- */
-function renderSummary(report, options = {}) {
-    const opts = { ...DEFAULTS, ...options };
-    const head = [renderHeadline(report, opts.dryRun), renderStageTable(report)].join('\n');
-    const headings = report.stages.map((s, i) => `### ${i + 1}. ${escapeMarkdown(s.name)} · ${stageResultText(s)}\n`);
-    let left = opts.maxBytes - NOTE_RESERVE - utf8Bytes(head) - headings.reduce((n, h) => n + utf8Bytes(h) + 1, 0);
-    // Output tails of failed hosts matter most after the tables of results: they are placed first.
-    let tailsLeftOut = 0;
-    const failures = report.stages.map((s) => failedJobs(s).flatMap((j) => {
-        // Once the budget is spent, the rest are counted without rendering them.
-        const block = left > MIN_BLOCK ? renderFailure(j, opts.tailBytes) : '';
-        if (block === '' || utf8Bytes(block) + 1 > left) {
-            tailsLeftOut += 1;
-            return [];
-        }
-        left -= utf8Bytes(block) + 1;
-        return [block];
-    }));
-    let rowsLeftOut = 0;
-    const tables = report.stages.map((s) => {
-        const table = renderHostTable(s, opts.collapseOver, left);
-        left -= utf8Bytes(table.text) + 1;
-        rowsLeftOut += table.rowsLeftOut;
-        return table.text;
     });
-    const parts = [head];
-    report.stages.forEach((_, i) => parts.push(headings[i] ?? '', tables[i] ?? '', ...(failures[i] ?? [])));
-    if (tailsLeftOut > 0 || rowsLeftOut > 0)
-        parts.push(truncationNote(tailsLeftOut, rowsLeftOut));
-    return `${parts.filter(Boolean).join('\n')}\n`;
 }
-/** The summary of a release that never started (bad input or config): the reason, verbatim. */
-function renderStartFailure(message) {
-    return `## ❌ Release did not start\n\n<pre>${escapeHtml(truncateText(message, 4000))}</pre>\n`;
+/**
+ * Waits `ms`, or rejects with the signal's reason when it aborts first. The timer stays ref'd: a
+ * retry backoff (of a job, or of a connect to a refusing host) can be the only pending work, and
+ * Node must not exit with the release still unsettled.
+ */
+function sleep(ms, signal) {
+    if (signal.aborted)
+        return Promise.reject(abortReason(signal));
+    return new Promise((resolve, reject) => {
+        const onAbort = () => {
+            clearTimeout(timer);
+            reject(abortReason(signal));
+        };
+        const timer = setTimeout(() => {
+            signal.removeEventListener('abort', onAbort);
+            resolve();
+        }, ms);
+        signal.addEventListener('abort', onAbort, { once: true });
+    });
 }
-function renderHeadline(r, dryRun) {
-    const title = (dryRun ? DRY_RUN_HEADLINE : RUN_HEADLINE)[r.result];
-    const facts = [
-        `Runner **${escapeMarkdown(r.runner)}**`,
-        `release \`${escapeHtml(r.release).replace(/`/g, '')}\``,
-        plural(r.stages.length, 'stage'),
-        formatDuration(r.durationMs),
-        `started ${escapeMarkdown(r.startedAt)}`,
-    ];
-    const lines = [`## ${title}`, '', facts.join(' · '), ''];
-    if (r.reason)
-        lines.push(`> ${escapeMarkdown(truncateText(r.reason, 1000))}`, '');
-    return lines.join('\n');
-}
-function count(stage, result) {
-    return stage.jobs.filter((j) => j.result === result).length;
-}
-function stageResultText(s) {
-    if (s.result === 'failure' && count(s, 'failure') === 0 && count(s, 'cancelled') > 0)
-        return '🚫 cancelled';
-    if (s.result === 'failure' && s.tolerated)
-        return '⚠️ failure (tolerated: can-fail)';
-    if (s.result === 'success' && count(s, 'failure') > 0)
-        return '⚠️ success (failures within budget)';
-    return { success: '✅ success', failure: '❌ failure', skipped: '⏭️ skipped' }[s.result];
-}
-function renderStageTable(r) {
-    if (r.stages.length === 0)
-        return '_No stage ran._\n';
-    const withCancelled = r.stages.some((s) => count(s, 'cancelled') > 0);
-    const header = [
-        '#',
-        'Stage',
-        'Result',
-        'OK',
-        'Failed',
-        'Skipped',
-        ...(withCancelled ? ['Cancelled'] : []),
-        'Canary',
-        'Duration',
-    ];
-    const rows = r.stages.map((s, i) => [
-        String(i + 1),
-        escapeCell(s.name),
-        stageResultText(s),
-        String(count(s, 'success')),
-        String(count(s, 'failure')),
-        String(count(s, 'skipped')),
-        ...(withCancelled ? [String(count(s, 'cancelled'))] : []),
-        s.canary === null ? '—' : escapeCell(s.canary),
-        formatDuration(s.durationMs),
-    ]);
-    return `${htmlTable(header, rows)}\n`;
-}
-function htmlTable(header, rows) {
-    const tr = (cells, tag) => `<tr>${cells.map((c) => `<${tag}>${c}</${tag}>`).join('')}</tr>`;
-    return ['<table>', tr(header, 'th'), ...rows.map((r) => tr(r, 'td')), '</table>'].join('\n');
-}
-const HOST_HEADER = ['Host', 'Result', 'Attempts', 'Duration', 'Exit code', 'Error'];
-function hostRow(stage, j) {
-    const host = escapeCell(j.host) + (j.host === stage.canary ? ' <sub>canary</sub>' : '');
-    return [
-        host,
-        `${JOB_MARK[j.result]} ${j.result}`,
-        String(j.attempts),
-        formatDuration(j.durationMs),
-        j.exitCode === null ? '—' : String(j.exitCode),
-        j.error && j.error !== j.result ? escapeCell(truncateText(j.error, 200)) : '—',
-    ];
-}
-/** The host table of a stage, with as many rows as `budget` bytes allow. */
-function renderHostTable(stage, collapseOver, budget) {
-    if (stage.jobs.length === 0)
-        return { text: '_No jobs._\n', rowsLeftOut: 0 };
-    const rows = stage.jobs.map((j) => hostRow(stage, j));
-    const wrap = (shown, leftOut) => {
-        const extra = leftOut > 0
-            ? [[`… ${plural(leftOut, 'more host')} left out (summary size limit)`, '', '', '', '', '']]
-            : [];
-        const table = htmlTable(HOST_HEADER, [...shown, ...extra]);
-        if (stage.jobs.length <= collapseOver)
-            return `${table}\n`;
-        const tally = [
-            `${count(stage, 'success')} ok`,
-            `${count(stage, 'failure')} failed`,
-            `${count(stage, 'skipped')} skipped`,
-        ];
-        if (count(stage, 'cancelled') > 0)
-            tally.push(`${count(stage, 'cancelled')} cancelled`);
-        return `<details><summary>${plural(stage.jobs.length, 'host')}: ${tally.join(', ')}</summary>\n\n${table}\n\n</details>\n`;
+/**
+ * Wraps a promise's `resolve` and `reject` so the first call wins and later ones do nothing; `cleanup`
+ * (clear timers, remove listeners) runs once, just before it settles. For promises that many
+ * events race to settle: a timer, an abort, an error and a success.
+ */
+function settleOnce(resolve, reject, cleanup = () => { }) {
+    let settled = false;
+    const first = () => {
+        if (settled)
+            return false;
+        settled = true;
+        cleanup();
+        return true;
     };
-    const full = wrap(rows, 0);
-    if (utf8Bytes(full) + 1 <= budget)
-        return { text: full, rowsLeftOut: 0 };
-    // Too big: keep failed hosts' rows before the others, as many as fit.
-    const order = rows
-        .map((row, i) => ({ row, failed: stage.jobs[i]?.result === 'failure' }))
-        .sort((a, b) => Number(b.failed) - Number(a.failed))
-        .map((x) => x.row);
-    let shown = 0;
-    let used = utf8Bytes(wrap([], rows.length));
-    for (const row of order) {
-        const size = utf8Bytes(htmlTable([], [row])) - utf8Bytes('<table>\n\n</table>');
-        if (used + size + 1 > budget)
-            break;
-        used += size + 1;
-        shown += 1;
-    }
-    if (used > budget)
-        return { text: '', rowsLeftOut: rows.length };
-    return { text: wrap(order.slice(0, shown), rows.length - shown), rowsLeftOut: rows.length - shown };
+    return {
+        get settled() {
+            return settled;
+        },
+        resolve: (value) => {
+            if (first())
+                resolve(value);
+        },
+        reject: (reason) => {
+            if (first())
+                reject(reason);
+        },
+    };
 }
-function failedJobs(s) {
-    return s.jobs.filter((j) => j.result === 'failure');
-}
-/** A failed host: what happened in one line, its last output in a collapsed `<pre>`. */
-function renderFailure(j, tailBytes) {
-    const facts = [
-        exitText(j),
-        plural(j.attempts, 'attempt'),
-        formatDuration(j.durationMs),
-        j.error ? truncateText(j.error, 300) : null,
-    ].filter((f) => f !== null);
-    const title = `❌ <b>${escapeCell(j.host)}</b> · ${escapeCell(facts.join(' · '))}`;
-    const { text, linesLeftOut } = lastBytes(j.outputTail.replace(/\n+$/, ''), tailBytes);
-    const note = linesLeftOut > 0 ? `… ${plural(linesLeftOut, 'earlier line')} not shown\n` : '';
-    const body = text === '' ? '(no output)' : `${note}${text}`;
-    return `<details><summary>${title}</summary>\n\n<pre>${escapeHtml(body)}</pre>\n\n</details>\n`;
-}
-/** The last `max` bytes of `text`, cut at a line start. */
-function lastBytes(text, max) {
-    if (utf8Bytes(text) <= max)
-        return { text, linesLeftOut: 0 };
-    const lines = text.split('\n');
-    let size = 0;
-    let first = lines.length;
-    while (first > 0) {
-        const next = utf8Bytes(lines[first - 1] ?? '') + (first < lines.length ? 1 : 0);
-        if (size + next > max)
-            break;
-        size += next;
-        first -= 1;
-    }
-    if (first === lines.length) {
-        // One line longer than the whole budget: keep its end (a character cut in half is dropped).
-        const last = Buffer.from(lines[lines.length - 1] ?? '', 'utf8');
-        const end = last
-            .subarray(Math.max(0, last.length - (max - 3)))
-            .toString('utf8')
-            .replace(/^\uFFFD+/, '');
-        return { text: `…${end}`, linesLeftOut: lines.length - 1 };
-    }
-    return { text: lines.slice(first).join('\n'), linesLeftOut: first };
-}
-function truncationNote(tails, rows) {
-    const what = [
-        tails > 0 ? `the output of ${plural(tails, 'failed host')}` : null,
-        rows > 0 ? plural(rows, 'host row') : null,
-    ].filter(Boolean);
-    return (`> **Note:** this summary was shortened to stay under GitHub's 1 MiB limit: ${what.join(' and ')} left out. ` +
-        'Every host is in the JSON report (output `report`) and in the log.\n');
-}
-//# sourceMappingURL=github-summary.js.map
-// EXTERNAL MODULE: ./lib/report/json.js
-var json = __nccwpck_require__(7406);
-;// CONCATENATED MODULE: ./lib/cancellation.js
+//# sourceMappingURL=abort.js.map
+;// CONCATENATED MODULE: ./lib/release/cancellation.js
 
 /** Time the engine gets to stop its commands and return after a cancel, before we report without it. */
 const CANCEL_GRACE_MS = 3000;
@@ -64847,2239 +64109,30 @@ class Cancellation {
     }
 }
 //# sourceMappingURL=cancellation.js.map
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(8815);
-;// CONCATENATED MODULE: ./lib/action/vars-input.js
+;// CONCATENATED MODULE: ./lib/release/exit-codes.js
 
-
-
-/** A line that starts like `NAME=`: the input is written as `K=V` lines, not as a YAML map. */
-const ASSIGNMENT_LINE = /^\s*[A-Za-z_][A-Za-z0-9_]*=/;
-/**
- * Parses the `vars` / `secret-vars` inputs: either lines of `NAME=value` (blank lines and `#`
- * comments ignored, the value taken verbatim up to the end of the line) or a YAML map of scalars
- * (use it for multi-line values). Error messages name the input and never echo a value: the text
- * may be a secret, and so for a secret input is a mistyped name (it may be a line of the value).
- */
-function parseVarsInput(text, input, secret = false) {
-    const lines = text.split(/\r?\n/);
-    const meaningful = lines.filter((l) => l.trim() !== '' && !l.trim().startsWith('#'));
-    if (meaningful.length === 0)
-        return {};
-    const named = (name) => (secret ? '' : ` "${name}"`);
-    return ASSIGNMENT_LINE.test(meaningful[0] ?? '')
-        ? parseAssignmentLines(lines, input, named)
-        : parseYamlMap(text, input, named);
-}
-function parseAssignmentLines(lines, input, named) {
-    const vars = {};
-    lines.forEach((raw, i) => {
-        const line = raw.replace(/^\s+/, '');
-        if (line.trim() === '' || line.startsWith('#'))
-            return;
-        const eq = line.indexOf('=');
-        const where = `Input "${input}" line ${i + 1}`;
-        if (eq === -1) {
-            throw new errors/* UsageError */.eb(`${where}: expected NAME=VALUE, found no "=" (use a YAML map for multi-line values)`);
-        }
-        const name = line.slice(0, eq).trimEnd();
-        if (!engine_vars/* VAR_NAME */.eU.test(name))
-            throw new errors/* UsageError */.eb(`${where}: invalid variable name${named(name)}`);
-        vars[name] = line.slice(eq + 1);
-    });
-    return vars;
-}
-function parseYamlMap(text, input, named) {
-    let doc;
-    try {
-        doc = (0,dist/* parse */.qg)(text, { prettyErrors: false });
-    }
-    catch (e) {
-        // The YAML library quotes the offending source line; give only the position.
-        const pos = e instanceof dist/* YAMLError */.IP && e.linePos ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
-        throw new errors/* UsageError */.eb(`Input "${input}": expected NAME=VALUE lines or a YAML map, found invalid YAML${pos}`);
-    }
-    if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
-        throw new errors/* UsageError */.eb(`Input "${input}": expected NAME=VALUE lines or a YAML map, found a ${vars_input_describe(doc)}`);
-    }
-    const vars = {};
-    for (const [name, value] of Object.entries(doc)) {
-        if (!engine_vars/* VAR_NAME */.eU.test(name))
-            throw new errors/* UsageError */.eb(`Input "${input}": invalid variable name${named(name)}`);
-        if (value === null || value === undefined)
-            vars[name] = '';
-        else if (['string', 'number', 'boolean'].includes(typeof value))
-            vars[name] = String(value);
-        else {
-            throw new errors/* UsageError */.eb(`Input "${input}": the value of${named(name) || ' a variable'} must be a string, number or boolean, found a ${vars_input_describe(value)}`);
-        }
-    }
-    return vars;
-}
-function vars_input_describe(value) {
-    if (Array.isArray(value))
-        return 'list';
-    if (value === null)
-        return 'null';
-    if (typeof value === 'object')
-        return 'map';
-    return typeof value === 'string' ? 'string' : typeof value;
-}
-//# sourceMappingURL=vars-input.js.map
-;// CONCATENATED MODULE: ./lib/action/inputs.js
-
-
-
-/** Every input of `action.yml`, in one place. */
-const Inputs = {
-    Config: 'config',
-    Runner: 'runner',
-    Limit: 'limit',
-    Hosts: 'hosts',
-    Vars: 'vars',
-    SecretVars: 'secret-vars',
-    SshPrivateKey: 'ssh-private-key',
-    SshKeyPassphrase: 'ssh-key-passphrase',
-    SshKnownHosts: 'ssh-known-hosts',
-    DryRun: 'dry-run',
-};
-const readInput = (name) => getInput(name);
-/**
- * The only reader of the action's inputs. Throws a UsageError naming the input on bad input;
- * messages never quote a secret input's value.
- */
-function readInputs(read = readInput) {
-    const config = read(Inputs.Config);
-    const runner = read(Inputs.Runner);
-    const limit = read(Inputs.Limit);
-    const hosts = read(Inputs.Hosts);
-    const vars = parseVarsInput(read(Inputs.Vars), Inputs.Vars);
-    const secretVars = parseVarsInput(read(Inputs.SecretVars), Inputs.SecretVars, true);
-    const privateKey = parsePrivateKey(read(Inputs.SshPrivateKey));
-    // Not trimmed beyond what the runner does: a passphrase is whatever the key was encrypted with.
-    const passphrase = read(Inputs.SshKeyPassphrase);
-    if (passphrase && !privateKey) {
-        throw new errors/* UsageError */.eb(`Input "${Inputs.SshKeyPassphrase}" is set but "${Inputs.SshPrivateKey}" is not: the passphrase is for that key`);
-    }
-    const knownHosts = normalizeNewlines(read(Inputs.SshKnownHosts));
-    const settings = {
-        vars,
-        secretVars,
-        dryRun: parseBoolean(read(Inputs.DryRun), Inputs.DryRun),
-        ...(config ? { configPath: config } : {}),
-        ...(runner ? { runner } : {}),
-        ...(limit ? { limit: parsePositiveInteger(limit, Inputs.Limit) } : {}),
-        ...(hosts ? { hosts: parseList(hosts, Inputs.Hosts) } : {}),
-        ...(privateKey ? { privateKey } : {}),
-        ...(passphrase ? { passphrase } : {}),
-        ...(knownHosts ? { knownHosts } : {}),
-    };
-    return {
-        settings,
-        secrets: [
-            ...(privateKey ? [privateKey] : []),
-            ...(passphrase ? [passphrase] : []),
-            ...Object.values(secretVars),
-        ],
-    };
-}
-/** YAML 1.2 core schema booleans, as `core.getBooleanInput` accepts them; empty is false. */
-function parseBoolean(text, input) {
-    if (text === '')
-        return false;
-    if (['true', 'True', 'TRUE'].includes(text))
-        return true;
-    if (['false', 'False', 'FALSE'].includes(text))
-        return false;
-    throw new errors/* UsageError */.eb(`Input "${input}": expected true or false, got "${text}"`);
-}
-function parsePositiveInteger(text, input) {
-    const n = Number(text);
-    if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) {
-        throw new errors/* UsageError */.eb(`Input "${input}": expected a positive integer, got "${text}"`);
-    }
-    return n;
-}
-/** Host or group names separated by commas, spaces or newlines. */
-function parseList(text, input) {
-    const items = text.split(/[\s,]+/).filter(Boolean);
-    if (items.length === 0)
-        throw new errors/* UsageError */.eb(`Input "${input}": expected names separated by commas`);
-    return items;
-}
-/**
- * The key text as a secret holds it: CRLF from a paste on Windows is normalized and a final
- * newline added (OpenSSH rejects a key without one). A path or a key with escaped `\n` is a common
- * mistake, caught here with a message that does not echo the value.
- */
-function parsePrivateKey(text) {
-    if (text === '')
-        return undefined;
-    const key = `${normalizeNewlines(text)}\n`;
-    if (key.indexOf('\n') === key.length - 1 && key.includes('\\n')) {
-        throw new errors/* UsageError */.eb(`Input "${Inputs.SshPrivateKey}": the key is on one line with escaped "\\n"; store it with its real newlines`);
-    }
-    if (!/^-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----$/m.test(key)) {
-        throw new errors/* UsageError */.eb(`Input "${Inputs.SshPrivateKey}": expected the private key itself (a "-----BEGIN … PRIVATE KEY-----" block), ` +
-            'not a path; pass it from a secret: ssh-private-key: ${{ secrets.DEPLOY_KEY }}');
-    }
-    return key;
-}
-function normalizeNewlines(text) {
-    return text.replace(/\r\n?/g, '\n').trim();
-}
-//# sourceMappingURL=inputs.js.map
-;// CONCATENATED MODULE: ./lib/action/outputs.js
-/** Every output of `action.yml`, in one place. */
-const Outputs = {
-    Result: 'result',
-    FailedHosts: 'failed-hosts',
-    Report: 'report',
-};
-function writeOutputs(set, outputs) {
-    set(Outputs.Result, outputs.result);
-    set(Outputs.FailedHosts, JSON.stringify(outputs.failedHosts));
-    set(Outputs.Report, outputs.reportPath);
-}
-//# sourceMappingURL=outputs.js.map
-;// CONCATENATED MODULE: ./lib/report/partial-report.js
-/**
- * Rebuilds the run's report from its events, so that a cancelled run whose engine has not
- * returned in time (a command that ignores its signal, a socket that will not close) can still be
- * reported: every job that had not ended counts as cancelled.
- */
-class PartialReport {
-    now;
-    #runner;
-    #release = '';
-    #startedAt = new Date();
-    #stages = [];
-    #open;
-    #final;
-    constructor(runner, now = Date.now) {
-        this.now = now;
-        this.#runner = runner;
-    }
-    onEvent = (e) => {
-        switch (e.type) {
-            case 'run-start':
-                this.#runner = e.runner;
-                this.#release = e.release;
-                this.#startedAt = new Date(e.startedAt);
-                return;
-            case 'stage-start':
-                this.#open = {
-                    name: e.stage,
-                    hosts: e.hosts,
-                    canary: e.canary,
-                    startedAt: this.now(),
-                    jobs: new Map(),
-                    attempts: new Map(),
-                };
-                return;
-            case 'job-start':
-                this.#open?.attempts.set(e.host, e.attempt);
-                return;
-            case 'job-end':
-                this.#open?.jobs.set(e.job.host, e.job);
-                return;
-            case 'stage-end':
-                this.#stages.push(e.stage);
-                this.#open = undefined;
-                return;
-            case 'run-end':
-                this.#final = e.report;
-                return;
-            default:
-                return;
-        }
-    };
-    /**
-     * The engine's own report when it finished, else the run as far as the events tell: `cancelled`
-     * (the engine did not return in time) or `failure` (it threw).
-     */
-    snapshot(reason, result = 'cancelled') {
-        if (this.#final)
-            return this.#final;
-        const stages = [...this.#stages];
-        const open = this.#open;
-        if (open) {
-            const jobs = open.hosts.map((host) => open.jobs.get(host) ?? {
-                host,
-                result: 'cancelled',
-                attempts: open.attempts.get(host) ?? 0,
-                durationMs: 0,
-                exitCode: null,
-                error: reason,
-                outputTail: '',
-            });
-            stages.push({
-                name: open.name,
-                result: 'failure',
-                canary: open.canary,
-                jobs,
-                durationMs: this.now() - open.startedAt,
-            });
-        }
-        return {
-            version: 1,
-            runner: this.#runner,
-            release: this.#release,
-            result,
-            startedAt: this.#startedAt.toISOString(),
-            durationMs: Math.max(0, this.now() - this.#startedAt.getTime()),
-            stages,
-            reason,
-        };
-    }
-}
-//# sourceMappingURL=partial-report.js.map
-;// CONCATENATED MODULE: ./lib/action/secrets.js
-
-/**
- * Every string to register with the runner's log masker for a set of secret values: each value
- * whole and, because the runner masks a multi-line value only where it appears whole, each of its
- * lines on its own. Lines under 4 characters are left out, as the Redactor does: masking every
- * "a" would garble the log and protect nothing.
- */
-function maskableValues(secrets) {
-    const out = new Set();
-    for (const secret of secrets) {
-        if (secret.trim() === '')
-            continue;
-        out.add(secret);
-        for (const line of secret.split(/\r?\n/))
-            if (line.trim().length >= MIN_REDACTED_LENGTH)
-                out.add(line.trim());
-    }
-    return [...out];
-}
-//# sourceMappingURL=secrets.js.map
-;// CONCATENATED MODULE: ./lib/action/main.js
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** Same codes as the CLI. */
 const EXIT = { success: 0, failure: 1, usage: 2, cancelled: 130 };
-/**
- * The action's entrypoint: runs the release and sets `process.exitCode`, then returns, so a caller
- * such as `@github/local-action` can go on (it prints the outputs after `run()`). Every connection
- * and timer is closed by then and the process ends on its own; `index.ts` guards against a leak.
- * Only a cancelled run whose commands did not stop in time is ended with `process.exit()`.
- */
-async function run() {
-    const cancellation = new Cancellation(undefined, (message) => warning(`Release ${message}: stopping…`));
-    const stopListening = cancellation.listen();
-    let code;
-    try {
-        code = await runAction(cancellation);
-    }
-    catch (e) {
-        // Only a bug gets here: every expected failure is reported inside runAction.
-        setFailed(`boerewors: ${(0,errors/* errorMessage */.gJ)(e)}`);
-        code = EXIT.failure;
-    }
-    process.exitCode = code;
-    // The engine still holds those commands and their connections: nothing else would end the process.
-    if (cancellation.abandoned)
-        process.exit(code);
-    stopListening();
-}
-/** Inputs → settings → release → log, annotations, report, outputs, summary. Returns the exit code. */
-async function runAction(cancellation, cwd = process.cwd()) {
-    let settings;
-    let redactor;
-    try {
-        const inputs = readInputs();
-        // Before anything else is printed: from here on the runner masks these in every log line.
-        for (const value of maskableValues(inputs.secrets))
-            setSecret(value);
-        redactor = new Redactor(inputs.secrets);
-        settings = inputs.settings;
-    }
-    catch (e) {
-        return notStarted(e, (0,errors/* errorMessage */.gJ)(e));
-    }
-    let prepared;
-    try {
-        settings = { ...settings, reportPath: await newReportPath() };
-        prepared = await prepareRelease(settings, cwd);
-    }
-    catch (e) {
-        const hint = e instanceof load_config.ConfigNotFoundError && !(0,external_node_path_.isAbsolute)(settings.configPath ?? '')
-            ? '. The config input is relative to the workspace: is the repository checked out (actions/checkout) before this step?'
-            : '';
-        return notStarted(e, redactor.text((0,errors/* errorMessage */.gJ)(e)) + hint);
-    }
-    if (settings.dryRun)
-        info('Dry run: the plan is printed, nothing connects and nothing runs.');
-    const log = new GitHubLogReporter(core_namespaceObject, { dryRun: settings.dryRun });
-    const partial = new PartialReport(prepared.runner.name);
-    let report;
-    try {
-        const running = executeRelease(settings, prepared, {
-            signal: cancellation.signal,
-            onEvent: (e) => {
-                partial.onEvent(e);
-                log.onEvent(e);
-            },
-        });
-        report = (await cancellation.race(running)) ?? partial.snapshot(cancelReason(cancellation.signal));
-    }
-    catch (e) {
-        report = partial.snapshot(redactor.text((0,errors/* errorMessage */.gJ)(e)), 'failure');
-    }
-    log.close();
-    return finish(withCause(report, cancellation.signal), settings);
-}
-async function finish(report, settings) {
-    let reportPath = settings.reportPath ?? '';
-    try {
-        await (0,json/* writeJsonReport */.a_)(reportPath, report, { dryRun: settings.dryRun });
-    }
-    catch (e) {
-        // The outputs and the summary matter more than the file: report the problem and go on.
-        warning(`Could not write the JSON report: ${(0,errors/* errorMessage */.gJ)(e)}`);
-        reportPath = '';
-    }
-    writeOutputs(setOutput, { result: report.result, failedHosts: (0,json/* failedHosts */.rk)(report), reportPath });
-    await writeSummary(renderSummary(report, { dryRun: settings.dryRun }));
+/** 0 success, 130 cancelled, 1 any other failure. */
+function exitCodeOf(report) {
     if (report.result === 'success')
         return EXIT.success;
-    setFailed(failureLine(report));
     return report.result === 'cancelled' ? EXIT.cancelled : EXIT.failure;
 }
-/** Bad input or config: nothing ran. Outputs and summary still say so. */
-async function notStarted(error, message) {
-    writeOutputs(setOutput, { result: 'failure', failedHosts: [], reportPath: '' });
-    await writeSummary(renderStartFailure(message));
-    setFailed(message);
-    const usage = error instanceof errors/* BoereworsError */.x4 && (error.kind === 'usage' || error.kind === 'config');
-    return usage ? EXIT.usage : EXIT.failure;
-}
-async function writeSummary(markdown) {
-    if (!process.env.GITHUB_STEP_SUMMARY)
-        return;
-    try {
-        await summary.addRaw(markdown).write();
-    }
-    catch (e) {
-        warning(`Could not write the job summary: ${(0,errors/* errorMessage */.gJ)(e)}`);
-    }
-}
-/** A fresh directory under RUNNER_TEMP per run: two uses of the action in one job never collide. */
-async function newReportPath() {
-    const dir = await (0,promises_.mkdtemp)((0,external_node_path_.join)(process.env.RUNNER_TEMP || (0,external_node_os_.tmpdir)(), 'boerewors-'));
-    return (0,external_node_path_.join)(dir, 'report.json');
-}
-function cancelReason(signal) {
-    return signal.reason instanceof Error ? signal.reason.message : 'cancelled';
-}
-/** A cancelled run's reason names what cancelled it (`… (cancelled by SIGTERM)`). */
-function withCause(report, signal) {
-    if (report.result !== 'cancelled' || !signal.aborted)
-        return report;
-    const cause = cancelReason(signal);
-    const reason = report.reason ?? '';
-    if (reason.includes(cause))
-        return report;
-    return { ...report, reason: reason ? `${reason} (${cause})` : cause };
-}
-/** One line for `setFailed`: the run's reason, else who failed. */
-function failureLine(report) {
-    const what = report.result === 'cancelled' ? 'Release cancelled' : 'Release failed';
-    const hosts = (0,json/* failedHosts */.rk)(report);
-    const detail = report.reason ??
-        (hosts.length > 0
-            ? `${hosts.length} failed: ${hosts.slice(0, 5).join(', ')}${hosts.length > 5 ? ', …' : ''}`
-            : '');
-    return `${what}${detail ? `: ${detail.split('\n')[0]}` : ''}`;
-}
-//# sourceMappingURL=main.js.map
-
-/***/ }),
-
-/***/ 2955:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  T: () => (/* binding */ assembleConfig)
-});
-
-// EXTERNAL MODULE: ./lib/engine/vars.js
-var vars = __nccwpck_require__(1942);
-// EXTERNAL MODULE: ./lib/errors.js
-var errors = __nccwpck_require__(452);
-// EXTERNAL MODULE: ./lib/config/hosts.js
-var config_hosts = __nccwpck_require__(6141);
-// EXTERNAL MODULE: ./lib/engine/host.js
-var host = __nccwpck_require__(3546);
-// EXTERNAL MODULE: ./lib/engine/job.js
-var engine_job = __nccwpck_require__(7209);
-// EXTERNAL MODULE: ./lib/engine/runner.js
-var engine_runner = __nccwpck_require__(7998);
-// EXTERNAL MODULE: ./lib/engine/stage.js
-var engine_stage = __nccwpck_require__(3768);
-// EXTERNAL MODULE: ./lib/engine/subtask.js
-var subtask = __nccwpck_require__(917);
-// EXTERNAL MODULE: ./lib/config/config-error.js
-var config_error = __nccwpck_require__(1429);
-// EXTERNAL MODULE: ./lib/config/did-you-mean.js
-var did_you_mean = __nccwpck_require__(9839);
-// EXTERNAL MODULE: ./lib/config/formats.js
-var formats = __nccwpck_require__(6094);
-// EXTERNAL MODULE: ./lib/config/schema.js
-var schema = __nccwpck_require__(1091);
-// EXTERNAL MODULE: ./lib/config/steps-job.js
-var steps_job = __nccwpck_require__(2567);
-;// CONCATENATED MODULE: ./lib/config/plan.js
-/**
- * Validated runner configs → engine Runners. Pure: builds stages and job factories, runs nothing.
- * Cross-references the schema cannot check (groups, `${NAME}` references, duplicate stage names)
- * fail here, at the position of the offending value.
- */
-
-
-
-
-
-
-
-
-
-
-
-
-
-function buildRunner(name, config, ctx) {
-    const seen = new Set();
-    const plan = { hosts: [], uploads: [], localWork: false };
-    const stages = config.stages.map((stage, i) => {
-        const path = ['runners', name, 'stages', i];
-        const built = buildStage(stage, path, ctx, plan);
-        if (seen.has(built.name)) {
-            throw (0,config_error/* configIssueError */.UJ)(ctx.locator, [...path, 'name'], `duplicate stage name "${built.name}" in runner "${name}"`);
-        }
-        seen.add(built.name);
-        return built;
-    });
-    const runner = new engine_runner/* Runner */.b({
-        name,
-        description: config.description ?? '',
-        stages,
-        stageCount: stages.length,
-    });
-    return { runner, plan: { hosts: [...new Set(plan.hosts)], uploads: plan.uploads } };
-}
-function buildStage(stage, path, ctx, plan) {
-    checkVarRefs(stage.name, [...path, 'name'], Object.keys(ctx.vars), ctx.locator, { stageName: true });
-    const name = (0,vars/* expandVars */.Jf)(stage.name, ctx.vars);
-    const hosts = stage.hosts
-        ? (0,config_hosts/* resolveStageHosts */.c8)(stage.hosts, [...path, 'hosts'], ctx.groups, ctx.catalog, ctx.locator)
-        : [host/* CONTROLLER */.J];
-    plan.hosts.push(...hosts);
-    const shell = stage.shell === undefined ? subtask/* DEFAULT_SHELL */.L4 : (0,formats/* toShell */.aB)(stage.shell);
-    const makeJob = 'job' in stage && stage.job ? customJob(stage.job, name) : stepsJob(stage, path, shell, ctx, plan, hosts);
-    if ('job' in stage && stage.job)
-        plan.localWork = true;
-    return new engine_stage/* Stage */.B({
-        name,
-        ...defined({
-            canary: stage.canary,
-            parallel: stage.parallel,
-            poolSize: stage['pool-size'],
-            batch: stage.batch?.map(formats/* toAmount */.cP),
-            maxFailures: stage['max-failures'] === undefined ? undefined : (0,formats/* toAmount */.cP)(stage['max-failures']),
-            canFail: stage['can-fail'],
-            retries: stage.retries,
-            retryDelayMs: stage['retry-delay'],
-            timeoutMs: stage.timeout,
-        }),
-        jobs: () => hosts.map(makeJob),
-    });
-}
-function stepsJob(stage, path, shell, ctx, plan, hosts) {
-    // Upload paths and step names may also use the per-job BW_* variables.
-    const known = [...Object.keys(ctx.vars), ...schema/* RESERVED_VARS */.ol];
-    const onThisMachine = hosts.some((host) => host.local);
-    const steps = (stage.steps ?? []).map((step, i) => {
-        const stepPath = [...path, 'steps', i];
-        if (step.upload) {
-            const from = { from: step.upload.from, path: [...stepPath, 'upload', 'from'] };
-            plan.uploads.push({ ...from, afterLocalWork: plan.localWork });
-        }
-        if (step.local !== undefined || (step.run !== undefined && onThisMachine))
-            plan.localWork = true;
-        return toStep(step, stepPath, shell, known, ctx.locator);
-    });
-    return (host) => new steps_job/* StepsJob */.l(host, steps);
-}
-function toStep(step, path, stageShell, known, locator) {
-    const name = step.name === undefined ? {} : { name: step.name };
-    if (step.name !== undefined)
-        checkVarRefs(step.name, [...path, 'name'], known, locator);
-    if (step.upload) {
-        checkVarRefs(step.upload.from, [...path, 'upload', 'from'], known, locator);
-        checkVarRefs(step.upload.to, [...path, 'upload', 'to'], known, locator);
-        return { kind: 'upload', ...name, from: step.upload.from, to: step.upload.to };
-    }
-    const shell = step.shell === undefined ? stageShell : (0,formats/* toShell */.aB)(step.shell);
-    if (step.run !== undefined)
-        return { kind: 'run', ...name, script: step.run, shell };
-    return { kind: 'local', ...name, script: step.local, shell };
-}
-function customJob(factory, stage) {
-    return (host) => {
-        const job = factory(host);
-        if (!(0,engine_job/* isJob */.o)(job))
-            throw new errors/* ConfigError */.xL(`stage "${stage}": job(host) must return a Job, got ${typeof job}`);
-        return job;
-    };
-}
-/**
- * Every `$` in a non-command field must be `${NAME}` with a known NAME, or `$$`. People write
- * `$HOME` or `${HOST_ROOT}` expecting a shell; these fields never see one, so the message says
- * where values come from instead.
- */
-function checkVarRefs(text, path, known, locator, opts = {}) {
-    let refs;
-    try {
-        refs = (0,vars/* parseTemplate */.QC)(text).flatMap((piece) => ('ref' in piece ? [piece.ref] : []));
-    }
-    catch (e) {
-        if (!(e instanceof vars/* TemplateSyntaxError */.Cb))
-            throw e;
-        const message = e.problem === 'bare-dollar'
-            ? `"${e.found}" is not expanded: ${EXPANDED_BY_US}; write \${NAME} with NAME from vars, or $$ for a literal "$"`
-            : e.message;
-        throw (0,config_error/* configIssueError */.UJ)(locator, path, message + homeHint(e.found, path));
-    }
-    for (const name of refs) {
-        if (known.includes(name))
-            continue;
-        if (opts.stageName && schema/* RESERVED_VARS */.ol.includes(name)) {
-            throw (0,config_error/* configIssueError */.UJ)(locator, path, `"\${${name}}" is set per job, so a stage name cannot use it (step names and upload paths can)`);
-        }
-        const hint = (0,did_you_mean/* didYouMean */.au)(name, known);
-        const why = hint || `: ${EXPANDED_BY_US}; define ${name} under vars: (or pass --var ${name}=…)`;
-        throw (0,config_error/* configIssueError */.UJ)(locator, path, `unknown variable "\${${name}}"${why}${homeHint(`$${name}`, path)}`);
-    }
-}
-const EXPANDED_BY_US = 'names and upload paths are expanded by boerewors on the controller from vars only ' +
-    "(the config's vars:, --var, the action's vars and secret-vars), not by a shell and not from the environment";
-/** `$HOME/…` in an upload target: the usual intent is the login user's home, which needs no variable. */
-function homeHint(found, path) {
-    if (path.at(-1) !== 'to' || !/^\$\{?HOME\}?$/.test(found))
-        return '';
-    return ". On an SSH host a relative upload.to (or ~/…) is already relative to the login user's home";
-}
-function defined(obj) {
-    return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined));
-}
-//# sourceMappingURL=plan.js.map
-// EXTERNAL MODULE: ./lib/transport/ssh-options.js
-var ssh_options = __nccwpck_require__(9028);
-;// CONCATENATED MODULE: ./lib/config/ssh.js
-/** The `ssh:` block → the transport's SshOptions, defaults applied. */
-
-
-function resolveSsh(config = {}) {
-    const knownHosts = config['known-hosts'];
-    return {
-        ...ssh_options/* DEFAULT_SSH_OPTIONS */.U,
-        ...(config.user !== undefined ? { user: config.user } : {}),
-        ...(config.port !== undefined ? { port: config.port } : {}),
-        ...(config['private-key'] !== undefined ? { privateKeyPath: config['private-key'] } : {}),
-        ...(knownHosts !== undefined
-            ? { knownHostsPaths: typeof knownHosts === 'string' ? [knownHosts] : knownHosts }
-            : {}),
-        ...(config['host-key-checking'] !== undefined ? { hostKeyChecking: config['host-key-checking'] } : {}),
-        ...(config['connect-timeout'] !== undefined ? { connectTimeoutMs: config['connect-timeout'] } : {}),
-        ...(config.keepalive !== undefined ? { keepaliveMs: config.keepalive } : {}),
-        ...(config['jump-host'] !== undefined ? { jumpHost: parseJumpHost(config['jump-host']) } : {}),
-        ...(config['max-sessions'] !== undefined ? { maxSessions: config['max-sessions'] } : {}),
-    };
-}
-/** `user@host:port` (user and port optional; port 22 by default). The schema has validated it. */
-function parseJumpHost(text) {
-    const entry = (0,formats/* parseRemoteAddress */.Yg)(text);
-    if (!entry)
-        throw new Error(`invalid jump host "${text}"`);
-    return {
-        address: entry.address,
-        port: entry.port ?? 22,
-        ...(entry.user !== undefined ? { user: entry.user } : {}),
-    };
-}
-//# sourceMappingURL=ssh.js.map
-;// CONCATENATED MODULE: ./lib/config/assemble.js
-
-
-
-
-
-
-function assembleConfig(parts, overrides = {}) {
-    checkOverrides(overrides);
-    const ssh = resolveSsh(parts.ssh);
-    const catalog = new config_hosts/* HostCatalog */.YU(ssh, parts.locator);
-    const groups = (0,config_hosts/* resolveGroups */.bq)(parts.hosts ?? {}, catalog);
-    const vars = { ...parts.vars, ...overrides };
-    const ctx = { groups, catalog, vars, locator: parts.locator };
-    const plans = {};
-    const runners = parts.runners.map((source) => {
-        if ('runner' in source)
-            return source.runner;
-        const built = buildRunner(source.name, source.config, ctx);
-        plans[source.name] = built.plan;
-        return built.runner;
-    });
-    return {
-        file: parts.file,
-        format: parts.format,
-        ssh,
-        groups,
-        hosts: catalog.hosts,
-        vars,
-        runners,
-        runnerNames: runners.map((runner) => runner.name),
-        customRunners: parts.runners.filter((source) => 'runner' in source).map((source) => source.name),
-        plans,
-        locator: parts.locator,
-    };
-}
-function checkOverrides(overrides) {
-    for (const name of Object.keys(overrides)) {
-        if (!vars/* VAR_NAME */.eU.test(name))
-            throw new errors/* UsageError */.eb(`invalid variable name "${name}"`);
-        if (schema/* RESERVED_VARS */.ol.includes(name))
-            throw new errors/* UsageError */.eb(`${name} is set by the tool for every job; choose another name`);
-    }
-}
-//# sourceMappingURL=assemble.js.map
-
-/***/ }),
-
-/***/ 1429:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Hd: () => (/* binding */ formatIssue),
-/* harmony export */   UJ: () => (/* binding */ configIssueError),
-/* harmony export */   g2: () => (/* binding */ ConfigValidationError)
-/* harmony export */ });
-/* unused harmony export MAX_LISTED_ISSUES */
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(452);
-/* harmony import */ var _locator_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1252);
-
-
-/** `release.yml:12:5: runners.deploy.stages[0].pool-size: expected a positive integer, got "ten"`. */
-function formatIssue(issue) {
-    const where = issue.position ? `${issue.file}:${issue.position.line}:${issue.position.col}` : issue.file;
-    const path = (0,_locator_js__WEBPACK_IMPORTED_MODULE_1__/* .formatPath */ .jV)(issue.path);
-    return `${where}: ${path ? `${path}: ` : ''}${issue.message}`;
-}
-/** At most this many issues are listed in one message; the rest are counted. */
-const MAX_LISTED_ISSUES = 10;
-/**
- * A config that failed validation. `message` lists the issues one per line (in file order, at most
- * ten); `issues` keeps them structured, e.g. for annotations at `file:line:col`.
- */
-class ConfigValidationError extends _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL {
-    issues;
-    constructor(issues) {
-        const listed = issues.slice(0, MAX_LISTED_ISSUES).map(formatIssue);
-        const more = issues.length - listed.length;
-        super([...listed, ...(more > 0 ? [`… and ${more} more`] : [])].join('\n'));
-        this.issues = issues;
-    }
-}
-/** A single positioned config error (used after schema validation: groups, vars, duplicates). */
-function configIssueError(locator, path, message, opts) {
-    const position = locator.position(path, opts);
-    return new ConfigValidationError([
-        { file: locator.file, path, message, ...(position ? { position } : {}) },
-    ]);
-}
-//# sourceMappingURL=config-error.js.map
-
-/***/ }),
-
-/***/ 9839:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   au: () => (/* binding */ didYouMean)
-/* harmony export */ });
-/* unused harmony exports editDistance, closest */
-/** "Did you mean …" suggestions for near-miss names (keys, groups, runners). */
-/** `poolSize`, `pool_size`, `Pool-Size` all normalise to `pool-size`. */
-function normalise(name) {
-    return name
-        .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
-        .toLowerCase()
-        .replace(/_/g, '-');
-}
-/** Levenshtein distance with adjacent transpositions (optimal string alignment). */
-function editDistance(a, b) {
-    const rows = a.length + 1;
-    const cols = b.length + 1;
-    const d = Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-    for (let i = 1; i < rows; i++) {
-        for (let j = 1; j < cols; j++) {
-            const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-            const row = d[i];
-            const prev = d[i - 1];
-            row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + cost);
-            if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-                row[j] = Math.min(row[j], d[i - 2][j - 2] + 1);
-            }
-        }
-    }
-    return d[a.length][b.length];
-}
-/**
- * The candidate closest to `name`, if it is close enough to be a likely typo: same name up to case,
- * `_`/`-`/camelCase, or at most 1 edit for short names (≤ 4 chars), 2 for longer ones.
- */
-function closest(name, candidates) {
-    const wanted = normalise(name);
-    let best;
-    let bestDistance = Infinity;
-    for (const candidate of candidates) {
-        const distance = editDistance(wanted, normalise(candidate));
-        if (distance < bestDistance)
-            [best, bestDistance] = [candidate, distance];
-    }
-    const allowed = wanted.length <= 4 ? 1 : 2;
-    return bestDistance <= allowed ? best : undefined;
-}
-/** `, did you mean "pool-size"?` or the empty string. */
-function didYouMean(name, candidates) {
-    const suggestion = closest(name, candidates);
-    return suggestion === undefined ? '' : `, did you mean "${suggestion}"?`;
-}
-//# sourceMappingURL=did-you-mean.js.map
-
-/***/ }),
-
-/***/ 6094:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   $m: () => (/* binding */ isValidAddress),
-/* harmony export */   Cq: () => (/* binding */ DURATION_PATTERN),
-/* harmony export */   DA: () => (/* binding */ LOCAL_NAME_PATTERN),
-/* harmony export */   E9: () => (/* binding */ parseDuration),
-/* harmony export */   FT: () => (/* binding */ PERCENT_PATTERN),
-/* harmony export */   M6: () => (/* binding */ parseHostEntry),
-/* harmony export */   N9: () => (/* binding */ USER_PATTERN),
-/* harmony export */   Yg: () => (/* binding */ parseRemoteAddress),
-/* harmony export */   aB: () => (/* binding */ toShell),
-/* harmony export */   cP: () => (/* binding */ toAmount),
-/* harmony export */   lo: () => (/* binding */ parsePercent),
-/* harmony export */   nD: () => (/* binding */ LOCAL_PREFIX)
-/* harmony export */ });
-/* unused harmony exports parsePort, isValidUser, localHostEntry */
-const DURATION = /^(\d+)(ms|s|m|h)$/;
-const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
-/** `500ms`, `10s`, `5m`, `1h` → milliseconds. */
-function parseDuration(text) {
-    const m = DURATION.exec(text);
-    if (!m)
-        return undefined;
-    const ms = Number(m[1]) * UNIT_MS[m[2]];
-    return Number.isSafeInteger(ms) ? ms : undefined;
-}
-const DURATION_PATTERN = DURATION.source;
-const PERCENT_PATTERN = /^\d+(\.\d+)?%$/.source;
-/** `25%` → 25 (a number in 0…100), else undefined. */
-function parsePercent(text) {
-    if (!new RegExp(PERCENT_PATTERN).test(text))
-        return undefined;
-    const n = Number(text.slice(0, -1));
-    return n <= 100 ? n : undefined;
-}
-/** A count or a percentage string, as the engine wants it. */
-function toAmount(value) {
-    return typeof value === 'number' ? value : { percent: parsePercent(value) };
-}
-const LOCAL_PREFIX = 'local:';
-const LOCAL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-const USER = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
-const HOSTNAME = /^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$/;
-const IPV6 = /^[0-9A-Fa-f:.]+$/;
-/** `[user@]address[:port]`, where address may be `[ipv6]`. */
-const REMOTE = /^(?:([^@\s]+)@)?(\[[^\]\s]+\]|[^:@\s[\]]+)(?::(\d+))?$/;
-const USER_PATTERN = USER.source;
-const LOCAL_NAME_PATTERN = LOCAL_NAME.source;
-function parsePort(value) {
-    const n = typeof value === 'number' ? value : /^\d+$/.test(value) ? Number(value) : NaN;
-    return Number.isInteger(n) && n >= 1 && n <= 65_535 ? n : undefined;
-}
-function isValidUser(user) {
-    return USER.test(user);
-}
-function isValidAddress(address) {
-    return HOSTNAME.test(address) || (address.includes(':') && IPV6.test(address));
-}
-/** `local:NAME` → the embedded local host of that name. */
-function localHostEntry(name) {
-    if (!name.startsWith(LOCAL_PREFIX) || !LOCAL_NAME.test(name.slice(LOCAL_PREFIX.length)))
-        return undefined;
-    return { name, address: 'localhost', local: true };
-}
-/** `[user@]address[:port]` (address may be `[ipv6]`) → its parts; the name is the address. */
-function parseRemoteAddress(text) {
-    const m = REMOTE.exec(text);
-    if (!m)
-        return undefined;
-    const [, user, rawAddress, rawPort] = m;
-    const address = rawAddress.startsWith('[') ? rawAddress.slice(1, -1) : rawAddress;
-    if (!isValidAddress(address) || (user !== undefined && !isValidUser(user)))
-        return undefined;
-    const port = rawPort === undefined ? undefined : parsePort(rawPort);
-    if (rawPort !== undefined && port === undefined)
-        return undefined;
-    return {
-        name: address,
-        address,
-        local: false,
-        ...(port !== undefined ? { port } : {}),
-        ...(user !== undefined ? { user } : {}),
-    };
-}
-/** A host entry string: `local:NAME`, `name`, `user@name`, `name:port` or `user@name:port`. */
-function parseHostEntry(text) {
-    if (text.startsWith(LOCAL_PREFIX))
-        return localHostEntry(text);
-    return parseRemoteAddress(text);
-}
-/**
- * A shell as written: a list is an argv; a string is split on whitespace (no quoting), so
- * `shell: sh -e` is `['sh', '-e']`.
- */
-function toShell(value) {
-    return typeof value === 'string' ? value.trim().split(/\s+/) : value;
-}
-//# sourceMappingURL=formats.js.map
-
-/***/ }),
-
-/***/ 6141:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   YU: () => (/* binding */ HostCatalog),
-/* harmony export */   bq: () => (/* binding */ resolveGroups),
-/* harmony export */   c8: () => (/* binding */ resolveStageHosts)
-/* harmony export */ });
-/* unused harmony exports toHostEntry, toHost */
-/* harmony import */ var _engine_host_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3546);
-/* harmony import */ var _config_error_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1429);
-/* harmony import */ var _did_you_mean_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(9839);
-/* harmony import */ var _formats_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6094);
-/* harmony import */ var _schema_values_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8370);
-/**
- * Host entries → engine Hosts: groups, stage host lists (groups and/or entries), deduplication, and
- * one definition per host name across the whole config.
- */
-
-
-
-
-
-/**
- * A string entry is named by its address, and by `address:port` when it names a port other than
- * `defaultPort` (`ssh.port`): two hosts behind one address (NAT, port forwards) get distinct names.
- */
-function toHostEntry(raw, defaultPort) {
-    if (typeof raw === 'string') {
-        const entry = (0,_formats_js__WEBPACK_IMPORTED_MODULE_2__/* .parseHostEntry */ .M6)(raw);
-        if (!entry || entry.local || entry.port === undefined || entry.port === defaultPort)
-            return entry;
-        const address = entry.address.includes(':') ? `[${entry.address}]` : entry.address;
-        return { ...entry, name: `${address}:${entry.port}` };
-    }
-    if (raw.name.startsWith(_formats_js__WEBPACK_IMPORTED_MODULE_2__/* .LOCAL_PREFIX */ .nD))
-        return (0,_formats_js__WEBPACK_IMPORTED_MODULE_2__/* .parseHostEntry */ .M6)(raw.name);
-    return {
-        name: raw.name,
-        address: raw.address ?? raw.name,
-        local: false,
-        ...(raw.port !== undefined ? { port: raw.port } : {}),
-        ...(raw.user !== undefined ? { user: raw.user } : {}),
-    };
-}
-/** Local hosts get port 0 (unused); remote ones the entry's port, else `ssh.port`. */
-function toHost(entry, ssh) {
-    return Object.freeze({
-        name: entry.name,
-        address: entry.address,
-        port: entry.local ? 0 : (entry.port ?? ssh.port),
-        local: entry.local,
-        ...(entry.user !== undefined ? { user: entry.user } : {}),
-    });
-}
-const sameHost = (a, b) => a.address === b.address && a.port === b.port && a.user === b.user && a.local === b.local;
-/**
- * Every host the config names, by name. A name always means one host: the same name with another
- * address, port or user is an error (otherwise `--hosts web-1` would be ambiguous).
- */
-class HostCatalog {
-    ssh;
-    locator;
-    #byName = new Map();
-    constructor(ssh, locator) {
-        this.ssh = ssh;
-        this.locator = locator;
-    }
-    /** Register the host written at `path`; returns the one Host object for its name. */
-    add(raw, path) {
-        const entry = toHostEntry(raw, this.ssh.port);
-        if (!entry)
-            throw (0,_config_error_js__WEBPACK_IMPORTED_MODULE_1__/* .configIssueError */ .UJ)(this.locator, path, `invalid host entry ${JSON.stringify(raw)}`);
-        const host = toHost(entry, this.ssh);
-        if (host.name === _engine_host_js__WEBPACK_IMPORTED_MODULE_0__/* .CONTROLLER */ .J.name) {
-            throw (0,_config_error_js__WEBPACK_IMPORTED_MODULE_1__/* .configIssueError */ .UJ)(this.locator, path, `"${_engine_host_js__WEBPACK_IMPORTED_MODULE_0__/* .CONTROLLER */ .J.name}" names this machine in reports; give the host another name`);
-        }
-        const known = this.#byName.get(host.name);
-        if (!known) {
-            this.#byName.set(host.name, host);
-            return host;
-        }
-        if (sameHost(known, host))
-            return known;
-        const [a, b] = [(0,_engine_host_js__WEBPACK_IMPORTED_MODULE_0__/* .hostLabel */ .v)(known, this.ssh.user), (0,_engine_host_js__WEBPACK_IMPORTED_MODULE_0__/* .hostLabel */ .v)(host, this.ssh.user)];
-        throw (0,_config_error_js__WEBPACK_IMPORTED_MODULE_1__/* .configIssueError */ .UJ)(this.locator, path, `host "${host.name}" is already defined as ${a}, here it is ${b}; a name means one host, ` +
-            `so give this one its own: { name: OTHER-NAME, address: ${host.address}, port: ${host.port}` +
-            `${host.user ? `, user: ${host.user}` : ''} }`);
-    }
-    get hosts() {
-        return [...this.#byName.values()];
-    }
-}
-function resolveGroups(groups, catalog) {
-    const out = {};
-    for (const [group, entries] of Object.entries(groups)) {
-        out[group] = dedupe(entries.map((raw, i) => catalog.add(raw, ['hosts', group, i])));
-    }
-    return out;
-}
-/**
- * A stage's `hosts:` list → its hosts, in order, each once (a host listed twice, directly or
- * through two groups, runs one job). A bare word (letters, digits, `-`, `_`) is a group name and
- * must exist; anything else is a host entry.
- */
-function resolveStageHosts(items, path, groups, catalog, locator) {
-    const hosts = [];
-    for (const [i, item] of items.entries()) {
-        const itemPath = [...path, i];
-        if (typeof item === 'string' && Object.hasOwn(groups, item)) {
-            hosts.push(...groups[item]);
-        }
-        else if (typeof item === 'string' && _schema_values_js__WEBPACK_IMPORTED_MODULE_3__/* .GROUP_NAME_PATTERN */ .v.test(item)) {
-            throw (0,_config_error_js__WEBPACK_IMPORTED_MODULE_1__/* .configIssueError */ .UJ)(locator, itemPath, unknownGroupMessage(item, Object.keys(groups)));
-        }
-        else if (typeof item === 'string' && !(0,_formats_js__WEBPACK_IMPORTED_MODULE_2__/* .parseHostEntry */ .M6)(item)) {
-            throw (0,_config_error_js__WEBPACK_IMPORTED_MODULE_1__/* .configIssueError */ .UJ)(locator, itemPath, `expected a group name or a host entry: "name.domain", "user@name:port" or "local:NAME", got ${JSON.stringify(item)}`);
-        }
-        else {
-            hosts.push(catalog.add(item, itemPath));
-        }
-    }
-    return dedupe(hosts);
-}
-function unknownGroupMessage(name, groups) {
-    const hint = (0,_did_you_mean_js__WEBPACK_IMPORTED_MODULE_4__/* .didYouMean */ .au)(name, groups);
-    if (hint)
-        return `unknown host group "${name}"${hint}`;
-    const known = groups.length ? `known groups: ${groups.join(', ')}` : 'no host groups are defined';
-    return `unknown host group "${name}" (${known}); a single host without a dot is written ${name}:22 or {name: ${name}}`;
-}
-function dedupe(hosts) {
-    return [...new Map(hosts.map((host) => [host.name, host])).values()];
-}
-//# sourceMappingURL=hosts.js.map
-
-/***/ }),
-
-/***/ 7976:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   bp: () => (/* binding */ describeValue),
-/* harmony export */   tf: () => (/* binding */ validate)
-/* harmony export */ });
-/* unused harmony exports toConfigIssues, fallbackMessage, objectKeysAt */
-/* harmony import */ var _did_you_mean_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9839);
-/* harmony import */ var _config_error_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1429);
-
-
-/** Validate `data` against `schema`: its output, or a ConfigValidationError listing every issue. */
-function validate(schema, data, locator) {
-    const result = schema.safeParse(data, { reportInput: true, error: fallbackMessage });
-    if (result.success)
-        return result.data;
-    throw new _config_error_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigValidationError */ .g2(toConfigIssues(result.error.issues, data, schema, locator));
-}
-/** Zod issues → config issues in file order (duplicates dropped). */
-function toConfigIssues(issues, data, schema, locator) {
-    const out = [];
-    const seen = new Set();
-    const add = (path, message, key = false) => {
-        const position = locator.position(path, { key });
-        const issue = { file: locator.file, path, message, ...(position ? { position } : {}) };
-        const id = `${position?.line}:${position?.col}:${String(path.join('.'))}:${message}`;
-        if (seen.has(id))
-            return;
-        seen.add(id);
-        out.push({ issue, order: out.length });
-    };
-    const collect = (issue, base) => {
-        const path = [...base, ...issue.path];
-        const missing = issue.code === 'unrecognized_keys' ? undefined : missingKey(data, path);
-        if (missing !== undefined) {
-            add(path.slice(0, -1), `missing required key "${missing}"`);
-            return;
-        }
-        switch (issue.code) {
-            case 'unrecognized_keys': {
-                const known = objectKeysAt(schema, path);
-                for (const key of issue.keys) {
-                    const hint = (0,_did_you_mean_js__WEBPACK_IMPORTED_MODULE_1__/* .didYouMean */ .au)(key, known) || (known.length ? `, expected one of: ${known.join(', ')}` : '');
-                    add([...path, key], `unknown key${hint}`, true);
-                }
-                return;
-            }
-            case 'invalid_union': {
-                // A branch whose only complaint is "wrong type here" did not match at all; if exactly one
-                // branch matched the shape, its own issues say precisely what is wrong.
-                const matching = issue.errors.filter((branch) => !branch.every((i) => i.code === 'invalid_type' && i.path.length === 0));
-                if (matching.length === 1) {
-                    for (const inner of matching[0])
-                        collect(inner, path);
-                    return;
-                }
-                add(path, withFound(issue.message, valueAt(data, path)));
-                return;
-            }
-            case 'invalid_key': {
-                const inner = issue.issues[0];
-                add(path, withFound(inner?.message ?? issue.message, path[path.length - 1]), true);
-                return;
-            }
-            default:
-                add(path, withFound(issue.message, valueAt(data, path)));
-        }
-    };
-    for (const issue of issues)
-        collect(issue, []);
-    return out.sort((a, b) => compare(a.issue, b.issue) || a.order - b.order).map(({ issue }) => issue);
-}
-/** Fallback for issues a schema leaf did not word itself. */
-function fallbackMessage(issue) {
-    if (issue.code === 'invalid_type')
-        return `expected ${String(issue.expected)}`;
-    return undefined;
-}
-function compare(a, b) {
-    const pa = a.position;
-    const pb = b.position;
-    if (!pa || !pb)
-        return 0;
-    return pa.line - pb.line || pa.col - pb.col;
-}
-/** `expected …` messages get `, got <what was found>`; other messages are complete. */
-function withFound(message, found) {
-    return message.startsWith('expected ') ? `${message}, got ${describeValue(found)}` : message;
-}
-/** A short, safe description of a found value: strings quoted and cut, containers by kind. */
-function describeValue(value) {
-    if (value === undefined)
-        return 'nothing';
-    if (value === null)
-        return 'null';
-    if (typeof value === 'string') {
-        const cut = value.length > 60 ? `${value.slice(0, 57)}…` : value;
-        return JSON.stringify(cut);
-    }
-    if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
-        return String(value);
-    if (Array.isArray(value))
-        return value.length === 0 ? 'an empty list' : 'a list';
-    if (typeof value === 'function')
-        return 'a function';
-    if (typeof value === 'symbol')
-        return value.toString();
-    const proto = Object.getPrototypeOf(value);
-    if (proto === null || Object.getPrototypeOf(proto) === null) {
-        return Object.keys(value).length === 0 ? 'an empty map' : 'a map';
-    }
-    return `a ${proto.constructor?.name ?? 'object'}`;
-}
-function valueAt(data, path) {
-    let node = data;
-    for (const segment of path) {
-        if (node === null || typeof node !== 'object')
-            return undefined;
-        node = node[segment];
-    }
-    return node;
-}
-/** The key name when `path` points at a key absent from an existing map. */
-function missingKey(data, path) {
-    if (path.length === 0)
-        return undefined;
-    const parent = valueAt(data, path.slice(0, -1));
-    const key = path[path.length - 1];
-    if (parent === null || typeof parent !== 'object' || Array.isArray(parent))
-        return undefined;
-    return Object.prototype.hasOwnProperty.call(parent, key) ? undefined : String(key);
-}
-const defOf = (schema) => schema._zod.def;
-/** The keys an object schema accepts at `path` (for "did you mean" and "expected one of"). */
-function objectKeysAt(schema, path) {
-    const keys = new Set();
-    const visit = (node, i) => {
-        const def = defOf(node);
-        switch (def.type) {
-            case 'optional':
-            case 'nullable':
-            case 'default':
-            case 'readonly':
-                return visit(def.innerType, i);
-            case 'pipe':
-                return visit(def.in, i);
-            case 'union':
-                for (const option of def.options ?? [])
-                    visit(option, i);
-                return;
-            case 'object':
-                if (i === path.length)
-                    for (const key of Object.keys(def.shape ?? {}))
-                        keys.add(key);
-                else {
-                    const child = def.shape?.[String(path[i])];
-                    if (child)
-                        visit(child, i + 1);
-                }
-                return;
-            case 'array':
-                if (i < path.length && typeof path[i] === 'number')
-                    visit(def.element, i + 1);
-                return;
-            case 'record':
-                if (i < path.length)
-                    visit(def.valueType, i + 1);
-                return;
-        }
-    };
-    visit(schema, 0);
-    return [...keys];
-}
-//# sourceMappingURL=issues.js.map
-
-/***/ }),
-
-/***/ 4802:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  be: () => (/* binding */ loadModuleConfig)
-});
-
-// UNUSED EXPORTS: isRunnerLike, moduleConfig
-
-// NAMESPACE OBJECT: ./lib/index.js
-var lib_namespaceObject = {};
-__nccwpck_require__.r(lib_namespaceObject);
-__nccwpck_require__.d(lib_namespaceObject, {
-  AuthError: () => (errors/* AuthError */.lR),
-  BoereworsError: () => (errors/* BoereworsError */.x4),
-  CONTROLLER: () => (host/* CONTROLLER */.J),
-  CancelledError: () => (errors/* CancelledError */.cc),
-  CommandExitError: () => (errors/* CommandExitError */.qw),
-  ConfigError: () => (errors/* ConfigError */.xL),
-  ConnectError: () => (errors/* ConnectError */.T$),
-  ConnectionLostError: () => (errors/* ConnectionLostError */.N9),
-  DEFAULT_SHELL: () => (subtask/* DEFAULT_SHELL */.L4),
-  DEFAULT_SSH_OPTIONS: () => (ssh_options/* DEFAULT_SSH_OPTIONS */.U),
-  DryRunTransport: () => (dry_run/* DryRunTransport */.a),
-  Err: () => (result/* Err */._),
-  Executor: () => (executor/* Executor */.Q),
-  HostKeyError: () => (errors/* HostKeyError */.oZ),
-  Job: () => (job/* Job */._),
-  JobFailedError: () => (errors/* JobFailedError */.dk),
-  LocalTransport: () => (local/* LocalTransport */.V),
-  Ok: () => (result.Ok),
-  RoutingTransport: () => (routing/* RoutingTransport */.o),
-  Runner: () => (runner/* Runner */.b),
-  Skip: () => (result/* Skip */.MO),
-  Stage: () => (stage/* Stage */.B),
-  StepsJob: () => (steps_job/* StepsJob */.l),
-  TimeoutError: () => (errors/* TimeoutError */.MU),
-  UsageError: () => (errors/* UsageError */.eb),
-  createSshTransport: () => (ssh/* createSshTransport */.m),
-  errorMessage: () => (errors/* errorMessage */.gJ),
-  findConfigFile: () => (findConfigFile),
-  hostLabel: () => (host/* hostLabel */.v),
-  isJob: () => (job/* isJob */.o),
-  isSuccess: () => (result/* isSuccess */.oJ),
-  loadConfig: () => (loadConfig),
-  local: () => (subtask/* local */.sr),
-  parseHostEntry: () => (formats/* parseHostEntry */.M6),
-  remote: () => (subtask/* remote */.be),
-  resolveHostFilter: () => (config_select/* resolveHostFilter */.f),
-  selectRunner: () => (config_select/* selectRunner */.v),
-  toJsonReport: () => (json/* toJsonReport */.Ow),
-  upload: () => (subtask/* upload */.Se)
-});
-
-// EXTERNAL MODULE: external "node:url"
-var external_node_url_ = __nccwpck_require__(3136);
-// EXTERNAL MODULE: ./lib/engine/result.js
-var result = __nccwpck_require__(985);
-// EXTERNAL MODULE: ./lib/engine/job.js
-var job = __nccwpck_require__(7209);
-// EXTERNAL MODULE: ./lib/engine/stage.js
-var stage = __nccwpck_require__(3768);
-// EXTERNAL MODULE: ./lib/engine/runner.js
-var runner = __nccwpck_require__(7998);
-// EXTERNAL MODULE: ./lib/engine/executor.js + 16 modules
-var executor = __nccwpck_require__(7950);
-// EXTERNAL MODULE: ./lib/engine/subtask.js
-var subtask = __nccwpck_require__(917);
-// EXTERNAL MODULE: ./lib/engine/host.js
-var host = __nccwpck_require__(3546);
-// EXTERNAL MODULE: ./lib/transport/local.js + 1 modules
-var local = __nccwpck_require__(3016);
-// EXTERNAL MODULE: ./lib/transport/dry-run.js
-var dry_run = __nccwpck_require__(3964);
-// EXTERNAL MODULE: ./lib/transport/routing.js
-var routing = __nccwpck_require__(6287);
-// EXTERNAL MODULE: ./lib/transport/ssh.js + 12 modules
-var ssh = __nccwpck_require__(6562);
-// EXTERNAL MODULE: ./lib/transport/ssh-options.js
-var ssh_options = __nccwpck_require__(9028);
-// EXTERNAL MODULE: ./lib/config/select.js
-var config_select = __nccwpck_require__(8336);
-// EXTERNAL MODULE: ./lib/config/steps-job.js
-var steps_job = __nccwpck_require__(2567);
-// EXTERNAL MODULE: ./lib/config/formats.js
-var formats = __nccwpck_require__(6094);
-// EXTERNAL MODULE: ./lib/report/json.js
-var json = __nccwpck_require__(7406);
-// EXTERNAL MODULE: ./lib/errors.js
-var errors = __nccwpck_require__(452);
-;// CONCATENATED MODULE: ./lib/index.js
-/**
- * The library API: the same engine the action and the CLI use. A JavaScript config module's
- * default-export function receives exactly this module as its argument.
- */
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-// The config loader (zod, yaml: ~0.1 s of start-up) is imported on first use: a library user who
-// builds runners in code never pays for it.
-/** Finds `.github/release.yml` or `release.yml` under `cwd`. */
-async function findConfigFile(cwd) {
-    return (await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 5723))).findConfigFile(cwd);
-}
-/** Loads and validates a YAML or JavaScript-module release config. */
-async function loadConfig(file, opts) {
-    return (await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 5723))).loadConfig(file, opts);
-}
-
-
-//# sourceMappingURL=index.js.map
-// EXTERNAL MODULE: ./lib/config/assemble.js + 2 modules
-var assemble = __nccwpck_require__(2955);
-// EXTERNAL MODULE: ./lib/config/config-error.js
-var config_error = __nccwpck_require__(1429);
-// EXTERNAL MODULE: ./lib/config/issues.js
-var issues = __nccwpck_require__(7976);
-// EXTERNAL MODULE: ./lib/config/locator.js
-var config_locator = __nccwpck_require__(1252);
-// EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 17 modules
-var schemas = __nccwpck_require__(8816);
-// EXTERNAL MODULE: ./lib/config/schema.js
-var schema = __nccwpck_require__(1091);
-// EXTERNAL MODULE: ./lib/config/schema-values.js
-var schema_values = __nccwpck_require__(8370);
-;// CONCATENATED MODULE: ./lib/config/module-schema.js
-/** JavaScript-module configs: the YAML blocks, plus stages that build custom jobs (`job: (host) => Job`). */
-
-
-
-const moduleStageSchema = schemas/* strictObject */.rej({
-    ...schema/* stageFields */.ak,
-    steps: (0,schema/* steps */.Ci)().optional(),
-    job: schemas/* custom */.IeY((value) => typeof value === 'function', (0,schema_values/* expected */.p6)('a function (host) => Job'))
-        .optional(),
-}, (0,schema_values/* expected */.p6)('a stage: a map with name and steps (or job)'))
-    .superRefine((stage, ctx) => {
-    if ((stage.steps === undefined) === (stage.job === undefined)) {
-        ctx.addIssue({ code: 'custom', message: 'a stage needs exactly one of steps or job' });
-    }
-});
-const moduleRunnerSchema = (0,schema/* runner */.lj)(moduleStageSchema);
-/** A module's default export, once its Runner instances are taken out (see `js-module.ts`). */
-const moduleConfigSchema = schemas/* strictObject */.rej({
-    version: schemas/* literal */.euz(1, (0,schema_values/* expected */.p6)('1')).optional(),
-    ssh: schema/* sshSchema */.cg.optional(),
-    hosts: schema/* groupsSchema */.qN.optional(),
-    vars: schema/* varsSchema */.g7.optional(),
-    runners: schemas/* record */.g1P(schemas/* string */.YjP((0,schema_values/* expected */.p6)(schema/* RUNNER_NAME */.ZJ)).regex(schema/* RUNNER_NAME_PATTERN */.wG, (0,schema_values/* expected */.p6)(schema/* RUNNER_NAME */.ZJ)), moduleRunnerSchema, (0,schema_values/* expected */.p6)('a list of Runner objects or a map of runners')),
-}, (0,schema_values/* expected */.p6)('a config object with ssh, hosts, vars and runners'));
-//# sourceMappingURL=module-schema.js.map
-;// CONCATENATED MODULE: ./lib/config/js-module.js
-/**
- * JavaScript-module configs. The default export is a config object or a function
- * `(api) => config | Promise<config>`, where `api` is this library: a config run by the bundled
- * action has no `node_modules` to import the package from, so the function form is the portable one.
- * `ssh`, `hosts` and `vars` are validated like YAML (errors name the path, not a line); `runners` is a
- * list of Runner objects, or a map name → Runner object or YAML-style runner (whose stages may give
- * `job: (host) => Job` instead of `steps`).
- */
-
-
-
-
-
-
-
-
-
-async function loadModuleConfig(file, absolutePath, vars) {
-    let exported;
-    try {
-        // webpackIgnore: the bundled action (ncc) must leave this a real runtime import of the user's file.
-        const url = (0,external_node_url_.pathToFileURL)(absolutePath).href;
-        exported = (await import(/* webpackIgnore: true */ url)).default;
-    }
-    catch (e) {
-        throw new errors/* ConfigError */.xL(`${file}: cannot load the module: ${(0,errors/* errorMessage */.gJ)(e)}`);
-    }
-    if (exported === undefined) {
-        throw new errors/* ConfigError */.xL(`${file}: no default export; export a config object or a function (api) => config`);
-    }
-    let value = exported;
-    if (typeof exported === 'function') {
-        try {
-            value = await exported(lib_namespaceObject);
-        }
-        catch (e) {
-            throw new errors/* ConfigError */.xL(`${file}: the config function failed: ${(0,errors/* errorMessage */.gJ)(e)}`);
-        }
-    }
-    if (!isPlainObject(value)) {
-        throw new errors/* ConfigError */.xL(`${file}: expected the default export to be a config object or a function returning one, got ${(0,issues/* describeValue */.bp)(value)}`);
-    }
-    return moduleConfig(value, file, vars);
-}
-/** Validate a module's config object (already imported). Pure: no I/O. */
-function moduleConfig(value, file, vars) {
-    const locator = (0,config_locator/* fileLocator */.Xw)(file);
-    const { order, instances, rest } = splitRunners(value.runners, file);
-    const config = (0,issues/* validate */.tf)(moduleConfigSchema, { ...value, runners: rest }, locator);
-    const runners = order.map((name) => {
-        const runner = instances.get(name);
-        return runner ? { name, runner } : { name, config: config.runners[name] };
-    });
-    if (runners.length === 0)
-        throw fail(file, ['runners'], 'expected at least one runner');
-    return (0,assemble/* assembleConfig */.T)({
-        file,
-        format: 'module',
-        locator,
-        ...(config.ssh ? { ssh: config.ssh } : {}),
-        ...(config.hosts ? { hosts: config.hosts } : {}),
-        ...(config.vars ? { vars: config.vars } : {}),
-        runners,
-    }, vars);
-}
-/** A Runner of this library, or of another copy of it (duck-typed). */
-function isRunnerLike(value) {
-    if (value instanceof runner/* Runner */.b)
-        return true;
-    const candidate = value;
-    return (typeof value === 'object' &&
-        candidate !== null &&
-        typeof candidate.name === 'string' &&
-        typeof candidate.stages === 'function');
-}
-/** Take the Runner objects out of `runners`; the rest is validated by the schema. */
-function splitRunners(runners, file) {
-    const order = [];
-    const instances = new Map();
-    if (Array.isArray(runners)) {
-        for (const [i, runner] of runners.entries()) {
-            if (!isRunnerLike(runner)) {
-                throw fail(file, ['runners', i], `expected a Runner (a map name → runner takes YAML-style runners), got ${(0,issues/* describeValue */.bp)(runner)}`);
-            }
-            if (instances.has(runner.name))
-                throw fail(file, ['runners', i], `duplicate runner name "${runner.name}"`);
-            instances.set(runner.name, runner);
-            order.push(runner.name);
-        }
-        return { order, instances, rest: {} };
-    }
-    if (!isPlainObject(runners))
-        return { order, instances, rest: runners };
-    const rest = {};
-    for (const [name, runner] of Object.entries(runners)) {
-        order.push(name);
-        if (!isRunnerLike(runner))
-            rest[name] = runner;
-        else if (runner.name !== name) {
-            throw fail(file, ['runners', name], `the Runner is named "${runner.name}"; give it the name of its key`);
-        }
-        else
-            instances.set(name, runner);
-    }
-    return { order, instances, rest };
-}
-function fail(file, path, message) {
-    const issue = { file, path, message };
-    return new config_error/* ConfigValidationError */.g2([issue]);
-}
-function isPlainObject(value) {
-    if (value === null || typeof value !== 'object')
-        return false;
-    // Any realm's Object.prototype (a module may run in another vm context, as under Jest).
-    const proto = Object.getPrototypeOf(value);
-    return proto === null || Object.getPrototypeOf(proto) === null;
-}
-//# sourceMappingURL=js-module.js.map
-
-/***/ }),
-
-/***/ 5723:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-// ESM COMPAT FLAG
-__nccwpck_require__.r(__webpack_exports__);
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  ConfigNotFoundError: () => (/* binding */ ConfigNotFoundError),
-  DEFAULT_CONFIG_PATHS: () => (/* binding */ DEFAULT_CONFIG_PATHS),
-  findConfigFile: () => (/* binding */ findConfigFile),
-  loadConfig: () => (/* binding */ loadConfig),
-  loadYamlConfig: () => (/* binding */ loadYamlConfig)
-});
-
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: ./lib/errors.js
-var errors = __nccwpck_require__(452);
-// EXTERNAL MODULE: ./lib/config/assemble.js + 2 modules
-var assemble = __nccwpck_require__(2955);
-// EXTERNAL MODULE: ./lib/config/issues.js
-var issues = __nccwpck_require__(7976);
-// EXTERNAL MODULE: ./lib/config/js-module.js + 2 modules
-var js_module = __nccwpck_require__(4802);
-// EXTERNAL MODULE: ./lib/config/schema.js
-var schema = __nccwpck_require__(1091);
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(8815);
-// EXTERNAL MODULE: ./lib/config/config-error.js
-var config_error = __nccwpck_require__(1429);
-// EXTERNAL MODULE: ./lib/config/locator.js
-var config_locator = __nccwpck_require__(1252);
-;// CONCATENATED MODULE: ./lib/config/yaml-source.js
-/** Parse the YAML text of a release config, keeping source positions for error messages. */
-
-
-
-/** Malformed YAML → ConfigValidationError at the parser's position (`release.yml:3:7: invalid YAML: …`). */
-function parseYamlSource(text, file) {
-    const lineCounter = new dist/* LineCounter */.HN();
-    // `merge`: `<<: *defaults` is the usual way to share stage settings in YAML.
-    const doc = (0,dist/* parseDocument */.Tp)(text, { lineCounter, prettyErrors: true, uniqueKeys: true, merge: true });
-    const locator = (0,config_locator/* yamlLocator */.Gg)(file, doc, lineCounter);
-    const error = doc.errors[0];
-    if (error) {
-        const at = keyColumn(error.linePos?.[0], text);
-        const message = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
-        throw new config_error/* ConfigValidationError */.g2([
-            {
-                file,
-                path: [],
-                message: `invalid YAML: ${message}`,
-                ...(at ? { position: { line: at.line, col: at.col } } : {}),
-            },
-        ]);
-    }
-    let data;
-    try {
-        // An empty file is "nothing", not null.
-        data = doc.contents === null ? undefined : doc.toJS({ maxAliasCount: 1000 });
-    }
-    catch (e) {
-        throw new config_error/* ConfigValidationError */.g2([{ file, path: [], message: `invalid YAML: ${e.message}` }]);
-    }
-    keepVarsAsWritten(doc.get('vars', true), data, text);
-    return { data, locator };
-}
-/**
- * The parser places indentation errors ("All mapping items must start at the same column", a
- * sequence item without "-") at column 1, the start of the line's indentation. The key that is
- * misplaced is what the user must move: point at it, the first non-blank character of the line.
- */
-function keyColumn(at, text) {
-    if (!at)
-        return undefined;
-    const line = text.split(/\r?\n/)[at.line - 1] ?? '';
-    const indent = /^ */.exec(line)?.[0].length ?? 0;
-    return at.col <= indent && indent < line.length ? { line: at.line, col: indent + 1 } : at;
-}
-/**
- * `vars:` values are strings. A plain scalar that YAML would read as a number or boolean keeps the
- * text as written (`VERSION: 1.10` is "1.10", not "1.1"; `MODE: 0755` stays "0755").
- */
-function keepVarsAsWritten(varsNode, data, text) {
-    if (!(0,dist/* isMap */.jh)(varsNode) || data === null || typeof data !== 'object')
-        return;
-    const vars = data.vars;
-    if (vars === null || typeof vars !== 'object')
-        return;
-    for (const pair of varsNode.items) {
-        if (!(0,dist/* isPair */.tO)(pair) || !(0,dist/* isScalar */.jn)(pair.key) || !(0,dist/* isScalar */.jn)(pair.value))
-            continue;
-        const value = pair.value;
-        const range = value.range;
-        if (value.type !== dist/* Scalar */.X5.PLAIN || !range)
-            continue;
-        if (typeof value.value !== 'number' && typeof value.value !== 'boolean')
-            continue;
-        vars[String(pair.key.value)] = text.slice(range[0], range[1]);
-    }
-}
-//# sourceMappingURL=yaml-source.js.map
-;// CONCATENATED MODULE: ./lib/config/load-config.js
-/** Find, read and load a release config: YAML (`.yml`/`.yaml`) or a JavaScript module (`.mjs`/`.js`/`.cjs`). */
-
-
-
-
-
-
-
-
-/** Where a config is looked for when none is named, in order. */
-const DEFAULT_CONFIG_PATHS = Object.freeze(['.github/release.yml', 'release.yml']);
-const MODULE_EXTENSIONS = /\.(mjs|cjs|js)$/;
-/** The first of DEFAULT_CONFIG_PATHS that exists in `cwd`, as that relative path. */
-async function findConfigFile(cwd = process.cwd()) {
-    for (const candidate of DEFAULT_CONFIG_PATHS) {
-        const info = await (0,promises_.stat)((0,external_node_path_.resolve)(cwd, candidate)).catch(() => undefined);
-        if (info?.isFile())
-            return candidate;
-    }
-    throw new ConfigNotFoundError(`no release config found: looked for ${DEFAULT_CONFIG_PATHS.join(' and ')} in ${(0,external_node_path_.resolve)(cwd)}`);
-}
-/** The config file does not exist (a ConfigError, exit code 2); the message says where it looked. */
-class ConfigNotFoundError extends errors/* ConfigError */.xL {
-}
-/**
- * Load and validate a config file; relative paths are resolved against `opts.cwd` (default: the
- * working directory). Every problem is a ConfigError whose message starts with the file name.
- */
-async function loadConfig(file, opts = {}) {
-    const path = (0,external_node_path_.resolve)(opts.cwd ?? process.cwd(), file);
-    if (MODULE_EXTENSIONS.test(file)) {
-        await assertReadable(file, path);
-        return (0,js_module/* loadModuleConfig */.be)(file, path, opts.vars);
-    }
-    return loadYamlConfig(await readText(file, path), file, opts.vars);
-}
-/** Validate YAML text as the config named `file`. Pure: no I/O. */
-function loadYamlConfig(text, file, vars) {
-    const { data, locator } = parseYamlSource(text, file);
-    const config = (0,issues/* validate */.tf)(schema/* configSchema */.Qn, (0,schema/* withoutExtensions */.JA)(data), locator);
-    return (0,assemble/* assembleConfig */.T)({
-        file,
-        format: 'yaml',
-        locator,
-        ...(config.ssh ? { ssh: config.ssh } : {}),
-        ...(config.hosts ? { hosts: config.hosts } : {}),
-        ...(config.vars ? { vars: config.vars } : {}),
-        runners: Object.entries(config.runners).map(([name, runner]) => ({ name, config: runner })),
-    }, vars);
-}
-async function readText(file, path) {
-    try {
-        return await (0,promises_.readFile)(path, 'utf8');
-    }
-    catch (e) {
-        throw readError(file, path, e);
-    }
-}
-async function assertReadable(file, path) {
-    const info = await (0,promises_.stat)(path).catch((e) => {
-        throw readError(file, path, e);
-    });
-    if (!info.isFile())
-        throw new errors/* ConfigError */.xL(`${file}: not a file`);
-}
-function readError(file, path, e) {
-    const code = e.code;
-    if (code === 'ENOENT') {
-        return new ConfigNotFoundError(`config file not found: ${file}${path === file ? '' : ` (looked for ${path})`}`);
-    }
-    if (code === 'EISDIR')
-        return new errors/* ConfigError */.xL(`${file}: not a file`);
-    return new errors/* ConfigError */.xL(`${file}: cannot read: ${e.message}`);
-}
-//# sourceMappingURL=load-config.js.map
-
-/***/ }),
-
-/***/ 1252:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Gg: () => (/* binding */ yamlLocator),
-/* harmony export */   Xw: () => (/* binding */ fileLocator),
-/* harmony export */   jV: () => (/* binding */ formatPath)
-/* harmony export */ });
-/* unused harmony export formatLocation */
-/* harmony import */ var yaml__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8815);
-/**
- * Where a config value came from: `file:line:col` for YAML (from the parser's source ranges), just
- * `file` for JavaScript modules. Paths are printed as `runners.deploy.stages[0].pool-size`.
- */
-
-const PLAIN_KEY = /^[A-Za-z0-9_-]+$/;
-/** `['runners', 'deploy', 'stages', 0, 'pool-size']` → `runners.deploy.stages[0].pool-size`. */
-function formatPath(path) {
-    let out = '';
-    for (const segment of path) {
-        if (typeof segment === 'number')
-            out += `[${segment}]`;
-        else if (PLAIN_KEY.test(String(segment)))
-            out += `${out ? '.' : ''}${String(segment)}`;
-        else
-            out += `[${JSON.stringify(String(segment))}]`;
-    }
-    return out;
-}
-/** `file:line:col` when the position is known, else `file`. */
-function formatLocation(locator, path, opts) {
-    const at = locator.position(path, opts);
-    return at ? `${locator.file}:${at.line}:${at.col}` : locator.file;
-}
-/** For configs without source positions (JavaScript modules). */
-function fileLocator(file) {
-    return { file, position: () => undefined };
-}
-function yamlLocator(file, doc, lineCounter) {
-    const at = (offset) => {
-        const { line, col } = lineCounter.linePos(offset);
-        return { line, col };
-    };
-    return {
-        file,
-        position(path, opts = {}) {
-            let node = doc.contents;
-            let offset = 0;
-            for (const [i, segment] of path.entries()) {
-                if ((0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isAlias */ .Vj)(node))
-                    node = node.resolve(doc);
-                const last = i === path.length - 1;
-                if ((0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isMap */ .jh)(node)) {
-                    const pair = node.items.find((p) => (0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isPair */ .tO)(p) && keyText(p.key) === String(segment));
-                    if (!pair)
-                        break;
-                    const keyOffset = rangeStart(pair.key);
-                    if (keyOffset !== undefined)
-                        offset = keyOffset;
-                    if (last && opts.key)
-                        return at(offset);
-                    node = pair.value;
-                }
-                else if ((0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isSeq */ .oP)(node) && typeof segment === 'number') {
-                    node = node.items[segment];
-                }
-                else {
-                    break;
-                }
-                const start = rangeStart(node);
-                if (start === undefined)
-                    break;
-                offset = start;
-            }
-            if (path.length === 0)
-                offset = rangeStart(node) ?? 0;
-            return at(offset);
-        },
-    };
-}
-function keyText(key) {
-    if ((0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isScalar */ .jn)(key))
-        return String(key.value);
-    return typeof key === 'string' ? key : undefined;
-}
-function rangeStart(node) {
-    const range = node?.range;
-    return range ? range[0] : undefined;
-}
-//# sourceMappingURL=locator.js.map
-
-/***/ }),
-
-/***/ 8370:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   NJ: () => (/* binding */ positiveInt),
-/* harmony export */   O2: () => (/* binding */ nonNegativeInt),
-/* harmony export */   Oh: () => (/* binding */ port),
-/* harmony export */   R: () => (/* binding */ hostEntry),
-/* harmony export */   lc: () => (/* binding */ bool),
-/* harmony export */   p0: () => (/* binding */ duration),
-/* harmony export */   p6: () => (/* binding */ expected),
-/* harmony export */   tB: () => (/* binding */ stageHost),
-/* harmony export */   v: () => (/* binding */ GROUP_NAME_PATTERN),
-/* harmony export */   vf: () => (/* binding */ shell),
-/* harmony export */   vj: () => (/* binding */ amount),
-/* harmony export */   wG: () => (/* binding */ GROUP_NAME),
-/* harmony export */   y0: () => (/* binding */ nonEmptyString)
-/* harmony export */ });
-/* unused harmony exports POSITIVE_INT, NON_NEGATIVE_INT, PORT, SHELL, HOST_ENTRY, hostString, HOST_NAME, hostObjectSchema */
-/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8816);
-/* harmony import */ var _formats_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6094);
-/**
- * Leaf schemas of the release config — booleans, counts, durations, percentages, shells, host
- * entries — each with the `expected …` message that `issues.ts` completes with what was found.
- */
-
-
-/** Zod params for a leaf: its issue message is `expected <what>`. */
-const expected = (what) => ({ error: `expected ${what}` });
-const bool = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .boolean */ .zMY(expected('true or false'));
-const POSITIVE_INT = 'a positive integer';
-const positiveInt = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .int */ .Whr(expected(POSITIVE_INT)).min(1, expected(POSITIVE_INT));
-const NON_NEGATIVE_INT = 'an integer, 0 or more';
-const nonNegativeInt = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .int */ .Whr(expected(NON_NEGATIVE_INT)).min(0, expected(NON_NEGATIVE_INT));
-const PORT = 'a port number (1-65535)';
-const port = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .int */ .Whr(expected(PORT)).min(1, expected(PORT)).max(65_535, expected(PORT));
-const nonEmptyString = (what) => zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected(what)).min(1, expected(what));
-/** A duration string, converted to milliseconds. */
-function duration(opts) {
-    const what = opts.allowZero
-        ? 'a duration like 500ms, 10s, 5m or 1h'
-        : 'a positive duration like 500ms, 10s, 5m or 1h';
-    return zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected(what))
-        .regex(new RegExp(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .DURATION_PATTERN */ .Cq), expected(what))
-        .refine((text) => ((0,_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .parseDuration */ .E9)(text) ?? -1) > (opts.allowZero ? -1 : 0), expected(what))
-        .transform((text) => (0,_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .parseDuration */ .E9)(text));
-}
-/** A count or a percentage of the stage's jobs (`25%`). */
-function amount(opts) {
-    const what = opts.allowZero
-        ? 'a count (0 or more) or a percentage like 10%'
-        : 'a positive count or a percentage like 25%';
-    const count = zod__WEBPACK_IMPORTED_MODULE_1__/* .int */ .Whr(expected(what)).min(opts.allowZero ? 0 : 1, expected(what));
-    const percent = zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected(what))
-        .regex(new RegExp(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .PERCENT_PATTERN */ .FT), expected(what))
-        .refine((text) => ((0,_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .parsePercent */ .lo)(text) ?? -1) > (opts.allowZero ? -1 : 0), expected(what));
-    return zod__WEBPACK_IMPORTED_MODULE_1__/* .union */ .KCZ([count, percent], expected(what));
-}
-const SHELL = 'a shell command line or a list of its arguments';
-const shell = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .union */ .KCZ([
-    zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected(SHELL)).regex(/\S/, expected(SHELL)),
-    zod__WEBPACK_IMPORTED_MODULE_1__/* .array */ .YOg(nonEmptyString('a shell argument'), expected(SHELL)).min(1, expected(SHELL)),
-], expected(SHELL))
-    .describe('Interpreter that runs the script, given as a file path (/dev/fd/4) with stdin at /dev/null. Default: bash --noprofile --norc -eo pipefail. ' +
-    'A string is split on whitespace.');
-const HOST_ENTRY = 'a host entry: "name", "user@name:port" or "local:NAME"';
-const hostString = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected(HOST_ENTRY))
-    .refine((text) => (0,_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .parseHostEntry */ .M6)(text) !== undefined, expected(HOST_ENTRY))
-    .describe('A host: "name", "user@name:port" or "local:NAME" (runs on this machine with bash).');
-const HOST_NAME = 'a host name without spaces or commas';
-const hostObjectSchema = zod__WEBPACK_IMPORTED_MODULE_1__/* .strictObject */ .rej({
-    name: zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected(HOST_NAME))
-        .regex(/^[^\s,]+$/, expected(HOST_NAME))
-        .describe('Name shown in logs and matched by --hosts; "local:NAME" for an embedded local host.'),
-    address: zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected('a DNS name or an IP address'))
-        .refine(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .isValidAddress */ .$m, expected('a DNS name or an IP address'))
-        .optional()
-        .describe('Where to connect. Default: the name.'),
-    port: port().optional().describe('SSH port. Default: ssh.port.'),
-    user: zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected('a user name'))
-        .regex(new RegExp(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .USER_PATTERN */ .N9), expected('a user name'))
-        .optional()
-        .describe('SSH user. Default: ssh.user.'),
-}, expected('a host: a string or a map {name, address, port, user}'))
-    .superRefine((host, ctx) => {
-    if (!host.name.startsWith(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .LOCAL_PREFIX */ .nD))
-        return;
-    if (!new RegExp(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .LOCAL_NAME_PATTERN */ .DA).test(host.name.slice(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .LOCAL_PREFIX */ .nD.length))) {
-        ctx.addIssue({
-            code: 'custom',
-            path: ['name'],
-            message: `expected "local:NAME" with a NAME like a, web-1`,
-        });
-    }
-    for (const key of ['address', 'port', 'user']) {
-        if (host[key] !== undefined) {
-            ctx.addIssue({ code: 'custom', path: [key], message: `a local host takes no ${key}` });
-        }
-    }
-});
-const hostEntry = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .union */ .KCZ([hostString(), hostObjectSchema], expected('a host: a string or a map {name, address, port, user}'));
-const GROUP_NAME = 'a group name (letters, digits, "-" and "_")';
-const GROUP_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
-const stageHost = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .union */ .KCZ([zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected('a group name or a host entry')), hostObjectSchema], expected('a group name, a host entry or a map {name, address, port, user}'))
-    .describe('A host group name, or a host entry.');
-//# sourceMappingURL=schema-values.js.map
-
-/***/ }),
-
-/***/ 1091:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Ci: () => (/* binding */ steps),
-/* harmony export */   JA: () => (/* binding */ withoutExtensions),
-/* harmony export */   Qn: () => (/* binding */ configSchema),
-/* harmony export */   ZJ: () => (/* binding */ RUNNER_NAME),
-/* harmony export */   ak: () => (/* binding */ stageFields),
-/* harmony export */   cg: () => (/* binding */ sshSchema),
-/* harmony export */   g7: () => (/* binding */ varsSchema),
-/* harmony export */   lj: () => (/* binding */ runner),
-/* harmony export */   ol: () => (/* binding */ RESERVED_VARS),
-/* harmony export */   qN: () => (/* binding */ groupsSchema),
-/* harmony export */   wG: () => (/* binding */ RUNNER_NAME_PATTERN)
-/* harmony export */ });
-/* unused harmony exports EXTENSION_KEY, stepSchema, stageSchema, runnerSchema */
-/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8816);
-/* harmony import */ var _engine_vars_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1942);
-/* harmony import */ var _formats_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6094);
-/* harmony import */ var _schema_values_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8370);
-/**
- * The release config (docs/config.md) as one zod schema: the validator and the published JSON Schema
- * (`schema/release.schema.json`) are both generated from it. Every leaf carries an `expected …`
- * message; `issues.ts` adds the position, the path and what was found.
- */
-
-
-
-
-/** Variables the engine sets for every job; a config may not define them. */
-const RESERVED_VARS = Object.freeze([
-    'BW_HOST',
-    'BW_HOST_ADDRESS',
-    'BW_STAGE',
-    'BW_RUNNER',
-    'BW_RELEASE',
-    'BW_ATTEMPT',
-]);
-/** Top-level keys the validator ignores, as in Docker Compose: `x-stage-defaults: &defaults`. */
-const EXTENSION_KEY = /^x-/;
-const uploadSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-    from: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a local path').describe('Local path (file or directory), relative to the working directory.'),
-    to: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a remote path').describe('Remote path; ${NAME} is expanded from the vars.'),
-}, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map {from, to}'))
-    .describe('Copy a local file or directory to the host; ${NAME} in both paths is expanded per job.');
-const STEP_KINDS = ['run', 'local', 'upload'];
-const stepSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-    name: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a step name').optional().describe('Label in logs; ${NAME} is expanded per job.'),
-    run: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a script'))
-        .optional()
-        .describe('Script run on the host (remote shell, or bash for local: hosts).'),
-    local: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a script'))
-        .optional()
-        .describe('Script run on the controller, once per job.'),
-    upload: uploadSchema.optional(),
-    shell: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .shell */ .vf)().optional(),
-}, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a step: a map with run, local or upload'))
-    .superRefine((step, ctx) => {
-    const kinds = STEP_KINDS.filter((kind) => step[kind] !== undefined);
-    if (kinds.length !== 1) {
-        const found = kinds.length === 0 ? 'none' : kinds.join(' and ');
-        ctx.addIssue({
-            code: 'custom',
-            message: `a step needs exactly one of run, local or upload, found ${found}`,
-        });
-    }
-    if (step.upload !== undefined && step.shell !== undefined) {
-        ctx.addIssue({
-            code: 'custom',
-            path: ['shell'],
-            message: 'shell applies to run and local steps, not to upload',
-        });
-    }
-})
-    .meta({
-    description: 'One step: exactly one of run, local or upload.',
-    oneOf: STEP_KINDS.map((kind) => ({ required: [kind] })),
-});
-/** The fields every stage has, whether it comes from YAML or from a JavaScript module. */
-const stageFields = {
-    name: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a stage name').describe('Stage name; ${NAME} is expanded from the vars.'),
-    hosts: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .stageHost */ .tB)(), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of host groups and host entries'))
-        .min(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('at least one host group or host entry'))
-        .optional()
-        .describe('Host groups and/or host entries. Omitted: one job on the controller.'),
-    canary: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .bool */ .lc)()
-        .optional()
-        .describe('Run the first job alone; if it fails nothing else starts. Default true.'),
-    parallel: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .bool */ .lc)()
-        .optional()
-        .describe('Run the other jobs in a pool; false runs them one by one. Default true.'),
-    'pool-size': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .positiveInt */ .NJ)().optional().describe('Jobs running at once. Default 10.'),
-    batch: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .amount */ .vj)({ allowZero: false }), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of wave sizes like [2, 5, 25%]'))
-        .min(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of wave sizes like [2, 5, 25%]'))
-        .optional()
-        .describe('Waves after the canary: counts or percentages of the stage’s jobs; the last size repeats.'),
-    'max-failures': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .amount */ .vj)({ allowZero: true })
-        .optional()
-        .describe('Failures the stage tolerates (count or percentage); more fails the stage. Default 0.'),
-    'can-fail': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .bool */ .lc)()
-        .optional()
-        .describe('A failed stage does not stop the run (a failed canary still does). Default false.'),
-    retries: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonNegativeInt */ .O2)().optional().describe('Extra attempts per job. Default 0.'),
-    'retry-delay': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ allowZero: true })
-        .optional()
-        .describe('Backoff base between attempts. Default 1s.'),
-    timeout: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ allowZero: false }).optional().describe('Per attempt. Default: none.'),
-    shell: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .shell */ .vf)().optional(),
-};
-const steps = () => zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(stepSchema, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of steps'))
-    .min(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('at least one step'))
-    .describe('Steps run in order on every host of the stage.');
-const stageSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({ ...stageFields, steps: steps() }, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a stage: a map with name and steps'))
-    .describe('A stage: one job per host, run with a canary, a pool, batches and a failure budget.');
-const RUNNER_NAME = 'a runner name (letters, digits, ".", "-" and "_")';
-const RUNNER_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
-function runner(stage) {
-    return zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-        description: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a string')).optional().describe('What the runner does.'),
-        stages: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(stage, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of stages'))
-            .min(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('at least one stage'))
-            .describe('Stages, run in order.'),
-    }, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a runner: a map with description and stages'));
-}
-const runnerSchema = runner(stageSchema).describe('A named release procedure.');
-const sshSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-    user: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a user name'))
-        .regex(new RegExp(_formats_js__WEBPACK_IMPORTED_MODULE_1__/* .USER_PATTERN */ .N9), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a user name'))
-        .optional()
-        .describe('Default user. Default: the current OS user.'),
-    port: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .port */ .Oh)().optional().describe('Default port. Default 22.'),
-    'private-key': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a path')
-        .optional()
-        .describe('Private key file; --identity / the action input override it.'),
-    'known-hosts': zod__WEBPACK_IMPORTED_MODULE_3__/* .union */ .KCZ([(0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a path'), zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a path')).min(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('at least one path'))], (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a path or a list of paths'))
-        .optional()
-        .describe('known_hosts file(s). Default ~/.ssh/known_hosts.'),
-    'host-key-checking': zod__WEBPACK_IMPORTED_MODULE_3__/* ["enum"] */ .k5n(['strict', 'accept-new', 'off'], (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('strict, accept-new or off'))
-        .optional()
-        .describe('strict (default), accept-new, or off (insecure, warned about).'),
-    'connect-timeout': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ allowZero: false }).optional().describe('Default 10s.'),
-    keepalive: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ allowZero: false })
-        .optional()
-        .describe('Keepalive interval; a host is lost after 3 missed. Default 5s.'),
-    'jump-host': zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a jump host like deploy@bastion.example.com:22'))
-        .refine((text) => (0,_formats_js__WEBPACK_IMPORTED_MODULE_1__/* .parseRemoteAddress */ .Yg)(text) !== undefined, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a jump host like deploy@bastion.example.com:22'))
-        .optional()
-        .describe('Bastion to connect through: user@host:port.'),
-    'max-sessions': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .positiveInt */ .NJ)().optional().describe('Concurrent channels per connection. Default 8.'),
-}, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map of SSH settings'))
-    .describe('SSH defaults for every host.');
-const VAR = 'a variable name matching [A-Za-z_][A-Za-z0-9_]*';
-const varName = zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(VAR))
-    .regex(_engine_vars_js__WEBPACK_IMPORTED_MODULE_0__/* .VAR_NAME */ .eU, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(VAR))
-    .refine((name) => !RESERVED_VARS.includes(name), {
-    error: (issue) => `${String(issue.input)} is set by the tool for every job; choose another name`,
-});
-const varsSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .record */ .g1P(varName, zod__WEBPACK_IMPORTED_MODULE_3__/* .union */ .KCZ([zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP(), zod__WEBPACK_IMPORTED_MODULE_3__/* .number */ .aig(), zod__WEBPACK_IMPORTED_MODULE_3__/* .boolean */ .zMY()], (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a string'))
-    .transform((value) => String(value))
-    .describe('A string; numbers and booleans are taken as written.'), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map of variables'))
-    .describe('Variables: the environment of every step, and ${NAME} in names and upload paths. --var wins.');
-const groupsSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .record */ .g1P(zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .GROUP_NAME */ .wG)).regex(_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .GROUP_NAME_PATTERN */ .v, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .GROUP_NAME */ .wG)), zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .hostEntry */ .R)(), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of hosts')).describe('Hosts of the group.'), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map of host groups'))
-    .describe('Named host groups.');
-const configSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-    version: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('1')).describe('Config format version; must be 1.'),
-    ssh: sshSchema.optional(),
-    hosts: groupsSchema.optional(),
-    vars: varsSchema.optional(),
-    runners: zod__WEBPACK_IMPORTED_MODULE_3__/* .record */ .g1P(zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(RUNNER_NAME)).regex(RUNNER_NAME_PATTERN, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(RUNNER_NAME)), runnerSchema, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map of runners'))
-        .refine((runners) => Object.keys(runners).length > 0, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('at least one runner'))
-        .describe('Release procedures by name (deploy, rollback, …).'),
-}, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a release config: a map with version, ssh, hosts, vars and runners'))
-    .meta({
-    title: 'Boerewors release config',
-    description: 'Release config of boerewors-action (version 1).',
-    // Top-level `x-…` keys are ignored, a place for YAML anchors (`<<: *defaults`).
-    patternProperties: { [EXTENSION_KEY.source]: {} },
-});
-/** The document without its top-level `x-…` keys. */
-function withoutExtensions(data) {
-    if (data === null || typeof data !== 'object' || Array.isArray(data))
-        return data;
-    return Object.fromEntries(Object.entries(data).filter(([key]) => !EXTENSION_KEY.test(key)));
-}
-//# sourceMappingURL=schema.js.map
-
-/***/ }),
-
-/***/ 8336:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   f: () => (/* binding */ resolveHostFilter),
-/* harmony export */   v: () => (/* binding */ selectRunner)
-/* harmony export */ });
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(452);
-/* harmony import */ var _did_you_mean_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9839);
-
-
-/**
- * The runner named `name`; without a name, the config's only runner. An unknown name, or several
- * runners and none chosen, is a ConfigError that lists the runners.
- */
-function selectRunner(config, name) {
-    const names = config.runners.map((runner) => runner.name);
-    if (name !== undefined) {
-        const runner = config.runners.find((r) => r.name === name);
-        if (runner)
-            return runner;
-        const hint = (0,_did_you_mean_js__WEBPACK_IMPORTED_MODULE_1__/* .didYouMean */ .au)(name, names);
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL(`${config.file}: unknown runner "${name}"${hint} (available: ${names.join(', ')})`);
-    }
-    const [only, ...others] = config.runners;
-    if (only && others.length === 0)
-        return only;
-    if (!only)
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL(`${config.file}: no runners defined`);
-    throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL(`${config.file}: ${names.length} runners (${names.join(', ')}) and none chosen: pick one with --runner, or the action's runner input`);
-}
-/**
- * Host and group names → host names, each once, in the order given. A name that is neither a host
- * nor a group is a UsageError (`what` names the flag or input), except when the config has runners
- * given as Runner objects: their hosts are only known at run time, so such names are kept as-is.
- */
-function resolveHostFilter(config, names, what = '--hosts') {
-    const hostNames = new Set(config.hosts.map((host) => host.name));
-    const out = new Set();
-    for (const name of names) {
-        const group = Object.hasOwn(config.groups, name) ? config.groups[name] : undefined;
-        if (group)
-            for (const host of group)
-                out.add(host.name);
-        else if (hostNames.has(name) || config.customRunners.length > 0)
-            out.add(name);
-        else {
-            const candidates = [...Object.keys(config.groups), ...hostNames];
-            const hint = (0,_did_you_mean_js__WEBPACK_IMPORTED_MODULE_1__/* .didYouMean */ .au)(name, candidates);
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UsageError */ .eb(`${what}: unknown host or group "${name}"${hint}`);
-        }
-    }
-    return [...out];
-}
-//# sourceMappingURL=select.js.map
-
-/***/ }),
-
-/***/ 2567:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   l: () => (/* binding */ StepsJob)
-/* harmony export */ });
-/* harmony import */ var _engine_job_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7209);
-/* harmony import */ var _engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(917);
-/* harmony import */ var _engine_vars_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1942);
-/** The job every config stage runs on each of its hosts: its steps, in order. */
-
-
-
-/**
- * Yields one subtask per step: `run` → a command on the job's host, `local` → a command on the
- * controller (its env still names the job's host in BW_HOST), `upload` → a copy to the host with
- * `${NAME}` in both paths expanded from the job's env. Step names are expanded the same way and
- * become the subtask's label (default: the step's kind).
- */
-class StepsJob extends _engine_job_js__WEBPACK_IMPORTED_MODULE_2__/* .Job */ ._ {
-    steps;
-    constructor(host, steps, name = 'steps') {
-        super(host, name);
-        this.steps = steps;
-    }
-    async *run(ctx) {
-        for (const [i, step] of this.steps.entries()) {
-            const label = step.name === undefined ? step.kind : (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.name, ctx.env, `steps[${i}].name`);
-            if (step.kind === 'upload') {
-                const from = (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.from, ctx.env, `steps[${i}].upload.from`);
-                const to = (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.to, ctx.env, `steps[${i}].upload.to`);
-                yield (0,_engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__/* .upload */ .Se)(from, to, label);
-            }
-            else if (step.kind === 'run') {
-                yield (0,_engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__/* .remote */ .be)(step.script, { shell: step.shell, label });
-            }
-            else {
-                yield (0,_engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__/* .local */ .sr)(step.script, { shell: step.shell, label });
-            }
-        }
-    }
-}
-//# sourceMappingURL=steps-job.js.map
-
-/***/ }),
-
-/***/ 7950:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  Q: () => (/* binding */ Executor)
-});
-
-// EXTERNAL MODULE: ./lib/errors.js
-var errors = __nccwpck_require__(452);
+/** For an error before anything ran: 2 for bad usage or config (nothing ran), else 1. */
+function exitCodeOfError(error) {
+    return isUsageOrConfig(error) ? EXIT.usage : EXIT.failure;
+}
+/** Bad flags, inputs or config: the user's to fix, and nothing ran. */
+function isUsageOrConfig(error) {
+    return error instanceof errors/* BoereworsError */.x4 && (error.kind === 'usage' || error.kind === 'config');
+}
+//# sourceMappingURL=exit-codes.js.map
 // EXTERNAL MODULE: external "node:events"
 var external_node_events_ = __nccwpck_require__(8474);
-;// CONCATENATED MODULE: ./lib/engine/abort.js
+;// CONCATENATED MODULE: ./lib/engine/run-signals.js
 /**
- * AbortSignal plumbing for the engine: the run's cancellation, per-attempt timeouts, and racing
- * promises that may not honour a signal (a slow transport, a stuck job body).
+ * The engine's signals: the run's cancellation and each attempt's timeout. (Waiting on promises
+ * that may ignore a signal, and sleeping, are in src/contract/abort.ts, shared with the transports.)
  */
 
 
@@ -67121,54 +64174,6 @@ function attemptSignal(runSignal, timeoutMs) {
         dispose: () => clearTimeout(timer),
     };
 }
-/**
- * Settles like `promise`, or rejects with `signal.reason` as soon as the signal aborts, whichever
- * comes first. The engine must end an attempt promptly even when what it awaits ignores the signal;
- * a late rejection of the abandoned promise is swallowed so it cannot become an unhandled one.
- */
-function untilAborted(promise, signal) {
-    if (signal.aborted) {
-        promise.catch(() => { });
-        return Promise.reject(signal.reason);
-    }
-    return new Promise((resolve, reject) => {
-        const onAbort = () => {
-            promise.catch(() => { });
-            reject(signal.reason);
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
-        promise.then((value) => {
-            signal.removeEventListener('abort', onAbort);
-            resolve(value);
-        }, (error) => {
-            signal.removeEventListener('abort', onAbort);
-            reject(error);
-        });
-    });
-}
-/**
- * Waits `ms`, or rejects with `signal.reason` when it aborts first. The timer stays ref'd: a retry
- * backoff is the only pending work when one job is between attempts, and Node must not exit then.
- */
-function sleep(ms, signal) {
-    if (signal.aborted)
-        return Promise.reject(signal.reason);
-    return new Promise((resolve, reject) => {
-        const onAbort = () => {
-            clearTimeout(timer);
-            reject(signal.reason);
-        };
-        const timer = setTimeout(() => {
-            signal.removeEventListener('abort', onAbort);
-            resolve();
-        }, ms);
-        signal.addEventListener('abort', onAbort, { once: true });
-    });
-}
-/** What a cancel says: `cancelled`, or the caller's CancelledError message (`cancelled by SIGTERM`). */
-function cancelMessage(signal) {
-    return signal.reason instanceof Error ? signal.reason.message : 'cancelled';
-}
 /** `500ms`, `10s`, `1.5s`, `5m`, `1h`: the config's own duration syntax, for messages. */
 function formatMs(ms) {
     if (ms < 1000)
@@ -67179,7 +64184,7 @@ function formatMs(ms) {
         return `${ms / 60_000}m`;
     return `${Number((ms / 1000).toFixed(3))}s`;
 }
-//# sourceMappingURL=abort.js.map
+//# sourceMappingURL=run-signals.js.map
 ;// CONCATENATED MODULE: ./lib/engine/emitter.js
 /**
  * Wraps the caller's listener so that a throwing reporter cannot break the run: the release on
@@ -67519,71 +64524,7 @@ function validateConcurrency(concurrency) {
 	}
 }
 
-// EXTERNAL MODULE: ./lib/engine/host.js
-var engine_host = __nccwpck_require__(3546);
-;// CONCATENATED MODULE: ./lib/engine/stage-plan.js
-/**
- * Pure scheduling arithmetic for one stage: which jobs run, in which waves, with how many
- * failures allowed. No I/O and no timing, so every rule here is testable by value.
- */
-
-/** The jobs that will run, in order: the hosts filter first, then the limit. The rest are not reported. */
-function selectJobs(jobs, selection) {
-    const wanted = selection.hosts ? new Set(selection.hosts) : null;
-    const kept = wanted ? jobs.filter((j) => isController(j.host) || wanted.has(j.host.name)) : [...jobs];
-    return selection.limit === undefined ? kept : kept.slice(0, selection.limit);
-}
-function isController(host) {
-    return host === engine_host/* CONTROLLER */.J || (host.local && host.name === engine_host/* CONTROLLER */.J.name);
-}
-/**
- * Whether the stage has a canary. A canary gates the *other* jobs, so a stage of one job has none:
- * that job is simply the stage, and `can-fail` applies to it as to any other failure.
- */
-function hasCanary(settings, jobCount) {
-    return settings.canary && jobCount > 1;
-}
-/** A count, or a share of `total` rounded up; never below 1. */
-function waveSize(amount, total) {
-    const n = typeof amount === 'number' ? amount : Math.ceil((amount.percent * total) / 100);
-    return Math.max(1, n);
-}
-/**
- * Sizes of the waves the stage's jobs run in, summing to `jobCount`. The canary is a wave of one;
- * `batch` sizes follow (the last one repeats); without `batch` the remaining jobs are one wave and
- * only the pool limits them.
- */
-function planWaves(settings, jobCount) {
-    const waves = [];
-    let left = jobCount;
-    if (hasCanary(settings, jobCount)) {
-        waves.push(1);
-        left -= 1;
-    }
-    if (settings.batch.length === 0) {
-        if (left > 0)
-            waves.push(left);
-        return waves;
-    }
-    for (let i = 0; left > 0; i++) {
-        const amount = settings.batch[Math.min(i, settings.batch.length - 1)];
-        const size = Math.min(left, waveSize(amount, jobCount));
-        waves.push(size);
-        left -= size;
-    }
-    return waves;
-}
-/** Failures the stage tolerates: a count, or a share of its jobs rounded down. */
-function failureAllowance(maxFailures, jobCount) {
-    return typeof maxFailures === 'number' ? maxFailures : Math.floor((maxFailures.percent * jobCount) / 100);
-}
-/** `2`, `25%`: how an Amount reads in the config, for messages. */
-function formatAmount(amount) {
-    return typeof amount === 'number' ? String(amount) : `${amount.percent}%`;
-}
-//# sourceMappingURL=stage-plan.js.map
 ;// CONCATENATED MODULE: ./lib/engine/failure-budget.js
-
 /**
  * Counts a stage's failed jobs against `max-failures`. The stage fails when failures *exceed* the
  * allowance; from then on no new job of it starts.
@@ -67616,6 +64557,14 @@ class FailureBudget {
             : `max-failures ${formatAmount(this.maxFailures)} allows ${this.allowed}`;
         return `${this.failures} of ${this.jobCount} jobs failed (${rule}): ${shown}${more}`;
     }
+}
+/** Failures the stage tolerates: a count, or a share of its jobs rounded down. */
+function failureAllowance(maxFailures, jobCount) {
+    return typeof maxFailures === 'number' ? maxFailures : Math.floor((maxFailures.percent * jobCount) / 100);
+}
+/** `2`, `25%`: how an Amount reads in the config, for messages. */
+function formatAmount(amount) {
+    return typeof amount === 'number' ? String(amount) : `${amount.percent}%`;
 }
 //# sourceMappingURL=failure-budget.js.map
 // EXTERNAL MODULE: ./lib/engine/job.js
@@ -67894,6 +64843,8 @@ function makeRetriable(function_, options) {
 	};
 }
 
+// EXTERNAL MODULE: ./lib/contract/host.js
+var contract_host = __nccwpck_require__(1874);
 ;// CONCATENATED MODULE: ./lib/engine/job-env.js
 /**
  * The environment every command of a job gets: the vars plus the BW_* names. The BW_*
@@ -67911,9 +64862,13 @@ function jobEnv(p) {
     };
 }
 //# sourceMappingURL=job-env.js.map
-// EXTERNAL MODULE: ./lib/engine/result.js
-var result = __nccwpck_require__(985);
-;// CONCATENATED MODULE: ./lib/engine/job-driver.js
+;// CONCATENATED MODULE: ./lib/engine/result.js
+const Ok = () => ({ kind: 'ok' });
+const Err = (reason) => ({ kind: 'err', reason });
+const Skip = (reason) => ({ kind: 'skip', reason });
+const isSuccess = (o) => o.kind !== 'err';
+//# sourceMappingURL=result.js.map
+;// CONCATENATED MODULE: ./lib/engine/job-attempt.js
 /**
  * Drives one attempt of a job: runs its generator, executes every subtask it yields through the
  * transport and sends the result back in; a failed subtask is thrown back in instead. Nested jobs
@@ -68005,7 +64960,7 @@ class JobAttempt {
         const { transport, signal } = this.scope;
         this.#stepStart(host, task.label ?? defaultLabel(task));
         const env = { ...this.#context(host).env, ...task.env };
-        const target = task.target === 'controller' ? engine_host/* CONTROLLER */.J : host;
+        const target = task.target === 'controller' ? contract_host/* CONTROLLER */.J : host;
         const call = transport.exec(target, { script: task.script, shell: task.shell, env }, this.#callContext(host));
         const result = await untilAborted(call, signal);
         this.exitCode = result.exitCode;
@@ -68064,7 +65019,7 @@ function describeExit(result) {
 }
 function toOutcome(value) {
     if (value === undefined)
-        return (0,result.Ok)();
+        return Ok();
     if (typeof value === 'object' && value !== null && ['ok', 'err', 'skip'].includes(value.kind))
         return value;
     throw new TypeError(`a job must return Ok(), Err(reason), Skip(reason) or nothing, got ${describe(value)}`);
@@ -68083,7 +65038,7 @@ function describe(value) {
         return String(value);
     }
 }
-//# sourceMappingURL=job-driver.js.map
+//# sourceMappingURL=job-attempt.js.map
 ;// CONCATENATED MODULE: ./lib/engine/retry-policy.js
 /** What may be retried, and how long to wait before it. */
 /** Backoff never waits longer than this between two attempts (unless the base itself is longer). */
@@ -68112,12 +65067,13 @@ function retryDelay(baseMs, retryNumber, random = Math.random()) {
     return Math.min(delay, Math.max(MAX_RETRY_DELAY_MS, baseMs));
 }
 //# sourceMappingURL=retry-policy.js.map
-;// CONCATENATED MODULE: ./lib/engine/job-runner.js
+;// CONCATENATED MODULE: ./lib/engine/run-job.js
 /**
  * Runs one top-level job to its JobReport: every attempt with its own timeout, retries with
  * backoff through p-retry, and the bounded output tail. Never rejects: whatever happens becomes
  * the report.
  */
+
 
 
 
@@ -68135,33 +65091,67 @@ class AttemptFailure extends Error {
         this.error = error;
     }
 }
-async function runJob(job, scope) {
-    const { settings, runSignal, emit, stage } = scope;
-    const host = job.host.name;
-    const started = performance.now();
-    const tail = new OutputTail(scope.outputTailBytes);
-    let attempts = 0;
-    let exitCode = null;
-    const attemptOnce = async (attempt) => {
-        attempts = attempt;
+function runJob(job, scope) {
+    return new JobRun(job, scope).run();
+}
+/** One job's attempts, and what they add up to: the output tail, the last exit code, the report. */
+class JobRun {
+    job;
+    scope;
+    #host;
+    #started = performance.now();
+    #tail;
+    #attempts = 0;
+    #exitCode = null;
+    constructor(job, scope) {
+        this.job = job;
+        this.scope = scope;
+        this.#host = job.host.name;
+        this.#tail = new OutputTail(scope.outputTailBytes);
+    }
+    async run() {
+        const { runSignal } = this.scope;
+        try {
+            const outcome = await pRetry((attempt) => this.#attempt(attempt), {
+                retries: this.scope.settings.retries,
+                minTimeout: 0,
+                shouldRetry: (context) => this.#retryAfterWait(context),
+            });
+            return outcome.kind === 'skip'
+                ? this.#report('skipped', outcome.reason)
+                : this.#report('success', null);
+        }
+        catch (thrown) {
+            const error = thrown instanceof AttemptFailure ? thrown.error : thrown;
+            // A command killed by the cancel may come back as a plain non-zero exit: still a cancel.
+            if (runSignal.aborted || error instanceof errors/* CancelledError */.cc) {
+                const why = runSignal.aborted ? cancelMessage(runSignal) : (0,errors/* errorMessage */.gJ)(error);
+                return this.#report('cancelled', why, 'cancelled');
+            }
+            return this.#report('failure', (0,errors/* errorMessage */.gJ)(error), error instanceof errors/* BoereworsError */.x4 ? error.kind : 'error');
+        }
+    }
+    async #attempt(attempt) {
+        const { scope } = this;
+        this.#attempts = attempt;
         // The tail spans attempts: a divider keeps one attempt's output from running into the next's.
         if (attempt > 1)
-            tail.push(attemptDivider(attempt));
-        emit({ type: 'job-start', stage, host, attempt });
-        const timed = attemptSignal(runSignal, settings.timeoutMs);
+            this.#tail.push(attemptDivider(attempt));
+        scope.emit({ type: 'job-start', stage: scope.stage, host: this.#host, attempt });
+        const timed = attemptSignal(scope.runSignal, scope.settings.timeoutMs);
         const driver = new JobAttempt({
             transport: scope.transport,
             signal: timed.signal,
-            stage,
+            stage: scope.stage,
             runner: scope.runner,
             release: scope.release,
             attempt,
             vars: scope.vars,
-            emit,
-            onLine: (line) => tail.push(line),
+            emit: scope.emit,
+            onLine: (line) => this.#tail.push(line),
         });
         try {
-            const outcome = await driver.run(job);
+            const outcome = await driver.run(this.job);
             if (outcome.kind === 'err')
                 throw new errors/* JobFailedError */.dk(outcome.reason);
             return outcome;
@@ -68170,18 +65160,28 @@ async function runJob(job, scope) {
             throw new AttemptFailure(error);
         }
         finally {
-            exitCode = driver.exitCode;
+            this.#exitCode = driver.exitCode;
             timed.dispose();
         }
-    };
-    // The backoff wait lives here, not in p-retry, so the job-retry event states the real delay and
-    // a cancel during the wait ends the job at once.
-    const retryAfterWait = async ({ error, attemptNumber }) => {
+    }
+    /**
+     * The backoff wait lives here, not in p-retry, so the job-retry event states the real delay and a
+     * cancel during the wait ends the job at once.
+     */
+    async #retryAfterWait({ error, attemptNumber }) {
+        const { runSignal, settings, emit, stage } = this.scope;
         const cause = error instanceof AttemptFailure ? error.error : error;
         if (runSignal.aborted || !isRetryable(cause))
             return false;
         const delayMs = retryDelay(settings.retryDelayMs, attemptNumber);
-        emit({ type: 'job-retry', stage, host, attempt: attemptNumber, error: (0,errors/* errorMessage */.gJ)(cause), delayMs });
+        emit({
+            type: 'job-retry',
+            stage,
+            host: this.#host,
+            attempt: attemptNumber,
+            error: (0,errors/* errorMessage */.gJ)(cause),
+            delayMs,
+        });
         try {
             await sleep(delayMs, runSignal);
             return true;
@@ -68189,40 +65189,88 @@ async function runJob(job, scope) {
         catch {
             return false;
         }
-    };
-    const report = (result, error, errorKind) => ({
-        host,
-        result,
-        attempts,
-        durationMs: Math.round(performance.now() - started),
-        exitCode,
-        error,
-        outputTail: tail.toString(),
-        ...(errorKind ? { errorKind } : {}),
-    });
-    try {
-        const outcome = await pRetry(attemptOnce, {
-            retries: settings.retries,
-            minTimeout: 0,
-            shouldRetry: retryAfterWait,
-        });
-        return outcome.kind === 'skip' ? report('skipped', outcome.reason) : report('success', null);
     }
-    catch (thrown) {
-        const error = thrown instanceof AttemptFailure ? thrown.error : thrown;
-        // A command killed by the cancel may come back as a plain non-zero exit: still a cancel.
-        if (runSignal.aborted || error instanceof errors/* CancelledError */.cc) {
-            return report('cancelled', runSignal.aborted ? cancelMessage(runSignal) : (0,errors/* errorMessage */.gJ)(error), 'cancelled');
-        }
-        return report('failure', (0,errors/* errorMessage */.gJ)(error), error instanceof errors/* BoereworsError */.x4 ? error.kind : 'error');
+    #report(result, error, errorKind) {
+        return {
+            host: this.#host,
+            result,
+            attempts: this.#attempts,
+            durationMs: Math.round(performance.now() - this.#started),
+            exitCode: this.#exitCode,
+            error,
+            outputTail: this.#tail.toString(),
+            ...(errorKind ? { errorKind } : {}),
+        };
     }
 }
 /** The line that opens attempt `n` (≥ 2) in a job's output tail: `── attempt 2 ──`. */
 function attemptDivider(n) {
     return `── attempt ${n} ──`;
 }
-//# sourceMappingURL=job-runner.js.map
-;// CONCATENATED MODULE: ./lib/engine/stage-runner.js
+//# sourceMappingURL=run-job.js.map
+;// CONCATENATED MODULE: ./lib/engine/report.js
+/**
+ * The report of a job that did not run to its end: one that never started (a failed canary, the
+ * failure budget or a cancel stopped its stage first; `attempts` 0), or, when a cancelled run is
+ * reported from its events, one still running.
+ */
+function unfinishedJob(host, result, error, attempts = 0) {
+    return { host, result, attempts, durationMs: 0, exitCode: null, error, outputTail: '' };
+}
+//# sourceMappingURL=report.js.map
+;// CONCATENATED MODULE: ./lib/engine/job-selection.js
+/** Which of a stage's jobs run: the hosts filter, then the limit. Pure, testable by value. */
+
+/** The jobs that will run, in order: the hosts filter first, then the limit. The rest are not reported. */
+function selectJobs(jobs, selection) {
+    const wanted = selection.hosts ? new Set(selection.hosts) : null;
+    const kept = wanted ? jobs.filter((j) => isController(j.host) || wanted.has(j.host.name)) : [...jobs];
+    return selection.limit === undefined ? kept : kept.slice(0, selection.limit);
+}
+function isController(host) {
+    return host === contract_host/* CONTROLLER */.J || (host.local && host.name === contract_host/* CONTROLLER */.J.name);
+}
+//# sourceMappingURL=job-selection.js.map
+;// CONCATENATED MODULE: ./lib/engine/waves.js
+/**
+ * Whether the stage has a canary. A canary gates the *other* jobs, so a stage of one job has none:
+ * that job is simply the stage, and `can-fail` applies to it as to any other failure.
+ */
+function hasCanary(settings, jobCount) {
+    return settings.canary && jobCount > 1;
+}
+/** A count, or a share of `total` rounded up; never below 1. */
+function waveSize(amount, total) {
+    const n = typeof amount === 'number' ? amount : Math.ceil((amount.percent * total) / 100);
+    return Math.max(1, n);
+}
+/**
+ * Sizes of the waves the stage's jobs run in, summing to `jobCount`. The canary is a wave of one;
+ * `batch` sizes follow (the last one repeats); without `batch` the remaining jobs are one wave and
+ * only the pool limits them.
+ */
+function waveSizes(settings, jobCount) {
+    const waves = [];
+    let left = jobCount;
+    if (hasCanary(settings, jobCount)) {
+        waves.push(1);
+        left -= 1;
+    }
+    if (settings.batch.length === 0) {
+        if (left > 0)
+            waves.push(left);
+        return waves;
+    }
+    for (let i = 0; left > 0; i++) {
+        const amount = settings.batch[Math.min(i, settings.batch.length - 1)];
+        const size = Math.min(left, waveSize(amount, jobCount));
+        waves.push(size);
+        left -= size;
+    }
+    return waves;
+}
+//# sourceMappingURL=waves.js.map
+;// CONCATENATED MODULE: ./lib/engine/run-stage.js
 /**
  * Runs one stage: selects its jobs, runs the canary alone, then the rest in waves through a pool,
  * counting failures against the budget; reports every selected job, started or not.
@@ -68235,140 +65283,176 @@ function attemptDivider(n) {
 
 
 
+
+
 async function runStage(stage, ctx, scope) {
     const started = performance.now();
-    const { emit, index, total } = scope;
-    const name = stage.name;
-    const settings = stage.settings;
-    let listed;
+    const listed = await listJobs(stage, ctx, scope.runSignal);
+    if ('failure' in listed) {
+        emitStart(stage, scope, [], null);
+        return finish(stage, started, scope, null, [], listed.failure);
+    }
+    const jobs = selectJobs(listed.jobs, scope.selection);
+    const canary = hasCanary(stage.settings, jobs.length) ? jobs[0] : null;
+    emitStart(stage, scope, jobs, canary);
+    if (jobs.length === 0) {
+        const why = listed.jobs.length === 0 ? 'it yielded no jobs' : 'the hosts filter left no jobs';
+        scope.emit({ type: 'warning', stage: stage.name, message: `stage "${stage.name}" skipped: ${why}` });
+        return finish(stage, started, scope, null, [], null);
+    }
+    connectAhead(scope, jobs);
+    const waves = new StageWaves(stage, ctx, scope, jobs, canary !== null);
+    const reports = await waves.run();
+    return finish(stage, started, scope, canary?.host.name ?? null, reports, waves.failure(reports));
+}
+/** The stage's jobs, or why it has none to run: they could not be listed, or the run was cancelled. */
+async function listJobs(stage, ctx, runSignal) {
     try {
-        listed = await untilAborted(collect(stage.jobs(ctx)), scope.runSignal);
-        const stray = listed.findIndex((j) => !(0,job/* isJob */.o)(j));
+        const jobs = await untilAborted(collect(stage.jobs(ctx)), runSignal);
+        const stray = jobs.findIndex((j) => !(0,job/* isJob */.o)(j));
         if (stray >= 0)
-            throw new TypeError(`expected Job objects, got ${String(listed[stray])}`);
+            throw new TypeError(`expected Job objects, got ${String(jobs[stray])}`);
+        return { jobs };
     }
     catch (error) {
-        emit({ type: 'stage-start', stage: name, index, total, hosts: [], canary: null });
-        const failure = scope.runSignal.aborted
-            ? { cause: 'cancelled', reason: cancelMessage(scope.runSignal) }
-            : { cause: 'jobs', reason: `could not list its jobs: ${(0,errors/* errorMessage */.gJ)(error)}` };
-        return finish(stage, started, scope, null, [], failure);
+        return {
+            failure: runSignal.aborted
+                ? { cause: 'cancelled', reason: cancelMessage(runSignal) }
+                : { cause: 'jobs', reason: `could not list its jobs: ${(0,errors/* errorMessage */.gJ)(error)}` },
+        };
     }
-    const jobs = selectJobs(listed, scope.selection);
-    const canary = hasCanary(settings, jobs.length) ? jobs[0] : null;
-    emit({
+}
+function emitStart(stage, scope, jobs, canary) {
+    scope.emit({
         type: 'stage-start',
-        stage: name,
-        index,
-        total,
+        stage: stage.name,
+        index: scope.index,
+        total: scope.total,
         hosts: jobs.map((j) => j.host.name),
         canary: canary?.host.name ?? null,
     });
-    if (jobs.length === 0) {
-        const why = listed.length === 0 ? 'it yielded no jobs' : 'the hosts filter left no jobs';
-        emit({ type: 'warning', stage: name, message: `stage "${name}" skipped: ${why}` });
-        return finish(stage, started, scope, null, [], null);
-    }
-    preconnect(scope, jobs);
-    const reports = new Array(jobs.length);
-    const budget = new FailureBudget(settings.maxFailures, jobs.length);
-    let halt = null;
-    let canaryFailed = false;
-    const haltOnce = (h) => {
-        halt ??= h;
-    };
-    const jobScope = {
-        transport: scope.transport,
-        runSignal: scope.runSignal,
-        stage: name,
-        settings,
-        runner: ctx.runner,
-        release: ctx.release,
-        vars: ctx.vars,
-        emit,
-        outputTailBytes: scope.outputTailBytes,
-    };
-    // A job checks for a halt when its pool slot comes up, not when it was queued: that is what makes
-    // "no new job starts" hold for jobs already waiting in the pool.
-    const start = async (i) => {
-        if (scope.runSignal.aborted)
-            haltOnce({ result: 'cancelled', error: cancelMessage(scope.runSignal) });
-        if (halt)
-            return;
-        const job = jobs[i];
-        const report = await runJob(job, jobScope);
-        reports[i] = report;
-        if (report.result === 'failure')
-            budget.recordFailure(report.host);
-        emit({ type: 'job-end', stage: name, job: report });
-        if (i === 0 && canary && report.result === 'failure') {
-            canaryFailed = true;
-            haltOnce({ result: 'skipped', error: `canary ${report.host} failed` });
-        }
-        else if (budget.exceeded) {
-            haltOnce({ result: 'skipped', error: `failure budget exceeded: ${budget.describe()}` });
-        }
-    };
-    const pool = pLimit(settings.parallel ? settings.poolSize : 1);
-    let next = 0;
-    for (const size of planWaves(settings, jobs.length)) {
-        // A wave starts only when the previous one finished within the budget.
-        if (halt || scope.runSignal.aborted)
-            break;
-        const wave = Array.from({ length: size }, (_, k) => next + k);
-        next += size;
-        await Promise.all(wave.map((i) => pool(() => start(i))));
-    }
-    // Without a halt, jobs are left only when a cancel came between two waves.
-    const notStarted = halt ?? { result: 'cancelled', error: cancelMessage(scope.runSignal) };
-    const all = jobs.map((job, i) => {
-        const existing = reports[i];
-        if (existing)
-            return existing;
-        const report = {
-            host: job.host.name,
-            result: notStarted.result,
-            attempts: 0,
-            durationMs: 0,
-            exitCode: null,
-            error: notStarted.error,
-            outputTail: '',
+}
+/**
+ * A stage's selected jobs at work: the canary alone, then the waves through the pool, counted
+ * against the failure budget. A failed canary, an exceeded budget or a cancel halts the stage: no
+ * new job starts, and the ones that never did are reported with the halt's reason.
+ */
+class StageWaves {
+    stage;
+    scope;
+    jobs;
+    hasCanary;
+    #reports;
+    #budget;
+    #jobScope;
+    #halt = null;
+    #canaryFailed = false;
+    constructor(stage, ctx, scope, jobs, hasCanary) {
+        this.stage = stage;
+        this.scope = scope;
+        this.jobs = jobs;
+        this.hasCanary = hasCanary;
+        this.#reports = new Array(jobs.length);
+        this.#budget = new FailureBudget(stage.settings.maxFailures, jobs.length);
+        this.#jobScope = {
+            transport: scope.transport,
+            runSignal: scope.runSignal,
+            stage: stage.name,
+            settings: stage.settings,
+            runner: ctx.runner,
+            release: ctx.release,
+            vars: ctx.vars,
+            emit: scope.emit,
+            outputTailBytes: scope.outputTailBytes,
         };
-        emit({ type: 'job-end', stage: name, job: report });
-        return report;
-    });
-    const failure = stageFailure(all, canaryFailed, budget, scope.runSignal);
-    return finish(stage, started, scope, canary?.host.name ?? null, all, failure);
+    }
+    /** Runs the waves; every selected job's report, in stage order, the unstarted ones included. */
+    async run() {
+        const { settings } = this.stage;
+        const runSignal = this.scope.runSignal;
+        const pool = pLimit(settings.parallel ? settings.poolSize : 1);
+        let next = 0;
+        for (const size of waveSizes(settings, this.jobs.length)) {
+            // A wave starts only when the previous one finished within the budget.
+            if (this.#halt || runSignal.aborted)
+                break;
+            const wave = Array.from({ length: size }, (_, k) => next + k);
+            next += size;
+            await Promise.all(wave.map((i) => pool(() => this.#start(i))));
+        }
+        return this.#reportAll();
+    }
+    /** Why the stage failed, from its jobs' reports; null when it did not. */
+    failure(jobs) {
+        const runSignal = this.scope.runSignal;
+        const cancelled = jobs.find((j) => j.result === 'cancelled');
+        if (cancelled) {
+            return {
+                cause: 'cancelled',
+                reason: runSignal.aborted ? cancelMessage(runSignal) : (cancelled.error ?? 'cancelled'),
+            };
+        }
+        if (this.#canaryFailed) {
+            const c = jobs[0];
+            return { cause: 'canary', reason: `canary ${c.host} failed: ${c.error ?? 'failed'}` };
+        }
+        if (this.#budget.exceeded)
+            return { cause: 'budget', reason: this.#budget.describe() };
+        return null;
+    }
+    /**
+     * A job checks for a halt when its pool slot comes up, not when it was queued: that is what makes
+     * "no new job starts" hold for jobs already waiting in the pool.
+     */
+    async #start(i) {
+        const runSignal = this.scope.runSignal;
+        if (runSignal.aborted)
+            this.#haltOnce({ result: 'cancelled', error: cancelMessage(runSignal) });
+        if (this.#halt)
+            return;
+        const report = await runJob(this.jobs[i], this.#jobScope);
+        this.#reports[i] = report;
+        if (report.result === 'failure')
+            this.#budget.recordFailure(report.host);
+        this.scope.emit({ type: 'job-end', stage: this.stage.name, job: report });
+        if (i === 0 && this.hasCanary && report.result === 'failure') {
+            this.#canaryFailed = true;
+            this.#haltOnce({ result: 'skipped', error: `canary ${report.host} failed` });
+        }
+        else if (this.#budget.exceeded) {
+            this.#haltOnce({ result: 'skipped', error: `failure budget exceeded: ${this.#budget.describe()}` });
+        }
+    }
+    #haltOnce(halt) {
+        this.#halt ??= halt;
+    }
+    /** The reports, with one (and a `job-end`) for each job that never started. */
+    #reportAll() {
+        // Without a halt, jobs are left only when a cancel came between two waves.
+        const notStarted = this.#halt ?? { result: 'cancelled', error: cancelMessage(this.scope.runSignal) };
+        return this.jobs.map((job, i) => {
+            const existing = this.#reports[i];
+            if (existing)
+                return existing;
+            const report = unfinishedJob(job.host.name, notStarted.result, notStarted.error);
+            this.scope.emit({ type: 'job-end', stage: this.stage.name, job: report });
+            return report;
+        });
+    }
 }
 /**
  * Lets the transport open the stage's connections ahead, so the hosts queued behind the canary do
  * not each pay a handshake when their pool slot comes up. Only a hint: it can never fail the stage.
  */
-function preconnect(scope, jobs) {
-    if (!scope.transport.prepare || scope.runSignal.aborted)
+function connectAhead(scope, jobs) {
+    if (!scope.transport.connectAhead || scope.runSignal.aborted)
         return;
     try {
-        scope.transport.prepare(jobs.map((j) => j.host), scope.runSignal);
+        scope.transport.connectAhead(jobs.map((j) => j.host), scope.runSignal);
     }
     catch {
         // A transport that breaks the "must not throw" contract still gets its steps run.
     }
-}
-function stageFailure(jobs, canaryFailed, budget, runSignal) {
-    const cancelled = jobs.find((j) => j.result === 'cancelled');
-    if (cancelled) {
-        return {
-            cause: 'cancelled',
-            reason: runSignal.aborted ? cancelMessage(runSignal) : (cancelled.error ?? 'cancelled'),
-        };
-    }
-    if (canaryFailed) {
-        const c = jobs[0];
-        return { cause: 'canary', reason: `canary ${c.host} failed: ${c.error ?? 'failed'}` };
-    }
-    if (budget.exceeded)
-        return { cause: 'budget', reason: budget.describe() };
-    return null;
 }
 /** Builds the report, applies `can-fail`, emits the warning and `stage-end`. */
 function finish(stage, started, scope, canary, jobs, failure) {
@@ -68393,12 +65477,13 @@ function finish(stage, started, scope, canary, jobs, failure) {
     scope.emit({ type: 'stage-end', stage: report, index: scope.index, total: scope.total });
     return { report, stopsRun: failure !== null && !tolerated };
 }
-//# sourceMappingURL=stage-runner.js.map
+//# sourceMappingURL=run-stage.js.map
 ;// CONCATENATED MODULE: ./lib/engine/executor.js
 /**
  * Runs one runner: setup, its stages pulled one at a time, cleanup; turns what happened into the
- * RunReport and the event stream. Scheduling inside a stage lives in stage-runner.ts.
+ * RunReport and the event stream. Scheduling inside a stage lives in run-stage.ts.
  */
+
 
 
 
@@ -68553,538 +65638,16 @@ async function closeQuietly(stages, signal) {
         await closing;
 }
 //# sourceMappingURL=executor.js.map
-
-/***/ }),
-
-/***/ 3546:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   J: () => (/* binding */ CONTROLLER),
-/* harmony export */   v: () => (/* binding */ hostLabel)
-/* harmony export */ });
-/** The controller itself: where `local` steps run, and the host of a stage that names no hosts. */
-const CONTROLLER = Object.freeze({
-    name: 'controller',
-    address: 'localhost',
-    port: 0,
-    local: true,
-});
-/** `user@address:port`, the form every connection error uses. */
-function hostLabel(host, defaultUser) {
-    if (host.local)
-        return host.name;
-    const user = host.user ?? defaultUser;
-    return `${user ? `${user}@` : ''}${host.address}:${host.port}`;
-}
-//# sourceMappingURL=host.js.map
-
-/***/ }),
-
-/***/ 7209:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   _: () => (/* binding */ Job),
-/* harmony export */   o: () => (/* binding */ isJob)
-/* harmony export */ });
-/**
- * A unit of work on one host, as in boerewors: subclass and implement `run` as an async generator.
- *
- * ```ts
- * class Fetch extends Job {
- *   async *run(ctx) {
- *     yield remote('curl -fsS "$URL" -o /tmp/app.tgz');
- *     const r = yield remote('test -s /tmp/app.tgz', { allowFailure: true });
- *     if ((r as ExecResult).exitCode !== 0) return Err('empty download');
- *     return Ok();
- *   }
- * }
- * ```
- * A failing subtask throws `CommandExitError` inside the generator (catch it to recover) unless it
- * was built with `allowFailure`. A yielded Job runs inline on the same host; its failure throws
- * `JobFailedError` into the parent. `retries` re-runs `run` from the start.
- */
-class Job {
-    host;
-    name;
-    constructor(host, 
-    /** Shown in dry-run plans; defaults to the class name. */
-    name = new.target.name) {
-        this.host = host;
-        this.name = name;
-    }
-    /** Build a job from an async generator function, without a subclass. */
-    static of(host, body, name = 'job') {
-        return new (class extends Job {
-            run(ctx) {
-                return body(ctx);
-            }
-        })(host, name);
-    }
-}
-function isJob(value) {
-    return (value instanceof Job || (typeof value === 'object' && value !== null && 'run' in value && 'host' in value));
-}
-//# sourceMappingURL=job.js.map
-
-/***/ }),
-
-/***/ 985:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   MO: () => (/* binding */ Skip),
-/* harmony export */   Ok: () => (/* binding */ Ok),
-/* harmony export */   _: () => (/* binding */ Err),
-/* harmony export */   oJ: () => (/* binding */ isSuccess)
-/* harmony export */ });
-const Ok = () => ({ kind: 'ok' });
-const Err = (reason) => ({ kind: 'err', reason });
-const Skip = (reason) => ({ kind: 'skip', reason });
-const isSuccess = (o) => o.kind !== 'err';
-//# sourceMappingURL=result.js.map
-
-/***/ }),
-
-/***/ 7998:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   b: () => (/* binding */ Runner)
-/* harmony export */ });
-/** A named release procedure: yields stages in order. Subclass and override `stages`, or pass options. */
-class Runner {
-    name;
-    description;
-    #opts;
-    constructor(opts) {
-        this.name = opts.name;
-        this.description = opts.description ?? '';
-        this.#opts = opts;
-    }
-    stages(ctx) {
-        const s = this.#opts.stages;
-        if (!s)
-            return [];
-        return typeof s === 'function' ? s(ctx) : s;
-    }
-    /** Known stage count, or null when stages are produced lazily. */
-    get stageCount() {
-        const s = this.#opts.stages;
-        if (this.#opts.stageCount !== undefined)
-            return this.#opts.stageCount;
-        return Array.isArray(s) ? s.length : null;
-    }
-    async setup(ctx) {
-        await this.#opts.setup?.(ctx);
-    }
-    async cleanup(ctx) {
-        await this.#opts.cleanup?.(ctx);
-    }
-}
-//# sourceMappingURL=runner.js.map
-
-/***/ }),
-
-/***/ 3768:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   B: () => (/* binding */ Stage)
-/* harmony export */ });
-/** Yields jobs (usually one per host) and decides how they run. */
-class Stage {
-    name;
-    settings;
-    #jobs;
-    constructor(opts) {
-        this.name = opts.name;
-        this.#jobs = opts.jobs;
-        this.settings = Object.freeze({
-            canary: opts.canary ?? true,
-            parallel: opts.parallel ?? true,
-            poolSize: opts.poolSize ?? 10,
-            batch: opts.batch ?? [],
-            maxFailures: opts.maxFailures ?? 0,
-            canFail: opts.canFail ?? false,
-            retries: opts.retries ?? 0,
-            retryDelayMs: opts.retryDelayMs ?? 1000,
-            timeoutMs: opts.timeoutMs,
-        });
-        checkSettings(this.name, this.settings);
-    }
-    jobs(ctx) {
-        return this.#jobs ? this.#jobs(ctx) : [];
-    }
-    /** One job per host. */
-    static forHosts(opts) {
-        const { hosts, job, ...rest } = opts;
-        return new Stage({ ...rest, jobs: () => hosts.map(job) });
-    }
-}
-/**
- * Library users build stages by hand; catch nonsense here with the value quoted, rather than as a
- * hang (poolSize 0) or a silent no-op (retries -1) later. The YAML config is validated before this.
- */
-function checkSettings(stage, s) {
-    const bad = (field, expected, got) => {
-        throw new TypeError(`stage "${stage}": ${field} must be ${expected}, got ${JSON.stringify(got) ?? String(got)}`);
-    };
-    const isInt = (n, min) => Number.isInteger(n) && n >= min;
-    // `positive`: batch sizes must move the release forward; a zero failure budget is the default.
-    const isAmount = (a, positive) => typeof a === 'number'
-        ? isInt(a, positive ? 1 : 0)
-        : typeof a === 'object' &&
-            a !== null &&
-            Number.isFinite(a.percent) &&
-            (positive ? a.percent > 0 : a.percent >= 0) &&
-            a.percent <= 100;
-    if (!isInt(s.poolSize, 1))
-        bad('poolSize', 'a positive integer', s.poolSize);
-    if (!isInt(s.retries, 0))
-        bad('retries', 'a non-negative integer', s.retries);
-    if (!(Number.isFinite(s.retryDelayMs) && s.retryDelayMs >= 0))
-        bad('retryDelayMs', 'a non-negative number', s.retryDelayMs);
-    if (s.timeoutMs !== undefined && !(Number.isFinite(s.timeoutMs) && s.timeoutMs > 0)) {
-        bad('timeoutMs', 'a positive number', s.timeoutMs);
-    }
-    if (!isAmount(s.maxFailures, false))
-        bad('maxFailures', 'a non-negative integer or { percent: 0..100 }', s.maxFailures);
-    if (!Array.isArray(s.batch))
-        bad('batch', 'an array', s.batch);
-    for (const b of s.batch)
-        if (!isAmount(b, true))
-            bad('batch', 'positive integers or { percent: 1..100 }', s.batch);
-}
-//# sourceMappingURL=stage.js.map
-
-/***/ }),
-
-/***/ 917:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   L4: () => (/* binding */ DEFAULT_SHELL),
-/* harmony export */   Se: () => (/* binding */ upload),
-/* harmony export */   be: () => (/* binding */ remote),
-/* harmony export */   sr: () => (/* binding */ local)
-/* harmony export */ });
-/**
- * Default shell for `run` / `local` steps. It gets the script as the file /dev/fd/4 (over
- * SSH it reads it inline, with the same behaviour: see ssh-remote-command.ts); stdin is /dev/null.
- */
-const DEFAULT_SHELL = Object.freeze([
-    'bash',
-    '--noprofile',
-    '--norc',
-    '-eo',
-    'pipefail',
-]);
-/** A command on the job's host. */
-function remote(script, opts = {}) {
-    return { kind: 'exec', target: 'host', script, shell: opts.shell ?? DEFAULT_SHELL, ...rest(opts) };
-}
-/** A command on the controller (this machine), once per job. */
-function local(script, opts = {}) {
-    return { kind: 'exec', target: 'controller', script, shell: opts.shell ?? DEFAULT_SHELL, ...rest(opts) };
-}
-function upload(from, to, label) {
-    return { kind: 'upload', from, to, ...(label ? { label } : {}) };
-}
-function rest(opts) {
-    const out = {};
-    if (opts.env)
-        out.env = opts.env;
-    if (opts.label)
-        out.label = opts.label;
-    if (opts.allowFailure)
-        out.allowFailure = true;
-    return out;
-}
-//# sourceMappingURL=subtask.js.map
-
-/***/ }),
-
-/***/ 1942:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Cb: () => (/* binding */ TemplateSyntaxError),
-/* harmony export */   Jf: () => (/* binding */ expandVars),
-/* harmony export */   QC: () => (/* binding */ parseTemplate),
-/* harmony export */   eU: () => (/* binding */ VAR_NAME)
-/* harmony export */ });
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(452);
-
-const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** Why a non-command field cannot be expanded; `found` is the offending text (`$HOME`, `${a-b}`). */
-class TemplateSyntaxError extends Error {
-    problem;
-    found;
-    constructor(problem, found) {
-        super(problem === 'bare-dollar'
-            ? `"${found}" is not expanded here: write \${NAME} for a variable, $$ for a literal "$"`
-            : problem === 'invalid-name'
-                ? `invalid variable name "${found}"`
-                : `"${found}" has no closing "}"`);
-        this.problem = problem;
-        this.found = found;
-    }
-}
-/**
- * `${NAME}` is a reference, `$$` a literal `$` (so `$${` writes `${`). Any other `$` is an error:
- * these fields are expanded by the tool on the controller, never by a shell, so a `$HOME` would
- * otherwise silently stay a directory named `$HOME`.
- */
-function parseTemplate(text) {
-    const pieces = [];
-    let literal = '';
-    let i = 0;
-    while (i < text.length) {
-        const dollar = text.indexOf('$', i);
-        if (dollar === -1) {
-            literal += text.slice(i);
-            break;
-        }
-        literal += text.slice(i, dollar);
-        const next = text[dollar + 1];
-        if (next === '$') {
-            literal += '$';
-            i = dollar + 2;
-        }
-        else if (next === '{') {
-            const close = text.indexOf('}', dollar + 2);
-            if (close === -1)
-                throw new TemplateSyntaxError('unclosed', text.slice(dollar, dollar + 40));
-            const name = text.slice(dollar + 2, close);
-            if (!VAR_NAME.test(name))
-                throw new TemplateSyntaxError('invalid-name', `\${${name}}`);
-            if (literal)
-                pieces.push({ text: literal });
-            literal = '';
-            pieces.push({ ref: name });
-            i = close + 1;
-        }
-        else {
-            const word = /^[A-Za-z0-9_]*/.exec(text.slice(dollar + 1))?.[0] ?? '';
-            throw new TemplateSyntaxError('bare-dollar', `$${word}`);
-        }
-    }
-    if (literal)
-        pieces.push({ text: literal });
-    return pieces;
-}
-/**
- * Expand `${NAME}` in a non-command field (upload paths, names). Unknown names and a `$` that is
- * not `${NAME}` or `$$` are errors, so a typo never silently becomes a path segment. The config
- * loader checks every field before anything runs; this is the last line of defence.
- */
-function expandVars(text, vars, where = 'value') {
-    let pieces;
-    try {
-        pieces = parseTemplate(text);
-    }
-    catch (e) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL(`${where}: ${e.message}`);
-    }
-    return pieces
-        .map((piece) => {
-        if ('text' in piece)
-            return piece.text;
-        const value = Object.hasOwn(vars, piece.ref) ? vars[piece.ref] : undefined;
-        if (value === undefined)
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL(`${where}: unknown variable "\${${piece.ref}}"`);
-        return value;
-    })
-        .join('');
-}
-//# sourceMappingURL=vars.js.map
-
-/***/ }),
-
-/***/ 452:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   MU: () => (/* binding */ TimeoutError),
-/* harmony export */   N9: () => (/* binding */ ConnectionLostError),
-/* harmony export */   T$: () => (/* binding */ ConnectError),
-/* harmony export */   cc: () => (/* binding */ CancelledError),
-/* harmony export */   dk: () => (/* binding */ JobFailedError),
-/* harmony export */   eb: () => (/* binding */ UsageError),
-/* harmony export */   gJ: () => (/* binding */ errorMessage),
-/* harmony export */   lR: () => (/* binding */ AuthError),
-/* harmony export */   oZ: () => (/* binding */ HostKeyError),
-/* harmony export */   qw: () => (/* binding */ CommandExitError),
-/* harmony export */   x4: () => (/* binding */ BoereworsError),
-/* harmony export */   xL: () => (/* binding */ ConfigError)
-/* harmony export */ });
-class BoereworsError extends Error {
-    get name() {
-        return this.constructor.name;
-    }
-}
-/** Bad command line or action input. Exit code 2. */
-class UsageError extends BoereworsError {
-    kind = 'usage';
-    retryable = false;
-}
-/** Bad release config; the message starts with `file:line:col: path:` when a position is known. */
-class ConfigError extends BoereworsError {
-    kind = 'config';
-    retryable = false;
-}
-/** TCP/DNS/handshake failures: refused, timeout, unreachable. Transient. */
-class ConnectError extends BoereworsError {
-    kind = 'connect';
-    retryable = true;
-}
-/** The server rejected our credentials, or the key could not be used. Never retried. */
-class AuthError extends BoereworsError {
-    kind = 'auth';
-    retryable = false;
-}
-/** Host key unknown, mismatched or revoked. Fails closed, never retried. */
-class HostKeyError extends BoereworsError {
-    kind = 'host-key';
-    retryable = false;
-}
-/** A command exited non-zero (or died of a signal). Retried only through the stage's `retries`. */
-class CommandExitError extends BoereworsError {
-    exitCode;
-    signal;
-    kind = 'exit';
-    retryable = true;
-    constructor(message, exitCode, signal = null) {
-        super(message);
-        this.exitCode = exitCode;
-        this.signal = signal;
-    }
-}
-/** An attempt ran past its `timeout`. */
-class TimeoutError extends BoereworsError {
-    kind = 'timeout';
-    retryable = true;
-}
-/** The connection died under a running command (no exit status), or keepalive detected a dead peer. */
-class ConnectionLostError extends BoereworsError {
-    kind = 'connection-lost';
-    retryable = true;
-}
-/** The run was cancelled (SIGINT/SIGTERM or an aborted signal). */
-class CancelledError extends BoereworsError {
-    kind = 'cancelled';
-    retryable = false;
-}
-/** A job ended with `Err(reason)`, or a nested job failed. */
-class JobFailedError extends BoereworsError {
-    kind = 'job';
-    retryable = true;
-}
-function errorMessage(err) {
-    return err instanceof Error ? err.message : String(err);
-}
-//# sourceMappingURL=errors.js.map
-
-/***/ }),
-
-/***/ 7406:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Ow: () => (/* binding */ toJsonReport),
-/* harmony export */   a_: () => (/* binding */ writeJsonReport),
-/* harmony export */   rk: () => (/* binding */ failedHosts)
-/* harmony export */ });
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1455);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
-
-
-function toJsonReport(report, options = {}) {
-    return {
-        version: 1,
-        runner: report.runner,
-        release: report.release,
-        dryRun: options.dryRun ?? false,
-        result: report.result,
-        startedAt: report.startedAt,
-        durationMs: report.durationMs,
-        stages: report.stages.map((s) => ({
-            name: s.name,
-            result: s.result,
-            canary: s.canary,
-            jobs: s.jobs.map((j) => ({
-                host: j.host,
-                result: j.result,
-                attempts: j.attempts,
-                durationMs: j.durationMs,
-                exitCode: j.exitCode,
-                error: j.error,
-            })),
-        })),
-    };
-}
-async function writeJsonReport(path, report, options = {}) {
-    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.mkdir)((0,node_path__WEBPACK_IMPORTED_MODULE_1__.dirname)(path), { recursive: true });
-    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.writeFile)(path, `${JSON.stringify(toJsonReport(report, options), null, 2)}\n`, { mode: 0o644 });
-}
-/** Hosts whose job failed in any stage, in order of first failure. */
-function failedHosts(report) {
-    const hosts = new Set();
-    for (const s of report.stages)
-        for (const j of s.jobs)
-            if (j.result === 'failure')
-                hosts.add(j.host);
-    return [...hosts];
-}
-//# sourceMappingURL=json.js.map
-
-/***/ }),
-
-/***/ 3964:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   a: () => (/* binding */ DryRunTransport)
-/* harmony export */ });
-/**
- * Connects to nothing and runs nothing: every command "succeeds" at once and its script is
- * echoed as output, so a run with this transport prints the whole plan (stages → hosts → steps).
- */
-class DryRunTransport {
-    calls = [];
-    async exec(host, req, ctx) {
-        ctx.signal.throwIfAborted();
-        this.calls.push({ host: host.name, kind: 'exec', what: req.script });
-        for (const line of req.script.replace(/\n+$/, '').split('\n'))
-            ctx.onOutput('stdout', `  $ ${line}`);
-        return { exitCode: 0, signal: null, durationMs: 0 };
-    }
-    async upload(host, req, ctx) {
-        ctx.signal.throwIfAborted();
-        const what = `${req.from} → ${host.name}:${req.to}`;
-        this.calls.push({ host: host.name, kind: 'upload', what });
-        ctx.onOutput('stdout', `  upload ${what}`);
-        return { files: 0, bytes: 0, durationMs: 0 };
-    }
-    async close() { }
-}
-//# sourceMappingURL=dry-run.js.map
-
-/***/ }),
-
-/***/ 746:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  g: () => (/* binding */ LineSplitter)
-});
-
-// UNUSED EXPORTS: MAX_LINE_CHARS
-
+// EXTERNAL MODULE: ./lib/engine/stage.js
+var stage = __nccwpck_require__(3768);
+// EXTERNAL MODULE: ./lib/engine/runner.js
+var runner = __nccwpck_require__(7998);
+// EXTERNAL MODULE: ./lib/engine/subtask.js
+var subtask = __nccwpck_require__(917);
+// EXTERNAL MODULE: ./lib/contract/transport.js
+var transport = __nccwpck_require__(4475);
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 ;// CONCATENATED MODULE: external "node:string_decoder"
 const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
 ;// CONCATENATED MODULE: ./lib/transport/line-splitter.js
@@ -69098,7 +65661,7 @@ const MAX_LINE_CHARS = 16 * 1024;
  * With a redactor, secrets are replaced before anything is emitted, and before a long line is cut:
  * a cut is made only once the text after it is at least as long as the longest secret, so every
  * secret that could straddle the cut is whole when the redactor sees it. Nothing after the cut
- * (the reporters, the output tail, the runner's masker, which all see one piece at a time) could
+ * (the reporters, the output tail, GitHub's log masker, which all see one piece at a time) could
  * put the two halves of a secret back together.
  */
 class LineSplitter {
@@ -69150,18 +65713,7 @@ class LineSplitter {
     }
 }
 //# sourceMappingURL=line-splitter.js.map
-
-/***/ }),
-
-/***/ 2370:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   X: () => (/* binding */ statUploadSource),
-/* harmony export */   h: () => (/* binding */ copyLocal)
-/* harmony export */ });
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1455);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
+;// CONCATENATED MODULE: ./lib/transport/local-upload.js
 
 
 /**
@@ -69171,11 +65723,11 @@ class LineSplitter {
  */
 async function statUploadSource(from) {
     try {
-        return await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.stat)(from);
+        return await (0,promises_.stat)(from);
     }
     catch (err) {
         const code = err.code;
-        const where = (0,node_path__WEBPACK_IMPORTED_MODULE_1__.resolve)(from) === from ? '' : ` (looked for ${(0,node_path__WEBPACK_IMPORTED_MODULE_1__.resolve)(from)})`;
+        const where = (0,external_node_path_.resolve)(from) === from ? '' : ` (looked for ${(0,external_node_path_.resolve)(from)})`;
         if (code === 'ENOENT' || code === 'ENOTDIR') {
             throw new Error(`upload source ${from} not found${where}: nothing to upload`);
         }
@@ -69198,7 +65750,7 @@ async function copyLocal(from, to, signal) {
     let bytes = 0;
     const count = async (src) => {
         signal.throwIfAborted();
-        const s = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.stat)(src);
+        const s = await (0,promises_.stat)(src);
         if (s.isFile()) {
             files += 1;
             bytes += s.size;
@@ -69206,40 +65758,18 @@ async function copyLocal(from, to, signal) {
         return true;
     };
     if (source.isDirectory()) {
-        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.mkdir)(to, { recursive: true });
-        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.cp)(from, to, { recursive: true, preserveTimestamps: true, filter: (src) => count(src) });
+        await (0,promises_.mkdir)(to, { recursive: true });
+        await (0,promises_.cp)(from, to, { recursive: true, preserveTimestamps: true, filter: (src) => count(src) });
     }
     else {
-        const target = to.endsWith('/') ? (0,node_path__WEBPACK_IMPORTED_MODULE_1__.join)(to, (0,node_path__WEBPACK_IMPORTED_MODULE_1__.basename)(from)) : to;
-        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.mkdir)((0,node_path__WEBPACK_IMPORTED_MODULE_1__.dirname)(target), { recursive: true });
+        const target = to.endsWith('/') ? (0,external_node_path_.join)(to, (0,external_node_path_.basename)(from)) : to;
+        await (0,promises_.mkdir)((0,external_node_path_.dirname)(target), { recursive: true });
         await count(from);
-        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.cp)(from, target, { preserveTimestamps: true });
+        await (0,promises_.cp)(from, target, { preserveTimestamps: true });
     }
     return { files, bytes, durationMs: Date.now() - started };
 }
 //# sourceMappingURL=local-upload.js.map
-
-/***/ }),
-
-/***/ 3016:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  V: () => (/* binding */ LocalTransport)
-});
-
-// UNUSED EXPORTS: KILL_GRACE_MS
-
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-// EXTERNAL MODULE: ./lib/errors.js
-var errors = __nccwpck_require__(452);
-// EXTERNAL MODULE: ./lib/transport/line-splitter.js + 1 modules
-var line_splitter = __nccwpck_require__(746);
-// EXTERNAL MODULE: ./lib/transport/local-upload.js
-var local_upload = __nccwpck_require__(2370);
 ;// CONCATENATED MODULE: ./lib/transport/local.js
 
 
@@ -69280,8 +65810,8 @@ class LocalTransport {
         const pid = child.pid;
         if (pid !== undefined)
             this.#running.add(pid);
-        const out = new line_splitter/* LineSplitter */.g('stdout', ctx.onOutput, { redactor: this.redactor });
-        const err = new line_splitter/* LineSplitter */.g('stderr', ctx.onOutput, { redactor: this.redactor });
+        const out = new LineSplitter('stdout', ctx.onOutput, { redactor: this.redactor });
+        const err = new LineSplitter('stderr', ctx.onOutput, { redactor: this.redactor });
         child.stdout.on('data', (c) => out.write(c));
         child.stderr.on('data', (c) => err.write(c));
         child.stdin.on('error', () => { }); // the shell may exit before reading all of the script
@@ -69309,7 +65839,7 @@ class LocalTransport {
                     // Leftovers of the group (a background child holding no stdio) get the KILL now.
                     clearTimeout(killTimer);
                     terminateGroup(pid, 'SIGKILL');
-                    reject(ctx.signal.reason ?? new errors/* CancelledError */.cc('cancelled'));
+                    reject(abortReason(ctx.signal));
                     return;
                 }
                 resolve({ exitCode: code, signal: signal ?? null, durationMs: Date.now() - started });
@@ -69317,7 +65847,7 @@ class LocalTransport {
         });
     }
     upload(_host, req, ctx) {
-        return (0,local_upload/* copyLocal */.h)(req.from, req.to, ctx.signal);
+        return copyLocal(req.from, req.to, ctx.signal);
     }
     async close() {
         for (const pid of this.#running)
@@ -69336,15 +65866,31 @@ function terminateGroup(pid, signal) {
     }
 }
 //# sourceMappingURL=local.js.map
-
-/***/ }),
-
-/***/ 6287:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   o: () => (/* binding */ RoutingTransport)
-/* harmony export */ });
+;// CONCATENATED MODULE: ./lib/transport/dry-run.js
+/**
+ * Connects to nothing and runs nothing: every command "succeeds" at once and its script is
+ * echoed as output, so a run with this transport prints the whole plan (stages → hosts → steps).
+ */
+class DryRunTransport {
+    calls = [];
+    async exec(host, req, ctx) {
+        ctx.signal.throwIfAborted();
+        this.calls.push({ host: host.name, kind: 'exec', what: req.script });
+        for (const line of req.script.replace(/\n+$/, '').split('\n'))
+            ctx.onOutput('stdout', `  $ ${line}`);
+        return { exitCode: 0, signal: null, durationMs: 0 };
+    }
+    async upload(host, req, ctx) {
+        ctx.signal.throwIfAborted();
+        const what = `${req.from} → ${host.name}:${req.to}`;
+        this.calls.push({ host: host.name, kind: 'upload', what });
+        ctx.onOutput('stdout', `  upload ${what}`);
+        return { files: 0, bytes: 0, durationMs: 0 };
+    }
+    async close() { }
+}
+//# sourceMappingURL=dry-run.js.map
+;// CONCATENATED MODULE: ./lib/transport/routing.js
 /**
  * Sends `local` hosts (and the controller) to the local transport and every other host to the
  * remote one, which is created on first use: a release over `local:` hosts needs no SSH key.
@@ -69363,13 +65909,13 @@ class RoutingTransport {
     upload(host, req, ctx) {
         return this.#for(host).upload(host, req, ctx);
     }
-    prepare(hosts, signal) {
+    connectAhead(hosts, signal) {
         const remote = hosts.filter((h) => !h.local);
         const local = hosts.filter((h) => h.local);
         if (local.length > 0)
-            this.local.prepare?.(local, signal);
+            this.local.connectAhead?.(local, signal);
         if (remote.length > 0)
-            this.#for(remote[0]).prepare?.(remote, signal);
+            this.#for(remote[0]).connectAhead?.(remote, signal);
     }
     async close() {
         await Promise.all([this.local.close(), this.#remote?.close()]);
@@ -69382,167 +65928,6 @@ class RoutingTransport {
     }
 }
 //# sourceMappingURL=routing.js.map
-
-/***/ }),
-
-/***/ 3936:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   QD: () => (/* binding */ loadClientAuth),
-/* harmony export */   ss: () => (/* binding */ privateKeyProblem)
-/* harmony export */ });
-/* unused harmony export normalizeKeyText */
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1455);
-/* harmony import */ var ssh2__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5472);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(452);
-/* harmony import */ var _ssh_paths_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7438);
-/**
- * How we authenticate: a private key (text or file; OpenSSH or PEM; ed25519, ecdsa, rsa with
- * rsa-sha2 signatures; optional passphrase), else the ssh-agent. The key is parsed once, up front,
- * so a bad key fails the run at once with an AuthError that names where the key came from and
- * what is wrong with it — never a byte of the key itself.
- */
-
-
-
-
-/**
- * Keys pasted into CI secrets arrive with CRLF line ends, without a final newline, with trailing
- * blanks, or with literal `\n` when squeezed onto one line; all of that is layout, not key data.
- */
-function normalizeKeyText(text) {
-    let t = text;
-    if (!t.includes('\n') && t.includes('\\n'))
-        t = t.replaceAll('\\n', '\n');
-    const lines = t.split(/\r?\n|\r/).map((l) => l.trimEnd());
-    while (lines.length > 0 && lines[0] === '')
-        lines.shift();
-    while (lines.length > 0 && lines[lines.length - 1] === '')
-        lines.pop();
-    return `${lines.map((l) => l.trimStart()).join('\n')}\n`;
-}
-async function loadClientAuth(options, env = process.env) {
-    let text;
-    let source;
-    if (options.privateKey !== undefined && options.privateKey.trim() !== '') {
-        text = options.privateKey;
-        source = 'private key given inline';
-    }
-    else if (options.privateKeyPath) {
-        source = `private key file ${options.privateKeyPath}`;
-        try {
-            text = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.readFile)((0,_ssh_paths_js__WEBPACK_IMPORTED_MODULE_3__/* .expandHome */ .k)(options.privateKeyPath), 'utf8');
-        }
-        catch (err) {
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .AuthError */ .lR(`${source}: cannot read it (${err.code ?? 'error'})`);
-        }
-    }
-    else if (env.SSH_AUTH_SOCK) {
-        return { kind: 'agent', socket: env.SSH_AUTH_SOCK, source: `ssh-agent at ${env.SSH_AUTH_SOCK}` };
-    }
-    else {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .AuthError */ .lR('no SSH private key given (ssh.private-key, --identity or the ssh-private-key input) and no ssh-agent (SSH_AUTH_SOCK)');
-    }
-    const privateKey = parsePrivateKey(normalizeKeyText(text), options.passphrase, source);
-    return { kind: 'key', privateKey, source, keyType: privateKey.type };
-}
-/** The parsed key, or an AuthError that says what is wrong in our own words (ssh2's may quote input). */
-function parsePrivateKey(text, passphrase, source) {
-    const parsed = ssh2__WEBPACK_IMPORTED_MODULE_1__.utils.parseKey(text, passphrase);
-    const problem = keyProblem(parsed);
-    if (problem)
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .AuthError */ .lR(`${source}: ${problem}`);
-    return (Array.isArray(parsed) ? parsed[0] : parsed);
-}
-/**
- * What is wrong with key text, or null: for checks before anything runs. The key is not decrypted
- * (that costs a bcrypt KDF, paid once by the transport later): an encrypted key passes when a
- * passphrase is given.
- */
-function privateKeyProblem(text, passphrase) {
-    const parsed = ssh2__WEBPACK_IMPORTED_MODULE_1__.utils.parseKey(normalizeKeyText(text));
-    if (parsed instanceof Error && NO_PASSPHRASE.test(parsed.message) && passphrase)
-        return null;
-    return keyProblem(parsed);
-}
-const NO_PASSPHRASE = /no passphrase given/i;
-function keyProblem(parsed) {
-    if (parsed instanceof Error) {
-        const msg = parsed.message;
-        if (NO_PASSPHRASE.test(msg))
-            return 'the key is encrypted, but no passphrase was given';
-        if (/passphrase/i.test(msg) || /integrity check/i.test(msg))
-            return 'cannot decrypt the key: wrong passphrase';
-        return 'not a private key in a supported format (OpenSSH or PEM; ed25519, ecdsa or rsa)';
-    }
-    const key = Array.isArray(parsed) ? parsed[0] : parsed;
-    if (!key || key.getPrivatePEM() === null)
-        return 'this is a public key; the private key is needed';
-    return null;
-}
-//# sourceMappingURL=ssh-keys.js.map
-
-/***/ }),
-
-/***/ 9028:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   U: () => (/* binding */ DEFAULT_SSH_OPTIONS)
-/* harmony export */ });
-const DEFAULT_SSH_OPTIONS = Object.freeze({
-    port: 22,
-    knownHostsPaths: ['~/.ssh/known_hosts'],
-    hostKeyChecking: 'strict',
-    connectTimeoutMs: 10_000,
-    keepaliveMs: 5_000,
-    maxSessions: 8,
-    maxHandshakes: 8,
-});
-//# sourceMappingURL=ssh-options.js.map
-
-/***/ }),
-
-/***/ 7438:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   k: () => (/* binding */ expandHome)
-/* harmony export */ });
-/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8161);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
-
-
-/** `~` and `~/…` → the controller's home directory (config paths are written the way users type them). */
-function expandHome(path) {
-    if (path === '~')
-        return (0,node_os__WEBPACK_IMPORTED_MODULE_0__.homedir)();
-    if (path.startsWith('~/'))
-        return (0,node_path__WEBPACK_IMPORTED_MODULE_1__.join)((0,node_os__WEBPACK_IMPORTED_MODULE_0__.homedir)(), path.slice(2));
-    return path;
-}
-//# sourceMappingURL=ssh-paths.js.map
-
-/***/ }),
-
-/***/ 6562:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  m: () => (/* binding */ createSshTransport)
-});
-
-// UNUSED EXPORTS: SshTransport
-
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
-// EXTERNAL MODULE: ./lib/engine/host.js
-var engine_host = __nccwpck_require__(3546);
-// EXTERNAL MODULE: ./lib/errors.js
-var errors = __nccwpck_require__(452);
 // EXTERNAL MODULE: ./node_modules/ssh2/lib/index.js
 var lib = __nccwpck_require__(5472);
 ;// CONCATENATED MODULE: ./lib/transport/ssh-errors.js
@@ -69646,7 +66031,7 @@ const CONNECT_BACKOFF_MS = 200;
 const KEEPALIVE_COUNT_MAX = 2;
 async function connectClient(target, deps, signal) {
     await deps.verifier.load();
-    await deps.prepare?.(signal);
+    await deps.connectJumpHost?.(signal);
     let deadline;
     for (let attempt = 1;; attempt++) {
         const release = await deps.handshakes.acquire(signal);
@@ -69661,7 +66046,7 @@ async function connectClient(target, deps, signal) {
         }
         catch (err) {
             if (signal.aborted)
-                throw signal.reason ?? new errors/* CancelledError */.cc('cancelled');
+                throw abortReason(signal);
             failure = err;
         }
         finally {
@@ -69683,77 +66068,35 @@ function backoffMs(attempt) {
     const step = CONNECT_BACKOFF_MS * 2 ** (attempt - 1);
     return Math.round(step / 2 + Math.random() * (step / 2));
 }
+/** One try: TCP (or the jump-host forward), handshake, host-key check and auth, within `budgetMs`. */
 function attemptOnce(target, deps, budgetMs, signal) {
     return new Promise((resolve, reject) => {
         const client = new lib.Client();
-        let tcpConnected = false;
-        let hostKeyError = null;
-        let settled = false;
-        const classify = (err) => hostKeyError
-            ? { error: hostKeyError, transient: false }
-            : classifyConnectError(err, {
-                label: target.label,
-                address: target.address,
-                timeoutMs: deps.connectTimeoutMs,
-                tcpConnected,
-                authSource: deps.auth.source,
-            });
+        const state = { tcpConnected: false, hostKeyError: null };
+        const settle = settleOnce(resolve, reject, () => {
+            clearTimeout(timer);
+            signal.removeEventListener('abort', onAbort);
+        });
         const fail = (err) => {
-            if (settled)
+            if (settle.settled)
                 return;
-            settled = true;
-            clearTimeout(timer);
-            signal.removeEventListener('abort', onAbort);
             client.destroy();
-            reject(signal.aborted ? err : classify(err));
+            settle.reject(signal.aborted ? err : classifyTry(err, target, deps, state));
         };
-        const onAbort = () => fail(signal.reason ?? new errors/* CancelledError */.cc('cancelled'));
+        const onAbort = () => fail(abortReason(signal));
         // Our own timer covers the jump-host forward too, which ssh2's readyTimeout does not.
-        const timer = setTimeout(() => {
-            const err = Object.assign(new Error('connect timeout'), { level: 'client-timeout' });
-            fail(err);
-        }, budgetMs);
+        const timer = setTimeout(() => fail(Object.assign(new Error('connect timeout'), { level: 'client-timeout' })), budgetMs);
         signal.addEventListener('abort', onAbort, { once: true });
-        // This listener stays for the client's life: an 'error' without a listener would crash the process.
-        client.on('error', (err) => fail(err));
-        client.on('close', () => fail(new Error('Connection lost before handshake')));
-        client.on('connect', () => {
-            tcpConnected = true;
-            // Nagle would hold back our small packets for an ACK: a warm command takes ~44 ms instead of ~3.
-            client.setNoDelay(true);
-        });
-        client.on('ready', () => {
-            if (settled)
-                return;
-            settled = true;
-            clearTimeout(timer);
-            signal.removeEventListener('abort', onAbort);
-            resolve(client);
-        });
-        const config = {
-            host: target.address,
-            port: target.port,
-            username: target.user,
-            readyTimeout: 0, // our timer above
-            keepaliveInterval: deps.keepaliveMs,
-            keepaliveCountMax: KEEPALIVE_COUNT_MAX,
-            tryKeyboard: false,
+        watchClient(client, state, fail, () => settle.resolve(client));
+        const config = clientConfig(target, deps, (key, verify) => {
             // Answered asynchronously: accept-new writes a new host's key to known_hosts first.
-            hostVerifier: (key, verify) => {
-                deps.verifier.verify(target, key).then((err) => {
-                    if (settled)
-                        return; // timed out or cancelled meanwhile; the client is gone
-                    hostKeyError = err;
-                    verify(err === null);
-                }, (err) => fail(err));
-            },
-            algorithms: { serverHostKey: deps.verifier.algorithmsFor(target.address, target.port) },
-            // The already parsed key goes in through authHandler: `privateKey` would be re-parsed
-            // (and re-decrypted) per connection.
-            ...(deps.auth.kind === 'key'
-                ? { authHandler: [publicKeyAuth(target.user, deps.auth.privateKey)] }
-                : { agent: deps.auth.socket }),
-        };
+            deps.verifier.verify(target, key).then((err) => {
+                if (settle.settled)
+                    return; // timed out or cancelled meanwhile; the client is gone
+                state.hostKeyError = err;
+                verify(err === null);
+            }, fail);
+        });
         // ssh2 throws synchronously on config it cannot use; that must settle this try, not escape it.
         const start = (cfg) => {
             try {
@@ -69766,22 +66109,58 @@ function attemptOnce(target, deps, budgetMs, signal) {
         if (!deps.openStream)
             return start(config);
         deps.openStream(signal).then((stream) => {
-            if (settled)
+            if (settle.settled)
                 return void stream.close();
-            tcpConnected = true;
+            state.tcpConnected = true;
             start({ ...config, sock: stream });
         }, (err) => {
-            if (settled)
-                return;
-            settled = true;
-            clearTimeout(timer);
-            signal.removeEventListener('abort', onAbort);
             if (signal.aborted)
-                return reject(signal.reason ?? err);
+                return settle.reject(abortReason(signal));
             // Either a classified forward failure, or the jump host's own connect error (already
             // retried on its own budget, so final here).
-            reject(isClassified(err) ? err : { error: err, transient: false });
+            settle.reject(isClassified(err) ? err : { error: err, transient: false });
         });
+    });
+}
+/** The client's events: `error` and `close` fail the try, `ready` ends it. */
+function watchClient(client, state, fail, ready) {
+    // This listener stays for the client's life: an 'error' without a listener would crash the process.
+    client.on('error', (err) => fail(err));
+    client.on('close', () => fail(new Error('Connection lost before handshake')));
+    client.on('connect', () => {
+        state.tcpConnected = true;
+        // Nagle would hold back our small packets for an ACK: a warm command takes ~44 ms instead of ~3.
+        client.setNoDelay(true);
+    });
+    client.on('ready', ready);
+}
+function clientConfig(target, deps, hostVerifier) {
+    return {
+        host: target.address,
+        port: target.port,
+        username: target.user,
+        readyTimeout: 0, // our timer in attemptOnce
+        keepaliveInterval: deps.keepaliveMs,
+        keepaliveCountMax: KEEPALIVE_COUNT_MAX,
+        tryKeyboard: false,
+        hostVerifier,
+        algorithms: { serverHostKey: deps.verifier.algorithmsFor(target.address, target.port) },
+        // The already parsed key goes in through authHandler: `privateKey` would be re-parsed
+        // (and re-decrypted) per connection.
+        ...(deps.auth.kind === 'key'
+            ? { authHandler: [publicKeyAuth(target.user, deps.auth.privateKey)] }
+            : { agent: deps.auth.socket }),
+    };
+}
+function classifyTry(err, target, deps, state) {
+    if (state.hostKeyError)
+        return { error: state.hostKeyError, transient: false };
+    return classifyConnectError(err, {
+        label: target.label,
+        address: target.address,
+        timeoutMs: deps.connectTimeoutMs,
+        tcpConnected: state.tcpConnected,
+        authSource: deps.auth.source,
     });
 }
 function publicKeyAuth(username, key) {
@@ -69789,23 +66168,6 @@ function publicKeyAuth(username, key) {
 }
 function isClassified(err) {
     return typeof err === 'object' && err !== null && 'error' in err && 'transient' in err;
-}
-/**
- * Ref'd on purpose (as is the attempt timer): between retries to a refusing host it can be the only
- * pending work, and an unref'd timer would let Node exit with the release still unsettled.
- */
-function sleep(ms, signal) {
-    return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-            signal.removeEventListener('abort', onAbort);
-            resolve();
-        }, ms);
-        const onAbort = () => {
-            clearTimeout(timer);
-            reject(signal.reason ?? new errors/* CancelledError */.cc('cancelled'));
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
-    });
 }
 //# sourceMappingURL=ssh-connect.js.map
 // EXTERNAL MODULE: external "node:util"
@@ -70057,59 +66419,13 @@ function destroySocket(client) {
         client.destroy();
 }
 //# sourceMappingURL=ssh-connection.js.map
-// EXTERNAL MODULE: ./lib/transport/line-splitter.js + 1 modules
-var line_splitter = __nccwpck_require__(746);
-// EXTERNAL MODULE: ./lib/engine/subtask.js
-var subtask = __nccwpck_require__(917);
 ;// CONCATENATED MODULE: ./lib/transport/ssh-remote-command.js
 /**
- * What an exec channel runs on the host, built without I/O so it is tested by exact strings.
- *
- * The exec request carries only a fixed wrapper, the payload's length and the shell argv (all
- * harmless in `ps`). The variables and the script travel on the channel's stdin as one payload of
- * quoted assignments, which the wrapper `eval`s: values are data, never code, and never appear in
- * any argv. After the payload, stdin stays open as the lifeline (below).
- *
- * Termination on a stock sshd: OpenSSH ignores "signal" channel requests for most logins, and
- * closing a channel without a pty kills nothing. So every wrapper
- *   1. reads exactly the payload's byte length from stdin and evaluates it (exports + script text);
- *      when it cannot, it exits 125 saying so;
- *   2. runs the script with stdin at /dev/null (a command that reads stdin gets EOF, not the
- *      lifeline) in a process group that holds the command and everything it starts: sshd starts
- *      every command in a new session, so the wrapper's group already is one (where that is not
- *      confirmed, the wrapper runs under `setsid`);
- *   3. keeps stdin open as a lifeline: a watchdog blocks reading it, and when it reaches EOF before
- *      the command ended (we sent EOF on timeout/cancel, or the connection died and sshd closed
- *      the pipe) it sends TERM to the whole group, then KILL after REMOTE_KILL_GRACE_S;
- *   4. ends with the command's status when the command ends by itself; the watchdog then stops.
- *   5. announces its process group on stderr before the script runs (GROUP_ANNOUNCEMENT; the
- *      transport takes that line out of the output). When the shell has exited but a background
- *      child still holds the output open, the step is not over, yet sshd has already closed the
- *      lifeline (it does so as soon as it reaps the process it started) and the watchdog is gone:
- *      a timeout or cancel then reaches the group through a second channel (groupKillCommand).
- * Background processes a successful command left behind (`nohup … &`) are not touched; processes
- * that leave the group themselves (`setsid`, daemons) are out of reach, as with any process group.
- *
- * Two wrappers do this:
- * - Any shell (POSIX_WRAPPER): `/bin/sh` reads the payload with `head -c` and starts the step's
- *   shell on the script as the file /dev/fd/4 (a pipe), in the background, and waits for it.
- * - The default shell (INLINE_WRAPPER), ~2 ms cheaper a step (bench/probes/wrapper-variants.ts):
- *   one `bash --noprofile --norc` reads the payload with `read -N` (LC_ALL=C for that read only, so
- *   it counts bytes; the script then runs in the session's locale), forks the watchdog off (twice:
- *   the step's shell has no child it did not start), and then *is* the step's shell: `set -eo
- *   pipefail; eval` the script. So `$$`, `exec`, `wait`, `$!`, traps, LINENO and errexit behave as
- *   in `bash -eo pipefail FILE` (side by side on a real sshd: __tests__/transport/ssh-inline-shell
- *   .test.ts). eval runs the script one command at a time, as bash runs a file: a syntax error on
- *   line 2 stops the script after line 1 ran, with status 2.
- *   What differs: `$0` is `step` (it was /dev/fd/4), so messages read `step: line 2: nosuchcmd:
- *   command not found` (`step: eval: line 2: syntax error …`); BASH_SOURCE is empty; `$-` has a
- *   `c`; `$PPID` is sshd's; as in any `bash -c`, `jobs` does not list jobs `wait` already reaped;
- *   PIPESTATUS is set from the start. The step's shell is the process sshd started, so when it is
- *   killed by a signal (`kill -9 $$`, the OOM killer) the step reports that signal, not 128+N.
- *   The step's environment is the same; its shell variables hold nothing of the wrapper's.
- *   Variables bash gives a meaning to (IFS, UID, SHELLOPTS, BASH_ENV, …), which assigning in a
- *   running bash is not the same as handing to a new one, and a script holding a NUL byte (which
- *   `read -N` does not count) take the POSIX wrapper instead, so their behaviour stays as it was.
+ * What an exec channel runs on the host, built without I/O so it is tested by exact strings: a
+ * fixed wrapper that reads the variables and the script from stdin (never from an argv), runs the
+ * script in a process group of its own, and keeps stdin open as the lifeline whose EOF terminates
+ * that group. Why and how, wrapper by wrapper: docs/ssh.md ("What a `run` step executes", "How the
+ * two wrappers work").
  */
 
 /** Seconds between TERM and KILL of a timed-out or cancelled command's process group. */
@@ -70117,7 +66433,6 @@ const REMOTE_KILL_GRACE_S = 2;
 /** Shell variable the payload assigns the script to; not exported, so the command never sees it. */
 const SCRIPT_VAR = '__bw_script';
 const NO_SCRIPT = '{ echo "boerewors: could not read the script from stdin" >&2; exit 125; }';
-const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /**
  * Start of the line both wrappers write on stderr before the script runs: then the process group
  * (or `-` where the wrapper could not confirm one). The unit separator in front keeps it apart
@@ -70211,7 +66526,7 @@ function shellQuote(value) {
 function exportStatements(env) {
     let out = '';
     for (const [name, value] of Object.entries(env)) {
-        if (!VAR_NAME.test(name))
+        if (!transport/* VAR_NAME */.e.test(name))
             throw new TypeError(`invalid variable name ${JSON.stringify(name)}`);
         if (value.includes('\0'))
             throw new TypeError(`variable ${name} contains a NUL byte, which no environment can hold`);
@@ -70238,8 +66553,8 @@ function inlineWrapperCommand(payloadBytes) {
 }
 /** Whether the step takes the inline wrapper: the default shell, no NUL byte, no variable bash gives a meaning to. */
 function runsInline(script, shell, env) {
-    return (shell.length === subtask/* DEFAULT_SHELL */.L4.length &&
-        shell.every((arg, i) => arg === subtask/* DEFAULT_SHELL */.L4[i]) &&
+    return (shell.length === transport/* DEFAULT_SHELL */.L.length &&
+        shell.every((arg, i) => arg === transport/* DEFAULT_SHELL */.L[i]) &&
         !script.includes('\0') &&
         !Object.keys(env).some((name) => BASH_SPECIAL.test(name)));
 }
@@ -70281,6 +66596,7 @@ function buildRemoteCommand(script, shell, env) {
 
 
 
+
 /**
  * After an abort, how long we wait for the channel to close (the command's group got TERM, and KILL
  * after the grace) before giving up on it. Bounded so a cancelled run still exits promptly.
@@ -70305,8 +66621,8 @@ async function execOnConnection(conn, req, ctx, redactor) {
             group = parseGroupAnnouncement(line);
             return group !== undefined;
         };
-        const out = new line_splitter/* LineSplitter */.g('stdout', ctx.onOutput, { redactor });
-        const err = new line_splitter/* LineSplitter */.g('stderr', ctx.onOutput, { redactor, control: announcement });
+        const out = new LineSplitter('stdout', ctx.onOutput, { redactor });
+        const err = new LineSplitter('stderr', ctx.onOutput, { redactor, control: announcement });
         let exit = null;
         let abortTimer;
         let lateExitTimer;
@@ -70324,7 +66640,7 @@ async function execOnConnection(conn, req, ctx, redactor) {
             out.end();
             err.end();
             if (ctx.signal.aborted)
-                return reject(ctx.signal.reason ?? new errors/* CancelledError */.cc('cancelled'));
+                return reject(abortReason(ctx.signal));
             if (!exit) {
                 return reject(conn.lostError ??
                     new errors/* ConnectionLostError */.N9(`${conn.label}: connection lost: the command ended without an exit status`));
@@ -70376,8 +66692,6 @@ async function execOnConnection(conn, req, ctx, redactor) {
     });
 }
 //# sourceMappingURL=ssh-exec.js.map
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
 ;// CONCATENATED MODULE: ./lib/transport/ssh-host-key-algorithms.js
 /**
  * Which host-key algorithms we offer in the key exchange, in which order. The client's order
@@ -70416,8 +66730,6 @@ function orderHostKeyAlgorithms(knownTypes) {
     return [...HOST_KEY_ALGORITHMS.filter(known), ...HOST_KEY_ALGORITHMS.filter((a) => !known(a))];
 }
 //# sourceMappingURL=ssh-host-key-algorithms.js.map
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./lib/transport/ssh-known-hosts.js
@@ -70626,8 +66938,18 @@ async function undoPartialAppend(file, sizeBefore, length) {
     }
 }
 //# sourceMappingURL=ssh-known-hosts-file.js.map
-// EXTERNAL MODULE: ./lib/transport/ssh-paths.js
-var ssh_paths = __nccwpck_require__(7438);
+;// CONCATENATED MODULE: ./lib/transport/ssh-paths.js
+
+
+/** `~` and `~/…` → the controller's home directory (config paths are written the way users type them). */
+function expandHome(path) {
+    if (path === '~')
+        return (0,external_node_os_namespaceObject.homedir)();
+    if (path.startsWith('~/'))
+        return (0,external_node_path_.join)((0,external_node_os_namespaceObject.homedir)(), path.slice(2));
+    return path;
+}
+//# sourceMappingURL=ssh-paths.js.map
 ;// CONCATENATED MODULE: ./lib/transport/ssh-host-keys.js
 /**
  * Decides whether a presented host key is trusted, per `host-key-checking`, with OpenSSH's
@@ -70669,7 +66991,7 @@ class HostKeyVerifier {
     }
     async #read() {
         for (const path of this.source.paths) {
-            const full = (0,ssh_paths/* expandHome */.k)(path);
+            const full = expandHome(path);
             let text;
             try {
                 text = await (0,promises_.readFile)(full, 'utf8');
@@ -70682,7 +67004,7 @@ class HostKeyVerifier {
             this.#add(text, path);
         }
         if (this.source.inline?.trim())
-            this.#add(this.source.inline, 'ssh-known-hosts input');
+            this.#add(this.source.inline, 'known_hosts given inline');
     }
     #add(text, name) {
         const parsed = parseKnownHosts(text, name);
@@ -70760,7 +67082,7 @@ class HostKeyVerifier {
             warn('trusted for this run only, as no known-hosts file is configured to add it to');
             return this.#remember(name, key, 'accepted earlier in this run', Promise.resolve(null));
         }
-        const settled = recordKnownHost((0,ssh_paths/* expandHome */.k)(file), file, name, key).then((outcome) => {
+        const settled = recordKnownHost(expandHome(file), file, name, key).then((outcome) => {
             if (outcome.kind === 'present')
                 return null;
             if (outcome.kind === 'conflict') {
@@ -70795,12 +67117,96 @@ function mismatch(host, presented, key, listed) {
         'if the change is legitimate, replace its known_hosts entry.');
 }
 //# sourceMappingURL=ssh-host-keys.js.map
-// EXTERNAL MODULE: ./lib/transport/ssh-keys.js
-var ssh_keys = __nccwpck_require__(3936);
-// EXTERNAL MODULE: ./lib/transport/ssh-options.js
-var ssh_options = __nccwpck_require__(9028);
-// EXTERNAL MODULE: external "node:events"
-var external_node_events_ = __nccwpck_require__(8474);
+;// CONCATENATED MODULE: ./lib/transport/ssh-keys.js
+/**
+ * How we authenticate: a private key (text or file; OpenSSH or PEM; ed25519, ecdsa, rsa with
+ * rsa-sha2 signatures; optional passphrase), else the ssh-agent. The key is parsed once, up front,
+ * so a bad key fails the run at once with an AuthError that names where the key came from and
+ * what is wrong with it — never a byte of the key itself.
+ */
+
+
+
+
+/**
+ * Keys pasted into CI secrets arrive with CRLF line ends, without a final newline, with trailing
+ * blanks, or with literal `\n` when squeezed onto one line; all of that is layout, not key data.
+ */
+function normalizeKeyText(text) {
+    let t = text;
+    if (!t.includes('\n') && t.includes('\\n'))
+        t = t.replaceAll('\\n', '\n');
+    const lines = t.split(/\r?\n|\r/).map((l) => l.trimEnd());
+    while (lines.length > 0 && lines[0] === '')
+        lines.shift();
+    while (lines.length > 0 && lines[lines.length - 1] === '')
+        lines.pop();
+    return `${lines.map((l) => l.trimStart()).join('\n')}\n`;
+}
+/** Neither a key nor an agent: nothing to log in with. */
+const NO_KEY_NO_AGENT = 'no SSH private key given and no ssh-agent (SSH_AUTH_SOCK)';
+async function loadClientAuth(options, env = process.env) {
+    let text;
+    let source;
+    if (options.privateKey !== undefined && options.privateKey.trim() !== '') {
+        text = options.privateKey;
+        source = 'private key given inline';
+    }
+    else if (options.privateKeyPath) {
+        source = `private key file ${options.privateKeyPath}`;
+        try {
+            text = await (0,promises_.readFile)(expandHome(options.privateKeyPath), 'utf8');
+        }
+        catch (err) {
+            throw new errors/* AuthError */.lR(`${source}: cannot read it (${err.code ?? 'error'})`);
+        }
+    }
+    else if (env.SSH_AUTH_SOCK) {
+        return { kind: 'agent', socket: env.SSH_AUTH_SOCK, source: `ssh-agent at ${env.SSH_AUTH_SOCK}` };
+    }
+    else {
+        throw new errors/* AuthError */.lR(NO_KEY_NO_AGENT);
+    }
+    const privateKey = parsePrivateKey(normalizeKeyText(text), options.passphrase, source);
+    return { kind: 'key', privateKey, source, keyType: privateKey.type };
+}
+/** The parsed key, or an AuthError that says what is wrong in our own words (ssh2's may quote input). */
+function parsePrivateKey(text, passphrase, source) {
+    const parsed = lib.utils.parseKey(text, passphrase);
+    const problem = keyProblem(parsed);
+    if (problem)
+        throw new errors/* AuthError */.lR(`${source}: ${problem}`);
+    return (Array.isArray(parsed) ? parsed[0] : parsed);
+}
+/**
+ * What is wrong with key text, or null: for checks before anything runs. The key is not decrypted
+ * (that costs a bcrypt KDF, paid once by the transport later): an encrypted key passes when a
+ * passphrase is given.
+ */
+function privateKeyProblem(text, passphrase) {
+    const parsed = lib.utils.parseKey(normalizeKeyText(text));
+    if (parsed instanceof Error && NO_PASSPHRASE.test(parsed.message) && passphrase)
+        return null;
+    return keyProblem(parsed);
+}
+const NO_PASSPHRASE = /no passphrase given/i;
+function keyProblem(parsed) {
+    if (parsed instanceof Error) {
+        const msg = parsed.message;
+        if (NO_PASSPHRASE.test(msg))
+            return 'the key is encrypted, but no passphrase was given';
+        if (/passphrase/i.test(msg) || /integrity check/i.test(msg))
+            return 'cannot decrypt the key: wrong passphrase';
+        return 'not a private key in a supported format (OpenSSH or PEM; ed25519, ecdsa or rsa)';
+    }
+    const key = Array.isArray(parsed) ? parsed[0] : parsed;
+    if (!key || key.getPrivatePEM() === null)
+        return 'this is a public key; the private key is needed';
+    return null;
+}
+//# sourceMappingURL=ssh-keys.js.map
+// EXTERNAL MODULE: ./lib/contract/ssh-options.js
+var ssh_options = __nccwpck_require__(9007);
 ;// CONCATENATED MODULE: ./lib/transport/ssh-pool.js
 /**
  * One connection per `user@host:port`, opened on first use and shared by every step of every
@@ -70808,6 +67214,7 @@ var external_node_events_ = __nccwpck_require__(8474);
  * timeout, keepalive failure) is replaced on the next use; a failed connect is not cached, so the
  * engine's next attempt tries afresh. `close()` ends everything so the process can exit.
  */
+
 
 
 class ConnectionPool {
@@ -70829,7 +67236,7 @@ class ConnectionPool {
             throw new errors/* CancelledError */.cc(`${target.label}: the SSH transport is closed`);
         const existing = this.#connections.get(target.label);
         if (existing) {
-            const conn = await whileNotAborted(existing, signal);
+            const conn = await untilAborted(existing, signal);
             if (conn.alive)
                 return conn;
             // Only the first caller to notice replaces it; the others pick up the replacement.
@@ -70845,7 +67252,7 @@ class ConnectionPool {
             if (this.#connections.get(target.label) === opening)
                 this.#connections.delete(target.label);
         });
-        return whileNotAborted(opening, signal);
+        return untilAborted(opening, signal);
     }
     /** Close every connection; `closeLast` (jump hosts) after the others, since they carry them. */
     async close(closeLast = () => false) {
@@ -70860,27 +67267,7 @@ class ConnectionPool {
         await Promise.all(all.filter(([label]) => closeLast(label)).map(settle));
     }
 }
-/** `promise`, unless `signal` aborts first (the shared work goes on for the other callers). */
-function whileNotAborted(promise, signal) {
-    if (!signal)
-        return promise;
-    if (signal.aborted)
-        return Promise.reject(signal.reason ?? new errors/* CancelledError */.cc('cancelled'));
-    return new Promise((resolve, reject) => {
-        const onAbort = () => reject(signal.reason ?? new errors/* CancelledError */.cc('cancelled'));
-        signal.addEventListener('abort', onAbort, { once: true });
-        promise.then((v) => {
-            signal.removeEventListener('abort', onAbort);
-            resolve(v);
-        }, (e) => {
-            signal.removeEventListener('abort', onAbort);
-            reject(e);
-        });
-    });
-}
 //# sourceMappingURL=ssh-pool.js.map
-// EXTERNAL MODULE: ./lib/transport/local-upload.js
-var local_upload = __nccwpck_require__(2370);
 ;// CONCATENATED MODULE: ./lib/transport/ssh-upload.js
 /**
  * Upload over SFTP with the semantics every transport shares (see local-upload.ts):
@@ -70902,7 +67289,7 @@ class UploadError extends Error {
 async function uploadOnConnection(conn, req, ctx) {
     ctx.signal.throwIfAborted();
     const started = Date.now();
-    const source = await (0,local_upload/* statUploadSource */.X)(req.from);
+    const source = await statUploadSource(req.from);
     const sftp = await conn.sftp(ctx.signal);
     const to = remotePath(req.to);
     const counts = { files: 0, bytes: 0 };
@@ -70927,7 +67314,7 @@ async function uploadOnConnection(conn, req, ctx) {
     const aborted = new Promise((_resolve, reject) => {
         onAbort = () => {
             sftp.end();
-            reject(ctx.signal.reason ?? new errors/* CancelledError */.cc('cancelled'));
+            reject(abortReason(ctx.signal));
         };
         ctx.signal.addEventListener('abort', onAbort, { once: true });
     });
@@ -70940,7 +67327,7 @@ async function uploadOnConnection(conn, req, ctx) {
     }
     catch (err) {
         if (ctx.signal.aborted)
-            throw ctx.signal.reason ?? new errors/* CancelledError */.cc('cancelled');
+            throw abortReason(ctx.signal);
         // A dead connection makes every pending SFTP request fail; say that, not "cannot write x".
         if (conn.lostError)
             throw conn.lostError;
@@ -71062,7 +67449,7 @@ class SftpOps {
 const OPEN_CONNECT_FAILED = 2;
 /**
  * Create the SSH transport. Every option left out (or `undefined`) takes its default from
- * `DEFAULT_SSH_OPTIONS`. Nothing connects until a stage starts (`prepare`) or a step needs a host;
+ * `DEFAULT_SSH_OPTIONS`. Nothing connects until a stage starts (`connectAhead`) or a step needs a host;
  * `close()` ends every connection.
  */
 function createSshTransport(options = {}, hooks = {}) {
@@ -71110,7 +67497,7 @@ class SshTransport {
      * host of the stage. A failure is not kept: the step that uses the host connects again and
      * reports its own error.
      */
-    prepare(hosts, signal) {
+    connectAhead(hosts, signal) {
         const [first, ...rest] = hosts;
         if (!first || signal.aborted)
             return;
@@ -71161,10 +67548,10 @@ class SshTransport {
     #target(host) {
         const port = host.port || this.options.port;
         const user = host.user ?? this.#defaultUser;
-        return { label: (0,engine_host/* hostLabel */.v)({ ...host, port, user }), user, address: host.address, port };
+        return { label: (0,contract_host/* hostLabel */.v)({ ...host, port, user }), user, address: host.address, port };
     }
     async #connect(target, signal) {
-        this.#auth ??= (0,ssh_keys/* loadClientAuth */.QD)(this.options);
+        this.#auth ??= loadClientAuth(this.options);
         const auth = await this.#auth;
         const jump = this.#jump;
         const viaJump = jump && target.label !== jump.label;
@@ -71177,7 +67564,7 @@ class SshTransport {
             hooks: this.hooks,
             ...(viaJump
                 ? {
-                    prepare: (s) => this.#pool.get(jump, s),
+                    connectJumpHost: (s) => this.#pool.get(jump, s),
                     openStream: (s) => this.#forward(jump, target, s),
                 }
                 : {}),
@@ -71202,13 +67589,3618 @@ function userOf(jump) {
 }
 function currentUser() {
     try {
-        return (0,external_node_os_.userInfo)().username;
+        return (0,external_node_os_namespaceObject.userInfo)().username;
     }
     catch {
         return process.env.USER ?? 'root';
     }
 }
 //# sourceMappingURL=ssh.js.map
+;// CONCATENATED MODULE: ./lib/reporters/json.js
+
+
+function toJsonReport(report, options = {}) {
+    return {
+        version: 1,
+        runner: report.runner,
+        release: report.release,
+        dryRun: options.dryRun ?? false,
+        result: report.result,
+        startedAt: report.startedAt,
+        durationMs: report.durationMs,
+        stages: report.stages.map((s) => ({
+            name: s.name,
+            result: s.result,
+            canary: s.canary,
+            jobs: s.jobs.map((j) => ({
+                host: j.host,
+                result: j.result,
+                attempts: j.attempts,
+                durationMs: j.durationMs,
+                exitCode: j.exitCode,
+                error: j.error,
+            })),
+        })),
+    };
+}
+async function writeJsonReport(path, report, options = {}) {
+    await (0,promises_.mkdir)((0,external_node_path_.dirname)(path), { recursive: true });
+    await (0,promises_.writeFile)(path, `${JSON.stringify(toJsonReport(report, options), null, 2)}\n`, { mode: 0o644 });
+}
+/** Hosts whose job failed in any stage, in order of first failure. */
+function failedHosts(report) {
+    const hosts = new Set();
+    for (const s of report.stages)
+        for (const j of s.jobs)
+            if (j.result === 'failure')
+                hosts.add(j.host);
+    return [...hosts];
+}
+//# sourceMappingURL=json.js.map
+;// CONCATENATED MODULE: ./lib/index.js
+/**
+ * The library API: the same engine the action and the CLI use. A JavaScript config module's
+ * default-export function receives exactly this module as its argument.
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+// The config loader (zod, yaml: ~0.1 s of start-up) is imported on first use: a library user who
+// builds runners in code never pays for it.
+/** Finds `.github/release.yml` or `release.yml` under `cwd`. */
+async function findConfigFile(cwd) {
+    return (await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 5723))).findConfigFile(cwd);
+}
+/**
+ * Loads and validates a YAML or JavaScript-module release config. A module's default-export
+ * function is called with this very module, the library API.
+ */
+async function loadConfig(file, opts) {
+    return (await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 5723))).loadConfig(file, { ...opts, api: lib_namespaceObject_0 });
+}
+
+
+//# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ./lib/reporters/partial-report.js
+
+/**
+ * Rebuilds the run's report from its events, so that a cancelled run whose engine has not
+ * returned in time (a command that ignores its signal, a socket that will not close) can still be
+ * reported: every job that had not ended counts as cancelled.
+ */
+class PartialReport {
+    now;
+    #runner;
+    #release = '';
+    #startedAt = new Date();
+    #stages = [];
+    #open;
+    #final;
+    constructor(runner, now = Date.now) {
+        this.now = now;
+        this.#runner = runner;
+    }
+    onEvent = (e) => {
+        switch (e.type) {
+            case 'run-start':
+                this.#runner = e.runner;
+                this.#release = e.release;
+                this.#startedAt = new Date(e.startedAt);
+                return;
+            case 'stage-start':
+                this.#open = {
+                    name: e.stage,
+                    hosts: e.hosts,
+                    canary: e.canary,
+                    startedAt: this.now(),
+                    jobs: new Map(),
+                    attempts: new Map(),
+                };
+                return;
+            case 'job-start':
+                this.#open?.attempts.set(e.host, e.attempt);
+                return;
+            case 'job-end':
+                this.#open?.jobs.set(e.job.host, e.job);
+                return;
+            case 'stage-end':
+                this.#stages.push(e.stage);
+                this.#open = undefined;
+                return;
+            case 'run-end':
+                this.#final = e.report;
+                return;
+            default:
+                return;
+        }
+    };
+    /**
+     * The engine's own report when it finished, else the run as far as the events tell: `cancelled`
+     * (the engine did not return in time) or `failure` (it threw).
+     */
+    snapshot(reason, result = 'cancelled') {
+        if (this.#final)
+            return this.#final;
+        const stages = [...this.#stages];
+        const open = this.#open;
+        if (open) {
+            const jobs = open.hosts.map((host) => open.jobs.get(host) ?? unfinishedJob(host, 'cancelled', reason, open.attempts.get(host) ?? 0));
+            stages.push({
+                name: open.name,
+                result: 'failure',
+                canary: open.canary,
+                jobs,
+                durationMs: this.now() - open.startedAt,
+            });
+        }
+        return {
+            version: 1,
+            runner: this.#runner,
+            release: this.#release,
+            result,
+            startedAt: this.#startedAt.toISOString(),
+            durationMs: Math.max(0, this.now() - this.#startedAt.getTime()),
+            stages,
+            reason,
+        };
+    }
+}
+//# sourceMappingURL=partial-report.js.map
+// EXTERNAL MODULE: ./lib/engine/vars.js
+var vars = __nccwpck_require__(1942);
+;// CONCATENATED MODULE: ./lib/transport/ssh-files.js
+/**
+ * The files an SSH run reads — the private key and the known_hosts files — checked up front, so a
+ * missing or unreadable one is reported before the first stage runs rather than when the first SSH
+ * stage connects. The transport itself stays lenient (it reads the same files when it connects).
+ */
+
+
+
+
+
+/** Every problem with the key and known_hosts files `options` name; [] when they are usable. */
+async function ssh_files_checkSshFiles(options, check = {}) {
+    const env = check.env ?? process.env;
+    const problems = [];
+    const inline = options.privateKey?.trim() ? options.privateKey : undefined;
+    if (inline !== undefined) {
+        const problem = privateKeyProblem(inline, options.passphrase);
+        if (problem) {
+            problems.push({
+                field: 'private-key',
+                message: `private key given inline: ${problem}`,
+                detail: problem,
+            });
+        }
+    }
+    else if (options.privateKeyPath) {
+        const path = options.privateKeyPath;
+        const read = await readText(path);
+        const problem = 'error' in read ? read.error : privateKeyProblem(read.text, options.passphrase);
+        if (problem) {
+            problems.push({
+                field: 'private-key',
+                path,
+                message: `private key file ${path}: ${problem}`,
+                detail: problem,
+            });
+        }
+    }
+    else if ((check.requireAuth ?? true) && !env.SSH_AUTH_SOCK) {
+        problems.push({ field: 'auth', message: NO_KEY_NO_AGENT, detail: NO_KEY_NO_AGENT });
+    }
+    for (const path of options.knownHostsPaths) {
+        const read = await readText(path);
+        if (!('error' in read))
+            continue;
+        // The default file may be missing: hosts are then unknown (accept-new, or the action's input).
+        // With accept-new the first file is where new hosts are recorded: it is created on first use.
+        const recordsNewHosts = options.hostKeyChecking === 'accept-new' && path === options.knownHostsPaths[0];
+        if (read.missing && (ssh_options/* DEFAULT_SSH_OPTIONS */.U.knownHostsPaths.includes(path) || recordsNewHosts))
+            continue;
+        problems.push({
+            field: 'known-hosts',
+            path,
+            message: `known_hosts file ${path}: ${read.error}`,
+            detail: read.error,
+        });
+    }
+    return problems;
+}
+async function readText(path) {
+    const full = (0,external_node_path_.resolve)(expandHome(path));
+    try {
+        return { text: await (0,promises_.readFile)(full, 'utf8') };
+    }
+    catch (err) {
+        const code = err.code;
+        if (code === 'ENOENT')
+            return { error: full === path ? 'not found' : `not found (${full})`, missing: true };
+        if (code === 'EACCES' || code === 'EPERM')
+            return { error: 'not readable (permission denied)', missing: false };
+        if (code === 'EISDIR')
+            return { error: 'is a directory, not a file', missing: false };
+        return { error: `cannot read it (${code ?? 'error'})`, missing: false };
+    }
+}
+//# sourceMappingURL=ssh-files.js.map
+;// CONCATENATED MODULE: ./lib/release/settings.js
+/**
+ * Everything one release needs, whoever asked for it: built by `src/cli/args.ts` from flags or by
+ * `src/action/inputs.ts` from inputs; consumed by the pipeline. Each setting also records how the
+ * user gives it in that front end (`--hosts`, or the `hosts` input), so a message about it names
+ * what the user typed.
+ */
+/** A setting as a message starts with it: `--limit`, or `Input "limit"` (the action's own style). */
+function settings_sourceLabel(source) {
+    return 'flag' in source ? source.flag : `Input "${source.input}"`;
+}
+/** A setting inside a sentence: `--runner`, or `the "runner" input`. */
+function sourceName(source) {
+    return 'flag' in source ? source.flag : `the "${source.input}" input`;
+}
+//# sourceMappingURL=settings.js.map
+;// CONCATENATED MODULE: ./lib/release/preflight.js
+/**
+ * Checks made before anything runs, beyond the config itself: the SSH key and known_hosts files a
+ * run would read. A release that would fail at its first SSH stage must not first run its local
+ * stages; `run`, `--dry-run` and `validate` all report such a problem, with exit code 2. `validate`
+ * also looks for the upload sources it can (a warning: something may create them before a run).
+ */
+
+
+
+
+
+
+
+
+/**
+ * For a run of `runner` (restricted to `hosts` when given): throws a ConfigError listing every
+ * problem with the SSH files `ssh` names, when the run reaches any SSH host. A run on `local:`
+ * hosts only needs no key.
+ */
+async function checkRunFiles(config, runner, hosts, ssh, overrides) {
+    // Runner objects from a module list their hosts only when they run: assume the config's hosts.
+    const candidates = config.footprints[runner.name]?.hosts ?? config.hosts;
+    if (!usesSsh(candidates, hosts))
+        return;
+    throwIfAny(config, await ssh_files_checkSshFiles(ssh), overrides);
+}
+/**
+ * For `validate`: the files the config itself names, when it has SSH hosts. No key at all is fine
+ * here (`--identity`, the action's input or an ssh-agent may give one at run time).
+ */
+async function preflight_checkConfigFiles(config) {
+    if (!usesSsh(config.hosts, undefined))
+        return;
+    throwIfAny(config, await checkSshFiles(config.ssh, { requireAuth: false }), {});
+}
+function usesSsh(candidates, only) {
+    return candidates.some((host) => !host.local && (!only || only.includes(host.name)));
+}
+function throwIfAny(config, problems, overrides) {
+    if (problems.length === 0)
+        return;
+    throw new errors/* ConfigError */.xL(problems.map((p) => preflight_describe(config, p, overrides)).join('\n'));
+}
+/** `release.yml:3:16: ssh.private-key: private key file ~/.ssh/x: not found (/root/.ssh/x)`. */
+function preflight_describe(config, problem, overrides) {
+    const sources = overrides.sources ?? {};
+    if (problem.field === 'private-key') {
+        const message = problem.message + passphraseHint(problem, overrides);
+        // An inline key has no name of its own: the input that gave it is its name.
+        if (overrides.privateKey && sources.privateKey)
+            return `${settings_sourceLabel(sources.privateKey)}: ${problem.detail}`;
+        if (overrides.identityPath && sources.identityPath)
+            return `${settings_sourceLabel(sources.identityPath)}: ${message}`;
+        return atConfig(config, ['ssh', 'private-key'], message);
+    }
+    if (problem.field === 'auth') {
+        const ways = [
+            'ssh.private-key',
+            ...[sources.identityPath, sources.privateKey].flatMap((s) => (s ? [sourceName(s)] : [])),
+        ];
+        const listed = ways.length > 1 ? `${ways.slice(0, -1).join(', ')} or ${ways.at(-1)}` : ways[0];
+        return problem.message.replace('no SSH private key given', `no SSH private key given (${listed})`);
+    }
+    if (problem.field === 'known-hosts') {
+        if (overrides.knownHostsPaths && sources.knownHostsPaths)
+            return `${settings_sourceLabel(sources.knownHostsPaths)}: ${problem.message}`;
+        const configured = config.ssh.knownHostsPaths;
+        // resolveSsh keeps the default's array when the config names no known-hosts.
+        if (configured === ssh_options/* DEFAULT_SSH_OPTIONS */.U.knownHostsPaths)
+            return `${problem.message} (the default known-hosts)`;
+        const index = configured.indexOf(problem.path ?? '');
+        const path = configured.length > 1 ? ['ssh', 'known-hosts', index] : ['ssh', 'known-hosts'];
+        return atConfig(config, path, problem.message);
+    }
+    return problem.message;
+}
+/**
+ * An encrypted key file and no passphrase: the passphrase settings are only for a key given inline
+ * (the action's input), so say what works instead.
+ */
+function passphraseHint(problem, overrides) {
+    if (problem.path === undefined || !problem.detail.endsWith('no passphrase was given'))
+        return '';
+    const { privateKey, passphrase } = overrides.sources ?? {};
+    const inline = privateKey && passphrase
+        ? `, or give the key with ${sourceName(privateKey)} and ${sourceName(passphrase)}`
+        : '';
+    return ` (a key file takes no passphrase here: load the key into ssh-agent with ssh-add, and leave ssh.private-key out${inline})`;
+}
+function atConfig(config, path, message) {
+    const position = config.locator.position(path);
+    return (0,config_error/* formatIssue */.Hd)({ file: config.file, path, message, ...(position ? { position } : {}) });
+}
+/**
+ * For `validate`: upload sources missing on this machine, one warning each. Only sources no earlier
+ * step of the runner could have made (no `local` step, no `run` on this machine, no custom job
+ * before them) and that use no per-job variable (`${BW_HOST}`…) can be checked; relative ones are
+ * relative to `cwd`. Still a warning, not an error: the workflow may build them before the run.
+ */
+async function preflight_missingUploadSources(config, cwd) {
+    const warnings = new Map();
+    for (const footprint of Object.values(config.footprints)) {
+        for (const upload of footprint.uploads) {
+            if (upload.afterLocalWork)
+                continue;
+            let from;
+            try {
+                from = expandVars(upload.from, config.vars);
+            }
+            catch {
+                continue; // a per-job variable: known only when the job runs
+            }
+            const full = resolve(cwd, from);
+            if (await stat(full).then(() => true, () => false))
+                continue;
+            const where = full === from ? '' : ` (looked for ${full})`;
+            const message = `upload source ${from} not found${where}; the run fails unless something creates it first`;
+            warnings.set(JSON.stringify(upload.path), atConfig(config, upload.path, message));
+        }
+    }
+    return [...warnings.values()];
+}
+//# sourceMappingURL=preflight.js.map
+;// CONCATENATED MODULE: ./lib/release/secrets.js
+const REDACTED = '***';
+/** Shorter values (or lines of a multi-line value) are not redacted on their own. */
+const MIN_REDACTED_LENGTH = 4;
+/** Every secret value of a release: the private key, its passphrase and each `secret-vars` value. */
+function secretValues(settings) {
+    return [
+        ...(settings.privateKey ? [settings.privateKey] : []),
+        ...(settings.passphrase ? [settings.passphrase] : []),
+        ...Object.values(settings.secretVars),
+    ];
+}
+/** Names of the secrets whose value is too short to be redacted: the user must be told. */
+function tooShortToRedact(secrets) {
+    return Object.entries(secrets)
+        .filter(([, value]) => value.trim() !== '' && value.trim().length < MIN_REDACTED_LENGTH)
+        .map(([name]) => name);
+}
+/**
+ * What to look for: each secret whole and, because a masker finds a multi-line value only where it
+ * appears whole, each of its lines of at least MIN_REDACTED_LENGTH characters on its own. Shorter
+ * lines are left out: replacing every "a" would garble the output and protect nothing.
+ */
+function secretPieces(secrets) {
+    const out = new Set();
+    for (const secret of secrets) {
+        if (secret.trim() === '')
+            continue;
+        out.add(secret);
+        for (const line of secret.split(/\r?\n/))
+            if (line.trim().length >= MIN_REDACTED_LENGTH)
+                out.add(line.trim());
+    }
+    return out;
+}
+/** Every string to register with GitHub's log masker (`core.setSecret`) for these secrets. */
+function maskableValues(secrets) {
+    return [...secretPieces(secrets)];
+}
+/**
+ * Replaces secret values in text the tool writes (logs, summary, report). Each line of a multi-line
+ * secret is a secret of its own, as GitHub masks them. Values shorter than 4 characters are not
+ * redacted on their own: replacing every "a" would make output unreadable and protect nothing
+ * (the release warns about such secrets by name instead).
+ */
+class Redactor {
+    #secrets;
+    /** Length of the longest value that can appear within one line of output. */
+    longest;
+    constructor(secrets) {
+        // Longest first, so a secret that contains another is replaced whole.
+        this.#secrets = [...secretPieces(secrets)]
+            .filter((s) => s.length >= MIN_REDACTED_LENGTH)
+            .sort((a, b) => b.length - a.length);
+        this.longest = this.#secrets.find((s) => !/[\r\n]/.test(s))?.length ?? 0;
+    }
+    get empty() {
+        return this.#secrets.length === 0;
+    }
+    text(value) {
+        let out = value;
+        for (const s of this.#secrets)
+            if (out.includes(s))
+                out = out.split(s).join(REDACTED);
+        return out;
+    }
+    job(job) {
+        return {
+            ...job,
+            error: job.error === null ? null : this.text(job.error),
+            outputTail: this.text(job.outputTail),
+        };
+    }
+    report(report) {
+        if (this.empty)
+            return report;
+        return {
+            ...report,
+            ...(report.reason !== undefined ? { reason: this.text(report.reason) } : {}),
+            stages: report.stages.map((s) => ({ ...s, jobs: s.jobs.map((j) => this.job(j)) })),
+        };
+    }
+    event(e) {
+        if (this.empty)
+            return e;
+        switch (e.type) {
+            case 'output':
+                return { ...e, line: this.text(e.line) };
+            case 'job-retry':
+                return { ...e, error: this.text(e.error) };
+            case 'warning':
+                return { ...e, message: this.text(e.message) };
+            case 'job-end':
+                return { ...e, job: this.job(e.job) };
+            case 'stage-end':
+                return { ...e, stage: { ...e.stage, jobs: e.stage.jobs.map((j) => this.job(j)) } };
+            case 'run-end':
+                return { ...e, report: this.report(e.report) };
+            default:
+                return e;
+        }
+    }
+}
+//# sourceMappingURL=secrets.js.map
+;// CONCATENATED MODULE: ./lib/release/pipeline.js
+
+
+
+
+// The library entry, not config/ directly: a JavaScript config's function receives the library.
+
+
+
+
+
+
+
+
+
+/** Load and check everything that can be checked before a single command runs. Throws ConfigError/UsageError. */
+async function loadRelease(settings, opts = {}) {
+    const cwd = opts.cwd ?? process.cwd();
+    const file = settings.configPath ?? (await findConfigFile(cwd));
+    const config = await loadConfig(file, { vars: { ...settings.vars, ...settings.secretVars }, cwd });
+    const { runner: runnerSource, hosts: hostsSource } = settings.sources;
+    const runner = selectRunner(config, settings.runner, runnerSource && sourceName(runnerSource));
+    const hosts = settings.hosts
+        ? resolveHostFilter(config, settings.hosts, hostsSource ? settings_sourceLabel(hostsSource) : undefined)
+        : undefined;
+    // Before the first stage, dry runs included: a missing key must not surface after local stages ran.
+    await checkRunFiles(config, runner, hosts, sshOverrides(settings, config.ssh), settings);
+    const redactor = opts.redactor ?? new Redactor(secretValues(settings));
+    return { config, runner, hosts, redactor };
+}
+/** `validate`: the config, and the SSH files it names; no runner is chosen and nothing runs. */
+async function validateConfig(configPath, cwd) {
+    const file = configPath ?? (await library.findConfigFile(cwd));
+    const config = await library.loadConfig(file, { cwd });
+    await checkConfigFiles(config);
+    return { file, config, warnings: await missingUploadSources(config, cwd) };
+}
+/**
+ * Run a loaded release to its report. A cancelled run whose commands do not stop within the
+ * cancellation's grace period is reported from its events so far (every job still running
+ * counts as cancelled); so is a run whose engine threw.
+ */
+async function runRelease(settings, loaded, hooks) {
+    const { cancellation } = hooks;
+    const partial = new PartialReport(loaded.runner.name);
+    try {
+        const running = executeRelease(settings, loaded, {
+            signal: cancellation.signal,
+            onEvent: (e) => {
+                partial.onEvent(e);
+                hooks.onEvent(e);
+            },
+        });
+        const report = await cancellation.race(running);
+        if (report)
+            return { report, complete: true };
+        return { report: partial.snapshot(cancelMessage(cancellation.signal)), complete: false };
+    }
+    catch (e) {
+        return {
+            report: partial.snapshot(loaded.redactor.text((0,errors/* errorMessage */.gJ)(e)), 'failure'),
+            complete: false,
+        };
+    }
+}
+/** Run a loaded release; events and the report are already redacted. Closes every connection. */
+async function executeRelease(settings, loaded, hooks) {
+    const { redactor } = loaded;
+    const onEvent = (e) => hooks.onEvent(redactor.event(e));
+    const warn = (message) => onEvent({ type: 'warning', message });
+    for (const name of tooShortToRedact(settings.secretVars)) {
+        warn(`secret ${name} is shorter than ${MIN_REDACTED_LENGTH} characters, too short to be redacted ` +
+            'from output, the summary and the report: use a longer value');
+    }
+    const transport = createTransport(settings, loaded.config.ssh, warn, redactor);
+    try {
+        const executor = new Executor({
+            transport,
+            signal: hooks.signal,
+            vars: loaded.config.vars,
+            onEvent,
+            ...(settings.limit !== undefined ? { limit: settings.limit } : {}),
+            ...(loaded.hosts ? { hosts: loaded.hosts } : {}),
+            ...(settings.release ? { release: settings.release } : {}),
+        });
+        return redactor.report(await executor.run(loaded.runner));
+    }
+    finally {
+        await transport.close();
+    }
+}
+/**
+ * The transport of a run: nothing but the dry-run transport for `dryRun`; otherwise `local:` hosts
+ * on this machine and the others over SSH, whose transport is created only when a step needs it.
+ */
+function createTransport(settings, ssh, warn, redactor) {
+    if (settings.dryRun)
+        return new DryRunTransport();
+    // Output is redacted as it is split into lines, before a long line is cut into pieces that no
+    // later redaction could join again.
+    const output = redactor.empty ? undefined : redactor;
+    return new RoutingTransport(new LocalTransport(process.env, output), () => createSshTransport(sshOverrides(settings, ssh), {
+        onWarning: warn,
+        ...(output ? { redactor: output } : {}),
+    }));
+}
+/** CLI flags and action inputs win over the config's `ssh:` block. */
+function sshOverrides(settings, ssh) {
+    return {
+        ...ssh,
+        ...(settings.identityPath ? { privateKeyPath: settings.identityPath } : {}),
+        ...(settings.privateKey ? { privateKey: settings.privateKey } : {}),
+        ...(settings.passphrase ? { passphrase: settings.passphrase } : {}),
+        ...(settings.knownHostsPaths ? { knownHostsPaths: settings.knownHostsPaths } : {}),
+        ...(settings.knownHosts ? { knownHosts: settings.knownHosts } : {}),
+    };
+}
+//# sourceMappingURL=pipeline.js.map
+;// CONCATENATED MODULE: ./lib/reporters/github-escape.js
+/**
+ * Escaping for text that reaches a GitHub job summary from outside (host output, error messages,
+ * names from the config): rendered as typed, never as markup.
+ */
+const HTML = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+// ANSI CSI/OSC sequences (colours, cursor moves) and other control characters but tab and newline.
+const CONTROL = 
+// eslint-disable-next-line no-control-regex
+/\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f]/g;
+/** Removes terminal escape sequences and control characters (tab and newline stay). */
+function stripControl(text) {
+    return text.replace(CONTROL, '');
+}
+/** For the inside of `<pre>`: GitHub does not process Markdown there, so HTML escaping is enough. */
+function escapeHtml(text) {
+    return stripControl(text).replace(/[&<>"']/g, (c) => HTML[c] ?? c);
+}
+/**
+ * For text inside an HTML block (table cells, `<summary>`): Markdown is not processed there, but a
+ * blank line would end the block, so newlines become spaces.
+ */
+function escapeCell(text) {
+    return escapeHtml(text).replace(/\s*\n\s*/g, ' ');
+}
+/**
+ * For Markdown text (headings, paragraphs): HTML escaping plus every character Markdown and
+ * GitHub's extensions (tables, math, strikethrough) give a meaning, as a numeric reference.
+ */
+function escapeMarkdown(text) {
+    return escapeCell(text).replace(/[\\`*_[\]{}|~#!$]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+/** Keeps at most `max` characters (code points), marking the cut with `…`. */
+function truncateText(text, max) {
+    const chars = [...text];
+    return chars.length <= max ? text : `${chars.slice(0, Math.max(0, max - 1)).join('')}…`;
+}
+function utf8Bytes(text) {
+    return Buffer.byteLength(text, 'utf8');
+}
+//# sourceMappingURL=github-escape.js.map
+;// CONCATENATED MODULE: ./lib/reporters/vocabulary.js
+/** The mark before a job's last line in the logs (`web-1 ✘ failure: exit code 3 · …`). */
+const JOB_MARK = {
+    success: '✔',
+    failure: '✘',
+    skipped: '–',
+    cancelled: '⊘',
+};
+/** The mark between a host's label and the rest of its log line. */
+const HOST_MARK = { step: '»', output: '│', attempt: '●', retry: '↻' };
+function formatDuration(ms) {
+    if (ms < 1000)
+        return `${Math.round(ms)} ms`;
+    const s = ms / 1000;
+    if (s < 60)
+        return `${s.toFixed(1)} s`;
+    const m = Math.floor(s / 60);
+    return `${m} min ${Math.round(s - m * 60)} s`;
+}
+function plural(n, one, many = `${one}s`) {
+    return `${n} ${n === 1 ? one : many}`;
+}
+/** How many of the stage's jobs ended with `result`. */
+function countJobs(stage, result) {
+    return stage.jobs.filter((j) => j.result === result).length;
+}
+/**
+ * What became of a stage, as the reporters name it: a stage that "failed" only because a cancel
+ * stopped it (no job failed, some were cancelled) is `cancelled`.
+ */
+function stageOutcome(s) {
+    if (s.result === 'failure' && countJobs(s, 'failure') === 0 && countJobs(s, 'cancelled') > 0)
+        return 'cancelled';
+    return s.result;
+}
+/** `exit 3`, unless the error already says so (`exit code 3`); null when there is no exit code. */
+function exitText(j) {
+    if (j.exitCode === null || (j.error ?? '').includes(`exit code ${j.exitCode}`))
+        return null;
+    return `exit ${j.exitCode}`;
+}
+/** `Stage 2/3 · Distribute code · 12 hosts · canary web-1` */
+function stageTitle(e) {
+    const parts = [`Stage ${e.index}${e.total ? `/${e.total}` : ''}`, e.stage, plural(e.hosts.length, 'host')];
+    if (e.canary)
+        parts.push(`canary ${e.canary}`);
+    return parts.join(' · ');
+}
+/** `failure: timed out after 5s · exit 143 · 2 attempts · 5.1 s`: how a job ended. */
+function jobLine(j) {
+    const parts = [
+        j.error && j.error !== j.result ? `${j.result}: ${j.error}` : j.result,
+        plural(j.attempts, 'attempt'),
+        formatDuration(j.durationMs),
+    ];
+    const exit = j.result === 'failure' ? exitText(j) : null;
+    if (exit)
+        parts.splice(1, 0, exit);
+    return parts.join(' · ');
+}
+/** `■ Ship: failure · 8 ok · 2 failed · 0 skipped · 1 cancelled · 12.0 s`: how a stage ended. */
+function stageLine(s) {
+    const n = (r) => countJobs(s, r);
+    const tolerated = s.tolerated ? ' (tolerated: can-fail)' : '';
+    const cancelled = n('cancelled') > 0 ? ` · ${n('cancelled')} cancelled` : '';
+    return (`■ ${s.name}: ${stageOutcome(s)}${tolerated} · ${n('success')} ok · ${n('failure')} failed · ${n('skipped')} skipped` +
+        `${cancelled} · ${formatDuration(s.durationMs)}`);
+}
+/** `exit code 1 — attempt 2 in 1.3 s`: a failed attempt and when the next one starts. */
+function retryLine(e) {
+    return `${e.error} — attempt ${e.attempt + 1} in ${formatDuration(e.delayMs)}`;
+}
+/** A warning as one text: `web-1: new host, accepted its key …`. */
+function warningText(e) {
+    return e.host ? `${e.host}: ${e.message}` : e.message;
+}
+/** `37/100 done · 2 failed · 10 running` */
+function progressLine(t) {
+    return `${t.done}/${t.total} done · ${t.failed} failed · ${t.running} running`;
+}
+/** `… Ship · 37/100 done · 2 failed · 10 running · 20.0 s`: a stage still running. */
+function progressStatus(stage, t, elapsedMs) {
+    return `… ${stage} · ${progressLine(t)}${elapsedMs === undefined ? '' : ` · ${formatDuration(elapsedMs)}`}`;
+}
+/** `boerewors · runner deploy · release 20261128T010000Z`, with `DRY RUN` when nothing runs for real. */
+function runHeader(e, dryRun) {
+    return ['boerewors', ...(dryRun ? ['DRY RUN'] : []), `runner ${e.runner}`, `release ${e.release}`].join(' · ');
+}
+/**
+ * `Release success · runner deploy`; a dry run says `DRY RUN success (nothing was run)`, so its
+ * every-host-succeeded log cannot pass for a release.
+ */
+function runFooter(r, dryRun) {
+    const what = dryRun ? `DRY RUN ${r.result} (nothing was run)` : `Release ${r.result}`;
+    return `${what} · runner ${r.runner}`;
+}
+//# sourceMappingURL=vocabulary.js.map
+;// CONCATENATED MODULE: ./lib/reporters/github-annotations.js
+
+
+/** Output lines quoted in an annotation: enough to see the error, short enough to read in the list. */
+const TAIL_LINES = 5;
+/**
+ * The annotations for a finished stage: an error per failed host when the stage failed the run, a
+ * warning per failed host when the failure was tolerated (`can-fail`, or within `max-failures`).
+ */
+function stageAnnotations(stage) {
+    const fatal = stage.result === 'failure' && !stage.tolerated;
+    const why = stage.tolerated ? 'tolerated: can-fail' : 'tolerated: within max-failures';
+    return stage.jobs
+        .filter((j) => j.result === 'failure')
+        .map((j) => ({
+        level: fatal ? 'error' : 'warning',
+        title: fatal ? `${j.host} failed · ${stage.name}` : `${j.host} failed · ${stage.name} (${why})`,
+        message: failureMessage(j),
+    }));
+}
+function failureMessage(j) {
+    const head = [j.error ?? 'failed', exitText(j), plural(j.attempts, 'attempt')].filter(Boolean);
+    const tail = stripControl(j.outputTail).replace(/\n+$/, '').split('\n').slice(-TAIL_LINES).filter(Boolean);
+    const lines = [truncateText(head.join(' · '), 500), ...tail.map((l) => `│ ${truncateText(l, 300)}`)];
+    return lines.join('\n');
+}
+/**
+ * GitHub shows at most 10 error and 10 warning annotations per step: the reporter sends that many
+ * and then one that says how many more there were.
+ */
+const ANNOTATIONS_PER_LEVEL = 10;
+function overflowAnnotation(level, hidden) {
+    return {
+        level,
+        title: `${plural(hidden, 'more host')} ${level === 'error' ? 'failed' : 'with tolerated failures'}`,
+        message: 'GitHub shows 10 annotations of a kind per step; every host is in the job summary and the JSON report.',
+    };
+}
+//# sourceMappingURL=github-annotations.js.map
+;// CONCATENATED MODULE: ./lib/reporters/progress.js
+
+/** Counts jobs of the current stage from events: what a progress line shows. */
+class StageProgress {
+    #tally = { done: 0, failed: 0, running: 0, total: 0 };
+    #running = new Set();
+    stage = null;
+    get tally() {
+        return { ...this.#tally, running: this.#running.size };
+    }
+    /** Returns true when the tally changed. */
+    update(e) {
+        switch (e.type) {
+            case 'stage-start':
+                this.stage = e.stage;
+                this.#running.clear();
+                this.#tally = { done: 0, failed: 0, running: 0, total: e.hosts.length };
+                return true;
+            case 'job-start':
+                this.#running.add(e.host);
+                return true;
+            case 'job-end':
+                this.#running.delete(e.job.host);
+                this.#tally.done += 1;
+                if (e.job.result === 'failure')
+                    this.#tally.failed += 1;
+                return true;
+            case 'stage-end':
+                this.stage = null;
+                this.#running.clear();
+                return true;
+            default:
+                return false;
+        }
+    }
+}
+/**
+ * A log without a live status line (the GitHub log, piped output) prints the running stage's
+ * progress every interval instead, so a stage whose commands print nothing still shows it is alive.
+ */
+class ProgressTicker {
+    progress;
+    print;
+    #timer;
+    #intervalMs;
+    #now;
+    constructor(progress, print, options) {
+        this.progress = progress;
+        this.print = print;
+        this.#intervalMs = options.progressIntervalMs ?? 10_000;
+        this.#now = options.now ?? Date.now;
+    }
+    /** (Re)starts the ticks; the elapsed time counts from now. */
+    start() {
+        this.stop();
+        const startedAt = this.#now();
+        this.#timer = setInterval(() => {
+            if (this.progress.stage === null)
+                return;
+            this.print(progressStatus(this.progress.stage, this.progress.tally, this.#now() - startedAt));
+        }, this.#intervalMs);
+        // A progress line must never keep the process alive.
+        this.#timer.unref();
+    }
+    stop() {
+        if (this.#timer !== undefined)
+            clearInterval(this.#timer);
+        this.#timer = undefined;
+    }
+}
+//# sourceMappingURL=progress.js.map
+;// CONCATENATED MODULE: ./lib/reporters/github-log.js
+
+
+
+/**
+ * The workflow log of a run: one collapsible group per stage, titled like
+ * `Stage 2/3 · Distribute code · 12 hosts · canary web-1`. Output is streamed as it arrives, each
+ * line labelled with its host; the label also keeps a host from issuing workflow commands
+ * (`::error::…` only counts at the start of a line). After each group: the stage's result line and
+ * its annotations, so a collapsed log still reads as a story.
+ */
+class GitHubLogReporter {
+    log;
+    #progress = new StageProgress();
+    #ticker;
+    #dryRun;
+    #labelWidth = 0;
+    #groupOpen = false;
+    #sent = { error: 0, warning: 0 };
+    #hidden = { error: 0, warning: 0 };
+    #warnings = new Set();
+    constructor(log, options = {}) {
+        this.log = log;
+        this.#ticker = new ProgressTicker(this.#progress, (line) => this.#info(line), options);
+        this.#dryRun = options.dryRun ?? false;
+    }
+    onEvent = (e) => {
+        this.#progress.update(e);
+        switch (e.type) {
+            case 'run-start':
+                this.#info(runHeader(e, this.#dryRun));
+                return;
+            case 'stage-start':
+                this.#closeGroup();
+                this.#labelWidth = Math.max(0, ...e.hosts.map((h) => h.length));
+                this.log.startGroup(stageTitle(e));
+                this.#groupOpen = true;
+                this.#ticker.start();
+                return;
+            case 'step-start':
+                this.#hostLine(e.host, HOST_MARK.step, e.label);
+                return;
+            case 'output':
+                this.#hostLine(e.host, HOST_MARK.output, e.line);
+                return;
+            case 'job-start':
+                if (e.attempt > 1)
+                    this.#hostLine(e.host, HOST_MARK.attempt, `attempt ${e.attempt}`);
+                return;
+            case 'job-retry':
+                this.#hostLine(e.host, HOST_MARK.retry, retryLine(e));
+                return;
+            case 'job-end':
+                this.#hostLine(e.job.host, JOB_MARK[e.job.result], jobLine(e.job));
+                return;
+            case 'stage-end':
+                this.#closeGroup();
+                this.#info(stageLine(e.stage));
+                for (const a of stageAnnotations(e.stage))
+                    this.#annotate(a);
+                return;
+            case 'warning': {
+                const message = warningText(e);
+                if (this.#warnings.has(message))
+                    return;
+                this.#warnings.add(message);
+                this.#annotate({ level: 'warning', title: 'boerewors', message });
+                return;
+            }
+            case 'run-end':
+                this.close();
+                this.#info(`${runFooter(e.report, this.#dryRun)} · ${formatDuration(e.report.durationMs)}`);
+                return;
+        }
+    };
+    /**
+     * Ends the open group, stops the progress timer and sends the overflow annotations. Called at
+     * `run-end`, and by the action when a cancelled run has to be reported before the engine is done.
+     */
+    close() {
+        this.#closeGroup();
+        for (const level of ['error', 'warning']) {
+            if (this.#hidden[level] === 0)
+                continue;
+            const a = overflowAnnotation(level, this.#hidden[level]);
+            this.log[level](a.message, { title: a.title });
+            this.#hidden[level] = 0;
+        }
+    }
+    #annotate(a) {
+        // Two slots stay free per level: the overflow note, and the action's own final error.
+        if (this.#sent[a.level] >= ANNOTATIONS_PER_LEVEL - 2) {
+            this.#hidden[a.level] += 1;
+            return;
+        }
+        this.#sent[a.level] += 1;
+        this.log[a.level](a.message, { title: a.title });
+    }
+    /** One line of our own; names from the config cannot break it into more. */
+    #info(text) {
+        this.log.info(text.replace(/[\r\n]+/g, ' '));
+    }
+    /** Every physical line starts with the host label: none can be read as a workflow command. */
+    #hostLine(host, mark, text) {
+        const label = host.padEnd(this.#labelWidth);
+        this.log.info(text
+            .split(/\r?\n|\r/)
+            .map((line) => `${label} ${mark} ${line}`)
+            .join('\n'));
+    }
+    #closeGroup() {
+        this.#ticker.stop();
+        if (!this.#groupOpen)
+            return;
+        this.log.endGroup();
+        this.#groupOpen = false;
+    }
+}
+//# sourceMappingURL=github-log.js.map
+;// CONCATENATED MODULE: ./lib/reporters/github-summary.js
+
+
+/** GitHub rejects a step summary larger than this. */
+const SUMMARY_LIMIT_BYTES = 1024 * 1024;
+const DEFAULTS = {
+    dryRun: false,
+    maxBytes: SUMMARY_LIMIT_BYTES - 8 * 1024,
+    tailBytes: 8 * 1024,
+    collapseOver: 10,
+};
+/** Room kept for the truncation note. */
+const NOTE_RESERVE = 512;
+/** No failure block is smaller than this. */
+const MIN_BLOCK = 100;
+const RUN_HEADLINE = {
+    success: '✅ Release succeeded',
+    failure: '❌ Release failed',
+    cancelled: '🚫 Release cancelled',
+};
+const DRY_RUN_HEADLINE = {
+    success: '🧪 DRY RUN succeeded (nothing was run)',
+    failure: '❌ DRY RUN failed (nothing was run)',
+    cancelled: '🚫 DRY RUN cancelled (nothing was run)',
+};
+const github_summary_JOB_MARK = { success: '✅', failure: '❌', skipped: '⏭️', cancelled: '🚫' };
+/**
+ * The job summary of a run, as Markdown with HTML tables: a headline, a table of stages, then per
+ * stage a table of hosts (collapsed when large) and the output tail of each failed host. Pure: the
+ * same report gives the same text. Everything that comes from hosts or the config is escaped, and
+ * the whole stays under `maxBytes`: when it would not, the output tails go first, then host rows,
+ * and a note says what was left out.
+ */
+function renderSummary(report, options = {}) {
+    const opts = { ...DEFAULTS, ...options };
+    const head = [renderHeadline(report, opts.dryRun), renderStageTable(report)].join('\n');
+    const headings = report.stages.map((s, i) => `### ${i + 1}. ${escapeMarkdown(s.name)} · ${stageResultText(s)}\n`);
+    let left = opts.maxBytes - NOTE_RESERVE - utf8Bytes(head) - headings.reduce((n, h) => n + utf8Bytes(h) + 1, 0);
+    // Output tails of failed hosts matter most after the tables of results: they are placed first.
+    let tailsLeftOut = 0;
+    const failures = report.stages.map((s) => failedJobs(s).flatMap((j) => {
+        // Once the budget is spent, the rest are counted without rendering them.
+        const block = left > MIN_BLOCK ? renderFailure(j, opts.tailBytes) : '';
+        if (block === '' || utf8Bytes(block) + 1 > left) {
+            tailsLeftOut += 1;
+            return [];
+        }
+        left -= utf8Bytes(block) + 1;
+        return [block];
+    }));
+    let rowsLeftOut = 0;
+    const tables = report.stages.map((s) => {
+        const table = renderHostTable(s, opts.collapseOver, left);
+        left -= utf8Bytes(table.text) + 1;
+        rowsLeftOut += table.rowsLeftOut;
+        return table.text;
+    });
+    const parts = [head];
+    report.stages.forEach((_, i) => parts.push(headings[i] ?? '', tables[i] ?? '', ...(failures[i] ?? [])));
+    if (tailsLeftOut > 0 || rowsLeftOut > 0)
+        parts.push(truncationNote(tailsLeftOut, rowsLeftOut));
+    return `${parts.filter(Boolean).join('\n')}\n`;
+}
+/** The summary of a release that never started (bad input or config): the reason, verbatim. */
+function renderStartFailure(message) {
+    return `## ❌ Release did not start\n\n<pre>${escapeHtml(truncateText(message, 4000))}</pre>\n`;
+}
+function renderHeadline(r, dryRun) {
+    const title = (dryRun ? DRY_RUN_HEADLINE : RUN_HEADLINE)[r.result];
+    const facts = [
+        `Runner **${escapeMarkdown(r.runner)}**`,
+        `release \`${escapeHtml(r.release).replace(/`/g, '')}\``,
+        plural(r.stages.length, 'stage'),
+        formatDuration(r.durationMs),
+        `started ${escapeMarkdown(r.startedAt)}`,
+    ];
+    const lines = [`## ${title}`, '', facts.join(' · '), ''];
+    if (r.reason)
+        lines.push(`> ${escapeMarkdown(truncateText(r.reason, 1000))}`, '');
+    return lines.join('\n');
+}
+function stageResultText(s) {
+    if (stageOutcome(s) === 'cancelled')
+        return '🚫 cancelled';
+    if (s.result === 'failure' && s.tolerated)
+        return '⚠️ failure (tolerated: can-fail)';
+    if (s.result === 'success' && countJobs(s, 'failure') > 0)
+        return '⚠️ success (failures within budget)';
+    return { success: '✅ success', failure: '❌ failure', skipped: '⏭️ skipped' }[s.result];
+}
+function renderStageTable(r) {
+    if (r.stages.length === 0)
+        return '_No stage ran._\n';
+    const withCancelled = r.stages.some((s) => countJobs(s, 'cancelled') > 0);
+    const header = [
+        '#',
+        'Stage',
+        'Result',
+        'OK',
+        'Failed',
+        'Skipped',
+        ...(withCancelled ? ['Cancelled'] : []),
+        'Canary',
+        'Duration',
+    ];
+    const rows = r.stages.map((s, i) => [
+        String(i + 1),
+        escapeCell(s.name),
+        stageResultText(s),
+        String(countJobs(s, 'success')),
+        String(countJobs(s, 'failure')),
+        String(countJobs(s, 'skipped')),
+        ...(withCancelled ? [String(countJobs(s, 'cancelled'))] : []),
+        s.canary === null ? '—' : escapeCell(s.canary),
+        formatDuration(s.durationMs),
+    ]);
+    return `${htmlTable(header, rows)}\n`;
+}
+function htmlTable(header, rows) {
+    const tr = (cells, tag) => `<tr>${cells.map((c) => `<${tag}>${c}</${tag}>`).join('')}</tr>`;
+    return ['<table>', tr(header, 'th'), ...rows.map((r) => tr(r, 'td')), '</table>'].join('\n');
+}
+const HOST_HEADER = ['Host', 'Result', 'Attempts', 'Duration', 'Exit code', 'Error'];
+function hostRow(stage, j) {
+    const host = escapeCell(j.host) + (j.host === stage.canary ? ' <sub>canary</sub>' : '');
+    return [
+        host,
+        `${github_summary_JOB_MARK[j.result]} ${j.result}`,
+        String(j.attempts),
+        formatDuration(j.durationMs),
+        j.exitCode === null ? '—' : String(j.exitCode),
+        j.error && j.error !== j.result ? escapeCell(truncateText(j.error, 200)) : '—',
+    ];
+}
+/** The host table of a stage, with as many rows as `budget` bytes allow. */
+function renderHostTable(stage, collapseOver, budget) {
+    if (stage.jobs.length === 0)
+        return { text: '_No jobs._\n', rowsLeftOut: 0 };
+    const rows = stage.jobs.map((j) => hostRow(stage, j));
+    const wrap = (shown, leftOut) => {
+        const extra = leftOut > 0
+            ? [[`… ${plural(leftOut, 'more host')} left out (summary size limit)`, '', '', '', '', '']]
+            : [];
+        const table = htmlTable(HOST_HEADER, [...shown, ...extra]);
+        if (stage.jobs.length <= collapseOver)
+            return `${table}\n`;
+        const tally = [
+            `${countJobs(stage, 'success')} ok`,
+            `${countJobs(stage, 'failure')} failed`,
+            `${countJobs(stage, 'skipped')} skipped`,
+        ];
+        if (countJobs(stage, 'cancelled') > 0)
+            tally.push(`${countJobs(stage, 'cancelled')} cancelled`);
+        return `<details><summary>${plural(stage.jobs.length, 'host')}: ${tally.join(', ')}</summary>\n\n${table}\n\n</details>\n`;
+    };
+    const full = wrap(rows, 0);
+    if (utf8Bytes(full) + 1 <= budget)
+        return { text: full, rowsLeftOut: 0 };
+    // Too big: keep failed hosts' rows before the others, as many as fit.
+    const order = rows
+        .map((row, i) => ({ row, failed: stage.jobs[i]?.result === 'failure' }))
+        .sort((a, b) => Number(b.failed) - Number(a.failed))
+        .map((x) => x.row);
+    let shown = 0;
+    let used = utf8Bytes(wrap([], rows.length));
+    for (const row of order) {
+        const size = utf8Bytes(htmlTable([], [row])) - utf8Bytes('<table>\n\n</table>');
+        if (used + size + 1 > budget)
+            break;
+        used += size + 1;
+        shown += 1;
+    }
+    if (used > budget)
+        return { text: '', rowsLeftOut: rows.length };
+    return { text: wrap(order.slice(0, shown), rows.length - shown), rowsLeftOut: rows.length - shown };
+}
+function failedJobs(s) {
+    return s.jobs.filter((j) => j.result === 'failure');
+}
+/** A failed host: what happened in one line, its last output in a collapsed `<pre>`. */
+function renderFailure(j, tailBytes) {
+    const facts = [
+        exitText(j),
+        plural(j.attempts, 'attempt'),
+        formatDuration(j.durationMs),
+        j.error ? truncateText(j.error, 300) : null,
+    ].filter((f) => f !== null);
+    const title = `❌ <b>${escapeCell(j.host)}</b> · ${escapeCell(facts.join(' · '))}`;
+    const { text, linesLeftOut } = github_summary_lastBytes(j.outputTail.replace(/\n+$/, ''), tailBytes);
+    const note = linesLeftOut > 0 ? `… ${plural(linesLeftOut, 'earlier line')} not shown\n` : '';
+    const body = text === '' ? '(no output)' : `${note}${text}`;
+    return `<details><summary>${title}</summary>\n\n<pre>${escapeHtml(body)}</pre>\n\n</details>\n`;
+}
+/** The last `max` bytes of `text`, cut at a line start. */
+function github_summary_lastBytes(text, max) {
+    if (utf8Bytes(text) <= max)
+        return { text, linesLeftOut: 0 };
+    const lines = text.split('\n');
+    let size = 0;
+    let first = lines.length;
+    while (first > 0) {
+        const next = utf8Bytes(lines[first - 1] ?? '') + (first < lines.length ? 1 : 0);
+        if (size + next > max)
+            break;
+        size += next;
+        first -= 1;
+    }
+    if (first === lines.length) {
+        // One line longer than the whole budget: keep its end (a character cut in half is dropped).
+        const last = Buffer.from(lines[lines.length - 1] ?? '', 'utf8');
+        const end = last
+            .subarray(Math.max(0, last.length - (max - 3)))
+            .toString('utf8')
+            .replace(/^\uFFFD+/, '');
+        return { text: `…${end}`, linesLeftOut: lines.length - 1 };
+    }
+    return { text: lines.slice(first).join('\n'), linesLeftOut: first };
+}
+function truncationNote(tails, rows) {
+    const what = [
+        tails > 0 ? `the output of ${plural(tails, 'failed host')}` : null,
+        rows > 0 ? plural(rows, 'host row') : null,
+    ].filter(Boolean);
+    return (`> **Note:** this summary was shortened to stay under GitHub's 1 MiB limit: ${what.join(' and ')} left out. ` +
+        'Every host is in the JSON report (output `report`) and in the log.\n');
+}
+//# sourceMappingURL=github-summary.js.map
+;// CONCATENATED MODULE: ./lib/release/parse.js
+/**
+ * The text of flags and inputs → setting values, the same way for the CLI and the action. Every
+ * error is a UsageError that starts with the setting as the user gave it (`--limit: …`,
+ * `Input "limit": …`) and never quotes a value that may be a secret.
+ */
+
+
+
+/** `5` → 5; anything but a whole number ≥ 1 is an error. Surrounding blanks are ignored. */
+function parsePositiveInteger(text, source) {
+    const n = Number(text);
+    if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < 1) {
+        throw new errors/* UsageError */.eb(`${settings_sourceLabel(source)}: expected a positive integer, got "${text}"`);
+    }
+    return n;
+}
+/**
+ * Host or group names separated by commas, spaces or newlines. A list that names nothing (`''`,
+ * `,`) is an error rather than "no filter" or "no hosts": it is usually an unset variable, and
+ * neither running everywhere nor running nowhere is what was meant.
+ */
+function parseList(text, source) {
+    const items = text.split(/[\s,]+/).filter(Boolean);
+    if (items.length === 0)
+        throw new errors/* UsageError */.eb(`${settings_sourceLabel(source)}: expected names separated by commas`);
+    return items;
+}
+/** YAML 1.2 core schema booleans, as `core.getBooleanInput` accepts them; empty is false. */
+function parseBoolean(text, source) {
+    if (text === '')
+        return false;
+    if (['true', 'True', 'TRUE'].includes(text))
+        return true;
+    if (['false', 'False', 'FALSE'].includes(text))
+        return false;
+    throw new errors/* UsageError */.eb(`${settings_sourceLabel(source)}: expected true or false, got "${text}"`);
+}
+/** `K=V` → [K, V]; the name must be a valid variable name. */
+function parseVarAssignment(text, source) {
+    const eq = text.indexOf('=');
+    const name = eq === -1 ? text : text.slice(0, eq);
+    // The text itself is not echoed: it may be a secret.
+    if (eq === -1)
+        throw new UsageError(`${sourceLabel(source)}: expected NAME=VALUE, found no "="`);
+    if (!VAR_NAME.test(name))
+        throw new UsageError(`${sourceLabel(source)}: invalid variable name "${name}"`);
+    return [name, text.slice(eq + 1)];
+}
+//# sourceMappingURL=parse.js.map
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
+;// CONCATENATED MODULE: ./lib/action/vars-input.js
+
+
+
+/** A line that starts like `NAME=`: the input is written as `K=V` lines, not as a YAML map. */
+const ASSIGNMENT_LINE = /^\s*[A-Za-z_][A-Za-z0-9_]*=/;
+/**
+ * Parses the `vars` / `secret-vars` inputs: either lines of `NAME=value` (blank lines and `#`
+ * comments ignored, the value taken verbatim up to the end of the line) or a YAML map of scalars
+ * (use it for multi-line values). Error messages name the input and never echo a value: the text
+ * may be a secret, and so for a secret input is a mistyped name (it may be a line of the value).
+ */
+function parseVarsInput(text, input, secret = false) {
+    const lines = text.split(/\r?\n/);
+    const meaningful = lines.filter((l) => l.trim() !== '' && !l.trim().startsWith('#'));
+    if (meaningful.length === 0)
+        return {};
+    const named = (name) => (secret ? '' : ` "${name}"`);
+    return ASSIGNMENT_LINE.test(meaningful[0] ?? '')
+        ? parseAssignmentLines(lines, input, named)
+        : parseYamlMap(text, input, named);
+}
+function parseAssignmentLines(lines, input, named) {
+    const vars = {};
+    lines.forEach((raw, i) => {
+        const line = raw.replace(/^\s+/, '');
+        if (line.trim() === '' || line.startsWith('#'))
+            return;
+        const eq = line.indexOf('=');
+        const where = `Input "${input}" line ${i + 1}`;
+        if (eq === -1) {
+            throw new errors/* UsageError */.eb(`${where}: expected NAME=VALUE, found no "=" (use a YAML map for multi-line values)`);
+        }
+        const name = line.slice(0, eq).trimEnd();
+        if (!transport/* VAR_NAME */.e.test(name))
+            throw new errors/* UsageError */.eb(`${where}: invalid variable name${named(name)}`);
+        vars[name] = line.slice(eq + 1);
+    });
+    return vars;
+}
+function parseYamlMap(text, input, named) {
+    let doc;
+    try {
+        doc = (0,dist/* parse */.qg)(text, { prettyErrors: false });
+    }
+    catch (e) {
+        // The YAML library quotes the offending source line; give only the position.
+        const pos = e instanceof dist/* YAMLError */.IP && e.linePos ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
+        throw new errors/* UsageError */.eb(`Input "${input}": expected NAME=VALUE lines or a YAML map, found invalid YAML${pos}`);
+    }
+    if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+        throw new errors/* UsageError */.eb(`Input "${input}": expected NAME=VALUE lines or a YAML map, found a ${vars_input_describe(doc)}`);
+    }
+    const vars = {};
+    for (const [name, value] of Object.entries(doc)) {
+        if (!transport/* VAR_NAME */.e.test(name))
+            throw new errors/* UsageError */.eb(`Input "${input}": invalid variable name${named(name)}`);
+        if (value === null || value === undefined)
+            vars[name] = '';
+        else if (['string', 'number', 'boolean'].includes(typeof value))
+            vars[name] = String(value);
+        else {
+            throw new errors/* UsageError */.eb(`Input "${input}": the value of${named(name) || ' a variable'} must be a string, number or boolean, found a ${vars_input_describe(value)}`);
+        }
+    }
+    return vars;
+}
+function vars_input_describe(value) {
+    if (Array.isArray(value))
+        return 'list';
+    if (value === null)
+        return 'null';
+    if (typeof value === 'object')
+        return 'map';
+    return typeof value === 'string' ? 'string' : typeof value;
+}
+//# sourceMappingURL=vars-input.js.map
+;// CONCATENATED MODULE: ./lib/action/inputs.js
+
+
+
+
+/** Every input of `action.yml`, in one place. */
+const Inputs = {
+    Config: 'config',
+    Runner: 'runner',
+    Limit: 'limit',
+    Hosts: 'hosts',
+    Vars: 'vars',
+    SecretVars: 'secret-vars',
+    SshPrivateKey: 'ssh-private-key',
+    SshKeyPassphrase: 'ssh-key-passphrase',
+    SshKnownHosts: 'ssh-known-hosts',
+    DryRun: 'dry-run',
+};
+/** How each release setting is given to the action, for messages about it. */
+const ACTION_SOURCES = {
+    configPath: { input: Inputs.Config },
+    runner: { input: Inputs.Runner },
+    limit: { input: Inputs.Limit },
+    hosts: { input: Inputs.Hosts },
+    vars: { input: Inputs.Vars },
+    secretVars: { input: Inputs.SecretVars },
+    privateKey: { input: Inputs.SshPrivateKey },
+    passphrase: { input: Inputs.SshKeyPassphrase },
+    knownHosts: { input: Inputs.SshKnownHosts },
+    dryRun: { input: Inputs.DryRun },
+};
+const readInput = (name) => getInput(name);
+/**
+ * The only reader of the action's inputs: the release settings (`reportPath` is filled in by
+ * `main`). Throws a UsageError naming the input on bad input; messages never quote a secret
+ * input's value.
+ */
+function readInputs(read = readInput) {
+    const config = read(Inputs.Config);
+    const runner = read(Inputs.Runner);
+    const limit = read(Inputs.Limit);
+    const hosts = read(Inputs.Hosts);
+    const vars = parseVarsInput(read(Inputs.Vars), Inputs.Vars);
+    const secretVars = parseVarsInput(read(Inputs.SecretVars), Inputs.SecretVars, true);
+    const privateKey = inputs_parsePrivateKey(read(Inputs.SshPrivateKey));
+    // Not trimmed beyond what GitHub's runner machine does: a passphrase is whatever the key was encrypted with.
+    const passphrase = read(Inputs.SshKeyPassphrase);
+    if (passphrase && !privateKey) {
+        throw new errors/* UsageError */.eb(`Input "${Inputs.SshKeyPassphrase}" is set but "${Inputs.SshPrivateKey}" is not: the passphrase is for that key`);
+    }
+    const knownHosts = normalizeNewlines(read(Inputs.SshKnownHosts));
+    return {
+        vars,
+        secretVars,
+        dryRun: parseBoolean(read(Inputs.DryRun), ACTION_SOURCES.dryRun),
+        ...(config ? { configPath: config } : {}),
+        ...(runner ? { runner } : {}),
+        ...(limit ? { limit: parsePositiveInteger(limit, ACTION_SOURCES.limit) } : {}),
+        ...(hosts ? { hosts: parseList(hosts, ACTION_SOURCES.hosts) } : {}),
+        ...(privateKey ? { privateKey } : {}),
+        ...(passphrase ? { passphrase } : {}),
+        ...(knownHosts ? { knownHosts } : {}),
+        sources: ACTION_SOURCES,
+    };
+}
+/**
+ * The key text as a secret holds it: CRLF from a paste on Windows is normalized and a final
+ * newline added (OpenSSH rejects a key without one). A path or a key with escaped `\n` is a common
+ * mistake, caught here with a message that does not echo the value.
+ */
+function inputs_parsePrivateKey(text) {
+    if (text === '')
+        return undefined;
+    const key = `${normalizeNewlines(text)}\n`;
+    if (key.indexOf('\n') === key.length - 1 && key.includes('\\n')) {
+        throw new errors/* UsageError */.eb(`Input "${Inputs.SshPrivateKey}": the key is on one line with escaped "\\n"; store it with its real newlines`);
+    }
+    if (!/^-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----$/m.test(key)) {
+        throw new errors/* UsageError */.eb(`Input "${Inputs.SshPrivateKey}": expected the private key itself (a "-----BEGIN … PRIVATE KEY-----" block), ` +
+            'not a path; pass it from a secret: ssh-private-key: ${{ secrets.DEPLOY_KEY }}');
+    }
+    return key;
+}
+function normalizeNewlines(text) {
+    return text.replace(/\r\n?/g, '\n').trim();
+}
+//# sourceMappingURL=inputs.js.map
+;// CONCATENATED MODULE: ./lib/action/outputs.js
+/** Every output of `action.yml`, in one place. */
+const Outputs = {
+    Result: 'result',
+    FailedHosts: 'failed-hosts',
+    Report: 'report',
+};
+function writeOutputs(set, outputs) {
+    set(Outputs.Result, outputs.result);
+    set(Outputs.FailedHosts, JSON.stringify(outputs.failedHosts));
+    set(Outputs.Report, outputs.reportPath);
+}
+//# sourceMappingURL=outputs.js.map
+;// CONCATENATED MODULE: ./lib/action/main.js
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * The action's entrypoint: runs the release and sets `process.exitCode`, then returns, so a caller
+ * such as `@github/local-action` can go on (it prints the outputs after `run()`). Every connection
+ * and timer is closed by then and the process ends on its own; `index.ts` guards against a leak.
+ * Only a cancelled run whose commands did not stop in time is ended with `process.exit()`.
+ */
+async function run() {
+    const cancellation = new Cancellation(undefined, (message) => warning(`Release ${message}: stopping…`));
+    const stopListening = cancellation.listen();
+    let code;
+    try {
+        code = await runAction(cancellation);
+    }
+    catch (e) {
+        // Only a bug gets here: every expected failure is reported inside runAction.
+        setFailed(`boerewors: ${(0,errors/* errorMessage */.gJ)(e)}`);
+        code = EXIT.failure;
+    }
+    process.exitCode = code;
+    // The engine still holds those commands and their connections: nothing else would end the process.
+    if (cancellation.abandoned)
+        process.exit(code);
+    stopListening();
+}
+/** Inputs → settings → release → log, annotations, report, outputs, summary. Returns the exit code. */
+async function runAction(cancellation, cwd = process.cwd()) {
+    let settings;
+    let redactor;
+    try {
+        settings = readInputs();
+        const secrets = secretValues(settings);
+        // Before anything else is printed: from here on GitHub masks these in every log line.
+        for (const value of maskableValues(secrets))
+            setSecret(value);
+        redactor = new Redactor(secrets);
+    }
+    catch (e) {
+        return notStarted(e, (0,errors/* errorMessage */.gJ)(e));
+    }
+    let loaded;
+    try {
+        settings = { ...settings, reportPath: await newReportPath() };
+        loaded = await loadRelease(settings, { cwd, redactor });
+    }
+    catch (e) {
+        const hint = e instanceof load_config.ConfigNotFoundError && !(0,external_node_path_.isAbsolute)(settings.configPath ?? '')
+            ? '. The config input is relative to the workspace: is the repository checked out (actions/checkout) before this step?'
+            : '';
+        return notStarted(e, redactor.text((0,errors/* errorMessage */.gJ)(e)) + hint);
+    }
+    if (settings.dryRun)
+        info('Dry run: the plan is printed, nothing connects and nothing runs.');
+    const log = new GitHubLogReporter(core_namespaceObject, { dryRun: settings.dryRun });
+    const { report } = await runRelease(settings, loaded, { cancellation, onEvent: log.onEvent });
+    log.close();
+    return main_finish(withCause(report, cancellation.signal), settings);
+}
+async function main_finish(report, settings) {
+    let reportPath = settings.reportPath ?? '';
+    try {
+        await writeJsonReport(reportPath, report, { dryRun: settings.dryRun });
+    }
+    catch (e) {
+        // The outputs and the summary matter more than the file: report the problem and go on.
+        warning(`Could not write the JSON report: ${(0,errors/* errorMessage */.gJ)(e)}`);
+        reportPath = '';
+    }
+    writeOutputs(setOutput, { result: report.result, failedHosts: failedHosts(report), reportPath });
+    await writeSummary(renderSummary(report, { dryRun: settings.dryRun }));
+    if (report.result !== 'success')
+        setFailed(failureLine(report));
+    return exitCodeOf(report);
+}
+/** Bad input or config: nothing ran. Outputs and summary still say so. */
+async function notStarted(error, message) {
+    writeOutputs(setOutput, { result: 'failure', failedHosts: [], reportPath: '' });
+    await writeSummary(renderStartFailure(message));
+    setFailed(message);
+    return exitCodeOfError(error);
+}
+async function writeSummary(markdown) {
+    if (!process.env.GITHUB_STEP_SUMMARY)
+        return;
+    try {
+        await summary.addRaw(markdown).write();
+    }
+    catch (e) {
+        warning(`Could not write the job summary: ${(0,errors/* errorMessage */.gJ)(e)}`);
+    }
+}
+/** A fresh directory under RUNNER_TEMP per run: two uses of the action in one job never collide. */
+async function newReportPath() {
+    const dir = await (0,promises_.mkdtemp)((0,external_node_path_.join)(process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), 'boerewors-'));
+    return (0,external_node_path_.join)(dir, 'report.json');
+}
+/** A cancelled run's reason names what cancelled it (`… (cancelled by SIGTERM)`). */
+function withCause(report, signal) {
+    if (report.result !== 'cancelled' || !signal.aborted)
+        return report;
+    const cause = cancelMessage(signal);
+    const reason = report.reason ?? '';
+    if (reason.includes(cause))
+        return report;
+    return { ...report, reason: reason ? `${reason} (${cause})` : cause };
+}
+/** One line for `setFailed`: the run's reason, else who failed. */
+function failureLine(report) {
+    const what = report.result === 'cancelled' ? 'Release cancelled' : 'Release failed';
+    const hosts = failedHosts(report);
+    const detail = report.reason ??
+        (hosts.length > 0
+            ? `${hosts.length} failed: ${hosts.slice(0, 5).join(', ')}${hosts.length > 5 ? ', …' : ''}`
+            : '');
+    return `${what}${detail ? `: ${detail.split('\n')[0]}` : ''}`;
+}
+//# sourceMappingURL=main.js.map
+
+/***/ }),
+
+/***/ 5371:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  T: () => (/* binding */ assembleConfig)
+});
+
+// EXTERNAL MODULE: ./lib/contract/transport.js
+var transport = __nccwpck_require__(4475);
+// EXTERNAL MODULE: ./lib/contract/errors.js
+var errors = __nccwpck_require__(1819);
+// EXTERNAL MODULE: ./lib/config/hosts.js
+var config_hosts = __nccwpck_require__(6141);
+// EXTERNAL MODULE: ./lib/contract/host.js
+var host = __nccwpck_require__(1874);
+// EXTERNAL MODULE: ./lib/engine/job.js
+var engine_job = __nccwpck_require__(7209);
+// EXTERNAL MODULE: ./lib/engine/runner.js
+var engine_runner = __nccwpck_require__(7998);
+// EXTERNAL MODULE: ./lib/engine/stage.js
+var engine_stage = __nccwpck_require__(3768);
+// EXTERNAL MODULE: ./lib/engine/vars.js
+var vars = __nccwpck_require__(1942);
+// EXTERNAL MODULE: ./lib/config/config-error.js
+var config_error = __nccwpck_require__(1429);
+// EXTERNAL MODULE: ./lib/config/did-you-mean.js
+var did_you_mean = __nccwpck_require__(9839);
+// EXTERNAL MODULE: ./lib/config/formats.js
+var formats = __nccwpck_require__(6094);
+// EXTERNAL MODULE: ./lib/config/schema.js
+var schema = __nccwpck_require__(1091);
+// EXTERNAL MODULE: ./lib/config/steps-job.js
+var steps_job = __nccwpck_require__(2567);
+;// CONCATENATED MODULE: ./lib/config/build-runners.js
+/**
+ * Validated runner configs → engine Runners. Pure: builds stages and job factories, runs nothing.
+ * Cross-references the schema cannot check (groups, `${NAME}` references, duplicate stage names)
+ * fail here, at the position of the offending value.
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+function buildRunner(name, config, ctx) {
+    const seen = new Set();
+    const footprint = { hosts: [], uploads: [], localWork: false };
+    const stages = config.stages.map((stage, i) => {
+        const path = ['runners', name, 'stages', i];
+        const built = buildStage(stage, path, ctx, footprint);
+        if (seen.has(built.name)) {
+            throw (0,config_error/* configIssueError */.UJ)(ctx.locator, [...path, 'name'], `duplicate stage name "${built.name}" in runner "${name}"`);
+        }
+        seen.add(built.name);
+        return built;
+    });
+    const runner = new engine_runner/* Runner */.b({
+        name,
+        description: config.description ?? '',
+        stages,
+        stageCount: stages.length,
+    });
+    return { runner, footprint: { hosts: [...new Set(footprint.hosts)], uploads: footprint.uploads } };
+}
+function buildStage(stage, path, ctx, footprint) {
+    checkVarRefs(stage.name, [...path, 'name'], Object.keys(ctx.vars), ctx.locator, { stageName: true });
+    const name = (0,vars/* expandVars */.Jf)(stage.name, ctx.vars);
+    const hosts = stage.hosts
+        ? (0,config_hosts/* resolveStageHosts */.c8)(stage.hosts, [...path, 'hosts'], ctx.groups, ctx.catalog, ctx.locator)
+        : [host/* CONTROLLER */.J];
+    footprint.hosts.push(...hosts);
+    const shell = stage.shell === undefined ? transport/* DEFAULT_SHELL */.L : (0,formats/* toShell */.aB)(stage.shell);
+    const makeJob = 'job' in stage && stage.job
+        ? customJob(stage.job, name)
+        : stepsJob(stage, path, shell, ctx, footprint, hosts);
+    if ('job' in stage && stage.job)
+        footprint.localWork = true;
+    return new engine_stage/* Stage */.B({
+        name,
+        ...defined({
+            canary: stage.canary,
+            parallel: stage.parallel,
+            poolSize: stage['pool-size'],
+            batch: stage.batch?.map(formats/* toAmount */.cP),
+            maxFailures: stage['max-failures'] === undefined ? undefined : (0,formats/* toAmount */.cP)(stage['max-failures']),
+            canFail: stage['can-fail'],
+            retries: stage.retries,
+            retryDelayMs: stage['retry-delay'],
+            timeoutMs: stage.timeout,
+        }),
+        jobs: () => hosts.map(makeJob),
+    });
+}
+function stepsJob(stage, path, shell, ctx, footprint, hosts) {
+    // Upload paths and step names may also use the per-job BW_* variables.
+    const known = [...Object.keys(ctx.vars), ...schema/* RESERVED_VARS */.ol];
+    const onThisMachine = hosts.some((host) => host.local);
+    const steps = (stage.steps ?? []).map((step, i) => {
+        const stepPath = [...path, 'steps', i];
+        if (step.upload) {
+            const from = { from: step.upload.from, path: [...stepPath, 'upload', 'from'] };
+            footprint.uploads.push({ ...from, afterLocalWork: footprint.localWork });
+        }
+        if (step.local !== undefined || (step.run !== undefined && onThisMachine))
+            footprint.localWork = true;
+        return toStep(step, stepPath, shell, known, ctx.locator);
+    });
+    return (host) => new steps_job/* StepsJob */.l(host, steps);
+}
+function toStep(step, path, stageShell, known, locator) {
+    const name = step.name === undefined ? {} : { name: step.name };
+    if (step.name !== undefined)
+        checkVarRefs(step.name, [...path, 'name'], known, locator);
+    if (step.upload) {
+        checkVarRefs(step.upload.from, [...path, 'upload', 'from'], known, locator);
+        checkVarRefs(step.upload.to, [...path, 'upload', 'to'], known, locator);
+        return { kind: 'upload', ...name, from: step.upload.from, to: step.upload.to };
+    }
+    const shell = step.shell === undefined ? stageShell : (0,formats/* toShell */.aB)(step.shell);
+    if (step.run !== undefined)
+        return { kind: 'run', ...name, script: step.run, shell };
+    return { kind: 'local', ...name, script: step.local, shell };
+}
+function customJob(factory, stage) {
+    return (host) => {
+        const job = factory(host);
+        if (!(0,engine_job/* isJob */.o)(job))
+            throw new errors/* ConfigError */.xL(`stage "${stage}": job(host) must return a Job, got ${typeof job}`);
+        return job;
+    };
+}
+/**
+ * Every `$` in a non-command field must be `${NAME}` with a known NAME, or `$$`. People write
+ * `$HOME` or `${HOST_ROOT}` expecting a shell; these fields never see one, so the message says
+ * where values come from instead.
+ */
+function checkVarRefs(text, path, known, locator, opts = {}) {
+    let refs;
+    try {
+        refs = (0,vars/* parseTemplate */.QC)(text).flatMap((piece) => ('ref' in piece ? [piece.ref] : []));
+    }
+    catch (e) {
+        if (!(e instanceof vars/* TemplateSyntaxError */.Cb))
+            throw e;
+        const message = e.problem === 'bare-dollar'
+            ? `"${e.found}" is not expanded: ${EXPANDED_BY_US}; write \${NAME} with NAME from vars, or $$ for a literal "$"`
+            : e.message;
+        throw (0,config_error/* configIssueError */.UJ)(locator, path, message + homeHint(e.found, path));
+    }
+    for (const name of refs) {
+        if (known.includes(name))
+            continue;
+        if (opts.stageName && schema/* RESERVED_VARS */.ol.includes(name)) {
+            throw (0,config_error/* configIssueError */.UJ)(locator, path, `"\${${name}}" is set per job, so a stage name cannot use it (step names and upload paths can)`);
+        }
+        const hint = (0,did_you_mean/* didYouMean */.au)(name, known);
+        const why = hint || `: ${EXPANDED_BY_US}; define ${name} under vars: (or pass --var ${name}=…)`;
+        throw (0,config_error/* configIssueError */.UJ)(locator, path, `unknown variable "\${${name}}"${why}${homeHint(`$${name}`, path)}`);
+    }
+}
+const EXPANDED_BY_US = 'names and upload paths are expanded by boerewors on the controller from vars only ' +
+    "(the config's vars:, --var, the action's vars and secret-vars), not by a shell and not from the environment";
+/** `$HOME/…` in an upload target: the usual intent is the login user's home, which needs no variable. */
+function homeHint(found, path) {
+    if (path.at(-1) !== 'to' || !/^\$\{?HOME\}?$/.test(found))
+        return '';
+    return ". On an SSH host a relative upload.to (or ~/…) is already relative to the login user's home";
+}
+function defined(obj) {
+    return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined));
+}
+//# sourceMappingURL=build-runners.js.map
+// EXTERNAL MODULE: ./lib/contract/ssh-options.js
+var ssh_options = __nccwpck_require__(9007);
+;// CONCATENATED MODULE: ./lib/config/ssh.js
+/** The `ssh:` block → the transport's SshOptions, defaults applied. */
+
+
+function resolveSsh(config = {}) {
+    const knownHosts = config['known-hosts'];
+    return {
+        ...ssh_options/* DEFAULT_SSH_OPTIONS */.U,
+        ...(config.user !== undefined ? { user: config.user } : {}),
+        ...(config.port !== undefined ? { port: config.port } : {}),
+        ...(config['private-key'] !== undefined ? { privateKeyPath: config['private-key'] } : {}),
+        ...(knownHosts !== undefined
+            ? { knownHostsPaths: typeof knownHosts === 'string' ? [knownHosts] : knownHosts }
+            : {}),
+        ...(config['host-key-checking'] !== undefined ? { hostKeyChecking: config['host-key-checking'] } : {}),
+        ...(config['connect-timeout'] !== undefined ? { connectTimeoutMs: config['connect-timeout'] } : {}),
+        ...(config.keepalive !== undefined ? { keepaliveMs: config.keepalive } : {}),
+        ...(config['jump-host'] !== undefined ? { jumpHost: parseJumpHost(config['jump-host']) } : {}),
+        ...(config['max-sessions'] !== undefined ? { maxSessions: config['max-sessions'] } : {}),
+    };
+}
+/** `user@host:port` (user and port optional; port 22 by default). The schema has validated it. */
+function parseJumpHost(text) {
+    const entry = (0,formats/* parseRemoteAddress */.Yg)(text);
+    if (!entry)
+        throw new Error(`invalid jump host "${text}"`);
+    return {
+        address: entry.address,
+        port: entry.port ?? 22,
+        ...(entry.user !== undefined ? { user: entry.user } : {}),
+    };
+}
+//# sourceMappingURL=ssh.js.map
+;// CONCATENATED MODULE: ./lib/config/assemble.js
+
+
+
+
+
+
+function assembleConfig(parts, overrides = {}) {
+    checkOverrides(overrides);
+    const ssh = resolveSsh(parts.ssh);
+    const catalog = new config_hosts/* HostCatalog */.YU(ssh, parts.locator);
+    const groups = (0,config_hosts/* resolveGroups */.bq)(parts.hosts ?? {}, catalog);
+    const vars = { ...parts.vars, ...overrides };
+    const ctx = { groups, catalog, vars, locator: parts.locator };
+    const footprints = {};
+    const runners = parts.runners.map((source) => {
+        if ('runner' in source)
+            return source.runner;
+        const built = buildRunner(source.name, source.config, ctx);
+        footprints[source.name] = built.footprint;
+        return built.runner;
+    });
+    return {
+        file: parts.file,
+        format: parts.format,
+        ssh,
+        groups,
+        hosts: catalog.hosts,
+        vars,
+        runners,
+        runnerNames: runners.map((runner) => runner.name),
+        customRunners: parts.runners.filter((source) => 'runner' in source).map((source) => source.name),
+        footprints,
+        locator: parts.locator,
+    };
+}
+function checkOverrides(overrides) {
+    for (const name of Object.keys(overrides)) {
+        if (!transport/* VAR_NAME */.e.test(name))
+            throw new errors/* UsageError */.eb(`invalid variable name "${name}"`);
+        if (schema/* RESERVED_VARS */.ol.includes(name))
+            throw new errors/* UsageError */.eb(`${name} is set by the tool for every job; choose another name`);
+    }
+}
+//# sourceMappingURL=assemble.js.map
+
+/***/ }),
+
+/***/ 1429:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Hd: () => (/* binding */ formatIssue),
+/* harmony export */   UJ: () => (/* binding */ configIssueError),
+/* harmony export */   g2: () => (/* binding */ ConfigValidationError)
+/* harmony export */ });
+/* unused harmony export MAX_LISTED_ISSUES */
+/* harmony import */ var _contract_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1819);
+/* harmony import */ var _locator_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1252);
+
+
+/** `release.yml:12:5: runners.deploy.stages[0].pool-size: expected a positive integer, got "ten"`. */
+function formatIssue(issue) {
+    const where = issue.position ? `${issue.file}:${issue.position.line}:${issue.position.col}` : issue.file;
+    const path = (0,_locator_js__WEBPACK_IMPORTED_MODULE_1__/* .formatPath */ .jV)(issue.path);
+    return `${where}: ${path ? `${path}: ` : ''}${issue.message}`;
+}
+/** At most this many issues are listed in one message; the rest are counted. */
+const MAX_LISTED_ISSUES = 10;
+/**
+ * A config that failed validation. `message` lists the issues one per line (in file order, at most
+ * ten); `issues` keeps them structured, e.g. for annotations at `file:line:col`.
+ */
+class ConfigValidationError extends _contract_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL {
+    issues;
+    constructor(issues) {
+        const listed = issues.slice(0, MAX_LISTED_ISSUES).map(formatIssue);
+        const more = issues.length - listed.length;
+        super([...listed, ...(more > 0 ? [`… and ${more} more`] : [])].join('\n'));
+        this.issues = issues;
+    }
+}
+/** A single positioned config error (used after schema validation: groups, vars, duplicates). */
+function configIssueError(locator, path, message, opts) {
+    const position = locator.position(path, opts);
+    return new ConfigValidationError([
+        { file: locator.file, path, message, ...(position ? { position } : {}) },
+    ]);
+}
+//# sourceMappingURL=config-error.js.map
+
+/***/ }),
+
+/***/ 9839:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   au: () => (/* binding */ didYouMean)
+/* harmony export */ });
+/* unused harmony exports editDistance, closest */
+/** "Did you mean …" suggestions for near-miss names (keys, groups, runners). */
+/** `poolSize`, `pool_size`, `Pool-Size` all normalise to `pool-size`. */
+function normalise(name) {
+    return name
+        .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+        .toLowerCase()
+        .replace(/_/g, '-');
+}
+/** Levenshtein distance with adjacent transpositions (optimal string alignment). */
+function editDistance(a, b) {
+    const rows = a.length + 1;
+    const cols = b.length + 1;
+    const d = Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+    for (let i = 1; i < rows; i++) {
+        for (let j = 1; j < cols; j++) {
+            const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+            const row = d[i];
+            const prev = d[i - 1];
+            row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + cost);
+            if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+                row[j] = Math.min(row[j], d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    return d[a.length][b.length];
+}
+/**
+ * The candidate closest to `name`, if it is close enough to be a likely typo: same name up to case,
+ * `_`/`-`/camelCase, or at most 1 edit for short names (≤ 4 chars), 2 for longer ones.
+ */
+function closest(name, candidates) {
+    const wanted = normalise(name);
+    let best;
+    let bestDistance = Infinity;
+    for (const candidate of candidates) {
+        const distance = editDistance(wanted, normalise(candidate));
+        if (distance < bestDistance)
+            [best, bestDistance] = [candidate, distance];
+    }
+    const allowed = wanted.length <= 4 ? 1 : 2;
+    return bestDistance <= allowed ? best : undefined;
+}
+/** `, did you mean "pool-size"?` or the empty string. */
+function didYouMean(name, candidates) {
+    const suggestion = closest(name, candidates);
+    return suggestion === undefined ? '' : `, did you mean "${suggestion}"?`;
+}
+//# sourceMappingURL=did-you-mean.js.map
+
+/***/ }),
+
+/***/ 6094:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $m: () => (/* binding */ isValidAddress),
+/* harmony export */   Cq: () => (/* binding */ DURATION_PATTERN),
+/* harmony export */   DA: () => (/* binding */ LOCAL_NAME_PATTERN),
+/* harmony export */   E9: () => (/* binding */ parseDuration),
+/* harmony export */   FT: () => (/* binding */ PERCENT_PATTERN),
+/* harmony export */   M6: () => (/* binding */ parseHostEntry),
+/* harmony export */   N9: () => (/* binding */ USER_PATTERN),
+/* harmony export */   Yg: () => (/* binding */ parseRemoteAddress),
+/* harmony export */   aB: () => (/* binding */ toShell),
+/* harmony export */   cP: () => (/* binding */ toAmount),
+/* harmony export */   lo: () => (/* binding */ parsePercent),
+/* harmony export */   nD: () => (/* binding */ LOCAL_PREFIX)
+/* harmony export */ });
+/* unused harmony exports parsePort, isValidUser, localHostEntry */
+const DURATION = /^(\d+)(ms|s|m|h)$/;
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+/** `500ms`, `10s`, `5m`, `1h` → milliseconds. */
+function parseDuration(text) {
+    const m = DURATION.exec(text);
+    if (!m)
+        return undefined;
+    const ms = Number(m[1]) * UNIT_MS[m[2]];
+    return Number.isSafeInteger(ms) ? ms : undefined;
+}
+const DURATION_PATTERN = DURATION.source;
+const PERCENT_PATTERN = /^\d+(\.\d+)?%$/.source;
+/** `25%` → 25 (a number in 0…100), else undefined. */
+function parsePercent(text) {
+    if (!new RegExp(PERCENT_PATTERN).test(text))
+        return undefined;
+    const n = Number(text.slice(0, -1));
+    return n <= 100 ? n : undefined;
+}
+/** A count or a percentage string, as the engine wants it. */
+function toAmount(value) {
+    return typeof value === 'number' ? value : { percent: parsePercent(value) };
+}
+const LOCAL_PREFIX = 'local:';
+const LOCAL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const USER = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+const HOSTNAME = /^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$/;
+const IPV6 = /^[0-9A-Fa-f:.]+$/;
+/** `[user@]address[:port]`, where address may be `[ipv6]`. */
+const REMOTE = /^(?:([^@\s]+)@)?(\[[^\]\s]+\]|[^:@\s[\]]+)(?::(\d+))?$/;
+const USER_PATTERN = USER.source;
+const LOCAL_NAME_PATTERN = LOCAL_NAME.source;
+function parsePort(value) {
+    const n = typeof value === 'number' ? value : /^\d+$/.test(value) ? Number(value) : NaN;
+    return Number.isInteger(n) && n >= 1 && n <= 65_535 ? n : undefined;
+}
+function isValidUser(user) {
+    return USER.test(user);
+}
+function isValidAddress(address) {
+    return HOSTNAME.test(address) || (address.includes(':') && IPV6.test(address));
+}
+/** `local:NAME` → the embedded local host of that name. */
+function localHostEntry(name) {
+    if (!name.startsWith(LOCAL_PREFIX) || !LOCAL_NAME.test(name.slice(LOCAL_PREFIX.length)))
+        return undefined;
+    return { name, address: 'localhost', local: true };
+}
+/** `[user@]address[:port]` (address may be `[ipv6]`) → its parts; the name is the address. */
+function parseRemoteAddress(text) {
+    const m = REMOTE.exec(text);
+    if (!m)
+        return undefined;
+    const [, user, rawAddress, rawPort] = m;
+    const address = rawAddress.startsWith('[') ? rawAddress.slice(1, -1) : rawAddress;
+    if (!isValidAddress(address) || (user !== undefined && !isValidUser(user)))
+        return undefined;
+    const port = rawPort === undefined ? undefined : parsePort(rawPort);
+    if (rawPort !== undefined && port === undefined)
+        return undefined;
+    return {
+        name: address,
+        address,
+        local: false,
+        ...(port !== undefined ? { port } : {}),
+        ...(user !== undefined ? { user } : {}),
+    };
+}
+/** A host entry string: `local:NAME`, `name`, `user@name`, `name:port` or `user@name:port`. */
+function parseHostEntry(text) {
+    if (text.startsWith(LOCAL_PREFIX))
+        return localHostEntry(text);
+    return parseRemoteAddress(text);
+}
+/**
+ * A shell as written: a list is an argv; a string is split on whitespace (no quoting), so
+ * `shell: sh -e` is `['sh', '-e']`.
+ */
+function toShell(value) {
+    return typeof value === 'string' ? value.trim().split(/\s+/) : value;
+}
+//# sourceMappingURL=formats.js.map
+
+/***/ }),
+
+/***/ 6141:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   YU: () => (/* binding */ HostCatalog),
+/* harmony export */   bq: () => (/* binding */ resolveGroups),
+/* harmony export */   c8: () => (/* binding */ resolveStageHosts)
+/* harmony export */ });
+/* unused harmony exports toHostEntry, toHost */
+/* harmony import */ var _contract_host_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1874);
+/* harmony import */ var _config_error_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1429);
+/* harmony import */ var _did_you_mean_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(9839);
+/* harmony import */ var _formats_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6094);
+/* harmony import */ var _schema_values_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8370);
+/**
+ * Host entries → engine Hosts: groups, stage host lists (groups and/or entries), deduplication, and
+ * one definition per host name across the whole config.
+ */
+
+
+
+
+
+/**
+ * A string entry is named by its address, and by `address:port` when it names a port other than
+ * `defaultPort` (`ssh.port`): two hosts behind one address (NAT, port forwards) get distinct names.
+ */
+function toHostEntry(raw, defaultPort) {
+    if (typeof raw === 'string') {
+        const entry = (0,_formats_js__WEBPACK_IMPORTED_MODULE_2__/* .parseHostEntry */ .M6)(raw);
+        if (!entry || entry.local || entry.port === undefined || entry.port === defaultPort)
+            return entry;
+        const address = entry.address.includes(':') ? `[${entry.address}]` : entry.address;
+        return { ...entry, name: `${address}:${entry.port}` };
+    }
+    if (raw.name.startsWith(_formats_js__WEBPACK_IMPORTED_MODULE_2__/* .LOCAL_PREFIX */ .nD))
+        return (0,_formats_js__WEBPACK_IMPORTED_MODULE_2__/* .parseHostEntry */ .M6)(raw.name);
+    return {
+        name: raw.name,
+        address: raw.address ?? raw.name,
+        local: false,
+        ...(raw.port !== undefined ? { port: raw.port } : {}),
+        ...(raw.user !== undefined ? { user: raw.user } : {}),
+    };
+}
+/** Local hosts get port 0 (unused); remote ones the entry's port, else `ssh.port`. */
+function toHost(entry, ssh) {
+    return Object.freeze({
+        name: entry.name,
+        address: entry.address,
+        port: entry.local ? 0 : (entry.port ?? ssh.port),
+        local: entry.local,
+        ...(entry.user !== undefined ? { user: entry.user } : {}),
+    });
+}
+const sameHost = (a, b) => a.address === b.address && a.port === b.port && a.user === b.user && a.local === b.local;
+/**
+ * Every host the config names, by name. A name always means one host: the same name with another
+ * address, port or user is an error (otherwise `--hosts web-1` would be ambiguous).
+ */
+class HostCatalog {
+    ssh;
+    locator;
+    #byName = new Map();
+    constructor(ssh, locator) {
+        this.ssh = ssh;
+        this.locator = locator;
+    }
+    /** Register the host written at `path`; returns the one Host object for its name. */
+    add(raw, path) {
+        const entry = toHostEntry(raw, this.ssh.port);
+        if (!entry)
+            throw (0,_config_error_js__WEBPACK_IMPORTED_MODULE_1__/* .configIssueError */ .UJ)(this.locator, path, `invalid host entry ${JSON.stringify(raw)}`);
+        const host = toHost(entry, this.ssh);
+        if (host.name === _contract_host_js__WEBPACK_IMPORTED_MODULE_0__/* .CONTROLLER */ .J.name) {
+            throw (0,_config_error_js__WEBPACK_IMPORTED_MODULE_1__/* .configIssueError */ .UJ)(this.locator, path, `"${_contract_host_js__WEBPACK_IMPORTED_MODULE_0__/* .CONTROLLER */ .J.name}" names this machine in reports; give the host another name`);
+        }
+        const known = this.#byName.get(host.name);
+        if (!known) {
+            this.#byName.set(host.name, host);
+            return host;
+        }
+        if (sameHost(known, host))
+            return known;
+        const [a, b] = [(0,_contract_host_js__WEBPACK_IMPORTED_MODULE_0__/* .hostLabel */ .v)(known, this.ssh.user), (0,_contract_host_js__WEBPACK_IMPORTED_MODULE_0__/* .hostLabel */ .v)(host, this.ssh.user)];
+        throw (0,_config_error_js__WEBPACK_IMPORTED_MODULE_1__/* .configIssueError */ .UJ)(this.locator, path, `host "${host.name}" is already defined as ${a}, here it is ${b}; a name means one host, ` +
+            `so give this one its own: { name: OTHER-NAME, address: ${host.address}, port: ${host.port}` +
+            `${host.user ? `, user: ${host.user}` : ''} }`);
+    }
+    get hosts() {
+        return [...this.#byName.values()];
+    }
+}
+function resolveGroups(groups, catalog) {
+    const out = {};
+    for (const [group, entries] of Object.entries(groups)) {
+        out[group] = dedupe(entries.map((raw, i) => catalog.add(raw, ['hosts', group, i])));
+    }
+    return out;
+}
+/**
+ * A stage's `hosts:` list → its hosts, in order, each once (a host listed twice, directly or
+ * through two groups, runs one job). A bare word (letters, digits, `-`, `_`) is a group name and
+ * must exist; anything else is a host entry.
+ */
+function resolveStageHosts(items, path, groups, catalog, locator) {
+    const hosts = [];
+    for (const [i, item] of items.entries()) {
+        const itemPath = [...path, i];
+        if (typeof item === 'string' && Object.hasOwn(groups, item)) {
+            hosts.push(...groups[item]);
+        }
+        else if (typeof item === 'string' && _schema_values_js__WEBPACK_IMPORTED_MODULE_3__/* .GROUP_NAME_PATTERN */ .v.test(item)) {
+            throw (0,_config_error_js__WEBPACK_IMPORTED_MODULE_1__/* .configIssueError */ .UJ)(locator, itemPath, unknownGroupMessage(item, Object.keys(groups)));
+        }
+        else if (typeof item === 'string' && !(0,_formats_js__WEBPACK_IMPORTED_MODULE_2__/* .parseHostEntry */ .M6)(item)) {
+            throw (0,_config_error_js__WEBPACK_IMPORTED_MODULE_1__/* .configIssueError */ .UJ)(locator, itemPath, `expected a group name or a host entry: "name.domain", "user@name:port" or "local:NAME", got ${JSON.stringify(item)}`);
+        }
+        else {
+            hosts.push(catalog.add(item, itemPath));
+        }
+    }
+    return dedupe(hosts);
+}
+function unknownGroupMessage(name, groups) {
+    const hint = (0,_did_you_mean_js__WEBPACK_IMPORTED_MODULE_4__/* .didYouMean */ .au)(name, groups);
+    if (hint)
+        return `unknown host group "${name}"${hint}`;
+    const known = groups.length ? `known groups: ${groups.join(', ')}` : 'no host groups are defined';
+    return `unknown host group "${name}" (${known}); a single host without a dot is written ${name}:22 or {name: ${name}}`;
+}
+function dedupe(hosts) {
+    return [...new Map(hosts.map((host) => [host.name, host])).values()];
+}
+//# sourceMappingURL=hosts.js.map
+
+/***/ }),
+
+/***/ 7976:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   bp: () => (/* binding */ describeValue),
+/* harmony export */   tf: () => (/* binding */ validate)
+/* harmony export */ });
+/* unused harmony exports toConfigIssues, fallbackMessage, objectKeysAt */
+/* harmony import */ var _did_you_mean_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9839);
+/* harmony import */ var _config_error_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1429);
+
+
+/** Validate `data` against `schema`: its output, or a ConfigValidationError listing every issue. */
+function validate(schema, data, locator) {
+    const result = schema.safeParse(data, { reportInput: true, error: fallbackMessage });
+    if (result.success)
+        return result.data;
+    throw new _config_error_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigValidationError */ .g2(toConfigIssues(result.error.issues, data, schema, locator));
+}
+/** Zod issues → config issues in file order (duplicates dropped). */
+function toConfigIssues(issues, data, schema, locator) {
+    const out = [];
+    const seen = new Set();
+    const add = (path, message, key = false) => {
+        const position = locator.position(path, { key });
+        const issue = { file: locator.file, path, message, ...(position ? { position } : {}) };
+        const id = `${position?.line}:${position?.col}:${String(path.join('.'))}:${message}`;
+        if (seen.has(id))
+            return;
+        seen.add(id);
+        out.push({ issue, order: out.length });
+    };
+    const collect = (issue, base) => {
+        const path = [...base, ...issue.path];
+        const missing = issue.code === 'unrecognized_keys' ? undefined : missingKey(data, path);
+        if (missing !== undefined) {
+            add(path.slice(0, -1), `missing required key "${missing}"`);
+            return;
+        }
+        switch (issue.code) {
+            case 'unrecognized_keys': {
+                const known = objectKeysAt(schema, path);
+                for (const key of issue.keys) {
+                    const hint = (0,_did_you_mean_js__WEBPACK_IMPORTED_MODULE_1__/* .didYouMean */ .au)(key, known) || (known.length ? `, expected one of: ${known.join(', ')}` : '');
+                    add([...path, key], `unknown key${hint}`, true);
+                }
+                return;
+            }
+            case 'invalid_union': {
+                // A branch whose only complaint is "wrong type here" did not match at all; if exactly one
+                // branch matched the shape, its own issues say precisely what is wrong.
+                const matching = issue.errors.filter((branch) => !branch.every((i) => i.code === 'invalid_type' && i.path.length === 0));
+                if (matching.length === 1) {
+                    for (const inner of matching[0])
+                        collect(inner, path);
+                    return;
+                }
+                add(path, withFound(issue.message, valueAt(data, path)));
+                return;
+            }
+            case 'invalid_key': {
+                const inner = issue.issues[0];
+                add(path, withFound(inner?.message ?? issue.message, path[path.length - 1]), true);
+                return;
+            }
+            default:
+                add(path, withFound(issue.message, valueAt(data, path)));
+        }
+    };
+    for (const issue of issues)
+        collect(issue, []);
+    return out.sort((a, b) => compare(a.issue, b.issue) || a.order - b.order).map(({ issue }) => issue);
+}
+/** Fallback for issues a schema leaf did not word itself. */
+function fallbackMessage(issue) {
+    if (issue.code === 'invalid_type')
+        return `expected ${String(issue.expected)}`;
+    return undefined;
+}
+function compare(a, b) {
+    const pa = a.position;
+    const pb = b.position;
+    if (!pa || !pb)
+        return 0;
+    return pa.line - pb.line || pa.col - pb.col;
+}
+/** `expected …` messages get `, got <what was found>`; other messages are complete. */
+function withFound(message, found) {
+    return message.startsWith('expected ') ? `${message}, got ${describeValue(found)}` : message;
+}
+/** A short, safe description of a found value: strings quoted and cut, containers by kind. */
+function describeValue(value) {
+    if (value === undefined)
+        return 'nothing';
+    if (value === null)
+        return 'null';
+    if (typeof value === 'string') {
+        const cut = value.length > 60 ? `${value.slice(0, 57)}…` : value;
+        return JSON.stringify(cut);
+    }
+    if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+        return String(value);
+    if (Array.isArray(value))
+        return value.length === 0 ? 'an empty list' : 'a list';
+    if (typeof value === 'function')
+        return 'a function';
+    if (typeof value === 'symbol')
+        return value.toString();
+    const proto = Object.getPrototypeOf(value);
+    if (proto === null || Object.getPrototypeOf(proto) === null) {
+        return Object.keys(value).length === 0 ? 'an empty map' : 'a map';
+    }
+    return `a ${proto.constructor?.name ?? 'object'}`;
+}
+function valueAt(data, path) {
+    let node = data;
+    for (const segment of path) {
+        if (node === null || typeof node !== 'object')
+            return undefined;
+        node = node[segment];
+    }
+    return node;
+}
+/** The key name when `path` points at a key absent from an existing map. */
+function missingKey(data, path) {
+    if (path.length === 0)
+        return undefined;
+    const parent = valueAt(data, path.slice(0, -1));
+    const key = path[path.length - 1];
+    if (parent === null || typeof parent !== 'object' || Array.isArray(parent))
+        return undefined;
+    return Object.prototype.hasOwnProperty.call(parent, key) ? undefined : String(key);
+}
+const defOf = (schema) => schema._zod.def;
+/** The keys an object schema accepts at `path` (for "did you mean" and "expected one of"). */
+function objectKeysAt(schema, path) {
+    const keys = new Set();
+    const visit = (node, i) => {
+        const def = defOf(node);
+        switch (def.type) {
+            case 'optional':
+            case 'nullable':
+            case 'default':
+            case 'readonly':
+                return visit(def.innerType, i);
+            case 'pipe':
+                return visit(def.in, i);
+            case 'union':
+                for (const option of def.options ?? [])
+                    visit(option, i);
+                return;
+            case 'object':
+                if (i === path.length)
+                    for (const key of Object.keys(def.shape ?? {}))
+                        keys.add(key);
+                else {
+                    const child = def.shape?.[String(path[i])];
+                    if (child)
+                        visit(child, i + 1);
+                }
+                return;
+            case 'array':
+                if (i < path.length && typeof path[i] === 'number')
+                    visit(def.element, i + 1);
+                return;
+            case 'record':
+                if (i < path.length)
+                    visit(def.valueType, i + 1);
+                return;
+        }
+    };
+    visit(schema, 0);
+    return [...keys];
+}
+//# sourceMappingURL=issues.js.map
+
+/***/ }),
+
+/***/ 9390:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  be: () => (/* binding */ loadModuleConfig)
+});
+
+// UNUSED EXPORTS: isRunnerLike, moduleConfig
+
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
+// EXTERNAL MODULE: ./lib/engine/runner.js
+var runner = __nccwpck_require__(7998);
+// EXTERNAL MODULE: ./lib/contract/errors.js
+var errors = __nccwpck_require__(1819);
+// EXTERNAL MODULE: ./lib/config/assemble.js + 2 modules
+var assemble = __nccwpck_require__(5371);
+// EXTERNAL MODULE: ./lib/config/config-error.js
+var config_error = __nccwpck_require__(1429);
+// EXTERNAL MODULE: ./lib/config/issues.js
+var issues = __nccwpck_require__(7976);
+// EXTERNAL MODULE: ./lib/config/locator.js
+var config_locator = __nccwpck_require__(1252);
+// EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 17 modules
+var schemas = __nccwpck_require__(8816);
+// EXTERNAL MODULE: ./lib/config/schema.js
+var schema = __nccwpck_require__(1091);
+// EXTERNAL MODULE: ./lib/config/schema-values.js
+var schema_values = __nccwpck_require__(8370);
+;// CONCATENATED MODULE: ./lib/config/module-schema.js
+/** JavaScript-module configs: the YAML blocks, plus stages that build custom jobs (`job: (host) => Job`). */
+
+
+
+const moduleStageSchema = schemas/* strictObject */.rej({
+    ...schema/* stageFields */.ak,
+    steps: (0,schema/* steps */.Ci)().optional(),
+    job: schemas/* custom */.IeY((value) => typeof value === 'function', (0,schema_values/* expected */.p6)('a function (host) => Job'))
+        .optional(),
+}, (0,schema_values/* expected */.p6)('a stage: a map with name and steps (or job)'))
+    .superRefine((stage, ctx) => {
+    if ((stage.steps === undefined) === (stage.job === undefined)) {
+        ctx.addIssue({ code: 'custom', message: 'a stage needs exactly one of steps or job' });
+    }
+});
+const moduleRunnerSchema = (0,schema/* runner */.lj)(moduleStageSchema);
+/** A module's default export, once its Runner instances are taken out (see `js-module.ts`). */
+const moduleConfigSchema = schemas/* strictObject */.rej({
+    version: schemas/* literal */.euz(1, (0,schema_values/* expected */.p6)('1')).optional(),
+    ssh: schema/* sshSchema */.cg.optional(),
+    hosts: schema/* groupsSchema */.qN.optional(),
+    vars: schema/* varsSchema */.g7.optional(),
+    runners: schemas/* record */.g1P(schemas/* string */.YjP((0,schema_values/* expected */.p6)(schema/* RUNNER_NAME */.ZJ)).regex(schema/* RUNNER_NAME_PATTERN */.wG, (0,schema_values/* expected */.p6)(schema/* RUNNER_NAME */.ZJ)), moduleRunnerSchema, (0,schema_values/* expected */.p6)('a list of Runner objects or a map of runners')),
+}, (0,schema_values/* expected */.p6)('a config object with ssh, hosts, vars and runners'));
+//# sourceMappingURL=module-schema.js.map
+;// CONCATENATED MODULE: ./lib/config/js-module.js
+/**
+ * JavaScript-module configs. The default export is a config object or a function
+ * `(api) => config | Promise<config>`, where `api` is this library (`src/index.ts`, handed in by the
+ * caller so config does not import the entry that imports it): a config run by the bundled action
+ * has no `node_modules` to import the package from, so the function form is the portable one.
+ * `ssh`, `hosts` and `vars` are validated like YAML (errors name the path, not a line); `runners` is a
+ * list of Runner objects, or a map name → Runner object or YAML-style runner (whose stages may give
+ * `job: (host) => Job` instead of `steps`).
+ */
+
+
+
+
+
+
+
+
+async function loadModuleConfig(file, absolutePath, vars, api) {
+    let exported;
+    try {
+        // webpackIgnore: the bundled action (ncc) must leave this a real runtime import of the user's file.
+        const url = (0,external_node_url_.pathToFileURL)(absolutePath).href;
+        exported = (await import(/* webpackIgnore: true */ url)).default;
+    }
+    catch (e) {
+        throw new errors/* ConfigError */.xL(`${file}: cannot load the module: ${(0,errors/* errorMessage */.gJ)(e)}`);
+    }
+    if (exported === undefined) {
+        throw new errors/* ConfigError */.xL(`${file}: no default export; export a config object or a function (api) => config`);
+    }
+    let value = exported;
+    if (typeof exported === 'function') {
+        // A programming error, not the user's: every caller that loads modules hands the API in.
+        if (!api)
+            throw new TypeError('loading a config function needs the library API (options.api)');
+        try {
+            value = await exported(api);
+        }
+        catch (e) {
+            throw new errors/* ConfigError */.xL(`${file}: the config function failed: ${(0,errors/* errorMessage */.gJ)(e)}`);
+        }
+    }
+    if (!isPlainObject(value)) {
+        throw new errors/* ConfigError */.xL(`${file}: expected the default export to be a config object or a function returning one, got ${(0,issues/* describeValue */.bp)(value)}`);
+    }
+    return moduleConfig(value, file, vars);
+}
+/** Validate a module's config object (already imported). Pure: no I/O. */
+function moduleConfig(value, file, vars) {
+    const locator = (0,config_locator/* fileLocator */.Xw)(file);
+    const { order, instances, rest } = splitRunners(value.runners, file);
+    const config = (0,issues/* validate */.tf)(moduleConfigSchema, { ...value, runners: rest }, locator);
+    const runners = order.map((name) => {
+        const runner = instances.get(name);
+        return runner ? { name, runner } : { name, config: config.runners[name] };
+    });
+    if (runners.length === 0)
+        throw fail(file, ['runners'], 'expected at least one runner');
+    return (0,assemble/* assembleConfig */.T)({
+        file,
+        format: 'module',
+        locator,
+        ...(config.ssh ? { ssh: config.ssh } : {}),
+        ...(config.hosts ? { hosts: config.hosts } : {}),
+        ...(config.vars ? { vars: config.vars } : {}),
+        runners,
+    }, vars);
+}
+/** A Runner of this library, or of another copy of it (duck-typed). */
+function isRunnerLike(value) {
+    if (value instanceof runner/* Runner */.b)
+        return true;
+    const candidate = value;
+    return (typeof value === 'object' &&
+        candidate !== null &&
+        typeof candidate.name === 'string' &&
+        typeof candidate.stages === 'function');
+}
+/** Take the Runner objects out of `runners`; the rest is validated by the schema. */
+function splitRunners(runners, file) {
+    const order = [];
+    const instances = new Map();
+    if (Array.isArray(runners)) {
+        for (const [i, runner] of runners.entries()) {
+            if (!isRunnerLike(runner)) {
+                throw fail(file, ['runners', i], `expected a Runner (a map name → runner takes YAML-style runners), got ${(0,issues/* describeValue */.bp)(runner)}`);
+            }
+            if (instances.has(runner.name))
+                throw fail(file, ['runners', i], `duplicate runner name "${runner.name}"`);
+            instances.set(runner.name, runner);
+            order.push(runner.name);
+        }
+        return { order, instances, rest: {} };
+    }
+    if (!isPlainObject(runners))
+        return { order, instances, rest: runners };
+    const rest = {};
+    for (const [name, runner] of Object.entries(runners)) {
+        order.push(name);
+        if (!isRunnerLike(runner))
+            rest[name] = runner;
+        else if (runner.name !== name) {
+            throw fail(file, ['runners', name], `the Runner is named "${runner.name}"; give it the name of its key`);
+        }
+        else
+            instances.set(name, runner);
+    }
+    return { order, instances, rest };
+}
+function fail(file, path, message) {
+    const issue = { file, path, message };
+    return new config_error/* ConfigValidationError */.g2([issue]);
+}
+function isPlainObject(value) {
+    if (value === null || typeof value !== 'object')
+        return false;
+    // Any realm's Object.prototype (a module may run in another vm context, as under Jest).
+    const proto = Object.getPrototypeOf(value);
+    return proto === null || Object.getPrototypeOf(proto) === null;
+}
+//# sourceMappingURL=js-module.js.map
+
+/***/ }),
+
+/***/ 5723:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+// ESM COMPAT FLAG
+__nccwpck_require__.r(__webpack_exports__);
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  ConfigNotFoundError: () => (/* binding */ ConfigNotFoundError),
+  DEFAULT_CONFIG_PATHS: () => (/* binding */ DEFAULT_CONFIG_PATHS),
+  findConfigFile: () => (/* binding */ findConfigFile),
+  loadConfig: () => (/* binding */ loadConfig),
+  loadYamlConfig: () => (/* binding */ loadYamlConfig)
+});
+
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+// EXTERNAL MODULE: ./lib/contract/errors.js
+var errors = __nccwpck_require__(1819);
+// EXTERNAL MODULE: ./lib/config/assemble.js + 2 modules
+var assemble = __nccwpck_require__(5371);
+// EXTERNAL MODULE: ./lib/config/issues.js
+var issues = __nccwpck_require__(7976);
+// EXTERNAL MODULE: ./lib/config/js-module.js + 1 modules
+var js_module = __nccwpck_require__(9390);
+// EXTERNAL MODULE: ./lib/config/schema.js
+var schema = __nccwpck_require__(1091);
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
+// EXTERNAL MODULE: ./lib/config/config-error.js
+var config_error = __nccwpck_require__(1429);
+// EXTERNAL MODULE: ./lib/config/locator.js
+var config_locator = __nccwpck_require__(1252);
+;// CONCATENATED MODULE: ./lib/config/yaml-source.js
+/** Parse the YAML text of a release config, keeping source positions for error messages. */
+
+
+
+/** Malformed YAML → ConfigValidationError at the parser's position (`release.yml:3:7: invalid YAML: …`). */
+function parseYamlSource(text, file) {
+    const lineCounter = new dist/* LineCounter */.HN();
+    // `merge`: `<<: *defaults` is the usual way to share stage settings in YAML.
+    const doc = (0,dist/* parseDocument */.Tp)(text, { lineCounter, prettyErrors: true, uniqueKeys: true, merge: true });
+    const locator = (0,config_locator/* yamlLocator */.Gg)(file, doc, lineCounter);
+    const error = doc.errors[0];
+    if (error) {
+        const at = keyColumn(error.linePos?.[0], text);
+        const message = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+        throw new config_error/* ConfigValidationError */.g2([
+            {
+                file,
+                path: [],
+                message: `invalid YAML: ${message}`,
+                ...(at ? { position: { line: at.line, col: at.col } } : {}),
+            },
+        ]);
+    }
+    let data;
+    try {
+        // An empty file is "nothing", not null.
+        data = doc.contents === null ? undefined : doc.toJS({ maxAliasCount: 1000 });
+    }
+    catch (e) {
+        throw new config_error/* ConfigValidationError */.g2([{ file, path: [], message: `invalid YAML: ${e.message}` }]);
+    }
+    keepVarsAsWritten(doc.get('vars', true), data, text);
+    return { data, locator };
+}
+/**
+ * The parser places indentation errors ("All mapping items must start at the same column", a
+ * sequence item without "-") at column 1, the start of the line's indentation. The key that is
+ * misplaced is what the user must move: point at it, the first non-blank character of the line.
+ */
+function keyColumn(at, text) {
+    if (!at)
+        return undefined;
+    const line = text.split(/\r?\n/)[at.line - 1] ?? '';
+    const indent = /^ */.exec(line)?.[0].length ?? 0;
+    return at.col <= indent && indent < line.length ? { line: at.line, col: indent + 1 } : at;
+}
+/**
+ * `vars:` values are strings. A plain scalar that YAML would read as a number or boolean keeps the
+ * text as written (`VERSION: 1.10` is "1.10", not "1.1"; `MODE: 0755` stays "0755").
+ */
+function keepVarsAsWritten(varsNode, data, text) {
+    if (!(0,dist/* isMap */.jh)(varsNode) || data === null || typeof data !== 'object')
+        return;
+    const vars = data.vars;
+    if (vars === null || typeof vars !== 'object')
+        return;
+    for (const pair of varsNode.items) {
+        if (!(0,dist/* isPair */.tO)(pair) || !(0,dist/* isScalar */.jn)(pair.key) || !(0,dist/* isScalar */.jn)(pair.value))
+            continue;
+        const value = pair.value;
+        const range = value.range;
+        if (value.type !== dist/* Scalar */.X5.PLAIN || !range)
+            continue;
+        if (typeof value.value !== 'number' && typeof value.value !== 'boolean')
+            continue;
+        vars[String(pair.key.value)] = text.slice(range[0], range[1]);
+    }
+}
+//# sourceMappingURL=yaml-source.js.map
+;// CONCATENATED MODULE: ./lib/config/load-config.js
+/** Find, read and load a release config: YAML (`.yml`/`.yaml`) or a JavaScript module (`.mjs`/`.js`/`.cjs`). */
+
+
+
+
+
+
+
+
+/** Where a config is looked for when none is named, in order. */
+const DEFAULT_CONFIG_PATHS = Object.freeze(['.github/release.yml', 'release.yml']);
+const MODULE_EXTENSIONS = /\.(mjs|cjs|js)$/;
+/** The first of DEFAULT_CONFIG_PATHS that exists in `cwd`, as that relative path. */
+async function findConfigFile(cwd = process.cwd()) {
+    for (const candidate of DEFAULT_CONFIG_PATHS) {
+        const info = await (0,promises_.stat)((0,external_node_path_.resolve)(cwd, candidate)).catch(() => undefined);
+        if (info?.isFile())
+            return candidate;
+    }
+    throw new ConfigNotFoundError(`no release config found: looked for ${DEFAULT_CONFIG_PATHS.join(' and ')} in ${(0,external_node_path_.resolve)(cwd)}`);
+}
+/** The config file does not exist (a ConfigError, exit code 2); the message says where it looked. */
+class ConfigNotFoundError extends errors/* ConfigError */.xL {
+}
+/**
+ * Load and validate a config file; relative paths are resolved against `opts.cwd` (default: the
+ * working directory). Every problem is a ConfigError whose message starts with the file name.
+ */
+async function loadConfig(file, opts = {}) {
+    const path = (0,external_node_path_.resolve)(opts.cwd ?? process.cwd(), file);
+    if (MODULE_EXTENSIONS.test(file)) {
+        await assertReadable(file, path);
+        return (0,js_module/* loadModuleConfig */.be)(file, path, opts.vars, opts.api);
+    }
+    return loadYamlConfig(await readText(file, path), file, opts.vars);
+}
+/** Validate YAML text as the config named `file`. Pure: no I/O. */
+function loadYamlConfig(text, file, vars) {
+    const { data, locator } = parseYamlSource(text, file);
+    const config = (0,issues/* validate */.tf)(schema/* configSchema */.Qn, (0,schema/* withoutExtensions */.JA)(data), locator);
+    return (0,assemble/* assembleConfig */.T)({
+        file,
+        format: 'yaml',
+        locator,
+        ...(config.ssh ? { ssh: config.ssh } : {}),
+        ...(config.hosts ? { hosts: config.hosts } : {}),
+        ...(config.vars ? { vars: config.vars } : {}),
+        runners: Object.entries(config.runners).map(([name, runner]) => ({ name, config: runner })),
+    }, vars);
+}
+async function readText(file, path) {
+    try {
+        return await (0,promises_.readFile)(path, 'utf8');
+    }
+    catch (e) {
+        throw readError(file, path, e);
+    }
+}
+async function assertReadable(file, path) {
+    const info = await (0,promises_.stat)(path).catch((e) => {
+        throw readError(file, path, e);
+    });
+    if (!info.isFile())
+        throw new errors/* ConfigError */.xL(`${file}: not a file`);
+}
+function readError(file, path, e) {
+    const code = e.code;
+    if (code === 'ENOENT') {
+        return new ConfigNotFoundError(`config file not found: ${file}${path === file ? '' : ` (looked for ${path})`}`);
+    }
+    if (code === 'EISDIR')
+        return new errors/* ConfigError */.xL(`${file}: not a file`);
+    return new errors/* ConfigError */.xL(`${file}: cannot read: ${e.message}`);
+}
+//# sourceMappingURL=load-config.js.map
+
+/***/ }),
+
+/***/ 1252:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Gg: () => (/* binding */ yamlLocator),
+/* harmony export */   Xw: () => (/* binding */ fileLocator),
+/* harmony export */   jV: () => (/* binding */ formatPath)
+/* harmony export */ });
+/* unused harmony export formatLocation */
+/* harmony import */ var yaml__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8815);
+/**
+ * Where a config value came from: `file:line:col` for YAML (from the parser's source ranges), just
+ * `file` for JavaScript modules. Paths are printed as `runners.deploy.stages[0].pool-size`.
+ */
+
+const PLAIN_KEY = /^[A-Za-z0-9_-]+$/;
+/** `['runners', 'deploy', 'stages', 0, 'pool-size']` → `runners.deploy.stages[0].pool-size`. */
+function formatPath(path) {
+    let out = '';
+    for (const segment of path) {
+        if (typeof segment === 'number')
+            out += `[${segment}]`;
+        else if (PLAIN_KEY.test(String(segment)))
+            out += `${out ? '.' : ''}${String(segment)}`;
+        else
+            out += `[${JSON.stringify(String(segment))}]`;
+    }
+    return out;
+}
+/** `file:line:col` when the position is known, else `file`. */
+function formatLocation(locator, path, opts) {
+    const at = locator.position(path, opts);
+    return at ? `${locator.file}:${at.line}:${at.col}` : locator.file;
+}
+/** For configs without source positions (JavaScript modules). */
+function fileLocator(file) {
+    return { file, position: () => undefined };
+}
+function yamlLocator(file, doc, lineCounter) {
+    const at = (offset) => {
+        const { line, col } = lineCounter.linePos(offset);
+        return { line, col };
+    };
+    return {
+        file,
+        position(path, opts = {}) {
+            let node = doc.contents;
+            let offset = 0;
+            for (const [i, segment] of path.entries()) {
+                if ((0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isAlias */ .Vj)(node))
+                    node = node.resolve(doc);
+                const last = i === path.length - 1;
+                if ((0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isMap */ .jh)(node)) {
+                    const pair = node.items.find((p) => (0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isPair */ .tO)(p) && keyText(p.key) === String(segment));
+                    if (!pair)
+                        break;
+                    const keyOffset = rangeStart(pair.key);
+                    if (keyOffset !== undefined)
+                        offset = keyOffset;
+                    if (last && opts.key)
+                        return at(offset);
+                    node = pair.value;
+                }
+                else if ((0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isSeq */ .oP)(node) && typeof segment === 'number') {
+                    node = node.items[segment];
+                }
+                else {
+                    break;
+                }
+                const start = rangeStart(node);
+                if (start === undefined)
+                    break;
+                offset = start;
+            }
+            if (path.length === 0)
+                offset = rangeStart(node) ?? 0;
+            return at(offset);
+        },
+    };
+}
+function keyText(key) {
+    if ((0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isScalar */ .jn)(key))
+        return String(key.value);
+    return typeof key === 'string' ? key : undefined;
+}
+function rangeStart(node) {
+    const range = node?.range;
+    return range ? range[0] : undefined;
+}
+//# sourceMappingURL=locator.js.map
+
+/***/ }),
+
+/***/ 8370:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   NJ: () => (/* binding */ positiveInt),
+/* harmony export */   O2: () => (/* binding */ nonNegativeInt),
+/* harmony export */   Oh: () => (/* binding */ port),
+/* harmony export */   R: () => (/* binding */ hostEntry),
+/* harmony export */   lc: () => (/* binding */ bool),
+/* harmony export */   p0: () => (/* binding */ duration),
+/* harmony export */   p6: () => (/* binding */ expected),
+/* harmony export */   tB: () => (/* binding */ stageHost),
+/* harmony export */   v: () => (/* binding */ GROUP_NAME_PATTERN),
+/* harmony export */   vf: () => (/* binding */ shell),
+/* harmony export */   vj: () => (/* binding */ amount),
+/* harmony export */   wG: () => (/* binding */ GROUP_NAME),
+/* harmony export */   y0: () => (/* binding */ nonEmptyString)
+/* harmony export */ });
+/* unused harmony exports POSITIVE_INT, NON_NEGATIVE_INT, PORT, SHELL, HOST_ENTRY, hostString, HOST_NAME, hostObjectSchema */
+/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8816);
+/* harmony import */ var _formats_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6094);
+/**
+ * Leaf schemas of the release config — booleans, counts, durations, percentages, shells, host
+ * entries — each with the `expected …` message that `issues.ts` completes with what was found.
+ */
+
+
+/** Zod params for a leaf: its issue message is `expected <what>`. */
+const expected = (what) => ({ error: `expected ${what}` });
+const bool = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .boolean */ .zMY(expected('true or false'));
+const POSITIVE_INT = 'a positive integer';
+const positiveInt = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .int */ .Whr(expected(POSITIVE_INT)).min(1, expected(POSITIVE_INT));
+const NON_NEGATIVE_INT = 'an integer, 0 or more';
+const nonNegativeInt = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .int */ .Whr(expected(NON_NEGATIVE_INT)).min(0, expected(NON_NEGATIVE_INT));
+const PORT = 'a port number (1-65535)';
+const port = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .int */ .Whr(expected(PORT)).min(1, expected(PORT)).max(65_535, expected(PORT));
+const nonEmptyString = (what) => zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected(what)).min(1, expected(what));
+/** A duration string, converted to milliseconds. */
+function duration(opts) {
+    const what = opts.allowZero
+        ? 'a duration like 500ms, 10s, 5m or 1h'
+        : 'a positive duration like 500ms, 10s, 5m or 1h';
+    return zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected(what))
+        .regex(new RegExp(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .DURATION_PATTERN */ .Cq), expected(what))
+        .refine((text) => ((0,_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .parseDuration */ .E9)(text) ?? -1) > (opts.allowZero ? -1 : 0), expected(what))
+        .transform((text) => (0,_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .parseDuration */ .E9)(text));
+}
+/** A count or a percentage of the stage's jobs (`25%`). */
+function amount(opts) {
+    const what = opts.allowZero
+        ? 'a count (0 or more) or a percentage like 10%'
+        : 'a positive count or a percentage like 25%';
+    const count = zod__WEBPACK_IMPORTED_MODULE_1__/* .int */ .Whr(expected(what)).min(opts.allowZero ? 0 : 1, expected(what));
+    const percent = zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected(what))
+        .regex(new RegExp(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .PERCENT_PATTERN */ .FT), expected(what))
+        .refine((text) => ((0,_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .parsePercent */ .lo)(text) ?? -1) > (opts.allowZero ? -1 : 0), expected(what));
+    return zod__WEBPACK_IMPORTED_MODULE_1__/* .union */ .KCZ([count, percent], expected(what));
+}
+const SHELL = 'a shell command line or a list of its arguments';
+const shell = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .union */ .KCZ([
+    zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected(SHELL)).regex(/\S/, expected(SHELL)),
+    zod__WEBPACK_IMPORTED_MODULE_1__/* .array */ .YOg(nonEmptyString('a shell argument'), expected(SHELL)).min(1, expected(SHELL)),
+], expected(SHELL))
+    .describe('Interpreter that runs the script, given as a file path (/dev/fd/4) with stdin at /dev/null. Default: bash --noprofile --norc -eo pipefail. ' +
+    'A string is split on whitespace.');
+const HOST_ENTRY = 'a host entry: "name", "user@name:port" or "local:NAME"';
+const hostString = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected(HOST_ENTRY))
+    .refine((text) => (0,_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .parseHostEntry */ .M6)(text) !== undefined, expected(HOST_ENTRY))
+    .describe('A host: "name", "user@name:port" or "local:NAME" (runs on this machine with bash).');
+const HOST_NAME = 'a host name without spaces or commas';
+const hostObjectSchema = zod__WEBPACK_IMPORTED_MODULE_1__/* .strictObject */ .rej({
+    name: zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected(HOST_NAME))
+        .regex(/^[^\s,]+$/, expected(HOST_NAME))
+        .describe('Name shown in logs and matched by --hosts; "local:NAME" for an embedded local host.'),
+    address: zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected('a DNS name or an IP address'))
+        .refine(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .isValidAddress */ .$m, expected('a DNS name or an IP address'))
+        .optional()
+        .describe('Where to connect. Default: the name.'),
+    port: port().optional().describe('SSH port. Default: ssh.port.'),
+    user: zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected('a user name'))
+        .regex(new RegExp(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .USER_PATTERN */ .N9), expected('a user name'))
+        .optional()
+        .describe('SSH user. Default: ssh.user.'),
+}, expected('a host: a string or a map {name, address, port, user}'))
+    .superRefine((host, ctx) => {
+    if (!host.name.startsWith(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .LOCAL_PREFIX */ .nD))
+        return;
+    if (!new RegExp(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .LOCAL_NAME_PATTERN */ .DA).test(host.name.slice(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .LOCAL_PREFIX */ .nD.length))) {
+        ctx.addIssue({
+            code: 'custom',
+            path: ['name'],
+            message: `expected "local:NAME" with a NAME like a, web-1`,
+        });
+    }
+    for (const key of ['address', 'port', 'user']) {
+        if (host[key] !== undefined) {
+            ctx.addIssue({ code: 'custom', path: [key], message: `a local host takes no ${key}` });
+        }
+    }
+});
+const hostEntry = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .union */ .KCZ([hostString(), hostObjectSchema], expected('a host: a string or a map {name, address, port, user}'));
+const GROUP_NAME = 'a group name (letters, digits, "-" and "_")';
+const GROUP_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
+const stageHost = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .union */ .KCZ([zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected('a group name or a host entry')), hostObjectSchema], expected('a group name, a host entry or a map {name, address, port, user}'))
+    .describe('A host group name, or a host entry.');
+//# sourceMappingURL=schema-values.js.map
+
+/***/ }),
+
+/***/ 1091:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Ci: () => (/* binding */ steps),
+/* harmony export */   JA: () => (/* binding */ withoutExtensions),
+/* harmony export */   Qn: () => (/* binding */ configSchema),
+/* harmony export */   ZJ: () => (/* binding */ RUNNER_NAME),
+/* harmony export */   ak: () => (/* binding */ stageFields),
+/* harmony export */   cg: () => (/* binding */ sshSchema),
+/* harmony export */   g7: () => (/* binding */ varsSchema),
+/* harmony export */   lj: () => (/* binding */ runner),
+/* harmony export */   ol: () => (/* binding */ RESERVED_VARS),
+/* harmony export */   qN: () => (/* binding */ groupsSchema),
+/* harmony export */   wG: () => (/* binding */ RUNNER_NAME_PATTERN)
+/* harmony export */ });
+/* unused harmony exports EXTENSION_KEY, stepSchema, stageSchema, runnerSchema */
+/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8816);
+/* harmony import */ var _contract_transport_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4475);
+/* harmony import */ var _formats_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6094);
+/* harmony import */ var _schema_values_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8370);
+/**
+ * The release config (docs/config.md) as one zod schema: the validator and the published JSON Schema
+ * (`schema/release.schema.json`) are both generated from it. Every leaf carries an `expected …`
+ * message; `issues.ts` adds the position, the path and what was found.
+ */
+
+
+
+
+/** Variables the engine sets for every job; a config may not define them. */
+const RESERVED_VARS = Object.freeze([
+    'BW_HOST',
+    'BW_HOST_ADDRESS',
+    'BW_STAGE',
+    'BW_RUNNER',
+    'BW_RELEASE',
+    'BW_ATTEMPT',
+]);
+/** Top-level keys the validator ignores, as in Docker Compose: `x-stage-defaults: &defaults`. */
+const EXTENSION_KEY = /^x-/;
+const uploadSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+    from: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a local path').describe('Local path (file or directory), relative to the working directory.'),
+    to: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a remote path').describe('Remote path; ${NAME} is expanded from the vars.'),
+}, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map {from, to}'))
+    .describe('Copy a local file or directory to the host; ${NAME} in both paths is expanded per job.');
+const STEP_KINDS = ['run', 'local', 'upload'];
+const stepSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+    name: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a step name').optional().describe('Label in logs; ${NAME} is expanded per job.'),
+    run: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a script'))
+        .optional()
+        .describe('Script run on the host (remote shell, or bash for local: hosts).'),
+    local: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a script'))
+        .optional()
+        .describe('Script run on the controller, once per job.'),
+    upload: uploadSchema.optional(),
+    shell: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .shell */ .vf)().optional(),
+}, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a step: a map with run, local or upload'))
+    .superRefine((step, ctx) => {
+    const kinds = STEP_KINDS.filter((kind) => step[kind] !== undefined);
+    if (kinds.length !== 1) {
+        const found = kinds.length === 0 ? 'none' : kinds.join(' and ');
+        ctx.addIssue({
+            code: 'custom',
+            message: `a step needs exactly one of run, local or upload, found ${found}`,
+        });
+    }
+    if (step.upload !== undefined && step.shell !== undefined) {
+        ctx.addIssue({
+            code: 'custom',
+            path: ['shell'],
+            message: 'shell applies to run and local steps, not to upload',
+        });
+    }
+})
+    .meta({
+    description: 'One step: exactly one of run, local or upload.',
+    oneOf: STEP_KINDS.map((kind) => ({ required: [kind] })),
+});
+/** The fields every stage has, whether it comes from YAML or from a JavaScript module. */
+const stageFields = {
+    name: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a stage name').describe('Stage name; ${NAME} is expanded from the vars.'),
+    hosts: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .stageHost */ .tB)(), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of host groups and host entries'))
+        .min(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('at least one host group or host entry'))
+        .optional()
+        .describe('Host groups and/or host entries. Omitted: one job on the controller.'),
+    canary: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .bool */ .lc)()
+        .optional()
+        .describe('Run the first job alone; if it fails nothing else starts. Default true.'),
+    parallel: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .bool */ .lc)()
+        .optional()
+        .describe('Run the other jobs in a pool; false runs them one by one. Default true.'),
+    'pool-size': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .positiveInt */ .NJ)().optional().describe('Jobs running at once. Default 10.'),
+    batch: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .amount */ .vj)({ allowZero: false }), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of wave sizes like [2, 5, 25%]'))
+        .min(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of wave sizes like [2, 5, 25%]'))
+        .optional()
+        .describe('Waves after the canary: counts or percentages of the stage’s jobs; the last size repeats.'),
+    'max-failures': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .amount */ .vj)({ allowZero: true })
+        .optional()
+        .describe('Failures the stage tolerates (count or percentage); more fails the stage. Default 0.'),
+    'can-fail': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .bool */ .lc)()
+        .optional()
+        .describe('A failed stage does not stop the run (a failed canary still does). Default false.'),
+    retries: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonNegativeInt */ .O2)().optional().describe('Extra attempts per job. Default 0.'),
+    'retry-delay': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ allowZero: true })
+        .optional()
+        .describe('Backoff base between attempts. Default 1s.'),
+    timeout: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ allowZero: false }).optional().describe('Per attempt. Default: none.'),
+    shell: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .shell */ .vf)().optional(),
+};
+const steps = () => zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(stepSchema, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of steps'))
+    .min(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('at least one step'))
+    .describe('Steps run in order on every host of the stage.');
+const stageSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({ ...stageFields, steps: steps() }, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a stage: a map with name and steps'))
+    .describe('A stage: one job per host, run with a canary, a pool, batches and a failure budget.');
+const RUNNER_NAME = 'a runner name (letters, digits, ".", "-" and "_")';
+const RUNNER_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+function runner(stage) {
+    return zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+        description: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a string')).optional().describe('What the runner does.'),
+        stages: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(stage, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of stages'))
+            .min(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('at least one stage'))
+            .describe('Stages, run in order.'),
+    }, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a runner: a map with description and stages'));
+}
+const runnerSchema = runner(stageSchema).describe('A named release procedure.');
+const sshSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+    user: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a user name'))
+        .regex(new RegExp(_formats_js__WEBPACK_IMPORTED_MODULE_1__/* .USER_PATTERN */ .N9), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a user name'))
+        .optional()
+        .describe('Default user. Default: the current OS user.'),
+    port: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .port */ .Oh)().optional().describe('Default port. Default 22.'),
+    'private-key': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a path')
+        .optional()
+        .describe('Private key file; --identity / the action input override it.'),
+    'known-hosts': zod__WEBPACK_IMPORTED_MODULE_3__/* .union */ .KCZ([(0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a path'), zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a path')).min(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('at least one path'))], (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a path or a list of paths'))
+        .optional()
+        .describe('known_hosts file(s). Default ~/.ssh/known_hosts.'),
+    'host-key-checking': zod__WEBPACK_IMPORTED_MODULE_3__/* ["enum"] */ .k5n(['strict', 'accept-new', 'off'], (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('strict, accept-new or off'))
+        .optional()
+        .describe('strict (default), accept-new, or off (insecure, warned about).'),
+    'connect-timeout': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ allowZero: false }).optional().describe('Default 10s.'),
+    keepalive: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ allowZero: false })
+        .optional()
+        .describe('Keepalive interval; a host is lost after 3 missed. Default 5s.'),
+    'jump-host': zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a jump host like deploy@bastion.example.com:22'))
+        .refine((text) => (0,_formats_js__WEBPACK_IMPORTED_MODULE_1__/* .parseRemoteAddress */ .Yg)(text) !== undefined, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a jump host like deploy@bastion.example.com:22'))
+        .optional()
+        .describe('Bastion to connect through: user@host:port.'),
+    'max-sessions': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .positiveInt */ .NJ)().optional().describe('Concurrent channels per connection. Default 8.'),
+}, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map of SSH settings'))
+    .describe('SSH defaults for every host.');
+const VAR = 'a variable name matching [A-Za-z_][A-Za-z0-9_]*';
+const varName = zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(VAR))
+    .regex(_contract_transport_js__WEBPACK_IMPORTED_MODULE_0__/* .VAR_NAME */ .e, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(VAR))
+    .refine((name) => !RESERVED_VARS.includes(name), {
+    error: (issue) => `${String(issue.input)} is set by the tool for every job; choose another name`,
+});
+const varsSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .record */ .g1P(varName, zod__WEBPACK_IMPORTED_MODULE_3__/* .union */ .KCZ([zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP(), zod__WEBPACK_IMPORTED_MODULE_3__/* .number */ .aig(), zod__WEBPACK_IMPORTED_MODULE_3__/* .boolean */ .zMY()], (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a string'))
+    .transform((value) => String(value))
+    .describe('A string; numbers and booleans are taken as written.'), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map of variables'))
+    .describe('Variables: the environment of every step, and ${NAME} in names and upload paths. --var wins.');
+const groupsSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .record */ .g1P(zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .GROUP_NAME */ .wG)).regex(_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .GROUP_NAME_PATTERN */ .v, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .GROUP_NAME */ .wG)), zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .hostEntry */ .R)(), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of hosts')).describe('Hosts of the group.'), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map of host groups'))
+    .describe('Named host groups.');
+const configSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+    version: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('1')).describe('Config format version; must be 1.'),
+    ssh: sshSchema.optional(),
+    hosts: groupsSchema.optional(),
+    vars: varsSchema.optional(),
+    runners: zod__WEBPACK_IMPORTED_MODULE_3__/* .record */ .g1P(zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(RUNNER_NAME)).regex(RUNNER_NAME_PATTERN, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(RUNNER_NAME)), runnerSchema, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map of runners'))
+        .refine((runners) => Object.keys(runners).length > 0, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('at least one runner'))
+        .describe('Release procedures by name (deploy, rollback, …).'),
+}, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a release config: a map with version, ssh, hosts, vars and runners'))
+    .meta({
+    title: 'Boerewors release config',
+    description: 'Release config of boerewors-action (version 1).',
+    // Top-level `x-…` keys are ignored, a place for YAML anchors (`<<: *defaults`).
+    patternProperties: { [EXTENSION_KEY.source]: {} },
+});
+/** The document without its top-level `x-…` keys. */
+function withoutExtensions(data) {
+    if (data === null || typeof data !== 'object' || Array.isArray(data))
+        return data;
+    return Object.fromEntries(Object.entries(data).filter(([key]) => !EXTENSION_KEY.test(key)));
+}
+//# sourceMappingURL=schema.js.map
+
+/***/ }),
+
+/***/ 2567:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   l: () => (/* binding */ StepsJob)
+/* harmony export */ });
+/* harmony import */ var _engine_job_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7209);
+/* harmony import */ var _engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(917);
+/* harmony import */ var _engine_vars_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1942);
+/** The job every config stage runs on each of its hosts: its steps, in order. */
+
+
+
+/**
+ * Yields one subtask per step: `run` → a command on the job's host, `local` → a command on the
+ * controller (its env still names the job's host in BW_HOST), `upload` → a copy to the host with
+ * `${NAME}` in both paths expanded from the job's env. Step names are expanded the same way and
+ * become the subtask's label (default: the step's kind).
+ */
+class StepsJob extends _engine_job_js__WEBPACK_IMPORTED_MODULE_2__/* .Job */ ._ {
+    steps;
+    constructor(host, steps, name = 'steps') {
+        super(host, name);
+        this.steps = steps;
+    }
+    async *run(ctx) {
+        for (const [i, step] of this.steps.entries()) {
+            const label = step.name === undefined ? step.kind : (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.name, ctx.env, `steps[${i}].name`);
+            if (step.kind === 'upload') {
+                const from = (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.from, ctx.env, `steps[${i}].upload.from`);
+                const to = (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.to, ctx.env, `steps[${i}].upload.to`);
+                yield (0,_engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__/* .upload */ .Se)(from, to, label);
+            }
+            else if (step.kind === 'run') {
+                yield (0,_engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__/* .remote */ .be)(step.script, { shell: step.shell, label });
+            }
+            else {
+                yield (0,_engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__/* .local */ .sr)(step.script, { shell: step.shell, label });
+            }
+        }
+    }
+}
+//# sourceMappingURL=steps-job.js.map
+
+/***/ }),
+
+/***/ 1819:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   MU: () => (/* binding */ TimeoutError),
+/* harmony export */   N9: () => (/* binding */ ConnectionLostError),
+/* harmony export */   T$: () => (/* binding */ ConnectError),
+/* harmony export */   cc: () => (/* binding */ CancelledError),
+/* harmony export */   dk: () => (/* binding */ JobFailedError),
+/* harmony export */   eb: () => (/* binding */ UsageError),
+/* harmony export */   gJ: () => (/* binding */ errorMessage),
+/* harmony export */   lR: () => (/* binding */ AuthError),
+/* harmony export */   oZ: () => (/* binding */ HostKeyError),
+/* harmony export */   qw: () => (/* binding */ CommandExitError),
+/* harmony export */   x4: () => (/* binding */ BoereworsError),
+/* harmony export */   xL: () => (/* binding */ ConfigError)
+/* harmony export */ });
+class BoereworsError extends Error {
+    get name() {
+        return this.constructor.name;
+    }
+}
+/** Bad command line or action input. Exit code 2. */
+class UsageError extends BoereworsError {
+    kind = 'usage';
+    retryable = false;
+}
+/** Bad release config; the message starts with `file:line:col: path:` when a position is known. */
+class ConfigError extends BoereworsError {
+    kind = 'config';
+    retryable = false;
+}
+/** TCP/DNS/handshake failures: refused, timeout, unreachable. Transient. */
+class ConnectError extends BoereworsError {
+    kind = 'connect';
+    retryable = true;
+}
+/** The server rejected our credentials, or the key could not be used. Never retried. */
+class AuthError extends BoereworsError {
+    kind = 'auth';
+    retryable = false;
+}
+/** Host key unknown, mismatched or revoked. Fails closed, never retried. */
+class HostKeyError extends BoereworsError {
+    kind = 'host-key';
+    retryable = false;
+}
+/** A command exited non-zero (or died of a signal). Retried only through the stage's `retries`. */
+class CommandExitError extends BoereworsError {
+    exitCode;
+    signal;
+    kind = 'exit';
+    retryable = true;
+    constructor(message, exitCode, signal = null) {
+        super(message);
+        this.exitCode = exitCode;
+        this.signal = signal;
+    }
+}
+/** An attempt ran past its `timeout`. */
+class TimeoutError extends BoereworsError {
+    kind = 'timeout';
+    retryable = true;
+}
+/** The connection died under a running command (no exit status), or keepalive detected a dead peer. */
+class ConnectionLostError extends BoereworsError {
+    kind = 'connection-lost';
+    retryable = true;
+}
+/** The run was cancelled (SIGINT/SIGTERM or an aborted signal). */
+class CancelledError extends BoereworsError {
+    kind = 'cancelled';
+    retryable = false;
+}
+/** A job ended with `Err(reason)`, or a nested job failed. */
+class JobFailedError extends BoereworsError {
+    kind = 'job';
+    retryable = true;
+}
+function errorMessage(err) {
+    return err instanceof Error ? err.message : String(err);
+}
+//# sourceMappingURL=errors.js.map
+
+/***/ }),
+
+/***/ 1874:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   J: () => (/* binding */ CONTROLLER),
+/* harmony export */   v: () => (/* binding */ hostLabel)
+/* harmony export */ });
+/** The controller itself: where `local` steps run, and the host of a stage that names no hosts. */
+const CONTROLLER = Object.freeze({
+    name: 'controller',
+    address: 'localhost',
+    port: 0,
+    local: true,
+});
+/** `user@address:port`, the form every connection error uses. */
+function hostLabel(host, defaultUser) {
+    if (host.local)
+        return host.name;
+    const user = host.user ?? defaultUser;
+    return `${user ? `${user}@` : ''}${host.address}:${host.port}`;
+}
+//# sourceMappingURL=host.js.map
+
+/***/ }),
+
+/***/ 9007:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   U: () => (/* binding */ DEFAULT_SSH_OPTIONS)
+/* harmony export */ });
+const DEFAULT_SSH_OPTIONS = Object.freeze({
+    port: 22,
+    knownHostsPaths: ['~/.ssh/known_hosts'],
+    hostKeyChecking: 'strict',
+    connectTimeoutMs: 10_000,
+    keepaliveMs: 5_000,
+    maxSessions: 8,
+    maxHandshakes: 8,
+});
+//# sourceMappingURL=ssh-options.js.map
+
+/***/ }),
+
+/***/ 4475:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   L: () => (/* binding */ DEFAULT_SHELL),
+/* harmony export */   e: () => (/* binding */ VAR_NAME)
+/* harmony export */ });
+/**
+ * Default shell for `run` / `local` steps. It gets the script as the file /dev/fd/4 (over
+ * SSH it reads it inline, with the same behaviour: see docs/ssh.md); stdin is /dev/null.
+ */
+const DEFAULT_SHELL = Object.freeze([
+    'bash',
+    '--noprofile',
+    '--norc',
+    '-eo',
+    'pipefail',
+]);
+/** A variable name: what `ExecRequest.env` keys, `vars:` keys and `${NAME}` references must match. */
+const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+//# sourceMappingURL=transport.js.map
+
+/***/ }),
+
+/***/ 7209:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   _: () => (/* binding */ Job),
+/* harmony export */   o: () => (/* binding */ isJob)
+/* harmony export */ });
+/**
+ * A unit of work on one host, as in boerewors: subclass and implement `run` as an async generator.
+ *
+ * ```ts
+ * class Fetch extends Job {
+ *   async *run(ctx) {
+ *     yield remote('curl -fsS "$URL" -o /tmp/app.tgz');
+ *     const r = yield remote('test -s /tmp/app.tgz', { allowFailure: true });
+ *     if ((r as ExecResult).exitCode !== 0) return Err('empty download');
+ *     return Ok();
+ *   }
+ * }
+ * ```
+ * A failing subtask throws `CommandExitError` inside the generator (catch it to recover) unless it
+ * was built with `allowFailure`. A yielded Job runs inline on the same host; its failure throws
+ * `JobFailedError` into the parent. `retries` re-runs `run` from the start.
+ */
+class Job {
+    host;
+    name;
+    constructor(host, 
+    /** Shown in dry-run plans; defaults to the class name. */
+    name = new.target.name) {
+        this.host = host;
+        this.name = name;
+    }
+    /** Build a job from an async generator function, without a subclass. */
+    static of(host, body, name = 'job') {
+        return new (class extends Job {
+            run(ctx) {
+                return body(ctx);
+            }
+        })(host, name);
+    }
+}
+function isJob(value) {
+    return (value instanceof Job || (typeof value === 'object' && value !== null && 'run' in value && 'host' in value));
+}
+//# sourceMappingURL=job.js.map
+
+/***/ }),
+
+/***/ 7998:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   b: () => (/* binding */ Runner)
+/* harmony export */ });
+/** A named release procedure: yields stages in order. Subclass and override `stages`, or pass options. */
+class Runner {
+    name;
+    description;
+    #opts;
+    constructor(opts) {
+        this.name = opts.name;
+        this.description = opts.description ?? '';
+        this.#opts = opts;
+    }
+    stages(ctx) {
+        const s = this.#opts.stages;
+        if (!s)
+            return [];
+        return typeof s === 'function' ? s(ctx) : s;
+    }
+    /** Known stage count, or null when stages are produced lazily. */
+    get stageCount() {
+        const s = this.#opts.stages;
+        if (this.#opts.stageCount !== undefined)
+            return this.#opts.stageCount;
+        return Array.isArray(s) ? s.length : null;
+    }
+    async setup(ctx) {
+        await this.#opts.setup?.(ctx);
+    }
+    async cleanup(ctx) {
+        await this.#opts.cleanup?.(ctx);
+    }
+}
+//# sourceMappingURL=runner.js.map
+
+/***/ }),
+
+/***/ 3768:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   B: () => (/* binding */ Stage)
+/* harmony export */ });
+/** Yields jobs (usually one per host) and decides how they run. */
+class Stage {
+    name;
+    settings;
+    #jobs;
+    constructor(opts) {
+        this.name = opts.name;
+        this.#jobs = opts.jobs;
+        this.settings = Object.freeze({
+            canary: opts.canary ?? true,
+            parallel: opts.parallel ?? true,
+            poolSize: opts.poolSize ?? 10,
+            batch: opts.batch ?? [],
+            maxFailures: opts.maxFailures ?? 0,
+            canFail: opts.canFail ?? false,
+            retries: opts.retries ?? 0,
+            retryDelayMs: opts.retryDelayMs ?? 1000,
+            timeoutMs: opts.timeoutMs,
+        });
+        checkSettings(this.name, this.settings);
+    }
+    jobs(ctx) {
+        return this.#jobs ? this.#jobs(ctx) : [];
+    }
+    /** One job per host. */
+    static forHosts(opts) {
+        const { hosts, job, ...rest } = opts;
+        return new Stage({ ...rest, jobs: () => hosts.map(job) });
+    }
+}
+/**
+ * Library users build stages by hand; catch nonsense here with the value quoted, rather than as a
+ * hang (poolSize 0) or a silent no-op (retries -1) later. The YAML config is validated before this.
+ */
+function checkSettings(stage, s) {
+    const bad = (field, expected, got) => {
+        throw new TypeError(`stage "${stage}": ${field} must be ${expected}, got ${JSON.stringify(got) ?? String(got)}`);
+    };
+    const isInt = (n, min) => Number.isInteger(n) && n >= min;
+    // `positive`: batch sizes must move the release forward; a zero failure budget is the default.
+    const isAmount = (a, positive) => typeof a === 'number'
+        ? isInt(a, positive ? 1 : 0)
+        : typeof a === 'object' &&
+            a !== null &&
+            Number.isFinite(a.percent) &&
+            (positive ? a.percent > 0 : a.percent >= 0) &&
+            a.percent <= 100;
+    if (!isInt(s.poolSize, 1))
+        bad('poolSize', 'a positive integer', s.poolSize);
+    if (!isInt(s.retries, 0))
+        bad('retries', 'a non-negative integer', s.retries);
+    if (!(Number.isFinite(s.retryDelayMs) && s.retryDelayMs >= 0))
+        bad('retryDelayMs', 'a non-negative number', s.retryDelayMs);
+    if (s.timeoutMs !== undefined && !(Number.isFinite(s.timeoutMs) && s.timeoutMs > 0)) {
+        bad('timeoutMs', 'a positive number', s.timeoutMs);
+    }
+    if (!isAmount(s.maxFailures, false))
+        bad('maxFailures', 'a non-negative integer or { percent: 0..100 }', s.maxFailures);
+    if (!Array.isArray(s.batch))
+        bad('batch', 'an array', s.batch);
+    for (const b of s.batch)
+        if (!isAmount(b, true))
+            bad('batch', 'positive integers or { percent: 1..100 }', s.batch);
+}
+//# sourceMappingURL=stage.js.map
+
+/***/ }),
+
+/***/ 917:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Se: () => (/* binding */ upload),
+/* harmony export */   be: () => (/* binding */ remote),
+/* harmony export */   sr: () => (/* binding */ local)
+/* harmony export */ });
+/* harmony import */ var _contract_transport_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4475);
+/**
+ * Subtasks (commands and uploads) are plain values a job yields, as are nested jobs (see `Subtask`
+ * in job.ts); the engine executes them and sends the result back
+ * into the generator. Building them does no I/O, so plans and dry runs are pure data.
+ */
+
+/** A command on the job's host. */
+function remote(script, opts = {}) {
+    return { kind: 'exec', target: 'host', script, shell: opts.shell ?? _contract_transport_js__WEBPACK_IMPORTED_MODULE_0__/* .DEFAULT_SHELL */ .L, ...rest(opts) };
+}
+/** A command on the controller (this machine), once per job. */
+function local(script, opts = {}) {
+    return { kind: 'exec', target: 'controller', script, shell: opts.shell ?? _contract_transport_js__WEBPACK_IMPORTED_MODULE_0__/* .DEFAULT_SHELL */ .L, ...rest(opts) };
+}
+function upload(from, to, label) {
+    return { kind: 'upload', from, to, ...(label ? { label } : {}) };
+}
+function rest(opts) {
+    const out = {};
+    if (opts.env)
+        out.env = opts.env;
+    if (opts.label)
+        out.label = opts.label;
+    if (opts.allowFailure)
+        out.allowFailure = true;
+    return out;
+}
+//# sourceMappingURL=subtask.js.map
+
+/***/ }),
+
+/***/ 1942:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Cb: () => (/* binding */ TemplateSyntaxError),
+/* harmony export */   Jf: () => (/* binding */ expandVars),
+/* harmony export */   QC: () => (/* binding */ parseTemplate)
+/* harmony export */ });
+/* harmony import */ var _contract_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1819);
+/* harmony import */ var _contract_transport_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4475);
+
+
+/** Why a non-command field cannot be expanded; `found` is the offending text (`$HOME`, `${a-b}`). */
+class TemplateSyntaxError extends Error {
+    problem;
+    found;
+    constructor(problem, found) {
+        super(problem === 'bare-dollar'
+            ? `"${found}" is not expanded here: write \${NAME} for a variable, $$ for a literal "$"`
+            : problem === 'invalid-name'
+                ? `invalid variable name "${found}"`
+                : `"${found}" has no closing "}"`);
+        this.problem = problem;
+        this.found = found;
+    }
+}
+/**
+ * `${NAME}` is a reference, `$$` a literal `$` (so `$${` writes `${`). Any other `$` is an error:
+ * these fields are expanded by the tool on the controller, never by a shell, so a `$HOME` would
+ * otherwise silently stay a directory named `$HOME`.
+ */
+function parseTemplate(text) {
+    const pieces = [];
+    let literal = '';
+    let i = 0;
+    while (i < text.length) {
+        const dollar = text.indexOf('$', i);
+        if (dollar === -1) {
+            literal += text.slice(i);
+            break;
+        }
+        literal += text.slice(i, dollar);
+        const next = text[dollar + 1];
+        if (next === '$') {
+            literal += '$';
+            i = dollar + 2;
+        }
+        else if (next === '{') {
+            const close = text.indexOf('}', dollar + 2);
+            if (close === -1)
+                throw new TemplateSyntaxError('unclosed', text.slice(dollar, dollar + 40));
+            const name = text.slice(dollar + 2, close);
+            if (!_contract_transport_js__WEBPACK_IMPORTED_MODULE_1__/* .VAR_NAME */ .e.test(name))
+                throw new TemplateSyntaxError('invalid-name', `\${${name}}`);
+            if (literal)
+                pieces.push({ text: literal });
+            literal = '';
+            pieces.push({ ref: name });
+            i = close + 1;
+        }
+        else {
+            const word = /^[A-Za-z0-9_]*/.exec(text.slice(dollar + 1))?.[0] ?? '';
+            throw new TemplateSyntaxError('bare-dollar', `$${word}`);
+        }
+    }
+    if (literal)
+        pieces.push({ text: literal });
+    return pieces;
+}
+/**
+ * Expand `${NAME}` in a non-command field (upload paths, names). Unknown names and a `$` that is
+ * not `${NAME}` or `$$` are errors, so a typo never silently becomes a path segment. The config
+ * loader checks every field before anything runs; this is the last line of defence.
+ */
+function expandVars(text, vars, where = 'value') {
+    let pieces;
+    try {
+        pieces = parseTemplate(text);
+    }
+    catch (e) {
+        throw new _contract_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL(`${where}: ${e.message}`);
+    }
+    return pieces
+        .map((piece) => {
+        if ('text' in piece)
+            return piece.text;
+        const value = Object.hasOwn(vars, piece.ref) ? vars[piece.ref] : undefined;
+        if (value === undefined)
+            throw new _contract_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL(`${where}: unknown variable "\${${piece.ref}}"`);
+        return value;
+    })
+        .join('');
+}
+//# sourceMappingURL=vars.js.map
 
 /***/ }),
 
