@@ -4,7 +4,7 @@
  * `maskableValues` for GitHub's own log masker.
  */
 import type { EngineEvent } from '../engine/events.js';
-import type { JobReport, RunReport } from '../engine/report.js';
+import type { JobReport, LockReport, RunReport } from '../engine/report.js';
 import type { ReleaseSettings } from './settings.js';
 
 export const REDACTED = '***';
@@ -93,8 +93,16 @@ export class Redactor {
     return {
       ...report,
       ...(report.reason !== undefined ? { reason: this.text(report.reason) } : {}),
+      ...(report.lock ? { lock: this.lock(report.lock) } : {}),
       stages: report.stages.map((s) => ({ ...s, jobs: s.jobs.map((j) => this.job(j)) })),
     };
+  }
+
+  lock(lock: LockReport): LockReport {
+    const out = { ...lock };
+    if (out.heldBy !== undefined) out.heldBy = this.text(out.heldBy);
+    if (out.runUrl !== undefined) out.runUrl = this.text(out.runUrl);
+    return out;
   }
 
   event(e: EngineEvent): EngineEvent {
@@ -105,6 +113,7 @@ export class Redactor {
       case 'job-retry':
         return { ...e, error: this.text(e.error) };
       case 'warning':
+      case 'info':
         return { ...e, message: this.text(e.message) };
       case 'job-end':
         return { ...e, job: this.job(e.job) };
