@@ -6,12 +6,13 @@
 import type { LoadedConfig } from '../config/index.js';
 import { resolveHostFilter, selectRunner } from '../config/index.js';
 import { cancelMessage } from '../contract/abort.js';
-import { errorMessage } from '../contract/errors.js';
+import { ConfigError, errorMessage } from '../contract/errors.js';
 import type { SshOptions } from '../contract/ssh-options.js';
 import type { Transport } from '../contract/transport.js';
 import { Executor } from '../engine/executor.js';
 import type { EventListener } from '../engine/events.js';
-import type { RunReport } from '../engine/report.js';
+import type { LockReport, RunReport } from '../engine/report.js';
+import { defaultReleaseId } from '../engine/release-id.js';
 import type { Runner } from '../engine/runner.js';
 // The library entry, not config/ directly: a JavaScript config's function receives the library.
 import * as library from '../index.js';
@@ -21,7 +22,18 @@ import { LocalTransport } from '../transport/local.js';
 import { RoutingTransport } from '../transport/routing.js';
 import { createSshTransport } from '../transport/ssh.js';
 import type { Cancellation } from './cancellation.js';
-import { checkConfigFiles, checkRunFiles, missingUploadSources } from './preflight.js';
+import {
+  DeployLock,
+  describeHolder,
+  lockReport,
+  newLockToken,
+  type AcquireOutcome,
+  type LockTarget,
+} from './deploy-lock.js';
+import { LOCKS_DIR } from './lock-commands.js';
+import { lockTargetFor } from './lock-plan.js';
+import { runId, runIdentity, type RunIdentity } from './run-identity.js';
+import { checkConfigFiles, checkLockFiles, checkRunFiles, missingUploadSources } from './preflight.js';
 import { MIN_REDACTED_LENGTH, Redactor, secretValues, tooShortToRedact } from './secrets.js';
 import { sourceLabel, sourceName, type ReleaseSettings } from './settings.js';
 
@@ -32,6 +44,8 @@ export interface LoadedRelease {
   hosts: string[] | undefined;
   /** Removes the release's secrets from anything written. */
   redactor: Redactor;
+  /** The deploy lock the run takes, if any (a dry run only says where). */
+  lock?: LockTarget;
 }
 
 export interface LoadOptions {
@@ -51,10 +65,35 @@ export async function loadRelease(settings: ReleaseSettings, opts: LoadOptions =
   const hosts = settings.hosts
     ? resolveHostFilter(config, settings.hosts, hostsSource ? sourceLabel(hostsSource) : undefined)
     : undefined;
+  const lock = lockTargetFor(config, runner, settings);
   // Before the first stage, dry runs included: a missing key must not surface after local stages ran.
-  await checkRunFiles(config, runner, hosts, sshOverrides(settings, config.ssh), settings);
+  await checkRunFiles(config, runner, hosts, sshOverrides(settings, config.ssh), settings, lock?.host);
   const redactor = opts.redactor ?? new Redactor(secretValues(settings));
-  return { config, runner, hosts, redactor };
+  return { config, runner, hosts, redactor, ...(lock ? { lock } : {}) };
+}
+
+export interface LoadedLock {
+  config: LoadedConfig;
+  lock: LockTarget;
+  redactor: Redactor;
+}
+
+/** For `boerewors lock …`: the config's deploy lock, whichever runner would take it. */
+export async function loadLockConfig(settings: ReleaseSettings, opts: LoadOptions = {}): Promise<LoadedLock> {
+  const cwd = opts.cwd ?? process.cwd();
+  const file = settings.configPath ?? (await library.findConfigFile(cwd));
+  const config = await library.loadConfig(file, { vars: { ...settings.vars, ...settings.secretVars }, cwd });
+  const { lock: settingsOfLock } = config;
+  if (settingsOfLock.mode === 'off')
+    throw new ConfigError(`${config.file}: the deploy lock is off (lock: false)`);
+  const lock = lockTargetFor({ ...config, lock: { ...settingsOfLock, mode: 'on' } }, undefined, settings);
+  if (!lock) {
+    throw new ConfigError(
+      `${config.file}: no host to take the deploy lock on: the config names no non-local host (lock.host names one)`,
+    );
+  }
+  await checkLockFiles(config, lock.host, sshOverrides(settings, config.ssh), settings);
+  return { config, lock, redactor: opts.redactor ?? new Redactor(secretValues(settings)) };
 }
 
 export interface ValidatedConfig {
@@ -88,10 +127,16 @@ export interface RunOutcome {
   complete: boolean;
 }
 
+/** Time to release the lock at the end of a run; after a cancel, what is left of the cancel budget. */
+const LOCK_RELEASE_MS = { normal: 10_000, cancelled: 1000 } as const;
+
 /**
- * Run a loaded release to its report. A cancelled run whose commands do not stop within the
- * cancellation's grace period is reported from its events so far (every job still running
- * counts as cancelled); so is a run whose engine threw.
+ * Run a loaded release to its report: take the deploy lock (when the run has one), run the
+ * runner, release the lock. A run that does not get the lock runs nothing: no stage, not even one
+ * meant for the way out, and its report says who holds the lock. A cancelled run whose commands do
+ * not stop within the cancellation's grace period is reported from its events so far (every job
+ * still running counts as cancelled); so is a run whose engine threw. The lock is released in
+ * every case, within what is left of the cancel budget after a cancel.
  */
 export async function runRelease(
   settings: ReleaseSettings,
@@ -99,56 +144,190 @@ export async function runRelease(
   hooks: RunHooks,
 ): Promise<RunOutcome> {
   const { cancellation } = hooks;
-  const partial = new PartialReport(loaded.runner.name);
-  try {
-    const running = executeRelease(settings, loaded, {
-      signal: cancellation.signal,
-      onEvent: (e) => {
-        partial.onEvent(e);
-        hooks.onEvent(e);
-      },
-    });
-    const report = await cancellation.race(running);
-    if (report) return { report, complete: true };
-    return { report: partial.snapshot(cancelMessage(cancellation.signal)), complete: false };
-  } catch (e) {
-    return {
-      report: partial.snapshot(loaded.redactor.text(errorMessage(e)), 'failure'),
-      complete: false,
-    };
-  }
-}
-
-/** Run a loaded release; events and the report are already redacted. Closes every connection. */
-export async function executeRelease(
-  settings: ReleaseSettings,
-  loaded: LoadedRelease,
-  hooks: { signal: AbortSignal; onEvent: EventListener },
-): Promise<RunReport> {
   const { redactor } = loaded;
-  const onEvent: EventListener = (e) => hooks.onEvent(redactor.event(e));
-  const warn = (message: string): void => onEvent({ type: 'warning', message });
+  const partial = new PartialReport(loaded.runner.name);
+  const emit: EventListener = (e) => {
+    const redacted = redactor.event(e);
+    partial.onEvent(redacted);
+    hooks.onEvent(redacted);
+  };
+  const warn = (message: string): void => emit({ type: 'warning', message });
   for (const name of tooShortToRedact(settings.secretVars)) {
     warn(
       `secret ${name} is shorter than ${MIN_REDACTED_LENGTH} characters, too short to be redacted ` +
         'from output, the summary and the report: use a longer value',
     );
   }
+  const startedAt = new Date();
+  const release = settings.release ?? defaultReleaseId(startedAt);
+  const identity = runIdentity();
   const transport = createTransport(settings, loaded.config.ssh, warn, redactor);
+  const lock =
+    loaded.lock && !settings.dryRun ? newDeployLock(transport, loaded, release, identity, emit) : undefined;
+  let finished = true;
   try {
+    const gate = await passLock(lock, loaded, settings, cancellation.signal, emit);
+    if ('refused' in gate) {
+      const report = notRunReport(loaded.runner.name, release, startedAt, gate);
+      emit({ type: 'run-start', runner: report.runner, release, startedAt: report.startedAt, stageCount: 0 });
+      emit({ type: 'run-end', report });
+      return { report: redactor.report(report), complete: true };
+    }
+    lock?.startHeartbeat();
+    const vars = {
+      ...loaded.config.vars,
+      BW_LOCK_TOKEN: gate.token ?? '',
+      BW_RUN_ID: runId(gate.token),
+      BW_RUN_URL: identity.runUrl,
+      BW_ACTOR: identity.who,
+    };
     const executor = new Executor({
       transport,
-      signal: hooks.signal,
-      vars: loaded.config.vars,
-      onEvent,
+      signal: cancellation.signal,
+      vars,
+      onEvent: emit,
+      release,
       ...(settings.limit !== undefined ? { limit: settings.limit } : {}),
       ...(loaded.hosts ? { hosts: loaded.hosts } : {}),
-      ...(settings.release ? { release: settings.release } : {}),
     });
-    return redactor.report(await executor.run(loaded.runner));
+    const report = await cancellation.race(executor.run(loaded.runner));
+    if (report) return { report: withLock(redactor.report(report), gate.lock), complete: true };
+    finished = false;
+    return {
+      report: withLock(partial.snapshot(cancelMessage(cancellation.signal)), gate.lock),
+      complete: false,
+    };
+  } catch (e) {
+    finished = false;
+    return {
+      report: partial.snapshot(redactor.text(errorMessage(e)), 'failure'),
+      complete: false,
+    };
   } finally {
-    await transport.close();
+    await lock?.release(cancellation.signal.aborted ? LOCK_RELEASE_MS.cancelled : LOCK_RELEASE_MS.normal);
+    // Commands the engine could not stop may still hold the transport: the front end ends the process.
+    const closing = transport.close();
+    if (finished) await closing;
+    else closing.catch(() => {});
   }
+}
+
+type LockGate =
+  | { token?: string; lock?: LockReport }
+  | { refused: string; result: 'failure' | 'cancelled'; lock: LockReport };
+
+/**
+ * Takes the run's lock, or says why the run may not start. No lock (none configured, or a dry
+ * run, which only says where it would be taken): the run goes on with no token.
+ */
+async function passLock(
+  lock: DeployLock | undefined,
+  loaded: LoadedRelease,
+  settings: ReleaseSettings,
+  signal: AbortSignal,
+  emit: EventListener,
+): Promise<LockGate> {
+  const target = loaded.lock;
+  if (!target) return {};
+  if (!lock) {
+    const where = `~/${LOCKS_DIR}/${target.name} on ${target.host.name}`;
+    emit({
+      type: 'info',
+      message: `🔒 deploy lock: a real run takes ${where} before the first stage; a dry run takes none`,
+    });
+    return { lock: lockReport(target, 'planned') };
+  }
+  let outcome: AcquireOutcome;
+  try {
+    outcome = await lock.acquire(signal, settings.lockToken);
+  } catch (e) {
+    if (signal.aborted) {
+      const reason = `${cancelMessage(signal)} before the deploy lock was taken: nothing ran`;
+      return { refused: reason, result: 'cancelled', lock: lockReport(target, 'refused') };
+    }
+    const reason = `${errorMessage(e)}. Nothing ran: the run takes the deploy lock before its first stage`;
+    return { refused: reason, result: 'failure', lock: lockReport(target, 'failed') };
+  }
+  const label = `deploy lock "${target.name}" on ${target.host.name}`;
+  switch (outcome.state) {
+    case 'acquired':
+      emit({ type: 'info', message: `🔒 ${label} taken (${lock.where})` });
+      return { token: lock.owner.token, lock: lockReport(target, 'acquired') };
+    case 'reentered':
+      emit({
+        type: 'info',
+        message: `🔒 ${label} re-entered with BW_LOCK_TOKEN: held by ${describeHolder(outcome.owner ?? {})}, who releases it`,
+      });
+      return { token: settings.lockToken as string, lock: lockReport(target, 'reentered') };
+    case 'taken-over':
+      emit({
+        type: 'warning',
+        message:
+          `took over the stale ${label}: its holder ${describeHolder(outcome.owner, outcome.ageSeconds)} ` +
+          `stopped refreshing it more than ${Math.round(target.staleAfterMs / 1000)} s ago (lock.stale-after)`,
+      });
+      return { token: lock.owner.token, lock: lockReport(target, 'taken-over', outcome.owner) };
+    case 'refused': {
+      const waited = target.waitMs > 0 ? ` (waited ${Math.round(target.waitMs / 1000)} s)` : '';
+      const reason =
+        `${label} is held by ${describeHolder(outcome.owner, outcome.ageSeconds)}${waited}. Nothing ran. ` +
+        `Wait for it (lock.wait, --lock-wait), or look with "boerewors lock status"; a holder whose heartbeat ` +
+        `stops is taken over after ${Math.round(target.staleAfterMs / 1000)} s (lock.stale-after)`;
+      return { refused: reason, result: 'failure', lock: lockReport(target, 'refused', outcome.owner) };
+    }
+  }
+}
+
+function newDeployLock(
+  transport: Transport,
+  loaded: LoadedRelease,
+  release: string,
+  identity: RunIdentity,
+  emit: EventListener,
+): DeployLock {
+  const target = loaded.lock as LockTarget;
+  return new DeployLock(
+    transport,
+    target,
+    {
+      token: newLockToken(),
+      who: identity.who,
+      runner: loaded.runner.name,
+      release,
+      ...(identity.runUrl ? { runUrl: identity.runUrl } : {}),
+      controller: identity.controller,
+      pid: identity.pid,
+      started: new Date().toISOString(),
+    },
+    {
+      info: (message) => emit({ type: 'info', message }),
+      warn: (message) => emit({ type: 'warning', message }),
+    },
+  );
+}
+
+/** The report of a run that did not start its runner: the lock was held, or could not be asked. */
+function notRunReport(
+  runner: string,
+  release: string,
+  startedAt: Date,
+  gate: { refused: string; result: 'failure' | 'cancelled'; lock: LockReport },
+): RunReport {
+  return {
+    version: 1,
+    runner,
+    release,
+    result: gate.result,
+    startedAt: startedAt.toISOString(),
+    durationMs: Date.now() - startedAt.getTime(),
+    stages: [],
+    reason: gate.refused,
+    lock: gate.lock,
+  };
+}
+
+function withLock(report: RunReport, lock: LockReport | undefined): RunReport {
+  return lock ? { ...report, lock } : report;
 }
 
 /**

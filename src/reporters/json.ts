@@ -1,10 +1,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { RunReport } from '../engine/report.js';
+import type { LockReport, RunReport } from '../engine/report.js';
 
 /**
  * The JSON report (documented in the README): the in-memory extras (output tails, reasons) are
- * left out. `release` and `dryRun` were added to version 1; consumers ignore keys they do not know.
+ * left out. `release`, `dryRun` and `lock` were added to version 1; consumers ignore keys they do not know.
  */
 export interface JsonReport {
   version: 1;
@@ -15,6 +15,11 @@ export interface JsonReport {
   dryRun: boolean;
   result: RunReport['result'];
   startedAt: string;
+  /**
+   * The deploy lock, when the run had one: where, what became of it, and for a refused run (or a
+   * stale lock taken over) who held it, since when, from which run.
+   */
+  lock?: LockReport;
   durationMs: number;
   stages: {
     name: string;
@@ -44,6 +49,7 @@ export function toJsonReport(report: RunReport, options: JsonReportOptions = {})
     dryRun: options.dryRun ?? false,
     result: report.result,
     startedAt: report.startedAt,
+    ...(report.lock ? { lock: report.lock } : {}),
     durationMs: report.durationMs,
     stages: report.stages.map((s) => ({
       name: s.name,
