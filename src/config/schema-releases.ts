@@ -47,7 +47,9 @@ const SHARED_PATH =
 
 /** Why `path` cannot be a shared path, or undefined when it can. */
 export function sharedPathProblem(path: string): string | undefined {
-  if (/[\0-\x1f\x7f]/.test(path)) return 'a shared path cannot hold control characters (tabs, newlines)';
+  // Tabs and newlines would break the lines the release scripts read shared paths from.
+  if ([...path].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f))
+    return 'a shared path cannot hold control characters (tabs, newlines)';
   if (path.startsWith('/') || path.startsWith('~'))
     return `expected ${SHARED_PATH}: "${path}" is not relative to the release`;
   const parts = path.replace(/\/$/, '').split('/');

@@ -3,12 +3,10 @@
  * first stage, its heartbeat refreshed while the run goes on, released at the end (success, failure
  * and cancel alike) and only by its holder. The commands themselves are in lock-commands.ts.
  */
-import { randomBytes } from 'node:crypto';
 import { sleep } from '../contract/abort.js';
 import { BoereworsError, errorMessage } from '../contract/errors.js';
 import { hostLabel, type Host } from '../contract/host.js';
 import { DEFAULT_SHELL, type Transport } from '../contract/transport.js';
-import type { LockReport } from '../engine/report.js';
 import {
   acquireLockCommand,
   heartbeatLockCommand,
@@ -19,6 +17,7 @@ import {
   type LockCommand,
   type LockReply,
 } from './lock-commands.js';
+import { describeHolder, parseOwner, type LockOwner } from './lock-owner.js';
 
 /** Where and how a run takes its lock. */
 export interface LockTarget {
@@ -29,28 +28,6 @@ export interface LockTarget {
   readonly staleAfterMs: number;
   /** The SSH user of hosts that name none, for `user@host:port` in messages. */
   readonly defaultUser?: string;
-}
-
-/** What owner.json holds: who has the lock, for the messages of everyone it refuses. */
-export interface LockOwner {
-  token: string;
-  who: string;
-  runner?: string;
-  release?: string;
-  runUrl?: string;
-  /** Host name and pid of the controller that holds it. */
-  controller: string;
-  pid: number;
-  /** ISO-8601. */
-  started: string;
-  /** Taken by hand (`boerewors lock acquire`): never stale. */
-  manual?: boolean;
-  message?: string;
-}
-
-/** A token: who may re-enter and release a lock. Random, hex. */
-export function newLockToken(): string {
-  return randomBytes(16).toString('hex');
 }
 
 /** What BW_LOCK_TOKEN may hold: a token as we make them (or as a user passes one on). */
@@ -274,58 +251,6 @@ export class DeployLock {
 /** Every 30 s, or every third of `stale-after` when that is shorter: two beats may be missed. */
 export function heartbeatInterval(staleAfterMs: number): number {
   return Math.max(100, Math.min(30_000, Math.floor(staleAfterMs / 3)));
-}
-
-/** owner.json → its fields; anything unreadable is an unknown holder. */
-export function parseOwner(text: string | undefined): Partial<LockOwner> {
-  if (!text) return {};
-  try {
-    const value = JSON.parse(text) as unknown;
-    return value && typeof value === 'object' ? (value as Partial<LockOwner>) : {};
-  } catch {
-    return {};
-  }
-}
-
-/**
- * `alice (runner deploy, release 2026…, "hotfix") since 2026-11-28T01:00:00.000Z, last heartbeat
- * 12 s ago, run https://github.com/…`: everything a refused user needs to find the holder.
- */
-export function describeHolder(owner: Partial<LockOwner>, ageSeconds?: number): string {
-  if (!owner.who) {
-    return `an unknown holder (no owner.json yet: being taken right now, or left by a crash)${
-      ageSeconds === undefined ? '' : `, ${ageSeconds} s old`
-    }`;
-  }
-  const what = [
-    owner.manual ? 'taken by hand' : owner.runner ? `runner ${owner.runner}` : undefined,
-    owner.release ? `release ${owner.release}` : undefined,
-    owner.message ? JSON.stringify(owner.message) : undefined,
-    owner.controller ? `on ${owner.controller}${owner.pid ? ` pid ${owner.pid}` : ''}` : undefined,
-  ].filter(Boolean);
-  const parts = [
-    `${owner.who}${what.length ? ` (${what.join(', ')})` : ''}`,
-    owner.started ? `since ${owner.started}` : undefined,
-    ageSeconds === undefined ? undefined : `last heartbeat ${ageSeconds} s ago`,
-    owner.runUrl ? `run ${owner.runUrl}` : undefined,
-  ].filter(Boolean);
-  return parts.join(', ');
-}
-
-/** The report's view of a lock holder. */
-export function lockReport(
-  target: Pick<LockTarget, 'name' | 'host'>,
-  state: LockReport['state'],
-  holder?: Partial<LockOwner>,
-): LockReport {
-  return {
-    name: target.name,
-    host: target.host.name,
-    state,
-    ...(holder?.who ? { heldBy: holder.who } : {}),
-    ...(holder?.started ? { since: holder.started } : {}),
-    ...(holder?.runUrl ? { runUrl: holder.runUrl } : {}),
-  };
 }
 
 function seconds(ms: number): string {

@@ -6,7 +6,8 @@
  */
 import { UsageError } from '../contract/errors.js';
 import { abortReason } from '../contract/abort.js';
-import { DeployLock, describeHolder, newLockToken, parseOwner, type LockTarget } from './deploy-lock.js';
+import { DeployLock, type LockTarget } from './deploy-lock.js';
+import { describeHolder, newLockToken, parseOwner } from './lock-owner.js';
 import { createTransport, loadLockConfig } from './pipeline.js';
 import { runIdentity } from './run-identity.js';
 import type { ReleaseSettings } from './settings.js';

@@ -11,7 +11,7 @@ import type { SshOptions } from '../contract/ssh-options.js';
 import type { Transport } from '../contract/transport.js';
 import { Executor } from '../engine/executor.js';
 import type { EventListener } from '../engine/events.js';
-import type { LockReport, RunReport } from '../engine/report.js';
+import type { RunReport } from '../engine/report.js';
 import { defaultReleaseId } from '../engine/release-id.js';
 import type { Runner } from '../engine/runner.js';
 // The library entry, not config/ directly: a JavaScript config's function receives the library.
@@ -22,17 +22,10 @@ import { LocalTransport } from '../transport/local.js';
 import { RoutingTransport } from '../transport/routing.js';
 import { createSshTransport } from '../transport/ssh.js';
 import type { Cancellation } from './cancellation.js';
-import {
-  DeployLock,
-  describeHolder,
-  lockReport,
-  newLockToken,
-  type AcquireOutcome,
-  type LockTarget,
-} from './deploy-lock.js';
-import { LOCKS_DIR } from './lock-commands.js';
+import type { LockTarget } from './deploy-lock.js';
+import { newDeployLock, notRunReport, passLock, withLock } from './lock-gate.js';
 import { lockTargetFor } from './lock-plan.js';
-import { runId, runIdentity, type RunIdentity } from './run-identity.js';
+import { runId, runIdentity } from './run-identity.js';
 import { checkConfigFiles, checkLockFiles, checkRunFiles, missingUploadSources } from './preflight.js';
 import { MIN_REDACTED_LENGTH, Redactor, secretValues, tooShortToRedact } from './secrets.js';
 import { sourceLabel, sourceName, type ReleaseSettings } from './settings.js';
@@ -163,10 +156,12 @@ export async function runRelease(
   const identity = runIdentity();
   const transport = createTransport(settings, loaded.config.ssh, warn, redactor);
   const lock =
-    loaded.lock && !settings.dryRun ? newDeployLock(transport, loaded, release, identity, emit) : undefined;
+    loaded.lock && !settings.dryRun
+      ? newDeployLock(transport, loaded.lock, { runner: loaded.runner.name, release, identity }, emit)
+      : undefined;
   let finished = true;
   try {
-    const gate = await passLock(lock, loaded, settings, cancellation.signal, emit);
+    const gate = await passLock(lock, loaded.lock, settings, cancellation.signal, emit);
     if ('refused' in gate) {
       const report = notRunReport(loaded.runner.name, release, startedAt, gate);
       emit({ type: 'run-start', runner: report.runner, release, startedAt: report.startedAt, stageCount: 0 });
@@ -210,124 +205,6 @@ export async function runRelease(
     if (finished) await closing;
     else closing.catch(() => {});
   }
-}
-
-type LockGate =
-  | { token?: string; lock?: LockReport }
-  | { refused: string; result: 'failure' | 'cancelled'; lock: LockReport };
-
-/**
- * Takes the run's lock, or says why the run may not start. No lock (none configured, or a dry
- * run, which only says where it would be taken): the run goes on with no token.
- */
-async function passLock(
-  lock: DeployLock | undefined,
-  loaded: LoadedRelease,
-  settings: ReleaseSettings,
-  signal: AbortSignal,
-  emit: EventListener,
-): Promise<LockGate> {
-  const target = loaded.lock;
-  if (!target) return {};
-  if (!lock) {
-    const where = `~/${LOCKS_DIR}/${target.name} on ${target.host.name}`;
-    emit({
-      type: 'info',
-      message: `🔒 deploy lock: a real run takes ${where} before the first stage; a dry run takes none`,
-    });
-    return { lock: lockReport(target, 'planned') };
-  }
-  let outcome: AcquireOutcome;
-  try {
-    outcome = await lock.acquire(signal, settings.lockToken);
-  } catch (e) {
-    if (signal.aborted) {
-      const reason = `${cancelMessage(signal)} before the deploy lock was taken: nothing ran`;
-      return { refused: reason, result: 'cancelled', lock: lockReport(target, 'refused') };
-    }
-    const reason = `${errorMessage(e)}. Nothing ran: the run takes the deploy lock before its first stage`;
-    return { refused: reason, result: 'failure', lock: lockReport(target, 'failed') };
-  }
-  const label = `deploy lock "${target.name}" on ${target.host.name}`;
-  switch (outcome.state) {
-    case 'acquired':
-      emit({ type: 'info', message: `🔒 ${label} taken (${lock.where})` });
-      return { token: lock.owner.token, lock: lockReport(target, 'acquired') };
-    case 'reentered':
-      emit({
-        type: 'info',
-        message: `🔒 ${label} re-entered with BW_LOCK_TOKEN: held by ${describeHolder(outcome.owner ?? {})}, who releases it`,
-      });
-      return { token: settings.lockToken as string, lock: lockReport(target, 'reentered') };
-    case 'taken-over':
-      emit({
-        type: 'warning',
-        message:
-          `took over the stale ${label}: its holder ${describeHolder(outcome.owner, outcome.ageSeconds)} ` +
-          `stopped refreshing it more than ${Math.round(target.staleAfterMs / 1000)} s ago (lock.stale-after)`,
-      });
-      return { token: lock.owner.token, lock: lockReport(target, 'taken-over', outcome.owner) };
-    case 'refused': {
-      const waited = target.waitMs > 0 ? ` (waited ${Math.round(target.waitMs / 1000)} s)` : '';
-      const reason =
-        `${label} is held by ${describeHolder(outcome.owner, outcome.ageSeconds)}${waited}. Nothing ran. ` +
-        `Wait for it (lock.wait, --lock-wait), or look with "boerewors lock status"; a holder whose heartbeat ` +
-        `stops is taken over after ${Math.round(target.staleAfterMs / 1000)} s (lock.stale-after)`;
-      return { refused: reason, result: 'failure', lock: lockReport(target, 'refused', outcome.owner) };
-    }
-  }
-}
-
-function newDeployLock(
-  transport: Transport,
-  loaded: LoadedRelease,
-  release: string,
-  identity: RunIdentity,
-  emit: EventListener,
-): DeployLock {
-  const target = loaded.lock as LockTarget;
-  return new DeployLock(
-    transport,
-    target,
-    {
-      token: newLockToken(),
-      who: identity.who,
-      runner: loaded.runner.name,
-      release,
-      ...(identity.runUrl ? { runUrl: identity.runUrl } : {}),
-      controller: identity.controller,
-      pid: identity.pid,
-      started: new Date().toISOString(),
-    },
-    {
-      info: (message) => emit({ type: 'info', message }),
-      warn: (message) => emit({ type: 'warning', message }),
-    },
-  );
-}
-
-/** The report of a run that did not start its runner: the lock was held, or could not be asked. */
-function notRunReport(
-  runner: string,
-  release: string,
-  startedAt: Date,
-  gate: { refused: string; result: 'failure' | 'cancelled'; lock: LockReport },
-): RunReport {
-  return {
-    version: 1,
-    runner,
-    release,
-    result: gate.result,
-    startedAt: startedAt.toISOString(),
-    durationMs: Date.now() - startedAt.getTime(),
-    stages: [],
-    reason: gate.refused,
-    lock: gate.lock,
-  };
-}
-
-function withLock(report: RunReport, lock: LockReport | undefined): RunReport {
-  return lock ? { ...report, lock } : report;
 }
 
 /**
