@@ -40,6 +40,8 @@ export interface ReleaseDirTarget {
 export interface ReleaseCommand {
   readonly script: string;
   readonly env: Readonly<Record<string, string>>;
+  /** What it does, in a line: what a dry run shows. */
+  readonly summary: string;
 }
 
 /** The script and environment of one `release:` step on one host. */
@@ -54,7 +56,23 @@ export function releaseCommand(action: ReleaseAction, target: ReleaseDirTarget):
   if (action === 'prune') env.BW_KEEP = String(target.keep);
   if (action === 'undo') env.BW_UNDO = '1';
   const body = { prepare: PREPARE, switch: SWITCH, prune: PRUNE, rollback: ROLLBACK, undo: ROLLBACK }[action];
-  return { script: `${PRELUDE}${body}`, env };
+  return { script: `${PRELUDE}${body}`, env, summary: summaryOf(action, target) };
+}
+
+function summaryOf(action: ReleaseAction, t: ReleaseDirTarget): string {
+  const shared = t.shared.map((s) => (s.directory ? `${s.path}/` : s.path)).join(', ');
+  switch (action) {
+    case 'prepare':
+      return `create ${t.path}/releases/${t.release}${shared ? `, link ${shared} from ${t.path}/shared/` : ''}`;
+    case 'switch':
+      return `${t.path}/current -> releases/${t.release}, atomically (a new link renamed over it)`;
+    case 'prune':
+      return `remove from ${t.path}/releases what the history allows: keep the newest ${t.keep} that went live, current and previous`;
+    case 'rollback':
+      return `${t.path}/current -> the newest older release that went live and is not bad (or ROLLBACK_TO); mark the one left bad`;
+    case 'undo':
+      return `if ${t.path}/current is releases/${t.release}: roll back as release: rollback does; otherwise nothing`;
+  }
 }
 
 /** `"run":"…","time":"…","who":"…","runUrl":"…"`: what follows id and state on a history line. */
@@ -209,7 +227,7 @@ for d in "$P"/releases/*; do
   id=\${d##*/}
   case "$nl$decisions$nl" in *"\${nl}keep $id "*|*"\${nl}remove $id "*) ;; *) unknown="$unknown $id" ;; esac
 done
-echo "pruned $removed; releases/ holds: $(ls "$P/releases" | tr '\\n' ' ')"
+echo "pruned $removed; releases/ holds: $(ls "$P/releases" | paste -sd ' ' -)"
 [ -z "$unknown" ] || echo "left alone, not in the history:$unknown"
 `;
 

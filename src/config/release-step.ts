@@ -38,7 +38,7 @@ export function releaseStepTask(
     throw new Error(
       `release: ${action}: the release id (BW_RELEASE) ${problem.replace(/^expected/, 'must be')}`,
     );
-  const { script, env } = releaseCommand(action, {
+  const { script, env, summary } = releaseCommand(action, {
     path: paths.BW_RELEASES_PATH as string,
     release: ctx.release,
     keep: dirs.keep,
@@ -50,7 +50,7 @@ export function releaseStepTask(
       runUrl: ctx.env.BW_RUN_URL ?? '',
     },
   });
-  return remote(script, { env: { ...paths, ...env }, label });
+  return remote(script, { env: { ...paths, ...env }, label, summary });
 }
 
 function hex(value: string | undefined): string | undefined {

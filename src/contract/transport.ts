@@ -31,6 +31,11 @@ export interface ExecRequest {
   readonly shell: readonly string[];
   /** Variables: delivered as environment (local) or quoted `export` statements (ssh), never interpolated. */
   readonly env: Readonly<Record<string, string>>;
+  /**
+   * What the command does, in a line, for a built-in command whose script is long and the same
+   * every time (the `release:` steps): a dry run shows this instead of the script.
+   */
+  readonly summary?: string;
 }
 
 export interface ExecResult {

@@ -114,7 +114,7 @@ export class JobAttempt {
     const target = task.target === 'controller' ? CONTROLLER : host;
     const call = transport.exec(
       target,
-      { script: task.script, shell: task.shell, env },
+      { script: task.script, shell: task.shell, env, ...(task.summary ? { summary: task.summary } : {}) },
       this.#callContext(host),
     );
     const result = await untilAborted(call, signal);
