@@ -38,7 +38,7 @@ afterAll(() => fleet?.stop());
 const names = ['web-1', 'web-2', 'web-3'];
 
 /** A workspace whose `.github/release.yml` runs `script` on the fleet, trusting only the inputs' known_hosts. */
-async function workspace(script: string, ssh: Record<string, string> = {}): Promise<string> {
+async function workspace(script: string, ssh: Record<string, string> = {}, lock = 'false'): Promise<string> {
   const ws = await tempDir('bw-ws-ssh-');
   await writeFile(join(ws, 'empty_known_hosts'), '');
   const hosts = fleet.hosts.map(
@@ -53,6 +53,7 @@ async function workspace(script: string, ssh: Record<string, string> = {}): Prom
   await writeFile(
     join(ws, '.github/release.yml'),
     `version: 1
+lock: ${lock}
 ssh:
 ${sshLines.join('\n')}
   connect-timeout: 5s
@@ -102,7 +103,12 @@ function expectNoLeaks(r: ActionRun): void {
 
 describe('the bundled action over SSH (real sshd)', () => {
   it('success: one group, every line labelled, every host in the summary, outputs; no key or secret anywhere', async () => {
-    const ws = await workspace('echo "hello from $BW_HOST as $(id -un) with $TOKEN"');
+    const lockName = `action-ssh-${process.pid}-${Date.now()}`;
+    const ws = await workspace(
+      'echo "hello from $BW_HOST as $(id -un) with $TOKEN"',
+      {},
+      `{ name: ${lockName} }`,
+    );
     const r = await run(ws);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -114,6 +120,8 @@ describe('the bundled action over SSH (real sshd)', () => {
     expect(r.outputs.result).toBe('success');
     expect(r.outputs['failed-hosts']).toBe('[]');
     expect(JSON.parse(r.reportText).stages[0].jobs).toHaveLength(3);
+    expect(JSON.parse(r.reportText).lock).toEqual({ name: lockName, host: names[0], state: 'acquired' });
+    expect(r.stdout).toContain(`🔓 deploy lock "${lockName}" on ${names[0]} released\n`);
     expectNoLeaks(r);
     // The key was used and never written: not in RUNNER_TEMP, HOME, TMPDIR or the workspace.
     expect(filesHolding(r, keyMaterial(privateKey))).toEqual([]);
