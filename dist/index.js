@@ -67814,7 +67814,7 @@ for try in 1 2 3; do
     printf 'reentered\\n%s\\n' "$state"
     exit 0
   fi
-  age=$(printf '%s\n' "$state" | sed -n 's/^age //p')
+  age=$(printf '%s\\n' "$state" | sed -n 's/^age //p')
   case $owner in *'"manual":true'*) stale=0 ;; *) stale=$BW_LOCK_STALE_AFTER ;; esac
   if [ "$stale" -gt 0 ] && [ "$age" -ge "$stale" ]; then
     old=$(printf '%s' "$owner" | sed -n 's/.*"token":"\\([A-Za-z0-9_-]*\\)".*/\\1/p')
