@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { Host } from '../engine/host.js';
 import type { ExecResult, Stream, UploadResult } from '../engine/subtask.js';
 
@@ -11,11 +12,29 @@ export interface ExecRequest {
   readonly shell: readonly string[];
   /** Variables: delivered as environment (local) or quoted `export` statements (ssh), never interpolated. */
   readonly env: Readonly<Record<string, string>>;
+  /**
+   * The script's standard input instead of /dev/null (uploads stream their archive this way); its
+   * end is the end of input. On abort the transport stops reading it, ends the input and terminates
+   * the command's process group as for any command.
+   */
+  readonly stdin?: Readable;
 }
 
 export interface UploadRequest {
   readonly from: string;
   readonly to: string;
+  /**
+   * A directory on the host (normally the previous release): files whose content and mode equal
+   * those of the same relative path there are hard-linked from it instead of sent.
+   */
+  readonly linkFrom?: string;
+  /** Compress the archive with gzip (default true): see docs/ssh.md, "Uploads". */
+  readonly compress?: boolean;
+  /**
+   * Uploads of the same `from` with the same token read the source once and share one archive
+   * (the engine gives every stage its own token). Without one, every upload reads the source again.
+   */
+  readonly snapshot?: string;
 }
 
 export interface TransportCallContext {
