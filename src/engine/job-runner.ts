@@ -3,6 +3,7 @@
  * backoff through p-retry, and the bounded output tail. Never rejects: whatever happens becomes
  * the report.
  */
+import { randomUUID } from 'node:crypto';
 import pRetry from 'p-retry';
 import { BoereworsError, CancelledError, JobFailedError, errorMessage } from '../errors.js';
 import type { Transport } from '../transport/transport.js';
@@ -15,6 +16,7 @@ import type { JobReport, JobResult } from './report.js';
 import type { Outcome } from './result.js';
 import { isRetryable, retryDelay } from './retry-policy.js';
 import type { StageSettings } from './stage.js';
+import type { UploadTotals } from './upload-totals.js';
 
 export interface JobRunScope {
   readonly transport: Transport;
@@ -46,6 +48,9 @@ export async function runJob(job: Job, scope: JobRunScope): Promise<JobReport> {
   const tail = new OutputTail(scope.outputTailBytes);
   let attempts = 0;
   let exitCode: number | null = null;
+  let uploads: UploadTotals | null = null;
+  // One per stage run, so the stage's uploads of one source read it once.
+  const uploadSnapshot = snapshotOf(scope);
 
   const attemptOnce = async (attempt: number): Promise<Outcome> => {
     attempts = attempt;
@@ -63,6 +68,7 @@ export async function runJob(job: Job, scope: JobRunScope): Promise<JobReport> {
       vars: scope.vars,
       emit,
       onLine: (line) => tail.push(line),
+      uploadSnapshot,
     });
     try {
       const outcome = await driver.run(job);
@@ -72,6 +78,7 @@ export async function runJob(job: Job, scope: JobRunScope): Promise<JobReport> {
       throw new AttemptFailure(error);
     } finally {
       exitCode = driver.exitCode;
+      uploads = driver.uploads;
       timed.dispose();
     }
   };
@@ -99,6 +106,7 @@ export async function runJob(job: Job, scope: JobRunScope): Promise<JobReport> {
     exitCode,
     error,
     outputTail: tail.toString(),
+    ...(uploads ? { uploads } : {}),
     ...(errorKind ? { errorKind } : {}),
   });
 
@@ -121,6 +129,18 @@ export async function runJob(job: Job, scope: JobRunScope): Promise<JobReport> {
     }
     return report('failure', errorMessage(error), error instanceof BoereworsError ? error.kind : 'error');
   }
+}
+
+const snapshots = new WeakMap<JobRunScope, string>();
+
+/** The stage's upload snapshot token: every job of one stage run shares its scope object. */
+function snapshotOf(scope: JobRunScope): string {
+  let token = snapshots.get(scope);
+  if (!token) {
+    token = randomUUID();
+    snapshots.set(scope, token);
+  }
+  return token;
 }
 
 /** The line that opens attempt `n` (≥ 2) in a job's output tail: `── attempt 2 ──`. */
