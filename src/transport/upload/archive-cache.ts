@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -33,6 +33,8 @@ export class ArchiveFile {
     private readonly onDrop: (file: ArchiveFile) => void,
   ) {
     this.#progress.setMaxListeners(0);
+    // Created now, so a reader that comes before the writer's first byte finds it.
+    closeSync(openSync(path, 'w', 0o600));
     this.finished = this.#write(spec);
     this.finished.catch(() => {});
   }
@@ -47,7 +49,7 @@ export class ArchiveFile {
   }
 
   async #write(spec: ArchiveSpec): Promise<void> {
-    const fh = await open(this.path, 'w', 0o600);
+    const fh = await open(this.path, 'r+');
     try {
       await writeArchive(spec, this.#sink(fh), new AbortController().signal);
       this.#done = true;

@@ -88,7 +88,7 @@ async function attempt(
   const have = new Set<number>();
   const errors: string[] = [];
   let bytesSent = 0;
-  let sentArchive: Promise<void> | null = null;
+  let archiveError: Error | null = null;
   let reader: Readable | null = null;
   let reply: 'no-tar' | 'no-gzip' | null = null;
   let hostError: string | null = null;
@@ -109,11 +109,11 @@ async function attempt(
     const archive = file.reader();
     reader = archive;
     archive.on('data', (chunk: Buffer) => (bytesSent += chunk.length));
-    sentArchive = new Promise<void>((resolve, reject) => {
-      archive.once('end', resolve);
-      archive.once('error', reject);
+    archive.once('error', (err) => {
+      // The host sees the archive end early and unpacks nothing; this error says why.
+      archiveError = err;
+      input.end();
     });
-    sentArchive.catch(() => {});
     archive.pipe(input);
   };
 
@@ -160,13 +160,14 @@ async function attempt(
     (reader as Readable | null)?.destroy();
     input.destroy();
   }
+  // Packing failed (a source file changed or vanished): that, not the host's complaint, is the cause.
+  if (archiveError) throw archiveError;
   if (reply === 'no-tar' && result.exitCode === EXIT_NO_TAR) return 'no-tar';
   if (reply === 'no-gzip' && result.exitCode === EXIT_NO_GZIP) return 'no-gzip';
   if (result.exitCode !== 0) {
     const why = hostError ?? (errors.join('; ') || `exit code ${result.exitCode}`);
     throw new UploadError(`${label}: upload to ${to} failed: ${why}`);
   }
-  if (sentArchive) await sentArchive;
   return {
     files: tree.files,
     bytes: tree.bytes,
