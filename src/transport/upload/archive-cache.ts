@@ -63,15 +63,19 @@ export class ArchiveFile {
   }
 
   #sink(fh: FileHandle): Writable {
+    // The packer hands over many small pieces (512-byte headers, small files): while one write is
+    // on its way, the next ones gather, and go to the file together.
+    const append = (chunks: readonly Buffer[], cb: (err?: Error | null) => void): void => {
+      fh.writev(chunks, this.#written).then(({ bytesWritten }) => {
+        this.#written += bytesWritten;
+        this.#progress.emit('progress');
+        cb();
+      }, cb);
+    };
     return new Writable({
-      highWaterMark: READ_CHUNK,
-      write: (chunk: Buffer, _enc, cb) => {
-        fh.write(chunk, 0, chunk.length, this.#written).then(({ bytesWritten }) => {
-          this.#written += bytesWritten;
-          this.#progress.emit('progress');
-          cb();
-        }, cb);
-      },
+      highWaterMark: 4 * READ_CHUNK,
+      write: (chunk: Buffer, _enc, cb) => append([chunk], cb),
+      writev: (chunks, cb) => append(chunks.map((c) => c.chunk as Buffer), cb),
     });
   }
 
