@@ -75,7 +75,11 @@ export class ArchiveFile {
     return new Writable({
       highWaterMark: 4 * READ_CHUNK,
       write: (chunk: Buffer, _enc, cb) => append([chunk], cb),
-      writev: (chunks, cb) => append(chunks.map((c) => c.chunk as Buffer), cb),
+      writev: (chunks, cb) =>
+        append(
+          chunks.map((c) => c.chunk as Buffer),
+          cb,
+        ),
     });
   }
 
