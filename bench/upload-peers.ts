@@ -25,7 +25,7 @@ export function runUploadPeer(
     const target = to.replaceAll('{host}', h.name);
     const login = `${fleet.user}@${h.address}`;
     if (peer === 'rsync -a') {
-      return `rsync -a -e ${shellQuote(`${ssh} -p ${h.port}`)} ${shellQuote(`${from}/`)} ${shellQuote(`${login}:${target}/`)} &`;
+      return `rsync -a --mkpath -e ${shellQuote(`${ssh} -p ${h.port}`)} ${shellQuote(`${from}/`)} ${shellQuote(`${login}:${target}/`)} &`;
     }
     const z = peer === 'tar -z|ssh' ? 'z' : '';
     const remote = `mkdir -p ${shellQuote(target)} && tar -x${z}f - -C ${shellQuote(target)}`;
