@@ -96,10 +96,17 @@ export class ArchiveFile {
       this.#readers -= 1;
       if (this.#obsolete && this.#readers === 0) this.onDrop(this);
     };
+    // Whole chunks while the writer is still at it: fewer, fuller reads and SSH packets.
+    const ready = (): boolean => this.#done || this.#error !== null || this.#written - position >= READ_CHUNK;
     const waitForMore = (): Promise<void> =>
       new Promise((res) => {
-        if (this.#done || this.#error || position < this.#written) return res();
-        this.#progress.once('progress', res);
+        if (ready()) return res();
+        const check = (): void => {
+          if (!ready()) return;
+          this.#progress.off('progress', check);
+          res();
+        };
+        this.#progress.on('progress', check);
       });
     const stream: Readable = new Readable({
       highWaterMark: READ_CHUNK,
@@ -109,8 +116,8 @@ export class ArchiveFile {
             fh ??= await open(this.path, 'r');
             for (;;) {
               if (this.#error) throw this.#error;
-              if (position < this.#written) break;
-              if (this.#done) return stream.push(null);
+              if (position < this.#written && ready()) break;
+              if (this.#done && position >= this.#written) return stream.push(null);
               await waitForMore();
             }
             const want = Math.min(READ_CHUNK, this.#written - position);

@@ -30,7 +30,7 @@ export async function writeArchive(spec: ArchiveSpec, sink: Writable, signal: Ab
   // Through Node's own stream machinery: `pack` is a streamx stream.
   const source = Readable.from(pack, { objectMode: false });
   const piping = spec.gzip
-    ? pipeline(source, createGzip({ level: GZIP_LEVEL }), sink, { signal })
+    ? pipeline(source, createGzip({ level: GZIP_LEVEL, chunkSize: 64 * 1024 }), sink, { signal })
     : pipeline(source, sink, { signal });
   piping.catch(() => {}); // awaited below; an early failure must not go unhandled meanwhile
   try {

@@ -18,8 +18,8 @@
  *   5. it moves the tree into place: a rename when `to` is new; when `to` is an existing directory,
  *      after refusing any entry that would write through a symlink or replace a directory with a
  *      file (or the reverse), it merges with `cp -a -l` (hard links: no second copy of the data);
- *   6. with `link-from` it stores the manifest next to `to` (`.NAME.bw-manifest`, for the next
- *      upload to link from) and removes manifests whose directory is gone; then `done`.
+ *   6. with `link-from` it stores the manifest it was sent next to `to` (`.NAME.bw-manifest`, for
+ *      the next upload to link from) and removes manifests whose directory is gone; then `done`.
  * The controller sends the lockstep parts (manifest, then the archive after `ready`) only when the
  * script asks, so a plain `head -c` never reads ahead into the archive.
  */
@@ -45,7 +45,7 @@ export interface HostScriptParams {
   readonly linkFrom?: { readonly path: string; readonly manifestBytes: number };
 }
 
-/** The archive entry whose presence proves the archive arrived whole; its content is the manifest. */
+/** The archive entry (empty) whose presence proves the archive arrived whole. */
 export function markerName(id: string): string {
   return `.bw-done-${id}`;
 }
@@ -154,7 +154,7 @@ export const HOST_SCRIPT = [
   'fi',
   'marker=$tree/$BWU_MARKER',
   '[ -f "$marker" ] || die "the archive ended early (interrupted): nothing was written to $to"',
-  'mv -- "$marker" "$stage/manifest"',
+  'rm -f -- "$marker"',
   'if [ "$BWU_KIND" = file ]; then',
   '  err=$(mv -f -- "$tree/f" "$to" 2>&1) || die "$err"',
   'elif [ -d "$to" ]; then',
@@ -176,7 +176,7 @@ export const HOST_SCRIPT = [
   '  stored=$dir/.$(basename -- "$P").bw-manifest',
   '  # Its time is what later changes are compared with (find -cnewer): let the clock tick past it,',
   '  # so that a change made right after this upload cannot share its timestamp.',
-  '  if mv -f -- "$stage/manifest" "$stored" 2>/dev/null && touch -- "$stored"; then',
+  '  if mv -f -- "$stage/want" "$stored" 2>/dev/null && touch -- "$stored"; then',
   '    sleep 0.02 2>/dev/null || sleep 1',
   '    for f in "$dir"/.*.bw-manifest; do',
   '      n=${f##*/}; n=${n#.}; n=${n%.bw-manifest}',

@@ -102,9 +102,9 @@ async function attempt(
         tree,
         omit,
         gzip,
-        marker: { name: markerName(archiveId(tree)), content: manifest?.text ?? Buffer.alloc(0) },
+        marker: { name: markerName(archiveId(tree)), content: Buffer.alloc(0) },
       },
-      `${gzip ? 'gz' : 'tar'}|${linking ? 'm' : '-'}|${omitKey}`,
+      `${gzip ? 'gz' : 'tar'}|${omitKey}`,
     );
     const archive = file.reader();
     reader = archive;
