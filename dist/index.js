@@ -73156,7 +73156,11 @@ class SshConnection {
                         open((err, ch) => (err ? reject(err) : resolve(ch)));
                     }
                     catch (err) {
-                        reject(err); // ssh2 throws "Not connected" synchronously
+                        // ssh2 throws "Not connected" synchronously: the server has closed the connection and
+                        // its 'close' event has not reached us yet. It is lost now: the pool replaces it, and
+                        // the step (nothing ran) reconnects once.
+                        this.#lost ??= new errors/* ConnectionLostError */.N9(`${this.label}: connection closed (${err.message})`);
+                        reject(err);
                     }
                 });
                 channel.once('close', release);

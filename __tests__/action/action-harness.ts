@@ -5,7 +5,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -25,6 +25,12 @@ export interface ActionRun {
   /** The JSON report's text, when the `report` output names a file. */
   reportText: string;
   ms: number;
+  /**
+   * The runner's directory of this run: RUNNER_TEMP, HOME and TMPDIR of the action live in it,
+   * next to the output and summary files, so whatever it wrote outside the workspace is here.
+   */
+  runnerDir: string;
+  workspace: string;
 }
 
 export interface ActionRunOptions {
@@ -84,7 +90,9 @@ export async function runAction(opts: ActionRunOptions): Promise<ActionRun> {
   const actionDir = opts.actionDir ?? REPO;
   const runnerDir = await mkdtemp(join(tmpdir(), 'bw-runner-'));
   const runnerTemp = join(runnerDir, 'temp');
-  await mkdir(runnerTemp);
+  const home = join(runnerDir, 'home');
+  const tmp = join(runnerDir, 'tmp');
+  for (const dir of [runnerTemp, home, tmp]) await mkdir(dir);
   const outputPath = join(runnerDir, 'output');
   const summaryPath = join(runnerDir, 'summary.md');
   await writeFile(outputPath, '');
@@ -101,6 +109,9 @@ export async function runAction(opts: ActionRunOptions): Promise<ActionRun> {
     GITHUB_STEP_SUMMARY: summaryPath,
     GITHUB_ACTION: 'release',
     RUNNER_TEMP: runnerTemp,
+    // Its own home and temp directory: a key written to ~/.ssh or /tmp would be found by filesHolding.
+    HOME: home,
+    TMPDIR: tmp,
   });
 
   const entry = opts.entry ?? join(actionDir, 'dist/index.js');
@@ -125,6 +136,8 @@ export async function runAction(opts: ActionRunOptions): Promise<ActionRun> {
     outputFile,
     reportText,
     ms,
+    runnerDir,
+    workspace: opts.workspace,
   };
 }
 
@@ -189,6 +202,46 @@ export function leaks(run: ActionRun, secrets: readonly string[]): string[] {
   const found: string[] = [];
   for (const [channel, text] of Object.entries(visibleText(run))) {
     for (const n of needles) if (text.includes(n)) found.push(`${channel}: ${n.slice(0, 16)}…`);
+  }
+  return found;
+}
+
+/**
+ * What would give a private key away on disk: each line of its base64 body, and the key itself
+ * decoded (whole, and a 32-byte piece of its middle, in case it was written in another wrapping).
+ */
+export function keyMaterial(keyText: string): (string | Buffer)[] {
+  const body = keyText
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('-----') && !/^[\w-]+:/.test(l));
+  if (body.length === 0) throw new Error('keyMaterial: no key body in the text given');
+  const decoded = Buffer.from(body.join(''), 'base64');
+  const middle = Math.floor(decoded.length / 2);
+  return [...body.filter((l) => l.length >= 16), decoded, decoded.subarray(middle - 16, middle + 16)];
+}
+
+function filesUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...filesUnder(path));
+    else if (entry.isFile()) out.push(path); // symlinks (a release's `current`) point inside anyway
+  }
+  return out;
+}
+
+/**
+ * Files the run left under its runner directory (RUNNER_TEMP, HOME, TMPDIR, outputs) or its
+ * workspace that hold one of `needles`, as `path: needle…`. Byte-wise: binary files count too.
+ */
+export function filesHolding(run: ActionRun, needles: readonly (string | Buffer)[]): string[] {
+  const found: string[] = [];
+  for (const file of [...filesUnder(run.runnerDir), ...filesUnder(run.workspace)]) {
+    const bytes = readFileSync(file);
+    needles.forEach((needle, i) => {
+      if (bytes.includes(needle)) found.push(`${file}: needle ${i} (${needle.length} chars/bytes)`);
+    });
   }
   return found;
 }

@@ -6,7 +6,16 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { REPO, tempDir } from '../support/cli.js';
-import { annotationsOf, installedAction, leaks, maskCommands, runAction } from './action-harness.js';
+import { readPids, waitForExit } from '../support/survivors.js';
+import {
+  annotationsOf,
+  filesHolding,
+  installedAction,
+  keyMaterial,
+  leaks,
+  maskCommands,
+  runAction,
+} from './action-harness.js';
 
 let actionDir: string;
 beforeAll(async () => {
@@ -189,6 +198,7 @@ runners:
     });
     expect(run.code).toBe(0);
     expect(leaks(run, [token, cert, key])).toEqual([]);
+    expect(filesHolding(run, [...keyMaterial(key), token])).toEqual([]);
     expect(run.stdout).toMatch(/^local:a │ token=\*\*\*$/m);
     // the runner is told to mask every value, and every line of the multi-line ones, before any output
     const masks = maskCommands(run.stdout);
@@ -211,16 +221,18 @@ runners:
         canary: false
         steps:
           - run: |
+              echo $$ >> "$PIDS"
               echo "sleeping on $BW_HOST"
-              sleep 30
+              sleep 4
               touch "$MARKER-$BW_HOST"
 `);
     let signalledAt = 0;
     const marker = join(ws, 'marker');
+    const pids = join(ws, 'pids');
     const run = await runAction({
       actionDir,
       workspace: ws,
-      inputs: { vars: `MARKER=${marker}` },
+      inputs: { vars: `MARKER=${marker}\nPIDS=${pids}` },
       onStdout: (out, child) => {
         if (signalledAt === 0 && (out.match(/sleeping on/g) ?? []).length === 3) {
           signalledAt = Date.now();
@@ -237,8 +249,12 @@ runners:
     expect(run.summary).toMatch(/^## 🚫 Release cancelled/);
     expect(run.summary).toContain('cancelled by SIGTERM');
     expect(run.stdout).toMatch(/^::error::Release cancelled/m);
+    // A shell the cancel missed would end 4 s in by writing its marker: wait for all three to end.
+    const shells = readPids(pids);
+    expect(shells).toHaveLength(3);
+    await waitForExit(shells, 15_000);
     expect(readdirSync(ws).filter((f) => f.startsWith('marker'))).toEqual([]);
-  });
+  }, 30_000);
 
   it('cancelled: still reports within 5 s when a command ignores SIGINT and SIGTERM', async () => {
     const ws = await workspace(`version: 1

@@ -3,14 +3,17 @@
  * __tests__/support/sshd.ts), with the key and known_hosts passed as inputs, as a workflow does.
  */
 import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempDir } from '../support/cli.js';
 import { startSshdFleet, type SshdFleet } from '../support/sshd.js';
-import { waitUntil } from '../support/sshd-fixtures.js';
+import { readPids, waitForExit } from '../support/survivors.js';
 import {
   annotationsOf,
+  filesHolding,
   installedAction,
+  keyMaterial,
   leaks,
   maskCommands,
   runAction,
@@ -112,6 +115,8 @@ describe('the bundled action over SSH (real sshd)', () => {
     expect(r.outputs['failed-hosts']).toBe('[]');
     expect(JSON.parse(r.reportText).stages[0].jobs).toHaveLength(3);
     expectNoLeaks(r);
+    // The key was used and never written: not in RUNNER_TEMP, HOME, TMPDIR or the workspace.
+    expect(filesHolding(r, keyMaterial(privateKey))).toEqual([]);
   });
 
   it('an encrypted key with ssh-key-passphrase logs in; the passphrase shows nowhere', async () => {
@@ -129,6 +134,8 @@ describe('the bundled action over SSH (real sshd)', () => {
     for (const host of names) expect(r.stdout).toContain(`${host} │ in as ${fleet.user}\n`);
     expect(leaks(r, [passphrase, encrypted])).toEqual([]);
     expect(maskCommands(r.stdout)).toContain(passphrase);
+    // Neither the key (as given, or decrypted) nor the passphrase reached a file.
+    expect(filesHolding(r, [...keyMaterial(encrypted), ...keyMaterial(privateKey), passphrase])).toEqual([]);
     // Without it, the run stops before connecting, saying why (and still without a byte of the key).
     const missing = await run(ws, { 'ssh-private-key': encrypted });
     expect(missing.code).not.toBe(0);
@@ -180,11 +187,22 @@ describe('the bundled action over SSH (real sshd)', () => {
   });
 
   it('cancelled: SIGTERM stops the remote commands; outputs, summary and report written; non-zero within 5 s', async () => {
-    const ws = await workspace('echo "sleeping on $BW_HOST"\nsleep 47.5\ntouch "$SCRATCH/late-$BW_HOST"');
+    // The shell and a background child record their pids; either writes a marker 4 s in if it survives.
+    const ws = await workspace(
+      [
+        'echo $$ >> "$PIDS"',
+        '(sleep 4; touch "$SCRATCH/late-child-$BW_HOST") &',
+        'echo $! >> "$PIDS"',
+        'echo "sleeping on $BW_HOST"',
+        'sleep 4',
+        'touch "$SCRATCH/late-$BW_HOST"',
+      ].join('\n'),
+    );
+    const pids = join(fleet.scratchDir, `cancel-pids-${process.pid}`);
     let signalledAt = 0;
     const r = await run(
       ws,
-      { vars: `SCRATCH=${fleet.scratchDir}` },
+      { vars: `SCRATCH=${fleet.scratchDir}\nPIDS=${pids}` },
       {
         onStdout: (out, child) => {
           // the canary (web-1) runs alone: cancel while it sleeps
@@ -202,10 +220,13 @@ describe('the bundled action over SSH (real sshd)', () => {
     expect(JSON.parse(r.reportText).result).toBe('cancelled');
     expect(r.summary).toMatch(/^## 🚫 Release cancelled/);
     expect(r.stdout).not.toContain('web-2 │');
-    // the remote sleeps are gone, not orphaned on the hosts
-    await waitUntil(() => !pgrep('sleep 47.5'), 5000, 'the remote commands to end');
+    // The remote shell and its child are gone, not orphaned on the host: wait for them, then look.
+    const remote = readPids(pids);
+    expect(remote).toHaveLength(2);
+    await waitForExit(remote, 15_000);
+    expect(readdirSync(fleet.scratchDir).filter((f) => f.startsWith('late-'))).toEqual([]);
     expectNoLeaks(r);
-  });
+  }, 30_000);
 
   it('the key input wins over the config file path; a broken key stops the run before it starts', async () => {
     const ws = await workspace('echo ran', { 'private-key': '/nonexistent/id_ed25519' });
@@ -231,12 +252,3 @@ describe('the bundled action over SSH (real sshd)', () => {
     expect(r.summary).toMatch(/^## 🧪 DRY RUN succeeded/);
   });
 });
-
-function pgrep(pattern: string): boolean {
-  try {
-    execFileSync('pgrep', ['-f', pattern], { stdio: 'pipe' });
-    return true;
-  } catch {
-    return false;
-  }
-}

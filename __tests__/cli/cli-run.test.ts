@@ -2,6 +2,7 @@ import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { REPO, runCli, tempDir } from '../support/cli.js';
+import { readPids, waitForExit } from '../support/survivors.js';
 
 const EXAMPLE = join(REPO, 'examples/local-release.yml');
 
@@ -203,8 +204,9 @@ runners:
         canary: false
         steps:
           - run: |
+              echo $$ >> "${root}/pids"
               echo started
-              sleep 30
+              sleep 4
               touch "${root}/late-$BW_HOST"
 `,
     );
@@ -225,8 +227,12 @@ runners:
     const json = JSON.parse(readFileSync(report, 'utf8'));
     expect(json.result).toBe('cancelled');
     expect(json.stages[0].jobs.map((j: { result: string }) => j.result)).toEqual(['cancelled', 'cancelled']);
-    expect(existsSync(join(root, 'late-local:a'))).toBe(false);
-  });
+    // A shell the cancel missed would end 4 s in by writing its marker: wait for both to end.
+    const shells = readPids(join(root, 'pids'));
+    expect(shells).toHaveLength(2);
+    await waitForExit(shells, 15_000);
+    expect(readdirSync(root).filter((f) => f.startsWith('late-'))).toEqual([]);
+  }, 30_000);
 
   it('SIGINT twice: the second only stops the wait; the report is still written, exit 130', async () => {
     const root = await tempDir();

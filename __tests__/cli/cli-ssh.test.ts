@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startSshdFleet, type SshdFleet } from '../support/sshd.js';
 import { runCli, tempDir } from '../support/cli.js';
+import { readPids, waitForExit } from '../support/survivors.js';
 
 // The CLI end to end against real OpenSSH servers: a YAML config, the built bin, a real release.
 describe('boerewors run over ssh', () => {
@@ -129,6 +130,7 @@ runners:
     // `sleep … &` without a redirect holds the step's output open: the step outlives its shell.
     const dir = await tempDir();
     const marker = join(fleet.scratchDir, `cli-orphan-${Date.now()}`);
+    const pids = `${marker}.pids`;
     const h = fleet.hosts[0]!;
     const cfg = join(dir, 'release.yml');
     await writeFile(
@@ -146,14 +148,17 @@ runners:
         steps:
           - run: |
               (sleep 4; touch ${marker}) &
+              echo $! >> ${pids}
               echo started
 `,
     );
     const r = await runCli(['run', '-c', cfg], { timeoutMs: 30_000 });
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/timed out after 2s/);
-    // Past the moment the child would have written the marker (4 s after it started).
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, 5000 - r.ms)));
+    // Had the child survived, it would end 4 s in by writing the marker: wait for it, then look.
+    const child = readPids(pids);
+    expect(child).toHaveLength(1);
+    await waitForExit(child, 10_000);
     expect(existsSync(marker)).toBe(false);
   });
 });

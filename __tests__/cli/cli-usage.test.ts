@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { REPO, runCli, tempDir } from '../support/cli.js';
@@ -31,23 +31,27 @@ describe('boerewors usage and bad input', () => {
   it('a config error exits 2 with file:line:col and runs nothing', async () => {
     const root = await tempDir();
     const cfg = join(root, 'release.yml');
-    await writeFile(
-      cfg,
-      `version: 1
+    const config = (poolSize: string): string => `version: 1
 runners:
   deploy:
     stages:
       - name: x
-        pool-size: ten
+        pool-size: ${poolSize}
         steps:
           - local: touch "${root}/ran"
-`,
-    );
+`;
+    await writeFile(cfg, config('ten'));
     const r = await runCli(['run', '-c', cfg]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(
       `${cfg}:6:20: runners.deploy.stages[0].pool-size: expected a positive integer`,
     );
+    expect(existsSync(join(root, 'ran'))).toBe(false);
+    // The same file with the error fixed does run the step: the check above could see it.
+    await writeFile(cfg, config('2'));
+    const fixed = await runCli(['run', '-c', cfg]);
+    expect(fixed.code).toBe(0);
+    expect(existsSync(join(root, 'ran'))).toBe(true);
   });
 
   it('a missing config file exits 2 naming it', async () => {

@@ -149,17 +149,18 @@ describe('timeouts', () => {
   });
 
   it('each attempt gets its own timeout', async () => {
-    // Every attempt takes 25 ms of a 40 ms timeout: a shared timer would cut the second one.
+    // Every attempt takes 300 ms of a 500 ms timeout: a shared timer would cut the second one.
     const { report } = await run(
-      [stage({ name: 'Ship', hosts: [host('a')], timeoutMs: 40, retries: 1, retryDelayMs: 0 })],
-      { script: (c) => ({ delayMs: 25, exitCode: c.attempt === 1 ? 1 : 0 }) },
+      [stage({ name: 'Ship', hosts: [host('a')], timeoutMs: 500, retries: 1, retryDelayMs: 0 })],
+      { script: (c) => ({ delayMs: 300, exitCode: c.attempt === 1 ? 1 : 0 }) },
     );
     expect(report.stages[0]!.jobs[0]).toMatchObject({ result: 'success', attempts: 2 });
   });
 
   it('a job that ignores the signal while awaiting something else is still ended', async () => {
     const stuck = Job.of(host('a'), async function* () {
-      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      // 5 s: waiting for it would take over 3x the bound below.
+      await new Promise((resolve) => setTimeout(resolve, 5_000).unref());
       yield remote('never');
     });
     const started = performance.now();

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -26,12 +27,23 @@ export interface NodeRunOptions {
   onStdout?: (text: string, child: ChildProcess) => void;
   /** Called with all stderr so far on every chunk. */
   onStderr?: (text: string, child: ChildProcess) => void;
+  /** Flags for node itself, before the script (e.g. cliNodeFlags()). */
+  nodeFlags?: readonly string[];
+}
+
+/** The node flags the CLI runs with: those of its shebang (`#!/usr/bin/env -S node FLAGS…`). */
+export function cliNodeFlags(): string[] {
+  const shebang = readFileSync(BIN, 'utf8').split('\n', 1)[0] ?? '';
+  const words = shebang.split(/\s+/);
+  const node = words.indexOf('node');
+  if (!shebang.startsWith('#!') || node === -1) throw new Error(`${BIN}: no node shebang: ${shebang}`);
+  return words.slice(node + 1).filter((w) => w !== '');
 }
 
 /** Runs `node script args…` in a child process, collecting its output; SIGKILLs it after `timeoutMs`. */
 export function runNode(script: string, args: readonly string[], opts: NodeRunOptions = {}): Promise<CliRun> {
   const started = Date.now();
-  const child = spawn(process.execPath, [script, ...args], {
+  const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), script, ...args], {
     cwd: opts.cwd ?? REPO,
     env: opts.env ?? process.env,
     stdio: ['ignore', 'pipe', 'pipe'],

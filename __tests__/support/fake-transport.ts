@@ -180,6 +180,8 @@ function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
       signal?.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
+    // Ignored work may outlive its test by seconds: it must not hold the Jest worker open.
+    if (!signal) timer.unref();
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

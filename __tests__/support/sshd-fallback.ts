@@ -24,7 +24,7 @@ export interface FallbackFleetOptions extends SshdFleetOptions {
 }
 
 export async function startFallbackFleet(opts: FallbackFleetOptions): Promise<SshdFleet> {
-  const user = userInfo().username;
+  const { username: user, uid } = userInfo();
   const hosts: SshdHost[] = [];
   for (let i = 0; i < opts.count; i++) {
     const config = { ...opts.config, ...opts.hostConfig?.(i) };
@@ -47,6 +47,7 @@ export async function startFallbackFleet(opts: FallbackFleetOptions): Promise<Ss
     keyPath: opts.client.privatePath,
     knownHostsPath,
     user,
+    uid,
     dir: opts.dir,
     scratchDir: opts.scratchDir,
     authorize: (line) => writeFile(opts.authorizedKeysPath, `${line}\n`, { flag: 'a' }),

@@ -56,3 +56,19 @@ export async function waitUntil(
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/** `promise`, or a rejection naming `what` once `timeoutMs` have passed without it settling. */
+export async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)),
+      timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

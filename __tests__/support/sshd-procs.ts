@@ -71,12 +71,18 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** Alive and not a zombie (an orphan's zombie lingers until its new parent reaps it). */
+/**
+ * Alive and not a zombie (an orphan's zombie lingers until its new parent reaps it). Only "no such
+ * process" means ended: any other error is thrown, so a check that cannot look never reads as "gone".
+ */
 export function isRunning(pid: number): boolean {
+  let stat: string;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ESRCH') return false;
+    throw err;
   }
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
 }

@@ -79,6 +79,8 @@ export interface SshdFleet {
   knownHostsPath: string;
   /** The account to log in as. */
   user: string;
+  /** Its uid: what files written over SSH are owned by. */
+  uid: number;
   /** Working directory of the fleet (keys, configs, logs). */
   dir: string;
   /** A directory the login user can write to, for marker files and uploads. */
@@ -145,6 +147,7 @@ export async function startSshdFleet(opts: SshdFleetOptions): Promise<SshdFleet>
     keyPath: client.privatePath,
     knownHostsPath,
     user: user.name,
+    uid: user.uid,
     dir,
     scratchDir,
     authorize: (line) => appendFile(authorizedKeysPath, `${line}\n`),

@@ -7,8 +7,9 @@ import { REDACTED, Redactor } from '../../src/report/redact.js';
 import { MAX_LINE_CHARS } from '../../src/transport/line-splitter.js';
 import { LocalTransport } from '../../src/transport/local.js';
 import { tempDir } from '../support/cli.js';
-import { waitUntil } from '../support/sshd-fixtures.js';
+import { waitUntil, within } from '../support/sshd-fixtures.js';
 import { isRunning } from '../support/sshd-procs.js';
+import { readPids, waitForExit } from '../support/survivors.js';
 
 const HOST = { name: 'local:a', address: 'localhost', port: 0, local: true };
 
@@ -95,14 +96,15 @@ describe('LocalTransport', () => {
   it('on abort terminates the whole process group and rejects with the reason', async () => {
     const dir = await tempDir();
     const marker = join(dir, 'late');
+    const pids = join(dir, 'pids');
     const ctl = new AbortController();
     const out = collect();
     const started = Date.now();
     const p = transport.exec(
       HOST,
       {
-        // a background grandchild that would write the marker later, plus a foreground sleep
-        script: `(sleep 1.5; touch ${marker}) &\necho ready\nsleep 30`,
+        // a background grandchild that would write the marker 4 s in, plus a foreground sleep
+        script: `(sleep 4; touch ${marker}) &\necho $! >> ${pids}\necho $$ >> ${pids}\necho ready\nsleep 30`,
         shell: DEFAULT_SHELL,
         env: {},
       },
@@ -114,12 +116,20 @@ describe('LocalTransport', () => {
         },
       },
     );
-    await expect(p).rejects.toThrow('timed out after 1s');
+    const error = await within(
+      p.catch((e: unknown) => e),
+      10_000,
+      'the step to end',
+    );
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect((error as Error).message).toBe('timed out after 1s');
     expect(Date.now() - started).toBeLessThan(5000);
-    // Wait past the moment the grandchild would have written: it must be dead.
-    await new Promise((r) => setTimeout(r, 2000));
+    // Had the grandchild survived, it would end by writing the marker: wait for both, then look.
+    const group = readPids(pids);
+    expect(group).toHaveLength(2);
+    await waitForExit(group, 10_000);
     expect(existsSync(marker)).toBe(false);
-  });
+  }, 20_000);
 
   it('a timeout after the shell exited still ends its background children (they hold the output)', async () => {
     const dir = await tempDir();
@@ -134,12 +144,10 @@ describe('LocalTransport', () => {
     await waitUntil(() => out.lines.length > 0, 5000, 'the shell to start');
     const [child, shellPid] = out.lines[0]![1].split(' ').map(Number) as [number, number];
     await waitUntil(() => !isRunning(shellPid), 5000, 'the shell to exit');
-    const aborted = Date.now();
     ctl.abort(new TimeoutError('timed out after 1s'));
     await expect(p).rejects.toThrow('timed out after 1s');
-    await waitUntil(() => !isRunning(child), 1000, 'the background child to be terminated');
-    // Wait past the moment the child would have written: it must be dead.
-    await new Promise((r) => setTimeout(r, 3000 - (Date.now() - aborted)));
+    // Had the child survived, it would end by writing the marker: wait for it to end, then look.
+    await waitForExit([child], 5000);
     expect(existsSync(marker)).toBe(false);
   });
 

@@ -1,9 +1,12 @@
-/** The small pieces of the SSH transport that need no server: semaphore, error classes, keys, backoff. */
+/** The small pieces of the SSH transport that need no server: semaphore, error classes, keys, backoff, a connection's channel errors. */
+import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
+import type { Client } from 'ssh2';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { AuthError, CancelledError, ConnectError, ConnectionLostError } from '../../src/errors.js';
 import { backoffMs, CONNECT_BACKOFF_MS } from '../../src/transport/ssh-connect.js';
+import { ChannelOpenError, SshConnection } from '../../src/transport/ssh-connection.js';
 import { classifyConnectError, connectionLostError } from '../../src/transport/ssh-errors.js';
 import { loadClientAuth, normalizeKeyText } from '../../src/transport/ssh-keys.js';
 import { DEFAULT_SSH_OPTIONS } from '../../src/transport/ssh-options.js';
@@ -156,5 +159,24 @@ describe('private keys', () => {
       socket: '/tmp/agent.sock',
       source: 'ssh-agent at /tmp/agent.sock',
     });
+  });
+});
+
+describe('SshConnection', () => {
+  it('a channel refused with "Not connected" before the close event: a ChannelOpenError, and the connection counts as lost', async () => {
+    // The server has closed the connection (UnusedConnectionTimeout, a restart) and ssh2 knows, but
+    // its 'close' event is still on its way: exec throws synchronously. Seen against a real sshd
+    // only now and then, so the state is built here.
+    const client = Object.assign(new EventEmitter(), {
+      exec: () => {
+        throw new Error('Not connected');
+      },
+    });
+    const conn = new SshConnection(client as unknown as Client, 'deploy@127.0.0.1:22', 10, 5000, {});
+    const err = await conn.exec('true', new AbortController().signal).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ChannelOpenError);
+    expect((err as Error).message).toBe('deploy@127.0.0.1:22: connection closed (Not connected)');
+    // …and the pool, which asks `alive`, opens a new one for the retry instead of handing this back.
+    expect(conn.alive).toBe(false);
   });
 });

@@ -3,6 +3,7 @@
  * termination of the remote command on timeout/cancel (proved by a marker that never appears).
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CancelledError, TimeoutError } from '../../src/errors.js';
 import { ABORT_WAIT_MS } from '../../src/transport/ssh-exec.js';
@@ -10,13 +11,13 @@ import { REMOTE_KILL_GRACE_S } from '../../src/transport/ssh-remote-command.js';
 import { createSshTransport } from '../../src/transport/ssh.js';
 import type { Transport } from '../../src/transport/transport.js';
 import { startSshdFleet, type SshdFleet } from '../support/sshd.js';
-import { collect, fleetOptions, hostOf, script, waitUntil } from '../support/sshd-fixtures.js';
+import { collect, fleetOptions, hostOf, script, waitUntil, within } from '../support/sshd-fixtures.js';
 import { descendants, isRunning } from '../support/sshd-procs.js';
+import { readPids, waitForExit } from '../support/survivors.js';
 
 let fleet: SshdFleet;
 let transport: Transport;
 const host = () => hostOf(fleet.hosts[0]!);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
   fleet = await startSshdFleet({ count: 1 });
@@ -96,18 +97,21 @@ describe('SSH exec', () => {
 
   it('variable values never appear in the remote process list', async () => {
     const secret = 'S3cr3t-value-that-must-not-leak';
-    const p = transport.exec(host(), script(`sleep 1`, { TOKEN: secret }), collect());
-    await sleep(400);
-    const cmdlines = descendants(fleet.hosts[0]!.pid).map((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      } catch {
-        return '';
-      }
-    });
-    expect(cmdlines.some((c) => c.includes('sleep 1'))).toBe(true);
-    expect(cmdlines.filter((c) => c.includes(secret))).toEqual([]);
-    expect((await p).exitCode).toBe(0);
+    const ac = new AbortController();
+    const p = transport.exec(host(), script(`sleep 30`, { TOKEN: secret }), collect(ac.signal));
+    const cmdlines = () =>
+      descendants(fleet.hosts[0]!.pid).map((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+        } catch {
+          return '';
+        }
+      });
+    // Look while the command runs: once its `sleep` shows in the host's process tree.
+    await waitUntil(() => cmdlines().some((c) => c.includes('sleep 30')), 5000, 'the command to start');
+    expect(cmdlines().filter((c) => c.includes(secret))).toEqual([]);
+    ac.abort(new CancelledError('done looking'));
+    await expect(p).rejects.toBeInstanceOf(CancelledError);
   }, 10_000);
 
   it('runs the step with the shell it names', async () => {
@@ -132,39 +136,61 @@ describe('SSH exec', () => {
   }, 10_000);
 
   it('`nohup cmd >/dev/null 2>&1 &` does not hang the step, and the background process survives', async () => {
+    // The background process waits for a file the test creates only after the step has returned:
+    // a step that waited for it would never return (and the marker would never appear).
+    const go = join(fleet.scratchDir, 'nohup-go');
     const marker = join(fleet.scratchDir, 'nohup-marker');
-    const started = Date.now();
-    const r = await transport.exec(
-      host(),
-      script(`nohup sh -c 'sleep 1; touch ${marker}' >/dev/null 2>&1 &\necho started`),
-      collect(),
+    const background =
+      `i=0; while [ ! -e ${go} ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done; ` +
+      `[ -e ${go} ] && touch ${marker}`;
+    const r = await within(
+      transport.exec(
+        host(),
+        script(`nohup sh -c '${background}' >/dev/null 2>&1 &\necho started`),
+        collect(),
+      ),
+      5000,
+      'the step to return',
     );
     expect(r.exitCode).toBe(0);
-    expect(Date.now() - started).toBeLessThan(1000);
-    await waitUntil(() => existsSync(marker), 4000, 'the background process to finish');
-  }, 10_000);
+    await writeFile(go, '');
+    await waitUntil(() => existsSync(marker), 10_000, 'the background process to finish');
+  }, 20_000);
 
   it('a timeout terminates the remote command: the marker it would write later never appears', async () => {
     const marker = join(fleet.scratchDir, 'late-marker');
+    const pids = join(fleet.scratchDir, 'late-pids');
     const ac = new AbortController();
     const out = collect(ac.signal);
-    const p = transport.exec(host(), script(`echo started\nsleep 1.5\ntouch ${marker}`), out);
+    const p = transport.exec(
+      host(),
+      script(`echo $$ >> ${pids}\necho started\nsleep 4\ntouch ${marker}`),
+      out,
+    );
     await waitUntil(() => out.stdout().includes('started'), 5000, 'the command to start');
     const aborted = Date.now();
     ac.abort(new TimeoutError('timed out after 1s'));
     await expect(p).rejects.toBeInstanceOf(TimeoutError);
     expect(Date.now() - aborted).toBeLessThan(1000);
-    await sleep(2000); // past the moment the command would have written the marker
+    // Had the shell survived, it would end 4 s in by writing the marker: wait for it to end, then look.
+    const shell = readPids(pids);
+    expect(shell).toHaveLength(1);
+    await waitForExit(shell, 10_000);
     expect(existsSync(marker)).toBe(false);
-  }, 10_000);
+  }, 20_000);
 
   it('a command that ignores TERM is killed after the grace period, its children too', async () => {
     const marker = join(fleet.scratchDir, 'stubborn-marker');
+    const pids = join(fleet.scratchDir, 'stubborn-pids');
     const ac = new AbortController();
     const out = collect(ac.signal);
+    // Shell and child ignore TERM; both would write the marker 15 s in, long after the KILL is due.
     const p = transport.exec(
       host(),
-      script(`trap '' TERM\necho started\n(sleep 3; touch ${marker}) &\nsleep 3\ntouch ${marker}`),
+      script(
+        `trap '' TERM\necho $$ >> ${pids}\n(sleep 15; touch ${marker}) &\necho $! >> ${pids}\n` +
+          `echo started\nsleep 15\ntouch ${marker}`,
+      ),
       out,
     );
     await waitUntil(() => out.stdout().includes('started'), 5000, 'the command to start');
@@ -172,9 +198,11 @@ describe('SSH exec', () => {
     ac.abort(new CancelledError('cancelled'));
     await expect(p).rejects.toBeInstanceOf(CancelledError);
     expect(Date.now() - aborted).toBeLessThan(ABORT_WAIT_MS + 500);
-    await sleep(REMOTE_KILL_GRACE_S * 1000 + 1500 - (Date.now() - aborted));
+    const stubborn = readPids(pids);
+    expect(stubborn).toHaveLength(2);
+    await waitForExit(stubborn, REMOTE_KILL_GRACE_S * 1000 + 8000);
     expect(existsSync(marker)).toBe(false);
-  }, 15_000);
+  }, 30_000);
 
   it.each([
     ['the default shell (inline wrapper)', undefined],
@@ -195,8 +223,8 @@ describe('SSH exec', () => {
       await expect(p).rejects.toBeInstanceOf(TimeoutError);
       // Ended by the TERM to its group (the channel closed), not given up on after ABORT_WAIT_MS.
       expect(Date.now() - aborted).toBeLessThan(ABORT_WAIT_MS - 1000);
-      await waitUntil(() => !isRunning(child), 1000, 'the background child to be terminated');
-      await sleep(3000 - (Date.now() - aborted)); // past the moment the child would write the marker
+      // Had the child survived, it would end by writing the marker: wait for it to end, then look.
+      await waitForExit([child], 5000);
       expect(existsSync(marker)).toBe(false);
     },
     15_000,

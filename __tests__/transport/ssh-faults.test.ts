@@ -7,9 +7,13 @@ import { join } from 'node:path';
 import { ConnectError, ConnectionLostError } from '../../src/errors.js';
 import { CLOSE_WAIT_MS } from '../../src/transport/ssh-connection.js';
 import { createSshTransport } from '../../src/transport/ssh.js';
+import { itNeedingSshd, itWithOpenSsh } from '../support/conditional-tests.js';
 import { sshdSupports, startSshdFleet, type SshdFleet } from '../support/sshd.js';
-import { collect, fleetOptions, hostOf, script, waitUntil } from '../support/sshd-fixtures.js';
+import { collect, fleetOptions, hostOf, script, waitUntil, within } from '../support/sshd-fixtures.js';
 import { closedPort } from '../support/sshd-net.js';
+import { readPids, waitForExit } from '../support/survivors.js';
+
+const UNUSED_CONNECTION_TIMEOUT = await sshdSupports('UnusedConnectionTimeout', '1');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -43,11 +47,15 @@ describe('SSH faults on a four-host fleet', () => {
   it('a host whose session processes are killed mid-command fails fast; the others finish', async () => {
     const transport = createSshTransport(fleetOptions(fleet));
     const marker = join(fleet.scratchDir, 'killed-session-marker');
+    const pids = join(fleet.scratchDir, 'killed-session-pids');
     try {
       const started = Date.now();
       const runs = fleet.hosts.map((h, i) => {
         const out = collect();
-        const cmd = i === 1 ? `echo started\nsleep 2\ntouch ${marker}` : 'echo started\nsleep 1\necho done';
+        const cmd =
+          i === 1
+            ? `echo $$ >> ${pids}\necho started\nsleep 3\ntouch ${marker}`
+            : 'echo started\nsleep 1\necho done';
         return { out, p: transport.exec(hostOf(h), script(cmd), out).catch((e: unknown) => e) };
       });
       await waitUntil(() => runs[1]!.out.stdout().includes('started'), 5000, 'h1 to start');
@@ -56,9 +64,13 @@ describe('SSH faults on a four-host fleet', () => {
       expect(results[1]).toBeInstanceOf(ConnectionLostError);
       expect((results[1] as Error).message).toContain(`@127.0.0.1:${fleet.hosts[1]!.port}`);
       for (const i of [0, 2, 3]) expect(results[i]).toMatchObject({ exitCode: 0 });
+      // A client that missed the drop would wait for keepalive (3 x 5 s): over 3x this bound.
       expect(Date.now() - started).toBeLessThan(5000);
-      // The lifeline closed with the connection: the orphaned command was terminated too.
-      await sleep(2000);
+      // The lifeline closed with the connection: the orphaned command was terminated too. Had it
+      // survived, it would end 3 s in by writing the marker.
+      const shell = readPids(pids);
+      expect(shell).toHaveLength(1);
+      await waitForExit(shell, 10_000);
       expect(existsSync(marker)).toBe(false);
     } finally {
       await transport.close();
@@ -66,7 +78,10 @@ describe('SSH faults on a four-host fleet', () => {
   }, 15_000);
 
   it('a SIGSTOPped sshd is detected by keepalive within ~3 intervals', async () => {
-    const keepaliveMs = 400;
+    // Detection comes 2-3 intervals (0.6-0.9 s) after the freeze. The bound is generous for a
+    // loaded machine and still tells the configured interval from the 5 s default (15 s, 3.75x);
+    // without keepalive the step would hang for its whole `sleep 30`.
+    const keepaliveMs = 300;
     const transport = createSshTransport(fleetOptions(fleet, { keepaliveMs }));
     const frozen = fleet.hosts[2]!;
     try {
@@ -77,17 +92,17 @@ describe('SSH faults on a four-host fleet', () => {
       await waitUntil(() => out.stdout().includes('started'), 5000, 'the command to start');
       frozen.freeze();
       const stopped = Date.now();
-      const result = await p;
+      const result = await within(p, 20_000, 'keepalive to notice the frozen host');
       const detectedAfter = Date.now() - stopped;
       expect(result).toBeInstanceOf(ConnectionLostError);
       expect((result as Error).message).toMatch(/keepalive/);
-      expect(detectedAfter).toBeLessThan(4 * keepaliveMs + 500);
       expect(detectedAfter).toBeGreaterThanOrEqual(2 * keepaliveMs);
+      expect(detectedAfter).toBeLessThan(4000);
     } finally {
       frozen.thaw();
       await transport.close();
     }
-  }, 15_000);
+  }, 30_000);
 
   it('a connection the server dropped while idle is reopened once, transparently', async () => {
     const debug: string[] = [];
@@ -107,36 +122,43 @@ describe('SSH faults on a four-host fleet', () => {
     }
   }, 10_000);
 
-  it('close() leaves no socket of ours behind', async () => {
-    // With the in-process fallback the servers' own sockets live in this process too.
-    if (fleet.kind !== 'openssh') return;
-    const tcp = () => process.getActiveResourcesInfo().filter((r) => r.startsWith('TCP')).length;
-    const baseline = tcp();
-    const transport = createSshTransport(fleetOptions(fleet));
-    await Promise.all(fleet.hosts.map((h) => transport.exec(hostOf(h), script('true'), collect())));
-    expect(tcp()).toBeGreaterThanOrEqual(baseline + 4);
-    await transport.close();
-    await waitUntil(() => tcp() === baseline, 2000, 'sockets to close');
-  }, 10_000);
+  // With the in-process fallback the servers' own sockets live in this process too.
+  itWithOpenSsh("the fallback servers' sockets live in this process")(
+    'close() leaves no socket of ours behind',
+    async () => {
+      const tcp = () => process.getActiveResourcesInfo().filter((r) => r.startsWith('TCP')).length;
+      const baseline = tcp();
+      const transport = createSshTransport(fleetOptions(fleet));
+      await Promise.all(fleet.hosts.map((h) => transport.exec(hostOf(h), script('true'), collect())));
+      expect(tcp()).toBeGreaterThanOrEqual(baseline + 4);
+      await transport.close();
+      await waitUntil(() => tcp() === baseline, 2000, 'sockets to close');
+    },
+    10_000,
+  );
 
-  it('close() of a frozen host destroys its socket after a short grace instead of waiting forever', async () => {
-    if (fleet.kind !== 'openssh') return;
-    const tcp = () => process.getActiveResourcesInfo().filter((r) => r.startsWith('TCP')).length;
-    const baseline = tcp();
-    const transport = createSshTransport(fleetOptions(fleet));
-    const frozen = fleet.hosts[1]!;
-    try {
-      expect((await transport.exec(hostOf(frozen), script('true'), collect())).exitCode).toBe(0);
-      frozen.freeze();
-      const started = Date.now();
-      const closed = await Promise.race([transport.close().then(() => true), sleep(CLOSE_WAIT_MS + 3000)]);
-      expect(closed).toBe(true);
-      expect(Date.now() - started).toBeLessThan(CLOSE_WAIT_MS + 1000);
-      await waitUntil(() => tcp() === baseline, 2000, 'the socket to close');
-    } finally {
-      frozen.thaw();
-    }
-  }, 10_000);
+  itWithOpenSsh("the fallback servers' sockets live in this process")(
+    'close() of a frozen host destroys its socket after a short grace instead of waiting forever',
+    async () => {
+      const tcp = () => process.getActiveResourcesInfo().filter((r) => r.startsWith('TCP')).length;
+      const baseline = tcp();
+      const transport = createSshTransport(fleetOptions(fleet));
+      const frozen = fleet.hosts[1]!;
+      try {
+        expect((await transport.exec(hostOf(frozen), script('true'), collect())).exitCode).toBe(0);
+        frozen.freeze();
+        const started = Date.now();
+        // A close that waited for the frozen host would never end: give up on it after 10 s.
+        const closed = await Promise.race([transport.close().then(() => true), sleep(10_000)]);
+        expect(closed).toBe(true);
+        expect(Date.now() - started).toBeLessThan(CLOSE_WAIT_MS + 3000);
+        await waitUntil(() => tcp() === baseline, 2000, 'the socket to close');
+      } finally {
+        frozen.thaw();
+      }
+    },
+    20_000,
+  );
 
   it('with maxHandshakes 1 every host still connects', async () => {
     const transport = createSshTransport(fleetOptions(fleet, { maxHandshakes: 1 }));
@@ -190,24 +212,29 @@ describe('SSH against stricter servers', () => {
     }
   }, 15_000);
 
-  it('a server that closes idle connections (UnusedConnectionTimeout): the next step reconnects', async () => {
-    if (!(await sshdSupports('UnusedConnectionTimeout', '1'))) {
-      process.stderr.write('skipped: this sshd has no UnusedConnectionTimeout (OpenSSH < 9.2)\n');
-      return;
-    }
-    const fleet = await startSshdFleet({ count: 1, config: { UnusedConnectionTimeout: 1 } });
-    const transport = createSshTransport(fleetOptions(fleet));
-    try {
-      const h = hostOf(fleet.hosts[0]!);
-      expect((await transport.exec(h, script('echo one'), collect())).exitCode).toBe(0);
-      await sleep(2200);
-      expect((await transport.exec(h, script('echo two'), collect())).exitCode).toBe(0);
-      expect(await fleet.hosts[0]!.logins()).toBe(2);
-    } finally {
-      await transport.close();
-      await fleet.stop();
-    }
-  }, 15_000);
+  itNeedingSshd(UNUSED_CONNECTION_TIMEOUT, 'needs OpenSSH 9.2 or later (UnusedConnectionTimeout)')(
+    'a server that closes idle connections (UnusedConnectionTimeout): the next step reconnects',
+    async () => {
+      const fleet = await startSshdFleet({ count: 1, config: { UnusedConnectionTimeout: 1 } });
+      const transport = createSshTransport(fleetOptions(fleet));
+      try {
+        const h = hostOf(fleet.hosts[0]!);
+        expect((await transport.exec(h, script('echo one'), collect())).exitCode).toBe(0);
+        // sshd says when it drops the idle connection.
+        await waitUntil(
+          async () => (await fleet.hosts[0]!.log()).includes('terminating inactive connection'),
+          10_000,
+          'sshd to close the idle connection',
+        );
+        expect((await transport.exec(h, script('echo two'), collect())).exitCode).toBe(0);
+        expect(await fleet.hosts[0]!.logins()).toBe(2);
+      } finally {
+        await transport.close();
+        await fleet.stop();
+      }
+    },
+    15_000,
+  );
 });
 
 describe('SSH through a jump host', () => {

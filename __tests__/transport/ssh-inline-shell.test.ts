@@ -20,6 +20,7 @@ import {
 } from '../../src/transport/ssh-remote-command.js';
 import { createSshTransport } from '../../src/transport/ssh.js';
 import type { Transport } from '../../src/transport/transport.js';
+import { itWithOpenSsh } from '../support/conditional-tests.js';
 import { startSshdFleet, type SshdFleet } from '../support/sshd.js';
 import { collect, fleetOptions, hostOf, script, waitUntil } from '../support/sshd-fixtures.js';
 import { isRunning } from '../support/sshd-procs.js';
@@ -33,7 +34,8 @@ const SHELLS = [
 let fleet: SshdFleet;
 let transport: Transport;
 const host = () => hostOf(fleet.hosts[0]!);
-const openssh = () => fleet.kind === 'openssh';
+/** The in-process fallback server has no SetEnv: its sessions have neither the locale nor TMOUT. */
+const withSetEnv = itWithOpenSsh('the fallback server applies no SetEnv (UTF-8 locale, TMOUT=1)');
 
 beforeAll(async () => {
   fleet = await startSshdFleet({ count: 1, config: { SetEnv: 'LC_ALL=C.UTF-8 TMOUT=1' } });
@@ -187,11 +189,14 @@ describe('the inline wrapper runs the script as `bash -eo pipefail FILE` would',
 });
 
 describe('the payload and the locale', () => {
-  it('the session is UTF-8 with TMOUT=1 (else the tests below prove less)', async () => {
-    if (!openssh()) return;
-    const r = await run('locale charmap\necho "$TMOUT"', DEFAULT_SHELL);
-    expect(r.stdout).toEqual(['UTF-8', '1']);
-  }, 10_000);
+  withSetEnv(
+    'the session is UTF-8 with TMOUT=1 (else the tests below prove less)',
+    async () => {
+      const r = await run('locale charmap\necho "$TMOUT"', DEFAULT_SHELL);
+      expect(r.stdout).toEqual(['UTF-8', '1']);
+    },
+    10_000,
+  );
 
   it.each(SHELLS)(
     'a 700 kB multibyte script arrives byte for byte (%s)',
@@ -204,10 +209,9 @@ describe('the payload and the locale', () => {
     15_000,
   );
 
-  it.each(SHELLS)(
+  withSetEnv.each(SHELLS)(
     'a step outlasting TMOUT is not cut short by the watchdog (%s)',
-    async (_how, shell) => {
-      if (!openssh()) return;
+    async (_how: string, shell: readonly string[]) => {
       const r = await run('sleep 1.5\necho done', shell);
       expect(r).toEqual({ exitCode: 0, signal: null, stdout: ['done'], stderr: [] });
     },

@@ -88,7 +88,7 @@ describe('SSH transport: connecting ahead', () => {
     try {
       transport.prepare?.([unreachable], new AbortController().signal);
       await debug.reached(1, 5_000);
-      expect(debug.messages.join('\n')).toContain(`bwtest@127.0.0.1:${port}: connecting ahead failed`);
+      expect(debug.messages.join('\n')).toContain(`${fleet.user}@127.0.0.1:${port}: connecting ahead failed`);
       const error = await transport.exec(unreachable, script('true'), collect()).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ConnectError);
       expect((error as Error).message).toContain(`@127.0.0.1:${port}`);

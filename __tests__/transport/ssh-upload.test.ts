@@ -9,6 +9,7 @@ import { TimeoutError } from '../../src/errors.js';
 import { createSshTransport } from '../../src/transport/ssh.js';
 import { UploadError } from '../../src/transport/ssh-upload.js';
 import type { Transport } from '../../src/transport/transport.js';
+import { itAsRoot } from '../support/conditional-tests.js';
 import { startSshdFleet, type SshdFleet } from '../support/sshd.js';
 import { collect, fleetOptions, hostOf } from '../support/sshd-fixtures.js';
 
@@ -56,10 +57,21 @@ describe('SSH upload', () => {
     expect(mode(join(to, 'empty'))).toBe(0o2775);
     expect(lstatSync(join(to, 'current')).isSymbolicLink()).toBe(true);
     expect(readlinkSync(join(to, 'current'))).toBe('index.html');
-    // Written as the login user (the in-process fallback server runs as whoever runs the tests).
-    if (fleet.kind === 'openssh')
-      expect(statSync(join(to, 'bin', 'start.sh')).uid).not.toBe(process.getuid?.());
+    // Written as the login user: as root that is the harness's own user, otherwise (unprivileged
+    // sshd, or the fallback server) the one running the tests.
+    expect(statSync(join(to, 'bin', 'start.sh')).uid).toBe(fleet.uid);
   }, 15_000);
+
+  itAsRoot('sshd can log in only as the user running it, so the owner proves nothing more')(
+    'as root, files arrive owned by the login user, not by the process that uploads them',
+    async () => {
+      const to = join(fleet.scratchDir, 'owner/');
+      await transport.upload(hostOf(fleet.hosts[0]!), { from: join(src, 'index.html'), to }, collect());
+      expect(fleet.uid).not.toBe(process.getuid?.());
+      expect(statSync(join(to, 'index.html')).uid).toBe(fleet.uid);
+    },
+    10_000,
+  );
 
   it('uploads a file to a path, or into a directory when the target ends with /', async () => {
     const file = join(src, 'bin', 'start.sh');

@@ -115,7 +115,13 @@ export class SshConnection {
           try {
             open((err, ch) => (err ? reject(err) : resolve(ch)));
           } catch (err) {
-            reject(err); // ssh2 throws "Not connected" synchronously
+            // ssh2 throws "Not connected" synchronously: the server has closed the connection and
+            // its 'close' event has not reached us yet. It is lost now: the pool replaces it, and
+            // the step (nothing ran) reconnects once.
+            this.#lost ??= new ConnectionLostError(
+              `${this.label}: connection closed (${(err as Error).message})`,
+            );
+            reject(err);
           }
         });
         channel.once('close', release);
