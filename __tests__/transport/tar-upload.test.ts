@@ -12,6 +12,7 @@ import { LocalTransport } from '../../src/transport/local.js';
 import { createSshTransport } from '../../src/transport/ssh.js';
 import type { Transport, UploadRequest } from '../../src/transport/transport.js';
 import { UploadError } from '../../src/transport/upload/tar-upload.js';
+import { itNeedingSshd, itWithOpenSsh, OPENSSH } from '../support/conditional-tests.js';
 import { startSshdFleet, type SshdFleet } from '../support/sshd.js';
 import { ensureLoginUser } from '../support/sshd-user.js';
 import { collect, fleetOptions, hostOf, waitUntil } from '../support/sshd-fixtures.js';
@@ -145,45 +146,64 @@ describe('tar upload over SSH', () => {
     expect(ctx.lines).toEqual([]);
   }, 30_000);
 
-  it('the same tree uncompressed, and to a host without the SFTP subsystem', async () => {
-    const to = await target('nosftp/r1');
-    const r = await upload(ssh, NO_SFTP, { from: odd, to, compress: false }).done;
-    expect(r.method).toBe('tar');
-    expect(snapshot(to)).toEqual(snapshot(odd));
-    // Uncompressed, the archive is at least the files' size.
-    expect(r.bytesSent).toBeGreaterThan(r.bytes);
-  }, 30_000);
+  itWithOpenSsh('the fallback servers have no sshd_config to leave the SFTP subsystem out of')(
+    'the same tree uncompressed, and to a host without the SFTP subsystem',
+    async () => {
+      const to = await target('nosftp/r1');
+      const r = await upload(ssh, NO_SFTP, { from: odd, to, compress: false }).done;
+      expect(r.method).toBe('tar');
+      expect(snapshot(to)).toEqual(snapshot(odd));
+      // Uncompressed, the archive is at least the files' size.
+      expect(r.bytesSent).toBeGreaterThan(r.bytes);
+    },
+    30_000,
+  );
 
-  it('a host without tar on its PATH gets the files over SFTP, and the log says so', async () => {
-    const to = await target('notar/r1');
-    const { ctx, done } = upload(ssh, NO_TAR, { from: odd, to });
-    const r = await done;
-    expect(r.method).toBe('sftp');
-    expect(ctx.stderr().join('\n')).toContain('no tar on the host');
-    expect(readFileSync(join(to, 'index.html'), 'utf8')).toBe('<h1>hi</h1>\n');
-  }, 30_000);
+  itWithOpenSsh('the fallback servers run commands with this process’s PATH')(
+    'a host without tar on its PATH gets the files over SFTP, and the log says so',
+    async () => {
+      const to = await target('notar/r1');
+      const { ctx, done } = upload(ssh, NO_TAR, { from: odd, to });
+      const r = await done;
+      expect(r.method).toBe('sftp');
+      expect(ctx.stderr().join('\n')).toContain('no tar on the host');
+      expect(readFileSync(join(to, 'index.html'), 'utf8')).toBe('<h1>hi</h1>\n');
+    },
+    30_000,
+  );
 
-  it('a host with neither tar nor SFTP fails naming the host and why', async () => {
-    const err = await upload(ssh, NO_TAR_NO_SFTP, { from: odd, to: await target('none/r1') }).done.catch(
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(UploadError);
-    expect((err as Error).message).toContain(`@127.0.0.1:${fleet.hosts[NO_TAR_NO_SFTP]!.port}`);
-    expect((err as Error).message).toContain('no tar on its PATH and no SFTP subsystem');
-  }, 30_000);
+  itWithOpenSsh('the fallback servers have neither SetEnv nor a way to leave SFTP out')(
+    'a host with neither tar nor SFTP fails naming the host and why',
+    async () => {
+      const err = await upload(ssh, NO_TAR_NO_SFTP, { from: odd, to: await target('none/r1') }).done.catch(
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(UploadError);
+      expect((err as Error).message).toContain(`@127.0.0.1:${fleet.hosts[NO_TAR_NO_SFTP]!.port}`);
+      expect((err as Error).message).toContain('no tar on its PATH and no SFTP subsystem');
+    },
+    30_000,
+  );
 
-  it('a read-only target fails naming the host and the path, and leaves nothing', async () => {
-    const locked = join(fleet.scratchDir, 'locked');
-    await mkdir(locked);
-    await chmod(locked, 0o555);
-    if (process.getuid?.() === 0 && fleet.kind === 'openssh') await chown(locked, 0, 0);
-    const err = await upload(ssh, PLAIN, { from: odd, to: join(locked, 'r1') }).done.catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(UploadError);
-    expect((err as Error).message).toContain(`@127.0.0.1:${fleet.hosts[PLAIN]!.port}`);
-    expect((err as Error).message).toContain(locked);
-    expect((err as Error).message).toMatch(/Permission denied/i);
-    expect(await readdir(locked)).toEqual([]);
-  }, 30_000);
+  // The fallback servers run commands as this process's user: as root, no directory is read-only.
+  itNeedingSshd(OPENSSH || process.getuid?.() !== 0, 'the fallback servers run commands as root here')(
+    'a read-only target fails naming the host and the path, and leaves nothing',
+    async () => {
+      const locked = join(fleet.scratchDir, 'locked');
+      await mkdir(locked);
+      await chmod(locked, 0o555);
+      if (process.getuid?.() === 0 && fleet.kind === 'openssh') await chown(locked, 0, 0);
+      const err = await upload(ssh, PLAIN, { from: odd, to: join(locked, 'r1') }).done.catch(
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(UploadError);
+      expect((err as Error).message).toContain(`@127.0.0.1:${fleet.hosts[PLAIN]!.port}`);
+      expect((err as Error).message).toContain(locked);
+      expect((err as Error).message).toMatch(/Permission denied/i);
+      expect(await readdir(locked)).toEqual([]);
+    },
+    30_000,
+  );
 
   it('merges into an existing directory: its other files stay, uploaded ones replace theirs', async () => {
     const to = await target('merge/app/bin/x');
