@@ -8,7 +8,14 @@ export { Stage, type StageOptions, type StageContext, type Amount } from './engi
 export { Runner, type RunnerOptions, type RunContext } from './engine/runner.js';
 export { Executor, type ExecutorOptions } from './engine/executor.js';
 export { remote, local, upload, DEFAULT_SHELL } from './engine/subtask.js';
-export type { ExecTask, UploadTask, UploadOptions, Subtask, ExecResult, UploadResult } from './engine/subtask.js';
+export type {
+  ExecTask,
+  UploadTask,
+  UploadOptions,
+  Subtask,
+  ExecResult,
+  UploadResult,
+} from './engine/subtask.js';
 export type { UploadTotals } from './engine/upload-totals.js';
 export { CONTROLLER, hostLabel, type Host } from './engine/host.js';
 export type { EngineEvent } from './engine/events.js';
