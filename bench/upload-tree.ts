@@ -32,17 +32,17 @@ export interface GeneratedTree {
 export function makeTree(dir: string, files: number, bytes: number): GeneratedTree {
   let seed = 1;
   const random = (): number => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
     return seed / 0x7fffffff;
   };
-  // Sizes e^(U·7 + c): a few large files, most small; c scales the mean to bytes / files.
-  const meanOfExp = (Math.exp(7) - 1) / 7;
-  const c = Math.log(bytes / files / meanOfExp);
+  // Sizes e^(U·7): a few large files, most small; then scaled so they add up to `bytes`.
+  const raw = Array.from({ length: files }, () => Math.exp(random() * 7));
+  const scale = bytes / raw.reduce((a, b) => a + b, 0);
   let total = 0;
   for (let i = 0; i < files; i++) {
     const sub = join(dir, 'vendor', `pkg${i % 60}`, 'src', `sub${i % 9}`);
     mkdirSync(sub, { recursive: true });
-    const size = Math.max(1, Math.floor(Math.exp(random() * 7 + c)));
+    const size = Math.max(1, Math.round((raw[i] as number) * scale));
     let text = '<?php\n';
     while (text.length < size) {
       let line = '    ';
