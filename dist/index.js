@@ -74652,7 +74652,7 @@ async function writeArchive(spec, sink, signal) {
     // Through Node's own stream machinery: `pack` is a streamx stream.
     const source = external_node_stream_.Readable.from(pack, { objectMode: false });
     const piping = spec.gzip
-        ? (0,external_node_stream_promises_namespaceObject.pipeline)(source, (0,external_node_zlib_.createGzip)({ level: GZIP_LEVEL }), sink, { signal })
+        ? (0,external_node_stream_promises_namespaceObject.pipeline)(source, (0,external_node_zlib_.createGzip)({ level: GZIP_LEVEL, chunkSize: 64 * 1024 }), sink, { signal })
         : (0,external_node_stream_promises_namespaceObject.pipeline)(source, sink, { signal });
     piping.catch(() => { }); // awaited below; an early failure must not go unhandled meanwhile
     try {
@@ -74822,10 +74822,18 @@ class ArchiveFile {
             if (this.#obsolete && this.#readers === 0)
                 this.onDrop(this);
         };
+        // Whole chunks while the writer is still at it: fewer, fuller reads and SSH packets.
+        const ready = () => this.#done || this.#error !== null || this.#written - position >= READ_CHUNK;
         const waitForMore = () => new Promise((res) => {
-            if (this.#done || this.#error || position < this.#written)
+            if (ready())
                 return res();
-            this.#progress.once('progress', res);
+            const check = () => {
+                if (!ready())
+                    return;
+                this.#progress.off('progress', check);
+                res();
+            };
+            this.#progress.on('progress', check);
         });
         const stream = new external_node_stream_.Readable({
             highWaterMark: READ_CHUNK,
@@ -74836,9 +74844,9 @@ class ArchiveFile {
                         for (;;) {
                             if (this.#error)
                                 throw this.#error;
-                            if (position < this.#written)
+                            if (position < this.#written && ready())
                                 break;
-                            if (this.#done)
+                            if (this.#done && position >= this.#written)
                                 return stream.push(null);
                             await waitForMore();
                         }
@@ -74966,8 +74974,8 @@ class ArchiveCache {
  *   5. it moves the tree into place: a rename when `to` is new; when `to` is an existing directory,
  *      after refusing any entry that would write through a symlink or replace a directory with a
  *      file (or the reverse), it merges with `cp -a -l` (hard links: no second copy of the data);
- *   6. with `link-from` it stores the manifest next to `to` (`.NAME.bw-manifest`, for the next
- *      upload to link from) and removes manifests whose directory is gone; then `done`.
+ *   6. with `link-from` it stores the manifest it was sent next to `to` (`.NAME.bw-manifest`, for
+ *      the next upload to link from) and removes manifests whose directory is gone; then `done`.
  * The controller sends the lockstep parts (manifest, then the archive after `ready`) only when the
  * script asks, so a plain `head -c` never reads ahead into the archive.
  */
@@ -74976,7 +74984,7 @@ const PROTOCOL_PREFIX = 'bw-upload: ';
 /** Exit codes that mean "cannot do it this way" rather than "failed". */
 const EXIT_NO_TAR = 3;
 const EXIT_NO_GZIP = 4;
-/** The archive entry whose presence proves the archive arrived whole; its content is the manifest. */
+/** The archive entry (empty) whose presence proves the archive arrived whole. */
 function markerName(id) {
     return `.bw-done-${id}`;
 }
@@ -75084,7 +75092,7 @@ const HOST_SCRIPT = [
     'fi',
     'marker=$tree/$BWU_MARKER',
     '[ -f "$marker" ] || die "the archive ended early (interrupted): nothing was written to $to"',
-    'mv -- "$marker" "$stage/manifest"',
+    'rm -f -- "$marker"',
     'if [ "$BWU_KIND" = file ]; then',
     '  err=$(mv -f -- "$tree/f" "$to" 2>&1) || die "$err"',
     'elif [ -d "$to" ]; then',
@@ -75106,7 +75114,7 @@ const HOST_SCRIPT = [
     '  stored=$dir/.$(basename -- "$P").bw-manifest',
     '  # Its time is what later changes are compared with (find -cnewer): let the clock tick past it,',
     '  # so that a change made right after this upload cannot share its timestamp.',
-    '  if mv -f -- "$stage/manifest" "$stored" 2>/dev/null && touch -- "$stored"; then',
+    '  if mv -f -- "$stage/want" "$stored" 2>/dev/null && touch -- "$stored"; then',
     '    sleep 0.02 2>/dev/null || sleep 1',
     '    for f in "$dir"/.*.bw-manifest; do',
     '      n=${f##*/}; n=${n#.}; n=${n%.bw-manifest}',
@@ -75188,8 +75196,8 @@ async function attempt(exec, cache, host, label, req, ctx, tree, gzip) {
             tree,
             omit,
             gzip,
-            marker: { name: (0,_host_script_js__WEBPACK_IMPORTED_MODULE_4__/* .markerName */ .CO)(archiveId(tree)), content: manifest?.text ?? Buffer.alloc(0) },
-        }, `${gzip ? 'gz' : 'tar'}|${linking ? 'm' : '-'}|${omitKey}`);
+            marker: { name: (0,_host_script_js__WEBPACK_IMPORTED_MODULE_4__/* .markerName */ .CO)(archiveId(tree)), content: Buffer.alloc(0) },
+        }, `${gzip ? 'gz' : 'tar'}|${omitKey}`);
         const archive = file.reader();
         reader = archive;
         archive.on('data', (chunk) => (bytesSent += chunk.length));
