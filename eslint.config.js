@@ -12,8 +12,16 @@ export default tseslint.config(
       'no-restricted-imports': 'off',
     },
   },
+  { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs', globals: { module: 'writable' } } },
   {
-    files: ['src/engine/**', 'src/config/**', 'src/transport/**'],
+    files: [
+      'src/contract/**',
+      'src/engine/**',
+      'src/config/**',
+      'src/transport/**',
+      'src/reporters/**',
+      'src/release/**',
+    ],
     rules: { 'no-restricted-imports': ['error', { patterns: ['@actions/*'] }], 'no-console': 'error' },
   },
 );

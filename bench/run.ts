@@ -19,7 +19,7 @@ import { fleetSize, makePlan, type BenchPlan } from './plan.js';
 import { writeRecord } from './results.js';
 import type { Row } from './rows.js';
 import { renderTable } from './table.js';
-import { DEFAULT_SSH_OPTIONS } from '../src/transport/ssh-options.js';
+import { DEFAULT_SSH_OPTIONS } from '../src/contract/ssh-options.js';
 
 async function main(argv: readonly string[]): Promise<number> {
   let args: BenchArgs;

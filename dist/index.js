@@ -55113,13 +55113,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
 
 /***/ }),
 
-/***/ 8161:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-
-/***/ }),
-
 /***/ 6760:
 /***/ ((module) => {
 
@@ -58618,7 +58611,7 @@ exports.YAMLSeq = YAMLSeq;
 
 
 var log = __nccwpck_require__(7249);
-var merge = __nccwpck_require__(8071);
+var merge = __nccwpck_require__(452);
 var stringify = __nccwpck_require__(2148);
 var identity = __nccwpck_require__(1127);
 var toJS = __nccwpck_require__(6424);
@@ -61583,7 +61576,7 @@ var int = __nccwpck_require__(9874);
 var schema = __nccwpck_require__(896);
 var schema$1 = __nccwpck_require__(3559);
 var binary = __nccwpck_require__(6083);
-var merge = __nccwpck_require__(8071);
+var merge = __nccwpck_require__(452);
 var omap = __nccwpck_require__(303);
 var pairs = __nccwpck_require__(8385);
 var schema$2 = __nccwpck_require__(5913);
@@ -61927,7 +61920,7 @@ exports.intOct = intOct;
 
 /***/ }),
 
-/***/ 8071:
+/***/ 452:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -62191,7 +62184,7 @@ var binary = __nccwpck_require__(6083);
 var bool = __nccwpck_require__(8398);
 var float = __nccwpck_require__(5782);
 var int = __nccwpck_require__(873);
-var merge = __nccwpck_require__(8071);
+var merge = __nccwpck_require__(452);
 var omap = __nccwpck_require__(303);
 var pairs = __nccwpck_require__(8385);
 var set = __nccwpck_require__(1528);
@@ -62441,7 +62434,7 @@ exports.timestamp = timestamp;
 
 /***/ }),
 
-/***/ 4475:
+/***/ 6856:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -63224,7 +63217,7 @@ exports.stringifyPair = stringifyPair;
 
 
 var Scalar = __nccwpck_require__(3301);
-var foldFlowLines = __nccwpck_require__(4475);
+var foldFlowLines = __nccwpck_require__(6856);
 
 const getFoldOptions = (ctx, isBlock) => ({
     indentAtStart: isBlock ? ctx.indent.length : ctx.indentAtStart,
@@ -63828,11 +63821,11 @@ globals.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _commonjs_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3115);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8580);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8964);
 /** The action's entrypoint (`dist/index.js` is this, bundled). */
 
 
-await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .eF)();
+await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)();
 // run() leaves the process to end on its own. Should a leaked socket or timer keep it alive, end it
 // anyway (with the exit code run() set) rather than hold the workflow job until its timeout.
 setTimeout(() => {
@@ -63845,16 +63838,16 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8580:
+/***/ 8964:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  eF: () => (/* binding */ run)
+  e: () => (/* binding */ run)
 });
 
-// UNUSED EXPORTS: EXIT, runAction
+// UNUSED EXPORTS: runAction
 
 // NAMESPACE OBJECT: ./node_modules/@actions/core/lib/platform.js
 var platform_namespaceObject = {};
@@ -63900,6 +63893,51 @@ __nccwpck_require__.d(core_namespaceObject, {
   toPosixPath: () => (toPosixPath),
   toWin32Path: () => (toWin32Path),
   warning: () => (warning)
+});
+
+// NAMESPACE OBJECT: ./lib/index.js
+var lib_namespaceObject_0 = {};
+__nccwpck_require__.r(lib_namespaceObject_0);
+__nccwpck_require__.d(lib_namespaceObject_0, {
+  AuthError: () => (errors/* AuthError */.lR),
+  BoereworsError: () => (errors/* BoereworsError */.x4),
+  CONTROLLER: () => (contract_host/* CONTROLLER */.J),
+  CancelledError: () => (errors/* CancelledError */.cc),
+  CommandExitError: () => (errors/* CommandExitError */.qw),
+  ConfigError: () => (errors/* ConfigError */.xL),
+  ConnectError: () => (errors/* ConnectError */.T$),
+  ConnectionLostError: () => (errors/* ConnectionLostError */.N9),
+  DEFAULT_SHELL: () => (transport/* DEFAULT_SHELL */.L),
+  DEFAULT_SSH_OPTIONS: () => (ssh_options/* DEFAULT_SSH_OPTIONS */.U),
+  DryRunTransport: () => (DryRunTransport),
+  Err: () => (Err),
+  Executor: () => (Executor),
+  HostKeyError: () => (errors/* HostKeyError */.oZ),
+  Job: () => (job/* Job */._),
+  JobFailedError: () => (errors/* JobFailedError */.dk),
+  LocalTransport: () => (LocalTransport),
+  Ok: () => (Ok),
+  RoutingTransport: () => (RoutingTransport),
+  Runner: () => (runner/* Runner */.b),
+  Skip: () => (Skip),
+  Stage: () => (stage/* Stage */.B),
+  StepsJob: () => (steps_job/* StepsJob */.l),
+  TimeoutError: () => (errors/* TimeoutError */.MU),
+  UsageError: () => (errors/* UsageError */.eb),
+  createSshTransport: () => (createSshTransport),
+  errorMessage: () => (errors/* errorMessage */.gJ),
+  findConfigFile: () => (findConfigFile),
+  hostLabel: () => (contract_host/* hostLabel */.v),
+  isJob: () => (job/* isJob */.o),
+  isSuccess: () => (isSuccess),
+  loadConfig: () => (loadConfig),
+  local: () => (subtask/* local */.sr),
+  parseHostEntry: () => (formats/* parseHostEntry */.M6),
+  remote: () => (subtask/* remote */.be),
+  resolveHostFilter: () => (resolveHostFilter),
+  selectRunner: () => (selectRunner),
+  toJsonReport: () => (toJsonReport),
+  upload: () => (subtask/* upload */.Se)
 });
 
 ;// CONCATENATED MODULE: external "os"
@@ -66851,16 +66889,67 @@ function getIDToken(aud) {
 //# sourceMappingURL=core.js.map
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: ./lib/config/load-config.js + 1 modules
 var load_config = __nccwpck_require__(5723);
-// EXTERNAL MODULE: ./lib/config/js-module.js + 2 modules
-var js_module = __nccwpck_require__(4802);
-// EXTERNAL MODULE: ./lib/config/select.js
-var config_select = __nccwpck_require__(8336);
+// EXTERNAL MODULE: ./lib/config/js-module.js + 1 modules
+var js_module = __nccwpck_require__(9390);
+// EXTERNAL MODULE: ./lib/contract/errors.js
+var errors = __nccwpck_require__(1819);
+// EXTERNAL MODULE: ./lib/config/did-you-mean.js
+var did_you_mean = __nccwpck_require__(9839);
+;// CONCATENATED MODULE: ./lib/config/select.js
+
+
+/**
+ * The runner named `name`; without a name, the config's only runner. An unknown name, or several
+ * runners and none chosen, is a ConfigError that lists the runners (and says to pick one with
+ * `chooseWith`, when given: `--runner`).
+ */
+function selectRunner(config, name, chooseWith) {
+    const names = config.runners.map((runner) => runner.name);
+    if (name !== undefined) {
+        const runner = config.runners.find((r) => r.name === name);
+        if (runner)
+            return runner;
+        const hint = (0,did_you_mean/* didYouMean */.au)(name, names);
+        throw new errors/* ConfigError */.xL(`${config.file}: unknown runner "${name}"${hint} (available: ${names.join(', ')})`);
+    }
+    const [only, ...others] = config.runners;
+    if (only && others.length === 0)
+        return only;
+    if (!only)
+        throw new errors/* ConfigError */.xL(`${config.file}: no runners defined`);
+    throw new errors/* ConfigError */.xL(`${config.file}: ${names.length} runners (${names.join(', ')}) and none chosen` +
+        (chooseWith ? `: pick one with ${chooseWith}` : ''));
+}
+/**
+ * Host and group names → host names, each once, in the order given. A name that is neither a host
+ * nor a group is a UsageError that starts with `what` (the flag or input), except when the config has runners
+ * given as Runner objects: their hosts are only known at run time, so such names are kept as-is.
+ */
+function resolveHostFilter(config, names, what = 'hosts filter') {
+    const hostNames = new Set(config.hosts.map((host) => host.name));
+    const out = new Set();
+    for (const name of names) {
+        const group = Object.hasOwn(config.groups, name) ? config.groups[name] : undefined;
+        if (group)
+            for (const host of group)
+                out.add(host.name);
+        else if (hostNames.has(name) || config.customRunners.length > 0)
+            out.add(name);
+        else {
+            const candidates = [...Object.keys(config.groups), ...hostNames];
+            const hint = (0,did_you_mean/* didYouMean */.au)(name, candidates);
+            throw new errors/* UsageError */.eb(`${what}: unknown host or group "${name}"${hint}`);
+        }
+    }
+    return [...out];
+}
+//# sourceMappingURL=select.js.map
 // EXTERNAL MODULE: ./lib/config/config-error.js
 var config_error = __nccwpck_require__(1429);
 // EXTERNAL MODULE: ./lib/config/steps-job.js
@@ -66900,926 +66989,99 @@ function renderJsonSchema() {
 
 
 //# sourceMappingURL=index.js.map
-// EXTERNAL MODULE: ./lib/errors.js
-var errors = __nccwpck_require__(452);
-// EXTERNAL MODULE: ./lib/engine/executor.js + 17 modules
-var engine_executor = __nccwpck_require__(8367);
-// EXTERNAL MODULE: ./lib/engine/vars.js
-var engine_vars = __nccwpck_require__(1942);
-// EXTERNAL MODULE: ./lib/transport/ssh-keys.js
-var ssh_keys = __nccwpck_require__(3936);
-// EXTERNAL MODULE: ./lib/transport/ssh-options.js
-var ssh_options = __nccwpck_require__(9028);
-// EXTERNAL MODULE: ./lib/transport/ssh-paths.js
-var ssh_paths = __nccwpck_require__(7438);
-;// CONCATENATED MODULE: ./lib/transport/ssh-files.js
+;// CONCATENATED MODULE: ./lib/contract/abort.js
 /**
- * The files an SSH run reads — the private key and the known_hosts files — checked up front, so a
- * missing or unreadable one is reported before the first stage runs rather than when the first SSH
- * stage connects. The transport itself stays lenient (it reads the same files when it connects).
+ * Promise and AbortSignal helpers shared by the engine, the transports and the front ends: waiting
+ * while a signal may abort, an abortable sleep, what a cancel says, and settling a promise once.
  */
 
-
-
-
-
-/** Every problem with the key and known_hosts files `options` name; [] when they are usable. */
-async function ssh_files_checkSshFiles(options, check = {}) {
-    const env = check.env ?? process.env;
-    const problems = [];
-    const inline = options.privateKey?.trim() ? options.privateKey : undefined;
-    if (inline !== undefined) {
-        const problem = (0,ssh_keys/* privateKeyProblem */.ss)(inline, options.passphrase);
-        if (problem) {
-            problems.push({
-                field: 'private-key',
-                message: `private key given inline: ${problem}`,
-                detail: problem,
-            });
-        }
-    }
-    else if (options.privateKeyPath) {
-        const path = options.privateKeyPath;
-        const read = await readText(path);
-        const problem = 'error' in read
-            ? read.error
-            : (0,ssh_keys/* privateKeyProblem */.ss)(read.text, options.passphrase)?.replace(/no passphrase was given$/, NO_PASSPHRASE_HINT);
-        if (problem) {
-            problems.push({
-                field: 'private-key',
-                message: `private key file ${path}: ${problem}`,
-                detail: problem,
-            });
-        }
-    }
-    else if ((check.requireAuth ?? true) && !env.SSH_AUTH_SOCK) {
-        const message = 'no SSH private key given (ssh.private-key, --identity or the ssh-private-key input) and no ssh-agent (SSH_AUTH_SOCK)';
-        problems.push({ field: 'auth', message, detail: message });
-    }
-    for (const path of options.knownHostsPaths) {
-        const read = await readText(path);
-        if (!('error' in read))
-            continue;
-        // The default file may be missing: hosts are then unknown (accept-new, or the action's input).
-        // With accept-new the first file is where new hosts are recorded: it is created on first use.
-        const recordsNewHosts = options.hostKeyChecking === 'accept-new' && path === options.knownHostsPaths[0];
-        if (read.missing && (ssh_options/* DEFAULT_SSH_OPTIONS */.U.knownHostsPaths.includes(path) || recordsNewHosts))
-            continue;
-        problems.push({
-            field: 'known-hosts',
-            path,
-            message: `known_hosts file ${path}: ${read.error}`,
-            detail: read.error,
-        });
-    }
-    return problems;
+/** Why `signal` aborted: its reason, or a plain CancelledError when it gave none. */
+function abortReason(signal) {
+    return signal.reason ?? new errors/* CancelledError */.cc('cancelled');
 }
-const NO_PASSPHRASE_HINT = 'no passphrase was given (the CLI takes none: load the key into ssh-agent with ssh-add, and leave ssh.private-key out)';
-async function readText(path) {
-    const full = (0,external_node_path_.resolve)((0,ssh_paths/* expandHome */.k)(path));
-    try {
-        return { text: await (0,promises_.readFile)(full, 'utf8') };
-    }
-    catch (err) {
-        const code = err.code;
-        if (code === 'ENOENT')
-            return { error: full === path ? 'not found' : `not found (${full})`, missing: true };
-        if (code === 'EACCES' || code === 'EPERM')
-            return { error: 'not readable (permission denied)', missing: false };
-        if (code === 'EISDIR')
-            return { error: 'is a directory, not a file', missing: false };
-        return { error: `cannot read it (${code ?? 'error'})`, missing: false };
-    }
-}
-//# sourceMappingURL=ssh-files.js.map
-;// CONCATENATED MODULE: ./lib/preflight.js
-/**
- * Checks made before anything runs, beyond the config itself: the SSH key and known_hosts files a
- * run would read. A release that would fail at its first SSH stage must not first run its local
- * stages; `run`, `--dry-run` and `validate` all report such a problem, with exit code 2. `validate`
- * also looks for the upload sources it can (a warning: something may create them before a run).
- */
-
-
-
-
-
-
-
-/**
- * For a run of `runner` (restricted to `hosts` when given): throws a ConfigError listing every
- * problem with the SSH files `ssh` names, when the run reaches any SSH host. A run on `local:`
- * hosts only needs no key.
- */
-async function checkRunFiles(config, runner, hosts, ssh, overrides) {
-    // Runner objects from a module list their hosts only when they run: assume the config's hosts.
-    const candidates = config.plans[runner.name]?.hosts ?? config.hosts;
-    if (!usesSsh(candidates, hosts))
-        return;
-    throwIfAny(config, await ssh_files_checkSshFiles(ssh), overrides);
+/** What a cancel says: `cancelled`, or the caller's CancelledError message (`cancelled by SIGTERM`). */
+function cancelMessage(signal) {
+    return signal.reason instanceof Error ? signal.reason.message : 'cancelled';
 }
 /**
- * For `validate`: the files the config itself names, when it has SSH hosts. No key at all is fine
- * here (`--identity`, the action's input or an ssh-agent may give one at run time).
+ * Settles like `promise`, or rejects with the signal's reason as soon as it aborts, whichever comes
+ * first; without a signal, `promise` itself. Whoever awaits must be able to stop waiting even when
+ * the work ignores the signal (a slow transport, a stuck job body) or is shared with other callers
+ * (a connect); the work itself goes on. A late rejection of the abandoned promise is swallowed so
+ * it cannot become an unhandled one.
  */
-async function checkConfigFiles(config) {
-    if (!usesSsh(config.hosts, undefined))
-        return;
-    throwIfAny(config, await checkSshFiles(config.ssh, { requireAuth: false }), {});
-}
-function usesSsh(candidates, only) {
-    return candidates.some((host) => !host.local && (!only || only.includes(host.name)));
-}
-function throwIfAny(config, problems, overrides) {
-    if (problems.length === 0)
-        return;
-    throw new errors/* ConfigError */.xL(problems.map((p) => describe(config, p, overrides)).join('\n'));
-}
-/** `release.yml:3:16: ssh.private-key: private key file ~/.ssh/x: not found (/root/.ssh/x)`. */
-function describe(config, problem, overrides) {
-    if (problem.field === 'private-key') {
-        if (overrides.privateKey)
-            return `Input "ssh-private-key": ${problem.detail}`;
-        if (overrides.identityPath)
-            return `--identity: ${problem.message}`;
-        return atConfig(config, ['ssh', 'private-key'], problem.message);
+function untilAborted(promise, signal) {
+    if (!signal)
+        return promise;
+    if (signal.aborted) {
+        promise.catch(() => { });
+        return Promise.reject(abortReason(signal));
     }
-    if (problem.field === 'known-hosts') {
-        if (overrides.knownHostsPaths)
-            return `--known-hosts: ${problem.message}`;
-        const configured = config.ssh.knownHostsPaths;
-        // resolveSsh keeps the default's array when the config names no known-hosts.
-        if (configured === ssh_options/* DEFAULT_SSH_OPTIONS */.U.knownHostsPaths)
-            return `${problem.message} (the default known-hosts)`;
-        const index = configured.indexOf(problem.path ?? '');
-        const path = configured.length > 1 ? ['ssh', 'known-hosts', index] : ['ssh', 'known-hosts'];
-        return atConfig(config, path, problem.message);
-    }
-    return problem.message;
-}
-function atConfig(config, path, message) {
-    const position = config.locator.position(path);
-    return (0,config_error/* formatIssue */.Hd)({ file: config.file, path, message, ...(position ? { position } : {}) });
-}
-/**
- * For `validate`: upload sources missing on this machine, one warning each. Only sources no earlier
- * step of the runner could have made (no `local` step, no `run` on this machine, no custom job
- * before them) and that use no per-job variable (`${BW_HOST}`…) can be checked; relative ones are
- * relative to `cwd`. Still a warning, not an error: the workflow may build them before the run.
- */
-async function missingUploadSources(config, cwd) {
-    const warnings = new Map();
-    for (const plan of Object.values(config.plans)) {
-        for (const upload of plan.uploads) {
-            if (upload.afterLocalWork)
-                continue;
-            let from;
-            try {
-                from = expandVars(upload.from, config.vars);
-            }
-            catch {
-                continue; // a per-job variable: known only when the job runs
-            }
-            const full = resolve(cwd, from);
-            if (await stat(full).then(() => true, () => false))
-                continue;
-            const where = full === from ? '' : ` (looked for ${full})`;
-            const message = `upload source ${from} not found${where}; the run fails unless something creates it first`;
-            warnings.set(JSON.stringify(upload.path), atConfig(config, upload.path, message));
-        }
-    }
-    return [...warnings.values()];
-}
-//# sourceMappingURL=preflight.js.map
-;// CONCATENATED MODULE: ./lib/report/redact.js
-const REDACTED = '***';
-/** Shorter values (or lines of a multi-line value) are not redacted on their own. */
-const MIN_REDACTED_LENGTH = 4;
-/** Names of the secrets whose value is too short to be redacted: the user must be told. */
-function tooShortToRedact(secrets) {
-    return Object.entries(secrets)
-        .filter(([, value]) => value.trim() !== '' && value.trim().length < MIN_REDACTED_LENGTH)
-        .map(([name]) => name);
-}
-/**
- * Replaces secret values in text the tool writes (logs, summary, report). Each line of a multi-line
- * secret is a secret of its own, as GitHub masks them. Values shorter than 4 characters are not
- * redacted on their own: replacing every "a" would make output unreadable and protect nothing
- * (the release warns about such secrets by name instead).
- */
-class Redactor {
-    #secrets;
-    /** Length of the longest value that can appear within one line of output. */
-    longest;
-    constructor(secrets) {
-        const all = new Set();
-        for (const s of secrets) {
-            if (!s)
-                continue;
-            all.add(s);
-            for (const line of s.split(/\r?\n/))
-                if (line.trim().length >= MIN_REDACTED_LENGTH)
-                    all.add(line.trim());
-        }
-        // Longest first, so a secret that contains another is replaced whole.
-        this.#secrets = [...all]
-            .filter((s) => s.length >= MIN_REDACTED_LENGTH)
-            .sort((a, b) => b.length - a.length);
-        this.longest = this.#secrets.find((s) => !/[\r\n]/.test(s))?.length ?? 0;
-    }
-    get empty() {
-        return this.#secrets.length === 0;
-    }
-    text(value) {
-        let out = value;
-        for (const s of this.#secrets)
-            if (out.includes(s))
-                out = out.split(s).join(REDACTED);
-        return out;
-    }
-    job(job) {
-        return {
-            ...job,
-            error: job.error === null ? null : this.text(job.error),
-            outputTail: this.text(job.outputTail),
+    return new Promise((resolve, reject) => {
+        const onAbort = () => {
+            promise.catch(() => { });
+            reject(abortReason(signal));
         };
-    }
-    report(report) {
-        if (this.empty)
-            return report;
-        return {
-            ...report,
-            ...(report.reason !== undefined ? { reason: this.text(report.reason) } : {}),
-            stages: report.stages.map((s) => ({ ...s, jobs: s.jobs.map((j) => this.job(j)) })),
-        };
-    }
-    event(e) {
-        if (this.empty)
-            return e;
-        switch (e.type) {
-            case 'output':
-                return { ...e, line: this.text(e.line) };
-            case 'job-retry':
-                return { ...e, error: this.text(e.error) };
-            case 'warning':
-                return { ...e, message: this.text(e.message) };
-            case 'job-end':
-                return { ...e, job: this.job(e.job) };
-            case 'stage-end':
-                return { ...e, stage: { ...e.stage, jobs: e.stage.jobs.map((j) => this.job(j)) } };
-            case 'run-end':
-                return { ...e, report: this.report(e.report) };
-            default:
-                return e;
-        }
-    }
-}
-//# sourceMappingURL=redact.js.map
-// EXTERNAL MODULE: ./lib/transport/dry-run.js
-var dry_run = __nccwpck_require__(3964);
-// EXTERNAL MODULE: ./lib/transport/local.js + 1 modules
-var local = __nccwpck_require__(3016);
-// EXTERNAL MODULE: ./lib/transport/routing.js
-var routing = __nccwpck_require__(6287);
-// EXTERNAL MODULE: ./lib/transport/ssh.js + 12 modules
-var transport_ssh = __nccwpck_require__(6562);
-;// CONCATENATED MODULE: ./lib/release.js
-/**
- * The one pipeline behind the CLI and the action: settings → config → plan → executor → events.
- * Entrypoints add only their reporters and their way of exiting.
- */
-
-
-
-
-
-
-
-
-/** Load and check everything that can be checked before a single command runs. Throws ConfigError/UsageError. */
-async function prepareRelease(settings, cwd = process.cwd()) {
-    const file = settings.configPath ?? (await (0,load_config.findConfigFile)(cwd));
-    const config = await (0,load_config.loadConfig)(file, { vars: { ...settings.vars, ...settings.secretVars }, cwd });
-    const runner = (0,config_select/* selectRunner */.v)(config, settings.runner);
-    const hosts = settings.hosts ? (0,config_select/* resolveHostFilter */.f)(config, settings.hosts) : undefined;
-    // Before the first stage, dry runs included: a missing key must not surface after local stages ran.
-    await checkRunFiles(config, runner, hosts, sshOverrides(settings, config.ssh), settings);
-    const redactor = new Redactor([
-        ...Object.values(settings.secretVars),
-        ...(settings.privateKey ? [settings.privateKey] : []),
-        ...(settings.passphrase ? [settings.passphrase] : []),
-    ]);
-    return { config, runner, hosts, redactor };
-}
-/** Run a prepared release; events and the report are already redacted. Closes every connection. */
-async function executeRelease(settings, prepared, hooks) {
-    const { redactor } = prepared;
-    const onEvent = (e) => hooks.onEvent(redactor.event(e));
-    const warn = (message) => onEvent({ type: 'warning', message });
-    for (const name of tooShortToRedact(settings.secretVars)) {
-        warn(`secret ${name} is shorter than ${MIN_REDACTED_LENGTH} characters, too short to be redacted ` +
-            'from output, the summary and the report: use a longer value');
-    }
-    const transport = createTransport(settings, prepared.config.ssh, warn, redactor);
-    try {
-        const executor = new engine_executor/* Executor */.Q({
-            transport,
-            signal: hooks.signal,
-            vars: prepared.config.vars,
-            onEvent,
-            ...(settings.limit !== undefined ? { limit: settings.limit } : {}),
-            ...(prepared.hosts ? { hosts: prepared.hosts } : {}),
-            ...(settings.release ? { release: settings.release } : {}),
+        signal.addEventListener('abort', onAbort, { once: true });
+        promise.then((value) => {
+            signal.removeEventListener('abort', onAbort);
+            resolve(value);
+        }, (error) => {
+            signal.removeEventListener('abort', onAbort);
+            reject(error);
         });
-        return redactor.report(await executor.run(prepared.runner));
-    }
-    finally {
-        await transport.close();
-    }
-}
-function createTransport(settings, ssh, warn, redactor) {
-    if (settings.dryRun)
-        return new dry_run/* DryRunTransport */.a();
-    // Output is redacted as it is split into lines, before a long line is cut into pieces that no
-    // later redaction could join again.
-    const output = redactor.empty ? undefined : redactor;
-    return new routing/* RoutingTransport */.o(new local/* LocalTransport */.V(process.env, output), () => (0,transport_ssh/* createSshTransport */.m)(sshOverrides(settings, ssh), {
-        onWarning: warn,
-        ...(output ? { redactor: output } : {}),
-    }));
-}
-/** CLI flags and action inputs win over the config's `ssh:` block. */
-function sshOverrides(settings, ssh) {
-    return {
-        ...ssh,
-        ...(settings.identityPath ? { privateKeyPath: settings.identityPath } : {}),
-        ...(settings.privateKey ? { privateKey: settings.privateKey } : {}),
-        ...(settings.passphrase ? { passphrase: settings.passphrase } : {}),
-        ...(settings.knownHostsPaths ? { knownHostsPaths: settings.knownHostsPaths } : {}),
-        ...(settings.knownHosts ? { knownHosts: settings.knownHosts } : {}),
-    };
-}
-//# sourceMappingURL=release.js.map
-;// CONCATENATED MODULE: ./lib/report/github-escape.js
-/**
- * Escaping for text that reaches a GitHub job summary from outside (host output, error messages,
- * names from the config): rendered as typed, never as markup.
- */
-const HTML = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-// ANSI CSI/OSC sequences (colours, cursor moves) and other control characters but tab and newline.
-const CONTROL = 
-// eslint-disable-next-line no-control-regex
-/\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f]/g;
-/** Removes terminal escape sequences and control characters (tab and newline stay). */
-function stripControl(text) {
-    return text.replace(CONTROL, '');
-}
-/** For the inside of `<pre>`: GitHub does not process Markdown there, so HTML escaping is enough. */
-function escapeHtml(text) {
-    return stripControl(text).replace(/[&<>"']/g, (c) => HTML[c] ?? c);
-}
-/**
- * For text inside an HTML block (table cells, `<summary>`): Markdown is not processed there, but a
- * blank line would end the block, so newlines become spaces.
- */
-function escapeCell(text) {
-    return escapeHtml(text).replace(/\s*\n\s*/g, ' ');
-}
-/**
- * For Markdown text (headings, paragraphs): HTML escaping plus every character Markdown and
- * GitHub's extensions (tables, math, strikethrough) give a meaning, as a numeric reference.
- */
-function escapeMarkdown(text) {
-    return escapeCell(text).replace(/[\\`*_[\]{}|~#!$]/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-/** Keeps at most `max` characters (code points), marking the cut with `…`. */
-function truncateText(text, max) {
-    const chars = [...text];
-    return chars.length <= max ? text : `${chars.slice(0, Math.max(0, max - 1)).join('')}…`;
-}
-function utf8Bytes(text) {
-    return Buffer.byteLength(text, 'utf8');
-}
-//# sourceMappingURL=github-escape.js.map
-;// CONCATENATED MODULE: ./lib/report/format.js
-/** Small text helpers shared by the console and GitHub reporters. */
-function formatDuration(ms) {
-    if (ms < 1000)
-        return `${Math.round(ms)} ms`;
-    const s = ms / 1000;
-    if (s < 60)
-        return `${s.toFixed(1)} s`;
-    const m = Math.floor(s / 60);
-    return `${m} min ${Math.round(s - m * 60)} s`;
-}
-function plural(n, one, many = `${one}s`) {
-    return `${n} ${n === 1 ? one : many}`;
-}
-/** `Stage 2/3 · Distribute code · 12 hosts · canary web-1` */
-function stageTitle(e) {
-    const parts = [`Stage ${e.index}${e.total ? `/${e.total}` : ''}`, e.stage, plural(e.hosts.length, 'host')];
-    if (e.canary)
-        parts.push(`canary ${e.canary}`);
-    return parts.join(' · ');
-}
-/** `37/100 done · 2 failed · 10 running` */
-function progressLine(t) {
-    return `${t.done}/${t.total} done · ${t.failed} failed · ${t.running} running`;
-}
-/** `boerewors · runner deploy · release 20261128T010000Z`, with `DRY RUN` when nothing runs for real. */
-function runHeader(e, dryRun) {
-    return ['boerewors', ...(dryRun ? ['DRY RUN'] : []), `runner ${e.runner}`, `release ${e.release}`].join(' · ');
-}
-/**
- * `Release success · runner deploy`; a dry run says `DRY RUN success (nothing was run)`, so its
- * every-host-succeeded log cannot pass for a release.
- */
-function runFooter(r, dryRun) {
-    const what = dryRun ? `DRY RUN ${r.result} (nothing was run)` : `Release ${r.result}`;
-    return `${what} · runner ${r.runner}`;
-}
-//# sourceMappingURL=format.js.map
-;// CONCATENATED MODULE: ./lib/report/github-annotations.js
-
-
-/** Output lines quoted in an annotation: enough to see the error, short enough to read in the list. */
-const TAIL_LINES = 5;
-/**
- * The annotations for a finished stage: an error per failed host when the stage failed the run, a
- * warning per failed host when the failure was tolerated (`can-fail`, or within `max-failures`).
- */
-function stageAnnotations(stage) {
-    const fatal = stage.result === 'failure' && !stage.tolerated;
-    const why = stage.tolerated ? 'tolerated: can-fail' : 'tolerated: within max-failures';
-    return stage.jobs
-        .filter((j) => j.result === 'failure')
-        .map((j) => ({
-        level: fatal ? 'error' : 'warning',
-        title: fatal ? `${j.host} failed · ${stage.name}` : `${j.host} failed · ${stage.name} (${why})`,
-        message: failureMessage(j),
-    }));
-}
-/** `exit 3`, unless the error already says so (`exit code 3`); null when there is no exit code. */
-function exitText(j) {
-    if (j.exitCode === null || (j.error ?? '').includes(`exit code ${j.exitCode}`))
-        return null;
-    return `exit ${j.exitCode}`;
-}
-function failureMessage(j) {
-    const head = [j.error ?? 'failed', exitText(j), plural(j.attempts, 'attempt')].filter(Boolean);
-    const tail = stripControl(j.outputTail).replace(/\n+$/, '').split('\n').slice(-TAIL_LINES).filter(Boolean);
-    const lines = [truncateText(head.join(' · '), 500), ...tail.map((l) => `│ ${truncateText(l, 300)}`)];
-    return lines.join('\n');
-}
-/**
- * GitHub shows at most 10 error and 10 warning annotations per step: the reporter sends that many
- * and then one that says how many more there were.
- */
-const ANNOTATIONS_PER_LEVEL = 10;
-function overflowAnnotation(level, hidden) {
-    return {
-        level,
-        title: `${plural(hidden, 'more host')} ${level === 'error' ? 'failed' : 'with tolerated failures'}`,
-        message: 'GitHub shows 10 annotations of a kind per step; every host is in the job summary and the JSON report.',
-    };
-}
-//# sourceMappingURL=github-annotations.js.map
-;// CONCATENATED MODULE: ./lib/report/progress.js
-/** Counts jobs of the current stage from events: what a progress line shows. */
-class StageProgress {
-    #tally = { done: 0, failed: 0, running: 0, total: 0 };
-    #running = new Set();
-    stage = null;
-    get tally() {
-        return { ...this.#tally, running: this.#running.size };
-    }
-    /** Returns true when the tally changed. */
-    update(e) {
-        switch (e.type) {
-            case 'stage-start':
-                this.stage = e.stage;
-                this.#running.clear();
-                this.#tally = { done: 0, failed: 0, running: 0, total: e.hosts.length };
-                return true;
-            case 'job-start':
-                this.#running.add(e.host);
-                return true;
-            case 'job-end':
-                this.#running.delete(e.job.host);
-                this.#tally.done += 1;
-                if (e.job.result === 'failure')
-                    this.#tally.failed += 1;
-                return true;
-            case 'stage-end':
-                this.stage = null;
-                this.#running.clear();
-                return true;
-            default:
-                return false;
-        }
-    }
-}
-//# sourceMappingURL=progress.js.map
-;// CONCATENATED MODULE: ./lib/report/github-log.js
-
-
-
-const MARK = {
-    success: '✔',
-    failure: '✘',
-    skipped: '–',
-    cancelled: '⊘',
-};
-/**
- * The workflow log of a run: one collapsible group per stage, titled like
- * `Stage 2/3 · Distribute code · 12 hosts · canary web-1`. Output is streamed as it arrives, each
- * line labelled with its host; the label also keeps a host from issuing workflow commands
- * (`::error::…` only counts at the start of a line). After each group: the stage's result line and
- * its annotations, so a collapsed log still reads as a story.
- */
-class GitHubLogReporter {
-    log;
-    #progress = new StageProgress();
-    #intervalMs;
-    #now;
-    #dryRun;
-    #timer;
-    #stageStartedAt = 0;
-    #labelWidth = 0;
-    #groupOpen = false;
-    #sent = { error: 0, warning: 0 };
-    #hidden = { error: 0, warning: 0 };
-    #warnings = new Set();
-    constructor(log, options = {}) {
-        this.log = log;
-        this.#intervalMs = options.progressIntervalMs ?? 10_000;
-        this.#now = options.now ?? Date.now;
-        this.#dryRun = options.dryRun ?? false;
-    }
-    onEvent = (e) => {
-        this.#progress.update(e);
-        switch (e.type) {
-            case 'run-start':
-                this.#info(runHeader(e, this.#dryRun));
-                return;
-            case 'stage-start':
-                this.#closeGroup();
-                this.#labelWidth = Math.max(0, ...e.hosts.map((h) => h.length));
-                this.log.startGroup(stageTitle(e));
-                this.#groupOpen = true;
-                this.#startProgress();
-                return;
-            case 'step-start':
-                this.#hostLine(e.host, '»', e.label);
-                return;
-            case 'output':
-                this.#hostLine(e.host, '│', e.line);
-                return;
-            case 'job-start':
-                if (e.attempt > 1)
-                    this.#hostLine(e.host, '●', `attempt ${e.attempt}`);
-                return;
-            case 'job-retry':
-                this.#hostLine(e.host, '↻', `${e.error} — attempt ${e.attempt + 1} in ${formatDuration(e.delayMs)}`);
-                return;
-            case 'job-end':
-                this.#hostLine(e.job.host, MARK[e.job.result], jobLine(e.job));
-                return;
-            case 'stage-end':
-                this.#closeGroup();
-                this.#info(stageLine(e.stage));
-                for (const a of stageAnnotations(e.stage))
-                    this.#annotate(a);
-                return;
-            case 'warning': {
-                const message = e.host ? `${e.host}: ${e.message}` : e.message;
-                if (this.#warnings.has(message))
-                    return;
-                this.#warnings.add(message);
-                this.#annotate({ level: 'warning', title: 'boerewors', message });
-                return;
-            }
-            case 'run-end':
-                this.close();
-                this.#info(`${runFooter(e.report, this.#dryRun)} · ${formatDuration(e.report.durationMs)}`);
-                return;
-        }
-    };
-    /**
-     * Ends the open group, stops the progress timer and sends the overflow annotations. Called at
-     * `run-end`, and by the action when a cancelled run has to be reported before the engine is done.
-     */
-    close() {
-        this.#closeGroup();
-        for (const level of ['error', 'warning']) {
-            if (this.#hidden[level] === 0)
-                continue;
-            const a = overflowAnnotation(level, this.#hidden[level]);
-            this.log[level](a.message, { title: a.title });
-            this.#hidden[level] = 0;
-        }
-    }
-    #annotate(a) {
-        // Two slots stay free per level: the overflow note, and the action's own final error.
-        if (this.#sent[a.level] >= ANNOTATIONS_PER_LEVEL - 2) {
-            this.#hidden[a.level] += 1;
-            return;
-        }
-        this.#sent[a.level] += 1;
-        this.log[a.level](a.message, { title: a.title });
-    }
-    /** One line of our own; names from the config cannot break it into more. */
-    #info(text) {
-        this.log.info(text.replace(/[\r\n]+/g, ' '));
-    }
-    /** Every physical line starts with the host label: none can be read as a workflow command. */
-    #hostLine(host, mark, text) {
-        const label = host.padEnd(this.#labelWidth);
-        this.log.info(text
-            .split(/\r?\n|\r/)
-            .map((line) => `${label} ${mark} ${line}`)
-            .join('\n'));
-    }
-    #startProgress() {
-        this.#stopProgress();
-        this.#stageStartedAt = this.#now();
-        this.#timer = setInterval(() => {
-            if (this.#progress.stage === null)
-                return;
-            const elapsed = formatDuration(this.#now() - this.#stageStartedAt);
-            this.#info(`… ${this.#progress.stage} · ${progressLine(this.#progress.tally)} · ${elapsed}`);
-        }, this.#intervalMs);
-        // A progress line must never keep the process alive.
-        this.#timer.unref();
-    }
-    #stopProgress() {
-        if (this.#timer !== undefined)
-            clearInterval(this.#timer);
-        this.#timer = undefined;
-    }
-    #closeGroup() {
-        this.#stopProgress();
-        if (!this.#groupOpen)
-            return;
-        this.log.endGroup();
-        this.#groupOpen = false;
-    }
-}
-function jobLine(j) {
-    const parts = [
-        j.error && j.error !== j.result ? `${j.result}: ${j.error}` : j.result,
-        plural(j.attempts, 'attempt'),
-        formatDuration(j.durationMs),
-    ];
-    const exit = j.result === 'failure' ? exitText(j) : null;
-    if (exit)
-        parts.splice(1, 0, exit);
-    return parts.join(' · ');
-}
-function stageLine(s) {
-    const n = (r) => s.jobs.filter((j) => j.result === r).length;
-    const tolerated = s.tolerated ? ' (tolerated: can-fail)' : '';
-    // A stage stopped by a cancel "fails" without a failed job: say what happened.
-    const result = s.result === 'failure' && n('failure') === 0 && n('cancelled') > 0 ? 'cancelled' : s.result;
-    const cancelled = n('cancelled') > 0 ? ` · ${n('cancelled')} cancelled` : '';
-    return (`■ ${s.name}: ${result}${tolerated} · ${n('success')} ok · ${n('failure')} failed · ${n('skipped')} skipped` +
-        `${cancelled} · ${formatDuration(s.durationMs)}`);
-}
-//# sourceMappingURL=github-log.js.map
-;// CONCATENATED MODULE: ./lib/report/github-summary.js
-
-
-
-/** GitHub rejects a step summary larger than this. */
-const SUMMARY_LIMIT_BYTES = 1024 * 1024;
-const DEFAULTS = {
-    dryRun: false,
-    maxBytes: SUMMARY_LIMIT_BYTES - 8 * 1024,
-    tailBytes: 8 * 1024,
-    collapseOver: 10,
-};
-/** Room kept for the truncation note. */
-const NOTE_RESERVE = 512;
-/** No failure block is smaller than this. */
-const MIN_BLOCK = 100;
-const RUN_HEADLINE = {
-    success: '✅ Release succeeded',
-    failure: '❌ Release failed',
-    cancelled: '🚫 Release cancelled',
-};
-const DRY_RUN_HEADLINE = {
-    success: '🧪 DRY RUN succeeded (nothing was run)',
-    failure: '❌ DRY RUN failed (nothing was run)',
-    cancelled: '🚫 DRY RUN cancelled (nothing was run)',
-};
-const JOB_MARK = { success: '✅', failure: '❌', skipped: '⏭️', cancelled: '🚫' };
-/**
- * The job summary of a run, as Markdown with HTML tables: a headline, a table of stages, then per
- * stage a table of hosts (collapsed when large) and the output tail of each failed host. Pure: the
- * same report gives the same text. Everything that comes from hosts or the config is escaped, and
- * the whole stays under `maxBytes`: when it would not, the output tails go first, then host rows,
- * and a note says what was left out.
- */
-function renderSummary(report, options = {}) {
-    const opts = { ...DEFAULTS, ...options };
-    const head = [renderHeadline(report, opts.dryRun), renderStageTable(report)].join('\n');
-    const headings = report.stages.map((s, i) => `### ${i + 1}. ${escapeMarkdown(s.name)} · ${stageResultText(s)}\n`);
-    let left = opts.maxBytes - NOTE_RESERVE - utf8Bytes(head) - headings.reduce((n, h) => n + utf8Bytes(h) + 1, 0);
-    // Output tails of failed hosts matter most after the tables of results: they are placed first.
-    let tailsLeftOut = 0;
-    const failures = report.stages.map((s) => failedJobs(s).flatMap((j) => {
-        // Once the budget is spent, the rest are counted without rendering them.
-        const block = left > MIN_BLOCK ? renderFailure(j, opts.tailBytes) : '';
-        if (block === '' || utf8Bytes(block) + 1 > left) {
-            tailsLeftOut += 1;
-            return [];
-        }
-        left -= utf8Bytes(block) + 1;
-        return [block];
-    }));
-    let rowsLeftOut = 0;
-    const tables = report.stages.map((s) => {
-        const table = renderHostTable(s, opts.collapseOver, left);
-        left -= utf8Bytes(table.text) + 1;
-        rowsLeftOut += table.rowsLeftOut;
-        return table.text;
     });
-    const parts = [head];
-    report.stages.forEach((_, i) => parts.push(headings[i] ?? '', tables[i] ?? '', ...(failures[i] ?? [])));
-    if (tailsLeftOut > 0 || rowsLeftOut > 0)
-        parts.push(truncationNote(tailsLeftOut, rowsLeftOut));
-    return `${parts.filter(Boolean).join('\n')}\n`;
 }
-/** The summary of a release that never started (bad input or config): the reason, verbatim. */
-function renderStartFailure(message) {
-    return `## ❌ Release did not start\n\n<pre>${escapeHtml(truncateText(message, 4000))}</pre>\n`;
+/**
+ * Waits `ms`, or rejects with the signal's reason when it aborts first. The timer stays ref'd: a
+ * retry backoff (of a job, or of a connect to a refusing host) can be the only pending work, and
+ * Node must not exit with the release still unsettled.
+ */
+function sleep(ms, signal) {
+    if (signal.aborted)
+        return Promise.reject(abortReason(signal));
+    return new Promise((resolve, reject) => {
+        const onAbort = () => {
+            clearTimeout(timer);
+            reject(abortReason(signal));
+        };
+        const timer = setTimeout(() => {
+            signal.removeEventListener('abort', onAbort);
+            resolve();
+        }, ms);
+        signal.addEventListener('abort', onAbort, { once: true });
+    });
 }
-function renderHeadline(r, dryRun) {
-    const title = (dryRun ? DRY_RUN_HEADLINE : RUN_HEADLINE)[r.result];
-    const facts = [
-        `Runner **${escapeMarkdown(r.runner)}**`,
-        `release \`${escapeHtml(r.release).replace(/`/g, '')}\``,
-        plural(r.stages.length, 'stage'),
-        formatDuration(r.durationMs),
-        `started ${escapeMarkdown(r.startedAt)}`,
-    ];
-    const lines = [`## ${title}`, '', facts.join(' · '), ''];
-    if (r.reason)
-        lines.push(`> ${escapeMarkdown(truncateText(r.reason, 1000))}`, '');
-    return lines.join('\n');
-}
-function count(stage, result) {
-    return stage.jobs.filter((j) => j.result === result).length;
-}
-function stageResultText(s) {
-    if (s.result === 'failure' && count(s, 'failure') === 0 && count(s, 'cancelled') > 0)
-        return '🚫 cancelled';
-    if (s.result === 'failure' && s.tolerated)
-        return '⚠️ failure (tolerated: can-fail)';
-    if (s.result === 'success' && count(s, 'failure') > 0)
-        return '⚠️ success (failures within budget)';
-    return { success: '✅ success', failure: '❌ failure', skipped: '⏭️ skipped' }[s.result];
-}
-function renderStageTable(r) {
-    if (r.stages.length === 0)
-        return '_No stage ran._\n';
-    const withCancelled = r.stages.some((s) => count(s, 'cancelled') > 0);
-    const header = [
-        '#',
-        'Stage',
-        'Result',
-        'OK',
-        'Failed',
-        'Skipped',
-        ...(withCancelled ? ['Cancelled'] : []),
-        'Canary',
-        'Duration',
-    ];
-    const rows = r.stages.map((s, i) => [
-        String(i + 1),
-        escapeCell(s.name),
-        stageResultText(s),
-        String(count(s, 'success')),
-        String(count(s, 'failure')),
-        String(count(s, 'skipped')),
-        ...(withCancelled ? [String(count(s, 'cancelled'))] : []),
-        s.canary === null ? '—' : escapeCell(s.canary),
-        formatDuration(s.durationMs),
-    ]);
-    return `${htmlTable(header, rows)}\n`;
-}
-function htmlTable(header, rows) {
-    const tr = (cells, tag) => `<tr>${cells.map((c) => `<${tag}>${c}</${tag}>`).join('')}</tr>`;
-    return ['<table>', tr(header, 'th'), ...rows.map((r) => tr(r, 'td')), '</table>'].join('\n');
-}
-const HOST_HEADER = ['Host', 'Result', 'Attempts', 'Duration', 'Exit code', 'Error'];
-function hostRow(stage, j) {
-    const host = escapeCell(j.host) + (j.host === stage.canary ? ' <sub>canary</sub>' : '');
-    return [
-        host,
-        `${JOB_MARK[j.result]} ${j.result}`,
-        String(j.attempts),
-        formatDuration(j.durationMs),
-        j.exitCode === null ? '—' : String(j.exitCode),
-        j.error && j.error !== j.result ? escapeCell(truncateText(j.error, 200)) : '—',
-    ];
-}
-/** The host table of a stage, with as many rows as `budget` bytes allow. */
-function renderHostTable(stage, collapseOver, budget) {
-    if (stage.jobs.length === 0)
-        return { text: '_No jobs._\n', rowsLeftOut: 0 };
-    const rows = stage.jobs.map((j) => hostRow(stage, j));
-    const wrap = (shown, leftOut) => {
-        const extra = leftOut > 0
-            ? [[`… ${plural(leftOut, 'more host')} left out (summary size limit)`, '', '', '', '', '']]
-            : [];
-        const table = htmlTable(HOST_HEADER, [...shown, ...extra]);
-        if (stage.jobs.length <= collapseOver)
-            return `${table}\n`;
-        const tally = [
-            `${count(stage, 'success')} ok`,
-            `${count(stage, 'failure')} failed`,
-            `${count(stage, 'skipped')} skipped`,
-        ];
-        if (count(stage, 'cancelled') > 0)
-            tally.push(`${count(stage, 'cancelled')} cancelled`);
-        return `<details><summary>${plural(stage.jobs.length, 'host')}: ${tally.join(', ')}</summary>\n\n${table}\n\n</details>\n`;
+/**
+ * Wraps a promise's `resolve` and `reject` so the first call wins and later ones do nothing; `cleanup`
+ * (clear timers, remove listeners) runs once, just before it settles. For promises that many
+ * events race to settle: a timer, an abort, an error and a success.
+ */
+function settleOnce(resolve, reject, cleanup = () => { }) {
+    let settled = false;
+    const first = () => {
+        if (settled)
+            return false;
+        settled = true;
+        cleanup();
+        return true;
     };
-    const full = wrap(rows, 0);
-    if (utf8Bytes(full) + 1 <= budget)
-        return { text: full, rowsLeftOut: 0 };
-    // Too big: keep failed hosts' rows before the others, as many as fit.
-    const order = rows
-        .map((row, i) => ({ row, failed: stage.jobs[i]?.result === 'failure' }))
-        .sort((a, b) => Number(b.failed) - Number(a.failed))
-        .map((x) => x.row);
-    let shown = 0;
-    let used = utf8Bytes(wrap([], rows.length));
-    for (const row of order) {
-        const size = utf8Bytes(htmlTable([], [row])) - utf8Bytes('<table>\n\n</table>');
-        if (used + size + 1 > budget)
-            break;
-        used += size + 1;
-        shown += 1;
-    }
-    if (used > budget)
-        return { text: '', rowsLeftOut: rows.length };
-    return { text: wrap(order.slice(0, shown), rows.length - shown), rowsLeftOut: rows.length - shown };
+    return {
+        get settled() {
+            return settled;
+        },
+        resolve: (value) => {
+            if (first())
+                resolve(value);
+        },
+        reject: (reason) => {
+            if (first())
+                reject(reason);
+        },
+    };
 }
-function failedJobs(s) {
-    return s.jobs.filter((j) => j.result === 'failure');
-}
-/** A failed host: what happened in one line, its last output in a collapsed `<pre>`. */
-function renderFailure(j, tailBytes) {
-    const facts = [
-        exitText(j),
-        plural(j.attempts, 'attempt'),
-        formatDuration(j.durationMs),
-        j.error ? truncateText(j.error, 300) : null,
-    ].filter((f) => f !== null);
-    const title = `❌ <b>${escapeCell(j.host)}</b> · ${escapeCell(facts.join(' · '))}`;
-    const { text, linesLeftOut } = lastBytes(j.outputTail.replace(/\n+$/, ''), tailBytes);
-    const note = linesLeftOut > 0 ? `… ${plural(linesLeftOut, 'earlier line')} not shown\n` : '';
-    const body = text === '' ? '(no output)' : `${note}${text}`;
-    return `<details><summary>${title}</summary>\n\n<pre>${escapeHtml(body)}</pre>\n\n</details>\n`;
-}
-/** The last `max` bytes of `text`, cut at a line start. */
-function lastBytes(text, max) {
-    if (utf8Bytes(text) <= max)
-        return { text, linesLeftOut: 0 };
-    const lines = text.split('\n');
-    let size = 0;
-    let first = lines.length;
-    while (first > 0) {
-        const next = utf8Bytes(lines[first - 1] ?? '') + (first < lines.length ? 1 : 0);
-        if (size + next > max)
-            break;
-        size += next;
-        first -= 1;
-    }
-    if (first === lines.length) {
-        // One line longer than the whole budget: keep its end (a character cut in half is dropped).
-        const last = Buffer.from(lines[lines.length - 1] ?? '', 'utf8');
-        const end = last
-            .subarray(Math.max(0, last.length - (max - 3)))
-            .toString('utf8')
-            .replace(/^\uFFFD+/, '');
-        return { text: `…${end}`, linesLeftOut: lines.length - 1 };
-    }
-    return { text: lines.slice(first).join('\n'), linesLeftOut: first };
-}
-function truncationNote(tails, rows) {
-    const what = [
-        tails > 0 ? `the output of ${plural(tails, 'failed host')}` : null,
-        rows > 0 ? plural(rows, 'host row') : null,
-    ].filter(Boolean);
-    return (`> **Note:** this summary was shortened to stay under GitHub's 1 MiB limit: ${what.join(' and ')} left out. ` +
-        'Every host is in the JSON report (output `report`) and in the log.\n');
-}
-//# sourceMappingURL=github-summary.js.map
-// EXTERNAL MODULE: ./lib/report/json.js
-var json = __nccwpck_require__(7406);
-;// CONCATENATED MODULE: ./lib/cancellation.js
+//# sourceMappingURL=abort.js.map
+;// CONCATENATED MODULE: ./lib/release/cancellation.js
 
 /** Time the engine gets to stop its commands and return after a cancel, before we report without it. */
 const CANCEL_GRACE_MS = 3000;
@@ -67898,2262 +67160,30 @@ class Cancellation {
     }
 }
 //# sourceMappingURL=cancellation.js.map
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(8815);
-;// CONCATENATED MODULE: ./lib/action/vars-input.js
+;// CONCATENATED MODULE: ./lib/release/exit-codes.js
 
-
-
-/** A line that starts like `NAME=`: the input is written as `K=V` lines, not as a YAML map. */
-const ASSIGNMENT_LINE = /^\s*[A-Za-z_][A-Za-z0-9_]*=/;
-/**
- * Parses the `vars` / `secret-vars` inputs: either lines of `NAME=value` (blank lines and `#`
- * comments ignored, the value taken verbatim up to the end of the line) or a YAML map of scalars
- * (use it for multi-line values). Error messages name the input and never echo a value: the text
- * may be a secret, and so for a secret input is a mistyped name (it may be a line of the value).
- */
-function parseVarsInput(text, input, secret = false) {
-    const lines = text.split(/\r?\n/);
-    const meaningful = lines.filter((l) => l.trim() !== '' && !l.trim().startsWith('#'));
-    if (meaningful.length === 0)
-        return {};
-    const named = (name) => (secret ? '' : ` "${name}"`);
-    return ASSIGNMENT_LINE.test(meaningful[0] ?? '')
-        ? parseAssignmentLines(lines, input, named)
-        : parseYamlMap(text, input, named);
-}
-function parseAssignmentLines(lines, input, named) {
-    const vars = {};
-    lines.forEach((raw, i) => {
-        const line = raw.replace(/^\s+/, '');
-        if (line.trim() === '' || line.startsWith('#'))
-            return;
-        const eq = line.indexOf('=');
-        const where = `Input "${input}" line ${i + 1}`;
-        if (eq === -1) {
-            throw new errors/* UsageError */.eb(`${where}: expected NAME=VALUE, found no "=" (use a YAML map for multi-line values)`);
-        }
-        const name = line.slice(0, eq).trimEnd();
-        if (!engine_vars/* VAR_NAME */.eU.test(name))
-            throw new errors/* UsageError */.eb(`${where}: invalid variable name${named(name)}`);
-        vars[name] = line.slice(eq + 1);
-    });
-    return vars;
-}
-function parseYamlMap(text, input, named) {
-    let doc;
-    try {
-        doc = (0,dist/* parse */.qg)(text, { prettyErrors: false });
-    }
-    catch (e) {
-        // The YAML library quotes the offending source line; give only the position.
-        const pos = e instanceof dist/* YAMLError */.IP && e.linePos ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
-        throw new errors/* UsageError */.eb(`Input "${input}": expected NAME=VALUE lines or a YAML map, found invalid YAML${pos}`);
-    }
-    if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
-        throw new errors/* UsageError */.eb(`Input "${input}": expected NAME=VALUE lines or a YAML map, found a ${vars_input_describe(doc)}`);
-    }
-    const vars = {};
-    for (const [name, value] of Object.entries(doc)) {
-        if (!engine_vars/* VAR_NAME */.eU.test(name))
-            throw new errors/* UsageError */.eb(`Input "${input}": invalid variable name${named(name)}`);
-        if (value === null || value === undefined)
-            vars[name] = '';
-        else if (['string', 'number', 'boolean'].includes(typeof value))
-            vars[name] = String(value);
-        else {
-            throw new errors/* UsageError */.eb(`Input "${input}": the value of${named(name) || ' a variable'} must be a string, number or boolean, found a ${vars_input_describe(value)}`);
-        }
-    }
-    return vars;
-}
-function vars_input_describe(value) {
-    if (Array.isArray(value))
-        return 'list';
-    if (value === null)
-        return 'null';
-    if (typeof value === 'object')
-        return 'map';
-    return typeof value === 'string' ? 'string' : typeof value;
-}
-//# sourceMappingURL=vars-input.js.map
-;// CONCATENATED MODULE: ./lib/action/inputs.js
-
-
-
-/** Every input of `action.yml`, in one place. */
-const Inputs = {
-    Config: 'config',
-    Runner: 'runner',
-    Limit: 'limit',
-    Hosts: 'hosts',
-    Vars: 'vars',
-    SecretVars: 'secret-vars',
-    SshPrivateKey: 'ssh-private-key',
-    SshKeyPassphrase: 'ssh-key-passphrase',
-    SshKnownHosts: 'ssh-known-hosts',
-    DryRun: 'dry-run',
-};
-const readInput = (name) => getInput(name);
-/**
- * The only reader of the action's inputs. Throws a UsageError naming the input on bad input;
- * messages never quote a secret input's value.
- */
-function readInputs(read = readInput) {
-    const config = read(Inputs.Config);
-    const runner = read(Inputs.Runner);
-    const limit = read(Inputs.Limit);
-    const hosts = read(Inputs.Hosts);
-    const vars = parseVarsInput(read(Inputs.Vars), Inputs.Vars);
-    const secretVars = parseVarsInput(read(Inputs.SecretVars), Inputs.SecretVars, true);
-    const privateKey = parsePrivateKey(read(Inputs.SshPrivateKey));
-    // Not trimmed beyond what the runner does: a passphrase is whatever the key was encrypted with.
-    const passphrase = read(Inputs.SshKeyPassphrase);
-    if (passphrase && !privateKey) {
-        throw new errors/* UsageError */.eb(`Input "${Inputs.SshKeyPassphrase}" is set but "${Inputs.SshPrivateKey}" is not: the passphrase is for that key`);
-    }
-    const knownHosts = normalizeNewlines(read(Inputs.SshKnownHosts));
-    const settings = {
-        vars,
-        secretVars,
-        dryRun: parseBoolean(read(Inputs.DryRun), Inputs.DryRun),
-        ...(config ? { configPath: config } : {}),
-        ...(runner ? { runner } : {}),
-        ...(limit ? { limit: parsePositiveInteger(limit, Inputs.Limit) } : {}),
-        ...(hosts ? { hosts: parseList(hosts, Inputs.Hosts) } : {}),
-        ...(privateKey ? { privateKey } : {}),
-        ...(passphrase ? { passphrase } : {}),
-        ...(knownHosts ? { knownHosts } : {}),
-    };
-    return {
-        settings,
-        secrets: [
-            ...(privateKey ? [privateKey] : []),
-            ...(passphrase ? [passphrase] : []),
-            ...Object.values(secretVars),
-        ],
-    };
-}
-/** YAML 1.2 core schema booleans, as `core.getBooleanInput` accepts them; empty is false. */
-function parseBoolean(text, input) {
-    if (text === '')
-        return false;
-    if (['true', 'True', 'TRUE'].includes(text))
-        return true;
-    if (['false', 'False', 'FALSE'].includes(text))
-        return false;
-    throw new errors/* UsageError */.eb(`Input "${input}": expected true or false, got "${text}"`);
-}
-function parsePositiveInteger(text, input) {
-    const n = Number(text);
-    if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) {
-        throw new errors/* UsageError */.eb(`Input "${input}": expected a positive integer, got "${text}"`);
-    }
-    return n;
-}
-/** Host or group names separated by commas, spaces or newlines. */
-function parseList(text, input) {
-    const items = text.split(/[\s,]+/).filter(Boolean);
-    if (items.length === 0)
-        throw new errors/* UsageError */.eb(`Input "${input}": expected names separated by commas`);
-    return items;
-}
-/**
- * The key text as a secret holds it: CRLF from a paste on Windows is normalized and a final
- * newline added (OpenSSH rejects a key without one). A path or a key with escaped `\n` is a common
- * mistake, caught here with a message that does not echo the value.
- */
-function parsePrivateKey(text) {
-    if (text === '')
-        return undefined;
-    const key = `${normalizeNewlines(text)}\n`;
-    if (key.indexOf('\n') === key.length - 1 && key.includes('\\n')) {
-        throw new errors/* UsageError */.eb(`Input "${Inputs.SshPrivateKey}": the key is on one line with escaped "\\n"; store it with its real newlines`);
-    }
-    if (!/^-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----$/m.test(key)) {
-        throw new errors/* UsageError */.eb(`Input "${Inputs.SshPrivateKey}": expected the private key itself (a "-----BEGIN … PRIVATE KEY-----" block), ` +
-            'not a path; pass it from a secret: ssh-private-key: ${{ secrets.DEPLOY_KEY }}');
-    }
-    return key;
-}
-function normalizeNewlines(text) {
-    return text.replace(/\r\n?/g, '\n').trim();
-}
-//# sourceMappingURL=inputs.js.map
-;// CONCATENATED MODULE: ./lib/action/outputs.js
-/** Every output of `action.yml`, in one place. */
-const Outputs = {
-    Result: 'result',
-    FailedHosts: 'failed-hosts',
-    Report: 'report',
-};
-function writeOutputs(set, outputs) {
-    set(Outputs.Result, outputs.result);
-    set(Outputs.FailedHosts, JSON.stringify(outputs.failedHosts));
-    set(Outputs.Report, outputs.reportPath);
-}
-//# sourceMappingURL=outputs.js.map
-;// CONCATENATED MODULE: ./lib/report/partial-report.js
-/**
- * Rebuilds the run's report from its events, so that a cancelled run whose engine has not
- * returned in time (a command that ignores its signal, a socket that will not close) can still be
- * reported: every job that had not ended counts as cancelled.
- */
-class PartialReport {
-    now;
-    #runner;
-    #release = '';
-    #startedAt = new Date();
-    #stages = [];
-    #open;
-    #final;
-    constructor(runner, now = Date.now) {
-        this.now = now;
-        this.#runner = runner;
-    }
-    onEvent = (e) => {
-        switch (e.type) {
-            case 'run-start':
-                this.#runner = e.runner;
-                this.#release = e.release;
-                this.#startedAt = new Date(e.startedAt);
-                return;
-            case 'stage-start':
-                this.#open = {
-                    name: e.stage,
-                    hosts: e.hosts,
-                    canary: e.canary,
-                    startedAt: this.now(),
-                    jobs: new Map(),
-                    attempts: new Map(),
-                };
-                return;
-            case 'job-start':
-                this.#open?.attempts.set(e.host, e.attempt);
-                return;
-            case 'job-end':
-                this.#open?.jobs.set(e.job.host, e.job);
-                return;
-            case 'stage-end':
-                this.#stages.push(e.stage);
-                this.#open = undefined;
-                return;
-            case 'run-end':
-                this.#final = e.report;
-                return;
-            default:
-                return;
-        }
-    };
-    /**
-     * The engine's own report when it finished, else the run as far as the events tell: `cancelled`
-     * (the engine did not return in time) or `failure` (it threw).
-     */
-    snapshot(reason, result = 'cancelled') {
-        if (this.#final)
-            return this.#final;
-        const stages = [...this.#stages];
-        const open = this.#open;
-        if (open) {
-            const jobs = open.hosts.map((host) => open.jobs.get(host) ?? {
-                host,
-                result: 'cancelled',
-                attempts: open.attempts.get(host) ?? 0,
-                durationMs: 0,
-                exitCode: null,
-                error: reason,
-                outputTail: '',
-            });
-            stages.push({
-                name: open.name,
-                result: 'failure',
-                canary: open.canary,
-                jobs,
-                durationMs: this.now() - open.startedAt,
-            });
-        }
-        return {
-            version: 1,
-            runner: this.#runner,
-            release: this.#release,
-            result,
-            startedAt: this.#startedAt.toISOString(),
-            durationMs: Math.max(0, this.now() - this.#startedAt.getTime()),
-            stages,
-            reason,
-        };
-    }
-}
-//# sourceMappingURL=partial-report.js.map
-;// CONCATENATED MODULE: ./lib/action/secrets.js
-
-/**
- * Every string to register with the runner's log masker for a set of secret values: each value
- * whole and, because the runner masks a multi-line value only where it appears whole, each of its
- * lines on its own. Lines under 4 characters are left out, as the Redactor does: masking every
- * "a" would garble the log and protect nothing.
- */
-function maskableValues(secrets) {
-    const out = new Set();
-    for (const secret of secrets) {
-        if (secret.trim() === '')
-            continue;
-        out.add(secret);
-        for (const line of secret.split(/\r?\n/))
-            if (line.trim().length >= MIN_REDACTED_LENGTH)
-                out.add(line.trim());
-    }
-    return [...out];
-}
-//# sourceMappingURL=secrets.js.map
-;// CONCATENATED MODULE: ./lib/action/main.js
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** Same codes as the CLI. */
 const EXIT = { success: 0, failure: 1, usage: 2, cancelled: 130 };
-/**
- * The action's entrypoint: runs the release and sets `process.exitCode`, then returns, so a caller
- * such as `@github/local-action` can go on (it prints the outputs after `run()`). Every connection
- * and timer is closed by then and the process ends on its own; `index.ts` guards against a leak.
- * Only a cancelled run whose commands did not stop in time is ended with `process.exit()`.
- */
-async function run() {
-    const cancellation = new Cancellation(undefined, (message) => warning(`Release ${message}: stopping…`));
-    const stopListening = cancellation.listen();
-    let code;
-    try {
-        code = await runAction(cancellation);
-    }
-    catch (e) {
-        // Only a bug gets here: every expected failure is reported inside runAction.
-        setFailed(`boerewors: ${(0,errors/* errorMessage */.gJ)(e)}`);
-        code = EXIT.failure;
-    }
-    process.exitCode = code;
-    // The engine still holds those commands and their connections: nothing else would end the process.
-    if (cancellation.abandoned)
-        process.exit(code);
-    stopListening();
-}
-/** Inputs → settings → release → log, annotations, report, outputs, summary. Returns the exit code. */
-async function runAction(cancellation, cwd = process.cwd()) {
-    let settings;
-    let redactor;
-    try {
-        const inputs = readInputs();
-        // Before anything else is printed: from here on the runner masks these in every log line.
-        for (const value of maskableValues(inputs.secrets))
-            setSecret(value);
-        redactor = new Redactor(inputs.secrets);
-        settings = inputs.settings;
-    }
-    catch (e) {
-        return notStarted(e, (0,errors/* errorMessage */.gJ)(e));
-    }
-    let prepared;
-    try {
-        settings = { ...settings, reportPath: await newReportPath() };
-        prepared = await prepareRelease(settings, cwd);
-    }
-    catch (e) {
-        const hint = e instanceof load_config.ConfigNotFoundError && !(0,external_node_path_.isAbsolute)(settings.configPath ?? '')
-            ? '. The config input is relative to the workspace: is the repository checked out (actions/checkout) before this step?'
-            : '';
-        return notStarted(e, redactor.text((0,errors/* errorMessage */.gJ)(e)) + hint);
-    }
-    if (settings.dryRun)
-        info('Dry run: the plan is printed, nothing connects and nothing runs.');
-    const log = new GitHubLogReporter(core_namespaceObject, { dryRun: settings.dryRun });
-    const partial = new PartialReport(prepared.runner.name);
-    let report;
-    try {
-        const running = executeRelease(settings, prepared, {
-            signal: cancellation.signal,
-            onEvent: (e) => {
-                partial.onEvent(e);
-                log.onEvent(e);
-            },
-        });
-        report = (await cancellation.race(running)) ?? partial.snapshot(cancelReason(cancellation.signal));
-    }
-    catch (e) {
-        report = partial.snapshot(redactor.text((0,errors/* errorMessage */.gJ)(e)), 'failure');
-    }
-    log.close();
-    return finish(withCause(report, cancellation.signal), settings);
-}
-async function finish(report, settings) {
-    let reportPath = settings.reportPath ?? '';
-    try {
-        await (0,json/* writeJsonReport */.a_)(reportPath, report, { dryRun: settings.dryRun });
-    }
-    catch (e) {
-        // The outputs and the summary matter more than the file: report the problem and go on.
-        warning(`Could not write the JSON report: ${(0,errors/* errorMessage */.gJ)(e)}`);
-        reportPath = '';
-    }
-    writeOutputs(setOutput, { result: report.result, failedHosts: (0,json/* failedHosts */.rk)(report), reportPath });
-    await writeSummary(renderSummary(report, { dryRun: settings.dryRun }));
+/** 0 success, 130 cancelled, 1 any other failure. */
+function exitCodeOf(report) {
     if (report.result === 'success')
         return EXIT.success;
-    setFailed(failureLine(report));
     return report.result === 'cancelled' ? EXIT.cancelled : EXIT.failure;
 }
-/** Bad input or config: nothing ran. Outputs and summary still say so. */
-async function notStarted(error, message) {
-    writeOutputs(setOutput, { result: 'failure', failedHosts: [], reportPath: '' });
-    await writeSummary(renderStartFailure(message));
-    setFailed(message);
-    const usage = error instanceof errors/* BoereworsError */.x4 && (error.kind === 'usage' || error.kind === 'config');
-    return usage ? EXIT.usage : EXIT.failure;
-}
-async function writeSummary(markdown) {
-    if (!process.env.GITHUB_STEP_SUMMARY)
-        return;
-    try {
-        await summary.addRaw(markdown).write();
-    }
-    catch (e) {
-        warning(`Could not write the job summary: ${(0,errors/* errorMessage */.gJ)(e)}`);
-    }
-}
-/** A fresh directory under RUNNER_TEMP per run: two uses of the action in one job never collide. */
-async function newReportPath() {
-    const dir = await (0,promises_.mkdtemp)((0,external_node_path_.join)(process.env.RUNNER_TEMP || (0,external_node_os_.tmpdir)(), 'boerewors-'));
-    return (0,external_node_path_.join)(dir, 'report.json');
-}
-function cancelReason(signal) {
-    return signal.reason instanceof Error ? signal.reason.message : 'cancelled';
-}
-/** A cancelled run's reason names what cancelled it (`… (cancelled by SIGTERM)`). */
-function withCause(report, signal) {
-    if (report.result !== 'cancelled' || !signal.aborted)
-        return report;
-    const cause = cancelReason(signal);
-    const reason = report.reason ?? '';
-    if (reason.includes(cause))
-        return report;
-    return { ...report, reason: reason ? `${reason} (${cause})` : cause };
-}
-/** One line for `setFailed`: the run's reason, else who failed. */
-function failureLine(report) {
-    const what = report.result === 'cancelled' ? 'Release cancelled' : 'Release failed';
-    const hosts = (0,json/* failedHosts */.rk)(report);
-    const detail = report.reason ??
-        (hosts.length > 0
-            ? `${hosts.length} failed: ${hosts.slice(0, 5).join(', ')}${hosts.length > 5 ? ', …' : ''}`
-            : '');
-    return `${what}${detail ? `: ${detail.split('\n')[0]}` : ''}`;
-}
-//# sourceMappingURL=main.js.map
-
-/***/ }),
-
-/***/ 2955:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  T: () => (/* binding */ assembleConfig)
-});
-
-// EXTERNAL MODULE: ./lib/engine/vars.js
-var vars = __nccwpck_require__(1942);
-// EXTERNAL MODULE: ./lib/errors.js
-var errors = __nccwpck_require__(452);
-// EXTERNAL MODULE: ./lib/config/hosts.js
-var config_hosts = __nccwpck_require__(6141);
-// EXTERNAL MODULE: ./lib/engine/host.js
-var host = __nccwpck_require__(3546);
-// EXTERNAL MODULE: ./lib/engine/job.js
-var engine_job = __nccwpck_require__(7209);
-// EXTERNAL MODULE: ./lib/engine/runner.js
-var engine_runner = __nccwpck_require__(7998);
-// EXTERNAL MODULE: ./lib/engine/stage.js
-var engine_stage = __nccwpck_require__(3768);
-// EXTERNAL MODULE: ./lib/engine/subtask.js
-var subtask = __nccwpck_require__(917);
-// EXTERNAL MODULE: ./lib/config/config-error.js
-var config_error = __nccwpck_require__(1429);
-// EXTERNAL MODULE: ./lib/config/did-you-mean.js
-var did_you_mean = __nccwpck_require__(9839);
-// EXTERNAL MODULE: ./lib/config/formats.js
-var formats = __nccwpck_require__(6094);
-// EXTERNAL MODULE: ./lib/config/schema.js
-var schema = __nccwpck_require__(1091);
-// EXTERNAL MODULE: ./lib/config/steps-job.js
-var steps_job = __nccwpck_require__(2567);
-;// CONCATENATED MODULE: ./lib/config/plan.js
-/**
- * Validated runner configs → engine Runners. Pure: builds stages and job factories, runs nothing.
- * Cross-references the schema cannot check (groups, `${NAME}` references, duplicate stage names)
- * fail here, at the position of the offending value.
- */
-
-
-
-
-
-
-
-
-
-
-
-
-
-function buildRunner(name, config, ctx) {
-    const seen = new Set();
-    const plan = { hosts: [], uploads: [], localWork: false };
-    const stages = config.stages.map((stage, i) => {
-        const path = ['runners', name, 'stages', i];
-        const built = buildStage(stage, path, ctx, plan);
-        if (seen.has(built.name)) {
-            throw (0,config_error/* configIssueError */.UJ)(ctx.locator, [...path, 'name'], `duplicate stage name "${built.name}" in runner "${name}"`);
-        }
-        seen.add(built.name);
-        return built;
-    });
-    const runner = new engine_runner/* Runner */.b({
-        name,
-        description: config.description ?? '',
-        stages,
-        stageCount: stages.length,
-    });
-    return { runner, plan: { hosts: [...new Set(plan.hosts)], uploads: plan.uploads } };
-}
-function buildStage(stage, path, ctx, plan) {
-    checkVarRefs(stage.name, [...path, 'name'], Object.keys(ctx.vars), ctx.locator, { stageName: true });
-    const name = (0,vars/* expandVars */.Jf)(stage.name, ctx.vars);
-    const hosts = stage.hosts
-        ? (0,config_hosts/* resolveStageHosts */.c8)(stage.hosts, [...path, 'hosts'], ctx.groups, ctx.catalog, ctx.locator)
-        : [host/* CONTROLLER */.J];
-    plan.hosts.push(...hosts);
-    const shell = stage.shell === undefined ? subtask/* DEFAULT_SHELL */.L4 : (0,formats/* toShell */.aB)(stage.shell);
-    const makeJob = 'job' in stage && stage.job ? customJob(stage.job, name) : stepsJob(stage, path, shell, ctx, plan, hosts);
-    if ('job' in stage && stage.job)
-        plan.localWork = true;
-    return new engine_stage/* Stage */.B({
-        name,
-        ...defined({
-            canary: stage.canary,
-            parallel: stage.parallel,
-            poolSize: stage['pool-size'],
-            batch: stage.batch?.map(formats/* toAmount */.cP),
-            maxFailures: stage['max-failures'] === undefined ? undefined : (0,formats/* toAmount */.cP)(stage['max-failures']),
-            canFail: stage['can-fail'],
-            retries: stage.retries,
-            retryDelayMs: stage['retry-delay'],
-            timeoutMs: stage.timeout,
-        }),
-        jobs: () => hosts.map(makeJob),
-    });
-}
-function stepsJob(stage, path, shell, ctx, plan, hosts) {
-    // Upload paths and step names may also use the per-job BW_* variables.
-    const known = [...Object.keys(ctx.vars), ...schema/* RESERVED_VARS */.ol];
-    const onThisMachine = hosts.some((host) => host.local);
-    const steps = (stage.steps ?? []).map((step, i) => {
-        const stepPath = [...path, 'steps', i];
-        if (step.upload) {
-            const from = { from: step.upload.from, path: [...stepPath, 'upload', 'from'] };
-            plan.uploads.push({ ...from, afterLocalWork: plan.localWork });
-        }
-        if (step.local !== undefined || (step.run !== undefined && onThisMachine))
-            plan.localWork = true;
-        return toStep(step, stepPath, shell, known, ctx.locator);
-    });
-    return (host) => new steps_job/* StepsJob */.l(host, steps);
-}
-function toStep(step, path, stageShell, known, locator) {
-    const name = step.name === undefined ? {} : { name: step.name };
-    if (step.name !== undefined)
-        checkVarRefs(step.name, [...path, 'name'], known, locator);
-    if (step.upload) {
-        checkVarRefs(step.upload.from, [...path, 'upload', 'from'], known, locator);
-        checkVarRefs(step.upload.to, [...path, 'upload', 'to'], known, locator);
-        const linkFrom = step.upload['link-from'];
-        if (linkFrom !== undefined)
-            checkVarRefs(linkFrom, [...path, 'upload', 'link-from'], known, locator);
-        return {
-            kind: 'upload',
-            ...name,
-            from: step.upload.from,
-            to: step.upload.to,
-            ...(linkFrom !== undefined ? { linkFrom } : {}),
-            ...(step.upload.compress !== undefined ? { compress: step.upload.compress } : {}),
-        };
-    }
-    const shell = step.shell === undefined ? stageShell : (0,formats/* toShell */.aB)(step.shell);
-    if (step.run !== undefined)
-        return { kind: 'run', ...name, script: step.run, shell };
-    return { kind: 'local', ...name, script: step.local, shell };
-}
-function customJob(factory, stage) {
-    return (host) => {
-        const job = factory(host);
-        if (!(0,engine_job/* isJob */.o)(job))
-            throw new errors/* ConfigError */.xL(`stage "${stage}": job(host) must return a Job, got ${typeof job}`);
-        return job;
-    };
-}
-/**
- * Every `$` in a non-command field must be `${NAME}` with a known NAME, or `$$`. People write
- * `$HOME` or `${HOST_ROOT}` expecting a shell; these fields never see one, so the message says
- * where values come from instead.
- */
-function checkVarRefs(text, path, known, locator, opts = {}) {
-    let refs;
-    try {
-        refs = (0,vars/* parseTemplate */.QC)(text).flatMap((piece) => ('ref' in piece ? [piece.ref] : []));
-    }
-    catch (e) {
-        if (!(e instanceof vars/* TemplateSyntaxError */.Cb))
-            throw e;
-        const message = e.problem === 'bare-dollar'
-            ? `"${e.found}" is not expanded: ${EXPANDED_BY_US}; write \${NAME} with NAME from vars, or $$ for a literal "$"`
-            : e.message;
-        throw (0,config_error/* configIssueError */.UJ)(locator, path, message + homeHint(e.found, path));
-    }
-    for (const name of refs) {
-        if (known.includes(name))
-            continue;
-        if (opts.stageName && schema/* RESERVED_VARS */.ol.includes(name)) {
-            throw (0,config_error/* configIssueError */.UJ)(locator, path, `"\${${name}}" is set per job, so a stage name cannot use it (step names and upload paths can)`);
-        }
-        const hint = (0,did_you_mean/* didYouMean */.au)(name, known);
-        const why = hint || `: ${EXPANDED_BY_US}; define ${name} under vars: (or pass --var ${name}=…)`;
-        throw (0,config_error/* configIssueError */.UJ)(locator, path, `unknown variable "\${${name}}"${why}${homeHint(`$${name}`, path)}`);
-    }
-}
-const EXPANDED_BY_US = 'names and upload paths are expanded by boerewors on the controller from vars only ' +
-    "(the config's vars:, --var, the action's vars and secret-vars), not by a shell and not from the environment";
-/** `$HOME/…` in an upload target: the usual intent is the login user's home, which needs no variable. */
-function homeHint(found, path) {
-    if (path.at(-1) !== 'to' || !/^\$\{?HOME\}?$/.test(found))
-        return '';
-    return ". On an SSH host a relative upload.to (or ~/…) is already relative to the login user's home";
-}
-function defined(obj) {
-    return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined));
-}
-//# sourceMappingURL=plan.js.map
-// EXTERNAL MODULE: ./lib/transport/ssh-options.js
-var ssh_options = __nccwpck_require__(9028);
-;// CONCATENATED MODULE: ./lib/config/ssh.js
-/** The `ssh:` block → the transport's SshOptions, defaults applied. */
-
-
-function resolveSsh(config = {}) {
-    const knownHosts = config['known-hosts'];
-    return {
-        ...ssh_options/* DEFAULT_SSH_OPTIONS */.U,
-        ...(config.user !== undefined ? { user: config.user } : {}),
-        ...(config.port !== undefined ? { port: config.port } : {}),
-        ...(config['private-key'] !== undefined ? { privateKeyPath: config['private-key'] } : {}),
-        ...(knownHosts !== undefined
-            ? { knownHostsPaths: typeof knownHosts === 'string' ? [knownHosts] : knownHosts }
-            : {}),
-        ...(config['host-key-checking'] !== undefined ? { hostKeyChecking: config['host-key-checking'] } : {}),
-        ...(config['connect-timeout'] !== undefined ? { connectTimeoutMs: config['connect-timeout'] } : {}),
-        ...(config.keepalive !== undefined ? { keepaliveMs: config.keepalive } : {}),
-        ...(config['jump-host'] !== undefined ? { jumpHost: parseJumpHost(config['jump-host']) } : {}),
-        ...(config['max-sessions'] !== undefined ? { maxSessions: config['max-sessions'] } : {}),
-    };
-}
-/** `user@host:port` (user and port optional; port 22 by default). The schema has validated it. */
-function parseJumpHost(text) {
-    const entry = (0,formats/* parseRemoteAddress */.Yg)(text);
-    if (!entry)
-        throw new Error(`invalid jump host "${text}"`);
-    return {
-        address: entry.address,
-        port: entry.port ?? 22,
-        ...(entry.user !== undefined ? { user: entry.user } : {}),
-    };
-}
-//# sourceMappingURL=ssh.js.map
-;// CONCATENATED MODULE: ./lib/config/assemble.js
-
-
-
-
-
-
-function assembleConfig(parts, overrides = {}) {
-    checkOverrides(overrides);
-    const ssh = resolveSsh(parts.ssh);
-    const catalog = new config_hosts/* HostCatalog */.YU(ssh, parts.locator);
-    const groups = (0,config_hosts/* resolveGroups */.bq)(parts.hosts ?? {}, catalog);
-    const vars = { ...parts.vars, ...overrides };
-    const ctx = { groups, catalog, vars, locator: parts.locator };
-    const plans = {};
-    const runners = parts.runners.map((source) => {
-        if ('runner' in source)
-            return source.runner;
-        const built = buildRunner(source.name, source.config, ctx);
-        plans[source.name] = built.plan;
-        return built.runner;
-    });
-    return {
-        file: parts.file,
-        format: parts.format,
-        ssh,
-        groups,
-        hosts: catalog.hosts,
-        vars,
-        runners,
-        runnerNames: runners.map((runner) => runner.name),
-        customRunners: parts.runners.filter((source) => 'runner' in source).map((source) => source.name),
-        plans,
-        locator: parts.locator,
-    };
-}
-function checkOverrides(overrides) {
-    for (const name of Object.keys(overrides)) {
-        if (!vars/* VAR_NAME */.eU.test(name))
-            throw new errors/* UsageError */.eb(`invalid variable name "${name}"`);
-        if (schema/* RESERVED_VARS */.ol.includes(name))
-            throw new errors/* UsageError */.eb(`${name} is set by the tool for every job; choose another name`);
-    }
-}
-//# sourceMappingURL=assemble.js.map
-
-/***/ }),
-
-/***/ 1429:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Hd: () => (/* binding */ formatIssue),
-/* harmony export */   UJ: () => (/* binding */ configIssueError),
-/* harmony export */   g2: () => (/* binding */ ConfigValidationError)
-/* harmony export */ });
-/* unused harmony export MAX_LISTED_ISSUES */
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(452);
-/* harmony import */ var _locator_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1252);
-
-
-/** `release.yml:12:5: runners.deploy.stages[0].pool-size: expected a positive integer, got "ten"`. */
-function formatIssue(issue) {
-    const where = issue.position ? `${issue.file}:${issue.position.line}:${issue.position.col}` : issue.file;
-    const path = (0,_locator_js__WEBPACK_IMPORTED_MODULE_1__/* .formatPath */ .jV)(issue.path);
-    return `${where}: ${path ? `${path}: ` : ''}${issue.message}`;
-}
-/** At most this many issues are listed in one message; the rest are counted. */
-const MAX_LISTED_ISSUES = 10;
-/**
- * A config that failed validation. `message` lists the issues one per line (in file order, at most
- * ten); `issues` keeps them structured, e.g. for annotations at `file:line:col`.
- */
-class ConfigValidationError extends _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL {
-    issues;
-    constructor(issues) {
-        const listed = issues.slice(0, MAX_LISTED_ISSUES).map(formatIssue);
-        const more = issues.length - listed.length;
-        super([...listed, ...(more > 0 ? [`… and ${more} more`] : [])].join('\n'));
-        this.issues = issues;
-    }
-}
-/** A single positioned config error (used after schema validation: groups, vars, duplicates). */
-function configIssueError(locator, path, message, opts) {
-    const position = locator.position(path, opts);
-    return new ConfigValidationError([
-        { file: locator.file, path, message, ...(position ? { position } : {}) },
-    ]);
-}
-//# sourceMappingURL=config-error.js.map
-
-/***/ }),
-
-/***/ 9839:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   au: () => (/* binding */ didYouMean)
-/* harmony export */ });
-/* unused harmony exports editDistance, closest */
-/** "Did you mean …" suggestions for near-miss names (keys, groups, runners). */
-/** `poolSize`, `pool_size`, `Pool-Size` all normalise to `pool-size`. */
-function normalise(name) {
-    return name
-        .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
-        .toLowerCase()
-        .replace(/_/g, '-');
-}
-/** Levenshtein distance with adjacent transpositions (optimal string alignment). */
-function editDistance(a, b) {
-    const rows = a.length + 1;
-    const cols = b.length + 1;
-    const d = Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-    for (let i = 1; i < rows; i++) {
-        for (let j = 1; j < cols; j++) {
-            const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-            const row = d[i];
-            const prev = d[i - 1];
-            row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + cost);
-            if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-                row[j] = Math.min(row[j], d[i - 2][j - 2] + 1);
-            }
-        }
-    }
-    return d[a.length][b.length];
-}
-/**
- * The candidate closest to `name`, if it is close enough to be a likely typo: same name up to case,
- * `_`/`-`/camelCase, or at most 1 edit for short names (≤ 4 chars), 2 for longer ones.
- */
-function closest(name, candidates) {
-    const wanted = normalise(name);
-    let best;
-    let bestDistance = Infinity;
-    for (const candidate of candidates) {
-        const distance = editDistance(wanted, normalise(candidate));
-        if (distance < bestDistance)
-            [best, bestDistance] = [candidate, distance];
-    }
-    const allowed = wanted.length <= 4 ? 1 : 2;
-    return bestDistance <= allowed ? best : undefined;
-}
-/** `, did you mean "pool-size"?` or the empty string. */
-function didYouMean(name, candidates) {
-    const suggestion = closest(name, candidates);
-    return suggestion === undefined ? '' : `, did you mean "${suggestion}"?`;
-}
-//# sourceMappingURL=did-you-mean.js.map
-
-/***/ }),
-
-/***/ 6094:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   $m: () => (/* binding */ isValidAddress),
-/* harmony export */   Cq: () => (/* binding */ DURATION_PATTERN),
-/* harmony export */   DA: () => (/* binding */ LOCAL_NAME_PATTERN),
-/* harmony export */   E9: () => (/* binding */ parseDuration),
-/* harmony export */   FT: () => (/* binding */ PERCENT_PATTERN),
-/* harmony export */   M6: () => (/* binding */ parseHostEntry),
-/* harmony export */   N9: () => (/* binding */ USER_PATTERN),
-/* harmony export */   Yg: () => (/* binding */ parseRemoteAddress),
-/* harmony export */   aB: () => (/* binding */ toShell),
-/* harmony export */   cP: () => (/* binding */ toAmount),
-/* harmony export */   lo: () => (/* binding */ parsePercent),
-/* harmony export */   nD: () => (/* binding */ LOCAL_PREFIX)
-/* harmony export */ });
-/* unused harmony exports parsePort, isValidUser, localHostEntry */
-const DURATION = /^(\d+)(ms|s|m|h)$/;
-const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
-/** `500ms`, `10s`, `5m`, `1h` → milliseconds. */
-function parseDuration(text) {
-    const m = DURATION.exec(text);
-    if (!m)
-        return undefined;
-    const ms = Number(m[1]) * UNIT_MS[m[2]];
-    return Number.isSafeInteger(ms) ? ms : undefined;
-}
-const DURATION_PATTERN = DURATION.source;
-const PERCENT_PATTERN = /^\d+(\.\d+)?%$/.source;
-/** `25%` → 25 (a number in 0…100), else undefined. */
-function parsePercent(text) {
-    if (!new RegExp(PERCENT_PATTERN).test(text))
-        return undefined;
-    const n = Number(text.slice(0, -1));
-    return n <= 100 ? n : undefined;
-}
-/** A count or a percentage string, as the engine wants it. */
-function toAmount(value) {
-    return typeof value === 'number' ? value : { percent: parsePercent(value) };
-}
-const LOCAL_PREFIX = 'local:';
-const LOCAL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-const USER = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
-const HOSTNAME = /^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$/;
-const IPV6 = /^[0-9A-Fa-f:.]+$/;
-/** `[user@]address[:port]`, where address may be `[ipv6]`. */
-const REMOTE = /^(?:([^@\s]+)@)?(\[[^\]\s]+\]|[^:@\s[\]]+)(?::(\d+))?$/;
-const USER_PATTERN = USER.source;
-const LOCAL_NAME_PATTERN = LOCAL_NAME.source;
-function parsePort(value) {
-    const n = typeof value === 'number' ? value : /^\d+$/.test(value) ? Number(value) : NaN;
-    return Number.isInteger(n) && n >= 1 && n <= 65_535 ? n : undefined;
-}
-function isValidUser(user) {
-    return USER.test(user);
-}
-function isValidAddress(address) {
-    return HOSTNAME.test(address) || (address.includes(':') && IPV6.test(address));
-}
-/** `local:NAME` → the embedded local host of that name. */
-function localHostEntry(name) {
-    if (!name.startsWith(LOCAL_PREFIX) || !LOCAL_NAME.test(name.slice(LOCAL_PREFIX.length)))
-        return undefined;
-    return { name, address: 'localhost', local: true };
-}
-/** `[user@]address[:port]` (address may be `[ipv6]`) → its parts; the name is the address. */
-function parseRemoteAddress(text) {
-    const m = REMOTE.exec(text);
-    if (!m)
-        return undefined;
-    const [, user, rawAddress, rawPort] = m;
-    const address = rawAddress.startsWith('[') ? rawAddress.slice(1, -1) : rawAddress;
-    if (!isValidAddress(address) || (user !== undefined && !isValidUser(user)))
-        return undefined;
-    const port = rawPort === undefined ? undefined : parsePort(rawPort);
-    if (rawPort !== undefined && port === undefined)
-        return undefined;
-    return {
-        name: address,
-        address,
-        local: false,
-        ...(port !== undefined ? { port } : {}),
-        ...(user !== undefined ? { user } : {}),
-    };
-}
-/** A host entry string: `local:NAME`, `name`, `user@name`, `name:port` or `user@name:port`. */
-function parseHostEntry(text) {
-    if (text.startsWith(LOCAL_PREFIX))
-        return localHostEntry(text);
-    return parseRemoteAddress(text);
-}
-/**
- * A shell as written: a list is an argv; a string is split on whitespace (no quoting), so
- * `shell: sh -e` is `['sh', '-e']`.
- */
-function toShell(value) {
-    return typeof value === 'string' ? value.trim().split(/\s+/) : value;
-}
-//# sourceMappingURL=formats.js.map
-
-/***/ }),
-
-/***/ 6141:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   YU: () => (/* binding */ HostCatalog),
-/* harmony export */   bq: () => (/* binding */ resolveGroups),
-/* harmony export */   c8: () => (/* binding */ resolveStageHosts)
-/* harmony export */ });
-/* unused harmony exports toHostEntry, toHost */
-/* harmony import */ var _engine_host_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3546);
-/* harmony import */ var _config_error_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1429);
-/* harmony import */ var _did_you_mean_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(9839);
-/* harmony import */ var _formats_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6094);
-/* harmony import */ var _schema_values_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8370);
-/**
- * Host entries → engine Hosts: groups, stage host lists (groups and/or entries), deduplication, and
- * one definition per host name across the whole config.
- */
-
-
-
-
-
-/**
- * A string entry is named by its address, and by `address:port` when it names a port other than
- * `defaultPort` (`ssh.port`): two hosts behind one address (NAT, port forwards) get distinct names.
- */
-function toHostEntry(raw, defaultPort) {
-    if (typeof raw === 'string') {
-        const entry = (0,_formats_js__WEBPACK_IMPORTED_MODULE_2__/* .parseHostEntry */ .M6)(raw);
-        if (!entry || entry.local || entry.port === undefined || entry.port === defaultPort)
-            return entry;
-        const address = entry.address.includes(':') ? `[${entry.address}]` : entry.address;
-        return { ...entry, name: `${address}:${entry.port}` };
-    }
-    if (raw.name.startsWith(_formats_js__WEBPACK_IMPORTED_MODULE_2__/* .LOCAL_PREFIX */ .nD))
-        return (0,_formats_js__WEBPACK_IMPORTED_MODULE_2__/* .parseHostEntry */ .M6)(raw.name);
-    return {
-        name: raw.name,
-        address: raw.address ?? raw.name,
-        local: false,
-        ...(raw.port !== undefined ? { port: raw.port } : {}),
-        ...(raw.user !== undefined ? { user: raw.user } : {}),
-    };
-}
-/** Local hosts get port 0 (unused); remote ones the entry's port, else `ssh.port`. */
-function toHost(entry, ssh) {
-    return Object.freeze({
-        name: entry.name,
-        address: entry.address,
-        port: entry.local ? 0 : (entry.port ?? ssh.port),
-        local: entry.local,
-        ...(entry.user !== undefined ? { user: entry.user } : {}),
-    });
-}
-const sameHost = (a, b) => a.address === b.address && a.port === b.port && a.user === b.user && a.local === b.local;
-/**
- * Every host the config names, by name. A name always means one host: the same name with another
- * address, port or user is an error (otherwise `--hosts web-1` would be ambiguous).
- */
-class HostCatalog {
-    ssh;
-    locator;
-    #byName = new Map();
-    constructor(ssh, locator) {
-        this.ssh = ssh;
-        this.locator = locator;
-    }
-    /** Register the host written at `path`; returns the one Host object for its name. */
-    add(raw, path) {
-        const entry = toHostEntry(raw, this.ssh.port);
-        if (!entry)
-            throw (0,_config_error_js__WEBPACK_IMPORTED_MODULE_1__/* .configIssueError */ .UJ)(this.locator, path, `invalid host entry ${JSON.stringify(raw)}`);
-        const host = toHost(entry, this.ssh);
-        if (host.name === _engine_host_js__WEBPACK_IMPORTED_MODULE_0__/* .CONTROLLER */ .J.name) {
-            throw (0,_config_error_js__WEBPACK_IMPORTED_MODULE_1__/* .configIssueError */ .UJ)(this.locator, path, `"${_engine_host_js__WEBPACK_IMPORTED_MODULE_0__/* .CONTROLLER */ .J.name}" names this machine in reports; give the host another name`);
-        }
-        const known = this.#byName.get(host.name);
-        if (!known) {
-            this.#byName.set(host.name, host);
-            return host;
-        }
-        if (sameHost(known, host))
-            return known;
-        const [a, b] = [(0,_engine_host_js__WEBPACK_IMPORTED_MODULE_0__/* .hostLabel */ .v)(known, this.ssh.user), (0,_engine_host_js__WEBPACK_IMPORTED_MODULE_0__/* .hostLabel */ .v)(host, this.ssh.user)];
-        throw (0,_config_error_js__WEBPACK_IMPORTED_MODULE_1__/* .configIssueError */ .UJ)(this.locator, path, `host "${host.name}" is already defined as ${a}, here it is ${b}; a name means one host, ` +
-            `so give this one its own: { name: OTHER-NAME, address: ${host.address}, port: ${host.port}` +
-            `${host.user ? `, user: ${host.user}` : ''} }`);
-    }
-    get hosts() {
-        return [...this.#byName.values()];
-    }
-}
-function resolveGroups(groups, catalog) {
-    const out = {};
-    for (const [group, entries] of Object.entries(groups)) {
-        out[group] = dedupe(entries.map((raw, i) => catalog.add(raw, ['hosts', group, i])));
-    }
-    return out;
-}
-/**
- * A stage's `hosts:` list → its hosts, in order, each once (a host listed twice, directly or
- * through two groups, runs one job). A bare word (letters, digits, `-`, `_`) is a group name and
- * must exist; anything else is a host entry.
- */
-function resolveStageHosts(items, path, groups, catalog, locator) {
-    const hosts = [];
-    for (const [i, item] of items.entries()) {
-        const itemPath = [...path, i];
-        if (typeof item === 'string' && Object.hasOwn(groups, item)) {
-            hosts.push(...groups[item]);
-        }
-        else if (typeof item === 'string' && _schema_values_js__WEBPACK_IMPORTED_MODULE_3__/* .GROUP_NAME_PATTERN */ .v.test(item)) {
-            throw (0,_config_error_js__WEBPACK_IMPORTED_MODULE_1__/* .configIssueError */ .UJ)(locator, itemPath, unknownGroupMessage(item, Object.keys(groups)));
-        }
-        else if (typeof item === 'string' && !(0,_formats_js__WEBPACK_IMPORTED_MODULE_2__/* .parseHostEntry */ .M6)(item)) {
-            throw (0,_config_error_js__WEBPACK_IMPORTED_MODULE_1__/* .configIssueError */ .UJ)(locator, itemPath, `expected a group name or a host entry: "name.domain", "user@name:port" or "local:NAME", got ${JSON.stringify(item)}`);
-        }
-        else {
-            hosts.push(catalog.add(item, itemPath));
-        }
-    }
-    return dedupe(hosts);
-}
-function unknownGroupMessage(name, groups) {
-    const hint = (0,_did_you_mean_js__WEBPACK_IMPORTED_MODULE_4__/* .didYouMean */ .au)(name, groups);
-    if (hint)
-        return `unknown host group "${name}"${hint}`;
-    const known = groups.length ? `known groups: ${groups.join(', ')}` : 'no host groups are defined';
-    return `unknown host group "${name}" (${known}); a single host without a dot is written ${name}:22 or {name: ${name}}`;
-}
-function dedupe(hosts) {
-    return [...new Map(hosts.map((host) => [host.name, host])).values()];
-}
-//# sourceMappingURL=hosts.js.map
-
-/***/ }),
-
-/***/ 7976:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   bp: () => (/* binding */ describeValue),
-/* harmony export */   tf: () => (/* binding */ validate)
-/* harmony export */ });
-/* unused harmony exports toConfigIssues, fallbackMessage, objectKeysAt */
-/* harmony import */ var _did_you_mean_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9839);
-/* harmony import */ var _config_error_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1429);
-
-
-/** Validate `data` against `schema`: its output, or a ConfigValidationError listing every issue. */
-function validate(schema, data, locator) {
-    const result = schema.safeParse(data, { reportInput: true, error: fallbackMessage });
-    if (result.success)
-        return result.data;
-    throw new _config_error_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigValidationError */ .g2(toConfigIssues(result.error.issues, data, schema, locator));
-}
-/** Zod issues → config issues in file order (duplicates dropped). */
-function toConfigIssues(issues, data, schema, locator) {
-    const out = [];
-    const seen = new Set();
-    const add = (path, message, key = false) => {
-        const position = locator.position(path, { key });
-        const issue = { file: locator.file, path, message, ...(position ? { position } : {}) };
-        const id = `${position?.line}:${position?.col}:${String(path.join('.'))}:${message}`;
-        if (seen.has(id))
-            return;
-        seen.add(id);
-        out.push({ issue, order: out.length });
-    };
-    const collect = (issue, base) => {
-        const path = [...base, ...issue.path];
-        const missing = issue.code === 'unrecognized_keys' ? undefined : missingKey(data, path);
-        if (missing !== undefined) {
-            add(path.slice(0, -1), `missing required key "${missing}"`);
-            return;
-        }
-        switch (issue.code) {
-            case 'unrecognized_keys': {
-                const known = objectKeysAt(schema, path);
-                for (const key of issue.keys) {
-                    const hint = (0,_did_you_mean_js__WEBPACK_IMPORTED_MODULE_1__/* .didYouMean */ .au)(key, known) || (known.length ? `, expected one of: ${known.join(', ')}` : '');
-                    add([...path, key], `unknown key${hint}`, true);
-                }
-                return;
-            }
-            case 'invalid_union': {
-                // A branch whose only complaint is "wrong type here" did not match at all; if exactly one
-                // branch matched the shape, its own issues say precisely what is wrong.
-                const matching = issue.errors.filter((branch) => !branch.every((i) => i.code === 'invalid_type' && i.path.length === 0));
-                if (matching.length === 1) {
-                    for (const inner of matching[0])
-                        collect(inner, path);
-                    return;
-                }
-                add(path, withFound(issue.message, valueAt(data, path)));
-                return;
-            }
-            case 'invalid_key': {
-                const inner = issue.issues[0];
-                add(path, withFound(inner?.message ?? issue.message, path[path.length - 1]), true);
-                return;
-            }
-            default:
-                add(path, withFound(issue.message, valueAt(data, path)));
-        }
-    };
-    for (const issue of issues)
-        collect(issue, []);
-    return out.sort((a, b) => compare(a.issue, b.issue) || a.order - b.order).map(({ issue }) => issue);
-}
-/** Fallback for issues a schema leaf did not word itself. */
-function fallbackMessage(issue) {
-    if (issue.code === 'invalid_type')
-        return `expected ${String(issue.expected)}`;
-    return undefined;
-}
-function compare(a, b) {
-    const pa = a.position;
-    const pb = b.position;
-    if (!pa || !pb)
-        return 0;
-    return pa.line - pb.line || pa.col - pb.col;
-}
-/** `expected …` messages get `, got <what was found>`; other messages are complete. */
-function withFound(message, found) {
-    return message.startsWith('expected ') ? `${message}, got ${describeValue(found)}` : message;
-}
-/** A short, safe description of a found value: strings quoted and cut, containers by kind. */
-function describeValue(value) {
-    if (value === undefined)
-        return 'nothing';
-    if (value === null)
-        return 'null';
-    if (typeof value === 'string') {
-        const cut = value.length > 60 ? `${value.slice(0, 57)}…` : value;
-        return JSON.stringify(cut);
-    }
-    if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
-        return String(value);
-    if (Array.isArray(value))
-        return value.length === 0 ? 'an empty list' : 'a list';
-    if (typeof value === 'function')
-        return 'a function';
-    if (typeof value === 'symbol')
-        return value.toString();
-    const proto = Object.getPrototypeOf(value);
-    if (proto === null || Object.getPrototypeOf(proto) === null) {
-        return Object.keys(value).length === 0 ? 'an empty map' : 'a map';
-    }
-    return `a ${proto.constructor?.name ?? 'object'}`;
-}
-function valueAt(data, path) {
-    let node = data;
-    for (const segment of path) {
-        if (node === null || typeof node !== 'object')
-            return undefined;
-        node = node[segment];
-    }
-    return node;
-}
-/** The key name when `path` points at a key absent from an existing map. */
-function missingKey(data, path) {
-    if (path.length === 0)
-        return undefined;
-    const parent = valueAt(data, path.slice(0, -1));
-    const key = path[path.length - 1];
-    if (parent === null || typeof parent !== 'object' || Array.isArray(parent))
-        return undefined;
-    return Object.prototype.hasOwnProperty.call(parent, key) ? undefined : String(key);
-}
-const defOf = (schema) => schema._zod.def;
-/** The keys an object schema accepts at `path` (for "did you mean" and "expected one of"). */
-function objectKeysAt(schema, path) {
-    const keys = new Set();
-    const visit = (node, i) => {
-        const def = defOf(node);
-        switch (def.type) {
-            case 'optional':
-            case 'nullable':
-            case 'default':
-            case 'readonly':
-                return visit(def.innerType, i);
-            case 'pipe':
-                return visit(def.in, i);
-            case 'union':
-                for (const option of def.options ?? [])
-                    visit(option, i);
-                return;
-            case 'object':
-                if (i === path.length)
-                    for (const key of Object.keys(def.shape ?? {}))
-                        keys.add(key);
-                else {
-                    const child = def.shape?.[String(path[i])];
-                    if (child)
-                        visit(child, i + 1);
-                }
-                return;
-            case 'array':
-                if (i < path.length && typeof path[i] === 'number')
-                    visit(def.element, i + 1);
-                return;
-            case 'record':
-                if (i < path.length)
-                    visit(def.valueType, i + 1);
-                return;
-        }
-    };
-    visit(schema, 0);
-    return [...keys];
-}
-//# sourceMappingURL=issues.js.map
-
-/***/ }),
-
-/***/ 4802:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  be: () => (/* binding */ loadModuleConfig)
-});
-
-// UNUSED EXPORTS: isRunnerLike, moduleConfig
-
-// NAMESPACE OBJECT: ./lib/index.js
-var lib_namespaceObject = {};
-__nccwpck_require__.r(lib_namespaceObject);
-__nccwpck_require__.d(lib_namespaceObject, {
-  AuthError: () => (errors/* AuthError */.lR),
-  BoereworsError: () => (errors/* BoereworsError */.x4),
-  CONTROLLER: () => (host/* CONTROLLER */.J),
-  CancelledError: () => (errors/* CancelledError */.cc),
-  CommandExitError: () => (errors/* CommandExitError */.qw),
-  ConfigError: () => (errors/* ConfigError */.xL),
-  ConnectError: () => (errors/* ConnectError */.T$),
-  ConnectionLostError: () => (errors/* ConnectionLostError */.N9),
-  DEFAULT_SHELL: () => (subtask/* DEFAULT_SHELL */.L4),
-  DEFAULT_SSH_OPTIONS: () => (ssh_options/* DEFAULT_SSH_OPTIONS */.U),
-  DryRunTransport: () => (dry_run/* DryRunTransport */.a),
-  Err: () => (result/* Err */._),
-  Executor: () => (executor/* Executor */.Q),
-  HostKeyError: () => (errors/* HostKeyError */.oZ),
-  Job: () => (job/* Job */._),
-  JobFailedError: () => (errors/* JobFailedError */.dk),
-  LocalTransport: () => (local/* LocalTransport */.V),
-  Ok: () => (result.Ok),
-  RoutingTransport: () => (routing/* RoutingTransport */.o),
-  Runner: () => (runner/* Runner */.b),
-  Skip: () => (result/* Skip */.MO),
-  Stage: () => (stage/* Stage */.B),
-  StepsJob: () => (steps_job/* StepsJob */.l),
-  TimeoutError: () => (errors/* TimeoutError */.MU),
-  UsageError: () => (errors/* UsageError */.eb),
-  createSshTransport: () => (ssh/* createSshTransport */.m),
-  errorMessage: () => (errors/* errorMessage */.gJ),
-  findConfigFile: () => (findConfigFile),
-  hostLabel: () => (host/* hostLabel */.v),
-  isJob: () => (job/* isJob */.o),
-  isSuccess: () => (result/* isSuccess */.oJ),
-  loadConfig: () => (loadConfig),
-  local: () => (subtask/* local */.sr),
-  parseHostEntry: () => (formats/* parseHostEntry */.M6),
-  remote: () => (subtask/* remote */.be),
-  resolveHostFilter: () => (config_select/* resolveHostFilter */.f),
-  selectRunner: () => (config_select/* selectRunner */.v),
-  toJsonReport: () => (json/* toJsonReport */.Ow),
-  upload: () => (subtask/* upload */.Se)
-});
-
-// EXTERNAL MODULE: external "node:url"
-var external_node_url_ = __nccwpck_require__(3136);
-// EXTERNAL MODULE: ./lib/engine/result.js
-var result = __nccwpck_require__(985);
-// EXTERNAL MODULE: ./lib/engine/job.js
-var job = __nccwpck_require__(7209);
-// EXTERNAL MODULE: ./lib/engine/stage.js
-var stage = __nccwpck_require__(3768);
-// EXTERNAL MODULE: ./lib/engine/runner.js
-var runner = __nccwpck_require__(7998);
-// EXTERNAL MODULE: ./lib/engine/executor.js + 17 modules
-var executor = __nccwpck_require__(8367);
-// EXTERNAL MODULE: ./lib/engine/subtask.js
-var subtask = __nccwpck_require__(917);
-// EXTERNAL MODULE: ./lib/engine/host.js
-var host = __nccwpck_require__(3546);
-// EXTERNAL MODULE: ./lib/transport/local.js + 1 modules
-var local = __nccwpck_require__(3016);
-// EXTERNAL MODULE: ./lib/transport/dry-run.js
-var dry_run = __nccwpck_require__(3964);
-// EXTERNAL MODULE: ./lib/transport/routing.js
-var routing = __nccwpck_require__(6287);
-// EXTERNAL MODULE: ./lib/transport/ssh.js + 12 modules
-var ssh = __nccwpck_require__(6562);
-// EXTERNAL MODULE: ./lib/transport/ssh-options.js
-var ssh_options = __nccwpck_require__(9028);
-// EXTERNAL MODULE: ./lib/config/select.js
-var config_select = __nccwpck_require__(8336);
-// EXTERNAL MODULE: ./lib/config/steps-job.js
-var steps_job = __nccwpck_require__(2567);
-// EXTERNAL MODULE: ./lib/config/formats.js
-var formats = __nccwpck_require__(6094);
-// EXTERNAL MODULE: ./lib/report/json.js
-var json = __nccwpck_require__(7406);
-// EXTERNAL MODULE: ./lib/errors.js
-var errors = __nccwpck_require__(452);
-;// CONCATENATED MODULE: ./lib/index.js
-/**
- * The library API: the same engine the action and the CLI use. A JavaScript config module's
- * default-export function receives exactly this module as its argument.
- */
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-// The config loader (zod, yaml: ~0.1 s of start-up) is imported on first use: a library user who
-// builds runners in code never pays for it.
-/** Finds `.github/release.yml` or `release.yml` under `cwd`. */
-async function findConfigFile(cwd) {
-    return (await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 5723))).findConfigFile(cwd);
-}
-/** Loads and validates a YAML or JavaScript-module release config. */
-async function loadConfig(file, opts) {
-    return (await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 5723))).loadConfig(file, opts);
-}
-
-
-//# sourceMappingURL=index.js.map
-// EXTERNAL MODULE: ./lib/config/assemble.js + 2 modules
-var assemble = __nccwpck_require__(2955);
-// EXTERNAL MODULE: ./lib/config/config-error.js
-var config_error = __nccwpck_require__(1429);
-// EXTERNAL MODULE: ./lib/config/issues.js
-var issues = __nccwpck_require__(7976);
-// EXTERNAL MODULE: ./lib/config/locator.js
-var config_locator = __nccwpck_require__(1252);
-// EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 17 modules
-var schemas = __nccwpck_require__(8816);
-// EXTERNAL MODULE: ./lib/config/schema.js
-var schema = __nccwpck_require__(1091);
-// EXTERNAL MODULE: ./lib/config/schema-values.js
-var schema_values = __nccwpck_require__(8370);
-;// CONCATENATED MODULE: ./lib/config/module-schema.js
-/** JavaScript-module configs: the YAML blocks, plus stages that build custom jobs (`job: (host) => Job`). */
-
-
-
-const moduleStageSchema = schemas/* strictObject */.rej({
-    ...schema/* stageFields */.ak,
-    steps: (0,schema/* steps */.Ci)().optional(),
-    job: schemas/* custom */.IeY((value) => typeof value === 'function', (0,schema_values/* expected */.p6)('a function (host) => Job'))
-        .optional(),
-}, (0,schema_values/* expected */.p6)('a stage: a map with name and steps (or job)'))
-    .superRefine((stage, ctx) => {
-    if ((stage.steps === undefined) === (stage.job === undefined)) {
-        ctx.addIssue({ code: 'custom', message: 'a stage needs exactly one of steps or job' });
-    }
-});
-const moduleRunnerSchema = (0,schema/* runner */.lj)(moduleStageSchema);
-/** A module's default export, once its Runner instances are taken out (see `js-module.ts`). */
-const moduleConfigSchema = schemas/* strictObject */.rej({
-    version: schemas/* literal */.euz(1, (0,schema_values/* expected */.p6)('1')).optional(),
-    ssh: schema/* sshSchema */.cg.optional(),
-    hosts: schema/* groupsSchema */.qN.optional(),
-    vars: schema/* varsSchema */.g7.optional(),
-    runners: schemas/* record */.g1P(schemas/* string */.YjP((0,schema_values/* expected */.p6)(schema/* RUNNER_NAME */.ZJ)).regex(schema/* RUNNER_NAME_PATTERN */.wG, (0,schema_values/* expected */.p6)(schema/* RUNNER_NAME */.ZJ)), moduleRunnerSchema, (0,schema_values/* expected */.p6)('a list of Runner objects or a map of runners')),
-}, (0,schema_values/* expected */.p6)('a config object with ssh, hosts, vars and runners'));
-//# sourceMappingURL=module-schema.js.map
-;// CONCATENATED MODULE: ./lib/config/js-module.js
-/**
- * JavaScript-module configs. The default export is a config object or a function
- * `(api) => config | Promise<config>`, where `api` is this library: a config run by the bundled
- * action has no `node_modules` to import the package from, so the function form is the portable one.
- * `ssh`, `hosts` and `vars` are validated like YAML (errors name the path, not a line); `runners` is a
- * list of Runner objects, or a map name → Runner object or YAML-style runner (whose stages may give
- * `job: (host) => Job` instead of `steps`).
- */
-
-
-
-
-
-
-
-
-
-async function loadModuleConfig(file, absolutePath, vars) {
-    let exported;
-    try {
-        // webpackIgnore: the bundled action (ncc) must leave this a real runtime import of the user's file.
-        const url = (0,external_node_url_.pathToFileURL)(absolutePath).href;
-        exported = (await import(/* webpackIgnore: true */ url)).default;
-    }
-    catch (e) {
-        throw new errors/* ConfigError */.xL(`${file}: cannot load the module: ${(0,errors/* errorMessage */.gJ)(e)}`);
-    }
-    if (exported === undefined) {
-        throw new errors/* ConfigError */.xL(`${file}: no default export; export a config object or a function (api) => config`);
-    }
-    let value = exported;
-    if (typeof exported === 'function') {
-        try {
-            value = await exported(lib_namespaceObject);
-        }
-        catch (e) {
-            throw new errors/* ConfigError */.xL(`${file}: the config function failed: ${(0,errors/* errorMessage */.gJ)(e)}`);
-        }
-    }
-    if (!isPlainObject(value)) {
-        throw new errors/* ConfigError */.xL(`${file}: expected the default export to be a config object or a function returning one, got ${(0,issues/* describeValue */.bp)(value)}`);
-    }
-    return moduleConfig(value, file, vars);
-}
-/** Validate a module's config object (already imported). Pure: no I/O. */
-function moduleConfig(value, file, vars) {
-    const locator = (0,config_locator/* fileLocator */.Xw)(file);
-    const { order, instances, rest } = splitRunners(value.runners, file);
-    const config = (0,issues/* validate */.tf)(moduleConfigSchema, { ...value, runners: rest }, locator);
-    const runners = order.map((name) => {
-        const runner = instances.get(name);
-        return runner ? { name, runner } : { name, config: config.runners[name] };
-    });
-    if (runners.length === 0)
-        throw fail(file, ['runners'], 'expected at least one runner');
-    return (0,assemble/* assembleConfig */.T)({
-        file,
-        format: 'module',
-        locator,
-        ...(config.ssh ? { ssh: config.ssh } : {}),
-        ...(config.hosts ? { hosts: config.hosts } : {}),
-        ...(config.vars ? { vars: config.vars } : {}),
-        runners,
-    }, vars);
-}
-/** A Runner of this library, or of another copy of it (duck-typed). */
-function isRunnerLike(value) {
-    if (value instanceof runner/* Runner */.b)
-        return true;
-    const candidate = value;
-    return (typeof value === 'object' &&
-        candidate !== null &&
-        typeof candidate.name === 'string' &&
-        typeof candidate.stages === 'function');
-}
-/** Take the Runner objects out of `runners`; the rest is validated by the schema. */
-function splitRunners(runners, file) {
-    const order = [];
-    const instances = new Map();
-    if (Array.isArray(runners)) {
-        for (const [i, runner] of runners.entries()) {
-            if (!isRunnerLike(runner)) {
-                throw fail(file, ['runners', i], `expected a Runner (a map name → runner takes YAML-style runners), got ${(0,issues/* describeValue */.bp)(runner)}`);
-            }
-            if (instances.has(runner.name))
-                throw fail(file, ['runners', i], `duplicate runner name "${runner.name}"`);
-            instances.set(runner.name, runner);
-            order.push(runner.name);
-        }
-        return { order, instances, rest: {} };
-    }
-    if (!isPlainObject(runners))
-        return { order, instances, rest: runners };
-    const rest = {};
-    for (const [name, runner] of Object.entries(runners)) {
-        order.push(name);
-        if (!isRunnerLike(runner))
-            rest[name] = runner;
-        else if (runner.name !== name) {
-            throw fail(file, ['runners', name], `the Runner is named "${runner.name}"; give it the name of its key`);
-        }
-        else
-            instances.set(name, runner);
-    }
-    return { order, instances, rest };
-}
-function fail(file, path, message) {
-    const issue = { file, path, message };
-    return new config_error/* ConfigValidationError */.g2([issue]);
-}
-function isPlainObject(value) {
-    if (value === null || typeof value !== 'object')
-        return false;
-    // Any realm's Object.prototype (a module may run in another vm context, as under Jest).
-    const proto = Object.getPrototypeOf(value);
-    return proto === null || Object.getPrototypeOf(proto) === null;
-}
-//# sourceMappingURL=js-module.js.map
-
-/***/ }),
-
-/***/ 5723:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-// ESM COMPAT FLAG
-__nccwpck_require__.r(__webpack_exports__);
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  ConfigNotFoundError: () => (/* binding */ ConfigNotFoundError),
-  DEFAULT_CONFIG_PATHS: () => (/* binding */ DEFAULT_CONFIG_PATHS),
-  findConfigFile: () => (/* binding */ findConfigFile),
-  loadConfig: () => (/* binding */ loadConfig),
-  loadYamlConfig: () => (/* binding */ loadYamlConfig)
-});
-
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: ./lib/errors.js
-var errors = __nccwpck_require__(452);
-// EXTERNAL MODULE: ./lib/config/assemble.js + 2 modules
-var assemble = __nccwpck_require__(2955);
-// EXTERNAL MODULE: ./lib/config/issues.js
-var issues = __nccwpck_require__(7976);
-// EXTERNAL MODULE: ./lib/config/js-module.js + 2 modules
-var js_module = __nccwpck_require__(4802);
-// EXTERNAL MODULE: ./lib/config/schema.js
-var schema = __nccwpck_require__(1091);
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(8815);
-// EXTERNAL MODULE: ./lib/config/config-error.js
-var config_error = __nccwpck_require__(1429);
-// EXTERNAL MODULE: ./lib/config/locator.js
-var config_locator = __nccwpck_require__(1252);
-;// CONCATENATED MODULE: ./lib/config/yaml-source.js
-/** Parse the YAML text of a release config, keeping source positions for error messages. */
-
-
-
-/** Malformed YAML → ConfigValidationError at the parser's position (`release.yml:3:7: invalid YAML: …`). */
-function parseYamlSource(text, file) {
-    const lineCounter = new dist/* LineCounter */.HN();
-    // `merge`: `<<: *defaults` is the usual way to share stage settings in YAML.
-    const doc = (0,dist/* parseDocument */.Tp)(text, { lineCounter, prettyErrors: true, uniqueKeys: true, merge: true });
-    const locator = (0,config_locator/* yamlLocator */.Gg)(file, doc, lineCounter);
-    const error = doc.errors[0];
-    if (error) {
-        const at = keyColumn(error.linePos?.[0], text);
-        const message = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
-        throw new config_error/* ConfigValidationError */.g2([
-            {
-                file,
-                path: [],
-                message: `invalid YAML: ${message}`,
-                ...(at ? { position: { line: at.line, col: at.col } } : {}),
-            },
-        ]);
-    }
-    let data;
-    try {
-        // An empty file is "nothing", not null.
-        data = doc.contents === null ? undefined : doc.toJS({ maxAliasCount: 1000 });
-    }
-    catch (e) {
-        throw new config_error/* ConfigValidationError */.g2([{ file, path: [], message: `invalid YAML: ${e.message}` }]);
-    }
-    keepVarsAsWritten(doc.get('vars', true), data, text);
-    return { data, locator };
-}
-/**
- * The parser places indentation errors ("All mapping items must start at the same column", a
- * sequence item without "-") at column 1, the start of the line's indentation. The key that is
- * misplaced is what the user must move: point at it, the first non-blank character of the line.
- */
-function keyColumn(at, text) {
-    if (!at)
-        return undefined;
-    const line = text.split(/\r?\n/)[at.line - 1] ?? '';
-    const indent = /^ */.exec(line)?.[0].length ?? 0;
-    return at.col <= indent && indent < line.length ? { line: at.line, col: indent + 1 } : at;
-}
-/**
- * `vars:` values are strings. A plain scalar that YAML would read as a number or boolean keeps the
- * text as written (`VERSION: 1.10` is "1.10", not "1.1"; `MODE: 0755` stays "0755").
- */
-function keepVarsAsWritten(varsNode, data, text) {
-    if (!(0,dist/* isMap */.jh)(varsNode) || data === null || typeof data !== 'object')
-        return;
-    const vars = data.vars;
-    if (vars === null || typeof vars !== 'object')
-        return;
-    for (const pair of varsNode.items) {
-        if (!(0,dist/* isPair */.tO)(pair) || !(0,dist/* isScalar */.jn)(pair.key) || !(0,dist/* isScalar */.jn)(pair.value))
-            continue;
-        const value = pair.value;
-        const range = value.range;
-        if (value.type !== dist/* Scalar */.X5.PLAIN || !range)
-            continue;
-        if (typeof value.value !== 'number' && typeof value.value !== 'boolean')
-            continue;
-        vars[String(pair.key.value)] = text.slice(range[0], range[1]);
-    }
-}
-//# sourceMappingURL=yaml-source.js.map
-;// CONCATENATED MODULE: ./lib/config/load-config.js
-/** Find, read and load a release config: YAML (`.yml`/`.yaml`) or a JavaScript module (`.mjs`/`.js`/`.cjs`). */
-
-
-
-
-
-
-
-
-/** Where a config is looked for when none is named, in order. */
-const DEFAULT_CONFIG_PATHS = Object.freeze(['.github/release.yml', 'release.yml']);
-const MODULE_EXTENSIONS = /\.(mjs|cjs|js)$/;
-/** The first of DEFAULT_CONFIG_PATHS that exists in `cwd`, as that relative path. */
-async function findConfigFile(cwd = process.cwd()) {
-    for (const candidate of DEFAULT_CONFIG_PATHS) {
-        const info = await (0,promises_.stat)((0,external_node_path_.resolve)(cwd, candidate)).catch(() => undefined);
-        if (info?.isFile())
-            return candidate;
-    }
-    throw new ConfigNotFoundError(`no release config found: looked for ${DEFAULT_CONFIG_PATHS.join(' and ')} in ${(0,external_node_path_.resolve)(cwd)}`);
-}
-/** The config file does not exist (a ConfigError, exit code 2); the message says where it looked. */
-class ConfigNotFoundError extends errors/* ConfigError */.xL {
-}
-/**
- * Load and validate a config file; relative paths are resolved against `opts.cwd` (default: the
- * working directory). Every problem is a ConfigError whose message starts with the file name.
- */
-async function loadConfig(file, opts = {}) {
-    const path = (0,external_node_path_.resolve)(opts.cwd ?? process.cwd(), file);
-    if (MODULE_EXTENSIONS.test(file)) {
-        await assertReadable(file, path);
-        return (0,js_module/* loadModuleConfig */.be)(file, path, opts.vars);
-    }
-    return loadYamlConfig(await readText(file, path), file, opts.vars);
-}
-/** Validate YAML text as the config named `file`. Pure: no I/O. */
-function loadYamlConfig(text, file, vars) {
-    const { data, locator } = parseYamlSource(text, file);
-    const config = (0,issues/* validate */.tf)(schema/* configSchema */.Qn, (0,schema/* withoutExtensions */.JA)(data), locator);
-    return (0,assemble/* assembleConfig */.T)({
-        file,
-        format: 'yaml',
-        locator,
-        ...(config.ssh ? { ssh: config.ssh } : {}),
-        ...(config.hosts ? { hosts: config.hosts } : {}),
-        ...(config.vars ? { vars: config.vars } : {}),
-        runners: Object.entries(config.runners).map(([name, runner]) => ({ name, config: runner })),
-    }, vars);
-}
-async function readText(file, path) {
-    try {
-        return await (0,promises_.readFile)(path, 'utf8');
-    }
-    catch (e) {
-        throw readError(file, path, e);
-    }
-}
-async function assertReadable(file, path) {
-    const info = await (0,promises_.stat)(path).catch((e) => {
-        throw readError(file, path, e);
-    });
-    if (!info.isFile())
-        throw new errors/* ConfigError */.xL(`${file}: not a file`);
-}
-function readError(file, path, e) {
-    const code = e.code;
-    if (code === 'ENOENT') {
-        return new ConfigNotFoundError(`config file not found: ${file}${path === file ? '' : ` (looked for ${path})`}`);
-    }
-    if (code === 'EISDIR')
-        return new errors/* ConfigError */.xL(`${file}: not a file`);
-    return new errors/* ConfigError */.xL(`${file}: cannot read: ${e.message}`);
-}
-//# sourceMappingURL=load-config.js.map
-
-/***/ }),
-
-/***/ 1252:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Gg: () => (/* binding */ yamlLocator),
-/* harmony export */   Xw: () => (/* binding */ fileLocator),
-/* harmony export */   jV: () => (/* binding */ formatPath)
-/* harmony export */ });
-/* unused harmony export formatLocation */
-/* harmony import */ var yaml__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8815);
-/**
- * Where a config value came from: `file:line:col` for YAML (from the parser's source ranges), just
- * `file` for JavaScript modules. Paths are printed as `runners.deploy.stages[0].pool-size`.
- */
-
-const PLAIN_KEY = /^[A-Za-z0-9_-]+$/;
-/** `['runners', 'deploy', 'stages', 0, 'pool-size']` → `runners.deploy.stages[0].pool-size`. */
-function formatPath(path) {
-    let out = '';
-    for (const segment of path) {
-        if (typeof segment === 'number')
-            out += `[${segment}]`;
-        else if (PLAIN_KEY.test(String(segment)))
-            out += `${out ? '.' : ''}${String(segment)}`;
-        else
-            out += `[${JSON.stringify(String(segment))}]`;
-    }
-    return out;
-}
-/** `file:line:col` when the position is known, else `file`. */
-function formatLocation(locator, path, opts) {
-    const at = locator.position(path, opts);
-    return at ? `${locator.file}:${at.line}:${at.col}` : locator.file;
-}
-/** For configs without source positions (JavaScript modules). */
-function fileLocator(file) {
-    return { file, position: () => undefined };
-}
-function yamlLocator(file, doc, lineCounter) {
-    const at = (offset) => {
-        const { line, col } = lineCounter.linePos(offset);
-        return { line, col };
-    };
-    return {
-        file,
-        position(path, opts = {}) {
-            let node = doc.contents;
-            let offset = 0;
-            for (const [i, segment] of path.entries()) {
-                if ((0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isAlias */ .Vj)(node))
-                    node = node.resolve(doc);
-                const last = i === path.length - 1;
-                if ((0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isMap */ .jh)(node)) {
-                    const pair = node.items.find((p) => (0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isPair */ .tO)(p) && keyText(p.key) === String(segment));
-                    if (!pair)
-                        break;
-                    const keyOffset = rangeStart(pair.key);
-                    if (keyOffset !== undefined)
-                        offset = keyOffset;
-                    if (last && opts.key)
-                        return at(offset);
-                    node = pair.value;
-                }
-                else if ((0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isSeq */ .oP)(node) && typeof segment === 'number') {
-                    node = node.items[segment];
-                }
-                else {
-                    break;
-                }
-                const start = rangeStart(node);
-                if (start === undefined)
-                    break;
-                offset = start;
-            }
-            if (path.length === 0)
-                offset = rangeStart(node) ?? 0;
-            return at(offset);
-        },
-    };
-}
-function keyText(key) {
-    if ((0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isScalar */ .jn)(key))
-        return String(key.value);
-    return typeof key === 'string' ? key : undefined;
-}
-function rangeStart(node) {
-    const range = node?.range;
-    return range ? range[0] : undefined;
-}
-//# sourceMappingURL=locator.js.map
-
-/***/ }),
-
-/***/ 8370:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   NJ: () => (/* binding */ positiveInt),
-/* harmony export */   O2: () => (/* binding */ nonNegativeInt),
-/* harmony export */   Oh: () => (/* binding */ port),
-/* harmony export */   R: () => (/* binding */ hostEntry),
-/* harmony export */   lc: () => (/* binding */ bool),
-/* harmony export */   p0: () => (/* binding */ duration),
-/* harmony export */   p6: () => (/* binding */ expected),
-/* harmony export */   tB: () => (/* binding */ stageHost),
-/* harmony export */   v: () => (/* binding */ GROUP_NAME_PATTERN),
-/* harmony export */   vf: () => (/* binding */ shell),
-/* harmony export */   vj: () => (/* binding */ amount),
-/* harmony export */   wG: () => (/* binding */ GROUP_NAME),
-/* harmony export */   y0: () => (/* binding */ nonEmptyString)
-/* harmony export */ });
-/* unused harmony exports POSITIVE_INT, NON_NEGATIVE_INT, PORT, SHELL, HOST_ENTRY, hostString, HOST_NAME, hostObjectSchema */
-/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8816);
-/* harmony import */ var _formats_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6094);
-/**
- * Leaf schemas of the release config — booleans, counts, durations, percentages, shells, host
- * entries — each with the `expected …` message that `issues.ts` completes with what was found.
- */
-
-
-/** Zod params for a leaf: its issue message is `expected <what>`. */
-const expected = (what) => ({ error: `expected ${what}` });
-const bool = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .boolean */ .zMY(expected('true or false'));
-const POSITIVE_INT = 'a positive integer';
-const positiveInt = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .int */ .Whr(expected(POSITIVE_INT)).min(1, expected(POSITIVE_INT));
-const NON_NEGATIVE_INT = 'an integer, 0 or more';
-const nonNegativeInt = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .int */ .Whr(expected(NON_NEGATIVE_INT)).min(0, expected(NON_NEGATIVE_INT));
-const PORT = 'a port number (1-65535)';
-const port = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .int */ .Whr(expected(PORT)).min(1, expected(PORT)).max(65_535, expected(PORT));
-const nonEmptyString = (what) => zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected(what)).min(1, expected(what));
-/** A duration string, converted to milliseconds. */
-function duration(opts) {
-    const what = opts.allowZero
-        ? 'a duration like 500ms, 10s, 5m or 1h'
-        : 'a positive duration like 500ms, 10s, 5m or 1h';
-    return zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected(what))
-        .regex(new RegExp(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .DURATION_PATTERN */ .Cq), expected(what))
-        .refine((text) => ((0,_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .parseDuration */ .E9)(text) ?? -1) > (opts.allowZero ? -1 : 0), expected(what))
-        .transform((text) => (0,_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .parseDuration */ .E9)(text));
-}
-/** A count or a percentage of the stage's jobs (`25%`). */
-function amount(opts) {
-    const what = opts.allowZero
-        ? 'a count (0 or more) or a percentage like 10%'
-        : 'a positive count or a percentage like 25%';
-    const count = zod__WEBPACK_IMPORTED_MODULE_1__/* .int */ .Whr(expected(what)).min(opts.allowZero ? 0 : 1, expected(what));
-    const percent = zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected(what))
-        .regex(new RegExp(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .PERCENT_PATTERN */ .FT), expected(what))
-        .refine((text) => ((0,_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .parsePercent */ .lo)(text) ?? -1) > (opts.allowZero ? -1 : 0), expected(what));
-    return zod__WEBPACK_IMPORTED_MODULE_1__/* .union */ .KCZ([count, percent], expected(what));
-}
-const SHELL = 'a shell command line or a list of its arguments';
-const shell = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .union */ .KCZ([
-    zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected(SHELL)).regex(/\S/, expected(SHELL)),
-    zod__WEBPACK_IMPORTED_MODULE_1__/* .array */ .YOg(nonEmptyString('a shell argument'), expected(SHELL)).min(1, expected(SHELL)),
-], expected(SHELL))
-    .describe('Interpreter that runs the script, given as a file path (/dev/fd/4) with stdin at /dev/null. Default: bash --noprofile --norc -eo pipefail. ' +
-    'A string is split on whitespace.');
-const HOST_ENTRY = 'a host entry: "name", "user@name:port" or "local:NAME"';
-const hostString = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected(HOST_ENTRY))
-    .refine((text) => (0,_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .parseHostEntry */ .M6)(text) !== undefined, expected(HOST_ENTRY))
-    .describe('A host: "name", "user@name:port" or "local:NAME" (runs on this machine with bash).');
-const HOST_NAME = 'a host name without spaces or commas';
-const hostObjectSchema = zod__WEBPACK_IMPORTED_MODULE_1__/* .strictObject */ .rej({
-    name: zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected(HOST_NAME))
-        .regex(/^[^\s,]+$/, expected(HOST_NAME))
-        .describe('Name shown in logs and matched by --hosts; "local:NAME" for an embedded local host.'),
-    address: zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected('a DNS name or an IP address'))
-        .refine(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .isValidAddress */ .$m, expected('a DNS name or an IP address'))
-        .optional()
-        .describe('Where to connect. Default: the name.'),
-    port: port().optional().describe('SSH port. Default: ssh.port.'),
-    user: zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected('a user name'))
-        .regex(new RegExp(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .USER_PATTERN */ .N9), expected('a user name'))
-        .optional()
-        .describe('SSH user. Default: ssh.user.'),
-}, expected('a host: a string or a map {name, address, port, user}'))
-    .superRefine((host, ctx) => {
-    if (!host.name.startsWith(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .LOCAL_PREFIX */ .nD))
-        return;
-    if (!new RegExp(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .LOCAL_NAME_PATTERN */ .DA).test(host.name.slice(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .LOCAL_PREFIX */ .nD.length))) {
-        ctx.addIssue({
-            code: 'custom',
-            path: ['name'],
-            message: `expected "local:NAME" with a NAME like a, web-1`,
-        });
-    }
-    for (const key of ['address', 'port', 'user']) {
-        if (host[key] !== undefined) {
-            ctx.addIssue({ code: 'custom', path: [key], message: `a local host takes no ${key}` });
-        }
-    }
-});
-const hostEntry = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .union */ .KCZ([hostString(), hostObjectSchema], expected('a host: a string or a map {name, address, port, user}'));
-const GROUP_NAME = 'a group name (letters, digits, "-" and "_")';
-const GROUP_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
-const stageHost = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .union */ .KCZ([zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected('a group name or a host entry')), hostObjectSchema], expected('a group name, a host entry or a map {name, address, port, user}'))
-    .describe('A host group name, or a host entry.');
-//# sourceMappingURL=schema-values.js.map
-
-/***/ }),
-
-/***/ 1091:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Ci: () => (/* binding */ steps),
-/* harmony export */   JA: () => (/* binding */ withoutExtensions),
-/* harmony export */   Qn: () => (/* binding */ configSchema),
-/* harmony export */   ZJ: () => (/* binding */ RUNNER_NAME),
-/* harmony export */   ak: () => (/* binding */ stageFields),
-/* harmony export */   cg: () => (/* binding */ sshSchema),
-/* harmony export */   g7: () => (/* binding */ varsSchema),
-/* harmony export */   lj: () => (/* binding */ runner),
-/* harmony export */   ol: () => (/* binding */ RESERVED_VARS),
-/* harmony export */   qN: () => (/* binding */ groupsSchema),
-/* harmony export */   wG: () => (/* binding */ RUNNER_NAME_PATTERN)
-/* harmony export */ });
-/* unused harmony exports EXTENSION_KEY, stepSchema, stageSchema, runnerSchema */
-/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8816);
-/* harmony import */ var _engine_vars_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1942);
-/* harmony import */ var _formats_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6094);
-/* harmony import */ var _schema_values_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8370);
-/**
- * The release config (docs/config.md) as one zod schema: the validator and the published JSON Schema
- * (`schema/release.schema.json`) are both generated from it. Every leaf carries an `expected …`
- * message; `issues.ts` adds the position, the path and what was found.
- */
-
-
-
-
-/** Variables the engine sets for every job; a config may not define them. */
-const RESERVED_VARS = Object.freeze([
-    'BW_HOST',
-    'BW_HOST_ADDRESS',
-    'BW_STAGE',
-    'BW_RUNNER',
-    'BW_RELEASE',
-    'BW_ATTEMPT',
-]);
-/** Top-level keys the validator ignores, as in Docker Compose: `x-stage-defaults: &defaults`. */
-const EXTENSION_KEY = /^x-/;
-const uploadSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-    from: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a local path').describe('Local path (file or directory), relative to the working directory.'),
-    to: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a remote path').describe('Remote path; ${NAME} is expanded from the vars.'),
-    'link-from': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a remote directory')
-        .describe('A directory on the host (normally the previous release): files whose content and mode equal those at the same path there are hard-linked instead of sent. Missing: everything is sent.')
-        .optional(),
-    compress: zod__WEBPACK_IMPORTED_MODULE_3__/* .boolean */ .zMY((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('true or false'))
-        .describe('gzip the archive on the way (default true): pays on links slower than ~1 Gbit/s.')
-        .optional(),
-}, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map {from, to, link-from, compress}'))
-    .describe('Ship a local file or directory to the host as one tar stream; ${NAME} in the paths is expanded per job.');
-const STEP_KINDS = ['run', 'local', 'upload'];
-const stepSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-    name: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a step name').optional().describe('Label in logs; ${NAME} is expanded per job.'),
-    run: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a script'))
-        .optional()
-        .describe('Script run on the host (remote shell, or bash for local: hosts).'),
-    local: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a script'))
-        .optional()
-        .describe('Script run on the controller, once per job.'),
-    upload: uploadSchema.optional(),
-    shell: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .shell */ .vf)().optional(),
-}, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a step: a map with run, local or upload'))
-    .superRefine((step, ctx) => {
-    const kinds = STEP_KINDS.filter((kind) => step[kind] !== undefined);
-    if (kinds.length !== 1) {
-        const found = kinds.length === 0 ? 'none' : kinds.join(' and ');
-        ctx.addIssue({
-            code: 'custom',
-            message: `a step needs exactly one of run, local or upload, found ${found}`,
-        });
-    }
-    if (step.upload !== undefined && step.shell !== undefined) {
-        ctx.addIssue({
-            code: 'custom',
-            path: ['shell'],
-            message: 'shell applies to run and local steps, not to upload',
-        });
-    }
-})
-    .meta({
-    description: 'One step: exactly one of run, local or upload.',
-    oneOf: STEP_KINDS.map((kind) => ({ required: [kind] })),
-});
-/** The fields every stage has, whether it comes from YAML or from a JavaScript module. */
-const stageFields = {
-    name: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a stage name').describe('Stage name; ${NAME} is expanded from the vars.'),
-    hosts: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .stageHost */ .tB)(), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of host groups and host entries'))
-        .min(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('at least one host group or host entry'))
-        .optional()
-        .describe('Host groups and/or host entries. Omitted: one job on the controller.'),
-    canary: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .bool */ .lc)()
-        .optional()
-        .describe('Run the first job alone; if it fails nothing else starts. Default true.'),
-    parallel: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .bool */ .lc)()
-        .optional()
-        .describe('Run the other jobs in a pool; false runs them one by one. Default true.'),
-    'pool-size': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .positiveInt */ .NJ)().optional().describe('Jobs running at once. Default 10.'),
-    batch: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .amount */ .vj)({ allowZero: false }), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of wave sizes like [2, 5, 25%]'))
-        .min(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of wave sizes like [2, 5, 25%]'))
-        .optional()
-        .describe('Waves after the canary: counts or percentages of the stage’s jobs; the last size repeats.'),
-    'max-failures': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .amount */ .vj)({ allowZero: true })
-        .optional()
-        .describe('Failures the stage tolerates (count or percentage); more fails the stage. Default 0.'),
-    'can-fail': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .bool */ .lc)()
-        .optional()
-        .describe('A failed stage does not stop the run (a failed canary still does). Default false.'),
-    retries: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonNegativeInt */ .O2)().optional().describe('Extra attempts per job. Default 0.'),
-    'retry-delay': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ allowZero: true })
-        .optional()
-        .describe('Backoff base between attempts. Default 1s.'),
-    timeout: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ allowZero: false }).optional().describe('Per attempt. Default: none.'),
-    shell: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .shell */ .vf)().optional(),
-};
-const steps = () => zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(stepSchema, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of steps'))
-    .min(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('at least one step'))
-    .describe('Steps run in order on every host of the stage.');
-const stageSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({ ...stageFields, steps: steps() }, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a stage: a map with name and steps'))
-    .describe('A stage: one job per host, run with a canary, a pool, batches and a failure budget.');
-const RUNNER_NAME = 'a runner name (letters, digits, ".", "-" and "_")';
-const RUNNER_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
-function runner(stage) {
-    return zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-        description: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a string')).optional().describe('What the runner does.'),
-        stages: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(stage, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of stages'))
-            .min(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('at least one stage'))
-            .describe('Stages, run in order.'),
-    }, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a runner: a map with description and stages'));
-}
-const runnerSchema = runner(stageSchema).describe('A named release procedure.');
-const sshSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-    user: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a user name'))
-        .regex(new RegExp(_formats_js__WEBPACK_IMPORTED_MODULE_1__/* .USER_PATTERN */ .N9), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a user name'))
-        .optional()
-        .describe('Default user. Default: the current OS user.'),
-    port: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .port */ .Oh)().optional().describe('Default port. Default 22.'),
-    'private-key': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a path')
-        .optional()
-        .describe('Private key file; --identity / the action input override it.'),
-    'known-hosts': zod__WEBPACK_IMPORTED_MODULE_3__/* .union */ .KCZ([(0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a path'), zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a path')).min(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('at least one path'))], (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a path or a list of paths'))
-        .optional()
-        .describe('known_hosts file(s). Default ~/.ssh/known_hosts.'),
-    'host-key-checking': zod__WEBPACK_IMPORTED_MODULE_3__/* ["enum"] */ .k5n(['strict', 'accept-new', 'off'], (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('strict, accept-new or off'))
-        .optional()
-        .describe('strict (default), accept-new, or off (insecure, warned about).'),
-    'connect-timeout': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ allowZero: false }).optional().describe('Default 10s.'),
-    keepalive: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ allowZero: false })
-        .optional()
-        .describe('Keepalive interval; a host is lost after 3 missed. Default 5s.'),
-    'jump-host': zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a jump host like deploy@bastion.example.com:22'))
-        .refine((text) => (0,_formats_js__WEBPACK_IMPORTED_MODULE_1__/* .parseRemoteAddress */ .Yg)(text) !== undefined, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a jump host like deploy@bastion.example.com:22'))
-        .optional()
-        .describe('Bastion to connect through: user@host:port.'),
-    'max-sessions': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .positiveInt */ .NJ)().optional().describe('Concurrent channels per connection. Default 8.'),
-}, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map of SSH settings'))
-    .describe('SSH defaults for every host.');
-const VAR = 'a variable name matching [A-Za-z_][A-Za-z0-9_]*';
-const varName = zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(VAR))
-    .regex(_engine_vars_js__WEBPACK_IMPORTED_MODULE_0__/* .VAR_NAME */ .eU, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(VAR))
-    .refine((name) => !RESERVED_VARS.includes(name), {
-    error: (issue) => `${String(issue.input)} is set by the tool for every job; choose another name`,
-});
-const varsSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .record */ .g1P(varName, zod__WEBPACK_IMPORTED_MODULE_3__/* .union */ .KCZ([zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP(), zod__WEBPACK_IMPORTED_MODULE_3__/* .number */ .aig(), zod__WEBPACK_IMPORTED_MODULE_3__/* .boolean */ .zMY()], (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a string'))
-    .transform((value) => String(value))
-    .describe('A string; numbers and booleans are taken as written.'), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map of variables'))
-    .describe('Variables: the environment of every step, and ${NAME} in names and upload paths. --var wins.');
-const groupsSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .record */ .g1P(zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .GROUP_NAME */ .wG)).regex(_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .GROUP_NAME_PATTERN */ .v, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .GROUP_NAME */ .wG)), zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .hostEntry */ .R)(), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of hosts')).describe('Hosts of the group.'), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map of host groups'))
-    .describe('Named host groups.');
-const configSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-    version: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('1')).describe('Config format version; must be 1.'),
-    ssh: sshSchema.optional(),
-    hosts: groupsSchema.optional(),
-    vars: varsSchema.optional(),
-    runners: zod__WEBPACK_IMPORTED_MODULE_3__/* .record */ .g1P(zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(RUNNER_NAME)).regex(RUNNER_NAME_PATTERN, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(RUNNER_NAME)), runnerSchema, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map of runners'))
-        .refine((runners) => Object.keys(runners).length > 0, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('at least one runner'))
-        .describe('Release procedures by name (deploy, rollback, …).'),
-}, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a release config: a map with version, ssh, hosts, vars and runners'))
-    .meta({
-    title: 'Boerewors release config',
-    description: 'Release config of boerewors-action (version 1).',
-    // Top-level `x-…` keys are ignored, a place for YAML anchors (`<<: *defaults`).
-    patternProperties: { [EXTENSION_KEY.source]: {} },
-});
-/** The document without its top-level `x-…` keys. */
-function withoutExtensions(data) {
-    if (data === null || typeof data !== 'object' || Array.isArray(data))
-        return data;
-    return Object.fromEntries(Object.entries(data).filter(([key]) => !EXTENSION_KEY.test(key)));
-}
-//# sourceMappingURL=schema.js.map
-
-/***/ }),
-
-/***/ 8336:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   f: () => (/* binding */ resolveHostFilter),
-/* harmony export */   v: () => (/* binding */ selectRunner)
-/* harmony export */ });
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(452);
-/* harmony import */ var _did_you_mean_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9839);
-
-
-/**
- * The runner named `name`; without a name, the config's only runner. An unknown name, or several
- * runners and none chosen, is a ConfigError that lists the runners.
- */
-function selectRunner(config, name) {
-    const names = config.runners.map((runner) => runner.name);
-    if (name !== undefined) {
-        const runner = config.runners.find((r) => r.name === name);
-        if (runner)
-            return runner;
-        const hint = (0,_did_you_mean_js__WEBPACK_IMPORTED_MODULE_1__/* .didYouMean */ .au)(name, names);
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL(`${config.file}: unknown runner "${name}"${hint} (available: ${names.join(', ')})`);
-    }
-    const [only, ...others] = config.runners;
-    if (only && others.length === 0)
-        return only;
-    if (!only)
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL(`${config.file}: no runners defined`);
-    throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL(`${config.file}: ${names.length} runners (${names.join(', ')}) and none chosen: pick one with --runner, or the action's runner input`);
-}
-/**
- * Host and group names → host names, each once, in the order given. A name that is neither a host
- * nor a group is a UsageError (`what` names the flag or input), except when the config has runners
- * given as Runner objects: their hosts are only known at run time, so such names are kept as-is.
- */
-function resolveHostFilter(config, names, what = '--hosts') {
-    const hostNames = new Set(config.hosts.map((host) => host.name));
-    const out = new Set();
-    for (const name of names) {
-        const group = Object.hasOwn(config.groups, name) ? config.groups[name] : undefined;
-        if (group)
-            for (const host of group)
-                out.add(host.name);
-        else if (hostNames.has(name) || config.customRunners.length > 0)
-            out.add(name);
-        else {
-            const candidates = [...Object.keys(config.groups), ...hostNames];
-            const hint = (0,_did_you_mean_js__WEBPACK_IMPORTED_MODULE_1__/* .didYouMean */ .au)(name, candidates);
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UsageError */ .eb(`${what}: unknown host or group "${name}"${hint}`);
-        }
-    }
-    return [...out];
-}
-//# sourceMappingURL=select.js.map
-
-/***/ }),
-
-/***/ 2567:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   l: () => (/* binding */ StepsJob)
-/* harmony export */ });
-/* harmony import */ var _engine_job_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7209);
-/* harmony import */ var _engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(917);
-/* harmony import */ var _engine_vars_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1942);
-/** The job every config stage runs on each of its hosts: its steps, in order. */
-
-
-
-/**
- * Yields one subtask per step: `run` → a command on the job's host, `local` → a command on the
- * controller (its env still names the job's host in BW_HOST), `upload` → a copy to the host with
- * `${NAME}` in both paths expanded from the job's env. Step names are expanded the same way and
- * become the subtask's label (default: the step's kind).
- */
-class StepsJob extends _engine_job_js__WEBPACK_IMPORTED_MODULE_2__/* .Job */ ._ {
-    steps;
-    constructor(host, steps, name = 'steps') {
-        super(host, name);
-        this.steps = steps;
-    }
-    async *run(ctx) {
-        for (const [i, step] of this.steps.entries()) {
-            const label = step.name === undefined ? step.kind : (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.name, ctx.env, `steps[${i}].name`);
-            if (step.kind === 'upload') {
-                const from = (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.from, ctx.env, `steps[${i}].upload.from`);
-                const to = (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.to, ctx.env, `steps[${i}].upload.to`);
-                const linkFrom = step.linkFrom === undefined
-                    ? undefined
-                    : (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.linkFrom, ctx.env, `steps[${i}].upload.link-from`);
-                yield (0,_engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__/* .upload */ .Se)(from, to, {
-                    label,
-                    ...(linkFrom ? { linkFrom } : {}),
-                    ...(step.compress !== undefined ? { compress: step.compress } : {}),
-                });
-            }
-            else if (step.kind === 'run') {
-                yield (0,_engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__/* .remote */ .be)(step.script, { shell: step.shell, label });
-            }
-            else {
-                yield (0,_engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__/* .local */ .sr)(step.script, { shell: step.shell, label });
-            }
-        }
-    }
-}
-//# sourceMappingURL=steps-job.js.map
-
-/***/ }),
-
-/***/ 8367:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  Q: () => (/* binding */ Executor)
-});
-
-// EXTERNAL MODULE: ./lib/errors.js
-var errors = __nccwpck_require__(452);
+/** For an error before anything ran: 2 for bad usage or config (nothing ran), else 1. */
+function exitCodeOfError(error) {
+    return isUsageOrConfig(error) ? EXIT.usage : EXIT.failure;
+}
+/** Bad flags, inputs or config: the user's to fix, and nothing ran. */
+function isUsageOrConfig(error) {
+    return error instanceof errors/* BoereworsError */.x4 && (error.kind === 'usage' || error.kind === 'config');
+}
+//# sourceMappingURL=exit-codes.js.map
 // EXTERNAL MODULE: external "node:events"
 var external_node_events_ = __nccwpck_require__(8474);
-;// CONCATENATED MODULE: ./lib/engine/abort.js
+;// CONCATENATED MODULE: ./lib/engine/run-signals.js
 /**
- * AbortSignal plumbing for the engine: the run's cancellation, per-attempt timeouts, and racing
- * promises that may not honour a signal (a slow transport, a stuck job body).
+ * The engine's signals: the run's cancellation and each attempt's timeout. (Waiting on promises
+ * that may ignore a signal, and sleeping, are in src/contract/abort.ts, shared with the transports.)
  */
 
 
@@ -70195,54 +67225,6 @@ function attemptSignal(runSignal, timeoutMs) {
         dispose: () => clearTimeout(timer),
     };
 }
-/**
- * Settles like `promise`, or rejects with `signal.reason` as soon as the signal aborts, whichever
- * comes first. The engine must end an attempt promptly even when what it awaits ignores the signal;
- * a late rejection of the abandoned promise is swallowed so it cannot become an unhandled one.
- */
-function untilAborted(promise, signal) {
-    if (signal.aborted) {
-        promise.catch(() => { });
-        return Promise.reject(signal.reason);
-    }
-    return new Promise((resolve, reject) => {
-        const onAbort = () => {
-            promise.catch(() => { });
-            reject(signal.reason);
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
-        promise.then((value) => {
-            signal.removeEventListener('abort', onAbort);
-            resolve(value);
-        }, (error) => {
-            signal.removeEventListener('abort', onAbort);
-            reject(error);
-        });
-    });
-}
-/**
- * Waits `ms`, or rejects with `signal.reason` when it aborts first. The timer stays ref'd: a retry
- * backoff is the only pending work when one job is between attempts, and Node must not exit then.
- */
-function sleep(ms, signal) {
-    if (signal.aborted)
-        return Promise.reject(signal.reason);
-    return new Promise((resolve, reject) => {
-        const onAbort = () => {
-            clearTimeout(timer);
-            reject(signal.reason);
-        };
-        const timer = setTimeout(() => {
-            signal.removeEventListener('abort', onAbort);
-            resolve();
-        }, ms);
-        signal.addEventListener('abort', onAbort, { once: true });
-    });
-}
-/** What a cancel says: `cancelled`, or the caller's CancelledError message (`cancelled by SIGTERM`). */
-function cancelMessage(signal) {
-    return signal.reason instanceof Error ? signal.reason.message : 'cancelled';
-}
 /** `500ms`, `10s`, `1.5s`, `5m`, `1h`: the config's own duration syntax, for messages. */
 function formatMs(ms) {
     if (ms < 1000)
@@ -70253,7 +67235,7 @@ function formatMs(ms) {
         return `${ms / 60_000}m`;
     return `${Number((ms / 1000).toFixed(3))}s`;
 }
-//# sourceMappingURL=abort.js.map
+//# sourceMappingURL=run-signals.js.map
 ;// CONCATENATED MODULE: ./lib/engine/emitter.js
 /**
  * Wraps the caller's listener so that a throwing reporter cannot break the run: the release on
@@ -70593,71 +67575,7 @@ function validateConcurrency(concurrency) {
 	}
 }
 
-// EXTERNAL MODULE: ./lib/engine/host.js
-var engine_host = __nccwpck_require__(3546);
-;// CONCATENATED MODULE: ./lib/engine/stage-plan.js
-/**
- * Pure scheduling arithmetic for one stage: which jobs run, in which waves, with how many
- * failures allowed. No I/O and no timing, so every rule here is testable by value.
- */
-
-/** The jobs that will run, in order: the hosts filter first, then the limit. The rest are not reported. */
-function selectJobs(jobs, selection) {
-    const wanted = selection.hosts ? new Set(selection.hosts) : null;
-    const kept = wanted ? jobs.filter((j) => isController(j.host) || wanted.has(j.host.name)) : [...jobs];
-    return selection.limit === undefined ? kept : kept.slice(0, selection.limit);
-}
-function isController(host) {
-    return host === engine_host/* CONTROLLER */.J || (host.local && host.name === engine_host/* CONTROLLER */.J.name);
-}
-/**
- * Whether the stage has a canary. A canary gates the *other* jobs, so a stage of one job has none:
- * that job is simply the stage, and `can-fail` applies to it as to any other failure.
- */
-function hasCanary(settings, jobCount) {
-    return settings.canary && jobCount > 1;
-}
-/** A count, or a share of `total` rounded up; never below 1. */
-function waveSize(amount, total) {
-    const n = typeof amount === 'number' ? amount : Math.ceil((amount.percent * total) / 100);
-    return Math.max(1, n);
-}
-/**
- * Sizes of the waves the stage's jobs run in, summing to `jobCount`. The canary is a wave of one;
- * `batch` sizes follow (the last one repeats); without `batch` the remaining jobs are one wave and
- * only the pool limits them.
- */
-function planWaves(settings, jobCount) {
-    const waves = [];
-    let left = jobCount;
-    if (hasCanary(settings, jobCount)) {
-        waves.push(1);
-        left -= 1;
-    }
-    if (settings.batch.length === 0) {
-        if (left > 0)
-            waves.push(left);
-        return waves;
-    }
-    for (let i = 0; left > 0; i++) {
-        const amount = settings.batch[Math.min(i, settings.batch.length - 1)];
-        const size = Math.min(left, waveSize(amount, jobCount));
-        waves.push(size);
-        left -= size;
-    }
-    return waves;
-}
-/** Failures the stage tolerates: a count, or a share of its jobs rounded down. */
-function failureAllowance(maxFailures, jobCount) {
-    return typeof maxFailures === 'number' ? maxFailures : Math.floor((maxFailures.percent * jobCount) / 100);
-}
-/** `2`, `25%`: how an Amount reads in the config, for messages. */
-function formatAmount(amount) {
-    return typeof amount === 'number' ? String(amount) : `${amount.percent}%`;
-}
-//# sourceMappingURL=stage-plan.js.map
 ;// CONCATENATED MODULE: ./lib/engine/failure-budget.js
-
 /**
  * Counts a stage's failed jobs against `max-failures`. The stage fails when failures *exceed* the
  * allowance; from then on no new job of it starts.
@@ -70690,6 +67608,14 @@ class FailureBudget {
             : `max-failures ${formatAmount(this.maxFailures)} allows ${this.allowed}`;
         return `${this.failures} of ${this.jobCount} jobs failed (${rule}): ${shown}${more}`;
     }
+}
+/** Failures the stage tolerates: a count, or a share of its jobs rounded down. */
+function failureAllowance(maxFailures, jobCount) {
+    return typeof maxFailures === 'number' ? maxFailures : Math.floor((maxFailures.percent * jobCount) / 100);
+}
+/** `2`, `25%`: how an Amount reads in the config, for messages. */
+function formatAmount(amount) {
+    return typeof amount === 'number' ? String(amount) : `${amount.percent}%`;
 }
 //# sourceMappingURL=failure-budget.js.map
 // EXTERNAL MODULE: ./lib/engine/job.js
@@ -70970,6 +67896,8 @@ function makeRetriable(function_, options) {
 	};
 }
 
+// EXTERNAL MODULE: ./lib/contract/host.js
+var contract_host = __nccwpck_require__(1874);
 ;// CONCATENATED MODULE: ./lib/engine/job-env.js
 /**
  * The environment every command of a job gets: the vars plus the BW_* names. The BW_*
@@ -70987,8 +67915,12 @@ function jobEnv(p) {
     };
 }
 //# sourceMappingURL=job-env.js.map
-// EXTERNAL MODULE: ./lib/engine/result.js
-var result = __nccwpck_require__(985);
+;// CONCATENATED MODULE: ./lib/engine/result.js
+const Ok = () => ({ kind: 'ok' });
+const Err = (reason) => ({ kind: 'err', reason });
+const Skip = (reason) => ({ kind: 'skip', reason });
+const isSuccess = (o) => o.kind !== 'err';
+//# sourceMappingURL=result.js.map
 ;// CONCATENATED MODULE: ./lib/engine/upload-totals.js
 function addUpload(totals, r) {
     const t = totals ?? { uploads: 0, files: 0, bytes: 0, bytesSent: 0, filesLinked: 0 };
@@ -71021,7 +67953,7 @@ function formatBytes(n) {
     return `${v.toFixed(1)} ${units[i]}`;
 }
 //# sourceMappingURL=upload-totals.js.map
-;// CONCATENATED MODULE: ./lib/engine/job-driver.js
+;// CONCATENATED MODULE: ./lib/engine/job-attempt.js
 /**
  * Drives one attempt of a job: runs its generator, executes every subtask it yields through the
  * transport and sends the result back in; a failed subtask is thrown back in instead. Nested jobs
@@ -71119,7 +68051,7 @@ class JobAttempt {
         const { transport, signal } = this.scope;
         this.#stepStart(host, task.label ?? defaultLabel(task));
         const env = { ...this.#context(host).env, ...task.env };
-        const target = task.target === 'controller' ? engine_host/* CONTROLLER */.J : host;
+        const target = task.target === 'controller' ? contract_host/* CONTROLLER */.J : host;
         if (task.target === 'controller')
             this.#ranOnController = true;
         const call = transport.exec(target, { script: task.script, shell: task.shell, env }, this.#callContext(host));
@@ -71191,7 +68123,7 @@ function describeExit(result) {
 }
 function toOutcome(value) {
     if (value === undefined)
-        return (0,result.Ok)();
+        return Ok();
     if (typeof value === 'object' && value !== null && ['ok', 'err', 'skip'].includes(value.kind))
         return value;
     throw new TypeError(`a job must return Ok(), Err(reason), Skip(reason) or nothing, got ${describe(value)}`);
@@ -71210,7 +68142,7 @@ function describe(value) {
         return String(value);
     }
 }
-//# sourceMappingURL=job-driver.js.map
+//# sourceMappingURL=job-attempt.js.map
 ;// CONCATENATED MODULE: ./lib/engine/retry-policy.js
 /** What may be retried, and how long to wait before it. */
 /** Backoff never waits longer than this between two attempts (unless the base itself is longer). */
@@ -71239,12 +68171,13 @@ function retryDelay(baseMs, retryNumber, random = Math.random()) {
     return Math.min(delay, Math.max(MAX_RETRY_DELAY_MS, baseMs));
 }
 //# sourceMappingURL=retry-policy.js.map
-;// CONCATENATED MODULE: ./lib/engine/job-runner.js
+;// CONCATENATED MODULE: ./lib/engine/run-job.js
 /**
  * Runs one top-level job to its JobReport: every attempt with its own timeout, retries with
  * backoff through p-retry, and the bounded output tail. Never rejects: whatever happens becomes
  * the report.
  */
+
 
 
 
@@ -71263,37 +68196,69 @@ class AttemptFailure extends Error {
         this.error = error;
     }
 }
-async function runJob(job, scope) {
-    const { settings, runSignal, emit, stage } = scope;
-    const host = job.host.name;
-    const started = performance.now();
-    const tail = new OutputTail(scope.outputTailBytes);
-    let attempts = 0;
-    let exitCode = null;
-    let uploads = null;
-    // One per stage run, so the stage's uploads of one source read it once.
-    const uploadSnapshot = snapshotOf(scope);
-    const attemptOnce = async (attempt) => {
-        attempts = attempt;
+function runJob(job, scope) {
+    return new JobRun(job, scope).run();
+}
+/** One job's attempts, and what they add up to: the output tail, the last exit code, the report. */
+class JobRun {
+    job;
+    scope;
+    #host;
+    #started = performance.now();
+    #tail;
+    #attempts = 0;
+    #exitCode = null;
+    #uploads = null;
+    constructor(job, scope) {
+        this.job = job;
+        this.scope = scope;
+        this.#host = job.host.name;
+        this.#tail = new OutputTail(scope.outputTailBytes);
+    }
+    async run() {
+        const { runSignal } = this.scope;
+        try {
+            const outcome = await pRetry((attempt) => this.#attempt(attempt), {
+                retries: this.scope.settings.retries,
+                minTimeout: 0,
+                shouldRetry: (context) => this.#retryAfterWait(context),
+            });
+            return outcome.kind === 'skip'
+                ? this.#report('skipped', outcome.reason)
+                : this.#report('success', null);
+        }
+        catch (thrown) {
+            const error = thrown instanceof AttemptFailure ? thrown.error : thrown;
+            // A command killed by the cancel may come back as a plain non-zero exit: still a cancel.
+            if (runSignal.aborted || error instanceof errors/* CancelledError */.cc) {
+                const why = runSignal.aborted ? cancelMessage(runSignal) : (0,errors/* errorMessage */.gJ)(error);
+                return this.#report('cancelled', why, 'cancelled');
+            }
+            return this.#report('failure', (0,errors/* errorMessage */.gJ)(error), error instanceof errors/* BoereworsError */.x4 ? error.kind : 'error');
+        }
+    }
+    async #attempt(attempt) {
+        const { scope } = this;
+        this.#attempts = attempt;
         // The tail spans attempts: a divider keeps one attempt's output from running into the next's.
         if (attempt > 1)
-            tail.push(attemptDivider(attempt));
-        emit({ type: 'job-start', stage, host, attempt });
-        const timed = attemptSignal(runSignal, settings.timeoutMs);
+            this.#tail.push(attemptDivider(attempt));
+        scope.emit({ type: 'job-start', stage: scope.stage, host: this.#host, attempt });
+        const timed = attemptSignal(scope.runSignal, scope.settings.timeoutMs);
         const driver = new JobAttempt({
             transport: scope.transport,
             signal: timed.signal,
-            stage,
+            stage: scope.stage,
             runner: scope.runner,
             release: scope.release,
             attempt,
             vars: scope.vars,
-            emit,
-            onLine: (line) => tail.push(line),
-            uploadSnapshot,
+            emit: scope.emit,
+            onLine: (line) => this.#tail.push(line),
+            uploadSnapshot: snapshotOf(scope),
         });
         try {
-            const outcome = await driver.run(job);
+            const outcome = await driver.run(this.job);
             if (outcome.kind === 'err')
                 throw new errors/* JobFailedError */.dk(outcome.reason);
             return outcome;
@@ -71302,19 +68267,29 @@ async function runJob(job, scope) {
             throw new AttemptFailure(error);
         }
         finally {
-            exitCode = driver.exitCode;
-            uploads = driver.uploads;
+            this.#exitCode = driver.exitCode;
+            this.#uploads = driver.uploads;
             timed.dispose();
         }
-    };
-    // The backoff wait lives here, not in p-retry, so the job-retry event states the real delay and
-    // a cancel during the wait ends the job at once.
-    const retryAfterWait = async ({ error, attemptNumber }) => {
+    }
+    /**
+     * The backoff wait lives here, not in p-retry, so the job-retry event states the real delay and a
+     * cancel during the wait ends the job at once.
+     */
+    async #retryAfterWait({ error, attemptNumber }) {
+        const { runSignal, settings, emit, stage } = this.scope;
         const cause = error instanceof AttemptFailure ? error.error : error;
         if (runSignal.aborted || !isRetryable(cause))
             return false;
         const delayMs = retryDelay(settings.retryDelayMs, attemptNumber);
-        emit({ type: 'job-retry', stage, host, attempt: attemptNumber, error: (0,errors/* errorMessage */.gJ)(cause), delayMs });
+        emit({
+            type: 'job-retry',
+            stage,
+            host: this.#host,
+            attempt: attemptNumber,
+            error: (0,errors/* errorMessage */.gJ)(cause),
+            delayMs,
+        });
         try {
             await sleep(delayMs, runSignal);
             return true;
@@ -71322,37 +68297,26 @@ async function runJob(job, scope) {
         catch {
             return false;
         }
-    };
-    const report = (result, error, errorKind) => ({
-        host,
-        result,
-        attempts,
-        durationMs: Math.round(performance.now() - started),
-        exitCode,
-        error,
-        outputTail: tail.toString(),
-        ...(uploads ? { uploads } : {}),
-        ...(errorKind ? { errorKind } : {}),
-    });
-    try {
-        const outcome = await pRetry(attemptOnce, {
-            retries: settings.retries,
-            minTimeout: 0,
-            shouldRetry: retryAfterWait,
-        });
-        return outcome.kind === 'skip' ? report('skipped', outcome.reason) : report('success', null);
     }
-    catch (thrown) {
-        const error = thrown instanceof AttemptFailure ? thrown.error : thrown;
-        // A command killed by the cancel may come back as a plain non-zero exit: still a cancel.
-        if (runSignal.aborted || error instanceof errors/* CancelledError */.cc) {
-            return report('cancelled', runSignal.aborted ? cancelMessage(runSignal) : (0,errors/* errorMessage */.gJ)(error), 'cancelled');
-        }
-        return report('failure', (0,errors/* errorMessage */.gJ)(error), error instanceof errors/* BoereworsError */.x4 ? error.kind : 'error');
+    #report(result, error, errorKind) {
+        return {
+            host: this.#host,
+            result,
+            attempts: this.#attempts,
+            durationMs: Math.round(performance.now() - this.#started),
+            exitCode: this.#exitCode,
+            error,
+            outputTail: this.#tail.toString(),
+            ...(this.#uploads ? { uploads: this.#uploads } : {}),
+            ...(errorKind ? { errorKind } : {}),
+        };
     }
 }
 const snapshots = new WeakMap();
-/** The stage's upload snapshot token: every job of one stage run shares its scope object. */
+/**
+ * The stage's upload snapshot token: every job of one stage run shares its scope object, so the
+ * stage's uploads of one source read and pack it once.
+ */
 function snapshotOf(scope) {
     let token = snapshots.get(scope);
     if (!token) {
@@ -71365,8 +68329,70 @@ function snapshotOf(scope) {
 function attemptDivider(n) {
     return `── attempt ${n} ──`;
 }
-//# sourceMappingURL=job-runner.js.map
-;// CONCATENATED MODULE: ./lib/engine/stage-runner.js
+//# sourceMappingURL=run-job.js.map
+;// CONCATENATED MODULE: ./lib/engine/report.js
+/**
+ * The report of a job that did not run to its end: one that never started (a failed canary, the
+ * failure budget or a cancel stopped its stage first; `attempts` 0), or, when a cancelled run is
+ * reported from its events, one still running.
+ */
+function unfinishedJob(host, result, error, attempts = 0) {
+    return { host, result, attempts, durationMs: 0, exitCode: null, error, outputTail: '' };
+}
+//# sourceMappingURL=report.js.map
+;// CONCATENATED MODULE: ./lib/engine/job-selection.js
+/** Which of a stage's jobs run: the hosts filter, then the limit. Pure, testable by value. */
+
+/** The jobs that will run, in order: the hosts filter first, then the limit. The rest are not reported. */
+function selectJobs(jobs, selection) {
+    const wanted = selection.hosts ? new Set(selection.hosts) : null;
+    const kept = wanted ? jobs.filter((j) => isController(j.host) || wanted.has(j.host.name)) : [...jobs];
+    return selection.limit === undefined ? kept : kept.slice(0, selection.limit);
+}
+function isController(host) {
+    return host === contract_host/* CONTROLLER */.J || (host.local && host.name === contract_host/* CONTROLLER */.J.name);
+}
+//# sourceMappingURL=job-selection.js.map
+;// CONCATENATED MODULE: ./lib/engine/waves.js
+/**
+ * Whether the stage has a canary. A canary gates the *other* jobs, so a stage of one job has none:
+ * that job is simply the stage, and `can-fail` applies to it as to any other failure.
+ */
+function hasCanary(settings, jobCount) {
+    return settings.canary && jobCount > 1;
+}
+/** A count, or a share of `total` rounded up; never below 1. */
+function waveSize(amount, total) {
+    const n = typeof amount === 'number' ? amount : Math.ceil((amount.percent * total) / 100);
+    return Math.max(1, n);
+}
+/**
+ * Sizes of the waves the stage's jobs run in, summing to `jobCount`. The canary is a wave of one;
+ * `batch` sizes follow (the last one repeats); without `batch` the remaining jobs are one wave and
+ * only the pool limits them.
+ */
+function waveSizes(settings, jobCount) {
+    const waves = [];
+    let left = jobCount;
+    if (hasCanary(settings, jobCount)) {
+        waves.push(1);
+        left -= 1;
+    }
+    if (settings.batch.length === 0) {
+        if (left > 0)
+            waves.push(left);
+        return waves;
+    }
+    for (let i = 0; left > 0; i++) {
+        const amount = settings.batch[Math.min(i, settings.batch.length - 1)];
+        const size = Math.min(left, waveSize(amount, jobCount));
+        waves.push(size);
+        left -= size;
+    }
+    return waves;
+}
+//# sourceMappingURL=waves.js.map
+;// CONCATENATED MODULE: ./lib/engine/run-stage.js
 /**
  * Runs one stage: selects its jobs, runs the canary alone, then the rest in waves through a pool,
  * counting failures against the budget; reports every selected job, started or not.
@@ -71379,140 +68405,176 @@ function attemptDivider(n) {
 
 
 
+
+
 async function runStage(stage, ctx, scope) {
     const started = performance.now();
-    const { emit, index, total } = scope;
-    const name = stage.name;
-    const settings = stage.settings;
-    let listed;
+    const listed = await listJobs(stage, ctx, scope.runSignal);
+    if ('failure' in listed) {
+        emitStart(stage, scope, [], null);
+        return finish(stage, started, scope, null, [], listed.failure);
+    }
+    const jobs = selectJobs(listed.jobs, scope.selection);
+    const canary = hasCanary(stage.settings, jobs.length) ? jobs[0] : null;
+    emitStart(stage, scope, jobs, canary);
+    if (jobs.length === 0) {
+        const why = listed.jobs.length === 0 ? 'it yielded no jobs' : 'the hosts filter left no jobs';
+        scope.emit({ type: 'warning', stage: stage.name, message: `stage "${stage.name}" skipped: ${why}` });
+        return finish(stage, started, scope, null, [], null);
+    }
+    connectAhead(scope, jobs);
+    const waves = new StageWaves(stage, ctx, scope, jobs, canary !== null);
+    const reports = await waves.run();
+    return finish(stage, started, scope, canary?.host.name ?? null, reports, waves.failure(reports));
+}
+/** The stage's jobs, or why it has none to run: they could not be listed, or the run was cancelled. */
+async function listJobs(stage, ctx, runSignal) {
     try {
-        listed = await untilAborted(collect(stage.jobs(ctx)), scope.runSignal);
-        const stray = listed.findIndex((j) => !(0,job/* isJob */.o)(j));
+        const jobs = await untilAborted(collect(stage.jobs(ctx)), runSignal);
+        const stray = jobs.findIndex((j) => !(0,job/* isJob */.o)(j));
         if (stray >= 0)
-            throw new TypeError(`expected Job objects, got ${String(listed[stray])}`);
+            throw new TypeError(`expected Job objects, got ${String(jobs[stray])}`);
+        return { jobs };
     }
     catch (error) {
-        emit({ type: 'stage-start', stage: name, index, total, hosts: [], canary: null });
-        const failure = scope.runSignal.aborted
-            ? { cause: 'cancelled', reason: cancelMessage(scope.runSignal) }
-            : { cause: 'jobs', reason: `could not list its jobs: ${(0,errors/* errorMessage */.gJ)(error)}` };
-        return finish(stage, started, scope, null, [], failure);
+        return {
+            failure: runSignal.aborted
+                ? { cause: 'cancelled', reason: cancelMessage(runSignal) }
+                : { cause: 'jobs', reason: `could not list its jobs: ${(0,errors/* errorMessage */.gJ)(error)}` },
+        };
     }
-    const jobs = selectJobs(listed, scope.selection);
-    const canary = hasCanary(settings, jobs.length) ? jobs[0] : null;
-    emit({
+}
+function emitStart(stage, scope, jobs, canary) {
+    scope.emit({
         type: 'stage-start',
-        stage: name,
-        index,
-        total,
+        stage: stage.name,
+        index: scope.index,
+        total: scope.total,
         hosts: jobs.map((j) => j.host.name),
         canary: canary?.host.name ?? null,
     });
-    if (jobs.length === 0) {
-        const why = listed.length === 0 ? 'it yielded no jobs' : 'the hosts filter left no jobs';
-        emit({ type: 'warning', stage: name, message: `stage "${name}" skipped: ${why}` });
-        return finish(stage, started, scope, null, [], null);
-    }
-    preconnect(scope, jobs);
-    const reports = new Array(jobs.length);
-    const budget = new FailureBudget(settings.maxFailures, jobs.length);
-    let halt = null;
-    let canaryFailed = false;
-    const haltOnce = (h) => {
-        halt ??= h;
-    };
-    const jobScope = {
-        transport: scope.transport,
-        runSignal: scope.runSignal,
-        stage: name,
-        settings,
-        runner: ctx.runner,
-        release: ctx.release,
-        vars: ctx.vars,
-        emit,
-        outputTailBytes: scope.outputTailBytes,
-    };
-    // A job checks for a halt when its pool slot comes up, not when it was queued: that is what makes
-    // "no new job starts" hold for jobs already waiting in the pool.
-    const start = async (i) => {
-        if (scope.runSignal.aborted)
-            haltOnce({ result: 'cancelled', error: cancelMessage(scope.runSignal) });
-        if (halt)
-            return;
-        const job = jobs[i];
-        const report = await runJob(job, jobScope);
-        reports[i] = report;
-        if (report.result === 'failure')
-            budget.recordFailure(report.host);
-        emit({ type: 'job-end', stage: name, job: report });
-        if (i === 0 && canary && report.result === 'failure') {
-            canaryFailed = true;
-            haltOnce({ result: 'skipped', error: `canary ${report.host} failed` });
-        }
-        else if (budget.exceeded) {
-            haltOnce({ result: 'skipped', error: `failure budget exceeded: ${budget.describe()}` });
-        }
-    };
-    const pool = pLimit(settings.parallel ? settings.poolSize : 1);
-    let next = 0;
-    for (const size of planWaves(settings, jobs.length)) {
-        // A wave starts only when the previous one finished within the budget.
-        if (halt || scope.runSignal.aborted)
-            break;
-        const wave = Array.from({ length: size }, (_, k) => next + k);
-        next += size;
-        await Promise.all(wave.map((i) => pool(() => start(i))));
-    }
-    // Without a halt, jobs are left only when a cancel came between two waves.
-    const notStarted = halt ?? { result: 'cancelled', error: cancelMessage(scope.runSignal) };
-    const all = jobs.map((job, i) => {
-        const existing = reports[i];
-        if (existing)
-            return existing;
-        const report = {
-            host: job.host.name,
-            result: notStarted.result,
-            attempts: 0,
-            durationMs: 0,
-            exitCode: null,
-            error: notStarted.error,
-            outputTail: '',
+}
+/**
+ * A stage's selected jobs at work: the canary alone, then the waves through the pool, counted
+ * against the failure budget. A failed canary, an exceeded budget or a cancel halts the stage: no
+ * new job starts, and the ones that never did are reported with the halt's reason.
+ */
+class StageWaves {
+    stage;
+    scope;
+    jobs;
+    hasCanary;
+    #reports;
+    #budget;
+    #jobScope;
+    #halt = null;
+    #canaryFailed = false;
+    constructor(stage, ctx, scope, jobs, hasCanary) {
+        this.stage = stage;
+        this.scope = scope;
+        this.jobs = jobs;
+        this.hasCanary = hasCanary;
+        this.#reports = new Array(jobs.length);
+        this.#budget = new FailureBudget(stage.settings.maxFailures, jobs.length);
+        this.#jobScope = {
+            transport: scope.transport,
+            runSignal: scope.runSignal,
+            stage: stage.name,
+            settings: stage.settings,
+            runner: ctx.runner,
+            release: ctx.release,
+            vars: ctx.vars,
+            emit: scope.emit,
+            outputTailBytes: scope.outputTailBytes,
         };
-        emit({ type: 'job-end', stage: name, job: report });
-        return report;
-    });
-    const failure = stageFailure(all, canaryFailed, budget, scope.runSignal);
-    return finish(stage, started, scope, canary?.host.name ?? null, all, failure);
+    }
+    /** Runs the waves; every selected job's report, in stage order, the unstarted ones included. */
+    async run() {
+        const { settings } = this.stage;
+        const runSignal = this.scope.runSignal;
+        const pool = pLimit(settings.parallel ? settings.poolSize : 1);
+        let next = 0;
+        for (const size of waveSizes(settings, this.jobs.length)) {
+            // A wave starts only when the previous one finished within the budget.
+            if (this.#halt || runSignal.aborted)
+                break;
+            const wave = Array.from({ length: size }, (_, k) => next + k);
+            next += size;
+            await Promise.all(wave.map((i) => pool(() => this.#start(i))));
+        }
+        return this.#reportAll();
+    }
+    /** Why the stage failed, from its jobs' reports; null when it did not. */
+    failure(jobs) {
+        const runSignal = this.scope.runSignal;
+        const cancelled = jobs.find((j) => j.result === 'cancelled');
+        if (cancelled) {
+            return {
+                cause: 'cancelled',
+                reason: runSignal.aborted ? cancelMessage(runSignal) : (cancelled.error ?? 'cancelled'),
+            };
+        }
+        if (this.#canaryFailed) {
+            const c = jobs[0];
+            return { cause: 'canary', reason: `canary ${c.host} failed: ${c.error ?? 'failed'}` };
+        }
+        if (this.#budget.exceeded)
+            return { cause: 'budget', reason: this.#budget.describe() };
+        return null;
+    }
+    /**
+     * A job checks for a halt when its pool slot comes up, not when it was queued: that is what makes
+     * "no new job starts" hold for jobs already waiting in the pool.
+     */
+    async #start(i) {
+        const runSignal = this.scope.runSignal;
+        if (runSignal.aborted)
+            this.#haltOnce({ result: 'cancelled', error: cancelMessage(runSignal) });
+        if (this.#halt)
+            return;
+        const report = await runJob(this.jobs[i], this.#jobScope);
+        this.#reports[i] = report;
+        if (report.result === 'failure')
+            this.#budget.recordFailure(report.host);
+        this.scope.emit({ type: 'job-end', stage: this.stage.name, job: report });
+        if (i === 0 && this.hasCanary && report.result === 'failure') {
+            this.#canaryFailed = true;
+            this.#haltOnce({ result: 'skipped', error: `canary ${report.host} failed` });
+        }
+        else if (this.#budget.exceeded) {
+            this.#haltOnce({ result: 'skipped', error: `failure budget exceeded: ${this.#budget.describe()}` });
+        }
+    }
+    #haltOnce(halt) {
+        this.#halt ??= halt;
+    }
+    /** The reports, with one (and a `job-end`) for each job that never started. */
+    #reportAll() {
+        // Without a halt, jobs are left only when a cancel came between two waves.
+        const notStarted = this.#halt ?? { result: 'cancelled', error: cancelMessage(this.scope.runSignal) };
+        return this.jobs.map((job, i) => {
+            const existing = this.#reports[i];
+            if (existing)
+                return existing;
+            const report = unfinishedJob(job.host.name, notStarted.result, notStarted.error);
+            this.scope.emit({ type: 'job-end', stage: this.stage.name, job: report });
+            return report;
+        });
+    }
 }
 /**
  * Lets the transport open the stage's connections ahead, so the hosts queued behind the canary do
  * not each pay a handshake when their pool slot comes up. Only a hint: it can never fail the stage.
  */
-function preconnect(scope, jobs) {
-    if (!scope.transport.prepare || scope.runSignal.aborted)
+function connectAhead(scope, jobs) {
+    if (!scope.transport.connectAhead || scope.runSignal.aborted)
         return;
     try {
-        scope.transport.prepare(jobs.map((j) => j.host), scope.runSignal);
+        scope.transport.connectAhead(jobs.map((j) => j.host), scope.runSignal);
     }
     catch {
         // A transport that breaks the "must not throw" contract still gets its steps run.
     }
-}
-function stageFailure(jobs, canaryFailed, budget, runSignal) {
-    const cancelled = jobs.find((j) => j.result === 'cancelled');
-    if (cancelled) {
-        return {
-            cause: 'cancelled',
-            reason: runSignal.aborted ? cancelMessage(runSignal) : (cancelled.error ?? 'cancelled'),
-        };
-    }
-    if (canaryFailed) {
-        const c = jobs[0];
-        return { cause: 'canary', reason: `canary ${c.host} failed: ${c.error ?? 'failed'}` };
-    }
-    if (budget.exceeded)
-        return { cause: 'budget', reason: budget.describe() };
-    return null;
 }
 /** Builds the report, applies `can-fail`, emits the warning and `stage-end`. */
 function finish(stage, started, scope, canary, jobs, failure) {
@@ -71537,12 +68599,13 @@ function finish(stage, started, scope, canary, jobs, failure) {
     scope.emit({ type: 'stage-end', stage: report, index: scope.index, total: scope.total });
     return { report, stopsRun: failure !== null && !tolerated };
 }
-//# sourceMappingURL=stage-runner.js.map
+//# sourceMappingURL=run-stage.js.map
 ;// CONCATENATED MODULE: ./lib/engine/executor.js
 /**
  * Runs one runner: setup, its stages pulled one at a time, cleanup; turns what happened into the
- * RunReport and the event stream. Scheduling inside a stage lives in stage-runner.ts.
+ * RunReport and the event stream. Scheduling inside a stage lives in run-stage.ts.
  */
+
 
 
 
@@ -71697,549 +68760,16 @@ async function closeQuietly(stages, signal) {
         await closing;
 }
 //# sourceMappingURL=executor.js.map
-
-/***/ }),
-
-/***/ 3546:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   J: () => (/* binding */ CONTROLLER),
-/* harmony export */   v: () => (/* binding */ hostLabel)
-/* harmony export */ });
-/** The controller itself: where `local` steps run, and the host of a stage that names no hosts. */
-const CONTROLLER = Object.freeze({
-    name: 'controller',
-    address: 'localhost',
-    port: 0,
-    local: true,
-});
-/** `user@address:port`, the form every connection error uses. */
-function hostLabel(host, defaultUser) {
-    if (host.local)
-        return host.name;
-    const user = host.user ?? defaultUser;
-    return `${user ? `${user}@` : ''}${host.address}:${host.port}`;
-}
-//# sourceMappingURL=host.js.map
-
-/***/ }),
-
-/***/ 7209:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   _: () => (/* binding */ Job),
-/* harmony export */   o: () => (/* binding */ isJob)
-/* harmony export */ });
-/**
- * A unit of work on one host, as in boerewors: subclass and implement `run` as an async generator.
- *
- * ```ts
- * class Fetch extends Job {
- *   async *run(ctx) {
- *     yield remote('curl -fsS "$URL" -o /tmp/app.tgz');
- *     const r = yield remote('test -s /tmp/app.tgz', { allowFailure: true });
- *     if ((r as ExecResult).exitCode !== 0) return Err('empty download');
- *     return Ok();
- *   }
- * }
- * ```
- * A failing subtask throws `CommandExitError` inside the generator (catch it to recover) unless it
- * was built with `allowFailure`. A yielded Job runs inline on the same host; its failure throws
- * `JobFailedError` into the parent. `retries` re-runs `run` from the start.
- */
-class Job {
-    host;
-    name;
-    constructor(host, 
-    /** Shown in dry-run plans; defaults to the class name. */
-    name = new.target.name) {
-        this.host = host;
-        this.name = name;
-    }
-    /** Build a job from an async generator function, without a subclass. */
-    static of(host, body, name = 'job') {
-        return new (class extends Job {
-            run(ctx) {
-                return body(ctx);
-            }
-        })(host, name);
-    }
-}
-function isJob(value) {
-    return (value instanceof Job || (typeof value === 'object' && value !== null && 'run' in value && 'host' in value));
-}
-//# sourceMappingURL=job.js.map
-
-/***/ }),
-
-/***/ 985:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   MO: () => (/* binding */ Skip),
-/* harmony export */   Ok: () => (/* binding */ Ok),
-/* harmony export */   _: () => (/* binding */ Err),
-/* harmony export */   oJ: () => (/* binding */ isSuccess)
-/* harmony export */ });
-const Ok = () => ({ kind: 'ok' });
-const Err = (reason) => ({ kind: 'err', reason });
-const Skip = (reason) => ({ kind: 'skip', reason });
-const isSuccess = (o) => o.kind !== 'err';
-//# sourceMappingURL=result.js.map
-
-/***/ }),
-
-/***/ 7998:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   b: () => (/* binding */ Runner)
-/* harmony export */ });
-/** A named release procedure: yields stages in order. Subclass and override `stages`, or pass options. */
-class Runner {
-    name;
-    description;
-    #opts;
-    constructor(opts) {
-        this.name = opts.name;
-        this.description = opts.description ?? '';
-        this.#opts = opts;
-    }
-    stages(ctx) {
-        const s = this.#opts.stages;
-        if (!s)
-            return [];
-        return typeof s === 'function' ? s(ctx) : s;
-    }
-    /** Known stage count, or null when stages are produced lazily. */
-    get stageCount() {
-        const s = this.#opts.stages;
-        if (this.#opts.stageCount !== undefined)
-            return this.#opts.stageCount;
-        return Array.isArray(s) ? s.length : null;
-    }
-    async setup(ctx) {
-        await this.#opts.setup?.(ctx);
-    }
-    async cleanup(ctx) {
-        await this.#opts.cleanup?.(ctx);
-    }
-}
-//# sourceMappingURL=runner.js.map
-
-/***/ }),
-
-/***/ 3768:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   B: () => (/* binding */ Stage)
-/* harmony export */ });
-/** Yields jobs (usually one per host) and decides how they run. */
-class Stage {
-    name;
-    settings;
-    #jobs;
-    constructor(opts) {
-        this.name = opts.name;
-        this.#jobs = opts.jobs;
-        this.settings = Object.freeze({
-            canary: opts.canary ?? true,
-            parallel: opts.parallel ?? true,
-            poolSize: opts.poolSize ?? 10,
-            batch: opts.batch ?? [],
-            maxFailures: opts.maxFailures ?? 0,
-            canFail: opts.canFail ?? false,
-            retries: opts.retries ?? 0,
-            retryDelayMs: opts.retryDelayMs ?? 1000,
-            timeoutMs: opts.timeoutMs,
-        });
-        checkSettings(this.name, this.settings);
-    }
-    jobs(ctx) {
-        return this.#jobs ? this.#jobs(ctx) : [];
-    }
-    /** One job per host. */
-    static forHosts(opts) {
-        const { hosts, job, ...rest } = opts;
-        return new Stage({ ...rest, jobs: () => hosts.map(job) });
-    }
-}
-/**
- * Library users build stages by hand; catch nonsense here with the value quoted, rather than as a
- * hang (poolSize 0) or a silent no-op (retries -1) later. The YAML config is validated before this.
- */
-function checkSettings(stage, s) {
-    const bad = (field, expected, got) => {
-        throw new TypeError(`stage "${stage}": ${field} must be ${expected}, got ${JSON.stringify(got) ?? String(got)}`);
-    };
-    const isInt = (n, min) => Number.isInteger(n) && n >= min;
-    // `positive`: batch sizes must move the release forward; a zero failure budget is the default.
-    const isAmount = (a, positive) => typeof a === 'number'
-        ? isInt(a, positive ? 1 : 0)
-        : typeof a === 'object' &&
-            a !== null &&
-            Number.isFinite(a.percent) &&
-            (positive ? a.percent > 0 : a.percent >= 0) &&
-            a.percent <= 100;
-    if (!isInt(s.poolSize, 1))
-        bad('poolSize', 'a positive integer', s.poolSize);
-    if (!isInt(s.retries, 0))
-        bad('retries', 'a non-negative integer', s.retries);
-    if (!(Number.isFinite(s.retryDelayMs) && s.retryDelayMs >= 0))
-        bad('retryDelayMs', 'a non-negative number', s.retryDelayMs);
-    if (s.timeoutMs !== undefined && !(Number.isFinite(s.timeoutMs) && s.timeoutMs > 0)) {
-        bad('timeoutMs', 'a positive number', s.timeoutMs);
-    }
-    if (!isAmount(s.maxFailures, false))
-        bad('maxFailures', 'a non-negative integer or { percent: 0..100 }', s.maxFailures);
-    if (!Array.isArray(s.batch))
-        bad('batch', 'an array', s.batch);
-    for (const b of s.batch)
-        if (!isAmount(b, true))
-            bad('batch', 'positive integers or { percent: 1..100 }', s.batch);
-}
-//# sourceMappingURL=stage.js.map
-
-/***/ }),
-
-/***/ 917:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   L4: () => (/* binding */ DEFAULT_SHELL),
-/* harmony export */   Se: () => (/* binding */ upload),
-/* harmony export */   be: () => (/* binding */ remote),
-/* harmony export */   sr: () => (/* binding */ local)
-/* harmony export */ });
-/**
- * Default shell for `run` / `local` steps. It gets the script as the file /dev/fd/4 (over
- * SSH it reads it inline, with the same behaviour: see ssh-remote-command.ts); stdin is /dev/null.
- */
-const DEFAULT_SHELL = Object.freeze([
-    'bash',
-    '--noprofile',
-    '--norc',
-    '-eo',
-    'pipefail',
-]);
-/** A command on the job's host. */
-function remote(script, opts = {}) {
-    return { kind: 'exec', target: 'host', script, shell: opts.shell ?? DEFAULT_SHELL, ...rest(opts) };
-}
-/** A command on the controller (this machine), once per job. */
-function local(script, opts = {}) {
-    return { kind: 'exec', target: 'controller', script, shell: opts.shell ?? DEFAULT_SHELL, ...rest(opts) };
-}
-/** Ships `from` (a file or directory on the controller) to `to` on the job's host. */
-function upload(from, to, opts = {}) {
-    const o = typeof opts === 'string' ? { label: opts } : opts;
-    return {
-        kind: 'upload',
-        from,
-        to,
-        ...(o.linkFrom ? { linkFrom: o.linkFrom } : {}),
-        ...(o.compress !== undefined ? { compress: o.compress } : {}),
-        ...(o.label ? { label: o.label } : {}),
-    };
-}
-function rest(opts) {
-    const out = {};
-    if (opts.env)
-        out.env = opts.env;
-    if (opts.label)
-        out.label = opts.label;
-    if (opts.allowFailure)
-        out.allowFailure = true;
-    return out;
-}
-//# sourceMappingURL=subtask.js.map
-
-/***/ }),
-
-/***/ 1942:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Cb: () => (/* binding */ TemplateSyntaxError),
-/* harmony export */   Jf: () => (/* binding */ expandVars),
-/* harmony export */   QC: () => (/* binding */ parseTemplate),
-/* harmony export */   eU: () => (/* binding */ VAR_NAME)
-/* harmony export */ });
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(452);
-
-const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** Why a non-command field cannot be expanded; `found` is the offending text (`$HOME`, `${a-b}`). */
-class TemplateSyntaxError extends Error {
-    problem;
-    found;
-    constructor(problem, found) {
-        super(problem === 'bare-dollar'
-            ? `"${found}" is not expanded here: write \${NAME} for a variable, $$ for a literal "$"`
-            : problem === 'invalid-name'
-                ? `invalid variable name "${found}"`
-                : `"${found}" has no closing "}"`);
-        this.problem = problem;
-        this.found = found;
-    }
-}
-/**
- * `${NAME}` is a reference, `$$` a literal `$` (so `$${` writes `${`). Any other `$` is an error:
- * these fields are expanded by the tool on the controller, never by a shell, so a `$HOME` would
- * otherwise silently stay a directory named `$HOME`.
- */
-function parseTemplate(text) {
-    const pieces = [];
-    let literal = '';
-    let i = 0;
-    while (i < text.length) {
-        const dollar = text.indexOf('$', i);
-        if (dollar === -1) {
-            literal += text.slice(i);
-            break;
-        }
-        literal += text.slice(i, dollar);
-        const next = text[dollar + 1];
-        if (next === '$') {
-            literal += '$';
-            i = dollar + 2;
-        }
-        else if (next === '{') {
-            const close = text.indexOf('}', dollar + 2);
-            if (close === -1)
-                throw new TemplateSyntaxError('unclosed', text.slice(dollar, dollar + 40));
-            const name = text.slice(dollar + 2, close);
-            if (!VAR_NAME.test(name))
-                throw new TemplateSyntaxError('invalid-name', `\${${name}}`);
-            if (literal)
-                pieces.push({ text: literal });
-            literal = '';
-            pieces.push({ ref: name });
-            i = close + 1;
-        }
-        else {
-            const word = /^[A-Za-z0-9_]*/.exec(text.slice(dollar + 1))?.[0] ?? '';
-            throw new TemplateSyntaxError('bare-dollar', `$${word}`);
-        }
-    }
-    if (literal)
-        pieces.push({ text: literal });
-    return pieces;
-}
-/**
- * Expand `${NAME}` in a non-command field (upload paths, names). Unknown names and a `$` that is
- * not `${NAME}` or `$$` are errors, so a typo never silently becomes a path segment. The config
- * loader checks every field before anything runs; this is the last line of defence.
- */
-function expandVars(text, vars, where = 'value') {
-    let pieces;
-    try {
-        pieces = parseTemplate(text);
-    }
-    catch (e) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL(`${where}: ${e.message}`);
-    }
-    return pieces
-        .map((piece) => {
-        if ('text' in piece)
-            return piece.text;
-        const value = Object.hasOwn(vars, piece.ref) ? vars[piece.ref] : undefined;
-        if (value === undefined)
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL(`${where}: unknown variable "\${${piece.ref}}"`);
-        return value;
-    })
-        .join('');
-}
-//# sourceMappingURL=vars.js.map
-
-/***/ }),
-
-/***/ 452:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   MU: () => (/* binding */ TimeoutError),
-/* harmony export */   N9: () => (/* binding */ ConnectionLostError),
-/* harmony export */   T$: () => (/* binding */ ConnectError),
-/* harmony export */   cc: () => (/* binding */ CancelledError),
-/* harmony export */   dk: () => (/* binding */ JobFailedError),
-/* harmony export */   eb: () => (/* binding */ UsageError),
-/* harmony export */   gJ: () => (/* binding */ errorMessage),
-/* harmony export */   lR: () => (/* binding */ AuthError),
-/* harmony export */   oZ: () => (/* binding */ HostKeyError),
-/* harmony export */   qw: () => (/* binding */ CommandExitError),
-/* harmony export */   x4: () => (/* binding */ BoereworsError),
-/* harmony export */   xL: () => (/* binding */ ConfigError)
-/* harmony export */ });
-class BoereworsError extends Error {
-    get name() {
-        return this.constructor.name;
-    }
-}
-/** Bad command line or action input. Exit code 2. */
-class UsageError extends BoereworsError {
-    kind = 'usage';
-    retryable = false;
-}
-/** Bad release config; the message starts with `file:line:col: path:` when a position is known. */
-class ConfigError extends BoereworsError {
-    kind = 'config';
-    retryable = false;
-}
-/** TCP/DNS/handshake failures: refused, timeout, unreachable. Transient. */
-class ConnectError extends BoereworsError {
-    kind = 'connect';
-    retryable = true;
-}
-/** The server rejected our credentials, or the key could not be used. Never retried. */
-class AuthError extends BoereworsError {
-    kind = 'auth';
-    retryable = false;
-}
-/** Host key unknown, mismatched or revoked. Fails closed, never retried. */
-class HostKeyError extends BoereworsError {
-    kind = 'host-key';
-    retryable = false;
-}
-/** A command exited non-zero (or died of a signal). Retried only through the stage's `retries`. */
-class CommandExitError extends BoereworsError {
-    exitCode;
-    signal;
-    kind = 'exit';
-    retryable = true;
-    constructor(message, exitCode, signal = null) {
-        super(message);
-        this.exitCode = exitCode;
-        this.signal = signal;
-    }
-}
-/** An attempt ran past its `timeout`. */
-class TimeoutError extends BoereworsError {
-    kind = 'timeout';
-    retryable = true;
-}
-/** The connection died under a running command (no exit status), or keepalive detected a dead peer. */
-class ConnectionLostError extends BoereworsError {
-    kind = 'connection-lost';
-    retryable = true;
-}
-/** The run was cancelled (SIGINT/SIGTERM or an aborted signal). */
-class CancelledError extends BoereworsError {
-    kind = 'cancelled';
-    retryable = false;
-}
-/** A job ended with `Err(reason)`, or a nested job failed. */
-class JobFailedError extends BoereworsError {
-    kind = 'job';
-    retryable = true;
-}
-function errorMessage(err) {
-    return err instanceof Error ? err.message : String(err);
-}
-//# sourceMappingURL=errors.js.map
-
-/***/ }),
-
-/***/ 7406:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Ow: () => (/* binding */ toJsonReport),
-/* harmony export */   a_: () => (/* binding */ writeJsonReport),
-/* harmony export */   rk: () => (/* binding */ failedHosts)
-/* harmony export */ });
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1455);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
-
-
-function toJsonReport(report, options = {}) {
-    return {
-        version: 1,
-        runner: report.runner,
-        release: report.release,
-        dryRun: options.dryRun ?? false,
-        result: report.result,
-        startedAt: report.startedAt,
-        durationMs: report.durationMs,
-        stages: report.stages.map((s) => ({
-            name: s.name,
-            result: s.result,
-            canary: s.canary,
-            jobs: s.jobs.map((j) => ({
-                host: j.host,
-                result: j.result,
-                attempts: j.attempts,
-                durationMs: j.durationMs,
-                exitCode: j.exitCode,
-                error: j.error,
-                ...(j.uploads ? { uploads: { ...j.uploads } } : {}),
-            })),
-        })),
-    };
-}
-async function writeJsonReport(path, report, options = {}) {
-    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.mkdir)((0,node_path__WEBPACK_IMPORTED_MODULE_1__.dirname)(path), { recursive: true });
-    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.writeFile)(path, `${JSON.stringify(toJsonReport(report, options), null, 2)}\n`, { mode: 0o644 });
-}
-/** Hosts whose job failed in any stage, in order of first failure. */
-function failedHosts(report) {
-    const hosts = new Set();
-    for (const s of report.stages)
-        for (const j of s.jobs)
-            if (j.result === 'failure')
-                hosts.add(j.host);
-    return [...hosts];
-}
-//# sourceMappingURL=json.js.map
-
-/***/ }),
-
-/***/ 3964:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   a: () => (/* binding */ DryRunTransport)
-/* harmony export */ });
-/**
- * Connects to nothing and runs nothing: every command "succeeds" at once and its script is
- * echoed as output, so a run with this transport prints the whole plan (stages → hosts → steps).
- */
-class DryRunTransport {
-    calls = [];
-    async exec(host, req, ctx) {
-        ctx.signal.throwIfAborted();
-        this.calls.push({ host: host.name, kind: 'exec', what: req.script });
-        for (const line of req.script.replace(/\n+$/, '').split('\n'))
-            ctx.onOutput('stdout', `  $ ${line}`);
-        return { exitCode: 0, signal: null, durationMs: 0 };
-    }
-    async upload(host, req, ctx) {
-        ctx.signal.throwIfAborted();
-        const linking = req.linkFrom ? ` (link-from ${req.linkFrom})` : '';
-        const what = `${req.from} → ${host.name}:${req.to}${linking}`;
-        this.calls.push({ host: host.name, kind: 'upload', what });
-        ctx.onOutput('stdout', `  upload ${what}`);
-        return { files: 0, bytes: 0, durationMs: 0 };
-    }
-    async close() { }
-}
-//# sourceMappingURL=dry-run.js.map
-
-/***/ }),
-
-/***/ 746:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  g: () => (/* binding */ LineSplitter)
-});
-
-// UNUSED EXPORTS: MAX_LINE_CHARS
-
+// EXTERNAL MODULE: ./lib/engine/stage.js
+var stage = __nccwpck_require__(3768);
+// EXTERNAL MODULE: ./lib/engine/runner.js
+var runner = __nccwpck_require__(7998);
+// EXTERNAL MODULE: ./lib/engine/subtask.js
+var subtask = __nccwpck_require__(917);
+// EXTERNAL MODULE: ./lib/contract/transport.js
+var transport = __nccwpck_require__(4475);
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 ;// CONCATENATED MODULE: external "node:string_decoder"
 const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
 ;// CONCATENATED MODULE: ./lib/transport/line-splitter.js
@@ -72253,7 +68783,7 @@ const MAX_LINE_CHARS = 16 * 1024;
  * With a redactor, secrets are replaced before anything is emitted, and before a long line is cut:
  * a cut is made only once the text after it is at least as long as the longest secret, so every
  * secret that could straddle the cut is whole when the redactor sees it. Nothing after the cut
- * (the reporters, the output tail, the runner's masker, which all see one piece at a time) could
+ * (the reporters, the output tail, GitHub's log masker, which all see one piece at a time) could
  * put the two halves of a secret back together.
  */
 class LineSplitter {
@@ -72305,18 +68835,7 @@ class LineSplitter {
     }
 }
 //# sourceMappingURL=line-splitter.js.map
-
-/***/ }),
-
-/***/ 2370:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   X: () => (/* binding */ statUploadSource),
-/* harmony export */   h: () => (/* binding */ copyLocal)
-/* harmony export */ });
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1455);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
+;// CONCATENATED MODULE: ./lib/transport/local-upload.js
 
 
 /**
@@ -72326,11 +68845,11 @@ class LineSplitter {
  */
 async function statUploadSource(from) {
     try {
-        return await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.stat)(from);
+        return await (0,promises_.stat)(from);
     }
     catch (err) {
         const code = err.code;
-        const where = (0,node_path__WEBPACK_IMPORTED_MODULE_1__.resolve)(from) === from ? '' : ` (looked for ${(0,node_path__WEBPACK_IMPORTED_MODULE_1__.resolve)(from)})`;
+        const where = (0,external_node_path_.resolve)(from) === from ? '' : ` (looked for ${(0,external_node_path_.resolve)(from)})`;
         if (code === 'ENOENT' || code === 'ENOTDIR') {
             throw new Error(`upload source ${from} not found${where}: nothing to upload`);
         }
@@ -72353,7 +68872,7 @@ async function copyLocal(from, to, signal) {
     let bytes = 0;
     const count = async (src) => {
         signal.throwIfAborted();
-        const s = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.stat)(src);
+        const s = await (0,promises_.stat)(src);
         if (s.isFile()) {
             files += 1;
             bytes += s.size;
@@ -72361,2134 +68880,20 @@ async function copyLocal(from, to, signal) {
         return true;
     };
     if (source.isDirectory()) {
-        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.mkdir)(to, { recursive: true });
-        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.cp)(from, to, { recursive: true, preserveTimestamps: true, filter: (src) => count(src) });
+        await (0,promises_.mkdir)(to, { recursive: true });
+        await (0,promises_.cp)(from, to, { recursive: true, preserveTimestamps: true, filter: (src) => count(src) });
     }
     else {
-        const target = to.endsWith('/') ? (0,node_path__WEBPACK_IMPORTED_MODULE_1__.join)(to, (0,node_path__WEBPACK_IMPORTED_MODULE_1__.basename)(from)) : to;
-        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.mkdir)((0,node_path__WEBPACK_IMPORTED_MODULE_1__.dirname)(target), { recursive: true });
+        const target = to.endsWith('/') ? (0,external_node_path_.join)(to, (0,external_node_path_.basename)(from)) : to;
+        await (0,promises_.mkdir)((0,external_node_path_.dirname)(target), { recursive: true });
         await count(from);
-        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.cp)(from, target, { preserveTimestamps: true });
+        await (0,promises_.cp)(from, target, { preserveTimestamps: true });
     }
     return { files, bytes, bytesSent: bytes, filesLinked: 0, method: 'copy', durationMs: Date.now() - started };
 }
 //# sourceMappingURL=local-upload.js.map
-
-/***/ }),
-
-/***/ 3016:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  V: () => (/* binding */ LocalTransport)
-});
-
-// UNUSED EXPORTS: KILL_GRACE_MS
-
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-// EXTERNAL MODULE: ./lib/errors.js
-var errors = __nccwpck_require__(452);
-// EXTERNAL MODULE: ./lib/transport/line-splitter.js + 1 modules
-var line_splitter = __nccwpck_require__(746);
-// EXTERNAL MODULE: ./lib/transport/local-upload.js
-var local_upload = __nccwpck_require__(2370);
-// EXTERNAL MODULE: ./lib/transport/upload/archive-cache.js + 5 modules
-var archive_cache = __nccwpck_require__(8742);
-// EXTERNAL MODULE: ./lib/transport/upload/tar-upload.js
-var tar_upload = __nccwpck_require__(9484);
-;// CONCATENATED MODULE: ./lib/transport/local.js
-
-
-
-
-
-
-/**
- * The shell runs the script as the file /dev/fd/4 with stdin at /dev/null, exactly as on SSH hosts,
- * so a command that reads stdin (cat, ssh, read) cannot swallow the rest of the script. `cat`
- * turns Node's stdin socket into a real pipe: Linux cannot open a socket through /dev/fd.
- */
-const SCRIPT_ON_FD4 = 'cat | "$@" /dev/fd/4 4<&0 </dev/null';
-/** With `stdin`: the script arrives on fd 3 instead, and stdin is the shell's input. */
-const SCRIPT_ON_FD4_WITH_STDIN = 'exec 5<&0; cat <&3 3<&- | "$@" /dev/fd/4 4<&0 <&5 5<&-';
-/** Grace between SIGTERM and SIGKILL for a timed-out or cancelled command's process group. */
-const KILL_GRACE_MS = 2000;
-/**
- * Runs commands on this machine: `local:NAME` hosts and `local` steps. The shell runs the script
- * from /dev/fd/4 with an empty stdin; variables arrive as environment, never as text. Each command gets its own
- * process group so a timeout or cancel terminates everything it started.
- */
-class LocalTransport {
-    baseEnv;
-    redactor;
-    #running = new Set();
-    #archives = new archive_cache/* ArchiveCache */.t();
-    /** `redactor`: removes secrets from the output before it is split into lines (see LineSplitter). */
-    constructor(baseEnv = process.env, redactor) {
-        this.baseEnv = baseEnv;
-        this.redactor = redactor;
-    }
-    exec(_host, req, ctx) {
-        ctx.signal.throwIfAborted();
-        const started = Date.now();
-        if (req.shell.length === 0)
-            throw new TypeError('shell must name a program');
-        const input = req.stdin;
-        const wrapper = input ? SCRIPT_ON_FD4_WITH_STDIN : SCRIPT_ON_FD4;
-        const child = (0,external_node_child_process_namespaceObject.spawn)('/bin/sh', ['-c', wrapper, 'bw', ...req.shell], {
-            env: { ...this.baseEnv, ...req.env },
-            stdio: input ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'],
-            detached: true,
-        });
-        const pid = child.pid;
-        if (pid !== undefined)
-            this.#running.add(pid);
-        const out = new line_splitter/* LineSplitter */.g('stdout', ctx.onOutput, { redactor: this.redactor });
-        const err = new line_splitter/* LineSplitter */.g('stderr', ctx.onOutput, { redactor: this.redactor });
-        child.stdout.on('data', (c) => out.write(c));
-        child.stderr.on('data', (c) => err.write(c));
-        const text = req.script.endsWith('\n') ? req.script : `${req.script}\n`;
-        child.stdin.on('error', () => { }); // the shell may exit before reading all of the script (or input)
-        if (input) {
-            const scriptPipe = child.stdio[3];
-            scriptPipe.on('error', () => { });
-            scriptPipe.end(text);
-            input.pipe(child.stdin);
-            child.once('close', () => input.unpipe(child.stdin));
-        }
-        else {
-            child.stdin.end(text);
-        }
-        return new Promise((resolve, reject) => {
-            let killTimer;
-            const onAbort = () => {
-                input?.unpipe(child.stdin);
-                child.stdin.end();
-                terminateGroup(pid, 'SIGTERM');
-                killTimer = setTimeout(() => terminateGroup(pid, 'SIGKILL'), KILL_GRACE_MS);
-                killTimer.unref();
-            };
-            ctx.signal.addEventListener('abort', onAbort, { once: true });
-            child.on('error', (e) => {
-                ctx.signal.removeEventListener('abort', onAbort);
-                reject(e);
-            });
-            // 'close' waits for stdio to end, so every line is emitted before the result.
-            child.on('close', (code, signal) => {
-                ctx.signal.removeEventListener('abort', onAbort);
-                if (pid !== undefined)
-                    this.#running.delete(pid);
-                out.end();
-                err.end();
-                if (ctx.signal.aborted) {
-                    // Leftovers of the group (a background child holding no stdio) get the KILL now.
-                    clearTimeout(killTimer);
-                    terminateGroup(pid, 'SIGKILL');
-                    reject(ctx.signal.reason ?? new errors/* CancelledError */.cc('cancelled'));
-                    return;
-                }
-                resolve({ exitCode: code, signal: signal ?? null, durationMs: Date.now() - started });
-            });
-        });
-    }
-    /** The same tar stream as over SSH, into a local shell; a plain copy where there is no `tar`. */
-    async upload(host, req, ctx) {
-        const outcome = await (0,tar_upload/* tarUpload */.ZM)(this.exec.bind(this), this.#archives, host, host.name, req, ctx);
-        if (outcome !== 'no-tar')
-            return outcome;
-        ctx.onOutput('stderr', `${host.name}: no tar on this machine's PATH: copying the files instead`);
-        return (0,local_upload/* copyLocal */.h)(req.from, req.to, ctx.signal);
-    }
-    async close() {
-        this.#archives.close();
-        for (const pid of this.#running)
-            terminateGroup(pid, 'SIGKILL');
-        this.#running.clear();
-    }
-}
-function terminateGroup(pid, signal) {
-    if (pid === undefined)
-        return;
-    try {
-        process.kill(-pid, signal);
-    }
-    catch {
-        // already gone
-    }
-}
-//# sourceMappingURL=local.js.map
-
-/***/ }),
-
-/***/ 6287:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   o: () => (/* binding */ RoutingTransport)
-/* harmony export */ });
-/**
- * Sends `local` hosts (and the controller) to the local transport and every other host to the
- * remote one, which is created on first use: a release over `local:` hosts needs no SSH key.
- */
-class RoutingTransport {
-    local;
-    createRemote;
-    #remote;
-    constructor(local, createRemote) {
-        this.local = local;
-        this.createRemote = createRemote;
-    }
-    exec(host, req, ctx) {
-        return this.#for(host).exec(host, req, ctx);
-    }
-    upload(host, req, ctx) {
-        return this.#for(host).upload(host, req, ctx);
-    }
-    prepare(hosts, signal) {
-        const remote = hosts.filter((h) => !h.local);
-        const local = hosts.filter((h) => h.local);
-        if (local.length > 0)
-            this.local.prepare?.(local, signal);
-        if (remote.length > 0)
-            this.#for(remote[0]).prepare?.(remote, signal);
-    }
-    async close() {
-        await Promise.all([this.local.close(), this.#remote?.close()]);
-    }
-    #for(host) {
-        if (host.local)
-            return this.local;
-        this.#remote ??= this.createRemote();
-        return this.#remote;
-    }
-}
-//# sourceMappingURL=routing.js.map
-
-/***/ }),
-
-/***/ 3936:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   QD: () => (/* binding */ loadClientAuth),
-/* harmony export */   ss: () => (/* binding */ privateKeyProblem)
-/* harmony export */ });
-/* unused harmony export normalizeKeyText */
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1455);
-/* harmony import */ var ssh2__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5472);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(452);
-/* harmony import */ var _ssh_paths_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7438);
-/**
- * How we authenticate: a private key (text or file; OpenSSH or PEM; ed25519, ecdsa, rsa with
- * rsa-sha2 signatures; optional passphrase), else the ssh-agent. The key is parsed once, up front,
- * so a bad key fails the run at once with an AuthError that names where the key came from and
- * what is wrong with it — never a byte of the key itself.
- */
-
-
-
-
-/**
- * Keys pasted into CI secrets arrive with CRLF line ends, without a final newline, with trailing
- * blanks, or with literal `\n` when squeezed onto one line; all of that is layout, not key data.
- */
-function normalizeKeyText(text) {
-    let t = text;
-    if (!t.includes('\n') && t.includes('\\n'))
-        t = t.replaceAll('\\n', '\n');
-    const lines = t.split(/\r?\n|\r/).map((l) => l.trimEnd());
-    while (lines.length > 0 && lines[0] === '')
-        lines.shift();
-    while (lines.length > 0 && lines[lines.length - 1] === '')
-        lines.pop();
-    return `${lines.map((l) => l.trimStart()).join('\n')}\n`;
-}
-async function loadClientAuth(options, env = process.env) {
-    let text;
-    let source;
-    if (options.privateKey !== undefined && options.privateKey.trim() !== '') {
-        text = options.privateKey;
-        source = 'private key given inline';
-    }
-    else if (options.privateKeyPath) {
-        source = `private key file ${options.privateKeyPath}`;
-        try {
-            text = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.readFile)((0,_ssh_paths_js__WEBPACK_IMPORTED_MODULE_3__/* .expandHome */ .k)(options.privateKeyPath), 'utf8');
-        }
-        catch (err) {
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .AuthError */ .lR(`${source}: cannot read it (${err.code ?? 'error'})`);
-        }
-    }
-    else if (env.SSH_AUTH_SOCK) {
-        return { kind: 'agent', socket: env.SSH_AUTH_SOCK, source: `ssh-agent at ${env.SSH_AUTH_SOCK}` };
-    }
-    else {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .AuthError */ .lR('no SSH private key given (ssh.private-key, --identity or the ssh-private-key input) and no ssh-agent (SSH_AUTH_SOCK)');
-    }
-    const privateKey = parsePrivateKey(normalizeKeyText(text), options.passphrase, source);
-    return { kind: 'key', privateKey, source, keyType: privateKey.type };
-}
-/** The parsed key, or an AuthError that says what is wrong in our own words (ssh2's may quote input). */
-function parsePrivateKey(text, passphrase, source) {
-    const parsed = ssh2__WEBPACK_IMPORTED_MODULE_1__.utils.parseKey(text, passphrase);
-    const problem = keyProblem(parsed);
-    if (problem)
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .AuthError */ .lR(`${source}: ${problem}`);
-    return (Array.isArray(parsed) ? parsed[0] : parsed);
-}
-/**
- * What is wrong with key text, or null: for checks before anything runs. The key is not decrypted
- * (that costs a bcrypt KDF, paid once by the transport later): an encrypted key passes when a
- * passphrase is given.
- */
-function privateKeyProblem(text, passphrase) {
-    const parsed = ssh2__WEBPACK_IMPORTED_MODULE_1__.utils.parseKey(normalizeKeyText(text));
-    if (parsed instanceof Error && NO_PASSPHRASE.test(parsed.message) && passphrase)
-        return null;
-    return keyProblem(parsed);
-}
-const NO_PASSPHRASE = /no passphrase given/i;
-function keyProblem(parsed) {
-    if (parsed instanceof Error) {
-        const msg = parsed.message;
-        if (NO_PASSPHRASE.test(msg))
-            return 'the key is encrypted, but no passphrase was given';
-        if (/passphrase/i.test(msg) || /integrity check/i.test(msg))
-            return 'cannot decrypt the key: wrong passphrase';
-        return 'not a private key in a supported format (OpenSSH or PEM; ed25519, ecdsa or rsa)';
-    }
-    const key = Array.isArray(parsed) ? parsed[0] : parsed;
-    if (!key || key.getPrivatePEM() === null)
-        return 'this is a public key; the private key is needed';
-    return null;
-}
-//# sourceMappingURL=ssh-keys.js.map
-
-/***/ }),
-
-/***/ 9028:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   U: () => (/* binding */ DEFAULT_SSH_OPTIONS)
-/* harmony export */ });
-const DEFAULT_SSH_OPTIONS = Object.freeze({
-    port: 22,
-    knownHostsPaths: ['~/.ssh/known_hosts'],
-    hostKeyChecking: 'strict',
-    connectTimeoutMs: 10_000,
-    keepaliveMs: 5_000,
-    maxSessions: 8,
-    maxHandshakes: 8,
-});
-//# sourceMappingURL=ssh-options.js.map
-
-/***/ }),
-
-/***/ 7438:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   k: () => (/* binding */ expandHome)
-/* harmony export */ });
-/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8161);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
-
-
-/** `~` and `~/…` → the controller's home directory (config paths are written the way users type them). */
-function expandHome(path) {
-    if (path === '~')
-        return (0,node_os__WEBPACK_IMPORTED_MODULE_0__.homedir)();
-    if (path.startsWith('~/'))
-        return (0,node_path__WEBPACK_IMPORTED_MODULE_1__.join)((0,node_os__WEBPACK_IMPORTED_MODULE_0__.homedir)(), path.slice(2));
-    return path;
-}
-//# sourceMappingURL=ssh-paths.js.map
-
-/***/ }),
-
-/***/ 6562:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  m: () => (/* binding */ createSshTransport)
-});
-
-// UNUSED EXPORTS: SshTransport
-
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
-// EXTERNAL MODULE: ./lib/engine/host.js
-var engine_host = __nccwpck_require__(3546);
-// EXTERNAL MODULE: ./lib/errors.js
-var errors = __nccwpck_require__(452);
-// EXTERNAL MODULE: ./node_modules/ssh2/lib/index.js
-var lib = __nccwpck_require__(5472);
-;// CONCATENATED MODULE: ./lib/transport/ssh-errors.js
-/**
- * Turns what ssh2 and the socket report into our error classes, once, so retry decisions are made
- * from the class. Messages name `user@host:port` and say what happened in plain words; ssh2's own
- * text is appended only where it carries protocol detail (it never contains key material).
- */
-
-const TRANSIENT_CODES = new Set([
-    'ECONNREFUSED',
-    'ECONNRESET',
-    'EPIPE',
-    'EAI_AGAIN',
-    'ENETUNREACH',
-    'EHOSTUNREACH',
-]);
-const SOCKET_WORDS = {
-    ECONNREFUSED: 'connection refused (is sshd running and listening on that port?)',
-    ECONNRESET: 'connection reset by the server during the handshake',
-    EPIPE: 'connection closed by the server during the handshake',
-    ETIMEDOUT: 'TCP connect timed out',
-    EHOSTUNREACH: 'host unreachable',
-    ENETUNREACH: 'network unreachable',
-    EADDRNOTAVAIL: 'address not available',
-};
-const LOST_WORDS = {
-    ECONNRESET: 'reset by the server (sshd restarted or killed?)',
-    EPIPE: 'closed by the server',
-    ETIMEDOUT: 'TCP timeout',
-    EHOSTUNREACH: 'host unreachable',
-    ENETUNREACH: 'network unreachable',
-};
-function seconds(ms) {
-    return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`;
-}
-function classifyConnectError(err, ctx) {
-    const e = (err instanceof Error ? err : new Error(String(err)));
-    const code = e.code ?? /\b(E[A-Z]{4,})\b/.exec(e.message)?.[1];
-    if (e.level === 'client-authentication') {
-        return {
-            error: new errors/* AuthError */.lR(`${ctx.label}: authentication failed: the server rejected the ${ctx.authSource}`),
-            transient: false,
-        };
-    }
-    if (e.level === 'agent') {
-        return { error: new errors/* AuthError */.lR(`${ctx.label}: ssh-agent failed: ${e.message}`), transient: false };
-    }
-    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || e.level === 'client-dns') {
-        const temporary = code === 'EAI_AGAIN';
-        return {
-            error: new errors/* ConnectError */.T$(`${ctx.label}: cannot resolve ${ctx.address}${temporary ? ' (temporary DNS failure)' : ''}`),
-            transient: temporary,
-        };
-    }
-    if (e.level === 'client-timeout' || code === 'ETIMEDOUT') {
-        const what = ctx.tcpConnected
-            ? `connected, but the SSH handshake did not complete within ${seconds(ctx.timeoutMs)} (is it an SSH server?)`
-            : `no TCP connection within ${seconds(ctx.timeoutMs)}`;
-        return { error: new errors/* ConnectError */.T$(`${ctx.label}: ${what}`), transient: false };
-    }
-    if (code && SOCKET_WORDS[code]) {
-        return {
-            error: new errors/* ConnectError */.T$(`${ctx.label}: ${SOCKET_WORDS[code]}`),
-            transient: TRANSIENT_CODES.has(code),
-        };
-    }
-    if (/Connection lost before handshake/i.test(e.message)) {
-        return {
-            error: new errors/* ConnectError */.T$(`${ctx.label}: the server closed the connection before the SSH handshake`),
-            transient: true,
-        };
-    }
-    return { error: new errors/* ConnectError */.T$(`${ctx.label}: SSH connection failed: ${e.message}`), transient: false };
-}
-/** Why an established connection went away, for the commands that were running on it. */
-function connectionLostError(label, cause, keepaliveMs) {
-    const e = cause;
-    if (e?.level === 'client-timeout' && /keepalive/i.test(e.message)) {
-        return new errors/* ConnectionLostError */.N9(`${label}: connection lost: no answer to keepalives for ${seconds(3 * keepaliveMs)} (host hung or network down)`);
-    }
-    if (e instanceof Error) {
-        const words = e.code && LOST_WORDS[e.code] ? LOST_WORDS[e.code] : e.message;
-        return new errors/* ConnectionLostError */.N9(`${label}: connection lost: ${words}`);
-    }
-    return new errors/* ConnectionLostError */.N9(`${label}: connection lost: closed by the server`);
-}
-//# sourceMappingURL=ssh-errors.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh-connect.js
-
-
-
-/** Tries per connection within one connect budget. */
-const CONNECT_ATTEMPTS = 3;
-/** First backoff; doubles per try, then a random part of it is used (full jitter, at least half). */
-const CONNECT_BACKOFF_MS = 200;
-/**
- * Keepalives ssh2 may send unanswered: it declares the peer dead on the tick after this many, i.e.
- * after 3 silent keepalive intervals.
- */
-const KEEPALIVE_COUNT_MAX = 2;
-async function connectClient(target, deps, signal) {
-    await deps.verifier.load();
-    await deps.prepare?.(signal);
-    let deadline;
-    for (let attempt = 1;; attempt++) {
-        const release = await deps.handshakes.acquire(signal);
-        // The budget starts with the first handshake slot: waiting behind other hosts is not our time.
-        deadline ??= Date.now() + deps.connectTimeoutMs;
-        let failure;
-        try {
-            const started = Date.now();
-            const client = await attemptOnce(target, deps, Math.max(1, deadline - Date.now()), signal);
-            deps.hooks.onDebug?.(`${target.label}: connected in ${Date.now() - started} ms (attempt ${attempt})`);
-            return client;
-        }
-        catch (err) {
-            if (signal.aborted)
-                throw signal.reason ?? new errors/* CancelledError */.cc('cancelled');
-            failure = err;
-        }
-        finally {
-            release();
-        }
-        const delay = backoffMs(attempt);
-        if (!failure.transient || attempt >= CONNECT_ATTEMPTS || Date.now() + delay >= deadline) {
-            // Named apart from the job's own attempts, which the report counts next to this message.
-            if (attempt > 1)
-                failure.error.message += `; tried to connect ${attempt} times`;
-            throw failure.error;
-        }
-        deps.hooks.onDebug?.(`${failure.error.message}; retrying in ${delay} ms`);
-        await sleep(delay, signal);
-    }
-}
-/** Exponential backoff with full jitter, never below half the step (so retries do not bunch up). */
-function backoffMs(attempt) {
-    const step = CONNECT_BACKOFF_MS * 2 ** (attempt - 1);
-    return Math.round(step / 2 + Math.random() * (step / 2));
-}
-function attemptOnce(target, deps, budgetMs, signal) {
-    return new Promise((resolve, reject) => {
-        const client = new lib.Client();
-        let tcpConnected = false;
-        let hostKeyError = null;
-        let settled = false;
-        const classify = (err) => hostKeyError
-            ? { error: hostKeyError, transient: false }
-            : classifyConnectError(err, {
-                label: target.label,
-                address: target.address,
-                timeoutMs: deps.connectTimeoutMs,
-                tcpConnected,
-                authSource: deps.auth.source,
-            });
-        const fail = (err) => {
-            if (settled)
-                return;
-            settled = true;
-            clearTimeout(timer);
-            signal.removeEventListener('abort', onAbort);
-            client.destroy();
-            reject(signal.aborted ? err : classify(err));
-        };
-        const onAbort = () => fail(signal.reason ?? new errors/* CancelledError */.cc('cancelled'));
-        // Our own timer covers the jump-host forward too, which ssh2's readyTimeout does not.
-        const timer = setTimeout(() => {
-            const err = Object.assign(new Error('connect timeout'), { level: 'client-timeout' });
-            fail(err);
-        }, budgetMs);
-        signal.addEventListener('abort', onAbort, { once: true });
-        // This listener stays for the client's life: an 'error' without a listener would crash the process.
-        client.on('error', (err) => fail(err));
-        client.on('close', () => fail(new Error('Connection lost before handshake')));
-        client.on('connect', () => {
-            tcpConnected = true;
-            // Nagle would hold back our small packets for an ACK: a warm command takes ~44 ms instead of ~3.
-            client.setNoDelay(true);
-        });
-        client.on('ready', () => {
-            if (settled)
-                return;
-            settled = true;
-            clearTimeout(timer);
-            signal.removeEventListener('abort', onAbort);
-            resolve(client);
-        });
-        const config = {
-            host: target.address,
-            port: target.port,
-            username: target.user,
-            readyTimeout: 0, // our timer above
-            keepaliveInterval: deps.keepaliveMs,
-            keepaliveCountMax: KEEPALIVE_COUNT_MAX,
-            tryKeyboard: false,
-            // Answered asynchronously: accept-new writes a new host's key to known_hosts first.
-            hostVerifier: (key, verify) => {
-                deps.verifier.verify(target, key).then((err) => {
-                    if (settled)
-                        return; // timed out or cancelled meanwhile; the client is gone
-                    hostKeyError = err;
-                    verify(err === null);
-                }, (err) => fail(err));
-            },
-            algorithms: { serverHostKey: deps.verifier.algorithmsFor(target.address, target.port) },
-            // The already parsed key goes in through authHandler: `privateKey` would be re-parsed
-            // (and re-decrypted) per connection.
-            ...(deps.auth.kind === 'key'
-                ? { authHandler: [publicKeyAuth(target.user, deps.auth.privateKey)] }
-                : { agent: deps.auth.socket }),
-        };
-        // ssh2 throws synchronously on config it cannot use; that must settle this try, not escape it.
-        const start = (cfg) => {
-            try {
-                client.connect(cfg);
-            }
-            catch (err) {
-                fail(err);
-            }
-        };
-        if (!deps.openStream)
-            return start(config);
-        deps.openStream(signal).then((stream) => {
-            if (settled)
-                return void stream.close();
-            tcpConnected = true;
-            start({ ...config, sock: stream });
-        }, (err) => {
-            if (settled)
-                return;
-            settled = true;
-            clearTimeout(timer);
-            signal.removeEventListener('abort', onAbort);
-            if (signal.aborted)
-                return reject(signal.reason ?? err);
-            // Either a classified forward failure, or the jump host's own connect error (already
-            // retried on its own budget, so final here).
-            reject(isClassified(err) ? err : { error: err, transient: false });
-        });
-    });
-}
-function publicKeyAuth(username, key) {
-    return { type: 'publickey', username, key };
-}
-function isClassified(err) {
-    return typeof err === 'object' && err !== null && 'error' in err && 'transient' in err;
-}
-/**
- * Ref'd on purpose (as is the attempt timer): between retries to a refusing host it can be the only
- * pending work, and an unref'd timer would let Node exit with the release still unsettled.
- */
-function sleep(ms, signal) {
-    return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-            signal.removeEventListener('abort', onAbort);
-            resolve();
-        }, ms);
-        const onAbort = () => {
-            clearTimeout(timer);
-            reject(signal.reason ?? new errors/* CancelledError */.cc('cancelled'));
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
-    });
-}
-//# sourceMappingURL=ssh-connect.js.map
-// EXTERNAL MODULE: external "node:util"
-var external_node_util_ = __nccwpck_require__(7975);
-;// CONCATENATED MODULE: ./lib/transport/ssh-semaphore.js
-class Semaphore {
-    capacity;
-    #inUse = 0;
-    #waiters = [];
-    constructor(capacity) {
-        this.capacity = capacity;
-        if (!Number.isInteger(capacity) || capacity < 1) {
-            throw new TypeError(`capacity must be a positive integer, got ${String(capacity)}`);
-        }
-    }
-    get limit() {
-        return this.capacity;
-    }
-    get inUse() {
-        return this.#inUse;
-    }
-    /** Resolves with a release function once a slot is free; rejects with `signal.reason` if aborted first. */
-    acquire(signal) {
-        signal?.throwIfAborted();
-        if (this.#inUse < this.capacity)
-            return Promise.resolve(this.#take());
-        return new Promise((resolve, reject) => {
-            const onAbort = () => {
-                const i = this.#waiters.indexOf(waiter);
-                if (i !== -1)
-                    this.#waiters.splice(i, 1);
-                reject(signal?.reason);
-            };
-            const waiter = {
-                grant: (release) => {
-                    signal?.removeEventListener('abort', onAbort);
-                    resolve(release);
-                },
-                fail: (reason) => {
-                    signal?.removeEventListener('abort', onAbort);
-                    reject(reason);
-                },
-            };
-            signal?.addEventListener('abort', onAbort, { once: true });
-            this.#waiters.push(waiter);
-        });
-    }
-    /** Lower the capacity (never below 1); slots in use are not revoked, they just are not handed out again. */
-    shrinkTo(capacity) {
-        this.capacity = Math.max(1, Math.min(this.capacity, capacity));
-    }
-    /** Reject every waiter (the connection is gone). */
-    rejectWaiters(reason) {
-        for (const w of this.#waiters.splice(0))
-            w.fail(reason);
-    }
-    #take() {
-        this.#inUse += 1;
-        let released = false;
-        return () => {
-            if (released)
-                return;
-            released = true;
-            this.#inUse -= 1;
-            this.#dispatch();
-        };
-    }
-    #dispatch() {
-        while (this.#inUse < this.capacity && this.#waiters.length > 0) {
-            this.#waiters.shift()?.grant(this.#take());
-        }
-    }
-}
-//# sourceMappingURL=ssh-semaphore.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh-connection.js
-/**
- * One established SSH connection to one host, shared by every step that runs there. It hands out
- * channels under a per-connection limit (below sshd's MaxSessions), lowers that limit when the
- * server proves stricter, and remembers why it died so running commands can say so.
- */
-
-
-
-
-/** How long `close()` waits for the server to acknowledge the disconnect before destroying the socket. */
-const CLOSE_WAIT_MS = 1000;
-/** A channel could not be opened because the connection is gone: safe to retry on a new connection. */
-class ChannelOpenError extends errors/* ConnectionLostError */.N9 {
-}
-class SshConnection {
-    client;
-    label;
-    hooks;
-    #channels;
-    #lost = null;
-    #lastError;
-    #closing = false;
-    #closingDone;
-    #closed;
-    /** Commands started by runDetached and not yet ended: close() gives them a moment first. */
-    #detached = new Set();
-    constructor(client, label, maxSessions, keepaliveMs, hooks) {
-        this.client = client;
-        this.label = label;
-        this.hooks = hooks;
-        this.#channels = new Semaphore(maxSessions);
-        client.on('error', (err) => (this.#lastError = err));
-        this.#closed = new Promise((resolve) => {
-            client.on('close', () => {
-                this.#lost ??= this.#closing
-                    ? new errors/* ConnectionLostError */.N9(`${label}: connection closed`)
-                    : connectionLostError(label, this.#lastError, keepaliveMs);
-                if (!this.#closing)
-                    this.hooks.onDebug?.(this.#lost.message);
-                this.#channels.rejectWaiters(new ChannelOpenError(this.#lost.message));
-                resolve();
-            });
-        });
-    }
-    get alive() {
-        return this.#lost === null && !this.#closing;
-    }
-    /** Why the connection died (null while it is alive). */
-    get lostError() {
-        return this.#lost;
-    }
-    /** Starts `command`; the channel holds a slot until it closes. */
-    exec(command, signal) {
-        return this.#open(signal, (cb) => this.client.exec(command, cb));
-    }
-    /**
-     * Runs `command` on a channel of its own, for the transport's sake (ending a timed-out step's
-     * process group): nothing waits for it and its output is dropped, but close() lets it finish
-     * (within CLOSE_WAIT_MS) before disconnecting, so a release that ends right after still delivers it.
-     */
-    runDetached(command) {
-        const run = this.exec(command, new AbortController().signal).then((channel) => new Promise((resolve) => {
-            channel.on('error', () => { });
-            channel.once('close', () => resolve());
-            channel.resume();
-            channel.stderr.resume();
-            channel.end();
-        }), () => {
-            // The connection is gone: nothing can reach the host any more.
-        });
-        this.#detached.add(run);
-        void run.finally(() => this.#detached.delete(run));
-    }
-    sftp(signal) {
-        return this.#open(signal, (cb) => this.client.sftp(cb));
-    }
-    /** A TCP stream to `address:port` from the server's side (jump host). Not a session: no slot. */
-    forwardOut(address, port) {
-        this.#assertAlive();
-        return (0,external_node_util_.promisify)(this.client.forwardOut.bind(this.client))('127.0.0.1', 0, address, port);
-    }
-    async #open(signal, open) {
-        for (let emptyRetries = 0;;) {
-            const release = await this.#channels.acquire(signal);
-            this.#assertAlive(release);
-            try {
-                const channel = await new Promise((resolve, reject) => {
-                    try {
-                        open((err, ch) => (err ? reject(err) : resolve(ch)));
-                    }
-                    catch (err) {
-                        // ssh2 throws "Not connected" synchronously: the server has closed the connection and
-                        // its 'close' event has not reached us yet. It is lost now: the pool replaces it, and
-                        // the step (nothing ran) reconnects once.
-                        this.#lost ??= new errors/* ConnectionLostError */.N9(`${this.label}: connection closed (${err.message})`);
-                        reject(err);
-                    }
-                });
-                channel.once('close', release);
-                return channel;
-            }
-            catch (err) {
-                release();
-                if (!this.alive)
-                    throw new ChannelOpenError(this.#lost?.message ?? `${this.label}: connection closed`);
-                if (typeof err.reason !== 'number')
-                    throw this.#openError(err);
-                // A refused session channel (CHANNEL_OPEN_FAILURE; OpenSSH says "open failed") means the
-                // server allows fewer sessions than we assumed (its MaxSessions): run at most as many as
-                // are open right now and wait for one to finish. With none open, the refusal may be a
-                // slot still being freed server-side; retry briefly before giving up.
-                const open = this.#channels.inUse;
-                if (open > 0) {
-                    if (open < this.#channels.limit) {
-                        this.hooks.onDebug?.(`${this.label}: server refused channel ${open + 1}; limiting to ${open}`);
-                    }
-                    this.#channels.shrinkTo(open);
-                }
-                else if (++emptyRetries > 3) {
-                    throw this.#openError(err);
-                }
-                else {
-                    await new Promise((r) => setTimeout(r, 50 * emptyRetries));
-                }
-            }
-        }
-    }
-    #openError(err) {
-        return new Error(`${this.label}: cannot open an SSH channel: ${err.message}`);
-    }
-    #assertAlive(release) {
-        if (this.alive)
-            return;
-        release?.();
-        throw new ChannelOpenError(this.#lost?.message ?? `${this.label}: connection closed`);
-    }
-    /**
-     * Disconnect politely, then for sure: a host that does not answer (frozen, partitioned) gets
-     * CLOSE_WAIT_MS, then its socket is destroyed. Resolves when the socket is closed.
-     */
-    close() {
-        this.#closingDone ??= this.#close();
-        return this.#closingDone;
-    }
-    async #close() {
-        // Before anything marks the connection as closing: a detached command may still be opening
-        // its channel, which a closing connection refuses.
-        if (this.#detached.size > 0)
-            await settledWithin([...this.#detached], CLOSE_WAIT_MS);
-        this.#closing = true;
-        this.client.end();
-        const timer = setTimeout(() => destroySocket(this.client), CLOSE_WAIT_MS);
-        await this.#closed;
-        clearTimeout(timer);
-    }
-}
-/** Waits for `work` to settle, at most `ms`. */
-async function settledWithin(work, ms) {
-    let timer;
-    const timeout = new Promise((resolve) => (timer = setTimeout(resolve, ms)));
-    await Promise.race([Promise.allSettled(work), timeout]);
-    clearTimeout(timer);
-}
-/**
- * ssh2's `destroy()` does nothing once its socket is no longer writable, which `end()` has just
- * made it: a host that never answers the disconnect would hold the socket (and the process) open
- * forever. So the socket itself is destroyed: a net.Socket, or the forwarded channel of a jump host.
- */
-function destroySocket(client) {
-    const socket = client._sock;
-    if (socket)
-        socket.destroy();
-    else
-        client.destroy();
-}
-//# sourceMappingURL=ssh-connection.js.map
-// EXTERNAL MODULE: ./lib/transport/line-splitter.js + 1 modules
-var line_splitter = __nccwpck_require__(746);
-// EXTERNAL MODULE: ./lib/engine/subtask.js
-var subtask = __nccwpck_require__(917);
-;// CONCATENATED MODULE: ./lib/transport/ssh-remote-command.js
-/**
- * What an exec channel runs on the host, built without I/O so it is tested by exact strings.
- *
- * The exec request carries only a fixed wrapper, the payload's length and the shell argv (all
- * harmless in `ps`). The variables and the script travel on the channel's stdin as one payload of
- * quoted assignments, which the wrapper `eval`s: values are data, never code, and never appear in
- * any argv. After the payload, stdin stays open as the lifeline (below).
- *
- * Termination on a stock sshd: OpenSSH ignores "signal" channel requests for most logins, and
- * closing a channel without a pty kills nothing. So every wrapper
- *   1. reads exactly the payload's byte length from stdin and evaluates it (exports + script text);
- *      when it cannot, it exits 125 saying so;
- *   2. runs the script with stdin at /dev/null (a command that reads stdin gets EOF, not the
- *      lifeline) in a process group that holds the command and everything it starts: sshd starts
- *      every command in a new session, so the wrapper's group already is one (where that is not
- *      confirmed, the wrapper runs under `setsid`);
- *   3. keeps stdin open as a lifeline: a watchdog blocks reading it, and when it reaches EOF before
- *      the command ended (we sent EOF on timeout/cancel, or the connection died and sshd closed
- *      the pipe) it sends TERM to the whole group, then KILL after REMOTE_KILL_GRACE_S;
- *   4. ends with the command's status when the command ends by itself; the watchdog then stops.
- *   5. announces its process group on stderr before the script runs (GROUP_ANNOUNCEMENT; the
- *      transport takes that line out of the output). When the shell has exited but a background
- *      child still holds the output open, the step is not over, yet sshd has already closed the
- *      lifeline (it does so as soon as it reaps the process it started) and the watchdog is gone:
- *      a timeout or cancel then reaches the group through a second channel (groupKillCommand).
- * Background processes a successful command left behind (`nohup … &`) are not touched; processes
- * that leave the group themselves (`setsid`, daemons) are out of reach, as with any process group.
- *
- * Two wrappers do this:
- * - Any shell (POSIX_WRAPPER): `/bin/sh` reads the payload with `head -c` and starts the step's
- *   shell on the script as the file /dev/fd/4 (a pipe), in the background, and waits for it.
- * - The default shell (INLINE_WRAPPER), ~2 ms cheaper a step (bench/probes/wrapper-variants.ts):
- *   one `bash --noprofile --norc` reads the payload with `read -N` (LC_ALL=C for that read only, so
- *   it counts bytes; the script then runs in the session's locale), forks the watchdog off (twice:
- *   the step's shell has no child it did not start), and then *is* the step's shell: `set -eo
- *   pipefail; eval` the script. So `$$`, `exec`, `wait`, `$!`, traps, LINENO and errexit behave as
- *   in `bash -eo pipefail FILE` (side by side on a real sshd: __tests__/transport/ssh-inline-shell
- *   .test.ts). eval runs the script one command at a time, as bash runs a file: a syntax error on
- *   line 2 stops the script after line 1 ran, with status 2.
- *   What differs: `$0` is `step` (it was /dev/fd/4), so messages read `step: line 2: nosuchcmd:
- *   command not found` (`step: eval: line 2: syntax error …`); BASH_SOURCE is empty; `$-` has a
- *   `c`; `$PPID` is sshd's; as in any `bash -c`, `jobs` does not list jobs `wait` already reaped;
- *   PIPESTATUS is set from the start. The step's shell is the process sshd started, so when it is
- *   killed by a signal (`kill -9 $$`, the OOM killer) the step reports that signal, not 128+N.
- *   The step's environment is the same; its shell variables hold nothing of the wrapper's.
- *   Variables bash gives a meaning to (IFS, UID, SHELLOPTS, BASH_ENV, …), which assigning in a
- *   running bash is not the same as handing to a new one, and a script holding a NUL byte (which
- *   `read -N` does not count) take the POSIX wrapper instead, so their behaviour stays as it was.
- */
-
-/** Seconds between TERM and KILL of a timed-out or cancelled command's process group. */
-const REMOTE_KILL_GRACE_S = 2;
-/** Shell variable the payload assigns the script to; not exported, so the command never sees it. */
-const SCRIPT_VAR = '__bw_script';
-const NO_SCRIPT = '{ echo "boerewors: could not read the script from stdin" >&2; exit 125; }';
-const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/**
- * Start of the line both wrappers write on stderr before the script runs: then the process group
- * (or `-` where the wrapper could not confirm one). The unit separator in front keeps it apart
- * from anything a host prints; only the first such line counts, and it always comes first.
- */
-const GROUP_ANNOUNCEMENT = '\x1fboerewors-group ';
-/** printf format (single quotes are not allowed in the wrappers) writing GROUP_ANNOUNCEMENT + `%s`. */
-const ANNOUNCE = 'printf "\\037boerewors-group %s\\n"';
-/**
- * POSIX sh, no single quotes (it is itself single-quoted below). `$1` is the payload length; the
- * rest is the shell argv. `k` is what the watchdog signals: 0 (our own group), -PID (the group
- * `setsid` made) or, with neither available, just the shell's PID. The script reaches the shell
- * through a pipe from the `printf` builtin, opened as `/dev/fd/4` (a here-document would need a
- * temp file on older bash).
- */
-const POSIX_WRAPPER = [
-    'exec 3<&0',
-    'eval "$(head -c "$1")" || exit 125',
-    // Never run an empty script as if it were ours: a host without `head -c` must fail loudly.
-    `[ -n "\${${SCRIPT_VAR}+x}" ] || ${NO_SCRIPT}`,
-    'shift',
-    'g= k=',
-    'read -r _ _ _ _ pg _ 2>/dev/null </proc/$$/stat',
-    'if [ "$pg" = "$$" ]; then k=0; elif command -v setsid >/dev/null 2>&1; then g=setsid; fi',
-    // Named only when it is our own group: under setsid, its id is known once the step may be writing.
-    `if [ "$k" = 0 ]; then ${ANNOUNCE} $$; else ${ANNOUNCE} -; fi >&2`,
-    // The script reaches the shell as the file /dev/fd/4 (a pipe), and the shell's stdin is
-    // /dev/null: a command in the script that reads stdin (cat, ssh, read) must not eat the script.
-    `printf "%s" "$${SCRIPT_VAR}" | $g "$@" /dev/fd/4 4<&0 </dev/null 3<&- &`,
-    'p=$!',
-    'if [ -n "$g" ]; then k=-$p; fi',
-    ': "${k:=$p}"',
-    '( while read -r _; do :; done; trap "" TERM; kill -s TERM -- "$k"; ' +
-        `sleep ${REMOTE_KILL_GRACE_S}; kill -s KILL -- "$k" ) <&3 >/dev/null 2>&1 &`,
-    'w=$!',
-    'exec 3<&-',
-    'wait "$p"; r=$?',
-    'kill "$w" 2>/dev/null',
-    'exit "$r"',
-].join('\n');
-/**
- * POSIX_WRAPPER with `stdin`: no lifeline; what follows the payload is the shell's stdin. `head -c`
- * must then read exactly the payload (GNU coreutils does; BusyBox's reads ahead), so the default
- * shell, which reads it with bash's `read -N`, is the one to use with `stdin`.
- */
-const POSIX_STDIN_WRAPPER = [
-    'eval "$(head -c "$1")" || exit 125',
-    `[ -n "\${${SCRIPT_VAR}+x}" ] || ${NO_SCRIPT}`,
-    'shift',
-    'read -r _ _ _ _ pg _ 2>/dev/null </proc/$$/stat',
-    `if [ "$pg" = "$$" ]; then ${ANNOUNCE} $$; else ${ANNOUNCE} -; fi >&2`,
-    'exec 5<&0',
-    `printf "%s" "$${SCRIPT_VAR}" | "$@" /dev/fd/4 4<&0 <&5 5<&-`,
-].join('\n');
-/**
- * `$0` of the inline wrapper, hence of the step's shell: bash's messages start `step: line N:`.
- * (With `$0` = `bash`, bash 5.2 leaves the line number out of its messages.)
- */
-const INLINE_ARGV0 = 'step';
-/**
- * bash, no single quotes, all on line 1: eval'd code counts its lines from the eval's line, so
- * LINENO and `line N:` in messages are the script's own. `$1` is the payload length.
- */
-/** Not a group leader (not under sshd): run again as one, or the watchdog could signal our caller. */
-const INLINE_LEADER = 'kill -0 -- -$$ 2>/dev/null || ! command -v setsid >/dev/null ||' +
-    ' exec setsid "$BASH" --noprofile --norc -c "$BASH_EXECUTION_STRING" "$0" "$@"';
-/** The inline wrapper's payload read and evaluation, and the group announcement. */
-const INLINE_HEAD = [
-    // read -N counts characters: in the C locale those are bytes. bash < 4.1 has no -N: head -c.
-    // TMOUT (say, from pam_env) would make read give up early. Reading from stdin itself (not a copy
-    // of it) matters with `stdin`: what follows the payload is the script's input, byte for byte.
-    '{ TMOUT= LC_ALL=C read -r -N "$1" __bw_p 2>/dev/null || __bw_p=$(head -c "$1"); }' +
-        ` && eval "$__bw_p" && [ -n "\${${SCRIPT_VAR}+x}" ] || ${NO_SCRIPT}`,
-    'shift; unset __bw_p BASH_EXECUTION_STRING',
-    `{ kill -0 -- -$$ 2>/dev/null && ${ANNOUNCE} $$ || ${ANNOUNCE} -; } >&2`,
-];
-/** The inline wrapper's last lines: the step's shell options, then the script. */
-const INLINE_TAIL = [
-    'set -eo pipefail',
-    // Unset by the script's own first command, on its line 1, so it is not among its variables.
-    `eval "unset ${SCRIPT_VAR}; $${SCRIPT_VAR}"`,
-];
-const INLINE_WRAPPER = [
-    INLINE_LEADER,
-    'exec 3<&0',
-    ...INLINE_HEAD,
-    // The watchdog, forked off twice so the step's shell has no child it did not start (`wait`,
-    // `jobs`, `$!`, a program it execs). On EOF it acts only while the step's shell lives: after a
-    // normal exit sshd reaps the shell first and only then closes the lifeline. (/proc: a shell that
-    // exec'd `sudo …` lives on but is no longer ours to signal.)
-    '( ( unset TMOUT; while read -r _; do :; done; kill -0 $$ 2>/dev/null || [ -d /proc/$$ ] || exit;' +
-        ' trap "" TERM;' +
-        ' k=-$$; kill -0 -- "$k" || k=$$; kill -s TERM -- "$k";' +
-        ` sleep ${REMOTE_KILL_GRACE_S}; kill -s KILL -- "$k" ) <&3 >/dev/null 2>&1 & )`,
-    'exec 3<&- </dev/null',
-    ...INLINE_TAIL,
-].join('; ');
-/**
- * With `stdin`: the same, minus the lifeline. Whatever follows the payload is the script's stdin;
- * a timeout or cancel ends it and reaches the group from a second channel (groupKillCommand).
- */
-const INLINE_STDIN_WRAPPER = [INLINE_LEADER, ...INLINE_HEAD, ...INLINE_TAIL].join('; ');
-/**
- * Names bash gives a meaning to, whose `export` in the running wrapper is not what a new bash
- * makes of them in its environment (readonly UID, IFS reset, BASH_ENV read at startup, …). Not
- * here: PATH, HOME, SHELL, TMPDIR and the locale, which behave the same either way. `__bw_` are
- * the wrapper's own.
- */
-const BASH_SPECIAL = new RegExp('^(?:BASH\\w*|COMP_\\w+|READLINE_\\w+|HIST\\w+|histchars|__bw_\\w*|_|CDPATH|CHILD_MAX|COLUMNS|' +
-    'COMPREPLY|COPROC|DIRSTACK|EMACS|ENV|EPOCHREALTIME|EPOCHSECONDS|EUID|EXECIGNORE|FCEDIT|' +
-    'FIGNORE|FUNCNAME|FUNCNEST|GLOBIGNORE|GLOBSORT|GROUPS|HOSTFILE|HOSTNAME|HOSTTYPE|IFS|' +
-    'IGNOREEOF|INPUTRC|INSIDE_EMACS|LINENO|LINES|MACHTYPE|MAIL|MAILCHECK|MAILPATH|MAPFILE|' +
-    'OLDPWD|OPTARG|OPTERR|OPTIND|OSTYPE|PIPESTATUS|POSIXLY_CORRECT|PPID|PROMPT_COMMAND|' +
-    'PROMPT_DIRTRIM|PS[0-4]|PWD|RANDOM|REPLY|SECONDS|SHELLOPTS|SHLVL|SRANDOM|TIMEFORMAT|TMOUT|UID)$');
-/** Single-quote for POSIX sh: the only special character inside '…' is ' itself. */
-function shellQuote(value) {
-    return `'${value.replaceAll("'", `'\\''`)}'`;
-}
-/** `export NAME='value'` lines, in the order given. Throws (naming the variable, never the value) on bad input. */
-function exportStatements(env) {
-    let out = '';
-    for (const [name, value] of Object.entries(env)) {
-        if (!VAR_NAME.test(name))
-            throw new TypeError(`invalid variable name ${JSON.stringify(name)}`);
-        if (value.includes('\0'))
-            throw new TypeError(`variable ${name} contains a NUL byte, which no environment can hold`);
-        out += `export ${name}=${shellQuote(value)}\n`;
-    }
-    return out;
-}
-/** What goes to the channel's stdin first: the exports, then the script (newline-terminated). */
-function remotePayload(script, env) {
-    const text = script.endsWith('\n') ? script : `${script}\n`;
-    return Buffer.from(`${exportStatements(env)}${SCRIPT_VAR}=${shellQuote(text)}\n`, 'utf8');
-}
-/** `exec /bin/sh -c '<wrapper>' bw LEN 'shell' 'args'…`: the shell runs the script as /dev/fd/4. */
-function posixWrapperCommand(payloadBytes, shell, stdin = false) {
-    if (shell.length === 0)
-        throw new TypeError('shell must name a program');
-    // /bin/sh, whatever the login shell is; `bw` becomes $0 of the wrapper.
-    const wrapper = stdin ? POSIX_STDIN_WRAPPER : POSIX_WRAPPER;
-    const argv = ['/bin/sh', '-c', shellQuote(wrapper), 'bw', String(payloadBytes)];
-    return ['exec', ...argv, ...shell.map(shellQuote)].join(' ');
-}
-/** `exec bash --noprofile --norc -c '<wrapper>' step LEN`: that bash runs the script itself. */
-function inlineWrapperCommand(payloadBytes, stdin = false) {
-    const wrapper = stdin ? INLINE_STDIN_WRAPPER : INLINE_WRAPPER;
-    return `exec bash --noprofile --norc -c ${shellQuote(wrapper)} ${INLINE_ARGV0} ${payloadBytes}`;
-}
-/** Whether the step takes the inline wrapper: the default shell, no NUL byte, no variable bash gives a meaning to. */
-function runsInline(script, shell, env) {
-    return (shell.length === subtask/* DEFAULT_SHELL */.L4.length &&
-        shell.every((arg, i) => arg === subtask/* DEFAULT_SHELL */.L4[i]) &&
-        !script.includes('\0') &&
-        !Object.keys(env).some((name) => BASH_SPECIAL.test(name)));
-}
-/**
- * What a line of stderr announces: the group (a number), no group (null), or nothing (undefined:
- * an ordinary line).
- */
-function parseGroupAnnouncement(line) {
-    if (!line.startsWith(GROUP_ANNOUNCEMENT))
-        return undefined;
-    const rest = line.slice(GROUP_ANNOUNCEMENT.length);
-    if (rest === '-')
-        return null;
-    return /^[1-9][0-9]{0,9}$/.test(rest) ? Number(rest) : undefined;
-}
-/**
- * Ends a step's process group from a second channel: TERM now, KILL after the grace, like the
- * watchdog. The KILL runs in the background with no tie to the channel, so the channel closes at
- * once and the grace runs out on the host even if our connection is gone by then.
- */
-function groupKillCommand(group) {
-    if (!Number.isSafeInteger(group) || group <= 1)
-        throw new TypeError(`invalid process group ${group}`);
-    const script = `kill -s TERM -- -${group} 2>/dev/null; ` +
-        `( sleep ${REMOTE_KILL_GRACE_S}; kill -s KILL -- -${group} ) </dev/null >/dev/null 2>&1 &`;
-    return `exec /bin/sh -c ${shellQuote(script)}`;
-}
-/** `withStdin`: the channel's stdin after the payload is the script's input (no lifeline). */
-function buildRemoteCommand(script, shell, env, withStdin = false) {
-    if (shell.length === 0)
-        throw new TypeError('shell must name a program');
-    const stdin = remotePayload(script, env);
-    const command = runsInline(script, shell, env)
-        ? inlineWrapperCommand(stdin.length, withStdin)
-        : posixWrapperCommand(stdin.length, shell, withStdin);
-    return { command, stdin };
-}
-//# sourceMappingURL=ssh-remote-command.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh-exec.js
-
-
-
-/**
- * After an abort, how long we wait for the channel to close (the command's group got TERM, and KILL
- * after the grace) before giving up on it. Bounded so a cancelled run still exits promptly.
- */
-const ABORT_WAIT_MS = (REMOTE_KILL_GRACE_S + 1) * 1000;
-/**
- * When the shell exits after an abort, it may have done so before our EOF reached the watchdog (which
- * then stood down): if the channel is still open this much later, something of the group holds it.
- */
-const LATE_EXIT_WAIT_MS = 250;
-async function execOnConnection(conn, req, ctx, redactor) {
-    ctx.signal.throwIfAborted();
-    const started = Date.now();
-    const input = req.stdin;
-    const { command, stdin } = buildRemoteCommand(req.script, req.shell, req.env, input !== undefined);
-    const channel = await conn.exec(command, ctx.signal);
-    return new Promise((resolve, reject) => {
-        // The wrapper's process group, from the first line it writes on stderr (undefined: not yet).
-        let group;
-        const announcement = (line) => {
-            if (group !== undefined)
-                return false;
-            group = parseGroupAnnouncement(line);
-            // Aborted before the group was known: with `stdin` nothing else ends the command.
-            if (group !== undefined && input && ctx.signal.aborted)
-                queueMicrotask(killGroup);
-            return group !== undefined;
-        };
-        const out = new line_splitter/* LineSplitter */.g('stdout', ctx.onOutput, { redactor });
-        const err = new line_splitter/* LineSplitter */.g('stderr', ctx.onOutput, { redactor, control: announcement });
-        let exit = null;
-        let abortTimer;
-        let lateExitTimer;
-        let groupKilled = false;
-        // Settle only when the channel is closed AND both streams delivered their last bytes.
-        let pending = 3;
-        let settled = false;
-        const finish = () => {
-            if (--pending > 0 || settled)
-                return;
-            settled = true;
-            clearTimeout(abortTimer);
-            clearTimeout(lateExitTimer);
-            ctx.signal.removeEventListener('abort', onAbort);
-            out.end();
-            err.end();
-            if (ctx.signal.aborted)
-                return reject(ctx.signal.reason ?? new errors/* CancelledError */.cc('cancelled'));
-            if (!exit) {
-                return reject(conn.lostError ??
-                    new errors/* ConnectionLostError */.N9(`${conn.label}: connection lost: the command ended without an exit status`));
-            }
-            resolve({ exitCode: exit.code, signal: exit.signal, durationMs: Date.now() - started });
-        };
-        // The shell has exited and sshd closed the lifeline with it, yet the channel is open: a child
-        // in the group holds the output. No watchdog is left on the host, so the group is ended from
-        // a second channel.
-        const killGroup = () => {
-            if (settled || groupKilled || typeof group !== 'number')
-                return;
-            groupKilled = true;
-            conn.runDetached(groupKillCommand(group));
-        };
-        const onAbort = () => {
-            // EOF on stdin cuts the lifeline: the remote watchdog terminates the command's process group.
-            // With `stdin` there is no watchdog: the group is ended from a second channel at once.
-            input?.unpipe(channel);
-            channel.end();
-            if (exit || input)
-                killGroup();
-            abortTimer = setTimeout(() => {
-                // The host does not answer (connection hung): stop waiting; sshd kills the group when
-                // the connection finally drops, since that closes the lifeline too.
-                channel.removeAllListeners('data');
-                channel.stderr.removeAllListeners('data');
-                pending = 1;
-                finish();
-                channel.destroy();
-            }, ABORT_WAIT_MS);
-        };
-        channel.on('data', (chunk) => out.write(chunk));
-        channel.stderr.on('data', (chunk) => err.write(chunk));
-        channel.once('end', finish);
-        channel.stderr.once('end', finish);
-        channel.once('close', finish);
-        // A command that exits before reading all its input: stop feeding a closed channel.
-        if (input)
-            channel.once('close', () => input.unpipe(channel));
-        channel.on('exit', (code, signal) => {
-            exit = { code: code ?? null, signal: signal ?? null };
-            if (ctx.signal.aborted)
-                lateExitTimer = setTimeout(killGroup, LATE_EXIT_WAIT_MS);
-        });
-        channel.on('error', () => {
-            // Channel errors surface as a close without exit status; the connection error says why.
-        });
-        ctx.signal.addEventListener('abort', onAbort, { once: true });
-        // Not ended: stdin stays open as the lifeline until the command exits or we abort.
-        channel.write(stdin);
-        // With `stdin`, its data follows the payload, and its end is the command's EOF.
-        if (input && !ctx.signal.aborted)
-            input.pipe(channel);
-        if (ctx.signal.aborted)
-            onAbort();
-    });
-}
-//# sourceMappingURL=ssh-exec.js.map
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
-;// CONCATENATED MODULE: ./lib/transport/ssh-host-key-algorithms.js
-/**
- * Which host-key algorithms we offer in the key exchange, in which order. The client's order
- * decides which of its keys the server presents, and so which known_hosts line is checked: a host
- * with an ed25519 and an RSA key presents ed25519 if we ask for it first. We order them as
- * OpenSSH's ssh does (sshconnect2.c, order_hostkeyalgs), so a host gets the same verdict from us
- * as from `ssh` with the same known_hosts, whatever the order of its lines.
- */
-/**
- * OpenSSH's default HostKeyAlgorithms (9.x), without the certificate and security-key types that
- * ssh2 cannot verify. `ssh-rsa` (SHA-1 signatures) is absent as in OpenSSH since 8.8; an RSA host
- * key is still used, signed with SHA-2.
- */
-const HOST_KEY_ALGORITHMS = Object.freeze([
-    'ssh-ed25519',
-    'ecdsa-sha2-nistp256',
-    'ecdsa-sha2-nistp384',
-    'ecdsa-sha2-nistp521',
-    'rsa-sha2-512',
-    'rsa-sha2-256',
-]);
-/** The known_hosts key type whose keys an algorithm produces (`rsa-sha2-512` → `ssh-rsa`). */
-function keyTypeOfAlgorithm(algorithm) {
-    return algorithm.startsWith('rsa-sha2-') ? 'ssh-rsa' : algorithm;
-}
-/**
- * The algorithms to offer to a host for which known_hosts lists keys of `knownTypes`. As OpenSSH:
- * when the most preferred type is known, the default order as is; otherwise the algorithms of
- * known types first, each group in default order. Never file order: a stale RSA line written
- * before a good ed25519 line (ssh-keyscan writes RSA first) must not make the server present RSA.
- */
-function orderHostKeyAlgorithms(knownTypes) {
-    const known = (a) => knownTypes.has(keyTypeOfAlgorithm(a));
-    if (known(HOST_KEY_ALGORITHMS[0]))
-        return [...HOST_KEY_ALGORITHMS];
-    return [...HOST_KEY_ALGORITHMS.filter(known), ...HOST_KEY_ALGORITHMS.filter((a) => !known(a))];
-}
-//# sourceMappingURL=ssh-host-key-algorithms.js.map
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./lib/transport/ssh-known-hosts.js
-/**
- * known_hosts parsing and host matching, as OpenSSH does it (sshd(8) "SSH_KNOWN_HOSTS FILE
- * FORMAT"): plain and hashed (`|1|salt|hash`) names, `[host]:port` for non-standard ports, comma
- * lists with `*`/`?` wildcards and `!` negation, and the `@revoked` / `@cert-authority` markers.
- * Pure functions; reading files is the caller's business.
- */
-
-const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
-function parseKnownHosts(text, sourceName) {
-    const entries = [];
-    const skipped = [];
-    text.split(/\r?\n/).forEach((raw, index) => {
-        const line = raw.trim();
-        if (line === '' || line.startsWith('#'))
-            return;
-        const source = `${sourceName}:${index + 1}`;
-        const fields = line.split(/\s+/);
-        let marker = null;
-        if (fields[0]?.startsWith('@')) {
-            const m = fields.shift();
-            if (m === '@revoked')
-                marker = 'revoked';
-            else if (m === '@cert-authority')
-                marker = 'cert-authority';
-            else
-                return void skipped.push(`${source}: unknown marker ${m}`);
-        }
-        const [hosts, keyType, keyText] = fields;
-        if (!hosts || !keyType || !keyText || !BASE64.test(keyText)) {
-            return void skipped.push(`${source}: expected "hosts key-type base64-key"`);
-        }
-        const key = Buffer.from(keyText, 'base64');
-        if (keyTypeOf(key) !== keyType)
-            return void skipped.push(`${source}: key data does not match type ${keyType}`);
-        let hashed = null;
-        let patterns = null;
-        if (hosts.startsWith('|1|')) {
-            const [salt, hash] = hosts.slice(3).split('|');
-            if (!salt || !hash)
-                return void skipped.push(`${source}: malformed hashed host name`);
-            hashed = { salt: Buffer.from(salt, 'base64'), hash: Buffer.from(hash, 'base64') };
-        }
-        else {
-            patterns = hosts.split(',').filter((p) => p !== '');
-        }
-        entries.push({ marker, patterns, hashed, keyType, key, source });
-    });
-    return { entries, skipped };
-}
-/** The name a host is listed under: `host` on port 22, `[host]:port` otherwise. */
-function knownHostsName(address, port) {
-    const host = address.toLowerCase();
-    return port === 22 ? host : `[${host}]:${port}`;
-}
-function entryMatches(entry, name) {
-    if (entry.hashed) {
-        const digest = (0,external_node_crypto_.createHmac)('sha1', entry.hashed.salt).update(name).digest();
-        return digest.length === entry.hashed.hash.length && digest.equals(entry.hashed.hash);
-    }
-    let matched = false;
-    for (const pattern of entry.patterns ?? []) {
-        const negated = pattern.startsWith('!');
-        if (!wildcardMatch(negated ? pattern.slice(1) : pattern, name))
-            continue;
-        if (negated)
-            return false; // a matching negation wins over everything
-        matched = true;
-    }
-    return matched;
-}
-/**
- * `*` any run, `?` one character; case-insensitive like OpenSSH's host patterns. Greedy with a
- * single backtrack point (the last `*`): a RegExp with one `.*` per star backtracks exponentially
- * on a line such as 24 stars then `x`, and this runs synchronously while connecting, where it
- * froze the process (timers and signal handlers included). Here a failed try only moves the last
- * star on by one character, so the work is at most |pattern| + |name|², and a name is a host name.
- */
-function wildcardMatch(pattern, name) {
-    const p = pattern.toLowerCase();
-    const n = name.toLowerCase();
-    let pi = 0;
-    let ni = 0;
-    let star = -1; // index of the last `*` seen in p
-    let starFrom = 0; // where in n that star's run currently ends
-    while (ni < n.length) {
-        if (p[pi] === '*') {
-            star = pi++;
-            starFrom = ni;
-        }
-        else if (pi < p.length && (p[pi] === '?' || p[pi] === n[ni])) {
-            pi++;
-            ni++;
-        }
-        else if (star >= 0) {
-            pi = star + 1;
-            ni = ++starFrom;
-        }
-        else {
-            return false;
-        }
-    }
-    while (p[pi] === '*')
-        pi++;
-    return pi === p.length;
-}
-/** The key type named inside an SSH wire-format public key, or null if it is not one. */
-function keyTypeOf(key) {
-    if (key.length < 4)
-        return null;
-    const len = key.readUInt32BE(0);
-    if (len === 0 || len > 64 || 4 + len > key.length)
-        return null;
-    return key.subarray(4, 4 + len).toString('latin1');
-}
-/** `SHA256:…` as `ssh-keygen -l` prints it (unpadded base64). */
-function fingerprint(key) {
-    return `SHA256:${(0,external_node_crypto_.createHash)('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
-}
-/** `|1|salt|hash`, as `ssh-keygen -H` and `HashKnownHosts yes` write a host name. */
-function hashHostName(name) {
-    const salt = (0,external_node_crypto_.randomBytes)(20);
-    return `|1|${salt.toString('base64')}|${(0,external_node_crypto_.createHmac)('sha1', salt).update(name).digest('base64')}`;
-}
-//# sourceMappingURL=ssh-known-hosts.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh-known-hosts-file.js
-/**
- * Records a host key in a known_hosts file, for `host-key-checking: accept-new` (as ssh(1) adds a
- * new host to its first UserKnownHostsFile). The line goes in with one O_APPEND write, so
- * concurrent writers (our other connections, another run, ssh itself) never interleave or lose a
- * line, and a reader sees the file with or without it; the file's mode, owner and links are kept.
- * Records into one file are made one at a time within the process, each reading the file again
- * first, in the same open: so connections opened together (connect-ahead) never add a host twice,
- * and a key written since the run started (by another run) is neither duplicated nor contradicted.
- * Two processes adding the same new host at the same instant may both add it: a duplicate line,
- * harmless, as with two `ssh` processes.
- */
-
-
-
-/**
- * Appends `name keytype base64` to `path` (created 0600, its directory 0700, when missing) unless
- * the file already lists the host. The name is hashed when the file holds hashed entries, so a
- * hashed file does not start naming its hosts. A world-writable file loses that bit (anyone could
- * add keys to it); `madePrivate` says so. `label` names the file in the entries' sources.
- */
-function recordKnownHost(path, label, name, key) {
-    const file = (0,external_node_path_.resolve)(path);
-    const previous = queues.get(file) ?? Promise.resolve();
-    const recorded = previous.then(() => appendUnlessListed(file, label, name, key));
-    const tail = recorded.then(() => { }, () => { });
-    queues.set(file, tail);
-    // Forget an idle file, so a long-lived process does not keep one promise per file it ever wrote.
-    void tail.then(() => queues.get(file) === tail && queues.delete(file));
-    return recorded;
-}
-/** The last record queued per absolute path. */
-const queues = new Map();
-async function appendUnlessListed(path, label, name, key) {
-    await (0,promises_.mkdir)((0,external_node_path_.dirname)(path), { recursive: true, mode: 0o700 });
-    const file = await (0,promises_.open)(path, 'a+', 0o600);
-    try {
-        const text = await file.readFile('utf8');
-        const { entries } = parseKnownHosts(text, label);
-        const listed = entries.filter((e) => e.marker === null && entryMatches(e, name));
-        if (listed.some((e) => e.key.equals(key)))
-            return { kind: 'present' };
-        if (listed.length > 0)
-            return { kind: 'conflict', listed };
-        const hashed = entries.some((e) => e.hashed !== null);
-        const line = `${hashed ? hashHostName(name) : name} ${keyTypeOf(key)} ${key.toString('base64')}\n`;
-        const data = Buffer.from(text === '' || text.endsWith('\n') ? line : `\n${line}`);
-        const { mode, size } = await file.stat();
-        const madePrivate = (mode & 0o002) !== 0;
-        if (madePrivate)
-            await file.chmod(mode & 0o7775);
-        const { bytesWritten } = await file.write(data).catch(async (err) => {
-            await undoPartialAppend(file, size, data.length);
-            throw err;
-        });
-        if (bytesWritten !== data.length) {
-            await undoPartialAppend(file, size, data.length);
-            throw new Error(`short write (${bytesWritten} of ${data.length} bytes)`);
-        }
-        await file.datasync();
-        return { kind: 'recorded', hashed, madePrivate };
-    }
-    finally {
-        await file.close();
-    }
-}
-/**
- * A partial line (disk full) would read as a listed key next time, and refuse the host as
- * changed; cut it off, unless someone else appended after it.
- */
-async function undoPartialAppend(file, sizeBefore, length) {
-    try {
-        const { size } = await file.stat();
-        if (size > sizeBefore && size < sizeBefore + length)
-            await file.truncate(sizeBefore);
-    }
-    catch {
-        // Best effort: the write's own error is what the caller reports.
-    }
-}
-//# sourceMappingURL=ssh-known-hosts-file.js.map
-// EXTERNAL MODULE: ./lib/transport/ssh-paths.js
-var ssh_paths = __nccwpck_require__(7438);
-;// CONCATENATED MODULE: ./lib/transport/ssh-host-keys.js
-/**
- * Decides whether a presented host key is trusted, per `host-key-checking`, with OpenSSH's
- * verdicts (see docs/ssh.md for the few deliberate differences):
- * - `strict`: the key must be listed for the host in known_hosts;
- * - `accept-new`: an unlisted host is trusted and its key added to the first known-hosts file (or,
- *   with none configured, remembered for this run); a listed host must match;
- * - `off`: anything goes, with a loud warning once per run.
- * A listed host must present one of its listed keys; a key of a type not listed for it is a
- * mismatch too, as in OpenSSH. Which key it presents follows from the algorithms we offer
- * (`algorithmsFor`, OpenSSH's order). A key marked `@revoked` is refused in every mode.
- */
-
-
-
-
-
-
-class HostKeyVerifier {
-    mode;
-    source;
-    hooks;
-    #entries = [];
-    /** What was read, for "checked: …" in errors: `~/.ssh/known_hosts (missing)`. */
-    #consulted = [];
-    #loaded;
-    /** accept-new: keys of hosts that were new in this run, by known_hosts name. */
-    #accepted = new Map();
-    #warnedOff = false;
-    constructor(mode, source, hooks = {}) {
-        this.mode = mode;
-        this.source = source;
-        this.hooks = hooks;
-    }
-    /** Reads the known_hosts files once; missing files are fine (the host is then unknown). */
-    load() {
-        this.#loaded ??= this.#read();
-        return this.#loaded;
-    }
-    async #read() {
-        for (const path of this.source.paths) {
-            const full = (0,ssh_paths/* expandHome */.k)(path);
-            let text;
-            try {
-                text = await (0,promises_.readFile)(full, 'utf8');
-            }
-            catch (err) {
-                const code = err.code;
-                this.#consulted.push(`${path} (${code === 'ENOENT' ? 'missing' : `unreadable: ${code}`})`);
-                continue;
-            }
-            this.#add(text, path);
-        }
-        if (this.source.inline?.trim())
-            this.#add(this.source.inline, 'ssh-known-hosts input');
-    }
-    #add(text, name) {
-        const parsed = parseKnownHosts(text, name);
-        this.#entries.push(...parsed.entries);
-        this.#consulted.push(name);
-        for (const why of parsed.skipped)
-            this.hooks.onDebug?.(`known_hosts: skipped ${why}`);
-    }
-    /** The keys listed for `name` (plain entries, and keys accepted in this run). */
-    #listed(name) {
-        const listed = this.#entries.filter((e) => e.marker === null && entryMatches(e, name));
-        const accepted = this.#accepted.get(name);
-        return accepted ? [...listed, accepted] : listed;
-    }
-    /**
-     * Host key algorithms to offer, in OpenSSH's order for the key types listed for the host, so a
-     * host with several keys presents the one OpenSSH would check. Call after `load()`.
-     */
-    algorithmsFor(address, port) {
-        const types = new Set(this.#listed(knownHostsName(address, port)).map((k) => k.keyType));
-        return orderHostKeyAlgorithms(types);
-    }
-    /**
-     * null when the key is trusted; otherwise the error to fail the connection with. In accept-new
-     * a new host's key is recorded before this settles. Call after `load()`.
-     */
-    async verify(host, key) {
-        const name = knownHostsName(host.address, host.port);
-        const presented = `${keyTypeOf(key) ?? 'unknown-type'} ${fingerprint(key)}`;
-        const matching = this.#entries.filter((e) => entryMatches(e, name));
-        const revoked = matching.find((e) => e.marker === 'revoked' && e.key.equals(key));
-        if (revoked) {
-            return new errors/* HostKeyError */.oZ(`${host.label}: host key ${presented} is marked @revoked (${revoked.source}); refusing to connect, nothing was run`);
-        }
-        if (this.mode === 'off') {
-            if (!this.#warnedOff) {
-                this.#warnedOff = true;
-                this.hooks.onWarning?.('host-key-checking is OFF: host keys are not verified, so anyone on the network path can ' +
-                    'impersonate a host and receive every command and secret sent to it. Use strict or accept-new.');
-            }
-            return null;
-        }
-        const listed = this.#listed(name);
-        const accepted = this.#accepted.get(name);
-        // Met earlier in this run: trusted once it is recorded (or found to conflict with the file).
-        if (accepted?.key.equals(key))
-            return accepted.settled;
-        if (listed.some((k) => k.key.equals(key)))
-            return null;
-        if (listed.length > 0)
-            return mismatch(host, presented, key, listed);
-        const authorities = matching.filter((e) => e.marker === 'cert-authority');
-        const caNote = authorities.length > 0
-            ? ` known_hosts lists only @cert-authority entries for this host (${authorities.map((e) => e.source).join(', ')}), ` +
-                'and host certificates are not supported.'
-            : '';
-        if (this.mode === 'accept-new')
-            return this.#acceptNew(host, name, key, presented, caNote);
-        if (caNote) {
-            return new errors/* HostKeyError */.oZ(`${host.label}:${caNote} Add the host's own key instead (presented ${presented}); nothing was run.`);
-        }
-        return new errors/* HostKeyError */.oZ(`${host.label}: host key not known (presented ${presented}); nothing was run. ` +
-            `Checked: ${this.#consulted.join(', ') || 'no known_hosts file'}. Add the host's key to known_hosts ` +
-            `(ssh-keyscan -p ${host.port} ${host.address}, after checking the fingerprint) or use host-key-checking: accept-new.`);
-    }
-    /**
-     * accept-new meets a host for the first time: trust its key, and add it to the first
-     * known-hosts file so a later run refuses a different one. Without a file (only the action's
-     * inline entries), or when the file cannot be written, it is trusted for this run only.
-     */
-    #acceptNew(host, name, key, presented, caNote) {
-        const file = this.source.paths[0];
-        const warn = (what) => this.hooks.onWarning?.(`${host.label}: new host, accepted its key ${presented} (accept-new): ${what}.${caNote}`);
-        if (file === undefined) {
-            warn('trusted for this run only, as no known-hosts file is configured to add it to');
-            return this.#remember(name, key, 'accepted earlier in this run', Promise.resolve(null));
-        }
-        const settled = recordKnownHost((0,ssh_paths/* expandHome */.k)(file), file, name, key).then((outcome) => {
-            if (outcome.kind === 'present')
-                return null;
-            if (outcome.kind === 'conflict') {
-                this.#accepted.delete(name);
-                this.#entries.push(...outcome.listed);
-                return mismatch(host, presented, key, outcome.listed);
-            }
-            if (outcome.madePrivate)
-                this.hooks.onWarning?.(`${file} was world-writable; removed that permission`);
-            warn(`added to ${file}${outcome.hashed ? ' (hashed, like its other entries)' : ''}`);
-            return null;
-        }, (err) => {
-            const why = err.code ?? err.message;
-            warn(`trusted for this run only, as it could not be added to ${file} (${why})`);
-            return null;
-        });
-        return this.#remember(name, key, `added to ${file} in this run`, settled);
-    }
-    /** Remembers a new host's key at once, so its other connections (connect-ahead) do not record it again. */
-    #remember(name, key, source, settled) {
-        this.#accepted.set(name, { keyType: keyTypeOf(key) ?? 'unknown-type', key, source, settled });
-        return settled;
-    }
-}
-/** Listed host, other key: the keys of the presented type first, as those are what was expected. */
-function mismatch(host, presented, key, listed) {
-    const type = keyTypeOf(key);
-    const ordered = [...listed.filter((k) => k.keyType === type), ...listed.filter((k) => k.keyType !== type)];
-    const expected = ordered.map((k) => `${k.keyType} ${fingerprint(k.key)} (${k.source})`);
-    return new errors/* HostKeyError */.oZ(`${host.label}: HOST KEY MISMATCH, refusing to connect (nothing was run): presented ${presented}; ` +
-        `expected ${expected.join(' or ')}. The host was re-keyed or the connection is being intercepted; ` +
-        'if the change is legitimate, replace its known_hosts entry.');
-}
-//# sourceMappingURL=ssh-host-keys.js.map
-// EXTERNAL MODULE: ./lib/transport/ssh-keys.js
-var ssh_keys = __nccwpck_require__(3936);
-// EXTERNAL MODULE: ./lib/transport/ssh-options.js
-var ssh_options = __nccwpck_require__(9028);
-// EXTERNAL MODULE: external "node:events"
-var external_node_events_ = __nccwpck_require__(8474);
-;// CONCATENATED MODULE: ./lib/transport/ssh-pool.js
-/**
- * One connection per `user@host:port`, opened on first use and shared by every step of every
- * stage. Concurrent first uses share one connect. A connection that died (server restart, idle
- * timeout, keepalive failure) is replaced on the next use; a failed connect is not cached, so the
- * engine's next attempt tries afresh. `close()` ends everything so the process can exit.
- */
-
-
-class ConnectionPool {
-    open;
-    hooks;
-    #connections = new Map();
-    /** Aborts connects still in flight when the pool closes. */
-    #shutdown = new AbortController();
-    constructor(open, hooks = {}) {
-        this.open = open;
-        this.hooks = hooks;
-        // Every connect in flight (and every host queued for a handshake slot) listens on this one
-        // signal: 100 hosts mean 100 listeners by design, so Node's leak warning at 10 is only noise.
-        (0,external_node_events_.setMaxListeners)(0, this.#shutdown.signal);
-    }
-    /** The connection to `target`, opened or shared; `signal` only ends this caller's wait. */
-    async get(target, signal) {
-        if (this.#shutdown.signal.aborted)
-            throw new errors/* CancelledError */.cc(`${target.label}: the SSH transport is closed`);
-        const existing = this.#connections.get(target.label);
-        if (existing) {
-            const conn = await whileNotAborted(existing, signal);
-            if (conn.alive)
-                return conn;
-            // Only the first caller to notice replaces it; the others pick up the replacement.
-            if (this.#connections.get(target.label) === existing) {
-                this.#connections.delete(target.label);
-                this.hooks.onDebug?.(`${target.label}: reconnecting (${conn.lostError?.message ?? 'connection closed'})`);
-            }
-            return this.get(target, signal);
-        }
-        const opening = this.open(target, this.#shutdown.signal);
-        this.#connections.set(target.label, opening);
-        opening.catch(() => {
-            if (this.#connections.get(target.label) === opening)
-                this.#connections.delete(target.label);
-        });
-        return whileNotAborted(opening, signal);
-    }
-    /** Close every connection; `closeLast` (jump hosts) after the others, since they carry them. */
-    async close(closeLast = () => false) {
-        this.#shutdown.abort(new errors/* CancelledError */.cc('the SSH transport is closed'));
-        const all = [...this.#connections.entries()];
-        this.#connections.clear();
-        const settle = async ([, p]) => {
-            const conn = await p.catch(() => null);
-            await conn?.close();
-        };
-        await Promise.all(all.filter(([label]) => !closeLast(label)).map(settle));
-        await Promise.all(all.filter(([label]) => closeLast(label)).map(settle));
-    }
-}
-/** `promise`, unless `signal` aborts first (the shared work goes on for the other callers). */
-function whileNotAborted(promise, signal) {
-    if (!signal)
-        return promise;
-    if (signal.aborted)
-        return Promise.reject(signal.reason ?? new errors/* CancelledError */.cc('cancelled'));
-    return new Promise((resolve, reject) => {
-        const onAbort = () => reject(signal.reason ?? new errors/* CancelledError */.cc('cancelled'));
-        signal.addEventListener('abort', onAbort, { once: true });
-        promise.then((v) => {
-            signal.removeEventListener('abort', onAbort);
-            resolve(v);
-        }, (e) => {
-            signal.removeEventListener('abort', onAbort);
-            reject(e);
-        });
-    });
-}
-//# sourceMappingURL=ssh-pool.js.map
-// EXTERNAL MODULE: ./lib/transport/local-upload.js
-var local_upload = __nccwpck_require__(2370);
-// EXTERNAL MODULE: ./lib/transport/upload/tar-upload.js
-var tar_upload = __nccwpck_require__(9484);
-;// CONCATENATED MODULE: ./lib/transport/ssh-upload.js
-/**
- * Upload over SFTP, the fallback for a host without `tar` (uploads go as a tar stream otherwise:
- * upload/tar-upload.ts), with the same placement rules:
- * - `from` is a directory: its contents go into `to` (created with its parents);
- * - `from` is a file: it becomes `to`, or goes into `to` when `to` ends with `/`.
- * Modes (setuid/setgid/sticky bits included) and modification times are preserved; symlinks are
- * recreated as symlinks. A relative `to` (or `~/…`) is relative to the login user's home.
- */
-
-
-
-
-
-
-async function uploadOnConnection(conn, req, ctx) {
-    ctx.signal.throwIfAborted();
-    const started = Date.now();
-    const source = await (0,local_upload/* statUploadSource */.X)(req.from);
-    const sftp = await conn.sftp(ctx.signal);
-    const to = remotePath(req.to);
-    const counts = { files: 0, bytes: 0 };
-    const ops = new SftpOps(sftp, conn.label);
-    const copy = async () => {
-        if (source.isDirectory()) {
-            await ops.mkdirp(to);
-            await copyTree(ops, req.from, to, counts, ctx.signal);
-            await ops.setAttrs(to, source.mode, source.atime, source.mtime);
-        }
-        else {
-            const target = req.to.endsWith('/') ? external_node_path_.posix.join(to, (0,external_node_path_.basename)(req.from)) : to;
-            await ops.mkdirp(external_node_path_.posix.dirname(target));
-            await ops.putFile(req.from, target, source.mode, source.atime, source.mtime);
-            counts.files = 1;
-            counts.bytes = source.size;
-        }
-    };
-    // Ending the SFTP session stops the transfer, but ssh2 does not always call back the pending
-    // fastPut then: the abort itself settles the upload, so it can never hang on a lost callback.
-    let onAbort = () => { };
-    const aborted = new Promise((_resolve, reject) => {
-        onAbort = () => {
-            sftp.end();
-            reject(ctx.signal.reason ?? new errors/* CancelledError */.cc('cancelled'));
-        };
-        ctx.signal.addEventListener('abort', onAbort, { once: true });
-    });
-    if (ctx.signal.aborted)
-        onAbort(); // aborted while the SFTP session was opening
-    const copying = copy();
-    copying.catch(() => { }); // the loser of the race below must not become an unhandled rejection
-    try {
-        await Promise.race([copying, aborted]);
-    }
-    catch (err) {
-        if (ctx.signal.aborted)
-            throw ctx.signal.reason ?? new errors/* CancelledError */.cc('cancelled');
-        // A dead connection makes every pending SFTP request fail; say that, not "cannot write x".
-        if (conn.lostError)
-            throw conn.lostError;
-        throw err;
-    }
-    finally {
-        ctx.signal.removeEventListener('abort', onAbort);
-        sftp.end();
-    }
-    return {
-        ...counts,
-        bytesSent: counts.bytes,
-        filesLinked: 0,
-        method: 'sftp',
-        durationMs: Date.now() - started,
-    };
-}
-/** `~/x` → `x` (SFTP resolves relative paths against the home directory). */
-function remotePath(path) {
-    if (path === '~' || path === '~/')
-        return '.';
-    if (path.startsWith('~/'))
-        return path.slice(2);
-    return path.length > 1 ? path.replace(/\/+$/, '') : path;
-}
-async function copyTree(ops, localDir, remoteDir, counts, signal) {
-    const entries = await (0,promises_.readdir)(localDir, { withFileTypes: true });
-    entries.sort((a, b) => a.name.localeCompare(b.name));
-    for (const entry of entries) {
-        signal.throwIfAborted();
-        const local = (0,external_node_path_.join)(localDir, entry.name);
-        const remote = external_node_path_.posix.join(remoteDir, entry.name);
-        const st = await (0,promises_.lstat)(local);
-        if (st.isSymbolicLink()) {
-            await ops.symlink(await (0,promises_.readlink)(local), remote);
-        }
-        else if (st.isDirectory()) {
-            await ops.mkdirp(remote);
-            await copyTree(ops, local, remote, counts, signal);
-            // After the contents: a read-only directory mode would have stopped us writing into it.
-            await ops.setAttrs(remote, st.mode, st.atime, st.mtime);
-        }
-        else if (st.isFile()) {
-            await ops.putFile(local, remote, st.mode, st.atime, st.mtime);
-            counts.files += 1;
-            counts.bytes += st.size;
-        }
-        // Sockets, FIFOs and devices are not uploadable; they are skipped like `cp -r` would fail to copy them.
-    }
-}
-/** Promise wrappers that turn SFTP status errors into UploadErrors naming the host and path. */
-class SftpOps {
-    sftp;
-    label;
-    constructor(sftp, label) {
-        this.sftp = sftp;
-        this.label = label;
-    }
-    #call(what, path, fn) {
-        return new Promise((resolve, reject) => {
-            fn((err, v) => (err ? reject(this.#error(what, path, err)) : resolve(v)));
-        });
-    }
-    #error(what, path, err) {
-        const code = err.code;
-        const why = code === 2 ? 'no such file or directory' : code === 3 ? 'permission denied' : err.message;
-        return new tar_upload/* UploadError */.oW(`${this.label}: upload failed: cannot ${what} ${path}: ${why}`);
-    }
-    stat(path) {
-        return new Promise((resolve) => this.sftp.stat(path, (err, st) => resolve(err ? null : st)));
-    }
-    /** `mkdir -p`, tolerating directories that exist or appear meanwhile. */
-    async mkdirp(path) {
-        const existing = await this.stat(path);
-        if (existing?.isDirectory())
-            return;
-        if (existing)
-            throw new tar_upload/* UploadError */.oW(`${this.label}: upload failed: ${path} exists and is not a directory`);
-        const parent = external_node_path_.posix.dirname(path);
-        if (parent !== path && parent !== '.' && parent !== '/')
-            await this.mkdirp(parent);
-        try {
-            await this.#call('create directory', path, (cb) => this.sftp.mkdir(path, cb));
-        }
-        catch (err) {
-            if (!(await this.stat(path))?.isDirectory())
-                throw err;
-        }
-    }
-    async putFile(local, remote, mode, atime, mtime) {
-        await this.#call('write', remote, (cb) => this.sftp.fastPut(local, remote, cb));
-        await this.setAttrs(remote, mode, atime, mtime);
-    }
-    /** The server's umask applied at creation; setting the mode afterwards makes it exact. */
-    setAttrs(remote, mode, atime, mtime) {
-        return this.#call('set mode of', remote, (cb) => this.sftp.setstat(remote, { mode: mode & 0o7777, atime, mtime }, cb));
-    }
-    async symlink(target, remote) {
-        // lstat: an existing link is replaced even when it dangles.
-        const existing = await new Promise((resolve) => this.sftp.lstat(remote, (err) => resolve(!err)));
-        if (existing)
-            await this.#call('replace', remote, (cb) => this.sftp.unlink(remote, cb));
-        await this.#call('create symlink', remote, (cb) => this.sftp.symlink(target, remote, cb));
-    }
-}
-//# sourceMappingURL=ssh-upload.js.map
-// EXTERNAL MODULE: ./lib/transport/upload/archive-cache.js + 5 modules
-var archive_cache = __nccwpck_require__(8742);
-;// CONCATENATED MODULE: ./lib/transport/ssh.js
-/**
- * The SSH transport: `run` and `upload` steps on real hosts over pooled ssh2 connections. See
- * docs/ssh.md for the user-facing contract (the `ssh:` block, auth, host-key modes, termination).
- */
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** SSH_OPEN_CONNECT_FAILED: the jump host could not reach the target. */
-const OPEN_CONNECT_FAILED = 2;
-/**
- * Create the SSH transport. Every option left out (or `undefined`) takes its default from
- * `DEFAULT_SSH_OPTIONS`. Nothing connects until a stage starts (`prepare`) or a step needs a host;
- * `close()` ends every connection.
- */
-function createSshTransport(options = {}, hooks = {}) {
-    const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-    return new SshTransport({ ...ssh_options/* DEFAULT_SSH_OPTIONS */.U, ...given }, hooks);
-}
-class SshTransport {
-    options;
-    hooks;
-    #verifier;
-    #handshakes;
-    #pool;
-    #defaultUser;
-    #jump;
-    #archives = new archive_cache/* ArchiveCache */.t();
-    #auth;
-    constructor(options, hooks = {}) {
-        this.options = options;
-        this.hooks = hooks;
-        this.#verifier = new HostKeyVerifier(options.hostKeyChecking, { paths: options.knownHostsPaths, ...(options.knownHosts ? { inline: options.knownHosts } : {}) }, hooks);
-        this.#handshakes = new Semaphore(options.maxHandshakes);
-        this.#pool = new ConnectionPool((target, signal) => this.#connect(target, signal), hooks);
-        this.#defaultUser = options.user ?? currentUser();
-        const jump = options.jumpHost;
-        this.#jump = jump
-            ? this.#target({
-                name: jump.address,
-                address: jump.address,
-                port: jump.port,
-                local: false,
-                ...userOf(jump),
-            })
-            : undefined;
-    }
-    exec(host, req, ctx) {
-        return this.#withConnection(host, ctx.signal, (conn) => execOnConnection(conn, req, ctx, this.hooks.redactor));
-    }
-    /** A tar stream over one exec channel; SFTP when the host has no `tar` (said in the log). */
-    async upload(host, req, ctx) {
-        const label = this.#target(host).label;
-        const exec = this.exec.bind(this);
-        const outcome = await (0,tar_upload/* tarUpload */.ZM)(exec, this.#archives, host, label, req, ctx);
-        if (outcome !== 'no-tar')
-            return outcome;
-        const linking = req.linkFrom ? ', every file (link-from needs tar)' : '';
-        ctx.onOutput('stderr', `${label}: no tar on the host's PATH: uploading over SFTP${linking}`);
-        try {
-            return await this.#withConnection(host, ctx.signal, (conn) => uploadOnConnection(conn, req, ctx));
-        }
-        catch (err) {
-            if (ctx.signal.aborted || !/subsystem/i.test((0,errors/* errorMessage */.gJ)(err)))
-                throw err;
-            throw new tar_upload/* UploadError */.oW(`${label}: cannot upload: the host has no tar on its PATH and no SFTP subsystem (${(0,errors/* errorMessage */.gJ)(err)})`);
-        }
-    }
-    /**
-     * Opens the connections of `hosts` ahead, in order, within the same handshake cap; nothing runs
-     * on them. The first host (the canary) goes first and gates the rest, as its job gates theirs: only
-     * once it is connected — so the key, the known_hosts and the network are known to work — are the
-     * others opened. A wrong key or an unknown host key therefore fails on one host, not on every
-     * host of the stage. A failure is not kept: the step that uses the host connects again and
-     * reports its own error.
-     */
-    prepare(hosts, signal) {
-        const [first, ...rest] = hosts;
-        if (!first || signal.aborted)
-            return;
-        this.#connectAhead(first, signal).then(() => {
-            for (const host of rest) {
-                if (signal.aborted)
-                    return;
-                this.#connectAhead(host, signal).catch(() => { });
-            }
-        }, () => {
-            if (rest.length > 0 && !signal.aborted)
-                this.hooks.onDebug?.(`not connecting ${rest.length} more host(s) ahead: the first one failed`);
-        });
-    }
-    /** Connects `host` (or shares its connect); a failure is only a debug line. */
-    async #connectAhead(host, signal) {
-        const target = this.#target(host);
-        try {
-            // No signal on the wait: one abort listener per host on the run's signal would be noise, and
-            // the connect itself is shared with the step and ended by close().
-            await this.#pool.get(target);
-        }
-        catch (err) {
-            if (!signal.aborted)
-                this.hooks.onDebug?.(`${target.label}: connecting ahead failed: ${(0,errors/* errorMessage */.gJ)(err)}`);
-            throw err;
-        }
-    }
-    close() {
-        this.#archives.close();
-        return this.#pool.close((label) => label === this.#jump?.label);
-    }
-    async #withConnection(host, signal, use) {
-        signal.throwIfAborted();
-        const target = this.#target(host);
-        const conn = await this.#pool.get(target, signal);
-        try {
-            return await use(conn);
-        }
-        catch (err) {
-            // The connection died before our channel opened (typically: the server dropped it while it
-            // sat idle, and we learnt it just now). Nothing ran, so it is safe to reconnect once.
-            if (!(err instanceof ChannelOpenError) || signal.aborted)
-                throw err;
-            this.hooks.onDebug?.(`${target.label}: connection gone before the step started; reconnecting once`);
-            return use(await this.#pool.get(target, signal));
-        }
-    }
-    #target(host) {
-        const port = host.port || this.options.port;
-        const user = host.user ?? this.#defaultUser;
-        return { label: (0,engine_host/* hostLabel */.v)({ ...host, port, user }), user, address: host.address, port };
-    }
-    async #connect(target, signal) {
-        this.#auth ??= (0,ssh_keys/* loadClientAuth */.QD)(this.options);
-        const auth = await this.#auth;
-        const jump = this.#jump;
-        const viaJump = jump && target.label !== jump.label;
-        const client = await connectClient(target, {
-            auth,
-            verifier: this.#verifier,
-            handshakes: this.#handshakes,
-            connectTimeoutMs: this.options.connectTimeoutMs,
-            keepaliveMs: this.options.keepaliveMs,
-            hooks: this.hooks,
-            ...(viaJump
-                ? {
-                    prepare: (s) => this.#pool.get(jump, s),
-                    openStream: (s) => this.#forward(jump, target, s),
-                }
-                : {}),
-        }, signal);
-        return new SshConnection(client, target.label, this.options.maxSessions, this.options.keepaliveMs, this.hooks);
-    }
-    /** A stream to `target` through the jump host's connection (opened or reused). */
-    async #forward(jump, target, signal) {
-        const jumpConn = await this.#pool.get(jump, signal);
-        try {
-            return await jumpConn.forwardOut(target.address, target.port);
-        }
-        catch (err) {
-            const refused = err.reason === OPEN_CONNECT_FAILED;
-            const error = new errors/* ConnectError */.T$(`${target.label}: jump host ${jump.label} could not connect to it: ${err.message}`);
-            throw { error, transient: refused };
-        }
-    }
-}
-function userOf(jump) {
-    return jump.user ? { user: jump.user } : {};
-}
-function currentUser() {
-    try {
-        return (0,external_node_os_.userInfo)().username;
-    }
-    catch {
-        return process.env.USER ?? 'root';
-    }
-}
-//# sourceMappingURL=ssh.js.map
-
-/***/ }),
-
-/***/ 8742:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  t: () => (/* binding */ ArchiveCache)
-});
-
-// UNUSED EXPORTS: ArchiveFile
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-// EXTERNAL MODULE: external "node:events"
-var external_node_events_ = __nccwpck_require__(8474);
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: external "node:stream/promises"
@@ -74499,10 +68904,178 @@ const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createR
 var external_node_zlib_ = __nccwpck_require__(8522);
 // EXTERNAL MODULE: ./node_modules/tar-stream/index.js
 var tar_stream = __nccwpck_require__(6118);
-// EXTERNAL MODULE: ./lib/transport/upload/host-script.js
-var host_script = __nccwpck_require__(81);
-// EXTERNAL MODULE: ./lib/transport/local-upload.js
-var local_upload = __nccwpck_require__(2370);
+;// CONCATENATED MODULE: ./lib/transport/upload/host-script.js
+/**
+ * What runs on the host for a tar upload: one script, the same over SSH and on `local:` hosts (it
+ * goes through the transport's exec, with the archive on its stdin). Built without I/O; its
+ * parameters travel as variables (quoted exports), never as script text.
+ *
+ * The conversation on one exec channel (every line it prints starts with `bw-upload: `):
+ *   1. it checks what it needs (`tar`; `gzip` when compressing) and answers `no-tar` / `no-gzip`
+ *      (exit 3 / 4) before anything is written, so the controller can fall back;
+ *   2. it creates a staging directory next to `to` (`.bw-upload-NONCE`: same filesystem, so the
+ *      final move is a rename) and removes it on every way out;
+ *   3. with `link-from`: it reads the controller's manifest (BWU_WANT_BYTES bytes of lines
+ *      `SHA256 MODE PATH`), answers `have N` for each line whose file it already has, and hard-links
+ *      those into the staging tree. It knows what it has from the manifest stored with the upload
+ *      that made `link-from` when nothing there changed since (find -cnewer), else by hashing;
+ *   4. it says `ready`; only then does the controller send the archive, which `tar -x` unpacks into
+ *      the staging tree. The archive's last entry is a marker named after the nonce: without it the
+ *      archive ended early (cancel, lost connection) and nothing is moved;
+ *   5. it moves the tree into place: a rename when `to` is new; when `to` is an existing directory,
+ *      after refusing any entry that would write through a symlink or replace a directory with a
+ *      file (or the reverse), it merges with `cp -a -l` (hard links: no second copy of the data);
+ *   6. with `link-from` it stores the manifest it was sent next to `to` (`.NAME.bw-manifest`, for
+ *      the next upload to link from) and removes manifests whose directory is gone; then `done`.
+ * The controller sends the lockstep parts (manifest, then the archive after `ready`) only when the
+ * script asks, so a plain `head -c` never reads ahead into the archive.
+ */
+/** Lines the script prints on stdout start with this. */
+const PROTOCOL_PREFIX = 'bw-upload: ';
+/** Exit codes that mean "cannot do it this way" rather than "failed". */
+const EXIT_NO_TAR = 3;
+const EXIT_NO_GZIP = 4;
+/** The archive entry (empty) whose presence proves the archive arrived whole. */
+function markerName(id) {
+    return `.bw-done-${id}`;
+}
+/** The single file entry of a file upload. */
+const FILE_ENTRY = 'f';
+/** Variables the script reads (all quoted exports, none interpreted). */
+function hostScriptEnv(p) {
+    if (!/^[0-9a-f]{16}$/.test(p.nonce))
+        throw new TypeError(`invalid upload nonce ${p.nonce}`);
+    if (!/^\.bw-done-[0-9a-f]{16}$/.test(p.marker))
+        throw new TypeError(`invalid upload marker ${p.marker}`);
+    return {
+        BWU_TO: p.to,
+        BWU_KIND: p.kind,
+        BWU_NONCE: p.nonce,
+        BWU_MARKER: p.marker,
+        BWU_GZIP: p.gzip ? '1' : '0',
+        BWU_LINK_FROM: p.linkFrom?.path ?? '',
+        BWU_WANT_BYTES: String(p.linkFrom?.manifestBytes ?? 0),
+    };
+}
+/**
+ * The script. POSIX sh that bash runs (the default shell, `-eo pipefail`): every command that may
+ * fail is tested, so errexit never ends it without saying why.
+ */
+const HOST_SCRIPT = [
+    'say() { printf \'bw-upload: %s\\n\' "$*"; }',
+    'die() { printf \'bw-upload: error: %s\\n\' "$*" >&2; exit 1; }',
+    "home() { case $1 in '~') printf '%s' \"$HOME\" ;; '~/'*) printf '%s/%s' \"$HOME\" \"${1#'~/'}\" ;; *) printf '%s' \"$1\" ;; esac; }",
+    'command -v tar >/dev/null 2>&1 || { say no-tar; exit 3; }',
+    'if [ "$BWU_GZIP" = 1 ] && ! command -v gzip >/dev/null 2>&1; then say no-gzip; exit 4; fi',
+    'to=$(home "$BWU_TO"; printf x); to=${to%x}',
+    'parent=$(dirname -- "$to"; printf x); parent=${parent%?x}',
+    'if [ "$BWU_KIND" = file ]; then',
+    '  if [ -d "$to" ]; then die "$to is a directory: end the target with / to upload into it"; fi',
+    'elif [ -e "$to" ] || [ -L "$to" ]; then',
+    '  [ -d "$to" ] || die "$to exists and is not a directory"',
+    'fi',
+    'err=$(mkdir -p -- "$parent" 2>&1) || die "$err"',
+    'stage=$parent/.bw-upload-$BWU_NONCE',
+    'tree=$stage/t',
+    'cleanup() { chmod -R u+w -- "$stage" 2>/dev/null || :; rm -rf -- "$stage" 2>/dev/null || :; }',
+    '# A cancel TERMs our process group and KILLs it 2 s later: the removal of a large staging tree',
+    '# runs in a session of its own, out of that group, so the KILL cannot cut it short.',
+    'detached_cleanup() {',
+    '  trap - EXIT',
+    '  if command -v setsid >/dev/null 2>&1; then',
+    '    setsid sh -c \'chmod -R u+w -- "$1" 2>/dev/null; rm -rf -- "$1"\' sh "$stage" </dev/null >/dev/null 2>&1 &',
+    '  else',
+    '    cleanup',
+    '  fi',
+    '  exit 143',
+    '}',
+    'trap cleanup EXIT',
+    'trap detached_cleanup TERM INT HUP PIPE',
+    'err=$(mkdir -- "$stage" 2>&1) || { trap - EXIT; die "$err"; }',
+    'mkdir -- "$tree"',
+    'links=0',
+    'if [ -n "$BWU_LINK_FROM" ]; then',
+    '  head -c "$BWU_WANT_BYTES" > "$stage/want"',
+    '  L=$(home "$BWU_LINK_FROM"; printf x); L=${L%x}',
+    '  : > "$stage/have"',
+    '  if [ -d "$L" ] && P=$(cd -P -- "$L" && pwd -P); then',
+    '    stored=$(dirname -- "$P")/.$(basename -- "$P").bw-manifest',
+    '    uid=$(id -u)',
+    '    owner=; [ "$uid" = 0 ] || owner="-o ! -user $uid"',
+    '    # The stored manifest is trusted when nothing under link-from changed since it was written',
+    '    # (contents, modes, links: ctime) and, unless root, every file is ours to hard-link.',
+    '    if [ -f "$stored" ] && stale=$(cd -- "$P" && find . \\( -cnewer "$stored" $owner \\) -print 2>/dev/null | head -n 1) && [ -z "$stale" ]; then',
+    '      say "linking from manifest"',
+    '      cp -- "$stored" "$stage/known"',
+    '    else',
+    '      say "linking from hashes"',
+    '      owned=; [ "$uid" = 0 ] || owned="-user $uid"',
+    '      for m in $(awk \'{ print $2 }\' "$stage/want" | sort -u); do',
+    '        (cd -- "$P" && find . -type f -perm "$m" $owned -exec sha256sum -- {} + 2>/dev/null) |',
+    '          awk -v m="$m" \'length($1) == 64 && substr($0, 65, 4) == "  ./" { print $1 " " m " " substr($0, 69) }\' || :',
+    '      done > "$stage/known"',
+    '    fi',
+    '    awk \'NR == FNR { k[$0] = 1; next } ($0 in k) { print FNR }\' "$stage/known" "$stage/want" > "$stage/have"',
+    '    awk \'NR == FNR { h[$1] = 1; next } (FNR in h) { sub(/^[^ ]* [^ ]* /, ""); print }\' "$stage/have" "$stage/want" > "$stage/links"',
+    '    links=$(wc -l < "$stage/have" | tr -d \' \')',
+    '    if [ "$links" -gt 0 ]; then',
+    '      # (Not `| grep -q`: under pipefail, cp\'s SIGPIPE would read as "no --parents".)',
+    '      case $(cp --help 2>&1) in *--parents*) gnu_cp=1 ;; *) gnu_cp= ;; esac',
+    '      if [ -n "$gnu_cp" ]; then',
+    '        err=$(cd -- "$P" && tr \'\\n\' \'\\0\' < "$stage/links" | xargs -0 cp -l --parents -t "$tree" -- 2>&1) || die "cannot hard-link from $L: $err"',
+    '      else',
+    '        while IFS= read -r f; do',
+    '          case $f in */*) mkdir -p -- "$tree/${f%/*}" ;; esac',
+    '          err=$(ln -- "$P/$f" "$tree/$f" 2>&1) || die "cannot hard-link from $L: $err"',
+    '        done < "$stage/links"',
+    '      fi',
+    '    fi',
+    '  else',
+    '    say "nothing to link: $L is not a directory"',
+    '  fi',
+    '  sed \'s/^/bw-upload: have /\' "$stage/have"',
+    'fi',
+    'say ready',
+    'if [ "$BWU_GZIP" = 1 ]; then',
+    '  tar -x -z -p -f - -C "$tree" || die "tar could not unpack the upload into $parent"',
+    'else',
+    '  tar -x -p -f - -C "$tree" || die "tar could not unpack the upload into $parent"',
+    'fi',
+    'marker=$tree/$BWU_MARKER',
+    '[ -f "$marker" ] || die "the archive ended early (interrupted): nothing was written to $to"',
+    'rm -f -- "$marker"',
+    'if [ "$BWU_KIND" = file ]; then',
+    '  err=$(mv -f -- "$tree/f" "$to" 2>&1) || die "$err"',
+    'elif [ -d "$to" ]; then',
+    '  bad=$(cd -- "$tree" && find . ! -name . -exec sh -c \'',
+    '    t=$1; shift',
+    '    for e do',
+    '      d=$t/${e#./}',
+    '      if [ -d "$e" ] && [ ! -L "$e" ]; then',
+    '        if [ -L "$d" ] || { [ -e "$d" ] && [ ! -d "$d" ]; }; then printf "%s\\n" "$d"; exit 1; fi',
+    '      elif [ -d "$d" ] && [ ! -L "$d" ]; then printf "%s\\n" "$d"; exit 1; fi',
+    '    done\' sh "$to" {} + 2>&1) || :',
+    '  [ -z "$bad" ] || die "refused before writing anything: the upload would replace or write through $bad"',
+    '  err=$(cp -a -l -f -- "$tree/." "$to/" 2>&1) || err=$(cp -a --remove-destination -- "$tree/." "$to/" 2>&1) || die "$err"',
+    'else',
+    '  err=$(mv -- "$tree" "$to" 2>&1) || die "$err"',
+    'fi',
+    'if [ -n "$BWU_LINK_FROM" ] && [ "$BWU_KIND" = directory ] && P=$(cd -P -- "$to" && pwd -P); then',
+    '  dir=$(dirname -- "$P")',
+    '  stored=$dir/.$(basename -- "$P").bw-manifest',
+    '  # Its time is what later changes are compared with (find -cnewer): let the clock tick past it,',
+    '  # so that a change made right after this upload cannot share its timestamp.',
+    '  if mv -f -- "$stage/want" "$stored" 2>/dev/null && touch -- "$stored"; then',
+    '    sleep 0.02 2>/dev/null || sleep 1',
+    '    for f in "$dir"/.*.bw-manifest; do',
+    '      n=${f##*/}; n=${n#.}; n=${n%.bw-manifest}',
+    '      [ -e "$dir/$n" ] || rm -f -- "$f"',
+    '    done',
+    '  fi',
+    'fi',
+    'say "done $links"',
+].join('\n');
+//# sourceMappingURL=host-script.js.map
 ;// CONCATENATED MODULE: ./lib/transport/upload/source-tree.js
 /**
  * The controller's side of an upload, read once: every entry of `from` (a directory tree or one
@@ -74519,7 +69092,7 @@ const ENTRIES_PER_TURN = 256;
 /** Files up to this size are read whole (one syscall); larger ones are streamed. */
 const WHOLE_FILE_BYTES = 1024 * 1024;
 async function readSourceTree(from) {
-    const top = await (0,local_upload/* statUploadSource */.X)(from);
+    const top = await statUploadSource(from);
     const root = (0,external_node_path_.resolve)(from);
     const sig = (0,external_node_crypto_.createHash)('sha256');
     const entries = [];
@@ -74672,7 +69245,7 @@ async function fill(pack, spec, signal) {
     for (let i = 0; i < tree.entries.length; i++) {
         const entry = tree.entries[i];
         signal.throwIfAborted();
-        const name = tree.kind === 'file' ? host_script/* FILE_ENTRY */.eU : entry.path;
+        const name = tree.kind === 'file' ? FILE_ENTRY : entry.path;
         const base = { name, mode: entry.mode, mtime: entry.mtime, uid: 0, gid: 0 };
         if (entry.type === 'directory') {
             await add(pack, { ...base, type: 'directory' });
@@ -74934,213 +69507,12 @@ class ArchiveCache {
         this.#dir = null;
     }
     #tempDir() {
-        this.#dir ??= (0,external_node_fs_namespaceObject.mkdtempSync)((0,external_node_path_.join)((0,external_node_os_.tmpdir)(), 'boerewors-upload-'));
+        this.#dir ??= (0,external_node_fs_namespaceObject.mkdtempSync)((0,external_node_path_.join)((0,external_node_os_namespaceObject.tmpdir)(), 'boerewors-upload-'));
         return this.#dir;
     }
 }
 //# sourceMappingURL=archive-cache.js.map
-
-/***/ }),
-
-/***/ 81:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   CO: () => (/* binding */ markerName),
-/* harmony export */   Ho: () => (/* binding */ hostScriptEnv),
-/* harmony export */   JH: () => (/* binding */ HOST_SCRIPT),
-/* harmony export */   bf: () => (/* binding */ EXIT_NO_TAR),
-/* harmony export */   cw: () => (/* binding */ PROTOCOL_PREFIX),
-/* harmony export */   eU: () => (/* binding */ FILE_ENTRY),
-/* harmony export */   gy: () => (/* binding */ EXIT_NO_GZIP)
-/* harmony export */ });
-/**
- * What runs on the host for a tar upload: one script, the same over SSH and on `local:` hosts (it
- * goes through the transport's exec, with the archive on its stdin). Built without I/O; its
- * parameters travel as variables (quoted exports), never as script text.
- *
- * The conversation on one exec channel (every line it prints starts with `bw-upload: `):
- *   1. it checks what it needs (`tar`; `gzip` when compressing) and answers `no-tar` / `no-gzip`
- *      (exit 3 / 4) before anything is written, so the controller can fall back;
- *   2. it creates a staging directory next to `to` (`.bw-upload-NONCE`: same filesystem, so the
- *      final move is a rename) and removes it on every way out;
- *   3. with `link-from`: it reads the controller's manifest (BWU_WANT_BYTES bytes of lines
- *      `SHA256 MODE PATH`), answers `have N` for each line whose file it already has, and hard-links
- *      those into the staging tree. It knows what it has from the manifest stored with the upload
- *      that made `link-from` when nothing there changed since (find -cnewer), else by hashing;
- *   4. it says `ready`; only then does the controller send the archive, which `tar -x` unpacks into
- *      the staging tree. The archive's last entry is a marker named after the nonce: without it the
- *      archive ended early (cancel, lost connection) and nothing is moved;
- *   5. it moves the tree into place: a rename when `to` is new; when `to` is an existing directory,
- *      after refusing any entry that would write through a symlink or replace a directory with a
- *      file (or the reverse), it merges with `cp -a -l` (hard links: no second copy of the data);
- *   6. with `link-from` it stores the manifest it was sent next to `to` (`.NAME.bw-manifest`, for
- *      the next upload to link from) and removes manifests whose directory is gone; then `done`.
- * The controller sends the lockstep parts (manifest, then the archive after `ready`) only when the
- * script asks, so a plain `head -c` never reads ahead into the archive.
- */
-/** Lines the script prints on stdout start with this. */
-const PROTOCOL_PREFIX = 'bw-upload: ';
-/** Exit codes that mean "cannot do it this way" rather than "failed". */
-const EXIT_NO_TAR = 3;
-const EXIT_NO_GZIP = 4;
-/** The archive entry (empty) whose presence proves the archive arrived whole. */
-function markerName(id) {
-    return `.bw-done-${id}`;
-}
-/** The single file entry of a file upload. */
-const FILE_ENTRY = 'f';
-/** Variables the script reads (all quoted exports, none interpreted). */
-function hostScriptEnv(p) {
-    if (!/^[0-9a-f]{16}$/.test(p.nonce))
-        throw new TypeError(`invalid upload nonce ${p.nonce}`);
-    if (!/^\.bw-done-[0-9a-f]{16}$/.test(p.marker))
-        throw new TypeError(`invalid upload marker ${p.marker}`);
-    return {
-        BWU_TO: p.to,
-        BWU_KIND: p.kind,
-        BWU_NONCE: p.nonce,
-        BWU_MARKER: p.marker,
-        BWU_GZIP: p.gzip ? '1' : '0',
-        BWU_LINK_FROM: p.linkFrom?.path ?? '',
-        BWU_WANT_BYTES: String(p.linkFrom?.manifestBytes ?? 0),
-    };
-}
-/**
- * The script. POSIX sh that bash runs (the default shell, `-eo pipefail`): every command that may
- * fail is tested, so errexit never ends it without saying why.
- */
-const HOST_SCRIPT = [
-    'say() { printf \'bw-upload: %s\\n\' "$*"; }',
-    'die() { printf \'bw-upload: error: %s\\n\' "$*" >&2; exit 1; }',
-    "home() { case $1 in '~') printf '%s' \"$HOME\" ;; '~/'*) printf '%s/%s' \"$HOME\" \"${1#'~/'}\" ;; *) printf '%s' \"$1\" ;; esac; }",
-    'command -v tar >/dev/null 2>&1 || { say no-tar; exit 3; }',
-    'if [ "$BWU_GZIP" = 1 ] && ! command -v gzip >/dev/null 2>&1; then say no-gzip; exit 4; fi',
-    'to=$(home "$BWU_TO"; printf x); to=${to%x}',
-    'parent=$(dirname -- "$to"; printf x); parent=${parent%?x}',
-    'if [ "$BWU_KIND" = file ]; then',
-    '  if [ -d "$to" ]; then die "$to is a directory: end the target with / to upload into it"; fi',
-    'elif [ -e "$to" ] || [ -L "$to" ]; then',
-    '  [ -d "$to" ] || die "$to exists and is not a directory"',
-    'fi',
-    'err=$(mkdir -p -- "$parent" 2>&1) || die "$err"',
-    'stage=$parent/.bw-upload-$BWU_NONCE',
-    'tree=$stage/t',
-    'cleanup() { chmod -R u+w -- "$stage" 2>/dev/null || :; rm -rf -- "$stage" 2>/dev/null || :; }',
-    '# A cancel TERMs our process group and KILLs it 2 s later: the removal of a large staging tree',
-    '# runs in a session of its own, out of that group, so the KILL cannot cut it short.',
-    'detached_cleanup() {',
-    '  trap - EXIT',
-    '  if command -v setsid >/dev/null 2>&1; then',
-    '    setsid sh -c \'chmod -R u+w -- "$1" 2>/dev/null; rm -rf -- "$1"\' sh "$stage" </dev/null >/dev/null 2>&1 &',
-    '  else',
-    '    cleanup',
-    '  fi',
-    '  exit 143',
-    '}',
-    'trap cleanup EXIT',
-    'trap detached_cleanup TERM INT HUP PIPE',
-    'err=$(mkdir -- "$stage" 2>&1) || { trap - EXIT; die "$err"; }',
-    'mkdir -- "$tree"',
-    'links=0',
-    'if [ -n "$BWU_LINK_FROM" ]; then',
-    '  head -c "$BWU_WANT_BYTES" > "$stage/want"',
-    '  L=$(home "$BWU_LINK_FROM"; printf x); L=${L%x}',
-    '  : > "$stage/have"',
-    '  if [ -d "$L" ] && P=$(cd -P -- "$L" && pwd -P); then',
-    '    stored=$(dirname -- "$P")/.$(basename -- "$P").bw-manifest',
-    '    uid=$(id -u)',
-    '    owner=; [ "$uid" = 0 ] || owner="-o ! -user $uid"',
-    '    # The stored manifest is trusted when nothing under link-from changed since it was written',
-    '    # (contents, modes, links: ctime) and, unless root, every file is ours to hard-link.',
-    '    if [ -f "$stored" ] && stale=$(cd -- "$P" && find . \\( -cnewer "$stored" $owner \\) -print 2>/dev/null | head -n 1) && [ -z "$stale" ]; then',
-    '      say "linking from manifest"',
-    '      cp -- "$stored" "$stage/known"',
-    '    else',
-    '      say "linking from hashes"',
-    '      owned=; [ "$uid" = 0 ] || owned="-user $uid"',
-    '      for m in $(awk \'{ print $2 }\' "$stage/want" | sort -u); do',
-    '        (cd -- "$P" && find . -type f -perm "$m" $owned -exec sha256sum -- {} + 2>/dev/null) |',
-    '          awk -v m="$m" \'length($1) == 64 && substr($0, 65, 4) == "  ./" { print $1 " " m " " substr($0, 69) }\' || :',
-    '      done > "$stage/known"',
-    '    fi',
-    '    awk \'NR == FNR { k[$0] = 1; next } ($0 in k) { print FNR }\' "$stage/known" "$stage/want" > "$stage/have"',
-    '    awk \'NR == FNR { h[$1] = 1; next } (FNR in h) { sub(/^[^ ]* [^ ]* /, ""); print }\' "$stage/have" "$stage/want" > "$stage/links"',
-    '    links=$(wc -l < "$stage/have" | tr -d \' \')',
-    '    if [ "$links" -gt 0 ]; then',
-    '      # (Not `| grep -q`: under pipefail, cp\'s SIGPIPE would read as "no --parents".)',
-    '      case $(cp --help 2>&1) in *--parents*) gnu_cp=1 ;; *) gnu_cp= ;; esac',
-    '      if [ -n "$gnu_cp" ]; then',
-    '        err=$(cd -- "$P" && tr \'\\n\' \'\\0\' < "$stage/links" | xargs -0 cp -l --parents -t "$tree" -- 2>&1) || die "cannot hard-link from $L: $err"',
-    '      else',
-    '        while IFS= read -r f; do',
-    '          case $f in */*) mkdir -p -- "$tree/${f%/*}" ;; esac',
-    '          err=$(ln -- "$P/$f" "$tree/$f" 2>&1) || die "cannot hard-link from $L: $err"',
-    '        done < "$stage/links"',
-    '      fi',
-    '    fi',
-    '  else',
-    '    say "nothing to link: $L is not a directory"',
-    '  fi',
-    '  sed \'s/^/bw-upload: have /\' "$stage/have"',
-    'fi',
-    'say ready',
-    'if [ "$BWU_GZIP" = 1 ]; then',
-    '  tar -x -z -p -f - -C "$tree" || die "tar could not unpack the upload into $parent"',
-    'else',
-    '  tar -x -p -f - -C "$tree" || die "tar could not unpack the upload into $parent"',
-    'fi',
-    'marker=$tree/$BWU_MARKER',
-    '[ -f "$marker" ] || die "the archive ended early (interrupted): nothing was written to $to"',
-    'rm -f -- "$marker"',
-    'if [ "$BWU_KIND" = file ]; then',
-    '  err=$(mv -f -- "$tree/f" "$to" 2>&1) || die "$err"',
-    'elif [ -d "$to" ]; then',
-    '  bad=$(cd -- "$tree" && find . ! -name . -exec sh -c \'',
-    '    t=$1; shift',
-    '    for e do',
-    '      d=$t/${e#./}',
-    '      if [ -d "$e" ] && [ ! -L "$e" ]; then',
-    '        if [ -L "$d" ] || { [ -e "$d" ] && [ ! -d "$d" ]; }; then printf "%s\\n" "$d"; exit 1; fi',
-    '      elif [ -d "$d" ] && [ ! -L "$d" ]; then printf "%s\\n" "$d"; exit 1; fi',
-    '    done\' sh "$to" {} + 2>&1) || :',
-    '  [ -z "$bad" ] || die "refused before writing anything: the upload would replace or write through $bad"',
-    '  err=$(cp -a -l -f -- "$tree/." "$to/" 2>&1) || err=$(cp -a --remove-destination -- "$tree/." "$to/" 2>&1) || die "$err"',
-    'else',
-    '  err=$(mv -- "$tree" "$to" 2>&1) || die "$err"',
-    'fi',
-    'if [ -n "$BWU_LINK_FROM" ] && [ "$BWU_KIND" = directory ] && P=$(cd -P -- "$to" && pwd -P); then',
-    '  dir=$(dirname -- "$P")',
-    '  stored=$dir/.$(basename -- "$P").bw-manifest',
-    '  # Its time is what later changes are compared with (find -cnewer): let the clock tick past it,',
-    '  # so that a change made right after this upload cannot share its timestamp.',
-    '  if mv -f -- "$stage/want" "$stored" 2>/dev/null && touch -- "$stored"; then',
-    '    sleep 0.02 2>/dev/null || sleep 1',
-    '    for f in "$dir"/.*.bw-manifest; do',
-    '      n=${f##*/}; n=${n#.}; n=${n%.bw-manifest}',
-    '      [ -e "$dir/$n" ] || rm -f -- "$f"',
-    '    done',
-    '  fi',
-    'fi',
-    'say "done $links"',
-].join('\n');
-//# sourceMappingURL=host-script.js.map
-
-/***/ }),
-
-/***/ 9484:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   ZM: () => (/* binding */ tarUpload),
-/* harmony export */   oW: () => (/* binding */ UploadError)
-/* harmony export */ });
-/* unused harmony export DEFAULT_COMPRESS */
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
-/* harmony import */ var node_stream__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7075);
-/* harmony import */ var _engine_subtask_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(917);
-/* harmony import */ var _host_script_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(81);
+;// CONCATENATED MODULE: ./lib/transport/upload/tar-upload.js
 /**
  * An upload as a tar stream over one exec channel, written once for every transport that can run a
  * command with input (SSH and `local:` hosts): read the source once per snapshot, pack it once,
@@ -75177,11 +69549,11 @@ async function tarUpload(exec, cache, host, label, req, ctx) {
     }
 }
 async function attempt(exec, cache, host, label, req, ctx, tree, gzip) {
-    const to = tree.kind === 'file' && req.to.endsWith('/') ? node_path__WEBPACK_IMPORTED_MODULE_1__.posix.join(req.to, (0,node_path__WEBPACK_IMPORTED_MODULE_1__.basename)(tree.root)) : req.to;
+    const to = tree.kind === 'file' && req.to.endsWith('/') ? external_node_path_.posix.join(req.to, (0,external_node_path_.basename)(tree.root)) : req.to;
     const linking = tree.kind === 'directory' && req.linkFrom !== undefined && req.linkFrom !== '';
     const manifest = linking ? await manifestOf(cache, tree, ctx.signal) : null;
-    const nonce = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(8).toString('hex');
-    const input = new node_stream__WEBPACK_IMPORTED_MODULE_2__.PassThrough({ highWaterMark: 256 * 1024 });
+    const nonce = (0,external_node_crypto_.randomBytes)(8).toString('hex');
+    const input = new external_node_stream_.PassThrough({ highWaterMark: 256 * 1024 });
     const have = new Set();
     const errors = [];
     let bytesSent = 0;
@@ -75196,7 +69568,7 @@ async function attempt(exec, cache, host, label, req, ctx, tree, gzip) {
             tree,
             omit,
             gzip,
-            marker: { name: (0,_host_script_js__WEBPACK_IMPORTED_MODULE_4__/* .markerName */ .CO)(archiveId(tree)), content: Buffer.alloc(0) },
+            marker: { name: markerName(archiveId(tree)), content: Buffer.alloc(0) },
         }, `${gzip ? 'gz' : 'tar'}|${omitKey}`);
         const archive = file.reader();
         reader = archive;
@@ -75209,8 +69581,8 @@ async function attempt(exec, cache, host, label, req, ctx, tree, gzip) {
         archive.pipe(input);
     };
     const onOutput = (stream, line) => {
-        if (line.startsWith(`${_host_script_js__WEBPACK_IMPORTED_MODULE_4__/* .PROTOCOL_PREFIX */ .cw}error: `)) {
-            hostError = line.slice(_host_script_js__WEBPACK_IMPORTED_MODULE_4__/* .PROTOCOL_PREFIX */ .cw.length + 'error: '.length);
+        if (line.startsWith(`${PROTOCOL_PREFIX}error: `)) {
+            hostError = line.slice(PROTOCOL_PREFIX.length + 'error: '.length);
             return;
         }
         if (stream === 'stderr') {
@@ -75219,9 +69591,9 @@ async function attempt(exec, cache, host, label, req, ctx, tree, gzip) {
                 errors.shift();
             return;
         }
-        if (!line.startsWith(_host_script_js__WEBPACK_IMPORTED_MODULE_4__/* .PROTOCOL_PREFIX */ .cw))
+        if (!line.startsWith(PROTOCOL_PREFIX))
             return;
-        const msg = line.slice(_host_script_js__WEBPACK_IMPORTED_MODULE_4__/* .PROTOCOL_PREFIX */ .cw.length);
+        const msg = line.slice(PROTOCOL_PREFIX.length);
         if (msg === 'no-tar' || msg === 'no-gzip')
             reply = msg;
         else if (msg.startsWith('have '))
@@ -75229,11 +69601,11 @@ async function attempt(exec, cache, host, label, req, ctx, tree, gzip) {
         else if (msg === 'ready')
             sendArchive();
     };
-    const env = (0,_host_script_js__WEBPACK_IMPORTED_MODULE_4__/* .hostScriptEnv */ .Ho)({
+    const env = hostScriptEnv({
         to,
         kind: tree.kind,
         nonce,
-        marker: (0,_host_script_js__WEBPACK_IMPORTED_MODULE_4__/* .markerName */ .CO)(archiveId(tree)),
+        marker: markerName(archiveId(tree)),
         gzip,
         ...(manifest ? { linkFrom: { path: req.linkFrom, manifestBytes: manifest.text.length } } : {}),
     });
@@ -75243,7 +69615,7 @@ async function attempt(exec, cache, host, label, req, ctx, tree, gzip) {
     }
     let result;
     try {
-        result = await exec(host, { script: _host_script_js__WEBPACK_IMPORTED_MODULE_4__/* .HOST_SCRIPT */ .JH, shell: _engine_subtask_js__WEBPACK_IMPORTED_MODULE_3__/* .DEFAULT_SHELL */ .L4, env, stdin: input }, {
+        result = await exec(host, { script: HOST_SCRIPT, shell: transport/* DEFAULT_SHELL */.L, env, stdin: input }, {
             signal: ctx.signal,
             onOutput,
         });
@@ -75255,9 +69627,9 @@ async function attempt(exec, cache, host, label, req, ctx, tree, gzip) {
     // Packing failed (a source file changed or vanished): that, not the host's complaint, is the cause.
     if (archiveError)
         throw archiveError;
-    if (reply === 'no-tar' && result.exitCode === _host_script_js__WEBPACK_IMPORTED_MODULE_4__/* .EXIT_NO_TAR */ .bf)
+    if (reply === 'no-tar' && result.exitCode === EXIT_NO_TAR)
         return 'no-tar';
-    if (reply === 'no-gzip' && result.exitCode === _host_script_js__WEBPACK_IMPORTED_MODULE_4__/* .EXIT_NO_GZIP */ .gy)
+    if (reply === 'no-gzip' && result.exitCode === EXIT_NO_GZIP)
         return 'no-gzip';
     if (result.exitCode !== 0) {
         const why = hostError ?? (errors.join('; ') || `exit code ${result.exitCode}`);
@@ -75291,6 +69663,5560 @@ async function manifestOf(cache, tree, signal) {
     return { text: Buffer.from(lines.join(''), 'utf8'), lineEntries };
 }
 //# sourceMappingURL=tar-upload.js.map
+;// CONCATENATED MODULE: ./lib/transport/local.js
+
+
+
+
+
+
+/**
+ * The shell runs the script as the file /dev/fd/4 with stdin at /dev/null, exactly as on SSH hosts,
+ * so a command that reads stdin (cat, ssh, read) cannot swallow the rest of the script. `cat`
+ * turns Node's stdin socket into a real pipe: Linux cannot open a socket through /dev/fd.
+ */
+const SCRIPT_ON_FD4 = 'cat | "$@" /dev/fd/4 4<&0 </dev/null';
+/** With `stdin`: the script arrives on fd 3 instead, and stdin is the shell's input. */
+const SCRIPT_ON_FD4_WITH_STDIN = 'exec 5<&0; cat <&3 3<&- | "$@" /dev/fd/4 4<&0 <&5 5<&-';
+/** Grace between SIGTERM and SIGKILL for a timed-out or cancelled command's process group. */
+const KILL_GRACE_MS = 2000;
+/**
+ * Runs commands on this machine: `local:NAME` hosts and `local` steps. The shell runs the script
+ * from /dev/fd/4 with an empty stdin; variables arrive as environment, never as text. Each command gets its own
+ * process group so a timeout or cancel terminates everything it started.
+ */
+class LocalTransport {
+    baseEnv;
+    redactor;
+    #running = new Set();
+    #archives = new ArchiveCache();
+    /** `redactor`: removes secrets from the output before it is split into lines (see LineSplitter). */
+    constructor(baseEnv = process.env, redactor) {
+        this.baseEnv = baseEnv;
+        this.redactor = redactor;
+    }
+    exec(_host, req, ctx) {
+        ctx.signal.throwIfAborted();
+        const started = Date.now();
+        if (req.shell.length === 0)
+            throw new TypeError('shell must name a program');
+        const input = req.stdin;
+        const wrapper = input ? SCRIPT_ON_FD4_WITH_STDIN : SCRIPT_ON_FD4;
+        const child = (0,external_node_child_process_namespaceObject.spawn)('/bin/sh', ['-c', wrapper, 'bw', ...req.shell], {
+            env: { ...this.baseEnv, ...req.env },
+            stdio: input ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'],
+            detached: true,
+        });
+        const pid = child.pid;
+        if (pid !== undefined)
+            this.#running.add(pid);
+        const out = new LineSplitter('stdout', ctx.onOutput, { redactor: this.redactor });
+        const err = new LineSplitter('stderr', ctx.onOutput, { redactor: this.redactor });
+        child.stdout.on('data', (c) => out.write(c));
+        child.stderr.on('data', (c) => err.write(c));
+        const text = req.script.endsWith('\n') ? req.script : `${req.script}\n`;
+        child.stdin.on('error', () => { }); // the shell may exit before reading all of the script (or input)
+        if (input) {
+            const scriptPipe = child.stdio[3];
+            scriptPipe.on('error', () => { });
+            scriptPipe.end(text);
+            input.pipe(child.stdin);
+            child.once('close', () => input.unpipe(child.stdin));
+        }
+        else {
+            child.stdin.end(text);
+        }
+        return new Promise((resolve, reject) => {
+            let killTimer;
+            const onAbort = () => {
+                input?.unpipe(child.stdin);
+                child.stdin.end();
+                terminateGroup(pid, 'SIGTERM');
+                killTimer = setTimeout(() => terminateGroup(pid, 'SIGKILL'), KILL_GRACE_MS);
+                killTimer.unref();
+            };
+            ctx.signal.addEventListener('abort', onAbort, { once: true });
+            child.on('error', (e) => {
+                ctx.signal.removeEventListener('abort', onAbort);
+                reject(e);
+            });
+            // 'close' waits for stdio to end, so every line is emitted before the result.
+            child.on('close', (code, signal) => {
+                ctx.signal.removeEventListener('abort', onAbort);
+                if (pid !== undefined)
+                    this.#running.delete(pid);
+                out.end();
+                err.end();
+                if (ctx.signal.aborted) {
+                    // Leftovers of the group (a background child holding no stdio) get the KILL now.
+                    clearTimeout(killTimer);
+                    terminateGroup(pid, 'SIGKILL');
+                    reject(abortReason(ctx.signal));
+                    return;
+                }
+                resolve({ exitCode: code, signal: signal ?? null, durationMs: Date.now() - started });
+            });
+        });
+    }
+    /** The same tar stream as over SSH, into a local shell; a plain copy where there is no `tar`. */
+    async upload(host, req, ctx) {
+        const outcome = await tarUpload(this.exec.bind(this), this.#archives, host, host.name, req, ctx);
+        if (outcome !== 'no-tar')
+            return outcome;
+        ctx.onOutput('stderr', `${host.name}: no tar on this machine's PATH: copying the files instead`);
+        return copyLocal(req.from, req.to, ctx.signal);
+    }
+    async close() {
+        this.#archives.close();
+        for (const pid of this.#running)
+            terminateGroup(pid, 'SIGKILL');
+        this.#running.clear();
+    }
+}
+function terminateGroup(pid, signal) {
+    if (pid === undefined)
+        return;
+    try {
+        process.kill(-pid, signal);
+    }
+    catch {
+        // already gone
+    }
+}
+//# sourceMappingURL=local.js.map
+;// CONCATENATED MODULE: ./lib/transport/dry-run.js
+/**
+ * Connects to nothing and runs nothing: every command "succeeds" at once and its script is
+ * echoed as output, so a run with this transport prints the whole plan (stages → hosts → steps).
+ */
+class DryRunTransport {
+    calls = [];
+    async exec(host, req, ctx) {
+        ctx.signal.throwIfAborted();
+        this.calls.push({ host: host.name, kind: 'exec', what: req.script });
+        for (const line of req.script.replace(/\n+$/, '').split('\n'))
+            ctx.onOutput('stdout', `  $ ${line}`);
+        return { exitCode: 0, signal: null, durationMs: 0 };
+    }
+    async upload(host, req, ctx) {
+        ctx.signal.throwIfAborted();
+        const linking = req.linkFrom ? ` (link-from ${req.linkFrom})` : '';
+        const what = `${req.from} → ${host.name}:${req.to}${linking}`;
+        this.calls.push({ host: host.name, kind: 'upload', what });
+        ctx.onOutput('stdout', `  upload ${what}`);
+        return { files: 0, bytes: 0, durationMs: 0 };
+    }
+    async close() { }
+}
+//# sourceMappingURL=dry-run.js.map
+;// CONCATENATED MODULE: ./lib/transport/routing.js
+/**
+ * Sends `local` hosts (and the controller) to the local transport and every other host to the
+ * remote one, which is created on first use: a release over `local:` hosts needs no SSH key.
+ */
+class RoutingTransport {
+    local;
+    createRemote;
+    #remote;
+    constructor(local, createRemote) {
+        this.local = local;
+        this.createRemote = createRemote;
+    }
+    exec(host, req, ctx) {
+        return this.#for(host).exec(host, req, ctx);
+    }
+    upload(host, req, ctx) {
+        return this.#for(host).upload(host, req, ctx);
+    }
+    connectAhead(hosts, signal) {
+        const remote = hosts.filter((h) => !h.local);
+        const local = hosts.filter((h) => h.local);
+        if (local.length > 0)
+            this.local.connectAhead?.(local, signal);
+        if (remote.length > 0)
+            this.#for(remote[0]).connectAhead?.(remote, signal);
+    }
+    async close() {
+        await Promise.all([this.local.close(), this.#remote?.close()]);
+    }
+    #for(host) {
+        if (host.local)
+            return this.local;
+        this.#remote ??= this.createRemote();
+        return this.#remote;
+    }
+}
+//# sourceMappingURL=routing.js.map
+// EXTERNAL MODULE: ./node_modules/ssh2/lib/index.js
+var lib = __nccwpck_require__(5472);
+;// CONCATENATED MODULE: ./lib/transport/ssh-errors.js
+/**
+ * Turns what ssh2 and the socket report into our error classes, once, so retry decisions are made
+ * from the class. Messages name `user@host:port` and say what happened in plain words; ssh2's own
+ * text is appended only where it carries protocol detail (it never contains key material).
+ */
+
+const TRANSIENT_CODES = new Set([
+    'ECONNREFUSED',
+    'ECONNRESET',
+    'EPIPE',
+    'EAI_AGAIN',
+    'ENETUNREACH',
+    'EHOSTUNREACH',
+]);
+const SOCKET_WORDS = {
+    ECONNREFUSED: 'connection refused (is sshd running and listening on that port?)',
+    ECONNRESET: 'connection reset by the server during the handshake',
+    EPIPE: 'connection closed by the server during the handshake',
+    ETIMEDOUT: 'TCP connect timed out',
+    EHOSTUNREACH: 'host unreachable',
+    ENETUNREACH: 'network unreachable',
+    EADDRNOTAVAIL: 'address not available',
+};
+const LOST_WORDS = {
+    ECONNRESET: 'reset by the server (sshd restarted or killed?)',
+    EPIPE: 'closed by the server',
+    ETIMEDOUT: 'TCP timeout',
+    EHOSTUNREACH: 'host unreachable',
+    ENETUNREACH: 'network unreachable',
+};
+function seconds(ms) {
+    return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`;
+}
+function classifyConnectError(err, ctx) {
+    const e = (err instanceof Error ? err : new Error(String(err)));
+    const code = e.code ?? /\b(E[A-Z]{4,})\b/.exec(e.message)?.[1];
+    if (e.level === 'client-authentication') {
+        return {
+            error: new errors/* AuthError */.lR(`${ctx.label}: authentication failed: the server rejected the ${ctx.authSource}`),
+            transient: false,
+        };
+    }
+    if (e.level === 'agent') {
+        return { error: new errors/* AuthError */.lR(`${ctx.label}: ssh-agent failed: ${e.message}`), transient: false };
+    }
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || e.level === 'client-dns') {
+        const temporary = code === 'EAI_AGAIN';
+        return {
+            error: new errors/* ConnectError */.T$(`${ctx.label}: cannot resolve ${ctx.address}${temporary ? ' (temporary DNS failure)' : ''}`),
+            transient: temporary,
+        };
+    }
+    if (e.level === 'client-timeout' || code === 'ETIMEDOUT') {
+        const what = ctx.tcpConnected
+            ? `connected, but the SSH handshake did not complete within ${seconds(ctx.timeoutMs)} (is it an SSH server?)`
+            : `no TCP connection within ${seconds(ctx.timeoutMs)}`;
+        return { error: new errors/* ConnectError */.T$(`${ctx.label}: ${what}`), transient: false };
+    }
+    if (code && SOCKET_WORDS[code]) {
+        return {
+            error: new errors/* ConnectError */.T$(`${ctx.label}: ${SOCKET_WORDS[code]}`),
+            transient: TRANSIENT_CODES.has(code),
+        };
+    }
+    if (/Connection lost before handshake/i.test(e.message)) {
+        return {
+            error: new errors/* ConnectError */.T$(`${ctx.label}: the server closed the connection before the SSH handshake`),
+            transient: true,
+        };
+    }
+    return { error: new errors/* ConnectError */.T$(`${ctx.label}: SSH connection failed: ${e.message}`), transient: false };
+}
+/** Why an established connection went away, for the commands that were running on it. */
+function connectionLostError(label, cause, keepaliveMs) {
+    const e = cause;
+    if (e?.level === 'client-timeout' && /keepalive/i.test(e.message)) {
+        return new errors/* ConnectionLostError */.N9(`${label}: connection lost: no answer to keepalives for ${seconds(3 * keepaliveMs)} (host hung or network down)`);
+    }
+    if (e instanceof Error) {
+        const words = e.code && LOST_WORDS[e.code] ? LOST_WORDS[e.code] : e.message;
+        return new errors/* ConnectionLostError */.N9(`${label}: connection lost: ${words}`);
+    }
+    return new errors/* ConnectionLostError */.N9(`${label}: connection lost: closed by the server`);
+}
+//# sourceMappingURL=ssh-errors.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh-connect.js
+
+
+
+/** Tries per connection within one connect budget. */
+const CONNECT_ATTEMPTS = 3;
+/** First backoff; doubles per try, then a random part of it is used (full jitter, at least half). */
+const CONNECT_BACKOFF_MS = 200;
+/**
+ * Keepalives ssh2 may send unanswered: it declares the peer dead on the tick after this many, i.e.
+ * after 3 silent keepalive intervals.
+ */
+const KEEPALIVE_COUNT_MAX = 2;
+async function connectClient(target, deps, signal) {
+    await deps.verifier.load();
+    await deps.connectJumpHost?.(signal);
+    let deadline;
+    for (let attempt = 1;; attempt++) {
+        const release = await deps.handshakes.acquire(signal);
+        // The budget starts with the first handshake slot: waiting behind other hosts is not our time.
+        deadline ??= Date.now() + deps.connectTimeoutMs;
+        let failure;
+        try {
+            const started = Date.now();
+            const client = await attemptOnce(target, deps, Math.max(1, deadline - Date.now()), signal);
+            deps.hooks.onDebug?.(`${target.label}: connected in ${Date.now() - started} ms (attempt ${attempt})`);
+            return client;
+        }
+        catch (err) {
+            if (signal.aborted)
+                throw abortReason(signal);
+            failure = err;
+        }
+        finally {
+            release();
+        }
+        const delay = backoffMs(attempt);
+        if (!failure.transient || attempt >= CONNECT_ATTEMPTS || Date.now() + delay >= deadline) {
+            // Named apart from the job's own attempts, which the report counts next to this message.
+            if (attempt > 1)
+                failure.error.message += `; tried to connect ${attempt} times`;
+            throw failure.error;
+        }
+        deps.hooks.onDebug?.(`${failure.error.message}; retrying in ${delay} ms`);
+        await sleep(delay, signal);
+    }
+}
+/** Exponential backoff with full jitter, never below half the step (so retries do not bunch up). */
+function backoffMs(attempt) {
+    const step = CONNECT_BACKOFF_MS * 2 ** (attempt - 1);
+    return Math.round(step / 2 + Math.random() * (step / 2));
+}
+/** One try: TCP (or the jump-host forward), handshake, host-key check and auth, within `budgetMs`. */
+function attemptOnce(target, deps, budgetMs, signal) {
+    return new Promise((resolve, reject) => {
+        const client = new lib.Client();
+        const state = { tcpConnected: false, hostKeyError: null };
+        const settle = settleOnce(resolve, reject, () => {
+            clearTimeout(timer);
+            signal.removeEventListener('abort', onAbort);
+        });
+        const fail = (err) => {
+            if (settle.settled)
+                return;
+            client.destroy();
+            settle.reject(signal.aborted ? err : classifyTry(err, target, deps, state));
+        };
+        const onAbort = () => fail(abortReason(signal));
+        // Our own timer covers the jump-host forward too, which ssh2's readyTimeout does not.
+        const timer = setTimeout(() => fail(Object.assign(new Error('connect timeout'), { level: 'client-timeout' })), budgetMs);
+        signal.addEventListener('abort', onAbort, { once: true });
+        watchClient(client, state, fail, () => settle.resolve(client));
+        const config = clientConfig(target, deps, (key, verify) => {
+            // Answered asynchronously: accept-new writes a new host's key to known_hosts first.
+            deps.verifier.verify(target, key).then((err) => {
+                if (settle.settled)
+                    return; // timed out or cancelled meanwhile; the client is gone
+                state.hostKeyError = err;
+                verify(err === null);
+            }, fail);
+        });
+        // ssh2 throws synchronously on config it cannot use; that must settle this try, not escape it.
+        const start = (cfg) => {
+            try {
+                client.connect(cfg);
+            }
+            catch (err) {
+                fail(err);
+            }
+        };
+        if (!deps.openStream)
+            return start(config);
+        deps.openStream(signal).then((stream) => {
+            if (settle.settled)
+                return void stream.close();
+            state.tcpConnected = true;
+            start({ ...config, sock: stream });
+        }, (err) => {
+            if (signal.aborted)
+                return settle.reject(abortReason(signal));
+            // Either a classified forward failure, or the jump host's own connect error (already
+            // retried on its own budget, so final here).
+            settle.reject(isClassified(err) ? err : { error: err, transient: false });
+        });
+    });
+}
+/** The client's events: `error` and `close` fail the try, `ready` ends it. */
+function watchClient(client, state, fail, ready) {
+    // This listener stays for the client's life: an 'error' without a listener would crash the process.
+    client.on('error', (err) => fail(err));
+    client.on('close', () => fail(new Error('Connection lost before handshake')));
+    client.on('connect', () => {
+        state.tcpConnected = true;
+        // Nagle would hold back our small packets for an ACK: a warm command takes ~44 ms instead of ~3.
+        client.setNoDelay(true);
+    });
+    client.on('ready', ready);
+}
+function clientConfig(target, deps, hostVerifier) {
+    return {
+        host: target.address,
+        port: target.port,
+        username: target.user,
+        readyTimeout: 0, // our timer in attemptOnce
+        keepaliveInterval: deps.keepaliveMs,
+        keepaliveCountMax: KEEPALIVE_COUNT_MAX,
+        tryKeyboard: false,
+        hostVerifier,
+        algorithms: { serverHostKey: deps.verifier.algorithmsFor(target.address, target.port) },
+        // The already parsed key goes in through authHandler: `privateKey` would be re-parsed
+        // (and re-decrypted) per connection.
+        ...(deps.auth.kind === 'key'
+            ? { authHandler: [publicKeyAuth(target.user, deps.auth.privateKey)] }
+            : { agent: deps.auth.socket }),
+    };
+}
+function classifyTry(err, target, deps, state) {
+    if (state.hostKeyError)
+        return { error: state.hostKeyError, transient: false };
+    return classifyConnectError(err, {
+        label: target.label,
+        address: target.address,
+        timeoutMs: deps.connectTimeoutMs,
+        tcpConnected: state.tcpConnected,
+        authSource: deps.auth.source,
+    });
+}
+function publicKeyAuth(username, key) {
+    return { type: 'publickey', username, key };
+}
+function isClassified(err) {
+    return typeof err === 'object' && err !== null && 'error' in err && 'transient' in err;
+}
+//# sourceMappingURL=ssh-connect.js.map
+// EXTERNAL MODULE: external "node:util"
+var external_node_util_ = __nccwpck_require__(7975);
+;// CONCATENATED MODULE: ./lib/transport/ssh-semaphore.js
+class Semaphore {
+    capacity;
+    #inUse = 0;
+    #waiters = [];
+    constructor(capacity) {
+        this.capacity = capacity;
+        if (!Number.isInteger(capacity) || capacity < 1) {
+            throw new TypeError(`capacity must be a positive integer, got ${String(capacity)}`);
+        }
+    }
+    get limit() {
+        return this.capacity;
+    }
+    get inUse() {
+        return this.#inUse;
+    }
+    /** Resolves with a release function once a slot is free; rejects with `signal.reason` if aborted first. */
+    acquire(signal) {
+        signal?.throwIfAborted();
+        if (this.#inUse < this.capacity)
+            return Promise.resolve(this.#take());
+        return new Promise((resolve, reject) => {
+            const onAbort = () => {
+                const i = this.#waiters.indexOf(waiter);
+                if (i !== -1)
+                    this.#waiters.splice(i, 1);
+                reject(signal?.reason);
+            };
+            const waiter = {
+                grant: (release) => {
+                    signal?.removeEventListener('abort', onAbort);
+                    resolve(release);
+                },
+                fail: (reason) => {
+                    signal?.removeEventListener('abort', onAbort);
+                    reject(reason);
+                },
+            };
+            signal?.addEventListener('abort', onAbort, { once: true });
+            this.#waiters.push(waiter);
+        });
+    }
+    /** Lower the capacity (never below 1); slots in use are not revoked, they just are not handed out again. */
+    shrinkTo(capacity) {
+        this.capacity = Math.max(1, Math.min(this.capacity, capacity));
+    }
+    /** Reject every waiter (the connection is gone). */
+    rejectWaiters(reason) {
+        for (const w of this.#waiters.splice(0))
+            w.fail(reason);
+    }
+    #take() {
+        this.#inUse += 1;
+        let released = false;
+        return () => {
+            if (released)
+                return;
+            released = true;
+            this.#inUse -= 1;
+            this.#dispatch();
+        };
+    }
+    #dispatch() {
+        while (this.#inUse < this.capacity && this.#waiters.length > 0) {
+            this.#waiters.shift()?.grant(this.#take());
+        }
+    }
+}
+//# sourceMappingURL=ssh-semaphore.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh-connection.js
+/**
+ * One established SSH connection to one host, shared by every step that runs there. It hands out
+ * channels under a per-connection limit (below sshd's MaxSessions), lowers that limit when the
+ * server proves stricter, and remembers why it died so running commands can say so.
+ */
+
+
+
+
+/** How long `close()` waits for the server to acknowledge the disconnect before destroying the socket. */
+const CLOSE_WAIT_MS = 1000;
+/** A channel could not be opened because the connection is gone: safe to retry on a new connection. */
+class ChannelOpenError extends errors/* ConnectionLostError */.N9 {
+}
+class SshConnection {
+    client;
+    label;
+    hooks;
+    #channels;
+    #lost = null;
+    #lastError;
+    #closing = false;
+    #closingDone;
+    #closed;
+    /** Commands started by runDetached and not yet ended: close() gives them a moment first. */
+    #detached = new Set();
+    constructor(client, label, maxSessions, keepaliveMs, hooks) {
+        this.client = client;
+        this.label = label;
+        this.hooks = hooks;
+        this.#channels = new Semaphore(maxSessions);
+        client.on('error', (err) => (this.#lastError = err));
+        this.#closed = new Promise((resolve) => {
+            client.on('close', () => {
+                this.#lost ??= this.#closing
+                    ? new errors/* ConnectionLostError */.N9(`${label}: connection closed`)
+                    : connectionLostError(label, this.#lastError, keepaliveMs);
+                if (!this.#closing)
+                    this.hooks.onDebug?.(this.#lost.message);
+                this.#channels.rejectWaiters(new ChannelOpenError(this.#lost.message));
+                resolve();
+            });
+        });
+    }
+    get alive() {
+        return this.#lost === null && !this.#closing;
+    }
+    /** Why the connection died (null while it is alive). */
+    get lostError() {
+        return this.#lost;
+    }
+    /** Starts `command`; the channel holds a slot until it closes. */
+    exec(command, signal) {
+        return this.#open(signal, (cb) => this.client.exec(command, cb));
+    }
+    /**
+     * Runs `command` on a channel of its own, for the transport's sake (ending a timed-out step's
+     * process group): nothing waits for it and its output is dropped, but close() lets it finish
+     * (within CLOSE_WAIT_MS) before disconnecting, so a release that ends right after still delivers it.
+     */
+    runDetached(command) {
+        const run = this.exec(command, new AbortController().signal).then((channel) => new Promise((resolve) => {
+            channel.on('error', () => { });
+            channel.once('close', () => resolve());
+            channel.resume();
+            channel.stderr.resume();
+            channel.end();
+        }), () => {
+            // The connection is gone: nothing can reach the host any more.
+        });
+        this.#detached.add(run);
+        void run.finally(() => this.#detached.delete(run));
+    }
+    sftp(signal) {
+        return this.#open(signal, (cb) => this.client.sftp(cb));
+    }
+    /** A TCP stream to `address:port` from the server's side (jump host). Not a session: no slot. */
+    forwardOut(address, port) {
+        this.#assertAlive();
+        return (0,external_node_util_.promisify)(this.client.forwardOut.bind(this.client))('127.0.0.1', 0, address, port);
+    }
+    async #open(signal, open) {
+        for (let emptyRetries = 0;;) {
+            const release = await this.#channels.acquire(signal);
+            this.#assertAlive(release);
+            try {
+                const channel = await new Promise((resolve, reject) => {
+                    try {
+                        open((err, ch) => (err ? reject(err) : resolve(ch)));
+                    }
+                    catch (err) {
+                        // ssh2 throws "Not connected" synchronously: the server has closed the connection and
+                        // its 'close' event has not reached us yet. It is lost now: the pool replaces it, and
+                        // the step (nothing ran) reconnects once.
+                        this.#lost ??= new errors/* ConnectionLostError */.N9(`${this.label}: connection closed (${err.message})`);
+                        reject(err);
+                    }
+                });
+                channel.once('close', release);
+                return channel;
+            }
+            catch (err) {
+                release();
+                if (!this.alive)
+                    throw new ChannelOpenError(this.#lost?.message ?? `${this.label}: connection closed`);
+                if (typeof err.reason !== 'number')
+                    throw this.#openError(err);
+                // A refused session channel (CHANNEL_OPEN_FAILURE; OpenSSH says "open failed") means the
+                // server allows fewer sessions than we assumed (its MaxSessions): run at most as many as
+                // are open right now and wait for one to finish. With none open, the refusal may be a
+                // slot still being freed server-side; retry briefly before giving up.
+                const open = this.#channels.inUse;
+                if (open > 0) {
+                    if (open < this.#channels.limit) {
+                        this.hooks.onDebug?.(`${this.label}: server refused channel ${open + 1}; limiting to ${open}`);
+                    }
+                    this.#channels.shrinkTo(open);
+                }
+                else if (++emptyRetries > 3) {
+                    throw this.#openError(err);
+                }
+                else {
+                    await new Promise((r) => setTimeout(r, 50 * emptyRetries));
+                }
+            }
+        }
+    }
+    #openError(err) {
+        return new Error(`${this.label}: cannot open an SSH channel: ${err.message}`);
+    }
+    #assertAlive(release) {
+        if (this.alive)
+            return;
+        release?.();
+        throw new ChannelOpenError(this.#lost?.message ?? `${this.label}: connection closed`);
+    }
+    /**
+     * Disconnect politely, then for sure: a host that does not answer (frozen, partitioned) gets
+     * CLOSE_WAIT_MS, then its socket is destroyed. Resolves when the socket is closed.
+     */
+    close() {
+        this.#closingDone ??= this.#close();
+        return this.#closingDone;
+    }
+    async #close() {
+        // Before anything marks the connection as closing: a detached command may still be opening
+        // its channel, which a closing connection refuses.
+        if (this.#detached.size > 0)
+            await settledWithin([...this.#detached], CLOSE_WAIT_MS);
+        this.#closing = true;
+        this.client.end();
+        const timer = setTimeout(() => destroySocket(this.client), CLOSE_WAIT_MS);
+        await this.#closed;
+        clearTimeout(timer);
+    }
+}
+/** Waits for `work` to settle, at most `ms`. */
+async function settledWithin(work, ms) {
+    let timer;
+    const timeout = new Promise((resolve) => (timer = setTimeout(resolve, ms)));
+    await Promise.race([Promise.allSettled(work), timeout]);
+    clearTimeout(timer);
+}
+/**
+ * ssh2's `destroy()` does nothing once its socket is no longer writable, which `end()` has just
+ * made it: a host that never answers the disconnect would hold the socket (and the process) open
+ * forever. So the socket itself is destroyed: a net.Socket, or the forwarded channel of a jump host.
+ */
+function destroySocket(client) {
+    const socket = client._sock;
+    if (socket)
+        socket.destroy();
+    else
+        client.destroy();
+}
+//# sourceMappingURL=ssh-connection.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh-remote-command.js
+/**
+ * What an exec channel runs on the host, built without I/O so it is tested by exact strings: a
+ * fixed wrapper that reads the variables and the script from stdin (never from an argv), runs the
+ * script in a process group of its own, and keeps stdin open as the lifeline whose EOF terminates
+ * that group. Why and how, wrapper by wrapper: docs/ssh.md ("What a `run` step executes", "How the
+ * two wrappers work").
+ */
+
+/** Seconds between TERM and KILL of a timed-out or cancelled command's process group. */
+const REMOTE_KILL_GRACE_S = 2;
+/** Shell variable the payload assigns the script to; not exported, so the command never sees it. */
+const SCRIPT_VAR = '__bw_script';
+const NO_SCRIPT = '{ echo "boerewors: could not read the script from stdin" >&2; exit 125; }';
+/**
+ * Start of the line both wrappers write on stderr before the script runs: then the process group
+ * (or `-` where the wrapper could not confirm one). The unit separator in front keeps it apart
+ * from anything a host prints; only the first such line counts, and it always comes first.
+ */
+const GROUP_ANNOUNCEMENT = '\x1fboerewors-group ';
+/** printf format (single quotes are not allowed in the wrappers) writing GROUP_ANNOUNCEMENT + `%s`. */
+const ANNOUNCE = 'printf "\\037boerewors-group %s\\n"';
+/**
+ * POSIX sh, no single quotes (it is itself single-quoted below). `$1` is the payload length; the
+ * rest is the shell argv. `k` is what the watchdog signals: 0 (our own group), -PID (the group
+ * `setsid` made) or, with neither available, just the shell's PID. The script reaches the shell
+ * through a pipe from the `printf` builtin, opened as `/dev/fd/4` (a here-document would need a
+ * temp file on older bash).
+ */
+const POSIX_WRAPPER = [
+    'exec 3<&0',
+    'eval "$(head -c "$1")" || exit 125',
+    // Never run an empty script as if it were ours: a host without `head -c` must fail loudly.
+    `[ -n "\${${SCRIPT_VAR}+x}" ] || ${NO_SCRIPT}`,
+    'shift',
+    'g= k=',
+    'read -r _ _ _ _ pg _ 2>/dev/null </proc/$$/stat',
+    'if [ "$pg" = "$$" ]; then k=0; elif command -v setsid >/dev/null 2>&1; then g=setsid; fi',
+    // Named only when it is our own group: under setsid, its id is known once the step may be writing.
+    `if [ "$k" = 0 ]; then ${ANNOUNCE} $$; else ${ANNOUNCE} -; fi >&2`,
+    // The script reaches the shell as the file /dev/fd/4 (a pipe), and the shell's stdin is
+    // /dev/null: a command in the script that reads stdin (cat, ssh, read) must not eat the script.
+    `printf "%s" "$${SCRIPT_VAR}" | $g "$@" /dev/fd/4 4<&0 </dev/null 3<&- &`,
+    'p=$!',
+    'if [ -n "$g" ]; then k=-$p; fi',
+    ': "${k:=$p}"',
+    '( while read -r _; do :; done; trap "" TERM; kill -s TERM -- "$k"; ' +
+        `sleep ${REMOTE_KILL_GRACE_S}; kill -s KILL -- "$k" ) <&3 >/dev/null 2>&1 &`,
+    'w=$!',
+    'exec 3<&-',
+    'wait "$p"; r=$?',
+    'kill "$w" 2>/dev/null',
+    'exit "$r"',
+].join('\n');
+/**
+ * POSIX_WRAPPER with `stdin`: no lifeline; what follows the payload is the shell's stdin. `head -c`
+ * must then read exactly the payload (GNU coreutils does; BusyBox's reads ahead), so the default
+ * shell, which reads it with bash's `read -N`, is the one to use with `stdin`.
+ */
+const POSIX_STDIN_WRAPPER = [
+    'eval "$(head -c "$1")" || exit 125',
+    `[ -n "\${${SCRIPT_VAR}+x}" ] || ${NO_SCRIPT}`,
+    'shift',
+    'read -r _ _ _ _ pg _ 2>/dev/null </proc/$$/stat',
+    `if [ "$pg" = "$$" ]; then ${ANNOUNCE} $$; else ${ANNOUNCE} -; fi >&2`,
+    'exec 5<&0',
+    `printf "%s" "$${SCRIPT_VAR}" | "$@" /dev/fd/4 4<&0 <&5 5<&-`,
+].join('\n');
+/**
+ * `$0` of the inline wrapper, hence of the step's shell: bash's messages start `step: line N:`.
+ * (With `$0` = `bash`, bash 5.2 leaves the line number out of its messages.)
+ */
+const INLINE_ARGV0 = 'step';
+/**
+ * bash, no single quotes, all on line 1: eval'd code counts its lines from the eval's line, so
+ * LINENO and `line N:` in messages are the script's own. `$1` is the payload length.
+ */
+/** Not a group leader (not under sshd): run again as one, or the watchdog could signal our caller. */
+const INLINE_LEADER = 'kill -0 -- -$$ 2>/dev/null || ! command -v setsid >/dev/null ||' +
+    ' exec setsid "$BASH" --noprofile --norc -c "$BASH_EXECUTION_STRING" "$0" "$@"';
+/** The inline wrapper's payload read and evaluation, and the group announcement. */
+const INLINE_HEAD = [
+    // read -N counts characters: in the C locale those are bytes. bash < 4.1 has no -N: head -c.
+    // TMOUT (say, from pam_env) would make read give up early. Reading from stdin itself (not a copy
+    // of it) matters with `stdin`: what follows the payload is the script's input, byte for byte.
+    '{ TMOUT= LC_ALL=C read -r -N "$1" __bw_p 2>/dev/null || __bw_p=$(head -c "$1"); }' +
+        ` && eval "$__bw_p" && [ -n "\${${SCRIPT_VAR}+x}" ] || ${NO_SCRIPT}`,
+    'shift; unset __bw_p BASH_EXECUTION_STRING',
+    `{ kill -0 -- -$$ 2>/dev/null && ${ANNOUNCE} $$ || ${ANNOUNCE} -; } >&2`,
+];
+/** The inline wrapper's last lines: the step's shell options, then the script. */
+const INLINE_TAIL = [
+    'set -eo pipefail',
+    // Unset by the script's own first command, on its line 1, so it is not among its variables.
+    `eval "unset ${SCRIPT_VAR}; $${SCRIPT_VAR}"`,
+];
+const INLINE_WRAPPER = [
+    INLINE_LEADER,
+    'exec 3<&0',
+    ...INLINE_HEAD,
+    // The watchdog, forked off twice so the step's shell has no child it did not start (`wait`,
+    // `jobs`, `$!`, a program it execs). On EOF it acts only while the step's shell lives: after a
+    // normal exit sshd reaps the shell first and only then closes the lifeline. (/proc: a shell that
+    // exec'd `sudo …` lives on but is no longer ours to signal.)
+    '( ( unset TMOUT; while read -r _; do :; done; kill -0 $$ 2>/dev/null || [ -d /proc/$$ ] || exit;' +
+        ' trap "" TERM;' +
+        ' k=-$$; kill -0 -- "$k" || k=$$; kill -s TERM -- "$k";' +
+        ` sleep ${REMOTE_KILL_GRACE_S}; kill -s KILL -- "$k" ) <&3 >/dev/null 2>&1 & )`,
+    'exec 3<&- </dev/null',
+    ...INLINE_TAIL,
+].join('; ');
+/**
+ * With `stdin`: the same, minus the lifeline. Whatever follows the payload is the script's stdin;
+ * a timeout or cancel ends it and reaches the group from a second channel (groupKillCommand).
+ */
+const INLINE_STDIN_WRAPPER = [INLINE_LEADER, ...INLINE_HEAD, ...INLINE_TAIL].join('; ');
+/**
+ * Names bash gives a meaning to, whose `export` in the running wrapper is not what a new bash
+ * makes of them in its environment (readonly UID, IFS reset, BASH_ENV read at startup, …). Not
+ * here: PATH, HOME, SHELL, TMPDIR and the locale, which behave the same either way. `__bw_` are
+ * the wrapper's own.
+ */
+const BASH_SPECIAL = new RegExp('^(?:BASH\\w*|COMP_\\w+|READLINE_\\w+|HIST\\w+|histchars|__bw_\\w*|_|CDPATH|CHILD_MAX|COLUMNS|' +
+    'COMPREPLY|COPROC|DIRSTACK|EMACS|ENV|EPOCHREALTIME|EPOCHSECONDS|EUID|EXECIGNORE|FCEDIT|' +
+    'FIGNORE|FUNCNAME|FUNCNEST|GLOBIGNORE|GLOBSORT|GROUPS|HOSTFILE|HOSTNAME|HOSTTYPE|IFS|' +
+    'IGNOREEOF|INPUTRC|INSIDE_EMACS|LINENO|LINES|MACHTYPE|MAIL|MAILCHECK|MAILPATH|MAPFILE|' +
+    'OLDPWD|OPTARG|OPTERR|OPTIND|OSTYPE|PIPESTATUS|POSIXLY_CORRECT|PPID|PROMPT_COMMAND|' +
+    'PROMPT_DIRTRIM|PS[0-4]|PWD|RANDOM|REPLY|SECONDS|SHELLOPTS|SHLVL|SRANDOM|TIMEFORMAT|TMOUT|UID)$');
+/** Single-quote for POSIX sh: the only special character inside '…' is ' itself. */
+function shellQuote(value) {
+    return `'${value.replaceAll("'", `'\\''`)}'`;
+}
+/** `export NAME='value'` lines, in the order given. Throws (naming the variable, never the value) on bad input. */
+function exportStatements(env) {
+    let out = '';
+    for (const [name, value] of Object.entries(env)) {
+        if (!transport/* VAR_NAME */.e.test(name))
+            throw new TypeError(`invalid variable name ${JSON.stringify(name)}`);
+        if (value.includes('\0'))
+            throw new TypeError(`variable ${name} contains a NUL byte, which no environment can hold`);
+        out += `export ${name}=${shellQuote(value)}\n`;
+    }
+    return out;
+}
+/** What goes to the channel's stdin first: the exports, then the script (newline-terminated). */
+function remotePayload(script, env) {
+    const text = script.endsWith('\n') ? script : `${script}\n`;
+    return Buffer.from(`${exportStatements(env)}${SCRIPT_VAR}=${shellQuote(text)}\n`, 'utf8');
+}
+/** `exec /bin/sh -c '<wrapper>' bw LEN 'shell' 'args'…`: the shell runs the script as /dev/fd/4. */
+function posixWrapperCommand(payloadBytes, shell, stdin = false) {
+    if (shell.length === 0)
+        throw new TypeError('shell must name a program');
+    // /bin/sh, whatever the login shell is; `bw` becomes $0 of the wrapper.
+    const wrapper = stdin ? POSIX_STDIN_WRAPPER : POSIX_WRAPPER;
+    const argv = ['/bin/sh', '-c', shellQuote(wrapper), 'bw', String(payloadBytes)];
+    return ['exec', ...argv, ...shell.map(shellQuote)].join(' ');
+}
+/** `exec bash --noprofile --norc -c '<wrapper>' step LEN`: that bash runs the script itself. */
+function inlineWrapperCommand(payloadBytes, stdin = false) {
+    const wrapper = stdin ? INLINE_STDIN_WRAPPER : INLINE_WRAPPER;
+    return `exec bash --noprofile --norc -c ${shellQuote(wrapper)} ${INLINE_ARGV0} ${payloadBytes}`;
+}
+/** Whether the step takes the inline wrapper: the default shell, no NUL byte, no variable bash gives a meaning to. */
+function runsInline(script, shell, env) {
+    return (shell.length === transport/* DEFAULT_SHELL */.L.length &&
+        shell.every((arg, i) => arg === transport/* DEFAULT_SHELL */.L[i]) &&
+        !script.includes('\0') &&
+        !Object.keys(env).some((name) => BASH_SPECIAL.test(name)));
+}
+/**
+ * What a line of stderr announces: the group (a number), no group (null), or nothing (undefined:
+ * an ordinary line).
+ */
+function parseGroupAnnouncement(line) {
+    if (!line.startsWith(GROUP_ANNOUNCEMENT))
+        return undefined;
+    const rest = line.slice(GROUP_ANNOUNCEMENT.length);
+    if (rest === '-')
+        return null;
+    return /^[1-9][0-9]{0,9}$/.test(rest) ? Number(rest) : undefined;
+}
+/**
+ * Ends a step's process group from a second channel: TERM now, KILL after the grace, like the
+ * watchdog. The KILL runs in the background with no tie to the channel, so the channel closes at
+ * once and the grace runs out on the host even if our connection is gone by then.
+ */
+function groupKillCommand(group) {
+    if (!Number.isSafeInteger(group) || group <= 1)
+        throw new TypeError(`invalid process group ${group}`);
+    const script = `kill -s TERM -- -${group} 2>/dev/null; ` +
+        `( sleep ${REMOTE_KILL_GRACE_S}; kill -s KILL -- -${group} ) </dev/null >/dev/null 2>&1 &`;
+    return `exec /bin/sh -c ${shellQuote(script)}`;
+}
+/** `withStdin`: the channel's stdin after the payload is the script's input (no lifeline). */
+function buildRemoteCommand(script, shell, env, withStdin = false) {
+    if (shell.length === 0)
+        throw new TypeError('shell must name a program');
+    const stdin = remotePayload(script, env);
+    const command = runsInline(script, shell, env)
+        ? inlineWrapperCommand(stdin.length, withStdin)
+        : posixWrapperCommand(stdin.length, shell, withStdin);
+    return { command, stdin };
+}
+//# sourceMappingURL=ssh-remote-command.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh-exec.js
+
+
+
+
+/**
+ * After an abort, how long we wait for the channel to close (the command's group got TERM, and KILL
+ * after the grace) before giving up on it. Bounded so a cancelled run still exits promptly.
+ */
+const ABORT_WAIT_MS = (REMOTE_KILL_GRACE_S + 1) * 1000;
+/**
+ * When the shell exits after an abort, it may have done so before our EOF reached the watchdog (which
+ * then stood down): if the channel is still open this much later, something of the group holds it.
+ */
+const LATE_EXIT_WAIT_MS = 250;
+async function execOnConnection(conn, req, ctx, redactor) {
+    ctx.signal.throwIfAborted();
+    const started = Date.now();
+    const input = req.stdin;
+    const { command, stdin } = buildRemoteCommand(req.script, req.shell, req.env, input !== undefined);
+    const channel = await conn.exec(command, ctx.signal);
+    return new Promise((resolve, reject) => {
+        // The wrapper's process group, from the first line it writes on stderr (undefined: not yet).
+        let group;
+        const announcement = (line) => {
+            if (group !== undefined)
+                return false;
+            group = parseGroupAnnouncement(line);
+            // Aborted before the group was known: with `stdin` nothing else ends the command.
+            if (group !== undefined && input && ctx.signal.aborted)
+                queueMicrotask(killGroup);
+            return group !== undefined;
+        };
+        const out = new LineSplitter('stdout', ctx.onOutput, { redactor });
+        const err = new LineSplitter('stderr', ctx.onOutput, { redactor, control: announcement });
+        let exit = null;
+        let abortTimer;
+        let lateExitTimer;
+        let groupKilled = false;
+        // Settle only when the channel is closed AND both streams delivered their last bytes.
+        let pending = 3;
+        let settled = false;
+        const finish = () => {
+            if (--pending > 0 || settled)
+                return;
+            settled = true;
+            clearTimeout(abortTimer);
+            clearTimeout(lateExitTimer);
+            ctx.signal.removeEventListener('abort', onAbort);
+            out.end();
+            err.end();
+            if (ctx.signal.aborted)
+                return reject(abortReason(ctx.signal));
+            if (!exit) {
+                return reject(conn.lostError ??
+                    new errors/* ConnectionLostError */.N9(`${conn.label}: connection lost: the command ended without an exit status`));
+            }
+            resolve({ exitCode: exit.code, signal: exit.signal, durationMs: Date.now() - started });
+        };
+        // The shell has exited and sshd closed the lifeline with it, yet the channel is open: a child
+        // in the group holds the output. No watchdog is left on the host, so the group is ended from
+        // a second channel.
+        const killGroup = () => {
+            if (settled || groupKilled || typeof group !== 'number')
+                return;
+            groupKilled = true;
+            conn.runDetached(groupKillCommand(group));
+        };
+        const onAbort = () => {
+            // EOF on stdin cuts the lifeline: the remote watchdog terminates the command's process group.
+            // With `stdin` there is no watchdog: the group is ended from a second channel at once.
+            input?.unpipe(channel);
+            channel.end();
+            if (exit || input)
+                killGroup();
+            abortTimer = setTimeout(() => {
+                // The host does not answer (connection hung): stop waiting; sshd kills the group when
+                // the connection finally drops, since that closes the lifeline too.
+                channel.removeAllListeners('data');
+                channel.stderr.removeAllListeners('data');
+                pending = 1;
+                finish();
+                channel.destroy();
+            }, ABORT_WAIT_MS);
+        };
+        channel.on('data', (chunk) => out.write(chunk));
+        channel.stderr.on('data', (chunk) => err.write(chunk));
+        channel.once('end', finish);
+        channel.stderr.once('end', finish);
+        channel.once('close', finish);
+        // A command that exits before reading all its input: stop feeding a closed channel.
+        if (input)
+            channel.once('close', () => input.unpipe(channel));
+        channel.on('exit', (code, signal) => {
+            exit = { code: code ?? null, signal: signal ?? null };
+            if (ctx.signal.aborted)
+                lateExitTimer = setTimeout(killGroup, LATE_EXIT_WAIT_MS);
+        });
+        channel.on('error', () => {
+            // Channel errors surface as a close without exit status; the connection error says why.
+        });
+        ctx.signal.addEventListener('abort', onAbort, { once: true });
+        // Not ended: stdin stays open as the lifeline until the command exits or we abort.
+        channel.write(stdin);
+        // With `stdin`, its data follows the payload, and its end is the command's EOF.
+        if (input && !ctx.signal.aborted)
+            input.pipe(channel);
+        if (ctx.signal.aborted)
+            onAbort();
+    });
+}
+//# sourceMappingURL=ssh-exec.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh-host-key-algorithms.js
+/**
+ * Which host-key algorithms we offer in the key exchange, in which order. The client's order
+ * decides which of its keys the server presents, and so which known_hosts line is checked: a host
+ * with an ed25519 and an RSA key presents ed25519 if we ask for it first. We order them as
+ * OpenSSH's ssh does (sshconnect2.c, order_hostkeyalgs), so a host gets the same verdict from us
+ * as from `ssh` with the same known_hosts, whatever the order of its lines.
+ */
+/**
+ * OpenSSH's default HostKeyAlgorithms (9.x), without the certificate and security-key types that
+ * ssh2 cannot verify. `ssh-rsa` (SHA-1 signatures) is absent as in OpenSSH since 8.8; an RSA host
+ * key is still used, signed with SHA-2.
+ */
+const HOST_KEY_ALGORITHMS = Object.freeze([
+    'ssh-ed25519',
+    'ecdsa-sha2-nistp256',
+    'ecdsa-sha2-nistp384',
+    'ecdsa-sha2-nistp521',
+    'rsa-sha2-512',
+    'rsa-sha2-256',
+]);
+/** The known_hosts key type whose keys an algorithm produces (`rsa-sha2-512` → `ssh-rsa`). */
+function keyTypeOfAlgorithm(algorithm) {
+    return algorithm.startsWith('rsa-sha2-') ? 'ssh-rsa' : algorithm;
+}
+/**
+ * The algorithms to offer to a host for which known_hosts lists keys of `knownTypes`. As OpenSSH:
+ * when the most preferred type is known, the default order as is; otherwise the algorithms of
+ * known types first, each group in default order. Never file order: a stale RSA line written
+ * before a good ed25519 line (ssh-keyscan writes RSA first) must not make the server present RSA.
+ */
+function orderHostKeyAlgorithms(knownTypes) {
+    const known = (a) => knownTypes.has(keyTypeOfAlgorithm(a));
+    if (known(HOST_KEY_ALGORITHMS[0]))
+        return [...HOST_KEY_ALGORITHMS];
+    return [...HOST_KEY_ALGORITHMS.filter(known), ...HOST_KEY_ALGORITHMS.filter((a) => !known(a))];
+}
+//# sourceMappingURL=ssh-host-key-algorithms.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh-known-hosts.js
+/**
+ * known_hosts parsing and host matching, as OpenSSH does it (sshd(8) "SSH_KNOWN_HOSTS FILE
+ * FORMAT"): plain and hashed (`|1|salt|hash`) names, `[host]:port` for non-standard ports, comma
+ * lists with `*`/`?` wildcards and `!` negation, and the `@revoked` / `@cert-authority` markers.
+ * Pure functions; reading files is the caller's business.
+ */
+
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+function parseKnownHosts(text, sourceName) {
+    const entries = [];
+    const skipped = [];
+    text.split(/\r?\n/).forEach((raw, index) => {
+        const line = raw.trim();
+        if (line === '' || line.startsWith('#'))
+            return;
+        const source = `${sourceName}:${index + 1}`;
+        const fields = line.split(/\s+/);
+        let marker = null;
+        if (fields[0]?.startsWith('@')) {
+            const m = fields.shift();
+            if (m === '@revoked')
+                marker = 'revoked';
+            else if (m === '@cert-authority')
+                marker = 'cert-authority';
+            else
+                return void skipped.push(`${source}: unknown marker ${m}`);
+        }
+        const [hosts, keyType, keyText] = fields;
+        if (!hosts || !keyType || !keyText || !BASE64.test(keyText)) {
+            return void skipped.push(`${source}: expected "hosts key-type base64-key"`);
+        }
+        const key = Buffer.from(keyText, 'base64');
+        if (keyTypeOf(key) !== keyType)
+            return void skipped.push(`${source}: key data does not match type ${keyType}`);
+        let hashed = null;
+        let patterns = null;
+        if (hosts.startsWith('|1|')) {
+            const [salt, hash] = hosts.slice(3).split('|');
+            if (!salt || !hash)
+                return void skipped.push(`${source}: malformed hashed host name`);
+            hashed = { salt: Buffer.from(salt, 'base64'), hash: Buffer.from(hash, 'base64') };
+        }
+        else {
+            patterns = hosts.split(',').filter((p) => p !== '');
+        }
+        entries.push({ marker, patterns, hashed, keyType, key, source });
+    });
+    return { entries, skipped };
+}
+/** The name a host is listed under: `host` on port 22, `[host]:port` otherwise. */
+function knownHostsName(address, port) {
+    const host = address.toLowerCase();
+    return port === 22 ? host : `[${host}]:${port}`;
+}
+function entryMatches(entry, name) {
+    if (entry.hashed) {
+        const digest = (0,external_node_crypto_.createHmac)('sha1', entry.hashed.salt).update(name).digest();
+        return digest.length === entry.hashed.hash.length && digest.equals(entry.hashed.hash);
+    }
+    let matched = false;
+    for (const pattern of entry.patterns ?? []) {
+        const negated = pattern.startsWith('!');
+        if (!wildcardMatch(negated ? pattern.slice(1) : pattern, name))
+            continue;
+        if (negated)
+            return false; // a matching negation wins over everything
+        matched = true;
+    }
+    return matched;
+}
+/**
+ * `*` any run, `?` one character; case-insensitive like OpenSSH's host patterns. Greedy with a
+ * single backtrack point (the last `*`): a RegExp with one `.*` per star backtracks exponentially
+ * on a line such as 24 stars then `x`, and this runs synchronously while connecting, where it
+ * froze the process (timers and signal handlers included). Here a failed try only moves the last
+ * star on by one character, so the work is at most |pattern| + |name|², and a name is a host name.
+ */
+function wildcardMatch(pattern, name) {
+    const p = pattern.toLowerCase();
+    const n = name.toLowerCase();
+    let pi = 0;
+    let ni = 0;
+    let star = -1; // index of the last `*` seen in p
+    let starFrom = 0; // where in n that star's run currently ends
+    while (ni < n.length) {
+        if (p[pi] === '*') {
+            star = pi++;
+            starFrom = ni;
+        }
+        else if (pi < p.length && (p[pi] === '?' || p[pi] === n[ni])) {
+            pi++;
+            ni++;
+        }
+        else if (star >= 0) {
+            pi = star + 1;
+            ni = ++starFrom;
+        }
+        else {
+            return false;
+        }
+    }
+    while (p[pi] === '*')
+        pi++;
+    return pi === p.length;
+}
+/** The key type named inside an SSH wire-format public key, or null if it is not one. */
+function keyTypeOf(key) {
+    if (key.length < 4)
+        return null;
+    const len = key.readUInt32BE(0);
+    if (len === 0 || len > 64 || 4 + len > key.length)
+        return null;
+    return key.subarray(4, 4 + len).toString('latin1');
+}
+/** `SHA256:…` as `ssh-keygen -l` prints it (unpadded base64). */
+function fingerprint(key) {
+    return `SHA256:${(0,external_node_crypto_.createHash)('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
+}
+/** `|1|salt|hash`, as `ssh-keygen -H` and `HashKnownHosts yes` write a host name. */
+function hashHostName(name) {
+    const salt = (0,external_node_crypto_.randomBytes)(20);
+    return `|1|${salt.toString('base64')}|${(0,external_node_crypto_.createHmac)('sha1', salt).update(name).digest('base64')}`;
+}
+//# sourceMappingURL=ssh-known-hosts.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh-known-hosts-file.js
+/**
+ * Records a host key in a known_hosts file, for `host-key-checking: accept-new` (as ssh(1) adds a
+ * new host to its first UserKnownHostsFile). The line goes in with one O_APPEND write, so
+ * concurrent writers (our other connections, another run, ssh itself) never interleave or lose a
+ * line, and a reader sees the file with or without it; the file's mode, owner and links are kept.
+ * Records into one file are made one at a time within the process, each reading the file again
+ * first, in the same open: so connections opened together (connect-ahead) never add a host twice,
+ * and a key written since the run started (by another run) is neither duplicated nor contradicted.
+ * Two processes adding the same new host at the same instant may both add it: a duplicate line,
+ * harmless, as with two `ssh` processes.
+ */
+
+
+
+/**
+ * Appends `name keytype base64` to `path` (created 0600, its directory 0700, when missing) unless
+ * the file already lists the host. The name is hashed when the file holds hashed entries, so a
+ * hashed file does not start naming its hosts. A world-writable file loses that bit (anyone could
+ * add keys to it); `madePrivate` says so. `label` names the file in the entries' sources.
+ */
+function recordKnownHost(path, label, name, key) {
+    const file = (0,external_node_path_.resolve)(path);
+    const previous = queues.get(file) ?? Promise.resolve();
+    const recorded = previous.then(() => appendUnlessListed(file, label, name, key));
+    const tail = recorded.then(() => { }, () => { });
+    queues.set(file, tail);
+    // Forget an idle file, so a long-lived process does not keep one promise per file it ever wrote.
+    void tail.then(() => queues.get(file) === tail && queues.delete(file));
+    return recorded;
+}
+/** The last record queued per absolute path. */
+const queues = new Map();
+async function appendUnlessListed(path, label, name, key) {
+    await (0,promises_.mkdir)((0,external_node_path_.dirname)(path), { recursive: true, mode: 0o700 });
+    const file = await (0,promises_.open)(path, 'a+', 0o600);
+    try {
+        const text = await file.readFile('utf8');
+        const { entries } = parseKnownHosts(text, label);
+        const listed = entries.filter((e) => e.marker === null && entryMatches(e, name));
+        if (listed.some((e) => e.key.equals(key)))
+            return { kind: 'present' };
+        if (listed.length > 0)
+            return { kind: 'conflict', listed };
+        const hashed = entries.some((e) => e.hashed !== null);
+        const line = `${hashed ? hashHostName(name) : name} ${keyTypeOf(key)} ${key.toString('base64')}\n`;
+        const data = Buffer.from(text === '' || text.endsWith('\n') ? line : `\n${line}`);
+        const { mode, size } = await file.stat();
+        const madePrivate = (mode & 0o002) !== 0;
+        if (madePrivate)
+            await file.chmod(mode & 0o7775);
+        const { bytesWritten } = await file.write(data).catch(async (err) => {
+            await undoPartialAppend(file, size, data.length);
+            throw err;
+        });
+        if (bytesWritten !== data.length) {
+            await undoPartialAppend(file, size, data.length);
+            throw new Error(`short write (${bytesWritten} of ${data.length} bytes)`);
+        }
+        await file.datasync();
+        return { kind: 'recorded', hashed, madePrivate };
+    }
+    finally {
+        await file.close();
+    }
+}
+/**
+ * A partial line (disk full) would read as a listed key next time, and refuse the host as
+ * changed; cut it off, unless someone else appended after it.
+ */
+async function undoPartialAppend(file, sizeBefore, length) {
+    try {
+        const { size } = await file.stat();
+        if (size > sizeBefore && size < sizeBefore + length)
+            await file.truncate(sizeBefore);
+    }
+    catch {
+        // Best effort: the write's own error is what the caller reports.
+    }
+}
+//# sourceMappingURL=ssh-known-hosts-file.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh-paths.js
+
+
+/** `~` and `~/…` → the controller's home directory (config paths are written the way users type them). */
+function expandHome(path) {
+    if (path === '~')
+        return (0,external_node_os_namespaceObject.homedir)();
+    if (path.startsWith('~/'))
+        return (0,external_node_path_.join)((0,external_node_os_namespaceObject.homedir)(), path.slice(2));
+    return path;
+}
+//# sourceMappingURL=ssh-paths.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh-host-keys.js
+/**
+ * Decides whether a presented host key is trusted, per `host-key-checking`, with OpenSSH's
+ * verdicts (see docs/ssh.md for the few deliberate differences):
+ * - `strict`: the key must be listed for the host in known_hosts;
+ * - `accept-new`: an unlisted host is trusted and its key added to the first known-hosts file (or,
+ *   with none configured, remembered for this run); a listed host must match;
+ * - `off`: anything goes, with a loud warning once per run.
+ * A listed host must present one of its listed keys; a key of a type not listed for it is a
+ * mismatch too, as in OpenSSH. Which key it presents follows from the algorithms we offer
+ * (`algorithmsFor`, OpenSSH's order). A key marked `@revoked` is refused in every mode.
+ */
+
+
+
+
+
+
+class HostKeyVerifier {
+    mode;
+    source;
+    hooks;
+    #entries = [];
+    /** What was read, for "checked: …" in errors: `~/.ssh/known_hosts (missing)`. */
+    #consulted = [];
+    #loaded;
+    /** accept-new: keys of hosts that were new in this run, by known_hosts name. */
+    #accepted = new Map();
+    #warnedOff = false;
+    constructor(mode, source, hooks = {}) {
+        this.mode = mode;
+        this.source = source;
+        this.hooks = hooks;
+    }
+    /** Reads the known_hosts files once; missing files are fine (the host is then unknown). */
+    load() {
+        this.#loaded ??= this.#read();
+        return this.#loaded;
+    }
+    async #read() {
+        for (const path of this.source.paths) {
+            const full = expandHome(path);
+            let text;
+            try {
+                text = await (0,promises_.readFile)(full, 'utf8');
+            }
+            catch (err) {
+                const code = err.code;
+                this.#consulted.push(`${path} (${code === 'ENOENT' ? 'missing' : `unreadable: ${code}`})`);
+                continue;
+            }
+            this.#add(text, path);
+        }
+        if (this.source.inline?.trim())
+            this.#add(this.source.inline, 'known_hosts given inline');
+    }
+    #add(text, name) {
+        const parsed = parseKnownHosts(text, name);
+        this.#entries.push(...parsed.entries);
+        this.#consulted.push(name);
+        for (const why of parsed.skipped)
+            this.hooks.onDebug?.(`known_hosts: skipped ${why}`);
+    }
+    /** The keys listed for `name` (plain entries, and keys accepted in this run). */
+    #listed(name) {
+        const listed = this.#entries.filter((e) => e.marker === null && entryMatches(e, name));
+        const accepted = this.#accepted.get(name);
+        return accepted ? [...listed, accepted] : listed;
+    }
+    /**
+     * Host key algorithms to offer, in OpenSSH's order for the key types listed for the host, so a
+     * host with several keys presents the one OpenSSH would check. Call after `load()`.
+     */
+    algorithmsFor(address, port) {
+        const types = new Set(this.#listed(knownHostsName(address, port)).map((k) => k.keyType));
+        return orderHostKeyAlgorithms(types);
+    }
+    /**
+     * null when the key is trusted; otherwise the error to fail the connection with. In accept-new
+     * a new host's key is recorded before this settles. Call after `load()`.
+     */
+    async verify(host, key) {
+        const name = knownHostsName(host.address, host.port);
+        const presented = `${keyTypeOf(key) ?? 'unknown-type'} ${fingerprint(key)}`;
+        const matching = this.#entries.filter((e) => entryMatches(e, name));
+        const revoked = matching.find((e) => e.marker === 'revoked' && e.key.equals(key));
+        if (revoked) {
+            return new errors/* HostKeyError */.oZ(`${host.label}: host key ${presented} is marked @revoked (${revoked.source}); refusing to connect, nothing was run`);
+        }
+        if (this.mode === 'off') {
+            if (!this.#warnedOff) {
+                this.#warnedOff = true;
+                this.hooks.onWarning?.('host-key-checking is OFF: host keys are not verified, so anyone on the network path can ' +
+                    'impersonate a host and receive every command and secret sent to it. Use strict or accept-new.');
+            }
+            return null;
+        }
+        const listed = this.#listed(name);
+        const accepted = this.#accepted.get(name);
+        // Met earlier in this run: trusted once it is recorded (or found to conflict with the file).
+        if (accepted?.key.equals(key))
+            return accepted.settled;
+        if (listed.some((k) => k.key.equals(key)))
+            return null;
+        if (listed.length > 0)
+            return mismatch(host, presented, key, listed);
+        const authorities = matching.filter((e) => e.marker === 'cert-authority');
+        const caNote = authorities.length > 0
+            ? ` known_hosts lists only @cert-authority entries for this host (${authorities.map((e) => e.source).join(', ')}), ` +
+                'and host certificates are not supported.'
+            : '';
+        if (this.mode === 'accept-new')
+            return this.#acceptNew(host, name, key, presented, caNote);
+        if (caNote) {
+            return new errors/* HostKeyError */.oZ(`${host.label}:${caNote} Add the host's own key instead (presented ${presented}); nothing was run.`);
+        }
+        return new errors/* HostKeyError */.oZ(`${host.label}: host key not known (presented ${presented}); nothing was run. ` +
+            `Checked: ${this.#consulted.join(', ') || 'no known_hosts file'}. Add the host's key to known_hosts ` +
+            `(ssh-keyscan -p ${host.port} ${host.address}, after checking the fingerprint) or use host-key-checking: accept-new.`);
+    }
+    /**
+     * accept-new meets a host for the first time: trust its key, and add it to the first
+     * known-hosts file so a later run refuses a different one. Without a file (only the action's
+     * inline entries), or when the file cannot be written, it is trusted for this run only.
+     */
+    #acceptNew(host, name, key, presented, caNote) {
+        const file = this.source.paths[0];
+        const warn = (what) => this.hooks.onWarning?.(`${host.label}: new host, accepted its key ${presented} (accept-new): ${what}.${caNote}`);
+        if (file === undefined) {
+            warn('trusted for this run only, as no known-hosts file is configured to add it to');
+            return this.#remember(name, key, 'accepted earlier in this run', Promise.resolve(null));
+        }
+        const settled = recordKnownHost(expandHome(file), file, name, key).then((outcome) => {
+            if (outcome.kind === 'present')
+                return null;
+            if (outcome.kind === 'conflict') {
+                this.#accepted.delete(name);
+                this.#entries.push(...outcome.listed);
+                return mismatch(host, presented, key, outcome.listed);
+            }
+            if (outcome.madePrivate)
+                this.hooks.onWarning?.(`${file} was world-writable; removed that permission`);
+            warn(`added to ${file}${outcome.hashed ? ' (hashed, like its other entries)' : ''}`);
+            return null;
+        }, (err) => {
+            const why = err.code ?? err.message;
+            warn(`trusted for this run only, as it could not be added to ${file} (${why})`);
+            return null;
+        });
+        return this.#remember(name, key, `added to ${file} in this run`, settled);
+    }
+    /** Remembers a new host's key at once, so its other connections (connect-ahead) do not record it again. */
+    #remember(name, key, source, settled) {
+        this.#accepted.set(name, { keyType: keyTypeOf(key) ?? 'unknown-type', key, source, settled });
+        return settled;
+    }
+}
+/** Listed host, other key: the keys of the presented type first, as those are what was expected. */
+function mismatch(host, presented, key, listed) {
+    const type = keyTypeOf(key);
+    const ordered = [...listed.filter((k) => k.keyType === type), ...listed.filter((k) => k.keyType !== type)];
+    const expected = ordered.map((k) => `${k.keyType} ${fingerprint(k.key)} (${k.source})`);
+    return new errors/* HostKeyError */.oZ(`${host.label}: HOST KEY MISMATCH, refusing to connect (nothing was run): presented ${presented}; ` +
+        `expected ${expected.join(' or ')}. The host was re-keyed or the connection is being intercepted; ` +
+        'if the change is legitimate, replace its known_hosts entry.');
+}
+//# sourceMappingURL=ssh-host-keys.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh-keys.js
+/**
+ * How we authenticate: a private key (text or file; OpenSSH or PEM; ed25519, ecdsa, rsa with
+ * rsa-sha2 signatures; optional passphrase), else the ssh-agent. The key is parsed once, up front,
+ * so a bad key fails the run at once with an AuthError that names where the key came from and
+ * what is wrong with it — never a byte of the key itself.
+ */
+
+
+
+
+/**
+ * Keys pasted into CI secrets arrive with CRLF line ends, without a final newline, with trailing
+ * blanks, or with literal `\n` when squeezed onto one line; all of that is layout, not key data.
+ */
+function normalizeKeyText(text) {
+    let t = text;
+    if (!t.includes('\n') && t.includes('\\n'))
+        t = t.replaceAll('\\n', '\n');
+    const lines = t.split(/\r?\n|\r/).map((l) => l.trimEnd());
+    while (lines.length > 0 && lines[0] === '')
+        lines.shift();
+    while (lines.length > 0 && lines[lines.length - 1] === '')
+        lines.pop();
+    return `${lines.map((l) => l.trimStart()).join('\n')}\n`;
+}
+/** Neither a key nor an agent: nothing to log in with. */
+const NO_KEY_NO_AGENT = 'no SSH private key given and no ssh-agent (SSH_AUTH_SOCK)';
+async function loadClientAuth(options, env = process.env) {
+    let text;
+    let source;
+    if (options.privateKey !== undefined && options.privateKey.trim() !== '') {
+        text = options.privateKey;
+        source = 'private key given inline';
+    }
+    else if (options.privateKeyPath) {
+        source = `private key file ${options.privateKeyPath}`;
+        try {
+            text = await (0,promises_.readFile)(expandHome(options.privateKeyPath), 'utf8');
+        }
+        catch (err) {
+            throw new errors/* AuthError */.lR(`${source}: cannot read it (${err.code ?? 'error'})`);
+        }
+    }
+    else if (env.SSH_AUTH_SOCK) {
+        return { kind: 'agent', socket: env.SSH_AUTH_SOCK, source: `ssh-agent at ${env.SSH_AUTH_SOCK}` };
+    }
+    else {
+        throw new errors/* AuthError */.lR(NO_KEY_NO_AGENT);
+    }
+    const privateKey = parsePrivateKey(normalizeKeyText(text), options.passphrase, source);
+    return { kind: 'key', privateKey, source, keyType: privateKey.type };
+}
+/** The parsed key, or an AuthError that says what is wrong in our own words (ssh2's may quote input). */
+function parsePrivateKey(text, passphrase, source) {
+    const parsed = lib.utils.parseKey(text, passphrase);
+    const problem = keyProblem(parsed);
+    if (problem)
+        throw new errors/* AuthError */.lR(`${source}: ${problem}`);
+    return (Array.isArray(parsed) ? parsed[0] : parsed);
+}
+/**
+ * What is wrong with key text, or null: for checks before anything runs. The key is not decrypted
+ * (that costs a bcrypt KDF, paid once by the transport later): an encrypted key passes when a
+ * passphrase is given.
+ */
+function privateKeyProblem(text, passphrase) {
+    const parsed = lib.utils.parseKey(normalizeKeyText(text));
+    if (parsed instanceof Error && NO_PASSPHRASE.test(parsed.message) && passphrase)
+        return null;
+    return keyProblem(parsed);
+}
+const NO_PASSPHRASE = /no passphrase given/i;
+function keyProblem(parsed) {
+    if (parsed instanceof Error) {
+        const msg = parsed.message;
+        if (NO_PASSPHRASE.test(msg))
+            return 'the key is encrypted, but no passphrase was given';
+        if (/passphrase/i.test(msg) || /integrity check/i.test(msg))
+            return 'cannot decrypt the key: wrong passphrase';
+        return 'not a private key in a supported format (OpenSSH or PEM; ed25519, ecdsa or rsa)';
+    }
+    const key = Array.isArray(parsed) ? parsed[0] : parsed;
+    if (!key || key.getPrivatePEM() === null)
+        return 'this is a public key; the private key is needed';
+    return null;
+}
+//# sourceMappingURL=ssh-keys.js.map
+// EXTERNAL MODULE: ./lib/contract/ssh-options.js
+var ssh_options = __nccwpck_require__(9007);
+;// CONCATENATED MODULE: ./lib/transport/ssh-pool.js
+/**
+ * One connection per `user@host:port`, opened on first use and shared by every step of every
+ * stage. Concurrent first uses share one connect. A connection that died (server restart, idle
+ * timeout, keepalive failure) is replaced on the next use; a failed connect is not cached, so the
+ * engine's next attempt tries afresh. `close()` ends everything so the process can exit.
+ */
+
+
+
+class ConnectionPool {
+    open;
+    hooks;
+    #connections = new Map();
+    /** Aborts connects still in flight when the pool closes. */
+    #shutdown = new AbortController();
+    constructor(open, hooks = {}) {
+        this.open = open;
+        this.hooks = hooks;
+        // Every connect in flight (and every host queued for a handshake slot) listens on this one
+        // signal: 100 hosts mean 100 listeners by design, so Node's leak warning at 10 is only noise.
+        (0,external_node_events_.setMaxListeners)(0, this.#shutdown.signal);
+    }
+    /** The connection to `target`, opened or shared; `signal` only ends this caller's wait. */
+    async get(target, signal) {
+        if (this.#shutdown.signal.aborted)
+            throw new errors/* CancelledError */.cc(`${target.label}: the SSH transport is closed`);
+        const existing = this.#connections.get(target.label);
+        if (existing) {
+            const conn = await untilAborted(existing, signal);
+            if (conn.alive)
+                return conn;
+            // Only the first caller to notice replaces it; the others pick up the replacement.
+            if (this.#connections.get(target.label) === existing) {
+                this.#connections.delete(target.label);
+                this.hooks.onDebug?.(`${target.label}: reconnecting (${conn.lostError?.message ?? 'connection closed'})`);
+            }
+            return this.get(target, signal);
+        }
+        const opening = this.open(target, this.#shutdown.signal);
+        this.#connections.set(target.label, opening);
+        opening.catch(() => {
+            if (this.#connections.get(target.label) === opening)
+                this.#connections.delete(target.label);
+        });
+        return untilAborted(opening, signal);
+    }
+    /** Close every connection; `closeLast` (jump hosts) after the others, since they carry them. */
+    async close(closeLast = () => false) {
+        this.#shutdown.abort(new errors/* CancelledError */.cc('the SSH transport is closed'));
+        const all = [...this.#connections.entries()];
+        this.#connections.clear();
+        const settle = async ([, p]) => {
+            const conn = await p.catch(() => null);
+            await conn?.close();
+        };
+        await Promise.all(all.filter(([label]) => !closeLast(label)).map(settle));
+        await Promise.all(all.filter(([label]) => closeLast(label)).map(settle));
+    }
+}
+//# sourceMappingURL=ssh-pool.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh-upload.js
+/**
+ * Upload over SFTP, the fallback for a host without `tar` (uploads go as a tar stream otherwise:
+ * upload/tar-upload.ts), with the same placement rules:
+ * - `from` is a directory: its contents go into `to` (created with its parents);
+ * - `from` is a file: it becomes `to`, or goes into `to` when `to` ends with `/`.
+ * Modes (setuid/setgid/sticky bits included) and modification times are preserved; symlinks are
+ * recreated as symlinks. A relative `to` (or `~/…`) is relative to the login user's home.
+ */
+
+
+
+
+
+
+async function uploadOnConnection(conn, req, ctx) {
+    ctx.signal.throwIfAborted();
+    const started = Date.now();
+    const source = await statUploadSource(req.from);
+    const sftp = await conn.sftp(ctx.signal);
+    const to = remotePath(req.to);
+    const counts = { files: 0, bytes: 0 };
+    const ops = new SftpOps(sftp, conn.label);
+    const copy = async () => {
+        if (source.isDirectory()) {
+            await ops.mkdirp(to);
+            await copyTree(ops, req.from, to, counts, ctx.signal);
+            await ops.setAttrs(to, source.mode, source.atime, source.mtime);
+        }
+        else {
+            const target = req.to.endsWith('/') ? external_node_path_.posix.join(to, (0,external_node_path_.basename)(req.from)) : to;
+            await ops.mkdirp(external_node_path_.posix.dirname(target));
+            await ops.putFile(req.from, target, source.mode, source.atime, source.mtime);
+            counts.files = 1;
+            counts.bytes = source.size;
+        }
+    };
+    // Ending the SFTP session stops the transfer, but ssh2 does not always call back the pending
+    // fastPut then: the abort itself settles the upload, so it can never hang on a lost callback.
+    let onAbort = () => { };
+    const aborted = new Promise((_resolve, reject) => {
+        onAbort = () => {
+            sftp.end();
+            reject(abortReason(ctx.signal));
+        };
+        ctx.signal.addEventListener('abort', onAbort, { once: true });
+    });
+    if (ctx.signal.aborted)
+        onAbort(); // aborted while the SFTP session was opening
+    const copying = copy();
+    copying.catch(() => { }); // the loser of the race below must not become an unhandled rejection
+    try {
+        await Promise.race([copying, aborted]);
+    }
+    catch (err) {
+        if (ctx.signal.aborted)
+            throw abortReason(ctx.signal);
+        // A dead connection makes every pending SFTP request fail; say that, not "cannot write x".
+        if (conn.lostError)
+            throw conn.lostError;
+        throw err;
+    }
+    finally {
+        ctx.signal.removeEventListener('abort', onAbort);
+        sftp.end();
+    }
+    return {
+        ...counts,
+        bytesSent: counts.bytes,
+        filesLinked: 0,
+        method: 'sftp',
+        durationMs: Date.now() - started,
+    };
+}
+/** `~/x` → `x` (SFTP resolves relative paths against the home directory). */
+function remotePath(path) {
+    if (path === '~' || path === '~/')
+        return '.';
+    if (path.startsWith('~/'))
+        return path.slice(2);
+    return path.length > 1 ? path.replace(/\/+$/, '') : path;
+}
+async function copyTree(ops, localDir, remoteDir, counts, signal) {
+    const entries = await (0,promises_.readdir)(localDir, { withFileTypes: true });
+    entries.sort((a, b) => a.name.localeCompare(b.name));
+    for (const entry of entries) {
+        signal.throwIfAborted();
+        const local = (0,external_node_path_.join)(localDir, entry.name);
+        const remote = external_node_path_.posix.join(remoteDir, entry.name);
+        const st = await (0,promises_.lstat)(local);
+        if (st.isSymbolicLink()) {
+            await ops.symlink(await (0,promises_.readlink)(local), remote);
+        }
+        else if (st.isDirectory()) {
+            await ops.mkdirp(remote);
+            await copyTree(ops, local, remote, counts, signal);
+            // After the contents: a read-only directory mode would have stopped us writing into it.
+            await ops.setAttrs(remote, st.mode, st.atime, st.mtime);
+        }
+        else if (st.isFile()) {
+            await ops.putFile(local, remote, st.mode, st.atime, st.mtime);
+            counts.files += 1;
+            counts.bytes += st.size;
+        }
+        // Sockets, FIFOs and devices are not uploadable; they are skipped like `cp -r` would fail to copy them.
+    }
+}
+/** Promise wrappers that turn SFTP status errors into UploadErrors naming the host and path. */
+class SftpOps {
+    sftp;
+    label;
+    constructor(sftp, label) {
+        this.sftp = sftp;
+        this.label = label;
+    }
+    #call(what, path, fn) {
+        return new Promise((resolve, reject) => {
+            fn((err, v) => (err ? reject(this.#error(what, path, err)) : resolve(v)));
+        });
+    }
+    #error(what, path, err) {
+        const code = err.code;
+        const why = code === 2 ? 'no such file or directory' : code === 3 ? 'permission denied' : err.message;
+        return new UploadError(`${this.label}: upload failed: cannot ${what} ${path}: ${why}`);
+    }
+    stat(path) {
+        return new Promise((resolve) => this.sftp.stat(path, (err, st) => resolve(err ? null : st)));
+    }
+    /** `mkdir -p`, tolerating directories that exist or appear meanwhile. */
+    async mkdirp(path) {
+        const existing = await this.stat(path);
+        if (existing?.isDirectory())
+            return;
+        if (existing)
+            throw new UploadError(`${this.label}: upload failed: ${path} exists and is not a directory`);
+        const parent = external_node_path_.posix.dirname(path);
+        if (parent !== path && parent !== '.' && parent !== '/')
+            await this.mkdirp(parent);
+        try {
+            await this.#call('create directory', path, (cb) => this.sftp.mkdir(path, cb));
+        }
+        catch (err) {
+            if (!(await this.stat(path))?.isDirectory())
+                throw err;
+        }
+    }
+    async putFile(local, remote, mode, atime, mtime) {
+        await this.#call('write', remote, (cb) => this.sftp.fastPut(local, remote, cb));
+        await this.setAttrs(remote, mode, atime, mtime);
+    }
+    /** The server's umask applied at creation; setting the mode afterwards makes it exact. */
+    setAttrs(remote, mode, atime, mtime) {
+        return this.#call('set mode of', remote, (cb) => this.sftp.setstat(remote, { mode: mode & 0o7777, atime, mtime }, cb));
+    }
+    async symlink(target, remote) {
+        // lstat: an existing link is replaced even when it dangles.
+        const existing = await new Promise((resolve) => this.sftp.lstat(remote, (err) => resolve(!err)));
+        if (existing)
+            await this.#call('replace', remote, (cb) => this.sftp.unlink(remote, cb));
+        await this.#call('create symlink', remote, (cb) => this.sftp.symlink(target, remote, cb));
+    }
+}
+//# sourceMappingURL=ssh-upload.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh.js
+/**
+ * The SSH transport: `run` and `upload` steps on real hosts over pooled ssh2 connections. See
+ * docs/ssh.md for the user-facing contract (the `ssh:` block, auth, host-key modes, termination).
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** SSH_OPEN_CONNECT_FAILED: the jump host could not reach the target. */
+const OPEN_CONNECT_FAILED = 2;
+/**
+ * Create the SSH transport. Every option left out (or `undefined`) takes its default from
+ * `DEFAULT_SSH_OPTIONS`. Nothing connects until a stage starts (`connectAhead`) or a step needs a host;
+ * `close()` ends every connection.
+ */
+function createSshTransport(options = {}, hooks = {}) {
+    const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+    return new SshTransport({ ...ssh_options/* DEFAULT_SSH_OPTIONS */.U, ...given }, hooks);
+}
+class SshTransport {
+    options;
+    hooks;
+    #verifier;
+    #handshakes;
+    #pool;
+    #defaultUser;
+    #jump;
+    #archives = new ArchiveCache();
+    #auth;
+    constructor(options, hooks = {}) {
+        this.options = options;
+        this.hooks = hooks;
+        this.#verifier = new HostKeyVerifier(options.hostKeyChecking, { paths: options.knownHostsPaths, ...(options.knownHosts ? { inline: options.knownHosts } : {}) }, hooks);
+        this.#handshakes = new Semaphore(options.maxHandshakes);
+        this.#pool = new ConnectionPool((target, signal) => this.#connect(target, signal), hooks);
+        this.#defaultUser = options.user ?? currentUser();
+        const jump = options.jumpHost;
+        this.#jump = jump
+            ? this.#target({
+                name: jump.address,
+                address: jump.address,
+                port: jump.port,
+                local: false,
+                ...userOf(jump),
+            })
+            : undefined;
+    }
+    exec(host, req, ctx) {
+        return this.#withConnection(host, ctx.signal, (conn) => execOnConnection(conn, req, ctx, this.hooks.redactor));
+    }
+    /** A tar stream over one exec channel; SFTP when the host has no `tar` (said in the log). */
+    async upload(host, req, ctx) {
+        const label = this.#target(host).label;
+        const exec = this.exec.bind(this);
+        const outcome = await tarUpload(exec, this.#archives, host, label, req, ctx);
+        if (outcome !== 'no-tar')
+            return outcome;
+        const linking = req.linkFrom ? ', every file (link-from needs tar)' : '';
+        ctx.onOutput('stderr', `${label}: no tar on the host's PATH: uploading over SFTP${linking}`);
+        try {
+            return await this.#withConnection(host, ctx.signal, (conn) => uploadOnConnection(conn, req, ctx));
+        }
+        catch (err) {
+            if (ctx.signal.aborted || !/subsystem/i.test((0,errors/* errorMessage */.gJ)(err)))
+                throw err;
+            throw new UploadError(`${label}: cannot upload: the host has no tar on its PATH and no SFTP subsystem (${(0,errors/* errorMessage */.gJ)(err)})`);
+        }
+    }
+    /**
+     * Opens the connections of `hosts` ahead, in order, within the same handshake cap; nothing runs
+     * on them. The first host (the canary) goes first and gates the rest, as its job gates theirs: only
+     * once it is connected — so the key, the known_hosts and the network are known to work — are the
+     * others opened. A wrong key or an unknown host key therefore fails on one host, not on every
+     * host of the stage. A failure is not kept: the step that uses the host connects again and
+     * reports its own error.
+     */
+    connectAhead(hosts, signal) {
+        const [first, ...rest] = hosts;
+        if (!first || signal.aborted)
+            return;
+        this.#connectAhead(first, signal).then(() => {
+            for (const host of rest) {
+                if (signal.aborted)
+                    return;
+                this.#connectAhead(host, signal).catch(() => { });
+            }
+        }, () => {
+            if (rest.length > 0 && !signal.aborted)
+                this.hooks.onDebug?.(`not connecting ${rest.length} more host(s) ahead: the first one failed`);
+        });
+    }
+    /** Connects `host` (or shares its connect); a failure is only a debug line. */
+    async #connectAhead(host, signal) {
+        const target = this.#target(host);
+        try {
+            // No signal on the wait: one abort listener per host on the run's signal would be noise, and
+            // the connect itself is shared with the step and ended by close().
+            await this.#pool.get(target);
+        }
+        catch (err) {
+            if (!signal.aborted)
+                this.hooks.onDebug?.(`${target.label}: connecting ahead failed: ${(0,errors/* errorMessage */.gJ)(err)}`);
+            throw err;
+        }
+    }
+    close() {
+        this.#archives.close();
+        return this.#pool.close((label) => label === this.#jump?.label);
+    }
+    async #withConnection(host, signal, use) {
+        signal.throwIfAborted();
+        const target = this.#target(host);
+        const conn = await this.#pool.get(target, signal);
+        try {
+            return await use(conn);
+        }
+        catch (err) {
+            // The connection died before our channel opened (typically: the server dropped it while it
+            // sat idle, and we learnt it just now). Nothing ran, so it is safe to reconnect once.
+            if (!(err instanceof ChannelOpenError) || signal.aborted)
+                throw err;
+            this.hooks.onDebug?.(`${target.label}: connection gone before the step started; reconnecting once`);
+            return use(await this.#pool.get(target, signal));
+        }
+    }
+    #target(host) {
+        const port = host.port || this.options.port;
+        const user = host.user ?? this.#defaultUser;
+        return { label: (0,contract_host/* hostLabel */.v)({ ...host, port, user }), user, address: host.address, port };
+    }
+    async #connect(target, signal) {
+        this.#auth ??= loadClientAuth(this.options);
+        const auth = await this.#auth;
+        const jump = this.#jump;
+        const viaJump = jump && target.label !== jump.label;
+        const client = await connectClient(target, {
+            auth,
+            verifier: this.#verifier,
+            handshakes: this.#handshakes,
+            connectTimeoutMs: this.options.connectTimeoutMs,
+            keepaliveMs: this.options.keepaliveMs,
+            hooks: this.hooks,
+            ...(viaJump
+                ? {
+                    connectJumpHost: (s) => this.#pool.get(jump, s),
+                    openStream: (s) => this.#forward(jump, target, s),
+                }
+                : {}),
+        }, signal);
+        return new SshConnection(client, target.label, this.options.maxSessions, this.options.keepaliveMs, this.hooks);
+    }
+    /** A stream to `target` through the jump host's connection (opened or reused). */
+    async #forward(jump, target, signal) {
+        const jumpConn = await this.#pool.get(jump, signal);
+        try {
+            return await jumpConn.forwardOut(target.address, target.port);
+        }
+        catch (err) {
+            const refused = err.reason === OPEN_CONNECT_FAILED;
+            const error = new errors/* ConnectError */.T$(`${target.label}: jump host ${jump.label} could not connect to it: ${err.message}`);
+            throw { error, transient: refused };
+        }
+    }
+}
+function userOf(jump) {
+    return jump.user ? { user: jump.user } : {};
+}
+function currentUser() {
+    try {
+        return (0,external_node_os_namespaceObject.userInfo)().username;
+    }
+    catch {
+        return process.env.USER ?? 'root';
+    }
+}
+//# sourceMappingURL=ssh.js.map
+;// CONCATENATED MODULE: ./lib/reporters/json.js
+
+
+function toJsonReport(report, options = {}) {
+    return {
+        version: 1,
+        runner: report.runner,
+        release: report.release,
+        dryRun: options.dryRun ?? false,
+        result: report.result,
+        startedAt: report.startedAt,
+        durationMs: report.durationMs,
+        stages: report.stages.map((s) => ({
+            name: s.name,
+            result: s.result,
+            canary: s.canary,
+            jobs: s.jobs.map((j) => ({
+                host: j.host,
+                result: j.result,
+                attempts: j.attempts,
+                durationMs: j.durationMs,
+                exitCode: j.exitCode,
+                error: j.error,
+                ...(j.uploads ? { uploads: { ...j.uploads } } : {}),
+            })),
+        })),
+    };
+}
+async function writeJsonReport(path, report, options = {}) {
+    await (0,promises_.mkdir)((0,external_node_path_.dirname)(path), { recursive: true });
+    await (0,promises_.writeFile)(path, `${JSON.stringify(toJsonReport(report, options), null, 2)}\n`, { mode: 0o644 });
+}
+/** Hosts whose job failed in any stage, in order of first failure. */
+function failedHosts(report) {
+    const hosts = new Set();
+    for (const s of report.stages)
+        for (const j of s.jobs)
+            if (j.result === 'failure')
+                hosts.add(j.host);
+    return [...hosts];
+}
+//# sourceMappingURL=json.js.map
+;// CONCATENATED MODULE: ./lib/index.js
+/**
+ * The library API: the same engine the action and the CLI use. A JavaScript config module's
+ * default-export function receives exactly this module as its argument.
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+// The config loader (zod, yaml: ~0.1 s of start-up) is imported on first use: a library user who
+// builds runners in code never pays for it.
+/** Finds `.github/release.yml` or `release.yml` under `cwd`. */
+async function findConfigFile(cwd) {
+    return (await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 5723))).findConfigFile(cwd);
+}
+/**
+ * Loads and validates a YAML or JavaScript-module release config. A module's default-export
+ * function is called with this very module, the library API.
+ */
+async function loadConfig(file, opts) {
+    return (await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 5723))).loadConfig(file, { ...opts, api: lib_namespaceObject_0 });
+}
+
+
+//# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ./lib/reporters/partial-report.js
+
+/**
+ * Rebuilds the run's report from its events, so that a cancelled run whose engine has not
+ * returned in time (a command that ignores its signal, a socket that will not close) can still be
+ * reported: every job that had not ended counts as cancelled.
+ */
+class PartialReport {
+    now;
+    #runner;
+    #release = '';
+    #startedAt = new Date();
+    #stages = [];
+    #open;
+    #final;
+    constructor(runner, now = Date.now) {
+        this.now = now;
+        this.#runner = runner;
+    }
+    onEvent = (e) => {
+        switch (e.type) {
+            case 'run-start':
+                this.#runner = e.runner;
+                this.#release = e.release;
+                this.#startedAt = new Date(e.startedAt);
+                return;
+            case 'stage-start':
+                this.#open = {
+                    name: e.stage,
+                    hosts: e.hosts,
+                    canary: e.canary,
+                    startedAt: this.now(),
+                    jobs: new Map(),
+                    attempts: new Map(),
+                };
+                return;
+            case 'job-start':
+                this.#open?.attempts.set(e.host, e.attempt);
+                return;
+            case 'job-end':
+                this.#open?.jobs.set(e.job.host, e.job);
+                return;
+            case 'stage-end':
+                this.#stages.push(e.stage);
+                this.#open = undefined;
+                return;
+            case 'run-end':
+                this.#final = e.report;
+                return;
+            default:
+                return;
+        }
+    };
+    /**
+     * The engine's own report when it finished, else the run as far as the events tell: `cancelled`
+     * (the engine did not return in time) or `failure` (it threw).
+     */
+    snapshot(reason, result = 'cancelled') {
+        if (this.#final)
+            return this.#final;
+        const stages = [...this.#stages];
+        const open = this.#open;
+        if (open) {
+            const jobs = open.hosts.map((host) => open.jobs.get(host) ?? unfinishedJob(host, 'cancelled', reason, open.attempts.get(host) ?? 0));
+            stages.push({
+                name: open.name,
+                result: 'failure',
+                canary: open.canary,
+                jobs,
+                durationMs: this.now() - open.startedAt,
+            });
+        }
+        return {
+            version: 1,
+            runner: this.#runner,
+            release: this.#release,
+            result,
+            startedAt: this.#startedAt.toISOString(),
+            durationMs: Math.max(0, this.now() - this.#startedAt.getTime()),
+            stages,
+            reason,
+        };
+    }
+}
+//# sourceMappingURL=partial-report.js.map
+// EXTERNAL MODULE: ./lib/engine/vars.js
+var vars = __nccwpck_require__(1942);
+;// CONCATENATED MODULE: ./lib/transport/ssh-files.js
+/**
+ * The files an SSH run reads — the private key and the known_hosts files — checked up front, so a
+ * missing or unreadable one is reported before the first stage runs rather than when the first SSH
+ * stage connects. The transport itself stays lenient (it reads the same files when it connects).
+ */
+
+
+
+
+
+/** Every problem with the key and known_hosts files `options` name; [] when they are usable. */
+async function ssh_files_checkSshFiles(options, check = {}) {
+    const env = check.env ?? process.env;
+    const problems = [];
+    const inline = options.privateKey?.trim() ? options.privateKey : undefined;
+    if (inline !== undefined) {
+        const problem = privateKeyProblem(inline, options.passphrase);
+        if (problem) {
+            problems.push({
+                field: 'private-key',
+                message: `private key given inline: ${problem}`,
+                detail: problem,
+            });
+        }
+    }
+    else if (options.privateKeyPath) {
+        const path = options.privateKeyPath;
+        const read = await readText(path);
+        const problem = 'error' in read ? read.error : privateKeyProblem(read.text, options.passphrase);
+        if (problem) {
+            problems.push({
+                field: 'private-key',
+                path,
+                message: `private key file ${path}: ${problem}`,
+                detail: problem,
+            });
+        }
+    }
+    else if ((check.requireAuth ?? true) && !env.SSH_AUTH_SOCK) {
+        problems.push({ field: 'auth', message: NO_KEY_NO_AGENT, detail: NO_KEY_NO_AGENT });
+    }
+    for (const path of options.knownHostsPaths) {
+        const read = await readText(path);
+        if (!('error' in read))
+            continue;
+        // The default file may be missing: hosts are then unknown (accept-new, or the action's input).
+        // With accept-new the first file is where new hosts are recorded: it is created on first use.
+        const recordsNewHosts = options.hostKeyChecking === 'accept-new' && path === options.knownHostsPaths[0];
+        if (read.missing && (ssh_options/* DEFAULT_SSH_OPTIONS */.U.knownHostsPaths.includes(path) || recordsNewHosts))
+            continue;
+        problems.push({
+            field: 'known-hosts',
+            path,
+            message: `known_hosts file ${path}: ${read.error}`,
+            detail: read.error,
+        });
+    }
+    return problems;
+}
+async function readText(path) {
+    const full = (0,external_node_path_.resolve)(expandHome(path));
+    try {
+        return { text: await (0,promises_.readFile)(full, 'utf8') };
+    }
+    catch (err) {
+        const code = err.code;
+        if (code === 'ENOENT')
+            return { error: full === path ? 'not found' : `not found (${full})`, missing: true };
+        if (code === 'EACCES' || code === 'EPERM')
+            return { error: 'not readable (permission denied)', missing: false };
+        if (code === 'EISDIR')
+            return { error: 'is a directory, not a file', missing: false };
+        return { error: `cannot read it (${code ?? 'error'})`, missing: false };
+    }
+}
+//# sourceMappingURL=ssh-files.js.map
+;// CONCATENATED MODULE: ./lib/release/settings.js
+/**
+ * Everything one release needs, whoever asked for it: built by `src/cli/args.ts` from flags or by
+ * `src/action/inputs.ts` from inputs; consumed by the pipeline. Each setting also records how the
+ * user gives it in that front end (`--hosts`, or the `hosts` input), so a message about it names
+ * what the user typed.
+ */
+/** A setting as a message starts with it: `--limit`, or `Input "limit"` (the action's own style). */
+function settings_sourceLabel(source) {
+    return 'flag' in source ? source.flag : `Input "${source.input}"`;
+}
+/** A setting inside a sentence: `--runner`, or `the "runner" input`. */
+function sourceName(source) {
+    return 'flag' in source ? source.flag : `the "${source.input}" input`;
+}
+//# sourceMappingURL=settings.js.map
+;// CONCATENATED MODULE: ./lib/release/preflight.js
+/**
+ * Checks made before anything runs, beyond the config itself: the SSH key and known_hosts files a
+ * run would read. A release that would fail at its first SSH stage must not first run its local
+ * stages; `run`, `--dry-run` and `validate` all report such a problem, with exit code 2. `validate`
+ * also looks for the upload sources it can (a warning: something may create them before a run).
+ */
+
+
+
+
+
+
+
+
+/**
+ * For a run of `runner` (restricted to `hosts` when given): throws a ConfigError listing every
+ * problem with the SSH files `ssh` names, when the run reaches any SSH host. A run on `local:`
+ * hosts only needs no key.
+ */
+async function checkRunFiles(config, runner, hosts, ssh, overrides) {
+    // Runner objects from a module list their hosts only when they run: assume the config's hosts.
+    const candidates = config.footprints[runner.name]?.hosts ?? config.hosts;
+    if (!usesSsh(candidates, hosts))
+        return;
+    throwIfAny(config, await ssh_files_checkSshFiles(ssh), overrides);
+}
+/**
+ * For `validate`: the files the config itself names, when it has SSH hosts. No key at all is fine
+ * here (`--identity`, the action's input or an ssh-agent may give one at run time).
+ */
+async function preflight_checkConfigFiles(config) {
+    if (!usesSsh(config.hosts, undefined))
+        return;
+    throwIfAny(config, await checkSshFiles(config.ssh, { requireAuth: false }), {});
+}
+function usesSsh(candidates, only) {
+    return candidates.some((host) => !host.local && (!only || only.includes(host.name)));
+}
+function throwIfAny(config, problems, overrides) {
+    if (problems.length === 0)
+        return;
+    throw new errors/* ConfigError */.xL(problems.map((p) => preflight_describe(config, p, overrides)).join('\n'));
+}
+/** `release.yml:3:16: ssh.private-key: private key file ~/.ssh/x: not found (/root/.ssh/x)`. */
+function preflight_describe(config, problem, overrides) {
+    const sources = overrides.sources ?? {};
+    if (problem.field === 'private-key') {
+        const message = problem.message + passphraseHint(problem, overrides);
+        // An inline key has no name of its own: the input that gave it is its name.
+        if (overrides.privateKey && sources.privateKey)
+            return `${settings_sourceLabel(sources.privateKey)}: ${problem.detail}`;
+        if (overrides.identityPath && sources.identityPath)
+            return `${settings_sourceLabel(sources.identityPath)}: ${message}`;
+        return atConfig(config, ['ssh', 'private-key'], message);
+    }
+    if (problem.field === 'auth') {
+        const ways = [
+            'ssh.private-key',
+            ...[sources.identityPath, sources.privateKey].flatMap((s) => (s ? [sourceName(s)] : [])),
+        ];
+        const listed = ways.length > 1 ? `${ways.slice(0, -1).join(', ')} or ${ways.at(-1)}` : ways[0];
+        return problem.message.replace('no SSH private key given', `no SSH private key given (${listed})`);
+    }
+    if (problem.field === 'known-hosts') {
+        if (overrides.knownHostsPaths && sources.knownHostsPaths)
+            return `${settings_sourceLabel(sources.knownHostsPaths)}: ${problem.message}`;
+        const configured = config.ssh.knownHostsPaths;
+        // resolveSsh keeps the default's array when the config names no known-hosts.
+        if (configured === ssh_options/* DEFAULT_SSH_OPTIONS */.U.knownHostsPaths)
+            return `${problem.message} (the default known-hosts)`;
+        const index = configured.indexOf(problem.path ?? '');
+        const path = configured.length > 1 ? ['ssh', 'known-hosts', index] : ['ssh', 'known-hosts'];
+        return atConfig(config, path, problem.message);
+    }
+    return problem.message;
+}
+/**
+ * An encrypted key file and no passphrase: the passphrase settings are only for a key given inline
+ * (the action's input), so say what works instead.
+ */
+function passphraseHint(problem, overrides) {
+    if (problem.path === undefined || !problem.detail.endsWith('no passphrase was given'))
+        return '';
+    const { privateKey, passphrase } = overrides.sources ?? {};
+    const inline = privateKey && passphrase
+        ? `, or give the key with ${sourceName(privateKey)} and ${sourceName(passphrase)}`
+        : '';
+    return ` (a key file takes no passphrase here: load the key into ssh-agent with ssh-add, and leave ssh.private-key out${inline})`;
+}
+function atConfig(config, path, message) {
+    const position = config.locator.position(path);
+    return (0,config_error/* formatIssue */.Hd)({ file: config.file, path, message, ...(position ? { position } : {}) });
+}
+/**
+ * For `validate`: upload sources missing on this machine, one warning each. Only sources no earlier
+ * step of the runner could have made (no `local` step, no `run` on this machine, no custom job
+ * before them) and that use no per-job variable (`${BW_HOST}`…) can be checked; relative ones are
+ * relative to `cwd`. Still a warning, not an error: the workflow may build them before the run.
+ */
+async function preflight_missingUploadSources(config, cwd) {
+    const warnings = new Map();
+    for (const footprint of Object.values(config.footprints)) {
+        for (const upload of footprint.uploads) {
+            if (upload.afterLocalWork)
+                continue;
+            let from;
+            try {
+                from = expandVars(upload.from, config.vars);
+            }
+            catch {
+                continue; // a per-job variable: known only when the job runs
+            }
+            const full = resolve(cwd, from);
+            if (await stat(full).then(() => true, () => false))
+                continue;
+            const where = full === from ? '' : ` (looked for ${full})`;
+            const message = `upload source ${from} not found${where}; the run fails unless something creates it first`;
+            warnings.set(JSON.stringify(upload.path), atConfig(config, upload.path, message));
+        }
+    }
+    return [...warnings.values()];
+}
+//# sourceMappingURL=preflight.js.map
+;// CONCATENATED MODULE: ./lib/release/secrets.js
+const REDACTED = '***';
+/** Shorter values (or lines of a multi-line value) are not redacted on their own. */
+const MIN_REDACTED_LENGTH = 4;
+/** Every secret value of a release: the private key, its passphrase and each `secret-vars` value. */
+function secretValues(settings) {
+    return [
+        ...(settings.privateKey ? [settings.privateKey] : []),
+        ...(settings.passphrase ? [settings.passphrase] : []),
+        ...Object.values(settings.secretVars),
+    ];
+}
+/** Names of the secrets whose value is too short to be redacted: the user must be told. */
+function tooShortToRedact(secrets) {
+    return Object.entries(secrets)
+        .filter(([, value]) => value.trim() !== '' && value.trim().length < MIN_REDACTED_LENGTH)
+        .map(([name]) => name);
+}
+/**
+ * What to look for: each secret whole and, because a masker finds a multi-line value only where it
+ * appears whole, each of its lines of at least MIN_REDACTED_LENGTH characters on its own. Shorter
+ * lines are left out: replacing every "a" would garble the output and protect nothing.
+ */
+function secretPieces(secrets) {
+    const out = new Set();
+    for (const secret of secrets) {
+        if (secret.trim() === '')
+            continue;
+        out.add(secret);
+        for (const line of secret.split(/\r?\n/))
+            if (line.trim().length >= MIN_REDACTED_LENGTH)
+                out.add(line.trim());
+    }
+    return out;
+}
+/** Every string to register with GitHub's log masker (`core.setSecret`) for these secrets. */
+function maskableValues(secrets) {
+    return [...secretPieces(secrets)];
+}
+/**
+ * Replaces secret values in text the tool writes (logs, summary, report). Each line of a multi-line
+ * secret is a secret of its own, as GitHub masks them. Values shorter than 4 characters are not
+ * redacted on their own: replacing every "a" would make output unreadable and protect nothing
+ * (the release warns about such secrets by name instead).
+ */
+class Redactor {
+    #secrets;
+    /** Length of the longest value that can appear within one line of output. */
+    longest;
+    constructor(secrets) {
+        // Longest first, so a secret that contains another is replaced whole.
+        this.#secrets = [...secretPieces(secrets)]
+            .filter((s) => s.length >= MIN_REDACTED_LENGTH)
+            .sort((a, b) => b.length - a.length);
+        this.longest = this.#secrets.find((s) => !/[\r\n]/.test(s))?.length ?? 0;
+    }
+    get empty() {
+        return this.#secrets.length === 0;
+    }
+    text(value) {
+        let out = value;
+        for (const s of this.#secrets)
+            if (out.includes(s))
+                out = out.split(s).join(REDACTED);
+        return out;
+    }
+    job(job) {
+        return {
+            ...job,
+            error: job.error === null ? null : this.text(job.error),
+            outputTail: this.text(job.outputTail),
+        };
+    }
+    report(report) {
+        if (this.empty)
+            return report;
+        return {
+            ...report,
+            ...(report.reason !== undefined ? { reason: this.text(report.reason) } : {}),
+            stages: report.stages.map((s) => ({ ...s, jobs: s.jobs.map((j) => this.job(j)) })),
+        };
+    }
+    event(e) {
+        if (this.empty)
+            return e;
+        switch (e.type) {
+            case 'output':
+                return { ...e, line: this.text(e.line) };
+            case 'job-retry':
+                return { ...e, error: this.text(e.error) };
+            case 'warning':
+                return { ...e, message: this.text(e.message) };
+            case 'job-end':
+                return { ...e, job: this.job(e.job) };
+            case 'stage-end':
+                return { ...e, stage: { ...e.stage, jobs: e.stage.jobs.map((j) => this.job(j)) } };
+            case 'run-end':
+                return { ...e, report: this.report(e.report) };
+            default:
+                return e;
+        }
+    }
+}
+//# sourceMappingURL=secrets.js.map
+;// CONCATENATED MODULE: ./lib/release/pipeline.js
+
+
+
+
+// The library entry, not config/ directly: a JavaScript config's function receives the library.
+
+
+
+
+
+
+
+
+
+/** Load and check everything that can be checked before a single command runs. Throws ConfigError/UsageError. */
+async function loadRelease(settings, opts = {}) {
+    const cwd = opts.cwd ?? process.cwd();
+    const file = settings.configPath ?? (await findConfigFile(cwd));
+    const config = await loadConfig(file, { vars: { ...settings.vars, ...settings.secretVars }, cwd });
+    const { runner: runnerSource, hosts: hostsSource } = settings.sources;
+    const runner = selectRunner(config, settings.runner, runnerSource && sourceName(runnerSource));
+    const hosts = settings.hosts
+        ? resolveHostFilter(config, settings.hosts, hostsSource ? settings_sourceLabel(hostsSource) : undefined)
+        : undefined;
+    // Before the first stage, dry runs included: a missing key must not surface after local stages ran.
+    await checkRunFiles(config, runner, hosts, sshOverrides(settings, config.ssh), settings);
+    const redactor = opts.redactor ?? new Redactor(secretValues(settings));
+    return { config, runner, hosts, redactor };
+}
+/** `validate`: the config, and the SSH files it names; no runner is chosen and nothing runs. */
+async function validateConfig(configPath, cwd) {
+    const file = configPath ?? (await library.findConfigFile(cwd));
+    const config = await library.loadConfig(file, { cwd });
+    await checkConfigFiles(config);
+    return { file, config, warnings: await missingUploadSources(config, cwd) };
+}
+/**
+ * Run a loaded release to its report. A cancelled run whose commands do not stop within the
+ * cancellation's grace period is reported from its events so far (every job still running
+ * counts as cancelled); so is a run whose engine threw.
+ */
+async function runRelease(settings, loaded, hooks) {
+    const { cancellation } = hooks;
+    const partial = new PartialReport(loaded.runner.name);
+    try {
+        const running = executeRelease(settings, loaded, {
+            signal: cancellation.signal,
+            onEvent: (e) => {
+                partial.onEvent(e);
+                hooks.onEvent(e);
+            },
+        });
+        const report = await cancellation.race(running);
+        if (report)
+            return { report, complete: true };
+        return { report: partial.snapshot(cancelMessage(cancellation.signal)), complete: false };
+    }
+    catch (e) {
+        return {
+            report: partial.snapshot(loaded.redactor.text((0,errors/* errorMessage */.gJ)(e)), 'failure'),
+            complete: false,
+        };
+    }
+}
+/** Run a loaded release; events and the report are already redacted. Closes every connection. */
+async function executeRelease(settings, loaded, hooks) {
+    const { redactor } = loaded;
+    const onEvent = (e) => hooks.onEvent(redactor.event(e));
+    const warn = (message) => onEvent({ type: 'warning', message });
+    for (const name of tooShortToRedact(settings.secretVars)) {
+        warn(`secret ${name} is shorter than ${MIN_REDACTED_LENGTH} characters, too short to be redacted ` +
+            'from output, the summary and the report: use a longer value');
+    }
+    const transport = createTransport(settings, loaded.config.ssh, warn, redactor);
+    try {
+        const executor = new Executor({
+            transport,
+            signal: hooks.signal,
+            vars: loaded.config.vars,
+            onEvent,
+            ...(settings.limit !== undefined ? { limit: settings.limit } : {}),
+            ...(loaded.hosts ? { hosts: loaded.hosts } : {}),
+            ...(settings.release ? { release: settings.release } : {}),
+        });
+        return redactor.report(await executor.run(loaded.runner));
+    }
+    finally {
+        await transport.close();
+    }
+}
+/**
+ * The transport of a run: nothing but the dry-run transport for `dryRun`; otherwise `local:` hosts
+ * on this machine and the others over SSH, whose transport is created only when a step needs it.
+ */
+function createTransport(settings, ssh, warn, redactor) {
+    if (settings.dryRun)
+        return new DryRunTransport();
+    // Output is redacted as it is split into lines, before a long line is cut into pieces that no
+    // later redaction could join again.
+    const output = redactor.empty ? undefined : redactor;
+    return new RoutingTransport(new LocalTransport(process.env, output), () => createSshTransport(sshOverrides(settings, ssh), {
+        onWarning: warn,
+        ...(output ? { redactor: output } : {}),
+    }));
+}
+/** CLI flags and action inputs win over the config's `ssh:` block. */
+function sshOverrides(settings, ssh) {
+    return {
+        ...ssh,
+        ...(settings.identityPath ? { privateKeyPath: settings.identityPath } : {}),
+        ...(settings.privateKey ? { privateKey: settings.privateKey } : {}),
+        ...(settings.passphrase ? { passphrase: settings.passphrase } : {}),
+        ...(settings.knownHostsPaths ? { knownHostsPaths: settings.knownHostsPaths } : {}),
+        ...(settings.knownHosts ? { knownHosts: settings.knownHosts } : {}),
+    };
+}
+//# sourceMappingURL=pipeline.js.map
+;// CONCATENATED MODULE: ./lib/reporters/github-escape.js
+/**
+ * Escaping for text that reaches a GitHub job summary from outside (host output, error messages,
+ * names from the config): rendered as typed, never as markup.
+ */
+const HTML = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+// ANSI CSI/OSC sequences (colours, cursor moves) and other control characters but tab and newline.
+const CONTROL = 
+// eslint-disable-next-line no-control-regex
+/\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f]/g;
+/** Removes terminal escape sequences and control characters (tab and newline stay). */
+function stripControl(text) {
+    return text.replace(CONTROL, '');
+}
+/** For the inside of `<pre>`: GitHub does not process Markdown there, so HTML escaping is enough. */
+function escapeHtml(text) {
+    return stripControl(text).replace(/[&<>"']/g, (c) => HTML[c] ?? c);
+}
+/**
+ * For text inside an HTML block (table cells, `<summary>`): Markdown is not processed there, but a
+ * blank line would end the block, so newlines become spaces.
+ */
+function escapeCell(text) {
+    return escapeHtml(text).replace(/\s*\n\s*/g, ' ');
+}
+/**
+ * For Markdown text (headings, paragraphs): HTML escaping plus every character Markdown and
+ * GitHub's extensions (tables, math, strikethrough) give a meaning, as a numeric reference.
+ */
+function escapeMarkdown(text) {
+    return escapeCell(text).replace(/[\\`*_[\]{}|~#!$]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+/** Keeps at most `max` characters (code points), marking the cut with `…`. */
+function truncateText(text, max) {
+    const chars = [...text];
+    return chars.length <= max ? text : `${chars.slice(0, Math.max(0, max - 1)).join('')}…`;
+}
+function utf8Bytes(text) {
+    return Buffer.byteLength(text, 'utf8');
+}
+//# sourceMappingURL=github-escape.js.map
+;// CONCATENATED MODULE: ./lib/reporters/vocabulary.js
+/** The mark before a job's last line in the logs (`web-1 ✘ failure: exit code 3 · …`). */
+const JOB_MARK = {
+    success: '✔',
+    failure: '✘',
+    skipped: '–',
+    cancelled: '⊘',
+};
+/** The mark between a host's label and the rest of its log line. */
+const HOST_MARK = { step: '»', output: '│', attempt: '●', retry: '↻' };
+function formatDuration(ms) {
+    if (ms < 1000)
+        return `${Math.round(ms)} ms`;
+    const s = ms / 1000;
+    if (s < 60)
+        return `${s.toFixed(1)} s`;
+    const m = Math.floor(s / 60);
+    return `${m} min ${Math.round(s - m * 60)} s`;
+}
+function plural(n, one, many = `${one}s`) {
+    return `${n} ${n === 1 ? one : many}`;
+}
+/** How many of the stage's jobs ended with `result`. */
+function countJobs(stage, result) {
+    return stage.jobs.filter((j) => j.result === result).length;
+}
+/**
+ * What became of a stage, as the reporters name it: a stage that "failed" only because a cancel
+ * stopped it (no job failed, some were cancelled) is `cancelled`.
+ */
+function stageOutcome(s) {
+    if (s.result === 'failure' && countJobs(s, 'failure') === 0 && countJobs(s, 'cancelled') > 0)
+        return 'cancelled';
+    return s.result;
+}
+/** `exit 3`, unless the error already says so (`exit code 3`); null when there is no exit code. */
+function exitText(j) {
+    if (j.exitCode === null || (j.error ?? '').includes(`exit code ${j.exitCode}`))
+        return null;
+    return `exit ${j.exitCode}`;
+}
+/** `Stage 2/3 · Distribute code · 12 hosts · canary web-1` */
+function stageTitle(e) {
+    const parts = [`Stage ${e.index}${e.total ? `/${e.total}` : ''}`, e.stage, plural(e.hosts.length, 'host')];
+    if (e.canary)
+        parts.push(`canary ${e.canary}`);
+    return parts.join(' · ');
+}
+/** `failure: timed out after 5s · exit 143 · 2 attempts · 5.1 s`: how a job ended. */
+function jobLine(j) {
+    const parts = [
+        j.error && j.error !== j.result ? `${j.result}: ${j.error}` : j.result,
+        plural(j.attempts, 'attempt'),
+        formatDuration(j.durationMs),
+    ];
+    const exit = j.result === 'failure' ? exitText(j) : null;
+    if (exit)
+        parts.splice(1, 0, exit);
+    return parts.join(' · ');
+}
+/** `■ Ship: failure · 8 ok · 2 failed · 0 skipped · 1 cancelled · 12.0 s`: how a stage ended. */
+function stageLine(s) {
+    const n = (r) => countJobs(s, r);
+    const tolerated = s.tolerated ? ' (tolerated: can-fail)' : '';
+    const cancelled = n('cancelled') > 0 ? ` · ${n('cancelled')} cancelled` : '';
+    return (`■ ${s.name}: ${stageOutcome(s)}${tolerated} · ${n('success')} ok · ${n('failure')} failed · ${n('skipped')} skipped` +
+        `${cancelled} · ${formatDuration(s.durationMs)}`);
+}
+/** `exit code 1 — attempt 2 in 1.3 s`: a failed attempt and when the next one starts. */
+function retryLine(e) {
+    return `${e.error} — attempt ${e.attempt + 1} in ${formatDuration(e.delayMs)}`;
+}
+/** A warning as one text: `web-1: new host, accepted its key …`. */
+function warningText(e) {
+    return e.host ? `${e.host}: ${e.message}` : e.message;
+}
+/** `37/100 done · 2 failed · 10 running` */
+function progressLine(t) {
+    return `${t.done}/${t.total} done · ${t.failed} failed · ${t.running} running`;
+}
+/** `… Ship · 37/100 done · 2 failed · 10 running · 20.0 s`: a stage still running. */
+function progressStatus(stage, t, elapsedMs) {
+    return `… ${stage} · ${progressLine(t)}${elapsedMs === undefined ? '' : ` · ${formatDuration(elapsedMs)}`}`;
+}
+/** `boerewors · runner deploy · release 20261128T010000Z`, with `DRY RUN` when nothing runs for real. */
+function runHeader(e, dryRun) {
+    return ['boerewors', ...(dryRun ? ['DRY RUN'] : []), `runner ${e.runner}`, `release ${e.release}`].join(' · ');
+}
+/**
+ * `Release success · runner deploy`; a dry run says `DRY RUN success (nothing was run)`, so its
+ * every-host-succeeded log cannot pass for a release.
+ */
+function runFooter(r, dryRun) {
+    const what = dryRun ? `DRY RUN ${r.result} (nothing was run)` : `Release ${r.result}`;
+    return `${what} · runner ${r.runner}`;
+}
+//# sourceMappingURL=vocabulary.js.map
+;// CONCATENATED MODULE: ./lib/reporters/github-annotations.js
+
+
+/** Output lines quoted in an annotation: enough to see the error, short enough to read in the list. */
+const TAIL_LINES = 5;
+/**
+ * The annotations for a finished stage: an error per failed host when the stage failed the run, a
+ * warning per failed host when the failure was tolerated (`can-fail`, or within `max-failures`).
+ */
+function stageAnnotations(stage) {
+    const fatal = stage.result === 'failure' && !stage.tolerated;
+    const why = stage.tolerated ? 'tolerated: can-fail' : 'tolerated: within max-failures';
+    return stage.jobs
+        .filter((j) => j.result === 'failure')
+        .map((j) => ({
+        level: fatal ? 'error' : 'warning',
+        title: fatal ? `${j.host} failed · ${stage.name}` : `${j.host} failed · ${stage.name} (${why})`,
+        message: failureMessage(j),
+    }));
+}
+function failureMessage(j) {
+    const head = [j.error ?? 'failed', exitText(j), plural(j.attempts, 'attempt')].filter(Boolean);
+    const tail = stripControl(j.outputTail).replace(/\n+$/, '').split('\n').slice(-TAIL_LINES).filter(Boolean);
+    const lines = [truncateText(head.join(' · '), 500), ...tail.map((l) => `│ ${truncateText(l, 300)}`)];
+    return lines.join('\n');
+}
+/**
+ * GitHub shows at most 10 error and 10 warning annotations per step: the reporter sends that many
+ * and then one that says how many more there were.
+ */
+const ANNOTATIONS_PER_LEVEL = 10;
+function overflowAnnotation(level, hidden) {
+    return {
+        level,
+        title: `${plural(hidden, 'more host')} ${level === 'error' ? 'failed' : 'with tolerated failures'}`,
+        message: 'GitHub shows 10 annotations of a kind per step; every host is in the job summary and the JSON report.',
+    };
+}
+//# sourceMappingURL=github-annotations.js.map
+;// CONCATENATED MODULE: ./lib/reporters/progress.js
+
+/** Counts jobs of the current stage from events: what a progress line shows. */
+class StageProgress {
+    #tally = { done: 0, failed: 0, running: 0, total: 0 };
+    #running = new Set();
+    stage = null;
+    get tally() {
+        return { ...this.#tally, running: this.#running.size };
+    }
+    /** Returns true when the tally changed. */
+    update(e) {
+        switch (e.type) {
+            case 'stage-start':
+                this.stage = e.stage;
+                this.#running.clear();
+                this.#tally = { done: 0, failed: 0, running: 0, total: e.hosts.length };
+                return true;
+            case 'job-start':
+                this.#running.add(e.host);
+                return true;
+            case 'job-end':
+                this.#running.delete(e.job.host);
+                this.#tally.done += 1;
+                if (e.job.result === 'failure')
+                    this.#tally.failed += 1;
+                return true;
+            case 'stage-end':
+                this.stage = null;
+                this.#running.clear();
+                return true;
+            default:
+                return false;
+        }
+    }
+}
+/**
+ * A log without a live status line (the GitHub log, piped output) prints the running stage's
+ * progress every interval instead, so a stage whose commands print nothing still shows it is alive.
+ */
+class ProgressTicker {
+    progress;
+    print;
+    #timer;
+    #intervalMs;
+    #now;
+    constructor(progress, print, options) {
+        this.progress = progress;
+        this.print = print;
+        this.#intervalMs = options.progressIntervalMs ?? 10_000;
+        this.#now = options.now ?? Date.now;
+    }
+    /** (Re)starts the ticks; the elapsed time counts from now. */
+    start() {
+        this.stop();
+        const startedAt = this.#now();
+        this.#timer = setInterval(() => {
+            if (this.progress.stage === null)
+                return;
+            this.print(progressStatus(this.progress.stage, this.progress.tally, this.#now() - startedAt));
+        }, this.#intervalMs);
+        // A progress line must never keep the process alive.
+        this.#timer.unref();
+    }
+    stop() {
+        if (this.#timer !== undefined)
+            clearInterval(this.#timer);
+        this.#timer = undefined;
+    }
+}
+//# sourceMappingURL=progress.js.map
+;// CONCATENATED MODULE: ./lib/reporters/github-log.js
+
+
+
+/**
+ * The workflow log of a run: one collapsible group per stage, titled like
+ * `Stage 2/3 · Distribute code · 12 hosts · canary web-1`. Output is streamed as it arrives, each
+ * line labelled with its host; the label also keeps a host from issuing workflow commands
+ * (`::error::…` only counts at the start of a line). After each group: the stage's result line and
+ * its annotations, so a collapsed log still reads as a story.
+ */
+class GitHubLogReporter {
+    log;
+    #progress = new StageProgress();
+    #ticker;
+    #dryRun;
+    #labelWidth = 0;
+    #groupOpen = false;
+    #sent = { error: 0, warning: 0 };
+    #hidden = { error: 0, warning: 0 };
+    #warnings = new Set();
+    constructor(log, options = {}) {
+        this.log = log;
+        this.#ticker = new ProgressTicker(this.#progress, (line) => this.#info(line), options);
+        this.#dryRun = options.dryRun ?? false;
+    }
+    onEvent = (e) => {
+        this.#progress.update(e);
+        switch (e.type) {
+            case 'run-start':
+                this.#info(runHeader(e, this.#dryRun));
+                return;
+            case 'stage-start':
+                this.#closeGroup();
+                this.#labelWidth = Math.max(0, ...e.hosts.map((h) => h.length));
+                this.log.startGroup(stageTitle(e));
+                this.#groupOpen = true;
+                this.#ticker.start();
+                return;
+            case 'step-start':
+                this.#hostLine(e.host, HOST_MARK.step, e.label);
+                return;
+            case 'output':
+                this.#hostLine(e.host, HOST_MARK.output, e.line);
+                return;
+            case 'job-start':
+                if (e.attempt > 1)
+                    this.#hostLine(e.host, HOST_MARK.attempt, `attempt ${e.attempt}`);
+                return;
+            case 'job-retry':
+                this.#hostLine(e.host, HOST_MARK.retry, retryLine(e));
+                return;
+            case 'job-end':
+                this.#hostLine(e.job.host, JOB_MARK[e.job.result], jobLine(e.job));
+                return;
+            case 'stage-end':
+                this.#closeGroup();
+                this.#info(stageLine(e.stage));
+                for (const a of stageAnnotations(e.stage))
+                    this.#annotate(a);
+                return;
+            case 'warning': {
+                const message = warningText(e);
+                if (this.#warnings.has(message))
+                    return;
+                this.#warnings.add(message);
+                this.#annotate({ level: 'warning', title: 'boerewors', message });
+                return;
+            }
+            case 'run-end':
+                this.close();
+                this.#info(`${runFooter(e.report, this.#dryRun)} · ${formatDuration(e.report.durationMs)}`);
+                return;
+        }
+    };
+    /**
+     * Ends the open group, stops the progress timer and sends the overflow annotations. Called at
+     * `run-end`, and by the action when a cancelled run has to be reported before the engine is done.
+     */
+    close() {
+        this.#closeGroup();
+        for (const level of ['error', 'warning']) {
+            if (this.#hidden[level] === 0)
+                continue;
+            const a = overflowAnnotation(level, this.#hidden[level]);
+            this.log[level](a.message, { title: a.title });
+            this.#hidden[level] = 0;
+        }
+    }
+    #annotate(a) {
+        // Two slots stay free per level: the overflow note, and the action's own final error.
+        if (this.#sent[a.level] >= ANNOTATIONS_PER_LEVEL - 2) {
+            this.#hidden[a.level] += 1;
+            return;
+        }
+        this.#sent[a.level] += 1;
+        this.log[a.level](a.message, { title: a.title });
+    }
+    /** One line of our own; names from the config cannot break it into more. */
+    #info(text) {
+        this.log.info(text.replace(/[\r\n]+/g, ' '));
+    }
+    /** Every physical line starts with the host label: none can be read as a workflow command. */
+    #hostLine(host, mark, text) {
+        const label = host.padEnd(this.#labelWidth);
+        this.log.info(text
+            .split(/\r?\n|\r/)
+            .map((line) => `${label} ${mark} ${line}`)
+            .join('\n'));
+    }
+    #closeGroup() {
+        this.#ticker.stop();
+        if (!this.#groupOpen)
+            return;
+        this.log.endGroup();
+        this.#groupOpen = false;
+    }
+}
+//# sourceMappingURL=github-log.js.map
+;// CONCATENATED MODULE: ./lib/reporters/github-summary.js
+
+
+/** GitHub rejects a step summary larger than this. */
+const SUMMARY_LIMIT_BYTES = 1024 * 1024;
+const DEFAULTS = {
+    dryRun: false,
+    maxBytes: SUMMARY_LIMIT_BYTES - 8 * 1024,
+    tailBytes: 8 * 1024,
+    collapseOver: 10,
+};
+/** Room kept for the truncation note. */
+const NOTE_RESERVE = 512;
+/** No failure block is smaller than this. */
+const MIN_BLOCK = 100;
+const RUN_HEADLINE = {
+    success: '✅ Release succeeded',
+    failure: '❌ Release failed',
+    cancelled: '🚫 Release cancelled',
+};
+const DRY_RUN_HEADLINE = {
+    success: '🧪 DRY RUN succeeded (nothing was run)',
+    failure: '❌ DRY RUN failed (nothing was run)',
+    cancelled: '🚫 DRY RUN cancelled (nothing was run)',
+};
+const github_summary_JOB_MARK = { success: '✅', failure: '❌', skipped: '⏭️', cancelled: '🚫' };
+/**
+ * The job summary of a run, as Markdown with HTML tables: a headline, a table of stages, then per
+ * stage a table of hosts (collapsed when large) and the output tail of each failed host. Pure: the
+ * same report gives the same text. Everything that comes from hosts or the config is escaped, and
+ * the whole stays under `maxBytes`: when it would not, the output tails go first, then host rows,
+ * and a note says what was left out.
+ */
+function renderSummary(report, options = {}) {
+    const opts = { ...DEFAULTS, ...options };
+    const head = [renderHeadline(report, opts.dryRun), renderStageTable(report)].join('\n');
+    const headings = report.stages.map((s, i) => `### ${i + 1}. ${escapeMarkdown(s.name)} · ${stageResultText(s)}\n`);
+    let left = opts.maxBytes - NOTE_RESERVE - utf8Bytes(head) - headings.reduce((n, h) => n + utf8Bytes(h) + 1, 0);
+    // Output tails of failed hosts matter most after the tables of results: they are placed first.
+    let tailsLeftOut = 0;
+    const failures = report.stages.map((s) => failedJobs(s).flatMap((j) => {
+        // Once the budget is spent, the rest are counted without rendering them.
+        const block = left > MIN_BLOCK ? renderFailure(j, opts.tailBytes) : '';
+        if (block === '' || utf8Bytes(block) + 1 > left) {
+            tailsLeftOut += 1;
+            return [];
+        }
+        left -= utf8Bytes(block) + 1;
+        return [block];
+    }));
+    let rowsLeftOut = 0;
+    const tables = report.stages.map((s) => {
+        const table = renderHostTable(s, opts.collapseOver, left);
+        left -= utf8Bytes(table.text) + 1;
+        rowsLeftOut += table.rowsLeftOut;
+        return table.text;
+    });
+    const parts = [head];
+    report.stages.forEach((_, i) => parts.push(headings[i] ?? '', tables[i] ?? '', ...(failures[i] ?? [])));
+    if (tailsLeftOut > 0 || rowsLeftOut > 0)
+        parts.push(truncationNote(tailsLeftOut, rowsLeftOut));
+    return `${parts.filter(Boolean).join('\n')}\n`;
+}
+/** The summary of a release that never started (bad input or config): the reason, verbatim. */
+function renderStartFailure(message) {
+    return `## ❌ Release did not start\n\n<pre>${escapeHtml(truncateText(message, 4000))}</pre>\n`;
+}
+function renderHeadline(r, dryRun) {
+    const title = (dryRun ? DRY_RUN_HEADLINE : RUN_HEADLINE)[r.result];
+    const facts = [
+        `Runner **${escapeMarkdown(r.runner)}**`,
+        `release \`${escapeHtml(r.release).replace(/`/g, '')}\``,
+        plural(r.stages.length, 'stage'),
+        formatDuration(r.durationMs),
+        `started ${escapeMarkdown(r.startedAt)}`,
+    ];
+    const lines = [`## ${title}`, '', facts.join(' · '), ''];
+    if (r.reason)
+        lines.push(`> ${escapeMarkdown(truncateText(r.reason, 1000))}`, '');
+    return lines.join('\n');
+}
+function stageResultText(s) {
+    if (stageOutcome(s) === 'cancelled')
+        return '🚫 cancelled';
+    if (s.result === 'failure' && s.tolerated)
+        return '⚠️ failure (tolerated: can-fail)';
+    if (s.result === 'success' && countJobs(s, 'failure') > 0)
+        return '⚠️ success (failures within budget)';
+    return { success: '✅ success', failure: '❌ failure', skipped: '⏭️ skipped' }[s.result];
+}
+function renderStageTable(r) {
+    if (r.stages.length === 0)
+        return '_No stage ran._\n';
+    const withCancelled = r.stages.some((s) => countJobs(s, 'cancelled') > 0);
+    const header = [
+        '#',
+        'Stage',
+        'Result',
+        'OK',
+        'Failed',
+        'Skipped',
+        ...(withCancelled ? ['Cancelled'] : []),
+        'Canary',
+        'Duration',
+    ];
+    const rows = r.stages.map((s, i) => [
+        String(i + 1),
+        escapeCell(s.name),
+        stageResultText(s),
+        String(countJobs(s, 'success')),
+        String(countJobs(s, 'failure')),
+        String(countJobs(s, 'skipped')),
+        ...(withCancelled ? [String(countJobs(s, 'cancelled'))] : []),
+        s.canary === null ? '—' : escapeCell(s.canary),
+        formatDuration(s.durationMs),
+    ]);
+    return `${htmlTable(header, rows)}\n`;
+}
+function htmlTable(header, rows) {
+    const tr = (cells, tag) => `<tr>${cells.map((c) => `<${tag}>${c}</${tag}>`).join('')}</tr>`;
+    return ['<table>', tr(header, 'th'), ...rows.map((r) => tr(r, 'td')), '</table>'].join('\n');
+}
+const HOST_HEADER = ['Host', 'Result', 'Attempts', 'Duration', 'Exit code', 'Error'];
+function hostRow(stage, j) {
+    const host = escapeCell(j.host) + (j.host === stage.canary ? ' <sub>canary</sub>' : '');
+    return [
+        host,
+        `${github_summary_JOB_MARK[j.result]} ${j.result}`,
+        String(j.attempts),
+        formatDuration(j.durationMs),
+        j.exitCode === null ? '—' : String(j.exitCode),
+        j.error && j.error !== j.result ? escapeCell(truncateText(j.error, 200)) : '—',
+    ];
+}
+/** The host table of a stage, with as many rows as `budget` bytes allow. */
+function renderHostTable(stage, collapseOver, budget) {
+    if (stage.jobs.length === 0)
+        return { text: '_No jobs._\n', rowsLeftOut: 0 };
+    const rows = stage.jobs.map((j) => hostRow(stage, j));
+    const wrap = (shown, leftOut) => {
+        const extra = leftOut > 0
+            ? [[`… ${plural(leftOut, 'more host')} left out (summary size limit)`, '', '', '', '', '']]
+            : [];
+        const table = htmlTable(HOST_HEADER, [...shown, ...extra]);
+        if (stage.jobs.length <= collapseOver)
+            return `${table}\n`;
+        const tally = [
+            `${countJobs(stage, 'success')} ok`,
+            `${countJobs(stage, 'failure')} failed`,
+            `${countJobs(stage, 'skipped')} skipped`,
+        ];
+        if (countJobs(stage, 'cancelled') > 0)
+            tally.push(`${countJobs(stage, 'cancelled')} cancelled`);
+        return `<details><summary>${plural(stage.jobs.length, 'host')}: ${tally.join(', ')}</summary>\n\n${table}\n\n</details>\n`;
+    };
+    const full = wrap(rows, 0);
+    if (utf8Bytes(full) + 1 <= budget)
+        return { text: full, rowsLeftOut: 0 };
+    // Too big: keep failed hosts' rows before the others, as many as fit.
+    const order = rows
+        .map((row, i) => ({ row, failed: stage.jobs[i]?.result === 'failure' }))
+        .sort((a, b) => Number(b.failed) - Number(a.failed))
+        .map((x) => x.row);
+    let shown = 0;
+    let used = utf8Bytes(wrap([], rows.length));
+    for (const row of order) {
+        const size = utf8Bytes(htmlTable([], [row])) - utf8Bytes('<table>\n\n</table>');
+        if (used + size + 1 > budget)
+            break;
+        used += size + 1;
+        shown += 1;
+    }
+    if (used > budget)
+        return { text: '', rowsLeftOut: rows.length };
+    return { text: wrap(order.slice(0, shown), rows.length - shown), rowsLeftOut: rows.length - shown };
+}
+function failedJobs(s) {
+    return s.jobs.filter((j) => j.result === 'failure');
+}
+/** A failed host: what happened in one line, its last output in a collapsed `<pre>`. */
+function renderFailure(j, tailBytes) {
+    const facts = [
+        exitText(j),
+        plural(j.attempts, 'attempt'),
+        formatDuration(j.durationMs),
+        j.error ? truncateText(j.error, 300) : null,
+    ].filter((f) => f !== null);
+    const title = `❌ <b>${escapeCell(j.host)}</b> · ${escapeCell(facts.join(' · '))}`;
+    const { text, linesLeftOut } = github_summary_lastBytes(j.outputTail.replace(/\n+$/, ''), tailBytes);
+    const note = linesLeftOut > 0 ? `… ${plural(linesLeftOut, 'earlier line')} not shown\n` : '';
+    const body = text === '' ? '(no output)' : `${note}${text}`;
+    return `<details><summary>${title}</summary>\n\n<pre>${escapeHtml(body)}</pre>\n\n</details>\n`;
+}
+/** The last `max` bytes of `text`, cut at a line start. */
+function github_summary_lastBytes(text, max) {
+    if (utf8Bytes(text) <= max)
+        return { text, linesLeftOut: 0 };
+    const lines = text.split('\n');
+    let size = 0;
+    let first = lines.length;
+    while (first > 0) {
+        const next = utf8Bytes(lines[first - 1] ?? '') + (first < lines.length ? 1 : 0);
+        if (size + next > max)
+            break;
+        size += next;
+        first -= 1;
+    }
+    if (first === lines.length) {
+        // One line longer than the whole budget: keep its end (a character cut in half is dropped).
+        const last = Buffer.from(lines[lines.length - 1] ?? '', 'utf8');
+        const end = last
+            .subarray(Math.max(0, last.length - (max - 3)))
+            .toString('utf8')
+            .replace(/^\uFFFD+/, '');
+        return { text: `…${end}`, linesLeftOut: lines.length - 1 };
+    }
+    return { text: lines.slice(first).join('\n'), linesLeftOut: first };
+}
+function truncationNote(tails, rows) {
+    const what = [
+        tails > 0 ? `the output of ${plural(tails, 'failed host')}` : null,
+        rows > 0 ? plural(rows, 'host row') : null,
+    ].filter(Boolean);
+    return (`> **Note:** this summary was shortened to stay under GitHub's 1 MiB limit: ${what.join(' and ')} left out. ` +
+        'Every host is in the JSON report (output `report`) and in the log.\n');
+}
+//# sourceMappingURL=github-summary.js.map
+;// CONCATENATED MODULE: ./lib/release/parse.js
+/**
+ * The text of flags and inputs → setting values, the same way for the CLI and the action. Every
+ * error is a UsageError that starts with the setting as the user gave it (`--limit: …`,
+ * `Input "limit": …`) and never quotes a value that may be a secret.
+ */
+
+
+
+/** `5` → 5; anything but a whole number ≥ 1 is an error. Surrounding blanks are ignored. */
+function parsePositiveInteger(text, source) {
+    const n = Number(text);
+    if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < 1) {
+        throw new errors/* UsageError */.eb(`${settings_sourceLabel(source)}: expected a positive integer, got "${text}"`);
+    }
+    return n;
+}
+/**
+ * Host or group names separated by commas, spaces or newlines. A list that names nothing (`''`,
+ * `,`) is an error rather than "no filter" or "no hosts": it is usually an unset variable, and
+ * neither running everywhere nor running nowhere is what was meant.
+ */
+function parseList(text, source) {
+    const items = text.split(/[\s,]+/).filter(Boolean);
+    if (items.length === 0)
+        throw new errors/* UsageError */.eb(`${settings_sourceLabel(source)}: expected names separated by commas`);
+    return items;
+}
+/** YAML 1.2 core schema booleans, as `core.getBooleanInput` accepts them; empty is false. */
+function parseBoolean(text, source) {
+    if (text === '')
+        return false;
+    if (['true', 'True', 'TRUE'].includes(text))
+        return true;
+    if (['false', 'False', 'FALSE'].includes(text))
+        return false;
+    throw new errors/* UsageError */.eb(`${settings_sourceLabel(source)}: expected true or false, got "${text}"`);
+}
+/** `K=V` → [K, V]; the name must be a valid variable name. */
+function parseVarAssignment(text, source) {
+    const eq = text.indexOf('=');
+    const name = eq === -1 ? text : text.slice(0, eq);
+    // The text itself is not echoed: it may be a secret.
+    if (eq === -1)
+        throw new UsageError(`${sourceLabel(source)}: expected NAME=VALUE, found no "="`);
+    if (!VAR_NAME.test(name))
+        throw new UsageError(`${sourceLabel(source)}: invalid variable name "${name}"`);
+    return [name, text.slice(eq + 1)];
+}
+//# sourceMappingURL=parse.js.map
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
+;// CONCATENATED MODULE: ./lib/action/vars-input.js
+
+
+
+/** A line that starts like `NAME=`: the input is written as `K=V` lines, not as a YAML map. */
+const ASSIGNMENT_LINE = /^\s*[A-Za-z_][A-Za-z0-9_]*=/;
+/**
+ * Parses the `vars` / `secret-vars` inputs: either lines of `NAME=value` (blank lines and `#`
+ * comments ignored, the value taken verbatim up to the end of the line) or a YAML map of scalars
+ * (use it for multi-line values). Error messages name the input and never echo a value: the text
+ * may be a secret, and so for a secret input is a mistyped name (it may be a line of the value).
+ */
+function parseVarsInput(text, input, secret = false) {
+    const lines = text.split(/\r?\n/);
+    const meaningful = lines.filter((l) => l.trim() !== '' && !l.trim().startsWith('#'));
+    if (meaningful.length === 0)
+        return {};
+    const named = (name) => (secret ? '' : ` "${name}"`);
+    return ASSIGNMENT_LINE.test(meaningful[0] ?? '')
+        ? parseAssignmentLines(lines, input, named)
+        : parseYamlMap(text, input, named);
+}
+function parseAssignmentLines(lines, input, named) {
+    const vars = {};
+    lines.forEach((raw, i) => {
+        const line = raw.replace(/^\s+/, '');
+        if (line.trim() === '' || line.startsWith('#'))
+            return;
+        const eq = line.indexOf('=');
+        const where = `Input "${input}" line ${i + 1}`;
+        if (eq === -1) {
+            throw new errors/* UsageError */.eb(`${where}: expected NAME=VALUE, found no "=" (use a YAML map for multi-line values)`);
+        }
+        const name = line.slice(0, eq).trimEnd();
+        if (!transport/* VAR_NAME */.e.test(name))
+            throw new errors/* UsageError */.eb(`${where}: invalid variable name${named(name)}`);
+        vars[name] = line.slice(eq + 1);
+    });
+    return vars;
+}
+function parseYamlMap(text, input, named) {
+    let doc;
+    try {
+        doc = (0,dist/* parse */.qg)(text, { prettyErrors: false });
+    }
+    catch (e) {
+        // The YAML library quotes the offending source line; give only the position.
+        const pos = e instanceof dist/* YAMLError */.IP && e.linePos ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
+        throw new errors/* UsageError */.eb(`Input "${input}": expected NAME=VALUE lines or a YAML map, found invalid YAML${pos}`);
+    }
+    if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+        throw new errors/* UsageError */.eb(`Input "${input}": expected NAME=VALUE lines or a YAML map, found a ${vars_input_describe(doc)}`);
+    }
+    const vars = {};
+    for (const [name, value] of Object.entries(doc)) {
+        if (!transport/* VAR_NAME */.e.test(name))
+            throw new errors/* UsageError */.eb(`Input "${input}": invalid variable name${named(name)}`);
+        if (value === null || value === undefined)
+            vars[name] = '';
+        else if (['string', 'number', 'boolean'].includes(typeof value))
+            vars[name] = String(value);
+        else {
+            throw new errors/* UsageError */.eb(`Input "${input}": the value of${named(name) || ' a variable'} must be a string, number or boolean, found a ${vars_input_describe(value)}`);
+        }
+    }
+    return vars;
+}
+function vars_input_describe(value) {
+    if (Array.isArray(value))
+        return 'list';
+    if (value === null)
+        return 'null';
+    if (typeof value === 'object')
+        return 'map';
+    return typeof value === 'string' ? 'string' : typeof value;
+}
+//# sourceMappingURL=vars-input.js.map
+;// CONCATENATED MODULE: ./lib/action/inputs.js
+
+
+
+
+/** Every input of `action.yml`, in one place. */
+const Inputs = {
+    Config: 'config',
+    Runner: 'runner',
+    Limit: 'limit',
+    Hosts: 'hosts',
+    Vars: 'vars',
+    SecretVars: 'secret-vars',
+    SshPrivateKey: 'ssh-private-key',
+    SshKeyPassphrase: 'ssh-key-passphrase',
+    SshKnownHosts: 'ssh-known-hosts',
+    DryRun: 'dry-run',
+};
+/** How each release setting is given to the action, for messages about it. */
+const ACTION_SOURCES = {
+    configPath: { input: Inputs.Config },
+    runner: { input: Inputs.Runner },
+    limit: { input: Inputs.Limit },
+    hosts: { input: Inputs.Hosts },
+    vars: { input: Inputs.Vars },
+    secretVars: { input: Inputs.SecretVars },
+    privateKey: { input: Inputs.SshPrivateKey },
+    passphrase: { input: Inputs.SshKeyPassphrase },
+    knownHosts: { input: Inputs.SshKnownHosts },
+    dryRun: { input: Inputs.DryRun },
+};
+const readInput = (name) => getInput(name);
+/**
+ * The only reader of the action's inputs: the release settings (`reportPath` is filled in by
+ * `main`). Throws a UsageError naming the input on bad input; messages never quote a secret
+ * input's value.
+ */
+function readInputs(read = readInput) {
+    const config = read(Inputs.Config);
+    const runner = read(Inputs.Runner);
+    const limit = read(Inputs.Limit);
+    const hosts = read(Inputs.Hosts);
+    const vars = parseVarsInput(read(Inputs.Vars), Inputs.Vars);
+    const secretVars = parseVarsInput(read(Inputs.SecretVars), Inputs.SecretVars, true);
+    const privateKey = inputs_parsePrivateKey(read(Inputs.SshPrivateKey));
+    // Not trimmed beyond what GitHub's runner machine does: a passphrase is whatever the key was encrypted with.
+    const passphrase = read(Inputs.SshKeyPassphrase);
+    if (passphrase && !privateKey) {
+        throw new errors/* UsageError */.eb(`Input "${Inputs.SshKeyPassphrase}" is set but "${Inputs.SshPrivateKey}" is not: the passphrase is for that key`);
+    }
+    const knownHosts = normalizeNewlines(read(Inputs.SshKnownHosts));
+    return {
+        vars,
+        secretVars,
+        dryRun: parseBoolean(read(Inputs.DryRun), ACTION_SOURCES.dryRun),
+        ...(config ? { configPath: config } : {}),
+        ...(runner ? { runner } : {}),
+        ...(limit ? { limit: parsePositiveInteger(limit, ACTION_SOURCES.limit) } : {}),
+        ...(hosts ? { hosts: parseList(hosts, ACTION_SOURCES.hosts) } : {}),
+        ...(privateKey ? { privateKey } : {}),
+        ...(passphrase ? { passphrase } : {}),
+        ...(knownHosts ? { knownHosts } : {}),
+        sources: ACTION_SOURCES,
+    };
+}
+/**
+ * The key text as a secret holds it: CRLF from a paste on Windows is normalized and a final
+ * newline added (OpenSSH rejects a key without one). A path or a key with escaped `\n` is a common
+ * mistake, caught here with a message that does not echo the value.
+ */
+function inputs_parsePrivateKey(text) {
+    if (text === '')
+        return undefined;
+    const key = `${normalizeNewlines(text)}\n`;
+    if (key.indexOf('\n') === key.length - 1 && key.includes('\\n')) {
+        throw new errors/* UsageError */.eb(`Input "${Inputs.SshPrivateKey}": the key is on one line with escaped "\\n"; store it with its real newlines`);
+    }
+    if (!/^-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----$/m.test(key)) {
+        throw new errors/* UsageError */.eb(`Input "${Inputs.SshPrivateKey}": expected the private key itself (a "-----BEGIN … PRIVATE KEY-----" block), ` +
+            'not a path; pass it from a secret: ssh-private-key: ${{ secrets.DEPLOY_KEY }}');
+    }
+    return key;
+}
+function normalizeNewlines(text) {
+    return text.replace(/\r\n?/g, '\n').trim();
+}
+//# sourceMappingURL=inputs.js.map
+;// CONCATENATED MODULE: ./lib/action/outputs.js
+/** Every output of `action.yml`, in one place. */
+const Outputs = {
+    Result: 'result',
+    FailedHosts: 'failed-hosts',
+    Report: 'report',
+};
+function writeOutputs(set, outputs) {
+    set(Outputs.Result, outputs.result);
+    set(Outputs.FailedHosts, JSON.stringify(outputs.failedHosts));
+    set(Outputs.Report, outputs.reportPath);
+}
+//# sourceMappingURL=outputs.js.map
+;// CONCATENATED MODULE: ./lib/action/main.js
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * The action's entrypoint: runs the release and sets `process.exitCode`, then returns, so a caller
+ * such as `@github/local-action` can go on (it prints the outputs after `run()`). Every connection
+ * and timer is closed by then and the process ends on its own; `index.ts` guards against a leak.
+ * Only a cancelled run whose commands did not stop in time is ended with `process.exit()`.
+ */
+async function run() {
+    const cancellation = new Cancellation(undefined, (message) => warning(`Release ${message}: stopping…`));
+    const stopListening = cancellation.listen();
+    let code;
+    try {
+        code = await runAction(cancellation);
+    }
+    catch (e) {
+        // Only a bug gets here: every expected failure is reported inside runAction.
+        setFailed(`boerewors: ${(0,errors/* errorMessage */.gJ)(e)}`);
+        code = EXIT.failure;
+    }
+    process.exitCode = code;
+    // The engine still holds those commands and their connections: nothing else would end the process.
+    if (cancellation.abandoned)
+        process.exit(code);
+    stopListening();
+}
+/** Inputs → settings → release → log, annotations, report, outputs, summary. Returns the exit code. */
+async function runAction(cancellation, cwd = process.cwd()) {
+    let settings;
+    let redactor;
+    try {
+        settings = readInputs();
+        const secrets = secretValues(settings);
+        // Before anything else is printed: from here on GitHub masks these in every log line.
+        for (const value of maskableValues(secrets))
+            setSecret(value);
+        redactor = new Redactor(secrets);
+    }
+    catch (e) {
+        return notStarted(e, (0,errors/* errorMessage */.gJ)(e));
+    }
+    let loaded;
+    try {
+        settings = { ...settings, reportPath: await newReportPath() };
+        loaded = await loadRelease(settings, { cwd, redactor });
+    }
+    catch (e) {
+        const hint = e instanceof load_config.ConfigNotFoundError && !(0,external_node_path_.isAbsolute)(settings.configPath ?? '')
+            ? '. The config input is relative to the workspace: is the repository checked out (actions/checkout) before this step?'
+            : '';
+        return notStarted(e, redactor.text((0,errors/* errorMessage */.gJ)(e)) + hint);
+    }
+    if (settings.dryRun)
+        info('Dry run: the plan is printed, nothing connects and nothing runs.');
+    const log = new GitHubLogReporter(core_namespaceObject, { dryRun: settings.dryRun });
+    const { report } = await runRelease(settings, loaded, { cancellation, onEvent: log.onEvent });
+    log.close();
+    return main_finish(withCause(report, cancellation.signal), settings);
+}
+async function main_finish(report, settings) {
+    let reportPath = settings.reportPath ?? '';
+    try {
+        await writeJsonReport(reportPath, report, { dryRun: settings.dryRun });
+    }
+    catch (e) {
+        // The outputs and the summary matter more than the file: report the problem and go on.
+        warning(`Could not write the JSON report: ${(0,errors/* errorMessage */.gJ)(e)}`);
+        reportPath = '';
+    }
+    writeOutputs(setOutput, { result: report.result, failedHosts: failedHosts(report), reportPath });
+    await writeSummary(renderSummary(report, { dryRun: settings.dryRun }));
+    if (report.result !== 'success')
+        setFailed(failureLine(report));
+    return exitCodeOf(report);
+}
+/** Bad input or config: nothing ran. Outputs and summary still say so. */
+async function notStarted(error, message) {
+    writeOutputs(setOutput, { result: 'failure', failedHosts: [], reportPath: '' });
+    await writeSummary(renderStartFailure(message));
+    setFailed(message);
+    return exitCodeOfError(error);
+}
+async function writeSummary(markdown) {
+    if (!process.env.GITHUB_STEP_SUMMARY)
+        return;
+    try {
+        await summary.addRaw(markdown).write();
+    }
+    catch (e) {
+        warning(`Could not write the job summary: ${(0,errors/* errorMessage */.gJ)(e)}`);
+    }
+}
+/** A fresh directory under RUNNER_TEMP per run: two uses of the action in one job never collide. */
+async function newReportPath() {
+    const dir = await (0,promises_.mkdtemp)((0,external_node_path_.join)(process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), 'boerewors-'));
+    return (0,external_node_path_.join)(dir, 'report.json');
+}
+/** A cancelled run's reason names what cancelled it (`… (cancelled by SIGTERM)`). */
+function withCause(report, signal) {
+    if (report.result !== 'cancelled' || !signal.aborted)
+        return report;
+    const cause = cancelMessage(signal);
+    const reason = report.reason ?? '';
+    if (reason.includes(cause))
+        return report;
+    return { ...report, reason: reason ? `${reason} (${cause})` : cause };
+}
+/** One line for `setFailed`: the run's reason, else who failed. */
+function failureLine(report) {
+    const what = report.result === 'cancelled' ? 'Release cancelled' : 'Release failed';
+    const hosts = failedHosts(report);
+    const detail = report.reason ??
+        (hosts.length > 0
+            ? `${hosts.length} failed: ${hosts.slice(0, 5).join(', ')}${hosts.length > 5 ? ', …' : ''}`
+            : '');
+    return `${what}${detail ? `: ${detail.split('\n')[0]}` : ''}`;
+}
+//# sourceMappingURL=main.js.map
+
+/***/ }),
+
+/***/ 5371:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  T: () => (/* binding */ assembleConfig)
+});
+
+// EXTERNAL MODULE: ./lib/contract/transport.js
+var transport = __nccwpck_require__(4475);
+// EXTERNAL MODULE: ./lib/contract/errors.js
+var errors = __nccwpck_require__(1819);
+// EXTERNAL MODULE: ./lib/config/hosts.js
+var config_hosts = __nccwpck_require__(6141);
+// EXTERNAL MODULE: ./lib/contract/host.js
+var host = __nccwpck_require__(1874);
+// EXTERNAL MODULE: ./lib/engine/job.js
+var engine_job = __nccwpck_require__(7209);
+// EXTERNAL MODULE: ./lib/engine/runner.js
+var engine_runner = __nccwpck_require__(7998);
+// EXTERNAL MODULE: ./lib/engine/stage.js
+var engine_stage = __nccwpck_require__(3768);
+// EXTERNAL MODULE: ./lib/engine/vars.js
+var vars = __nccwpck_require__(1942);
+// EXTERNAL MODULE: ./lib/config/config-error.js
+var config_error = __nccwpck_require__(1429);
+// EXTERNAL MODULE: ./lib/config/did-you-mean.js
+var did_you_mean = __nccwpck_require__(9839);
+// EXTERNAL MODULE: ./lib/config/formats.js
+var formats = __nccwpck_require__(6094);
+// EXTERNAL MODULE: ./lib/config/schema.js
+var schema = __nccwpck_require__(1091);
+// EXTERNAL MODULE: ./lib/config/steps-job.js
+var steps_job = __nccwpck_require__(2567);
+;// CONCATENATED MODULE: ./lib/config/build-runners.js
+/**
+ * Validated runner configs → engine Runners. Pure: builds stages and job factories, runs nothing.
+ * Cross-references the schema cannot check (groups, `${NAME}` references, duplicate stage names)
+ * fail here, at the position of the offending value.
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+function buildRunner(name, config, ctx) {
+    const seen = new Set();
+    const footprint = { hosts: [], uploads: [], localWork: false };
+    const stages = config.stages.map((stage, i) => {
+        const path = ['runners', name, 'stages', i];
+        const built = buildStage(stage, path, ctx, footprint);
+        if (seen.has(built.name)) {
+            throw (0,config_error/* configIssueError */.UJ)(ctx.locator, [...path, 'name'], `duplicate stage name "${built.name}" in runner "${name}"`);
+        }
+        seen.add(built.name);
+        return built;
+    });
+    const runner = new engine_runner/* Runner */.b({
+        name,
+        description: config.description ?? '',
+        stages,
+        stageCount: stages.length,
+    });
+    return { runner, footprint: { hosts: [...new Set(footprint.hosts)], uploads: footprint.uploads } };
+}
+function buildStage(stage, path, ctx, footprint) {
+    checkVarRefs(stage.name, [...path, 'name'], Object.keys(ctx.vars), ctx.locator, { stageName: true });
+    const name = (0,vars/* expandVars */.Jf)(stage.name, ctx.vars);
+    const hosts = stage.hosts
+        ? (0,config_hosts/* resolveStageHosts */.c8)(stage.hosts, [...path, 'hosts'], ctx.groups, ctx.catalog, ctx.locator)
+        : [host/* CONTROLLER */.J];
+    footprint.hosts.push(...hosts);
+    const shell = stage.shell === undefined ? transport/* DEFAULT_SHELL */.L : (0,formats/* toShell */.aB)(stage.shell);
+    const makeJob = 'job' in stage && stage.job
+        ? customJob(stage.job, name)
+        : stepsJob(stage, path, shell, ctx, footprint, hosts);
+    if ('job' in stage && stage.job)
+        footprint.localWork = true;
+    return new engine_stage/* Stage */.B({
+        name,
+        ...defined({
+            canary: stage.canary,
+            parallel: stage.parallel,
+            poolSize: stage['pool-size'],
+            batch: stage.batch?.map(formats/* toAmount */.cP),
+            maxFailures: stage['max-failures'] === undefined ? undefined : (0,formats/* toAmount */.cP)(stage['max-failures']),
+            canFail: stage['can-fail'],
+            retries: stage.retries,
+            retryDelayMs: stage['retry-delay'],
+            timeoutMs: stage.timeout,
+        }),
+        jobs: () => hosts.map(makeJob),
+    });
+}
+function stepsJob(stage, path, shell, ctx, footprint, hosts) {
+    // Upload paths and step names may also use the per-job BW_* variables.
+    const known = [...Object.keys(ctx.vars), ...schema/* RESERVED_VARS */.ol];
+    const onThisMachine = hosts.some((host) => host.local);
+    const steps = (stage.steps ?? []).map((step, i) => {
+        const stepPath = [...path, 'steps', i];
+        if (step.upload) {
+            const from = { from: step.upload.from, path: [...stepPath, 'upload', 'from'] };
+            footprint.uploads.push({ ...from, afterLocalWork: footprint.localWork });
+        }
+        if (step.local !== undefined || (step.run !== undefined && onThisMachine))
+            footprint.localWork = true;
+        return toStep(step, stepPath, shell, known, ctx.locator);
+    });
+    return (host) => new steps_job/* StepsJob */.l(host, steps);
+}
+function toStep(step, path, stageShell, known, locator) {
+    const name = step.name === undefined ? {} : { name: step.name };
+    if (step.name !== undefined)
+        checkVarRefs(step.name, [...path, 'name'], known, locator);
+    if (step.upload) {
+        checkVarRefs(step.upload.from, [...path, 'upload', 'from'], known, locator);
+        checkVarRefs(step.upload.to, [...path, 'upload', 'to'], known, locator);
+        const linkFrom = step.upload['link-from'];
+        if (linkFrom !== undefined)
+            checkVarRefs(linkFrom, [...path, 'upload', 'link-from'], known, locator);
+        return {
+            kind: 'upload',
+            ...name,
+            from: step.upload.from,
+            to: step.upload.to,
+            ...(linkFrom !== undefined ? { linkFrom } : {}),
+            ...(step.upload.compress !== undefined ? { compress: step.upload.compress } : {}),
+        };
+    }
+    const shell = step.shell === undefined ? stageShell : (0,formats/* toShell */.aB)(step.shell);
+    if (step.run !== undefined)
+        return { kind: 'run', ...name, script: step.run, shell };
+    return { kind: 'local', ...name, script: step.local, shell };
+}
+function customJob(factory, stage) {
+    return (host) => {
+        const job = factory(host);
+        if (!(0,engine_job/* isJob */.o)(job))
+            throw new errors/* ConfigError */.xL(`stage "${stage}": job(host) must return a Job, got ${typeof job}`);
+        return job;
+    };
+}
+/**
+ * Every `$` in a non-command field must be `${NAME}` with a known NAME, or `$$`. People write
+ * `$HOME` or `${HOST_ROOT}` expecting a shell; these fields never see one, so the message says
+ * where values come from instead.
+ */
+function checkVarRefs(text, path, known, locator, opts = {}) {
+    let refs;
+    try {
+        refs = (0,vars/* parseTemplate */.QC)(text).flatMap((piece) => ('ref' in piece ? [piece.ref] : []));
+    }
+    catch (e) {
+        if (!(e instanceof vars/* TemplateSyntaxError */.Cb))
+            throw e;
+        const message = e.problem === 'bare-dollar'
+            ? `"${e.found}" is not expanded: ${EXPANDED_BY_US}; write \${NAME} with NAME from vars, or $$ for a literal "$"`
+            : e.message;
+        throw (0,config_error/* configIssueError */.UJ)(locator, path, message + homeHint(e.found, path));
+    }
+    for (const name of refs) {
+        if (known.includes(name))
+            continue;
+        if (opts.stageName && schema/* RESERVED_VARS */.ol.includes(name)) {
+            throw (0,config_error/* configIssueError */.UJ)(locator, path, `"\${${name}}" is set per job, so a stage name cannot use it (step names and upload paths can)`);
+        }
+        const hint = (0,did_you_mean/* didYouMean */.au)(name, known);
+        const why = hint || `: ${EXPANDED_BY_US}; define ${name} under vars: (or pass --var ${name}=…)`;
+        throw (0,config_error/* configIssueError */.UJ)(locator, path, `unknown variable "\${${name}}"${why}${homeHint(`$${name}`, path)}`);
+    }
+}
+const EXPANDED_BY_US = 'names and upload paths are expanded by boerewors on the controller from vars only ' +
+    "(the config's vars:, --var, the action's vars and secret-vars), not by a shell and not from the environment";
+/** `$HOME/…` in an upload target: the usual intent is the login user's home, which needs no variable. */
+function homeHint(found, path) {
+    if (path.at(-1) !== 'to' || !/^\$\{?HOME\}?$/.test(found))
+        return '';
+    return ". On an SSH host a relative upload.to (or ~/…) is already relative to the login user's home";
+}
+function defined(obj) {
+    return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined));
+}
+//# sourceMappingURL=build-runners.js.map
+// EXTERNAL MODULE: ./lib/contract/ssh-options.js
+var ssh_options = __nccwpck_require__(9007);
+;// CONCATENATED MODULE: ./lib/config/ssh.js
+/** The `ssh:` block → the transport's SshOptions, defaults applied. */
+
+
+function resolveSsh(config = {}) {
+    const knownHosts = config['known-hosts'];
+    return {
+        ...ssh_options/* DEFAULT_SSH_OPTIONS */.U,
+        ...(config.user !== undefined ? { user: config.user } : {}),
+        ...(config.port !== undefined ? { port: config.port } : {}),
+        ...(config['private-key'] !== undefined ? { privateKeyPath: config['private-key'] } : {}),
+        ...(knownHosts !== undefined
+            ? { knownHostsPaths: typeof knownHosts === 'string' ? [knownHosts] : knownHosts }
+            : {}),
+        ...(config['host-key-checking'] !== undefined ? { hostKeyChecking: config['host-key-checking'] } : {}),
+        ...(config['connect-timeout'] !== undefined ? { connectTimeoutMs: config['connect-timeout'] } : {}),
+        ...(config.keepalive !== undefined ? { keepaliveMs: config.keepalive } : {}),
+        ...(config['jump-host'] !== undefined ? { jumpHost: parseJumpHost(config['jump-host']) } : {}),
+        ...(config['max-sessions'] !== undefined ? { maxSessions: config['max-sessions'] } : {}),
+    };
+}
+/** `user@host:port` (user and port optional; port 22 by default). The schema has validated it. */
+function parseJumpHost(text) {
+    const entry = (0,formats/* parseRemoteAddress */.Yg)(text);
+    if (!entry)
+        throw new Error(`invalid jump host "${text}"`);
+    return {
+        address: entry.address,
+        port: entry.port ?? 22,
+        ...(entry.user !== undefined ? { user: entry.user } : {}),
+    };
+}
+//# sourceMappingURL=ssh.js.map
+;// CONCATENATED MODULE: ./lib/config/assemble.js
+
+
+
+
+
+
+function assembleConfig(parts, overrides = {}) {
+    checkOverrides(overrides);
+    const ssh = resolveSsh(parts.ssh);
+    const catalog = new config_hosts/* HostCatalog */.YU(ssh, parts.locator);
+    const groups = (0,config_hosts/* resolveGroups */.bq)(parts.hosts ?? {}, catalog);
+    const vars = { ...parts.vars, ...overrides };
+    const ctx = { groups, catalog, vars, locator: parts.locator };
+    const footprints = {};
+    const runners = parts.runners.map((source) => {
+        if ('runner' in source)
+            return source.runner;
+        const built = buildRunner(source.name, source.config, ctx);
+        footprints[source.name] = built.footprint;
+        return built.runner;
+    });
+    return {
+        file: parts.file,
+        format: parts.format,
+        ssh,
+        groups,
+        hosts: catalog.hosts,
+        vars,
+        runners,
+        runnerNames: runners.map((runner) => runner.name),
+        customRunners: parts.runners.filter((source) => 'runner' in source).map((source) => source.name),
+        footprints,
+        locator: parts.locator,
+    };
+}
+function checkOverrides(overrides) {
+    for (const name of Object.keys(overrides)) {
+        if (!transport/* VAR_NAME */.e.test(name))
+            throw new errors/* UsageError */.eb(`invalid variable name "${name}"`);
+        if (schema/* RESERVED_VARS */.ol.includes(name))
+            throw new errors/* UsageError */.eb(`${name} is set by the tool for every job; choose another name`);
+    }
+}
+//# sourceMappingURL=assemble.js.map
+
+/***/ }),
+
+/***/ 1429:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Hd: () => (/* binding */ formatIssue),
+/* harmony export */   UJ: () => (/* binding */ configIssueError),
+/* harmony export */   g2: () => (/* binding */ ConfigValidationError)
+/* harmony export */ });
+/* unused harmony export MAX_LISTED_ISSUES */
+/* harmony import */ var _contract_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1819);
+/* harmony import */ var _locator_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1252);
+
+
+/** `release.yml:12:5: runners.deploy.stages[0].pool-size: expected a positive integer, got "ten"`. */
+function formatIssue(issue) {
+    const where = issue.position ? `${issue.file}:${issue.position.line}:${issue.position.col}` : issue.file;
+    const path = (0,_locator_js__WEBPACK_IMPORTED_MODULE_1__/* .formatPath */ .jV)(issue.path);
+    return `${where}: ${path ? `${path}: ` : ''}${issue.message}`;
+}
+/** At most this many issues are listed in one message; the rest are counted. */
+const MAX_LISTED_ISSUES = 10;
+/**
+ * A config that failed validation. `message` lists the issues one per line (in file order, at most
+ * ten); `issues` keeps them structured, e.g. for annotations at `file:line:col`.
+ */
+class ConfigValidationError extends _contract_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL {
+    issues;
+    constructor(issues) {
+        const listed = issues.slice(0, MAX_LISTED_ISSUES).map(formatIssue);
+        const more = issues.length - listed.length;
+        super([...listed, ...(more > 0 ? [`… and ${more} more`] : [])].join('\n'));
+        this.issues = issues;
+    }
+}
+/** A single positioned config error (used after schema validation: groups, vars, duplicates). */
+function configIssueError(locator, path, message, opts) {
+    const position = locator.position(path, opts);
+    return new ConfigValidationError([
+        { file: locator.file, path, message, ...(position ? { position } : {}) },
+    ]);
+}
+//# sourceMappingURL=config-error.js.map
+
+/***/ }),
+
+/***/ 9839:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   au: () => (/* binding */ didYouMean)
+/* harmony export */ });
+/* unused harmony exports editDistance, closest */
+/** "Did you mean …" suggestions for near-miss names (keys, groups, runners). */
+/** `poolSize`, `pool_size`, `Pool-Size` all normalise to `pool-size`. */
+function normalise(name) {
+    return name
+        .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+        .toLowerCase()
+        .replace(/_/g, '-');
+}
+/** Levenshtein distance with adjacent transpositions (optimal string alignment). */
+function editDistance(a, b) {
+    const rows = a.length + 1;
+    const cols = b.length + 1;
+    const d = Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+    for (let i = 1; i < rows; i++) {
+        for (let j = 1; j < cols; j++) {
+            const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+            const row = d[i];
+            const prev = d[i - 1];
+            row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + cost);
+            if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+                row[j] = Math.min(row[j], d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    return d[a.length][b.length];
+}
+/**
+ * The candidate closest to `name`, if it is close enough to be a likely typo: same name up to case,
+ * `_`/`-`/camelCase, or at most 1 edit for short names (≤ 4 chars), 2 for longer ones.
+ */
+function closest(name, candidates) {
+    const wanted = normalise(name);
+    let best;
+    let bestDistance = Infinity;
+    for (const candidate of candidates) {
+        const distance = editDistance(wanted, normalise(candidate));
+        if (distance < bestDistance)
+            [best, bestDistance] = [candidate, distance];
+    }
+    const allowed = wanted.length <= 4 ? 1 : 2;
+    return bestDistance <= allowed ? best : undefined;
+}
+/** `, did you mean "pool-size"?` or the empty string. */
+function didYouMean(name, candidates) {
+    const suggestion = closest(name, candidates);
+    return suggestion === undefined ? '' : `, did you mean "${suggestion}"?`;
+}
+//# sourceMappingURL=did-you-mean.js.map
+
+/***/ }),
+
+/***/ 6094:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $m: () => (/* binding */ isValidAddress),
+/* harmony export */   Cq: () => (/* binding */ DURATION_PATTERN),
+/* harmony export */   DA: () => (/* binding */ LOCAL_NAME_PATTERN),
+/* harmony export */   E9: () => (/* binding */ parseDuration),
+/* harmony export */   FT: () => (/* binding */ PERCENT_PATTERN),
+/* harmony export */   M6: () => (/* binding */ parseHostEntry),
+/* harmony export */   N9: () => (/* binding */ USER_PATTERN),
+/* harmony export */   Yg: () => (/* binding */ parseRemoteAddress),
+/* harmony export */   aB: () => (/* binding */ toShell),
+/* harmony export */   cP: () => (/* binding */ toAmount),
+/* harmony export */   lo: () => (/* binding */ parsePercent),
+/* harmony export */   nD: () => (/* binding */ LOCAL_PREFIX)
+/* harmony export */ });
+/* unused harmony exports parsePort, isValidUser, localHostEntry */
+const DURATION = /^(\d+)(ms|s|m|h)$/;
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+/** `500ms`, `10s`, `5m`, `1h` → milliseconds. */
+function parseDuration(text) {
+    const m = DURATION.exec(text);
+    if (!m)
+        return undefined;
+    const ms = Number(m[1]) * UNIT_MS[m[2]];
+    return Number.isSafeInteger(ms) ? ms : undefined;
+}
+const DURATION_PATTERN = DURATION.source;
+const PERCENT_PATTERN = /^\d+(\.\d+)?%$/.source;
+/** `25%` → 25 (a number in 0…100), else undefined. */
+function parsePercent(text) {
+    if (!new RegExp(PERCENT_PATTERN).test(text))
+        return undefined;
+    const n = Number(text.slice(0, -1));
+    return n <= 100 ? n : undefined;
+}
+/** A count or a percentage string, as the engine wants it. */
+function toAmount(value) {
+    return typeof value === 'number' ? value : { percent: parsePercent(value) };
+}
+const LOCAL_PREFIX = 'local:';
+const LOCAL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const USER = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+const HOSTNAME = /^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$/;
+const IPV6 = /^[0-9A-Fa-f:.]+$/;
+/** `[user@]address[:port]`, where address may be `[ipv6]`. */
+const REMOTE = /^(?:([^@\s]+)@)?(\[[^\]\s]+\]|[^:@\s[\]]+)(?::(\d+))?$/;
+const USER_PATTERN = USER.source;
+const LOCAL_NAME_PATTERN = LOCAL_NAME.source;
+function parsePort(value) {
+    const n = typeof value === 'number' ? value : /^\d+$/.test(value) ? Number(value) : NaN;
+    return Number.isInteger(n) && n >= 1 && n <= 65_535 ? n : undefined;
+}
+function isValidUser(user) {
+    return USER.test(user);
+}
+function isValidAddress(address) {
+    return HOSTNAME.test(address) || (address.includes(':') && IPV6.test(address));
+}
+/** `local:NAME` → the embedded local host of that name. */
+function localHostEntry(name) {
+    if (!name.startsWith(LOCAL_PREFIX) || !LOCAL_NAME.test(name.slice(LOCAL_PREFIX.length)))
+        return undefined;
+    return { name, address: 'localhost', local: true };
+}
+/** `[user@]address[:port]` (address may be `[ipv6]`) → its parts; the name is the address. */
+function parseRemoteAddress(text) {
+    const m = REMOTE.exec(text);
+    if (!m)
+        return undefined;
+    const [, user, rawAddress, rawPort] = m;
+    const address = rawAddress.startsWith('[') ? rawAddress.slice(1, -1) : rawAddress;
+    if (!isValidAddress(address) || (user !== undefined && !isValidUser(user)))
+        return undefined;
+    const port = rawPort === undefined ? undefined : parsePort(rawPort);
+    if (rawPort !== undefined && port === undefined)
+        return undefined;
+    return {
+        name: address,
+        address,
+        local: false,
+        ...(port !== undefined ? { port } : {}),
+        ...(user !== undefined ? { user } : {}),
+    };
+}
+/** A host entry string: `local:NAME`, `name`, `user@name`, `name:port` or `user@name:port`. */
+function parseHostEntry(text) {
+    if (text.startsWith(LOCAL_PREFIX))
+        return localHostEntry(text);
+    return parseRemoteAddress(text);
+}
+/**
+ * A shell as written: a list is an argv; a string is split on whitespace (no quoting), so
+ * `shell: sh -e` is `['sh', '-e']`.
+ */
+function toShell(value) {
+    return typeof value === 'string' ? value.trim().split(/\s+/) : value;
+}
+//# sourceMappingURL=formats.js.map
+
+/***/ }),
+
+/***/ 6141:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   YU: () => (/* binding */ HostCatalog),
+/* harmony export */   bq: () => (/* binding */ resolveGroups),
+/* harmony export */   c8: () => (/* binding */ resolveStageHosts)
+/* harmony export */ });
+/* unused harmony exports toHostEntry, toHost */
+/* harmony import */ var _contract_host_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1874);
+/* harmony import */ var _config_error_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1429);
+/* harmony import */ var _did_you_mean_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(9839);
+/* harmony import */ var _formats_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6094);
+/* harmony import */ var _schema_values_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8370);
+/**
+ * Host entries → engine Hosts: groups, stage host lists (groups and/or entries), deduplication, and
+ * one definition per host name across the whole config.
+ */
+
+
+
+
+
+/**
+ * A string entry is named by its address, and by `address:port` when it names a port other than
+ * `defaultPort` (`ssh.port`): two hosts behind one address (NAT, port forwards) get distinct names.
+ */
+function toHostEntry(raw, defaultPort) {
+    if (typeof raw === 'string') {
+        const entry = (0,_formats_js__WEBPACK_IMPORTED_MODULE_2__/* .parseHostEntry */ .M6)(raw);
+        if (!entry || entry.local || entry.port === undefined || entry.port === defaultPort)
+            return entry;
+        const address = entry.address.includes(':') ? `[${entry.address}]` : entry.address;
+        return { ...entry, name: `${address}:${entry.port}` };
+    }
+    if (raw.name.startsWith(_formats_js__WEBPACK_IMPORTED_MODULE_2__/* .LOCAL_PREFIX */ .nD))
+        return (0,_formats_js__WEBPACK_IMPORTED_MODULE_2__/* .parseHostEntry */ .M6)(raw.name);
+    return {
+        name: raw.name,
+        address: raw.address ?? raw.name,
+        local: false,
+        ...(raw.port !== undefined ? { port: raw.port } : {}),
+        ...(raw.user !== undefined ? { user: raw.user } : {}),
+    };
+}
+/** Local hosts get port 0 (unused); remote ones the entry's port, else `ssh.port`. */
+function toHost(entry, ssh) {
+    return Object.freeze({
+        name: entry.name,
+        address: entry.address,
+        port: entry.local ? 0 : (entry.port ?? ssh.port),
+        local: entry.local,
+        ...(entry.user !== undefined ? { user: entry.user } : {}),
+    });
+}
+const sameHost = (a, b) => a.address === b.address && a.port === b.port && a.user === b.user && a.local === b.local;
+/**
+ * Every host the config names, by name. A name always means one host: the same name with another
+ * address, port or user is an error (otherwise `--hosts web-1` would be ambiguous).
+ */
+class HostCatalog {
+    ssh;
+    locator;
+    #byName = new Map();
+    constructor(ssh, locator) {
+        this.ssh = ssh;
+        this.locator = locator;
+    }
+    /** Register the host written at `path`; returns the one Host object for its name. */
+    add(raw, path) {
+        const entry = toHostEntry(raw, this.ssh.port);
+        if (!entry)
+            throw (0,_config_error_js__WEBPACK_IMPORTED_MODULE_1__/* .configIssueError */ .UJ)(this.locator, path, `invalid host entry ${JSON.stringify(raw)}`);
+        const host = toHost(entry, this.ssh);
+        if (host.name === _contract_host_js__WEBPACK_IMPORTED_MODULE_0__/* .CONTROLLER */ .J.name) {
+            throw (0,_config_error_js__WEBPACK_IMPORTED_MODULE_1__/* .configIssueError */ .UJ)(this.locator, path, `"${_contract_host_js__WEBPACK_IMPORTED_MODULE_0__/* .CONTROLLER */ .J.name}" names this machine in reports; give the host another name`);
+        }
+        const known = this.#byName.get(host.name);
+        if (!known) {
+            this.#byName.set(host.name, host);
+            return host;
+        }
+        if (sameHost(known, host))
+            return known;
+        const [a, b] = [(0,_contract_host_js__WEBPACK_IMPORTED_MODULE_0__/* .hostLabel */ .v)(known, this.ssh.user), (0,_contract_host_js__WEBPACK_IMPORTED_MODULE_0__/* .hostLabel */ .v)(host, this.ssh.user)];
+        throw (0,_config_error_js__WEBPACK_IMPORTED_MODULE_1__/* .configIssueError */ .UJ)(this.locator, path, `host "${host.name}" is already defined as ${a}, here it is ${b}; a name means one host, ` +
+            `so give this one its own: { name: OTHER-NAME, address: ${host.address}, port: ${host.port}` +
+            `${host.user ? `, user: ${host.user}` : ''} }`);
+    }
+    get hosts() {
+        return [...this.#byName.values()];
+    }
+}
+function resolveGroups(groups, catalog) {
+    const out = {};
+    for (const [group, entries] of Object.entries(groups)) {
+        out[group] = dedupe(entries.map((raw, i) => catalog.add(raw, ['hosts', group, i])));
+    }
+    return out;
+}
+/**
+ * A stage's `hosts:` list → its hosts, in order, each once (a host listed twice, directly or
+ * through two groups, runs one job). A bare word (letters, digits, `-`, `_`) is a group name and
+ * must exist; anything else is a host entry.
+ */
+function resolveStageHosts(items, path, groups, catalog, locator) {
+    const hosts = [];
+    for (const [i, item] of items.entries()) {
+        const itemPath = [...path, i];
+        if (typeof item === 'string' && Object.hasOwn(groups, item)) {
+            hosts.push(...groups[item]);
+        }
+        else if (typeof item === 'string' && _schema_values_js__WEBPACK_IMPORTED_MODULE_3__/* .GROUP_NAME_PATTERN */ .v.test(item)) {
+            throw (0,_config_error_js__WEBPACK_IMPORTED_MODULE_1__/* .configIssueError */ .UJ)(locator, itemPath, unknownGroupMessage(item, Object.keys(groups)));
+        }
+        else if (typeof item === 'string' && !(0,_formats_js__WEBPACK_IMPORTED_MODULE_2__/* .parseHostEntry */ .M6)(item)) {
+            throw (0,_config_error_js__WEBPACK_IMPORTED_MODULE_1__/* .configIssueError */ .UJ)(locator, itemPath, `expected a group name or a host entry: "name.domain", "user@name:port" or "local:NAME", got ${JSON.stringify(item)}`);
+        }
+        else {
+            hosts.push(catalog.add(item, itemPath));
+        }
+    }
+    return dedupe(hosts);
+}
+function unknownGroupMessage(name, groups) {
+    const hint = (0,_did_you_mean_js__WEBPACK_IMPORTED_MODULE_4__/* .didYouMean */ .au)(name, groups);
+    if (hint)
+        return `unknown host group "${name}"${hint}`;
+    const known = groups.length ? `known groups: ${groups.join(', ')}` : 'no host groups are defined';
+    return `unknown host group "${name}" (${known}); a single host without a dot is written ${name}:22 or {name: ${name}}`;
+}
+function dedupe(hosts) {
+    return [...new Map(hosts.map((host) => [host.name, host])).values()];
+}
+//# sourceMappingURL=hosts.js.map
+
+/***/ }),
+
+/***/ 7976:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   bp: () => (/* binding */ describeValue),
+/* harmony export */   tf: () => (/* binding */ validate)
+/* harmony export */ });
+/* unused harmony exports toConfigIssues, fallbackMessage, objectKeysAt */
+/* harmony import */ var _did_you_mean_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9839);
+/* harmony import */ var _config_error_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1429);
+
+
+/** Validate `data` against `schema`: its output, or a ConfigValidationError listing every issue. */
+function validate(schema, data, locator) {
+    const result = schema.safeParse(data, { reportInput: true, error: fallbackMessage });
+    if (result.success)
+        return result.data;
+    throw new _config_error_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigValidationError */ .g2(toConfigIssues(result.error.issues, data, schema, locator));
+}
+/** Zod issues → config issues in file order (duplicates dropped). */
+function toConfigIssues(issues, data, schema, locator) {
+    const out = [];
+    const seen = new Set();
+    const add = (path, message, key = false) => {
+        const position = locator.position(path, { key });
+        const issue = { file: locator.file, path, message, ...(position ? { position } : {}) };
+        const id = `${position?.line}:${position?.col}:${String(path.join('.'))}:${message}`;
+        if (seen.has(id))
+            return;
+        seen.add(id);
+        out.push({ issue, order: out.length });
+    };
+    const collect = (issue, base) => {
+        const path = [...base, ...issue.path];
+        const missing = issue.code === 'unrecognized_keys' ? undefined : missingKey(data, path);
+        if (missing !== undefined) {
+            add(path.slice(0, -1), `missing required key "${missing}"`);
+            return;
+        }
+        switch (issue.code) {
+            case 'unrecognized_keys': {
+                const known = objectKeysAt(schema, path);
+                for (const key of issue.keys) {
+                    const hint = (0,_did_you_mean_js__WEBPACK_IMPORTED_MODULE_1__/* .didYouMean */ .au)(key, known) || (known.length ? `, expected one of: ${known.join(', ')}` : '');
+                    add([...path, key], `unknown key${hint}`, true);
+                }
+                return;
+            }
+            case 'invalid_union': {
+                // A branch whose only complaint is "wrong type here" did not match at all; if exactly one
+                // branch matched the shape, its own issues say precisely what is wrong.
+                const matching = issue.errors.filter((branch) => !branch.every((i) => i.code === 'invalid_type' && i.path.length === 0));
+                if (matching.length === 1) {
+                    for (const inner of matching[0])
+                        collect(inner, path);
+                    return;
+                }
+                add(path, withFound(issue.message, valueAt(data, path)));
+                return;
+            }
+            case 'invalid_key': {
+                const inner = issue.issues[0];
+                add(path, withFound(inner?.message ?? issue.message, path[path.length - 1]), true);
+                return;
+            }
+            default:
+                add(path, withFound(issue.message, valueAt(data, path)));
+        }
+    };
+    for (const issue of issues)
+        collect(issue, []);
+    return out.sort((a, b) => compare(a.issue, b.issue) || a.order - b.order).map(({ issue }) => issue);
+}
+/** Fallback for issues a schema leaf did not word itself. */
+function fallbackMessage(issue) {
+    if (issue.code === 'invalid_type')
+        return `expected ${String(issue.expected)}`;
+    return undefined;
+}
+function compare(a, b) {
+    const pa = a.position;
+    const pb = b.position;
+    if (!pa || !pb)
+        return 0;
+    return pa.line - pb.line || pa.col - pb.col;
+}
+/** `expected …` messages get `, got <what was found>`; other messages are complete. */
+function withFound(message, found) {
+    return message.startsWith('expected ') ? `${message}, got ${describeValue(found)}` : message;
+}
+/** A short, safe description of a found value: strings quoted and cut, containers by kind. */
+function describeValue(value) {
+    if (value === undefined)
+        return 'nothing';
+    if (value === null)
+        return 'null';
+    if (typeof value === 'string') {
+        const cut = value.length > 60 ? `${value.slice(0, 57)}…` : value;
+        return JSON.stringify(cut);
+    }
+    if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+        return String(value);
+    if (Array.isArray(value))
+        return value.length === 0 ? 'an empty list' : 'a list';
+    if (typeof value === 'function')
+        return 'a function';
+    if (typeof value === 'symbol')
+        return value.toString();
+    const proto = Object.getPrototypeOf(value);
+    if (proto === null || Object.getPrototypeOf(proto) === null) {
+        return Object.keys(value).length === 0 ? 'an empty map' : 'a map';
+    }
+    return `a ${proto.constructor?.name ?? 'object'}`;
+}
+function valueAt(data, path) {
+    let node = data;
+    for (const segment of path) {
+        if (node === null || typeof node !== 'object')
+            return undefined;
+        node = node[segment];
+    }
+    return node;
+}
+/** The key name when `path` points at a key absent from an existing map. */
+function missingKey(data, path) {
+    if (path.length === 0)
+        return undefined;
+    const parent = valueAt(data, path.slice(0, -1));
+    const key = path[path.length - 1];
+    if (parent === null || typeof parent !== 'object' || Array.isArray(parent))
+        return undefined;
+    return Object.prototype.hasOwnProperty.call(parent, key) ? undefined : String(key);
+}
+const defOf = (schema) => schema._zod.def;
+/** The keys an object schema accepts at `path` (for "did you mean" and "expected one of"). */
+function objectKeysAt(schema, path) {
+    const keys = new Set();
+    const visit = (node, i) => {
+        const def = defOf(node);
+        switch (def.type) {
+            case 'optional':
+            case 'nullable':
+            case 'default':
+            case 'readonly':
+                return visit(def.innerType, i);
+            case 'pipe':
+                return visit(def.in, i);
+            case 'union':
+                for (const option of def.options ?? [])
+                    visit(option, i);
+                return;
+            case 'object':
+                if (i === path.length)
+                    for (const key of Object.keys(def.shape ?? {}))
+                        keys.add(key);
+                else {
+                    const child = def.shape?.[String(path[i])];
+                    if (child)
+                        visit(child, i + 1);
+                }
+                return;
+            case 'array':
+                if (i < path.length && typeof path[i] === 'number')
+                    visit(def.element, i + 1);
+                return;
+            case 'record':
+                if (i < path.length)
+                    visit(def.valueType, i + 1);
+                return;
+        }
+    };
+    visit(schema, 0);
+    return [...keys];
+}
+//# sourceMappingURL=issues.js.map
+
+/***/ }),
+
+/***/ 9390:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  be: () => (/* binding */ loadModuleConfig)
+});
+
+// UNUSED EXPORTS: isRunnerLike, moduleConfig
+
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
+// EXTERNAL MODULE: ./lib/engine/runner.js
+var runner = __nccwpck_require__(7998);
+// EXTERNAL MODULE: ./lib/contract/errors.js
+var errors = __nccwpck_require__(1819);
+// EXTERNAL MODULE: ./lib/config/assemble.js + 2 modules
+var assemble = __nccwpck_require__(5371);
+// EXTERNAL MODULE: ./lib/config/config-error.js
+var config_error = __nccwpck_require__(1429);
+// EXTERNAL MODULE: ./lib/config/issues.js
+var issues = __nccwpck_require__(7976);
+// EXTERNAL MODULE: ./lib/config/locator.js
+var config_locator = __nccwpck_require__(1252);
+// EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 17 modules
+var schemas = __nccwpck_require__(8816);
+// EXTERNAL MODULE: ./lib/config/schema.js
+var schema = __nccwpck_require__(1091);
+// EXTERNAL MODULE: ./lib/config/schema-values.js
+var schema_values = __nccwpck_require__(8370);
+;// CONCATENATED MODULE: ./lib/config/module-schema.js
+/** JavaScript-module configs: the YAML blocks, plus stages that build custom jobs (`job: (host) => Job`). */
+
+
+
+const moduleStageSchema = schemas/* strictObject */.rej({
+    ...schema/* stageFields */.ak,
+    steps: (0,schema/* steps */.Ci)().optional(),
+    job: schemas/* custom */.IeY((value) => typeof value === 'function', (0,schema_values/* expected */.p6)('a function (host) => Job'))
+        .optional(),
+}, (0,schema_values/* expected */.p6)('a stage: a map with name and steps (or job)'))
+    .superRefine((stage, ctx) => {
+    if ((stage.steps === undefined) === (stage.job === undefined)) {
+        ctx.addIssue({ code: 'custom', message: 'a stage needs exactly one of steps or job' });
+    }
+});
+const moduleRunnerSchema = (0,schema/* runner */.lj)(moduleStageSchema);
+/** A module's default export, once its Runner instances are taken out (see `js-module.ts`). */
+const moduleConfigSchema = schemas/* strictObject */.rej({
+    version: schemas/* literal */.euz(1, (0,schema_values/* expected */.p6)('1')).optional(),
+    ssh: schema/* sshSchema */.cg.optional(),
+    hosts: schema/* groupsSchema */.qN.optional(),
+    vars: schema/* varsSchema */.g7.optional(),
+    runners: schemas/* record */.g1P(schemas/* string */.YjP((0,schema_values/* expected */.p6)(schema/* RUNNER_NAME */.ZJ)).regex(schema/* RUNNER_NAME_PATTERN */.wG, (0,schema_values/* expected */.p6)(schema/* RUNNER_NAME */.ZJ)), moduleRunnerSchema, (0,schema_values/* expected */.p6)('a list of Runner objects or a map of runners')),
+}, (0,schema_values/* expected */.p6)('a config object with ssh, hosts, vars and runners'));
+//# sourceMappingURL=module-schema.js.map
+;// CONCATENATED MODULE: ./lib/config/js-module.js
+/**
+ * JavaScript-module configs. The default export is a config object or a function
+ * `(api) => config | Promise<config>`, where `api` is this library (`src/index.ts`, handed in by the
+ * caller so config does not import the entry that imports it): a config run by the bundled action
+ * has no `node_modules` to import the package from, so the function form is the portable one.
+ * `ssh`, `hosts` and `vars` are validated like YAML (errors name the path, not a line); `runners` is a
+ * list of Runner objects, or a map name → Runner object or YAML-style runner (whose stages may give
+ * `job: (host) => Job` instead of `steps`).
+ */
+
+
+
+
+
+
+
+
+async function loadModuleConfig(file, absolutePath, vars, api) {
+    let exported;
+    try {
+        // webpackIgnore: the bundled action (ncc) must leave this a real runtime import of the user's file.
+        const url = (0,external_node_url_.pathToFileURL)(absolutePath).href;
+        exported = (await import(/* webpackIgnore: true */ url)).default;
+    }
+    catch (e) {
+        throw new errors/* ConfigError */.xL(`${file}: cannot load the module: ${(0,errors/* errorMessage */.gJ)(e)}`);
+    }
+    if (exported === undefined) {
+        throw new errors/* ConfigError */.xL(`${file}: no default export; export a config object or a function (api) => config`);
+    }
+    let value = exported;
+    if (typeof exported === 'function') {
+        // A programming error, not the user's: every caller that loads modules hands the API in.
+        if (!api)
+            throw new TypeError('loading a config function needs the library API (options.api)');
+        try {
+            value = await exported(api);
+        }
+        catch (e) {
+            throw new errors/* ConfigError */.xL(`${file}: the config function failed: ${(0,errors/* errorMessage */.gJ)(e)}`);
+        }
+    }
+    if (!isPlainObject(value)) {
+        throw new errors/* ConfigError */.xL(`${file}: expected the default export to be a config object or a function returning one, got ${(0,issues/* describeValue */.bp)(value)}`);
+    }
+    return moduleConfig(value, file, vars);
+}
+/** Validate a module's config object (already imported). Pure: no I/O. */
+function moduleConfig(value, file, vars) {
+    const locator = (0,config_locator/* fileLocator */.Xw)(file);
+    const { order, instances, rest } = splitRunners(value.runners, file);
+    const config = (0,issues/* validate */.tf)(moduleConfigSchema, { ...value, runners: rest }, locator);
+    const runners = order.map((name) => {
+        const runner = instances.get(name);
+        return runner ? { name, runner } : { name, config: config.runners[name] };
+    });
+    if (runners.length === 0)
+        throw fail(file, ['runners'], 'expected at least one runner');
+    return (0,assemble/* assembleConfig */.T)({
+        file,
+        format: 'module',
+        locator,
+        ...(config.ssh ? { ssh: config.ssh } : {}),
+        ...(config.hosts ? { hosts: config.hosts } : {}),
+        ...(config.vars ? { vars: config.vars } : {}),
+        runners,
+    }, vars);
+}
+/** A Runner of this library, or of another copy of it (duck-typed). */
+function isRunnerLike(value) {
+    if (value instanceof runner/* Runner */.b)
+        return true;
+    const candidate = value;
+    return (typeof value === 'object' &&
+        candidate !== null &&
+        typeof candidate.name === 'string' &&
+        typeof candidate.stages === 'function');
+}
+/** Take the Runner objects out of `runners`; the rest is validated by the schema. */
+function splitRunners(runners, file) {
+    const order = [];
+    const instances = new Map();
+    if (Array.isArray(runners)) {
+        for (const [i, runner] of runners.entries()) {
+            if (!isRunnerLike(runner)) {
+                throw fail(file, ['runners', i], `expected a Runner (a map name → runner takes YAML-style runners), got ${(0,issues/* describeValue */.bp)(runner)}`);
+            }
+            if (instances.has(runner.name))
+                throw fail(file, ['runners', i], `duplicate runner name "${runner.name}"`);
+            instances.set(runner.name, runner);
+            order.push(runner.name);
+        }
+        return { order, instances, rest: {} };
+    }
+    if (!isPlainObject(runners))
+        return { order, instances, rest: runners };
+    const rest = {};
+    for (const [name, runner] of Object.entries(runners)) {
+        order.push(name);
+        if (!isRunnerLike(runner))
+            rest[name] = runner;
+        else if (runner.name !== name) {
+            throw fail(file, ['runners', name], `the Runner is named "${runner.name}"; give it the name of its key`);
+        }
+        else
+            instances.set(name, runner);
+    }
+    return { order, instances, rest };
+}
+function fail(file, path, message) {
+    const issue = { file, path, message };
+    return new config_error/* ConfigValidationError */.g2([issue]);
+}
+function isPlainObject(value) {
+    if (value === null || typeof value !== 'object')
+        return false;
+    // Any realm's Object.prototype (a module may run in another vm context, as under Jest).
+    const proto = Object.getPrototypeOf(value);
+    return proto === null || Object.getPrototypeOf(proto) === null;
+}
+//# sourceMappingURL=js-module.js.map
+
+/***/ }),
+
+/***/ 5723:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+// ESM COMPAT FLAG
+__nccwpck_require__.r(__webpack_exports__);
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  ConfigNotFoundError: () => (/* binding */ ConfigNotFoundError),
+  DEFAULT_CONFIG_PATHS: () => (/* binding */ DEFAULT_CONFIG_PATHS),
+  findConfigFile: () => (/* binding */ findConfigFile),
+  loadConfig: () => (/* binding */ loadConfig),
+  loadYamlConfig: () => (/* binding */ loadYamlConfig)
+});
+
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+// EXTERNAL MODULE: ./lib/contract/errors.js
+var errors = __nccwpck_require__(1819);
+// EXTERNAL MODULE: ./lib/config/assemble.js + 2 modules
+var assemble = __nccwpck_require__(5371);
+// EXTERNAL MODULE: ./lib/config/issues.js
+var issues = __nccwpck_require__(7976);
+// EXTERNAL MODULE: ./lib/config/js-module.js + 1 modules
+var js_module = __nccwpck_require__(9390);
+// EXTERNAL MODULE: ./lib/config/schema.js
+var schema = __nccwpck_require__(1091);
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
+// EXTERNAL MODULE: ./lib/config/config-error.js
+var config_error = __nccwpck_require__(1429);
+// EXTERNAL MODULE: ./lib/config/locator.js
+var config_locator = __nccwpck_require__(1252);
+;// CONCATENATED MODULE: ./lib/config/yaml-source.js
+/** Parse the YAML text of a release config, keeping source positions for error messages. */
+
+
+
+/** Malformed YAML → ConfigValidationError at the parser's position (`release.yml:3:7: invalid YAML: …`). */
+function parseYamlSource(text, file) {
+    const lineCounter = new dist/* LineCounter */.HN();
+    // `merge`: `<<: *defaults` is the usual way to share stage settings in YAML.
+    const doc = (0,dist/* parseDocument */.Tp)(text, { lineCounter, prettyErrors: true, uniqueKeys: true, merge: true });
+    const locator = (0,config_locator/* yamlLocator */.Gg)(file, doc, lineCounter);
+    const error = doc.errors[0];
+    if (error) {
+        const at = keyColumn(error.linePos?.[0], text);
+        const message = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+        throw new config_error/* ConfigValidationError */.g2([
+            {
+                file,
+                path: [],
+                message: `invalid YAML: ${message}`,
+                ...(at ? { position: { line: at.line, col: at.col } } : {}),
+            },
+        ]);
+    }
+    let data;
+    try {
+        // An empty file is "nothing", not null.
+        data = doc.contents === null ? undefined : doc.toJS({ maxAliasCount: 1000 });
+    }
+    catch (e) {
+        throw new config_error/* ConfigValidationError */.g2([{ file, path: [], message: `invalid YAML: ${e.message}` }]);
+    }
+    keepVarsAsWritten(doc.get('vars', true), data, text);
+    return { data, locator };
+}
+/**
+ * The parser places indentation errors ("All mapping items must start at the same column", a
+ * sequence item without "-") at column 1, the start of the line's indentation. The key that is
+ * misplaced is what the user must move: point at it, the first non-blank character of the line.
+ */
+function keyColumn(at, text) {
+    if (!at)
+        return undefined;
+    const line = text.split(/\r?\n/)[at.line - 1] ?? '';
+    const indent = /^ */.exec(line)?.[0].length ?? 0;
+    return at.col <= indent && indent < line.length ? { line: at.line, col: indent + 1 } : at;
+}
+/**
+ * `vars:` values are strings. A plain scalar that YAML would read as a number or boolean keeps the
+ * text as written (`VERSION: 1.10` is "1.10", not "1.1"; `MODE: 0755` stays "0755").
+ */
+function keepVarsAsWritten(varsNode, data, text) {
+    if (!(0,dist/* isMap */.jh)(varsNode) || data === null || typeof data !== 'object')
+        return;
+    const vars = data.vars;
+    if (vars === null || typeof vars !== 'object')
+        return;
+    for (const pair of varsNode.items) {
+        if (!(0,dist/* isPair */.tO)(pair) || !(0,dist/* isScalar */.jn)(pair.key) || !(0,dist/* isScalar */.jn)(pair.value))
+            continue;
+        const value = pair.value;
+        const range = value.range;
+        if (value.type !== dist/* Scalar */.X5.PLAIN || !range)
+            continue;
+        if (typeof value.value !== 'number' && typeof value.value !== 'boolean')
+            continue;
+        vars[String(pair.key.value)] = text.slice(range[0], range[1]);
+    }
+}
+//# sourceMappingURL=yaml-source.js.map
+;// CONCATENATED MODULE: ./lib/config/load-config.js
+/** Find, read and load a release config: YAML (`.yml`/`.yaml`) or a JavaScript module (`.mjs`/`.js`/`.cjs`). */
+
+
+
+
+
+
+
+
+/** Where a config is looked for when none is named, in order. */
+const DEFAULT_CONFIG_PATHS = Object.freeze(['.github/release.yml', 'release.yml']);
+const MODULE_EXTENSIONS = /\.(mjs|cjs|js)$/;
+/** The first of DEFAULT_CONFIG_PATHS that exists in `cwd`, as that relative path. */
+async function findConfigFile(cwd = process.cwd()) {
+    for (const candidate of DEFAULT_CONFIG_PATHS) {
+        const info = await (0,promises_.stat)((0,external_node_path_.resolve)(cwd, candidate)).catch(() => undefined);
+        if (info?.isFile())
+            return candidate;
+    }
+    throw new ConfigNotFoundError(`no release config found: looked for ${DEFAULT_CONFIG_PATHS.join(' and ')} in ${(0,external_node_path_.resolve)(cwd)}`);
+}
+/** The config file does not exist (a ConfigError, exit code 2); the message says where it looked. */
+class ConfigNotFoundError extends errors/* ConfigError */.xL {
+}
+/**
+ * Load and validate a config file; relative paths are resolved against `opts.cwd` (default: the
+ * working directory). Every problem is a ConfigError whose message starts with the file name.
+ */
+async function loadConfig(file, opts = {}) {
+    const path = (0,external_node_path_.resolve)(opts.cwd ?? process.cwd(), file);
+    if (MODULE_EXTENSIONS.test(file)) {
+        await assertReadable(file, path);
+        return (0,js_module/* loadModuleConfig */.be)(file, path, opts.vars, opts.api);
+    }
+    return loadYamlConfig(await readText(file, path), file, opts.vars);
+}
+/** Validate YAML text as the config named `file`. Pure: no I/O. */
+function loadYamlConfig(text, file, vars) {
+    const { data, locator } = parseYamlSource(text, file);
+    const config = (0,issues/* validate */.tf)(schema/* configSchema */.Qn, (0,schema/* withoutExtensions */.JA)(data), locator);
+    return (0,assemble/* assembleConfig */.T)({
+        file,
+        format: 'yaml',
+        locator,
+        ...(config.ssh ? { ssh: config.ssh } : {}),
+        ...(config.hosts ? { hosts: config.hosts } : {}),
+        ...(config.vars ? { vars: config.vars } : {}),
+        runners: Object.entries(config.runners).map(([name, runner]) => ({ name, config: runner })),
+    }, vars);
+}
+async function readText(file, path) {
+    try {
+        return await (0,promises_.readFile)(path, 'utf8');
+    }
+    catch (e) {
+        throw readError(file, path, e);
+    }
+}
+async function assertReadable(file, path) {
+    const info = await (0,promises_.stat)(path).catch((e) => {
+        throw readError(file, path, e);
+    });
+    if (!info.isFile())
+        throw new errors/* ConfigError */.xL(`${file}: not a file`);
+}
+function readError(file, path, e) {
+    const code = e.code;
+    if (code === 'ENOENT') {
+        return new ConfigNotFoundError(`config file not found: ${file}${path === file ? '' : ` (looked for ${path})`}`);
+    }
+    if (code === 'EISDIR')
+        return new errors/* ConfigError */.xL(`${file}: not a file`);
+    return new errors/* ConfigError */.xL(`${file}: cannot read: ${e.message}`);
+}
+//# sourceMappingURL=load-config.js.map
+
+/***/ }),
+
+/***/ 1252:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Gg: () => (/* binding */ yamlLocator),
+/* harmony export */   Xw: () => (/* binding */ fileLocator),
+/* harmony export */   jV: () => (/* binding */ formatPath)
+/* harmony export */ });
+/* unused harmony export formatLocation */
+/* harmony import */ var yaml__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8815);
+/**
+ * Where a config value came from: `file:line:col` for YAML (from the parser's source ranges), just
+ * `file` for JavaScript modules. Paths are printed as `runners.deploy.stages[0].pool-size`.
+ */
+
+const PLAIN_KEY = /^[A-Za-z0-9_-]+$/;
+/** `['runners', 'deploy', 'stages', 0, 'pool-size']` → `runners.deploy.stages[0].pool-size`. */
+function formatPath(path) {
+    let out = '';
+    for (const segment of path) {
+        if (typeof segment === 'number')
+            out += `[${segment}]`;
+        else if (PLAIN_KEY.test(String(segment)))
+            out += `${out ? '.' : ''}${String(segment)}`;
+        else
+            out += `[${JSON.stringify(String(segment))}]`;
+    }
+    return out;
+}
+/** `file:line:col` when the position is known, else `file`. */
+function formatLocation(locator, path, opts) {
+    const at = locator.position(path, opts);
+    return at ? `${locator.file}:${at.line}:${at.col}` : locator.file;
+}
+/** For configs without source positions (JavaScript modules). */
+function fileLocator(file) {
+    return { file, position: () => undefined };
+}
+function yamlLocator(file, doc, lineCounter) {
+    const at = (offset) => {
+        const { line, col } = lineCounter.linePos(offset);
+        return { line, col };
+    };
+    return {
+        file,
+        position(path, opts = {}) {
+            let node = doc.contents;
+            let offset = 0;
+            for (const [i, segment] of path.entries()) {
+                if ((0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isAlias */ .Vj)(node))
+                    node = node.resolve(doc);
+                const last = i === path.length - 1;
+                if ((0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isMap */ .jh)(node)) {
+                    const pair = node.items.find((p) => (0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isPair */ .tO)(p) && keyText(p.key) === String(segment));
+                    if (!pair)
+                        break;
+                    const keyOffset = rangeStart(pair.key);
+                    if (keyOffset !== undefined)
+                        offset = keyOffset;
+                    if (last && opts.key)
+                        return at(offset);
+                    node = pair.value;
+                }
+                else if ((0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isSeq */ .oP)(node) && typeof segment === 'number') {
+                    node = node.items[segment];
+                }
+                else {
+                    break;
+                }
+                const start = rangeStart(node);
+                if (start === undefined)
+                    break;
+                offset = start;
+            }
+            if (path.length === 0)
+                offset = rangeStart(node) ?? 0;
+            return at(offset);
+        },
+    };
+}
+function keyText(key) {
+    if ((0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isScalar */ .jn)(key))
+        return String(key.value);
+    return typeof key === 'string' ? key : undefined;
+}
+function rangeStart(node) {
+    const range = node?.range;
+    return range ? range[0] : undefined;
+}
+//# sourceMappingURL=locator.js.map
+
+/***/ }),
+
+/***/ 8370:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   NJ: () => (/* binding */ positiveInt),
+/* harmony export */   O2: () => (/* binding */ nonNegativeInt),
+/* harmony export */   Oh: () => (/* binding */ port),
+/* harmony export */   R: () => (/* binding */ hostEntry),
+/* harmony export */   lc: () => (/* binding */ bool),
+/* harmony export */   p0: () => (/* binding */ duration),
+/* harmony export */   p6: () => (/* binding */ expected),
+/* harmony export */   tB: () => (/* binding */ stageHost),
+/* harmony export */   v: () => (/* binding */ GROUP_NAME_PATTERN),
+/* harmony export */   vf: () => (/* binding */ shell),
+/* harmony export */   vj: () => (/* binding */ amount),
+/* harmony export */   wG: () => (/* binding */ GROUP_NAME),
+/* harmony export */   y0: () => (/* binding */ nonEmptyString)
+/* harmony export */ });
+/* unused harmony exports POSITIVE_INT, NON_NEGATIVE_INT, PORT, SHELL, HOST_ENTRY, hostString, HOST_NAME, hostObjectSchema */
+/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8816);
+/* harmony import */ var _formats_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6094);
+/**
+ * Leaf schemas of the release config — booleans, counts, durations, percentages, shells, host
+ * entries — each with the `expected …` message that `issues.ts` completes with what was found.
+ */
+
+
+/** Zod params for a leaf: its issue message is `expected <what>`. */
+const expected = (what) => ({ error: `expected ${what}` });
+const bool = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .boolean */ .zMY(expected('true or false'));
+const POSITIVE_INT = 'a positive integer';
+const positiveInt = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .int */ .Whr(expected(POSITIVE_INT)).min(1, expected(POSITIVE_INT));
+const NON_NEGATIVE_INT = 'an integer, 0 or more';
+const nonNegativeInt = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .int */ .Whr(expected(NON_NEGATIVE_INT)).min(0, expected(NON_NEGATIVE_INT));
+const PORT = 'a port number (1-65535)';
+const port = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .int */ .Whr(expected(PORT)).min(1, expected(PORT)).max(65_535, expected(PORT));
+const nonEmptyString = (what) => zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected(what)).min(1, expected(what));
+/** A duration string, converted to milliseconds. */
+function duration(opts) {
+    const what = opts.allowZero
+        ? 'a duration like 500ms, 10s, 5m or 1h'
+        : 'a positive duration like 500ms, 10s, 5m or 1h';
+    return zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected(what))
+        .regex(new RegExp(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .DURATION_PATTERN */ .Cq), expected(what))
+        .refine((text) => ((0,_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .parseDuration */ .E9)(text) ?? -1) > (opts.allowZero ? -1 : 0), expected(what))
+        .transform((text) => (0,_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .parseDuration */ .E9)(text));
+}
+/** A count or a percentage of the stage's jobs (`25%`). */
+function amount(opts) {
+    const what = opts.allowZero
+        ? 'a count (0 or more) or a percentage like 10%'
+        : 'a positive count or a percentage like 25%';
+    const count = zod__WEBPACK_IMPORTED_MODULE_1__/* .int */ .Whr(expected(what)).min(opts.allowZero ? 0 : 1, expected(what));
+    const percent = zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected(what))
+        .regex(new RegExp(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .PERCENT_PATTERN */ .FT), expected(what))
+        .refine((text) => ((0,_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .parsePercent */ .lo)(text) ?? -1) > (opts.allowZero ? -1 : 0), expected(what));
+    return zod__WEBPACK_IMPORTED_MODULE_1__/* .union */ .KCZ([count, percent], expected(what));
+}
+const SHELL = 'a shell command line or a list of its arguments';
+const shell = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .union */ .KCZ([
+    zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected(SHELL)).regex(/\S/, expected(SHELL)),
+    zod__WEBPACK_IMPORTED_MODULE_1__/* .array */ .YOg(nonEmptyString('a shell argument'), expected(SHELL)).min(1, expected(SHELL)),
+], expected(SHELL))
+    .describe('Interpreter that runs the script, given as a file path (/dev/fd/4) with stdin at /dev/null. Default: bash --noprofile --norc -eo pipefail. ' +
+    'A string is split on whitespace.');
+const HOST_ENTRY = 'a host entry: "name", "user@name:port" or "local:NAME"';
+const hostString = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected(HOST_ENTRY))
+    .refine((text) => (0,_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .parseHostEntry */ .M6)(text) !== undefined, expected(HOST_ENTRY))
+    .describe('A host: "name", "user@name:port" or "local:NAME" (runs on this machine with bash).');
+const HOST_NAME = 'a host name without spaces or commas';
+const hostObjectSchema = zod__WEBPACK_IMPORTED_MODULE_1__/* .strictObject */ .rej({
+    name: zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected(HOST_NAME))
+        .regex(/^[^\s,]+$/, expected(HOST_NAME))
+        .describe('Name shown in logs and matched by --hosts; "local:NAME" for an embedded local host.'),
+    address: zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected('a DNS name or an IP address'))
+        .refine(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .isValidAddress */ .$m, expected('a DNS name or an IP address'))
+        .optional()
+        .describe('Where to connect. Default: the name.'),
+    port: port().optional().describe('SSH port. Default: ssh.port.'),
+    user: zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected('a user name'))
+        .regex(new RegExp(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .USER_PATTERN */ .N9), expected('a user name'))
+        .optional()
+        .describe('SSH user. Default: ssh.user.'),
+}, expected('a host: a string or a map {name, address, port, user}'))
+    .superRefine((host, ctx) => {
+    if (!host.name.startsWith(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .LOCAL_PREFIX */ .nD))
+        return;
+    if (!new RegExp(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .LOCAL_NAME_PATTERN */ .DA).test(host.name.slice(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .LOCAL_PREFIX */ .nD.length))) {
+        ctx.addIssue({
+            code: 'custom',
+            path: ['name'],
+            message: `expected "local:NAME" with a NAME like a, web-1`,
+        });
+    }
+    for (const key of ['address', 'port', 'user']) {
+        if (host[key] !== undefined) {
+            ctx.addIssue({ code: 'custom', path: [key], message: `a local host takes no ${key}` });
+        }
+    }
+});
+const hostEntry = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .union */ .KCZ([hostString(), hostObjectSchema], expected('a host: a string or a map {name, address, port, user}'));
+const GROUP_NAME = 'a group name (letters, digits, "-" and "_")';
+const GROUP_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
+const stageHost = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .union */ .KCZ([zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected('a group name or a host entry')), hostObjectSchema], expected('a group name, a host entry or a map {name, address, port, user}'))
+    .describe('A host group name, or a host entry.');
+//# sourceMappingURL=schema-values.js.map
+
+/***/ }),
+
+/***/ 1091:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Ci: () => (/* binding */ steps),
+/* harmony export */   JA: () => (/* binding */ withoutExtensions),
+/* harmony export */   Qn: () => (/* binding */ configSchema),
+/* harmony export */   ZJ: () => (/* binding */ RUNNER_NAME),
+/* harmony export */   ak: () => (/* binding */ stageFields),
+/* harmony export */   cg: () => (/* binding */ sshSchema),
+/* harmony export */   g7: () => (/* binding */ varsSchema),
+/* harmony export */   lj: () => (/* binding */ runner),
+/* harmony export */   ol: () => (/* binding */ RESERVED_VARS),
+/* harmony export */   qN: () => (/* binding */ groupsSchema),
+/* harmony export */   wG: () => (/* binding */ RUNNER_NAME_PATTERN)
+/* harmony export */ });
+/* unused harmony exports EXTENSION_KEY, stepSchema, stageSchema, runnerSchema */
+/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8816);
+/* harmony import */ var _contract_transport_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4475);
+/* harmony import */ var _formats_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6094);
+/* harmony import */ var _schema_values_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8370);
+/**
+ * The release config (docs/config.md) as one zod schema: the validator and the published JSON Schema
+ * (`schema/release.schema.json`) are both generated from it. Every leaf carries an `expected …`
+ * message; `issues.ts` adds the position, the path and what was found.
+ */
+
+
+
+
+/** Variables the engine sets for every job; a config may not define them. */
+const RESERVED_VARS = Object.freeze([
+    'BW_HOST',
+    'BW_HOST_ADDRESS',
+    'BW_STAGE',
+    'BW_RUNNER',
+    'BW_RELEASE',
+    'BW_ATTEMPT',
+]);
+/** Top-level keys the validator ignores, as in Docker Compose: `x-stage-defaults: &defaults`. */
+const EXTENSION_KEY = /^x-/;
+const uploadSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+    from: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a local path').describe('Local path (file or directory), relative to the working directory.'),
+    to: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a remote path').describe('Remote path; ${NAME} is expanded from the vars.'),
+    'link-from': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a remote directory')
+        .describe('A directory on the host (normally the previous release): files whose content and mode equal those at the same path there are hard-linked instead of sent. Missing: everything is sent.')
+        .optional(),
+    compress: zod__WEBPACK_IMPORTED_MODULE_3__/* .boolean */ .zMY((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('true or false'))
+        .describe('gzip the archive on the way (default true): pays on links slower than ~1 Gbit/s.')
+        .optional(),
+}, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map {from, to, link-from, compress}'))
+    .describe('Ship a local file or directory to the host as one tar stream; ${NAME} in the paths is expanded per job.');
+const STEP_KINDS = ['run', 'local', 'upload'];
+const stepSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+    name: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a step name').optional().describe('Label in logs; ${NAME} is expanded per job.'),
+    run: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a script'))
+        .optional()
+        .describe('Script run on the host (remote shell, or bash for local: hosts).'),
+    local: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a script'))
+        .optional()
+        .describe('Script run on the controller, once per job.'),
+    upload: uploadSchema.optional(),
+    shell: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .shell */ .vf)().optional(),
+}, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a step: a map with run, local or upload'))
+    .superRefine((step, ctx) => {
+    const kinds = STEP_KINDS.filter((kind) => step[kind] !== undefined);
+    if (kinds.length !== 1) {
+        const found = kinds.length === 0 ? 'none' : kinds.join(' and ');
+        ctx.addIssue({
+            code: 'custom',
+            message: `a step needs exactly one of run, local or upload, found ${found}`,
+        });
+    }
+    if (step.upload !== undefined && step.shell !== undefined) {
+        ctx.addIssue({
+            code: 'custom',
+            path: ['shell'],
+            message: 'shell applies to run and local steps, not to upload',
+        });
+    }
+})
+    .meta({
+    description: 'One step: exactly one of run, local or upload.',
+    oneOf: STEP_KINDS.map((kind) => ({ required: [kind] })),
+});
+/** The fields every stage has, whether it comes from YAML or from a JavaScript module. */
+const stageFields = {
+    name: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a stage name').describe('Stage name; ${NAME} is expanded from the vars.'),
+    hosts: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .stageHost */ .tB)(), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of host groups and host entries'))
+        .min(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('at least one host group or host entry'))
+        .optional()
+        .describe('Host groups and/or host entries. Omitted: one job on the controller.'),
+    canary: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .bool */ .lc)()
+        .optional()
+        .describe('Run the first job alone; if it fails nothing else starts. Default true.'),
+    parallel: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .bool */ .lc)()
+        .optional()
+        .describe('Run the other jobs in a pool; false runs them one by one. Default true.'),
+    'pool-size': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .positiveInt */ .NJ)().optional().describe('Jobs running at once. Default 10.'),
+    batch: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .amount */ .vj)({ allowZero: false }), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of wave sizes like [2, 5, 25%]'))
+        .min(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of wave sizes like [2, 5, 25%]'))
+        .optional()
+        .describe('Waves after the canary: counts or percentages of the stage’s jobs; the last size repeats.'),
+    'max-failures': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .amount */ .vj)({ allowZero: true })
+        .optional()
+        .describe('Failures the stage tolerates (count or percentage); more fails the stage. Default 0.'),
+    'can-fail': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .bool */ .lc)()
+        .optional()
+        .describe('A failed stage does not stop the run (a failed canary still does). Default false.'),
+    retries: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonNegativeInt */ .O2)().optional().describe('Extra attempts per job. Default 0.'),
+    'retry-delay': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ allowZero: true })
+        .optional()
+        .describe('Backoff base between attempts. Default 1s.'),
+    timeout: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ allowZero: false }).optional().describe('Per attempt. Default: none.'),
+    shell: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .shell */ .vf)().optional(),
+};
+const steps = () => zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(stepSchema, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of steps'))
+    .min(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('at least one step'))
+    .describe('Steps run in order on every host of the stage.');
+const stageSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({ ...stageFields, steps: steps() }, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a stage: a map with name and steps'))
+    .describe('A stage: one job per host, run with a canary, a pool, batches and a failure budget.');
+const RUNNER_NAME = 'a runner name (letters, digits, ".", "-" and "_")';
+const RUNNER_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+function runner(stage) {
+    return zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+        description: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a string')).optional().describe('What the runner does.'),
+        stages: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(stage, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of stages'))
+            .min(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('at least one stage'))
+            .describe('Stages, run in order.'),
+    }, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a runner: a map with description and stages'));
+}
+const runnerSchema = runner(stageSchema).describe('A named release procedure.');
+const sshSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+    user: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a user name'))
+        .regex(new RegExp(_formats_js__WEBPACK_IMPORTED_MODULE_1__/* .USER_PATTERN */ .N9), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a user name'))
+        .optional()
+        .describe('Default user. Default: the current OS user.'),
+    port: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .port */ .Oh)().optional().describe('Default port. Default 22.'),
+    'private-key': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a path')
+        .optional()
+        .describe('Private key file; --identity / the action input override it.'),
+    'known-hosts': zod__WEBPACK_IMPORTED_MODULE_3__/* .union */ .KCZ([(0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a path'), zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a path')).min(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('at least one path'))], (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a path or a list of paths'))
+        .optional()
+        .describe('known_hosts file(s). Default ~/.ssh/known_hosts.'),
+    'host-key-checking': zod__WEBPACK_IMPORTED_MODULE_3__/* ["enum"] */ .k5n(['strict', 'accept-new', 'off'], (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('strict, accept-new or off'))
+        .optional()
+        .describe('strict (default), accept-new, or off (insecure, warned about).'),
+    'connect-timeout': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ allowZero: false }).optional().describe('Default 10s.'),
+    keepalive: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ allowZero: false })
+        .optional()
+        .describe('Keepalive interval; a host is lost after 3 missed. Default 5s.'),
+    'jump-host': zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a jump host like deploy@bastion.example.com:22'))
+        .refine((text) => (0,_formats_js__WEBPACK_IMPORTED_MODULE_1__/* .parseRemoteAddress */ .Yg)(text) !== undefined, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a jump host like deploy@bastion.example.com:22'))
+        .optional()
+        .describe('Bastion to connect through: user@host:port.'),
+    'max-sessions': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .positiveInt */ .NJ)().optional().describe('Concurrent channels per connection. Default 8.'),
+}, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map of SSH settings'))
+    .describe('SSH defaults for every host.');
+const VAR = 'a variable name matching [A-Za-z_][A-Za-z0-9_]*';
+const varName = zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(VAR))
+    .regex(_contract_transport_js__WEBPACK_IMPORTED_MODULE_0__/* .VAR_NAME */ .e, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(VAR))
+    .refine((name) => !RESERVED_VARS.includes(name), {
+    error: (issue) => `${String(issue.input)} is set by the tool for every job; choose another name`,
+});
+const varsSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .record */ .g1P(varName, zod__WEBPACK_IMPORTED_MODULE_3__/* .union */ .KCZ([zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP(), zod__WEBPACK_IMPORTED_MODULE_3__/* .number */ .aig(), zod__WEBPACK_IMPORTED_MODULE_3__/* .boolean */ .zMY()], (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a string'))
+    .transform((value) => String(value))
+    .describe('A string; numbers and booleans are taken as written.'), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map of variables'))
+    .describe('Variables: the environment of every step, and ${NAME} in names and upload paths. --var wins.');
+const groupsSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .record */ .g1P(zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .GROUP_NAME */ .wG)).regex(_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .GROUP_NAME_PATTERN */ .v, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .GROUP_NAME */ .wG)), zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .hostEntry */ .R)(), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of hosts')).describe('Hosts of the group.'), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map of host groups'))
+    .describe('Named host groups.');
+const configSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+    version: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('1')).describe('Config format version; must be 1.'),
+    ssh: sshSchema.optional(),
+    hosts: groupsSchema.optional(),
+    vars: varsSchema.optional(),
+    runners: zod__WEBPACK_IMPORTED_MODULE_3__/* .record */ .g1P(zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(RUNNER_NAME)).regex(RUNNER_NAME_PATTERN, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(RUNNER_NAME)), runnerSchema, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map of runners'))
+        .refine((runners) => Object.keys(runners).length > 0, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('at least one runner'))
+        .describe('Release procedures by name (deploy, rollback, …).'),
+}, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a release config: a map with version, ssh, hosts, vars and runners'))
+    .meta({
+    title: 'Boerewors release config',
+    description: 'Release config of boerewors-action (version 1).',
+    // Top-level `x-…` keys are ignored, a place for YAML anchors (`<<: *defaults`).
+    patternProperties: { [EXTENSION_KEY.source]: {} },
+});
+/** The document without its top-level `x-…` keys. */
+function withoutExtensions(data) {
+    if (data === null || typeof data !== 'object' || Array.isArray(data))
+        return data;
+    return Object.fromEntries(Object.entries(data).filter(([key]) => !EXTENSION_KEY.test(key)));
+}
+//# sourceMappingURL=schema.js.map
+
+/***/ }),
+
+/***/ 2567:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   l: () => (/* binding */ StepsJob)
+/* harmony export */ });
+/* harmony import */ var _engine_job_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7209);
+/* harmony import */ var _engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(917);
+/* harmony import */ var _engine_vars_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1942);
+/** The job every config stage runs on each of its hosts: its steps, in order. */
+
+
+
+/**
+ * Yields one subtask per step: `run` → a command on the job's host, `local` → a command on the
+ * controller (its env still names the job's host in BW_HOST), `upload` → a copy to the host with
+ * `${NAME}` in both paths expanded from the job's env. Step names are expanded the same way and
+ * become the subtask's label (default: the step's kind).
+ */
+class StepsJob extends _engine_job_js__WEBPACK_IMPORTED_MODULE_2__/* .Job */ ._ {
+    steps;
+    constructor(host, steps, name = 'steps') {
+        super(host, name);
+        this.steps = steps;
+    }
+    async *run(ctx) {
+        for (const [i, step] of this.steps.entries()) {
+            const label = step.name === undefined ? step.kind : (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.name, ctx.env, `steps[${i}].name`);
+            if (step.kind === 'upload') {
+                const from = (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.from, ctx.env, `steps[${i}].upload.from`);
+                const to = (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.to, ctx.env, `steps[${i}].upload.to`);
+                const linkFrom = step.linkFrom === undefined
+                    ? undefined
+                    : (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.linkFrom, ctx.env, `steps[${i}].upload.link-from`);
+                yield (0,_engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__/* .upload */ .Se)(from, to, {
+                    label,
+                    ...(linkFrom ? { linkFrom } : {}),
+                    ...(step.compress !== undefined ? { compress: step.compress } : {}),
+                });
+            }
+            else if (step.kind === 'run') {
+                yield (0,_engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__/* .remote */ .be)(step.script, { shell: step.shell, label });
+            }
+            else {
+                yield (0,_engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__/* .local */ .sr)(step.script, { shell: step.shell, label });
+            }
+        }
+    }
+}
+//# sourceMappingURL=steps-job.js.map
+
+/***/ }),
+
+/***/ 1819:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   MU: () => (/* binding */ TimeoutError),
+/* harmony export */   N9: () => (/* binding */ ConnectionLostError),
+/* harmony export */   T$: () => (/* binding */ ConnectError),
+/* harmony export */   cc: () => (/* binding */ CancelledError),
+/* harmony export */   dk: () => (/* binding */ JobFailedError),
+/* harmony export */   eb: () => (/* binding */ UsageError),
+/* harmony export */   gJ: () => (/* binding */ errorMessage),
+/* harmony export */   lR: () => (/* binding */ AuthError),
+/* harmony export */   oZ: () => (/* binding */ HostKeyError),
+/* harmony export */   qw: () => (/* binding */ CommandExitError),
+/* harmony export */   x4: () => (/* binding */ BoereworsError),
+/* harmony export */   xL: () => (/* binding */ ConfigError)
+/* harmony export */ });
+class BoereworsError extends Error {
+    get name() {
+        return this.constructor.name;
+    }
+}
+/** Bad command line or action input. Exit code 2. */
+class UsageError extends BoereworsError {
+    kind = 'usage';
+    retryable = false;
+}
+/** Bad release config; the message starts with `file:line:col: path:` when a position is known. */
+class ConfigError extends BoereworsError {
+    kind = 'config';
+    retryable = false;
+}
+/** TCP/DNS/handshake failures: refused, timeout, unreachable. Transient. */
+class ConnectError extends BoereworsError {
+    kind = 'connect';
+    retryable = true;
+}
+/** The server rejected our credentials, or the key could not be used. Never retried. */
+class AuthError extends BoereworsError {
+    kind = 'auth';
+    retryable = false;
+}
+/** Host key unknown, mismatched or revoked. Fails closed, never retried. */
+class HostKeyError extends BoereworsError {
+    kind = 'host-key';
+    retryable = false;
+}
+/** A command exited non-zero (or died of a signal). Retried only through the stage's `retries`. */
+class CommandExitError extends BoereworsError {
+    exitCode;
+    signal;
+    kind = 'exit';
+    retryable = true;
+    constructor(message, exitCode, signal = null) {
+        super(message);
+        this.exitCode = exitCode;
+        this.signal = signal;
+    }
+}
+/** An attempt ran past its `timeout`. */
+class TimeoutError extends BoereworsError {
+    kind = 'timeout';
+    retryable = true;
+}
+/** The connection died under a running command (no exit status), or keepalive detected a dead peer. */
+class ConnectionLostError extends BoereworsError {
+    kind = 'connection-lost';
+    retryable = true;
+}
+/** The run was cancelled (SIGINT/SIGTERM or an aborted signal). */
+class CancelledError extends BoereworsError {
+    kind = 'cancelled';
+    retryable = false;
+}
+/** A job ended with `Err(reason)`, or a nested job failed. */
+class JobFailedError extends BoereworsError {
+    kind = 'job';
+    retryable = true;
+}
+function errorMessage(err) {
+    return err instanceof Error ? err.message : String(err);
+}
+//# sourceMappingURL=errors.js.map
+
+/***/ }),
+
+/***/ 1874:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   J: () => (/* binding */ CONTROLLER),
+/* harmony export */   v: () => (/* binding */ hostLabel)
+/* harmony export */ });
+/** The controller itself: where `local` steps run, and the host of a stage that names no hosts. */
+const CONTROLLER = Object.freeze({
+    name: 'controller',
+    address: 'localhost',
+    port: 0,
+    local: true,
+});
+/** `user@address:port`, the form every connection error uses. */
+function hostLabel(host, defaultUser) {
+    if (host.local)
+        return host.name;
+    const user = host.user ?? defaultUser;
+    return `${user ? `${user}@` : ''}${host.address}:${host.port}`;
+}
+//# sourceMappingURL=host.js.map
+
+/***/ }),
+
+/***/ 9007:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   U: () => (/* binding */ DEFAULT_SSH_OPTIONS)
+/* harmony export */ });
+const DEFAULT_SSH_OPTIONS = Object.freeze({
+    port: 22,
+    knownHostsPaths: ['~/.ssh/known_hosts'],
+    hostKeyChecking: 'strict',
+    connectTimeoutMs: 10_000,
+    keepaliveMs: 5_000,
+    maxSessions: 8,
+    maxHandshakes: 8,
+});
+//# sourceMappingURL=ssh-options.js.map
+
+/***/ }),
+
+/***/ 4475:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   L: () => (/* binding */ DEFAULT_SHELL),
+/* harmony export */   e: () => (/* binding */ VAR_NAME)
+/* harmony export */ });
+/**
+ * Default shell for `run` / `local` steps. It gets the script as the file /dev/fd/4 (over
+ * SSH it reads it inline, with the same behaviour: see docs/ssh.md); stdin is /dev/null.
+ */
+const DEFAULT_SHELL = Object.freeze([
+    'bash',
+    '--noprofile',
+    '--norc',
+    '-eo',
+    'pipefail',
+]);
+/** A variable name: what `ExecRequest.env` keys, `vars:` keys and `${NAME}` references must match. */
+const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+//# sourceMappingURL=transport.js.map
+
+/***/ }),
+
+/***/ 7209:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   _: () => (/* binding */ Job),
+/* harmony export */   o: () => (/* binding */ isJob)
+/* harmony export */ });
+/**
+ * A unit of work on one host, as in boerewors: subclass and implement `run` as an async generator.
+ *
+ * ```ts
+ * class Fetch extends Job {
+ *   async *run(ctx) {
+ *     yield remote('curl -fsS "$URL" -o /tmp/app.tgz');
+ *     const r = yield remote('test -s /tmp/app.tgz', { allowFailure: true });
+ *     if ((r as ExecResult).exitCode !== 0) return Err('empty download');
+ *     return Ok();
+ *   }
+ * }
+ * ```
+ * A failing subtask throws `CommandExitError` inside the generator (catch it to recover) unless it
+ * was built with `allowFailure`. A yielded Job runs inline on the same host; its failure throws
+ * `JobFailedError` into the parent. `retries` re-runs `run` from the start.
+ */
+class Job {
+    host;
+    name;
+    constructor(host, 
+    /** Shown in dry-run plans; defaults to the class name. */
+    name = new.target.name) {
+        this.host = host;
+        this.name = name;
+    }
+    /** Build a job from an async generator function, without a subclass. */
+    static of(host, body, name = 'job') {
+        return new (class extends Job {
+            run(ctx) {
+                return body(ctx);
+            }
+        })(host, name);
+    }
+}
+function isJob(value) {
+    return (value instanceof Job || (typeof value === 'object' && value !== null && 'run' in value && 'host' in value));
+}
+//# sourceMappingURL=job.js.map
+
+/***/ }),
+
+/***/ 7998:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   b: () => (/* binding */ Runner)
+/* harmony export */ });
+/** A named release procedure: yields stages in order. Subclass and override `stages`, or pass options. */
+class Runner {
+    name;
+    description;
+    #opts;
+    constructor(opts) {
+        this.name = opts.name;
+        this.description = opts.description ?? '';
+        this.#opts = opts;
+    }
+    stages(ctx) {
+        const s = this.#opts.stages;
+        if (!s)
+            return [];
+        return typeof s === 'function' ? s(ctx) : s;
+    }
+    /** Known stage count, or null when stages are produced lazily. */
+    get stageCount() {
+        const s = this.#opts.stages;
+        if (this.#opts.stageCount !== undefined)
+            return this.#opts.stageCount;
+        return Array.isArray(s) ? s.length : null;
+    }
+    async setup(ctx) {
+        await this.#opts.setup?.(ctx);
+    }
+    async cleanup(ctx) {
+        await this.#opts.cleanup?.(ctx);
+    }
+}
+//# sourceMappingURL=runner.js.map
+
+/***/ }),
+
+/***/ 3768:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   B: () => (/* binding */ Stage)
+/* harmony export */ });
+/** Yields jobs (usually one per host) and decides how they run. */
+class Stage {
+    name;
+    settings;
+    #jobs;
+    constructor(opts) {
+        this.name = opts.name;
+        this.#jobs = opts.jobs;
+        this.settings = Object.freeze({
+            canary: opts.canary ?? true,
+            parallel: opts.parallel ?? true,
+            poolSize: opts.poolSize ?? 10,
+            batch: opts.batch ?? [],
+            maxFailures: opts.maxFailures ?? 0,
+            canFail: opts.canFail ?? false,
+            retries: opts.retries ?? 0,
+            retryDelayMs: opts.retryDelayMs ?? 1000,
+            timeoutMs: opts.timeoutMs,
+        });
+        checkSettings(this.name, this.settings);
+    }
+    jobs(ctx) {
+        return this.#jobs ? this.#jobs(ctx) : [];
+    }
+    /** One job per host. */
+    static forHosts(opts) {
+        const { hosts, job, ...rest } = opts;
+        return new Stage({ ...rest, jobs: () => hosts.map(job) });
+    }
+}
+/**
+ * Library users build stages by hand; catch nonsense here with the value quoted, rather than as a
+ * hang (poolSize 0) or a silent no-op (retries -1) later. The YAML config is validated before this.
+ */
+function checkSettings(stage, s) {
+    const bad = (field, expected, got) => {
+        throw new TypeError(`stage "${stage}": ${field} must be ${expected}, got ${JSON.stringify(got) ?? String(got)}`);
+    };
+    const isInt = (n, min) => Number.isInteger(n) && n >= min;
+    // `positive`: batch sizes must move the release forward; a zero failure budget is the default.
+    const isAmount = (a, positive) => typeof a === 'number'
+        ? isInt(a, positive ? 1 : 0)
+        : typeof a === 'object' &&
+            a !== null &&
+            Number.isFinite(a.percent) &&
+            (positive ? a.percent > 0 : a.percent >= 0) &&
+            a.percent <= 100;
+    if (!isInt(s.poolSize, 1))
+        bad('poolSize', 'a positive integer', s.poolSize);
+    if (!isInt(s.retries, 0))
+        bad('retries', 'a non-negative integer', s.retries);
+    if (!(Number.isFinite(s.retryDelayMs) && s.retryDelayMs >= 0))
+        bad('retryDelayMs', 'a non-negative number', s.retryDelayMs);
+    if (s.timeoutMs !== undefined && !(Number.isFinite(s.timeoutMs) && s.timeoutMs > 0)) {
+        bad('timeoutMs', 'a positive number', s.timeoutMs);
+    }
+    if (!isAmount(s.maxFailures, false))
+        bad('maxFailures', 'a non-negative integer or { percent: 0..100 }', s.maxFailures);
+    if (!Array.isArray(s.batch))
+        bad('batch', 'an array', s.batch);
+    for (const b of s.batch)
+        if (!isAmount(b, true))
+            bad('batch', 'positive integers or { percent: 1..100 }', s.batch);
+}
+//# sourceMappingURL=stage.js.map
+
+/***/ }),
+
+/***/ 917:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Se: () => (/* binding */ upload),
+/* harmony export */   be: () => (/* binding */ remote),
+/* harmony export */   sr: () => (/* binding */ local)
+/* harmony export */ });
+/* harmony import */ var _contract_transport_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4475);
+/**
+ * Subtasks (commands and uploads) are plain values a job yields, as are nested jobs (see `Subtask`
+ * in job.ts); the engine executes them and sends the result back
+ * into the generator. Building them does no I/O, so plans and dry runs are pure data.
+ */
+
+/** A command on the job's host. */
+function remote(script, opts = {}) {
+    return { kind: 'exec', target: 'host', script, shell: opts.shell ?? _contract_transport_js__WEBPACK_IMPORTED_MODULE_0__/* .DEFAULT_SHELL */ .L, ...rest(opts) };
+}
+/** A command on the controller (this machine), once per job. */
+function local(script, opts = {}) {
+    return { kind: 'exec', target: 'controller', script, shell: opts.shell ?? _contract_transport_js__WEBPACK_IMPORTED_MODULE_0__/* .DEFAULT_SHELL */ .L, ...rest(opts) };
+}
+/** Ships `from` (a file or directory on the controller) to `to` on the job's host. */
+function upload(from, to, opts = {}) {
+    const o = typeof opts === 'string' ? { label: opts } : opts;
+    return {
+        kind: 'upload',
+        from,
+        to,
+        ...(o.linkFrom ? { linkFrom: o.linkFrom } : {}),
+        ...(o.compress !== undefined ? { compress: o.compress } : {}),
+        ...(o.label ? { label: o.label } : {}),
+    };
+}
+function rest(opts) {
+    const out = {};
+    if (opts.env)
+        out.env = opts.env;
+    if (opts.label)
+        out.label = opts.label;
+    if (opts.allowFailure)
+        out.allowFailure = true;
+    return out;
+}
+//# sourceMappingURL=subtask.js.map
+
+/***/ }),
+
+/***/ 1942:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Cb: () => (/* binding */ TemplateSyntaxError),
+/* harmony export */   Jf: () => (/* binding */ expandVars),
+/* harmony export */   QC: () => (/* binding */ parseTemplate)
+/* harmony export */ });
+/* harmony import */ var _contract_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1819);
+/* harmony import */ var _contract_transport_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4475);
+
+
+/** Why a non-command field cannot be expanded; `found` is the offending text (`$HOME`, `${a-b}`). */
+class TemplateSyntaxError extends Error {
+    problem;
+    found;
+    constructor(problem, found) {
+        super(problem === 'bare-dollar'
+            ? `"${found}" is not expanded here: write \${NAME} for a variable, $$ for a literal "$"`
+            : problem === 'invalid-name'
+                ? `invalid variable name "${found}"`
+                : `"${found}" has no closing "}"`);
+        this.problem = problem;
+        this.found = found;
+    }
+}
+/**
+ * `${NAME}` is a reference, `$$` a literal `$` (so `$${` writes `${`). Any other `$` is an error:
+ * these fields are expanded by the tool on the controller, never by a shell, so a `$HOME` would
+ * otherwise silently stay a directory named `$HOME`.
+ */
+function parseTemplate(text) {
+    const pieces = [];
+    let literal = '';
+    let i = 0;
+    while (i < text.length) {
+        const dollar = text.indexOf('$', i);
+        if (dollar === -1) {
+            literal += text.slice(i);
+            break;
+        }
+        literal += text.slice(i, dollar);
+        const next = text[dollar + 1];
+        if (next === '$') {
+            literal += '$';
+            i = dollar + 2;
+        }
+        else if (next === '{') {
+            const close = text.indexOf('}', dollar + 2);
+            if (close === -1)
+                throw new TemplateSyntaxError('unclosed', text.slice(dollar, dollar + 40));
+            const name = text.slice(dollar + 2, close);
+            if (!_contract_transport_js__WEBPACK_IMPORTED_MODULE_1__/* .VAR_NAME */ .e.test(name))
+                throw new TemplateSyntaxError('invalid-name', `\${${name}}`);
+            if (literal)
+                pieces.push({ text: literal });
+            literal = '';
+            pieces.push({ ref: name });
+            i = close + 1;
+        }
+        else {
+            const word = /^[A-Za-z0-9_]*/.exec(text.slice(dollar + 1))?.[0] ?? '';
+            throw new TemplateSyntaxError('bare-dollar', `$${word}`);
+        }
+    }
+    if (literal)
+        pieces.push({ text: literal });
+    return pieces;
+}
+/**
+ * Expand `${NAME}` in a non-command field (upload paths, names). Unknown names and a `$` that is
+ * not `${NAME}` or `$$` are errors, so a typo never silently becomes a path segment. The config
+ * loader checks every field before anything runs; this is the last line of defence.
+ */
+function expandVars(text, vars, where = 'value') {
+    let pieces;
+    try {
+        pieces = parseTemplate(text);
+    }
+    catch (e) {
+        throw new _contract_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL(`${where}: ${e.message}`);
+    }
+    return pieces
+        .map((piece) => {
+        if ('text' in piece)
+            return piece.text;
+        const value = Object.hasOwn(vars, piece.ref) ? vars[piece.ref] : undefined;
+        if (value === undefined)
+            throw new _contract_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL(`${where}: unknown variable "\${${piece.ref}}"`);
+        return value;
+    })
+        .join('');
+}
+//# sourceMappingURL=vars.js.map
 
 /***/ }),
 

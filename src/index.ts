@@ -3,36 +3,39 @@
  * default-export function receives exactly this module as its argument.
  */
 export { Ok, Err, Skip, isSuccess, type Outcome } from './engine/result.js';
-export { Job, isJob, type JobContext, type JobBody, type SubtaskResult } from './engine/job.js';
+export { Job, isJob, type JobContext, type JobBody, type Subtask, type SubtaskResult } from './engine/job.js';
 export { Stage, type StageOptions, type StageContext, type Amount } from './engine/stage.js';
 export { Runner, type RunnerOptions, type RunContext } from './engine/runner.js';
 export { Executor, type ExecutorOptions } from './engine/executor.js';
-export { remote, local, upload, DEFAULT_SHELL } from './engine/subtask.js';
-export type {
-  ExecTask,
-  UploadTask,
-  UploadOptions,
-  Subtask,
-  ExecResult,
-  UploadResult,
-} from './engine/subtask.js';
+export { remote, local, upload } from './engine/subtask.js';
+export type { ExecTask, UploadTask, UploadOptions } from './engine/subtask.js';
 export type { UploadTotals } from './engine/upload-totals.js';
-export { CONTROLLER, hostLabel, type Host } from './engine/host.js';
+export { CONTROLLER, hostLabel, type Host } from './contract/host.js';
 export type { EngineEvent } from './engine/events.js';
 export type { RunReport, StageReport, JobReport } from './engine/report.js';
-export type { Transport, ExecRequest, UploadRequest, TransportCallContext } from './transport/transport.js';
+export { DEFAULT_SHELL } from './contract/transport.js';
+export type {
+  Transport,
+  ExecRequest,
+  ExecResult,
+  UploadRequest,
+  UploadResult,
+  TransportCallContext,
+  Stream,
+} from './contract/transport.js';
 export { LocalTransport } from './transport/local.js';
 export { DryRunTransport } from './transport/dry-run.js';
 export { RoutingTransport } from './transport/routing.js';
 export { createSshTransport } from './transport/ssh.js';
+export type { SshHooks } from './transport/ssh-hooks.js';
 export {
   DEFAULT_SSH_OPTIONS,
   type SshOptions,
-  type SshHooks,
   type HostKeyChecking,
   type JumpHost,
-} from './transport/ssh-options.js';
+} from './contract/ssh-options.js';
 import type { LoadConfigOptions, LoadedConfig } from './config/assemble.js';
+import * as library from './index.js';
 export { selectRunner, resolveHostFilter } from './config/select.js';
 export { StepsJob } from './config/steps-job.js';
 export { parseHostEntry } from './config/formats.js';
@@ -46,9 +49,12 @@ export async function findConfigFile(cwd?: string): Promise<string> {
   return (await import('./config/load-config.js')).findConfigFile(cwd);
 }
 
-/** Loads and validates a YAML or JavaScript-module release config. */
+/**
+ * Loads and validates a YAML or JavaScript-module release config. A module's default-export
+ * function is called with this very module, the library API.
+ */
 export async function loadConfig(file: string, opts?: LoadConfigOptions): Promise<LoadedConfig> {
-  return (await import('./config/load-config.js')).loadConfig(file, opts);
+  return (await import('./config/load-config.js')).loadConfig(file, { ...opts, api: library });
 }
-export { toJsonReport, type JsonReport } from './report/json.js';
-export * from './errors.js';
+export { toJsonReport, type JsonReport } from './reporters/json.js';
+export * from './contract/errors.js';

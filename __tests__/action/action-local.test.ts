@@ -416,6 +416,8 @@ runners:
     [{ 'ssh-private-key': '~/.ssh/id_ed25519' }, 'Input "ssh-private-key": expected the private key itself'],
     [{ config: 'missing.yml' }, 'missing.yml'],
     [{ runner: 'nope' }, 'nope'],
+    // Named as the action's user typed it (the action used to say --hosts).
+    [{ hosts: 'local:a, nowhere' }, 'Input "hosts": unknown host or group "nowhere"'],
   ])(
     'bad input %j: a message naming it, exit 2, outputs and summary still written',
     async (inputs, message) => {

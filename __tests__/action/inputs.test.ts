@@ -1,7 +1,7 @@
-import { Inputs, readInputs, type InputReader } from '../../src/action/inputs.js';
+import { ACTION_SOURCES, Inputs, readInputs, type InputReader } from '../../src/action/inputs.js';
 import { parseVarsInput } from '../../src/action/vars-input.js';
-import { maskableValues } from '../../src/action/secrets.js';
-import { UsageError } from '../../src/errors.js';
+import { UsageError } from '../../src/contract/errors.js';
+import { secretValues } from '../../src/release/secrets.js';
 
 const KEY = `-----BEGIN OPENSSH PRIVATE KEY-----
 b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW
@@ -24,7 +24,7 @@ function failure(values: Record<string, string>): string {
 
 describe('readInputs', () => {
   it('maps every input to the release settings', () => {
-    const { settings, secrets } = readInputs(
+    const settings = readInputs(
       reader({
         [Inputs.Config]: 'deploy/release.yml',
         [Inputs.Runner]: 'rollback',
@@ -49,14 +49,16 @@ describe('readInputs', () => {
       passphrase: 'correct horse',
       knownHosts: '[10.0.0.1]:2222 ssh-ed25519 AAAA\nweb-1 ssh-ed25519 BBBB',
       dryRun: true,
+      sources: ACTION_SOURCES,
     });
-    expect(secrets).toEqual([`${KEY}\n`, 'correct horse', 's3cr3t-t0ken']);
+    expect(secretValues(settings)).toEqual([`${KEY}\n`, 'correct horse', 's3cr3t-t0ken']);
+    expect(settings.sources.hosts).toEqual({ input: 'hosts' });
   });
 
   it('leaves out what is not set: the engine and config apply their defaults', () => {
-    const { settings, secrets } = readInputs(reader({}));
-    expect(settings).toEqual({ vars: {}, secretVars: {}, dryRun: false });
-    expect(secrets).toEqual([]);
+    const settings = readInputs(reader({}));
+    expect(settings).toEqual({ vars: {}, secretVars: {}, dryRun: false, sources: ACTION_SOURCES });
+    expect(secretValues(settings)).toEqual([]);
   });
 
   it.each([
@@ -135,19 +137,5 @@ describe('parseVarsInput', () => {
   it('is empty for an empty input', () => {
     expect(parseVarsInput('', 'vars')).toEqual({});
     expect(parseVarsInput('\n# nothing\n', 'vars')).toEqual({});
-  });
-});
-
-describe('maskableValues', () => {
-  it('masks each value whole and each of its lines', () => {
-    expect(maskableValues([`${KEY}\n`, 'tok3n-value', '', 'ab'])).toEqual([
-      `${KEY}\n`,
-      '-----BEGIN OPENSSH PRIVATE KEY-----',
-      'b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW',
-      'QyNTUxOQAAACDm1cLNrEa8qfJkYbYMtXWnZr5YyvnS0xDfXbYpGnV3yAAAAJgAAAAA',
-      '-----END OPENSSH PRIVATE KEY-----',
-      'tok3n-value',
-      'ab',
-    ]);
   });
 });

@@ -72,7 +72,9 @@ describe('SSH files are checked before anything runs', () => {
     const enc = await project(`  private-key: ${locked.privatePath}`);
     const r2 = await runCli(['validate', '-c', enc.cfg], { env: await env() });
     expect(r2.code).toBe(2);
-    expect(r2.stderr).toContain('the key is encrypted, but no passphrase was given (the CLI takes none');
+    expect(r2.stderr).toContain(
+      'the key is encrypted, but no passphrase was given (a key file takes no passphrase here: load the key into ssh-agent',
+    );
     expect(r2.stderr).toContain('ssh-agent');
     expect(r2.stderr).not.toContain('BEGIN');
   });
@@ -81,7 +83,9 @@ describe('SSH files are checked before anything runs', () => {
     const { dir, cfg } = await project('  user: deploy');
     const r = await runCli(['run', '-c', cfg], { env: await env() });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('no SSH private key given');
+    expect(r.stderr).toContain(
+      'no SSH private key given (ssh.private-key or --identity) and no ssh-agent (SSH_AUTH_SOCK)',
+    );
     expect(existsSync(join(dir, 'built'))).toBe(false);
     const v = await runCli(['validate', '-c', cfg], { env: await env() });
     expect(v.code).toBe(0);

@@ -1,7 +1,8 @@
 import { mkdtemp, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, selectRunner } from '../../src/config/index.js';
+import { selectRunner } from '../../src/config/index.js';
+import { loadConfig } from '../../src/index.js';
 import { Executor } from '../../src/engine/executor.js';
 import { LocalTransport } from '../../src/transport/local.js';
 

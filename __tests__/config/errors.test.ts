@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigValidationError, findConfigFile, loadConfig, loadYamlConfig } from '../../src/config/index.js';
-import { ConfigError, UsageError } from '../../src/errors.js';
+import { ConfigError, UsageError } from '../../src/contract/errors.js';
 
 /** A valid config; each test breaks one line of it. Line numbers are in the comments. */
 const BASE = [

@@ -1,8 +1,10 @@
-import { loadConfig, moduleConfig, resolveHostFilter, selectRunner } from '../../src/config/index.js';
+import { moduleConfig, resolveHostFilter, selectRunner } from '../../src/config/index.js';
+// The library's loadConfig: it hands a config function the library API, as a user's run does.
+import { loadConfig } from '../../src/index.js';
 import type { Job } from '../../src/engine/job.js';
 import { Runner } from '../../src/engine/runner.js';
 import type { Stage, StageContext } from '../../src/engine/stage.js';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError } from '../../src/contract/errors.js';
 
 const FIXTURES = '__tests__/fixtures/config';
 const stageCtx: StageContext = { runner: 'greet', release: 'r1', vars: {}, previous: [] };
@@ -110,6 +112,15 @@ describe('JavaScript-module configs', () => {
     const [stage] = stagesOf(config.runners[0]!);
     expect(() => [...(stage!.jobs(stageCtx) as Iterable<Job>)]).toThrow(
       new ConfigError('stage "s": job(host) must return a Job, got number'),
+    );
+  });
+});
+
+describe('the config loader on its own', () => {
+  it('needs the library API handed in to call a config function (config does not import the entry)', async () => {
+    const { loadConfig: loadWithoutApi } = await import('../../src/config/index.js');
+    await expect(loadWithoutApi(`${FIXTURES}/module-function.mjs`)).rejects.toThrow(
+      'loading a config function needs the library API (options.api)',
     );
   });
 });

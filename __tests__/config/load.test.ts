@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findConfigFile, loadConfig, loadYamlConfig } from '../../src/config/index.js';
 import type { LoadedConfig } from '../../src/config/index.js';
-import { CONTROLLER } from '../../src/engine/host.js';
-import type { Host } from '../../src/engine/host.js';
+import { CONTROLLER } from '../../src/contract/host.js';
+import type { Host } from '../../src/contract/host.js';
 import type { Job } from '../../src/engine/job.js';
 import type { Stage, StageContext } from '../../src/engine/stage.js';
-import { DEFAULT_SSH_OPTIONS } from '../../src/transport/ssh-options.js';
+import { DEFAULT_SSH_OPTIONS } from '../../src/contract/ssh-options.js';
 
 const stageCtx: StageContext = { runner: 'deploy', release: 'r1', vars: {}, previous: [] };
 

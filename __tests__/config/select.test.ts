@@ -1,5 +1,5 @@
 import { loadYamlConfig, resolveHostFilter, selectRunner } from '../../src/config/index.js';
-import { ConfigError, UsageError } from '../../src/errors.js';
+import { ConfigError, UsageError } from '../../src/contract/errors.js';
 
 const config = loadYamlConfig(
   [
@@ -35,11 +35,12 @@ describe('selectRunner', () => {
     );
   });
 
-  it('two runners and none chosen: lists them', () => {
+  it('two runners and none chosen: lists them, and says how to choose in the words of the caller', () => {
     expect(() => selectRunner(config)).toThrow(
-      new ConfigError(
-        "release.yml: 2 runners (deploy, rollback) and none chosen: pick one with --runner, or the action's runner input",
-      ),
+      new ConfigError('release.yml: 2 runners (deploy, rollback) and none chosen'),
+    );
+    expect(() => selectRunner(config, undefined, '--runner')).toThrow(
+      new ConfigError('release.yml: 2 runners (deploy, rollback) and none chosen: pick one with --runner'),
     );
   });
 });
@@ -54,9 +55,12 @@ describe('resolveHostFilter', () => {
     ]);
   });
 
-  it('unknown names are a usage error naming the flag', () => {
-    expect(() => resolveHostFilter(config, ['wbe'])).toThrow(
+  it('unknown names are a usage error naming the flag or input the caller gives', () => {
+    expect(() => resolveHostFilter(config, ['wbe'], '--hosts')).toThrow(
       new UsageError('--hosts: unknown host or group "wbe", did you mean "web"?'),
+    );
+    expect(() => resolveHostFilter(config, ['wbe'])).toThrow(
+      new UsageError('hosts filter: unknown host or group "wbe", did you mean "web"?'),
     );
     expect(() => resolveHostFilter(config, ['nowhere'], 'hosts input')).toThrow(
       new UsageError('hosts input: unknown host or group "nowhere"'),

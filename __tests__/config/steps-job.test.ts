@@ -1,10 +1,10 @@
 import { loadYamlConfig, StepsJob } from '../../src/config/index.js';
-import type { Host } from '../../src/engine/host.js';
+import type { Host } from '../../src/contract/host.js';
 import type { JobContext, SubtaskResult } from '../../src/engine/job.js';
 import type { Stage, StageContext } from '../../src/engine/stage.js';
-import { DEFAULT_SHELL } from '../../src/engine/subtask.js';
-import type { Subtask } from '../../src/engine/subtask.js';
-import { ConfigError } from '../../src/errors.js';
+import { DEFAULT_SHELL } from '../../src/contract/transport.js';
+import type { Subtask } from '../../src/engine/job.js';
+import { ConfigError } from '../../src/contract/errors.js';
 
 const text = [
   'version: 1',

@@ -1,4 +1,4 @@
-import { CONTROLLER } from '../../src/engine/host.js';
+import { CONTROLLER } from '../../src/contract/host.js';
 import { Stage } from '../../src/engine/stage.js';
 import { commandJob, host, hosts, ofType, results, run, stage } from './harness.js';
 

@@ -1,4 +1,4 @@
-import { CancelledError } from '../../src/errors.js';
+import { CancelledError } from '../../src/contract/errors.js';
 import { FakeTransport } from '../support/fake-transport.js';
 import { host, hosts, ofType, results, run, stage } from './harness.js';
 

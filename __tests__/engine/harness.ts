@@ -1,7 +1,7 @@
 /** Builders shared by the engine tests: hosts, one-command jobs, and a run that records its events. */
 import type { EngineEvent } from '../../src/engine/events.js';
 import { Executor, type ExecutorOptions } from '../../src/engine/executor.js';
-import type { Host } from '../../src/engine/host.js';
+import type { Host } from '../../src/contract/host.js';
 import { Job, type JobBody, type JobContext } from '../../src/engine/job.js';
 import type { RunReport } from '../../src/engine/report.js';
 import { Runner, type RunnerOptions } from '../../src/engine/runner.js';

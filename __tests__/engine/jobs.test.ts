@@ -1,9 +1,9 @@
-import type { ExecResult } from '../../src/engine/subtask.js';
+import type { ExecResult } from '../../src/contract/transport.js';
 import { Job } from '../../src/engine/job.js';
 import { Err, Ok, Skip, type Outcome } from '../../src/engine/result.js';
 import { Stage } from '../../src/engine/stage.js';
 import { local, remote, upload } from '../../src/engine/subtask.js';
-import { CommandExitError, JobFailedError } from '../../src/errors.js';
+import { CommandExitError, JobFailedError } from '../../src/contract/errors.js';
 import { host, ofType, run } from './harness.js';
 
 const single = (job: Job, extra: Partial<ConstructorParameters<typeof Stage>[0]> = {}) => [

@@ -1,9 +1,9 @@
-import { AuthError, ConnectError, HostKeyError, TimeoutError } from '../../src/errors.js';
+import { AuthError, ConnectError, HostKeyError, TimeoutError } from '../../src/contract/errors.js';
 import { Job } from '../../src/engine/job.js';
 import { Stage } from '../../src/engine/stage.js';
 import { remote } from '../../src/engine/subtask.js';
 import { MAX_RETRY_DELAY_MS, isRetryable, retryDelay } from '../../src/engine/retry-policy.js';
-import { JobFailedError } from '../../src/errors.js';
+import { JobFailedError } from '../../src/contract/errors.js';
 import { host, hosts, ofType, run, stage } from './harness.js';
 
 describe('retries', () => {

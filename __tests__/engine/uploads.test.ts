@@ -4,13 +4,13 @@
  */
 import type { EngineEvent } from '../../src/engine/events.js';
 import { Executor } from '../../src/engine/executor.js';
-import type { Host } from '../../src/engine/host.js';
+import type { Host } from '../../src/contract/host.js';
 import { Job } from '../../src/engine/job.js';
 import { Runner } from '../../src/engine/runner.js';
 import { Stage } from '../../src/engine/stage.js';
-import { local, upload, type ExecResult, type UploadResult } from '../../src/engine/subtask.js';
+import { local, upload } from '../../src/engine/subtask.js';
 import { describeUpload, formatBytes } from '../../src/engine/upload-totals.js';
-import type { Transport, UploadRequest } from '../../src/transport/transport.js';
+import type { ExecResult, Transport, UploadRequest, UploadResult } from '../../src/contract/transport.js';
 import { hosts } from './harness.js';
 
 /** Records every upload request; each upload "ships" 3 files, 2 of them linked. */

@@ -1,23 +1,24 @@
-import { planWaves, failureAllowance, waveSize } from '../../src/engine/stage-plan.js';
+import { failureAllowance } from '../../src/engine/failure-budget.js';
+import { waveSize, waveSizes } from '../../src/engine/waves.js';
 import { hosts, ofType, results, run, stage } from './harness.js';
 
-describe('planWaves', () => {
+describe('waveSizes', () => {
   const s = (batch: ({ percent: number } | number)[], canary = true) => ({ canary, batch });
   it('canary alone, then the batch sizes, the last repeating', () => {
-    expect(planWaves(s([2, 5]), 20)).toEqual([1, 2, 5, 5, 5, 2]);
+    expect(waveSizes(s([2, 5]), 20)).toEqual([1, 2, 5, 5, 5, 2]);
   });
   it('a percentage is of the stage job count, rounded up', () => {
-    expect(planWaves(s([{ percent: 25 }]), 10)).toEqual([1, 3, 3, 3]);
+    expect(waveSizes(s([{ percent: 25 }]), 10)).toEqual([1, 3, 3, 3]);
     expect(waveSize({ percent: 1 }, 10)).toBe(1);
   });
   it('without batch: canary then one wave; without canary: one wave', () => {
-    expect(planWaves(s([]), 7)).toEqual([1, 6]);
-    expect(planWaves(s([], false), 7)).toEqual([7]);
-    expect(planWaves(s([2], false), 5)).toEqual([2, 2, 1]);
+    expect(waveSizes(s([]), 7)).toEqual([1, 6]);
+    expect(waveSizes(s([], false), 7)).toEqual([7]);
+    expect(waveSizes(s([2], false), 5)).toEqual([2, 2, 1]);
   });
   it('a stage of one job has no canary wave', () => {
-    expect(planWaves(s([2]), 1)).toEqual([1]);
-    expect(planWaves(s([]), 0)).toEqual([]);
+    expect(waveSizes(s([2]), 1)).toEqual([1]);
+    expect(waveSizes(s([]), 0)).toEqual([]);
   });
   it('a percentage budget is rounded down', () => {
     expect(failureAllowance({ percent: 25 }, 10)).toBe(2);

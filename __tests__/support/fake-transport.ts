@@ -3,14 +3,18 @@
  * rejection), and every call is recorded with its start and end time, the number of calls that
  * had ended when it started (which reveals waves), and the concurrency reached overall and per host.
  */
-import type { Host } from '../../src/engine/host.js';
-import type { ExecResult, Stream, UploadResult } from '../../src/engine/subtask.js';
+import { setTimeout } from 'node:timers/promises';
+import { sleep } from '../../src/contract/abort.js';
+import type { Host } from '../../src/contract/host.js';
 import type {
   ExecRequest,
+  ExecResult,
+  Stream,
   Transport,
   TransportCallContext,
   UploadRequest,
-} from '../../src/transport/transport.js';
+  UploadResult,
+} from '../../src/contract/transport.js';
 
 export interface FakeCall {
   readonly kind: 'exec' | 'upload';
@@ -57,10 +61,10 @@ export class FakeTransport implements Transport {
   maxConcurrency = 0;
   readonly maxConcurrencyByHost = new Map<string, number>();
   closed = false;
-  /** Host names of every `prepare` call, with how many calls had started by then. */
-  readonly prepared: { hosts: string[]; callsBefore: number }[] = [];
-  /** Make `prepare` throw (a transport breaking its contract). */
-  prepareThrows = false;
+  /** Host names of every `connectAhead` call, with how many calls had started by then. */
+  readonly connectedAhead: { hosts: string[]; callsBefore: number }[] = [];
+  /** Make `connectAhead` throw (a transport breaking its contract). */
+  connectAheadThrows = false;
   readonly #t0 = performance.now();
   readonly #runningByHost = new Map<string, number>();
   #running = 0;
@@ -81,9 +85,9 @@ export class FakeTransport implements Transport {
     return { files: 1, bytes: 1, durationMs: behaviour.delayMs ?? 0 };
   }
 
-  prepare(hosts: readonly Host[]): void {
-    this.prepared.push({ hosts: hosts.map((h) => h.name), callsBefore: this.records.length });
-    if (this.prepareThrows) throw new Error('prepare broke');
+  connectAhead(hosts: readonly Host[]): void {
+    this.connectedAhead.push({ hosts: hosts.map((h) => h.name), callsBefore: this.records.length });
+    if (this.connectAheadThrows) throw new Error('connectAhead broke');
   }
 
   async close(): Promise<void> {
@@ -170,18 +174,6 @@ export class FakeTransport implements Transport {
 
 /** A timer that honours the signal (rejecting with its reason), or ignores it when none is given. */
 function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason as unknown);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason as unknown);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    // Ignored work may outlive its test by seconds: it must not hold the Jest worker open.
-    if (!signal) timer.unref();
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  // Ignored work may outlive its test by seconds: it must not hold the Jest worker open.
+  return signal ? sleep(ms, signal) : setTimeout(ms, undefined, { ref: false });
 }

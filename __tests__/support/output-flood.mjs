@@ -7,7 +7,7 @@
  * argv[2]: JSON { hosts: Host[], options: SshOptions, totalBytes: number, line: string }
  */
 /* global AbortController, setInterval, clearInterval -- Node globals the lint config does not list */
-import { DEFAULT_SHELL } from '../../lib/engine/subtask.js';
+import { DEFAULT_SHELL } from '../../lib/contract/transport.js';
 import { createSshTransport } from '../../lib/transport/ssh.js';
 
 const { hosts, options, totalBytes, line } = JSON.parse(process.argv[2] ?? '{}');

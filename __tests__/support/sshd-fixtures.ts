@@ -1,8 +1,8 @@
 /** Small builders shared by the SSH transport tests and benchmarks (no Jest APIs here either). */
-import type { Host } from '../../src/engine/host.js';
-import { DEFAULT_SHELL, type Stream } from '../../src/engine/subtask.js';
-import { DEFAULT_SSH_OPTIONS, type SshOptions } from '../../src/transport/ssh-options.js';
-import type { ExecRequest, TransportCallContext } from '../../src/transport/transport.js';
+import type { Host } from '../../src/contract/host.js';
+import { DEFAULT_SHELL, type Stream } from '../../src/contract/transport.js';
+import { DEFAULT_SSH_OPTIONS, type SshOptions } from '../../src/contract/ssh-options.js';
+import type { ExecRequest, TransportCallContext } from '../../src/contract/transport.js';
 import type { SshdFleet, SshdHost } from './sshd.js';
 
 /** `ssh:` options that reach `fleet` with its key and known_hosts, quick timeouts for tests. */

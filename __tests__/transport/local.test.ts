@@ -1,9 +1,9 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DEFAULT_SHELL, type Stream } from '../../src/engine/subtask.js';
-import { TimeoutError } from '../../src/errors.js';
-import { REDACTED, Redactor } from '../../src/report/redact.js';
+import { DEFAULT_SHELL, type Stream } from '../../src/contract/transport.js';
+import { TimeoutError } from '../../src/contract/errors.js';
+import { REDACTED, Redactor } from '../../src/release/secrets.js';
 import { MAX_LINE_CHARS } from '../../src/transport/line-splitter.js';
 import { LocalTransport } from '../../src/transport/local.js';
 import { tempDir } from '../support/cli.js';

@@ -1,18 +1,18 @@
-import type { Host } from '../../src/engine/host.js';
+import type { Host } from '../../src/contract/host.js';
 import { RoutingTransport } from '../../src/transport/routing.js';
 import { FakeTransport } from '../support/fake-transport.js';
 
 const local = (name: string): Host => ({ name, address: 'localhost', port: 0, local: true });
 const remote = (name: string): Host => ({ name, address: `${name}.test`, port: 22, local: false });
 
-describe('RoutingTransport.prepare', () => {
+describe('RoutingTransport.connectAhead', () => {
   it('splits the hosts between the local and the remote transport, keeping their order', () => {
     const loc = new FakeTransport();
     const rem = new FakeTransport();
     const routing = new RoutingTransport(loc, () => rem);
-    routing.prepare([remote('b'), local('local:x'), remote('a')], new AbortController().signal);
-    expect(rem.prepared.map((p) => p.hosts)).toEqual([['b', 'a']]);
-    expect(loc.prepared.map((p) => p.hosts)).toEqual([['local:x']]);
+    routing.connectAhead([remote('b'), local('local:x'), remote('a')], new AbortController().signal);
+    expect(rem.connectedAhead.map((p) => p.hosts)).toEqual([['b', 'a']]);
+    expect(loc.connectedAhead.map((p) => p.hosts)).toEqual([['local:x']]);
   });
 
   it('does not create the remote transport for a stage of local hosts only', () => {
@@ -21,7 +21,7 @@ describe('RoutingTransport.prepare', () => {
       created += 1;
       return new FakeTransport();
     });
-    routing.prepare([local('local:a'), local('local:b')], new AbortController().signal);
+    routing.connectAhead([local('local:a'), local('local:b')], new AbortController().signal);
     expect(created).toBe(0);
   });
 });

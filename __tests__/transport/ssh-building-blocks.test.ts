@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import type { Client } from 'ssh2';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { AuthError, CancelledError, ConnectError, ConnectionLostError } from '../../src/errors.js';
+import { AuthError, CancelledError, ConnectError, ConnectionLostError } from '../../src/contract/errors.js';
 import { backoffMs, CONNECT_BACKOFF_MS } from '../../src/transport/ssh-connect.js';
 import { ChannelOpenError, SshConnection } from '../../src/transport/ssh-connection.js';
 import { classifyConnectError, connectionLostError } from '../../src/transport/ssh-errors.js';
 import { loadClientAuth, normalizeKeyText } from '../../src/transport/ssh-keys.js';
-import { DEFAULT_SSH_OPTIONS } from '../../src/transport/ssh-options.js';
+import { DEFAULT_SSH_OPTIONS } from '../../src/contract/ssh-options.js';
 import { Semaphore } from '../../src/transport/ssh-semaphore.js';
 import { generateKey } from '../support/sshd-keys.js';
 
@@ -127,9 +127,7 @@ describe('private keys', () => {
 
   it('without key or agent: a clear AuthError', async () => {
     await expect(loadClientAuth(DEFAULT_SSH_OPTIONS, {})).rejects.toThrow(
-      new AuthError(
-        'no SSH private key given (ssh.private-key, --identity or the ssh-private-key input) and no ssh-agent (SSH_AUTH_SOCK)',
-      ),
+      new AuthError('no SSH private key given and no ssh-agent (SSH_AUTH_SOCK)'),
     );
   });
 

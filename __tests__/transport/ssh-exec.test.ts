@@ -5,11 +5,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CancelledError, TimeoutError } from '../../src/errors.js';
+import { CancelledError, TimeoutError } from '../../src/contract/errors.js';
 import { ABORT_WAIT_MS } from '../../src/transport/ssh-exec.js';
 import { REMOTE_KILL_GRACE_S } from '../../src/transport/ssh-remote-command.js';
 import { createSshTransport } from '../../src/transport/ssh.js';
-import type { Transport } from '../../src/transport/transport.js';
+import type { Transport } from '../../src/contract/transport.js';
 import { startSshdFleet, type SshdFleet } from '../support/sshd.js';
 import { collect, fleetOptions, hostOf, script, waitUntil, within } from '../support/sshd-fixtures.js';
 import { descendants, isRunning } from '../support/sshd-procs.js';

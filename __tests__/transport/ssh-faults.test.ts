@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConnectError, ConnectionLostError } from '../../src/errors.js';
+import { ConnectError, ConnectionLostError } from '../../src/contract/errors.js';
 import { CLOSE_WAIT_MS } from '../../src/transport/ssh-connection.js';
 import { createSshTransport } from '../../src/transport/ssh.js';
 import { itNeedingSshd, itWithOpenSsh } from '../support/conditional-tests.js';

@@ -6,8 +6,8 @@
  */
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HostKeyError } from '../../src/errors.js';
-import type { HostKeyChecking } from '../../src/transport/ssh-options.js';
+import { HostKeyError } from '../../src/contract/errors.js';
+import type { HostKeyChecking } from '../../src/contract/ssh-options.js';
 import { createSshTransport } from '../../src/transport/ssh.js';
 import { findSsh, opensshVerdict, type OpensshChecking } from '../support/openssh-client.js';
 import { startSshdFleet, type SshdFleet, type SshdHost } from '../support/sshd.js';
@@ -386,7 +386,7 @@ describe('accept-new records new hosts in the first known-hosts file, as OpenSSH
     );
     try {
       const signal = new AbortController().signal;
-      for (const t of runs) t.prepare!(hosts, signal);
+      for (const t of runs) t.connectAhead!(hosts, signal);
       const results = await Promise.all(
         runs.flatMap((t) => hosts.map((host) => t.exec(host, script('echo ran'), collect()))),
       );

@@ -6,8 +6,8 @@
  */
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HostKeyError } from '../../src/errors.js';
-import type { SshOptions } from '../../src/transport/ssh-options.js';
+import { HostKeyError } from '../../src/contract/errors.js';
+import type { SshOptions } from '../../src/contract/ssh-options.js';
 import { createSshTransport } from '../../src/transport/ssh.js';
 import { startSshdFleet, type SshdFleet } from '../support/sshd.js';
 import { collect, fleetOptions, hostOf, script } from '../support/sshd-fixtures.js';

@@ -11,15 +11,15 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import ssh2 from 'ssh2';
-import { DEFAULT_SHELL } from '../../src/engine/subtask.js';
-import { CancelledError, TimeoutError } from '../../src/errors.js';
+import { DEFAULT_SHELL } from '../../src/contract/transport.js';
+import { CancelledError, TimeoutError } from '../../src/contract/errors.js';
 import {
   buildRemoteCommand,
   exportStatements,
   REMOTE_KILL_GRACE_S,
 } from '../../src/transport/ssh-remote-command.js';
 import { createSshTransport } from '../../src/transport/ssh.js';
-import type { Transport } from '../../src/transport/transport.js';
+import type { Transport } from '../../src/contract/transport.js';
 import { itWithOpenSsh } from '../support/conditional-tests.js';
 import { startSshdFleet, type SshdFleet } from '../support/sshd.js';
 import { collect, fleetOptions, hostOf, script, waitUntil } from '../support/sshd-fixtures.js';

@@ -4,7 +4,7 @@
  * ssh-host-keys-openssh.test.ts).
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { HostKeyError } from '../../src/errors.js';
+import { HostKeyError } from '../../src/contract/errors.js';
 import { HostKeyVerifier } from '../../src/transport/ssh-host-keys.js';
 import { HOST_KEY_ALGORITHMS } from '../../src/transport/ssh-host-key-algorithms.js';
 import {
@@ -215,7 +215,7 @@ describe('HostKeyVerifier', () => {
     const err = await changed.verify(host, ED);
     expect(err?.message).toMatch(
       new RegExp(
-        `MISMATCH.*expected ssh-ed25519 ${escape(fingerprint(OTHER))} \\(ssh-known-hosts input:2\\) or ssh-rsa`,
+        `MISMATCH.*expected ssh-ed25519 ${escape(fingerprint(OTHER))} \\(known_hosts given inline:2\\) or ssh-rsa`,
       ),
     );
     // A host listed only with keys of another type presents one of those if it can; if it presents
@@ -229,8 +229,8 @@ describe('HostKeyVerifier', () => {
     const err = await v.verify(host, ED);
     expect(err).toBeInstanceOf(HostKeyError);
     expect(err!.message).toContain(`presented ssh-ed25519 ${fingerprint(ED)}`);
-    expect(err!.message).toContain(`ssh-rsa ${fingerprint(RSA)} (ssh-known-hosts input:1)`);
-    expect(err!.message).toContain(`ssh-ed25519 ${fingerprint(OTHER)} (ssh-known-hosts input:2)`);
+    expect(err!.message).toContain(`ssh-rsa ${fingerprint(RSA)} (known_hosts given inline:1)`);
+    expect(err!.message).toContain(`ssh-ed25519 ${fingerprint(OTHER)} (known_hosts given inline:2)`);
   });
 
   it('accept-new without a known-hosts file remembers the first key for the run and refuses another', async () => {

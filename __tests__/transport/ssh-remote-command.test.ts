@@ -4,7 +4,7 @@
  * Their semantics on a real sshd: ssh-exec.test.ts and ssh-inline-shell.test.ts.
  */
 import { spawn } from 'node:child_process';
-import { DEFAULT_SHELL } from '../../src/engine/subtask.js';
+import { DEFAULT_SHELL } from '../../src/contract/transport.js';
 import {
   buildRemoteCommand,
   exportStatements,

@@ -5,10 +5,10 @@
 import { lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TimeoutError } from '../../src/errors.js';
+import { TimeoutError } from '../../src/contract/errors.js';
 import { createSshTransport } from '../../src/transport/ssh.js';
 import { UploadError } from '../../src/transport/ssh-upload.js';
-import type { Transport } from '../../src/transport/transport.js';
+import type { Transport } from '../../src/contract/transport.js';
 import { itAsRoot } from '../support/conditional-tests.js';
 import { startSshdFleet, type SshdFleet } from '../support/sshd.js';
 import { collect, fleetOptions, hostOf } from '../support/sshd-fixtures.js';

@@ -16,7 +16,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import ssh2 from 'ssh2';
-import { DEFAULT_SHELL } from '../../src/engine/subtask.js';
+import { DEFAULT_SHELL } from '../../src/contract/transport.js';
 import {
   GROUP_ANNOUNCEMENT,
   inlineWrapperCommand,

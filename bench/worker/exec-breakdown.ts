@@ -9,12 +9,11 @@
  */
 import { readFileSync } from 'node:fs';
 import ssh2 from 'ssh2';
-import { DEFAULT_SHELL } from '../../src/engine/subtask.js';
+import { DEFAULT_SHELL } from '../../src/contract/transport.js';
 import { buildRemoteCommand } from '../../src/transport/ssh-remote-command.js';
 import type { FleetHost } from '../fleet.js';
-import type { WorkerFleet } from './protocol.js';
+import type { Variant, WorkerFleet } from './protocol.js';
 
-export type Variant = 'bare' | 'bash' | 'wrapper';
 export const VARIANTS: readonly Variant[] = ['bare', 'bash', 'wrapper'];
 
 export class RawExecProbe {

@@ -1,7 +1,9 @@
 /** Messages between the bench (parent) and a worker process that runs our side of one case. */
 import type { FleetHost } from '../fleet.js';
-import type { Variant } from './exec-breakdown.js';
 import type { HandshakeStats } from './handshake-probe.js';
+
+/** How a command is started in the exec-breakdown probe: bare, under bash, under our wrapper. */
+export type Variant = 'bare' | 'bash' | 'wrapper';
 
 export interface WorkerFleet {
   readonly hosts: readonly FleetHost[];

@@ -17,7 +17,7 @@ import {
   type SshOptions,
 } from '../../src/index.js';
 // Not exported from the package entry (yet): a library user would spell out every field instead.
-import { DEFAULT_SSH_OPTIONS } from '../../src/transport/ssh-options.js';
+import { DEFAULT_SSH_OPTIONS } from '../../src/contract/ssh-options.js';
 import type { WorkerFleet } from './protocol.js';
 
 export function sshOptionsFor(fleet: WorkerFleet): SshOptions {

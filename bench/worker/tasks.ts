@@ -1,9 +1,9 @@
 /** Our side of each case, run inside a fresh worker process so figures never mix between cases. */
 import { readdirSync, readlinkSync } from 'node:fs';
 import { Job, Stage, remote } from '../../src/index.js';
-import { RawExecProbe, VARIANTS, type Variant } from './exec-breakdown.js';
+import { RawExecProbe, VARIANTS } from './exec-breakdown.js';
 import type { HandshakeStats } from './handshake-probe.js';
-import type { WorkerResult, WorkerResultBase, WorkerTask } from './protocol.js';
+import type { Variant, WorkerResult, WorkerResultBase, WorkerTask } from './protocol.js';
 import { commandStage, hostsOf, runRelease, sshOptionsFor, type ReleaseRun } from './release.js';
 import { uploadTask } from './upload-task.js';
 

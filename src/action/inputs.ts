@@ -1,6 +1,7 @@
 import * as core from '@actions/core';
-import { UsageError } from '../errors.js';
-import type { ReleaseSettings } from '../settings.js';
+import { UsageError } from '../contract/errors.js';
+import { parseBoolean, parseList, parsePositiveInteger } from '../release/parse.js';
+import type { ReleaseSettings, SettingSources } from '../release/settings.js';
 import { parseVarsInput } from './vars-input.js';
 
 /** Every input of `action.yml`, in one place. */
@@ -17,27 +18,31 @@ export const Inputs = {
   DryRun: 'dry-run',
 } as const;
 
-/** What the action needs besides the release settings. */
-export interface ActionInputs {
-  /** The release, as the CLI would describe it; `reportPath` is filled in by `main`. */
-  settings: ReleaseSettings;
-  /**
-   * Every value that must never be shown: the private key, its passphrase and each `secret-vars` value. `main`
-   * masks them (and each of their lines) before anything is logged.
-   */
-  secrets: string[];
-}
+/** How each release setting is given to the action, for messages about it. */
+export const ACTION_SOURCES = {
+  configPath: { input: Inputs.Config },
+  runner: { input: Inputs.Runner },
+  limit: { input: Inputs.Limit },
+  hosts: { input: Inputs.Hosts },
+  vars: { input: Inputs.Vars },
+  secretVars: { input: Inputs.SecretVars },
+  privateKey: { input: Inputs.SshPrivateKey },
+  passphrase: { input: Inputs.SshKeyPassphrase },
+  knownHosts: { input: Inputs.SshKnownHosts },
+  dryRun: { input: Inputs.DryRun },
+} as const satisfies SettingSources;
 
-/** Reads one input, trimmed; '' when not set. Defaults come from `action.yml` on the runner. */
+/** Reads one input, trimmed; '' when not set. Defaults come from `action.yml`, applied by GitHub's runner machine. */
 export type InputReader = (name: string) => string;
 
 const readInput: InputReader = (name) => core.getInput(name);
 
 /**
- * The only reader of the action's inputs. Throws a UsageError naming the input on bad input;
- * messages never quote a secret input's value.
+ * The only reader of the action's inputs: the release settings (`reportPath` is filled in by
+ * `main`). Throws a UsageError naming the input on bad input; messages never quote a secret
+ * input's value.
  */
-export function readInputs(read: InputReader = readInput): ActionInputs {
+export function readInputs(read: InputReader = readInput): ReleaseSettings {
   const config = read(Inputs.Config);
   const runner = read(Inputs.Runner);
   const limit = read(Inputs.Limit);
@@ -45,7 +50,7 @@ export function readInputs(read: InputReader = readInput): ActionInputs {
   const vars = parseVarsInput(read(Inputs.Vars), Inputs.Vars);
   const secretVars = parseVarsInput(read(Inputs.SecretVars), Inputs.SecretVars, true);
   const privateKey = parsePrivateKey(read(Inputs.SshPrivateKey));
-  // Not trimmed beyond what the runner does: a passphrase is whatever the key was encrypted with.
+  // Not trimmed beyond what GitHub's runner machine does: a passphrase is whatever the key was encrypted with.
   const passphrase = read(Inputs.SshKeyPassphrase);
   if (passphrase && !privateKey) {
     throw new UsageError(
@@ -53,49 +58,19 @@ export function readInputs(read: InputReader = readInput): ActionInputs {
     );
   }
   const knownHosts = normalizeNewlines(read(Inputs.SshKnownHosts));
-  const settings: ReleaseSettings = {
+  return {
     vars,
     secretVars,
-    dryRun: parseBoolean(read(Inputs.DryRun), Inputs.DryRun),
+    dryRun: parseBoolean(read(Inputs.DryRun), ACTION_SOURCES.dryRun),
     ...(config ? { configPath: config } : {}),
     ...(runner ? { runner } : {}),
-    ...(limit ? { limit: parsePositiveInteger(limit, Inputs.Limit) } : {}),
-    ...(hosts ? { hosts: parseList(hosts, Inputs.Hosts) } : {}),
+    ...(limit ? { limit: parsePositiveInteger(limit, ACTION_SOURCES.limit) } : {}),
+    ...(hosts ? { hosts: parseList(hosts, ACTION_SOURCES.hosts) } : {}),
     ...(privateKey ? { privateKey } : {}),
     ...(passphrase ? { passphrase } : {}),
     ...(knownHosts ? { knownHosts } : {}),
+    sources: ACTION_SOURCES,
   };
-  return {
-    settings,
-    secrets: [
-      ...(privateKey ? [privateKey] : []),
-      ...(passphrase ? [passphrase] : []),
-      ...Object.values(secretVars),
-    ],
-  };
-}
-
-/** YAML 1.2 core schema booleans, as `core.getBooleanInput` accepts them; empty is false. */
-export function parseBoolean(text: string, input: string): boolean {
-  if (text === '') return false;
-  if (['true', 'True', 'TRUE'].includes(text)) return true;
-  if (['false', 'False', 'FALSE'].includes(text)) return false;
-  throw new UsageError(`Input "${input}": expected true or false, got "${text}"`);
-}
-
-export function parsePositiveInteger(text: string, input: string): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) {
-    throw new UsageError(`Input "${input}": expected a positive integer, got "${text}"`);
-  }
-  return n;
-}
-
-/** Host or group names separated by commas, spaces or newlines. */
-export function parseList(text: string, input: string): string[] {
-  const items = text.split(/[\s,]+/).filter(Boolean);
-  if (items.length === 0) throw new UsageError(`Input "${input}": expected names separated by commas`);
-  return items;
 }
 
 /**

@@ -3,22 +3,19 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { ConfigNotFoundError } from '../config/index.js';
+import { cancelMessage } from '../contract/abort.js';
+import { errorMessage } from '../contract/errors.js';
 import type { RunReport } from '../engine/report.js';
-import { BoereworsError, errorMessage } from '../errors.js';
-import { executeRelease, prepareRelease, type PreparedRelease } from '../release.js';
-import { GitHubLogReporter } from '../report/github-log.js';
-import { renderStartFailure, renderSummary } from '../report/github-summary.js';
-import { failedHosts, writeJsonReport } from '../report/json.js';
-import { Redactor } from '../report/redact.js';
-import type { ReleaseSettings } from '../settings.js';
-import { Cancellation } from '../cancellation.js';
+import { Cancellation } from '../release/cancellation.js';
+import { EXIT, exitCodeOf, exitCodeOfError } from '../release/exit-codes.js';
+import { loadRelease, runRelease, type LoadedRelease } from '../release/pipeline.js';
+import { maskableValues, Redactor, secretValues } from '../release/secrets.js';
+import type { ReleaseSettings } from '../release/settings.js';
+import { GitHubLogReporter } from '../reporters/github-log.js';
+import { renderStartFailure, renderSummary } from '../reporters/github-summary.js';
+import { failedHosts, writeJsonReport } from '../reporters/json.js';
 import { readInputs } from './inputs.js';
 import { writeOutputs } from './outputs.js';
-import { PartialReport } from '../report/partial-report.js';
-import { maskableValues } from './secrets.js';
-
-/** Same codes as the CLI. */
-export const EXIT = { success: 0, failure: 1, usage: 2, cancelled: 130 } as const;
 
 /**
  * The action's entrypoint: runs the release and sets `process.exitCode`, then returns, so a caller
@@ -50,19 +47,19 @@ export async function runAction(cancellation: Cancellation, cwd = process.cwd())
   let settings: ReleaseSettings;
   let redactor: Redactor;
   try {
-    const inputs = readInputs();
-    // Before anything else is printed: from here on the runner masks these in every log line.
-    for (const value of maskableValues(inputs.secrets)) core.setSecret(value);
-    redactor = new Redactor(inputs.secrets);
-    settings = inputs.settings;
+    settings = readInputs();
+    const secrets = secretValues(settings);
+    // Before anything else is printed: from here on GitHub masks these in every log line.
+    for (const value of maskableValues(secrets)) core.setSecret(value);
+    redactor = new Redactor(secrets);
   } catch (e) {
     return notStarted(e, errorMessage(e));
   }
 
-  let prepared: PreparedRelease;
+  let loaded: LoadedRelease;
   try {
     settings = { ...settings, reportPath: await newReportPath() };
-    prepared = await prepareRelease(settings, cwd);
+    loaded = await loadRelease(settings, { cwd, redactor });
   } catch (e) {
     const hint =
       e instanceof ConfigNotFoundError && !isAbsolute(settings.configPath ?? '')
@@ -73,20 +70,7 @@ export async function runAction(cancellation: Cancellation, cwd = process.cwd())
   if (settings.dryRun) core.info('Dry run: the plan is printed, nothing connects and nothing runs.');
 
   const log = new GitHubLogReporter(core, { dryRun: settings.dryRun });
-  const partial = new PartialReport(prepared.runner.name);
-  let report: RunReport;
-  try {
-    const running = executeRelease(settings, prepared, {
-      signal: cancellation.signal,
-      onEvent: (e) => {
-        partial.onEvent(e);
-        log.onEvent(e);
-      },
-    });
-    report = (await cancellation.race(running)) ?? partial.snapshot(cancelReason(cancellation.signal));
-  } catch (e) {
-    report = partial.snapshot(redactor.text(errorMessage(e)), 'failure');
-  }
+  const { report } = await runRelease(settings, loaded, { cancellation, onEvent: log.onEvent });
   log.close();
   return finish(withCause(report, cancellation.signal), settings);
 }
@@ -102,9 +86,8 @@ async function finish(report: RunReport, settings: ReleaseSettings): Promise<num
   }
   writeOutputs(core.setOutput, { result: report.result, failedHosts: failedHosts(report), reportPath });
   await writeSummary(renderSummary(report, { dryRun: settings.dryRun }));
-  if (report.result === 'success') return EXIT.success;
-  core.setFailed(failureLine(report));
-  return report.result === 'cancelled' ? EXIT.cancelled : EXIT.failure;
+  if (report.result !== 'success') core.setFailed(failureLine(report));
+  return exitCodeOf(report);
 }
 
 /** Bad input or config: nothing ran. Outputs and summary still say so. */
@@ -112,8 +95,7 @@ async function notStarted(error: unknown, message: string): Promise<number> {
   writeOutputs(core.setOutput, { result: 'failure', failedHosts: [], reportPath: '' });
   await writeSummary(renderStartFailure(message));
   core.setFailed(message);
-  const usage = error instanceof BoereworsError && (error.kind === 'usage' || error.kind === 'config');
-  return usage ? EXIT.usage : EXIT.failure;
+  return exitCodeOfError(error);
 }
 
 async function writeSummary(markdown: string): Promise<void> {
@@ -131,14 +113,10 @@ async function newReportPath(): Promise<string> {
   return join(dir, 'report.json');
 }
 
-function cancelReason(signal: AbortSignal): string {
-  return signal.reason instanceof Error ? signal.reason.message : 'cancelled';
-}
-
 /** A cancelled run's reason names what cancelled it (`… (cancelled by SIGTERM)`). */
 function withCause(report: RunReport, signal: AbortSignal): RunReport {
   if (report.result !== 'cancelled' || !signal.aborted) return report;
-  const cause = cancelReason(signal);
+  const cause = cancelMessage(signal);
   const reason = report.reason ?? '';
   if (reason.includes(cause)) return report;
   return { ...report, reason: reason ? `${reason} (${cause})` : cause };

@@ -1,6 +1,6 @@
 import { parse as parseYaml, YAMLError } from 'yaml';
-import { VAR_NAME } from '../engine/vars.js';
-import { UsageError } from '../errors.js';
+import { VAR_NAME } from '../contract/transport.js';
+import { UsageError } from '../contract/errors.js';
 
 /** A line that starts like `NAME=`: the input is written as `K=V` lines, not as a YAML map. */
 const ASSIGNMENT_LINE = /^\s*[A-Za-z_][A-Za-z0-9_]*=/;

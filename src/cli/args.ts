@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
-import { UsageError } from '../errors.js';
-import { parseVarAssignment } from '../settings.js';
-import type { ReleaseSettings } from '../settings.js';
+import { UsageError } from '../contract/errors.js';
+import { parseList, parsePositiveInteger, parseVarAssignment } from '../release/parse.js';
+import type { ReleaseSettings, SettingSources } from '../release/settings.js';
 
 export type CliCommand =
   | { kind: 'help' }
@@ -28,6 +28,19 @@ Options:
   -v, --verbose         debug output
 
 Exit codes: 0 success, 1 the release failed, 2 usage or config error, 130 cancelled.`;
+
+/** How each release setting is given on the command line, for messages about it. */
+export const CLI_SOURCES = {
+  configPath: { flag: '--config' },
+  runner: { flag: '--runner' },
+  limit: { flag: '--limit' },
+  hosts: { flag: '--hosts' },
+  vars: { flag: '--var' },
+  dryRun: { flag: '--dry-run' },
+  reportPath: { flag: '--report' },
+  identityPath: { flag: '--identity' },
+  knownHostsPaths: { flag: '--known-hosts' },
+} as const satisfies SettingSources;
 
 const options = {
   config: { type: 'string', short: 'c' },
@@ -64,7 +77,7 @@ export function parseCli(argv: readonly string[]): CliCommand {
 
   const vars: Record<string, string> = {};
   for (const assignment of values.var ?? []) {
-    const [k, v] = parseVarAssignment(assignment, '--var');
+    const [k, v] = parseVarAssignment(assignment, CLI_SOURCES.vars);
     vars[k] = v;
   }
   const settings: ReleaseSettings = {
@@ -73,26 +86,12 @@ export function parseCli(argv: readonly string[]): CliCommand {
     dryRun: values['dry-run'] ?? false,
     ...(values.config ? { configPath: values.config } : {}),
     ...(values.runner ? { runner: values.runner } : {}),
-    ...(values.limit !== undefined ? { limit: parseLimit(values.limit, '--limit') } : {}),
-    ...(values.hosts ? { hosts: parseList(values.hosts) } : {}),
+    ...(values.limit !== undefined ? { limit: parsePositiveInteger(values.limit, CLI_SOURCES.limit) } : {}),
+    ...(values.hosts !== undefined ? { hosts: parseList(values.hosts, CLI_SOURCES.hosts) } : {}),
     ...(values.report ? { reportPath: values.report } : {}),
     ...(values.identity ? { identityPath: values.identity } : {}),
     ...(values['known-hosts'] ? { knownHostsPaths: [values['known-hosts']] } : {}),
+    sources: CLI_SOURCES,
   };
   return { kind: 'run', settings, verbose: values.verbose ?? false };
-}
-
-export function parseLimit(text: string, what: string): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < 1) {
-    throw new UsageError(`${what}: expected a positive integer, got "${text}"`);
-  }
-  return n;
-}
-
-export function parseList(text: string): string[] {
-  return text
-    .split(/[\s,]+/)
-    .map((s) => s.trim())
-    .filter(Boolean);
 }

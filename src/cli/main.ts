@@ -1,15 +1,11 @@
 import { readFileSync } from 'node:fs';
-import type { Cancellation } from '../cancellation.js';
-import { BoereworsError, errorMessage } from '../errors.js';
-import { findConfigFile, loadConfig } from '../config/index.js';
-import { checkConfigFiles, missingUploadSources } from '../preflight.js';
-import { executeRelease, prepareRelease } from '../release.js';
-import { ConsoleReporter, type ConsoleOutput } from '../report/console.js';
-import { writeJsonReport } from '../report/json.js';
-import { PartialReport } from '../report/partial-report.js';
+import { errorMessage, UsageError } from '../contract/errors.js';
+import type { Cancellation } from '../release/cancellation.js';
+import { EXIT, exitCodeOf, exitCodeOfError } from '../release/exit-codes.js';
+import { loadRelease, runRelease, validateConfig } from '../release/pipeline.js';
+import { ConsoleReporter, type ConsoleOutput } from '../reporters/console.js';
+import { writeJsonReport } from '../reporters/json.js';
 import { parseCli, USAGE } from './args.js';
-
-export const EXIT = { success: 0, failure: 1, usage: 2, cancelled: 130 } as const;
 
 export interface CliIO {
   stdout: ConsoleOutput;
@@ -31,55 +27,33 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
         io.stdout.write(`${packageVersion()}\n`);
         return EXIT.success;
       case 'validate': {
-        const file = command.configPath ?? (await findConfigFile(io.cwd));
-        const config = await loadConfig(file, { cwd: io.cwd });
-        await checkConfigFiles(config);
+        const { file, config, warnings } = await validateConfig(command.configPath, io.cwd);
         const names = config.runners.map((r) => r.name).join(', ');
         io.stdout.write(`${file}: valid · runners: ${names || '(none)'}\n`);
-        for (const warning of await missingUploadSources(config, io.cwd)) {
-          io.stderr.write(`boerewors: warning: ${warning}\n`);
-        }
+        for (const warning of warnings) io.stderr.write(`boerewors: warning: ${warning}\n`);
         return EXIT.success;
       }
       case 'run': {
         const { settings } = command;
-        const prepared = await prepareRelease(settings, io.cwd);
+        const loaded = await loadRelease(settings, { cwd: io.cwd });
         const reporter = new ConsoleReporter(io.stdout, command.verbose, { dryRun: settings.dryRun });
-        const partial = new PartialReport(prepared.runner.name);
-        const { cancellation } = io;
-        const running = executeRelease(settings, prepared, {
-          signal: cancellation.signal,
-          onEvent: (e) => {
-            partial.onEvent(e);
-            reporter.onEvent(e);
-          },
+        const { report, complete } = await runRelease(settings, loaded, {
+          cancellation: io.cancellation,
+          onEvent: reporter.onEvent,
         });
-        let report = await cancellation.race(running);
-        if (report === undefined) {
-          // Cancelled, and the engine did not return in time (or a second signal came): report
-          // what the events tell, and end the log the way a finished run ends it.
-          report = partial.snapshot(cancelMessage(cancellation.signal));
-          reporter.onEvent({ type: 'run-end', report });
-        }
+        // Cut short (a cancel the engine did not answer in time, or an engine failure): end the
+        // log the way a finished run ends it, from what the events told.
+        if (!complete) reporter.onEvent({ type: 'run-end', report });
         if (settings.reportPath)
           await writeJsonReport(settings.reportPath, report, { dryRun: settings.dryRun });
-        return report.result === 'success'
-          ? EXIT.success
-          : report.result === 'cancelled'
-            ? EXIT.cancelled
-            : EXIT.failure;
+        return exitCodeOf(report);
       }
     }
   } catch (e) {
-    const usage = e instanceof BoereworsError && (e.kind === 'usage' || e.kind === 'config');
     io.stderr.write(`boerewors: ${errorMessage(e)}\n`);
-    if (usage && e.kind === 'usage') io.stderr.write(`Run "boerewors --help" for usage.\n`);
-    return usage ? EXIT.usage : EXIT.failure;
+    if (e instanceof UsageError) io.stderr.write(`Run "boerewors --help" for usage.\n`);
+    return exitCodeOfError(e);
   }
-}
-
-function cancelMessage(signal: AbortSignal): string {
-  return signal.reason instanceof Error ? signal.reason.message : 'cancelled';
 }
 
 function packageVersion(): string {

@@ -2,15 +2,15 @@
  * Validated config blocks → the LoadedConfig the CLI, the action and the library use. Shared by
  * YAML and JavaScript-module configs.
  */
-import type { Host } from '../engine/host.js';
+import type { Host } from '../contract/host.js';
 import type { Runner } from '../engine/runner.js';
-import { VAR_NAME } from '../engine/vars.js';
-import { UsageError } from '../errors.js';
-import type { SshOptions } from '../transport/ssh-options.js';
+import { VAR_NAME } from '../contract/transport.js';
+import { UsageError } from '../contract/errors.js';
+import type { SshOptions } from '../contract/ssh-options.js';
 import { HostCatalog, resolveGroups } from './hosts.js';
 import type { RawHost } from './hosts.js';
 import type { Locator } from './locator.js';
-import { buildRunner, type RunnerPlan } from './plan.js';
+import { buildRunner, type RunnerFootprint } from './build-runners.js';
 import { RESERVED_VARS } from './schema.js';
 import type { ModuleRunnerConfig } from './module-schema.js';
 import type { RunnerConfig, SshConfig } from './schema.js';
@@ -35,7 +35,7 @@ export interface LoadedConfig {
   /** Runners a JavaScript module gave as Runner objects: their hosts are only known when they run. */
   readonly customRunners: readonly string[];
   /** By name, for the runners built from config (not Runner objects): their hosts and upload sources. */
-  readonly plans: Readonly<Record<string, RunnerPlan>>;
+  readonly footprints: Readonly<Record<string, RunnerFootprint>>;
   /** Positions of config values (`file:line:col` for YAML), for messages about them. */
   readonly locator: Locator;
 }
@@ -72,11 +72,11 @@ export function assembleConfig(
   const groups = resolveGroups(parts.hosts ?? {}, catalog);
   const vars = { ...parts.vars, ...overrides };
   const ctx = { groups, catalog, vars, locator: parts.locator };
-  const plans: Record<string, RunnerPlan> = {};
+  const footprints: Record<string, RunnerFootprint> = {};
   const runners = parts.runners.map((source) => {
     if ('runner' in source) return source.runner;
     const built = buildRunner(source.name, source.config, ctx);
-    plans[source.name] = built.plan;
+    footprints[source.name] = built.footprint;
     return built.runner;
   });
   return {
@@ -89,7 +89,7 @@ export function assembleConfig(
     runners,
     runnerNames: runners.map((runner) => runner.name),
     customRunners: parts.runners.filter((source) => 'runner' in source).map((source) => source.name),
-    plans,
+    footprints,
     locator: parts.locator,
   };
 }

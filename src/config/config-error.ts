@@ -1,4 +1,4 @@
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../contract/errors.js';
 import { formatPath } from './locator.js';
 import type { ConfigPath, Locator, Position } from './locator.js';
 

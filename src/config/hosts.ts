@@ -2,9 +2,9 @@
  * Host entries → engine Hosts: groups, stage host lists (groups and/or entries), deduplication, and
  * one definition per host name across the whole config.
  */
-import { CONTROLLER, hostLabel } from '../engine/host.js';
-import type { Host } from '../engine/host.js';
-import type { SshOptions } from '../transport/ssh-options.js';
+import { CONTROLLER, hostLabel } from '../contract/host.js';
+import type { Host } from '../contract/host.js';
+import type { SshOptions } from '../contract/ssh-options.js';
 import { configIssueError } from './config-error.js';
 import { didYouMean } from './did-you-mean.js';
 import { LOCAL_PREFIX, parseHostEntry } from './formats.js';

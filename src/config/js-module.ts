@@ -1,15 +1,15 @@
 /**
  * JavaScript-module configs. The default export is a config object or a function
- * `(api) => config | Promise<config>`, where `api` is this library: a config run by the bundled
- * action has no `node_modules` to import the package from, so the function form is the portable one.
+ * `(api) => config | Promise<config>`, where `api` is this library (`src/index.ts`, handed in by the
+ * caller so config does not import the entry that imports it): a config run by the bundled action
+ * has no `node_modules` to import the package from, so the function form is the portable one.
  * `ssh`, `hosts` and `vars` are validated like YAML (errors name the path, not a line); `runners` is a
  * list of Runner objects, or a map name → Runner object or YAML-style runner (whose stages may give
  * `job: (host) => Job` instead of `steps`).
  */
 import { pathToFileURL } from 'node:url';
-import * as api from '../index.js';
 import { Runner } from '../engine/runner.js';
-import { ConfigError, errorMessage } from '../errors.js';
+import { ConfigError, errorMessage } from '../contract/errors.js';
 import { assembleConfig } from './assemble.js';
 import type { LoadedConfig, RunnerSource } from './assemble.js';
 import { ConfigValidationError } from './config-error.js';
@@ -20,13 +20,17 @@ import type { ConfigPath } from './locator.js';
 import { moduleConfigSchema } from './module-schema.js';
 import type { ModuleRunnerConfig } from './module-schema.js';
 
+/** The library's exports, as `src/index.ts` hands them to a config function. */
+export type LibraryApi = object;
+
 /** What a config module's default export may be. */
-export type ConfigModuleExport = object | ((library: typeof api) => object | Promise<object>);
+export type ConfigModuleExport = object | ((library: never) => object | Promise<object>);
 
 export async function loadModuleConfig(
   file: string,
   absolutePath: string,
-  vars?: Readonly<Record<string, string>>,
+  vars: Readonly<Record<string, string>> | undefined,
+  api: LibraryApi | undefined,
 ): Promise<LoadedConfig> {
   let exported: unknown;
   try {
@@ -41,8 +45,10 @@ export async function loadModuleConfig(
   }
   let value: unknown = exported;
   if (typeof exported === 'function') {
+    // A programming error, not the user's: every caller that loads modules hands the API in.
+    if (!api) throw new TypeError('loading a config function needs the library API (options.api)');
     try {
-      value = await (exported as (library: typeof api) => unknown)(api);
+      value = await (exported as (library: LibraryApi) => unknown)(api);
     } catch (e) {
       throw new ConfigError(`${file}: the config function failed: ${errorMessage(e)}`);
     }

@@ -1,11 +1,11 @@
 /** Find, read and load a release config: YAML (`.yml`/`.yaml`) or a JavaScript module (`.mjs`/`.js`/`.cjs`). */
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../contract/errors.js';
 import { assembleConfig } from './assemble.js';
 import type { LoadConfigOptions, LoadedConfig } from './assemble.js';
 import { validate } from './issues.js';
-import { loadModuleConfig } from './js-module.js';
+import { loadModuleConfig, type LibraryApi } from './js-module.js';
 import { configSchema, withoutExtensions } from './schema.js';
 import { parseYamlSource } from './yaml-source.js';
 
@@ -28,15 +28,20 @@ export async function findConfigFile(cwd: string = process.cwd()): Promise<strin
 /** The config file does not exist (a ConfigError, exit code 2); the message says where it looked. */
 export class ConfigNotFoundError extends ConfigError {}
 
+export interface ConfigLoadOptions extends LoadConfigOptions {
+  /** What a JavaScript config's default-export function receives: the library (`src/index.ts`). */
+  api?: LibraryApi;
+}
+
 /**
  * Load and validate a config file; relative paths are resolved against `opts.cwd` (default: the
  * working directory). Every problem is a ConfigError whose message starts with the file name.
  */
-export async function loadConfig(file: string, opts: LoadConfigOptions = {}): Promise<LoadedConfig> {
+export async function loadConfig(file: string, opts: ConfigLoadOptions = {}): Promise<LoadedConfig> {
   const path = resolve(opts.cwd ?? process.cwd(), file);
   if (MODULE_EXTENSIONS.test(file)) {
     await assertReadable(file, path);
-    return loadModuleConfig(file, path, opts.vars);
+    return loadModuleConfig(file, path, opts.vars, opts.api);
   }
   return loadYamlConfig(await readText(file, path), file, opts.vars);
 }

@@ -4,7 +4,7 @@
  * message; `issues.ts` adds the position, the path and what was found.
  */
 import { z } from 'zod';
-import { VAR_NAME } from '../engine/vars.js';
+import { VAR_NAME } from '../contract/transport.js';
 import { USER_PATTERN, parseRemoteAddress } from './formats.js';
 import {
   GROUP_NAME,

@@ -1,6 +1,6 @@
 /** The `ssh:` block → the transport's SshOptions, defaults applied. */
-import { DEFAULT_SSH_OPTIONS } from '../transport/ssh-options.js';
-import type { JumpHost, SshOptions } from '../transport/ssh-options.js';
+import { DEFAULT_SSH_OPTIONS } from '../contract/ssh-options.js';
+import type { JumpHost, SshOptions } from '../contract/ssh-options.js';
 import { parseRemoteAddress } from './formats.js';
 import type { SshConfig } from './schema.js';
 

@@ -1,7 +1,7 @@
 /** The job every config stage runs on each of its hosts: its steps, in order. */
 import { Job } from '../engine/job.js';
 import type { JobBody, JobContext } from '../engine/job.js';
-import type { Host } from '../engine/host.js';
+import type { Host } from '../contract/host.js';
 import { local, remote, upload } from '../engine/subtask.js';
 import { expandVars } from '../engine/vars.js';
 

@@ -1,5 +1,5 @@
 import type { JobReport, RunReport, StageReport } from './report.js';
-import type { Stream } from './subtask.js';
+import type { Stream } from '../contract/transport.js';
 
 /** Everything the engine tells the outside world. Reporters consume these; the engine never prints. */
 export type EngineEvent =

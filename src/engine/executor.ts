@@ -1,10 +1,11 @@
 /**
  * Runs one runner: setup, its stages pulled one at a time, cleanup; turns what happened into the
- * RunReport and the event stream. Scheduling inside a stage lives in stage-runner.ts.
+ * RunReport and the event stream. Scheduling inside a stage lives in run-stage.ts.
  */
-import { CancelledError, errorMessage } from '../errors.js';
-import type { Transport } from '../transport/transport.js';
-import { cancelMessage, cancellationSignal, untilAborted } from './abort.js';
+import { CancelledError, errorMessage } from '../contract/errors.js';
+import type { Transport } from '../contract/transport.js';
+import { cancelMessage, untilAborted } from '../contract/abort.js';
+import { cancellationSignal } from './run-signals.js';
 import { safeEmitter } from './emitter.js';
 import type { EventListener } from './events.js';
 import { iteratorOf } from './iterate.js';
@@ -13,7 +14,7 @@ import { defaultReleaseId } from './release-id.js';
 import type { RunReport } from './report.js';
 import type { RunContext, Runner } from './runner.js';
 import type { Stage } from './stage.js';
-import { runStage } from './stage-runner.js';
+import { runStage } from './run-stage.js';
 
 export interface ExecutorOptions {
   /** Executes subtasks; route `local:` hosts and controller commands inside it (see RoutingTransport). */

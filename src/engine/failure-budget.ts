@@ -1,4 +1,3 @@
-import { formatAmount, failureAllowance } from './stage-plan.js';
 import type { Amount } from './stage.js';
 
 /**
@@ -38,4 +37,14 @@ export class FailureBudget {
         : `max-failures ${formatAmount(this.maxFailures)} allows ${this.allowed}`;
     return `${this.failures} of ${this.jobCount} jobs failed (${rule}): ${shown}${more}`;
   }
+}
+
+/** Failures the stage tolerates: a count, or a share of its jobs rounded down. */
+export function failureAllowance(maxFailures: Amount, jobCount: number): number {
+  return typeof maxFailures === 'number' ? maxFailures : Math.floor((maxFailures.percent * jobCount) / 100);
+}
+
+/** `2`, `25%`: how an Amount reads in the config, for messages. */
+export function formatAmount(amount: Amount): string {
+  return typeof amount === 'number' ? String(amount) : `${amount.percent}%`;
 }

@@ -1,4 +1,4 @@
-import type { Host } from './host.js';
+import type { Host } from '../contract/host.js';
 
 export interface JobEnvParts {
   readonly vars: Readonly<Record<string, string>>;

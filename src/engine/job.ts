@@ -1,6 +1,10 @@
-import type { Host } from './host.js';
+import type { Host } from '../contract/host.js';
 import type { Outcome } from './result.js';
-import type { ExecResult, Subtask, UploadResult } from './subtask.js';
+import type { ExecResult, UploadResult } from '../contract/transport.js';
+import type { ExecTask, UploadTask } from './subtask.js';
+
+/** What a job yields: a command, an upload, or a job to run inline on its host. */
+export type Subtask = ExecTask | UploadTask | Job;
 
 /** What `yield` hands back to a job: the subtask's result (a nested job hands back its Outcome). */
 export type SubtaskResult = ExecResult | UploadResult | Outcome;

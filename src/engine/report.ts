@@ -1,6 +1,6 @@
 import type { UploadTotals } from './upload-totals.js';
 
-/** The run's results. `toJsonReport` (src/report/json.ts) turns these into the JSON report the README documents. */
+/** The run's results. `toJsonReport` (src/reporters/json.ts) turns these into the JSON report the README documents. */
 export type RunResult = 'success' | 'failure' | 'cancelled';
 export type StageResult = 'success' | 'failure' | 'skipped';
 export type JobResult = 'success' | 'failure' | 'skipped' | 'cancelled';
@@ -49,4 +49,18 @@ export interface RunReport {
   stages: StageReport[];
   /** Not in the JSON report: why the run failed, one line. */
   reason?: string;
+}
+
+/**
+ * The report of a job that did not run to its end: one that never started (a failed canary, the
+ * failure budget or a cancel stopped its stage first; `attempts` 0), or, when a cancelled run is
+ * reported from its events, one still running.
+ */
+export function unfinishedJob(
+  host: string,
+  result: 'skipped' | 'cancelled',
+  error: string,
+  attempts = 0,
+): JobReport {
+  return { host, result, attempts, durationMs: 0, exitCode: null, error, outputTail: '' };
 }

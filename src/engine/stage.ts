@@ -1,4 +1,4 @@
-import type { Host } from './host.js';
+import type { Host } from '../contract/host.js';
 import type { Job } from './job.js';
 import type { StageReport } from './report.js';
 

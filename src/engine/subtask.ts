@@ -1,22 +1,9 @@
 /**
- * Subtasks are plain values a job yields; the engine executes them and sends the result back
+ * Subtasks (commands and uploads) are plain values a job yields, as are nested jobs (see `Subtask`
+ * in job.ts); the engine executes them and sends the result back
  * into the generator. Building them does no I/O, so plans and dry runs are pure data.
  */
-import type { Job } from './job.js';
-
-export type Stream = 'stdout' | 'stderr';
-
-/**
- * Default shell for `run` / `local` steps. It gets the script as the file /dev/fd/4 (over
- * SSH it reads it inline, with the same behaviour: see ssh-remote-command.ts); stdin is /dev/null.
- */
-export const DEFAULT_SHELL: readonly string[] = Object.freeze([
-  'bash',
-  '--noprofile',
-  '--norc',
-  '-eo',
-  'pipefail',
-]);
+import { DEFAULT_SHELL } from '../contract/transport.js';
 
 export interface ExecTask {
   readonly kind: 'exec';
@@ -45,29 +32,6 @@ export interface UploadTask {
   /** gzip the archive on the way (default: see UploadRequest.compress). */
   readonly compress?: boolean;
   readonly label?: string;
-}
-
-export type Subtask = ExecTask | UploadTask | Job;
-
-export interface ExecResult {
-  /** Exit status; null when the command died of a signal or the session ended without status. */
-  readonly exitCode: number | null;
-  readonly signal: string | null;
-  readonly durationMs: number;
-}
-
-export interface UploadResult {
-  /** Regular files the upload placed at `to`, sent or linked. */
-  readonly files: number;
-  /** Their total size. */
-  readonly bytes: number;
-  /** Bytes that crossed to the host: the archive as sent (compressed when it was). Absent: `bytes`. */
-  readonly bytesSent?: number;
-  /** Files hard-linked from `linkFrom` on the host instead of sent. Absent: 0. */
-  readonly filesLinked?: number;
-  /** How the files travelled: `tar` (one exec channel), `sftp` (the fallback), `copy` (this machine). */
-  readonly method?: 'tar' | 'sftp' | 'copy';
-  readonly durationMs: number;
 }
 
 export interface ExecOptions {

@@ -1,5 +1,5 @@
 /** What a job's uploads shipped: summed per attempt for the report, and one log line per upload. */
-import type { UploadResult } from './subtask.js';
+import type { UploadResult } from '../contract/transport.js';
 
 export interface UploadTotals {
   /** Upload steps that finished. */

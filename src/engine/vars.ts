@@ -1,6 +1,5 @@
-import { ConfigError } from '../errors.js';
-
-export const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+import { ConfigError } from '../contract/errors.js';
+import { VAR_NAME } from '../contract/transport.js';
 
 /** A non-command field, split: literal text and `${NAME}` references, in order. */
 export type TemplatePiece = { readonly text: string } | { readonly ref: string };

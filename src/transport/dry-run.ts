@@ -1,6 +1,6 @@
-import type { Host } from '../engine/host.js';
-import type { ExecResult, UploadResult } from '../engine/subtask.js';
-import type { ExecRequest, Transport, TransportCallContext, UploadRequest } from './transport.js';
+import type { Host } from '../contract/host.js';
+import type { ExecResult, UploadResult } from '../contract/transport.js';
+import type { ExecRequest, Transport, TransportCallContext, UploadRequest } from '../contract/transport.js';
 
 export interface PlannedCall {
   host: string;

@@ -1,10 +1,10 @@
 import { StringDecoder } from 'node:string_decoder';
-import type { Stream } from '../engine/subtask.js';
+import type { Stream } from '../contract/transport.js';
 
 /** Longest line kept whole; a longer run without newline is emitted in pieces so memory stays bounded. */
 export const MAX_LINE_CHARS = 16 * 1024;
 
-/** Removes secret values from output text (see src/report/redact.ts). */
+/** Removes secret values from output text (the Redactor in src/release/secrets.ts). */
 export interface OutputRedactor {
   /** Length of the longest secret it replaces: a cut needs that much text after it to be safe. */
   readonly longest: number;
@@ -28,7 +28,7 @@ export interface LineSplitterOptions {
  * With a redactor, secrets are replaced before anything is emitted, and before a long line is cut:
  * a cut is made only once the text after it is at least as long as the longest secret, so every
  * secret that could straddle the cut is whole when the redactor sees it. Nothing after the cut
- * (the reporters, the output tail, the runner's masker, which all see one piece at a time) could
+ * (the reporters, the output tail, GitHub's log masker, which all see one piece at a time) could
  * put the two halves of a secret back together.
  */
 export class LineSplitter {

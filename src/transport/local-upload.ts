@@ -1,7 +1,7 @@
 import { cp, mkdir, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { UploadResult } from '../engine/subtask.js';
+import type { UploadResult } from '../contract/transport.js';
 
 /**
  * The local side of an upload, or an error that says which source is missing and where it was

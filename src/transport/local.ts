@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process';
 import type { Writable } from 'node:stream';
-import type { Host } from '../engine/host.js';
-import type { ExecResult, UploadResult } from '../engine/subtask.js';
-import { CancelledError } from '../errors.js';
+import type { Host } from '../contract/host.js';
+import type { ExecResult, UploadResult } from '../contract/transport.js';
+import { abortReason } from '../contract/abort.js';
 import { LineSplitter, type OutputRedactor } from './line-splitter.js';
 import { copyLocal } from './local-upload.js';
 import { ArchiveCache } from './upload/archive-cache.js';
 import { tarUpload } from './upload/tar-upload.js';
-import type { ExecRequest, Transport, TransportCallContext, UploadRequest } from './transport.js';
+import type { ExecRequest, Transport, TransportCallContext, UploadRequest } from '../contract/transport.js';
 
 /**
  * The shell runs the script as the file /dev/fd/4 with stdin at /dev/null, exactly as on SSH hosts,
@@ -90,7 +90,7 @@ export class LocalTransport implements Transport {
           // Leftovers of the group (a background child holding no stdio) get the KILL now.
           clearTimeout(killTimer);
           terminateGroup(pid, 'SIGKILL');
-          reject(ctx.signal.reason ?? new CancelledError('cancelled'));
+          reject(abortReason(ctx.signal));
           return;
         }
         resolve({ exitCode: code, signal: signal ?? null, durationMs: Date.now() - started });

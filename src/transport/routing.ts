@@ -1,6 +1,6 @@
-import type { Host } from '../engine/host.js';
-import type { ExecResult, UploadResult } from '../engine/subtask.js';
-import type { ExecRequest, Transport, TransportCallContext, UploadRequest } from './transport.js';
+import type { Host } from '../contract/host.js';
+import type { ExecResult, UploadResult } from '../contract/transport.js';
+import type { ExecRequest, Transport, TransportCallContext, UploadRequest } from '../contract/transport.js';
 
 /**
  * Sends `local` hosts (and the controller) to the local transport and every other host to the
@@ -22,11 +22,11 @@ export class RoutingTransport implements Transport {
     return this.#for(host).upload(host, req, ctx);
   }
 
-  prepare(hosts: readonly Host[], signal: AbortSignal): void {
+  connectAhead(hosts: readonly Host[], signal: AbortSignal): void {
     const remote = hosts.filter((h) => !h.local);
     const local = hosts.filter((h) => h.local);
-    if (local.length > 0) this.local.prepare?.(local, signal);
-    if (remote.length > 0) this.#for(remote[0] as Host).prepare?.(remote, signal);
+    if (local.length > 0) this.local.connectAhead?.(local, signal);
+    if (remote.length > 0) this.#for(remote[0] as Host).connectAhead?.(remote, signal);
   }
 
   async close(): Promise<void> {

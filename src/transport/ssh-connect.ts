@@ -8,11 +8,12 @@
 import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import type { ClientChannel, ConnectConfig, ParsedKey, PublicKeyAuthMethod } from 'ssh2';
-import { CancelledError, type BoereworsError } from '../errors.js';
+import { abortReason, settleOnce, sleep } from '../contract/abort.js';
+import type { BoereworsError } from '../contract/errors.js';
 import { classifyConnectError, type ClassifiedConnectError } from './ssh-errors.js';
 import type { HostKeyVerifier } from './ssh-host-keys.js';
 import type { ClientAuth } from './ssh-keys.js';
-import type { SshHooks } from './ssh-options.js';
+import type { SshHooks } from './ssh-hooks.js';
 import type { Semaphore } from './ssh-semaphore.js';
 
 /** Tries per connection within one connect budget. */
@@ -46,7 +47,7 @@ export interface ConnectDeps {
    * Runs before the first handshake slot is taken: connects the jump host, which needs a slot of
    * its own (holding ours while waiting for it could starve a small `maxHandshakes`).
    */
-  readonly prepare?: (signal: AbortSignal) => Promise<unknown>;
+  readonly connectJumpHost?: (signal: AbortSignal) => Promise<unknown>;
 }
 
 export async function connectClient(
@@ -55,7 +56,7 @@ export async function connectClient(
   signal: AbortSignal,
 ): Promise<ssh2.Client> {
   await deps.verifier.load();
-  await deps.prepare?.(signal);
+  await deps.connectJumpHost?.(signal);
   let deadline: number | undefined;
   for (let attempt = 1; ; attempt++) {
     const release = await deps.handshakes.acquire(signal);
@@ -68,7 +69,7 @@ export async function connectClient(
       deps.hooks.onDebug?.(`${target.label}: connected in ${Date.now() - started} ms (attempt ${attempt})`);
       return client;
     } catch (err) {
-      if (signal.aborted) throw signal.reason ?? new CancelledError('cancelled');
+      if (signal.aborted) throw abortReason(signal);
       failure = err as ClassifiedConnectError;
     } finally {
       release();
@@ -90,6 +91,14 @@ export function backoffMs(attempt: number): number {
   return Math.round(step / 2 + Math.random() * (step / 2));
 }
 
+/** What one try learnt before it failed: it decides how the failure is classified. */
+interface TryState {
+  tcpConnected: boolean;
+  /** The verifier's verdict, when it refused the host key (ssh2 then reports only a generic error). */
+  hostKeyError: BoereworsError | null;
+}
+
+/** One try: TCP (or the jump-host forward), handshake, host-key check and auth, within `budgetMs`. */
 function attemptOnce(
   target: ConnectTarget,
   deps: ConnectDeps,
@@ -98,77 +107,33 @@ function attemptOnce(
 ): Promise<ssh2.Client> {
   return new Promise((resolve, reject) => {
     const client = new ssh2.Client();
-    let tcpConnected = false;
-    let hostKeyError: BoereworsError | null = null;
-    let settled = false;
-    const classify = (err: unknown): ClassifiedConnectError =>
-      hostKeyError
-        ? { error: hostKeyError, transient: false }
-        : classifyConnectError(err, {
-            label: target.label,
-            address: target.address,
-            timeoutMs: deps.connectTimeoutMs,
-            tcpConnected,
-            authSource: deps.auth.source,
-          });
+    const state: TryState = { tcpConnected: false, hostKeyError: null };
+    const settle = settleOnce<ssh2.Client>(resolve, reject, () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    });
     const fail = (err: unknown): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
+      if (settle.settled) return;
       client.destroy();
-      reject(signal.aborted ? err : classify(err));
+      settle.reject(signal.aborted ? err : classifyTry(err, target, deps, state));
     };
-    const onAbort = (): void => fail(signal.reason ?? new CancelledError('cancelled'));
+    const onAbort = (): void => fail(abortReason(signal));
     // Our own timer covers the jump-host forward too, which ssh2's readyTimeout does not.
-    const timer = setTimeout(() => {
-      const err = Object.assign(new Error('connect timeout'), { level: 'client-timeout' });
-      fail(err);
-    }, budgetMs);
+    const timer = setTimeout(
+      () => fail(Object.assign(new Error('connect timeout'), { level: 'client-timeout' })),
+      budgetMs,
+    );
     signal.addEventListener('abort', onAbort, { once: true });
+    watchClient(client, state, fail, () => settle.resolve(client));
 
-    // This listener stays for the client's life: an 'error' without a listener would crash the process.
-    client.on('error', (err) => fail(err));
-    client.on('close', () => fail(new Error('Connection lost before handshake')));
-    client.on('connect', () => {
-      tcpConnected = true;
-      // Nagle would hold back our small packets for an ACK: a warm command takes ~44 ms instead of ~3.
-      client.setNoDelay(true);
-    });
-    client.on('ready', () => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-      resolve(client);
-    });
-
-    const config: ConnectConfig = {
-      host: target.address,
-      port: target.port,
-      username: target.user,
-      readyTimeout: 0, // our timer above
-      keepaliveInterval: deps.keepaliveMs,
-      keepaliveCountMax: KEEPALIVE_COUNT_MAX,
-      tryKeyboard: false,
+    const config = clientConfig(target, deps, (key, verify) => {
       // Answered asynchronously: accept-new writes a new host's key to known_hosts first.
-      hostVerifier: (key: Buffer, verify: (valid: boolean) => void): void => {
-        deps.verifier.verify(target, key).then(
-          (err) => {
-            if (settled) return; // timed out or cancelled meanwhile; the client is gone
-            hostKeyError = err;
-            verify(err === null);
-          },
-          (err: unknown) => fail(err),
-        );
-      },
-      algorithms: { serverHostKey: deps.verifier.algorithmsFor(target.address, target.port) as never },
-      // The already parsed key goes in through authHandler: `privateKey` would be re-parsed
-      // (and re-decrypted) per connection.
-      ...(deps.auth.kind === 'key'
-        ? { authHandler: [publicKeyAuth(target.user, deps.auth.privateKey)] }
-        : { agent: deps.auth.socket }),
-    };
+      deps.verifier.verify(target, key).then((err) => {
+        if (settle.settled) return; // timed out or cancelled meanwhile; the client is gone
+        state.hostKeyError = err;
+        verify(err === null);
+      }, fail);
+    });
     // ssh2 throws synchronously on config it cannot use; that must settle this try, not escape it.
     const start = (cfg: ConnectConfig): void => {
       try {
@@ -180,21 +145,74 @@ function attemptOnce(
     if (!deps.openStream) return start(config);
     deps.openStream(signal).then(
       (stream) => {
-        if (settled) return void stream.close();
-        tcpConnected = true;
+        if (settle.settled) return void stream.close();
+        state.tcpConnected = true;
         start({ ...config, sock: stream as unknown as Duplex });
       },
       (err: unknown) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        if (signal.aborted) return reject(signal.reason ?? err);
+        if (signal.aborted) return settle.reject(abortReason(signal));
         // Either a classified forward failure, or the jump host's own connect error (already
         // retried on its own budget, so final here).
-        reject(isClassified(err) ? err : { error: err, transient: false });
+        settle.reject(isClassified(err) ? err : { error: err, transient: false });
       },
     );
+  });
+}
+
+/** The client's events: `error` and `close` fail the try, `ready` ends it. */
+function watchClient(
+  client: ssh2.Client,
+  state: TryState,
+  fail: (err: unknown) => void,
+  ready: () => void,
+): void {
+  // This listener stays for the client's life: an 'error' without a listener would crash the process.
+  client.on('error', (err) => fail(err));
+  client.on('close', () => fail(new Error('Connection lost before handshake')));
+  client.on('connect', () => {
+    state.tcpConnected = true;
+    // Nagle would hold back our small packets for an ACK: a warm command takes ~44 ms instead of ~3.
+    client.setNoDelay(true);
+  });
+  client.on('ready', ready);
+}
+
+function clientConfig(
+  target: ConnectTarget,
+  deps: ConnectDeps,
+  hostVerifier: (key: Buffer, verify: (valid: boolean) => void) => void,
+): ConnectConfig {
+  return {
+    host: target.address,
+    port: target.port,
+    username: target.user,
+    readyTimeout: 0, // our timer in attemptOnce
+    keepaliveInterval: deps.keepaliveMs,
+    keepaliveCountMax: KEEPALIVE_COUNT_MAX,
+    tryKeyboard: false,
+    hostVerifier,
+    algorithms: { serverHostKey: deps.verifier.algorithmsFor(target.address, target.port) as never },
+    // The already parsed key goes in through authHandler: `privateKey` would be re-parsed
+    // (and re-decrypted) per connection.
+    ...(deps.auth.kind === 'key'
+      ? { authHandler: [publicKeyAuth(target.user, deps.auth.privateKey)] }
+      : { agent: deps.auth.socket }),
+  };
+}
+
+function classifyTry(
+  err: unknown,
+  target: ConnectTarget,
+  deps: ConnectDeps,
+  state: TryState,
+): ClassifiedConnectError {
+  if (state.hostKeyError) return { error: state.hostKeyError, transient: false };
+  return classifyConnectError(err, {
+    label: target.label,
+    address: target.address,
+    timeoutMs: deps.connectTimeoutMs,
+    tcpConnected: state.tcpConnected,
+    authSource: deps.auth.source,
   });
 }
 
@@ -204,22 +222,4 @@ function publicKeyAuth(username: string, key: ParsedKey): PublicKeyAuthMethod {
 
 function isClassified(err: unknown): err is ClassifiedConnectError {
   return typeof err === 'object' && err !== null && 'error' in err && 'transient' in err;
-}
-
-/**
- * Ref'd on purpose (as is the attempt timer): between retries to a refusing host it can be the only
- * pending work, and an unref'd timer would let Node exit with the release still unsettled.
- */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal.reason ?? new CancelledError('cancelled'));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -5,9 +5,9 @@
  */
 import { promisify } from 'node:util';
 import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
-import { ConnectionLostError } from '../errors.js';
+import { ConnectionLostError } from '../contract/errors.js';
 import { connectionLostError } from './ssh-errors.js';
-import type { SshHooks } from './ssh-options.js';
+import type { SshHooks } from './ssh-hooks.js';
 import { Semaphore } from './ssh-semaphore.js';
 
 /** How long `close()` waits for the server to acknowledge the disconnect before destroying the socket. */

@@ -3,7 +3,7 @@
  * from the class. Messages name `user@host:port` and say what happened in plain words; ssh2's own
  * text is appended only where it carries protocol detail (it never contains key material).
  */
-import { AuthError, ConnectError, ConnectionLostError, type BoereworsError } from '../errors.js';
+import { AuthError, ConnectError, ConnectionLostError, type BoereworsError } from '../contract/errors.js';
 
 export interface ConnectErrorContext {
   /** `user@host:port`. */

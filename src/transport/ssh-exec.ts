@@ -5,8 +5,9 @@
  * through a second channel. A channel that closes without an exit status is a lost connection,
  * never a success.
  */
-import type { ExecResult } from '../engine/subtask.js';
-import { CancelledError, ConnectionLostError } from '../errors.js';
+import type { ExecResult } from '../contract/transport.js';
+import { abortReason } from '../contract/abort.js';
+import { ConnectionLostError } from '../contract/errors.js';
 import { LineSplitter, type OutputRedactor } from './line-splitter.js';
 import type { SshConnection } from './ssh-connection.js';
 import {
@@ -15,7 +16,7 @@ import {
   parseGroupAnnouncement,
   REMOTE_KILL_GRACE_S,
 } from './ssh-remote-command.js';
-import type { ExecRequest, TransportCallContext } from './transport.js';
+import type { ExecRequest, TransportCallContext } from '../contract/transport.js';
 
 /**
  * After an abort, how long we wait for the channel to close (the command's group got TERM, and KILL
@@ -68,7 +69,7 @@ export async function execOnConnection(
       ctx.signal.removeEventListener('abort', onAbort);
       out.end();
       err.end();
-      if (ctx.signal.aborted) return reject(ctx.signal.reason ?? new CancelledError('cancelled'));
+      if (ctx.signal.aborted) return reject(abortReason(ctx.signal));
       if (!exit) {
         return reject(
           conn.lostError ??

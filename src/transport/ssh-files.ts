@@ -5,14 +5,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { privateKeyProblem } from './ssh-keys.js';
-import { DEFAULT_SSH_OPTIONS, type SshOptions } from './ssh-options.js';
+import { NO_KEY_NO_AGENT, privateKeyProblem } from './ssh-keys.js';
+import { DEFAULT_SSH_OPTIONS, type SshOptions } from '../contract/ssh-options.js';
 import { expandHome } from './ssh-paths.js';
 
 export interface SshFileProblem {
   /** What the problem is about: the key (file or text), auth as a whole, or one known_hosts file. */
   readonly field: 'private-key' | 'auth' | 'known-hosts';
-  /** The known_hosts path as configured (for `known-hosts`). */
+  /** The key file or known_hosts path as configured (absent for a key given inline, and for `auth`). */
   readonly path?: string;
   /** Names the file and what is wrong; never contains key material. */
   readonly message: string;
@@ -46,24 +46,17 @@ export async function checkSshFiles(
   } else if (options.privateKeyPath) {
     const path = options.privateKeyPath;
     const read = await readText(path);
-    const problem =
-      'error' in read
-        ? read.error
-        : privateKeyProblem(read.text, options.passphrase)?.replace(
-            /no passphrase was given$/,
-            NO_PASSPHRASE_HINT,
-          );
+    const problem = 'error' in read ? read.error : privateKeyProblem(read.text, options.passphrase);
     if (problem) {
       problems.push({
         field: 'private-key',
+        path,
         message: `private key file ${path}: ${problem}`,
         detail: problem,
       });
     }
   } else if ((check.requireAuth ?? true) && !env.SSH_AUTH_SOCK) {
-    const message =
-      'no SSH private key given (ssh.private-key, --identity or the ssh-private-key input) and no ssh-agent (SSH_AUTH_SOCK)';
-    problems.push({ field: 'auth', message, detail: message });
+    problems.push({ field: 'auth', message: NO_KEY_NO_AGENT, detail: NO_KEY_NO_AGENT });
   }
   for (const path of options.knownHostsPaths) {
     const read = await readText(path);
@@ -81,9 +74,6 @@ export async function checkSshFiles(
   }
   return problems;
 }
-
-const NO_PASSPHRASE_HINT =
-  'no passphrase was given (the CLI takes none: load the key into ssh-agent with ssh-add, and leave ssh.private-key out)';
 
 async function readText(path: string): Promise<{ text: string } | { error: string; missing: boolean }> {
   const full = resolve(expandHome(path));

@@ -10,7 +10,7 @@
  * (`algorithmsFor`, OpenSSH's order). A key marked `@revoked` is refused in every mode.
  */
 import { readFile } from 'node:fs/promises';
-import { HostKeyError } from '../errors.js';
+import { HostKeyError } from '../contract/errors.js';
 import { orderHostKeyAlgorithms } from './ssh-host-key-algorithms.js';
 import { recordKnownHost } from './ssh-known-hosts-file.js';
 import {
@@ -21,12 +21,13 @@ import {
   parseKnownHosts,
   type KnownHostEntry,
 } from './ssh-known-hosts.js';
-import type { HostKeyChecking, SshHooks } from './ssh-options.js';
+import type { HostKeyChecking } from '../contract/ssh-options.js';
+import type { SshHooks } from './ssh-hooks.js';
 import { expandHome } from './ssh-paths.js';
 
 export interface KnownHostsSource {
   readonly paths: readonly string[];
-  /** Entries given inline (action input). */
+  /** Entries given inline (the action's input), named `known_hosts given inline` in messages. */
   readonly inline?: string;
 }
 
@@ -84,7 +85,7 @@ export class HostKeyVerifier {
       }
       this.#add(text, path);
     }
-    if (this.source.inline?.trim()) this.#add(this.source.inline, 'ssh-known-hosts input');
+    if (this.source.inline?.trim()) this.#add(this.source.inline, 'known_hosts given inline');
   }
 
   #add(text: string, name: string): void {

@@ -6,8 +6,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import ssh2, { type ParsedKey } from 'ssh2';
-import { AuthError } from '../errors.js';
-import type { SshOptions } from './ssh-options.js';
+import { AuthError } from '../contract/errors.js';
+import type { SshOptions } from '../contract/ssh-options.js';
 import { expandHome } from './ssh-paths.js';
 
 export type ClientAuth =
@@ -38,6 +38,9 @@ export function normalizeKeyText(text: string): string {
   return `${lines.map((l) => l.trimStart()).join('\n')}\n`;
 }
 
+/** Neither a key nor an agent: nothing to log in with. */
+export const NO_KEY_NO_AGENT = 'no SSH private key given and no ssh-agent (SSH_AUTH_SOCK)';
+
 export async function loadClientAuth(
   options: SshOptions,
   env: NodeJS.ProcessEnv = process.env,
@@ -57,9 +60,7 @@ export async function loadClientAuth(
   } else if (env.SSH_AUTH_SOCK) {
     return { kind: 'agent', socket: env.SSH_AUTH_SOCK, source: `ssh-agent at ${env.SSH_AUTH_SOCK}` };
   } else {
-    throw new AuthError(
-      'no SSH private key given (ssh.private-key, --identity or the ssh-private-key input) and no ssh-agent (SSH_AUTH_SOCK)',
-    );
+    throw new AuthError(NO_KEY_NO_AGENT);
   }
   const privateKey = parsePrivateKey(normalizeKeyText(text), options.passphrase, source);
   return { kind: 'key', privateKey, source, keyType: privateKey.type };

@@ -5,10 +5,11 @@
  * engine's next attempt tries afresh. `close()` ends everything so the process can exit.
  */
 import { setMaxListeners } from 'node:events';
-import { CancelledError } from '../errors.js';
+import { untilAborted } from '../contract/abort.js';
+import { CancelledError } from '../contract/errors.js';
 import type { SshConnection } from './ssh-connection.js';
 import type { ConnectTarget } from './ssh-connect.js';
-import type { SshHooks } from './ssh-options.js';
+import type { SshHooks } from './ssh-hooks.js';
 
 export type OpenConnection = (target: ConnectTarget, signal: AbortSignal) => Promise<SshConnection>;
 
@@ -32,7 +33,7 @@ export class ConnectionPool {
       throw new CancelledError(`${target.label}: the SSH transport is closed`);
     const existing = this.#connections.get(target.label);
     if (existing) {
-      const conn = await whileNotAborted(existing, signal);
+      const conn = await untilAborted(existing, signal);
       if (conn.alive) return conn;
       // Only the first caller to notice replaces it; the others pick up the replacement.
       if (this.#connections.get(target.label) === existing) {
@@ -48,7 +49,7 @@ export class ConnectionPool {
     opening.catch(() => {
       if (this.#connections.get(target.label) === opening) this.#connections.delete(target.label);
     });
-    return whileNotAborted(opening, signal);
+    return untilAborted(opening, signal);
   }
 
   /** Close every connection; `closeLast` (jump hosts) after the others, since they carry them. */
@@ -63,24 +64,4 @@ export class ConnectionPool {
     await Promise.all(all.filter(([label]) => !closeLast(label)).map(settle));
     await Promise.all(all.filter(([label]) => closeLast(label)).map(settle));
   }
-}
-
-/** `promise`, unless `signal` aborts first (the shared work goes on for the other callers). */
-function whileNotAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(signal.reason ?? new CancelledError('cancelled'));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason ?? new CancelledError('cancelled'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
 }

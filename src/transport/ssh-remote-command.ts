@@ -1,53 +1,11 @@
 /**
- * What an exec channel runs on the host, built without I/O so it is tested by exact strings.
- *
- * The exec request carries only a fixed wrapper, the payload's length and the shell argv (all
- * harmless in `ps`). The variables and the script travel on the channel's stdin as one payload of
- * quoted assignments, which the wrapper `eval`s: values are data, never code, and never appear in
- * any argv. After the payload, stdin stays open as the lifeline (below).
- *
- * Termination on a stock sshd: OpenSSH ignores "signal" channel requests for most logins, and
- * closing a channel without a pty kills nothing. So every wrapper
- *   1. reads exactly the payload's byte length from stdin and evaluates it (exports + script text);
- *      when it cannot, it exits 125 saying so;
- *   2. runs the script with stdin at /dev/null (a command that reads stdin gets EOF, not the
- *      lifeline) in a process group that holds the command and everything it starts: sshd starts
- *      every command in a new session, so the wrapper's group already is one (where that is not
- *      confirmed, the wrapper runs under `setsid`);
- *   3. keeps stdin open as a lifeline: a watchdog blocks reading it, and when it reaches EOF before
- *      the command ended (we sent EOF on timeout/cancel, or the connection died and sshd closed
- *      the pipe) it sends TERM to the whole group, then KILL after REMOTE_KILL_GRACE_S;
- *   4. ends with the command's status when the command ends by itself; the watchdog then stops.
- *   5. announces its process group on stderr before the script runs (GROUP_ANNOUNCEMENT; the
- *      transport takes that line out of the output). When the shell has exited but a background
- *      child still holds the output open, the step is not over, yet sshd has already closed the
- *      lifeline (it does so as soon as it reaps the process it started) and the watchdog is gone:
- *      a timeout or cancel then reaches the group through a second channel (groupKillCommand).
- * Background processes a successful command left behind (`nohup … &`) are not touched; processes
- * that leave the group themselves (`setsid`, daemons) are out of reach, as with any process group.
- *
- * Two wrappers do this:
- * - Any shell (POSIX_WRAPPER): `/bin/sh` reads the payload with `head -c` and starts the step's
- *   shell on the script as the file /dev/fd/4 (a pipe), in the background, and waits for it.
- * - The default shell (INLINE_WRAPPER), ~2 ms cheaper a step (bench/probes/wrapper-variants.ts):
- *   one `bash --noprofile --norc` reads the payload with `read -N` (LC_ALL=C for that read only, so
- *   it counts bytes; the script then runs in the session's locale), forks the watchdog off (twice:
- *   the step's shell has no child it did not start), and then *is* the step's shell: `set -eo
- *   pipefail; eval` the script. So `$$`, `exec`, `wait`, `$!`, traps, LINENO and errexit behave as
- *   in `bash -eo pipefail FILE` (side by side on a real sshd: __tests__/transport/ssh-inline-shell
- *   .test.ts). eval runs the script one command at a time, as bash runs a file: a syntax error on
- *   line 2 stops the script after line 1 ran, with status 2.
- *   What differs: `$0` is `step` (it was /dev/fd/4), so messages read `step: line 2: nosuchcmd:
- *   command not found` (`step: eval: line 2: syntax error …`); BASH_SOURCE is empty; `$-` has a
- *   `c`; `$PPID` is sshd's; as in any `bash -c`, `jobs` does not list jobs `wait` already reaped;
- *   PIPESTATUS is set from the start. The step's shell is the process sshd started, so when it is
- *   killed by a signal (`kill -9 $$`, the OOM killer) the step reports that signal, not 128+N.
- *   The step's environment is the same; its shell variables hold nothing of the wrapper's.
- *   Variables bash gives a meaning to (IFS, UID, SHELLOPTS, BASH_ENV, …), which assigning in a
- *   running bash is not the same as handing to a new one, and a script holding a NUL byte (which
- *   `read -N` does not count) take the POSIX wrapper instead, so their behaviour stays as it was.
+ * What an exec channel runs on the host, built without I/O so it is tested by exact strings: a
+ * fixed wrapper that reads the variables and the script from stdin (never from an argv), runs the
+ * script in a process group of its own, and keeps stdin open as the lifeline whose EOF terminates
+ * that group. Why and how, wrapper by wrapper: docs/ssh.md ("What a `run` step executes", "How the
+ * two wrappers work").
  */
-import { DEFAULT_SHELL } from '../engine/subtask.js';
+import { DEFAULT_SHELL, VAR_NAME } from '../contract/transport.js';
 
 /** Seconds between TERM and KILL of a timed-out or cancelled command's process group. */
 export const REMOTE_KILL_GRACE_S = 2;
@@ -56,8 +14,6 @@ export const REMOTE_KILL_GRACE_S = 2;
 const SCRIPT_VAR = '__bw_script';
 
 const NO_SCRIPT = '{ echo "boerewors: could not read the script from stdin" >&2; exit 125; }';
-
-const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
  * Start of the line both wrappers write on stderr before the script runs: then the process group

@@ -9,11 +9,11 @@
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { basename, join, posix } from 'node:path';
 import type { SFTPWrapper, Stats } from 'ssh2';
-import type { UploadResult } from '../engine/subtask.js';
-import { CancelledError } from '../errors.js';
+import type { UploadResult } from '../contract/transport.js';
+import { abortReason } from '../contract/abort.js';
 import { statUploadSource } from './local-upload.js';
 import type { SshConnection } from './ssh-connection.js';
-import type { TransportCallContext, UploadRequest } from './transport.js';
+import type { TransportCallContext, UploadRequest } from '../contract/transport.js';
 import { UploadError } from './upload/tar-upload.js';
 
 export { UploadError };
@@ -49,7 +49,7 @@ export async function uploadOnConnection(
   const aborted = new Promise<never>((_resolve, reject) => {
     onAbort = (): void => {
       sftp.end();
-      reject(ctx.signal.reason ?? new CancelledError('cancelled'));
+      reject(abortReason(ctx.signal));
     };
     ctx.signal.addEventListener('abort', onAbort, { once: true });
   });
@@ -59,7 +59,7 @@ export async function uploadOnConnection(
   try {
     await Promise.race([copying, aborted]);
   } catch (err) {
-    if (ctx.signal.aborted) throw ctx.signal.reason ?? new CancelledError('cancelled');
+    if (ctx.signal.aborted) throw abortReason(ctx.signal);
     // A dead connection makes every pending SFTP request fail; say that, not "cannot write x".
     if (conn.lostError) throw conn.lostError;
     throw err;

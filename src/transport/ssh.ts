@@ -3,29 +3,30 @@
  * docs/ssh.md for the user-facing contract (the `ssh:` block, auth, host-key modes, termination).
  */
 import { userInfo } from 'node:os';
-import type { Host } from '../engine/host.js';
-import { hostLabel } from '../engine/host.js';
-import type { ExecResult, UploadResult } from '../engine/subtask.js';
-import { ConnectError, errorMessage } from '../errors.js';
+import type { Host } from '../contract/host.js';
+import { hostLabel } from '../contract/host.js';
+import type { ExecResult, UploadResult } from '../contract/transport.js';
+import { ConnectError, errorMessage } from '../contract/errors.js';
 import { connectClient, type ConnectTarget } from './ssh-connect.js';
 import { ChannelOpenError, SshConnection } from './ssh-connection.js';
 import { execOnConnection } from './ssh-exec.js';
 import { HostKeyVerifier } from './ssh-host-keys.js';
 import { loadClientAuth, type ClientAuth } from './ssh-keys.js';
-import { DEFAULT_SSH_OPTIONS, type SshHooks, type SshOptions } from './ssh-options.js';
+import { DEFAULT_SSH_OPTIONS, type SshOptions } from '../contract/ssh-options.js';
+import type { SshHooks } from './ssh-hooks.js';
 import { ConnectionPool } from './ssh-pool.js';
 import { Semaphore } from './ssh-semaphore.js';
 import { uploadOnConnection } from './ssh-upload.js';
 import { ArchiveCache } from './upload/archive-cache.js';
 import { tarUpload, UploadError } from './upload/tar-upload.js';
-import type { ExecRequest, Transport, TransportCallContext, UploadRequest } from './transport.js';
+import type { ExecRequest, Transport, TransportCallContext, UploadRequest } from '../contract/transport.js';
 
 /** SSH_OPEN_CONNECT_FAILED: the jump host could not reach the target. */
 const OPEN_CONNECT_FAILED = 2;
 
 /**
  * Create the SSH transport. Every option left out (or `undefined`) takes its default from
- * `DEFAULT_SSH_OPTIONS`. Nothing connects until a stage starts (`prepare`) or a step needs a host;
+ * `DEFAULT_SSH_OPTIONS`. Nothing connects until a stage starts (`connectAhead`) or a step needs a host;
  * `close()` ends every connection.
  */
 export function createSshTransport(options: Partial<SshOptions> = {}, hooks: SshHooks = {}): Transport {
@@ -98,7 +99,7 @@ export class SshTransport implements Transport {
    * host of the stage. A failure is not kept: the step that uses the host connects again and
    * reports its own error.
    */
-  prepare(hosts: readonly Host[], signal: AbortSignal): void {
+  connectAhead(hosts: readonly Host[], signal: AbortSignal): void {
     const [first, ...rest] = hosts;
     if (!first || signal.aborted) return;
     this.#connectAhead(first, signal).then(
@@ -175,7 +176,7 @@ export class SshTransport implements Transport {
         hooks: this.hooks,
         ...(viaJump
           ? {
-              prepare: (s: AbortSignal) => this.#pool.get(jump, s),
+              connectJumpHost: (s: AbortSignal) => this.#pool.get(jump, s),
               openStream: (s: AbortSignal) => this.#forward(jump, target, s),
             }
           : {}),

@@ -7,9 +7,15 @@
 import { randomBytes } from 'node:crypto';
 import { basename, posix } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
-import type { Host } from '../../engine/host.js';
-import { DEFAULT_SHELL, type ExecResult, type UploadResult } from '../../engine/subtask.js';
-import type { ExecRequest, TransportCallContext, UploadRequest } from '../transport.js';
+import type { Host } from '../../contract/host.js';
+import {
+  DEFAULT_SHELL,
+  type ExecRequest,
+  type ExecResult,
+  type TransportCallContext,
+  type UploadRequest,
+  type UploadResult,
+} from '../../contract/transport.js';
 import type { ArchiveCache } from './archive-cache.js';
 import {
   EXIT_NO_GZIP,

@@ -1,0 +1,101 @@
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { failedHosts, toJsonReport, writeJsonReport } from '../../src/reporters/json.js';
+import { tempDir } from '../support/cli.js';
+import { job, run, stage } from './report-fixtures.js';
+
+const report = run(
+  [
+    stage('Build', [job('controller')], { canary: null, tolerated: true, reason: 'x' }),
+    stage('Ship', [
+      job('web-1'),
+      job('web-2', {
+        result: 'failure',
+        exitCode: 3,
+        error: 'exit code 3',
+        outputTail: 'boom',
+        errorKind: 'exit',
+      }),
+      job('web-3', { result: 'failure', exitCode: null, error: 'timed out' }),
+    ]),
+    stage('Verify', [
+      job('web-3', { result: 'failure', error: 'x' }),
+      job('web-1', { result: 'failure', error: 'y' }),
+    ]),
+  ],
+  { reason: 'stage "Ship" failed' },
+);
+
+describe('toJsonReport', () => {
+  it('keeps the documented fields, and leaves out tails, reasons, kinds and tolerated flags', () => {
+    const json = toJsonReport(report);
+    expect(Object.keys(json)).toEqual([
+      'version',
+      'runner',
+      'release',
+      'dryRun',
+      'result',
+      'startedAt',
+      'durationMs',
+      'stages',
+    ]);
+    expect(json.dryRun).toBe(false);
+    expect(json.stages[0]).toEqual({
+      name: 'Build',
+      result: 'success',
+      canary: null,
+      jobs: [
+        { host: 'controller', result: 'success', attempts: 1, durationMs: 120, exitCode: 0, error: null },
+      ],
+    });
+    expect(json.stages[1]?.jobs[1]).toEqual({
+      host: 'web-2',
+      result: 'failure',
+      attempts: 1,
+      durationMs: 120,
+      exitCode: 3,
+      error: 'exit code 3',
+    });
+    const text = JSON.stringify(json);
+    for (const left of ['boom', 'outputTail', 'errorKind', 'tolerated', 'reason'])
+      expect(text).not.toContain(left);
+  });
+
+  it('carries what a job’s uploads shipped, on jobs that uploaded only', () => {
+    const uploads = { uploads: 1, files: 5000, bytes: 57_000_000, bytesSent: 812_000, filesLinked: 4950 };
+    const json = toJsonReport(run([stage('Ship', [job('web-1', { uploads }), job('web-2')])]));
+    expect(json.stages[0]?.jobs[0]?.uploads).toEqual(uploads);
+    expect(Object.keys(json.stages[0]?.jobs[1] ?? {})).not.toContain('uploads');
+  });
+
+  it('says when the run was a dry run', () => {
+    expect(toJsonReport(report, { dryRun: true }).dryRun).toBe(true);
+  });
+});
+
+describe('writeJsonReport', () => {
+  it('writes the report as JSON, creating the directory, readable by others', async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'deep', 'er', 'report.json');
+    await writeJsonReport(path, report, { dryRun: true });
+    const text = await readFile(path, 'utf8');
+    expect(text.endsWith('}\n')).toBe(true);
+    expect(JSON.parse(text)).toEqual(toJsonReport(report, { dryRun: true }));
+    expect((await stat(path)).mode & 0o777).toBe(0o644 & ~process.umask());
+  });
+
+  it('fails on a path it cannot write', async () => {
+    const dir = await tempDir();
+    await mkdir(join(dir, 'taken'));
+    await writeFile(join(dir, 'file'), 'x');
+    await expect(writeJsonReport(join(dir, 'file', 'report.json'), report)).rejects.toThrow();
+    await expect(writeJsonReport(join(dir, 'taken'), report)).rejects.toThrow();
+  });
+});
+
+describe('failedHosts', () => {
+  it('lists each host that failed in any stage once, in order of first failure', () => {
+    expect(failedHosts(report)).toEqual(['web-2', 'web-3', 'web-1']);
+    expect(failedHosts(run([stage('Ship', [job('a')])]))).toEqual([]);
+  });
+});

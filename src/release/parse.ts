@@ -1,0 +1,46 @@
+/**
+ * The text of flags and inputs → setting values, the same way for the CLI and the action. Every
+ * error is a UsageError that starts with the setting as the user gave it (`--limit: …`,
+ * `Input "limit": …`) and never quotes a value that may be a secret.
+ */
+import { UsageError } from '../contract/errors.js';
+import { VAR_NAME } from '../contract/transport.js';
+import { sourceLabel, type SettingSource } from './settings.js';
+
+/** `5` → 5; anything but a whole number ≥ 1 is an error. Surrounding blanks are ignored. */
+export function parsePositiveInteger(text: string, source: SettingSource): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < 1) {
+    throw new UsageError(`${sourceLabel(source)}: expected a positive integer, got "${text}"`);
+  }
+  return n;
+}
+
+/**
+ * Host or group names separated by commas, spaces or newlines. A list that names nothing (`''`,
+ * `,`) is an error rather than "no filter" or "no hosts": it is usually an unset variable, and
+ * neither running everywhere nor running nowhere is what was meant.
+ */
+export function parseList(text: string, source: SettingSource): string[] {
+  const items = text.split(/[\s,]+/).filter(Boolean);
+  if (items.length === 0) throw new UsageError(`${sourceLabel(source)}: expected names separated by commas`);
+  return items;
+}
+
+/** YAML 1.2 core schema booleans, as `core.getBooleanInput` accepts them; empty is false. */
+export function parseBoolean(text: string, source: SettingSource): boolean {
+  if (text === '') return false;
+  if (['true', 'True', 'TRUE'].includes(text)) return true;
+  if (['false', 'False', 'FALSE'].includes(text)) return false;
+  throw new UsageError(`${sourceLabel(source)}: expected true or false, got "${text}"`);
+}
+
+/** `K=V` → [K, V]; the name must be a valid variable name. */
+export function parseVarAssignment(text: string, source: SettingSource): [string, string] {
+  const eq = text.indexOf('=');
+  const name = eq === -1 ? text : text.slice(0, eq);
+  // The text itself is not echoed: it may be a secret.
+  if (eq === -1) throw new UsageError(`${sourceLabel(source)}: expected NAME=VALUE, found no "="`);
+  if (!VAR_NAME.test(name)) throw new UsageError(`${sourceLabel(source)}: invalid variable name "${name}"`);
+  return [name, text.slice(eq + 1)];
+}

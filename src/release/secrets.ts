@@ -1,0 +1,119 @@
+/**
+ * The secrets of a release, collected in one place (`secretValues`), and the one way they are kept
+ * out of what the tool writes: the Redactor for logs, the summary and the report, and
+ * `maskableValues` for GitHub's own log masker.
+ */
+import type { EngineEvent } from '../engine/events.js';
+import type { JobReport, RunReport } from '../engine/report.js';
+import type { ReleaseSettings } from './settings.js';
+
+export const REDACTED = '***';
+
+/** Shorter values (or lines of a multi-line value) are not redacted on their own. */
+export const MIN_REDACTED_LENGTH = 4;
+
+/** Every secret value of a release: the private key, its passphrase and each `secret-vars` value. */
+export function secretValues(
+  settings: Pick<ReleaseSettings, 'secretVars' | 'privateKey' | 'passphrase'>,
+): string[] {
+  return [
+    ...(settings.privateKey ? [settings.privateKey] : []),
+    ...(settings.passphrase ? [settings.passphrase] : []),
+    ...Object.values(settings.secretVars),
+  ];
+}
+
+/** Names of the secrets whose value is too short to be redacted: the user must be told. */
+export function tooShortToRedact(secrets: Readonly<Record<string, string>>): string[] {
+  return Object.entries(secrets)
+    .filter(([, value]) => value.trim() !== '' && value.trim().length < MIN_REDACTED_LENGTH)
+    .map(([name]) => name);
+}
+
+/**
+ * What to look for: each secret whole and, because a masker finds a multi-line value only where it
+ * appears whole, each of its lines of at least MIN_REDACTED_LENGTH characters on its own. Shorter
+ * lines are left out: replacing every "a" would garble the output and protect nothing.
+ */
+function secretPieces(secrets: Iterable<string>): Set<string> {
+  const out = new Set<string>();
+  for (const secret of secrets) {
+    if (secret.trim() === '') continue;
+    out.add(secret);
+    for (const line of secret.split(/\r?\n/))
+      if (line.trim().length >= MIN_REDACTED_LENGTH) out.add(line.trim());
+  }
+  return out;
+}
+
+/** Every string to register with GitHub's log masker (`core.setSecret`) for these secrets. */
+export function maskableValues(secrets: Iterable<string>): string[] {
+  return [...secretPieces(secrets)];
+}
+
+/**
+ * Replaces secret values in text the tool writes (logs, summary, report). Each line of a multi-line
+ * secret is a secret of its own, as GitHub masks them. Values shorter than 4 characters are not
+ * redacted on their own: replacing every "a" would make output unreadable and protect nothing
+ * (the release warns about such secrets by name instead).
+ */
+export class Redactor {
+  readonly #secrets: string[];
+  /** Length of the longest value that can appear within one line of output. */
+  readonly longest: number;
+
+  constructor(secrets: Iterable<string>) {
+    // Longest first, so a secret that contains another is replaced whole.
+    this.#secrets = [...secretPieces(secrets)]
+      .filter((s) => s.length >= MIN_REDACTED_LENGTH)
+      .sort((a, b) => b.length - a.length);
+    this.longest = this.#secrets.find((s) => !/[\r\n]/.test(s))?.length ?? 0;
+  }
+
+  get empty(): boolean {
+    return this.#secrets.length === 0;
+  }
+
+  text(value: string): string {
+    let out = value;
+    for (const s of this.#secrets) if (out.includes(s)) out = out.split(s).join(REDACTED);
+    return out;
+  }
+
+  job(job: JobReport): JobReport {
+    return {
+      ...job,
+      error: job.error === null ? null : this.text(job.error),
+      outputTail: this.text(job.outputTail),
+    };
+  }
+
+  report(report: RunReport): RunReport {
+    if (this.empty) return report;
+    return {
+      ...report,
+      ...(report.reason !== undefined ? { reason: this.text(report.reason) } : {}),
+      stages: report.stages.map((s) => ({ ...s, jobs: s.jobs.map((j) => this.job(j)) })),
+    };
+  }
+
+  event(e: EngineEvent): EngineEvent {
+    if (this.empty) return e;
+    switch (e.type) {
+      case 'output':
+        return { ...e, line: this.text(e.line) };
+      case 'job-retry':
+        return { ...e, error: this.text(e.error) };
+      case 'warning':
+        return { ...e, message: this.text(e.message) };
+      case 'job-end':
+        return { ...e, job: this.job(e.job) };
+      case 'stage-end':
+        return { ...e, stage: { ...e.stage, jobs: e.stage.jobs.map((j) => this.job(j)) } };
+      case 'run-end':
+        return { ...e, report: this.report(e.report) };
+      default:
+        return e;
+    }
+  }
+}

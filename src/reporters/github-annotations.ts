@@ -1,0 +1,50 @@
+import type { JobReport, StageReport } from '../engine/report.js';
+import { stripControl, truncateText } from './github-escape.js';
+import { exitText, plural } from './vocabulary.js';
+
+export interface Annotation {
+  level: 'error' | 'warning';
+  title: string;
+  message: string;
+}
+
+/** Output lines quoted in an annotation: enough to see the error, short enough to read in the list. */
+const TAIL_LINES = 5;
+
+/**
+ * The annotations for a finished stage: an error per failed host when the stage failed the run, a
+ * warning per failed host when the failure was tolerated (`can-fail`, or within `max-failures`).
+ */
+export function stageAnnotations(stage: StageReport): Annotation[] {
+  const fatal = stage.result === 'failure' && !stage.tolerated;
+  const why = stage.tolerated ? 'tolerated: can-fail' : 'tolerated: within max-failures';
+  return stage.jobs
+    .filter((j) => j.result === 'failure')
+    .map((j) => ({
+      level: fatal ? 'error' : 'warning',
+      title: fatal ? `${j.host} failed · ${stage.name}` : `${j.host} failed · ${stage.name} (${why})`,
+      message: failureMessage(j),
+    }));
+}
+
+function failureMessage(j: JobReport): string {
+  const head = [j.error ?? 'failed', exitText(j), plural(j.attempts, 'attempt')].filter(Boolean);
+  const tail = stripControl(j.outputTail).replace(/\n+$/, '').split('\n').slice(-TAIL_LINES).filter(Boolean);
+  const lines = [truncateText(head.join(' · '), 500), ...tail.map((l) => `│ ${truncateText(l, 300)}`)];
+  return lines.join('\n');
+}
+
+/**
+ * GitHub shows at most 10 error and 10 warning annotations per step: the reporter sends that many
+ * and then one that says how many more there were.
+ */
+export const ANNOTATIONS_PER_LEVEL = 10;
+
+export function overflowAnnotation(level: Annotation['level'], hidden: number): Annotation {
+  return {
+    level,
+    title: `${plural(hidden, 'more host')} ${level === 'error' ? 'failed' : 'with tolerated failures'}`,
+    message:
+      'GitHub shows 10 annotations of a kind per step; every host is in the job summary and the JSON report.',
+  };
+}

@@ -1,0 +1,255 @@
+import type { JobReport, JobResult, RunReport, StageReport } from '../engine/report.js';
+import { escapeCell, escapeHtml, escapeMarkdown, truncateText, utf8Bytes } from './github-escape.js';
+import { countJobs, exitText, formatDuration, plural, stageOutcome } from './vocabulary.js';
+
+/** GitHub rejects a step summary larger than this. */
+export const SUMMARY_LIMIT_BYTES = 1024 * 1024;
+
+export interface SummaryOptions {
+  /** The run used the dry-run transport: say so in the headline. Default false. */
+  dryRun?: boolean;
+  /** Size cap of the rendered summary, in UTF-8 bytes. Default `SUMMARY_LIMIT_BYTES` less 8 KiB of headroom. */
+  maxBytes?: number;
+  /** Output shown per failed host: the last this many bytes, whole lines. Default 8 KiB. */
+  tailBytes?: number;
+  /** A stage's host table with more rows than this is collapsed in `<details>`. Default 10. */
+  collapseOver?: number;
+}
+
+const DEFAULTS = {
+  dryRun: false,
+  maxBytes: SUMMARY_LIMIT_BYTES - 8 * 1024,
+  tailBytes: 8 * 1024,
+  collapseOver: 10,
+};
+/** Room kept for the truncation note. */
+const NOTE_RESERVE = 512;
+/** No failure block is smaller than this. */
+const MIN_BLOCK = 100;
+
+const RUN_HEADLINE = {
+  success: '✅ Release succeeded',
+  failure: '❌ Release failed',
+  cancelled: '🚫 Release cancelled',
+} as const;
+const DRY_RUN_HEADLINE = {
+  success: '🧪 DRY RUN succeeded (nothing was run)',
+  failure: '❌ DRY RUN failed (nothing was run)',
+  cancelled: '🚫 DRY RUN cancelled (nothing was run)',
+} as const;
+const JOB_MARK: Record<JobResult, string> = { success: '✅', failure: '❌', skipped: '⏭️', cancelled: '🚫' };
+
+/**
+ * The job summary of a run, as Markdown with HTML tables: a headline, a table of stages, then per
+ * stage a table of hosts (collapsed when large) and the output tail of each failed host. Pure: the
+ * same report gives the same text. Everything that comes from hosts or the config is escaped, and
+ * the whole stays under `maxBytes`: when it would not, the output tails go first, then host rows,
+ * and a note says what was left out.
+ */
+export function renderSummary(report: RunReport, options: SummaryOptions = {}): string {
+  const opts = { ...DEFAULTS, ...options };
+  const head = [renderHeadline(report, opts.dryRun), renderStageTable(report)].join('\n');
+  const headings = report.stages.map(
+    (s, i) => `### ${i + 1}. ${escapeMarkdown(s.name)} · ${stageResultText(s)}\n`,
+  );
+  let left =
+    opts.maxBytes - NOTE_RESERVE - utf8Bytes(head) - headings.reduce((n, h) => n + utf8Bytes(h) + 1, 0);
+
+  // Output tails of failed hosts matter most after the tables of results: they are placed first.
+  let tailsLeftOut = 0;
+  const failures = report.stages.map((s) =>
+    failedJobs(s).flatMap((j) => {
+      // Once the budget is spent, the rest are counted without rendering them.
+      const block = left > MIN_BLOCK ? renderFailure(j, opts.tailBytes) : '';
+      if (block === '' || utf8Bytes(block) + 1 > left) {
+        tailsLeftOut += 1;
+        return [];
+      }
+      left -= utf8Bytes(block) + 1;
+      return [block];
+    }),
+  );
+
+  let rowsLeftOut = 0;
+  const tables = report.stages.map((s) => {
+    const table = renderHostTable(s, opts.collapseOver, left);
+    left -= utf8Bytes(table.text) + 1;
+    rowsLeftOut += table.rowsLeftOut;
+    return table.text;
+  });
+
+  const parts = [head];
+  report.stages.forEach((_, i) => parts.push(headings[i] ?? '', tables[i] ?? '', ...(failures[i] ?? [])));
+  if (tailsLeftOut > 0 || rowsLeftOut > 0) parts.push(truncationNote(tailsLeftOut, rowsLeftOut));
+  return `${parts.filter(Boolean).join('\n')}\n`;
+}
+
+/** The summary of a release that never started (bad input or config): the reason, verbatim. */
+export function renderStartFailure(message: string): string {
+  return `## ❌ Release did not start\n\n<pre>${escapeHtml(truncateText(message, 4000))}</pre>\n`;
+}
+
+function renderHeadline(r: RunReport, dryRun: boolean): string {
+  const title = (dryRun ? DRY_RUN_HEADLINE : RUN_HEADLINE)[r.result];
+  const facts = [
+    `Runner **${escapeMarkdown(r.runner)}**`,
+    `release \`${escapeHtml(r.release).replace(/`/g, '')}\``,
+    plural(r.stages.length, 'stage'),
+    formatDuration(r.durationMs),
+    `started ${escapeMarkdown(r.startedAt)}`,
+  ];
+  const lines = [`## ${title}`, '', facts.join(' · '), ''];
+  if (r.reason) lines.push(`> ${escapeMarkdown(truncateText(r.reason, 1000))}`, '');
+  return lines.join('\n');
+}
+
+function stageResultText(s: StageReport): string {
+  if (stageOutcome(s) === 'cancelled') return '🚫 cancelled';
+  if (s.result === 'failure' && s.tolerated) return '⚠️ failure (tolerated: can-fail)';
+  if (s.result === 'success' && countJobs(s, 'failure') > 0) return '⚠️ success (failures within budget)';
+  return { success: '✅ success', failure: '❌ failure', skipped: '⏭️ skipped' }[s.result];
+}
+
+function renderStageTable(r: RunReport): string {
+  if (r.stages.length === 0) return '_No stage ran._\n';
+  const withCancelled = r.stages.some((s) => countJobs(s, 'cancelled') > 0);
+  const header = [
+    '#',
+    'Stage',
+    'Result',
+    'OK',
+    'Failed',
+    'Skipped',
+    ...(withCancelled ? ['Cancelled'] : []),
+    'Canary',
+    'Duration',
+  ];
+  const rows = r.stages.map((s, i) => [
+    String(i + 1),
+    escapeCell(s.name),
+    stageResultText(s),
+    String(countJobs(s, 'success')),
+    String(countJobs(s, 'failure')),
+    String(countJobs(s, 'skipped')),
+    ...(withCancelled ? [String(countJobs(s, 'cancelled'))] : []),
+    s.canary === null ? '—' : escapeCell(s.canary),
+    formatDuration(s.durationMs),
+  ]);
+  return `${htmlTable(header, rows)}\n`;
+}
+
+function htmlTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const tr = (cells: readonly string[], tag: 'th' | 'td'): string =>
+    `<tr>${cells.map((c) => `<${tag}>${c}</${tag}>`).join('')}</tr>`;
+  return ['<table>', tr(header, 'th'), ...rows.map((r) => tr(r, 'td')), '</table>'].join('\n');
+}
+
+const HOST_HEADER = ['Host', 'Result', 'Attempts', 'Duration', 'Exit code', 'Error'];
+
+function hostRow(stage: StageReport, j: JobReport): string[] {
+  const host = escapeCell(j.host) + (j.host === stage.canary ? ' <sub>canary</sub>' : '');
+  return [
+    host,
+    `${JOB_MARK[j.result]} ${j.result}`,
+    String(j.attempts),
+    formatDuration(j.durationMs),
+    j.exitCode === null ? '—' : String(j.exitCode),
+    j.error && j.error !== j.result ? escapeCell(truncateText(j.error, 200)) : '—',
+  ];
+}
+
+/** The host table of a stage, with as many rows as `budget` bytes allow. */
+function renderHostTable(
+  stage: StageReport,
+  collapseOver: number,
+  budget: number,
+): { text: string; rowsLeftOut: number } {
+  if (stage.jobs.length === 0) return { text: '_No jobs._\n', rowsLeftOut: 0 };
+  const rows = stage.jobs.map((j) => hostRow(stage, j));
+  const wrap = (shown: readonly string[][], leftOut: number): string => {
+    const extra =
+      leftOut > 0
+        ? [[`… ${plural(leftOut, 'more host')} left out (summary size limit)`, '', '', '', '', '']]
+        : [];
+    const table = htmlTable(HOST_HEADER, [...shown, ...extra]);
+    if (stage.jobs.length <= collapseOver) return `${table}\n`;
+    const tally = [
+      `${countJobs(stage, 'success')} ok`,
+      `${countJobs(stage, 'failure')} failed`,
+      `${countJobs(stage, 'skipped')} skipped`,
+    ];
+    if (countJobs(stage, 'cancelled') > 0) tally.push(`${countJobs(stage, 'cancelled')} cancelled`);
+    return `<details><summary>${plural(stage.jobs.length, 'host')}: ${tally.join(', ')}</summary>\n\n${table}\n\n</details>\n`;
+  };
+  const full = wrap(rows, 0);
+  if (utf8Bytes(full) + 1 <= budget) return { text: full, rowsLeftOut: 0 };
+  // Too big: keep failed hosts' rows before the others, as many as fit.
+  const order = rows
+    .map((row, i) => ({ row, failed: stage.jobs[i]?.result === 'failure' }))
+    .sort((a, b) => Number(b.failed) - Number(a.failed))
+    .map((x) => x.row);
+  let shown = 0;
+  let used = utf8Bytes(wrap([], rows.length));
+  for (const row of order) {
+    const size = utf8Bytes(htmlTable([], [row])) - utf8Bytes('<table>\n\n</table>');
+    if (used + size + 1 > budget) break;
+    used += size + 1;
+    shown += 1;
+  }
+  if (used > budget) return { text: '', rowsLeftOut: rows.length };
+  return { text: wrap(order.slice(0, shown), rows.length - shown), rowsLeftOut: rows.length - shown };
+}
+
+function failedJobs(s: StageReport): JobReport[] {
+  return s.jobs.filter((j) => j.result === 'failure');
+}
+
+/** A failed host: what happened in one line, its last output in a collapsed `<pre>`. */
+function renderFailure(j: JobReport, tailBytes: number): string {
+  const facts = [
+    exitText(j),
+    plural(j.attempts, 'attempt'),
+    formatDuration(j.durationMs),
+    j.error ? truncateText(j.error, 300) : null,
+  ].filter((f): f is string => f !== null);
+  const title = `❌ <b>${escapeCell(j.host)}</b> · ${escapeCell(facts.join(' · '))}`;
+  const { text, linesLeftOut } = lastBytes(j.outputTail.replace(/\n+$/, ''), tailBytes);
+  const note = linesLeftOut > 0 ? `… ${plural(linesLeftOut, 'earlier line')} not shown\n` : '';
+  const body = text === '' ? '(no output)' : `${note}${text}`;
+  return `<details><summary>${title}</summary>\n\n<pre>${escapeHtml(body)}</pre>\n\n</details>\n`;
+}
+
+/** The last `max` bytes of `text`, cut at a line start. */
+export function lastBytes(text: string, max: number): { text: string; linesLeftOut: number } {
+  if (utf8Bytes(text) <= max) return { text, linesLeftOut: 0 };
+  const lines = text.split('\n');
+  let size = 0;
+  let first = lines.length;
+  while (first > 0) {
+    const next = utf8Bytes(lines[first - 1] ?? '') + (first < lines.length ? 1 : 0);
+    if (size + next > max) break;
+    size += next;
+    first -= 1;
+  }
+  if (first === lines.length) {
+    // One line longer than the whole budget: keep its end (a character cut in half is dropped).
+    const last = Buffer.from(lines[lines.length - 1] ?? '', 'utf8');
+    const end = last
+      .subarray(Math.max(0, last.length - (max - 3)))
+      .toString('utf8')
+      .replace(/^\uFFFD+/, '');
+    return { text: `…${end}`, linesLeftOut: lines.length - 1 };
+  }
+  return { text: lines.slice(first).join('\n'), linesLeftOut: first };
+}
+
+function truncationNote(tails: number, rows: number): string {
+  const what = [
+    tails > 0 ? `the output of ${plural(tails, 'failed host')}` : null,
+    rows > 0 ? plural(rows, 'host row') : null,
+  ].filter(Boolean);
+  return (
+    `> **Note:** this summary was shortened to stay under GitHub's 1 MiB limit: ${what.join(' and ')} left out. ` +
+    'Every host is in the JSON report (output `report`) and in the log.\n'
+  );
+}

@@ -1,0 +1,100 @@
+import type { EngineEvent } from '../engine/events.js';
+import { unfinishedJob, type JobReport, type RunReport, type StageReport } from '../engine/report.js';
+
+interface OpenStage {
+  name: string;
+  hosts: string[];
+  canary: string | null;
+  startedAt: number;
+  jobs: Map<string, JobReport>;
+  attempts: Map<string, number>;
+}
+
+/**
+ * Rebuilds the run's report from its events, so that a cancelled run whose engine has not
+ * returned in time (a command that ignores its signal, a socket that will not close) can still be
+ * reported: every job that had not ended counts as cancelled.
+ */
+export class PartialReport {
+  #runner: string;
+  #release = '';
+  #startedAt = new Date();
+  #stages: StageReport[] = [];
+  #open: OpenStage | undefined;
+  #final: RunReport | undefined;
+
+  constructor(
+    runner: string,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.#runner = runner;
+  }
+
+  readonly onEvent = (e: EngineEvent): void => {
+    switch (e.type) {
+      case 'run-start':
+        this.#runner = e.runner;
+        this.#release = e.release;
+        this.#startedAt = new Date(e.startedAt);
+        return;
+      case 'stage-start':
+        this.#open = {
+          name: e.stage,
+          hosts: e.hosts,
+          canary: e.canary,
+          startedAt: this.now(),
+          jobs: new Map(),
+          attempts: new Map(),
+        };
+        return;
+      case 'job-start':
+        this.#open?.attempts.set(e.host, e.attempt);
+        return;
+      case 'job-end':
+        this.#open?.jobs.set(e.job.host, e.job);
+        return;
+      case 'stage-end':
+        this.#stages.push(e.stage);
+        this.#open = undefined;
+        return;
+      case 'run-end':
+        this.#final = e.report;
+        return;
+      default:
+        return;
+    }
+  };
+
+  /**
+   * The engine's own report when it finished, else the run as far as the events tell: `cancelled`
+   * (the engine did not return in time) or `failure` (it threw).
+   */
+  snapshot(reason: string, result: 'cancelled' | 'failure' = 'cancelled'): RunReport {
+    if (this.#final) return this.#final;
+    const stages = [...this.#stages];
+    const open = this.#open;
+    if (open) {
+      const jobs = open.hosts.map(
+        (host) =>
+          open.jobs.get(host) ?? unfinishedJob(host, 'cancelled', reason, open.attempts.get(host) ?? 0),
+      );
+      stages.push({
+        name: open.name,
+        result: 'failure',
+        canary: open.canary,
+        jobs,
+        durationMs: this.now() - open.startedAt,
+      });
+    }
+    return {
+      version: 1,
+      runner: this.#runner,
+      release: this.#release,
+      result,
+      startedAt: this.#startedAt.toISOString(),
+      durationMs: Math.max(0, this.now() - this.#startedAt.getTime()),
+      stages,
+      reason,
+    };
+  }
+}

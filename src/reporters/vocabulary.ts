@@ -1,0 +1,130 @@
+/**
+ * The words and marks every reporter uses, in one place, so the terminal, the GitHub log, the
+ * annotations and the job summary tell a run the same way: what a job's or a stage's result is
+ * called, the line that ends a job, a stage, a retry or the run.
+ */
+import type { EngineEvent } from '../engine/events.js';
+import type { JobReport, JobResult, StageReport } from '../engine/report.js';
+
+/** The mark before a job's last line in the logs (`web-1 ✘ failure: exit code 3 · …`). */
+export const JOB_MARK: Readonly<Record<JobResult, string>> = {
+  success: '✔',
+  failure: '✘',
+  skipped: '–',
+  cancelled: '⊘',
+};
+
+/** The mark between a host's label and the rest of its log line. */
+export const HOST_MARK = { step: '»', output: '│', attempt: '●', retry: '↻' } as const;
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(1)} s`;
+  const m = Math.floor(s / 60);
+  return `${m} min ${Math.round(s - m * 60)} s`;
+}
+
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** How many of the stage's jobs ended with `result`. */
+export function countJobs(stage: Pick<StageReport, 'jobs'>, result: JobResult): number {
+  return stage.jobs.filter((j) => j.result === result).length;
+}
+
+/**
+ * What became of a stage, as the reporters name it: a stage that "failed" only because a cancel
+ * stopped it (no job failed, some were cancelled) is `cancelled`.
+ */
+export function stageOutcome(s: StageReport): StageReport['result'] | 'cancelled' {
+  if (s.result === 'failure' && countJobs(s, 'failure') === 0 && countJobs(s, 'cancelled') > 0)
+    return 'cancelled';
+  return s.result;
+}
+
+/** `exit 3`, unless the error already says so (`exit code 3`); null when there is no exit code. */
+export function exitText(j: JobReport): string | null {
+  if (j.exitCode === null || (j.error ?? '').includes(`exit code ${j.exitCode}`)) return null;
+  return `exit ${j.exitCode}`;
+}
+
+/** `Stage 2/3 · Distribute code · 12 hosts · canary web-1` */
+export function stageTitle(e: {
+  stage: string;
+  index: number;
+  total: number | null;
+  hosts: readonly string[];
+  canary: string | null;
+}): string {
+  const parts = [`Stage ${e.index}${e.total ? `/${e.total}` : ''}`, e.stage, plural(e.hosts.length, 'host')];
+  if (e.canary) parts.push(`canary ${e.canary}`);
+  return parts.join(' · ');
+}
+
+/** `failure: timed out after 5s · exit 143 · 2 attempts · 5.1 s`: how a job ended. */
+export function jobLine(j: JobReport): string {
+  const parts = [
+    j.error && j.error !== j.result ? `${j.result}: ${j.error}` : j.result,
+    plural(j.attempts, 'attempt'),
+    formatDuration(j.durationMs),
+  ];
+  const exit = j.result === 'failure' ? exitText(j) : null;
+  if (exit) parts.splice(1, 0, exit);
+  return parts.join(' · ');
+}
+
+/** `■ Ship: failure · 8 ok · 2 failed · 0 skipped · 1 cancelled · 12.0 s`: how a stage ended. */
+export function stageLine(s: StageReport): string {
+  const n = (r: JobResult): number => countJobs(s, r);
+  const tolerated = s.tolerated ? ' (tolerated: can-fail)' : '';
+  const cancelled = n('cancelled') > 0 ? ` · ${n('cancelled')} cancelled` : '';
+  return (
+    `■ ${s.name}: ${stageOutcome(s)}${tolerated} · ${n('success')} ok · ${n('failure')} failed · ${n('skipped')} skipped` +
+    `${cancelled} · ${formatDuration(s.durationMs)}`
+  );
+}
+
+/** `exit code 1 — attempt 2 in 1.3 s`: a failed attempt and when the next one starts. */
+export function retryLine(e: Extract<EngineEvent, { type: 'job-retry' }>): string {
+  return `${e.error} — attempt ${e.attempt + 1} in ${formatDuration(e.delayMs)}`;
+}
+
+/** A warning as one text: `web-1: new host, accepted its key …`. */
+export function warningText(e: Extract<EngineEvent, { type: 'warning' }>): string {
+  return e.host ? `${e.host}: ${e.message}` : e.message;
+}
+
+export interface Tally {
+  done: number;
+  failed: number;
+  running: number;
+  total: number;
+}
+
+/** `37/100 done · 2 failed · 10 running` */
+export function progressLine(t: Tally): string {
+  return `${t.done}/${t.total} done · ${t.failed} failed · ${t.running} running`;
+}
+
+/** `… Ship · 37/100 done · 2 failed · 10 running · 20.0 s`: a stage still running. */
+export function progressStatus(stage: string, t: Tally, elapsedMs?: number): string {
+  return `… ${stage} · ${progressLine(t)}${elapsedMs === undefined ? '' : ` · ${formatDuration(elapsedMs)}`}`;
+}
+
+/** `boerewors · runner deploy · release 20261128T010000Z`, with `DRY RUN` when nothing runs for real. */
+export function runHeader(e: { runner: string; release: string }, dryRun: boolean): string {
+  return ['boerewors', ...(dryRun ? ['DRY RUN'] : []), `runner ${e.runner}`, `release ${e.release}`].join(
+    ' · ',
+  );
+}
+
+/**
+ * `Release success · runner deploy`; a dry run says `DRY RUN success (nothing was run)`, so its
+ * every-host-succeeded log cannot pass for a release.
+ */
+export function runFooter(r: { result: string; runner: string }, dryRun: boolean): string {
+  const what = dryRun ? `DRY RUN ${r.result} (nothing was run)` : `Release ${r.result}`;
+  return `${what} · runner ${r.runner}`;
+}
