@@ -8,7 +8,7 @@ import type { BenchFleet, FleetHost } from './fleet.js';
 import { sshClientOptions } from './peers.js';
 import { shellQuote } from '../src/transport/ssh-remote-command.js';
 
-export type UploadPeer = 'tar|ssh' | 'tar -z|ssh' | 'rsync -a';
+export type UploadPeer = 'tar+ssh' | 'tar -z+ssh' | 'rsync -a';
 
 /** Wall time in ms of `peer` shipping `from` to `to` (`{host}` → the host's name) on every host. */
 export function runUploadPeer(
@@ -27,7 +27,7 @@ export function runUploadPeer(
     if (peer === 'rsync -a') {
       return `rsync -a --mkpath -e ${shellQuote(`${ssh} -p ${h.port}`)} ${shellQuote(`${from}/`)} ${shellQuote(`${login}:${target}/`)} &`;
     }
-    const z = peer === 'tar -z|ssh' ? 'z' : '';
+    const z = peer === 'tar -z+ssh' ? 'z' : '';
     const remote = `mkdir -p ${shellQuote(target)} && tar -x${z}f - -C ${shellQuote(target)}`;
     return `tar -c${z}f - -C ${shellQuote(from)} . | ${ssh} -p ${h.port} ${shellQuote(login)} ${shellQuote(remote)} &`;
   });
