@@ -68774,7 +68774,7 @@ const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createReq
 const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
 ;// CONCATENATED MODULE: ./lib/transport/line-splitter.js
 
-/** Longest line kept whole; a longer run without newline is emitted in pieces so memory stays bounded. */
+/** Longest line kept whole; a longer line is emitted in pieces of this length, so memory stays bounded. */
 const MAX_LINE_CHARS = 16 * 1024;
 /**
  * Turns a byte stream into complete lines (UTF-8 safe across chunk borders). Holds at most one
@@ -68831,7 +68831,14 @@ class LineSplitter {
         const text = line.endsWith('\r') ? line.slice(0, -1) : line;
         if (this.#control?.(text))
             return;
-        this.emit(this.stream, this.#redactor ? this.#redactor.text(text) : text);
+        let rest = this.#redactor ? this.#redactor.text(text) : text;
+        // A complete line is cut where a partial one would have been, so the pieces do not depend
+        // on how the stream happened to be chunked.
+        while (rest.length > MAX_LINE_CHARS) {
+            this.emit(this.stream, rest.slice(0, MAX_LINE_CHARS));
+            rest = rest.slice(MAX_LINE_CHARS);
+        }
+        this.emit(this.stream, rest);
     }
 }
 //# sourceMappingURL=line-splitter.js.map
