@@ -17,7 +17,14 @@ export type Step =
       readonly script: string;
       readonly shell: readonly string[];
     }
-  | { readonly kind: 'upload'; readonly name?: string; readonly from: string; readonly to: string }
+  | {
+      readonly kind: 'upload';
+      readonly name?: string;
+      readonly from: string;
+      readonly to: string;
+      readonly linkFrom?: string;
+      readonly compress?: boolean;
+    }
   | { readonly kind: 'release'; readonly name?: string; readonly action: ReleaseAction };
 
 export interface StepsJobOptions {
@@ -53,7 +60,13 @@ export class StepsJob extends Job {
       if (step.kind === 'upload') {
         const from = expandVars(step.from, env, `steps[${i}].upload.from`);
         const to = expandVars(step.to, env, `steps[${i}].upload.to`);
-        yield upload(from, to, label);
+        const linkFrom =
+          step.linkFrom === undefined ? undefined : expandVars(step.linkFrom, env, `steps[${i}].upload.link-from`);
+        yield upload(from, to, {
+          label,
+          ...(linkFrom ? { linkFrom } : {}),
+          ...(step.compress !== undefined ? { compress: step.compress } : {}),
+        });
       } else if (step.kind === 'release') {
         if (!releases) throw new Error(`steps[${i}]: release: ${step.action} needs a releases: block`);
         yield releaseStepTask(step.action, releases, ctx, paths, label);

@@ -1,10 +1,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { LockReport, RunReport } from '../engine/report.js';
+import type { UploadTotals } from '../engine/upload-totals.js';
 
 /**
  * The JSON report (documented in the README): the in-memory extras (output tails, reasons) are
- * left out. `release`, `dryRun` and `lock` were added to version 1; consumers ignore keys they do not know.
+ * left out. `release`, `dryRun`, `lock` and jobs' `uploads` were added to version 1; consumers ignore keys they do not know.
  */
 export interface JsonReport {
   version: 1;
@@ -32,6 +33,8 @@ export interface JsonReport {
       durationMs: number;
       exitCode: number | null;
       error: string | null;
+      /** What the last attempt's upload steps shipped (summed); only on jobs that uploaded. */
+      uploads?: UploadTotals;
     }[];
   }[];
 }
@@ -62,6 +65,7 @@ export function toJsonReport(report: RunReport, options: JsonReportOptions = {})
         durationMs: j.durationMs,
         exitCode: j.exitCode,
         error: j.error,
+        ...(j.uploads ? { uploads: { ...j.uploads } } : {}),
       })),
     })),
   };
