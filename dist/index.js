@@ -75821,6 +75821,7 @@ while read -r verdict id why; do
   [ "$id" != "$cur" ] || continue
   [ -e "$P/releases/$id" ] || [ -L "$P/releases/$id" ] || continue
   rm -rf "$P/releases/$id"
+  rm -f "$P/releases/.$id.bw-manifest" # what an upload with link-from kept about it
   echo "pruned releases/$id: $why"
   removed=$((removed + 1))
 done <<EOF
