@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { tempDir } from '../support/cli.js';
+import { runCli, tempDir } from '../support/cli.js';
 import { startSshdFleet, type SshdFleet } from '../support/sshd.js';
 import { readPids, waitForExit } from '../support/survivors.js';
 import {
@@ -259,4 +259,52 @@ describe('the bundled action over SSH (real sshd)', () => {
     expect(await Promise.all(fleet.hosts.map((h) => h.connections()))).toEqual(before);
     expect(r.summary).toMatch(/^## 🧪 DRY RUN succeeded/);
   });
+  it('a held deploy lock: refused with the holder in the summary; lock-wait waits for it; release-id sets BW_RELEASE', async () => {
+    const lockName = `action-lock-${process.pid}-${Date.now()}`;
+    const ws = await workspace('echo "release $BW_RELEASE"', {}, `{ name: ${lockName} }`);
+    const cfg = join(ws, '.github/release.yml');
+    const lockCli = (args: readonly string[], env: NodeJS.ProcessEnv = {}) =>
+      runCli(['lock', ...args, '-c', cfg, '-i', fleet.keyPath, '--known-hosts', fleet.knownHostsPath], {
+        timeoutMs: 60_000,
+        env: { GITHUB_ACTOR: 'alice', GITHUB_REPOSITORY: 'acme/shop', GITHUB_RUN_ID: '77', ...env },
+      });
+    const taken = await lockCli(['acquire', '-m', 'maintenance']);
+    expect(taken.code).toBe(0);
+    const token = taken.stdout.trim();
+
+    const refused = await run(ws);
+    expect(refused.code).toBe(1);
+    expect(refused.outputs.result).toBe('failure');
+    expect(refused.summary).toContain(
+      `🔒 The deploy lock \`${lockName}\` on web-1 is held by **alice** since `,
+    );
+    expect(refused.summary).toContain('([their run](https://github.com/acme/shop/actions/runs/77))');
+    expect(refused.stdout).not.toContain('│ release');
+    expect(JSON.parse(refused.reportText)).toMatchObject({
+      stages: [],
+      lock: { name: lockName, host: 'web-1', state: 'refused', heldBy: 'alice' },
+    });
+
+    // With lock-wait the action waits; releasing the lock by hand lets it through.
+    let release: Promise<unknown> | undefined;
+    const waited = await run(
+      ws,
+      { 'lock-wait': '60s', 'release-id': 'v1.2.3' },
+      {
+        timeoutMs: 90_000,
+        onStdout: (text) => {
+          if (!release && text.includes('waiting up to'))
+            release = lockCli(['release'], { BW_LOCK_TOKEN: token });
+        },
+      },
+    );
+    expect(await release).toMatchObject({ code: 0 });
+    expect(waited.code).toBe(0);
+    expect(waited.stdout).toMatch(/^web-3 │ release v1\.2\.3$/m);
+    expect(JSON.parse(waited.reportText)).toMatchObject({
+      release: 'v1.2.3',
+      lock: { name: lockName, state: 'acquired' },
+    });
+    expect(waited.outputs.result).toBe('success');
+  }, 150_000);
 });
