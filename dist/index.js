@@ -72064,9 +72064,12 @@ class DeployLock {
             await sleep(Math.min(this.pollMs, left), signal);
         }
     }
-    /** Refresh the heartbeat every `intervalMs` until `release` (or until the lock turns out lost). */
+    /**
+     * Refresh the heartbeat every `intervalMs` until `release` (or until the lock turns out lost).
+     * Not for a re-entered lock: its holder refreshes it (and our token is not the one in it).
+     */
     startHeartbeat(intervalMs = heartbeatInterval(this.target.staleAfterMs)) {
-        if (!this.#held || this.#heartbeat)
+        if (!this.#held || this.#held === 'reentered' || this.#heartbeat)
             return;
         this.#heartbeat = setInterval(() => void this.#beatOnce(), intervalMs);
         this.#heartbeat.unref();

@@ -52,7 +52,7 @@ ssh: { user: ${fleet.user}, private-key: ${fleet.keyPath}, known-hosts: ${fleet.
 hosts:
   web: [{ name: ${h.name}, address: ${h.address}, port: ${h.port} }]
 ${extraHosts}
-vars: { MARK: '${mark}', HOLD: '' }
+vars: { MARK: '${mark}', HOLD: '', SLEEP: '0' }
 runners:
   deploy:
     stages:
@@ -61,6 +61,7 @@ runners:
         steps:
           - run: |
               echo "ran $BW_RELEASE token=\${#BW_LOCK_TOKEN}" >> "$MARK/ran"
+              sleep "$SLEEP"
               if [ -n "$HOLD" ]; then
                 echo holding
                 i=0
@@ -205,7 +206,8 @@ describe('the deploy lock over ssh (built CLI, real sshd)', () => {
   }, 120_000);
 
   it('lock status|acquire|release by hand; runs given its BW_LOCK_TOKEN re-enter it and leave it held', async () => {
-    const s = await setup();
+    // A short stale-after: the heartbeat would beat several times during the re-entering run.
+    const s = await setup(', stale-after: 1s');
     const lock = (args: readonly string[], env: NodeJS.ProcessEnv = {}) =>
       runCli(['lock', ...args, '-c', s.cfg], { timeoutMs: 60_000, env });
 
@@ -233,11 +235,13 @@ describe('the deploy lock over ssh (built CLI, real sshd)', () => {
 
     // With the token it re-enters, its steps see it, and the lock stays held after it.
     const reportFile = join(s.dir, 'r.json');
-    const nested = await runCli(['run', '-c', s.cfg, '--report', reportFile], {
+    const nested = await runCli(['run', '-c', s.cfg, '--report', reportFile, '--var', 'SLEEP=2'], {
       timeoutMs: 60_000,
       env: { BW_LOCK_TOKEN: token },
     });
     expect(nested.code).toBe(0);
+    // It left the heartbeat to the holder (it has no token of its own in the lock to beat with).
+    expect(nested.stdout + nested.stderr).not.toContain('no longer ours');
     expect(report(reportFile).lock).toEqual({ name: s.name, host: 'h0', state: 'reentered' });
     expect(ran(s)).toEqual([expect.stringMatching(/ token=32$/)]);
     expect(existsSync(s.lockDir)).toBe(true);

@@ -125,9 +125,12 @@ export class DeployLock {
     }
   }
 
-  /** Refresh the heartbeat every `intervalMs` until `release` (or until the lock turns out lost). */
+  /**
+   * Refresh the heartbeat every `intervalMs` until `release` (or until the lock turns out lost).
+   * Not for a re-entered lock: its holder refreshes it (and our token is not the one in it).
+   */
   startHeartbeat(intervalMs: number = heartbeatInterval(this.target.staleAfterMs)): void {
-    if (!this.#held || this.#heartbeat) return;
+    if (!this.#held || this.#held === 'reentered' || this.#heartbeat) return;
     this.#heartbeat = setInterval(() => void this.#beatOnce(), intervalMs);
     this.#heartbeat.unref();
   }
