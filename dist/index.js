@@ -75278,10 +75278,10 @@ function sharedPathProblem(path) {
     if ([...path].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f))
         return 'a shared path cannot hold control characters (tabs, newlines)';
     if (path.startsWith('/') || path.startsWith('~'))
-        return `expected ${SHARED_PATH}: "${path}" is not relative to the release`;
+        return `expected ${SHARED_PATH}: it is not relative to the release`;
     const parts = path.replace(/\/$/, '').split('/');
     if (parts.some((part) => part === '' || part === '.' || part === '..'))
-        return `expected ${SHARED_PATH}: "${path}" has an empty, "." or ".." part`;
+        return `expected ${SHARED_PATH}: it has an empty, "." or ".." part`;
     return undefined;
 }
 const releasesSchema = zod__WEBPACK_IMPORTED_MODULE_1__/* .strictObject */ .rej({
