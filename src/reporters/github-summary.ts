@@ -1,6 +1,21 @@
-import type { JobReport, JobResult, RunReport, StageReport } from '../engine/report.js';
+import type {
+  GateReport,
+  JobReport,
+  JobResult,
+  RunReport,
+  StageReport,
+  WaveReport,
+} from '../engine/report.js';
 import { escapeCell, escapeHtml, escapeMarkdown, truncateText, utf8Bytes } from './github-escape.js';
-import { countJobs, exitText, formatDuration, plural, stageOutcome } from './vocabulary.js';
+import {
+  countJobs,
+  exitText,
+  formatDuration,
+  plural,
+  stageName,
+  stageOutcome,
+  toleratedNote,
+} from './vocabulary.js';
 
 /** GitHub rejects a step summary larger than this. */
 export const SUMMARY_LIMIT_BYTES = 1024 * 1024;
@@ -38,6 +53,8 @@ const DRY_RUN_HEADLINE = {
   cancelled: '🚫 DRY RUN cancelled (nothing was run)',
 } as const;
 const JOB_MARK: Record<JobResult, string> = { success: '✅', failure: '❌', skipped: '⏭️', cancelled: '🚫' };
+/** Warnings quoted under the headline; the JSON report has them all. */
+const WARNINGS_SHOWN = 10;
 
 /**
  * The job summary of a run, as Markdown with HTML tables: a headline, a table of stages, then per
@@ -50,7 +67,7 @@ export function renderSummary(report: RunReport, options: SummaryOptions = {}): 
   const opts = { ...DEFAULTS, ...options };
   const head = [renderHeadline(report, opts.dryRun), renderStageTable(report)].join('\n');
   const headings = report.stages.map(
-    (s, i) => `### ${i + 1}. ${escapeMarkdown(s.name)} · ${stageResultText(s)}\n`,
+    (s, i) => `### ${i + 1}. ${escapeMarkdown(stageName(s))} · ${stageResultText(s)}\n${renderWaves(s)}`,
   );
   let left =
     opts.maxBytes - NOTE_RESERVE - utf8Bytes(head) - headings.reduce((n, h) => n + utf8Bytes(h) + 1, 0);
@@ -58,7 +75,7 @@ export function renderSummary(report: RunReport, options: SummaryOptions = {}): 
   // Output tails of failed hosts matter most after the tables of results: they are placed first.
   let tailsLeftOut = 0;
   const failures = report.stages.map((s) =>
-    failedJobs(s).flatMap((j) => {
+    [...failedJobs(s), ...failedGates(s)].flatMap((j) => {
       // Once the budget is spent, the rest are counted without rendering them.
       const block = left > MIN_BLOCK ? renderFailure(j, opts.tailBytes) : '';
       if (block === '' || utf8Bytes(block) + 1 > left) {
@@ -100,12 +117,19 @@ function renderHeadline(r: RunReport, dryRun: boolean): string {
   ];
   const lines = [`## ${title}`, '', facts.join(' · '), ''];
   if (r.reason) lines.push(`> ${escapeMarkdown(truncateText(r.reason, 1000))}`, '');
+  const warnings = r.warnings ?? [];
+  for (const w of warnings.slice(0, WARNINGS_SHOWN))
+    lines.push(`> ⚠️ ${escapeMarkdown(truncateText(w, 300))}`);
+  if (warnings.length > WARNINGS_SHOWN) {
+    lines.push(`> ⚠️ … ${plural(warnings.length - WARNINGS_SHOWN, 'more warning')} in the JSON report`);
+  }
+  if (warnings.length > 0) lines.push('');
   return lines.join('\n');
 }
 
 function stageResultText(s: StageReport): string {
   if (stageOutcome(s) === 'cancelled') return '🚫 cancelled';
-  if (s.result === 'failure' && s.tolerated) return '⚠️ failure (tolerated: can-fail)';
+  if (s.result === 'failure' && s.tolerated) return `⚠️ failure (${toleratedNote(s) ?? ''})`;
   if (s.result === 'success' && countJobs(s, 'failure') > 0) return '⚠️ success (failures within budget)';
   return { success: '✅ success', failure: '❌ failure', skipped: '⏭️ skipped' }[s.result];
 }
@@ -126,7 +150,7 @@ function renderStageTable(r: RunReport): string {
   ];
   const rows = r.stages.map((s, i) => [
     String(i + 1),
-    escapeCell(s.name),
+    escapeCell(stageName(s)),
     stageResultText(s),
     String(countJobs(s, 'success')),
     String(countJobs(s, 'failure')),
@@ -145,10 +169,16 @@ function htmlTable(header: readonly string[], rows: readonly (readonly string[])
 }
 
 const HOST_HEADER = ['Host', 'Result', 'Attempts', 'Duration', 'Exit code', 'Error'];
+const VERIFY_HEADER = 'Verify';
+
+/** A stage whose jobs ran a verify gets a column for it. */
+function hasVerify(stage: StageReport): boolean {
+  return stage.jobs.some((j) => j.verify !== undefined);
+}
 
 function hostRow(stage: StageReport, j: JobReport): string[] {
   const host = escapeCell(j.host) + (j.host === stage.canary ? ' <sub>canary</sub>' : '');
-  return [
+  const row = [
     host,
     `${JOB_MARK[j.result]} ${j.result}`,
     String(j.attempts),
@@ -156,6 +186,35 @@ function hostRow(stage: StageReport, j: JobReport): string[] {
     j.exitCode === null ? '—' : String(j.exitCode),
     j.error && j.error !== j.result ? escapeCell(truncateText(j.error, 200)) : '—',
   ];
+  if (hasVerify(stage)) row.splice(3, 0, verifyCell(j));
+  return row;
+}
+
+/** `✅ 3 attempts · 2.1 s`: how a host's verify went. */
+function verifyCell(j: JobReport): string {
+  if (!j.verify) return '—';
+  const mark = { success: '✅', failure: '❌', cancelled: '🚫' }[j.verify.result];
+  return `${mark} ${plural(j.verify.attempts, 'attempt')} · ${formatDuration(j.verify.durationMs)}`;
+}
+
+/** The waves of a stage with a gate or batches, and the gate after each. */
+function renderWaves(s: StageReport): string {
+  const waves = s.waves ?? [];
+  if (!s.gate && waves.length <= 2) return '';
+  const rows = waves.map((w) => [String(w.index), waveHosts(w), gateCell(w.gate)]);
+  return `${htmlTable(['Wave', 'Hosts', 'Gate'], rows)}\n`;
+}
+
+function waveHosts(w: WaveReport): string {
+  const shown = w.hosts.slice(0, 5).map(escapeCell).join(', ');
+  return w.hosts.length > 5 ? `${shown}, … (${plural(w.hosts.length, 'host')})` : shown;
+}
+
+function gateCell(g: GateReport | null): string {
+  if (!g) return '—';
+  const mark = { success: '✅ passed', failure: '❌ failed', cancelled: '🚫 cancelled' }[g.result];
+  const error = g.result !== 'success' && g.error ? `: ${escapeCell(truncateText(g.error, 200))}` : '';
+  return `${mark}${error} · ${formatDuration(g.durationMs)}`;
 }
 
 /** The host table of a stage, with as many rows as `budget` bytes allow. */
@@ -164,14 +223,26 @@ function renderHostTable(
   collapseOver: number,
   budget: number,
 ): { text: string; rowsLeftOut: number } {
-  if (stage.jobs.length === 0) return { text: '_No jobs._\n', rowsLeftOut: 0 };
+  if (stage.jobs.length === 0) {
+    const why =
+      stage.result === 'skipped' && stage.reason ? `Skipped: ${escapeMarkdown(stage.reason)}.` : 'No jobs.';
+    return { text: `_${why}_\n`, rowsLeftOut: 0 };
+  }
   const rows = stage.jobs.map((j) => hostRow(stage, j));
+  const header = hasVerify(stage)
+    ? [...HOST_HEADER.slice(0, 3), VERIFY_HEADER, ...HOST_HEADER.slice(3)]
+    : HOST_HEADER;
   const wrap = (shown: readonly string[][], leftOut: number): string => {
     const extra =
       leftOut > 0
-        ? [[`… ${plural(leftOut, 'more host')} left out (summary size limit)`, '', '', '', '', '']]
+        ? [
+            [
+              `… ${plural(leftOut, 'more host')} left out (summary size limit)`,
+              ...header.slice(1).map(() => ''),
+            ],
+          ]
         : [];
-    const table = htmlTable(HOST_HEADER, [...shown, ...extra]);
+    const table = htmlTable(header, [...shown, ...extra]);
     if (stage.jobs.length <= collapseOver) return `${table}\n`;
     const tally = [
       `${countJobs(stage, 'success')} ok`,
@@ -202,6 +273,15 @@ function renderHostTable(
 
 function failedJobs(s: StageReport): JobReport[] {
   return s.jobs.filter((j) => j.result === 'failure');
+}
+
+/** A failed gate, shaped as a failed job (`gate after wave 2`) for its failure block. */
+function failedGates(s: StageReport): JobReport[] {
+  return (s.waves ?? []).flatMap((w) => {
+    const g = w.gate;
+    if (g?.result !== 'failure') return [];
+    return [{ ...g, host: `gate after wave ${w.index}`, result: 'failure' as const, attempts: 1 }];
+  });
 }
 
 /** A failed host: what happened in one line, its last output in a collapsed `<pre>`. */
