@@ -65069,7 +65069,7 @@ async function verifyHost(host, verify, scope) {
             return done('cancelled', cancelMessage(scope.runSignal));
         if (deadline.signal.aborted) {
             const lastWas = last === deadline.signal.reason ? 'the last was still running' : (0,errors/* errorMessage */.gJ)(last);
-            return done('failure', `verify did not pass within ${within} (${attempts} attempts): ${lastWas}`);
+            return done('failure', `verify did not pass within ${within} (${attempts} ${attempts === 1 ? 'attempt' : 'attempts'}): ${lastWas}`);
         }
         if (!isRetryable(last))
             return done('failure', `verify failed: ${(0,errors/* errorMessage */.gJ)(last)}`);
@@ -65297,9 +65297,9 @@ function attemptDivider(n) {
 
 
 
-async function runGate(gate, wave, scope) {
+async function runGate(gate, wave, scope, opts = { soak: true }) {
     try {
-        if (gate.soakMs > 0)
+        if (opts.soak && gate.soakMs > 0)
             await sleep(gate.soakMs, scope.runSignal);
     }
     catch {
@@ -65373,6 +65373,7 @@ class StageWaves {
     jobs;
     hasCanary;
     sizes;
+    dryRun;
     #reports;
     #waves = [];
     #budget;
@@ -65382,12 +65383,15 @@ class StageWaves {
     #gateFailed = null;
     constructor(stage, scope, jobs, hasCanary, 
     /** Sizes of the waves, the canary's first. */
-    sizes) {
+    sizes, 
+    /** A dry run: no soak before the gates. */
+    dryRun = false) {
         this.stage = stage;
         this.scope = scope;
         this.jobs = jobs;
         this.hasCanary = hasCanary;
         this.sizes = sizes;
+        this.dryRun = dryRun;
         this.#reports = new Array(jobs.length);
         this.#budget = new FailureBudget(stage.settings.maxFailures, jobs.length);
         this.#emit = scope.emit;
@@ -65476,7 +65480,7 @@ class StageWaves {
         this.#waves.push(wave);
         const { gate } = this.stage.settings;
         if (gate && !this.#halt && !this.scope.runSignal.aborted) {
-            wave.gate = await runGate(gate, wave, this.scope);
+            wave.gate = await runGate(gate, wave, this.scope, { soak: !this.dryRun });
             if (wave.gate.result === 'failure') {
                 const error = wave.gate.error ?? 'failed';
                 this.#gateFailed = { wave, error };
@@ -65579,7 +65583,7 @@ async function runStage(stage, ctx, scope) {
         });
     }
     connectAhead(scope, jobs);
-    const waves = new StageWaves(stage, jobScope(stage, ctx, scope), jobs, canary !== null, sizes);
+    const waves = new StageWaves(stage, jobScope(stage, ctx, scope), jobs, canary !== null, sizes, scope.dryRun);
     const reports = await waves.run();
     return finish(stage, started, scope, {
         canary: canary?.host.name ?? null,
@@ -65810,7 +65814,7 @@ class StageSequence {
         const { scope } = this;
         const result = this.report.result;
         const { when } = stage.settings;
-        if (!scope.everyStage && !runsIn(when, result))
+        if (!scope.dryRun && !runsIn(when, result))
             return this.#skip(stage, index);
         const onTheWayOut = when !== 'success';
         const outcome = await runStage(stage, this.ctx, {
@@ -65820,6 +65824,7 @@ class StageSequence {
             emit: scope.emit,
             outputTailBytes: scope.outputTailBytes,
             selection: scope.selection,
+            dryRun: scope.dryRun,
             index,
             total: this.runner.stageCount,
         });
@@ -65967,7 +65972,7 @@ class Executor {
                     selection: { hosts: this.options.hosts, limit: this.options.limit },
                     cancel: cancel.signal,
                     wayOut: wayOut.signal,
-                    everyStage: this.options.everyStage ?? false,
+                    dryRun: this.options.dryRun ?? false,
                 });
             }
         }
@@ -68841,8 +68846,7 @@ async function executeRelease(settings, loaded, hooks) {
             ...(loaded.hosts ? { hosts: loaded.hosts } : {}),
             ...(settings.release ? { release: settings.release } : {}),
             cancelBudgetMs: CANCEL_BUDGET_MS,
-            // A dry run runs nothing for real: its plan shows the stages on the way out too.
-            everyStage: settings.dryRun,
+            dryRun: settings.dryRun,
         });
         const report = redactor.report(await executor.run(loaded.runner));
         return { ...report, warnings };

@@ -39,8 +39,11 @@ export interface ExecutorOptions {
    * still run for this long, counted from the cancel; then they are cancelled too. Default 2500 ms.
    */
   cancelBudgetMs?: number;
-  /** Run every stage whatever its `when` (a dry run does, so that its plan shows them all). Default false. */
-  everyStage?: boolean;
+  /**
+   * The transport runs nothing (a dry run): every stage runs whatever its `when`, so that the plan
+   * shows them all, and gates do not wait out their soak. Default false.
+   */
+  dryRun?: boolean;
 }
 
 /** Runs one runner. Never rejects for anything a runner, stage or job does: that goes in the report. */
@@ -111,7 +114,7 @@ export class Executor {
           selection: { hosts: this.options.hosts, limit: this.options.limit },
           cancel: cancel.signal,
           wayOut: wayOut.signal,
-          everyStage: this.options.everyStage ?? false,
+          dryRun: this.options.dryRun ?? false,
         });
       }
     } finally {

@@ -17,9 +17,14 @@ export interface Wave {
   readonly hosts: readonly string[];
 }
 
-export async function runGate(gate: GateSettings, wave: Wave, scope: JobScope): Promise<GateReport> {
+export async function runGate(
+  gate: GateSettings,
+  wave: Wave,
+  scope: JobScope,
+  opts: { soak: boolean } = { soak: true },
+): Promise<GateReport> {
   try {
-    if (gate.soakMs > 0) await sleep(gate.soakMs, scope.runSignal);
+    if (opts.soak && gate.soakMs > 0) await sleep(gate.soakMs, scope.runSignal);
   } catch {
     const error = cancelMessage(scope.runSignal);
     return { result: 'cancelled', durationMs: 0, exitCode: null, error, outputTail: '' };

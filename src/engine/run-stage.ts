@@ -26,6 +26,8 @@ export interface StageScope {
   readonly emit: EventListener;
   readonly outputTailBytes: number;
   readonly selection: JobSelection;
+  /** A dry run: gates do not wait out their soak. */
+  readonly dryRun: boolean;
   /** 1-based position of the stage, and the runner's stage count when known. */
   readonly index: number;
   readonly total: number | null;
@@ -62,7 +64,14 @@ export async function runStage(stage: Stage, ctx: StageContext, scope: StageScop
     });
   }
   connectAhead(scope, jobs);
-  const waves = new StageWaves(stage, jobScope(stage, ctx, scope), jobs, canary !== null, sizes);
+  const waves = new StageWaves(
+    stage,
+    jobScope(stage, ctx, scope),
+    jobs,
+    canary !== null,
+    sizes,
+    scope.dryRun,
+  );
   const reports = await waves.run();
   return finish(stage, started, scope, {
     canary: canary?.host.name ?? null,

@@ -24,8 +24,8 @@ export interface StagesScope {
   readonly cancel: AbortSignal;
   /** Aborts when the cancel budget ran out: the run signal of the stages on the way out. */
   readonly wayOut: AbortSignal;
-  /** Run every stage whatever its `when`, as a dry run does so that its plan shows them all. */
-  readonly everyStage: boolean;
+  /** A dry run: every stage runs whatever its `when`, so that the plan shows them all. */
+  readonly dryRun: boolean;
 }
 
 /** Runs the runner's stages into `report` (its stages, result and reason). Never rejects. */
@@ -105,7 +105,7 @@ class StageSequence {
     const { scope } = this;
     const result = this.report.result;
     const { when } = stage.settings;
-    if (!scope.everyStage && !runsIn(when, result)) return this.#skip(stage, index);
+    if (!scope.dryRun && !runsIn(when, result)) return this.#skip(stage, index);
     const onTheWayOut = when !== 'success';
     const outcome = await runStage(stage, this.ctx, {
       transport: scope.transport,
@@ -114,6 +114,7 @@ class StageSequence {
       emit: scope.emit,
       outputTailBytes: scope.outputTailBytes,
       selection: scope.selection,
+      dryRun: scope.dryRun,
       index,
       total: this.runner.stageCount,
     });

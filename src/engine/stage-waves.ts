@@ -40,6 +40,8 @@ export class StageWaves {
     private readonly hasCanary: boolean,
     /** Sizes of the waves, the canary's first. */
     private readonly sizes: readonly number[],
+    /** A dry run: no soak before the gates. */
+    private readonly dryRun = false,
   ) {
     this.#reports = new Array<JobReport | undefined>(jobs.length);
     this.#budget = new FailureBudget(stage.settings.maxFailures, jobs.length);
@@ -127,7 +129,7 @@ export class StageWaves {
     this.#waves.push(wave);
     const { gate } = this.stage.settings;
     if (gate && !this.#halt && !this.scope.runSignal.aborted) {
-      wave.gate = await runGate(gate, wave, this.scope);
+      wave.gate = await runGate(gate, wave, this.scope, { soak: !this.dryRun });
       if (wave.gate.result === 'failure') {
         const error = wave.gate.error ?? 'failed';
         this.#gateFailed = { wave, error };

@@ -54,7 +54,10 @@ export async function verifyHost(
     if (scope.runSignal.aborted) return done('cancelled', cancelMessage(scope.runSignal));
     if (deadline.signal.aborted) {
       const lastWas = last === deadline.signal.reason ? 'the last was still running' : errorMessage(last);
-      return done('failure', `verify did not pass within ${within} (${attempts} attempts): ${lastWas}`);
+      return done(
+        'failure',
+        `verify did not pass within ${within} (${attempts} ${attempts === 1 ? 'attempt' : 'attempts'}): ${lastWas}`,
+      );
     }
     if (!isRetryable(last)) return done('failure', `verify failed: ${errorMessage(last)}`);
     return null;

@@ -152,8 +152,7 @@ export async function executeRelease(
       ...(loaded.hosts ? { hosts: loaded.hosts } : {}),
       ...(settings.release ? { release: settings.release } : {}),
       cancelBudgetMs: CANCEL_BUDGET_MS,
-      // A dry run runs nothing for real: its plan shows the stages on the way out too.
-      everyStage: settings.dryRun,
+      dryRun: settings.dryRun,
     });
     const report = redactor.report(await executor.run(loaded.runner));
     return { ...report, warnings };
