@@ -24,6 +24,7 @@ describe('boerewors run on local: hosts', () => {
       'stages',
       'startedAt',
       'version',
+      'warnings',
     ]);
     expect(json.dryRun).toBe(false);
     expect(json.release).toMatch(/^\d{8}T\d{6}Z$/);
@@ -45,7 +46,9 @@ describe('boerewors run on local: hosts', () => {
       'exitCode',
       'host',
       'result',
+      'verify',
     ]);
+    expect(distribute.jobs[0].verify).toBeNull();
     for (const host of ['local:a', 'local:b', 'local:c']) {
       const dir = join(root, 'hosts', host);
       const target = readlinkSync(join(dir, 'current'));
@@ -108,7 +111,10 @@ runners:
     expect(files).toEqual(['ran-local:a']);
     const json = JSON.parse(readFileSync(report, 'utf8'));
     expect(json.result).toBe('failure');
-    expect(json.stages).toHaveLength(1);
+    expect(json.stages.map((s: { name: string; result: string }) => [s.name, s.result])).toEqual([
+      ['Ship', 'failure'],
+      ['After', 'skipped'],
+    ]);
     expect(json.stages[0].jobs.map((j: { result: string }) => j.result)).toEqual([
       'failure',
       'skipped',
