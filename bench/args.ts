@@ -1,6 +1,15 @@
 import { parseArgs } from 'node:util';
 
-export const CASES = ['fanout', 'peers', 'latency', 'cpu', 'memory', 'throughput', 'handshakes'] as const;
+export const CASES = [
+  'fanout',
+  'peers',
+  'latency',
+  'cpu',
+  'memory',
+  'throughput',
+  'handshakes',
+  'upload',
+] as const;
 export type CaseName = (typeof CASES)[number];
 
 export interface BenchArgs {

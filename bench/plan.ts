@@ -21,6 +21,16 @@ export interface BenchPlan {
   readonly memory: { readonly hosts: number; readonly pool: number };
   readonly throughput: { readonly bytes: number; readonly lineBytes: number };
   readonly handshakes: { readonly hosts: number };
+  readonly upload: {
+    readonly hosts: number;
+    /** The tree: this many files of ~`bytes / files` each (PHP-like text). */
+    readonly files: number;
+    readonly bytes: number;
+    /** Share of the files changed for the re-release. */
+    readonly changed: number;
+    /** The single big file (to one host). */
+    readonly bigBytes: number;
+  };
 }
 
 const GiB = 2 ** 30;
@@ -40,6 +50,7 @@ export function makePlan(args: BenchArgs): BenchPlan {
       memory: { hosts: 4, pool: 4 },
       throughput: { bytes: 8 * MiB, lineBytes: 128 },
       handshakes: { hosts: 4 },
+      upload: { hosts: 2, files: 200, bytes: 2 * MiB, changed: 0.01, bigBytes: 16 * MiB },
     };
   }
   const points: FanoutPoint[] = [];
@@ -54,6 +65,7 @@ export function makePlan(args: BenchArgs): BenchPlan {
     memory: { hosts: 200, pool: 50 },
     throughput: { bytes: GiB, lineBytes: 128 },
     handshakes: { hosts: 100 },
+    upload: { hosts: 10, files: 5000, bytes: 57 * 1e6, changed: 0.01, bigBytes: GiB },
   };
 }
 
@@ -67,6 +79,7 @@ export function fleetSize(plan: BenchPlan, only: readonly CaseName[]): number {
     memory: plan.memory.hosts,
     throughput: 1,
     handshakes: plan.handshakes.hosts,
+    upload: plan.upload.hosts,
   };
   return Math.max(...only.map((c) => need[c]));
 }

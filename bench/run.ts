@@ -10,6 +10,7 @@ import { handshakesCase } from './cases/handshakes.js';
 import { latencyCase } from './cases/latency.js';
 import { memoryCase } from './cases/memory.js';
 import { throughputCase } from './cases/throughput.js';
+import { uploadCase } from './cases/upload.js';
 import type { BenchContext, CaseOutput } from './context.js';
 import { BENCH_SSHD_CONFIG, PINNED, startBenchFleet } from './fleet.js';
 import { describeMachine, loadAvg1 } from './machine.js';
@@ -119,6 +120,7 @@ function cases(only: readonly CaseName[], plan: BenchPlan): [string, CaseFn][] {
   if (has('memory')) out.push(['memory', memoryCase]);
   if (has('throughput')) out.push(['throughput', throughputCase]);
   if (has('handshakes')) out.push(['handshakes', handshakesCase]);
+  if (has('upload')) out.push(['upload', uploadCase]);
   return out;
 }
 

@@ -1,3 +1,5 @@
+import type { UploadTotals } from './upload-totals.js';
+
 /** The run's results. `toJsonReport` (src/reporters/json.ts) turns these into the JSON report the README documents. */
 export type RunResult = 'success' | 'failure' | 'cancelled';
 export type StageResult = 'success' | 'failure' | 'skipped';
@@ -19,6 +21,8 @@ export interface JobReport {
   exitCode: number | null;
   /** Why it failed, was skipped or cancelled; null on plain success. */
   error: string | null;
+  /** What the last attempt's uploads shipped, summed; absent when it uploaded nothing. */
+  uploads?: UploadTotals;
   /**
    * Not in the JSON report: the last output lines (bounded, ~64 KiB) for summaries, across attempts;
    * each attempt after the first starts with a `── attempt N ──` line.

@@ -3,6 +3,7 @@
  * backoff through p-retry, and the bounded output tail. Never rejects: whatever happens becomes
  * the report.
  */
+import { randomUUID } from 'node:crypto';
 import pRetry from 'p-retry';
 import { BoereworsError, CancelledError, JobFailedError, errorMessage } from '../contract/errors.js';
 import type { Transport } from '../contract/transport.js';
@@ -17,6 +18,7 @@ import type { Outcome } from './result.js';
 import { isRetryable, retryDelay } from './retry-policy.js';
 import type { StageSettings } from './stage.js';
 import { verifyHost } from './verify.js';
+import type { UploadTotals } from './upload-totals.js';
 
 export interface JobScope {
   readonly transport: Transport;
@@ -55,6 +57,7 @@ class JobRun {
   #attempts = 0;
   #exitCode: number | null = null;
   #verify: VerifyReport | undefined;
+  #uploads: UploadTotals | null = null;
 
   constructor(
     private readonly job: Job,
@@ -126,7 +129,11 @@ class JobRun {
     if (attempt > 1) this.#tail.push(attemptDivider(attempt));
     scope.emit({ type: 'job-start', stage: scope.stage, host: this.#host, attempt });
     const timed = attemptSignal(scope.runSignal, scope.settings.timeoutMs);
-    const driver = new JobAttempt({ ...this.#attemptScope(attempt), signal: timed.signal });
+    const driver = new JobAttempt({
+      ...this.#attemptScope(attempt),
+      signal: timed.signal,
+      uploadSnapshot: snapshotOf(scope),
+    });
     try {
       const outcome = await driver.run(this.job);
       if (outcome.kind === 'err') throw new JobFailedError(outcome.reason);
@@ -135,6 +142,7 @@ class JobRun {
       throw new AttemptFailure(error);
     } finally {
       this.#exitCode = driver.exitCode;
+      this.#uploads = driver.uploads;
       timed.dispose();
     }
   }
@@ -173,10 +181,26 @@ class JobRun {
       exitCode: this.#exitCode,
       error,
       outputTail: this.#tail.toString(),
+      ...(this.#uploads ? { uploads: this.#uploads } : {}),
       ...(errorKind ? { errorKind } : {}),
       ...(this.#verify ? { verify: this.#verify } : {}),
     };
   }
+}
+
+const snapshots = new WeakMap<JobScope, string>();
+
+/**
+ * The stage's upload snapshot token: every job of one stage run shares its scope object, so the
+ * stage's uploads of one source read and pack it once.
+ */
+function snapshotOf(scope: JobScope): string {
+  let token = snapshots.get(scope);
+  if (!token) {
+    token = randomUUID();
+    snapshots.set(scope, token);
+  }
+  return token;
 }
 
 /** The line that opens attempt `n` (≥ 2) in a job's output tail: `── attempt 2 ──`. */

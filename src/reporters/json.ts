@@ -1,11 +1,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { failedHosts as failedHostsOf, type RunReport, type StageWhen } from '../engine/report.js';
+import type { UploadTotals } from '../engine/upload-totals.js';
 
 /**
  * The JSON report (documented in the README): the in-memory extras (output tails, reasons) are
- * left out. `release`, `dryRun`, `warnings`, a stage's `when` and `waves` and a job's `verify` were
- * added to version 1; consumers ignore keys they do not know.
+ * left out. `release`, `dryRun`, `warnings`, a stage's `when` and `waves`, and a job's `verify`
+ * and `uploads` were added to version 1; consumers ignore keys they do not know.
  */
 export interface JsonReport {
   version: 1;
@@ -45,6 +46,8 @@ export interface JsonReport {
       error: string | null;
       /** The stage's verify on this host; null when the stage has none or the job never got to it. */
       verify: { result: string; attempts: number; durationMs: number } | null;
+      /** What the last attempt's upload steps shipped (summed); only on jobs that uploaded. */
+      uploads?: UploadTotals;
     }[];
   }[];
 }
@@ -87,6 +90,7 @@ export function toJsonReport(report: RunReport, options: JsonReportOptions = {})
         exitCode: j.exitCode,
         error: j.error,
         verify: j.verify ? { ...j.verify } : null,
+        ...(j.uploads ? { uploads: { ...j.uploads } } : {}),
       })),
     })),
   };
