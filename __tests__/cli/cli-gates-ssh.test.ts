@@ -55,7 +55,7 @@ describe('verify, gate and the way out over ssh', () => {
     const root = join(fleet.scratchDir, `gates-${Date.now()}`);
     const portVars = Object.fromEntries(NAMES.map((n, i) => [`PORT_${n}`, ports[i]!]));
     const cfg = join(dir, 'release.yml');
-    // The step starts a server that listens only 1.5 s later (as a restarted app does) and leaves.
+    // The step starts a server that listens only 3 s later (as a restarted app does) and leaves.
     await writeFile(
       cfg,
       `${head({ ROOT: root, NODE: process.execPath, ...portVars })}runners:
@@ -70,7 +70,7 @@ describe('verify, gate and the way out over ssh', () => {
               mkdir -p "$ROOT"
               nohup "$NODE" -e '
                 const port = Number(process.argv[1]);
-                setTimeout(() => require("http").createServer((q, r) => r.end("up")).listen(port, "127.0.0.1"), 1500);
+                setTimeout(() => require("http").createServer((q, r) => r.end("up")).listen(port, "127.0.0.1"), 3000);
                 setTimeout(() => process.exit(0), 20000);
               ' "\${!port_var}" >/dev/null 2>&1 &
               echo $! >> "$ROOT/pids"
@@ -94,7 +94,7 @@ describe('verify, gate and the way out over ssh', () => {
       const stage = json.stages[0]!;
       for (const j of stage.jobs) {
         expect(j.verify!.result).toBe('success');
-        // Up only 1.5 s after the step: the first checks found nothing listening.
+        // Up only 3 s after the step: the first checks found nothing listening.
         expect(j.verify!.attempts).toBeGreaterThan(1);
       }
       expect(stage.waves.map((w) => [w.index, w.hosts, w.gate?.result])).toEqual([
