@@ -1,6 +1,6 @@
 import { AuthError } from '../../src/contract/errors.js';
 import { Job } from '../../src/engine/job.js';
-import { Skip } from '../../src/engine/result.js';
+import { Err, Ok, Skip } from '../../src/engine/result.js';
 import { Stage } from '../../src/engine/stage.js';
 import { local, remote } from '../../src/engine/subtask.js';
 import { FakeTransport } from '../support/fake-transport.js';
@@ -201,8 +201,9 @@ describe('verify', () => {
     let n = 0;
     const check = (h: { name: string }) =>
       Job.of(host(h.name), async function* () {
+        yield remote('probe');
         n += 1;
-        return n < 3 ? { kind: 'err' as const, reason: `not yet (${n})` } : undefined;
+        return n < 3 ? Err(`not yet (${n})`) : Ok();
       });
     const { report, events } = await run([
       stage({ name: 'Ship', hosts: hosts(1), verify: { check, timeoutMs: 5_000, intervalMs: 10 } }),
