@@ -63821,7 +63821,7 @@ globals.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _commonjs_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3115);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(133);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4879);
 /** The action's entrypoint (`dist/index.js` is this, bundled). */
 
 
@@ -63838,7 +63838,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 133:
+/***/ 4879:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -72916,6 +72916,11 @@ function truncateText(text, max) {
 function utf8Bytes(text) {
     return Buffer.byteLength(text, 'utf8');
 }
+/** An HTML table of cells already escaped (`escapeCell`): GitHub renders it in Markdown. */
+function htmlTable(header, rows) {
+    const tr = (cells, tag) => `<tr>${cells.map((c) => `<${tag}>${c}</${tag}>`).join('')}</tr>`;
+    return ['<table>', tr(header, 'th'), ...rows.map((r) => tr(r, 'td')), '</table>'].join('\n');
+}
 //# sourceMappingURL=github-escape.js.map
 ;// CONCATENATED MODULE: ./lib/reporters/github-annotations.js
 
@@ -73164,7 +73169,53 @@ class GitHubLogReporter {
     }
 }
 //# sourceMappingURL=github-log.js.map
+;// CONCATENATED MODULE: ./lib/reporters/summary-gates.js
+
+
+/** Hosts named in a wave's cell; the rest are counted. */
+const WAVE_HOSTS_SHOWN = 5;
+/** A stage whose jobs ran a verify gets a column for it. */
+function hasVerify(stage) {
+    return stage.jobs.some((j) => j.verify !== undefined);
+}
+/** `✅ 3 attempts · 2.1 s`: how a host's verify went. */
+function verifyCell(j) {
+    if (!j.verify)
+        return '—';
+    const mark = { success: '✅', failure: '❌', cancelled: '🚫' }[j.verify.result];
+    return `${mark} ${plural(j.verify.attempts, 'attempt')} · ${formatDuration(j.verify.durationMs)}`;
+}
+/** The waves of a stage with a gate or batches, and the gate after each; '' for a plain stage. */
+function renderWaves(s) {
+    const waves = s.waves ?? [];
+    if (!s.gate && waves.length <= 2)
+        return '';
+    const rows = waves.map((w) => [String(w.index), waveHosts(w), gateCell(w.gate)]);
+    return `${htmlTable(['Wave', 'Hosts', 'Gate'], rows)}\n`;
+}
+function waveHosts(w) {
+    const shown = w.hosts.slice(0, WAVE_HOSTS_SHOWN).map(escapeCell).join(', ');
+    return w.hosts.length > WAVE_HOSTS_SHOWN ? `${shown}, … (${plural(w.hosts.length, 'host')})` : shown;
+}
+function gateCell(g) {
+    if (!g)
+        return '—';
+    const mark = { success: '✅ passed', failure: '❌ failed', cancelled: '🚫 cancelled' }[g.result];
+    const error = g.result !== 'success' && g.error ? `: ${escapeCell(truncateText(g.error, 200))}` : '';
+    return `${mark}${error} · ${formatDuration(g.durationMs)}`;
+}
+/** A failed gate, shaped as a failed job (`gate after wave 2`) for its failure block. */
+function failedGates(s) {
+    return (s.waves ?? []).flatMap((w) => {
+        const g = w.gate;
+        if (g?.result !== 'failure')
+            return [];
+        return [{ ...g, host: `gate after wave ${w.index}`, result: 'failure', attempts: 1 }];
+    });
+}
+//# sourceMappingURL=summary-gates.js.map
 ;// CONCATENATED MODULE: ./lib/reporters/github-summary.js
+
 
 
 /** GitHub rejects a step summary larger than this. */
@@ -73292,16 +73343,7 @@ function renderStageTable(r) {
     ]);
     return `${htmlTable(header, rows)}\n`;
 }
-function htmlTable(header, rows) {
-    const tr = (cells, tag) => `<tr>${cells.map((c) => `<${tag}>${c}</${tag}>`).join('')}</tr>`;
-    return ['<table>', tr(header, 'th'), ...rows.map((r) => tr(r, 'td')), '</table>'].join('\n');
-}
 const HOST_HEADER = ['Host', 'Result', 'Attempts', 'Duration', 'Exit code', 'Error'];
-const VERIFY_HEADER = 'Verify';
-/** A stage whose jobs ran a verify gets a column for it. */
-function hasVerify(stage) {
-    return stage.jobs.some((j) => j.verify !== undefined);
-}
 function hostRow(stage, j) {
     const host = escapeCell(j.host) + (j.host === stage.canary ? ' <sub>canary</sub>' : '');
     const row = [
@@ -73316,32 +73358,6 @@ function hostRow(stage, j) {
         row.splice(3, 0, verifyCell(j));
     return row;
 }
-/** `✅ 3 attempts · 2.1 s`: how a host's verify went. */
-function verifyCell(j) {
-    if (!j.verify)
-        return '—';
-    const mark = { success: '✅', failure: '❌', cancelled: '🚫' }[j.verify.result];
-    return `${mark} ${plural(j.verify.attempts, 'attempt')} · ${formatDuration(j.verify.durationMs)}`;
-}
-/** The waves of a stage with a gate or batches, and the gate after each. */
-function renderWaves(s) {
-    const waves = s.waves ?? [];
-    if (!s.gate && waves.length <= 2)
-        return '';
-    const rows = waves.map((w) => [String(w.index), waveHosts(w), gateCell(w.gate)]);
-    return `${htmlTable(['Wave', 'Hosts', 'Gate'], rows)}\n`;
-}
-function waveHosts(w) {
-    const shown = w.hosts.slice(0, 5).map(escapeCell).join(', ');
-    return w.hosts.length > 5 ? `${shown}, … (${plural(w.hosts.length, 'host')})` : shown;
-}
-function gateCell(g) {
-    if (!g)
-        return '—';
-    const mark = { success: '✅ passed', failure: '❌ failed', cancelled: '🚫 cancelled' }[g.result];
-    const error = g.result !== 'success' && g.error ? `: ${escapeCell(truncateText(g.error, 200))}` : '';
-    return `${mark}${error} · ${formatDuration(g.durationMs)}`;
-}
 /** The host table of a stage, with as many rows as `budget` bytes allow. */
 function renderHostTable(stage, collapseOver, budget) {
     if (stage.jobs.length === 0) {
@@ -73350,7 +73366,7 @@ function renderHostTable(stage, collapseOver, budget) {
     }
     const rows = stage.jobs.map((j) => hostRow(stage, j));
     const header = hasVerify(stage)
-        ? [...HOST_HEADER.slice(0, 3), VERIFY_HEADER, ...HOST_HEADER.slice(3)]
+        ? [...HOST_HEADER.slice(0, 3), 'Verify', ...HOST_HEADER.slice(3)]
         : HOST_HEADER;
     const wrap = (shown, leftOut) => {
         const extra = leftOut > 0
@@ -73396,15 +73412,6 @@ function renderHostTable(stage, collapseOver, budget) {
 }
 function failedJobs(s) {
     return s.jobs.filter((j) => j.result === 'failure');
-}
-/** A failed gate, shaped as a failed job (`gate after wave 2`) for its failure block. */
-function failedGates(s) {
-    return (s.waves ?? []).flatMap((w) => {
-        const g = w.gate;
-        if (g?.result !== 'failure')
-            return [];
-        return [{ ...g, host: `gate after wave ${w.index}`, result: 'failure', attempts: 1 }];
-    });
 }
 /** A failed host: what happened in one line, its last output in a collapsed `<pre>`. */
 function renderFailure(j, tailBytes) {

@@ -1,12 +1,13 @@
-import type {
-  GateReport,
-  JobReport,
-  JobResult,
-  RunReport,
-  StageReport,
-  WaveReport,
-} from '../engine/report.js';
-import { escapeCell, escapeHtml, escapeMarkdown, truncateText, utf8Bytes } from './github-escape.js';
+import type { JobReport, JobResult, RunReport, StageReport } from '../engine/report.js';
+import {
+  escapeCell,
+  escapeHtml,
+  escapeMarkdown,
+  htmlTable,
+  truncateText,
+  utf8Bytes,
+} from './github-escape.js';
+import { failedGates, hasVerify, renderWaves, verifyCell } from './summary-gates.js';
 import {
   countJobs,
   exitText,
@@ -162,19 +163,7 @@ function renderStageTable(r: RunReport): string {
   return `${htmlTable(header, rows)}\n`;
 }
 
-function htmlTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const tr = (cells: readonly string[], tag: 'th' | 'td'): string =>
-    `<tr>${cells.map((c) => `<${tag}>${c}</${tag}>`).join('')}</tr>`;
-  return ['<table>', tr(header, 'th'), ...rows.map((r) => tr(r, 'td')), '</table>'].join('\n');
-}
-
 const HOST_HEADER = ['Host', 'Result', 'Attempts', 'Duration', 'Exit code', 'Error'];
-const VERIFY_HEADER = 'Verify';
-
-/** A stage whose jobs ran a verify gets a column for it. */
-function hasVerify(stage: StageReport): boolean {
-  return stage.jobs.some((j) => j.verify !== undefined);
-}
 
 function hostRow(stage: StageReport, j: JobReport): string[] {
   const host = escapeCell(j.host) + (j.host === stage.canary ? ' <sub>canary</sub>' : '');
@@ -190,33 +179,6 @@ function hostRow(stage: StageReport, j: JobReport): string[] {
   return row;
 }
 
-/** `✅ 3 attempts · 2.1 s`: how a host's verify went. */
-function verifyCell(j: JobReport): string {
-  if (!j.verify) return '—';
-  const mark = { success: '✅', failure: '❌', cancelled: '🚫' }[j.verify.result];
-  return `${mark} ${plural(j.verify.attempts, 'attempt')} · ${formatDuration(j.verify.durationMs)}`;
-}
-
-/** The waves of a stage with a gate or batches, and the gate after each. */
-function renderWaves(s: StageReport): string {
-  const waves = s.waves ?? [];
-  if (!s.gate && waves.length <= 2) return '';
-  const rows = waves.map((w) => [String(w.index), waveHosts(w), gateCell(w.gate)]);
-  return `${htmlTable(['Wave', 'Hosts', 'Gate'], rows)}\n`;
-}
-
-function waveHosts(w: WaveReport): string {
-  const shown = w.hosts.slice(0, 5).map(escapeCell).join(', ');
-  return w.hosts.length > 5 ? `${shown}, … (${plural(w.hosts.length, 'host')})` : shown;
-}
-
-function gateCell(g: GateReport | null): string {
-  if (!g) return '—';
-  const mark = { success: '✅ passed', failure: '❌ failed', cancelled: '🚫 cancelled' }[g.result];
-  const error = g.result !== 'success' && g.error ? `: ${escapeCell(truncateText(g.error, 200))}` : '';
-  return `${mark}${error} · ${formatDuration(g.durationMs)}`;
-}
-
 /** The host table of a stage, with as many rows as `budget` bytes allow. */
 function renderHostTable(
   stage: StageReport,
@@ -230,7 +192,7 @@ function renderHostTable(
   }
   const rows = stage.jobs.map((j) => hostRow(stage, j));
   const header = hasVerify(stage)
-    ? [...HOST_HEADER.slice(0, 3), VERIFY_HEADER, ...HOST_HEADER.slice(3)]
+    ? [...HOST_HEADER.slice(0, 3), 'Verify', ...HOST_HEADER.slice(3)]
     : HOST_HEADER;
   const wrap = (shown: readonly string[][], leftOut: number): string => {
     const extra =
@@ -273,15 +235,6 @@ function renderHostTable(
 
 function failedJobs(s: StageReport): JobReport[] {
   return s.jobs.filter((j) => j.result === 'failure');
-}
-
-/** A failed gate, shaped as a failed job (`gate after wave 2`) for its failure block. */
-function failedGates(s: StageReport): JobReport[] {
-  return (s.waves ?? []).flatMap((w) => {
-    const g = w.gate;
-    if (g?.result !== 'failure') return [];
-    return [{ ...g, host: `gate after wave ${w.index}`, result: 'failure' as const, attempts: 1 }];
-  });
 }
 
 /** A failed host: what happened in one line, its last output in a collapsed `<pre>`. */
