@@ -16,11 +16,12 @@ import type { Runner } from '../engine/runner.js';
 // The library entry, not config/ directly: a JavaScript config's function receives the library.
 import * as library from '../index.js';
 import { PartialReport } from '../reporters/partial-report.js';
+import { warningText } from '../reporters/vocabulary.js';
 import { DryRunTransport } from '../transport/dry-run.js';
 import { LocalTransport } from '../transport/local.js';
 import { RoutingTransport } from '../transport/routing.js';
 import { createSshTransport } from '../transport/ssh.js';
-import type { Cancellation } from './cancellation.js';
+import { CANCEL_BUDGET_MS, type Cancellation } from './cancellation.js';
 import { checkConfigFiles, checkRunFiles, missingUploadSources } from './preflight.js';
 import { MIN_REDACTED_LENGTH, Redactor, secretValues, tooShortToRedact } from './secrets.js';
 import { sourceLabel, sourceName, type ReleaseSettings } from './settings.js';
@@ -126,7 +127,13 @@ export async function executeRelease(
   hooks: { signal: AbortSignal; onEvent: EventListener },
 ): Promise<RunReport> {
   const { redactor } = loaded;
-  const onEvent: EventListener = (e) => hooks.onEvent(redactor.event(e));
+  // The report lists every warning of the run, the transport's (host keys) as well as the engine's.
+  const warnings: string[] = [];
+  const onEvent: EventListener = (e) => {
+    const redacted = redactor.event(e);
+    if (redacted.type === 'warning') warnings.push(warningText(redacted));
+    hooks.onEvent(redacted);
+  };
   const warn = (message: string): void => onEvent({ type: 'warning', message });
   for (const name of tooShortToRedact(settings.secretVars)) {
     warn(
@@ -144,8 +151,11 @@ export async function executeRelease(
       ...(settings.limit !== undefined ? { limit: settings.limit } : {}),
       ...(loaded.hosts ? { hosts: loaded.hosts } : {}),
       ...(settings.release ? { release: settings.release } : {}),
+      cancelBudgetMs: CANCEL_BUDGET_MS,
+      dryRun: settings.dryRun,
     });
-    return redactor.report(await executor.run(loaded.runner));
+    const report = redactor.report(await executor.run(loaded.runner));
+    return { ...report, warnings };
   } finally {
     await transport.close();
   }

@@ -1,11 +1,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { RunReport } from '../engine/report.js';
+import { failedHosts as failedHostsOf, type RunReport, type StageWhen } from '../engine/report.js';
 import type { UploadTotals } from '../engine/upload-totals.js';
 
 /**
  * The JSON report (documented in the README): the in-memory extras (output tails, reasons) are
- * left out. `release`, `dryRun` and jobs' `uploads` were added to version 1; consumers ignore keys they do not know.
+ * left out. `release`, `dryRun`, `warnings`, a stage's `when` and `waves`, and a job's `verify`
+ * and `uploads` were added to version 1; consumers ignore keys they do not know.
  */
 export interface JsonReport {
   version: 1;
@@ -17,10 +18,25 @@ export interface JsonReport {
   result: RunReport['result'];
   startedAt: string;
   durationMs: number;
+  /** The engine's warnings: a stage on the way out that failed, a stage left without jobs, … */
+  warnings: string[];
   stages: {
     name: string;
     result: string;
+    /** `success` (the default), or `failure`, `cancelled`, `always` for a stage on the way out. */
+    when: StageWhen;
     canary: string | null;
+    /** The waves that started (the canary's is 1), with the gate after each (null: none ran). */
+    waves: {
+      index: number;
+      hosts: string[];
+      gate: {
+        result: string;
+        durationMs: number;
+        exitCode: number | null;
+        error: string | null;
+      } | null;
+    }[];
     jobs: {
       host: string;
       result: string;
@@ -28,6 +44,8 @@ export interface JsonReport {
       durationMs: number;
       exitCode: number | null;
       error: string | null;
+      /** The stage's verify on this host; null when the stage has none or the job never got to it. */
+      verify: { result: string; attempts: number; durationMs: number } | null;
       /** What the last attempt's upload steps shipped (summed); only on jobs that uploaded. */
       uploads?: UploadTotals;
     }[];
@@ -48,10 +66,22 @@ export function toJsonReport(report: RunReport, options: JsonReportOptions = {})
     result: report.result,
     startedAt: report.startedAt,
     durationMs: report.durationMs,
+    warnings: report.warnings ?? [],
     stages: report.stages.map((s) => ({
       name: s.name,
       result: s.result,
+      when: s.when ?? 'success',
       canary: s.canary,
+      waves: (s.waves ?? []).map((w) => ({
+        index: w.index,
+        hosts: w.hosts,
+        gate: w.gate && {
+          result: w.gate.result,
+          durationMs: w.gate.durationMs,
+          exitCode: w.gate.exitCode,
+          error: w.gate.error,
+        },
+      })),
       jobs: s.jobs.map((j) => ({
         host: j.host,
         result: j.result,
@@ -59,6 +89,7 @@ export function toJsonReport(report: RunReport, options: JsonReportOptions = {})
         durationMs: j.durationMs,
         exitCode: j.exitCode,
         error: j.error,
+        verify: j.verify ? { ...j.verify } : null,
         ...(j.uploads ? { uploads: { ...j.uploads } } : {}),
       })),
     })),
@@ -76,7 +107,5 @@ export async function writeJsonReport(
 
 /** Hosts whose job failed in any stage, in order of first failure. */
 export function failedHosts(report: RunReport): string[] {
-  const hosts = new Set<string>();
-  for (const s of report.stages) for (const j of s.jobs) if (j.result === 'failure') hosts.add(j.host);
-  return [...hosts];
+  return failedHostsOf(report.stages);
 }
