@@ -63828,7 +63828,7 @@ globals.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _commonjs_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3115);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2360);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7627);
 /** The action's entrypoint (`dist/index.js` is this, bundled). */
 
 
@@ -63845,7 +63845,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2360:
+/***/ 7627:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -63920,14 +63920,14 @@ __nccwpck_require__.d(lib_namespaceObject_0, {
   Err: () => (Err),
   Executor: () => (Executor),
   HostKeyError: () => (errors/* HostKeyError */.oZ),
-  Job: () => (job/* Job */._),
+  Job: () => (engine_job/* Job */._),
   JobFailedError: () => (errors/* JobFailedError */.dk),
   LocalTransport: () => (LocalTransport),
   Ok: () => (Ok),
   RoutingTransport: () => (RoutingTransport),
   Runner: () => (runner/* Runner */.b),
   Skip: () => (Skip),
-  Stage: () => (stage/* Stage */.B),
+  Stage: () => (stage/* Stage */.BI),
   StepsJob: () => (steps_job/* StepsJob */.l),
   TimeoutError: () => (errors/* TimeoutError */.MU),
   UsageError: () => (errors/* UsageError */.eb),
@@ -63935,7 +63935,7 @@ __nccwpck_require__.d(lib_namespaceObject_0, {
   errorMessage: () => (errors/* errorMessage */.gJ),
   findConfigFile: () => (findConfigFile),
   hostLabel: () => (contract_host/* hostLabel */.v),
-  isJob: () => (job/* isJob */.o),
+  isJob: () => (engine_job/* isJob */.o),
   isSuccess: () => (isSuccess),
   loadConfig: () => (loadConfig),
   local: () => (subtask/* local */.sr),
@@ -67088,105 +67088,6 @@ function settleOnce(resolve, reject, cleanup = () => { }) {
     };
 }
 //# sourceMappingURL=abort.js.map
-;// CONCATENATED MODULE: ./lib/release/cancellation.js
-
-/** Time the engine gets to stop its commands and return after a cancel, before we report without it. */
-const CANCEL_GRACE_MS = 3000;
-/**
- * SIGINT/SIGTERM handling for the action and the CLI. GitHub sends SIGINT when a run is cancelled,
- * SIGTERM 7.5 s later, then kills; a user presses Ctrl-C, often twice. The first signal aborts the
- * release; the engine then has `graceMs` to return (its commands terminated), and a second signal
- * ends that wait at once. Either way the caller still reports: from the engine's report, or from
- * the events so far (see PartialReport).
- */
-class Cancellation {
-    onCancel;
-    #controller = new AbortController();
-    #graceMs;
-    #hurry;
-    #hurried;
-    #graceTimer;
-    #abandoned = false;
-    constructor(graceMs = CANCEL_GRACE_MS, onCancel = () => { }) {
-        this.onCancel = onCancel;
-        this.#graceMs = graceMs;
-        this.#hurried = new Promise((resolve) => (this.#hurry = resolve));
-    }
-    get signal() {
-        return this.#controller.signal;
-    }
-    /**
-     * True when `race` gave up on the work (a cancelled run that did not stop within the grace
-     * period): its commands and connections may still be open, so only a hard exit ends the process.
-     */
-    get abandoned() {
-        return this.#abandoned;
-    }
-    /** Registers the signal handlers; returns their removal. */
-    listen() {
-        const handler = (name) => this.cancel(`cancelled by ${name}`);
-        process.on('SIGINT', handler);
-        process.on('SIGTERM', handler);
-        return () => {
-            process.off('SIGINT', handler);
-            process.off('SIGTERM', handler);
-        };
-    }
-    cancel(message) {
-        if (this.#controller.signal.aborted) {
-            this.#hurry?.();
-            return;
-        }
-        this.onCancel(message);
-        this.#controller.abort(new errors/* CancelledError */.cc(message));
-        // Not unref'd: when the engine hangs on a promise with nothing else pending, this timer is what
-        // keeps the process alive to report (an empty event loop would end it with exit code 13).
-        // `race` clears it.
-        this.#graceTimer = setTimeout(() => this.#hurry?.(), this.#graceMs);
-    }
-    /**
-     * Settles with `work`'s value, or with undefined when the run was cancelled and `work` has not
-     * finished within the grace period (or a second signal came).
-     */
-    async race(work) {
-        // When the grace period wins, a late rejection of `work` must not become an unhandled one.
-        work.catch(() => undefined);
-        try {
-            return await Promise.race([
-                work,
-                this.#hurried.then(() => {
-                    this.#abandoned = true;
-                    return undefined;
-                }),
-            ]);
-        }
-        finally {
-            if (this.#graceTimer !== undefined)
-                clearTimeout(this.#graceTimer);
-        }
-    }
-}
-//# sourceMappingURL=cancellation.js.map
-;// CONCATENATED MODULE: ./lib/release/exit-codes.js
-
-const EXIT = { success: 0, failure: 1, usage: 2, cancelled: 130 };
-/** 0 success, 130 cancelled, 1 any other failure. */
-function exitCodeOf(report) {
-    if (report.result === 'success')
-        return EXIT.success;
-    return report.result === 'cancelled' ? EXIT.cancelled : EXIT.failure;
-}
-/** For an error before anything ran: 2 for bad usage or config (nothing ran), 130 for a cancel, else 1. */
-function exitCodeOfError(error) {
-    if (error instanceof errors/* BoereworsError */.x4 && error.kind === 'cancelled')
-        return EXIT.cancelled;
-    return isUsageOrConfig(error) ? EXIT.usage : EXIT.failure;
-}
-/** Bad flags, inputs or config: the user's to fix, and nothing ran. */
-function isUsageOrConfig(error) {
-    return error instanceof errors/* BoereworsError */.x4 && (error.kind === 'usage' || error.kind === 'config');
-}
-//# sourceMappingURL=exit-codes.js.map
 // EXTERNAL MODULE: external "node:events"
 var external_node_events_ = __nccwpck_require__(8474);
 ;// CONCATENATED MODULE: ./lib/engine/run-signals.js
@@ -67194,6 +67095,7 @@ var external_node_events_ = __nccwpck_require__(8474);
  * The engine's signals: the run's cancellation and each attempt's timeout. (Waiting on promises
  * that may ignore a signal, and sleeping, are in src/contract/abort.ts, shared with the transports.)
  */
+
 
 
 /**
@@ -67215,6 +67117,34 @@ function cancellationSignal(external) {
     const onAbort = () => controller.abort(reason());
     external.addEventListener('abort', onAbort, { once: true });
     return { signal: controller.signal, dispose: () => external.removeEventListener('abort', onAbort) };
+}
+/**
+ * The signal of the stages on the way out (`when: failure | cancelled | always`): the run's cancel
+ * does not abort it, it starts a budget; `budgetMs` after the cancel it aborts too (with a
+ * CancelledError), so that a cancelled run still ends in bounded time, its last stages included.
+ */
+function wayOutSignal(cancel, budgetMs) {
+    const controller = new AbortController();
+    (0,external_node_events_.setMaxListeners)(0, controller.signal);
+    let timer;
+    const start = () => {
+        // Ref'd, like an attempt's deadline: while the stages on the way out run, it is real work.
+        timer = setTimeout(() => {
+            const why = `${cancelMessage(cancel)}: the cancel budget of ${formatMs(budgetMs)} ran out`;
+            controller.abort(new errors/* CancelledError */.cc(why));
+        }, budgetMs);
+    };
+    if (cancel.aborted)
+        start();
+    else
+        cancel.addEventListener('abort', start, { once: true });
+    return {
+        signal: controller.signal,
+        dispose: () => {
+            clearTimeout(timer);
+            cancel.removeEventListener('abort', start);
+        },
+    };
 }
 /**
  * The signal of one attempt: aborted by the run's cancellation or, after `timeoutMs`, with a
@@ -67264,22 +67194,6 @@ function safeEmitter(listener) {
     };
 }
 //# sourceMappingURL=emitter.js.map
-;// CONCATENATED MODULE: ./lib/engine/iterate.js
-function iteratorOf(items) {
-    if (typeof items[Symbol.asyncIterator] === 'function') {
-        return items[Symbol.asyncIterator]();
-    }
-    if (typeof items[Symbol.iterator] === 'function')
-        return items[Symbol.iterator]();
-    throw new TypeError(`expected an iterable, got ${String(items)}`);
-}
-async function collect(items) {
-    const out = [];
-    for await (const item of items)
-        out.push(item);
-    return out;
-}
-//# sourceMappingURL=iterate.js.map
 ;// CONCATENATED MODULE: ./lib/engine/output-tail.js
 /**
  * The last lines a job printed, capped at a byte budget. Output is streamed to events as it
@@ -67335,6 +67249,39 @@ function lastBytes(text, max) {
 //# sourceMappingURL=output-tail.js.map
 // EXTERNAL MODULE: ./lib/engine/release-id.js
 var release_id = __nccwpck_require__(7001);
+;// CONCATENATED MODULE: ./lib/engine/iterate.js
+function iteratorOf(items) {
+    if (typeof items[Symbol.asyncIterator] === 'function') {
+        return items[Symbol.asyncIterator]();
+    }
+    if (typeof items[Symbol.iterator] === 'function')
+        return items[Symbol.iterator]();
+    throw new TypeError(`expected an iterable, got ${String(items)}`);
+}
+async function collect(items) {
+    const out = [];
+    for await (const item of items)
+        out.push(item);
+    return out;
+}
+//# sourceMappingURL=iterate.js.map
+// EXTERNAL MODULE: ./lib/engine/job.js
+var engine_job = __nccwpck_require__(7209);
+// EXTERNAL MODULE: ./lib/contract/host.js
+var contract_host = __nccwpck_require__(1874);
+;// CONCATENATED MODULE: ./lib/engine/job-selection.js
+/** Which of a stage's jobs run: the hosts filter, then the limit. Pure, testable by value. */
+
+/** The jobs that will run, in order: the hosts filter first, then the limit. The rest are not reported. */
+function selectJobs(jobs, selection) {
+    const wanted = selection.hosts ? new Set(selection.hosts) : null;
+    const kept = wanted ? jobs.filter((j) => isController(j.host) || wanted.has(j.host.name)) : [...jobs];
+    return selection.limit === undefined ? kept : kept.slice(0, selection.limit);
+}
+function isController(host) {
+    return host === contract_host/* CONTROLLER */.J || (host.local && host.name === contract_host/* CONTROLLER */.J.name);
+}
+//# sourceMappingURL=job-selection.js.map
 ;// CONCATENATED MODULE: ./node_modules/yocto-queue/index.js
 /*
 How it works:
@@ -67620,8 +67567,29 @@ function formatAmount(amount) {
     return typeof amount === 'number' ? String(amount) : `${amount.percent}%`;
 }
 //# sourceMappingURL=failure-budget.js.map
-// EXTERNAL MODULE: ./lib/engine/job.js
-var job = __nccwpck_require__(7209);
+;// CONCATENATED MODULE: ./lib/engine/check.js
+
+/** The job that runs `check` on `host`; a command gets `label` unless it has its own. */
+function checkJob(check, host, label) {
+    if (typeof check === 'function') {
+        const job = check(host);
+        if (!(0,engine_job/* isJob */.o)(job))
+            throw new TypeError(`a check must build a Job, got ${String(job)}`);
+        return job;
+    }
+    const task = { ...check, label: check.label ?? label };
+    return engine_job/* Job */._.of(host, async function* () {
+        yield task;
+    }, 'check');
+}
+/** `curl -fsS http://…/up`: the first line of a command check (80 chars), for labels. */
+function checkText(check) {
+    if (typeof check === 'function')
+        return 'job';
+    const first = check.script.trim().split('\n', 1)[0] ?? '';
+    return first.length > 80 ? `${first.slice(0, 79)}…` : first;
+}
+//# sourceMappingURL=check.js.map
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./node_modules/is-network-error/index.js
@@ -67898,8 +67866,6 @@ function makeRetriable(function_, options) {
 	};
 }
 
-// EXTERNAL MODULE: ./lib/contract/host.js
-var contract_host = __nccwpck_require__(1874);
 ;// CONCATENATED MODULE: ./lib/engine/job-env.js
 /**
  * The environment every command of a job gets: the vars plus the BW_* names. The BW_*
@@ -67914,6 +67880,7 @@ function jobEnv(p) {
         BW_RUNNER: p.runner,
         BW_RELEASE: p.release,
         BW_ATTEMPT: String(p.attempt),
+        ...p.extra,
     };
 }
 //# sourceMappingURL=job-env.js.map
@@ -68029,7 +67996,7 @@ class JobAttempt {
         }
     }
     #context(host) {
-        const { stage, runner, release, attempt, vars, signal } = this.scope;
+        const { stage, runner, release, attempt, vars, signal, env } = this.scope;
         return {
             host,
             stage,
@@ -68037,11 +68004,11 @@ class JobAttempt {
             release,
             attempt,
             signal,
-            env: jobEnv({ vars, host, stage, runner, release, attempt }),
+            env: jobEnv({ vars, host, stage, runner, release, attempt, ...(env ? { extra: env } : {}) }),
         };
     }
     #execute(task, host) {
-        if ((0,job/* isJob */.o)(task))
+        if ((0,engine_job/* isJob */.o)(task))
             return this.#nested(task, host);
         if (task?.kind === 'exec')
             return this.#exec(task, host);
@@ -68173,12 +68140,99 @@ function retryDelay(baseMs, retryNumber, random = Math.random()) {
     return Math.min(delay, Math.max(MAX_RETRY_DELAY_MS, baseMs));
 }
 //# sourceMappingURL=retry-policy.js.map
+;// CONCATENATED MODULE: ./lib/engine/verify.js
+/**
+ * A stage's `verify` on one host: its check, again every `interval` until it passes or `timeout`
+ * ends. It runs once the job's steps succeeded and is not one of their attempts: `retries` does not
+ * re-run the steps for it, since the check already repeats itself.
+ */
+
+
+
+
+
+
+async function verifyHost(host, verify, scope) {
+    const started = performance.now();
+    const within = formatMs(verify.timeoutMs);
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new errors/* TimeoutError */.MU(`verify did not pass within ${within}`)), verify.timeoutMs);
+    const signal = AbortSignal.any([scope.runSignal, deadline.signal]);
+    const label = `verify: ${checkText(verify.check)}`;
+    let attempts = 0;
+    let exitCode = null;
+    let last;
+    const done = (result, error) => ({
+        report: { result, attempts, durationMs: Math.round(performance.now() - started) },
+        exitCode,
+        error,
+    });
+    /** The verify's end once an attempt did not pass: cancelled, out of time, or hopeless. */
+    const ended = () => {
+        if (scope.runSignal.aborted)
+            return done('cancelled', cancelMessage(scope.runSignal));
+        if (deadline.signal.aborted) {
+            const lastWas = last === deadline.signal.reason ? 'the last was still running' : (0,errors/* errorMessage */.gJ)(last);
+            return done('failure', `verify did not pass within ${within} (${attempts} ${attempts === 1 ? 'attempt' : 'attempts'}): ${lastWas}`);
+        }
+        if (!isRetryable(last))
+            return done('failure', `verify failed: ${(0,errors/* errorMessage */.gJ)(last)}`);
+        return null;
+    };
+    try {
+        for (;;) {
+            attempts += 1;
+            // One `» verify: …` line per host, not one per attempt: the retry lines tell the rest.
+            const emit = attempts === 1 ? scope.emit : withoutStepStart(scope.emit);
+            const driver = new JobAttempt({ ...scope, signal, emit });
+            try {
+                const outcome = await driver.run(checkJob(verify.check, host, label));
+                exitCode = driver.exitCode;
+                if (outcome.kind !== 'err')
+                    return done('success', null);
+                last = new errors/* JobFailedError */.dk(outcome.reason);
+            }
+            catch (error) {
+                exitCode = driver.exitCode;
+                last = error;
+            }
+            const end = ended();
+            if (end)
+                return end;
+            scope.emit({
+                type: 'verify-retry',
+                stage: scope.stage,
+                host: host.name,
+                attempt: attempts,
+                error: (0,errors/* errorMessage */.gJ)(last),
+                delayMs: verify.intervalMs,
+            });
+            try {
+                await sleep(verify.intervalMs, signal);
+            }
+            catch {
+                return ended();
+            }
+        }
+    }
+    finally {
+        clearTimeout(timer);
+    }
+}
+function withoutStepStart(emit) {
+    return (e) => {
+        if (e.type !== 'step-start')
+            emit(e);
+    };
+}
+//# sourceMappingURL=verify.js.map
 ;// CONCATENATED MODULE: ./lib/engine/run-job.js
 /**
  * Runs one top-level job to its JobReport: every attempt with its own timeout, retries with
  * backoff through p-retry, and the bounded output tail. Never rejects: whatever happens becomes
  * the report.
  */
+
 
 
 
@@ -68210,6 +68264,7 @@ class JobRun {
     #tail;
     #attempts = 0;
     #exitCode = null;
+    #verify;
     #uploads = null;
     constructor(job, scope) {
         this.job = job;
@@ -68225,9 +68280,9 @@ class JobRun {
                 minTimeout: 0,
                 shouldRetry: (context) => this.#retryAfterWait(context),
             });
-            return outcome.kind === 'skip'
-                ? this.#report('skipped', outcome.reason)
-                : this.#report('success', null);
+            if (outcome.kind === 'skip')
+                return this.#report('skipped', outcome.reason);
+            return await this.#verified();
         }
         catch (thrown) {
             const error = thrown instanceof AttemptFailure ? thrown.error : thrown;
@@ -68239,6 +68294,37 @@ class JobRun {
             return this.#report('failure', (0,errors/* errorMessage */.gJ)(error), error instanceof errors/* BoereworsError */.x4 ? error.kind : 'error');
         }
     }
+    /** The report of a job whose steps succeeded: after the stage's `verify`, when it has one. */
+    async #verified() {
+        const { verify } = this.scope.settings;
+        if (!verify)
+            return this.#report('success', null);
+        const v = await verifyHost(this.job.host, verify, {
+            ...this.#attemptScope(this.#attempts),
+            runSignal: this.scope.runSignal,
+        });
+        this.#verify = v.report;
+        this.#exitCode = v.exitCode;
+        if (v.report.result === 'success')
+            return this.#report('success', null);
+        if (v.report.result === 'cancelled')
+            return this.#report('cancelled', v.error, 'cancelled');
+        return this.#report('failure', v.error, 'verify');
+    }
+    #attemptScope(attempt) {
+        const { scope } = this;
+        return {
+            transport: scope.transport,
+            stage: scope.stage,
+            runner: scope.runner,
+            release: scope.release,
+            attempt,
+            vars: scope.vars,
+            env: scope.env,
+            emit: scope.emit,
+            onLine: (line) => this.#tail.push(line),
+        };
+    }
     async #attempt(attempt) {
         const { scope } = this;
         this.#attempts = attempt;
@@ -68248,15 +68334,8 @@ class JobRun {
         scope.emit({ type: 'job-start', stage: scope.stage, host: this.#host, attempt });
         const timed = attemptSignal(scope.runSignal, scope.settings.timeoutMs);
         const driver = new JobAttempt({
-            transport: scope.transport,
+            ...this.#attemptScope(attempt),
             signal: timed.signal,
-            stage: scope.stage,
-            runner: scope.runner,
-            release: scope.release,
-            attempt,
-            vars: scope.vars,
-            emit: scope.emit,
-            onLine: (line) => this.#tail.push(line),
             uploadSnapshot: snapshotOf(scope),
         });
         try {
@@ -68311,6 +68390,7 @@ class JobRun {
             outputTail: this.#tail.toString(),
             ...(this.#uploads ? { uploads: this.#uploads } : {}),
             ...(errorKind ? { errorKind } : {}),
+            ...(this.#verify ? { verify: this.#verify } : {}),
         };
     }
 }
@@ -68332,7 +68412,64 @@ function attemptDivider(n) {
     return `── attempt ${n} ──`;
 }
 //# sourceMappingURL=run-job.js.map
+;// CONCATENATED MODULE: ./lib/engine/gate.js
+/**
+ * The gate after a wave: after the soak, its check runs once on the controller, with the wave in
+ * BW_WAVE (1-based) and BW_WAVE_HOSTS (space-separated host names).
+ */
+
+
+
+
+
+async function runGate(gate, wave, scope, opts = { soak: true }) {
+    try {
+        if (opts.soak && gate.soakMs > 0)
+            await sleep(gate.soakMs, scope.runSignal);
+    }
+    catch {
+        const error = cancelMessage(scope.runSignal);
+        return { result: 'cancelled', durationMs: 0, exitCode: null, error, outputTail: '' };
+    }
+    let job;
+    try {
+        job = checkJob(gate.check, contract_host/* CONTROLLER */.J, `gate: ${checkText(gate.check)}`);
+    }
+    catch (error) {
+        const why = `could not build its job: ${(0,errors/* errorMessage */.gJ)(error)}`;
+        return { result: 'failure', durationMs: 0, exitCode: null, error: why, outputTail: '' };
+    }
+    const report = await runJob(job, {
+        ...scope,
+        // One run, bounded by the gate's timeout: a gate that needs patience says so in its script.
+        settings: { retries: 0, retryDelayMs: 0, timeoutMs: gate.timeoutMs, verify: null },
+        env: { ...scope.env, BW_WAVE: String(wave.index), BW_WAVE_HOSTS: wave.hosts.join(' ') },
+        // The gate is not one of the stage's jobs: progress counts must not see it start.
+        emit: (e) => {
+            if (e.type !== 'job-start')
+                scope.emit(e);
+        },
+    });
+    const passed = report.result === 'success' || report.result === 'skipped';
+    return {
+        result: passed ? 'success' : report.result === 'cancelled' ? 'cancelled' : 'failure',
+        durationMs: report.durationMs,
+        exitCode: report.exitCode,
+        error: passed ? null : report.error,
+        outputTail: report.outputTail,
+    };
+}
+//# sourceMappingURL=gate.js.map
 ;// CONCATENATED MODULE: ./lib/engine/report.js
+/** Hosts whose job failed in any of `stages`, each once, in order of first failure. */
+function failedHosts(stages) {
+    const hosts = new Set();
+    for (const s of stages)
+        for (const j of s.jobs)
+            if (j.result === 'failure')
+                hosts.add(j.host);
+    return [...hosts];
+}
 /**
  * The report of a job that did not run to its end: one that never started (a failed canary, the
  * failure budget or a cancel stopped its stage first; `attempts` 0), or, when a cancelled run is
@@ -68342,19 +68479,159 @@ function unfinishedJob(host, result, error, attempts = 0) {
     return { host, result, attempts, durationMs: 0, exitCode: null, error, outputTail: '' };
 }
 //# sourceMappingURL=report.js.map
-;// CONCATENATED MODULE: ./lib/engine/job-selection.js
-/** Which of a stage's jobs run: the hosts filter, then the limit. Pure, testable by value. */
+;// CONCATENATED MODULE: ./lib/engine/stage-waves.js
+/**
+ * A stage's selected jobs at work: the canary alone, then the waves through the pool, counted
+ * against the failure budget, each wave followed by the stage's gate when it has one. A failed
+ * canary, a failed gate, an exceeded budget or a cancel halts the stage: no new job starts, and the
+ * ones that never did are reported with the halt's reason.
+ */
 
-/** The jobs that will run, in order: the hosts filter first, then the limit. The rest are not reported. */
-function selectJobs(jobs, selection) {
-    const wanted = selection.hosts ? new Set(selection.hosts) : null;
-    const kept = wanted ? jobs.filter((j) => isController(j.host) || wanted.has(j.host.name)) : [...jobs];
-    return selection.limit === undefined ? kept : kept.slice(0, selection.limit);
+
+
+
+
+
+class StageWaves {
+    stage;
+    scope;
+    jobs;
+    hasCanary;
+    sizes;
+    dryRun;
+    #reports;
+    #waves = [];
+    #budget;
+    #emit;
+    #halt = null;
+    #canaryFailed = false;
+    #gateFailed = null;
+    constructor(stage, scope, jobs, hasCanary, 
+    /** Sizes of the waves, the canary's first. */
+    sizes, 
+    /** A dry run: no soak before the gates. */
+    dryRun = false) {
+        this.stage = stage;
+        this.scope = scope;
+        this.jobs = jobs;
+        this.hasCanary = hasCanary;
+        this.sizes = sizes;
+        this.dryRun = dryRun;
+        this.#reports = new Array(jobs.length);
+        this.#budget = new FailureBudget(stage.settings.maxFailures, jobs.length);
+        this.#emit = scope.emit;
+    }
+    /** The waves that started, with their gates. */
+    get waves() {
+        return this.#waves;
+    }
+    /** Runs the waves; every selected job's report, in stage order, the unstarted ones included. */
+    async run() {
+        const { settings } = this.stage;
+        const runSignal = this.scope.runSignal;
+        const pool = pLimit(settings.parallel ? settings.poolSize : 1);
+        let next = 0;
+        for (const size of this.sizes) {
+            // A wave starts only when the previous one (and its gate) finished within the budget.
+            if (this.#halt || runSignal.aborted)
+                break;
+            const members = Array.from({ length: size }, (_, k) => next + k);
+            next += size;
+            await Promise.all(members.map((i) => pool(() => this.#start(i))));
+            await this.#endWave(members);
+        }
+        return this.#reportAll();
+    }
+    /** Why the stage failed, from its jobs' reports and its gates; null when it did not. */
+    failure(jobs) {
+        const runSignal = this.scope.runSignal;
+        const cancelled = jobs.find((j) => j.result === 'cancelled');
+        const gateCancelled = this.#waves.some((w) => w.gate?.result === 'cancelled');
+        if (cancelled || gateCancelled) {
+            return {
+                cause: 'cancelled',
+                reason: runSignal.aborted ? cancelMessage(runSignal) : (cancelled?.error ?? 'cancelled'),
+            };
+        }
+        if (this.#canaryFailed) {
+            const c = jobs[0];
+            return { cause: 'canary', reason: `canary ${c.host} failed: ${c.error ?? 'failed'}` };
+        }
+        if (this.#budget.exceeded)
+            return { cause: 'budget', reason: this.#budget.describe() };
+        if (this.#gateFailed) {
+            const { wave, error } = this.#gateFailed;
+            return { cause: 'gate', reason: `gate after wave ${wave.index} failed: ${error}` };
+        }
+        return null;
+    }
+    /**
+     * A job checks for a halt when its pool slot comes up, not when it was queued: that is what makes
+     * "no new job starts" hold for jobs already waiting in the pool.
+     */
+    async #start(i) {
+        const runSignal = this.scope.runSignal;
+        if (runSignal.aborted)
+            this.#haltOnce({ result: 'cancelled', error: cancelMessage(runSignal) });
+        if (this.#halt)
+            return;
+        const report = await runJob(this.jobs[i], this.scope);
+        this.#reports[i] = report;
+        if (report.result === 'failure')
+            this.#budget.recordFailure(report.host);
+        this.#emit({ type: 'job-end', stage: this.stage.name, job: report });
+        if (i === 0 && this.hasCanary && report.result === 'failure') {
+            this.#canaryFailed = true;
+            this.#haltOnce({ result: 'skipped', error: `canary ${report.host} failed` });
+        }
+        else if (this.#budget.exceeded) {
+            this.#haltOnce({ result: 'skipped', error: `failure budget exceeded: ${this.#budget.describe()}` });
+        }
+    }
+    /**
+     * Records a wave whose jobs all ended, and runs the gate after it unless the wave already halted
+     * the stage (a failed gate then halts it like a failed canary).
+     */
+    async #endWave(members) {
+        // Jobs a halt kept from starting are not part of the wave: it is what ran.
+        const started = members.filter((i) => this.#reports[i] !== undefined);
+        if (started.length === 0)
+            return;
+        const wave = {
+            index: this.#waves.length + 1,
+            hosts: started.map((i) => this.jobs[i].host.name),
+            gate: null,
+        };
+        this.#waves.push(wave);
+        const { gate } = this.stage.settings;
+        if (gate && !this.#halt && !this.scope.runSignal.aborted) {
+            wave.gate = await runGate(gate, wave, this.scope, { soak: !this.dryRun });
+            if (wave.gate.result === 'failure') {
+                const error = wave.gate.error ?? 'failed';
+                this.#gateFailed = { wave, error };
+                this.#haltOnce({ result: 'skipped', error: `gate after wave ${wave.index} failed` });
+            }
+        }
+        this.#emit({ type: 'wave-end', stage: this.stage.name, wave, total: this.sizes.length });
+    }
+    #haltOnce(halt) {
+        this.#halt ??= halt;
+    }
+    /** The reports, with one (and a `job-end`) for each job that never started. */
+    #reportAll() {
+        // Without a halt, jobs are left only when a cancel came between two waves.
+        const notStarted = this.#halt ?? { result: 'cancelled', error: cancelMessage(this.scope.runSignal) };
+        return this.jobs.map((job, i) => {
+            const existing = this.#reports[i];
+            if (existing)
+                return existing;
+            const report = unfinishedJob(job.host.name, notStarted.result, notStarted.error);
+            this.#emit({ type: 'job-end', stage: this.stage.name, job: report });
+            return report;
+        });
+    }
 }
-function isController(host) {
-    return host === contract_host/* CONTROLLER */.J || (host.local && host.name === contract_host/* CONTROLLER */.J.name);
-}
-//# sourceMappingURL=job-selection.js.map
+//# sourceMappingURL=stage-waves.js.map
 ;// CONCATENATED MODULE: ./lib/engine/waves.js
 /**
  * Whether the stage has a canary. A canary gates the *other* jobs, so a stage of one job has none:
@@ -68396,12 +68673,9 @@ function waveSizes(settings, jobCount) {
 //# sourceMappingURL=waves.js.map
 ;// CONCATENATED MODULE: ./lib/engine/run-stage.js
 /**
- * Runs one stage: selects its jobs, runs the canary alone, then the rest in waves through a pool,
- * counting failures against the budget; reports every selected job, started or not.
+ * Runs one stage: selects its jobs, runs the canary alone, then the rest in waves through a pool
+ * (stage-waves.ts), counting failures against the budget; reports every selected job, started or not.
  */
-
-
-
 
 
 
@@ -68413,27 +68687,55 @@ async function runStage(stage, ctx, scope) {
     const started = performance.now();
     const listed = await listJobs(stage, ctx, scope.runSignal);
     if ('failure' in listed) {
-        emitStart(stage, scope, [], null);
-        return finish(stage, started, scope, null, [], listed.failure);
+        emitStart(stage, scope, [], null, []);
+        return finish(stage, started, scope, { canary: null, jobs: [], failure: listed.failure });
     }
     const jobs = selectJobs(listed.jobs, scope.selection);
     const canary = hasCanary(stage.settings, jobs.length) ? jobs[0] : null;
-    emitStart(stage, scope, jobs, canary);
+    const sizes = waveSizes(stage.settings, jobs.length);
+    emitStart(stage, scope, jobs, canary, sizes);
     if (jobs.length === 0) {
         const why = listed.jobs.length === 0 ? 'it yielded no jobs' : 'the hosts filter left no jobs';
         scope.emit({ type: 'warning', stage: stage.name, message: `stage "${stage.name}" skipped: ${why}` });
-        return finish(stage, started, scope, null, [], null);
+        return finish(stage, started, scope, { canary: null, jobs: [], failure: null });
+    }
+    if (stage.settings.gate && listed.jobs.length === 1) {
+        // Allowed (the gate runs once, after the job), but a gate is for waves: likely a misunderstanding.
+        scope.emit({
+            type: 'warning',
+            stage: stage.name,
+            message: `stage "${stage.name}" has one job, so its gate runs once, after it; verify checks each host until it passes`,
+        });
     }
     connectAhead(scope, jobs);
-    const waves = new StageWaves(stage, ctx, scope, jobs, canary !== null);
+    const waves = new StageWaves(stage, jobScope(stage, ctx, scope), jobs, canary !== null, sizes, scope.dryRun);
     const reports = await waves.run();
-    return finish(stage, started, scope, canary?.host.name ?? null, reports, waves.failure(reports));
+    return finish(stage, started, scope, {
+        canary: canary?.host.name ?? null,
+        jobs: reports,
+        failure: waves.failure(reports),
+        waves: waves.waves,
+    });
+}
+function jobScope(stage, ctx, scope) {
+    return {
+        transport: scope.transport,
+        runSignal: scope.runSignal,
+        stage: stage.name,
+        settings: stage.settings,
+        runner: ctx.runner,
+        release: ctx.release,
+        vars: ctx.vars,
+        env: scope.env,
+        emit: scope.emit,
+        outputTailBytes: scope.outputTailBytes,
+    };
 }
 /** The stage's jobs, or why it has none to run: they could not be listed, or the run was cancelled. */
 async function listJobs(stage, ctx, runSignal) {
     try {
         const jobs = await untilAborted(collect(stage.jobs(ctx)), runSignal);
-        const stray = jobs.findIndex((j) => !(0,job/* isJob */.o)(j));
+        const stray = jobs.findIndex((j) => !(0,engine_job/* isJob */.o)(j));
         if (stray >= 0)
             throw new TypeError(`expected Job objects, got ${String(jobs[stray])}`);
         return { jobs };
@@ -68446,7 +68748,7 @@ async function listJobs(stage, ctx, runSignal) {
         };
     }
 }
-function emitStart(stage, scope, jobs, canary) {
+function emitStart(stage, scope, jobs, canary, waves) {
     scope.emit({
         type: 'stage-start',
         stage: stage.name,
@@ -68454,115 +68756,10 @@ function emitStart(stage, scope, jobs, canary) {
         total: scope.total,
         hosts: jobs.map((j) => j.host.name),
         canary: canary?.host.name ?? null,
+        when: stage.settings.when,
+        gate: stage.settings.gate !== null,
+        waves,
     });
-}
-/**
- * A stage's selected jobs at work: the canary alone, then the waves through the pool, counted
- * against the failure budget. A failed canary, an exceeded budget or a cancel halts the stage: no
- * new job starts, and the ones that never did are reported with the halt's reason.
- */
-class StageWaves {
-    stage;
-    scope;
-    jobs;
-    hasCanary;
-    #reports;
-    #budget;
-    #jobScope;
-    #halt = null;
-    #canaryFailed = false;
-    constructor(stage, ctx, scope, jobs, hasCanary) {
-        this.stage = stage;
-        this.scope = scope;
-        this.jobs = jobs;
-        this.hasCanary = hasCanary;
-        this.#reports = new Array(jobs.length);
-        this.#budget = new FailureBudget(stage.settings.maxFailures, jobs.length);
-        this.#jobScope = {
-            transport: scope.transport,
-            runSignal: scope.runSignal,
-            stage: stage.name,
-            settings: stage.settings,
-            runner: ctx.runner,
-            release: ctx.release,
-            vars: ctx.vars,
-            emit: scope.emit,
-            outputTailBytes: scope.outputTailBytes,
-        };
-    }
-    /** Runs the waves; every selected job's report, in stage order, the unstarted ones included. */
-    async run() {
-        const { settings } = this.stage;
-        const runSignal = this.scope.runSignal;
-        const pool = pLimit(settings.parallel ? settings.poolSize : 1);
-        let next = 0;
-        for (const size of waveSizes(settings, this.jobs.length)) {
-            // A wave starts only when the previous one finished within the budget.
-            if (this.#halt || runSignal.aborted)
-                break;
-            const wave = Array.from({ length: size }, (_, k) => next + k);
-            next += size;
-            await Promise.all(wave.map((i) => pool(() => this.#start(i))));
-        }
-        return this.#reportAll();
-    }
-    /** Why the stage failed, from its jobs' reports; null when it did not. */
-    failure(jobs) {
-        const runSignal = this.scope.runSignal;
-        const cancelled = jobs.find((j) => j.result === 'cancelled');
-        if (cancelled) {
-            return {
-                cause: 'cancelled',
-                reason: runSignal.aborted ? cancelMessage(runSignal) : (cancelled.error ?? 'cancelled'),
-            };
-        }
-        if (this.#canaryFailed) {
-            const c = jobs[0];
-            return { cause: 'canary', reason: `canary ${c.host} failed: ${c.error ?? 'failed'}` };
-        }
-        if (this.#budget.exceeded)
-            return { cause: 'budget', reason: this.#budget.describe() };
-        return null;
-    }
-    /**
-     * A job checks for a halt when its pool slot comes up, not when it was queued: that is what makes
-     * "no new job starts" hold for jobs already waiting in the pool.
-     */
-    async #start(i) {
-        const runSignal = this.scope.runSignal;
-        if (runSignal.aborted)
-            this.#haltOnce({ result: 'cancelled', error: cancelMessage(runSignal) });
-        if (this.#halt)
-            return;
-        const report = await runJob(this.jobs[i], this.#jobScope);
-        this.#reports[i] = report;
-        if (report.result === 'failure')
-            this.#budget.recordFailure(report.host);
-        this.scope.emit({ type: 'job-end', stage: this.stage.name, job: report });
-        if (i === 0 && this.hasCanary && report.result === 'failure') {
-            this.#canaryFailed = true;
-            this.#haltOnce({ result: 'skipped', error: `canary ${report.host} failed` });
-        }
-        else if (this.#budget.exceeded) {
-            this.#haltOnce({ result: 'skipped', error: `failure budget exceeded: ${this.#budget.describe()}` });
-        }
-    }
-    #haltOnce(halt) {
-        this.#halt ??= halt;
-    }
-    /** The reports, with one (and a `job-end`) for each job that never started. */
-    #reportAll() {
-        // Without a halt, jobs are left only when a cancel came between two waves.
-        const notStarted = this.#halt ?? { result: 'cancelled', error: cancelMessage(this.scope.runSignal) };
-        return this.jobs.map((job, i) => {
-            const existing = this.#reports[i];
-            if (existing)
-                return existing;
-            const report = unfinishedJob(job.host.name, notStarted.result, notStarted.error);
-            this.scope.emit({ type: 'job-end', stage: this.stage.name, job: report });
-            return report;
-        });
-    }
 }
 /**
  * Lets the transport open the stage's connections ahead, so the hosts queued behind the canary do
@@ -68578,18 +68775,41 @@ function connectAhead(scope, jobs) {
         // A transport that breaks the "must not throw" contract still gets its steps run.
     }
 }
-/** Builds the report, applies `can-fail`, emits the warning and `stage-end`. */
-function finish(stage, started, scope, canary, jobs, failure) {
+/**
+ * Builds the report, applies `can-fail` (and the rule that a stage on the way out never stops the
+ * run), emits the warning and `stage-end`.
+ */
+function finish(stage, started, scope, ran) {
+    const { failure, jobs } = ran;
+    const { when, gate, canFail } = stage.settings;
     const report = {
         name: stage.name,
         result: failure ? 'failure' : jobs.length === 0 ? 'skipped' : 'success',
-        canary,
+        canary: ran.canary,
         jobs,
         durationMs: Math.round(performance.now() - started),
         ...(failure ? { reason: failure.reason } : {}),
+        when,
+        ...(ran.waves ? { waves: ran.waves } : {}),
+        ...(gate ? { gate: true } : {}),
     };
-    // A failed canary and a cancel stop the run whatever `can-fail` says.
-    const tolerated = failure !== null && stage.settings.canFail && failure.cause !== 'canary' && failure.cause !== 'cancelled';
+    if (failure && when !== 'success') {
+        // On the way out a failure is only a warning: the run's result is already decided.
+        report.tolerated = true;
+        scope.emit({
+            type: 'warning',
+            stage: stage.name,
+            message: `stage "${stage.name}" (when: ${when}) failed, which does not change the result: ${failure.reason}`,
+        });
+        scope.emit({ type: 'stage-end', stage: report, index: scope.index, total: scope.total });
+        return { report, stopsRun: false };
+    }
+    // A failed canary, a failed gate and a cancel stop the run whatever `can-fail` says.
+    const tolerated = failure !== null &&
+        canFail &&
+        failure.cause !== 'canary' &&
+        failure.cause !== 'gate' &&
+        failure.cause !== 'cancelled';
     if (tolerated) {
         report.tolerated = true;
         scope.emit({
@@ -68602,6 +68822,197 @@ function finish(stage, started, scope, canary, jobs, failure) {
     return { report, stopsRun: failure !== null && !tolerated };
 }
 //# sourceMappingURL=run-stage.js.map
+;// CONCATENATED MODULE: ./lib/engine/way-out.js
+/**
+ * Which stages run once a release is decided: pure rules over `when` and the run's result so far.
+ * While the release succeeds, `success` and `always` stages run; once a stage failed it, the
+ * `failure` and `always` ones; once it was cancelled, the `cancelled` and `always` ones.
+ */
+
+function runsIn(when, result) {
+    return when === 'always' || when === result;
+}
+/** Why a stage did not run: `the release failed at stage "Ship"`, `runs only when the release fails`. */
+function skipReason(when, result, failedStage) {
+    if (when === 'failure')
+        return 'runs only when the release fails';
+    if (when === 'cancelled')
+        return 'runs only when the release is cancelled';
+    if (result === 'cancelled')
+        return 'the release was cancelled';
+    return failedStage ? `the release failed at stage "${failedStage}"` : 'the release failed';
+}
+/**
+ * The run so far, in the env of every job: BW_RESULT (`success` while it succeeds), BW_FAILED_STAGE
+ * (the stage that failed the run, or empty), BW_FAILED_HOSTS (hosts whose job failed in any stage so
+ * far, space-separated).
+ */
+function runEnv(report, failedStage) {
+    return {
+        BW_RESULT: report.result,
+        BW_FAILED_STAGE: failedStage ?? '',
+        BW_FAILED_HOSTS: failedHosts(report.stages).join(' '),
+    };
+}
+//# sourceMappingURL=way-out.js.map
+;// CONCATENATED MODULE: ./lib/engine/run-stages.js
+/**
+ * The runner's stages, pulled one at a time, each run or skipped by its `when` (rules in
+ * way-out.ts). The stages that run while the release succeeds decide its result; the stages on the
+ * way out run under a signal of their own, which a cancel does not abort but bounds.
+ */
+
+
+
+
+
+/** Runs the runner's stages into `report` (its stages, result and reason). Never rejects. */
+async function runStages(runner, ctx, report, scope) {
+    await new StageSequence(runner, ctx, report, scope).run();
+}
+class StageSequence {
+    runner;
+    ctx;
+    report;
+    scope;
+    #stages;
+    /** The stage that failed the run. */
+    #failedStage = null;
+    /** The runner is busy in a `next()` we stopped waiting for: it cannot be pulled again. */
+    #stuck = false;
+    constructor(runner, ctx, report, scope) {
+        this.runner = runner;
+        this.ctx = ctx;
+        this.report = report;
+        this.scope = scope;
+    }
+    async run() {
+        let current;
+        try {
+            this.#stages = iteratorOf(this.runner.stages(this.ctx));
+            for (let index = 1;; index++) {
+                this.#noticeCancel();
+                current = undefined;
+                const stage = await this.#pull();
+                if (!stage)
+                    return;
+                current = stage;
+                await this.#runOrSkip(stage, index);
+            }
+        }
+        catch (error) {
+            this.#crashed(error, current);
+        }
+        finally {
+            await this.#close();
+        }
+    }
+    /** True once the release's result is known: from then on only stages on the way out run. */
+    get #decided() {
+        return this.report.result !== 'success';
+    }
+    #fail(result, reason) {
+        this.report.result = result;
+        this.report.reason = reason;
+    }
+    #noticeCancel() {
+        if (!this.#decided && this.scope.cancel.aborted)
+            this.#fail('cancelled', cancelMessage(this.scope.cancel));
+    }
+    /** The next stage, or null when there is none (or the runner cannot give one in time). */
+    async #pull() {
+        // Pulled only now: the runner may decide the next stage from the reports so far.
+        const signal = this.#decided ? this.scope.wayOut : this.scope.cancel;
+        try {
+            const next = await untilAborted(Promise.resolve(this.#stages.next()), signal);
+            return next.done ? null : next.value;
+        }
+        catch (error) {
+            if (!signal.aborted)
+                throw error;
+            this.#stuck = true;
+            this.#noticeCancel();
+            return null;
+        }
+    }
+    async #runOrSkip(stage, index) {
+        const { scope } = this;
+        const result = this.report.result;
+        const { when } = stage.settings;
+        if (!scope.dryRun && !runsIn(when, result))
+            return this.#skip(stage, index);
+        const onTheWayOut = when !== 'success';
+        const outcome = await runStage(stage, this.ctx, {
+            transport: scope.transport,
+            runSignal: onTheWayOut ? scope.wayOut : scope.cancel,
+            env: runEnv(this.report, this.#failedStage),
+            emit: scope.emit,
+            outputTailBytes: scope.outputTailBytes,
+            selection: scope.selection,
+            dryRun: scope.dryRun,
+            index,
+            total: this.runner.stageCount,
+        });
+        this.report.stages.push(outcome.report);
+        // Only a stage that runs while the release succeeds can decide it.
+        if (onTheWayOut || result !== 'success')
+            return;
+        if (scope.cancel.aborted) {
+            this.#fail('cancelled', `${cancelMessage(scope.cancel)} during stage "${stage.name}"`);
+        }
+        else if (outcome.stopsRun) {
+            this.#failedStage = stage.name;
+            this.#fail('failure', `stage "${stage.name}" failed: ${outcome.report.reason}`);
+        }
+    }
+    /** A stage whose `when` does not match: reported `skipped` with the reason, its jobs not even listed. */
+    #skip(stage, index) {
+        const report = {
+            name: stage.name,
+            result: 'skipped',
+            canary: null,
+            jobs: [],
+            durationMs: 0,
+            reason: skipReason(stage.settings.when, this.report.result, this.#failedStage),
+            when: stage.settings.when,
+        };
+        this.report.stages.push(report);
+        this.scope.emit({ type: 'stage-end', stage: report, index, total: this.runner.stageCount });
+    }
+    #crashed(error, current) {
+        // runStage reports instead of throwing; reaching here with a stage means an engine bug,
+        // which still deserves a report and a cleanup rather than a crash.
+        const where = current
+            ? `stage "${current.name}" crashed`
+            : `runner "${this.runner.name}" could not produce its next stage`;
+        if (this.#decided) {
+            this.scope.emit({ type: 'warning', message: `${where}: ${(0,errors/* errorMessage */.gJ)(error)}` });
+        }
+        else if (this.scope.cancel.aborted) {
+            this.#fail('cancelled', cancelMessage(this.scope.cancel));
+        }
+        else {
+            this.#fail('failure', `${where}: ${(0,errors/* errorMessage */.gJ)(error)}`);
+        }
+    }
+    /**
+     * Closes a generator runner so its own `finally` blocks run even when we stop early. A generator
+     * stuck in the `next()` we stopped waiting for would queue `return()` behind it, and a cancelled
+     * run has no time for it: it is not awaited then. Its errors are the runner's business.
+     */
+    async #close() {
+        let closing;
+        try {
+            closing = Promise.resolve(this.#stages?.return?.()).catch(() => { });
+        }
+        catch {
+            return;
+        }
+        if (!this.#stuck && !this.scope.cancel.aborted)
+            await closing;
+    }
+}
+//# sourceMappingURL=run-stages.js.map
 ;// CONCATENATED MODULE: ./lib/engine/executor.js
 /**
  * Runs one runner: setup, its stages pulled one at a time, cleanup; turns what happened into the
@@ -68614,25 +69025,29 @@ function finish(stage, started, scope, canary, jobs, failure) {
 
 
 
-
+/** How long the stages on the way out may still run after a cancel, by default. */
+const DEFAULT_CANCEL_BUDGET_MS = 2500;
 /** Runs one runner. Never rejects for anything a runner, stage or job does: that goes in the report. */
 class Executor {
     options;
     constructor(options) {
         this.options = options;
-        const { limit, outputTailBytes } = options;
+        const { limit, outputTailBytes, cancelBudgetMs } = options;
         if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) {
             throw new TypeError(`limit must be a positive integer, got ${String(limit)}`);
         }
         if (outputTailBytes !== undefined && !(Number.isInteger(outputTailBytes) && outputTailBytes > 0)) {
             throw new TypeError(`outputTailBytes must be a positive integer, got ${String(outputTailBytes)}`);
         }
+        if (cancelBudgetMs !== undefined && !(Number.isFinite(cancelBudgetMs) && cancelBudgetMs >= 0)) {
+            throw new TypeError(`cancelBudgetMs must be a non-negative number, got ${String(cancelBudgetMs)}`);
+        }
     }
     async run(runner) {
         const startedAt = new Date();
         const t0 = performance.now();
-        const emit = safeEmitter(this.options.onEvent);
         const cancel = cancellationSignal(this.options.signal);
+        const wayOut = wayOutSignal(cancel.signal, this.options.cancelBudgetMs ?? DEFAULT_CANCEL_BUDGET_MS);
         const report = {
             version: 1,
             runner: runner.name,
@@ -68641,6 +69056,13 @@ class Executor {
             startedAt: startedAt.toISOString(),
             durationMs: 0,
             stages: [],
+            warnings: [],
+        };
+        const listener = safeEmitter(this.options.onEvent);
+        const emit = (e) => {
+            if (e.type === 'warning')
+                report.warnings?.push(e.host ? `${e.host}: ${e.message}` : e.message);
+            listener(e);
         };
         // `previous` is the live list of stage reports, so a lazy runner sees each stage as it ends.
         const ctx = {
@@ -68662,10 +69084,22 @@ class Executor {
             stageCount: runner.stageCount,
         });
         try {
+            // A run that never got past its setup runs no stage at all, not even those on the way out:
+            // setup is where a run takes what it needs first (a deploy lock), and a run that did not get
+            // it must touch nothing.
             if (cancel.signal.aborted)
                 fail('cancelled', `${cancelMessage(cancel.signal)} before the first stage`);
-            else if (await this.#setup(runner, ctx, fail))
-                await this.#stages(runner, ctx, report, fail, emit);
+            else if (await this.#setup(runner, ctx, fail)) {
+                await runStages(runner, ctx, report, {
+                    transport: this.options.transport,
+                    emit,
+                    outputTailBytes: this.options.outputTailBytes ?? DEFAULT_OUTPUT_TAIL_BYTES,
+                    selection: { hosts: this.options.hosts, limit: this.options.limit },
+                    cancel: cancel.signal,
+                    wayOut: wayOut.signal,
+                    dryRun: this.options.dryRun ?? false,
+                });
+            }
         }
         finally {
             try {
@@ -68678,6 +69112,7 @@ class Executor {
                 });
             }
             cancel.dispose();
+            wayOut.dispose();
         }
         report.durationMs = Math.round(performance.now() - t0);
         emit({ type: 'run-end', report });
@@ -68699,69 +69134,117 @@ class Executor {
             return false;
         }
     }
-    async #stages(runner, ctx, report, fail, emit) {
-        const signal = ctx.signal;
-        let stages;
-        let current;
-        try {
-            stages = iteratorOf(runner.stages(ctx));
-            for (let index = 1;; index++) {
-                if (signal.aborted)
-                    return fail('cancelled', cancelMessage(signal));
-                current = undefined;
-                // Pulled only now: the runner may decide the next stage from the reports so far.
-                const next = await untilAborted(Promise.resolve(stages.next()), signal);
-                if (next.done)
-                    return;
-                const stage = (current = next.value);
-                const outcome = await runStage(stage, ctx, {
-                    transport: this.options.transport,
-                    runSignal: signal,
-                    emit,
-                    outputTailBytes: this.options.outputTailBytes ?? DEFAULT_OUTPUT_TAIL_BYTES,
-                    selection: { hosts: this.options.hosts, limit: this.options.limit },
-                    index,
-                    total: runner.stageCount,
-                });
-                report.stages.push(outcome.report);
-                if (signal.aborted)
-                    return fail('cancelled', `${cancelMessage(signal)} during stage "${stage.name}"`);
-                if (outcome.stopsRun)
-                    return fail('failure', `stage "${stage.name}" failed: ${outcome.report.reason}`);
-            }
-        }
-        catch (error) {
-            if (signal.aborted)
-                return fail('cancelled', cancelMessage(signal));
-            // runStage reports instead of throwing; reaching here with a stage means an engine bug,
-            // which still deserves a report and a cleanup rather than a crash.
-            const where = current
-                ? `stage "${current.name}" crashed`
-                : `runner "${runner.name}" could not produce its next stage`;
-            fail('failure', `${where}: ${(0,errors/* errorMessage */.gJ)(error)}`);
-        }
-        finally {
-            await closeQuietly(stages, signal);
-        }
-    }
-}
-/**
- * Closes a generator runner so its own `finally` blocks run even when we stop early. After a
- * cancel the generator may be stuck in the `next()` we stopped waiting for; `return()` would queue
- * behind it, so it is not awaited then. Its errors are the runner's business, not the run's.
- */
-async function closeQuietly(stages, signal) {
-    let closing;
-    try {
-        closing = Promise.resolve(stages?.return?.()).catch(() => { });
-    }
-    catch {
-        return;
-    }
-    if (!signal.aborted)
-        await closing;
 }
 //# sourceMappingURL=executor.js.map
+;// CONCATENATED MODULE: ./lib/release/cancellation.js
+
+
+/**
+ * After a cancel, the stages on the way out (`when: cancelled | always`) run for at most this long,
+ * counted from the signal; then the engine cancels them too.
+ */
+const CANCEL_BUDGET_MS = DEFAULT_CANCEL_BUDGET_MS;
+/**
+ * Time the engine gets to return after a cancel, before we report without it: the budget of the
+ * stages on the way out, and a second for the commands it cut short to stop. With GitHub's SIGINT
+ * this keeps the whole action (report, summary and outputs written) well inside 5 s.
+ */
+const CANCEL_GRACE_MS = CANCEL_BUDGET_MS + 1000;
+/**
+ * SIGINT/SIGTERM handling for the action and the CLI. GitHub sends SIGINT when a run is cancelled,
+ * SIGTERM 7.5 s later, then kills; a user presses Ctrl-C, often twice. The first signal aborts the
+ * release; the engine then has `graceMs` to return (its commands terminated), and a second signal
+ * ends that wait at once. Either way the caller still reports: from the engine's report, or from
+ * the events so far (see PartialReport).
+ */
+class Cancellation {
+    onCancel;
+    #controller = new AbortController();
+    #graceMs;
+    #hurry;
+    #hurried;
+    #graceTimer;
+    #abandoned = false;
+    constructor(graceMs = CANCEL_GRACE_MS, onCancel = () => { }) {
+        this.onCancel = onCancel;
+        this.#graceMs = graceMs;
+        this.#hurried = new Promise((resolve) => (this.#hurry = resolve));
+    }
+    get signal() {
+        return this.#controller.signal;
+    }
+    /**
+     * True when `race` gave up on the work (a cancelled run that did not stop within the grace
+     * period): its commands and connections may still be open, so only a hard exit ends the process.
+     */
+    get abandoned() {
+        return this.#abandoned;
+    }
+    /** Registers the signal handlers; returns their removal. */
+    listen() {
+        const handler = (name) => this.cancel(`cancelled by ${name}`);
+        process.on('SIGINT', handler);
+        process.on('SIGTERM', handler);
+        return () => {
+            process.off('SIGINT', handler);
+            process.off('SIGTERM', handler);
+        };
+    }
+    cancel(message) {
+        if (this.#controller.signal.aborted) {
+            this.#hurry?.();
+            return;
+        }
+        this.onCancel(message);
+        this.#controller.abort(new errors/* CancelledError */.cc(message));
+        // Not unref'd: when the engine hangs on a promise with nothing else pending, this timer is what
+        // keeps the process alive to report (an empty event loop would end it with exit code 13).
+        // `race` clears it.
+        this.#graceTimer = setTimeout(() => this.#hurry?.(), this.#graceMs);
+    }
+    /**
+     * Settles with `work`'s value, or with undefined when the run was cancelled and `work` has not
+     * finished within the grace period (or a second signal came).
+     */
+    async race(work) {
+        // When the grace period wins, a late rejection of `work` must not become an unhandled one.
+        work.catch(() => undefined);
+        try {
+            return await Promise.race([
+                work,
+                this.#hurried.then(() => {
+                    this.#abandoned = true;
+                    return undefined;
+                }),
+            ]);
+        }
+        finally {
+            if (this.#graceTimer !== undefined)
+                clearTimeout(this.#graceTimer);
+        }
+    }
+}
+//# sourceMappingURL=cancellation.js.map
+;// CONCATENATED MODULE: ./lib/release/exit-codes.js
+
+const EXIT = { success: 0, failure: 1, usage: 2, cancelled: 130 };
+/** 0 success, 130 cancelled, 1 any other failure. */
+function exitCodeOf(report) {
+    if (report.result === 'success')
+        return EXIT.success;
+    return report.result === 'cancelled' ? EXIT.cancelled : EXIT.failure;
+}
+/** For an error before anything ran: 2 for bad usage or config (nothing ran), 130 for a cancel, else 1. */
+function exitCodeOfError(error) {
+    if (error instanceof errors/* BoereworsError */.x4 && error.kind === 'cancelled')
+        return EXIT.cancelled;
+    return isUsageOrConfig(error) ? EXIT.usage : EXIT.failure;
+}
+/** Bad flags, inputs or config: the user's to fix, and nothing ran. */
+function isUsageOrConfig(error) {
+    return error instanceof errors/* BoereworsError */.x4 && (error.kind === 'usage' || error.kind === 'config');
+}
+//# sourceMappingURL=exit-codes.js.map
 // EXTERNAL MODULE: ./lib/engine/stage.js
 var stage = __nccwpck_require__(3768);
 // EXTERNAL MODULE: ./lib/engine/runner.js
@@ -71596,6 +72079,7 @@ function currentUser() {
 ;// CONCATENATED MODULE: ./lib/reporters/json.js
 
 
+
 function toJsonReport(report, options = {}) {
     return {
         version: 1,
@@ -71606,10 +72090,22 @@ function toJsonReport(report, options = {}) {
         startedAt: report.startedAt,
         ...(report.lock ? { lock: report.lock } : {}),
         durationMs: report.durationMs,
+        warnings: report.warnings ?? [],
         stages: report.stages.map((s) => ({
             name: s.name,
             result: s.result,
+            when: s.when ?? 'success',
             canary: s.canary,
+            waves: (s.waves ?? []).map((w) => ({
+                index: w.index,
+                hosts: w.hosts,
+                gate: w.gate && {
+                    result: w.gate.result,
+                    durationMs: w.gate.durationMs,
+                    exitCode: w.gate.exitCode,
+                    error: w.gate.error,
+                },
+            })),
             jobs: s.jobs.map((j) => ({
                 host: j.host,
                 result: j.result,
@@ -71617,6 +72113,7 @@ function toJsonReport(report, options = {}) {
                 durationMs: j.durationMs,
                 exitCode: j.exitCode,
                 error: j.error,
+                verify: j.verify ? { ...j.verify } : null,
                 ...(j.uploads ? { uploads: { ...j.uploads } } : {}),
             })),
         })),
@@ -71627,13 +72124,8 @@ async function writeJsonReport(path, report, options = {}) {
     await (0,promises_.writeFile)(path, `${JSON.stringify(toJsonReport(report, options), null, 2)}\n`, { mode: 0o644 });
 }
 /** Hosts whose job failed in any stage, in order of first failure. */
-function failedHosts(report) {
-    const hosts = new Set();
-    for (const s of report.stages)
-        for (const j of s.jobs)
-            if (j.result === 'failure')
-                hosts.add(j.host);
-    return [...hosts];
+function json_failedHosts(report) {
+    return failedHosts(report.stages);
 }
 //# sourceMappingURL=json.js.map
 ;// CONCATENATED MODULE: ./lib/index.js
@@ -71687,6 +72179,7 @@ class PartialReport {
     #release = '';
     #startedAt = new Date();
     #stages = [];
+    #warnings = [];
     #open;
     #final;
     constructor(runner, now = Date.now) {
@@ -71705,10 +72198,19 @@ class PartialReport {
                     name: e.stage,
                     hosts: e.hosts,
                     canary: e.canary,
+                    when: e.when,
+                    gate: e.gate,
                     startedAt: this.now(),
                     jobs: new Map(),
                     attempts: new Map(),
+                    waves: [],
                 };
+                return;
+            case 'wave-end':
+                this.#open?.waves.push(e.wave);
+                return;
+            case 'warning':
+                this.#warnings.push(e.host ? `${e.host}: ${e.message}` : e.message);
                 return;
             case 'job-start':
                 this.#open?.attempts.set(e.host, e.attempt);
@@ -71744,6 +72246,11 @@ class PartialReport {
                 canary: open.canary,
                 jobs,
                 durationMs: this.now() - open.startedAt,
+                when: open.when,
+                waves: open.waves,
+                ...(open.gate ? { gate: true } : {}),
+                // On the way out a stage cut short is a warning, as when the engine reports it.
+                ...(open.when === 'success' ? {} : { tolerated: true }),
             });
         }
         return {
@@ -71755,10 +72262,156 @@ class PartialReport {
             durationMs: Math.max(0, this.now() - this.#startedAt.getTime()),
             stages,
             reason,
+            warnings: [...this.#warnings],
         };
     }
 }
 //# sourceMappingURL=partial-report.js.map
+;// CONCATENATED MODULE: ./lib/reporters/vocabulary.js
+/** The mark before a job's last line in the logs (`web-1 ✘ failure: exit code 3 · …`). */
+const JOB_MARK = {
+    success: '✔',
+    failure: '✘',
+    skipped: '–',
+    cancelled: '⊘',
+};
+/** The mark between a host's label and the rest of its log line. */
+const HOST_MARK = { step: '»', output: '│', attempt: '●', retry: '↻' };
+/** The mark of a wave's line (`≡ wave 2/4 · 5 hosts · gate ✔ passed · 0.4 s`). */
+const WAVE_MARK = '≡';
+/** A gate's result in a wave line. */
+const GATE_WORD = {
+    success: `${JOB_MARK.success} passed`,
+    failure: `${JOB_MARK.failure} failed`,
+    cancelled: `${JOB_MARK.cancelled} cancelled`,
+};
+function formatDuration(ms) {
+    if (ms < 1000)
+        return `${Math.round(ms)} ms`;
+    const s = ms / 1000;
+    if (s < 60)
+        return `${s.toFixed(1)} s`;
+    const m = Math.floor(s / 60);
+    return `${m} min ${Math.round(s - m * 60)} s`;
+}
+function plural(n, one, many = `${one}s`) {
+    return `${n} ${n === 1 ? one : many}`;
+}
+/** How many of the stage's jobs ended with `result`. */
+function countJobs(stage, result) {
+    return stage.jobs.filter((j) => j.result === result).length;
+}
+/**
+ * What became of a stage, as the reporters name it: a stage that "failed" only because a cancel
+ * stopped it (no job failed, some were cancelled) is `cancelled`.
+ */
+function stageOutcome(s) {
+    if (s.result === 'failure' && countJobs(s, 'failure') === 0 && countJobs(s, 'cancelled') > 0)
+        return 'cancelled';
+    return s.result;
+}
+/** `exit 3`, unless the error already says so (`exit code 3`); null when there is no exit code. */
+function exitText(j) {
+    if (j.exitCode === null || (j.error ?? '').includes(`exit code ${j.exitCode}`))
+        return null;
+    return `exit ${j.exitCode}`;
+}
+/** `Stage 2/3 · Distribute code · 12 hosts · canary web-1`, then `· when: failure` on the way out. */
+function stageTitle(e) {
+    const parts = [`Stage ${e.index}${e.total ? `/${e.total}` : ''}`, e.stage, plural(e.hosts.length, 'host')];
+    if (e.canary)
+        parts.push(`canary ${e.canary}`);
+    if (e.when && e.when !== 'success')
+        parts.push(`when: ${e.when}`);
+    return parts.join(' · ');
+}
+/** `Undo (when: failure)`: a stage's name, with its `when` when it runs on the way out. */
+function stageName(s) {
+    return s.when && s.when !== 'success' ? `${s.name} (when: ${s.when})` : s.name;
+}
+/** Why a failed stage did not fail the run: `can-fail`, or it runs on the way out. */
+function toleratedNote(s) {
+    if (!s.tolerated)
+        return null;
+    return s.when && s.when !== 'success' ? 'a warning only: the result stands' : 'tolerated: can-fail';
+}
+/** `failure: timed out after 5s · exit 143 · 2 attempts · 5.1 s`: how a job ended. */
+function jobLine(j) {
+    const parts = [
+        j.error && j.error !== j.result ? `${j.result}: ${j.error}` : j.result,
+        plural(j.attempts, 'attempt'),
+        formatDuration(j.durationMs),
+    ];
+    const exit = j.result === 'failure' ? exitText(j) : null;
+    if (exit)
+        parts.splice(1, 0, exit);
+    if (j.verify?.result === 'success')
+        parts.splice(-1, 0, `verified (${plural(j.verify.attempts, 'attempt')})`);
+    return parts.join(' · ');
+}
+/** `≡ wave 2/4 · 5 hosts · gate ✔ passed · 0.4 s`: how a wave (and the gate after it) ended. */
+function waveLine(wave, total) {
+    const hosts = wave.hosts.length === 1 ? wave.hosts[0] : plural(wave.hosts.length, 'host');
+    const parts = [`${WAVE_MARK} wave ${wave.index}/${total}`, hosts];
+    const g = wave.gate;
+    if (g) {
+        const error = g.result === 'success' || !g.error ? '' : `: ${g.error}`;
+        parts.push(`gate ${GATE_WORD[g.result]}${error}`, formatDuration(g.durationMs));
+    }
+    return parts.join(' · ');
+}
+/** Whether a wave is worth a line of its own: its stage has a gate, or batches. */
+function showsWave(wave, total) {
+    return wave.gate !== null || total > 2;
+}
+/**
+ * `■ Ship: failure · 8 ok · 2 failed · 0 skipped · 1 cancelled · 12.0 s`: how a stage ended;
+ * `■ Undo (when: failure): skipped · runs only when the release fails` for a stage that did not run.
+ */
+function stageLine(s) {
+    if (s.result === 'skipped' && s.jobs.length === 0 && s.reason) {
+        return `■ ${stageName(s)}: skipped · ${s.reason}`;
+    }
+    const n = (r) => countJobs(s, r);
+    const note = toleratedNote(s);
+    const tolerated = note ? ` (${note})` : '';
+    const cancelled = n('cancelled') > 0 ? ` · ${n('cancelled')} cancelled` : '';
+    return (`■ ${stageName(s)}: ${stageOutcome(s)}${tolerated} · ${n('success')} ok · ${n('failure')} failed · ${n('skipped')} skipped` +
+        `${cancelled} · ${formatDuration(s.durationMs)}`);
+}
+/** `exit code 1 — attempt 2 in 1.3 s`: a failed attempt and when the next one starts. */
+function retryLine(e) {
+    return `${e.error} — attempt ${e.attempt + 1} in ${formatDuration(e.delayMs)}`;
+}
+/** `verify: exit code 7 — attempt 3 in 1.0 s`: a verify attempt that did not pass, and the next. */
+function verifyRetryLine(e) {
+    return `verify: ${e.error} — attempt ${e.attempt + 1} in ${formatDuration(e.delayMs)}`;
+}
+/** A warning as one text: `web-1: new host, accepted its key …`. */
+function warningText(e) {
+    return e.host ? `${e.host}: ${e.message}` : e.message;
+}
+/** `37/100 done · 2 failed · 10 running` */
+function progressLine(t) {
+    return `${t.done}/${t.total} done · ${t.failed} failed · ${t.running} running`;
+}
+/** `… Ship · 37/100 done · 2 failed · 10 running · 20.0 s`: a stage still running. */
+function progressStatus(stage, t, elapsedMs) {
+    return `… ${stage} · ${progressLine(t)}${elapsedMs === undefined ? '' : ` · ${formatDuration(elapsedMs)}`}`;
+}
+/** `boerewors · runner deploy · release 20261128T010000Z`, with `DRY RUN` when nothing runs for real. */
+function runHeader(e, dryRun) {
+    return ['boerewors', ...(dryRun ? ['DRY RUN'] : []), `runner ${e.runner}`, `release ${e.release}`].join(' · ');
+}
+/**
+ * `Release success · runner deploy`; a dry run says `DRY RUN success (nothing was run)`, so its
+ * every-host-succeeded log cannot pass for a release.
+ */
+function runFooter(r, dryRun) {
+    const what = dryRun ? `DRY RUN ${r.result} (nothing was run)` : `Release ${r.result}`;
+    return `${what} · runner ${r.runner}`;
+}
+//# sourceMappingURL=vocabulary.js.map
 ;// CONCATENATED MODULE: ./lib/release/lock-commands.js
 /**
  * The deploy lock's shell commands, as pure values (a fixed script and the environment it reads),
@@ -72636,6 +73289,21 @@ class secrets_Redactor {
             outputTail: this.text(job.outputTail),
         };
     }
+    stage(stage) {
+        return {
+            ...stage,
+            ...(stage.reason !== undefined ? { reason: this.text(stage.reason) } : {}),
+            jobs: stage.jobs.map((j) => this.job(j)),
+            ...(stage.waves ? { waves: stage.waves.map((w) => this.wave(w)) } : {}),
+        };
+    }
+    wave(wave) {
+        const { gate } = wave;
+        if (!gate)
+            return wave;
+        const error = gate.error === null ? null : this.text(gate.error);
+        return { ...wave, gate: { ...gate, error, outputTail: this.text(gate.outputTail) } };
+    }
     report(report) {
         if (this.empty)
             return report;
@@ -72643,7 +73311,8 @@ class secrets_Redactor {
             ...report,
             ...(report.reason !== undefined ? { reason: this.text(report.reason) } : {}),
             ...(report.lock ? { lock: this.lock(report.lock) } : {}),
-            stages: report.stages.map((s) => ({ ...s, jobs: s.jobs.map((j) => this.job(j)) })),
+            ...(report.warnings ? { warnings: report.warnings.map((w) => this.text(w)) } : {}),
+            stages: report.stages.map((s) => this.stage(s)),
         };
     }
     lock(lock) {
@@ -72661,6 +73330,7 @@ class secrets_Redactor {
             case 'output':
                 return { ...e, line: this.text(e.line) };
             case 'job-retry':
+            case 'verify-retry':
                 return { ...e, error: this.text(e.error) };
             case 'warning':
             case 'info':
@@ -72668,7 +73338,9 @@ class secrets_Redactor {
             case 'job-end':
                 return { ...e, job: this.job(e.job) };
             case 'stage-end':
-                return { ...e, stage: { ...e.stage, jobs: e.stage.jobs.map((j) => this.job(j)) } };
+                return { ...e, stage: this.stage(e.stage) };
+            case 'wave-end':
+                return { ...e, wave: this.wave(e.wave) };
             case 'run-end':
                 return { ...e, report: this.report(e.report) };
             default:
@@ -72684,6 +73356,8 @@ class secrets_Redactor {
 
 
 // The library entry, not config/ directly: a JavaScript config's function receives the library.
+
+
 
 
 
@@ -72748,8 +73422,12 @@ async function runRelease(settings, loaded, hooks) {
     const { cancellation } = hooks;
     const { redactor } = loaded;
     const partial = new PartialReport(loaded.runner.name);
+    // The report lists every warning of the run, the transport's (host keys) as well as the engine's.
+    const warnings = [];
     const emit = (e) => {
         const redacted = redactor.event(e);
+        if (redacted.type === 'warning')
+            warnings.push(warningText(redacted));
         partial.onEvent(redacted);
         hooks.onEvent(redacted);
     };
@@ -72772,7 +73450,7 @@ async function runRelease(settings, loaded, hooks) {
             const report = notRunReport(loaded.runner.name, release, startedAt, gate);
             emit({ type: 'run-start', runner: report.runner, release, startedAt: report.startedAt, stageCount: 0 });
             emit({ type: 'run-end', report });
-            return { report: redactor.report(report), complete: true };
+            return { report: { ...redactor.report(report), warnings }, complete: true };
         }
         lock?.startHeartbeat();
         const vars = {
@@ -72790,10 +73468,12 @@ async function runRelease(settings, loaded, hooks) {
             release,
             ...(settings.limit !== undefined ? { limit: settings.limit } : {}),
             ...(loaded.hosts ? { hosts: loaded.hosts } : {}),
+            cancelBudgetMs: CANCEL_BUDGET_MS,
+            dryRun: settings.dryRun,
         });
         const report = await cancellation.race(executor.run(loaded.runner));
         if (report)
-            return { report: withLock(redactor.report(report), gate.lock), complete: true };
+            return { report: withLock({ ...redactor.report(report), warnings }, gate.lock), complete: true };
         finished = false;
         return {
             report: withLock(partial.snapshot(cancelMessage(cancellation.signal)), gate.lock),
@@ -72884,126 +73564,45 @@ function truncateText(text, max) {
 function utf8Bytes(text) {
     return Buffer.byteLength(text, 'utf8');
 }
+/** An HTML table of cells already escaped (`escapeCell`): GitHub renders it in Markdown. */
+function htmlTable(header, rows) {
+    const tr = (cells, tag) => `<tr>${cells.map((c) => `<${tag}>${c}</${tag}>`).join('')}</tr>`;
+    return ['<table>', tr(header, 'th'), ...rows.map((r) => tr(r, 'td')), '</table>'].join('\n');
+}
 //# sourceMappingURL=github-escape.js.map
-;// CONCATENATED MODULE: ./lib/reporters/vocabulary.js
-/** The mark before a job's last line in the logs (`web-1 ✘ failure: exit code 3 · …`). */
-const JOB_MARK = {
-    success: '✔',
-    failure: '✘',
-    skipped: '–',
-    cancelled: '⊘',
-};
-/** The mark between a host's label and the rest of its log line. */
-const HOST_MARK = { step: '»', output: '│', attempt: '●', retry: '↻' };
-function formatDuration(ms) {
-    if (ms < 1000)
-        return `${Math.round(ms)} ms`;
-    const s = ms / 1000;
-    if (s < 60)
-        return `${s.toFixed(1)} s`;
-    const m = Math.floor(s / 60);
-    return `${m} min ${Math.round(s - m * 60)} s`;
-}
-function plural(n, one, many = `${one}s`) {
-    return `${n} ${n === 1 ? one : many}`;
-}
-/** How many of the stage's jobs ended with `result`. */
-function countJobs(stage, result) {
-    return stage.jobs.filter((j) => j.result === result).length;
-}
-/**
- * What became of a stage, as the reporters name it: a stage that "failed" only because a cancel
- * stopped it (no job failed, some were cancelled) is `cancelled`.
- */
-function stageOutcome(s) {
-    if (s.result === 'failure' && countJobs(s, 'failure') === 0 && countJobs(s, 'cancelled') > 0)
-        return 'cancelled';
-    return s.result;
-}
-/** `exit 3`, unless the error already says so (`exit code 3`); null when there is no exit code. */
-function exitText(j) {
-    if (j.exitCode === null || (j.error ?? '').includes(`exit code ${j.exitCode}`))
-        return null;
-    return `exit ${j.exitCode}`;
-}
-/** `Stage 2/3 · Distribute code · 12 hosts · canary web-1` */
-function stageTitle(e) {
-    const parts = [`Stage ${e.index}${e.total ? `/${e.total}` : ''}`, e.stage, plural(e.hosts.length, 'host')];
-    if (e.canary)
-        parts.push(`canary ${e.canary}`);
-    return parts.join(' · ');
-}
-/** `failure: timed out after 5s · exit 143 · 2 attempts · 5.1 s`: how a job ended. */
-function jobLine(j) {
-    const parts = [
-        j.error && j.error !== j.result ? `${j.result}: ${j.error}` : j.result,
-        plural(j.attempts, 'attempt'),
-        formatDuration(j.durationMs),
-    ];
-    const exit = j.result === 'failure' ? exitText(j) : null;
-    if (exit)
-        parts.splice(1, 0, exit);
-    return parts.join(' · ');
-}
-/** `■ Ship: failure · 8 ok · 2 failed · 0 skipped · 1 cancelled · 12.0 s`: how a stage ended. */
-function stageLine(s) {
-    const n = (r) => countJobs(s, r);
-    const tolerated = s.tolerated ? ' (tolerated: can-fail)' : '';
-    const cancelled = n('cancelled') > 0 ? ` · ${n('cancelled')} cancelled` : '';
-    return (`■ ${s.name}: ${stageOutcome(s)}${tolerated} · ${n('success')} ok · ${n('failure')} failed · ${n('skipped')} skipped` +
-        `${cancelled} · ${formatDuration(s.durationMs)}`);
-}
-/** `exit code 1 — attempt 2 in 1.3 s`: a failed attempt and when the next one starts. */
-function retryLine(e) {
-    return `${e.error} — attempt ${e.attempt + 1} in ${formatDuration(e.delayMs)}`;
-}
-/** A warning as one text: `web-1: new host, accepted its key …`. */
-function warningText(e) {
-    return e.host ? `${e.host}: ${e.message}` : e.message;
-}
-/** `37/100 done · 2 failed · 10 running` */
-function progressLine(t) {
-    return `${t.done}/${t.total} done · ${t.failed} failed · ${t.running} running`;
-}
-/** `… Ship · 37/100 done · 2 failed · 10 running · 20.0 s`: a stage still running. */
-function progressStatus(stage, t, elapsedMs) {
-    return `… ${stage} · ${progressLine(t)}${elapsedMs === undefined ? '' : ` · ${formatDuration(elapsedMs)}`}`;
-}
-/** `boerewors · runner deploy · release 20261128T010000Z`, with `DRY RUN` when nothing runs for real. */
-function runHeader(e, dryRun) {
-    return ['boerewors', ...(dryRun ? ['DRY RUN'] : []), `runner ${e.runner}`, `release ${e.release}`].join(' · ');
-}
-/**
- * `Release success · runner deploy`; a dry run says `DRY RUN success (nothing was run)`, so its
- * every-host-succeeded log cannot pass for a release.
- */
-function runFooter(r, dryRun) {
-    const what = dryRun ? `DRY RUN ${r.result} (nothing was run)` : `Release ${r.result}`;
-    return `${what} · runner ${r.runner}`;
-}
-//# sourceMappingURL=vocabulary.js.map
 ;// CONCATENATED MODULE: ./lib/reporters/github-annotations.js
 
 
 /** Output lines quoted in an annotation: enough to see the error, short enough to read in the list. */
 const TAIL_LINES = 5;
 /**
- * The annotations for a finished stage: an error per failed host when the stage failed the run, a
- * warning per failed host when the failure was tolerated (`can-fail`, or within `max-failures`).
+ * The annotations for a finished stage: an error per failed host (and for a failed gate) when the
+ * stage failed the run, a warning per failed host when the failure was tolerated (`can-fail`,
+ * within `max-failures`, or a stage on the way out).
  */
 function stageAnnotations(stage) {
     const fatal = stage.result === 'failure' && !stage.tolerated;
-    const why = stage.tolerated ? 'tolerated: can-fail' : 'tolerated: within max-failures';
-    return stage.jobs
+    const why = toleratedNote(stage) ?? 'tolerated: within max-failures';
+    const level = fatal ? 'error' : 'warning';
+    const title = (what) => fatal ? `${what} failed · ${stage.name}` : `${what} failed · ${stage.name} (${why})`;
+    const hosts = stage.jobs
         .filter((j) => j.result === 'failure')
-        .map((j) => ({
-        level: fatal ? 'error' : 'warning',
-        title: fatal ? `${j.host} failed · ${stage.name}` : `${j.host} failed · ${stage.name} (${why})`,
-        message: failureMessage(j),
-    }));
+        .map((j) => ({ level, title: title(j.host), message: failureMessage(j) }));
+    const gates = (stage.waves ?? [])
+        .filter((w) => w.gate?.result === 'failure')
+        .map((w) => {
+        const g = w.gate;
+        const message = failureMessage({ error: g.error, exitCode: g.exitCode, outputTail: g.outputTail });
+        return { level, title: title(`gate after wave ${w.index}`), message };
+    });
+    return [...hosts, ...gates];
 }
 function failureMessage(j) {
-    const head = [j.error ?? 'failed', exitText(j), plural(j.attempts, 'attempt')].filter(Boolean);
+    const head = [
+        j.error ?? 'failed',
+        exitText(j),
+        j.attempts === undefined ? null : plural(j.attempts, 'attempt'),
+    ].filter(Boolean);
     const tail = stripControl(j.outputTail).replace(/\n+$/, '').split('\n').slice(-TAIL_LINES).filter(Boolean);
     const lines = [truncateText(head.join(' · '), 500), ...tail.map((l) => `│ ${truncateText(l, 300)}`)];
     return lines.join('\n');
@@ -73144,8 +73743,15 @@ class GitHubLogReporter {
             case 'job-retry':
                 this.#hostLine(e.host, HOST_MARK.retry, retryLine(e));
                 return;
+            case 'verify-retry':
+                this.#hostLine(e.host, HOST_MARK.retry, verifyRetryLine(e));
+                return;
             case 'job-end':
                 this.#hostLine(e.job.host, JOB_MARK[e.job.result], jobLine(e.job));
+                return;
+            case 'wave-end':
+                if (showsWave(e.wave, e.total))
+                    this.#info(waveLine(e.wave, e.total));
                 return;
             case 'stage-end':
                 this.#closeGroup();
@@ -73214,7 +73820,53 @@ class GitHubLogReporter {
     }
 }
 //# sourceMappingURL=github-log.js.map
+;// CONCATENATED MODULE: ./lib/reporters/summary-gates.js
+
+
+/** Hosts named in a wave's cell; the rest are counted. */
+const WAVE_HOSTS_SHOWN = 5;
+/** A stage whose jobs ran a verify gets a column for it. */
+function hasVerify(stage) {
+    return stage.jobs.some((j) => j.verify !== undefined);
+}
+/** `✅ 3 attempts · 2.1 s`: how a host's verify went. */
+function verifyCell(j) {
+    if (!j.verify)
+        return '—';
+    const mark = { success: '✅', failure: '❌', cancelled: '🚫' }[j.verify.result];
+    return `${mark} ${plural(j.verify.attempts, 'attempt')} · ${formatDuration(j.verify.durationMs)}`;
+}
+/** The waves of a stage with a gate or batches, and the gate after each; '' for a plain stage. */
+function renderWaves(s) {
+    const waves = s.waves ?? [];
+    if (!s.gate && waves.length <= 2)
+        return '';
+    const rows = waves.map((w) => [String(w.index), waveHosts(w), gateCell(w.gate)]);
+    return `${htmlTable(['Wave', 'Hosts', 'Gate'], rows)}\n`;
+}
+function waveHosts(w) {
+    const shown = w.hosts.slice(0, WAVE_HOSTS_SHOWN).map(escapeCell).join(', ');
+    return w.hosts.length > WAVE_HOSTS_SHOWN ? `${shown}, … (${plural(w.hosts.length, 'host')})` : shown;
+}
+function gateCell(g) {
+    if (!g)
+        return '—';
+    const mark = { success: '✅ passed', failure: '❌ failed', cancelled: '🚫 cancelled' }[g.result];
+    const error = g.result !== 'success' && g.error ? `: ${escapeCell(truncateText(g.error, 200))}` : '';
+    return `${mark}${error} · ${formatDuration(g.durationMs)}`;
+}
+/** A failed gate, shaped as a failed job (`gate after wave 2`) for its failure block. */
+function failedGates(s) {
+    return (s.waves ?? []).flatMap((w) => {
+        const g = w.gate;
+        if (g?.result !== 'failure')
+            return [];
+        return [{ ...g, host: `gate after wave ${w.index}`, result: 'failure', attempts: 1 }];
+    });
+}
+//# sourceMappingURL=summary-gates.js.map
 ;// CONCATENATED MODULE: ./lib/reporters/github-summary.js
+
 
 
 /** GitHub rejects a step summary larger than this. */
@@ -73240,6 +73892,8 @@ const DRY_RUN_HEADLINE = {
     cancelled: '🚫 DRY RUN cancelled (nothing was run)',
 };
 const github_summary_JOB_MARK = { success: '✅', failure: '❌', skipped: '⏭️', cancelled: '🚫' };
+/** Warnings quoted under the headline; the JSON report has them all. */
+const WARNINGS_SHOWN = 10;
 /**
  * The job summary of a run, as Markdown with HTML tables: a headline, a table of stages, then per
  * stage a table of hosts (collapsed when large) and the output tail of each failed host. Pure: the
@@ -73250,11 +73904,11 @@ const github_summary_JOB_MARK = { success: '✅', failure: '❌', skipped: '⏭�
 function renderSummary(report, options = {}) {
     const opts = { ...DEFAULTS, ...options };
     const head = [renderHeadline(report, opts.dryRun), renderStageTable(report)].join('\n');
-    const headings = report.stages.map((s, i) => `### ${i + 1}. ${escapeMarkdown(s.name)} · ${stageResultText(s)}\n`);
+    const headings = report.stages.map((s, i) => `### ${i + 1}. ${escapeMarkdown(stageName(s))} · ${stageResultText(s)}\n${renderWaves(s)}`);
     let left = opts.maxBytes - NOTE_RESERVE - utf8Bytes(head) - headings.reduce((n, h) => n + utf8Bytes(h) + 1, 0);
     // Output tails of failed hosts matter most after the tables of results: they are placed first.
     let tailsLeftOut = 0;
-    const failures = report.stages.map((s) => failedJobs(s).flatMap((j) => {
+    const failures = report.stages.map((s) => [...failedJobs(s), ...failedGates(s)].flatMap((j) => {
         // Once the budget is spent, the rest are counted without rendering them.
         const block = left > MIN_BLOCK ? renderFailure(j, opts.tailBytes) : '';
         if (block === '' || utf8Bytes(block) + 1 > left) {
@@ -73296,6 +73950,14 @@ function renderHeadline(r, dryRun) {
         lines.push(lock, '');
     if (r.reason)
         lines.push(`> ${escapeMarkdown(truncateText(r.reason, 1000))}`, '');
+    const warnings = r.warnings ?? [];
+    for (const w of warnings.slice(0, WARNINGS_SHOWN))
+        lines.push(`> ⚠️ ${escapeMarkdown(truncateText(w, 300))}`);
+    if (warnings.length > WARNINGS_SHOWN) {
+        lines.push(`> ⚠️ … ${plural(warnings.length - WARNINGS_SHOWN, 'more warning')} in the JSON report`);
+    }
+    if (warnings.length > 0)
+        lines.push('');
     return lines.join('\n');
 }
 /**
@@ -73325,7 +73987,7 @@ function stageResultText(s) {
     if (stageOutcome(s) === 'cancelled')
         return '🚫 cancelled';
     if (s.result === 'failure' && s.tolerated)
-        return '⚠️ failure (tolerated: can-fail)';
+        return `⚠️ failure (${toleratedNote(s) ?? ''})`;
     if (s.result === 'success' && countJobs(s, 'failure') > 0)
         return '⚠️ success (failures within budget)';
     return { success: '✅ success', failure: '❌ failure', skipped: '⏭️ skipped' }[s.result];
@@ -73347,7 +74009,7 @@ function renderStageTable(r) {
     ];
     const rows = r.stages.map((s, i) => [
         String(i + 1),
-        escapeCell(s.name),
+        escapeCell(stageName(s)),
         stageResultText(s),
         String(countJobs(s, 'success')),
         String(countJobs(s, 'failure')),
@@ -73358,14 +74020,10 @@ function renderStageTable(r) {
     ]);
     return `${htmlTable(header, rows)}\n`;
 }
-function htmlTable(header, rows) {
-    const tr = (cells, tag) => `<tr>${cells.map((c) => `<${tag}>${c}</${tag}>`).join('')}</tr>`;
-    return ['<table>', tr(header, 'th'), ...rows.map((r) => tr(r, 'td')), '</table>'].join('\n');
-}
 const HOST_HEADER = ['Host', 'Result', 'Attempts', 'Duration', 'Exit code', 'Error'];
 function hostRow(stage, j) {
     const host = escapeCell(j.host) + (j.host === stage.canary ? ' <sub>canary</sub>' : '');
-    return [
+    const row = [
         host,
         `${github_summary_JOB_MARK[j.result]} ${j.result}`,
         String(j.attempts),
@@ -73373,17 +74031,30 @@ function hostRow(stage, j) {
         j.exitCode === null ? '—' : String(j.exitCode),
         j.error && j.error !== j.result ? escapeCell(truncateText(j.error, 200)) : '—',
     ];
+    if (hasVerify(stage))
+        row.splice(3, 0, verifyCell(j));
+    return row;
 }
 /** The host table of a stage, with as many rows as `budget` bytes allow. */
 function renderHostTable(stage, collapseOver, budget) {
-    if (stage.jobs.length === 0)
-        return { text: '_No jobs._\n', rowsLeftOut: 0 };
+    if (stage.jobs.length === 0) {
+        const why = stage.result === 'skipped' && stage.reason ? `Skipped: ${escapeMarkdown(stage.reason)}.` : 'No jobs.';
+        return { text: `_${why}_\n`, rowsLeftOut: 0 };
+    }
     const rows = stage.jobs.map((j) => hostRow(stage, j));
+    const header = hasVerify(stage)
+        ? [...HOST_HEADER.slice(0, 3), 'Verify', ...HOST_HEADER.slice(3)]
+        : HOST_HEADER;
     const wrap = (shown, leftOut) => {
         const extra = leftOut > 0
-            ? [[`… ${plural(leftOut, 'more host')} left out (summary size limit)`, '', '', '', '', '']]
+            ? [
+                [
+                    `… ${plural(leftOut, 'more host')} left out (summary size limit)`,
+                    ...header.slice(1).map(() => ''),
+                ],
+            ]
             : [];
-        const table = htmlTable(HOST_HEADER, [...shown, ...extra]);
+        const table = htmlTable(header, [...shown, ...extra]);
         if (stage.jobs.length <= collapseOver)
             return `${table}\n`;
         const tally = [
@@ -73822,7 +74493,7 @@ async function main_finish(report, settings) {
         warning(`Could not write the JSON report: ${(0,errors/* errorMessage */.gJ)(e)}`);
         reportPath = '';
     }
-    writeOutputs(setOutput, { result: report.result, failedHosts: failedHosts(report), reportPath });
+    writeOutputs(setOutput, { result: report.result, failedHosts: json_failedHosts(report), reportPath });
     await writeSummary(renderSummary(report, { dryRun: settings.dryRun }));
     if (report.result !== 'success')
         setFailed(failureLine(report));
@@ -73863,7 +74534,7 @@ function withCause(report, signal) {
 /** One line for `setFailed`: the run's reason, else who failed. */
 function failureLine(report) {
     const what = report.result === 'cancelled' ? 'Release cancelled' : 'Release failed';
-    const hosts = failedHosts(report);
+    const hosts = json_failedHosts(report);
     const detail = report.reason ??
         (hosts.length > 0
             ? `${hosts.length} failed: ${hosts.slice(0, 5).join(', ')}${hosts.length > 5 ? ', …' : ''}`
@@ -73897,6 +74568,8 @@ var engine_job = __nccwpck_require__(7209);
 var engine_runner = __nccwpck_require__(7998);
 // EXTERNAL MODULE: ./lib/engine/stage.js
 var engine_stage = __nccwpck_require__(3768);
+// EXTERNAL MODULE: ./lib/engine/subtask.js
+var subtask = __nccwpck_require__(917);
 // EXTERNAL MODULE: ./lib/engine/vars.js
 var vars = __nccwpck_require__(1942);
 // EXTERNAL MODULE: ./lib/config/config-error.js
@@ -73928,11 +74601,13 @@ var steps_job = __nccwpck_require__(1285);
 
 
 
+
 function buildRunner(name, config, ctx) {
     const seen = new Set();
     const footprint = { hosts: [], uploads: [], localWork: false };
     const stages = config.stages.map((stage, i) => {
         const path = ['runners', name, 'stages', i];
+        checkWayOut(stage, i, path, ctx.locator);
         const built = buildStage(stage, path, ctx, footprint);
         if (seen.has(built.name)) {
             throw (0,config_error/* configIssueError */.UJ)(ctx.locator, [...path, 'name'], `duplicate stage name "${built.name}" in runner "${name}"`);
@@ -73961,7 +74636,10 @@ function buildStage(stage, path, ctx, footprint) {
         : stepsJob(stage, path, shell, ctx, footprint, hosts);
     if ('job' in stage && stage.job)
         footprint.localWork = true;
-    return new engine_stage/* Stage */.B({
+    // A local check may make files too (and a gate is one).
+    if (stage.gate || stage.verify?.local !== undefined)
+        footprint.localWork = true;
+    return new engine_stage/* Stage */.BI({
         name,
         ...defined({
             canary: stage.canary,
@@ -73973,15 +74651,39 @@ function buildStage(stage, path, ctx, footprint) {
             retries: stage.retries,
             retryDelayMs: stage['retry-delay'],
             timeoutMs: stage.timeout,
+            verify: stage.verify && toVerify(stage.verify, shell),
+            gate: stage.gate && toGate(stage.gate, shell),
+            when: stage.when,
         }),
         jobs: () => hosts.map(makeJob),
     });
+}
+function toVerify(verify, shell) {
+    const check = verify.run !== undefined ? (0,subtask/* remote */.be)(verify.run, { shell }) : (0,subtask/* local */.sr)(verify.local, { shell });
+    return { check, ...defined({ timeoutMs: verify.timeout, intervalMs: verify.interval }) };
+}
+function toGate(gate, shell) {
+    return { check: (0,subtask/* local */.sr)(gate.local, { shell }), ...defined({ timeoutMs: gate.timeout, soakMs: gate.soak }) };
+}
+/**
+ * Keys that can never do what they say. A `when: failure` or `when: cancelled` first stage never
+ * runs: nothing ran before it to fail or be cancelled. A gate on a stage without hosts (one job on
+ * the controller) has no waves to gate: a `local` step says the same plainly.
+ */
+function checkWayOut(stage, index, path, locator) {
+    if (index === 0 && (stage.when === 'failure' || stage.when === 'cancelled')) {
+        const what = stage.when === 'failure' ? 'fails' : 'is cancelled';
+        throw (0,config_error/* configIssueError */.UJ)(locator, [...path, 'when'], `a "when: ${stage.when}" stage runs after an earlier stage when the release ${what}; as the first stage it never runs: move it after the stages it cleans up after`);
+    }
+    if (stage.gate && !stage.hosts) {
+        throw (0,config_error/* configIssueError */.UJ)(locator, [...path, 'gate'], 'a gate runs after each wave of a stage’s hosts; this stage has no hosts (one job on the controller): use a local step instead');
+    }
 }
 function stepsJob(stage, path, shell, ctx, footprint, hosts) {
     // Upload paths and step names may also use the per-job BW_* variables.
     const known = [
         ...Object.keys(ctx.vars),
-        ...schema/* ENGINE_VARS */.uh,
+        ...schema/* JOB_VARS */.pV,
         ...schema/* RUN_VARS */.jP,
         ...(ctx.releases ? schema/* RELEASE_PATH_VARS */.VR : []),
     ];
@@ -74202,7 +74904,7 @@ function assembleConfig(parts, overrides = {}) {
     const vars = { ...parts.vars, ...overrides };
     const releases = resolveReleases(parts.releases);
     if (releases) {
-        const known = [...Object.keys(vars), ...schema/* ENGINE_VARS */.uh, ...schema/* RUN_VARS */.jP];
+        const known = [...Object.keys(vars), ...schema/* JOB_VARS */.pV, ...schema/* RUN_VARS */.jP];
         checkVarRefs(releases.path, ['releases', 'path'], known, parts.locator, { releasesPath: true });
     }
     const ctx = { groups, catalog, vars, locator: parts.locator, ...(releases ? { releases } : {}) };
@@ -75431,11 +76133,11 @@ const stageHost = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .union */ .KCZ([zod__
 /* harmony export */   jP: () => (/* binding */ RUN_VARS),
 /* harmony export */   lj: () => (/* binding */ runner),
 /* harmony export */   ol: () => (/* binding */ RESERVED_VARS),
+/* harmony export */   pV: () => (/* binding */ JOB_VARS),
 /* harmony export */   qN: () => (/* binding */ groupsSchema),
-/* harmony export */   uh: () => (/* binding */ ENGINE_VARS),
 /* harmony export */   wG: () => (/* binding */ RUNNER_NAME_PATTERN)
 /* harmony export */ });
-/* unused harmony exports EXTENSION_KEY, stepSchema, stageSchema, runnerSchema */
+/* unused harmony exports EXTENSION_KEY, stepSchema, WHEN, stageSchema, runnerSchema */
 /* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8816);
 /* harmony import */ var _contract_transport_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4475);
 /* harmony import */ var _formats_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6094);
@@ -75451,14 +76153,17 @@ const stageHost = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .union */ .KCZ([zod__
 
 
 
-/** Variables the engine sets for every job. */
-const ENGINE_VARS = Object.freeze([
+/** Variables the engine sets for every job: step names and upload paths may use them. */
+const JOB_VARS = Object.freeze([
     'BW_HOST',
     'BW_HOST_ADDRESS',
     'BW_STAGE',
     'BW_RUNNER',
     'BW_RELEASE',
     'BW_ATTEMPT',
+    'BW_RESULT',
+    'BW_FAILED_STAGE',
+    'BW_FAILED_HOSTS',
 ]);
 /** Variables a config's `releases:` block adds to every step. */
 const RELEASE_PATH_VARS = Object.freeze(['BW_RELEASE_PATH', 'BW_RELEASES_PATH']);
@@ -75469,9 +76174,11 @@ const RUN_VARS = Object.freeze([
     'BW_RUN_URL',
     'BW_ACTOR',
 ]);
-/** Variables set by the tool; a config may not define them. */
+/** Variables the tool sets (for every job, for a gate, for a run); a config may not define them. */
 const RESERVED_VARS = Object.freeze([
-    ...ENGINE_VARS,
+    ...JOB_VARS,
+    'BW_WAVE',
+    'BW_WAVE_HOSTS',
     ...RELEASE_PATH_VARS,
     ...RUN_VARS,
 ]);
@@ -75523,6 +76230,36 @@ const stepSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
     description: 'One step: exactly one of run, local, upload or release.',
     oneOf: STEP_KINDS.map((kind) => ({ required: [kind] })),
 });
+const verifySchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+    run: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a script')).optional().describe('Check run on the host.'),
+    local: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a script'))
+        .optional()
+        .describe('Check run on the controller, once per host (BW_HOST names it).'),
+    timeout: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ allowZero: false })
+        .optional()
+        .describe('Give up this long after the first attempt; the job fails. Default 30s.'),
+    interval: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ allowZero: true }).optional().describe('Wait between attempts. Default 1s.'),
+}, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map {run or local, timeout, interval}'))
+    .superRefine((verify, ctx) => {
+    if ((verify.run === undefined) === (verify.local === undefined)) {
+        const found = verify.run === undefined ? 'none' : 'run and local';
+        ctx.addIssue({ code: 'custom', message: `verify needs exactly one of run or local, found ${found}` });
+    }
+})
+    .meta({
+    description: 'Checked on each host after its steps, again every interval until it passes or timeout ends; a host that never passes fails its job.',
+    oneOf: [{ required: ['run'] }, { required: ['local'] }],
+});
+const gateSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+    local: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a script'))
+        .describe('Check run on the controller, with BW_WAVE and BW_WAVE_HOSTS.'),
+    timeout: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ allowZero: false }).optional().describe('Per run of the gate. Default 1m.'),
+    soak: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ allowZero: true })
+        .optional()
+        .describe('Wait after each wave before the gate runs. Default 0s.'),
+}, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map {local, timeout, soak}'))
+    .describe('Run once on the controller after each wave (the canary’s included); a failed gate stops the stage and the run, like a failed canary.');
+const WHEN = 'success, failure, cancelled or always';
 /** The fields every stage has, whether it comes from YAML or from a JavaScript module. */
 const stageFields = {
     name: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a stage name').describe('Stage name; ${NAME} is expanded from the vars.'),
@@ -75553,6 +76290,11 @@ const stageFields = {
         .describe('Backoff base between attempts. Default 1s.'),
     timeout: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ allowZero: false }).optional().describe('Per attempt. Default: none.'),
     shell: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .shell */ .vf)().optional(),
+    verify: verifySchema.optional(),
+    gate: gateSchema.optional(),
+    when: zod__WEBPACK_IMPORTED_MODULE_4__/* ["enum"] */ .k5n(['success', 'failure', 'cancelled', 'always'], (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(WHEN))
+        .optional()
+        .describe('When the stage runs: success (default, while the release succeeds), or on the way out: failure, cancelled, always. Their failure is only a warning.'),
 };
 const steps = () => zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(stepSchema, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of steps'))
     .min(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('at least one step'))
@@ -76273,8 +77015,13 @@ class Runner {
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   B: () => (/* binding */ Stage)
+/* harmony export */   BI: () => (/* binding */ Stage)
 /* harmony export */ });
+/* unused harmony exports STAGE_WHEN, DEFAULT_VERIFY_TIMEOUT_MS, DEFAULT_VERIFY_INTERVAL_MS, DEFAULT_GATE_TIMEOUT_MS */
+const STAGE_WHEN = Object.freeze(['success', 'failure', 'cancelled', 'always']);
+const DEFAULT_VERIFY_TIMEOUT_MS = 30_000;
+const DEFAULT_VERIFY_INTERVAL_MS = 1000;
+const DEFAULT_GATE_TIMEOUT_MS = 60_000;
 /** Yields jobs (usually one per host) and decides how they run. */
 class Stage {
     name;
@@ -76293,6 +77040,21 @@ class Stage {
             retries: opts.retries ?? 0,
             retryDelayMs: opts.retryDelayMs ?? 1000,
             timeoutMs: opts.timeoutMs,
+            verify: opts.verify
+                ? Object.freeze({
+                    check: opts.verify.check,
+                    timeoutMs: opts.verify.timeoutMs ?? DEFAULT_VERIFY_TIMEOUT_MS,
+                    intervalMs: opts.verify.intervalMs ?? DEFAULT_VERIFY_INTERVAL_MS,
+                })
+                : null,
+            gate: opts.gate
+                ? Object.freeze({
+                    check: opts.gate.check,
+                    timeoutMs: opts.gate.timeoutMs ?? DEFAULT_GATE_TIMEOUT_MS,
+                    soakMs: opts.gate.soakMs ?? 0,
+                })
+                : null,
+            when: opts.when ?? 'success',
         });
         checkSettings(this.name, this.settings);
     }
@@ -76338,6 +77100,30 @@ function checkSettings(stage, s) {
     for (const b of s.batch)
         if (!isAmount(b, true))
             bad('batch', 'positive integers or { percent: 1..100 }', s.batch);
+    const isMs = (n, min) => Number.isFinite(n) && n >= min;
+    if (s.verify) {
+        if (!isCheck(s.verify.check))
+            bad('verify.check', CHECK, s.verify.check);
+        if (!isMs(s.verify.timeoutMs, 1))
+            bad('verify.timeoutMs', 'a positive number', s.verify.timeoutMs);
+        if (!isMs(s.verify.intervalMs, 0))
+            bad('verify.intervalMs', 'a non-negative number', s.verify.intervalMs);
+    }
+    if (s.gate) {
+        if (!isCheck(s.gate.check))
+            bad('gate.check', CHECK, s.gate.check);
+        if (!isMs(s.gate.timeoutMs, 1))
+            bad('gate.timeoutMs', 'a positive number', s.gate.timeoutMs);
+        if (!isMs(s.gate.soakMs, 0))
+            bad('gate.soakMs', 'a non-negative number', s.gate.soakMs);
+    }
+    if (!STAGE_WHEN.includes(s.when))
+        bad('when', STAGE_WHEN.map((w) => `"${w}"`).join(', '), s.when);
+}
+const CHECK = 'a command (remote() or local()) or a function (host) => Job';
+function isCheck(check) {
+    return (typeof check === 'function' ||
+        (typeof check === 'object' && check !== null && check.kind === 'exec'));
 }
 //# sourceMappingURL=stage.js.map
 

@@ -131,7 +131,10 @@ runners:
     expect(run.summary).toMatch(/^## ❌ Release failed/);
     expect(run.summary).toContain('<details><summary>❌ <b>local:b</b> · 1 attempt');
     expect(run.summary).toContain('disk &lt;full&gt; on **local:b**');
-    expect(run.summary).not.toContain('Never');
+    // The stage after the failure never ran: it is in the summary as skipped, with why.
+    expect(run.summary).toContain('### 2. Never · ⏭️ skipped\n');
+    expect(run.summary).toContain('_Skipped: the release failed at stage &quot;Ship&quot;._');
+    expect(run.stdout).not.toMatch(/│ never$/m);
   });
 
   it('tolerated failures (within max-failures, can-fail) are warnings, and the release succeeds', async () => {

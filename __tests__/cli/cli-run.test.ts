@@ -34,6 +34,7 @@ describe('boerewors run on local: hosts', () => {
       'stages',
       'startedAt',
       'version',
+      'warnings',
     ]);
     expect(json.dryRun).toBe(false);
     expect(json.release).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]{6}$/);
@@ -56,7 +57,9 @@ describe('boerewors run on local: hosts', () => {
       'host',
       'result',
       'uploads',
+      'verify',
     ]);
+    expect(distribute.jobs[0].verify).toBeNull();
     // The quick start's upload step: what it shipped, per job.
     expect(distribute.jobs[0].uploads).toMatchObject({ uploads: 1, filesLinked: 0 });
     expect(distribute.jobs[0].uploads.files).toBeGreaterThan(0);
@@ -122,7 +125,10 @@ runners:
     expect(files).toEqual(['ran-local:a']);
     const json = JSON.parse(readFileSync(report, 'utf8'));
     expect(json.result).toBe('failure');
-    expect(json.stages).toHaveLength(1);
+    expect(json.stages.map((s: { name: string; result: string }) => [s.name, s.result])).toEqual([
+      ['Ship', 'failure'],
+      ['After', 'skipped'],
+    ]);
     expect(json.stages[0].jobs.map((j: { result: string }) => j.result)).toEqual([
       'failure',
       'skipped',

@@ -76,7 +76,8 @@ describe('config errors: file:line:col: path: message', () => {
   it('unknown key without a near miss lists the keys that exist', () => {
     expect(errorOf(withLine(11, '        colour: red')).message).toBe(
       'release.yml:11:9: runners.deploy.stages[0].colour: unknown key, expected one of: name, hosts, canary, ' +
-        'parallel, pool-size, batch, max-failures, can-fail, retries, retry-delay, timeout, shell, steps',
+        'parallel, pool-size, batch, max-failures, can-fail, retries, retry-delay, timeout, shell, verify, ' +
+        'gate, when, steps',
     );
   });
 

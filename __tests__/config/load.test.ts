@@ -94,6 +94,9 @@ describe('loading the full example config (every kind of field)', () => {
       retries: 1,
       retryDelayMs: 2_000,
       timeoutMs: 600_000,
+      verify: null,
+      gate: null,
+      when: 'success',
     });
     expect(hostsOf(stage!)).toEqual([
       'web-1.example.com',
@@ -120,6 +123,9 @@ describe('defaults', () => {
       retries: 0,
       retryDelayMs: 1000,
       timeoutMs: undefined,
+      verify: null,
+      gate: null,
+      when: 'success',
     });
     const jobs = [...(stage!.jobs(stageCtx) as Iterable<Job>)];
     expect(jobs.map((job) => job.host)).toEqual([CONTROLLER]);

@@ -13,6 +13,7 @@ const VALID = [
   '__tests__/fixtures/config/design-example.yml',
   'examples/local-release.yml',
   'examples/php-release.yml',
+  'examples/gated-release.yml',
 ];
 
 describe('published JSON Schema', () => {

@@ -57,6 +57,9 @@ describe('driving a job', () => {
       BW_RUNNER: 'deploy',
       BW_RELEASE: 'r42',
       BW_ATTEMPT: '2',
+      BW_RESULT: 'success',
+      BW_FAILED_STAGE: '',
+      BW_FAILED_HOSTS: '',
     });
   });
 

@@ -38,23 +38,41 @@ describe('runner', () => {
     ]);
   });
 
-  it('no later stage is pulled after a stage fails without can-fail', async () => {
+  it('after a stage fails without can-fail, later stages are skipped unlisted and reported so', async () => {
     let pulled = 0;
+    let listed = 0;
     let closed = false;
-    const { report } = await run(
+    const { report, transport, events } = await run(
       function* () {
         try {
           pulled++;
           yield stage({ name: 'Ship', hosts: hosts(1) });
           pulled++;
-          yield stage({ name: 'Never', hosts: hosts(1) });
+          // Pulled (a stage on the way out could follow), but its jobs are never even listed.
+          yield new Stage({ name: 'Never', jobs: () => (listed++, hosts(1).map((h) => commandJob(h))) });
         } finally {
           closed = true; // the runner's generator is closed, so its own cleanup runs
         }
       },
       { script: () => ({ exitCode: 1 }) },
     );
-    expect(pulled).toBe(1);
+    expect(pulled).toBe(2);
+    expect(listed).toBe(0);
+    expect(transport.records).toHaveLength(1);
+    expect(report.stages[1]).toEqual({
+      name: 'Never',
+      result: 'skipped',
+      canary: null,
+      jobs: [],
+      durationMs: 0,
+      reason: 'the release failed at stage "Ship"',
+      when: 'success',
+    });
+    expect(ofType(events, 'stage-start').map((e) => e.stage)).toEqual(['Ship']);
+    expect(ofType(events, 'stage-end').map((e) => [e.stage.name, e.index])).toEqual([
+      ['Ship', 1],
+      ['Never', 2],
+    ]);
     expect(closed).toBe(true);
     expect(report).toMatchObject({
       result: 'failure',
@@ -199,6 +217,8 @@ describe('events', () => {
           return `stage-start ${e.stage} ${e.index}/${e.total} ${e.hosts.join(',')} canary=${e.canary}`;
         case 'stage-end':
           return `stage-end ${e.stage.name} ${e.stage.result}`;
+        case 'wave-end':
+          return `wave-end ${e.wave.index}/${e.total} ${e.wave.hosts.join(',')}`;
         default:
           return e.type;
       }
@@ -210,6 +230,7 @@ describe('events', () => {
       'step web-1 run: deploy',
       'output web-1 hello from web-1',
       'job-end web-1 success',
+      'wave-end 1/2 web-1',
       'job-start web-2 #1',
       'step web-2 run: deploy',
       'output web-2 hello from web-2',
@@ -218,6 +239,7 @@ describe('events', () => {
       'step web-2 run: deploy',
       'output web-2 hello from web-2',
       'job-end web-2 success',
+      'wave-end 2/2 web-2',
       'stage-end Ship success',
       'run-end',
     ]);

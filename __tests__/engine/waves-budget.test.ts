@@ -98,7 +98,10 @@ describe('failure budget', () => {
       Array(3).fill('failure budget exceeded: 2 of 8 jobs failed (max-failures 1): web-3, web-5'),
     );
     expect(s.result).toBe('failure');
-    expect(report.stages).toHaveLength(1);
+    expect(report.stages.map((st) => [st.name, st.result, st.jobs.length])).toEqual([
+      ['Ship', 'failure', 8],
+      ['Next', 'skipped', 0],
+    ]);
     expect(report.reason).toBe('stage "Ship" failed: 2 of 8 jobs failed (max-failures 1): web-3, web-5');
     // every selected job gets a job-end, started or not
     expect(

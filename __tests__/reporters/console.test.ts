@@ -8,13 +8,16 @@ function terminal(isTTY: boolean) {
   return { out: { isTTY, write: (t: string) => (text += t) }, text: () => text };
 }
 
-const start: EngineEvent = {
+const start: Extract<EngineEvent, { type: 'stage-start' }> = {
   type: 'stage-start',
   stage: 'Ship',
   index: 2,
   total: 3,
   hosts: ['web-1', 'web-10'],
   canary: 'web-1',
+  when: 'success',
+  gate: false,
+  waves: [1, 1],
 };
 
 describe('ConsoleReporter', () => {

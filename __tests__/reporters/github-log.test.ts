@@ -30,6 +30,9 @@ const start = (name: string, hosts: string[], index = 1): EngineEvent => ({
   total: 2,
   hosts,
   canary: hosts[0] ?? null,
+  when: 'success',
+  gate: false,
+  waves: hosts.length > 1 ? [1, hosts.length - 1] : [1],
 });
 
 describe('GitHubLogReporter', () => {

@@ -37,15 +37,27 @@ describe('toJsonReport', () => {
       'result',
       'startedAt',
       'durationMs',
+      'warnings',
       'stages',
     ]);
     expect(json.dryRun).toBe(false);
+    expect(json.warnings).toEqual([]);
     expect(json.stages[0]).toEqual({
       name: 'Build',
       result: 'success',
+      when: 'success',
       canary: null,
+      waves: [],
       jobs: [
-        { host: 'controller', result: 'success', attempts: 1, durationMs: 120, exitCode: 0, error: null },
+        {
+          host: 'controller',
+          result: 'success',
+          attempts: 1,
+          durationMs: 120,
+          exitCode: 0,
+          error: null,
+          verify: null,
+        },
       ],
     });
     expect(json.stages[1]?.jobs[1]).toEqual({
@@ -55,6 +67,7 @@ describe('toJsonReport', () => {
       durationMs: 120,
       exitCode: 3,
       error: 'exit code 3',
+      verify: null,
     });
     const text = JSON.stringify(json);
     for (const left of ['boom', 'outputTail', 'errorKind', 'tolerated', 'reason'])

@@ -21,6 +21,9 @@ describe('PartialReport', () => {
       total: 2,
       hosts: ['a', 'b', 'c'],
       canary: 'a',
+      when: 'success',
+      gate: false,
+      waves: [1, 2],
     });
     p.onEvent({ type: 'job-start', stage: 'Ship', host: 'a', attempt: 1 });
     p.onEvent({ type: 'job-end', stage: 'Ship', job: job('a') });

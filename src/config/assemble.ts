@@ -11,7 +11,7 @@ import { HostCatalog, resolveGroups } from './hosts.js';
 import type { RawHost } from './hosts.js';
 import type { Locator } from './locator.js';
 import { buildRunner, checkVarRefs, type RunnerFootprint } from './build-runners.js';
-import { ENGINE_VARS, RESERVED_VARS, RUN_VARS } from './schema.js';
+import { JOB_VARS, RESERVED_VARS, RUN_VARS } from './schema.js';
 import type { ModuleRunnerConfig } from './module-schema.js';
 import type { RunnerConfig, SshConfig } from './schema.js';
 import type { LockBlock, ReleasesBlock } from './schema-releases.js';
@@ -81,7 +81,7 @@ export function assembleConfig(
   const vars = { ...parts.vars, ...overrides };
   const releases = resolveReleases(parts.releases);
   if (releases) {
-    const known = [...Object.keys(vars), ...ENGINE_VARS, ...RUN_VARS];
+    const known = [...Object.keys(vars), ...JOB_VARS, ...RUN_VARS];
     checkVarRefs(releases.path, ['releases', 'path'], known, parts.locator, { releasesPath: true });
   }
   const ctx = { groups, catalog, vars, locator: parts.locator, ...(releases ? { releases } : {}) };

@@ -8,7 +8,8 @@ import type { Host } from '../contract/host.js';
 import { isJob } from '../engine/job.js';
 import type { Job } from '../engine/job.js';
 import { Runner } from '../engine/runner.js';
-import { Stage } from '../engine/stage.js';
+import { Stage, type GateOptions, type VerifyOptions } from '../engine/stage.js';
+import { local, remote } from '../engine/subtask.js';
 import { DEFAULT_SHELL } from '../contract/transport.js';
 import { expandVars, parseTemplate, TemplateSyntaxError } from '../engine/vars.js';
 import { ConfigError } from '../contract/errors.js';
@@ -18,7 +19,7 @@ import { toAmount, toShell } from './formats.js';
 import { resolveStageHosts } from './hosts.js';
 import type { HostCatalog } from './hosts.js';
 import type { ConfigPath, Locator } from './locator.js';
-import { ENGINE_VARS, RELEASE_PATH_VARS, RESERVED_VARS, RUN_VARS } from './schema.js';
+import { JOB_VARS, RELEASE_PATH_VARS, RESERVED_VARS, RUN_VARS } from './schema.js';
 import type { ReleaseDirs } from './safe-releases.js';
 import type { ModuleRunnerConfig, ModuleStageConfig } from './module-schema.js';
 import type { RunnerConfig, StageConfig, StepConfig } from './schema.js';
@@ -68,6 +69,7 @@ export function buildRunner(
   const footprint: MutableFootprint = { hosts: [], uploads: [], localWork: false };
   const stages = config.stages.map((stage: StageConfig | ModuleStageConfig, i) => {
     const path = ['runners', name, 'stages', i];
+    checkWayOut(stage, i, path, ctx.locator);
     const built = buildStage(stage, path, ctx, footprint);
     if (seen.has(built.name)) {
       throw configIssueError(
@@ -106,6 +108,8 @@ function buildStage(
       ? customJob(stage.job, name)
       : stepsJob(stage, path, shell, ctx, footprint, hosts);
   if ('job' in stage && stage.job) footprint.localWork = true;
+  // A local check may make files too (and a gate is one).
+  if (stage.gate || stage.verify?.local !== undefined) footprint.localWork = true;
   return new Stage({
     name,
     ...defined({
@@ -118,9 +122,50 @@ function buildStage(
       retries: stage.retries,
       retryDelayMs: stage['retry-delay'],
       timeoutMs: stage.timeout,
+      verify: stage.verify && toVerify(stage.verify, shell),
+      gate: stage.gate && toGate(stage.gate, shell),
+      when: stage.when,
     }),
     jobs: () => hosts.map(makeJob),
   });
+}
+
+function toVerify(verify: NonNullable<StageConfig['verify']>, shell: readonly string[]): VerifyOptions {
+  const check =
+    verify.run !== undefined ? remote(verify.run, { shell }) : local(verify.local as string, { shell });
+  return { check, ...defined({ timeoutMs: verify.timeout, intervalMs: verify.interval }) };
+}
+
+function toGate(gate: NonNullable<StageConfig['gate']>, shell: readonly string[]): GateOptions {
+  return { check: local(gate.local, { shell }), ...defined({ timeoutMs: gate.timeout, soakMs: gate.soak }) };
+}
+
+/**
+ * Keys that can never do what they say. A `when: failure` or `when: cancelled` first stage never
+ * runs: nothing ran before it to fail or be cancelled. A gate on a stage without hosts (one job on
+ * the controller) has no waves to gate: a `local` step says the same plainly.
+ */
+function checkWayOut(
+  stage: StageConfig | ModuleStageConfig,
+  index: number,
+  path: ConfigPath,
+  locator: Locator,
+): void {
+  if (index === 0 && (stage.when === 'failure' || stage.when === 'cancelled')) {
+    const what = stage.when === 'failure' ? 'fails' : 'is cancelled';
+    throw configIssueError(
+      locator,
+      [...path, 'when'],
+      `a "when: ${stage.when}" stage runs after an earlier stage when the release ${what}; as the first stage it never runs: move it after the stages it cleans up after`,
+    );
+  }
+  if (stage.gate && !stage.hosts) {
+    throw configIssueError(
+      locator,
+      [...path, 'gate'],
+      'a gate runs after each wave of a stage’s hosts; this stage has no hosts (one job on the controller): use a local step instead',
+    );
+  }
 }
 
 function stepsJob(
@@ -134,7 +179,7 @@ function stepsJob(
   // Upload paths and step names may also use the per-job BW_* variables.
   const known = [
     ...Object.keys(ctx.vars),
-    ...ENGINE_VARS,
+    ...JOB_VARS,
     ...RUN_VARS,
     ...(ctx.releases ? RELEASE_PATH_VARS : []),
   ];

@@ -23,14 +23,17 @@ import {
 } from './schema-values.js';
 import { lockSchema, releaseStepSchema, releasesSchema } from './schema-releases.js';
 
-/** Variables the engine sets for every job. */
-export const ENGINE_VARS: readonly string[] = Object.freeze([
+/** Variables the engine sets for every job: step names and upload paths may use them. */
+export const JOB_VARS: readonly string[] = Object.freeze([
   'BW_HOST',
   'BW_HOST_ADDRESS',
   'BW_STAGE',
   'BW_RUNNER',
   'BW_RELEASE',
   'BW_ATTEMPT',
+  'BW_RESULT',
+  'BW_FAILED_STAGE',
+  'BW_FAILED_HOSTS',
 ]);
 
 /** Variables a config's `releases:` block adds to every step. */
@@ -44,9 +47,11 @@ export const RUN_VARS: readonly string[] = Object.freeze([
   'BW_ACTOR',
 ]);
 
-/** Variables set by the tool; a config may not define them. */
+/** Variables the tool sets (for every job, for a gate, for a run); a config may not define them. */
 export const RESERVED_VARS: readonly string[] = Object.freeze([
-  ...ENGINE_VARS,
+  ...JOB_VARS,
+  'BW_WAVE',
+  'BW_WAVE_HOSTS',
   ...RELEASE_PATH_VARS,
   ...RUN_VARS,
 ]);
@@ -122,6 +127,52 @@ export const stepSchema = z
 
 export type StepConfig = z.output<typeof stepSchema>;
 
+const verifySchema = z
+  .strictObject(
+    {
+      run: z.string(expected('a script')).optional().describe('Check run on the host.'),
+      local: z
+        .string(expected('a script'))
+        .optional()
+        .describe('Check run on the controller, once per host (BW_HOST names it).'),
+      timeout: duration({ allowZero: false })
+        .optional()
+        .describe('Give up this long after the first attempt; the job fails. Default 30s.'),
+      interval: duration({ allowZero: true }).optional().describe('Wait between attempts. Default 1s.'),
+    },
+    expected('a map {run or local, timeout, interval}'),
+  )
+  .superRefine((verify, ctx) => {
+    if ((verify.run === undefined) === (verify.local === undefined)) {
+      const found = verify.run === undefined ? 'none' : 'run and local';
+      ctx.addIssue({ code: 'custom', message: `verify needs exactly one of run or local, found ${found}` });
+    }
+  })
+  .meta({
+    description:
+      'Checked on each host after its steps, again every interval until it passes or timeout ends; a host that never passes fails its job.',
+    oneOf: [{ required: ['run'] }, { required: ['local'] }],
+  });
+
+const gateSchema = z
+  .strictObject(
+    {
+      local: z
+        .string(expected('a script'))
+        .describe('Check run on the controller, with BW_WAVE and BW_WAVE_HOSTS.'),
+      timeout: duration({ allowZero: false }).optional().describe('Per run of the gate. Default 1m.'),
+      soak: duration({ allowZero: true })
+        .optional()
+        .describe('Wait after each wave before the gate runs. Default 0s.'),
+    },
+    expected('a map {local, timeout, soak}'),
+  )
+  .describe(
+    'Run once on the controller after each wave (the canary’s included); a failed gate stops the stage and the run, like a failed canary.',
+  );
+
+export const WHEN = 'success, failure, cancelled or always';
+
 /** The fields every stage has, whether it comes from YAML or from a JavaScript module. */
 export const stageFields = {
   name: nonEmptyString('a stage name').describe('Stage name; ${NAME} is expanded from the vars.'),
@@ -154,6 +205,14 @@ export const stageFields = {
     .describe('Backoff base between attempts. Default 1s.'),
   timeout: duration({ allowZero: false }).optional().describe('Per attempt. Default: none.'),
   shell: shell().optional(),
+  verify: verifySchema.optional(),
+  gate: gateSchema.optional(),
+  when: z
+    .enum(['success', 'failure', 'cancelled', 'always'], expected(WHEN))
+    .optional()
+    .describe(
+      'When the stage runs: success (default, while the release succeeds), or on the way out: failure, cancelled, always. Their failure is only a warning.',
+    ),
 };
 
 export const steps = () =>

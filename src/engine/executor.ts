@@ -5,16 +5,17 @@
 import { CancelledError, errorMessage } from '../contract/errors.js';
 import type { Transport } from '../contract/transport.js';
 import { cancelMessage, untilAborted } from '../contract/abort.js';
-import { cancellationSignal } from './run-signals.js';
+import { cancellationSignal, wayOutSignal } from './run-signals.js';
 import { safeEmitter } from './emitter.js';
 import type { EventListener } from './events.js';
-import { iteratorOf } from './iterate.js';
 import { DEFAULT_OUTPUT_TAIL_BYTES } from './output-tail.js';
 import { defaultReleaseId } from './release-id.js';
 import type { RunReport } from './report.js';
 import type { RunContext, Runner } from './runner.js';
-import type { Stage } from './stage.js';
-import { runStage } from './run-stage.js';
+import { runStages } from './run-stages.js';
+
+/** How long the stages on the way out may still run after a cancel, by default. */
+export const DEFAULT_CANCEL_BUDGET_MS = 2500;
 
 export interface ExecutorOptions {
   /** Executes subtasks; route `local:` hosts and controller commands inside it (see RoutingTransport). */
@@ -33,25 +34,38 @@ export interface ExecutorOptions {
   onEvent?: EventListener;
   /** Bytes of output kept per job for the report. Default 64 KiB. */
   outputTailBytes?: number;
+  /**
+   * After a cancel, the stages on the way out (`when: cancelled | always`, and one already running)
+   * still run for this long, counted from the cancel; then they are cancelled too. Default 2500 ms.
+   */
+  cancelBudgetMs?: number;
+  /**
+   * The transport runs nothing (a dry run): every stage runs whatever its `when`, so that the plan
+   * shows them all, and gates do not wait out their soak. Default false.
+   */
+  dryRun?: boolean;
 }
 
 /** Runs one runner. Never rejects for anything a runner, stage or job does: that goes in the report. */
 export class Executor {
   constructor(readonly options: ExecutorOptions) {
-    const { limit, outputTailBytes } = options;
+    const { limit, outputTailBytes, cancelBudgetMs } = options;
     if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) {
       throw new TypeError(`limit must be a positive integer, got ${String(limit)}`);
     }
     if (outputTailBytes !== undefined && !(Number.isInteger(outputTailBytes) && outputTailBytes > 0)) {
       throw new TypeError(`outputTailBytes must be a positive integer, got ${String(outputTailBytes)}`);
     }
+    if (cancelBudgetMs !== undefined && !(Number.isFinite(cancelBudgetMs) && cancelBudgetMs >= 0)) {
+      throw new TypeError(`cancelBudgetMs must be a non-negative number, got ${String(cancelBudgetMs)}`);
+    }
   }
 
   async run(runner: Runner): Promise<RunReport> {
     const startedAt = new Date();
     const t0 = performance.now();
-    const emit = safeEmitter(this.options.onEvent);
     const cancel = cancellationSignal(this.options.signal);
+    const wayOut = wayOutSignal(cancel.signal, this.options.cancelBudgetMs ?? DEFAULT_CANCEL_BUDGET_MS);
     const report: RunReport = {
       version: 1,
       runner: runner.name,
@@ -60,6 +74,12 @@ export class Executor {
       startedAt: startedAt.toISOString(),
       durationMs: 0,
       stages: [],
+      warnings: [],
+    };
+    const listener = safeEmitter(this.options.onEvent);
+    const emit: EventListener = (e) => {
+      if (e.type === 'warning') report.warnings?.push(e.host ? `${e.host}: ${e.message}` : e.message);
+      listener(e);
     };
     // `previous` is the live list of stage reports, so a lazy runner sees each stage as it ends.
     const ctx: RunContext = {
@@ -82,8 +102,21 @@ export class Executor {
     });
 
     try {
+      // A run that never got past its setup runs no stage at all, not even those on the way out:
+      // setup is where a run takes what it needs first (a deploy lock), and a run that did not get
+      // it must touch nothing.
       if (cancel.signal.aborted) fail('cancelled', `${cancelMessage(cancel.signal)} before the first stage`);
-      else if (await this.#setup(runner, ctx, fail)) await this.#stages(runner, ctx, report, fail, emit);
+      else if (await this.#setup(runner, ctx, fail)) {
+        await runStages(runner, ctx, report, {
+          transport: this.options.transport,
+          emit,
+          outputTailBytes: this.options.outputTailBytes ?? DEFAULT_OUTPUT_TAIL_BYTES,
+          selection: { hosts: this.options.hosts, limit: this.options.limit },
+          cancel: cancel.signal,
+          wayOut: wayOut.signal,
+          dryRun: this.options.dryRun ?? false,
+        });
+      }
     } finally {
       try {
         await runner.cleanup(ctx);
@@ -94,6 +127,7 @@ export class Executor {
         });
       }
       cancel.dispose();
+      wayOut.dispose();
     }
     report.durationMs = Math.round(performance.now() - t0);
     emit({ type: 'run-end', report });
@@ -112,65 +146,4 @@ export class Executor {
       return false;
     }
   }
-
-  async #stages(
-    runner: Runner,
-    ctx: RunContext,
-    report: RunReport,
-    fail: (r: 'failure' | 'cancelled', why: string) => void,
-    emit: EventListener,
-  ): Promise<void> {
-    const signal = ctx.signal;
-    let stages: Iterator<Stage> | AsyncIterator<Stage> | undefined;
-    let current: Stage | undefined;
-    try {
-      stages = iteratorOf(runner.stages(ctx));
-      for (let index = 1; ; index++) {
-        if (signal.aborted) return fail('cancelled', cancelMessage(signal));
-        current = undefined;
-        // Pulled only now: the runner may decide the next stage from the reports so far.
-        const next = await untilAborted(Promise.resolve(stages.next()), signal);
-        if (next.done) return;
-        const stage = (current = next.value);
-        const outcome = await runStage(stage, ctx, {
-          transport: this.options.transport,
-          runSignal: signal,
-          emit,
-          outputTailBytes: this.options.outputTailBytes ?? DEFAULT_OUTPUT_TAIL_BYTES,
-          selection: { hosts: this.options.hosts, limit: this.options.limit },
-          index,
-          total: runner.stageCount,
-        });
-        report.stages.push(outcome.report);
-        if (signal.aborted) return fail('cancelled', `${cancelMessage(signal)} during stage "${stage.name}"`);
-        if (outcome.stopsRun)
-          return fail('failure', `stage "${stage.name}" failed: ${outcome.report.reason}`);
-      }
-    } catch (error) {
-      if (signal.aborted) return fail('cancelled', cancelMessage(signal));
-      // runStage reports instead of throwing; reaching here with a stage means an engine bug,
-      // which still deserves a report and a cleanup rather than a crash.
-      const where = current
-        ? `stage "${current.name}" crashed`
-        : `runner "${runner.name}" could not produce its next stage`;
-      fail('failure', `${where}: ${errorMessage(error)}`);
-    } finally {
-      await closeQuietly(stages, signal);
-    }
-  }
-}
-
-/**
- * Closes a generator runner so its own `finally` blocks run even when we stop early. After a
- * cancel the generator may be stuck in the `next()` we stopped waiting for; `return()` would queue
- * behind it, so it is not awaited then. Its errors are the runner's business, not the run's.
- */
-async function closeQuietly(stages: Iterator<Stage> | AsyncIterator<Stage> | undefined, signal: AbortSignal) {
-  let closing: Promise<unknown>;
-  try {
-    closing = Promise.resolve(stages?.return?.()).catch(() => {});
-  } catch {
-    return;
-  }
-  if (!signal.aborted) await closing;
 }

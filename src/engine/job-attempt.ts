@@ -24,6 +24,8 @@ export interface AttemptScope {
   readonly release: string;
   readonly attempt: number;
   readonly vars: Readonly<Record<string, string>>;
+  /** BW_* names the engine adds to the job's own (see jobEnv). */
+  readonly env?: Readonly<Record<string, string>>;
   readonly emit: EventListener;
   /** Every output line of the attempt, nested jobs included: feeds the top-level job's tail. */
   readonly onLine: (line: string) => void;
@@ -96,7 +98,7 @@ export class JobAttempt {
   }
 
   #context(host: Host): JobContext {
-    const { stage, runner, release, attempt, vars, signal } = this.scope;
+    const { stage, runner, release, attempt, vars, signal, env } = this.scope;
     return {
       host,
       stage,
@@ -104,7 +106,7 @@ export class JobAttempt {
       release,
       attempt,
       signal,
-      env: jobEnv({ vars, host, stage, runner, release, attempt }),
+      env: jobEnv({ vars, host, stage, runner, release, attempt, ...(env ? { extra: env } : {}) }),
     };
   }
 

@@ -7,6 +7,8 @@ export interface JobEnvParts {
   readonly runner: string;
   readonly release: string;
   readonly attempt: number;
+  /** More BW_* names from the engine: the run so far (BW_RESULT, …), a gate's wave (BW_WAVE, …). */
+  readonly extra?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -22,5 +24,6 @@ export function jobEnv(p: JobEnvParts): Record<string, string> {
     BW_RUNNER: p.runner,
     BW_RELEASE: p.release,
     BW_ATTEMPT: String(p.attempt),
+    ...p.extra,
   };
 }

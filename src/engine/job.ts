@@ -19,7 +19,10 @@ export interface JobContext {
   readonly release: string;
   /** 1-based attempt number. */
   readonly attempt: number;
-  /** Every var plus BW_HOST, BW_HOST_ADDRESS, BW_STAGE, BW_RUNNER, BW_RELEASE, BW_ATTEMPT. */
+  /**
+   * Every var plus BW_HOST, BW_HOST_ADDRESS, BW_STAGE, BW_RUNNER, BW_RELEASE, BW_ATTEMPT, and the run
+   * so far: BW_RESULT, BW_FAILED_STAGE, BW_FAILED_HOSTS (a gate's job also gets BW_WAVE, BW_WAVE_HOSTS).
+   */
   readonly env: Readonly<Record<string, string>>;
   /** Aborted on timeout or cancellation of this attempt. */
   readonly signal: AbortSignal;

@@ -5,6 +5,13 @@ export type RunResult = 'success' | 'failure' | 'cancelled';
 export type StageResult = 'success' | 'failure' | 'skipped';
 export type JobResult = 'success' | 'failure' | 'skipped' | 'cancelled';
 
+/**
+ * When a stage runs. `success` (the default): while the release succeeds. The others run on the way
+ * out: `failure` once a stage failed the run, `cancelled` once it was cancelled, `always` in every
+ * case. Their own failure is a warning; it never changes the run's result.
+ */
+export type StageWhen = RunResult | 'always';
+
 export interface JobReport {
   host: string;
   result: JobResult;
@@ -21,8 +28,37 @@ export interface JobReport {
    * each attempt after the first starts with a `── attempt N ──` line.
    */
   outputTail: string;
-  /** Not in the JSON report: the error class kind (`exit`, `timeout`, `auth`, …) when it failed. */
+  /** Not in the JSON report: the error class kind (`exit`, `timeout`, `auth`, `verify`, …) when it failed. */
   errorKind?: string;
+  /** The stage's `verify` on this host; absent when the stage has none or the job never got to it. */
+  verify?: VerifyReport;
+}
+
+/** How a host's `verify` went. */
+export interface VerifyReport {
+  result: 'success' | 'failure' | 'cancelled';
+  /** Checks run, the last one included. */
+  attempts: number;
+  durationMs: number;
+}
+
+/** A wave of a stage's jobs that started (the canary's is wave 1), and the gate after it. */
+export interface WaveReport {
+  /** 1-based. */
+  index: number;
+  hosts: string[];
+  /** The gate after the wave; null when the stage has none, or the wave ended the stage first. */
+  gate: GateReport | null;
+}
+
+export interface GateReport {
+  result: 'success' | 'failure' | 'cancelled';
+  /** The gate's own run, the soak before it excluded. */
+  durationMs: number;
+  exitCode: number | null;
+  error: string | null;
+  /** Not in the JSON report: the gate's last output lines. */
+  outputTail: string;
 }
 
 export interface StageReport {
@@ -35,8 +71,17 @@ export interface StageReport {
   durationMs: number;
   /** Not in the JSON report: the stage failed but `can-fail` let the run go on. */
   tolerated?: boolean;
-  /** Not in the JSON report: why the stage failed, one line (`canary web-1 failed: exit code 1`). */
+  /**
+   * Not in the JSON report: why the stage failed or was skipped, one line (`canary web-1 failed:
+   * exit code 1`, `the release failed at stage "Ship"`).
+   */
   reason?: string;
+  /** When the stage runs (`success` when absent). */
+  when?: StageWhen;
+  /** The waves that started, with their gates; absent for a stage that ran no job. */
+  waves?: WaveReport[];
+  /** The stage has a gate. */
+  gate?: boolean;
 }
 
 export interface RunReport {
@@ -49,8 +94,17 @@ export interface RunReport {
   stages: StageReport[];
   /** Not in the JSON report: why the run failed, one line. */
   reason?: string;
+  /** The engine's warnings, in order: a stage on the way out that failed, a stage left without jobs, … */
+  warnings?: string[];
   /** The deploy lock of the run, when it had one: set by the release pipeline, not by the engine. */
   lock?: LockReport;
+}
+
+/** Hosts whose job failed in any of `stages`, each once, in order of first failure. */
+export function failedHosts(stages: readonly Pick<StageReport, 'jobs'>[]): string[] {
+  const hosts = new Set<string>();
+  for (const s of stages) for (const j of s.jobs) if (j.result === 'failure') hosts.add(j.host);
+  return [...hosts];
 }
 
 /**

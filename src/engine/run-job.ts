@@ -13,10 +13,11 @@ import type { EventListener } from './events.js';
 import { JobAttempt } from './job-attempt.js';
 import type { Job } from './job.js';
 import { OutputTail } from './output-tail.js';
-import type { JobReport, JobResult } from './report.js';
+import type { JobReport, JobResult, VerifyReport } from './report.js';
 import type { Outcome } from './result.js';
 import { isRetryable, retryDelay } from './retry-policy.js';
 import type { StageSettings } from './stage.js';
+import { verifyHost } from './verify.js';
 import type { UploadTotals } from './upload-totals.js';
 
 export interface JobScope {
@@ -24,10 +25,12 @@ export interface JobScope {
   /** The run's cancellation: aborted with a CancelledError. */
   readonly runSignal: AbortSignal;
   readonly stage: string;
-  readonly settings: Pick<StageSettings, 'retries' | 'retryDelayMs' | 'timeoutMs'>;
+  readonly settings: Pick<StageSettings, 'retries' | 'retryDelayMs' | 'timeoutMs' | 'verify'>;
   readonly runner: string;
   readonly release: string;
   readonly vars: Readonly<Record<string, string>>;
+  /** BW_* names the engine adds to every job's env (the run so far, a gate's wave). */
+  readonly env: Readonly<Record<string, string>>;
   readonly emit: EventListener;
   readonly outputTailBytes: number;
 }
@@ -53,6 +56,7 @@ class JobRun {
   readonly #tail: OutputTail;
   #attempts = 0;
   #exitCode: number | null = null;
+  #verify: VerifyReport | undefined;
   #uploads: UploadTotals | null = null;
 
   constructor(
@@ -71,9 +75,8 @@ class JobRun {
         minTimeout: 0,
         shouldRetry: (context) => this.#retryAfterWait(context),
       });
-      return outcome.kind === 'skip'
-        ? this.#report('skipped', outcome.reason)
-        : this.#report('success', null);
+      if (outcome.kind === 'skip') return this.#report('skipped', outcome.reason);
+      return await this.#verified();
     } catch (thrown) {
       const error = thrown instanceof AttemptFailure ? thrown.error : thrown;
       // A command killed by the cancel may come back as a plain non-zero exit: still a cancel.
@@ -89,6 +92,36 @@ class JobRun {
     }
   }
 
+  /** The report of a job whose steps succeeded: after the stage's `verify`, when it has one. */
+  async #verified(): Promise<JobReport> {
+    const { verify } = this.scope.settings;
+    if (!verify) return this.#report('success', null);
+    const v = await verifyHost(this.job.host, verify, {
+      ...this.#attemptScope(this.#attempts),
+      runSignal: this.scope.runSignal,
+    });
+    this.#verify = v.report;
+    this.#exitCode = v.exitCode;
+    if (v.report.result === 'success') return this.#report('success', null);
+    if (v.report.result === 'cancelled') return this.#report('cancelled', v.error, 'cancelled');
+    return this.#report('failure', v.error, 'verify');
+  }
+
+  #attemptScope(attempt: number) {
+    const { scope } = this;
+    return {
+      transport: scope.transport,
+      stage: scope.stage,
+      runner: scope.runner,
+      release: scope.release,
+      attempt,
+      vars: scope.vars,
+      env: scope.env,
+      emit: scope.emit,
+      onLine: (line: string) => this.#tail.push(line),
+    };
+  }
+
   async #attempt(attempt: number): Promise<Outcome> {
     const { scope } = this;
     this.#attempts = attempt;
@@ -97,15 +130,8 @@ class JobRun {
     scope.emit({ type: 'job-start', stage: scope.stage, host: this.#host, attempt });
     const timed = attemptSignal(scope.runSignal, scope.settings.timeoutMs);
     const driver = new JobAttempt({
-      transport: scope.transport,
+      ...this.#attemptScope(attempt),
       signal: timed.signal,
-      stage: scope.stage,
-      runner: scope.runner,
-      release: scope.release,
-      attempt,
-      vars: scope.vars,
-      emit: scope.emit,
-      onLine: (line) => this.#tail.push(line),
       uploadSnapshot: snapshotOf(scope),
     });
     try {
@@ -157,6 +183,7 @@ class JobRun {
       outputTail: this.#tail.toString(),
       ...(this.#uploads ? { uploads: this.#uploads } : {}),
       ...(errorKind ? { errorKind } : {}),
+      ...(this.#verify ? { verify: this.#verify } : {}),
     };
   }
 }

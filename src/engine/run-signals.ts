@@ -3,6 +3,7 @@
  * that may ignore a signal, and sleeping, are in src/contract/abort.ts, shared with the transports.)
  */
 import { setMaxListeners } from 'node:events';
+import { cancelMessage } from '../contract/abort.js';
 import { CancelledError, TimeoutError } from '../contract/errors.js';
 
 /** A signal plus the function that releases its timers and listeners. */
@@ -30,6 +31,33 @@ export function cancellationSignal(external: AbortSignal | undefined): ScopedSig
   const onAbort = (): void => controller.abort(reason());
   external.addEventListener('abort', onAbort, { once: true });
   return { signal: controller.signal, dispose: () => external.removeEventListener('abort', onAbort) };
+}
+
+/**
+ * The signal of the stages on the way out (`when: failure | cancelled | always`): the run's cancel
+ * does not abort it, it starts a budget; `budgetMs` after the cancel it aborts too (with a
+ * CancelledError), so that a cancelled run still ends in bounded time, its last stages included.
+ */
+export function wayOutSignal(cancel: AbortSignal, budgetMs: number): ScopedSignal {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const start = (): void => {
+    // Ref'd, like an attempt's deadline: while the stages on the way out run, it is real work.
+    timer = setTimeout(() => {
+      const why = `${cancelMessage(cancel)}: the cancel budget of ${formatMs(budgetMs)} ran out`;
+      controller.abort(new CancelledError(why));
+    }, budgetMs);
+  };
+  if (cancel.aborted) start();
+  else cancel.addEventListener('abort', start, { once: true });
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      clearTimeout(timer);
+      cancel.removeEventListener('abort', start);
+    },
+  };
 }
 
 /**

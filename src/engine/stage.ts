@@ -1,6 +1,7 @@
 import type { Host } from '../contract/host.js';
 import type { Job } from './job.js';
-import type { StageReport } from './report.js';
+import type { StageReport, StageWhen } from './report.js';
+import type { ExecTask } from './subtask.js';
 
 /** A count, or a share of the stage's jobs (`{ percent: 25 }`, rounded up). */
 export type Amount = number | { readonly percent: number };
@@ -12,6 +13,37 @@ export interface StageContext {
   /** Reports of the stages that already ran, in order. */
   readonly previous: readonly StageReport[];
 }
+
+export type { StageWhen };
+
+export const STAGE_WHEN: readonly StageWhen[] = Object.freeze(['success', 'failure', 'cancelled', 'always']);
+
+/**
+ * A check for `verify` or `gate`: a command (`remote(…)` on the job's host, `local(…)` on the
+ * controller), or a job built for the host. It passes when the command exits 0, or the job ends
+ * `Ok` or `Skip`.
+ */
+export type Check = ExecTask | ((host: Host) => Job);
+
+export interface VerifyOptions {
+  check: Check;
+  /** Give up this long after the first attempt started, ms. Default 30 000. */
+  timeoutMs?: number;
+  /** Wait between two attempts, ms. Default 1000. */
+  intervalMs?: number;
+}
+
+export interface GateOptions {
+  /** Runs on the controller (its host is `controller`), with BW_WAVE and BW_WAVE_HOSTS in its env. */
+  check: Check;
+  /** Per run of the gate, ms. Default 60 000. */
+  timeoutMs?: number;
+  /** Wait after the wave ended, before the gate runs, ms. Default 0. */
+  soakMs?: number;
+}
+
+export type VerifySettings = Readonly<Required<VerifyOptions>>;
+export type GateSettings = Readonly<Required<GateOptions>>;
 
 export interface StageOptions {
   name: string;
@@ -33,6 +65,18 @@ export interface StageOptions {
   retryDelayMs?: number;
   /** Per-attempt timeout, ms. Default: none. */
   timeoutMs?: number;
+  /**
+   * Checked on each host after its steps succeeded, again every `intervalMs` until it passes or
+   * `timeoutMs` ends; a host that never passes fails its job (not retried: the check repeats itself).
+   */
+  verify?: VerifyOptions;
+  /**
+   * Run once on the controller after each wave (the canary's included), after `soakMs`. A failed
+   * gate stops the stage like a failed canary: the rest are skipped and the run stops.
+   */
+  gate?: GateOptions;
+  /** When the stage runs; see StageWhen. Default `success`. */
+  when?: StageWhen;
   /** The jobs of this stage. Alternatively subclass Stage and override `jobs`. */
   jobs?: (ctx: StageContext) => Iterable<Job> | AsyncIterable<Job>;
 }
@@ -47,7 +91,14 @@ export interface StageSettings {
   readonly retries: number;
   readonly retryDelayMs: number;
   readonly timeoutMs: number | undefined;
+  readonly verify: VerifySettings | null;
+  readonly gate: GateSettings | null;
+  readonly when: StageWhen;
 }
+
+export const DEFAULT_VERIFY_TIMEOUT_MS = 30_000;
+export const DEFAULT_VERIFY_INTERVAL_MS = 1000;
+export const DEFAULT_GATE_TIMEOUT_MS = 60_000;
 
 /** Yields jobs (usually one per host) and decides how they run. */
 export class Stage {
@@ -68,6 +119,21 @@ export class Stage {
       retries: opts.retries ?? 0,
       retryDelayMs: opts.retryDelayMs ?? 1000,
       timeoutMs: opts.timeoutMs,
+      verify: opts.verify
+        ? Object.freeze({
+            check: opts.verify.check,
+            timeoutMs: opts.verify.timeoutMs ?? DEFAULT_VERIFY_TIMEOUT_MS,
+            intervalMs: opts.verify.intervalMs ?? DEFAULT_VERIFY_INTERVAL_MS,
+          })
+        : null,
+      gate: opts.gate
+        ? Object.freeze({
+            check: opts.gate.check,
+            timeoutMs: opts.gate.timeoutMs ?? DEFAULT_GATE_TIMEOUT_MS,
+            soakMs: opts.gate.soakMs ?? 0,
+          })
+        : null,
+      when: opts.when ?? 'success',
     });
     checkSettings(this.name, this.settings);
   }
@@ -117,4 +183,25 @@ function checkSettings(stage: string, s: StageSettings): void {
   if (!Array.isArray(s.batch)) bad('batch', 'an array', s.batch);
   for (const b of s.batch)
     if (!isAmount(b, true)) bad('batch', 'positive integers or { percent: 1..100 }', s.batch);
+  const isMs = (n: unknown, min: number): boolean => Number.isFinite(n) && (n as number) >= min;
+  if (s.verify) {
+    if (!isCheck(s.verify.check)) bad('verify.check', CHECK, s.verify.check);
+    if (!isMs(s.verify.timeoutMs, 1)) bad('verify.timeoutMs', 'a positive number', s.verify.timeoutMs);
+    if (!isMs(s.verify.intervalMs, 0)) bad('verify.intervalMs', 'a non-negative number', s.verify.intervalMs);
+  }
+  if (s.gate) {
+    if (!isCheck(s.gate.check)) bad('gate.check', CHECK, s.gate.check);
+    if (!isMs(s.gate.timeoutMs, 1)) bad('gate.timeoutMs', 'a positive number', s.gate.timeoutMs);
+    if (!isMs(s.gate.soakMs, 0)) bad('gate.soakMs', 'a non-negative number', s.gate.soakMs);
+  }
+  if (!STAGE_WHEN.includes(s.when)) bad('when', STAGE_WHEN.map((w) => `"${w}"`).join(', '), s.when);
+}
+
+const CHECK = 'a command (remote() or local()) or a function (host) => Job';
+
+function isCheck(check: unknown): boolean {
+  return (
+    typeof check === 'function' ||
+    (typeof check === 'object' && check !== null && (check as { kind?: unknown }).kind === 'exec')
+  );
 }

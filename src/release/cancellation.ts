@@ -1,7 +1,18 @@
 import { CancelledError } from '../contract/errors.js';
+import { DEFAULT_CANCEL_BUDGET_MS } from '../engine/executor.js';
 
-/** Time the engine gets to stop its commands and return after a cancel, before we report without it. */
-export const CANCEL_GRACE_MS = 3000;
+/**
+ * After a cancel, the stages on the way out (`when: cancelled | always`) run for at most this long,
+ * counted from the signal; then the engine cancels them too.
+ */
+export const CANCEL_BUDGET_MS = DEFAULT_CANCEL_BUDGET_MS;
+
+/**
+ * Time the engine gets to return after a cancel, before we report without it: the budget of the
+ * stages on the way out, and a second for the commands it cut short to stop. With GitHub's SIGINT
+ * this keeps the whole action (report, summary and outputs written) well inside 5 s.
+ */
+export const CANCEL_GRACE_MS = CANCEL_BUDGET_MS + 1000;
 
 /**
  * SIGINT/SIGTERM handling for the action and the CLI. GitHub sends SIGINT when a run is cancelled,

@@ -17,11 +17,12 @@ import type { Runner } from '../engine/runner.js';
 // The library entry, not config/ directly: a JavaScript config's function receives the library.
 import * as library from '../index.js';
 import { PartialReport } from '../reporters/partial-report.js';
+import { warningText } from '../reporters/vocabulary.js';
 import { DryRunTransport } from '../transport/dry-run.js';
 import { LocalTransport } from '../transport/local.js';
 import { RoutingTransport } from '../transport/routing.js';
 import { createSshTransport } from '../transport/ssh.js';
-import type { Cancellation } from './cancellation.js';
+import { CANCEL_BUDGET_MS, type Cancellation } from './cancellation.js';
 import type { LockTarget } from './deploy-lock.js';
 import { newDeployLock, notRunReport, passLock, withLock } from './lock-gate.js';
 import { lockTargetFor } from './lock-plan.js';
@@ -139,8 +140,11 @@ export async function runRelease(
   const { cancellation } = hooks;
   const { redactor } = loaded;
   const partial = new PartialReport(loaded.runner.name);
+  // The report lists every warning of the run, the transport's (host keys) as well as the engine's.
+  const warnings: string[] = [];
   const emit: EventListener = (e) => {
     const redacted = redactor.event(e);
+    if (redacted.type === 'warning') warnings.push(warningText(redacted));
     partial.onEvent(redacted);
     hooks.onEvent(redacted);
   };
@@ -166,7 +170,7 @@ export async function runRelease(
       const report = notRunReport(loaded.runner.name, release, startedAt, gate);
       emit({ type: 'run-start', runner: report.runner, release, startedAt: report.startedAt, stageCount: 0 });
       emit({ type: 'run-end', report });
-      return { report: redactor.report(report), complete: true };
+      return { report: { ...redactor.report(report), warnings }, complete: true };
     }
     lock?.startHeartbeat();
     const vars = {
@@ -184,9 +188,12 @@ export async function runRelease(
       release,
       ...(settings.limit !== undefined ? { limit: settings.limit } : {}),
       ...(loaded.hosts ? { hosts: loaded.hosts } : {}),
+      cancelBudgetMs: CANCEL_BUDGET_MS,
+      dryRun: settings.dryRun,
     });
     const report = await cancellation.race(executor.run(loaded.runner));
-    if (report) return { report: withLock(redactor.report(report), gate.lock), complete: true };
+    if (report)
+      return { report: withLock({ ...redactor.report(report), warnings }, gate.lock), complete: true };
     finished = false;
     return {
       report: withLock(partial.snapshot(cancelMessage(cancellation.signal)), gate.lock),

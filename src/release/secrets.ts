@@ -4,7 +4,7 @@
  * `maskableValues` for GitHub's own log masker.
  */
 import type { EngineEvent } from '../engine/events.js';
-import type { JobReport, LockReport, RunReport } from '../engine/report.js';
+import type { JobReport, LockReport, RunReport, StageReport, WaveReport } from '../engine/report.js';
 import type { ReleaseSettings } from './settings.js';
 
 export const REDACTED = '***';
@@ -88,13 +88,30 @@ export class Redactor {
     };
   }
 
+  stage(stage: StageReport): StageReport {
+    return {
+      ...stage,
+      ...(stage.reason !== undefined ? { reason: this.text(stage.reason) } : {}),
+      jobs: stage.jobs.map((j) => this.job(j)),
+      ...(stage.waves ? { waves: stage.waves.map((w) => this.wave(w)) } : {}),
+    };
+  }
+
+  wave(wave: WaveReport): WaveReport {
+    const { gate } = wave;
+    if (!gate) return wave;
+    const error = gate.error === null ? null : this.text(gate.error);
+    return { ...wave, gate: { ...gate, error, outputTail: this.text(gate.outputTail) } };
+  }
+
   report(report: RunReport): RunReport {
     if (this.empty) return report;
     return {
       ...report,
       ...(report.reason !== undefined ? { reason: this.text(report.reason) } : {}),
       ...(report.lock ? { lock: this.lock(report.lock) } : {}),
-      stages: report.stages.map((s) => ({ ...s, jobs: s.jobs.map((j) => this.job(j)) })),
+      ...(report.warnings ? { warnings: report.warnings.map((w) => this.text(w)) } : {}),
+      stages: report.stages.map((s) => this.stage(s)),
     };
   }
 
@@ -111,6 +128,7 @@ export class Redactor {
       case 'output':
         return { ...e, line: this.text(e.line) };
       case 'job-retry':
+      case 'verify-retry':
         return { ...e, error: this.text(e.error) };
       case 'warning':
       case 'info':
@@ -118,7 +136,9 @@ export class Redactor {
       case 'job-end':
         return { ...e, job: this.job(e.job) };
       case 'stage-end':
-        return { ...e, stage: { ...e.stage, jobs: e.stage.jobs.map((j) => this.job(j)) } };
+        return { ...e, stage: this.stage(e.stage) };
+      case 'wave-end':
+        return { ...e, wave: this.wave(e.wave) };
       case 'run-end':
         return { ...e, report: this.report(e.report) };
       default:

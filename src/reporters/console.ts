@@ -8,6 +8,9 @@ import {
   plural,
   progressStatus,
   retryLine,
+  showsWave,
+  verifyRetryLine,
+  waveLine,
   runFooter,
   runHeader,
   stageLine,
@@ -70,8 +73,12 @@ export class ConsoleReporter {
           : null;
       case 'job-retry':
         return `${this.#label(e.host)} ${HOST_MARK.retry} ${retryLine(e)}`;
+      case 'verify-retry':
+        return `${this.#label(e.host)} ${HOST_MARK.retry} ${verifyRetryLine(e)}`;
       case 'job-end':
         return `${this.#label(e.job.host)} ${JOB_MARK[e.job.result]} ${jobLine(e.job)}`;
+      case 'wave-end':
+        return showsWave(e.wave, e.total) ? waveLine(e.wave, e.total) : null;
       case 'stage-end':
         return stageLine(e.stage);
       case 'warning':

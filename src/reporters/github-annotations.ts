@@ -1,6 +1,6 @@
 import type { JobReport, StageReport } from '../engine/report.js';
 import { stripControl, truncateText } from './github-escape.js';
-import { exitText, plural } from './vocabulary.js';
+import { exitText, plural, toleratedNote } from './vocabulary.js';
 
 export interface Annotation {
   level: 'error' | 'warning';
@@ -12,23 +12,37 @@ export interface Annotation {
 const TAIL_LINES = 5;
 
 /**
- * The annotations for a finished stage: an error per failed host when the stage failed the run, a
- * warning per failed host when the failure was tolerated (`can-fail`, or within `max-failures`).
+ * The annotations for a finished stage: an error per failed host (and for a failed gate) when the
+ * stage failed the run, a warning per failed host when the failure was tolerated (`can-fail`,
+ * within `max-failures`, or a stage on the way out).
  */
 export function stageAnnotations(stage: StageReport): Annotation[] {
   const fatal = stage.result === 'failure' && !stage.tolerated;
-  const why = stage.tolerated ? 'tolerated: can-fail' : 'tolerated: within max-failures';
-  return stage.jobs
+  const why = toleratedNote(stage) ?? 'tolerated: within max-failures';
+  const level = fatal ? 'error' : 'warning';
+  const title = (what: string): string =>
+    fatal ? `${what} failed · ${stage.name}` : `${what} failed · ${stage.name} (${why})`;
+  const hosts = stage.jobs
     .filter((j) => j.result === 'failure')
-    .map((j) => ({
-      level: fatal ? 'error' : 'warning',
-      title: fatal ? `${j.host} failed · ${stage.name}` : `${j.host} failed · ${stage.name} (${why})`,
-      message: failureMessage(j),
-    }));
+    .map((j): Annotation => ({ level, title: title(j.host), message: failureMessage(j) }));
+  const gates = (stage.waves ?? [])
+    .filter((w) => w.gate?.result === 'failure')
+    .map((w): Annotation => {
+      const g = w.gate as NonNullable<typeof w.gate>;
+      const message = failureMessage({ error: g.error, exitCode: g.exitCode, outputTail: g.outputTail });
+      return { level, title: title(`gate after wave ${w.index}`), message };
+    });
+  return [...hosts, ...gates];
 }
 
-function failureMessage(j: JobReport): string {
-  const head = [j.error ?? 'failed', exitText(j), plural(j.attempts, 'attempt')].filter(Boolean);
+function failureMessage(
+  j: Pick<JobReport, 'error' | 'exitCode' | 'outputTail'> & { attempts?: number },
+): string {
+  const head = [
+    j.error ?? 'failed',
+    exitText(j),
+    j.attempts === undefined ? null : plural(j.attempts, 'attempt'),
+  ].filter(Boolean);
   const tail = stripControl(j.outputTail).replace(/\n+$/, '').split('\n').slice(-TAIL_LINES).filter(Boolean);
   const lines = [truncateText(head.join(' · '), 500), ...tail.map((l) => `│ ${truncateText(l, 300)}`)];
   return lines.join('\n');

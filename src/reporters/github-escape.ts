@@ -45,3 +45,10 @@ export function truncateText(text: string, max: number): string {
 export function utf8Bytes(text: string): number {
   return Buffer.byteLength(text, 'utf8');
 }
+
+/** An HTML table of cells already escaped (`escapeCell`): GitHub renders it in Markdown. */
+export function htmlTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const tr = (cells: readonly string[], tag: 'th' | 'td'): string =>
+    `<tr>${cells.map((c) => `<${tag}>${c}</${tag}>`).join('')}</tr>`;
+  return ['<table>', tr(header, 'th'), ...rows.map((r) => tr(r, 'td')), '</table>'].join('\n');
+}

@@ -12,6 +12,9 @@ import {
   JOB_MARK,
   jobLine,
   retryLine,
+  showsWave,
+  verifyRetryLine,
+  waveLine,
   runFooter,
   runHeader,
   stageLine,
@@ -80,8 +83,14 @@ export class GitHubLogReporter {
       case 'job-retry':
         this.#hostLine(e.host, HOST_MARK.retry, retryLine(e));
         return;
+      case 'verify-retry':
+        this.#hostLine(e.host, HOST_MARK.retry, verifyRetryLine(e));
+        return;
       case 'job-end':
         this.#hostLine(e.job.host, JOB_MARK[e.job.result], jobLine(e.job));
+        return;
+      case 'wave-end':
+        if (showsWave(e.wave, e.total)) this.#info(waveLine(e.wave, e.total));
         return;
       case 'stage-end':
         this.#closeGroup();

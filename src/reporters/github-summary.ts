@@ -1,6 +1,22 @@
 import type { JobReport, JobResult, LockReport, RunReport, StageReport } from '../engine/report.js';
-import { escapeCell, escapeHtml, escapeMarkdown, truncateText, utf8Bytes } from './github-escape.js';
-import { countJobs, exitText, formatDuration, plural, stageOutcome } from './vocabulary.js';
+import {
+  escapeCell,
+  escapeHtml,
+  escapeMarkdown,
+  htmlTable,
+  truncateText,
+  utf8Bytes,
+} from './github-escape.js';
+import { failedGates, hasVerify, renderWaves, verifyCell } from './summary-gates.js';
+import {
+  countJobs,
+  exitText,
+  formatDuration,
+  plural,
+  stageName,
+  stageOutcome,
+  toleratedNote,
+} from './vocabulary.js';
 
 /** GitHub rejects a step summary larger than this. */
 export const SUMMARY_LIMIT_BYTES = 1024 * 1024;
@@ -38,6 +54,8 @@ const DRY_RUN_HEADLINE = {
   cancelled: '🚫 DRY RUN cancelled (nothing was run)',
 } as const;
 const JOB_MARK: Record<JobResult, string> = { success: '✅', failure: '❌', skipped: '⏭️', cancelled: '🚫' };
+/** Warnings quoted under the headline; the JSON report has them all. */
+const WARNINGS_SHOWN = 10;
 
 /**
  * The job summary of a run, as Markdown with HTML tables: a headline, a table of stages, then per
@@ -50,7 +68,7 @@ export function renderSummary(report: RunReport, options: SummaryOptions = {}): 
   const opts = { ...DEFAULTS, ...options };
   const head = [renderHeadline(report, opts.dryRun), renderStageTable(report)].join('\n');
   const headings = report.stages.map(
-    (s, i) => `### ${i + 1}. ${escapeMarkdown(s.name)} · ${stageResultText(s)}\n`,
+    (s, i) => `### ${i + 1}. ${escapeMarkdown(stageName(s))} · ${stageResultText(s)}\n${renderWaves(s)}`,
   );
   let left =
     opts.maxBytes - NOTE_RESERVE - utf8Bytes(head) - headings.reduce((n, h) => n + utf8Bytes(h) + 1, 0);
@@ -58,7 +76,7 @@ export function renderSummary(report: RunReport, options: SummaryOptions = {}): 
   // Output tails of failed hosts matter most after the tables of results: they are placed first.
   let tailsLeftOut = 0;
   const failures = report.stages.map((s) =>
-    failedJobs(s).flatMap((j) => {
+    [...failedJobs(s), ...failedGates(s)].flatMap((j) => {
       // Once the budget is spent, the rest are counted without rendering them.
       const block = left > MIN_BLOCK ? renderFailure(j, opts.tailBytes) : '';
       if (block === '' || utf8Bytes(block) + 1 > left) {
@@ -102,6 +120,13 @@ function renderHeadline(r: RunReport, dryRun: boolean): string {
   const lock = renderLock(r.lock);
   if (lock) lines.push(lock, '');
   if (r.reason) lines.push(`> ${escapeMarkdown(truncateText(r.reason, 1000))}`, '');
+  const warnings = r.warnings ?? [];
+  for (const w of warnings.slice(0, WARNINGS_SHOWN))
+    lines.push(`> ⚠️ ${escapeMarkdown(truncateText(w, 300))}`);
+  if (warnings.length > WARNINGS_SHOWN) {
+    lines.push(`> ⚠️ … ${plural(warnings.length - WARNINGS_SHOWN, 'more warning')} in the JSON report`);
+  }
+  if (warnings.length > 0) lines.push('');
   return lines.join('\n');
 }
 
@@ -129,7 +154,7 @@ function renderLock(lock: LockReport | undefined): string {
 
 function stageResultText(s: StageReport): string {
   if (stageOutcome(s) === 'cancelled') return '🚫 cancelled';
-  if (s.result === 'failure' && s.tolerated) return '⚠️ failure (tolerated: can-fail)';
+  if (s.result === 'failure' && s.tolerated) return `⚠️ failure (${toleratedNote(s) ?? ''})`;
   if (s.result === 'success' && countJobs(s, 'failure') > 0) return '⚠️ success (failures within budget)';
   return { success: '✅ success', failure: '❌ failure', skipped: '⏭️ skipped' }[s.result];
 }
@@ -150,7 +175,7 @@ function renderStageTable(r: RunReport): string {
   ];
   const rows = r.stages.map((s, i) => [
     String(i + 1),
-    escapeCell(s.name),
+    escapeCell(stageName(s)),
     stageResultText(s),
     String(countJobs(s, 'success')),
     String(countJobs(s, 'failure')),
@@ -162,17 +187,11 @@ function renderStageTable(r: RunReport): string {
   return `${htmlTable(header, rows)}\n`;
 }
 
-function htmlTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const tr = (cells: readonly string[], tag: 'th' | 'td'): string =>
-    `<tr>${cells.map((c) => `<${tag}>${c}</${tag}>`).join('')}</tr>`;
-  return ['<table>', tr(header, 'th'), ...rows.map((r) => tr(r, 'td')), '</table>'].join('\n');
-}
-
 const HOST_HEADER = ['Host', 'Result', 'Attempts', 'Duration', 'Exit code', 'Error'];
 
 function hostRow(stage: StageReport, j: JobReport): string[] {
   const host = escapeCell(j.host) + (j.host === stage.canary ? ' <sub>canary</sub>' : '');
-  return [
+  const row = [
     host,
     `${JOB_MARK[j.result]} ${j.result}`,
     String(j.attempts),
@@ -180,6 +199,8 @@ function hostRow(stage: StageReport, j: JobReport): string[] {
     j.exitCode === null ? '—' : String(j.exitCode),
     j.error && j.error !== j.result ? escapeCell(truncateText(j.error, 200)) : '—',
   ];
+  if (hasVerify(stage)) row.splice(3, 0, verifyCell(j));
+  return row;
 }
 
 /** The host table of a stage, with as many rows as `budget` bytes allow. */
@@ -188,14 +209,26 @@ function renderHostTable(
   collapseOver: number,
   budget: number,
 ): { text: string; rowsLeftOut: number } {
-  if (stage.jobs.length === 0) return { text: '_No jobs._\n', rowsLeftOut: 0 };
+  if (stage.jobs.length === 0) {
+    const why =
+      stage.result === 'skipped' && stage.reason ? `Skipped: ${escapeMarkdown(stage.reason)}.` : 'No jobs.';
+    return { text: `_${why}_\n`, rowsLeftOut: 0 };
+  }
   const rows = stage.jobs.map((j) => hostRow(stage, j));
+  const header = hasVerify(stage)
+    ? [...HOST_HEADER.slice(0, 3), 'Verify', ...HOST_HEADER.slice(3)]
+    : HOST_HEADER;
   const wrap = (shown: readonly string[][], leftOut: number): string => {
     const extra =
       leftOut > 0
-        ? [[`… ${plural(leftOut, 'more host')} left out (summary size limit)`, '', '', '', '', '']]
+        ? [
+            [
+              `… ${plural(leftOut, 'more host')} left out (summary size limit)`,
+              ...header.slice(1).map(() => ''),
+            ],
+          ]
         : [];
-    const table = htmlTable(HOST_HEADER, [...shown, ...extra]);
+    const table = htmlTable(header, [...shown, ...extra]);
     if (stage.jobs.length <= collapseOver) return `${table}\n`;
     const tally = [
       `${countJobs(stage, 'success')} ok`,

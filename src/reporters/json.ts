@@ -1,11 +1,17 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { LockReport, RunReport } from '../engine/report.js';
+import {
+  failedHosts as failedHostsOf,
+  type LockReport,
+  type RunReport,
+  type StageWhen,
+} from '../engine/report.js';
 import type { UploadTotals } from '../engine/upload-totals.js';
 
 /**
  * The JSON report (documented in the README): the in-memory extras (output tails, reasons) are
- * left out. `release`, `dryRun`, `lock` and jobs' `uploads` were added to version 1; consumers ignore keys they do not know.
+ * left out. `release`, `dryRun`, `warnings`, `lock`, a stage's `when` and `waves`, and a job's
+ * `verify` and `uploads` were added to version 1; consumers ignore keys they do not know.
  */
 export interface JsonReport {
   version: 1;
@@ -22,10 +28,25 @@ export interface JsonReport {
    */
   lock?: LockReport;
   durationMs: number;
+  /** The engine's warnings: a stage on the way out that failed, a stage left without jobs, … */
+  warnings: string[];
   stages: {
     name: string;
     result: string;
+    /** `success` (the default), or `failure`, `cancelled`, `always` for a stage on the way out. */
+    when: StageWhen;
     canary: string | null;
+    /** The waves that started (the canary's is 1), with the gate after each (null: none ran). */
+    waves: {
+      index: number;
+      hosts: string[];
+      gate: {
+        result: string;
+        durationMs: number;
+        exitCode: number | null;
+        error: string | null;
+      } | null;
+    }[];
     jobs: {
       host: string;
       result: string;
@@ -33,6 +54,8 @@ export interface JsonReport {
       durationMs: number;
       exitCode: number | null;
       error: string | null;
+      /** The stage's verify on this host; null when the stage has none or the job never got to it. */
+      verify: { result: string; attempts: number; durationMs: number } | null;
       /** What the last attempt's upload steps shipped (summed); only on jobs that uploaded. */
       uploads?: UploadTotals;
     }[];
@@ -54,10 +77,22 @@ export function toJsonReport(report: RunReport, options: JsonReportOptions = {})
     startedAt: report.startedAt,
     ...(report.lock ? { lock: report.lock } : {}),
     durationMs: report.durationMs,
+    warnings: report.warnings ?? [],
     stages: report.stages.map((s) => ({
       name: s.name,
       result: s.result,
+      when: s.when ?? 'success',
       canary: s.canary,
+      waves: (s.waves ?? []).map((w) => ({
+        index: w.index,
+        hosts: w.hosts,
+        gate: w.gate && {
+          result: w.gate.result,
+          durationMs: w.gate.durationMs,
+          exitCode: w.gate.exitCode,
+          error: w.gate.error,
+        },
+      })),
       jobs: s.jobs.map((j) => ({
         host: j.host,
         result: j.result,
@@ -65,6 +100,7 @@ export function toJsonReport(report: RunReport, options: JsonReportOptions = {})
         durationMs: j.durationMs,
         exitCode: j.exitCode,
         error: j.error,
+        verify: j.verify ? { ...j.verify } : null,
         ...(j.uploads ? { uploads: { ...j.uploads } } : {}),
       })),
     })),
@@ -82,7 +118,5 @@ export async function writeJsonReport(
 
 /** Hosts whose job failed in any stage, in order of first failure. */
 export function failedHosts(report: RunReport): string[] {
-  const hosts = new Set<string>();
-  for (const s of report.stages) for (const j of s.jobs) if (j.result === 'failure') hosts.add(j.host);
-  return [...hosts];
+  return failedHostsOf(report.stages);
 }

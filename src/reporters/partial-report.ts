@@ -1,13 +1,23 @@
 import type { EngineEvent } from '../engine/events.js';
-import { unfinishedJob, type JobReport, type RunReport, type StageReport } from '../engine/report.js';
+import {
+  unfinishedJob,
+  type JobReport,
+  type RunReport,
+  type StageReport,
+  type StageWhen,
+  type WaveReport,
+} from '../engine/report.js';
 
 interface OpenStage {
   name: string;
   hosts: string[];
   canary: string | null;
+  when: StageWhen;
+  gate: boolean;
   startedAt: number;
   jobs: Map<string, JobReport>;
   attempts: Map<string, number>;
+  waves: WaveReport[];
 }
 
 /**
@@ -20,6 +30,7 @@ export class PartialReport {
   #release = '';
   #startedAt = new Date();
   #stages: StageReport[] = [];
+  #warnings: string[] = [];
   #open: OpenStage | undefined;
   #final: RunReport | undefined;
 
@@ -42,10 +53,19 @@ export class PartialReport {
           name: e.stage,
           hosts: e.hosts,
           canary: e.canary,
+          when: e.when,
+          gate: e.gate,
           startedAt: this.now(),
           jobs: new Map(),
           attempts: new Map(),
+          waves: [],
         };
+        return;
+      case 'wave-end':
+        this.#open?.waves.push(e.wave);
+        return;
+      case 'warning':
+        this.#warnings.push(e.host ? `${e.host}: ${e.message}` : e.message);
         return;
       case 'job-start':
         this.#open?.attempts.set(e.host, e.attempt);
@@ -84,6 +104,11 @@ export class PartialReport {
         canary: open.canary,
         jobs,
         durationMs: this.now() - open.startedAt,
+        when: open.when,
+        waves: open.waves,
+        ...(open.gate ? { gate: true } : {}),
+        // On the way out a stage cut short is a warning, as when the engine reports it.
+        ...(open.when === 'success' ? {} : { tolerated: true }),
       });
     }
     return {
@@ -95,6 +120,7 @@ export class PartialReport {
       durationMs: Math.max(0, this.now() - this.#startedAt.getTime()),
       stages,
       reason,
+      warnings: [...this.#warnings],
     };
   }
 }

@@ -4,7 +4,14 @@
  * called, the line that ends a job, a stage, a retry or the run.
  */
 import type { EngineEvent } from '../engine/events.js';
-import type { JobReport, JobResult, StageReport } from '../engine/report.js';
+import type {
+  GateReport,
+  JobReport,
+  JobResult,
+  StageReport,
+  StageWhen,
+  WaveReport,
+} from '../engine/report.js';
 
 /** The mark before a job's last line in the logs (`web-1 ✘ failure: exit code 3 · …`). */
 export const JOB_MARK: Readonly<Record<JobResult, string>> = {
@@ -16,6 +23,16 @@ export const JOB_MARK: Readonly<Record<JobResult, string>> = {
 
 /** The mark between a host's label and the rest of its log line. */
 export const HOST_MARK = { step: '»', output: '│', attempt: '●', retry: '↻' } as const;
+
+/** The mark of a wave's line (`≡ wave 2/4 · 5 hosts · gate ✔ passed · 0.4 s`). */
+export const WAVE_MARK = '≡';
+
+/** A gate's result in a wave line. */
+const GATE_WORD: Readonly<Record<GateReport['result'], string>> = {
+  success: `${JOB_MARK.success} passed`,
+  failure: `${JOB_MARK.failure} failed`,
+  cancelled: `${JOB_MARK.cancelled} cancelled`,
+};
 
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
@@ -45,22 +62,35 @@ export function stageOutcome(s: StageReport): StageReport['result'] | 'cancelled
 }
 
 /** `exit 3`, unless the error already says so (`exit code 3`); null when there is no exit code. */
-export function exitText(j: JobReport): string | null {
+export function exitText(j: Pick<JobReport, 'exitCode' | 'error'>): string | null {
   if (j.exitCode === null || (j.error ?? '').includes(`exit code ${j.exitCode}`)) return null;
   return `exit ${j.exitCode}`;
 }
 
-/** `Stage 2/3 · Distribute code · 12 hosts · canary web-1` */
+/** `Stage 2/3 · Distribute code · 12 hosts · canary web-1`, then `· when: failure` on the way out. */
 export function stageTitle(e: {
   stage: string;
   index: number;
   total: number | null;
   hosts: readonly string[];
   canary: string | null;
+  when?: StageWhen;
 }): string {
   const parts = [`Stage ${e.index}${e.total ? `/${e.total}` : ''}`, e.stage, plural(e.hosts.length, 'host')];
   if (e.canary) parts.push(`canary ${e.canary}`);
+  if (e.when && e.when !== 'success') parts.push(`when: ${e.when}`);
   return parts.join(' · ');
+}
+
+/** `Undo (when: failure)`: a stage's name, with its `when` when it runs on the way out. */
+export function stageName(s: Pick<StageReport, 'name' | 'when'>): string {
+  return s.when && s.when !== 'success' ? `${s.name} (when: ${s.when})` : s.name;
+}
+
+/** Why a failed stage did not fail the run: `can-fail`, or it runs on the way out. */
+export function toleratedNote(s: Pick<StageReport, 'tolerated' | 'when'>): string | null {
+  if (!s.tolerated) return null;
+  return s.when && s.when !== 'success' ? 'a warning only: the result stands' : 'tolerated: can-fail';
 }
 
 /** `failure: timed out after 5s · exit 143 · 2 attempts · 5.1 s`: how a job ended. */
@@ -72,16 +102,42 @@ export function jobLine(j: JobReport): string {
   ];
   const exit = j.result === 'failure' ? exitText(j) : null;
   if (exit) parts.splice(1, 0, exit);
+  if (j.verify?.result === 'success')
+    parts.splice(-1, 0, `verified (${plural(j.verify.attempts, 'attempt')})`);
   return parts.join(' · ');
 }
 
-/** `■ Ship: failure · 8 ok · 2 failed · 0 skipped · 1 cancelled · 12.0 s`: how a stage ended. */
+/** `≡ wave 2/4 · 5 hosts · gate ✔ passed · 0.4 s`: how a wave (and the gate after it) ended. */
+export function waveLine(wave: WaveReport, total: number): string {
+  const hosts = wave.hosts.length === 1 ? (wave.hosts[0] as string) : plural(wave.hosts.length, 'host');
+  const parts = [`${WAVE_MARK} wave ${wave.index}/${total}`, hosts];
+  const g = wave.gate;
+  if (g) {
+    const error = g.result === 'success' || !g.error ? '' : `: ${g.error}`;
+    parts.push(`gate ${GATE_WORD[g.result]}${error}`, formatDuration(g.durationMs));
+  }
+  return parts.join(' · ');
+}
+
+/** Whether a wave is worth a line of its own: its stage has a gate, or batches. */
+export function showsWave(wave: WaveReport, total: number): boolean {
+  return wave.gate !== null || total > 2;
+}
+
+/**
+ * `■ Ship: failure · 8 ok · 2 failed · 0 skipped · 1 cancelled · 12.0 s`: how a stage ended;
+ * `■ Undo (when: failure): skipped · runs only when the release fails` for a stage that did not run.
+ */
 export function stageLine(s: StageReport): string {
+  if (s.result === 'skipped' && s.jobs.length === 0 && s.reason) {
+    return `■ ${stageName(s)}: skipped · ${s.reason}`;
+  }
   const n = (r: JobResult): number => countJobs(s, r);
-  const tolerated = s.tolerated ? ' (tolerated: can-fail)' : '';
+  const note = toleratedNote(s);
+  const tolerated = note ? ` (${note})` : '';
   const cancelled = n('cancelled') > 0 ? ` · ${n('cancelled')} cancelled` : '';
   return (
-    `■ ${s.name}: ${stageOutcome(s)}${tolerated} · ${n('success')} ok · ${n('failure')} failed · ${n('skipped')} skipped` +
+    `■ ${stageName(s)}: ${stageOutcome(s)}${tolerated} · ${n('success')} ok · ${n('failure')} failed · ${n('skipped')} skipped` +
     `${cancelled} · ${formatDuration(s.durationMs)}`
   );
 }
@@ -89,6 +145,11 @@ export function stageLine(s: StageReport): string {
 /** `exit code 1 — attempt 2 in 1.3 s`: a failed attempt and when the next one starts. */
 export function retryLine(e: Extract<EngineEvent, { type: 'job-retry' }>): string {
   return `${e.error} — attempt ${e.attempt + 1} in ${formatDuration(e.delayMs)}`;
+}
+
+/** `verify: exit code 7 — attempt 3 in 1.0 s`: a verify attempt that did not pass, and the next. */
+export function verifyRetryLine(e: Extract<EngineEvent, { type: 'verify-retry' }>): string {
+  return `verify: ${e.error} — attempt ${e.attempt + 1} in ${formatDuration(e.delayMs)}`;
 }
 
 /** A warning as one text: `web-1: new host, accepted its key …`. */

@@ -1,0 +1,115 @@
+/**
+ * The bundled action, cancelled by GitHub's SIGINT during a long stage over SSH (real sshd): the
+ * `when: cancelled` stage still notifies, a `when: always` stage that hangs is cut off by the cancel
+ * budget, and the step still ends, everything written, within 5 s of the signal.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tempDir } from '../support/cli.js';
+import { startSshdFleet, type SshdFleet } from '../support/sshd.js';
+import { readPids, waitForExit } from '../support/survivors.js';
+import { installedAction, runAction } from './action-harness.js';
+
+let fleet: SshdFleet;
+let actionDir: string;
+beforeAll(async () => {
+  fleet = await startSshdFleet({ count: 2 });
+  actionDir = await installedAction();
+}, 30_000);
+afterAll(() => fleet?.stop());
+
+it('SIGINT: the when: cancelled stage notifies on the hosts, a hanging always stage is cut off, the step ends within 5 s', async () => {
+  const ws = await tempDir('bw-ws-wayout-');
+  const root = join(fleet.scratchDir, `action-cancel-${Date.now()}`);
+  const hosts = fleet.hosts.map(
+    (h, i) => `    - { name: web-${i + 1}, address: ${h.address}, port: ${h.port} }`,
+  );
+  await mkdir(join(ws, '.github'));
+  await writeFile(
+    join(ws, '.github/release.yml'),
+    `version: 1
+lock: false
+ssh: { user: ${fleet.user}, connect-timeout: 5s }
+hosts:
+  web:
+${hosts.join('\n')}
+vars: { ROOT: "${root}", OUT: "${ws}" }
+runners:
+  deploy:
+    stages:
+      - name: Long
+        hosts: [web]
+        canary: false
+        steps:
+          - run: |
+              mkdir -p "$ROOT"
+              echo $$ >> "$ROOT/pids"
+              echo started
+              sleep 30
+      - name: Switch
+        hosts: [web]
+        steps: [{ run: touch "$ROOT/switched-$BW_HOST" }]
+      - name: Notify
+        when: cancelled
+        hosts: [web]
+        canary: false
+        steps:
+          - run: echo "$BW_RESULT" > "$ROOT/notified-$BW_HOST"
+      - name: Report
+        when: always
+        steps:
+          - local: |
+              echo "report $BW_RESULT" >> "$OUT/chat"
+              sleep 30
+`,
+  );
+  let signalledAt = 0;
+  const run = await runAction({
+    actionDir,
+    workspace: ws,
+    inputs: {
+      'ssh-private-key': await readFile(fleet.keyPath, 'utf8'),
+      'ssh-known-hosts': await readFile(fleet.knownHostsPath, 'utf8'),
+    },
+    onStdout: (out, child) => {
+      if (signalledAt === 0 && (out.match(/│ started/g) ?? []).length === 2) {
+        signalledAt = Date.now();
+        child.kill('SIGINT');
+      }
+    },
+  });
+  expect(signalledAt).toBeGreaterThan(0);
+  expect(Date.now() - signalledAt).toBeLessThan(5_000);
+  expect(run.code).toBe(130);
+  expect(run.outputs.result).toBe('cancelled');
+  for (const name of ['web-1', 'web-2']) {
+    expect(readFileSync(join(root, `notified-${name}`), 'utf8')).toBe('cancelled\n');
+    expect(existsSync(join(root, `switched-${name}`))).toBe(false);
+  }
+  expect(readFileSync(join(ws, 'chat'), 'utf8')).toBe('report cancelled\n');
+  const report = JSON.parse(run.reportText);
+  expect(report.result).toBe('cancelled');
+  expect(
+    report.stages.map((s: { name: string; result: string; when: string }) => [s.name, s.result, s.when]),
+  ).toEqual([
+    ['Long', 'failure', 'success'],
+    ['Switch', 'skipped', 'success'],
+    ['Notify', 'success', 'cancelled'],
+    ['Report', 'failure', 'always'],
+  ]);
+  expect(report.stages[3].jobs[0]).toMatchObject({
+    result: 'cancelled',
+    error: 'cancelled by SIGINT: the cancel budget of 2.5s ran out',
+  });
+  expect(report.warnings).toEqual([
+    'stage "Report" (when: always) failed, which does not change the result: cancelled by SIGINT: the cancel budget of 2.5s ran out',
+  ]);
+  expect(run.summary).toMatch(/^## 🚫 Release cancelled/);
+  expect(run.summary).toContain('### 3. Notify (when: cancelled) · ✅ success');
+  expect(run.stdout).toContain('::group::Stage 3/4 · Notify · 2 hosts · when: cancelled');
+  // The cancelled remote commands ended; none was left running on a host.
+  const shells = readPids(join(root, 'pids'));
+  expect(shells).toHaveLength(2);
+  await waitForExit(shells, 15_000);
+}, 60_000);
