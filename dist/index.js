@@ -63828,7 +63828,7 @@ globals.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _commonjs_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3115);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7627);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7915);
 /** The action's entrypoint (`dist/index.js` is this, bundled). */
 
 
@@ -63845,7 +63845,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7627:
+/***/ 7915:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -63920,7 +63920,7 @@ __nccwpck_require__.d(lib_namespaceObject_0, {
   Err: () => (Err),
   Executor: () => (Executor),
   HostKeyError: () => (errors/* HostKeyError */.oZ),
-  Job: () => (engine_job/* Job */._),
+  Job: () => (job/* Job */._),
   JobFailedError: () => (errors/* JobFailedError */.dk),
   LocalTransport: () => (LocalTransport),
   Ok: () => (Ok),
@@ -63935,7 +63935,7 @@ __nccwpck_require__.d(lib_namespaceObject_0, {
   errorMessage: () => (errors/* errorMessage */.gJ),
   findConfigFile: () => (findConfigFile),
   hostLabel: () => (contract_host/* hostLabel */.v),
-  isJob: () => (engine_job/* isJob */.o),
+  isJob: () => (job/* isJob */.o),
   isSuccess: () => (isSuccess),
   loadConfig: () => (loadConfig),
   local: () => (subtask/* local */.sr),
@@ -66959,8 +66959,8 @@ function resolveHostFilter(config, names, what = 'hosts filter') {
 //# sourceMappingURL=select.js.map
 // EXTERNAL MODULE: ./lib/config/config-error.js
 var config_error = __nccwpck_require__(1429);
-// EXTERNAL MODULE: ./lib/config/steps-job.js + 2 modules
-var steps_job = __nccwpck_require__(1285);
+// EXTERNAL MODULE: ./lib/config/steps-job.js
+var steps_job = __nccwpck_require__(2567);
 // EXTERNAL MODULE: ./lib/config/formats.js
 var formats = __nccwpck_require__(6094);
 // EXTERNAL MODULE: ./lib/config/hosts.js
@@ -67266,7 +67266,7 @@ async function collect(items) {
 }
 //# sourceMappingURL=iterate.js.map
 // EXTERNAL MODULE: ./lib/engine/job.js
-var engine_job = __nccwpck_require__(7209);
+var job = __nccwpck_require__(7209);
 // EXTERNAL MODULE: ./lib/contract/host.js
 var contract_host = __nccwpck_require__(1874);
 ;// CONCATENATED MODULE: ./lib/engine/job-selection.js
@@ -67567,29 +67567,8 @@ function formatAmount(amount) {
     return typeof amount === 'number' ? String(amount) : `${amount.percent}%`;
 }
 //# sourceMappingURL=failure-budget.js.map
-;// CONCATENATED MODULE: ./lib/engine/check.js
-
-/** The job that runs `check` on `host`; a command gets `label` unless it has its own. */
-function checkJob(check, host, label) {
-    if (typeof check === 'function') {
-        const job = check(host);
-        if (!(0,engine_job/* isJob */.o)(job))
-            throw new TypeError(`a check must build a Job, got ${String(job)}`);
-        return job;
-    }
-    const task = { ...check, label: check.label ?? label };
-    return engine_job/* Job */._.of(host, async function* () {
-        yield task;
-    }, 'check');
-}
-/** `curl -fsS http://…/up`: the first line of a command check (80 chars), for labels. */
-function checkText(check) {
-    if (typeof check === 'function')
-        return 'job';
-    const first = check.script.trim().split('\n', 1)[0] ?? '';
-    return first.length > 80 ? `${first.slice(0, 79)}…` : first;
-}
-//# sourceMappingURL=check.js.map
+// EXTERNAL MODULE: ./lib/engine/check.js
+var check = __nccwpck_require__(3970);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./node_modules/is-network-error/index.js
@@ -68008,7 +67987,7 @@ class JobAttempt {
         };
     }
     #execute(task, host) {
-        if ((0,engine_job/* isJob */.o)(task))
+        if ((0,job/* isJob */.o)(task))
             return this.#nested(task, host);
         if (task?.kind === 'exec')
             return this.#exec(task, host);
@@ -68158,7 +68137,7 @@ async function verifyHost(host, verify, scope) {
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(new errors/* TimeoutError */.MU(`verify did not pass within ${within}`)), verify.timeoutMs);
     const signal = AbortSignal.any([scope.runSignal, deadline.signal]);
-    const label = `verify: ${checkText(verify.check)}`;
+    const label = `verify: ${(0,check/* checkText */.q)(verify.check)}`;
     let attempts = 0;
     let exitCode = null;
     let last;
@@ -68186,7 +68165,7 @@ async function verifyHost(host, verify, scope) {
             const emit = attempts === 1 ? scope.emit : withoutStepStart(scope.emit);
             const driver = new JobAttempt({ ...scope, signal, emit });
             try {
-                const outcome = await driver.run(checkJob(verify.check, host, label));
+                const outcome = await driver.run((0,check/* checkJob */.e)(verify.check, host, label));
                 exitCode = driver.exitCode;
                 if (outcome.kind !== 'err')
                     return done('success', null);
@@ -68433,7 +68412,7 @@ async function runGate(gate, wave, scope, opts = { soak: true }) {
     }
     let job;
     try {
-        job = checkJob(gate.check, contract_host/* CONTROLLER */.J, `gate: ${checkText(gate.check)}`);
+        job = (0,check/* checkJob */.e)(gate.check, contract_host/* CONTROLLER */.J, `gate: ${(0,check/* checkText */.q)(gate.check)}`);
     }
     catch (error) {
         const why = `could not build its job: ${(0,errors/* errorMessage */.gJ)(error)}`;
@@ -68735,7 +68714,7 @@ function jobScope(stage, ctx, scope) {
 async function listJobs(stage, ctx, runSignal) {
     try {
         const jobs = await untilAborted(collect(stage.jobs(ctx)), runSignal);
-        const stray = jobs.findIndex((j) => !(0,engine_job/* isJob */.o)(j));
+        const stray = jobs.findIndex((j) => !(0,job/* isJob */.o)(j));
         if (stray >= 0)
             throw new TypeError(`expected Job objects, got ${String(jobs[stray])}`);
         return { jobs };
@@ -74580,14 +74559,17 @@ var did_you_mean = __nccwpck_require__(9839);
 var formats = __nccwpck_require__(6094);
 // EXTERNAL MODULE: ./lib/config/schema.js
 var schema = __nccwpck_require__(1091);
-// EXTERNAL MODULE: ./lib/config/steps-job.js + 2 modules
-var steps_job = __nccwpck_require__(1285);
+// EXTERNAL MODULE: ./lib/config/release-step.js + 1 modules
+var release_step = __nccwpck_require__(8454);
+// EXTERNAL MODULE: ./lib/config/steps-job.js
+var steps_job = __nccwpck_require__(2567);
 ;// CONCATENATED MODULE: ./lib/config/build-runners.js
 /**
  * Validated runner configs → engine Runners. Pure: builds stages and job factories, runs nothing.
  * Cross-references the schema cannot check (groups, `${NAME}` references, duplicate stage names)
  * fail here, at the position of the offending value.
  */
+
 
 
 
@@ -74651,15 +74633,16 @@ function buildStage(stage, path, ctx, footprint) {
             retries: stage.retries,
             retryDelayMs: stage['retry-delay'],
             timeoutMs: stage.timeout,
-            verify: stage.verify && toVerify(stage.verify, shell),
+            verify: stage.verify && toVerify(stage.verify, shell, ctx.releases),
             gate: stage.gate && toGate(stage.gate, shell),
             when: stage.when,
         }),
         jobs: () => hosts.map(makeJob),
     });
 }
-function toVerify(verify, shell) {
-    const check = verify.run !== undefined ? (0,subtask/* remote */.be)(verify.run, { shell }) : (0,subtask/* local */.sr)(verify.local, { shell });
+function toVerify(verify, shell, releases) {
+    const command = verify.run !== undefined ? (0,subtask/* remote */.be)(verify.run, { shell }) : (0,subtask/* local */.sr)(verify.local, { shell });
+    const check = releases ? (0,release_step/* checkWithReleasePaths */.qG)(command, releases) : command;
     return { check, ...defined({ timeoutMs: verify.timeout, intervalMs: verify.interval }) };
 }
 function toGate(gate, shell) {
@@ -75935,6 +75918,322 @@ function rangeStart(node) {
 
 /***/ }),
 
+/***/ 8454:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  qG: () => (/* binding */ checkWithReleasePaths),
+  ul: () => (/* binding */ releasePaths),
+  Lz: () => (/* binding */ releaseStepTask)
+});
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+// EXTERNAL MODULE: ./lib/engine/check.js
+var engine_check = __nccwpck_require__(3970);
+// EXTERNAL MODULE: ./lib/engine/job.js
+var job = __nccwpck_require__(7209);
+// EXTERNAL MODULE: ./lib/engine/release-id.js
+var release_id = __nccwpck_require__(7001);
+// EXTERNAL MODULE: ./lib/engine/subtask.js
+var subtask = __nccwpck_require__(917);
+// EXTERNAL MODULE: ./lib/engine/vars.js
+var vars = __nccwpck_require__(1942);
+;// CONCATENATED MODULE: ./lib/config/release-dir-commands.js
+/** The script and environment of one `release:` step on one host. */
+function releaseCommand(action, target) {
+    const env = {
+        BW_RELEASES_PATH: target.path,
+        BW_RELEASE: target.release,
+        BW_RUN_ID: target.entry.run,
+        BW_HISTORY: historyFields(target.entry),
+    };
+    if (action === 'prepare' || action === 'switch')
+        env.BW_SHARED = sharedLines(target.shared);
+    if (action === 'prune')
+        env.BW_KEEP = String(target.keep);
+    if (action === 'undo')
+        env.BW_UNDO = '1';
+    const body = { prepare: PREPARE, switch: SWITCH, prune: PRUNE, rollback: ROLLBACK, undo: ROLLBACK }[action];
+    return { script: `${PRELUDE}${body}`, env, summary: summaryOf(action, target) };
+}
+function summaryOf(action, t) {
+    const shared = t.shared.map((s) => (s.directory ? `${s.path}/` : s.path)).join(', ');
+    switch (action) {
+        case 'prepare':
+            return `create ${t.path}/releases/${t.release}${shared ? `, link ${shared} from ${t.path}/shared/` : ''}`;
+        case 'switch':
+            return `${t.path}/current -> releases/${t.release}, atomically (a new link renamed over it)`;
+        case 'prune':
+            return `remove from ${t.path}/releases what the history allows: keep the newest ${t.keep} that went live, current and previous`;
+        case 'rollback':
+            return `${t.path}/current -> the newest older release that went live and is not bad (or ROLLBACK_TO); mark the one left bad`;
+        case 'undo':
+            return `if ${t.path}/current is releases/${t.release}: roll back as release: rollback does; otherwise nothing`;
+    }
+}
+/** `"run":"…","time":"…","who":"…","runUrl":"…"`: what follows id and state on a history line. */
+function historyFields(entry) {
+    return [
+        `"run":${JSON.stringify(entry.run)}`,
+        `"time":${JSON.stringify(entry.time)}`,
+        `"who":${JSON.stringify(entry.who)}`,
+        `"runUrl":${JSON.stringify(entry.runUrl)}`,
+    ].join(',');
+}
+/**
+ * One line per shared path: `d` or `f`, the `../` that climb from the link's directory to P, and
+ * the path, separated by tabs (which a shared path cannot hold). `storage/` → `d\t../../\tstorage`,
+ * `public/uploads/` → `d\t../../../\tpublic/uploads`: relative links keep working when P moves.
+ */
+function sharedLines(shared) {
+    return shared
+        .map((item) => {
+        const up = '../'.repeat(item.path.split('/').length + 1);
+        return `${item.directory ? 'd' : 'f'}\t${up}\t${item.path}`;
+    })
+        .join('\n');
+}
+/** The releases path as the host's shell should see it: `~/x` is `x` over SSH (sshd starts in the home directory), `HOME/x` on this machine. */
+function releasesPathOn(path, local, home) {
+    if (path !== '~' && !path.startsWith('~/'))
+        return path;
+    const rest = path.slice(2);
+    if (local)
+        return rest ? `${home}/${rest}` : home;
+    return rest || '.';
+}
+const PRELUDE = `P=$BW_RELEASES_PATH
+R=$P/releases/$BW_RELEASE
+H=$P/.boerewors/releases.jsonl
+fail() { echo "$*" >&2; exit 1; }
+current_id() {
+  l=$(readlink "$P/current" 2>/dev/null) || return 0
+  case $l in releases/*|*/releases/*) l=\${l%/}; l=\${l##*/} ;; *) return 0 ;; esac
+  case $l in ''|.|..|*[!A-Za-z0-9._-]*) return 0 ;; esac
+  printf '%s' "$l"
+}
+events() {
+  [ -f "$H" ] || return 0
+  sed -n -e 's/^{"id":"\\([A-Za-z0-9._-]*\\)","state":"\\([a-z]*\\)".*"previous":"\\([A-Za-z0-9._-]*\\)"}$/\\1 \\2 \\3/p' -e t \\
+    -e 's/^{"id":"\\([A-Za-z0-9._-]*\\)","state":"\\([a-z]*\\)".*/\\1 \\2/p' "$H"
+}
+switch_to() {
+  rm -f "$P/.boerewors/current."*
+  ln -s "releases/$1" "$P/.boerewors/current.$$"
+  mv -T "$P/.boerewors/current.$$" "$P/current"
+}
+tab=$(printf '\\t')
+`;
+const PREPARE = `mkdir -p "$P/releases" "$P/shared" "$P/.boerewors"
+if [ -e "$R" ] || [ -L "$R" ]; then
+  grep -qF "{\\"id\\":\\"$BW_RELEASE\\",\\"state\\":\\"prepared\\",\\"run\\":\\"$BW_RUN_ID\\"," "$H" 2>/dev/null ||
+    fail "release $BW_RELEASE already exists in $P/releases and was not prepared by this run: refusing to reuse it; give this run another release id"
+  echo "releases/$BW_RELEASE was prepared earlier in this run: kept"
+else
+  printf '{"id":"%s","state":"prepared",%s}\\n' "$BW_RELEASE" "$BW_HISTORY" >>"$H"
+  mkdir "$R"
+  echo "prepared $R"
+fi
+while IFS=$tab read -r kind up rel; do
+  [ -n "$rel" ] || continue
+  if [ "$kind" = d ]; then
+    mkdir -p "$P/shared/$rel"
+  elif [ ! -e "$P/shared/$rel" ]; then
+    fail "shared file $P/shared/$rel does not exist: create it once on the host (shared files are not shipped: they outlive releases)"
+  fi
+  [ "$(readlink "$R/$rel" 2>/dev/null)" != "\${up}shared/$rel" ] || continue
+  rm -rf "$R/$rel"
+  mkdir -p "$(dirname "$R/$rel")"
+  ln -s "\${up}shared/$rel" "$R/$rel"
+  echo "linked $rel -> \${up}shared/$rel"
+done <<EOF
+$BW_SHARED
+EOF
+`;
+// Signals are ignored from here on: the switch is a link and a rename, and a cancel must find
+// `current` and the history agreeing, not stop between them.
+const SWITCH = `trap '' INT TERM HUP
+[ -d "$R" ] || fail "$R does not exist: a release: prepare step (and the upload into it) must come before release: switch"
+mkdir -p "$P/.boerewors"
+if [ -e "$P/current" ] && [ ! -L "$P/current" ]; then
+  fail "$P/current is not a symlink (a real directory or file): refusing to replace it; move it into $P/releases/ once, then switch"
+fi
+while IFS=$tab read -r kind up rel; do
+  [ -n "$rel" ] || continue
+  [ -L "$R/$rel" ] || fail "$R/$rel is no longer the link to shared/$rel (did the upload replace it? leave shared paths out of what you ship): refusing to switch"
+done <<EOF
+$BW_SHARED
+EOF
+prev=$(current_id)
+if [ "$prev" = "$BW_RELEASE" ]; then
+  echo "current is already releases/$BW_RELEASE"
+  exit 0
+fi
+switch_to "$BW_RELEASE"
+printf '{"id":"%s","state":"live",%s,"previous":"%s"}\\n' "$BW_RELEASE" "$BW_HISTORY" "$prev" >>"$H"
+echo "current -> releases/$BW_RELEASE (was \${prev:-nothing})"
+`;
+const PRUNE = `cur=$(current_id)
+if [ ! -f "$H" ]; then
+  echo "no history in $H yet: nothing to prune"
+  exit 0
+fi
+decisions=$(events | awk -v cur="$cur" -v keep="$BW_KEEP" '
+  { id = $1; st = $2 }
+  st == "prepared" && !(id in prepared) { prepared[id] = NR }
+  st == "live" { if (!(id in live)) { live[id] = ++n; order[n] = id }; bad[id] = 0; if (id == cur) prev = $3 }
+  st == "bad" { bad[id] = 1 }
+  END {
+    for (i = n; i >= 1; i--) {
+      id = order[i]
+      if (!bad[id]) kept++
+      if (id == cur) print "keep", id, "current"
+      else if (id == prev) print "keep", id, "previous"
+      else if (bad[id]) print "remove", id, "marked bad by a rollback"
+      else if (kept <= keep) print "keep", id, "live"
+      else print "remove", id, "older than the newest " keep " live releases"
+    }
+    for (id in prepared) {
+      if (id in live) continue
+      if ((cur in prepared) && prepared[id] < prepared[cur]) print "remove", id, "never went live, older than current"
+      else print "keep", id, "never went live, not older than current"
+    }
+  }')
+removed=0
+while read -r verdict id why; do
+  [ "$verdict" = remove ] || continue
+  case $id in ''|.|..|*[!A-Za-z0-9._-]*) continue ;; esac
+  [ "$id" != "$cur" ] || continue
+  [ -e "$P/releases/$id" ] || [ -L "$P/releases/$id" ] || continue
+  rm -rf "$P/releases/$id"
+  rm -f "$P/releases/.$id.bw-manifest" # what an upload with link-from kept about it
+  echo "pruned releases/$id: $why"
+  removed=$((removed + 1))
+done <<EOF
+$decisions
+EOF
+nl='
+'
+unknown=
+for d in "$P"/releases/*; do
+  [ -e "$d" ] || [ -L "$d" ] || continue
+  id=\${d##*/}
+  case "$nl$decisions$nl" in *"\${nl}keep $id "*|*"\${nl}remove $id "*) ;; *) unknown="$unknown $id" ;; esac
+done
+echo "pruned $removed; releases/ holds: $(ls "$P/releases" | paste -sd ' ' -)"
+[ -z "$unknown" ] || echo "left alone, not in the history:$unknown"
+`;
+// Also undo (BW_UNDO=1): the same, only when current is this run's release.
+const ROLLBACK = `trap '' INT TERM HUP
+cur=$(current_id)
+if [ "\${BW_UNDO:-}" = 1 ] && [ "$cur" != "$BW_RELEASE" ]; then
+  shown=\${cur:+releases/$cur}
+  echo "current is \${shown:-not a release}, not this run's release $BW_RELEASE: nothing to undo"
+  exit 0
+fi
+[ -n "$cur" ] || fail "$P/current does not point into $P/releases: nothing to roll back"
+if [ -n "\${ROLLBACK_TO:-}" ]; then
+  target=$ROLLBACK_TO
+  case $target in .|..|*[!A-Za-z0-9._-]*) fail "ROLLBACK_TO=$target is not a release id" ;; esac
+  [ "$target" != "$cur" ] || fail "ROLLBACK_TO=$target is current already"
+  [ -d "$P/releases/$target" ] || fail "ROLLBACK_TO=$target: $P/releases/$target does not exist"
+  if events | awk -v id="$target" '$1 == id && $2 == "live" { b = 0 } $1 == id && $2 == "bad" { b = 1 } END { exit !b }'; then
+    echo "releases/$target was marked bad earlier; going back to it as ROLLBACK_TO asks"
+  fi
+else
+  candidates=$(events | awk -v cur="$cur" '
+    $2 == "live" { if (!($1 in pos)) { pos[$1] = ++n; order[n] = $1 }; bad[$1] = 0 }
+    $2 == "bad" { bad[$1] = 1 }
+    END { if (!(cur in pos)) { print "?"; exit } for (i = pos[cur] - 1; i >= 1; i--) if (!bad[order[i]]) print order[i] }')
+  [ "$candidates" != "?" ] || fail "current release $cur never went live according to $H: name the release to go back to with ROLLBACK_TO=ID"
+  target=
+  for id in $candidates; do
+    if [ -d "$P/releases/$id" ]; then
+      target=$id
+      break
+    fi
+  done
+  [ -n "$target" ] || fail "no release to roll back to: none older than $cur went live, is not marked bad and is still in $P/releases; current stays releases/$cur"
+fi
+switch_to "$target"
+printf '{"id":"%s","state":"bad",%s}\\n' "$cur" "$BW_HISTORY" >>"$H"
+printf '{"id":"%s","state":"live",%s,"previous":"%s"}\\n' "$target" "$BW_HISTORY" "$cur" >>"$H"
+echo "rolled back: current -> releases/$target (was releases/$cur, now marked bad)"
+`;
+//# sourceMappingURL=release-dir-commands.js.map
+;// CONCATENATED MODULE: ./lib/config/release-step.js
+/**
+ * What the `releases:` block adds to a job: BW_RELEASES_PATH and BW_RELEASE_PATH in every step's
+ * environment, and the `release:` steps as commands on the job's host (release-dir-commands.ts).
+ */
+
+
+
+
+
+
+
+
+/**
+ * Stands in for BW_RUN_ID when a release runs without the pipeline (a library user's Executor):
+ * one per process, so the retries of one run are still told from another run.
+ */
+const PROCESS_RUN_ID = (0,external_node_crypto_.randomBytes)(8).toString('hex');
+/** BW_RELEASES_PATH and BW_RELEASE_PATH for this job's host. */
+function releasePaths(dirs, ctx) {
+    const expanded = (0,vars/* expandVars */.Jf)(dirs.path, ctx.env, 'releases.path');
+    const path = releasesPathOn(expanded, ctx.host.local, (0,external_node_os_.homedir)());
+    return { BW_RELEASES_PATH: path, BW_RELEASE_PATH: `${path}/releases/${ctx.release}` };
+}
+/**
+ * A stage's `verify` command with BW_RELEASES_PATH and BW_RELEASE_PATH in its environment, as its
+ * steps have them: a check that looks at `$BW_RELEASES_PATH/current` works the same in both.
+ */
+function checkWithReleasePaths(check, dirs) {
+    const label = check.label ?? `verify: ${(0,engine_check/* checkText */.q)(check)}`;
+    return (host) => job/* Job */._.of(host, async function* (ctx) {
+        yield { ...check, label, env: { ...check.env, ...releasePaths(dirs, ctx) } };
+    }, 'check');
+}
+/** The command of one `release:` step on the job's host. Throws for a release id that cannot name a directory. */
+function releaseStepTask(action, dirs, ctx, paths, label) {
+    const problem = (0,release_id/* releaseIdProblem */.co)(ctx.release);
+    if (problem)
+        throw new Error(`release: ${action}: the release id (BW_RELEASE) ${problem.replace(/^expected/, 'must be')}`);
+    const { script, env, summary } = releaseCommand(action, {
+        path: paths.BW_RELEASES_PATH,
+        release: ctx.release,
+        keep: dirs.keep,
+        shared: dirs.shared,
+        entry: {
+            run: hex(ctx.env.BW_RUN_ID) ?? PROCESS_RUN_ID,
+            time: new Date().toISOString(),
+            who: ctx.env.BW_ACTOR || osUser(),
+            runUrl: ctx.env.BW_RUN_URL ?? '',
+        },
+    });
+    return (0,subtask/* remote */.be)(script, { env: { ...paths, ...env }, label, summary });
+}
+function hex(value) {
+    return value && /^[0-9a-f]+$/.test(value) ? value : undefined;
+}
+function osUser() {
+    try {
+        return (0,external_node_os_.userInfo)().username;
+    }
+    catch {
+        return 'unknown';
+    }
+}
+//# sourceMappingURL=release-step.js.map
+
+/***/ }),
+
 /***/ 4498:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
@@ -76377,303 +76676,16 @@ function withoutExtensions(data) {
 
 /***/ }),
 
-/***/ 1285:
+/***/ 2567:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  l: () => (/* binding */ StepsJob)
-});
-
-// EXTERNAL MODULE: ./lib/engine/job.js
-var job = __nccwpck_require__(7209);
-// EXTERNAL MODULE: ./lib/engine/subtask.js
-var subtask = __nccwpck_require__(917);
-// EXTERNAL MODULE: ./lib/engine/vars.js
-var vars = __nccwpck_require__(1942);
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
-// EXTERNAL MODULE: ./lib/engine/release-id.js
-var release_id = __nccwpck_require__(7001);
-;// CONCATENATED MODULE: ./lib/config/release-dir-commands.js
-/** The script and environment of one `release:` step on one host. */
-function releaseCommand(action, target) {
-    const env = {
-        BW_RELEASES_PATH: target.path,
-        BW_RELEASE: target.release,
-        BW_RUN_ID: target.entry.run,
-        BW_HISTORY: historyFields(target.entry),
-    };
-    if (action === 'prepare' || action === 'switch')
-        env.BW_SHARED = sharedLines(target.shared);
-    if (action === 'prune')
-        env.BW_KEEP = String(target.keep);
-    if (action === 'undo')
-        env.BW_UNDO = '1';
-    const body = { prepare: PREPARE, switch: SWITCH, prune: PRUNE, rollback: ROLLBACK, undo: ROLLBACK }[action];
-    return { script: `${PRELUDE}${body}`, env, summary: summaryOf(action, target) };
-}
-function summaryOf(action, t) {
-    const shared = t.shared.map((s) => (s.directory ? `${s.path}/` : s.path)).join(', ');
-    switch (action) {
-        case 'prepare':
-            return `create ${t.path}/releases/${t.release}${shared ? `, link ${shared} from ${t.path}/shared/` : ''}`;
-        case 'switch':
-            return `${t.path}/current -> releases/${t.release}, atomically (a new link renamed over it)`;
-        case 'prune':
-            return `remove from ${t.path}/releases what the history allows: keep the newest ${t.keep} that went live, current and previous`;
-        case 'rollback':
-            return `${t.path}/current -> the newest older release that went live and is not bad (or ROLLBACK_TO); mark the one left bad`;
-        case 'undo':
-            return `if ${t.path}/current is releases/${t.release}: roll back as release: rollback does; otherwise nothing`;
-    }
-}
-/** `"run":"…","time":"…","who":"…","runUrl":"…"`: what follows id and state on a history line. */
-function historyFields(entry) {
-    return [
-        `"run":${JSON.stringify(entry.run)}`,
-        `"time":${JSON.stringify(entry.time)}`,
-        `"who":${JSON.stringify(entry.who)}`,
-        `"runUrl":${JSON.stringify(entry.runUrl)}`,
-    ].join(',');
-}
-/**
- * One line per shared path: `d` or `f`, the `../` that climb from the link's directory to P, and
- * the path, separated by tabs (which a shared path cannot hold). `storage/` → `d\t../../\tstorage`,
- * `public/uploads/` → `d\t../../../\tpublic/uploads`: relative links keep working when P moves.
- */
-function sharedLines(shared) {
-    return shared
-        .map((item) => {
-        const up = '../'.repeat(item.path.split('/').length + 1);
-        return `${item.directory ? 'd' : 'f'}\t${up}\t${item.path}`;
-    })
-        .join('\n');
-}
-/** The releases path as the host's shell should see it: `~/x` is `x` over SSH (sshd starts in the home directory), `HOME/x` on this machine. */
-function releasesPathOn(path, local, home) {
-    if (path !== '~' && !path.startsWith('~/'))
-        return path;
-    const rest = path.slice(2);
-    if (local)
-        return rest ? `${home}/${rest}` : home;
-    return rest || '.';
-}
-const PRELUDE = `P=$BW_RELEASES_PATH
-R=$P/releases/$BW_RELEASE
-H=$P/.boerewors/releases.jsonl
-fail() { echo "$*" >&2; exit 1; }
-current_id() {
-  l=$(readlink "$P/current" 2>/dev/null) || return 0
-  case $l in releases/*|*/releases/*) l=\${l%/}; l=\${l##*/} ;; *) return 0 ;; esac
-  case $l in ''|.|..|*[!A-Za-z0-9._-]*) return 0 ;; esac
-  printf '%s' "$l"
-}
-events() {
-  [ -f "$H" ] || return 0
-  sed -n -e 's/^{"id":"\\([A-Za-z0-9._-]*\\)","state":"\\([a-z]*\\)".*"previous":"\\([A-Za-z0-9._-]*\\)"}$/\\1 \\2 \\3/p' -e t \\
-    -e 's/^{"id":"\\([A-Za-z0-9._-]*\\)","state":"\\([a-z]*\\)".*/\\1 \\2/p' "$H"
-}
-switch_to() {
-  rm -f "$P/.boerewors/current."*
-  ln -s "releases/$1" "$P/.boerewors/current.$$"
-  mv -T "$P/.boerewors/current.$$" "$P/current"
-}
-tab=$(printf '\\t')
-`;
-const PREPARE = `mkdir -p "$P/releases" "$P/shared" "$P/.boerewors"
-if [ -e "$R" ] || [ -L "$R" ]; then
-  grep -qF "{\\"id\\":\\"$BW_RELEASE\\",\\"state\\":\\"prepared\\",\\"run\\":\\"$BW_RUN_ID\\"," "$H" 2>/dev/null ||
-    fail "release $BW_RELEASE already exists in $P/releases and was not prepared by this run: refusing to reuse it; give this run another release id"
-  echo "releases/$BW_RELEASE was prepared earlier in this run: kept"
-else
-  printf '{"id":"%s","state":"prepared",%s}\\n' "$BW_RELEASE" "$BW_HISTORY" >>"$H"
-  mkdir "$R"
-  echo "prepared $R"
-fi
-while IFS=$tab read -r kind up rel; do
-  [ -n "$rel" ] || continue
-  if [ "$kind" = d ]; then
-    mkdir -p "$P/shared/$rel"
-  elif [ ! -e "$P/shared/$rel" ]; then
-    fail "shared file $P/shared/$rel does not exist: create it once on the host (shared files are not shipped: they outlive releases)"
-  fi
-  [ "$(readlink "$R/$rel" 2>/dev/null)" != "\${up}shared/$rel" ] || continue
-  rm -rf "$R/$rel"
-  mkdir -p "$(dirname "$R/$rel")"
-  ln -s "\${up}shared/$rel" "$R/$rel"
-  echo "linked $rel -> \${up}shared/$rel"
-done <<EOF
-$BW_SHARED
-EOF
-`;
-// Signals are ignored from here on: the switch is a link and a rename, and a cancel must find
-// `current` and the history agreeing, not stop between them.
-const SWITCH = `trap '' INT TERM HUP
-[ -d "$R" ] || fail "$R does not exist: a release: prepare step (and the upload into it) must come before release: switch"
-mkdir -p "$P/.boerewors"
-if [ -e "$P/current" ] && [ ! -L "$P/current" ]; then
-  fail "$P/current is not a symlink (a real directory or file): refusing to replace it; move it into $P/releases/ once, then switch"
-fi
-while IFS=$tab read -r kind up rel; do
-  [ -n "$rel" ] || continue
-  [ -L "$R/$rel" ] || fail "$R/$rel is no longer the link to shared/$rel (did the upload replace it? leave shared paths out of what you ship): refusing to switch"
-done <<EOF
-$BW_SHARED
-EOF
-prev=$(current_id)
-if [ "$prev" = "$BW_RELEASE" ]; then
-  echo "current is already releases/$BW_RELEASE"
-  exit 0
-fi
-switch_to "$BW_RELEASE"
-printf '{"id":"%s","state":"live",%s,"previous":"%s"}\\n' "$BW_RELEASE" "$BW_HISTORY" "$prev" >>"$H"
-echo "current -> releases/$BW_RELEASE (was \${prev:-nothing})"
-`;
-const PRUNE = `cur=$(current_id)
-if [ ! -f "$H" ]; then
-  echo "no history in $H yet: nothing to prune"
-  exit 0
-fi
-decisions=$(events | awk -v cur="$cur" -v keep="$BW_KEEP" '
-  { id = $1; st = $2 }
-  st == "prepared" && !(id in prepared) { prepared[id] = NR }
-  st == "live" { if (!(id in live)) { live[id] = ++n; order[n] = id }; bad[id] = 0; if (id == cur) prev = $3 }
-  st == "bad" { bad[id] = 1 }
-  END {
-    for (i = n; i >= 1; i--) {
-      id = order[i]
-      if (!bad[id]) kept++
-      if (id == cur) print "keep", id, "current"
-      else if (id == prev) print "keep", id, "previous"
-      else if (bad[id]) print "remove", id, "marked bad by a rollback"
-      else if (kept <= keep) print "keep", id, "live"
-      else print "remove", id, "older than the newest " keep " live releases"
-    }
-    for (id in prepared) {
-      if (id in live) continue
-      if ((cur in prepared) && prepared[id] < prepared[cur]) print "remove", id, "never went live, older than current"
-      else print "keep", id, "never went live, not older than current"
-    }
-  }')
-removed=0
-while read -r verdict id why; do
-  [ "$verdict" = remove ] || continue
-  case $id in ''|.|..|*[!A-Za-z0-9._-]*) continue ;; esac
-  [ "$id" != "$cur" ] || continue
-  [ -e "$P/releases/$id" ] || [ -L "$P/releases/$id" ] || continue
-  rm -rf "$P/releases/$id"
-  rm -f "$P/releases/.$id.bw-manifest" # what an upload with link-from kept about it
-  echo "pruned releases/$id: $why"
-  removed=$((removed + 1))
-done <<EOF
-$decisions
-EOF
-nl='
-'
-unknown=
-for d in "$P"/releases/*; do
-  [ -e "$d" ] || [ -L "$d" ] || continue
-  id=\${d##*/}
-  case "$nl$decisions$nl" in *"\${nl}keep $id "*|*"\${nl}remove $id "*) ;; *) unknown="$unknown $id" ;; esac
-done
-echo "pruned $removed; releases/ holds: $(ls "$P/releases" | paste -sd ' ' -)"
-[ -z "$unknown" ] || echo "left alone, not in the history:$unknown"
-`;
-// Also undo (BW_UNDO=1): the same, only when current is this run's release.
-const ROLLBACK = `trap '' INT TERM HUP
-cur=$(current_id)
-[ -n "$cur" ] || fail "$P/current does not point into $P/releases: nothing to roll back"
-if [ "\${BW_UNDO:-}" = 1 ] && [ "$cur" != "$BW_RELEASE" ]; then
-  echo "current is releases/$cur, not this run's release $BW_RELEASE: nothing to undo"
-  exit 0
-fi
-if [ -n "\${ROLLBACK_TO:-}" ]; then
-  target=$ROLLBACK_TO
-  case $target in .|..|*[!A-Za-z0-9._-]*) fail "ROLLBACK_TO=$target is not a release id" ;; esac
-  [ "$target" != "$cur" ] || fail "ROLLBACK_TO=$target is current already"
-  [ -d "$P/releases/$target" ] || fail "ROLLBACK_TO=$target: $P/releases/$target does not exist"
-  if events | awk -v id="$target" '$1 == id && $2 == "live" { b = 0 } $1 == id && $2 == "bad" { b = 1 } END { exit !b }'; then
-    echo "releases/$target was marked bad earlier; going back to it as ROLLBACK_TO asks"
-  fi
-else
-  candidates=$(events | awk -v cur="$cur" '
-    $2 == "live" { if (!($1 in pos)) { pos[$1] = ++n; order[n] = $1 }; bad[$1] = 0 }
-    $2 == "bad" { bad[$1] = 1 }
-    END { if (!(cur in pos)) { print "?"; exit } for (i = pos[cur] - 1; i >= 1; i--) if (!bad[order[i]]) print order[i] }')
-  [ "$candidates" != "?" ] || fail "current release $cur never went live according to $H: name the release to go back to with ROLLBACK_TO=ID"
-  target=
-  for id in $candidates; do
-    if [ -d "$P/releases/$id" ]; then
-      target=$id
-      break
-    fi
-  done
-  [ -n "$target" ] || fail "no release to roll back to: none older than $cur went live, is not marked bad and is still in $P/releases; current stays releases/$cur"
-fi
-switch_to "$target"
-printf '{"id":"%s","state":"bad",%s}\\n' "$cur" "$BW_HISTORY" >>"$H"
-printf '{"id":"%s","state":"live",%s,"previous":"%s"}\\n' "$target" "$BW_HISTORY" "$cur" >>"$H"
-echo "rolled back: current -> releases/$target (was releases/$cur, now marked bad)"
-`;
-//# sourceMappingURL=release-dir-commands.js.map
-;// CONCATENATED MODULE: ./lib/config/release-step.js
-/**
- * What the `releases:` block adds to a job: BW_RELEASES_PATH and BW_RELEASE_PATH in every step's
- * environment, and the `release:` steps as commands on the job's host (release-dir-commands.ts).
- */
-
-
-
-
-
-
-/**
- * Stands in for BW_RUN_ID when a release runs without the pipeline (a library user's Executor):
- * one per process, so the retries of one run are still told from another run.
- */
-const PROCESS_RUN_ID = (0,external_node_crypto_.randomBytes)(8).toString('hex');
-/** BW_RELEASES_PATH and BW_RELEASE_PATH for this job's host. */
-function releasePaths(dirs, ctx) {
-    const expanded = (0,vars/* expandVars */.Jf)(dirs.path, ctx.env, 'releases.path');
-    const path = releasesPathOn(expanded, ctx.host.local, (0,external_node_os_.homedir)());
-    return { BW_RELEASES_PATH: path, BW_RELEASE_PATH: `${path}/releases/${ctx.release}` };
-}
-/** The command of one `release:` step on the job's host. Throws for a release id that cannot name a directory. */
-function releaseStepTask(action, dirs, ctx, paths, label) {
-    const problem = (0,release_id/* releaseIdProblem */.co)(ctx.release);
-    if (problem)
-        throw new Error(`release: ${action}: the release id (BW_RELEASE) ${problem.replace(/^expected/, 'must be')}`);
-    const { script, env, summary } = releaseCommand(action, {
-        path: paths.BW_RELEASES_PATH,
-        release: ctx.release,
-        keep: dirs.keep,
-        shared: dirs.shared,
-        entry: {
-            run: hex(ctx.env.BW_RUN_ID) ?? PROCESS_RUN_ID,
-            time: new Date().toISOString(),
-            who: ctx.env.BW_ACTOR || osUser(),
-            runUrl: ctx.env.BW_RUN_URL ?? '',
-        },
-    });
-    return (0,subtask/* remote */.be)(script, { env: { ...paths, ...env }, label, summary });
-}
-function hex(value) {
-    return value && /^[0-9a-f]+$/.test(value) ? value : undefined;
-}
-function osUser() {
-    try {
-        return (0,external_node_os_.userInfo)().username;
-    }
-    catch {
-        return 'unknown';
-    }
-}
-//# sourceMappingURL=release-step.js.map
-;// CONCATENATED MODULE: ./lib/config/steps-job.js
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   l: () => (/* binding */ StepsJob)
+/* harmony export */ });
+/* harmony import */ var _engine_job_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7209);
+/* harmony import */ var _engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(917);
+/* harmony import */ var _engine_vars_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1942);
+/* harmony import */ var _release_step_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8454);
 /** The job every config stage runs on each of its hosts: its steps, in order. */
 
 
@@ -76686,7 +76698,7 @@ function osUser() {
  * (release-step.ts). Step names are expanded the same way and become the subtask's label (default:
  * the step's kind).
  */
-class StepsJob extends job/* Job */._ {
+class StepsJob extends _engine_job_js__WEBPACK_IMPORTED_MODULE_3__/* .Job */ ._ {
     steps;
     options;
     constructor(host, steps, name = 'steps', options = {}) {
@@ -76696,16 +76708,16 @@ class StepsJob extends job/* Job */._ {
     }
     async *run(ctx) {
         const { releases } = this.options;
-        const paths = releases ? releasePaths(releases, ctx) : {};
+        const paths = releases ? (0,_release_step_js__WEBPACK_IMPORTED_MODULE_2__/* .releasePaths */ .ul)(releases, ctx) : {};
         const env = { ...ctx.env, ...paths };
         const extra = releases ? { env: paths } : {};
         for (const [i, step] of this.steps.entries()) {
-            const label = step.name === undefined ? defaultLabel(step) : (0,vars/* expandVars */.Jf)(step.name, env, `steps[${i}].name`);
+            const label = step.name === undefined ? defaultLabel(step) : (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.name, env, `steps[${i}].name`);
             if (step.kind === 'upload') {
-                const from = (0,vars/* expandVars */.Jf)(step.from, env, `steps[${i}].upload.from`);
-                const to = (0,vars/* expandVars */.Jf)(step.to, env, `steps[${i}].upload.to`);
-                const linkFrom = step.linkFrom === undefined ? undefined : (0,vars/* expandVars */.Jf)(step.linkFrom, env, `steps[${i}].upload.link-from`);
-                yield (0,subtask/* upload */.Se)(from, to, {
+                const from = (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.from, env, `steps[${i}].upload.from`);
+                const to = (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.to, env, `steps[${i}].upload.to`);
+                const linkFrom = step.linkFrom === undefined ? undefined : (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.linkFrom, env, `steps[${i}].upload.link-from`);
+                yield (0,_engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__/* .upload */ .Se)(from, to, {
                     label,
                     ...(linkFrom ? { linkFrom } : {}),
                     ...(step.compress !== undefined ? { compress: step.compress } : {}),
@@ -76714,13 +76726,13 @@ class StepsJob extends job/* Job */._ {
             else if (step.kind === 'release') {
                 if (!releases)
                     throw new Error(`steps[${i}]: release: ${step.action} needs a releases: block`);
-                yield releaseStepTask(step.action, releases, ctx, paths, label);
+                yield (0,_release_step_js__WEBPACK_IMPORTED_MODULE_2__/* .releaseStepTask */ .Lz)(step.action, releases, ctx, paths, label);
             }
             else if (step.kind === 'run') {
-                yield (0,subtask/* remote */.be)(step.script, { shell: step.shell, label, ...extra });
+                yield (0,_engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__/* .remote */ .be)(step.script, { shell: step.shell, label, ...extra });
             }
             else {
-                yield (0,subtask/* local */.sr)(step.script, { shell: step.shell, label, ...extra });
+                yield (0,_engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__/* .local */ .sr)(step.script, { shell: step.shell, label, ...extra });
             }
         }
     }
@@ -76883,6 +76895,39 @@ const DEFAULT_SHELL = Object.freeze([
 /** A variable name: what `ExecRequest.env` keys, `vars:` keys and `${NAME}` references must match. */
 const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 //# sourceMappingURL=transport.js.map
+
+/***/ }),
+
+/***/ 3970:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   e: () => (/* binding */ checkJob),
+/* harmony export */   q: () => (/* binding */ checkText)
+/* harmony export */ });
+/* harmony import */ var _job_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7209);
+
+/** The job that runs `check` on `host`; a command gets `label` unless it has its own. */
+function checkJob(check, host, label) {
+    if (typeof check === 'function') {
+        const job = check(host);
+        if (!(0,_job_js__WEBPACK_IMPORTED_MODULE_0__/* .isJob */ .o)(job))
+            throw new TypeError(`a check must build a Job, got ${String(job)}`);
+        return job;
+    }
+    const task = { ...check, label: check.label ?? label };
+    return _job_js__WEBPACK_IMPORTED_MODULE_0__/* .Job */ ._.of(host, async function* () {
+        yield task;
+    }, 'check');
+}
+/** `curl -fsS http://…/up`: the first line of a command check (80 chars), for labels. */
+function checkText(check) {
+    if (typeof check === 'function')
+        return 'job';
+    const first = check.script.trim().split('\n', 1)[0] ?? '';
+    return first.length > 80 ? `${first.slice(0, 79)}…` : first;
+}
+//# sourceMappingURL=check.js.map
 
 /***/ }),
 

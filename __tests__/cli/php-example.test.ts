@@ -23,7 +23,9 @@ describe('examples/php-release.yml', () => {
       const id = /release (\d{8}T\d{6}Z-[0-9a-f]{6})/.exec(r.stdout)?.[1] ?? '';
       ids.push(id);
       for (const host of HOSTS) {
-        expect(r.stdout).toContain(`${host} │ current serves ${id}\n`);
+        expect(r.stdout).toMatch(
+          new RegExp(`^${host} +✔ success · 1 attempt · verified \\(1 attempt\\)`, 'm'),
+        );
         expect(r.stdout).toContain(`${host} │ no PHP_FPM_SERVICE: nothing to reload\n`);
         // The first release sends everything; the second only what changed (index.php, config.php).
         const moved = i === 0 ? 'sent' : 'sent, 34 linked';
@@ -82,4 +84,38 @@ describe('examples/php-release.yml', () => {
       expect(left.sort()).toEqual([...kept, ...kept.map((id) => `.${id}.bw-manifest`)].sort());
     }
   }, 180_000);
+
+  it('a host that fails its health check after the switch: the run fails and undoes its release on every host it reached', async () => {
+    const root = await tempDir('bw-php-undo-');
+    const deploy = (...vars: string[]) =>
+      runCli(
+        [
+          'run',
+          '-c',
+          EXAMPLE,
+          '-r',
+          'deploy',
+          '--var',
+          `APP_ROOT=${root}`,
+          ...vars.flatMap((v) => ['--var', v]),
+        ],
+        {
+          timeoutMs: 60_000,
+        },
+      );
+    const good = await deploy();
+    expect(good.code).toBe(0);
+    const first = /release (\d{8}T\d{6}Z-[0-9a-f]{6})/.exec(good.stdout)?.[1] ?? '';
+    const bad = await deploy('BROKEN=local:app-2');
+    expect(bad.code).toBe(1);
+    const second = /release (\d{8}T\d{6}Z-[0-9a-f]{6})/.exec(bad.stdout)?.[1] ?? '';
+    expect(bad.stdout).toContain('local:app-2 │ local:app-2 answers 500');
+    for (const host of HOSTS) {
+      // Both had switched (the canary passed its check); both are back on the release before.
+      expect(bad.stdout).toContain(
+        `${host} │ rolled back: current -> releases/${first} (was releases/${second}, now marked bad)`,
+      );
+      expect(readlinkSync(join(root, 'hosts', host, 'current'))).toBe(`releases/${first}`);
+    }
+  }, 120_000);
 });

@@ -222,6 +222,12 @@ describe('release directories on a local: host', () => {
 
   it('undo after a failure after switch goes back; undo of a release that is not current does nothing', async () => {
     const p = await project();
+    // Nothing switched yet (a first release that failed before its switch): nothing to undo.
+    const first = await run(p, 'undo', { release: 'never-live' });
+    expect(first.result).toBe('success');
+    expect(first.lines).toContain(
+      "current is not a release, not this run's release never-live: nothing to undo",
+    );
     expect((await deploy(p, 'good')).result).toBe('success');
     expect((await deploy(p, 'broken', 'after-switch')).result).toBe('failure');
     expect(current(p)).toBe('releases/broken');

@@ -23,6 +23,7 @@ import { JOB_VARS, RELEASE_PATH_VARS, RESERVED_VARS, RUN_VARS } from './schema.j
 import type { ReleaseDirs } from './safe-releases.js';
 import type { ModuleRunnerConfig, ModuleStageConfig } from './module-schema.js';
 import type { RunnerConfig, StageConfig, StepConfig } from './schema.js';
+import { checkWithReleasePaths } from './release-step.js';
 import { StepsJob } from './steps-job.js';
 import type { Step } from './steps-job.js';
 
@@ -122,7 +123,7 @@ function buildStage(
       retries: stage.retries,
       retryDelayMs: stage['retry-delay'],
       timeoutMs: stage.timeout,
-      verify: stage.verify && toVerify(stage.verify, shell),
+      verify: stage.verify && toVerify(stage.verify, shell, ctx.releases),
       gate: stage.gate && toGate(stage.gate, shell),
       when: stage.when,
     }),
@@ -130,9 +131,14 @@ function buildStage(
   });
 }
 
-function toVerify(verify: NonNullable<StageConfig['verify']>, shell: readonly string[]): VerifyOptions {
-  const check =
+function toVerify(
+  verify: NonNullable<StageConfig['verify']>,
+  shell: readonly string[],
+  releases: ReleaseDirs | undefined,
+): VerifyOptions {
+  const command =
     verify.run !== undefined ? remote(verify.run, { shell }) : local(verify.local as string, { shell });
+  const check = releases ? checkWithReleasePaths(command, releases) : command;
   return { check, ...defined({ timeoutMs: verify.timeout, intervalMs: verify.interval }) };
 }
 

@@ -235,11 +235,12 @@ echo "pruned $removed; releases/ holds: $(ls "$P/releases" | paste -sd ' ' -)"
 // Also undo (BW_UNDO=1): the same, only when current is this run's release.
 const ROLLBACK = `trap '' INT TERM HUP
 cur=$(current_id)
-[ -n "$cur" ] || fail "$P/current does not point into $P/releases: nothing to roll back"
 if [ "\${BW_UNDO:-}" = 1 ] && [ "$cur" != "$BW_RELEASE" ]; then
-  echo "current is releases/$cur, not this run's release $BW_RELEASE: nothing to undo"
+  shown=\${cur:+releases/$cur}
+  echo "current is \${shown:-not a release}, not this run's release $BW_RELEASE: nothing to undo"
   exit 0
 fi
+[ -n "$cur" ] || fail "$P/current does not point into $P/releases: nothing to roll back"
 if [ -n "\${ROLLBACK_TO:-}" ]; then
   target=$ROLLBACK_TO
   case $target in .|..|*[!A-Za-z0-9._-]*) fail "ROLLBACK_TO=$target is not a release id" ;; esac

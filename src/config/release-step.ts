@@ -4,7 +4,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { homedir, userInfo } from 'node:os';
-import type { JobContext } from '../engine/job.js';
+import { checkText } from '../engine/check.js';
+import { Job, type JobContext } from '../engine/job.js';
+import type { Check } from '../engine/stage.js';
 import { releaseIdProblem } from '../engine/release-id.js';
 import { remote, type ExecTask } from '../engine/subtask.js';
 import { expandVars } from '../engine/vars.js';
@@ -23,6 +25,22 @@ export function releasePaths(dirs: ReleaseDirs, ctx: JobContext): Record<string,
   const expanded = expandVars(dirs.path, ctx.env, 'releases.path');
   const path = releasesPathOn(expanded, ctx.host.local, homedir());
   return { BW_RELEASES_PATH: path, BW_RELEASE_PATH: `${path}/releases/${ctx.release}` };
+}
+
+/**
+ * A stage's `verify` command with BW_RELEASES_PATH and BW_RELEASE_PATH in its environment, as its
+ * steps have them: a check that looks at `$BW_RELEASES_PATH/current` works the same in both.
+ */
+export function checkWithReleasePaths(check: ExecTask, dirs: ReleaseDirs): Check {
+  const label = check.label ?? `verify: ${checkText(check)}`;
+  return (host) =>
+    Job.of(
+      host,
+      async function* (ctx) {
+        yield { ...check, label, env: { ...check.env, ...releasePaths(dirs, ctx) } };
+      },
+      'check',
+    );
 }
 
 /** The command of one `release:` step on the job's host. Throws for a release id that cannot name a directory. */
