@@ -8,7 +8,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { runCli, tempDir, type CliRun } from '../support/cli.js';
+import { BIN, runCli, tempDir, type CliRun } from '../support/cli.js';
 import { waitUntil } from '../support/sshd-fixtures.js';
 import { loginHome } from '../support/sshd-user.js';
 import { startSshdFleet, type SshdFleet } from '../support/sshd.js';
@@ -172,8 +172,11 @@ describe('the deploy lock over ssh (built CLI, real sshd)', () => {
     const s = await setup();
     const a = await holder(s);
     expect(existsSync(s.lockDir)).toBe(true);
+    const signalled = Date.now();
     a.child.kill('SIGINT');
     const r = await a.done;
+    // Released inside the cancel budget: the whole exit, lock included, well within GitHub's 7.5 s.
+    expect(Date.now() - signalled).toBeLessThan(8000);
     await writeFile(join(s.mark, 'go'), '');
     expect(r.code).toBe(130);
     expect(r.stdout).toContain(`🔓 deploy lock "${s.name}" on h0 released`);
@@ -265,6 +268,43 @@ describe('the deploy lock over ssh (built CLI, real sshd)', () => {
     expect(forced.code).toBe(0);
     expect(existsSync(s.lockDir)).toBe(false);
   }, 150_000);
+
+  it('a run started by a step of a run re-enters its lock through BW_LOCK_TOKEN', async () => {
+    const s = await setup();
+    const h = fleet.hosts[0]!;
+    const cfg = join(s.dir, 'nested.yml');
+    await writeFile(
+      cfg,
+      `version: 1
+lock: { name: ${s.name} }
+ssh: { user: ${fleet.user}, private-key: ${fleet.keyPath}, known-hosts: ${fleet.knownHostsPath} }
+hosts:
+  web: [{ name: ${h.name}, address: ${h.address}, port: ${h.port} }]
+vars: { MARK: '${s.mark}', BIN: '${BIN}', CFG: '${cfg}' }
+runners:
+  outer:
+    stages:
+      - name: Outer
+        hosts: [web]
+        steps:
+          - local: node "$BIN" run -c "$CFG" -r inner
+  inner:
+    stages:
+      - name: Inner
+        hosts: [web]
+        steps:
+          - run: echo "inner ran" >> "$MARK/ran"
+`,
+    );
+    const reportFile = join(s.dir, 'outer.json');
+    const r = await runCli(['run', '-c', cfg, '-r', 'outer', '--report', reportFile], { timeoutMs: 90_000 });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`re-entered with BW_LOCK_TOKEN`);
+    expect(ran(s)).toEqual(['inner ran']);
+    expect(report(reportFile).lock).toEqual({ name: s.name, host: h.name, state: 'acquired' });
+    expect(existsSync(s.lockDir)).toBe(false);
+  }, 90_000);
 
   it('an unreachable lock host fails the run before any stage, naming user@host:port', async () => {
     const port = await closedPort();
