@@ -76716,7 +76716,9 @@ class StepsJob extends _engine_job_js__WEBPACK_IMPORTED_MODULE_3__/* .Job */ ._ 
             if (step.kind === 'upload') {
                 const from = (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.from, env, `steps[${i}].upload.from`);
                 const to = (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.to, env, `steps[${i}].upload.to`);
-                const linkFrom = step.linkFrom === undefined ? undefined : (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.linkFrom, env, `steps[${i}].upload.link-from`);
+                const linkFrom = step.linkFrom === undefined
+                    ? undefined
+                    : (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.linkFrom, env, `steps[${i}].upload.link-from`);
                 yield (0,_engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__/* .upload */ .Se)(from, to, {
                     label,
                     ...(linkFrom ? { linkFrom } : {}),

@@ -61,7 +61,9 @@ export class StepsJob extends Job {
         const from = expandVars(step.from, env, `steps[${i}].upload.from`);
         const to = expandVars(step.to, env, `steps[${i}].upload.to`);
         const linkFrom =
-          step.linkFrom === undefined ? undefined : expandVars(step.linkFrom, env, `steps[${i}].upload.link-from`);
+          step.linkFrom === undefined
+            ? undefined
+            : expandVars(step.linkFrom, env, `steps[${i}].upload.link-from`);
         yield upload(from, to, {
           label,
           ...(linkFrom ? { linkFrom } : {}),
