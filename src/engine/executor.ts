@@ -15,6 +15,7 @@ import type { RunReport } from './report.js';
 import type { RunContext, Runner } from './runner.js';
 import type { Stage } from './stage.js';
 import { runStage } from './run-stage.js';
+import type { RunPart } from './run-part.js';
 
 export interface ExecutorOptions {
   /** Executes subtasks; route `local:` hosts and controller commands inside it (see RoutingTransport). */
@@ -23,6 +24,11 @@ export interface ExecutorOptions {
   limit?: number;
   /** Only jobs whose host name is in this list run (controller jobs always run). Default: all. */
   hosts?: readonly string[];
+  /**
+   * Run one part of every stage, when a release is spread over several machines: its canaries
+   * alone, or one shard of the rest (see sharding.ts). Default: the whole stage.
+   */
+  part?: RunPart;
   /** Aborting it cancels the run: no new job starts, running ones are aborted, results `cancelled`. */
   signal?: AbortSignal;
   /** Variables for every job (already merged: config < --var). */
@@ -38,7 +44,8 @@ export interface ExecutorOptions {
 /** Runs one runner. Never rejects for anything a runner, stage or job does: that goes in the report. */
 export class Executor {
   constructor(readonly options: ExecutorOptions) {
-    const { limit, outputTailBytes } = options;
+    const { limit, outputTailBytes, part } = options;
+    if (part) checkPart(part);
     if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) {
       throw new TypeError(`limit must be a positive integer, got ${String(limit)}`);
     }
@@ -60,6 +67,7 @@ export class Executor {
       startedAt: startedAt.toISOString(),
       durationMs: 0,
       stages: [],
+      ...(this.options.part ? { part: this.options.part } : {}),
     };
     // `previous` is the live list of stage reports, so a lazy runner sees each stage as it ends.
     const ctx: RunContext = {
@@ -79,6 +87,7 @@ export class Executor {
       release: report.release,
       startedAt: report.startedAt,
       stageCount: runner.stageCount,
+      ...(this.options.part ? { part: this.options.part } : {}),
     });
 
     try {
@@ -137,7 +146,7 @@ export class Executor {
           runSignal: signal,
           emit,
           outputTailBytes: this.options.outputTailBytes ?? DEFAULT_OUTPUT_TAIL_BYTES,
-          selection: { hosts: this.options.hosts, limit: this.options.limit },
+          selection: { hosts: this.options.hosts, limit: this.options.limit, part: this.options.part },
           index,
           total: runner.stageCount,
         });
@@ -173,4 +182,12 @@ async function closeQuietly(stages: Iterator<Stage> | AsyncIterator<Stage> | und
     return;
   }
   if (!signal.aborted) await closing;
+}
+
+function checkPart(part: RunPart): void {
+  if (part.kind === 'canary') return;
+  const { index, count } = part;
+  if (!(Number.isInteger(count) && count >= 1 && Number.isInteger(index) && index >= 1 && index <= count)) {
+    throw new TypeError(`part: expected shard index 1..count, got ${JSON.stringify(part)}`);
+  }
 }

@@ -1,4 +1,6 @@
 /** The run's results. `toJsonReport` (src/reporters/json.ts) turns these into the JSON report the README documents. */
+import type { RunPart } from './run-part.js';
+
 export type RunResult = 'success' | 'failure' | 'cancelled';
 export type StageResult = 'success' | 'failure' | 'skipped';
 export type JobResult = 'success' | 'failure' | 'skipped' | 'cancelled';
@@ -26,6 +28,8 @@ export interface StageReport {
   result: StageResult;
   /** Host name of the canary job, or null when the stage had no canary. */
   canary: string | null;
+  /** In a shard: the stage's canary, left out of it because the canary-only run runs it. */
+  canaryLeftOut?: string;
   jobs: JobReport[];
   /** Not in the JSON report. */
   durationMs: number;
@@ -43,8 +47,12 @@ export interface RunReport {
   startedAt: string;
   durationMs: number;
   stages: StageReport[];
-  /** Not in the JSON report: why the run failed, one line. */
+  /** Why the run failed, one line. */
   reason?: string;
+  /** The part of every stage this run ran, when the release was spread over several machines. */
+  part?: RunPart;
+  /** A report merged from the reports of such parts: their labels (`canary-only`, `shard 1/3`…). */
+  mergedFrom?: string[];
 }
 
 /**

@@ -14,7 +14,8 @@ import { runJob, type JobScope } from './run-job.js';
 import { unfinishedJob, type JobReport, type StageReport } from './report.js';
 import type { Stage, StageContext } from './stage.js';
 import { selectJobs, type JobSelection } from './job-selection.js';
-import { hasCanary, waveSizes } from './waves.js';
+import { sliceStage } from './sharding.js';
+import { waveSizes } from './waves.js';
 
 export interface StageScope {
   readonly transport: Transport;
@@ -49,20 +50,26 @@ export async function runStage(stage: Stage, ctx: StageContext, scope: StageScop
   const listed = await listJobs(stage, ctx, scope.runSignal);
   if ('failure' in listed) {
     emitStart(stage, scope, [], null);
-    return finish(stage, started, scope, null, [], listed.failure);
+    return finish(stage, started, scope, { canary: null, canaryLeftOut: null }, [], listed.failure);
   }
-  const jobs = selectJobs(listed.jobs, scope.selection);
-  const canary = hasCanary(stage.settings, jobs.length) ? (jobs[0] as Job) : null;
+  const selected = selectJobs(listed.jobs, scope.selection);
+  const { jobs, canary, canaryLeftOut, emptyBecause } = sliceStage(
+    selected,
+    stage.settings.canary,
+    scope.selection.part,
+  );
+  const shape = { canary: canary?.host.name ?? null, canaryLeftOut };
   emitStart(stage, scope, jobs, canary);
   if (jobs.length === 0) {
-    const why = listed.jobs.length === 0 ? 'it yielded no jobs' : 'the hosts filter left no jobs';
+    const why =
+      emptyBecause ?? (listed.jobs.length === 0 ? 'it yielded no jobs' : 'the hosts filter left no jobs');
     scope.emit({ type: 'warning', stage: stage.name, message: `stage "${stage.name}" skipped: ${why}` });
-    return finish(stage, started, scope, null, [], null);
+    return finish(stage, started, scope, shape, [], null);
   }
   connectAhead(scope, jobs);
   const waves = new StageWaves(stage, ctx, scope, jobs, canary !== null);
   const reports = await waves.run();
-  return finish(stage, started, scope, canary?.host.name ?? null, reports, waves.failure(reports));
+  return finish(stage, started, scope, shape, reports, waves.failure(reports));
 }
 
 /** The stage's jobs, or why it has none to run: they could not be listed, or the run was cancelled. */
@@ -136,7 +143,8 @@ class StageWaves {
     const runSignal = this.scope.runSignal;
     const pool = pLimit(settings.parallel ? settings.poolSize : 1);
     let next = 0;
-    for (const size of waveSizes(settings, this.jobs.length)) {
+    // The canary is this part's own: a shard has none, whatever the stage says.
+    for (const size of waveSizes({ canary: this.hasCanary, batch: settings.batch }, this.jobs.length)) {
       // A wave starts only when the previous one finished within the budget.
       if (this.#halt || runSignal.aborted) break;
       const wave = Array.from({ length: size }, (_, k) => next + k);
@@ -223,14 +231,15 @@ function finish(
   stage: Stage,
   started: number,
   scope: StageScope,
-  canary: string | null,
+  shape: { canary: string | null; canaryLeftOut: string | null },
   jobs: JobReport[],
   failure: StageFailure | null,
 ): StageOutcome {
   const report: StageReport = {
     name: stage.name,
     result: failure ? 'failure' : jobs.length === 0 ? 'skipped' : 'success',
-    canary,
+    canary: shape.canary,
+    ...(shape.canaryLeftOut ? { canaryLeftOut: shape.canaryLeftOut } : {}),
     jobs,
     durationMs: Math.round(performance.now() - started),
     ...(failure ? { reason: failure.reason } : {}),
