@@ -15,8 +15,8 @@ export interface JobReport {
   /** Why it failed, was skipped or cancelled; null on plain success. */
   error: string | null;
   /**
-   * Not in the JSON report: the last output lines (bounded, ~64 KiB) for summaries, across attempts;
-   * each attempt after the first starts with a `── attempt N ──` line.
+   * The last output lines (bounded, ~64 KiB) for summaries, across attempts; each attempt after the
+   * first starts with a `── attempt N ──` line. The JSON report keeps the end of a failed job's.
    */
   outputTail: string;
   /** Not in the JSON report: the error class kind (`exit`, `timeout`, `auth`, …) when it failed. */
@@ -31,11 +31,10 @@ export interface StageReport {
   /** In a shard: the stage's canary, left out of it because the canary-only run runs it. */
   canaryLeftOut?: string;
   jobs: JobReport[];
-  /** Not in the JSON report. */
   durationMs: number;
-  /** Not in the JSON report: the stage failed but `can-fail` let the run go on. */
+  /** The stage failed but `can-fail` let the run go on. */
   tolerated?: boolean;
-  /** Not in the JSON report: why the stage failed, one line (`canary web-1 failed: exit code 1`). */
+  /** Why the stage failed, one line (`canary web-1 failed: exit code 1`). */
   reason?: string;
 }
 

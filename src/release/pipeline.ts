@@ -6,12 +6,13 @@
 import type { LoadedConfig } from '../config/index.js';
 import { resolveHostFilter, selectRunner } from '../config/index.js';
 import { cancelMessage } from '../contract/abort.js';
-import { errorMessage } from '../contract/errors.js';
+import { errorMessage, UsageError } from '../contract/errors.js';
 import type { SshOptions } from '../contract/ssh-options.js';
 import type { Transport } from '../contract/transport.js';
 import { Executor } from '../engine/executor.js';
 import type { EventListener } from '../engine/events.js';
 import type { RunReport } from '../engine/report.js';
+import type { RunPart } from '../engine/run-part.js';
 import type { Runner } from '../engine/runner.js';
 // The library entry, not config/ directly: a JavaScript config's function receives the library.
 import * as library from '../index.js';
@@ -23,7 +24,7 @@ import { createSshTransport } from '../transport/ssh.js';
 import type { Cancellation } from './cancellation.js';
 import { checkConfigFiles, checkRunFiles, missingUploadSources } from './preflight.js';
 import { MIN_REDACTED_LENGTH, Redactor, secretValues, tooShortToRedact } from './secrets.js';
-import { sourceLabel, sourceName, type ReleaseSettings } from './settings.js';
+import { sourceLabel, sourceName, type ReleaseSettings, type SettingSource } from './settings.js';
 
 export interface LoadedRelease {
   config: LoadedConfig;
@@ -43,6 +44,7 @@ export interface LoadOptions {
 
 /** Load and check everything that can be checked before a single command runs. Throws ConfigError/UsageError. */
 export async function loadRelease(settings: ReleaseSettings, opts: LoadOptions = {}): Promise<LoadedRelease> {
+  runPartOf(settings);
   const cwd = opts.cwd ?? process.cwd();
   const file = settings.configPath ?? (await library.findConfigFile(cwd));
   const config = await library.loadConfig(file, { vars: { ...settings.vars, ...settings.secretVars }, cwd });
@@ -135,6 +137,7 @@ export async function executeRelease(
     );
   }
   const transport = createTransport(settings, loaded.config.ssh, warn, redactor);
+  const part = runPartOf(settings);
   try {
     const executor = new Executor({
       transport,
@@ -144,11 +147,31 @@ export async function executeRelease(
       ...(settings.limit !== undefined ? { limit: settings.limit } : {}),
       ...(loaded.hosts ? { hosts: loaded.hosts } : {}),
       ...(settings.release ? { release: settings.release } : {}),
+      ...(part ? { part } : {}),
     });
     return redactor.report(await executor.run(loaded.runner));
   } finally {
     await transport.close();
   }
+}
+
+/**
+ * The part of every stage this run runs, when the release is spread over a job matrix; undefined
+ * for the whole release. `shard` and `canaryOnly` exclude each other.
+ */
+export function runPartOf(
+  settings: Pick<ReleaseSettings, 'shard' | 'canaryOnly' | 'sources'>,
+): RunPart | undefined {
+  const { shard, canaryOnly, sources } = settings;
+  if (shard && canaryOnly) {
+    const name = (s: SettingSource | undefined, fallback: string): string => (s ? sourceName(s) : fallback);
+    throw new UsageError(
+      `${name(sources.shard, 'shard')} and ${name(sources.canaryOnly, 'canary-only')} exclude each other: ` +
+        "the canary-only job runs each stage's canary, the shards run the other hosts",
+    );
+  }
+  if (canaryOnly) return { kind: 'canary' };
+  return shard ? { kind: 'shard', ...shard } : undefined;
 }
 
 /**

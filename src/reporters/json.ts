@@ -1,10 +1,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { RunReport } from '../engine/report.js';
+import { lastBytes } from './last-bytes.js';
 
 /**
- * The JSON report (documented in the README): the in-memory extras (output tails, reasons) are
- * left out. `release` and `dryRun` were added to version 1; consumers ignore keys they do not know.
+ * The JSON report (documented in the README): the in-memory extras (error kinds, the output of jobs
+ * that did not fail) are left out. Keys were added to version 1 over time (`release`, `dryRun`,
+ * `reason`, the parts of a sharded release); consumers ignore keys they do not know.
  */
 export interface JsonReport {
   version: 1;
@@ -16,20 +18,44 @@ export interface JsonReport {
   result: RunReport['result'];
   startedAt: string;
   durationMs: number;
-  stages: {
-    name: string;
-    result: string;
-    canary: string | null;
-    jobs: {
-      host: string;
-      result: string;
-      attempts: number;
-      durationMs: number;
-      exitCode: number | null;
-      error: string | null;
-    }[];
-  }[];
+  /** Why the run failed or was cancelled, one line; absent on success. */
+  reason?: string;
+  /** This run was shard `index` of `count` (1-based) of a release spread over a job matrix. */
+  shard?: { index: number; count: number };
+  /** This run ran only each stage's canary, ahead of the shards. */
+  canaryOnly?: true;
+  /** This report was merged from the reports of these parts (`canary-only`, `shard 1/3`…). */
+  mergedFrom?: string[];
+  stages: JsonStage[];
 }
+
+export interface JsonStage {
+  name: string;
+  result: string;
+  canary: string | null;
+  /** In a shard: the stage's canary, left to the canary-only run. */
+  canaryLeftOut?: string;
+  durationMs: number;
+  /** Why the stage failed, one line; absent unless it failed. */
+  reason?: string;
+  /** The stage failed, and `can-fail` let the run go on. */
+  tolerated?: true;
+  jobs: JsonJob[];
+}
+
+export interface JsonJob {
+  host: string;
+  result: string;
+  attempts: number;
+  durationMs: number;
+  exitCode: number | null;
+  error: string | null;
+  /** A failed job's last output, at most `OUTPUT_TAIL_BYTES` of whole lines; absent otherwise. */
+  outputTail?: string;
+}
+
+/** Output kept in the report per failed job: what the job summary shows of it. */
+export const OUTPUT_TAIL_BYTES = 8 * 1024;
 
 export interface JsonReportOptions {
   /** The run used the dry-run transport. Default false. */
@@ -37,6 +63,7 @@ export interface JsonReportOptions {
 }
 
 export function toJsonReport(report: RunReport, options: JsonReportOptions = {}): JsonReport {
+  const { part } = report;
   return {
     version: 1,
     runner: report.runner,
@@ -45,10 +72,18 @@ export function toJsonReport(report: RunReport, options: JsonReportOptions = {})
     result: report.result,
     startedAt: report.startedAt,
     durationMs: report.durationMs,
+    ...(report.reason !== undefined && report.result !== 'success' ? { reason: report.reason } : {}),
+    ...(part?.kind === 'shard' ? { shard: { index: part.index, count: part.count } } : {}),
+    ...(part?.kind === 'canary' ? { canaryOnly: true as const } : {}),
+    ...(report.mergedFrom ? { mergedFrom: [...report.mergedFrom] } : {}),
     stages: report.stages.map((s) => ({
       name: s.name,
       result: s.result,
       canary: s.canary,
+      ...(s.canaryLeftOut ? { canaryLeftOut: s.canaryLeftOut } : {}),
+      durationMs: s.durationMs,
+      ...(s.reason !== undefined && s.result === 'failure' ? { reason: s.reason } : {}),
+      ...(s.tolerated ? { tolerated: true as const } : {}),
       jobs: s.jobs.map((j) => ({
         host: j.host,
         result: j.result,
@@ -56,6 +91,9 @@ export function toJsonReport(report: RunReport, options: JsonReportOptions = {})
         durationMs: j.durationMs,
         exitCode: j.exitCode,
         error: j.error,
+        ...(j.result === 'failure' && j.outputTail !== ''
+          ? { outputTail: lastBytes(j.outputTail.replace(/\n+$/, ''), OUTPUT_TAIL_BYTES).text }
+          : {}),
       })),
     })),
   };
@@ -66,8 +104,13 @@ export async function writeJsonReport(
   report: RunReport,
   options: JsonReportOptions = {},
 ): Promise<void> {
+  await writeJsonReportFile(path, toJsonReport(report, options));
+}
+
+/** Writes a JSON report (one built by `toJsonReport`, or merged), creating its directory. */
+export async function writeJsonReportFile(path: string, json: JsonReport): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, `${JSON.stringify(toJsonReport(report, options), null, 2)}\n`, { mode: 0o644 });
+  await writeFile(path, `${JSON.stringify(json, null, 2)}\n`, { mode: 0o644 });
 }
 
 /** Hosts whose job failed in any stage, in order of first failure. */

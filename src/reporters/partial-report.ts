@@ -1,4 +1,5 @@
 import type { EngineEvent } from '../engine/events.js';
+import type { RunPart } from '../engine/run-part.js';
 import { unfinishedJob, type JobReport, type RunReport, type StageReport } from '../engine/report.js';
 
 interface OpenStage {
@@ -19,6 +20,7 @@ export class PartialReport {
   #runner: string;
   #release = '';
   #startedAt = new Date();
+  #part: RunPart | undefined;
   #stages: StageReport[] = [];
   #open: OpenStage | undefined;
   #final: RunReport | undefined;
@@ -36,6 +38,7 @@ export class PartialReport {
         this.#runner = e.runner;
         this.#release = e.release;
         this.#startedAt = new Date(e.startedAt);
+        this.#part = e.part;
         return;
       case 'stage-start':
         this.#open = {
@@ -95,6 +98,7 @@ export class PartialReport {
       durationMs: Math.max(0, this.now() - this.#startedAt.getTime()),
       stages,
       reason,
+      ...(this.#part ? { part: this.#part } : {}),
     };
   }
 }
