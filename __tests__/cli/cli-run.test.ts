@@ -208,18 +208,23 @@ runners:
     );
     const report = join(root, 'r.json');
     let sent = false;
+    let sentAt = 0;
     const r = await runCli(['run', '-c', cfg, '--report', report], {
       timeoutMs: 20_000,
       onStdout: (out, child) => {
         if (!sent && (out.match(/│ started/g) ?? []).length === 2) {
           sent = true;
+          sentAt = Date.now();
           child.kill('SIGINT');
         }
       },
     });
     expect(sent).toBe(true);
     expect(r.code).toBe(130);
-    expect(r.ms).toBeLessThan(10_000);
+    // Measured from the signal, not from the start (start-up on a loaded machine is not the
+    // cancel's time): the promise is an exit within 5 s; that the commands were killed rather than
+    // waited for is proven by the markers below.
+    expect(Date.now() - sentAt).toBeLessThan(8_000);
     const json = JSON.parse(readFileSync(report, 'utf8'));
     expect(json.result).toBe('cancelled');
     expect(json.stages[0].jobs.map((j: { result: string }) => j.result)).toEqual(['cancelled', 'cancelled']);
