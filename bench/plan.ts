@@ -1,5 +1,6 @@
 /** What each case runs, for a full run and for the CI smoke run (tiny, fast, same code paths). */
 import type { BenchArgs, CaseName } from './args.js';
+import type { ScaleRunner } from './scale/config.js';
 
 export interface FanoutPoint {
   readonly hosts: number;
@@ -21,6 +22,11 @@ export interface BenchPlan {
   readonly memory: { readonly hosts: number; readonly pool: number };
   readonly throughput: { readonly bytes: number; readonly lineBytes: number };
   readonly handshakes: { readonly hosts: number };
+  readonly scale: {
+    readonly sizes: readonly number[];
+    readonly pool: number;
+    readonly runners: readonly ScaleRunner[];
+  };
 }
 
 const GiB = 2 ** 30;
@@ -40,6 +46,14 @@ export function makePlan(args: BenchArgs): BenchPlan {
       memory: { hosts: 4, pool: 4 },
       throughput: { bytes: 8 * MiB, lineBytes: 128 },
       handshakes: { hosts: 4 },
+      scale: {
+        sizes: args.scaleHosts ?? [6],
+        pool: 3,
+        runners: [
+          { name: 'true', command: 'true' },
+          { name: 'sleep', command: 'sleep 0.2' },
+        ],
+      },
     };
   }
   const points: FanoutPoint[] = [];
@@ -54,6 +68,14 @@ export function makePlan(args: BenchArgs): BenchPlan {
     memory: { hosts: 200, pool: 50 },
     throughput: { bytes: GiB, lineBytes: 128 },
     handshakes: { hosts: 100 },
+    scale: {
+      sizes: args.scaleHosts ?? [300, 1000],
+      pool: 50,
+      runners: [
+        { name: 'true', command: 'true' },
+        { name: 'sleep', command: 'sleep 1' },
+      ],
+    },
   };
 }
 
@@ -67,6 +89,7 @@ export function fleetSize(plan: BenchPlan, only: readonly CaseName[]): number {
     memory: plan.memory.hosts,
     throughput: 1,
     handshakes: plan.handshakes.hosts,
+    scale: Math.max(...plan.scale.sizes),
   };
   return Math.max(...only.map((c) => need[c]));
 }
