@@ -79496,7 +79496,7 @@ async function runAction(cancellation, cwd = process.cwd()) {
         return runMerge(mergePatterns, cwd, deploymentInputs);
     let loaded;
     try {
-        settings = { ...settings, reportPath: await newReportPath() };
+        settings = { ...settings, reportPath: await newReportPath(reportFileName(settings)) };
         loaded = await loadRelease(settings, { cwd, redactor });
     }
     catch (e) {
@@ -79534,7 +79534,7 @@ async function runMerge(patterns, cwd, deploymentInputs) {
     catch (e) {
         return notStarted(e, (0,errors/* errorMessage */.gJ)(e));
     }
-    return finishMerge(merged, await newReportPath(), deploymentInputs);
+    return finishMerge(merged, await newReportPath('report.json'), deploymentInputs);
 }
 /**
  * Starts the GitHub deployment when the run starts (its release id is known then), without
@@ -79558,9 +79558,20 @@ function deploymentRecorder(inputs, settings) {
     return recorder;
 }
 /** A fresh directory under RUNNER_TEMP per run: two uses of the action in one job never collide. */
-async function newReportPath() {
+async function newReportPath(name) {
     const dir = await (0,promises_.mkdtemp)((0,external_node_path_.join)(process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), 'boerewors-'));
-    return (0,external_node_path_.join)(dir, 'report.json');
+    return (0,external_node_path_.join)(dir, name);
+}
+/**
+ * `report.json`, or for a part of a sharded release `report-canary.json`, `report-shard-2-of-4.json`:
+ * the parts' artifacts can be downloaded into one directory (download-artifact's merge-multiple)
+ * without one report overwriting another.
+ */
+function reportFileName(settings) {
+    const part = runPartOf(settings);
+    if (!part)
+        return 'report.json';
+    return part.kind === 'canary' ? 'report-canary.json' : `report-shard-${part.index}-of-${part.count}.json`;
 }
 /** A cancelled run's reason names what cancelled it (`… (cancelled by SIGTERM)`). */
 function withCause(report, signal) {

@@ -70,7 +70,7 @@ export async function runAction(cancellation: Cancellation, cwd = process.cwd())
 
   let loaded: LoadedRelease;
   try {
-    settings = { ...settings, reportPath: await newReportPath() };
+    settings = { ...settings, reportPath: await newReportPath(reportFileName(settings)) };
     loaded = await loadRelease(settings, { cwd, redactor });
   } catch (e) {
     const hint =
@@ -115,7 +115,7 @@ async function runMerge(
   } catch (e) {
     return notStarted(e, errorMessage(e));
   }
-  return finishMerge(merged, await newReportPath(), deploymentInputs);
+  return finishMerge(merged, await newReportPath('report.json'), deploymentInputs);
 }
 
 /**
@@ -142,9 +142,20 @@ function deploymentRecorder(
 }
 
 /** A fresh directory under RUNNER_TEMP per run: two uses of the action in one job never collide. */
-async function newReportPath(): Promise<string> {
+async function newReportPath(name: string): Promise<string> {
   const dir = await mkdtemp(join(process.env.RUNNER_TEMP || tmpdir(), 'boerewors-'));
-  return join(dir, 'report.json');
+  return join(dir, name);
+}
+
+/**
+ * `report.json`, or for a part of a sharded release `report-canary.json`, `report-shard-2-of-4.json`:
+ * the parts' artifacts can be downloaded into one directory (download-artifact's merge-multiple)
+ * without one report overwriting another.
+ */
+function reportFileName(settings: ReleaseSettings): string {
+  const part = runPartOf(settings);
+  if (!part) return 'report.json';
+  return part.kind === 'canary' ? 'report-canary.json' : `report-shard-${part.index}-of-${part.count}.json`;
 }
 
 /** A cancelled run's reason names what cancelled it (`… (cancelled by SIGTERM)`). */
