@@ -9,6 +9,7 @@ export const CASES = [
   'throughput',
   'handshakes',
   'scale',
+  'upload',
 ] as const;
 export type CaseName = (typeof CASES)[number];
 

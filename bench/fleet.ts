@@ -30,6 +30,8 @@ export interface BenchFleet {
   readonly knownHostsPath: string;
   /** Scratch directory of the fleet (the bench writes its host lists here). */
   readonly dir: string;
+  /** A directory every tool's login user may write into (upload targets). */
+  readonly scratchDir: string;
   stop(): Promise<void>;
 }
 
@@ -62,6 +64,7 @@ export async function startBenchFleet(count: number): Promise<BenchFleet> {
     keyPath: fleet.keyPath,
     knownHostsPath: fleet.knownHostsPath,
     dir: fleet.dir,
+    scratchDir: fleet.scratchDir,
     stop: () => fleet.stop(),
   };
 }

@@ -27,6 +27,16 @@ export interface BenchPlan {
     readonly pool: number;
     readonly runners: readonly ScaleRunner[];
   };
+  readonly upload: {
+    readonly hosts: number;
+    /** The tree: this many files of ~`bytes / files` each (PHP-like text). */
+    readonly files: number;
+    readonly bytes: number;
+    /** Share of the files changed for the re-release. */
+    readonly changed: number;
+    /** The single big file (to one host). */
+    readonly bigBytes: number;
+  };
 }
 
 const GiB = 2 ** 30;
@@ -54,6 +64,7 @@ export function makePlan(args: BenchArgs): BenchPlan {
           { name: 'sleep', command: 'sleep 0.2' },
         ],
       },
+      upload: { hosts: 2, files: 200, bytes: 2 * MiB, changed: 0.01, bigBytes: 16 * MiB },
     };
   }
   const points: FanoutPoint[] = [];
@@ -76,6 +87,7 @@ export function makePlan(args: BenchArgs): BenchPlan {
         { name: 'sleep', command: 'sleep 1' },
       ],
     },
+    upload: { hosts: 10, files: 5000, bytes: 57 * 1e6, changed: 0.01, bigBytes: GiB },
   };
 }
 
@@ -90,6 +102,7 @@ export function fleetSize(plan: BenchPlan, only: readonly CaseName[]): number {
     throughput: 1,
     handshakes: plan.handshakes.hosts,
     scale: Math.max(...plan.scale.sizes),
+    upload: plan.upload.hosts,
   };
   return Math.max(...only.map((c) => need[c]));
 }

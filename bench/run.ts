@@ -11,6 +11,7 @@ import { latencyCase } from './cases/latency.js';
 import { memoryCase } from './cases/memory.js';
 import { scaleCase } from './cases/scale.js';
 import { throughputCase } from './cases/throughput.js';
+import { uploadCase } from './cases/upload.js';
 import type { BenchContext, CaseOutput } from './context.js';
 import { BENCH_SSHD_CONFIG, PINNED, startBenchFleet } from './fleet.js';
 import { describeMachine, loadAvg1 } from './machine.js';
@@ -121,6 +122,7 @@ function cases(only: readonly CaseName[], plan: BenchPlan): [string, CaseFn][] {
   if (has('throughput')) out.push(['throughput', throughputCase]);
   if (has('handshakes')) out.push(['handshakes', handshakesCase]);
   if (has('scale')) out.push(['scale', scaleCase]);
+  if (has('upload')) out.push(['upload', uploadCase]);
   return out;
 }
 

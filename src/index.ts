@@ -8,7 +8,8 @@ export { Stage, type StageOptions, type StageContext, type Amount } from './engi
 export { Runner, type RunnerOptions, type RunContext } from './engine/runner.js';
 export { Executor, type ExecutorOptions } from './engine/executor.js';
 export { remote, local, upload } from './engine/subtask.js';
-export type { ExecTask, UploadTask } from './engine/subtask.js';
+export type { ExecTask, UploadTask, UploadOptions } from './engine/subtask.js';
+export type { UploadTotals } from './engine/upload-totals.js';
 export { CONTROLLER, hostLabel, type Host } from './contract/host.js';
 export type { EngineEvent } from './engine/events.js';
 export type { RunReport, StageReport, JobReport } from './engine/report.js';

@@ -45,7 +45,11 @@ describe('boerewors run on local: hosts', () => {
       'exitCode',
       'host',
       'result',
+      'uploads',
     ]);
+    // The quick start's upload step: what it shipped, per job.
+    expect(distribute.jobs[0].uploads).toMatchObject({ uploads: 1, filesLinked: 0 });
+    expect(distribute.jobs[0].uploads.files).toBeGreaterThan(0);
     for (const host of ['local:a', 'local:b', 'local:c']) {
       const dir = join(root, 'hosts', host);
       const target = readlinkSync(join(dir, 'current'));

@@ -92,6 +92,13 @@ describe('toJsonReport', () => {
     expect(left.stages[0]?.canaryLeftOut).toBe('web-1');
   });
 
+  it('carries what a job’s uploads shipped, on jobs that uploaded only', () => {
+    const uploads = { uploads: 1, files: 5000, bytes: 57_000_000, bytesSent: 812_000, filesLinked: 4950 };
+    const json = toJsonReport(run([stage('Ship', [job('web-1', { uploads }), job('web-2')])]));
+    expect(json.stages[0]?.jobs[0]?.uploads).toEqual(uploads);
+    expect(Object.keys(json.stages[0]?.jobs[1] ?? {})).not.toContain('uploads');
+  });
+
   it('says when the run was a dry run', () => {
     expect(toJsonReport(report, { dryRun: true }).dryRun).toBe(true);
   });

@@ -24,7 +24,7 @@ import { freePort, portCursor, waitForBanner } from './sshd-net.js';
 import { descendants, signalAll } from './sshd-procs.js';
 import { ensureLoginUser } from './sshd-user.js';
 
-/** sshd_config keywords → values. Later sources win; keys compare case-insensitively. */
+/** sshd_config keywords → values. Later sources win; keys compare case-insensitively; '' leaves the keyword out (e.g. `Subsystem: ''`: no SFTP). */
 export type SshdConfig = Record<string, string | number>;
 
 export interface SshdFleetOptions {
@@ -180,7 +180,12 @@ function renderConfig(entries: SshdConfig[]): string {
   const merged = new Map<string, [string, string | number]>();
   for (const source of entries)
     for (const [k, v] of Object.entries(source)) merged.set(k.toLowerCase(), [k, v]);
-  return [...merged.values()].map(([k, v]) => `${k} ${v}`).join('\n') + '\n';
+  return (
+    [...merged.values()]
+      .filter(([, v]) => v !== '')
+      .map(([k, v]) => `${k} ${v}`)
+      .join('\n') + '\n'
+  );
 }
 
 async function startOneSshd(

@@ -83,8 +83,31 @@ describe('LineSplitter', () => {
     }
     // Nothing else is lost or repeated: the pieces are the line with each secret replaced.
     expect(long.join('')).toBe(line.replaceAll(TOKEN, REDACTED));
-    expect(long.length).toBeGreaterThan(1);
+    // Cut at the same places however the stream was chunked.
+    const redactedLength = line.replaceAll(TOKEN, REDACTED).length;
+    expect(long.map((p) => p.length)).toEqual([
+      MAX_LINE_CHARS,
+      MAX_LINE_CHARS,
+      redactedLength - 2 * MAX_LINE_CHARS,
+    ]);
   });
+
+  it.each([
+    ['with a redactor', new Redactor([TOKEN])],
+    ['without one', undefined],
+  ])(
+    'cuts a complete long line that arrives with its newline in one chunk, as a partial one (%s)',
+    (_how, redactor) => {
+      const expected = redactor ? line.replaceAll(TOKEN, REDACTED) : line;
+      const pieces = split([`${line}\nnext\n`], redactor);
+      expect(pieces).toEqual([
+        expected.slice(0, MAX_LINE_CHARS),
+        expected.slice(MAX_LINE_CHARS, 2 * MAX_LINE_CHARS),
+        expected.slice(2 * MAX_LINE_CHARS),
+        'next',
+      ]);
+    },
+  );
 
   it('redacts complete lines too, and a secret split across chunks of one line', () => {
     const lines = split(

@@ -18,7 +18,17 @@ export type WorkerTask =
   | { kind: 'cpu'; fleet: WorkerFleet; command: string }
   | { kind: 'memory'; fleet: WorkerFleet; pool: number }
   | { kind: 'throughput'; fleet: WorkerFleet; bytes: number; lineBytes: number }
-  | { kind: 'handshakes'; fleet: WorkerFleet; pool: number };
+  | { kind: 'handshakes'; fleet: WorkerFleet; pool: number }
+  | {
+      kind: 'upload';
+      fleet: WorkerFleet;
+      from: string;
+      /** Target per host: `{host}` is replaced by the host's name. */
+      to: string;
+      linkFrom?: string;
+      compress: boolean;
+      canary: boolean;
+    };
 
 export interface WorkerResultBase {
   readonly handshakes: HandshakeStats;
@@ -53,6 +63,16 @@ export type WorkerResult =
       linesSeen: number;
       rssBeforeMB: number;
     } & WorkerResultBase)
-  | ({ kind: 'handshakes'; allConnectedMs: number } & WorkerResultBase);
+  | ({ kind: 'handshakes'; allConnectedMs: number } & WorkerResultBase)
+  | ({
+      kind: 'upload';
+      /** The upload stage's wall time (the connect stage before it is not counted). */
+      stageMs: number;
+      bytes: number;
+      bytesSent: number;
+      filesLinked: number;
+      /** RSS when the upload stage started (connections open), MB. */
+      rssBeforeMB: number;
+    } & WorkerResultBase);
 
 export type WorkerReply = { ok: true; result: WorkerResult } | { ok: false; error: string };

@@ -5,6 +5,7 @@ import { RawExecProbe, VARIANTS } from './exec-breakdown.js';
 import type { HandshakeStats } from './handshake-probe.js';
 import type { Variant, WorkerResult, WorkerResultBase, WorkerTask } from './protocol.js';
 import { commandStage, hostsOf, runRelease, sshOptionsFor, type ReleaseRun } from './release.js';
+import { uploadTask } from './upload-task.js';
 
 type Task<K extends WorkerTask['kind']> = Extract<WorkerTask, { kind: K }>;
 
@@ -31,10 +32,12 @@ export async function runTask(task: WorkerTask, probe: () => HandshakeStats): Pr
       return throughput(task, base);
     case 'handshakes':
       return handshakes(task, base);
+    case 'upload':
+      return uploadTask(task, base, rssMB);
   }
 }
 
-type Base = (run: Omit<ReleaseRun, 'report'>) => WorkerResultBase;
+export type Base = (run: Omit<ReleaseRun, 'report'>) => WorkerResultBase;
 
 /** S stages of one command on every host, canary on, pool P. */
 async function fanout(task: Task<'fanout'>, base: Base): Promise<WorkerResult> {

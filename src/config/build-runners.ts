@@ -155,7 +155,16 @@ function toStep(
   if (step.upload) {
     checkVarRefs(step.upload.from, [...path, 'upload', 'from'], known, locator);
     checkVarRefs(step.upload.to, [...path, 'upload', 'to'], known, locator);
-    return { kind: 'upload', ...name, from: step.upload.from, to: step.upload.to };
+    const linkFrom = step.upload['link-from'];
+    if (linkFrom !== undefined) checkVarRefs(linkFrom, [...path, 'upload', 'link-from'], known, locator);
+    return {
+      kind: 'upload',
+      ...name,
+      from: step.upload.from,
+      to: step.upload.to,
+      ...(linkFrom !== undefined ? { linkFrom } : {}),
+      ...(step.upload.compress !== undefined ? { compress: step.upload.compress } : {}),
+    };
   }
   const shell = step.shell === undefined ? stageShell : toShell(step.shell);
   if (step.run !== undefined) return { kind: 'run', ...name, script: step.run, shell };

@@ -42,10 +42,21 @@ const uploadSchema = z
         'Local path (file or directory), relative to the working directory.',
       ),
       to: nonEmptyString('a remote path').describe('Remote path; ${NAME} is expanded from the vars.'),
+      'link-from': nonEmptyString('a remote directory')
+        .describe(
+          'A directory on the host (normally the previous release): files whose content and mode equal those at the same path there are hard-linked instead of sent. Missing: everything is sent.',
+        )
+        .optional(),
+      compress: z
+        .boolean(expected('true or false'))
+        .describe('gzip the archive on the way (default true): pays on links slower than ~1 Gbit/s.')
+        .optional(),
     },
-    expected('a map {from, to}'),
+    expected('a map {from, to, link-from, compress}'),
   )
-  .describe('Copy a local file or directory to the host; ${NAME} in both paths is expanded per job.');
+  .describe(
+    'Ship a local file or directory to the host as one tar stream; ${NAME} in the paths is expanded per job.',
+  );
 
 const STEP_KINDS = ['run', 'local', 'upload'] as const;
 

@@ -14,7 +14,14 @@ export type Step =
       readonly script: string;
       readonly shell: readonly string[];
     }
-  | { readonly kind: 'upload'; readonly name?: string; readonly from: string; readonly to: string };
+  | {
+      readonly kind: 'upload';
+      readonly name?: string;
+      readonly from: string;
+      readonly to: string;
+      readonly linkFrom?: string;
+      readonly compress?: boolean;
+    };
 
 /**
  * Yields one subtask per step: `run` → a command on the job's host, `local` → a command on the
@@ -37,7 +44,15 @@ export class StepsJob extends Job {
       if (step.kind === 'upload') {
         const from = expandVars(step.from, ctx.env, `steps[${i}].upload.from`);
         const to = expandVars(step.to, ctx.env, `steps[${i}].upload.to`);
-        yield upload(from, to, label);
+        const linkFrom =
+          step.linkFrom === undefined
+            ? undefined
+            : expandVars(step.linkFrom, ctx.env, `steps[${i}].upload.link-from`);
+        yield upload(from, to, {
+          label,
+          ...(linkFrom ? { linkFrom } : {}),
+          ...(step.compress !== undefined ? { compress: step.compress } : {}),
+        });
       } else if (step.kind === 'run') {
         yield remote(step.script, { shell: step.shell, label });
       } else {

@@ -2,6 +2,7 @@
  * What the engine asks of a transport, and what it gets back: the one interface between scheduling
  * (src/engine/) and running commands (src/transport/). Both import it; neither imports the other.
  */
+import type { Readable } from 'node:stream';
 import type { Host } from './host.js';
 
 export type Stream = 'stdout' | 'stderr';
@@ -31,6 +32,12 @@ export interface ExecRequest {
   readonly shell: readonly string[];
   /** Variables: delivered as environment (local) or quoted `export` statements (ssh), never interpolated. */
   readonly env: Readonly<Record<string, string>>;
+  /**
+   * The script's standard input instead of /dev/null (uploads stream their archive this way); its
+   * end is the end of input. On abort the transport stops reading it, ends the input and terminates
+   * the command's process group as for any command.
+   */
+  readonly stdin?: Readable;
 }
 
 export interface ExecResult {
@@ -43,11 +50,31 @@ export interface ExecResult {
 export interface UploadRequest {
   readonly from: string;
   readonly to: string;
+  /**
+   * A directory on the host (normally the previous release): files whose content and mode equal
+   * those of the same relative path there are hard-linked from it instead of sent.
+   */
+  readonly linkFrom?: string;
+  /** Compress the archive with gzip (default true): see docs/ssh.md, "Uploads". */
+  readonly compress?: boolean;
+  /**
+   * Uploads of the same `from` with the same token read the source once and share one archive
+   * (the engine gives every stage its own token). Without one, every upload reads the source again.
+   */
+  readonly snapshot?: string;
 }
 
 export interface UploadResult {
+  /** Regular files the upload placed at `to`, sent or linked. */
   readonly files: number;
+  /** Their total size. */
   readonly bytes: number;
+  /** Bytes that crossed to the host: the archive as sent (compressed when it was). Absent: `bytes`. */
+  readonly bytesSent?: number;
+  /** Files hard-linked from `linkFrom` on the host instead of sent. Absent: 0. */
+  readonly filesLinked?: number;
+  /** How the files travelled: `tar` (one exec channel), `sftp` (the fallback), `copy` (this machine). */
+  readonly method?: 'tar' | 'sftp' | 'copy';
   readonly durationMs: number;
 }
 

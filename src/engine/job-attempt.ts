@@ -4,7 +4,7 @@
  * run inline with their own generator and host, sharing the attempt and its signal.
  */
 import { CommandExitError, JobFailedError, errorMessage } from '../contract/errors.js';
-import type { Transport } from '../contract/transport.js';
+import type { Transport, UploadRequest } from '../contract/transport.js';
 import { untilAborted } from '../contract/abort.js';
 import type { EventListener } from './events.js';
 import { CONTROLLER, type Host } from '../contract/host.js';
@@ -13,6 +13,7 @@ import { jobEnv } from './job-env.js';
 import { Ok, type Outcome } from './result.js';
 import type { ExecResult, Stream, UploadResult } from '../contract/transport.js';
 import type { ExecTask, UploadTask } from './subtask.js';
+import { addUpload, describeUpload, type UploadTotals } from './upload-totals.js';
 
 export interface AttemptScope {
   readonly transport: Transport;
@@ -26,6 +27,8 @@ export interface AttemptScope {
   readonly emit: EventListener;
   /** Every output line of the attempt, nested jobs included: feeds the top-level job's tail. */
   readonly onLine: (line: string) => void;
+  /** Shared by the stage's uploads of the same source: it is read and packed once (see UploadRequest). */
+  readonly uploadSnapshot?: string;
 }
 
 /** A thing the generator is resumed with: a value for `next`, or an error for `throw`. */
@@ -34,6 +37,11 @@ type Resume = { readonly value: SubtaskResult | undefined } | { readonly error: 
 export class JobAttempt {
   /** Exit code of the last command this attempt ran (null before any, or when it had none). */
   exitCode: number | null = null;
+  /** What this attempt's uploads shipped, summed; null before any upload. */
+  uploads: UploadTotals | null = null;
+  // A command on the controller may have changed what a later upload reads: that upload reads
+  // its source afresh instead of sharing the stage's snapshot.
+  #ranOnController = false;
   // After the attempt ended, a slow transport may still deliver lines; they belong to nobody.
   #open = true;
 
@@ -112,6 +120,7 @@ export class JobAttempt {
     this.#stepStart(host, task.label ?? defaultLabel(task));
     const env = { ...this.#context(host).env, ...task.env };
     const target = task.target === 'controller' ? CONTROLLER : host;
+    if (task.target === 'controller') this.#ranOnController = true;
     const call = transport.exec(
       target,
       { script: task.script, shell: task.shell, env },
@@ -127,8 +136,19 @@ export class JobAttempt {
 
   async #upload(task: UploadTask, host: Host): Promise<UploadResult> {
     this.#stepStart(host, task.label ?? `upload ${task.from} → ${task.to}`);
-    const call = this.scope.transport.upload(host, { from: task.from, to: task.to }, this.#callContext(host));
-    return untilAborted(call, this.scope.signal);
+    const snapshot = this.#ranOnController ? undefined : this.scope.uploadSnapshot;
+    const req: UploadRequest = {
+      from: task.from,
+      to: task.to,
+      ...(task.linkFrom ? { linkFrom: task.linkFrom } : {}),
+      ...(task.compress !== undefined ? { compress: task.compress } : {}),
+      ...(snapshot ? { snapshot } : {}),
+    };
+    const context = this.#callContext(host);
+    const result = await untilAborted(this.scope.transport.upload(host, req, context), this.scope.signal);
+    this.uploads = addUpload(this.uploads, result);
+    context.onOutput('stdout', describeUpload(result));
+    return result;
   }
 
   /** A yielded job: its Outcome is sent back; Err or an exception becomes a JobFailedError. */

@@ -1,3 +1,5 @@
+import type { UploadTotals } from './upload-totals.js';
+
 /** The run's results. `toJsonReport` (src/reporters/json.ts) turns these into the JSON report the README documents. */
 import type { RunPart } from './run-part.js';
 
@@ -14,6 +16,8 @@ export interface JobReport {
   exitCode: number | null;
   /** Why it failed, was skipped or cancelled; null on plain success. */
   error: string | null;
+  /** What the last attempt's uploads shipped, summed; absent when it uploaded nothing. */
+  uploads?: UploadTotals;
   /**
    * The last output lines (bounded, ~64 KiB) for summaries, across attempts; each attempt after the
    * first starts with a `── attempt N ──` line. The JSON report keeps the end of a failed job's.

@@ -3,6 +3,7 @@
  * backoff through p-retry, and the bounded output tail. Never rejects: whatever happens becomes
  * the report.
  */
+import { randomUUID } from 'node:crypto';
 import pRetry from 'p-retry';
 import { BoereworsError, CancelledError, JobFailedError, errorMessage } from '../contract/errors.js';
 import type { Transport } from '../contract/transport.js';
@@ -16,6 +17,7 @@ import type { JobReport, JobResult } from './report.js';
 import type { Outcome } from './result.js';
 import { isRetryable, retryDelay } from './retry-policy.js';
 import type { StageSettings } from './stage.js';
+import type { UploadTotals } from './upload-totals.js';
 
 export interface JobScope {
   readonly transport: Transport;
@@ -51,6 +53,7 @@ class JobRun {
   readonly #tail: OutputTail;
   #attempts = 0;
   #exitCode: number | null = null;
+  #uploads: UploadTotals | null = null;
 
   constructor(
     private readonly job: Job,
@@ -103,6 +106,7 @@ class JobRun {
       vars: scope.vars,
       emit: scope.emit,
       onLine: (line) => this.#tail.push(line),
+      uploadSnapshot: snapshotOf(scope),
     });
     try {
       const outcome = await driver.run(this.job);
@@ -112,6 +116,7 @@ class JobRun {
       throw new AttemptFailure(error);
     } finally {
       this.#exitCode = driver.exitCode;
+      this.#uploads = driver.uploads;
       timed.dispose();
     }
   }
@@ -150,9 +155,25 @@ class JobRun {
       exitCode: this.#exitCode,
       error,
       outputTail: this.#tail.toString(),
+      ...(this.#uploads ? { uploads: this.#uploads } : {}),
       ...(errorKind ? { errorKind } : {}),
     };
   }
+}
+
+const snapshots = new WeakMap<JobScope, string>();
+
+/**
+ * The stage's upload snapshot token: every job of one stage run shares its scope object, so the
+ * stage's uploads of one source read and pack it once.
+ */
+function snapshotOf(scope: JobScope): string {
+  let token = snapshots.get(scope);
+  if (!token) {
+    token = randomUUID();
+    snapshots.set(scope, token);
+  }
+  return token;
 }
 
 /** The line that opens attempt `n` (≥ 2) in a job's output tail: `── attempt 2 ──`. */

@@ -27,6 +27,10 @@ export interface UploadTask {
   readonly from: string;
   /** Remote path. A directory `from` is copied to `to` (created). */
   readonly to: string;
+  /** A directory on the host whose unchanged files are hard-linked instead of sent (`link-from`). */
+  readonly linkFrom?: string;
+  /** gzip the archive on the way (default: see UploadRequest.compress). */
+  readonly compress?: boolean;
   readonly label?: string;
 }
 
@@ -47,8 +51,24 @@ export function local(script: string, opts: ExecOptions = {}): ExecTask {
   return { kind: 'exec', target: 'controller', script, shell: opts.shell ?? DEFAULT_SHELL, ...rest(opts) };
 }
 
-export function upload(from: string, to: string, label?: string): UploadTask {
-  return { kind: 'upload', from, to, ...(label ? { label } : {}) };
+export interface UploadOptions {
+  /** Hard-link files unchanged since this directory on the host (normally the previous release). */
+  linkFrom?: string;
+  compress?: boolean;
+  label?: string;
+}
+
+/** Ships `from` (a file or directory on the controller) to `to` on the job's host. */
+export function upload(from: string, to: string, opts: UploadOptions | string = {}): UploadTask {
+  const o = typeof opts === 'string' ? { label: opts } : opts;
+  return {
+    kind: 'upload',
+    from,
+    to,
+    ...(o.linkFrom ? { linkFrom: o.linkFrom } : {}),
+    ...(o.compress !== undefined ? { compress: o.compress } : {}),
+    ...(o.label ? { label: o.label } : {}),
+  };
 }
 
 function rest(opts: ExecOptions): Partial<ExecTask> {

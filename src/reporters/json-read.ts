@@ -104,6 +104,7 @@ function fromJsonJob(j: JsonJob): JobReport {
     exitCode: j.exitCode ?? null,
     error: j.error ?? null,
     outputTail: j.outputTail ?? '',
+    ...(j.uploads ? { uploads: { ...j.uploads } } : {}),
   };
 }
 

@@ -1,12 +1,13 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { RunReport } from '../engine/report.js';
+import type { UploadTotals } from '../engine/upload-totals.js';
 import { lastBytes } from './last-bytes.js';
 
 /**
  * The JSON report (documented in the README): the in-memory extras (error kinds, the output of jobs
  * that did not fail) are left out. Keys were added to version 1 over time (`release`, `dryRun`,
- * `reason`, the parts of a sharded release); consumers ignore keys they do not know.
+ * `reason`, jobs' `uploads`, the parts of a sharded release); consumers ignore keys they do not know.
  */
 export interface JsonReport {
   version: 1;
@@ -50,6 +51,8 @@ export interface JsonJob {
   durationMs: number;
   exitCode: number | null;
   error: string | null;
+  /** What the last attempt's upload steps shipped (summed); only on jobs that uploaded. */
+  uploads?: UploadTotals;
   /** A failed job's last output, at most `OUTPUT_TAIL_BYTES` of whole lines; absent otherwise. */
   outputTail?: string;
 }
@@ -91,6 +94,7 @@ export function toJsonReport(report: RunReport, options: JsonReportOptions = {})
         durationMs: j.durationMs,
         exitCode: j.exitCode,
         error: j.error,
+        ...(j.uploads ? { uploads: { ...j.uploads } } : {}),
         ...(j.result === 'failure' && j.outputTail !== ''
           ? { outputTail: lastBytes(j.outputTail.replace(/\n+$/, ''), OUTPUT_TAIL_BYTES).text }
           : {}),

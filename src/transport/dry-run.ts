@@ -25,7 +25,8 @@ export class DryRunTransport implements Transport {
 
   async upload(host: Host, req: UploadRequest, ctx: TransportCallContext): Promise<UploadResult> {
     ctx.signal.throwIfAborted();
-    const what = `${req.from} → ${host.name}:${req.to}`;
+    const linking = req.linkFrom ? ` (link-from ${req.linkFrom})` : '';
+    const what = `${req.from} → ${host.name}:${req.to}${linking}`;
     this.calls.push({ host: host.name, kind: 'upload', what });
     ctx.onOutput('stdout', `  upload ${what}`);
     return { files: 0, bytes: 0, durationMs: 0 };

@@ -1,7 +1,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { Stream } from '../contract/transport.js';
 
-/** Longest line kept whole; a longer run without newline is emitted in pieces so memory stays bounded. */
+/** Longest line kept whole; a longer line is emitted in pieces of this length, so memory stays bounded. */
 export const MAX_LINE_CHARS = 16 * 1024;
 
 /** Removes secret values from output text (the Redactor in src/release/secrets.ts). */
@@ -77,6 +77,13 @@ export class LineSplitter {
   #emitLine(line: string): void {
     const text = line.endsWith('\r') ? line.slice(0, -1) : line;
     if (this.#control?.(text)) return;
-    this.emit(this.stream, this.#redactor ? this.#redactor.text(text) : text);
+    let rest = this.#redactor ? this.#redactor.text(text) : text;
+    // A complete line is cut where a partial one would have been, so the pieces do not depend
+    // on how the stream happened to be chunked.
+    while (rest.length > MAX_LINE_CHARS) {
+      this.emit(this.stream, rest.slice(0, MAX_LINE_CHARS));
+      rest = rest.slice(MAX_LINE_CHARS);
+    }
+    this.emit(this.stream, rest);
   }
 }

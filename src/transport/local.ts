@@ -1,9 +1,12 @@
 import { spawn } from 'node:child_process';
+import type { Writable } from 'node:stream';
 import type { Host } from '../contract/host.js';
 import type { ExecResult, UploadResult } from '../contract/transport.js';
 import { abortReason } from '../contract/abort.js';
 import { LineSplitter, type OutputRedactor } from './line-splitter.js';
 import { copyLocal } from './local-upload.js';
+import { ArchiveCache } from './upload/archive-cache.js';
+import { tarUpload } from './upload/tar-upload.js';
 import type { ExecRequest, Transport, TransportCallContext, UploadRequest } from '../contract/transport.js';
 
 /**
@@ -12,6 +15,9 @@ import type { ExecRequest, Transport, TransportCallContext, UploadRequest } from
  * turns Node's stdin socket into a real pipe: Linux cannot open a socket through /dev/fd.
  */
 const SCRIPT_ON_FD4 = 'cat | "$@" /dev/fd/4 4<&0 </dev/null';
+
+/** With `stdin`: the script arrives on fd 3 instead, and stdin is the shell's input. */
+const SCRIPT_ON_FD4_WITH_STDIN = 'exec 5<&0; cat <&3 3<&- | "$@" /dev/fd/4 4<&0 <&5 5<&-';
 
 /** Grace between SIGTERM and SIGKILL for a timed-out or cancelled command's process group. */
 export const KILL_GRACE_MS = 2000;
@@ -23,6 +29,7 @@ export const KILL_GRACE_MS = 2000;
  */
 export class LocalTransport implements Transport {
   readonly #running = new Set<number>();
+  readonly #archives = new ArchiveCache();
 
   /** `redactor`: removes secrets from the output before it is split into lines (see LineSplitter). */
   constructor(
@@ -34,9 +41,11 @@ export class LocalTransport implements Transport {
     ctx.signal.throwIfAborted();
     const started = Date.now();
     if (req.shell.length === 0) throw new TypeError('shell must name a program');
-    const child = spawn('/bin/sh', ['-c', SCRIPT_ON_FD4, 'bw', ...req.shell], {
+    const input = req.stdin;
+    const wrapper = input ? SCRIPT_ON_FD4_WITH_STDIN : SCRIPT_ON_FD4;
+    const child = spawn('/bin/sh', ['-c', wrapper, 'bw', ...req.shell], {
       env: { ...this.baseEnv, ...req.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: input ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'],
       detached: true,
     });
     const pid = child.pid;
@@ -45,12 +54,23 @@ export class LocalTransport implements Transport {
     const err = new LineSplitter('stderr', ctx.onOutput, { redactor: this.redactor });
     child.stdout.on('data', (c: Buffer) => out.write(c));
     child.stderr.on('data', (c: Buffer) => err.write(c));
-    child.stdin.on('error', () => {}); // the shell may exit before reading all of the script
-    child.stdin.end(req.script.endsWith('\n') ? req.script : `${req.script}\n`);
+    const text = req.script.endsWith('\n') ? req.script : `${req.script}\n`;
+    child.stdin.on('error', () => {}); // the shell may exit before reading all of the script (or input)
+    if (input) {
+      const scriptPipe = child.stdio[3] as Writable;
+      scriptPipe.on('error', () => {});
+      scriptPipe.end(text);
+      input.pipe(child.stdin);
+      child.once('close', () => input.unpipe(child.stdin));
+    } else {
+      child.stdin.end(text);
+    }
 
     return new Promise<ExecResult>((resolve, reject) => {
       let killTimer: NodeJS.Timeout | undefined;
       const onAbort = (): void => {
+        input?.unpipe(child.stdin);
+        child.stdin.end();
         terminateGroup(pid, 'SIGTERM');
         killTimer = setTimeout(() => terminateGroup(pid, 'SIGKILL'), KILL_GRACE_MS);
         killTimer.unref();
@@ -78,11 +98,16 @@ export class LocalTransport implements Transport {
     });
   }
 
-  upload(_host: Host, req: UploadRequest, ctx: TransportCallContext): Promise<UploadResult> {
+  /** The same tar stream as over SSH, into a local shell; a plain copy where there is no `tar`. */
+  async upload(host: Host, req: UploadRequest, ctx: TransportCallContext): Promise<UploadResult> {
+    const outcome = await tarUpload(this.exec.bind(this), this.#archives, host, host.name, req, ctx);
+    if (outcome !== 'no-tar') return outcome;
+    ctx.onOutput('stderr', `${host.name}: no tar on this machine's PATH: copying the files instead`);
     return copyLocal(req.from, req.to, ctx.signal);
   }
 
   async close(): Promise<void> {
+    this.#archives.close();
     for (const pid of this.#running) terminateGroup(pid, 'SIGKILL');
     this.#running.clear();
   }

@@ -38,7 +38,8 @@ export async function execOnConnection(
 ): Promise<ExecResult> {
   ctx.signal.throwIfAborted();
   const started = Date.now();
-  const { command, stdin } = buildRemoteCommand(req.script, req.shell, req.env);
+  const input = req.stdin;
+  const { command, stdin } = buildRemoteCommand(req.script, req.shell, req.env, input !== undefined);
   const channel = await conn.exec(command, ctx.signal);
 
   return new Promise<ExecResult>((resolve, reject) => {
@@ -47,6 +48,8 @@ export async function execOnConnection(
     const announcement = (line: string): boolean => {
       if (group !== undefined) return false;
       group = parseGroupAnnouncement(line);
+      // Aborted before the group was known: with `stdin` nothing else ends the command.
+      if (group !== undefined && input && ctx.signal.aborted) queueMicrotask(killGroup);
       return group !== undefined;
     };
     const out = new LineSplitter('stdout', ctx.onOutput, { redactor });
@@ -87,8 +90,10 @@ export async function execOnConnection(
     };
     const onAbort = (): void => {
       // EOF on stdin cuts the lifeline: the remote watchdog terminates the command's process group.
+      // With `stdin` there is no watchdog: the group is ended from a second channel at once.
+      input?.unpipe(channel);
       channel.end();
-      if (exit) killGroup();
+      if (exit || input) killGroup();
       abortTimer = setTimeout(() => {
         // The host does not answer (connection hung): stop waiting; sshd kills the group when
         // the connection finally drops, since that closes the lifeline too.
@@ -105,6 +110,8 @@ export async function execOnConnection(
     channel.once('end', finish);
     channel.stderr.once('end', finish);
     channel.once('close', finish);
+    // A command that exits before reading all its input: stop feeding a closed channel.
+    if (input) channel.once('close', () => input.unpipe(channel));
     channel.on('exit', (code: number | null, signal?: string) => {
       exit = { code: code ?? null, signal: signal ?? null };
       if (ctx.signal.aborted) lateExitTimer = setTimeout(killGroup, LATE_EXIT_WAIT_MS);
@@ -115,6 +122,8 @@ export async function execOnConnection(
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     // Not ended: stdin stays open as the lifeline until the command exits or we abort.
     channel.write(stdin);
+    // With `stdin`, its data follows the payload, and its end is the command's EOF.
+    if (input && !ctx.signal.aborted) input.pipe(channel);
     if (ctx.signal.aborted) onAbort();
   });
 }

@@ -59,6 +59,21 @@ const POSIX_WRAPPER = [
 ].join('\n');
 
 /**
+ * POSIX_WRAPPER with `stdin`: no lifeline; what follows the payload is the shell's stdin. `head -c`
+ * must then read exactly the payload (GNU coreutils does; BusyBox's reads ahead), so the default
+ * shell, which reads it with bash's `read -N`, is the one to use with `stdin`.
+ */
+const POSIX_STDIN_WRAPPER = [
+  'eval "$(head -c "$1")" || exit 125',
+  `[ -n "\${${SCRIPT_VAR}+x}" ] || ${NO_SCRIPT}`,
+  'shift',
+  'read -r _ _ _ _ pg _ 2>/dev/null </proc/$$/stat',
+  `if [ "$pg" = "$$" ]; then ${ANNOUNCE} $$; else ${ANNOUNCE} -; fi >&2`,
+  'exec 5<&0',
+  `printf "%s" "$${SCRIPT_VAR}" | "$@" /dev/fd/4 4<&0 <&5 5<&-`,
+].join('\n');
+
+/**
  * `$0` of the inline wrapper, hence of the step's shell: bash's messages start `step: line N:`.
  * (With `$0` = `bash`, bash 5.2 leaves the line number out of its messages.)
  */
@@ -68,17 +83,33 @@ const INLINE_ARGV0 = 'step';
  * bash, no single quotes, all on line 1: eval'd code counts its lines from the eval's line, so
  * LINENO and `line N:` in messages are the script's own. `$1` is the payload length.
  */
-const INLINE_WRAPPER = [
-  // Not a group leader (not under sshd): run again as one, or the watchdog could signal our caller.
+/** Not a group leader (not under sshd): run again as one, or the watchdog could signal our caller. */
+const INLINE_LEADER =
   'kill -0 -- -$$ 2>/dev/null || ! command -v setsid >/dev/null ||' +
-    ' exec setsid "$BASH" --noprofile --norc -c "$BASH_EXECUTION_STRING" "$0" "$@"',
-  'exec 3<&0',
+  ' exec setsid "$BASH" --noprofile --norc -c "$BASH_EXECUTION_STRING" "$0" "$@"';
+
+/** The inline wrapper's payload read and evaluation, and the group announcement. */
+const INLINE_HEAD = [
   // read -N counts characters: in the C locale those are bytes. bash < 4.1 has no -N: head -c.
-  // TMOUT (say, from pam_env) would make read give up early.
+  // TMOUT (say, from pam_env) would make read give up early. Reading from stdin itself (not a copy
+  // of it) matters with `stdin`: what follows the payload is the script's input, byte for byte.
   '{ TMOUT= LC_ALL=C read -r -N "$1" __bw_p 2>/dev/null || __bw_p=$(head -c "$1"); }' +
     ` && eval "$__bw_p" && [ -n "\${${SCRIPT_VAR}+x}" ] || ${NO_SCRIPT}`,
   'shift; unset __bw_p BASH_EXECUTION_STRING',
   `{ kill -0 -- -$$ 2>/dev/null && ${ANNOUNCE} $$ || ${ANNOUNCE} -; } >&2`,
+];
+
+/** The inline wrapper's last lines: the step's shell options, then the script. */
+const INLINE_TAIL = [
+  'set -eo pipefail',
+  // Unset by the script's own first command, on its line 1, so it is not among its variables.
+  `eval "unset ${SCRIPT_VAR}; $${SCRIPT_VAR}"`,
+];
+
+const INLINE_WRAPPER = [
+  INLINE_LEADER,
+  'exec 3<&0',
+  ...INLINE_HEAD,
   // The watchdog, forked off twice so the step's shell has no child it did not start (`wait`,
   // `jobs`, `$!`, a program it execs). On EOF it acts only while the step's shell lives: after a
   // normal exit sshd reaps the shell first and only then closes the lifeline. (/proc: a shell that
@@ -88,10 +119,14 @@ const INLINE_WRAPPER = [
     ' k=-$$; kill -0 -- "$k" || k=$$; kill -s TERM -- "$k";' +
     ` sleep ${REMOTE_KILL_GRACE_S}; kill -s KILL -- "$k" ) <&3 >/dev/null 2>&1 & )`,
   'exec 3<&- </dev/null',
-  'set -eo pipefail',
-  // Unset by the script's own first command, on its line 1, so it is not among its variables.
-  `eval "unset ${SCRIPT_VAR}; $${SCRIPT_VAR}"`,
+  ...INLINE_TAIL,
 ].join('; ');
+
+/**
+ * With `stdin`: the same, minus the lifeline. Whatever follows the payload is the script's stdin;
+ * a timeout or cancel ends it and reaches the group from a second channel (groupKillCommand).
+ */
+const INLINE_STDIN_WRAPPER = [INLINE_LEADER, ...INLINE_HEAD, ...INLINE_TAIL].join('; ');
 
 /**
  * Names bash gives a meaning to, whose `export` in the running wrapper is not what a new bash
@@ -132,16 +167,18 @@ export function remotePayload(script: string, env: Readonly<Record<string, strin
 }
 
 /** `exec /bin/sh -c '<wrapper>' bw LEN 'shell' 'args'…`: the shell runs the script as /dev/fd/4. */
-export function posixWrapperCommand(payloadBytes: number, shell: readonly string[]): string {
+export function posixWrapperCommand(payloadBytes: number, shell: readonly string[], stdin = false): string {
   if (shell.length === 0) throw new TypeError('shell must name a program');
   // /bin/sh, whatever the login shell is; `bw` becomes $0 of the wrapper.
-  const argv = ['/bin/sh', '-c', shellQuote(POSIX_WRAPPER), 'bw', String(payloadBytes)];
+  const wrapper = stdin ? POSIX_STDIN_WRAPPER : POSIX_WRAPPER;
+  const argv = ['/bin/sh', '-c', shellQuote(wrapper), 'bw', String(payloadBytes)];
   return ['exec', ...argv, ...shell.map(shellQuote)].join(' ');
 }
 
 /** `exec bash --noprofile --norc -c '<wrapper>' step LEN`: that bash runs the script itself. */
-export function inlineWrapperCommand(payloadBytes: number): string {
-  return `exec bash --noprofile --norc -c ${shellQuote(INLINE_WRAPPER)} ${INLINE_ARGV0} ${payloadBytes}`;
+export function inlineWrapperCommand(payloadBytes: number, stdin = false): string {
+  const wrapper = stdin ? INLINE_STDIN_WRAPPER : INLINE_WRAPPER;
+  return `exec bash --noprofile --norc -c ${shellQuote(wrapper)} ${INLINE_ARGV0} ${payloadBytes}`;
 }
 
 /** Whether the step takes the inline wrapper: the default shell, no NUL byte, no variable bash gives a meaning to. */
@@ -185,19 +222,24 @@ export function groupKillCommand(group: number): string {
 export interface RemoteCommand {
   /** The exec request's command: contains no variable value and no script text. */
   readonly command: string;
-  /** Written to the channel's stdin, which then stays open as the lifeline. */
+  /**
+   * Written to the channel's stdin, which then stays open as the lifeline — or, with `withStdin`,
+   * carries the script's input next.
+   */
   readonly stdin: Buffer;
 }
 
+/** `withStdin`: the channel's stdin after the payload is the script's input (no lifeline). */
 export function buildRemoteCommand(
   script: string,
   shell: readonly string[],
   env: Readonly<Record<string, string>>,
+  withStdin = false,
 ): RemoteCommand {
   if (shell.length === 0) throw new TypeError('shell must name a program');
   const stdin = remotePayload(script, env);
   const command = runsInline(script, shell, env)
-    ? inlineWrapperCommand(stdin.length)
-    : posixWrapperCommand(stdin.length, shell);
+    ? inlineWrapperCommand(stdin.length, withStdin)
+    : posixWrapperCommand(stdin.length, shell, withStdin);
   return { command, stdin };
 }

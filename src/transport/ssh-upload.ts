@@ -1,5 +1,6 @@
 /**
- * Upload over SFTP with the semantics every transport shares (see local-upload.ts):
+ * Upload over SFTP, the fallback for a host without `tar` (uploads go as a tar stream otherwise:
+ * upload/tar-upload.ts), with the same placement rules:
  * - `from` is a directory: its contents go into `to` (created with its parents);
  * - `from` is a file: it becomes `to`, or goes into `to` when `to` ends with `/`.
  * Modes (setuid/setgid/sticky bits included) and modification times are preserved; symlinks are
@@ -13,13 +14,9 @@ import { abortReason } from '../contract/abort.js';
 import { statUploadSource } from './local-upload.js';
 import type { SshConnection } from './ssh-connection.js';
 import type { TransportCallContext, UploadRequest } from '../contract/transport.js';
+import { UploadError } from './upload/tar-upload.js';
 
-/** An upload failed on the remote side (permission, disk full, not a directory…). */
-export class UploadError extends Error {
-  override get name(): string {
-    return 'UploadError';
-  }
-}
+export { UploadError };
 
 export async function uploadOnConnection(
   conn: SshConnection,
@@ -70,7 +67,13 @@ export async function uploadOnConnection(
     ctx.signal.removeEventListener('abort', onAbort);
     sftp.end();
   }
-  return { ...counts, durationMs: Date.now() - started };
+  return {
+    ...counts,
+    bytesSent: counts.bytes,
+    filesLinked: 0,
+    method: 'sftp',
+    durationMs: Date.now() - started,
+  };
 }
 
 /** `~/x` → `x` (SFTP resolves relative paths against the home directory). */

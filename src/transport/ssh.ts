@@ -17,6 +17,8 @@ import type { SshHooks } from './ssh-hooks.js';
 import { ConnectionPool } from './ssh-pool.js';
 import { Semaphore } from './ssh-semaphore.js';
 import { uploadOnConnection } from './ssh-upload.js';
+import { ArchiveCache } from './upload/archive-cache.js';
+import { tarUpload, UploadError } from './upload/tar-upload.js';
 import type { ExecRequest, Transport, TransportCallContext, UploadRequest } from '../contract/transport.js';
 
 /** SSH_OPEN_CONNECT_FAILED: the jump host could not reach the target. */
@@ -38,6 +40,7 @@ export class SshTransport implements Transport {
   readonly #pool: ConnectionPool;
   readonly #defaultUser: string;
   readonly #jump: ConnectTarget | undefined;
+  readonly #archives = new ArchiveCache();
   #auth: Promise<ClientAuth> | undefined;
 
   constructor(
@@ -70,8 +73,22 @@ export class SshTransport implements Transport {
     );
   }
 
-  upload(host: Host, req: UploadRequest, ctx: TransportCallContext): Promise<UploadResult> {
-    return this.#withConnection(host, ctx.signal, (conn) => uploadOnConnection(conn, req, ctx));
+  /** A tar stream over one exec channel; SFTP when the host has no `tar` (said in the log). */
+  async upload(host: Host, req: UploadRequest, ctx: TransportCallContext): Promise<UploadResult> {
+    const label = this.#target(host).label;
+    const exec = this.exec.bind(this);
+    const outcome = await tarUpload(exec, this.#archives, host, label, req, ctx);
+    if (outcome !== 'no-tar') return outcome;
+    const linking = req.linkFrom ? ', every file (link-from needs tar)' : '';
+    ctx.onOutput('stderr', `${label}: no tar on the host's PATH: uploading over SFTP${linking}`);
+    try {
+      return await this.#withConnection(host, ctx.signal, (conn) => uploadOnConnection(conn, req, ctx));
+    } catch (err) {
+      if (ctx.signal.aborted || !/subsystem/i.test(errorMessage(err))) throw err;
+      throw new UploadError(
+        `${label}: cannot upload: the host has no tar on its PATH and no SFTP subsystem (${errorMessage(err)})`,
+      );
+    }
   }
 
   /**
@@ -114,6 +131,7 @@ export class SshTransport implements Transport {
   }
 
   close(): Promise<void> {
+    this.#archives.close();
     return this.#pool.close((label) => label === this.#jump?.label);
   }
 

@@ -1,0 +1,204 @@
+/**
+ * An upload as a tar stream over one exec channel, written once for every transport that can run a
+ * command with input (SSH and `local:` hosts): read the source once per snapshot, pack it once,
+ * and let host-script.ts unpack it into a staging directory and move it into place. With
+ * `link-from` the host first says which files it already has; only the others are packed.
+ */
+import { randomBytes } from 'node:crypto';
+import { basename, posix } from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import type { Host } from '../../contract/host.js';
+import {
+  DEFAULT_SHELL,
+  type ExecRequest,
+  type ExecResult,
+  type TransportCallContext,
+  type UploadRequest,
+  type UploadResult,
+} from '../../contract/transport.js';
+import type { ArchiveCache } from './archive-cache.js';
+import {
+  EXIT_NO_GZIP,
+  EXIT_NO_TAR,
+  HOST_SCRIPT,
+  hostScriptEnv,
+  markerName,
+  PROTOCOL_PREFIX,
+} from './host-script.js';
+import type { SourceTree } from './source-tree.js';
+
+/** An upload failed on the host (permission, disk full, not a directory, refused path…). */
+export class UploadError extends Error {
+  override get name(): string {
+    return 'UploadError';
+  }
+}
+
+/** Compression when the step does not say: see docs/ssh.md, "Uploads". */
+export const DEFAULT_COMPRESS = true;
+
+export type Exec = (host: Host, req: ExecRequest, ctx: TransportCallContext) => Promise<ExecResult>;
+
+/** `no-tar`: the host has no `tar`; the caller falls back (SFTP, or a local copy). */
+export type TarUploadOutcome = UploadResult | 'no-tar';
+
+/** stderr lines kept for the error message when the host's side fails. */
+const ERROR_LINES = 12;
+
+export async function tarUpload(
+  exec: Exec,
+  cache: ArchiveCache,
+  host: Host,
+  label: string,
+  req: UploadRequest,
+  ctx: TransportCallContext,
+): Promise<TarOutcome> {
+  ctx.signal.throwIfAborted();
+  const started = Date.now();
+  const tree = await cache.tree(req.from, req.snapshot);
+  let gzip = req.compress ?? DEFAULT_COMPRESS;
+  for (;;) {
+    const outcome = await attempt(exec, cache, host, label, req, ctx, tree, gzip);
+    if (outcome !== 'no-gzip') {
+      return outcome === 'no-tar' ? outcome : { ...outcome, durationMs: Date.now() - started };
+    }
+    ctx.onOutput('stderr', `${label}: no gzip on the host: sending the upload uncompressed`);
+    gzip = false;
+  }
+}
+
+type TarOutcome = TarUploadOutcome;
+
+interface Manifest {
+  /** The lines `SHA256 MODE PATH\n`, for files whose names a line can carry. */
+  readonly text: Buffer;
+  /** Entry index of each line (line n+1 → lineEntries[n]). */
+  readonly lineEntries: readonly number[];
+}
+
+async function attempt(
+  exec: Exec,
+  cache: ArchiveCache,
+  host: Host,
+  label: string,
+  req: UploadRequest,
+  ctx: TransportCallContext,
+  tree: SourceTree,
+  gzip: boolean,
+): Promise<UploadResult | 'no-tar' | 'no-gzip'> {
+  const to = tree.kind === 'file' && req.to.endsWith('/') ? posix.join(req.to, basename(tree.root)) : req.to;
+  const linking = tree.kind === 'directory' && req.linkFrom !== undefined && req.linkFrom !== '';
+  const manifest = linking ? await manifestOf(cache, tree, ctx.signal) : null;
+  const nonce = randomBytes(8).toString('hex');
+  const input = new PassThrough({ highWaterMark: 256 * 1024 });
+  const have = new Set<number>();
+  const errors: string[] = [];
+  let bytesSent = 0;
+  let archiveError: Error | null = null;
+  let reader: Readable | null = null;
+  let reply: 'no-tar' | 'no-gzip' | null = null;
+  let hostError: string | null = null;
+
+  const sendArchive = (): void => {
+    const omit =
+      have.size > 0 ? new Set([...have].map((line) => manifest?.lineEntries[line - 1] as number)) : null;
+    const omitKey = omit ? [...omit].sort((a, b) => a - b).join(',') : 'all';
+    const file = cache.archive(
+      {
+        tree,
+        omit,
+        gzip,
+        marker: { name: markerName(archiveId(tree)), content: Buffer.alloc(0) },
+      },
+      `${gzip ? 'gz' : 'tar'}|${omitKey}`,
+    );
+    const archive = file.reader();
+    reader = archive;
+    archive.on('data', (chunk: Buffer) => (bytesSent += chunk.length));
+    archive.once('error', (err) => {
+      // The host sees the archive end early and unpacks nothing; this error says why.
+      archiveError = err;
+      input.end();
+    });
+    archive.pipe(input);
+  };
+
+  const onOutput = (stream: 'stdout' | 'stderr', line: string): void => {
+    if (line.startsWith(`${PROTOCOL_PREFIX}error: `)) {
+      hostError = line.slice(PROTOCOL_PREFIX.length + 'error: '.length);
+      return;
+    }
+    if (stream === 'stderr') {
+      errors.push(line);
+      if (errors.length > ERROR_LINES) errors.shift();
+      return;
+    }
+    if (!line.startsWith(PROTOCOL_PREFIX)) return;
+    const msg = line.slice(PROTOCOL_PREFIX.length);
+    if (msg === 'no-tar' || msg === 'no-gzip') reply = msg;
+    else if (msg.startsWith('have ')) have.add(Number(msg.slice(5)));
+    else if (msg === 'ready') sendArchive();
+  };
+
+  const env = hostScriptEnv({
+    to,
+    kind: tree.kind,
+    nonce,
+    marker: markerName(archiveId(tree)),
+    gzip,
+    ...(manifest ? { linkFrom: { path: req.linkFrom as string, manifestBytes: manifest.text.length } } : {}),
+  });
+  if (manifest) {
+    input.write(manifest.text);
+    bytesSent += manifest.text.length;
+  }
+  let result: ExecResult;
+  try {
+    result = await exec(
+      host,
+      { script: HOST_SCRIPT, shell: DEFAULT_SHELL, env, stdin: input },
+      {
+        signal: ctx.signal,
+        onOutput,
+      },
+    );
+  } finally {
+    (reader as Readable | null)?.destroy();
+    input.destroy();
+  }
+  // Packing failed (a source file changed or vanished): that, not the host's complaint, is the cause.
+  if (archiveError) throw archiveError;
+  if (reply === 'no-tar' && result.exitCode === EXIT_NO_TAR) return 'no-tar';
+  if (reply === 'no-gzip' && result.exitCode === EXIT_NO_GZIP) return 'no-gzip';
+  if (result.exitCode !== 0) {
+    const why = hostError ?? (errors.join('; ') || `exit code ${result.exitCode}`);
+    throw new UploadError(`${label}: upload to ${to} failed: ${why}`);
+  }
+  return {
+    files: tree.files,
+    bytes: tree.bytes,
+    bytesSent,
+    filesLinked: have.size,
+    method: 'tar',
+    durationMs: 0,
+  };
+}
+
+/** The marker of an archive: the same for every host that gets it. */
+function archiveId(tree: SourceTree): string {
+  return tree.signature.slice(0, 16);
+}
+
+async function manifestOf(cache: ArchiveCache, tree: SourceTree, signal: AbortSignal): Promise<Manifest> {
+  const hashes = await cache.hashes(tree, signal);
+  const lines: string[] = [];
+  const lineEntries: number[] = [];
+  tree.entries.forEach((entry, i) => {
+    const sha = hashes[i];
+    // A name with a newline, carriage return or backslash cannot be one plain line: always sent.
+    if (entry.type !== 'file' || sha === undefined || /[\n\r\\]/.test(entry.path)) return;
+    lines.push(`${sha} ${(entry.mode & 0o7777).toString(8)} ${entry.path}\n`);
+    lineEntries.push(i);
+  });
+  return { text: Buffer.from(lines.join(''), 'utf8'), lineEntries };
+}
