@@ -64662,7 +64662,7 @@ globals.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _commonjs_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3115);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7105);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6284);
 /** The action's entrypoint (`dist/index.js` is this, bundled). */
 
 
@@ -64679,7 +64679,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7105:
+/***/ 6284:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -72749,6 +72749,81 @@ class PartialReport {
     }
 }
 //# sourceMappingURL=partial-report.js.map
+;// CONCATENATED MODULE: ./lib/release/settings.js
+/**
+ * Everything one release needs, whoever asked for it: built by `src/cli/args.ts` from flags or by
+ * `src/action/inputs.ts` from inputs; consumed by the pipeline. Each setting also records how the
+ * user gives it in that front end (`--hosts`, or the `hosts` input), so a message about it names
+ * what the user typed.
+ */
+/** A setting as a message starts with it: `--limit`, or `Input "limit"` (the action's own style). */
+function settings_sourceLabel(source) {
+    return 'flag' in source ? source.flag : `Input "${source.input}"`;
+}
+/** A setting inside a sentence: `--runner`, or `the "runner" input`. */
+function sourceName(source) {
+    return 'flag' in source ? source.flag : `the "${source.input}" input`;
+}
+//# sourceMappingURL=settings.js.map
+;// CONCATENATED MODULE: ./lib/release/run-part-of.js
+/** Which part of a sharded release this run is, from the settings of either front end. */
+
+
+/**
+ * The part of every stage this run runs, when the release is spread over a job matrix; undefined
+ * for the whole release. `shard` and `canaryOnly` exclude each other.
+ */
+function runPartOf(settings) {
+    const { shard, canaryOnly, sources } = settings;
+    if (shard && canaryOnly) {
+        const name = (s, fallback) => (s ? sourceName(s) : fallback);
+        throw new errors/* UsageError */.eb(`${name(sources.shard, 'shard')} and ${name(sources.canaryOnly, 'canary-only')} exclude each other: ` +
+            "the canary-only job runs each stage's canary, the shards run the other hosts");
+    }
+    if (canaryOnly)
+        return { kind: 'canary' };
+    return shard ? { kind: 'shard', ...shard } : undefined;
+}
+//# sourceMappingURL=run-part-of.js.map
+;// CONCATENATED MODULE: ./lib/release/part-release.js
+/**
+ * The release id of one part of a sharded release. The canary-only job and every shard must run
+ * with one release id (BW_RELEASE): it names the release on every host, and the merge refuses
+ * reports of different ids. A release id given by the user wins. Otherwise, inside GitHub Actions,
+ * every part takes the workflow run's id, which all jobs of one run share (a re-run of a failed
+ * shard included); anywhere else there is nothing shared to take, so a part without one is refused
+ * before anything runs (a dry run excepted: it names no release on any host).
+ */
+
+
+
+/** The release id every part of one GitHub workflow run shares: `run-<GITHUB_RUN_ID>`. */
+function workflowRunReleaseId(env) {
+    const id = env.GITHUB_RUN_ID;
+    return id && /^\d+$/.test(id) ? `run-${id}` : undefined;
+}
+/**
+ * `settings.release`, or for a part of a sharded release run in GitHub Actions the workflow run's
+ * id; undefined for a whole release without one (the engine's default then). Throws a UsageError
+ * for a part with no release id to share.
+ */
+function releaseIdOf(settings, env = process.env) {
+    if (settings.release)
+        return settings.release;
+    const part = runPartOf(settings);
+    if (!part)
+        return undefined;
+    const fromRun = workflowRunReleaseId(env);
+    // A dry run shows the plan of one part; it names no release on any host.
+    if (fromRun || settings.dryRun)
+        return fromRun;
+    const { shard, canaryOnly } = settings.sources;
+    const given = part.kind === 'canary' ? canaryOnly : shard;
+    throw new errors/* UsageError */.eb(`${given ? settings_sourceLabel(given) : part.kind === 'canary' ? 'canary-only' : 'shard'}: the parts of a sharded release ` +
+        'must share one release id, and outside GitHub Actions (no GITHUB_RUN_ID) there is none to share: ' +
+        'give every part the same release id (--release-id)');
+}
+//# sourceMappingURL=part-release.js.map
 // EXTERNAL MODULE: ./lib/engine/vars.js
 var vars = __nccwpck_require__(1942);
 ;// CONCATENATED MODULE: ./lib/transport/ssh-files.js
@@ -72828,22 +72903,6 @@ async function readText(path) {
     }
 }
 //# sourceMappingURL=ssh-files.js.map
-;// CONCATENATED MODULE: ./lib/release/settings.js
-/**
- * Everything one release needs, whoever asked for it: built by `src/cli/args.ts` from flags or by
- * `src/action/inputs.ts` from inputs; consumed by the pipeline. Each setting also records how the
- * user gives it in that front end (`--hosts`, or the `hosts` input), so a message about it names
- * what the user typed.
- */
-/** A setting as a message starts with it: `--limit`, or `Input "limit"` (the action's own style). */
-function settings_sourceLabel(source) {
-    return 'flag' in source ? source.flag : `Input "${source.input}"`;
-}
-/** A setting inside a sentence: `--runner`, or `the "runner" input`. */
-function sourceName(source) {
-    return 'flag' in source ? source.flag : `the "${source.input}" input`;
-}
-//# sourceMappingURL=settings.js.map
 ;// CONCATENATED MODULE: ./lib/release/preflight.js
 /**
  * Checks made before anything runs, beyond the config itself: the SSH key and known_hosts files a
@@ -73087,9 +73146,11 @@ class Redactor {
 
 
 
+
+
 /** Load and check everything that can be checked before a single command runs. Throws ConfigError/UsageError. */
 async function loadRelease(settings, opts = {}) {
-    runPartOf(settings);
+    releaseIdOf(settings);
     const cwd = opts.cwd ?? process.cwd();
     const file = settings.configPath ?? (await findConfigFile(cwd));
     const config = await loadConfig(file, { vars: { ...settings.vars, ...settings.secretVars }, cwd });
@@ -73149,6 +73210,7 @@ async function executeRelease(settings, loaded, hooks) {
     }
     const transport = createTransport(settings, loaded.config.ssh, warn, redactor);
     const part = runPartOf(settings);
+    const release = releaseIdOf(settings);
     try {
         const executor = new Executor({
             transport,
@@ -73157,7 +73219,7 @@ async function executeRelease(settings, loaded, hooks) {
             onEvent,
             ...(settings.limit !== undefined ? { limit: settings.limit } : {}),
             ...(loaded.hosts ? { hosts: loaded.hosts } : {}),
-            ...(settings.release ? { release: settings.release } : {}),
+            ...(release ? { release } : {}),
             ...(part ? { part } : {}),
         });
         return redactor.report(await executor.run(loaded.runner));
@@ -73165,21 +73227,6 @@ async function executeRelease(settings, loaded, hooks) {
     finally {
         await transport.close();
     }
-}
-/**
- * The part of every stage this run runs, when the release is spread over a job matrix; undefined
- * for the whole release. `shard` and `canaryOnly` exclude each other.
- */
-function runPartOf(settings) {
-    const { shard, canaryOnly, sources } = settings;
-    if (shard && canaryOnly) {
-        const name = (s, fallback) => (s ? sourceName(s) : fallback);
-        throw new errors/* UsageError */.eb(`${name(sources.shard, 'shard')} and ${name(sources.canaryOnly, 'canary-only')} exclude each other: ` +
-            "the canary-only job runs each stage's canary, the shards run the other hosts");
-    }
-    if (canaryOnly)
-        return { kind: 'canary' };
-    return shard ? { kind: 'shard', ...shard } : undefined;
 }
 /**
  * The transport of a run: nothing but the dry-run transport for `dryRun`; otherwise `local:` hosts
@@ -83365,8 +83412,13 @@ function replayReport(report) {
             hosts: stage.jobs.map((j) => j.host),
             canary: stage.canary,
         });
-        for (const job of stage.jobs)
+        for (const job of stage.jobs) {
+            if (job.result === 'failure') {
+                for (const line of job.outputTail.replace(/\n+$/, '').split('\n').filter(Boolean))
+                    events.push({ type: 'output', stage: stage.name, host: job.host, stream: 'stdout', line });
+            }
             events.push({ type: 'job-end', stage: stage.name, job });
+        }
         events.push({ type: 'stage-end', stage, index, total });
     });
     events.push({ type: 'run-end', report });
@@ -83420,6 +83472,7 @@ async function finishMerge(merged, reportPath, deploymentInputs) {
 }
 //# sourceMappingURL=merge-mode.js.map
 ;// CONCATENATED MODULE: ./lib/action/main.js
+
 
 
 

@@ -22,7 +22,9 @@ import { LocalTransport } from '../transport/local.js';
 import { RoutingTransport } from '../transport/routing.js';
 import { createSshTransport } from '../transport/ssh.js';
 import type { Cancellation } from './cancellation.js';
+import { releaseIdOf } from './part-release.js';
 import { checkConfigFiles, checkRunFiles, missingUploadSources } from './preflight.js';
+import { runPartOf } from './run-part-of.js';
 import { MIN_REDACTED_LENGTH, Redactor, secretValues, tooShortToRedact } from './secrets.js';
 import { sourceLabel, sourceName, type ReleaseSettings, type SettingSource } from './settings.js';
 
@@ -44,7 +46,7 @@ export interface LoadOptions {
 
 /** Load and check everything that can be checked before a single command runs. Throws ConfigError/UsageError. */
 export async function loadRelease(settings: ReleaseSettings, opts: LoadOptions = {}): Promise<LoadedRelease> {
-  runPartOf(settings);
+  releaseIdOf(settings);
   const cwd = opts.cwd ?? process.cwd();
   const file = settings.configPath ?? (await library.findConfigFile(cwd));
   const config = await library.loadConfig(file, { vars: { ...settings.vars, ...settings.secretVars }, cwd });
@@ -138,6 +140,7 @@ export async function executeRelease(
   }
   const transport = createTransport(settings, loaded.config.ssh, warn, redactor);
   const part = runPartOf(settings);
+  const release = releaseIdOf(settings);
   try {
     const executor = new Executor({
       transport,
@@ -146,32 +149,13 @@ export async function executeRelease(
       onEvent,
       ...(settings.limit !== undefined ? { limit: settings.limit } : {}),
       ...(loaded.hosts ? { hosts: loaded.hosts } : {}),
-      ...(settings.release ? { release: settings.release } : {}),
+      ...(release ? { release } : {}),
       ...(part ? { part } : {}),
     });
     return redactor.report(await executor.run(loaded.runner));
   } finally {
     await transport.close();
   }
-}
-
-/**
- * The part of every stage this run runs, when the release is spread over a job matrix; undefined
- * for the whole release. `shard` and `canaryOnly` exclude each other.
- */
-export function runPartOf(
-  settings: Pick<ReleaseSettings, 'shard' | 'canaryOnly' | 'sources'>,
-): RunPart | undefined {
-  const { shard, canaryOnly, sources } = settings;
-  if (shard && canaryOnly) {
-    const name = (s: SettingSource | undefined, fallback: string): string => (s ? sourceName(s) : fallback);
-    throw new UsageError(
-      `${name(sources.shard, 'shard')} and ${name(sources.canaryOnly, 'canary-only')} exclude each other: ` +
-        "the canary-only job runs each stage's canary, the shards run the other hosts",
-    );
-  }
-  if (canaryOnly) return { kind: 'canary' };
-  return shard ? { kind: 'shard', ...shard } : undefined;
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * A finished report told as the events of a run, so the log reporters (console, GitHub log and
  * annotations) can tell a report they did not watch, such as one merged from the parts of a
- * sharded release: each stage with its hosts, each job's last line, each stage's result line.
+ * sharded release: each stage with its hosts, a failed job's last output (what the report kept of
+ * it) and its last line, each stage's result line.
  */
 import type { EngineEvent } from '../engine/events.js';
 import type { RunReport } from '../engine/report.js';
@@ -28,7 +29,13 @@ export function replayReport(report: RunReport): EngineEvent[] {
       hosts: stage.jobs.map((j) => j.host),
       canary: stage.canary,
     });
-    for (const job of stage.jobs) events.push({ type: 'job-end', stage: stage.name, job });
+    for (const job of stage.jobs) {
+      if (job.result === 'failure') {
+        for (const line of job.outputTail.replace(/\n+$/, '').split('\n').filter(Boolean))
+          events.push({ type: 'output', stage: stage.name, host: job.host, stream: 'stdout', line });
+      }
+      events.push({ type: 'job-end', stage: stage.name, job });
+    }
     events.push({ type: 'stage-end', stage, index, total });
   });
   events.push({ type: 'run-end', report });
