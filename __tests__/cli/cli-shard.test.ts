@@ -15,7 +15,9 @@ describe('boerewors run --canary-only / --shard K/N, then report merge', () => {
 
   /** Every job of Deploy and Switch appends the release id to `ROOT/<host>.<stage>` on its host. */
   function config(root: string): string {
-    const hosts = fleet.hosts.map((h) => `      - { name: ${h.name}, address: ${h.address}, port: ${h.port} }`);
+    const hosts = fleet.hosts.map(
+      (h) => `      - { name: ${h.name}, address: ${h.address}, port: ${h.port} }`,
+    );
     return `version: 1
 ssh:
   user: ${fleet.user}
@@ -165,8 +167,12 @@ runners:
     expect(existsSync(join(root, `${fleet.hosts[1]!.name}.deploy`))).toBe(false);
 
     // Two workflow runs: two releases, whose parts do not add up to one.
-    expect((await part(cfg, join(reports, 'c.json'), ['--canary-only'], { GITHUB_RUN_ID: '1' })).code).toBe(0);
-    expect((await part(cfg, join(reports, 's.json'), ['--shard', '1/1'], { GITHUB_RUN_ID: '2' })).code).toBe(0);
+    expect((await part(cfg, join(reports, 'c.json'), ['--canary-only'], { GITHUB_RUN_ID: '1' })).code).toBe(
+      0,
+    );
+    expect((await part(cfg, join(reports, 's.json'), ['--shard', '1/1'], { GITHUB_RUN_ID: '2' })).code).toBe(
+      0,
+    );
     const merged = await runCli(['report', 'merge', reports]);
     expect(merged.code).toBe(2);
     expect(merged.stderr).toContain('reports of different release ids');
