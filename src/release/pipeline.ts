@@ -6,13 +6,12 @@
 import type { LoadedConfig } from '../config/index.js';
 import { resolveHostFilter, selectRunner } from '../config/index.js';
 import { cancelMessage } from '../contract/abort.js';
-import { errorMessage, UsageError } from '../contract/errors.js';
+import { errorMessage } from '../contract/errors.js';
 import type { SshOptions } from '../contract/ssh-options.js';
 import type { Transport } from '../contract/transport.js';
 import { Executor } from '../engine/executor.js';
 import type { EventListener } from '../engine/events.js';
 import type { RunReport } from '../engine/report.js';
-import type { RunPart } from '../engine/run-part.js';
 import type { Runner } from '../engine/runner.js';
 // The library entry, not config/ directly: a JavaScript config's function receives the library.
 import * as library from '../index.js';
@@ -26,7 +25,7 @@ import { releaseIdOf } from './part-release.js';
 import { checkConfigFiles, checkRunFiles, missingUploadSources } from './preflight.js';
 import { runPartOf } from './run-part-of.js';
 import { MIN_REDACTED_LENGTH, Redactor, secretValues, tooShortToRedact } from './secrets.js';
-import { sourceLabel, sourceName, type ReleaseSettings, type SettingSource } from './settings.js';
+import { sourceLabel, sourceName, type ReleaseSettings } from './settings.js';
 
 export interface LoadedRelease {
   config: LoadedConfig;
