@@ -123,6 +123,10 @@ describe('the action: canary-only, a matrix of shards, merge-reports', () => {
       'web-3',
     ]);
     for (const name of names) expect(await readFile(join(root, name), 'utf8')).toBe(`run-${RUN_ID}\n`);
+    // Each part's own summary says which part it was, and a shard names the canary it left out.
+    expect(canary.summary).toContain('canary-only');
+    expect(shards[1]!.summary).toContain('shard 2/2');
+    expect(shards[1]!.summary).toContain('web-1 <sub>canary-only run</sub>');
 
     const m = await merge(ws, { 'github-deployment': 'production' });
     expect(m.stderr).toBe('');
