@@ -22,7 +22,9 @@ import { LocalTransport } from '../transport/local.js';
 import { RoutingTransport } from '../transport/routing.js';
 import { createSshTransport } from '../transport/ssh.js';
 import { CANCEL_BUDGET_MS, type Cancellation } from './cancellation.js';
+import { releaseIdOf } from './part-release.js';
 import { checkConfigFiles, checkRunFiles, missingUploadSources } from './preflight.js';
+import { runPartOf } from './run-part-of.js';
 import { MIN_REDACTED_LENGTH, Redactor, secretValues, tooShortToRedact } from './secrets.js';
 import { sourceLabel, sourceName, type ReleaseSettings } from './settings.js';
 
@@ -44,6 +46,7 @@ export interface LoadOptions {
 
 /** Load and check everything that can be checked before a single command runs. Throws ConfigError/UsageError. */
 export async function loadRelease(settings: ReleaseSettings, opts: LoadOptions = {}): Promise<LoadedRelease> {
+  releaseIdOf(settings);
   const cwd = opts.cwd ?? process.cwd();
   const file = settings.configPath ?? (await library.findConfigFile(cwd));
   const config = await library.loadConfig(file, { vars: { ...settings.vars, ...settings.secretVars }, cwd });
@@ -142,6 +145,8 @@ export async function executeRelease(
     );
   }
   const transport = createTransport(settings, loaded.config.ssh, warn, redactor);
+  const part = runPartOf(settings);
+  const release = releaseIdOf(settings);
   try {
     const executor = new Executor({
       transport,
@@ -150,7 +155,8 @@ export async function executeRelease(
       onEvent,
       ...(settings.limit !== undefined ? { limit: settings.limit } : {}),
       ...(loaded.hosts ? { hosts: loaded.hosts } : {}),
-      ...(settings.release ? { release: settings.release } : {}),
+      ...(release ? { release } : {}),
+      ...(part ? { part } : {}),
       cancelBudgetMs: CANCEL_BUDGET_MS,
       dryRun: settings.dryRun,
     });

@@ -37,6 +37,10 @@ export interface ReleaseSettings {
   reportPath?: string;
   /** Release id (BW_RELEASE); default a UTC timestamp. */
   release?: string;
+  /** Run shard `index` of `count` (1-based) of every stage's hosts, the canary left out. */
+  shard?: { index: number; count: number };
+  /** Run only every stage's canary (the job ahead of the shards). */
+  canaryOnly?: boolean;
   /** How this front end lets the user give each setting it offers, set or not. */
   sources: SettingSources;
 }
