@@ -8,9 +8,13 @@ export const CASES = [
   'memory',
   'throughput',
   'handshakes',
+  'scale',
   'upload',
 ] as const;
 export type CaseName = (typeof CASES)[number];
+
+/** A full run leaves the scale case out (it needs a fleet of 1,000 sshd): `--only scale` runs it. */
+const DEFAULT_CASES: readonly CaseName[] = CASES.filter((c) => c !== 'scale');
 
 export interface BenchArgs {
   /** A handful of hosts, one repetition, short sleeps; for CI, never asserts timings. */
@@ -21,18 +25,22 @@ export interface BenchArgs {
   readonly only: readonly CaseName[];
   /** Run the peers at every fan-out point, not only at N = 100, P = 25. */
   readonly allPeers: boolean;
+  /** Fleet sizes of the scale case. Default 300 and 1,000 (smoke: 6). */
+  readonly scaleHosts: readonly number[] | undefined;
   /** Write bench/results/<date>.json and latest.json. Default: true, except in smoke runs. */
   readonly write: boolean;
   readonly help: boolean;
 }
 
-export const USAGE = `usage: npm run bench -- [--smoke] [--reps N] [--only CASE[,CASE…]] [--all-peers] [--no-write]
+export const USAGE = `usage: npm run bench -- [--smoke] [--reps N] [--only CASE[,CASE…]] [--all-peers] [--scale-hosts N,…] [--no-write]
 
-  --smoke       4 hosts, 1 repetition, short sleeps, no targets checked (CI)
-  --reps N      measured repetitions per case, after one warm-up (default 5)
-  --only LIST   comma-separated subset of: ${CASES.join(', ')}
-  --all-peers   run parallel-ssh and xargs+ssh at every fan-out point (default: N=100, P=25 only)
-  --no-write    do not write bench/results/*.json
+  --smoke           6 hosts, 1 repetition, short sleeps, no targets checked (CI); every case
+  --reps N          measured repetitions per case, after one warm-up (default 5)
+  --only LIST       comma-separated subset of: ${CASES.join(', ')}
+                    (default: all but scale, which starts 1,000 sshd: run it with --only scale)
+  --all-peers       run parallel-ssh and xargs+ssh at every fan-out point (default: N=100, P=25 only)
+  --scale-hosts L   fleet sizes of the scale case (default 300,1000)
+  --no-write        do not write bench/results/*.json
 `;
 
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
@@ -43,6 +51,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       reps: { type: 'string' },
       only: { type: 'string' },
       'all-peers': { type: 'boolean', default: false },
+      'scale-hosts': { type: 'string' },
       'no-write': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -54,7 +63,12 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   if (!Number.isInteger(reps) || reps < 1 || reps > 100) {
     throw new TypeError(`--reps: expected an integer from 1 to 100, got ${JSON.stringify(values.reps)}`);
   }
-  const only = values.only === undefined ? [...CASES] : values.only.split(',').map((s) => s.trim());
+  const only =
+    values.only === undefined
+      ? smoke
+        ? [...CASES]
+        : [...DEFAULT_CASES]
+      : values.only.split(',').map((s) => s.trim());
   for (const name of only) {
     if (!(CASES as readonly string[]).includes(name)) {
       throw new TypeError(
@@ -62,11 +76,18 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       );
     }
   }
+  const scaleHosts = values['scale-hosts']?.split(',').map((s) => Number(s.trim()));
+  if (scaleHosts?.some((n) => !Number.isInteger(n) || n < 1 || n > 5000)) {
+    throw new TypeError(
+      `--scale-hosts: expected host counts from 1 to 5000, got ${JSON.stringify(values['scale-hosts'])}`,
+    );
+  }
   return {
     smoke,
     reps,
     only: only as CaseName[],
     allPeers: values['all-peers'] ?? false,
+    scaleHosts,
     write: !(values['no-write'] ?? false) && !smoke,
     help: values.help ?? false,
   };

@@ -5,6 +5,7 @@
  * MaxStartups is raised far above any fan-out here; logging is quiet so sshd does not spend the
  * machine's cores on it. The in-process ssh2 fallback of the harness is refused: it is no benchmark.
  */
+import { readFileSync } from 'node:fs';
 import { startSshdFleet, type SshdFleet } from '../__tests__/support/sshd.js';
 
 /** What every tool is forced to negotiate. */
@@ -45,7 +46,12 @@ export const BENCH_SSHD_CONFIG = Object.freeze({
 });
 
 export async function startBenchFleet(count: number): Promise<BenchFleet> {
-  const fleet: SshdFleet = await startSshdFleet({ count, config: { ...BENCH_SSHD_CONFIG } });
+  const fleet: SshdFleet = await startSshdFleet({
+    count,
+    config: { ...BENCH_SSHD_CONFIG },
+    portsFrom: portsBelowEphemeral(count),
+    startConcurrency: 8,
+  });
   if (fleet.kind !== 'openssh') {
     await fleet.stop();
     throw new Error(
@@ -61,4 +67,19 @@ export async function startBenchFleet(count: number): Promise<BenchFleet> {
     scratchDir: fleet.scratchDir,
     stop: () => fleet.stop(),
   };
+}
+
+/**
+ * Where the fleet listens: a block of ports just below the kernel's ephemeral range, so the
+ * thousands of outgoing connections of a run (ours and the peers') can never take a host's port.
+ */
+export function portsBelowEphemeral(count: number): number {
+  let low = 32768;
+  try {
+    low =
+      Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || low;
+  } catch {
+    // not Linux: the usual default
+  }
+  return Math.max(1024, low - count - 1000);
 }

@@ -63,12 +63,17 @@ export async function runPeer(
 }
 
 function psshStage(pssh: string, fleet: BenchFleet, run: PeerRun): Promise<void> {
+  return exec(pssh, psshArgs(fleet, run));
+}
+
+/** parallel-ssh's arguments for one invocation: the hosts file, P at a time, our ssh options. */
+export function psshArgs(fleet: BenchFleet, run: Omit<PeerRun, 'stages'>): string[] {
   const hostsFile = path.join(fleet.dir, `pssh-hosts-${run.hosts.length}`);
   writeFileSync(hostsFile, run.hosts.map((h) => `${h.address}:${h.port}\n`).join(''));
   const args = ['-h', hostsFile, '-l', fleet.user, '-p', String(run.pool), '-t', '120', '-x', '-F /dev/null'];
   for (const o of sshClientOptions(fleet)) args.push('-O', o);
   args.push(run.command);
-  return exec(pssh, args);
+  return args;
 }
 
 function xargsStage(fleet: BenchFleet, run: PeerRun): Promise<void> {

@@ -1,5 +1,6 @@
 /** What each case runs, for a full run and for the CI smoke run (tiny, fast, same code paths). */
 import type { BenchArgs, CaseName } from './args.js';
+import type { ScaleRunner } from './scale/config.js';
 
 export interface FanoutPoint {
   readonly hosts: number;
@@ -21,6 +22,11 @@ export interface BenchPlan {
   readonly memory: { readonly hosts: number; readonly pool: number };
   readonly throughput: { readonly bytes: number; readonly lineBytes: number };
   readonly handshakes: { readonly hosts: number };
+  readonly scale: {
+    readonly sizes: readonly number[];
+    readonly pool: number;
+    readonly runners: readonly ScaleRunner[];
+  };
   readonly upload: {
     readonly hosts: number;
     /** The tree: this many files of ~`bytes / files` each (PHP-like text). */
@@ -50,6 +56,14 @@ export function makePlan(args: BenchArgs): BenchPlan {
       memory: { hosts: 4, pool: 4 },
       throughput: { bytes: 8 * MiB, lineBytes: 128 },
       handshakes: { hosts: 4 },
+      scale: {
+        sizes: args.scaleHosts ?? [6],
+        pool: 3,
+        runners: [
+          { name: 'true', command: 'true' },
+          { name: 'sleep', command: 'sleep 0.2' },
+        ],
+      },
       upload: { hosts: 2, files: 200, bytes: 2 * MiB, changed: 0.01, bigBytes: 16 * MiB },
     };
   }
@@ -65,6 +79,14 @@ export function makePlan(args: BenchArgs): BenchPlan {
     memory: { hosts: 200, pool: 50 },
     throughput: { bytes: GiB, lineBytes: 128 },
     handshakes: { hosts: 100 },
+    scale: {
+      sizes: args.scaleHosts ?? [300, 1000],
+      pool: 50,
+      runners: [
+        { name: 'true', command: 'true' },
+        { name: 'sleep', command: 'sleep 1' },
+      ],
+    },
     upload: { hosts: 10, files: 5000, bytes: 57 * 1e6, changed: 0.01, bigBytes: GiB },
   };
 }
@@ -79,6 +101,7 @@ export function fleetSize(plan: BenchPlan, only: readonly CaseName[]): number {
     memory: plan.memory.hosts,
     throughput: 1,
     handshakes: plan.handshakes.hosts,
+    scale: Math.max(...plan.scale.sizes),
     upload: plan.upload.hosts,
   };
   return Math.max(...only.map((c) => need[c]));

@@ -9,6 +9,7 @@ import { fanoutCase } from './cases/fanout.js';
 import { handshakesCase } from './cases/handshakes.js';
 import { latencyCase } from './cases/latency.js';
 import { memoryCase } from './cases/memory.js';
+import { scaleCase } from './cases/scale.js';
 import { throughputCase } from './cases/throughput.js';
 import { uploadCase } from './cases/upload.js';
 import type { BenchContext, CaseOutput } from './context.js';
@@ -120,6 +121,7 @@ function cases(only: readonly CaseName[], plan: BenchPlan): [string, CaseFn][] {
   if (has('memory')) out.push(['memory', memoryCase]);
   if (has('throughput')) out.push(['throughput', throughputCase]);
   if (has('handshakes')) out.push(['handshakes', handshakesCase]);
+  if (has('scale')) out.push(['scale', scaleCase]);
   if (has('upload')) out.push(['upload', uploadCase]);
   return out;
 }

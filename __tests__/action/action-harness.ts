@@ -45,7 +45,12 @@ export interface ActionRunOptions {
   onStdout?: (stdout: string, child: ChildProcess) => void;
   /** Script to run instead of `<actionDir>/dist/index.js` (e.g. one that calls `run()` itself). */
   entry?: string;
+  /** More environment (`GITHUB_API_URL`, `GITHUB_REPOSITORY`…), set last. */
+  env?: Record<string, string>;
 }
+
+/** What the runner puts where action.yml says `${{ github.token }}`: the job's token, here a fake one. */
+export const WORKFLOW_TOKEN = 'ghs_FakeWorkflowToken0123456789abcdefABCD';
 
 /** Copies action.yml and dist/ to an empty directory: the bundle must run without node_modules. */
 export async function installedAction(): Promise<string> {
@@ -64,7 +69,11 @@ async function inputDefaults(actionDir: string): Promise<Record<string, string>>
   const action = parse(await readFile(join(actionDir, 'action.yml'), 'utf8')) as {
     inputs: Record<string, { default?: string }>;
   };
-  return Object.fromEntries(Object.entries(action.inputs).map(([k, v]) => [k, String(v.default ?? '')]));
+  // The runner evaluates expressions in defaults; the only one action.yml uses is the job's token.
+  const evaluate = (text: string): string => text.replace(/\$\{\{\s*github\.token\s*\}\}/g, WORKFLOW_TOKEN);
+  return Object.fromEntries(
+    Object.entries(action.inputs).map(([k, v]) => [k, evaluate(String(v.default ?? ''))]),
+  );
 }
 
 /** `name<<DELIM\nvalue\nDELIM\n` records (and plain `name=value` lines). */
@@ -112,6 +121,7 @@ export async function runAction(opts: ActionRunOptions): Promise<ActionRun> {
     // Its own home and temp directory: a key written to ~/.ssh or /tmp would be found by filesHolding.
     HOME: home,
     TMPDIR: tmp,
+    ...opts.env,
   });
 
   const entry = opts.entry ?? join(actionDir, 'dist/index.js');

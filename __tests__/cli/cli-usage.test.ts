@@ -25,6 +25,17 @@ describe('boerewors usage and bad input', () => {
     // A filter that names nothing (an unset variable, usually) is not "every host" nor "no host".
     [['run', '--hosts', ','], '--hosts: expected names separated by commas'],
     [['run', '--hosts', ''], '--hosts: expected names separated by commas'],
+    [['run', '--shard', '0/3'], '--shard: shard 0 of 3 does not exist: K runs from 1 to 3, got "0/3"'],
+    [['run', '--shard', '3/2'], '--shard: shard 3 of 2 does not exist: K runs from 1 to 2, got "3/2"'],
+    [
+      ['run', '-c', 'examples/local-release.yml', '--shard', '1/2', '--canary-only'],
+      "--shard and --canary-only exclude each other: the canary-only job runs each stage's canary, the shards run the other hosts",
+    ],
+    [['report'], 'missing subcommand: report merge'],
+    [['report', 'split'], 'unknown subcommand "report split": expected report merge'],
+    [['report', 'merge'], 'report merge: expected the report files (or directories) to merge'],
+    [['report', 'merge', 'a.json', '--limit', '3'], '--limit is not an option of "report merge"'],
+    [['report', 'merge', 'no-such.json'], 'no-such.json: no such file or directory'],
   ])('%j exits 2 with a clear message', async (args, message) => {
     const r = await runCli(args);
     expect(r.code).toBe(2);

@@ -3,6 +3,7 @@ import {
   parseBoolean,
   parseList,
   parsePositiveInteger,
+  parseShard,
   parseVarAssignment,
 } from '../../src/release/parse.js';
 import type { SettingSource } from '../../src/release/settings.js';
@@ -70,5 +71,25 @@ describe('parseVarAssignment', () => {
     expect(() => parseVarAssignment('9X=1', flag('--var'))).toThrow(
       new UsageError('--var: invalid variable name "9X"'),
     );
+  });
+});
+
+describe('parseShard', () => {
+  it('takes K/N with 1 ≤ K ≤ N, blanks around the numbers ignored', () => {
+    expect(parseShard('2/3', flag('--shard'))).toEqual({ index: 2, count: 3 });
+    expect(parseShard(' 1 / 1 ', input('shard'))).toEqual({ index: 1, count: 1 });
+  });
+
+  it.each([
+    ['0/3', '--shard: shard 0 of 3 does not exist: K runs from 1 to 3, got "0/3"'],
+    ['3/2', '--shard: shard 3 of 2 does not exist: K runs from 1 to 2, got "3/2"'],
+    ['1/0', '--shard: expected at least 1 shard, got "1/0"'],
+    ['2', '--shard: expected K/N (shard K of N, such as 2/3), got "2"'],
+    ['a/b', '--shard: expected K/N (shard K of N, such as 2/3), got "a/b"'],
+    ['-1/3', '--shard: expected K/N (shard K of N, such as 2/3), got "-1/3"'],
+    ['1.5/3', '--shard: expected K/N (shard K of N, such as 2/3), got "1.5/3"'],
+    ['', '--shard: expected K/N (shard K of N, such as 2/3), got ""'],
+  ])('refuses %j', (text, message) => {
+    expect(() => parseShard(text, flag('--shard'))).toThrow(new UsageError(message));
   });
 });

@@ -14,6 +14,7 @@ import { loadConfig } from '../../src/index.js';
 import { Cancellation } from '../../src/release/cancellation.js';
 import { lockTargetFor } from '../../src/release/lock-plan.js';
 import { loadRelease, runRelease } from '../../src/release/pipeline.js';
+import { runId } from '../../src/release/run-identity.js';
 import { tempDir } from '../support/cli.js';
 import { generateKey } from '../support/sshd-keys.js';
 
@@ -55,6 +56,17 @@ describe('release ids', () => {
     for (const ok of ['v1.2.3', 'abc_DEF-9', 'a'.repeat(128)]) expect(releaseIdProblem(ok)).toBeUndefined();
     for (const bad of ['', '../x', 'a/b', 'a..b', '.hidden', '-x', 'a b', 'a'.repeat(129)])
       expect(releaseIdProblem(bad)).toMatch(/^expected a release id/);
+  });
+});
+
+describe('BW_RUN_ID', () => {
+  it('shared by runs of one lock token, and by the parts of one workflow run (and their re-runs); else new', () => {
+    const token = 'ab'.repeat(16);
+    expect(runId(token)).toBe(runId(token, 'run-1'));
+    expect(runId(undefined, 'run-42')).toBe(runId(undefined, 'run-42'));
+    expect(runId(undefined, 'run-42')).not.toBe(runId(undefined, 'run-43'));
+    expect(runId(undefined)).not.toBe(runId(undefined));
+    expect(runId(undefined)).toMatch(/^[0-9a-f]{16}$/);
   });
 });
 
@@ -201,6 +213,35 @@ describe('a dry run and the lock', () => {
       type: 'info',
       message:
         '🔒 deploy lock: a real run takes ~/.boerewors/locks/release on web-1.example.com before the first stage; a dry run takes none',
+    });
+  });
+
+  it('a part of a sharded release takes no lock of its own without a token, and says so', async () => {
+    const dir = await tempDir('bw-safe-part-');
+    await generateKey(join(dir, 'key'));
+    await writeFile(join(dir, 'known_hosts'), '');
+    await writeFile(
+      join(dir, 'release.yml'),
+      `version: 1\nssh: { private-key: ${join(dir, 'key')}, known-hosts: ${join(dir, 'known_hosts')} }\n${HOSTS}${RUNNERS}`,
+    );
+    const settings = {
+      vars: {},
+      secretVars: {},
+      dryRun: true,
+      runner: 'deploy',
+      shard: { index: 1, count: 2 },
+      sources: {},
+    };
+    const events: EngineEvent[] = [];
+    const { report } = await runRelease(settings, await loadRelease(settings, { cwd: dir }), {
+      cancellation: new Cancellation(),
+      onEvent: (e) => events.push(e),
+    });
+    expect(report.lock).toBeUndefined();
+    expect(events).toContainEqual({
+      type: 'info',
+      message:
+        '🔓 deploy lock: a part of a sharded release does not take the lock itself; give every part the token of "boerewors lock acquire" in BW_LOCK_TOKEN to hold one lock across them (docs/lock.md)',
     });
   });
 });

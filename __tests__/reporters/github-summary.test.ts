@@ -1,4 +1,5 @@
-import { lastBytes, renderStartFailure, renderSummary } from '../../src/reporters/github-summary.js';
+import { renderStartFailure, renderSummary } from '../../src/reporters/github-summary.js';
+import { lastBytes } from '../../src/reporters/last-bytes.js';
 import { job, run, stage } from './report-fixtures.js';
 
 const bytes = (s: string): number => Buffer.byteLength(s, 'utf8');

@@ -27,7 +27,7 @@ const report = run(
 );
 
 describe('toJsonReport', () => {
-  it('keeps the documented fields, and leaves out tails, reasons, kinds and tolerated flags', () => {
+  it('keeps the documented fields: reasons and the output of failed jobs, not error kinds or other output', () => {
     const json = toJsonReport(report);
     expect(Object.keys(json)).toEqual([
       'version',
@@ -37,16 +37,21 @@ describe('toJsonReport', () => {
       'result',
       'startedAt',
       'durationMs',
+      'reason',
       'warnings',
       'stages',
     ]);
     expect(json.dryRun).toBe(false);
     expect(json.warnings).toEqual([]);
+    expect(json.reason).toBe('stage "Ship" failed');
+    // A reason on a stage that did not fail is not a reason.
     expect(json.stages[0]).toEqual({
       name: 'Build',
       result: 'success',
       when: 'success',
       canary: null,
+      durationMs: 900,
+      tolerated: true,
       waves: [],
       jobs: [
         {
@@ -68,10 +73,36 @@ describe('toJsonReport', () => {
       exitCode: 3,
       error: 'exit code 3',
       verify: null,
+      outputTail: 'boom',
     });
-    const text = JSON.stringify(json);
-    for (const left of ['boom', 'outputTail', 'errorKind', 'tolerated', 'reason'])
-      expect(text).not.toContain(left);
+    expect(json.stages[1]?.jobs[2]).not.toHaveProperty('outputTail');
+    expect(JSON.stringify(json)).not.toContain('errorKind');
+  });
+
+  it("keeps a failed job's last 8 KiB of output, in whole lines, and nothing of a job that did not fail", () => {
+    const lines = Array.from({ length: 2000 }, (_, i) => `line ${i}`).join('\n');
+    const json = toJsonReport(
+      run([
+        stage('Ship', [
+          job('web-1', { outputTail: lines }),
+          job('web-2', { result: 'failure', outputTail: lines }),
+        ]),
+      ]),
+    );
+    expect(json.stages[0]?.jobs[0]).not.toHaveProperty('outputTail');
+    const tail = json.stages[0]?.jobs[1]?.outputTail ?? '';
+    expect(Buffer.byteLength(tail)).toBeLessThanOrEqual(8 * 1024);
+    expect(tail.startsWith('line ')).toBe(true);
+    expect(tail.endsWith('line 1999')).toBe(true);
+  });
+
+  it('names the part of a sharded release a report is', () => {
+    const shard = toJsonReport(run([], { part: { kind: 'shard', index: 2, count: 3 } }));
+    expect(shard.shard).toEqual({ index: 2, count: 3 });
+    expect(shard).not.toHaveProperty('canaryOnly');
+    expect(toJsonReport(run([], { part: { kind: 'canary' } })).canaryOnly).toBe(true);
+    const left = toJsonReport(run([stage('Ship', [job('web-2')], { canary: null, canaryLeftOut: 'web-1' })]));
+    expect(left.stages[0]?.canaryLeftOut).toBe('web-1');
   });
 
   it('carries what a job’s uploads shipped, on jobs that uploaded only', () => {

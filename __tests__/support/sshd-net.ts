@@ -17,6 +17,30 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Ports from `from` upward, each one free when handed out (checked by binding it on loopback);
+ * never the same port twice, even to callers that ask at once.
+ */
+export function portCursor(from: number): () => Promise<number> {
+  let next = from;
+  return async () => {
+    for (;;) {
+      const port = next++;
+      if (port > 65535) throw new Error(`no free port from ${from} to 65535`);
+      if (await portIsFree(port)) return port;
+    }
+  };
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
 /** A port nobody listens on: connecting is refused at once. */
 export const closedPort = freePort;
 

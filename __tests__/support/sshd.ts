@@ -20,7 +20,7 @@ import {
   type HostKeyFile,
   type KeyType,
 } from './sshd-keys.js';
-import { freePort, waitForBanner } from './sshd-net.js';
+import { freePort, portCursor, waitForBanner } from './sshd-net.js';
 import { descendants, signalAll } from './sshd-procs.js';
 import { ensureLoginUser } from './sshd-user.js';
 
@@ -42,6 +42,14 @@ export interface SshdFleetOptions {
   hostKeyTypes?: readonly KeyType[];
   /** More public keys (authorized_keys lines) allowed to log in besides the fleet's own. */
   authorizedKeys?: readonly string[];
+  /**
+   * Listen on ports from this one upward, each host on the next free one. For a big fleet: below
+   * the kernel's ephemeral range (`ip_local_port_range`), no outgoing connection can take a port
+   * between the check and sshd's bind. Default: a port the kernel picks for each host.
+   */
+  portsFrom?: number;
+  /** How many hosts start at once. Default 1. */
+  startConcurrency?: number;
 }
 
 export interface SshdHost {
@@ -129,15 +137,25 @@ export async function startSshdFleet(opts: SshdFleetOptions): Promise<SshdFleet>
 
   const user = await ensureLoginUser();
   if (process.getuid?.() === 0) await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
+  const ports = opts.portsFrom === undefined ? freePort : portCursor(opts.portsFrom);
   const hosts: SshdHost[] = [];
-  try {
-    for (let i = 0; i < opts.count; i++) {
-      hosts.push(await startOneSshd(sshd, dir, i, user.name, authorizedKeysPath, opts));
+  let next = 0;
+  let failure: unknown;
+  const starter = async (): Promise<void> => {
+    while (next < opts.count && failure === undefined) {
+      const i = next++;
+      try {
+        hosts[i] = await startOneSshd(sshd, dir, i, user.name, authorizedKeysPath, opts, ports);
+      } catch (err) {
+        failure ??= err;
+      }
     }
-  } catch (err) {
-    await Promise.all(hosts.map((h) => h.stop()));
+  };
+  await Promise.all(Array.from({ length: Math.max(1, opts.startConcurrency ?? 1) }, starter));
+  if (failure !== undefined) {
+    await Promise.all(hosts.filter(Boolean).map((h) => h.stop()));
     await rm(dir, { recursive: true, force: true });
-    throw err;
+    throw failure;
   }
   const knownHostsPath = join(dir, 'known_hosts');
   await writeFile(knownHostsPath, hosts.map((h) => `[${h.address}]:${h.port} ${h.hostPublicKey}\n`).join(''));
@@ -177,6 +195,7 @@ async function startOneSshd(
   user: string,
   authorizedKeysPath: string,
   opts: SshdFleetOptions,
+  ports: () => Promise<number>,
 ): Promise<SshdHost> {
   const dir = join(fleetDir, `h${index}`);
   await mkdir(dir);
@@ -184,7 +203,7 @@ async function startOneSshd(
   const logPath = join(dir, 'sshd.log');
   // A free port can be taken between our probe and sshd's bind; try a few.
   for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
+    const port = await ports();
     const configPath = join(dir, 'sshd_config');
     const config = renderConfig([
       {
@@ -228,7 +247,7 @@ async function startOneSshd(
     } catch (err) {
       child.kill('SIGKILL');
       const log = await readFile(logPath, 'utf8').catch(() => '');
-      if (attempt < 3 && /Address already in use|Cannot bind/i.test(log + stderr)) continue;
+      if (attempt < 10 && /Address already in use|Cannot bind/i.test(log + stderr)) continue;
       throw new Error(`sshd h${index} did not start: ${(err as Error).message}\n${stderr}\n${log}`);
     }
   }

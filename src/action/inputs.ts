@@ -7,6 +7,7 @@ import {
   parseLockToken,
   parsePositiveInteger,
   parseReleaseId,
+  parseShard,
 } from '../release/parse.js';
 import type { ReleaseSettings, SettingSources } from '../release/settings.js';
 import { parseVarsInput } from './vars-input.js';
@@ -25,6 +26,11 @@ export const Inputs = {
   DryRun: 'dry-run',
   ReleaseId: 'release-id',
   LockWait: 'lock-wait',
+  Shard: 'shard',
+  CanaryOnly: 'canary-only',
+  MergeReports: 'merge-reports',
+  GithubDeployment: 'github-deployment',
+  GithubToken: 'github-token',
 } as const;
 
 /** How each release setting is given to the action, for messages about it. */
@@ -41,6 +47,8 @@ export const ACTION_SOURCES = {
   dryRun: { input: Inputs.DryRun },
   release: { input: Inputs.ReleaseId },
   lockWaitMs: { input: Inputs.LockWait },
+  shard: { input: Inputs.Shard },
+  canaryOnly: { input: Inputs.CanaryOnly },
 } as const satisfies SettingSources;
 
 /** Reads one input, trimmed; '' when not set. Defaults come from `action.yml`, applied by GitHub's runner machine. */
@@ -76,6 +84,8 @@ export function readInputs(
   const lockWait = read(Inputs.LockWait);
   // From the step's env (\`env: { BW_LOCK_TOKEN: … }\`), as for the CLI: a shard re-enters its lock.
   const lockToken = parseLockToken(env.BW_LOCK_TOKEN);
+  const shard = read(Inputs.Shard);
+  const canaryOnly = parseBoolean(read(Inputs.CanaryOnly), ACTION_SOURCES.canaryOnly);
   return {
     vars,
     secretVars,
@@ -84,6 +94,8 @@ export function readInputs(
     ...(runner ? { runner } : {}),
     ...(limit ? { limit: parsePositiveInteger(limit, ACTION_SOURCES.limit) } : {}),
     ...(hosts ? { hosts: parseList(hosts, ACTION_SOURCES.hosts) } : {}),
+    ...(shard ? { shard: parseShard(shard, ACTION_SOURCES.shard) } : {}),
+    ...(canaryOnly ? { canaryOnly } : {}),
     ...(privateKey ? { privateKey } : {}),
     ...(passphrase ? { passphrase } : {}),
     ...(knownHosts ? { knownHosts } : {}),
@@ -92,6 +104,62 @@ export function readInputs(
     ...(lockToken ? { lockToken } : {}),
     sources: ACTION_SOURCES,
   };
+}
+
+/** Inputs that choose what a release runs: meaningless, so refused, when the action merges reports. */
+const RELEASE_ONLY = [
+  Inputs.Runner,
+  Inputs.Limit,
+  Inputs.Hosts,
+  Inputs.Shard,
+  Inputs.CanaryOnly,
+  Inputs.DryRun,
+  Inputs.ReleaseId,
+  Inputs.LockWait,
+];
+
+/**
+ * The `merge-reports` input: paths or glob patterns of the report files to merge (one per line, or
+ * separated by commas), or undefined when the action runs a release. Merging runs nothing, so the
+ * inputs that choose what a release runs are refused beside it.
+ */
+export function readMergeReports(read: InputReader = readInput): string[] | undefined {
+  const text = read(Inputs.MergeReports);
+  if (text === '') return undefined;
+  const patterns = text
+    .split(/[\n,]/)
+    .map((p) => p.trim())
+    .filter(Boolean);
+  if (patterns.length === 0)
+    throw new UsageError(`Input "${Inputs.MergeReports}": expected paths or glob patterns`);
+  const stray = RELEASE_ONLY.find((name) => read(name) !== '' && read(name) !== 'false');
+  if (stray) {
+    throw new UsageError(
+      `Input "${stray}" cannot be used with "${Inputs.MergeReports}": merging reports runs nothing`,
+    );
+  }
+  return patterns;
+}
+
+/** Where and with which token to record the release as a GitHub deployment; undefined when not asked. */
+export interface DeploymentInputs {
+  /** The environment (`production`), as on the repository's Environments page. */
+  environment: string;
+  /** `github-token`: the workflow's token unless another is given; never printed. */
+  token: string;
+}
+
+export function readDeploymentInputs(read: InputReader = readInput): DeploymentInputs | undefined {
+  const environment = read(Inputs.GithubDeployment);
+  if (environment === '') return undefined;
+  const token = read(Inputs.GithubToken);
+  if (token === '') {
+    throw new UsageError(
+      `Input "${Inputs.GithubDeployment}" is set but "${Inputs.GithubToken}" is empty: ` +
+        'it defaults to the workflow token (${{ github.token }}); pass one with permissions: deployments: write',
+    );
+  }
+  return { environment, token };
 }
 
 /**

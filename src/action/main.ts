@@ -5,17 +5,22 @@ import { isAbsolute, join } from 'node:path';
 import { ConfigNotFoundError } from '../config/index.js';
 import { cancelMessage } from '../contract/abort.js';
 import { errorMessage } from '../contract/errors.js';
+import type { EventListener } from '../engine/events.js';
 import type { RunReport } from '../engine/report.js';
+import { partLabel } from '../engine/run-part.js';
 import { Cancellation } from '../release/cancellation.js';
-import { EXIT, exitCodeOf, exitCodeOfError } from '../release/exit-codes.js';
+import { EXIT } from '../release/exit-codes.js';
+import type { MergedRelease } from '../release/merge.js';
 import { loadRelease, runRelease, type LoadedRelease } from '../release/pipeline.js';
+import { runPartOf } from '../release/run-part-of.js';
 import { maskableValues, Redactor, secretValues } from '../release/secrets.js';
 import type { ReleaseSettings } from '../release/settings.js';
 import { GitHubLogReporter } from '../reporters/github-log.js';
-import { renderStartFailure, renderSummary } from '../reporters/github-summary.js';
-import { failedHosts, writeJsonReport } from '../reporters/json.js';
-import { readInputs } from './inputs.js';
-import { writeOutputs } from './outputs.js';
+import { writeJsonReport } from '../reporters/json.js';
+import { GitHubDeployment } from './deployment.js';
+import { finish, notStarted } from './finish.js';
+import { readDeploymentInputs, readInputs, readMergeReports, type DeploymentInputs } from './inputs.js';
+import { finishMerge, mergeReportsInput } from './merge-mode.js';
 
 /**
  * The action's entrypoint: runs the release and sets `process.exitCode`, then returns, so a caller
@@ -42,23 +47,31 @@ export async function run(): Promise<void> {
   stopListening();
 }
 
-/** Inputs → settings → release → log, annotations, report, outputs, summary. Returns the exit code. */
+/**
+ * Inputs → settings → release → log, annotations, report, outputs, summary; or, with
+ * `merge-reports`, the merge of a sharded release's reports. Returns the exit code.
+ */
 export async function runAction(cancellation: Cancellation, cwd = process.cwd()): Promise<number> {
   let settings: ReleaseSettings;
   let redactor: Redactor;
+  let deploymentInputs: DeploymentInputs | undefined;
+  let mergePatterns: string[] | undefined;
   try {
-    settings = readInputs();
-    const secrets = secretValues(settings);
+    deploymentInputs = readDeploymentInputs();
+    mergePatterns = readMergeReports();
+    settings = mergePatterns ? { vars: {}, secretVars: {}, dryRun: false, sources: {} } : readInputs();
+    const secrets = [...secretValues(settings), ...(deploymentInputs ? [deploymentInputs.token] : [])];
     // Before anything else is printed: from here on GitHub masks these in every log line.
     for (const value of maskableValues(secrets)) core.setSecret(value);
     redactor = new Redactor(secrets);
   } catch (e) {
     return notStarted(e, errorMessage(e));
   }
+  if (mergePatterns) return runMerge(mergePatterns, cwd, deploymentInputs);
 
   let loaded: LoadedRelease;
   try {
-    settings = { ...settings, reportPath: await newReportPath() };
+    settings = { ...settings, reportPath: await newReportPath(reportFileName(settings)) };
     loaded = await loadRelease(settings, { cwd, redactor });
   } catch (e) {
     const hint =
@@ -70,47 +83,80 @@ export async function runAction(cancellation: Cancellation, cwd = process.cwd())
   if (settings.dryRun) core.info('Dry run: the plan is printed, nothing connects and nothing runs.');
 
   const log = new GitHubLogReporter(core, { dryRun: settings.dryRun });
-  const { report } = await runRelease(settings, loaded, { cancellation, onEvent: log.onEvent });
+  const recorder = deploymentRecorder(deploymentInputs, settings);
+  const outcome = await runRelease(settings, loaded, {
+    cancellation,
+    onEvent: (e) => {
+      recorder.onEvent(e);
+      log.onEvent(e);
+    },
+  });
   log.close();
-  return finish(withCause(report, cancellation.signal), settings);
+  const report = withCause(outcome.report, cancellation.signal);
+  await recorder.deployment?.finish(
+    report.result,
+    report.reason ?? `release ${report.release}: ${report.result}`,
+  );
+  const { dryRun, reportPath = '' } = settings;
+  return finish(report, {
+    dryRun,
+    reportPath,
+    writeReport: (path) => writeJsonReport(path, report, { dryRun }),
+  });
 }
 
-async function finish(report: RunReport, settings: ReleaseSettings): Promise<number> {
-  let reportPath = settings.reportPath ?? '';
+async function runMerge(
+  patterns: readonly string[],
+  cwd: string,
+  deploymentInputs: DeploymentInputs | undefined,
+): Promise<number> {
+  let merged: MergedRelease;
   try {
-    await writeJsonReport(reportPath, report, { dryRun: settings.dryRun });
+    merged = await mergeReportsInput(patterns, cwd);
   } catch (e) {
-    // The outputs and the summary matter more than the file: report the problem and go on.
-    core.warning(`Could not write the JSON report: ${errorMessage(e)}`);
-    reportPath = '';
+    return notStarted(e, errorMessage(e));
   }
-  writeOutputs(core.setOutput, { result: report.result, failedHosts: failedHosts(report), reportPath });
-  await writeSummary(renderSummary(report, { dryRun: settings.dryRun }));
-  if (report.result !== 'success') core.setFailed(failureLine(report));
-  return exitCodeOf(report);
+  return finishMerge(merged, await newReportPath('report.json'), deploymentInputs);
 }
 
-/** Bad input or config: nothing ran. Outputs and summary still say so. */
-async function notStarted(error: unknown, message: string): Promise<number> {
-  writeOutputs(core.setOutput, { result: 'failure', failedHosts: [], reportPath: '' });
-  await writeSummary(renderStartFailure(message));
-  core.setFailed(message);
-  return exitCodeOfError(error);
-}
-
-async function writeSummary(markdown: string): Promise<void> {
-  if (!process.env.GITHUB_STEP_SUMMARY) return;
-  try {
-    await core.summary.addRaw(markdown).write();
-  } catch (e) {
-    core.warning(`Could not write the job summary: ${errorMessage(e)}`);
+/**
+ * Starts the GitHub deployment when the run starts (its release id is known then), without
+ * holding the release up. A dry run deploys nothing, so it records none.
+ */
+function deploymentRecorder(
+  inputs: DeploymentInputs | undefined,
+  settings: ReleaseSettings,
+): { onEvent: EventListener; deployment?: GitHubDeployment } {
+  const recorder: { onEvent: EventListener; deployment?: GitHubDeployment } = { onEvent: () => {} };
+  if (!inputs) return recorder;
+  if (settings.dryRun) {
+    core.info(`Dry run: no GitHub deployment to ${inputs.environment} is recorded.`);
+    return recorder;
   }
+  const part = runPartOf(settings);
+  recorder.onEvent = (e) => {
+    if (e.type !== 'run-start' || recorder.deployment) return;
+    const facts = { runner: e.runner, release: e.release, ...(part ? { part: partLabel(part) } : {}) };
+    recorder.deployment = GitHubDeployment.start(inputs, facts, (m) => core.warning(m));
+  };
+  return recorder;
 }
 
 /** A fresh directory under RUNNER_TEMP per run: two uses of the action in one job never collide. */
-async function newReportPath(): Promise<string> {
+async function newReportPath(name: string): Promise<string> {
   const dir = await mkdtemp(join(process.env.RUNNER_TEMP || tmpdir(), 'boerewors-'));
-  return join(dir, 'report.json');
+  return join(dir, name);
+}
+
+/**
+ * `report.json`, or for a part of a sharded release `report-canary.json`, `report-shard-2-of-4.json`:
+ * the parts' artifacts can be downloaded into one directory (download-artifact's merge-multiple)
+ * without one report overwriting another.
+ */
+function reportFileName(settings: ReleaseSettings): string {
+  const part = runPartOf(settings);
+  if (!part) return 'report.json';
+  return part.kind === 'canary' ? 'report-canary.json' : `report-shard-${part.index}-of-${part.count}.json`;
 }
 
 /** A cancelled run's reason names what cancelled it (`… (cancelled by SIGTERM)`). */
@@ -120,16 +166,4 @@ function withCause(report: RunReport, signal: AbortSignal): RunReport {
   const reason = report.reason ?? '';
   if (reason.includes(cause)) return report;
   return { ...report, reason: reason ? `${reason} (${cause})` : cause };
-}
-
-/** One line for `setFailed`: the run's reason, else who failed. */
-function failureLine(report: RunReport): string {
-  const what = report.result === 'cancelled' ? 'Release cancelled' : 'Release failed';
-  const hosts = failedHosts(report);
-  const detail =
-    report.reason ??
-    (hosts.length > 0
-      ? `${hosts.length} failed: ${hosts.slice(0, 5).join(', ')}${hosts.length > 5 ? ', …' : ''}`
-      : '');
-  return `${what}${detail ? `: ${detail.split('\n')[0]}` : ''}`;
 }

@@ -7,6 +7,7 @@ import {
   parseLockToken,
   parsePositiveInteger,
   parseReleaseId,
+  parseShard,
   parseVarAssignment,
 } from '../release/parse.js';
 import type { ReleaseSettings, SettingSources } from '../release/settings.js';
@@ -16,13 +17,15 @@ export type CliCommand =
   | { kind: 'version' }
   | { kind: 'validate'; configPath?: string }
   | { kind: 'run'; settings: ReleaseSettings; verbose: boolean }
-  | { kind: 'lock'; action: LockAction; settings: ReleaseSettings; message?: string; force: boolean };
+  | { kind: 'lock'; action: LockAction; settings: ReleaseSettings; message?: string; force: boolean }
+  | { kind: 'merge'; files: string[]; reportPath?: string; verbose: boolean };
 
 export const USAGE = `Usage:
   boerewors run [-c FILE] [-r RUNNER] [--limit N] [--hosts a,b] [--var K=V]... [--dry-run]
-                [--report FILE] [--release-id ID] [--lock-wait DURATION]
-                [-i KEYFILE] [--known-hosts FILE] [-v]
+                [--shard K/N | --canary-only] [--report FILE] [--release-id ID]
+                [--lock-wait DURATION] [-i KEYFILE] [--known-hosts FILE] [-v]
   boerewors validate [-c FILE]
+  boerewors report merge FILE|DIR... [--report FILE]
   boerewors lock status|acquire [-m MESSAGE]|release [--force] [-c FILE] [--var K=V]...
                 [--lock-wait DURATION] [-i KEYFILE] [--known-hosts FILE]
   boerewors --version | --help
@@ -34,6 +37,8 @@ Options:
       --hosts a,b       only these hosts or host groups
       --var K=V         set a variable (repeatable; wins over the config's vars)
       --dry-run         print the plan (stages, hosts, steps); connect to nothing
+      --shard K/N       run shard K of N of every stage's hosts, the canary left out
+      --canary-only     run only every stage's canary (the job ahead of the shards)
       --report FILE     write the JSON report to FILE
       --release-id ID   the release id (BW_RELEASE; default: a UTC timestamp and a random suffix)
       --lock-wait D     wait up to D (30s, 5m) for a held deploy lock (overrides lock.wait)
@@ -42,6 +47,9 @@ Options:
   -v, --verbose         debug output
   -m, --message TEXT    lock acquire: why the lock is held (shown to runs it refuses)
       --force           lock release: remove the lock whoever holds it
+
+report merge: merges the JSON reports of a --canary-only run and --shard runs (files, or
+directories of them) into the report of the whole release; exits as that release would have.
 
 The deploy lock: "lock status" shows its holder; "lock acquire" takes it by hand (it never goes
 stale) and prints its token; runs given that token in BW_LOCK_TOKEN re-enter it, and
@@ -63,6 +71,8 @@ export const CLI_SOURCES = {
   knownHostsPaths: { flag: '--known-hosts' },
   release: { flag: '--release-id' },
   lockWaitMs: { flag: '--lock-wait' },
+  shard: { flag: '--shard' },
+  canaryOnly: { flag: '--canary-only' },
 } as const satisfies SettingSources;
 
 const options = {
@@ -72,6 +82,8 @@ const options = {
   hosts: { type: 'string' },
   var: { type: 'string', multiple: true },
   'dry-run': { type: 'boolean' },
+  shard: { type: 'string' },
+  'canary-only': { type: 'boolean' },
   report: { type: 'string' },
   'release-id': { type: 'string' },
   'lock-wait': { type: 'string' },
@@ -99,6 +111,8 @@ const ONLY_FOR: Readonly<Record<string, string>> = {
   limit: 'run',
   hosts: 'run',
   'dry-run': 'run',
+  shard: 'run',
+  'canary-only': 'run',
   report: 'run',
   'release-id': 'run',
   verbose: 'run',
@@ -116,13 +130,15 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = {}): 
   if (values.help) return { kind: 'help' };
   if (values.version) return { kind: 'version' };
   const [command, ...extra] = positionals;
-  if (!command) throw new UsageError('missing command: run, validate or lock');
+  if (!command) throw new UsageError('missing command: run, validate, report merge or lock');
+  if (command === 'report') return parseReportCommand(extra, values);
   if (command === 'lock') return lockCommand(values, extra, env);
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
   if (command === 'validate') {
     return { kind: 'validate', ...(values.config ? { configPath: values.config } : {}) };
   }
-  if (command !== 'run') throw new UsageError(`unknown command "${command}": expected run, validate or lock`);
+  if (command !== 'run')
+    throw new UsageError(`unknown command "${command}": expected run, validate, report merge or lock`);
   refuseFlagsOf(values, 'run');
   return { kind: 'run', settings: settingsOf(values, env), verbose: values.verbose ?? false };
 }
@@ -168,6 +184,8 @@ function settingsOf(values: Values, env: NodeJS.ProcessEnv): ReleaseSettings {
     ...(values.runner ? { runner: values.runner } : {}),
     ...(values.limit !== undefined ? { limit: parsePositiveInteger(values.limit, CLI_SOURCES.limit) } : {}),
     ...(values.hosts !== undefined ? { hosts: parseList(values.hosts, CLI_SOURCES.hosts) } : {}),
+    ...(values.shard !== undefined ? { shard: parseShard(values.shard, CLI_SOURCES.shard) } : {}),
+    ...(values['canary-only'] ? { canaryOnly: true } : {}),
     ...(values.report ? { reportPath: values.report } : {}),
     ...(values['release-id'] !== undefined
       ? { release: parseReleaseId(values['release-id'], CLI_SOURCES.release) }
@@ -179,5 +197,30 @@ function settingsOf(values: Values, env: NodeJS.ProcessEnv): ReleaseSettings {
     ...(values.identity ? { identityPath: values.identity } : {}),
     ...(values['known-hosts'] ? { knownHostsPaths: [values['known-hosts']] } : {}),
     sources: CLI_SOURCES,
+  };
+}
+
+/** Options `report merge` takes; any other is a mistake worth saying rather than ignoring. */
+const MERGE_OPTIONS: ReadonlySet<string> = new Set(['report', 'verbose']);
+
+function parseReportCommand(args: readonly string[], values: Values): CliCommand {
+  const [sub, ...files] = args;
+  if (sub !== 'merge') {
+    throw new UsageError(
+      sub === undefined
+        ? 'missing subcommand: report merge'
+        : `unknown subcommand "report ${sub}": expected report merge`,
+    );
+  }
+  const stray = Object.keys(values).find((k) => !MERGE_OPTIONS.has(k));
+  if (stray)
+    throw new UsageError(`--${stray} is not an option of "report merge" (it takes FILE… and --report)`);
+  if (files.length === 0)
+    throw new UsageError('report merge: expected the report files (or directories) to merge');
+  return {
+    kind: 'merge',
+    files,
+    ...(values.report ? { reportPath: values.report } : {}),
+    verbose: values.verbose ?? false,
   };
 }

@@ -5,8 +5,11 @@ import { EXIT, exitCodeOf, exitCodeOfError } from '../release/exit-codes.js';
 import { runLockCommand } from '../release/lock-command.js';
 import { loadRelease, runRelease, validateConfig } from '../release/pipeline.js';
 import { ConsoleReporter, type ConsoleOutput } from '../reporters/console.js';
-import { writeJsonReport } from '../reporters/json.js';
-import { parseCli, USAGE } from './args.js';
+import { writeJsonReport, writeJsonReportFile } from '../reporters/json.js';
+import { replayReport } from '../reporters/replay.js';
+import { plural } from '../reporters/vocabulary.js';
+import { mergeReportFiles } from '../release/merge.js';
+import { parseCli, USAGE, type CliCommand } from './args.js';
 
 export interface CliIO {
   stdout: ConsoleOutput;
@@ -62,12 +65,24 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
         if (result.stdout) io.stdout.write(`${result.stdout}\n`);
         return result.code;
       }
+      case 'merge':
+        return await mergeCommand(command, io);
     }
   } catch (e) {
     io.stderr.write(`boerewors: ${errorMessage(e)}\n`);
     if (e instanceof UsageError) io.stderr.write(`Run "boerewors --help" for usage.\n`);
     return exitCodeOfError(e);
   }
+}
+
+/** `report merge`: the parts' reports → one report, told like a run's log; the merged exit code. */
+async function mergeCommand(command: Extract<CliCommand, { kind: 'merge' }>, io: CliIO): Promise<number> {
+  const { json, report, files } = await mergeReportFiles(command.files, io.cwd);
+  io.stdout.write(`boerewors · report merge · ${plural(files.length, 'report')}: ${files.join(', ')}\n`);
+  const reporter = new ConsoleReporter(io.stdout, command.verbose, { dryRun: json.dryRun });
+  for (const event of replayReport(report)) reporter.onEvent(event);
+  if (command.reportPath) await writeJsonReportFile(command.reportPath, json);
+  return exitCodeOf(report);
 }
 
 function packageVersion(): string {

@@ -1,9 +1,18 @@
 import type { JobReport, RunReport, StageReport, StageWhen, WaveReport } from './report.js';
 import type { Stream } from '../contract/transport.js';
+import type { RunPart } from './run-part.js';
 
 /** Everything the engine tells the outside world. Reporters consume these; the engine never prints. */
 export type EngineEvent =
-  | { type: 'run-start'; runner: string; release: string; startedAt: string; stageCount: number | null }
+  | {
+      type: 'run-start';
+      runner: string;
+      release: string;
+      startedAt: string;
+      stageCount: number | null;
+      /** Set when this run is one part of a release spread over several machines. */
+      part?: RunPart;
+    }
   | {
       type: 'stage-start';
       stage: string;

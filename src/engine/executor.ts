@@ -13,6 +13,7 @@ import { defaultReleaseId } from './release-id.js';
 import type { RunReport } from './report.js';
 import type { RunContext, Runner } from './runner.js';
 import { runStages } from './run-stages.js';
+import type { RunPart } from './run-part.js';
 
 /** How long the stages on the way out may still run after a cancel, by default. */
 export const DEFAULT_CANCEL_BUDGET_MS = 2500;
@@ -24,6 +25,11 @@ export interface ExecutorOptions {
   limit?: number;
   /** Only jobs whose host name is in this list run (controller jobs always run). Default: all. */
   hosts?: readonly string[];
+  /**
+   * Run one part of every stage, when a release is spread over several machines: its canaries
+   * alone, or one shard of the rest (see sharding.ts). Default: the whole stage.
+   */
+  part?: RunPart;
   /** Aborting it cancels the run: no new job starts, running ones are aborted, results `cancelled`. */
   signal?: AbortSignal;
   /** Variables for every job (already merged: config < --var). */
@@ -49,7 +55,8 @@ export interface ExecutorOptions {
 /** Runs one runner. Never rejects for anything a runner, stage or job does: that goes in the report. */
 export class Executor {
   constructor(readonly options: ExecutorOptions) {
-    const { limit, outputTailBytes, cancelBudgetMs } = options;
+    const { limit, outputTailBytes, cancelBudgetMs, part } = options;
+    if (part) checkPart(part);
     if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) {
       throw new TypeError(`limit must be a positive integer, got ${String(limit)}`);
     }
@@ -75,6 +82,7 @@ export class Executor {
       durationMs: 0,
       stages: [],
       warnings: [],
+      ...(this.options.part ? { part: this.options.part } : {}),
     };
     const listener = safeEmitter(this.options.onEvent);
     const emit: EventListener = (e) => {
@@ -99,6 +107,7 @@ export class Executor {
       release: report.release,
       startedAt: report.startedAt,
       stageCount: runner.stageCount,
+      ...(this.options.part ? { part: this.options.part } : {}),
     });
 
     try {
@@ -111,7 +120,7 @@ export class Executor {
           transport: this.options.transport,
           emit,
           outputTailBytes: this.options.outputTailBytes ?? DEFAULT_OUTPUT_TAIL_BYTES,
-          selection: { hosts: this.options.hosts, limit: this.options.limit },
+          selection: { hosts: this.options.hosts, limit: this.options.limit, part: this.options.part },
           cancel: cancel.signal,
           wayOut: wayOut.signal,
           dryRun: this.options.dryRun ?? false,
@@ -145,5 +154,13 @@ export class Executor {
       else fail('failure', `setup of runner "${runner.name}" failed: ${errorMessage(error)}`);
       return false;
     }
+  }
+}
+
+function checkPart(part: RunPart): void {
+  if (part.kind === 'canary') return;
+  const { index, count } = part;
+  if (!(Number.isInteger(count) && count >= 1 && Number.isInteger(index) && index >= 1 && index <= count)) {
+    throw new TypeError(`part: expected shard index 1..count, got ${JSON.stringify(part)}`);
   }
 }

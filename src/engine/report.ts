@@ -1,3 +1,4 @@
+import type { RunPart } from './run-part.js';
 import type { UploadTotals } from './upload-totals.js';
 
 /** The run's results. `toJsonReport` (src/reporters/json.ts) turns these into the JSON report the README documents. */
@@ -24,8 +25,8 @@ export interface JobReport {
   /** What the last attempt's uploads shipped, summed; absent when it uploaded nothing. */
   uploads?: UploadTotals;
   /**
-   * Not in the JSON report: the last output lines (bounded, ~64 KiB) for summaries, across attempts;
-   * each attempt after the first starts with a `── attempt N ──` line.
+   * The last output lines (bounded, ~64 KiB) for summaries, across attempts; each attempt after the
+   * first starts with a `── attempt N ──` line. The JSON report keeps the end of a failed job's.
    */
   outputTail: string;
   /** Not in the JSON report: the error class kind (`exit`, `timeout`, `auth`, `verify`, …) when it failed. */
@@ -66,14 +67,15 @@ export interface StageReport {
   result: StageResult;
   /** Host name of the canary job, or null when the stage had no canary. */
   canary: string | null;
+  /** In a shard: the stage's canary, left out of it because the canary-only run runs it. */
+  canaryLeftOut?: string;
   jobs: JobReport[];
-  /** Not in the JSON report. */
   durationMs: number;
-  /** Not in the JSON report: the stage failed but `can-fail` let the run go on. */
+  /** The stage failed but `can-fail` (or running on the way out) let the run go on. */
   tolerated?: boolean;
   /**
-   * Not in the JSON report: why the stage failed or was skipped, one line (`canary web-1 failed:
-   * exit code 1`, `the release failed at stage "Ship"`).
+   * Why the stage failed or was skipped, one line (`canary web-1 failed: exit code 1`, `the release
+   * failed at stage "Ship"`).
    */
   reason?: string;
   /** When the stage runs (`success` when absent). */
@@ -92,10 +94,14 @@ export interface RunReport {
   startedAt: string;
   durationMs: number;
   stages: StageReport[];
-  /** Not in the JSON report: why the run failed, one line. */
+  /** Why the run failed, one line. */
   reason?: string;
   /** The engine's warnings, in order: a stage on the way out that failed, a stage left without jobs, … */
   warnings?: string[];
+  /** The part of every stage this run ran, when the release was spread over several machines. */
+  part?: RunPart;
+  /** A report merged from the reports of such parts: their labels (`canary-only`, `shard 1/3`…). */
+  mergedFrom?: string[];
   /** The deploy lock of the run, when it had one: set by the release pipeline, not by the engine. */
   lock?: LockReport;
 }

@@ -12,7 +12,8 @@ import type { JobReport, StageReport, WaveReport } from './report.js';
 import type { Stage, StageContext } from './stage.js';
 import { selectJobs, type JobSelection } from './job-selection.js';
 import { StageWaves, type StageFailure } from './stage-waves.js';
-import { hasCanary, waveSizes } from './waves.js';
+import { sliceStage } from './sharding.js';
+import { waveSizes } from './waves.js';
 
 export interface StageScope {
   readonly transport: Transport;
@@ -46,14 +47,20 @@ export async function runStage(stage: Stage, ctx: StageContext, scope: StageScop
     emitStart(stage, scope, [], null, []);
     return finish(stage, started, scope, { canary: null, jobs: [], failure: listed.failure });
   }
-  const jobs = selectJobs(listed.jobs, scope.selection);
-  const canary = hasCanary(stage.settings, jobs.length) ? (jobs[0] as Job) : null;
-  const sizes = waveSizes(stage.settings, jobs.length);
+  const selected = selectJobs(listed.jobs, scope.selection);
+  const { jobs, canary, canaryLeftOut, emptyBecause } = sliceStage(
+    selected,
+    stage.settings.canary,
+    scope.selection.part,
+  );
+  // The canary is this part's own: a shard has none, whatever the stage says.
+  const sizes = waveSizes({ canary: canary !== null, batch: stage.settings.batch }, jobs.length);
   emitStart(stage, scope, jobs, canary, sizes);
   if (jobs.length === 0) {
-    const why = listed.jobs.length === 0 ? 'it yielded no jobs' : 'the hosts filter left no jobs';
+    const why =
+      emptyBecause ?? (listed.jobs.length === 0 ? 'it yielded no jobs' : 'the hosts filter left no jobs');
     scope.emit({ type: 'warning', stage: stage.name, message: `stage "${stage.name}" skipped: ${why}` });
-    return finish(stage, started, scope, { canary: null, jobs: [], failure: null });
+    return finish(stage, started, scope, { canary: null, canaryLeftOut, jobs: [], failure: null });
   }
   if (stage.settings.gate && listed.jobs.length === 1) {
     // Allowed (the gate runs once, after the job), but a gate is for waves: likely a misunderstanding.
@@ -75,6 +82,7 @@ export async function runStage(stage: Stage, ctx: StageContext, scope: StageScop
   const reports = await waves.run();
   return finish(stage, started, scope, {
     canary: canary?.host.name ?? null,
+    canaryLeftOut,
     jobs: reports,
     failure: waves.failure(reports),
     waves: waves.waves,
@@ -155,6 +163,8 @@ function connectAhead(scope: StageScope, jobs: readonly Job[]): void {
 /** What became of a stage's jobs. */
 interface Ran {
   readonly canary: string | null;
+  /** In a shard: the stage's canary, which the canary-only part runs. */
+  readonly canaryLeftOut?: string | null;
   readonly jobs: JobReport[];
   readonly failure: StageFailure | null;
   readonly waves?: WaveReport[];
@@ -171,6 +181,7 @@ function finish(stage: Stage, started: number, scope: StageScope, ran: Ran): Sta
     name: stage.name,
     result: failure ? 'failure' : jobs.length === 0 ? 'skipped' : 'success',
     canary: ran.canary,
+    ...(ran.canaryLeftOut ? { canaryLeftOut: ran.canaryLeftOut } : {}),
     jobs,
     durationMs: Math.round(performance.now() - started),
     ...(failure ? { reason: failure.reason } : {}),

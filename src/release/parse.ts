@@ -79,3 +79,23 @@ export function parseLockToken(text: string | undefined): string | undefined {
   }
   return token;
 }
+
+/**
+ * `2/3` → shard 2 of 3. K runs from 1 to N: a matrix of N jobs passes `${{ matrix.shard }}/N` with
+ * `shard: [1, 2, …, N]`.
+ */
+export function parseShard(text: string, source: SettingSource): { index: number; count: number } {
+  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
+  const index = Number(m?.[1]);
+  const count = Number(m?.[2]);
+  if (!m || !Number.isSafeInteger(index) || !Number.isSafeInteger(count)) {
+    throw new UsageError(`${sourceLabel(source)}: expected K/N (shard K of N, such as 2/3), got "${text}"`);
+  }
+  if (count < 1) throw new UsageError(`${sourceLabel(source)}: expected at least 1 shard, got "${text}"`);
+  if (index < 1 || index > count) {
+    throw new UsageError(
+      `${sourceLabel(source)}: shard ${index} of ${count} does not exist: K runs from 1 to ${count}, got "${text}"`,
+    );
+  }
+  return { index, count };
+}

@@ -26,8 +26,10 @@ import { CANCEL_BUDGET_MS, type Cancellation } from './cancellation.js';
 import type { LockTarget } from './deploy-lock.js';
 import { newDeployLock, notRunReport, passLock, withLock } from './lock-gate.js';
 import { lockTargetFor } from './lock-plan.js';
-import { runId, runIdentity } from './run-identity.js';
+import { releaseIdOf, workflowRunReleaseId } from './part-release.js';
 import { checkConfigFiles, checkLockFiles, checkRunFiles, missingUploadSources } from './preflight.js';
+import { runId, runIdentity } from './run-identity.js';
+import { runPartOf } from './run-part-of.js';
 import { MIN_REDACTED_LENGTH, Redactor, secretValues, tooShortToRedact } from './secrets.js';
 import { sourceLabel, sourceName, type ReleaseSettings } from './settings.js';
 
@@ -51,6 +53,7 @@ export interface LoadOptions {
 
 /** Load and check everything that can be checked before a single command runs. Throws ConfigError/UsageError. */
 export async function loadRelease(settings: ReleaseSettings, opts: LoadOptions = {}): Promise<LoadedRelease> {
+  releaseIdOf(settings);
   const cwd = opts.cwd ?? process.cwd();
   const file = settings.configPath ?? (await library.findConfigFile(cwd));
   const config = await library.loadConfig(file, { vars: { ...settings.vars, ...settings.secretVars }, cwd });
@@ -156,16 +159,28 @@ export async function runRelease(
     );
   }
   const startedAt = new Date();
-  const release = settings.release ?? defaultReleaseId(startedAt);
+  const release = releaseIdOf(settings) ?? defaultReleaseId(startedAt);
   const identity = runIdentity();
   const transport = createTransport(settings, loaded.config.ssh, warn, redactor);
+  const part = runPartOf(settings);
+  // A part of a sharded release takes no lock of its own: given the token of the lock a job
+  // ahead of the matrix took (`boerewors lock acquire`), it re-enters that; else it runs without.
+  const lockTarget = part && !settings.lockToken ? undefined : loaded.lock;
+  if (loaded.lock && !lockTarget) {
+    emit({
+      type: 'info',
+      message:
+        '🔓 deploy lock: a part of a sharded release does not take the lock itself; give every part ' +
+        'the token of "boerewors lock acquire" in BW_LOCK_TOKEN to hold one lock across them (docs/lock.md)',
+    });
+  }
   const lock =
-    loaded.lock && !settings.dryRun
-      ? newDeployLock(transport, loaded.lock, { runner: loaded.runner.name, release, identity }, emit)
+    lockTarget && !settings.dryRun
+      ? newDeployLock(transport, lockTarget, { runner: loaded.runner.name, release, identity }, emit)
       : undefined;
   let finished = true;
   try {
-    const gate = await passLock(lock, loaded.lock, settings, cancellation.signal, emit);
+    const gate = await passLock(lock, lockTarget, settings, cancellation.signal, emit);
     if ('refused' in gate) {
       const report = notRunReport(loaded.runner.name, release, startedAt, gate);
       emit({ type: 'run-start', runner: report.runner, release, startedAt: report.startedAt, stageCount: 0 });
@@ -176,7 +191,8 @@ export async function runRelease(
     const vars = {
       ...loaded.config.vars,
       BW_LOCK_TOKEN: gate.token ?? '',
-      BW_RUN_ID: runId(gate.token),
+      // The parts of one workflow run share one (a re-run of a failed shard too): see prepare.
+      BW_RUN_ID: runId(gate.token, part ? workflowRunReleaseId(process.env) : undefined),
       BW_RUN_URL: identity.runUrl,
       BW_ACTOR: identity.who,
     };
@@ -188,6 +204,7 @@ export async function runRelease(
       release,
       ...(settings.limit !== undefined ? { limit: settings.limit } : {}),
       ...(loaded.hosts ? { hosts: loaded.hosts } : {}),
+      ...(part ? { part } : {}),
       cancelBudgetMs: CANCEL_BUDGET_MS,
       dryRun: settings.dryRun,
     });

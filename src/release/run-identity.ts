@@ -24,11 +24,13 @@ export function runIdentity(env: NodeJS.ProcessEnv = process.env): RunIdentity {
 /**
  * BW_RUN_ID: 16 hex digits naming this run in the release history, so `release: prepare` can tell
  * a retry of this run from another run that chose the same release id. Runs that share a lock
- * token (shards that re-enter one lock) share it; any other run gets a fresh one.
+ * token (shards that re-enter one lock, a nested run) share it; so do runs given one `shared` name
+ * (the parts of one workflow run, and their re-runs); any other run gets a fresh one.
  */
-export function runId(lockToken: string | undefined): string {
-  if (!lockToken) return randomBytes(8).toString('hex');
-  return createHash('sha256').update(lockToken).digest('hex').slice(0, 16);
+export function runId(lockToken: string | undefined, shared?: string): string {
+  const seed = lockToken || shared;
+  if (!seed) return randomBytes(8).toString('hex');
+  return createHash('sha256').update(seed).digest('hex').slice(0, 16);
 }
 
 function osUser(env: NodeJS.ProcessEnv): string {

@@ -41,6 +41,10 @@ export interface ReleaseSettings {
   lockWaitMs?: number;
   /** BW_LOCK_TOKEN from the environment: re-enter the lock its holder took (nested runs, shards). */
   lockToken?: string;
+  /** Run shard `index` of `count` (1-based) of every stage's hosts, the canary left out. */
+  shard?: { index: number; count: number };
+  /** Run only every stage's canary (the job ahead of the shards). */
+  canaryOnly?: boolean;
   /** How this front end lets the user give each setting it offers, set or not. */
   sources: SettingSources;
 }

@@ -7,11 +7,13 @@ import {
   truncateText,
   utf8Bytes,
 } from './github-escape.js';
+import { lastBytes } from './last-bytes.js';
 import { failedGates, hasVerify, renderWaves, verifyCell } from './summary-gates.js';
 import {
   countJobs,
   exitText,
   formatDuration,
+  partFacts,
   plural,
   stageName,
   stageOutcome,
@@ -112,6 +114,7 @@ function renderHeadline(r: RunReport, dryRun: boolean): string {
   const facts = [
     `Runner **${escapeMarkdown(r.runner)}**`,
     `release \`${escapeHtml(r.release).replace(/`/g, '')}\``,
+    ...partFacts(r).map(escapeMarkdown),
     plural(r.stages.length, 'stage'),
     formatDuration(r.durationMs),
     `started ${escapeMarkdown(r.startedAt)}`,
@@ -181,10 +184,15 @@ function renderStageTable(r: RunReport): string {
     String(countJobs(s, 'failure')),
     String(countJobs(s, 'skipped')),
     ...(withCancelled ? [String(countJobs(s, 'cancelled'))] : []),
-    s.canary === null ? '—' : escapeCell(s.canary),
+    canaryCell(s),
     formatDuration(s.durationMs),
   ]);
   return `${htmlTable(header, rows)}\n`;
+}
+
+function canaryCell(s: StageReport): string {
+  if (s.canary !== null) return escapeCell(s.canary);
+  return s.canaryLeftOut ? `${escapeCell(s.canaryLeftOut)} <sub>canary-only run</sub>` : '—';
 }
 
 const HOST_HEADER = ['Host', 'Result', 'Attempts', 'Duration', 'Exit code', 'Error'];
@@ -274,30 +282,6 @@ function renderFailure(j: JobReport, tailBytes: number): string {
   const note = linesLeftOut > 0 ? `… ${plural(linesLeftOut, 'earlier line')} not shown\n` : '';
   const body = text === '' ? '(no output)' : `${note}${text}`;
   return `<details><summary>${title}</summary>\n\n<pre>${escapeHtml(body)}</pre>\n\n</details>\n`;
-}
-
-/** The last `max` bytes of `text`, cut at a line start. */
-export function lastBytes(text: string, max: number): { text: string; linesLeftOut: number } {
-  if (utf8Bytes(text) <= max) return { text, linesLeftOut: 0 };
-  const lines = text.split('\n');
-  let size = 0;
-  let first = lines.length;
-  while (first > 0) {
-    const next = utf8Bytes(lines[first - 1] ?? '') + (first < lines.length ? 1 : 0);
-    if (size + next > max) break;
-    size += next;
-    first -= 1;
-  }
-  if (first === lines.length) {
-    // One line longer than the whole budget: keep its end (a character cut in half is dropped).
-    const last = Buffer.from(lines[lines.length - 1] ?? '', 'utf8');
-    const end = last
-      .subarray(Math.max(0, last.length - (max - 3)))
-      .toString('utf8')
-      .replace(/^\uFFFD+/, '');
-    return { text: `…${end}`, linesLeftOut: lines.length - 1 };
-  }
-  return { text: lines.slice(first).join('\n'), linesLeftOut: first };
 }
 
 function truncationNote(tails: number, rows: number): string {

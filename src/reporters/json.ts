@@ -7,11 +7,13 @@ import {
   type StageWhen,
 } from '../engine/report.js';
 import type { UploadTotals } from '../engine/upload-totals.js';
+import { lastBytes } from './last-bytes.js';
 
 /**
- * The JSON report (documented in the README): the in-memory extras (output tails, reasons) are
- * left out. `release`, `dryRun`, `warnings`, `lock`, a stage's `when` and `waves`, and a job's
- * `verify` and `uploads` were added to version 1; consumers ignore keys they do not know.
+ * The JSON report (documented in the README): the in-memory extras (error kinds, the output of jobs
+ * that did not fail, gates' output) are left out. Keys were added to version 1 over time
+ * (`release`, `dryRun`, `reason`, `warnings`, a stage's `when` and `waves`, a job's `verify` and
+ * `uploads`, the parts of a sharded release, `lock`); consumers ignore keys they do not know.
  */
 export interface JsonReport {
   version: 1;
@@ -28,39 +30,60 @@ export interface JsonReport {
    */
   lock?: LockReport;
   durationMs: number;
+  /** Why the run failed or was cancelled, one line; absent on success. */
+  reason?: string;
   /** The engine's warnings: a stage on the way out that failed, a stage left without jobs, … */
   warnings: string[];
-  stages: {
-    name: string;
-    result: string;
-    /** `success` (the default), or `failure`, `cancelled`, `always` for a stage on the way out. */
-    when: StageWhen;
-    canary: string | null;
-    /** The waves that started (the canary's is 1), with the gate after each (null: none ran). */
-    waves: {
-      index: number;
-      hosts: string[];
-      gate: {
-        result: string;
-        durationMs: number;
-        exitCode: number | null;
-        error: string | null;
-      } | null;
-    }[];
-    jobs: {
-      host: string;
-      result: string;
-      attempts: number;
-      durationMs: number;
-      exitCode: number | null;
-      error: string | null;
-      /** The stage's verify on this host; null when the stage has none or the job never got to it. */
-      verify: { result: string; attempts: number; durationMs: number } | null;
-      /** What the last attempt's upload steps shipped (summed); only on jobs that uploaded. */
-      uploads?: UploadTotals;
-    }[];
-  }[];
+  /** This run was shard `index` of `count` (1-based) of a release spread over a job matrix. */
+  shard?: { index: number; count: number };
+  /** This run ran only each stage's canary, ahead of the shards. */
+  canaryOnly?: true;
+  /** This report was merged from the reports of these parts (`canary-only`, `shard 1/3`…). */
+  mergedFrom?: string[];
+  stages: JsonStage[];
 }
+
+export interface JsonStage {
+  name: string;
+  result: string;
+  /** `success` (the default), or `failure`, `cancelled`, `always` for a stage on the way out. */
+  when: StageWhen;
+  canary: string | null;
+  /** In a shard: the stage's canary, left to the canary-only run. */
+  canaryLeftOut?: string;
+  durationMs: number;
+  /** Why the stage failed or was skipped, one line; absent when it succeeded. */
+  reason?: string;
+  /** The stage failed, and `can-fail` (or running on the way out) let the run go on. */
+  tolerated?: true;
+  /** The waves that started (the canary's is 1), with the gate after each (null: none ran). */
+  waves: JsonWave[];
+  jobs: JsonJob[];
+}
+
+export interface JsonWave {
+  index: number;
+  hosts: string[];
+  gate: { result: string; durationMs: number; exitCode: number | null; error: string | null } | null;
+}
+
+export interface JsonJob {
+  host: string;
+  result: string;
+  attempts: number;
+  durationMs: number;
+  exitCode: number | null;
+  error: string | null;
+  /** The stage's verify on this host; null when the stage has none or the job never got to it. */
+  verify: { result: string; attempts: number; durationMs: number } | null;
+  /** What the last attempt's upload steps shipped (summed); only on jobs that uploaded. */
+  uploads?: UploadTotals;
+  /** A failed job's last output, at most `OUTPUT_TAIL_BYTES` of whole lines; absent otherwise. */
+  outputTail?: string;
+}
+
+/** Output kept in the report per failed job: what the job summary shows of it. */
+export const OUTPUT_TAIL_BYTES = 8 * 1024;
 
 export interface JsonReportOptions {
   /** The run used the dry-run transport. Default false. */
@@ -68,6 +91,7 @@ export interface JsonReportOptions {
 }
 
 export function toJsonReport(report: RunReport, options: JsonReportOptions = {}): JsonReport {
+  const { part } = report;
   return {
     version: 1,
     runner: report.runner,
@@ -77,12 +101,20 @@ export function toJsonReport(report: RunReport, options: JsonReportOptions = {})
     startedAt: report.startedAt,
     ...(report.lock ? { lock: report.lock } : {}),
     durationMs: report.durationMs,
+    ...(report.reason !== undefined && report.result !== 'success' ? { reason: report.reason } : {}),
     warnings: report.warnings ?? [],
+    ...(part?.kind === 'shard' ? { shard: { index: part.index, count: part.count } } : {}),
+    ...(part?.kind === 'canary' ? { canaryOnly: true as const } : {}),
+    ...(report.mergedFrom ? { mergedFrom: [...report.mergedFrom] } : {}),
     stages: report.stages.map((s) => ({
       name: s.name,
       result: s.result,
       when: s.when ?? 'success',
       canary: s.canary,
+      ...(s.canaryLeftOut ? { canaryLeftOut: s.canaryLeftOut } : {}),
+      durationMs: s.durationMs,
+      ...(s.reason !== undefined && s.result !== 'success' ? { reason: s.reason } : {}),
+      ...(s.tolerated ? { tolerated: true as const } : {}),
       waves: (s.waves ?? []).map((w) => ({
         index: w.index,
         hosts: w.hosts,
@@ -102,6 +134,9 @@ export function toJsonReport(report: RunReport, options: JsonReportOptions = {})
         error: j.error,
         verify: j.verify ? { ...j.verify } : null,
         ...(j.uploads ? { uploads: { ...j.uploads } } : {}),
+        ...(j.result === 'failure' && j.outputTail !== ''
+          ? { outputTail: lastBytes(j.outputTail.replace(/\n+$/, ''), OUTPUT_TAIL_BYTES).text }
+          : {}),
       })),
     })),
   };
@@ -112,8 +147,13 @@ export async function writeJsonReport(
   report: RunReport,
   options: JsonReportOptions = {},
 ): Promise<void> {
+  await writeJsonReportFile(path, toJsonReport(report, options));
+}
+
+/** Writes a JSON report (one built by `toJsonReport`, or merged), creating its directory. */
+export async function writeJsonReportFile(path: string, json: JsonReport): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, `${JSON.stringify(toJsonReport(report, options), null, 2)}\n`, { mode: 0o644 });
+  await writeFile(path, `${JSON.stringify(json, null, 2)}\n`, { mode: 0o644 });
 }
 
 /** Hosts whose job failed in any stage, in order of first failure. */

@@ -1,4 +1,5 @@
 import type { EngineEvent } from '../engine/events.js';
+import type { RunPart } from '../engine/run-part.js';
 import {
   unfinishedJob,
   type JobReport,
@@ -29,6 +30,7 @@ export class PartialReport {
   #runner: string;
   #release = '';
   #startedAt = new Date();
+  #part: RunPart | undefined;
   #stages: StageReport[] = [];
   #warnings: string[] = [];
   #open: OpenStage | undefined;
@@ -47,6 +49,7 @@ export class PartialReport {
         this.#runner = e.runner;
         this.#release = e.release;
         this.#startedAt = new Date(e.startedAt);
+        this.#part = e.part;
         return;
       case 'stage-start':
         this.#open = {
@@ -121,6 +124,7 @@ export class PartialReport {
       stages,
       reason,
       warnings: [...this.#warnings],
+      ...(this.#part ? { part: this.#part } : {}),
     };
   }
 }

@@ -8,10 +8,12 @@ import type {
   GateReport,
   JobReport,
   JobResult,
+  RunReport,
   StageReport,
   StageWhen,
   WaveReport,
 } from '../engine/report.js';
+import { partLabel, type RunPart } from '../engine/run-part.js';
 
 /** The mark before a job's last line in the logs (`web-1 ✘ failure: exit code 3 · …`). */
 export const JOB_MARK: Readonly<Record<JobResult, string>> = {
@@ -174,18 +176,35 @@ export function progressStatus(stage: string, t: Tally, elapsedMs?: number): str
   return `… ${stage} · ${progressLine(t)}${elapsedMs === undefined ? '' : ` · ${formatDuration(elapsedMs)}`}`;
 }
 
-/** `boerewors · runner deploy · release 20261128T010000Z`, with `DRY RUN` when nothing runs for real. */
-export function runHeader(e: { runner: string; release: string }, dryRun: boolean): string {
-  return ['boerewors', ...(dryRun ? ['DRY RUN'] : []), `runner ${e.runner}`, `release ${e.release}`].join(
-    ' · ',
-  );
+/**
+ * `boerewors · runner deploy · release 20261128T010000Z`, with `DRY RUN` when nothing runs for real,
+ * and the part (`shard 2/3`) when the run is one part of a release spread over several machines.
+ */
+export function runHeader(e: { runner: string; release: string; part?: RunPart }, dryRun: boolean): string {
+  return [
+    'boerewors',
+    ...(dryRun ? ['DRY RUN'] : []),
+    `runner ${e.runner}`,
+    `release ${e.release}`,
+    ...(e.part ? [partLabel(e.part)] : []),
+  ].join(' · ');
 }
 
 /**
  * `Release success · runner deploy`; a dry run says `DRY RUN success (nothing was run)`, so its
- * every-host-succeeded log cannot pass for a release.
+ * every-host-succeeded log cannot pass for a release. A part says which (`· shard 2/3`), a merged
+ * report what it was merged from.
  */
-export function runFooter(r: { result: string; runner: string }, dryRun: boolean): string {
+export function runFooter(
+  r: Pick<RunReport, 'result' | 'runner' | 'part' | 'mergedFrom'>,
+  dryRun: boolean,
+): string {
   const what = dryRun ? `DRY RUN ${r.result} (nothing was run)` : `Release ${r.result}`;
-  return `${what} · runner ${r.runner}`;
+  return [what, `runner ${r.runner}`, ...partFacts(r)].join(' · ');
+}
+
+/** `shard 2/3`, or `merged from canary-only, shard 1/2, shard 2/2`: what a report covers, when not a whole run. */
+export function partFacts(r: Pick<RunReport, 'part' | 'mergedFrom'>): string[] {
+  if (r.mergedFrom) return [`merged from ${r.mergedFrom.join(', ')}`];
+  return r.part ? [partLabel(r.part)] : [];
 }

@@ -1,0 +1,61 @@
+/** How the action ends a run, a merge, or a release that never started: report, outputs, summary, exit code. */
+import * as core from '@actions/core';
+import { errorMessage } from '../contract/errors.js';
+import type { RunReport } from '../engine/report.js';
+import { exitCodeOf, exitCodeOfError } from '../release/exit-codes.js';
+import { renderStartFailure, renderSummary } from '../reporters/github-summary.js';
+import { failedHosts } from '../reporters/json.js';
+import { writeOutputs } from './outputs.js';
+
+export interface Ending {
+  dryRun: boolean;
+  /** Where the JSON report goes. */
+  reportPath: string;
+  /** Writes the JSON report to that path. */
+  writeReport: (path: string) => Promise<void>;
+}
+
+/** The JSON report, the outputs, the job summary and the step's failure; returns the exit code. */
+export async function finish(report: RunReport, ending: Ending): Promise<number> {
+  let reportPath = ending.reportPath;
+  try {
+    await ending.writeReport(reportPath);
+  } catch (e) {
+    // The outputs and the summary matter more than the file: report the problem and go on.
+    core.warning(`Could not write the JSON report: ${errorMessage(e)}`);
+    reportPath = '';
+  }
+  writeOutputs(core.setOutput, { result: report.result, failedHosts: failedHosts(report), reportPath });
+  await writeSummary(renderSummary(report, { dryRun: ending.dryRun }));
+  if (report.result !== 'success') core.setFailed(failureLine(report));
+  return exitCodeOf(report);
+}
+
+/** Bad input or config: nothing ran. Outputs and summary still say so. */
+export async function notStarted(error: unknown, message: string): Promise<number> {
+  writeOutputs(core.setOutput, { result: 'failure', failedHosts: [], reportPath: '' });
+  await writeSummary(renderStartFailure(message));
+  core.setFailed(message);
+  return exitCodeOfError(error);
+}
+
+async function writeSummary(markdown: string): Promise<void> {
+  if (!process.env.GITHUB_STEP_SUMMARY) return;
+  try {
+    await core.summary.addRaw(markdown).write();
+  } catch (e) {
+    core.warning(`Could not write the job summary: ${errorMessage(e)}`);
+  }
+}
+
+/** One line for `setFailed`: the run's reason, else who failed. */
+export function failureLine(report: RunReport): string {
+  const what = report.result === 'cancelled' ? 'Release cancelled' : 'Release failed';
+  const hosts = failedHosts(report);
+  const detail =
+    report.reason ??
+    (hosts.length > 0
+      ? `${hosts.length} failed: ${hosts.slice(0, 5).join(', ')}${hosts.length > 5 ? ', …' : ''}`
+      : '');
+  return `${what}${detail ? `: ${detail.split('\n')[0]}` : ''}`;
+}
