@@ -55954,6 +55954,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
 
 /***/ }),
 
+/***/ 8161:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+
+/***/ }),
+
 /***/ 6760:
 /***/ ((module) => {
 
@@ -64662,7 +64669,7 @@ globals.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _commonjs_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3115);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1707);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9566);
 /** The action's entrypoint (`dist/index.js` is this, bundled). */
 
 
@@ -64679,7 +64686,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1707:
+/***/ 9566:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -64754,7 +64761,7 @@ __nccwpck_require__.d(lib_namespaceObject_0, {
   Err: () => (Err),
   Executor: () => (Executor),
   HostKeyError: () => (errors/* HostKeyError */.oZ),
-  Job: () => (engine_job/* Job */._),
+  Job: () => (job/* Job */._),
   JobFailedError: () => (errors/* JobFailedError */.dk),
   LocalTransport: () => (LocalTransport),
   Ok: () => (Ok),
@@ -64769,7 +64776,7 @@ __nccwpck_require__.d(lib_namespaceObject_0, {
   errorMessage: () => (errors/* errorMessage */.gJ),
   findConfigFile: () => (findConfigFile),
   hostLabel: () => (contract_host/* hostLabel */.v),
-  isJob: () => (engine_job/* isJob */.o),
+  isJob: () => (job/* isJob */.o),
   isSuccess: () => (isSuccess),
   loadConfig: () => (loadConfig),
   local: () => (subtask/* local */.sr),
@@ -67730,8 +67737,8 @@ function getIDToken(aud) {
 //# sourceMappingURL=core.js.map
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: ./lib/config/load-config.js + 1 modules
@@ -68088,15 +68095,8 @@ function lastBytes(text, max) {
     return bytes.subarray(start).toString();
 }
 //# sourceMappingURL=output-tail.js.map
-;// CONCATENATED MODULE: ./lib/engine/release-id.js
-/** The default release id (BW_RELEASE): the run's start as a UTC timestamp, `20261128T005603Z`. */
-function defaultReleaseId(at) {
-    return at
-        .toISOString()
-        .replace(/\.\d+Z$/, 'Z')
-        .replace(/[-:]/g, '');
-}
-//# sourceMappingURL=release-id.js.map
+// EXTERNAL MODULE: ./lib/engine/release-id.js
+var release_id = __nccwpck_require__(7001);
 ;// CONCATENATED MODULE: ./lib/engine/iterate.js
 function iteratorOf(items) {
     if (typeof items[Symbol.asyncIterator] === 'function') {
@@ -68114,7 +68114,7 @@ async function collect(items) {
 }
 //# sourceMappingURL=iterate.js.map
 // EXTERNAL MODULE: ./lib/engine/job.js
-var engine_job = __nccwpck_require__(7209);
+var job = __nccwpck_require__(7209);
 // EXTERNAL MODULE: ./lib/contract/host.js
 var contract_host = __nccwpck_require__(1874);
 ;// CONCATENATED MODULE: ./lib/engine/job-selection.js
@@ -68417,29 +68417,8 @@ function formatAmount(amount) {
     return typeof amount === 'number' ? String(amount) : `${amount.percent}%`;
 }
 //# sourceMappingURL=failure-budget.js.map
-;// CONCATENATED MODULE: ./lib/engine/check.js
-
-/** The job that runs `check` on `host`; a command gets `label` unless it has its own. */
-function checkJob(check, host, label) {
-    if (typeof check === 'function') {
-        const job = check(host);
-        if (!(0,engine_job/* isJob */.o)(job))
-            throw new TypeError(`a check must build a Job, got ${String(job)}`);
-        return job;
-    }
-    const task = { ...check, label: check.label ?? label };
-    return engine_job/* Job */._.of(host, async function* () {
-        yield task;
-    }, 'check');
-}
-/** `curl -fsS http://…/up`: the first line of a command check (80 chars), for labels. */
-function checkText(check) {
-    if (typeof check === 'function')
-        return 'job';
-    const first = check.script.trim().split('\n', 1)[0] ?? '';
-    return first.length > 80 ? `${first.slice(0, 79)}…` : first;
-}
-//# sourceMappingURL=check.js.map
+// EXTERNAL MODULE: ./lib/engine/check.js
+var check = __nccwpck_require__(3970);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./node_modules/is-network-error/index.js
@@ -68858,7 +68837,7 @@ class JobAttempt {
         };
     }
     #execute(task, host) {
-        if ((0,engine_job/* isJob */.o)(task))
+        if ((0,job/* isJob */.o)(task))
             return this.#nested(task, host);
         if (task?.kind === 'exec')
             return this.#exec(task, host);
@@ -68873,7 +68852,7 @@ class JobAttempt {
         const target = task.target === 'controller' ? contract_host/* CONTROLLER */.J : host;
         if (task.target === 'controller')
             this.#ranOnController = true;
-        const call = transport.exec(target, { script: task.script, shell: task.shell, env }, this.#callContext(host));
+        const call = transport.exec(target, { script: task.script, shell: task.shell, env, ...(task.summary ? { summary: task.summary } : {}) }, this.#callContext(host));
         const result = await untilAborted(call, signal);
         this.exitCode = result.exitCode;
         if (result.exitCode !== 0 && !task.allowFailure) {
@@ -69008,7 +68987,7 @@ async function verifyHost(host, verify, scope) {
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(new errors/* TimeoutError */.MU(`verify did not pass within ${within}`)), verify.timeoutMs);
     const signal = AbortSignal.any([scope.runSignal, deadline.signal]);
-    const label = `verify: ${checkText(verify.check)}`;
+    const label = `verify: ${(0,check/* checkText */.q)(verify.check)}`;
     let attempts = 0;
     let exitCode = null;
     let last;
@@ -69036,7 +69015,7 @@ async function verifyHost(host, verify, scope) {
             const emit = attempts === 1 ? scope.emit : withoutStepStart(scope.emit);
             const driver = new JobAttempt({ ...scope, signal, emit });
             try {
-                const outcome = await driver.run(checkJob(verify.check, host, label));
+                const outcome = await driver.run((0,check/* checkJob */.e)(verify.check, host, label));
                 exitCode = driver.exitCode;
                 if (outcome.kind !== 'err')
                     return done('success', null);
@@ -69283,7 +69262,7 @@ async function runGate(gate, wave, scope, opts = { soak: true }) {
     }
     let job;
     try {
-        job = checkJob(gate.check, contract_host/* CONTROLLER */.J, `gate: ${checkText(gate.check)}`);
+        job = (0,check/* checkJob */.e)(gate.check, contract_host/* CONTROLLER */.J, `gate: ${(0,check/* checkText */.q)(gate.check)}`);
     }
     catch (error) {
         const why = `could not build its job: ${(0,errors/* errorMessage */.gJ)(error)}`;
@@ -69629,7 +69608,7 @@ function jobScope(stage, ctx, scope) {
 async function listJobs(stage, ctx, runSignal) {
     try {
         const jobs = await untilAborted(collect(stage.jobs(ctx)), runSignal);
-        const stray = jobs.findIndex((j) => !(0,engine_job/* isJob */.o)(j));
+        const stray = jobs.findIndex((j) => !(0,job/* isJob */.o)(j));
         if (stray >= 0)
             throw new TypeError(`expected Job objects, got ${String(jobs[stray])}`);
         return { jobs };
@@ -69948,7 +69927,7 @@ class Executor {
         const report = {
             version: 1,
             runner: runner.name,
-            release: this.options.release ?? defaultReleaseId(startedAt),
+            release: this.options.release ?? (0,release_id/* defaultReleaseId */.sQ)(startedAt),
             result: 'success',
             startedAt: startedAt.toISOString(),
             durationMs: 0,
@@ -70141,8 +70120,10 @@ function exitCodeOf(report) {
         return EXIT.success;
     return report.result === 'cancelled' ? EXIT.cancelled : EXIT.failure;
 }
-/** For an error before anything ran: 2 for bad usage or config (nothing ran), else 1. */
+/** For an error before anything ran: 2 for bad usage or config (nothing ran), 130 for a cancel, else 1. */
 function exitCodeOfError(error) {
+    if (error instanceof errors/* BoereworsError */.x4 && error.kind === 'cancelled')
+        return EXIT.cancelled;
     return isUsageOrConfig(error) ? EXIT.usage : EXIT.failure;
 }
 /** Bad flags, inputs or config: the user's to fix, and nothing ran. */
@@ -70372,7 +70353,9 @@ const HOST_SCRIPT = [
     '  [ -d "$to" ] || die "$to exists and is not a directory"',
     'fi',
     'err=$(mkdir -p -- "$parent" 2>&1) || die "$err"',
-    'stage=$parent/.bw-upload-$BWU_NONCE',
+    '# Absolute: the link-from step reads the staging files after a cd into link-from.',
+    'abs=$(cd -- "$parent" && pwd && printf x) || die "cannot enter $parent"; abs=${abs%?x}',
+    'stage=$abs/.bw-upload-$BWU_NONCE',
     'tree=$stage/t',
     'cleanup() { chmod -R u+w -- "$stage" 2>/dev/null || :; rm -rf -- "$stage" 2>/dev/null || :; }',
     '# A cancel TERMs our process group and KILLs it 2 s later: the removal of a large staging tree',
@@ -70904,7 +70887,7 @@ class ArchiveCache {
         this.#dir = null;
     }
     #tempDir() {
-        this.#dir ??= (0,external_node_fs_namespaceObject.mkdtempSync)((0,external_node_path_.join)((0,external_node_os_namespaceObject.tmpdir)(), 'boerewors-upload-'));
+        this.#dir ??= (0,external_node_fs_namespaceObject.mkdtempSync)((0,external_node_path_.join)((0,external_node_os_.tmpdir)(), 'boerewors-upload-'));
         return this.#dir;
     }
 }
@@ -71190,9 +71173,12 @@ class DryRunTransport {
     calls = [];
     async exec(host, req, ctx) {
         ctx.signal.throwIfAborted();
-        this.calls.push({ host: host.name, kind: 'exec', what: req.script });
-        for (const line of req.script.replace(/\n+$/, '').split('\n'))
-            ctx.onOutput('stdout', `  $ ${line}`);
+        this.calls.push({ host: host.name, kind: 'exec', what: req.summary ?? req.script });
+        if (req.summary !== undefined)
+            ctx.onOutput('stdout', `  ${req.summary}`);
+        else
+            for (const line of req.script.replace(/\n+$/, '').split('\n'))
+                ctx.onOutput('stdout', `  $ ${line}`);
         return { exitCode: 0, signal: null, durationMs: 0 };
     }
     async upload(host, req, ctx) {
@@ -72302,9 +72288,9 @@ async function undoPartialAppend(file, sizeBefore, length) {
 /** `~` and `~/…` → the controller's home directory (config paths are written the way users type them). */
 function expandHome(path) {
     if (path === '~')
-        return (0,external_node_os_namespaceObject.homedir)();
+        return (0,external_node_os_.homedir)();
     if (path.startsWith('~/'))
-        return (0,external_node_path_.join)((0,external_node_os_namespaceObject.homedir)(), path.slice(2));
+        return (0,external_node_path_.join)((0,external_node_os_.homedir)(), path.slice(2));
     return path;
 }
 //# sourceMappingURL=ssh-paths.js.map
@@ -72969,7 +72955,7 @@ function userOf(jump) {
 }
 function currentUser() {
     try {
-        return (0,external_node_os_namespaceObject.userInfo)().username;
+        return (0,external_node_os_.userInfo)().username;
     }
     catch {
         return process.env.USER ?? 'root';
@@ -73066,6 +73052,7 @@ function toJsonReport(report, options = {}) {
         dryRun: options.dryRun ?? false,
         result: report.result,
         startedAt: report.startedAt,
+        ...(report.lock ? { lock: report.lock } : {}),
         durationMs: report.durationMs,
         ...(report.reason !== undefined && report.result !== 'success' ? { reason: report.reason } : {}),
         warnings: report.warnings ?? [],
@@ -73424,6 +73411,555 @@ function partFacts(r) {
     return r.part ? [partLabel(r.part)] : [];
 }
 //# sourceMappingURL=vocabulary.js.map
+;// CONCATENATED MODULE: ./lib/release/lock-commands.js
+/**
+ * The deploy lock's shell commands, as pure values (a fixed script and the environment it reads),
+ * and the parser of what they print. The lock is the directory `~/.boerewors/locks/NAME` on the
+ * lock host: `mkdir` takes it atomically; `owner.json` says who holds it (written once, by the
+ * holder); the mtime of `heartbeat` says when the holder last showed it is alive, measured with
+ * the lock host's own clock, so controllers with skewed clocks agree on staleness. docs/lock.md
+ * describes the protocol.
+ *
+ * Values never become script text: a lock name, a token or an owner reach the script as variables.
+ */
+/** Under the login user's home on the lock host. */
+const LOCKS_DIR = '.boerewors/locks';
+const PRELUDE = `l="$HOME/${LOCKS_DIR}/$BW_LOCK_NAME"
+has_token() { case $1 in *"\\"token\\":\\"$2\\""*) return 0 ;; esac; return 1; }
+describe() {
+  f="$l/heartbeat"
+  [ -e "$f" ] || f="$l/owner.json"
+  [ -e "$f" ] || f=$l
+  t=$(date -r "$f" +%s 2>/dev/null) || return 1
+  echo "age $(($(date +%s) - t))"
+  echo "owner $owner"
+}
+`;
+/**
+ * Take the lock: `acquired`; or re-enter it (`reentered`); or take over a stale holder's
+ * (`taken-over`, once: a marker directory per stale token stops a second taker); or `held`. Each
+ * answer but `acquired` is followed by `age SECONDS` (of the heartbeat) and `owner JSON`.
+ */
+function acquireLockCommand(input) {
+    return {
+        script: `${PRELUDE}take() {
+  printf '%s\\n' "$BW_LOCK_OWNER" >"$l/owner.json.$$" && mv -f "$l/owner.json.$$" "$l/owner.json" && touch "$l/heartbeat"
+}
+mkdir -p "$HOME/${LOCKS_DIR}"
+for try in 1 2 3; do
+  if mkdir "$l" 2>/dev/null; then
+    take
+    echo acquired
+    exit 0
+  fi
+  owner=$(cat "$l/owner.json" 2>/dev/null) || owner=
+  state=$(describe) || continue
+  if [ -n "$BW_LOCK_REENTER" ] && has_token "$owner" "$BW_LOCK_REENTER"; then
+    touch "$l/heartbeat"
+    printf 'reentered\\n%s\\n' "$state"
+    exit 0
+  fi
+  age=$(printf '%s\\n' "$state" | sed -n 's/^age //p')
+  case $owner in *'"manual":true'*) stale=0 ;; *) stale=$BW_LOCK_STALE_AFTER ;; esac
+  if [ "$stale" -gt 0 ] && [ "$age" -ge "$stale" ]; then
+    old=$(printf '%s' "$owner" | sed -n 's/.*"token":"\\([A-Za-z0-9_-]*\\)".*/\\1/p')
+    if mkdir "$l/taken-over-\${old:-unknown}" 2>/dev/null && take; then
+      printf 'taken-over\\n%s\\n' "$state"
+      exit 0
+    fi
+  fi
+  printf 'held\\n%s\\n' "$state"
+  exit 0
+done
+echo "the lock $l kept changing under us" >&2
+exit 1
+`,
+        env: {
+            BW_LOCK_NAME: input.name,
+            BW_LOCK_OWNER: input.owner,
+            BW_LOCK_STALE_AFTER: String(input.staleAfterSeconds),
+            BW_LOCK_REENTER: input.reenter ?? '',
+            BW_LOCK_OWN: input.token,
+        },
+    };
+}
+/** Refresh the heartbeat while `token` holds the lock: `ok`; else `lost` and the owner now. */
+function heartbeatLockCommand(name, token) {
+    return {
+        script: `${PRELUDE}owner=$(cat "$l/owner.json" 2>/dev/null) || owner=
+if has_token "$owner" "$BW_LOCK_OWN"; then
+  touch "$l/heartbeat"
+  echo ok
+else
+  echo lost
+  echo "owner $owner"
+fi
+`,
+        env: { BW_LOCK_NAME: name, BW_LOCK_OWN: token },
+    };
+}
+/**
+ * Remove the lock if `token` holds it (or whoever does, with `force`): `released` and the owner it
+ * had, `absent`, or `not-ours` and the owner. The lock is first renamed away (atomic), then its
+ * owner checked again: a takeover between the check and the rename gets its lock back.
+ */
+function releaseLockCommand(name, token, opts = {}) {
+    return {
+        script: `${PRELUDE}[ -d "$l" ] || {
+  echo absent
+  exit 0
+}
+owner=$(cat "$l/owner.json" 2>/dev/null) || owner=
+if [ "$BW_LOCK_FORCE" != 1 ] && ! has_token "$owner" "$BW_LOCK_OWN"; then
+  printf 'not-ours\\nowner %s\\n' "$owner"
+  exit 0
+fi
+gone="$HOME/${LOCKS_DIR}/.released.$BW_LOCK_NAME.$$"
+mv "$l" "$gone"
+moved=$(cat "$gone/owner.json" 2>/dev/null) || moved=
+if [ "$BW_LOCK_FORCE" != 1 ] && ! has_token "$moved" "$BW_LOCK_OWN"; then
+  [ -e "$l" ] || mv "$gone" "$l"
+  printf 'not-ours\\nowner %s\\n' "$moved"
+  exit 0
+fi
+rm -rf "$gone"
+printf 'released\\nowner %s\\n' "$moved"
+`,
+        env: { BW_LOCK_NAME: name, BW_LOCK_OWN: token, BW_LOCK_FORCE: opts.force ? '1' : '0' },
+    };
+}
+/** `free`, or `held` with `age SECONDS` and `owner JSON`. */
+function lockStatusCommand(name) {
+    return {
+        script: `${PRELUDE}owner=$(cat "$l/owner.json" 2>/dev/null) || owner=
+state=$(describe) || {
+  echo free
+  exit 0
+}
+printf 'held\\n%s\\n' "$state"
+`,
+        env: { BW_LOCK_NAME: name },
+    };
+}
+const ANSWERS = [
+    'acquired',
+    'reentered',
+    'taken-over',
+    'held',
+    'ok',
+    'lost',
+    'released',
+    'absent',
+    'not-ours',
+    'free',
+];
+/** Parses a lock command's stdout; undefined when it is not one of ours (a noisy login script, say). */
+function parseLockReply(stdout) {
+    const start = stdout.findIndex((line) => ANSWERS.includes(line.trim()));
+    if (start === -1)
+        return undefined;
+    const reply = {
+        answer: stdout[start]?.trim(),
+    };
+    for (const line of stdout.slice(start + 1)) {
+        const age = /^age (-?\d+)$/.exec(line);
+        if (age)
+            reply.ageSeconds = Math.max(0, Number(age[1]));
+        else if (line.startsWith('owner '))
+            reply.owner = line.slice('owner '.length);
+        else if (line === 'owner')
+            reply.owner = '';
+    }
+    return reply;
+}
+//# sourceMappingURL=lock-commands.js.map
+;// CONCATENATED MODULE: ./lib/release/lock-owner.js
+/** Who holds a deploy lock: what owner.json says, and how messages and the report tell it. */
+
+/** A token: who may re-enter and release a lock. Random, hex. */
+function newLockToken() {
+    return (0,external_node_crypto_.randomBytes)(16).toString('hex');
+}
+/** owner.json → its fields; anything unreadable is an unknown holder. */
+function parseOwner(text) {
+    if (!text)
+        return {};
+    try {
+        const value = JSON.parse(text);
+        return value && typeof value === 'object' ? value : {};
+    }
+    catch {
+        return {};
+    }
+}
+/**
+ * `alice (runner deploy, release 2026…, "hotfix") since 2026-11-28T01:00:00.000Z, last heartbeat
+ * 12 s ago, run https://github.com/…`: everything a refused user needs to find the holder.
+ */
+function describeHolder(owner, ageSeconds) {
+    if (!owner.who) {
+        return `an unknown holder (no owner.json yet: being taken right now, or left by a crash)${ageSeconds === undefined ? '' : `, ${ageSeconds} s old`}`;
+    }
+    const what = [
+        owner.manual ? 'taken by hand' : owner.runner ? `runner ${owner.runner}` : undefined,
+        owner.release ? `release ${owner.release}` : undefined,
+        owner.message ? JSON.stringify(owner.message) : undefined,
+        owner.controller ? `on ${owner.controller}${owner.pid ? ` pid ${owner.pid}` : ''}` : undefined,
+    ].filter(Boolean);
+    const parts = [
+        `${owner.who}${what.length ? ` (${what.join(', ')})` : ''}`,
+        owner.started ? `since ${owner.started}` : undefined,
+        ageSeconds === undefined ? undefined : `last heartbeat ${ageSeconds} s ago`,
+        owner.runUrl ? `run ${owner.runUrl}` : undefined,
+    ].filter(Boolean);
+    return parts.join(', ');
+}
+/** The report's view of a lock holder. */
+function lockReport(target, state, holder) {
+    return {
+        name: target.name,
+        host: target.host.name,
+        state,
+        ...(holder?.who ? { heldBy: holder.who } : {}),
+        ...(holder?.started ? { since: holder.started } : {}),
+        ...(holder?.runUrl ? { runUrl: holder.runUrl } : {}),
+    };
+}
+//# sourceMappingURL=lock-owner.js.map
+;// CONCATENATED MODULE: ./lib/release/deploy-lock.js
+/**
+ * The deploy lock of a run (docs/lock.md): taken through the transport on the lock host before the
+ * first stage, its heartbeat refreshed while the run goes on, released at the end (success, failure
+ * and cancel alike) and only by its holder. The commands themselves are in lock-commands.ts.
+ */
+
+
+
+
+
+
+/** What BW_LOCK_TOKEN may hold: a token as we make them (or as a user passes one on). */
+const LOCK_TOKEN_PATTERN = /^[A-Za-z0-9_-]{8,128}$/;
+/** The lock could not be asked about (unreachable host, a failing command): the run must not start. */
+class LockHostError extends errors/* BoereworsError */.x4 {
+    kind = 'connect';
+    retryable = false;
+}
+/** How often a held lock is polled while we wait for it. */
+const WAIT_POLL_MS = 2000;
+/** Connection failures of the lock command are retried this many times, after 1 s, 2 s. */
+const CONNECT_RETRIES = 2;
+/** The lock of one run, on one host. */
+class DeployLock {
+    transport;
+    target;
+    owner;
+    hooks;
+    pollMs;
+    #label;
+    #heartbeat;
+    #beat;
+    #lost = false;
+    #held;
+    constructor(transport, target, 
+    /** Ours; the token in it is what releases the lock. */
+    owner, hooks = {}, pollMs = WAIT_POLL_MS) {
+        this.transport = transport;
+        this.target = target;
+        this.owner = owner;
+        this.hooks = hooks;
+        this.pollMs = pollMs;
+        this.#label = `deploy lock "${target.name}" on ${target.host.name}`;
+    }
+    /** `~/.boerewors/locks/NAME on web-1 (deploy@10.0.0.1:22)`: where it lives. */
+    get where() {
+        const host = this.target.host;
+        const at = host.local ? 'this machine' : (0,contract_host/* hostLabel */.v)(host, this.target.defaultUser);
+        return `~/${LOCKS_DIR}/${this.target.name} on ${host.name} (${at})`;
+    }
+    /**
+     * Take the lock, waiting up to `waitMs` while another run holds it. `reenter`: a token we were
+     * given (BW_LOCK_TOKEN); when the holder has it we join its lock and leave its release to it.
+     * Rejects with a LockHostError when the lock host cannot be asked, and with the signal's reason
+     * on cancel.
+     */
+    async acquire(signal, reenter) {
+        const deadline = Date.now() + this.target.waitMs;
+        let waiting = false;
+        for (;;) {
+            const reply = await this.#run(acquireLockCommand({
+                name: this.target.name,
+                token: this.owner.token,
+                owner: JSON.stringify(this.owner),
+                staleAfterSeconds: Math.max(1, Math.ceil(this.target.staleAfterMs / 1000)),
+                ...(reenter ? { reenter } : {}),
+            }), signal);
+            const owner = parseOwner(reply.owner);
+            const ageSeconds = reply.ageSeconds ?? 0;
+            if (reply.answer === 'acquired' || reply.answer === 'reentered') {
+                this.#held = reply.answer;
+                return { state: reply.answer, owner };
+            }
+            if (reply.answer === 'taken-over') {
+                this.#held = 'taken-over';
+                return { state: 'taken-over', owner, ageSeconds };
+            }
+            if (reply.answer !== 'held')
+                throw this.#unexpected(reply);
+            const left = deadline - Date.now();
+            if (left <= 0)
+                return { state: 'refused', owner, ageSeconds };
+            if (!waiting) {
+                this.hooks.info?.(`🔒 ${this.#label} is held by ${describeHolder(owner, ageSeconds)}: waiting up to ${deploy_lock_seconds(left)} for it`);
+                waiting = true;
+            }
+            await sleep(Math.min(this.pollMs, left), signal);
+        }
+    }
+    /**
+     * Refresh the heartbeat every `intervalMs` until `release` (or until the lock turns out lost).
+     * Not for a re-entered lock: its holder refreshes it (and our token is not the one in it).
+     */
+    startHeartbeat(intervalMs = heartbeatInterval(this.target.staleAfterMs)) {
+        if (!this.#held || this.#held === 'reentered' || this.#heartbeat)
+            return;
+        this.#heartbeat = setInterval(() => void this.#beatOnce(), intervalMs);
+        this.#heartbeat.unref();
+    }
+    async #beatOnce() {
+        if (this.#beat || this.#lost)
+            return; // the last one is still on its way
+        const beat = (this.#beat = new AbortController());
+        try {
+            const reply = await this.#run(heartbeatLockCommand(this.target.name, this.owner.token), beat.signal, 0);
+            if (reply.answer === 'lost') {
+                this.#lost = true;
+                this.#stopHeartbeat();
+                const owner = parseOwner(reply.owner);
+                this.hooks.warn?.(`${this.#label} is no longer ours: ${owner.who ? `now held by ${describeHolder(owner)}` : 'it was removed'}; another run may be deploying at the same time`);
+            }
+        }
+        catch (e) {
+            if (!beat.signal.aborted)
+                this.hooks.warn?.(`${this.#label}: heartbeat failed (tried again in a moment): ${(0,errors/* errorMessage */.gJ)(e)}`);
+        }
+        finally {
+            if (this.#beat === beat)
+                this.#beat = undefined;
+        }
+    }
+    #stopHeartbeat() {
+        if (this.#heartbeat)
+            clearInterval(this.#heartbeat);
+        this.#heartbeat = undefined;
+        this.#beat?.abort();
+    }
+    /**
+     * Stop the heartbeat and remove the lock if it is still ours, within `timeoutMs`. A re-entered
+     * lock is left to its holder. Never rejects: a lock that could not be removed is a warning (it
+     * goes stale, or `boerewors lock release --force` removes it).
+     */
+    async release(timeoutMs) {
+        this.#stopHeartbeat();
+        const held = this.#held;
+        this.#held = undefined;
+        if (!held || held === 'reentered' || this.#lost)
+            return;
+        try {
+            const reply = await this.#run(releaseLockCommand(this.target.name, this.owner.token), AbortSignal.timeout(timeoutMs), 0);
+            if (reply.answer === 'released')
+                this.hooks.info?.(`🔓 ${this.#label} released`);
+            else if (reply.answer === 'not-ours') {
+                this.hooks.warn?.(`${this.#label} was not released: it is now held by ${describeHolder(parseOwner(reply.owner))}`);
+            }
+            else if (reply.answer === 'absent')
+                this.hooks.warn?.(`${this.#label} was already gone at the end of the run`);
+        }
+        catch (e) {
+            const why = e instanceof Error && e.name === 'TimeoutError'
+                ? `no answer within ${deploy_lock_seconds(timeoutMs)}`
+                : (0,errors/* errorMessage */.gJ)(e);
+            this.hooks.warn?.(`${this.#label} could not be released (${why}): it goes stale ${deploy_lock_seconds(this.target.staleAfterMs)} after its last heartbeat, ` +
+                `or \`boerewors lock release --force\` removes it now`);
+        }
+    }
+    /** `free`, or who holds it. */
+    async status(signal) {
+        return this.#run(lockStatusCommand(this.target.name), signal);
+    }
+    /** Remove the lock: ours (our token), or anyone's with `force`. */
+    async releaseByHand(signal, force) {
+        return this.#run(releaseLockCommand(this.target.name, this.owner.token, { force }), signal);
+    }
+    /** The command's reply; connection failures are retried (twice), anything else is a LockHostError. */
+    async #run(command, signal, retries = CONNECT_RETRIES) {
+        for (let attempt = 0;; attempt++) {
+            try {
+                return await this.#runOnce(command, signal);
+            }
+            catch (e) {
+                if (signal.aborted)
+                    throw signal.reason;
+                const transient = e instanceof errors/* BoereworsError */.x4 && (e.kind === 'connect' || e.kind === 'connection-lost');
+                if (!transient || e instanceof LockHostError || attempt >= retries) {
+                    if (e instanceof LockHostError)
+                        throw e;
+                    throw new LockHostError(`${this.#label}: could not reach the lock host: ${(0,errors/* errorMessage */.gJ)(e)}`, {
+                        cause: e,
+                    });
+                }
+                await sleep(1000 * 2 ** attempt, signal);
+            }
+        }
+    }
+    async #runOnce(command, signal) {
+        const stdout = [];
+        const stderr = [];
+        const result = await this.transport.exec(this.target.host, { script: command.script, shell: transport/* DEFAULT_SHELL */.L, env: command.env }, { signal, onOutput: (stream, line) => (stream === 'stdout' ? stdout : stderr).push(line) });
+        const reply = parseLockReply(stdout);
+        if (result.exitCode !== 0 || !reply) {
+            const said = [...stderr, ...(reply ? [] : stdout)].join('\n').trim();
+            throw new LockHostError(`${this.#label} (${this.where}): the lock command failed` +
+                `${result.exitCode === null ? '' : ` with exit code ${result.exitCode}`}${said ? `: ${said}` : ''}`);
+        }
+        return reply;
+    }
+    #unexpected(reply) {
+        return new LockHostError(`${this.#label}: unexpected answer "${reply.answer}" from the lock command`);
+    }
+}
+/** Every 30 s, or every third of `stale-after` when that is shorter: two beats may be missed. */
+function heartbeatInterval(staleAfterMs) {
+    return Math.max(100, Math.min(30_000, Math.floor(staleAfterMs / 3)));
+}
+function deploy_lock_seconds(ms) {
+    return ms % 1000 === 0 || ms >= 10_000 ? `${Math.round(ms / 1000)} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+//# sourceMappingURL=deploy-lock.js.map
+;// CONCATENATED MODULE: ./lib/release/lock-gate.js
+/**
+ * The deploy lock at the start of a run: taken, re-entered, taken over, or the reason the run may
+ * not start (held by another run, the lock host out of reach, a cancel while waiting). A run that
+ * does not pass runs nothing: no stage, not even one meant for the way out.
+ */
+
+
+
+
+
+/**
+ * Takes the run's lock, or says why the run may not start. No lock (none configured, or a dry
+ * run, which only says where it would be taken): the run goes on with no token.
+ */
+async function passLock(lock, target, settings, signal, emit) {
+    if (!target)
+        return {};
+    if (!lock) {
+        const where = `~/${LOCKS_DIR}/${target.name} on ${target.host.name}`;
+        emit({
+            type: 'info',
+            message: `🔒 deploy lock: a real run takes ${where} before the first stage; a dry run takes none`,
+        });
+        return { lock: lockReport(target, 'planned') };
+    }
+    let outcome;
+    try {
+        outcome = await lock.acquire(signal, settings.lockToken);
+    }
+    catch (e) {
+        if (signal.aborted) {
+            const reason = `${cancelMessage(signal)} before the deploy lock was taken: nothing ran`;
+            return { refused: reason, result: 'cancelled', lock: lockReport(target, 'refused') };
+        }
+        const reason = `${(0,errors/* errorMessage */.gJ)(e)}. Nothing ran: the run takes the deploy lock before its first stage`;
+        return { refused: reason, result: 'failure', lock: lockReport(target, 'failed') };
+    }
+    const label = `deploy lock "${target.name}" on ${target.host.name}`;
+    switch (outcome.state) {
+        case 'acquired':
+            emit({ type: 'info', message: `🔒 ${label} taken (${lock.where})` });
+            return { token: lock.owner.token, lock: lockReport(target, 'acquired') };
+        case 'reentered':
+            emit({
+                type: 'info',
+                message: `🔒 ${label} re-entered with BW_LOCK_TOKEN: held by ${describeHolder(outcome.owner ?? {})}, who releases it`,
+            });
+            return { token: settings.lockToken, lock: lockReport(target, 'reentered') };
+        case 'taken-over':
+            emit({
+                type: 'warning',
+                message: `took over the stale ${label}: its holder ${describeHolder(outcome.owner, outcome.ageSeconds)} ` +
+                    `stopped refreshing it more than ${Math.round(target.staleAfterMs / 1000)} s ago (lock.stale-after)`,
+            });
+            return { token: lock.owner.token, lock: lockReport(target, 'taken-over', outcome.owner) };
+        case 'refused': {
+            const waited = target.waitMs > 0 ? ` (waited ${Math.round(target.waitMs / 1000)} s)` : '';
+            const reason = `${label} is held by ${describeHolder(outcome.owner, outcome.ageSeconds)}${waited}. Nothing ran. ` +
+                `Wait for it (lock.wait, --lock-wait), or look with "boerewors lock status"; a holder whose heartbeat ` +
+                `stops is taken over after ${Math.round(target.staleAfterMs / 1000)} s (lock.stale-after)`;
+            return { refused: reason, result: 'failure', lock: lockReport(target, 'refused', outcome.owner) };
+        }
+    }
+}
+function newDeployLock(transport, target, run, emit) {
+    const { identity } = run;
+    return new DeployLock(transport, target, {
+        token: newLockToken(),
+        who: identity.who,
+        runner: run.runner,
+        release: run.release,
+        ...(identity.runUrl ? { runUrl: identity.runUrl } : {}),
+        controller: identity.controller,
+        pid: identity.pid,
+        started: new Date().toISOString(),
+    }, {
+        info: (message) => emit({ type: 'info', message }),
+        warn: (message) => emit({ type: 'warning', message }),
+    });
+}
+/** The report of a run that did not start its runner: the lock was held, or could not be asked. */
+function notRunReport(runner, release, startedAt, gate) {
+    return {
+        version: 1,
+        runner,
+        release,
+        result: gate.result,
+        startedAt: startedAt.toISOString(),
+        durationMs: Date.now() - startedAt.getTime(),
+        stages: [],
+        reason: gate.refused,
+        lock: gate.lock,
+    };
+}
+function withLock(report, lock) {
+    return lock ? { ...report, lock } : report;
+}
+//# sourceMappingURL=lock-gate.js.map
+;// CONCATENATED MODULE: ./lib/release/lock-plan.js
+/**
+ * The lock a run of `runner` takes, or undefined. Without a `lock:` key the lock is on when the
+ * runner touches a non-local host: its stages' hosts before any hosts filter or limit, so that
+ * `--hosts` cannot turn it off and every runner of the config takes the same one. A runner given
+ * as a Runner object lists its hosts only when it runs: the config's hosts stand in for them.
+ */
+function lock_plan_lockTargetFor(config, runner, settings) {
+    const { lock } = config;
+    if (lock.mode === 'off' || !lock.host)
+        return undefined;
+    if (lock.mode === 'auto') {
+        const hosts = (runner && config.footprints[runner.name]?.hosts) ?? config.hosts;
+        if (!hosts.some((host) => !host.local))
+            return undefined;
+    }
+    return {
+        host: lock.host,
+        name: lock.name,
+        waitMs: settings.lockWaitMs ?? lock.waitMs,
+        staleAfterMs: lock.staleAfterMs,
+        ...(config.ssh.user ? { defaultUser: config.ssh.user } : {}),
+    };
+}
+//# sourceMappingURL=lock-plan.js.map
 ;// CONCATENATED MODULE: ./lib/release/settings.js
 /**
  * Everything one release needs, whoever asked for it: built by `src/cli/args.ts` from flags or by
@@ -73596,14 +74132,20 @@ async function readText(path) {
 /**
  * For a run of `runner` (restricted to `hosts` when given): throws a ConfigError listing every
  * problem with the SSH files `ssh` names, when the run reaches any SSH host. A run on `local:`
- * hosts only needs no key.
+ * hosts only needs no key. The deploy lock's host counts (it is asked before the first stage).
  */
-async function checkRunFiles(config, runner, hosts, ssh, overrides) {
+async function checkRunFiles(config, runner, hosts, ssh, overrides, lockHost) {
     // Runner objects from a module list their hosts only when they run: assume the config's hosts.
     const candidates = config.footprints[runner.name]?.hosts ?? config.hosts;
-    if (!usesSsh(candidates, hosts))
+    if (!usesSsh(candidates, hosts) && !(lockHost && !lockHost.local))
         return;
     throwIfAny(config, await ssh_files_checkSshFiles(ssh), overrides);
+}
+/** For `boerewors lock …`: the files a connection to the lock host needs, when it is an SSH host. */
+async function preflight_checkLockFiles(config, lockHost, ssh, overrides) {
+    if (lockHost.local)
+        return;
+    throwIfAny(config, await checkSshFiles(ssh), overrides);
 }
 /**
  * For `validate`: the files the config itself names, when it has SSH hosts. No key at all is fine
@@ -73702,12 +74244,44 @@ async function preflight_missingUploadSources(config, cwd) {
     return [...warnings.values()];
 }
 //# sourceMappingURL=preflight.js.map
+;// CONCATENATED MODULE: ./lib/release/run-identity.js
+/** Who runs a release, and from where: for the lock's owner.json and the release history. */
+
+
+function runIdentity(env = process.env) {
+    const { GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID } = env;
+    const runUrl = GITHUB_REPOSITORY && GITHUB_RUN_ID
+        ? `${GITHUB_SERVER_URL || 'https://github.com'}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}`
+        : '';
+    return { who: env.GITHUB_ACTOR || osUser(env), runUrl, controller: (0,external_node_os_.hostname)(), pid: process.pid };
+}
+/**
+ * BW_RUN_ID: 16 hex digits naming this run in the release history, so `release: prepare` can tell
+ * a retry of this run from another run that chose the same release id. Runs that share a lock
+ * token (shards that re-enter one lock, a nested run) share it; so do runs given one `shared` name
+ * (the parts of one workflow run, and their re-runs); any other run gets a fresh one.
+ */
+function runId(lockToken, shared) {
+    const seed = lockToken || shared;
+    if (!seed)
+        return (0,external_node_crypto_.randomBytes)(8).toString('hex');
+    return (0,external_node_crypto_.createHash)('sha256').update(seed).digest('hex').slice(0, 16);
+}
+function osUser(env) {
+    try {
+        return (0,external_node_os_.userInfo)().username;
+    }
+    catch {
+        return env.USER || env.LOGNAME || 'unknown';
+    }
+}
+//# sourceMappingURL=run-identity.js.map
 ;// CONCATENATED MODULE: ./lib/release/secrets.js
 const REDACTED = '***';
 /** Shorter values (or lines of a multi-line value) are not redacted on their own. */
 const MIN_REDACTED_LENGTH = 4;
 /** Every secret value of a release: the private key, its passphrase and each `secret-vars` value. */
-function secretValues(settings) {
+function secrets_secretValues(settings) {
     return [
         ...(settings.privateKey ? [settings.privateKey] : []),
         ...(settings.passphrase ? [settings.passphrase] : []),
@@ -73747,7 +74321,7 @@ function maskableValues(secrets) {
  * redacted on their own: replacing every "a" would make output unreadable and protect nothing
  * (the release warns about such secrets by name instead).
  */
-class Redactor {
+class secrets_Redactor {
     #secrets;
     /** Length of the longest value that can appear within one line of output. */
     longest;
@@ -73796,9 +74370,18 @@ class Redactor {
         return {
             ...report,
             ...(report.reason !== undefined ? { reason: this.text(report.reason) } : {}),
+            ...(report.lock ? { lock: this.lock(report.lock) } : {}),
             ...(report.warnings ? { warnings: report.warnings.map((w) => this.text(w)) } : {}),
             stages: report.stages.map((s) => this.stage(s)),
         };
+    }
+    lock(lock) {
+        const out = { ...lock };
+        if (out.heldBy !== undefined)
+            out.heldBy = this.text(out.heldBy);
+        if (out.runUrl !== undefined)
+            out.runUrl = this.text(out.runUrl);
+        return out;
     }
     event(e) {
         if (this.empty)
@@ -73810,6 +74393,7 @@ class Redactor {
             case 'verify-retry':
                 return { ...e, error: this.text(e.error) };
             case 'warning':
+            case 'info':
                 return { ...e, message: this.text(e.message) };
             case 'job-end':
                 return { ...e, job: this.job(e.job) };
@@ -73830,7 +74414,11 @@ class Redactor {
 
 
 
+
 // The library entry, not config/ directly: a JavaScript config's function receives the library.
+
+
+
 
 
 
@@ -73855,10 +74443,26 @@ async function loadRelease(settings, opts = {}) {
     const hosts = settings.hosts
         ? resolveHostFilter(config, settings.hosts, hostsSource ? settings_sourceLabel(hostsSource) : undefined)
         : undefined;
+    const lock = lock_plan_lockTargetFor(config, runner, settings);
     // Before the first stage, dry runs included: a missing key must not surface after local stages ran.
-    await checkRunFiles(config, runner, hosts, sshOverrides(settings, config.ssh), settings);
-    const redactor = opts.redactor ?? new Redactor(secretValues(settings));
-    return { config, runner, hosts, redactor };
+    await checkRunFiles(config, runner, hosts, sshOverrides(settings, config.ssh), settings, lock?.host);
+    const redactor = opts.redactor ?? new secrets_Redactor(secrets_secretValues(settings));
+    return { config, runner, hosts, redactor, ...(lock ? { lock } : {}) };
+}
+/** For `boerewors lock …`: the config's deploy lock, whichever runner would take it. */
+async function loadLockConfig(settings, opts = {}) {
+    const cwd = opts.cwd ?? process.cwd();
+    const file = settings.configPath ?? (await library.findConfigFile(cwd));
+    const config = await library.loadConfig(file, { vars: { ...settings.vars, ...settings.secretVars }, cwd });
+    const { lock: settingsOfLock } = config;
+    if (settingsOfLock.mode === 'off')
+        throw new ConfigError(`${config.file}: the deploy lock is off (lock: false)`);
+    const lock = lockTargetFor({ ...config, lock: { ...settingsOfLock, mode: 'on' } }, undefined, settings);
+    if (!lock) {
+        throw new ConfigError(`${config.file}: no host to take the deploy lock on: the config names no non-local host (lock.host names one)`);
+    }
+    await checkLockFiles(config, lock.host, sshOverrides(settings, config.ssh), settings);
+    return { config, lock, redactor: opts.redactor ?? new Redactor(secretValues(settings)) };
 }
 /** `validate`: the config, and the SSH files it names; no runner is chosen and nothing runs. */
 async function validateConfig(configPath, cwd) {
@@ -73867,71 +74471,106 @@ async function validateConfig(configPath, cwd) {
     await checkConfigFiles(config);
     return { file, config, warnings: await missingUploadSources(config, cwd) };
 }
+/** Time to release the lock at the end of a run; after a cancel, what is left of the cancel budget. */
+const LOCK_RELEASE_MS = { normal: 10_000, cancelled: 1000 };
 /**
- * Run a loaded release to its report. A cancelled run whose commands do not stop within the
- * cancellation's grace period is reported from its events so far (every job still running
- * counts as cancelled); so is a run whose engine threw.
+ * Run a loaded release to its report: take the deploy lock (when the run has one), run the
+ * runner, release the lock. A run that does not get the lock runs nothing: no stage, not even one
+ * meant for the way out, and its report says who holds the lock. A cancelled run whose commands do
+ * not stop within the cancellation's grace period is reported from its events so far (every job
+ * still running counts as cancelled); so is a run whose engine threw. The lock is released in
+ * every case, within what is left of the cancel budget after a cancel.
  */
 async function runRelease(settings, loaded, hooks) {
     const { cancellation } = hooks;
-    const partial = new PartialReport(loaded.runner.name);
-    try {
-        const running = executeRelease(settings, loaded, {
-            signal: cancellation.signal,
-            onEvent: (e) => {
-                partial.onEvent(e);
-                hooks.onEvent(e);
-            },
-        });
-        const report = await cancellation.race(running);
-        if (report)
-            return { report, complete: true };
-        return { report: partial.snapshot(cancelMessage(cancellation.signal)), complete: false };
-    }
-    catch (e) {
-        return {
-            report: partial.snapshot(loaded.redactor.text((0,errors/* errorMessage */.gJ)(e)), 'failure'),
-            complete: false,
-        };
-    }
-}
-/** Run a loaded release; events and the report are already redacted. Closes every connection. */
-async function executeRelease(settings, loaded, hooks) {
     const { redactor } = loaded;
+    const partial = new PartialReport(loaded.runner.name);
     // The report lists every warning of the run, the transport's (host keys) as well as the engine's.
     const warnings = [];
-    const onEvent = (e) => {
+    const emit = (e) => {
         const redacted = redactor.event(e);
         if (redacted.type === 'warning')
             warnings.push(warningText(redacted));
+        partial.onEvent(redacted);
         hooks.onEvent(redacted);
     };
-    const warn = (message) => onEvent({ type: 'warning', message });
+    const warn = (message) => emit({ type: 'warning', message });
     for (const name of tooShortToRedact(settings.secretVars)) {
         warn(`secret ${name} is shorter than ${MIN_REDACTED_LENGTH} characters, too short to be redacted ` +
             'from output, the summary and the report: use a longer value');
     }
+    const startedAt = new Date();
+    const release = releaseIdOf(settings) ?? (0,release_id/* defaultReleaseId */.sQ)(startedAt);
+    const identity = runIdentity();
     const transport = createTransport(settings, loaded.config.ssh, warn, redactor);
     const part = runPartOf(settings);
-    const release = releaseIdOf(settings);
+    // A part of a sharded release takes no lock of its own: given the token of the lock a job
+    // ahead of the matrix took (`boerewors lock acquire`), it re-enters that; else it runs without.
+    const lockTarget = part && !settings.lockToken ? undefined : loaded.lock;
+    if (loaded.lock && !lockTarget) {
+        emit({
+            type: 'info',
+            message: '🔓 deploy lock: a part of a sharded release does not take the lock itself; give every part ' +
+                'the token of "boerewors lock acquire" in BW_LOCK_TOKEN to hold one lock across them (docs/lock.md)',
+        });
+    }
+    const lock = lockTarget && !settings.dryRun
+        ? newDeployLock(transport, lockTarget, { runner: loaded.runner.name, release, identity }, emit)
+        : undefined;
+    let finished = true;
     try {
+        const gate = await passLock(lock, lockTarget, settings, cancellation.signal, emit);
+        if ('refused' in gate) {
+            const report = notRunReport(loaded.runner.name, release, startedAt, gate);
+            emit({ type: 'run-start', runner: report.runner, release, startedAt: report.startedAt, stageCount: 0 });
+            emit({ type: 'run-end', report });
+            return { report: { ...redactor.report(report), warnings }, complete: true };
+        }
+        lock?.startHeartbeat();
+        const vars = {
+            ...loaded.config.vars,
+            BW_LOCK_TOKEN: gate.token ?? '',
+            // The parts of one workflow run share one (a re-run of a failed shard too): see prepare.
+            BW_RUN_ID: runId(gate.token, part ? workflowRunReleaseId(process.env) : undefined),
+            BW_RUN_URL: identity.runUrl,
+            BW_ACTOR: identity.who,
+        };
         const executor = new Executor({
             transport,
-            signal: hooks.signal,
-            vars: loaded.config.vars,
-            onEvent,
+            signal: cancellation.signal,
+            vars,
+            onEvent: emit,
+            release,
             ...(settings.limit !== undefined ? { limit: settings.limit } : {}),
             ...(loaded.hosts ? { hosts: loaded.hosts } : {}),
-            ...(release ? { release } : {}),
             ...(part ? { part } : {}),
             cancelBudgetMs: CANCEL_BUDGET_MS,
             dryRun: settings.dryRun,
         });
-        const report = redactor.report(await executor.run(loaded.runner));
-        return { ...report, warnings };
+        const report = await cancellation.race(executor.run(loaded.runner));
+        if (report)
+            return { report: withLock({ ...redactor.report(report), warnings }, gate.lock), complete: true };
+        finished = false;
+        return {
+            report: withLock(partial.snapshot(cancelMessage(cancellation.signal)), gate.lock),
+            complete: false,
+        };
+    }
+    catch (e) {
+        finished = false;
+        return {
+            report: partial.snapshot(redactor.text((0,errors/* errorMessage */.gJ)(e)), 'failure'),
+            complete: false,
+        };
     }
     finally {
-        await transport.close();
+        await lock?.release(cancellation.signal.aborted ? LOCK_RELEASE_MS.cancelled : LOCK_RELEASE_MS.normal);
+        // Commands the engine could not stop may still hold the transport: the front end ends the process.
+        const closing = transport.close();
+        if (finished)
+            await closing;
+        else
+            closing.catch(() => { });
     }
 }
 /**
@@ -74158,6 +74797,9 @@ class GitHubLogReporter {
                 this.#annotate({ level: 'warning', title: 'boerewors', message });
                 return;
             }
+            case 'info':
+                this.#info(e.message);
+                return;
             case 'run-end':
                 this.close();
                 this.#info(`${runFooter(e.report, this.#dryRun)} · ${formatDuration(e.report.durationMs)}`);
@@ -79490,6 +80132,9 @@ function renderHeadline(r, dryRun) {
         `started ${escapeMarkdown(r.startedAt)}`,
     ];
     const lines = [`## ${title}`, '', facts.join(' · '), ''];
+    const lock = renderLock(r.lock);
+    if (lock)
+        lines.push(lock, '');
     if (r.reason)
         lines.push(`> ${escapeMarkdown(truncateText(r.reason, 1000))}`, '');
     const warnings = r.warnings ?? [];
@@ -79501,6 +80146,29 @@ function renderHeadline(r, dryRun) {
     if (warnings.length > 0)
         lines.push('');
     return lines.join('\n');
+}
+/**
+ * The deploy lock, when it kept the run from starting (or was taken over from a stale holder):
+ * who holds it, since when, and a link to their run, before the reason's long form.
+ */
+function renderLock(lock) {
+    if (!lock || !['refused', 'taken-over', 'failed'].includes(lock.state))
+        return '';
+    const name = `deploy lock \`${escapeHtml(lock.name).replace(/`/g, '')}\` on ${escapeMarkdown(lock.host)}`;
+    if (lock.state === 'failed')
+        return `🔒 The ${name} could not be asked: nothing ran.`;
+    const holder = [
+        lock.heldBy ? `**${escapeMarkdown(lock.heldBy)}**` : 'an unknown holder',
+        lock.since ? `since ${escapeMarkdown(lock.since)}` : '',
+        lock.runUrl && /^https?:\/\//.test(lock.runUrl)
+            ? `([their run](${lock.runUrl.replace(/[()\s]/g, encodeURIComponent)}))`
+            : '',
+    ]
+        .filter(Boolean)
+        .join(' ');
+    return lock.state === 'refused'
+        ? `🔒 The ${name} is held by ${holder}: nothing ran.`
+        : `⚠️ The ${name} was stale and taken over from ${holder}.`;
 }
 function stageResultText(s) {
     if (stageOutcome(s) === 'cancelled')
@@ -79712,6 +80380,9 @@ function failureLine(report) {
 
 
 
+
+
+
 /** `5` → 5; anything but a whole number ≥ 1 is an error. Surrounding blanks are ignored. */
 function parsePositiveInteger(text, source) {
     const n = Number(text);
@@ -79751,6 +80422,34 @@ function parseVarAssignment(text, source) {
     if (!VAR_NAME.test(name))
         throw new UsageError(`${sourceLabel(source)}: invalid variable name "${name}"`);
     return [name, text.slice(eq + 1)];
+}
+/** `30s`, `5m` (a duration as the config writes them, 0 allowed) → milliseconds. */
+function parseDurationSetting(text, source) {
+    const ms = (0,formats/* parseDuration */.E9)(text.trim());
+    if (ms === undefined) {
+        throw new errors/* UsageError */.eb(`${settings_sourceLabel(source)}: expected a duration like 30s, 5m or 1h, got "${text}"`);
+    }
+    return ms;
+}
+/** A release id names a directory on every host: checked before anything runs. */
+function parseReleaseId(text, source) {
+    const id = text.trim();
+    const problem = (0,release_id/* releaseIdProblem */.co)(id);
+    if (problem)
+        throw new errors/* UsageError */.eb(`${settings_sourceLabel(source)}: ${problem}`);
+    return id;
+}
+/** The environment variable a nested run (or a shard) is given its lock holder's token in. */
+const LOCK_TOKEN_ENV = 'BW_LOCK_TOKEN';
+/** BW_LOCK_TOKEN: unset or empty means none; anything else must look like a token. Never echoed. */
+function parseLockToken(text) {
+    const token = text?.trim();
+    if (!token)
+        return undefined;
+    if (!LOCK_TOKEN_PATTERN.test(token)) {
+        throw new errors/* UsageError */.eb(`${LOCK_TOKEN_ENV}: expected a lock token (8 to 128 letters, digits, "-" or "_", as "boerewors lock acquire" prints it)`);
+    }
+    return token;
 }
 /**
  * `2/3` → shard 2 of 3. K runs from 1 to N: a matrix of N jobs passes `${{ matrix.shard }}/N` with
@@ -79867,6 +80566,8 @@ const Inputs = {
     SshKeyPassphrase: 'ssh-key-passphrase',
     SshKnownHosts: 'ssh-known-hosts',
     DryRun: 'dry-run',
+    ReleaseId: 'release-id',
+    LockWait: 'lock-wait',
     Shard: 'shard',
     CanaryOnly: 'canary-only',
     MergeReports: 'merge-reports',
@@ -79885,6 +80586,8 @@ const ACTION_SOURCES = {
     passphrase: { input: Inputs.SshKeyPassphrase },
     knownHosts: { input: Inputs.SshKnownHosts },
     dryRun: { input: Inputs.DryRun },
+    release: { input: Inputs.ReleaseId },
+    lockWaitMs: { input: Inputs.LockWait },
     shard: { input: Inputs.Shard },
     canaryOnly: { input: Inputs.CanaryOnly },
 };
@@ -79894,7 +80597,7 @@ const readInput = (name) => getInput(name);
  * `main`). Throws a UsageError naming the input on bad input; messages never quote a secret
  * input's value.
  */
-function readInputs(read = readInput) {
+function readInputs(read = readInput, env = process.env) {
     const config = read(Inputs.Config);
     const runner = read(Inputs.Runner);
     const limit = read(Inputs.Limit);
@@ -79908,6 +80611,10 @@ function readInputs(read = readInput) {
         throw new errors/* UsageError */.eb(`Input "${Inputs.SshKeyPassphrase}" is set but "${Inputs.SshPrivateKey}" is not: the passphrase is for that key`);
     }
     const knownHosts = normalizeNewlines(read(Inputs.SshKnownHosts));
+    const release = read(Inputs.ReleaseId);
+    const lockWait = read(Inputs.LockWait);
+    // From the step's env (\`env: { BW_LOCK_TOKEN: … }\`), as for the CLI: a shard re-enters its lock.
+    const lockToken = parseLockToken(env.BW_LOCK_TOKEN);
     const shard = read(Inputs.Shard);
     const canaryOnly = parseBoolean(read(Inputs.CanaryOnly), ACTION_SOURCES.canaryOnly);
     return {
@@ -79923,6 +80630,9 @@ function readInputs(read = readInput) {
         ...(privateKey ? { privateKey } : {}),
         ...(passphrase ? { passphrase } : {}),
         ...(knownHosts ? { knownHosts } : {}),
+        ...(release ? { release: parseReleaseId(release, ACTION_SOURCES.release) } : {}),
+        ...(lockWait ? { lockWaitMs: parseDurationSetting(lockWait, ACTION_SOURCES.lockWaitMs) } : {}),
+        ...(lockToken ? { lockToken } : {}),
         sources: ACTION_SOURCES,
     };
 }
@@ -79934,6 +80644,8 @@ const RELEASE_ONLY = [
     Inputs.Shard,
     Inputs.CanaryOnly,
     Inputs.DryRun,
+    Inputs.ReleaseId,
+    Inputs.LockWait,
 ];
 /**
  * The `merge-reports` input: paths or glob patterns of the report files to merge (one per line, or
@@ -84231,11 +84943,11 @@ async function runAction(cancellation, cwd = process.cwd()) {
         deploymentInputs = readDeploymentInputs();
         mergePatterns = readMergeReports();
         settings = mergePatterns ? { vars: {}, secretVars: {}, dryRun: false, sources: {} } : readInputs();
-        const secrets = [...secretValues(settings), ...(deploymentInputs ? [deploymentInputs.token] : [])];
+        const secrets = [...secrets_secretValues(settings), ...(deploymentInputs ? [deploymentInputs.token] : [])];
         // Before anything else is printed: from here on GitHub masks these in every log line.
         for (const value of maskableValues(secrets))
             setSecret(value);
-        redactor = new Redactor(secrets);
+        redactor = new secrets_Redactor(secrets);
     }
     catch (e) {
         return notStarted(e, (0,errors/* errorMessage */.gJ)(e));
@@ -84307,7 +85019,7 @@ function deploymentRecorder(inputs, settings) {
 }
 /** A fresh directory under RUNNER_TEMP per run: two uses of the action in one job never collide. */
 async function newReportPath(name) {
-    const dir = await (0,promises_.mkdtemp)((0,external_node_path_.join)(process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), 'boerewors-'));
+    const dir = await (0,promises_.mkdtemp)((0,external_node_path_.join)(process.env.RUNNER_TEMP || (0,external_node_os_.tmpdir)(), 'boerewors-'));
     return (0,external_node_path_.join)(dir, name);
 }
 /**
@@ -84335,7 +85047,7 @@ function withCause(report, signal) {
 
 /***/ }),
 
-/***/ 5371:
+/***/ 7789:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -84370,6 +85082,8 @@ var did_you_mean = __nccwpck_require__(9839);
 var formats = __nccwpck_require__(6094);
 // EXTERNAL MODULE: ./lib/config/schema.js
 var schema = __nccwpck_require__(1091);
+// EXTERNAL MODULE: ./lib/config/release-step.js + 1 modules
+var release_step = __nccwpck_require__(8454);
 // EXTERNAL MODULE: ./lib/config/steps-job.js
 var steps_job = __nccwpck_require__(2567);
 ;// CONCATENATED MODULE: ./lib/config/build-runners.js
@@ -84378,6 +85092,7 @@ var steps_job = __nccwpck_require__(2567);
  * Cross-references the schema cannot check (groups, `${NAME}` references, duplicate stage names)
  * fail here, at the position of the offending value.
  */
+
 
 
 
@@ -84441,15 +85156,16 @@ function buildStage(stage, path, ctx, footprint) {
             retries: stage.retries,
             retryDelayMs: stage['retry-delay'],
             timeoutMs: stage.timeout,
-            verify: stage.verify && toVerify(stage.verify, shell),
+            verify: stage.verify && toVerify(stage.verify, shell, ctx.releases),
             gate: stage.gate && toGate(stage.gate, shell),
             when: stage.when,
         }),
         jobs: () => hosts.map(makeJob),
     });
 }
-function toVerify(verify, shell) {
-    const check = verify.run !== undefined ? (0,subtask/* remote */.be)(verify.run, { shell }) : (0,subtask/* local */.sr)(verify.local, { shell });
+function toVerify(verify, shell, releases) {
+    const command = verify.run !== undefined ? (0,subtask/* remote */.be)(verify.run, { shell }) : (0,subtask/* local */.sr)(verify.local, { shell });
+    const check = releases ? (0,release_step/* checkWithReleasePaths */.qG)(command, releases) : command;
     return { check, ...defined({ timeoutMs: verify.timeout, intervalMs: verify.interval }) };
 }
 function toGate(gate, shell) {
@@ -84471,7 +85187,12 @@ function checkWayOut(stage, index, path, locator) {
 }
 function stepsJob(stage, path, shell, ctx, footprint, hosts) {
     // Upload paths and step names may also use the per-job BW_* variables.
-    const known = [...Object.keys(ctx.vars), ...schema/* JOB_VARS */.pV];
+    const known = [
+        ...Object.keys(ctx.vars),
+        ...schema/* JOB_VARS */.pV,
+        ...schema/* RUN_VARS */.jP,
+        ...(ctx.releases ? schema/* RELEASE_PATH_VARS */.VR : []),
+    ];
     const onThisMachine = hosts.some((host) => host.local);
     const steps = (stage.steps ?? []).map((step, i) => {
         const stepPath = [...path, 'steps', i];
@@ -84481,9 +85202,13 @@ function stepsJob(stage, path, shell, ctx, footprint, hosts) {
         }
         if (step.local !== undefined || (step.run !== undefined && onThisMachine))
             footprint.localWork = true;
+        if (step.release !== undefined && !ctx.releases) {
+            throw (0,config_error/* configIssueError */.UJ)(ctx.locator, [...stepPath, 'release'], `release: ${step.release} works on release directories: add a top-level releases: block ({ path: /srv/app, keep: 5 })`);
+        }
         return toStep(step, stepPath, shell, known, ctx.locator);
     });
-    return (host) => new steps_job/* StepsJob */.l(host, steps);
+    const options = ctx.releases ? { releases: ctx.releases } : {};
+    return (host) => new steps_job/* StepsJob */.l(host, steps, 'steps', options);
 }
 function toStep(step, path, stageShell, known, locator) {
     const name = step.name === undefined ? {} : { name: step.name };
@@ -84504,6 +85229,8 @@ function toStep(step, path, stageShell, known, locator) {
             ...(step.upload.compress !== undefined ? { compress: step.upload.compress } : {}),
         };
     }
+    if (step.release !== undefined)
+        return { kind: 'release', ...name, action: step.release };
     const shell = step.shell === undefined ? stageShell : (0,formats/* toShell */.aB)(step.shell);
     if (step.run !== undefined)
         return { kind: 'run', ...name, script: step.run, shell };
@@ -84538,6 +85265,12 @@ function checkVarRefs(text, path, known, locator, opts = {}) {
     for (const name of refs) {
         if (known.includes(name))
             continue;
+        if (schema/* RELEASE_PATH_VARS */.VR.includes(name) && !opts.stageName) {
+            const why = opts.releasesPath
+                ? 'is made from releases.path, so releases.path cannot use it'
+                : 'is set only when the config has a releases: block (path, keep, shared)';
+            throw (0,config_error/* configIssueError */.UJ)(locator, path, `"\${${name}}" ${why}`);
+        }
         if (opts.stageName && schema/* RESERVED_VARS */.ol.includes(name)) {
             throw (0,config_error/* configIssueError */.UJ)(locator, path, `"\${${name}}" is set per job, so a stage name cannot use it (step names and upload paths can)`);
         }
@@ -84558,6 +85291,74 @@ function defined(obj) {
     return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined));
 }
 //# sourceMappingURL=build-runners.js.map
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+// EXTERNAL MODULE: ./lib/config/schema-releases.js
+var schema_releases = __nccwpck_require__(4498);
+;// CONCATENATED MODULE: ./lib/config/safe-releases.js
+/**
+ * The `lock:` and `releases:` blocks, validated → the settings the pipeline and the release steps
+ * use. Cross-references the schema cannot check (the lock host is a host of the config) fail here,
+ * at the position of the value.
+ */
+
+
+
+
+/** `lock.stale-after` when not given. */
+const DEFAULT_STALE_AFTER_MS = 10 * 60_000;
+/** `releases.keep` when not given. */
+const DEFAULT_KEEP = 5;
+function resolveLock(block, hosts, file, locator) {
+    const map = typeof block === 'object' ? block : {};
+    const mode = block === undefined ? 'auto' : block === false ? 'off' : 'on';
+    let host;
+    if (map.host !== undefined) {
+        host = hosts.find((h) => h.name === map.host);
+        if (!host) {
+            const names = hosts.map((h) => h.name);
+            const hint = (0,did_you_mean/* didYouMean */.au)(map.host, names) || (names.length ? ` (hosts: ${names.join(', ')})` : '');
+            throw (0,config_error/* configIssueError */.UJ)(locator, ['lock', 'host'], `unknown host "${map.host}"${hint}`);
+        }
+    }
+    else {
+        host = hosts.find((h) => !h.local) ?? (mode === 'on' ? hosts[0] : undefined);
+        if (!host && mode === 'on')
+            throw (0,config_error/* configIssueError */.UJ)(locator, ['lock'], 'the config names no host to take the lock on');
+    }
+    return {
+        mode,
+        host,
+        name: map.name ?? defaultLockName(file),
+        waitMs: map.wait ?? 0,
+        staleAfterMs: map['stale-after'] ?? DEFAULT_STALE_AFTER_MS,
+    };
+}
+/**
+ * The config file's name without its extension (`.github/release.yml` → `release`), made a valid
+ * lock name: so `deploy` and `rollback` of one config exclude each other, and two apps whose
+ * configs are named apart do not.
+ */
+function defaultLockName(file) {
+    const stem = (0,external_node_path_.basename)(file, (0,external_node_path_.extname)(file))
+        .replace(/[^A-Za-z0-9_.-]+/g, '-')
+        .replace(/^[.-]+/, '')
+        .slice(0, 100);
+    return schema_releases/* LOCK_NAME_PATTERN */.BI.test(stem) ? stem : 'release';
+}
+function resolveReleases(block) {
+    if (!block)
+        return undefined;
+    return {
+        path: block.path,
+        keep: block.keep ?? DEFAULT_KEEP,
+        shared: (block.shared ?? []).map((path) => ({
+            path: path.replace(/\/$/, ''),
+            directory: path.endsWith('/'),
+        })),
+    };
+}
+//# sourceMappingURL=safe-releases.js.map
 // EXTERNAL MODULE: ./lib/contract/ssh-options.js
 var ssh_options = __nccwpck_require__(9007);
 ;// CONCATENATED MODULE: ./lib/config/ssh.js
@@ -84600,13 +85401,19 @@ function parseJumpHost(text) {
 
 
 
+
 function assembleConfig(parts, overrides = {}) {
     checkOverrides(overrides);
     const ssh = resolveSsh(parts.ssh);
     const catalog = new config_hosts/* HostCatalog */.YU(ssh, parts.locator);
     const groups = (0,config_hosts/* resolveGroups */.bq)(parts.hosts ?? {}, catalog);
     const vars = { ...parts.vars, ...overrides };
-    const ctx = { groups, catalog, vars, locator: parts.locator };
+    const releases = resolveReleases(parts.releases);
+    if (releases) {
+        const known = [...Object.keys(vars), ...schema/* JOB_VARS */.pV, ...schema/* RUN_VARS */.jP];
+        checkVarRefs(releases.path, ['releases', 'path'], known, parts.locator, { releasesPath: true });
+    }
+    const ctx = { groups, catalog, vars, locator: parts.locator, ...(releases ? { releases } : {}) };
     const footprints = {};
     const runners = parts.runners.map((source) => {
         if ('runner' in source)
@@ -84627,6 +85434,9 @@ function assembleConfig(parts, overrides = {}) {
         customRunners: parts.runners.filter((source) => 'runner' in source).map((source) => source.name),
         footprints,
         locator: parts.locator,
+        // After the runners: hosts written only in stages count too, after those of the groups.
+        lock: resolveLock(parts.lock, catalog.hosts, parts.file, parts.locator),
+        ...(releases ? { releases } : {}),
     };
 }
 function checkOverrides(overrides) {
@@ -85180,8 +85990,8 @@ var external_node_url_ = __nccwpck_require__(3136);
 var runner = __nccwpck_require__(7998);
 // EXTERNAL MODULE: ./lib/contract/errors.js
 var errors = __nccwpck_require__(1819);
-// EXTERNAL MODULE: ./lib/config/assemble.js + 2 modules
-var assemble = __nccwpck_require__(5371);
+// EXTERNAL MODULE: ./lib/config/assemble.js + 3 modules
+var assemble = __nccwpck_require__(7789);
 // EXTERNAL MODULE: ./lib/config/config-error.js
 var config_error = __nccwpck_require__(1429);
 // EXTERNAL MODULE: ./lib/config/issues.js
@@ -85194,8 +86004,11 @@ var schemas = __nccwpck_require__(8816);
 var schema = __nccwpck_require__(1091);
 // EXTERNAL MODULE: ./lib/config/schema-values.js
 var schema_values = __nccwpck_require__(8370);
+// EXTERNAL MODULE: ./lib/config/schema-releases.js
+var schema_releases = __nccwpck_require__(4498);
 ;// CONCATENATED MODULE: ./lib/config/module-schema.js
 /** JavaScript-module configs: the YAML blocks, plus stages that build custom jobs (`job: (host) => Job`). */
+
 
 
 
@@ -85217,8 +86030,10 @@ const moduleConfigSchema = schemas/* strictObject */.rej({
     ssh: schema/* sshSchema */.cg.optional(),
     hosts: schema/* groupsSchema */.qN.optional(),
     vars: schema/* varsSchema */.g7.optional(),
+    lock: schema_releases/* lockSchema */.TN.optional(),
+    releases: schema_releases/* releasesSchema */.mI.optional(),
     runners: schemas/* record */.g1P(schemas/* string */.YjP((0,schema_values/* expected */.p6)(schema/* RUNNER_NAME */.ZJ)).regex(schema/* RUNNER_NAME_PATTERN */.wG, (0,schema_values/* expected */.p6)(schema/* RUNNER_NAME */.ZJ)), moduleRunnerSchema, (0,schema_values/* expected */.p6)('a list of Runner objects or a map of runners')),
-}, (0,schema_values/* expected */.p6)('a config object with ssh, hosts, vars and runners'));
+}, (0,schema_values/* expected */.p6)('a config object with ssh, hosts, vars, lock, releases and runners'));
 //# sourceMappingURL=module-schema.js.map
 ;// CONCATENATED MODULE: ./lib/config/js-module.js
 /**
@@ -85286,6 +86101,8 @@ function moduleConfig(value, file, vars) {
         ...(config.ssh ? { ssh: config.ssh } : {}),
         ...(config.hosts ? { hosts: config.hosts } : {}),
         ...(config.vars ? { vars: config.vars } : {}),
+        ...(config.lock !== undefined ? { lock: config.lock } : {}),
+        ...(config.releases ? { releases: config.releases } : {}),
         runners,
     }, vars);
 }
@@ -85366,8 +86183,8 @@ var promises_ = __nccwpck_require__(1455);
 var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: ./lib/contract/errors.js
 var errors = __nccwpck_require__(1819);
-// EXTERNAL MODULE: ./lib/config/assemble.js + 2 modules
-var assemble = __nccwpck_require__(5371);
+// EXTERNAL MODULE: ./lib/config/assemble.js + 3 modules
+var assemble = __nccwpck_require__(7789);
 // EXTERNAL MODULE: ./lib/config/issues.js
 var issues = __nccwpck_require__(7976);
 // EXTERNAL MODULE: ./lib/config/js-module.js + 1 modules
@@ -85498,6 +86315,8 @@ function loadYamlConfig(text, file, vars) {
         ...(config.ssh ? { ssh: config.ssh } : {}),
         ...(config.hosts ? { hosts: config.hosts } : {}),
         ...(config.vars ? { vars: config.vars } : {}),
+        ...(config.lock !== undefined ? { lock: config.lock } : {}),
+        ...(config.releases ? { releases: config.releases } : {}),
         runners: Object.entries(config.runners).map(([name, runner]) => ({ name, config: runner })),
     }, vars);
 }
@@ -85622,6 +86441,396 @@ function rangeStart(node) {
 
 /***/ }),
 
+/***/ 8454:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  qG: () => (/* binding */ checkWithReleasePaths),
+  ul: () => (/* binding */ releasePaths),
+  Lz: () => (/* binding */ releaseStepTask)
+});
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+// EXTERNAL MODULE: ./lib/engine/check.js
+var engine_check = __nccwpck_require__(3970);
+// EXTERNAL MODULE: ./lib/engine/job.js
+var job = __nccwpck_require__(7209);
+// EXTERNAL MODULE: ./lib/engine/release-id.js
+var release_id = __nccwpck_require__(7001);
+// EXTERNAL MODULE: ./lib/engine/subtask.js
+var subtask = __nccwpck_require__(917);
+// EXTERNAL MODULE: ./lib/engine/vars.js
+var vars = __nccwpck_require__(1942);
+;// CONCATENATED MODULE: ./lib/config/release-dir-commands.js
+/** The script and environment of one `release:` step on one host. */
+function releaseCommand(action, target) {
+    const env = {
+        BW_RELEASES_PATH: target.path,
+        BW_RELEASE: target.release,
+        BW_RUN_ID: target.entry.run,
+        BW_HISTORY: historyFields(target.entry),
+    };
+    if (action === 'prepare' || action === 'switch')
+        env.BW_SHARED = sharedLines(target.shared);
+    if (action === 'prune')
+        env.BW_KEEP = String(target.keep);
+    if (action === 'undo')
+        env.BW_UNDO = '1';
+    const body = { prepare: PREPARE, switch: SWITCH, prune: PRUNE, rollback: ROLLBACK, undo: ROLLBACK }[action];
+    return { script: `${PRELUDE}${body}`, env, summary: summaryOf(action, target) };
+}
+function summaryOf(action, t) {
+    const shared = t.shared.map((s) => (s.directory ? `${s.path}/` : s.path)).join(', ');
+    switch (action) {
+        case 'prepare':
+            return `create ${t.path}/releases/${t.release}${shared ? `, link ${shared} from ${t.path}/shared/` : ''}`;
+        case 'switch':
+            return `${t.path}/current -> releases/${t.release}, atomically (a new link renamed over it)`;
+        case 'prune':
+            return `remove from ${t.path}/releases what the history allows: keep the newest ${t.keep} that went live, current and previous`;
+        case 'rollback':
+            return `${t.path}/current -> the newest older release that went live and is not bad (or ROLLBACK_TO); mark the one left bad`;
+        case 'undo':
+            return `if ${t.path}/current is releases/${t.release}: roll back as release: rollback does; otherwise nothing`;
+    }
+}
+/** `"run":"…","time":"…","who":"…","runUrl":"…"`: what follows id and state on a history line. */
+function historyFields(entry) {
+    return [
+        `"run":${JSON.stringify(entry.run)}`,
+        `"time":${JSON.stringify(entry.time)}`,
+        `"who":${JSON.stringify(entry.who)}`,
+        `"runUrl":${JSON.stringify(entry.runUrl)}`,
+    ].join(',');
+}
+/**
+ * One line per shared path: `d` or `f`, the `../` that climb from the link's directory to P, and
+ * the path, separated by tabs (which a shared path cannot hold). `storage/` → `d\t../../\tstorage`,
+ * `public/uploads/` → `d\t../../../\tpublic/uploads`: relative links keep working when P moves.
+ */
+function sharedLines(shared) {
+    return shared
+        .map((item) => {
+        const up = '../'.repeat(item.path.split('/').length + 1);
+        return `${item.directory ? 'd' : 'f'}\t${up}\t${item.path}`;
+    })
+        .join('\n');
+}
+/** The releases path as the host's shell should see it: `~/x` is `x` over SSH (sshd starts in the home directory), `HOME/x` on this machine. */
+function releasesPathOn(path, local, home) {
+    if (path !== '~' && !path.startsWith('~/'))
+        return path;
+    const rest = path.slice(2);
+    if (local)
+        return rest ? `${home}/${rest}` : home;
+    return rest || '.';
+}
+const PRELUDE = `P=$BW_RELEASES_PATH
+R=$P/releases/$BW_RELEASE
+H=$P/.boerewors/releases.jsonl
+fail() { echo "$*" >&2; exit 1; }
+current_id() {
+  l=$(readlink "$P/current" 2>/dev/null) || return 0
+  case $l in releases/*|*/releases/*) l=\${l%/}; l=\${l##*/} ;; *) return 0 ;; esac
+  case $l in ''|.|..|*[!A-Za-z0-9._-]*) return 0 ;; esac
+  printf '%s' "$l"
+}
+events() {
+  [ -f "$H" ] || return 0
+  sed -n -e 's/^{"id":"\\([A-Za-z0-9._-]*\\)","state":"\\([a-z]*\\)".*"previous":"\\([A-Za-z0-9._-]*\\)"}$/\\1 \\2 \\3/p' -e t \\
+    -e 's/^{"id":"\\([A-Za-z0-9._-]*\\)","state":"\\([a-z]*\\)".*/\\1 \\2/p' "$H"
+}
+switch_to() {
+  rm -f "$P/.boerewors/current."*
+  ln -s "releases/$1" "$P/.boerewors/current.$$"
+  mv -T "$P/.boerewors/current.$$" "$P/current"
+}
+tab=$(printf '\\t')
+`;
+const PREPARE = `mkdir -p "$P/releases" "$P/shared" "$P/.boerewors"
+if [ -e "$R" ] || [ -L "$R" ]; then
+  grep -qF "{\\"id\\":\\"$BW_RELEASE\\",\\"state\\":\\"prepared\\",\\"run\\":\\"$BW_RUN_ID\\"," "$H" 2>/dev/null ||
+    fail "release $BW_RELEASE already exists in $P/releases and was not prepared by this run: refusing to reuse it; give this run another release id"
+  echo "releases/$BW_RELEASE was prepared earlier in this run: kept"
+else
+  printf '{"id":"%s","state":"prepared",%s}\\n' "$BW_RELEASE" "$BW_HISTORY" >>"$H"
+  mkdir "$R"
+  echo "prepared $R"
+fi
+while IFS=$tab read -r kind up rel; do
+  [ -n "$rel" ] || continue
+  if [ "$kind" = d ]; then
+    mkdir -p "$P/shared/$rel"
+  elif [ ! -e "$P/shared/$rel" ]; then
+    fail "shared file $P/shared/$rel does not exist: create it once on the host (shared files are not shipped: they outlive releases)"
+  fi
+  [ "$(readlink "$R/$rel" 2>/dev/null)" != "\${up}shared/$rel" ] || continue
+  rm -rf "$R/$rel"
+  mkdir -p "$(dirname "$R/$rel")"
+  ln -s "\${up}shared/$rel" "$R/$rel"
+  echo "linked $rel -> \${up}shared/$rel"
+done <<EOF
+$BW_SHARED
+EOF
+`;
+// Signals are ignored from here on: the switch is a link and a rename, and a cancel must find
+// `current` and the history agreeing, not stop between them.
+const SWITCH = `trap '' INT TERM HUP
+[ -d "$R" ] || fail "$R does not exist: a release: prepare step (and the upload into it) must come before release: switch"
+mkdir -p "$P/.boerewors"
+if [ -e "$P/current" ] && [ ! -L "$P/current" ]; then
+  fail "$P/current is not a symlink (a real directory or file): refusing to replace it; move it into $P/releases/ once, then switch"
+fi
+while IFS=$tab read -r kind up rel; do
+  [ -n "$rel" ] || continue
+  [ -L "$R/$rel" ] || fail "$R/$rel is no longer the link to shared/$rel (did the upload replace it? leave shared paths out of what you ship): refusing to switch"
+done <<EOF
+$BW_SHARED
+EOF
+prev=$(current_id)
+if [ "$prev" = "$BW_RELEASE" ]; then
+  echo "current is already releases/$BW_RELEASE"
+  exit 0
+fi
+switch_to "$BW_RELEASE"
+printf '{"id":"%s","state":"live",%s,"previous":"%s"}\\n' "$BW_RELEASE" "$BW_HISTORY" "$prev" >>"$H"
+echo "current -> releases/$BW_RELEASE (was \${prev:-nothing})"
+`;
+const PRUNE = `cur=$(current_id)
+if [ ! -f "$H" ]; then
+  echo "no history in $H yet: nothing to prune"
+  exit 0
+fi
+decisions=$(events | awk -v cur="$cur" -v keep="$BW_KEEP" '
+  { id = $1; st = $2 }
+  st == "prepared" && !(id in prepared) { prepared[id] = NR }
+  st == "live" { if (!(id in live)) { live[id] = ++n; order[n] = id }; bad[id] = 0; if (id == cur) prev = $3 }
+  st == "bad" { bad[id] = 1 }
+  END {
+    for (i = n; i >= 1; i--) {
+      id = order[i]
+      if (!bad[id]) kept++
+      if (id == cur) print "keep", id, "current"
+      else if (id == prev) print "keep", id, "previous"
+      else if (bad[id]) print "remove", id, "marked bad by a rollback"
+      else if (kept <= keep) print "keep", id, "live"
+      else print "remove", id, "older than the newest " keep " live releases"
+    }
+    for (id in prepared) {
+      if (id in live) continue
+      if ((cur in prepared) && prepared[id] < prepared[cur]) print "remove", id, "never went live, older than current"
+      else print "keep", id, "never went live, not older than current"
+    }
+  }')
+removed=0
+while read -r verdict id why; do
+  [ "$verdict" = remove ] || continue
+  case $id in ''|.|..|*[!A-Za-z0-9._-]*) continue ;; esac
+  [ "$id" != "$cur" ] || continue
+  [ -e "$P/releases/$id" ] || [ -L "$P/releases/$id" ] || continue
+  rm -rf "$P/releases/$id"
+  rm -f "$P/releases/.$id.bw-manifest" # what an upload with link-from kept about it
+  echo "pruned releases/$id: $why"
+  removed=$((removed + 1))
+done <<EOF
+$decisions
+EOF
+nl='
+'
+unknown=
+for d in "$P"/releases/*; do
+  [ -e "$d" ] || [ -L "$d" ] || continue
+  id=\${d##*/}
+  case "$nl$decisions$nl" in *"\${nl}keep $id "*|*"\${nl}remove $id "*) ;; *) unknown="$unknown $id" ;; esac
+done
+echo "pruned $removed; releases/ holds: $(ls "$P/releases" | paste -sd ' ' -)"
+[ -z "$unknown" ] || echo "left alone, not in the history:$unknown"
+`;
+// Also undo (BW_UNDO=1): the same, only when current is this run's release.
+const ROLLBACK = `trap '' INT TERM HUP
+cur=$(current_id)
+if [ "\${BW_UNDO:-}" = 1 ] && [ "$cur" != "$BW_RELEASE" ]; then
+  shown=\${cur:+releases/$cur}
+  echo "current is \${shown:-not a release}, not this run's release $BW_RELEASE: nothing to undo"
+  exit 0
+fi
+[ -n "$cur" ] || fail "$P/current does not point into $P/releases: nothing to roll back"
+if [ -n "\${ROLLBACK_TO:-}" ]; then
+  target=$ROLLBACK_TO
+  case $target in .|..|*[!A-Za-z0-9._-]*) fail "ROLLBACK_TO=$target is not a release id" ;; esac
+  [ "$target" != "$cur" ] || fail "ROLLBACK_TO=$target is current already"
+  [ -d "$P/releases/$target" ] || fail "ROLLBACK_TO=$target: $P/releases/$target does not exist"
+  if events | awk -v id="$target" '$1 == id && $2 == "live" { b = 0 } $1 == id && $2 == "bad" { b = 1 } END { exit !b }'; then
+    echo "releases/$target was marked bad earlier; going back to it as ROLLBACK_TO asks"
+  fi
+else
+  candidates=$(events | awk -v cur="$cur" '
+    $2 == "live" { if (!($1 in pos)) { pos[$1] = ++n; order[n] = $1 }; bad[$1] = 0 }
+    $2 == "bad" { bad[$1] = 1 }
+    END { if (!(cur in pos)) { print "?"; exit } for (i = pos[cur] - 1; i >= 1; i--) if (!bad[order[i]]) print order[i] }')
+  [ "$candidates" != "?" ] || fail "current release $cur never went live according to $H: name the release to go back to with ROLLBACK_TO=ID"
+  target=
+  for id in $candidates; do
+    if [ -d "$P/releases/$id" ]; then
+      target=$id
+      break
+    fi
+  done
+  [ -n "$target" ] || fail "no release to roll back to: none older than $cur went live, is not marked bad and is still in $P/releases; current stays releases/$cur"
+fi
+switch_to "$target"
+printf '{"id":"%s","state":"bad",%s}\\n' "$cur" "$BW_HISTORY" >>"$H"
+printf '{"id":"%s","state":"live",%s,"previous":"%s"}\\n' "$target" "$BW_HISTORY" "$cur" >>"$H"
+echo "rolled back: current -> releases/$target (was releases/$cur, now marked bad)"
+`;
+//# sourceMappingURL=release-dir-commands.js.map
+;// CONCATENATED MODULE: ./lib/config/release-step.js
+/**
+ * What the `releases:` block adds to a job: BW_RELEASES_PATH and BW_RELEASE_PATH in every step's
+ * environment, and the `release:` steps as commands on the job's host (release-dir-commands.ts).
+ */
+
+
+
+
+
+
+
+
+/**
+ * Stands in for BW_RUN_ID when a release runs without the pipeline (a library user's Executor):
+ * one per process, so the retries of one run are still told from another run.
+ */
+const PROCESS_RUN_ID = (0,external_node_crypto_.randomBytes)(8).toString('hex');
+/** BW_RELEASES_PATH and BW_RELEASE_PATH for this job's host. */
+function releasePaths(dirs, ctx) {
+    const expanded = (0,vars/* expandVars */.Jf)(dirs.path, ctx.env, 'releases.path');
+    const path = releasesPathOn(expanded, ctx.host.local, (0,external_node_os_.homedir)());
+    return { BW_RELEASES_PATH: path, BW_RELEASE_PATH: `${path}/releases/${ctx.release}` };
+}
+/**
+ * A stage's `verify` command with BW_RELEASES_PATH and BW_RELEASE_PATH in its environment, as its
+ * steps have them: a check that looks at `$BW_RELEASES_PATH/current` works the same in both.
+ */
+function checkWithReleasePaths(check, dirs) {
+    const label = check.label ?? `verify: ${(0,engine_check/* checkText */.q)(check)}`;
+    return (host) => job/* Job */._.of(host, async function* (ctx) {
+        yield { ...check, label, env: { ...check.env, ...releasePaths(dirs, ctx) } };
+    }, 'check');
+}
+/** The command of one `release:` step on the job's host. Throws for a release id that cannot name a directory. */
+function releaseStepTask(action, dirs, ctx, paths, label) {
+    const problem = (0,release_id/* releaseIdProblem */.co)(ctx.release);
+    if (problem)
+        throw new Error(`release: ${action}: the release id (BW_RELEASE) ${problem.replace(/^expected/, 'must be')}`);
+    const { script, env, summary } = releaseCommand(action, {
+        path: paths.BW_RELEASES_PATH,
+        release: ctx.release,
+        keep: dirs.keep,
+        shared: dirs.shared,
+        entry: {
+            run: hex(ctx.env.BW_RUN_ID) ?? PROCESS_RUN_ID,
+            time: new Date().toISOString(),
+            who: ctx.env.BW_ACTOR || osUser(),
+            runUrl: ctx.env.BW_RUN_URL ?? '',
+        },
+    });
+    return (0,subtask/* remote */.be)(script, { env: { ...paths, ...env }, label, summary });
+}
+function hex(value) {
+    return value && /^[0-9a-f]+$/.test(value) ? value : undefined;
+}
+function osUser() {
+    try {
+        return (0,external_node_os_.userInfo)().username;
+    }
+    catch {
+        return 'unknown';
+    }
+}
+//# sourceMappingURL=release-step.js.map
+
+/***/ }),
+
+/***/ 4498:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   BI: () => (/* binding */ LOCK_NAME_PATTERN),
+/* harmony export */   TN: () => (/* binding */ lockSchema),
+/* harmony export */   mI: () => (/* binding */ releasesSchema),
+/* harmony export */   x9: () => (/* binding */ releaseStepSchema)
+/* harmony export */ });
+/* unused harmony exports LOCK_NAME, sharedPathProblem, RELEASE_ACTIONS */
+/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8816);
+/* harmony import */ var _schema_values_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8370);
+/**
+ * The config blocks of safe releases (docs/lock.md, docs/releases.md): the top-level `lock:` and
+ * `releases:` blocks, and the `release:` step. Kept apart from schema.ts, which imports them.
+ */
+
+
+const LOCK_NAME = 'a lock name (letters, digits, ".", "-" and "_", not starting with ".")';
+const LOCK_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$/;
+const lockMap = zod__WEBPACK_IMPORTED_MODULE_1__/* .strictObject */ .rej({
+    host: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .nonEmptyString */ .y0)('a host name from the config')
+        .optional()
+        .describe('Host the lock is taken on. Default: the first non-local host under hosts: (the same for every runner).'),
+    name: zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .expected */ .p6)(LOCK_NAME))
+        .regex(LOCK_NAME_PATTERN, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .expected */ .p6)(LOCK_NAME))
+        .optional()
+        .describe("Lock name: the lock is ~/.boerewors/locks/NAME on the lock host. Default: the config file's name without extension."),
+    wait: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .duration */ .p0)({ allowZero: true })
+        .optional()
+        .describe('Wait up to this long for a held lock before giving up. Default 0s: fail at once.'),
+    'stale-after': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .duration */ .p0)({ allowZero: false })
+        .optional()
+        .describe('A holder whose heartbeat is older than this is taken over, with a warning. Default 10m.'),
+}, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .expected */ .p6)('false, true or a map {host, name, wait, stale-after}'))
+    .describe('Deploy lock settings.');
+const lockSchema = zod__WEBPACK_IMPORTED_MODULE_1__/* .union */ .KCZ([zod__WEBPACK_IMPORTED_MODULE_1__/* .boolean */ .zMY(), lockMap], (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .expected */ .p6)('false, true or a map {host, name, wait, stale-after}'))
+    .describe('The deploy lock: on by default when a runner touches a non-local host; false turns it off, true or a map turns it on.');
+const SHARED_PATH = 'a relative path inside the release, like storage/ or .env (a trailing / marks a directory)';
+/** Why `path` cannot be a shared path, or undefined when it can. */
+function sharedPathProblem(path) {
+    // Tabs and newlines would break the lines the release scripts read shared paths from.
+    if ([...path].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f))
+        return 'a shared path cannot hold control characters (tabs, newlines)';
+    if (path.startsWith('/') || path.startsWith('~'))
+        return `expected ${SHARED_PATH}: it is not relative to the release`;
+    const parts = path.replace(/\/$/, '').split('/');
+    if (parts.some((part) => part === '' || part === '.' || part === '..'))
+        return `expected ${SHARED_PATH}: it has an empty, "." or ".." part`;
+    return undefined;
+}
+const releasesSchema = zod__WEBPACK_IMPORTED_MODULE_1__/* .strictObject */ .rej({
+    path: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .nonEmptyString */ .y0)('a directory on the host, like /srv/shop').describe('Directory holding releases/, current, shared/ and .boerewors/ on each host; ${NAME} is expanded per job (BW_HOST too). Relative: to the login user’s home (SSH) or the working directory (local:).'),
+    keep: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .positiveInt */ .NJ)()
+        .optional()
+        .describe('Releases that went live kept by release: prune (current and previous always stay). Default 5.'),
+    shared: zod__WEBPACK_IMPORTED_MODULE_1__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .expected */ .p6)(SHARED_PATH))
+        .min(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .expected */ .p6)(SHARED_PATH))
+        .superRefine((path, ctx) => {
+        const problem = sharedPathProblem(path);
+        if (problem)
+            ctx.addIssue({ code: 'custom', message: problem });
+    }), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .expected */ .p6)('a list of paths like [storage/, .env]'))
+        .optional()
+        .describe('Paths linked into every release from PATH/shared/ by release: prepare: a trailing / marks a directory (created when missing), else a file (must exist).'),
+}, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .expected */ .p6)('a map {path, keep, shared}'))
+    .describe('Release directories on every host: releases/ID, an atomic current symlink, shared paths, a history.');
+const RELEASE_ACTIONS = ['prepare', 'switch', 'prune', 'rollback', 'undo'];
+const releaseStepSchema = zod__WEBPACK_IMPORTED_MODULE_1__/* ["enum"] */ .k5n(RELEASE_ACTIONS, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .expected */ .p6)(`one of ${RELEASE_ACTIONS.join(', ')}`))
+    .describe('A built-in step on the releases: directories: prepare (create releases/$BW_RELEASE, link shared paths), switch (current → it, atomically), prune, rollback, undo.');
+//# sourceMappingURL=schema-releases.js.map
+
+/***/ }),
+
 /***/ 8370:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
@@ -85738,10 +86947,12 @@ const stageHost = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .union */ .KCZ([zod__
 /* harmony export */   Ci: () => (/* binding */ steps),
 /* harmony export */   JA: () => (/* binding */ withoutExtensions),
 /* harmony export */   Qn: () => (/* binding */ configSchema),
+/* harmony export */   VR: () => (/* binding */ RELEASE_PATH_VARS),
 /* harmony export */   ZJ: () => (/* binding */ RUNNER_NAME),
 /* harmony export */   ak: () => (/* binding */ stageFields),
 /* harmony export */   cg: () => (/* binding */ sshSchema),
 /* harmony export */   g7: () => (/* binding */ varsSchema),
+/* harmony export */   jP: () => (/* binding */ RUN_VARS),
 /* harmony export */   lj: () => (/* binding */ runner),
 /* harmony export */   ol: () => (/* binding */ RESERVED_VARS),
 /* harmony export */   pV: () => (/* binding */ JOB_VARS),
@@ -85749,15 +86960,17 @@ const stageHost = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .union */ .KCZ([zod__
 /* harmony export */   wG: () => (/* binding */ RUNNER_NAME_PATTERN)
 /* harmony export */ });
 /* unused harmony exports EXTENSION_KEY, stepSchema, WHEN, stageSchema, runnerSchema */
-/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8816);
+/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8816);
 /* harmony import */ var _contract_transport_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4475);
 /* harmony import */ var _formats_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6094);
 /* harmony import */ var _schema_values_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8370);
+/* harmony import */ var _schema_releases_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4498);
 /**
  * The release config (docs/config.md) as one zod schema: the validator and the published JSON Schema
  * (`schema/release.schema.json`) are both generated from it. Every leaf carries an `expected …`
  * message; `issues.ts` adds the position, the path and what was found.
  */
+
 
 
 
@@ -85774,57 +86987,74 @@ const JOB_VARS = Object.freeze([
     'BW_FAILED_STAGE',
     'BW_FAILED_HOSTS',
 ]);
-/** Variables the engine sets (for every job, or for a gate); a config may not define them. */
-const RESERVED_VARS = Object.freeze([...JOB_VARS, 'BW_WAVE', 'BW_WAVE_HOSTS']);
+/** Variables a config's `releases:` block adds to every step. */
+const RELEASE_PATH_VARS = Object.freeze(['BW_RELEASE_PATH', 'BW_RELEASES_PATH']);
+/** Variables the release pipeline (CLI and action) sets for the whole run. */
+const RUN_VARS = Object.freeze([
+    'BW_LOCK_TOKEN',
+    'BW_RUN_ID',
+    'BW_RUN_URL',
+    'BW_ACTOR',
+]);
+/** Variables the tool sets (for every job, for a gate, for a run); a config may not define them. */
+const RESERVED_VARS = Object.freeze([
+    ...JOB_VARS,
+    'BW_WAVE',
+    'BW_WAVE_HOSTS',
+    ...RELEASE_PATH_VARS,
+    ...RUN_VARS,
+]);
 /** Top-level keys the validator ignores, as in Docker Compose: `x-stage-defaults: &defaults`. */
 const EXTENSION_KEY = /^x-/;
-const uploadSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+const uploadSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
     from: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a local path').describe('Local path (file or directory), relative to the working directory.'),
     to: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a remote path').describe('Remote path; ${NAME} is expanded from the vars.'),
     'link-from': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a remote directory')
         .describe('A directory on the host (normally the previous release): files whose content and mode equal those at the same path there are hard-linked instead of sent. Missing: everything is sent.')
         .optional(),
-    compress: zod__WEBPACK_IMPORTED_MODULE_3__/* .boolean */ .zMY((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('true or false'))
+    compress: zod__WEBPACK_IMPORTED_MODULE_4__/* .boolean */ .zMY((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('true or false'))
         .describe('gzip the archive on the way (default true): pays on links slower than ~1 Gbit/s.')
         .optional(),
 }, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map {from, to, link-from, compress}'))
     .describe('Ship a local file or directory to the host as one tar stream; ${NAME} in the paths is expanded per job.');
-const STEP_KINDS = ['run', 'local', 'upload'];
-const stepSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
+const STEP_KINDS = ['run', 'local', 'upload', 'release'];
+const stepSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
     name: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a step name').optional().describe('Label in logs; ${NAME} is expanded per job.'),
-    run: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a script'))
+    run: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a script'))
         .optional()
         .describe('Script run on the host (remote shell, or bash for local: hosts).'),
-    local: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a script'))
+    local: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a script'))
         .optional()
         .describe('Script run on the controller, once per job.'),
     upload: uploadSchema.optional(),
+    release: _schema_releases_js__WEBPACK_IMPORTED_MODULE_3__/* .releaseStepSchema */ .x9.optional(),
     shell: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .shell */ .vf)().optional(),
-}, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a step: a map with run, local or upload'))
+}, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a step: a map with run, local, upload or release'))
     .superRefine((step, ctx) => {
     const kinds = STEP_KINDS.filter((kind) => step[kind] !== undefined);
     if (kinds.length !== 1) {
         const found = kinds.length === 0 ? 'none' : kinds.join(' and ');
         ctx.addIssue({
             code: 'custom',
-            message: `a step needs exactly one of run, local or upload, found ${found}`,
+            message: `a step needs exactly one of run, local, upload or release, found ${found}`,
         });
     }
-    if (step.upload !== undefined && step.shell !== undefined) {
+    const fixed = step.upload !== undefined ? 'upload' : step.release !== undefined ? 'release' : undefined;
+    if (fixed && step.shell !== undefined) {
         ctx.addIssue({
             code: 'custom',
             path: ['shell'],
-            message: 'shell applies to run and local steps, not to upload',
+            message: `shell applies to run and local steps, not to ${fixed}`,
         });
     }
 })
     .meta({
-    description: 'One step: exactly one of run, local or upload.',
+    description: 'One step: exactly one of run, local, upload or release.',
     oneOf: STEP_KINDS.map((kind) => ({ required: [kind] })),
 });
-const verifySchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-    run: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a script')).optional().describe('Check run on the host.'),
-    local: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a script'))
+const verifySchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+    run: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a script')).optional().describe('Check run on the host.'),
+    local: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a script'))
         .optional()
         .describe('Check run on the controller, once per host (BW_HOST names it).'),
     timeout: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ allowZero: false })
@@ -85842,8 +87072,8 @@ const verifySchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
     description: 'Checked on each host after its steps, again every interval until it passes or timeout ends; a host that never passes fails its job.',
     oneOf: [{ required: ['run'] }, { required: ['local'] }],
 });
-const gateSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-    local: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a script'))
+const gateSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+    local: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a script'))
         .describe('Check run on the controller, with BW_WAVE and BW_WAVE_HOSTS.'),
     timeout: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ allowZero: false }).optional().describe('Per run of the gate. Default 1m.'),
     soak: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ allowZero: true })
@@ -85855,7 +87085,7 @@ const WHEN = 'success, failure, cancelled or always';
 /** The fields every stage has, whether it comes from YAML or from a JavaScript module. */
 const stageFields = {
     name: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a stage name').describe('Stage name; ${NAME} is expanded from the vars.'),
-    hosts: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .stageHost */ .tB)(), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of host groups and host entries'))
+    hosts: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .stageHost */ .tB)(), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of host groups and host entries'))
         .min(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('at least one host group or host entry'))
         .optional()
         .describe('Host groups and/or host entries. Omitted: one job on the controller.'),
@@ -85866,7 +87096,7 @@ const stageFields = {
         .optional()
         .describe('Run the other jobs in a pool; false runs them one by one. Default true.'),
     'pool-size': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .positiveInt */ .NJ)().optional().describe('Jobs running at once. Default 10.'),
-    batch: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .amount */ .vj)({ allowZero: false }), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of wave sizes like [2, 5, 25%]'))
+    batch: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .amount */ .vj)({ allowZero: false }), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of wave sizes like [2, 5, 25%]'))
         .min(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of wave sizes like [2, 5, 25%]'))
         .optional()
         .describe('Waves after the canary: counts or percentages of the stage’s jobs; the last size repeats.'),
@@ -85884,28 +87114,28 @@ const stageFields = {
     shell: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .shell */ .vf)().optional(),
     verify: verifySchema.optional(),
     gate: gateSchema.optional(),
-    when: zod__WEBPACK_IMPORTED_MODULE_3__/* ["enum"] */ .k5n(['success', 'failure', 'cancelled', 'always'], (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(WHEN))
+    when: zod__WEBPACK_IMPORTED_MODULE_4__/* ["enum"] */ .k5n(['success', 'failure', 'cancelled', 'always'], (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(WHEN))
         .optional()
         .describe('When the stage runs: success (default, while the release succeeds), or on the way out: failure, cancelled, always. Their failure is only a warning.'),
 };
-const steps = () => zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(stepSchema, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of steps'))
+const steps = () => zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(stepSchema, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of steps'))
     .min(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('at least one step'))
     .describe('Steps run in order on every host of the stage.');
-const stageSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({ ...stageFields, steps: steps() }, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a stage: a map with name and steps'))
+const stageSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({ ...stageFields, steps: steps() }, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a stage: a map with name and steps'))
     .describe('A stage: one job per host, run with a canary, a pool, batches and a failure budget.');
 const RUNNER_NAME = 'a runner name (letters, digits, ".", "-" and "_")';
 const RUNNER_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 function runner(stage) {
-    return zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-        description: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a string')).optional().describe('What the runner does.'),
-        stages: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(stage, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of stages'))
+    return zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+        description: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a string')).optional().describe('What the runner does.'),
+        stages: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(stage, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of stages'))
             .min(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('at least one stage'))
             .describe('Stages, run in order.'),
     }, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a runner: a map with description and stages'));
 }
 const runnerSchema = runner(stageSchema).describe('A named release procedure.');
-const sshSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-    user: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a user name'))
+const sshSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+    user: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a user name'))
         .regex(new RegExp(_formats_js__WEBPACK_IMPORTED_MODULE_1__/* .USER_PATTERN */ .N9), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a user name'))
         .optional()
         .describe('Default user. Default: the current OS user.'),
@@ -85913,17 +87143,17 @@ const sshSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
     'private-key': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a path')
         .optional()
         .describe('Private key file; --identity / the action input override it.'),
-    'known-hosts': zod__WEBPACK_IMPORTED_MODULE_3__/* .union */ .KCZ([(0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a path'), zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a path')).min(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('at least one path'))], (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a path or a list of paths'))
+    'known-hosts': zod__WEBPACK_IMPORTED_MODULE_4__/* .union */ .KCZ([(0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a path'), zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a path')).min(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('at least one path'))], (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a path or a list of paths'))
         .optional()
         .describe('known_hosts file(s). Default ~/.ssh/known_hosts.'),
-    'host-key-checking': zod__WEBPACK_IMPORTED_MODULE_3__/* ["enum"] */ .k5n(['strict', 'accept-new', 'off'], (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('strict, accept-new or off'))
+    'host-key-checking': zod__WEBPACK_IMPORTED_MODULE_4__/* ["enum"] */ .k5n(['strict', 'accept-new', 'off'], (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('strict, accept-new or off'))
         .optional()
         .describe('strict (default), accept-new, or off (insecure, warned about).'),
     'connect-timeout': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ allowZero: false }).optional().describe('Default 10s.'),
     keepalive: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ allowZero: false })
         .optional()
         .describe('Keepalive interval; a host is lost after 3 missed. Default 5s.'),
-    'jump-host': zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a jump host like deploy@bastion.example.com:22'))
+    'jump-host': zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a jump host like deploy@bastion.example.com:22'))
         .refine((text) => (0,_formats_js__WEBPACK_IMPORTED_MODULE_1__/* .parseRemoteAddress */ .Yg)(text) !== undefined, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a jump host like deploy@bastion.example.com:22'))
         .optional()
         .describe('Bastion to connect through: user@host:port.'),
@@ -85931,26 +87161,28 @@ const sshSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
 }, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map of SSH settings'))
     .describe('SSH defaults for every host.');
 const VAR = 'a variable name matching [A-Za-z_][A-Za-z0-9_]*';
-const varName = zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(VAR))
+const varName = zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(VAR))
     .regex(_contract_transport_js__WEBPACK_IMPORTED_MODULE_0__/* .VAR_NAME */ .e, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(VAR))
     .refine((name) => !RESERVED_VARS.includes(name), {
     error: (issue) => `${String(issue.input)} is set by the tool for every job; choose another name`,
 });
-const varsSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .record */ .g1P(varName, zod__WEBPACK_IMPORTED_MODULE_3__/* .union */ .KCZ([zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP(), zod__WEBPACK_IMPORTED_MODULE_3__/* .number */ .aig(), zod__WEBPACK_IMPORTED_MODULE_3__/* .boolean */ .zMY()], (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a string'))
+const varsSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .record */ .g1P(varName, zod__WEBPACK_IMPORTED_MODULE_4__/* .union */ .KCZ([zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP(), zod__WEBPACK_IMPORTED_MODULE_4__/* .number */ .aig(), zod__WEBPACK_IMPORTED_MODULE_4__/* .boolean */ .zMY()], (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a string'))
     .transform((value) => String(value))
     .describe('A string; numbers and booleans are taken as written.'), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map of variables'))
     .describe('Variables: the environment of every step, and ${NAME} in names and upload paths. --var wins.');
-const groupsSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .record */ .g1P(zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .GROUP_NAME */ .wG)).regex(_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .GROUP_NAME_PATTERN */ .v, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .GROUP_NAME */ .wG)), zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .hostEntry */ .R)(), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of hosts')).describe('Hosts of the group.'), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map of host groups'))
+const groupsSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .record */ .g1P(zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .GROUP_NAME */ .wG)).regex(_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .GROUP_NAME_PATTERN */ .v, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .GROUP_NAME */ .wG)), zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .hostEntry */ .R)(), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of hosts')).describe('Hosts of the group.'), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map of host groups'))
     .describe('Named host groups.');
-const configSchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .strictObject */ .rej({
-    version: zod__WEBPACK_IMPORTED_MODULE_3__/* .literal */ .euz(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('1')).describe('Config format version; must be 1.'),
+const configSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+    version: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('1')).describe('Config format version; must be 1.'),
     ssh: sshSchema.optional(),
     hosts: groupsSchema.optional(),
     vars: varsSchema.optional(),
-    runners: zod__WEBPACK_IMPORTED_MODULE_3__/* .record */ .g1P(zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(RUNNER_NAME)).regex(RUNNER_NAME_PATTERN, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(RUNNER_NAME)), runnerSchema, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map of runners'))
+    lock: _schema_releases_js__WEBPACK_IMPORTED_MODULE_3__/* .lockSchema */ .TN.optional(),
+    releases: _schema_releases_js__WEBPACK_IMPORTED_MODULE_3__/* .releasesSchema */ .mI.optional(),
+    runners: zod__WEBPACK_IMPORTED_MODULE_4__/* .record */ .g1P(zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(RUNNER_NAME)).regex(RUNNER_NAME_PATTERN, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(RUNNER_NAME)), runnerSchema, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map of runners'))
         .refine((runners) => Object.keys(runners).length > 0, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('at least one runner'))
         .describe('Release procedures by name (deploy, rollback, …).'),
-}, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a release config: a map with version, ssh, hosts, vars and runners'))
+}, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a release config: a map with version, ssh, hosts, vars, lock, releases and runners'))
     .meta({
     title: 'Boerewors release config',
     description: 'Release config of boerewors-action (version 1).',
@@ -85973,48 +87205,65 @@ function withoutExtensions(data) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   l: () => (/* binding */ StepsJob)
 /* harmony export */ });
-/* harmony import */ var _engine_job_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7209);
+/* harmony import */ var _engine_job_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7209);
 /* harmony import */ var _engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(917);
 /* harmony import */ var _engine_vars_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1942);
+/* harmony import */ var _release_step_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8454);
 /** The job every config stage runs on each of its hosts: its steps, in order. */
+
 
 
 
 /**
  * Yields one subtask per step: `run` → a command on the job's host, `local` → a command on the
  * controller (its env still names the job's host in BW_HOST), `upload` → a copy to the host with
- * `${NAME}` in both paths expanded from the job's env. Step names are expanded the same way and
- * become the subtask's label (default: the step's kind).
+ * `${NAME}` in both paths expanded from the job's env, `release` → a built-in command on the host
+ * (release-step.ts). Step names are expanded the same way and become the subtask's label (default:
+ * the step's kind).
  */
-class StepsJob extends _engine_job_js__WEBPACK_IMPORTED_MODULE_2__/* .Job */ ._ {
+class StepsJob extends _engine_job_js__WEBPACK_IMPORTED_MODULE_3__/* .Job */ ._ {
     steps;
-    constructor(host, steps, name = 'steps') {
+    options;
+    constructor(host, steps, name = 'steps', options = {}) {
         super(host, name);
         this.steps = steps;
+        this.options = options;
     }
     async *run(ctx) {
+        const { releases } = this.options;
+        const paths = releases ? (0,_release_step_js__WEBPACK_IMPORTED_MODULE_2__/* .releasePaths */ .ul)(releases, ctx) : {};
+        const env = { ...ctx.env, ...paths };
+        const extra = releases ? { env: paths } : {};
         for (const [i, step] of this.steps.entries()) {
-            const label = step.name === undefined ? step.kind : (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.name, ctx.env, `steps[${i}].name`);
+            const label = step.name === undefined ? defaultLabel(step) : (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.name, env, `steps[${i}].name`);
             if (step.kind === 'upload') {
-                const from = (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.from, ctx.env, `steps[${i}].upload.from`);
-                const to = (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.to, ctx.env, `steps[${i}].upload.to`);
+                const from = (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.from, env, `steps[${i}].upload.from`);
+                const to = (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.to, env, `steps[${i}].upload.to`);
                 const linkFrom = step.linkFrom === undefined
                     ? undefined
-                    : (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.linkFrom, ctx.env, `steps[${i}].upload.link-from`);
+                    : (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.linkFrom, env, `steps[${i}].upload.link-from`);
                 yield (0,_engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__/* .upload */ .Se)(from, to, {
                     label,
                     ...(linkFrom ? { linkFrom } : {}),
                     ...(step.compress !== undefined ? { compress: step.compress } : {}),
                 });
             }
+            else if (step.kind === 'release') {
+                if (!releases)
+                    throw new Error(`steps[${i}]: release: ${step.action} needs a releases: block`);
+                yield (0,_release_step_js__WEBPACK_IMPORTED_MODULE_2__/* .releaseStepTask */ .Lz)(step.action, releases, ctx, paths, label);
+            }
             else if (step.kind === 'run') {
-                yield (0,_engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__/* .remote */ .be)(step.script, { shell: step.shell, label });
+                yield (0,_engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__/* .remote */ .be)(step.script, { shell: step.shell, label, ...extra });
             }
             else {
-                yield (0,_engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__/* .local */ .sr)(step.script, { shell: step.shell, label });
+                yield (0,_engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__/* .local */ .sr)(step.script, { shell: step.shell, label, ...extra });
             }
         }
     }
+}
+function defaultLabel(step) {
+    return step.kind === 'release' ? `release: ${step.action}` : step.kind;
 }
 //# sourceMappingURL=steps-job.js.map
 
@@ -86174,6 +87423,39 @@ const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /***/ }),
 
+/***/ 3970:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   e: () => (/* binding */ checkJob),
+/* harmony export */   q: () => (/* binding */ checkText)
+/* harmony export */ });
+/* harmony import */ var _job_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7209);
+
+/** The job that runs `check` on `host`; a command gets `label` unless it has its own. */
+function checkJob(check, host, label) {
+    if (typeof check === 'function') {
+        const job = check(host);
+        if (!(0,_job_js__WEBPACK_IMPORTED_MODULE_0__/* .isJob */ .o)(job))
+            throw new TypeError(`a check must build a Job, got ${String(job)}`);
+        return job;
+    }
+    const task = { ...check, label: check.label ?? label };
+    return _job_js__WEBPACK_IMPORTED_MODULE_0__/* .Job */ ._.of(host, async function* () {
+        yield task;
+    }, 'check');
+}
+/** `curl -fsS http://…/up`: the first line of a command check (80 chars), for labels. */
+function checkText(check) {
+    if (typeof check === 'function')
+        return 'job';
+    const first = check.script.trim().split('\n', 1)[0] ?? '';
+    return first.length > 80 ? `${first.slice(0, 79)}…` : first;
+}
+//# sourceMappingURL=check.js.map
+
+/***/ }),
+
 /***/ 7209:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
@@ -86220,6 +87502,42 @@ function isJob(value) {
     return (value instanceof Job || (typeof value === 'object' && value !== null && 'run' in value && 'host' in value));
 }
 //# sourceMappingURL=job.js.map
+
+/***/ }),
+
+/***/ 7001:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   co: () => (/* binding */ releaseIdProblem),
+/* harmony export */   sQ: () => (/* binding */ defaultReleaseId)
+/* harmony export */ });
+/* unused harmony export RELEASE_ID_PATTERN */
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
+
+/**
+ * The default release id (BW_RELEASE): the run's start as a UTC timestamp and six random hex
+ * digits, `20261128T005603Z-3fa9c2`. The timestamp makes ids sort by time and read well in a
+ * directory listing; the suffix keeps two runs that start in the same second (two workflows, two
+ * people) out of each other's release directory.
+ */
+function defaultReleaseId(at, random = () => (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(3)) {
+    const stamp = at
+        .toISOString()
+        .replace(/\.\d+Z$/, 'Z')
+        .replace(/[-:]/g, '');
+    return `${stamp}-${random().toString('hex').slice(0, 6)}`;
+}
+/** What a release id may look like: it names a directory on every host (`releases/ID`). */
+const RELEASE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+/** Why `id` cannot be a release id, or undefined when it can. */
+function releaseIdProblem(id) {
+    if (RELEASE_ID_PATTERN.test(id) && !id.includes('..'))
+        return undefined;
+    return ('expected a release id: letters, digits, ".", "-" and "_", starting with a letter or digit, ' +
+        `at most 128 characters, no ".." (it names a directory), got ${JSON.stringify(id)}`);
+}
+//# sourceMappingURL=release-id.js.map
 
 /***/ }),
 
@@ -86424,6 +87742,8 @@ function rest(opts) {
         out.label = opts.label;
     if (opts.allowFailure)
         out.allowFailure = true;
+    if (opts.summary)
+        out.summary = opts.summary;
     return out;
 }
 //# sourceMappingURL=subtask.js.map

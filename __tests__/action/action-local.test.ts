@@ -45,7 +45,11 @@ describe('the bundled action on local: hosts', () => {
   it('success: a group per stage, labelled lines, outputs, report and a summary with every host', async () => {
     const ws = await workspace();
     const root = join(ws, 'deploy-root');
-    const run = await runAction({ actionDir, workspace: ws, inputs: { vars: `DEPLOY_ROOT=${root}` } });
+    const run = await runAction({
+      actionDir,
+      workspace: ws,
+      inputs: { runner: 'deploy', vars: `DEPLOY_ROOT=${root}` },
+    });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
 
@@ -384,15 +388,15 @@ runners:
     const run = await runAction({
       actionDir,
       workspace: ws,
-      inputs: { 'dry-run': 'true', vars: `DEPLOY_ROOT=${root}` },
+      inputs: { runner: 'deploy', 'dry-run': 'true', vars: `DEPLOY_ROOT=${root}` },
     });
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Dry run: the plan is printed, nothing connects and nothing runs.');
-    expect(run.stdout).toMatch(/^local:b +│ +\$ .*mv -T current.new current/m);
+    expect(run.stdout).toMatch(/^local:b +│ +.*\/current -> releases\/.*, atomically/m);
     expect(existsSync(root)).toBe(false);
     expect(run.outputs.result).toBe('success');
     expect(run.summary).toMatch(/^## 🧪 DRY RUN succeeded \(nothing was run\)/);
-    expect(run.stdout).toMatch(/^boerewors · DRY RUN · runner deploy · release \d{8}T\d{6}Z$/m);
+    expect(run.stdout).toMatch(/^boerewors · DRY RUN · runner deploy · release \d{8}T\d{6}Z-[0-9a-f]{6}$/m);
     expect(run.stdout.trimEnd()).toMatch(/^DRY RUN success \(nothing was run\) · runner deploy · .*$/m);
     expect(run.stdout).not.toContain('Release success');
     expect(JSON.parse(run.reportText)).toMatchObject({ dryRun: true, release: expect.any(String) });
@@ -404,7 +408,7 @@ runners:
     const run = await runAction({
       actionDir,
       workspace: ws,
-      inputs: { vars: `DEPLOY_ROOT=${root}`, hosts: 'local:b, local:c', limit: '1' },
+      inputs: { runner: 'deploy', vars: `DEPLOY_ROOT=${root}`, hosts: 'local:b, local:c', limit: '1' },
     });
     expect(run.code).toBe(0);
     const report = JSON.parse(run.reportText);
@@ -420,7 +424,7 @@ runners:
     [{ config: 'missing.yml' }, 'missing.yml'],
     [{ runner: 'nope' }, 'nope'],
     // Named as the action's user typed it (the action used to say --hosts).
-    [{ hosts: 'local:a, nowhere' }, 'Input "hosts": unknown host or group "nowhere"'],
+    [{ runner: 'deploy', hosts: 'local:a, nowhere' }, 'Input "hosts": unknown host or group "nowhere"'],
   ])(
     'bad input %j: a message naming it, exit 2, outputs and summary still written',
     async (inputs, message) => {
@@ -440,7 +444,7 @@ runners:
     const run = await runAction({
       actionDir,
       workspace: ws,
-      inputs: { 'secret-vars': 'PIN: "7x9"\nTOKEN: long-enough-value' },
+      inputs: { runner: 'deploy', 'secret-vars': 'PIN: "7x9"\nTOKEN: long-enough-value' },
     });
     expect(run.code).toBe(0);
     const warnings = annotations(run, 'warning').filter((w) => w.includes('too short'));
@@ -463,7 +467,7 @@ console.log(\`after run(): exitCode \${process.exitCode}\`);
     const ok = await runAction({
       actionDir,
       workspace: ws,
-      inputs: { vars: `DEPLOY_ROOT=${join(ws, 'root')}` },
+      inputs: { runner: 'deploy', vars: `DEPLOY_ROOT=${join(ws, 'root')}` },
       entry: driver,
     });
     expect(ok.stdout.trimEnd().split('\n').at(-1)).toBe('after run(): exitCode 0');

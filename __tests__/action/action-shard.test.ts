@@ -38,6 +38,7 @@ async function workspace(root: string): Promise<string> {
   await writeFile(
     join(ws, '.github/release.yml'),
     `version: 1
+lock: false
 ssh:
   user: ${fleet.user}
   connect-timeout: 5s

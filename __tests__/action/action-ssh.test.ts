@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { tempDir } from '../support/cli.js';
+import { runCli, tempDir } from '../support/cli.js';
 import { startSshdFleet, type SshdFleet } from '../support/sshd.js';
 import { readPids, waitForExit } from '../support/survivors.js';
 import {
@@ -38,7 +38,7 @@ afterAll(() => fleet?.stop());
 const names = ['web-1', 'web-2', 'web-3'];
 
 /** A workspace whose `.github/release.yml` runs `script` on the fleet, trusting only the inputs' known_hosts. */
-async function workspace(script: string, ssh: Record<string, string> = {}): Promise<string> {
+async function workspace(script: string, ssh: Record<string, string> = {}, lock = 'false'): Promise<string> {
   const ws = await tempDir('bw-ws-ssh-');
   await writeFile(join(ws, 'empty_known_hosts'), '');
   const hosts = fleet.hosts.map(
@@ -53,6 +53,7 @@ async function workspace(script: string, ssh: Record<string, string> = {}): Prom
   await writeFile(
     join(ws, '.github/release.yml'),
     `version: 1
+lock: ${lock}
 ssh:
 ${sshLines.join('\n')}
   connect-timeout: 5s
@@ -102,7 +103,12 @@ function expectNoLeaks(r: ActionRun): void {
 
 describe('the bundled action over SSH (real sshd)', () => {
   it('success: one group, every line labelled, every host in the summary, outputs; no key or secret anywhere', async () => {
-    const ws = await workspace('echo "hello from $BW_HOST as $(id -un) with $TOKEN"');
+    const lockName = `action-ssh-${process.pid}-${Date.now()}`;
+    const ws = await workspace(
+      'echo "hello from $BW_HOST as $(id -un) with $TOKEN"',
+      {},
+      `{ name: ${lockName} }`,
+    );
     const r = await run(ws);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -114,6 +120,8 @@ describe('the bundled action over SSH (real sshd)', () => {
     expect(r.outputs.result).toBe('success');
     expect(r.outputs['failed-hosts']).toBe('[]');
     expect(JSON.parse(r.reportText).stages[0].jobs).toHaveLength(3);
+    expect(JSON.parse(r.reportText).lock).toEqual({ name: lockName, host: names[0], state: 'acquired' });
+    expect(r.stdout).toContain(`🔓 deploy lock "${lockName}" on ${names[0]} released\n`);
     expectNoLeaks(r);
     // The key was used and never written: not in RUNNER_TEMP, HOME, TMPDIR or the workspace.
     expect(filesHolding(r, keyMaterial(privateKey))).toEqual([]);
@@ -251,4 +259,52 @@ describe('the bundled action over SSH (real sshd)', () => {
     expect(await Promise.all(fleet.hosts.map((h) => h.connections()))).toEqual(before);
     expect(r.summary).toMatch(/^## 🧪 DRY RUN succeeded/);
   });
+  it('a held deploy lock: refused with the holder in the summary; lock-wait waits for it; release-id sets BW_RELEASE', async () => {
+    const lockName = `action-lock-${process.pid}-${Date.now()}`;
+    const ws = await workspace('echo "release $BW_RELEASE"', {}, `{ name: ${lockName} }`);
+    const cfg = join(ws, '.github/release.yml');
+    const lockCli = (args: readonly string[], env: NodeJS.ProcessEnv = {}) =>
+      runCli(['lock', ...args, '-c', cfg, '-i', fleet.keyPath, '--known-hosts', fleet.knownHostsPath], {
+        timeoutMs: 60_000,
+        env: { GITHUB_ACTOR: 'alice', GITHUB_REPOSITORY: 'acme/shop', GITHUB_RUN_ID: '77', ...env },
+      });
+    const taken = await lockCli(['acquire', '-m', 'maintenance']);
+    expect(taken.code).toBe(0);
+    const token = taken.stdout.trim();
+
+    const refused = await run(ws);
+    expect(refused.code).toBe(1);
+    expect(refused.outputs.result).toBe('failure');
+    expect(refused.summary).toContain(
+      `🔒 The deploy lock \`${lockName}\` on web-1 is held by **alice** since `,
+    );
+    expect(refused.summary).toContain('([their run](https://github.com/acme/shop/actions/runs/77))');
+    expect(refused.stdout).not.toContain('│ release');
+    expect(JSON.parse(refused.reportText)).toMatchObject({
+      stages: [],
+      lock: { name: lockName, host: 'web-1', state: 'refused', heldBy: 'alice' },
+    });
+
+    // With lock-wait the action waits; releasing the lock by hand lets it through.
+    let release: Promise<unknown> | undefined;
+    const waited = await run(
+      ws,
+      { 'lock-wait': '60s', 'release-id': 'v1.2.3' },
+      {
+        timeoutMs: 90_000,
+        onStdout: (text) => {
+          if (!release && text.includes('waiting up to'))
+            release = lockCli(['release'], { BW_LOCK_TOKEN: token });
+        },
+      },
+    );
+    expect(await release).toMatchObject({ code: 0 });
+    expect(waited.code).toBe(0);
+    expect(waited.stdout).toMatch(/^web-3 │ release v1\.2\.3$/m);
+    expect(JSON.parse(waited.reportText)).toMatchObject({
+      release: 'v1.2.3',
+      lock: { name: lockName, state: 'acquired' },
+    });
+    expect(waited.outputs.result).toBe('success');
+  }, 150_000);
 });

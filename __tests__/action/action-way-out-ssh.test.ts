@@ -29,6 +29,7 @@ it('SIGINT: the when: cancelled stage notifies on the hosts, a hanging always st
   await writeFile(
     join(ws, '.github/release.yml'),
     `version: 1
+lock: false
 ssh: { user: ${fleet.user}, connect-timeout: 5s }
 hosts:
   web:

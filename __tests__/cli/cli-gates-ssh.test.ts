@@ -27,6 +27,7 @@ function head(vars: Record<string, string | number>): string {
   );
   const varLines = Object.entries(vars).map(([k, v]) => `  ${k}: "${v}"`);
   return `version: 1
+lock: false
 ssh:
   user: ${fleet.user}
   private-key: ${fleet.keyPath}

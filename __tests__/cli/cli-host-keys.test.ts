@@ -19,6 +19,8 @@ const keyOf = (publicLine: string) => publicLine.split(' ').slice(0, 2).join(' '
 
 function config(knownHosts: string, port: number, checking = 'strict'): string {
   return `version: 1
+# The deploy lock is not under test here (and a fixed one would collide across suites).
+lock: false
 ssh:
   user: ${fleet.user}
   private-key: ${fleet.keyPath}

@@ -10,7 +10,17 @@ describe('boerewors run on local: hosts', () => {
   it('runs the README quick start: three hosts get the release and a current symlink', async () => {
     const root = await tempDir();
     const report = join(root, 'report.json');
-    const r = await runCli(['run', '-c', EXAMPLE, '--var', `DEPLOY_ROOT=${root}`, '--report', report]);
+    const r = await runCli([
+      'run',
+      '-c',
+      EXAMPLE,
+      '-r',
+      'deploy',
+      '--var',
+      `DEPLOY_ROOT=${root}`,
+      '--report',
+      report,
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const json = JSON.parse(readFileSync(report, 'utf8'));
@@ -27,7 +37,7 @@ describe('boerewors run on local: hosts', () => {
       'warnings',
     ]);
     expect(json.dryRun).toBe(false);
-    expect(json.release).toMatch(/^\d{8}T\d{6}Z$/);
+    expect(json.release).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]{6}$/);
     expect(r.stdout).toContain(`boerewors · runner deploy · release ${json.release}\n`);
     expect(r.stdout).toMatch(/^Release success · runner deploy · 4 stages · /m);
     expect(json.stages.map((s: { name: string }) => s.name)).toEqual([
@@ -56,7 +66,7 @@ describe('boerewors run on local: hosts', () => {
     for (const host of ['local:a', 'local:b', 'local:c']) {
       const dir = join(root, 'hosts', host);
       const target = readlinkSync(join(dir, 'current'));
-      expect(target).toMatch(/^releases\/\d{8}T\d{6}Z$/);
+      expect(target).toBe(`releases/${json.release}`);
       expect(readFileSync(join(dir, 'current', 'index.html'), 'utf8')).toContain('Boerewors demo');
       // every output line is labelled with its host
       expect(r.stdout).toMatch(new RegExp(`^${host} +│ verified `, 'm'));
@@ -169,6 +179,8 @@ runners:
       'run',
       '-c',
       EXAMPLE,
+      '-r',
+      'deploy',
       '--dry-run',
       '--var',
       `DEPLOY_ROOT=${root}`,
@@ -181,7 +193,7 @@ runners:
     expect(json).toMatchObject({
       dryRun: true,
       result: 'success',
-      release: expect.stringMatching(/^\d{8}T\d{6}Z$/),
+      release: expect.stringMatching(/^\d{8}T\d{6}Z-[0-9a-f]{6}$/),
     });
     expect(r.stdout.split('\n')[0]).toBe(`boerewors · DRY RUN · runner deploy · release ${json.release}`);
     expect(r.stdout.trimEnd().split('\n').at(-1)).toMatch(
@@ -190,7 +202,9 @@ runners:
     expect(r.stdout).not.toContain('Release success');
     expect(r.stdout).toContain('Stage 1/4 · Build · 1 host');
     expect(r.stdout).toContain('Stage 3/4 · Switch · 3 hosts · canary local:a');
-    expect(r.stdout).toMatch(/^local:c +│ +\$ mv -T current.new current$/m);
+    expect(r.stdout).toContain(
+      `local:c │   ${root}/hosts/local:c/current -> releases/${json.release}, atomically`,
+    );
     expect(r.stdout).toMatch(new RegExp(`upload ${root}/build/ → local:b:${root}/hosts/local:b/releases/`));
     expect(readdirSync(root)).toEqual([]);
   });

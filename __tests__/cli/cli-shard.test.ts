@@ -19,6 +19,7 @@ describe('boerewors run --canary-only / --shard K/N, then report merge', () => {
       (h) => `      - { name: ${h.name}, address: ${h.address}, port: ${h.port} }`,
     );
     return `version: 1
+lock: false
 ssh:
   user: ${fleet.user}
   private-key: ${fleet.keyPath}

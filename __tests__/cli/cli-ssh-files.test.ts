@@ -27,6 +27,7 @@ runners:
       - name: Ship
         hosts: ${hosts}
         steps: [{ run: echo shipped }]
+lock: false
 `,
   );
   return { dir, cfg };

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { startSshdFleet, type SshdFleet } from '../support/sshd.js';
 import { runCli, tempDir } from '../support/cli.js';
 import { readPids, waitForExit } from '../support/survivors.js';
+import { loginHome } from '../support/sshd-user.js';
 
 // The CLI end to end against real OpenSSH servers: a YAML config, the built bin, a real release.
 describe('boerewors run over ssh', () => {
@@ -13,12 +14,17 @@ describe('boerewors run over ssh', () => {
   });
   afterAll(() => fleet?.stop());
 
-  /** `root` is on the hosts (the login user's); `build` is on the controller. */
-  function config(root: string, build: string, extra = ''): string {
+  /**
+   * `root` is on the hosts (the login user's); `build` is on the controller. `lock`: the `lock:`
+   * value; off unless a test is about it, and then with a name of its own (suites and worktrees
+   * share the login user's ~/.boerewors/locks).
+   */
+  function config(root: string, build: string, extra = '', lock = 'false'): string {
     const hosts = fleet.hosts.map(
       (h) => `      - { name: ${h.name}, address: ${h.address}, port: ${h.port} }`,
     );
     return `version: 1
+lock: ${lock}
 ssh:
   user: ${fleet.user}
   private-key: ${fleet.keyPath}
@@ -49,24 +55,32 @@ runners:
 ${extra}`;
   }
 
-  it('ships a release to three sshd hosts over one connection each', async () => {
+  it('ships a release to three sshd hosts over one connection each, the deploy lock included', async () => {
     const root = join(fleet.scratchDir, `cli-${Date.now()}`);
     const dir = await tempDir();
     const cfg = join(dir, 'release.yml');
-    await writeFile(cfg, config(root, join(dir, 'build')));
+    const lockName = `cli-ssh-${process.pid}-${Date.now()}`;
+    await writeFile(cfg, config(root, join(dir, 'build'), '', `{ name: ${lockName} }`));
     const before = await Promise.all(fleet.hosts.map((h) => h.logins()));
     const report = join(dir, 'r.json');
     const r = await runCli(['run', '-c', cfg, '--report', report], { timeoutMs: 60_000 });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     for (const h of fleet.hosts) {
-      expect(readlinkSync(join(root, 'hosts', h.name, 'current'))).toMatch(/^releases\/\d{8}T\d{6}Z$/);
+      expect(readlinkSync(join(root, 'hosts', h.name, 'current'))).toMatch(
+        /^releases\/\d{8}T\d{6}Z-[0-9a-f]{6}$/,
+      );
       expect(r.stdout).toMatch(new RegExp(`^${h.name} +│ on ${fleet.user} ${h.name}$`, 'm'));
     }
     const after = await Promise.all(fleet.hosts.map((h) => h.logins()));
     expect(after.map((n, i) => n - (before[i] ?? 0))).toEqual([1, 1, 1]);
     const json = JSON.parse(readFileSync(report, 'utf8'));
     expect(json.stages.map((s: { result: string }) => s.result)).toEqual(['success', 'success', 'success']);
+    // Taken on the first host over the connection its jobs used, and gone again.
+    expect(json.lock).toEqual({ name: lockName, host: fleet.hosts[0]!.name, state: 'acquired' });
+    expect(r.stdout).toContain(`🔒 deploy lock "${lockName}" on ${fleet.hosts[0]!.name} taken`);
+    expect(r.stdout).toContain(`🔓 deploy lock "${lockName}" on ${fleet.hosts[0]!.name} released`);
+    expect(existsSync(join(loginHome(fleet.user), '.boerewors/locks', lockName))).toBe(false);
   });
 
   it('an unknown host key fails closed: nothing runs, exit 1, both the host and the fingerprint named', async () => {
@@ -101,6 +115,7 @@ ${extra}`;
     await writeFile(
       cfg,
       `version: 1
+lock: false
 ssh: { user: ${fleet.user}, private-key: ${fleet.keyPath}, known-hosts: ${fleet.knownHostsPath} }
 hosts:
   nat: ["${a}", "${b}"]
@@ -136,6 +151,7 @@ runners:
     await writeFile(
       cfg,
       `version: 1
+lock: false
 ssh: { user: ${fleet.user}, private-key: ${fleet.keyPath}, known-hosts: ${fleet.knownHostsPath} }
 hosts:
   web: [{ name: ${h.name}, address: ${h.address}, port: ${h.port} }]

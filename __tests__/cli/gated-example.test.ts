@@ -29,7 +29,7 @@ describe('examples/gated-release.yml', () => {
     const r = await runCli(['run', '-c', 'examples/gated-release.yml'], { cwd, timeoutMs: 60_000 });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const id = /release (\d{8}T\d{6}Z)/.exec(r.stdout)?.[1] ?? '';
+    const id = /release (\d{8}T\d{6}Z-[0-9a-f]{6})/.exec(r.stdout)?.[1] ?? '';
     expect(id).not.toBe('');
     for (const host of HOSTS) {
       expect(readlinkSync(join(demo, 'hosts', host, 'current'))).toBe(`releases/${id}`);
@@ -51,7 +51,7 @@ describe('examples/gated-release.yml', () => {
       timeoutMs: 60_000,
     });
     expect(r.code).toBe(1);
-    const id = /release (\d{8}T\d{6}Z)/.exec(r.stdout)?.[1] ?? '';
+    const id = /release (\d{8}T\d{6}Z-[0-9a-f]{6})/.exec(r.stdout)?.[1] ?? '';
     for (const host of HOSTS) {
       expect(readlinkSync(join(demo, 'hosts', host, 'current'))).toBe(`releases/${EARLIER}`);
     }

@@ -24,7 +24,7 @@ describe('examples/library-release.mjs', () => {
     expect(report.stages.map((s) => s.canary)).toEqual(['local:a', 'local:a']);
     // What the first stage wrote is really on disk, holding the release id the second stage checked.
     const wrote = lines.find((l) => l.startsWith('local:b │ wrote '))!.replace('local:b │ wrote ', '');
-    expect((await readFile(join(wrote, 'current'), 'utf8')).trim()).toMatch(/^\d{8}T\d{6}Z$/);
+    expect((await readFile(join(wrote, 'current'), 'utf8')).trim()).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]{6}$/);
     await rm(dirname(wrote), { recursive: true, force: true });
   });
 });

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, symlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO, tempDir } from '../support/cli.js';
 
@@ -17,24 +17,23 @@ describe('README quick start', () => {
   const release = (lines[0] ?? '').replace(/^npm ci && /, '');
   const HOSTS = ['local:a', 'local:b', 'local:c'];
 
-  /** A scratch working directory with `before` releases already on every host. */
-  async function scratch(before: readonly string[]): Promise<{ cwd: string; demo: string }> {
+  /** A scratch working directory whose `.tmp/demo` is the demo's. */
+  async function scratch(): Promise<{ cwd: string; demo: string }> {
     const cwd = await tempDir('bw-quick-start-');
     for (const dir of ['bin', 'examples']) symlinkSync(join(REPO, dir), join(cwd, dir));
-    const demo = join(cwd, '.tmp/demo');
-    for (const host of HOSTS) {
-      for (const id of before) mkdirSync(join(demo, 'hosts', host, 'releases', id), { recursive: true });
-    }
-    return { cwd, demo };
+    return { cwd, demo: join(cwd, '.tmp/demo') };
   }
+
+  const run = (command: string, cwd: string) =>
+    spawnSync('bash', ['-c', command], { cwd, encoding: 'utf8', timeout: 30_000 });
 
   it('has exactly two commands: a release and the tests', () => {
     expect(lines).toEqual([expect.stringMatching(/^npm ci && /), 'npm test']);
   });
 
   it('the release command works as written and leaves three live hosts', async () => {
-    const { cwd, demo } = await scratch([]);
-    const r = spawnSync('bash', ['-c', release], { cwd, encoding: 'utf8', timeout: 30_000 });
+    const { cwd, demo } = await scratch();
+    const r = run(release, cwd);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('Release success');
@@ -45,22 +44,33 @@ describe('README quick start', () => {
     }
   });
 
-  // Earlier runs are stood in for by release directories with older ids (ids are timestamps, and
-  // sort by age), rather than by waiting for the clock between real runs.
-  it.each([
-    ['third', [], ['20000101T000000Z', '20000102T000000Z']],
-    ['fourth', ['20000101T000000Z'], ['20000101T000000Z', '20000102T000000Z', '20000103T000000Z']],
-  ])('the %s run prunes %j, as the README says', async (_nth, pruned, before) => {
+  it('keeps three releases, so the fourth run prunes the oldest, as the README says; rollback goes back one', async () => {
     expect(readme).toContain('the fourth run prunes the oldest');
-    const { cwd, demo } = await scratch(before);
-    const r = spawnSync('bash', ['-c', release], { cwd, encoding: 'utf8', timeout: 30_000 });
-    expect(r.status).toBe(0);
-    const id = /release (\d{8}T\d{6}Z)/.exec(r.stdout)?.[1];
-    for (const host of HOSTS) {
-      const left = readdirSync(join(demo, 'hosts', host, 'releases')).sort();
-      expect(left).toEqual([...before.filter((b) => !pruned.includes(b)), id]);
-      for (const old of pruned) expect(r.stdout).toMatch(new RegExp(`^${host} +│ pruned ${old}$`, 'm'));
+    expect(readme).toContain('-r rollback');
+    const { cwd, demo } = await scratch();
+    const ids: string[] = [];
+    for (let i = 1; i <= 4; i++) {
+      const r = run(release, cwd);
+      expect(r.status).toBe(0);
+      ids.push(/release (\d{8}T\d{6}Z-[0-9a-f]{6})/.exec(r.stdout)?.[1] ?? '');
+      if (i < 4) expect(r.stdout).not.toContain('│ pruned releases/');
+      else
+        for (const host of HOSTS)
+          expect(r.stdout).toMatch(new RegExp(`^${host} +│ pruned releases/${ids[0]}: `, 'm'));
     }
-    if (pruned.length === 0) expect(r.stdout).not.toContain('│ pruned');
+    expect(new Set(ids).size).toBe(4);
+    for (const host of HOSTS) {
+      expect(readdirSync(join(demo, 'hosts', host, 'releases')).sort()).toEqual(ids.slice(1).sort());
+      expect(readlinkSync(join(demo, 'hosts', host, 'current'))).toBe(`releases/${ids[3]}`);
+      // The shared logs/ outlived the pruned release: four deploys are in it.
+      expect(
+        readFileSync(join(demo, 'hosts', host, 'shared/logs/deploys.log'), 'utf8').split('\n'),
+      ).toHaveLength(5);
+    }
+    const back = run(release.replace('-r deploy', '-r rollback'), cwd);
+    expect(back.status).toBe(0);
+    for (const host of HOSTS) {
+      expect(readlinkSync(join(demo, 'hosts', host, 'current'))).toBe(`releases/${ids[2]}`);
+    }
   });
 });

@@ -220,7 +220,7 @@ describe('config errors: file:line:col: path: message', () => {
 
   it('steps need exactly one of run, local, upload', () => {
     expect(errorOf(withLine(15, '          - { run: a, local: b }')).message).toBe(
-      'release.yml:15:13: runners.deploy.stages[0].steps[0]: a step needs exactly one of run, local or upload, found run and local',
+      'release.yml:15:13: runners.deploy.stages[0].steps[0]: a step needs exactly one of run, local, upload or release, found run and local',
     );
   });
 
@@ -269,10 +269,10 @@ describe('config errors: file:line:col: path: message', () => {
 
   it('an empty file or a list is not a config', () => {
     expect(errorOf('').message).toBe(
-      'release.yml:1:1: expected a release config: a map with version, ssh, hosts, vars and runners, got nothing',
+      'release.yml:1:1: expected a release config: a map with version, ssh, hosts, vars, lock, releases and runners, got nothing',
     );
     expect(errorOf('- a\n').message).toBe(
-      'release.yml:1:1: expected a release config: a map with version, ssh, hosts, vars and runners, got a list',
+      'release.yml:1:1: expected a release config: a map with version, ssh, hosts, vars, lock, releases and runners, got a list',
     );
   });
 

@@ -12,6 +12,7 @@ import {
 const VALID = [
   '__tests__/fixtures/config/design-example.yml',
   'examples/local-release.yml',
+  'examples/php-release.yml',
   'examples/gated-release.yml',
 ];
 

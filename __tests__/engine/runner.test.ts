@@ -159,11 +159,14 @@ describe('runner', () => {
     });
   });
 
-  it('defaults the release id to a UTC timestamp', async () => {
+  it('defaults the release id to a UTC timestamp and a random suffix, new for every run', async () => {
     const executor = new Executor({ transport: new FakeTransport() });
-    const report = await executor.run(new Runner({ name: 'deploy', stages: [] }));
-    expect(report.release).toMatch(/^\d{8}T\d{6}Z$/);
-    expect(report.release).toBe(report.startedAt.replace(/\.\d+Z$/, 'Z').replace(/[-:]/g, ''));
+    const runner = new Runner({ name: 'deploy', stages: [] });
+    const [a, b] = await Promise.all([executor.run(runner), executor.run(runner)]);
+    expect(a.release).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]{6}$/);
+    expect(a.release.slice(0, 16)).toBe(a.startedAt.replace(/\.\d+Z$/, 'Z').replace(/[-:]/g, ''));
+    // Two runs started together (the same second, most likely): two release directories.
+    expect(b.release).not.toBe(a.release);
   });
 
   it('a listener that throws does not break the run', async () => {

@@ -54,3 +54,10 @@ export async function ensureLoginUser(): Promise<LoginUser> {
   if (passwordLocked(TEST_USER)) await run('usermod', ['-p', '*', TEST_USER]);
   return user;
 }
+
+/** The home directory of `name` (where `~/.boerewors/locks` of a test login is). */
+export function loginHome(name: string): string {
+  const user = lookup(name);
+  if (!user) throw new Error(`no user ${name} in /etc/passwd`);
+  return user.home;
+}

@@ -14,7 +14,7 @@ import type { Transport, UploadRequest } from '../../src/contract/transport.js';
 import { UploadError } from '../../src/transport/upload/tar-upload.js';
 import { itNeedingSshd, itWithOpenSsh, OPENSSH } from '../support/conditional-tests.js';
 import { startSshdFleet, type SshdFleet } from '../support/sshd.js';
-import { ensureLoginUser } from '../support/sshd-user.js';
+import { ensureLoginUser, loginHome } from '../support/sshd-user.js';
 import { collect, fleetOptions, hostOf, waitUntil } from '../support/sshd-fixtures.js';
 
 let fleet: SshdFleet;
@@ -295,6 +295,28 @@ describe('tar upload over SSH', () => {
     expect(existsSync(join(releases, '.r1.bw-manifest'))).toBe(false);
     expect(noStaging(releases)).toBe(true);
   }, 60_000);
+
+  it('link-from with paths relative to the login home (how ~/ paths reach the host) links too', async () => {
+    const src = join(work, 'relative-src');
+    await mkdir(join(src, 'vendor'), { recursive: true });
+    for (let i = 0; i < 5; i++) await writeFile(join(src, 'vendor', `f${i}.php`), `<?php // ${i}\n`);
+    const rel = `bw-tar-relative-${process.pid}-${Date.now()}`;
+    const home = loginHome(fleet.user);
+    try {
+      const r1 = await upload(ssh, PLAIN, { from: src, to: `${rel}/r1`, linkFrom: `${rel}/r0` }).done;
+      expect(r1).toMatchObject({ files: 5, filesLinked: 0 });
+      // Before the fix the links were listed relative to the home, read after a cd elsewhere:
+      // "cannot hard-link from …: cp: missing file operand".
+      const r2 = await upload(ssh, PLAIN, { from: src, to: `${rel}/r2`, linkFrom: `${rel}/r1` }).done;
+      expect(r2).toMatchObject({ files: 5, filesLinked: 5 });
+      expect(statSync(join(home, rel, 'r2/vendor/f3.php')).ino).toBe(
+        statSync(join(home, rel, 'r1/vendor/f3.php')).ino,
+      );
+      expect(noStaging(join(home, rel))).toBe(true);
+    } finally {
+      await rm(join(home, rel), { recursive: true, force: true });
+    }
+  }, 30_000);
 
   it('a cancel mid-upload ends within the cancel budget and leaves nothing behind', async () => {
     const big = join(work, 'huge');

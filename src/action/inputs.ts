@@ -1,6 +1,14 @@
 import * as core from '@actions/core';
 import { UsageError } from '../contract/errors.js';
-import { parseBoolean, parseList, parsePositiveInteger, parseShard } from '../release/parse.js';
+import {
+  parseBoolean,
+  parseDurationSetting,
+  parseList,
+  parseLockToken,
+  parsePositiveInteger,
+  parseReleaseId,
+  parseShard,
+} from '../release/parse.js';
 import type { ReleaseSettings, SettingSources } from '../release/settings.js';
 import { parseVarsInput } from './vars-input.js';
 
@@ -16,6 +24,8 @@ export const Inputs = {
   SshKeyPassphrase: 'ssh-key-passphrase',
   SshKnownHosts: 'ssh-known-hosts',
   DryRun: 'dry-run',
+  ReleaseId: 'release-id',
+  LockWait: 'lock-wait',
   Shard: 'shard',
   CanaryOnly: 'canary-only',
   MergeReports: 'merge-reports',
@@ -35,6 +45,8 @@ export const ACTION_SOURCES = {
   passphrase: { input: Inputs.SshKeyPassphrase },
   knownHosts: { input: Inputs.SshKnownHosts },
   dryRun: { input: Inputs.DryRun },
+  release: { input: Inputs.ReleaseId },
+  lockWaitMs: { input: Inputs.LockWait },
   shard: { input: Inputs.Shard },
   canaryOnly: { input: Inputs.CanaryOnly },
 } as const satisfies SettingSources;
@@ -49,7 +61,10 @@ const readInput: InputReader = (name) => core.getInput(name);
  * `main`). Throws a UsageError naming the input on bad input; messages never quote a secret
  * input's value.
  */
-export function readInputs(read: InputReader = readInput): ReleaseSettings {
+export function readInputs(
+  read: InputReader = readInput,
+  env: NodeJS.ProcessEnv = process.env,
+): ReleaseSettings {
   const config = read(Inputs.Config);
   const runner = read(Inputs.Runner);
   const limit = read(Inputs.Limit);
@@ -65,6 +80,10 @@ export function readInputs(read: InputReader = readInput): ReleaseSettings {
     );
   }
   const knownHosts = normalizeNewlines(read(Inputs.SshKnownHosts));
+  const release = read(Inputs.ReleaseId);
+  const lockWait = read(Inputs.LockWait);
+  // From the step's env (\`env: { BW_LOCK_TOKEN: … }\`), as for the CLI: a shard re-enters its lock.
+  const lockToken = parseLockToken(env.BW_LOCK_TOKEN);
   const shard = read(Inputs.Shard);
   const canaryOnly = parseBoolean(read(Inputs.CanaryOnly), ACTION_SOURCES.canaryOnly);
   return {
@@ -80,6 +99,9 @@ export function readInputs(read: InputReader = readInput): ReleaseSettings {
     ...(privateKey ? { privateKey } : {}),
     ...(passphrase ? { passphrase } : {}),
     ...(knownHosts ? { knownHosts } : {}),
+    ...(release ? { release: parseReleaseId(release, ACTION_SOURCES.release) } : {}),
+    ...(lockWait ? { lockWaitMs: parseDurationSetting(lockWait, ACTION_SOURCES.lockWaitMs) } : {}),
+    ...(lockToken ? { lockToken } : {}),
     sources: ACTION_SOURCES,
   };
 }
@@ -92,6 +114,8 @@ const RELEASE_ONLY = [
   Inputs.Shard,
   Inputs.CanaryOnly,
   Inputs.DryRun,
+  Inputs.ReleaseId,
+  Inputs.LockWait,
 ];
 
 /**

@@ -1,6 +1,15 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from '../contract/errors.js';
-import { parseList, parsePositiveInteger, parseShard, parseVarAssignment } from '../release/parse.js';
+import type { LockAction } from '../release/lock-command.js';
+import {
+  parseDurationSetting,
+  parseList,
+  parseLockToken,
+  parsePositiveInteger,
+  parseReleaseId,
+  parseShard,
+  parseVarAssignment,
+} from '../release/parse.js';
 import type { ReleaseSettings, SettingSources } from '../release/settings.js';
 
 export type CliCommand =
@@ -8,13 +17,17 @@ export type CliCommand =
   | { kind: 'version' }
   | { kind: 'validate'; configPath?: string }
   | { kind: 'run'; settings: ReleaseSettings; verbose: boolean }
+  | { kind: 'lock'; action: LockAction; settings: ReleaseSettings; message?: string; force: boolean }
   | { kind: 'merge'; files: string[]; reportPath?: string; verbose: boolean };
 
 export const USAGE = `Usage:
   boerewors run [-c FILE] [-r RUNNER] [--limit N] [--hosts a,b] [--var K=V]... [--dry-run]
-                [--shard K/N | --canary-only] [--report FILE] [-i KEYFILE] [--known-hosts FILE] [-v]
+                [--shard K/N | --canary-only] [--report FILE] [--release-id ID]
+                [--lock-wait DURATION] [-i KEYFILE] [--known-hosts FILE] [-v]
   boerewors validate [-c FILE]
   boerewors report merge FILE|DIR... [--report FILE]
+  boerewors lock status|acquire [-m MESSAGE]|release [--force] [-c FILE] [--var K=V]...
+                [--lock-wait DURATION] [-i KEYFILE] [--known-hosts FILE]
   boerewors --version | --help
 
 Options:
@@ -27,14 +40,23 @@ Options:
       --shard K/N       run shard K of N of every stage's hosts, the canary left out
       --canary-only     run only every stage's canary (the job ahead of the shards)
       --report FILE     write the JSON report to FILE
+      --release-id ID   the release id (BW_RELEASE; default: a UTC timestamp and a random suffix)
+      --lock-wait D     wait up to D (30s, 5m) for a held deploy lock (overrides lock.wait)
   -i, --identity FILE   SSH private key (overrides ssh.private-key)
       --known-hosts FILE  known_hosts file (overrides ssh.known-hosts)
   -v, --verbose         debug output
+  -m, --message TEXT    lock acquire: why the lock is held (shown to runs it refuses)
+      --force           lock release: remove the lock whoever holds it
 
 report merge: merges the JSON reports of a --canary-only run and --shard runs (files, or
 directories of them) into the report of the whole release; exits as that release would have.
 
-Exit codes: 0 success, 1 the release failed, 2 usage or config error, 130 cancelled.`;
+The deploy lock: "lock status" shows its holder; "lock acquire" takes it by hand (it never goes
+stale) and prints its token; runs given that token in BW_LOCK_TOKEN re-enter it, and
+"lock release" with the same BW_LOCK_TOKEN removes it.
+
+Exit codes: 0 success, 1 the release failed (or the lock is held), 2 usage or config error,
+130 cancelled.`;
 
 /** How each release setting is given on the command line, for messages about it. */
 export const CLI_SOURCES = {
@@ -47,6 +69,8 @@ export const CLI_SOURCES = {
   reportPath: { flag: '--report' },
   identityPath: { flag: '--identity' },
   knownHostsPaths: { flag: '--known-hosts' },
+  release: { flag: '--release-id' },
+  lockWaitMs: { flag: '--lock-wait' },
   shard: { flag: '--shard' },
   canaryOnly: { flag: '--canary-only' },
 } as const satisfies SettingSources;
@@ -61,17 +85,44 @@ const options = {
   shard: { type: 'string' },
   'canary-only': { type: 'boolean' },
   report: { type: 'string' },
+  'release-id': { type: 'string' },
+  'lock-wait': { type: 'string' },
   identity: { type: 'string', short: 'i' },
   'known-hosts': { type: 'string' },
   verbose: { type: 'boolean', short: 'v' },
+  message: { type: 'string', short: 'm' },
+  force: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const;
 
-export function parseCli(argv: readonly string[]): CliCommand {
+type Values = ReturnType<typeof parse>['values'];
+
+function parse(argv: readonly string[]) {
+  return parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+}
+
+const LOCK_ACTIONS: readonly LockAction[] = ['status', 'acquire', 'release'];
+/** Flags that only mean something to one command. */
+const ONLY_FOR: Readonly<Record<string, string>> = {
+  message: 'lock acquire',
+  force: 'lock release',
+  runner: 'run',
+  limit: 'run',
+  hosts: 'run',
+  'dry-run': 'run',
+  shard: 'run',
+  'canary-only': 'run',
+  report: 'run',
+  'release-id': 'run',
+  verbose: 'run',
+};
+
+/** `env`: where BW_LOCK_TOKEN is read from (the process environment). */
+export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = {}): CliCommand {
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+    parsed = parse(argv);
   } catch (e) {
     throw new UsageError((e as Error).message.replace(/\. To specify a positional.*$/s, ''));
   }
@@ -79,21 +130,53 @@ export function parseCli(argv: readonly string[]): CliCommand {
   if (values.help) return { kind: 'help' };
   if (values.version) return { kind: 'version' };
   const [command, ...extra] = positionals;
-  if (!command) throw new UsageError('missing command: run, validate or report merge');
+  if (!command) throw new UsageError('missing command: run, validate, report merge or lock');
   if (command === 'report') return parseReportCommand(extra, values);
+  if (command === 'lock') return lockCommand(values, extra, env);
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
   if (command === 'validate') {
     return { kind: 'validate', ...(values.config ? { configPath: values.config } : {}) };
   }
   if (command !== 'run')
-    throw new UsageError(`unknown command "${command}": expected run, validate or report merge`);
+    throw new UsageError(`unknown command "${command}": expected run, validate, report merge or lock`);
+  refuseFlagsOf(values, 'run');
+  return { kind: 'run', settings: settingsOf(values, env), verbose: values.verbose ?? false };
+}
 
+function lockCommand(values: Values, extra: readonly string[], env: NodeJS.ProcessEnv): CliCommand {
+  const [action, ...more] = extra;
+  if (!action) throw new UsageError(`lock: missing action: ${LOCK_ACTIONS.join(', ')}`);
+  if (!LOCK_ACTIONS.includes(action as LockAction)) {
+    throw new UsageError(`lock: unknown action "${action}": expected ${LOCK_ACTIONS.join(', ')}`);
+  }
+  if (more.length > 0) throw new UsageError(`unexpected argument "${more[0]}"`);
+  refuseFlagsOf(values, `lock ${action}`);
+  return {
+    kind: 'lock',
+    action: action as LockAction,
+    settings: settingsOf(values, env),
+    ...(values.message !== undefined ? { message: values.message } : {}),
+    force: values.force ?? false,
+  };
+}
+
+/** A flag of another command is a mistake, not something to ignore (`lock status --force`). */
+function refuseFlagsOf(values: Values, command: string): void {
+  for (const [flag, owner] of Object.entries(ONLY_FOR)) {
+    if ((values as Record<string, unknown>)[flag] !== undefined && owner !== command) {
+      throw new UsageError(`--${flag} is an option of "boerewors ${owner}", not of "boerewors ${command}"`);
+    }
+  }
+}
+
+function settingsOf(values: Values, env: NodeJS.ProcessEnv): ReleaseSettings {
   const vars: Record<string, string> = {};
   for (const assignment of values.var ?? []) {
     const [k, v] = parseVarAssignment(assignment, CLI_SOURCES.vars);
     vars[k] = v;
   }
-  const settings: ReleaseSettings = {
+  const lockToken = parseLockToken(env.BW_LOCK_TOKEN);
+  return {
     vars,
     secretVars: {},
     dryRun: values['dry-run'] ?? false,
@@ -104,21 +187,23 @@ export function parseCli(argv: readonly string[]): CliCommand {
     ...(values.shard !== undefined ? { shard: parseShard(values.shard, CLI_SOURCES.shard) } : {}),
     ...(values['canary-only'] ? { canaryOnly: true } : {}),
     ...(values.report ? { reportPath: values.report } : {}),
+    ...(values['release-id'] !== undefined
+      ? { release: parseReleaseId(values['release-id'], CLI_SOURCES.release) }
+      : {}),
+    ...(values['lock-wait'] !== undefined
+      ? { lockWaitMs: parseDurationSetting(values['lock-wait'], CLI_SOURCES.lockWaitMs) }
+      : {}),
+    ...(lockToken ? { lockToken } : {}),
     ...(values.identity ? { identityPath: values.identity } : {}),
     ...(values['known-hosts'] ? { knownHostsPaths: [values['known-hosts']] } : {}),
     sources: CLI_SOURCES,
   };
-  return { kind: 'run', settings, verbose: values.verbose ?? false };
 }
-
-type ParsedValues = ReturnType<
-  typeof parseArgs<{ options: typeof options; allowPositionals: true; strict: true }>
->['values'];
 
 /** Options `report merge` takes; any other is a mistake worth saying rather than ignoring. */
 const MERGE_OPTIONS: ReadonlySet<string> = new Set(['report', 'verbose']);
 
-function parseReportCommand(args: readonly string[], values: ParsedValues): CliCommand {
+function parseReportCommand(args: readonly string[], values: Values): CliCommand {
   const [sub, ...files] = args;
   if (sub !== 'merge') {
     throw new UsageError(

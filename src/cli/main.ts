@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { errorMessage, UsageError } from '../contract/errors.js';
 import type { Cancellation } from '../release/cancellation.js';
 import { EXIT, exitCodeOf, exitCodeOfError } from '../release/exit-codes.js';
+import { runLockCommand } from '../release/lock-command.js';
 import { loadRelease, runRelease, validateConfig } from '../release/pipeline.js';
 import { ConsoleReporter, type ConsoleOutput } from '../reporters/console.js';
 import { writeJsonReport, writeJsonReportFile } from '../reporters/json.js';
@@ -16,12 +17,14 @@ export interface CliIO {
   cwd: string;
   /** Cancels the run (the entrypoint wires SIGINT/SIGTERM to it) and bounds the wait after a cancel. */
   cancellation: Cancellation;
+  /** Where BW_LOCK_TOKEN is read from. Default: the process environment. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** The whole CLI as a function: argv in, exit code out. */
 export async function main(argv: readonly string[], io: CliIO): Promise<number> {
   try {
-    const command = parseCli(argv);
+    const command = parseCli(argv, io.env ?? process.env);
     switch (command.kind) {
       case 'help':
         io.stdout.write(`${USAGE}\n`);
@@ -50,6 +53,17 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
         if (settings.reportPath)
           await writeJsonReport(settings.reportPath, report, { dryRun: settings.dryRun });
         return exitCodeOf(report);
+      }
+      case 'lock': {
+        const result = await runLockCommand(command.action, command.settings, {
+          cwd: io.cwd,
+          signal: io.cancellation.signal,
+          force: command.force,
+          ...(command.message !== undefined ? { message: command.message } : {}),
+          say: (line) => io.stderr.write(`${line}\n`),
+        });
+        if (result.stdout) io.stdout.write(`${result.stdout}\n`);
+        return result.code;
       }
       case 'merge':
         return await mergeCommand(command, io);

@@ -10,10 +10,12 @@ import type { SshOptions } from '../contract/ssh-options.js';
 import { HostCatalog, resolveGroups } from './hosts.js';
 import type { RawHost } from './hosts.js';
 import type { Locator } from './locator.js';
-import { buildRunner, type RunnerFootprint } from './build-runners.js';
-import { RESERVED_VARS } from './schema.js';
+import { buildRunner, checkVarRefs, type RunnerFootprint } from './build-runners.js';
+import { JOB_VARS, RESERVED_VARS, RUN_VARS } from './schema.js';
 import type { ModuleRunnerConfig } from './module-schema.js';
 import type { RunnerConfig, SshConfig } from './schema.js';
+import type { LockBlock, ReleasesBlock } from './schema-releases.js';
+import { resolveLock, resolveReleases, type LockSettings, type ReleaseDirs } from './safe-releases.js';
 import { resolveSsh } from './ssh.js';
 
 /** A loaded, validated release config, ready to run. */
@@ -38,6 +40,10 @@ export interface LoadedConfig {
   readonly footprints: Readonly<Record<string, RunnerFootprint>>;
   /** Positions of config values (`file:line:col` for YAML), for messages about them. */
   readonly locator: Locator;
+  /** The deploy lock: whether and where a run takes it (docs/lock.md). */
+  readonly lock: LockSettings;
+  /** The `releases:` block, when the config has one (docs/releases.md). */
+  readonly releases?: ReleaseDirs;
 }
 
 export interface LoadConfigOptions {
@@ -59,6 +65,8 @@ export interface ConfigParts {
   readonly ssh?: SshConfig;
   readonly hosts?: Readonly<Record<string, readonly RawHost[]>>;
   readonly vars?: Readonly<Record<string, string>>;
+  readonly lock?: LockBlock;
+  readonly releases?: ReleasesBlock;
   readonly runners: readonly RunnerSource[];
 }
 
@@ -71,7 +79,12 @@ export function assembleConfig(
   const catalog = new HostCatalog(ssh, parts.locator);
   const groups = resolveGroups(parts.hosts ?? {}, catalog);
   const vars = { ...parts.vars, ...overrides };
-  const ctx = { groups, catalog, vars, locator: parts.locator };
+  const releases = resolveReleases(parts.releases);
+  if (releases) {
+    const known = [...Object.keys(vars), ...JOB_VARS, ...RUN_VARS];
+    checkVarRefs(releases.path, ['releases', 'path'], known, parts.locator, { releasesPath: true });
+  }
+  const ctx = { groups, catalog, vars, locator: parts.locator, ...(releases ? { releases } : {}) };
   const footprints: Record<string, RunnerFootprint> = {};
   const runners = parts.runners.map((source) => {
     if ('runner' in source) return source.runner;
@@ -91,6 +104,9 @@ export function assembleConfig(
     customRunners: parts.runners.filter((source) => 'runner' in source).map((source) => source.name),
     footprints,
     locator: parts.locator,
+    // After the runners: hosts written only in stages count too, after those of the groups.
+    lock: resolveLock(parts.lock, catalog.hosts, parts.file, parts.locator),
+    ...(releases ? { releases } : {}),
   };
 }
 

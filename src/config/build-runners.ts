@@ -19,9 +19,11 @@ import { toAmount, toShell } from './formats.js';
 import { resolveStageHosts } from './hosts.js';
 import type { HostCatalog } from './hosts.js';
 import type { ConfigPath, Locator } from './locator.js';
-import { JOB_VARS, RESERVED_VARS } from './schema.js';
+import { JOB_VARS, RELEASE_PATH_VARS, RESERVED_VARS, RUN_VARS } from './schema.js';
+import type { ReleaseDirs } from './safe-releases.js';
 import type { ModuleRunnerConfig, ModuleStageConfig } from './module-schema.js';
 import type { RunnerConfig, StageConfig, StepConfig } from './schema.js';
+import { checkWithReleasePaths } from './release-step.js';
 import { StepsJob } from './steps-job.js';
 import type { Step } from './steps-job.js';
 
@@ -31,6 +33,8 @@ export interface BuildContext {
   /** Merged vars (config < overrides). */
   readonly vars: Readonly<Record<string, string>>;
   readonly locator: Locator;
+  /** The `releases:` block, for `release:` steps and the BW_RELEASE_PATH variables. */
+  readonly releases?: ReleaseDirs;
 }
 
 /** What a runner built from config will touch, known before it runs: for checks up front. */
@@ -119,7 +123,7 @@ function buildStage(
       retries: stage.retries,
       retryDelayMs: stage['retry-delay'],
       timeoutMs: stage.timeout,
-      verify: stage.verify && toVerify(stage.verify, shell),
+      verify: stage.verify && toVerify(stage.verify, shell, ctx.releases),
       gate: stage.gate && toGate(stage.gate, shell),
       when: stage.when,
     }),
@@ -127,9 +131,14 @@ function buildStage(
   });
 }
 
-function toVerify(verify: NonNullable<StageConfig['verify']>, shell: readonly string[]): VerifyOptions {
-  const check =
+function toVerify(
+  verify: NonNullable<StageConfig['verify']>,
+  shell: readonly string[],
+  releases: ReleaseDirs | undefined,
+): VerifyOptions {
+  const command =
     verify.run !== undefined ? remote(verify.run, { shell }) : local(verify.local as string, { shell });
+  const check = releases ? checkWithReleasePaths(command, releases) : command;
   return { check, ...defined({ timeoutMs: verify.timeout, intervalMs: verify.interval }) };
 }
 
@@ -174,7 +183,12 @@ function stepsJob(
   hosts: readonly Host[],
 ): (host: Host) => Job {
   // Upload paths and step names may also use the per-job BW_* variables.
-  const known = [...Object.keys(ctx.vars), ...JOB_VARS];
+  const known = [
+    ...Object.keys(ctx.vars),
+    ...JOB_VARS,
+    ...RUN_VARS,
+    ...(ctx.releases ? RELEASE_PATH_VARS : []),
+  ];
   const onThisMachine = hosts.some((host) => host.local);
   const steps = (stage.steps ?? []).map((step, i) => {
     const stepPath = [...path, 'steps', i];
@@ -183,9 +197,17 @@ function stepsJob(
       footprint.uploads.push({ ...from, afterLocalWork: footprint.localWork });
     }
     if (step.local !== undefined || (step.run !== undefined && onThisMachine)) footprint.localWork = true;
+    if (step.release !== undefined && !ctx.releases) {
+      throw configIssueError(
+        ctx.locator,
+        [...stepPath, 'release'],
+        `release: ${step.release} works on release directories: add a top-level releases: block ({ path: /srv/app, keep: 5 })`,
+      );
+    }
     return toStep(step, stepPath, shell, known, ctx.locator);
   });
-  return (host) => new StepsJob(host, steps);
+  const options = ctx.releases ? { releases: ctx.releases } : {};
+  return (host) => new StepsJob(host, steps, 'steps', options);
 }
 
 function toStep(
@@ -211,6 +233,7 @@ function toStep(
       ...(step.upload.compress !== undefined ? { compress: step.upload.compress } : {}),
     };
   }
+  if (step.release !== undefined) return { kind: 'release', ...name, action: step.release };
   const shell = step.shell === undefined ? stageShell : toShell(step.shell);
   if (step.run !== undefined) return { kind: 'run', ...name, script: step.run, shell };
   return { kind: 'local', ...name, script: step.local as string, shell };
@@ -230,12 +253,12 @@ function customJob(factory: (host: never) => unknown, stage: string): (host: Hos
  * `$HOME` or `${HOST_ROOT}` expecting a shell; these fields never see one, so the message says
  * where values come from instead.
  */
-function checkVarRefs(
+export function checkVarRefs(
   text: string,
   path: ConfigPath,
   known: readonly string[],
   locator: Locator,
-  opts: { stageName?: boolean } = {},
+  opts: { stageName?: boolean; releasesPath?: boolean } = {},
 ): void {
   let refs: string[];
   try {
@@ -250,6 +273,12 @@ function checkVarRefs(
   }
   for (const name of refs) {
     if (known.includes(name)) continue;
+    if (RELEASE_PATH_VARS.includes(name) && !opts.stageName) {
+      const why = opts.releasesPath
+        ? 'is made from releases.path, so releases.path cannot use it'
+        : 'is set only when the config has a releases: block (path, keep, shared)';
+      throw configIssueError(locator, path, `"\${${name}}" ${why}`);
+    }
     if (opts.stageName && RESERVED_VARS.includes(name)) {
       throw configIssueError(
         locator,

@@ -83,6 +83,8 @@ export function moduleConfig(
       ...(config.ssh ? { ssh: config.ssh } : {}),
       ...(config.hosts ? { hosts: config.hosts } : {}),
       ...(config.vars ? { vars: config.vars } : {}),
+      ...(config.lock !== undefined ? { lock: config.lock } : {}),
+      ...(config.releases ? { releases: config.releases } : {}),
       runners,
     },
     vars,

@@ -62,6 +62,8 @@ export function loadYamlConfig(
       ...(config.ssh ? { ssh: config.ssh } : {}),
       ...(config.hosts ? { hosts: config.hosts } : {}),
       ...(config.vars ? { vars: config.vars } : {}),
+      ...(config.lock !== undefined ? { lock: config.lock } : {}),
+      ...(config.releases ? { releases: config.releases } : {}),
       runners: Object.entries(config.runners).map(([name, runner]) => ({ name, config: runner })),
     },
     vars,

@@ -11,6 +11,7 @@ import {
   varsSchema,
 } from './schema.js';
 import { expected } from './schema-values.js';
+import { lockSchema, releasesSchema } from './schema-releases.js';
 
 const moduleStageSchema = z
   .strictObject(
@@ -43,11 +44,13 @@ export const moduleConfigSchema = z.strictObject(
     ssh: sshSchema.optional(),
     hosts: groupsSchema.optional(),
     vars: varsSchema.optional(),
+    lock: lockSchema.optional(),
+    releases: releasesSchema.optional(),
     runners: z.record(
       z.string(expected(RUNNER_NAME)).regex(RUNNER_NAME_PATTERN, expected(RUNNER_NAME)),
       moduleRunnerSchema,
       expected('a list of Runner objects or a map of runners'),
     ),
   },
-  expected('a config object with ssh, hosts, vars and runners'),
+  expected('a config object with ssh, hosts, vars, lock, releases and runners'),
 );

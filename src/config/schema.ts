@@ -21,6 +21,7 @@ import {
   shell,
   stageHost,
 } from './schema-values.js';
+import { lockSchema, releaseStepSchema, releasesSchema } from './schema-releases.js';
 
 /** Variables the engine sets for every job: step names and upload paths may use them. */
 export const JOB_VARS: readonly string[] = Object.freeze([
@@ -35,8 +36,25 @@ export const JOB_VARS: readonly string[] = Object.freeze([
   'BW_FAILED_HOSTS',
 ]);
 
-/** Variables the engine sets (for every job, or for a gate); a config may not define them. */
-export const RESERVED_VARS: readonly string[] = Object.freeze([...JOB_VARS, 'BW_WAVE', 'BW_WAVE_HOSTS']);
+/** Variables a config's `releases:` block adds to every step. */
+export const RELEASE_PATH_VARS: readonly string[] = Object.freeze(['BW_RELEASE_PATH', 'BW_RELEASES_PATH']);
+
+/** Variables the release pipeline (CLI and action) sets for the whole run. */
+export const RUN_VARS: readonly string[] = Object.freeze([
+  'BW_LOCK_TOKEN',
+  'BW_RUN_ID',
+  'BW_RUN_URL',
+  'BW_ACTOR',
+]);
+
+/** Variables the tool sets (for every job, for a gate, for a run); a config may not define them. */
+export const RESERVED_VARS: readonly string[] = Object.freeze([
+  ...JOB_VARS,
+  'BW_WAVE',
+  'BW_WAVE_HOSTS',
+  ...RELEASE_PATH_VARS,
+  ...RUN_VARS,
+]);
 
 /** Top-level keys the validator ignores, as in Docker Compose: `x-stage-defaults: &defaults`. */
 export const EXTENSION_KEY = /^x-/;
@@ -64,7 +82,7 @@ const uploadSchema = z
     'Ship a local file or directory to the host as one tar stream; ${NAME} in the paths is expanded per job.',
   );
 
-const STEP_KINDS = ['run', 'local', 'upload'] as const;
+const STEP_KINDS = ['run', 'local', 'upload', 'release'] as const;
 
 export const stepSchema = z
   .strictObject(
@@ -79,9 +97,10 @@ export const stepSchema = z
         .optional()
         .describe('Script run on the controller, once per job.'),
       upload: uploadSchema.optional(),
+      release: releaseStepSchema.optional(),
       shell: shell().optional(),
     },
-    expected('a step: a map with run, local or upload'),
+    expected('a step: a map with run, local, upload or release'),
   )
   .superRefine((step, ctx) => {
     const kinds = STEP_KINDS.filter((kind) => step[kind] !== undefined);
@@ -89,19 +108,20 @@ export const stepSchema = z
       const found = kinds.length === 0 ? 'none' : kinds.join(' and ');
       ctx.addIssue({
         code: 'custom',
-        message: `a step needs exactly one of run, local or upload, found ${found}`,
+        message: `a step needs exactly one of run, local, upload or release, found ${found}`,
       });
     }
-    if (step.upload !== undefined && step.shell !== undefined) {
+    const fixed = step.upload !== undefined ? 'upload' : step.release !== undefined ? 'release' : undefined;
+    if (fixed && step.shell !== undefined) {
       ctx.addIssue({
         code: 'custom',
         path: ['shell'],
-        message: 'shell applies to run and local steps, not to upload',
+        message: `shell applies to run and local steps, not to ${fixed}`,
       });
     }
   })
   .meta({
-    description: 'One step: exactly one of run, local or upload.',
+    description: 'One step: exactly one of run, local, upload or release.',
     oneOf: STEP_KINDS.map((kind) => ({ required: [kind] })),
   });
 
@@ -303,6 +323,8 @@ export const configSchema = z
       ssh: sshSchema.optional(),
       hosts: groupsSchema.optional(),
       vars: varsSchema.optional(),
+      lock: lockSchema.optional(),
+      releases: releasesSchema.optional(),
       runners: z
         .record(
           z.string(expected(RUNNER_NAME)).regex(RUNNER_NAME_PATTERN, expected(RUNNER_NAME)),
@@ -312,7 +334,7 @@ export const configSchema = z
         .refine((runners) => Object.keys(runners).length > 0, expected('at least one runner'))
         .describe('Release procedures by name (deploy, rollback, …).'),
     },
-    expected('a release config: a map with version, ssh, hosts, vars and runners'),
+    expected('a release config: a map with version, ssh, hosts, vars, lock, releases and runners'),
   )
   .meta({
     title: 'Boerewors release config',

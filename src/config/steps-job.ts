@@ -4,6 +4,9 @@ import type { JobBody, JobContext } from '../engine/job.js';
 import type { Host } from '../contract/host.js';
 import { local, remote, upload } from '../engine/subtask.js';
 import { expandVars } from '../engine/vars.js';
+import { releasePaths, releaseStepTask } from './release-step.js';
+import type { ReleaseDirs } from './safe-releases.js';
+import type { ReleaseAction } from './schema-releases.js';
 
 /** A step of a stage, resolved: the shell is final, scripts are verbatim. */
 export type Step =
@@ -21,43 +24,63 @@ export type Step =
       readonly to: string;
       readonly linkFrom?: string;
       readonly compress?: boolean;
-    };
+    }
+  | { readonly kind: 'release'; readonly name?: string; readonly action: ReleaseAction };
+
+export interface StepsJobOptions {
+  /** The config's `releases:` block: adds BW_RELEASES_PATH and BW_RELEASE_PATH, runs `release` steps. */
+  readonly releases?: ReleaseDirs;
+}
 
 /**
  * Yields one subtask per step: `run` → a command on the job's host, `local` → a command on the
  * controller (its env still names the job's host in BW_HOST), `upload` → a copy to the host with
- * `${NAME}` in both paths expanded from the job's env. Step names are expanded the same way and
- * become the subtask's label (default: the step's kind).
+ * `${NAME}` in both paths expanded from the job's env, `release` → a built-in command on the host
+ * (release-step.ts). Step names are expanded the same way and become the subtask's label (default:
+ * the step's kind).
  */
 export class StepsJob extends Job {
   constructor(
     host: Host,
     readonly steps: readonly Step[],
     name = 'steps',
+    readonly options: StepsJobOptions = {},
   ) {
     super(host, name);
   }
 
   async *run(ctx: JobContext): JobBody {
+    const { releases } = this.options;
+    const paths = releases ? releasePaths(releases, ctx) : {};
+    const env = { ...ctx.env, ...paths };
+    const extra = releases ? { env: paths } : {};
     for (const [i, step] of this.steps.entries()) {
-      const label = step.name === undefined ? step.kind : expandVars(step.name, ctx.env, `steps[${i}].name`);
+      const label =
+        step.name === undefined ? defaultLabel(step) : expandVars(step.name, env, `steps[${i}].name`);
       if (step.kind === 'upload') {
-        const from = expandVars(step.from, ctx.env, `steps[${i}].upload.from`);
-        const to = expandVars(step.to, ctx.env, `steps[${i}].upload.to`);
+        const from = expandVars(step.from, env, `steps[${i}].upload.from`);
+        const to = expandVars(step.to, env, `steps[${i}].upload.to`);
         const linkFrom =
           step.linkFrom === undefined
             ? undefined
-            : expandVars(step.linkFrom, ctx.env, `steps[${i}].upload.link-from`);
+            : expandVars(step.linkFrom, env, `steps[${i}].upload.link-from`);
         yield upload(from, to, {
           label,
           ...(linkFrom ? { linkFrom } : {}),
           ...(step.compress !== undefined ? { compress: step.compress } : {}),
         });
+      } else if (step.kind === 'release') {
+        if (!releases) throw new Error(`steps[${i}]: release: ${step.action} needs a releases: block`);
+        yield releaseStepTask(step.action, releases, ctx, paths, label);
       } else if (step.kind === 'run') {
-        yield remote(step.script, { shell: step.shell, label });
+        yield remote(step.script, { shell: step.shell, label, ...extra });
       } else {
-        yield local(step.script, { shell: step.shell, label });
+        yield local(step.script, { shell: step.shell, label, ...extra });
       }
     }
   }
+}
+
+function defaultLabel(step: Step): string {
+  return step.kind === 'release' ? `release: ${step.action}` : step.kind;
 }

@@ -33,6 +33,11 @@ export interface ExecRequest {
   /** Variables: delivered as environment (local) or quoted `export` statements (ssh), never interpolated. */
   readonly env: Readonly<Record<string, string>>;
   /**
+   * What the command does, in a line, for a built-in command whose script is long and the same
+   * every time (the `release:` steps): a dry run shows this instead of the script.
+   */
+  readonly summary?: string;
+  /**
    * The script's standard input instead of /dev/null (uploads stream their archive this way); its
    * end is the end of input. On abort the transport stops reading it, ends the input and terminates
    * the command's process group as for any command.

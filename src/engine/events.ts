@@ -47,6 +47,8 @@ export type EngineEvent =
   | { type: 'wave-end'; stage: string; wave: WaveReport; total: number }
   | { type: 'stage-end'; stage: StageReport; index: number; total: number | null }
   | { type: 'warning'; message: string; stage?: string; host?: string }
+  /** A line for the log from around the run rather than from a job: the deploy lock taken, released. */
+  | { type: 'info'; message: string }
   | { type: 'run-end'; report: RunReport };
 
 export type EventListener = (event: EngineEvent) => void;

@@ -125,7 +125,7 @@ export class JobAttempt {
     if (task.target === 'controller') this.#ranOnController = true;
     const call = transport.exec(
       target,
-      { script: task.script, shell: task.shell, env },
+      { script: task.script, shell: task.shell, env, ...(task.summary ? { summary: task.summary } : {}) },
       this.#callContext(host),
     );
     const result = await untilAborted(call, signal);

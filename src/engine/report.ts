@@ -102,6 +102,8 @@ export interface RunReport {
   part?: RunPart;
   /** A report merged from the reports of such parts: their labels (`canary-only`, `shard 1/3`…). */
   mergedFrom?: string[];
+  /** The deploy lock of the run, when it had one: set by the release pipeline, not by the engine. */
+  lock?: LockReport;
 }
 
 /** Hosts whose job failed in any of `stages`, each once, in order of first failure. */
@@ -109,6 +111,25 @@ export function failedHosts(stages: readonly Pick<StageReport, 'jobs'>[]): strin
   const hosts = new Set<string>();
   for (const s of stages) for (const j of s.jobs) if (j.result === 'failure') hosts.add(j.host);
   return [...hosts];
+}
+
+/**
+ * What became of the run's deploy lock: `acquired` (and released at the end), `reentered` (a
+ * nested run given the holder's BW_LOCK_TOKEN), `taken-over` (a stale lock: its holder is named),
+ * `refused` (held by another run: nothing ran), `failed` (the lock host could not be asked: nothing
+ * ran), `planned` (a dry run: where it would be taken).
+ */
+export interface LockReport {
+  name: string;
+  /** The lock host's name. */
+  host: string;
+  state: 'acquired' | 'reentered' | 'taken-over' | 'refused' | 'failed' | 'planned';
+  /** The holder that refused us, or whose stale lock we took over. */
+  heldBy?: string;
+  /** When that holder took the lock (ISO-8601), as it wrote it. */
+  since?: string;
+  /** That holder's run URL, when it ran in GitHub Actions. */
+  runUrl?: string;
 }
 
 /**

@@ -19,6 +19,8 @@ export interface ExecTask {
   readonly label?: string;
   /** When true a non-zero exit is sent back as a result instead of thrown into the job. */
   readonly allowFailure?: boolean;
+  /** One line a dry run shows instead of the script (see ExecRequest.summary). */
+  readonly summary?: string;
 }
 
 export interface UploadTask {
@@ -39,6 +41,7 @@ export interface ExecOptions {
   env?: Record<string, string>;
   label?: string;
   allowFailure?: boolean;
+  summary?: string;
 }
 
 /** A command on the job's host. */
@@ -72,9 +75,10 @@ export function upload(from: string, to: string, opts: UploadOptions | string = 
 }
 
 function rest(opts: ExecOptions): Partial<ExecTask> {
-  const out: { env?: Record<string, string>; label?: string; allowFailure?: boolean } = {};
+  const out: { env?: Record<string, string>; label?: string; allowFailure?: boolean; summary?: string } = {};
   if (opts.env) out.env = opts.env;
   if (opts.label) out.label = opts.label;
   if (opts.allowFailure) out.allowFailure = true;
+  if (opts.summary) out.summary = opts.summary;
   return out;
 }

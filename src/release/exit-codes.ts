@@ -12,8 +12,9 @@ export function exitCodeOf(report: Pick<RunReport, 'result'>): ExitCode {
   return report.result === 'cancelled' ? EXIT.cancelled : EXIT.failure;
 }
 
-/** For an error before anything ran: 2 for bad usage or config (nothing ran), else 1. */
+/** For an error before anything ran: 2 for bad usage or config (nothing ran), 130 for a cancel, else 1. */
 export function exitCodeOfError(error: unknown): ExitCode {
+  if (error instanceof BoereworsError && error.kind === 'cancelled') return EXIT.cancelled;
   return isUsageOrConfig(error) ? EXIT.usage : EXIT.failure;
 }
 

@@ -3,7 +3,10 @@
  * error is a UsageError that starts with the setting as the user gave it (`--limit: …`,
  * `Input "limit": …`) and never quotes a value that may be a secret.
  */
+import { parseDuration } from '../config/formats.js';
 import { UsageError } from '../contract/errors.js';
+import { releaseIdProblem } from '../engine/release-id.js';
+import { LOCK_TOKEN_PATTERN } from './deploy-lock.js';
 import { VAR_NAME } from '../contract/transport.js';
 import { sourceLabel, type SettingSource } from './settings.js';
 
@@ -43,6 +46,38 @@ export function parseVarAssignment(text: string, source: SettingSource): [string
   if (eq === -1) throw new UsageError(`${sourceLabel(source)}: expected NAME=VALUE, found no "="`);
   if (!VAR_NAME.test(name)) throw new UsageError(`${sourceLabel(source)}: invalid variable name "${name}"`);
   return [name, text.slice(eq + 1)];
+}
+
+/** `30s`, `5m` (a duration as the config writes them, 0 allowed) → milliseconds. */
+export function parseDurationSetting(text: string, source: SettingSource): number {
+  const ms = parseDuration(text.trim());
+  if (ms === undefined) {
+    throw new UsageError(`${sourceLabel(source)}: expected a duration like 30s, 5m or 1h, got "${text}"`);
+  }
+  return ms;
+}
+
+/** A release id names a directory on every host: checked before anything runs. */
+export function parseReleaseId(text: string, source: SettingSource): string {
+  const id = text.trim();
+  const problem = releaseIdProblem(id);
+  if (problem) throw new UsageError(`${sourceLabel(source)}: ${problem}`);
+  return id;
+}
+
+/** The environment variable a nested run (or a shard) is given its lock holder's token in. */
+export const LOCK_TOKEN_ENV = 'BW_LOCK_TOKEN';
+
+/** BW_LOCK_TOKEN: unset or empty means none; anything else must look like a token. Never echoed. */
+export function parseLockToken(text: string | undefined): string | undefined {
+  const token = text?.trim();
+  if (!token) return undefined;
+  if (!LOCK_TOKEN_PATTERN.test(token)) {
+    throw new UsageError(
+      `${LOCK_TOKEN_ENV}: expected a lock token (8 to 128 letters, digits, "-" or "_", as "boerewors lock acquire" prints it)`,
+    );
+  }
+  return token;
 }
 
 /**

@@ -6,12 +6,13 @@
 import type { LoadedConfig } from '../config/index.js';
 import { resolveHostFilter, selectRunner } from '../config/index.js';
 import { cancelMessage } from '../contract/abort.js';
-import { errorMessage } from '../contract/errors.js';
+import { ConfigError, errorMessage } from '../contract/errors.js';
 import type { SshOptions } from '../contract/ssh-options.js';
 import type { Transport } from '../contract/transport.js';
 import { Executor } from '../engine/executor.js';
 import type { EventListener } from '../engine/events.js';
 import type { RunReport } from '../engine/report.js';
+import { defaultReleaseId } from '../engine/release-id.js';
 import type { Runner } from '../engine/runner.js';
 // The library entry, not config/ directly: a JavaScript config's function receives the library.
 import * as library from '../index.js';
@@ -22,8 +23,12 @@ import { LocalTransport } from '../transport/local.js';
 import { RoutingTransport } from '../transport/routing.js';
 import { createSshTransport } from '../transport/ssh.js';
 import { CANCEL_BUDGET_MS, type Cancellation } from './cancellation.js';
-import { releaseIdOf } from './part-release.js';
-import { checkConfigFiles, checkRunFiles, missingUploadSources } from './preflight.js';
+import type { LockTarget } from './deploy-lock.js';
+import { newDeployLock, notRunReport, passLock, withLock } from './lock-gate.js';
+import { lockTargetFor } from './lock-plan.js';
+import { releaseIdOf, workflowRunReleaseId } from './part-release.js';
+import { checkConfigFiles, checkLockFiles, checkRunFiles, missingUploadSources } from './preflight.js';
+import { runId, runIdentity } from './run-identity.js';
 import { runPartOf } from './run-part-of.js';
 import { MIN_REDACTED_LENGTH, Redactor, secretValues, tooShortToRedact } from './secrets.js';
 import { sourceLabel, sourceName, type ReleaseSettings } from './settings.js';
@@ -35,6 +40,8 @@ export interface LoadedRelease {
   hosts: string[] | undefined;
   /** Removes the release's secrets from anything written. */
   redactor: Redactor;
+  /** The deploy lock the run takes, if any (a dry run only says where). */
+  lock?: LockTarget;
 }
 
 export interface LoadOptions {
@@ -55,10 +62,35 @@ export async function loadRelease(settings: ReleaseSettings, opts: LoadOptions =
   const hosts = settings.hosts
     ? resolveHostFilter(config, settings.hosts, hostsSource ? sourceLabel(hostsSource) : undefined)
     : undefined;
+  const lock = lockTargetFor(config, runner, settings);
   // Before the first stage, dry runs included: a missing key must not surface after local stages ran.
-  await checkRunFiles(config, runner, hosts, sshOverrides(settings, config.ssh), settings);
+  await checkRunFiles(config, runner, hosts, sshOverrides(settings, config.ssh), settings, lock?.host);
   const redactor = opts.redactor ?? new Redactor(secretValues(settings));
-  return { config, runner, hosts, redactor };
+  return { config, runner, hosts, redactor, ...(lock ? { lock } : {}) };
+}
+
+export interface LoadedLock {
+  config: LoadedConfig;
+  lock: LockTarget;
+  redactor: Redactor;
+}
+
+/** For `boerewors lock …`: the config's deploy lock, whichever runner would take it. */
+export async function loadLockConfig(settings: ReleaseSettings, opts: LoadOptions = {}): Promise<LoadedLock> {
+  const cwd = opts.cwd ?? process.cwd();
+  const file = settings.configPath ?? (await library.findConfigFile(cwd));
+  const config = await library.loadConfig(file, { vars: { ...settings.vars, ...settings.secretVars }, cwd });
+  const { lock: settingsOfLock } = config;
+  if (settingsOfLock.mode === 'off')
+    throw new ConfigError(`${config.file}: the deploy lock is off (lock: false)`);
+  const lock = lockTargetFor({ ...config, lock: { ...settingsOfLock, mode: 'on' } }, undefined, settings);
+  if (!lock) {
+    throw new ConfigError(
+      `${config.file}: no host to take the deploy lock on: the config names no non-local host (lock.host names one)`,
+    );
+  }
+  await checkLockFiles(config, lock.host, sshOverrides(settings, config.ssh), settings);
+  return { config, lock, redactor: opts.redactor ?? new Redactor(secretValues(settings)) };
 }
 
 export interface ValidatedConfig {
@@ -92,10 +124,16 @@ export interface RunOutcome {
   complete: boolean;
 }
 
+/** Time to release the lock at the end of a run; after a cancel, what is left of the cancel budget. */
+const LOCK_RELEASE_MS = { normal: 10_000, cancelled: 1000 } as const;
+
 /**
- * Run a loaded release to its report. A cancelled run whose commands do not stop within the
- * cancellation's grace period is reported from its events so far (every job still running
- * counts as cancelled); so is a run whose engine threw.
+ * Run a loaded release to its report: take the deploy lock (when the run has one), run the
+ * runner, release the lock. A run that does not get the lock runs nothing: no stage, not even one
+ * meant for the way out, and its report says who holds the lock. A cancelled run whose commands do
+ * not stop within the cancellation's grace period is reported from its events so far (every job
+ * still running counts as cancelled); so is a run whose engine threw. The lock is released in
+ * every case, within what is left of the cancel budget after a cancel.
  */
 export async function runRelease(
   settings: ReleaseSettings,
@@ -103,67 +141,93 @@ export async function runRelease(
   hooks: RunHooks,
 ): Promise<RunOutcome> {
   const { cancellation } = hooks;
-  const partial = new PartialReport(loaded.runner.name);
-  try {
-    const running = executeRelease(settings, loaded, {
-      signal: cancellation.signal,
-      onEvent: (e) => {
-        partial.onEvent(e);
-        hooks.onEvent(e);
-      },
-    });
-    const report = await cancellation.race(running);
-    if (report) return { report, complete: true };
-    return { report: partial.snapshot(cancelMessage(cancellation.signal)), complete: false };
-  } catch (e) {
-    return {
-      report: partial.snapshot(loaded.redactor.text(errorMessage(e)), 'failure'),
-      complete: false,
-    };
-  }
-}
-
-/** Run a loaded release; events and the report are already redacted. Closes every connection. */
-export async function executeRelease(
-  settings: ReleaseSettings,
-  loaded: LoadedRelease,
-  hooks: { signal: AbortSignal; onEvent: EventListener },
-): Promise<RunReport> {
   const { redactor } = loaded;
+  const partial = new PartialReport(loaded.runner.name);
   // The report lists every warning of the run, the transport's (host keys) as well as the engine's.
   const warnings: string[] = [];
-  const onEvent: EventListener = (e) => {
+  const emit: EventListener = (e) => {
     const redacted = redactor.event(e);
     if (redacted.type === 'warning') warnings.push(warningText(redacted));
+    partial.onEvent(redacted);
     hooks.onEvent(redacted);
   };
-  const warn = (message: string): void => onEvent({ type: 'warning', message });
+  const warn = (message: string): void => emit({ type: 'warning', message });
   for (const name of tooShortToRedact(settings.secretVars)) {
     warn(
       `secret ${name} is shorter than ${MIN_REDACTED_LENGTH} characters, too short to be redacted ` +
         'from output, the summary and the report: use a longer value',
     );
   }
+  const startedAt = new Date();
+  const release = releaseIdOf(settings) ?? defaultReleaseId(startedAt);
+  const identity = runIdentity();
   const transport = createTransport(settings, loaded.config.ssh, warn, redactor);
   const part = runPartOf(settings);
-  const release = releaseIdOf(settings);
+  // A part of a sharded release takes no lock of its own: given the token of the lock a job
+  // ahead of the matrix took (`boerewors lock acquire`), it re-enters that; else it runs without.
+  const lockTarget = part && !settings.lockToken ? undefined : loaded.lock;
+  if (loaded.lock && !lockTarget) {
+    emit({
+      type: 'info',
+      message:
+        '🔓 deploy lock: a part of a sharded release does not take the lock itself; give every part ' +
+        'the token of "boerewors lock acquire" in BW_LOCK_TOKEN to hold one lock across them (docs/lock.md)',
+    });
+  }
+  const lock =
+    lockTarget && !settings.dryRun
+      ? newDeployLock(transport, lockTarget, { runner: loaded.runner.name, release, identity }, emit)
+      : undefined;
+  let finished = true;
   try {
+    const gate = await passLock(lock, lockTarget, settings, cancellation.signal, emit);
+    if ('refused' in gate) {
+      const report = notRunReport(loaded.runner.name, release, startedAt, gate);
+      emit({ type: 'run-start', runner: report.runner, release, startedAt: report.startedAt, stageCount: 0 });
+      emit({ type: 'run-end', report });
+      return { report: { ...redactor.report(report), warnings }, complete: true };
+    }
+    lock?.startHeartbeat();
+    const vars = {
+      ...loaded.config.vars,
+      BW_LOCK_TOKEN: gate.token ?? '',
+      // The parts of one workflow run share one (a re-run of a failed shard too): see prepare.
+      BW_RUN_ID: runId(gate.token, part ? workflowRunReleaseId(process.env) : undefined),
+      BW_RUN_URL: identity.runUrl,
+      BW_ACTOR: identity.who,
+    };
     const executor = new Executor({
       transport,
-      signal: hooks.signal,
-      vars: loaded.config.vars,
-      onEvent,
+      signal: cancellation.signal,
+      vars,
+      onEvent: emit,
+      release,
       ...(settings.limit !== undefined ? { limit: settings.limit } : {}),
       ...(loaded.hosts ? { hosts: loaded.hosts } : {}),
-      ...(release ? { release } : {}),
       ...(part ? { part } : {}),
       cancelBudgetMs: CANCEL_BUDGET_MS,
       dryRun: settings.dryRun,
     });
-    const report = redactor.report(await executor.run(loaded.runner));
-    return { ...report, warnings };
+    const report = await cancellation.race(executor.run(loaded.runner));
+    if (report)
+      return { report: withLock({ ...redactor.report(report), warnings }, gate.lock), complete: true };
+    finished = false;
+    return {
+      report: withLock(partial.snapshot(cancelMessage(cancellation.signal)), gate.lock),
+      complete: false,
+    };
+  } catch (e) {
+    finished = false;
+    return {
+      report: partial.snapshot(redactor.text(errorMessage(e)), 'failure'),
+      complete: false,
+    };
   } finally {
-    await transport.close();
+    await lock?.release(cancellation.signal.aborted ? LOCK_RELEASE_MS.cancelled : LOCK_RELEASE_MS.normal);
+    // Commands the engine could not stop may still hold the transport: the front end ends the process.
+    const closing = transport.close();
+    if (finished) await closing;
+    else closing.catch(() => {});
   }
 }
 

@@ -27,7 +27,7 @@ type Overrides = Partial<
 /**
  * For a run of `runner` (restricted to `hosts` when given): throws a ConfigError listing every
  * problem with the SSH files `ssh` names, when the run reaches any SSH host. A run on `local:`
- * hosts only needs no key.
+ * hosts only needs no key. The deploy lock's host counts (it is asked before the first stage).
  */
 export async function checkRunFiles(
   config: LoadedConfig,
@@ -35,10 +35,22 @@ export async function checkRunFiles(
   hosts: readonly string[] | undefined,
   ssh: SshOptions,
   overrides: Overrides,
+  lockHost?: Host,
 ): Promise<void> {
   // Runner objects from a module list their hosts only when they run: assume the config's hosts.
   const candidates = config.footprints[runner.name]?.hosts ?? config.hosts;
-  if (!usesSsh(candidates, hosts)) return;
+  if (!usesSsh(candidates, hosts) && !(lockHost && !lockHost.local)) return;
+  throwIfAny(config, await checkSshFiles(ssh), overrides);
+}
+
+/** For `boerewors lock …`: the files a connection to the lock host needs, when it is an SSH host. */
+export async function checkLockFiles(
+  config: LoadedConfig,
+  lockHost: Host,
+  ssh: SshOptions,
+  overrides: Overrides,
+): Promise<void> {
+  if (lockHost.local) return;
   throwIfAny(config, await checkSshFiles(ssh), overrides);
 }
 

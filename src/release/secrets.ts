@@ -4,7 +4,7 @@
  * `maskableValues` for GitHub's own log masker.
  */
 import type { EngineEvent } from '../engine/events.js';
-import type { JobReport, RunReport, StageReport, WaveReport } from '../engine/report.js';
+import type { JobReport, LockReport, RunReport, StageReport, WaveReport } from '../engine/report.js';
 import type { ReleaseSettings } from './settings.js';
 
 export const REDACTED = '***';
@@ -109,9 +109,17 @@ export class Redactor {
     return {
       ...report,
       ...(report.reason !== undefined ? { reason: this.text(report.reason) } : {}),
+      ...(report.lock ? { lock: this.lock(report.lock) } : {}),
       ...(report.warnings ? { warnings: report.warnings.map((w) => this.text(w)) } : {}),
       stages: report.stages.map((s) => this.stage(s)),
     };
+  }
+
+  lock(lock: LockReport): LockReport {
+    const out = { ...lock };
+    if (out.heldBy !== undefined) out.heldBy = this.text(out.heldBy);
+    if (out.runUrl !== undefined) out.runUrl = this.text(out.runUrl);
+    return out;
   }
 
   event(e: EngineEvent): EngineEvent {
@@ -123,6 +131,7 @@ export class Redactor {
       case 'verify-retry':
         return { ...e, error: this.text(e.error) };
       case 'warning':
+      case 'info':
         return { ...e, message: this.text(e.message) };
       case 'job-end':
         return { ...e, job: this.job(e.job) };

@@ -35,8 +35,12 @@ export interface ReleaseSettings {
   knownHosts?: string;
   /** Where to write the JSON report. */
   reportPath?: string;
-  /** Release id (BW_RELEASE); default a UTC timestamp. */
+  /** Release id (BW_RELEASE); default a UTC timestamp and a random suffix. */
   release?: string;
+  /** Wait up to this long for a held deploy lock (overrides `lock.wait`). */
+  lockWaitMs?: number;
+  /** BW_LOCK_TOKEN from the environment: re-enter the lock its holder took (nested runs, shards). */
+  lockToken?: string;
   /** Run shard `index` of `count` (1-based) of every stage's hosts, the canary left out. */
   shard?: { index: number; count: number };
   /** Run only every stage's canary (the job ahead of the shards). */

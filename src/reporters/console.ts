@@ -83,6 +83,8 @@ export class ConsoleReporter {
         return stageLine(e.stage);
       case 'warning':
         return `warning: ${warningText(e)}`;
+      case 'info':
+        return e.message;
       case 'run-end': {
         const r = e.report;
         const head = `\n${runFooter(r, this.#dryRun)} · ${plural(r.stages.length, 'stage')} · ${formatDuration(r.durationMs)}`;

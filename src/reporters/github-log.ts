@@ -104,6 +104,9 @@ export class GitHubLogReporter {
         this.#annotate({ level: 'warning', title: 'boerewors', message });
         return;
       }
+      case 'info':
+        this.#info(e.message);
+        return;
       case 'run-end':
         this.close();
         this.#info(`${runFooter(e.report, this.#dryRun)} · ${formatDuration(e.report.durationMs)}`);

@@ -1,4 +1,4 @@
-import type { JobReport, JobResult, RunReport, StageReport } from '../engine/report.js';
+import type { JobReport, JobResult, LockReport, RunReport, StageReport } from '../engine/report.js';
 import {
   escapeCell,
   escapeHtml,
@@ -120,6 +120,8 @@ function renderHeadline(r: RunReport, dryRun: boolean): string {
     `started ${escapeMarkdown(r.startedAt)}`,
   ];
   const lines = [`## ${title}`, '', facts.join(' · '), ''];
+  const lock = renderLock(r.lock);
+  if (lock) lines.push(lock, '');
   if (r.reason) lines.push(`> ${escapeMarkdown(truncateText(r.reason, 1000))}`, '');
   const warnings = r.warnings ?? [];
   for (const w of warnings.slice(0, WARNINGS_SHOWN))
@@ -129,6 +131,28 @@ function renderHeadline(r: RunReport, dryRun: boolean): string {
   }
   if (warnings.length > 0) lines.push('');
   return lines.join('\n');
+}
+
+/**
+ * The deploy lock, when it kept the run from starting (or was taken over from a stale holder):
+ * who holds it, since when, and a link to their run, before the reason's long form.
+ */
+function renderLock(lock: LockReport | undefined): string {
+  if (!lock || !['refused', 'taken-over', 'failed'].includes(lock.state)) return '';
+  const name = `deploy lock \`${escapeHtml(lock.name).replace(/`/g, '')}\` on ${escapeMarkdown(lock.host)}`;
+  if (lock.state === 'failed') return `🔒 The ${name} could not be asked: nothing ran.`;
+  const holder = [
+    lock.heldBy ? `**${escapeMarkdown(lock.heldBy)}**` : 'an unknown holder',
+    lock.since ? `since ${escapeMarkdown(lock.since)}` : '',
+    lock.runUrl && /^https?:\/\//.test(lock.runUrl)
+      ? `([their run](${lock.runUrl.replace(/[()\s]/g, encodeURIComponent)}))`
+      : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+  return lock.state === 'refused'
+    ? `🔒 The ${name} is held by ${holder}: nothing ran.`
+    : `⚠️ The ${name} was stale and taken over from ${holder}.`;
 }
 
 function stageResultText(s: StageReport): string {

@@ -1,6 +1,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { failedHosts as failedHostsOf, type RunReport, type StageWhen } from '../engine/report.js';
+import {
+  failedHosts as failedHostsOf,
+  type LockReport,
+  type RunReport,
+  type StageWhen,
+} from '../engine/report.js';
 import type { UploadTotals } from '../engine/upload-totals.js';
 import { lastBytes } from './last-bytes.js';
 
@@ -8,7 +13,7 @@ import { lastBytes } from './last-bytes.js';
  * The JSON report (documented in the README): the in-memory extras (error kinds, the output of jobs
  * that did not fail, gates' output) are left out. Keys were added to version 1 over time
  * (`release`, `dryRun`, `reason`, `warnings`, a stage's `when` and `waves`, a job's `verify` and
- * `uploads`, the parts of a sharded release); consumers ignore keys they do not know.
+ * `uploads`, the parts of a sharded release, `lock`); consumers ignore keys they do not know.
  */
 export interface JsonReport {
   version: 1;
@@ -19,6 +24,11 @@ export interface JsonReport {
   dryRun: boolean;
   result: RunReport['result'];
   startedAt: string;
+  /**
+   * The deploy lock, when the run had one: where, what became of it, and for a refused run (or a
+   * stale lock taken over) who held it, since when, from which run.
+   */
+  lock?: LockReport;
   durationMs: number;
   /** Why the run failed or was cancelled, one line; absent on success. */
   reason?: string;
@@ -89,6 +99,7 @@ export function toJsonReport(report: RunReport, options: JsonReportOptions = {})
     dryRun: options.dryRun ?? false,
     result: report.result,
     startedAt: report.startedAt,
+    ...(report.lock ? { lock: report.lock } : {}),
     durationMs: report.durationMs,
     ...(report.reason !== undefined && report.result !== 'success' ? { reason: report.reason } : {}),
     warnings: report.warnings ?? [],

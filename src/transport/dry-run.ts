@@ -18,8 +18,9 @@ export class DryRunTransport implements Transport {
 
   async exec(host: Host, req: ExecRequest, ctx: TransportCallContext): Promise<ExecResult> {
     ctx.signal.throwIfAborted();
-    this.calls.push({ host: host.name, kind: 'exec', what: req.script });
-    for (const line of req.script.replace(/\n+$/, '').split('\n')) ctx.onOutput('stdout', `  $ ${line}`);
+    this.calls.push({ host: host.name, kind: 'exec', what: req.summary ?? req.script });
+    if (req.summary !== undefined) ctx.onOutput('stdout', `  ${req.summary}`);
+    else for (const line of req.script.replace(/\n+$/, '').split('\n')) ctx.onOutput('stdout', `  $ ${line}`);
     return { exitCode: 0, signal: null, durationMs: 0 };
   }
 

@@ -1,0 +1,134 @@
+/**
+ * `boerewors lock status|acquire|release`: the deploy lock by hand, outside a run. A lock taken by
+ * hand never goes stale (a person holds it, not a process with a heartbeat) and prints its token,
+ * which runs given it as BW_LOCK_TOKEN re-enter: the way a sharded release holds one lock across
+ * jobs (docs/lock.md). `release` removes only a lock whose token it is given, unless forced.
+ */
+import { UsageError } from '../contract/errors.js';
+import { abortReason } from '../contract/abort.js';
+import { DeployLock, type LockTarget } from './deploy-lock.js';
+import { describeHolder, newLockToken, parseOwner } from './lock-owner.js';
+import { createTransport, loadLockConfig } from './pipeline.js';
+import { runIdentity } from './run-identity.js';
+import type { ReleaseSettings } from './settings.js';
+
+export type LockAction = 'status' | 'acquire' | 'release';
+
+export interface LockCommandOptions {
+  /** `acquire -m`: why it is held, shown to everyone it refuses. */
+  message?: string;
+  /** `release --force`: remove it whoever holds it. */
+  force?: boolean;
+  cwd: string;
+  signal: AbortSignal;
+  /** Progress and warnings (stderr). */
+  say: (line: string) => void;
+}
+
+export interface LockCommandResult {
+  /** 0 done, 1 refused (held by someone else, not ours). */
+  code: 0 | 1;
+  /** What stdout gets: the token for `acquire`, else the lock's state. */
+  stdout: string;
+}
+
+export async function runLockCommand(
+  action: LockAction,
+  settings: ReleaseSettings,
+  opts: LockCommandOptions,
+): Promise<LockCommandResult> {
+  const loaded = await loadLockConfig(settings, { cwd: opts.cwd });
+  const target = loaded.lock as LockTarget;
+  const identity = runIdentity();
+  const token = action === 'acquire' ? (settings.lockToken ?? newLockToken()) : (settings.lockToken ?? '');
+  const transport = createTransport(
+    settings,
+    loaded.config.ssh,
+    (m) => opts.say(`warning: ${m}`),
+    loaded.redactor,
+  );
+  const lock = new DeployLock(
+    transport,
+    target,
+    {
+      token,
+      who: identity.who,
+      ...(identity.runUrl ? { runUrl: identity.runUrl } : {}),
+      controller: identity.controller,
+      pid: identity.pid,
+      started: new Date().toISOString(),
+      manual: true,
+      ...(opts.message ? { message: opts.message } : {}),
+    },
+    { info: opts.say, warn: (m) => opts.say(`warning: ${m}`) },
+  );
+  const label = `deploy lock "${target.name}" on ${target.host.name}`;
+  try {
+    if (opts.signal.aborted) throw abortReason(opts.signal);
+    if (action === 'status') return await status(lock, label, opts.signal);
+    if (action === 'acquire') return await acquire(lock, label, settings, opts);
+    return await release(lock, label, settings, opts);
+  } finally {
+    await transport.close();
+  }
+}
+
+async function status(lock: DeployLock, label: string, signal: AbortSignal): Promise<LockCommandResult> {
+  const reply = await lock.status(signal);
+  if (reply.answer === 'free') return { code: 0, stdout: `free: no ${label} (${lock.where})` };
+  const owner = parseOwner(reply.owner);
+  const stale = owner.manual
+    ? 'taken by hand: it never goes stale'
+    : `a run's: taken over once its heartbeat is ${Math.round(lock.target.staleAfterMs / 1000)} s old`;
+  return { code: 0, stdout: `held: ${label} by ${describeHolder(owner, reply.ageSeconds)} (${stale})` };
+}
+
+async function acquire(
+  lock: DeployLock,
+  label: string,
+  settings: ReleaseSettings,
+  opts: LockCommandOptions,
+): Promise<LockCommandResult> {
+  const outcome = await lock.acquire(opts.signal, settings.lockToken);
+  switch (outcome.state) {
+    case 'acquired':
+      opts.say(
+        `🔒 ${label} taken by hand (${lock.where}); it never goes stale. Runs given its token in ` +
+          'BW_LOCK_TOKEN re-enter it; "boerewors lock release" with the same BW_LOCK_TOKEN removes it',
+      );
+      return { code: 0, stdout: lock.owner.token };
+    case 'reentered':
+      opts.say(`🔒 ${label} is already held with this BW_LOCK_TOKEN`);
+      return { code: 0, stdout: lock.owner.token };
+    case 'taken-over':
+      opts.say(
+        `warning: took over the stale ${label} from ${describeHolder(outcome.owner, outcome.ageSeconds)}; ` +
+          'it is now held by hand and never goes stale',
+      );
+      return { code: 0, stdout: lock.owner.token };
+    case 'refused':
+      opts.say(`${label} is held by ${describeHolder(outcome.owner, outcome.ageSeconds)}`);
+      return { code: 1, stdout: '' };
+  }
+}
+
+async function release(
+  lock: DeployLock,
+  label: string,
+  settings: ReleaseSettings,
+  opts: LockCommandOptions,
+): Promise<LockCommandResult> {
+  if (!opts.force && !settings.lockToken) {
+    throw new UsageError(
+      `lock release: give the lock's token in BW_LOCK_TOKEN (as "boerewors lock acquire" printed it), or --force to remove whoever's lock it is`,
+    );
+  }
+  const reply = await lock.releaseByHand(opts.signal, opts.force ?? false);
+  const owner = describeHolder(parseOwner(reply.owner));
+  if (reply.answer === 'absent') return { code: 0, stdout: `free: no ${label} to release` };
+  if (reply.answer === 'not-ours') {
+    opts.say(`${label} is held by ${owner}, not with this BW_LOCK_TOKEN: left in place (--force removes it)`);
+    return { code: 1, stdout: '' };
+  }
+  return { code: 0, stdout: `released: ${label}, held by ${owner}` };
+}
