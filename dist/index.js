@@ -70051,6 +70051,7 @@ class Cancellation {
     #hurried;
     #graceTimer;
     #abandoned = false;
+    #cancelledAt;
     constructor(graceMs = CANCEL_GRACE_MS, onCancel = () => { }) {
         this.onCancel = onCancel;
         this.#graceMs = graceMs;
@@ -70065,6 +70066,15 @@ class Cancellation {
      */
     get abandoned() {
         return this.#abandoned;
+    }
+    /**
+     * Of `budgetMs` counted from the first signal, what is left (never below 0); Infinity when there
+     * was no cancel. For the work after the run that must still fit the cancel's time limit.
+     */
+    timeLeft(budgetMs) {
+        if (this.#cancelledAt === undefined)
+            return Infinity;
+        return Math.max(0, this.#cancelledAt + budgetMs - performance.now());
     }
     /** Registers the signal handlers; returns their removal. */
     listen() {
@@ -70081,6 +70091,7 @@ class Cancellation {
             this.#hurry?.();
             return;
         }
+        this.#cancelledAt = performance.now();
         this.onCancel(message);
         this.#controller.abort(new errors/* CancelledError */.cc(message));
         // Not unref'd: when the engine hangs on a promise with nothing else pending, this timer is what
@@ -79903,11 +79914,13 @@ class GitHubDeployment {
     }
     /**
      * Sets the final state: `success`, `failure`, or `error` for a cancelled run. Never throws. A
-     * cancelled run gives the API `CANCELLED_BUDGET_MS` in all, creating the deployment included.
+     * cancelled run gives the API `CANCELLED_BUDGET_MS` in all, creating the deployment included,
+     * or less when `leftMs` (what is left of the step's time after the cancel) is shorter.
      */
-    async finish(result, description) {
+    async finish(result, description, leftMs = Infinity) {
         const cancelled = result === 'cancelled';
-        const deadline = AbortSignal.timeout(cancelled ? CANCELLED_BUDGET_MS : CALL_TIMEOUT_MS);
+        const cancelBudget = Math.max(100, Math.min(CANCELLED_BUDGET_MS, leftMs));
+        const deadline = AbortSignal.timeout(cancelled ? cancelBudget : CALL_TIMEOUT_MS);
         let id;
         try {
             id = await untilAborted(this.#id, deadline);
@@ -84907,6 +84920,11 @@ async function finishMerge(merged, reportPath, deploymentInputs) {
 
 
 /**
+ * GitHub sends SIGINT when a run is cancelled and SIGTERM 7.5 s later: the step aims to have
+ * reported, released its lock and closed its deployment within this much of the SIGINT.
+ */
+const STEP_CANCEL_LIMIT_MS = 4_700;
+/**
  * The action's entrypoint: runs the release and sets `process.exitCode`, then returns, so a caller
  * such as `@github/local-action` can go on (it prints the outputs after `run()`). Every connection
  * and timer is closed by then and the process ends on its own; `index.ts` guards against a leak.
@@ -84978,7 +84996,9 @@ async function runAction(cancellation, cwd = process.cwd()) {
     });
     log.close();
     const report = withCause(outcome.report, cancellation.signal);
-    await recorder.deployment?.finish(report.result, report.reason ?? `release ${report.release}: ${report.result}`);
+    // After a cancel the engine (way-out stages, then its commands stopping) and the lock release
+    // have used part of the 5 s the step gets: the deployment's last status has what is left.
+    await recorder.deployment?.finish(report.result, report.reason ?? `release ${report.release}: ${report.result}`, cancellation.timeLeft(STEP_CANCEL_LIMIT_MS));
     const { dryRun, reportPath = '' } = settings;
     return finish_finish(report, {
         dryRun,

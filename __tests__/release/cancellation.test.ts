@@ -15,6 +15,20 @@ describe('Cancellation', () => {
     return c.race(Promise.resolve());
   });
 
+  it('tells what is left of a time limit counted from the first signal', async () => {
+    const c = new Cancellation(1000);
+    expect(c.timeLeft(5000)).toBe(Infinity);
+    c.cancel('cancelled by SIGINT');
+    const left = c.timeLeft(5000);
+    expect(left).toBeLessThanOrEqual(5000);
+    expect(left).toBeGreaterThan(4000);
+    // A second signal does not restart the clock.
+    c.cancel('cancelled by SIGTERM');
+    expect(c.timeLeft(5000)).toBeLessThanOrEqual(left);
+    expect(c.timeLeft(0)).toBe(0);
+    return c.race(Promise.resolve());
+  });
+
   it('gives the work its value when it finishes in time', async () => {
     const c = new Cancellation(1000);
     await expect(c.race(Promise.resolve(42))).resolves.toBe(42);

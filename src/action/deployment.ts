@@ -75,11 +75,13 @@ export class GitHubDeployment {
 
   /**
    * Sets the final state: `success`, `failure`, or `error` for a cancelled run. Never throws. A
-   * cancelled run gives the API `CANCELLED_BUDGET_MS` in all, creating the deployment included.
+   * cancelled run gives the API `CANCELLED_BUDGET_MS` in all, creating the deployment included,
+   * or less when `leftMs` (what is left of the step's time after the cancel) is shorter.
    */
-  async finish(result: RunResult, description: string): Promise<void> {
+  async finish(result: RunResult, description: string, leftMs = Infinity): Promise<void> {
     const cancelled = result === 'cancelled';
-    const deadline = AbortSignal.timeout(cancelled ? CANCELLED_BUDGET_MS : CALL_TIMEOUT_MS);
+    const cancelBudget = Math.max(100, Math.min(CANCELLED_BUDGET_MS, leftMs));
+    const deadline = AbortSignal.timeout(cancelled ? cancelBudget : CALL_TIMEOUT_MS);
     let id: number | undefined;
     try {
       id = await untilAborted(this.#id, deadline);

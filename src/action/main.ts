@@ -23,6 +23,12 @@ import { readDeploymentInputs, readInputs, readMergeReports, type DeploymentInpu
 import { finishMerge, mergeReportsInput } from './merge-mode.js';
 
 /**
+ * GitHub sends SIGINT when a run is cancelled and SIGTERM 7.5 s later: the step aims to have
+ * reported, released its lock and closed its deployment within this much of the SIGINT.
+ */
+const STEP_CANCEL_LIMIT_MS = 4_700;
+
+/**
  * The action's entrypoint: runs the release and sets `process.exitCode`, then returns, so a caller
  * such as `@github/local-action` can go on (it prints the outputs after `run()`). Every connection
  * and timer is closed by then and the process ends on its own; `index.ts` guards against a leak.
@@ -93,9 +99,12 @@ export async function runAction(cancellation: Cancellation, cwd = process.cwd())
   });
   log.close();
   const report = withCause(outcome.report, cancellation.signal);
+  // After a cancel the engine (way-out stages, then its commands stopping) and the lock release
+  // have used part of the 5 s the step gets: the deployment's last status has what is left.
   await recorder.deployment?.finish(
     report.result,
     report.reason ?? `release ${report.release}: ${report.result}`,
+    cancellation.timeLeft(STEP_CANCEL_LIMIT_MS),
   );
   const { dryRun, reportPath = '' } = settings;
   return finish(report, {

@@ -28,6 +28,7 @@ export class Cancellation {
   readonly #hurried: Promise<void>;
   #graceTimer: ReturnType<typeof setTimeout> | undefined;
   #abandoned = false;
+  #cancelledAt: number | undefined;
 
   constructor(
     graceMs = CANCEL_GRACE_MS,
@@ -49,6 +50,15 @@ export class Cancellation {
     return this.#abandoned;
   }
 
+  /**
+   * Of `budgetMs` counted from the first signal, what is left (never below 0); Infinity when there
+   * was no cancel. For the work after the run that must still fit the cancel's time limit.
+   */
+  timeLeft(budgetMs: number): number {
+    if (this.#cancelledAt === undefined) return Infinity;
+    return Math.max(0, this.#cancelledAt + budgetMs - performance.now());
+  }
+
   /** Registers the signal handlers; returns their removal. */
   listen(): () => void {
     const handler = (name: NodeJS.Signals): void => this.cancel(`cancelled by ${name}`);
@@ -65,6 +75,7 @@ export class Cancellation {
       this.#hurry?.();
       return;
     }
+    this.#cancelledAt = performance.now();
     this.onCancel(message);
     this.#controller.abort(new CancelledError(message));
     // Not unref'd: when the engine hangs on a promise with nothing else pending, this timer is what
