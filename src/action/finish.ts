@@ -39,7 +39,7 @@ export async function notStarted(error: unknown, message: string): Promise<numbe
   return exitCodeOfError(error);
 }
 
-async function writeSummary(markdown: string): Promise<void> {
+export async function writeSummary(markdown: string): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return;
   try {
     await core.summary.addRaw(markdown).write();

@@ -20,6 +20,7 @@ import { writeJsonReport } from '../reporters/json.js';
 import { GitHubDeployment } from './deployment.js';
 import { finish, notStarted } from './finish.js';
 import { readDeploymentInputs, readInputs, readMergeReports, type DeploymentInputs } from './inputs.js';
+import { readLockMode, runLockMode, type LockMode } from './lock-mode.js';
 import { finishMerge, mergeReportsInput } from './merge-mode.js';
 
 /**
@@ -49,16 +50,19 @@ export async function run(): Promise<void> {
 
 /**
  * Inputs → settings → release → log, annotations, report, outputs, summary; or, with
- * `merge-reports`, the merge of a sharded release's reports. Returns the exit code.
+ * `merge-reports`, the merge of a sharded release's reports; or, with `lock`, the deploy lock
+ * taken or released by hand. Returns the exit code.
  */
 export async function runAction(cancellation: Cancellation, cwd = process.cwd()): Promise<number> {
   let settings: ReleaseSettings;
   let redactor: Redactor;
   let deploymentInputs: DeploymentInputs | undefined;
   let mergePatterns: string[] | undefined;
+  let lockMode: LockMode | undefined;
   try {
     deploymentInputs = readDeploymentInputs();
     mergePatterns = readMergeReports();
+    lockMode = mergePatterns ? undefined : readLockMode();
     settings = mergePatterns ? { vars: {}, secretVars: {}, dryRun: false, sources: {} } : readInputs();
     const secrets = [...secretValues(settings), ...(deploymentInputs ? [deploymentInputs.token] : [])];
     // Before anything else is printed: from here on GitHub masks these in every log line.
@@ -68,6 +72,7 @@ export async function runAction(cancellation: Cancellation, cwd = process.cwd())
     return notStarted(e, errorMessage(e));
   }
   if (mergePatterns) return runMerge(mergePatterns, cwd, deploymentInputs);
+  if (lockMode) return runLockMode(lockMode, settings, redactor, { cwd, signal: cancellation.signal });
 
   let loaded: LoadedRelease;
   try {
