@@ -149,6 +149,11 @@ describe('the action: lock acquire / release around a sharded release', () => {
     const status = await job(s, { lock: 'status' });
     expect(status.code).toBe(0);
     expect(status.stdout).toContain(`free: no deploy lock "${s.name}" on web-1`);
+    // A shard re-run after the release finds no lock to re-enter: it takes one of its own while it runs.
+    const rerun = await job(s, { shard: '1/1', 'lock-token': token });
+    expect(rerun.code).toBe(0);
+    expect(JSON.parse(rerun.reportText).lock).toMatchObject({ state: 'acquired' });
+    expect(existsSync(s.lockDir)).toBe(false);
     // Released twice (a re-run of the last job): a warning, not a failure.
     const twice = await job(s, { lock: 'release', 'lock-token': token });
     expect(twice.code).toBe(0);
