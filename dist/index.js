@@ -67741,102 +67741,8 @@ var promises_ = __nccwpck_require__(1455);
 var external_node_os_ = __nccwpck_require__(8161);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: ./lib/config/load-config.js + 1 modules
-var load_config = __nccwpck_require__(5723);
-// EXTERNAL MODULE: ./lib/config/js-module.js + 1 modules
-var js_module = __nccwpck_require__(9390);
 // EXTERNAL MODULE: ./lib/contract/errors.js
 var errors = __nccwpck_require__(1819);
-// EXTERNAL MODULE: ./lib/config/did-you-mean.js
-var did_you_mean = __nccwpck_require__(9839);
-;// CONCATENATED MODULE: ./lib/config/select.js
-
-
-/**
- * The runner named `name`; without a name, the config's only runner. An unknown name, or several
- * runners and none chosen, is a ConfigError that lists the runners (and says to pick one with
- * `chooseWith`, when given: `--runner`).
- */
-function selectRunner(config, name, chooseWith) {
-    const names = config.runners.map((runner) => runner.name);
-    if (name !== undefined) {
-        const runner = config.runners.find((r) => r.name === name);
-        if (runner)
-            return runner;
-        const hint = (0,did_you_mean/* didYouMean */.au)(name, names);
-        throw new errors/* ConfigError */.xL(`${config.file}: unknown runner "${name}"${hint} (available: ${names.join(', ')})`);
-    }
-    const [only, ...others] = config.runners;
-    if (only && others.length === 0)
-        return only;
-    if (!only)
-        throw new errors/* ConfigError */.xL(`${config.file}: no runners defined`);
-    throw new errors/* ConfigError */.xL(`${config.file}: ${names.length} runners (${names.join(', ')}) and none chosen` +
-        (chooseWith ? `: pick one with ${chooseWith}` : ''));
-}
-/**
- * Host and group names → host names, each once, in the order given. A name that is neither a host
- * nor a group is a UsageError that starts with `what` (the flag or input), except when the config has runners
- * given as Runner objects: their hosts are only known at run time, so such names are kept as-is.
- */
-function resolveHostFilter(config, names, what = 'hosts filter') {
-    const hostNames = new Set(config.hosts.map((host) => host.name));
-    const out = new Set();
-    for (const name of names) {
-        const group = Object.hasOwn(config.groups, name) ? config.groups[name] : undefined;
-        if (group)
-            for (const host of group)
-                out.add(host.name);
-        else if (hostNames.has(name) || config.customRunners.length > 0)
-            out.add(name);
-        else {
-            const candidates = [...Object.keys(config.groups), ...hostNames];
-            const hint = (0,did_you_mean/* didYouMean */.au)(name, candidates);
-            throw new errors/* UsageError */.eb(`${what}: unknown host or group "${name}"${hint}`);
-        }
-    }
-    return [...out];
-}
-//# sourceMappingURL=select.js.map
-// EXTERNAL MODULE: ./lib/config/config-error.js
-var config_error = __nccwpck_require__(1429);
-// EXTERNAL MODULE: ./lib/config/steps-job.js
-var steps_job = __nccwpck_require__(2567);
-// EXTERNAL MODULE: ./lib/config/formats.js
-var formats = __nccwpck_require__(6094);
-// EXTERNAL MODULE: ./lib/config/hosts.js
-var hosts = __nccwpck_require__(6141);
-// EXTERNAL MODULE: ./lib/config/schema.js
-var schema = __nccwpck_require__(1091);
-;// CONCATENATED MODULE: ./lib/config/json-schema.js
-/** The published JSON Schema of the YAML config, generated from the validator's zod schema. */
-
-
-/** Where the committed copy lives, relative to the package root. */
-const JSON_SCHEMA_PATH = 'schema/release.schema.json';
-/**
- * Draft-07, the dialect editors support best (VS Code's YAML extension, JetBrains). Input types:
- * durations and percentages are strings, as written in the file.
- */
-function generateJsonSchema() {
-    return z.toJSONSchema(configSchema, { target: 'draft-07', io: 'input' });
-}
-/** The file's exact text: two-space JSON with a final newline. */
-function renderJsonSchema() {
-    return `${JSON.stringify(generateJsonSchema(), null, 2)}\n`;
-}
-//# sourceMappingURL=json-schema.js.map
-;// CONCATENATED MODULE: ./lib/config/index.js
-/** Release config: load (YAML or JavaScript module), validate, and build runners. */
-
-
-
-
-
-
-
-
-//# sourceMappingURL=index.js.map
 ;// CONCATENATED MODULE: ./lib/contract/abort.js
 /**
  * Promise and AbortSignal helpers shared by the engine, the transports and the front ends: waiting
@@ -70131,6 +70037,100 @@ function isUsageOrConfig(error) {
     return error instanceof errors/* BoereworsError */.x4 && (error.kind === 'usage' || error.kind === 'config');
 }
 //# sourceMappingURL=exit-codes.js.map
+// EXTERNAL MODULE: ./lib/config/load-config.js + 1 modules
+var load_config = __nccwpck_require__(5723);
+// EXTERNAL MODULE: ./lib/config/js-module.js + 1 modules
+var js_module = __nccwpck_require__(9390);
+// EXTERNAL MODULE: ./lib/config/did-you-mean.js
+var did_you_mean = __nccwpck_require__(9839);
+;// CONCATENATED MODULE: ./lib/config/select.js
+
+
+/**
+ * The runner named `name`; without a name, the config's only runner. An unknown name, or several
+ * runners and none chosen, is a ConfigError that lists the runners (and says to pick one with
+ * `chooseWith`, when given: `--runner`).
+ */
+function selectRunner(config, name, chooseWith) {
+    const names = config.runners.map((runner) => runner.name);
+    if (name !== undefined) {
+        const runner = config.runners.find((r) => r.name === name);
+        if (runner)
+            return runner;
+        const hint = (0,did_you_mean/* didYouMean */.au)(name, names);
+        throw new errors/* ConfigError */.xL(`${config.file}: unknown runner "${name}"${hint} (available: ${names.join(', ')})`);
+    }
+    const [only, ...others] = config.runners;
+    if (only && others.length === 0)
+        return only;
+    if (!only)
+        throw new errors/* ConfigError */.xL(`${config.file}: no runners defined`);
+    throw new errors/* ConfigError */.xL(`${config.file}: ${names.length} runners (${names.join(', ')}) and none chosen` +
+        (chooseWith ? `: pick one with ${chooseWith}` : ''));
+}
+/**
+ * Host and group names → host names, each once, in the order given. A name that is neither a host
+ * nor a group is a UsageError that starts with `what` (the flag or input), except when the config has runners
+ * given as Runner objects: their hosts are only known at run time, so such names are kept as-is.
+ */
+function resolveHostFilter(config, names, what = 'hosts filter') {
+    const hostNames = new Set(config.hosts.map((host) => host.name));
+    const out = new Set();
+    for (const name of names) {
+        const group = Object.hasOwn(config.groups, name) ? config.groups[name] : undefined;
+        if (group)
+            for (const host of group)
+                out.add(host.name);
+        else if (hostNames.has(name) || config.customRunners.length > 0)
+            out.add(name);
+        else {
+            const candidates = [...Object.keys(config.groups), ...hostNames];
+            const hint = (0,did_you_mean/* didYouMean */.au)(name, candidates);
+            throw new errors/* UsageError */.eb(`${what}: unknown host or group "${name}"${hint}`);
+        }
+    }
+    return [...out];
+}
+//# sourceMappingURL=select.js.map
+// EXTERNAL MODULE: ./lib/config/config-error.js
+var config_error = __nccwpck_require__(1429);
+// EXTERNAL MODULE: ./lib/config/steps-job.js
+var steps_job = __nccwpck_require__(2567);
+// EXTERNAL MODULE: ./lib/config/formats.js
+var formats = __nccwpck_require__(6094);
+// EXTERNAL MODULE: ./lib/config/hosts.js
+var hosts = __nccwpck_require__(6141);
+// EXTERNAL MODULE: ./lib/config/schema.js
+var schema = __nccwpck_require__(1091);
+;// CONCATENATED MODULE: ./lib/config/json-schema.js
+/** The published JSON Schema of the YAML config, generated from the validator's zod schema. */
+
+
+/** Where the committed copy lives, relative to the package root. */
+const JSON_SCHEMA_PATH = 'schema/release.schema.json';
+/**
+ * Draft-07, the dialect editors support best (VS Code's YAML extension, JetBrains). Input types:
+ * durations and percentages are strings, as written in the file.
+ */
+function generateJsonSchema() {
+    return z.toJSONSchema(configSchema, { target: 'draft-07', io: 'input' });
+}
+/** The file's exact text: two-space JSON with a final newline. */
+function renderJsonSchema() {
+    return `${JSON.stringify(generateJsonSchema(), null, 2)}\n`;
+}
+//# sourceMappingURL=json-schema.js.map
+;// CONCATENATED MODULE: ./lib/config/index.js
+/** Release config: load (YAML or JavaScript module), validate, and build runners. */
+
+
+
+
+
+
+
+
+//# sourceMappingURL=index.js.map
 // EXTERNAL MODULE: ./lib/engine/stage.js
 var stage = __nccwpck_require__(3768);
 // EXTERNAL MODULE: ./lib/engine/runner.js
@@ -80331,6 +80331,8 @@ function writeOutputs(set, outputs) {
 
 
 
+
+
 /** The JSON report, the outputs, the job summary and the step's failure; returns the exit code. */
 async function finish_finish(report, ending) {
     let reportPath = ending.reportPath;
@@ -80347,6 +80349,12 @@ async function finish_finish(report, ending) {
     if (report.result !== 'success')
         setFailed(failureLine(report));
     return exitCodeOf(report);
+}
+/** For a config that is not there: the usual cause in a workflow is a job without actions/checkout. */
+function checkoutHint(error, settings) {
+    return error instanceof load_config.ConfigNotFoundError && !(0,external_node_path_.isAbsolute)(settings.configPath ?? '')
+        ? '. The config input is relative to the workspace: is the repository checked out (actions/checkout) before this step?'
+        : '';
 }
 /** Bad input or config: nothing ran. Outputs and summary still say so. */
 async function notStarted(error, message) {
@@ -80927,7 +80935,8 @@ async function runLockMode(mode, settings, redactor, opts) {
     }
     catch (e) {
         const code = exitCodeOfError(e);
-        return fail(`Deploy lock (${mode.action}) failed: ${redactor.text((0,errors/* errorMessage */.gJ)(e))}`, code);
+        const message = redactor.text((0,errors/* errorMessage */.gJ)(e)) + checkoutHint(e, settings);
+        return fail(`Deploy lock (${mode.action}) failed: ${message}`, code);
     }
     if (result.refused)
         return fail(redactor.text(result.refused), EXIT.failure);
@@ -85184,7 +85193,6 @@ async function finishMerge(merged, reportPath, deploymentInputs) {
 
 
 
-
 /**
  * The action's entrypoint: runs the release and sets `process.exitCode`, then returns, so a caller
  * such as `@github/local-action` can go on (it prints the outputs after `run()`). Every connection
@@ -85244,10 +85252,7 @@ async function runAction(cancellation, cwd = process.cwd()) {
         loaded = await loadRelease(settings, { cwd, redactor });
     }
     catch (e) {
-        const hint = e instanceof load_config.ConfigNotFoundError && !(0,external_node_path_.isAbsolute)(settings.configPath ?? '')
-            ? '. The config input is relative to the workspace: is the repository checked out (actions/checkout) before this step?'
-            : '';
-        return notStarted(e, redactor.text((0,errors/* errorMessage */.gJ)(e)) + hint);
+        return notStarted(e, redactor.text((0,errors/* errorMessage */.gJ)(e)) + checkoutHint(e, settings));
     }
     if (settings.dryRun)
         info('Dry run: the plan is printed, nothing connects and nothing runs.');

@@ -219,5 +219,19 @@ describe('the action: lock acquire / release around a sharded release', () => {
       expect(r.stdout).not.toContain('not a token!');
     }
     expect(existsSync(s.lockDir)).toBe(false);
+
+    // The merge job without actions/checkout: the config that names the lock's host is not there.
+    const bare = await runAction({
+      actionDir,
+      workspace: await tempDir('bw-ws-empty-'),
+      inputs: { lock: 'release', 'lock-token': 'a'.repeat(32) },
+      env: GITHUB,
+    });
+    expect(bare.code).toBe(2);
+    expect(
+      annotationsOf(bare.stdout, 'error')
+        .map((a) => a.message)
+        .join('\n'),
+    ).toContain('is the repository checked out (actions/checkout) before this step?');
   }, 90_000);
 });

@@ -22,7 +22,7 @@ import {
 import type { Redactor } from '../release/secrets.js';
 import type { ReleaseSettings } from '../release/settings.js';
 import { escapeHtml, escapeMarkdown, truncateText } from '../reporters/github-escape.js';
-import { writeSummary } from './finish.js';
+import { checkoutHint, writeSummary } from './finish.js';
 import { Inputs, readInput, type InputReader } from './inputs.js';
 import { Outputs } from './outputs.js';
 
@@ -114,7 +114,8 @@ export async function runLockMode(
     });
   } catch (e) {
     const code = exitCodeOfError(e);
-    return fail(`Deploy lock (${mode.action}) failed: ${redactor.text(errorMessage(e))}`, code);
+    const message = redactor.text(errorMessage(e)) + checkoutHint(e, settings);
+    return fail(`Deploy lock (${mode.action}) failed: ${message}`, code);
   }
   if (result.refused) return fail(redactor.text(result.refused), EXIT.failure);
   const said = redactor.text(result.stdout);

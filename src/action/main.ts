@@ -1,8 +1,7 @@
 import * as core from '@actions/core';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
-import { ConfigNotFoundError } from '../config/index.js';
+import { join } from 'node:path';
 import { cancelMessage } from '../contract/abort.js';
 import { errorMessage } from '../contract/errors.js';
 import type { EventListener } from '../engine/events.js';
@@ -18,7 +17,7 @@ import type { ReleaseSettings } from '../release/settings.js';
 import { GitHubLogReporter } from '../reporters/github-log.js';
 import { writeJsonReport } from '../reporters/json.js';
 import { GitHubDeployment } from './deployment.js';
-import { finish, notStarted } from './finish.js';
+import { checkoutHint, finish, notStarted } from './finish.js';
 import { readDeploymentInputs, readInputs, readMergeReports, type DeploymentInputs } from './inputs.js';
 import { readLockMode, runLockMode, type LockMode } from './lock-mode.js';
 import { finishMerge, mergeReportsInput } from './merge-mode.js';
@@ -79,11 +78,7 @@ export async function runAction(cancellation: Cancellation, cwd = process.cwd())
     settings = { ...settings, reportPath: await newReportPath(reportFileName(settings)) };
     loaded = await loadRelease(settings, { cwd, redactor });
   } catch (e) {
-    const hint =
-      e instanceof ConfigNotFoundError && !isAbsolute(settings.configPath ?? '')
-        ? '. The config input is relative to the workspace: is the repository checked out (actions/checkout) before this step?'
-        : '';
-    return notStarted(e, redactor.text(errorMessage(e)) + hint);
+    return notStarted(e, redactor.text(errorMessage(e)) + checkoutHint(e, settings));
   }
   if (settings.dryRun) core.info('Dry run: the plan is printed, nothing connects and nothing runs.');
 
