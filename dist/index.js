@@ -64669,7 +64669,7 @@ globals.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _commonjs_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3115);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9566);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4424);
 /** The action's entrypoint (`dist/index.js` is this, bundled). */
 
 
@@ -64686,7 +64686,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9566:
+/***/ 4424:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -67741,102 +67741,8 @@ var promises_ = __nccwpck_require__(1455);
 var external_node_os_ = __nccwpck_require__(8161);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: ./lib/config/load-config.js + 1 modules
-var load_config = __nccwpck_require__(5723);
-// EXTERNAL MODULE: ./lib/config/js-module.js + 1 modules
-var js_module = __nccwpck_require__(9390);
 // EXTERNAL MODULE: ./lib/contract/errors.js
 var errors = __nccwpck_require__(1819);
-// EXTERNAL MODULE: ./lib/config/did-you-mean.js
-var did_you_mean = __nccwpck_require__(9839);
-;// CONCATENATED MODULE: ./lib/config/select.js
-
-
-/**
- * The runner named `name`; without a name, the config's only runner. An unknown name, or several
- * runners and none chosen, is a ConfigError that lists the runners (and says to pick one with
- * `chooseWith`, when given: `--runner`).
- */
-function selectRunner(config, name, chooseWith) {
-    const names = config.runners.map((runner) => runner.name);
-    if (name !== undefined) {
-        const runner = config.runners.find((r) => r.name === name);
-        if (runner)
-            return runner;
-        const hint = (0,did_you_mean/* didYouMean */.au)(name, names);
-        throw new errors/* ConfigError */.xL(`${config.file}: unknown runner "${name}"${hint} (available: ${names.join(', ')})`);
-    }
-    const [only, ...others] = config.runners;
-    if (only && others.length === 0)
-        return only;
-    if (!only)
-        throw new errors/* ConfigError */.xL(`${config.file}: no runners defined`);
-    throw new errors/* ConfigError */.xL(`${config.file}: ${names.length} runners (${names.join(', ')}) and none chosen` +
-        (chooseWith ? `: pick one with ${chooseWith}` : ''));
-}
-/**
- * Host and group names → host names, each once, in the order given. A name that is neither a host
- * nor a group is a UsageError that starts with `what` (the flag or input), except when the config has runners
- * given as Runner objects: their hosts are only known at run time, so such names are kept as-is.
- */
-function resolveHostFilter(config, names, what = 'hosts filter') {
-    const hostNames = new Set(config.hosts.map((host) => host.name));
-    const out = new Set();
-    for (const name of names) {
-        const group = Object.hasOwn(config.groups, name) ? config.groups[name] : undefined;
-        if (group)
-            for (const host of group)
-                out.add(host.name);
-        else if (hostNames.has(name) || config.customRunners.length > 0)
-            out.add(name);
-        else {
-            const candidates = [...Object.keys(config.groups), ...hostNames];
-            const hint = (0,did_you_mean/* didYouMean */.au)(name, candidates);
-            throw new errors/* UsageError */.eb(`${what}: unknown host or group "${name}"${hint}`);
-        }
-    }
-    return [...out];
-}
-//# sourceMappingURL=select.js.map
-// EXTERNAL MODULE: ./lib/config/config-error.js
-var config_error = __nccwpck_require__(1429);
-// EXTERNAL MODULE: ./lib/config/steps-job.js
-var steps_job = __nccwpck_require__(2567);
-// EXTERNAL MODULE: ./lib/config/formats.js
-var formats = __nccwpck_require__(6094);
-// EXTERNAL MODULE: ./lib/config/hosts.js
-var hosts = __nccwpck_require__(6141);
-// EXTERNAL MODULE: ./lib/config/schema.js
-var schema = __nccwpck_require__(1091);
-;// CONCATENATED MODULE: ./lib/config/json-schema.js
-/** The published JSON Schema of the YAML config, generated from the validator's zod schema. */
-
-
-/** Where the committed copy lives, relative to the package root. */
-const JSON_SCHEMA_PATH = 'schema/release.schema.json';
-/**
- * Draft-07, the dialect editors support best (VS Code's YAML extension, JetBrains). Input types:
- * durations and percentages are strings, as written in the file.
- */
-function generateJsonSchema() {
-    return z.toJSONSchema(configSchema, { target: 'draft-07', io: 'input' });
-}
-/** The file's exact text: two-space JSON with a final newline. */
-function renderJsonSchema() {
-    return `${JSON.stringify(generateJsonSchema(), null, 2)}\n`;
-}
-//# sourceMappingURL=json-schema.js.map
-;// CONCATENATED MODULE: ./lib/config/index.js
-/** Release config: load (YAML or JavaScript module), validate, and build runners. */
-
-
-
-
-
-
-
-
-//# sourceMappingURL=index.js.map
 ;// CONCATENATED MODULE: ./lib/contract/abort.js
 /**
  * Promise and AbortSignal helpers shared by the engine, the transports and the front ends: waiting
@@ -70142,6 +70048,100 @@ function isUsageOrConfig(error) {
     return error instanceof errors/* BoereworsError */.x4 && (error.kind === 'usage' || error.kind === 'config');
 }
 //# sourceMappingURL=exit-codes.js.map
+// EXTERNAL MODULE: ./lib/config/load-config.js + 1 modules
+var load_config = __nccwpck_require__(5723);
+// EXTERNAL MODULE: ./lib/config/js-module.js + 1 modules
+var js_module = __nccwpck_require__(9390);
+// EXTERNAL MODULE: ./lib/config/did-you-mean.js
+var did_you_mean = __nccwpck_require__(9839);
+;// CONCATENATED MODULE: ./lib/config/select.js
+
+
+/**
+ * The runner named `name`; without a name, the config's only runner. An unknown name, or several
+ * runners and none chosen, is a ConfigError that lists the runners (and says to pick one with
+ * `chooseWith`, when given: `--runner`).
+ */
+function selectRunner(config, name, chooseWith) {
+    const names = config.runners.map((runner) => runner.name);
+    if (name !== undefined) {
+        const runner = config.runners.find((r) => r.name === name);
+        if (runner)
+            return runner;
+        const hint = (0,did_you_mean/* didYouMean */.au)(name, names);
+        throw new errors/* ConfigError */.xL(`${config.file}: unknown runner "${name}"${hint} (available: ${names.join(', ')})`);
+    }
+    const [only, ...others] = config.runners;
+    if (only && others.length === 0)
+        return only;
+    if (!only)
+        throw new errors/* ConfigError */.xL(`${config.file}: no runners defined`);
+    throw new errors/* ConfigError */.xL(`${config.file}: ${names.length} runners (${names.join(', ')}) and none chosen` +
+        (chooseWith ? `: pick one with ${chooseWith}` : ''));
+}
+/**
+ * Host and group names → host names, each once, in the order given. A name that is neither a host
+ * nor a group is a UsageError that starts with `what` (the flag or input), except when the config has runners
+ * given as Runner objects: their hosts are only known at run time, so such names are kept as-is.
+ */
+function resolveHostFilter(config, names, what = 'hosts filter') {
+    const hostNames = new Set(config.hosts.map((host) => host.name));
+    const out = new Set();
+    for (const name of names) {
+        const group = Object.hasOwn(config.groups, name) ? config.groups[name] : undefined;
+        if (group)
+            for (const host of group)
+                out.add(host.name);
+        else if (hostNames.has(name) || config.customRunners.length > 0)
+            out.add(name);
+        else {
+            const candidates = [...Object.keys(config.groups), ...hostNames];
+            const hint = (0,did_you_mean/* didYouMean */.au)(name, candidates);
+            throw new errors/* UsageError */.eb(`${what}: unknown host or group "${name}"${hint}`);
+        }
+    }
+    return [...out];
+}
+//# sourceMappingURL=select.js.map
+// EXTERNAL MODULE: ./lib/config/config-error.js
+var config_error = __nccwpck_require__(1429);
+// EXTERNAL MODULE: ./lib/config/steps-job.js
+var steps_job = __nccwpck_require__(2567);
+// EXTERNAL MODULE: ./lib/config/formats.js
+var formats = __nccwpck_require__(6094);
+// EXTERNAL MODULE: ./lib/config/hosts.js
+var hosts = __nccwpck_require__(6141);
+// EXTERNAL MODULE: ./lib/config/schema.js
+var schema = __nccwpck_require__(1091);
+;// CONCATENATED MODULE: ./lib/config/json-schema.js
+/** The published JSON Schema of the YAML config, generated from the validator's zod schema. */
+
+
+/** Where the committed copy lives, relative to the package root. */
+const JSON_SCHEMA_PATH = 'schema/release.schema.json';
+/**
+ * Draft-07, the dialect editors support best (VS Code's YAML extension, JetBrains). Input types:
+ * durations and percentages are strings, as written in the file.
+ */
+function generateJsonSchema() {
+    return z.toJSONSchema(configSchema, { target: 'draft-07', io: 'input' });
+}
+/** The file's exact text: two-space JSON with a final newline. */
+function renderJsonSchema() {
+    return `${JSON.stringify(generateJsonSchema(), null, 2)}\n`;
+}
+//# sourceMappingURL=json-schema.js.map
+;// CONCATENATED MODULE: ./lib/config/index.js
+/** Release config: load (YAML or JavaScript module), validate, and build runners. */
+
+
+
+
+
+
+
+
+//# sourceMappingURL=index.js.map
 // EXTERNAL MODULE: ./lib/engine/stage.js
 var stage = __nccwpck_require__(3768);
 // EXTERNAL MODULE: ./lib/engine/runner.js
@@ -73953,7 +73953,7 @@ function withLock(report, lock) {
  * `--hosts` cannot turn it off and every runner of the config takes the same one. A runner given
  * as a Runner object lists its hosts only when it runs: the config's hosts stand in for them.
  */
-function lock_plan_lockTargetFor(config, runner, settings) {
+function lockTargetFor(config, runner, settings) {
     const { lock } = config;
     if (lock.mode === 'off' || !lock.host)
         return undefined;
@@ -74153,10 +74153,10 @@ async function checkRunFiles(config, runner, hosts, ssh, overrides, lockHost) {
     throwIfAny(config, await ssh_files_checkSshFiles(ssh), overrides);
 }
 /** For `boerewors lock …`: the files a connection to the lock host needs, when it is an SSH host. */
-async function preflight_checkLockFiles(config, lockHost, ssh, overrides) {
+async function checkLockFiles(config, lockHost, ssh, overrides) {
     if (lockHost.local)
         return;
-    throwIfAny(config, await checkSshFiles(ssh), overrides);
+    throwIfAny(config, await ssh_files_checkSshFiles(ssh), overrides);
 }
 /**
  * For `validate`: the files the config itself names, when it has SSH hosts. No key at all is fine
@@ -74292,7 +74292,7 @@ const REDACTED = '***';
 /** Shorter values (or lines of a multi-line value) are not redacted on their own. */
 const MIN_REDACTED_LENGTH = 4;
 /** Every secret value of a release: the private key, its passphrase and each `secret-vars` value. */
-function secrets_secretValues(settings) {
+function secretValues(settings) {
     return [
         ...(settings.privateKey ? [settings.privateKey] : []),
         ...(settings.passphrase ? [settings.passphrase] : []),
@@ -74332,7 +74332,7 @@ function maskableValues(secrets) {
  * redacted on their own: replacing every "a" would make output unreadable and protect nothing
  * (the release warns about such secrets by name instead).
  */
-class secrets_Redactor {
+class Redactor {
     #secrets;
     /** Length of the longest value that can appear within one line of output. */
     longest;
@@ -74454,23 +74454,23 @@ async function loadRelease(settings, opts = {}) {
     const hosts = settings.hosts
         ? resolveHostFilter(config, settings.hosts, hostsSource ? settings_sourceLabel(hostsSource) : undefined)
         : undefined;
-    const lock = lock_plan_lockTargetFor(config, runner, settings);
+    const lock = lockTargetFor(config, runner, settings);
     // Before the first stage, dry runs included: a missing key must not surface after local stages ran.
     await checkRunFiles(config, runner, hosts, sshOverrides(settings, config.ssh), settings, lock?.host);
-    const redactor = opts.redactor ?? new secrets_Redactor(secrets_secretValues(settings));
+    const redactor = opts.redactor ?? new Redactor(secretValues(settings));
     return { config, runner, hosts, redactor, ...(lock ? { lock } : {}) };
 }
 /** For `boerewors lock …`: the config's deploy lock, whichever runner would take it. */
 async function loadLockConfig(settings, opts = {}) {
     const cwd = opts.cwd ?? process.cwd();
-    const file = settings.configPath ?? (await library.findConfigFile(cwd));
-    const config = await library.loadConfig(file, { vars: { ...settings.vars, ...settings.secretVars }, cwd });
+    const file = settings.configPath ?? (await findConfigFile(cwd));
+    const config = await loadConfig(file, { vars: { ...settings.vars, ...settings.secretVars }, cwd });
     const { lock: settingsOfLock } = config;
     if (settingsOfLock.mode === 'off')
-        throw new ConfigError(`${config.file}: the deploy lock is off (lock: false)`);
+        throw new errors/* ConfigError */.xL(`${config.file}: the deploy lock is off (lock: false)`);
     const lock = lockTargetFor({ ...config, lock: { ...settingsOfLock, mode: 'on' } }, undefined, settings);
     if (!lock) {
-        throw new ConfigError(`${config.file}: no host to take the deploy lock on: the config names no non-local host (lock.host names one)`);
+        throw new errors/* ConfigError */.xL(`${config.file}: no host to take the deploy lock on: the config names no non-local host (lock.host names one)`);
     }
     await checkLockFiles(config, lock.host, sshOverrides(settings, config.ssh), settings);
     return { config, lock, redactor: opts.redactor ?? new Redactor(secretValues(settings)) };
@@ -74519,10 +74519,14 @@ async function runRelease(settings, loaded, hooks) {
     // ahead of the matrix took (`boerewors lock acquire`), it re-enters that; else it runs without.
     const lockTarget = part && !settings.lockToken ? undefined : loaded.lock;
     if (loaded.lock && !lockTarget) {
+        // The action takes the token in an input of its own; the CLI in the environment.
+        const given = settings.sources.lockToken
+            ? `"lock: acquire" in ${sourceName(settings.sources.lockToken)}`
+            : '"boerewors lock acquire" in BW_LOCK_TOKEN';
         emit({
             type: 'info',
             message: '🔓 deploy lock: a part of a sharded release does not take the lock itself; give every part ' +
-                'the token of "boerewors lock acquire" in BW_LOCK_TOKEN to hold one lock across them (docs/lock.md)',
+                `the token of ${given} to hold one lock across them (docs/lock.md)`,
         });
     }
     const lock = lockTarget && !settings.dryRun
@@ -80324,6 +80328,7 @@ const Outputs = {
     Result: 'result',
     FailedHosts: 'failed-hosts',
     Report: 'report',
+    LockToken: 'lock-token',
 };
 function writeOutputs(set, outputs) {
     set(Outputs.Result, outputs.result);
@@ -80333,6 +80338,8 @@ function writeOutputs(set, outputs) {
 //# sourceMappingURL=outputs.js.map
 ;// CONCATENATED MODULE: ./lib/action/finish.js
 /** How the action ends a run, a merge, or a release that never started: report, outputs, summary, exit code. */
+
+
 
 
 
@@ -80355,6 +80362,12 @@ async function finish_finish(report, ending) {
     if (report.result !== 'success')
         setFailed(failureLine(report));
     return exitCodeOf(report);
+}
+/** For a config that is not there: the usual cause in a workflow is a job without actions/checkout. */
+function checkoutHint(error, settings) {
+    return error instanceof load_config.ConfigNotFoundError && !(0,external_node_path_.isAbsolute)(settings.configPath ?? '')
+        ? '. The config input is relative to the workspace: is the repository checked out (actions/checkout) before this step?'
+        : '';
 }
 /** Bad input or config: nothing ran. Outputs and summary still say so. */
 async function notStarted(error, message) {
@@ -80454,13 +80467,17 @@ function parseReleaseId(text, source) {
 }
 /** The environment variable a nested run (or a shard) is given its lock holder's token in. */
 const LOCK_TOKEN_ENV = 'BW_LOCK_TOKEN';
-/** BW_LOCK_TOKEN: unset or empty means none; anything else must look like a token. Never echoed. */
-function parseLockToken(text) {
+/**
+ * BW_LOCK_TOKEN (or the action's `lock-token` input, the `source`): unset or empty means none;
+ * anything else must look like a token. Never echoed.
+ */
+function parseLockToken(text, source) {
     const token = text?.trim();
     if (!token)
         return undefined;
     if (!LOCK_TOKEN_PATTERN.test(token)) {
-        throw new errors/* UsageError */.eb(`${LOCK_TOKEN_ENV}: expected a lock token (8 to 128 letters, digits, "-" or "_", as "boerewors lock acquire" prints it)`);
+        throw new errors/* UsageError */.eb(`${source ? settings_sourceLabel(source) : LOCK_TOKEN_ENV}: expected a lock token (8 to 128 letters, digits, "-" or "_", ` +
+            'as "boerewors lock acquire" or the action\'s "lock: acquire" gives it)');
     }
     return token;
 }
@@ -80581,6 +80598,9 @@ const Inputs = {
     DryRun: 'dry-run',
     ReleaseId: 'release-id',
     LockWait: 'lock-wait',
+    LockToken: 'lock-token',
+    Lock: 'lock',
+    LockMessage: 'lock-message',
     Shard: 'shard',
     CanaryOnly: 'canary-only',
     MergeReports: 'merge-reports',
@@ -80601,6 +80621,7 @@ const ACTION_SOURCES = {
     dryRun: { input: Inputs.DryRun },
     release: { input: Inputs.ReleaseId },
     lockWaitMs: { input: Inputs.LockWait },
+    lockToken: { input: Inputs.LockToken },
     shard: { input: Inputs.Shard },
     canaryOnly: { input: Inputs.CanaryOnly },
 };
@@ -80626,8 +80647,7 @@ function readInputs(read = readInput, env = process.env) {
     const knownHosts = normalizeNewlines(read(Inputs.SshKnownHosts));
     const release = read(Inputs.ReleaseId);
     const lockWait = read(Inputs.LockWait);
-    // From the step's env (\`env: { BW_LOCK_TOKEN: … }\`), as for the CLI: a shard re-enters its lock.
-    const lockToken = parseLockToken(env.BW_LOCK_TOKEN);
+    const lockToken = readLockToken(read, env);
     const shard = read(Inputs.Shard);
     const canaryOnly = parseBoolean(read(Inputs.CanaryOnly), ACTION_SOURCES.canaryOnly);
     return {
@@ -80649,6 +80669,19 @@ function readInputs(read = readInput, env = process.env) {
         sources: ACTION_SOURCES,
     };
 }
+/**
+ * The token of a lock a job ahead took (`lock: acquire`): the `lock-token` input, or as for the
+ * CLI BW_LOCK_TOKEN in the step's `env:`. A run given it re-enters that lock instead of refusing
+ * itself; `lock: release` removes only a lock holding it.
+ */
+function readLockToken(read, env) {
+    const input = parseLockToken(read(Inputs.LockToken), ACTION_SOURCES.lockToken);
+    const fromEnv = parseLockToken(env.BW_LOCK_TOKEN);
+    if (input && fromEnv && input !== fromEnv) {
+        throw new errors/* UsageError */.eb(`Input "${Inputs.LockToken}" and BW_LOCK_TOKEN in the step's env are different tokens: give one of them`);
+    }
+    return input ?? fromEnv;
+}
 /** Inputs that choose what a release runs: meaningless, so refused, when the action merges reports. */
 const RELEASE_ONLY = [
     Inputs.Runner,
@@ -80659,6 +80692,9 @@ const RELEASE_ONLY = [
     Inputs.DryRun,
     Inputs.ReleaseId,
     Inputs.LockWait,
+    Inputs.LockToken,
+    Inputs.Lock,
+    Inputs.LockMessage,
 ];
 /**
  * The `merge-reports` input: paths or glob patterns of the report files to merge (one per line, or
@@ -80714,6 +80750,257 @@ function normalizeNewlines(text) {
     return text.replace(/\r\n?/g, '\n').trim();
 }
 //# sourceMappingURL=inputs.js.map
+;// CONCATENATED MODULE: ./lib/release/lock-command.js
+/**
+ * `boerewors lock status|acquire|release`: the deploy lock by hand, outside a run. A lock taken by
+ * hand never goes stale (a person holds it, not a process with a heartbeat) and prints its token,
+ * which runs given it as BW_LOCK_TOKEN re-enter: the way a sharded release holds one lock across
+ * jobs (docs/lock.md). `release` removes only a lock whose token it is given, unless forced.
+ */
+
+
+
+
+
+
+const LOCK_ACTIONS = ['status', 'acquire', 'release'];
+const CLI_LOCK_WORDING = {
+    token: 'BW_LOCK_TOKEN',
+    taken: 'Runs given its token in BW_LOCK_TOKEN re-enter it; "boerewors lock release" with the same BW_LOCK_TOKEN removes it',
+    force: '--force removes it',
+};
+async function runLockCommand(action, settings, opts) {
+    const loaded = await loadLockConfig(settings, { cwd: opts.cwd });
+    const target = loaded.lock;
+    const identity = runIdentity();
+    const token = action === 'acquire' ? (settings.lockToken ?? newLockToken()) : (settings.lockToken ?? '');
+    const transport = createTransport(settings, loaded.config.ssh, (m) => opts.say(`warning: ${m}`), loaded.redactor);
+    const lock = new DeployLock(transport, target, {
+        token,
+        who: identity.who,
+        ...(identity.runUrl ? { runUrl: identity.runUrl } : {}),
+        controller: identity.controller,
+        pid: identity.pid,
+        started: new Date().toISOString(),
+        manual: true,
+        ...(opts.message ? { message: opts.message } : {}),
+    }, { info: opts.say, warn: (m) => opts.say(`warning: ${m}`) });
+    const label = `deploy lock "${target.name}" on ${target.host.name}`;
+    try {
+        if (opts.signal.aborted)
+            throw abortReason(opts.signal);
+        const result = action === 'status'
+            ? await lock_command_status(lock, label, opts.signal)
+            : action === 'acquire'
+                ? await acquire(lock, label, settings, opts)
+                : await release(lock, label, settings, opts);
+        return { ...result, label };
+    }
+    finally {
+        await transport.close();
+    }
+}
+async function lock_command_status(lock, label, signal) {
+    const reply = await lock.status(signal);
+    if (reply.answer === 'free')
+        return { code: 0, outcome: 'free', stdout: `free: no ${label} (${lock.where})` };
+    const owner = parseOwner(reply.owner);
+    const stale = owner.manual
+        ? 'taken by hand: it never goes stale'
+        : `a run's: taken over once its heartbeat is ${Math.round(lock.target.staleAfterMs / 1000)} s old`;
+    return {
+        code: 0,
+        outcome: 'held',
+        stdout: `held: ${label} by ${describeHolder(owner, reply.ageSeconds)} (${stale})`,
+    };
+}
+async function acquire(lock, label, settings, opts) {
+    const words = opts.wording ?? CLI_LOCK_WORDING;
+    const outcome = await lock.acquire(opts.signal, settings.lockToken);
+    switch (outcome.state) {
+        case 'acquired':
+            opts.say(`🔒 ${label} taken by hand (${lock.where}); it never goes stale. ${words.taken}`);
+            return { code: 0, outcome: 'acquired', stdout: lock.owner.token };
+        case 'reentered':
+            opts.say(`🔒 ${label} is already held with this ${words.token}`);
+            return { code: 0, outcome: 'reentered', stdout: lock.owner.token };
+        case 'taken-over':
+            opts.say(`warning: took over the stale ${label} from ${describeHolder(outcome.owner, outcome.ageSeconds)}; ` +
+                'it is now held by hand and never goes stale');
+            return { code: 0, outcome: 'taken-over', stdout: lock.owner.token };
+        case 'refused':
+            return {
+                code: 1,
+                outcome: 'refused',
+                stdout: '',
+                refused: `${label} is held by ${describeHolder(outcome.owner, outcome.ageSeconds)}`,
+            };
+    }
+}
+async function release(lock, label, settings, opts) {
+    const words = opts.wording ?? CLI_LOCK_WORDING;
+    if (!opts.force && !settings.lockToken) {
+        // The action checks its own input before it gets here.
+        throw new errors/* UsageError */.eb(`lock release: give the lock's token in BW_LOCK_TOKEN (as "boerewors lock acquire" printed it), or --force to remove whoever's lock it is`);
+    }
+    const reply = await lock.releaseByHand(opts.signal, opts.force ?? false);
+    const owner = describeHolder(parseOwner(reply.owner));
+    if (reply.answer === 'absent')
+        return { code: 0, outcome: 'absent', stdout: `free: no ${label} to release` };
+    if (reply.answer === 'not-ours') {
+        return {
+            code: 1,
+            outcome: 'not-ours',
+            stdout: '',
+            refused: `${label} is held by ${owner}, not with this ${words.token}: left in place (${words.force})`,
+        };
+    }
+    return { code: 0, outcome: 'released', stdout: `released: ${label}, held by ${owner}` };
+}
+//# sourceMappingURL=lock-command.js.map
+;// CONCATENATED MODULE: ./lib/action/lock-mode.js
+/**
+ * The action's lock mode (input `lock`): the config's deploy lock taken, released or shown by
+ * hand, as `boerewors lock` does, with the CLI's code. It is how a release spread over several
+ * jobs (a canary job and a matrix of shards) holds one lock: a first job takes it and passes its
+ * token on as a job output, the other jobs re-enter it with the `lock-token` input, and a last job
+ * (`if: always()`) releases it. Nothing else runs.
+ *
+ * The token is an output, so it is not masked: GitHub drops a job output that holds a masked
+ * value ("Skip output … since it may contain secret"), and a masked token could not reach the
+ * other jobs. It names a lock holder rather than granting access (docs/lock.md says why).
+ */
+
+
+
+
+
+
+
+
+/** Inputs that choose what a release runs, or what a merge reads: nothing runs in lock mode. */
+const NOT_WITH_LOCK = [
+    Inputs.Runner,
+    Inputs.Limit,
+    Inputs.Hosts,
+    Inputs.Shard,
+    Inputs.CanaryOnly,
+    Inputs.DryRun,
+    Inputs.ReleaseId,
+    Inputs.MergeReports,
+    Inputs.GithubDeployment,
+];
+/**
+ * The `lock` input: undefined when the action runs a release. Throws a UsageError naming the input
+ * for an unknown action, or an input that does not go with it.
+ */
+function readLockMode(read = readInput) {
+    const text = read(Inputs.Lock);
+    const message = read(Inputs.LockMessage);
+    if (text === '') {
+        if (message) {
+            throw new errors/* UsageError */.eb(`Input "${Inputs.LockMessage}" is for "${Inputs.Lock}: acquire": a run takes the lock with its own owner`);
+        }
+        return undefined;
+    }
+    const action = text.toLowerCase();
+    if (!LOCK_ACTIONS.includes(action)) {
+        throw new errors/* UsageError */.eb(`Input "${Inputs.Lock}": expected ${LOCK_ACTIONS.join(', ')}, got "${text}"`);
+    }
+    const stray = NOT_WITH_LOCK.find((name) => read(name) !== '' && read(name) !== 'false');
+    if (stray) {
+        throw new errors/* UsageError */.eb(`Input "${stray}" cannot be used with "${Inputs.Lock}": the lock mode takes or releases the deploy lock and runs nothing`);
+    }
+    for (const name of [Inputs.LockMessage, Inputs.LockWait]) {
+        if (action !== 'acquire' && read(name) !== '')
+            throw new errors/* UsageError */.eb(`Input "${name}" is for "${Inputs.Lock}: acquire", not "${action}"`);
+    }
+    return { action, ...(message ? { message } : {}) };
+}
+const ACTION_WORDING = {
+    token: `"${Inputs.LockToken}"`,
+    taken: `Its token is the "${Outputs.LockToken}" output: jobs given it in the "${Inputs.LockToken}" input re-enter ` +
+        `the lock, and "${Inputs.Lock}: release" with it removes it`,
+    force: '"boerewors lock release --force" removes it',
+};
+/** Takes, releases or shows the lock; the outputs, the summary and the exit code. */
+async function runLockMode(mode, settings, redactor, opts) {
+    let result;
+    try {
+        if (mode.action === 'release' && !settings.lockToken) {
+            throw new errors/* UsageError */.eb(`Input "${Inputs.Lock}: release" needs "${Inputs.LockToken}": the "${Outputs.LockToken}" output of the ` +
+                `"${Inputs.Lock}: acquire" step, passed on as a job output (needs.<job>.outputs.${Outputs.LockToken}); ` +
+                'it is empty here, so nothing was released');
+        }
+        result = await runLockCommand(mode.action, settings, {
+            cwd: opts.cwd,
+            signal: opts.signal,
+            ...(mode.message ? { message: mode.message } : {}),
+            say: (line) => {
+                const text = redactor.text(line);
+                if (text.startsWith('warning: '))
+                    warning(text.slice('warning: '.length));
+                else
+                    info(text);
+            },
+            wording: ACTION_WORDING,
+        });
+    }
+    catch (e) {
+        const code = exitCodeOfError(e);
+        const message = redactor.text((0,errors/* errorMessage */.gJ)(e)) + checkoutHint(e, settings);
+        return fail(`Deploy lock (${mode.action}) failed: ${message}`, code);
+    }
+    if (result.refused)
+        return fail(redactor.text(result.refused), EXIT.failure);
+    const said = redactor.text(result.stdout);
+    switch (result.outcome) {
+        case 'absent':
+            // The job that took it may have failed before it did; or a person released it already.
+            warning(`${said}: released already, or never taken`);
+            break;
+        case 'acquired':
+        case 'reentered':
+        case 'taken-over':
+            // The token itself is never printed: the output carries it.
+            break;
+        default:
+            info(said);
+    }
+    setResult('success', mode.action === 'acquire' ? result.stdout : '');
+    await writeSummary(`## 🔒 ${escapeMarkdown(headline(result))}\n`);
+    return EXIT.success;
+}
+/** One line for the job summary; never the token. */
+function headline(result) {
+    const label = result.label.replace(/^deploy lock/, 'Deploy lock');
+    switch (result.outcome) {
+        case 'acquired':
+        case 'taken-over':
+            return `${label} taken for this workflow run: it never goes stale, a later job releases it`;
+        case 'reentered':
+            return `${label} already held with this token`;
+        case 'absent':
+            return `${label}: nothing to release (released already, or never taken)`;
+        case 'released':
+            return `${label} released`;
+        default:
+            return result.stdout;
+    }
+}
+function setResult(result, lockToken = '') {
+    setOutput(Outputs.LockToken, lockToken);
+    setOutput(Outputs.Result, result);
+    setOutput(Outputs.FailedHosts, '[]');
+    setOutput(Outputs.Report, '');
+}
+async function fail(message, code) {
+    setResult(code === EXIT.cancelled ? 'cancelled' : 'failure');
+    await writeSummary(`## ❌ Deploy lock\n\n<pre>${escapeHtml(truncateText(message, 4000))}</pre>\n`);
+    setFailed(message);
+    return code;
+}
+//# sourceMappingURL=lock-mode.js.map
 ;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-glob-options-helper.js
 
 /**
@@ -84950,38 +85237,40 @@ async function run() {
 }
 /**
  * Inputs → settings → release → log, annotations, report, outputs, summary; or, with
- * `merge-reports`, the merge of a sharded release's reports. Returns the exit code.
+ * `merge-reports`, the merge of a sharded release's reports; or, with `lock`, the deploy lock
+ * taken or released by hand. Returns the exit code.
  */
 async function runAction(cancellation, cwd = process.cwd()) {
     let settings;
     let redactor;
     let deploymentInputs;
     let mergePatterns;
+    let lockMode;
     try {
         deploymentInputs = readDeploymentInputs();
         mergePatterns = readMergeReports();
+        lockMode = mergePatterns ? undefined : readLockMode();
         settings = mergePatterns ? { vars: {}, secretVars: {}, dryRun: false, sources: {} } : readInputs();
-        const secrets = [...secrets_secretValues(settings), ...(deploymentInputs ? [deploymentInputs.token] : [])];
+        const secrets = [...secretValues(settings), ...(deploymentInputs ? [deploymentInputs.token] : [])];
         // Before anything else is printed: from here on GitHub masks these in every log line.
         for (const value of maskableValues(secrets))
             setSecret(value);
-        redactor = new secrets_Redactor(secrets);
+        redactor = new Redactor(secrets);
     }
     catch (e) {
         return notStarted(e, (0,errors/* errorMessage */.gJ)(e));
     }
     if (mergePatterns)
         return runMerge(mergePatterns, cwd, deploymentInputs);
+    if (lockMode)
+        return runLockMode(lockMode, settings, redactor, { cwd, signal: cancellation.signal });
     let loaded;
     try {
         settings = { ...settings, reportPath: await newReportPath(reportFileName(settings)) };
         loaded = await loadRelease(settings, { cwd, redactor });
     }
     catch (e) {
-        const hint = e instanceof load_config.ConfigNotFoundError && !(0,external_node_path_.isAbsolute)(settings.configPath ?? '')
-            ? '. The config input is relative to the workspace: is the repository checked out (actions/checkout) before this step?'
-            : '';
-        return notStarted(e, redactor.text((0,errors/* errorMessage */.gJ)(e)) + hint);
+        return notStarted(e, redactor.text((0,errors/* errorMessage */.gJ)(e)) + checkoutHint(e, settings));
     }
     if (settings.dryRun)
         info('Dry run: the plan is printed, nothing connects and nothing runs.');

@@ -139,3 +139,27 @@ describe('parseVarsInput', () => {
     expect(parseVarsInput('\n# nothing\n', 'vars')).toEqual({});
   });
 });
+
+describe('the lock-token input', () => {
+  const token = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
+
+  it('is the token a run re-enters with, as BW_LOCK_TOKEN in the step env is; either one', () => {
+    expect(readInputs(reader({ [Inputs.LockToken]: ` ${token}\n` }), {}).lockToken).toBe(token);
+    expect(readInputs(reader({}), { BW_LOCK_TOKEN: token }).lockToken).toBe(token);
+    expect(readInputs(reader({ [Inputs.LockToken]: token }), { BW_LOCK_TOKEN: token }).lockToken).toBe(token);
+    expect(readInputs(reader({}), {}).lockToken).toBeUndefined();
+  });
+
+  it('two different tokens, or one that is not a token, are refused without quoting them', () => {
+    const both = (): unknown =>
+      readInputs(reader({ [Inputs.LockToken]: token }), { BW_LOCK_TOKEN: 'f'.repeat(32) });
+    expect(both).toThrow(
+      new UsageError(
+        `Input "lock-token" and BW_LOCK_TOKEN in the step's env are different tokens: give one of them`,
+      ),
+    );
+    const message = failure({ [Inputs.LockToken]: 'secret value!' });
+    expect(message).toMatch(/^Input "lock-token": expected a lock token/);
+    expect(message).not.toContain('secret value!');
+  });
+});

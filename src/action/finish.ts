@@ -1,5 +1,7 @@
 /** How the action ends a run, a merge, or a release that never started: report, outputs, summary, exit code. */
 import * as core from '@actions/core';
+import { isAbsolute } from 'node:path';
+import { ConfigNotFoundError } from '../config/index.js';
 import { errorMessage } from '../contract/errors.js';
 import type { RunReport } from '../engine/report.js';
 import { exitCodeOf, exitCodeOfError } from '../release/exit-codes.js';
@@ -31,6 +33,13 @@ export async function finish(report: RunReport, ending: Ending): Promise<number>
   return exitCodeOf(report);
 }
 
+/** For a config that is not there: the usual cause in a workflow is a job without actions/checkout. */
+export function checkoutHint(error: unknown, settings: { configPath?: string }): string {
+  return error instanceof ConfigNotFoundError && !isAbsolute(settings.configPath ?? '')
+    ? '. The config input is relative to the workspace: is the repository checked out (actions/checkout) before this step?'
+    : '';
+}
+
 /** Bad input or config: nothing ran. Outputs and summary still say so. */
 export async function notStarted(error: unknown, message: string): Promise<number> {
   writeOutputs(core.setOutput, { result: 'failure', failedHosts: [], reportPath: '' });
@@ -39,7 +48,7 @@ export async function notStarted(error: unknown, message: string): Promise<numbe
   return exitCodeOfError(error);
 }
 
-async function writeSummary(markdown: string): Promise<void> {
+export async function writeSummary(markdown: string): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return;
   try {
     await core.summary.addRaw(markdown).write();

@@ -26,6 +26,9 @@ export const Inputs = {
   DryRun: 'dry-run',
   ReleaseId: 'release-id',
   LockWait: 'lock-wait',
+  LockToken: 'lock-token',
+  Lock: 'lock',
+  LockMessage: 'lock-message',
   Shard: 'shard',
   CanaryOnly: 'canary-only',
   MergeReports: 'merge-reports',
@@ -47,6 +50,7 @@ export const ACTION_SOURCES = {
   dryRun: { input: Inputs.DryRun },
   release: { input: Inputs.ReleaseId },
   lockWaitMs: { input: Inputs.LockWait },
+  lockToken: { input: Inputs.LockToken },
   shard: { input: Inputs.Shard },
   canaryOnly: { input: Inputs.CanaryOnly },
 } as const satisfies SettingSources;
@@ -54,7 +58,7 @@ export const ACTION_SOURCES = {
 /** Reads one input, trimmed; '' when not set. Defaults come from `action.yml`, applied by GitHub's runner machine. */
 export type InputReader = (name: string) => string;
 
-const readInput: InputReader = (name) => core.getInput(name);
+export const readInput: InputReader = (name) => core.getInput(name);
 
 /**
  * The only reader of the action's inputs: the release settings (`reportPath` is filled in by
@@ -82,8 +86,7 @@ export function readInputs(
   const knownHosts = normalizeNewlines(read(Inputs.SshKnownHosts));
   const release = read(Inputs.ReleaseId);
   const lockWait = read(Inputs.LockWait);
-  // From the step's env (\`env: { BW_LOCK_TOKEN: … }\`), as for the CLI: a shard re-enters its lock.
-  const lockToken = parseLockToken(env.BW_LOCK_TOKEN);
+  const lockToken = readLockToken(read, env);
   const shard = read(Inputs.Shard);
   const canaryOnly = parseBoolean(read(Inputs.CanaryOnly), ACTION_SOURCES.canaryOnly);
   return {
@@ -106,6 +109,22 @@ export function readInputs(
   };
 }
 
+/**
+ * The token of a lock a job ahead took (`lock: acquire`): the `lock-token` input, or as for the
+ * CLI BW_LOCK_TOKEN in the step's `env:`. A run given it re-enters that lock instead of refusing
+ * itself; `lock: release` removes only a lock holding it.
+ */
+function readLockToken(read: InputReader, env: NodeJS.ProcessEnv): string | undefined {
+  const input = parseLockToken(read(Inputs.LockToken), ACTION_SOURCES.lockToken);
+  const fromEnv = parseLockToken(env.BW_LOCK_TOKEN);
+  if (input && fromEnv && input !== fromEnv) {
+    throw new UsageError(
+      `Input "${Inputs.LockToken}" and BW_LOCK_TOKEN in the step's env are different tokens: give one of them`,
+    );
+  }
+  return input ?? fromEnv;
+}
+
 /** Inputs that choose what a release runs: meaningless, so refused, when the action merges reports. */
 const RELEASE_ONLY = [
   Inputs.Runner,
@@ -116,6 +135,9 @@ const RELEASE_ONLY = [
   Inputs.DryRun,
   Inputs.ReleaseId,
   Inputs.LockWait,
+  Inputs.LockToken,
+  Inputs.Lock,
+  Inputs.LockMessage,
 ];
 
 /**

@@ -1,8 +1,7 @@
 import * as core from '@actions/core';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
-import { ConfigNotFoundError } from '../config/index.js';
+import { join } from 'node:path';
 import { cancelMessage } from '../contract/abort.js';
 import { errorMessage } from '../contract/errors.js';
 import type { EventListener } from '../engine/events.js';
@@ -18,8 +17,9 @@ import type { ReleaseSettings } from '../release/settings.js';
 import { GitHubLogReporter } from '../reporters/github-log.js';
 import { writeJsonReport } from '../reporters/json.js';
 import { GitHubDeployment } from './deployment.js';
-import { finish, notStarted } from './finish.js';
+import { checkoutHint, finish, notStarted } from './finish.js';
 import { readDeploymentInputs, readInputs, readMergeReports, type DeploymentInputs } from './inputs.js';
+import { readLockMode, runLockMode, type LockMode } from './lock-mode.js';
 import { finishMerge, mergeReportsInput } from './merge-mode.js';
 
 /**
@@ -55,16 +55,19 @@ export async function run(): Promise<void> {
 
 /**
  * Inputs → settings → release → log, annotations, report, outputs, summary; or, with
- * `merge-reports`, the merge of a sharded release's reports. Returns the exit code.
+ * `merge-reports`, the merge of a sharded release's reports; or, with `lock`, the deploy lock
+ * taken or released by hand. Returns the exit code.
  */
 export async function runAction(cancellation: Cancellation, cwd = process.cwd()): Promise<number> {
   let settings: ReleaseSettings;
   let redactor: Redactor;
   let deploymentInputs: DeploymentInputs | undefined;
   let mergePatterns: string[] | undefined;
+  let lockMode: LockMode | undefined;
   try {
     deploymentInputs = readDeploymentInputs();
     mergePatterns = readMergeReports();
+    lockMode = mergePatterns ? undefined : readLockMode();
     settings = mergePatterns ? { vars: {}, secretVars: {}, dryRun: false, sources: {} } : readInputs();
     const secrets = [...secretValues(settings), ...(deploymentInputs ? [deploymentInputs.token] : [])];
     // Before anything else is printed: from here on GitHub masks these in every log line.
@@ -74,17 +77,14 @@ export async function runAction(cancellation: Cancellation, cwd = process.cwd())
     return notStarted(e, errorMessage(e));
   }
   if (mergePatterns) return runMerge(mergePatterns, cwd, deploymentInputs);
+  if (lockMode) return runLockMode(lockMode, settings, redactor, { cwd, signal: cancellation.signal });
 
   let loaded: LoadedRelease;
   try {
     settings = { ...settings, reportPath: await newReportPath(reportFileName(settings)) };
     loaded = await loadRelease(settings, { cwd, redactor });
   } catch (e) {
-    const hint =
-      e instanceof ConfigNotFoundError && !isAbsolute(settings.configPath ?? '')
-        ? '. The config input is relative to the workspace: is the repository checked out (actions/checkout) before this step?'
-        : '';
-    return notStarted(e, redactor.text(errorMessage(e)) + hint);
+    return notStarted(e, redactor.text(errorMessage(e)) + checkoutHint(e, settings));
   }
   if (settings.dryRun) core.info('Dry run: the plan is printed, nothing connects and nothing runs.');
 

@@ -5,6 +5,7 @@ export const Outputs = {
   Result: 'result',
   FailedHosts: 'failed-hosts',
   Report: 'report',
+  LockToken: 'lock-token',
 } as const;
 
 export interface ActionOutputs {

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from '../contract/errors.js';
-import type { LockAction } from '../release/lock-command.js';
+import { LOCK_ACTIONS, type LockAction } from '../release/lock-command.js';
 import {
   parseDurationSetting,
   parseList,
@@ -102,7 +102,6 @@ function parse(argv: readonly string[]) {
   return parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
 }
 
-const LOCK_ACTIONS: readonly LockAction[] = ['status', 'acquire', 'release'];
 /** Flags that only mean something to one command. */
 const ONLY_FOR: Readonly<Record<string, string>> = {
   message: 'lock acquire',

@@ -62,6 +62,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
           ...(command.message !== undefined ? { message: command.message } : {}),
           say: (line) => io.stderr.write(`${line}\n`),
         });
+        if (result.refused) io.stderr.write(`${result.refused}\n`);
         if (result.stdout) io.stdout.write(`${result.stdout}\n`);
         return result.code;
       }

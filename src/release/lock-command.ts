@@ -13,6 +13,7 @@ import { runIdentity } from './run-identity.js';
 import type { ReleaseSettings } from './settings.js';
 
 export type LockAction = 'status' | 'acquire' | 'release';
+export const LOCK_ACTIONS: readonly LockAction[] = ['status', 'acquire', 'release'];
 
 export interface LockCommandOptions {
   /** `acquire -m`: why it is held, shown to everyone it refuses. */
@@ -23,13 +24,41 @@ export interface LockCommandOptions {
   signal: AbortSignal;
   /** Progress and warnings (stderr). */
   say: (line: string) => void;
+  /** How this front end names the token and the way out; default the CLI's. */
+  wording?: LockWording;
 }
+
+/** The words that differ between the CLI and the action: how the user gives the token, and `--force`. */
+export interface LockWording {
+  /** `BW_LOCK_TOKEN`, or `the "lock-token" input`. */
+  token: string;
+  /** Said once a lock is taken: how runs re-enter it and how it is released. */
+  taken: string;
+  /** How a lock that is not ours is removed anyway. */
+  force: string;
+}
+
+export const CLI_LOCK_WORDING: LockWording = {
+  token: 'BW_LOCK_TOKEN',
+  taken:
+    'Runs given its token in BW_LOCK_TOKEN re-enter it; "boerewors lock release" with the same BW_LOCK_TOKEN removes it',
+  force: '--force removes it',
+};
+
+/** What happened, for a front end that tells each case its own way (the action warns on `absent`). */
+export type LockCommandOutcome =
+  'free' | 'held' | 'acquired' | 'reentered' | 'taken-over' | 'refused' | 'released' | 'absent' | 'not-ours';
 
 export interface LockCommandResult {
   /** 0 done, 1 refused (held by someone else, not ours). */
   code: 0 | 1;
+  outcome: LockCommandOutcome;
   /** What stdout gets: the token for `acquire`, else the lock's state. */
   stdout: string;
+  /** Why it was refused (code 1): the holder, for stderr or the step's failure. */
+  refused?: string;
+  /** `deploy lock "shop" on web-1`. */
+  label: string;
 }
 
 export async function runLockCommand(
@@ -65,22 +94,33 @@ export async function runLockCommand(
   const label = `deploy lock "${target.name}" on ${target.host.name}`;
   try {
     if (opts.signal.aborted) throw abortReason(opts.signal);
-    if (action === 'status') return await status(lock, label, opts.signal);
-    if (action === 'acquire') return await acquire(lock, label, settings, opts);
-    return await release(lock, label, settings, opts);
+    const result =
+      action === 'status'
+        ? await status(lock, label, opts.signal)
+        : action === 'acquire'
+          ? await acquire(lock, label, settings, opts)
+          : await release(lock, label, settings, opts);
+    return { ...result, label };
   } finally {
     await transport.close();
   }
 }
 
-async function status(lock: DeployLock, label: string, signal: AbortSignal): Promise<LockCommandResult> {
+type Told = Omit<LockCommandResult, 'label'>;
+
+async function status(lock: DeployLock, label: string, signal: AbortSignal): Promise<Told> {
   const reply = await lock.status(signal);
-  if (reply.answer === 'free') return { code: 0, stdout: `free: no ${label} (${lock.where})` };
+  if (reply.answer === 'free')
+    return { code: 0, outcome: 'free', stdout: `free: no ${label} (${lock.where})` };
   const owner = parseOwner(reply.owner);
   const stale = owner.manual
     ? 'taken by hand: it never goes stale'
     : `a run's: taken over once its heartbeat is ${Math.round(lock.target.staleAfterMs / 1000)} s old`;
-  return { code: 0, stdout: `held: ${label} by ${describeHolder(owner, reply.ageSeconds)} (${stale})` };
+  return {
+    code: 0,
+    outcome: 'held',
+    stdout: `held: ${label} by ${describeHolder(owner, reply.ageSeconds)} (${stale})`,
+  };
 }
 
 async function acquire(
@@ -88,27 +128,29 @@ async function acquire(
   label: string,
   settings: ReleaseSettings,
   opts: LockCommandOptions,
-): Promise<LockCommandResult> {
+): Promise<Told> {
+  const words = opts.wording ?? CLI_LOCK_WORDING;
   const outcome = await lock.acquire(opts.signal, settings.lockToken);
   switch (outcome.state) {
     case 'acquired':
-      opts.say(
-        `🔒 ${label} taken by hand (${lock.where}); it never goes stale. Runs given its token in ` +
-          'BW_LOCK_TOKEN re-enter it; "boerewors lock release" with the same BW_LOCK_TOKEN removes it',
-      );
-      return { code: 0, stdout: lock.owner.token };
+      opts.say(`🔒 ${label} taken by hand (${lock.where}); it never goes stale. ${words.taken}`);
+      return { code: 0, outcome: 'acquired', stdout: lock.owner.token };
     case 'reentered':
-      opts.say(`🔒 ${label} is already held with this BW_LOCK_TOKEN`);
-      return { code: 0, stdout: lock.owner.token };
+      opts.say(`🔒 ${label} is already held with this ${words.token}`);
+      return { code: 0, outcome: 'reentered', stdout: lock.owner.token };
     case 'taken-over':
       opts.say(
         `warning: took over the stale ${label} from ${describeHolder(outcome.owner, outcome.ageSeconds)}; ` +
           'it is now held by hand and never goes stale',
       );
-      return { code: 0, stdout: lock.owner.token };
+      return { code: 0, outcome: 'taken-over', stdout: lock.owner.token };
     case 'refused':
-      opts.say(`${label} is held by ${describeHolder(outcome.owner, outcome.ageSeconds)}`);
-      return { code: 1, stdout: '' };
+      return {
+        code: 1,
+        outcome: 'refused',
+        stdout: '',
+        refused: `${label} is held by ${describeHolder(outcome.owner, outcome.ageSeconds)}`,
+      };
   }
 }
 
@@ -117,18 +159,25 @@ async function release(
   label: string,
   settings: ReleaseSettings,
   opts: LockCommandOptions,
-): Promise<LockCommandResult> {
+): Promise<Told> {
+  const words = opts.wording ?? CLI_LOCK_WORDING;
   if (!opts.force && !settings.lockToken) {
+    // The action checks its own input before it gets here.
     throw new UsageError(
       `lock release: give the lock's token in BW_LOCK_TOKEN (as "boerewors lock acquire" printed it), or --force to remove whoever's lock it is`,
     );
   }
   const reply = await lock.releaseByHand(opts.signal, opts.force ?? false);
   const owner = describeHolder(parseOwner(reply.owner));
-  if (reply.answer === 'absent') return { code: 0, stdout: `free: no ${label} to release` };
+  if (reply.answer === 'absent')
+    return { code: 0, outcome: 'absent', stdout: `free: no ${label} to release` };
   if (reply.answer === 'not-ours') {
-    opts.say(`${label} is held by ${owner}, not with this BW_LOCK_TOKEN: left in place (--force removes it)`);
-    return { code: 1, stdout: '' };
+    return {
+      code: 1,
+      outcome: 'not-ours',
+      stdout: '',
+      refused: `${label} is held by ${owner}, not with this ${words.token}: left in place (${words.force})`,
+    };
   }
-  return { code: 0, stdout: `released: ${label}, held by ${owner}` };
+  return { code: 0, outcome: 'released', stdout: `released: ${label}, held by ${owner}` };
 }

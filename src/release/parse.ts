@@ -68,13 +68,17 @@ export function parseReleaseId(text: string, source: SettingSource): string {
 /** The environment variable a nested run (or a shard) is given its lock holder's token in. */
 export const LOCK_TOKEN_ENV = 'BW_LOCK_TOKEN';
 
-/** BW_LOCK_TOKEN: unset or empty means none; anything else must look like a token. Never echoed. */
-export function parseLockToken(text: string | undefined): string | undefined {
+/**
+ * BW_LOCK_TOKEN (or the action's `lock-token` input, the `source`): unset or empty means none;
+ * anything else must look like a token. Never echoed.
+ */
+export function parseLockToken(text: string | undefined, source?: SettingSource): string | undefined {
   const token = text?.trim();
   if (!token) return undefined;
   if (!LOCK_TOKEN_PATTERN.test(token)) {
     throw new UsageError(
-      `${LOCK_TOKEN_ENV}: expected a lock token (8 to 128 letters, digits, "-" or "_", as "boerewors lock acquire" prints it)`,
+      `${source ? sourceLabel(source) : LOCK_TOKEN_ENV}: expected a lock token (8 to 128 letters, digits, "-" or "_", ` +
+        'as "boerewors lock acquire" or the action\'s "lock: acquire" gives it)',
     );
   }
   return token;

@@ -167,11 +167,15 @@ export async function runRelease(
   // ahead of the matrix took (`boerewors lock acquire`), it re-enters that; else it runs without.
   const lockTarget = part && !settings.lockToken ? undefined : loaded.lock;
   if (loaded.lock && !lockTarget) {
+    // The action takes the token in an input of its own; the CLI in the environment.
+    const given = settings.sources.lockToken
+      ? `"lock: acquire" in ${sourceName(settings.sources.lockToken)}`
+      : '"boerewors lock acquire" in BW_LOCK_TOKEN';
     emit({
       type: 'info',
       message:
         '🔓 deploy lock: a part of a sharded release does not take the lock itself; give every part ' +
-        'the token of "boerewors lock acquire" in BW_LOCK_TOKEN to hold one lock across them (docs/lock.md)',
+        `the token of ${given} to hold one lock across them (docs/lock.md)`,
     });
   }
   const lock =
