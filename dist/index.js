@@ -80682,8 +80682,8 @@ function readLockToken(read, env) {
     }
     return input ?? fromEnv;
 }
-/** Inputs that choose what a release runs: meaningless, so refused, when the action merges reports. */
-const RELEASE_ONLY = [
+/** Inputs that choose what a release runs: meaningless, so refused, in a mode that runs nothing. */
+const RUN_CHOICE_INPUTS = [
     Inputs.Runner,
     Inputs.Limit,
     Inputs.Hosts,
@@ -80691,11 +80691,19 @@ const RELEASE_ONLY = [
     Inputs.CanaryOnly,
     Inputs.DryRun,
     Inputs.ReleaseId,
+];
+/** Merging reports takes no lock either. */
+const NOT_WITH_MERGE = [
+    ...RUN_CHOICE_INPUTS,
     Inputs.LockWait,
     Inputs.LockToken,
     Inputs.Lock,
     Inputs.LockMessage,
 ];
+/** The first of `names` given a value (`false` counts as not given), or undefined. */
+function firstGiven(names, read) {
+    return names.find((name) => read(name) !== '' && read(name) !== 'false');
+}
 /**
  * The `merge-reports` input: paths or glob patterns of the report files to merge (one per line, or
  * separated by commas), or undefined when the action runs a release. Merging runs nothing, so the
@@ -80711,7 +80719,7 @@ function readMergeReports(read = readInput) {
         .filter(Boolean);
     if (patterns.length === 0)
         throw new errors/* UsageError */.eb(`Input "${Inputs.MergeReports}": expected paths or glob patterns`);
-    const stray = RELEASE_ONLY.find((name) => read(name) !== '' && read(name) !== 'false');
+    const stray = firstGiven(NOT_WITH_MERGE, read);
     if (stray) {
         throw new errors/* UsageError */.eb(`Input "${stray}" cannot be used with "${Inputs.MergeReports}": merging reports runs nothing`);
     }
@@ -80879,17 +80887,7 @@ async function release(lock, label, settings, opts) {
 
 
 /** Inputs that choose what a release runs, or what a merge reads: nothing runs in lock mode. */
-const NOT_WITH_LOCK = [
-    Inputs.Runner,
-    Inputs.Limit,
-    Inputs.Hosts,
-    Inputs.Shard,
-    Inputs.CanaryOnly,
-    Inputs.DryRun,
-    Inputs.ReleaseId,
-    Inputs.MergeReports,
-    Inputs.GithubDeployment,
-];
+const NOT_WITH_LOCK = [...RUN_CHOICE_INPUTS, Inputs.MergeReports, Inputs.GithubDeployment];
 /**
  * The `lock` input: undefined when the action runs a release. Throws a UsageError naming the input
  * for an unknown action, or an input that does not go with it.
@@ -80907,7 +80905,7 @@ function readLockMode(read = readInput) {
     if (!LOCK_ACTIONS.includes(action)) {
         throw new errors/* UsageError */.eb(`Input "${Inputs.Lock}": expected ${LOCK_ACTIONS.join(', ')}, got "${text}"`);
     }
-    const stray = NOT_WITH_LOCK.find((name) => read(name) !== '' && read(name) !== 'false');
+    const stray = firstGiven(NOT_WITH_LOCK, read);
     if (stray) {
         throw new errors/* UsageError */.eb(`Input "${stray}" cannot be used with "${Inputs.Lock}": the lock mode takes or releases the deploy lock and runs nothing`);
     }

@@ -125,8 +125,8 @@ function readLockToken(read: InputReader, env: NodeJS.ProcessEnv): string | unde
   return input ?? fromEnv;
 }
 
-/** Inputs that choose what a release runs: meaningless, so refused, when the action merges reports. */
-const RELEASE_ONLY = [
+/** Inputs that choose what a release runs: meaningless, so refused, in a mode that runs nothing. */
+export const RUN_CHOICE_INPUTS: readonly string[] = [
   Inputs.Runner,
   Inputs.Limit,
   Inputs.Hosts,
@@ -134,11 +134,21 @@ const RELEASE_ONLY = [
   Inputs.CanaryOnly,
   Inputs.DryRun,
   Inputs.ReleaseId,
+];
+
+/** Merging reports takes no lock either. */
+const NOT_WITH_MERGE = [
+  ...RUN_CHOICE_INPUTS,
   Inputs.LockWait,
   Inputs.LockToken,
   Inputs.Lock,
   Inputs.LockMessage,
 ];
+
+/** The first of `names` given a value (`false` counts as not given), or undefined. */
+export function firstGiven(names: readonly string[], read: InputReader): string | undefined {
+  return names.find((name) => read(name) !== '' && read(name) !== 'false');
+}
 
 /**
  * The `merge-reports` input: paths or glob patterns of the report files to merge (one per line, or
@@ -154,7 +164,7 @@ export function readMergeReports(read: InputReader = readInput): string[] | unde
     .filter(Boolean);
   if (patterns.length === 0)
     throw new UsageError(`Input "${Inputs.MergeReports}": expected paths or glob patterns`);
-  const stray = RELEASE_ONLY.find((name) => read(name) !== '' && read(name) !== 'false');
+  const stray = firstGiven(NOT_WITH_MERGE, read);
   if (stray) {
     throw new UsageError(
       `Input "${stray}" cannot be used with "${Inputs.MergeReports}": merging reports runs nothing`,

@@ -23,7 +23,7 @@ import type { Redactor } from '../release/secrets.js';
 import type { ReleaseSettings } from '../release/settings.js';
 import { escapeHtml, escapeMarkdown, truncateText } from '../reporters/github-escape.js';
 import { checkoutHint, writeSummary } from './finish.js';
-import { Inputs, readInput, type InputReader } from './inputs.js';
+import { firstGiven, Inputs, readInput, RUN_CHOICE_INPUTS, type InputReader } from './inputs.js';
 import { Outputs } from './outputs.js';
 
 export interface LockMode {
@@ -33,17 +33,7 @@ export interface LockMode {
 }
 
 /** Inputs that choose what a release runs, or what a merge reads: nothing runs in lock mode. */
-const NOT_WITH_LOCK = [
-  Inputs.Runner,
-  Inputs.Limit,
-  Inputs.Hosts,
-  Inputs.Shard,
-  Inputs.CanaryOnly,
-  Inputs.DryRun,
-  Inputs.ReleaseId,
-  Inputs.MergeReports,
-  Inputs.GithubDeployment,
-];
+const NOT_WITH_LOCK = [...RUN_CHOICE_INPUTS, Inputs.MergeReports, Inputs.GithubDeployment];
 
 /**
  * The `lock` input: undefined when the action runs a release. Throws a UsageError naming the input
@@ -64,7 +54,7 @@ export function readLockMode(read: InputReader = readInput): LockMode | undefine
   if (!LOCK_ACTIONS.includes(action)) {
     throw new UsageError(`Input "${Inputs.Lock}": expected ${LOCK_ACTIONS.join(', ')}, got "${text}"`);
   }
-  const stray = NOT_WITH_LOCK.find((name) => read(name) !== '' && read(name) !== 'false');
+  const stray = firstGiven(NOT_WITH_LOCK, read);
   if (stray) {
     throw new UsageError(
       `Input "${stray}" cannot be used with "${Inputs.Lock}": the lock mode takes or releases the deploy lock and runs nothing`,
