@@ -2,7 +2,8 @@
  * Child process of __tests__/transport/ssh-output.test.ts, run with the CLI's node flags so the
  * memory it measures is what a release has. One host prints `totalBytes` of `line`s while the
  * others print 20 short lines each; the lines are counted as the transport delivers them (none is
- * kept). Prints one JSON line: the counts, and RSS before the flood and at its peak.
+ * kept). Prints one JSON line: the counts, RSS before the flood and at its peak, and the memory
+ * the heap and buffers hold after a full GC, before the flood and after it (run with --expose-gc).
  *
  * argv[2]: JSON { hosts: Host[], options: SshOptions, totalBytes: number, line: string }
  */
@@ -26,6 +27,12 @@ try {
       ),
     ),
   );
+  const held = () => {
+    globalThis.gc();
+    const m = process.memoryUsage();
+    return m.heapUsed + m.external;
+  };
+  const heldBefore = held();
   const rssBefore = process.memoryUsage.rss();
   let sampledPeak = rssBefore;
   const sampler = setInterval(() => (sampledPeak = Math.max(sampledPeak, process.memoryUsage.rss())), 10);
@@ -52,8 +59,17 @@ try {
   clearInterval(sampler);
   // The kernel's high-water mark catches a peak between two samples.
   const peak = Math.max(sampledPeak, process.resourceUsage().maxRSS * 1024);
+  const heldAfter = held();
   process.stdout.write(
-    JSON.stringify({ exitCode: bigResult.exitCode, ...big, small: smallResults, rssBefore, peak }) + '\n',
+    JSON.stringify({
+      exitCode: bigResult.exitCode,
+      ...big,
+      small: smallResults,
+      rssBefore,
+      peak,
+      heldBefore,
+      heldAfter,
+    }) + '\n',
   );
 } finally {
   await transport.close();

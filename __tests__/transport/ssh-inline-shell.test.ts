@@ -247,12 +247,13 @@ describe.each(SHELLS)('cutting the lifeline (%s)', (_how, shell) => {
   it('TERMs the whole group at once, then KILLs what ignored it after the grace', async () => {
     const ac = new AbortController();
     const out = collect(ac.signal);
+    // Each process names itself; the stubborn one only once its TERM is ignored (a child that
+    // reported its pid before its trap was set could still die of the TERM under load).
     const text = [
       'sleep 30 &',
-      'echo "$!"',
-      "(trap '' TERM; exec sleep 30) &",
-      'echo "$!"',
-      'echo "$$"',
+      'echo "plain $!"',
+      `sh -c 'trap "" TERM; echo "stubborn $$"; exec sleep 30' &`,
+      'echo "shell $$"',
       'sleep 30',
     ].join('\n');
     const p = transport.exec(host(), script(text, {}, shell), out);
@@ -261,11 +262,16 @@ describe.each(SHELLS)('cutting the lifeline (%s)', (_how, shell) => {
       (err: unknown) => err,
     );
     await waitUntil(() => out.stdout().length === 3, 5000, 'the step to start its children');
-    const [plain, stubborn, shellPid] = out.stdout().map(Number) as [number, number, number];
+    const pid = (name: string): number => {
+      const line = out.stdout().find((l) => l.startsWith(`${name} `));
+      if (line === undefined) throw new Error(`no "${name}" line in ${JSON.stringify(out.stdout())}`);
+      return Number(line.slice(name.length + 1));
+    };
+    const [plain, stubborn, shellPid] = [pid('plain'), pid('stubborn'), pid('shell')];
     expect([plain, stubborn, shellPid].every(isRunning)).toBe(true);
     const aborted = Date.now();
     ac.abort(new CancelledError('cancelled'));
-    await waitUntil(() => !isRunning(plain) && !isRunning(shellPid), 1000, 'TERM to end the shell and sleep');
+    await waitUntil(() => !isRunning(plain) && !isRunning(shellPid), 1500, 'TERM to end the shell and sleep');
     expect(isRunning(stubborn)).toBe(true);
     await waitUntil(() => !isRunning(stubborn), REMOTE_KILL_GRACE_S * 1000 + 1500, 'KILL after the grace');
     expect(Date.now() - aborted).toBeGreaterThanOrEqual(REMOTE_KILL_GRACE_S * 1000 - 50);

@@ -1,11 +1,17 @@
 /**
  * Huge output: 200 MB from one host while others run. Output is streamed line by line, so the
  * controller's memory stays flat. Measured in a child process (support/output-flood.mjs) with the
- * CLI's node flags, so it is the memory a release has, not a Jest worker's. RSS grows by ~6 MB on
- * Node 20 and ~15 MB on Node 24 on a quiet machine (the bench: ~6 MB for 1 GiB), and once by 46 MB
- * in a full suite run on a loaded 2-core machine (garbage awaiting a major GC); the bound is the
- * bench's target for 1 GiB. A client that kept the output grows by hundreds (280 MB seen with the
- * line splitter keeping its chunks). Runs lib/: `npm run build` first (`npm test` does).
+ * CLI's node flags (plus --expose-gc), so it is the memory a release has, not a Jest worker's.
+ *
+ * Two measures, so that a loaded machine cannot fail it and a client that kept the output cannot
+ * pass it:
+ * - what the heap and buffers still hold after a full GC, flood over: ~0 when streamed, 200 MB or
+ *   more when kept (280 MB seen with the line splitter keeping its chunks);
+ * - peak RSS growth: ~6 MB on Node 20 and ~15 MB on Node 24 on a quiet machine, 46 MB and once
+ *   85 MB in a full suite on a loaded 2-core machine (garbage awaiting a major GC). The bound is
+ *   well under the 200 MB printed. The figure for a release is the bench's (bench/README.md:
+ *   ~6 MB for 1 GiB, target 64 MB); this test guards the shape, not the figure.
+ * Runs lib/: `npm run build` first (`npm test` does).
  */
 import { join } from 'node:path';
 import { cliNodeFlags, REPO, runNode } from '../support/cli.js';
@@ -14,8 +20,11 @@ import { fleetOptions, hostOf } from '../support/sshd-fixtures.js';
 
 const TOTAL_BYTES = 200_000_000;
 const LINE = 'x'.repeat(99); // + newline = 100 bytes per line
-/** RSS growth allowed from before the flood to its peak: the bench's target (bench/README.md). */
-const RSS_GROWTH_LIMIT = 64 * 1024 * 1024;
+const MB = 2 ** 20;
+/** Peak RSS growth allowed during the flood: well under the flood itself, for garbage awaiting GC. */
+const PEAK_GROWTH_LIMIT_MB = 128;
+/** Growth of what the heap and buffers hold after a full GC: a client that kept the output holds 200 MB. */
+const HELD_GROWTH_LIMIT_MB = 16;
 
 let fleet: SshdFleet;
 
@@ -33,7 +42,7 @@ it('200 MB of output from one host while others run: every line arrives, memory 
     line: LINE,
   };
   const run = await runNode(join(REPO, '__tests__/support/output-flood.mjs'), [JSON.stringify(task)], {
-    nodeFlags: cliNodeFlags(),
+    nodeFlags: [...cliNodeFlags(), '--expose-gc'],
     timeoutMs: 50_000,
   });
   expect(run.stderr).toBe('');
@@ -46,12 +55,14 @@ it('200 MB of output from one host while others run: every line arrives, memory 
     small: { exitCode: number; count: number }[];
     rssBefore: number;
     peak: number;
+    heldBefore: number;
+    heldAfter: number;
   };
   expect(result).toMatchObject({ exitCode: 0, lines: TOTAL_BYTES / 100, bytes: TOTAL_BYTES, wrong: 0 });
   expect(result.small).toEqual([
     { exitCode: 0, count: 20 },
     { exitCode: 0, count: 20 },
   ]);
-  const growthMB = (result.peak - result.rssBefore) / 2 ** 20;
-  expect(growthMB).toBeLessThan(RSS_GROWTH_LIMIT / 2 ** 20);
+  expect((result.heldAfter - result.heldBefore) / MB).toBeLessThan(HELD_GROWTH_LIMIT_MB);
+  expect((result.peak - result.rssBefore) / MB).toBeLessThan(PEAK_GROWTH_LIMIT_MB);
 }, 60_000);
