@@ -211,7 +211,7 @@ describe.each([
     if (inline) expect(group).toBeGreaterThan(1);
     else expect(group).toBeNull();
     expect(last).toBe('');
-  }, 5000);
+  }, 15_000);
 
   it('in its own session, like under sshd, announces its own process group before the script runs', async () => {
     const r = await runLocally(shell, 'echo "$$" >&2', {}, { newSession: true });
@@ -219,7 +219,7 @@ describe.each([
     expect(parseGroupAnnouncement(announced ?? '')).toBe(r.pid);
     expect(last).toBe('');
     expect(r.code).toBe(0);
-  }, 5000);
+  }, 15_000);
 
   it.each([
     ['in its own session, like under sshd', true],
