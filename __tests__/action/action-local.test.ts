@@ -232,7 +232,7 @@ runners:
           - run: |
               echo $$ >> "$PIDS"
               echo "sleeping on $BW_HOST"
-              sleep 4
+              sleep 8
               touch "$MARKER-$BW_HOST"
 `);
     let signalledAt = 0;
@@ -258,7 +258,7 @@ runners:
     expect(run.summary).toMatch(/^## 🚫 Release cancelled/);
     expect(run.summary).toContain('cancelled by SIGTERM');
     expect(run.stdout).toMatch(/^::error::Release cancelled/m);
-    // A shell the cancel missed would end 4 s in by writing its marker: wait for all three to end.
+    // A shell the cancel missed would end 8 s in by writing its marker: wait for all three to end.
     const shells = readPids(pids);
     expect(shells).toHaveLength(3);
     await waitForExit(shells, 15_000);

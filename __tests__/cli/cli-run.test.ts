@@ -227,7 +227,7 @@ runners:
           - run: |
               echo $$ >> "${root}/pids"
               echo started
-              sleep 4
+              sleep 8
               touch "${root}/late-$BW_HOST"
 `,
     );
@@ -253,7 +253,7 @@ runners:
     const json = JSON.parse(readFileSync(report, 'utf8'));
     expect(json.result).toBe('cancelled');
     expect(json.stages[0].jobs.map((j: { result: string }) => j.result)).toEqual(['cancelled', 'cancelled']);
-    // A shell the cancel missed would end 4 s in by writing its marker: wait for both to end.
+    // A shell the cancel missed would end 8 s in by writing its marker: wait for both to end.
     const shells = readPids(join(root, 'pids'));
     expect(shells).toHaveLength(2);
     await waitForExit(shells, 15_000);

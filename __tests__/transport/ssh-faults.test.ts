@@ -54,7 +54,7 @@ describe('SSH faults on a four-host fleet', () => {
         const out = collect();
         const cmd =
           i === 1
-            ? `echo $$ >> ${pids}\necho started\nsleep 3\ntouch ${marker}`
+            ? `echo $$ >> ${pids}\necho started\nsleep 8\ntouch ${marker}`
             : 'echo started\nsleep 1\necho done';
         return { out, p: transport.exec(hostOf(h), script(cmd), out).catch((e: unknown) => e) };
       });
@@ -68,10 +68,10 @@ describe('SSH faults on a four-host fleet', () => {
       // bound, which counts from before the four logins and leaves a loaded machine room for them.
       expect(Date.now() - started).toBeLessThan(10_000);
       // The lifeline closed with the connection: the orphaned command was terminated too. Had it
-      // survived, it would end 3 s in by writing the marker.
+      // survived, it would end 8 s in by writing the marker.
       const shell = readPids(pids);
       expect(shell).toHaveLength(1);
-      await waitForExit(shell, 10_000);
+      await waitForExit(shell, 15_000);
       expect(existsSync(marker)).toBe(false);
     } finally {
       await transport.close();
