@@ -119,11 +119,11 @@ describe('SSH exec', () => {
         }
       });
     // Look while the command runs: once its `sleep` shows in the host's process tree.
-    await waitUntil(() => cmdlines().some((c) => c.includes('sleep 30')), 5000, 'the command to start');
+    await waitUntil(() => cmdlines().some((c) => c.includes('sleep 30')), 10_000, 'the command to start');
     expect(cmdlines().filter((c) => c.includes(secret))).toEqual([]);
     ac.abort(new CancelledError('done looking'));
     await expect(p).rejects.toBeInstanceOf(CancelledError);
-  }, 10_000);
+  }, 20_000);
 
   it('runs the step with the shell it names', async () => {
     const out = collect();

@@ -58,7 +58,7 @@ describe('SSH faults on a four-host fleet', () => {
             : 'echo started\nsleep 1\necho done';
         return { out, p: transport.exec(hostOf(h), script(cmd), out).catch((e: unknown) => e) };
       });
-      await waitUntil(() => runs[1]!.out.stdout().includes('started'), 5000, 'h1 to start');
+      await waitUntil(() => runs[1]!.out.stdout().includes('started'), 10_000, 'h1 to start');
       fleet.hosts[1]!.killSessions();
       const results = await Promise.all(runs.map((r) => r.p));
       expect(results[1]).toBeInstanceOf(ConnectionLostError);
@@ -92,7 +92,7 @@ describe('SSH faults on a four-host fleet', () => {
       const p = transport
         .exec(hostOf(frozen), script('echo started\nsleep 30'), out)
         .catch((e: unknown) => e);
-      await waitUntil(() => out.stdout().includes('started'), 5000, 'the command to start');
+      await waitUntil(() => out.stdout().includes('started'), 10_000, 'the command to start');
       frozen.freeze();
       const stopped = Date.now();
       const result = await within(p, 20_000, 'keepalive to notice the frozen host');
