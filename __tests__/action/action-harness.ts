@@ -49,6 +49,15 @@ export interface ActionRunOptions {
   env?: Record<string, string>;
 }
 
+/**
+ * GitHub sends SIGTERM 7.5 s after the SIGINT that cancels a run. The action aims to have reported
+ * within 4.7 s of the SIGINT; a test whose cancel path needs most of that by design (the 3.5 s grace
+ * for an engine that does not return, the 2.5 s cancel budget, a 2 s kill grace) bounds it here,
+ * before the SIGTERM, so a loaded machine has the rest. The broken case such tests guard against is
+ * a step that does not end at all (a 30 s command, a cleanup that never returns).
+ */
+export const REPORTED_BEFORE_SIGTERM_MS = 7_000;
+
 /** What the runner puts where action.yml says `${{ github.token }}`: the job's token, here a fake one. */
 export const WORKFLOW_TOKEN = 'ghs_FakeWorkflowToken0123456789abcdefABCD';
 

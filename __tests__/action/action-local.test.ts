@@ -14,8 +14,10 @@ import {
   keyMaterial,
   leaks,
   maskCommands,
+  REPORTED_BEFORE_SIGTERM_MS,
   runAction,
 } from './action-harness.js';
+import { CANCEL_GRACE_MS } from '../../src/release/cancellation.js';
 
 let actionDir: string;
 beforeAll(async () => {
@@ -230,7 +232,7 @@ runners:
           - run: |
               echo $$ >> "$PIDS"
               echo "sleeping on $BW_HOST"
-              sleep 4
+              sleep 8
               touch "$MARKER-$BW_HOST"
 `);
     let signalledAt = 0;
@@ -256,14 +258,14 @@ runners:
     expect(run.summary).toMatch(/^## 🚫 Release cancelled/);
     expect(run.summary).toContain('cancelled by SIGTERM');
     expect(run.stdout).toMatch(/^::error::Release cancelled/m);
-    // A shell the cancel missed would end 4 s in by writing its marker: wait for all three to end.
+    // A shell the cancel missed would end 8 s in by writing its marker: wait for all three to end.
     const shells = readPids(pids);
     expect(shells).toHaveLength(3);
     await waitForExit(shells, 15_000);
     expect(readdirSync(ws).filter((f) => f.startsWith('marker'))).toEqual([]);
   }, 30_000);
 
-  it('cancelled: still reports within 5 s when a command ignores SIGINT and SIGTERM', async () => {
+  it('cancelled: still reports before GitHub’s SIGTERM when a command ignores SIGINT and SIGTERM', async () => {
     const ws = await workspace(`version: 1
 hosts:
   web: [local:a]
@@ -290,7 +292,8 @@ runners:
         }
       },
     });
-    expect(Date.now() - signalledAt).toBeLessThan(5000);
+    // The command is KILLed 2 s after its TERM; waiting for it would take 30 s.
+    expect(Date.now() - signalledAt).toBeLessThan(REPORTED_BEFORE_SIGTERM_MS);
     expect(run.code).not.toBe(0);
     expect(run.outputs.result).toBe('cancelled');
     expect(run.summary).toMatch(/^## 🚫 Release cancelled/);
@@ -329,7 +332,9 @@ runners:
       },
     });
     expect(signalledAt).toBeGreaterThan(0);
-    expect(Date.now() - signalledAt).toBeLessThan(5000);
+    // The report comes after the 3.5 s grace (CANCEL_GRACE_MS); an action that waited for the
+    // engine would never end.
+    expect(Date.now() - signalledAt).toBeLessThan(REPORTED_BEFORE_SIGTERM_MS);
     expect(run.code).toBe(130);
     expect(run.outputs.result).toBe('cancelled');
     const report = JSON.parse(run.reportText);
@@ -375,8 +380,9 @@ runners:
     });
     expect(again).toBe(true);
     expect(run.code).toBe(130);
-    // Well before the 3 s the first signal alone would wait for the engine.
-    expect(Date.now() - signalledAt).toBeLessThan(2500);
+    // Before the grace (CANCEL_GRACE_MS, 3.5 s) the first signal alone would wait for the engine:
+    // a timer started after the signal, so never sooner.
+    expect(Date.now() - signalledAt).toBeLessThan(CANCEL_GRACE_MS - 500);
     expect(run.outputs.result).toBe('cancelled');
     expect(JSON.parse(run.reportText)).toMatchObject({ result: 'cancelled', runner: 'deploy' });
     expect(run.summary).toMatch(/^## 🚫 Release cancelled/);

@@ -195,14 +195,16 @@ describe('the bundled action over SSH (real sshd)', () => {
   });
 
   it('cancelled: SIGTERM stops the remote commands; outputs, summary and report written; non-zero within 5 s', async () => {
-    // The shell and a background child record their pids; either writes a marker 4 s in if it survives.
+    // The shell and a background child record their pids; either writes a marker 8 s in if it
+    // survives (8 s: the signal, its relay and the kill get seconds on a loaded machine; the canary
+    // must also still be running when it comes, or web-2 would start).
     const ws = await workspace(
       [
         'echo $$ >> "$PIDS"',
-        '(sleep 4; touch "$SCRATCH/late-child-$BW_HOST") &',
+        '(sleep 8; touch "$SCRATCH/late-child-$BW_HOST") &',
         'echo $! >> "$PIDS"',
         'echo "sleeping on $BW_HOST"',
-        'sleep 4',
+        'sleep 8',
         'touch "$SCRATCH/late-$BW_HOST"',
       ].join('\n'),
     );

@@ -1,7 +1,7 @@
 /**
  * The bundled action, cancelled by GitHub's SIGINT during a long stage over SSH (real sshd): the
  * `when: cancelled` stage still notifies, a `when: always` stage that hangs is cut off by the cancel
- * budget, and the step still ends, everything written, within 5 s of the signal.
+ * budget, and the step still ends, everything written, long before GitHub's SIGTERM (7.5 s).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { tempDir } from '../support/cli.js';
 import { startSshdFleet, type SshdFleet } from '../support/sshd.js';
 import { readPids, waitForExit } from '../support/survivors.js';
-import { installedAction, runAction } from './action-harness.js';
+import { installedAction, REPORTED_BEFORE_SIGTERM_MS, runAction } from './action-harness.js';
 
 let fleet: SshdFleet;
 let actionDir: string;
@@ -19,7 +19,7 @@ beforeAll(async () => {
 }, 30_000);
 afterAll(() => fleet?.stop());
 
-it('SIGINT: the when: cancelled stage notifies on the hosts, a hanging always stage is cut off, the step ends within 5 s', async () => {
+it('SIGINT: the when: cancelled stage notifies on the hosts, a hanging always stage is cut off, the step ends before GitHub’s SIGTERM', async () => {
   const ws = await tempDir('bw-ws-wayout-');
   const root = join(fleet.scratchDir, `action-cancel-${Date.now()}`);
   const hosts = fleet.hosts.map(
@@ -80,7 +80,9 @@ runners:
     },
   });
   expect(signalledAt).toBeGreaterThan(0);
-  expect(Date.now() - signalledAt).toBeLessThan(5_000);
+  // The hanging `when: always` stage is cut off by the 2.5 s cancel budget; waiting for it would
+  // take 30 s.
+  expect(Date.now() - signalledAt).toBeLessThan(REPORTED_BEFORE_SIGTERM_MS);
   expect(run.code).toBe(130);
   expect(run.outputs.result).toBe('cancelled');
   for (const name of ['web-1', 'web-2']) {

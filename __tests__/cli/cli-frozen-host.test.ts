@@ -72,11 +72,13 @@ describe('a host frozen after its work', () => {
     expect(goAt).toBeGreaterThan(0);
     expect(r.stdout).toContain('Release success');
     expect(r.code).toBe(0);
-    expect(Date.now() - goAt).toBeLessThan(5000);
+    // Closing gives the frozen host CLOSE_WAIT_MS (1 s); a CLI that waited for it would be killed
+    // at 15 s, or end only when keepalive gave up (15 s): 8 s leaves a loaded machine room.
+    expect(Date.now() - goAt).toBeLessThan(8000);
     expect(JSON.parse(readFileSync(report, 'utf8')).result).toBe('success');
   }, 25_000);
 
-  it('cancel: SIGINT ends the CLI with exit 130 and its report written, within 5 s', async () => {
+  it('cancel: SIGINT ends the CLI with exit 130 and its report written, within seconds', async () => {
     const h = fleet.hosts[1]!;
     const { cfg, report } = await release(1);
     let signalledAt = 0;
@@ -92,7 +94,7 @@ describe('a host frozen after its work', () => {
     }).finally(() => h.thaw());
     expect(signalledAt).toBeGreaterThan(0);
     expect(r.code).toBe(130);
-    expect(Date.now() - signalledAt).toBeLessThan(5000);
+    expect(Date.now() - signalledAt).toBeLessThan(8000);
     expect(existsSync(report)).toBe(true);
     expect(JSON.parse(readFileSync(report, 'utf8')).result).toBe('cancelled');
   }, 25_000);

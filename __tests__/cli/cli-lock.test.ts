@@ -184,11 +184,14 @@ describe('the deploy lock over ssh (built CLI, real sshd)', () => {
   }, 90_000);
 
   it('the heartbeat keeps a long run’s lock fresh; a SIGKILLed holder goes stale and a waiting run takes it over', async () => {
-    const s = await setup(', stale-after: 2s');
+    // stale-after 6 s: a beat every 2 s, so a loaded machine may miss two before the lock looks
+    // stale to the fresh run below (at 2 s the beats were 666 ms apart: one exec over SSH slowed
+    // by load could let it look stale).
+    const s = await setup(', stale-after: 6s');
     const a = await holder(s);
     // The holder has held it for longer than stale-after, refreshing its heartbeat meanwhile.
     const mtime = (f: string): number => statSync(join(s.lockDir, f)).mtimeMs;
-    await waitUntil(() => mtime('heartbeat') - mtime('owner.json') >= 2500, 20_000, 'a refreshed heartbeat');
+    await waitUntil(() => mtime('heartbeat') - mtime('owner.json') >= 6500, 30_000, 'a refreshed heartbeat');
     const fresh = await runCli(['run', '-c', s.cfg], { timeoutMs: 60_000 });
     expect(fresh.code).toBe(1);
     expect(fresh.stdout + fresh.stderr).toContain('is held by');

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CANCEL_GRACE_MS } from '../../src/release/cancellation.js';
 import { REPO, runCli, tempDir } from '../support/cli.js';
 import { readPids, waitForExit } from '../support/survivors.js';
 
@@ -226,7 +227,7 @@ runners:
           - run: |
               echo $$ >> "${root}/pids"
               echo started
-              sleep 4
+              sleep 8
               touch "${root}/late-$BW_HOST"
 `,
     );
@@ -252,7 +253,7 @@ runners:
     const json = JSON.parse(readFileSync(report, 'utf8'));
     expect(json.result).toBe('cancelled');
     expect(json.stages[0].jobs.map((j: { result: string }) => j.result)).toEqual(['cancelled', 'cancelled']);
-    // A shell the cancel missed would end 4 s in by writing its marker: wait for both to end.
+    // A shell the cancel missed would end 8 s in by writing its marker: wait for both to end.
     const shells = readPids(join(root, 'pids'));
     expect(shells).toHaveLength(2);
     await waitForExit(shells, 15_000);
@@ -301,8 +302,9 @@ runners:
     expect(again).toBe(true);
     expect(signalledAt).toBeGreaterThan(0);
     expect(r.code).toBe(130);
-    // Well before the 3 s the first signal alone would wait for the engine.
-    expect(Date.now() - signalledAt).toBeLessThan(2500);
+    // Before the grace (CANCEL_GRACE_MS, 3.5 s) the first signal alone would wait for the engine:
+    // a timer started after the signal, so never sooner.
+    expect(Date.now() - signalledAt).toBeLessThan(CANCEL_GRACE_MS - 500);
     expect(existsSync(report)).toBe(true);
     expect(r.stderr).toMatch(/SIGINT again/);
     const json = JSON.parse(readFileSync(report, 'utf8'));

@@ -4,8 +4,9 @@ import { host, hosts, ofType, results, run, stage } from './harness.js';
 
 describe('cancellation', () => {
   it('mid-stage: running attempts are aborted, nothing new starts, every job cancelled, cleanup runs', async () => {
-    // Commands run 10 s unless aborted; the run must end within 2 s of the cancel (a contrast of 5x).
-    const transport = new FakeTransport(() => ({ delayMs: 10_000 }));
+    // Commands run 30 s unless aborted; the run must end within 5 s of its start (a contrast of 6x,
+    // and room for a loaded machine).
+    const transport = new FakeTransport(() => ({ delayMs: 30_000 }));
     const controller = new AbortController();
     let cleaned = false;
     let pulledSecond = false;
@@ -29,7 +30,7 @@ describe('cancellation', () => {
     controller.abort();
     const { report, events } = await pending;
 
-    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(performance.now() - started).toBeLessThan(5_000);
     expect(transport.records.map((r) => r.host)).toEqual(['web-1', 'web-2']);
     for (const r of transport.records) {
       expect(r.outcome).toBe('aborted');
@@ -52,8 +53,8 @@ describe('cancellation', () => {
   });
 
   it('ends promptly even when the transport ignores the abort', async () => {
-    // The calls go on for 3 s after the abort; waiting for them would take over 3x the bound.
-    const transport = new FakeTransport(() => ({ delayMs: 3_000, ignoreAbort: true }));
+    // The calls go on for 30 s after the abort; waiting for them would take 6x the bound.
+    const transport = new FakeTransport(() => ({ delayMs: 30_000, ignoreAbort: true }));
     const controller = new AbortController();
     const pending = run([stage({ name: 'Ship', hosts: hosts(2), canary: false })], {
       transport,
@@ -63,7 +64,7 @@ describe('cancellation', () => {
     const aborted = performance.now();
     controller.abort(new Error('SIGINT'));
     const { report } = await pending;
-    expect(performance.now() - aborted).toBeLessThan(1_000);
+    expect(performance.now() - aborted).toBeLessThan(5_000);
     expect(results(report)).toEqual(['cancelled', 'cancelled']);
     // Whatever reason the caller gave, jobs see a CancelledError.
     expect(transport.records[0]!.signal.reason).toBeInstanceOf(CancelledError);
@@ -120,10 +121,10 @@ describe('cancellation', () => {
   it('does not wait for a setup or a stage generator that ignore the signal', async () => {
     for (const where of ['setup', 'stages'] as const) {
       const controller = new AbortController();
-      // Cancel once the slow part has begun, then hang for 3 s: over 3x the bound asserted below.
+      // Cancel once the slow part has begun, then hang for 30 s: 6x the bound asserted below.
       const hang = () => {
         queueMicrotask(() => controller.abort());
-        return new Promise<void>((resolve) => setTimeout(resolve, 3_000).unref());
+        return new Promise<void>((resolve) => setTimeout(resolve, 30_000).unref());
       };
       let cleaned = false;
       const started = performance.now();
@@ -137,7 +138,7 @@ describe('cancellation', () => {
           runner: { ...(where === 'setup' ? { setup: hang } : {}), cleanup: () => void (cleaned = true) },
         },
       );
-      expect(performance.now() - started).toBeLessThan(1_000);
+      expect(performance.now() - started).toBeLessThan(5_000);
       expect(report.result).toBe('cancelled');
       expect(transport.records).toHaveLength(0);
       expect(cleaned).toBe(true);

@@ -114,60 +114,63 @@ describe('timeouts', () => {
   it('a timeout aborts the attempt and the signal the transport got, then retries', async () => {
     const { report, transport } = await run(
       [stage({ name: 'Ship', hosts: [host('a')], timeoutMs: 30, retries: 1, retryDelayMs: 0 })],
-      { script: (c) => ({ delayMs: c.attempt === 1 ? 5_000 : 1 }) },
+      // The first attempt would run 30 s: ended by the timeout, it is over long before.
+      { script: (c) => ({ delayMs: c.attempt === 1 ? 30_000 : 1 }) },
     );
     const [first, second] = transport.records;
     expect(first!.outcome).toBe('aborted');
     expect(first!.signal.reason).toBeInstanceOf(TimeoutError);
     expect((first!.signal.reason as Error).message).toBe('timed out after 30ms');
-    expect(first!.end!).toBeLessThan(1_000);
+    expect(first!.end!).toBeLessThan(5_000);
     expect(second!.outcome).toBe('resolved');
     expect(report.stages[0]!.jobs[0]).toMatchObject({ result: 'success', attempts: 2 });
   });
 
   it('a timed-out job fails with kind timeout', async () => {
     const { report } = await run([stage({ name: 'Ship', hosts: [host('a')], timeoutMs: 20 })], {
-      script: () => ({ delayMs: 5_000 }),
+      script: () => ({ delayMs: 30_000 }),
     });
     expect(report.stages[0]!.jobs[0]).toMatchObject({
       result: 'failure',
       errorKind: 'timeout',
       error: 'timed out after 20ms',
     });
-    expect(report.durationMs).toBeLessThan(1_000);
+    // The command would run 30 s; a loaded machine still ends the 20 ms timeout well within 5 s.
+    expect(report.durationMs).toBeLessThan(5_000);
   });
 
   it('ends the attempt on time even when the transport ignores the abort', async () => {
     const started = performance.now();
     const { report, transport } = await run([stage({ name: 'Ship', hosts: [host('a')], timeoutMs: 20 })], {
-      script: () => ({ delayMs: 3_000, ignoreAbort: true }),
+      script: () => ({ delayMs: 30_000, ignoreAbort: true }),
     });
-    // Far below the 3 s the transport keeps going: a loaded CI machine has room, a wait would not.
-    expect(performance.now() - started).toBeLessThan(1_500);
+    // Far below the 30 s the transport keeps going: a loaded CI machine has room, a wait would not.
+    expect(performance.now() - started).toBeLessThan(5_000);
     expect(report.stages[0]!.jobs[0]!.errorKind).toBe('timeout');
     expect(transport.records[0]!.signal.aborted).toBe(true);
   });
 
   it('each attempt gets its own timeout', async () => {
-    // Every attempt takes 300 ms of a 500 ms timeout: a shared timer would cut the second one.
+    // Every attempt takes 1.2 s of a 2 s timeout: a shared timer would cut the second one (2.4 s in).
+    // The 0.8 s left to each attempt is room for a loaded machine's late timers.
     const { report } = await run(
-      [stage({ name: 'Ship', hosts: [host('a')], timeoutMs: 500, retries: 1, retryDelayMs: 0 })],
-      { script: (c) => ({ delayMs: 300, exitCode: c.attempt === 1 ? 1 : 0 }) },
+      [stage({ name: 'Ship', hosts: [host('a')], timeoutMs: 2_000, retries: 1, retryDelayMs: 0 })],
+      { script: (c) => ({ delayMs: 1_200, exitCode: c.attempt === 1 ? 1 : 0 }) },
     );
     expect(report.stages[0]!.jobs[0]).toMatchObject({ result: 'success', attempts: 2 });
   });
 
   it('a job that ignores the signal while awaiting something else is still ended', async () => {
     const stuck = Job.of(host('a'), async function* () {
-      // 5 s: waiting for it would take over 3x the bound below.
-      await new Promise((resolve) => setTimeout(resolve, 5_000).unref());
+      // 30 s: waiting for it would take 6x the bound below.
+      await new Promise((resolve) => setTimeout(resolve, 30_000).unref());
       yield remote('never');
     });
     const started = performance.now();
     const { report, transport } = await run([
       new Stage({ name: 'Ship', timeoutMs: 20, jobs: () => [stuck] }),
     ]);
-    expect(performance.now() - started).toBeLessThan(1_500);
+    expect(performance.now() - started).toBeLessThan(5_000);
     expect(report.stages[0]!.jobs[0]!.errorKind).toBe('timeout');
     expect(transport.records).toHaveLength(0);
   });

@@ -197,7 +197,8 @@ describe('stages on the way out', () => {
     const { report } = await pending;
     const took = performance.now() - cancelledAt;
     expect(took).toBeGreaterThanOrEqual(380);
-    expect(took).toBeLessThan(2_000);
+    // "Hangs" would run 30 s: 3x the bound.
+    expect(took).toBeLessThan(10_000);
     expect(report.stages[1]).toMatchObject({ name: 'Notify', result: 'success' });
     expect(report.stages[2]).toMatchObject({ name: 'Hangs', result: 'failure', tolerated: true });
     expect(report.stages[2]!.jobs[0]).toMatchObject({

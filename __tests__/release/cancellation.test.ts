@@ -41,7 +41,8 @@ describe('Cancellation', () => {
     const raced = c.race(never);
     c.cancel('cancelled by SIGTERM');
     await expect(raced).resolves.toBeUndefined();
-    expect(Date.now() - started).toBeLessThan(1000);
+    // Without the grace period it would wait forever; 5 s leaves a loaded machine room.
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 
   it('stops waiting at once on a second signal', async () => {

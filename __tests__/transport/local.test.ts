@@ -103,8 +103,8 @@ describe('LocalTransport', () => {
     const p = transport.exec(
       HOST,
       {
-        // a background grandchild that would write the marker 4 s in, plus a foreground sleep
-        script: `(sleep 4; touch ${marker}) &\necho $! >> ${pids}\necho $$ >> ${pids}\necho ready\nsleep 30`,
+        // a background grandchild that would write the marker 8 s in, plus a foreground sleep
+        script: `(sleep 8; touch ${marker}) &\necho $! >> ${pids}\necho $$ >> ${pids}\necho ready\nsleep 30`,
         shell: DEFAULT_SHELL,
         env: {},
       },
@@ -123,11 +123,12 @@ describe('LocalTransport', () => {
     );
     expect(error).toBeInstanceOf(TimeoutError);
     expect((error as Error).message).toBe('timed out after 1s');
-    expect(Date.now() - started).toBeLessThan(5000);
+    // Waiting for the foreground `sleep 30` would take 3x this bound.
+    expect(Date.now() - started).toBeLessThan(10_000);
     // Had the grandchild survived, it would end by writing the marker: wait for both, then look.
     const group = readPids(pids);
     expect(group).toHaveLength(2);
-    await waitForExit(group, 10_000);
+    await waitForExit(group, 15_000);
     expect(existsSync(marker)).toBe(false);
   }, 20_000);
 
@@ -138,7 +139,8 @@ describe('LocalTransport', () => {
     const out = collect();
     const p = transport.exec(
       HOST,
-      { script: `(sleep 2; touch ${marker}) &\necho "$! $$"`, shell: DEFAULT_SHELL, env: {} },
+      // 8 s: the abort comes only once the shell's exit was seen; on a loaded machine that may take seconds.
+      { script: `(sleep 8; touch ${marker}) &\necho "$! $$"`, shell: DEFAULT_SHELL, env: {} },
       { signal: ctl.signal, onOutput: out.onOutput },
     );
     await waitUntil(() => out.lines.length > 0, 5000, 'the shell to start');
@@ -147,7 +149,7 @@ describe('LocalTransport', () => {
     ctl.abort(new TimeoutError('timed out after 1s'));
     await expect(p).rejects.toThrow('timed out after 1s');
     // Had the child survived, it would end by writing the marker: wait for it to end, then look.
-    await waitForExit([child], 5000);
+    await waitForExit([child], 15_000);
     expect(existsSync(marker)).toBe(false);
   });
 
