@@ -7,13 +7,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCli, tempDir } from '../support/cli.js';
-import { startSshdFleet, type SshdFleet } from '../support/sshd.js';
+import { fleetConfigHead, useSshdFleet } from '../support/ssh-release-fixture.js';
 
-let fleet: SshdFleet;
-beforeAll(async () => {
-  fleet = await startSshdFleet({ count: 2 });
-}, 30_000);
-afterAll(() => fleet?.stop());
+const fleet = useSshdFleet({ count: 2 }, 30_000);
 
 /**
  * Stage 1 runs on the host; stage 2 runs on the controller and waits for the file `go` (written by
@@ -26,17 +22,7 @@ async function release(index: number): Promise<{ cfg: string; dir: string; go: s
   const go = join(dir, 'go');
   await writeFile(
     cfg,
-    `version: 1
-# The deploy lock is not under test here (and a fixed one would collide across suites).
-lock: false
-ssh:
-  user: ${fleet.user}
-  private-key: ${fleet.keyPath}
-  known-hosts: ${fleet.knownHostsPath}
-  connect-timeout: 5s
-hosts:
-  web: [{ name: ${h.name}, address: ${h.address}, port: ${h.port} }]
-runners:
+    `${fleetConfigHead(fleet, { hosts: [h] })}runners:
   deploy:
     stages:
       - name: Remote

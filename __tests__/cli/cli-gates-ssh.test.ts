@@ -7,39 +7,18 @@ import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCli, tempDir } from '../support/cli.js';
-import { startSshdFleet, type SshdFleet } from '../support/sshd.js';
+import { fleetConfigHead, useSshdFleet } from '../support/ssh-release-fixture.js';
 import { freePort } from '../support/sshd-net.js';
 import { isRunning } from '../support/sshd-procs.js';
 import { readPids, waitForExit } from '../support/survivors.js';
 
-let fleet: SshdFleet;
-beforeAll(async () => {
-  fleet = await startSshdFleet({ count: 3 });
-}, 30_000);
-afterAll(() => fleet?.stop());
+const fleet = useSshdFleet({ count: 3 }, 30_000);
 
 const NAMES = ['web1', 'web2', 'web3'];
 
 /** The head of a config reaching the fleet; `web` is its three hosts. */
-function head(vars: Record<string, string | number>): string {
-  const hosts = fleet.hosts.map(
-    (h, i) => `    - { name: ${NAMES[i]}, address: ${h.address}, port: ${h.port} }`,
-  );
-  const varLines = Object.entries(vars).map(([k, v]) => `  ${k}: "${v}"`);
-  return `version: 1
-lock: false
-ssh:
-  user: ${fleet.user}
-  private-key: ${fleet.keyPath}
-  known-hosts: ${fleet.knownHostsPath}
-  connect-timeout: 5s
-hosts:
-  web:
-${hosts.join('\n')}
-vars:
-${varLines.join('\n')}
-`;
-}
+const head = (vars: Record<string, string | number>): string =>
+  fleetConfigHead(fleet, { names: NAMES, vars });
 
 interface JsonStage {
   name: string;

@@ -11,13 +11,9 @@ import { join } from 'node:path';
 import { BIN, runCli, tempDir, type CliRun } from '../support/cli.js';
 import { waitUntil } from '../support/sshd-fixtures.js';
 import { loginHome } from '../support/sshd-user.js';
-import { startSshdFleet, type SshdFleet } from '../support/sshd.js';
+import { fleetConfigHead, useSshdFleet } from '../support/ssh-release-fixture.js';
 
-let fleet: SshdFleet;
-beforeAll(async () => {
-  fleet = await startSshdFleet({ count: 1 });
-});
-afterAll(() => fleet?.stop());
+const fleet = useSshdFleet({ count: 1 });
 
 let seq = 0;
 
@@ -46,14 +42,12 @@ async function setup(lockExtra = '', extraHosts = ''): Promise<Setup> {
   const cfg = join(dir, 'release.yml');
   await writeFile(
     cfg,
-    `version: 1
-lock: { name: ${name}${lockExtra} }
-ssh: { user: ${fleet.user}, private-key: ${fleet.keyPath}, known-hosts: ${fleet.knownHostsPath}, connect-timeout: 5s }
-hosts:
-  web: [{ name: ${h.name}, address: ${h.address}, port: ${h.port} }]
-${extraHosts}
-vars: { MARK: '${mark}', HOLD: '', SLEEP: '0' }
-runners:
+    `${fleetConfigHead(fleet, {
+      hosts: [h],
+      lock: `{ name: ${name}${lockExtra} }`,
+      moreHosts: extraHosts,
+      vars: { MARK: mark, HOLD: '', SLEEP: '0' },
+    })}runners:
   deploy:
     stages:
       - name: Work

@@ -2,36 +2,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCli, tempDir, type CliRun } from '../support/cli.js';
-import { startSshdFleet, type SshdFleet } from '../support/sshd.js';
+import { fleetConfigHead, useSshdFleet } from '../support/ssh-release-fixture.js';
 
 // A release spread over machines, as a GitHub job matrix runs it, played by separate CLI processes
 // against real sshd hosts: the canary-only part, then the shards, then `report merge`.
 describe('boerewors run --canary-only / --shard K/N, then report merge', () => {
-  let fleet: SshdFleet;
-  beforeAll(async () => {
-    fleet = await startSshdFleet({ count: 5 });
-  });
-  afterAll(() => fleet?.stop());
+  const fleet = useSshdFleet({ count: 5 });
 
   /** Every job of Deploy and Switch appends the release id to `ROOT/<host>.<stage>` on its host. */
   function config(root: string): string {
-    const hosts = fleet.hosts.map(
-      (h) => `      - { name: ${h.name}, address: ${h.address}, port: ${h.port} }`,
-    );
-    return `version: 1
-lock: false
-ssh:
-  user: ${fleet.user}
-  private-key: ${fleet.keyPath}
-  known-hosts: ${fleet.knownHostsPath}
-  connect-timeout: 5s
-hosts:
-  web:
-${hosts.join('\n')}
-vars:
-  ROOT: ${root}
-  FAIL_HOST: none
-runners:
+    return `${fleetConfigHead(fleet, { vars: { ROOT: root, FAIL_HOST: 'none' } })}runners:
   deploy:
     stages:
       - name: Build

@@ -1,18 +1,14 @@
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startSshdFleet, type SshdFleet } from '../support/sshd.js';
+import { fleetConfigHead, useSshdFleet } from '../support/ssh-release-fixture.js';
 import { runCli, tempDir } from '../support/cli.js';
 import { readPids, waitForExit } from '../support/survivors.js';
 import { loginHome } from '../support/sshd-user.js';
 
 // The CLI end to end against real OpenSSH servers: a YAML config, the built bin, a real release.
 describe('boerewors run over ssh', () => {
-  let fleet: SshdFleet;
-  beforeAll(async () => {
-    fleet = await startSshdFleet({ count: 3 });
-  });
-  afterAll(() => fleet?.stop());
+  const fleet = useSshdFleet({ count: 3 });
 
   /**
    * `root` is on the hosts (the login user's); `build` is on the controller. `lock`: the `lock:`
@@ -20,23 +16,7 @@ describe('boerewors run over ssh', () => {
    * share the login user's ~/.boerewors/locks).
    */
   function config(root: string, build: string, extra = '', lock = 'false'): string {
-    const hosts = fleet.hosts.map(
-      (h) => `      - { name: ${h.name}, address: ${h.address}, port: ${h.port} }`,
-    );
-    return `version: 1
-lock: ${lock}
-ssh:
-  user: ${fleet.user}
-  private-key: ${fleet.keyPath}
-  known-hosts: ${fleet.knownHostsPath}
-  connect-timeout: 5s
-hosts:
-  web:
-${hosts.join('\n')}
-vars:
-  ROOT: ${root}
-  BUILD: ${build}
-runners:
+    return `${fleetConfigHead(fleet, { lock, vars: { ROOT: root, BUILD: build } })}runners:
   deploy:
     stages:
       - name: Build

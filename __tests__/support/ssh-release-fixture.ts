@@ -1,0 +1,153 @@
+/**
+ * What the end-to-end suites of the CLI and the action against real sshd share: a fleet started
+ * before the suite and stopped after it (with the installed action and its SSH inputs, for the
+ * action's suites), the head of a release config that reaches the fleet, and the file the action
+ * reads its config from. Unlike sshd.ts (which bench/ reuses), this registers Jest hooks.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { installedAction } from '../action/action-harness.js';
+import { startSshdFleet, type SshdFleet, type SshdFleetOptions } from './sshd.js';
+
+/**
+ * Starts a fleet in `beforeAll` (within `timeoutMs`, Jest's default when not given) and stops it in
+ * `afterAll`; the returned fleet stands for it, so a suite reads `fleet.hosts` as usual.
+ */
+export function useSshdFleet(opts: SshdFleetOptions, timeoutMs?: number): SshdFleet {
+  return registerFleet(opts, timeoutMs, async () => {}).fleet;
+}
+
+/** The fleet of an action suite, the action it runs, and the SSH inputs a workflow passes it. */
+export interface ActionFleet {
+  /** As `useSshdFleet` returns it. */
+  readonly fleet: SshdFleet;
+  /** A copy of action.yml and dist/ (`installedAction()`), as a workflow checks the action out. */
+  readonly actionDir: string;
+  /** The private key, read from the fleet's key file. */
+  readonly privateKey: string;
+  /** `ssh-private-key` and `ssh-known-hosts` holding the fleet's key and known_hosts, as secrets hold them. */
+  readonly sshInputs: Record<string, string>;
+}
+
+/** `useSshdFleet`, and in the same `beforeAll` the installed action and the fleet's key and known_hosts. */
+export function useActionFleet(opts: SshdFleetOptions, timeoutMs?: number): ActionFleet {
+  let actionDir: string | undefined;
+  let privateKey = '';
+  let knownHosts = '';
+  const { fleet } = registerFleet(opts, timeoutMs, async (started) => {
+    actionDir = await installedAction();
+    privateKey = await readFile(started.keyPath, 'utf8');
+    knownHosts = await readFile(started.knownHostsPath, 'utf8');
+  });
+  const ready = (): void => {
+    if (actionDir === undefined) throw new Error('the action fixture is read before its beforeAll set it up');
+  };
+  return {
+    fleet,
+    get actionDir() {
+      ready();
+      return actionDir!;
+    },
+    get privateKey() {
+      ready();
+      return privateKey;
+    },
+    get sshInputs() {
+      ready();
+      return { 'ssh-private-key': privateKey, 'ssh-known-hosts': knownHosts };
+    },
+  };
+}
+
+function registerFleet(
+  opts: SshdFleetOptions,
+  timeoutMs: number | undefined,
+  then: (fleet: SshdFleet) => Promise<void>,
+): { fleet: SshdFleet } {
+  let started: SshdFleet | undefined;
+  beforeAll(async () => {
+    started = await startSshdFleet(opts);
+    await then(started);
+  }, timeoutMs);
+  afterAll(() => started?.stop());
+  // A stand-in read through at each use: the suite can hold it from the start, the fleet comes later.
+  const fleet = new Proxy({} as SshdFleet, {
+    get(_, key) {
+      if (started === undefined)
+        throw new Error(`fleet.${String(key)} read before beforeAll started the fleet`);
+      return Reflect.get(started, key);
+    },
+  });
+  return { fleet };
+}
+
+/** A host to list in a config (an `SshdHost` is one); `name` is its own unless `names` says otherwise. */
+export interface ConfigHost {
+  name: string;
+  address: string;
+  port: number;
+}
+
+export interface ConfigHeadOptions {
+  /** The group's hosts (default: every host of the fleet). */
+  hosts?: readonly ConfigHost[];
+  /** What the config calls them, by index (default: their own names, h0, h1, …). */
+  names?: readonly string[];
+  /** The group's name (default `web`). */
+  group?: string;
+  /**
+   * The `lock:` value as YAML (default `false`: suites and worktrees share the login user's
+   * ~/.boerewors/locks, so a suite about the lock gives it a name of its own).
+   */
+  lock?: string;
+  /**
+   * Where the client key and known_hosts come from: `files`, the fleet's, named in `ssh:` (the
+   * CLI; the default); `inputs`, the action's inputs, so `ssh:` names neither.
+   */
+  credentials?: 'files' | 'inputs';
+  /** More `ssh:` keys, or replaced ones, as YAML values (`host-key-checking: off`). */
+  ssh?: Record<string, string>;
+  /** More groups: YAML lines under `hosts:`, after the group. */
+  moreHosts?: string;
+  /** `vars:`, each value written as a YAML string. */
+  vars?: Record<string, string | number>;
+}
+
+/**
+ * The head of a release config reaching `fleet` (`version`, `lock`, `ssh`, `hosts`, `vars`), the
+ * 5 s connect timeout the suites use; the suite appends its `runners:`.
+ */
+export function fleetConfigHead(fleet: SshdFleet, opts: ConfigHeadOptions = {}): string {
+  const hosts = (opts.hosts ?? fleet.hosts).map(
+    (h, i) => `    - { name: ${opts.names?.[i] ?? h.name}, address: ${h.address}, port: ${h.port} }`,
+  );
+  const files =
+    (opts.credentials ?? 'files') === 'files'
+      ? { 'private-key': fleet.keyPath, 'known-hosts': fleet.knownHostsPath }
+      : {};
+  const ssh = Object.entries({
+    user: fleet.user,
+    ...files,
+    ...opts.ssh,
+    'connect-timeout': opts.ssh?.['connect-timeout'] ?? '5s',
+  });
+  const vars = Object.entries(opts.vars ?? {});
+  return [
+    'version: 1',
+    `lock: ${opts.lock ?? 'false'}`,
+    'ssh:',
+    ...ssh.map(([k, v]) => `  ${k}: ${v}`),
+    'hosts:',
+    `  ${opts.group ?? 'web'}:`,
+    ...hosts,
+    ...(opts.moreHosts ? [opts.moreHosts] : []),
+    ...(vars.length > 0 ? ['vars:', ...vars.map(([k, v]) => `  ${k}: ${JSON.stringify(String(v))}`)] : []),
+    '',
+  ].join('\n');
+}
+
+/** Writes `yaml` where the action reads its config by default (`.github/release.yml` of the workspace). */
+export async function writeWorkspaceConfig(workspace: string, yaml: string): Promise<void> {
+  await mkdir(join(workspace, '.github'), { recursive: true });
+  await writeFile(join(workspace, '.github/release.yml'), yaml);
+}
