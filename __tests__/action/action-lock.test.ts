@@ -6,25 +6,15 @@
  * and worktrees share the login user's ~/.boerewors/locks).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempDir } from '../support/cli.js';
 import { loginHome } from '../support/sshd-user.js';
-import { startSshdFleet, type SshdFleet } from '../support/sshd.js';
-import { annotationsOf, installedAction, maskCommands, runAction, type ActionRun } from './action-harness.js';
+import { fleetConfigHead, useActionFleet, writeWorkspaceConfig } from '../support/ssh-release-fixture.js';
+import { annotationsOf, maskCommands, runAction, type ActionRun } from './action-harness.js';
 
-let fleet: SshdFleet;
-let actionDir: string;
-let privateKey: string;
-let knownHosts: string;
-
-beforeAll(async () => {
-  fleet = await startSshdFleet({ count: 2 });
-  actionDir = await installedAction();
-  privateKey = await readFile(fleet.keyPath, 'utf8');
-  knownHosts = await readFile(fleet.knownHostsPath, 'utf8');
-}, 30_000);
-afterAll(() => fleet?.stop());
+const suite = useActionFleet({ count: 2 }, 30_000);
+const fleet = suite.fleet;
 
 const names = ['web-1', 'web-2'];
 const GITHUB = {
@@ -51,23 +41,9 @@ async function setUp(): Promise<Setup> {
   await mkdir(root);
   await chmod(root, 0o777); // the hosts' login user writes here
   const ws = await tempDir('bw-ws-lock-');
-  const hosts = fleet.hosts.map(
-    (h, i) => `    - { name: ${names[i]}, address: ${h.address}, port: ${h.port} }`,
-  );
-  await mkdir(join(ws, '.github'));
-  await writeFile(
-    join(ws, '.github/release.yml'),
-    `version: 1
-lock: { name: ${name} }
-ssh:
-  user: ${fleet.user}
-  connect-timeout: 5s
-hosts:
-  web:
-${hosts.join('\n')}
-vars:
-  ROOT: ${root}
-runners:
+  await writeWorkspaceConfig(
+    ws,
+    `${fleetConfigHead(fleet, { names, lock: `{ name: ${name} }`, credentials: 'inputs', vars: { ROOT: root } })}runners:
   deploy:
     stages:
       - name: Ship
@@ -82,9 +58,9 @@ runners:
 /** One job of the workflow run, with the deploy key and known hosts as every job has them. */
 function job(s: Setup, inputs: Record<string, string>, env: Record<string, string> = {}): Promise<ActionRun> {
   return runAction({
-    actionDir,
+    actionDir: suite.actionDir,
     workspace: s.ws,
-    inputs: { 'ssh-private-key': privateKey, 'ssh-known-hosts': knownHosts, ...inputs },
+    inputs: { ...suite.sshInputs, ...inputs },
     env: { ...GITHUB, ...env },
   });
 }
@@ -222,7 +198,7 @@ describe('the action: lock acquire / release around a sharded release', () => {
 
     // The merge job without actions/checkout: the config that names the lock's host is not there.
     const bare = await runAction({
-      actionDir,
+      actionDir: suite.actionDir,
       workspace: await tempDir('bw-ws-empty-'),
       inputs: { lock: 'release', 'lock-token': 'a'.repeat(32) },
       env: GITHUB,

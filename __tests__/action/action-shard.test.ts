@@ -5,25 +5,15 @@
  * outputs and the exit code of the whole release, recording the deployment on the way.
  */
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { tempDir } from '../support/cli.js';
 import { startGitHubApiRecorder, type GitHubApiRecorder } from '../support/github-api-recorder.js';
-import { startSshdFleet, type SshdFleet } from '../support/sshd.js';
-import { annotationsOf, installedAction, runAction, type ActionRun } from './action-harness.js';
+import { fleetConfigHead, useActionFleet, writeWorkspaceConfig } from '../support/ssh-release-fixture.js';
+import { annotationsOf, runAction, type ActionRun } from './action-harness.js';
 
-let fleet: SshdFleet;
-let actionDir: string;
-let privateKey: string;
-let knownHosts: string;
-
-beforeAll(async () => {
-  fleet = await startSshdFleet({ count: 4 });
-  actionDir = await installedAction();
-  privateKey = await readFile(fleet.keyPath, 'utf8');
-  knownHosts = await readFile(fleet.knownHostsPath, 'utf8');
-}, 30_000);
-afterAll(() => fleet?.stop());
+const suite = useActionFleet({ count: 4 }, 30_000);
+const fleet = suite.fleet;
 
 const names = ['web-1', 'web-2', 'web-3', 'web-4'];
 const RUN_ID = '5150';
@@ -31,24 +21,9 @@ const RUN_ID = '5150';
 /** The checked-out repository: a config whose jobs append the release id to `ROOT/<host>` on each host. */
 async function workspace(root: string): Promise<string> {
   const ws = await tempDir('bw-ws-shard-');
-  const hosts = fleet.hosts.map(
-    (h, i) => `    - { name: ${names[i]}, address: ${h.address}, port: ${h.port} }`,
-  );
-  await mkdir(join(ws, '.github'));
-  await writeFile(
-    join(ws, '.github/release.yml'),
-    `version: 1
-lock: false
-ssh:
-  user: ${fleet.user}
-  connect-timeout: 5s
-hosts:
-  web:
-${hosts.join('\n')}
-vars:
-  ROOT: ${root}
-  FAIL_HOST: none
-runners:
+  await writeWorkspaceConfig(
+    ws,
+    `${fleetConfigHead(fleet, { names, credentials: 'inputs', vars: { ROOT: root, FAIL_HOST: 'none' } })}runners:
   deploy:
     stages:
       - name: Ship
@@ -64,9 +39,9 @@ runners:
 /** One job of the workflow run; `artifacts` plays upload-artifact + download-artifact (merge-multiple). */
 async function job(ws: string, artifacts: string, inputs: Record<string, string>): Promise<ActionRun> {
   const r = await runAction({
-    actionDir,
+    actionDir: suite.actionDir,
     workspace: ws,
-    inputs: { 'ssh-private-key': privateKey, 'ssh-known-hosts': knownHosts, ...inputs },
+    inputs: { ...suite.sshInputs, ...inputs },
     env: { GITHUB_RUN_ID: RUN_ID },
   });
   if (r.outputs.report) await copyFile(r.outputs.report, join(artifacts, basename(r.outputs.report)));
@@ -93,7 +68,7 @@ afterEach(async () => {
 
 function merge(ws: string, inputs: Record<string, string> = {}): Promise<ActionRun> {
   return runAction({
-    actionDir,
+    actionDir: suite.actionDir,
     workspace: ws,
     inputs: { 'merge-reports': 'reports/*.json', ...inputs },
     env: {
@@ -182,9 +157,9 @@ describe('the action: canary-only, a matrix of shards, merge-reports', () => {
     expect(stray.code).toBe(2);
     expect(stray.stdout).toContain('Input "shard" cannot be used with "merge-reports"');
     const outside = await runAction({
-      actionDir,
+      actionDir: suite.actionDir,
       workspace: ws,
-      inputs: { 'ssh-private-key': privateKey, 'ssh-known-hosts': knownHosts, shard: '1/2' },
+      inputs: { ...suite.sshInputs, shard: '1/2' },
     });
     expect(outside.code).toBe(2);
     expect(outside.stdout).toContain(

@@ -4,15 +4,14 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCli, tempDir } from '../support/cli.js';
-import { startSshdFleet, type SshdFleet } from '../support/sshd.js';
+import { fleetConfigHead, useActionFleet, writeWorkspaceConfig } from '../support/ssh-release-fixture.js';
 import { readPids, waitForExit } from '../support/survivors.js';
 import {
   annotationsOf,
   filesHolding,
-  installedAction,
   keyMaterial,
   leaks,
   maskCommands,
@@ -20,20 +19,9 @@ import {
   type ActionRun,
 } from './action-harness.js';
 
-let fleet: SshdFleet;
-let actionDir: string;
-let privateKey: string;
-let knownHosts: string;
+const suite = useActionFleet({ count: 3 }, 30_000);
+const fleet = suite.fleet;
 const TOKEN = 'ssh-test-token-5d41402abc4b2a76';
-
-beforeAll(async () => {
-  fleet = await startSshdFleet({ count: 3 });
-  actionDir = await installedAction();
-  privateKey = await readFile(fleet.keyPath, 'utf8');
-  knownHosts = await readFile(fleet.knownHostsPath, 'utf8');
-}, 30_000);
-
-afterAll(() => fleet?.stop());
 
 const names = ['web-1', 'web-2', 'web-3'];
 
@@ -41,26 +29,14 @@ const names = ['web-1', 'web-2', 'web-3'];
 async function workspace(script: string, ssh: Record<string, string> = {}, lock = 'false'): Promise<string> {
   const ws = await tempDir('bw-ws-ssh-');
   await writeFile(join(ws, 'empty_known_hosts'), '');
-  const hosts = fleet.hosts.map(
-    (h, i) => `    - { name: ${names[i]}, address: ${h.address}, port: ${h.port} }`,
-  );
-  const sshLines = Object.entries({
-    user: fleet.user,
-    'known-hosts': join(ws, 'empty_known_hosts'),
-    ...ssh,
-  }).map(([k, v]) => `  ${k}: ${v}`);
-  await mkdir(join(ws, '.github'));
-  await writeFile(
-    join(ws, '.github/release.yml'),
-    `version: 1
-lock: ${lock}
-ssh:
-${sshLines.join('\n')}
-  connect-timeout: 5s
-hosts:
-  web:
-${hosts.join('\n')}
-runners:
+  await writeWorkspaceConfig(
+    ws,
+    `${fleetConfigHead(fleet, {
+      names,
+      lock,
+      credentials: 'inputs',
+      ssh: { 'known-hosts': join(ws, 'empty_known_hosts'), ...ssh },
+    })}runners:
   deploy:
     stages:
       - name: Distribute code
@@ -82,11 +58,10 @@ function run(
   more: Partial<Parameters<typeof runAction>[0]> = {},
 ) {
   return runAction({
-    actionDir,
+    actionDir: suite.actionDir,
     workspace: ws,
     inputs: {
-      'ssh-private-key': privateKey,
-      'ssh-known-hosts': knownHosts,
+      ...suite.sshInputs,
       'secret-vars': `TOKEN=${TOKEN}`,
       ...inputs,
     },
@@ -95,9 +70,9 @@ function run(
 }
 
 function expectNoLeaks(r: ActionRun): void {
-  expect(leaks(r, [privateKey, TOKEN])).toEqual([]);
+  expect(leaks(r, [suite.privateKey, TOKEN])).toEqual([]);
   expect(maskCommands(r.stdout)).toEqual(
-    expect.arrayContaining([privateKey, TOKEN, ...privateKey.trim().split('\n')]),
+    expect.arrayContaining([suite.privateKey, TOKEN, ...suite.privateKey.trim().split('\n')]),
   );
 }
 
@@ -124,18 +99,18 @@ describe('the bundled action over SSH (real sshd)', () => {
     expect(r.stdout).toContain(`🔓 deploy lock "${lockName}" on ${names[0]} released\n`);
     expectNoLeaks(r);
     // The key was used and never written: not in RUNNER_TEMP, HOME, TMPDIR or the workspace.
-    expect(filesHolding(r, keyMaterial(privateKey))).toEqual([]);
+    expect(filesHolding(r, keyMaterial(suite.privateKey))).toEqual([]);
   });
 
   it('an encrypted key with ssh-key-passphrase logs in; the passphrase shows nowhere', async () => {
     // The fleet's own key, encrypted (few KDF rounds: the test needs the format, not the work).
     const dir = await tempDir('bw-enc-key-');
     const encryptedPath = join(dir, 'id_enc');
-    await writeFile(encryptedPath, privateKey, { mode: 0o600 });
+    await writeFile(encryptedPath, suite.privateKey, { mode: 0o600 });
     const passphrase = 'pass-phrase-7c3a91e0';
     execFileSync('ssh-keygen', ['-q', '-p', '-a', '2', '-P', '', '-N', passphrase, '-f', encryptedPath]);
     const encrypted = await readFile(encryptedPath, 'utf8');
-    expect(encrypted).not.toBe(privateKey);
+    expect(encrypted).not.toBe(suite.privateKey);
     const ws = await workspace('echo "in as $(id -un)"');
     const r = await run(ws, { 'ssh-private-key': encrypted, 'ssh-key-passphrase': passphrase });
     expect(r.code).toBe(0);
@@ -143,7 +118,9 @@ describe('the bundled action over SSH (real sshd)', () => {
     expect(leaks(r, [passphrase, encrypted])).toEqual([]);
     expect(maskCommands(r.stdout)).toContain(passphrase);
     // Neither the key (as given, or decrypted) nor the passphrase reached a file.
-    expect(filesHolding(r, [...keyMaterial(encrypted), ...keyMaterial(privateKey), passphrase])).toEqual([]);
+    expect(
+      filesHolding(r, [...keyMaterial(encrypted), ...keyMaterial(suite.privateKey), passphrase]),
+    ).toEqual([]);
     // Without it, the run stops before connecting, saying why (and still without a byte of the key).
     const missing = await run(ws, { 'ssh-private-key': encrypted });
     expect(missing.code).not.toBe(0);
@@ -173,7 +150,7 @@ describe('the bundled action over SSH (real sshd)', () => {
 
   it('a host missing from ssh-known-hosts fails closed, named in its annotation', async () => {
     const ws = await workspace('echo ran on $BW_HOST');
-    const withoutWeb2 = knownHosts
+    const withoutWeb2 = suite.knownHosts
       .split('\n')
       .filter((l) => !l.includes(`]:${fleet.hosts[1]!.port} `))
       .join('\n');

@@ -4,38 +4,21 @@
  * budget, and the step still ends, everything written, long before GitHub's SIGTERM (7.5 s).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempDir } from '../support/cli.js';
-import { startSshdFleet, type SshdFleet } from '../support/sshd.js';
+import { fleetConfigHead, useActionFleet, writeWorkspaceConfig } from '../support/ssh-release-fixture.js';
 import { readPids, waitForExit } from '../support/survivors.js';
-import { installedAction, REPORTED_BEFORE_SIGTERM_MS, runAction } from './action-harness.js';
+import { REPORTED_BEFORE_SIGTERM_MS, runAction } from './action-harness.js';
 
-let fleet: SshdFleet;
-let actionDir: string;
-beforeAll(async () => {
-  fleet = await startSshdFleet({ count: 2 });
-  actionDir = await installedAction();
-}, 30_000);
-afterAll(() => fleet?.stop());
+const suite = useActionFleet({ count: 2 }, 30_000);
+const fleet = suite.fleet;
 
 it('SIGINT: the when: cancelled stage notifies on the hosts, a hanging always stage is cut off, the step ends before GitHub’s SIGTERM', async () => {
   const ws = await tempDir('bw-ws-wayout-');
   const root = join(fleet.scratchDir, `action-cancel-${Date.now()}`);
-  const hosts = fleet.hosts.map(
-    (h, i) => `    - { name: web-${i + 1}, address: ${h.address}, port: ${h.port} }`,
-  );
-  await mkdir(join(ws, '.github'));
-  await writeFile(
-    join(ws, '.github/release.yml'),
-    `version: 1
-lock: false
-ssh: { user: ${fleet.user}, connect-timeout: 5s }
-hosts:
-  web:
-${hosts.join('\n')}
-vars: { ROOT: "${root}", OUT: "${ws}" }
-runners:
+  await writeWorkspaceConfig(
+    ws,
+    `${fleetConfigHead(fleet, { names: ['web-1', 'web-2'], credentials: 'inputs', vars: { ROOT: root, OUT: ws } })}runners:
   deploy:
     stages:
       - name: Long
@@ -66,12 +49,9 @@ runners:
   );
   let signalledAt = 0;
   const run = await runAction({
-    actionDir,
+    actionDir: suite.actionDir,
     workspace: ws,
-    inputs: {
-      'ssh-private-key': await readFile(fleet.keyPath, 'utf8'),
-      'ssh-known-hosts': await readFile(fleet.knownHostsPath, 'utf8'),
-    },
+    inputs: suite.sshInputs,
     onStdout: (out, child) => {
       if (signalledAt === 0 && (out.match(/│ started/g) ?? []).length === 2) {
         signalledAt = Date.now();

@@ -3,13 +3,12 @@
  * must not survive in any of them, whole or in halves, in any channel the action writes. Run
  * through the bundled action against a real sshd, as a workflow would.
  */
-import { readFile, writeFile } from 'node:fs/promises';
-import { mkdir } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MAX_LINE_CHARS } from '../../src/transport/line-splitter.js';
 import { tempDir } from '../support/cli.js';
-import { startSshdFleet, type SshdFleet } from '../support/sshd.js';
-import { annotationsOf, installedAction, runAction, visibleText } from './action-harness.js';
+import { fleetConfigHead, useActionFleet, writeWorkspaceConfig } from '../support/ssh-release-fixture.js';
+import { annotationsOf, runAction, visibleText } from './action-harness.js';
 
 const TOKEN = 'tok_3c59dc048e8850243be8079a5c74d079';
 // Clear of the cuts, straddling the first and the second cut (with 14 and 24 characters before
@@ -17,15 +16,8 @@ const TOKEN = 'tok_3c59dc048e8850243be8079a5c74d079';
 const OFFSETS = [40, MAX_LINE_CHARS - 14, 2 * MAX_LINE_CHARS - 24, 39_500];
 const LENGTH = 40_000;
 
-let fleet: SshdFleet;
-let actionDir: string;
-
-beforeAll(async () => {
-  fleet = await startSshdFleet({ count: 1 });
-  actionDir = await installedAction();
-}, 30_000);
-
-afterAll(() => fleet?.stop());
+const suite = useActionFleet({ count: 1 }, 30_000);
+const fleet = suite.fleet;
 
 /** ~40 KB of minified JSON on one line, with TOKEN at each of OFFSETS. */
 function jsonLine(): string {
@@ -62,16 +54,9 @@ it('a secret in a 40 KB line, straddling each cut, shows nowhere: log, annotatio
   const template = join(fleet.scratchDir, `long-line-${Date.now()}.json`);
   await writeFile(template, jsonLine().replaceAll(TOKEN, '@TOKEN@'), { mode: 0o644 });
   const host = fleet.hosts[0]!;
-  await mkdir(join(ws, '.github'));
-  await writeFile(
-    join(ws, '.github/release.yml'),
-    `version: 1
-# The deploy lock is not under test here (and a fixed one would collide across suites).
-lock: false
-ssh: { user: ${fleet.user}, connect-timeout: 5s }
-hosts:
-  web: [{ name: web-1, address: ${host.address}, port: ${host.port} }]
-runners:
+  await writeWorkspaceConfig(
+    ws,
+    `${fleetConfigHead(fleet, { hosts: [host], names: ['web-1'], credentials: 'inputs' })}runners:
   deploy:
     stages:
       - name: Print
@@ -84,11 +69,10 @@ runners:
 `,
   );
   const r = await runAction({
-    actionDir,
+    actionDir: suite.actionDir,
     workspace: ws,
     inputs: {
-      'ssh-private-key': await readFile(fleet.keyPath, 'utf8'),
-      'ssh-known-hosts': await readFile(fleet.knownHostsPath, 'utf8'),
+      ...suite.sshInputs,
       'secret-vars': `TOKEN=${TOKEN}`,
     },
   });

@@ -23,38 +23,41 @@ export interface ActionFleet {
   readonly fleet: SshdFleet;
   /** A copy of action.yml and dist/ (`installedAction()`), as a workflow checks the action out. */
   readonly actionDir: string;
-  /** The private key, read from the fleet's key file. */
+  /** The fleet's client private key (its text), what a workflow keeps in a secret. */
   readonly privateKey: string;
-  /** `ssh-private-key` and `ssh-known-hosts` holding the fleet's key and known_hosts, as secrets hold them. */
+  /** The fleet's known_hosts (its text). */
+  readonly knownHosts: string;
+  /** `ssh-private-key` and `ssh-known-hosts` inputs holding the two, as a workflow passes them. */
   readonly sshInputs: Record<string, string>;
 }
 
 /** `useSshdFleet`, and in the same `beforeAll` the installed action and the fleet's key and known_hosts. */
 export function useActionFleet(opts: SshdFleetOptions, timeoutMs?: number): ActionFleet {
-  let actionDir: string | undefined;
-  let privateKey = '';
-  let knownHosts = '';
+  let loaded: { actionDir: string; privateKey: string; knownHosts: string } | undefined;
   const { fleet } = registerFleet(opts, timeoutMs, async (started) => {
-    actionDir = await installedAction();
-    privateKey = await readFile(started.keyPath, 'utf8');
-    knownHosts = await readFile(started.knownHostsPath, 'utf8');
+    loaded = {
+      actionDir: await installedAction(),
+      privateKey: await readFile(started.keyPath, 'utf8'),
+      knownHosts: await readFile(started.knownHostsPath, 'utf8'),
+    };
   });
-  const ready = (): void => {
-    if (actionDir === undefined) throw new Error('the action fixture is read before its beforeAll set it up');
+  const ready = (): NonNullable<typeof loaded> => {
+    if (loaded === undefined) throw new Error('the action suite is read before its beforeAll set it up');
+    return loaded;
   };
   return {
     fleet,
     get actionDir() {
-      ready();
-      return actionDir!;
+      return ready().actionDir;
     },
     get privateKey() {
-      ready();
-      return privateKey;
+      return ready().privateKey;
+    },
+    get knownHosts() {
+      return ready().knownHosts;
     },
     get sshInputs() {
-      ready();
-      return { 'ssh-private-key': privateKey, 'ssh-known-hosts': knownHosts };
+      return { 'ssh-private-key': ready().privateKey, 'ssh-known-hosts': ready().knownHosts };
     },
   };
 }
