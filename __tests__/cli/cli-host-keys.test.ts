@@ -6,14 +6,10 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCli, tempDir } from '../support/cli.js';
 import { findSsh, opensshVerdict } from '../support/openssh-client.js';
-import { startSshdFleet, type SshdFleet } from '../support/sshd.js';
+import { useSshdFleet } from '../support/ssh-release-fixture.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
 
-let fleet: SshdFleet;
-beforeAll(async () => {
-  fleet = await startSshdFleet({ count: 2 });
-});
-afterAll(() => fleet?.stop());
+const fleet = useSshdFleet({ count: 2 });
 
 const keyOf = (publicLine: string) => publicLine.split(' ').slice(0, 2).join(' ');
 

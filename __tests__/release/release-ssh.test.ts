@@ -13,13 +13,9 @@ import { loadRelease, runRelease } from '../../src/release/pipeline.js';
 import type { ReleaseSettings } from '../../src/release/settings.js';
 import { tempDir } from '../support/cli.js';
 import { loginHome } from '../support/sshd-user.js';
-import { startSshdFleet, type SshdFleet } from '../support/sshd.js';
+import { useSshdFleet } from '../support/ssh-release-fixture.js';
 
-let fleet: SshdFleet;
-beforeAll(async () => {
-  fleet = await startSshdFleet({ count: 2 });
-});
-afterAll(() => fleet?.stop());
+const fleet = useSshdFleet({ count: 2 });
 
 describe('release: steps over ssh (real sshd)', () => {
   it('~/ paths, upload into the release, keep-N past a failed deploy, rollback until none is left', async () => {
