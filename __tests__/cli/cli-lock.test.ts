@@ -272,13 +272,12 @@ describe('the deploy lock over ssh (built CLI, real sshd)', () => {
     const cfg = join(s.dir, 'nested.yml');
     await writeFile(
       cfg,
-      `version: 1
-lock: { name: ${s.name} }
-ssh: { user: ${fleet.user}, private-key: ${fleet.keyPath}, known-hosts: ${fleet.knownHostsPath} }
-hosts:
-  web: [{ name: ${h.name}, address: ${h.address}, port: ${h.port} }]
-vars: { MARK: '${s.mark}', BIN: '${BIN}', CFG: '${cfg}' }
-runners:
+      `${fleetConfigHead(fleet, {
+        hosts: [h],
+        lock: `{ name: ${s.name} }`,
+        connectTimeout: null,
+        vars: { MARK: s.mark, BIN, CFG: cfg },
+      })}runners:
   outer:
     stages:
       - name: Outer

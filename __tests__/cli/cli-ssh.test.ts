@@ -130,12 +130,7 @@ runners:
     const cfg = join(dir, 'release.yml');
     await writeFile(
       cfg,
-      `version: 1
-lock: false
-ssh: { user: ${fleet.user}, private-key: ${fleet.keyPath}, known-hosts: ${fleet.knownHostsPath} }
-hosts:
-  web: [{ name: ${h.name}, address: ${h.address}, port: ${h.port} }]
-runners:
+      `${fleetConfigHead(fleet, { hosts: [h], connectTimeout: null })}runners:
   deploy:
     stages:
       - name: Background

@@ -13,7 +13,7 @@ import { loadRelease, runRelease } from '../../src/release/pipeline.js';
 import type { ReleaseSettings } from '../../src/release/settings.js';
 import { tempDir } from '../support/cli.js';
 import { loginHome } from '../support/sshd-user.js';
-import { useSshdFleet } from '../support/ssh-release-fixture.js';
+import { fleetConfigHead, useSshdFleet } from '../support/ssh-release-fixture.js';
 
 const fleet = useSshdFleet({ count: 2 });
 
@@ -23,16 +23,9 @@ describe('release: steps over ssh (real sshd)', () => {
     const base = `bw-release-ssh-${process.pid}-${Date.now()}`;
     const home = loginHome(fleet.user);
     await writeFile(join(dir, 'index.html'), 'hello\n');
-    const hosts = fleet.hosts.map((h) => `{ name: ${h.name}, address: ${h.address}, port: ${h.port} }`);
     await writeFile(
       join(dir, 'release.yml'),
-      `version: 1
-lock: false
-ssh: { user: ${fleet.user}, private-key: ${fleet.keyPath}, known-hosts: ${fleet.knownHostsPath} }
-hosts:
-  web: [${hosts.join(', ')}]
-vars: { FAIL: '', SRC: '${dir}' }
-releases:
+      `${fleetConfigHead(fleet, { connectTimeout: null, vars: { FAIL: '', SRC: dir } })}releases:
   path: ~/${base}/\${BW_HOST}
   keep: 2
   shared: [logs/]

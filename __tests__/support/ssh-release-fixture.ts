@@ -110,6 +110,11 @@ export interface ConfigHeadOptions {
   credentials?: 'files' | 'inputs';
   /** More `ssh:` keys, or replaced ones, as YAML values (`host-key-checking: off`). */
   ssh?: Record<string, string>;
+  /**
+   * `connect-timeout` (default 5s, quick for tests; a stopped host fails fast); null leaves it out,
+   * for a suite that runs with the product's default.
+   */
+  connectTimeout?: string | null;
   /** More groups: YAML lines under `hosts:`, after the group. */
   moreHosts?: string;
   /** `vars:`, each value written as a YAML string. */
@@ -117,8 +122,8 @@ export interface ConfigHeadOptions {
 }
 
 /**
- * The head of a release config reaching `fleet` (`version`, `lock`, `ssh`, `hosts`, `vars`), the
- * 5 s connect timeout the suites use; the suite appends its `runners:`.
+ * The head of a release config reaching `fleet` (`version`, `lock`, `ssh`, `hosts`, `vars`); the
+ * suite appends its `runners:`.
  */
 export function fleetConfigHead(fleet: SshdFleet, opts: ConfigHeadOptions = {}): string {
   const hosts = (opts.hosts ?? fleet.hosts).map(
@@ -132,7 +137,7 @@ export function fleetConfigHead(fleet: SshdFleet, opts: ConfigHeadOptions = {}):
     user: fleet.user,
     ...files,
     ...opts.ssh,
-    'connect-timeout': opts.ssh?.['connect-timeout'] ?? '5s',
+    ...(opts.connectTimeout === null ? {} : { 'connect-timeout': opts.connectTimeout ?? '5s' }),
   });
   const vars = Object.entries(opts.vars ?? {});
   return [
