@@ -92,12 +92,10 @@ export interface ConfigHost {
 }
 
 export interface ConfigHeadOptions {
-  /** The group's hosts (default: every host of the fleet). */
+  /** The hosts of the group `web` (default: every host of the fleet). */
   hosts?: readonly ConfigHost[];
   /** What the config calls them, by index (default: their own names, h0, h1, …). */
   names?: readonly string[];
-  /** The group's name (default `web`). */
-  group?: string;
   /**
    * The `lock:` value as YAML (default `false`: suites and worktrees share the login user's
    * ~/.boerewors/locks, so a suite about the lock gives it a name of its own).
@@ -146,7 +144,7 @@ export function fleetConfigHead(fleet: SshdFleet, opts: ConfigHeadOptions = {}):
     'ssh:',
     ...ssh.map(([k, v]) => `  ${k}: ${v}`),
     'hosts:',
-    `  ${opts.group ?? 'web'}:`,
+    '  web:',
     ...hosts,
     ...(opts.moreHosts ? [opts.moreHosts] : []),
     ...(vars.length > 0 ? ['vars:', ...vars.map(([k, v]) => `  ${k}: ${JSON.stringify(String(v))}`)] : []),
