@@ -6,7 +6,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { tempDir } from '../support/cli.js';
+import { signalWhen, tempDir } from '../support/cli.js';
 import {
   closedApiUrl,
   DEPLOYMENT_ID,
@@ -121,32 +121,22 @@ describe('github-deployment', () => {
   });
 
   it('cancelled: the final status is error, and the step still ends within 5 s', async () => {
-    let signalledAt = 0;
+    const interrupt = signalWhen((out) => out.includes('│ started'));
     const run = await deploy(await workspace('echo started; sleep 30'), api.url, {
-      onStdout: (out, child) => {
-        if (signalledAt === 0 && out.includes('│ started')) {
-          signalledAt = Date.now();
-          child.kill('SIGINT');
-        }
-      },
+      onStdout: interrupt.onStdout,
     });
-    expect(Date.now() - signalledAt).toBeLessThan(5000);
+    expect(Date.now() - interrupt.sentAt()).toBeLessThan(5000);
     expect(run.outputs.result).toBe('cancelled');
     expect(states()).toEqual(['in_progress', 'error']);
   });
 
   it('cancelled while the API hangs: the step ends within 5 s all the same, with a warning', async () => {
     api.behaviour = 'hang';
-    let signalledAt = 0;
+    const interrupt = signalWhen((out) => out.includes('│ started'));
     const run = await deploy(await workspace('echo started; sleep 30'), api.url, {
-      onStdout: (out, child) => {
-        if (signalledAt === 0 && out.includes('│ started')) {
-          signalledAt = Date.now();
-          child.kill('SIGINT');
-        }
-      },
+      onStdout: interrupt.onStdout,
     });
-    expect(Date.now() - signalledAt).toBeLessThan(5000);
+    expect(Date.now() - interrupt.sentAt()).toBeLessThan(5000);
     expect(run.outputs.result).toBe('cancelled');
     expect(warnings(run.stdout)).toContain(
       'GitHub deployment to production: not created in time, so its status stays open',

@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { REPO, tempDir } from '../support/cli.js';
+import { occurrences, REPO, signalWhen, tempDir } from '../support/cli.js';
 import { readPids, waitForExit } from '../support/survivors.js';
 import {
   annotationsOf,
@@ -235,22 +235,17 @@ runners:
               sleep 8
               touch "$MARKER-$BW_HOST"
 `);
-    let signalledAt = 0;
+    const interrupt = signalWhen((out) => occurrences(out, /sleeping on/g) === 3, 'SIGTERM');
     const marker = join(ws, 'marker');
     const pids = join(ws, 'pids');
     const run = await runAction({
       actionDir,
       workspace: ws,
       inputs: { vars: `MARKER=${marker}\nPIDS=${pids}` },
-      onStdout: (out, child) => {
-        if (signalledAt === 0 && (out.match(/sleeping on/g) ?? []).length === 3) {
-          signalledAt = Date.now();
-          child.kill('SIGTERM');
-        }
-      },
+      onStdout: interrupt.onStdout,
     });
-    expect(signalledAt).toBeGreaterThan(0);
-    expect(Date.now() - signalledAt).toBeLessThan(5000);
+    expect(interrupt.sentAt()).toBeGreaterThan(0);
+    expect(Date.now() - interrupt.sentAt()).toBeLessThan(5000);
     expect(run.code).toBe(130);
     expect(run.outputs.result).toBe('cancelled');
     expect(run.outputs['failed-hosts']).toBe('[]');
@@ -280,20 +275,15 @@ runners:
               echo "ignoring signals"
               for i in $(seq 1 300); do sleep 0.1; done
 `);
-    let signalledAt = 0;
+    const interrupt = signalWhen((out) => out.includes('ignoring signals'));
     const run = await runAction({
       actionDir,
       workspace: ws,
       inputs: {},
-      onStdout: (out, child) => {
-        if (signalledAt === 0 && out.includes('ignoring signals')) {
-          signalledAt = Date.now();
-          child.kill('SIGINT');
-        }
-      },
+      onStdout: interrupt.onStdout,
     });
     // The command is KILLed 2 s after its TERM; waiting for it would take 30 s.
-    expect(Date.now() - signalledAt).toBeLessThan(REPORTED_BEFORE_SIGTERM_MS);
+    expect(Date.now() - interrupt.sentAt()).toBeLessThan(REPORTED_BEFORE_SIGTERM_MS);
     expect(run.code).not.toBe(0);
     expect(run.outputs.result).toBe('cancelled');
     expect(run.summary).toMatch(/^## 🚫 Release cancelled/);
@@ -319,22 +309,17 @@ runners:
 };
 `,
     );
-    let signalledAt = 0;
+    const interrupt = signalWhen((out) => out.includes('│ started'), 'SIGTERM');
     const run = await runAction({
       actionDir,
       workspace: ws,
       inputs: { config: 'release.mjs' },
-      onStdout: (out, child) => {
-        if (signalledAt === 0 && out.includes('│ started')) {
-          signalledAt = Date.now();
-          child.kill('SIGTERM');
-        }
-      },
+      onStdout: interrupt.onStdout,
     });
-    expect(signalledAt).toBeGreaterThan(0);
+    expect(interrupt.sentAt()).toBeGreaterThan(0);
     // The report comes after the 3.5 s grace (CANCEL_GRACE_MS); an action that waited for the
     // engine would never end.
-    expect(Date.now() - signalledAt).toBeLessThan(REPORTED_BEFORE_SIGTERM_MS);
+    expect(Date.now() - interrupt.sentAt()).toBeLessThan(REPORTED_BEFORE_SIGTERM_MS);
     expect(run.code).toBe(130);
     expect(run.outputs.result).toBe('cancelled');
     const report = JSON.parse(run.reportText);

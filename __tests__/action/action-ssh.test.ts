@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runCli, tempDir } from '../support/cli.js';
+import { runCli, signalWhen, tempDir } from '../support/cli.js';
 import { fleetConfigHead, useActionFleet, writeWorkspaceConfig } from '../support/ssh-release-fixture.js';
 import { readPids, waitForExit } from '../support/survivors.js';
 import {
@@ -186,22 +186,17 @@ describe('the bundled action over SSH (real sshd)', () => {
       ].join('\n'),
     );
     const pids = join(fleet.scratchDir, `cancel-pids-${process.pid}`);
-    let signalledAt = 0;
+    const interrupt = signalWhen((out) => out.includes('web-1 │ sleeping on web-1'), 'SIGTERM');
     const r = await run(
       ws,
       { vars: `SCRATCH=${fleet.scratchDir}\nPIDS=${pids}` },
       {
-        onStdout: (out, child) => {
-          // the canary (web-1) runs alone: cancel while it sleeps
-          if (signalledAt === 0 && out.includes('web-1 │ sleeping on web-1')) {
-            signalledAt = Date.now();
-            child.kill('SIGTERM');
-          }
-        },
+        // the canary (web-1) runs alone: cancel while it sleeps
+        onStdout: interrupt.onStdout,
       },
     );
-    expect(signalledAt).toBeGreaterThan(0);
-    expect(Date.now() - signalledAt).toBeLessThan(5000);
+    expect(interrupt.sentAt()).toBeGreaterThan(0);
+    expect(Date.now() - interrupt.sentAt()).toBeLessThan(5000);
     expect(r.code).toBe(130);
     expect(r.outputs.result).toBe('cancelled');
     expect(JSON.parse(r.reportText).result).toBe('cancelled');

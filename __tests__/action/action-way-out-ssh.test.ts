@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir } from '../support/cli.js';
+import { occurrences, signalWhen, tempDir } from '../support/cli.js';
 import { fleetConfigHead, useActionFleet, writeWorkspaceConfig } from '../support/ssh-release-fixture.js';
 import { readPids, waitForExit } from '../support/survivors.js';
 import { REPORTED_BEFORE_SIGTERM_MS, runAction } from './action-harness.js';
@@ -47,22 +47,17 @@ it('SIGINT: the when: cancelled stage notifies on the hosts, a hanging always st
               sleep 30
 `,
   );
-  let signalledAt = 0;
+  const interrupt = signalWhen((out) => occurrences(out, /│ started/g) === 2);
   const run = await runAction({
     actionDir: suite.actionDir,
     workspace: ws,
     inputs: suite.sshInputs,
-    onStdout: (out, child) => {
-      if (signalledAt === 0 && (out.match(/│ started/g) ?? []).length === 2) {
-        signalledAt = Date.now();
-        child.kill('SIGINT');
-      }
-    },
+    onStdout: interrupt.onStdout,
   });
-  expect(signalledAt).toBeGreaterThan(0);
+  expect(interrupt.sentAt()).toBeGreaterThan(0);
   // The hanging `when: always` stage is cut off by the 2.5 s cancel budget; waiting for it would
   // take 30 s.
-  expect(Date.now() - signalledAt).toBeLessThan(REPORTED_BEFORE_SIGTERM_MS);
+  expect(Date.now() - interrupt.sentAt()).toBeLessThan(REPORTED_BEFORE_SIGTERM_MS);
   expect(run.code).toBe(130);
   expect(run.outputs.result).toBe('cancelled');
   for (const name of ['web-1', 'web-2']) {

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runCli, tempDir } from '../support/cli.js';
+import { runCli, signalWhen, tempDir } from '../support/cli.js';
 import { fleetConfigHead, useSshdFleet } from '../support/ssh-release-fixture.js';
 
 const fleet = useSshdFleet({ count: 2 }, 30_000);
@@ -67,20 +67,18 @@ describe('a host frozen after its work', () => {
   it('cancel: SIGINT ends the CLI with exit 130 and its report written, within seconds', async () => {
     const h = fleet.hosts[1]!;
     const { cfg, report } = await release(1);
-    let signalledAt = 0;
+    const interrupt = signalWhen(
+      (out) => out.includes('│ waiting'),
+      'SIGINT',
+      () => h.freeze(),
+    );
     const r = await runCli(['run', '-c', cfg, '--report', report], {
       timeoutMs: 15_000,
-      onStdout: (out, child) => {
-        if (signalledAt === 0 && out.includes('│ waiting')) {
-          h.freeze();
-          signalledAt = Date.now();
-          child.kill('SIGINT');
-        }
-      },
+      onStdout: interrupt.onStdout,
     }).finally(() => h.thaw());
-    expect(signalledAt).toBeGreaterThan(0);
+    expect(interrupt.sentAt()).toBeGreaterThan(0);
     expect(r.code).toBe(130);
-    expect(Date.now() - signalledAt).toBeLessThan(8000);
+    expect(Date.now() - interrupt.sentAt()).toBeLessThan(8000);
     expect(existsSync(report)).toBe(true);
     expect(JSON.parse(readFileSync(report, 'utf8')).result).toBe('cancelled');
   }, 25_000);

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runCli, tempDir } from '../support/cli.js';
+import { occurrences, runCli, signalWhen, tempDir } from '../support/cli.js';
 import { fleetConfigHead, useSshdFleet } from '../support/ssh-release-fixture.js';
 import { freePort } from '../support/sshd-net.js';
 import { isRunning } from '../support/sshd-procs.js';
@@ -191,18 +191,13 @@ describe('verify, gate and the way out over ssh', () => {
 `,
     );
     const report = join(dir, 'r.json');
-    let signalledAt = 0;
+    const interrupt = signalWhen((out) => occurrences(out, /│ started/g) === 3);
     const r = await runCli(['run', '-c', cfg, '--report', report], {
       timeoutMs: 60_000,
-      onStdout: (out, child) => {
-        if (signalledAt === 0 && (out.match(/│ started/g) ?? []).length === 3) {
-          signalledAt = Date.now();
-          child.kill('SIGINT');
-        }
-      },
+      onStdout: interrupt.onStdout,
     });
-    expect(signalledAt).toBeGreaterThan(0);
-    expect(Date.now() - signalledAt).toBeLessThan(5_000);
+    expect(interrupt.sentAt()).toBeGreaterThan(0);
+    expect(Date.now() - interrupt.sentAt()).toBeLessThan(5_000);
     expect(r.code).toBe(130);
     for (const name of NAMES) {
       expect(readFileSync(join(root, `notified-${name}`), 'utf8')).toBe('cancelled\n');

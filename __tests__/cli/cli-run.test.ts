@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CANCEL_GRACE_MS } from '../../src/release/cancellation.js';
-import { REPO, runCli, tempDir } from '../support/cli.js';
+import { occurrences, REPO, runCli, signalWhen, tempDir } from '../support/cli.js';
 import { readPids, waitForExit } from '../support/survivors.js';
 
 const EXAMPLE = join(REPO, 'examples/local-release.yml');
@@ -232,24 +232,17 @@ runners:
 `,
     );
     const report = join(root, 'r.json');
-    let sent = false;
-    let sentAt = 0;
+    const interrupt = signalWhen((out) => occurrences(out, /│ started/g) === 2);
     const r = await runCli(['run', '-c', cfg, '--report', report], {
       timeoutMs: 20_000,
-      onStdout: (out, child) => {
-        if (!sent && (out.match(/│ started/g) ?? []).length === 2) {
-          sent = true;
-          sentAt = Date.now();
-          child.kill('SIGINT');
-        }
-      },
+      onStdout: interrupt.onStdout,
     });
-    expect(sent).toBe(true);
+    expect(interrupt.sentAt()).toBeGreaterThan(0);
     expect(r.code).toBe(130);
     // Measured from the signal, not from the start (start-up on a loaded machine is not the
     // cancel's time): the promise is an exit within 5 s; that the commands were killed rather than
     // waited for is proven by the markers below.
-    expect(Date.now() - sentAt).toBeLessThan(8_000);
+    expect(Date.now() - interrupt.sentAt()).toBeLessThan(8_000);
     const json = JSON.parse(readFileSync(report, 'utf8'));
     expect(json.result).toBe('cancelled');
     expect(json.stages[0].jobs.map((j: { result: string }) => j.result)).toEqual(['cancelled', 'cancelled']);
@@ -281,16 +274,11 @@ runners:
 `,
     );
     const report = join(root, 'r.json');
-    let signalledAt = 0;
+    const interrupt = signalWhen((out) => out.includes('│ started'));
     let again = false;
     const r = await runCli(['run', '-c', cfg, '--report', report], {
       timeoutMs: 20_000,
-      onStdout: (out, child) => {
-        if (signalledAt === 0 && out.includes('│ started')) {
-          signalledAt = Date.now();
-          child.kill('SIGINT');
-        }
-      },
+      onStdout: interrupt.onStdout,
       // The second signal once the first was handled (two pending SIGINTs would be one).
       onStderr: (err, child) => {
         if (!again && err.includes('cancelling')) {
@@ -300,11 +288,11 @@ runners:
       },
     });
     expect(again).toBe(true);
-    expect(signalledAt).toBeGreaterThan(0);
+    expect(interrupt.sentAt()).toBeGreaterThan(0);
     expect(r.code).toBe(130);
     // Before the grace (CANCEL_GRACE_MS, 3.5 s) the first signal alone would wait for the engine:
     // a timer started after the signal, so never sooner.
-    expect(Date.now() - signalledAt).toBeLessThan(CANCEL_GRACE_MS - 500);
+    expect(Date.now() - interrupt.sentAt()).toBeLessThan(CANCEL_GRACE_MS - 500);
     expect(existsSync(report)).toBe(true);
     expect(r.stderr).toMatch(/SIGINT again/);
     const json = JSON.parse(readFileSync(report, 'utf8'));

@@ -19,6 +19,31 @@ export function tempDir(prefix = 'bw-test-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
 }
 
+/**
+ * An `onStdout` that sends `signal` once, when the output so far is `ready` (a line that says the
+ * step has started, say); `sentAt()` is when (0: never), for a test that bounds the exit from it.
+ * `before` runs just before the signal (freezing a host, say).
+ */
+export function signalWhen(
+  ready: (stdout: string) => boolean,
+  signal: NodeJS.Signals = 'SIGINT',
+  before: () => void = () => {},
+): { onStdout: (stdout: string, child: ChildProcess) => void; sentAt: () => number } {
+  let sentAt = 0;
+  return {
+    onStdout: (stdout, child) => {
+      if (sentAt !== 0 || !ready(stdout)) return;
+      before();
+      sentAt = Date.now();
+      child.kill(signal);
+    },
+    sentAt: () => sentAt,
+  };
+}
+
+/** How many times `pattern` occurs in `text` (`/│ started/g`: how many hosts have started). */
+export const occurrences = (text: string, pattern: RegExp): number => (text.match(pattern) ?? []).length;
+
 export interface NodeRunOptions {
   cwd?: string;
   timeoutMs?: number;
