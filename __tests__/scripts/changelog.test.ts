@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO } from '../support/cli.js';
 import { changelogVersions, releaseUnreleased, versionNotes } from '../../scripts/release/changelog.js';
 import { compareVersions, parseVersion, releaseTags } from '../../scripts/release/version.js';
 
@@ -55,5 +58,29 @@ describe('versions', () => {
     expect(compareVersions(v('1.10.0'), v('1.9.9'))).toBeGreaterThan(0);
     expect(compareVersions(v('0.0.1'), v('0.0.1'))).toBe(0);
     expect(releaseTags(v('0.3.1'))).toEqual({ exact: 'v0.3.1', moving: ['v0', 'v0.3'] });
+  });
+});
+
+describe("this repository's CHANGELOG.md and package.json", () => {
+  const text = readFileSync(join(REPO, 'CHANGELOG.md'), 'utf8');
+  const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8'));
+
+  it('is ready for npm run release: Unreleased entries, dated versions newest first, each with notes', () => {
+    expect(() => releaseUnreleased(text, '99.0.0', '2099-01-01')).not.toThrow();
+    const versions = changelogVersions(text);
+    expect(versions.length).toBeGreaterThan(0);
+    const parsed = versions.map((v) => parseVersion(v)!);
+    parsed.slice(1).forEach((v, i) => expect(compareVersions(parsed[i]!, v)).toBeGreaterThan(0));
+    for (const v of versions) {
+      expect(text).toMatch(new RegExp(`^## \\[${v.replace(/\./g, '\\.')}\\] - \\d{4}-\\d{2}-\\d{2}$`, 'm'));
+      expect(versionNotes(text, v)).toMatch(/^### (Added|Changed|Deprecated|Removed|Fixed|Security)\n/);
+    }
+    expect(compareVersions(parseVersion(pkg.version)!, parsed[0]!)).toBeLessThanOrEqual(0);
+  });
+
+  it('npm run release compiles the scripts and runs the release entry with the arguments given', () => {
+    expect(pkg.scripts.release).toBe(
+      'tsc -p tsconfig.scripts.json && node .tmp/scripts-build/scripts/release.js',
+    );
   });
 });
