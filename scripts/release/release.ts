@@ -39,7 +39,7 @@ function readJson(path: string): { version?: unknown; packages?: Record<string, 
   return JSON.parse(readFileSync(path, 'utf8'));
 }
 
-/** The newest version released so far: package.json's, the CHANGELOG's and the v tags', whichever is greatest. */
+/** Every version released so far: package.json's, the CHANGELOG's and the vX.Y.Z tags'. */
 function currentVersions(shell: Shell, changelog: string): { version: Version; where: string }[] {
   const pkgVersion = readJson(join(shell.cwd, 'package.json')).version;
   const found: { text: string; where: string }[] = [
