@@ -8,6 +8,8 @@ import { REPO } from './support/cli.js';
 
 const DOCS = [
   'README.md',
+  'CONTRIBUTING.md',
+  'CHANGELOG.md',
   'src/engine/README.md',
   'bench/README.md',
   ...readdirSync(join(REPO, 'docs')).map((f) => `docs/${f}`),

@@ -30,9 +30,13 @@ describe('action.yml and workflows against the published schemas', () => {
     expect(action.runs).toEqual({ using: 'node24', main: 'dist/index.js' });
   });
 
-  it('finds the CI and the example release workflow', () => {
+  it('finds the CI, the release workflow and the example release workflow', () => {
     expect(workflows).toEqual(
-      expect.arrayContaining(['.github/workflows/ci.yml', 'examples/workflows/release.yml']),
+      expect.arrayContaining([
+        '.github/workflows/ci.yml',
+        '.github/workflows/release.yml',
+        'examples/workflows/release.yml',
+      ]),
     );
   });
 
