@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -15,8 +15,16 @@ export interface CliRun {
   ms: number;
 }
 
-export function tempDir(prefix = 'bw-test-'): Promise<string> {
-  return mkdtemp(join(tmpdir(), prefix));
+/** Directories made by tempDir() in this test file: removed after its last test. */
+const made: string[] = [];
+if (typeof afterAll === 'function')
+  afterAll(() => Promise.all(made.splice(0).map((dir) => rm(dir, { recursive: true, force: true }))));
+
+/** A fresh directory under the run's TMPDIR, removed (with all in it) after the test file's last test. */
+export async function tempDir(prefix = 'bw-test-'): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
 }
 
 /**
