@@ -49,6 +49,18 @@ export function signalWhen(
   };
 }
 
+/**
+ * The environment that preloads stretch-cancel-grace.mjs into a CLI or action process: its timers
+ * of `ms` (the cancel grace) last 60 s, and it says so on stderr (`a … ms timer stretched`).
+ */
+export function stretchedTimerEnv(ms: number): NodeJS.ProcessEnv {
+  const preload = join(REPO, '__tests__/support/stretch-cancel-grace.mjs');
+  return {
+    BW_STRETCH_TIMER_MS: String(ms),
+    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${preload}`.trim(),
+  };
+}
+
 /** How many times `pattern` occurs in `text` (`/│ started/g`: how many hosts have started). */
 export const occurrences = (text: string, pattern: RegExp): number => (text.match(pattern) ?? []).length;
 
