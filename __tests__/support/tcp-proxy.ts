@@ -28,7 +28,7 @@ export async function startTcpProxy(target: number): Promise<TcpProxy> {
   const pairs = new Set<[Socket, Socket]>();
   let frozen = false;
   let refusing = false;
-  const proxy: TcpProxy = {
+  const proxy: { -readonly [K in keyof TcpProxy]: TcpProxy[K] } = {
     port: 0,
     target,
     cut: (refuse) => {
