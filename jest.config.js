@@ -10,6 +10,9 @@ export default {
     ],
   },
   testMatch: ['<rootDir>/__tests__/**/*.test.ts'],
+  // Each run has a TMPDIR of its own, which must be empty at the end (nothing left in /tmp).
+  globalSetup: '<rootDir>/__tests__/support/tmp-setup.mjs',
+  globalTeardown: '<rootDir>/__tests__/support/tmp-teardown.mjs',
   testTimeout: 60000,
   maxWorkers: 2,
 };

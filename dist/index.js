@@ -73767,14 +73767,15 @@ class DeployLock {
     }
     /**
      * Stop the heartbeat and remove the lock if it is still ours, within `timeoutMs`. A re-entered
-     * lock is left to its holder. Never rejects: a lock that could not be removed is a warning (it
+     * lock is left to its holder. A lock the heartbeat found lost is asked about all the same: the
+     * end of the run then says who holds it now (or that it is gone). Never rejects: a lock that could not be removed is a warning (it
      * goes stale, or `boerewors lock release --force` removes it).
      */
     async release(timeoutMs) {
         this.#stopHeartbeat();
         const held = this.#held;
         this.#held = undefined;
-        if (!held || held === 'reentered' || this.#lost)
+        if (!held || held === 'reentered')
             return;
         try {
             const reply = await this.#run(releaseLockCommand(this.target.name, this.owner.token), AbortSignal.timeout(timeoutMs), 0);

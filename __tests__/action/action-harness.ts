@@ -4,12 +4,11 @@
  * `GITHUB_STEP_SUMMARY` files, `RUNNER_TEMP`; then reads back everything it wrote.
  */
 import type { ChildProcess } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { REPO, runNode } from '../support/cli.js';
+import { REPO, runNode, tempDir } from '../support/cli.js';
 
 export interface ActionRun {
   code: number | null;
@@ -63,7 +62,7 @@ export const WORKFLOW_TOKEN = 'ghs_FakeWorkflowToken0123456789abcdefABCD';
 
 /** Copies action.yml and dist/ to an empty directory: the bundle must run without node_modules. */
 export async function installedAction(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'bw-action-'));
+  const dir = await tempDir('bw-action-');
   await cp(join(REPO, 'action.yml'), join(dir, 'action.yml'));
   await cp(join(REPO, 'dist'), join(dir, 'dist'), { recursive: true });
   return dir;
@@ -106,7 +105,7 @@ export function parseOutputFile(text: string): Record<string, string> {
 
 export async function runAction(opts: ActionRunOptions): Promise<ActionRun> {
   const actionDir = opts.actionDir ?? REPO;
-  const runnerDir = await mkdtemp(join(tmpdir(), 'bw-runner-'));
+  const runnerDir = await tempDir('bw-runner-');
   const runnerTemp = join(runnerDir, 'temp');
   const home = join(runnerDir, 'home');
   const tmp = join(runnerDir, 'tmp');

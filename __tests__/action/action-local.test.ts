@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { occurrences, REPO, signalWhen, tempDir } from '../support/cli.js';
+import { occurrences, REPO, signalWhen, stretchedTimerEnv, tempDir } from '../support/cli.js';
 import { readPids, waitForExit } from '../support/survivors.js';
 import {
   annotationsOf,
@@ -353,6 +353,9 @@ runners:
       actionDir,
       workspace: ws,
       inputs: { config: 'release.mjs' },
+      // The grace after the first signal stretched to 60 s: only the second signal ends it sooner.
+      env: stretchedTimerEnv(CANCEL_GRACE_MS) as Record<string, string>,
+      timeoutMs: 45_000,
       onStdout: (out, child) => {
         if (signalledAt === 0 && out.includes('│ started')) {
           signalledAt = Date.now();
@@ -365,13 +368,13 @@ runners:
     });
     expect(again).toBe(true);
     expect(run.code).toBe(130);
-    // Before the grace (CANCEL_GRACE_MS, 3.5 s) the first signal alone would wait for the engine:
-    // a timer started after the signal, so never sooner.
-    expect(Date.now() - signalledAt).toBeLessThan(CANCEL_GRACE_MS - 500);
+    // The first signal alone would wait out the (stretched) grace: 60 s. Far sooner, on any machine.
+    expect(run.stderr).toContain(`a ${CANCEL_GRACE_MS} ms timer stretched to 60 s`);
+    expect(Date.now() - signalledAt).toBeLessThan(30_000);
     expect(run.outputs.result).toBe('cancelled');
     expect(JSON.parse(run.reportText)).toMatchObject({ result: 'cancelled', runner: 'deploy' });
     expect(run.summary).toMatch(/^## 🚫 Release cancelled/);
-  });
+  }, 60_000);
 
   it('dry run: prints the plan, runs nothing, says so in the summary', async () => {
     const ws = await workspace();

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CANCEL_GRACE_MS } from '../../src/release/cancellation.js';
-import { occurrences, REPO, runCli, signalWhen, tempDir } from '../support/cli.js';
+import { occurrences, REPO, runCli, signalWhen, stretchedTimerEnv, tempDir } from '../support/cli.js';
 import { readPids, waitForExit } from '../support/survivors.js';
 
 const EXAMPLE = join(REPO, 'examples/local-release.yml');
@@ -277,7 +277,9 @@ runners:
     const interrupt = signalWhen((out) => out.includes('│ started'));
     let again = false;
     const r = await runCli(['run', '-c', cfg, '--report', report], {
-      timeoutMs: 20_000,
+      timeoutMs: 45_000,
+      // The grace after the first signal stretched to 60 s: only the second signal ends it sooner.
+      env: stretchedTimerEnv(CANCEL_GRACE_MS),
       onStdout: interrupt.onStdout,
       // The second signal once the first was handled (two pending SIGINTs would be one).
       onStderr: (err, child) => {
@@ -290,14 +292,14 @@ runners:
     expect(again).toBe(true);
     expect(interrupt.sentAt()).toBeGreaterThan(0);
     expect(r.code).toBe(130);
-    // Before the grace (CANCEL_GRACE_MS, 3.5 s) the first signal alone would wait for the engine:
-    // a timer started after the signal, so never sooner.
-    expect(Date.now() - interrupt.sentAt()).toBeLessThan(CANCEL_GRACE_MS - 500);
+    // The first signal alone would wait out the (stretched) grace: 60 s. Far sooner, on any machine.
+    expect(r.stderr).toContain(`a ${CANCEL_GRACE_MS} ms timer stretched to 60 s`);
+    expect(Date.now() - interrupt.sentAt()).toBeLessThan(30_000);
     expect(existsSync(report)).toBe(true);
     expect(r.stderr).toMatch(/SIGINT again/);
     const json = JSON.parse(readFileSync(report, 'utf8'));
     expect(json).toMatchObject({ result: 'cancelled', runner: 'deploy' });
     expect(json.stages[0].jobs[0]).toMatchObject({ host: 'local:a', result: 'cancelled' });
     expect(r.stdout).toMatch(/Release cancelled/);
-  });
+  }, 60_000);
 });

@@ -1,6 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { UsageError } from '../../src/contract/errors.js';
+import { mergeReportFiles } from '../../src/release/merge.js';
 import { REPO, runCli, tempDir } from '../support/cli.js';
 
 describe('boerewors usage and bad input', () => {
@@ -73,6 +75,19 @@ runners:
     const r = await runCli(['run', '-c', join(root, 'nope.yml')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(join(root, 'nope.yml'));
+  });
+
+  it('report merge of directories holding no report file exits 2 naming them, and writes nothing', async () => {
+    const root = await tempDir();
+    await writeFile(join(root, 'notes.txt'), 'not a report');
+    const out = join(root, 'merged.json');
+    const r = await runCli(['report', 'merge', root, '--report', out]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`no report files (*.json) in ${root}`);
+    expect(existsSync(out)).toBe(false);
+    // The library says so too when given no path at all (the CLI stops that earlier).
+    await expect(mergeReportFiles([])).rejects.toThrow(new UsageError('no report files given to merge'));
+    await expect(mergeReportFiles([root])).rejects.toBeInstanceOf(UsageError);
   });
 
   it('no config found in the working directory exits 2', async () => {

@@ -8,6 +8,7 @@ import type { Host } from '../../src/contract/host.js';
 import type { Job } from '../../src/engine/job.js';
 import type { Stage, StageContext } from '../../src/engine/stage.js';
 import { DEFAULT_SSH_OPTIONS } from '../../src/contract/ssh-options.js';
+import { parseJumpHost } from '../../src/config/ssh.js';
 
 const stageCtx: StageContext = { runner: 'deploy', release: 'r1', vars: {}, previous: [] };
 
@@ -165,6 +166,24 @@ describe('defaults', () => {
     expect(config.ssh.jumpHost).toEqual({ address: 'bastion', port: 22 });
     expect(config.ssh.hostKeyChecking).toBe('accept-new');
   });
+
+  it.each(['deploy@', 'bastion:99999', 'a b', 'bad user@bastion'])(
+    'an invalid jump host %j is a config error at file:line:col, and never reaches the transport',
+    (jump) => {
+      const text = [
+        'version: 1',
+        'ssh:',
+        `  jump-host: ${JSON.stringify(jump)}`,
+        'runners: { r: { stages: [{ name: s, steps: [{ run: x }] }] } }',
+      ].join('\n');
+      expect(() => loadYamlConfig(text, 'release.yml')).toThrow(
+        'release.yml:3:14: ssh.jump-host: expected a jump host like deploy@bastion.example.com:22',
+      );
+      // What the schema let through is parsed again; on its own the parser names the text too.
+      expect(() => parseJumpHost(jump)).toThrow(`invalid jump host "${jump}"`);
+      expect(parseJumpHost('ops@bastion:2222')).toEqual({ user: 'ops', address: 'bastion', port: 2222 });
+    },
+  );
 
   it('max-failures and batch take percentages', () => {
     const config = loadYamlConfig(

@@ -70,10 +70,20 @@ describe('sleep', () => {
     expect(performance.now() - t0).toBeLessThan(5_000);
   });
 
-  it('does not start for a signal already aborted', async () => {
+  it('does not start for a signal already aborted: rejects at once with its reason', async () => {
     const c = new AbortController();
-    c.abort();
-    await expect(sleep(60_000, c.signal)).rejects.toBeDefined();
+    const reason = new CancelledError('cancelled before');
+    c.abort(reason);
+    const t0 = performance.now();
+    const settled = await Promise.race([
+      sleep(60_000, c.signal).then(
+        () => 'resolved',
+        (e: unknown) => e,
+      ),
+      new Promise((resolve) => setTimeout(() => resolve('still waiting after 5 s'), 5_000).unref()),
+    ]);
+    expect(settled).toBe(reason);
+    expect(performance.now() - t0).toBeLessThan(5_000);
   });
 });
 

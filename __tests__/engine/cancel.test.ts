@@ -70,17 +70,24 @@ describe('cancellation', () => {
     expect(transport.records[0]!.signal.reason).toBeInstanceOf(CancelledError);
   });
 
-  it('during a retry backoff: no further attempt, job cancelled', async () => {
+  it('during a retry backoff: no further attempt, job cancelled, the run over within 5 s of a 30 s wait', async () => {
     const transport = new FakeTransport(() => ({ exitCode: 1 }));
     const controller = new AbortController();
-    const pending = run([stage({ name: 'Ship', hosts: [host('a')], retries: 5, retryDelayMs: 5_000 })], {
+    let aborted = 0;
+    const pending = run([stage({ name: 'Ship', hosts: [host('a')], retries: 5, retryDelayMs: 30_000 })], {
       transport,
       signal: controller.signal,
       onEvent: (e) => {
-        if (e.type === 'job-retry') controller.abort();
+        if (e.type !== 'job-retry') return;
+        expect(e.delayMs).toBeGreaterThanOrEqual(30_000);
+        aborted = performance.now();
+        controller.abort();
       },
     });
     const { report } = await pending;
+    // A backoff that ignored the cancel would take the whole 30 s.
+    expect(aborted).toBeGreaterThan(0);
+    expect(performance.now() - aborted).toBeLessThan(5_000);
     expect(transport.records).toHaveLength(1);
     expect(report.stages[0]!.jobs[0]).toMatchObject({ result: 'cancelled', attempts: 1, exitCode: 1 });
     expect(report.result).toBe('cancelled');

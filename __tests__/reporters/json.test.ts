@@ -132,8 +132,16 @@ describe('writeJsonReport', () => {
     const dir = await tempDir();
     await mkdir(join(dir, 'taken'));
     await writeFile(join(dir, 'file'), 'x');
-    await expect(writeJsonReport(join(dir, 'file', 'report.json'), report)).rejects.toThrow();
-    await expect(writeJsonReport(join(dir, 'taken'), report)).rejects.toThrow();
+    // Its directory is a file: mkdir says so, naming the path.
+    await expect(writeJsonReport(join(dir, 'file', 'report.json'), report)).rejects.toMatchObject({
+      code: expect.stringMatching(/^(ENOTDIR|EEXIST)$/),
+      message: expect.stringContaining(join(dir, 'file')),
+    });
+    // The report path is a directory.
+    await expect(writeJsonReport(join(dir, 'taken'), report)).rejects.toMatchObject({
+      code: 'EISDIR',
+      message: expect.stringContaining(join(dir, 'taken')),
+    });
   });
 });
 

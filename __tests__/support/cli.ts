@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -15,8 +15,16 @@ export interface CliRun {
   ms: number;
 }
 
-export function tempDir(prefix = 'bw-test-'): Promise<string> {
-  return mkdtemp(join(tmpdir(), prefix));
+/** Directories made by tempDir() in this test file: removed after its last test. */
+const made: string[] = [];
+if (typeof afterAll === 'function')
+  afterAll(() => Promise.all(made.splice(0).map((dir) => rm(dir, { recursive: true, force: true }))));
+
+/** A fresh directory under the run's TMPDIR, removed (with all in it) after the test file's last test. */
+export async function tempDir(prefix = 'bw-test-'): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
 }
 
 /**
@@ -38,6 +46,18 @@ export function signalWhen(
       child.kill(signal);
     },
     sentAt: () => sentAt,
+  };
+}
+
+/**
+ * The environment that preloads stretch-cancel-grace.mjs into a CLI or action process: its timers
+ * of `ms` (the cancel grace) last 60 s, and it says so on stderr (`a … ms timer stretched`).
+ */
+export function stretchedTimerEnv(ms: number): NodeJS.ProcessEnv {
+  const preload = join(REPO, '__tests__/support/stretch-cancel-grace.mjs');
+  return {
+    BW_STRETCH_TIMER_MS: String(ms),
+    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${preload}`.trim(),
   };
 }
 

@@ -8,6 +8,13 @@ export interface TcpProxy {
   readonly port: number;
   /** Where new connections go from now on. */
   target: number;
+  /** Cuts every connection made so far and, while `refusing`, every new one as soon as it comes. */
+  cut(refusing: boolean): void;
+  /**
+   * From now on nothing goes through, either way: connections made so far stay open but carry no
+   * more bytes, new ones are accepted and left unanswered (a host that hangs).
+   */
+  freeze(): void;
   close(): Promise<void>;
 }
 
@@ -18,12 +25,45 @@ export async function startTcpProxy(target: number): Promise<TcpProxy> {
     s.on('close', () => sockets.delete(s));
     s.on('error', () => s.destroy());
   };
-  const proxy = { port: 0, target, close: async () => {} };
+  const pairs = new Set<[Socket, Socket]>();
+  let frozen = false;
+  let refusing = false;
+  const proxy: { -readonly [K in keyof TcpProxy]: TcpProxy[K] } = {
+    port: 0,
+    target,
+    cut: (refuse) => {
+      refusing = refuse;
+      sockets.forEach((s) => s.destroy());
+    },
+    freeze: () => {
+      frozen = true;
+      for (const [client, upstream] of pairs) {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        client.pause();
+        upstream.pause();
+      }
+    },
+    close: async () => {},
+  };
   const server = createServer((client) => {
-    const upstream = connect(proxy.target, '127.0.0.1');
     track(client);
+    if (refusing) {
+      client.destroy();
+      return;
+    }
+    if (frozen) {
+      client.pause();
+      return;
+    }
+    const upstream = connect(proxy.target, '127.0.0.1');
     track(upstream);
-    client.on('close', () => upstream.destroy());
+    const pair: [Socket, Socket] = [client, upstream];
+    pairs.add(pair);
+    client.on('close', () => {
+      pairs.delete(pair);
+      upstream.destroy();
+    });
     upstream.on('close', () => client.destroy());
     client.pipe(upstream).pipe(client);
   });

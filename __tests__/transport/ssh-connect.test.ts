@@ -194,7 +194,11 @@ describe('SSH auth', () => {
   it('a wrong passphrase and a malformed key are clear AuthErrors', async () => {
     const key = await make('pw', { type: 'ecdsa', passphrase: 'right one' });
     const wrong = await run({ privateKeyPath: key.privatePath, passphrase: 'wrong one' });
+    expect(wrong.result).toBeInstanceOf(AuthError);
     expect((wrong.result as Error).message).toMatch(/wrong passphrase/);
+    // Neither the passphrase given nor the right one is ever in the message.
+    expect(String(wrong.result)).not.toContain('wrong one');
+    expect(String(wrong.result)).not.toContain('right one');
     const malformed = await run({
       privateKeyPath: undefined,
       privateKey: '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAAnotakeyatall\n-----END OPENSSH PRIVATE KEY-----',
