@@ -64669,7 +64669,7 @@ globals.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _commonjs_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3115);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4424);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8969);
 /** The action's entrypoint (`dist/index.js` is this, bundled). */
 
 
@@ -64686,7 +64686,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4424:
+/***/ 8969:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -68019,8 +68019,6 @@ async function collect(items) {
     return out;
 }
 //# sourceMappingURL=iterate.js.map
-// EXTERNAL MODULE: ./lib/engine/job.js
-var job = __nccwpck_require__(7209);
 // EXTERNAL MODULE: ./lib/contract/host.js
 var contract_host = __nccwpck_require__(1874);
 ;// CONCATENATED MODULE: ./lib/engine/job-selection.js
@@ -68038,6 +68036,124 @@ function isControllerJob(job) {
     return host === contract_host/* CONTROLLER */.J || (host.local && host.name === contract_host/* CONTROLLER */.J.name);
 }
 //# sourceMappingURL=job-selection.js.map
+;// CONCATENATED MODULE: ./lib/engine/report.js
+/** Hosts whose job failed in any of `stages`, each once, in order of first failure. */
+function failedHosts(stages) {
+    const hosts = new Set();
+    for (const s of stages)
+        for (const j of s.jobs)
+            if (j.result === 'failure')
+                hosts.add(j.host);
+    return [...hosts];
+}
+/**
+ * The report of a job that did not run to its end: one that never started (a failed canary, the
+ * failure budget or a cancel stopped its stage first; `attempts` 0), or, when a cancelled run is
+ * reported from its events, one still running.
+ */
+function unfinishedJob(host, result, error, attempts = 0) {
+    return { host, result, attempts, durationMs: 0, exitCode: null, error, outputTail: '' };
+}
+//# sourceMappingURL=report.js.map
+;// CONCATENATED MODULE: ./lib/engine/waves.js
+/**
+ * Whether the stage has a canary. A canary gates the *other* jobs, so a stage of one job has none:
+ * that job is simply the stage, and `can-fail` applies to it as to any other failure.
+ */
+function hasCanary(settings, jobCount) {
+    return settings.canary && jobCount > 1;
+}
+/** A count, or a share of `total` rounded up; never below 1. */
+function waveSize(amount, total) {
+    const n = typeof amount === 'number' ? amount : Math.ceil((amount.percent * total) / 100);
+    return Math.max(1, n);
+}
+/**
+ * Sizes of the waves the stage's jobs run in, summing to `jobCount`. The canary is a wave of one;
+ * `batch` sizes follow (the last one repeats); without `batch` the remaining jobs are one wave and
+ * only the pool limits them.
+ */
+function waveSizes(settings, jobCount) {
+    const waves = [];
+    let left = jobCount;
+    if (hasCanary(settings, jobCount)) {
+        waves.push(1);
+        left -= 1;
+    }
+    if (settings.batch.length === 0) {
+        if (left > 0)
+            waves.push(left);
+        return waves;
+    }
+    for (let i = 0; left > 0; i++) {
+        const amount = settings.batch[Math.min(i, settings.batch.length - 1)];
+        const size = Math.min(left, waveSize(amount, jobCount));
+        waves.push(size);
+        left -= size;
+    }
+    return waves;
+}
+//# sourceMappingURL=waves.js.map
+;// CONCATENATED MODULE: ./lib/engine/left-behind.js
+/**
+ * Hosts left behind: a host whose job failed in a stage on the success path that tolerated it
+ * (within `max-failures`, a failed verify included) takes no part in the later stages on the
+ * success path. Pure rules over a stage's slice of jobs; run-stages.ts keeps the list.
+ */
+
+
+
+
+/** `failed at stage "Distribute"`: the error of a left-behind host's job in a later stage. */
+function leftBehindError(stage) {
+    return `failed at stage "${stage}"`;
+}
+/**
+ * The hosts a stage leaves behind, once it ran on the success path without stopping the run:
+ * those whose job failed in it. Not for a `can-fail` stage (its failures are ignored, the hosts go
+ * on) nor for the controller (it is no release target).
+ */
+function hostsLeftBehind(report) {
+    return report.jobs
+        .filter((j) => j.result === 'failure' && j.host !== contract_host/* CONTROLLER */.J.name)
+        .map((j) => ({ host: j.host, stage: report.name, error: j.error ?? 'failed' }));
+}
+/**
+ * Takes the left-behind hosts' jobs out of a part's slice, after the hosts filter, the limit and
+ * the shard's block: a host nobody selected never takes the place of one left behind.
+ */
+function leaveBehind(slice, left, canaryOn, part) {
+    const skipped = new Map();
+    if (!left || left.size === 0)
+        return { slice, skipped };
+    for (const job of slice.jobs) {
+        const why = isControllerJob(job) ? undefined : left.get(job.host.name);
+        if (why)
+            skipped.set(job, unfinishedJob(job.host.name, 'skipped', leftBehindError(why.stage)));
+    }
+    if (skipped.size === 0)
+        return { slice, skipped };
+    const jobs = slice.jobs.filter((j) => !skipped.has(j));
+    return { slice: { ...slice, jobs, canary: canaryOf(slice.canary, jobs, canaryOn, part) }, skipped };
+}
+/**
+ * The canary once hosts were left out. A part keeps its own (the canary-only part loses it when it
+ * was left behind); a whole stage makes its first job kept the canary, as sliceStage would have.
+ */
+function canaryOf(was, jobs, canaryOn, part) {
+    if (part)
+        return was && jobs.includes(was) ? was : null;
+    const first = jobs[0];
+    return first && hasCanary({ canary: canaryOn }, jobs.length) ? first : null;
+}
+/** The reports of the jobs that ran and of those left out, in stage order. */
+function inStageOrder(all, ran, out) {
+    let next = 0;
+    return all.map((job) => out.skipped.get(job) ?? ran[next++]);
+}
+//# sourceMappingURL=left-behind.js.map
+// EXTERNAL MODULE: ./lib/engine/job.js
+var job = __nccwpck_require__(7209);
 ;// CONCATENATED MODULE: ./node_modules/yocto-queue/index.js
 /*
 How it works:
@@ -69195,25 +69311,6 @@ async function runGate(gate, wave, scope, opts = { soak: true }) {
     };
 }
 //# sourceMappingURL=gate.js.map
-;// CONCATENATED MODULE: ./lib/engine/report.js
-/** Hosts whose job failed in any of `stages`, each once, in order of first failure. */
-function failedHosts(stages) {
-    const hosts = new Set();
-    for (const s of stages)
-        for (const j of s.jobs)
-            if (j.result === 'failure')
-                hosts.add(j.host);
-    return [...hosts];
-}
-/**
- * The report of a job that did not run to its end: one that never started (a failed canary, the
- * failure budget or a cancel stopped its stage first; `attempts` 0), or, when a cancelled run is
- * reported from its events, one still running.
- */
-function unfinishedJob(host, result, error, attempts = 0) {
-    return { host, result, attempts, durationMs: 0, exitCode: null, error, outputTail: '' };
-}
-//# sourceMappingURL=report.js.map
 ;// CONCATENATED MODULE: ./lib/engine/stage-waves.js
 /**
  * A stage's selected jobs at work: the canary alone, then the waves through the pool, counted
@@ -69367,45 +69464,6 @@ class StageWaves {
     }
 }
 //# sourceMappingURL=stage-waves.js.map
-;// CONCATENATED MODULE: ./lib/engine/waves.js
-/**
- * Whether the stage has a canary. A canary gates the *other* jobs, so a stage of one job has none:
- * that job is simply the stage, and `can-fail` applies to it as to any other failure.
- */
-function hasCanary(settings, jobCount) {
-    return settings.canary && jobCount > 1;
-}
-/** A count, or a share of `total` rounded up; never below 1. */
-function waveSize(amount, total) {
-    const n = typeof amount === 'number' ? amount : Math.ceil((amount.percent * total) / 100);
-    return Math.max(1, n);
-}
-/**
- * Sizes of the waves the stage's jobs run in, summing to `jobCount`. The canary is a wave of one;
- * `batch` sizes follow (the last one repeats); without `batch` the remaining jobs are one wave and
- * only the pool limits them.
- */
-function waveSizes(settings, jobCount) {
-    const waves = [];
-    let left = jobCount;
-    if (hasCanary(settings, jobCount)) {
-        waves.push(1);
-        left -= 1;
-    }
-    if (settings.batch.length === 0) {
-        if (left > 0)
-            waves.push(left);
-        return waves;
-    }
-    for (let i = 0; left > 0; i++) {
-        const amount = settings.batch[Math.min(i, settings.batch.length - 1)];
-        const size = Math.min(left, waveSize(amount, jobCount));
-        waves.push(size);
-        left -= size;
-    }
-    return waves;
-}
-//# sourceMappingURL=waves.js.map
 ;// CONCATENATED MODULE: ./lib/engine/sharding.js
 
 
@@ -69460,6 +69518,7 @@ function shardBlock(total, index, count) {
 
 
 
+
 async function runStage(stage, ctx, scope) {
     const started = performance.now();
     const listed = await listJobs(stage, ctx, scope.runSignal);
@@ -69468,14 +69527,32 @@ async function runStage(stage, ctx, scope) {
         return finish(stage, started, scope, { canary: null, jobs: [], failure: listed.failure });
     }
     const selected = selectJobs(listed.jobs, scope.selection);
-    const { jobs, canary, canaryLeftOut, emptyBecause } = sliceStage(selected, stage.settings.canary, scope.selection.part);
+    const { part } = scope.selection;
+    const whole = sliceStage(selected, stage.settings.canary, part);
+    const out = leaveBehind(whole, scope.leftBehind, stage.settings.canary, part);
+    const { jobs, canary, canaryLeftOut, emptyBecause } = out.slice;
     // The canary is this part's own: a shard has none, whatever the stage says.
     const sizes = waveSizes({ canary: canary !== null, batch: stage.settings.batch }, jobs.length);
-    emitStart(stage, scope, jobs, canary, sizes);
+    emitStart(stage, scope, whole.jobs, canary, sizes);
+    for (const report of out.skipped.values())
+        scope.emit({ type: 'job-end', stage: stage.name, job: report });
     if (jobs.length === 0) {
-        const why = emptyBecause ?? (listed.jobs.length === 0 ? 'it yielded no jobs' : 'the hosts filter left no jobs');
+        const why = emptyBecause ??
+            (out.skipped.size > 0
+                ? 'every host was left behind by an earlier stage'
+                : listed.jobs.length === 0
+                    ? 'it yielded no jobs'
+                    : 'the hosts filter left no jobs');
         scope.emit({ type: 'warning', stage: stage.name, message: `stage "${stage.name}" skipped: ${why}` });
-        return finish(stage, started, scope, { canary: null, canaryLeftOut, jobs: [], failure: null });
+        const skipped = [...out.skipped.values()];
+        const reason = skipped.length > 0 ? why : undefined;
+        return finish(stage, started, scope, {
+            canary: null,
+            canaryLeftOut,
+            jobs: skipped,
+            failure: null,
+            reason,
+        });
     }
     if (stage.settings.gate && listed.jobs.length === 1) {
         // Allowed (the gate runs once, after the job), but a gate is for waves: likely a misunderstanding.
@@ -69487,7 +69564,7 @@ async function runStage(stage, ctx, scope) {
     }
     connectAhead(scope, jobs);
     const waves = new StageWaves(stage, jobScope(stage, ctx, scope), jobs, canary !== null, sizes, scope.dryRun);
-    const reports = await waves.run();
+    const reports = inStageOrder(whole.jobs, await waves.run(), out);
     return finish(stage, started, scope, {
         canary: canary?.host.name ?? null,
         canaryLeftOut,
@@ -69563,12 +69640,12 @@ function finish(stage, started, scope, ran) {
     const { when, gate, canFail } = stage.settings;
     const report = {
         name: stage.name,
-        result: failure ? 'failure' : jobs.length === 0 ? 'skipped' : 'success',
+        result: failure ? 'failure' : jobs.length === 0 || ran.reason !== undefined ? 'skipped' : 'success',
         canary: ran.canary,
         ...(ran.canaryLeftOut ? { canaryLeftOut: ran.canaryLeftOut } : {}),
         jobs,
         durationMs: Math.round(performance.now() - started),
-        ...(failure ? { reason: failure.reason } : {}),
+        ...(failure ? { reason: failure.reason } : ran.reason ? { reason: ran.reason } : {}),
         when,
         ...(ran.waves ? { waves: ran.waves } : {}),
         ...(gate ? { gate: true } : {}),
@@ -69646,6 +69723,7 @@ function runEnv(report, failedStage) {
 
 
 
+
 /** Runs the runner's stages into `report` (its stages, result and reason). Never rejects. */
 async function runStages(runner, ctx, report, scope) {
     await new StageSequence(runner, ctx, report, scope).run();
@@ -69658,6 +69736,8 @@ class StageSequence {
     #stages;
     /** The stage that failed the run. */
     #failedStage = null;
+    /** Hosts whose job failed in a stage that tolerated it: the later success stages skip them. */
+    #leftBehind = new Map();
     /** The runner is busy in a `next()` we stopped waiting for: it cannot be pulled again. */
     #stuck = false;
     constructor(runner, ctx, report, scope) {
@@ -69729,6 +69809,8 @@ class StageSequence {
             emit: scope.emit,
             outputTailBytes: scope.outputTailBytes,
             selection: scope.selection,
+            // Stages on the way out see every host; a library stage may ask to (`runsLeftBehind`).
+            leftBehind: onTheWayOut || stage.settings.runsLeftBehind ? undefined : this.#leftBehind,
             dryRun: scope.dryRun,
             index,
             total: this.runner.stageCount,
@@ -69743,6 +69825,18 @@ class StageSequence {
         else if (outcome.stopsRun) {
             this.#failedStage = stage.name;
             this.#fail('failure', `stage "${stage.name}" failed: ${outcome.report.reason}`);
+        }
+        else if (!stage.settings.canFail) {
+            this.#leaveBehind(outcome.report);
+        }
+    }
+    /** A stage that tolerated failures within its budget: the hosts that failed in it stay where they are. */
+    #leaveBehind(report) {
+        for (const left of hostsLeftBehind(report)) {
+            if (this.#leftBehind.has(left.host))
+                continue;
+            this.#leftBehind.set(left.host, left);
+            (this.report.leftBehind ??= []).push(left);
         }
     }
     /** A stage whose `when` does not match: reported `skipped` with the reason, its jobs not even listed. */
@@ -73067,6 +73161,7 @@ function toJsonReport(report, options = {}) {
         durationMs: report.durationMs,
         ...(report.reason !== undefined && report.result !== 'success' ? { reason: report.reason } : {}),
         warnings: report.warnings ?? [],
+        leftBehind: (report.leftBehind ?? []).map((l) => ({ ...l })),
         ...(part?.kind === 'shard' ? { shard: { index: part.index, count: part.count } } : {}),
         ...(part?.kind === 'canary' ? { canaryOnly: true } : {}),
         ...(report.mergedFrom ? { mergedFrom: [...report.mergedFrom] } : {}),
@@ -73413,7 +73508,24 @@ function runHeader(e, dryRun) {
  */
 function runFooter(r, dryRun) {
     const what = dryRun ? `DRY RUN ${r.result} (nothing was run)` : `Release ${r.result}`;
-    return [what, `runner ${r.runner}`, ...partFacts(r)].join(' · ');
+    const left = leftBehindText(r);
+    return [what, ...(left ? [left] : []), `runner ${r.runner}`, ...partFacts(r)].join(' · ');
+}
+/** Hosts named in the left-behind line; the rest are counted. */
+const LEFT_BEHIND_SHOWN = 5;
+/**
+ * `1 host left on its previous release: web-7 (failed at Distribute)`: who a release that
+ * succeeded left behind; '' when nobody, or when the release did not succeed (its reason says more).
+ */
+function leftBehindText(r) {
+    const left = r.leftBehind ?? [];
+    if (r.result !== 'success' || left.length === 0)
+        return '';
+    const shown = left.slice(0, LEFT_BEHIND_SHOWN).map((l) => `${l.host} (failed at ${l.stage})`);
+    if (left.length > LEFT_BEHIND_SHOWN)
+        shown.push(`… ${left.length - LEFT_BEHIND_SHOWN} more`);
+    const whose = left.length === 1 ? 'its' : 'their';
+    return `${plural(left.length, 'host')} left on ${whose} previous release: ${shown.join(', ')}`;
 }
 /** `shard 2/3`, or `merged from canary-only, shard 1/2, shard 2/2`: what a report covers, when not a whole run. */
 function partFacts(r) {
@@ -80139,7 +80251,8 @@ function renderStartFailure(message) {
     return `## ❌ Release did not start\n\n<pre>${escapeHtml(truncateText(message, 4000))}</pre>\n`;
 }
 function renderHeadline(r, dryRun) {
-    const title = (dryRun ? DRY_RUN_HEADLINE : RUN_HEADLINE)[r.result];
+    const left = leftBehindText(r);
+    const title = (dryRun ? DRY_RUN_HEADLINE : RUN_HEADLINE)[r.result] + (left ? ` · ${escapeMarkdown(left)}` : '');
     const facts = [
         `Runner **${escapeMarkdown(r.runner)}**`,
         `release \`${escapeHtml(r.release).replace(/`/g, '')}\``,
@@ -84766,7 +84879,7 @@ function parseJsonReport(text, file) {
             at.count(job, 'attempts', `${jobPath}.attempts`);
         });
     });
-    return { dryRun: false, warnings: [], ...report };
+    return { dryRun: false, warnings: [], leftBehind: [], ...report };
 }
 /** The report the reporters render (summary, log), from a JSON report. */
 function fromJsonReport(json) {
@@ -84780,6 +84893,7 @@ function fromJsonReport(json) {
         stages: json.stages.map(fromJsonStage),
         ...(json.reason ? { reason: json.reason } : {}),
         warnings: [...(json.warnings ?? [])],
+        ...(json.leftBehind?.length ? { leftBehind: json.leftBehind.map((l) => ({ ...l })) } : {}),
         ...(json.shard ? { part: { kind: 'shard', ...json.shard } } : {}),
         ...(json.canaryOnly ? { part: { kind: 'canary' } } : {}),
         ...(json.mergedFrom ? { mergedFrom: [...json.mergedFrom] } : {}),
@@ -84893,6 +85007,7 @@ function mergeReports(inputs) {
         durationMs: Number.isFinite(start) ? Math.max(...ends) - start : 0,
         ...(reason ? { reason } : {}),
         warnings: parts.flatMap((p) => (p.report.warnings ?? []).map((w) => `${p.label}: ${w}`)),
+        leftBehind: parts.flatMap((p) => p.report.leftBehind ?? []),
         mergedFrom: parts.map((p) => p.label),
         stages,
     };
@@ -87932,6 +88047,7 @@ class Stage {
                 })
                 : null,
             when: opts.when ?? 'success',
+            runsLeftBehind: opts.runsLeftBehind ?? false,
         });
         checkSettings(this.name, this.settings);
     }
