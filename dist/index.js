@@ -85469,7 +85469,7 @@ function withCause(report, signal) {
 
 /***/ }),
 
-/***/ 7789:
+/***/ 3548:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -85504,8 +85504,52 @@ var did_you_mean = __nccwpck_require__(9839);
 var formats = __nccwpck_require__(6094);
 // EXTERNAL MODULE: ./lib/config/schema.js
 var schema = __nccwpck_require__(1091);
-// EXTERNAL MODULE: ./lib/config/release-step.js + 1 modules
-var release_step = __nccwpck_require__(8454);
+// EXTERNAL MODULE: ./lib/config/release-step.js
+var release_step = __nccwpck_require__(8742);
+// EXTERNAL MODULE: ./lib/config/release-dir-commands.js
+var release_dir_commands = __nccwpck_require__(7420);
+;// CONCATENATED MODULE: ./lib/config/rollback-from.js
+
+
+
+
+
+/** The stage a rollback stage needs before it, or null when its release is known without one. */
+function rollbackReadStage(stage, name, hosts, vars, dirs) {
+    if (!dirs || !(stage.steps ?? []).some((s) => s.release === 'rollback'))
+        return null;
+    if (vars.ROLLBACK_TO || vars.ROLLBACK_FROM)
+        return null;
+    return new engine_stage/* Stage */.BI({
+        name: `${name}: find the release to roll back`,
+        canary: false,
+        ...(stage.when ? { when: stage.when } : {}),
+        jobs: () => hosts.map((host) => engine_job/* Job */._.of(host, async function* (ctx) {
+            const paths = (0,release_step/* releasePaths */.ul)(dirs, ctx);
+            const read = (0,release_dir_commands/* currentLiveCommand */.tS)(paths.BW_RELEASES_PATH);
+            yield (0,subtask/* remote */.be)(read.script, {
+                env: { ...paths, ...read.env },
+                label: 'release: rollback: read current',
+                summary: read.summary,
+            });
+        }, 'read-current')),
+    });
+}
+/**
+ * The newest release that went live on any host, from what the read stage printed (its jobs'
+ * output); undefined when no host has one (each host then rolls back from its own current).
+ */
+function rollbackFrom(previous, readStage) {
+    const report = previous.findLast((s) => s.name === readStage);
+    let newest = null;
+    for (const job of report?.jobs ?? []) {
+        const seen = (0,release_dir_commands/* parseCurrentLive */.$A)(job.outputTail);
+        if (seen && seen.time !== 'never' && (!newest || seen.time > newest.time))
+            newest = seen;
+    }
+    return newest?.id;
+}
+//# sourceMappingURL=rollback-from.js.map
 // EXTERNAL MODULE: ./lib/config/steps-job.js
 var steps_job = __nccwpck_require__(2567);
 ;// CONCATENATED MODULE: ./lib/config/build-runners.js
@@ -85529,18 +85573,20 @@ var steps_job = __nccwpck_require__(2567);
 
 
 
+
 function buildRunner(name, config, ctx) {
     const seen = new Set();
     const footprint = { hosts: [], uploads: [], localWork: false };
-    const stages = config.stages.map((stage, i) => {
+    const stages = config.stages.flatMap((stage, i) => {
         const path = ['runners', name, 'stages', i];
         checkWayOut(stage, i, path, ctx.locator);
-        const built = buildStage(stage, path, ctx, footprint);
+        const all = buildStage(stage, path, ctx, footprint);
+        const built = all.at(-1);
         if (seen.has(built.name)) {
             throw (0,config_error/* configIssueError */.UJ)(ctx.locator, [...path, 'name'], `duplicate stage name "${built.name}" in runner "${name}"`);
         }
         seen.add(built.name);
-        return built;
+        return all;
     });
     const runner = new engine_runner/* Runner */.b({
         name,
@@ -85563,10 +85609,11 @@ function buildStage(stage, path, ctx, footprint) {
         : stepsJob(stage, path, shell, ctx, footprint, hosts);
     if ('job' in stage && stage.job)
         footprint.localWork = true;
+    const read = 'job' in stage && stage.job ? null : rollbackReadStage(stage, name, hosts, ctx.vars, ctx.releases);
     // A local check may make files too (and a gate is one).
     if (stage.gate || stage.verify?.local !== undefined)
         footprint.localWork = true;
-    return new engine_stage/* Stage */.BI({
+    const built = new engine_stage/* Stage */.BI({
         name,
         ...defined({
             canary: stage.canary,
@@ -85582,8 +85629,17 @@ function buildStage(stage, path, ctx, footprint) {
             gate: stage.gate && toGate(stage.gate, shell),
             when: stage.when,
         }),
-        jobs: () => hosts.map(makeJob),
+        jobs: read
+            ? (run) => hosts.map((h) => withRollbackFrom(makeJob(h), rollbackFrom(run.previous, read.name)))
+            : () => hosts.map(makeJob),
     });
+    return read ? [read, built] : [built];
+}
+/** The job of a rollback stage, told which release the run rolls back (rollback-from.ts). */
+function withRollbackFrom(job, from) {
+    if (!from || !(job instanceof steps_job/* StepsJob */.l))
+        return job;
+    return new steps_job/* StepsJob */.l(job.host, job.steps, job.name, { ...job.options, rollbackFrom: from });
 }
 function toVerify(verify, shell, releases) {
     const command = verify.run !== undefined ? (0,subtask/* remote */.be)(verify.run, { shell }) : (0,subtask/* local */.sr)(verify.local, { shell });
@@ -86412,8 +86468,8 @@ var external_node_url_ = __nccwpck_require__(3136);
 var runner = __nccwpck_require__(7998);
 // EXTERNAL MODULE: ./lib/contract/errors.js
 var errors = __nccwpck_require__(1819);
-// EXTERNAL MODULE: ./lib/config/assemble.js + 3 modules
-var assemble = __nccwpck_require__(7789);
+// EXTERNAL MODULE: ./lib/config/assemble.js + 4 modules
+var assemble = __nccwpck_require__(3548);
 // EXTERNAL MODULE: ./lib/config/config-error.js
 var config_error = __nccwpck_require__(1429);
 // EXTERNAL MODULE: ./lib/config/issues.js
@@ -86605,8 +86661,8 @@ var promises_ = __nccwpck_require__(1455);
 var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: ./lib/contract/errors.js
 var errors = __nccwpck_require__(1819);
-// EXTERNAL MODULE: ./lib/config/assemble.js + 3 modules
-var assemble = __nccwpck_require__(7789);
+// EXTERNAL MODULE: ./lib/config/assemble.js + 4 modules
+var assemble = __nccwpck_require__(3548);
 // EXTERNAL MODULE: ./lib/config/issues.js
 var issues = __nccwpck_require__(7976);
 // EXTERNAL MODULE: ./lib/config/js-module.js + 1 modules
@@ -86863,32 +86919,16 @@ function rangeStart(node) {
 
 /***/ }),
 
-/***/ 8454:
+/***/ 7420:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  qG: () => (/* binding */ checkWithReleasePaths),
-  ul: () => (/* binding */ releasePaths),
-  Lz: () => (/* binding */ releaseStepTask)
-});
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
-// EXTERNAL MODULE: ./lib/engine/check.js
-var engine_check = __nccwpck_require__(3970);
-// EXTERNAL MODULE: ./lib/engine/job.js
-var job = __nccwpck_require__(7209);
-// EXTERNAL MODULE: ./lib/engine/release-id.js
-var release_id = __nccwpck_require__(7001);
-// EXTERNAL MODULE: ./lib/engine/subtask.js
-var subtask = __nccwpck_require__(917);
-// EXTERNAL MODULE: ./lib/engine/vars.js
-var vars = __nccwpck_require__(1942);
-;// CONCATENATED MODULE: ./lib/config/release-dir-commands.js
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $A: () => (/* binding */ parseCurrentLive),
+/* harmony export */   Pw: () => (/* binding */ releaseCommand),
+/* harmony export */   hU: () => (/* binding */ releasesPathOn),
+/* harmony export */   tS: () => (/* binding */ currentLiveCommand)
+/* harmony export */ });
+/* unused harmony exports historyFields, sharedLines */
 /** The script and environment of one `release:` step on one host. */
 function releaseCommand(action, target) {
     const env = {
@@ -86920,6 +86960,24 @@ function summaryOf(action, t) {
         case 'undo':
             return `if ${t.path}/current is releases/${t.release}: roll back as release: rollback does; otherwise nothing`;
     }
+}
+/**
+ * Reads, on one host, the release `current` points at and when it last went live, as the line
+ * `current releases/ID went live at TIME` (`parseCurrentLive` reads it back); prints nothing else
+ * when there is no such release. Changes nothing. What a rollback runs first on every host, to
+ * learn the release it rolls back (docs/releases.md).
+ */
+function currentLiveCommand(path) {
+    return {
+        script: `${PRELUDE}${CURRENT_LIVE}`,
+        env: { BW_RELEASES_PATH: path, BW_RELEASE: 'none' },
+        summary: `read which release ${path}/current is, and when it went live`,
+    };
+}
+/** `{ id, time }` from the line `currentLiveCommand` prints, wherever it is in `output`. */
+function parseCurrentLive(output) {
+    const m = /^current releases\/([A-Za-z0-9._-]+) went live at (\S*)$/m.exec(output);
+    return m ? { id: m[1], time: m[2] } : null;
 }
 /** `"run":"…","time":"…","who":"…","runUrl":"…"`: what follows id and state on a history line. */
 function historyFields(entry) {
@@ -87073,7 +87131,16 @@ done
 echo "pruned $removed; releases/ holds: $(ls "$P/releases" | paste -sd ' ' -)"
 [ -z "$unknown" ] || echo "left alone, not in the history:$unknown"
 `;
-// Also undo (BW_UNDO=1): the same, only when current is this run's release.
+const CURRENT_LIVE = `cur=$(current_id)
+if [ -z "$cur" ]; then
+  echo "$P/current does not point into $P/releases"
+  exit 0
+fi
+t=$(grep -F "{\\"id\\":\\"$cur\\",\\"state\\":\\"live\\"," "$H" 2>/dev/null | tail -n 1 | sed -n 's/.*"time":"\\([^"]*\\)".*/\\1/p')
+echo "current releases/$cur went live at \${t:-never}"
+`;
+// Also undo (BW_UNDO=1): the same, only when current is this run's release. ROLLBACK_FROM (set
+// by the run's first stage, or as a var) leaves hosts on another release where they are.
 const ROLLBACK = `trap '' INT TERM HUP
 cur=$(current_id)
 if [ "\${BW_UNDO:-}" = 1 ] && [ "$cur" != "$BW_RELEASE" ]; then
@@ -87082,10 +87149,17 @@ if [ "\${BW_UNDO:-}" = 1 ] && [ "$cur" != "$BW_RELEASE" ]; then
   exit 0
 fi
 [ -n "$cur" ] || fail "$P/current does not point into $P/releases: nothing to roll back"
+if [ "\${BW_UNDO:-}" != 1 ] && [ -z "\${ROLLBACK_TO:-}" ] && [ -n "\${ROLLBACK_FROM:-}" ] && [ "$cur" != "$ROLLBACK_FROM" ]; then
+  echo "current is releases/$cur, not releases/$ROLLBACK_FROM (the release being rolled back): nothing to roll back here"
+  exit 0
+fi
 if [ -n "\${ROLLBACK_TO:-}" ]; then
   target=$ROLLBACK_TO
   case $target in .|..|*[!A-Za-z0-9._-]*) fail "ROLLBACK_TO=$target is not a release id" ;; esac
-  [ "$target" != "$cur" ] || fail "ROLLBACK_TO=$target is current already"
+  if [ "$target" = "$cur" ]; then
+    echo "current is releases/$target already, as ROLLBACK_TO asks: nothing to roll back"
+    exit 0
+  fi
   [ -d "$P/releases/$target" ] || fail "ROLLBACK_TO=$target: $P/releases/$target does not exist"
   if events | awk -v id="$target" '$1 == id && $2 == "live" { b = 0 } $1 == id && $2 == "bad" { b = 1 } END { exit !b }'; then
     echo "releases/$target was marked bad earlier; going back to it as ROLLBACK_TO asks"
@@ -87111,7 +87185,25 @@ printf '{"id":"%s","state":"live",%s,"previous":"%s"}\\n' "$target" "$BW_HISTORY
 echo "rolled back: current -> releases/$target (was releases/$cur, now marked bad)"
 `;
 //# sourceMappingURL=release-dir-commands.js.map
-;// CONCATENATED MODULE: ./lib/config/release-step.js
+
+/***/ }),
+
+/***/ 8742:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Lz: () => (/* binding */ releaseStepTask),
+/* harmony export */   qG: () => (/* binding */ checkWithReleasePaths),
+/* harmony export */   ul: () => (/* binding */ releasePaths)
+/* harmony export */ });
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8161);
+/* harmony import */ var _engine_check_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(3970);
+/* harmony import */ var _engine_job_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(7209);
+/* harmony import */ var _engine_release_id_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7001);
+/* harmony import */ var _engine_subtask_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(917);
+/* harmony import */ var _engine_vars_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(1942);
+/* harmony import */ var _release_dir_commands_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(7420);
 /**
  * What the `releases:` block adds to a job: BW_RELEASES_PATH and BW_RELEASE_PATH in every step's
  * environment, and the `release:` steps as commands on the job's host (release-dir-commands.ts).
@@ -87128,11 +87220,11 @@ echo "rolled back: current -> releases/$target (was releases/$cur, now marked ba
  * Stands in for BW_RUN_ID when a release runs without the pipeline (a library user's Executor):
  * one per process, so the retries of one run are still told from another run.
  */
-const PROCESS_RUN_ID = (0,external_node_crypto_.randomBytes)(8).toString('hex');
+const PROCESS_RUN_ID = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(8).toString('hex');
 /** BW_RELEASES_PATH and BW_RELEASE_PATH for this job's host. */
 function releasePaths(dirs, ctx) {
-    const expanded = (0,vars/* expandVars */.Jf)(dirs.path, ctx.env, 'releases.path');
-    const path = releasesPathOn(expanded, ctx.host.local, (0,external_node_os_.homedir)());
+    const expanded = (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_4__/* .expandVars */ .Jf)(dirs.path, ctx.env, 'releases.path');
+    const path = (0,_release_dir_commands_js__WEBPACK_IMPORTED_MODULE_5__/* .releasesPathOn */ .hU)(expanded, ctx.host.local, (0,node_os__WEBPACK_IMPORTED_MODULE_1__.homedir)());
     return { BW_RELEASES_PATH: path, BW_RELEASE_PATH: `${path}/releases/${ctx.release}` };
 }
 /**
@@ -87140,17 +87232,17 @@ function releasePaths(dirs, ctx) {
  * steps have them: a check that looks at `$BW_RELEASES_PATH/current` works the same in both.
  */
 function checkWithReleasePaths(check, dirs) {
-    const label = check.label ?? `verify: ${(0,engine_check/* checkText */.q)(check)}`;
-    return (host) => job/* Job */._.of(host, async function* (ctx) {
+    const label = check.label ?? `verify: ${(0,_engine_check_js__WEBPACK_IMPORTED_MODULE_6__/* .checkText */ .q)(check)}`;
+    return (host) => _engine_job_js__WEBPACK_IMPORTED_MODULE_7__/* .Job */ ._.of(host, async function* (ctx) {
         yield { ...check, label, env: { ...check.env, ...releasePaths(dirs, ctx) } };
     }, 'check');
 }
 /** The command of one `release:` step on the job's host. Throws for a release id that cannot name a directory. */
 function releaseStepTask(action, dirs, ctx, paths, label) {
-    const problem = (0,release_id/* releaseIdProblem */.co)(ctx.release);
+    const problem = (0,_engine_release_id_js__WEBPACK_IMPORTED_MODULE_2__/* .releaseIdProblem */ .co)(ctx.release);
     if (problem)
         throw new Error(`release: ${action}: the release id (BW_RELEASE) ${problem.replace(/^expected/, 'must be')}`);
-    const { script, env, summary } = releaseCommand(action, {
+    const { script, env, summary } = (0,_release_dir_commands_js__WEBPACK_IMPORTED_MODULE_5__/* .releaseCommand */ .Pw)(action, {
         path: paths.BW_RELEASES_PATH,
         release: ctx.release,
         keep: dirs.keep,
@@ -87162,14 +87254,14 @@ function releaseStepTask(action, dirs, ctx, paths, label) {
             runUrl: ctx.env.BW_RUN_URL ?? '',
         },
     });
-    return (0,subtask/* remote */.be)(script, { env: { ...paths, ...env }, label, summary });
+    return (0,_engine_subtask_js__WEBPACK_IMPORTED_MODULE_3__/* .remote */ .be)(script, { env: { ...paths, ...env }, label, summary });
 }
 function hex(value) {
     return value && /^[0-9a-f]+$/.test(value) ? value : undefined;
 }
 function osUser() {
     try {
-        return (0,external_node_os_.userInfo)().username;
+        return (0,node_os__WEBPACK_IMPORTED_MODULE_1__.userInfo)().username;
     }
     catch {
         return 'unknown';
@@ -87630,7 +87722,7 @@ function withoutExtensions(data) {
 /* harmony import */ var _engine_job_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7209);
 /* harmony import */ var _engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(917);
 /* harmony import */ var _engine_vars_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1942);
-/* harmony import */ var _release_step_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8454);
+/* harmony import */ var _release_step_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8742);
 /** The job every config stage runs on each of its hosts: its steps, in order. */
 
 
@@ -87673,7 +87765,10 @@ class StepsJob extends _engine_job_js__WEBPACK_IMPORTED_MODULE_3__/* .Job */ ._ 
             else if (step.kind === 'release') {
                 if (!releases)
                     throw new Error(`steps[${i}]: release: ${step.action} needs a releases: block`);
-                yield (0,_release_step_js__WEBPACK_IMPORTED_MODULE_2__/* .releaseStepTask */ .Lz)(step.action, releases, ctx, paths, label);
+                const task = (0,_release_step_js__WEBPACK_IMPORTED_MODULE_2__/* .releaseStepTask */ .Lz)(step.action, releases, ctx, paths, label);
+                const { rollbackFrom } = this.options;
+                const from = step.action === 'rollback' && rollbackFrom ? { ROLLBACK_FROM: rollbackFrom } : {};
+                yield { ...task, env: { ...task.env, ...from } };
             }
             else if (step.kind === 'run') {
                 yield (0,_engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__/* .remote */ .be)(step.script, { shell: step.shell, label, ...extra });
