@@ -64669,7 +64669,7 @@ globals.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _commonjs_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3115);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4424);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8969);
 /** The action's entrypoint (`dist/index.js` is this, bundled). */
 
 
@@ -64686,7 +64686,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4424:
+/***/ 8969:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -68019,8 +68019,6 @@ async function collect(items) {
     return out;
 }
 //# sourceMappingURL=iterate.js.map
-// EXTERNAL MODULE: ./lib/engine/job.js
-var job = __nccwpck_require__(7209);
 // EXTERNAL MODULE: ./lib/contract/host.js
 var contract_host = __nccwpck_require__(1874);
 ;// CONCATENATED MODULE: ./lib/engine/job-selection.js
@@ -68038,6 +68036,124 @@ function isControllerJob(job) {
     return host === contract_host/* CONTROLLER */.J || (host.local && host.name === contract_host/* CONTROLLER */.J.name);
 }
 //# sourceMappingURL=job-selection.js.map
+;// CONCATENATED MODULE: ./lib/engine/report.js
+/** Hosts whose job failed in any of `stages`, each once, in order of first failure. */
+function failedHosts(stages) {
+    const hosts = new Set();
+    for (const s of stages)
+        for (const j of s.jobs)
+            if (j.result === 'failure')
+                hosts.add(j.host);
+    return [...hosts];
+}
+/**
+ * The report of a job that did not run to its end: one that never started (a failed canary, the
+ * failure budget or a cancel stopped its stage first; `attempts` 0), or, when a cancelled run is
+ * reported from its events, one still running.
+ */
+function unfinishedJob(host, result, error, attempts = 0) {
+    return { host, result, attempts, durationMs: 0, exitCode: null, error, outputTail: '' };
+}
+//# sourceMappingURL=report.js.map
+;// CONCATENATED MODULE: ./lib/engine/waves.js
+/**
+ * Whether the stage has a canary. A canary gates the *other* jobs, so a stage of one job has none:
+ * that job is simply the stage, and `can-fail` applies to it as to any other failure.
+ */
+function hasCanary(settings, jobCount) {
+    return settings.canary && jobCount > 1;
+}
+/** A count, or a share of `total` rounded up; never below 1. */
+function waveSize(amount, total) {
+    const n = typeof amount === 'number' ? amount : Math.ceil((amount.percent * total) / 100);
+    return Math.max(1, n);
+}
+/**
+ * Sizes of the waves the stage's jobs run in, summing to `jobCount`. The canary is a wave of one;
+ * `batch` sizes follow (the last one repeats); without `batch` the remaining jobs are one wave and
+ * only the pool limits them.
+ */
+function waveSizes(settings, jobCount) {
+    const waves = [];
+    let left = jobCount;
+    if (hasCanary(settings, jobCount)) {
+        waves.push(1);
+        left -= 1;
+    }
+    if (settings.batch.length === 0) {
+        if (left > 0)
+            waves.push(left);
+        return waves;
+    }
+    for (let i = 0; left > 0; i++) {
+        const amount = settings.batch[Math.min(i, settings.batch.length - 1)];
+        const size = Math.min(left, waveSize(amount, jobCount));
+        waves.push(size);
+        left -= size;
+    }
+    return waves;
+}
+//# sourceMappingURL=waves.js.map
+;// CONCATENATED MODULE: ./lib/engine/left-behind.js
+/**
+ * Hosts left behind: a host whose job failed in a stage on the success path that tolerated it
+ * (within `max-failures`, a failed verify included) takes no part in the later stages on the
+ * success path. Pure rules over a stage's slice of jobs; run-stages.ts keeps the list.
+ */
+
+
+
+
+/** `failed at stage "Distribute"`: the error of a left-behind host's job in a later stage. */
+function leftBehindError(stage) {
+    return `failed at stage "${stage}"`;
+}
+/**
+ * The hosts a stage leaves behind, once it ran on the success path without stopping the run:
+ * those whose job failed in it. Not for a `can-fail` stage (its failures are ignored, the hosts go
+ * on) nor for the controller (it is no release target).
+ */
+function hostsLeftBehind(report) {
+    return report.jobs
+        .filter((j) => j.result === 'failure' && j.host !== contract_host/* CONTROLLER */.J.name)
+        .map((j) => ({ host: j.host, stage: report.name, error: j.error ?? 'failed' }));
+}
+/**
+ * Takes the left-behind hosts' jobs out of a part's slice, after the hosts filter, the limit and
+ * the shard's block: a host nobody selected never takes the place of one left behind.
+ */
+function leaveBehind(slice, left, canaryOn, part) {
+    const skipped = new Map();
+    if (!left || left.size === 0)
+        return { slice, skipped };
+    for (const job of slice.jobs) {
+        const why = isControllerJob(job) ? undefined : left.get(job.host.name);
+        if (why)
+            skipped.set(job, unfinishedJob(job.host.name, 'skipped', leftBehindError(why.stage)));
+    }
+    if (skipped.size === 0)
+        return { slice, skipped };
+    const jobs = slice.jobs.filter((j) => !skipped.has(j));
+    return { slice: { ...slice, jobs, canary: canaryOf(slice.canary, jobs, canaryOn, part) }, skipped };
+}
+/**
+ * The canary once hosts were left out. A part keeps its own (the canary-only part loses it when it
+ * was left behind); a whole stage makes its first job kept the canary, as sliceStage would have.
+ */
+function canaryOf(was, jobs, canaryOn, part) {
+    if (part)
+        return was && jobs.includes(was) ? was : null;
+    const first = jobs[0];
+    return first && hasCanary({ canary: canaryOn }, jobs.length) ? first : null;
+}
+/** The reports of the jobs that ran and of those left out, in stage order. */
+function inStageOrder(all, ran, out) {
+    let next = 0;
+    return all.map((job) => out.skipped.get(job) ?? ran[next++]);
+}
+//# sourceMappingURL=left-behind.js.map
+// EXTERNAL MODULE: ./lib/engine/job.js
+var job = __nccwpck_require__(7209);
 ;// CONCATENATED MODULE: ./node_modules/yocto-queue/index.js
 /*
 How it works:
@@ -69195,25 +69311,6 @@ async function runGate(gate, wave, scope, opts = { soak: true }) {
     };
 }
 //# sourceMappingURL=gate.js.map
-;// CONCATENATED MODULE: ./lib/engine/report.js
-/** Hosts whose job failed in any of `stages`, each once, in order of first failure. */
-function failedHosts(stages) {
-    const hosts = new Set();
-    for (const s of stages)
-        for (const j of s.jobs)
-            if (j.result === 'failure')
-                hosts.add(j.host);
-    return [...hosts];
-}
-/**
- * The report of a job that did not run to its end: one that never started (a failed canary, the
- * failure budget or a cancel stopped its stage first; `attempts` 0), or, when a cancelled run is
- * reported from its events, one still running.
- */
-function unfinishedJob(host, result, error, attempts = 0) {
-    return { host, result, attempts, durationMs: 0, exitCode: null, error, outputTail: '' };
-}
-//# sourceMappingURL=report.js.map
 ;// CONCATENATED MODULE: ./lib/engine/stage-waves.js
 /**
  * A stage's selected jobs at work: the canary alone, then the waves through the pool, counted
@@ -69367,45 +69464,6 @@ class StageWaves {
     }
 }
 //# sourceMappingURL=stage-waves.js.map
-;// CONCATENATED MODULE: ./lib/engine/waves.js
-/**
- * Whether the stage has a canary. A canary gates the *other* jobs, so a stage of one job has none:
- * that job is simply the stage, and `can-fail` applies to it as to any other failure.
- */
-function hasCanary(settings, jobCount) {
-    return settings.canary && jobCount > 1;
-}
-/** A count, or a share of `total` rounded up; never below 1. */
-function waveSize(amount, total) {
-    const n = typeof amount === 'number' ? amount : Math.ceil((amount.percent * total) / 100);
-    return Math.max(1, n);
-}
-/**
- * Sizes of the waves the stage's jobs run in, summing to `jobCount`. The canary is a wave of one;
- * `batch` sizes follow (the last one repeats); without `batch` the remaining jobs are one wave and
- * only the pool limits them.
- */
-function waveSizes(settings, jobCount) {
-    const waves = [];
-    let left = jobCount;
-    if (hasCanary(settings, jobCount)) {
-        waves.push(1);
-        left -= 1;
-    }
-    if (settings.batch.length === 0) {
-        if (left > 0)
-            waves.push(left);
-        return waves;
-    }
-    for (let i = 0; left > 0; i++) {
-        const amount = settings.batch[Math.min(i, settings.batch.length - 1)];
-        const size = Math.min(left, waveSize(amount, jobCount));
-        waves.push(size);
-        left -= size;
-    }
-    return waves;
-}
-//# sourceMappingURL=waves.js.map
 ;// CONCATENATED MODULE: ./lib/engine/sharding.js
 
 
@@ -69460,6 +69518,7 @@ function shardBlock(total, index, count) {
 
 
 
+
 async function runStage(stage, ctx, scope) {
     const started = performance.now();
     const listed = await listJobs(stage, ctx, scope.runSignal);
@@ -69468,14 +69527,32 @@ async function runStage(stage, ctx, scope) {
         return finish(stage, started, scope, { canary: null, jobs: [], failure: listed.failure });
     }
     const selected = selectJobs(listed.jobs, scope.selection);
-    const { jobs, canary, canaryLeftOut, emptyBecause } = sliceStage(selected, stage.settings.canary, scope.selection.part);
+    const { part } = scope.selection;
+    const whole = sliceStage(selected, stage.settings.canary, part);
+    const out = leaveBehind(whole, scope.leftBehind, stage.settings.canary, part);
+    const { jobs, canary, canaryLeftOut, emptyBecause } = out.slice;
     // The canary is this part's own: a shard has none, whatever the stage says.
     const sizes = waveSizes({ canary: canary !== null, batch: stage.settings.batch }, jobs.length);
-    emitStart(stage, scope, jobs, canary, sizes);
+    emitStart(stage, scope, whole.jobs, canary, sizes);
+    for (const report of out.skipped.values())
+        scope.emit({ type: 'job-end', stage: stage.name, job: report });
     if (jobs.length === 0) {
-        const why = emptyBecause ?? (listed.jobs.length === 0 ? 'it yielded no jobs' : 'the hosts filter left no jobs');
+        const why = emptyBecause ??
+            (out.skipped.size > 0
+                ? 'every host was left behind by an earlier stage'
+                : listed.jobs.length === 0
+                    ? 'it yielded no jobs'
+                    : 'the hosts filter left no jobs');
         scope.emit({ type: 'warning', stage: stage.name, message: `stage "${stage.name}" skipped: ${why}` });
-        return finish(stage, started, scope, { canary: null, canaryLeftOut, jobs: [], failure: null });
+        const skipped = [...out.skipped.values()];
+        const reason = skipped.length > 0 ? why : undefined;
+        return finish(stage, started, scope, {
+            canary: null,
+            canaryLeftOut,
+            jobs: skipped,
+            failure: null,
+            reason,
+        });
     }
     if (stage.settings.gate && listed.jobs.length === 1) {
         // Allowed (the gate runs once, after the job), but a gate is for waves: likely a misunderstanding.
@@ -69487,7 +69564,7 @@ async function runStage(stage, ctx, scope) {
     }
     connectAhead(scope, jobs);
     const waves = new StageWaves(stage, jobScope(stage, ctx, scope), jobs, canary !== null, sizes, scope.dryRun);
-    const reports = await waves.run();
+    const reports = inStageOrder(whole.jobs, await waves.run(), out);
     return finish(stage, started, scope, {
         canary: canary?.host.name ?? null,
         canaryLeftOut,
@@ -69563,12 +69640,12 @@ function finish(stage, started, scope, ran) {
     const { when, gate, canFail } = stage.settings;
     const report = {
         name: stage.name,
-        result: failure ? 'failure' : jobs.length === 0 ? 'skipped' : 'success',
+        result: failure ? 'failure' : jobs.length === 0 || ran.reason !== undefined ? 'skipped' : 'success',
         canary: ran.canary,
         ...(ran.canaryLeftOut ? { canaryLeftOut: ran.canaryLeftOut } : {}),
         jobs,
         durationMs: Math.round(performance.now() - started),
-        ...(failure ? { reason: failure.reason } : {}),
+        ...(failure ? { reason: failure.reason } : ran.reason ? { reason: ran.reason } : {}),
         when,
         ...(ran.waves ? { waves: ran.waves } : {}),
         ...(gate ? { gate: true } : {}),
@@ -69646,6 +69723,7 @@ function runEnv(report, failedStage) {
 
 
 
+
 /** Runs the runner's stages into `report` (its stages, result and reason). Never rejects. */
 async function runStages(runner, ctx, report, scope) {
     await new StageSequence(runner, ctx, report, scope).run();
@@ -69658,6 +69736,8 @@ class StageSequence {
     #stages;
     /** The stage that failed the run. */
     #failedStage = null;
+    /** Hosts whose job failed in a stage that tolerated it: the later success stages skip them. */
+    #leftBehind = new Map();
     /** The runner is busy in a `next()` we stopped waiting for: it cannot be pulled again. */
     #stuck = false;
     constructor(runner, ctx, report, scope) {
@@ -69729,6 +69809,8 @@ class StageSequence {
             emit: scope.emit,
             outputTailBytes: scope.outputTailBytes,
             selection: scope.selection,
+            // Stages on the way out see every host; a library stage may ask to (`runsLeftBehind`).
+            leftBehind: onTheWayOut || stage.settings.runsLeftBehind ? undefined : this.#leftBehind,
             dryRun: scope.dryRun,
             index,
             total: this.runner.stageCount,
@@ -69743,6 +69825,18 @@ class StageSequence {
         else if (outcome.stopsRun) {
             this.#failedStage = stage.name;
             this.#fail('failure', `stage "${stage.name}" failed: ${outcome.report.reason}`);
+        }
+        else if (!stage.settings.canFail) {
+            this.#leaveBehind(outcome.report);
+        }
+    }
+    /** A stage that tolerated failures within its budget: the hosts that failed in it stay where they are. */
+    #leaveBehind(report) {
+        for (const left of hostsLeftBehind(report)) {
+            if (this.#leftBehind.has(left.host))
+                continue;
+            this.#leftBehind.set(left.host, left);
+            (this.report.leftBehind ??= []).push(left);
         }
     }
     /** A stage whose `when` does not match: reported `skipped` with the reason, its jobs not even listed. */
@@ -73067,6 +73161,7 @@ function toJsonReport(report, options = {}) {
         durationMs: report.durationMs,
         ...(report.reason !== undefined && report.result !== 'success' ? { reason: report.reason } : {}),
         warnings: report.warnings ?? [],
+        leftBehind: (report.leftBehind ?? []).map((l) => ({ ...l })),
         ...(part?.kind === 'shard' ? { shard: { index: part.index, count: part.count } } : {}),
         ...(part?.kind === 'canary' ? { canaryOnly: true } : {}),
         ...(report.mergedFrom ? { mergedFrom: [...report.mergedFrom] } : {}),
@@ -73413,7 +73508,24 @@ function runHeader(e, dryRun) {
  */
 function runFooter(r, dryRun) {
     const what = dryRun ? `DRY RUN ${r.result} (nothing was run)` : `Release ${r.result}`;
-    return [what, `runner ${r.runner}`, ...partFacts(r)].join(' · ');
+    const left = leftBehindText(r);
+    return [what, ...(left ? [left] : []), `runner ${r.runner}`, ...partFacts(r)].join(' · ');
+}
+/** Hosts named in the left-behind line; the rest are counted. */
+const LEFT_BEHIND_SHOWN = 5;
+/**
+ * `1 host left on its previous release: web-7 (failed at Distribute)`: who a release that
+ * succeeded left behind; '' when nobody, or when the release did not succeed (its reason says more).
+ */
+function leftBehindText(r) {
+    const left = r.leftBehind ?? [];
+    if (r.result !== 'success' || left.length === 0)
+        return '';
+    const shown = left.slice(0, LEFT_BEHIND_SHOWN).map((l) => `${l.host} (failed at ${l.stage})`);
+    if (left.length > LEFT_BEHIND_SHOWN)
+        shown.push(`… ${left.length - LEFT_BEHIND_SHOWN} more`);
+    const whose = left.length === 1 ? 'its' : 'their';
+    return `${plural(left.length, 'host')} left on ${whose} previous release: ${shown.join(', ')}`;
 }
 /** `shard 2/3`, or `merged from canary-only, shard 1/2, shard 2/2`: what a report covers, when not a whole run. */
 function partFacts(r) {
@@ -80140,7 +80252,8 @@ function renderStartFailure(message) {
     return `## ❌ Release did not start\n\n<pre>${escapeHtml(truncateText(message, 4000))}</pre>\n`;
 }
 function renderHeadline(r, dryRun) {
-    const title = (dryRun ? DRY_RUN_HEADLINE : RUN_HEADLINE)[r.result];
+    const left = leftBehindText(r);
+    const title = (dryRun ? DRY_RUN_HEADLINE : RUN_HEADLINE)[r.result] + (left ? ` · ${escapeMarkdown(left)}` : '');
     const facts = [
         `Runner **${escapeMarkdown(r.runner)}**`,
         `release \`${escapeHtml(r.release).replace(/`/g, '')}\``,
@@ -84767,7 +84880,7 @@ function parseJsonReport(text, file) {
             at.count(job, 'attempts', `${jobPath}.attempts`);
         });
     });
-    return { dryRun: false, warnings: [], ...report };
+    return { dryRun: false, warnings: [], leftBehind: [], ...report };
 }
 /** The report the reporters render (summary, log), from a JSON report. */
 function fromJsonReport(json) {
@@ -84781,6 +84894,7 @@ function fromJsonReport(json) {
         stages: json.stages.map(fromJsonStage),
         ...(json.reason ? { reason: json.reason } : {}),
         warnings: [...(json.warnings ?? [])],
+        ...(json.leftBehind?.length ? { leftBehind: json.leftBehind.map((l) => ({ ...l })) } : {}),
         ...(json.shard ? { part: { kind: 'shard', ...json.shard } } : {}),
         ...(json.canaryOnly ? { part: { kind: 'canary' } } : {}),
         ...(json.mergedFrom ? { mergedFrom: [...json.mergedFrom] } : {}),
@@ -84894,6 +85008,7 @@ function mergeReports(inputs) {
         durationMs: Number.isFinite(start) ? Math.max(...ends) - start : 0,
         ...(reason ? { reason } : {}),
         warnings: parts.flatMap((p) => (p.report.warnings ?? []).map((w) => `${p.label}: ${w}`)),
+        leftBehind: parts.flatMap((p) => p.report.leftBehind ?? []),
         mergedFrom: parts.map((p) => p.label),
         stages,
     };
@@ -85355,7 +85470,7 @@ function withCause(report, signal) {
 
 /***/ }),
 
-/***/ 7789:
+/***/ 3548:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -85390,8 +85505,52 @@ var did_you_mean = __nccwpck_require__(9839);
 var formats = __nccwpck_require__(6094);
 // EXTERNAL MODULE: ./lib/config/schema.js
 var schema = __nccwpck_require__(1091);
-// EXTERNAL MODULE: ./lib/config/release-step.js + 1 modules
-var release_step = __nccwpck_require__(8454);
+// EXTERNAL MODULE: ./lib/config/release-step.js
+var release_step = __nccwpck_require__(8742);
+// EXTERNAL MODULE: ./lib/config/release-dir-commands.js
+var release_dir_commands = __nccwpck_require__(7420);
+;// CONCATENATED MODULE: ./lib/config/rollback-from.js
+
+
+
+
+
+/** The stage a rollback stage needs before it, or null when its release is known without one. */
+function rollbackReadStage(stage, name, hosts, vars, dirs) {
+    if (!dirs || !(stage.steps ?? []).some((s) => s.release === 'rollback'))
+        return null;
+    if (vars.ROLLBACK_TO || vars.ROLLBACK_FROM)
+        return null;
+    return new engine_stage/* Stage */.BI({
+        name: `${name}: find the release to roll back`,
+        canary: false,
+        ...(stage.when ? { when: stage.when } : {}),
+        jobs: () => hosts.map((host) => engine_job/* Job */._.of(host, async function* (ctx) {
+            const paths = (0,release_step/* releasePaths */.ul)(dirs, ctx);
+            const read = (0,release_dir_commands/* currentLiveCommand */.tS)(paths.BW_RELEASES_PATH);
+            yield (0,subtask/* remote */.be)(read.script, {
+                env: { ...paths, ...read.env },
+                label: 'release: rollback: read current',
+                summary: read.summary,
+            });
+        }, 'read-current')),
+    });
+}
+/**
+ * The newest release that went live on any host, from what the read stage printed (its jobs'
+ * output); undefined when no host has one (each host then rolls back from its own current).
+ */
+function rollbackFrom(previous, readStage) {
+    const report = previous.findLast((s) => s.name === readStage);
+    let newest = null;
+    for (const job of report?.jobs ?? []) {
+        const seen = (0,release_dir_commands/* parseCurrentLive */.$A)(job.outputTail);
+        if (seen && seen.time !== 'never' && (!newest || seen.time > newest.time))
+            newest = seen;
+    }
+    return newest?.id;
+}
+//# sourceMappingURL=rollback-from.js.map
 // EXTERNAL MODULE: ./lib/config/steps-job.js
 var steps_job = __nccwpck_require__(2567);
 ;// CONCATENATED MODULE: ./lib/config/build-runners.js
@@ -85415,18 +85574,20 @@ var steps_job = __nccwpck_require__(2567);
 
 
 
+
 function buildRunner(name, config, ctx) {
     const seen = new Set();
     const footprint = { hosts: [], uploads: [], localWork: false };
-    const stages = config.stages.map((stage, i) => {
+    const stages = config.stages.flatMap((stage, i) => {
         const path = ['runners', name, 'stages', i];
         checkWayOut(stage, i, path, ctx.locator);
-        const built = buildStage(stage, path, ctx, footprint);
+        const all = buildStage(stage, path, ctx, footprint);
+        const built = all.at(-1);
         if (seen.has(built.name)) {
             throw (0,config_error/* configIssueError */.UJ)(ctx.locator, [...path, 'name'], `duplicate stage name "${built.name}" in runner "${name}"`);
         }
         seen.add(built.name);
-        return built;
+        return all;
     });
     const runner = new engine_runner/* Runner */.b({
         name,
@@ -85449,10 +85610,11 @@ function buildStage(stage, path, ctx, footprint) {
         : stepsJob(stage, path, shell, ctx, footprint, hosts);
     if ('job' in stage && stage.job)
         footprint.localWork = true;
+    const read = 'job' in stage && stage.job ? null : rollbackReadStage(stage, name, hosts, ctx.vars, ctx.releases);
     // A local check may make files too (and a gate is one).
     if (stage.gate || stage.verify?.local !== undefined)
         footprint.localWork = true;
-    return new engine_stage/* Stage */.BI({
+    const built = new engine_stage/* Stage */.BI({
         name,
         ...defined({
             canary: stage.canary,
@@ -85468,8 +85630,17 @@ function buildStage(stage, path, ctx, footprint) {
             gate: stage.gate && toGate(stage.gate, shell),
             when: stage.when,
         }),
-        jobs: () => hosts.map(makeJob),
+        jobs: read
+            ? (run) => hosts.map((h) => withRollbackFrom(makeJob(h), rollbackFrom(run.previous, read.name)))
+            : () => hosts.map(makeJob),
     });
+    return read ? [read, built] : [built];
+}
+/** The job of a rollback stage, told which release the run rolls back (rollback-from.ts). */
+function withRollbackFrom(job, from) {
+    if (!from || !(job instanceof steps_job/* StepsJob */.l))
+        return job;
+    return new steps_job/* StepsJob */.l(job.host, job.steps, job.name, { ...job.options, rollbackFrom: from });
 }
 function toVerify(verify, shell, releases) {
     const command = verify.run !== undefined ? (0,subtask/* remote */.be)(verify.run, { shell }) : (0,subtask/* local */.sr)(verify.local, { shell });
@@ -86298,8 +86469,8 @@ var external_node_url_ = __nccwpck_require__(3136);
 var runner = __nccwpck_require__(7998);
 // EXTERNAL MODULE: ./lib/contract/errors.js
 var errors = __nccwpck_require__(1819);
-// EXTERNAL MODULE: ./lib/config/assemble.js + 3 modules
-var assemble = __nccwpck_require__(7789);
+// EXTERNAL MODULE: ./lib/config/assemble.js + 4 modules
+var assemble = __nccwpck_require__(3548);
 // EXTERNAL MODULE: ./lib/config/config-error.js
 var config_error = __nccwpck_require__(1429);
 // EXTERNAL MODULE: ./lib/config/issues.js
@@ -86491,8 +86662,8 @@ var promises_ = __nccwpck_require__(1455);
 var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: ./lib/contract/errors.js
 var errors = __nccwpck_require__(1819);
-// EXTERNAL MODULE: ./lib/config/assemble.js + 3 modules
-var assemble = __nccwpck_require__(7789);
+// EXTERNAL MODULE: ./lib/config/assemble.js + 4 modules
+var assemble = __nccwpck_require__(3548);
 // EXTERNAL MODULE: ./lib/config/issues.js
 var issues = __nccwpck_require__(7976);
 // EXTERNAL MODULE: ./lib/config/js-module.js + 1 modules
@@ -86749,32 +86920,16 @@ function rangeStart(node) {
 
 /***/ }),
 
-/***/ 8454:
+/***/ 7420:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  qG: () => (/* binding */ checkWithReleasePaths),
-  ul: () => (/* binding */ releasePaths),
-  Lz: () => (/* binding */ releaseStepTask)
-});
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
-// EXTERNAL MODULE: ./lib/engine/check.js
-var engine_check = __nccwpck_require__(3970);
-// EXTERNAL MODULE: ./lib/engine/job.js
-var job = __nccwpck_require__(7209);
-// EXTERNAL MODULE: ./lib/engine/release-id.js
-var release_id = __nccwpck_require__(7001);
-// EXTERNAL MODULE: ./lib/engine/subtask.js
-var subtask = __nccwpck_require__(917);
-// EXTERNAL MODULE: ./lib/engine/vars.js
-var vars = __nccwpck_require__(1942);
-;// CONCATENATED MODULE: ./lib/config/release-dir-commands.js
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $A: () => (/* binding */ parseCurrentLive),
+/* harmony export */   Pw: () => (/* binding */ releaseCommand),
+/* harmony export */   hU: () => (/* binding */ releasesPathOn),
+/* harmony export */   tS: () => (/* binding */ currentLiveCommand)
+/* harmony export */ });
+/* unused harmony exports historyFields, sharedLines */
 /** The script and environment of one `release:` step on one host. */
 function releaseCommand(action, target) {
     const env = {
@@ -86806,6 +86961,24 @@ function summaryOf(action, t) {
         case 'undo':
             return `if ${t.path}/current is releases/${t.release}: roll back as release: rollback does; otherwise nothing`;
     }
+}
+/**
+ * Reads, on one host, the release `current` points at and when it last went live, as the line
+ * `current releases/ID went live at TIME` (`parseCurrentLive` reads it back); prints nothing else
+ * when there is no such release. Changes nothing. What a rollback runs first on every host, to
+ * learn the release it rolls back (docs/releases.md).
+ */
+function currentLiveCommand(path) {
+    return {
+        script: `${PRELUDE}${CURRENT_LIVE}`,
+        env: { BW_RELEASES_PATH: path, BW_RELEASE: 'none' },
+        summary: `read which release ${path}/current is, and when it went live`,
+    };
+}
+/** `{ id, time }` from the line `currentLiveCommand` prints, wherever it is in `output`. */
+function parseCurrentLive(output) {
+    const m = /^current releases\/([A-Za-z0-9._-]+) went live at (\S*)$/m.exec(output);
+    return m ? { id: m[1], time: m[2] } : null;
 }
 /** `"run":"…","time":"…","who":"…","runUrl":"…"`: what follows id and state on a history line. */
 function historyFields(entry) {
@@ -86959,7 +87132,16 @@ done
 echo "pruned $removed; releases/ holds: $(ls "$P/releases" | paste -sd ' ' -)"
 [ -z "$unknown" ] || echo "left alone, not in the history:$unknown"
 `;
-// Also undo (BW_UNDO=1): the same, only when current is this run's release.
+const CURRENT_LIVE = `cur=$(current_id)
+if [ -z "$cur" ]; then
+  echo "$P/current does not point into $P/releases"
+  exit 0
+fi
+t=$(grep -F "{\\"id\\":\\"$cur\\",\\"state\\":\\"live\\"," "$H" 2>/dev/null | tail -n 1 | sed -n 's/.*"time":"\\([^"]*\\)".*/\\1/p')
+echo "current releases/$cur went live at \${t:-never}"
+`;
+// Also undo (BW_UNDO=1): the same, only when current is this run's release. ROLLBACK_FROM (set
+// by the run's first stage, or as a var) leaves hosts on another release where they are.
 const ROLLBACK = `trap '' INT TERM HUP
 cur=$(current_id)
 if [ "\${BW_UNDO:-}" = 1 ] && [ "$cur" != "$BW_RELEASE" ]; then
@@ -86968,10 +87150,17 @@ if [ "\${BW_UNDO:-}" = 1 ] && [ "$cur" != "$BW_RELEASE" ]; then
   exit 0
 fi
 [ -n "$cur" ] || fail "$P/current does not point into $P/releases: nothing to roll back"
+if [ "\${BW_UNDO:-}" != 1 ] && [ -z "\${ROLLBACK_TO:-}" ] && [ -n "\${ROLLBACK_FROM:-}" ] && [ "$cur" != "$ROLLBACK_FROM" ]; then
+  echo "current is releases/$cur, not releases/$ROLLBACK_FROM (the release being rolled back): nothing to roll back here"
+  exit 0
+fi
 if [ -n "\${ROLLBACK_TO:-}" ]; then
   target=$ROLLBACK_TO
   case $target in .|..|*[!A-Za-z0-9._-]*) fail "ROLLBACK_TO=$target is not a release id" ;; esac
-  [ "$target" != "$cur" ] || fail "ROLLBACK_TO=$target is current already"
+  if [ "$target" = "$cur" ]; then
+    echo "current is releases/$target already, as ROLLBACK_TO asks: nothing to roll back"
+    exit 0
+  fi
   [ -d "$P/releases/$target" ] || fail "ROLLBACK_TO=$target: $P/releases/$target does not exist"
   if events | awk -v id="$target" '$1 == id && $2 == "live" { b = 0 } $1 == id && $2 == "bad" { b = 1 } END { exit !b }'; then
     echo "releases/$target was marked bad earlier; going back to it as ROLLBACK_TO asks"
@@ -86997,7 +87186,25 @@ printf '{"id":"%s","state":"live",%s,"previous":"%s"}\\n' "$target" "$BW_HISTORY
 echo "rolled back: current -> releases/$target (was releases/$cur, now marked bad)"
 `;
 //# sourceMappingURL=release-dir-commands.js.map
-;// CONCATENATED MODULE: ./lib/config/release-step.js
+
+/***/ }),
+
+/***/ 8742:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Lz: () => (/* binding */ releaseStepTask),
+/* harmony export */   qG: () => (/* binding */ checkWithReleasePaths),
+/* harmony export */   ul: () => (/* binding */ releasePaths)
+/* harmony export */ });
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8161);
+/* harmony import */ var _engine_check_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(3970);
+/* harmony import */ var _engine_job_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(7209);
+/* harmony import */ var _engine_release_id_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7001);
+/* harmony import */ var _engine_subtask_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(917);
+/* harmony import */ var _engine_vars_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(1942);
+/* harmony import */ var _release_dir_commands_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(7420);
 /**
  * What the `releases:` block adds to a job: BW_RELEASES_PATH and BW_RELEASE_PATH in every step's
  * environment, and the `release:` steps as commands on the job's host (release-dir-commands.ts).
@@ -87014,11 +87221,11 @@ echo "rolled back: current -> releases/$target (was releases/$cur, now marked ba
  * Stands in for BW_RUN_ID when a release runs without the pipeline (a library user's Executor):
  * one per process, so the retries of one run are still told from another run.
  */
-const PROCESS_RUN_ID = (0,external_node_crypto_.randomBytes)(8).toString('hex');
+const PROCESS_RUN_ID = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(8).toString('hex');
 /** BW_RELEASES_PATH and BW_RELEASE_PATH for this job's host. */
 function releasePaths(dirs, ctx) {
-    const expanded = (0,vars/* expandVars */.Jf)(dirs.path, ctx.env, 'releases.path');
-    const path = releasesPathOn(expanded, ctx.host.local, (0,external_node_os_.homedir)());
+    const expanded = (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_4__/* .expandVars */ .Jf)(dirs.path, ctx.env, 'releases.path');
+    const path = (0,_release_dir_commands_js__WEBPACK_IMPORTED_MODULE_5__/* .releasesPathOn */ .hU)(expanded, ctx.host.local, (0,node_os__WEBPACK_IMPORTED_MODULE_1__.homedir)());
     return { BW_RELEASES_PATH: path, BW_RELEASE_PATH: `${path}/releases/${ctx.release}` };
 }
 /**
@@ -87026,17 +87233,17 @@ function releasePaths(dirs, ctx) {
  * steps have them: a check that looks at `$BW_RELEASES_PATH/current` works the same in both.
  */
 function checkWithReleasePaths(check, dirs) {
-    const label = check.label ?? `verify: ${(0,engine_check/* checkText */.q)(check)}`;
-    return (host) => job/* Job */._.of(host, async function* (ctx) {
+    const label = check.label ?? `verify: ${(0,_engine_check_js__WEBPACK_IMPORTED_MODULE_6__/* .checkText */ .q)(check)}`;
+    return (host) => _engine_job_js__WEBPACK_IMPORTED_MODULE_7__/* .Job */ ._.of(host, async function* (ctx) {
         yield { ...check, label, env: { ...check.env, ...releasePaths(dirs, ctx) } };
     }, 'check');
 }
 /** The command of one `release:` step on the job's host. Throws for a release id that cannot name a directory. */
 function releaseStepTask(action, dirs, ctx, paths, label) {
-    const problem = (0,release_id/* releaseIdProblem */.co)(ctx.release);
+    const problem = (0,_engine_release_id_js__WEBPACK_IMPORTED_MODULE_2__/* .releaseIdProblem */ .co)(ctx.release);
     if (problem)
         throw new Error(`release: ${action}: the release id (BW_RELEASE) ${problem.replace(/^expected/, 'must be')}`);
-    const { script, env, summary } = releaseCommand(action, {
+    const { script, env, summary } = (0,_release_dir_commands_js__WEBPACK_IMPORTED_MODULE_5__/* .releaseCommand */ .Pw)(action, {
         path: paths.BW_RELEASES_PATH,
         release: ctx.release,
         keep: dirs.keep,
@@ -87048,14 +87255,14 @@ function releaseStepTask(action, dirs, ctx, paths, label) {
             runUrl: ctx.env.BW_RUN_URL ?? '',
         },
     });
-    return (0,subtask/* remote */.be)(script, { env: { ...paths, ...env }, label, summary });
+    return (0,_engine_subtask_js__WEBPACK_IMPORTED_MODULE_3__/* .remote */ .be)(script, { env: { ...paths, ...env }, label, summary });
 }
 function hex(value) {
     return value && /^[0-9a-f]+$/.test(value) ? value : undefined;
 }
 function osUser() {
     try {
-        return (0,external_node_os_.userInfo)().username;
+        return (0,node_os__WEBPACK_IMPORTED_MODULE_1__.userInfo)().username;
     }
     catch {
         return 'unknown';
@@ -87516,7 +87723,7 @@ function withoutExtensions(data) {
 /* harmony import */ var _engine_job_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7209);
 /* harmony import */ var _engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(917);
 /* harmony import */ var _engine_vars_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1942);
-/* harmony import */ var _release_step_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8454);
+/* harmony import */ var _release_step_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8742);
 /** The job every config stage runs on each of its hosts: its steps, in order. */
 
 
@@ -87559,7 +87766,10 @@ class StepsJob extends _engine_job_js__WEBPACK_IMPORTED_MODULE_3__/* .Job */ ._ 
             else if (step.kind === 'release') {
                 if (!releases)
                     throw new Error(`steps[${i}]: release: ${step.action} needs a releases: block`);
-                yield (0,_release_step_js__WEBPACK_IMPORTED_MODULE_2__/* .releaseStepTask */ .Lz)(step.action, releases, ctx, paths, label);
+                const task = (0,_release_step_js__WEBPACK_IMPORTED_MODULE_2__/* .releaseStepTask */ .Lz)(step.action, releases, ctx, paths, label);
+                const { rollbackFrom } = this.options;
+                const from = step.action === 'rollback' && rollbackFrom ? { ROLLBACK_FROM: rollbackFrom } : {};
+                yield { ...task, env: { ...task.env, ...from } };
             }
             else if (step.kind === 'run') {
                 yield (0,_engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__/* .remote */ .be)(step.script, { shell: step.shell, label, ...extra });
@@ -87933,6 +88143,7 @@ class Stage {
                 })
                 : null,
             when: opts.when ?? 'success',
+            runsLeftBehind: opts.runsLeftBehind ?? false,
         });
         checkSettings(this.name, this.settings);
     }

@@ -29,6 +29,7 @@ describe('boerewors run on local: hosts', () => {
     expect(Object.keys(json).sort()).toEqual([
       'dryRun',
       'durationMs',
+      'leftBehind',
       'release',
       'result',
       'runner',

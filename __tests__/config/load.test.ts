@@ -98,6 +98,7 @@ describe('loading the full example config (every kind of field)', () => {
       verify: null,
       gate: null,
       when: 'success',
+      runsLeftBehind: false,
     });
     expect(hostsOf(stage!)).toEqual([
       'web-1.example.com',
@@ -127,6 +128,7 @@ describe('defaults', () => {
       verify: null,
       gate: null,
       when: 'success',
+      runsLeftBehind: false,
     });
     const jobs = [...(stage!.jobs(stageCtx) as Iterable<Job>)];
     expect(jobs.map((job) => job.host)).toEqual([CONTROLLER]);

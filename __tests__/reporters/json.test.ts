@@ -39,6 +39,7 @@ describe('toJsonReport', () => {
       'durationMs',
       'reason',
       'warnings',
+      'leftBehind',
       'stages',
     ]);
     expect(json.dryRun).toBe(false);

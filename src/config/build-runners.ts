@@ -24,6 +24,7 @@ import type { ReleaseDirs } from './safe-releases.js';
 import type { ModuleRunnerConfig, ModuleStageConfig } from './module-schema.js';
 import type { RunnerConfig, StageConfig, StepConfig } from './schema.js';
 import { checkWithReleasePaths } from './release-step.js';
+import { rollbackFrom, rollbackReadStage } from './rollback-from.js';
 import { StepsJob } from './steps-job.js';
 import type { Step } from './steps-job.js';
 
@@ -68,10 +69,11 @@ export function buildRunner(
 ): { runner: Runner; footprint: RunnerFootprint } {
   const seen = new Set<string>();
   const footprint: MutableFootprint = { hosts: [], uploads: [], localWork: false };
-  const stages = config.stages.map((stage: StageConfig | ModuleStageConfig, i) => {
+  const stages = config.stages.flatMap((stage: StageConfig | ModuleStageConfig, i) => {
     const path = ['runners', name, 'stages', i];
     checkWayOut(stage, i, path, ctx.locator);
-    const built = buildStage(stage, path, ctx, footprint);
+    const all = buildStage(stage, path, ctx, footprint);
+    const built = all.at(-1) as Stage;
     if (seen.has(built.name)) {
       throw configIssueError(
         ctx.locator,
@@ -80,7 +82,7 @@ export function buildRunner(
       );
     }
     seen.add(built.name);
-    return built;
+    return all;
   });
   const runner = new Runner({
     name,
@@ -96,7 +98,7 @@ function buildStage(
   path: ConfigPath,
   ctx: BuildContext,
   footprint: MutableFootprint,
-): Stage {
+): Stage[] {
   checkVarRefs(stage.name, [...path, 'name'], Object.keys(ctx.vars), ctx.locator, { stageName: true });
   const name = expandVars(stage.name, ctx.vars);
   const hosts = stage.hosts
@@ -109,9 +111,11 @@ function buildStage(
       ? customJob(stage.job, name)
       : stepsJob(stage, path, shell, ctx, footprint, hosts);
   if ('job' in stage && stage.job) footprint.localWork = true;
+  const read =
+    'job' in stage && stage.job ? null : rollbackReadStage(stage, name, hosts, ctx.vars, ctx.releases);
   // A local check may make files too (and a gate is one).
   if (stage.gate || stage.verify?.local !== undefined) footprint.localWork = true;
-  return new Stage({
+  const built = new Stage({
     name,
     ...defined({
       canary: stage.canary,
@@ -127,8 +131,17 @@ function buildStage(
       gate: stage.gate && toGate(stage.gate, shell),
       when: stage.when,
     }),
-    jobs: () => hosts.map(makeJob),
+    jobs: read
+      ? (run) => hosts.map((h) => withRollbackFrom(makeJob(h), rollbackFrom(run.previous, read.name)))
+      : () => hosts.map(makeJob),
   });
+  return read ? [read, built] : [built];
+}
+
+/** The job of a rollback stage, told which release the run rolls back (rollback-from.ts). */
+function withRollbackFrom(job: Job, from: string | undefined): Job {
+  if (!from || !(job instanceof StepsJob)) return job;
+  return new StepsJob(job.host, job.steps, job.name, { ...job.options, rollbackFrom: from });
 }
 
 function toVerify(

@@ -75,6 +75,26 @@ function summaryOf(action: ReleaseAction, t: ReleaseDirTarget): string {
   }
 }
 
+/**
+ * Reads, on one host, the release `current` points at and when it last went live, as the line
+ * `current releases/ID went live at TIME` (`parseCurrentLive` reads it back); prints nothing else
+ * when there is no such release. Changes nothing. What a rollback runs first on every host, to
+ * learn the release it rolls back (docs/releases.md).
+ */
+export function currentLiveCommand(path: string): ReleaseCommand {
+  return {
+    script: `${PRELUDE}${CURRENT_LIVE}`,
+    env: { BW_RELEASES_PATH: path, BW_RELEASE: 'none' },
+    summary: `read which release ${path}/current is, and when it went live`,
+  };
+}
+
+/** `{ id, time }` from the line `currentLiveCommand` prints, wherever it is in `output`. */
+export function parseCurrentLive(output: string): { id: string; time: string } | null {
+  const m = /^current releases\/([A-Za-z0-9._-]+) went live at (\S*)$/m.exec(output);
+  return m ? { id: m[1] as string, time: m[2] as string } : null;
+}
+
 /** `"run":"…","time":"…","who":"…","runUrl":"…"`: what follows id and state on a history line. */
 export function historyFields(entry: HistoryEntry): string {
   return [
@@ -232,7 +252,17 @@ echo "pruned $removed; releases/ holds: $(ls "$P/releases" | paste -sd ' ' -)"
 [ -z "$unknown" ] || echo "left alone, not in the history:$unknown"
 `;
 
-// Also undo (BW_UNDO=1): the same, only when current is this run's release.
+const CURRENT_LIVE = `cur=$(current_id)
+if [ -z "$cur" ]; then
+  echo "$P/current does not point into $P/releases"
+  exit 0
+fi
+t=$(grep -F "{\\"id\\":\\"$cur\\",\\"state\\":\\"live\\"," "$H" 2>/dev/null | tail -n 1 | sed -n 's/.*"time":"\\([^"]*\\)".*/\\1/p')
+echo "current releases/$cur went live at \${t:-never}"
+`;
+
+// Also undo (BW_UNDO=1): the same, only when current is this run's release. ROLLBACK_FROM (set
+// by the run's first stage, or as a var) leaves hosts on another release where they are.
 const ROLLBACK = `trap '' INT TERM HUP
 cur=$(current_id)
 if [ "\${BW_UNDO:-}" = 1 ] && [ "$cur" != "$BW_RELEASE" ]; then
@@ -241,10 +271,17 @@ if [ "\${BW_UNDO:-}" = 1 ] && [ "$cur" != "$BW_RELEASE" ]; then
   exit 0
 fi
 [ -n "$cur" ] || fail "$P/current does not point into $P/releases: nothing to roll back"
+if [ "\${BW_UNDO:-}" != 1 ] && [ -z "\${ROLLBACK_TO:-}" ] && [ -n "\${ROLLBACK_FROM:-}" ] && [ "$cur" != "$ROLLBACK_FROM" ]; then
+  echo "current is releases/$cur, not releases/$ROLLBACK_FROM (the release being rolled back): nothing to roll back here"
+  exit 0
+fi
 if [ -n "\${ROLLBACK_TO:-}" ]; then
   target=$ROLLBACK_TO
   case $target in .|..|*[!A-Za-z0-9._-]*) fail "ROLLBACK_TO=$target is not a release id" ;; esac
-  [ "$target" != "$cur" ] || fail "ROLLBACK_TO=$target is current already"
+  if [ "$target" = "$cur" ]; then
+    echo "current is releases/$target already, as ROLLBACK_TO asks: nothing to roll back"
+    exit 0
+  fi
   [ -d "$P/releases/$target" ] || fail "ROLLBACK_TO=$target: $P/releases/$target does not exist"
   if events | awk -v id="$target" '$1 == id && $2 == "live" { b = 0 } $1 == id && $2 == "bad" { b = 1 } END { exit !b }'; then
     echo "releases/$target was marked bad earlier; going back to it as ROLLBACK_TO asks"

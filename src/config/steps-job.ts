@@ -30,6 +30,8 @@ export type Step =
 export interface StepsJobOptions {
   /** The config's `releases:` block: adds BW_RELEASES_PATH and BW_RELEASE_PATH, runs `release` steps. */
   readonly releases?: ReleaseDirs;
+  /** The release this run rolls back: ROLLBACK_FROM for its `release: rollback` steps. */
+  readonly rollbackFrom?: string;
 }
 
 /**
@@ -71,7 +73,11 @@ export class StepsJob extends Job {
         });
       } else if (step.kind === 'release') {
         if (!releases) throw new Error(`steps[${i}]: release: ${step.action} needs a releases: block`);
-        yield releaseStepTask(step.action, releases, ctx, paths, label);
+        const task = releaseStepTask(step.action, releases, ctx, paths, label);
+        const { rollbackFrom } = this.options;
+        const from: Record<string, string> =
+          step.action === 'rollback' && rollbackFrom ? { ROLLBACK_FROM: rollbackFrom } : {};
+        yield { ...task, env: { ...task.env, ...from } };
       } else if (step.kind === 'run') {
         yield remote(step.script, { shell: step.shell, label, ...extra });
       } else {

@@ -104,6 +104,18 @@ export interface RunReport {
   mergedFrom?: string[];
   /** The deploy lock of the run, when it had one: set by the release pipeline, not by the engine. */
   lock?: LockReport;
+  /**
+   * Hosts left on their previous release: their job failed in a stage that tolerated it, so the
+   * later stages on the success path skipped them. In order; absent when none.
+   */
+  leftBehind?: LeftBehind[];
+}
+
+/** A host left on its previous release: the stage its job failed in, and why it failed. */
+export interface LeftBehind {
+  host: string;
+  stage: string;
+  error: string;
 }
 
 /** Hosts whose job failed in any of `stages`, each once, in order of first failure. */

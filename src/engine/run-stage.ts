@@ -13,6 +13,7 @@ import type { Stage, StageContext } from './stage.js';
 import { selectJobs, type JobSelection } from './job-selection.js';
 import { StageWaves, type StageFailure } from './stage-waves.js';
 import { sliceStage } from './sharding.js';
+import { inStageOrder, leaveBehind, type LeftBehind } from './left-behind.js';
 import { waveSizes } from './waves.js';
 
 export interface StageScope {
@@ -27,6 +28,8 @@ export interface StageScope {
   readonly emit: EventListener;
   readonly outputTailBytes: number;
   readonly selection: JobSelection;
+  /** Hosts left behind by earlier stages: their jobs here are `skipped`. Absent: every host runs. */
+  readonly leftBehind?: ReadonlyMap<string, LeftBehind> | undefined;
   /** A dry run: gates do not wait out their soak. */
   readonly dryRun: boolean;
   /** 1-based position of the stage, and the runner's stage count when known. */
@@ -48,19 +51,32 @@ export async function runStage(stage: Stage, ctx: StageContext, scope: StageScop
     return finish(stage, started, scope, { canary: null, jobs: [], failure: listed.failure });
   }
   const selected = selectJobs(listed.jobs, scope.selection);
-  const { jobs, canary, canaryLeftOut, emptyBecause } = sliceStage(
-    selected,
-    stage.settings.canary,
-    scope.selection.part,
-  );
+  const { part } = scope.selection;
+  const whole = sliceStage(selected, stage.settings.canary, part);
+  const out = leaveBehind(whole, scope.leftBehind, stage.settings.canary, part);
+  const { jobs, canary, canaryLeftOut, emptyBecause } = out.slice;
   // The canary is this part's own: a shard has none, whatever the stage says.
   const sizes = waveSizes({ canary: canary !== null, batch: stage.settings.batch }, jobs.length);
-  emitStart(stage, scope, jobs, canary, sizes);
+  emitStart(stage, scope, whole.jobs, canary, sizes);
+  for (const report of out.skipped.values()) scope.emit({ type: 'job-end', stage: stage.name, job: report });
   if (jobs.length === 0) {
     const why =
-      emptyBecause ?? (listed.jobs.length === 0 ? 'it yielded no jobs' : 'the hosts filter left no jobs');
+      emptyBecause ??
+      (out.skipped.size > 0
+        ? 'every host was left behind by an earlier stage'
+        : listed.jobs.length === 0
+          ? 'it yielded no jobs'
+          : 'the hosts filter left no jobs');
     scope.emit({ type: 'warning', stage: stage.name, message: `stage "${stage.name}" skipped: ${why}` });
-    return finish(stage, started, scope, { canary: null, canaryLeftOut, jobs: [], failure: null });
+    const skipped = [...out.skipped.values()];
+    const reason = skipped.length > 0 ? why : undefined;
+    return finish(stage, started, scope, {
+      canary: null,
+      canaryLeftOut,
+      jobs: skipped,
+      failure: null,
+      reason,
+    });
   }
   if (stage.settings.gate && listed.jobs.length === 1) {
     // Allowed (the gate runs once, after the job), but a gate is for waves: likely a misunderstanding.
@@ -79,7 +95,7 @@ export async function runStage(stage: Stage, ctx: StageContext, scope: StageScop
     sizes,
     scope.dryRun,
   );
-  const reports = await waves.run();
+  const reports = inStageOrder(whole.jobs, await waves.run(), out);
   return finish(stage, started, scope, {
     canary: canary?.host.name ?? null,
     canaryLeftOut,
@@ -168,6 +184,8 @@ interface Ran {
   readonly jobs: JobReport[];
   readonly failure: StageFailure | null;
   readonly waves?: WaveReport[];
+  /** Why a stage that ran no job did not, when it says so in its report. */
+  readonly reason?: string | undefined;
 }
 
 /**
@@ -179,12 +197,12 @@ function finish(stage: Stage, started: number, scope: StageScope, ran: Ran): Sta
   const { when, gate, canFail } = stage.settings;
   const report: StageReport = {
     name: stage.name,
-    result: failure ? 'failure' : jobs.length === 0 ? 'skipped' : 'success',
+    result: failure ? 'failure' : jobs.length === 0 || ran.reason !== undefined ? 'skipped' : 'success',
     canary: ran.canary,
     ...(ran.canaryLeftOut ? { canaryLeftOut: ran.canaryLeftOut } : {}),
     jobs,
     durationMs: Math.round(performance.now() - started),
-    ...(failure ? { reason: failure.reason } : {}),
+    ...(failure ? { reason: failure.reason } : ran.reason ? { reason: ran.reason } : {}),
     when,
     ...(ran.waves ? { waves: ran.waves } : {}),
     ...(gate ? { gate: true } : {}),

@@ -9,6 +9,7 @@ import type { Transport } from '../contract/transport.js';
 import type { EventListener } from './events.js';
 import { iteratorOf } from './iterate.js';
 import type { JobSelection } from './job-selection.js';
+import { hostsLeftBehind, type LeftBehind } from './left-behind.js';
 import type { RunReport, StageReport } from './report.js';
 import type { RunContext, Runner } from './runner.js';
 import { runStage } from './run-stage.js';
@@ -42,6 +43,8 @@ class StageSequence {
   #stages: Iterator<Stage> | AsyncIterator<Stage> | undefined;
   /** The stage that failed the run. */
   #failedStage: string | null = null;
+  /** Hosts whose job failed in a stage that tolerated it: the later success stages skip them. */
+  readonly #leftBehind = new Map<string, LeftBehind>();
   /** The runner is busy in a `next()` we stopped waiting for: it cannot be pulled again. */
   #stuck = false;
 
@@ -114,6 +117,8 @@ class StageSequence {
       emit: scope.emit,
       outputTailBytes: scope.outputTailBytes,
       selection: scope.selection,
+      // Stages on the way out see every host; a library stage may ask to (`runsLeftBehind`).
+      leftBehind: onTheWayOut || stage.settings.runsLeftBehind ? undefined : this.#leftBehind,
       dryRun: scope.dryRun,
       index,
       total: this.runner.stageCount,
@@ -126,6 +131,17 @@ class StageSequence {
     } else if (outcome.stopsRun) {
       this.#failedStage = stage.name;
       this.#fail('failure', `stage "${stage.name}" failed: ${outcome.report.reason}`);
+    } else if (!stage.settings.canFail) {
+      this.#leaveBehind(outcome.report);
+    }
+  }
+
+  /** A stage that tolerated failures within its budget: the hosts that failed in it stay where they are. */
+  #leaveBehind(report: StageReport): void {
+    for (const left of hostsLeftBehind(report)) {
+      if (this.#leftBehind.has(left.host)) continue;
+      this.#leftBehind.set(left.host, left);
+      (this.report.leftBehind ??= []).push(left);
     }
   }
 

@@ -77,6 +77,14 @@ export interface StageOptions {
   gate?: GateOptions;
   /** When the stage runs; see StageWhen. Default `success`. */
   when?: StageWhen;
+  /**
+   * Run this stage's jobs on hosts left behind too: a host whose job failed in an earlier stage
+   * that tolerated it (within `maxFailures`, a failed verify included) is otherwise `skipped` in
+   * the later stages that run while the release succeeds (`failed at stage "X"`). For a stage that
+   * must reach every host whatever happened to it (collect logs, report). Stages on the way out
+   * (`when` other than `success`) always see every host. Default false.
+   */
+  runsLeftBehind?: boolean;
   /** The jobs of this stage. Alternatively subclass Stage and override `jobs`. */
   jobs?: (ctx: StageContext) => Iterable<Job> | AsyncIterable<Job>;
 }
@@ -94,6 +102,7 @@ export interface StageSettings {
   readonly verify: VerifySettings | null;
   readonly gate: GateSettings | null;
   readonly when: StageWhen;
+  readonly runsLeftBehind: boolean;
 }
 
 export const DEFAULT_VERIFY_TIMEOUT_MS = 30_000;
@@ -134,6 +143,7 @@ export class Stage {
           })
         : null,
       when: opts.when ?? 'success',
+      runsLeftBehind: opts.runsLeftBehind ?? false,
     });
     checkSettings(this.name, this.settings);
   }

@@ -13,6 +13,7 @@ import {
   countJobs,
   exitText,
   formatDuration,
+  leftBehindText,
   partFacts,
   plural,
   stageName,
@@ -110,7 +111,9 @@ export function renderStartFailure(message: string): string {
 }
 
 function renderHeadline(r: RunReport, dryRun: boolean): string {
-  const title = (dryRun ? DRY_RUN_HEADLINE : RUN_HEADLINE)[r.result];
+  const left = leftBehindText(r);
+  const title =
+    (dryRun ? DRY_RUN_HEADLINE : RUN_HEADLINE)[r.result] + (left ? ` · ${escapeMarkdown(left)}` : '');
   const facts = [
     `Runner **${escapeMarkdown(r.runner)}**`,
     `release \`${escapeHtml(r.release).replace(/`/g, '')}\``,

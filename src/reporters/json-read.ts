@@ -64,7 +64,7 @@ export function parseJsonReport(text: string, file: string): JsonReport {
       at.count(job, 'attempts', `${jobPath}.attempts`);
     });
   });
-  return { dryRun: false, warnings: [], ...report } as unknown as JsonReport;
+  return { dryRun: false, warnings: [], leftBehind: [], ...report } as unknown as JsonReport;
 }
 
 /** The report the reporters render (summary, log), from a JSON report. */
@@ -79,6 +79,7 @@ export function fromJsonReport(json: JsonReport): RunReport {
     stages: json.stages.map(fromJsonStage),
     ...(json.reason ? { reason: json.reason } : {}),
     warnings: [...(json.warnings ?? [])],
+    ...(json.leftBehind?.length ? { leftBehind: json.leftBehind.map((l) => ({ ...l })) } : {}),
     ...(json.shard ? { part: { kind: 'shard' as const, ...json.shard } } : {}),
     ...(json.canaryOnly ? { part: { kind: 'canary' as const } } : {}),
     ...(json.mergedFrom ? { mergedFrom: [...json.mergedFrom] } : {}),

@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
   failedHosts as failedHostsOf,
+  type LeftBehind,
   type LockReport,
   type RunReport,
   type StageWhen,
@@ -34,6 +35,12 @@ export interface JsonReport {
   reason?: string;
   /** The engine's warnings: a stage on the way out that failed, a stage left without jobs, … */
   warnings: string[];
+  /**
+   * Hosts left on their previous release: their job failed in a stage that tolerated it, and the
+   * later stages skipped them. Always written (empty when none); absent from reports written
+   * before it existed, and from a merge of such reports.
+   */
+  leftBehind?: LeftBehind[];
   /** This run was shard `index` of `count` (1-based) of a release spread over a job matrix. */
   shard?: { index: number; count: number };
   /** This run ran only each stage's canary, ahead of the shards. */
@@ -103,6 +110,7 @@ export function toJsonReport(report: RunReport, options: JsonReportOptions = {})
     durationMs: report.durationMs,
     ...(report.reason !== undefined && report.result !== 'success' ? { reason: report.reason } : {}),
     warnings: report.warnings ?? [],
+    leftBehind: (report.leftBehind ?? []).map((l) => ({ ...l })),
     ...(part?.kind === 'shard' ? { shard: { index: part.index, count: part.count } } : {}),
     ...(part?.kind === 'canary' ? { canaryOnly: true as const } : {}),
     ...(report.mergedFrom ? { mergedFrom: [...report.mergedFrom] } : {}),

@@ -54,6 +54,7 @@ export function mergeReports(inputs: readonly PartReport[]): JsonReport {
     durationMs: Number.isFinite(start) ? Math.max(...ends) - start : 0,
     ...(reason ? { reason } : {}),
     warnings: parts.flatMap((p) => (p.report.warnings ?? []).map((w) => `${p.label}: ${w}`)),
+    leftBehind: parts.flatMap((p) => p.report.leftBehind ?? []),
     mergedFrom: parts.map((p) => p.label),
     stages,
   };

@@ -196,11 +196,28 @@ export function runHeader(e: { runner: string; release: string; part?: RunPart }
  * report what it was merged from.
  */
 export function runFooter(
-  r: Pick<RunReport, 'result' | 'runner' | 'part' | 'mergedFrom'>,
+  r: Pick<RunReport, 'result' | 'runner' | 'part' | 'mergedFrom' | 'leftBehind'>,
   dryRun: boolean,
 ): string {
   const what = dryRun ? `DRY RUN ${r.result} (nothing was run)` : `Release ${r.result}`;
-  return [what, `runner ${r.runner}`, ...partFacts(r)].join(' · ');
+  const left = leftBehindText(r);
+  return [what, ...(left ? [left] : []), `runner ${r.runner}`, ...partFacts(r)].join(' · ');
+}
+
+/** Hosts named in the left-behind line; the rest are counted. */
+const LEFT_BEHIND_SHOWN = 5;
+
+/**
+ * `1 host left on its previous release: web-7 (failed at Distribute)`: who a release that
+ * succeeded left behind; '' when nobody, or when the release did not succeed (its reason says more).
+ */
+export function leftBehindText(r: Pick<RunReport, 'result' | 'leftBehind'>): string {
+  const left = r.leftBehind ?? [];
+  if (r.result !== 'success' || left.length === 0) return '';
+  const shown = left.slice(0, LEFT_BEHIND_SHOWN).map((l) => `${l.host} (failed at ${l.stage})`);
+  if (left.length > LEFT_BEHIND_SHOWN) shown.push(`… ${left.length - LEFT_BEHIND_SHOWN} more`);
+  const whose = left.length === 1 ? 'its' : 'their';
+  return `${plural(left.length, 'host')} left on ${whose} previous release: ${shown.join(', ')}`;
 }
 
 /** `shard 2/3`, or `merged from canary-only, shard 1/2, shard 2/2`: what a report covers, when not a whole run. */

@@ -1,0 +1,39 @@
+import { parseCurrentLive } from '../../src/config/release-dir-commands.js';
+import { rollbackFrom } from '../../src/config/rollback-from.js';
+import { job, stage } from '../reporters/report-fixtures.js';
+
+const read = (host: string, line: string) =>
+  job(host, { outputTail: `$ release: rollback: read current\n${line}\n` });
+
+describe('which release a rollback rolls back', () => {
+  it('is the newest release that went live on any host, by when it went live', () => {
+    const previous = [
+      stage('Other', [job('web-1', { outputTail: 'current releases/zz went live at 2099-01-01T00:00:00Z' })]),
+      stage('Rollback: find the release to roll back', [
+        read('web-1', 'current releases/r2 went live at 2026-12-06T10:00:02.000Z'),
+        read('web-2', 'current releases/r1 went live at 2026-12-06T09:00:00.000Z'),
+        read('web-3', 'current releases/r2 went live at 2026-12-06T10:00:01.000Z'),
+      ]),
+    ];
+    expect(rollbackFrom(previous, 'Rollback: find the release to roll back')).toBe('r2');
+  });
+
+  it('is unknown when no host has a release that went live (each host then goes back from its own)', () => {
+    const previous = [
+      stage('Read', [
+        read('web-1', '/srv/app/current does not point into /srv/app/releases'),
+        read('web-2', 'current releases/hand-made went live at never'),
+      ]),
+    ];
+    expect(rollbackFrom(previous, 'Read')).toBeUndefined();
+    expect(rollbackFrom([], 'Read')).toBeUndefined();
+  });
+
+  it('reads only its own line, never an id with characters a release id cannot hold', () => {
+    expect(parseCurrentLive('current releases/a$(x) went live at t')).toBeNull();
+    expect(parseCurrentLive('x\ncurrent releases/r-1.2_3 went live at t\n')).toEqual({
+      id: 'r-1.2_3',
+      time: 't',
+    });
+  });
+});

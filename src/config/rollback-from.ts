@@ -1,0 +1,64 @@
+/**
+ * Which release a `release: rollback` stage rolls back: the newest release that went live on any
+ * of its hosts. A stage of its own runs first on every host of the rollback stage and reads where
+ * `current` points and when that release went live (nothing changes); the rollback stage then
+ * gives each host ROLLBACK_FROM, so a host still on an older release (left behind by the release
+ * being rolled back) stays where it is. Not added when ROLLBACK_TO or ROLLBACK_FROM is a var: the
+ * user said it. The rule is in docs/releases.md.
+ */
+import type { Host } from '../contract/host.js';
+import { Job } from '../engine/job.js';
+import type { StageReport, StageWhen } from '../engine/report.js';
+import { Stage } from '../engine/stage.js';
+import { remote } from '../engine/subtask.js';
+import { currentLiveCommand, parseCurrentLive } from './release-dir-commands.js';
+import { releasePaths } from './release-step.js';
+import type { ReleaseDirs } from './safe-releases.js';
+import type { StepConfig } from './schema.js';
+
+/** The stage a rollback stage needs before it, or null when its release is known without one. */
+export function rollbackReadStage(
+  stage: { readonly steps?: readonly StepConfig[]; readonly when?: StageWhen | undefined },
+  name: string,
+  hosts: readonly Host[],
+  vars: Readonly<Record<string, string>>,
+  dirs: ReleaseDirs | undefined,
+): Stage | null {
+  if (!dirs || !(stage.steps ?? []).some((s) => s.release === 'rollback')) return null;
+  if (vars.ROLLBACK_TO || vars.ROLLBACK_FROM) return null;
+  return new Stage({
+    name: `${name}: find the release to roll back`,
+    canary: false,
+    ...(stage.when ? { when: stage.when } : {}),
+    jobs: () =>
+      hosts.map((host) =>
+        Job.of(
+          host,
+          async function* (ctx) {
+            const paths = releasePaths(dirs, ctx);
+            const read = currentLiveCommand(paths.BW_RELEASES_PATH as string);
+            yield remote(read.script, {
+              env: { ...paths, ...read.env },
+              label: 'release: rollback: read current',
+              summary: read.summary,
+            });
+          },
+          'read-current',
+        ),
+      ),
+  });
+}
+
+/**
+ * The newest release that went live on any host, from what the read stage printed (its jobs'
+ * output); undefined when no host has one (each host then rolls back from its own current).
+ */
+export function rollbackFrom(previous: readonly StageReport[], readStage: string): string | undefined {
+  const report = previous.findLast((s) => s.name === readStage);
+  let newest: { id: string; time: string } | null = null;
+  for (const job of report?.jobs ?? []) {
+    const seen = parseCurrentLive(job.outputTail);
+    if (seen && seen.time !== 'never' && (!newest || seen.time > newest.time)) newest = seen;
+  }
+  return newest?.id;
+}
