@@ -1,4 +1,5 @@
 import type { EngineEvent } from '../engine/events.js';
+import { logText } from './log-text.js';
 import { ProgressTicker, StageProgress, type LogReporterOptions } from './progress.js';
 import {
   formatDuration,
@@ -99,7 +100,7 @@ export class ConsoleReporter {
 
   #print(text: string): void {
     this.#clearStatus();
-    this.out.write(`${text}\n`);
+    this.out.write(`${logText(text)}\n`);
     this.#drawStatus();
   }
 

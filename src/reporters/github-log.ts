@@ -21,6 +21,7 @@ import {
   stageTitle,
   warningText,
 } from './vocabulary.js';
+import { logLine, logText } from './log-text.js';
 
 /** The part of `@actions/core` this reporter writes with (tests pass a recording fake). */
 export interface GitHubLog {
@@ -135,12 +136,12 @@ export class GitHubLogReporter {
       return;
     }
     this.#sent[a.level] += 1;
-    this.log[a.level](a.message, { title: a.title });
+    this.log[a.level](logText(a.message), { title: logLine(a.title) });
   }
 
-  /** One line of our own; names from the config cannot break it into more. */
+  /** One line of our own; names from the config or a host cannot break it into more. */
   #info(text: string): void {
-    this.log.info(text.replace(/[\r\n]+/g, ' '));
+    this.log.info(logLine(text));
   }
 
   /** Every physical line starts with the host label: none can be read as a workflow command. */
@@ -149,7 +150,7 @@ export class GitHubLogReporter {
     this.log.info(
       text
         .split(/\r?\n|\r/)
-        .map((line) => `${label} ${mark} ${line}`)
+        .map((line) => logLine(`${label} ${mark} ${line}`))
         .join('\n'),
     );
   }
