@@ -64669,7 +64669,7 @@ globals.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _commonjs_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3115);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2596);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4186);
 /** The action's entrypoint (`dist/index.js` is this, bundled). */
 
 
@@ -64686,7 +64686,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2596:
+/***/ 4186:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -67744,6 +67744,8 @@ const log = {
     setFailed: (message) => setFailed(logText(message)),
     startGroup: (name) => startGroup(logLine(name)),
     endGroup: () => endGroup(),
+    /** What waits in stdout's pipe: host output is left out above a bound (output-backlog.ts). */
+    pending: () => process.stdout.writableLength,
 };
 //# sourceMappingURL=log.js.map
 // EXTERNAL MODULE: external "node:fs/promises"
@@ -74984,7 +74986,51 @@ class ProgressTicker {
     }
 }
 //# sourceMappingURL=progress.js.map
+;// CONCATENATED MODULE: ./lib/reporters/output-backlog.js
+/**
+ * Host output is written to the log as it arrives, and a log is a pipe: when a host prints faster
+ * than the reader of that pipe (GitHub's runner, a terminal, `| less`) takes it, Node buffers the
+ * rest in memory without limit. A host printing 100 MB without pause would take the controller's
+ * memory with it. So while more than BACKLOG_BYTES wait to be written, host output lines are
+ * counted instead of written, and once the log has caught up a line says how many were left out
+ * (the job's output tail, in the summary and the report, is kept either way).
+ */
+/** Bytes waiting in the log's pipe above which host output is left out. */
+const BACKLOG_BYTES = 8 * 1024 * 1024;
+class OutputBacklog {
+    pending;
+    #skipped = new Map();
+    /** `pending`: bytes waiting to be written (undefined: unknown, never skip). */
+    constructor(pending) {
+        this.pending = pending;
+    }
+    /** Whether this output line of `host` is to be left out (and counted). */
+    skip(host) {
+        if ((this.pending() ?? 0) <= BACKLOG_BYTES)
+            return false;
+        this.#skipped.set(host, (this.#skipped.get(host) ?? 0) + 1);
+        return true;
+    }
+    /** Hosts with lines left out since the last call, and how many: each reported once. */
+    take(host) {
+        const hosts = host === undefined ? [...this.#skipped.keys()] : [host];
+        const out = [];
+        for (const h of hosts) {
+            const n = this.#skipped.get(h);
+            if (n === undefined)
+                continue;
+            this.#skipped.delete(h);
+            out.push([h, n]);
+        }
+        return out;
+    }
+}
+function backlogNote(lines) {
+    return `… ${lines} output ${lines === 1 ? 'line' : 'lines'} left out: the log could not keep up (the last ones are in the summary and the report)`;
+}
+//# sourceMappingURL=output-backlog.js.map
 ;// CONCATENATED MODULE: ./lib/reporters/github-log.js
+
 
 
 
@@ -75006,10 +75052,12 @@ class GitHubLogReporter {
     #sent = { error: 0, warning: 0 };
     #hidden = { error: 0, warning: 0 };
     #warnings = new Set();
+    #backlog;
     constructor(log, options = {}) {
         this.log = log;
         this.#ticker = new ProgressTicker(this.#progress, (line) => this.#info(line), options);
         this.#dryRun = options.dryRun ?? false;
+        this.#backlog = new OutputBacklog(() => this.log.pending?.());
     }
     onEvent = (e) => {
         this.#progress.update(e);
@@ -75028,6 +75076,9 @@ class GitHubLogReporter {
                 this.#hostLine(e.host, HOST_MARK.step, e.label);
                 return;
             case 'output':
+                if (this.#backlog.skip(e.host))
+                    return;
+                this.#leftOut(e.host);
                 this.#hostLine(e.host, HOST_MARK.output, e.line);
                 return;
             case 'job-start':
@@ -75041,6 +75092,7 @@ class GitHubLogReporter {
                 this.#hostLine(e.host, HOST_MARK.retry, verifyRetryLine(e));
                 return;
             case 'job-end':
+                this.#leftOut(e.job.host);
                 this.#hostLine(e.job.host, JOB_MARK[e.job.result], jobLine(e.job));
                 return;
             case 'wave-end':
@@ -75104,6 +75156,11 @@ class GitHubLogReporter {
             .split(/\r?\n|\r/)
             .map((line) => logLine(`${label} ${mark} ${line}`))
             .join('\n'));
+    }
+    /** Says how many output lines of `host` were left out while the log was behind, if any. */
+    #leftOut(host) {
+        for (const [h, n] of this.#backlog.take(host))
+            this.#hostLine(h, HOST_MARK.output, backlogNote(n));
     }
     #closeGroup() {
         this.#ticker.stop();
