@@ -6,7 +6,7 @@
  * itself and no ESC or BEL, the job summary no markup, and the controller's heap stays under a cap
  * (`--max-old-space-size`: a controller that buffers what the host sends dies of it).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempDir } from '../support/cli.js';
 import { useHostileShim, type Lie } from '../support/hostile-host.js';
@@ -43,7 +43,12 @@ function forgedCommands(stdout: string): string[] {
 
 let seq = 0;
 
-async function release(lie: Lie, runners: string, inputs: Record<string, string> = {}): Promise<ActionRun> {
+async function release(
+  lie: Lie,
+  runners: string,
+  inputs: Record<string, string> = {},
+  extra = '',
+): Promise<ActionRun> {
   await hostile.setLie(lie);
   const name = `hostile-${process.pid}-${Date.now()}-${++seq}`;
   const ws = await tempDir('bw-ws-hostile-');
@@ -52,7 +57,7 @@ async function release(lie: Lie, runners: string, inputs: Record<string, string>
   await writeFile(join(source, 'a.txt'), 'a');
   await writeFile(join(source, 'b.txt'), 'b');
   const head = fleetConfigHead(fleet, { lock: `{ name: ${name} }`, credentials: 'inputs' });
-  await writeWorkspaceConfig(ws, `${head}runners:\n${runners}`);
+  await writeWorkspaceConfig(ws, `${head}${extra}runners:\n${runners}`);
   return runAction({
     actionDir: suite.actionDir,
     workspace: ws,
@@ -155,6 +160,58 @@ describe('the action against a compromised host', () => {
     expect(run.stdout).toContain('disk');
     expect(run.stdout).toContain('full');
   }, 60_000);
+
+  it('a poisoned releases.jsonl (ids like ../../outside, 20,000 lines, workflow commands) and current pointing outside: prune and rollback touch nothing outside the releases path', async () => {
+    const base = join(fleet.scratchDir, `hostile-rel-${process.pid}-${++seq}`);
+    const path = join(base, 'app');
+    await mkdir(join(path, '.boerewors'), { recursive: true });
+    await mkdir(join(path, 'releases', 'r1'), { recursive: true });
+    await mkdir(join(base, 'outside'));
+    await writeFile(join(base, 'outside', 'keep.txt'), 'mine');
+    const line = (id: string, state: string): string =>
+      JSON.stringify({
+        id,
+        state,
+        run: 'x',
+        time: '2026-01-01T00:00:00Z',
+        who: '::error::forged',
+        runUrl: '',
+        previous: '../../outside',
+      });
+    const history = [
+      line('r1', 'live'),
+      ...Array.from({ length: 20_000 }, (_, i) =>
+        line(i % 2 ? '../../outside' : `::error::forged${i}`, i % 3 ? 'live' : 'prepared'),
+      ),
+    ];
+    await writeFile(join(path, '.boerewors', 'releases.jsonl'), `${history.join('\n')}\n`);
+    await symlink(join(base, 'outside'), join(path, 'current'));
+    for (const dir of [
+      base,
+      path,
+      join(path, '.boerewors'),
+      join(path, 'releases'),
+      join(path, 'releases', 'r1'),
+    ])
+      await chmod(dir, 0o777);
+    await chmod(join(path, '.boerewors', 'releases.jsonl'), 0o666);
+    const run = await release(
+      'honest',
+      `  deploy:
+    stages:
+      - name: Tidy
+        hosts: [web]
+        steps:
+          - release: prune
+          - release: rollback
+`,
+      {},
+      `releases:\n  path: ${path}\n  keep: 1\n`,
+    );
+    expectContained(run);
+    expect(run.ms).toBeLessThan(60_000);
+    expect(await readFile(join(base, 'outside', 'keep.txt'), 'utf8')).toBe('mine');
+  }, 90_000);
 
   it('steps printing workflow commands, terminal escapes and 100 MB without a newline: labelled, flattened, bounded', async () => {
     const run = await release(
