@@ -24,4 +24,19 @@ export default tseslint.config(
     ],
     rules: { 'no-restricted-imports': ['error', { patterns: ['@actions/*'] }], 'no-console': 'error' },
   },
+  {
+    // Text that reached a host goes to the log through src/action/log.ts only (see log-text.ts).
+    files: ['src/action/**'],
+    ignores: ['src/action/log.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        ...['info', 'debug', 'notice', 'warning', 'error', 'setFailed', 'startGroup'].map((property) => ({
+          object: 'core',
+          property,
+          message: 'Write to the log through `log` from src/action/log.ts: it flattens host text.',
+        })),
+      ],
+    },
+  },
 );

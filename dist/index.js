@@ -64669,7 +64669,7 @@ globals.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _commonjs_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3115);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8969);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1443);
 /** The action's entrypoint (`dist/index.js` is this, bundled). */
 
 
@@ -64686,7 +64686,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8969:
+/***/ 1443:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -64696,52 +64696,6 @@ __nccwpck_require__.d(__webpack_exports__, {
 });
 
 // UNUSED EXPORTS: runAction
-
-// NAMESPACE OBJECT: ./node_modules/@actions/core/lib/platform.js
-var platform_namespaceObject = {};
-__nccwpck_require__.r(platform_namespaceObject);
-__nccwpck_require__.d(platform_namespaceObject, {
-  arch: () => (arch),
-  getDetails: () => (getDetails),
-  isLinux: () => (isLinux),
-  isMacOS: () => (isMacOS),
-  isWindows: () => (isWindows),
-  platform: () => (platform)
-});
-
-// NAMESPACE OBJECT: ./node_modules/@actions/core/lib/core.js
-var core_namespaceObject = {};
-__nccwpck_require__.r(core_namespaceObject);
-__nccwpck_require__.d(core_namespaceObject, {
-  ExitCode: () => (ExitCode),
-  addPath: () => (addPath),
-  debug: () => (debug),
-  endGroup: () => (endGroup),
-  error: () => (error),
-  exportVariable: () => (exportVariable),
-  getBooleanInput: () => (getBooleanInput),
-  getIDToken: () => (getIDToken),
-  getInput: () => (getInput),
-  getMultilineInput: () => (getMultilineInput),
-  getState: () => (getState),
-  group: () => (group),
-  info: () => (info),
-  isDebug: () => (isDebug),
-  markdownSummary: () => (markdownSummary),
-  notice: () => (notice),
-  platform: () => (platform_namespaceObject),
-  saveState: () => (saveState),
-  setCommandEcho: () => (setCommandEcho),
-  setFailed: () => (setFailed),
-  setOutput: () => (setOutput),
-  setSecret: () => (setSecret),
-  startGroup: () => (startGroup),
-  summary: () => (summary),
-  toPlatformPath: () => (toPlatformPath),
-  toPosixPath: () => (toPosixPath),
-  toWin32Path: () => (toWin32Path),
-  warning: () => (warning)
-});
 
 // NAMESPACE OBJECT: ./lib/index.js
 var lib_namespaceObject_0 = {};
@@ -64755,7 +64709,7 @@ __nccwpck_require__.d(lib_namespaceObject_0, {
   ConfigError: () => (errors/* ConfigError */.xL),
   ConnectError: () => (errors/* ConnectError */.T$),
   ConnectionLostError: () => (errors/* ConnectionLostError */.N9),
-  DEFAULT_SHELL: () => (transport/* DEFAULT_SHELL */.L),
+  DEFAULT_SHELL: () => (contract_transport/* DEFAULT_SHELL */.L),
   DEFAULT_SSH_OPTIONS: () => (ssh_options/* DEFAULT_SSH_OPTIONS */.U),
   DryRunTransport: () => (DryRunTransport),
   Err: () => (Err),
@@ -64797,7 +64751,7 @@ const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta
  * Sanitizes an input into a string so it can be passed into issueCommand safely
  * @param input input to sanitize into a string
  */
-function toCommandValue(input) {
+function utils_toCommandValue(input) {
     if (input === null || input === undefined) {
         return '';
     }
@@ -64812,7 +64766,7 @@ function toCommandValue(input) {
  * @returns The command properties to send with the actual annotation command
  * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
  */
-function toCommandProperties(annotationProperties) {
+function utils_toCommandProperties(annotationProperties) {
     if (!Object.keys(annotationProperties).length) {
         return {};
     }
@@ -64862,12 +64816,12 @@ function toCommandProperties(annotationProperties) {
  * This is an internal utility function that powers the public API functions
  * such as setSecret, warning, error, and exportVariable.
  */
-function issueCommand(command, properties, message) {
+function command_issueCommand(command, properties, message) {
     const cmd = new Command(command, properties, message);
     process.stdout.write(cmd.toString() + external_os_namespaceObject.EOL);
 }
-function issue(name, message = '') {
-    issueCommand(name, {}, message);
+function command_issue(name, message = '') {
+    command_issueCommand(name, {}, message);
 }
 const CMD_STRING = '::';
 class Command {
@@ -64904,13 +64858,13 @@ class Command {
     }
 }
 function escapeData(s) {
-    return toCommandValue(s)
+    return utils_toCommandValue(s)
         .replace(/%/g, '%25')
         .replace(/\r/g, '%0D')
         .replace(/\n/g, '%0A');
 }
 function escapeProperty(s) {
-    return toCommandValue(s)
+    return utils_toCommandValue(s)
         .replace(/%/g, '%25')
         .replace(/\r/g, '%0D')
         .replace(/\n/g, '%0A')
@@ -64930,7 +64884,7 @@ var external_fs_ = __nccwpck_require__(9896);
 
 
 
-function issueFileCommand(command, message) {
+function file_command_issueFileCommand(command, message) {
     const filePath = process.env[`GITHUB_${command}`];
     if (!filePath) {
         throw new Error(`Unable to find environment variable for file command ${command}`);
@@ -64938,13 +64892,13 @@ function issueFileCommand(command, message) {
     if (!external_fs_.existsSync(filePath)) {
         throw new Error(`Missing file at path: ${filePath}`);
     }
-    external_fs_.appendFileSync(filePath, `${toCommandValue(message)}${external_os_namespaceObject.EOL}`, {
+    external_fs_.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_namespaceObject.EOL}`, {
         encoding: 'utf8'
     });
 }
-function prepareKeyValueMessage(key, value) {
+function file_command_prepareKeyValueMessage(key, value) {
     const delimiter = `ghadelimiter_${external_crypto_.randomUUID()}`;
-    const convertedValue = toCommandValue(value);
+    const convertedValue = utils_toCommandValue(value);
     // These should realistically never happen, but just in case someone finds a
     // way to exploit uuid generation let's not allow keys or values that contain
     // the delimiter.
@@ -64961,10 +64915,8 @@ function prepareKeyValueMessage(key, value) {
 var external_path_ = __nccwpck_require__(6928);
 // EXTERNAL MODULE: external "http"
 var external_http_ = __nccwpck_require__(8611);
-var external_http_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_http_, 2);
 // EXTERNAL MODULE: external "https"
 var external_https_ = __nccwpck_require__(5692);
-var external_https_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_https_, 2);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
 function getProxyUrl(reqUrl) {
     const usingSsl = reqUrl.protocol === 'https:';
@@ -65057,7 +65009,7 @@ class DecodedURL extends URL {
 }
 //# sourceMappingURL=proxy.js.map
 // EXTERNAL MODULE: ./node_modules/tunnel/index.js
-var tunnel = __nccwpck_require__(770);
+var node_modules_tunnel = __nccwpck_require__(770);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
 var undici = __nccwpck_require__(6752);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
@@ -65135,7 +65087,7 @@ const HttpResponseRetryCodes = [
     HttpCodes.ServiceUnavailable,
     HttpCodes.GatewayTimeout
 ];
-const RetryableHttpVerbs = ['OPTIONS', 'GET', 'DELETE', 'HEAD'];
+const RetryableHttpVerbs = (/* unused pure expression or super */ null && (['OPTIONS', 'GET', 'DELETE', 'HEAD']));
 const ExponentialBackoffCeiling = 10;
 const ExponentialBackoffTimeSlice = 5;
 class HttpClientError extends Error {
@@ -65181,7 +65133,7 @@ function isHttps(requestUrl) {
     const parsedUrl = new URL(requestUrl);
     return parsedUrl.protocol === 'https:';
 }
-class HttpClient {
+class lib_HttpClient {
     constructor(userAgent, handlers, requestOptions) {
         this._ignoreSslError = false;
         this._allowRedirects = true;
@@ -65484,7 +65436,7 @@ class HttpClient {
     }
     getAgentDispatcher(serverUrl) {
         const parsedUrl = new URL(serverUrl);
-        const proxyUrl = getProxyUrl(parsedUrl);
+        const proxyUrl = pm.getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (!useProxy) {
             return;
@@ -65495,7 +65447,7 @@ class HttpClient {
         const info = {};
         info.parsedUrl = requestUrl;
         const usingSsl = info.parsedUrl.protocol === 'https:';
-        info.httpModule = usingSsl ? external_https_namespaceObject : external_http_namespaceObject;
+        info.httpModule = usingSsl ? https : http;
         const defaultPort = usingSsl ? 443 : 80;
         info.options = {};
         info.options.host = info.parsedUrl.hostname;
@@ -65594,7 +65546,7 @@ class HttpClient {
     }
     _getAgent(parsedUrl) {
         let agent;
-        const proxyUrl = getProxyUrl(parsedUrl);
+        const proxyUrl = pm.getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (this._keepAlive && useProxy) {
             agent = this._proxyAgent;
@@ -65609,7 +65561,7 @@ class HttpClient {
         const usingSsl = parsedUrl.protocol === 'https:';
         let maxSockets = 100;
         if (this.requestOptions) {
-            maxSockets = this.requestOptions.maxSockets || external_http_.globalAgent.maxSockets;
+            maxSockets = this.requestOptions.maxSockets || http.globalAgent.maxSockets;
         }
         // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
         if (proxyUrl && proxyUrl.hostname) {
@@ -65634,7 +65586,7 @@ class HttpClient {
         // if tunneling agent isn't assigned create a new agent
         if (!agent) {
             const options = { keepAlive: this._keepAlive, maxSockets };
-            agent = usingSsl ? new external_https_.Agent(options) : new external_http_.Agent(options);
+            agent = usingSsl ? new https.Agent(options) : new http.Agent(options);
             this._agent = agent;
         }
         if (usingSsl && this._ignoreSslError) {
@@ -65657,7 +65609,7 @@ class HttpClient {
             return proxyAgent;
         }
         const usingSsl = parsedUrl.protocol === 'https:';
-        proxyAgent = new undici.ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
+        proxyAgent = new ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
             token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
         })));
         this._proxyAgentDispatcher = proxyAgent;
@@ -65788,7 +65740,7 @@ class BasicCredentialHandler {
         });
     }
 }
-class BearerCredentialHandler {
+class auth_BearerCredentialHandler {
     constructor(token) {
         this.token = token;
     }
@@ -65846,13 +65798,13 @@ var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg
 
 
 
-class OidcClient {
+class oidc_utils_OidcClient {
     static createHttpClient(allowRetry = true, maxRetry = 10) {
         const requestOptions = {
             allowRetries: allowRetry,
             maxRetries: maxRetry
         };
-        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(OidcClient.getRequestToken())], requestOptions);
+        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(oidc_utils_OidcClient.getRequestToken())], requestOptions);
     }
     static getRequestToken() {
         const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
@@ -65871,7 +65823,7 @@ class OidcClient {
     static getCall(id_token_url) {
         return oidc_utils_awaiter(this, void 0, void 0, function* () {
             var _a;
-            const httpclient = OidcClient.createHttpClient();
+            const httpclient = oidc_utils_OidcClient.createHttpClient();
             const res = yield httpclient
                 .getJson(id_token_url)
                 .catch(error => {
@@ -65890,13 +65842,13 @@ class OidcClient {
         return oidc_utils_awaiter(this, void 0, void 0, function* () {
             try {
                 // New ID Token is requested from action service
-                let id_token_url = OidcClient.getIDTokenUrl();
+                let id_token_url = oidc_utils_OidcClient.getIDTokenUrl();
                 if (audience) {
                     const encodedAudience = encodeURIComponent(audience);
                     id_token_url = `${id_token_url}&audience=${encodedAudience}`;
                 }
                 debug(`ID token url is ${id_token_url}`);
-                const id_token = yield OidcClient.getCall(id_token_url);
+                const id_token = yield oidc_utils_OidcClient.getCall(id_token_url);
                 setSecret(id_token);
                 return id_token;
             }
@@ -66185,7 +66137,7 @@ const _summary = new Summary();
 /**
  * @deprecated use `core.summary`
  */
-const markdownSummary = _summary;
+const markdownSummary = (/* unused pure expression or super */ null && (_summary));
 const summary = _summary;
 //# sourceMappingURL=summary.js.map
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
@@ -66219,7 +66171,7 @@ function toWin32Path(pth) {
  * @return string The platform-specific path.
  */
 function toPlatformPath(pth) {
-    return pth.replace(/[/\\]/g, external_path_.sep);
+    return pth.replace(/[/\\]/g, path.sep);
 }
 //# sourceMappingURL=path-utils.js.map
 // EXTERNAL MODULE: external "string_decoder"
@@ -67294,16 +67246,16 @@ var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arg
  * @param     options            optional exec options.  See ExecOptions
  * @returns   Promise<number>    exit code
  */
-function exec(commandLine, args, options) {
+function exec_exec(commandLine, args, options) {
     return exec_awaiter(this, void 0, void 0, function* () {
-        const commandArgs = argStringToArray(commandLine);
+        const commandArgs = tr.argStringToArray(commandLine);
         if (commandArgs.length === 0) {
             throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
         }
         // Path to tool to execute should be first arg
         const toolPath = commandArgs[0];
         args = commandArgs.slice(1).concat(args || []);
-        const runner = new ToolRunner(toolPath, args, options);
+        const runner = new tr.ToolRunner(toolPath, args, options);
         return runner.exec();
     });
 }
@@ -67323,8 +67275,8 @@ function getExecOutput(commandLine, args, options) {
         let stdout = '';
         let stderr = '';
         //Using string decoder covers the case where a mult-byte character is split
-        const stdoutDecoder = new external_string_decoder_.StringDecoder('utf8');
-        const stderrDecoder = new external_string_decoder_.StringDecoder('utf8');
+        const stdoutDecoder = new StringDecoder('utf8');
+        const stderrDecoder = new StringDecoder('utf8');
         const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
         const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
         const stdErrListener = (data) => {
@@ -67340,7 +67292,7 @@ function getExecOutput(commandLine, args, options) {
             }
         };
         const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
-        const exitCode = yield exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
+        const exitCode = yield exec_exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
         //flush any remaining characters
         stdout += stdoutDecoder.end();
         stderr += stderrDecoder.end();
@@ -67365,10 +67317,10 @@ var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, 
 
 
 const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout: version } = yield getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
+    const { stdout: version } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
         silent: true
     });
-    const { stdout: name } = yield getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
+    const { stdout: name } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
         silent: true
     });
     return {
@@ -67378,7 +67330,7 @@ const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* 
 });
 const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
     var _a, _b, _c, _d;
-    const { stdout } = yield getExecOutput('sw_vers', undefined, {
+    const { stdout } = yield exec.getExecOutput('sw_vers', undefined, {
         silent: true
     });
     const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
@@ -67389,7 +67341,7 @@ const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* ()
     };
 });
 const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout } = yield getExecOutput('lsb_release', ['-i', '-r', '-s'], {
+    const { stdout } = yield exec.getExecOutput('lsb_release', ['-i', '-r', '-s'], {
         silent: true
     });
     const [name, version] = stdout.trim().split('\n');
@@ -67494,8 +67446,8 @@ function exportVariable(name, val) {
  * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
  * ```
  */
-function setSecret(secret) {
-    issueCommand('add-mask', {}, secret);
+function core_setSecret(secret) {
+    command_issueCommand('add-mask', {}, secret);
 }
 /**
  * Prepends inputPath to the PATH (for this action and future actions)
@@ -67509,7 +67461,7 @@ function addPath(inputPath) {
     else {
         issueCommand('add-path', {}, inputPath);
     }
-    process.env['PATH'] = `${inputPath}${external_path_.delimiter}${process.env['PATH']}`;
+    process.env['PATH'] = `${inputPath}${path.delimiter}${process.env['PATH']}`;
 }
 /**
  * Gets the value of an input.
@@ -67578,10 +67530,10 @@ function getBooleanInput(name, options) {
 function setOutput(name, value) {
     const filePath = process.env['GITHUB_OUTPUT'] || '';
     if (filePath) {
-        return issueFileCommand('OUTPUT', prepareKeyValueMessage(name, value));
+        return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
     }
     process.stdout.write(external_os_namespaceObject.EOL);
-    issueCommand('set-output', { name }, toCommandValue(value));
+    command_issueCommand('set-output', { name }, utils_toCommandValue(value));
 }
 /**
  * Enables or disables the echoing of commands into stdout for the rest of the step.
@@ -67616,8 +67568,8 @@ function isDebug() {
  * Writes debug message to user log
  * @param message debug message
  */
-function debug(message) {
-    issueCommand('debug', {}, message);
+function core_debug(message) {
+    command_issueCommand('debug', {}, message);
 }
 /**
  * Adds an error issue
@@ -67625,7 +67577,7 @@ function debug(message) {
  * @param properties optional properties to add to the annotation.
  */
 function error(message, properties = {}) {
-    issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a warning issue
@@ -67633,7 +67585,7 @@ function error(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function warning(message, properties = {}) {
-    issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a notice issue
@@ -67658,13 +67610,13 @@ function info(message) {
  * @param name The name of the output group
  */
 function startGroup(name) {
-    issue('group', name);
+    command_issue('group', name);
 }
 /**
  * End an output group.
  */
 function endGroup() {
-    issue('endgroup');
+    command_issue('endgroup');
 }
 /**
  * Wrap an asynchronous function call in a group.
@@ -67735,6 +67687,67 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
+;// CONCATENATED MODULE: ./lib/reporters/log-text.js
+/**
+ * The one way text that may come from a host (its output, its error messages, the fields of a
+ * lock's owner.json, anything read back from it) reaches a log line: every front end and reporter
+ * writes through `logText`. A compromised host must not be able to restyle the log (ESC, BEL, a
+ * carriage return that hides a line) nor start a workflow command (`::error …`, `::stop-commands`),
+ * which GitHub's runner reads from the start of any line of a step's output, after leading spaces.
+ */
+/**
+ * C0 controls but tab and newline, DEL, the C1 block (U+009B is a CSI on some terminals) and the
+ * Unicode line and paragraph separators.
+ */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]/g;
+/** What a control character becomes: visible, and never a way to join two parts of a secret. */
+const CONTROL_MARK = '\ufffd';
+/** A line GitHub's runner would read as a workflow command: `::name …` (or `##[name]`). */
+const COMMAND_START = /^(\s*)(::|##\[)/;
+/** Marks the start of a line that would otherwise be read as a workflow command. */
+const COMMAND_MARK = '› ';
+/** One line: control characters (a newline too) become CONTROL_MARK, and no command can start it. */
+function logLine(text) {
+    const flat = text.replace(/\r\n|\r|\n/g, ' ').replace(CONTROL, CONTROL_MARK);
+    return COMMAND_START.test(flat) ? `${COMMAND_MARK}${flat}` : flat;
+}
+/**
+ * Text for the log that may span lines (a message quoting a host's error, say): each line as
+ * `logLine` makes it. A carriage return ends a line here too, so no line can overwrite another.
+ */
+function logText(text) {
+    return text
+        .split(/\r\n|\r|\n/)
+        .map((line) => logLine(line))
+        .join('\n');
+}
+//# sourceMappingURL=log-text.js.map
+;// CONCATENATED MODULE: ./lib/action/log.js
+/**
+ * The action's only way to the workflow log: `@actions/core`'s log and annotation functions with
+ * every message passed through `logText` first (control characters flattened, no line able to
+ * start a workflow command), whoever wrote it. The rest of src/action/ writes through this (a lint
+ * rule keeps `core.info` and its siblings out of every other file).
+ */
+
+
+function safeProperties(p) {
+    return p?.title === undefined ? p : { ...p, title: logLine(p.title) };
+}
+const log = {
+    info: (message) => info(logText(message)),
+    debug: (message) => core_debug(logText(message)),
+    warning: (message, properties) => warning(logText(message), safeProperties(properties)),
+    error: (message, properties) => error(logText(message), safeProperties(properties)),
+    /** The step's failure: an error annotation and exit code 1. */
+    setFailed: (message) => setFailed(logText(message)),
+    startGroup: (name) => startGroup(logLine(name)),
+    endGroup: () => endGroup(),
+    /** What waits in stdout's pipe: host output is left out above a bound (output-backlog.ts). */
+    pending: () => process.stdout.writableLength,
+};
+//# sourceMappingURL=log.js.map
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
 // EXTERNAL MODULE: external "node:os"
@@ -70243,7 +70256,7 @@ var runner = __nccwpck_require__(7998);
 // EXTERNAL MODULE: ./lib/engine/subtask.js
 var subtask = __nccwpck_require__(917);
 // EXTERNAL MODULE: ./lib/contract/transport.js
-var transport = __nccwpck_require__(4475);
+var contract_transport = __nccwpck_require__(4475);
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 ;// CONCATENATED MODULE: external "node:string_decoder"
@@ -70997,6 +71010,95 @@ class ArchiveCache {
     }
 }
 //# sourceMappingURL=archive-cache.js.map
+;// CONCATENATED MODULE: ./lib/transport/upload/host-replies.js
+/**
+ * What the upload's host script says back, read as data from a host that may lie: `no-tar` and
+ * `no-gzip`, `have N` (only for a line of the manifest it was sent, each once, before `ready`),
+ * `ready` (once), `error: …` (kept short). Anything outside the protocol is a violation: it ends
+ * the upload, which fails naming it. Nothing a host says grows the controller's memory beyond the
+ * manifest's own size.
+ */
+
+/** stderr lines kept for the error message when the host's side fails. */
+const ERROR_LINES = 12;
+/** Characters kept of the host's own error line (`bw-upload: error: …`) and of each stderr line. */
+const ERROR_CHARS = 1000;
+class UploadReplies {
+    manifestLines;
+    onReady;
+    /** Manifest lines (1-based) the host already has. */
+    have = new Set();
+    /** `no-tar` / `no-gzip`: the host cannot unpack this way. */
+    fallback = null;
+    /** Aborted on a violation: the upload stops there. */
+    stop = new AbortController();
+    #violation;
+    #hostError = null;
+    #ready = false;
+    #errors = [];
+    /**
+     * `manifestLines`: the line count of the manifest sent before the command started (null: no
+     * `link-from`, so no `have` is expected); `onReady`: sends the archive.
+     */
+    constructor(manifestLines, onReady) {
+        this.manifestLines = manifestLines;
+        this.onReady = onReady;
+    }
+    /** What was outside the protocol, if anything. */
+    get violation() {
+        return this.#violation;
+    }
+    onOutput = (stream, line) => {
+        if (line.startsWith(`${PROTOCOL_PREFIX}error: `)) {
+            this.#hostError = cut(line.slice(PROTOCOL_PREFIX.length + 'error: '.length));
+            return;
+        }
+        if (stream === 'stderr') {
+            this.#errors.push(cut(line));
+            if (this.#errors.length > ERROR_LINES)
+                this.#errors.shift();
+            return;
+        }
+        if (!line.startsWith(PROTOCOL_PREFIX) || this.#violation)
+            return;
+        const msg = line.slice(PROTOCOL_PREFIX.length);
+        if (msg === 'no-tar' || msg === 'no-gzip')
+            this.fallback = msg;
+        else if (msg.startsWith('have '))
+            this.#violation = this.#have(msg);
+        else if (msg === 'ready') {
+            if (this.#ready)
+                this.#violation = 'said "ready" twice';
+            else
+                this.onReady();
+            this.#ready = true;
+        }
+        if (this.#violation)
+            this.stop.abort();
+    };
+    /** Why the host's side failed: its own error line, else its last stderr lines, else the exit code. */
+    failure(exitCode) {
+        return this.#hostError ?? (this.#errors.join('; ') || `exit code ${exitCode}`);
+    }
+    #have(msg) {
+        const said = `answered "${cut(msg, 40)}"`;
+        if (this.manifestLines === null)
+            return `${said} to an upload without link-from`;
+        if (this.#ready)
+            return `${said} after "ready"`;
+        const n = /^have [1-9]\d{0,9}$/.test(msg) ? Number(msg.slice(5)) : NaN;
+        if (!(n <= this.manifestLines))
+            return `${said}: the manifest it was sent has ${this.manifestLines} lines`;
+        if (this.have.has(n))
+            return `${said} twice`;
+        this.have.add(n);
+        return undefined;
+    }
+}
+function cut(text, max = ERROR_CHARS) {
+    return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+//# sourceMappingURL=host-replies.js.map
 ;// CONCATENATED MODULE: ./lib/transport/upload/tar-upload.js
 /**
  * An upload as a tar stream over one exec channel, written once for every transport that can run a
@@ -71004,6 +71106,7 @@ class ArchiveCache {
  * and let host-script.ts unpack it into a staging directory and move it into place. With
  * `link-from` the host first says which files it already has; only the others are packed.
  */
+
 
 
 
@@ -71017,8 +71120,6 @@ class UploadError extends Error {
 }
 /** Compression when the step does not say: see docs/ssh.md, "Uploads". */
 const DEFAULT_COMPRESS = true;
-/** stderr lines kept for the error message when the host's side fails. */
-const ERROR_LINES = 12;
 async function tarUpload(exec, cache, host, label, req, ctx) {
     ctx.signal.throwIfAborted();
     const started = Date.now();
@@ -71037,16 +71138,12 @@ async function attempt(exec, cache, host, label, req, ctx, tree, gzip) {
     const to = tree.kind === 'file' && req.to.endsWith('/') ? external_node_path_.posix.join(req.to, (0,external_node_path_.basename)(tree.root)) : req.to;
     const linking = tree.kind === 'directory' && req.linkFrom !== undefined && req.linkFrom !== '';
     const manifest = linking ? await manifestOf(cache, tree, ctx.signal) : null;
-    const nonce = (0,external_node_crypto_.randomBytes)(8).toString('hex');
     const input = new external_node_stream_.PassThrough({ highWaterMark: 256 * 1024 });
-    const have = new Set();
-    const errors = [];
     let bytesSent = 0;
     let archiveError = null;
     let reader = null;
-    let reply = null;
-    let hostError = null;
     const sendArchive = () => {
+        const have = replies.have;
         const omit = have.size > 0 ? new Set([...have].map((line) => manifest?.lineEntries[line - 1])) : null;
         const omitKey = omit ? [...omit].sort((a, b) => a - b).join(',') : 'all';
         const file = cache.archive({
@@ -71065,45 +71162,21 @@ async function attempt(exec, cache, host, label, req, ctx, tree, gzip) {
         });
         archive.pipe(input);
     };
-    const onOutput = (stream, line) => {
-        if (line.startsWith(`${PROTOCOL_PREFIX}error: `)) {
-            hostError = line.slice(PROTOCOL_PREFIX.length + 'error: '.length);
-            return;
-        }
-        if (stream === 'stderr') {
-            errors.push(line);
-            if (errors.length > ERROR_LINES)
-                errors.shift();
-            return;
-        }
-        if (!line.startsWith(PROTOCOL_PREFIX))
-            return;
-        const msg = line.slice(PROTOCOL_PREFIX.length);
-        if (msg === 'no-tar' || msg === 'no-gzip')
-            reply = msg;
-        else if (msg.startsWith('have '))
-            have.add(Number(msg.slice(5)));
-        else if (msg === 'ready')
-            sendArchive();
-    };
-    const env = hostScriptEnv({
-        to,
-        kind: tree.kind,
-        nonce,
-        marker: markerName(archiveId(tree)),
-        gzip,
-        ...(manifest ? { linkFrom: { path: req.linkFrom, manifestBytes: manifest.text.length } } : {}),
-    });
+    // The host is not trusted: a reply outside the protocol ends the upload, and fails it.
+    const replies = new UploadReplies(manifest ? manifest.lineEntries.length : null, sendArchive);
+    const env = scriptEnv(to, tree, gzip, manifest && { path: req.linkFrom, manifest });
     if (manifest) {
         input.write(manifest.text);
         bytesSent += manifest.text.length;
     }
     let result;
     try {
-        result = await exec(host, { script: HOST_SCRIPT, shell: transport/* DEFAULT_SHELL */.L, env, stdin: input }, {
-            signal: ctx.signal,
-            onOutput,
-        });
+        result = await exec(host, { script: HOST_SCRIPT, shell: contract_transport/* DEFAULT_SHELL */.L, env, stdin: input }, { signal: AbortSignal.any([ctx.signal, replies.stop.signal]), onOutput: replies.onOutput });
+    }
+    catch (e) {
+        if (replies.violation === undefined || ctx.signal.aborted)
+            throw e;
+        throw new UploadError(`${label}: upload to ${to} failed: the host ${replies.violation}`);
     }
     finally {
         reader?.destroy();
@@ -71112,22 +71185,32 @@ async function attempt(exec, cache, host, label, req, ctx, tree, gzip) {
     // Packing failed (a source file changed or vanished): that, not the host's complaint, is the cause.
     if (archiveError)
         throw archiveError;
-    if (reply === 'no-tar' && result.exitCode === EXIT_NO_TAR)
+    if (replies.fallback === 'no-tar' && result.exitCode === EXIT_NO_TAR)
         return 'no-tar';
-    if (reply === 'no-gzip' && result.exitCode === EXIT_NO_GZIP)
+    if (replies.fallback === 'no-gzip' && result.exitCode === EXIT_NO_GZIP)
         return 'no-gzip';
     if (result.exitCode !== 0) {
-        const why = hostError ?? (errors.join('; ') || `exit code ${result.exitCode}`);
-        throw new UploadError(`${label}: upload to ${to} failed: ${why}`);
+        throw new UploadError(`${label}: upload to ${to} failed: ${replies.failure(result.exitCode)}`);
     }
     return {
         files: tree.files,
         bytes: tree.bytes,
         bytesSent,
-        filesLinked: have.size,
+        filesLinked: replies.have.size,
         method: 'tar',
         durationMs: 0,
     };
+}
+/** The host script's variables for one upload (a new nonce each time). */
+function scriptEnv(to, tree, gzip, linkFrom) {
+    return hostScriptEnv({
+        to,
+        kind: tree.kind,
+        nonce: (0,external_node_crypto_.randomBytes)(8).toString('hex'),
+        marker: markerName(archiveId(tree)),
+        gzip,
+        ...(linkFrom ? { linkFrom: { path: linkFrom.path, manifestBytes: linkFrom.manifest.text.length } } : {}),
+    });
 }
 /** The marker of an archive: the same for every host that gets it. */
 function archiveId(tree) {
@@ -71962,7 +72045,7 @@ function shellQuote(value) {
 function exportStatements(env) {
     let out = '';
     for (const [name, value] of Object.entries(env)) {
-        if (!transport/* VAR_NAME */.e.test(name))
+        if (!contract_transport/* VAR_NAME */.e.test(name))
             throw new TypeError(`invalid variable name ${JSON.stringify(name)}`);
         if (value.includes('\0'))
             throw new TypeError(`variable ${name} contains a NUL byte, which no environment can hold`);
@@ -71991,8 +72074,8 @@ function inlineWrapperCommand(payloadBytes, stdin = false) {
 }
 /** Whether the step takes the inline wrapper: the default shell, no NUL byte, no variable bash gives a meaning to. */
 function runsInline(script, shell, env) {
-    return (shell.length === transport/* DEFAULT_SHELL */.L.length &&
-        shell.every((arg, i) => arg === transport/* DEFAULT_SHELL */.L[i]) &&
+    return (shell.length === contract_transport/* DEFAULT_SHELL */.L.length &&
+        shell.every((arg, i) => arg === contract_transport/* DEFAULT_SHELL */.L[i]) &&
         !script.includes('\0') &&
         !Object.keys(env).some((name) => BASH_SPECIAL.test(name)));
 }
@@ -73074,12 +73157,12 @@ function currentUser() {
  */
 const HTML = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 // ANSI CSI/OSC sequences (colours, cursor moves) and other control characters but tab and newline.
-const CONTROL = 
+const github_escape_CONTROL = 
 // eslint-disable-next-line no-control-regex
 /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f]/g;
 /** Removes terminal escape sequences and control characters (tab and newline stay). */
 function stripControl(text) {
-    return text.replace(CONTROL, '');
+    return text.replace(github_escape_CONTROL, '');
 }
 /** For the inside of `<pre>`: GitHub does not process Markdown there, so HTML escaping is enough. */
 function escapeHtml(text) {
@@ -73094,10 +73177,42 @@ function escapeCell(text) {
 }
 /**
  * For Markdown text (headings, paragraphs): HTML escaping plus every character Markdown and
- * GitHub's extensions (tables, math, strikethrough) give a meaning, as a numeric reference.
+ * GitHub's extensions (tables, math, strikethrough) give a meaning, as a numeric reference. One
+ * pass, so no reference is escaped again: an apostrophe shows as typed.
  */
 function escapeMarkdown(text) {
-    return escapeCell(text).replace(/[\\`*_[\]{}|~#!$]/g, (c) => `&#${c.charCodeAt(0)};`);
+    return stripControl(text)
+        .replace(/\s*\n\s*/g, ' ')
+        .replace(/[&<>"'\\`*_[\]{}|~#!$]/g, (c) => HTML[c] ?? `&#${c.charCodeAt(0)};`);
+}
+/**
+ * A link for the summary, built with `new URL()` and its parentheses, spaces and quotes
+ * percent-encoded so nothing in it can close the link or start markup; '' when `url` is not a plain
+ * http(s) URL (a `javascript:` link, say), which is then not shown at all.
+ */
+function markdownLink(label, url) {
+    const href = safeHttpUrl(url);
+    return href === undefined ? '' : `[${escapeMarkdown(label)}](${href})`;
+}
+/**
+ * `url` as an absolute http(s) URL (no user or password in it) with `()` `'` `"` `<>` `` ` `` `\`
+ * and white space percent-encoded; else undefined.
+ */
+function safeHttpUrl(url) {
+    if (!url)
+        return undefined;
+    let parsed;
+    try {
+        parsed = new URL(url);
+    }
+    catch {
+        return undefined;
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+        return undefined;
+    if (parsed.username || parsed.password)
+        return undefined;
+    return parsed.href.replace(/[()'"<>`\\\s]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
 }
 /** Keeps at most `max` characters (code points), marking the cut with `…`. */
 function truncateText(text, max) {
@@ -73676,7 +73791,13 @@ const ANSWERS = [
     'not-ours',
     'free',
 ];
-/** Parses a lock command's stdout; undefined when it is not one of ours (a noisy login script, say). */
+/** Answers that are the whole reply; the others end with an `owner` line. */
+const ONE_LINE_ANSWERS = ['acquired', 'ok', 'free', 'absent'];
+/**
+ * Parses a lock command's stdout; undefined when it is not one of ours (a noisy login script, say).
+ * What the lock host says is data: an age is whole seconds (capped at a year), the first `owner`
+ * line counts, and owner.json is read by parseOwner (lock-owner.ts) with its own schema.
+ */
 function parseLockReply(stdout) {
     const start = stdout.findIndex((line) => ANSWERS.includes(line.trim()));
     if (start === -1)
@@ -73685,15 +73806,26 @@ function parseLockReply(stdout) {
         answer: stdout[start]?.trim(),
     };
     for (const line of stdout.slice(start + 1)) {
-        const age = /^age (-?\d+)$/.exec(line);
-        if (age)
-            reply.ageSeconds = Math.max(0, Number(age[1]));
+        const age = /^age (-?\d{1,12})$/.exec(line);
+        if (age && reply.ageSeconds === undefined)
+            reply.ageSeconds = Math.min(MAX_AGE_S, Math.max(0, Number(age[1])));
+        else if (reply.owner !== undefined)
+            continue;
         else if (line.startsWith('owner '))
             reply.owner = line.slice('owner '.length);
         else if (line === 'owner')
             reply.owner = '';
     }
     return reply;
+}
+/** A year: an age beyond it is a lie, and read as this. */
+const MAX_AGE_S = 365 * 24 * 3600;
+/** Whether `stdout` holds a whole answer already: nothing after it is needed. */
+function replyComplete(stdout) {
+    const reply = parseLockReply(stdout);
+    if (!reply)
+        return false;
+    return ONE_LINE_ANSWERS.includes(reply.answer) || reply.owner !== undefined;
 }
 //# sourceMappingURL=lock-commands.js.map
 ;// CONCATENATED MODULE: ./lib/release/lock-owner.js
@@ -73703,16 +73835,66 @@ function parseLockReply(stdout) {
 function newLockToken() {
     return (0,external_node_crypto_.randomBytes)(16).toString('hex');
 }
-/** owner.json → its fields; anything unreadable is an unknown holder. */
-function parseOwner(text) {
-    if (!text)
+/** owner.json larger than this is not read. */
+const OWNER_MAX_BYTES = 8 * 1024;
+const lock_owner_text = (max) => (v) => typeof v === 'string' && v.length > 0 && v.length <= max ? flatten(v) : undefined;
+/** The schema of owner.json: each field's check returns the value to keep, or undefined. */
+const OWNER_FIELDS = {
+    token: (v) => (typeof v === 'string' && /^[A-Za-z0-9_-]{1,128}$/.test(v) ? v : undefined),
+    who: lock_owner_text(200),
+    runner: lock_owner_text(200),
+    release: lock_owner_text(200),
+    runUrl: (v) => (typeof v === 'string' && v.length <= 2000 && isHttpUrl(v) ? v : undefined),
+    controller: lock_owner_text(300),
+    pid: (v) => (Number.isSafeInteger(v) && v >= 0 ? v : undefined),
+    started: (v) => (typeof v === 'string' && /^\d{4}-\d\d-\d\dT[\d:.]{1,20}Z$/.test(v) ? v : undefined),
+    manual: (v) => (typeof v === 'boolean' ? v : undefined),
+    message: lock_owner_text(500),
+};
+/**
+ * owner.json, as the lock host gave it, → the fields that pass the schema (types, lengths, allowed
+ * characters: a control character in a text field becomes U+FFFD). A lock host is not trusted: what
+ * it says is data for messages, never markup or a command. No text: an unknown holder.
+ */
+function parseOwner(json) {
+    if (!json)
         return {};
+    if (Buffer.byteLength(json) > OWNER_MAX_BYTES)
+        return { malformed: `larger than ${OWNER_MAX_BYTES} bytes` };
+    let value;
     try {
-        const value = JSON.parse(text);
-        return value && typeof value === 'object' ? value : {};
+        value = JSON.parse(json);
     }
     catch {
-        return {};
+        return { malformed: 'not JSON' };
+    }
+    if (!value || typeof value !== 'object' || Array.isArray(value))
+        return { malformed: 'not a JSON object' };
+    const owner = {};
+    const bad = [];
+    for (const [key, check] of Object.entries(OWNER_FIELDS)) {
+        const given = value[key];
+        if (given === undefined)
+            continue;
+        const kept = check(given);
+        if (kept === undefined)
+            bad.push(key);
+        else
+            owner[key] = kept;
+    }
+    return bad.length > 0 ? { ...owner, malformed: `invalid ${bad.join(', ')}` } : owner;
+}
+function flatten(value) {
+    // eslint-disable-next-line no-control-regex
+    return value.replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029]/g, '\ufffd');
+}
+function isHttpUrl(value) {
+    try {
+        const url = new URL(value);
+        return url.protocol === 'https:' || url.protocol === 'http:';
+    }
+    catch {
+        return false;
     }
 }
 /**
@@ -73720,6 +73902,9 @@ function parseOwner(text) {
  * 12 s ago, run https://github.com/…`: everything a refused user needs to find the holder.
  */
 function describeHolder(owner, ageSeconds) {
+    if (!owner.who && owner.malformed) {
+        return `an unknown holder (its owner.json is malformed: ${owner.malformed})${ageSeconds === undefined ? '' : `, ${ageSeconds} s old`}`;
+    }
     if (!owner.who) {
         return `an unknown holder (no owner.json yet: being taken right now, or left by a crash)${ageSeconds === undefined ? '' : `, ${ageSeconds} s old`}`;
     }
@@ -73749,12 +73934,71 @@ function lockReport(target, state, holder) {
     };
 }
 //# sourceMappingURL=lock-owner.js.map
+;// CONCATENATED MODULE: ./lib/release/lock-reply-reader.js
+
+
+/** The lock command's stdout is read up to this many bytes: an answer is a few hundred. */
+const LOCK_REPLY_MAX_BYTES = 64 * 1024;
+/** Every lock command (acquire, heartbeat, status, release) ends within this, answered or not. */
+const LOCK_COMMAND_TIMEOUT_MS = 30_000;
+/** How long a command that has answered may take to exit before it is cut off. */
+const EXIT_GRACE_MS = 2000;
+/** stderr kept for the error message: its last lines, each cut. */
+const STDERR_LINES = 8;
+const STDERR_LINE_CHARS = 300;
+/** Runs `command` on `host`; rejects only with `signal`'s reason or a transport failure. */
+async function readLockCommand(transport, host, command, signal, timeoutMs = LOCK_COMMAND_TIMEOUT_MS) {
+    const stdout = [];
+    const stderr = [];
+    const stop = new AbortController();
+    let bytes = 0;
+    let ended;
+    const end = (why) => {
+        ended ??= why;
+        stop.abort();
+    };
+    const deadline = setTimeout(() => end({ why: 'timeout', limit: timeoutMs }), timeoutMs);
+    let grace;
+    const onOutput = (stream, line) => {
+        if (ended)
+            return;
+        if (stream === 'stderr') {
+            stderr.push(line.slice(0, STDERR_LINE_CHARS));
+            if (stderr.length > STDERR_LINES)
+                stderr.shift();
+            return;
+        }
+        bytes += Buffer.byteLength(line) + 1;
+        if (bytes > LOCK_REPLY_MAX_BYTES)
+            return end({ why: 'flood', limit: LOCK_REPLY_MAX_BYTES });
+        stdout.push(line);
+        if (!grace && replyComplete(stdout))
+            grace = setTimeout(() => end('answered'), EXIT_GRACE_MS);
+    };
+    try {
+        const result = await transport.exec(host, { script: command.script, shell: contract_transport/* DEFAULT_SHELL */.L, env: command.env }, { signal: AbortSignal.any([signal, stop.signal]), onOutput });
+        return { result, reply: parseLockReply(stdout), stdout, stderr };
+    }
+    catch (e) {
+        if (signal.aborted || !stop.signal.aborted)
+            throw e;
+        const reply = ended === 'answered' ? parseLockReply(stdout) : undefined;
+        const failure = ended === 'answered' || ended === undefined ? undefined : ended;
+        return { result: null, reply, stdout, stderr, ...(failure ? { failure } : {}) };
+    }
+    finally {
+        clearTimeout(deadline);
+        clearTimeout(grace);
+    }
+}
+//# sourceMappingURL=lock-reply-reader.js.map
 ;// CONCATENATED MODULE: ./lib/release/deploy-lock.js
 /**
  * The deploy lock of a run (docs/lock.md): taken through the transport on the lock host before the
  * first stage, its heartbeat refreshed while the run goes on, released at the end (success, failure
  * and cancel alike) and only by its holder. The commands themselves are in lock-commands.ts.
  */
+
 
 
 
@@ -73937,16 +74181,22 @@ class DeployLock {
         }
     }
     async #runOnce(command, signal) {
-        const stdout = [];
-        const stderr = [];
-        const result = await this.transport.exec(this.target.host, { script: command.script, shell: transport/* DEFAULT_SHELL */.L, env: command.env }, { signal, onOutput: (stream, line) => (stream === 'stdout' ? stdout : stderr).push(line) });
-        const reply = parseLockReply(stdout);
-        if (result.exitCode !== 0 || !reply) {
-            const said = [...stderr, ...(reply ? [] : stdout)].join('\n').trim();
-            throw new LockHostError(`${this.#label} (${this.where}): the lock command failed` +
-                `${result.exitCode === null ? '' : ` with exit code ${result.exitCode}`}${said ? `: ${said}` : ''}`);
+        const read = await readLockCommand(this.transport, this.target.host, command, signal, this.target.commandTimeoutMs);
+        const { result, reply } = read;
+        if (read.failure) {
+            const what = read.failure.why === 'flood'
+                ? `answered more than ${read.failure.limit} bytes: stopped reading`
+                : `gave no answer within ${deploy_lock_seconds(read.failure.limit)}`;
+            throw new LockHostError(`${this.#label} (${this.where}): the lock command ${what}`);
         }
-        return reply;
+        if (reply && (result === null || result.exitCode === 0))
+            return reply;
+        const said = [...read.stderr, ...(reply ? [] : read.stdout.slice(-8))]
+            .map((line) => truncateText(line, 300))
+            .join('\n')
+            .trim();
+        throw new LockHostError(`${this.#label} (${this.where}): the lock command failed` +
+            `${result?.exitCode == null ? '' : ` with exit code ${result.exitCode}`}${said ? `: ${said}` : ''}`);
     }
     #unexpected(reply) {
         return new LockHostError(`${this.#label}: unexpected answer "${reply.answer}" from the lock command`);
@@ -74849,7 +75099,52 @@ class ProgressTicker {
     }
 }
 //# sourceMappingURL=progress.js.map
+;// CONCATENATED MODULE: ./lib/reporters/output-backlog.js
+/**
+ * Host output is written to the log as it arrives, and a log is a pipe: when a host prints faster
+ * than the reader of that pipe (GitHub's runner, a terminal, `| less`) takes it, Node buffers the
+ * rest in memory without limit. A host printing 100 MB without pause would take the controller's
+ * memory with it. So while more than BACKLOG_BYTES wait to be written, host output lines are
+ * counted instead of written, and once the log has caught up a line says how many were left out
+ * (the job's output tail, in the summary and the report, is kept either way).
+ */
+/** Bytes waiting in the log's pipe above which host output is left out. */
+const BACKLOG_BYTES = 8 * 1024 * 1024;
+class OutputBacklog {
+    pending;
+    #skipped = new Map();
+    /** `pending`: bytes waiting to be written (undefined: unknown, never skip). */
+    constructor(pending) {
+        this.pending = pending;
+    }
+    /** Whether this output line of `host` is to be left out (and counted). */
+    skip(host) {
+        if ((this.pending() ?? 0) <= BACKLOG_BYTES)
+            return false;
+        this.#skipped.set(host, (this.#skipped.get(host) ?? 0) + 1);
+        return true;
+    }
+    /** Hosts with lines left out since the last call, and how many: each reported once. */
+    take(host) {
+        const hosts = host === undefined ? [...this.#skipped.keys()] : [host];
+        const out = [];
+        for (const h of hosts) {
+            const n = this.#skipped.get(h);
+            if (n === undefined)
+                continue;
+            this.#skipped.delete(h);
+            out.push([h, n]);
+        }
+        return out;
+    }
+}
+function backlogNote(lines) {
+    return `… ${lines} output ${lines === 1 ? 'line' : 'lines'} left out: the log could not keep up (the last ones are in the summary and the report)`;
+}
+//# sourceMappingURL=output-backlog.js.map
 ;// CONCATENATED MODULE: ./lib/reporters/github-log.js
+
+
 
 
 
@@ -74870,10 +75165,12 @@ class GitHubLogReporter {
     #sent = { error: 0, warning: 0 };
     #hidden = { error: 0, warning: 0 };
     #warnings = new Set();
+    #backlog;
     constructor(log, options = {}) {
         this.log = log;
         this.#ticker = new ProgressTicker(this.#progress, (line) => this.#info(line), options);
         this.#dryRun = options.dryRun ?? false;
+        this.#backlog = new OutputBacklog(() => this.log.pending?.());
     }
     onEvent = (e) => {
         this.#progress.update(e);
@@ -74892,6 +75189,9 @@ class GitHubLogReporter {
                 this.#hostLine(e.host, HOST_MARK.step, e.label);
                 return;
             case 'output':
+                if (this.#backlog.skip(e.host))
+                    return;
+                this.#leftOut(e.host);
                 this.#hostLine(e.host, HOST_MARK.output, e.line);
                 return;
             case 'job-start':
@@ -74905,6 +75205,7 @@ class GitHubLogReporter {
                 this.#hostLine(e.host, HOST_MARK.retry, verifyRetryLine(e));
                 return;
             case 'job-end':
+                this.#leftOut(e.job.host);
                 this.#hostLine(e.job.host, JOB_MARK[e.job.result], jobLine(e.job));
                 return;
             case 'wave-end':
@@ -74955,19 +75256,24 @@ class GitHubLogReporter {
             return;
         }
         this.#sent[a.level] += 1;
-        this.log[a.level](a.message, { title: a.title });
+        this.log[a.level](logText(a.message), { title: logLine(a.title) });
     }
-    /** One line of our own; names from the config cannot break it into more. */
+    /** One line of our own; names from the config or a host cannot break it into more. */
     #info(text) {
-        this.log.info(text.replace(/[\r\n]+/g, ' '));
+        this.log.info(logLine(text));
     }
     /** Every physical line starts with the host label: none can be read as a workflow command. */
     #hostLine(host, mark, text) {
         const label = host.padEnd(this.#labelWidth);
         this.log.info(text
             .split(/\r?\n|\r/)
-            .map((line) => `${label} ${mark} ${line}`)
+            .map((line) => logLine(`${label} ${mark} ${line}`))
             .join('\n'));
+    }
+    /** Says how many output lines of `host` were left out while the log was behind, if any. */
+    #leftOut(host) {
+        for (const [h, n] of this.#backlog.take(host))
+            this.#hostLine(h, HOST_MARK.output, backlogNote(n));
     }
     #closeGroup() {
         this.#ticker.stop();
@@ -80072,7 +80378,7 @@ class GitHubDeployment {
                     release: facts.release,
                     ...(facts.part ? { part: facts.part } : {}),
                 },
-                description: cut(what),
+                description: deployment_cut(what),
                 request: { signal: AbortSignal.any([AbortSignal.timeout(CALL_TIMEOUT_MS), this.#gaveUp.signal]) },
             });
             // 202 means GitHub did something other than create one (a merge); it has no id.
@@ -80086,7 +80392,7 @@ class GitHubDeployment {
             this.warn(`GitHub deployment to ${environment} not created: ${describeError(e)}`);
             return undefined;
         }
-        await this.#status(id, 'in_progress', cut(what), AbortSignal.timeout(CALL_TIMEOUT_MS));
+        await this.#status(id, 'in_progress', deployment_cut(what), AbortSignal.timeout(CALL_TIMEOUT_MS));
         return id;
     }
     async #status(id, state, description, deadline) {
@@ -80095,7 +80401,7 @@ class GitHubDeployment {
                 ...this.repo,
                 deployment_id: id,
                 state,
-                description: cut(description),
+                description: deployment_cut(description),
                 ...(this.runUrl ? { log_url: this.runUrl } : {}),
                 request: { signal: AbortSignal.any([deadline, this.#gaveUp.signal]) },
             });
@@ -80130,7 +80436,7 @@ function describeResponse(data) {
     const message = data?.message;
     return typeof message === 'string' ? message : 'GitHub answered without a deployment id';
 }
-function cut(text) {
+function deployment_cut(text) {
     const line = text.split('\n')[0] ?? '';
     return line.length > MAX_DESCRIPTION ? `${line.slice(0, MAX_DESCRIPTION - 1)}…` : line;
 }
@@ -80291,9 +80597,7 @@ function renderLock(lock) {
     const holder = [
         lock.heldBy ? `**${escapeMarkdown(lock.heldBy)}**` : 'an unknown holder',
         lock.since ? `since ${escapeMarkdown(lock.since)}` : '',
-        lock.runUrl && /^https?:\/\//.test(lock.runUrl)
-            ? `([their run](${lock.runUrl.replace(/[()\s]/g, encodeURIComponent)}))`
-            : '',
+        markdownLink('their run', lock.runUrl).replace(/^.+$/, '($&)'),
     ]
         .filter(Boolean)
         .join(' ');
@@ -80460,6 +80764,7 @@ function writeOutputs(set, outputs) {
 
 
 
+
 /** The JSON report, the outputs, the job summary and the step's failure; returns the exit code. */
 async function finish_finish(report, ending) {
     let reportPath = ending.reportPath;
@@ -80468,13 +80773,13 @@ async function finish_finish(report, ending) {
     }
     catch (e) {
         // The outputs and the summary matter more than the file: report the problem and go on.
-        warning(`Could not write the JSON report: ${(0,errors/* errorMessage */.gJ)(e)}`);
+        log.warning(`Could not write the JSON report: ${(0,errors/* errorMessage */.gJ)(e)}`);
         reportPath = '';
     }
     writeOutputs(setOutput, { result: report.result, failedHosts: json_failedHosts(report), reportPath });
     await writeSummary(renderSummary(report, { dryRun: ending.dryRun }));
     if (report.result !== 'success')
-        setFailed(failureLine(report));
+        log.setFailed(failureLine(report));
     return exitCodeOf(report);
 }
 /** For a config that is not there: the usual cause in a workflow is a job without actions/checkout. */
@@ -80487,7 +80792,7 @@ function checkoutHint(error, settings) {
 async function notStarted(error, message) {
     writeOutputs(setOutput, { result: 'failure', failedHosts: [], reportPath: '' });
     await writeSummary(renderStartFailure(message));
-    setFailed(message);
+    log.setFailed(message);
     return exitCodeOfError(error);
 }
 async function writeSummary(markdown) {
@@ -80497,7 +80802,7 @@ async function writeSummary(markdown) {
         await summary.addRaw(markdown).write();
     }
     catch (e) {
-        warning(`Could not write the job summary: ${(0,errors/* errorMessage */.gJ)(e)}`);
+        log.warning(`Could not write the job summary: ${(0,errors/* errorMessage */.gJ)(e)}`);
     }
 }
 /** One line for `setFailed`: the run's reason, else who failed. */
@@ -80650,7 +80955,7 @@ function parseAssignmentLines(lines, input, named) {
             throw new errors/* UsageError */.eb(`${where}: expected NAME=VALUE, found no "=" (use a YAML map for multi-line values)`);
         }
         const name = line.slice(0, eq).trimEnd();
-        if (!transport/* VAR_NAME */.e.test(name))
+        if (!contract_transport/* VAR_NAME */.e.test(name))
             throw new errors/* UsageError */.eb(`${where}: invalid variable name${named(name)}`);
         vars[name] = line.slice(eq + 1);
     });
@@ -80671,7 +80976,7 @@ function parseYamlMap(text, input, named) {
     }
     const vars = {};
     for (const [name, value] of Object.entries(doc)) {
-        if (!transport/* VAR_NAME */.e.test(name))
+        if (!contract_transport/* VAR_NAME */.e.test(name))
             throw new errors/* UsageError */.eb(`Input "${input}": invalid variable name${named(name)}`);
         if (value === null || value === undefined)
             vars[name] = '';
@@ -81000,6 +81305,7 @@ async function release(lock, label, settings, opts) {
 
 
 
+
 /** Inputs that choose what a release runs, or what a merge reads: nothing runs in lock mode. */
 const NOT_WITH_LOCK = [...RUN_CHOICE_INPUTS, Inputs.MergeReports, Inputs.GithubDeployment];
 /**
@@ -81051,9 +81357,9 @@ async function runLockMode(mode, settings, redactor, opts) {
             say: (line) => {
                 const text = redactor.text(line);
                 if (text.startsWith('warning: '))
-                    warning(text.slice('warning: '.length));
+                    log.warning(text.slice('warning: '.length));
                 else
-                    info(text);
+                    log.info(text);
             },
             wording: ACTION_WORDING,
         });
@@ -81069,7 +81375,7 @@ async function runLockMode(mode, settings, redactor, opts) {
     switch (result.outcome) {
         case 'absent':
             // The job that took it may have failed before it did; or a person released it already.
-            warning(`${said}: released already, or never taken`);
+            log.warning(`${said}: released already, or never taken`);
             break;
         case 'acquired':
         case 'reentered':
@@ -81077,7 +81383,7 @@ async function runLockMode(mode, settings, redactor, opts) {
             // The token itself is never printed: the output carries it.
             break;
         default:
-            info(said);
+            log.info(said);
     }
     setResult('success', mode.action === 'acquire' ? result.stdout : '');
     await writeSummary(`## 🔒 ${escapeMarkdown(headline(result))}\n`);
@@ -81109,7 +81415,7 @@ function setResult(result, lockToken = '') {
 async function fail(message, code) {
     setResult(code === EXIT.cancelled ? 'cancelled' : 'failure');
     await writeSummary(`## ❌ Deploy lock\n\n<pre>${escapeHtml(truncateText(message, 4000))}</pre>\n`);
-    setFailed(message);
+    log.setFailed(message);
     return code;
 }
 //# sourceMappingURL=lock-mode.js.map
@@ -81129,23 +81435,23 @@ function getOptions(copy) {
     if (copy) {
         if (typeof copy.followSymbolicLinks === 'boolean') {
             result.followSymbolicLinks = copy.followSymbolicLinks;
-            debug(`followSymbolicLinks '${result.followSymbolicLinks}'`);
+            core_debug(`followSymbolicLinks '${result.followSymbolicLinks}'`);
         }
         if (typeof copy.implicitDescendants === 'boolean') {
             result.implicitDescendants = copy.implicitDescendants;
-            debug(`implicitDescendants '${result.implicitDescendants}'`);
+            core_debug(`implicitDescendants '${result.implicitDescendants}'`);
         }
         if (typeof copy.matchDirectories === 'boolean') {
             result.matchDirectories = copy.matchDirectories;
-            debug(`matchDirectories '${result.matchDirectories}'`);
+            core_debug(`matchDirectories '${result.matchDirectories}'`);
         }
         if (typeof copy.omitBrokenSymbolicLinks === 'boolean') {
             result.omitBrokenSymbolicLinks = copy.omitBrokenSymbolicLinks;
-            debug(`omitBrokenSymbolicLinks '${result.omitBrokenSymbolicLinks}'`);
+            core_debug(`omitBrokenSymbolicLinks '${result.omitBrokenSymbolicLinks}'`);
         }
         if (typeof copy.excludeHiddenFiles === 'boolean') {
             result.excludeHiddenFiles = copy.excludeHiddenFiles;
-            debug(`excludeHiddenFiles '${result.excludeHiddenFiles}'`);
+            core_debug(`excludeHiddenFiles '${result.excludeHiddenFiles}'`);
         }
     }
     return result;
@@ -84567,7 +84873,7 @@ class DefaultGlobber {
             // Push the search paths
             const stack = [];
             for (const searchPath of getSearchPaths(patterns)) {
-                debug(`Search path '${searchPath}'`);
+                core_debug(`Search path '${searchPath}'`);
                 // Exists?
                 try {
                     // Intentionally using lstat. Detection for broken symlink
@@ -84666,7 +84972,7 @@ class DefaultGlobber {
                 catch (err) {
                     if (err.code === 'ENOENT') {
                         if (options.omitBrokenSymbolicLinks) {
-                            debug(`Broken symlink '${item.path}'`);
+                            core_debug(`Broken symlink '${item.path}'`);
                             return undefined;
                         }
                         throw new Error(`No information found for the path '${item.path}'. This may indicate a broken symbolic link.`);
@@ -84688,7 +84994,7 @@ class DefaultGlobber {
                 }
                 // Test for a cycle
                 if (traversalChain.some((x) => x === realPath)) {
-                    debug(`Symlink cycle detected for path '${item.path}' and realpath '${realPath}'`);
+                    core_debug(`Symlink cycle detected for path '${item.path}' and realpath '${realPath}'`);
                     return undefined;
                 }
                 // Update the traversal chain
@@ -85284,14 +85590,14 @@ async function mergeReportsInput(patterns, cwd) {
 /** Tells the merged release like a run, and ends the step with its result. */
 async function finishMerge(merged, reportPath, deploymentInputs) {
     const { json, report, files } = merged;
-    info(`Merging ${files.length} reports: ${files.join(', ')}`);
+    log.info(`Merging ${files.length} reports: ${files.join(', ')}`);
     const deployment = deploymentInputs && !json.dryRun
-        ? GitHubDeployment.start(deploymentInputs, { runner: report.runner, release: report.release, part: partFacts(report).join(' ') }, (m) => warning(m))
+        ? GitHubDeployment.start(deploymentInputs, { runner: report.runner, release: report.release, part: partFacts(report).join(' ') }, (m) => log.warning(m))
         : undefined;
-    const log = new GitHubLogReporter(core_namespaceObject, { dryRun: json.dryRun });
+    const reporter = new GitHubLogReporter(log, { dryRun: json.dryRun });
     for (const event of replayReport(report))
-        log.onEvent(event);
-    log.close();
+        reporter.onEvent(event);
+    reporter.close();
     await deployment?.finish(report.result, report.reason ?? `${report.result}`);
     return finish_finish(report, {
         dryRun: json.dryRun,
@@ -85301,6 +85607,7 @@ async function finishMerge(merged, reportPath, deploymentInputs) {
 }
 //# sourceMappingURL=merge-mode.js.map
 ;// CONCATENATED MODULE: ./lib/action/main.js
+
 
 
 
@@ -85332,7 +85639,7 @@ const STEP_CANCEL_LIMIT_MS = 4_700;
  * Only a cancelled run whose commands did not stop in time is ended with `process.exit()`.
  */
 async function run() {
-    const cancellation = new Cancellation(undefined, (message) => warning(`Release ${message}: stopping…`));
+    const cancellation = new Cancellation(undefined, (message) => log.warning(`Release ${message}: stopping…`));
     const stopListening = cancellation.listen();
     let code;
     try {
@@ -85340,7 +85647,7 @@ async function run() {
     }
     catch (e) {
         // Only a bug gets here: every expected failure is reported inside runAction.
-        setFailed(`boerewors: ${(0,errors/* errorMessage */.gJ)(e)}`);
+        log.setFailed(`boerewors: ${(0,errors/* errorMessage */.gJ)(e)}`);
         code = EXIT.failure;
     }
     process.exitCode = code;
@@ -85368,7 +85675,7 @@ async function runAction(cancellation, cwd = process.cwd()) {
         const secrets = [...secretValues(settings), ...(deploymentInputs ? [deploymentInputs.token] : [])];
         // Before anything else is printed: from here on GitHub masks these in every log line.
         for (const value of maskableValues(secrets))
-            setSecret(value);
+            core_setSecret(value);
         redactor = new Redactor(secrets);
     }
     catch (e) {
@@ -85387,17 +85694,17 @@ async function runAction(cancellation, cwd = process.cwd()) {
         return notStarted(e, redactor.text((0,errors/* errorMessage */.gJ)(e)) + checkoutHint(e, settings));
     }
     if (settings.dryRun)
-        info('Dry run: the plan is printed, nothing connects and nothing runs.');
-    const log = new GitHubLogReporter(core_namespaceObject, { dryRun: settings.dryRun });
+        log.info('Dry run: the plan is printed, nothing connects and nothing runs.');
+    const reporter = new GitHubLogReporter(log, { dryRun: settings.dryRun });
     const recorder = deploymentRecorder(deploymentInputs, settings);
     const outcome = await runRelease(settings, loaded, {
         cancellation,
         onEvent: (e) => {
             recorder.onEvent(e);
-            log.onEvent(e);
+            reporter.onEvent(e);
         },
     });
-    log.close();
+    reporter.close();
     const report = withCause(outcome.report, cancellation.signal);
     // After a cancel the engine (way-out stages, then its commands stopping) and the lock release
     // have used part of the 5 s the step gets: the deployment's last status has what is left.
@@ -85428,7 +85735,7 @@ function deploymentRecorder(inputs, settings) {
     if (!inputs)
         return recorder;
     if (settings.dryRun) {
-        info(`Dry run: no GitHub deployment to ${inputs.environment} is recorded.`);
+        log.info(`Dry run: no GitHub deployment to ${inputs.environment} is recorded.`);
         return recorder;
     }
     const part = runPartOf(settings);
@@ -85436,7 +85743,7 @@ function deploymentRecorder(inputs, settings) {
         if (e.type !== 'run-start' || recorder.deployment)
             return;
         const facts = { runner: e.runner, release: e.release, ...(part ? { part: partLabel(part) } : {}) };
-        recorder.deployment = GitHubDeployment.start(inputs, facts, (m) => warning(m));
+        recorder.deployment = GitHubDeployment.start(inputs, facts, (m) => log.warning(m));
     };
     return recorder;
 }
@@ -98034,36 +98341,6 @@ module.exports = {"rE":"1.17.0"};
 /******/ 			return fn.r ? promise : getResult();
 /******/ 		}, (err) => ((err ? reject(promise[webpackError] = err) : outerResolve(exports)), resolveQueue(queue)));
 /******/ 		queue && queue.d < 0 && (queue.d = 0);
-/******/ 	};
-/******/ })();
-/******/ 
-/******/ /* webpack/runtime/create fake namespace object */
-/******/ (() => {
-/******/ 	var getProto = Object.getPrototypeOf ? (obj) => (Object.getPrototypeOf(obj)) : (obj) => (obj.__proto__);
-/******/ 	var leafPrototypes;
-/******/ 	// create a fake namespace object
-/******/ 	// mode & 1: value is a module id, require it
-/******/ 	// mode & 2: merge all properties of value into the ns
-/******/ 	// mode & 4: return value when already ns object
-/******/ 	// mode & 16: return value when it's Promise-like
-/******/ 	// mode & 8|1: behave like require
-/******/ 	__nccwpck_require__.t = function(value, mode) {
-/******/ 		if(mode & 1) value = this(value);
-/******/ 		if(mode & 8) return value;
-/******/ 		if(typeof value === 'object' && value) {
-/******/ 			if((mode & 4) && value.__esModule) return value;
-/******/ 			if((mode & 16) && typeof value.then === 'function') return value;
-/******/ 		}
-/******/ 		var ns = Object.create(null);
-/******/ 		__nccwpck_require__.r(ns);
-/******/ 		var def = {};
-/******/ 		leafPrototypes = leafPrototypes || [null, getProto({}), getProto([]), getProto(getProto)];
-/******/ 		for(var current = mode & 2 && value; typeof current == 'object' && !~leafPrototypes.indexOf(current); current = getProto(current)) {
-/******/ 			Object.getOwnPropertyNames(current).forEach((key) => (def[key] = () => (value[key])));
-/******/ 		}
-/******/ 		def['default'] = () => (value);
-/******/ 		__nccwpck_require__.d(ns, def);
-/******/ 		return ns;
 /******/ 	};
 /******/ })();
 /******/ 

@@ -2,6 +2,8 @@ import {
   escapeCell,
   escapeHtml,
   escapeMarkdown,
+  markdownLink,
+  safeHttpUrl,
   stripControl,
   truncateText,
   utf8Bytes,
@@ -34,6 +36,37 @@ describe('escapeMarkdown', () => {
     expect(text.replace(/&#\d+;/g, '')).not.toMatch(/[*_`[\]|~#$!{}\\]/);
     expect(text).toContain('&#42;bold&#42;');
     expect(text).toContain('&#96;code&#96;');
+  });
+});
+
+describe('escapeMarkdown: names and errors as typed', () => {
+  it('an apostrophe is one reference (&#39;), never a reference whose # is escaped again', () => {
+    const text = escapeMarkdown('Bob\'s "deploy" & co');
+    expect(text).toBe('Bob&#39;s &quot;deploy&quot; &amp; co');
+    expect(text).not.toContain('&&#35;');
+  });
+});
+
+describe('safeHttpUrl and markdownLink', () => {
+  it('keeps an http(s) URL, with parentheses, quotes, angle brackets and spaces percent-encoded', () => {
+    expect(safeHttpUrl('https://x/)<h2>INJECTED</h2>[click](https://evil.example/login)')).toBe(
+      'https://x/%29%3Ch2%3EINJECTED%3C/h2%3E[click]%28https://evil.example/login%29',
+    );
+    expect(markdownLink('their run', "https://github.example/a b/'x'")).toBe(
+      '[their run](https://github.example/a%20b/%27x%27)',
+    );
+  });
+
+  it('leaves out anything but a plain http(s) URL', () => {
+    for (const url of [
+      'javascript:alert(1)',
+      'data:text/html,x',
+      'ftp://x/',
+      '/relative',
+      'https://u:p@x/',
+      '',
+    ])
+      expect(markdownLink('their run', url)).toBe('');
   });
 });
 

@@ -1,4 +1,5 @@
 /** How the action ends a run, a merge, or a release that never started: report, outputs, summary, exit code. */
+import { log } from './log.js';
 import * as core from '@actions/core';
 import { isAbsolute } from 'node:path';
 import { ConfigNotFoundError } from '../config/index.js';
@@ -24,12 +25,12 @@ export async function finish(report: RunReport, ending: Ending): Promise<number>
     await ending.writeReport(reportPath);
   } catch (e) {
     // The outputs and the summary matter more than the file: report the problem and go on.
-    core.warning(`Could not write the JSON report: ${errorMessage(e)}`);
+    log.warning(`Could not write the JSON report: ${errorMessage(e)}`);
     reportPath = '';
   }
   writeOutputs(core.setOutput, { result: report.result, failedHosts: failedHosts(report), reportPath });
   await writeSummary(renderSummary(report, { dryRun: ending.dryRun }));
-  if (report.result !== 'success') core.setFailed(failureLine(report));
+  if (report.result !== 'success') log.setFailed(failureLine(report));
   return exitCodeOf(report);
 }
 
@@ -44,7 +45,7 @@ export function checkoutHint(error: unknown, settings: { configPath?: string }):
 export async function notStarted(error: unknown, message: string): Promise<number> {
   writeOutputs(core.setOutput, { result: 'failure', failedHosts: [], reportPath: '' });
   await writeSummary(renderStartFailure(message));
-  core.setFailed(message);
+  log.setFailed(message);
   return exitCodeOfError(error);
 }
 
@@ -53,7 +54,7 @@ export async function writeSummary(markdown: string): Promise<void> {
   try {
     await core.summary.addRaw(markdown).write();
   } catch (e) {
-    core.warning(`Could not write the job summary: ${errorMessage(e)}`);
+    log.warning(`Could not write the job summary: ${errorMessage(e)}`);
   }
 }
 

@@ -9,6 +9,7 @@
  * value ("Skip output … since it may contain secret"), and a masked token could not reach the
  * other jobs. It names a lock holder rather than granting access (docs/lock.md says why).
  */
+import { log } from './log.js';
 import * as core from '@actions/core';
 import { errorMessage, UsageError } from '../contract/errors.js';
 import { EXIT, exitCodeOfError } from '../release/exit-codes.js';
@@ -97,8 +98,8 @@ export async function runLockMode(
       ...(mode.message ? { message: mode.message } : {}),
       say: (line) => {
         const text = redactor.text(line);
-        if (text.startsWith('warning: ')) core.warning(text.slice('warning: '.length));
-        else core.info(text);
+        if (text.startsWith('warning: ')) log.warning(text.slice('warning: '.length));
+        else log.info(text);
       },
       wording: ACTION_WORDING,
     });
@@ -112,7 +113,7 @@ export async function runLockMode(
   switch (result.outcome) {
     case 'absent':
       // The job that took it may have failed before it did; or a person released it already.
-      core.warning(`${said}: released already, or never taken`);
+      log.warning(`${said}: released already, or never taken`);
       break;
     case 'acquired':
     case 'reentered':
@@ -120,7 +121,7 @@ export async function runLockMode(
       // The token itself is never printed: the output carries it.
       break;
     default:
-      core.info(said);
+      log.info(said);
   }
   setResult('success', mode.action === 'acquire' ? result.stdout : '');
   await writeSummary(`## 🔒 ${escapeMarkdown(headline(result))}\n`);
@@ -155,6 +156,6 @@ function setResult(result: 'success' | 'failure' | 'cancelled', lockToken = ''):
 async function fail(message: string, code: number): Promise<number> {
   setResult(code === EXIT.cancelled ? 'cancelled' : 'failure');
   await writeSummary(`## ❌ Deploy lock\n\n<pre>${escapeHtml(truncateText(message, 4000))}</pre>\n`);
-  core.setFailed(message);
+  log.setFailed(message);
   return code;
 }

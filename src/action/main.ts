@@ -1,3 +1,4 @@
+import { log } from './log.js';
 import * as core from '@actions/core';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -35,16 +36,14 @@ const STEP_CANCEL_LIMIT_MS = 4_700;
  * Only a cancelled run whose commands did not stop in time is ended with `process.exit()`.
  */
 export async function run(): Promise<void> {
-  const cancellation = new Cancellation(undefined, (message) =>
-    core.warning(`Release ${message}: stopping…`),
-  );
+  const cancellation = new Cancellation(undefined, (message) => log.warning(`Release ${message}: stopping…`));
   const stopListening = cancellation.listen();
   let code: number;
   try {
     code = await runAction(cancellation);
   } catch (e) {
     // Only a bug gets here: every expected failure is reported inside runAction.
-    core.setFailed(`boerewors: ${errorMessage(e)}`);
+    log.setFailed(`boerewors: ${errorMessage(e)}`);
     code = EXIT.failure;
   }
   process.exitCode = code;
@@ -86,18 +85,18 @@ export async function runAction(cancellation: Cancellation, cwd = process.cwd())
   } catch (e) {
     return notStarted(e, redactor.text(errorMessage(e)) + checkoutHint(e, settings));
   }
-  if (settings.dryRun) core.info('Dry run: the plan is printed, nothing connects and nothing runs.');
+  if (settings.dryRun) log.info('Dry run: the plan is printed, nothing connects and nothing runs.');
 
-  const log = new GitHubLogReporter(core, { dryRun: settings.dryRun });
+  const reporter = new GitHubLogReporter(log, { dryRun: settings.dryRun });
   const recorder = deploymentRecorder(deploymentInputs, settings);
   const outcome = await runRelease(settings, loaded, {
     cancellation,
     onEvent: (e) => {
       recorder.onEvent(e);
-      log.onEvent(e);
+      reporter.onEvent(e);
     },
   });
-  log.close();
+  reporter.close();
   const report = withCause(outcome.report, cancellation.signal);
   // After a cancel the engine (way-out stages, then its commands stopping) and the lock release
   // have used part of the 5 s the step gets: the deployment's last status has what is left.
@@ -139,14 +138,14 @@ function deploymentRecorder(
   const recorder: { onEvent: EventListener; deployment?: GitHubDeployment } = { onEvent: () => {} };
   if (!inputs) return recorder;
   if (settings.dryRun) {
-    core.info(`Dry run: no GitHub deployment to ${inputs.environment} is recorded.`);
+    log.info(`Dry run: no GitHub deployment to ${inputs.environment} is recorded.`);
     return recorder;
   }
   const part = runPartOf(settings);
   recorder.onEvent = (e) => {
     if (e.type !== 'run-start' || recorder.deployment) return;
     const facts = { runner: e.runner, release: e.release, ...(part ? { part: partLabel(part) } : {}) };
-    recorder.deployment = GitHubDeployment.start(inputs, facts, (m) => core.warning(m));
+    recorder.deployment = GitHubDeployment.start(inputs, facts, (m) => log.warning(m));
   };
   return recorder;
 }

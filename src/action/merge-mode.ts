@@ -3,7 +3,7 @@
  * downloaded as artifacts, merged into one report, one log, one job summary, the outputs and the
  * exit code of the whole release. Nothing runs and nothing connects.
  */
-import * as core from '@actions/core';
+import { log } from './log.js';
 import * as glob from '@actions/glob';
 import { UsageError } from '../contract/errors.js';
 import { mergeReportFiles, type MergedRelease } from '../release/merge.js';
@@ -35,18 +35,18 @@ export async function finishMerge(
   deploymentInputs: DeploymentInputs | undefined,
 ): Promise<number> {
   const { json, report, files } = merged;
-  core.info(`Merging ${files.length} reports: ${files.join(', ')}`);
+  log.info(`Merging ${files.length} reports: ${files.join(', ')}`);
   const deployment =
     deploymentInputs && !json.dryRun
       ? GitHubDeployment.start(
           deploymentInputs,
           { runner: report.runner, release: report.release, part: partFacts(report).join(' ') },
-          (m) => core.warning(m),
+          (m) => log.warning(m),
         )
       : undefined;
-  const log = new GitHubLogReporter(core, { dryRun: json.dryRun });
-  for (const event of replayReport(report)) log.onEvent(event);
-  log.close();
+  const reporter = new GitHubLogReporter(log, { dryRun: json.dryRun });
+  for (const event of replayReport(report)) reporter.onEvent(event);
+  reporter.close();
   await deployment?.finish(report.result, report.reason ?? `${report.result}`);
   return finish(report, {
     dryRun: json.dryRun,

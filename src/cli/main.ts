@@ -9,6 +9,7 @@ import { writeJsonReport, writeJsonReportFile } from '../reporters/json.js';
 import { replayReport } from '../reporters/replay.js';
 import { plural } from '../reporters/vocabulary.js';
 import { mergeReportFiles } from '../release/merge.js';
+import { logText } from '../reporters/log-text.js';
 import { parseCli, USAGE, type CliCommand } from './args.js';
 
 export interface CliIO {
@@ -60,17 +61,17 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
           signal: io.cancellation.signal,
           force: command.force,
           ...(command.message !== undefined ? { message: command.message } : {}),
-          say: (line) => io.stderr.write(`${line}\n`),
+          say: (line) => io.stderr.write(`${logText(line)}\n`),
         });
-        if (result.refused) io.stderr.write(`${result.refused}\n`);
-        if (result.stdout) io.stdout.write(`${result.stdout}\n`);
+        if (result.refused) io.stderr.write(`${logText(result.refused)}\n`);
+        if (result.stdout) io.stdout.write(`${logText(result.stdout)}\n`);
         return result.code;
       }
       case 'merge':
         return await mergeCommand(command, io);
     }
   } catch (e) {
-    io.stderr.write(`boerewors: ${errorMessage(e)}\n`);
+    io.stderr.write(`boerewors: ${logText(errorMessage(e))}\n`);
     if (e instanceof UsageError) io.stderr.write(`Run "boerewors --help" for usage.\n`);
     return exitCodeOfError(e);
   }

@@ -6,18 +6,19 @@
 import { sleep } from '../contract/abort.js';
 import { BoereworsError, errorMessage } from '../contract/errors.js';
 import { hostLabel, type Host } from '../contract/host.js';
-import { DEFAULT_SHELL, type Transport } from '../contract/transport.js';
+import type { Transport } from '../contract/transport.js';
+import { truncateText } from '../reporters/github-escape.js';
 import {
   acquireLockCommand,
   heartbeatLockCommand,
   LOCKS_DIR,
   lockStatusCommand,
-  parseLockReply,
   releaseLockCommand,
   type LockCommand,
   type LockReply,
 } from './lock-commands.js';
 import { describeHolder, parseOwner, type LockOwner } from './lock-owner.js';
+import { readLockCommand } from './lock-reply-reader.js';
 
 /** Where and how a run takes its lock. */
 export interface LockTarget {
@@ -28,6 +29,8 @@ export interface LockTarget {
   readonly staleAfterMs: number;
   /** The SSH user of hosts that name none, for `user@host:port` in messages. */
   readonly defaultUser?: string;
+  /** Each lock command's deadline; default LOCK_COMMAND_TIMEOUT_MS. */
+  readonly commandTimeoutMs?: number;
 }
 
 /** What BW_LOCK_TOKEN may hold: a token as we make them (or as a user passes one on). */
@@ -229,22 +232,30 @@ export class DeployLock {
   }
 
   async #runOnce(command: LockCommand, signal: AbortSignal): Promise<LockReply> {
-    const stdout: string[] = [];
-    const stderr: string[] = [];
-    const result = await this.transport.exec(
+    const read = await readLockCommand(
+      this.transport,
       this.target.host,
-      { script: command.script, shell: DEFAULT_SHELL, env: command.env },
-      { signal, onOutput: (stream, line) => (stream === 'stdout' ? stdout : stderr).push(line) },
+      command,
+      signal,
+      this.target.commandTimeoutMs,
     );
-    const reply = parseLockReply(stdout);
-    if (result.exitCode !== 0 || !reply) {
-      const said = [...stderr, ...(reply ? [] : stdout)].join('\n').trim();
-      throw new LockHostError(
-        `${this.#label} (${this.where}): the lock command failed` +
-          `${result.exitCode === null ? '' : ` with exit code ${result.exitCode}`}${said ? `: ${said}` : ''}`,
-      );
+    const { result, reply } = read;
+    if (read.failure) {
+      const what =
+        read.failure.why === 'flood'
+          ? `answered more than ${read.failure.limit} bytes: stopped reading`
+          : `gave no answer within ${seconds(read.failure.limit)}`;
+      throw new LockHostError(`${this.#label} (${this.where}): the lock command ${what}`);
     }
-    return reply;
+    if (reply && (result === null || result.exitCode === 0)) return reply;
+    const said = [...read.stderr, ...(reply ? [] : read.stdout.slice(-8))]
+      .map((line) => truncateText(line, 300))
+      .join('\n')
+      .trim();
+    throw new LockHostError(
+      `${this.#label} (${this.where}): the lock command failed` +
+        `${result?.exitCode == null ? '' : ` with exit code ${result.exitCode}`}${said ? `: ${said}` : ''}`,
+    );
   }
 
   #unexpected(reply: LockReply): LockHostError {

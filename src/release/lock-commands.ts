@@ -185,7 +185,14 @@ export interface LockReply {
   readonly owner?: string;
 }
 
-/** Parses a lock command's stdout; undefined when it is not one of ours (a noisy login script, say). */
+/** Answers that are the whole reply; the others end with an `owner` line. */
+const ONE_LINE_ANSWERS: readonly string[] = ['acquired', 'ok', 'free', 'absent'];
+
+/**
+ * Parses a lock command's stdout; undefined when it is not one of ours (a noisy login script, say).
+ * What the lock host says is data: an age is whole seconds (capped at a year), the first `owner`
+ * line counts, and owner.json is read by parseOwner (lock-owner.ts) with its own schema.
+ */
 export function parseLockReply(stdout: readonly string[]): LockReply | undefined {
   const start = stdout.findIndex((line) => ANSWERS.includes(line.trim()));
   if (start === -1) return undefined;
@@ -193,10 +200,22 @@ export function parseLockReply(stdout: readonly string[]): LockReply | undefined
     answer: stdout[start]?.trim() as LockAnswer,
   };
   for (const line of stdout.slice(start + 1)) {
-    const age = /^age (-?\d+)$/.exec(line);
-    if (age) reply.ageSeconds = Math.max(0, Number(age[1]));
+    const age = /^age (-?\d{1,12})$/.exec(line);
+    if (age && reply.ageSeconds === undefined)
+      reply.ageSeconds = Math.min(MAX_AGE_S, Math.max(0, Number(age[1])));
+    else if (reply.owner !== undefined) continue;
     else if (line.startsWith('owner ')) reply.owner = line.slice('owner '.length);
     else if (line === 'owner') reply.owner = '';
   }
   return reply;
+}
+
+/** A year: an age beyond it is a lie, and read as this. */
+const MAX_AGE_S = 365 * 24 * 3600;
+
+/** Whether `stdout` holds a whole answer already: nothing after it is needed. */
+export function replyComplete(stdout: readonly string[]): boolean {
+  const reply = parseLockReply(stdout);
+  if (!reply) return false;
+  return ONE_LINE_ANSWERS.includes(reply.answer) || reply.owner !== undefined;
 }

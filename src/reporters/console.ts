@@ -1,4 +1,6 @@
 import type { EngineEvent } from '../engine/events.js';
+import { logText } from './log-text.js';
+import { backlogNote, OutputBacklog } from './output-backlog.js';
 import { ProgressTicker, StageProgress, type LogReporterOptions } from './progress.js';
 import {
   formatDuration,
@@ -21,6 +23,8 @@ import {
 export interface ConsoleOutput {
   write(text: string): unknown;
   isTTY?: boolean;
+  /** Bytes waiting to be written (a Node stream's): host output is left out above a bound. */
+  readonly writableLength?: number;
 }
 
 export type ConsoleReporterOptions = LogReporterOptions;
@@ -36,6 +40,7 @@ export class ConsoleReporter {
   readonly #dryRun: boolean;
   #labelWidth = 0;
   #statusShown = false;
+  readonly #backlog = new OutputBacklog(() => this.out.writableLength);
 
   constructor(
     private readonly out: ConsoleOutput,
@@ -51,6 +56,12 @@ export class ConsoleReporter {
     // On a terminal the live status line shows the progress; elsewhere it is printed every interval.
     if (e.type === 'stage-start' && !this.out.isTTY) this.#ticker.start();
     if (e.type === 'stage-end' || e.type === 'run-end') this.#ticker.stop();
+    if (e.type === 'output' && this.#backlog.skip(e.host)) return;
+    const host = e.type === 'output' ? e.host : e.type === 'job-end' ? e.job.host : undefined;
+    if (host !== undefined) {
+      for (const [h, n] of this.#backlog.take(host))
+        this.#print(`${this.#label(h)} ${HOST_MARK.output} ${backlogNote(n)}`);
+    }
     const line = this.#format(e);
     if (line !== null) this.#print(line);
     else if (changed) this.#drawStatus();
@@ -99,7 +110,7 @@ export class ConsoleReporter {
 
   #print(text: string): void {
     this.#clearStatus();
-    this.out.write(`${text}\n`);
+    this.out.write(`${logText(text)}\n`);
     this.#drawStatus();
   }
 

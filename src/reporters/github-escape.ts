@@ -30,10 +30,43 @@ export function escapeCell(text: string): string {
 
 /**
  * For Markdown text (headings, paragraphs): HTML escaping plus every character Markdown and
- * GitHub's extensions (tables, math, strikethrough) give a meaning, as a numeric reference.
+ * GitHub's extensions (tables, math, strikethrough) give a meaning, as a numeric reference. One
+ * pass, so no reference is escaped again: an apostrophe shows as typed.
  */
 export function escapeMarkdown(text: string): string {
-  return escapeCell(text).replace(/[\\`*_[\]{}|~#!$]/g, (c) => `&#${c.charCodeAt(0)};`);
+  return stripControl(text)
+    .replace(/\s*\n\s*/g, ' ')
+    .replace(/[&<>"'\\`*_[\]{}|~#!$]/g, (c) => HTML[c] ?? `&#${c.charCodeAt(0)};`);
+}
+
+/**
+ * A link for the summary, built with `new URL()` and its parentheses, spaces and quotes
+ * percent-encoded so nothing in it can close the link or start markup; '' when `url` is not a plain
+ * http(s) URL (a `javascript:` link, say), which is then not shown at all.
+ */
+export function markdownLink(label: string, url: string | undefined): string {
+  const href = safeHttpUrl(url);
+  return href === undefined ? '' : `[${escapeMarkdown(label)}](${href})`;
+}
+
+/**
+ * `url` as an absolute http(s) URL (no user or password in it) with `()` `'` `"` `<>` `` ` `` `\`
+ * and white space percent-encoded; else undefined.
+ */
+export function safeHttpUrl(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined;
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return undefined;
+  if (parsed.username || parsed.password) return undefined;
+  return parsed.href.replace(
+    /[()'"<>`\\\s]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`,
+  );
 }
 
 /** Keeps at most `max` characters (code points), marking the cut with `…`. */

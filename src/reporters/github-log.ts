@@ -21,6 +21,8 @@ import {
   stageTitle,
   warningText,
 } from './vocabulary.js';
+import { logLine, logText } from './log-text.js';
+import { backlogNote, OutputBacklog } from './output-backlog.js';
 
 /** The part of `@actions/core` this reporter writes with (tests pass a recording fake). */
 export interface GitHubLog {
@@ -29,6 +31,8 @@ export interface GitHubLog {
   endGroup(): void;
   warning(message: string, properties?: { title?: string }): void;
   error(message: string, properties?: { title?: string }): void;
+  /** Bytes written but still waiting in the log's pipe (see output-backlog.ts); absent: unknown. */
+  pending?(): number;
 }
 
 export type GitHubLogOptions = LogReporterOptions;
@@ -49,6 +53,7 @@ export class GitHubLogReporter {
   readonly #sent = { error: 0, warning: 0 };
   readonly #hidden = { error: 0, warning: 0 };
   readonly #warnings = new Set<string>();
+  readonly #backlog: OutputBacklog;
 
   constructor(
     private readonly log: GitHubLog,
@@ -56,6 +61,7 @@ export class GitHubLogReporter {
   ) {
     this.#ticker = new ProgressTicker(this.#progress, (line) => this.#info(line), options);
     this.#dryRun = options.dryRun ?? false;
+    this.#backlog = new OutputBacklog(() => this.log.pending?.());
   }
 
   readonly onEvent = (e: EngineEvent): void => {
@@ -75,6 +81,8 @@ export class GitHubLogReporter {
         this.#hostLine(e.host, HOST_MARK.step, e.label);
         return;
       case 'output':
+        if (this.#backlog.skip(e.host)) return;
+        this.#leftOut(e.host);
         this.#hostLine(e.host, HOST_MARK.output, e.line);
         return;
       case 'job-start':
@@ -87,6 +95,7 @@ export class GitHubLogReporter {
         this.#hostLine(e.host, HOST_MARK.retry, verifyRetryLine(e));
         return;
       case 'job-end':
+        this.#leftOut(e.job.host);
         this.#hostLine(e.job.host, JOB_MARK[e.job.result], jobLine(e.job));
         return;
       case 'wave-end':
@@ -135,12 +144,12 @@ export class GitHubLogReporter {
       return;
     }
     this.#sent[a.level] += 1;
-    this.log[a.level](a.message, { title: a.title });
+    this.log[a.level](logText(a.message), { title: logLine(a.title) });
   }
 
-  /** One line of our own; names from the config cannot break it into more. */
+  /** One line of our own; names from the config or a host cannot break it into more. */
   #info(text: string): void {
-    this.log.info(text.replace(/[\r\n]+/g, ' '));
+    this.log.info(logLine(text));
   }
 
   /** Every physical line starts with the host label: none can be read as a workflow command. */
@@ -149,9 +158,14 @@ export class GitHubLogReporter {
     this.log.info(
       text
         .split(/\r?\n|\r/)
-        .map((line) => `${label} ${mark} ${line}`)
+        .map((line) => logLine(`${label} ${mark} ${line}`))
         .join('\n'),
     );
+  }
+
+  /** Says how many output lines of `host` were left out while the log was behind, if any. */
+  #leftOut(host: string): void {
+    for (const [h, n] of this.#backlog.take(host)) this.#hostLine(h, HOST_MARK.output, backlogNote(n));
   }
 
   #closeGroup(): void {

@@ -4,6 +4,7 @@ import {
   escapeHtml,
   escapeMarkdown,
   htmlTable,
+  markdownLink,
   truncateText,
   utf8Bytes,
 } from './github-escape.js';
@@ -147,9 +148,7 @@ function renderLock(lock: LockReport | undefined): string {
   const holder = [
     lock.heldBy ? `**${escapeMarkdown(lock.heldBy)}**` : 'an unknown holder',
     lock.since ? `since ${escapeMarkdown(lock.since)}` : '',
-    lock.runUrl && /^https?:\/\//.test(lock.runUrl)
-      ? `([their run](${lock.runUrl.replace(/[()\s]/g, encodeURIComponent)}))`
-      : '',
+    markdownLink('their run', lock.runUrl).replace(/^.+$/, '($&)'),
   ]
     .filter(Boolean)
     .join(' ');

@@ -17,14 +17,8 @@ import {
   type UploadResult,
 } from '../../contract/transport.js';
 import type { ArchiveCache } from './archive-cache.js';
-import {
-  EXIT_NO_GZIP,
-  EXIT_NO_TAR,
-  HOST_SCRIPT,
-  hostScriptEnv,
-  markerName,
-  PROTOCOL_PREFIX,
-} from './host-script.js';
+import { EXIT_NO_GZIP, EXIT_NO_TAR, HOST_SCRIPT, hostScriptEnv, markerName } from './host-script.js';
+import { UploadReplies } from './host-replies.js';
 import type { SourceTree } from './source-tree.js';
 
 /** An upload failed on the host (permission, disk full, not a directory, refused path…). */
@@ -41,9 +35,6 @@ export type Exec = (host: Host, req: ExecRequest, ctx: TransportCallContext) => 
 
 /** `no-tar`: the host has no `tar`; the caller falls back (SFTP, or a local copy). */
 export type TarUploadOutcome = UploadResult | 'no-tar';
-
-/** stderr lines kept for the error message when the host's side fails. */
-const ERROR_LINES = 12;
 
 export async function tarUpload(
   exec: Exec,
@@ -89,17 +80,13 @@ async function attempt(
   const to = tree.kind === 'file' && req.to.endsWith('/') ? posix.join(req.to, basename(tree.root)) : req.to;
   const linking = tree.kind === 'directory' && req.linkFrom !== undefined && req.linkFrom !== '';
   const manifest = linking ? await manifestOf(cache, tree, ctx.signal) : null;
-  const nonce = randomBytes(8).toString('hex');
   const input = new PassThrough({ highWaterMark: 256 * 1024 });
-  const have = new Set<number>();
-  const errors: string[] = [];
   let bytesSent = 0;
   let archiveError: Error | null = null;
   let reader: Readable | null = null;
-  let reply: 'no-tar' | 'no-gzip' | null = null;
-  let hostError: string | null = null;
 
   const sendArchive = (): void => {
+    const have = replies.have;
     const omit =
       have.size > 0 ? new Set([...have].map((line) => manifest?.lineEntries[line - 1] as number)) : null;
     const omitKey = omit ? [...omit].sort((a, b) => a - b).join(',') : 'all';
@@ -123,31 +110,10 @@ async function attempt(
     archive.pipe(input);
   };
 
-  const onOutput = (stream: 'stdout' | 'stderr', line: string): void => {
-    if (line.startsWith(`${PROTOCOL_PREFIX}error: `)) {
-      hostError = line.slice(PROTOCOL_PREFIX.length + 'error: '.length);
-      return;
-    }
-    if (stream === 'stderr') {
-      errors.push(line);
-      if (errors.length > ERROR_LINES) errors.shift();
-      return;
-    }
-    if (!line.startsWith(PROTOCOL_PREFIX)) return;
-    const msg = line.slice(PROTOCOL_PREFIX.length);
-    if (msg === 'no-tar' || msg === 'no-gzip') reply = msg;
-    else if (msg.startsWith('have ')) have.add(Number(msg.slice(5)));
-    else if (msg === 'ready') sendArchive();
-  };
+  // The host is not trusted: a reply outside the protocol ends the upload, and fails it.
+  const replies = new UploadReplies(manifest ? manifest.lineEntries.length : null, sendArchive);
 
-  const env = hostScriptEnv({
-    to,
-    kind: tree.kind,
-    nonce,
-    marker: markerName(archiveId(tree)),
-    gzip,
-    ...(manifest ? { linkFrom: { path: req.linkFrom as string, manifestBytes: manifest.text.length } } : {}),
-  });
+  const env = scriptEnv(to, tree, gzip, manifest && { path: req.linkFrom as string, manifest });
   if (manifest) {
     input.write(manifest.text);
     bytesSent += manifest.text.length;
@@ -157,31 +123,47 @@ async function attempt(
     result = await exec(
       host,
       { script: HOST_SCRIPT, shell: DEFAULT_SHELL, env, stdin: input },
-      {
-        signal: ctx.signal,
-        onOutput,
-      },
+      { signal: AbortSignal.any([ctx.signal, replies.stop.signal]), onOutput: replies.onOutput },
     );
+  } catch (e) {
+    if (replies.violation === undefined || ctx.signal.aborted) throw e;
+    throw new UploadError(`${label}: upload to ${to} failed: the host ${replies.violation}`);
   } finally {
     (reader as Readable | null)?.destroy();
     input.destroy();
   }
   // Packing failed (a source file changed or vanished): that, not the host's complaint, is the cause.
   if (archiveError) throw archiveError;
-  if (reply === 'no-tar' && result.exitCode === EXIT_NO_TAR) return 'no-tar';
-  if (reply === 'no-gzip' && result.exitCode === EXIT_NO_GZIP) return 'no-gzip';
+  if (replies.fallback === 'no-tar' && result.exitCode === EXIT_NO_TAR) return 'no-tar';
+  if (replies.fallback === 'no-gzip' && result.exitCode === EXIT_NO_GZIP) return 'no-gzip';
   if (result.exitCode !== 0) {
-    const why = hostError ?? (errors.join('; ') || `exit code ${result.exitCode}`);
-    throw new UploadError(`${label}: upload to ${to} failed: ${why}`);
+    throw new UploadError(`${label}: upload to ${to} failed: ${replies.failure(result.exitCode)}`);
   }
   return {
     files: tree.files,
     bytes: tree.bytes,
     bytesSent,
-    filesLinked: have.size,
+    filesLinked: replies.have.size,
     method: 'tar',
     durationMs: 0,
   };
+}
+
+/** The host script's variables for one upload (a new nonce each time). */
+function scriptEnv(
+  to: string,
+  tree: SourceTree,
+  gzip: boolean,
+  linkFrom: { path: string; manifest: Manifest } | null,
+): Record<string, string> {
+  return hostScriptEnv({
+    to,
+    kind: tree.kind,
+    nonce: randomBytes(8).toString('hex'),
+    marker: markerName(archiveId(tree)),
+    gzip,
+    ...(linkFrom ? { linkFrom: { path: linkFrom.path, manifestBytes: linkFrom.manifest.text.length } } : {}),
+  });
 }
 
 /** The marker of an archive: the same for every host that gets it. */
