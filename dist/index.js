@@ -70598,6 +70598,29 @@ async function hashStream(tree, entry, signal) {
         throw changedWhileReading(tree, entry);
     return hash.digest('hex');
 }
+/**
+ * Throws `changedWhileReading` unless `tree.root` still reads as `tree` did: same entries with the
+ * same type, mode, size, times, inode and link target. Called once everything was read from it:
+ * as every write changes a file's ctime, an unchanged signature proves that what was read is what
+ * the tree held from the first look to the last — one consistent state, not a mix of two.
+ */
+async function assertUnchanged(tree) {
+    const now = await readSourceTree(tree.root).catch(() => null);
+    if (now?.signature === tree.signature)
+        return;
+    const before = new Map(tree.entries.map((e) => [e.path, e]));
+    const same = (a, b) => b !== undefined &&
+        a.type === b.type &&
+        a.mode === b.mode &&
+        a.size === b.size &&
+        a.mtime.getTime() === b.mtime.getTime() &&
+        a.linkTarget === b.linkTarget;
+    const still = new Set(now?.entries.map((e) => e.path));
+    const changed = now?.entries.find((e) => !same(e, before.get(e.path))) ??
+        tree.entries.find((e) => !still.has(e.path)) ??
+        tree.entries[0];
+    throw changedWhileReading(tree, changed);
+}
 function changedWhileReading(tree, entry) {
     const where = tree.kind === 'file' ? tree.root : (0,external_node_path_.join)(tree.root, entry.path);
     return new Error(`upload source ${where} changed while it was being uploaded: upload it again`);
@@ -70607,7 +70630,8 @@ function changedWhileReading(tree, entry) {
 /**
  * Packs a SourceTree as a tar stream (tar-stream writes the headers: ustar, PAX for long or
  * non-ASCII names), optionally gzipped. Directories and symlinks always go in; files only when
- * selected (the others are hard-linked on the host). The last entry is the completion marker.
+ * selected (the others are hard-linked on the host). The last entry is the completion marker,
+ * added only once the source is known not to have changed since it was first read.
  */
 
 
@@ -70670,6 +70694,9 @@ async function fill(pack, spec, signal) {
             await (0,external_node_timers_promises_namespaceObject.setImmediate)();
         }
     }
+    // Without the marker the host moves nothing: a source that changed while it was read (a build
+    // still writing, say) fails the upload instead of shipping a mix of two states.
+    await assertUnchanged(tree);
     await add(pack, {
         name: spec.marker.name,
         type: 'file',
