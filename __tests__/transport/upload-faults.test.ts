@@ -105,7 +105,7 @@ describe('a fault in the middle of an upload', () => {
     const { err } = await faultMidUpload('reset', (proxy) => proxy.reset());
     expect(err).toBeInstanceOf(ConnectionLostError);
     expect((err as Error).message).toMatch(/@127\.0\.0\.1:\d+/);
-  }, 180_000);
+  }, 300_000);
 
   itWithOpenSsh('ClientAliveInterval is sshd’s; the fallback servers never drop a silent client')(
     'a stalled connection: the controller gives up after its keepalives, sshd after its own; nothing partial',
@@ -116,6 +116,6 @@ describe('a fault in the middle of an upload', () => {
       // Three missed keepalives of 1 s: within seconds, not at TCP's own timeout (minutes).
       expect(ms).toBeLessThan(30_000);
     },
-    180_000,
+    300_000,
   );
 });
