@@ -64669,7 +64669,7 @@ globals.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _commonjs_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3115);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1443);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1563);
 /** The action's entrypoint (`dist/index.js` is this, bundled). */
 
 
@@ -64686,7 +64686,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1443:
+/***/ 1563:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -68756,21 +68756,22 @@ const isSuccess = (o) => o.kind !== 'err';
 //# sourceMappingURL=result.js.map
 ;// CONCATENATED MODULE: ./lib/engine/upload-totals.js
 function addUpload(totals, r) {
-    const t = totals ?? { uploads: 0, files: 0, bytes: 0, bytesSent: 0, filesLinked: 0 };
+    const t = totals ?? { uploads: 0, files: 0, bytes: 0, bytesSent: 0, filesLinked: 0, compression: [] };
     return {
         uploads: t.uploads + 1,
         files: t.files + r.files,
         bytes: t.bytes + r.bytes,
         bytesSent: t.bytesSent + (r.bytesSent ?? r.bytes),
         filesLinked: t.filesLinked + (r.filesLinked ?? 0),
+        compression: [...t.compression, r.compression ?? 'unknown'],
     };
 }
-/** `uploaded 5000 files (57.0 MB): 1.2 MB sent, 4950 linked · tar · 1.4 s` */
+/** `uploaded 5000 files (57.0 MB): 1.2 MB sent, 4950 linked · tar · gzip: a 4.2 MB sample shrank 71.3 % · 1.4 s` */
 function describeUpload(r) {
     const files = `${r.files} file${r.files === 1 ? '' : 's'} (${formatBytes(r.bytes)})`;
     const linked = r.filesLinked ? `, ${r.filesLinked} linked` : '';
-    const how = r.method ? ` · ${r.method}` : '';
-    return `uploaded ${files}: ${formatBytes(r.bytesSent ?? r.bytes)} sent${linked}${how} · ${(r.durationMs / 1000).toFixed(1)} s`;
+    const how = [r.method, r.compression].filter((part) => part !== undefined).map((part) => ` · ${part}`);
+    return `uploaded ${files}: ${formatBytes(r.bytesSent ?? r.bytes)} sent${linked}${how.join('')} · ${(r.durationMs / 1000).toFixed(1)} s`;
 }
 /** Decimal units, as disk and network figures are usually given: `57.0 MB`, `812 B`. */
 function formatBytes(n) {
@@ -70385,7 +70386,15 @@ async function copyLocal(from, to, signal) {
         await count(from);
         await (0,promises_.cp)(from, target, { preserveTimestamps: true });
     }
-    return { files, bytes, bytesSent: bytes, filesLinked: 0, method: 'copy', durationMs: Date.now() - started };
+    return {
+        files,
+        bytes,
+        bytesSent: bytes,
+        filesLinked: 0,
+        method: 'copy',
+        compression: 'raw: a local copy',
+        durationMs: Date.now() - started,
+    };
 }
 //# sourceMappingURL=local-upload.js.map
 ;// CONCATENATED MODULE: external "node:fs"
@@ -70696,6 +70705,29 @@ async function hashStream(tree, entry, signal) {
         throw changedWhileReading(tree, entry);
     return hash.digest('hex');
 }
+/**
+ * Throws `changedWhileReading` unless `tree.root` still reads as `tree` did: same entries with the
+ * same type, mode, size, times, inode and link target. Called once everything was read from it:
+ * as every write changes a file's ctime, an unchanged signature proves that what was read is what
+ * the tree held from the first look to the last — one consistent state, not a mix of two.
+ */
+async function assertUnchanged(tree) {
+    const now = await readSourceTree(tree.root).catch(() => null);
+    if (now?.signature === tree.signature)
+        return;
+    const before = new Map(tree.entries.map((e) => [e.path, e]));
+    const same = (a, b) => b !== undefined &&
+        a.type === b.type &&
+        a.mode === b.mode &&
+        a.size === b.size &&
+        a.mtime.getTime() === b.mtime.getTime() &&
+        a.linkTarget === b.linkTarget;
+    const still = new Set(now?.entries.map((e) => e.path));
+    const changed = now?.entries.find((e) => !same(e, before.get(e.path))) ??
+        tree.entries.find((e) => !still.has(e.path)) ??
+        tree.entries[0];
+    throw changedWhileReading(tree, changed);
+}
 function changedWhileReading(tree, entry) {
     const where = tree.kind === 'file' ? tree.root : (0,external_node_path_.join)(tree.root, entry.path);
     return new Error(`upload source ${where} changed while it was being uploaded: upload it again`);
@@ -70705,7 +70737,8 @@ function changedWhileReading(tree, entry) {
 /**
  * Packs a SourceTree as a tar stream (tar-stream writes the headers: ustar, PAX for long or
  * non-ASCII names), optionally gzipped. Directories and symlinks always go in; files only when
- * selected (the others are hard-linked on the host). The last entry is the completion marker.
+ * selected (the others are hard-linked on the host). The last entry is the completion marker,
+ * added only once the source is known not to have changed since it was first read.
  */
 
 
@@ -70768,6 +70801,9 @@ async function fill(pack, spec, signal) {
             await (0,external_node_timers_promises_namespaceObject.setImmediate)();
         }
     }
+    // Without the marker the host moves nothing: a source that changed while it was read (a build
+    // still writing, say) fails the upload instead of shipping a mix of two states.
+    await assertUnchanged(tree);
     await add(pack, {
         name: spec.marker.name,
         type: 'file',
@@ -70802,6 +70838,124 @@ function addStreamed(pack, header, tree, entry, signal) {
     });
 }
 //# sourceMappingURL=archive.js.map
+// EXTERNAL MODULE: external "node:util"
+var external_node_util_ = __nccwpck_require__(7975);
+;// CONCATENATED MODULE: ./lib/transport/upload/compression.js
+/**
+ * Whether an upload's archive is gzipped. `compress: auto` (the default) deflates a sample of the
+ * tree's contents — a few MB in slices spread evenly over all its bytes, so one big file or the
+ * first few files cannot decide alone — and gzips only when the sample shrank by at least
+ * MIN_SHRINK. Already-compressed artefacts (images, jars, archives) then go raw, so neither side
+ * burns a core on data that does not get smaller; text goes gzipped, which pays on any link slower
+ * than the host's gunzip. `true` and `false` force the choice. See docs/ssh.md, "Uploads".
+ */
+
+
+
+/** Bytes of the tree's contents `auto` deflates (everything, when the tree holds less). */
+const SAMPLE_BYTES = 4 * 1024 * 1024;
+/** How many slices the sample is made of (each SAMPLE_BYTES / SAMPLE_SLICES bytes). */
+const SAMPLE_SLICES = 64;
+/** `auto` gzips when the sample shrank by at least this much. */
+const MIN_SHRINK = 0.1;
+/** The level `auto` measures with: the one the archive is packed with (archive.ts). */
+const SAMPLE_LEVEL = 1;
+/** `raw: a 4.2 MB sample shrank 0.3 %`: the choice as the log line and the report give it. */
+function describeChoice(choice) {
+    return `${choice.gzip ? 'gzip' : 'raw'}: ${choice.why}`;
+}
+/** The choice `true`/`false` force. */
+function forcedChoice(gzip) {
+    return { gzip, why: `compress: ${gzip}` };
+}
+const deflate = (0,external_node_util_.promisify)(external_node_zlib_.deflateRaw);
+/** `auto`: deflates a sample of `tree` (level 1, off the event loop) and decides from its ratio. */
+async function sampledChoice(tree, signal) {
+    const sample = await readSample(tree, signal);
+    if (sample.length === 0)
+        return { gzip: false, why: 'no file content to sample' };
+    const packed = await deflate(sample, { level: SAMPLE_LEVEL });
+    const shrink = 1 - packed.length / sample.length;
+    const size = formatSize(sample.length);
+    const how = shrink > 0 ? `shrank ${(shrink * 100).toFixed(1)} %` : 'did not shrink';
+    return { gzip: shrink >= MIN_SHRINK, why: `a ${size} sample ${how}` };
+}
+/**
+ * SAMPLE_SLICES slices of the tree's file contents, centred on evenly spaced offsets of their
+ * concatenation (files in archive order); a slice that reaches the end of a file goes on into the
+ * next. A file that shrank or went since the tree was read gives what it still has: the sample only
+ * advises.
+ */
+async function readSample(tree, signal) {
+    const files = tree.entries.filter((e) => e.type === 'file' && e.size > 0);
+    const starts = [];
+    let total = 0;
+    for (const f of files) {
+        starts.push(total);
+        total += f.size;
+    }
+    if (total <= SAMPLE_BYTES)
+        return readRange(files, starts, 0, total, signal);
+    const slice = SAMPLE_BYTES / SAMPLE_SLICES;
+    const parts = [];
+    for (let k = 0; k < SAMPLE_SLICES; k++) {
+        const centre = Math.floor(((k + 0.5) * total) / SAMPLE_SLICES);
+        const from = Math.min(Math.max(0, centre - slice / 2), total - slice);
+        parts.push(await readRange(files, starts, from, slice, signal));
+    }
+    return Buffer.concat(parts);
+}
+/** `length` bytes of the files' concatenation from offset `from`. */
+async function readRange(files, starts, from, length, signal) {
+    const out = [];
+    let i = fileAt(starts, from);
+    let offset = from - (starts[i] ?? 0);
+    let left = length;
+    for (; left > 0 && i < files.length; i++, offset = 0) {
+        signal.throwIfAborted();
+        const file = files[i];
+        const want = Math.min(left, file.size - offset);
+        out.push(await readPart(file.localPath, offset, want));
+        left -= want;
+    }
+    return Buffer.concat(out);
+}
+/** `length` bytes of a file from `offset`; what it still has, or nothing when it is gone (the packing says why). */
+async function readPart(path, offset, length) {
+    const fh = await (0,promises_.open)(path, 'r').catch(() => null);
+    if (!fh)
+        return Buffer.alloc(0);
+    try {
+        const buf = Buffer.allocUnsafe(length);
+        const { bytesRead } = await fh.read(buf, 0, length, offset);
+        return buf.subarray(0, bytesRead);
+    }
+    finally {
+        await fh.close();
+    }
+}
+/** Index of the file holding byte `offset` of the concatenation (binary search over `starts`). */
+function fileAt(starts, offset) {
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (starts[mid] <= offset)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return lo;
+}
+/** Decimal units as in the upload line: `4.2 MB`, `812 B`. */
+function formatSize(n) {
+    if (n < 1000)
+        return `${n} B`;
+    if (n < 1_000_000)
+        return `${(n / 1000).toFixed(1)} kB`;
+    return `${(n / 1_000_000).toFixed(1)} MB`;
+}
+//# sourceMappingURL=compression.js.map
 ;// CONCATENATED MODULE: ./lib/transport/upload/archive-cache.js
 /**
  * Reads each upload source once per snapshot and packs each archive once, into a temp file that
@@ -70809,6 +70963,7 @@ function addStreamed(pack, header, tree, entry, signal) {
  * not wait for the packing. Memory stays bounded whatever the size (the archive lives on disk);
  * close() removes the temp files.
  */
+
 
 
 
@@ -70950,6 +71105,7 @@ class ArchiveCache {
     #dir = null;
     #trees = new Map();
     #hashes = new WeakMap();
+    #compression = new WeakMap();
     /** By `root`, then by archive key. */
     #archives = new Map();
     /** The source tree of `from`: read once per snapshot token (every call without one reads it). */
@@ -70976,6 +71132,19 @@ class ArchiveCache {
             hashes.catch(() => this.#hashes.delete(tree));
         }
         return signal.aborted ? Promise.reject(signal.reason) : hashes;
+    }
+    /**
+     * `compress: auto`'s choice for `tree`, sampled once: a snapshot's tree is read once, so every
+     * host of the stage gets the same choice from one sample.
+     */
+    compression(tree, signal) {
+        let choice = this.#compression.get(tree);
+        if (!choice) {
+            choice = sampledChoice(tree, new AbortController().signal);
+            this.#compression.set(tree, choice);
+            choice.catch(() => this.#compression.delete(tree));
+        }
+        return signal.aborted ? Promise.reject(signal.reason) : choice;
     }
     /** The archive for `spec`, packed once (`key` names everything but the tree). */
     archive(spec, key) {
@@ -71112,6 +71281,7 @@ function cut(text, max = ERROR_CHARS) {
 
 
 
+
 /** An upload failed on the host (permission, disk full, not a directory, refused path…). */
 class UploadError extends Error {
     get name() {
@@ -71119,20 +71289,25 @@ class UploadError extends Error {
     }
 }
 /** Compression when the step does not say: see docs/ssh.md, "Uploads". */
-const DEFAULT_COMPRESS = true;
+const DEFAULT_COMPRESS = 'auto';
 async function tarUpload(exec, cache, host, label, req, ctx) {
     ctx.signal.throwIfAborted();
     const started = Date.now();
     const tree = await cache.tree(req.from, req.snapshot);
-    let gzip = req.compress ?? DEFAULT_COMPRESS;
+    let choice = await chooseCompression(cache, tree, req.compress ?? DEFAULT_COMPRESS, ctx.signal);
     for (;;) {
-        const outcome = await attempt(exec, cache, host, label, req, ctx, tree, gzip);
+        const outcome = await attempt(exec, cache, host, label, req, ctx, tree, choice.gzip);
+        if (outcome === 'no-tar')
+            return outcome;
         if (outcome !== 'no-gzip') {
-            return outcome === 'no-tar' ? outcome : { ...outcome, durationMs: Date.now() - started };
+            return { ...outcome, compression: describeChoice(choice), durationMs: Date.now() - started };
         }
         ctx.onOutput('stderr', `${label}: no gzip on the host: sending the upload uncompressed`);
-        gzip = false;
+        choice = { gzip: false, why: 'no gzip on the host' };
     }
+}
+function chooseCompression(cache, tree, setting, signal) {
+    return setting === 'auto' ? cache.compression(tree, signal) : Promise.resolve(forcedChoice(setting));
 }
 async function attempt(exec, cache, host, label, req, ctx, tree, gzip) {
     const to = tree.kind === 'file' && req.to.endsWith('/') ? external_node_path_.posix.join(req.to, (0,external_node_path_.basename)(tree.root)) : req.to;
@@ -71660,8 +71835,6 @@ function isClassified(err) {
     return typeof err === 'object' && err !== null && 'error' in err && 'transient' in err;
 }
 //# sourceMappingURL=ssh-connect.js.map
-// EXTERNAL MODULE: external "node:util"
-var external_node_util_ = __nccwpck_require__(7975);
 ;// CONCATENATED MODULE: ./lib/transport/ssh-semaphore.js
 class Semaphore {
     capacity;
@@ -72871,6 +73044,7 @@ async function uploadOnConnection(conn, req, ctx) {
         bytesSent: counts.bytes,
         filesLinked: 0,
         method: 'sftp',
+        compression: 'raw: over SFTP',
         durationMs: Date.now() - started,
     };
 }
@@ -85241,7 +85415,8 @@ function fromJsonJob(j) {
         exitCode: j.exitCode ?? null,
         error: j.error ?? null,
         outputTail: j.outputTail ?? '',
-        ...(j.uploads ? { uploads: { ...j.uploads } } : {}),
+        // Reports from before `compression` was added have none.
+        ...(j.uploads ? { uploads: { ...j.uploads, compression: j.uploads.compression ?? [] } } : {}),
         ...(j.verify
             ? { verify: { ...j.verify, result: j.verify.result } }
             : {}),
@@ -87834,8 +88009,8 @@ const uploadSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
     'link-from': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a remote directory')
         .describe('A directory on the host (normally the previous release): files whose content and mode equal those at the same path there are hard-linked instead of sent. Missing: everything is sent.')
         .optional(),
-    compress: zod__WEBPACK_IMPORTED_MODULE_4__/* .boolean */ .zMY((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('true or false'))
-        .describe('gzip the archive on the way (default true): pays on links slower than ~1 Gbit/s.')
+    compress: zod__WEBPACK_IMPORTED_MODULE_4__/* .union */ .KCZ([zod__WEBPACK_IMPORTED_MODULE_4__/* .boolean */ .zMY(), zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('auto')], (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('auto, true or false'))
+        .describe('gzip the archive on the way. auto (the default): only when a few-MB sample of the files shrinks by 10 % or more; true/false: always/never.')
         .optional(),
 }, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map {from, to, link-from, compress}'))
     .describe('Ship a local file or directory to the host as one tar stream; ${NAME} in the paths is expanded per job.');

@@ -64,6 +64,11 @@ describe('boerewors run on local: hosts', () => {
     expect(distribute.jobs[0].verify).toBeNull();
     // The quick start's upload step: what it shipped, per job.
     expect(distribute.jobs[0].uploads).toMatchObject({ uploads: 1, filesLinked: 0 });
+    // compress: auto sampled the tree (one small page: the whole of it) and says what it chose.
+    expect(distribute.jobs[0].uploads.compression).toEqual([
+      expect.stringMatching(/^(gzip|raw): a \d+(\.\d)? k?B sample (shrank \d+\.\d %|did not shrink)$/),
+    ]);
+    expect(r.stdout).toContain(`· tar · ${distribute.jobs[0].uploads.compression[0]} · `);
     expect(distribute.jobs[0].uploads.files).toBeGreaterThan(0);
     for (const host of ['local:a', 'local:b', 'local:c']) {
       const dir = join(root, 'hosts', host);

@@ -21,7 +21,17 @@ class RecordingTransport implements Transport {
   }
   async upload(host: Host, req: UploadRequest): Promise<UploadResult> {
     this.uploads.push({ host: host.name, req });
-    return { files: 3, bytes: 3000, bytesSent: 1200, filesLinked: 2, method: 'tar', durationMs: 1500 };
+    // A transport that says how it compressed (the first upload), and one that does not.
+    const compression = req.compress === false ? { compression: 'raw: compress: false' } : {};
+    return {
+      files: 3,
+      bytes: 3000,
+      bytesSent: 1200,
+      filesLinked: 2,
+      method: 'tar',
+      durationMs: 1500,
+      ...compression,
+    };
   }
   async close(): Promise<void> {}
 }
@@ -58,12 +68,13 @@ describe('uploads in the engine', () => {
       bytes: 6000,
       bytesSent: 2400,
       filesLinked: 4,
+      compression: ['raw: compress: false', 'unknown'],
     });
     const lines = events
       .filter((e) => e.type === 'output' && e.host === 'web-1')
       .map((e) => (e as { line: string }).line);
     expect(lines).toEqual([
-      'uploaded 3 files (3.0 kB): 1.2 kB sent, 2 linked · tar · 1.5 s',
+      'uploaded 3 files (3.0 kB): 1.2 kB sent, 2 linked · tar · raw: compress: false · 1.5 s',
       'uploaded 3 files (3.0 kB): 1.2 kB sent, 2 linked · tar · 1.5 s',
     ]);
     // The step's options reach the transport.

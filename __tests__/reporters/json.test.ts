@@ -107,7 +107,14 @@ describe('toJsonReport', () => {
   });
 
   it('carries what a job’s uploads shipped, on jobs that uploaded only', () => {
-    const uploads = { uploads: 1, files: 5000, bytes: 57_000_000, bytesSent: 812_000, filesLinked: 4950 };
+    const uploads = {
+      uploads: 1,
+      files: 5000,
+      bytes: 57_000_000,
+      bytesSent: 812_000,
+      filesLinked: 4950,
+      compression: ['gzip: a 4.2 MB sample shrank 71.3 %'],
+    };
     const json = toJsonReport(run([stage('Ship', [job('web-1', { uploads }), job('web-2')])]));
     expect(json.stages[0]?.jobs[0]?.uploads).toEqual(uploads);
     expect(Object.keys(json.stages[0]?.jobs[1] ?? {})).not.toContain('uploads');

@@ -1,7 +1,7 @@
 /**
  * In-process `ssh2` servers standing in for OpenSSH where `sshd` is not installed. They behave
  * like sshd where our transport can tell (publickey auth against authorized_keys, `sh -c` exec
- * with stdin EOF passed on, exit status, MaxSessions, direct-tcpip, the SFTP subset we use) and
+ * with stdin EOF passed on, exit status, MaxSessions, SetEnv, direct-tcpip, the SFTP subset we use) and
  * emulate faults as far as one process can: "freeze" stops reading the sockets, "kill sessions"
  * destroys them. Commands run as the current user.
  */
@@ -36,6 +36,7 @@ export async function startFallbackFleet(opts: FallbackFleetOptions): Promise<Ss
         fleetHostKeyTypes(opts),
         opts.authorizedKeysPath,
         maxSessions,
+        String(config.SetEnv ?? ''),
       ),
     );
   }
@@ -78,6 +79,7 @@ async function startFallbackHost(
   keyTypes: readonly KeyType[],
   authorizedKeysPath: string,
   maxSessions: number,
+  setEnv: string,
 ): Promise<SshdHost> {
   await mkdir(dir);
   const hostKeys = await generateHostKeys(dir, keyTypes, name);
@@ -104,7 +106,9 @@ async function startFallbackHost(
       sessions += 1;
       const session = accept();
       session.on('close', () => (sessions -= 1));
-      session.on('exec', (acceptExec, _rejectExec, info) => runExec(acceptExec(), info.command, children));
+      session.on('exec', (acceptExec, _rejectExec, info) =>
+        runExec(acceptExec(), info.command, children, setEnv),
+      );
       session.on('sftp', (acceptSftp) => serveSftp(acceptSftp()));
     });
     client.on('tcpip', (accept, reject, info) => {
@@ -143,9 +147,12 @@ async function startFallbackHost(
 }
 
 /** Like sshd without a pty: new session, stdin EOF and channel close reach the command's stdin, nothing is signalled. */
-function runExec(channel: ServerChannel, command: string, children: Set<ChildProcess>): void {
+function runExec(channel: ServerChannel, command: string, children: Set<ChildProcess>, setEnv: string): void {
+  // sshd_config's `SetEnv NAME=value` (one variable), e.g. a PATH without tar.
+  const eq = setEnv.indexOf('=');
+  const env = eq > 0 ? { ...process.env, [setEnv.slice(0, eq)]: setEnv.slice(eq + 1) } : process.env;
   // detached: a new session, as sshd gives every command (our wrapper relies on owning its group).
-  const child = spawn('/bin/sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  const child = spawn('/bin/sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'], detached: true, env });
   children.add(child);
   child.stdin.on('error', () => {});
   channel.on('data', (chunk: Buffer) => child.stdin.write(chunk));

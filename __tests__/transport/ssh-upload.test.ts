@@ -1,25 +1,33 @@
 /**
  * SFTP upload against a real sshd (the "remote" is this machine, so results are checked with fs):
- * directory trees with modes, parent directories created, file targets, clear remote errors.
+ * directory trees with modes, parent directories created, file targets, clear remote errors. The
+ * host has no `tar` on its PATH (sshd's `SetEnv`), which is when uploads take SFTP: every test
+ * checks that they did.
  */
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import { chmod, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { existsSync, lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TimeoutError } from '../../src/contract/errors.js';
 import { createSshTransport } from '../../src/transport/ssh.js';
 import { UploadError } from '../../src/transport/ssh-upload.js';
 import type { Transport } from '../../src/contract/transport.js';
 import { itAsRoot } from '../support/conditional-tests.js';
+import { pathWithout } from '../support/path-without.js';
 import { startSshdFleet, type SshdFleet } from '../support/sshd.js';
 import { collect, fleetOptions, hostOf, waitUntil } from '../support/sshd-fixtures.js';
 
 let fleet: SshdFleet;
 let transport: Transport;
 let src: string;
+let bins: string;
 const mode = (p: string) => statSync(p).mode & 0o7777;
 
 beforeAll(async () => {
-  fleet = await startSshdFleet({ count: 1 });
+  bins = await mkdtemp(join(tmpdir(), 'bw-sftp-bins-'));
+  await chmod(bins, 0o755);
+  const noTar = await pathWithout(join(bins, 'no-tar'), ['tar']);
+  fleet = await startSshdFleet({ count: 1, config: { SetEnv: `PATH=${noTar}` } });
   transport = createSshTransport(fleetOptions(fleet));
   // The local tree lives outside scratch: the login user must not be able to see it any other way.
   src = join(fleet.dir, 'build');
@@ -41,13 +49,17 @@ beforeAll(async () => {
 afterAll(async () => {
   await transport?.close();
   await fleet?.stop();
+  await rm(bins, { recursive: true, force: true });
 });
 
 describe('SSH upload', () => {
   it('copies a directory tree into a new nested path, with modes, symlinks and parents created', async () => {
     const to = join(fleet.scratchDir, 'srv/shop/releases/r1');
-    const r = await transport.upload(hostOf(fleet.hosts[0]!), { from: src, to }, collect());
-    expect(r).toMatchObject({ files: 4, bytes: 12 + 21 + 6 + 3 * 1024 * 1024 + 7 });
+    const ctx = collect();
+    const r = await transport.upload(hostOf(fleet.hosts[0]!), { from: src, to }, ctx);
+    expect(r).toMatchObject({ files: 4, bytes: 12 + 21 + 6 + 3 * 1024 * 1024 + 7, method: 'sftp' });
+    expect(r.compression).toBe('raw: over SFTP');
+    expect(ctx.stderr().join('\n')).toContain("no tar on the host's PATH: uploading over SFTP");
     expect(readFileSync(join(to, 'bin', 'start.sh'), 'utf8')).toBe('#!/bin/sh\necho start\n');
     expect(readFileSync(join(to, 'big.bin')).equals(Buffer.alloc(3 * 1024 * 1024 + 7, 7))).toBe(true);
     expect(mode(join(to, 'index.html'))).toBe(0o644);
@@ -66,7 +78,12 @@ describe('SSH upload', () => {
     'as root, files arrive owned by the login user, not by the process that uploads them',
     async () => {
       const to = join(fleet.scratchDir, 'owner/');
-      await transport.upload(hostOf(fleet.hosts[0]!), { from: join(src, 'index.html'), to }, collect());
+      const r = await transport.upload(
+        hostOf(fleet.hosts[0]!),
+        { from: join(src, 'index.html'), to },
+        collect(),
+      );
+      expect(r.method).toBe('sftp');
       expect(fleet.uid).not.toBe(process.getuid?.());
       expect(statSync(join(to, 'index.html')).uid).toBe(fleet.uid);
     },
@@ -76,37 +93,35 @@ describe('SSH upload', () => {
   it('uploads a file to a path, or into a directory when the target ends with /', async () => {
     const file = join(src, 'bin', 'start.sh');
     const exact = join(fleet.scratchDir, 'a/b/run.sh');
-    await transport.upload(hostOf(fleet.hosts[0]!), { from: file, to: exact }, collect());
+    const exactly = await transport.upload(hostOf(fleet.hosts[0]!), { from: file, to: exact }, collect());
+    expect(exactly.method).toBe('sftp');
     expect(mode(exact)).toBe(0o755);
     const into = join(fleet.scratchDir, 'c/d/');
     const r = await transport.upload(hostOf(fleet.hosts[0]!), { from: file, to: into }, collect());
-    expect(r).toMatchObject({ files: 1, bytes: 21 });
+    expect(r).toMatchObject({ files: 1, bytes: 21, method: 'sftp' });
     expect(readFileSync(join(into, 'start.sh'), 'utf8')).toContain('echo start');
   }, 10_000);
 
   it('an upload aborted mid-transfer rejects promptly with the abort reason', async () => {
     const big = join(fleet.dir, 'huge.bin');
     await writeFile(big, Buffer.alloc(256 * 1024 * 1024, 1));
-    const parent = join(fleet.scratchDir, 'aborted');
     const ac = new AbortController();
-    const p = transport.upload(
-      hostOf(fleet.hosts[0]!),
-      { from: big, to: join(parent, 'huge.bin') },
-      collect(ac.signal),
-    );
+    const target = join(fleet.scratchDir, 'aborted', 'huge.bin');
+    const p = transport.upload(hostOf(fleet.hosts[0]!), { from: big, to: target }, collect(ac.signal));
     p.catch(() => {});
     try {
-      // Aborted once bytes are arriving on the host (its staging directory is there), not on a timer.
+      // Aborted once bytes are arriving on the host (SFTP writes the target itself), not on a timer.
       await waitUntil(
-        () => existsSync(parent) && readdirSync(parent).some((n) => n.startsWith('.bw-upload-')),
+        () => existsSync(target) && statSync(target).size > 0,
         20_000,
-        'the upload to start',
+        'the SFTP copy to start',
       );
       const aborted = Date.now();
       ac.abort(new TimeoutError('timed out'));
       await expect(p).rejects.toBeInstanceOf(TimeoutError);
       expect(Date.now() - aborted).toBeLessThan(5000);
-      expect(existsSync(join(parent, 'huge.bin'))).toBe(false);
+      // It stopped: the target never grew to the whole file.
+      expect(statSync(target).size).toBeLessThan(256 * 1024 * 1024);
     } finally {
       await rm(big, { force: true });
     }

@@ -13,6 +13,7 @@ import { createSshTransport } from '../../src/transport/ssh.js';
 import type { Transport, UploadRequest } from '../../src/contract/transport.js';
 import { UploadError } from '../../src/transport/upload/tar-upload.js';
 import { itNeedingSshd, itWithOpenSsh, OPENSSH } from '../support/conditional-tests.js';
+import { pathWithout } from '../support/path-without.js';
 import { startSshdFleet, type SshdFleet } from '../support/sshd.js';
 import { ensureLoginUser, loginHome } from '../support/sshd-user.js';
 import { collect, fleetOptions, hostOf, waitUntil } from '../support/sshd-fixtures.js';
@@ -31,15 +32,7 @@ const NO_TAR_NO_SFTP = 3;
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'bw-tar-upload-'));
   await chmod(work, 0o755);
-  // A PATH with every program of this machine except tar.
-  const noTar = join(work, 'no-tar-bin');
-  await mkdir(noTar);
-  for (const dir of ['/usr/local/bin', '/usr/bin', '/bin']) {
-    for (const name of existsSync(dir) ? readdirSync(dir) : []) {
-      if (name === 'tar' || existsSync(join(noTar, name))) continue;
-      await symlink(join(dir, name), join(noTar, name));
-    }
-  }
+  const noTar = await pathWithout(join(work, 'no-tar-bin'), ['tar']);
   fleet = await startSshdFleet({
     count: 4,
     hostConfig: (i) => ({

@@ -72,8 +72,10 @@ const uploadSchema = z
         )
         .optional(),
       compress: z
-        .boolean(expected('true or false'))
-        .describe('gzip the archive on the way (default true): pays on links slower than ~1 Gbit/s.')
+        .union([z.boolean(), z.literal('auto')], expected('auto, true or false'))
+        .describe(
+          'gzip the archive on the way. auto (the default): only when a few-MB sample of the files shrinks by 10 % or more; true/false: always/never.',
+        )
         .optional(),
     },
     expected('a map {from, to, link-from, compress}'),

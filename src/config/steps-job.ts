@@ -23,7 +23,7 @@ export type Step =
       readonly from: string;
       readonly to: string;
       readonly linkFrom?: string;
-      readonly compress?: boolean;
+      readonly compress?: boolean | 'auto';
     }
   | { readonly kind: 'release'; readonly name?: string; readonly action: ReleaseAction };
 

@@ -31,8 +31,8 @@ export interface UploadTask {
   readonly to: string;
   /** A directory on the host whose unchanged files are hard-linked instead of sent (`link-from`). */
   readonly linkFrom?: string;
-  /** gzip the archive on the way (default: see UploadRequest.compress). */
-  readonly compress?: boolean;
+  /** gzip the archive on the way: `auto` (the default), `true`, `false` (see UploadRequest.compress). */
+  readonly compress?: boolean | 'auto';
   readonly label?: string;
 }
 
@@ -57,7 +57,7 @@ export function local(script: string, opts: ExecOptions = {}): ExecTask {
 export interface UploadOptions {
   /** Hard-link files unchanged since this directory on the host (normally the previous release). */
   linkFrom?: string;
-  compress?: boolean;
+  compress?: boolean | 'auto';
   label?: string;
 }
 

@@ -12,25 +12,32 @@ export interface UploadTotals {
   bytesSent: number;
   /** Files hard-linked from `link-from` instead of sent. */
   filesLinked: number;
+  /**
+   * One entry per upload, in order: whether it travelled gzipped and why
+   * (`raw: a 4.2 MB sample shrank 0.3 %`, `gzip: compress: true`; see UploadResult.compression;
+   * `unknown` from a transport that does not say).
+   */
+  compression: string[];
 }
 
 export function addUpload(totals: UploadTotals | null, r: UploadResult): UploadTotals {
-  const t = totals ?? { uploads: 0, files: 0, bytes: 0, bytesSent: 0, filesLinked: 0 };
+  const t = totals ?? { uploads: 0, files: 0, bytes: 0, bytesSent: 0, filesLinked: 0, compression: [] };
   return {
     uploads: t.uploads + 1,
     files: t.files + r.files,
     bytes: t.bytes + r.bytes,
     bytesSent: t.bytesSent + (r.bytesSent ?? r.bytes),
     filesLinked: t.filesLinked + (r.filesLinked ?? 0),
+    compression: [...t.compression, r.compression ?? 'unknown'],
   };
 }
 
-/** `uploaded 5000 files (57.0 MB): 1.2 MB sent, 4950 linked · tar · 1.4 s` */
+/** `uploaded 5000 files (57.0 MB): 1.2 MB sent, 4950 linked · tar · gzip: a 4.2 MB sample shrank 71.3 % · 1.4 s` */
 export function describeUpload(r: UploadResult): string {
   const files = `${r.files} file${r.files === 1 ? '' : 's'} (${formatBytes(r.bytes)})`;
   const linked = r.filesLinked ? `, ${r.filesLinked} linked` : '';
-  const how = r.method ? ` · ${r.method}` : '';
-  return `uploaded ${files}: ${formatBytes(r.bytesSent ?? r.bytes)} sent${linked}${how} · ${(r.durationMs / 1000).toFixed(1)} s`;
+  const how = [r.method, r.compression].filter((part) => part !== undefined).map((part) => ` · ${part}`);
+  return `uploaded ${files}: ${formatBytes(r.bytesSent ?? r.bytes)} sent${linked}${how.join('')} · ${(r.durationMs / 1000).toFixed(1)} s`;
 }
 
 /** Decimal units, as disk and network figures are usually given: `57.0 MB`, `812 B`. */

@@ -123,7 +123,8 @@ function fromJsonJob(j: JsonJob): JobReport {
     exitCode: j.exitCode ?? null,
     error: j.error ?? null,
     outputTail: j.outputTail ?? '',
-    ...(j.uploads ? { uploads: { ...j.uploads } } : {}),
+    // Reports from before `compression` was added have none.
+    ...(j.uploads ? { uploads: { ...j.uploads, compression: j.uploads.compression ?? [] } } : {}),
     ...(j.verify
       ? { verify: { ...j.verify, result: j.verify.result as 'success' | 'failure' | 'cancelled' } }
       : {}),

@@ -53,5 +53,13 @@ export async function copyLocal(from: string, to: string, signal: AbortSignal): 
     await count(from);
     await cp(from, target, { preserveTimestamps: true });
   }
-  return { files, bytes, bytesSent: bytes, filesLinked: 0, method: 'copy', durationMs: Date.now() - started };
+  return {
+    files,
+    bytes,
+    bytesSent: bytes,
+    filesLinked: 0,
+    method: 'copy',
+    compression: 'raw: a local copy',
+    durationMs: Date.now() - started,
+  };
 }

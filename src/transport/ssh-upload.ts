@@ -72,6 +72,7 @@ export async function uploadOnConnection(
     bytesSent: counts.bytes,
     filesLinked: 0,
     method: 'sftp',
+    compression: 'raw: over SFTP',
     durationMs: Date.now() - started,
   };
 }

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { writeArchive, type ArchiveSpec } from './archive.js';
+import { sampledChoice, type CompressionChoice } from './compression.js';
 import { hashFiles, readSourceTree, type SourceTree } from './source-tree.js';
 
 /** Bytes a reader asks for at once (and what it may hold in memory). */
@@ -149,6 +150,7 @@ export class ArchiveCache {
   #dir: string | null = null;
   readonly #trees = new Map<string, Promise<SourceTree>>();
   readonly #hashes = new WeakMap<SourceTree, Promise<(string | undefined)[]>>();
+  readonly #compression = new WeakMap<SourceTree, Promise<CompressionChoice>>();
   /** By `root`, then by archive key. */
   readonly #archives = new Map<string, Map<string, ArchiveFile>>();
 
@@ -176,6 +178,20 @@ export class ArchiveCache {
       hashes.catch(() => this.#hashes.delete(tree));
     }
     return signal.aborted ? Promise.reject(signal.reason) : hashes;
+  }
+
+  /**
+   * `compress: auto`'s choice for `tree`, sampled once: a snapshot's tree is read once, so every
+   * host of the stage gets the same choice from one sample.
+   */
+  compression(tree: SourceTree, signal: AbortSignal): Promise<CompressionChoice> {
+    let choice = this.#compression.get(tree);
+    if (!choice) {
+      choice = sampledChoice(tree, new AbortController().signal);
+      this.#compression.set(tree, choice);
+      choice.catch(() => this.#compression.delete(tree));
+    }
+    return signal.aborted ? Promise.reject(signal.reason) : choice;
   }
 
   /** The archive for `spec`, packed once (`key` names everything but the tree). */

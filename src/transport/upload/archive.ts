@@ -1,7 +1,8 @@
 /**
  * Packs a SourceTree as a tar stream (tar-stream writes the headers: ustar, PAX for long or
  * non-ASCII names), optionally gzipped. Directories and symlinks always go in; files only when
- * selected (the others are hard-linked on the host). The last entry is the completion marker.
+ * selected (the others are hard-linked on the host). The last entry is the completion marker,
+ * added only once the source is known not to have changed since it was first read.
  */
 import { createReadStream, readFileSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
@@ -10,7 +11,13 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { createGzip } from 'node:zlib';
 import { pack as tarPack, type Pack } from 'tar-stream';
 import { FILE_ENTRY } from './host-script.js';
-import { changedWhileReading, WHOLE_FILE_BYTES, type SourceTree, type TreeEntry } from './source-tree.js';
+import {
+  assertUnchanged,
+  changedWhileReading,
+  WHOLE_FILE_BYTES,
+  type SourceTree,
+  type TreeEntry,
+} from './source-tree.js';
 
 export interface ArchiveSpec {
   readonly tree: SourceTree;
@@ -71,6 +78,9 @@ async function fill(pack: Pack, spec: ArchiveSpec, signal: AbortSignal): Promise
       await yieldToLoop();
     }
   }
+  // Without the marker the host moves nothing: a source that changed while it was read (a build
+  // still writing, say) fails the upload instead of shipping a mix of two states.
+  await assertUnchanged(tree);
   await add(
     pack,
     {

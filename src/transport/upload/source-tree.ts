@@ -144,6 +144,31 @@ async function hashStream(tree: SourceTree, entry: TreeEntry, signal: AbortSigna
   return hash.digest('hex');
 }
 
+/**
+ * Throws `changedWhileReading` unless `tree.root` still reads as `tree` did: same entries with the
+ * same type, mode, size, times, inode and link target. Called once everything was read from it:
+ * as every write changes a file's ctime, an unchanged signature proves that what was read is what
+ * the tree held from the first look to the last — one consistent state, not a mix of two.
+ */
+export async function assertUnchanged(tree: SourceTree): Promise<void> {
+  const now = await readSourceTree(tree.root).catch(() => null);
+  if (now?.signature === tree.signature) return;
+  const before = new Map(tree.entries.map((e) => [e.path, e]));
+  const same = (a: TreeEntry, b: TreeEntry | undefined): boolean =>
+    b !== undefined &&
+    a.type === b.type &&
+    a.mode === b.mode &&
+    a.size === b.size &&
+    a.mtime.getTime() === b.mtime.getTime() &&
+    a.linkTarget === b.linkTarget;
+  const still = new Set(now?.entries.map((e) => e.path));
+  const changed =
+    now?.entries.find((e) => !same(e, before.get(e.path))) ??
+    tree.entries.find((e) => !still.has(e.path)) ??
+    tree.entries[0];
+  throw changedWhileReading(tree, changed as TreeEntry);
+}
+
 export function changedWhileReading(tree: SourceTree, entry: TreeEntry): Error {
   const where = tree.kind === 'file' ? tree.root : join(tree.root, entry.path);
   return new Error(`upload source ${where} changed while it was being uploaded: upload it again`);

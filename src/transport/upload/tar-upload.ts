@@ -17,6 +17,7 @@ import {
   type UploadResult,
 } from '../../contract/transport.js';
 import type { ArchiveCache } from './archive-cache.js';
+import { describeChoice, forcedChoice, type CompressionChoice, type CompressSetting } from './compression.js';
 import { EXIT_NO_GZIP, EXIT_NO_TAR, HOST_SCRIPT, hostScriptEnv, markerName } from './host-script.js';
 import { UploadReplies } from './host-replies.js';
 import type { SourceTree } from './source-tree.js';
@@ -29,7 +30,7 @@ export class UploadError extends Error {
 }
 
 /** Compression when the step does not say: see docs/ssh.md, "Uploads". */
-export const DEFAULT_COMPRESS = true;
+export const DEFAULT_COMPRESS: CompressSetting = 'auto';
 
 export type Exec = (host: Host, req: ExecRequest, ctx: TransportCallContext) => Promise<ExecResult>;
 
@@ -47,15 +48,25 @@ export async function tarUpload(
   ctx.signal.throwIfAborted();
   const started = Date.now();
   const tree = await cache.tree(req.from, req.snapshot);
-  let gzip = req.compress ?? DEFAULT_COMPRESS;
+  let choice = await chooseCompression(cache, tree, req.compress ?? DEFAULT_COMPRESS, ctx.signal);
   for (;;) {
-    const outcome = await attempt(exec, cache, host, label, req, ctx, tree, gzip);
+    const outcome = await attempt(exec, cache, host, label, req, ctx, tree, choice.gzip);
+    if (outcome === 'no-tar') return outcome;
     if (outcome !== 'no-gzip') {
-      return outcome === 'no-tar' ? outcome : { ...outcome, durationMs: Date.now() - started };
+      return { ...outcome, compression: describeChoice(choice), durationMs: Date.now() - started };
     }
     ctx.onOutput('stderr', `${label}: no gzip on the host: sending the upload uncompressed`);
-    gzip = false;
+    choice = { gzip: false, why: 'no gzip on the host' };
   }
+}
+
+function chooseCompression(
+  cache: ArchiveCache,
+  tree: SourceTree,
+  setting: CompressSetting,
+  signal: AbortSignal,
+): Promise<CompressionChoice> {
+  return setting === 'auto' ? cache.compression(tree, signal) : Promise.resolve(forcedChoice(setting));
 }
 
 type TarOutcome = TarUploadOutcome;

@@ -1,0 +1,135 @@
+/**
+ * Whether an upload's archive is gzipped. `compress: auto` (the default) deflates a sample of the
+ * tree's contents — a few MB in slices spread evenly over all its bytes, so one big file or the
+ * first few files cannot decide alone — and gzips only when the sample shrank by at least
+ * MIN_SHRINK. Already-compressed artefacts (images, jars, archives) then go raw, so neither side
+ * burns a core on data that does not get smaller; text goes gzipped, which pays on any link slower
+ * than the host's gunzip. `true` and `false` force the choice. See docs/ssh.md, "Uploads".
+ */
+import { open } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { deflateRaw } from 'node:zlib';
+import type { SourceTree, TreeEntry } from './source-tree.js';
+
+/** What `upload.compress` may say. */
+export type CompressSetting = boolean | 'auto';
+
+/** Bytes of the tree's contents `auto` deflates (everything, when the tree holds less). */
+export const SAMPLE_BYTES = 4 * 1024 * 1024;
+
+/** How many slices the sample is made of (each SAMPLE_BYTES / SAMPLE_SLICES bytes). */
+const SAMPLE_SLICES = 64;
+
+/** `auto` gzips when the sample shrank by at least this much. */
+export const MIN_SHRINK = 0.1;
+
+/** The level `auto` measures with: the one the archive is packed with (archive.ts). */
+const SAMPLE_LEVEL = 1;
+
+export interface CompressionChoice {
+  readonly gzip: boolean;
+  /** Why, for the log and the report: `a 4.2 MB sample shrank 0.3 %`, `compress: false`. */
+  readonly why: string;
+}
+
+/** `raw: a 4.2 MB sample shrank 0.3 %`: the choice as the log line and the report give it. */
+export function describeChoice(choice: CompressionChoice): string {
+  return `${choice.gzip ? 'gzip' : 'raw'}: ${choice.why}`;
+}
+
+/** The choice `true`/`false` force. */
+export function forcedChoice(gzip: boolean): CompressionChoice {
+  return { gzip, why: `compress: ${gzip}` };
+}
+
+const deflate = promisify(deflateRaw);
+
+/** `auto`: deflates a sample of `tree` (level 1, off the event loop) and decides from its ratio. */
+export async function sampledChoice(tree: SourceTree, signal: AbortSignal): Promise<CompressionChoice> {
+  const sample = await readSample(tree, signal);
+  if (sample.length === 0) return { gzip: false, why: 'no file content to sample' };
+  const packed = await deflate(sample, { level: SAMPLE_LEVEL });
+  const shrink = 1 - packed.length / sample.length;
+  const size = formatSize(sample.length);
+  const how = shrink > 0 ? `shrank ${(shrink * 100).toFixed(1)} %` : 'did not shrink';
+  return { gzip: shrink >= MIN_SHRINK, why: `a ${size} sample ${how}` };
+}
+
+/**
+ * SAMPLE_SLICES slices of the tree's file contents, centred on evenly spaced offsets of their
+ * concatenation (files in archive order); a slice that reaches the end of a file goes on into the
+ * next. A file that shrank or went since the tree was read gives what it still has: the sample only
+ * advises.
+ */
+async function readSample(tree: SourceTree, signal: AbortSignal): Promise<Buffer> {
+  const files = tree.entries.filter((e) => e.type === 'file' && e.size > 0);
+  const starts: number[] = [];
+  let total = 0;
+  for (const f of files) {
+    starts.push(total);
+    total += f.size;
+  }
+  if (total <= SAMPLE_BYTES) return readRange(files, starts, 0, total, signal);
+  const slice = SAMPLE_BYTES / SAMPLE_SLICES;
+  const parts: Buffer[] = [];
+  for (let k = 0; k < SAMPLE_SLICES; k++) {
+    const centre = Math.floor(((k + 0.5) * total) / SAMPLE_SLICES);
+    const from = Math.min(Math.max(0, centre - slice / 2), total - slice);
+    parts.push(await readRange(files, starts, from, slice, signal));
+  }
+  return Buffer.concat(parts);
+}
+
+/** `length` bytes of the files' concatenation from offset `from`. */
+async function readRange(
+  files: readonly TreeEntry[],
+  starts: readonly number[],
+  from: number,
+  length: number,
+  signal: AbortSignal,
+): Promise<Buffer> {
+  const out: Buffer[] = [];
+  let i = fileAt(starts, from);
+  let offset = from - (starts[i] ?? 0);
+  let left = length;
+  for (; left > 0 && i < files.length; i++, offset = 0) {
+    signal.throwIfAborted();
+    const file = files[i] as TreeEntry;
+    const want = Math.min(left, file.size - offset);
+    out.push(await readPart(file.localPath, offset, want));
+    left -= want;
+  }
+  return Buffer.concat(out);
+}
+
+/** `length` bytes of a file from `offset`; what it still has, or nothing when it is gone (the packing says why). */
+async function readPart(path: string, offset: number, length: number): Promise<Buffer> {
+  const fh = await open(path, 'r').catch(() => null);
+  if (!fh) return Buffer.alloc(0);
+  try {
+    const buf = Buffer.allocUnsafe(length);
+    const { bytesRead } = await fh.read(buf, 0, length, offset);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Index of the file holding byte `offset` of the concatenation (binary search over `starts`). */
+function fileAt(starts: readonly number[], offset: number): number {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if ((starts[mid] as number) <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/** Decimal units as in the upload line: `4.2 MB`, `812 B`. */
+function formatSize(n: number): string {
+  if (n < 1000) return `${n} B`;
+  if (n < 1_000_000) return `${(n / 1000).toFixed(1)} kB`;
+  return `${(n / 1_000_000).toFixed(1)} MB`;
+}
