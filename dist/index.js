@@ -64669,7 +64669,7 @@ globals.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _commonjs_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3115);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4424);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9849);
 /** The action's entrypoint (`dist/index.js` is this, bundled). */
 
 
@@ -64686,7 +64686,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4424:
+/***/ 9849:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -68021,6 +68021,29 @@ async function collect(items) {
 //# sourceMappingURL=iterate.js.map
 // EXTERNAL MODULE: ./lib/engine/job.js
 var job = __nccwpck_require__(7209);
+;// CONCATENATED MODULE: ./lib/engine/report.js
+/** Now, in ms since the epoch, on the monotonic clock the durations are measured with. */
+function epochMs() {
+    return Math.round(performance.timeOrigin + performance.now());
+}
+/** Hosts whose job failed in any of `stages`, each once, in order of first failure. */
+function failedHosts(stages) {
+    const hosts = new Set();
+    for (const s of stages)
+        for (const j of s.jobs)
+            if (j.result === 'failure')
+                hosts.add(j.host);
+    return [...hosts];
+}
+/**
+ * The report of a job that did not run to its end: one that never started (a failed canary, the
+ * failure budget or a cancel stopped its stage first; `attempts` 0), or, when a cancelled run is
+ * reported from its events, one still running.
+ */
+function unfinishedJob(host, result, error, attempts = 0) {
+    return { host, result, attempts, durationMs: 0, exitCode: null, error, outputTail: '' };
+}
+//# sourceMappingURL=report.js.map
 // EXTERNAL MODULE: ./lib/contract/host.js
 var contract_host = __nccwpck_require__(1874);
 ;// CONCATENATED MODULE: ./lib/engine/job-selection.js
@@ -68976,6 +68999,7 @@ function withoutStepStart(emit) {
 
 
 
+
 /**
  * p-retry sees only this wrapper, so our classification decides every retry (p-retry would
  * otherwise refuse to retry any TypeError a job throws, and turn non-Error throws into TypeErrors).
@@ -68996,6 +69020,7 @@ class JobRun {
     scope;
     #host;
     #started = performance.now();
+    #startedAtMs = epochMs();
     #tail;
     #attempts = 0;
     #exitCode = null;
@@ -69120,6 +69145,7 @@ class JobRun {
             result,
             attempts: this.#attempts,
             durationMs: Math.round(performance.now() - this.#started),
+            startedAtMs: this.#startedAtMs,
             exitCode: this.#exitCode,
             error,
             outputTail: this.#tail.toString(),
@@ -69189,31 +69215,13 @@ async function runGate(gate, wave, scope, opts = { soak: true }) {
     return {
         result: passed ? 'success' : report.result === 'cancelled' ? 'cancelled' : 'failure',
         durationMs: report.durationMs,
+        ...(report.startedAtMs !== undefined ? { startedAtMs: report.startedAtMs } : {}),
         exitCode: report.exitCode,
         error: passed ? null : report.error,
         outputTail: report.outputTail,
     };
 }
 //# sourceMappingURL=gate.js.map
-;// CONCATENATED MODULE: ./lib/engine/report.js
-/** Hosts whose job failed in any of `stages`, each once, in order of first failure. */
-function failedHosts(stages) {
-    const hosts = new Set();
-    for (const s of stages)
-        for (const j of s.jobs)
-            if (j.result === 'failure')
-                hosts.add(j.host);
-    return [...hosts];
-}
-/**
- * The report of a job that did not run to its end: one that never started (a failed canary, the
- * failure budget or a cancel stopped its stage first; `attempts` 0), or, when a cancelled run is
- * reported from its events, one still running.
- */
-function unfinishedJob(host, result, error, attempts = 0) {
-    return { host, result, attempts, durationMs: 0, exitCode: null, error, outputTail: '' };
-}
-//# sourceMappingURL=report.js.map
 ;// CONCATENATED MODULE: ./lib/engine/stage-waves.js
 /**
  * A stage's selected jobs at work: the canary alone, then the waves through the pool, counted
@@ -69460,12 +69468,18 @@ function shardBlock(total, index, count) {
 
 
 
+
 async function runStage(stage, ctx, scope) {
     const started = performance.now();
+    const startedAtMs = epochMs();
     const listed = await listJobs(stage, ctx, scope.runSignal);
     if ('failure' in listed) {
         emitStart(stage, scope, [], null, []);
-        return finish(stage, started, scope, { canary: null, jobs: [], failure: listed.failure });
+        return finish(stage, { started, startedAtMs }, scope, {
+            canary: null,
+            jobs: [],
+            failure: listed.failure,
+        });
     }
     const selected = selectJobs(listed.jobs, scope.selection);
     const { jobs, canary, canaryLeftOut, emptyBecause } = sliceStage(selected, stage.settings.canary, scope.selection.part);
@@ -69475,7 +69489,12 @@ async function runStage(stage, ctx, scope) {
     if (jobs.length === 0) {
         const why = emptyBecause ?? (listed.jobs.length === 0 ? 'it yielded no jobs' : 'the hosts filter left no jobs');
         scope.emit({ type: 'warning', stage: stage.name, message: `stage "${stage.name}" skipped: ${why}` });
-        return finish(stage, started, scope, { canary: null, canaryLeftOut, jobs: [], failure: null });
+        return finish(stage, { started, startedAtMs }, scope, {
+            canary: null,
+            canaryLeftOut,
+            jobs: [],
+            failure: null,
+        });
     }
     if (stage.settings.gate && listed.jobs.length === 1) {
         // Allowed (the gate runs once, after the job), but a gate is for waves: likely a misunderstanding.
@@ -69488,7 +69507,7 @@ async function runStage(stage, ctx, scope) {
     connectAhead(scope, jobs);
     const waves = new StageWaves(stage, jobScope(stage, ctx, scope), jobs, canary !== null, sizes, scope.dryRun);
     const reports = await waves.run();
-    return finish(stage, started, scope, {
+    return finish(stage, { started, startedAtMs }, scope, {
         canary: canary?.host.name ?? null,
         canaryLeftOut,
         jobs: reports,
@@ -69558,7 +69577,7 @@ function connectAhead(scope, jobs) {
  * Builds the report, applies `can-fail` (and the rule that a stage on the way out never stops the
  * run), emits the warning and `stage-end`.
  */
-function finish(stage, started, scope, ran) {
+function finish(stage, { started, startedAtMs }, scope, ran) {
     const { failure, jobs } = ran;
     const { when, gate, canFail } = stage.settings;
     const report = {
@@ -69568,6 +69587,7 @@ function finish(stage, started, scope, ran) {
         ...(ran.canaryLeftOut ? { canaryLeftOut: ran.canaryLeftOut } : {}),
         jobs,
         durationMs: Math.round(performance.now() - started),
+        startedAtMs,
         ...(failure ? { reason: failure.reason } : {}),
         when,
         ...(ran.waves ? { waves: ran.waves } : {}),
@@ -73056,6 +73076,11 @@ function last_bytes_lastBytes(text, max) {
 const OUTPUT_TAIL_BYTES = 8 * 1024;
 function toJsonReport(report, options = {}) {
     const { part } = report;
+    const runStart = Date.parse(report.startedAt);
+    /** An epoch time as the `startMs` key: ms after the run's start (never before it). */
+    const at = (epoch) => epoch === undefined || !Number.isFinite(runStart)
+        ? {}
+        : { startMs: Math.max(0, Math.round(epoch - runStart)) };
     return {
         version: 1,
         runner: report.runner,
@@ -73077,6 +73102,7 @@ function toJsonReport(report, options = {}) {
             canary: s.canary,
             ...(s.canaryLeftOut ? { canaryLeftOut: s.canaryLeftOut } : {}),
             durationMs: s.durationMs,
+            ...at(s.startedAtMs),
             ...(s.reason !== undefined && s.result !== 'success' ? { reason: s.reason } : {}),
             ...(s.tolerated ? { tolerated: true } : {}),
             waves: (s.waves ?? []).map((w) => ({
@@ -73085,6 +73111,7 @@ function toJsonReport(report, options = {}) {
                 gate: w.gate && {
                     result: w.gate.result,
                     durationMs: w.gate.durationMs,
+                    ...at(w.gate.startedAtMs),
                     exitCode: w.gate.exitCode,
                     error: w.gate.error,
                 },
@@ -73094,6 +73121,7 @@ function toJsonReport(report, options = {}) {
                 result: j.result,
                 attempts: j.attempts,
                 durationMs: j.durationMs,
+                ...at(j.startedAtMs),
                 exitCode: j.exitCode,
                 error: j.error,
                 verify: j.verify ? { ...j.verify } : null,
@@ -80022,6 +80050,248 @@ function cut(text) {
     return line.length > MAX_DESCRIPTION ? `${line.slice(0, MAX_DESCRIPTION - 1)}…` : line;
 }
 //# sourceMappingURL=deployment.js.map
+;// CONCATENATED MODULE: ./lib/reporters/timeline.js
+
+function timelineOf(report) {
+    const runStart = Date.parse(report.startedAt);
+    const offset = (epoch) => epoch === undefined || !Number.isFinite(runStart) ? null : Math.max(0, epoch - runStart);
+    const hasTimes = report.stages.some((s) => s.startedAtMs !== undefined || s.jobs.some((j) => j.startedAtMs !== undefined));
+    let clock = 0;
+    const stages = report.stages.map((s, i) => {
+        const stage = stageOf(s, i + 1, offset, clock);
+        clock = Math.max(clock, stage.endMs);
+        return stage;
+    });
+    return { durationMs: Math.max(report.durationMs, clock), stages, hasTimes };
+}
+/** One stage; `clock` is where the stages before it ended (a skipped stage is placed there). */
+function stageOf(s, index, offset, clock) {
+    const waveOf = new Map();
+    for (const w of s.waves ?? [])
+        for (const h of w.hosts)
+            if (!waveOf.has(h))
+                waveOf.set(h, w.index);
+    const bars = canaryFirst(s).flatMap((j) => {
+        const start = offset(j.startedAtMs);
+        if (start === null)
+            return [];
+        const bar = {
+            host: j.host,
+            result: j.result,
+            canary: j.host === s.canary,
+            wave: waveOf.get(j.host) ?? null,
+            startMs: start,
+            endMs: start + Math.max(0, j.durationMs),
+            attempts: j.attempts,
+            error: j.error,
+        };
+        return [bar];
+    });
+    const starts = bars.map((b) => b.startMs);
+    const startMs = offset(s.startedAtMs) ?? (starts.length > 0 ? Math.min(...starts) : clock);
+    const waves = wavesOf(s, bars, offset);
+    const ends = [
+        startMs + s.durationMs,
+        ...bars.map((b) => b.endMs),
+        ...waves.map((w) => w.gate?.endMs ?? w.endMs),
+    ];
+    return {
+        index,
+        name: s.name,
+        when: s.when ?? 'success',
+        outcome: stageOutcome(s),
+        reason: s.reason ?? null,
+        startMs,
+        endMs: Math.max(...ends),
+        bars,
+        waves,
+        notStarted: s.jobs.filter((j) => offset(j.startedAtMs) === null).length,
+    };
+}
+function canaryFirst(s) {
+    const canary = s.jobs.find((j) => j.host === s.canary);
+    return canary ? [canary, ...s.jobs.filter((j) => j !== canary)] : [...s.jobs];
+}
+function wavesOf(s, bars, offset) {
+    return (s.waves ?? []).flatMap((w) => {
+        const members = bars.filter((b) => b.wave === w.index);
+        if (members.length === 0)
+            return [];
+        const startMs = Math.min(...members.map((b) => b.startMs));
+        const endMs = Math.max(...members.map((b) => b.endMs));
+        const gateStart = w.gate ? (offset(w.gate.startedAtMs) ?? endMs) : null;
+        return [
+            {
+                index: w.index,
+                hosts: members.length,
+                failed: members.filter((b) => b.result === 'failure').length,
+                startMs,
+                endMs,
+                gate: w.gate && gateStart !== null
+                    ? {
+                        result: w.gate.result,
+                        startMs: gateStart,
+                        endMs: gateStart + Math.max(0, w.gate.durationMs),
+                        error: w.gate.error,
+                    }
+                    : null,
+            },
+        ];
+    });
+}
+/** `when: failure` for a stage on the way out; null for one that runs while the release succeeds. */
+function wayOutNote(stage) {
+    return stage.when === 'success' ? null : `on the way out, when: ${stage.when}`;
+}
+/** `+1.2 s`: a time after the release's start, for labels and axes. */
+function offsetText(ms) {
+    if (ms < 60_000)
+        return `+${(ms / 1000).toFixed(1)} s`;
+    const m = Math.floor(ms / 60_000);
+    return `+${m} min ${Math.round((ms - m * 60_000) / 1000)} s`;
+}
+//# sourceMappingURL=timeline.js.map
+;// CONCATENATED MODULE: ./lib/reporters/mermaid-timeline.js
+
+
+const LOOK_ALIKE = {
+    ':': '∶',
+    ';': ';',
+    '#': '＃',
+    '%': '％',
+    '"': '＂',
+    "'": '’',
+    '`': 'ˋ',
+    '{': '｛',
+    '}': '｝',
+    '<': '‹',
+    '>': '›',
+    '\\': '⧵',
+};
+const LABEL_MAX = 80;
+/** A name as Mermaid shows it: no character it reads as syntax, one line, not empty, bounded. */
+function mermaidText(text) {
+    const one = text
+        // eslint-disable-next-line no-control-regex
+        .replace(/[\x00-\x1f\x7f\u2028\u2029]+/g, ' ')
+        .replace(/[:;#%"'`{}<>\\]/g, (c) => LOOK_ALIKE[c] ?? c)
+        .replace(/\s+/g, ' ')
+        .trim();
+    const cut = [...one];
+    const bounded = cut.length > LABEL_MAX ? `${cut.slice(0, LABEL_MAX - 1).join('')}…` : one;
+    return bounded === '' ? '(unnamed)' : bounded;
+}
+/**
+ * The gantt as a fenced `mermaid` block, or '' when the report has no times (an older report) or
+ * no stage ran.
+ */
+function renderMermaidTimeline(report, options = {}) {
+    const timeline = timelineOf(report);
+    if (!timeline.hasTimes || timeline.stages.length === 0)
+        return '';
+    const maxBars = options.maxBarsPerStage ?? 60;
+    const maxChars = options.maxChars ?? 40_000;
+    let text = gantt(timeline.stages, timeline.durationMs, maxBars);
+    if (text.length > maxChars)
+        text = gantt(timeline.stages, timeline.durationMs, 0);
+    if (text.length > maxChars)
+        return '';
+    return `\`\`\`mermaid\n${text}\`\`\`\n`;
+}
+function gantt(stages, durationMs, maxBars) {
+    const lines = [
+        'gantt',
+        '  dateFormat x',
+        `  axisFormat ${durationMs >= 3_600_000 ? '%H:%M:%S' : '%M:%S'}`,
+        '  todayMarker off',
+    ];
+    for (const s of stages) {
+        lines.push(`  section ${sectionName(s)}`);
+        lines.push(...stageTasks(s, maxBars).map((t) => `  ${t}`));
+    }
+    return `${lines.join('\n')}\n`;
+}
+function sectionName(s) {
+    const wayOut = wayOutNote(s);
+    return mermaidText(`${s.index}. ${s.name}${wayOut ? ` (${wayOut})` : ''}`);
+}
+/**
+ * `Name :tags, start, end`. A milestone when `end` is null, or given as `[start, end]` (Mermaid
+ * draws it half-way); a bar lasts at least 1 ms, so that it is drawn.
+ */
+function task(label, tags, start, end, milestone = false) {
+    const from = Math.round(start);
+    const to = end === null ? from : Math.max(milestone ? from : from + 1, Math.round(end));
+    const t = end === null || milestone ? [...tags, 'milestone'] : tags;
+    return `${mermaidText(label)} :${[...t, String(from), String(to)].join(', ')}`;
+}
+const MARK = { success: '✔', failure: '✘', skipped: '–', cancelled: '⊘' };
+function stageTasks(s, maxBars) {
+    if (s.bars.length === 0) {
+        const why = s.reason ?? (s.outcome === 'skipped' ? 'no jobs' : s.outcome);
+        return [
+            task(`${MARK.skipped} ${s.outcome}: ${why}`, s.outcome === 'failure' ? ['crit'] : [], s.startMs, null),
+        ];
+    }
+    const tasks = s.bars.length > maxBars
+        ? waveTasks(s)
+        : s.bars.map((b) => task(barLabel(b), barTags(b), b.startMs, b.endMs));
+    if (s.bars.length <= maxBars)
+        tasks.push(...gateTasks(s));
+    if (s.notStarted > 0) {
+        const why = s.reason ? `: ${s.reason}` : '';
+        tasks.push(task(`${MARK.skipped} ${plural(s.notStarted, 'host')} not started${why}`, [], s.endMs, null));
+    }
+    return tasks;
+}
+function barLabel(b) {
+    return `${MARK[b.result]} ${b.host}${b.canary ? ' (canary)' : ''}`;
+}
+function barTags(b) {
+    if (b.result === 'failure')
+        return ['crit'];
+    if (b.result === 'cancelled')
+        return ['active'];
+    return ['done'];
+}
+/** A stage with many hosts: a bar per wave, with its host count and failures, then its gate. */
+function waveTasks(s) {
+    const tasks = s.waves.flatMap((w) => {
+        const failed = w.failed > 0 ? `, ${w.failed} failed` : '';
+        const label = `${w.failed > 0 ? MARK.failure : MARK.success} wave ${w.index} (${plural(w.hosts, 'host')}${failed})`;
+        return [task(label, w.failed > 0 ? ['crit'] : ['done'], w.startMs, w.endMs), ...gateOf(w)];
+    });
+    const inWaves = s.waves.reduce((n, w) => n + w.hosts, 0);
+    const rest = s.bars.filter((b) => b.wave === null);
+    if (rest.length > 0 && inWaves < s.bars.length) {
+        const failed = rest.filter((b) => b.result === 'failure').length;
+        const label = `${failed > 0 ? MARK.failure : MARK.success} ${plural(rest.length, 'host')}${failed > 0 ? `, ${failed} failed` : ''}`;
+        const start = Math.min(...rest.map((b) => b.startMs));
+        const end = Math.max(...rest.map((b) => b.endMs));
+        tasks.push(task(label, failed > 0 ? ['crit'] : ['done'], start, end));
+    }
+    return tasks;
+}
+function gateTasks(s) {
+    return s.waves.flatMap(gateOf);
+}
+function gateOf(w) {
+    if (!w.gate)
+        return [];
+    const mark = w.gate.result === 'success' ? MARK.success : MARK.failure;
+    const label = `${mark} gate after wave ${w.index}: ${w.gate.result}`;
+    return [task(label, w.gate.result === 'success' ? [] : ['crit'], w.gate.startMs, w.gate.endMs, true)];
+}
+//# sourceMappingURL=mermaid-timeline.js.map
+;// CONCATENATED MODULE: ./lib/reporters/summary-timeline.js
+
+function summaryTimeline(report, maxBytes) {
+    const block = renderMermaidTimeline(report);
+    if (block === '' || Buffer.byteLength(block, 'utf8') > maxBytes / 4)
+        return '';
+    return block;
+}
+//# sourceMappingURL=summary-timeline.js.map
 ;// CONCATENATED MODULE: ./lib/reporters/summary-gates.js
 
 
@@ -80072,6 +80342,7 @@ function failedGates(s) {
 
 
 
+
 /** GitHub rejects a step summary larger than this. */
 const SUMMARY_LIMIT_BYTES = 1024 * 1024;
 const github_summary_DEFAULTS = {
@@ -80106,7 +80377,13 @@ const WARNINGS_SHOWN = 10;
  */
 function renderSummary(report, options = {}) {
     const opts = { ...github_summary_DEFAULTS, ...options };
-    const head = [renderHeadline(report, opts.dryRun), renderStageTable(report)].join('\n');
+    const head = [
+        renderHeadline(report, opts.dryRun),
+        summaryTimeline(report, opts.maxBytes),
+        renderStageTable(report),
+    ]
+        .filter(Boolean)
+        .join('\n');
     const headings = report.stages.map((s, i) => `### ${i + 1}. ${escapeMarkdown(stageName(s))} · ${stageResultText(s)}\n${renderWaves(s)}`);
     let left = opts.maxBytes - NOTE_RESERVE - utf8Bytes(head) - headings.reduce((n, h) => n + utf8Bytes(h) + 1, 0);
     // Output tails of failed hosts matter most after the tables of results: they are placed first.
@@ -84770,6 +85047,10 @@ function parseJsonReport(text, file) {
 }
 /** The report the reporters render (summary, log), from a JSON report. */
 function fromJsonReport(json) {
+    const runStart = Date.parse(json.startedAt);
+    const epoch = (startMs) => typeof startMs === 'number' && Number.isFinite(startMs) && Number.isFinite(runStart)
+        ? { startedAtMs: runStart + startMs }
+        : {};
     return {
         version: 1,
         runner: json.runner,
@@ -84777,7 +85058,7 @@ function fromJsonReport(json) {
         result: json.result,
         startedAt: json.startedAt,
         durationMs: json.durationMs,
-        stages: json.stages.map(fromJsonStage),
+        stages: json.stages.map((s) => fromJsonStage(s, epoch)),
         ...(json.reason ? { reason: json.reason } : {}),
         warnings: [...(json.warnings ?? [])],
         ...(json.shard ? { part: { kind: 'shard', ...json.shard } } : {}),
@@ -84785,38 +85066,42 @@ function fromJsonReport(json) {
         ...(json.mergedFrom ? { mergedFrom: [...json.mergedFrom] } : {}),
     };
 }
-function fromJsonStage(s) {
+function fromJsonStage(s, epoch) {
     return {
         name: s.name,
         result: s.result,
         canary: s.canary,
-        jobs: s.jobs.map(fromJsonJob),
+        jobs: s.jobs.map((j) => fromJsonJob(j, epoch)),
         durationMs: s.durationMs ?? 0,
+        ...epoch(s.startMs),
         ...(s.canaryLeftOut ? { canaryLeftOut: s.canaryLeftOut } : {}),
         ...(s.tolerated ? { tolerated: true } : {}),
         ...(s.reason ? { reason: s.reason } : {}),
         when: (s.when ?? 'success'),
-        ...(s.waves ? { waves: s.waves.map(fromJsonWave) } : {}),
+        ...(s.waves ? { waves: s.waves.map((w) => fromJsonWave(w, epoch)) } : {}),
         ...(s.waves?.some((w) => w.gate !== null) ? { gate: true } : {}),
     };
 }
-function fromJsonWave(w) {
+function fromJsonWave(w, epoch) {
+    const { startMs, ...gate } = w.gate ?? {};
     return {
         index: w.index,
         hosts: [...w.hosts],
         gate: w.gate && {
-            ...w.gate,
+            ...gate,
+            ...epoch(startMs),
             result: w.gate.result,
             outputTail: '',
         },
     };
 }
-function fromJsonJob(j) {
+function fromJsonJob(j, epoch) {
     return {
         host: j.host,
         result: j.result,
         attempts: j.attempts,
         durationMs: j.durationMs ?? 0,
+        ...epoch(j.startMs),
         exitCode: j.exitCode ?? null,
         error: j.error ?? null,
         outputTail: j.outputTail ?? '',
@@ -84878,10 +85163,10 @@ function mergeReports(inputs) {
     checkSame(parts, 'runner', (r) => r.runner, 'runners');
     checkSame(parts, 'release', (r) => r.release, 'release ids', '; give every job the same --release-id (input release-id)');
     checkSame(parts, 'dryRun', (r) => String(r.dryRun), 'dry-run settings');
-    const stages = mergeStages(parts);
     const starts = parts.map((p) => Date.parse(p.report.startedAt));
     const ends = parts.map((p, i) => (starts[i] ?? 0) + p.report.durationMs);
     const start = Math.min(...starts);
+    const stages = mergeStages(Number.isFinite(start) ? parts.map((p, i) => rebased(p, (starts[i] ?? start) - start)) : parts);
     const { result, reason } = mergedResult(parts);
     return {
         version: 1,
@@ -84977,11 +85262,32 @@ function mergeStage(here) {
         result,
         canary,
         durationMs: Math.max(...here.map((h) => h.stage.durationMs ?? 0)),
+        ...earliest(here.map((h) => h.stage.startMs)),
         ...(result === 'failure' ? { reason: merge_reports_cut(reason) } : {}),
         ...(failed.length > 0 && failed.every((h) => h.stage.tolerated) ? { tolerated: true } : {}),
         waves: mergeWaves(here),
         jobs,
     };
+}
+/**
+ * A part whose times (`startMs` of stages, jobs and gates) count from the merged release's start,
+ * `shift` ms before the part's own.
+ */
+function rebased(part, shift) {
+    if (shift === 0 || !Number.isFinite(shift))
+        return part;
+    const move = (x) => x.startMs === undefined ? x : { ...x, startMs: x.startMs + shift };
+    const stages = part.report.stages.map((s) => ({
+        ...move(s),
+        waves: (s.waves ?? []).map((w) => ({ ...w, gate: w.gate && move(w.gate) })),
+        jobs: s.jobs.map(move),
+    }));
+    return { ...part, report: { ...part.report, stages } };
+}
+/** The earliest of the parts' stage starts, as the `startMs` key (absent when none has one). */
+function earliest(starts) {
+    const known = starts.filter((n) => typeof n === 'number');
+    return known.length > 0 ? { startMs: Math.min(...known) } : {};
 }
 /** Each part's waves (a gate ran after each of them), in part order, numbered through. */
 function mergeWaves(here) {

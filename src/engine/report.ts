@@ -33,6 +33,8 @@ export interface JobReport {
   errorKind?: string;
   /** The stage's `verify` on this host; absent when the stage has none or the job never got to it. */
   verify?: VerifyReport;
+  /** When the job started (its first attempt), in ms since the epoch; absent for a job that never started. */
+  startedAtMs?: number;
 }
 
 /** How a host's `verify` went. */
@@ -60,6 +62,8 @@ export interface GateReport {
   error: string | null;
   /** Not in the JSON report: the gate's last output lines. */
   outputTail: string;
+  /** When the gate's own run started (after the soak), in ms since the epoch; absent when it never ran. */
+  startedAtMs?: number;
 }
 
 export interface StageReport {
@@ -84,6 +88,8 @@ export interface StageReport {
   waves?: WaveReport[];
   /** The stage has a gate. */
   gate?: boolean;
+  /** When the stage started, in ms since the epoch; absent for a stage skipped by its `when`. */
+  startedAtMs?: number;
 }
 
 export interface RunReport {
@@ -104,6 +110,11 @@ export interface RunReport {
   mergedFrom?: string[];
   /** The deploy lock of the run, when it had one: set by the release pipeline, not by the engine. */
   lock?: LockReport;
+}
+
+/** Now, in ms since the epoch, on the monotonic clock the durations are measured with. */
+export function epochMs(): number {
+  return Math.round(performance.timeOrigin + performance.now());
 }
 
 /** Hosts whose job failed in any of `stages`, each once, in order of first failure. */

@@ -8,7 +8,7 @@ import { cancelMessage, untilAborted } from '../contract/abort.js';
 import type { EventListener } from './events.js';
 import { collect } from './iterate.js';
 import { isJob, type Job } from './job.js';
-import type { JobReport, StageReport, WaveReport } from './report.js';
+import { epochMs, type JobReport, type StageReport, type WaveReport } from './report.js';
 import type { Stage, StageContext } from './stage.js';
 import { selectJobs, type JobSelection } from './job-selection.js';
 import { StageWaves, type StageFailure } from './stage-waves.js';
@@ -42,10 +42,15 @@ export interface StageOutcome {
 
 export async function runStage(stage: Stage, ctx: StageContext, scope: StageScope): Promise<StageOutcome> {
   const started = performance.now();
+  const startedAtMs = epochMs();
   const listed = await listJobs(stage, ctx, scope.runSignal);
   if ('failure' in listed) {
     emitStart(stage, scope, [], null, []);
-    return finish(stage, started, scope, { canary: null, jobs: [], failure: listed.failure });
+    return finish(stage, { started, startedAtMs }, scope, {
+      canary: null,
+      jobs: [],
+      failure: listed.failure,
+    });
   }
   const selected = selectJobs(listed.jobs, scope.selection);
   const { jobs, canary, canaryLeftOut, emptyBecause } = sliceStage(
@@ -60,7 +65,12 @@ export async function runStage(stage: Stage, ctx: StageContext, scope: StageScop
     const why =
       emptyBecause ?? (listed.jobs.length === 0 ? 'it yielded no jobs' : 'the hosts filter left no jobs');
     scope.emit({ type: 'warning', stage: stage.name, message: `stage "${stage.name}" skipped: ${why}` });
-    return finish(stage, started, scope, { canary: null, canaryLeftOut, jobs: [], failure: null });
+    return finish(stage, { started, startedAtMs }, scope, {
+      canary: null,
+      canaryLeftOut,
+      jobs: [],
+      failure: null,
+    });
   }
   if (stage.settings.gate && listed.jobs.length === 1) {
     // Allowed (the gate runs once, after the job), but a gate is for waves: likely a misunderstanding.
@@ -80,7 +90,7 @@ export async function runStage(stage: Stage, ctx: StageContext, scope: StageScop
     scope.dryRun,
   );
   const reports = await waves.run();
-  return finish(stage, started, scope, {
+  return finish(stage, { started, startedAtMs }, scope, {
     canary: canary?.host.name ?? null,
     canaryLeftOut,
     jobs: reports,
@@ -174,7 +184,12 @@ interface Ran {
  * Builds the report, applies `can-fail` (and the rule that a stage on the way out never stops the
  * run), emits the warning and `stage-end`.
  */
-function finish(stage: Stage, started: number, scope: StageScope, ran: Ran): StageOutcome {
+function finish(
+  stage: Stage,
+  { started, startedAtMs }: { started: number; startedAtMs: number },
+  scope: StageScope,
+  ran: Ran,
+): StageOutcome {
   const { failure, jobs } = ran;
   const { when, gate, canFail } = stage.settings;
   const report: StageReport = {
@@ -184,6 +199,7 @@ function finish(stage: Stage, started: number, scope: StageScope, ran: Ran): Sta
     ...(ran.canaryLeftOut ? { canaryLeftOut: ran.canaryLeftOut } : {}),
     jobs,
     durationMs: Math.round(performance.now() - started),
+    startedAtMs,
     ...(failure ? { reason: failure.reason } : {}),
     when,
     ...(ran.waves ? { waves: ran.waves } : {}),
