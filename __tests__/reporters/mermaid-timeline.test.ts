@@ -4,85 +4,36 @@
  * whatever the stage and host names are.
  */
 import { createRequire } from 'node:module';
-import type { RunReport } from '../../src/engine/report.js';
 import { renderSummary } from '../../src/reporters/github-summary.js';
 import { mermaidText, renderMermaidTimeline } from '../../src/reporters/mermaid-timeline.js';
 import { itNeedingChromium, launchChromium, type HeadlessChromium } from '../support/chromium.js';
 import { job, run, stage } from './report-fixtures.js';
+import { richReport } from './timeline-fixtures.js';
 
 const MERMAID = createRequire(import.meta.url).resolve('mermaid/dist/mermaid.min.js');
-const T0 = Date.parse('2026-11-28T01:00:00.000Z');
-
-const HOSTILE = [
-  'Deploy: "web" #1; 100%',
-  '%% not a comment',
-  'section fake',
-  '{braces} `ticks` ``` <b>bold</b> \\ back',
-  'title: click me\nsecond line',
-];
-
-/** A release with everything the picture draws: a canary, waves and gates, a failure, a skip. */
-function richReport(): RunReport {
-  const at = (ms: number) => ({ startedAtMs: T0 + ms });
-  const gate = (ms: number, result: 'success' | 'failure' = 'success') => ({
-    result,
-    durationMs: 40,
-    exitCode: result === 'success' ? 0 : 1,
-    error: result === 'success' ? null : 'exit code 1',
-    outputTail: '',
-    ...at(ms),
-  });
-  const hostile = HOSTILE.map((name, i) =>
-    stage(name, [job(`local:h${i}`, { ...at(i * 10), durationMs: 5 })], { ...at(i * 10) }),
-  );
-  const gated = stage(
-    'Gated: waves',
-    [
-      job('local:canary', { ...at(100), durationMs: 50 }),
-      job('local:a', { ...at(200), durationMs: 60 }),
-      job('web-2.example.org:2222', {
-        ...at(200),
-        durationMs: 80,
-        result: 'failure',
-        exitCode: 3,
-        error: 'exit code 3',
-      }),
-      job('local:late', { result: 'skipped', attempts: 0, durationMs: 0, error: 'gate after wave 2 failed' }),
-    ],
-    {
-      ...at(100),
-      durationMs: 400,
-      canary: 'local:canary',
-      reason: 'gate after wave 2 failed: exit code 1',
-      waves: [
-        { index: 1, hosts: ['local:canary'], gate: gate(160) },
-        { index: 2, hosts: ['local:a', 'web-2.example.org:2222'], gate: gate(290, 'failure') },
-      ],
-    },
-  );
-  const big = stage(
-    'Eighty',
-    Array.from({ length: 80 }, (_, i) => job(`local:n${i}`, { ...at(600 + i * 3), durationMs: 20 })),
-    {
-      ...at(600),
-      waves: [
-        { index: 1, hosts: ['local:n0'], gate: null },
-        { index: 2, hosts: Array.from({ length: 79 }, (_, i) => `local:n${i + 1}`), gate: null },
-      ],
-    },
-  );
-  const skipped = stage('Notify: "on success"', [], {
-    result: 'skipped',
-    canary: null,
-    durationMs: 0,
-    reason: 'the release failed at stage "Gated: waves"',
-  });
-  const wayOut = stage('Roll back', [job('local:rb', { ...at(900), durationMs: 30 })], {
-    ...at(900),
-    when: 'failure',
-  });
-  return run([...hostile, gated, big, skipped, wayOut], { durationMs: 1000 });
+interface Drawn {
+  parsed: boolean;
+  bars: number;
+  crit: number;
+  milestones: number;
+  texts: string[];
 }
+
+/** Runs in the page (plain JavaScript): Mermaid parses and renders the gantt; what it drew. */
+const RENDER_IN_PAGE = `async (src) => {
+  const m = globalThis.mermaid;
+  m.initialize({ startOnLoad: false });
+  const parsed = await m.parse(src);
+  const { svg } = await m.render('timeline', src);
+  const doc = new DOMParser().parseFromString(svg, 'image/svg+xml');
+  return {
+    parsed: parsed !== false,
+    bars: doc.querySelectorAll('rect.task').length,
+    crit: doc.querySelectorAll('rect.crit0, rect.crit1, rect.crit2, rect.crit3').length,
+    milestones: doc.querySelectorAll('rect.milestone').length,
+    texts: [...doc.querySelectorAll('text')].map((t) => t.textContent || ''),
+  };
+}`;
 
 function mermaidSource(summary: string): string {
   const m = /```mermaid\n([\s\S]*?)```\n/.exec(summary);
@@ -132,26 +83,12 @@ describe('the summary timeline (Mermaid gantt)', () => {
         await page.setContent('<!doctype html><html><body><div id="out"></div></body></html>');
         await page.addScriptTag({ path: MERMAID });
         const text = mermaidSource(renderSummary(richReport()));
-        const drawn = await page.evaluate(async (src) => {
-          const m = (globalThis as unknown as { mermaid: any }).mermaid; // eslint-disable-line @typescript-eslint/no-explicit-any
-          m.initialize({ startOnLoad: false });
-          const parsed: unknown = await m.parse(src);
-          const { svg } = (await m.render('timeline', src)) as { svg: string };
-          const doc = new DOMParser().parseFromString(svg, 'image/svg+xml');
-          const texts = [...doc.querySelectorAll('text')].map((t) => t.textContent ?? '');
-          return {
-            parsed: parsed !== false,
-            bars: doc.querySelectorAll('rect.task').length,
-            crit: doc.querySelectorAll('rect.crit0, rect.crit1, rect.crit2, rect.crit3').length,
-            milestones: doc.querySelectorAll('rect.milestone').length,
-            texts,
-          };
-        }, text);
+        const drawn = (await page.evaluate(`(${RENDER_IN_PAGE})(${JSON.stringify(text)})`)) as Drawn;
         expect(errors).toEqual([]);
         expect(outside).toEqual([]);
         expect(drawn.parsed).toBe(true);
-        // 5 hostile + 3 gated jobs + 2 waves of the big stage + 1 way out; milestones: 2 gates, not started, skipped.
-        expect(drawn.bars).toBe(5 + 3 + 2 + 1 + 4);
+        // 5 hostile + 4 gated jobs + 2 waves of the big stage + 1 way out; milestones: 2 gates, not started, skipped.
+        expect(drawn.bars).toBe(5 + 4 + 2 + 1 + 4);
         expect(drawn.milestones).toBe(4);
         expect(drawn.crit).toBeGreaterThanOrEqual(2);
         const all = drawn.texts.join('\n');
