@@ -57,6 +57,7 @@ describe('boerewors run on local: hosts', () => {
       'exitCode',
       'host',
       'result',
+      'startMs',
       'uploads',
       'verify',
     ]);
