@@ -3,7 +3,10 @@
  * Chromium since it needs a DOM): it parses and renders, with the bars and milestones we meant,
  * whatever the stage and host names are.
  */
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { renderSummary } from '../../src/reporters/github-summary.js';
 import { mermaidText, renderMermaidTimeline } from '../../src/reporters/mermaid-timeline.js';
 import { itNeedingChromium, launchChromium, type HeadlessChromium } from '../support/chromium.js';
@@ -25,6 +28,10 @@ const RENDER_IN_PAGE = `async (src) => {
   m.initialize({ startOnLoad: false });
   const parsed = await m.parse(src);
   const { svg } = await m.render('timeline', src);
+  // Shown in the page for the screenshot: its style rules are scoped to the id it was rendered as.
+  const out = document.getElementById('out');
+  out.id = 'timeline';
+  out.innerHTML = svg;
   const doc = new DOMParser().parseFromString(svg, 'image/svg+xml');
   return {
     parsed: parsed !== false,
@@ -71,8 +78,13 @@ describe('the summary timeline (Mermaid gantt)', () => {
 
   describe('in the real Mermaid', () => {
     let browser: HeadlessChromium | undefined;
+    let dir: string;
+    beforeAll(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'bw-gantt-'));
+    });
     afterAll(async () => {
       await browser?.close();
+      await rm(dir, { recursive: true, force: true });
     });
 
     itNeedingChromium(
@@ -84,6 +96,15 @@ describe('the summary timeline (Mermaid gantt)', () => {
         await page.addScriptTag({ path: MERMAID });
         const text = mermaidSource(renderSummary(richReport()));
         const drawn = (await page.evaluate(`(${RENDER_IN_PAGE})(${JSON.stringify(text)})`)) as Drawn;
+        // What a reader of the job summary sees, for a person to look at (BW_KEEP_SCREENSHOTS=DIR).
+        const shot = join(dir, 'gantt.png');
+        await page.setViewportSize({ width: 1280, height: 1400 });
+        await page.screenshot({ path: shot, fullPage: true });
+        const keep = process.env.BW_KEEP_SCREENSHOTS;
+        if (keep) {
+          await mkdir(keep, { recursive: true });
+          await copyFile(shot, join(keep, 'gantt.png'));
+        }
         expect(errors).toEqual([]);
         expect(outside).toEqual([]);
         expect(drawn.parsed).toBe(true);
