@@ -64669,7 +64669,7 @@ globals.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _commonjs_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3115);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1563);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2563);
 /** The action's entrypoint (`dist/index.js` is this, bundled). */
 
 
@@ -64686,7 +64686,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1563:
+/***/ 2563:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -68050,6 +68050,10 @@ function isControllerJob(job) {
 }
 //# sourceMappingURL=job-selection.js.map
 ;// CONCATENATED MODULE: ./lib/engine/report.js
+/** Now, in ms since the epoch, on the monotonic clock the durations are measured with. */
+function epochMs() {
+    return Math.round(performance.timeOrigin + performance.now());
+}
 /** Hosts whose job failed in any of `stages`, each once, in order of first failure. */
 function failedHosts(stages) {
     const hosts = new Set();
@@ -69106,6 +69110,7 @@ function withoutStepStart(emit) {
 
 
 
+
 /**
  * p-retry sees only this wrapper, so our classification decides every retry (p-retry would
  * otherwise refuse to retry any TypeError a job throws, and turn non-Error throws into TypeErrors).
@@ -69126,6 +69131,7 @@ class JobRun {
     scope;
     #host;
     #started = performance.now();
+    #startedAtMs = epochMs();
     #tail;
     #attempts = 0;
     #exitCode = null;
@@ -69250,6 +69256,7 @@ class JobRun {
             result,
             attempts: this.#attempts,
             durationMs: Math.round(performance.now() - this.#started),
+            startedAtMs: this.#startedAtMs,
             exitCode: this.#exitCode,
             error,
             outputTail: this.#tail.toString(),
@@ -69319,6 +69326,7 @@ async function runGate(gate, wave, scope, opts = { soak: true }) {
     return {
         result: passed ? 'success' : report.result === 'cancelled' ? 'cancelled' : 'failure',
         durationMs: report.durationMs,
+        ...(report.startedAtMs !== undefined ? { startedAtMs: report.startedAtMs } : {}),
         exitCode: report.exitCode,
         error: passed ? null : report.error,
         outputTail: report.outputTail,
@@ -69533,12 +69541,18 @@ function shardBlock(total, index, count) {
 
 
 
+
 async function runStage(stage, ctx, scope) {
     const started = performance.now();
+    const startedAtMs = epochMs();
     const listed = await listJobs(stage, ctx, scope.runSignal);
     if ('failure' in listed) {
         emitStart(stage, scope, [], null, []);
-        return finish(stage, started, scope, { canary: null, jobs: [], failure: listed.failure });
+        return finish(stage, { started, startedAtMs }, scope, {
+            canary: null,
+            jobs: [],
+            failure: listed.failure,
+        });
     }
     const selected = selectJobs(listed.jobs, scope.selection);
     const { part } = scope.selection;
@@ -69560,7 +69574,7 @@ async function runStage(stage, ctx, scope) {
         scope.emit({ type: 'warning', stage: stage.name, message: `stage "${stage.name}" skipped: ${why}` });
         const skipped = [...out.skipped.values()];
         const reason = skipped.length > 0 ? why : undefined;
-        return finish(stage, started, scope, {
+        return finish(stage, { started, startedAtMs }, scope, {
             canary: null,
             canaryLeftOut,
             jobs: skipped,
@@ -69579,7 +69593,7 @@ async function runStage(stage, ctx, scope) {
     connectAhead(scope, jobs);
     const waves = new StageWaves(stage, jobScope(stage, ctx, scope), jobs, canary !== null, sizes, scope.dryRun);
     const reports = inStageOrder(whole.jobs, await waves.run(), out);
-    return finish(stage, started, scope, {
+    return finish(stage, { started, startedAtMs }, scope, {
         canary: canary?.host.name ?? null,
         canaryLeftOut,
         jobs: reports,
@@ -69649,7 +69663,7 @@ function connectAhead(scope, jobs) {
  * Builds the report, applies `can-fail` (and the rule that a stage on the way out never stops the
  * run), emits the warning and `stage-end`.
  */
-function finish(stage, started, scope, ran) {
+function finish(stage, { started, startedAtMs }, scope, ran) {
     const { failure, jobs } = ran;
     const { when, gate, canFail } = stage.settings;
     const report = {
@@ -69659,6 +69673,7 @@ function finish(stage, started, scope, ran) {
         ...(ran.canaryLeftOut ? { canaryLeftOut: ran.canaryLeftOut } : {}),
         jobs,
         durationMs: Math.round(performance.now() - started),
+        startedAtMs,
         ...(failure ? { reason: failure.reason } : ran.reason ? { reason: ran.reason } : {}),
         when,
         ...(ran.waves ? { waves: ran.waves } : {}),
@@ -73439,6 +73454,11 @@ function last_bytes_lastBytes(text, max) {
 const OUTPUT_TAIL_BYTES = 8 * 1024;
 function toJsonReport(report, options = {}) {
     const { part } = report;
+    const runStart = Date.parse(report.startedAt);
+    /** An epoch time as the `startMs` key: ms after the run's start (never before it). */
+    const at = (epoch) => epoch === undefined || !Number.isFinite(runStart)
+        ? {}
+        : { startMs: Math.max(0, Math.round(epoch - runStart)) };
     return {
         version: 1,
         runner: report.runner,
@@ -73461,6 +73481,7 @@ function toJsonReport(report, options = {}) {
             canary: s.canary,
             ...(s.canaryLeftOut ? { canaryLeftOut: s.canaryLeftOut } : {}),
             durationMs: s.durationMs,
+            ...at(s.startedAtMs),
             ...(s.reason !== undefined && s.result !== 'success' ? { reason: s.reason } : {}),
             ...(s.tolerated ? { tolerated: true } : {}),
             waves: (s.waves ?? []).map((w) => ({
@@ -73469,6 +73490,7 @@ function toJsonReport(report, options = {}) {
                 gate: w.gate && {
                     result: w.gate.result,
                     durationMs: w.gate.durationMs,
+                    ...at(w.gate.startedAtMs),
                     exitCode: w.gate.exitCode,
                     error: w.gate.error,
                 },
@@ -73478,6 +73500,7 @@ function toJsonReport(report, options = {}) {
                 result: j.result,
                 attempts: j.attempts,
                 durationMs: j.durationMs,
+                ...at(j.startedAtMs),
                 exitCode: j.exitCode,
                 error: j.error,
                 verify: j.verify ? { ...j.verify } : null,
@@ -80615,6 +80638,248 @@ function deployment_cut(text) {
     return line.length > MAX_DESCRIPTION ? `${line.slice(0, MAX_DESCRIPTION - 1)}…` : line;
 }
 //# sourceMappingURL=deployment.js.map
+;// CONCATENATED MODULE: ./lib/reporters/timeline.js
+
+function timelineOf(report) {
+    const runStart = Date.parse(report.startedAt);
+    const offset = (epoch) => epoch === undefined || !Number.isFinite(runStart) ? null : Math.max(0, epoch - runStart);
+    const hasTimes = report.stages.some((s) => s.startedAtMs !== undefined || s.jobs.some((j) => j.startedAtMs !== undefined));
+    let clock = 0;
+    const stages = report.stages.map((s, i) => {
+        const stage = stageOf(s, i + 1, offset, clock);
+        clock = Math.max(clock, stage.endMs);
+        return stage;
+    });
+    return { durationMs: Math.max(report.durationMs, clock), stages, hasTimes };
+}
+/** One stage; `clock` is where the stages before it ended (a skipped stage is placed there). */
+function stageOf(s, index, offset, clock) {
+    const waveOf = new Map();
+    for (const w of s.waves ?? [])
+        for (const h of w.hosts)
+            if (!waveOf.has(h))
+                waveOf.set(h, w.index);
+    const bars = canaryFirst(s).flatMap((j) => {
+        const start = offset(j.startedAtMs);
+        if (start === null)
+            return [];
+        const bar = {
+            host: j.host,
+            result: j.result,
+            canary: j.host === s.canary,
+            wave: waveOf.get(j.host) ?? null,
+            startMs: start,
+            endMs: start + Math.max(0, j.durationMs),
+            attempts: j.attempts,
+            error: j.error,
+        };
+        return [bar];
+    });
+    const starts = bars.map((b) => b.startMs);
+    const startMs = offset(s.startedAtMs) ?? (starts.length > 0 ? Math.min(...starts) : clock);
+    const waves = wavesOf(s, bars, offset);
+    const ends = [
+        startMs + s.durationMs,
+        ...bars.map((b) => b.endMs),
+        ...waves.map((w) => w.gate?.endMs ?? w.endMs),
+    ];
+    return {
+        index,
+        name: s.name,
+        when: s.when ?? 'success',
+        outcome: stageOutcome(s),
+        reason: s.reason ?? null,
+        startMs,
+        endMs: Math.max(...ends),
+        bars,
+        waves,
+        notStarted: s.jobs.filter((j) => offset(j.startedAtMs) === null).length,
+    };
+}
+function canaryFirst(s) {
+    const canary = s.jobs.find((j) => j.host === s.canary);
+    return canary ? [canary, ...s.jobs.filter((j) => j !== canary)] : [...s.jobs];
+}
+function wavesOf(s, bars, offset) {
+    return (s.waves ?? []).flatMap((w) => {
+        const members = bars.filter((b) => b.wave === w.index);
+        if (members.length === 0)
+            return [];
+        const startMs = Math.min(...members.map((b) => b.startMs));
+        const endMs = Math.max(...members.map((b) => b.endMs));
+        const gateStart = w.gate ? (offset(w.gate.startedAtMs) ?? endMs) : null;
+        return [
+            {
+                index: w.index,
+                hosts: members.length,
+                failed: members.filter((b) => b.result === 'failure').length,
+                startMs,
+                endMs,
+                gate: w.gate && gateStart !== null
+                    ? {
+                        result: w.gate.result,
+                        startMs: gateStart,
+                        endMs: gateStart + Math.max(0, w.gate.durationMs),
+                        error: w.gate.error,
+                    }
+                    : null,
+            },
+        ];
+    });
+}
+/** `when: failure` for a stage on the way out; null for one that runs while the release succeeds. */
+function wayOutNote(stage) {
+    return stage.when === 'success' ? null : `on the way out, when: ${stage.when}`;
+}
+/** `+1.2 s`: a time after the release's start, for labels and axes. */
+function offsetText(ms) {
+    if (ms < 60_000)
+        return `+${(ms / 1000).toFixed(1)} s`;
+    const m = Math.floor(ms / 60_000);
+    return `+${m} min ${Math.round((ms - m * 60_000) / 1000)} s`;
+}
+//# sourceMappingURL=timeline.js.map
+;// CONCATENATED MODULE: ./lib/reporters/mermaid-timeline.js
+
+
+const LOOK_ALIKE = {
+    ':': '∶',
+    ';': ';',
+    '#': '＃',
+    '%': '％',
+    '"': '＂',
+    "'": '’',
+    '`': 'ˋ',
+    '{': '｛',
+    '}': '｝',
+    '<': '‹',
+    '>': '›',
+    '\\': '⧵',
+};
+const LABEL_MAX = 80;
+/** A name as Mermaid shows it: no character it reads as syntax, one line, not empty, bounded. */
+function mermaidText(text) {
+    const one = text
+        // eslint-disable-next-line no-control-regex
+        .replace(/[\x00-\x1f\x7f\u2028\u2029]+/g, ' ')
+        .replace(/[:;#%"'`{}<>\\]/g, (c) => LOOK_ALIKE[c] ?? c)
+        .replace(/\s+/g, ' ')
+        .trim();
+    const cut = [...one];
+    const bounded = cut.length > LABEL_MAX ? `${cut.slice(0, LABEL_MAX - 1).join('')}…` : one;
+    return bounded === '' ? '(unnamed)' : bounded;
+}
+/**
+ * The gantt as a fenced `mermaid` block, or '' when the report has no times (an older report) or
+ * no stage ran.
+ */
+function renderMermaidTimeline(report, options = {}) {
+    const timeline = timelineOf(report);
+    if (!timeline.hasTimes || timeline.stages.length === 0)
+        return '';
+    const maxBars = options.maxBarsPerStage ?? 60;
+    const maxChars = options.maxChars ?? 40_000;
+    let text = gantt(timeline.stages, timeline.durationMs, maxBars);
+    if (text.length > maxChars)
+        text = gantt(timeline.stages, timeline.durationMs, 0);
+    if (text.length > maxChars)
+        return '';
+    return `\`\`\`mermaid\n${text}\`\`\`\n`;
+}
+function gantt(stages, durationMs, maxBars) {
+    const lines = [
+        'gantt',
+        '  dateFormat x',
+        `  axisFormat ${durationMs >= 3_600_000 ? '%H:%M:%S' : '%M:%S'}`,
+        '  todayMarker off',
+    ];
+    for (const s of stages) {
+        lines.push(`  section ${sectionName(s)}`);
+        lines.push(...stageTasks(s, maxBars).map((t) => `  ${t}`));
+    }
+    return `${lines.join('\n')}\n`;
+}
+function sectionName(s) {
+    const wayOut = wayOutNote(s);
+    return mermaidText(`${s.index}. ${s.name}${wayOut ? ` (${wayOut})` : ''}`);
+}
+/**
+ * `Name :tags, start, end`. A milestone when `end` is null, or given as `[start, end]` (Mermaid
+ * draws it half-way); a bar lasts at least 1 ms, so that it is drawn.
+ */
+function task(label, tags, start, end, milestone = false) {
+    const from = Math.round(start);
+    const to = end === null ? from : Math.max(milestone ? from : from + 1, Math.round(end));
+    const t = end === null || milestone ? [...tags, 'milestone'] : tags;
+    return `${mermaidText(label)} :${[...t, String(from), String(to)].join(', ')}`;
+}
+const MARK = { success: '✔', failure: '✘', skipped: '–', cancelled: '⊘' };
+function stageTasks(s, maxBars) {
+    if (s.bars.length === 0) {
+        const why = s.reason ?? (s.outcome === 'skipped' ? 'no jobs' : s.outcome);
+        return [
+            task(`${MARK.skipped} ${s.outcome}: ${why}`, s.outcome === 'failure' ? ['crit'] : [], s.startMs, null),
+        ];
+    }
+    const tasks = s.bars.length > maxBars
+        ? waveTasks(s)
+        : s.bars.map((b) => task(barLabel(b), barTags(b), b.startMs, b.endMs));
+    if (s.bars.length <= maxBars)
+        tasks.push(...gateTasks(s));
+    if (s.notStarted > 0) {
+        const why = s.reason ? `: ${s.reason}` : '';
+        tasks.push(task(`${MARK.skipped} ${plural(s.notStarted, 'host')} not started${why}`, [], s.endMs, null));
+    }
+    return tasks;
+}
+function barLabel(b) {
+    return `${MARK[b.result]} ${b.host}${b.canary ? ' (canary)' : ''}`;
+}
+function barTags(b) {
+    if (b.result === 'failure')
+        return ['crit'];
+    if (b.result === 'cancelled')
+        return ['active'];
+    return ['done'];
+}
+/** A stage with many hosts: a bar per wave, with its host count and failures, then its gate. */
+function waveTasks(s) {
+    const tasks = s.waves.flatMap((w) => {
+        const failed = w.failed > 0 ? `, ${w.failed} failed` : '';
+        const label = `${w.failed > 0 ? MARK.failure : MARK.success} wave ${w.index} (${plural(w.hosts, 'host')}${failed})`;
+        return [task(label, w.failed > 0 ? ['crit'] : ['done'], w.startMs, w.endMs), ...gateOf(w)];
+    });
+    const inWaves = s.waves.reduce((n, w) => n + w.hosts, 0);
+    const rest = s.bars.filter((b) => b.wave === null);
+    if (rest.length > 0 && inWaves < s.bars.length) {
+        const failed = rest.filter((b) => b.result === 'failure').length;
+        const label = `${failed > 0 ? MARK.failure : MARK.success} ${plural(rest.length, 'host')}${failed > 0 ? `, ${failed} failed` : ''}`;
+        const start = Math.min(...rest.map((b) => b.startMs));
+        const end = Math.max(...rest.map((b) => b.endMs));
+        tasks.push(task(label, failed > 0 ? ['crit'] : ['done'], start, end));
+    }
+    return tasks;
+}
+function gateTasks(s) {
+    return s.waves.flatMap(gateOf);
+}
+function gateOf(w) {
+    if (!w.gate)
+        return [];
+    const mark = w.gate.result === 'success' ? MARK.success : MARK.failure;
+    const label = `${mark} gate after wave ${w.index}: ${w.gate.result}`;
+    return [task(label, w.gate.result === 'success' ? [] : ['crit'], w.gate.startMs, w.gate.endMs, true)];
+}
+//# sourceMappingURL=mermaid-timeline.js.map
+;// CONCATENATED MODULE: ./lib/reporters/summary-timeline.js
+
+function summaryTimeline(report, maxBytes) {
+    const block = renderMermaidTimeline(report);
+    if (block === '' || Buffer.byteLength(block, 'utf8') > maxBytes / 4)
+        return '';
+    return block;
+}
+//# sourceMappingURL=summary-timeline.js.map
 ;// CONCATENATED MODULE: ./lib/reporters/summary-gates.js
 
 
@@ -80665,6 +80930,7 @@ function failedGates(s) {
 
 
 
+
 /** GitHub rejects a step summary larger than this. */
 const SUMMARY_LIMIT_BYTES = 1024 * 1024;
 const github_summary_DEFAULTS = {
@@ -80699,7 +80965,13 @@ const WARNINGS_SHOWN = 10;
  */
 function renderSummary(report, options = {}) {
     const opts = { ...github_summary_DEFAULTS, ...options };
-    const head = [renderHeadline(report, opts.dryRun), renderStageTable(report)].join('\n');
+    const head = [
+        renderHeadline(report, opts.dryRun),
+        summaryTimeline(report, opts.maxBytes),
+        renderStageTable(report),
+    ]
+        .filter(Boolean)
+        .join('\n');
     const headings = report.stages.map((s, i) => `### ${i + 1}. ${escapeMarkdown(stageName(s))} · ${stageResultText(s)}\n${renderWaves(s)}`);
     let left = opts.maxBytes - NOTE_RESERVE - utf8Bytes(head) - headings.reduce((n, h) => n + utf8Bytes(h) + 1, 0);
     // Output tails of failed hosts matter most after the tables of results: they are placed first.
@@ -80914,22 +81186,379 @@ function truncationNote(tails, rows) {
         'Every host is in the JSON report (output `report`) and in the log.\n');
 }
 //# sourceMappingURL=github-summary.js.map
+;// CONCATENATED MODULE: ./lib/reporters/timeline-svg.js
+/**
+ * The release's timeline as inline SVG for the HTML report, drawn here (no chart library): per
+ * stage a band, a bar per job that started (the canary first) with a hover title, the gate after
+ * each wave as a diamond, a skipped stage with why. A stage of up to `ROWS_MAX` jobs gets a row per
+ * host, named; a bigger one packs its bars into lanes (as many as ran at once), its height bounded,
+ * so a 1,000-host stage stays a few hundred pixels tall. Every bar has the class `job`. Pure.
+ */
+
+
+
+const WIDTH = 1000;
+const LABEL = 230;
+const PLOT = WIDTH - LABEL - 50;
+const ROW = 16;
+const HEAD = 22;
+const AXIS = 24;
+/** Past this many jobs a stage's bars are packed into lanes, without a name per row. */
+const ROWS_MAX = 60;
+/** The lanes of a packed stage share at most this height. */
+const PACKED_MAX = 240;
+/** `''` when the report has no times (written before they were recorded). */
+function renderTimelineSvg(report) {
+    const timeline = timelineOf(report);
+    if (!timeline.hasTimes || timeline.stages.length === 0)
+        return '';
+    const span = Math.max(1, timeline.durationMs);
+    const x = (ms) => LABEL + (Math.min(ms, span) / span) * PLOT;
+    const parts = [];
+    let y = AXIS;
+    for (const s of timeline.stages) {
+        const drawn = stageSvg(s, y, x);
+        parts.push(drawn.svg);
+        y += drawn.height + 6;
+    }
+    const height = y + 4;
+    return [
+        `<svg xmlns="http://www.w3.org/2000/svg" class="timeline" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}" role="img" aria-label="Timeline of the release">`,
+        axisSvg(span, x, height),
+        ...parts,
+        '</svg>',
+    ].join('\n');
+}
+function axisSvg(span, x, height) {
+    const step = tickStep(span);
+    const ticks = [];
+    for (let t = 0; t <= span; t += step) {
+        const at = x(t).toFixed(1);
+        ticks.push(`<line class="tick" x1="${at}" y1="${AXIS - 4}" x2="${at}" y2="${height}"/>` +
+            `<text class="axis" x="${at}" y="${AXIS - 8}">${escapeHtml(offsetText(t))}</text>`);
+    }
+    return ticks.join('\n');
+}
+/** About 8 ticks, on a round number of ms. */
+function tickStep(span) {
+    const rough = span / 8;
+    const steps = [
+        1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 15e3, 3e4, 6e4, 12e4, 3e5, 6e5, 9e5, 18e5, 36e5,
+    ];
+    return steps.find((s) => s >= rough) ?? 36e5;
+}
+function stageSvg(s, top, x) {
+    const wayOut = wayOutNote(s);
+    const title = `${s.index}. ${s.name}${wayOut ? ` (${wayOut})` : ''}`;
+    const facts = [s.outcome, plural(s.bars.length, 'job'), formatDuration(s.endMs - s.startMs)];
+    if (s.notStarted > 0)
+        facts.push(`${s.notStarted} not started`);
+    const out = [
+        `<g class="stage s-${s.outcome}${wayOut ? ' way-out' : ''}">`,
+        `<rect class="band" x="0" y="${top}" width="${WIDTH}" height="${HEAD - 2}"/>`,
+        `<text class="stage-name" x="4" y="${top + 15}">${escapeHtml(clip(title, 60))} · ${escapeHtml(facts.join(' · '))}</text>`,
+    ];
+    let height = HEAD;
+    if (s.bars.length === 0) {
+        const why = s.reason ?? 'no jobs';
+        out.push(`<text class="note" x="${LABEL}" y="${top + HEAD + 12}">${escapeHtml(`${s.outcome}: ${clip(why, 120)}`)}</text>`);
+        height += ROW;
+    }
+    else {
+        const body = s.bars.length <= ROWS_MAX ? rowsSvg(s, top + HEAD, x) : lanesSvg(s, top + HEAD, x);
+        out.push(body.svg);
+        height += body.height;
+    }
+    for (const w of s.waves)
+        if (w.gate)
+            out.push(gateSvg(w.index, w.gate, top + HEAD, height - HEAD, x));
+    out.push('</g>');
+    return { svg: out.join('\n'), height };
+}
+function rowsSvg(s, top, x) {
+    const svg = s.bars.map((b, i) => {
+        const y = top + i * ROW;
+        const name = `${b.host}${b.canary ? ' (canary)' : ''}`;
+        return (`<text class="host" x="${LABEL - 6}" y="${y + 12}">${escapeHtml(clip(name, 34))}</text>` +
+            barSvg(b, y + 2, ROW - 4, x));
+    });
+    return { svg: svg.join('\n'), height: s.bars.length * ROW };
+}
+/** Bars packed into lanes, first fit by start time: a lane holds bars that did not overlap. */
+function lanesSvg(s, top, x) {
+    const order = [...s.bars].sort((a, b) => a.startMs - b.startMs);
+    const laneEnds = [];
+    const laneOf = new Map();
+    for (const b of order) {
+        let lane = laneEnds.findIndex((end) => end <= b.startMs);
+        if (lane === -1)
+            lane = laneEnds.push(0) - 1;
+        laneEnds[lane] = Math.max(b.endMs, b.startMs + 1);
+        laneOf.set(b, lane);
+    }
+    const lanes = laneEnds.length;
+    const pitch = Math.max(1, Math.min(ROW, PACKED_MAX / lanes));
+    const height = Math.ceil(lanes * pitch) + 4;
+    const label = `${plural(s.bars.length, 'job')} in ${plural(lanes, 'lane')} (hover for hosts)`;
+    const svg = [`<text class="host" x="${LABEL - 6}" y="${top + 12}">${escapeHtml(label)}</text>`];
+    for (const b of s.bars) {
+        const y = top + 2 + (laneOf.get(b) ?? 0) * pitch;
+        svg.push(barSvg(b, y, Math.max(1, pitch - (pitch > 4 ? 2 : 0)), x));
+    }
+    return { svg: svg.join('\n'), height };
+}
+function barSvg(b, y, h, x) {
+    const x0 = x(b.startMs);
+    const w = Math.max(2, x(b.endMs) - x0);
+    const facts = [
+        `${b.host}${b.canary ? ' (canary)' : ''}`,
+        b.result,
+        ...(b.wave !== null ? [`wave ${b.wave}`] : []),
+        `${offsetText(b.startMs)} → ${offsetText(b.endMs)} (${formatDuration(b.endMs - b.startMs)})`,
+        ...(b.attempts > 1 ? [plural(b.attempts, 'attempt')] : []),
+        ...(b.error && b.error !== b.result ? [clip(b.error, 200)] : []),
+    ];
+    return (`<rect class="job r-${b.result}${b.canary ? ' canary' : ''}" x="${x0.toFixed(1)}" y="${y.toFixed(1)}" width="${w.toFixed(1)}" height="${h.toFixed(1)}">` +
+        `<title>${escapeHtml(facts.join(' · '))}</title></rect>`);
+}
+function gateSvg(wave, gate, top, height, x) {
+    const cx = x((gate.startMs + gate.endMs) / 2);
+    const cy = top + Math.min(height, ROW * 3) / 2;
+    const r = 6;
+    const points = `${cx},${cy - r} ${cx + r},${cy} ${cx},${cy + r} ${cx - r},${cy}`;
+    const facts = [`gate after wave ${wave}`, gate.result, formatDuration(gate.endMs - gate.startMs)];
+    if (gate.error)
+        facts.push(clip(gate.error, 200));
+    return (`<line class="gate-line" x1="${cx.toFixed(1)}" y1="${top}" x2="${cx.toFixed(1)}" y2="${top + height}"/>` +
+        `<polygon class="gate r-${gate.result}" points="${points}"><title>${escapeHtml(facts.join(' · '))}</title></polygon>`);
+}
+function clip(text, max) {
+    const one = text.replace(/\s+/g, ' ');
+    return one.length > max ? `${one.slice(0, max - 1)}…` : one;
+}
+//# sourceMappingURL=timeline-svg.js.map
+;// CONCATENATED MODULE: ./lib/reporters/html-report.js
+
+
+
+
+
+/** Rows per folded page of a stage's hosts table. */
+const PAGE_ROWS = 100;
+/** A stage's hosts table is open at first when it has at most this many rows. */
+const OPEN_ROWS = 20;
+/** Bytes of output the failed hosts share; each shows at most `TAIL_MAX` of it. */
+const TAILS_BUDGET = 2_500_000;
+const TAIL_MAX = 8 * 1024;
+const TAIL_MIN = 1024;
+const html_report_WARNINGS_SHOWN = 20;
+const HEADLINE = { success: 'Release succeeded', failure: 'Release failed', cancelled: 'Release cancelled' };
+/** A coloured dot (CSS, no emoji font needed) before a result. */
+const mark = (result) => `<span class="dot r-${result}">●</span>`;
+const CSS = `
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px;color:#1f2328;background:#fff}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #d1d9e0;padding-bottom:4px}
+.facts{color:#59636e}.reason{border-left:4px solid #cf222e;padding:4px 10px;background:#fff5f5}
+.warning{border-left:4px solid #bf8700;padding:2px 10px;background:#fff8e5;margin:2px 0}
+table{border-collapse:collapse;margin:6px 0}th,td{border:1px solid #d1d9e0;padding:3px 8px;text-align:left;vertical-align:top}
+th{background:#f6f8fa}td.n{text-align:right}.scroll{max-height:70vh;overflow:auto;border:1px solid #d1d9e0}
+pre{background:#f6f8fa;padding:8px;overflow:auto;max-height:400px;white-space:pre-wrap;word-break:break-all}
+summary{cursor:pointer}.dot{font-size:12px}.dot.r-success{color:#2da44e}.dot.r-failure{color:#cf222e}.dot.r-cancelled,.dot.r-skipped{color:#8c959f}details{margin:4px 0}sub{color:#59636e}
+svg.timeline{display:block;font:11px system-ui,sans-serif}
+svg .band{fill:#f6f8fa}svg .stage-name{font-weight:600;fill:#1f2328}svg .host{text-anchor:end;fill:#59636e}
+svg .axis{text-anchor:middle;fill:#59636e}svg .tick{stroke:#eaeef2}svg .note{fill:#59636e;font-style:italic}
+svg .job.r-success{fill:#2da44e}svg .job.r-failure{fill:#cf222e}svg .job.r-cancelled{fill:#8c959f}svg .job.r-skipped{fill:#d1d9e0}
+svg .job.canary{stroke:#0969da;stroke-width:1.5}svg .gate{fill:#8250df;stroke:#fff}svg .gate.r-failure{fill:#cf222e}
+svg .gate-line{stroke:#8250df;stroke-dasharray:2 2}svg .stage.way-out .band{fill:#fff8e5}
+`;
+function renderHtmlReport(report, options = {}) {
+    const svg = renderTimelineSvg(report);
+    const timeline = svg
+        ? `<div class="scroll">${svg}</div>\n<p class="facts">Green: succeeded, red: failed, grey: cancelled; a blue outline is the canary, a diamond a gate. Hover a bar for its host.</p>`
+        : '<p class="facts">This report has no start times (it was written by an older version): no timeline.</p>';
+    const title = `${options.dryRun ? 'DRY RUN · ' : ''}${HEADLINE[report.result]} · ${report.runner} · ${report.release}`;
+    return [
+        '<!doctype html>',
+        '<html lang="en"><head><meta charset="utf-8">',
+        `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">`,
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        `<title>${escapeHtml(title)}</title>`,
+        `<style>${CSS}</style>`,
+        '</head><body>',
+        headline(report, options.dryRun ?? false),
+        '<h2>Timeline</h2>',
+        timeline,
+        '<h2>Stages</h2>',
+        stagesTable(report),
+        '<h2>Hosts</h2>',
+        ...report.stages.map((s, i) => hostsSection(s, i + 1, Date.parse(report.startedAt))),
+        failuresSection(report),
+        '</body></html>',
+        '',
+    ].join('\n');
+}
+function headline(r, dryRun) {
+    const facts = [
+        `runner <b>${escapeHtml(r.runner)}</b>`,
+        `release <code>${escapeHtml(r.release)}</code>`,
+        ...partFacts(r).map(escapeHtml),
+        plural(r.stages.length, 'stage'),
+        formatDuration(r.durationMs),
+        `started ${escapeHtml(r.startedAt)}`,
+    ];
+    const lines = [
+        `<h1>${mark(r.result)} ${dryRun ? 'DRY RUN · ' : ''}${HEADLINE[r.result]}${dryRun ? ' (nothing was run)' : ''}</h1>`,
+        `<p class="facts">${facts.join(' · ')}</p>`,
+    ];
+    if (r.reason)
+        lines.push(`<p class="reason">${escapeHtml(r.reason)}</p>`);
+    const warnings = r.warnings ?? [];
+    for (const w of warnings.slice(0, html_report_WARNINGS_SHOWN))
+        lines.push(`<p class="warning">${escapeHtml(w)}</p>`);
+    if (warnings.length > html_report_WARNINGS_SHOWN)
+        lines.push(`<p class="warning">… ${plural(warnings.length - html_report_WARNINGS_SHOWN, 'more warning')} in the JSON report</p>`);
+    return lines.join('\n');
+}
+function table(header, rows) {
+    const head = `<tr>${header.map((h) => `<th>${h}</th>`).join('')}</tr>`;
+    return `<table>\n${head}\n${rows.map((r) => `<tr>${r.join('')}</tr>`).join('\n')}\n</table>`;
+}
+const td = (text, cls = '') => `<td${cls ? ` class="${cls}"` : ''}>${text}</td>`;
+function stageResult(s) {
+    const outcome = stageOutcome(s);
+    return `${mark(outcome)} ${outcome}${s.tolerated ? ' (tolerated)' : ''}`;
+}
+function stagesTable(r) {
+    if (r.stages.length === 0)
+        return '<p><i>No stage ran.</i></p>';
+    const rows = r.stages.map((s, i) => [
+        td(String(i + 1), 'n'),
+        td(escapeHtml(stageName(s))),
+        td(stageResult(s)),
+        td(String(countJobs(s, 'success')), 'n'),
+        td(String(countJobs(s, 'failure')), 'n'),
+        td(String(countJobs(s, 'skipped')), 'n'),
+        td(String(countJobs(s, 'cancelled')), 'n'),
+        td(s.canary === null ? '—' : escapeHtml(s.canary)),
+        td(formatDuration(s.durationMs), 'n'),
+        td(s.reason ? escapeHtml(s.reason) : '—'),
+    ]);
+    const header = [
+        '#',
+        'Stage',
+        'Result',
+        'OK',
+        'Failed',
+        'Skipped',
+        'Cancelled',
+        'Canary',
+        'Duration',
+        'Why',
+    ];
+    return table(header, rows);
+}
+const html_report_HOST_HEADER = ['Host', 'Result', 'Wave', 'Attempts', 'Started', 'Duration', 'Exit code', 'Error'];
+/** A host's row; `runStart` is the release's start (ms since the epoch), for the Started column. */
+function html_report_hostRow(s, j, waveOf, runStart) {
+    const started = j.startedAtMs !== undefined && Number.isFinite(runStart)
+        ? offsetText(Math.max(0, j.startedAtMs - runStart))
+        : '—';
+    return [
+        td(`${escapeHtml(j.host)}${j.host === s.canary ? ' <sub>canary</sub>' : ''}`),
+        td(`${mark(j.result)} ${j.result}`),
+        td(String(waveOf.get(j.host) ?? '—'), 'n'),
+        td(String(j.attempts), 'n'),
+        td(started, 'n'),
+        td(formatDuration(j.durationMs), 'n'),
+        td(j.exitCode === null ? '—' : String(j.exitCode), 'n'),
+        td(j.error && j.error !== j.result ? escapeHtml(j.error) : '—'),
+    ];
+}
+/** A stage's hosts, folded: pages of `PAGE_ROWS` rows, each in its own `<details>`. */
+function hostsSection(s, index, runStart) {
+    const name = `${index}. ${escapeHtml(stageName(s))}`;
+    if (s.jobs.length === 0) {
+        const why = s.reason ? `: ${escapeHtml(s.reason)}` : '';
+        return `<p><b>${name}</b> · <i>no jobs${why}</i></p>`;
+    }
+    const waveOf = new Map();
+    for (const w of s.waves ?? [])
+        for (const h of w.hosts)
+            if (!waveOf.has(h))
+                waveOf.set(h, w.index);
+    const tally = `${countJobs(s, 'success')} ok, ${countJobs(s, 'failure')} failed, ${countJobs(s, 'skipped')} skipped, ${countJobs(s, 'cancelled')} cancelled`;
+    const pages = [];
+    for (let from = 0; from < s.jobs.length; from += PAGE_ROWS) {
+        const rows = s.jobs.slice(from, from + PAGE_ROWS).map((j) => html_report_hostRow(s, j, waveOf, runStart));
+        const body = table(html_report_HOST_HEADER, rows);
+        if (s.jobs.length <= PAGE_ROWS)
+            pages.push(body);
+        else {
+            const to = Math.min(s.jobs.length, from + PAGE_ROWS);
+            pages.push(`<details class="page"${from === 0 ? ' open' : ''}><summary>hosts ${from + 1}–${to}</summary>\n${body}\n</details>`);
+        }
+    }
+    const open = s.jobs.length <= OPEN_ROWS ? ' open' : '';
+    return `<details class="hosts"${open}><summary><b>${name}</b> · ${plural(s.jobs.length, 'host')}: ${tally}</summary>\n${pages.join('\n')}\n</details>`;
+}
+/** Each failed host's last output, as text; the tails share `TAILS_BUDGET` bytes. */
+function failuresSection(r) {
+    const failed = r.stages.flatMap((s) => s.jobs.filter((j) => j.result === 'failure').map((j) => ({ s, j })));
+    if (failed.length === 0)
+        return '';
+    const each = Math.max(TAIL_MIN, Math.min(TAIL_MAX, Math.floor(TAILS_BUDGET / failed.length)));
+    let left = TAILS_BUDGET;
+    let leftOut = 0;
+    const blocks = failed.map(({ s, j }, i) => {
+        const facts = [exitText(j), plural(j.attempts, 'attempt'), formatDuration(j.durationMs), j.error].filter((f) => Boolean(f));
+        const head = `${mark('failure')} <b>${escapeHtml(j.host)}</b> in ${escapeHtml(stageName(s))} · ${escapeHtml(facts.join(' · '))}`;
+        const { text, linesLeftOut } = last_bytes_lastBytes(j.outputTail.replace(/\n+$/, ''), Math.min(each, left));
+        if (left < TAIL_MIN)
+            leftOut += 1;
+        left -= Buffer.byteLength(text, 'utf8');
+        const note = linesLeftOut > 0 ? `… ${plural(linesLeftOut, 'earlier line')} not shown\n` : '';
+        const body = left < 0 || text === '' ? '(no output in this report)' : `${note}${text}`;
+        return `<details${i < OPEN_ROWS ? ' open' : ''}><summary>${head}</summary>\n<pre>${escapeHtml(body)}</pre>\n</details>`;
+    });
+    const note = leftOut > 0
+        ? `<p class="facts">The output of ${plural(leftOut, 'host')} was left out to keep this page small; the JSON report has it.</p>`
+        : '';
+    return [`<h2>Failed hosts (${failed.length})</h2>`, ...blocks, note].join('\n');
+}
+//# sourceMappingURL=html-report.js.map
+;// CONCATENATED MODULE: ./lib/reporters/html-file.js
+/** Writes the HTML report (html-report.ts) of a run, creating its directory. */
+
+
+
+async function writeHtmlReport(path, report, options = {}) {
+    await (0,promises_.mkdir)((0,external_node_path_.dirname)(path), { recursive: true });
+    await (0,promises_.writeFile)(path, renderHtmlReport(report, options), { mode: 0o644 });
+}
+/** Where the HTML report of a JSON report goes by default: beside it, `.json` made `.html`. */
+function htmlPathBeside(jsonPath) {
+    return `${jsonPath.replace(/\.json$/i, '')}.html`;
+}
+//# sourceMappingURL=html-file.js.map
 ;// CONCATENATED MODULE: ./lib/action/outputs.js
 /** Every output of `action.yml`, in one place. */
 const Outputs = {
     Result: 'result',
     FailedHosts: 'failed-hosts',
     Report: 'report',
+    HtmlReport: 'html-report',
     LockToken: 'lock-token',
 };
 function writeOutputs(set, outputs) {
     set(Outputs.Result, outputs.result);
     set(Outputs.FailedHosts, JSON.stringify(outputs.failedHosts));
     set(Outputs.Report, outputs.reportPath);
+    set(Outputs.HtmlReport, outputs.htmlReportPath ?? '');
 }
 //# sourceMappingURL=outputs.js.map
 ;// CONCATENATED MODULE: ./lib/action/finish.js
 /** How the action ends a run, a merge, or a release that never started: report, outputs, summary, exit code. */
+
 
 
 
@@ -80950,11 +81579,28 @@ async function finish_finish(report, ending) {
         log.warning(`Could not write the JSON report: ${(0,errors/* errorMessage */.gJ)(e)}`);
         reportPath = '';
     }
-    writeOutputs(setOutput, { result: report.result, failedHosts: json_failedHosts(report), reportPath });
+    const htmlReportPath = reportPath ? await writeHtml(htmlPathBeside(reportPath), report, ending.dryRun) : '';
+    writeOutputs(setOutput, {
+        result: report.result,
+        failedHosts: json_failedHosts(report),
+        reportPath,
+        htmlReportPath,
+    });
     await writeSummary(renderSummary(report, { dryRun: ending.dryRun }));
     if (report.result !== 'success')
         log.setFailed(failureLine(report));
     return exitCodeOf(report);
+}
+/** The HTML report beside the JSON one (output `html-report`); '' when it could not be written. */
+async function writeHtml(path, report, dryRun) {
+    try {
+        await writeHtmlReport(path, report, { dryRun });
+        return path;
+    }
+    catch (e) {
+        warning(`Could not write the HTML report: ${(0,errors/* errorMessage */.gJ)(e)}`);
+        return '';
+    }
 }
 /** For a config that is not there: the usual cause in a workflow is a job without actions/checkout. */
 function checkoutHint(error, settings) {
@@ -81560,11 +82206,11 @@ async function runLockMode(mode, settings, redactor, opts) {
             log.info(said);
     }
     setResult('success', mode.action === 'acquire' ? result.stdout : '');
-    await writeSummary(`## 🔒 ${escapeMarkdown(headline(result))}\n`);
+    await writeSummary(`## 🔒 ${escapeMarkdown(lock_mode_headline(result))}\n`);
     return EXIT.success;
 }
 /** One line for the job summary; never the token. */
-function headline(result) {
+function lock_mode_headline(result) {
     const label = result.label.replace(/^deploy lock/, 'Deploy lock');
     switch (result.outcome) {
         case 'acquired':
@@ -85364,6 +86010,10 @@ function parseJsonReport(text, file) {
 }
 /** The report the reporters render (summary, log), from a JSON report. */
 function fromJsonReport(json) {
+    const runStart = Date.parse(json.startedAt);
+    const epoch = (startMs) => typeof startMs === 'number' && Number.isFinite(startMs) && Number.isFinite(runStart)
+        ? { startedAtMs: runStart + startMs }
+        : {};
     return {
         version: 1,
         runner: json.runner,
@@ -85371,7 +86021,7 @@ function fromJsonReport(json) {
         result: json.result,
         startedAt: json.startedAt,
         durationMs: json.durationMs,
-        stages: json.stages.map(fromJsonStage),
+        stages: json.stages.map((s) => fromJsonStage(s, epoch)),
         ...(json.reason ? { reason: json.reason } : {}),
         warnings: [...(json.warnings ?? [])],
         ...(json.leftBehind?.length ? { leftBehind: json.leftBehind.map((l) => ({ ...l })) } : {}),
@@ -85380,38 +86030,42 @@ function fromJsonReport(json) {
         ...(json.mergedFrom ? { mergedFrom: [...json.mergedFrom] } : {}),
     };
 }
-function fromJsonStage(s) {
+function fromJsonStage(s, epoch) {
     return {
         name: s.name,
         result: s.result,
         canary: s.canary,
-        jobs: s.jobs.map(fromJsonJob),
+        jobs: s.jobs.map((j) => fromJsonJob(j, epoch)),
         durationMs: s.durationMs ?? 0,
+        ...epoch(s.startMs),
         ...(s.canaryLeftOut ? { canaryLeftOut: s.canaryLeftOut } : {}),
         ...(s.tolerated ? { tolerated: true } : {}),
         ...(s.reason ? { reason: s.reason } : {}),
         when: (s.when ?? 'success'),
-        ...(s.waves ? { waves: s.waves.map(fromJsonWave) } : {}),
+        ...(s.waves ? { waves: s.waves.map((w) => fromJsonWave(w, epoch)) } : {}),
         ...(s.waves?.some((w) => w.gate !== null) ? { gate: true } : {}),
     };
 }
-function fromJsonWave(w) {
+function fromJsonWave(w, epoch) {
+    const { startMs, ...gate } = w.gate ?? {};
     return {
         index: w.index,
         hosts: [...w.hosts],
         gate: w.gate && {
-            ...w.gate,
+            ...gate,
+            ...epoch(startMs),
             result: w.gate.result,
             outputTail: '',
         },
     };
 }
-function fromJsonJob(j) {
+function fromJsonJob(j, epoch) {
     return {
         host: j.host,
         result: j.result,
         attempts: j.attempts,
         durationMs: j.durationMs ?? 0,
+        ...epoch(j.startMs),
         exitCode: j.exitCode ?? null,
         error: j.error ?? null,
         outputTail: j.outputTail ?? '',
@@ -85474,10 +86128,10 @@ function mergeReports(inputs) {
     checkSame(parts, 'runner', (r) => r.runner, 'runners');
     checkSame(parts, 'release', (r) => r.release, 'release ids', '; give every job the same --release-id (input release-id)');
     checkSame(parts, 'dryRun', (r) => String(r.dryRun), 'dry-run settings');
-    const stages = mergeStages(parts);
     const starts = parts.map((p) => Date.parse(p.report.startedAt));
     const ends = parts.map((p, i) => (starts[i] ?? 0) + p.report.durationMs);
     const start = Math.min(...starts);
+    const stages = mergeStages(Number.isFinite(start) ? parts.map((p, i) => rebased(p, (starts[i] ?? start) - start)) : parts);
     const { result, reason } = mergedResult(parts);
     return {
         version: 1,
@@ -85574,11 +86228,32 @@ function mergeStage(here) {
         result,
         canary,
         durationMs: Math.max(...here.map((h) => h.stage.durationMs ?? 0)),
+        ...earliest(here.map((h) => h.stage.startMs)),
         ...(result === 'failure' ? { reason: merge_reports_cut(reason) } : {}),
         ...(failed.length > 0 && failed.every((h) => h.stage.tolerated) ? { tolerated: true } : {}),
         waves: mergeWaves(here),
         jobs,
     };
+}
+/**
+ * A part whose times (`startMs` of stages, jobs and gates) count from the merged release's start,
+ * `shift` ms before the part's own.
+ */
+function rebased(part, shift) {
+    if (shift === 0 || !Number.isFinite(shift))
+        return part;
+    const move = (x) => x.startMs === undefined ? x : { ...x, startMs: x.startMs + shift };
+    const stages = part.report.stages.map((s) => ({
+        ...move(s),
+        waves: (s.waves ?? []).map((w) => ({ ...w, gate: w.gate && move(w.gate) })),
+        jobs: s.jobs.map(move),
+    }));
+    return { ...part, report: { ...part.report, stages } };
+}
+/** The earliest of the parts' stage starts, as the `startMs` key (absent when none has one). */
+function earliest(starts) {
+    const known = starts.filter((n) => typeof n === 'number');
+    return known.length > 0 ? { startMs: Math.min(...known) } : {};
 }
 /** Each part's waves (a gate ran after each of them), in part order, numbered through. */
 function mergeWaves(here) {

@@ -137,6 +137,19 @@ runners:
     expect(run.summary).toContain('### 2. Never · ⏭️ skipped\n');
     expect(run.summary).toContain('_Skipped: the release failed at stage &quot;Ship&quot;._');
     expect(run.stdout).not.toMatch(/│ never$/m);
+    // The timeline under the headline: a bar per host, the failed ones crit, the skipped stage and why.
+    const gantt = /```mermaid\n([\s\S]*?)```/.exec(run.summary)?.[1] ?? '';
+    expect(gantt).toMatch(/^ {2}✘ local∶b :crit, \d+, \d+$/m);
+    expect(gantt).toMatch(/^ {2}✔ local∶a \(canary\) :done, \d+, \d+$/m);
+    expect(gantt).toContain(
+      'section 2. Never\n  – skipped∶ the release failed at stage ＂Ship＂ :milestone,',
+    );
+    // The HTML report, beside the JSON one: its own output.
+    const html = run.outputs['html-report'] ?? '';
+    expect(html).toBe(run.outputs.report?.replace(/\.json$/, '.html'));
+    const page = readFileSync(html, 'utf8');
+    expect(page.match(/<rect class="job /g)).toHaveLength(4);
+    expect(page).toContain('disk &lt;full&gt; on **local:b**');
   });
 
   it('tolerated failures (within max-failures, can-fail) are warnings, and the release succeeds', async () => {
@@ -428,7 +441,7 @@ runners:
       const errors = annotations(run, 'error');
       expect(errors).toHaveLength(1);
       expect(errors[0]).toContain(message);
-      expect(run.outputs).toEqual({ result: 'failure', 'failed-hosts': '[]', report: '' });
+      expect(run.outputs).toEqual({ result: 'failure', 'failed-hosts': '[]', report: '', 'html-report': '' });
       expect(run.summary).toMatch(/^## ❌ Release did not start/);
     },
   );

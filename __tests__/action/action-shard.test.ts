@@ -120,6 +120,14 @@ describe('the action: canary-only, a matrix of shards, merge-reports', () => {
     for (const host of names) expect(m.summary).toContain(`<tr><td>${host}`);
     expect(m.summary).toContain('canary-only, shard 1/2, shard 2/2');
     expect(m.stdout).toContain('::group::Stage 1/1 · Ship · 4 hosts · canary web-1');
+    // The merged summary draws the whole release: a bar per host, the canary first, and the merge
+    // job's HTML report beside its JSON one.
+    const gantt = /```mermaid\n([\s\S]*?)```/.exec(m.summary)?.[1] ?? '';
+    expect(gantt.match(/^ {2}✔ web-\d.*:done, \d+, \d+$/gm)).toHaveLength(names.length);
+    expect(gantt).toMatch(/section 1\. Ship\n {2}✔ web-1 \(canary\) :done/);
+    expect((await readFile(m.outputs['html-report'] ?? '', 'utf8')).match(/<rect class="job /g)).toHaveLength(
+      names.length,
+    );
     // The merge job records the whole release as one deployment.
     expect(api.requests[0]?.body).toMatchObject({
       environment: 'production',

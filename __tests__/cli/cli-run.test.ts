@@ -58,6 +58,7 @@ describe('boerewors run on local: hosts', () => {
       'exitCode',
       'host',
       'result',
+      'startMs',
       'uploads',
       'verify',
     ]);

@@ -259,8 +259,14 @@ describe('events', () => {
     expect(typeof report.durationMs).toBe('number');
     expect(report.stages[0]).toMatchObject({ name: 'Ship', result: 'success', canary: null });
     expect(Object.keys(report.stages[0]!.jobs[0]!).sort()).toEqual(
-      ['attempts', 'durationMs', 'error', 'exitCode', 'host', 'outputTail', 'result'].sort(),
+      ['attempts', 'durationMs', 'error', 'exitCode', 'host', 'outputTail', 'result', 'startedAtMs'].sort(),
     );
+    // When the job and its stage started: within the run, in ms since the epoch.
+    const runStart = Date.parse(report.startedAt);
+    for (const t of [report.stages[0]!.startedAtMs, report.stages[0]!.jobs[0]!.startedAtMs]) {
+      expect(t).toBeGreaterThanOrEqual(runStart - 5);
+      expect(t).toBeLessThanOrEqual(runStart + report.durationMs + 5);
+    }
   });
 });
 

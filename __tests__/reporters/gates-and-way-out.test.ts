@@ -133,7 +133,18 @@ describe('reporting verify, gates and the way out', () => {
       [1, ['web-1'], 'success', 0],
       [2, ['web-2', 'web-3'], 'failure', 1],
     ]);
-    expect(Object.keys(ship.waves[1]!.gate!)).toEqual(['result', 'durationMs', 'exitCode', 'error']);
+    expect(Object.keys(ship.waves[1]!.gate!)).toEqual([
+      'result',
+      'durationMs',
+      'startMs',
+      'exitCode',
+      'error',
+    ]);
+    // The gate ran after its wave's jobs: its start is no earlier than theirs.
+    const wave2 = ship.jobs.filter((j) => ship.waves[1]!.hosts.includes(j.host));
+    expect(ship.waves[1]!.gate!.startMs).toBeGreaterThanOrEqual(
+      Math.max(...wave2.map((j) => j.startMs ?? Infinity)),
+    );
     expect(ship.jobs.map((j) => [j.host, j.result, j.verify?.result, j.verify?.attempts])).toEqual([
       ['web-1', 'success', 'success', 3],
       ['web-2', 'success', 'success', 1],

@@ -1,6 +1,7 @@
 import type { JsonJob, JsonReport, JsonStage } from '../../src/reporters/json.js';
 import { fromJsonReport, parseJsonReport } from '../../src/reporters/json-read.js';
 import { mergeReports, type PartReport } from '../../src/reporters/merge-reports.js';
+import { renderSummary } from '../../src/reporters/github-summary.js';
 
 const job = (host: string, over: Partial<JsonJob> = {}): JsonJob => ({
   host,
@@ -311,5 +312,59 @@ describe('parseJsonReport', () => {
     [valid.replace('"runner":"deploy",', ''), 'r.json: runner: expected a string, got nothing'],
   ])('names the file and the path of what is wrong: %s', (text, message) => {
     expect(() => parseJsonReport(text, 'r.json')).toThrow(message);
+  });
+});
+
+describe('the times of a merged report', () => {
+  it('counts every startMs from the merged start (the earliest part); the merged summary draws every host', () => {
+    // The canary part started first; the shards 2 s later (their times count from their own start).
+    const canary = canaryPart(
+      [stage('Ship', [job('web-1', { startMs: 100, durationMs: 300 })], { canary: 'web-1', startMs: 50 })],
+      { startedAt: '2026-11-28T01:00:00.000Z' },
+    );
+    const shard = (index: number, host: string): PartReport =>
+      shardPart(
+        index,
+        2,
+        [
+          stage('Ship', [job(host, { startMs: 10, durationMs: 200 })], {
+            canaryLeftOut: 'web-1',
+            startMs: 5,
+            waves: [
+              {
+                index: 1,
+                hosts: [host],
+                gate: { result: 'success', durationMs: 30, startMs: 220, exitCode: 0, error: null },
+              },
+            ],
+          }),
+        ],
+        { startedAt: '2026-11-28T01:00:02.000Z' },
+      );
+    const merged = mergeReports([canary, shard(1, 'web-2'), shard(2, 'web-3')]);
+    const ship = merged.stages[0]!;
+    expect(ship.startMs).toBe(50);
+    expect(ship.jobs.map((j) => [j.host, j.startMs])).toEqual([
+      ['web-1', 100],
+      ['web-2', 2010],
+      ['web-3', 2010],
+    ]);
+    expect(ship.waves.map((w) => w.gate?.startMs)).toEqual([2220, 2220]);
+    // Read back, the reporters see the same instants.
+    const back = fromJsonReport(parseJsonReport(JSON.stringify(merged), 'merged.json'));
+    expect(back.stages[0]!.jobs[1]!.startedAtMs).toBe(Date.parse('2026-11-28T01:00:02.010Z'));
+    const gantt = renderSummary(back);
+    expect(gantt).toContain('```mermaid');
+    expect(gantt).toMatch(/✔ web-1 \(canary\) :done, 100, 400\n/);
+    expect(gantt).toMatch(/✔ web-2 :done, 2010, 2210\n/);
+    expect(gantt).toMatch(/gate after wave 2∶ success :milestone, 2220, 2250\n/);
+  });
+
+  it('reads a report without startMs (an older version) as before', () => {
+    const back = fromJsonReport(
+      parseJsonReport(JSON.stringify(report([stage('Ship', [job('web-1')])])), 'old.json'),
+    );
+    expect(back.stages[0]!.jobs[0]!.startedAtMs).toBeUndefined();
+    expect(back.stages[0]!.startedAtMs).toBeUndefined();
   });
 });

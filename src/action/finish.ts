@@ -7,6 +7,7 @@ import { errorMessage } from '../contract/errors.js';
 import type { RunReport } from '../engine/report.js';
 import { exitCodeOf, exitCodeOfError } from '../release/exit-codes.js';
 import { renderStartFailure, renderSummary } from '../reporters/github-summary.js';
+import { htmlPathBeside, writeHtmlReport } from '../reporters/html-file.js';
 import { failedHosts } from '../reporters/json.js';
 import { writeOutputs } from './outputs.js';
 
@@ -28,10 +29,27 @@ export async function finish(report: RunReport, ending: Ending): Promise<number>
     log.warning(`Could not write the JSON report: ${errorMessage(e)}`);
     reportPath = '';
   }
-  writeOutputs(core.setOutput, { result: report.result, failedHosts: failedHosts(report), reportPath });
+  const htmlReportPath = reportPath ? await writeHtml(htmlPathBeside(reportPath), report, ending.dryRun) : '';
+  writeOutputs(core.setOutput, {
+    result: report.result,
+    failedHosts: failedHosts(report),
+    reportPath,
+    htmlReportPath,
+  });
   await writeSummary(renderSummary(report, { dryRun: ending.dryRun }));
   if (report.result !== 'success') log.setFailed(failureLine(report));
   return exitCodeOf(report);
+}
+
+/** The HTML report beside the JSON one (output `html-report`); '' when it could not be written. */
+async function writeHtml(path: string, report: RunReport, dryRun: boolean): Promise<string> {
+  try {
+    await writeHtmlReport(path, report, { dryRun });
+    return path;
+  } catch (e) {
+    core.warning(`Could not write the HTML report: ${errorMessage(e)}`);
+    return '';
+  }
 }
 
 /** For a config that is not there: the usual cause in a workflow is a job without actions/checkout. */

@@ -5,6 +5,7 @@ export const Outputs = {
   Result: 'result',
   FailedHosts: 'failed-hosts',
   Report: 'report',
+  HtmlReport: 'html-report',
   LockToken: 'lock-token',
 } as const;
 
@@ -13,6 +14,8 @@ export interface ActionOutputs {
   failedHosts: readonly string[];
   /** Path of the JSON report; '' when the release never started. */
   reportPath: string;
+  /** Path of the HTML report, beside the JSON one; '' when there is none. */
+  htmlReportPath?: string;
 }
 
 export type OutputWriter = (name: string, value: string) => void;
@@ -21,4 +24,5 @@ export function writeOutputs(set: OutputWriter, outputs: ActionOutputs): void {
   set(Outputs.Result, outputs.result);
   set(Outputs.FailedHosts, JSON.stringify(outputs.failedHosts));
   set(Outputs.Report, outputs.reportPath);
+  set(Outputs.HtmlReport, outputs.htmlReportPath ?? '');
 }

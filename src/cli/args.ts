@@ -16,16 +16,18 @@ export type CliCommand =
   | { kind: 'help' }
   | { kind: 'version' }
   | { kind: 'validate'; configPath?: string }
-  | { kind: 'run'; settings: ReleaseSettings; verbose: boolean }
+  | { kind: 'run'; settings: ReleaseSettings; verbose: boolean; htmlPath?: string }
   | { kind: 'lock'; action: LockAction; settings: ReleaseSettings; message?: string; force: boolean }
-  | { kind: 'merge'; files: string[]; reportPath?: string; verbose: boolean };
+  | { kind: 'merge'; files: string[]; reportPath?: string; verbose: boolean }
+  | { kind: 'html'; file: string; outputPath?: string };
 
 export const USAGE = `Usage:
   boerewors run [-c FILE] [-r RUNNER] [--limit N] [--hosts a,b] [--var K=V]... [--dry-run]
-                [--shard K/N | --canary-only] [--report FILE] [--release-id ID]
+                [--shard K/N | --canary-only] [--report FILE] [--html FILE] [--release-id ID]
                 [--lock-wait DURATION] [-i KEYFILE] [--known-hosts FILE] [-v]
   boerewors validate [-c FILE]
   boerewors report merge FILE|DIR... [--report FILE]
+  boerewors report html REPORT.json [-o FILE]
   boerewors lock status|acquire [-m MESSAGE]|release [--force] [-c FILE] [--var K=V]...
                 [--lock-wait DURATION] [-i KEYFILE] [--known-hosts FILE]
   boerewors --version | --help
@@ -40,6 +42,7 @@ Options:
       --shard K/N       run shard K of N of every stage's hosts, the canary left out
       --canary-only     run only every stage's canary (the job ahead of the shards)
       --report FILE     write the JSON report to FILE
+      --html FILE       write the HTML report (one self-contained page) to FILE
       --release-id ID   the release id (BW_RELEASE; default: a UTC timestamp and a random suffix)
       --lock-wait D     wait up to D (30s, 5m) for a held deploy lock (overrides lock.wait)
   -i, --identity FILE   SSH private key (overrides ssh.private-key)
@@ -47,6 +50,9 @@ Options:
   -v, --verbose         debug output
   -m, --message TEXT    lock acquire: why the lock is held (shown to runs it refuses)
       --force           lock release: remove the lock whoever holds it
+
+report html: writes the HTML report of a JSON report (a run's, or a merged one) to FILE
+(default: beside it, .json made .html).
 
 report merge: merges the JSON reports of a --canary-only run and --shard runs (files, or
 directories of them) into the report of the whole release; exits as that release would have.
@@ -85,6 +91,8 @@ const options = {
   shard: { type: 'string' },
   'canary-only': { type: 'boolean' },
   report: { type: 'string' },
+  html: { type: 'string' },
+  output: { type: 'string', short: 'o' },
   'release-id': { type: 'string' },
   'lock-wait': { type: 'string' },
   identity: { type: 'string', short: 'i' },
@@ -113,6 +121,8 @@ const ONLY_FOR: Readonly<Record<string, string>> = {
   shard: 'run',
   'canary-only': 'run',
   report: 'run',
+  html: 'run',
+  output: 'report html',
   'release-id': 'run',
   verbose: 'run',
 };
@@ -129,7 +139,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = {}): 
   if (values.help) return { kind: 'help' };
   if (values.version) return { kind: 'version' };
   const [command, ...extra] = positionals;
-  if (!command) throw new UsageError('missing command: run, validate, report merge or lock');
+  if (!command) throw new UsageError('missing command: run, validate, report merge, report html or lock');
   if (command === 'report') return parseReportCommand(extra, values);
   if (command === 'lock') return lockCommand(values, extra, env);
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
@@ -137,9 +147,16 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = {}): 
     return { kind: 'validate', ...(values.config ? { configPath: values.config } : {}) };
   }
   if (command !== 'run')
-    throw new UsageError(`unknown command "${command}": expected run, validate, report merge or lock`);
+    throw new UsageError(
+      `unknown command "${command}": expected run, validate, report merge, report html or lock`,
+    );
   refuseFlagsOf(values, 'run');
-  return { kind: 'run', settings: settingsOf(values, env), verbose: values.verbose ?? false };
+  return {
+    kind: 'run',
+    settings: settingsOf(values, env),
+    verbose: values.verbose ?? false,
+    ...(values.html ? { htmlPath: values.html } : {}),
+  };
 }
 
 function lockCommand(values: Values, extra: readonly string[], env: NodeJS.ProcessEnv): CliCommand {
@@ -204,11 +221,12 @@ const MERGE_OPTIONS: ReadonlySet<string> = new Set(['report', 'verbose']);
 
 function parseReportCommand(args: readonly string[], values: Values): CliCommand {
   const [sub, ...files] = args;
+  if (sub === 'html') return parseHtmlCommand(files, values);
   if (sub !== 'merge') {
     throw new UsageError(
       sub === undefined
-        ? 'missing subcommand: report merge'
-        : `unknown subcommand "report ${sub}": expected report merge`,
+        ? 'missing subcommand: report merge or report html'
+        : `unknown subcommand "report ${sub}": expected report merge or report html`,
     );
   }
   const stray = Object.keys(values).find((k) => !MERGE_OPTIONS.has(k));
@@ -222,4 +240,15 @@ function parseReportCommand(args: readonly string[], values: Values): CliCommand
     ...(values.report ? { reportPath: values.report } : {}),
     verbose: values.verbose ?? false,
   };
+}
+
+/** `report html REPORT.json [-o FILE]`: one report in, one page out. */
+function parseHtmlCommand(files: readonly string[], values: Values): CliCommand {
+  const stray = Object.keys(values).find((k) => k !== 'output');
+  if (stray)
+    throw new UsageError(`--${stray} is not an option of "report html" (it takes REPORT.json and -o FILE)`);
+  const [file, ...more] = files;
+  if (file === undefined) throw new UsageError('report html: expected the JSON report to draw');
+  if (more.length > 0) throw new UsageError(`report html: one JSON report at a time, got ${files.length}`);
+  return { kind: 'html', file, ...(values.output ? { outputPath: values.output } : {}) };
 }

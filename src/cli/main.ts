@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { errorMessage, UsageError } from '../contract/errors.js';
 import type { Cancellation } from '../release/cancellation.js';
 import { EXIT, exitCodeOf, exitCodeOfError } from '../release/exit-codes.js';
@@ -6,6 +8,8 @@ import { runLockCommand } from '../release/lock-command.js';
 import { loadRelease, runRelease, validateConfig } from '../release/pipeline.js';
 import { ConsoleReporter, type ConsoleOutput } from '../reporters/console.js';
 import { writeJsonReport, writeJsonReportFile } from '../reporters/json.js';
+import { htmlPathBeside, writeHtmlReport } from '../reporters/html-file.js';
+import { fromJsonReport, parseJsonReport } from '../reporters/json-read.js';
 import { replayReport } from '../reporters/replay.js';
 import { plural } from '../reporters/vocabulary.js';
 import { mergeReportFiles } from '../release/merge.js';
@@ -53,6 +57,8 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
         if (!complete) reporter.onEvent({ type: 'run-end', report });
         if (settings.reportPath)
           await writeJsonReport(settings.reportPath, report, { dryRun: settings.dryRun });
+        if (command.htmlPath)
+          await writeHtmlReport(resolve(io.cwd, command.htmlPath), report, { dryRun: settings.dryRun });
         return exitCodeOf(report);
       }
       case 'lock': {
@@ -69,6 +75,8 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       }
       case 'merge':
         return await mergeCommand(command, io);
+      case 'html':
+        return await htmlCommand(command, io);
     }
   } catch (e) {
     io.stderr.write(`boerewors: ${logText(errorMessage(e))}\n`);
@@ -85,6 +93,22 @@ async function mergeCommand(command: Extract<CliCommand, { kind: 'merge' }>, io:
   for (const event of replayReport(report)) reporter.onEvent(event);
   if (command.reportPath) await writeJsonReportFile(command.reportPath, json);
   return exitCodeOf(report);
+}
+
+/** `report html`: a JSON report (a run's or a merged one) → its HTML page. */
+async function htmlCommand(command: Extract<CliCommand, { kind: 'html' }>, io: CliIO): Promise<number> {
+  const { file } = command;
+  let text: string;
+  try {
+    text = await readFile(resolve(io.cwd, file), 'utf8');
+  } catch (e) {
+    throw new UsageError(`${file}: cannot read it: ${errorMessage(e)}`);
+  }
+  const json = parseJsonReport(text, file);
+  const out = command.outputPath ?? htmlPathBeside(file);
+  await writeHtmlReport(resolve(io.cwd, out), fromJsonReport(json), { dryRun: json.dryRun });
+  io.stdout.write(`${out}\n`);
+  return EXIT.success;
 }
 
 function packageVersion(): string {

@@ -50,6 +50,7 @@ export async function runGate(
   return {
     result: passed ? 'success' : report.result === 'cancelled' ? 'cancelled' : 'failure',
     durationMs: report.durationMs,
+    ...(report.startedAtMs !== undefined ? { startedAtMs: report.startedAtMs } : {}),
     exitCode: report.exitCode,
     error: passed ? null : report.error,
     outputTail: report.outputTail,

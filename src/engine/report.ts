@@ -33,6 +33,8 @@ export interface JobReport {
   errorKind?: string;
   /** The stage's `verify` on this host; absent when the stage has none or the job never got to it. */
   verify?: VerifyReport;
+  /** When the job started (its first attempt), in ms since the epoch; absent for a job that never started. */
+  startedAtMs?: number;
 }
 
 /** How a host's `verify` went. */
@@ -60,6 +62,8 @@ export interface GateReport {
   error: string | null;
   /** Not in the JSON report: the gate's last output lines. */
   outputTail: string;
+  /** When the gate's own run started (after the soak), in ms since the epoch; absent when it never ran. */
+  startedAtMs?: number;
 }
 
 export interface StageReport {
@@ -84,6 +88,8 @@ export interface StageReport {
   waves?: WaveReport[];
   /** The stage has a gate. */
   gate?: boolean;
+  /** When the stage started, in ms since the epoch; absent for a stage skipped by its `when`. */
+  startedAtMs?: number;
 }
 
 export interface RunReport {
@@ -116,6 +122,11 @@ export interface LeftBehind {
   host: string;
   stage: string;
   error: string;
+}
+
+/** Now, in ms since the epoch, on the monotonic clock the durations are measured with. */
+export function epochMs(): number {
+  return Math.round(performance.timeOrigin + performance.now());
 }
 
 /** Hosts whose job failed in any of `stages`, each once, in order of first failure. */

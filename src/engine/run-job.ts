@@ -13,7 +13,7 @@ import type { EventListener } from './events.js';
 import { JobAttempt } from './job-attempt.js';
 import type { Job } from './job.js';
 import { OutputTail } from './output-tail.js';
-import type { JobReport, JobResult, VerifyReport } from './report.js';
+import { epochMs, type JobReport, type JobResult, type VerifyReport } from './report.js';
 import type { Outcome } from './result.js';
 import { isRetryable, retryDelay } from './retry-policy.js';
 import type { StageSettings } from './stage.js';
@@ -53,6 +53,7 @@ export function runJob(job: Job, scope: JobScope): Promise<JobReport> {
 class JobRun {
   readonly #host: string;
   readonly #started = performance.now();
+  readonly #startedAtMs = epochMs();
   readonly #tail: OutputTail;
   #attempts = 0;
   #exitCode: number | null = null;
@@ -178,6 +179,7 @@ class JobRun {
       result,
       attempts: this.#attempts,
       durationMs: Math.round(performance.now() - this.#started),
+      startedAtMs: this.#startedAtMs,
       exitCode: this.#exitCode,
       error,
       outputTail: this.#tail.toString(),

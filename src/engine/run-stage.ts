@@ -8,7 +8,7 @@ import { cancelMessage, untilAborted } from '../contract/abort.js';
 import type { EventListener } from './events.js';
 import { collect } from './iterate.js';
 import { isJob, type Job } from './job.js';
-import type { JobReport, StageReport, WaveReport } from './report.js';
+import { epochMs, type JobReport, type StageReport, type WaveReport } from './report.js';
 import type { Stage, StageContext } from './stage.js';
 import { selectJobs, type JobSelection } from './job-selection.js';
 import { StageWaves, type StageFailure } from './stage-waves.js';
@@ -45,10 +45,15 @@ export interface StageOutcome {
 
 export async function runStage(stage: Stage, ctx: StageContext, scope: StageScope): Promise<StageOutcome> {
   const started = performance.now();
+  const startedAtMs = epochMs();
   const listed = await listJobs(stage, ctx, scope.runSignal);
   if ('failure' in listed) {
     emitStart(stage, scope, [], null, []);
-    return finish(stage, started, scope, { canary: null, jobs: [], failure: listed.failure });
+    return finish(stage, { started, startedAtMs }, scope, {
+      canary: null,
+      jobs: [],
+      failure: listed.failure,
+    });
   }
   const selected = selectJobs(listed.jobs, scope.selection);
   const { part } = scope.selection;
@@ -70,7 +75,7 @@ export async function runStage(stage: Stage, ctx: StageContext, scope: StageScop
     scope.emit({ type: 'warning', stage: stage.name, message: `stage "${stage.name}" skipped: ${why}` });
     const skipped = [...out.skipped.values()];
     const reason = skipped.length > 0 ? why : undefined;
-    return finish(stage, started, scope, {
+    return finish(stage, { started, startedAtMs }, scope, {
       canary: null,
       canaryLeftOut,
       jobs: skipped,
@@ -96,7 +101,7 @@ export async function runStage(stage: Stage, ctx: StageContext, scope: StageScop
     scope.dryRun,
   );
   const reports = inStageOrder(whole.jobs, await waves.run(), out);
-  return finish(stage, started, scope, {
+  return finish(stage, { started, startedAtMs }, scope, {
     canary: canary?.host.name ?? null,
     canaryLeftOut,
     jobs: reports,
@@ -192,7 +197,12 @@ interface Ran {
  * Builds the report, applies `can-fail` (and the rule that a stage on the way out never stops the
  * run), emits the warning and `stage-end`.
  */
-function finish(stage: Stage, started: number, scope: StageScope, ran: Ran): StageOutcome {
+function finish(
+  stage: Stage,
+  { started, startedAtMs }: { started: number; startedAtMs: number },
+  scope: StageScope,
+  ran: Ran,
+): StageOutcome {
   const { failure, jobs } = ran;
   const { when, gate, canFail } = stage.settings;
   const report: StageReport = {
@@ -202,6 +212,7 @@ function finish(stage: Stage, started: number, scope: StageScope, ran: Ran): Sta
     ...(ran.canaryLeftOut ? { canaryLeftOut: ran.canaryLeftOut } : {}),
     jobs,
     durationMs: Math.round(performance.now() - started),
+    startedAtMs,
     ...(failure ? { reason: failure.reason } : ran.reason ? { reason: ran.reason } : {}),
     when,
     ...(ran.waves ? { waves: ran.waves } : {}),

@@ -9,6 +9,7 @@ import {
   utf8Bytes,
 } from './github-escape.js';
 import { lastBytes } from './last-bytes.js';
+import { summaryTimeline } from './summary-timeline.js';
 import { failedGates, hasVerify, renderWaves, verifyCell } from './summary-gates.js';
 import {
   countJobs,
@@ -70,7 +71,13 @@ const WARNINGS_SHOWN = 10;
  */
 export function renderSummary(report: RunReport, options: SummaryOptions = {}): string {
   const opts = { ...DEFAULTS, ...options };
-  const head = [renderHeadline(report, opts.dryRun), renderStageTable(report)].join('\n');
+  const head = [
+    renderHeadline(report, opts.dryRun),
+    summaryTimeline(report, opts.maxBytes),
+    renderStageTable(report),
+  ]
+    .filter(Boolean)
+    .join('\n');
   const headings = report.stages.map(
     (s, i) => `### ${i + 1}. ${escapeMarkdown(stageName(s))} · ${stageResultText(s)}\n${renderWaves(s)}`,
   );

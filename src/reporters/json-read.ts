@@ -69,6 +69,11 @@ export function parseJsonReport(text: string, file: string): JsonReport {
 
 /** The report the reporters render (summary, log), from a JSON report. */
 export function fromJsonReport(json: JsonReport): RunReport {
+  const runStart = Date.parse(json.startedAt);
+  const epoch = (startMs: unknown): { startedAtMs?: number } =>
+    typeof startMs === 'number' && Number.isFinite(startMs) && Number.isFinite(runStart)
+      ? { startedAtMs: runStart + startMs }
+      : {};
   return {
     version: 1,
     runner: json.runner,
@@ -76,7 +81,7 @@ export function fromJsonReport(json: JsonReport): RunReport {
     result: json.result,
     startedAt: json.startedAt,
     durationMs: json.durationMs,
-    stages: json.stages.map(fromJsonStage),
+    stages: json.stages.map((s) => fromJsonStage(s, epoch)),
     ...(json.reason ? { reason: json.reason } : {}),
     warnings: [...(json.warnings ?? [])],
     ...(json.leftBehind?.length ? { leftBehind: json.leftBehind.map((l) => ({ ...l })) } : {}),
@@ -86,40 +91,47 @@ export function fromJsonReport(json: JsonReport): RunReport {
   };
 }
 
-function fromJsonStage(s: JsonStage): StageReport {
+/** Turns a report's `startMs` (ms after the run's start) back into ms since the epoch. */
+type Epoch = (startMs: unknown) => { startedAtMs?: number };
+
+function fromJsonStage(s: JsonStage, epoch: Epoch): StageReport {
   return {
     name: s.name,
     result: s.result as StageResult,
     canary: s.canary,
-    jobs: s.jobs.map(fromJsonJob),
+    jobs: s.jobs.map((j) => fromJsonJob(j, epoch)),
     durationMs: s.durationMs ?? 0,
+    ...epoch(s.startMs),
     ...(s.canaryLeftOut ? { canaryLeftOut: s.canaryLeftOut } : {}),
     ...(s.tolerated ? { tolerated: true } : {}),
     ...(s.reason ? { reason: s.reason } : {}),
     when: (s.when ?? 'success') as StageWhen,
-    ...(s.waves ? { waves: s.waves.map(fromJsonWave) } : {}),
+    ...(s.waves ? { waves: s.waves.map((w) => fromJsonWave(w, epoch)) } : {}),
     ...(s.waves?.some((w) => w.gate !== null) ? { gate: true } : {}),
   };
 }
 
-function fromJsonWave(w: JsonWave): WaveReport {
+function fromJsonWave(w: JsonWave, epoch: Epoch): WaveReport {
+  const { startMs, ...gate } = w.gate ?? {};
   return {
     index: w.index,
     hosts: [...w.hosts],
     gate: w.gate && {
-      ...w.gate,
+      ...(gate as Omit<NonNullable<JsonWave['gate']>, 'startMs'>),
+      ...epoch(startMs),
       result: w.gate.result as 'success' | 'failure' | 'cancelled',
       outputTail: '',
     },
   };
 }
 
-function fromJsonJob(j: JsonJob): JobReport {
+function fromJsonJob(j: JsonJob, epoch: Epoch): JobReport {
   return {
     host: j.host,
     result: j.result as JobResult,
     attempts: j.attempts,
     durationMs: j.durationMs ?? 0,
+    ...epoch(j.startMs),
     exitCode: j.exitCode ?? null,
     error: j.error ?? null,
     outputTail: j.outputTail ?? '',

@@ -14,7 +14,7 @@ import { lastBytes } from './last-bytes.js';
  * The JSON report (documented in the README): the in-memory extras (error kinds, the output of jobs
  * that did not fail, gates' output) are left out. Keys were added to version 1 over time
  * (`release`, `dryRun`, `reason`, `warnings`, a stage's `when` and `waves`, a job's `verify` and
- * `uploads`, the parts of a sharded release, `lock`); consumers ignore keys they do not know.
+ * `uploads`, the `startMs` of stages, jobs and gates, the parts of a sharded release, `lock`); consumers ignore keys they do not know.
  */
 export interface JsonReport {
   version: 1;
@@ -59,6 +59,8 @@ export interface JsonStage {
   /** In a shard: the stage's canary, left to the canary-only run. */
   canaryLeftOut?: string;
   durationMs: number;
+  /** When the stage started, in ms after the run's `startedAt`; absent for a stage skipped by its `when`. */
+  startMs?: number;
   /** Why the stage failed or was skipped, one line; absent when it succeeded. */
   reason?: string;
   /** The stage failed, and `can-fail` (or running on the way out) let the run go on. */
@@ -71,7 +73,14 @@ export interface JsonStage {
 export interface JsonWave {
   index: number;
   hosts: string[];
-  gate: { result: string; durationMs: number; exitCode: number | null; error: string | null } | null;
+  gate: {
+    result: string;
+    durationMs: number;
+    /** When the gate's own run started (after the soak), in ms after the run's `startedAt`. */
+    startMs?: number;
+    exitCode: number | null;
+    error: string | null;
+  } | null;
 }
 
 export interface JsonJob {
@@ -79,6 +88,8 @@ export interface JsonJob {
   result: string;
   attempts: number;
   durationMs: number;
+  /** When the job started, in ms after the run's `startedAt`; absent for a job that never started. */
+  startMs?: number;
   exitCode: number | null;
   error: string | null;
   /** The stage's verify on this host; null when the stage has none or the job never got to it. */
@@ -99,6 +110,12 @@ export interface JsonReportOptions {
 
 export function toJsonReport(report: RunReport, options: JsonReportOptions = {}): JsonReport {
   const { part } = report;
+  const runStart = Date.parse(report.startedAt);
+  /** An epoch time as the `startMs` key: ms after the run's start (never before it). */
+  const at = (epoch: number | undefined): { startMs?: number } =>
+    epoch === undefined || !Number.isFinite(runStart)
+      ? {}
+      : { startMs: Math.max(0, Math.round(epoch - runStart)) };
   return {
     version: 1,
     runner: report.runner,
@@ -121,6 +138,7 @@ export function toJsonReport(report: RunReport, options: JsonReportOptions = {})
       canary: s.canary,
       ...(s.canaryLeftOut ? { canaryLeftOut: s.canaryLeftOut } : {}),
       durationMs: s.durationMs,
+      ...at(s.startedAtMs),
       ...(s.reason !== undefined && s.result !== 'success' ? { reason: s.reason } : {}),
       ...(s.tolerated ? { tolerated: true as const } : {}),
       waves: (s.waves ?? []).map((w) => ({
@@ -129,6 +147,7 @@ export function toJsonReport(report: RunReport, options: JsonReportOptions = {})
         gate: w.gate && {
           result: w.gate.result,
           durationMs: w.gate.durationMs,
+          ...at(w.gate.startedAtMs),
           exitCode: w.gate.exitCode,
           error: w.gate.error,
         },
@@ -138,6 +157,7 @@ export function toJsonReport(report: RunReport, options: JsonReportOptions = {})
         result: j.result,
         attempts: j.attempts,
         durationMs: j.durationMs,
+        ...at(j.startedAtMs),
         exitCode: j.exitCode,
         error: j.error,
         verify: j.verify ? { ...j.verify } : null,

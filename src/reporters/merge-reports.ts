@@ -38,11 +38,13 @@ export function mergeReports(inputs: readonly PartReport[]): JsonReport {
     '; give every job the same --release-id (input release-id)',
   );
   checkSame(parts, 'dryRun', (r) => String(r.dryRun), 'dry-run settings');
-  const stages = mergeStages(parts);
-
   const starts = parts.map((p) => Date.parse(p.report.startedAt));
   const ends = parts.map((p, i) => (starts[i] ?? 0) + p.report.durationMs);
   const start = Math.min(...starts);
+  const stages = mergeStages(
+    Number.isFinite(start) ? parts.map((p, i) => rebased(p, (starts[i] ?? start) - start)) : parts,
+  );
+
   const { result, reason } = mergedResult(parts);
   return {
     version: 1,
@@ -156,11 +158,34 @@ function mergeStage(here: readonly { part: Part; stage: JsonStage }[]): JsonStag
     result,
     canary,
     durationMs: Math.max(...here.map((h) => h.stage.durationMs ?? 0)),
+    ...earliest(here.map((h) => h.stage.startMs)),
     ...(result === 'failure' ? { reason: cut(reason) } : {}),
     ...(failed.length > 0 && failed.every((h) => h.stage.tolerated) ? { tolerated: true as const } : {}),
     waves: mergeWaves(here),
     jobs,
   };
+}
+
+/**
+ * A part whose times (`startMs` of stages, jobs and gates) count from the merged release's start,
+ * `shift` ms before the part's own.
+ */
+function rebased(part: Part, shift: number): Part {
+  if (shift === 0 || !Number.isFinite(shift)) return part;
+  const move = <T extends { startMs?: number }>(x: T): T =>
+    x.startMs === undefined ? x : { ...x, startMs: x.startMs + shift };
+  const stages = part.report.stages.map((s) => ({
+    ...move(s),
+    waves: (s.waves ?? []).map((w) => ({ ...w, gate: w.gate && move(w.gate) })),
+    jobs: s.jobs.map(move),
+  }));
+  return { ...part, report: { ...part.report, stages } };
+}
+
+/** The earliest of the parts' stage starts, as the `startMs` key (absent when none has one). */
+function earliest(starts: readonly (number | undefined)[]): { startMs?: number } {
+  const known = starts.filter((n): n is number => typeof n === 'number');
+  return known.length > 0 ? { startMs: Math.min(...known) } : {};
 }
 
 /** Each part's waves (a gate ran after each of them), in part order, numbered through. */
