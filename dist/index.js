@@ -73751,7 +73751,7 @@ async function writePrivate(dir, name, text) {
 /** Creates the directories and writes the files `options` give as text. */
 async function createRunFiles(options, env) {
     const fileDir = await privateDir(env.RUNNER_TEMP || (0,external_node_os_.tmpdir)(), 'bw-ssh-');
-    const socketDir = await privateDir((0,external_node_fs_namespaceObject.existsSync)('/tmp') ? '/tmp' : (0,external_node_os_.tmpdir)(), 'bw-');
+    const socketDir = await privateDir((0,external_node_fs_namespaceObject.existsSync)('/tmp') ? '/tmp' : (0,external_node_os_.tmpdir)(), 'bwc-');
     const remove = async () => {
         await Promise.all([fileDir, socketDir].map((d) => (0,promises_.rm)(d, { recursive: true, force: true })));
         forgetDir(fileDir);
@@ -86727,7 +86727,7 @@ function checkSshClient(config, locator) {
         const path = ['ssh', 'options', name];
         if (!known.has(name.toLowerCase())) {
             const hint = (0,did_you_mean/* didYouMean */.au)(name, OPENSSH_OPTION_NAMES);
-            throw (0,config_error/* configIssueError */.UJ)(locator, path, `${name} is not an OpenSSH option${hint || ' (see man 5 ssh_config)'}`);
+            throw (0,config_error/* configIssueError */.UJ)(locator, path, `${name} is not an OpenSSH option${hint || ' (see man 5 ssh_config)'}`, { key: true });
         }
         if (OPENSSH_RESERVED_OPTIONS.has(name.toLowerCase())) {
             throw (0,config_error/* configIssueError */.UJ)(locator, path, `${known.get(name.toLowerCase())} is set by boerewors for every connection (one master per host, no terminal); leave it out`);

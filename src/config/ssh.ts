@@ -66,6 +66,7 @@ export function checkSshClient(config: SshConfig | undefined, locator: Locator):
         locator,
         path,
         `${name} is not an OpenSSH option${hint || ' (see man 5 ssh_config)'}`,
+        { key: true },
       );
     }
     if (OPENSSH_RESERVED_OPTIONS.has(name.toLowerCase())) {

@@ -41,7 +41,21 @@ export function childSshProcesses(): number[] {
   return out;
 }
 
-/** The transport's socket directories (`/tmp/bw-XXXXXX`) that exist now, among `before`'s complement. */
+/** The transport's socket directories (`/tmp/bwc-XXXXXX`) that exist now, among `before`'s complement. */
 export function socketDirs(): string[] {
-  return readdirSync('/tmp').filter((name) => /^bw-[A-Za-z0-9]{6}$/.test(name));
+  return readdirSync('/tmp').filter((name) => /^bwc-[A-Za-z0-9]{6}$/.test(name));
+}
+
+/** Processes anywhere whose command line holds `needle` (an ssh_config path, a socket directory). */
+export function processesWith(needle: string): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(needle)) out.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
 }

@@ -40,7 +40,7 @@ async function writePrivate(dir: string, name: string, text: string): Promise<st
 /** Creates the directories and writes the files `options` give as text. */
 export async function createRunFiles(options: SshOptions, env: NodeJS.ProcessEnv): Promise<RunFiles> {
   const fileDir = await privateDir(env.RUNNER_TEMP || tmpdir(), 'bw-ssh-');
-  const socketDir = await privateDir(existsSync('/tmp') ? '/tmp' : tmpdir(), 'bw-');
+  const socketDir = await privateDir(existsSync('/tmp') ? '/tmp' : tmpdir(), 'bwc-');
   const remove = async (): Promise<void> => {
     await Promise.all([fileDir, socketDir].map((d) => rm(d, { recursive: true, force: true })));
     forgetDir(fileDir);
