@@ -73532,6 +73532,8 @@ async function addKey(ssh_add, dir, socket, key, passphrase) {
 }
 //# sourceMappingURL=openssh-agent.js.map
 ;// CONCATENATED MODULE: ./lib/transport/openssh/openssh-args.js
+
+const DEFAULT_PORT = ssh_options/* DEFAULT_SSH_OPTIONS */.Uy.port;
 const opt = (name, value) => ['-o', `${name}=${value}`];
 /** Host-key checking: OpenSSH's own verdict. `off` records nothing anywhere. */
 function hostKeyOptions(options, files) {
@@ -73623,11 +73625,13 @@ function destinationArgs(target) {
     ];
 }
 /**
- * The target of `host`: its port unless the ssh_config is to choose it (`portUnset`), its user or
- * `ssh.user` (else the ssh_config's, else the current user's).
+ * The target of `host`: its port, except that with an ssh_config the default port 22 is not
+ * passed (the ssh_config's `Port` then applies, else OpenSSH's 22); its user or `ssh.user` (else
+ * the ssh_config's, else the current user's).
  */
-function targetOf(host, options, controlPath) {
-    const port = host.portUnset ? undefined : host.port || options.port;
+function targetOf(host, options, controlPath, hasConfig) {
+    const given = host.port || options.port;
+    const port = hasConfig && given === DEFAULT_PORT ? undefined : given;
     const user = host.user ?? options.user;
     const label = `${user ? `${user}@` : ''}${host.address}${port !== undefined ? `:${port}` : ''}`;
     return {
@@ -74187,13 +74191,13 @@ class OpensshTransport {
     }
     async #target(host) {
         const { run } = await this.#prepare();
-        const key = `${host.user ?? ''}@${host.address}:${host.portUnset ? '' : host.port}`;
+        const key = `${host.user ?? ''}@${host.address}:${host.port}`;
         let socket = this.#paths.get(key);
         if (socket === undefined) {
             socket = `${run.socketDir}/${this.#paths.size}`;
             this.#paths.set(key, socket);
         }
-        return targetOf(host, this.options, socket);
+        return targetOf(host, this.options, socket, run.configPath !== undefined);
     }
     async #connect(target, signal) {
         const setup = await this.#prepare();
@@ -86757,7 +86761,7 @@ function parseJumpHost(text) {
 function assembleConfig(parts, overrides = {}) {
     checkOverrides(overrides);
     const ssh = resolveSsh(parts.ssh);
-    const catalog = new config_hosts/* HostCatalog */.YU(ssh, parts.locator, parts.ssh?.port !== undefined);
+    const catalog = new config_hosts/* HostCatalog */.YU(ssh, parts.locator);
     checkSshClient(parts.ssh, parts.locator);
     const groups = (0,config_hosts/* resolveGroups */.bq)(parts.hosts ?? {}, catalog);
     const vars = { ...parts.vars, ...overrides };
@@ -87055,19 +87059,14 @@ function toHostEntry(raw, defaultPort) {
         ...(raw.user !== undefined ? { user: raw.user } : {}),
     };
 }
-/**
- * Local hosts get port 0 (unused); remote ones the entry's port, else `ssh.port` (`portGiven`: the
- * config names it; otherwise the host is marked `portUnset`, for the ssh_config to choose).
- */
-function toHost(entry, ssh, portGiven = true) {
-    const portUnset = !entry.local && entry.port === undefined && !portGiven;
+/** Local hosts get port 0 (unused); remote ones the entry's port, else `ssh.port`. */
+function toHost(entry, ssh) {
     return Object.freeze({
         name: entry.name,
         address: entry.address,
         port: entry.local ? 0 : (entry.port ?? ssh.port),
         local: entry.local,
         ...(entry.user !== undefined ? { user: entry.user } : {}),
-        ...(portUnset ? { portUnset } : {}),
     });
 }
 const sameHost = (a, b) => a.address === b.address && a.port === b.port && a.user === b.user && a.local === b.local;
@@ -87078,21 +87077,17 @@ const sameHost = (a, b) => a.address === b.address && a.port === b.port && a.use
 class HostCatalog {
     ssh;
     locator;
-    portGiven;
     #byName = new Map();
-    constructor(ssh, locator, 
-    /** Whether the config's `ssh.port` is set (otherwise unported hosts are `portUnset`). */
-    portGiven = true) {
+    constructor(ssh, locator) {
         this.ssh = ssh;
         this.locator = locator;
-        this.portGiven = portGiven;
     }
     /** Register the host written at `path`; returns the one Host object for its name. */
     add(raw, path) {
         const entry = toHostEntry(raw, this.ssh.port);
         if (!entry)
             throw (0,_config_error_js__WEBPACK_IMPORTED_MODULE_1__/* .configIssueError */ .UJ)(this.locator, path, `invalid host entry ${JSON.stringify(raw)}`);
-        const host = toHost(entry, this.ssh, this.portGiven);
+        const host = toHost(entry, this.ssh);
         if (host.name === _contract_host_js__WEBPACK_IMPORTED_MODULE_0__/* .CONTROLLER */ .J.name) {
             throw (0,_config_error_js__WEBPACK_IMPORTED_MODULE_1__/* .configIssueError */ .UJ)(this.locator, path, `"${_contract_host_js__WEBPACK_IMPORTED_MODULE_0__/* .CONTROLLER */ .J.name}" names this machine in reports; give the host another name`);
         }

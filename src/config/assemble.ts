@@ -76,7 +76,7 @@ export function assembleConfig(
 ): LoadedConfig {
   checkOverrides(overrides);
   const ssh = resolveSsh(parts.ssh);
-  const catalog = new HostCatalog(ssh, parts.locator, parts.ssh?.port !== undefined);
+  const catalog = new HostCatalog(ssh, parts.locator);
   checkSshClient(parts.ssh, parts.locator);
   const groups = resolveGroups(parts.hosts ?? {}, catalog);
   const vars = { ...parts.vars, ...overrides };

@@ -37,19 +37,14 @@ export function toHostEntry(raw: RawHost, defaultPort: number): HostEntry | unde
   };
 }
 
-/**
- * Local hosts get port 0 (unused); remote ones the entry's port, else `ssh.port` (`portGiven`: the
- * config names it; otherwise the host is marked `portUnset`, for the ssh_config to choose).
- */
-export function toHost(entry: HostEntry, ssh: Pick<SshOptions, 'port'>, portGiven = true): Host {
-  const portUnset = !entry.local && entry.port === undefined && !portGiven;
+/** Local hosts get port 0 (unused); remote ones the entry's port, else `ssh.port`. */
+export function toHost(entry: HostEntry, ssh: Pick<SshOptions, 'port'>): Host {
   return Object.freeze({
     name: entry.name,
     address: entry.address,
     port: entry.local ? 0 : (entry.port ?? ssh.port),
     local: entry.local,
     ...(entry.user !== undefined ? { user: entry.user } : {}),
-    ...(portUnset ? { portUnset } : {}),
   });
 }
 
@@ -66,15 +61,13 @@ export class HostCatalog {
   constructor(
     private readonly ssh: Pick<SshOptions, 'port' | 'user'>,
     private readonly locator: Locator,
-    /** Whether the config's `ssh.port` is set (otherwise unported hosts are `portUnset`). */
-    private readonly portGiven = true,
   ) {}
 
   /** Register the host written at `path`; returns the one Host object for its name. */
   add(raw: RawHost, path: ConfigPath): Host {
     const entry = toHostEntry(raw, this.ssh.port);
     if (!entry) throw configIssueError(this.locator, path, `invalid host entry ${JSON.stringify(raw)}`);
-    const host = toHost(entry, this.ssh, this.portGiven);
+    const host = toHost(entry, this.ssh);
     if (host.name === CONTROLLER.name) {
       throw configIssueError(
         this.locator,

@@ -8,11 +8,6 @@ export interface Host {
   readonly port: number;
   /** SSH user; when absent the `ssh.user` default (or the current user) applies. */
   readonly user?: string;
-  /**
-   * True when neither the host entry nor `ssh.port` names a port (`port` is then the default 22):
-   * the OpenSSH client leaves the port to the ssh_config.
-   */
-  readonly portUnset?: boolean;
   /** True for `local:NAME` hosts. */
   readonly local: boolean;
 }

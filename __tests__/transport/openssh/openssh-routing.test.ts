@@ -11,6 +11,7 @@ import { ConfigError, TimeoutError } from '../../../src/contract/errors.js';
 import type { Host } from '../../../src/contract/host.js';
 import { DEFAULT_SSH_OPTIONS } from '../../../src/contract/ssh-options.js';
 import { createOpensshTransport } from '../../../src/transport/openssh/openssh.js';
+import type { SshdConfig } from '../../support/sshd.js';
 import { useSshdFleet } from '../../support/ssh-release-fixture.js';
 import { collect, script, within } from '../../support/sshd-fixtures.js';
 import { readPids, waitForExit } from '../../support/survivors.js';
@@ -20,7 +21,10 @@ const dir = mkdtempSync(join(tmpdir(), 'bw-osroute-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 // h0 and h1 are the jump hosts: at DEBUG1 their sshd logs each direct-tcpip forward (its target).
-const fleet = useSshdFleet({ count: 4, hostConfig: (i) => (i < 2 ? { LogLevel: 'DEBUG1' } : {}) });
+const fleet = useSshdFleet({
+  count: 4,
+  hostConfig: (i): SshdConfig => (i < 2 ? { LogLevel: 'DEBUG1' } : {}),
+});
 
 let configPath = '';
 beforeAll(() => {
@@ -59,8 +63,8 @@ beforeAll(() => {
   );
 });
 
-/** A host named by its alias alone, as `{ name: bw-app }` in a config: no port, no user. */
-const alias = (name: string): Host => ({ name, address: name, port: 22, portUnset: true, local: false });
+/** A host named by its alias alone, as `{ name: bw-app }` in a config: the default port, no user. */
+const alias = (name: string): Host => ({ name, address: name, port: 22, local: false });
 
 /** Only the ssh_config: no key, no known_hosts, no user of ours. */
 const viaConfig = () => ({

@@ -4,7 +4,9 @@
  * through that master (`-S`, never a login of their own). See docs/ssh.md, "The OpenSSH client".
  */
 import type { Host } from '../../contract/host.js';
-import type { SshOptions } from '../../contract/ssh-options.js';
+import { DEFAULT_SSH_OPTIONS, type SshOptions } from '../../contract/ssh-options.js';
+
+const DEFAULT_PORT = DEFAULT_SSH_OPTIONS.port;
 
 /** Where a host's connection goes: what `ssh` is given, and how messages name it. */
 export interface OpensshTarget {
@@ -124,11 +126,18 @@ function destinationArgs(target: OpensshTarget): string[] {
 }
 
 /**
- * The target of `host`: its port unless the ssh_config is to choose it (`portUnset`), its user or
- * `ssh.user` (else the ssh_config's, else the current user's).
+ * The target of `host`: its port, except that with an ssh_config the default port 22 is not
+ * passed (the ssh_config's `Port` then applies, else OpenSSH's 22); its user or `ssh.user` (else
+ * the ssh_config's, else the current user's).
  */
-export function targetOf(host: Host, options: SshOptions, controlPath: string): OpensshTarget {
-  const port = host.portUnset ? undefined : host.port || options.port;
+export function targetOf(
+  host: Host,
+  options: SshOptions,
+  controlPath: string,
+  hasConfig: boolean,
+): OpensshTarget {
+  const given = host.port || options.port;
+  const port = hasConfig && given === DEFAULT_PORT ? undefined : given;
   const user = host.user ?? options.user;
   const label = `${user ? `${user}@` : ''}${host.address}${port !== undefined ? `:${port}` : ''}`;
   return {

@@ -128,13 +128,13 @@ export class OpensshTransport implements Transport {
 
   async #target(host: Host): Promise<OpensshTarget> {
     const { run } = await this.#prepare();
-    const key = `${host.user ?? ''}@${host.address}:${host.portUnset ? '' : host.port}`;
+    const key = `${host.user ?? ''}@${host.address}:${host.port}`;
     let socket = this.#paths.get(key);
     if (socket === undefined) {
       socket = `${run.socketDir}/${this.#paths.size}`;
       this.#paths.set(key, socket);
     }
-    return targetOf(host, this.options, socket);
+    return targetOf(host, this.options, socket, run.configPath !== undefined);
   }
 
   async #connect(target: OpensshTarget, signal: AbortSignal): Promise<OpensshMaster> {
