@@ -86734,7 +86734,7 @@ function checkSshClient(config, locator) {
             throw (0,config_error/* configIssueError */.UJ)(locator, path, `${name} is not an OpenSSH option${hint || ' (see man 5 ssh_config)'}`, { key: true });
         }
         if (OPENSSH_RESERVED_OPTIONS.has(name.toLowerCase())) {
-            throw (0,config_error/* configIssueError */.UJ)(locator, path, `${known.get(name.toLowerCase())} is set by boerewors for every connection (one master per host, no terminal); leave it out`);
+            throw (0,config_error/* configIssueError */.UJ)(locator, path, `${known.get(name.toLowerCase())} is set by boerewors for every connection (one master per host, no terminal); leave it out`, { key: true });
         }
     }
 }

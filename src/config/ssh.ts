@@ -74,6 +74,7 @@ export function checkSshClient(config: SshConfig | undefined, locator: Locator):
         locator,
         path,
         `${known.get(name.toLowerCase())} is set by boerewors for every connection (one master per host, no terminal); leave it out`,
+        { key: true },
       );
     }
   }
