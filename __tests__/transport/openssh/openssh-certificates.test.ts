@@ -3,7 +3,16 @@
  * (TrustedUserCAKeys, no authorized_keys at all), and host certificates checked with a
  * `@cert-authority` known_hosts line alone.
  */
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuthError, HostKeyError } from '../../../src/contract/errors.js';
@@ -82,6 +91,32 @@ describe('user certificates', () => {
       await t.close();
     }
     expect((await fleet.hosts[0]!.logins()) - before).toBe(1);
+  });
+
+  it('takes an encrypted key given as text (per-run agent, passphrase via askpass) with the certificate', async () => {
+    const encrypted = join(dir, 'encrypted');
+    copyFileSync(userKey, encrypted);
+    chmodSync(encrypted, 0o600);
+    const { execFileSync } = await import('node:child_process');
+    execFileSync('ssh-keygen', ['-q', '-p', '-a', '2', '-N', 'correct horse', '-f', encrypted]);
+    const t = createOpensshTransport(
+      fleetOptions(fleet, {
+        privateKeyPath: undefined,
+        privateKey: readFileSync(encrypted, 'utf8'),
+        passphrase: 'correct horse',
+        certificateFile: certificate,
+        knownHostsPaths: [caKnownHosts],
+      }),
+    );
+    try {
+      const ctx = collect();
+      await expect(t.exec(hostOf(fleet.hosts[0]!), script('echo agent'), ctx)).resolves.toMatchObject({
+        exitCode: 0,
+      });
+      expect(ctx.stdout()).toEqual(['agent']);
+    } finally {
+      await t.close();
+    }
   });
 
   it('refuses a certificate for another principal: an auth error, not retried', async () => {
