@@ -74174,6 +74174,10 @@ class OpensshTransport {
     #prepare() {
         this.#setup ??= (async () => {
             const binaries = findOpenssh(this.env);
+            if (this.options.hostKeyChecking === 'off') {
+                this.hooks.onWarning?.('host-key-checking is OFF: host keys are not verified, so anyone on the network path can ' +
+                    'impersonate a host and receive every command and secret sent to it. Use strict or accept-new.');
+            }
             const run = await createRunFiles(this.options, this.env);
             try {
                 const agent = this.options.privateKey
