@@ -64669,7 +64669,7 @@ globals.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _commonjs_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3115);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2563);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3025);
 /** The action's entrypoint (`dist/index.js` is this, bundled). */
 
 
@@ -64686,7 +64686,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2563:
+/***/ 3025:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -64710,7 +64710,7 @@ __nccwpck_require__.d(lib_namespaceObject_0, {
   ConnectError: () => (errors/* ConnectError */.T$),
   ConnectionLostError: () => (errors/* ConnectionLostError */.N9),
   DEFAULT_SHELL: () => (contract_transport/* DEFAULT_SHELL */.L),
-  DEFAULT_SSH_OPTIONS: () => (ssh_options/* DEFAULT_SSH_OPTIONS */.U),
+  DEFAULT_SSH_OPTIONS: () => (ssh_options/* DEFAULT_SSH_OPTIONS */.Uy),
   DryRunTransport: () => (DryRunTransport),
   Err: () => (Err),
   Executor: () => (Executor),
@@ -70265,6 +70265,8 @@ function renderJsonSchema() {
 
 
 //# sourceMappingURL=index.js.map
+// EXTERNAL MODULE: ./lib/contract/ssh-options.js
+var ssh_options = __nccwpck_require__(9007);
 // EXTERNAL MODULE: ./lib/engine/stage.js
 var stage = __nccwpck_require__(3768);
 // EXTERNAL MODULE: ./lib/engine/runner.js
@@ -72925,8 +72927,6 @@ function keyProblem(parsed) {
     return null;
 }
 //# sourceMappingURL=ssh-keys.js.map
-// EXTERNAL MODULE: ./lib/contract/ssh-options.js
-var ssh_options = __nccwpck_require__(9007);
 ;// CONCATENATED MODULE: ./lib/transport/ssh-pool.js
 /**
  * One connection per `user@host:port`, opened on first use and shared by every step of every
@@ -73180,7 +73180,7 @@ const OPEN_CONNECT_FAILED = 2;
  */
 function createSshTransport(options = {}, hooks = {}) {
     const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-    return new SshTransport({ ...ssh_options/* DEFAULT_SSH_OPTIONS */.U, ...given }, hooks);
+    return new SshTransport({ ...ssh_options/* DEFAULT_SSH_OPTIONS */.Uy, ...given }, hooks);
 }
 class SshTransport {
     options;
@@ -73846,6 +73846,810 @@ function partFacts(r) {
     return r.part ? [partLabel(r.part)] : [];
 }
 //# sourceMappingURL=vocabulary.js.map
+;// CONCATENATED MODULE: ./lib/transport/openssh/run-cleanup.js
+
+const processes = new Set();
+const dirs = new Set();
+let hooked = false;
+function onExit() {
+    for (const child of processes) {
+        if (child.exitCode === null && child.signalCode === null)
+            child.kill('SIGTERM');
+    }
+    for (const dir of dirs)
+        (0,external_node_fs_namespaceObject.rmSync)(dir, { recursive: true, force: true });
+}
+function hook() {
+    if (hooked)
+        return;
+    hooked = true;
+    process.on('exit', onExit);
+}
+/** Ends `child` when the process exits, unless it has ended (or was forgotten) before. */
+function endOnExit(child) {
+    hook();
+    processes.add(child);
+    child.once('exit', () => processes.delete(child));
+}
+/** Removes `dir` when the process exits, unless `forgetDir` was called. */
+function removeOnExit(dir) {
+    hook();
+    dirs.add(dir);
+}
+function forgetDir(dir) {
+    dirs.delete(dir);
+}
+//# sourceMappingURL=run-cleanup.js.map
+;// CONCATENATED MODULE: ./lib/transport/openssh/openssh-agent.js
+/**
+ * The per-run ssh-agent that holds a key given as text (the action's `ssh-private-key`): the key
+ * goes to `ssh-add -` on its stdin and never touches the disk. The agent is a child of ours in the
+ * foreground (`-D`), its socket in the run's private directory; stop() kills it, and the exit hook
+ * does if the process ends first. An encrypted key's passphrase reaches ssh-add through an askpass
+ * script that prints it from ssh-add's environment, never from a file or an argv.
+ */
+
+
+
+
+
+const PASSPHRASE_VAR = 'BW_SSH_ADD_PASSPHRASE';
+const ASKPASS = `#!/bin/sh\nprintf '%s\\n' "$${PASSPHRASE_VAR}"\n`;
+/** Starts an agent in `dir` and adds `key` to it. */
+async function startAgent(binaries, dir, key, passphrase) {
+    const socket = (0,external_node_path_.join)(dir, 'agent');
+    const child = (0,external_node_child_process_namespaceObject.spawn)(binaries.agent, ['-D', '-a', socket], { stdio: ['ignore', 'pipe', 'pipe'] });
+    endOnExit(child);
+    const stop = () => {
+        if (child.exitCode === null && child.signalCode === null)
+            child.kill('SIGTERM');
+    };
+    try {
+        await agentReady(child);
+        await addKey(binaries.add, dir, socket, key, passphrase);
+        return { socket, stop };
+    }
+    catch (err) {
+        stop();
+        throw err;
+    }
+}
+/** `-D` prints `SSH_AUTH_SOCK=…` once the socket listens. */
+function agentReady(child) {
+    return new Promise((resolve, reject) => {
+        let out = '';
+        child.stdout?.on('data', (c) => {
+            out += c.toString();
+            if (out.includes('SSH_AUTH_SOCK='))
+                resolve();
+        });
+        child.stderr?.resume();
+        child.once('error', (err) => reject(new errors/* ConnectError */.T$(`cannot start ssh-agent: ${err.message}`)));
+        child.once('exit', (code) => reject(new errors/* ConnectError */.T$(`ssh-agent exited (status ${code}) before it was ready`)));
+    });
+}
+async function addKey(ssh_add, dir, socket, key, passphrase) {
+    const env = { ...process.env, SSH_AUTH_SOCK: socket };
+    if (passphrase) {
+        const askpass = (0,external_node_path_.join)(dir, 'askpass');
+        await (0,promises_.writeFile)(askpass, ASKPASS, { mode: 0o700 });
+        await (0,promises_.chmod)(askpass, 0o700);
+        Object.assign(env, {
+            SSH_ASKPASS: askpass,
+            SSH_ASKPASS_REQUIRE: 'force',
+            DISPLAY: env.DISPLAY ?? ':0',
+            [PASSPHRASE_VAR]: passphrase,
+        });
+    }
+    const child = (0,external_node_child_process_namespaceObject.spawn)(ssh_add, ['-q', '-'], { env, stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c) => (stderr += c.toString()));
+    child.stdin.on('error', () => { });
+    child.stdin.end(key.endsWith('\n') ? key : `${key}\n`);
+    const code = await new Promise((resolve, reject) => {
+        child.once('error', reject);
+        child.once('close', resolve);
+    });
+    // ssh-add's messages name neither the key nor the passphrase.
+    if (code !== 0)
+        throw new errors/* AuthError */.lR(`ssh-add could not load the private key given inline: ${stderr.trim() || `status ${code}`}`);
+}
+//# sourceMappingURL=openssh-agent.js.map
+;// CONCATENATED MODULE: ./lib/transport/openssh/openssh-args.js
+
+const DEFAULT_PORT = ssh_options/* DEFAULT_SSH_OPTIONS */.Uy.port;
+const opt = (name, value) => ['-o', `${name}=${value}`];
+/** Host-key checking: OpenSSH's own verdict. `off` records nothing anywhere. */
+function hostKeyOptions(options, files) {
+    const out = [];
+    if (options.hostKeyChecking === 'off') {
+        out.push(...opt('StrictHostKeyChecking', 'no'), ...opt('UserKnownHostsFile', '/dev/null'));
+    }
+    else {
+        out.push(...opt('StrictHostKeyChecking', options.hostKeyChecking === 'strict' ? 'yes' : 'accept-new'));
+        if (files.knownHosts && files.knownHosts.length > 0)
+            out.push(...opt('UserKnownHostsFile', files.knownHosts.map(quoteOption).join(' ')));
+    }
+    if (!files.configSetsGlobalKnownHosts)
+        out.push(...opt('GlobalKnownHostsFile', '/dev/null'));
+    return out;
+}
+/**
+ * What every `ssh` of the run is given: the user's `ssh.options` first (OpenSSH keeps the first
+ * value it reads of an option, so theirs win over ours and over the ssh_config), then ours.
+ */
+function commonArgs(options, files) {
+    const out = ['-F', files.config ?? '/dev/null'];
+    for (const [name, value] of Object.entries(options.extraOptions ?? {}))
+        out.push(...opt(name, value));
+    out.push(...opt('BatchMode', 'yes'), ...opt('LogLevel', 'ERROR'));
+    out.push(...opt('ConnectTimeout', Math.max(1, Math.ceil(options.connectTimeoutMs / 1000))));
+    out.push(...opt('ServerAliveInterval', Math.max(1, Math.ceil(options.keepaliveMs / 1000))));
+    out.push(...opt('ServerAliveCountMax', 3));
+    out.push(...hostKeyOptions(options, files));
+    if (files.identity)
+        out.push(...opt('IdentityFile', quoteOption(files.identity)));
+    if (files.certificate)
+        out.push(...opt('CertificateFile', quoteOption(files.certificate)));
+    if (files.agentSocket)
+        out.push(...opt('IdentityAgent', quoteOption(files.agentSocket)));
+    const jump = options.jumpHost;
+    if (jump)
+        out.push('-J', `${jump.user ? `${jump.user}@` : ''}${jump.address}:${jump.port}`);
+    return out;
+}
+/** The master of `target`: logs in, holds the connection, runs nothing (`-N`), stays in the foreground. */
+function masterArgs(common, target) {
+    return [
+        ...common,
+        ...opt('ControlMaster', 'yes'),
+        ...opt('ControlPersist', 'no'),
+        ...opt('ControlPath', quoteOption(target.controlPath)),
+        '-N',
+        ...destinationArgs(target),
+    ];
+}
+/**
+ * A session through the master: `-F /dev/null` (the master already applied the config) and
+ * `ProxyCommand=false` so that, should the master be gone, `ssh` fails instead of logging in again.
+ */
+function sessionArgs(target, command) {
+    return [
+        '-F',
+        '/dev/null',
+        ...opt('ControlMaster', 'no'),
+        ...opt('ControlPath', quoteOption(target.controlPath)),
+        ...opt('ProxyCommand', 'false'),
+        ...opt('BatchMode', 'yes'),
+        ...opt('LogLevel', 'ERROR'),
+        '-T',
+        '--',
+        target.destination,
+        command,
+    ];
+}
+/** `ssh -O exit`: asks the master to close (and waits for nothing else). */
+function exitArgs(target) {
+    return [
+        '-F',
+        '/dev/null',
+        ...opt('ControlPath', quoteOption(target.controlPath)),
+        '-O',
+        'exit',
+        '--',
+        target.destination,
+    ];
+}
+function destinationArgs(target) {
+    return [
+        ...(target.port !== undefined ? ['-p', String(target.port)] : []),
+        ...(target.user !== undefined ? ['-l', target.user] : []),
+        '--',
+        target.destination,
+    ];
+}
+/**
+ * The target of `host`: its port, except that with an ssh_config the default port 22 is not
+ * passed (the ssh_config's `Port` then applies, else OpenSSH's 22); its user or `ssh.user` (else
+ * the ssh_config's, else the current user's).
+ */
+function targetOf(host, options, controlPath, hasConfig) {
+    const given = host.port || options.port;
+    const port = hasConfig && given === DEFAULT_PORT ? undefined : given;
+    const user = host.user ?? options.user;
+    const label = `${user ? `${user}@` : ''}${host.address}${port !== undefined ? `:${port}` : ''}`;
+    return {
+        label,
+        destination: host.address,
+        controlPath,
+        ...(port !== undefined ? { port } : {}),
+        ...(user !== undefined ? { user } : {}),
+    };
+}
+/** A path inside an `-o` value: OpenSSH splits on whitespace unless quoted. */
+function quoteOption(value) {
+    return /[\s"]/.test(value) ? `"${value.replaceAll('"', '\\"')}"` : value;
+}
+//# sourceMappingURL=openssh-args.js.map
+;// CONCATENATED MODULE: ./lib/transport/openssh/openssh-binaries.js
+/** The OpenSSH client programs, found on PATH; a missing one is a clear error naming the package. */
+
+
+
+function openssh_binaries_which(name, env) {
+    for (const dir of (env.PATH ?? '').split(external_node_path_.delimiter)) {
+        if (dir === '')
+            continue;
+        const path = (0,external_node_path_.join)(dir, name);
+        try {
+            (0,external_node_fs_namespaceObject.accessSync)(path, external_node_fs_namespaceObject.constants.X_OK);
+            return path;
+        }
+        catch {
+            // not here
+        }
+    }
+    return undefined;
+}
+/** `ssh`, `ssh-agent` and `ssh-add` from PATH. */
+function findOpenssh(env = process.env) {
+    const found = ['ssh', 'ssh-agent', 'ssh-add'].map((name) => [name, openssh_binaries_which(name, env)]);
+    const missing = found.filter(([, path]) => path === undefined).map(([name]) => name);
+    if (missing.length > 0) {
+        throw new errors/* ConfigError */.xL(`ssh.client is openssh but ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not on PATH: ` +
+            'install the OpenSSH client (the openssh-client package: apt-get install openssh-client), or use client: builtin');
+    }
+    const [ssh, agent, add] = found.map(([, path]) => path);
+    return { ssh, agent, add };
+}
+//# sourceMappingURL=openssh-binaries.js.map
+;// CONCATENATED MODULE: ./lib/transport/openssh/ssh-config-hosts.js
+/**
+ * Reading just enough of an ssh_config to tell whether it defines a host alias, and whether it sets
+ * GlobalKnownHostsFile. OpenSSH itself applies the file; this only lets a host named by an alias
+ * the file does not define fail with a clear message instead of a DNS error.
+ */
+/** `Host` patterns (not negated, not `*` alone), or null when the file has `Include`/`Match` (cannot tell). */
+function hostPatterns(text) {
+    const patterns = [];
+    for (const raw of text.split(/\r?\n/)) {
+        const line = raw.trim();
+        if (line === '' || line.startsWith('#'))
+            continue;
+        const [keyword = '', ...rest] = line.split(/[\s=]+/);
+        const key = keyword.toLowerCase();
+        if (key === 'include' || key === 'match')
+            return null;
+        if (key !== 'host')
+            continue;
+        for (const word of rest.join(' ').split(/\s+/)) {
+            const pattern = word.replace(/^"|"$/g, '');
+            if (pattern !== '' && !pattern.startsWith('!') && pattern.replace(/[*?]/g, '') !== '')
+                patterns.push(pattern);
+        }
+    }
+    return patterns;
+}
+function globMatches(pattern, name) {
+    const re = pattern
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.');
+    return new RegExp(`^${re}$`, 'i').test(name);
+}
+/** Whether `name` looks like an alias (no dot, not an address) the file does not define. */
+function undefinedAlias(text, name) {
+    if (name.includes('.') || name.includes(':') || name === 'localhost')
+        return false;
+    const patterns = hostPatterns(text);
+    if (patterns === null)
+        return false;
+    return !patterns.some((p) => globMatches(p, name));
+}
+/** Whether the file sets GlobalKnownHostsFile (then it is not turned off). */
+function setsGlobalKnownHosts(text) {
+    return /^\s*GlobalKnownHostsFile[\s=]/im.test(text);
+}
+//# sourceMappingURL=ssh-config-hosts.js.map
+;// CONCATENATED MODULE: ./lib/transport/openssh/openssh-files.js
+/**
+ * The run's private files for the OpenSSH client: a 0700 directory (under RUNNER_TEMP when set)
+ * holding what was given as text — the ssh_config, the certificate, extra known_hosts lines —
+ * each 0600, and a short 0700 directory under /tmp for the sockets (a Unix socket path must stay
+ * under ~100 bytes). Both are removed by `remove()`, or at process exit if that never comes.
+ */
+
+
+
+
+
+
+
+async function privateDir(parent, prefix) {
+    const dir = await (0,promises_.mkdtemp)((0,external_node_path_.join)(parent, prefix));
+    await (0,promises_.chmod)(dir, 0o700);
+    removeOnExit(dir);
+    return dir;
+}
+async function writePrivate(dir, name, text) {
+    const path = (0,external_node_path_.join)(dir, name);
+    await (0,promises_.writeFile)(path, text.endsWith('\n') ? text : `${text}\n`, { mode: 0o600 });
+    return path;
+}
+/** Creates the directories and writes the files `options` give as text. */
+async function createRunFiles(options, env) {
+    const fileDir = await privateDir(env.RUNNER_TEMP || (0,external_node_os_.tmpdir)(), 'bw-ssh-');
+    const socketDir = await privateDir((0,external_node_fs_namespaceObject.existsSync)('/tmp') ? '/tmp' : (0,external_node_os_.tmpdir)(), 'bwc-');
+    const remove = async () => {
+        await Promise.all([fileDir, socketDir].map((d) => (0,promises_.rm)(d, { recursive: true, force: true })));
+        forgetDir(fileDir);
+        forgetDir(socketDir);
+    };
+    try {
+        const configPath = options.configText
+            ? await writePrivate(fileDir, 'ssh_config', options.configText)
+            : options.configFile && (0,external_node_path_.resolve)(expandHome(options.configFile));
+        const configText = configPath ? await (0,promises_.readFile)(configPath, 'utf8') : '';
+        const certificate = options.certificateText
+            ? await writePrivate(fileDir, 'certificate-cert.pub', options.certificateText)
+            : options.certificateFile && (0,external_node_path_.resolve)(expandHome(options.certificateFile));
+        const knownHosts = await knownHostsFiles(options, fileDir, configPath !== undefined);
+        const files = {
+            ...(configPath
+                ? { config: configPath, configSetsGlobalKnownHosts: setsGlobalKnownHosts(configText) }
+                : {}),
+            ...(certificate ? { certificate } : {}),
+            ...(knownHosts ? { knownHosts } : {}),
+            ...(options.privateKeyPath && !options.privateKey
+                ? { identity: (0,external_node_path_.resolve)(expandHome(options.privateKeyPath)) }
+                : {}),
+        };
+        return { files, configText, ...(configPath ? { configPath } : {}), socketDir, fileDir, remove };
+    }
+    catch (err) {
+        await remove();
+        throw err;
+    }
+}
+/**
+ * UserKnownHostsFile: the configured files and the inline lines. With the default file and an
+ * ssh_config, nothing: the ssh_config's own UserKnownHostsFile (Teleport's, say) then applies.
+ */
+async function knownHostsFiles(options, dir, hasConfig) {
+    const paths = options.knownHostsPaths.map((p) => (0,external_node_path_.resolve)(expandHome(p)));
+    const isDefault = options.knownHostsPaths.length === 1 && options.knownHostsPaths[0] === '~/.ssh/known_hosts';
+    const inline = options.knownHosts?.trim()
+        ? [await writePrivate(dir, 'known_hosts', options.knownHosts)]
+        : [];
+    if (isDefault && hasConfig)
+        return inline.length > 0 ? inline : undefined;
+    return [...paths, ...inline];
+}
+//# sourceMappingURL=openssh-files.js.map
+;// CONCATENATED MODULE: ./lib/transport/openssh/openssh-errors.js
+/**
+ * What a failed `ssh` (exit 255) said, as one of the product's error classes: auth and host-key
+ * failures are never retried, the network ones are. The message names the host as the run knows
+ * it (`user@host:port`, or the alias) and quotes OpenSSH's own last words.
+ */
+
+const RULES = [
+    {
+        test: /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|host key .*(?:not known|has changed|mismatch)|No [A-Z0-9-]+ host key is known|Certificate invalid|certificate .*(?:invalid|not valid|expired)|revoked/i,
+        make: (m) => new errors/* HostKeyError */.oZ(m),
+        what: 'host key refused',
+    },
+    {
+        test: /Permission denied|Too many authentication failures|no mutual signature|Authentication failed|Received disconnect from .*: 2: /i,
+        make: (m) => new errors/* AuthError */.lR(m),
+        what: 'authentication failed',
+    },
+    { test: /Connection refused/i, make: (m) => new errors/* ConnectError */.T$(m), what: 'connection refused' },
+    {
+        test: /timed out|Operation timed out/i,
+        make: (m) => new errors/* ConnectError */.T$(m),
+        what: 'connect timed out',
+    },
+    {
+        test: /No route to host|Network is unreachable|Could not resolve hostname|Name or service not known|nodename nor servname/i,
+        make: (m) => new errors/* ConnectError */.T$(m),
+        what: 'host unreachable',
+    },
+];
+/** The last few non-empty lines of `stderr`, trimmed, one line. */
+function lastWords(stderr, lines = 3) {
+    const kept = stderr
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter((l) => l !== '');
+    return kept.slice(-lines).join(' | ');
+}
+/** The error of a master (or a direct `ssh`) that exited 255 before it was connected. */
+function classifyConnectFailure(label, stderr) {
+    const said = lastWords(stderr) || 'ssh exited with status 255 and said nothing';
+    for (const rule of RULES)
+        if (rule.test.test(stderr))
+            return rule.make(`${label}: ${rule.what}: ${said}`);
+    return new errors/* ConnectError */.T$(`${label}: cannot connect: ${said}`);
+}
+/**
+ * Lines a session's `ssh` writes about the connection itself (never the command's): then exit 255
+ * is the connection's failure, not the command's status.
+ */
+const SESSION_FAILURE = /^(?:mux_client_\w+:|kex_exchange_identification:|Control ?socket|ControlSocket|Connection to .* closed|Shared connection to .* closed|client_loop: send disconnect|Connection closed by|muxclient:|ssh: )/m;
+function sessionFailure(label, stderr) {
+    if (!SESSION_FAILURE.test(stderr))
+        return null;
+    return new errors/* ConnectionLostError */.N9(`${label}: connection lost: ${lastWords(stderr)}`);
+}
+//# sourceMappingURL=openssh-errors.js.map
+;// CONCATENATED MODULE: ./lib/transport/openssh/process-channel.js
+
+
+/** Keep this much of stderr's end for classifying an exit 255. */
+const STDERR_TAIL = 4096;
+class ProcessChannel extends external_node_stream_.Duplex {
+    child;
+    stderr;
+    #failure = null;
+    #stderrTail = '';
+    constructor(child, label, masterAlive) {
+        // `close` is ours alone: after the process has exited (a stream's own would come too early).
+        super({ allowHalfOpen: true, autoDestroy: false, emitClose: false });
+        this.child = child;
+        this.stderr = child.stderr;
+        child.stderr.on('data', (chunk) => {
+            this.#stderrTail = (this.#stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL);
+        });
+        child.stdout.on('data', (chunk) => {
+            if (!this.push(chunk))
+                child.stdout.pause();
+        });
+        child.stdout.once('end', () => this.push(null));
+        // A command that stops reading (or exits) before its input is all sent: not our error.
+        child.stdin.on('error', () => { });
+        child.once('close', (code, signal) => {
+            if (code === 255) {
+                const lastLines = this.#stderrTail.split('\n').slice(-4).join('\n');
+                this.#failure = sessionFailure(label, lastLines);
+                if (!this.#failure && !masterAlive())
+                    this.#failure = sessionFailure(label, 'Connection to the host closed (its master is gone)');
+            }
+            if (!this.#failure && signal === null)
+                this.emit('exit', code, undefined);
+            this.emit('close');
+        });
+        child.once('error', (err) => {
+            this.#failure = err;
+            this.emit('close');
+        });
+    }
+    /** Why the session ended without a status of the command's (null: it has one, or has not ended). */
+    get failure() {
+        return this.#failure;
+    }
+    _read() {
+        this.child.stdout.resume();
+    }
+    _write(chunk, _encoding, callback) {
+        if (this.child.stdin.destroyed)
+            return callback();
+        this.child.stdin.write(chunk, () => callback());
+    }
+    _final(callback) {
+        this.child.stdin.end();
+        callback();
+    }
+    _destroy(error, callback) {
+        if (this.child.exitCode === null && this.child.signalCode === null)
+            this.child.kill('SIGTERM');
+        callback(error);
+    }
+}
+//# sourceMappingURL=process-channel.js.map
+;// CONCATENATED MODULE: ./lib/transport/openssh/openssh-master.js
+/**
+ * One host's ControlMaster: an `ssh -M -N` child of ours, in the foreground, logged in once for the
+ * whole run; every session of the host goes through its socket. It is ready when the socket
+ * appears (OpenSSH listens on it only once authenticated), failed when it exits first, and closed
+ * with `ssh -O exit` (SIGTERM if that does not end it).
+ */
+
+
+
+
+
+
+
+
+
+/** How long close() waits for the master to exit after `-O exit` before SIGTERM, then SIGKILL. */
+const openssh_master_CLOSE_WAIT_MS = 3000;
+class OpensshMaster {
+    target;
+    settings;
+    #child;
+    #sessions;
+    #detached = new Set();
+    #stderr = '';
+    #exited = false;
+    #closing;
+    #lost = null;
+    constructor(target, settings) {
+        this.target = target;
+        this.settings = settings;
+        this.#sessions = new Semaphore(settings.maxSessions);
+        this.#child = (0,external_node_child_process_namespaceObject.spawn)(settings.ssh, masterArgs(settings.common, target), {
+            env: settings.env,
+            stdio: ['pipe', 'pipe', 'pipe'],
+        });
+        endOnExit(this.#child);
+        this.#child.stdin.end();
+        this.#child.stdout.resume();
+        this.#child.stderr.on('data', (c) => (this.#stderr = (this.#stderr + c.toString()).slice(-4096)));
+        this.#child.once('exit', () => {
+            this.#exited = true;
+            if (!this.#closing)
+                this.#lost ??= new errors/* ConnectionLostError */.N9(`${target.label}: connection lost (its ssh master exited)`);
+        });
+    }
+    /** Starts the master of `target`; resolves once it is logged in, rejects with the classified failure. */
+    static async open(target, settings, signal) {
+        signal.throwIfAborted();
+        // Watch before spawning: the socket may appear at once.
+        const watcher = (0,external_node_fs_namespaceObject.watch)((0,external_node_path_.dirname)(target.controlPath));
+        const master = new OpensshMaster(target, settings);
+        try {
+            await master.#ready(watcher, signal);
+            return master;
+        }
+        catch (err) {
+            await master.close();
+            throw err;
+        }
+        finally {
+            watcher.close();
+        }
+    }
+    #ready(watcher, signal) {
+        const name = (0,external_node_path_.basename)(this.target.controlPath);
+        return new Promise((resolve, reject) => {
+            const done = (err) => {
+                clearTimeout(timer);
+                signal.removeEventListener('abort', onAbort);
+                this.#child.removeListener('close', onClose);
+                if (err)
+                    reject(err);
+                else
+                    resolve();
+            };
+            const check = () => {
+                if ((0,external_node_fs_namespaceObject.existsSync)(this.target.controlPath))
+                    done();
+            };
+            watcher.on('change', (_event, file) => {
+                if (file === name || String(file).startsWith(`${name}.`))
+                    check();
+            });
+            const onClose = () => done(classifyConnectFailure(this.target.label, this.#stderr));
+            const onAbort = () => done(signal.reason instanceof Error
+                ? signal.reason
+                : new errors/* CancelledError */.cc(`${this.target.label}: cancelled`));
+            // OpenSSH's ConnectTimeout covers the TCP connect only; a server that accepts and then says
+            // nothing must not hold the run: twice the timeout, as a last resort, for the whole login.
+            const timer = setTimeout(() => done(new errors/* ConnectError */.T$(`${this.target.label}: connect timed out (no login within ${(2 * this.settings.connectTimeoutMs) / 1000}s)`)), 2 * this.settings.connectTimeoutMs);
+            this.#child.once('close', onClose);
+            signal.addEventListener('abort', onAbort, { once: true });
+            check();
+        });
+    }
+    get label() {
+        return this.target.label;
+    }
+    get alive() {
+        return !this.#exited && !this.#closing && this.#lost === null;
+    }
+    get lostError() {
+        return this.#lost;
+    }
+    /** A session through the master, holding one of `max-sessions` slots until it closes. */
+    async exec(command, signal) {
+        const release = await this.#sessions.acquire(signal);
+        if (!this.alive) {
+            release();
+            throw this.#lost ?? new errors/* ConnectionLostError */.N9(`${this.label}: the connection is closed`);
+        }
+        const child = (0,external_node_child_process_namespaceObject.spawn)(this.settings.ssh, sessionArgs(this.target, command), {
+            env: this.settings.env,
+            stdio: ['pipe', 'pipe', 'pipe'],
+        });
+        endOnExit(child);
+        const channel = new ProcessChannel(child, this.label, () => this.alive);
+        channel.once('close', release);
+        return channel;
+    }
+    runDetached(command) {
+        const run = this.exec(command, new AbortController().signal).then((channel) => new Promise((resolve) => {
+            channel.on('error', () => { });
+            channel.once('close', () => resolve());
+            channel.resume();
+            channel.stderr.resume();
+            channel.end();
+        }), () => { });
+        this.#detached.add(run);
+        void run.finally(() => this.#detached.delete(run));
+    }
+    /** Ends the master (`-O exit`, then signals); resolves once it has exited. */
+    close() {
+        this.#closing ??= this.#close();
+        return this.#closing;
+    }
+    async #close() {
+        if (this.#exited)
+            return;
+        await Promise.race([Promise.all(this.#detached), delay(openssh_master_CLOSE_WAIT_MS)]);
+        const exited = new Promise((resolve) => {
+            if (this.#exited)
+                resolve();
+            else
+                this.#child.once('exit', () => resolve());
+        });
+        if ((0,external_node_fs_namespaceObject.existsSync)(this.target.controlPath)) {
+            const ask = (0,external_node_child_process_namespaceObject.spawn)(this.settings.ssh, exitArgs(this.target), {
+                env: this.settings.env,
+                stdio: 'ignore',
+            });
+            endOnExit(ask);
+            ask.on('error', () => { });
+        }
+        else {
+            this.#child.kill('SIGTERM');
+        }
+        if (await Promise.race([exited.then(() => true), delay(openssh_master_CLOSE_WAIT_MS).then(() => false)]))
+            return;
+        this.#child.kill('SIGTERM');
+        if (await Promise.race([exited.then(() => true), delay(openssh_master_CLOSE_WAIT_MS).then(() => false)]))
+            return;
+        this.#child.kill('SIGKILL');
+        await exited;
+    }
+}
+function delay(ms) {
+    return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+//# sourceMappingURL=openssh-master.js.map
+;// CONCATENATED MODULE: ./lib/transport/openssh/openssh.js
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** Create the OpenSSH transport; options left out take their defaults. Nothing starts until a host is used. */
+function createOpensshTransport(options = {}, hooks = {}, env = process.env) {
+    const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+    return new OpensshTransport({ ...ssh_options/* DEFAULT_SSH_OPTIONS */.Uy, ...given }, hooks, env);
+}
+class OpensshTransport {
+    options;
+    hooks;
+    env;
+    #handshakes;
+    #pool;
+    #archives = new ArchiveCache();
+    #paths = new Map();
+    #setup;
+    #closed = false;
+    constructor(options, hooks = {}, env = process.env) {
+        this.options = options;
+        this.hooks = hooks;
+        this.env = env;
+        this.#handshakes = new Semaphore(options.maxHandshakes);
+        this.#pool = new ConnectionPool((target, signal) => this.#connect(target, signal), hooks);
+    }
+    async exec(host, req, ctx) {
+        ctx.signal.throwIfAborted();
+        const master = await this.#pool.get(await this.#target(host), ctx.signal);
+        return execOnConnection(master, req, ctx, this.hooks.redactor);
+    }
+    /** The tar stream over one session, as the built-in client; no SFTP fallback. */
+    async upload(host, req, ctx) {
+        const target = await this.#target(host);
+        const outcome = await tarUpload(this.exec.bind(this), this.#archives, host, target.label, req, ctx);
+        if (outcome !== 'no-tar')
+            return outcome;
+        throw new UploadError(`${target.label}: cannot upload: the host has no tar on its PATH (the OpenSSH client uploads with tar only)`);
+    }
+    /** As the built-in client: the first host first, the others once it is connected; failures kept quiet. */
+    connectAhead(hosts, signal) {
+        const [first, ...rest] = hosts;
+        if (!first || signal.aborted)
+            return;
+        const ahead = async (host) => {
+            const target = await this.#target(host);
+            await this.#pool.get(target).catch((err) => {
+                if (!signal.aborted)
+                    this.hooks.onDebug?.(`${target.label}: connecting ahead failed: ${(0,errors/* errorMessage */.gJ)(err)}`);
+                throw err;
+            });
+        };
+        ahead(first).then(() => {
+            for (const host of rest)
+                if (!signal.aborted)
+                    ahead(host).catch(() => { });
+        }, () => { });
+    }
+    /** Closes every master (`-O exit`), stops the agent, removes the run's files. */
+    async close() {
+        this.#closed = true;
+        this.#archives.close();
+        await this.#pool.close();
+        const setup = await this.#setup?.catch(() => undefined);
+        setup?.agent?.stop();
+        await setup?.run.remove();
+    }
+    #prepare() {
+        this.#setup ??= (async () => {
+            const binaries = findOpenssh(this.env);
+            if (this.options.hostKeyChecking === 'off') {
+                this.hooks.onWarning?.('host-key-checking is OFF: host keys are not verified, so anyone on the network path can ' +
+                    'impersonate a host and receive every command and secret sent to it. Use strict or accept-new.');
+            }
+            const run = await createRunFiles(this.options, this.env);
+            try {
+                const agent = this.options.privateKey
+                    ? await startAgent(binaries, run.socketDir, this.options.privateKey, this.options.passphrase)
+                    : undefined;
+                const files = { ...run.files, ...(agent ? { agentSocket: agent.socket } : {}) };
+                return { binaries, run, common: commonArgs(this.options, files), ...(agent ? { agent } : {}) };
+            }
+            catch (err) {
+                await run.remove();
+                throw err;
+            }
+        })();
+        return this.#setup;
+    }
+    async #target(host) {
+        const { run } = await this.#prepare();
+        const key = `${host.user ?? ''}@${host.address}:${host.port}`;
+        let socket = this.#paths.get(key);
+        if (socket === undefined) {
+            socket = `${run.socketDir}/${this.#paths.size}`;
+            this.#paths.set(key, socket);
+        }
+        return targetOf(host, this.options, socket, run.configPath !== undefined);
+    }
+    async #connect(target, signal) {
+        const setup = await this.#prepare();
+        if (setup.run.configPath && undefinedAlias(setup.run.configText, target.destination)) {
+            throw new errors/* ConfigError */.xL(`${target.label}: the ssh_config ${setup.run.configPath} defines no Host "${target.destination}" (a host named by an alias alone must be defined there)`);
+        }
+        const release = await this.#handshakes.acquire(signal);
+        try {
+            if (this.#closed)
+                throw new errors/* ConfigError */.xL(`${target.label}: the SSH transport is closed`);
+            return await OpensshMaster.open(target, {
+                ssh: setup.binaries.ssh,
+                common: setup.common,
+                env: this.env,
+                maxSessions: this.options.maxSessions,
+                connectTimeoutMs: this.options.connectTimeoutMs,
+            }, signal);
+        }
+        finally {
+            release();
+        }
+    }
+}
+//# sourceMappingURL=openssh.js.map
 ;// CONCATENATED MODULE: ./lib/release/lock-commands.js
 /**
  * The deploy lock's shell commands, as pure values (a fixed script and the environment it reads),
@@ -74657,7 +75461,7 @@ async function ssh_files_checkSshFiles(options, check = {}) {
         // The default file may be missing: hosts are then unknown (accept-new, or the action's input).
         // With accept-new the first file is where new hosts are recorded: it is created on first use.
         const recordsNewHosts = options.hostKeyChecking === 'accept-new' && path === options.knownHostsPaths[0];
-        if (read.missing && (ssh_options/* DEFAULT_SSH_OPTIONS */.U.knownHostsPaths.includes(path) || recordsNewHosts))
+        if (read.missing && (ssh_options/* DEFAULT_SSH_OPTIONS */.Uy.knownHostsPaths.includes(path) || recordsNewHosts))
             continue;
         problems.push({
             field: 'known-hosts',
@@ -74685,6 +75489,54 @@ async function readText(path) {
     }
 }
 //# sourceMappingURL=ssh-files.js.map
+;// CONCATENATED MODULE: ./lib/transport/openssh/openssh-preflight.js
+/**
+ * What the OpenSSH client needs before a run starts: its programs on PATH, and the ssh_config and
+ * certificate files the config names, readable. Each problem names the `ssh:` key it is about.
+ */
+
+
+
+
+
+async function unreadable(path) {
+    const full = (0,external_node_path_.resolve)(expandHome(path));
+    try {
+        if ((await (0,promises_.stat)(full)).isDirectory())
+            return 'is a directory, not a file';
+        await (0,promises_.access)(full, promises_.constants.R_OK);
+        return undefined;
+    }
+    catch (err) {
+        const code = err.code;
+        if (code === 'ENOENT')
+            return full === path ? 'not found' : `not found (${full})`;
+        if (code === 'EACCES' || code === 'EPERM')
+            return 'not readable (permission denied)';
+        return `cannot read it (${code ?? 'error'})`;
+    }
+}
+async function opensshFileProblems(ssh, env = process.env) {
+    const problems = [];
+    try {
+        findOpenssh(env);
+    }
+    catch (err) {
+        problems.push({ key: 'client', message: (0,errors/* errorMessage */.gJ)(err) });
+    }
+    if (ssh.configFile && !ssh.configText) {
+        const why = await unreadable(ssh.configFile);
+        if (why)
+            problems.push({ key: 'config', message: `ssh_config file ${ssh.configFile}: ${why}` });
+    }
+    if (ssh.certificateFile && !ssh.certificateText) {
+        const why = await unreadable(ssh.certificateFile);
+        if (why)
+            problems.push({ key: 'certificate', message: `certificate file ${ssh.certificateFile}: ${why}` });
+    }
+    return problems;
+}
+//# sourceMappingURL=openssh-preflight.js.map
 ;// CONCATENATED MODULE: ./lib/release/preflight.js
 /**
  * Checks made before anything runs, beyond the config itself: the SSH key and known_hosts files a
@@ -74692,6 +75544,7 @@ async function readText(path) {
  * stages; `run`, `--dry-run` and `validate` all report such a problem, with exit code 2. `validate`
  * also looks for the upload sources it can (a warning: something may create them before a run).
  */
+
 
 
 
@@ -74710,13 +75563,38 @@ async function checkRunFiles(config, runner, hosts, ssh, overrides, lockHost) {
     const candidates = config.footprints[runner.name]?.hosts ?? config.hosts;
     if (!usesSsh(candidates, hosts) && !(lockHost && !lockHost.local))
         return;
-    throwIfAny(config, await ssh_files_checkSshFiles(ssh), overrides);
+    await checkSsh(config, ssh, overrides);
+}
+/** The key and known_hosts files, and for the OpenSSH client its own (config, certificate, binary). */
+async function checkSsh(config, ssh, overrides) {
+    const client = checkClientChoice(ssh, overrides);
+    // The OpenSSH client finds keys where ssh does (the ssh_config's IdentityFile, ~/.ssh, the agent).
+    throwIfAny(config, await ssh_files_checkSshFiles(ssh, { requireAuth: client === 'builtin' }), overrides);
+    if (client === 'openssh') {
+        const problems = await opensshFileProblems(ssh);
+        if (problems.length > 0)
+            throw new errors/* ConfigError */.xL(problems.map((p) => atConfig(config, ['ssh', p.key], p.message)).join('\n'));
+    }
+}
+/** `client: builtin` with an action input only the OpenSSH client can use: a usage error naming it. */
+function checkClientChoice(ssh, overrides) {
+    const client = (0,ssh_options/* resolvedClient */.C1)(ssh);
+    if (client === 'builtin') {
+        const sources = overrides.sources ?? {};
+        const given = [
+            ssh.configText ? sources.sshConfigText : undefined,
+            ssh.certificateText ? sources.certificateText : undefined,
+        ].find((s) => s !== undefined);
+        if (given)
+            throw new errors/* UsageError */.eb(`${settings_sourceLabel(given)} needs the OpenSSH client, but the config's ssh.client is builtin: set it to openssh or auto`);
+    }
+    return client;
 }
 /** For `boerewors lock …`: the files a connection to the lock host needs, when it is an SSH host. */
 async function checkLockFiles(config, lockHost, ssh, overrides) {
     if (lockHost.local)
         return;
-    throwIfAny(config, await ssh_files_checkSshFiles(ssh), overrides);
+    await checkSsh(config, ssh, overrides);
 }
 /**
  * For `validate`: the files the config itself names, when it has SSH hosts. No key at all is fine
@@ -74760,7 +75638,7 @@ function preflight_describe(config, problem, overrides) {
             return `${settings_sourceLabel(sources.knownHostsPaths)}: ${problem.message}`;
         const configured = config.ssh.knownHostsPaths;
         // resolveSsh keeps the default's array when the config names no known-hosts.
-        if (configured === ssh_options/* DEFAULT_SSH_OPTIONS */.U.knownHostsPaths)
+        if (configured === ssh_options/* DEFAULT_SSH_OPTIONS */.Uy.knownHostsPaths)
             return `${problem.message} (the default known-hosts)`;
         const index = configured.indexOf(problem.path ?? '');
         const path = configured.length > 1 ? ['ssh', 'known-hosts', index] : ['ssh', 'known-hosts'];
@@ -74986,7 +75864,9 @@ class Redactor {
 
 
 
+
 // The library entry, not config/ directly: a JavaScript config's function receives the library.
+
 
 
 
@@ -75158,14 +76038,17 @@ function createTransport(settings, ssh, warn, redactor) {
     // Output is redacted as it is split into lines, before a long line is cut into pieces that no
     // later redaction could join again.
     const output = redactor.empty ? undefined : redactor;
-    return new RoutingTransport(new LocalTransport(process.env, output), () => createSshTransport(sshOverrides(settings, ssh), {
-        onWarning: warn,
-        ...(output ? { redactor: output } : {}),
-    }));
+    const options = sshOverrides(settings, ssh);
+    const hooks = { onWarning: warn, ...(output ? { redactor: output } : {}) };
+    return new RoutingTransport(new LocalTransport(process.env, output), () => (0,ssh_options/* resolvedClient */.C1)(options) === 'openssh'
+        ? createOpensshTransport(options, hooks)
+        : createSshTransport(options, hooks));
 }
 /** CLI flags and action inputs win over the config's `ssh:` block. */
 function sshOverrides(settings, ssh) {
     return {
+        ...(settings.sshConfigText ? { configText: settings.sshConfigText } : {}),
+        ...(settings.certificateText ? { certificateText: settings.certificateText } : {}),
         ...ssh,
         ...(settings.identityPath ? { privateKeyPath: settings.identityPath } : {}),
         ...(settings.privateKey ? { privateKey: settings.privateKey } : {}),
@@ -77396,7 +78279,7 @@ function withAuthorizationPrefix(token) {
 }
 
 // pkg/dist-src/hook.js
-async function hook(token, request, route, parameters) {
+async function dist_bundle_hook(token, request, route, parameters) {
   const endpoint = request.endpoint.merge(
     route,
     parameters
@@ -77417,7 +78300,7 @@ var createTokenAuth = function createTokenAuth2(token) {
   }
   token = token.replace(/^(token|bearer) +/i, "");
   return Object.assign(auth.bind(null, token), {
-    hook: hook.bind(null, token)
+    hook: dist_bundle_hook.bind(null, token)
   });
 };
 
@@ -81834,6 +82717,8 @@ const Inputs = {
     SshPrivateKey: 'ssh-private-key',
     SshKeyPassphrase: 'ssh-key-passphrase',
     SshKnownHosts: 'ssh-known-hosts',
+    SshConfig: 'ssh-config',
+    SshCertificate: 'ssh-certificate',
     DryRun: 'dry-run',
     ReleaseId: 'release-id',
     LockWait: 'lock-wait',
@@ -81857,6 +82742,8 @@ const ACTION_SOURCES = {
     privateKey: { input: Inputs.SshPrivateKey },
     passphrase: { input: Inputs.SshKeyPassphrase },
     knownHosts: { input: Inputs.SshKnownHosts },
+    sshConfigText: { input: Inputs.SshConfig },
+    certificateText: { input: Inputs.SshCertificate },
     dryRun: { input: Inputs.DryRun },
     release: { input: Inputs.ReleaseId },
     lockWaitMs: { input: Inputs.LockWait },
@@ -81884,6 +82771,8 @@ function readInputs(read = readInput, env = process.env) {
         throw new errors/* UsageError */.eb(`Input "${Inputs.SshKeyPassphrase}" is set but "${Inputs.SshPrivateKey}" is not: the passphrase is for that key`);
     }
     const knownHosts = normalizeNewlines(read(Inputs.SshKnownHosts));
+    const sshConfigText = normalizeNewlines(read(Inputs.SshConfig));
+    const certificateText = normalizeNewlines(read(Inputs.SshCertificate));
     const release = read(Inputs.ReleaseId);
     const lockWait = read(Inputs.LockWait);
     const lockToken = readLockToken(read, env);
@@ -81902,6 +82791,8 @@ function readInputs(read = readInput, env = process.env) {
         ...(privateKey ? { privateKey } : {}),
         ...(passphrase ? { passphrase } : {}),
         ...(knownHosts ? { knownHosts } : {}),
+        ...(sshConfigText ? { sshConfigText } : {}),
+        ...(certificateText ? { certificateText } : {}),
         ...(release ? { release: parseReleaseId(release, ACTION_SOURCES.release) } : {}),
         ...(lockWait ? { lockWaitMs: parseDurationSetting(lockWait, ACTION_SOURCES.lockWaitMs) } : {}),
         ...(lockToken ? { lockToken } : {}),
@@ -86627,7 +87518,7 @@ function withCause(report, signal) {
 
 /***/ }),
 
-/***/ 3548:
+/***/ 1545:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -86997,14 +87888,143 @@ function resolveReleases(block) {
 //# sourceMappingURL=safe-releases.js.map
 // EXTERNAL MODULE: ./lib/contract/ssh-options.js
 var ssh_options = __nccwpck_require__(9007);
+;// CONCATENATED MODULE: ./lib/config/openssh-option-names.js
+/**
+ * The keywords of OpenSSH's ssh_config (`man 5 ssh_config`, OpenSSH 9.x), as `ssh.options` accepts
+ * them. OpenSSH compares them case-insensitively; so does the check.
+ */
+const OPENSSH_OPTION_NAMES = Object.freeze([
+    'AddKeysToAgent',
+    'AddressFamily',
+    'BatchMode',
+    'BindAddress',
+    'BindInterface',
+    'CanonicalDomains',
+    'CanonicalizeFallbackLocal',
+    'CanonicalizeHostname',
+    'CanonicalizeMaxDots',
+    'CanonicalizePermittedCNAMEs',
+    'CASignatureAlgorithms',
+    'CertificateFile',
+    'ChannelTimeout',
+    'CheckHostIP',
+    'Ciphers',
+    'ClearAllForwardings',
+    'Compression',
+    'ConnectionAttempts',
+    'ConnectTimeout',
+    'ControlMaster',
+    'ControlPath',
+    'ControlPersist',
+    'DynamicForward',
+    'EnableEscapeCommandline',
+    'EnableSSHKeysign',
+    'EscapeChar',
+    'ExitOnForwardFailure',
+    'FingerprintHash',
+    'ForkAfterAuthentication',
+    'ForwardAgent',
+    'ForwardX11',
+    'ForwardX11Timeout',
+    'ForwardX11Trusted',
+    'GatewayPorts',
+    'GlobalKnownHostsFile',
+    'GSSAPIAuthentication',
+    'GSSAPIDelegateCredentials',
+    'HashKnownHosts',
+    'HostbasedAcceptedAlgorithms',
+    'HostbasedAuthentication',
+    'HostKeyAlgorithms',
+    'HostKeyAlias',
+    'Hostname',
+    'IdentitiesOnly',
+    'IdentityAgent',
+    'IdentityFile',
+    'IgnoreUnknown',
+    'Include',
+    'IPQoS',
+    'KbdInteractiveAuthentication',
+    'KbdInteractiveDevices',
+    'KexAlgorithms',
+    'KnownHostsCommand',
+    'LocalCommand',
+    'LocalForward',
+    'LogLevel',
+    'LogVerbose',
+    'MACs',
+    'NoHostAuthenticationForLocalhost',
+    'NumberOfPasswordPrompts',
+    'ObscureKeystrokeTiming',
+    'PasswordAuthentication',
+    'PermitLocalCommand',
+    'PermitRemoteOpen',
+    'PKCS11Provider',
+    'Port',
+    'PreferredAuthentications',
+    'ProxyCommand',
+    'ProxyJump',
+    'ProxyUseFdpass',
+    'PubkeyAcceptedAlgorithms',
+    'PubkeyAuthentication',
+    'RekeyLimit',
+    'RemoteCommand',
+    'RemoteForward',
+    'RequestTTY',
+    'RequiredRSASize',
+    'RevokedHostKeys',
+    'SecurityKeyProvider',
+    'SendEnv',
+    'ServerAliveCountMax',
+    'ServerAliveInterval',
+    'SessionType',
+    'SetEnv',
+    'StdinNull',
+    'StreamLocalBindMask',
+    'StreamLocalBindUnlink',
+    'StrictHostKeyChecking',
+    'SyslogFacility',
+    'TCPKeepAlive',
+    'Tag',
+    'Tunnel',
+    'TunnelDevice',
+    'UpdateHostKeys',
+    'User',
+    'UserKnownHostsFile',
+    'VerifyHostKeyDNS',
+    'VisualHostKey',
+    'XAuthLocation',
+]);
+/**
+ * Options the transport sets itself, for each connection it manages: giving them in `ssh.options`
+ * would break the one-master-per-host contract or the remote wrapper. Lower-cased.
+ */
+const OPENSSH_RESERVED_OPTIONS = new Set([
+    'controlmaster',
+    'controlpath',
+    'controlpersist',
+    'batchmode',
+    'forkafterauthentication',
+    'remotecommand',
+    'requesttty',
+    'sessiontype',
+    'stdinnull',
+    'permitlocalcommand',
+    'localcommand',
+]);
+//# sourceMappingURL=openssh-option-names.js.map
 ;// CONCATENATED MODULE: ./lib/config/ssh.js
 /** The `ssh:` block → the transport's SshOptions, defaults applied. */
 
 
+
+
+
+/** The `ssh:` keys only the OpenSSH client understands. */
+const OPENSSH_ONLY_KEYS = ['config', 'certificate', 'options'];
 function resolveSsh(config = {}) {
     const knownHosts = config['known-hosts'];
     return {
-        ...ssh_options/* DEFAULT_SSH_OPTIONS */.U,
+        ...ssh_options/* DEFAULT_SSH_OPTIONS */.Uy,
         ...(config.user !== undefined ? { user: config.user } : {}),
         ...(config.port !== undefined ? { port: config.port } : {}),
         ...(config['private-key'] !== undefined ? { privateKeyPath: config['private-key'] } : {}),
@@ -87016,7 +88036,40 @@ function resolveSsh(config = {}) {
         ...(config.keepalive !== undefined ? { keepaliveMs: config.keepalive } : {}),
         ...(config['jump-host'] !== undefined ? { jumpHost: parseJumpHost(config['jump-host']) } : {}),
         ...(config['max-sessions'] !== undefined ? { maxSessions: config['max-sessions'] } : {}),
+        ...(config.client !== undefined ? { client: config.client } : {}),
+        ...(config.config !== undefined ? { configFile: config.config } : {}),
+        ...(config.certificate !== undefined ? { certificateFile: config.certificate } : {}),
+        ...(config.options !== undefined ? { extraOptions: opensshOptions(config.options) } : {}),
     };
+}
+function opensshOptions(options) {
+    const yesNo = (v) => typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v);
+    return Object.fromEntries(Object.entries(options).map(([k, v]) => [k, yesNo(v)]));
+}
+/**
+ * `client: builtin` beside an OpenSSH-only key, and `options` names that are not OpenSSH's (with
+ * did-you-mean) or that the transport sets itself: config errors at the key.
+ */
+function checkSshClient(config, locator) {
+    if (!config)
+        return;
+    if (config.client === 'builtin') {
+        const key = OPENSSH_ONLY_KEYS.find((k) => config[k] !== undefined);
+        if (key) {
+            throw (0,config_error/* configIssueError */.UJ)(locator, ['ssh', key], `ssh.${key} needs the OpenSSH client, but ssh.client is builtin; set client: openssh (or auto), or remove ssh.${key}`);
+        }
+    }
+    const known = new Map(OPENSSH_OPTION_NAMES.map((n) => [n.toLowerCase(), n]));
+    for (const name of Object.keys(config.options ?? {})) {
+        const path = ['ssh', 'options', name];
+        if (!known.has(name.toLowerCase())) {
+            const hint = (0,did_you_mean/* didYouMean */.au)(name, OPENSSH_OPTION_NAMES);
+            throw (0,config_error/* configIssueError */.UJ)(locator, path, `${name} is not an OpenSSH option${hint || ' (see man 5 ssh_config)'}`, { key: true });
+        }
+        if (OPENSSH_RESERVED_OPTIONS.has(name.toLowerCase())) {
+            throw (0,config_error/* configIssueError */.UJ)(locator, path, `${known.get(name.toLowerCase())} is set by boerewors for every connection (one master per host, no terminal); leave it out`, { key: true });
+        }
+    }
 }
 /** `user@host:port` (user and port optional; port 22 by default). The schema has validated it. */
 function parseJumpHost(text) {
@@ -87042,6 +88095,7 @@ function assembleConfig(parts, overrides = {}) {
     checkOverrides(overrides);
     const ssh = resolveSsh(parts.ssh);
     const catalog = new config_hosts/* HostCatalog */.YU(ssh, parts.locator);
+    checkSshClient(parts.ssh, parts.locator);
     const groups = (0,config_hosts/* resolveGroups */.bq)(parts.hosts ?? {}, catalog);
     const vars = { ...parts.vars, ...overrides };
     const releases = resolveReleases(parts.releases);
@@ -87626,8 +88680,8 @@ var external_node_url_ = __nccwpck_require__(3136);
 var runner = __nccwpck_require__(7998);
 // EXTERNAL MODULE: ./lib/contract/errors.js
 var errors = __nccwpck_require__(1819);
-// EXTERNAL MODULE: ./lib/config/assemble.js + 4 modules
-var assemble = __nccwpck_require__(3548);
+// EXTERNAL MODULE: ./lib/config/assemble.js + 5 modules
+var assemble = __nccwpck_require__(1545);
 // EXTERNAL MODULE: ./lib/config/config-error.js
 var config_error = __nccwpck_require__(1429);
 // EXTERNAL MODULE: ./lib/config/issues.js
@@ -87819,8 +88873,8 @@ var promises_ = __nccwpck_require__(1455);
 var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: ./lib/contract/errors.js
 var errors = __nccwpck_require__(1819);
-// EXTERNAL MODULE: ./lib/config/assemble.js + 4 modules
-var assemble = __nccwpck_require__(3548);
+// EXTERNAL MODULE: ./lib/config/assemble.js + 5 modules
+var assemble = __nccwpck_require__(1545);
 // EXTERNAL MODULE: ./lib/config/issues.js
 var issues = __nccwpck_require__(7976);
 // EXTERNAL MODULE: ./lib/config/js-module.js + 1 modules
@@ -88830,6 +89884,18 @@ const sshSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
         .optional()
         .describe('Bastion to connect through: user@host:port.'),
     'max-sessions': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .positiveInt */ .NJ)().optional().describe('Concurrent channels per connection. Default 8.'),
+    client: zod__WEBPACK_IMPORTED_MODULE_4__/* ["enum"] */ .k5n(['auto', 'builtin', 'openssh'], (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('auto, builtin or openssh'))
+        .optional()
+        .describe('Which SSH client connects: auto (default: openssh when config, certificate or options is set), builtin, or openssh (the system ssh).'),
+    config: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a path')
+        .optional()
+        .describe('An ssh_config file for the OpenSSH client (ssh -F); hosts may be named by their Host alias.'),
+    certificate: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a path')
+        .optional()
+        .describe('A user certificate for the OpenSSH client (CertificateFile).'),
+    options: zod__WEBPACK_IMPORTED_MODULE_4__/* .record */ .g1P(zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('an OpenSSH option name')), zod__WEBPACK_IMPORTED_MODULE_4__/* .union */ .KCZ([zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP(), zod__WEBPACK_IMPORTED_MODULE_4__/* .number */ .aig(), zod__WEBPACK_IMPORTED_MODULE_4__/* .boolean */ .zMY()], (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a string, number or boolean')), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map of OpenSSH options: { Name: value }'))
+        .optional()
+        .describe('Extra OpenSSH options (ssh -o Name=value) for the OpenSSH client.'),
 }, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map of SSH settings'))
     .describe('SSH defaults for every host.');
 const VAR = 'a variable name matching [A-Za-z_][A-Za-z0-9_]*';
@@ -89059,8 +90125,25 @@ function hostLabel(host, defaultUser) {
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   U: () => (/* binding */ DEFAULT_SSH_OPTIONS)
+/* harmony export */   C1: () => (/* binding */ resolvedClient),
+/* harmony export */   Uy: () => (/* binding */ DEFAULT_SSH_OPTIONS)
 /* harmony export */ });
+/* unused harmony export wantsOpenssh */
+/** Whether `options` name something only the OpenSSH client can do. */
+function wantsOpenssh(options) {
+    return Boolean(options.configFile ||
+        options.configText ||
+        options.certificateFile ||
+        options.certificateText ||
+        Object.keys(options.extraOptions ?? {}).length > 0);
+}
+/** The client `options` resolve to: `auto` becomes openssh or builtin. */
+function resolvedClient(options) {
+    const client = options.client ?? 'auto';
+    if (client !== 'auto')
+        return client;
+    return wantsOpenssh(options) ? 'openssh' : 'builtin';
+}
 const DEFAULT_SSH_OPTIONS = Object.freeze({
     port: 22,
     knownHostsPaths: ['~/.ssh/known_hosts'],
@@ -89069,6 +90152,7 @@ const DEFAULT_SSH_OPTIONS = Object.freeze({
     keepaliveMs: 5_000,
     maxSessions: 8,
     maxHandshakes: 8,
+    client: 'auto',
 });
 //# sourceMappingURL=ssh-options.js.map
 

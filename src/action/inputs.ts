@@ -23,6 +23,8 @@ export const Inputs = {
   SshPrivateKey: 'ssh-private-key',
   SshKeyPassphrase: 'ssh-key-passphrase',
   SshKnownHosts: 'ssh-known-hosts',
+  SshConfig: 'ssh-config',
+  SshCertificate: 'ssh-certificate',
   DryRun: 'dry-run',
   ReleaseId: 'release-id',
   LockWait: 'lock-wait',
@@ -47,6 +49,8 @@ export const ACTION_SOURCES = {
   privateKey: { input: Inputs.SshPrivateKey },
   passphrase: { input: Inputs.SshKeyPassphrase },
   knownHosts: { input: Inputs.SshKnownHosts },
+  sshConfigText: { input: Inputs.SshConfig },
+  certificateText: { input: Inputs.SshCertificate },
   dryRun: { input: Inputs.DryRun },
   release: { input: Inputs.ReleaseId },
   lockWaitMs: { input: Inputs.LockWait },
@@ -84,6 +88,8 @@ export function readInputs(
     );
   }
   const knownHosts = normalizeNewlines(read(Inputs.SshKnownHosts));
+  const sshConfigText = normalizeNewlines(read(Inputs.SshConfig));
+  const certificateText = normalizeNewlines(read(Inputs.SshCertificate));
   const release = read(Inputs.ReleaseId);
   const lockWait = read(Inputs.LockWait);
   const lockToken = readLockToken(read, env);
@@ -102,6 +108,8 @@ export function readInputs(
     ...(privateKey ? { privateKey } : {}),
     ...(passphrase ? { passphrase } : {}),
     ...(knownHosts ? { knownHosts } : {}),
+    ...(sshConfigText ? { sshConfigText } : {}),
+    ...(certificateText ? { certificateText } : {}),
     ...(release ? { release: parseReleaseId(release, ACTION_SOURCES.release) } : {}),
     ...(lockWait ? { lockWaitMs: parseDurationSetting(lockWait, ACTION_SOURCES.lockWaitMs) } : {}),
     ...(lockToken ? { lockToken } : {}),

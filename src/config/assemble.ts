@@ -16,7 +16,7 @@ import type { ModuleRunnerConfig } from './module-schema.js';
 import type { RunnerConfig, SshConfig } from './schema.js';
 import type { LockBlock, ReleasesBlock } from './schema-releases.js';
 import { resolveLock, resolveReleases, type LockSettings, type ReleaseDirs } from './safe-releases.js';
-import { resolveSsh } from './ssh.js';
+import { checkSshClient, resolveSsh } from './ssh.js';
 
 /** A loaded, validated release config, ready to run. */
 export interface LoadedConfig {
@@ -77,6 +77,7 @@ export function assembleConfig(
   checkOverrides(overrides);
   const ssh = resolveSsh(parts.ssh);
   const catalog = new HostCatalog(ssh, parts.locator);
+  checkSshClient(parts.ssh, parts.locator);
   const groups = resolveGroups(parts.hosts ?? {}, catalog);
   const vars = { ...parts.vars, ...overrides };
   const releases = resolveReleases(parts.releases);

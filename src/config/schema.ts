@@ -284,6 +284,28 @@ export const sshSchema = z
         .optional()
         .describe('Bastion to connect through: user@host:port.'),
       'max-sessions': positiveInt().optional().describe('Concurrent channels per connection. Default 8.'),
+      client: z
+        .enum(['auto', 'builtin', 'openssh'], expected('auto, builtin or openssh'))
+        .optional()
+        .describe(
+          'Which SSH client connects: auto (default: openssh when config, certificate or options is set), builtin, or openssh (the system ssh).',
+        ),
+      config: nonEmptyString('a path')
+        .optional()
+        .describe(
+          'An ssh_config file for the OpenSSH client (ssh -F); hosts may be named by their Host alias.',
+        ),
+      certificate: nonEmptyString('a path')
+        .optional()
+        .describe('A user certificate for the OpenSSH client (CertificateFile).'),
+      options: z
+        .record(
+          z.string(expected('an OpenSSH option name')),
+          z.union([z.string(), z.number(), z.boolean()], expected('a string, number or boolean')),
+          expected('a map of OpenSSH options: { Name: value }'),
+        )
+        .optional()
+        .describe('Extra OpenSSH options (ssh -o Name=value) for the OpenSSH client.'),
     },
     expected('a map of SSH settings'),
   )

@@ -4,6 +4,12 @@
  */
 export type HostKeyChecking = 'strict' | 'accept-new' | 'off';
 
+/**
+ * Which SSH client connects: `builtin` (ssh2, in process) or `openssh` (the system's `ssh`, for
+ * certificates and ssh_config); `auto` picks openssh when an OpenSSH-only setting is given.
+ */
+export type SshClientChoice = 'auto' | 'builtin' | 'openssh';
+
 export interface JumpHost {
   readonly user?: string;
   readonly address: string;
@@ -36,6 +42,36 @@ export interface SshOptions {
   readonly maxSessions: number;
   /** Concurrent handshakes across all hosts. Default 8 (below OpenSSH's MaxStartups 10). */
   readonly maxHandshakes: number;
+  /** Default `auto`: see `SshClientChoice`. */
+  readonly client: SshClientChoice;
+  /** An ssh_config file for the OpenSSH client (`ssh -F`). */
+  readonly configFile?: string;
+  /** ssh_config text (the action's `ssh-config` input); written to a private file. Wins over `configFile`. */
+  readonly configText?: string;
+  /** A user certificate (`CertificateFile`). */
+  readonly certificateFile?: string;
+  /** Certificate text (the action's `ssh-certificate` input); wins over `certificateFile`. */
+  readonly certificateText?: string;
+  /** Extra OpenSSH options (`-o Name=value`), in order. */
+  readonly extraOptions?: Readonly<Record<string, string>>;
+}
+
+/** Whether `options` name something only the OpenSSH client can do. */
+export function wantsOpenssh(options: Partial<SshOptions>): boolean {
+  return Boolean(
+    options.configFile ||
+    options.configText ||
+    options.certificateFile ||
+    options.certificateText ||
+    Object.keys(options.extraOptions ?? {}).length > 0,
+  );
+}
+
+/** The client `options` resolve to: `auto` becomes openssh or builtin. */
+export function resolvedClient(options: Partial<SshOptions>): 'builtin' | 'openssh' {
+  const client = options.client ?? 'auto';
+  if (client !== 'auto') return client;
+  return wantsOpenssh(options) ? 'openssh' : 'builtin';
 }
 
 export const DEFAULT_SSH_OPTIONS: SshOptions = Object.freeze({
@@ -46,4 +82,5 @@ export const DEFAULT_SSH_OPTIONS: SshOptions = Object.freeze({
   keepaliveMs: 5_000,
   maxSessions: 8,
   maxHandshakes: 8,
+  client: 'auto',
 });

@@ -7,7 +7,7 @@ import type { LoadedConfig } from '../config/index.js';
 import { resolveHostFilter, selectRunner } from '../config/index.js';
 import { cancelMessage } from '../contract/abort.js';
 import { ConfigError, errorMessage } from '../contract/errors.js';
-import type { SshOptions } from '../contract/ssh-options.js';
+import { resolvedClient, type SshOptions } from '../contract/ssh-options.js';
 import type { Transport } from '../contract/transport.js';
 import { Executor } from '../engine/executor.js';
 import type { EventListener } from '../engine/events.js';
@@ -22,6 +22,7 @@ import { DryRunTransport } from '../transport/dry-run.js';
 import { LocalTransport } from '../transport/local.js';
 import { RoutingTransport } from '../transport/routing.js';
 import { createSshTransport } from '../transport/ssh.js';
+import { createOpensshTransport } from '../transport/openssh/openssh.js';
 import { CANCEL_BUDGET_MS, type Cancellation } from './cancellation.js';
 import type { LockTarget } from './deploy-lock.js';
 import { newDeployLock, notRunReport, passLock, withLock } from './lock-gate.js';
@@ -242,7 +243,14 @@ export async function runRelease(
 export function createTransport(
   settings: Pick<
     ReleaseSettings,
-    'dryRun' | 'identityPath' | 'privateKey' | 'passphrase' | 'knownHostsPaths' | 'knownHosts'
+    | 'dryRun'
+    | 'identityPath'
+    | 'privateKey'
+    | 'passphrase'
+    | 'knownHostsPaths'
+    | 'knownHosts'
+    | 'sshConfigText'
+    | 'certificateText'
   >,
   ssh: SshOptions,
   warn: (m: string) => void,
@@ -252,11 +260,12 @@ export function createTransport(
   // Output is redacted as it is split into lines, before a long line is cut into pieces that no
   // later redaction could join again.
   const output = redactor.empty ? undefined : redactor;
+  const options = sshOverrides(settings, ssh);
+  const hooks = { onWarning: warn, ...(output ? { redactor: output } : {}) };
   return new RoutingTransport(new LocalTransport(process.env, output), () =>
-    createSshTransport(sshOverrides(settings, ssh), {
-      onWarning: warn,
-      ...(output ? { redactor: output } : {}),
-    }),
+    resolvedClient(options) === 'openssh'
+      ? createOpensshTransport(options, hooks)
+      : createSshTransport(options, hooks),
   );
 }
 
@@ -264,11 +273,19 @@ export function createTransport(
 export function sshOverrides(
   settings: Pick<
     ReleaseSettings,
-    'identityPath' | 'privateKey' | 'passphrase' | 'knownHostsPaths' | 'knownHosts'
+    | 'identityPath'
+    | 'privateKey'
+    | 'passphrase'
+    | 'knownHostsPaths'
+    | 'knownHosts'
+    | 'sshConfigText'
+    | 'certificateText'
   >,
   ssh: SshOptions,
 ): SshOptions {
   return {
+    ...(settings.sshConfigText ? { configText: settings.sshConfigText } : {}),
+    ...(settings.certificateText ? { certificateText: settings.certificateText } : {}),
     ...ssh,
     ...(settings.identityPath ? { privateKeyPath: settings.identityPath } : {}),
     ...(settings.privateKey ? { privateKey: settings.privateKey } : {}),

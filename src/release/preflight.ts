@@ -8,12 +8,13 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { formatIssue } from '../config/config-error.js';
 import type { LoadedConfig } from '../config/index.js';
-import { ConfigError } from '../contract/errors.js';
+import { ConfigError, UsageError } from '../contract/errors.js';
 import type { Host } from '../contract/host.js';
-import { DEFAULT_SSH_OPTIONS, type SshOptions } from '../contract/ssh-options.js';
+import { DEFAULT_SSH_OPTIONS, resolvedClient, type SshOptions } from '../contract/ssh-options.js';
 import type { Runner } from '../engine/runner.js';
 import { expandVars } from '../engine/vars.js';
 import { checkSshFiles, type SshFileProblem } from '../transport/ssh-files.js';
+import { opensshFileProblems } from '../transport/openssh/openssh-preflight.js';
 import { sourceLabel, sourceName, type ReleaseSettings } from './settings.js';
 
 /**
@@ -40,7 +41,36 @@ export async function checkRunFiles(
   // Runner objects from a module list their hosts only when they run: assume the config's hosts.
   const candidates = config.footprints[runner.name]?.hosts ?? config.hosts;
   if (!usesSsh(candidates, hosts) && !(lockHost && !lockHost.local)) return;
-  throwIfAny(config, await checkSshFiles(ssh), overrides);
+  await checkSsh(config, ssh, overrides);
+}
+
+/** The key and known_hosts files, and for the OpenSSH client its own (config, certificate, binary). */
+async function checkSsh(config: LoadedConfig, ssh: SshOptions, overrides: Overrides): Promise<void> {
+  const client = checkClientChoice(ssh, overrides);
+  // The OpenSSH client finds keys where ssh does (the ssh_config's IdentityFile, ~/.ssh, the agent).
+  throwIfAny(config, await checkSshFiles(ssh, { requireAuth: client === 'builtin' }), overrides);
+  if (client === 'openssh') {
+    const problems = await opensshFileProblems(ssh);
+    if (problems.length > 0)
+      throw new ConfigError(problems.map((p) => atConfig(config, ['ssh', p.key], p.message)).join('\n'));
+  }
+}
+
+/** `client: builtin` with an action input only the OpenSSH client can use: a usage error naming it. */
+function checkClientChoice(ssh: SshOptions, overrides: Overrides): 'builtin' | 'openssh' {
+  const client = resolvedClient(ssh);
+  if (client === 'builtin') {
+    const sources = overrides.sources ?? {};
+    const given = [
+      ssh.configText ? sources.sshConfigText : undefined,
+      ssh.certificateText ? sources.certificateText : undefined,
+    ].find((s) => s !== undefined);
+    if (given)
+      throw new UsageError(
+        `${sourceLabel(given)} needs the OpenSSH client, but the config's ssh.client is builtin: set it to openssh or auto`,
+      );
+  }
+  return client;
 }
 
 /** For `boerewors lock …`: the files a connection to the lock host needs, when it is an SSH host. */
@@ -51,7 +81,7 @@ export async function checkLockFiles(
   overrides: Overrides,
 ): Promise<void> {
   if (lockHost.local) return;
-  throwIfAny(config, await checkSshFiles(ssh), overrides);
+  await checkSsh(config, ssh, overrides);
 }
 
 /**

@@ -33,6 +33,10 @@ export interface ReleaseSettings {
   knownHostsPaths?: string[];
   /** Extra known_hosts entries (action input). */
   knownHosts?: string;
+  /** ssh_config text for the OpenSSH client (action input); written to a private file for the run. */
+  sshConfigText?: string;
+  /** A user certificate's text for the OpenSSH client (action input). */
+  certificateText?: string;
   /** Where to write the JSON report. */
   reportPath?: string;
   /** Release id (BW_RELEASE); default a UTC timestamp and a random suffix. */

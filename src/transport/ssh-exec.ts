@@ -9,7 +9,7 @@ import type { ExecResult } from '../contract/transport.js';
 import { abortReason } from '../contract/abort.js';
 import { ConnectionLostError } from '../contract/errors.js';
 import { LineSplitter, type OutputRedactor } from './line-splitter.js';
-import type { SshConnection } from './ssh-connection.js';
+import type { Duplex, Readable } from 'node:stream';
 import {
   buildRemoteCommand,
   groupKillCommand,
@@ -30,8 +30,27 @@ export const ABORT_WAIT_MS = (REMOTE_KILL_GRACE_S + 1) * 1000;
  */
 const LATE_EXIT_WAIT_MS = 250;
 
+/**
+ * What a command runs on: an exec channel's streams (stdout on the duplex itself, `stderr` beside
+ * it; writing is the command's stdin), `exit` (code, signal) before `close` when the command
+ * reported a status. An ssh2 channel is one; so is an OpenSSH client process (openssh/).
+ */
+export interface ExecChannel extends Duplex {
+  readonly stderr: Readable;
+}
+
+/** Where channels come from: an ssh2 connection, or an OpenSSH master. */
+export interface ExecConnection {
+  readonly label: string;
+  /** Why the connection (or the channel) failed, when a channel ended without a status. */
+  readonly lostError: Error | null;
+  exec(command: string, signal: AbortSignal): Promise<ExecChannel>;
+  /** Runs `command` on a channel of its own, output dropped, nothing waiting for it. */
+  runDetached(command: string): void;
+}
+
 export async function execOnConnection(
-  conn: SshConnection,
+  conn: ExecConnection,
   req: ExecRequest,
   ctx: TransportCallContext,
   redactor?: OutputRedactor,

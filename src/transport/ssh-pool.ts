@@ -8,18 +8,27 @@ import { setMaxListeners } from 'node:events';
 import { untilAborted } from '../contract/abort.js';
 import { CancelledError } from '../contract/errors.js';
 import type { SshConnection } from './ssh-connection.js';
-import type { ConnectTarget } from './ssh-connect.js';
 import type { SshHooks } from './ssh-hooks.js';
 
-export type OpenConnection = (target: ConnectTarget, signal: AbortSignal) => Promise<SshConnection>;
+/** What the pool keeps: an ssh2 connection, or an OpenSSH master (openssh/). */
+export interface PooledConnection {
+  readonly alive: boolean;
+  readonly lostError: Error | null;
+  close(): Promise<void>;
+}
 
-export class ConnectionPool {
-  readonly #connections = new Map<string, Promise<SshConnection>>();
+export type OpenConnection<T extends { label: string }, C extends PooledConnection = SshConnection> = (
+  target: T,
+  signal: AbortSignal,
+) => Promise<C>;
+
+export class ConnectionPool<T extends { label: string }, C extends PooledConnection = SshConnection> {
+  readonly #connections = new Map<string, Promise<C>>();
   /** Aborts connects still in flight when the pool closes. */
   readonly #shutdown = new AbortController();
 
   constructor(
-    private readonly open: OpenConnection,
+    private readonly open: OpenConnection<T, C>,
     private readonly hooks: SshHooks = {},
   ) {
     // Every connect in flight (and every host queued for a handshake slot) listens on this one
@@ -28,7 +37,7 @@ export class ConnectionPool {
   }
 
   /** The connection to `target`, opened or shared; `signal` only ends this caller's wait. */
-  async get(target: ConnectTarget, signal?: AbortSignal): Promise<SshConnection> {
+  async get(target: T, signal?: AbortSignal): Promise<C> {
     if (this.#shutdown.signal.aborted)
       throw new CancelledError(`${target.label}: the SSH transport is closed`);
     const existing = this.#connections.get(target.label);
@@ -57,7 +66,7 @@ export class ConnectionPool {
     this.#shutdown.abort(new CancelledError('the SSH transport is closed'));
     const all = [...this.#connections.entries()];
     this.#connections.clear();
-    const settle = async ([, p]: [string, Promise<SshConnection>]): Promise<void> => {
+    const settle = async ([, p]: [string, Promise<C>]): Promise<void> => {
       const conn = await p.catch(() => null);
       await conn?.close();
     };

@@ -37,7 +37,7 @@ export function createSshTransport(options: Partial<SshOptions> = {}, hooks: Ssh
 export class SshTransport implements Transport {
   readonly #verifier: HostKeyVerifier;
   readonly #handshakes: Semaphore;
-  readonly #pool: ConnectionPool;
+  readonly #pool: ConnectionPool<ConnectTarget>;
   readonly #defaultUser: string;
   readonly #jump: ConnectTarget | undefined;
   readonly #archives = new ArchiveCache();

@@ -1,0 +1,82 @@
+/**
+ * The bundled action with the OpenSSH client, as a workflow gives it an organisation's SSH: the
+ * `ssh-config` input (host aliases), the `ssh-certificate` input (a CA-signed user certificate: the
+ * hosts have no authorized_keys at all) and the key in `ssh-private-key`, which goes to a per-run
+ * ssh-agent. Afterwards: no key material in any file the run left, no ssh process, no private
+ * directory under RUNNER_TEMP.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { tempDir } from '../support/cli.js';
+import type { SshdConfig } from '../support/sshd.js';
+import { useActionFleet, writeWorkspaceConfig } from '../support/ssh-release-fixture.js';
+import { waitUntil } from '../support/sshd-fixtures.js';
+import { makeCa, processesWith, sign } from '../transport/openssh/openssh-support.js';
+import { filesHolding, keyMaterial, leaks, runAction } from './action-harness.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'bw-action-openssh-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const config: SshdConfig = {};
+let caPath = '';
+beforeAll(async () => {
+  const ca = await makeCa(join(dir, 'user_ca'));
+  caPath = ca.privatePath;
+  Object.assign(config, { TrustedUserCAKeys: ca.publicPath, AuthorizedKeysFile: 'none' });
+});
+const suite = useActionFleet({ count: 2, config }, 30_000);
+const fleet = suite.fleet;
+
+let certificate = '';
+let sshConfig = '';
+beforeAll(async () => {
+  // The fleet's public key, signed: the certificate a Vault or a tbot would hand the job.
+  const pub = join(dir, 'user.pub');
+  const { copyFileSync } = await import('node:fs');
+  copyFileSync(`${fleet.keyPath}.pub`, pub);
+  certificate = readFileSync(await sign(caPath, pub, fleet.user), 'utf8');
+  sshConfig = fleet.hosts
+    .map((h, i) => `Host app-${i}\n  HostName 127.0.0.1\n  Port ${h.port}\n  User ${fleet.user}\n`)
+    .join('');
+});
+
+it('runs over the ssh-config and ssh-certificate inputs, the key in an agent, nothing left behind', async () => {
+  const ws = await tempDir('bw-ws-openssh-');
+  try {
+    await writeWorkspaceConfig(
+      ws,
+      `version: 1
+lock: false
+hosts:
+  web:
+    - { name: app-0 }
+    - { name: app-1 }
+runners:
+  deploy:
+    stages:
+      - name: Deploy
+        hosts: [web]
+        steps:
+          - run: echo "certified on $BW_HOST as $(id -un)"
+`,
+    );
+    const r = await runAction({
+      actionDir: suite.actionDir,
+      workspace: ws,
+      inputs: { ...suite.sshInputs, 'ssh-config': sshConfig, 'ssh-certificate': certificate },
+      timeoutMs: 60_000,
+    });
+    expect(r.code).toBe(0);
+    for (const name of ['app-0', 'app-1'])
+      expect(r.stdout).toContain(`certified on ${name} as ${fleet.user}`);
+    expect(leaks(r, [suite.privateKey])).toEqual([]);
+    expect(filesHolding(r, keyMaterial(suite.privateKey))).toEqual([]);
+    // The private directory for the inputs' files is gone from RUNNER_TEMP.
+    const runnerTemp = readdirSync(r.runnerDir, { recursive: true }).map(String);
+    expect(runnerTemp.filter((p) => /bw-ssh-/.test(p))).toEqual([]);
+    await waitUntil(() => processesWith('/tmp/bwc-').length === 0, 5000, 'no ssh or ssh-agent process left');
+  } finally {
+    rmSync(ws, { recursive: true, force: true });
+  }
+}, 90_000);

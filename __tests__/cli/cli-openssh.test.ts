@@ -1,0 +1,124 @@
+/**
+ * The CLI with `ssh.client: openssh` against real sshd: a release over hosts named by their ssh_config
+ * alias (one login per host, an upload), SIGINT → 130 within 5 s with no ssh process and no control
+ * socket left, and the config errors of the OpenSSH keys at their line and column.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runCli, signalWhen, tempDir } from '../support/cli.js';
+import { useSshdFleet } from '../support/ssh-release-fixture.js';
+import { waitUntil } from '../support/sshd-fixtures.js';
+import { processesWith, socketDirs } from '../transport/openssh/openssh-support.js';
+
+const fleet = useSshdFleet({ count: 2 }, 30_000);
+
+let dir = '';
+let sshConfig = '';
+beforeEach(async () => {
+  dir = await tempDir('bw-cli-openssh-');
+  sshConfig = join(dir, 'ssh_config');
+  const blocks = fleet.hosts.map((h, i) => `Host app-${i}\n  HostName 127.0.0.1\n  Port ${h.port}\n`);
+  writeFileSync(
+    sshConfig,
+    `${blocks.join('')}Host *\n  User ${fleet.user}\n  IdentityFile ${fleet.keyPath}\n  UserKnownHostsFile ${fleet.knownHostsPath}\n`,
+  );
+});
+afterEach(() => rm(dir, { recursive: true, force: true }));
+
+/** A config whose hosts are the aliases alone; `ssh` lines replace the default block. */
+function config(steps: string, ssh = `  config: ${sshConfig}`): string {
+  return `version: 1
+lock: false
+ssh:
+${ssh}
+hosts:
+  web:
+    - { name: app-0 }
+    - { name: app-1 }
+runners:
+  deploy:
+    stages:
+      - name: Deploy
+        hosts: [web]
+        steps:
+${steps}`;
+}
+
+/** Nothing of the run is left: no process holding its ssh_config or a control socket, no socket directory. */
+async function nothingLeft(before: readonly string[]): Promise<void> {
+  await waitUntil(
+    () => processesWith(sshConfig).length === 0 && processesWith('ControlPath=/tmp/bwc-').length === 0,
+    5000,
+    'the run’s ssh processes to end',
+  );
+  expect(socketDirs().filter((d) => !before.includes(d))).toEqual([]);
+}
+
+it('runs a release over ssh_config aliases: one login per host, an upload', async () => {
+  mkdirSync(join(dir, 'site'));
+  writeFileSync(join(dir, 'site', 'index.html'), 'hello\n');
+  const to = join(fleet.scratchDir, 'cli-openssh-${BW_HOST}');
+  const cfg = join(dir, 'release.yml');
+  writeFileSync(
+    cfg,
+    config(
+      `          - run: echo "one on $BW_HOST"\n          - upload: { from: ${join(dir, 'site')}, to: "${to}" }\n          - run: cat "${to}/index.html"\n`,
+    ),
+  );
+  const logins = await Promise.all(fleet.hosts.map((h) => h.logins()));
+  const before = socketDirs();
+  const r = await runCli(['run', '-c', cfg], { timeoutMs: 60_000 });
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  expect(r.stdout).toContain('one on app-0');
+  expect(r.stdout).toMatch(/app-1.*hello/);
+  for (const [i, h] of fleet.hosts.entries()) expect((await h.logins()) - logins[i]!).toBe(1);
+  await nothingLeft(before);
+}, 90_000);
+
+it('SIGINT: exit 130 within 5 s, no ssh process and no control socket left', async () => {
+  const cfg = join(dir, 'release.yml');
+  writeFileSync(cfg, config(`          - run: echo "started on $BW_HOST"; sleep 60\n`));
+  const before = socketDirs();
+  // The canary's step: the other host waits behind it.
+  const interrupt = signalWhen((out) => out.includes('started on app-0'));
+  const r = await runCli(['run', '-c', cfg], { timeoutMs: 30_000, onStdout: interrupt.onStdout });
+  expect(interrupt.sentAt()).toBeGreaterThan(0);
+  expect(r.code).toBe(130);
+  expect(Date.now() - interrupt.sentAt()).toBeLessThan(5000);
+  await nothingLeft(before);
+}, 60_000);
+
+describe('config errors, at their line and column', () => {
+  const validate = async (text: string) => {
+    const cfg = join(dir, 'release.yml');
+    writeFileSync(cfg, text);
+    return { cfg, r: await runCli(['run', '-c', cfg], { timeoutMs: 30_000 }) };
+  };
+
+  it('client: builtin with ssh.config', async () => {
+    const { cfg, r } = await validate(
+      config('          - run: "true"\n', `  client: builtin\n  config: ${sshConfig}`),
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${cfg}:5:11: ssh.config: ssh.config needs the OpenSSH client`);
+  });
+
+  it('an ssh.options name OpenSSH does not know, with did-you-mean', async () => {
+    const { cfg, r } = await validate(
+      config('          - run: "true"\n', `  config: ${sshConfig}\n  options:\n    ServerAliveIntervall: 10`),
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      `${cfg}:6:5: ssh.options.ServerAliveIntervall: ServerAliveIntervall is not an OpenSSH option, did you mean "ServerAliveInterval"?`,
+    );
+  });
+
+  it('an unreadable ssh_config', async () => {
+    const missing = join(dir, 'no-such-config');
+    const { cfg, r } = await validate(config('          - run: "true"\n', `  config: ${missing}`));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${cfg}:4:11: ssh.config: ssh_config file ${missing}: not found`);
+  });
+});
