@@ -82481,7 +82481,7 @@ async function writeHtml(path, report, dryRun) {
         return path;
     }
     catch (e) {
-        warning(`Could not write the HTML report: ${(0,errors/* errorMessage */.gJ)(e)}`);
+        log.warning(`Could not write the HTML report: ${(0,errors/* errorMessage */.gJ)(e)}`);
         return '';
     }
 }

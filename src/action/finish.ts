@@ -47,7 +47,7 @@ async function writeHtml(path: string, report: RunReport, dryRun: boolean): Prom
     await writeHtmlReport(path, report, { dryRun });
     return path;
   } catch (e) {
-    core.warning(`Could not write the HTML report: ${errorMessage(e)}`);
+    log.warning(`Could not write the HTML report: ${errorMessage(e)}`);
     return '';
   }
 }
