@@ -74267,15 +74267,24 @@ function runIdentity(env = process.env) {
     return { who: env.GITHUB_ACTOR || osUser(env), runUrl, controller: (0,external_node_os_.hostname)(), pid: process.pid };
 }
 /**
- * BW_RUN_ID: 16 hex digits naming this run in the release history, so `release: prepare` can tell
- * a retry of this run from another run that chose the same release id. Runs that share a lock
- * token (shards that re-enter one lock, a nested run) share it; so do runs given one `shared` name
- * (the parts of one workflow run, and their re-runs); any other run gets a fresh one.
+ * BW_RUN_ID and BW_RUN_ATTEMPT. Inside GitHub Actions the run follows the workflow run
+ * (GITHUB_RUN_ID, which "Re-run failed jobs" and "Re-run all jobs" keep), so a re-run can finish
+ * a release its first attempt prepared; the attempt follows GITHUB_RUN_ATTEMPT, which a re-run
+ * changes and every job and step of one attempt shares. Outside Actions the parts of a sharded
+ * release follow their release id (which every part, and a re-run of one, must be given), a run
+ * that re-enters a lock follows its token, and any other run is new; the attempt is the run's.
  */
-function runId(lockToken, shared) {
-    const seed = lockToken || shared;
-    if (!seed)
-        return (0,external_node_crypto_.randomBytes)(8).toString('hex');
+function runIds(env, given) {
+    const { GITHUB_RUN_ID, GITHUB_RUN_ATTEMPT, GITHUB_REPOSITORY } = env;
+    if (GITHUB_RUN_ID && /^\d+$/.test(GITHUB_RUN_ID)) {
+        const run = `github:${GITHUB_REPOSITORY ?? ''}/${GITHUB_RUN_ID}`;
+        return { run: digest(run), attempt: digest(`${run}/${GITHUB_RUN_ATTEMPT || '1'}`) };
+    }
+    const seed = given.part ? `release:${given.release}` : given.lockToken;
+    const run = seed ? digest(seed) : (0,external_node_crypto_.randomBytes)(8).toString('hex');
+    return { run, attempt: seed ? (0,external_node_crypto_.randomBytes)(8).toString('hex') : run };
+}
+function digest(seed) {
     return (0,external_node_crypto_.createHash)('sha256').update(seed).digest('hex').slice(0, 16);
 }
 function osUser(env) {
@@ -74542,11 +74551,13 @@ async function runRelease(settings, loaded, hooks) {
             return { report: { ...redactor.report(report), warnings }, complete: true };
         }
         lock?.startHeartbeat();
+        const ids = runIds(process.env, { lockToken: gate.token, part: part !== undefined, release });
         const vars = {
             ...loaded.config.vars,
             BW_LOCK_TOKEN: gate.token ?? '',
-            // The parts of one workflow run share one (a re-run of a failed shard too): see prepare.
-            BW_RUN_ID: runId(gate.token, part ? workflowRunReleaseId(process.env) : undefined),
+            // A re-run of a workflow run (of a failed shard too) keeps BW_RUN_ID: see prepare and undo.
+            BW_RUN_ID: ids.run,
+            BW_RUN_ATTEMPT: ids.attempt,
             BW_RUN_URL: identity.runUrl,
             BW_ACTOR: identity.who,
         };
@@ -86780,6 +86791,7 @@ function releaseCommand(action, target) {
         BW_RELEASES_PATH: target.path,
         BW_RELEASE: target.release,
         BW_RUN_ID: target.entry.run,
+        BW_RUN_ATTEMPT: target.entry.attempt,
         BW_HISTORY: historyFields(target.entry),
     };
     if (action === 'prepare' || action === 'switch')
@@ -86799,17 +86811,18 @@ function summaryOf(action, t) {
         case 'switch':
             return `${t.path}/current -> releases/${t.release}, atomically (a new link renamed over it)`;
         case 'prune':
-            return `remove from ${t.path}/releases what the history allows: keep the newest ${t.keep} that went live, current and previous`;
+            return `remove from ${t.path}/releases what the history allows: releases marked bad first; keep current, what a rollback from it goes back to, and the newest ${t.keep} that went live up to current`;
         case 'rollback':
             return `${t.path}/current -> the newest older release that went live and is not bad (or ROLLBACK_TO); mark the one left bad`;
         case 'undo':
-            return `if ${t.path}/current is releases/${t.release}: roll back as release: rollback does; otherwise nothing`;
+            return `if ${t.path}/current is releases/${t.release} and this run switched to it: roll back as release: rollback does; otherwise nothing`;
     }
 }
-/** `"run":"…","time":"…","who":"…","runUrl":"…"`: what follows id and state on a history line. */
+/** `"run":"…","attempt":"…","time":"…","who":"…","runUrl":"…"`: what follows id and state on a history line. */
 function historyFields(entry) {
     return [
         `"run":${JSON.stringify(entry.run)}`,
+        `"attempt":${JSON.stringify(entry.attempt)}`,
         `"time":${JSON.stringify(entry.time)}`,
         `"who":${JSON.stringify(entry.who)}`,
         `"runUrl":${JSON.stringify(entry.runUrl)}`,
@@ -86861,8 +86874,11 @@ tab=$(printf '\\t')
 `;
 const PREPARE = `mkdir -p "$P/releases" "$P/shared" "$P/.boerewors"
 if [ -e "$R" ] || [ -L "$R" ]; then
-  grep -qF "{\\"id\\":\\"$BW_RELEASE\\",\\"state\\":\\"prepared\\",\\"run\\":\\"$BW_RUN_ID\\"," "$H" 2>/dev/null ||
+  if ! grep -qF "{\\"id\\":\\"$BW_RELEASE\\",\\"state\\":\\"prepared\\",\\"run\\":\\"$BW_RUN_ID\\"," "$H" 2>/dev/null; then
+    grep -qF "{\\"id\\":\\"$BW_RELEASE\\",\\"state\\":\\"live\\"," "$H" 2>/dev/null &&
+      fail "release $BW_RELEASE already exists in $P/releases and was not prepared by this run: it went live in another run (current is releases/$(current_id)); this run changes nothing here (give a new release id to release again)"
     fail "release $BW_RELEASE already exists in $P/releases and was not prepared by this run: refusing to reuse it; give this run another release id"
+  fi
   echo "releases/$BW_RELEASE was prepared earlier in this run: kept"
 else
   printf '{"id":"%s","state":"prepared",%s}\\n' "$BW_RELEASE" "$BW_HISTORY" >>"$H"
@@ -86913,19 +86929,26 @@ if [ ! -f "$H" ]; then
   echo "no history in $H yet: nothing to prune"
   exit 0
 fi
-decisions=$(events | awk -v cur="$cur" -v keep="$BW_KEEP" '
+present=" $(ls "$P/releases" 2>/dev/null | paste -sd ' ' -) "
+decisions=$(events | awk -v cur="$cur" -v keep="$BW_KEEP" -v present="$present" '
   { id = $1; st = $2 }
   st == "prepared" && !(id in prepared) { prepared[id] = NR }
-  st == "live" { if (!(id in live)) { live[id] = ++n; order[n] = id }; bad[id] = 0; if (id == cur) prev = $3 }
+  st == "live" { if (!(id in live)) { live[id] = ++n; order[n] = id }; bad[id] = 0 }
   st == "bad" { bad[id] = 1 }
   END {
+    at = (cur in live) ? live[cur] : n + 1
+    for (i = at - 1; i >= 1 && target == ""; i--)
+      if (!bad[order[i]] && index(present, " " order[i] " ")) target = order[i]
+    kept = (cur in live) && !bad[cur]
+    if (target != "") kept++
     for (i = n; i >= 1; i--) {
       id = order[i]
-      if (!bad[id]) kept++
       if (id == cur) print "keep", id, "current"
-      else if (id == prev) print "keep", id, "previous"
       else if (bad[id]) print "remove", id, "marked bad by a rollback"
-      else if (kept <= keep) print "keep", id, "live"
+      else if (id == target) print "keep", id, "what a rollback from current goes back to"
+      else if (i > at) print "keep", id, "went live after current (before a rollback): takes no keep slot"
+      else if (!index(present, " " id " ")) print "gone", id
+      else if (++kept <= keep) print "keep", id, "live"
       else print "remove", id, "older than the newest " keep " live releases"
     }
     for (id in prepared) {
@@ -86958,13 +86981,24 @@ done
 echo "pruned $removed; releases/ holds: $(ls "$P/releases" | paste -sd ' ' -)"
 [ -z "$unknown" ] || echo "left alone, not in the history:$unknown"
 `;
-// Also undo (BW_UNDO=1): the same, only when current is this run's release.
+// Also undo (BW_UNDO=1): the same, only when current is this run's release and this attempt of
+// the run switched to it (the last `live` line of it carries BW_RUN_ATTEMPT).
 const ROLLBACK = `trap '' INT TERM HUP
 cur=$(current_id)
 if [ "\${BW_UNDO:-}" = 1 ] && [ "$cur" != "$BW_RELEASE" ]; then
   shown=\${cur:+releases/$cur}
   echo "current is \${shown:-not a release}, not this run's release $BW_RELEASE: nothing to undo"
   exit 0
+fi
+if [ "\${BW_UNDO:-}" = 1 ]; then
+  switched=$(grep -F "{\\"id\\":\\"$BW_RELEASE\\",\\"state\\":\\"live\\"," "$H" 2>/dev/null | tail -n 1)
+  case $switched in
+    *"\\"attempt\\":\\"$BW_RUN_ATTEMPT\\","*) ;;
+    *)
+      echo "current is releases/$cur, but this run did not switch to it (it went live in an earlier run or attempt): nothing to undo"
+      exit 0
+      ;;
+  esac
 fi
 [ -n "$cur" ] || fail "$P/current does not point into $P/releases: nothing to roll back"
 if [ -n "\${ROLLBACK_TO:-}" ]; then
@@ -87010,7 +87044,7 @@ echo "rolled back: current -> releases/$target (was releases/$cur, now marked ba
 
 
 /**
- * Stands in for BW_RUN_ID when a release runs without the pipeline (a library user's Executor):
+ * Stands in for BW_RUN_ID (and BW_RUN_ATTEMPT) when a release runs without the pipeline (a library user's Executor):
  * one per process, so the retries of one run are still told from another run.
  */
 const PROCESS_RUN_ID = (0,external_node_crypto_.randomBytes)(8).toString('hex');
@@ -87042,6 +87076,7 @@ function releaseStepTask(action, dirs, ctx, paths, label) {
         shared: dirs.shared,
         entry: {
             run: hex(ctx.env.BW_RUN_ID) ?? PROCESS_RUN_ID,
+            attempt: hex(ctx.env.BW_RUN_ATTEMPT) ?? hex(ctx.env.BW_RUN_ID) ?? PROCESS_RUN_ID,
             time: new Date().toISOString(),
             who: ctx.env.BW_ACTOR || osUser(),
             runUrl: ctx.env.BW_RUN_URL ?? '',
@@ -87300,6 +87335,7 @@ const RELEASE_PATH_VARS = Object.freeze(['BW_RELEASE_PATH', 'BW_RELEASES_PATH'])
 const RUN_VARS = Object.freeze([
     'BW_LOCK_TOKEN',
     'BW_RUN_ID',
+    'BW_RUN_ATTEMPT',
     'BW_RUN_URL',
     'BW_ACTOR',
 ]);
