@@ -74298,6 +74298,15 @@ function osUser(env) {
 //# sourceMappingURL=run-identity.js.map
 ;// CONCATENATED MODULE: ./lib/release/secrets.js
 const REDACTED = '***';
+/**
+ * What the summary and annotations strip from text (github-escape's stripControl): ANSI CSI/OSC
+ * sequences and control characters other than tab and newline.
+ */
+const CONTROL_ALL = 
+// eslint-disable-next-line no-control-regex
+/\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f]/g;
+// eslint-disable-next-line no-control-regex
+const CONTROL_ONE = /[\x00-\x08\x0b-\x1f\x7f]/;
 /** Shorter values (or lines of a multi-line value) are not redacted on their own. */
 const MIN_REDACTED_LENGTH = 4;
 /** Every secret value of a release: the private key, its passphrase and each `secret-vars` value. */
@@ -74360,8 +74369,23 @@ class Redactor {
         for (const s of this.#secrets)
             if (out.includes(s))
                 out = out.split(s).join(REDACTED);
+        if (!CONTROL_ONE.test(out))
+            return out;
+        // A secret cut by control characters (`AAAA\rBBBB`, a colour code inside it) is whole again
+        // once they are removed: the summary and annotations strip them, and a viewer drops a CR.
+        for (const s of this.#interrupted())
+            out = out.replace(s, REDACTED);
         return out;
     }
+    /** Each secret as a pattern that allows control characters and escape sequences between its characters. */
+    #interrupted() {
+        this.#patterns ??= this.#secrets.map((secret) => {
+            const chars = [...secret.replace(CONTROL_ALL, '')].map((c) => c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
+            return new RegExp(chars.join(`(?:${CONTROL_ALL.source})*`), 'g');
+        });
+        return this.#patterns;
+    }
+    #patterns;
     job(job) {
         return {
             ...job,
