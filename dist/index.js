@@ -58709,7 +58709,7 @@ var visit = __nccwpck_require__(204);
 __webpack_unused_export__ = composer.Composer;
 __webpack_unused_export__ = Document.Document;
 __webpack_unused_export__ = Schema.Schema;
-exports.IP = errors.YAMLError;
+__webpack_unused_export__ = errors.YAMLError;
 __webpack_unused_export__ = errors.YAMLParseError;
 __webpack_unused_export__ = errors.YAMLWarning;
 __webpack_unused_export__ = Alias.Alias;
@@ -58729,7 +58729,7 @@ __webpack_unused_export__ = cst;
 __webpack_unused_export__ = lexer.Lexer;
 exports.HN = lineCounter.LineCounter;
 __webpack_unused_export__ = parser.Parser;
-exports.qg = publicApi.parse;
+__webpack_unused_export__ = publicApi.parse;
 __webpack_unused_export__ = publicApi.parseAllDocuments;
 exports.Tp = publicApi.parseDocument;
 __webpack_unused_export__ = publicApi.stringify;
@@ -80578,31 +80578,46 @@ function parseAssignmentLines(lines, input, named) {
     return vars;
 }
 function parseYamlMap(text, input, named) {
-    let doc;
-    try {
-        doc = (0,dist/* parse */.qg)(text, { prettyErrors: false });
-    }
-    catch (e) {
+    const doc = (0,dist/* parseDocument */.Tp)(text, { prettyErrors: false });
+    const error = doc.errors[0];
+    if (error) {
         // The YAML library quotes the offending source line; give only the position.
-        const pos = e instanceof dist/* YAMLError */.IP && e.linePos ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
+        const pos = error.linePos ? ` at line ${error.linePos[0].line}, column ${error.linePos[0].col}` : '';
         throw new errors/* UsageError */.eb(`Input "${input}": expected NAME=VALUE lines or a YAML map, found invalid YAML${pos}`);
     }
-    if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
-        throw new errors/* UsageError */.eb(`Input "${input}": expected NAME=VALUE lines or a YAML map, found a ${vars_input_describe(doc)}`);
+    const map = doc.contents;
+    if (!(0,dist/* isMap */.jh)(map)) {
+        const found = (0,dist/* isScalar */.jn)(map)
+            ? 'text whose first line has no "=" (NAME=VALUE on every line)'
+            : `a ${vars_input_describe(doc.toJS())}`;
+        throw new errors/* UsageError */.eb(`Input "${input}": expected NAME=VALUE lines or a YAML map, found ${found}`);
     }
     const vars = {};
-    for (const [name, value] of Object.entries(doc)) {
+    for (const pair of map.items) {
+        const name = String((0,dist/* isScalar */.jn)(pair.key) ? pair.key.value : pair.key);
         if (!transport/* VAR_NAME */.e.test(name))
             throw new errors/* UsageError */.eb(`Input "${input}": invalid variable name${named(name)}`);
-        if (value === null || value === undefined)
+        const value = pair.value;
+        if (value === null || ((0,dist/* isScalar */.jn)(value) && value.value === null))
             vars[name] = '';
-        else if (['string', 'number', 'boolean'].includes(typeof value))
-            vars[name] = String(value);
+        else if ((0,dist/* isScalar */.jn)(value) && ['string', 'number', 'boolean'].includes(typeof value.value))
+            vars[name] = asWritten(value, text);
         else {
-            throw new errors/* UsageError */.eb(`Input "${input}": the value of${named(name) || ' a variable'} must be a string, number or boolean, found a ${vars_input_describe(value)}`);
+            throw new errors/* UsageError */.eb(`Input "${input}": the value of${named(name) || ' a variable'} must be a string, number or boolean, found a ${(0,dist/* isMap */.jh)(value) ? 'map' : (0,dist/* isSeq */.oP)(value) ? 'list' : 'non-scalar'}`);
         }
     }
     return vars;
+}
+/**
+ * A scalar's value as a string. A plain scalar that YAML reads as a number or boolean keeps its
+ * text as written, as the config's `vars:` do: `1.10` stays "1.10", `01234` "01234", `1234e5`
+ * "1234e5" (the value may be a secret: a PIN must not lose its leading zero).
+ */
+function asWritten(value, text) {
+    const range = value.range;
+    if (value.type === dist/* Scalar */.X5.PLAIN && range && typeof value.value !== 'string')
+        return text.slice(range[0], range[1]);
+    return String(value.value);
 }
 function vars_input_describe(value) {
     if (Array.isArray(value))

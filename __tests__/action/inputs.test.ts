@@ -130,6 +130,29 @@ describe('parseVarsInput', () => {
     });
   });
 
+  it('keeps numbers and booleans of a YAML map as written, as the NAME=value form and the config do', () => {
+    const text =
+      'VERSION: 1.10\nZIP: 01234\nSHA: 1234e5\nPIN: 0123456\nHEX: 0x1F\nON: yes\nOFF: False\nQ: "007"';
+    const expected = {
+      VERSION: '1.10',
+      ZIP: '01234',
+      SHA: '1234e5',
+      PIN: '0123456',
+      HEX: '0x1F',
+      ON: 'yes',
+      OFF: 'False',
+      Q: '007',
+    };
+    expect(parseVarsInput(text, 'vars')).toEqual(expected);
+    expect(parseVarsInput(text, 'secret-vars', true)).toEqual(expected);
+  });
+
+  it('a single line with no "=" is named for what it is, not "a string"', () => {
+    expect(() => parseVarsInput('DEBUG', 'vars')).toThrow(
+      'Input "vars": expected NAME=VALUE lines or a YAML map, found text whose first line has no "=" (NAME=VALUE on every line)',
+    );
+  });
+
   it('keeps hostile values as data', () => {
     expect(parseVarsInput(`X='; rm -rf / #`, 'vars')).toEqual({ X: `'; rm -rf / #` });
   });
