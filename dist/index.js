@@ -79952,7 +79952,8 @@ class GitHubDeployment {
         return new GitHubDeployment(octokit, { owner, repo }, inputs, runUrl(env), warn, facts, sha);
     }
     /**
-     * Sets the final state: `success`, `failure`, or `error` for a cancelled run. Never throws. A
+     * Sets the final state: `success`, `failure`, or `error` for a cancelled run; returns the
+     * deployment's id, undefined when none was created. Never throws. A
      * cancelled run gives the API `CANCELLED_BUDGET_MS` in all, creating the deployment included,
      * or less when `leftMs` (what is left of the step's time after the cancel) is shorter.
      */
@@ -79967,12 +79968,13 @@ class GitHubDeployment {
         catch {
             this.#gaveUp.abort();
             this.warn(`GitHub deployment to ${this.inputs.environment}: not created in time, so its status stays open`);
-            return;
+            return undefined;
         }
         if (id === undefined)
-            return;
+            return undefined;
         const state = cancelled ? 'error' : result;
         await this.#status(id, state, description, cancelled ? deadline : AbortSignal.timeout(CALL_TIMEOUT_MS));
+        return id;
     }
     async #create(facts, sha) {
         const { environment } = this.inputs;
@@ -80019,6 +80021,7 @@ class GitHubDeployment {
                 state,
                 description: cut(description),
                 ...(this.runUrl ? { log_url: this.runUrl } : {}),
+                ...(this.inputs.environmentUrl ? { environment_url: this.inputs.environmentUrl } : {}),
                 request: { signal: AbortSignal.any([deadline, this.#gaveUp.signal]) },
             });
         }
@@ -80364,11 +80367,15 @@ const Outputs = {
     FailedHosts: 'failed-hosts',
     Report: 'report',
     LockToken: 'lock-token',
+    ReleaseId: 'release-id',
+    DeploymentId: 'deployment-id',
 };
 function writeOutputs(set, outputs) {
     set(Outputs.Result, outputs.result);
     set(Outputs.FailedHosts, JSON.stringify(outputs.failedHosts));
     set(Outputs.Report, outputs.reportPath);
+    set(Outputs.ReleaseId, outputs.releaseId);
+    set(Outputs.DeploymentId, outputs.deploymentId === undefined ? '' : String(outputs.deploymentId));
 }
 //# sourceMappingURL=outputs.js.map
 ;// CONCATENATED MODULE: ./lib/action/finish.js
@@ -80392,7 +80399,13 @@ async function finish_finish(report, ending) {
         warning(`Could not write the JSON report: ${(0,errors/* errorMessage */.gJ)(e)}`);
         reportPath = '';
     }
-    writeOutputs(setOutput, { result: report.result, failedHosts: json_failedHosts(report), reportPath });
+    writeOutputs(setOutput, {
+        result: report.result,
+        failedHosts: json_failedHosts(report),
+        reportPath,
+        releaseId: report.release,
+        deploymentId: ending.deploymentId,
+    });
     await writeSummary(renderSummary(report, { dryRun: ending.dryRun }));
     if (report.result !== 'success')
         setFailed(failureLine(report));
@@ -80406,7 +80419,7 @@ function checkoutHint(error, settings) {
 }
 /** Bad input or config: nothing ran. Outputs and summary still say so. */
 async function notStarted(error, message) {
-    writeOutputs(setOutput, { result: 'failure', failedHosts: [], reportPath: '' });
+    writeOutputs(setOutput, { result: 'failure', failedHosts: [], reportPath: '', releaseId: '' });
     await writeSummary(renderStartFailure(message));
     setFailed(message);
     return exitCodeOfError(error);
@@ -80655,6 +80668,7 @@ const Inputs = {
     CanaryOnly: 'canary-only',
     MergeReports: 'merge-reports',
     GithubDeployment: 'github-deployment',
+    EnvironmentUrl: 'environment-url',
     GithubToken: 'github-token',
 };
 /** How each release setting is given to the action, for messages about it. */
@@ -80777,14 +80791,20 @@ function readMergeReports(read = readInput) {
 }
 function readDeploymentInputs(read = readInput) {
     const environment = read(Inputs.GithubDeployment);
-    if (environment === '')
+    const environmentUrl = read(Inputs.EnvironmentUrl);
+    if (environment === '') {
+        if (environmentUrl !== '')
+            throw new errors/* UsageError */.eb(`Input "${Inputs.EnvironmentUrl}" is set but "${Inputs.GithubDeployment}" is not: the URL belongs to a deployment`);
         return undefined;
+    }
+    if (environmentUrl !== '' && !/^https?:\/\/\S+$/.test(environmentUrl))
+        throw new errors/* UsageError */.eb(`Input "${Inputs.EnvironmentUrl}": expected an http(s) URL, got "${environmentUrl}"`);
     const token = read(Inputs.GithubToken);
     if (token === '') {
         throw new errors/* UsageError */.eb(`Input "${Inputs.GithubDeployment}" is set but "${Inputs.GithubToken}" is empty: ` +
             'it defaults to the workflow token (${{ github.token }}); pass one with permissions: deployments: write');
     }
-    return { environment, token };
+    return { environment, token, ...(environmentUrl ? { environmentUrl } : {}) };
 }
 /**
  * The key text as a secret holds it: CRLF from a paste on Windows is normalized and a final
@@ -85226,11 +85246,12 @@ async function finishMerge(merged, reportPath, deploymentInputs) {
     for (const event of replayReport(report))
         log.onEvent(event);
     log.close();
-    await deployment?.finish(report.result, report.reason ?? `${report.result}`);
+    const deploymentId = await deployment?.finish(report.result, report.reason ?? `${report.result}`);
     return finish_finish(report, {
         dryRun: json.dryRun,
         reportPath,
         writeReport: (path) => writeJsonReportFile(path, json),
+        deploymentId,
     });
 }
 //# sourceMappingURL=merge-mode.js.map
@@ -85335,12 +85356,13 @@ async function runAction(cancellation, cwd = process.cwd()) {
     const report = withCause(outcome.report, cancellation.signal);
     // After a cancel the engine (way-out stages, then its commands stopping) and the lock release
     // have used part of the 5 s the step gets: the deployment's last status has what is left.
-    await recorder.deployment?.finish(report.result, report.reason ?? `release ${report.release}: ${report.result}`, cancellation.timeLeft(STEP_CANCEL_LIMIT_MS));
+    const deploymentId = await recorder.deployment?.finish(report.result, report.reason ?? `release ${report.release}: ${report.result}`, cancellation.timeLeft(STEP_CANCEL_LIMIT_MS));
     const { dryRun, reportPath = '' } = settings;
     return finish_finish(report, {
         dryRun,
         reportPath,
         writeReport: (path) => writeJsonReport(path, report, { dryRun }),
+        deploymentId,
     });
 }
 async function runMerge(patterns, cwd, deploymentInputs) {

@@ -1,4 +1,10 @@
-import { ACTION_SOURCES, Inputs, readInputs, type InputReader } from '../../src/action/inputs.js';
+import {
+  ACTION_SOURCES,
+  Inputs,
+  readDeploymentInputs,
+  readInputs,
+  type InputReader,
+} from '../../src/action/inputs.js';
 import { parseVarsInput } from '../../src/action/vars-input.js';
 import { UsageError } from '../../src/contract/errors.js';
 import { secretValues } from '../../src/release/secrets.js';
@@ -103,6 +109,17 @@ describe('readInputs', () => {
       expect(message).toMatch(/^Input "(secret-vars|ssh-private-key)"/);
       expect(message).not.toContain(secret);
     }
+  });
+
+  it('environment-url needs github-deployment, and must be a URL', () => {
+    expect(() => readDeploymentInputs(reader({ 'environment-url': 'https://shop.example' }))).toThrow(
+      'Input "environment-url" is set but "github-deployment" is not',
+    );
+    expect(() =>
+      readDeploymentInputs(
+        reader({ 'github-deployment': 'prod', 'github-token': 't', 'environment-url': 'shop' }),
+      ),
+    ).toThrow('Input "environment-url": expected an http(s) URL, got "shop"');
   });
 
   it('explains a key pasted with escaped newlines', () => {

@@ -15,6 +15,8 @@ export interface Ending {
   reportPath: string;
   /** Writes the JSON report to that path. */
   writeReport: (path: string) => Promise<void>;
+  /** The GitHub deployment recorded, if any. */
+  deploymentId?: number | undefined;
 }
 
 /** The JSON report, the outputs, the job summary and the step's failure; returns the exit code. */
@@ -27,7 +29,13 @@ export async function finish(report: RunReport, ending: Ending): Promise<number>
     core.warning(`Could not write the JSON report: ${errorMessage(e)}`);
     reportPath = '';
   }
-  writeOutputs(core.setOutput, { result: report.result, failedHosts: failedHosts(report), reportPath });
+  writeOutputs(core.setOutput, {
+    result: report.result,
+    failedHosts: failedHosts(report),
+    reportPath,
+    releaseId: report.release,
+    deploymentId: ending.deploymentId,
+  });
   await writeSummary(renderSummary(report, { dryRun: ending.dryRun }));
   if (report.result !== 'success') core.setFailed(failureLine(report));
   return exitCodeOf(report);
@@ -42,7 +50,7 @@ export function checkoutHint(error: unknown, settings: { configPath?: string }):
 
 /** Bad input or config: nothing ran. Outputs and summary still say so. */
 export async function notStarted(error: unknown, message: string): Promise<number> {
-  writeOutputs(core.setOutput, { result: 'failure', failedHosts: [], reportPath: '' });
+  writeOutputs(core.setOutput, { result: 'failure', failedHosts: [], reportPath: '', releaseId: '' });
   await writeSummary(renderStartFailure(message));
   core.setFailed(message);
   return exitCodeOfError(error);

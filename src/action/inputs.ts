@@ -33,6 +33,7 @@ export const Inputs = {
   CanaryOnly: 'canary-only',
   MergeReports: 'merge-reports',
   GithubDeployment: 'github-deployment',
+  EnvironmentUrl: 'environment-url',
   GithubToken: 'github-token',
 } as const;
 
@@ -179,11 +180,24 @@ export interface DeploymentInputs {
   environment: string;
   /** `github-token`: the workflow's token unless another is given; never printed. */
   token: string;
+  /** `environment-url`: the deployed site, shown on the deployment; undefined when not given. */
+  environmentUrl?: string;
 }
 
 export function readDeploymentInputs(read: InputReader = readInput): DeploymentInputs | undefined {
   const environment = read(Inputs.GithubDeployment);
-  if (environment === '') return undefined;
+  const environmentUrl = read(Inputs.EnvironmentUrl);
+  if (environment === '') {
+    if (environmentUrl !== '')
+      throw new UsageError(
+        `Input "${Inputs.EnvironmentUrl}" is set but "${Inputs.GithubDeployment}" is not: the URL belongs to a deployment`,
+      );
+    return undefined;
+  }
+  if (environmentUrl !== '' && !/^https?:\/\/\S+$/.test(environmentUrl))
+    throw new UsageError(
+      `Input "${Inputs.EnvironmentUrl}": expected an http(s) URL, got "${environmentUrl}"`,
+    );
   const token = read(Inputs.GithubToken);
   if (token === '') {
     throw new UsageError(
@@ -191,7 +205,7 @@ export function readDeploymentInputs(read: InputReader = readInput): DeploymentI
         'it defaults to the workflow token (${{ github.token }}); pass one with permissions: deployments: write',
     );
   }
-  return { environment, token };
+  return { environment, token, ...(environmentUrl ? { environmentUrl } : {}) };
 }
 
 /**

@@ -47,10 +47,11 @@ export async function finishMerge(
   const log = new GitHubLogReporter(core, { dryRun: json.dryRun });
   for (const event of replayReport(report)) log.onEvent(event);
   log.close();
-  await deployment?.finish(report.result, report.reason ?? `${report.result}`);
+  const deploymentId = await deployment?.finish(report.result, report.reason ?? `${report.result}`);
   return finish(report, {
     dryRun: json.dryRun,
     reportPath,
     writeReport: (path) => writeJsonReportFile(path, json),
+    deploymentId,
   });
 }

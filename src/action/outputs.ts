@@ -6,6 +6,8 @@ export const Outputs = {
   FailedHosts: 'failed-hosts',
   Report: 'report',
   LockToken: 'lock-token',
+  ReleaseId: 'release-id',
+  DeploymentId: 'deployment-id',
 } as const;
 
 export interface ActionOutputs {
@@ -13,6 +15,10 @@ export interface ActionOutputs {
   failedHosts: readonly string[];
   /** Path of the JSON report; '' when the release never started. */
   reportPath: string;
+  /** The release id (BW_RELEASE); '' when the release never started. */
+  releaseId: string;
+  /** The GitHub deployment recorded (`github-deployment`), if one was created. */
+  deploymentId?: number | undefined;
 }
 
 export type OutputWriter = (name: string, value: string) => void;
@@ -21,4 +27,6 @@ export function writeOutputs(set: OutputWriter, outputs: ActionOutputs): void {
   set(Outputs.Result, outputs.result);
   set(Outputs.FailedHosts, JSON.stringify(outputs.failedHosts));
   set(Outputs.Report, outputs.reportPath);
+  set(Outputs.ReleaseId, outputs.releaseId);
+  set(Outputs.DeploymentId, outputs.deploymentId === undefined ? '' : String(outputs.deploymentId));
 }
