@@ -72527,22 +72527,34 @@ async function loadClientAuth(options, env = process.env) {
 }
 /** The parsed key, or an AuthError that says what is wrong in our own words (ssh2's may quote input). */
 function parsePrivateKey(text, passphrase, source) {
-    const parsed = lib.utils.parseKey(text, passphrase);
+    const parsed = decrypted(text, passphrase);
     const problem = keyProblem(parsed);
     if (problem)
         throw new errors/* AuthError */.lR(`${source}: ${problem}`);
     return (Array.isArray(parsed) ? parsed[0] : parsed);
 }
 /**
- * What is wrong with key text, or null: for checks before anything runs. The key is not decrypted
- * (that costs a bcrypt KDF, paid once by the transport later): an encrypted key passes when a
- * passphrase is given.
+ * What is wrong with key text, or null: for checks before anything runs. An encrypted key given
+ * with a passphrase is decrypted here, so a wrong passphrase is caught before anything runs; the
+ * result is kept for the transport, which would otherwise pay the bcrypt KDF (about a second) again.
  */
 function privateKeyProblem(text, passphrase) {
-    const parsed = lib.utils.parseKey(normalizeKeyText(text));
+    const normalized = normalizeKeyText(text);
+    const parsed = lib.utils.parseKey(normalized);
     if (parsed instanceof Error && NO_PASSPHRASE.test(parsed.message) && passphrase)
-        return null;
+        return keyProblem(decrypted(normalized, passphrase));
     return keyProblem(parsed);
+}
+/** The last key decrypted with a passphrase: one key a run, decrypted once. */
+let lastDecrypted;
+function decrypted(text, passphrase) {
+    if (!passphrase)
+        return lib.utils.parseKey(text);
+    if (lastDecrypted?.text === text && lastDecrypted.passphrase === passphrase)
+        return lastDecrypted.parsed;
+    const parsed = lib.utils.parseKey(text, passphrase);
+    lastDecrypted = { text, passphrase, parsed };
+    return parsed;
 }
 const NO_PASSPHRASE = /no passphrase given/i;
 function keyProblem(parsed) {
@@ -74175,11 +74187,18 @@ function throwIfAny(config, problems, overrides) {
         return;
     throw new errors/* ConfigError */.xL(problems.map((p) => preflight_describe(config, p, overrides)).join('\n'));
 }
+const WRONG_PASSPHRASE = /wrong passphrase$/;
 /** `release.yml:3:16: ssh.private-key: private key file ~/.ssh/x: not found (/root/.ssh/x)`. */
 function preflight_describe(config, problem, overrides) {
     const sources = overrides.sources ?? {};
     if (problem.field === 'private-key') {
         const message = problem.message + passphraseHint(problem, overrides);
+        // A passphrase given as an input is named for what is wrong with it.
+        if (overrides.privateKey &&
+            sources.privateKey &&
+            sources.passphrase &&
+            WRONG_PASSPHRASE.test(problem.detail))
+            return `${settings_sourceLabel(sources.passphrase)}: wrong passphrase for the key of ${sourceName(sources.privateKey)}`;
         // An inline key has no name of its own: the input that gave it is its name.
         if (overrides.privateKey && sources.privateKey)
             return `${settings_sourceLabel(sources.privateKey)}: ${problem.detail}`;
@@ -80807,17 +80826,16 @@ function readDeploymentInputs(read = readInput) {
     return { environment, token, ...(environmentUrl ? { environmentUrl } : {}) };
 }
 /**
- * The key text as a secret holds it: CRLF from a paste on Windows is normalized and a final
- * newline added (OpenSSH rejects a key without one). A path or a key with escaped `\n` is a common
- * mistake, caught here with a message that does not echo the value.
+ * The key text as a secret holds it: CRLF from a paste on Windows is normalized, a key squeezed
+ * onto one line with literal `\n` unfolded, and a final newline added (OpenSSH rejects a key
+ * without one). A path is a common mistake, caught here with a message that does not echo the value.
  */
 function inputs_parsePrivateKey(text) {
     if (text === '')
         return undefined;
-    const key = `${normalizeNewlines(text)}\n`;
-    if (key.indexOf('\n') === key.length - 1 && key.includes('\\n')) {
-        throw new errors/* UsageError */.eb(`Input "${Inputs.SshPrivateKey}": the key is on one line with escaped "\\n"; store it with its real newlines`);
-    }
+    let key = `${normalizeNewlines(text)}\n`;
+    if (key.indexOf('\n') === key.length - 1 && key.includes('\\n'))
+        key = `${normalizeNewlines(key.replaceAll('\\n', '\n'))}\n`;
     if (!/^-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----$/m.test(key)) {
         throw new errors/* UsageError */.eb(`Input "${Inputs.SshPrivateKey}": expected the private key itself (a "-----BEGIN … PRIVATE KEY-----" block), ` +
             'not a path; pass it from a secret: ssh-private-key: ${{ secrets.DEPLOY_KEY }}');

@@ -209,18 +209,15 @@ export function readDeploymentInputs(read: InputReader = readInput): DeploymentI
 }
 
 /**
- * The key text as a secret holds it: CRLF from a paste on Windows is normalized and a final
- * newline added (OpenSSH rejects a key without one). A path or a key with escaped `\n` is a common
- * mistake, caught here with a message that does not echo the value.
+ * The key text as a secret holds it: CRLF from a paste on Windows is normalized, a key squeezed
+ * onto one line with literal `\n` unfolded, and a final newline added (OpenSSH rejects a key
+ * without one). A path is a common mistake, caught here with a message that does not echo the value.
  */
 export function parsePrivateKey(text: string): string | undefined {
   if (text === '') return undefined;
-  const key = `${normalizeNewlines(text)}\n`;
-  if (key.indexOf('\n') === key.length - 1 && key.includes('\\n')) {
-    throw new UsageError(
-      `Input "${Inputs.SshPrivateKey}": the key is on one line with escaped "\\n"; store it with its real newlines`,
-    );
-  }
+  let key = `${normalizeNewlines(text)}\n`;
+  if (key.indexOf('\n') === key.length - 1 && key.includes('\\n'))
+    key = `${normalizeNewlines(key.replaceAll('\\n', '\n'))}\n`;
   if (!/^-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----$/m.test(key)) {
     throw new UsageError(
       `Input "${Inputs.SshPrivateKey}": expected the private key itself (a "-----BEGIN … PRIVATE KEY-----" block), ` +
