@@ -68906,7 +68906,10 @@ async function verifyHost(host, verify, scope) {
     const ended = () => {
         if (scope.runSignal.aborted)
             return done('cancelled', cancelMessage(scope.runSignal));
-        if (deadline.signal.aborted) {
+        // Out of time, or too little left for the next attempt after the interval: no attempt is
+        // announced that would never run.
+        const noTimeLeft = performance.now() + verify.intervalMs >= started + verify.timeoutMs;
+        if (deadline.signal.aborted || (noTimeLeft && isRetryable(last))) {
             const lastWas = last === deadline.signal.reason ? 'the last was still running' : (0,errors/* errorMessage */.gJ)(last);
             return done('failure', `verify did not pass within ${within} (${attempts} ${attempts === 1 ? 'attempt' : 'attempts'}): ${lastWas}`);
         }
