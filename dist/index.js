@@ -73862,12 +73862,29 @@ function deploy_lock_seconds(ms) {
     return ms % 1000 === 0 || ms >= 10_000 ? `${Math.round(ms / 1000)} s` : `${(ms / 1000).toFixed(1)} s`;
 }
 //# sourceMappingURL=deploy-lock.js.map
+;// CONCATENATED MODULE: ./lib/release/settings.js
+/**
+ * Everything one release needs, whoever asked for it: built by `src/cli/args.ts` from flags or by
+ * `src/action/inputs.ts` from inputs; consumed by the pipeline. Each setting also records how the
+ * user gives it in that front end (`--hosts`, or the `hosts` input), so a message about it names
+ * what the user typed.
+ */
+/** A setting as a message starts with it: `--limit`, or `Input "limit"` (the action's own style). */
+function settings_sourceLabel(source) {
+    return 'flag' in source ? source.flag : `Input "${source.input}"`;
+}
+/** A setting inside a sentence: `--runner`, or `the "runner" input`. */
+function sourceName(source) {
+    return 'flag' in source ? source.flag : `the "${source.input}" input`;
+}
+//# sourceMappingURL=settings.js.map
 ;// CONCATENATED MODULE: ./lib/release/lock-gate.js
 /**
  * The deploy lock at the start of a run: taken, re-entered, taken over, or the reason the run may
  * not start (held by another run, the lock host out of reach, a cancel while waiting). A run that
  * does not pass runs nothing: no stage, not even one meant for the way out.
  */
+
 
 
 
@@ -73908,7 +73925,7 @@ async function passLock(lock, target, settings, signal, emit) {
         case 'reentered':
             emit({
                 type: 'info',
-                message: `🔒 ${label} re-entered with BW_LOCK_TOKEN: held by ${describeHolder(outcome.owner ?? {})}, who releases it`,
+                message: `🔒 ${label} re-entered with ${tokenName(settings.sources)}: held by ${describeHolder(outcome.owner ?? {})}, who releases it`,
             });
             return { token: settings.lockToken, lock: lockReport(target, 'reentered') };
         case 'taken-over':
@@ -73921,8 +73938,7 @@ async function passLock(lock, target, settings, signal, emit) {
         case 'refused': {
             const waited = target.waitMs > 0 ? ` (waited ${Math.round(target.waitMs / 1000)} s)` : '';
             const reason = `${label} is held by ${describeHolder(outcome.owner, outcome.ageSeconds)}${waited}. Nothing ran. ` +
-                `Wait for it (lock.wait, --lock-wait), or look with "boerewors lock status"; a holder whose heartbeat ` +
-                `stops is taken over after ${Math.round(target.staleAfterMs / 1000)} s (lock.stale-after)`;
+                refusedHint(settings.sources, outcome.owner, target);
             return { refused: reason, result: 'failure', lock: lockReport(target, 'refused', outcome.owner) };
         }
     }
@@ -73960,6 +73976,23 @@ function notRunReport(runner, release, startedAt, gate) {
 function withLock(report, lock) {
     return lock ? { ...report, lock } : report;
 }
+/** How the lock token was given: the action's input, or the CLI's environment variable. */
+function tokenName(sources) {
+    return sources.lockToken && 'input' in sources.lockToken ? sourceName(sources.lockToken) : 'BW_LOCK_TOKEN';
+}
+/** What a refused run can do, in the words of the front end that ran it (an input, or a flag). */
+function refusedHint(sources, owner, target) {
+    const action = sources.lockWaitMs !== undefined && 'input' in sources.lockWaitMs;
+    const wait = sources.lockWaitMs ? sourceName(sources.lockWaitMs) : '--lock-wait';
+    const look = action ? '' : ', or look with "boerewors lock status"';
+    if (owner.manual) {
+        const release = action ? 'a "lock: release" step with its token' : '"boerewors lock release"';
+        return (`Wait for it (lock.wait, ${wait})${look}; a lock taken by hand never goes stale: ` +
+            `it is held until ${release} removes it`);
+    }
+    return (`Wait for it (lock.wait, ${wait})${look}; a holder whose heartbeat stops is taken over ` +
+        `after ${Math.round(target.staleAfterMs / 1000)} s (lock.stale-after)`);
+}
 //# sourceMappingURL=lock-gate.js.map
 ;// CONCATENATED MODULE: ./lib/release/lock-plan.js
 /**
@@ -73986,22 +74019,6 @@ function lockTargetFor(config, runner, settings) {
     };
 }
 //# sourceMappingURL=lock-plan.js.map
-;// CONCATENATED MODULE: ./lib/release/settings.js
-/**
- * Everything one release needs, whoever asked for it: built by `src/cli/args.ts` from flags or by
- * `src/action/inputs.ts` from inputs; consumed by the pipeline. Each setting also records how the
- * user gives it in that front end (`--hosts`, or the `hosts` input), so a message about it names
- * what the user typed.
- */
-/** A setting as a message starts with it: `--limit`, or `Input "limit"` (the action's own style). */
-function settings_sourceLabel(source) {
-    return 'flag' in source ? source.flag : `Input "${source.input}"`;
-}
-/** A setting inside a sentence: `--runner`, or `the "runner" input`. */
-function sourceName(source) {
-    return 'flag' in source ? source.flag : `the "${source.input}" input`;
-}
-//# sourceMappingURL=settings.js.map
 ;// CONCATENATED MODULE: ./lib/release/run-part-of.js
 /** Which part of a sharded release this run is, from the settings of either front end. */
 
