@@ -449,7 +449,13 @@ runners:
       const errors = annotations(run, 'error');
       expect(errors).toHaveLength(1);
       expect(errors[0]).toContain(message);
-      expect(run.outputs).toEqual({ result: 'failure', 'failed-hosts': '[]', report: '' });
+      expect(run.outputs).toEqual({
+        result: 'failure',
+        'failed-hosts': '[]',
+        report: '',
+        'release-id': '',
+        'deployment-id': '',
+      });
       expect(run.summary).toMatch(/^## ❌ Release did not start/);
     },
   );
