@@ -17,6 +17,19 @@ import { REPO, tempDir } from './support/cli.js';
 const host = (name: string) => ({ name: `local:${name}`, address: 'localhost', port: 0, local: true });
 
 describe('library API', () => {
+  it('Stage.forHosts given host names instead of host objects is a TypeError when the stage is built', () => {
+    const build = () =>
+      Stage.forHosts({
+        name: 'Ship',
+        hosts: ['web-1', 'web-2'] as never,
+        job: (host) => Job.of(host, async function* () {}),
+      });
+    expect(build).toThrow(TypeError);
+    expect(build).toThrow(
+      'stage "Ship": hosts[0] must be a host object ({ name, address, port, … }), got "web-1"',
+    );
+  });
+
   it('runs a runner of custom jobs on local hosts through the public exports', async () => {
     const dir = await tempDir();
     class Touch extends Job {

@@ -58709,7 +58709,7 @@ var visit = __nccwpck_require__(204);
 __webpack_unused_export__ = composer.Composer;
 __webpack_unused_export__ = Document.Document;
 __webpack_unused_export__ = Schema.Schema;
-exports.IP = errors.YAMLError;
+__webpack_unused_export__ = errors.YAMLError;
 __webpack_unused_export__ = errors.YAMLParseError;
 __webpack_unused_export__ = errors.YAMLWarning;
 __webpack_unused_export__ = Alias.Alias;
@@ -58729,7 +58729,7 @@ __webpack_unused_export__ = cst;
 __webpack_unused_export__ = lexer.Lexer;
 exports.HN = lineCounter.LineCounter;
 __webpack_unused_export__ = parser.Parser;
-exports.qg = publicApi.parse;
+__webpack_unused_export__ = publicApi.parse;
 __webpack_unused_export__ = publicApi.parseAllDocuments;
 exports.Tp = publicApi.parseDocument;
 __webpack_unused_export__ = publicApi.stringify;
@@ -69040,7 +69040,10 @@ async function verifyHost(host, verify, scope) {
     const ended = () => {
         if (scope.runSignal.aborted)
             return done('cancelled', cancelMessage(scope.runSignal));
-        if (deadline.signal.aborted) {
+        // Out of time, or too little left for the next attempt after the interval: no attempt is
+        // announced that would never run.
+        const noTimeLeft = performance.now() + verify.intervalMs >= started + verify.timeoutMs;
+        if (deadline.signal.aborted || (noTimeLeft && isRetryable(last))) {
             const lastWas = last === deadline.signal.reason ? 'the last was still running' : (0,errors/* errorMessage */.gJ)(last);
             return done('failure', `verify did not pass within ${within} (${attempts} ${attempts === 1 ? 'attempt' : 'attempts'}): ${lastWas}`);
         }
@@ -72894,22 +72897,34 @@ async function loadClientAuth(options, env = process.env) {
 }
 /** The parsed key, or an AuthError that says what is wrong in our own words (ssh2's may quote input). */
 function parsePrivateKey(text, passphrase, source) {
-    const parsed = lib.utils.parseKey(text, passphrase);
+    const parsed = decrypted(text, passphrase);
     const problem = keyProblem(parsed);
     if (problem)
         throw new errors/* AuthError */.lR(`${source}: ${problem}`);
     return (Array.isArray(parsed) ? parsed[0] : parsed);
 }
 /**
- * What is wrong with key text, or null: for checks before anything runs. The key is not decrypted
- * (that costs a bcrypt KDF, paid once by the transport later): an encrypted key passes when a
- * passphrase is given.
+ * What is wrong with key text, or null: for checks before anything runs. An encrypted key given
+ * with a passphrase is decrypted here, so a wrong passphrase is caught before anything runs; the
+ * result is kept for the transport, which would otherwise pay the bcrypt KDF (about a second) again.
  */
 function privateKeyProblem(text, passphrase) {
-    const parsed = lib.utils.parseKey(normalizeKeyText(text));
+    const normalized = normalizeKeyText(text);
+    const parsed = lib.utils.parseKey(normalized);
     if (parsed instanceof Error && NO_PASSPHRASE.test(parsed.message) && passphrase)
-        return null;
+        return keyProblem(decrypted(normalized, passphrase));
     return keyProblem(parsed);
+}
+/** The last key decrypted with a passphrase: one key a run, decrypted once. */
+let lastDecrypted;
+function decrypted(text, passphrase) {
+    if (!passphrase)
+        return lib.utils.parseKey(text);
+    if (lastDecrypted?.text === text && lastDecrypted.passphrase === passphrase)
+        return lastDecrypted.parsed;
+    const parsed = lib.utils.parseKey(text, passphrase);
+    lastDecrypted = { text, passphrase, parsed };
+    return parsed;
 }
 const NO_PASSPHRASE = /no passphrase given/i;
 function keyProblem(parsed) {
@@ -75211,12 +75226,29 @@ function deploy_lock_seconds(ms) {
     return ms % 1000 === 0 || ms >= 10_000 ? `${Math.round(ms / 1000)} s` : `${(ms / 1000).toFixed(1)} s`;
 }
 //# sourceMappingURL=deploy-lock.js.map
+;// CONCATENATED MODULE: ./lib/release/settings.js
+/**
+ * Everything one release needs, whoever asked for it: built by `src/cli/args.ts` from flags or by
+ * `src/action/inputs.ts` from inputs; consumed by the pipeline. Each setting also records how the
+ * user gives it in that front end (`--hosts`, or the `hosts` input), so a message about it names
+ * what the user typed.
+ */
+/** A setting as a message starts with it: `--limit`, or `Input "limit"` (the action's own style). */
+function settings_sourceLabel(source) {
+    return 'flag' in source ? source.flag : `Input "${source.input}"`;
+}
+/** A setting inside a sentence: `--runner`, or `the "runner" input`. */
+function sourceName(source) {
+    return 'flag' in source ? source.flag : `the "${source.input}" input`;
+}
+//# sourceMappingURL=settings.js.map
 ;// CONCATENATED MODULE: ./lib/release/lock-gate.js
 /**
  * The deploy lock at the start of a run: taken, re-entered, taken over, or the reason the run may
  * not start (held by another run, the lock host out of reach, a cancel while waiting). A run that
  * does not pass runs nothing: no stage, not even one meant for the way out.
  */
+
 
 
 
@@ -75257,7 +75289,7 @@ async function passLock(lock, target, settings, signal, emit) {
         case 'reentered':
             emit({
                 type: 'info',
-                message: `🔒 ${label} re-entered with BW_LOCK_TOKEN: held by ${describeHolder(outcome.owner ?? {})}, who releases it`,
+                message: `🔒 ${label} re-entered with ${tokenName(settings.sources)}: held by ${describeHolder(outcome.owner ?? {})}, who releases it`,
             });
             return { token: settings.lockToken, lock: lockReport(target, 'reentered') };
         case 'taken-over':
@@ -75270,8 +75302,7 @@ async function passLock(lock, target, settings, signal, emit) {
         case 'refused': {
             const waited = target.waitMs > 0 ? ` (waited ${Math.round(target.waitMs / 1000)} s)` : '';
             const reason = `${label} is held by ${describeHolder(outcome.owner, outcome.ageSeconds)}${waited}. Nothing ran. ` +
-                `Wait for it (lock.wait, --lock-wait), or look with "boerewors lock status"; a holder whose heartbeat ` +
-                `stops is taken over after ${Math.round(target.staleAfterMs / 1000)} s (lock.stale-after)`;
+                refusedHint(settings.sources, outcome.owner, target);
             return { refused: reason, result: 'failure', lock: lockReport(target, 'refused', outcome.owner) };
         }
     }
@@ -75309,6 +75340,23 @@ function notRunReport(runner, release, startedAt, gate) {
 function withLock(report, lock) {
     return lock ? { ...report, lock } : report;
 }
+/** How the lock token was given: the action's input, or the CLI's environment variable. */
+function tokenName(sources) {
+    return sources.lockToken && 'input' in sources.lockToken ? sourceName(sources.lockToken) : 'BW_LOCK_TOKEN';
+}
+/** What a refused run can do, in the words of the front end that ran it (an input, or a flag). */
+function refusedHint(sources, owner, target) {
+    const action = sources.lockWaitMs !== undefined && 'input' in sources.lockWaitMs;
+    const wait = sources.lockWaitMs ? sourceName(sources.lockWaitMs) : '--lock-wait';
+    const look = action ? '' : ', or look with "boerewors lock status"';
+    if (owner.manual) {
+        const release = action ? 'a "lock: release" step with its token' : '"boerewors lock release"';
+        return (`Wait for it (lock.wait, ${wait})${look}; a lock taken by hand never goes stale: ` +
+            `it is held until ${release} removes it`);
+    }
+    return (`Wait for it (lock.wait, ${wait})${look}; a holder whose heartbeat stops is taken over ` +
+        `after ${Math.round(target.staleAfterMs / 1000)} s (lock.stale-after)`);
+}
 //# sourceMappingURL=lock-gate.js.map
 ;// CONCATENATED MODULE: ./lib/release/lock-plan.js
 /**
@@ -75335,22 +75383,6 @@ function lockTargetFor(config, runner, settings) {
     };
 }
 //# sourceMappingURL=lock-plan.js.map
-;// CONCATENATED MODULE: ./lib/release/settings.js
-/**
- * Everything one release needs, whoever asked for it: built by `src/cli/args.ts` from flags or by
- * `src/action/inputs.ts` from inputs; consumed by the pipeline. Each setting also records how the
- * user gives it in that front end (`--hosts`, or the `hosts` input), so a message about it names
- * what the user typed.
- */
-/** A setting as a message starts with it: `--limit`, or `Input "limit"` (the action's own style). */
-function settings_sourceLabel(source) {
-    return 'flag' in source ? source.flag : `Input "${source.input}"`;
-}
-/** A setting inside a sentence: `--runner`, or `the "runner" input`. */
-function sourceName(source) {
-    return 'flag' in source ? source.flag : `the "${source.input}" input`;
-}
-//# sourceMappingURL=settings.js.map
 ;// CONCATENATED MODULE: ./lib/release/run-part-of.js
 /** Which part of a sharded release this run is, from the settings of either front end. */
 
@@ -75613,11 +75645,18 @@ function throwIfAny(config, problems, overrides) {
         return;
     throw new errors/* ConfigError */.xL(problems.map((p) => preflight_describe(config, p, overrides)).join('\n'));
 }
+const WRONG_PASSPHRASE = /wrong passphrase$/;
 /** `release.yml:3:16: ssh.private-key: private key file ~/.ssh/x: not found (/root/.ssh/x)`. */
 function preflight_describe(config, problem, overrides) {
     const sources = overrides.sources ?? {};
     if (problem.field === 'private-key') {
         const message = problem.message + passphraseHint(problem, overrides);
+        // A passphrase given as an input is named for what is wrong with it.
+        if (overrides.privateKey &&
+            sources.privateKey &&
+            sources.passphrase &&
+            WRONG_PASSPHRASE.test(problem.detail))
+            return `${settings_sourceLabel(sources.passphrase)}: wrong passphrase for the key of ${sourceName(sources.privateKey)}`;
         // An inline key has no name of its own: the input that gave it is its name.
         if (overrides.privateKey && sources.privateKey)
             return `${settings_sourceLabel(sources.privateKey)}: ${problem.detail}`;
@@ -75705,15 +75744,24 @@ function runIdentity(env = process.env) {
     return { who: env.GITHUB_ACTOR || osUser(env), runUrl, controller: (0,external_node_os_.hostname)(), pid: process.pid };
 }
 /**
- * BW_RUN_ID: 16 hex digits naming this run in the release history, so `release: prepare` can tell
- * a retry of this run from another run that chose the same release id. Runs that share a lock
- * token (shards that re-enter one lock, a nested run) share it; so do runs given one `shared` name
- * (the parts of one workflow run, and their re-runs); any other run gets a fresh one.
+ * BW_RUN_ID and BW_RUN_ATTEMPT. Inside GitHub Actions the run follows the workflow run
+ * (GITHUB_RUN_ID, which "Re-run failed jobs" and "Re-run all jobs" keep), so a re-run can finish
+ * a release its first attempt prepared; the attempt follows GITHUB_RUN_ATTEMPT, which a re-run
+ * changes and every job and step of one attempt shares. Outside Actions the parts of a sharded
+ * release follow their release id (which every part, and a re-run of one, must be given), a run
+ * that re-enters a lock follows its token, and any other run is new; the attempt is the run's.
  */
-function runId(lockToken, shared) {
-    const seed = lockToken || shared;
-    if (!seed)
-        return (0,external_node_crypto_.randomBytes)(8).toString('hex');
+function runIds(env, given) {
+    const { GITHUB_RUN_ID, GITHUB_RUN_ATTEMPT, GITHUB_REPOSITORY } = env;
+    if (GITHUB_RUN_ID && /^\d+$/.test(GITHUB_RUN_ID)) {
+        const run = `github:${GITHUB_REPOSITORY ?? ''}/${GITHUB_RUN_ID}`;
+        return { run: digest(run), attempt: digest(`${run}/${GITHUB_RUN_ATTEMPT || '1'}`) };
+    }
+    const seed = given.part ? `release:${given.release}` : given.lockToken;
+    const run = seed ? digest(seed) : (0,external_node_crypto_.randomBytes)(8).toString('hex');
+    return { run, attempt: seed ? (0,external_node_crypto_.randomBytes)(8).toString('hex') : run };
+}
+function digest(seed) {
     return (0,external_node_crypto_.createHash)('sha256').update(seed).digest('hex').slice(0, 16);
 }
 function osUser(env) {
@@ -75727,6 +75775,15 @@ function osUser(env) {
 //# sourceMappingURL=run-identity.js.map
 ;// CONCATENATED MODULE: ./lib/release/secrets.js
 const REDACTED = '***';
+/**
+ * What the summary and annotations strip from text (github-escape's stripControl): ANSI CSI/OSC
+ * sequences and control characters other than tab and newline.
+ */
+const CONTROL_ALL = 
+// eslint-disable-next-line no-control-regex
+/\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f]/g;
+// eslint-disable-next-line no-control-regex
+const CONTROL_ONE = /[\x00-\x08\x0b-\x1f\x7f]/;
 /** Shorter values (or lines of a multi-line value) are not redacted on their own. */
 const MIN_REDACTED_LENGTH = 4;
 /** Every secret value of a release: the private key, its passphrase and each `secret-vars` value. */
@@ -75789,8 +75846,23 @@ class Redactor {
         for (const s of this.#secrets)
             if (out.includes(s))
                 out = out.split(s).join(REDACTED);
+        if (!CONTROL_ONE.test(out))
+            return out;
+        // A secret cut by control characters (`AAAA\rBBBB`, a colour code inside it) is whole again
+        // once they are removed: the summary and annotations strip them, and a viewer drops a CR.
+        for (const s of this.#interrupted())
+            out = out.replace(s, REDACTED);
         return out;
     }
+    /** Each secret as a pattern that allows control characters and escape sequences between its characters. */
+    #interrupted() {
+        this.#patterns ??= this.#secrets.map((secret) => {
+            const chars = [...secret.replace(CONTROL_ALL, '')].map((c) => c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
+            return new RegExp(chars.join(`(?:${CONTROL_ALL.source})*`), 'g');
+        });
+        return this.#patterns;
+    }
+    #patterns;
     job(job) {
         return {
             ...job,
@@ -75982,11 +76054,13 @@ async function runRelease(settings, loaded, hooks) {
             return { report: { ...redactor.report(report), warnings }, complete: true };
         }
         lock?.startHeartbeat();
+        const ids = runIds(process.env, { lockToken: gate.token, part: part !== undefined, release });
         const vars = {
             ...loaded.config.vars,
             BW_LOCK_TOKEN: gate.token ?? '',
-            // The parts of one workflow run share one (a re-run of a failed shard too): see prepare.
-            BW_RUN_ID: runId(gate.token, part ? workflowRunReleaseId(process.env) : undefined),
+            // A re-run of a workflow run (of a failed shard too) keeps BW_RUN_ID: see prepare and undo.
+            BW_RUN_ID: ids.run,
+            BW_RUN_ATTEMPT: ids.attempt,
             BW_RUN_URL: identity.runUrl,
             BW_ACTOR: identity.who,
         };
@@ -81416,7 +81490,8 @@ class GitHubDeployment {
         return new GitHubDeployment(octokit, { owner, repo }, inputs, runUrl(env), warn, facts, sha);
     }
     /**
-     * Sets the final state: `success`, `failure`, or `error` for a cancelled run. Never throws. A
+     * Sets the final state: `success`, `failure`, or `error` for a cancelled run; returns the
+     * deployment's id, undefined when none was created. Never throws. A
      * cancelled run gives the API `CANCELLED_BUDGET_MS` in all, creating the deployment included,
      * or less when `leftMs` (what is left of the step's time after the cancel) is shorter.
      */
@@ -81431,12 +81506,13 @@ class GitHubDeployment {
         catch {
             this.#gaveUp.abort();
             this.warn(`GitHub deployment to ${this.inputs.environment}: not created in time, so its status stays open`);
-            return;
+            return undefined;
         }
         if (id === undefined)
-            return;
+            return undefined;
         const state = cancelled ? 'error' : result;
         await this.#status(id, state, description, cancelled ? deadline : AbortSignal.timeout(CALL_TIMEOUT_MS));
+        return id;
     }
     async #create(facts, sha) {
         const { environment } = this.inputs;
@@ -81483,6 +81559,7 @@ class GitHubDeployment {
                 state,
                 description: deployment_cut(description),
                 ...(this.runUrl ? { log_url: this.runUrl } : {}),
+                ...(this.inputs.environmentUrl ? { environment_url: this.inputs.environmentUrl } : {}),
                 request: { signal: AbortSignal.any([deadline, this.#gaveUp.signal]) },
             });
         }
@@ -82431,12 +82508,16 @@ const Outputs = {
     Report: 'report',
     HtmlReport: 'html-report',
     LockToken: 'lock-token',
+    ReleaseId: 'release-id',
+    DeploymentId: 'deployment-id',
 };
 function writeOutputs(set, outputs) {
     set(Outputs.Result, outputs.result);
     set(Outputs.FailedHosts, JSON.stringify(outputs.failedHosts));
     set(Outputs.Report, outputs.reportPath);
     set(Outputs.HtmlReport, outputs.htmlReportPath ?? '');
+    set(Outputs.ReleaseId, outputs.releaseId);
+    set(Outputs.DeploymentId, outputs.deploymentId === undefined ? '' : String(outputs.deploymentId));
 }
 //# sourceMappingURL=outputs.js.map
 ;// CONCATENATED MODULE: ./lib/action/finish.js
@@ -82468,6 +82549,8 @@ async function finish_finish(report, ending) {
         failedHosts: json_failedHosts(report),
         reportPath,
         htmlReportPath,
+        releaseId: report.release,
+        deploymentId: ending.deploymentId,
     });
     await writeSummary(renderSummary(report, { dryRun: ending.dryRun }));
     if (report.result !== 'success')
@@ -82493,7 +82576,7 @@ function checkoutHint(error, settings) {
 }
 /** Bad input or config: nothing ran. Outputs and summary still say so. */
 async function notStarted(error, message) {
-    writeOutputs(setOutput, { result: 'failure', failedHosts: [], reportPath: '' });
+    writeOutputs(setOutput, { result: 'failure', failedHosts: [], reportPath: '', releaseId: '' });
     await writeSummary(renderStartFailure(message));
     log.setFailed(message);
     return exitCodeOfError(error);
@@ -82665,31 +82748,46 @@ function parseAssignmentLines(lines, input, named) {
     return vars;
 }
 function parseYamlMap(text, input, named) {
-    let doc;
-    try {
-        doc = (0,dist/* parse */.qg)(text, { prettyErrors: false });
-    }
-    catch (e) {
+    const doc = (0,dist/* parseDocument */.Tp)(text, { prettyErrors: false });
+    const error = doc.errors[0];
+    if (error) {
         // The YAML library quotes the offending source line; give only the position.
-        const pos = e instanceof dist/* YAMLError */.IP && e.linePos ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
+        const pos = error.linePos ? ` at line ${error.linePos[0].line}, column ${error.linePos[0].col}` : '';
         throw new errors/* UsageError */.eb(`Input "${input}": expected NAME=VALUE lines or a YAML map, found invalid YAML${pos}`);
     }
-    if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
-        throw new errors/* UsageError */.eb(`Input "${input}": expected NAME=VALUE lines or a YAML map, found a ${vars_input_describe(doc)}`);
+    const map = doc.contents;
+    if (!(0,dist/* isMap */.jh)(map)) {
+        const found = (0,dist/* isScalar */.jn)(map)
+            ? 'text whose first line has no "=" (NAME=VALUE on every line)'
+            : `a ${vars_input_describe(doc.toJS())}`;
+        throw new errors/* UsageError */.eb(`Input "${input}": expected NAME=VALUE lines or a YAML map, found ${found}`);
     }
     const vars = {};
-    for (const [name, value] of Object.entries(doc)) {
+    for (const pair of map.items) {
+        const name = String((0,dist/* isScalar */.jn)(pair.key) ? pair.key.value : pair.key);
         if (!contract_transport/* VAR_NAME */.e.test(name))
             throw new errors/* UsageError */.eb(`Input "${input}": invalid variable name${named(name)}`);
-        if (value === null || value === undefined)
+        const value = pair.value;
+        if (value === null || ((0,dist/* isScalar */.jn)(value) && value.value === null))
             vars[name] = '';
-        else if (['string', 'number', 'boolean'].includes(typeof value))
-            vars[name] = String(value);
+        else if ((0,dist/* isScalar */.jn)(value) && ['string', 'number', 'boolean'].includes(typeof value.value))
+            vars[name] = asWritten(value, text);
         else {
-            throw new errors/* UsageError */.eb(`Input "${input}": the value of${named(name) || ' a variable'} must be a string, number or boolean, found a ${vars_input_describe(value)}`);
+            throw new errors/* UsageError */.eb(`Input "${input}": the value of${named(name) || ' a variable'} must be a string, number or boolean, found a ${(0,dist/* isMap */.jh)(value) ? 'map' : (0,dist/* isSeq */.oP)(value) ? 'list' : 'non-scalar'}`);
         }
     }
     return vars;
+}
+/**
+ * A scalar's value as a string. A plain scalar that YAML reads as a number or boolean keeps its
+ * text as written, as the config's `vars:` do: `1.10` stays "1.10", `01234` "01234", `1234e5`
+ * "1234e5" (the value may be a secret: a PIN must not lose its leading zero).
+ */
+function asWritten(value, text) {
+    const range = value.range;
+    if (value.type === dist/* Scalar */.X5.PLAIN && range && typeof value.value !== 'string')
+        return text.slice(range[0], range[1]);
+    return String(value.value);
 }
 function vars_input_describe(value) {
     if (Array.isArray(value))
@@ -82729,6 +82827,7 @@ const Inputs = {
     CanaryOnly: 'canary-only',
     MergeReports: 'merge-reports',
     GithubDeployment: 'github-deployment',
+    EnvironmentUrl: 'environment-url',
     GithubToken: 'github-token',
 };
 /** How each release setting is given to the action, for messages about it. */
@@ -82857,27 +82956,32 @@ function readMergeReports(read = readInput) {
 }
 function readDeploymentInputs(read = readInput) {
     const environment = read(Inputs.GithubDeployment);
-    if (environment === '')
+    const environmentUrl = read(Inputs.EnvironmentUrl);
+    if (environment === '') {
+        if (environmentUrl !== '')
+            throw new errors/* UsageError */.eb(`Input "${Inputs.EnvironmentUrl}" is set but "${Inputs.GithubDeployment}" is not: the URL belongs to a deployment`);
         return undefined;
+    }
+    if (environmentUrl !== '' && !/^https?:\/\/\S+$/.test(environmentUrl))
+        throw new errors/* UsageError */.eb(`Input "${Inputs.EnvironmentUrl}": expected an http(s) URL, got "${environmentUrl}"`);
     const token = read(Inputs.GithubToken);
     if (token === '') {
         throw new errors/* UsageError */.eb(`Input "${Inputs.GithubDeployment}" is set but "${Inputs.GithubToken}" is empty: ` +
             'it defaults to the workflow token (${{ github.token }}); pass one with permissions: deployments: write');
     }
-    return { environment, token };
+    return { environment, token, ...(environmentUrl ? { environmentUrl } : {}) };
 }
 /**
- * The key text as a secret holds it: CRLF from a paste on Windows is normalized and a final
- * newline added (OpenSSH rejects a key without one). A path or a key with escaped `\n` is a common
- * mistake, caught here with a message that does not echo the value.
+ * The key text as a secret holds it: CRLF from a paste on Windows is normalized, a key squeezed
+ * onto one line with literal `\n` unfolded, and a final newline added (OpenSSH rejects a key
+ * without one). A path is a common mistake, caught here with a message that does not echo the value.
  */
 function inputs_parsePrivateKey(text) {
     if (text === '')
         return undefined;
-    const key = `${normalizeNewlines(text)}\n`;
-    if (key.indexOf('\n') === key.length - 1 && key.includes('\\n')) {
-        throw new errors/* UsageError */.eb(`Input "${Inputs.SshPrivateKey}": the key is on one line with escaped "\\n"; store it with its real newlines`);
-    }
+    let key = `${normalizeNewlines(text)}\n`;
+    if (key.indexOf('\n') === key.length - 1 && key.includes('\\n'))
+        key = `${normalizeNewlines(key.replaceAll('\\n', '\n'))}\n`;
     if (!/^-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----$/m.test(key)) {
         throw new errors/* UsageError */.eb(`Input "${Inputs.SshPrivateKey}": expected the private key itself (a "-----BEGIN … PRIVATE KEY-----" block), ` +
             'not a path; pass it from a secret: ssh-private-key: ${{ secrets.DEPLOY_KEY }}');
@@ -87339,11 +87443,12 @@ async function finishMerge(merged, reportPath, deploymentInputs) {
     for (const event of replayReport(report))
         reporter.onEvent(event);
     reporter.close();
-    await deployment?.finish(report.result, report.reason ?? `${report.result}`);
+    const deploymentId = await deployment?.finish(report.result, report.reason ?? `${report.result}`);
     return finish_finish(report, {
         dryRun: json.dryRun,
         reportPath,
         writeReport: (path) => writeJsonReportFile(path, json),
+        deploymentId,
     });
 }
 //# sourceMappingURL=merge-mode.js.map
@@ -87449,12 +87554,13 @@ async function runAction(cancellation, cwd = process.cwd()) {
     const report = withCause(outcome.report, cancellation.signal);
     // After a cancel the engine (way-out stages, then its commands stopping) and the lock release
     // have used part of the 5 s the step gets: the deployment's last status has what is left.
-    await recorder.deployment?.finish(report.result, report.reason ?? `release ${report.release}: ${report.result}`, cancellation.timeLeft(STEP_CANCEL_LIMIT_MS));
+    const deploymentId = await recorder.deployment?.finish(report.result, report.reason ?? `release ${report.release}: ${report.result}`, cancellation.timeLeft(STEP_CANCEL_LIMIT_MS));
     const { dryRun, reportPath = '' } = settings;
     return finish_finish(report, {
         dryRun,
         reportPath,
         writeReport: (path) => writeJsonReport(path, report, { dryRun }),
+        deploymentId,
     });
 }
 async function runMerge(patterns, cwd, deploymentInputs) {
@@ -89147,6 +89253,7 @@ function releaseCommand(action, target) {
         BW_RELEASES_PATH: target.path,
         BW_RELEASE: target.release,
         BW_RUN_ID: target.entry.run,
+        BW_RUN_ATTEMPT: target.entry.attempt,
         BW_HISTORY: historyFields(target.entry),
     };
     if (action === 'prepare' || action === 'switch')
@@ -89166,11 +89273,11 @@ function summaryOf(action, t) {
         case 'switch':
             return `${t.path}/current -> releases/${t.release}, atomically (a new link renamed over it)`;
         case 'prune':
-            return `remove from ${t.path}/releases what the history allows: keep the newest ${t.keep} that went live, current and previous`;
+            return `remove from ${t.path}/releases what the history allows: releases marked bad first; keep current, what a rollback from it goes back to, and the newest ${t.keep} that went live up to current`;
         case 'rollback':
             return `${t.path}/current -> the newest older release that went live and is not bad (or ROLLBACK_TO); mark the one left bad`;
         case 'undo':
-            return `if ${t.path}/current is releases/${t.release}: roll back as release: rollback does; otherwise nothing`;
+            return `if ${t.path}/current is releases/${t.release} and this run switched to it: roll back as release: rollback does; otherwise nothing`;
     }
 }
 /**
@@ -89191,10 +89298,11 @@ function parseCurrentLive(output) {
     const m = /^current releases\/([A-Za-z0-9._-]+) went live at (\S*)$/m.exec(output);
     return m ? { id: m[1], time: m[2] } : null;
 }
-/** `"run":"…","time":"…","who":"…","runUrl":"…"`: what follows id and state on a history line. */
+/** `"run":"…","attempt":"…","time":"…","who":"…","runUrl":"…"`: what follows id and state on a history line. */
 function historyFields(entry) {
     return [
         `"run":${JSON.stringify(entry.run)}`,
+        `"attempt":${JSON.stringify(entry.attempt)}`,
         `"time":${JSON.stringify(entry.time)}`,
         `"who":${JSON.stringify(entry.who)}`,
         `"runUrl":${JSON.stringify(entry.runUrl)}`,
@@ -89246,8 +89354,11 @@ tab=$(printf '\\t')
 `;
 const PREPARE = `mkdir -p "$P/releases" "$P/shared" "$P/.boerewors"
 if [ -e "$R" ] || [ -L "$R" ]; then
-  grep -qF "{\\"id\\":\\"$BW_RELEASE\\",\\"state\\":\\"prepared\\",\\"run\\":\\"$BW_RUN_ID\\"," "$H" 2>/dev/null ||
+  if ! grep -qF "{\\"id\\":\\"$BW_RELEASE\\",\\"state\\":\\"prepared\\",\\"run\\":\\"$BW_RUN_ID\\"," "$H" 2>/dev/null; then
+    grep -qF "{\\"id\\":\\"$BW_RELEASE\\",\\"state\\":\\"live\\"," "$H" 2>/dev/null &&
+      fail "release $BW_RELEASE already exists in $P/releases and was not prepared by this run: it went live in another run (current is releases/$(current_id)); this run changes nothing here (give a new release id to release again)"
     fail "release $BW_RELEASE already exists in $P/releases and was not prepared by this run: refusing to reuse it; give this run another release id"
+  fi
   echo "releases/$BW_RELEASE was prepared earlier in this run: kept"
 else
   printf '{"id":"%s","state":"prepared",%s}\\n' "$BW_RELEASE" "$BW_HISTORY" >>"$H"
@@ -89298,19 +89409,26 @@ if [ ! -f "$H" ]; then
   echo "no history in $H yet: nothing to prune"
   exit 0
 fi
-decisions=$(events | awk -v cur="$cur" -v keep="$BW_KEEP" '
+present=" $(ls "$P/releases" 2>/dev/null | paste -sd ' ' -) "
+decisions=$(events | awk -v cur="$cur" -v keep="$BW_KEEP" -v present="$present" '
   { id = $1; st = $2 }
   st == "prepared" && !(id in prepared) { prepared[id] = NR }
-  st == "live" { if (!(id in live)) { live[id] = ++n; order[n] = id }; bad[id] = 0; if (id == cur) prev = $3 }
+  st == "live" { if (!(id in live)) { live[id] = ++n; order[n] = id }; bad[id] = 0 }
   st == "bad" { bad[id] = 1 }
   END {
+    at = (cur in live) ? live[cur] : n + 1
+    for (i = at - 1; i >= 1 && target == ""; i--)
+      if (!bad[order[i]] && index(present, " " order[i] " ")) target = order[i]
+    kept = (cur in live) && !bad[cur]
+    if (target != "") kept++
     for (i = n; i >= 1; i--) {
       id = order[i]
-      if (!bad[id]) kept++
       if (id == cur) print "keep", id, "current"
-      else if (id == prev) print "keep", id, "previous"
       else if (bad[id]) print "remove", id, "marked bad by a rollback"
-      else if (kept <= keep) print "keep", id, "live"
+      else if (id == target) print "keep", id, "what a rollback from current goes back to"
+      else if (i > at) print "keep", id, "went live after current (before a rollback): takes no keep slot"
+      else if (!index(present, " " id " ")) print "gone", id
+      else if (++kept <= keep) print "keep", id, "live"
       else print "remove", id, "older than the newest " keep " live releases"
     }
     for (id in prepared) {
@@ -89351,7 +89469,8 @@ fi
 t=$(grep -F "{\\"id\\":\\"$cur\\",\\"state\\":\\"live\\"," "$H" 2>/dev/null | tail -n 1 | sed -n 's/.*"time":"\\([^"]*\\)".*/\\1/p')
 echo "current releases/$cur went live at \${t:-never}"
 `;
-// Also undo (BW_UNDO=1): the same, only when current is this run's release. ROLLBACK_FROM (set
+// Also undo (BW_UNDO=1): the same, only when current is this run's release and this attempt of
+// the run switched to it (the last `live` line of it carries BW_RUN_ATTEMPT). ROLLBACK_FROM (set
 // by the run's first stage, or as a var) leaves hosts on another release where they are.
 const ROLLBACK = `trap '' INT TERM HUP
 cur=$(current_id)
@@ -89359,6 +89478,16 @@ if [ "\${BW_UNDO:-}" = 1 ] && [ "$cur" != "$BW_RELEASE" ]; then
   shown=\${cur:+releases/$cur}
   echo "current is \${shown:-not a release}, not this run's release $BW_RELEASE: nothing to undo"
   exit 0
+fi
+if [ "\${BW_UNDO:-}" = 1 ]; then
+  switched=$(grep -F "{\\"id\\":\\"$BW_RELEASE\\",\\"state\\":\\"live\\"," "$H" 2>/dev/null | tail -n 1)
+  case $switched in
+    *"\\"attempt\\":\\"$BW_RUN_ATTEMPT\\","*) ;;
+    *)
+      echo "current is releases/$cur, but this run did not switch to it (it went live in an earlier run or attempt): nothing to undo"
+      exit 0
+      ;;
+  esac
 fi
 [ -n "$cur" ] || fail "$P/current does not point into $P/releases: nothing to roll back"
 if [ "\${BW_UNDO:-}" != 1 ] && [ -z "\${ROLLBACK_TO:-}" ] && [ -n "\${ROLLBACK_FROM:-}" ] && [ "$cur" != "$ROLLBACK_FROM" ]; then
@@ -89429,7 +89558,7 @@ echo "rolled back: current -> releases/$target (was releases/$cur, now marked ba
 
 
 /**
- * Stands in for BW_RUN_ID when a release runs without the pipeline (a library user's Executor):
+ * Stands in for BW_RUN_ID (and BW_RUN_ATTEMPT) when a release runs without the pipeline (a library user's Executor):
  * one per process, so the retries of one run are still told from another run.
  */
 const PROCESS_RUN_ID = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(8).toString('hex');
@@ -89461,6 +89590,7 @@ function releaseStepTask(action, dirs, ctx, paths, label) {
         shared: dirs.shared,
         entry: {
             run: hex(ctx.env.BW_RUN_ID) ?? PROCESS_RUN_ID,
+            attempt: hex(ctx.env.BW_RUN_ATTEMPT) ?? hex(ctx.env.BW_RUN_ID) ?? PROCESS_RUN_ID,
             time: new Date().toISOString(),
             who: ctx.env.BW_ACTOR || osUser(),
             runUrl: ctx.env.BW_RUN_URL ?? '',
@@ -89719,6 +89849,7 @@ const RELEASE_PATH_VARS = Object.freeze(['BW_RELEASE_PATH', 'BW_RELEASES_PATH'])
 const RUN_VARS = Object.freeze([
     'BW_LOCK_TOKEN',
     'BW_RUN_ID',
+    'BW_RUN_ATTEMPT',
     'BW_RUN_URL',
     'BW_ACTOR',
 ]);
@@ -90394,6 +90525,13 @@ class Stage {
     /** One job per host. */
     static forHosts(opts) {
         const { hosts, job, ...rest } = opts;
+        // A library user's plain JavaScript: host names where host objects belong would fail only at
+        // run time, far from the mistake ("canary undefined failed: no SSH private key…").
+        hosts.forEach((host, i) => {
+            const h = host;
+            if (typeof h !== 'object' || h === null || typeof h.name !== 'string' || typeof h.address !== 'string')
+                throw new TypeError(`stage "${rest.name}": hosts[${i}] must be a host object ({ name, address, port, … }), got ${JSON.stringify(host) ?? String(host)}`);
+        });
         return new Stage({ ...rest, jobs: () => hosts.map(job) });
     }
 }

@@ -112,6 +112,25 @@ describe('github-deployment', () => {
     expect(leaks(run, [WORKFLOW_TOKEN])).toEqual([]);
   });
 
+  it('outputs the release id and the deployment id; environment-url goes on every status', async () => {
+    const url = 'https://shop.example/';
+    const run = await deploy(await workspace('echo shipped'), api.url, {
+      inputs: { 'github-deployment': 'production', 'environment-url': url, 'release-id': 'v1.2.3' },
+    });
+    expect(run.code).toBe(0);
+    expect(run.outputs['release-id']).toBe('v1.2.3');
+    expect(run.outputs['deployment-id']).toBe(String(DEPLOYMENT_ID));
+    const statuses = api.requests.filter((r) => r.path.endsWith('/statuses')).map((r) => r.body);
+    expect(statuses).toEqual([
+      expect.objectContaining({ state: 'in_progress', environment_url: url }),
+      expect.objectContaining({ state: 'success', environment_url: url }),
+    ]);
+    // Without a deployment, the output is there and empty.
+    const none = await runAction({ actionDir, workspace: await workspace('true'), inputs: {} });
+    expect(none.outputs['deployment-id']).toBe('');
+    expect(none.outputs['release-id']).toBe(JSON.parse(none.reportText).release);
+  });
+
   it('failure: the final status is failure, with the reason', async () => {
     const run = await deploy(await workspace('exit 3'), api.url);
     expect(run.code).toBe(1);

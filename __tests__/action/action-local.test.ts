@@ -231,6 +231,30 @@ runners:
     expect(lastMask).toBeLessThan(firstOther);
   });
 
+  it('a secret printed in two parts around a CR shows nowhere: not in the log, the annotation or the summary', async () => {
+    const token = 'tok-9f8e7d6c5b4a39281706';
+    const ws = await workspace(`version: 1
+hosts:
+  web: [local:a]
+runners:
+  deploy:
+    stages:
+      - name: Print
+        hosts: [web]
+        steps:
+          - run: |
+              printf 'token=%s\\r%s\\n' "$(printf %s "$TOKEN" | cut -c1-10)" "$(printf %s "$TOKEN" | cut -c11-)"
+              exit 1
+`);
+    const run = await runAction({ actionDir, workspace: ws, inputs: { 'secret-vars': `TOKEN=${token}` } });
+    expect(run.code).toBe(1);
+    // What a reader sees once a CR is dropped: the annotation's %0D, the summary's control characters.
+    const joined = (text: string): string => text.replace(/%0D|\r/g, '');
+    expect(leaks({ ...run, stdout: joined(run.stdout), summary: joined(run.summary) }, [token])).toEqual([]);
+    expect(run.stdout).toMatch(/^local:a │ token=\*\*\*$/m);
+    expect(annotations(run, 'error').join('\n')).toContain('│ token=***');
+  });
+
   it('cancelled: SIGTERM stops the commands; outputs, summary and report are written; non-zero within 5 s', async () => {
     const ws = await workspace(`version: 1
 hosts:
@@ -441,7 +465,14 @@ runners:
       const errors = annotations(run, 'error');
       expect(errors).toHaveLength(1);
       expect(errors[0]).toContain(message);
-      expect(run.outputs).toEqual({ result: 'failure', 'failed-hosts': '[]', report: '', 'html-report': '' });
+      expect(run.outputs).toEqual({
+        result: 'failure',
+        'failed-hosts': '[]',
+        report: '',
+        'html-report': '',
+        'release-id': '',
+        'deployment-id': '',
+      });
       expect(run.summary).toMatch(/^## ❌ Release did not start/);
     },
   );

@@ -94,7 +94,7 @@ describe('the action: lock acquire / release around a sharded release', () => {
     expect(JSON.parse(canary.reportText).lock).toEqual({ name: s.name, host: 'web-1', state: 'reentered' });
     const shard = await job(s, { shard: '1/1', 'lock-token': token });
     expect(shard.code).toBe(0);
-    expect(shard.stdout).toContain(`deploy lock "${s.name}" on web-1 re-entered`);
+    expect(shard.stdout).toContain(`deploy lock "${s.name}" on web-1 re-entered with the "lock-token" input`);
     expect(JSON.parse(shard.reportText).lock).toMatchObject({ state: 'reentered' });
     // Both hosts ran once, each step with the lock's token in BW_LOCK_TOKEN.
     for (const host of names)
@@ -105,6 +105,12 @@ describe('the action: lock acquire / release around a sharded release', () => {
     const other = await job(s, {}, { GITHUB_ACTOR: 'bob', GITHUB_RUN_ID: '7008' });
     expect(other.code).toBe(1);
     expect(other.stdout).toContain(`deploy lock "${s.name}" on web-1 is held by alice`);
+    // In the action's words, and true to a lock taken by hand: it never goes stale.
+    expect(other.stdout).toContain(
+      'Wait for it (lock.wait, the "lock-wait" input); a lock taken by hand never goes stale: ' +
+        'it is held until a "lock: release" step with its token removes it',
+    );
+    expect(other.stdout).not.toMatch(/--lock-wait|boerewors lock status|taken over after/);
     const again = await job(s, { lock: 'acquire' }, { GITHUB_ACTOR: 'bob', GITHUB_RUN_ID: '7008' });
     expect(again.code).toBe(1);
     expect(again.outputs['lock-token']).toBe('');

@@ -3,7 +3,7 @@
  * __tests__/support/sshd.ts), with the key and known_hosts passed as inputs, as a workflow does.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCli, signalWhen, tempDir } from '../support/cli.js';
@@ -126,6 +126,33 @@ describe('the bundled action over SSH (real sshd)', () => {
     expect(missing.code).not.toBe(0);
     expect(missing.stdout).toMatch(/encrypted, but no passphrase was given/);
     expect(leaks(missing, [encrypted])).toEqual([]);
+  });
+
+  it('a wrong ssh-key-passphrase stops the run before anything runs, exit 2, naming the input', async () => {
+    const dir = await tempDir('bw-enc-key-');
+    const encryptedPath = join(dir, 'id_enc');
+    await writeFile(encryptedPath, suite.privateKey, { mode: 0o600 });
+    execFileSync('ssh-keygen', ['-q', '-p', '-a', '2', '-P', '', '-N', 'the-right-one', '-f', encryptedPath]);
+    const encrypted = await readFile(encryptedPath, 'utf8');
+    const ws = await workspace('echo "in as $(id -un)"');
+    // A stage on the controller ahead of the SSH one: it must not run either.
+    const config = join(ws, '.github/release.yml');
+    const text = await readFile(config, 'utf8');
+    await writeFile(
+      config,
+      text.replace(
+        '    stages:\n',
+        `    stages:\n      - name: Build\n        steps: [{ local: 'touch "${dir}/built"' }]\n`,
+      ),
+    );
+    const r = await run(ws, { 'ssh-private-key': encrypted, 'ssh-key-passphrase': 'a-wrong-one' });
+    expect(r.code).toBe(2);
+    expect(annotationsOf(r.stdout, 'error').map((a) => a.message)).toEqual([
+      'Input "ssh-key-passphrase": wrong passphrase for the key of the "ssh-private-key" input',
+    ]);
+    expect(existsSync(join(dir, 'built'))).toBe(false);
+    expect(r.stdout).not.toContain('in as');
+    expect(leaks(r, [encrypted, 'a-wrong-one'])).toEqual([]);
   });
 
   it('failure: an error annotation for the failed host, failed-hosts, exit 1', async () => {

@@ -1,4 +1,10 @@
-import { ACTION_SOURCES, Inputs, readInputs, type InputReader } from '../../src/action/inputs.js';
+import {
+  ACTION_SOURCES,
+  Inputs,
+  readDeploymentInputs,
+  readInputs,
+  type InputReader,
+} from '../../src/action/inputs.js';
 import { parseVarsInput } from '../../src/action/vars-input.js';
 import { UsageError } from '../../src/contract/errors.js';
 import { secretValues } from '../../src/release/secrets.js';
@@ -94,9 +100,6 @@ describe('readInputs', () => {
       { [Inputs.SecretVars]: `TOKEN: "${secret}\n  bad: [` },
       { [Inputs.SecretVars]: `TOKEN: { nested: ${secret} }` },
       { [Inputs.SshPrivateKey]: `not a key ${secret}` },
-      {
-        [Inputs.SshPrivateKey]: `-----BEGIN OPENSSH PRIVATE KEY-----\\n${secret}\\n-----END OPENSSH PRIVATE KEY-----`,
-      },
     ];
     for (const values of cases) {
       const message = failure(values);
@@ -105,9 +108,21 @@ describe('readInputs', () => {
     }
   });
 
-  it('explains a key pasted with escaped newlines', () => {
-    const oneLine = KEY.replace(/\n/g, '\\n');
-    expect(failure({ [Inputs.SshPrivateKey]: oneLine })).toContain('escaped "\\n"');
+  it('environment-url needs github-deployment, and must be a URL', () => {
+    expect(() => readDeploymentInputs(reader({ 'environment-url': 'https://shop.example' }))).toThrow(
+      'Input "environment-url" is set but "github-deployment" is not',
+    );
+    expect(() =>
+      readDeploymentInputs(
+        reader({ 'github-deployment': 'prod', 'github-token': 't', 'environment-url': 'shop' }),
+      ),
+    ).toThrow('Input "environment-url": expected an http(s) URL, got "shop"');
+  });
+
+  it('accepts a key squeezed onto one line with literal \\n, as docs/ssh.md says', () => {
+    const oneLine = KEY.trim().replace(/\n/g, '\\n');
+    const settings = readInputs(reader({ [Inputs.SshPrivateKey]: oneLine }));
+    expect(settings.privateKey).toBe(`${KEY.trim()}\n`);
   });
 });
 
@@ -128,6 +143,29 @@ describe('parseVarsInput', () => {
       C: 'line 1\nline 2\n',
       D: '',
     });
+  });
+
+  it('keeps numbers and booleans of a YAML map as written, as the NAME=value form and the config do', () => {
+    const text =
+      'VERSION: 1.10\nZIP: 01234\nSHA: 1234e5\nPIN: 0123456\nHEX: 0x1F\nON: yes\nOFF: False\nQ: "007"';
+    const expected = {
+      VERSION: '1.10',
+      ZIP: '01234',
+      SHA: '1234e5',
+      PIN: '0123456',
+      HEX: '0x1F',
+      ON: 'yes',
+      OFF: 'False',
+      Q: '007',
+    };
+    expect(parseVarsInput(text, 'vars')).toEqual(expected);
+    expect(parseVarsInput(text, 'secret-vars', true)).toEqual(expected);
+  });
+
+  it('a single line with no "=" is named for what it is, not "a string"', () => {
+    expect(() => parseVarsInput('DEBUG', 'vars')).toThrow(
+      'Input "vars": expected NAME=VALUE lines or a YAML map, found text whose first line has no "=" (NAME=VALUE on every line)',
+    );
   });
 
   it('keeps hostile values as data', () => {

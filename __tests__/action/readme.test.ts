@@ -45,6 +45,10 @@ describe('README: GitHub Action section', () => {
     expect(table('Inputs')).toEqual(expected);
   });
 
+  it('has a description the Marketplace takes (under 125 characters)', () => {
+    expect((action as unknown as { description: string }).description.length).toBeLessThan(125);
+  });
+
   it('lists every output of action.yml with its description, in order', () => {
     const expected = Object.entries(action.outputs).map(([name, o]) => [name, o.description.trim()]);
     expect(table('Outputs')).toEqual(expected);

@@ -129,6 +129,20 @@ describe('the sharded release workflow', () => {
     for (const job of Object.values(wf.jobs)) expect(job.environment).toBeUndefined();
   });
 
+  it('can be re-run: every report artifact is overwritten by a re-run job, every part names its runner', () => {
+    const uploads = Object.values(wf.jobs).flatMap((j) =>
+      j.steps.filter((s) => s.uses?.startsWith('actions/upload-artifact')),
+    );
+    expect(uploads.length).toBeGreaterThanOrEqual(3);
+    // Without it, "Re-run failed jobs" gets a 409 for a name the failed attempt already uploaded.
+    for (const step of uploads) expect(step.with?.overwrite).toBe(true);
+    const { plan, canary, shards } = wf.jobs as Record<string, Job>;
+    const runners = [plan!, canary!, shards!].map((j) => ours(j).with?.runner);
+    // A config with two runners stops a part that names none with exit 2.
+    expect(runners[0]).toEqual(expect.any(String));
+    expect(new Set(runners)).toEqual(new Set([runners[0]]));
+  });
+
   it('uses only inputs the action has, and the README shows this very workflow', () => {
     for (const job of Object.values(wf.jobs))
       for (const step of boerewors(job))

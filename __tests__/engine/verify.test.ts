@@ -63,6 +63,18 @@ describe('verify', () => {
     expect(web1!.outputTail).toBe('check 1 on web-1\ncheck 2 on web-1\ncheck 3 on web-1');
   });
 
+  it('every retry it announces runs: the attempts in the error are the checks that ran', async () => {
+    const verify = { check: remote('check'), timeoutMs: 1_000, intervalMs: 400 };
+    const { report, transport, events } = await run([stage({ name: 'Ship', hosts: hosts(1), verify })], {
+      script: checkScript({ 'web-1': [7] }),
+    });
+    const job = report.stages[0]!.jobs[0]!;
+    const checks = transport.records.filter((r) => r.script === 'check').length;
+    expect(job.verify!.attempts).toBe(checks);
+    expect(ofType(events, 'verify-retry')).toHaveLength(checks - 1);
+    expect(job.error).toBe(`verify did not pass within 1s (${checks} attempts): exit code 7`);
+  });
+
   it('a host that never passes fails its job at the timeout and counts against max-failures; retries do not re-run the steps', async () => {
     const started = performance.now();
     // 1 s of checks 50 ms apart: a loaded machine that stalls a few hundred ms still gets a second

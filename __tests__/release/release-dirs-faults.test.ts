@@ -117,7 +117,7 @@ runners:
       await writeFile(join(path, 'releases', id, 'version'), `${id}\n`);
     }
     const transport = new LocalTransport();
-    const entry = { run: 'abcd', time: new Date().toISOString(), who: 'test', runUrl: '' };
+    const entry = { run: 'abcd', attempt: 'abcd', time: new Date().toISOString(), who: 'test', runUrl: '' };
     let switched = 0;
     let stopped = 0;
     // Cancels at every moment from before the shell starts to after the switch is done. The last

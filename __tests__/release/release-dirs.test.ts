@@ -44,6 +44,10 @@ runners:
         hosts: [web]
         steps:
           - release: prune
+      - name: Undo
+        when: failure
+        hosts: [web]
+        steps: [{ release: undo }]
   rollback:
     stages:
       - name: Back
@@ -54,6 +58,11 @@ runners:
       - name: Undo
         hosts: [web]
         steps: [{ release: undo }]
+  prune:
+    stages:
+      - name: Prune
+        hosts: [web]
+        steps: [{ release: prune }]
 `;
 
 interface Project {
@@ -111,6 +120,13 @@ async function deploy(p: Project, id: string, fail = ''): Promise<Run> {
 }
 
 describe('release directories on a local: host', () => {
+  // Outside GitHub Actions, every run is a run of its own (see the Actions block at the end).
+  const outer = process.env.GITHUB_RUN_ID;
+  beforeAll(() => delete process.env.GITHUB_RUN_ID);
+  afterAll(() => {
+    if (outer !== undefined) process.env.GITHUB_RUN_ID = outer;
+  });
+
   it('prepare and switch: releases/ID with shared paths linked, current a relative link, a history', async () => {
     const p = await project();
     const r = await deploy(p, 'r1');
@@ -187,6 +203,32 @@ describe('release directories on a local: host', () => {
     expect(releases(p)).toEqual(['r2', 'r3']);
   });
 
+  it('prune after a rollback: bad releases go, newer ones take no slot, what the next rollback needs stays (keep: 2)', async () => {
+    const p = await project(5);
+    for (const id of ['r1', 'r2', 'r3', 'r4']) expect((await deploy(p, id)).result).toBe('success');
+    expect((await run(p, 'rollback', { vars: { ROLLBACK_TO: 'r2' } })).result).toBe('success');
+    await writeFile(join(p.cwd, 'release.yml'), CONFIG.replace('${KEEP}', '2'));
+    const pruned = await run(p, 'prune');
+    expect(pruned.result).toBe('success');
+    expect(pruned.lines).toContain('pruned releases/r4: marked bad by a rollback');
+    expect(releases(p)).toEqual(['r1', 'r2', 'r3']);
+    const back = await run(p, 'rollback');
+    expect(back.errors).toEqual([]);
+    expect(current(p)).toBe('releases/r1');
+  });
+
+  it('prune after a rollback with keep: 1: the bad release goes, the one a rollback goes back to stays', async () => {
+    const p = await project(5);
+    for (const id of ['r1', 'r2', 'r3']) expect((await deploy(p, id)).result).toBe('success');
+    expect((await run(p, 'rollback')).result).toBe('success');
+    await writeFile(join(p.cwd, 'release.yml'), CONFIG.replace('${KEEP}', '1'));
+    expect((await run(p, 'prune')).result).toBe('success');
+    expect(releases(p)).toEqual(['r1', 'r2']);
+    expect(current(p)).toBe('releases/r2');
+    expect((await run(p, 'rollback')).result).toBe('success');
+    expect(current(p)).toBe('releases/r1');
+  });
+
   it('rollback twice goes back one live release each time, marks each one left bad, and fails when none is left', async () => {
     const p = await project(5);
     for (const id of ['r1', 'r2', 'r3']) expect((await deploy(p, id)).result).toBe('success');
@@ -220,7 +262,7 @@ describe('release directories on a local: host', () => {
     expect(current(p)).toBe('releases/r4');
   });
 
-  it('undo after a failure after switch goes back; undo of a release that is not current does nothing', async () => {
+  it('undo after a failure after switch goes back; undo of a release that is not current, or that another run switched, does nothing', async () => {
     const p = await project();
     // Nothing switched yet (a first release that failed before its switch): nothing to undo.
     const first = await run(p, 'undo', { release: 'never-live' });
@@ -229,17 +271,78 @@ describe('release directories on a local: host', () => {
       "current is not a release, not this run's release never-live: nothing to undo",
     );
     expect((await deploy(p, 'good')).result).toBe('success');
-    expect((await deploy(p, 'broken', 'after-switch')).result).toBe('failure');
-    expect(current(p)).toBe('releases/broken');
-    // Someone else's release went live meanwhile? Not here: current is ours, so undo rolls back.
-    const undone = await run(p, 'undo', { release: 'broken' });
-    expect(undone.result).toBe('success');
+    // The run's own Undo stage (when: failure) reverts the switch this run made.
+    const broken = await deploy(p, 'broken', 'after-switch');
+    expect(broken.result).toBe('failure');
+    expect(broken.lines.join('\n')).toContain('rolled back: current -> releases/good');
     expect(current(p)).toBe('releases/good');
     expect(history(p).at(-2)).toMatchObject({ id: 'broken', state: 'bad' });
-    // Another run's undo (a different release id) leaves the good release alone.
+    // Another run's undo of the same release id leaves the good release alone.
     const other = await run(p, 'undo', { release: 'broken' });
     expect(other.result).toBe('success');
     expect(other.lines).toContain("current is releases/good, not this run's release broken: nothing to undo");
     expect(current(p)).toBe('releases/good');
+    // Nor does it revert a release that is current but went live in another run.
+    expect((await deploy(p, 'next')).result).toBe('success');
+    const notOurs = await run(p, 'undo', { release: 'next' });
+    expect(notOurs.result).toBe('success');
+    expect(notOurs.lines).toContain(
+      'current is releases/next, but this run did not switch to it (it went live in an earlier run or attempt): nothing to undo',
+    );
+    expect(current(p)).toBe('releases/next');
+  });
+
+  it('a re-run with the id of a release that went live leaves the fleet alone: refused, nothing rolled back', async () => {
+    const p = await project();
+    for (const id of ['r1', 'r2']) expect((await deploy(p, id)).result).toBe('success');
+    const lines = history(p).length;
+    const again = await deploy(p, 'r2');
+    expect(again.result).toBe('failure');
+    expect(again.lines.join('\n')).toContain(
+      'release r2 already exists in ' +
+        `${p.path}/releases and was not prepared by this run: it went live in another run (current is releases/r2); this run changes nothing here`,
+    );
+    expect(again.lines).toContain(
+      'current is releases/r2, but this run did not switch to it (it went live in an earlier run or attempt): nothing to undo',
+    );
+    expect(current(p)).toBe('releases/r2');
+    expect(history(p)).toHaveLength(lines);
+  });
+
+  describe('in GitHub Actions, a re-run of the workflow run', () => {
+    const attempt0 = process.env.GITHUB_RUN_ATTEMPT;
+    afterEach(() => {
+      delete process.env.GITHUB_RUN_ID;
+      if (attempt0 === undefined) delete process.env.GITHUB_RUN_ATTEMPT;
+      else process.env.GITHUB_RUN_ATTEMPT = attempt0;
+    });
+    const attempt = (n: number): void => {
+      process.env.GITHUB_RUN_ID = '4243';
+      process.env.GITHUB_RUN_ATTEMPT = String(n);
+    };
+
+    it('finishes the release its first attempt prepared, and its undo reverts only what it switched', async () => {
+      const p = await project();
+      attempt(1);
+      expect((await deploy(p, 'v1')).result).toBe('success');
+      process.env.GITHUB_RUN_ID = '4244';
+      expect((await deploy(p, 'v2', 'before-switch')).result).toBe('failure');
+      expect(current(p)).toBe('releases/v1');
+      // "Re-run failed jobs": the same workflow run, the next attempt (a new lock token too).
+      process.env.GITHUB_RUN_ATTEMPT = '2';
+      const rerun = await deploy(p, 'v2');
+      expect(rerun.errors).toEqual([]);
+      expect(rerun.lines).toContain('releases/v2 was prepared earlier in this run: kept');
+      expect(current(p)).toBe('releases/v2');
+      // A third attempt that fails after the switch it did not make: v2 stays live.
+      process.env.GITHUB_RUN_ATTEMPT = '3';
+      const third = await deploy(p, 'v2', 'after-switch');
+      expect(third.result).toBe('failure');
+      expect(third.lines).toContain(
+        'current is releases/v2, but this run did not switch to it (it went live in an earlier run or attempt): nothing to undo',
+      );
+      expect(current(p)).toBe('releases/v2');
+      expect(history(p).filter((e) => e.state === 'bad')).toEqual([]);
+    });
   });
 });

@@ -14,7 +14,7 @@ import { loadConfig } from '../../src/index.js';
 import { Cancellation } from '../../src/release/cancellation.js';
 import { lockTargetFor } from '../../src/release/lock-plan.js';
 import { loadRelease, runRelease } from '../../src/release/pipeline.js';
-import { runId } from '../../src/release/run-identity.js';
+import { runIds } from '../../src/release/run-identity.js';
 import { tempDir } from '../support/cli.js';
 import { generateKey } from '../support/sshd-keys.js';
 
@@ -59,14 +59,39 @@ describe('release ids', () => {
   });
 });
 
-describe('BW_RUN_ID', () => {
-  it('shared by runs of one lock token, and by the parts of one workflow run (and their re-runs); else new', () => {
+describe('BW_RUN_ID and BW_RUN_ATTEMPT', () => {
+  const actions = (attempt: string): NodeJS.ProcessEnv => ({
+    GITHUB_REPOSITORY: 'acme/shop',
+    GITHUB_RUN_ID: '4243',
+    GITHUB_RUN_ATTEMPT: attempt,
+  });
+  const hex = /^[0-9a-f]{16}$/;
+
+  it('in Actions: the run follows the workflow run whatever the lock token; the attempt follows the re-run', () => {
+    const first = runIds(actions('1'), { lockToken: 'ab'.repeat(16), part: true, release: 'run-4243' });
+    const rerun = runIds(actions('2'), { lockToken: 'cd'.repeat(16), part: true, release: 'run-4243' });
+    expect(rerun.run).toBe(first.run);
+    expect(rerun.attempt).not.toBe(first.attempt);
+    expect(runIds(actions('1'), { part: false, release: 'v1' })).toEqual(first);
+    expect(runIds({ ...actions('1'), GITHUB_RUN_ID: '4244' }, { part: false, release: 'v1' }).run).not.toBe(
+      first.run,
+    );
+    expect(first.run).toMatch(hex);
+    expect(first.attempt).toMatch(hex);
+  });
+
+  it('outside Actions: parts follow their release id, a re-entered lock its token; any other run is new', () => {
+    const part = (lockToken: string) => runIds({}, { lockToken, part: true, release: 'v7' });
+    expect(part('ab'.repeat(16)).run).toBe(part('cd'.repeat(16)).run);
+    expect(runIds({}, { part: true, release: 'v8' }).run).not.toBe(part('ab').run);
     const token = 'ab'.repeat(16);
-    expect(runId(token)).toBe(runId(token, 'run-1'));
-    expect(runId(undefined, 'run-42')).toBe(runId(undefined, 'run-42'));
-    expect(runId(undefined, 'run-42')).not.toBe(runId(undefined, 'run-43'));
-    expect(runId(undefined)).not.toBe(runId(undefined));
-    expect(runId(undefined)).toMatch(/^[0-9a-f]{16}$/);
+    expect(runIds({}, { lockToken: token, part: false, release: 'a' }).run).toBe(
+      runIds({}, { lockToken: token, part: false, release: 'b' }).run,
+    );
+    const one = runIds({}, { part: false, release: 'v1' });
+    expect(one.run).not.toBe(runIds({}, { part: false, release: 'v1' }).run);
+    expect(one.attempt).toBe(one.run);
+    expect(one.run).toMatch(hex);
   });
 });
 

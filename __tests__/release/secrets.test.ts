@@ -51,6 +51,15 @@ describe('Redactor', () => {
     );
   });
 
+  it('redacts a secret cut by a CR or an escape sequence: removing them would join it again', () => {
+    const r = new Redactor(['tok-5b4a3928170', 'other-secret']);
+    expect(r.text('token=tok-5b4a\r3928170 ok')).toBe('token=*** ok');
+    expect(r.text('a \x1b[31mtok-5b\x1b[0m4a3928170\x07 b')).toBe('a \x1b[31m***\x07 b');
+    expect(r.text('tok-5b4a\r\rother-secret')).toBe('tok-5b4a\r\r***');
+    // A newline is no control character the summary removes: the halves stay apart there.
+    expect(r.text('tok-5b4a\n3928170')).toBe('tok-5b4a\n3928170');
+  });
+
   it('with no secrets, hands events and reports back untouched', () => {
     const r = new Redactor([]);
     expect(r.empty).toBe(true);

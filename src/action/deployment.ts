@@ -74,11 +74,12 @@ export class GitHubDeployment {
   }
 
   /**
-   * Sets the final state: `success`, `failure`, or `error` for a cancelled run. Never throws. A
+   * Sets the final state: `success`, `failure`, or `error` for a cancelled run; returns the
+   * deployment's id, undefined when none was created. Never throws. A
    * cancelled run gives the API `CANCELLED_BUDGET_MS` in all, creating the deployment included,
    * or less when `leftMs` (what is left of the step's time after the cancel) is shorter.
    */
-  async finish(result: RunResult, description: string, leftMs = Infinity): Promise<void> {
+  async finish(result: RunResult, description: string, leftMs = Infinity): Promise<number | undefined> {
     const cancelled = result === 'cancelled';
     const cancelBudget = Math.max(100, Math.min(CANCELLED_BUDGET_MS, leftMs));
     const deadline = AbortSignal.timeout(cancelled ? cancelBudget : CALL_TIMEOUT_MS);
@@ -90,11 +91,12 @@ export class GitHubDeployment {
       this.warn(
         `GitHub deployment to ${this.inputs.environment}: not created in time, so its status stays open`,
       );
-      return;
+      return undefined;
     }
-    if (id === undefined) return;
+    if (id === undefined) return undefined;
     const state: FinalState = cancelled ? 'error' : result;
     await this.#status(id, state, description, cancelled ? deadline : AbortSignal.timeout(CALL_TIMEOUT_MS));
+    return id;
   }
 
   async #create(facts: DeploymentFacts, sha: string): Promise<number | undefined> {
@@ -147,6 +149,7 @@ export class GitHubDeployment {
         state,
         description: cut(description),
         ...(this.runUrl ? { log_url: this.runUrl } : {}),
+        ...(this.inputs.environmentUrl ? { environment_url: this.inputs.environmentUrl } : {}),
         request: { signal: AbortSignal.any([deadline, this.#gaveUp.signal]) },
       });
     } catch (e) {

@@ -17,6 +17,8 @@ export interface Ending {
   reportPath: string;
   /** Writes the JSON report to that path. */
   writeReport: (path: string) => Promise<void>;
+  /** The GitHub deployment recorded, if any. */
+  deploymentId?: number | undefined;
 }
 
 /** The JSON report, the outputs, the job summary and the step's failure; returns the exit code. */
@@ -35,6 +37,8 @@ export async function finish(report: RunReport, ending: Ending): Promise<number>
     failedHosts: failedHosts(report),
     reportPath,
     htmlReportPath,
+    releaseId: report.release,
+    deploymentId: ending.deploymentId,
   });
   await writeSummary(renderSummary(report, { dryRun: ending.dryRun }));
   if (report.result !== 'success') log.setFailed(failureLine(report));
@@ -61,7 +65,7 @@ export function checkoutHint(error: unknown, settings: { configPath?: string }):
 
 /** Bad input or config: nothing ran. Outputs and summary still say so. */
 export async function notStarted(error: unknown, message: string): Promise<number> {
-  writeOutputs(core.setOutput, { result: 'failure', failedHosts: [], reportPath: '' });
+  writeOutputs(core.setOutput, { result: 'failure', failedHosts: [], reportPath: '', releaseId: '' });
   await writeSummary(renderStartFailure(message));
   log.setFailed(message);
   return exitCodeOfError(error);

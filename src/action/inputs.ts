@@ -35,6 +35,7 @@ export const Inputs = {
   CanaryOnly: 'canary-only',
   MergeReports: 'merge-reports',
   GithubDeployment: 'github-deployment',
+  EnvironmentUrl: 'environment-url',
   GithubToken: 'github-token',
 } as const;
 
@@ -187,11 +188,24 @@ export interface DeploymentInputs {
   environment: string;
   /** `github-token`: the workflow's token unless another is given; never printed. */
   token: string;
+  /** `environment-url`: the deployed site, shown on the deployment; undefined when not given. */
+  environmentUrl?: string;
 }
 
 export function readDeploymentInputs(read: InputReader = readInput): DeploymentInputs | undefined {
   const environment = read(Inputs.GithubDeployment);
-  if (environment === '') return undefined;
+  const environmentUrl = read(Inputs.EnvironmentUrl);
+  if (environment === '') {
+    if (environmentUrl !== '')
+      throw new UsageError(
+        `Input "${Inputs.EnvironmentUrl}" is set but "${Inputs.GithubDeployment}" is not: the URL belongs to a deployment`,
+      );
+    return undefined;
+  }
+  if (environmentUrl !== '' && !/^https?:\/\/\S+$/.test(environmentUrl))
+    throw new UsageError(
+      `Input "${Inputs.EnvironmentUrl}": expected an http(s) URL, got "${environmentUrl}"`,
+    );
   const token = read(Inputs.GithubToken);
   if (token === '') {
     throw new UsageError(
@@ -199,22 +213,19 @@ export function readDeploymentInputs(read: InputReader = readInput): DeploymentI
         'it defaults to the workflow token (${{ github.token }}); pass one with permissions: deployments: write',
     );
   }
-  return { environment, token };
+  return { environment, token, ...(environmentUrl ? { environmentUrl } : {}) };
 }
 
 /**
- * The key text as a secret holds it: CRLF from a paste on Windows is normalized and a final
- * newline added (OpenSSH rejects a key without one). A path or a key with escaped `\n` is a common
- * mistake, caught here with a message that does not echo the value.
+ * The key text as a secret holds it: CRLF from a paste on Windows is normalized, a key squeezed
+ * onto one line with literal `\n` unfolded, and a final newline added (OpenSSH rejects a key
+ * without one). A path is a common mistake, caught here with a message that does not echo the value.
  */
 export function parsePrivateKey(text: string): string | undefined {
   if (text === '') return undefined;
-  const key = `${normalizeNewlines(text)}\n`;
-  if (key.indexOf('\n') === key.length - 1 && key.includes('\\n')) {
-    throw new UsageError(
-      `Input "${Inputs.SshPrivateKey}": the key is on one line with escaped "\\n"; store it with its real newlines`,
-    );
-  }
+  let key = `${normalizeNewlines(text)}\n`;
+  if (key.indexOf('\n') === key.length - 1 && key.includes('\\n'))
+    key = `${normalizeNewlines(key.replaceAll('\\n', '\n'))}\n`;
   if (!/^-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----$/m.test(key)) {
     throw new UsageError(
       `Input "${Inputs.SshPrivateKey}": expected the private key itself (a "-----BEGIN … PRIVATE KEY-----" block), ` +

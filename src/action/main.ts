@@ -100,7 +100,7 @@ export async function runAction(cancellation: Cancellation, cwd = process.cwd())
   const report = withCause(outcome.report, cancellation.signal);
   // After a cancel the engine (way-out stages, then its commands stopping) and the lock release
   // have used part of the 5 s the step gets: the deployment's last status has what is left.
-  await recorder.deployment?.finish(
+  const deploymentId = await recorder.deployment?.finish(
     report.result,
     report.reason ?? `release ${report.release}: ${report.result}`,
     cancellation.timeLeft(STEP_CANCEL_LIMIT_MS),
@@ -110,6 +110,7 @@ export async function runAction(cancellation: Cancellation, cwd = process.cwd())
     dryRun,
     reportPath,
     writeReport: (path) => writeJsonReport(path, report, { dryRun }),
+    deploymentId,
   });
 }
 

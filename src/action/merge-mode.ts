@@ -47,10 +47,11 @@ export async function finishMerge(
   const reporter = new GitHubLogReporter(log, { dryRun: json.dryRun });
   for (const event of replayReport(report)) reporter.onEvent(event);
   reporter.close();
-  await deployment?.finish(report.result, report.reason ?? `${report.result}`);
+  const deploymentId = await deployment?.finish(report.result, report.reason ?? `${report.result}`);
   return finish(report, {
     dryRun: json.dryRun,
     reportPath,
     writeReport: (path) => writeJsonReportFile(path, json),
+    deploymentId,
   });
 }

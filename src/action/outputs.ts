@@ -7,6 +7,8 @@ export const Outputs = {
   Report: 'report',
   HtmlReport: 'html-report',
   LockToken: 'lock-token',
+  ReleaseId: 'release-id',
+  DeploymentId: 'deployment-id',
 } as const;
 
 export interface ActionOutputs {
@@ -16,6 +18,10 @@ export interface ActionOutputs {
   reportPath: string;
   /** Path of the HTML report, beside the JSON one; '' when there is none. */
   htmlReportPath?: string;
+  /** The release id (BW_RELEASE); '' when the release never started. */
+  releaseId: string;
+  /** The GitHub deployment recorded (`github-deployment`), if one was created. */
+  deploymentId?: number | undefined;
 }
 
 export type OutputWriter = (name: string, value: string) => void;
@@ -25,4 +31,6 @@ export function writeOutputs(set: OutputWriter, outputs: ActionOutputs): void {
   set(Outputs.FailedHosts, JSON.stringify(outputs.failedHosts));
   set(Outputs.Report, outputs.reportPath);
   set(Outputs.HtmlReport, outputs.htmlReportPath ?? '');
+  set(Outputs.ReleaseId, outputs.releaseId);
+  set(Outputs.DeploymentId, outputs.deploymentId === undefined ? '' : String(outputs.deploymentId));
 }

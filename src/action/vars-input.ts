@@ -1,4 +1,4 @@
-import { parse as parseYaml, YAMLError } from 'yaml';
+import { isMap, isScalar, isSeq, parseDocument, Scalar } from 'yaml';
 import { VAR_NAME } from '../contract/transport.js';
 import { UsageError } from '../contract/errors.js';
 
@@ -47,34 +47,49 @@ function parseAssignmentLines(
 }
 
 function parseYamlMap(text: string, input: string, named: NameQuote): Record<string, string> {
-  let doc: unknown;
-  try {
-    doc = parseYaml(text, { prettyErrors: false });
-  } catch (e) {
+  const doc = parseDocument(text, { prettyErrors: false });
+  const error = doc.errors[0];
+  if (error) {
     // The YAML library quotes the offending source line; give only the position.
-    const pos =
-      e instanceof YAMLError && e.linePos ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
+    const pos = error.linePos ? ` at line ${error.linePos[0].line}, column ${error.linePos[0].col}` : '';
     throw new UsageError(
       `Input "${input}": expected NAME=VALUE lines or a YAML map, found invalid YAML${pos}`,
     );
   }
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
-    throw new UsageError(
-      `Input "${input}": expected NAME=VALUE lines or a YAML map, found a ${describe(doc)}`,
-    );
+  const map = doc.contents;
+  if (!isMap(map)) {
+    const found = isScalar(map)
+      ? 'text whose first line has no "=" (NAME=VALUE on every line)'
+      : `a ${describe(doc.toJS())}`;
+    throw new UsageError(`Input "${input}": expected NAME=VALUE lines or a YAML map, found ${found}`);
   }
   const vars: Record<string, string> = {};
-  for (const [name, value] of Object.entries(doc)) {
+  for (const pair of map.items) {
+    const name = String(isScalar(pair.key) ? pair.key.value : pair.key);
     if (!VAR_NAME.test(name)) throw new UsageError(`Input "${input}": invalid variable name${named(name)}`);
-    if (value === null || value === undefined) vars[name] = '';
-    else if (['string', 'number', 'boolean'].includes(typeof value)) vars[name] = String(value);
+    const value = pair.value;
+    if (value === null || (isScalar(value) && value.value === null)) vars[name] = '';
+    else if (isScalar(value) && ['string', 'number', 'boolean'].includes(typeof value.value))
+      vars[name] = asWritten(value, text);
     else {
       throw new UsageError(
-        `Input "${input}": the value of${named(name) || ' a variable'} must be a string, number or boolean, found a ${describe(value)}`,
+        `Input "${input}": the value of${named(name) || ' a variable'} must be a string, number or boolean, found a ${isMap(value) ? 'map' : isSeq(value) ? 'list' : 'non-scalar'}`,
       );
     }
   }
   return vars;
+}
+
+/**
+ * A scalar's value as a string. A plain scalar that YAML reads as a number or boolean keeps its
+ * text as written, as the config's `vars:` do: `1.10` stays "1.10", `01234` "01234", `1234e5`
+ * "1234e5" (the value may be a secret: a PIN must not lose its leading zero).
+ */
+function asWritten(value: Scalar, text: string): string {
+  const range = value.range;
+  if (value.type === Scalar.PLAIN && range && typeof value.value !== 'string')
+    return text.slice(range[0], range[1]);
+  return String(value.value);
 }
 
 function describe(value: unknown): string {

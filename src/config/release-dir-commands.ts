@@ -21,6 +21,8 @@ import type { SharedPath } from './safe-releases.js';
 export interface HistoryEntry {
   /** Hex: tells a retry of this run from another run that chose the same release id. */
   readonly run: string;
+  /** Hex: this attempt of the run (a re-run gets a new one): undo reverts only its own switches. */
+  readonly attempt: string;
   /** ISO-8601. */
   readonly time: string;
   readonly who: string;
@@ -50,6 +52,7 @@ export function releaseCommand(action: ReleaseAction, target: ReleaseDirTarget):
     BW_RELEASES_PATH: target.path,
     BW_RELEASE: target.release,
     BW_RUN_ID: target.entry.run,
+    BW_RUN_ATTEMPT: target.entry.attempt,
     BW_HISTORY: historyFields(target.entry),
   };
   if (action === 'prepare' || action === 'switch') env.BW_SHARED = sharedLines(target.shared);
@@ -67,11 +70,11 @@ function summaryOf(action: ReleaseAction, t: ReleaseDirTarget): string {
     case 'switch':
       return `${t.path}/current -> releases/${t.release}, atomically (a new link renamed over it)`;
     case 'prune':
-      return `remove from ${t.path}/releases what the history allows: keep the newest ${t.keep} that went live, current and previous`;
+      return `remove from ${t.path}/releases what the history allows: releases marked bad first; keep current, what a rollback from it goes back to, and the newest ${t.keep} that went live up to current`;
     case 'rollback':
       return `${t.path}/current -> the newest older release that went live and is not bad (or ROLLBACK_TO); mark the one left bad`;
     case 'undo':
-      return `if ${t.path}/current is releases/${t.release}: roll back as release: rollback does; otherwise nothing`;
+      return `if ${t.path}/current is releases/${t.release} and this run switched to it: roll back as release: rollback does; otherwise nothing`;
   }
 }
 
@@ -95,10 +98,11 @@ export function parseCurrentLive(output: string): { id: string; time: string } |
   return m ? { id: m[1] as string, time: m[2] as string } : null;
 }
 
-/** `"run":"…","time":"…","who":"…","runUrl":"…"`: what follows id and state on a history line. */
+/** `"run":"…","attempt":"…","time":"…","who":"…","runUrl":"…"`: what follows id and state on a history line. */
 export function historyFields(entry: HistoryEntry): string {
   return [
     `"run":${JSON.stringify(entry.run)}`,
+    `"attempt":${JSON.stringify(entry.attempt)}`,
     `"time":${JSON.stringify(entry.time)}`,
     `"who":${JSON.stringify(entry.who)}`,
     `"runUrl":${JSON.stringify(entry.runUrl)}`,
@@ -152,8 +156,11 @@ tab=$(printf '\\t')
 
 const PREPARE = `mkdir -p "$P/releases" "$P/shared" "$P/.boerewors"
 if [ -e "$R" ] || [ -L "$R" ]; then
-  grep -qF "{\\"id\\":\\"$BW_RELEASE\\",\\"state\\":\\"prepared\\",\\"run\\":\\"$BW_RUN_ID\\"," "$H" 2>/dev/null ||
+  if ! grep -qF "{\\"id\\":\\"$BW_RELEASE\\",\\"state\\":\\"prepared\\",\\"run\\":\\"$BW_RUN_ID\\"," "$H" 2>/dev/null; then
+    grep -qF "{\\"id\\":\\"$BW_RELEASE\\",\\"state\\":\\"live\\"," "$H" 2>/dev/null &&
+      fail "release $BW_RELEASE already exists in $P/releases and was not prepared by this run: it went live in another run (current is releases/$(current_id)); this run changes nothing here (give a new release id to release again)"
     fail "release $BW_RELEASE already exists in $P/releases and was not prepared by this run: refusing to reuse it; give this run another release id"
+  fi
   echo "releases/$BW_RELEASE was prepared earlier in this run: kept"
 else
   printf '{"id":"%s","state":"prepared",%s}\\n' "$BW_RELEASE" "$BW_HISTORY" >>"$H"
@@ -206,19 +213,26 @@ if [ ! -f "$H" ]; then
   echo "no history in $H yet: nothing to prune"
   exit 0
 fi
-decisions=$(events | awk -v cur="$cur" -v keep="$BW_KEEP" '
+present=" $(ls "$P/releases" 2>/dev/null | paste -sd ' ' -) "
+decisions=$(events | awk -v cur="$cur" -v keep="$BW_KEEP" -v present="$present" '
   { id = $1; st = $2 }
   st == "prepared" && !(id in prepared) { prepared[id] = NR }
-  st == "live" { if (!(id in live)) { live[id] = ++n; order[n] = id }; bad[id] = 0; if (id == cur) prev = $3 }
+  st == "live" { if (!(id in live)) { live[id] = ++n; order[n] = id }; bad[id] = 0 }
   st == "bad" { bad[id] = 1 }
   END {
+    at = (cur in live) ? live[cur] : n + 1
+    for (i = at - 1; i >= 1 && target == ""; i--)
+      if (!bad[order[i]] && index(present, " " order[i] " ")) target = order[i]
+    kept = (cur in live) && !bad[cur]
+    if (target != "") kept++
     for (i = n; i >= 1; i--) {
       id = order[i]
-      if (!bad[id]) kept++
       if (id == cur) print "keep", id, "current"
-      else if (id == prev) print "keep", id, "previous"
       else if (bad[id]) print "remove", id, "marked bad by a rollback"
-      else if (kept <= keep) print "keep", id, "live"
+      else if (id == target) print "keep", id, "what a rollback from current goes back to"
+      else if (i > at) print "keep", id, "went live after current (before a rollback): takes no keep slot"
+      else if (!index(present, " " id " ")) print "gone", id
+      else if (++kept <= keep) print "keep", id, "live"
       else print "remove", id, "older than the newest " keep " live releases"
     }
     for (id in prepared) {
@@ -261,7 +275,8 @@ t=$(grep -F "{\\"id\\":\\"$cur\\",\\"state\\":\\"live\\"," "$H" 2>/dev/null | ta
 echo "current releases/$cur went live at \${t:-never}"
 `;
 
-// Also undo (BW_UNDO=1): the same, only when current is this run's release. ROLLBACK_FROM (set
+// Also undo (BW_UNDO=1): the same, only when current is this run's release and this attempt of
+// the run switched to it (the last `live` line of it carries BW_RUN_ATTEMPT). ROLLBACK_FROM (set
 // by the run's first stage, or as a var) leaves hosts on another release where they are.
 const ROLLBACK = `trap '' INT TERM HUP
 cur=$(current_id)
@@ -269,6 +284,16 @@ if [ "\${BW_UNDO:-}" = 1 ] && [ "$cur" != "$BW_RELEASE" ]; then
   shown=\${cur:+releases/$cur}
   echo "current is \${shown:-not a release}, not this run's release $BW_RELEASE: nothing to undo"
   exit 0
+fi
+if [ "\${BW_UNDO:-}" = 1 ]; then
+  switched=$(grep -F "{\\"id\\":\\"$BW_RELEASE\\",\\"state\\":\\"live\\"," "$H" 2>/dev/null | tail -n 1)
+  case $switched in
+    *"\\"attempt\\":\\"$BW_RUN_ATTEMPT\\","*) ;;
+    *)
+      echo "current is releases/$cur, but this run did not switch to it (it went live in an earlier run or attempt): nothing to undo"
+      exit 0
+      ;;
+  esac
 fi
 [ -n "$cur" ] || fail "$P/current does not point into $P/releases: nothing to roll back"
 if [ "\${BW_UNDO:-}" != 1 ] && [ -z "\${ROLLBACK_TO:-}" ] && [ -n "\${ROLLBACK_FROM:-}" ] && [ "$cur" != "$ROLLBACK_FROM" ]; then

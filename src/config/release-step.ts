@@ -15,7 +15,7 @@ import type { ReleaseDirs } from './safe-releases.js';
 import type { ReleaseAction } from './schema-releases.js';
 
 /**
- * Stands in for BW_RUN_ID when a release runs without the pipeline (a library user's Executor):
+ * Stands in for BW_RUN_ID (and BW_RUN_ATTEMPT) when a release runs without the pipeline (a library user's Executor):
  * one per process, so the retries of one run are still told from another run.
  */
 const PROCESS_RUN_ID = randomBytes(8).toString('hex');
@@ -63,6 +63,7 @@ export function releaseStepTask(
     shared: dirs.shared,
     entry: {
       run: hex(ctx.env.BW_RUN_ID) ?? PROCESS_RUN_ID,
+      attempt: hex(ctx.env.BW_RUN_ATTEMPT) ?? hex(ctx.env.BW_RUN_ID) ?? PROCESS_RUN_ID,
       time: new Date().toISOString(),
       who: ctx.env.BW_ACTOR || osUser(),
       runUrl: ctx.env.BW_RUN_URL ?? '',

@@ -43,6 +43,7 @@ export const RELEASE_PATH_VARS: readonly string[] = Object.freeze(['BW_RELEASE_P
 export const RUN_VARS: readonly string[] = Object.freeze([
   'BW_LOCK_TOKEN',
   'BW_RUN_ID',
+  'BW_RUN_ATTEMPT',
   'BW_RUN_URL',
   'BW_ACTOR',
 ]);

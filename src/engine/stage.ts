@@ -157,6 +157,15 @@ export class Stage {
     opts: Omit<StageOptions, 'jobs'> & { hosts: readonly Host[]; job: (host: Host) => Job },
   ): Stage {
     const { hosts, job, ...rest } = opts;
+    // A library user's plain JavaScript: host names where host objects belong would fail only at
+    // run time, far from the mistake ("canary undefined failed: no SSH private key…").
+    hosts.forEach((host: unknown, i) => {
+      const h = host as Partial<Host> | null;
+      if (typeof h !== 'object' || h === null || typeof h.name !== 'string' || typeof h.address !== 'string')
+        throw new TypeError(
+          `stage "${rest.name}": hosts[${i}] must be a host object ({ name, address, port, … }), got ${JSON.stringify(host) ?? String(host)}`,
+        );
+    });
     return new Stage({ ...rest, jobs: () => hosts.map(job) });
   }
 }

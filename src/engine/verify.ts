@@ -52,7 +52,10 @@ export async function verifyHost(
   /** The verify's end once an attempt did not pass: cancelled, out of time, or hopeless. */
   const ended = (): VerifyOutcome | null => {
     if (scope.runSignal.aborted) return done('cancelled', cancelMessage(scope.runSignal));
-    if (deadline.signal.aborted) {
+    // Out of time, or too little left for the next attempt after the interval: no attempt is
+    // announced that would never run.
+    const noTimeLeft = performance.now() + verify.intervalMs >= started + verify.timeoutMs;
+    if (deadline.signal.aborted || (noTimeLeft && isRetryable(last))) {
       const lastWas = last === deadline.signal.reason ? 'the last was still running' : errorMessage(last);
       return done(
         'failure',

@@ -12,7 +12,7 @@ import { DeployLock, type AcquireOutcome, type LockTarget } from './deploy-lock.
 import { LOCKS_DIR } from './lock-commands.js';
 import { describeHolder, lockReport, newLockToken } from './lock-owner.js';
 import type { RunIdentity } from './run-identity.js';
-import type { ReleaseSettings } from './settings.js';
+import { sourceName, type ReleaseSettings, type SettingSources } from './settings.js';
 
 export type LockGate =
   | { token?: string; lock?: LockReport }
@@ -25,7 +25,7 @@ export type LockGate =
 export async function passLock(
   lock: DeployLock | undefined,
   target: LockTarget | undefined,
-  settings: Pick<ReleaseSettings, 'lockToken'>,
+  settings: Pick<ReleaseSettings, 'lockToken' | 'sources'>,
   signal: AbortSignal,
   emit: EventListener,
 ): Promise<LockGate> {
@@ -57,7 +57,7 @@ export async function passLock(
     case 'reentered':
       emit({
         type: 'info',
-        message: `🔒 ${label} re-entered with BW_LOCK_TOKEN: held by ${describeHolder(outcome.owner ?? {})}, who releases it`,
+        message: `🔒 ${label} re-entered with ${tokenName(settings.sources)}: held by ${describeHolder(outcome.owner ?? {})}, who releases it`,
       });
       return { token: settings.lockToken as string, lock: lockReport(target, 'reentered') };
     case 'taken-over':
@@ -72,8 +72,7 @@ export async function passLock(
       const waited = target.waitMs > 0 ? ` (waited ${Math.round(target.waitMs / 1000)} s)` : '';
       const reason =
         `${label} is held by ${describeHolder(outcome.owner, outcome.ageSeconds)}${waited}. Nothing ran. ` +
-        `Wait for it (lock.wait, --lock-wait), or look with "boerewors lock status"; a holder whose heartbeat ` +
-        `stops is taken over after ${Math.round(target.staleAfterMs / 1000)} s (lock.stale-after)`;
+        refusedHint(settings.sources, outcome.owner, target);
       return { refused: reason, result: 'failure', lock: lockReport(target, 'refused', outcome.owner) };
     }
   }
@@ -128,4 +127,27 @@ export function notRunReport(
 
 export function withLock(report: RunReport, lock: LockReport | undefined): RunReport {
   return lock ? { ...report, lock } : report;
+}
+
+/** How the lock token was given: the action's input, or the CLI's environment variable. */
+function tokenName(sources: SettingSources): string {
+  return sources.lockToken && 'input' in sources.lockToken ? sourceName(sources.lockToken) : 'BW_LOCK_TOKEN';
+}
+
+/** What a refused run can do, in the words of the front end that ran it (an input, or a flag). */
+function refusedHint(sources: SettingSources, owner: { manual?: boolean }, target: LockTarget): string {
+  const action = sources.lockWaitMs !== undefined && 'input' in sources.lockWaitMs;
+  const wait = sources.lockWaitMs ? sourceName(sources.lockWaitMs) : '--lock-wait';
+  const look = action ? '' : ', or look with "boerewors lock status"';
+  if (owner.manual) {
+    const release = action ? 'a "lock: release" step with its token' : '"boerewors lock release"';
+    return (
+      `Wait for it (lock.wait, ${wait})${look}; a lock taken by hand never goes stale: ` +
+      `it is held until ${release} removes it`
+    );
+  }
+  return (
+    `Wait for it (lock.wait, ${wait})${look}; a holder whose heartbeat stops is taken over ` +
+    `after ${Math.round(target.staleAfterMs / 1000)} s (lock.stale-after)`
+  );
 }

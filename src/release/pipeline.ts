@@ -27,9 +27,9 @@ import { CANCEL_BUDGET_MS, type Cancellation } from './cancellation.js';
 import type { LockTarget } from './deploy-lock.js';
 import { newDeployLock, notRunReport, passLock, withLock } from './lock-gate.js';
 import { lockTargetFor } from './lock-plan.js';
-import { releaseIdOf, workflowRunReleaseId } from './part-release.js';
+import { releaseIdOf } from './part-release.js';
 import { checkConfigFiles, checkLockFiles, checkRunFiles, missingUploadSources } from './preflight.js';
-import { runId, runIdentity } from './run-identity.js';
+import { runIdentity, runIds } from './run-identity.js';
 import { runPartOf } from './run-part-of.js';
 import { MIN_REDACTED_LENGTH, Redactor, secretValues, tooShortToRedact } from './secrets.js';
 import { sourceLabel, sourceName, type ReleaseSettings } from './settings.js';
@@ -193,11 +193,13 @@ export async function runRelease(
       return { report: { ...redactor.report(report), warnings }, complete: true };
     }
     lock?.startHeartbeat();
+    const ids = runIds(process.env, { lockToken: gate.token, part: part !== undefined, release });
     const vars = {
       ...loaded.config.vars,
       BW_LOCK_TOKEN: gate.token ?? '',
-      // The parts of one workflow run share one (a re-run of a failed shard too): see prepare.
-      BW_RUN_ID: runId(gate.token, part ? workflowRunReleaseId(process.env) : undefined),
+      // A re-run of a workflow run (of a failed shard too) keeps BW_RUN_ID: see prepare and undo.
+      BW_RUN_ID: ids.run,
+      BW_RUN_ATTEMPT: ids.attempt,
       BW_RUN_URL: identity.runUrl,
       BW_ACTOR: identity.who,
     };

@@ -102,11 +102,21 @@ function throwIfAny(config: LoadedConfig, problems: readonly SshFileProblem[], o
   throw new ConfigError(problems.map((p) => describe(config, p, overrides)).join('\n'));
 }
 
+const WRONG_PASSPHRASE = /wrong passphrase$/;
+
 /** `release.yml:3:16: ssh.private-key: private key file ~/.ssh/x: not found (/root/.ssh/x)`. */
 function describe(config: LoadedConfig, problem: SshFileProblem, overrides: Overrides): string {
   const sources = overrides.sources ?? {};
   if (problem.field === 'private-key') {
     const message = problem.message + passphraseHint(problem, overrides);
+    // A passphrase given as an input is named for what is wrong with it.
+    if (
+      overrides.privateKey &&
+      sources.privateKey &&
+      sources.passphrase &&
+      WRONG_PASSPHRASE.test(problem.detail)
+    )
+      return `${sourceLabel(sources.passphrase)}: wrong passphrase for the key of ${sourceName(sources.privateKey)}`;
     // An inline key has no name of its own: the input that gave it is its name.
     if (overrides.privateKey && sources.privateKey)
       return `${sourceLabel(sources.privateKey)}: ${problem.detail}`;

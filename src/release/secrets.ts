@@ -9,6 +9,16 @@ import type { ReleaseSettings } from './settings.js';
 
 export const REDACTED = '***';
 
+/**
+ * What the summary and annotations strip from text (github-escape's stripControl): ANSI CSI/OSC
+ * sequences and control characters other than tab and newline.
+ */
+const CONTROL_ALL =
+  // eslint-disable-next-line no-control-regex
+  /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f]/g;
+// eslint-disable-next-line no-control-regex
+const CONTROL_ONE = /[\x00-\x08\x0b-\x1f\x7f]/;
+
 /** Shorter values (or lines of a multi-line value) are not redacted on their own. */
 export const MIN_REDACTED_LENGTH = 4;
 
@@ -77,8 +87,24 @@ export class Redactor {
   text(value: string): string {
     let out = value;
     for (const s of this.#secrets) if (out.includes(s)) out = out.split(s).join(REDACTED);
+    if (!CONTROL_ONE.test(out)) return out;
+    // A secret cut by control characters (`AAAA\rBBBB`, a colour code inside it) is whole again
+    // once they are removed: the summary and annotations strip them, and a viewer drops a CR.
+    for (const s of this.#interrupted()) out = out.replace(s, REDACTED);
     return out;
   }
+
+  /** Each secret as a pattern that allows control characters and escape sequences between its characters. */
+  #interrupted(): RegExp[] {
+    this.#patterns ??= this.#secrets.map((secret) => {
+      const chars = [...secret.replace(CONTROL_ALL, '')].map((c) =>
+        c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'),
+      );
+      return new RegExp(chars.join(`(?:${CONTROL_ALL.source})*`), 'g');
+    });
+    return this.#patterns;
+  }
+  #patterns: RegExp[] | undefined;
 
   job(job: JobReport): JobReport {
     return {

@@ -68,21 +68,35 @@ export async function loadClientAuth(
 
 /** The parsed key, or an AuthError that says what is wrong in our own words (ssh2's may quote input). */
 function parsePrivateKey(text: string, passphrase: string | undefined, source: string): ParsedKey {
-  const parsed = ssh2.utils.parseKey(text, passphrase);
+  const parsed = decrypted(text, passphrase);
   const problem = keyProblem(parsed);
   if (problem) throw new AuthError(`${source}: ${problem}`);
   return (Array.isArray(parsed) ? parsed[0] : parsed) as ParsedKey;
 }
 
 /**
- * What is wrong with key text, or null: for checks before anything runs. The key is not decrypted
- * (that costs a bcrypt KDF, paid once by the transport later): an encrypted key passes when a
- * passphrase is given.
+ * What is wrong with key text, or null: for checks before anything runs. An encrypted key given
+ * with a passphrase is decrypted here, so a wrong passphrase is caught before anything runs; the
+ * result is kept for the transport, which would otherwise pay the bcrypt KDF (about a second) again.
  */
 export function privateKeyProblem(text: string, passphrase: string | undefined): string | null {
-  const parsed = ssh2.utils.parseKey(normalizeKeyText(text));
-  if (parsed instanceof Error && NO_PASSPHRASE.test(parsed.message) && passphrase) return null;
+  const normalized = normalizeKeyText(text);
+  const parsed = ssh2.utils.parseKey(normalized);
+  if (parsed instanceof Error && NO_PASSPHRASE.test(parsed.message) && passphrase)
+    return keyProblem(decrypted(normalized, passphrase));
   return keyProblem(parsed);
+}
+
+/** The last key decrypted with a passphrase: one key a run, decrypted once. */
+let lastDecrypted:
+  { text: string; passphrase: string; parsed: ReturnType<typeof ssh2.utils.parseKey> } | undefined;
+
+function decrypted(text: string, passphrase: string | undefined): ReturnType<typeof ssh2.utils.parseKey> {
+  if (!passphrase) return ssh2.utils.parseKey(text);
+  if (lastDecrypted?.text === text && lastDecrypted.passphrase === passphrase) return lastDecrypted.parsed;
+  const parsed = ssh2.utils.parseKey(text, passphrase);
+  lastDecrypted = { text, passphrase, parsed };
+  return parsed;
 }
 
 const NO_PASSPHRASE = /no passphrase given/i;
