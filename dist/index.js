@@ -73915,9 +73915,12 @@ async function startAgent(binaries, dir, key, passphrase) {
     const socket = (0,external_node_path_.join)(dir, 'agent');
     const child = (0,external_node_child_process_namespaceObject.spawn)(binaries.agent, ['-D', '-a', socket], { stdio: ['ignore', 'pipe', 'pipe'] });
     endOnExit(child);
-    const stop = () => {
-        if (child.exitCode === null && child.signalCode === null)
-            child.kill('SIGTERM');
+    const exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    const stop = async () => {
+        if (child.exitCode !== null || child.signalCode !== null)
+            return;
+        child.kill('SIGTERM');
+        await exited;
     };
     try {
         await agentReady(child);
@@ -73925,7 +73928,7 @@ async function startAgent(binaries, dir, key, passphrase) {
         return { socket, stop };
     }
     catch (err) {
-        stop();
+        await stop();
         throw err;
     }
 }
@@ -74607,7 +74610,7 @@ class OpensshTransport {
         this.#archives.close();
         await this.#pool.close();
         const setup = await this.#setup?.catch(() => undefined);
-        setup?.agent?.stop();
+        await setup?.agent?.stop();
         await setup?.run.remove();
     }
     #prepare() {

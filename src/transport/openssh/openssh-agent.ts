@@ -16,7 +16,8 @@ const ASKPASS = `#!/bin/sh\nprintf '%s\\n' "$${PASSPHRASE_VAR}"\n`;
 
 export interface Agent {
   readonly socket: string;
-  stop(): void;
+  /** Kills the agent; resolves once it has exited (so no process of the run is left behind). */
+  stop(): Promise<void>;
 }
 
 /** Starts an agent in `dir` and adds `key` to it. */
@@ -29,15 +30,18 @@ export async function startAgent(
   const socket = join(dir, 'agent');
   const child = spawn(binaries.agent, ['-D', '-a', socket], { stdio: ['ignore', 'pipe', 'pipe'] });
   endOnExit(child);
-  const stop = (): void => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    await exited;
   };
   try {
     await agentReady(child);
     await addKey(binaries.add, dir, socket, key, passphrase);
     return { socket, stop };
   } catch (err) {
-    stop();
+    await stop();
     throw err;
   }
 }

@@ -104,7 +104,7 @@ export class OpensshTransport implements Transport {
     this.#archives.close();
     await this.#pool.close();
     const setup = await this.#setup?.catch(() => undefined);
-    setup?.agent?.stop();
+    await setup?.agent?.stop();
     await setup?.run.remove();
   }
 
