@@ -69952,8 +69952,10 @@ class Executor {
         }
     }
     async run(runner) {
-        const startedAt = new Date();
         const t0 = performance.now();
+        // On the clock the stages' and jobs' start times use (epochMs), so they all fall within the run
+        // even when the wall clock has drifted from it since the process started.
+        const startedAt = new Date(Math.round(performance.timeOrigin + t0));
         const cancel = cancellationSignal(this.options.signal);
         const wayOut = wayOutSignal(cancel.signal, this.options.cancelBudgetMs ?? DEFAULT_CANCEL_BUDGET_MS);
         const report = {
@@ -74700,7 +74702,9 @@ describe() {
 function acquireLockCommand(input) {
     return {
         script: `${PRELUDE}take() {
-  printf '%s\\n' "$BW_LOCK_OWNER" >"$l/owner.json.$$" && mv -f "$l/owner.json.$$" "$l/owner.json" && touch "$l/heartbeat"
+  # The heartbeat first: a racer that reads the new owner.json must never see the old holder's
+  # stale heartbeat beside it (it would take the lock over from us).
+  touch "$l/heartbeat" && printf '%s\\n' "$BW_LOCK_OWNER" >"$l/owner.json.$$" && mv -f "$l/owner.json.$$" "$l/owner.json"
 }
 mkdir -p "$HOME/${LOCKS_DIR}"
 for try in 1 2 3; do

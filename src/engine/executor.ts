@@ -69,8 +69,10 @@ export class Executor {
   }
 
   async run(runner: Runner): Promise<RunReport> {
-    const startedAt = new Date();
     const t0 = performance.now();
+    // On the clock the stages' and jobs' start times use (epochMs), so they all fall within the run
+    // even when the wall clock has drifted from it since the process started.
+    const startedAt = new Date(Math.round(performance.timeOrigin + t0));
     const cancel = cancellationSignal(this.options.signal);
     const wayOut = wayOutSignal(cancel.signal, this.options.cancelBudgetMs ?? DEFAULT_CANCEL_BUDGET_MS);
     const report: RunReport = {

@@ -49,7 +49,9 @@ describe() {
 export function acquireLockCommand(input: AcquireLockInput): LockCommand {
   return {
     script: `${PRELUDE}take() {
-  printf '%s\\n' "$BW_LOCK_OWNER" >"$l/owner.json.$$" && mv -f "$l/owner.json.$$" "$l/owner.json" && touch "$l/heartbeat"
+  # The heartbeat first: a racer that reads the new owner.json must never see the old holder's
+  # stale heartbeat beside it (it would take the lock over from us).
+  touch "$l/heartbeat" && printf '%s\\n' "$BW_LOCK_OWNER" >"$l/owner.json.$$" && mv -f "$l/owner.json.$$" "$l/owner.json"
 }
 mkdir -p "$HOME/${LOCKS_DIR}"
 for try in 1 2 3; do
