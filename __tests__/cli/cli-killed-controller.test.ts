@@ -53,7 +53,13 @@ beforeAll(async () => {
 afterAll(() => rm(work, { recursive: true, force: true }));
 
 const deploy = (id: string, onStdout?: (text: string, child: ChildProcess) => void) =>
-  runCli(['run', '-c', config, '-r', 'deploy', '--release-id', id], { timeoutMs: 240_000, onStdout });
+  // TMPDIR inside `work`: a controller killed mid-upload leaves its archive directory there
+  // (boerewors-upload-*, as docs/ssh.md says), and afterAll removes it with the rest.
+  runCli(['run', '-c', config, '-r', 'deploy', '--release-id', id], {
+    timeoutMs: 240_000,
+    onStdout,
+    env: { TMPDIR: work },
+  });
 
 /** Per host: the release `current` points at, after checking it is complete and the history agrees. */
 function currentReleases(): string[] {
