@@ -47,7 +47,9 @@ async function main(argv: readonly string[]): Promise<number> {
   };
 
   const plan = makePlan(args);
-  const pssh = ensurePssh({ install: !args.smoke, log, note });
+  // Only the peers case runs parallel-ssh: other runs never install it.
+  const wantsPssh = args.only.includes('peers') || args.only.includes('fanout');
+  const pssh = ensurePssh({ install: !args.smoke && wantsPssh, log, note });
   const machine = describeMachine(pssh);
   if (machine.loadAvg1 > machine.cpus / 2) {
     note(
