@@ -4,7 +4,7 @@
  * loopback shaped by `tc tbf` at each rate, then round trips and a fan-out through a delay proxy.
  * Needs root, `ip` and `tc` with the tbf qdisc; without them the case is skipped with a note saying
  * which, and no figure is made up. The namespace (and with it the qdisc and anything still running
- * in it) is removed on every way out, a signal included.
+ * in it) is removed on every way out; on SIGINT or SIGTERM the bench's own fleet is stopped too.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -41,16 +41,25 @@ function removeNamespace(ip: string, ns: string): void {
   spawnSync(ip, ['netns', 'delete', ns]);
 }
 
-function runLab(ip: string, ns: string, specPath: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(ip, ['netns', 'exec', ns, process.execPath, LAB, specPath], {
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
+/** The lab process inside the namespace; `stop()` asks it to clean up and waits (≤ 10 s). */
+function startLab(ip: string, ns: string, specPath: string): { done: Promise<void>; stop(): Promise<void> } {
+  const child = spawn(ip, ['netns', 'exec', ns, process.execPath, LAB, specPath], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const done = new Promise<void>((resolve, reject) => {
     child.on('error', reject);
     child.on('exit', (code, signal) =>
       code === 0 ? resolve() : reject(new Error(`network lab exited ${code ?? signal}`)),
     );
   });
+  done.catch(() => {});
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
+  };
+  return { done, stop };
 }
 
 export async function networkCase(ctx: BenchContext): Promise<CaseOutput> {
@@ -67,9 +76,13 @@ export async function networkCase(ctx: BenchContext): Promise<CaseOutput> {
     removeNamespace(ip, ns);
     rmSync(dir, { recursive: true, force: true });
   };
+  let lab: ReturnType<typeof startLab> | undefined;
+  // A signal ends the bench: the lab cleans up, the namespace goes, then the outer fleet.
   const onSignal = (signal: NodeJS.Signals): void => {
-    cleanup();
-    process.kill(process.pid, signal);
+    void (lab?.stop() ?? Promise.resolve())
+      .then(() => cleanup())
+      .then(() => ctx.fleet.stop())
+      .finally(() => process.kill(process.pid, signal));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -104,7 +117,8 @@ export async function networkCase(ctx: BenchContext): Promise<CaseOutput> {
     const specPath = join(dir, 'spec.json');
     writeFileSync(specPath, JSON.stringify(spec));
     ctx.log(`network: namespace ${ns} up; the lab runs inside it`);
-    await runLab(ip, ns, specPath);
+    lab = startLab(ip, ns, specPath);
+    await lab.done;
     if (!existsSync(spec.out)) throw new Error('network lab wrote no result');
     const result = JSON.parse(readFileSync(spec.out, 'utf8')) as LabResult;
     for (const n of result.notes) ctx.note(`network: ${n}`);

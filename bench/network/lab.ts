@@ -97,6 +97,7 @@ async function main(specPath: string): Promise<void> {
   const { plan } = spec;
   const notes: string[] = [];
   const fleet = await startBenchFleet(Math.max(plan.hosts, plan.fanout.hosts));
+  running = fleet;
   log(`fleet up inside the namespace: ${fleet.hosts.length} hosts, logging in as ${fleet.user}`);
   try {
     const up = await uploads(spec, fleet, notes);
@@ -114,9 +115,11 @@ async function main(specPath: string): Promise<void> {
   }
 }
 
+let running: BenchFleet | undefined;
+/** A signal (the bench's, when it is stopped): no qdisc and no sshd left behind, then exit. */
 const stop = (signal: NodeJS.Signals): void => {
-  unshapeLoopback(JSON.parse(readFileSync(process.argv[2] as string, 'utf8')).tc);
-  process.kill(process.pid, signal);
+  unshapeLoopback((JSON.parse(readFileSync(process.argv[2] as string, 'utf8')) as LabSpec).tc);
+  void (running?.stop() ?? Promise.resolve()).finally(() => process.kill(process.pid, signal));
 };
 process.once('SIGINT', stop);
 process.once('SIGTERM', stop);
