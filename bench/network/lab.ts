@@ -63,6 +63,7 @@ async function latencyAndFanout(
   try {
     const rtt: RttRep[] = [];
     const fanoutMs: number[] = [];
+    const stageMs: number[][] = [];
     for (let rep = 0; rep < plan.reps; rep++) {
       const r = await rttRep(fleet, delayed, plan.hosts, plan.steps);
       rtt.push(r);
@@ -83,10 +84,11 @@ async function latencyAndFanout(
         command: f.command,
       });
       fanoutMs.push(run.processMs);
+      stageMs.push(run.result.stageMs);
       log(`network fan-out ${f.hosts} hosts rep ${rep + 1}: ${(run.processMs / 1000).toFixed(2)} s`);
     }
     // Canary alone, then all the others in one wave (pool = hosts), per stage.
-    return { rtt, fanout: { wallMs: fanoutMs, idealMs: f.stages * 2 * f.stepSeconds * 1000 } };
+    return { rtt, fanout: { wallMs: fanoutMs, stageMs, idealMs: f.stages * 2 * f.stepSeconds * 1000 } };
   } finally {
     await delayed.close();
   }

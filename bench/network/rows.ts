@@ -86,5 +86,18 @@ export function networkRows(ctx: BenchContext, result: LabResult): Row[] {
       ctx.checkTargets,
     ),
   );
+  for (let st = 0; st < f.stages; st++) {
+    rows.push(
+      row(
+        {
+          case: 'network',
+          metric: `fan-out ${at}: stage ${st + 1} (ideal ${2 * f.stepSeconds} s)`,
+          unit: 's',
+        },
+        result.fanout.stageMs.map((ms) => (ms[st] ?? Number.NaN) / 1000),
+        ctx.checkTargets,
+      ),
+    );
+  }
   return rows;
 }

@@ -56,6 +56,11 @@ export interface RttRep {
 export interface LabResult {
   readonly uploads: readonly UploadRow[];
   readonly rtt: readonly RttRep[];
-  readonly fanout: { readonly wallMs: readonly number[]; readonly idealMs: number };
+  readonly fanout: {
+    readonly wallMs: readonly number[];
+    /** Each stage's wall time, per repetition, ms. */
+    readonly stageMs: readonly (readonly number[])[];
+    readonly idealMs: number;
+  };
   readonly notes: readonly string[];
 }
