@@ -37,6 +37,27 @@ export interface BenchPlan {
     /** The single big file (to one host). */
     readonly bigBytes: number;
   };
+  readonly network: NetworkPlan;
+}
+
+/** The network lab (bench/network/): rates, trees, the delay proxy, the fan-out through it. */
+export interface NetworkPlan {
+  /** Measured repetitions (no warm-up; the tools' order rotates): at most 3 of `--reps`. */
+  readonly reps: number;
+  /** Upload targets; each tree (text, incompressible) has `files` files, ~`bytes` in all. */
+  readonly hosts: number;
+  readonly files: number;
+  readonly bytes: number;
+  /** The delay proxy: this much each way, so a round trip is twice it. */
+  readonly delayMs: number;
+  /** Timed warm steps per repetition (ours and OpenSSH's). */
+  readonly steps: number;
+  readonly fanout: {
+    readonly hosts: number;
+    readonly stages: number;
+    readonly command: string;
+    readonly stepSeconds: number;
+  };
 }
 
 const GiB = 2 ** 30;
@@ -65,6 +86,15 @@ export function makePlan(args: BenchArgs): BenchPlan {
         ],
       },
       upload: { hosts: 2, files: 200, bytes: 2 * MiB, changed: 0.01, bigBytes: 16 * MiB },
+      network: {
+        reps: 1,
+        hosts: 2,
+        files: 50,
+        bytes: 1e6,
+        delayMs: 25,
+        steps: 5,
+        fanout: { hosts: 3, stages: 1, command: 'sleep 0.2', stepSeconds: 0.2 },
+      },
     };
   }
   const points: FanoutPoint[] = [];
@@ -88,6 +118,15 @@ export function makePlan(args: BenchArgs): BenchPlan {
       ],
     },
     upload: { hosts: 10, files: 5000, bytes: 57 * 1e6, changed: 0.01, bigBytes: GiB },
+    network: {
+      reps: Math.min(args.reps, 3),
+      hosts: 5,
+      files: 2000,
+      bytes: 20e6,
+      delayMs: 25,
+      steps: 30,
+      fanout: { hosts: 30, stages: 3, command: 'sleep 1', stepSeconds: 1 },
+    },
   };
 }
 
@@ -103,6 +142,8 @@ export function fleetSize(plan: BenchPlan, only: readonly CaseName[]): number {
     handshakes: plan.handshakes.hosts,
     scale: Math.max(...plan.scale.sizes),
     upload: plan.upload.hosts,
+    // The lab starts its own fleet inside its network namespace; the outer one is not used.
+    network: 1,
   };
   return Math.max(...only.map((c) => need[c]));
 }

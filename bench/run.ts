@@ -9,6 +9,7 @@ import { fanoutCase } from './cases/fanout.js';
 import { handshakesCase } from './cases/handshakes.js';
 import { latencyCase } from './cases/latency.js';
 import { memoryCase } from './cases/memory.js';
+import { networkCase } from './cases/network.js';
 import { scaleCase } from './cases/scale.js';
 import { throughputCase } from './cases/throughput.js';
 import { uploadCase } from './cases/upload.js';
@@ -46,7 +47,9 @@ async function main(argv: readonly string[]): Promise<number> {
   };
 
   const plan = makePlan(args);
-  const pssh = ensurePssh({ install: !args.smoke, log, note });
+  // Only the peers case runs parallel-ssh: other runs never install it.
+  const wantsPssh = args.only.includes('peers') || args.only.includes('fanout');
+  const pssh = ensurePssh({ install: !args.smoke && wantsPssh, log, note });
   const machine = describeMachine(pssh);
   if (machine.loadAvg1 > machine.cpus / 2) {
     note(
@@ -123,6 +126,7 @@ function cases(only: readonly CaseName[], plan: BenchPlan): [string, CaseFn][] {
   if (has('handshakes')) out.push(['handshakes', handshakesCase]);
   if (has('scale')) out.push(['scale', scaleCase]);
   if (has('upload')) out.push(['upload', uploadCase]);
+  if (has('network')) out.push(['network', networkCase]);
   return out;
 }
 

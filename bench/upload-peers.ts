@@ -1,14 +1,14 @@
 /**
  * What a user would run instead of our upload, on the same hosts: `tar -c | ssh host tar -x` to
  * every host at once (a shell loop with `&`), the same with gzip, and `rsync -a` (what Deployer
- * uses) to every host at once. OpenSSH's client with the bench's options (pinned algorithms).
+ * uses; `-az` compresses) to every host at once. OpenSSH's client with the bench's options (pinned algorithms).
  */
 import { spawn } from 'node:child_process';
 import type { BenchFleet, FleetHost } from './fleet.js';
 import { sshClientOptions } from './peers.js';
 import { shellQuote } from '../src/transport/ssh-remote-command.js';
 
-export type UploadPeer = 'tar+ssh' | 'tar -z+ssh' | 'rsync -a';
+export type UploadPeer = 'tar+ssh' | 'tar -z+ssh' | 'rsync -a' | 'rsync -az';
 
 /** Wall time in ms of `peer` shipping `from` to `to` (`{host}` → the host's name) on every host. */
 export function runUploadPeer(
@@ -24,8 +24,8 @@ export function runUploadPeer(
   const lines = hosts.map((h) => {
     const target = to.replaceAll('{host}', h.name);
     const login = `${fleet.user}@${h.address}`;
-    if (peer === 'rsync -a') {
-      return `rsync -a --mkpath -e ${shellQuote(`${ssh} -p ${h.port}`)} ${shellQuote(`${from}/`)} ${shellQuote(`${login}:${target}/`)} &`;
+    if (peer === 'rsync -a' || peer === 'rsync -az') {
+      return `${peer} --mkpath -e ${shellQuote(`${ssh} -p ${h.port}`)} ${shellQuote(`${from}/`)} ${shellQuote(`${login}:${target}/`)} &`;
     }
     const z = peer === 'tar -z+ssh' ? 'z' : '';
     const remote = `mkdir -p ${shellQuote(target)} && tar -x${z}f - -C ${shellQuote(target)}`;

@@ -87,6 +87,17 @@ export function makeBigFile(path: string, bytes: number): void {
   }
 }
 
+/** `files` files of random bytes (nothing to compress: built artefacts, images), ~`bytes` in all. */
+export function makeRandomTree(dir: string, files: number, bytes: number): GeneratedTree {
+  const each = Math.max(1, Math.round(bytes / files));
+  for (let i = 0; i < files; i++) {
+    const sub = join(dir, 'assets', `dir${i % 20}`);
+    mkdirSync(sub, { recursive: true });
+    writeFileSync(join(sub, `blob${i}.bin`), randomBytes(each));
+  }
+  return { dir, files, bytes: each * files };
+}
+
 /** rsync, installed with apt-get as root in a full run when missing; null when it is not there. */
 export function ensureRsync(opts: { install: boolean; log: (line: string) => void }): string | null {
   const found = ['/usr/bin/rsync', '/usr/local/bin/rsync'].find((p) => existsSync(p));

@@ -26,7 +26,7 @@ export type WorkerTask =
       /** Target per host: `{host}` is replaced by the host's name. */
       to: string;
       linkFrom?: string;
-      compress: boolean;
+      compress: boolean | 'auto';
       canary: boolean;
     };
 
@@ -71,6 +71,8 @@ export type WorkerResult =
       bytes: number;
       bytesSent: number;
       filesLinked: number;
+      /** What the transport chose and why (`gzip: …`, `raw: …`), from the first host's result. */
+      compression?: string;
       /** RSS when the upload stage started (connections open), MB. */
       rssBeforeMB: number;
     } & WorkerResultBase);

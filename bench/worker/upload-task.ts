@@ -20,6 +20,7 @@ export async function uploadTask(
   let bytes = 0;
   let bytesSent = 0;
   let filesLinked = 0;
+  let compression: string | undefined;
   const stage = Stage.forHosts({
     name: 'upload',
     hosts,
@@ -36,6 +37,7 @@ export async function uploadTask(
           bytes += r.bytes;
           bytesSent += r.bytesSent ?? r.bytes;
           filesLinked += r.filesLinked ?? 0;
+          compression ??= r.compression;
         },
         'upload',
       ),
@@ -49,5 +51,14 @@ export async function uploadTask(
       } else if (e.type === 'stage-end' && e.stage.name === 'upload') stageMs = performance.now() - startedAt;
     },
   });
-  return { kind: 'upload', stageMs, bytes, bytesSent, filesLinked, rssBeforeMB, ...base(run) };
+  return {
+    kind: 'upload',
+    stageMs,
+    bytes,
+    bytesSent,
+    filesLinked,
+    rssBeforeMB,
+    ...(compression === undefined ? {} : { compression }),
+    ...base(run),
+  };
 }
