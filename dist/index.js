@@ -64669,7 +64669,7 @@ globals.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _commonjs_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3115);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3025);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2649);
 /** The action's entrypoint (`dist/index.js` is this, bundled). */
 
 
@@ -64686,7 +64686,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3025:
+/***/ 2649:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -70284,8 +70284,20 @@ const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createReq
 const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
 ;// CONCATENATED MODULE: ./lib/transport/line-splitter.js
 
-/** Longest line kept whole; a longer line is emitted in pieces of this length, so memory stays bounded. */
+/**
+ * Longest line kept whole, in UTF-16 units; a longer line is emitted in pieces of this length (one
+ * less where the cut would split an emoji), so memory stays bounded.
+ */
 const MAX_LINE_CHARS = 16 * 1024;
+/**
+ * Where to cut `text` so the first piece holds at most MAX_LINE_CHARS UTF-16 units and ends on a
+ * code-point boundary: a character outside the BMP (an emoji) is never split into two halves that
+ * would each show as U+FFFD.
+ */
+function cutAt(text) {
+    const last = text.charCodeAt(MAX_LINE_CHARS - 1);
+    return last >= 0xd800 && last <= 0xdbff ? MAX_LINE_CHARS - 1 : MAX_LINE_CHARS;
+}
 /**
  * Turns a byte stream into complete lines (UTF-8 safe across chunk borders). Holds at most one
  * partial line of MAX_LINE_CHARS (plus the longest secret), however much is written.
@@ -70324,8 +70336,9 @@ class LineSplitter {
             if (this.#redactor)
                 rest = this.#redactor.text(rest);
             while (rest.length > MAX_LINE_CHARS + this.#hold) {
-                this.emit(this.stream, rest.slice(0, MAX_LINE_CHARS));
-                rest = rest.slice(MAX_LINE_CHARS);
+                const cut = cutAt(rest);
+                this.emit(this.stream, rest.slice(0, cut));
+                rest = rest.slice(cut);
             }
         }
         this.#partial = rest;
@@ -70345,8 +70358,9 @@ class LineSplitter {
         // A complete line is cut where a partial one would have been, so the pieces do not depend
         // on how the stream happened to be chunked.
         while (rest.length > MAX_LINE_CHARS) {
-            this.emit(this.stream, rest.slice(0, MAX_LINE_CHARS));
-            rest = rest.slice(MAX_LINE_CHARS);
+            const cut = cutAt(rest);
+            this.emit(this.stream, rest.slice(0, cut));
+            rest = rest.slice(cut);
         }
         this.emit(this.stream, rest);
     }
@@ -73682,185 +73696,6 @@ class PartialReport {
     }
 }
 //# sourceMappingURL=partial-report.js.map
-;// CONCATENATED MODULE: ./lib/reporters/vocabulary.js
-
-/** The mark before a job's last line in the logs (`web-1 ✘ failure: exit code 3 · …`). */
-const JOB_MARK = {
-    success: '✔',
-    failure: '✘',
-    skipped: '–',
-    cancelled: '⊘',
-};
-/** The mark between a host's label and the rest of its log line. */
-const HOST_MARK = { step: '»', output: '│', attempt: '●', retry: '↻' };
-/** The mark of a wave's line (`≡ wave 2/4 · 5 hosts · gate ✔ passed · 0.4 s`). */
-const WAVE_MARK = '≡';
-/** A gate's result in a wave line. */
-const GATE_WORD = {
-    success: `${JOB_MARK.success} passed`,
-    failure: `${JOB_MARK.failure} failed`,
-    cancelled: `${JOB_MARK.cancelled} cancelled`,
-};
-function formatDuration(ms) {
-    if (ms < 1000)
-        return `${Math.round(ms)} ms`;
-    const s = ms / 1000;
-    if (s < 60)
-        return `${s.toFixed(1)} s`;
-    const m = Math.floor(s / 60);
-    return `${m} min ${Math.round(s - m * 60)} s`;
-}
-function plural(n, one, many = `${one}s`) {
-    return `${n} ${n === 1 ? one : many}`;
-}
-/** How many of the stage's jobs ended with `result`. */
-function countJobs(stage, result) {
-    return stage.jobs.filter((j) => j.result === result).length;
-}
-/**
- * What became of a stage, as the reporters name it: a stage that "failed" only because a cancel
- * stopped it (no job failed, some were cancelled) is `cancelled`.
- */
-function stageOutcome(s) {
-    if (s.result === 'failure' && countJobs(s, 'failure') === 0 && countJobs(s, 'cancelled') > 0)
-        return 'cancelled';
-    return s.result;
-}
-/** `exit 3`, unless the error already says so (`exit code 3`); null when there is no exit code. */
-function exitText(j) {
-    if (j.exitCode === null || (j.error ?? '').includes(`exit code ${j.exitCode}`))
-        return null;
-    return `exit ${j.exitCode}`;
-}
-/** `Stage 2/3 · Distribute code · 12 hosts · canary web-1`, then `· when: failure` on the way out. */
-function stageTitle(e) {
-    const parts = [`Stage ${e.index}${e.total ? `/${e.total}` : ''}`, e.stage, plural(e.hosts.length, 'host')];
-    if (e.canary)
-        parts.push(`canary ${e.canary}`);
-    if (e.when && e.when !== 'success')
-        parts.push(`when: ${e.when}`);
-    return parts.join(' · ');
-}
-/** `Undo (when: failure)`: a stage's name, with its `when` when it runs on the way out. */
-function stageName(s) {
-    return s.when && s.when !== 'success' ? `${s.name} (when: ${s.when})` : s.name;
-}
-/** Why a failed stage did not fail the run: `can-fail`, or it runs on the way out. */
-function toleratedNote(s) {
-    if (!s.tolerated)
-        return null;
-    return s.when && s.when !== 'success' ? 'a warning only: the result stands' : 'tolerated: can-fail';
-}
-/** `failure: timed out after 5s · exit 143 · 2 attempts · 5.1 s`: how a job ended. */
-function jobLine(j) {
-    const parts = [
-        j.error && j.error !== j.result ? `${j.result}: ${j.error}` : j.result,
-        plural(j.attempts, 'attempt'),
-        formatDuration(j.durationMs),
-    ];
-    const exit = j.result === 'failure' ? exitText(j) : null;
-    if (exit)
-        parts.splice(1, 0, exit);
-    if (j.verify?.result === 'success')
-        parts.splice(-1, 0, `verified (${plural(j.verify.attempts, 'attempt')})`);
-    return parts.join(' · ');
-}
-/** `≡ wave 2/4 · 5 hosts · gate ✔ passed · 0.4 s`: how a wave (and the gate after it) ended. */
-function waveLine(wave, total) {
-    const hosts = wave.hosts.length === 1 ? wave.hosts[0] : plural(wave.hosts.length, 'host');
-    const parts = [`${WAVE_MARK} wave ${wave.index}/${total}`, hosts];
-    const g = wave.gate;
-    if (g) {
-        const error = g.result === 'success' || !g.error ? '' : `: ${g.error}`;
-        parts.push(`gate ${GATE_WORD[g.result]}${error}`, formatDuration(g.durationMs));
-    }
-    return parts.join(' · ');
-}
-/** Whether a wave is worth a line of its own: its stage has a gate, or batches. */
-function showsWave(wave, total) {
-    return wave.gate !== null || total > 2;
-}
-/**
- * `■ Ship: failure · 8 ok · 2 failed · 0 skipped · 1 cancelled · 12.0 s`: how a stage ended;
- * `■ Undo (when: failure): skipped · runs only when the release fails` for a stage that did not run.
- */
-function stageLine(s) {
-    if (s.result === 'skipped' && s.jobs.length === 0 && s.reason) {
-        return `■ ${stageName(s)}: skipped · ${s.reason}`;
-    }
-    const n = (r) => countJobs(s, r);
-    const note = toleratedNote(s);
-    const tolerated = note ? ` (${note})` : '';
-    const cancelled = n('cancelled') > 0 ? ` · ${n('cancelled')} cancelled` : '';
-    return (`■ ${stageName(s)}: ${stageOutcome(s)}${tolerated} · ${n('success')} ok · ${n('failure')} failed · ${n('skipped')} skipped` +
-        `${cancelled} · ${formatDuration(s.durationMs)}`);
-}
-/** `exit code 1 — attempt 2 in 1.3 s`: a failed attempt and when the next one starts. */
-function retryLine(e) {
-    return `${e.error} — attempt ${e.attempt + 1} in ${formatDuration(e.delayMs)}`;
-}
-/** `verify: exit code 7 — attempt 3 in 1.0 s`: a verify attempt that did not pass, and the next. */
-function verifyRetryLine(e) {
-    return `verify: ${e.error} — attempt ${e.attempt + 1} in ${formatDuration(e.delayMs)}`;
-}
-/** A warning as one text: `web-1: new host, accepted its key …`. */
-function warningText(e) {
-    return e.host ? `${e.host}: ${e.message}` : e.message;
-}
-/** `37/100 done · 2 failed · 10 running` */
-function progressLine(t) {
-    return `${t.done}/${t.total} done · ${t.failed} failed · ${t.running} running`;
-}
-/** `… Ship · 37/100 done · 2 failed · 10 running · 20.0 s`: a stage still running. */
-function progressStatus(stage, t, elapsedMs) {
-    return `… ${stage} · ${progressLine(t)}${elapsedMs === undefined ? '' : ` · ${formatDuration(elapsedMs)}`}`;
-}
-/**
- * `boerewors · runner deploy · release 20261128T010000Z`, with `DRY RUN` when nothing runs for real,
- * and the part (`shard 2/3`) when the run is one part of a release spread over several machines.
- */
-function runHeader(e, dryRun) {
-    return [
-        'boerewors',
-        ...(dryRun ? ['DRY RUN'] : []),
-        `runner ${e.runner}`,
-        `release ${e.release}`,
-        ...(e.part ? [partLabel(e.part)] : []),
-    ].join(' · ');
-}
-/**
- * `Release success · runner deploy`; a dry run says `DRY RUN success (nothing was run)`, so its
- * every-host-succeeded log cannot pass for a release. A part says which (`· shard 2/3`), a merged
- * report what it was merged from.
- */
-function runFooter(r, dryRun) {
-    const what = dryRun ? `DRY RUN ${r.result} (nothing was run)` : `Release ${r.result}`;
-    const left = leftBehindText(r);
-    return [what, ...(left ? [left] : []), `runner ${r.runner}`, ...partFacts(r)].join(' · ');
-}
-/** Hosts named in the left-behind line; the rest are counted. */
-const LEFT_BEHIND_SHOWN = 5;
-/**
- * `1 host left on its previous release: web-7 (failed at Distribute)`: who a release that
- * succeeded left behind; '' when nobody, or when the release did not succeed (its reason says more).
- */
-function leftBehindText(r) {
-    const left = r.leftBehind ?? [];
-    if (r.result !== 'success' || left.length === 0)
-        return '';
-    const shown = left.slice(0, LEFT_BEHIND_SHOWN).map((l) => `${l.host} (failed at ${l.stage})`);
-    if (left.length > LEFT_BEHIND_SHOWN)
-        shown.push(`… ${left.length - LEFT_BEHIND_SHOWN} more`);
-    const whose = left.length === 1 ? 'its' : 'their';
-    return `${plural(left.length, 'host')} left on ${whose} previous release: ${shown.join(', ')}`;
-}
-/** `shard 2/3`, or `merged from canary-only, shard 1/2, shard 2/2`: what a report covers, when not a whole run. */
-function partFacts(r) {
-    if (r.mergedFrom)
-        return [`merged from ${r.mergedFrom.join(', ')}`];
-    return r.part ? [partLabel(r.part)] : [];
-}
-//# sourceMappingURL=vocabulary.js.map
 ;// CONCATENATED MODULE: ./lib/transport/openssh/run-cleanup.js
 
 const processes = new Set();
@@ -74665,6 +74500,219 @@ class OpensshTransport {
     }
 }
 //# sourceMappingURL=openssh.js.map
+;// CONCATENATED MODULE: ./lib/reporters/vocabulary.js
+
+/** The mark before a job's last line in the logs (`web-1 ✘ failure: exit code 3 · …`). */
+const JOB_MARK = {
+    success: '✔',
+    failure: '✘',
+    skipped: '–',
+    cancelled: '⊘',
+};
+/** The mark between a host's label and the rest of its log line. */
+const HOST_MARK = { step: '»', output: '│', attempt: '●', retry: '↻' };
+/** The mark of a wave's line (`≡ wave 2/4 · 5 hosts · gate ✔ passed · 0.4 s`). */
+const WAVE_MARK = '≡';
+/** A gate's result in a wave line. */
+const GATE_WORD = {
+    success: `${JOB_MARK.success} passed`,
+    failure: `${JOB_MARK.failure} failed`,
+    cancelled: `${JOB_MARK.cancelled} cancelled`,
+};
+function formatDuration(ms) {
+    if (ms < 1000)
+        return `${Math.round(ms)} ms`;
+    const s = ms / 1000;
+    if (s < 60)
+        return `${s.toFixed(1)} s`;
+    const m = Math.floor(s / 60);
+    return `${m} min ${Math.round(s - m * 60)} s`;
+}
+function plural(n, one, many = `${one}s`) {
+    return `${n} ${n === 1 ? one : many}`;
+}
+/** How many of the stage's jobs ended with `result`. */
+function countJobs(stage, result) {
+    return stage.jobs.filter((j) => j.result === result).length;
+}
+/**
+ * What became of a stage, as the reporters name it: a stage that "failed" only because a cancel
+ * stopped it (no job failed, some were cancelled) is `cancelled`.
+ */
+function stageOutcome(s) {
+    if (s.result === 'failure' && countJobs(s, 'failure') === 0 && countJobs(s, 'cancelled') > 0)
+        return 'cancelled';
+    return s.result;
+}
+/** `exit 3`, unless the error already says so (`exit code 3`); null when there is no exit code. */
+function exitText(j) {
+    if (j.exitCode === null || (j.error ?? '').includes(`exit code ${j.exitCode}`))
+        return null;
+    return `exit ${j.exitCode}`;
+}
+/** `Stage 2/3 · Distribute code · 12 hosts · canary web-1`, then `· when: failure` on the way out. */
+function stageTitle(e) {
+    const parts = [`Stage ${e.index}${e.total ? `/${e.total}` : ''}`, e.stage, plural(e.hosts.length, 'host')];
+    if (e.canary)
+        parts.push(`canary ${e.canary}`);
+    if (e.when && e.when !== 'success')
+        parts.push(`when: ${e.when}`);
+    return parts.join(' · ');
+}
+/** `Undo (when: failure)`: a stage's name, with its `when` when it runs on the way out. */
+function stageName(s) {
+    return s.when && s.when !== 'success' ? `${s.name} (when: ${s.when})` : s.name;
+}
+/** Why a failed stage did not fail the run: `can-fail`, or it runs on the way out. */
+function toleratedNote(s) {
+    if (!s.tolerated)
+        return null;
+    return s.when && s.when !== 'success' ? 'a warning only: the result stands' : 'tolerated: can-fail';
+}
+/** `failure: timed out after 5s · exit 143 · 2 attempts · 5.1 s`: how a job ended. */
+function jobLine(j) {
+    const parts = [
+        j.error && j.error !== j.result ? `${j.result}: ${j.error}` : j.result,
+        plural(j.attempts, 'attempt'),
+        formatDuration(j.durationMs),
+    ];
+    const exit = j.result === 'failure' ? exitText(j) : null;
+    if (exit)
+        parts.splice(1, 0, exit);
+    if (j.verify?.result === 'success')
+        parts.splice(-1, 0, `verified (${plural(j.verify.attempts, 'attempt')})`);
+    return parts.join(' · ');
+}
+/** `≡ wave 2/4 · 5 hosts · gate ✔ passed · 0.4 s`: how a wave (and the gate after it) ended. */
+function waveLine(wave, total) {
+    const hosts = wave.hosts.length === 1 ? wave.hosts[0] : plural(wave.hosts.length, 'host');
+    const parts = [`${WAVE_MARK} wave ${wave.index}/${total}`, hosts];
+    const g = wave.gate;
+    if (g) {
+        const error = g.result === 'success' || !g.error ? '' : `: ${g.error}`;
+        parts.push(`gate ${GATE_WORD[g.result]}${error}`, formatDuration(g.durationMs));
+    }
+    return parts.join(' · ');
+}
+/** Whether a wave is worth a line of its own: its stage has a gate, or batches. */
+function showsWave(wave, total) {
+    return wave.gate !== null || total > 2;
+}
+/**
+ * `■ Ship: failure · 8 ok · 2 failed · 0 skipped · 1 cancelled · 12.0 s`: how a stage ended;
+ * `■ Undo (when: failure): skipped · runs only when the release fails` for a stage that did not run.
+ */
+function stageLine(s) {
+    if (s.result === 'skipped' && s.jobs.length === 0 && s.reason) {
+        return `■ ${stageName(s)}: skipped · ${s.reason}`;
+    }
+    const n = (r) => countJobs(s, r);
+    const note = toleratedNote(s);
+    const tolerated = note ? ` (${note})` : '';
+    const cancelled = n('cancelled') > 0 ? ` · ${n('cancelled')} cancelled` : '';
+    return (`■ ${stageName(s)}: ${stageOutcome(s)}${tolerated} · ${n('success')} ok · ${n('failure')} failed · ${n('skipped')} skipped` +
+        `${cancelled} · ${formatDuration(s.durationMs)}`);
+}
+/** `exit code 1 — attempt 2 in 1.3 s`: a failed attempt and when the next one starts. */
+function retryLine(e) {
+    return `${e.error} — attempt ${e.attempt + 1} in ${formatDuration(e.delayMs)}`;
+}
+/** `verify: exit code 7 — attempt 3 in 1.0 s`: a verify attempt that did not pass, and the next. */
+function verifyRetryLine(e) {
+    return `verify: ${e.error} — attempt ${e.attempt + 1} in ${formatDuration(e.delayMs)}`;
+}
+/** A warning as one text: `web-1: new host, accepted its key …`. */
+function warningText(e) {
+    return e.host ? `${e.host}: ${e.message}` : e.message;
+}
+/** `37/100 done · 2 failed · 10 running` */
+function progressLine(t) {
+    return `${t.done}/${t.total} done · ${t.failed} failed · ${t.running} running`;
+}
+/** `… Ship · 37/100 done · 2 failed · 10 running · 20.0 s`: a stage still running. */
+function progressStatus(stage, t, elapsedMs) {
+    return `… ${stage} · ${progressLine(t)}${elapsedMs === undefined ? '' : ` · ${formatDuration(elapsedMs)}`}`;
+}
+/**
+ * `boerewors · runner deploy · release 20261128T010000Z`, with `DRY RUN` when nothing runs for real,
+ * and the part (`shard 2/3`) when the run is one part of a release spread over several machines.
+ */
+function runHeader(e, dryRun) {
+    return [
+        'boerewors',
+        ...(dryRun ? ['DRY RUN'] : []),
+        `runner ${e.runner}`,
+        `release ${e.release}`,
+        ...(e.part ? [partLabel(e.part)] : []),
+    ].join(' · ');
+}
+/**
+ * `Release success · runner deploy`; a dry run says `DRY RUN success (nothing was run)`, so its
+ * every-host-succeeded log cannot pass for a release. A part says which (`· shard 2/3`), a merged
+ * report what it was merged from.
+ */
+function runFooter(r, dryRun) {
+    const what = dryRun ? `DRY RUN ${r.result} (nothing was run)` : `Release ${r.result}`;
+    const left = leftBehindText(r);
+    return [what, ...(left ? [left] : []), `runner ${r.runner}`, ...partFacts(r)].join(' · ');
+}
+/** Hosts named in the left-behind line; the rest are counted. */
+const LEFT_BEHIND_SHOWN = 5;
+/**
+ * `1 host left on its previous release: web-7 (failed at Distribute)`: who a release that
+ * succeeded left behind; '' when nobody, or when the release did not succeed (its reason says more).
+ */
+function leftBehindText(r) {
+    const left = r.leftBehind ?? [];
+    if (r.result !== 'success' || left.length === 0)
+        return '';
+    const shown = left.slice(0, LEFT_BEHIND_SHOWN).map((l) => `${l.host} (failed at ${l.stage})`);
+    if (left.length > LEFT_BEHIND_SHOWN)
+        shown.push(`… ${left.length - LEFT_BEHIND_SHOWN} more`);
+    const whose = left.length === 1 ? 'its' : 'their';
+    return `${plural(left.length, 'host')} left on ${whose} previous release: ${shown.join(', ')}`;
+}
+/** `shard 2/3`, or `merged from canary-only, shard 1/2, shard 2/2`: what a report covers, when not a whole run. */
+function partFacts(r) {
+    if (r.mergedFrom)
+        return [`merged from ${r.mergedFrom.join(', ')}`];
+    return r.part ? [partLabel(r.part)] : [];
+}
+//# sourceMappingURL=vocabulary.js.map
+;// CONCATENATED MODULE: ./lib/release/run-emitter.js
+
+/**
+ * The one listener of a run. In a dry run, events sent before `run-start` (the lock notice, a
+ * short-secret warning) are held and handed over just after it, so the header saying `DRY RUN` is
+ * the first line of the output. A real run hands everything over at once: waiting for the deploy
+ * lock is news the user needs while it happens.
+ */
+function runEmitter(redactor, partial, warnings, onEvent, dryRun) {
+    const deliver = (e) => {
+        const redacted = redactor.event(e);
+        if (redacted.type === 'warning')
+            warnings.push(warningText(redacted));
+        partial.onEvent(redacted);
+        onEvent(redacted);
+    };
+    let held = dryRun ? [] : undefined;
+    const flush = () => {
+        const events = held ?? [];
+        held = undefined;
+        for (const e of events)
+            deliver(e);
+    };
+    const emit = (e) => {
+        if (!held)
+            return deliver(e);
+        if (e.type !== 'run-start')
+            return void held.push(e);
+        deliver(e);
+        flush();
+    };
+    return { emit, flush };
+}
+//# sourceMappingURL=run-emitter.js.map
 ;// CONCATENATED MODULE: ./lib/release/lock-commands.js
 /**
  * The deploy lock's shell commands, as pure values (a fixed script and the environment it reads),
@@ -76010,13 +76058,8 @@ async function runRelease(settings, loaded, hooks) {
     const partial = new PartialReport(loaded.runner.name);
     // The report lists every warning of the run, the transport's (host keys) as well as the engine's.
     const warnings = [];
-    const emit = (e) => {
-        const redacted = redactor.event(e);
-        if (redacted.type === 'warning')
-            warnings.push(warningText(redacted));
-        partial.onEvent(redacted);
-        hooks.onEvent(redacted);
-    };
+    const emitter = runEmitter(redactor, partial, warnings, hooks.onEvent, settings.dryRun);
+    const { emit } = emitter;
     const warn = (message) => emit({ type: 'warning', message });
     for (const name of tooShortToRedact(settings.secretVars)) {
         warn(`secret ${name} is shorter than ${MIN_REDACTED_LENGTH} characters, too short to be redacted ` +
@@ -76093,6 +76136,7 @@ async function runRelease(settings, loaded, hooks) {
         };
     }
     finally {
+        emitter.flush();
         await lock?.release(cancellation.signal.aborted ? LOCK_RELEASE_MS.cancelled : LOCK_RELEASE_MS.normal);
         // Commands the engine could not stop may still hold the transport: the front end ends the process.
         const closing = transport.close();
