@@ -70185,8 +70185,8 @@ var did_you_mean = __nccwpck_require__(9839);
 
 /**
  * The runner named `name`; without a name, the config's only runner. An unknown name, or several
- * runners and none chosen, is a ConfigError that lists the runners (and says to pick one with
- * `chooseWith`, when given: `--runner`).
+ * runners and none chosen, is a ConfigError that lists the runners, and names `chooseWith` when
+ * given (`--runner`, `the "runner" input`): where the name came from, or how to pick one.
  */
 function selectRunner(config, name, chooseWith) {
     const names = config.runners.map((runner) => runner.name);
@@ -70195,7 +70195,8 @@ function selectRunner(config, name, chooseWith) {
         if (runner)
             return runner;
         const hint = (0,did_you_mean/* didYouMean */.au)(name, names);
-        throw new errors/* ConfigError */.xL(`${config.file}: unknown runner "${name}"${hint} (available: ${names.join(', ')})`);
+        const given = chooseWith ? ` in ${chooseWith}` : '';
+        throw new errors/* ConfigError */.xL(`${config.file}: unknown runner "${name}"${given}${hint} (available: ${names.join(', ')})`);
     }
     const [only, ...others] = config.runners;
     if (only && others.length === 0)

@@ -453,7 +453,8 @@ runners:
     [{ vars: 'A=1\nB' }, 'Input "vars" line 2: expected NAME=VALUE'],
     [{ 'ssh-private-key': '~/.ssh/id_ed25519' }, 'Input "ssh-private-key": expected the private key itself'],
     [{ config: 'missing.yml' }, 'missing.yml'],
-    [{ runner: 'nope' }, 'nope'],
+    // Named as the action's user typed it (the CLI's message says --runner).
+    [{ runner: 'nope' }, 'unknown runner "nope" in the "runner" input (available: deploy, rollback)'],
     // Named as the action's user typed it (the action used to say --hosts).
     [{ runner: 'deploy', hosts: 'local:a, nowhere' }, 'Input "hosts": unknown host or group "nowhere"'],
   ])(
