@@ -69517,7 +69517,11 @@ function sliceStage(selected, canaryOn, part) {
         ? null
         : `${partLabel(part)} has none of its hosts (${spread.length} besides the canary, in ${part.count} shards)`;
     const leftOut = canary && !everywhere(canary) ? canary.host.name : null;
-    return { jobs, canary: null, canaryLeftOut: leftOut, emptyBecause: why };
+    const shards = Array.from({ length: part.count }, (_, k) => {
+        const [a, b] = shardBlock(spread.length, k + 1, part.count);
+        return spread.slice(a, b).map((j) => j.host.name);
+    });
+    return { jobs, canary: null, canaryLeftOut: leftOut, emptyBecause: why, shards };
 }
 /**
  * Block `index` (1-based) of `total` items split into `count` contiguous blocks as `[from, to)`:
@@ -69561,7 +69565,7 @@ async function runStage(stage, ctx, scope) {
     const { part } = scope.selection;
     const whole = sliceStage(selected, stage.settings.canary, part);
     const out = leaveBehind(whole, scope.leftBehind, stage.settings.canary, part);
-    const { jobs, canary, canaryLeftOut, emptyBecause } = out.slice;
+    const { jobs, canary, canaryLeftOut, emptyBecause, shards } = out.slice;
     // The canary is this part's own: a shard has none, whatever the stage says.
     const sizes = waveSizes({ canary: canary !== null, batch: stage.settings.batch }, jobs.length);
     emitStart(stage, scope, whole.jobs, canary, sizes);
@@ -69580,6 +69584,7 @@ async function runStage(stage, ctx, scope) {
         return finish(stage, { started, startedAtMs }, scope, {
             canary: null,
             canaryLeftOut,
+            shards,
             jobs: skipped,
             failure: null,
             reason,
@@ -69599,6 +69604,7 @@ async function runStage(stage, ctx, scope) {
     return finish(stage, { started, startedAtMs }, scope, {
         canary: canary?.host.name ?? null,
         canaryLeftOut,
+        shards,
         jobs: reports,
         failure: waves.failure(reports),
         waves: waves.waves,
@@ -69674,6 +69680,7 @@ function finish(stage, { started, startedAtMs }, scope, ran) {
         result: failure ? 'failure' : jobs.length === 0 || ran.reason !== undefined ? 'skipped' : 'success',
         canary: ran.canary,
         ...(ran.canaryLeftOut ? { canaryLeftOut: ran.canaryLeftOut } : {}),
+        ...(ran.shards ? { shards: ran.shards } : {}),
         jobs,
         durationMs: Math.round(performance.now() - started),
         startedAtMs,
@@ -73510,6 +73517,7 @@ function toJsonReport(report, options = {}) {
             when: s.when ?? 'success',
             canary: s.canary,
             ...(s.canaryLeftOut ? { canaryLeftOut: s.canaryLeftOut } : {}),
+            ...(s.shards ? { shards: s.shards } : {}),
             durationMs: s.durationMs,
             ...at(s.startedAtMs),
             ...(s.reason !== undefined && s.result !== 'success' ? { reason: s.reason } : {}),
@@ -87079,6 +87087,7 @@ function fromJsonStage(s, epoch) {
         durationMs: s.durationMs ?? 0,
         ...epoch(s.startMs),
         ...(s.canaryLeftOut ? { canaryLeftOut: s.canaryLeftOut } : {}),
+        ...(s.shards ? { shards: s.shards } : {}),
         ...(s.tolerated ? { tolerated: true } : {}),
         ...(s.reason ? { reason: s.reason } : {}),
         when: (s.when ?? 'success'),
@@ -87171,7 +87180,7 @@ function mergeReports(inputs) {
     const starts = parts.map((p) => Date.parse(p.report.startedAt));
     const ends = parts.map((p, i) => (starts[i] ?? 0) + p.report.durationMs);
     const start = Math.min(...starts);
-    const stages = mergeStages(Number.isFinite(start) ? parts.map((p, i) => rebased(p, (starts[i] ?? start) - start)) : parts);
+    const stages = mergeStages(Number.isFinite(start) ? parts.map((p, i) => rebased(p, (starts[i] ?? start) - start)) : parts, missingShards(parts));
     const { result, reason } = mergedResult(parts);
     return {
         version: 1,
@@ -87229,7 +87238,7 @@ function checkSame(parts, what, value, plural, hint = '') {
         `${other.file} has "${value(other.report)}"${hint}`);
 }
 /** Stage by stage (a part that stopped early has fewer), jobs in part order: the canary first. */
-function mergeStages(parts) {
+function mergeStages(parts, missing) {
     const depth = Math.max(...parts.map((p) => p.report.stages.length));
     const merged = [];
     for (let i = 0; i < depth; i++) {
@@ -87243,11 +87252,11 @@ function mergeStages(parts) {
             throw new errors/* UsageError */.eb(`reports disagree on stage ${i + 1}: "${firstStage.name}" in ${firstPart.file}, "${differs.stage.name}" in ${differs.part.file}; ` +
                 'every part must run the same config and runner');
         }
-        merged.push(mergeStage(here));
+        merged.push(mergeStage(here, missing));
     }
     return merged;
 }
-function mergeStage(here) {
+function mergeStage(here, missing) {
     const [{ stage: first }] = here;
     const canaryPart = here.find((h) => h.part.report.canaryOnly);
     const canary = canaryPart?.stage.canary ?? null;
@@ -87259,9 +87268,18 @@ function mergeStage(here) {
     }
     const jobs = mergeJobs(here);
     const failed = here.filter((h) => h.stage.result === 'failure');
-    const result = failed.length > 0 ? 'failure' : here.some((h) => h.stage.result === 'success') ? 'success' : 'skipped';
-    const reason = failed.map((h) => `${h.part.label}: ${h.stage.reason ?? 'failed'}`).join('; ');
-    const { canaryLeftOut: _left, reason: _reason, tolerated: _tolerated, ...kept } = first;
+    // A stage with hosts in a missing shard did not finish: its table must not look all green.
+    const unreported = missing.flatMap((m) => {
+        const hosts = hostsOfShard(here.map((h) => h.stage), m.index);
+        return hosts.length > 0 ? [`${m.label}: no report, so ${hosts.join(', ')} in no report`] : [];
+    });
+    const result = failed.length > 0 || unreported.length > 0
+        ? 'failure'
+        : here.some((h) => h.stage.result === 'success')
+            ? 'success'
+            : 'skipped';
+    const reason = [...failed.map((h) => `${h.part.label}: ${h.stage.reason ?? 'failed'}`), ...unreported].join('; ');
+    const { canaryLeftOut: _left, reason: _reason, tolerated: _tolerated, shards: _shards, ...kept } = first;
     return {
         ...kept,
         name: first.name,
@@ -87330,16 +87348,33 @@ function mergedResult(parts) {
             : 'success';
     return reasons.length > 0 ? { result, reason: merge_reports_cut(reasons.join('; ')) } : { result };
 }
-function missingParts(parts) {
+/** The shards of the release that sent no report (none when no shard did: the count is unknown). */
+function missingShards(parts) {
     const shards = parts.filter((p) => p.report.shard);
     const count = shards[0]?.report.shard?.count;
     if (count === undefined)
-        return ['no shard reports: the hosts after each canary are in no report'];
+        return [];
     const present = new Set(shards.map((p) => p.order));
-    const missing = Array.from({ length: count }, (_, k) => k + 1).filter((k) => !present.has(k));
-    const out = missing.length
-        ? [`no report from ${missing.map((k) => `shard ${k}/${count}`).join(', ')}: its hosts are in no report`]
-        : [];
+    return Array.from({ length: count }, (_, k) => k + 1)
+        .filter((k) => !present.has(k))
+        .map((k) => ({ index: k, label: `shard ${k}/${count}` }));
+}
+/** The hosts shard `index` runs in `stages`, each once, as the shards' reports record them. */
+function hostsOfShard(stages, index) {
+    return [...new Set(stages.flatMap((s) => s.shards?.[index - 1] ?? []))];
+}
+function missingParts(parts) {
+    const shards = parts.filter((p) => p.report.shard);
+    if (shards.length === 0)
+        return ['no shard reports: the hosts after each canary are in no report'];
+    const stages = shards.flatMap((p) => p.report.stages);
+    const out = missingShards(parts).map((m) => {
+        const hosts = hostsOfShard(stages, m.index);
+        // Reports written before shards recorded their hosts cannot say which.
+        return hosts.length > 0
+            ? `no report from ${m.label}: its hosts (${hosts.join(', ')}) are in no report`
+            : `no report from ${m.label}: its hosts are in no report`;
+    });
     if (!parts.some((p) => p.report.canaryOnly)) {
         const leftOut = [
             ...new Set(shards.flatMap((p) => p.report.stages.flatMap((s) => (s.canaryLeftOut ? [s.canaryLeftOut] : [])))),

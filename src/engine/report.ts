@@ -73,6 +73,8 @@ export interface StageReport {
   canary: string | null;
   /** In a shard: the stage's canary, left out of it because the canary-only run runs it. */
   canaryLeftOut?: string;
+  /** In a shard: the hosts of every shard of the stage (shard K's at index K-1). */
+  shards?: string[][];
   jobs: JobReport[];
   durationMs: number;
   /** The stage failed but `can-fail` (or running on the way out) let the run go on. */

@@ -103,6 +103,7 @@ function fromJsonStage(s: JsonStage, epoch: Epoch): StageReport {
     durationMs: s.durationMs ?? 0,
     ...epoch(s.startMs),
     ...(s.canaryLeftOut ? { canaryLeftOut: s.canaryLeftOut } : {}),
+    ...(s.shards ? { shards: s.shards } : {}),
     ...(s.tolerated ? { tolerated: true } : {}),
     ...(s.reason ? { reason: s.reason } : {}),
     when: (s.when ?? 'success') as StageWhen,

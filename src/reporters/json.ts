@@ -58,6 +58,8 @@ export interface JsonStage {
   canary: string | null;
   /** In a shard: the stage's canary, left to the canary-only run. */
   canaryLeftOut?: string;
+  /** In a shard: the hosts of every shard of the stage (shard K's at index K-1). */
+  shards?: string[][];
   durationMs: number;
   /** When the stage started, in ms after the run's `startedAt`; absent for a stage skipped by its `when`. */
   startMs?: number;
@@ -137,6 +139,7 @@ export function toJsonReport(report: RunReport, options: JsonReportOptions = {})
       when: s.when ?? 'success',
       canary: s.canary,
       ...(s.canaryLeftOut ? { canaryLeftOut: s.canaryLeftOut } : {}),
+      ...(s.shards ? { shards: s.shards } : {}),
       durationMs: s.durationMs,
       ...at(s.startedAtMs),
       ...(s.reason !== undefined && s.result !== 'success' ? { reason: s.reason } : {}),
