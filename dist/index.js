@@ -68810,6 +68810,9 @@ class JobAttempt {
     exitCode = null;
     /** What this attempt's uploads shipped, summed; null before any upload. */
     uploads = null;
+    /** The label of the step whose command or upload failed last (null once a later step starts). */
+    failedStep = null;
+    #stepLabel = null;
     // A command on the controller may have changed what a later upload reads: that upload reads
     // its source afresh instead of sharing the stage's snapshot.
     #ranOnController = false;
@@ -68848,6 +68851,7 @@ class JobAttempt {
                     // An aborted attempt is over: the job gets no chance to swallow its own timeout.
                     if (signal.aborted)
                         throw signal.reason;
+                    this.failedStep = this.#stepLabel;
                     resume = { error };
                 }
             }
@@ -68887,7 +68891,11 @@ class JobAttempt {
     }
     async #exec(task, host) {
         const { transport, signal } = this.scope;
-        this.#stepStart(host, task.label ?? defaultLabel(task));
+        const label = task.label ?? defaultLabel(task);
+        this.#stepStart(host, label);
+        // A label that is only the kind of step (a config's unnamed `run:`) names no step: its command does.
+        if (label === 'run' || label === 'local')
+            this.#stepLabel = defaultLabel(task);
         const env = { ...this.#context(host).env, ...task.env };
         const target = task.target === 'controller' ? contract_host/* CONTROLLER */.J : host;
         if (task.target === 'controller')
@@ -68937,6 +68945,8 @@ class JobAttempt {
     }
     #stepStart(host, label) {
         this.scope.signal.throwIfAborted();
+        this.#stepLabel = label;
+        this.failedStep = null;
         this.scope.emit({ type: 'step-start', stage: this.scope.stage, host: host.name, label });
     }
     #callContext(host) {
@@ -69138,6 +69148,7 @@ class JobRun {
     #tail;
     #attempts = 0;
     #exitCode = null;
+    #step = null;
     #verify;
     #uploads = null;
     constructor(job, scope) {
@@ -69224,6 +69235,7 @@ class JobRun {
         finally {
             this.#exitCode = driver.exitCode;
             this.#uploads = driver.uploads;
+            this.#step = driver.failedStep;
             timed.dispose();
         }
     }
@@ -69262,6 +69274,7 @@ class JobRun {
             startedAtMs: this.#startedAtMs,
             exitCode: this.#exitCode,
             error,
+            ...(result === 'failure' && this.#step ? { step: this.#step } : {}),
             outputTail: this.#tail.toString(),
             ...(this.#uploads ? { uploads: this.#uploads } : {}),
             ...(errorKind ? { errorKind } : {}),
@@ -73541,6 +73554,7 @@ function toJsonReport(report, options = {}) {
                 ...at(j.startedAtMs),
                 exitCode: j.exitCode,
                 error: j.error,
+                ...(j.step ? { step: j.step } : {}),
                 verify: j.verify ? { ...j.verify } : null,
                 ...(j.uploads ? { uploads: { ...j.uploads } } : {}),
                 ...(j.result === 'failure' && j.outputTail !== ''
@@ -74552,6 +74566,13 @@ function stageOutcome(s) {
     if (s.result === 'failure' && countJobs(s, 'failure') === 0 && countJobs(s, 'cancelled') > 0)
         return 'cancelled';
     return s.result;
+}
+/**
+ * A failed job's error with the step it failed at: `failed at step "warm cache": exit code 1`;
+ * the error alone when the report names no step.
+ */
+function errorAtStep(j) {
+    return j.step && j.error ? `failed at step "${j.step}": ${j.error}` : j.error;
 }
 /** `exit 3`, unless the error already says so (`exit code 3`); null when there is no exit code. */
 function exitText(j) {
@@ -76214,7 +76235,7 @@ function stageAnnotations(stage) {
 }
 function failureMessage(j) {
     const head = [
-        j.error ?? 'failed',
+        errorAtStep(j) ?? 'failed',
         exitText(j),
         j.attempts === undefined ? null : plural(j.attempts, 'attempt'),
     ].filter(Boolean);
@@ -82115,7 +82136,7 @@ function hostRow(stage, j) {
         String(j.attempts),
         formatDuration(j.durationMs),
         j.exitCode === null ? '—' : String(j.exitCode),
-        j.error && j.error !== j.result ? escapeCell(truncateText(j.error, 200)) : '—',
+        j.error && j.error !== j.result ? escapeCell(truncateText(errorAtStep(j) ?? '', 200)) : '—',
     ];
     if (hasVerify(stage))
         row.splice(3, 0, verifyCell(j));
@@ -82182,7 +82203,7 @@ function renderFailure(j, tailBytes) {
         exitText(j),
         plural(j.attempts, 'attempt'),
         formatDuration(j.durationMs),
-        j.error ? truncateText(j.error, 300) : null,
+        j.error ? truncateText(errorAtStep(j) ?? '', 300) : null,
     ].filter((f) => f !== null);
     const title = `❌ <b>${escapeCell(j.host)}</b> · ${escapeCell(facts.join(' · '))}`;
     const { text, linesLeftOut } = last_bytes_lastBytes(j.outputTail.replace(/\n+$/, ''), tailBytes);
@@ -87117,6 +87138,7 @@ function fromJsonJob(j, epoch) {
         ...epoch(j.startMs),
         exitCode: j.exitCode ?? null,
         error: j.error ?? null,
+        ...(j.step ? { step: j.step } : {}),
         outputTail: j.outputTail ?? '',
         // Reports from before `compression` was added have none.
         ...(j.uploads ? { uploads: { ...j.uploads, compression: j.uploads.compression ?? [] } } : {}),

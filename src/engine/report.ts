@@ -22,6 +22,8 @@ export interface JobReport {
   exitCode: number | null;
   /** Why it failed, was skipped or cancelled; null on plain success. */
   error: string | null;
+  /** A failed job: the step whose command or upload failed (its `name`, or its first line). */
+  step?: string;
   /** What the last attempt's uploads shipped, summed; absent when it uploaded nothing. */
   uploads?: UploadTotals;
   /**

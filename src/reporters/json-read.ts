@@ -135,6 +135,7 @@ function fromJsonJob(j: JsonJob, epoch: Epoch): JobReport {
     ...epoch(j.startMs),
     exitCode: j.exitCode ?? null,
     error: j.error ?? null,
+    ...(j.step ? { step: j.step } : {}),
     outputTail: j.outputTail ?? '',
     // Reports from before `compression` was added have none.
     ...(j.uploads ? { uploads: { ...j.uploads, compression: j.uploads.compression ?? [] } } : {}),

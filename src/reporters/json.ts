@@ -94,6 +94,8 @@ export interface JsonJob {
   startMs?: number;
   exitCode: number | null;
   error: string | null;
+  /** A failed job: the step whose command or upload failed (its `name`, or its first line). */
+  step?: string;
   /** The stage's verify on this host; null when the stage has none or the job never got to it. */
   verify: { result: string; attempts: number; durationMs: number } | null;
   /** What the last attempt's upload steps shipped (summed); only on jobs that uploaded. */
@@ -163,6 +165,7 @@ export function toJsonReport(report: RunReport, options: JsonReportOptions = {})
         ...at(j.startedAtMs),
         exitCode: j.exitCode,
         error: j.error,
+        ...(j.step ? { step: j.step } : {}),
         verify: j.verify ? { ...j.verify } : null,
         ...(j.uploads ? { uploads: { ...j.uploads } } : {}),
         ...(j.result === 'failure' && j.outputTail !== ''
