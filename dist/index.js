@@ -64669,7 +64669,7 @@ globals.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _commonjs_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3115);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3025);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2649);
 /** The action's entrypoint (`dist/index.js` is this, bundled). */
 
 
@@ -64686,7 +64686,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3025:
+/***/ 2649:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -68810,6 +68810,9 @@ class JobAttempt {
     exitCode = null;
     /** What this attempt's uploads shipped, summed; null before any upload. */
     uploads = null;
+    /** The label of the step whose command or upload failed last (null once a later step starts). */
+    failedStep = null;
+    #stepLabel = null;
     // A command on the controller may have changed what a later upload reads: that upload reads
     // its source afresh instead of sharing the stage's snapshot.
     #ranOnController = false;
@@ -68848,6 +68851,7 @@ class JobAttempt {
                     // An aborted attempt is over: the job gets no chance to swallow its own timeout.
                     if (signal.aborted)
                         throw signal.reason;
+                    this.failedStep = this.#stepLabel;
                     resume = { error };
                 }
             }
@@ -68887,7 +68891,11 @@ class JobAttempt {
     }
     async #exec(task, host) {
         const { transport, signal } = this.scope;
-        this.#stepStart(host, task.label ?? defaultLabel(task));
+        const label = task.label ?? defaultLabel(task);
+        this.#stepStart(host, label);
+        // A label that is only the kind of step (a config's unnamed `run:`) names no step: its command does.
+        if (label === 'run' || label === 'local')
+            this.#stepLabel = defaultLabel(task);
         const env = { ...this.#context(host).env, ...task.env };
         const target = task.target === 'controller' ? contract_host/* CONTROLLER */.J : host;
         if (task.target === 'controller')
@@ -68937,6 +68945,8 @@ class JobAttempt {
     }
     #stepStart(host, label) {
         this.scope.signal.throwIfAborted();
+        this.#stepLabel = label;
+        this.failedStep = null;
         this.scope.emit({ type: 'step-start', stage: this.scope.stage, host: host.name, label });
     }
     #callContext(host) {
@@ -69138,6 +69148,7 @@ class JobRun {
     #tail;
     #attempts = 0;
     #exitCode = null;
+    #step = null;
     #verify;
     #uploads = null;
     constructor(job, scope) {
@@ -69224,6 +69235,7 @@ class JobRun {
         finally {
             this.#exitCode = driver.exitCode;
             this.#uploads = driver.uploads;
+            this.#step = driver.failedStep;
             timed.dispose();
         }
     }
@@ -69262,6 +69274,7 @@ class JobRun {
             startedAtMs: this.#startedAtMs,
             exitCode: this.#exitCode,
             error,
+            ...(result === 'failure' && this.#step ? { step: this.#step } : {}),
             outputTail: this.#tail.toString(),
             ...(this.#uploads ? { uploads: this.#uploads } : {}),
             ...(errorKind ? { errorKind } : {}),
@@ -69517,7 +69530,11 @@ function sliceStage(selected, canaryOn, part) {
         ? null
         : `${partLabel(part)} has none of its hosts (${spread.length} besides the canary, in ${part.count} shards)`;
     const leftOut = canary && !everywhere(canary) ? canary.host.name : null;
-    return { jobs, canary: null, canaryLeftOut: leftOut, emptyBecause: why };
+    const shards = Array.from({ length: part.count }, (_, k) => {
+        const [a, b] = shardBlock(spread.length, k + 1, part.count);
+        return spread.slice(a, b).map((j) => j.host.name);
+    });
+    return { jobs, canary: null, canaryLeftOut: leftOut, emptyBecause: why, shards };
 }
 /**
  * Block `index` (1-based) of `total` items split into `count` contiguous blocks as `[from, to)`:
@@ -69561,7 +69578,7 @@ async function runStage(stage, ctx, scope) {
     const { part } = scope.selection;
     const whole = sliceStage(selected, stage.settings.canary, part);
     const out = leaveBehind(whole, scope.leftBehind, stage.settings.canary, part);
-    const { jobs, canary, canaryLeftOut, emptyBecause } = out.slice;
+    const { jobs, canary, canaryLeftOut, emptyBecause, shards } = out.slice;
     // The canary is this part's own: a shard has none, whatever the stage says.
     const sizes = waveSizes({ canary: canary !== null, batch: stage.settings.batch }, jobs.length);
     emitStart(stage, scope, whole.jobs, canary, sizes);
@@ -69580,6 +69597,7 @@ async function runStage(stage, ctx, scope) {
         return finish(stage, { started, startedAtMs }, scope, {
             canary: null,
             canaryLeftOut,
+            shards,
             jobs: skipped,
             failure: null,
             reason,
@@ -69599,6 +69617,7 @@ async function runStage(stage, ctx, scope) {
     return finish(stage, { started, startedAtMs }, scope, {
         canary: canary?.host.name ?? null,
         canaryLeftOut,
+        shards,
         jobs: reports,
         failure: waves.failure(reports),
         waves: waves.waves,
@@ -69674,6 +69693,7 @@ function finish(stage, { started, startedAtMs }, scope, ran) {
         result: failure ? 'failure' : jobs.length === 0 || ran.reason !== undefined ? 'skipped' : 'success',
         canary: ran.canary,
         ...(ran.canaryLeftOut ? { canaryLeftOut: ran.canaryLeftOut } : {}),
+        ...(ran.shards ? { shards: ran.shards } : {}),
         jobs,
         durationMs: Math.round(performance.now() - started),
         startedAtMs,
@@ -70187,8 +70207,8 @@ var did_you_mean = __nccwpck_require__(9839);
 
 /**
  * The runner named `name`; without a name, the config's only runner. An unknown name, or several
- * runners and none chosen, is a ConfigError that lists the runners (and says to pick one with
- * `chooseWith`, when given: `--runner`).
+ * runners and none chosen, is a ConfigError that lists the runners, and names `chooseWith` when
+ * given (`--runner`, `the "runner" input`): where the name came from, or how to pick one.
  */
 function selectRunner(config, name, chooseWith) {
     const names = config.runners.map((runner) => runner.name);
@@ -70197,7 +70217,8 @@ function selectRunner(config, name, chooseWith) {
         if (runner)
             return runner;
         const hint = (0,did_you_mean/* didYouMean */.au)(name, names);
-        throw new errors/* ConfigError */.xL(`${config.file}: unknown runner "${name}"${hint} (available: ${names.join(', ')})`);
+        const given = chooseWith ? ` in ${chooseWith}` : '';
+        throw new errors/* ConfigError */.xL(`${config.file}: unknown runner "${name}"${given}${hint} (available: ${names.join(', ')})`);
     }
     const [only, ...others] = config.runners;
     if (only && others.length === 0)
@@ -70286,8 +70307,20 @@ const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createReq
 const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
 ;// CONCATENATED MODULE: ./lib/transport/line-splitter.js
 
-/** Longest line kept whole; a longer line is emitted in pieces of this length, so memory stays bounded. */
+/**
+ * Longest line kept whole, in UTF-16 units; a longer line is emitted in pieces of this length (one
+ * less where the cut would split an emoji), so memory stays bounded.
+ */
 const MAX_LINE_CHARS = 16 * 1024;
+/**
+ * Where to cut `text` so the first piece holds at most MAX_LINE_CHARS UTF-16 units and ends on a
+ * code-point boundary: a character outside the BMP (an emoji) is never split into two halves that
+ * would each show as U+FFFD.
+ */
+function cutAt(text) {
+    const last = text.charCodeAt(MAX_LINE_CHARS - 1);
+    return last >= 0xd800 && last <= 0xdbff ? MAX_LINE_CHARS - 1 : MAX_LINE_CHARS;
+}
 /**
  * Turns a byte stream into complete lines (UTF-8 safe across chunk borders). Holds at most one
  * partial line of MAX_LINE_CHARS (plus the longest secret), however much is written.
@@ -70326,8 +70359,9 @@ class LineSplitter {
             if (this.#redactor)
                 rest = this.#redactor.text(rest);
             while (rest.length > MAX_LINE_CHARS + this.#hold) {
-                this.emit(this.stream, rest.slice(0, MAX_LINE_CHARS));
-                rest = rest.slice(MAX_LINE_CHARS);
+                const cut = cutAt(rest);
+                this.emit(this.stream, rest.slice(0, cut));
+                rest = rest.slice(cut);
             }
         }
         this.#partial = rest;
@@ -70347,8 +70381,9 @@ class LineSplitter {
         // A complete line is cut where a partial one would have been, so the pieces do not depend
         // on how the stream happened to be chunked.
         while (rest.length > MAX_LINE_CHARS) {
-            this.emit(this.stream, rest.slice(0, MAX_LINE_CHARS));
-            rest = rest.slice(MAX_LINE_CHARS);
+            const cut = cutAt(rest);
+            this.emit(this.stream, rest.slice(0, cut));
+            rest = rest.slice(cut);
         }
         this.emit(this.stream, rest);
     }
@@ -73497,6 +73532,7 @@ function toJsonReport(report, options = {}) {
             when: s.when ?? 'success',
             canary: s.canary,
             ...(s.canaryLeftOut ? { canaryLeftOut: s.canaryLeftOut } : {}),
+            ...(s.shards ? { shards: s.shards } : {}),
             durationMs: s.durationMs,
             ...at(s.startedAtMs),
             ...(s.reason !== undefined && s.result !== 'success' ? { reason: s.reason } : {}),
@@ -73520,6 +73556,7 @@ function toJsonReport(report, options = {}) {
                 ...at(j.startedAtMs),
                 exitCode: j.exitCode,
                 error: j.error,
+                ...(j.step ? { step: j.step } : {}),
                 verify: j.verify ? { ...j.verify } : null,
                 ...(j.uploads ? { uploads: { ...j.uploads } } : {}),
                 ...(j.result === 'failure' && j.outputTail !== ''
@@ -73684,185 +73721,6 @@ class PartialReport {
     }
 }
 //# sourceMappingURL=partial-report.js.map
-;// CONCATENATED MODULE: ./lib/reporters/vocabulary.js
-
-/** The mark before a job's last line in the logs (`web-1 ✘ failure: exit code 3 · …`). */
-const JOB_MARK = {
-    success: '✔',
-    failure: '✘',
-    skipped: '–',
-    cancelled: '⊘',
-};
-/** The mark between a host's label and the rest of its log line. */
-const HOST_MARK = { step: '»', output: '│', attempt: '●', retry: '↻' };
-/** The mark of a wave's line (`≡ wave 2/4 · 5 hosts · gate ✔ passed · 0.4 s`). */
-const WAVE_MARK = '≡';
-/** A gate's result in a wave line. */
-const GATE_WORD = {
-    success: `${JOB_MARK.success} passed`,
-    failure: `${JOB_MARK.failure} failed`,
-    cancelled: `${JOB_MARK.cancelled} cancelled`,
-};
-function formatDuration(ms) {
-    if (ms < 1000)
-        return `${Math.round(ms)} ms`;
-    const s = ms / 1000;
-    if (s < 60)
-        return `${s.toFixed(1)} s`;
-    const m = Math.floor(s / 60);
-    return `${m} min ${Math.round(s - m * 60)} s`;
-}
-function plural(n, one, many = `${one}s`) {
-    return `${n} ${n === 1 ? one : many}`;
-}
-/** How many of the stage's jobs ended with `result`. */
-function countJobs(stage, result) {
-    return stage.jobs.filter((j) => j.result === result).length;
-}
-/**
- * What became of a stage, as the reporters name it: a stage that "failed" only because a cancel
- * stopped it (no job failed, some were cancelled) is `cancelled`.
- */
-function stageOutcome(s) {
-    if (s.result === 'failure' && countJobs(s, 'failure') === 0 && countJobs(s, 'cancelled') > 0)
-        return 'cancelled';
-    return s.result;
-}
-/** `exit 3`, unless the error already says so (`exit code 3`); null when there is no exit code. */
-function exitText(j) {
-    if (j.exitCode === null || (j.error ?? '').includes(`exit code ${j.exitCode}`))
-        return null;
-    return `exit ${j.exitCode}`;
-}
-/** `Stage 2/3 · Distribute code · 12 hosts · canary web-1`, then `· when: failure` on the way out. */
-function stageTitle(e) {
-    const parts = [`Stage ${e.index}${e.total ? `/${e.total}` : ''}`, e.stage, plural(e.hosts.length, 'host')];
-    if (e.canary)
-        parts.push(`canary ${e.canary}`);
-    if (e.when && e.when !== 'success')
-        parts.push(`when: ${e.when}`);
-    return parts.join(' · ');
-}
-/** `Undo (when: failure)`: a stage's name, with its `when` when it runs on the way out. */
-function stageName(s) {
-    return s.when && s.when !== 'success' ? `${s.name} (when: ${s.when})` : s.name;
-}
-/** Why a failed stage did not fail the run: `can-fail`, or it runs on the way out. */
-function toleratedNote(s) {
-    if (!s.tolerated)
-        return null;
-    return s.when && s.when !== 'success' ? 'a warning only: the result stands' : 'tolerated: can-fail';
-}
-/** `failure: timed out after 5s · exit 143 · 2 attempts · 5.1 s`: how a job ended. */
-function jobLine(j) {
-    const parts = [
-        j.error && j.error !== j.result ? `${j.result}: ${j.error}` : j.result,
-        plural(j.attempts, 'attempt'),
-        formatDuration(j.durationMs),
-    ];
-    const exit = j.result === 'failure' ? exitText(j) : null;
-    if (exit)
-        parts.splice(1, 0, exit);
-    if (j.verify?.result === 'success')
-        parts.splice(-1, 0, `verified (${plural(j.verify.attempts, 'attempt')})`);
-    return parts.join(' · ');
-}
-/** `≡ wave 2/4 · 5 hosts · gate ✔ passed · 0.4 s`: how a wave (and the gate after it) ended. */
-function waveLine(wave, total) {
-    const hosts = wave.hosts.length === 1 ? wave.hosts[0] : plural(wave.hosts.length, 'host');
-    const parts = [`${WAVE_MARK} wave ${wave.index}/${total}`, hosts];
-    const g = wave.gate;
-    if (g) {
-        const error = g.result === 'success' || !g.error ? '' : `: ${g.error}`;
-        parts.push(`gate ${GATE_WORD[g.result]}${error}`, formatDuration(g.durationMs));
-    }
-    return parts.join(' · ');
-}
-/** Whether a wave is worth a line of its own: its stage has a gate, or batches. */
-function showsWave(wave, total) {
-    return wave.gate !== null || total > 2;
-}
-/**
- * `■ Ship: failure · 8 ok · 2 failed · 0 skipped · 1 cancelled · 12.0 s`: how a stage ended;
- * `■ Undo (when: failure): skipped · runs only when the release fails` for a stage that did not run.
- */
-function stageLine(s) {
-    if (s.result === 'skipped' && s.jobs.length === 0 && s.reason) {
-        return `■ ${stageName(s)}: skipped · ${s.reason}`;
-    }
-    const n = (r) => countJobs(s, r);
-    const note = toleratedNote(s);
-    const tolerated = note ? ` (${note})` : '';
-    const cancelled = n('cancelled') > 0 ? ` · ${n('cancelled')} cancelled` : '';
-    return (`■ ${stageName(s)}: ${stageOutcome(s)}${tolerated} · ${n('success')} ok · ${n('failure')} failed · ${n('skipped')} skipped` +
-        `${cancelled} · ${formatDuration(s.durationMs)}`);
-}
-/** `exit code 1 — attempt 2 in 1.3 s`: a failed attempt and when the next one starts. */
-function retryLine(e) {
-    return `${e.error} — attempt ${e.attempt + 1} in ${formatDuration(e.delayMs)}`;
-}
-/** `verify: exit code 7 — attempt 3 in 1.0 s`: a verify attempt that did not pass, and the next. */
-function verifyRetryLine(e) {
-    return `verify: ${e.error} — attempt ${e.attempt + 1} in ${formatDuration(e.delayMs)}`;
-}
-/** A warning as one text: `web-1: new host, accepted its key …`. */
-function warningText(e) {
-    return e.host ? `${e.host}: ${e.message}` : e.message;
-}
-/** `37/100 done · 2 failed · 10 running` */
-function progressLine(t) {
-    return `${t.done}/${t.total} done · ${t.failed} failed · ${t.running} running`;
-}
-/** `… Ship · 37/100 done · 2 failed · 10 running · 20.0 s`: a stage still running. */
-function progressStatus(stage, t, elapsedMs) {
-    return `… ${stage} · ${progressLine(t)}${elapsedMs === undefined ? '' : ` · ${formatDuration(elapsedMs)}`}`;
-}
-/**
- * `boerewors · runner deploy · release 20261128T010000Z`, with `DRY RUN` when nothing runs for real,
- * and the part (`shard 2/3`) when the run is one part of a release spread over several machines.
- */
-function runHeader(e, dryRun) {
-    return [
-        'boerewors',
-        ...(dryRun ? ['DRY RUN'] : []),
-        `runner ${e.runner}`,
-        `release ${e.release}`,
-        ...(e.part ? [partLabel(e.part)] : []),
-    ].join(' · ');
-}
-/**
- * `Release success · runner deploy`; a dry run says `DRY RUN success (nothing was run)`, so its
- * every-host-succeeded log cannot pass for a release. A part says which (`· shard 2/3`), a merged
- * report what it was merged from.
- */
-function runFooter(r, dryRun) {
-    const what = dryRun ? `DRY RUN ${r.result} (nothing was run)` : `Release ${r.result}`;
-    const left = leftBehindText(r);
-    return [what, ...(left ? [left] : []), `runner ${r.runner}`, ...partFacts(r)].join(' · ');
-}
-/** Hosts named in the left-behind line; the rest are counted. */
-const LEFT_BEHIND_SHOWN = 5;
-/**
- * `1 host left on its previous release: web-7 (failed at Distribute)`: who a release that
- * succeeded left behind; '' when nobody, or when the release did not succeed (its reason says more).
- */
-function leftBehindText(r) {
-    const left = r.leftBehind ?? [];
-    if (r.result !== 'success' || left.length === 0)
-        return '';
-    const shown = left.slice(0, LEFT_BEHIND_SHOWN).map((l) => `${l.host} (failed at ${l.stage})`);
-    if (left.length > LEFT_BEHIND_SHOWN)
-        shown.push(`… ${left.length - LEFT_BEHIND_SHOWN} more`);
-    const whose = left.length === 1 ? 'its' : 'their';
-    return `${plural(left.length, 'host')} left on ${whose} previous release: ${shown.join(', ')}`;
-}
-/** `shard 2/3`, or `merged from canary-only, shard 1/2, shard 2/2`: what a report covers, when not a whole run. */
-function partFacts(r) {
-    if (r.mergedFrom)
-        return [`merged from ${r.mergedFrom.join(', ')}`];
-    return r.part ? [partLabel(r.part)] : [];
-}
-//# sourceMappingURL=vocabulary.js.map
 ;// CONCATENATED MODULE: ./lib/transport/openssh/run-cleanup.js
 
 const processes = new Set();
@@ -74670,6 +74528,226 @@ class OpensshTransport {
     }
 }
 //# sourceMappingURL=openssh.js.map
+;// CONCATENATED MODULE: ./lib/reporters/vocabulary.js
+
+/** The mark before a job's last line in the logs (`web-1 ✘ failure: exit code 3 · …`). */
+const JOB_MARK = {
+    success: '✔',
+    failure: '✘',
+    skipped: '–',
+    cancelled: '⊘',
+};
+/** The mark between a host's label and the rest of its log line. */
+const HOST_MARK = { step: '»', output: '│', attempt: '●', retry: '↻' };
+/** The mark of a wave's line (`≡ wave 2/4 · 5 hosts · gate ✔ passed · 0.4 s`). */
+const WAVE_MARK = '≡';
+/** A gate's result in a wave line. */
+const GATE_WORD = {
+    success: `${JOB_MARK.success} passed`,
+    failure: `${JOB_MARK.failure} failed`,
+    cancelled: `${JOB_MARK.cancelled} cancelled`,
+};
+function formatDuration(ms) {
+    if (ms < 1000)
+        return `${Math.round(ms)} ms`;
+    const s = ms / 1000;
+    if (s < 60)
+        return `${s.toFixed(1)} s`;
+    const m = Math.floor(s / 60);
+    return `${m} min ${Math.round(s - m * 60)} s`;
+}
+function plural(n, one, many = `${one}s`) {
+    return `${n} ${n === 1 ? one : many}`;
+}
+/** How many of the stage's jobs ended with `result`. */
+function countJobs(stage, result) {
+    return stage.jobs.filter((j) => j.result === result).length;
+}
+/**
+ * What became of a stage, as the reporters name it: a stage that "failed" only because a cancel
+ * stopped it (no job failed, some were cancelled) is `cancelled`.
+ */
+function stageOutcome(s) {
+    if (s.result === 'failure' && countJobs(s, 'failure') === 0 && countJobs(s, 'cancelled') > 0)
+        return 'cancelled';
+    return s.result;
+}
+/**
+ * A failed job's error with the step it failed at: `failed at step "warm cache": exit code 1`;
+ * the error alone when the report names no step.
+ */
+function errorAtStep(j) {
+    return j.step && j.error ? `failed at step "${j.step}": ${j.error}` : j.error;
+}
+/** `exit 3`, unless the error already says so (`exit code 3`); null when there is no exit code. */
+function exitText(j) {
+    if (j.exitCode === null || (j.error ?? '').includes(`exit code ${j.exitCode}`))
+        return null;
+    return `exit ${j.exitCode}`;
+}
+/** `Stage 2/3 · Distribute code · 12 hosts · canary web-1`, then `· when: failure` on the way out. */
+function stageTitle(e) {
+    const parts = [`Stage ${e.index}${e.total ? `/${e.total}` : ''}`, e.stage, plural(e.hosts.length, 'host')];
+    if (e.canary)
+        parts.push(`canary ${e.canary}`);
+    if (e.when && e.when !== 'success')
+        parts.push(`when: ${e.when}`);
+    return parts.join(' · ');
+}
+/** `Undo (when: failure)`: a stage's name, with its `when` when it runs on the way out. */
+function stageName(s) {
+    return s.when && s.when !== 'success' ? `${s.name} (when: ${s.when})` : s.name;
+}
+/** Why a failed stage did not fail the run: `can-fail`, or it runs on the way out. */
+function toleratedNote(s) {
+    if (!s.tolerated)
+        return null;
+    return s.when && s.when !== 'success' ? 'a warning only: the result stands' : 'tolerated: can-fail';
+}
+/** `failure: timed out after 5s · exit 143 · 2 attempts · 5.1 s`: how a job ended. */
+function jobLine(j) {
+    const parts = [
+        j.error && j.error !== j.result ? `${j.result}: ${j.error}` : j.result,
+        plural(j.attempts, 'attempt'),
+        formatDuration(j.durationMs),
+    ];
+    const exit = j.result === 'failure' ? exitText(j) : null;
+    if (exit)
+        parts.splice(1, 0, exit);
+    if (j.verify?.result === 'success')
+        parts.splice(-1, 0, `verified (${plural(j.verify.attempts, 'attempt')})`);
+    return parts.join(' · ');
+}
+/** `≡ wave 2/4 · 5 hosts · gate ✔ passed · 0.4 s`: how a wave (and the gate after it) ended. */
+function waveLine(wave, total) {
+    const hosts = wave.hosts.length === 1 ? wave.hosts[0] : plural(wave.hosts.length, 'host');
+    const parts = [`${WAVE_MARK} wave ${wave.index}/${total}`, hosts];
+    const g = wave.gate;
+    if (g) {
+        const error = g.result === 'success' || !g.error ? '' : `: ${g.error}`;
+        parts.push(`gate ${GATE_WORD[g.result]}${error}`, formatDuration(g.durationMs));
+    }
+    return parts.join(' · ');
+}
+/** Whether a wave is worth a line of its own: its stage has a gate, or batches. */
+function showsWave(wave, total) {
+    return wave.gate !== null || total > 2;
+}
+/**
+ * `■ Ship: failure · 8 ok · 2 failed · 0 skipped · 1 cancelled · 12.0 s`: how a stage ended;
+ * `■ Undo (when: failure): skipped · runs only when the release fails` for a stage that did not run.
+ */
+function stageLine(s) {
+    if (s.result === 'skipped' && s.jobs.length === 0 && s.reason) {
+        return `■ ${stageName(s)}: skipped · ${s.reason}`;
+    }
+    const n = (r) => countJobs(s, r);
+    const note = toleratedNote(s);
+    const tolerated = note ? ` (${note})` : '';
+    const cancelled = n('cancelled') > 0 ? ` · ${n('cancelled')} cancelled` : '';
+    return (`■ ${stageName(s)}: ${stageOutcome(s)}${tolerated} · ${n('success')} ok · ${n('failure')} failed · ${n('skipped')} skipped` +
+        `${cancelled} · ${formatDuration(s.durationMs)}`);
+}
+/** `exit code 1 — attempt 2 in 1.3 s`: a failed attempt and when the next one starts. */
+function retryLine(e) {
+    return `${e.error} — attempt ${e.attempt + 1} in ${formatDuration(e.delayMs)}`;
+}
+/** `verify: exit code 7 — attempt 3 in 1.0 s`: a verify attempt that did not pass, and the next. */
+function verifyRetryLine(e) {
+    return `verify: ${e.error} — attempt ${e.attempt + 1} in ${formatDuration(e.delayMs)}`;
+}
+/** A warning as one text: `web-1: new host, accepted its key …`. */
+function warningText(e) {
+    return e.host ? `${e.host}: ${e.message}` : e.message;
+}
+/** `37/100 done · 2 failed · 10 running` */
+function progressLine(t) {
+    return `${t.done}/${t.total} done · ${t.failed} failed · ${t.running} running`;
+}
+/** `… Ship · 37/100 done · 2 failed · 10 running · 20.0 s`: a stage still running. */
+function progressStatus(stage, t, elapsedMs) {
+    return `… ${stage} · ${progressLine(t)}${elapsedMs === undefined ? '' : ` · ${formatDuration(elapsedMs)}`}`;
+}
+/**
+ * `boerewors · runner deploy · release 20261128T010000Z`, with `DRY RUN` when nothing runs for real,
+ * and the part (`shard 2/3`) when the run is one part of a release spread over several machines.
+ */
+function runHeader(e, dryRun) {
+    return [
+        'boerewors',
+        ...(dryRun ? ['DRY RUN'] : []),
+        `runner ${e.runner}`,
+        `release ${e.release}`,
+        ...(e.part ? [partLabel(e.part)] : []),
+    ].join(' · ');
+}
+/**
+ * `Release success · runner deploy`; a dry run says `DRY RUN success (nothing was run)`, so its
+ * every-host-succeeded log cannot pass for a release. A part says which (`· shard 2/3`), a merged
+ * report what it was merged from.
+ */
+function runFooter(r, dryRun) {
+    const what = dryRun ? `DRY RUN ${r.result} (nothing was run)` : `Release ${r.result}`;
+    const left = leftBehindText(r);
+    return [what, ...(left ? [left] : []), `runner ${r.runner}`, ...partFacts(r)].join(' · ');
+}
+/** Hosts named in the left-behind line; the rest are counted. */
+const LEFT_BEHIND_SHOWN = 5;
+/**
+ * `1 host left on its previous release: web-7 (failed at Distribute)`: who a release that
+ * succeeded left behind; '' when nobody, or when the release did not succeed (its reason says more).
+ */
+function leftBehindText(r) {
+    const left = r.leftBehind ?? [];
+    if (r.result !== 'success' || left.length === 0)
+        return '';
+    const shown = left.slice(0, LEFT_BEHIND_SHOWN).map((l) => `${l.host} (failed at ${l.stage})`);
+    if (left.length > LEFT_BEHIND_SHOWN)
+        shown.push(`… ${left.length - LEFT_BEHIND_SHOWN} more`);
+    const whose = left.length === 1 ? 'its' : 'their';
+    return `${plural(left.length, 'host')} left on ${whose} previous release: ${shown.join(', ')}`;
+}
+/** `shard 2/3`, or `merged from canary-only, shard 1/2, shard 2/2`: what a report covers, when not a whole run. */
+function partFacts(r) {
+    if (r.mergedFrom)
+        return [`merged from ${r.mergedFrom.join(', ')}`];
+    return r.part ? [partLabel(r.part)] : [];
+}
+//# sourceMappingURL=vocabulary.js.map
+;// CONCATENATED MODULE: ./lib/release/run-emitter.js
+
+/**
+ * The one listener of a run. In a dry run, events sent before `run-start` (the lock notice, a
+ * short-secret warning) are held and handed over just after it, so the header saying `DRY RUN` is
+ * the first line of the output. A real run hands everything over at once: waiting for the deploy
+ * lock is news the user needs while it happens.
+ */
+function runEmitter(redactor, partial, warnings, onEvent, dryRun) {
+    const deliver = (e) => {
+        const redacted = redactor.event(e);
+        if (redacted.type === 'warning')
+            warnings.push(warningText(redacted));
+        partial.onEvent(redacted);
+        onEvent(redacted);
+    };
+    let held = dryRun ? [] : undefined;
+    const flush = () => {
+        const events = held ?? [];
+        held = undefined;
+        for (const e of events)
+            deliver(e);
+    };
+    const emit = (e) => {
+        if (!held)
+            return deliver(e);
+        if (e.type !== 'run-start')
+            return void held.push(e);
+        deliver(e);
+        flush();
+    };
+    return { emit, flush };
+}
+//# sourceMappingURL=run-emitter.js.map
 ;// CONCATENATED MODULE: ./lib/release/lock-commands.js
 /**
  * The deploy lock's shell commands, as pure values (a fixed script and the environment it reads),
@@ -76017,13 +76095,8 @@ async function runRelease(settings, loaded, hooks) {
     const partial = new PartialReport(loaded.runner.name);
     // The report lists every warning of the run, the transport's (host keys) as well as the engine's.
     const warnings = [];
-    const emit = (e) => {
-        const redacted = redactor.event(e);
-        if (redacted.type === 'warning')
-            warnings.push(warningText(redacted));
-        partial.onEvent(redacted);
-        hooks.onEvent(redacted);
-    };
+    const emitter = runEmitter(redactor, partial, warnings, hooks.onEvent, settings.dryRun);
+    const { emit } = emitter;
     const warn = (message) => emit({ type: 'warning', message });
     for (const name of tooShortToRedact(settings.secretVars)) {
         warn(`secret ${name} is shorter than ${MIN_REDACTED_LENGTH} characters, too short to be redacted ` +
@@ -76100,6 +76173,7 @@ async function runRelease(settings, loaded, hooks) {
         };
     }
     finally {
+        emitter.flush();
         await lock?.release(cancellation.signal.aborted ? LOCK_RELEASE_MS.cancelled : LOCK_RELEASE_MS.normal);
         // Commands the engine could not stop may still hold the transport: the front end ends the process.
         const closing = transport.close();
@@ -76168,7 +76242,7 @@ function stageAnnotations(stage) {
 }
 function failureMessage(j) {
     const head = [
-        j.error ?? 'failed',
+        errorAtStep(j) ?? 'failed',
         exitText(j),
         j.attempts === undefined ? null : plural(j.attempts, 'attempt'),
     ].filter(Boolean);
@@ -82069,7 +82143,7 @@ function hostRow(stage, j) {
         String(j.attempts),
         formatDuration(j.durationMs),
         j.exitCode === null ? '—' : String(j.exitCode),
-        j.error && j.error !== j.result ? escapeCell(truncateText(j.error, 200)) : '—',
+        j.error && j.error !== j.result ? escapeCell(truncateText(errorAtStep(j) ?? '', 200)) : '—',
     ];
     if (hasVerify(stage))
         row.splice(3, 0, verifyCell(j));
@@ -82136,7 +82210,7 @@ function renderFailure(j, tailBytes) {
         exitText(j),
         plural(j.attempts, 'attempt'),
         formatDuration(j.durationMs),
-        j.error ? truncateText(j.error, 300) : null,
+        j.error ? truncateText(errorAtStep(j) ?? '', 300) : null,
     ].filter((f) => f !== null);
     const title = `❌ <b>${escapeCell(j.host)}</b> · ${escapeCell(facts.join(' · '))}`;
     const { text, linesLeftOut } = last_bytes_lastBytes(j.outputTail.replace(/\n+$/, ''), tailBytes);
@@ -87041,6 +87115,7 @@ function fromJsonStage(s, epoch) {
         durationMs: s.durationMs ?? 0,
         ...epoch(s.startMs),
         ...(s.canaryLeftOut ? { canaryLeftOut: s.canaryLeftOut } : {}),
+        ...(s.shards ? { shards: s.shards } : {}),
         ...(s.tolerated ? { tolerated: true } : {}),
         ...(s.reason ? { reason: s.reason } : {}),
         when: (s.when ?? 'success'),
@@ -87070,6 +87145,7 @@ function fromJsonJob(j, epoch) {
         ...epoch(j.startMs),
         exitCode: j.exitCode ?? null,
         error: j.error ?? null,
+        ...(j.step ? { step: j.step } : {}),
         outputTail: j.outputTail ?? '',
         // Reports from before `compression` was added have none.
         ...(j.uploads ? { uploads: { ...j.uploads, compression: j.uploads.compression ?? [] } } : {}),
@@ -87133,7 +87209,7 @@ function mergeReports(inputs) {
     const starts = parts.map((p) => Date.parse(p.report.startedAt));
     const ends = parts.map((p, i) => (starts[i] ?? 0) + p.report.durationMs);
     const start = Math.min(...starts);
-    const stages = mergeStages(Number.isFinite(start) ? parts.map((p, i) => rebased(p, (starts[i] ?? start) - start)) : parts);
+    const stages = mergeStages(Number.isFinite(start) ? parts.map((p, i) => rebased(p, (starts[i] ?? start) - start)) : parts, missingShards(parts));
     const { result, reason } = mergedResult(parts);
     return {
         version: 1,
@@ -87191,7 +87267,7 @@ function checkSame(parts, what, value, plural, hint = '') {
         `${other.file} has "${value(other.report)}"${hint}`);
 }
 /** Stage by stage (a part that stopped early has fewer), jobs in part order: the canary first. */
-function mergeStages(parts) {
+function mergeStages(parts, missing) {
     const depth = Math.max(...parts.map((p) => p.report.stages.length));
     const merged = [];
     for (let i = 0; i < depth; i++) {
@@ -87205,11 +87281,11 @@ function mergeStages(parts) {
             throw new errors/* UsageError */.eb(`reports disagree on stage ${i + 1}: "${firstStage.name}" in ${firstPart.file}, "${differs.stage.name}" in ${differs.part.file}; ` +
                 'every part must run the same config and runner');
         }
-        merged.push(mergeStage(here));
+        merged.push(mergeStage(here, missing));
     }
     return merged;
 }
-function mergeStage(here) {
+function mergeStage(here, missing) {
     const [{ stage: first }] = here;
     const canaryPart = here.find((h) => h.part.report.canaryOnly);
     const canary = canaryPart?.stage.canary ?? null;
@@ -87221,9 +87297,18 @@ function mergeStage(here) {
     }
     const jobs = mergeJobs(here);
     const failed = here.filter((h) => h.stage.result === 'failure');
-    const result = failed.length > 0 ? 'failure' : here.some((h) => h.stage.result === 'success') ? 'success' : 'skipped';
-    const reason = failed.map((h) => `${h.part.label}: ${h.stage.reason ?? 'failed'}`).join('; ');
-    const { canaryLeftOut: _left, reason: _reason, tolerated: _tolerated, ...kept } = first;
+    // A stage with hosts in a missing shard did not finish: its table must not look all green.
+    const unreported = missing.flatMap((m) => {
+        const hosts = hostsOfShard(here.map((h) => h.stage), m.index);
+        return hosts.length > 0 ? [`${m.label}: no report, so ${hosts.join(', ')} in no report`] : [];
+    });
+    const result = failed.length > 0 || unreported.length > 0
+        ? 'failure'
+        : here.some((h) => h.stage.result === 'success')
+            ? 'success'
+            : 'skipped';
+    const reason = [...failed.map((h) => `${h.part.label}: ${h.stage.reason ?? 'failed'}`), ...unreported].join('; ');
+    const { canaryLeftOut: _left, reason: _reason, tolerated: _tolerated, shards: _shards, ...kept } = first;
     return {
         ...kept,
         name: first.name,
@@ -87292,16 +87377,33 @@ function mergedResult(parts) {
             : 'success';
     return reasons.length > 0 ? { result, reason: merge_reports_cut(reasons.join('; ')) } : { result };
 }
-function missingParts(parts) {
+/** The shards of the release that sent no report (none when no shard did: the count is unknown). */
+function missingShards(parts) {
     const shards = parts.filter((p) => p.report.shard);
     const count = shards[0]?.report.shard?.count;
     if (count === undefined)
-        return ['no shard reports: the hosts after each canary are in no report'];
+        return [];
     const present = new Set(shards.map((p) => p.order));
-    const missing = Array.from({ length: count }, (_, k) => k + 1).filter((k) => !present.has(k));
-    const out = missing.length
-        ? [`no report from ${missing.map((k) => `shard ${k}/${count}`).join(', ')}: its hosts are in no report`]
-        : [];
+    return Array.from({ length: count }, (_, k) => k + 1)
+        .filter((k) => !present.has(k))
+        .map((k) => ({ index: k, label: `shard ${k}/${count}` }));
+}
+/** The hosts shard `index` runs in `stages`, each once, as the shards' reports record them. */
+function hostsOfShard(stages, index) {
+    return [...new Set(stages.flatMap((s) => s.shards?.[index - 1] ?? []))];
+}
+function missingParts(parts) {
+    const shards = parts.filter((p) => p.report.shard);
+    if (shards.length === 0)
+        return ['no shard reports: the hosts after each canary are in no report'];
+    const stages = shards.flatMap((p) => p.report.stages);
+    const out = missingShards(parts).map((m) => {
+        const hosts = hostsOfShard(stages, m.index);
+        // Reports written before shards recorded their hosts cannot say which.
+        return hosts.length > 0
+            ? `no report from ${m.label}: its hosts (${hosts.join(', ')}) are in no report`
+            : `no report from ${m.label}: its hosts are in no report`;
+    });
     if (!parts.some((p) => p.report.canaryOnly)) {
         const leftOut = [
             ...new Set(shards.flatMap((p) => p.report.stages.flatMap((s) => (s.canaryLeftOut ? [s.canaryLeftOut] : [])))),

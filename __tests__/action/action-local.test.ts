@@ -102,7 +102,9 @@ runners:
         hosts: [web]
         max-failures: 1
         steps:
-          - run: |
+          - run: test -n "$BW_HOST"
+          - name: ship it
+            run: |
               echo "shipping to $BW_HOST"
               case "$BW_HOST" in
                 local:b|local:d) echo "disk <full> on **$BW_HOST**" >&2; exit 3 ;;
@@ -118,20 +120,32 @@ runners:
       {
         level: 'error',
         title: 'local:b failed · Ship',
-        message: 'exit code 3 · 1 attempt\n│ shipping to local:b\n│ disk <full> on **local:b**',
+        // The failed step, by its name: the log alone no longer has to say which it was.
+        message:
+          'failed at step "ship it": exit code 3 · 1 attempt\n│ shipping to local:b\n│ disk <full> on **local:b**',
       },
       {
         level: 'error',
         title: 'local:d failed · Ship',
-        message: 'exit code 3 · 1 attempt\n│ shipping to local:d\n│ disk <full> on **local:d**',
+        message:
+          'failed at step "ship it": exit code 3 · 1 attempt\n│ shipping to local:d\n│ disk <full> on **local:d**',
       },
       { level: 'error', title: '', message: expect.stringMatching(/^Release failed: /) },
     ]);
     expect(run.outputs.result).toBe('failure');
     expect(JSON.parse(run.outputs['failed-hosts'] ?? '')).toEqual(['local:b', 'local:d']);
-    expect(JSON.parse(run.reportText).result).toBe('failure');
+    const report = JSON.parse(run.reportText);
+    expect(report.result).toBe('failure');
+    // The report keeps the error as it was and names the step beside it; a host that passed has none.
+    expect(report.stages[0].jobs[1]).toMatchObject({
+      host: 'local:b',
+      error: 'exit code 3',
+      step: 'ship it',
+    });
+    expect(report.stages[0].jobs[0].step).toBeUndefined();
     expect(run.summary).toMatch(/^## ❌ Release failed/);
     expect(run.summary).toContain('<details><summary>❌ <b>local:b</b> · 1 attempt');
+    expect(run.summary).toContain('failed at step &quot;ship it&quot;: exit code 3');
     expect(run.summary).toContain('disk &lt;full&gt; on **local:b**');
     // The stage after the failure never ran: it is in the summary as skipped, with why.
     expect(run.summary).toContain('### 2. Never · ⏭️ skipped\n');
@@ -175,9 +189,10 @@ runners:
     expect(run.code).toBe(0);
     expect(annotations(run, 'error')).toEqual([]);
     expect(annotations(run, 'warning')).toEqual([
-      'local:b failed · Ship (tolerated: within max-failures) :: exit code 1 · 1 attempt',
+      // An unnamed step is named by its command.
+      'local:b failed · Ship (tolerated: within max-failures) :: failed at step "run: test "$BW_HOST" != local:b": exit code 1 · 1 attempt',
       expect.stringMatching(/^boerewors :: stage "Prune" failed but can-fail lets the run go on: .*local:c$/),
-      'local:c failed · Prune (tolerated: can-fail) :: exit code 1 · 1 attempt',
+      'local:c failed · Prune (tolerated: can-fail) :: failed at step "run: test "$BW_HOST" != local:c": exit code 1 · 1 attempt',
     ]);
     expect(run.outputs.result).toBe('success');
     expect(JSON.parse(run.outputs['failed-hosts'] ?? '')).toEqual(['local:b', 'local:c']);
@@ -453,7 +468,8 @@ runners:
     [{ vars: 'A=1\nB' }, 'Input "vars" line 2: expected NAME=VALUE'],
     [{ 'ssh-private-key': '~/.ssh/id_ed25519' }, 'Input "ssh-private-key": expected the private key itself'],
     [{ config: 'missing.yml' }, 'missing.yml'],
-    [{ runner: 'nope' }, 'nope'],
+    // Named as the action's user typed it (the CLI's message says --runner).
+    [{ runner: 'nope' }, 'unknown runner "nope" in the "runner" input (available: deploy, rollback)'],
     // Named as the action's user typed it (the action used to say --hosts).
     [{ runner: 'deploy', hosts: 'local:a, nowhere' }, 'Input "hosts": unknown host or group "nowhere"'],
   ])(

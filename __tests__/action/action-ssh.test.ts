@@ -165,7 +165,8 @@ describe('the bundled action over SSH (real sshd)', () => {
       {
         level: 'error',
         title: 'web-3 failed · Distribute code',
-        message: 'exit code 4 · 1 attempt\n│ checking web-3\n│ health check failed',
+        message:
+          'failed at step "run: echo "checking $BW_HOST"": exit code 4 · 1 attempt\n│ checking web-3\n│ health check failed',
       },
       { level: 'error', title: '', message: expect.stringMatching(/^Release failed: /) },
     ]);

@@ -226,7 +226,8 @@ describe('verify, gate and the way out over ssh', () => {
     const cfg = join(dir, 'release.yml');
     await writeFile(
       cfg,
-      `${head({ APP: 'shop' })}runners:
+      // With the deploy lock on: a dry run takes none, and says so after its header.
+      `${fleetConfigHead(fleet, { names: NAMES, vars: { APP: 'shop' }, lock: 'true' })}runners:
   deploy:
     stages:
       - name: Ship
@@ -243,6 +244,10 @@ describe('verify, gate and the way out over ssh', () => {
     const before = await Promise.all(fleet.hosts.map((h) => h.connections()));
     const r = await runCli(['run', '-c', cfg, '--dry-run'], { timeoutMs: 30_000 });
     expect(r.code).toBe(0);
+    // DRY RUN on the first line, as the README promises; the lock notice comes after the header.
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toMatch(/^boerewors · DRY RUN · runner deploy · release /);
+    expect(lines.findIndex((l) => l.includes('🔒 deploy lock: a real run takes'))).toBeGreaterThan(0);
     expect(r.stdout).toMatch(/^web1 +» verify: curl -fsS http:\/\/127\.0\.0\.1:8080\/up$/m);
     expect(r.stdout).toMatch(/^controller » gate: \.\/check-error-rate\.sh$/m);
     expect(r.stdout).toMatch(/^≡ wave 2\/2 · 2 hosts · gate ✔ passed · /m);

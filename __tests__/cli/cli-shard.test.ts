@@ -131,9 +131,23 @@ describe('boerewors run --canary-only / --shard K/N, then report merge', () => {
     expect(merged.stdout).toMatch(new RegExp(`^${bad} +│ health check failed on ${bad}$`, 'm'));
 
     // Without shard 2's report the release is not whole: a failure that says which part is missing.
-    const partial = await runCli(['report', 'merge', join(reports, 'c.json'), join(reports, 's1.json')]);
+    const partialOut = join(reports, '..', 'partial.json');
+    const partial = await runCli([
+      'report',
+      'merge',
+      join(reports, 'c.json'),
+      join(reports, 's1.json'),
+      '--report',
+      partialOut,
+    ]);
     expect(partial.code).toBe(1);
-    expect(partial.stdout).toContain('no report from shard 2/2');
+    // Which hosts are in no report, as shard 1's report records the shards: shard 2 had the last two.
+    const [h3, h4] = [fleet.hosts[3]!.name, fleet.hosts[4]!.name];
+    expect(partial.stdout).toContain(`no report from shard 2/2: its hosts (${h3}, ${h4}) are in no report`);
+    // The stages whose hosts are missing are failures too: no all-green table under a red headline.
+    const json = JSON.parse(readFileSync(partialOut, 'utf8'));
+    expect(json.stages.map((st: { result: string }) => st.result)).toEqual(['success', 'failure', 'failure']);
+    expect(json.stages[1].reason).toBe(`shard 2/2: no report, so ${h3}, ${h4} in no report`);
   });
 
   it('bad input exits 2 before anything connects: a part with no release id to share, reports of two releases', async () => {

@@ -110,8 +110,9 @@ runners:
     );
     const unknown = await runCli(['run', '-c', cfg, '-r', 'nope']);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/nope/);
-    expect(unknown.stderr).toMatch(/deploy, rollback/);
+    expect(unknown.stderr).toContain(
+      `${cfg}: unknown runner "nope" in --runner (available: deploy, rollback)`,
+    );
     const none = await runCli(['run', '-c', cfg]);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('2 runners (deploy, rollback) and none chosen: pick one with --runner');

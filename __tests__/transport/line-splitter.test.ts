@@ -54,6 +54,17 @@ describe('LineSplitter', () => {
     expect(Math.max(...lines.map((l) => l.length))).toBe(MAX_LINE_CHARS);
   });
 
+  it('cuts a long line at a code-point boundary: an emoji at the cut stays whole', () => {
+    const line = `${'x'.repeat(MAX_LINE_CHARS - 1)}😀${'y'.repeat(10)}`;
+    // Once as a complete line, once as a line that never ends (the partial-line path).
+    for (const pieces of [split([`${line}\n`]), split([line, 'z'.repeat(MAX_LINE_CHARS)])]) {
+      expect(pieces.join('')).not.toContain('\ufffd');
+      expect(pieces[0]).toBe('x'.repeat(MAX_LINE_CHARS - 1));
+      expect(pieces[1]?.startsWith('😀y')).toBe(true);
+      for (const p of pieces) expect(p.length).toBeLessThanOrEqual(MAX_LINE_CHARS);
+    }
+  });
+
   // Offsets straddling the first and the second cut, and clear of both.
   const offsets = [40, MAX_LINE_CHARS - 14, 2 * MAX_LINE_CHARS - 24, 39_000];
   const line = lineWithTokens(40_000, offsets);

@@ -56,6 +56,19 @@ describe('LocalTransport', () => {
     expect(text.some((l) => l.includes(secret.slice(0, 10)) || l.includes(secret.slice(10)))).toBe(false);
   });
 
+  it('a long line is cut at a code-point boundary: an emoji at the cut is printed whole', async () => {
+    const out = collect();
+    const script = `head -c ${MAX_LINE_CHARS - 1} /dev/zero | tr '\\0' x; printf '\\360\\237\\230\\200yz\\n'`;
+    const r = await transport.exec(
+      HOST,
+      { script, shell: DEFAULT_SHELL, env: {} },
+      { signal: new AbortController().signal, onOutput: out.onOutput },
+    );
+    expect(r.exitCode).toBe(0);
+    const text = out.lines.map(([, l]) => l);
+    expect(text).toEqual(['x'.repeat(MAX_LINE_CHARS - 1), '😀yz']);
+  });
+
   it('a failing middle line fails the script (-e -o pipefail)', async () => {
     const out = collect();
     const r = await transport.exec(

@@ -9,8 +9,8 @@ import { didYouMean } from './did-you-mean.js';
 
 /**
  * The runner named `name`; without a name, the config's only runner. An unknown name, or several
- * runners and none chosen, is a ConfigError that lists the runners (and says to pick one with
- * `chooseWith`, when given: `--runner`).
+ * runners and none chosen, is a ConfigError that lists the runners, and names `chooseWith` when
+ * given (`--runner`, `the "runner" input`): where the name came from, or how to pick one.
  */
 export function selectRunner(
   config: Pick<LoadedConfig, 'file' | 'runners'>,
@@ -22,7 +22,10 @@ export function selectRunner(
     const runner = config.runners.find((r) => r.name === name);
     if (runner) return runner;
     const hint = didYouMean(name, names);
-    throw new ConfigError(`${config.file}: unknown runner "${name}"${hint} (available: ${names.join(', ')})`);
+    const given = chooseWith ? ` in ${chooseWith}` : '';
+    throw new ConfigError(
+      `${config.file}: unknown runner "${name}"${given}${hint} (available: ${names.join(', ')})`,
+    );
   }
   const [only, ...others] = config.runners;
   if (only && others.length === 0) return only;

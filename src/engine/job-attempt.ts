@@ -41,6 +41,9 @@ export class JobAttempt {
   exitCode: number | null = null;
   /** What this attempt's uploads shipped, summed; null before any upload. */
   uploads: UploadTotals | null = null;
+  /** The label of the step whose command or upload failed last (null once a later step starts). */
+  failedStep: string | null = null;
+  #stepLabel: string | null = null;
   // A command on the controller may have changed what a later upload reads: that upload reads
   // its source afresh instead of sharing the stage's snapshot.
   #ranOnController = false;
@@ -81,6 +84,7 @@ export class JobAttempt {
         } catch (error) {
           // An aborted attempt is over: the job gets no chance to swallow its own timeout.
           if (signal.aborted) throw signal.reason;
+          this.failedStep = this.#stepLabel;
           resume = { error };
         }
       }
@@ -119,7 +123,10 @@ export class JobAttempt {
 
   async #exec(task: ExecTask, host: Host): Promise<ExecResult> {
     const { transport, signal } = this.scope;
-    this.#stepStart(host, task.label ?? defaultLabel(task));
+    const label = task.label ?? defaultLabel(task);
+    this.#stepStart(host, label);
+    // A label that is only the kind of step (a config's unnamed `run:`) names no step: its command does.
+    if (label === 'run' || label === 'local') this.#stepLabel = defaultLabel(task);
     const env = { ...this.#context(host).env, ...task.env };
     const target = task.target === 'controller' ? CONTROLLER : host;
     if (task.target === 'controller') this.#ranOnController = true;
@@ -173,6 +180,8 @@ export class JobAttempt {
 
   #stepStart(host: Host, label: string): void {
     this.scope.signal.throwIfAborted();
+    this.#stepLabel = label;
+    this.failedStep = null;
     this.scope.emit({ type: 'step-start', stage: this.scope.stage, host: host.name, label });
   }
 

@@ -22,6 +22,8 @@ export interface JobReport {
   exitCode: number | null;
   /** Why it failed, was skipped or cancelled; null on plain success. */
   error: string | null;
+  /** A failed job: the step whose command or upload failed (its `name`, or its first line). */
+  step?: string;
   /** What the last attempt's uploads shipped, summed; absent when it uploaded nothing. */
   uploads?: UploadTotals;
   /**
@@ -73,6 +75,8 @@ export interface StageReport {
   canary: string | null;
   /** In a shard: the stage's canary, left out of it because the canary-only run runs it. */
   canaryLeftOut?: string;
+  /** In a shard: the hosts of every shard of the stage (shard K's at index K-1). */
+  shards?: string[][];
   jobs: JobReport[];
   durationMs: number;
   /** The stage failed but `can-fail` (or running on the way out) let the run go on. */

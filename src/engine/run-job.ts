@@ -57,6 +57,7 @@ class JobRun {
   readonly #tail: OutputTail;
   #attempts = 0;
   #exitCode: number | null = null;
+  #step: string | null = null;
   #verify: VerifyReport | undefined;
   #uploads: UploadTotals | null = null;
 
@@ -144,6 +145,7 @@ class JobRun {
     } finally {
       this.#exitCode = driver.exitCode;
       this.#uploads = driver.uploads;
+      this.#step = driver.failedStep;
       timed.dispose();
     }
   }
@@ -182,6 +184,7 @@ class JobRun {
       startedAtMs: this.#startedAtMs,
       exitCode: this.#exitCode,
       error,
+      ...(result === 'failure' && this.#step ? { step: this.#step } : {}),
       outputTail: this.#tail.toString(),
       ...(this.#uploads ? { uploads: this.#uploads } : {}),
       ...(errorKind ? { errorKind } : {}),

@@ -59,7 +59,7 @@ export async function runStage(stage: Stage, ctx: StageContext, scope: StageScop
   const { part } = scope.selection;
   const whole = sliceStage(selected, stage.settings.canary, part);
   const out = leaveBehind(whole, scope.leftBehind, stage.settings.canary, part);
-  const { jobs, canary, canaryLeftOut, emptyBecause } = out.slice;
+  const { jobs, canary, canaryLeftOut, emptyBecause, shards } = out.slice;
   // The canary is this part's own: a shard has none, whatever the stage says.
   const sizes = waveSizes({ canary: canary !== null, batch: stage.settings.batch }, jobs.length);
   emitStart(stage, scope, whole.jobs, canary, sizes);
@@ -78,6 +78,7 @@ export async function runStage(stage: Stage, ctx: StageContext, scope: StageScop
     return finish(stage, { started, startedAtMs }, scope, {
       canary: null,
       canaryLeftOut,
+      shards,
       jobs: skipped,
       failure: null,
       reason,
@@ -104,6 +105,7 @@ export async function runStage(stage: Stage, ctx: StageContext, scope: StageScop
   return finish(stage, { started, startedAtMs }, scope, {
     canary: canary?.host.name ?? null,
     canaryLeftOut,
+    shards,
     jobs: reports,
     failure: waves.failure(reports),
     waves: waves.waves,
@@ -186,6 +188,8 @@ interface Ran {
   readonly canary: string | null;
   /** In a shard: the stage's canary, which the canary-only part runs. */
   readonly canaryLeftOut?: string | null;
+  /** In a shard: the hosts of every shard of the stage. */
+  readonly shards?: string[][] | undefined;
   readonly jobs: JobReport[];
   readonly failure: StageFailure | null;
   readonly waves?: WaveReport[];
@@ -210,6 +214,7 @@ function finish(
     result: failure ? 'failure' : jobs.length === 0 || ran.reason !== undefined ? 'skipped' : 'success',
     canary: ran.canary,
     ...(ran.canaryLeftOut ? { canaryLeftOut: ran.canaryLeftOut } : {}),
+    ...(ran.shards ? { shards: ran.shards } : {}),
     jobs,
     durationMs: Math.round(performance.now() - started),
     startedAtMs,

@@ -23,6 +23,11 @@ export interface StageSlice {
   readonly canaryLeftOut: string | null;
   /** Why this part runs none of the stage's jobs although the stage has some. */
   readonly emptyBecause: string | null;
+  /**
+   * In a shard: the hosts of every shard of the stage (shard K's at index K-1), so a merge can name
+   * the hosts of a shard whose report is missing.
+   */
+  readonly shards?: string[][];
 }
 
 /**
@@ -49,7 +54,11 @@ export function sliceStage(selected: readonly Job[], canaryOn: boolean, part?: R
       ? null
       : `${partLabel(part)} has none of its hosts (${spread.length} besides the canary, in ${part.count} shards)`;
   const leftOut = canary && !everywhere(canary) ? canary.host.name : null;
-  return { jobs, canary: null, canaryLeftOut: leftOut, emptyBecause: why };
+  const shards = Array.from({ length: part.count }, (_, k) => {
+    const [a, b] = shardBlock(spread.length, k + 1, part.count);
+    return spread.slice(a, b).map((j) => j.host.name);
+  });
+  return { jobs, canary: null, canaryLeftOut: leftOut, emptyBecause: why, shards };
 }
 
 /**

@@ -17,13 +17,13 @@ import type { Runner } from '../engine/runner.js';
 // The library entry, not config/ directly: a JavaScript config's function receives the library.
 import * as library from '../index.js';
 import { PartialReport } from '../reporters/partial-report.js';
-import { warningText } from '../reporters/vocabulary.js';
 import { DryRunTransport } from '../transport/dry-run.js';
 import { LocalTransport } from '../transport/local.js';
 import { RoutingTransport } from '../transport/routing.js';
 import { createSshTransport } from '../transport/ssh.js';
 import { createOpensshTransport } from '../transport/openssh/openssh.js';
 import { CANCEL_BUDGET_MS, type Cancellation } from './cancellation.js';
+import { runEmitter } from './run-emitter.js';
 import type { LockTarget } from './deploy-lock.js';
 import { newDeployLock, notRunReport, passLock, withLock } from './lock-gate.js';
 import { lockTargetFor } from './lock-plan.js';
@@ -146,12 +146,8 @@ export async function runRelease(
   const partial = new PartialReport(loaded.runner.name);
   // The report lists every warning of the run, the transport's (host keys) as well as the engine's.
   const warnings: string[] = [];
-  const emit: EventListener = (e) => {
-    const redacted = redactor.event(e);
-    if (redacted.type === 'warning') warnings.push(warningText(redacted));
-    partial.onEvent(redacted);
-    hooks.onEvent(redacted);
-  };
+  const emitter = runEmitter(redactor, partial, warnings, hooks.onEvent, settings.dryRun);
+  const { emit } = emitter;
   const warn = (message: string): void => emit({ type: 'warning', message });
   for (const name of tooShortToRedact(settings.secretVars)) {
     warn(
@@ -230,6 +226,7 @@ export async function runRelease(
       complete: false,
     };
   } finally {
+    emitter.flush();
     await lock?.release(cancellation.signal.aborted ? LOCK_RELEASE_MS.cancelled : LOCK_RELEASE_MS.normal);
     // Commands the engine could not stop may still hold the transport: the front end ends the process.
     const closing = transport.close();

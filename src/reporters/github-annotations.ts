@@ -1,6 +1,6 @@
 import type { JobReport, StageReport } from '../engine/report.js';
 import { stripControl, truncateText } from './github-escape.js';
-import { exitText, plural, toleratedNote } from './vocabulary.js';
+import { errorAtStep, exitText, plural, toleratedNote } from './vocabulary.js';
 
 export interface Annotation {
   level: 'error' | 'warning';
@@ -36,10 +36,10 @@ export function stageAnnotations(stage: StageReport): Annotation[] {
 }
 
 function failureMessage(
-  j: Pick<JobReport, 'error' | 'exitCode' | 'outputTail'> & { attempts?: number },
+  j: Pick<JobReport, 'error' | 'exitCode' | 'outputTail' | 'step'> & { attempts?: number },
 ): string {
   const head = [
-    j.error ?? 'failed',
+    errorAtStep(j) ?? 'failed',
     exitText(j),
     j.attempts === undefined ? null : plural(j.attempts, 'attempt'),
   ].filter(Boolean);

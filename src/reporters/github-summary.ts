@@ -18,6 +18,7 @@ import {
   leftBehindText,
   partFacts,
   plural,
+  errorAtStep,
   stageName,
   stageOutcome,
   toleratedNote,
@@ -214,7 +215,7 @@ function hostRow(stage: StageReport, j: JobReport): string[] {
     String(j.attempts),
     formatDuration(j.durationMs),
     j.exitCode === null ? '—' : String(j.exitCode),
-    j.error && j.error !== j.result ? escapeCell(truncateText(j.error, 200)) : '—',
+    j.error && j.error !== j.result ? escapeCell(truncateText(errorAtStep(j) ?? '', 200)) : '—',
   ];
   if (hasVerify(stage)) row.splice(3, 0, verifyCell(j));
   return row;
@@ -284,7 +285,7 @@ function renderFailure(j: JobReport, tailBytes: number): string {
     exitText(j),
     plural(j.attempts, 'attempt'),
     formatDuration(j.durationMs),
-    j.error ? truncateText(j.error, 300) : null,
+    j.error ? truncateText(errorAtStep(j) ?? '', 300) : null,
   ].filter((f): f is string => f !== null);
   const title = `❌ <b>${escapeCell(j.host)}</b> · ${escapeCell(facts.join(' · '))}`;
   const { text, linesLeftOut } = lastBytes(j.outputTail.replace(/\n+$/, ''), tailBytes);

@@ -103,6 +103,7 @@ function fromJsonStage(s: JsonStage, epoch: Epoch): StageReport {
     durationMs: s.durationMs ?? 0,
     ...epoch(s.startMs),
     ...(s.canaryLeftOut ? { canaryLeftOut: s.canaryLeftOut } : {}),
+    ...(s.shards ? { shards: s.shards } : {}),
     ...(s.tolerated ? { tolerated: true } : {}),
     ...(s.reason ? { reason: s.reason } : {}),
     when: (s.when ?? 'success') as StageWhen,
@@ -134,6 +135,7 @@ function fromJsonJob(j: JsonJob, epoch: Epoch): JobReport {
     ...epoch(j.startMs),
     exitCode: j.exitCode ?? null,
     error: j.error ?? null,
+    ...(j.step ? { step: j.step } : {}),
     outputTail: j.outputTail ?? '',
     // Reports from before `compression` was added have none.
     ...(j.uploads ? { uploads: { ...j.uploads, compression: j.uploads.compression ?? [] } } : {}),

@@ -58,6 +58,8 @@ export interface JsonStage {
   canary: string | null;
   /** In a shard: the stage's canary, left to the canary-only run. */
   canaryLeftOut?: string;
+  /** In a shard: the hosts of every shard of the stage (shard K's at index K-1). */
+  shards?: string[][];
   durationMs: number;
   /** When the stage started, in ms after the run's `startedAt`; absent for a stage skipped by its `when`. */
   startMs?: number;
@@ -92,6 +94,8 @@ export interface JsonJob {
   startMs?: number;
   exitCode: number | null;
   error: string | null;
+  /** A failed job: the step whose command or upload failed (its `name`, or its first line). */
+  step?: string;
   /** The stage's verify on this host; null when the stage has none or the job never got to it. */
   verify: { result: string; attempts: number; durationMs: number } | null;
   /** What the last attempt's upload steps shipped (summed); only on jobs that uploaded. */
@@ -137,6 +141,7 @@ export function toJsonReport(report: RunReport, options: JsonReportOptions = {})
       when: s.when ?? 'success',
       canary: s.canary,
       ...(s.canaryLeftOut ? { canaryLeftOut: s.canaryLeftOut } : {}),
+      ...(s.shards ? { shards: s.shards } : {}),
       durationMs: s.durationMs,
       ...at(s.startedAtMs),
       ...(s.reason !== undefined && s.result !== 'success' ? { reason: s.reason } : {}),
@@ -160,6 +165,7 @@ export function toJsonReport(report: RunReport, options: JsonReportOptions = {})
         ...at(j.startedAtMs),
         exitCode: j.exitCode,
         error: j.error,
+        ...(j.step ? { step: j.step } : {}),
         verify: j.verify ? { ...j.verify } : null,
         ...(j.uploads ? { uploads: { ...j.uploads } } : {}),
         ...(j.result === 'failure' && j.outputTail !== ''

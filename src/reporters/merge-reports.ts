@@ -43,6 +43,7 @@ export function mergeReports(inputs: readonly PartReport[]): JsonReport {
   const start = Math.min(...starts);
   const stages = mergeStages(
     Number.isFinite(start) ? parts.map((p, i) => rebased(p, (starts[i] ?? start) - start)) : parts,
+    missingShards(parts),
   );
 
   const { result, reason } = mergedResult(parts);
@@ -113,7 +114,7 @@ function checkSame(
 }
 
 /** Stage by stage (a part that stopped early has fewer), jobs in part order: the canary first. */
-function mergeStages(parts: readonly Part[]): JsonStage[] {
+function mergeStages(parts: readonly Part[], missing: readonly MissingShard[]): JsonStage[] {
   const depth = Math.max(...parts.map((p) => p.report.stages.length));
   const merged: JsonStage[] = [];
   for (let i = 0; i < depth; i++) {
@@ -129,12 +130,15 @@ function mergeStages(parts: readonly Part[]): JsonStage[] {
           'every part must run the same config and runner',
       );
     }
-    merged.push(mergeStage(here));
+    merged.push(mergeStage(here, missing));
   }
   return merged;
 }
 
-function mergeStage(here: readonly { part: Part; stage: JsonStage }[]): JsonStage {
+function mergeStage(
+  here: readonly { part: Part; stage: JsonStage }[],
+  missing: readonly MissingShard[],
+): JsonStage {
   const [{ stage: first }] = here as [{ part: Part; stage: JsonStage }];
   const canaryPart = here.find((h) => h.part.report.canaryOnly);
   const canary = canaryPart?.stage.canary ?? null;
@@ -148,10 +152,24 @@ function mergeStage(here: readonly { part: Part; stage: JsonStage }[]): JsonStag
   }
   const jobs = mergeJobs(here);
   const failed = here.filter((h) => h.stage.result === 'failure');
+  // A stage with hosts in a missing shard did not finish: its table must not look all green.
+  const unreported = missing.flatMap((m) => {
+    const hosts = hostsOfShard(
+      here.map((h) => h.stage),
+      m.index,
+    );
+    return hosts.length > 0 ? [`${m.label}: no report, so ${hosts.join(', ')} in no report`] : [];
+  });
   const result =
-    failed.length > 0 ? 'failure' : here.some((h) => h.stage.result === 'success') ? 'success' : 'skipped';
-  const reason = failed.map((h) => `${h.part.label}: ${h.stage.reason ?? 'failed'}`).join('; ');
-  const { canaryLeftOut: _left, reason: _reason, tolerated: _tolerated, ...kept } = first;
+    failed.length > 0 || unreported.length > 0
+      ? 'failure'
+      : here.some((h) => h.stage.result === 'success')
+        ? 'success'
+        : 'skipped';
+  const reason = [...failed.map((h) => `${h.part.label}: ${h.stage.reason ?? 'failed'}`), ...unreported].join(
+    '; ',
+  );
+  const { canaryLeftOut: _left, reason: _reason, tolerated: _tolerated, shards: _shards, ...kept } = first;
   return {
     ...kept,
     name: first.name,
@@ -226,15 +244,40 @@ function mergedResult(parts: readonly Part[]): { result: RunResult; reason?: str
   return reasons.length > 0 ? { result, reason: cut(reasons.join('; ')) } : { result };
 }
 
-function missingParts(parts: readonly Part[]): string[] {
+interface MissingShard {
+  /** K, for shard K. */
+  readonly index: number;
+  /** `shard K/N`. */
+  readonly label: string;
+}
+
+/** The shards of the release that sent no report (none when no shard did: the count is unknown). */
+function missingShards(parts: readonly Part[]): MissingShard[] {
   const shards = parts.filter((p) => p.report.shard);
   const count = shards[0]?.report.shard?.count;
-  if (count === undefined) return ['no shard reports: the hosts after each canary are in no report'];
+  if (count === undefined) return [];
   const present = new Set(shards.map((p) => p.order));
-  const missing = Array.from({ length: count }, (_, k) => k + 1).filter((k) => !present.has(k));
-  const out = missing.length
-    ? [`no report from ${missing.map((k) => `shard ${k}/${count}`).join(', ')}: its hosts are in no report`]
-    : [];
+  return Array.from({ length: count }, (_, k) => k + 1)
+    .filter((k) => !present.has(k))
+    .map((k) => ({ index: k, label: `shard ${k}/${count}` }));
+}
+
+/** The hosts shard `index` runs in `stages`, each once, as the shards' reports record them. */
+function hostsOfShard(stages: readonly JsonStage[], index: number): string[] {
+  return [...new Set(stages.flatMap((s) => s.shards?.[index - 1] ?? []))];
+}
+
+function missingParts(parts: readonly Part[]): string[] {
+  const shards = parts.filter((p) => p.report.shard);
+  if (shards.length === 0) return ['no shard reports: the hosts after each canary are in no report'];
+  const stages = shards.flatMap((p) => p.report.stages);
+  const out = missingShards(parts).map((m) => {
+    const hosts = hostsOfShard(stages, m.index);
+    // Reports written before shards recorded their hosts cannot say which.
+    return hosts.length > 0
+      ? `no report from ${m.label}: its hosts (${hosts.join(', ')}) are in no report`
+      : `no report from ${m.label}: its hosts are in no report`;
+  });
   if (!parts.some((p) => p.report.canaryOnly)) {
     const leftOut = [
       ...new Set(

@@ -63,6 +63,14 @@ export function stageOutcome(s: StageReport): StageReport['result'] | 'cancelled
   return s.result;
 }
 
+/**
+ * A failed job's error with the step it failed at: `failed at step "warm cache": exit code 1`;
+ * the error alone when the report names no step.
+ */
+export function errorAtStep(j: Pick<JobReport, 'error' | 'step'>): string | null {
+  return j.step && j.error ? `failed at step "${j.step}": ${j.error}` : j.error;
+}
+
 /** `exit 3`, unless the error already says so (`exit code 3`); null when there is no exit code. */
 export function exitText(j: Pick<JobReport, 'exitCode' | 'error'>): string | null {
   if (j.exitCode === null || (j.error ?? '').includes(`exit code ${j.exitCode}`)) return null;

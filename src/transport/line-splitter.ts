@@ -1,8 +1,21 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { Stream } from '../contract/transport.js';
 
-/** Longest line kept whole; a longer line is emitted in pieces of this length, so memory stays bounded. */
+/**
+ * Longest line kept whole, in UTF-16 units; a longer line is emitted in pieces of this length (one
+ * less where the cut would split an emoji), so memory stays bounded.
+ */
 export const MAX_LINE_CHARS = 16 * 1024;
+
+/**
+ * Where to cut `text` so the first piece holds at most MAX_LINE_CHARS UTF-16 units and ends on a
+ * code-point boundary: a character outside the BMP (an emoji) is never split into two halves that
+ * would each show as U+FFFD.
+ */
+function cutAt(text: string): number {
+  const last = text.charCodeAt(MAX_LINE_CHARS - 1);
+  return last >= 0xd800 && last <= 0xdbff ? MAX_LINE_CHARS - 1 : MAX_LINE_CHARS;
+}
 
 /** Removes secret values from output text (the Redactor in src/release/secrets.ts). */
 export interface OutputRedactor {
@@ -60,8 +73,9 @@ export class LineSplitter {
       // Redacted once here, then cut: every cut below leaves at least #hold characters after it.
       if (this.#redactor) rest = this.#redactor.text(rest);
       while (rest.length > MAX_LINE_CHARS + this.#hold) {
-        this.emit(this.stream, rest.slice(0, MAX_LINE_CHARS));
-        rest = rest.slice(MAX_LINE_CHARS);
+        const cut = cutAt(rest);
+        this.emit(this.stream, rest.slice(0, cut));
+        rest = rest.slice(cut);
       }
     }
     this.#partial = rest;
@@ -81,8 +95,9 @@ export class LineSplitter {
     // A complete line is cut where a partial one would have been, so the pieces do not depend
     // on how the stream happened to be chunked.
     while (rest.length > MAX_LINE_CHARS) {
-      this.emit(this.stream, rest.slice(0, MAX_LINE_CHARS));
-      rest = rest.slice(MAX_LINE_CHARS);
+      const cut = cutAt(rest);
+      this.emit(this.stream, rest.slice(0, cut));
+      rest = rest.slice(cut);
     }
     this.emit(this.stream, rest);
   }
