@@ -6,12 +6,20 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
+/**
+ * Node's own module compile cache, not a test's leftover: from Node 22 on, programs the tests run
+ * (npm 11, for one) call module.enableCompileCache(), which keeps it under the temp dir.
+ */
+const NODE_OWN = new Set(['node-compile-cache']);
+
 export default function teardown() {
   const dir = process.env.BW_TEST_TMPDIR;
   if (!dir) return;
   let left = [];
   try {
-    left = readdirSync(dir).map((name) => join(dir, name));
+    left = readdirSync(dir)
+      .filter((name) => !NODE_OWN.has(name))
+      .map((name) => join(dir, name));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
