@@ -75,7 +75,8 @@ runners:
     // The private directory for the inputs' files is gone from RUNNER_TEMP.
     const runnerTemp = readdirSync(r.runnerDir, { recursive: true }).map(String);
     expect(runnerTemp.filter((p) => /bw-ssh-/.test(p))).toEqual([]);
-    await waitUntil(() => processesWith('/tmp/bwc-').length === 0, 5000, 'no ssh or ssh-agent process left');
+    // Every ssh of the run names its files under this RUNNER_TEMP (-F …); other test files' do not.
+    await waitUntil(() => processesWith(r.runnerDir).length === 0, 5000, 'no ssh process of the run left');
   } finally {
     rmSync(ws, { recursive: true, force: true });
   }

@@ -21,7 +21,7 @@ import type { SshdConfig } from '../../support/sshd.js';
 import { useSshdFleet } from '../../support/ssh-release-fixture.js';
 import { collect, fleetOptions, hostOf, script } from '../../support/sshd-fixtures.js';
 import { generateKey } from '../../support/sshd-keys.js';
-import { childSshProcesses, makeCa, sign } from './openssh-support.js';
+import { makeCa, noChildSsh, sign } from './openssh-support.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bw-oscert-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -66,7 +66,7 @@ beforeAll(async () => {
   chmodSync(join(dir, 'other'), 0o600);
 });
 
-afterEach(() => expect(childSshProcesses()).toEqual([]));
+afterEach(() => noChildSsh());
 
 // Both hosts' keys are checked against the host CA alone (h0 is signed by it).
 describe('user certificates', () => {

@@ -15,7 +15,7 @@ import type { SshdConfig } from '../../support/sshd.js';
 import { useSshdFleet } from '../../support/ssh-release-fixture.js';
 import { collect, script, within } from '../../support/sshd-fixtures.js';
 import { readPids, waitForExit } from '../../support/survivors.js';
-import { childSshProcesses, socketDirs } from './openssh-support.js';
+import { noChildSsh, noNewSocketDirs, socketDirs } from './openssh-support.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bw-osroute-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -73,10 +73,10 @@ const viaConfig = () => ({
   connectTimeoutMs: 5000,
 });
 
-afterEach(() => {
-  expect(childSshProcesses()).toEqual([]);
+afterEach(async () => {
+  await noChildSsh();
   // No socket directory left that was not there before (others' may come and go meanwhile).
-  expect(socketDirs().filter((d) => !before.includes(d))).toEqual([]);
+  await noNewSocketDirs(before);
 });
 let before: string[] = [];
 beforeEach(() => {

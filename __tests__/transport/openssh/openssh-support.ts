@@ -59,3 +59,28 @@ export function processesWith(needle: string): number[] {
   }
   return out;
 }
+
+/**
+ * Waits (bounded) until no socket directory is there that was not in `before`. Other test files
+ * running in the other worker make and remove their own meanwhile: only one of ours that stays
+ * fails this.
+ */
+export async function noNewSocketDirs(before: readonly string[], timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let left = socketDirs().filter((d) => !before.includes(d));
+  while (left.length > 0) {
+    if (Date.now() > deadline) throw new Error(`socket directories left behind: ${left.join(', ')}`);
+    await new Promise((r) => setTimeout(r, 25));
+    left = socketDirs().filter((d) => !before.includes(d));
+  }
+}
+
+/** Waits (bounded) until no `ssh`, `ssh-agent` or `ssh-add` child of this process is left. */
+export async function noChildSsh(timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (childSshProcesses().length > 0) {
+    if (Date.now() > deadline)
+      throw new Error(`ssh processes left: ${childSshProcesses().join(', ')} (after ${timeoutMs} ms)`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
