@@ -69041,6 +69041,8 @@ async function verifyHost(host, verify, scope) {
     let attempts = 0;
     let exitCode = null;
     let last;
+    /** What the check before `last` said, for when the deadline cut `last` off. */
+    let previous;
     const done = (result, error) => ({
         report: { result, attempts, durationMs: Math.round(performance.now() - started) },
         exitCode,
@@ -69054,7 +69056,7 @@ async function verifyHost(host, verify, scope) {
         // announced that would never run.
         const noTimeLeft = performance.now() + verify.intervalMs >= started + verify.timeoutMs;
         if (deadline.signal.aborted || (noTimeLeft && isRetryable(last))) {
-            const lastWas = last === deadline.signal.reason ? 'the last was still running' : (0,errors/* errorMessage */.gJ)(last);
+            const lastWas = last === deadline.signal.reason ? cutOff(previous) : (0,errors/* errorMessage */.gJ)(last);
             return done('failure', `verify did not pass within ${within} (${attempts} ${attempts === 1 ? 'attempt' : 'attempts'}): ${lastWas}`);
         }
         if (!isRetryable(last))
@@ -69072,10 +69074,14 @@ async function verifyHost(host, verify, scope) {
                 exitCode = driver.exitCode;
                 if (outcome.kind !== 'err')
                     return done('success', null);
+                previous = last;
                 last = new errors/* JobFailedError */.dk(outcome.reason);
             }
             catch (error) {
-                exitCode = driver.exitCode;
+                previous = last;
+                // A check the deadline cut off has no exit code: the report keeps the last one known.
+                if (error !== deadline.signal.reason)
+                    exitCode = driver.exitCode;
                 last = error;
             }
             const end = ended();
@@ -69100,6 +69106,12 @@ async function verifyHost(host, verify, scope) {
     finally {
         clearTimeout(timer);
     }
+}
+/** The error's tail when the deadline cut the last check off: what the one before it said. */
+function cutOff(previous) {
+    if (previous === undefined)
+        return 'the last was still running';
+    return `the last was still running; the one before: ${(0,errors/* errorMessage */.gJ)(previous)}`;
 }
 function withoutStepStart(emit) {
     return (e) => {

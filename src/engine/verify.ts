@@ -44,6 +44,8 @@ export async function verifyHost(
   let attempts = 0;
   let exitCode: number | null = null;
   let last: unknown;
+  /** What the check before `last` said, for when the deadline cut `last` off. */
+  let previous: unknown;
   const done = (result: VerifyReport['result'], error: string | null): VerifyOutcome => ({
     report: { result, attempts, durationMs: Math.round(performance.now() - started) },
     exitCode,
@@ -56,7 +58,7 @@ export async function verifyHost(
     // announced that would never run.
     const noTimeLeft = performance.now() + verify.intervalMs >= started + verify.timeoutMs;
     if (deadline.signal.aborted || (noTimeLeft && isRetryable(last))) {
-      const lastWas = last === deadline.signal.reason ? 'the last was still running' : errorMessage(last);
+      const lastWas = last === deadline.signal.reason ? cutOff(previous) : errorMessage(last);
       return done(
         'failure',
         `verify did not pass within ${within} (${attempts} ${attempts === 1 ? 'attempt' : 'attempts'}): ${lastWas}`,
@@ -75,9 +77,12 @@ export async function verifyHost(
         const outcome = await driver.run(checkJob(verify.check, host, label));
         exitCode = driver.exitCode;
         if (outcome.kind !== 'err') return done('success', null);
+        previous = last;
         last = new JobFailedError(outcome.reason);
       } catch (error) {
-        exitCode = driver.exitCode;
+        previous = last;
+        // A check the deadline cut off has no exit code: the report keeps the last one known.
+        if (error !== deadline.signal.reason) exitCode = driver.exitCode;
         last = error;
       }
       const end = ended();
@@ -99,6 +104,12 @@ export async function verifyHost(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** The error's tail when the deadline cut the last check off: what the one before it said. */
+function cutOff(previous: unknown): string {
+  if (previous === undefined) return 'the last was still running';
+  return `the last was still running; the one before: ${errorMessage(previous)}`;
 }
 
 function withoutStepStart(emit: EventListener): EventListener {
