@@ -64669,7 +64669,7 @@ globals.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _commonjs_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3115);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2649);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9791);
 /** The action's entrypoint (`dist/index.js` is this, bundled). */
 
 
@@ -64686,7 +64686,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2649:
+/***/ 9791:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -70088,7 +70088,7 @@ function checkPart(part) {
     }
 }
 //# sourceMappingURL=executor.js.map
-;// CONCATENATED MODULE: ./lib/release/cancellation.js
+;// CONCATENATED MODULE: ./lib/pipeline/cancellation.js
 
 
 /**
@@ -70188,7 +70188,7 @@ class Cancellation {
     }
 }
 //# sourceMappingURL=cancellation.js.map
-;// CONCATENATED MODULE: ./lib/release/exit-codes.js
+;// CONCATENATED MODULE: ./lib/pipeline/exit-codes.js
 
 const EXIT = { success: 0, failure: 1, usage: 2, cancelled: 130 };
 /** 0 success, 130 cancelled, 1 any other failure. */
@@ -70266,8 +70266,8 @@ function resolveHostFilter(config, names, what = 'hosts filter') {
 //# sourceMappingURL=select.js.map
 // EXTERNAL MODULE: ./lib/config/config-error.js
 var config_error = __nccwpck_require__(1429);
-// EXTERNAL MODULE: ./lib/config/steps-job.js
-var steps_job = __nccwpck_require__(2567);
+// EXTERNAL MODULE: ./lib/steps/steps-job.js
+var steps_job = __nccwpck_require__(4970);
 // EXTERNAL MODULE: ./lib/config/formats.js
 var formats = __nccwpck_require__(6094);
 // EXTERNAL MODULE: ./lib/config/hosts.js
@@ -74726,7 +74726,7 @@ function partFacts(r) {
     return r.part ? [partLabel(r.part)] : [];
 }
 //# sourceMappingURL=vocabulary.js.map
-;// CONCATENATED MODULE: ./lib/release/run-emitter.js
+;// CONCATENATED MODULE: ./lib/pipeline/run-emitter.js
 
 /**
  * The one listener of a run. In a dry run, events sent before `run-start` (the lock notice, a
@@ -74760,7 +74760,7 @@ function runEmitter(redactor, partial, warnings, onEvent, dryRun) {
     return { emit, flush };
 }
 //# sourceMappingURL=run-emitter.js.map
-;// CONCATENATED MODULE: ./lib/release/lock-commands.js
+;// CONCATENATED MODULE: ./lib/steps/lock-scripts.js
 /**
  * The deploy lock's shell commands, as pure values (a fixed script and the environment it reads),
  * and the parser of what they print. The lock is the directory `~/.boerewors/locks/NAME` on the
@@ -74940,8 +74940,8 @@ function replyComplete(stdout) {
         return false;
     return ONE_LINE_ANSWERS.includes(reply.answer) || reply.owner !== undefined;
 }
-//# sourceMappingURL=lock-commands.js.map
-;// CONCATENATED MODULE: ./lib/release/lock-owner.js
+//# sourceMappingURL=lock-scripts.js.map
+;// CONCATENATED MODULE: ./lib/pipeline/lock/lock-owner.js
 /** Who holds a deploy lock: what owner.json says, and how messages and the report tell it. */
 
 /** A token: who may re-enter and release a lock. Random, hex. */
@@ -75047,7 +75047,7 @@ function lockReport(target, state, holder) {
     };
 }
 //# sourceMappingURL=lock-owner.js.map
-;// CONCATENATED MODULE: ./lib/release/lock-reply-reader.js
+;// CONCATENATED MODULE: ./lib/pipeline/lock/lock-reply-reader.js
 
 
 /** The lock command's stdout is read up to this many bytes: an answer is a few hundred. */
@@ -75105,11 +75105,11 @@ async function readLockCommand(transport, host, command, signal, timeoutMs = LOC
     }
 }
 //# sourceMappingURL=lock-reply-reader.js.map
-;// CONCATENATED MODULE: ./lib/release/deploy-lock.js
+;// CONCATENATED MODULE: ./lib/pipeline/lock/deploy-lock.js
 /**
  * The deploy lock of a run (docs/lock.md): taken through the transport on the lock host before the
  * first stage, its heartbeat refreshed while the run goes on, released at the end (success, failure
- * and cancel alike) and only by its holder. The commands themselves are in lock-commands.ts.
+ * and cancel alike) and only by its holder. The commands themselves are in src/steps/lock-scripts.ts.
  */
 
 
@@ -75323,7 +75323,7 @@ function deploy_lock_seconds(ms) {
     return ms % 1000 === 0 || ms >= 10_000 ? `${Math.round(ms / 1000)} s` : `${(ms / 1000).toFixed(1)} s`;
 }
 //# sourceMappingURL=deploy-lock.js.map
-;// CONCATENATED MODULE: ./lib/release/settings.js
+;// CONCATENATED MODULE: ./lib/pipeline/settings.js
 /**
  * Everything one release needs, whoever asked for it: built by `src/cli/args.ts` from flags or by
  * `src/action/inputs.ts` from inputs; consumed by the pipeline. Each setting also records how the
@@ -75339,7 +75339,7 @@ function sourceName(source) {
     return 'flag' in source ? source.flag : `the "${source.input}" input`;
 }
 //# sourceMappingURL=settings.js.map
-;// CONCATENATED MODULE: ./lib/release/lock-gate.js
+;// CONCATENATED MODULE: ./lib/pipeline/lock/lock-gate.js
 /**
  * The deploy lock at the start of a run: taken, re-entered, taken over, or the reason the run may
  * not start (held by another run, the lock host out of reach, a cancel while waiting). A run that
@@ -75455,7 +75455,7 @@ function refusedHint(sources, owner, target) {
         `after ${Math.round(target.staleAfterMs / 1000)} s (lock.stale-after)`);
 }
 //# sourceMappingURL=lock-gate.js.map
-;// CONCATENATED MODULE: ./lib/release/lock-plan.js
+;// CONCATENATED MODULE: ./lib/pipeline/lock/lock-plan.js
 /**
  * The lock a run of `runner` takes, or undefined. Without a `lock:` key the lock is on when the
  * runner touches a non-local host: its stages' hosts before any hosts filter or limit, so that
@@ -75480,7 +75480,7 @@ function lockTargetFor(config, runner, settings) {
     };
 }
 //# sourceMappingURL=lock-plan.js.map
-;// CONCATENATED MODULE: ./lib/release/run-part-of.js
+;// CONCATENATED MODULE: ./lib/pipeline/run-part-of.js
 /** Which part of a sharded release this run is, from the settings of either front end. */
 
 
@@ -75500,7 +75500,7 @@ function runPartOf(settings) {
     return shard ? { kind: 'shard', ...shard } : undefined;
 }
 //# sourceMappingURL=run-part-of.js.map
-;// CONCATENATED MODULE: ./lib/release/part-release.js
+;// CONCATENATED MODULE: ./lib/pipeline/part-release.js
 /**
  * The release id of one part of a sharded release. The canary-only job and every shard must run
  * with one release id (BW_RELEASE): it names the release on every host, and the merge refuses
@@ -75666,7 +75666,7 @@ async function opensshFileProblems(ssh, env = process.env) {
     return problems;
 }
 //# sourceMappingURL=openssh-preflight.js.map
-;// CONCATENATED MODULE: ./lib/release/preflight.js
+;// CONCATENATED MODULE: ./lib/pipeline/preflight.js
 /**
  * Checks made before anything runs, beyond the config itself: the SSH key and known_hosts files a
  * run would read. A release that would fail at its first SSH stage must not first run its local
@@ -75829,7 +75829,7 @@ async function preflight_missingUploadSources(config, cwd) {
     return [...warnings.values()];
 }
 //# sourceMappingURL=preflight.js.map
-;// CONCATENATED MODULE: ./lib/release/run-identity.js
+;// CONCATENATED MODULE: ./lib/pipeline/run-identity.js
 /** Who runs a release, and from where: for the lock's owner.json and the release history. */
 
 
@@ -75870,7 +75870,7 @@ function osUser(env) {
     }
 }
 //# sourceMappingURL=run-identity.js.map
-;// CONCATENATED MODULE: ./lib/release/secrets.js
+;// CONCATENATED MODULE: ./lib/pipeline/secrets.js
 const REDACTED = '***';
 /**
  * What the summary and annotations strip from text (github-escape's stripControl): ANSI CSI/OSC
@@ -76027,7 +76027,7 @@ class Redactor {
     }
 }
 //# sourceMappingURL=secrets.js.map
-;// CONCATENATED MODULE: ./lib/release/pipeline.js
+;// CONCATENATED MODULE: ./lib/pipeline/pipeline.js
 
 
 
@@ -82695,7 +82695,7 @@ function failureLine(report) {
     return `${what}${detail ? `: ${detail.split('\n')[0]}` : ''}`;
 }
 //# sourceMappingURL=finish.js.map
-;// CONCATENATED MODULE: ./lib/release/parse.js
+;// CONCATENATED MODULE: ./lib/pipeline/parse.js
 /**
  * The text of flags and inputs → setting values, the same way for the CLI and the action. Every
  * error is a UsageError that starts with the setting as the user gave it (`--limit: …`,
@@ -83085,7 +83085,7 @@ function normalizeNewlines(text) {
     return text.replace(/\r\n?/g, '\n').trim();
 }
 //# sourceMappingURL=inputs.js.map
-;// CONCATENATED MODULE: ./lib/release/lock-command.js
+;// CONCATENATED MODULE: ./lib/pipeline/lock/manual-lock.js
 /**
  * `boerewors lock status|acquire|release`: the deploy lock by hand, outside a run. A lock taken by
  * hand never goes stale (a person holds it, not a process with a heartbeat) and prints its token,
@@ -83125,7 +83125,7 @@ async function runLockCommand(action, settings, opts) {
         if (opts.signal.aborted)
             throw abortReason(opts.signal);
         const result = action === 'status'
-            ? await lock_command_status(lock, label, opts.signal)
+            ? await manual_lock_status(lock, label, opts.signal)
             : action === 'acquire'
                 ? await acquire(lock, label, settings, opts)
                 : await release(lock, label, settings, opts);
@@ -83135,7 +83135,7 @@ async function runLockCommand(action, settings, opts) {
         await transport.close();
     }
 }
-async function lock_command_status(lock, label, signal) {
+async function manual_lock_status(lock, label, signal) {
     const reply = await lock.status(signal);
     if (reply.answer === 'free')
         return { code: 0, outcome: 'free', stdout: `free: no ${label} (${lock.where})` };
@@ -83192,7 +83192,7 @@ async function release(lock, label, settings, opts) {
     }
     return { code: 0, outcome: 'released', stdout: `released: ${label}, held by ${owner}` };
 }
-//# sourceMappingURL=lock-command.js.map
+//# sourceMappingURL=manual-lock.js.map
 ;// CONCATENATED MODULE: ./lib/action/lock-mode.js
 /**
  * The action's lock mode (input `lock`): the config's deploy lock taken, released or shown by
@@ -87429,7 +87429,7 @@ function merge_reports_cut(text) {
     return text.length > MAX_REASON ? `${text.slice(0, MAX_REASON - 1)}…` : text;
 }
 //# sourceMappingURL=merge-reports.js.map
-;// CONCATENATED MODULE: ./lib/release/merge.js
+;// CONCATENATED MODULE: ./lib/pipeline/merge.js
 /**
  * `boerewors report merge` and the action's merge mode: the report files of a sharded release's
  * parts (the canary-only job and the shards), found, read, checked and merged into one report.
@@ -87780,10 +87780,10 @@ var did_you_mean = __nccwpck_require__(9839);
 var formats = __nccwpck_require__(6094);
 // EXTERNAL MODULE: ./lib/config/schema.js
 var schema = __nccwpck_require__(1091);
-// EXTERNAL MODULE: ./lib/config/release-step.js
-var release_step = __nccwpck_require__(8742);
-// EXTERNAL MODULE: ./lib/config/release-dir-commands.js
-var release_dir_commands = __nccwpck_require__(7420);
+// EXTERNAL MODULE: ./lib/steps/release-step.js
+var release_step = __nccwpck_require__(1070);
+// EXTERNAL MODULE: ./lib/steps/release-dir-scripts.js
+var release_dir_scripts = __nccwpck_require__(8857);
 ;// CONCATENATED MODULE: ./lib/config/rollback-from.js
 
 
@@ -87802,7 +87802,7 @@ function rollbackReadStage(stage, name, hosts, vars, dirs) {
         ...(stage.when ? { when: stage.when } : {}),
         jobs: () => hosts.map((host) => engine_job/* Job */._.of(host, async function* (ctx) {
             const paths = (0,release_step/* releasePaths */.ul)(dirs, ctx);
-            const read = (0,release_dir_commands/* currentLiveCommand */.tS)(paths.BW_RELEASES_PATH);
+            const read = (0,release_dir_scripts/* currentLiveCommand */.tS)(paths.BW_RELEASES_PATH);
             yield (0,subtask/* remote */.be)(read.script, {
                 env: { ...paths, ...read.env },
                 label: 'release: rollback: read current',
@@ -87819,15 +87819,15 @@ function rollbackFrom(previous, readStage) {
     const report = previous.findLast((s) => s.name === readStage);
     let newest = null;
     for (const job of report?.jobs ?? []) {
-        const seen = (0,release_dir_commands/* parseCurrentLive */.$A)(job.outputTail);
+        const seen = (0,release_dir_scripts/* parseCurrentLive */.$A)(job.outputTail);
         if (seen && seen.time !== 'never' && (!newest || seen.time > newest.time))
             newest = seen;
     }
     return newest?.id;
 }
 //# sourceMappingURL=rollback-from.js.map
-// EXTERNAL MODULE: ./lib/config/steps-job.js
-var steps_job = __nccwpck_require__(2567);
+// EXTERNAL MODULE: ./lib/steps/steps-job.js
+var steps_job = __nccwpck_require__(4970);
 ;// CONCATENATED MODULE: ./lib/config/build-runners.js
 /**
  * Validated runner configs → engine Runners. Pure: builds stages and job factories, runs nothing.
@@ -88047,8 +88047,8 @@ function defined(obj) {
 //# sourceMappingURL=build-runners.js.map
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: ./lib/config/schema-releases.js
-var schema_releases = __nccwpck_require__(4498);
+// EXTERNAL MODULE: ./lib/config/schema-releases.js + 1 modules
+var schema_releases = __nccwpck_require__(2506);
 ;// CONCATENATED MODULE: ./lib/config/safe-releases.js
 /**
  * The `lock:` and `releases:` blocks, validated → the settings the pipeline and the release steps
@@ -88921,8 +88921,8 @@ var schemas = __nccwpck_require__(8816);
 var schema = __nccwpck_require__(1091);
 // EXTERNAL MODULE: ./lib/config/schema-values.js
 var schema_values = __nccwpck_require__(8370);
-// EXTERNAL MODULE: ./lib/config/schema-releases.js
-var schema_releases = __nccwpck_require__(4498);
+// EXTERNAL MODULE: ./lib/config/schema-releases.js + 1 modules
+var schema_releases = __nccwpck_require__(2506);
 ;// CONCATENATED MODULE: ./lib/config/module-schema.js
 /** JavaScript-module configs: the YAML blocks, plus stages that build custom jobs (`job: (host) => Job`). */
 
@@ -89358,419 +89358,59 @@ function rangeStart(node) {
 
 /***/ }),
 
-/***/ 7420:
+/***/ 2506:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   $A: () => (/* binding */ parseCurrentLive),
-/* harmony export */   Pw: () => (/* binding */ releaseCommand),
-/* harmony export */   hU: () => (/* binding */ releasesPathOn),
-/* harmony export */   tS: () => (/* binding */ currentLiveCommand)
-/* harmony export */ });
-/* unused harmony exports historyFields, sharedLines */
-/** The script and environment of one `release:` step on one host. */
-function releaseCommand(action, target) {
-    const env = {
-        BW_RELEASES_PATH: target.path,
-        BW_RELEASE: target.release,
-        BW_RUN_ID: target.entry.run,
-        BW_RUN_ATTEMPT: target.entry.attempt,
-        BW_HISTORY: historyFields(target.entry),
-    };
-    if (action === 'prepare' || action === 'switch')
-        env.BW_SHARED = sharedLines(target.shared);
-    if (action === 'prune')
-        env.BW_KEEP = String(target.keep);
-    if (action === 'undo')
-        env.BW_UNDO = '1';
-    const body = { prepare: PREPARE, switch: SWITCH, prune: PRUNE, rollback: ROLLBACK, undo: ROLLBACK }[action];
-    return { script: `${PRELUDE}${body}`, env, summary: summaryOf(action, target) };
-}
-function summaryOf(action, t) {
-    const shared = t.shared.map((s) => (s.directory ? `${s.path}/` : s.path)).join(', ');
-    switch (action) {
-        case 'prepare':
-            return `create ${t.path}/releases/${t.release}${shared ? `, link ${shared} from ${t.path}/shared/` : ''}`;
-        case 'switch':
-            return `${t.path}/current -> releases/${t.release}, atomically (a new link renamed over it)`;
-        case 'prune':
-            return `remove from ${t.path}/releases what the history allows: releases marked bad first; keep current, what a rollback from it goes back to, and the newest ${t.keep} that went live up to current`;
-        case 'rollback':
-            return `${t.path}/current -> the newest older release that went live and is not bad (or ROLLBACK_TO); mark the one left bad`;
-        case 'undo':
-            return `if ${t.path}/current is releases/${t.release} and this run switched to it: roll back as release: rollback does; otherwise nothing`;
-    }
-}
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  BI: () => (/* binding */ LOCK_NAME_PATTERN),
+  TN: () => (/* binding */ lockSchema),
+  x9: () => (/* binding */ releaseStepSchema),
+  mI: () => (/* binding */ releasesSchema)
+});
+
+// UNUSED EXPORTS: LOCK_NAME, sharedPathProblem
+
+// EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 17 modules
+var schemas = __nccwpck_require__(8816);
+;// CONCATENATED MODULE: ./lib/steps/release-dirs.js
 /**
- * Reads, on one host, the release `current` points at and when it last went live, as the line
- * `current releases/ID went live at TIME` (`parseCurrentLive` reads it back); prints nothing else
- * when there is no such release. Changes nothing. What a rollback runs first on every host, to
- * learn the release it rolls back (docs/releases.md).
+ * The release directories the built-in `release:` steps work on (docs/releases.md): what config
+ * resolves from the `releases:` block and what the steps and their host scripts act on.
  */
-function currentLiveCommand(path) {
-    return {
-        script: `${PRELUDE}${CURRENT_LIVE}`,
-        env: { BW_RELEASES_PATH: path, BW_RELEASE: 'none' },
-        summary: `read which release ${path}/current is, and when it went live`,
-    };
-}
-/** `{ id, time }` from the line `currentLiveCommand` prints, wherever it is in `output`. */
-function parseCurrentLive(output) {
-    const m = /^current releases\/([A-Za-z0-9._-]+) went live at (\S*)$/m.exec(output);
-    return m ? { id: m[1], time: m[2] } : null;
-}
-/** `"run":"…","attempt":"…","time":"…","who":"…","runUrl":"…"`: what follows id and state on a history line. */
-function historyFields(entry) {
-    return [
-        `"run":${JSON.stringify(entry.run)}`,
-        `"attempt":${JSON.stringify(entry.attempt)}`,
-        `"time":${JSON.stringify(entry.time)}`,
-        `"who":${JSON.stringify(entry.who)}`,
-        `"runUrl":${JSON.stringify(entry.runUrl)}`,
-    ].join(',');
-}
-/**
- * One line per shared path: `d` or `f`, the `../` that climb from the link's directory to P, and
- * the path, separated by tabs (which a shared path cannot hold). `storage/` → `d\t../../\tstorage`,
- * `public/uploads/` → `d\t../../../\tpublic/uploads`: relative links keep working when P moves.
- */
-function sharedLines(shared) {
-    return shared
-        .map((item) => {
-        const up = '../'.repeat(item.path.split('/').length + 1);
-        return `${item.directory ? 'd' : 'f'}\t${up}\t${item.path}`;
-    })
-        .join('\n');
-}
-/** The releases path as the host's shell should see it: `~/x` is `x` over SSH (sshd starts in the home directory), `HOME/x` on this machine. */
-function releasesPathOn(path, local, home) {
-    if (path !== '~' && !path.startsWith('~/'))
-        return path;
-    const rest = path.slice(2);
-    if (local)
-        return rest ? `${home}/${rest}` : home;
-    return rest || '.';
-}
-const PRELUDE = `P=$BW_RELEASES_PATH
-R=$P/releases/$BW_RELEASE
-H=$P/.boerewors/releases.jsonl
-fail() { echo "$*" >&2; exit 1; }
-current_id() {
-  l=$(readlink "$P/current" 2>/dev/null) || return 0
-  case $l in releases/*|*/releases/*) l=\${l%/}; l=\${l##*/} ;; *) return 0 ;; esac
-  case $l in ''|.|..|*[!A-Za-z0-9._-]*) return 0 ;; esac
-  printf '%s' "$l"
-}
-events() {
-  [ -f "$H" ] || return 0
-  sed -n -e 's/^{"id":"\\([A-Za-z0-9._-]*\\)","state":"\\([a-z]*\\)".*"previous":"\\([A-Za-z0-9._-]*\\)"}$/\\1 \\2 \\3/p' -e t \\
-    -e 's/^{"id":"\\([A-Za-z0-9._-]*\\)","state":"\\([a-z]*\\)".*/\\1 \\2/p' "$H"
-}
-switch_to() {
-  rm -f "$P/.boerewors/current."*
-  ln -s "releases/$1" "$P/.boerewors/current.$$"
-  mv -T "$P/.boerewors/current.$$" "$P/current"
-}
-tab=$(printf '\\t')
-`;
-const PREPARE = `mkdir -p "$P/releases" "$P/shared" "$P/.boerewors"
-if [ -e "$R" ] || [ -L "$R" ]; then
-  if ! grep -qF "{\\"id\\":\\"$BW_RELEASE\\",\\"state\\":\\"prepared\\",\\"run\\":\\"$BW_RUN_ID\\"," "$H" 2>/dev/null; then
-    grep -qF "{\\"id\\":\\"$BW_RELEASE\\",\\"state\\":\\"live\\"," "$H" 2>/dev/null &&
-      fail "release $BW_RELEASE already exists in $P/releases and was not prepared by this run: it went live in another run (current is releases/$(current_id)); this run changes nothing here (give a new release id to release again)"
-    fail "release $BW_RELEASE already exists in $P/releases and was not prepared by this run: refusing to reuse it; give this run another release id"
-  fi
-  echo "releases/$BW_RELEASE was prepared earlier in this run: kept"
-else
-  printf '{"id":"%s","state":"prepared",%s}\\n' "$BW_RELEASE" "$BW_HISTORY" >>"$H"
-  mkdir "$R"
-  echo "prepared $R"
-fi
-while IFS=$tab read -r kind up rel; do
-  [ -n "$rel" ] || continue
-  if [ "$kind" = d ]; then
-    mkdir -p "$P/shared/$rel"
-  elif [ ! -e "$P/shared/$rel" ]; then
-    fail "shared file $P/shared/$rel does not exist: create it once on the host (shared files are not shipped: they outlive releases)"
-  fi
-  [ "$(readlink "$R/$rel" 2>/dev/null)" != "\${up}shared/$rel" ] || continue
-  rm -rf "$R/$rel"
-  mkdir -p "$(dirname "$R/$rel")"
-  ln -s "\${up}shared/$rel" "$R/$rel"
-  echo "linked $rel -> \${up}shared/$rel"
-done <<EOF
-$BW_SHARED
-EOF
-`;
-// Signals are ignored from here on: the switch is a link and a rename, and a cancel must find
-// `current` and the history agreeing, not stop between them.
-const SWITCH = `trap '' INT TERM HUP
-[ -d "$R" ] || fail "$R does not exist: a release: prepare step (and the upload into it) must come before release: switch"
-mkdir -p "$P/.boerewors"
-if [ -e "$P/current" ] && [ ! -L "$P/current" ]; then
-  fail "$P/current is not a symlink (a real directory or file): refusing to replace it; move it into $P/releases/ once, then switch"
-fi
-while IFS=$tab read -r kind up rel; do
-  [ -n "$rel" ] || continue
-  [ -L "$R/$rel" ] || fail "$R/$rel is no longer the link to shared/$rel (did the upload replace it? leave shared paths out of what you ship): refusing to switch"
-done <<EOF
-$BW_SHARED
-EOF
-prev=$(current_id)
-if [ "$prev" = "$BW_RELEASE" ]; then
-  echo "current is already releases/$BW_RELEASE"
-  exit 0
-fi
-switch_to "$BW_RELEASE"
-printf '{"id":"%s","state":"live",%s,"previous":"%s"}\\n' "$BW_RELEASE" "$BW_HISTORY" "$prev" >>"$H"
-echo "current -> releases/$BW_RELEASE (was \${prev:-nothing})"
-`;
-const PRUNE = `cur=$(current_id)
-if [ ! -f "$H" ]; then
-  echo "no history in $H yet: nothing to prune"
-  exit 0
-fi
-present=" $(ls "$P/releases" 2>/dev/null | paste -sd ' ' -) "
-decisions=$(events | awk -v cur="$cur" -v keep="$BW_KEEP" -v present="$present" '
-  { id = $1; st = $2 }
-  st == "prepared" && !(id in prepared) { prepared[id] = NR }
-  st == "live" { if (!(id in live)) { live[id] = ++n; order[n] = id }; bad[id] = 0 }
-  st == "bad" { bad[id] = 1 }
-  END {
-    at = (cur in live) ? live[cur] : n + 1
-    for (i = at - 1; i >= 1 && target == ""; i--)
-      if (!bad[order[i]] && index(present, " " order[i] " ")) target = order[i]
-    kept = (cur in live) && !bad[cur]
-    if (target != "") kept++
-    for (i = n; i >= 1; i--) {
-      id = order[i]
-      if (id == cur) print "keep", id, "current"
-      else if (bad[id]) print "remove", id, "marked bad by a rollback"
-      else if (id == target) print "keep", id, "what a rollback from current goes back to"
-      else if (i > at) print "keep", id, "went live after current (before a rollback): takes no keep slot"
-      else if (!index(present, " " id " ")) print "gone", id
-      else if (++kept <= keep) print "keep", id, "live"
-      else print "remove", id, "older than the newest " keep " live releases"
-    }
-    for (id in prepared) {
-      if (id in live) continue
-      if ((cur in prepared) && prepared[id] < prepared[cur]) print "remove", id, "never went live, older than current"
-      else print "keep", id, "never went live, not older than current"
-    }
-  }')
-removed=0
-while read -r verdict id why; do
-  [ "$verdict" = remove ] || continue
-  case $id in ''|.|..|*[!A-Za-z0-9._-]*) continue ;; esac
-  [ "$id" != "$cur" ] || continue
-  [ -e "$P/releases/$id" ] || [ -L "$P/releases/$id" ] || continue
-  rm -rf "$P/releases/$id"
-  rm -f "$P/releases/.$id.bw-manifest" # what an upload with link-from kept about it
-  echo "pruned releases/$id: $why"
-  removed=$((removed + 1))
-done <<EOF
-$decisions
-EOF
-nl='
-'
-unknown=
-for d in "$P"/releases/*; do
-  [ -e "$d" ] || [ -L "$d" ] || continue
-  id=\${d##*/}
-  case "$nl$decisions$nl" in *"\${nl}keep $id "*|*"\${nl}remove $id "*) ;; *) unknown="$unknown $id" ;; esac
-done
-echo "pruned $removed; releases/ holds: $(ls "$P/releases" | paste -sd ' ' -)"
-[ -z "$unknown" ] || echo "left alone, not in the history:$unknown"
-`;
-const CURRENT_LIVE = `cur=$(current_id)
-if [ -z "$cur" ]; then
-  echo "$P/current does not point into $P/releases"
-  exit 0
-fi
-t=$(grep -F "{\\"id\\":\\"$cur\\",\\"state\\":\\"live\\"," "$H" 2>/dev/null | tail -n 1 | sed -n 's/.*"time":"\\([^"]*\\)".*/\\1/p')
-echo "current releases/$cur went live at \${t:-never}"
-`;
-// Also undo (BW_UNDO=1): the same, only when current is this run's release and this attempt of
-// the run switched to it (the last `live` line of it carries BW_RUN_ATTEMPT). ROLLBACK_FROM (set
-// by the run's first stage, or as a var) leaves hosts on another release where they are.
-const ROLLBACK = `trap '' INT TERM HUP
-cur=$(current_id)
-if [ "\${BW_UNDO:-}" = 1 ] && [ "$cur" != "$BW_RELEASE" ]; then
-  shown=\${cur:+releases/$cur}
-  echo "current is \${shown:-not a release}, not this run's release $BW_RELEASE: nothing to undo"
-  exit 0
-fi
-if [ "\${BW_UNDO:-}" = 1 ]; then
-  switched=$(grep -F "{\\"id\\":\\"$BW_RELEASE\\",\\"state\\":\\"live\\"," "$H" 2>/dev/null | tail -n 1)
-  case $switched in
-    *"\\"attempt\\":\\"$BW_RUN_ATTEMPT\\","*) ;;
-    *)
-      echo "current is releases/$cur, but this run did not switch to it (it went live in an earlier run or attempt): nothing to undo"
-      exit 0
-      ;;
-  esac
-fi
-[ -n "$cur" ] || fail "$P/current does not point into $P/releases: nothing to roll back"
-if [ "\${BW_UNDO:-}" != 1 ] && [ -z "\${ROLLBACK_TO:-}" ] && [ -n "\${ROLLBACK_FROM:-}" ] && [ "$cur" != "$ROLLBACK_FROM" ]; then
-  echo "current is releases/$cur, not releases/$ROLLBACK_FROM (the release being rolled back): nothing to roll back here"
-  exit 0
-fi
-if [ -n "\${ROLLBACK_TO:-}" ]; then
-  target=$ROLLBACK_TO
-  case $target in .|..|*[!A-Za-z0-9._-]*) fail "ROLLBACK_TO=$target is not a release id" ;; esac
-  if [ "$target" = "$cur" ]; then
-    echo "current is releases/$target already, as ROLLBACK_TO asks: nothing to roll back"
-    exit 0
-  fi
-  [ -d "$P/releases/$target" ] || fail "ROLLBACK_TO=$target: $P/releases/$target does not exist"
-  if events | awk -v id="$target" '$1 == id && $2 == "live" { b = 0 } $1 == id && $2 == "bad" { b = 1 } END { exit !b }'; then
-    echo "releases/$target was marked bad earlier; going back to it as ROLLBACK_TO asks"
-  fi
-else
-  candidates=$(events | awk -v cur="$cur" '
-    $2 == "live" { if (!($1 in pos)) { pos[$1] = ++n; order[n] = $1 }; bad[$1] = 0 }
-    $2 == "bad" { bad[$1] = 1 }
-    END { if (!(cur in pos)) { print "?"; exit } for (i = pos[cur] - 1; i >= 1; i--) if (!bad[order[i]]) print order[i] }')
-  [ "$candidates" != "?" ] || fail "current release $cur never went live according to $H: name the release to go back to with ROLLBACK_TO=ID"
-  target=
-  for id in $candidates; do
-    if [ -d "$P/releases/$id" ]; then
-      target=$id
-      break
-    fi
-  done
-  [ -n "$target" ] || fail "no release to roll back to: none older than $cur went live, is not marked bad and is still in $P/releases; current stays releases/$cur"
-fi
-switch_to "$target"
-printf '{"id":"%s","state":"bad",%s}\\n' "$cur" "$BW_HISTORY" >>"$H"
-printf '{"id":"%s","state":"live",%s,"previous":"%s"}\\n' "$target" "$BW_HISTORY" "$cur" >>"$H"
-echo "rolled back: current -> releases/$target (was releases/$cur, now marked bad)"
-`;
-//# sourceMappingURL=release-dir-commands.js.map
-
-/***/ }),
-
-/***/ 8742:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Lz: () => (/* binding */ releaseStepTask),
-/* harmony export */   qG: () => (/* binding */ checkWithReleasePaths),
-/* harmony export */   ul: () => (/* binding */ releasePaths)
-/* harmony export */ });
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
-/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8161);
-/* harmony import */ var _engine_check_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(3970);
-/* harmony import */ var _engine_job_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(7209);
-/* harmony import */ var _engine_release_id_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7001);
-/* harmony import */ var _engine_subtask_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(917);
-/* harmony import */ var _engine_vars_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(1942);
-/* harmony import */ var _release_dir_commands_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(7420);
-/**
- * What the `releases:` block adds to a job: BW_RELEASES_PATH and BW_RELEASE_PATH in every step's
- * environment, and the `release:` steps as commands on the job's host (release-dir-commands.ts).
- */
-
-
-
-
-
-
-
-
-/**
- * Stands in for BW_RUN_ID (and BW_RUN_ATTEMPT) when a release runs without the pipeline (a library user's Executor):
- * one per process, so the retries of one run are still told from another run.
- */
-const PROCESS_RUN_ID = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(8).toString('hex');
-/** BW_RELEASES_PATH and BW_RELEASE_PATH for this job's host. */
-function releasePaths(dirs, ctx) {
-    const expanded = (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_4__/* .expandVars */ .Jf)(dirs.path, ctx.env, 'releases.path');
-    const path = (0,_release_dir_commands_js__WEBPACK_IMPORTED_MODULE_5__/* .releasesPathOn */ .hU)(expanded, ctx.host.local, (0,node_os__WEBPACK_IMPORTED_MODULE_1__.homedir)());
-    return { BW_RELEASES_PATH: path, BW_RELEASE_PATH: `${path}/releases/${ctx.release}` };
-}
-/**
- * A stage's `verify` command with BW_RELEASES_PATH and BW_RELEASE_PATH in its environment, as its
- * steps have them: a check that looks at `$BW_RELEASES_PATH/current` works the same in both.
- */
-function checkWithReleasePaths(check, dirs) {
-    const label = check.label ?? `verify: ${(0,_engine_check_js__WEBPACK_IMPORTED_MODULE_6__/* .checkText */ .q)(check)}`;
-    return (host) => _engine_job_js__WEBPACK_IMPORTED_MODULE_7__/* .Job */ ._.of(host, async function* (ctx) {
-        yield { ...check, label, env: { ...check.env, ...releasePaths(dirs, ctx) } };
-    }, 'check');
-}
-/** The command of one `release:` step on the job's host. Throws for a release id that cannot name a directory. */
-function releaseStepTask(action, dirs, ctx, paths, label) {
-    const problem = (0,_engine_release_id_js__WEBPACK_IMPORTED_MODULE_2__/* .releaseIdProblem */ .co)(ctx.release);
-    if (problem)
-        throw new Error(`release: ${action}: the release id (BW_RELEASE) ${problem.replace(/^expected/, 'must be')}`);
-    const { script, env, summary } = (0,_release_dir_commands_js__WEBPACK_IMPORTED_MODULE_5__/* .releaseCommand */ .Pw)(action, {
-        path: paths.BW_RELEASES_PATH,
-        release: ctx.release,
-        keep: dirs.keep,
-        shared: dirs.shared,
-        entry: {
-            run: hex(ctx.env.BW_RUN_ID) ?? PROCESS_RUN_ID,
-            attempt: hex(ctx.env.BW_RUN_ATTEMPT) ?? hex(ctx.env.BW_RUN_ID) ?? PROCESS_RUN_ID,
-            time: new Date().toISOString(),
-            who: ctx.env.BW_ACTOR || osUser(),
-            runUrl: ctx.env.BW_RUN_URL ?? '',
-        },
-    });
-    return (0,_engine_subtask_js__WEBPACK_IMPORTED_MODULE_3__/* .remote */ .be)(script, { env: { ...paths, ...env }, label, summary });
-}
-function hex(value) {
-    return value && /^[0-9a-f]+$/.test(value) ? value : undefined;
-}
-function osUser() {
-    try {
-        return (0,node_os__WEBPACK_IMPORTED_MODULE_1__.userInfo)().username;
-    }
-    catch {
-        return 'unknown';
-    }
-}
-//# sourceMappingURL=release-step.js.map
-
-/***/ }),
-
-/***/ 4498:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   BI: () => (/* binding */ LOCK_NAME_PATTERN),
-/* harmony export */   TN: () => (/* binding */ lockSchema),
-/* harmony export */   mI: () => (/* binding */ releasesSchema),
-/* harmony export */   x9: () => (/* binding */ releaseStepSchema)
-/* harmony export */ });
-/* unused harmony exports LOCK_NAME, sharedPathProblem, RELEASE_ACTIONS */
-/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8816);
-/* harmony import */ var _schema_values_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8370);
+/** The built-in `release:` steps. */
+const RELEASE_ACTIONS = ['prepare', 'switch', 'prune', 'rollback', 'undo'];
+//# sourceMappingURL=release-dirs.js.map
+// EXTERNAL MODULE: ./lib/config/schema-values.js
+var schema_values = __nccwpck_require__(8370);
+;// CONCATENATED MODULE: ./lib/config/schema-releases.js
 /**
  * The config blocks of safe releases (docs/lock.md, docs/releases.md): the top-level `lock:` and
  * `releases:` blocks, and the `release:` step. Kept apart from schema.ts, which imports them.
  */
 
 
+
 const LOCK_NAME = 'a lock name (letters, digits, ".", "-" and "_", not starting with ".")';
 const LOCK_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$/;
-const lockMap = zod__WEBPACK_IMPORTED_MODULE_1__/* .strictObject */ .rej({
-    host: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .nonEmptyString */ .y0)('a host name from the config')
+const lockMap = schemas/* strictObject */.rej({
+    host: (0,schema_values/* nonEmptyString */.y0)('a host name from the config')
         .optional()
         .describe('Host the lock is taken on. Default: the first non-local host under hosts: (the same for every runner).'),
-    name: zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .expected */ .p6)(LOCK_NAME))
-        .regex(LOCK_NAME_PATTERN, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .expected */ .p6)(LOCK_NAME))
+    name: schemas/* string */.YjP((0,schema_values/* expected */.p6)(LOCK_NAME))
+        .regex(LOCK_NAME_PATTERN, (0,schema_values/* expected */.p6)(LOCK_NAME))
         .optional()
         .describe("Lock name: the lock is ~/.boerewors/locks/NAME on the lock host. Default: the config file's name without extension."),
-    wait: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .duration */ .p0)({ allowZero: true })
+    wait: (0,schema_values/* duration */.p0)({ allowZero: true })
         .optional()
         .describe('Wait up to this long for a held lock before giving up. Default 0s: fail at once.'),
-    'stale-after': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .duration */ .p0)({ allowZero: false })
+    'stale-after': (0,schema_values/* duration */.p0)({ allowZero: false })
         .optional()
         .describe('A holder whose heartbeat is older than this is taken over, with a warning. Default 10m.'),
-}, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .expected */ .p6)('false, true or a map {host, name, wait, stale-after}'))
+}, (0,schema_values/* expected */.p6)('false, true or a map {host, name, wait, stale-after}'))
     .describe('Deploy lock settings.');
-const lockSchema = zod__WEBPACK_IMPORTED_MODULE_1__/* .union */ .KCZ([zod__WEBPACK_IMPORTED_MODULE_1__/* .boolean */ .zMY(), lockMap], (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .expected */ .p6)('false, true or a map {host, name, wait, stale-after}'))
+const lockSchema = schemas/* union */.KCZ([schemas/* boolean */.zMY(), lockMap], (0,schema_values/* expected */.p6)('false, true or a map {host, name, wait, stale-after}'))
     .describe('The deploy lock: on by default when a runner touches a non-local host; false turns it off, true or a map turns it on.');
 const SHARED_PATH = 'a relative path inside the release, like storage/ or .env (a trailing / marks a directory)';
 /** Why `path` cannot be a shared path, or undefined when it can. */
@@ -89785,24 +89425,23 @@ function sharedPathProblem(path) {
         return `expected ${SHARED_PATH}: it has an empty, "." or ".." part`;
     return undefined;
 }
-const releasesSchema = zod__WEBPACK_IMPORTED_MODULE_1__/* .strictObject */ .rej({
-    path: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .nonEmptyString */ .y0)('a directory on the host, like /srv/shop').describe('Directory holding releases/, current, shared/ and .boerewors/ on each host; ${NAME} is expanded per job (BW_HOST too). Relative: to the login user’s home (SSH) or the working directory (local:).'),
-    keep: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .positiveInt */ .NJ)()
+const releasesSchema = schemas/* strictObject */.rej({
+    path: (0,schema_values/* nonEmptyString */.y0)('a directory on the host, like /srv/shop').describe('Directory holding releases/, current, shared/ and .boerewors/ on each host; ${NAME} is expanded per job (BW_HOST too). Relative: to the login user’s home (SSH) or the working directory (local:).'),
+    keep: (0,schema_values/* positiveInt */.NJ)()
         .optional()
         .describe('Releases that went live kept by release: prune (current and previous always stay). Default 5.'),
-    shared: zod__WEBPACK_IMPORTED_MODULE_1__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .expected */ .p6)(SHARED_PATH))
-        .min(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .expected */ .p6)(SHARED_PATH))
+    shared: schemas/* array */.YOg(schemas/* string */.YjP((0,schema_values/* expected */.p6)(SHARED_PATH))
+        .min(1, (0,schema_values/* expected */.p6)(SHARED_PATH))
         .superRefine((path, ctx) => {
         const problem = sharedPathProblem(path);
         if (problem)
             ctx.addIssue({ code: 'custom', message: problem });
-    }), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .expected */ .p6)('a list of paths like [storage/, .env]'))
+    }), (0,schema_values/* expected */.p6)('a list of paths like [storage/, .env]'))
         .optional()
         .describe('Paths linked into every release from PATH/shared/ by release: prepare: a trailing / marks a directory (created when missing), else a file (must exist).'),
-}, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .expected */ .p6)('a map {path, keep, shared}'))
+}, (0,schema_values/* expected */.p6)('a map {path, keep, shared}'))
     .describe('Release directories on every host: releases/ID, an atomic current symlink, shared paths, a history.');
-const RELEASE_ACTIONS = ['prepare', 'switch', 'prune', 'rollback', 'undo'];
-const releaseStepSchema = zod__WEBPACK_IMPORTED_MODULE_1__/* ["enum"] */ .k5n(RELEASE_ACTIONS, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .expected */ .p6)(`one of ${RELEASE_ACTIONS.join(', ')}`))
+const releaseStepSchema = schemas/* enum */.k5n(RELEASE_ACTIONS, (0,schema_values/* expected */.p6)(`one of ${RELEASE_ACTIONS.join(', ')}`))
     .describe('A built-in step on the releases: directories: prepare (create releases/$BW_RELEASE, link shared paths), switch (current → it, atomically), prune, rollback, undo.');
 //# sourceMappingURL=schema-releases.js.map
 
@@ -89941,7 +89580,7 @@ const stageHost = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .union */ .KCZ([zod__
 /* harmony import */ var _contract_transport_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4475);
 /* harmony import */ var _formats_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6094);
 /* harmony import */ var _schema_values_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8370);
-/* harmony import */ var _schema_releases_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4498);
+/* harmony import */ var _schema_releases_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2506);
 /**
  * The release config (docs/config.md) as one zod schema: the validator and the published JSON Schema
  * (`schema/release.schema.json`) are both generated from it. Every leaf carries an `expected …`
@@ -90186,79 +89825,6 @@ function withoutExtensions(data) {
     return Object.fromEntries(Object.entries(data).filter(([key]) => !EXTENSION_KEY.test(key)));
 }
 //# sourceMappingURL=schema.js.map
-
-/***/ }),
-
-/***/ 2567:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   l: () => (/* binding */ StepsJob)
-/* harmony export */ });
-/* harmony import */ var _engine_job_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7209);
-/* harmony import */ var _engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(917);
-/* harmony import */ var _engine_vars_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1942);
-/* harmony import */ var _release_step_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8742);
-/** The job every config stage runs on each of its hosts: its steps, in order. */
-
-
-
-
-/**
- * Yields one subtask per step: `run` → a command on the job's host, `local` → a command on the
- * controller (its env still names the job's host in BW_HOST), `upload` → a copy to the host with
- * `${NAME}` in both paths expanded from the job's env, `release` → a built-in command on the host
- * (release-step.ts). Step names are expanded the same way and become the subtask's label (default:
- * the step's kind).
- */
-class StepsJob extends _engine_job_js__WEBPACK_IMPORTED_MODULE_3__/* .Job */ ._ {
-    steps;
-    options;
-    constructor(host, steps, name = 'steps', options = {}) {
-        super(host, name);
-        this.steps = steps;
-        this.options = options;
-    }
-    async *run(ctx) {
-        const { releases } = this.options;
-        const paths = releases ? (0,_release_step_js__WEBPACK_IMPORTED_MODULE_2__/* .releasePaths */ .ul)(releases, ctx) : {};
-        const env = { ...ctx.env, ...paths };
-        const extra = releases ? { env: paths } : {};
-        for (const [i, step] of this.steps.entries()) {
-            const label = step.name === undefined ? defaultLabel(step) : (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.name, env, `steps[${i}].name`);
-            if (step.kind === 'upload') {
-                const from = (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.from, env, `steps[${i}].upload.from`);
-                const to = (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.to, env, `steps[${i}].upload.to`);
-                const linkFrom = step.linkFrom === undefined
-                    ? undefined
-                    : (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.linkFrom, env, `steps[${i}].upload.link-from`);
-                yield (0,_engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__/* .upload */ .Se)(from, to, {
-                    label,
-                    ...(linkFrom ? { linkFrom } : {}),
-                    ...(step.compress !== undefined ? { compress: step.compress } : {}),
-                });
-            }
-            else if (step.kind === 'release') {
-                if (!releases)
-                    throw new Error(`steps[${i}]: release: ${step.action} needs a releases: block`);
-                const task = (0,_release_step_js__WEBPACK_IMPORTED_MODULE_2__/* .releaseStepTask */ .Lz)(step.action, releases, ctx, paths, label);
-                const { rollbackFrom } = this.options;
-                const from = step.action === 'rollback' && rollbackFrom ? { ROLLBACK_FROM: rollbackFrom } : {};
-                yield { ...task, env: { ...task.env, ...from } };
-            }
-            else if (step.kind === 'run') {
-                yield (0,_engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__/* .remote */ .be)(step.script, { shell: step.shell, label, ...extra });
-            }
-            else {
-                yield (0,_engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__/* .local */ .sr)(step.script, { shell: step.shell, label, ...extra });
-            }
-        }
-    }
-}
-function defaultLabel(step) {
-    return step.kind === 'release' ? `release: ${step.action}` : step.kind;
-}
-//# sourceMappingURL=steps-job.js.map
 
 /***/ }),
 
@@ -90863,6 +90429,455 @@ function expandVars(text, vars, where = 'value') {
         .join('');
 }
 //# sourceMappingURL=vars.js.map
+
+/***/ }),
+
+/***/ 8857:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $A: () => (/* binding */ parseCurrentLive),
+/* harmony export */   Pw: () => (/* binding */ releaseCommand),
+/* harmony export */   hU: () => (/* binding */ releasesPathOn),
+/* harmony export */   tS: () => (/* binding */ currentLiveCommand)
+/* harmony export */ });
+/* unused harmony exports historyFields, sharedLines */
+/** The script and environment of one `release:` step on one host. */
+function releaseCommand(action, target) {
+    const env = {
+        BW_RELEASES_PATH: target.path,
+        BW_RELEASE: target.release,
+        BW_RUN_ID: target.entry.run,
+        BW_RUN_ATTEMPT: target.entry.attempt,
+        BW_HISTORY: historyFields(target.entry),
+    };
+    if (action === 'prepare' || action === 'switch')
+        env.BW_SHARED = sharedLines(target.shared);
+    if (action === 'prune')
+        env.BW_KEEP = String(target.keep);
+    if (action === 'undo')
+        env.BW_UNDO = '1';
+    const body = { prepare: PREPARE, switch: SWITCH, prune: PRUNE, rollback: ROLLBACK, undo: ROLLBACK }[action];
+    return { script: `${PRELUDE}${body}`, env, summary: summaryOf(action, target) };
+}
+function summaryOf(action, t) {
+    const shared = t.shared.map((s) => (s.directory ? `${s.path}/` : s.path)).join(', ');
+    switch (action) {
+        case 'prepare':
+            return `create ${t.path}/releases/${t.release}${shared ? `, link ${shared} from ${t.path}/shared/` : ''}`;
+        case 'switch':
+            return `${t.path}/current -> releases/${t.release}, atomically (a new link renamed over it)`;
+        case 'prune':
+            return `remove from ${t.path}/releases what the history allows: releases marked bad first; keep current, what a rollback from it goes back to, and the newest ${t.keep} that went live up to current`;
+        case 'rollback':
+            return `${t.path}/current -> the newest older release that went live and is not bad (or ROLLBACK_TO); mark the one left bad`;
+        case 'undo':
+            return `if ${t.path}/current is releases/${t.release} and this run switched to it: roll back as release: rollback does; otherwise nothing`;
+    }
+}
+/**
+ * Reads, on one host, the release `current` points at and when it last went live, as the line
+ * `current releases/ID went live at TIME` (`parseCurrentLive` reads it back); prints nothing else
+ * when there is no such release. Changes nothing. What a rollback runs first on every host, to
+ * learn the release it rolls back (docs/releases.md).
+ */
+function currentLiveCommand(path) {
+    return {
+        script: `${PRELUDE}${CURRENT_LIVE}`,
+        env: { BW_RELEASES_PATH: path, BW_RELEASE: 'none' },
+        summary: `read which release ${path}/current is, and when it went live`,
+    };
+}
+/** `{ id, time }` from the line `currentLiveCommand` prints, wherever it is in `output`. */
+function parseCurrentLive(output) {
+    const m = /^current releases\/([A-Za-z0-9._-]+) went live at (\S*)$/m.exec(output);
+    return m ? { id: m[1], time: m[2] } : null;
+}
+/** `"run":"…","attempt":"…","time":"…","who":"…","runUrl":"…"`: what follows id and state on a history line. */
+function historyFields(entry) {
+    return [
+        `"run":${JSON.stringify(entry.run)}`,
+        `"attempt":${JSON.stringify(entry.attempt)}`,
+        `"time":${JSON.stringify(entry.time)}`,
+        `"who":${JSON.stringify(entry.who)}`,
+        `"runUrl":${JSON.stringify(entry.runUrl)}`,
+    ].join(',');
+}
+/**
+ * One line per shared path: `d` or `f`, the `../` that climb from the link's directory to P, and
+ * the path, separated by tabs (which a shared path cannot hold). `storage/` → `d\t../../\tstorage`,
+ * `public/uploads/` → `d\t../../../\tpublic/uploads`: relative links keep working when P moves.
+ */
+function sharedLines(shared) {
+    return shared
+        .map((item) => {
+        const up = '../'.repeat(item.path.split('/').length + 1);
+        return `${item.directory ? 'd' : 'f'}\t${up}\t${item.path}`;
+    })
+        .join('\n');
+}
+/** The releases path as the host's shell should see it: `~/x` is `x` over SSH (sshd starts in the home directory), `HOME/x` on this machine. */
+function releasesPathOn(path, local, home) {
+    if (path !== '~' && !path.startsWith('~/'))
+        return path;
+    const rest = path.slice(2);
+    if (local)
+        return rest ? `${home}/${rest}` : home;
+    return rest || '.';
+}
+const PRELUDE = `P=$BW_RELEASES_PATH
+R=$P/releases/$BW_RELEASE
+H=$P/.boerewors/releases.jsonl
+fail() { echo "$*" >&2; exit 1; }
+current_id() {
+  l=$(readlink "$P/current" 2>/dev/null) || return 0
+  case $l in releases/*|*/releases/*) l=\${l%/}; l=\${l##*/} ;; *) return 0 ;; esac
+  case $l in ''|.|..|*[!A-Za-z0-9._-]*) return 0 ;; esac
+  printf '%s' "$l"
+}
+events() {
+  [ -f "$H" ] || return 0
+  sed -n -e 's/^{"id":"\\([A-Za-z0-9._-]*\\)","state":"\\([a-z]*\\)".*"previous":"\\([A-Za-z0-9._-]*\\)"}$/\\1 \\2 \\3/p' -e t \\
+    -e 's/^{"id":"\\([A-Za-z0-9._-]*\\)","state":"\\([a-z]*\\)".*/\\1 \\2/p' "$H"
+}
+switch_to() {
+  rm -f "$P/.boerewors/current."*
+  ln -s "releases/$1" "$P/.boerewors/current.$$"
+  mv -T "$P/.boerewors/current.$$" "$P/current"
+}
+tab=$(printf '\\t')
+`;
+const PREPARE = `mkdir -p "$P/releases" "$P/shared" "$P/.boerewors"
+if [ -e "$R" ] || [ -L "$R" ]; then
+  if ! grep -qF "{\\"id\\":\\"$BW_RELEASE\\",\\"state\\":\\"prepared\\",\\"run\\":\\"$BW_RUN_ID\\"," "$H" 2>/dev/null; then
+    grep -qF "{\\"id\\":\\"$BW_RELEASE\\",\\"state\\":\\"live\\"," "$H" 2>/dev/null &&
+      fail "release $BW_RELEASE already exists in $P/releases and was not prepared by this run: it went live in another run (current is releases/$(current_id)); this run changes nothing here (give a new release id to release again)"
+    fail "release $BW_RELEASE already exists in $P/releases and was not prepared by this run: refusing to reuse it; give this run another release id"
+  fi
+  echo "releases/$BW_RELEASE was prepared earlier in this run: kept"
+else
+  printf '{"id":"%s","state":"prepared",%s}\\n' "$BW_RELEASE" "$BW_HISTORY" >>"$H"
+  mkdir "$R"
+  echo "prepared $R"
+fi
+while IFS=$tab read -r kind up rel; do
+  [ -n "$rel" ] || continue
+  if [ "$kind" = d ]; then
+    mkdir -p "$P/shared/$rel"
+  elif [ ! -e "$P/shared/$rel" ]; then
+    fail "shared file $P/shared/$rel does not exist: create it once on the host (shared files are not shipped: they outlive releases)"
+  fi
+  [ "$(readlink "$R/$rel" 2>/dev/null)" != "\${up}shared/$rel" ] || continue
+  rm -rf "$R/$rel"
+  mkdir -p "$(dirname "$R/$rel")"
+  ln -s "\${up}shared/$rel" "$R/$rel"
+  echo "linked $rel -> \${up}shared/$rel"
+done <<EOF
+$BW_SHARED
+EOF
+`;
+// Signals are ignored from here on: the switch is a link and a rename, and a cancel must find
+// `current` and the history agreeing, not stop between them.
+const SWITCH = `trap '' INT TERM HUP
+[ -d "$R" ] || fail "$R does not exist: a release: prepare step (and the upload into it) must come before release: switch"
+mkdir -p "$P/.boerewors"
+if [ -e "$P/current" ] && [ ! -L "$P/current" ]; then
+  fail "$P/current is not a symlink (a real directory or file): refusing to replace it; move it into $P/releases/ once, then switch"
+fi
+while IFS=$tab read -r kind up rel; do
+  [ -n "$rel" ] || continue
+  [ -L "$R/$rel" ] || fail "$R/$rel is no longer the link to shared/$rel (did the upload replace it? leave shared paths out of what you ship): refusing to switch"
+done <<EOF
+$BW_SHARED
+EOF
+prev=$(current_id)
+if [ "$prev" = "$BW_RELEASE" ]; then
+  echo "current is already releases/$BW_RELEASE"
+  exit 0
+fi
+switch_to "$BW_RELEASE"
+printf '{"id":"%s","state":"live",%s,"previous":"%s"}\\n' "$BW_RELEASE" "$BW_HISTORY" "$prev" >>"$H"
+echo "current -> releases/$BW_RELEASE (was \${prev:-nothing})"
+`;
+const PRUNE = `cur=$(current_id)
+if [ ! -f "$H" ]; then
+  echo "no history in $H yet: nothing to prune"
+  exit 0
+fi
+present=" $(ls "$P/releases" 2>/dev/null | paste -sd ' ' -) "
+decisions=$(events | awk -v cur="$cur" -v keep="$BW_KEEP" -v present="$present" '
+  { id = $1; st = $2 }
+  st == "prepared" && !(id in prepared) { prepared[id] = NR }
+  st == "live" { if (!(id in live)) { live[id] = ++n; order[n] = id }; bad[id] = 0 }
+  st == "bad" { bad[id] = 1 }
+  END {
+    at = (cur in live) ? live[cur] : n + 1
+    for (i = at - 1; i >= 1 && target == ""; i--)
+      if (!bad[order[i]] && index(present, " " order[i] " ")) target = order[i]
+    kept = (cur in live) && !bad[cur]
+    if (target != "") kept++
+    for (i = n; i >= 1; i--) {
+      id = order[i]
+      if (id == cur) print "keep", id, "current"
+      else if (bad[id]) print "remove", id, "marked bad by a rollback"
+      else if (id == target) print "keep", id, "what a rollback from current goes back to"
+      else if (i > at) print "keep", id, "went live after current (before a rollback): takes no keep slot"
+      else if (!index(present, " " id " ")) print "gone", id
+      else if (++kept <= keep) print "keep", id, "live"
+      else print "remove", id, "older than the newest " keep " live releases"
+    }
+    for (id in prepared) {
+      if (id in live) continue
+      if ((cur in prepared) && prepared[id] < prepared[cur]) print "remove", id, "never went live, older than current"
+      else print "keep", id, "never went live, not older than current"
+    }
+  }')
+removed=0
+while read -r verdict id why; do
+  [ "$verdict" = remove ] || continue
+  case $id in ''|.|..|*[!A-Za-z0-9._-]*) continue ;; esac
+  [ "$id" != "$cur" ] || continue
+  [ -e "$P/releases/$id" ] || [ -L "$P/releases/$id" ] || continue
+  rm -rf "$P/releases/$id"
+  rm -f "$P/releases/.$id.bw-manifest" # what an upload with link-from kept about it
+  echo "pruned releases/$id: $why"
+  removed=$((removed + 1))
+done <<EOF
+$decisions
+EOF
+nl='
+'
+unknown=
+for d in "$P"/releases/*; do
+  [ -e "$d" ] || [ -L "$d" ] || continue
+  id=\${d##*/}
+  case "$nl$decisions$nl" in *"\${nl}keep $id "*|*"\${nl}remove $id "*) ;; *) unknown="$unknown $id" ;; esac
+done
+echo "pruned $removed; releases/ holds: $(ls "$P/releases" | paste -sd ' ' -)"
+[ -z "$unknown" ] || echo "left alone, not in the history:$unknown"
+`;
+const CURRENT_LIVE = `cur=$(current_id)
+if [ -z "$cur" ]; then
+  echo "$P/current does not point into $P/releases"
+  exit 0
+fi
+t=$(grep -F "{\\"id\\":\\"$cur\\",\\"state\\":\\"live\\"," "$H" 2>/dev/null | tail -n 1 | sed -n 's/.*"time":"\\([^"]*\\)".*/\\1/p')
+echo "current releases/$cur went live at \${t:-never}"
+`;
+// Also undo (BW_UNDO=1): the same, only when current is this run's release and this attempt of
+// the run switched to it (the last `live` line of it carries BW_RUN_ATTEMPT). ROLLBACK_FROM (set
+// by the run's first stage, or as a var) leaves hosts on another release where they are.
+const ROLLBACK = `trap '' INT TERM HUP
+cur=$(current_id)
+if [ "\${BW_UNDO:-}" = 1 ] && [ "$cur" != "$BW_RELEASE" ]; then
+  shown=\${cur:+releases/$cur}
+  echo "current is \${shown:-not a release}, not this run's release $BW_RELEASE: nothing to undo"
+  exit 0
+fi
+if [ "\${BW_UNDO:-}" = 1 ]; then
+  switched=$(grep -F "{\\"id\\":\\"$BW_RELEASE\\",\\"state\\":\\"live\\"," "$H" 2>/dev/null | tail -n 1)
+  case $switched in
+    *"\\"attempt\\":\\"$BW_RUN_ATTEMPT\\","*) ;;
+    *)
+      echo "current is releases/$cur, but this run did not switch to it (it went live in an earlier run or attempt): nothing to undo"
+      exit 0
+      ;;
+  esac
+fi
+[ -n "$cur" ] || fail "$P/current does not point into $P/releases: nothing to roll back"
+if [ "\${BW_UNDO:-}" != 1 ] && [ -z "\${ROLLBACK_TO:-}" ] && [ -n "\${ROLLBACK_FROM:-}" ] && [ "$cur" != "$ROLLBACK_FROM" ]; then
+  echo "current is releases/$cur, not releases/$ROLLBACK_FROM (the release being rolled back): nothing to roll back here"
+  exit 0
+fi
+if [ -n "\${ROLLBACK_TO:-}" ]; then
+  target=$ROLLBACK_TO
+  case $target in .|..|*[!A-Za-z0-9._-]*) fail "ROLLBACK_TO=$target is not a release id" ;; esac
+  if [ "$target" = "$cur" ]; then
+    echo "current is releases/$target already, as ROLLBACK_TO asks: nothing to roll back"
+    exit 0
+  fi
+  [ -d "$P/releases/$target" ] || fail "ROLLBACK_TO=$target: $P/releases/$target does not exist"
+  if events | awk -v id="$target" '$1 == id && $2 == "live" { b = 0 } $1 == id && $2 == "bad" { b = 1 } END { exit !b }'; then
+    echo "releases/$target was marked bad earlier; going back to it as ROLLBACK_TO asks"
+  fi
+else
+  candidates=$(events | awk -v cur="$cur" '
+    $2 == "live" { if (!($1 in pos)) { pos[$1] = ++n; order[n] = $1 }; bad[$1] = 0 }
+    $2 == "bad" { bad[$1] = 1 }
+    END { if (!(cur in pos)) { print "?"; exit } for (i = pos[cur] - 1; i >= 1; i--) if (!bad[order[i]]) print order[i] }')
+  [ "$candidates" != "?" ] || fail "current release $cur never went live according to $H: name the release to go back to with ROLLBACK_TO=ID"
+  target=
+  for id in $candidates; do
+    if [ -d "$P/releases/$id" ]; then
+      target=$id
+      break
+    fi
+  done
+  [ -n "$target" ] || fail "no release to roll back to: none older than $cur went live, is not marked bad and is still in $P/releases; current stays releases/$cur"
+fi
+switch_to "$target"
+printf '{"id":"%s","state":"bad",%s}\\n' "$cur" "$BW_HISTORY" >>"$H"
+printf '{"id":"%s","state":"live",%s,"previous":"%s"}\\n' "$target" "$BW_HISTORY" "$cur" >>"$H"
+echo "rolled back: current -> releases/$target (was releases/$cur, now marked bad)"
+`;
+//# sourceMappingURL=release-dir-scripts.js.map
+
+/***/ }),
+
+/***/ 1070:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Lz: () => (/* binding */ releaseStepTask),
+/* harmony export */   qG: () => (/* binding */ checkWithReleasePaths),
+/* harmony export */   ul: () => (/* binding */ releasePaths)
+/* harmony export */ });
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8161);
+/* harmony import */ var _engine_check_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(3970);
+/* harmony import */ var _engine_job_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(7209);
+/* harmony import */ var _engine_release_id_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7001);
+/* harmony import */ var _engine_subtask_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(917);
+/* harmony import */ var _engine_vars_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(1942);
+/* harmony import */ var _release_dir_scripts_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(8857);
+/**
+ * What the `releases:` block adds to a job: BW_RELEASES_PATH and BW_RELEASE_PATH in every step's
+ * environment, and the `release:` steps as commands on the job's host (release-dir-commands.ts).
+ */
+
+
+
+
+
+
+
+
+/**
+ * Stands in for BW_RUN_ID (and BW_RUN_ATTEMPT) when a release runs without the pipeline (a library user's Executor):
+ * one per process, so the retries of one run are still told from another run.
+ */
+const PROCESS_RUN_ID = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(8).toString('hex');
+/** BW_RELEASES_PATH and BW_RELEASE_PATH for this job's host. */
+function releasePaths(dirs, ctx) {
+    const expanded = (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_4__/* .expandVars */ .Jf)(dirs.path, ctx.env, 'releases.path');
+    const path = (0,_release_dir_scripts_js__WEBPACK_IMPORTED_MODULE_5__/* .releasesPathOn */ .hU)(expanded, ctx.host.local, (0,node_os__WEBPACK_IMPORTED_MODULE_1__.homedir)());
+    return { BW_RELEASES_PATH: path, BW_RELEASE_PATH: `${path}/releases/${ctx.release}` };
+}
+/**
+ * A stage's `verify` command with BW_RELEASES_PATH and BW_RELEASE_PATH in its environment, as its
+ * steps have them: a check that looks at `$BW_RELEASES_PATH/current` works the same in both.
+ */
+function checkWithReleasePaths(check, dirs) {
+    const label = check.label ?? `verify: ${(0,_engine_check_js__WEBPACK_IMPORTED_MODULE_6__/* .checkText */ .q)(check)}`;
+    return (host) => _engine_job_js__WEBPACK_IMPORTED_MODULE_7__/* .Job */ ._.of(host, async function* (ctx) {
+        yield { ...check, label, env: { ...check.env, ...releasePaths(dirs, ctx) } };
+    }, 'check');
+}
+/** The command of one `release:` step on the job's host. Throws for a release id that cannot name a directory. */
+function releaseStepTask(action, dirs, ctx, paths, label) {
+    const problem = (0,_engine_release_id_js__WEBPACK_IMPORTED_MODULE_2__/* .releaseIdProblem */ .co)(ctx.release);
+    if (problem)
+        throw new Error(`release: ${action}: the release id (BW_RELEASE) ${problem.replace(/^expected/, 'must be')}`);
+    const { script, env, summary } = (0,_release_dir_scripts_js__WEBPACK_IMPORTED_MODULE_5__/* .releaseCommand */ .Pw)(action, {
+        path: paths.BW_RELEASES_PATH,
+        release: ctx.release,
+        keep: dirs.keep,
+        shared: dirs.shared,
+        entry: {
+            run: hex(ctx.env.BW_RUN_ID) ?? PROCESS_RUN_ID,
+            attempt: hex(ctx.env.BW_RUN_ATTEMPT) ?? hex(ctx.env.BW_RUN_ID) ?? PROCESS_RUN_ID,
+            time: new Date().toISOString(),
+            who: ctx.env.BW_ACTOR || osUser(),
+            runUrl: ctx.env.BW_RUN_URL ?? '',
+        },
+    });
+    return (0,_engine_subtask_js__WEBPACK_IMPORTED_MODULE_3__/* .remote */ .be)(script, { env: { ...paths, ...env }, label, summary });
+}
+function hex(value) {
+    return value && /^[0-9a-f]+$/.test(value) ? value : undefined;
+}
+function osUser() {
+    try {
+        return (0,node_os__WEBPACK_IMPORTED_MODULE_1__.userInfo)().username;
+    }
+    catch {
+        return 'unknown';
+    }
+}
+//# sourceMappingURL=release-step.js.map
+
+/***/ }),
+
+/***/ 4970:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   l: () => (/* binding */ StepsJob)
+/* harmony export */ });
+/* harmony import */ var _engine_job_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7209);
+/* harmony import */ var _engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(917);
+/* harmony import */ var _engine_vars_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1942);
+/* harmony import */ var _release_step_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1070);
+/** The job every config stage runs on each of its hosts: its steps, in order. */
+
+
+
+
+/**
+ * Yields one subtask per step: `run` → a command on the job's host, `local` → a command on the
+ * controller (its env still names the job's host in BW_HOST), `upload` → a copy to the host with
+ * `${NAME}` in both paths expanded from the job's env, `release` → a built-in command on the host
+ * (release-step.ts). Step names are expanded the same way and become the subtask's label (default:
+ * the step's kind).
+ */
+class StepsJob extends _engine_job_js__WEBPACK_IMPORTED_MODULE_3__/* .Job */ ._ {
+    steps;
+    options;
+    constructor(host, steps, name = 'steps', options = {}) {
+        super(host, name);
+        this.steps = steps;
+        this.options = options;
+    }
+    async *run(ctx) {
+        const { releases } = this.options;
+        const paths = releases ? (0,_release_step_js__WEBPACK_IMPORTED_MODULE_2__/* .releasePaths */ .ul)(releases, ctx) : {};
+        const env = { ...ctx.env, ...paths };
+        const extra = releases ? { env: paths } : {};
+        for (const [i, step] of this.steps.entries()) {
+            const label = step.name === undefined ? defaultLabel(step) : (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.name, env, `steps[${i}].name`);
+            if (step.kind === 'upload') {
+                const from = (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.from, env, `steps[${i}].upload.from`);
+                const to = (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.to, env, `steps[${i}].upload.to`);
+                const linkFrom = step.linkFrom === undefined
+                    ? undefined
+                    : (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.linkFrom, env, `steps[${i}].upload.link-from`);
+                yield (0,_engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__/* .upload */ .Se)(from, to, {
+                    label,
+                    ...(linkFrom ? { linkFrom } : {}),
+                    ...(step.compress !== undefined ? { compress: step.compress } : {}),
+                });
+            }
+            else if (step.kind === 'release') {
+                if (!releases)
+                    throw new Error(`steps[${i}]: release: ${step.action} needs a releases: block`);
+                const task = (0,_release_step_js__WEBPACK_IMPORTED_MODULE_2__/* .releaseStepTask */ .Lz)(step.action, releases, ctx, paths, label);
+                const { rollbackFrom } = this.options;
+                const from = step.action === 'rollback' && rollbackFrom ? { ROLLBACK_FROM: rollbackFrom } : {};
+                yield { ...task, env: { ...task.env, ...from } };
+            }
+            else if (step.kind === 'run') {
+                yield (0,_engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__/* .remote */ .be)(step.script, { shell: step.shell, label, ...extra });
+            }
+            else {
+                yield (0,_engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__/* .local */ .sr)(step.script, { shell: step.shell, label, ...extra });
+            }
+        }
+    }
+}
+function defaultLabel(step) {
+    return step.kind === 'release' ? `release: ${step.action}` : step.kind;
+}
+//# sourceMappingURL=steps-job.js.map
 
 /***/ }),
 

@@ -37,7 +37,7 @@ export {
 import type { LoadConfigOptions, LoadedConfig } from './config/assemble.js';
 import * as library from './index.js';
 export { selectRunner, resolveHostFilter } from './config/select.js';
-export { StepsJob } from './config/steps-job.js';
+export { StepsJob } from './steps/steps-job.js';
 export { parseHostEntry } from './config/formats.js';
 export type { LoadedConfig, LoadConfigOptions } from './config/assemble.js';
 

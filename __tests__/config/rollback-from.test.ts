@@ -1,4 +1,4 @@
-import { parseCurrentLive } from '../../src/config/release-dir-commands.js';
+import { parseCurrentLive } from '../../src/steps/release-dir-scripts.js';
 import { rollbackFrom } from '../../src/config/rollback-from.js';
 import { job, stage } from '../reporters/report-fixtures.js';
 

@@ -3,7 +3,7 @@
  * (fake transport) feeds the console and GitHub log reporters, and its report the summary and the
  * JSON report.
  */
-import { Redactor } from '../../src/release/secrets.js';
+import { Redactor } from '../../src/pipeline/secrets.js';
 import { local, remote } from '../../src/engine/subtask.js';
 import { ConsoleReporter } from '../../src/reporters/console.js';
 import { stageAnnotations } from '../../src/reporters/github-annotations.js';

@@ -5,7 +5,7 @@ import { isAbsolute } from 'node:path';
 import { ConfigNotFoundError } from '../config/index.js';
 import { errorMessage } from '../contract/errors.js';
 import type { RunReport } from '../engine/report.js';
-import { exitCodeOf, exitCodeOfError } from '../release/exit-codes.js';
+import { exitCodeOf, exitCodeOfError } from '../pipeline/exit-codes.js';
 import { renderStartFailure, renderSummary } from '../reporters/github-summary.js';
 import { htmlPathBeside, writeHtmlReport } from '../reporters/html-file.js';
 import { failedHosts } from '../reporters/json.js';

@@ -8,8 +8,8 @@ import {
   parsePositiveInteger,
   parseReleaseId,
   parseShard,
-} from '../release/parse.js';
-import type { ReleaseSettings, SettingSources } from '../release/settings.js';
+} from '../pipeline/parse.js';
+import type { ReleaseSettings, SettingSources } from '../pipeline/settings.js';
 import { parseVarsInput } from './vars-input.js';
 
 /** Every input of `action.yml`, in one place. */

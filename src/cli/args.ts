@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from '../contract/errors.js';
-import { LOCK_ACTIONS, type LockAction } from '../release/lock-command.js';
+import { LOCK_ACTIONS, type LockAction } from '../pipeline/lock/manual-lock.js';
 import {
   parseDurationSetting,
   parseList,
@@ -9,8 +9,8 @@ import {
   parseReleaseId,
   parseShard,
   parseVarAssignment,
-} from '../release/parse.js';
-import type { ReleaseSettings, SettingSources } from '../release/settings.js';
+} from '../pipeline/parse.js';
+import type { ReleaseSettings, SettingSources } from '../pipeline/settings.js';
 
 export type CliCommand =
   | { kind: 'help' }

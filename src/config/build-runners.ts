@@ -20,13 +20,13 @@ import { resolveStageHosts } from './hosts.js';
 import type { HostCatalog } from './hosts.js';
 import type { ConfigPath, Locator } from './locator.js';
 import { JOB_VARS, RELEASE_PATH_VARS, RESERVED_VARS, RUN_VARS } from './schema.js';
-import type { ReleaseDirs } from './safe-releases.js';
+import type { ReleaseDirs } from '../steps/release-dirs.js';
 import type { ModuleRunnerConfig, ModuleStageConfig } from './module-schema.js';
 import type { RunnerConfig, StageConfig, StepConfig } from './schema.js';
-import { checkWithReleasePaths } from './release-step.js';
+import { checkWithReleasePaths } from '../steps/release-step.js';
 import { rollbackFrom, rollbackReadStage } from './rollback-from.js';
-import { StepsJob } from './steps-job.js';
-import type { Step } from './steps-job.js';
+import { StepsJob } from '../steps/steps-job.js';
+import type { Step } from '../steps/steps-job.js';
 
 export interface BuildContext {
   readonly groups: Readonly<Record<string, readonly Host[]>>;

@@ -4,13 +4,13 @@
  * which runs given it as BW_LOCK_TOKEN re-enter: the way a sharded release holds one lock across
  * jobs (docs/lock.md). `release` removes only a lock whose token it is given, unless forced.
  */
-import { UsageError } from '../contract/errors.js';
-import { abortReason } from '../contract/abort.js';
+import { UsageError } from '../../contract/errors.js';
+import { abortReason } from '../../contract/abort.js';
 import { DeployLock, type LockTarget } from './deploy-lock.js';
 import { describeHolder, newLockToken, parseOwner } from './lock-owner.js';
-import { createTransport, loadLockConfig } from './pipeline.js';
-import { runIdentity } from './run-identity.js';
-import type { ReleaseSettings } from './settings.js';
+import { createTransport, loadLockConfig } from '../pipeline.js';
+import { runIdentity } from '../run-identity.js';
+import type { ReleaseSettings } from '../settings.js';
 
 export type LockAction = 'status' | 'acquire' | 'release';
 export const LOCK_ACTIONS: readonly LockAction[] = ['status', 'acquire', 'release'];

@@ -16,7 +16,7 @@ import {
   parseLockReply,
   releaseLockCommand,
   type LockCommand,
-} from '../../src/release/lock-commands.js';
+} from '../../src/steps/lock-scripts.js';
 import { tempDir } from '../support/cli.js';
 
 interface ScriptRun {

@@ -5,8 +5,8 @@ import {
   parsePositiveInteger,
   parseShard,
   parseVarAssignment,
-} from '../../src/release/parse.js';
-import type { SettingSource } from '../../src/release/settings.js';
+} from '../../src/pipeline/parse.js';
+import type { SettingSource } from '../../src/pipeline/settings.js';
 
 const flag = (name: string): SettingSource => ({ flag: name });
 const input = (name: string): SettingSource => ({ input: name });

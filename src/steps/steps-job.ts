@@ -5,8 +5,7 @@ import type { Host } from '../contract/host.js';
 import { local, remote, upload } from '../engine/subtask.js';
 import { expandVars } from '../engine/vars.js';
 import { releasePaths, releaseStepTask } from './release-step.js';
-import type { ReleaseDirs } from './safe-releases.js';
-import type { ReleaseAction } from './schema-releases.js';
+import type { ReleaseAction, ReleaseDirs } from './release-dirs.js';
 
 /** A step of a stage, resolved: the shell is final, scripts are verbatim. */
 export type Step =

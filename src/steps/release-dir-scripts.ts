@@ -14,8 +14,7 @@
  * with `"previous":"ID"}` last on `live` lines, so the scripts read them with sed and awk alone.
  * Ids are checked (`releaseIdProblem`) before they get here.
  */
-import type { ReleaseAction } from './schema-releases.js';
-import type { SharedPath } from './safe-releases.js';
+import type { ReleaseAction, SharedPath } from './release-dirs.js';
 
 /** One history line's fields after `id` and `state`, in this order. */
 export interface HistoryEntry {

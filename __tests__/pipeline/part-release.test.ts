@@ -1,6 +1,6 @@
 import { UsageError } from '../../src/contract/errors.js';
-import { releaseIdOf, workflowRunReleaseId } from '../../src/release/part-release.js';
-import type { ReleaseSettings } from '../../src/release/settings.js';
+import { releaseIdOf, workflowRunReleaseId } from '../../src/pipeline/part-release.js';
+import type { ReleaseSettings } from '../../src/pipeline/settings.js';
 
 const cli = { shard: { flag: '--shard' }, canaryOnly: { flag: '--canary-only' } } as const;
 const base: Pick<ReleaseSettings, 'dryRun' | 'sources'> = { dryRun: false, sources: cli };

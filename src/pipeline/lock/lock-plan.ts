@@ -1,8 +1,8 @@
 /** Whether a run takes the deploy lock, and where: from the config's `lock:` and the runner's hosts. */
-import type { LoadedConfig } from '../config/index.js';
-import type { Runner } from '../engine/runner.js';
+import type { LoadedConfig } from '../../config/index.js';
+import type { Runner } from '../../engine/runner.js';
 import type { LockTarget } from './deploy-lock.js';
-import type { ReleaseSettings } from './settings.js';
+import type { ReleaseSettings } from '../settings.js';
 
 /**
  * The lock a run of `runner` takes, or undefined. Without a `lock:` key the lock is on when the

@@ -8,9 +8,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CLI_SOURCES } from '../../src/cli/args.js';
 import type { EngineEvent } from '../../src/engine/events.js';
-import { Cancellation } from '../../src/release/cancellation.js';
-import { loadRelease, runRelease } from '../../src/release/pipeline.js';
-import type { ReleaseSettings } from '../../src/release/settings.js';
+import { Cancellation } from '../../src/pipeline/cancellation.js';
+import { loadRelease, runRelease } from '../../src/pipeline/pipeline.js';
+import type { ReleaseSettings } from '../../src/pipeline/settings.js';
 import { tempDir } from '../support/cli.js';
 
 /** A deploy of one host: prepare, ship a file, a check (FAIL=1 fails it), switch, prune; rollback; undo. */

@@ -5,7 +5,7 @@ import {
   REDACTED,
   secretValues,
   tooShortToRedact,
-} from '../../src/release/secrets.js';
+} from '../../src/pipeline/secrets.js';
 import type { EngineEvent } from '../../src/engine/events.js';
 import { job, run, stage } from '../reporters/report-fixtures.js';
 

@@ -10,9 +10,8 @@ import type { Check } from '../engine/stage.js';
 import { releaseIdProblem } from '../engine/release-id.js';
 import { remote, type ExecTask } from '../engine/subtask.js';
 import { expandVars } from '../engine/vars.js';
-import { releaseCommand, releasesPathOn } from './release-dir-commands.js';
-import type { ReleaseDirs } from './safe-releases.js';
-import type { ReleaseAction } from './schema-releases.js';
+import { releaseCommand, releasesPathOn } from './release-dir-scripts.js';
+import type { ReleaseAction, ReleaseDirs } from './release-dirs.js';
 
 /**
  * Stands in for BW_RUN_ID (and BW_RUN_ATTEMPT) when a release runs without the pipeline (a library user's Executor):

@@ -11,10 +11,10 @@ import { UsageError } from '../../src/contract/errors.js';
 import type { EngineEvent } from '../../src/engine/events.js';
 import { defaultReleaseId, releaseIdProblem } from '../../src/engine/release-id.js';
 import { loadConfig } from '../../src/index.js';
-import { Cancellation } from '../../src/release/cancellation.js';
-import { lockTargetFor } from '../../src/release/lock-plan.js';
-import { loadRelease, runRelease } from '../../src/release/pipeline.js';
-import { runIds } from '../../src/release/run-identity.js';
+import { Cancellation } from '../../src/pipeline/cancellation.js';
+import { lockTargetFor } from '../../src/pipeline/lock/lock-plan.js';
+import { loadRelease, runRelease } from '../../src/pipeline/pipeline.js';
+import { runIds } from '../../src/pipeline/run-identity.js';
 import { tempDir } from '../support/cli.js';
 import { generateKey } from '../support/sshd-keys.js';
 

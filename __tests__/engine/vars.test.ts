@@ -1,5 +1,5 @@
-import { expandVars } from '../src/engine/vars.js';
-import { ConfigError } from '../src/contract/errors.js';
+import { expandVars } from '../../src/engine/vars.js';
+import { ConfigError } from '../../src/contract/errors.js';
 
 describe('expandVars', () => {
   it('expands known names and keeps escaped ones', () => {

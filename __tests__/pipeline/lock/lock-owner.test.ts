@@ -1,5 +1,5 @@
-import { describeHolder, OWNER_MAX_BYTES, parseOwner } from '../../src/release/lock-owner.js';
-import { parseLockReply, replyComplete } from '../../src/release/lock-commands.js';
+import { describeHolder, OWNER_MAX_BYTES, parseOwner } from '../../../src/pipeline/lock/lock-owner.js';
+import { parseLockReply, replyComplete } from '../../../src/steps/lock-scripts.js';
 
 describe('parseOwner: owner.json from a lock host that may lie', () => {
   it('keeps the fields of the schema, control characters in text flattened', () => {

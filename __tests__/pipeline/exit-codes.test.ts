@@ -1,5 +1,5 @@
 import { ConfigError, ConnectError, UsageError } from '../../src/contract/errors.js';
-import { EXIT, exitCodeOf, exitCodeOfError } from '../../src/release/exit-codes.js';
+import { EXIT, exitCodeOf, exitCodeOfError } from '../../src/pipeline/exit-codes.js';
 
 describe('exit codes', () => {
   it('are the documented ones', () => {

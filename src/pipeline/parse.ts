@@ -6,7 +6,7 @@
 import { parseDuration } from '../config/formats.js';
 import { UsageError } from '../contract/errors.js';
 import { releaseIdProblem } from '../engine/release-id.js';
-import { LOCK_TOKEN_PATTERN } from './deploy-lock.js';
+import { LOCK_TOKEN_PATTERN } from './lock/deploy-lock.js';
 import { VAR_NAME } from '../contract/transport.js';
 import { sourceLabel, type SettingSource } from './settings.js';
 

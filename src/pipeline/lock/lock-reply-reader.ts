@@ -4,9 +4,9 @@
  * reading (a host that goes on talking or never exits is cut off once it has answered), and the
  * whole command has a deadline (a host that accepts the command and sleeps cannot hold the run).
  */
-import type { Host } from '../contract/host.js';
-import { DEFAULT_SHELL, type ExecResult, type Transport } from '../contract/transport.js';
-import { parseLockReply, replyComplete, type LockCommand, type LockReply } from './lock-commands.js';
+import type { Host } from '../../contract/host.js';
+import { DEFAULT_SHELL, type ExecResult, type Transport } from '../../contract/transport.js';
+import { parseLockReply, replyComplete, type LockCommand, type LockReply } from '../../steps/lock-scripts.js';
 
 /** The lock command's stdout is read up to this many bytes: an answer is a few hundred. */
 export const LOCK_REPLY_MAX_BYTES = 64 * 1024;

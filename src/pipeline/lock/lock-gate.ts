@@ -3,16 +3,16 @@
  * not start (held by another run, the lock host out of reach, a cancel while waiting). A run that
  * does not pass runs nothing: no stage, not even one meant for the way out.
  */
-import { cancelMessage } from '../contract/abort.js';
-import { errorMessage } from '../contract/errors.js';
-import type { Transport } from '../contract/transport.js';
-import type { EventListener } from '../engine/events.js';
-import type { LockReport, RunReport } from '../engine/report.js';
+import { cancelMessage } from '../../contract/abort.js';
+import { errorMessage } from '../../contract/errors.js';
+import type { Transport } from '../../contract/transport.js';
+import type { EventListener } from '../../engine/events.js';
+import type { LockReport, RunReport } from '../../engine/report.js';
 import { DeployLock, type AcquireOutcome, type LockTarget } from './deploy-lock.js';
-import { LOCKS_DIR } from './lock-commands.js';
+import { LOCKS_DIR } from '../../steps/lock-scripts.js';
 import { describeHolder, lockReport, newLockToken } from './lock-owner.js';
-import type { RunIdentity } from './run-identity.js';
-import { sourceName, type ReleaseSettings, type SettingSources } from './settings.js';
+import type { RunIdentity } from '../run-identity.js';
+import { sourceName, type ReleaseSettings, type SettingSources } from '../settings.js';
 
 export type LockGate =
   | { token?: string; lock?: LockReport }

@@ -1,5 +1,5 @@
 import { CancelledError } from '../../src/contract/errors.js';
-import { Cancellation } from '../../src/release/cancellation.js';
+import { Cancellation } from '../../src/pipeline/cancellation.js';
 
 describe('Cancellation', () => {
   it('aborts with a CancelledError naming the cause, once', () => {

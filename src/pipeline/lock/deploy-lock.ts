@@ -1,13 +1,13 @@
 /**
  * The deploy lock of a run (docs/lock.md): taken through the transport on the lock host before the
  * first stage, its heartbeat refreshed while the run goes on, released at the end (success, failure
- * and cancel alike) and only by its holder. The commands themselves are in lock-commands.ts.
+ * and cancel alike) and only by its holder. The commands themselves are in src/steps/lock-scripts.ts.
  */
-import { sleep } from '../contract/abort.js';
-import { BoereworsError, errorMessage } from '../contract/errors.js';
-import { hostLabel, type Host } from '../contract/host.js';
-import type { Transport } from '../contract/transport.js';
-import { truncateText } from '../reporters/github-escape.js';
+import { sleep } from '../../contract/abort.js';
+import { BoereworsError, errorMessage } from '../../contract/errors.js';
+import { hostLabel, type Host } from '../../contract/host.js';
+import type { Transport } from '../../contract/transport.js';
+import { truncateText } from '../../reporters/github-escape.js';
 import {
   acquireLockCommand,
   heartbeatLockCommand,
@@ -16,7 +16,7 @@ import {
   releaseLockCommand,
   type LockCommand,
   type LockReply,
-} from './lock-commands.js';
+} from '../../steps/lock-scripts.js';
 import { describeHolder, parseOwner, type LockOwner } from './lock-owner.js';
 import { readLockCommand } from './lock-reply-reader.js';
 
