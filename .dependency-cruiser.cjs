@@ -38,6 +38,25 @@ module.exports = {
       to: { path: '^src/', pathNot: '^src/(transport|contract)/' },
     },
     {
+      name: 'ssh-clients-apart',
+      severity: 'error',
+      comment:
+        'The built-in ssh2 client (transport/ssh/) and the OpenSSH client (transport/openssh/) share ' +
+        'only transport/remote/ (a command on a connection, the pool) and transport/upload/.',
+      from: { path: '^src/transport/(ssh|openssh)/' },
+      to: { path: '^src/transport/(ssh|openssh)/', pathNot: '^src/transport/$1/' },
+    },
+    {
+      name: 'transport-parts-below-clients',
+      severity: 'error',
+      comment: 'What the transports share (remote/, upload/) knows no client.',
+      from: { path: '^src/transport/(remote|upload)/' },
+      to: {
+        path: '^src/transport/(ssh|openssh)/|^src/transport/[^/]+\\.ts$',
+        pathNot: '^src/transport/line-splitter\\.ts$',
+      },
+    },
+    {
       name: 'steps-import-engine-only',
       severity: 'error',
       comment:

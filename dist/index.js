@@ -64669,7 +64669,7 @@ globals.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _commonjs_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3115);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9791);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6662);
 /** The action's entrypoint (`dist/index.js` is this, bundled). */
 
 
@@ -64686,7 +64686,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9791:
+/***/ 6662:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -70401,7 +70401,7 @@ class LineSplitter {
     }
 }
 //# sourceMappingURL=line-splitter.js.map
-;// CONCATENATED MODULE: ./lib/transport/local-upload.js
+;// CONCATENATED MODULE: ./lib/transport/upload/upload-source.js
 
 
 /**
@@ -70424,6 +70424,11 @@ async function statUploadSource(from) {
         throw new Error(`upload source ${from}: cannot read it (${code ?? err.message})${where}`);
     }
 }
+//# sourceMappingURL=upload-source.js.map
+;// CONCATENATED MODULE: ./lib/transport/local-upload.js
+
+
+
 /**
  * Upload semantics shared by every transport (documented in docs/config.md):
  * - `from` is a directory: its contents are copied into `to` (created with parents).
@@ -71664,7 +71669,7 @@ class RoutingTransport {
 //# sourceMappingURL=routing.js.map
 // EXTERNAL MODULE: ./node_modules/ssh2/lib/index.js
 var lib = __nccwpck_require__(5472);
-;// CONCATENATED MODULE: ./lib/transport/ssh-errors.js
+;// CONCATENATED MODULE: ./lib/transport/ssh/errors.js
 /**
  * Turns what ssh2 and the socket report into our error classes, once, so retry decisions are made
  * from the class. Messages name `user@host:port` and say what happened in plain words; ssh2's own
@@ -71749,8 +71754,8 @@ function connectionLostError(label, cause, keepaliveMs) {
     }
     return new errors/* ConnectionLostError */.N9(`${label}: connection lost: closed by the server`);
 }
-//# sourceMappingURL=ssh-errors.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh-connect.js
+//# sourceMappingURL=errors.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh/connect.js
 
 
 
@@ -71903,8 +71908,8 @@ function publicKeyAuth(username, key) {
 function isClassified(err) {
     return typeof err === 'object' && err !== null && 'error' in err && 'transient' in err;
 }
-//# sourceMappingURL=ssh-connect.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh-semaphore.js
+//# sourceMappingURL=connect.js.map
+;// CONCATENATED MODULE: ./lib/transport/remote/semaphore.js
 class Semaphore {
     capacity;
     #inUse = 0;
@@ -71973,8 +71978,8 @@ class Semaphore {
         }
     }
 }
-//# sourceMappingURL=ssh-semaphore.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh-connection.js
+//# sourceMappingURL=semaphore.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh/connection.js
 /**
  * One established SSH connection to one host, shared by every step that runs there. It hands out
  * channels under a per-connection limit (below sshd's MaxSessions), lowers that limit when the
@@ -72150,8 +72155,8 @@ function destroySocket(client) {
     else
         client.destroy();
 }
-//# sourceMappingURL=ssh-connection.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh-remote-command.js
+//# sourceMappingURL=connection.js.map
+;// CONCATENATED MODULE: ./lib/transport/remote/remote-command.js
 /**
  * What an exec channel runs on the host, built without I/O so it is tested by exact strings: a
  * fixed wrapper that reads the variables and the script from stdin (never from an argv), runs the
@@ -72355,8 +72360,8 @@ function buildRemoteCommand(script, shell, env, withStdin = false) {
         : posixWrapperCommand(stdin.length, shell, withStdin);
     return { command, stdin };
 }
-//# sourceMappingURL=ssh-remote-command.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh-exec.js
+//# sourceMappingURL=remote-command.js.map
+;// CONCATENATED MODULE: ./lib/transport/remote/exec.js
 
 
 
@@ -72467,8 +72472,8 @@ async function execOnConnection(conn, req, ctx, redactor) {
             onAbort();
     });
 }
-//# sourceMappingURL=ssh-exec.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh-host-key-algorithms.js
+//# sourceMappingURL=exec.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh/host-key-algorithms.js
 /**
  * Which host-key algorithms we offer in the key exchange, in which order. The client's order
  * decides which of its keys the server presents, and so which known_hosts line is checked: a host
@@ -72505,8 +72510,8 @@ function orderHostKeyAlgorithms(knownTypes) {
         return [...HOST_KEY_ALGORITHMS];
     return [...HOST_KEY_ALGORITHMS.filter(known), ...HOST_KEY_ALGORITHMS.filter((a) => !known(a))];
 }
-//# sourceMappingURL=ssh-host-key-algorithms.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh-known-hosts.js
+//# sourceMappingURL=host-key-algorithms.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh/known-hosts.js
 /**
  * known_hosts parsing and host matching, as OpenSSH does it (sshd(8) "SSH_KNOWN_HOSTS FILE
  * FORMAT"): plain and hashed (`|1|salt|hash`) names, `[host]:port` for non-standard ports, comma
@@ -72630,8 +72635,8 @@ function hashHostName(name) {
     const salt = (0,external_node_crypto_.randomBytes)(20);
     return `|1|${salt.toString('base64')}|${(0,external_node_crypto_.createHmac)('sha1', salt).update(name).digest('base64')}`;
 }
-//# sourceMappingURL=ssh-known-hosts.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh-known-hosts-file.js
+//# sourceMappingURL=known-hosts.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh/known-hosts-file.js
 /**
  * Records a host key in a known_hosts file, for `host-key-checking: accept-new` (as ssh(1) adds a
  * new host to its first UserKnownHostsFile). The line goes in with one O_APPEND write, so
@@ -72711,8 +72716,8 @@ async function undoPartialAppend(file, sizeBefore, length) {
         // Best effort: the write's own error is what the caller reports.
     }
 }
-//# sourceMappingURL=ssh-known-hosts-file.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh-paths.js
+//# sourceMappingURL=known-hosts-file.js.map
+;// CONCATENATED MODULE: ./lib/transport/remote/paths.js
 
 
 /** `~` and `~/…` → the controller's home directory (config paths are written the way users type them). */
@@ -72723,8 +72728,8 @@ function expandHome(path) {
         return (0,external_node_path_.join)((0,external_node_os_.homedir)(), path.slice(2));
     return path;
 }
-//# sourceMappingURL=ssh-paths.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh-host-keys.js
+//# sourceMappingURL=paths.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh/host-keys.js
 /**
  * Decides whether a presented host key is trusted, per `host-key-checking`, with OpenSSH's
  * verdicts (see docs/ssh.md for the few deliberate differences):
@@ -72890,8 +72895,8 @@ function mismatch(host, presented, key, listed) {
         `expected ${expected.join(' or ')}. The host was re-keyed or the connection is being intercepted; ` +
         'if the change is legitimate, replace its known_hosts entry.');
 }
-//# sourceMappingURL=ssh-host-keys.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh-keys.js
+//# sourceMappingURL=host-keys.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh/keys.js
 /**
  * How we authenticate: a private key (text or file; OpenSSH or PEM; ed25519, ecdsa, rsa with
  * rsa-sha2 signatures; optional passphrase), else the ssh-agent. The key is parsed once, up front,
@@ -72990,8 +72995,8 @@ function keyProblem(parsed) {
         return 'this is a public key; the private key is needed';
     return null;
 }
-//# sourceMappingURL=ssh-keys.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh-pool.js
+//# sourceMappingURL=keys.js.map
+;// CONCATENATED MODULE: ./lib/transport/remote/pool.js
 /**
  * One connection per `user@host:port`, opened on first use and shared by every step of every
  * stage. Concurrent first uses share one connect. A connection that died (server restart, idle
@@ -73051,8 +73056,8 @@ class ConnectionPool {
         await Promise.all(all.filter(([label]) => closeLast(label)).map(settle));
     }
 }
-//# sourceMappingURL=ssh-pool.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh-upload.js
+//# sourceMappingURL=pool.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh/sftp-upload.js
 /**
  * Upload over SFTP, the fallback for a host without `tar` (uploads go as a tar stream otherwise:
  * upload/tar-upload.ts), with the same placement rules:
@@ -73215,8 +73220,8 @@ class SftpOps {
         await this.#call('create symlink', remote, (cb) => this.sftp.symlink(target, remote, cb));
     }
 }
-//# sourceMappingURL=ssh-upload.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh.js
+//# sourceMappingURL=sftp-upload.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh/ssh-transport.js
 /**
  * The SSH transport: `run` and `upload` steps on real hosts over pooled ssh2 connections. See
  * docs/ssh.md for the user-facing contract (the `ssh:` block, auth, host-key modes, termination).
@@ -73402,7 +73407,7 @@ function currentUser() {
         return process.env.USER ?? 'root';
     }
 }
-//# sourceMappingURL=ssh.js.map
+//# sourceMappingURL=ssh-transport.js.map
 ;// CONCATENATED MODULE: ./lib/reporters/github-escape.js
 /**
  * Escaping for text that reaches a GitHub job summary from outside (host output, error messages,
@@ -75541,7 +75546,7 @@ function releaseIdOf(settings, env = process.env) {
 //# sourceMappingURL=part-release.js.map
 // EXTERNAL MODULE: ./lib/engine/vars.js
 var vars = __nccwpck_require__(1942);
-;// CONCATENATED MODULE: ./lib/transport/ssh-files.js
+;// CONCATENATED MODULE: ./lib/transport/ssh/files.js
 /**
  * The files an SSH run reads — the private key and the known_hosts files — checked up front, so a
  * missing or unreadable one is reported before the first stage runs rather than when the first SSH
@@ -75553,7 +75558,7 @@ var vars = __nccwpck_require__(1942);
 
 
 /** Every problem with the key and known_hosts files `options` name; [] when they are usable. */
-async function ssh_files_checkSshFiles(options, check = {}) {
+async function files_checkSshFiles(options, check = {}) {
     const env = check.env ?? process.env;
     const problems = [];
     const inline = options.privateKey?.trim() ? options.privateKey : undefined;
@@ -75617,7 +75622,7 @@ async function readText(path) {
         return { error: `cannot read it (${code ?? 'error'})`, missing: false };
     }
 }
-//# sourceMappingURL=ssh-files.js.map
+//# sourceMappingURL=files.js.map
 ;// CONCATENATED MODULE: ./lib/transport/openssh/openssh-preflight.js
 /**
  * What the OpenSSH client needs before a run starts: its programs on PATH, and the ssh_config and
@@ -75698,7 +75703,7 @@ async function checkRunFiles(config, runner, hosts, ssh, overrides, lockHost) {
 async function checkSsh(config, ssh, overrides) {
     const client = checkClientChoice(ssh, overrides);
     // The OpenSSH client finds keys where ssh does (the ssh_config's IdentityFile, ~/.ssh, the agent).
-    throwIfAny(config, await ssh_files_checkSshFiles(ssh, { requireAuth: client === 'builtin' }), overrides);
+    throwIfAny(config, await files_checkSshFiles(ssh, { requireAuth: client === 'builtin' }), overrides);
     if (client === 'openssh') {
         const problems = await opensshFileProblems(ssh);
         if (problems.length > 0)

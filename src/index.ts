@@ -26,8 +26,8 @@ export type {
 export { LocalTransport } from './transport/local.js';
 export { DryRunTransport } from './transport/dry-run.js';
 export { RoutingTransport } from './transport/routing.js';
-export { createSshTransport } from './transport/ssh.js';
-export type { SshHooks } from './transport/ssh-hooks.js';
+export { createSshTransport } from './transport/ssh/ssh-transport.js';
+export type { SshHooks } from './transport/remote/hooks.js';
 export {
   DEFAULT_SSH_OPTIONS,
   type SshOptions,

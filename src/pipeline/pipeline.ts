@@ -20,7 +20,7 @@ import { PartialReport } from '../reporters/partial-report.js';
 import { DryRunTransport } from '../transport/dry-run.js';
 import { LocalTransport } from '../transport/local.js';
 import { RoutingTransport } from '../transport/routing.js';
-import { createSshTransport } from '../transport/ssh.js';
+import { createSshTransport } from '../transport/ssh/ssh-transport.js';
 import { createOpensshTransport } from '../transport/openssh/openssh.js';
 import { CANCEL_BUDGET_MS, type Cancellation } from './cancellation.js';
 import { runEmitter } from './run-emitter.js';

@@ -13,7 +13,7 @@ import type { Host } from '../contract/host.js';
 import { DEFAULT_SSH_OPTIONS, resolvedClient, type SshOptions } from '../contract/ssh-options.js';
 import type { Runner } from '../engine/runner.js';
 import { expandVars } from '../engine/vars.js';
-import { checkSshFiles, type SshFileProblem } from '../transport/ssh-files.js';
+import { checkSshFiles, type SshFileProblem } from '../transport/ssh/files.js';
 import { opensshFileProblems } from '../transport/openssh/openssh-preflight.js';
 import { sourceLabel, sourceName, type ReleaseSettings } from './settings.js';
 

@@ -15,10 +15,10 @@ import type {
   UploadRequest,
   UploadResult,
 } from '../../contract/transport.js';
-import { execOnConnection } from '../ssh-exec.js';
-import type { SshHooks } from '../ssh-hooks.js';
-import { ConnectionPool } from '../ssh-pool.js';
-import { Semaphore } from '../ssh-semaphore.js';
+import { execOnConnection } from '../remote/exec.js';
+import type { SshHooks } from '../remote/hooks.js';
+import { ConnectionPool } from '../remote/pool.js';
+import { Semaphore } from '../remote/semaphore.js';
 import { ArchiveCache } from '../upload/archive-cache.js';
 import { tarUpload, UploadError } from '../upload/tar-upload.js';
 import { startAgent, type Agent } from './openssh-agent.js';
