@@ -31,6 +31,22 @@ module.exports = {
       to: { path: '^src/', pathNot: '^src/(engine|contract)/' },
     },
     {
+      name: 'engine-reads-top-down',
+      severity: 'error',
+      comment:
+        'Inside the engine, schedule/ → policy/ → model/ → report/ (src/engine/README.md): the pure ' +
+        'rules and the values never reach up into the scheduler.',
+      from: { path: '^src/engine/(report|model|policy)/' },
+      to: { path: '^src/engine/(schedule)/' },
+    },
+    {
+      name: 'engine-model-below-policy',
+      severity: 'error',
+      comment: 'The values of model/ and report/ know no policy; report/ knows no model.',
+      from: { path: '^src/engine/(report|model)/' },
+      to: { path: '^src/engine/policy/|^src/engine/model/', pathNot: '^src/engine/$1/' },
+    },
+    {
       name: 'transport-imports-contract-only',
       severity: 'error',
       comment: 'Transports run commands; they know nothing of the engine, config or front ends.',

@@ -64669,7 +64669,7 @@ globals.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _commonjs_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3115);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6662);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1353);
 /** The action's entrypoint (`dist/index.js` is this, bundled). */
 
 
@@ -64686,7 +64686,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6662:
+/***/ 1353:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -67848,7 +67848,7 @@ function settleOnce(resolve, reject, cleanup = () => { }) {
     };
 }
 //# sourceMappingURL=abort.js.map
-;// CONCATENATED MODULE: ./lib/engine/run-part.js
+;// CONCATENATED MODULE: ./lib/engine/report/run-part.js
 /** A release spread over several machines (a GitHub job matrix): the part one machine runs. */
 /** `canary-only`, `shard 2/3`: how logs and reports name a part. */
 function partLabel(part) {
@@ -67857,7 +67857,7 @@ function partLabel(part) {
 //# sourceMappingURL=run-part.js.map
 // EXTERNAL MODULE: external "node:events"
 var external_node_events_ = __nccwpck_require__(8474);
-;// CONCATENATED MODULE: ./lib/engine/run-signals.js
+;// CONCATENATED MODULE: ./lib/engine/schedule/run-signals.js
 /**
  * The engine's signals: the run's cancellation and each attempt's timeout. (Waiting on promises
  * that may ignore a signal, and sleeping, are in src/contract/abort.ts, shared with the transports.)
@@ -67942,7 +67942,7 @@ function formatMs(ms) {
     return `${Number((ms / 1000).toFixed(3))}s`;
 }
 //# sourceMappingURL=run-signals.js.map
-;// CONCATENATED MODULE: ./lib/engine/emitter.js
+;// CONCATENATED MODULE: ./lib/engine/report/emitter.js
 /**
  * Wraps the caller's listener so that a throwing reporter cannot break the run: the release on
  * the hosts matters more than a log line. The error is dropped, not re-emitted, because the only
@@ -67961,7 +67961,7 @@ function safeEmitter(listener) {
     };
 }
 //# sourceMappingURL=emitter.js.map
-;// CONCATENATED MODULE: ./lib/engine/output-tail.js
+;// CONCATENATED MODULE: ./lib/engine/report/output-tail.js
 /**
  * The last lines a job printed, capped at a byte budget. Output is streamed to events as it
  * arrives; this tail is all the engine keeps, so memory per job stays bounded however much a
@@ -68014,9 +68014,9 @@ function lastBytes(text, max) {
     return bytes.subarray(start).toString();
 }
 //# sourceMappingURL=output-tail.js.map
-// EXTERNAL MODULE: ./lib/engine/release-id.js
-var release_id = __nccwpck_require__(7001);
-;// CONCATENATED MODULE: ./lib/engine/iterate.js
+// EXTERNAL MODULE: ./lib/engine/model/release-id.js
+var release_id = __nccwpck_require__(5127);
+;// CONCATENATED MODULE: ./lib/engine/schedule/iterate.js
 function iteratorOf(items) {
     if (typeof items[Symbol.asyncIterator] === 'function') {
         return items[Symbol.asyncIterator]();
@@ -68034,7 +68034,7 @@ async function collect(items) {
 //# sourceMappingURL=iterate.js.map
 // EXTERNAL MODULE: ./lib/contract/host.js
 var contract_host = __nccwpck_require__(1874);
-;// CONCATENATED MODULE: ./lib/engine/job-selection.js
+;// CONCATENATED MODULE: ./lib/engine/policy/job-selection.js
 /** Which of a stage's jobs run: the hosts filter, then the limit. Pure, testable by value. */
 
 /** The jobs that will run, in order: the hosts filter first, then the limit. The rest are not reported. */
@@ -68049,7 +68049,7 @@ function isControllerJob(job) {
     return host === contract_host/* CONTROLLER */.J || (host.local && host.name === contract_host/* CONTROLLER */.J.name);
 }
 //# sourceMappingURL=job-selection.js.map
-;// CONCATENATED MODULE: ./lib/engine/report.js
+;// CONCATENATED MODULE: ./lib/engine/report/report.js
 /** Now, in ms since the epoch, on the monotonic clock the durations are measured with. */
 function epochMs() {
     return Math.round(performance.timeOrigin + performance.now());
@@ -68072,7 +68072,7 @@ function unfinishedJob(host, result, error, attempts = 0) {
     return { host, result, attempts, durationMs: 0, exitCode: null, error, outputTail: '' };
 }
 //# sourceMappingURL=report.js.map
-;// CONCATENATED MODULE: ./lib/engine/waves.js
+;// CONCATENATED MODULE: ./lib/engine/policy/waves.js
 /**
  * Whether the stage has a canary. A canary gates the *other* jobs, so a stage of one job has none:
  * that job is simply the stage, and `can-fail` applies to it as to any other failure.
@@ -68111,7 +68111,7 @@ function waveSizes(settings, jobCount) {
     return waves;
 }
 //# sourceMappingURL=waves.js.map
-;// CONCATENATED MODULE: ./lib/engine/left-behind.js
+;// CONCATENATED MODULE: ./lib/engine/policy/left-behind.js
 /**
  * Hosts left behind: a host whose job failed in a stage on the success path that tolerated it
  * (within `max-failures`, a failed verify included) takes no part in the later stages on the
@@ -68169,8 +68169,8 @@ function inStageOrder(all, ran, out) {
     return all.map((job) => out.skipped.get(job) ?? ran[next++]);
 }
 //# sourceMappingURL=left-behind.js.map
-// EXTERNAL MODULE: ./lib/engine/job.js
-var job = __nccwpck_require__(7209);
+// EXTERNAL MODULE: ./lib/engine/model/job.js
+var job = __nccwpck_require__(6551);
 ;// CONCATENATED MODULE: ./node_modules/yocto-queue/index.js
 /*
 How it works:
@@ -68413,7 +68413,7 @@ function validateConcurrency(concurrency) {
 	}
 }
 
-;// CONCATENATED MODULE: ./lib/engine/failure-budget.js
+;// CONCATENATED MODULE: ./lib/engine/policy/failure-budget.js
 /**
  * Counts a stage's failed jobs against `max-failures`. The stage fails when failures *exceed* the
  * allowance; from then on no new job of it starts.
@@ -68456,8 +68456,8 @@ function formatAmount(amount) {
     return typeof amount === 'number' ? String(amount) : `${amount.percent}%`;
 }
 //# sourceMappingURL=failure-budget.js.map
-// EXTERNAL MODULE: ./lib/engine/check.js
-var check = __nccwpck_require__(3970);
+// EXTERNAL MODULE: ./lib/engine/model/check.js
+var check = __nccwpck_require__(1912);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./node_modules/is-network-error/index.js
@@ -68734,7 +68734,7 @@ function makeRetriable(function_, options) {
 	};
 }
 
-;// CONCATENATED MODULE: ./lib/engine/job-env.js
+;// CONCATENATED MODULE: ./lib/engine/model/job-env.js
 /**
  * The environment every command of a job gets: the vars plus the BW_* names. The BW_*
  * names are set last so a var cannot make a job lie about where it runs.
@@ -68752,13 +68752,13 @@ function jobEnv(p) {
     };
 }
 //# sourceMappingURL=job-env.js.map
-;// CONCATENATED MODULE: ./lib/engine/result.js
+;// CONCATENATED MODULE: ./lib/engine/model/result.js
 const Ok = () => ({ kind: 'ok' });
 const Err = (reason) => ({ kind: 'err', reason });
 const Skip = (reason) => ({ kind: 'skip', reason });
 const isSuccess = (o) => o.kind !== 'err';
 //# sourceMappingURL=result.js.map
-;// CONCATENATED MODULE: ./lib/engine/upload-totals.js
+;// CONCATENATED MODULE: ./lib/engine/report/upload-totals.js
 function addUpload(totals, r) {
     const t = totals ?? { uploads: 0, files: 0, bytes: 0, bytesSent: 0, filesLinked: 0, compression: [] };
     return {
@@ -68791,7 +68791,7 @@ function formatBytes(n) {
     return `${v.toFixed(1)} ${units[i]}`;
 }
 //# sourceMappingURL=upload-totals.js.map
-;// CONCATENATED MODULE: ./lib/engine/job-attempt.js
+;// CONCATENATED MODULE: ./lib/engine/schedule/job-attempt.js
 /**
  * Drives one attempt of a job: runs its generator, executes every subtask it yields through the
  * transport and sends the result back in; a failed subtask is thrown back in instead. Nested jobs
@@ -68991,7 +68991,7 @@ function describe(value) {
     }
 }
 //# sourceMappingURL=job-attempt.js.map
-;// CONCATENATED MODULE: ./lib/engine/retry-policy.js
+;// CONCATENATED MODULE: ./lib/engine/policy/retry-policy.js
 /** What may be retried, and how long to wait before it. */
 /** Backoff never waits longer than this between two attempts (unless the base itself is longer). */
 const MAX_RETRY_DELAY_MS = 5 * 60_000;
@@ -69019,7 +69019,7 @@ function retryDelay(baseMs, retryNumber, random = Math.random()) {
     return Math.min(delay, Math.max(MAX_RETRY_DELAY_MS, baseMs));
 }
 //# sourceMappingURL=retry-policy.js.map
-;// CONCATENATED MODULE: ./lib/engine/verify.js
+;// CONCATENATED MODULE: ./lib/engine/schedule/verify.js
 /**
  * A stage's `verify` on one host: its check, again every `interval` until it passes or `timeout`
  * ends. It runs once the job's steps succeeded and is not one of their attempts: `retries` does not
@@ -69120,7 +69120,7 @@ function withoutStepStart(emit) {
     };
 }
 //# sourceMappingURL=verify.js.map
-;// CONCATENATED MODULE: ./lib/engine/run-job.js
+;// CONCATENATED MODULE: ./lib/engine/schedule/run-job.js
 /**
  * Runs one top-level job to its JobReport: every attempt with its own timeout, retries with
  * backoff through p-retry, and the bounded output tail. Never rejects: whatever happens becomes
@@ -69312,7 +69312,7 @@ function attemptDivider(n) {
     return `── attempt ${n} ──`;
 }
 //# sourceMappingURL=run-job.js.map
-;// CONCATENATED MODULE: ./lib/engine/gate.js
+;// CONCATENATED MODULE: ./lib/engine/schedule/gate.js
 /**
  * The gate after a wave: after the soak, its check runs once on the controller, with the wave in
  * BW_WAVE (1-based) and BW_WAVE_HOSTS (space-separated host names).
@@ -69361,7 +69361,7 @@ async function runGate(gate, wave, scope, opts = { soak: true }) {
     };
 }
 //# sourceMappingURL=gate.js.map
-;// CONCATENATED MODULE: ./lib/engine/stage-waves.js
+;// CONCATENATED MODULE: ./lib/engine/schedule/stage-waves.js
 /**
  * A stage's selected jobs at work: the canary alone, then the waves through the pool, counted
  * against the failure budget, each wave followed by the stage's gate when it has one. A failed
@@ -69514,7 +69514,7 @@ class StageWaves {
     }
 }
 //# sourceMappingURL=stage-waves.js.map
-;// CONCATENATED MODULE: ./lib/engine/sharding.js
+;// CONCATENATED MODULE: ./lib/engine/policy/sharding.js
 
 
 
@@ -69559,7 +69559,7 @@ function shardBlock(total, index, count) {
     return [from, from + base + (index <= extra ? 1 : 0)];
 }
 //# sourceMappingURL=sharding.js.map
-;// CONCATENATED MODULE: ./lib/engine/run-stage.js
+;// CONCATENATED MODULE: ./lib/engine/schedule/run-stage.js
 /**
  * Runs one stage: selects its jobs, runs the canary alone, then the rest in waves through a pool
  * (stage-waves.ts), counting failures against the budget; reports every selected job, started or not.
@@ -69743,7 +69743,7 @@ function finish(stage, { started, startedAtMs }, scope, ran) {
     return { report, stopsRun: failure !== null && !tolerated };
 }
 //# sourceMappingURL=run-stage.js.map
-;// CONCATENATED MODULE: ./lib/engine/way-out.js
+;// CONCATENATED MODULE: ./lib/engine/policy/way-out.js
 /**
  * Which stages run once a release is decided: pure rules over `when` and the run's result so far.
  * While the release succeeds, `success` and `always` stages run; once a stage failed it, the
@@ -69776,7 +69776,7 @@ function runEnv(report, failedStage) {
     };
 }
 //# sourceMappingURL=way-out.js.map
-;// CONCATENATED MODULE: ./lib/engine/run-stages.js
+;// CONCATENATED MODULE: ./lib/engine/schedule/run-stages.js
 /**
  * The runner's stages, pulled one at a time, each run or skipped by its `when` (rules in
  * way-out.ts). The stages that run while the release succeeds decide its result; the stages on the
@@ -69951,7 +69951,7 @@ class StageSequence {
     }
 }
 //# sourceMappingURL=run-stages.js.map
-;// CONCATENATED MODULE: ./lib/engine/executor.js
+;// CONCATENATED MODULE: ./lib/engine/schedule/executor.js
 /**
  * Runs one runner: setup, its stages pulled one at a time, cleanup; turns what happened into the
  * RunReport and the event stream. Scheduling inside a stage lives in run-stage.ts.
@@ -70305,12 +70305,12 @@ function renderJsonSchema() {
 //# sourceMappingURL=index.js.map
 // EXTERNAL MODULE: ./lib/contract/ssh-options.js
 var ssh_options = __nccwpck_require__(9007);
-// EXTERNAL MODULE: ./lib/engine/stage.js
-var stage = __nccwpck_require__(3768);
-// EXTERNAL MODULE: ./lib/engine/runner.js
-var runner = __nccwpck_require__(7998);
-// EXTERNAL MODULE: ./lib/engine/subtask.js
-var subtask = __nccwpck_require__(917);
+// EXTERNAL MODULE: ./lib/engine/model/stage.js
+var stage = __nccwpck_require__(6802);
+// EXTERNAL MODULE: ./lib/engine/model/runner.js
+var runner = __nccwpck_require__(596);
+// EXTERNAL MODULE: ./lib/engine/model/subtask.js
+var subtask = __nccwpck_require__(8759);
 // EXTERNAL MODULE: ./lib/contract/transport.js
 var contract_transport = __nccwpck_require__(4475);
 ;// CONCATENATED MODULE: external "node:child_process"
@@ -75544,8 +75544,8 @@ function releaseIdOf(settings, env = process.env) {
         'give every part the same release id (--release-id)');
 }
 //# sourceMappingURL=part-release.js.map
-// EXTERNAL MODULE: ./lib/engine/vars.js
-var vars = __nccwpck_require__(1942);
+// EXTERNAL MODULE: ./lib/engine/model/vars.js
+var vars = __nccwpck_require__(8280);
 ;// CONCATENATED MODULE: ./lib/transport/ssh/files.js
 /**
  * The files an SSH run reads — the private key and the known_hosts files — checked up front, so a
@@ -87767,16 +87767,16 @@ var errors = __nccwpck_require__(1819);
 var config_hosts = __nccwpck_require__(6141);
 // EXTERNAL MODULE: ./lib/contract/host.js
 var host = __nccwpck_require__(1874);
-// EXTERNAL MODULE: ./lib/engine/job.js
-var engine_job = __nccwpck_require__(7209);
-// EXTERNAL MODULE: ./lib/engine/runner.js
-var engine_runner = __nccwpck_require__(7998);
-// EXTERNAL MODULE: ./lib/engine/stage.js
-var engine_stage = __nccwpck_require__(3768);
-// EXTERNAL MODULE: ./lib/engine/subtask.js
-var subtask = __nccwpck_require__(917);
-// EXTERNAL MODULE: ./lib/engine/vars.js
-var vars = __nccwpck_require__(1942);
+// EXTERNAL MODULE: ./lib/engine/model/job.js
+var model_job = __nccwpck_require__(6551);
+// EXTERNAL MODULE: ./lib/engine/model/runner.js
+var model_runner = __nccwpck_require__(596);
+// EXTERNAL MODULE: ./lib/engine/model/stage.js
+var model_stage = __nccwpck_require__(6802);
+// EXTERNAL MODULE: ./lib/engine/model/subtask.js
+var subtask = __nccwpck_require__(8759);
+// EXTERNAL MODULE: ./lib/engine/model/vars.js
+var vars = __nccwpck_require__(8280);
 // EXTERNAL MODULE: ./lib/config/config-error.js
 var config_error = __nccwpck_require__(1429);
 // EXTERNAL MODULE: ./lib/config/did-you-mean.js
@@ -87801,11 +87801,11 @@ function rollbackReadStage(stage, name, hosts, vars, dirs) {
         return null;
     if (vars.ROLLBACK_TO || vars.ROLLBACK_FROM)
         return null;
-    return new engine_stage/* Stage */.BI({
+    return new model_stage/* Stage */.BI({
         name: `${name}: find the release to roll back`,
         canary: false,
         ...(stage.when ? { when: stage.when } : {}),
-        jobs: () => hosts.map((host) => engine_job/* Job */._.of(host, async function* (ctx) {
+        jobs: () => hosts.map((host) => model_job/* Job */._.of(host, async function* (ctx) {
             const paths = (0,release_step/* releasePaths */.ul)(dirs, ctx);
             const read = (0,release_dir_scripts/* currentLiveCommand */.tS)(paths.BW_RELEASES_PATH);
             yield (0,subtask/* remote */.be)(read.script, {
@@ -87869,7 +87869,7 @@ function buildRunner(name, config, ctx) {
         seen.add(built.name);
         return all;
     });
-    const runner = new engine_runner/* Runner */.b({
+    const runner = new model_runner/* Runner */.b({
         name,
         description: config.description ?? '',
         stages,
@@ -87894,7 +87894,7 @@ function buildStage(stage, path, ctx, footprint) {
     // A local check may make files too (and a gate is one).
     if (stage.gate || stage.verify?.local !== undefined)
         footprint.localWork = true;
-    const built = new engine_stage/* Stage */.BI({
+    const built = new model_stage/* Stage */.BI({
         name,
         ...defined({
             canary: stage.canary,
@@ -87998,7 +87998,7 @@ function toStep(step, path, stageShell, known, locator) {
 function customJob(factory, stage) {
     return (host) => {
         const job = factory(host);
-        if (!(0,engine_job/* isJob */.o)(job))
+        if (!(0,model_job/* isJob */.o)(job))
             throw new errors/* ConfigError */.xL(`stage "${stage}": job(host) must return a Job, got ${typeof job}`);
         return job;
     };
@@ -88908,8 +88908,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: external "node:url"
 var external_node_url_ = __nccwpck_require__(3136);
-// EXTERNAL MODULE: ./lib/engine/runner.js
-var runner = __nccwpck_require__(7998);
+// EXTERNAL MODULE: ./lib/engine/model/runner.js
+var runner = __nccwpck_require__(596);
 // EXTERNAL MODULE: ./lib/contract/errors.js
 var errors = __nccwpck_require__(1819);
 // EXTERNAL MODULE: ./lib/config/assemble.js + 5 modules
@@ -90005,14 +90005,14 @@ const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /***/ }),
 
-/***/ 3970:
+/***/ 1912:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   e: () => (/* binding */ checkJob),
 /* harmony export */   q: () => (/* binding */ checkText)
 /* harmony export */ });
-/* harmony import */ var _job_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7209);
+/* harmony import */ var _job_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6551);
 
 /** The job that runs `check` on `host`; a command gets `label` unless it has its own. */
 function checkJob(check, host, label) {
@@ -90038,7 +90038,7 @@ function checkText(check) {
 
 /***/ }),
 
-/***/ 7209:
+/***/ 6551:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -90087,7 +90087,7 @@ function isJob(value) {
 
 /***/ }),
 
-/***/ 7001:
+/***/ 5127:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -90123,7 +90123,7 @@ function releaseIdProblem(id) {
 
 /***/ }),
 
-/***/ 7998:
+/***/ 596:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -90163,7 +90163,7 @@ class Runner {
 
 /***/ }),
 
-/***/ 3768:
+/***/ 6802:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -90289,7 +90289,7 @@ function isCheck(check) {
 
 /***/ }),
 
-/***/ 917:
+/***/ 8759:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -90340,7 +90340,7 @@ function rest(opts) {
 
 /***/ }),
 
-/***/ 1942:
+/***/ 8280:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -90739,11 +90739,11 @@ echo "rolled back: current -> releases/$target (was releases/$cur, now marked ba
 /* harmony export */ });
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8161);
-/* harmony import */ var _engine_check_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(3970);
-/* harmony import */ var _engine_job_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(7209);
-/* harmony import */ var _engine_release_id_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7001);
-/* harmony import */ var _engine_subtask_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(917);
-/* harmony import */ var _engine_vars_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(1942);
+/* harmony import */ var _engine_model_check_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(1912);
+/* harmony import */ var _engine_model_job_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(6551);
+/* harmony import */ var _engine_model_release_id_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(5127);
+/* harmony import */ var _engine_model_subtask_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8759);
+/* harmony import */ var _engine_model_vars_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8280);
 /* harmony import */ var _release_dir_scripts_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(8857);
 /**
  * What the `releases:` block adds to a job: BW_RELEASES_PATH and BW_RELEASE_PATH in every step's
@@ -90764,7 +90764,7 @@ echo "rolled back: current -> releases/$target (was releases/$cur, now marked ba
 const PROCESS_RUN_ID = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(8).toString('hex');
 /** BW_RELEASES_PATH and BW_RELEASE_PATH for this job's host. */
 function releasePaths(dirs, ctx) {
-    const expanded = (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_4__/* .expandVars */ .Jf)(dirs.path, ctx.env, 'releases.path');
+    const expanded = (0,_engine_model_vars_js__WEBPACK_IMPORTED_MODULE_4__/* .expandVars */ .Jf)(dirs.path, ctx.env, 'releases.path');
     const path = (0,_release_dir_scripts_js__WEBPACK_IMPORTED_MODULE_5__/* .releasesPathOn */ .hU)(expanded, ctx.host.local, (0,node_os__WEBPACK_IMPORTED_MODULE_1__.homedir)());
     return { BW_RELEASES_PATH: path, BW_RELEASE_PATH: `${path}/releases/${ctx.release}` };
 }
@@ -90773,14 +90773,14 @@ function releasePaths(dirs, ctx) {
  * steps have them: a check that looks at `$BW_RELEASES_PATH/current` works the same in both.
  */
 function checkWithReleasePaths(check, dirs) {
-    const label = check.label ?? `verify: ${(0,_engine_check_js__WEBPACK_IMPORTED_MODULE_6__/* .checkText */ .q)(check)}`;
-    return (host) => _engine_job_js__WEBPACK_IMPORTED_MODULE_7__/* .Job */ ._.of(host, async function* (ctx) {
+    const label = check.label ?? `verify: ${(0,_engine_model_check_js__WEBPACK_IMPORTED_MODULE_6__/* .checkText */ .q)(check)}`;
+    return (host) => _engine_model_job_js__WEBPACK_IMPORTED_MODULE_7__/* .Job */ ._.of(host, async function* (ctx) {
         yield { ...check, label, env: { ...check.env, ...releasePaths(dirs, ctx) } };
     }, 'check');
 }
 /** The command of one `release:` step on the job's host. Throws for a release id that cannot name a directory. */
 function releaseStepTask(action, dirs, ctx, paths, label) {
-    const problem = (0,_engine_release_id_js__WEBPACK_IMPORTED_MODULE_2__/* .releaseIdProblem */ .co)(ctx.release);
+    const problem = (0,_engine_model_release_id_js__WEBPACK_IMPORTED_MODULE_2__/* .releaseIdProblem */ .co)(ctx.release);
     if (problem)
         throw new Error(`release: ${action}: the release id (BW_RELEASE) ${problem.replace(/^expected/, 'must be')}`);
     const { script, env, summary } = (0,_release_dir_scripts_js__WEBPACK_IMPORTED_MODULE_5__/* .releaseCommand */ .Pw)(action, {
@@ -90796,7 +90796,7 @@ function releaseStepTask(action, dirs, ctx, paths, label) {
             runUrl: ctx.env.BW_RUN_URL ?? '',
         },
     });
-    return (0,_engine_subtask_js__WEBPACK_IMPORTED_MODULE_3__/* .remote */ .be)(script, { env: { ...paths, ...env }, label, summary });
+    return (0,_engine_model_subtask_js__WEBPACK_IMPORTED_MODULE_3__/* .remote */ .be)(script, { env: { ...paths, ...env }, label, summary });
 }
 function hex(value) {
     return value && /^[0-9a-f]+$/.test(value) ? value : undefined;
@@ -90819,9 +90819,9 @@ function osUser() {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   l: () => (/* binding */ StepsJob)
 /* harmony export */ });
-/* harmony import */ var _engine_job_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7209);
-/* harmony import */ var _engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(917);
-/* harmony import */ var _engine_vars_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1942);
+/* harmony import */ var _engine_model_job_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6551);
+/* harmony import */ var _engine_model_subtask_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8759);
+/* harmony import */ var _engine_model_vars_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8280);
 /* harmony import */ var _release_step_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1070);
 /** The job every config stage runs on each of its hosts: its steps, in order. */
 
@@ -90835,7 +90835,7 @@ function osUser() {
  * (release-step.ts). Step names are expanded the same way and become the subtask's label (default:
  * the step's kind).
  */
-class StepsJob extends _engine_job_js__WEBPACK_IMPORTED_MODULE_3__/* .Job */ ._ {
+class StepsJob extends _engine_model_job_js__WEBPACK_IMPORTED_MODULE_3__/* .Job */ ._ {
     steps;
     options;
     constructor(host, steps, name = 'steps', options = {}) {
@@ -90849,14 +90849,14 @@ class StepsJob extends _engine_job_js__WEBPACK_IMPORTED_MODULE_3__/* .Job */ ._ 
         const env = { ...ctx.env, ...paths };
         const extra = releases ? { env: paths } : {};
         for (const [i, step] of this.steps.entries()) {
-            const label = step.name === undefined ? defaultLabel(step) : (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.name, env, `steps[${i}].name`);
+            const label = step.name === undefined ? defaultLabel(step) : (0,_engine_model_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.name, env, `steps[${i}].name`);
             if (step.kind === 'upload') {
-                const from = (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.from, env, `steps[${i}].upload.from`);
-                const to = (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.to, env, `steps[${i}].upload.to`);
+                const from = (0,_engine_model_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.from, env, `steps[${i}].upload.from`);
+                const to = (0,_engine_model_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.to, env, `steps[${i}].upload.to`);
                 const linkFrom = step.linkFrom === undefined
                     ? undefined
-                    : (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.linkFrom, env, `steps[${i}].upload.link-from`);
-                yield (0,_engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__/* .upload */ .Se)(from, to, {
+                    : (0,_engine_model_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.linkFrom, env, `steps[${i}].upload.link-from`);
+                yield (0,_engine_model_subtask_js__WEBPACK_IMPORTED_MODULE_0__/* .upload */ .Se)(from, to, {
                     label,
                     ...(linkFrom ? { linkFrom } : {}),
                     ...(step.compress !== undefined ? { compress: step.compress } : {}),
@@ -90871,10 +90871,10 @@ class StepsJob extends _engine_job_js__WEBPACK_IMPORTED_MODULE_3__/* .Job */ ._ 
                 yield { ...task, env: { ...task.env, ...from } };
             }
             else if (step.kind === 'run') {
-                yield (0,_engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__/* .remote */ .be)(step.script, { shell: step.shell, label, ...extra });
+                yield (0,_engine_model_subtask_js__WEBPACK_IMPORTED_MODULE_0__/* .remote */ .be)(step.script, { shell: step.shell, label, ...extra });
             }
             else {
-                yield (0,_engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__/* .local */ .sr)(step.script, { shell: step.shell, label, ...extra });
+                yield (0,_engine_model_subtask_js__WEBPACK_IMPORTED_MODULE_0__/* .local */ .sr)(step.script, { shell: step.shell, label, ...extra });
             }
         }
     }

@@ -5,7 +5,7 @@ import { ACTION_SOURCES } from '../../src/action/inputs.js';
 import { CLI_SOURCES } from '../../src/cli/args.js';
 import { ConfigError, UsageError } from '../../src/contract/errors.js';
 import { DEFAULT_SSH_OPTIONS } from '../../src/contract/ssh-options.js';
-import type { EngineEvent } from '../../src/engine/events.js';
+import type { EngineEvent } from '../../src/engine/report/events.js';
 import { Cancellation } from '../../src/pipeline/cancellation.js';
 import { createTransport, loadRelease, runRelease, sshOverrides } from '../../src/pipeline/pipeline.js';
 import { Redactor } from '../../src/pipeline/secrets.js';

@@ -6,7 +6,7 @@ import {
   secretValues,
   tooShortToRedact,
 } from '../../src/pipeline/secrets.js';
-import type { EngineEvent } from '../../src/engine/events.js';
+import type { EngineEvent } from '../../src/engine/report/events.js';
 import { job, run, stage } from '../reporters/report-fixtures.js';
 
 const KEY = `-----BEGIN OPENSSH PRIVATE KEY-----

@@ -4,7 +4,7 @@
  * JSON report.
  */
 import { Redactor } from '../../src/pipeline/secrets.js';
-import { local, remote } from '../../src/engine/subtask.js';
+import { local, remote } from '../../src/engine/model/subtask.js';
 import { ConsoleReporter } from '../../src/reporters/console.js';
 import { stageAnnotations } from '../../src/reporters/github-annotations.js';
 import { renderSummary } from '../../src/reporters/github-summary.js';

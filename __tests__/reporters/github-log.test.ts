@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import type { EngineEvent } from '../../src/engine/events.js';
+import type { EngineEvent } from '../../src/engine/report/events.js';
 import { GitHubLogReporter, type GitHubLog } from '../../src/reporters/github-log.js';
 import { job, run, stage } from './report-fixtures.js';
 

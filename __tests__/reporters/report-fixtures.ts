@@ -1,4 +1,4 @@
-import type { JobReport, RunReport, StageReport } from '../../src/engine/report.js';
+import type { JobReport, RunReport, StageReport } from '../../src/engine/report/report.js';
 
 export function job(host: string, over: Partial<JobReport> = {}): JobReport {
   return {

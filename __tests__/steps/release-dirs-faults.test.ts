@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { CLI_SOURCES } from '../../src/cli/args.js';
 import { releaseCommand } from '../../src/steps/release-dir-scripts.js';
 import { DEFAULT_SHELL } from '../../src/contract/transport.js';
-import type { EngineEvent } from '../../src/engine/events.js';
+import type { EngineEvent } from '../../src/engine/report/events.js';
 import { Cancellation } from '../../src/pipeline/cancellation.js';
 import { loadRelease, runRelease } from '../../src/pipeline/pipeline.js';
 import type { ReleaseSettings } from '../../src/pipeline/settings.js';

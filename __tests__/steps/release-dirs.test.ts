@@ -7,7 +7,7 @@ import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync } from '
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CLI_SOURCES } from '../../src/cli/args.js';
-import type { EngineEvent } from '../../src/engine/events.js';
+import type { EngineEvent } from '../../src/engine/report/events.js';
 import { Cancellation } from '../../src/pipeline/cancellation.js';
 import { loadRelease, runRelease } from '../../src/pipeline/pipeline.js';
 import type { ReleaseSettings } from '../../src/pipeline/settings.js';

@@ -1,9 +1,9 @@
 import { loadYamlConfig, StepsJob } from '../../src/config/index.js';
 import type { Host } from '../../src/contract/host.js';
-import type { JobContext, SubtaskResult } from '../../src/engine/job.js';
-import type { Stage, StageContext } from '../../src/engine/stage.js';
+import type { JobContext, SubtaskResult } from '../../src/engine/model/job.js';
+import type { Stage, StageContext } from '../../src/engine/model/stage.js';
 import { DEFAULT_SHELL } from '../../src/contract/transport.js';
-import type { Subtask } from '../../src/engine/job.js';
+import type { Subtask } from '../../src/engine/model/job.js';
 import { ConfigError } from '../../src/contract/errors.js';
 
 const text = [

@@ -4,7 +4,7 @@ import * as core from '@actions/core';
 import { isAbsolute } from 'node:path';
 import { ConfigNotFoundError } from '../config/index.js';
 import { errorMessage } from '../contract/errors.js';
-import type { RunReport } from '../engine/report.js';
+import type { RunReport } from '../engine/report/report.js';
 import { exitCodeOf, exitCodeOfError } from '../pipeline/exit-codes.js';
 import { renderStartFailure, renderSummary } from '../reporters/github-summary.js';
 import { htmlPathBeside, writeHtmlReport } from '../reporters/html-file.js';

@@ -3,7 +3,7 @@
  * YAML and JavaScript-module configs.
  */
 import type { Host } from '../contract/host.js';
-import type { Runner } from '../engine/runner.js';
+import type { Runner } from '../engine/model/runner.js';
 import { VAR_NAME } from '../contract/transport.js';
 import { UsageError } from '../contract/errors.js';
 import type { SshOptions } from '../contract/ssh-options.js';

@@ -5,13 +5,13 @@
  */
 import { CONTROLLER } from '../contract/host.js';
 import type { Host } from '../contract/host.js';
-import { isJob } from '../engine/job.js';
-import type { Job } from '../engine/job.js';
-import { Runner } from '../engine/runner.js';
-import { Stage, type GateOptions, type VerifyOptions } from '../engine/stage.js';
-import { local, remote } from '../engine/subtask.js';
+import { isJob } from '../engine/model/job.js';
+import type { Job } from '../engine/model/job.js';
+import { Runner } from '../engine/model/runner.js';
+import { Stage, type GateOptions, type VerifyOptions } from '../engine/model/stage.js';
+import { local, remote } from '../engine/model/subtask.js';
 import { DEFAULT_SHELL } from '../contract/transport.js';
-import { expandVars, parseTemplate, TemplateSyntaxError } from '../engine/vars.js';
+import { expandVars, parseTemplate, TemplateSyntaxError } from '../engine/model/vars.js';
 import { ConfigError } from '../contract/errors.js';
 import { configIssueError } from './config-error.js';
 import { didYouMean } from './did-you-mean.js';

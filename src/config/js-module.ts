@@ -8,7 +8,7 @@
  * `job: (host) => Job` instead of `steps`).
  */
 import { pathToFileURL } from 'node:url';
-import { Runner } from '../engine/runner.js';
+import { Runner } from '../engine/model/runner.js';
 import { ConfigError, errorMessage } from '../contract/errors.js';
 import { assembleConfig } from './assemble.js';
 import type { LoadedConfig, RunnerSource } from './assemble.js';

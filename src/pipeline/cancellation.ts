@@ -1,5 +1,5 @@
 import { CancelledError } from '../contract/errors.js';
-import { DEFAULT_CANCEL_BUDGET_MS } from '../engine/executor.js';
+import { DEFAULT_CANCEL_BUDGET_MS } from '../engine/schedule/executor.js';
 
 /**
  * After a cancel, the stages on the way out (`when: cancelled | always`) run for at most this long,

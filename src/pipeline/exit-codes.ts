@@ -1,5 +1,5 @@
 /** The process exit codes of the CLI and the action, and what decides them. */
-import type { RunReport } from '../engine/report.js';
+import type { RunReport } from '../engine/report/report.js';
 import { BoereworsError } from '../contract/errors.js';
 
 export const EXIT = { success: 0, failure: 1, usage: 2, cancelled: 130 } as const;

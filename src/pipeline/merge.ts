@@ -6,7 +6,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { UsageError, errorMessage } from '../contract/errors.js';
-import type { RunReport } from '../engine/report.js';
+import type { RunReport } from '../engine/report/report.js';
 import type { JsonReport } from '../reporters/json.js';
 import { fromJsonReport, parseJsonReport } from '../reporters/json-read.js';
 import { mergeReports } from '../reporters/merge-reports.js';

@@ -5,7 +5,7 @@
  */
 import { parseDuration } from '../config/formats.js';
 import { UsageError } from '../contract/errors.js';
-import { releaseIdProblem } from '../engine/release-id.js';
+import { releaseIdProblem } from '../engine/model/release-id.js';
 import { LOCK_TOKEN_PATTERN } from './lock/deploy-lock.js';
 import { VAR_NAME } from '../contract/transport.js';
 import { sourceLabel, type SettingSource } from './settings.js';

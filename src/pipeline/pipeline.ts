@@ -9,11 +9,11 @@ import { cancelMessage } from '../contract/abort.js';
 import { ConfigError, errorMessage } from '../contract/errors.js';
 import { resolvedClient, type SshOptions } from '../contract/ssh-options.js';
 import type { Transport } from '../contract/transport.js';
-import { Executor } from '../engine/executor.js';
-import type { EventListener } from '../engine/events.js';
-import type { RunReport } from '../engine/report.js';
-import { defaultReleaseId } from '../engine/release-id.js';
-import type { Runner } from '../engine/runner.js';
+import { Executor } from '../engine/schedule/executor.js';
+import type { EventListener } from '../engine/report/events.js';
+import type { RunReport } from '../engine/report/report.js';
+import { defaultReleaseId } from '../engine/model/release-id.js';
+import type { Runner } from '../engine/model/runner.js';
 // The library entry, not config/ directly: a JavaScript config's function receives the library.
 import * as library from '../index.js';
 import { PartialReport } from '../reporters/partial-report.js';

@@ -1,4 +1,4 @@
-import type { EngineEvent, EventListener } from '../engine/events.js';
+import type { EngineEvent, EventListener } from '../engine/report/events.js';
 import type { PartialReport } from '../reporters/partial-report.js';
 import { warningText } from '../reporters/vocabulary.js';
 import type { Redactor } from './secrets.js';

@@ -1,6 +1,6 @@
 /** Which part of a sharded release this run is, from the settings of either front end. */
 import { UsageError } from '../contract/errors.js';
-import type { RunPart } from '../engine/run-part.js';
+import type { RunPart } from '../engine/report/run-part.js';
 import { sourceName, type ReleaseSettings, type SettingSource } from './settings.js';
 
 /**

@@ -3,8 +3,8 @@
  * out of what the tool writes: the Redactor for logs, the summary and the report, and
  * `maskableValues` for GitHub's own log masker.
  */
-import type { EngineEvent } from '../engine/events.js';
-import type { JobReport, LockReport, RunReport, StageReport, WaveReport } from '../engine/report.js';
+import type { EngineEvent } from '../engine/report/events.js';
+import type { JobReport, LockReport, RunReport, StageReport, WaveReport } from '../engine/report/report.js';
 import type { ReleaseSettings } from './settings.js';
 
 export const REDACTED = '***';

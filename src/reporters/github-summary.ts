@@ -1,4 +1,4 @@
-import type { JobReport, JobResult, LockReport, RunReport, StageReport } from '../engine/report.js';
+import type { JobReport, JobResult, LockReport, RunReport, StageReport } from '../engine/report/report.js';
 import {
   escapeCell,
   escapeHtml,

@@ -7,7 +7,7 @@
  * is escaped: it shows as text. Bounded for large releases: output tails share `TAILS_BUDGET` bytes.
  * Pure.
  */
-import type { JobReport, RunReport, StageReport } from '../engine/report.js';
+import type { JobReport, RunReport, StageReport } from '../engine/report/report.js';
 import { escapeHtml } from './github-escape.js';
 import { lastBytes } from './last-bytes.js';
 import { offsetText } from './timeline.js';

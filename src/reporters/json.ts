@@ -6,8 +6,8 @@ import {
   type LockReport,
   type RunReport,
   type StageWhen,
-} from '../engine/report.js';
-import type { UploadTotals } from '../engine/upload-totals.js';
+} from '../engine/report/report.js';
+import type { UploadTotals } from '../engine/report/upload-totals.js';
 import { lastBytes } from './last-bytes.js';
 
 /**

@@ -3,7 +3,7 @@
  * annotations and the job summary tell a run the same way: what a job's or a stage's result is
  * called, the line that ends a job, a stage, a retry or the run.
  */
-import type { EngineEvent } from '../engine/events.js';
+import type { EngineEvent } from '../engine/report/events.js';
 import type {
   GateReport,
   JobReport,
@@ -12,8 +12,8 @@ import type {
   StageReport,
   StageWhen,
   WaveReport,
-} from '../engine/report.js';
-import { partLabel, type RunPart } from '../engine/run-part.js';
+} from '../engine/report/report.js';
+import { partLabel, type RunPart } from '../engine/report/run-part.js';
 
 /** The mark before a job's last line in the logs (`web-1 ✘ failure: exit code 3 · …`). */
 export const JOB_MARK: Readonly<Record<JobResult, string>> = {

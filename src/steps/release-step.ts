@@ -4,12 +4,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { homedir, userInfo } from 'node:os';
-import { checkText } from '../engine/check.js';
-import { Job, type JobContext } from '../engine/job.js';
-import type { Check } from '../engine/stage.js';
-import { releaseIdProblem } from '../engine/release-id.js';
-import { remote, type ExecTask } from '../engine/subtask.js';
-import { expandVars } from '../engine/vars.js';
+import { checkText } from '../engine/model/check.js';
+import { Job, type JobContext } from '../engine/model/job.js';
+import type { Check } from '../engine/model/stage.js';
+import { releaseIdProblem } from '../engine/model/release-id.js';
+import { remote, type ExecTask } from '../engine/model/subtask.js';
+import { expandVars } from '../engine/model/vars.js';
 import { releaseCommand, releasesPathOn } from './release-dir-scripts.js';
 import type { ReleaseAction, ReleaseDirs } from './release-dirs.js';
 

@@ -1,9 +1,9 @@
 /** The job every config stage runs on each of its hosts: its steps, in order. */
-import { Job } from '../engine/job.js';
-import type { JobBody, JobContext } from '../engine/job.js';
+import { Job } from '../engine/model/job.js';
+import type { JobBody, JobContext } from '../engine/model/job.js';
 import type { Host } from '../contract/host.js';
-import { local, remote, upload } from '../engine/subtask.js';
-import { expandVars } from '../engine/vars.js';
+import { local, remote, upload } from '../engine/model/subtask.js';
+import { expandVars } from '../engine/model/vars.js';
 import { releasePaths, releaseStepTask } from './release-step.js';
 import type { ReleaseAction, ReleaseDirs } from './release-dirs.js';
 

@@ -6,11 +6,11 @@
 import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Executor } from '../../../src/engine/executor.js';
-import { Job } from '../../../src/engine/job.js';
-import { Runner } from '../../../src/engine/runner.js';
-import { Stage } from '../../../src/engine/stage.js';
-import { remote } from '../../../src/engine/subtask.js';
+import { Executor } from '../../../src/engine/schedule/executor.js';
+import { Job } from '../../../src/engine/model/job.js';
+import { Runner } from '../../../src/engine/model/runner.js';
+import { Stage } from '../../../src/engine/model/stage.js';
+import { remote } from '../../../src/engine/model/subtask.js';
 import { ConnectError } from '../../../src/contract/errors.js';
 import { createSshTransport } from '../../../src/transport/ssh/ssh-transport.js';
 import { startSshdFleet, type SshdFleet } from '../../support/sshd.js';

@@ -6,8 +6,8 @@
 import { cancelMessage } from '../../contract/abort.js';
 import { errorMessage } from '../../contract/errors.js';
 import type { Transport } from '../../contract/transport.js';
-import type { EventListener } from '../../engine/events.js';
-import type { LockReport, RunReport } from '../../engine/report.js';
+import type { EventListener } from '../../engine/report/events.js';
+import type { LockReport, RunReport } from '../../engine/report/report.js';
 import { DeployLock, type AcquireOutcome, type LockTarget } from './deploy-lock.js';
 import { LOCKS_DIR } from '../../steps/lock-scripts.js';
 import { describeHolder, lockReport, newLockToken } from './lock-owner.js';

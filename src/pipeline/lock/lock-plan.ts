@@ -1,6 +1,6 @@
 /** Whether a run takes the deploy lock, and where: from the config's `lock:` and the runner's hosts. */
 import type { LoadedConfig } from '../../config/index.js';
-import type { Runner } from '../../engine/runner.js';
+import type { Runner } from '../../engine/model/runner.js';
 import type { LockTarget } from './deploy-lock.js';
 import type { ReleaseSettings } from '../settings.js';
 
