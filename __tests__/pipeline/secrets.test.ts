@@ -7,7 +7,7 @@ import {
   tooShortToRedact,
 } from '../../src/pipeline/secrets.js';
 import type { EngineEvent } from '../../src/engine/report/events.js';
-import { job, run, stage } from '../reporters/report-fixtures.js';
+import { job, run, stage } from '../support/report-fixtures.js';
 
 const KEY = `-----BEGIN OPENSSH PRIVATE KEY-----
 b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW

@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import type { RunReport } from '../../src/engine/report/report.js';
 import { renderHtmlReport } from '../../src/reporters/html-report.js';
 import { itNeedingChromium, launchChromium, type HeadlessChromium } from '../support/chromium.js';
-import { job, run, stage } from './report-fixtures.js';
+import { job, run, stage } from '../support/report-fixtures.js';
 import { HOSTILE_OUTPUT, richReport, T0 } from './timeline-fixtures.js';
 
 let dir: string;

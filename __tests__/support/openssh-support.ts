@@ -2,7 +2,7 @@
 import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { generateKey, type GeneratedKey } from '../../support/sshd-keys.js';
+import { generateKey, type GeneratedKey } from './sshd-keys.js';
 
 const run = promisify(execFile);
 
