@@ -64669,7 +64669,7 @@ globals.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _commonjs_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3115);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1353);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3725);
 /** The action's entrypoint (`dist/index.js` is this, bundled). */
 
 
@@ -64686,7 +64686,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1353:
+/***/ 3725:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -64725,6 +64725,7 @@ __nccwpck_require__.d(lib_namespaceObject_0, {
   Stage: () => (stage/* Stage */.BI),
   StepsJob: () => (steps_job/* StepsJob */.l),
   TimeoutError: () => (errors/* TimeoutError */.MU),
+  UploadError: () => (errors/* UploadError */.oW),
   UsageError: () => (errors/* UsageError */.eb),
   createSshTransport: () => (createSshTransport),
   errorMessage: () => (errors/* errorMessage */.gJ),
@@ -68014,8 +68015,33 @@ function lastBytes(text, max) {
     return bytes.subarray(start).toString();
 }
 //# sourceMappingURL=output-tail.js.map
-// EXTERNAL MODULE: ./lib/engine/model/release-id.js
-var release_id = __nccwpck_require__(5127);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./lib/engine/model/release-id.js
+
+/**
+ * The default release id (BW_RELEASE): the run's start as a UTC timestamp and six random hex
+ * digits, `20261128T005603Z-3fa9c2`. The timestamp makes ids sort by time and read well in a
+ * directory listing; the suffix keeps two runs that start in the same second (two workflows, two
+ * people) out of each other's release directory.
+ */
+function defaultReleaseId(at, random = () => (0,external_node_crypto_.randomBytes)(3)) {
+    const stamp = at
+        .toISOString()
+        .replace(/\.\d+Z$/, 'Z')
+        .replace(/[-:]/g, '');
+    return `${stamp}-${random().toString('hex').slice(0, 6)}`;
+}
+/** What a release id may look like: it names a directory on every host (`releases/ID`). */
+const RELEASE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+/** Why `id` cannot be a release id, or undefined when it can. */
+function releaseIdProblem(id) {
+    if (RELEASE_ID_PATTERN.test(id) && !id.includes('..'))
+        return undefined;
+    return ('expected a release id: letters, digits, ".", "-" and "_", starting with a letter or digit, ' +
+        `at most 128 characters, no ".." (it names a directory), got ${JSON.stringify(id)}`);
+}
+//# sourceMappingURL=release-id.js.map
 ;// CONCATENATED MODULE: ./lib/engine/schedule/iterate.js
 function iteratorOf(items) {
     if (typeof items[Symbol.asyncIterator] === 'function') {
@@ -68458,8 +68484,6 @@ function formatAmount(amount) {
 //# sourceMappingURL=failure-budget.js.map
 // EXTERNAL MODULE: ./lib/engine/model/check.js
 var check = __nccwpck_require__(1912);
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./node_modules/is-network-error/index.js
 const objectToString = Object.prototype.toString;
 
@@ -69970,9 +69994,13 @@ class Executor {
     options;
     constructor(options) {
         this.options = options;
-        const { limit, outputTailBytes, cancelBudgetMs, part } = options;
+        const { limit, outputTailBytes, cancelBudgetMs, part, release } = options;
         if (part)
             checkPart(part);
+        // Checked once here: the release id names a directory on every host (`releases/ID`).
+        const problem = release === undefined ? undefined : releaseIdProblem(release);
+        if (problem)
+            throw new TypeError(`release: ${problem}`);
         if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) {
             throw new TypeError(`limit must be a positive integer, got ${String(limit)}`);
         }
@@ -69993,7 +70021,7 @@ class Executor {
         const report = {
             version: 1,
             runner: runner.name,
-            release: this.options.release ?? (0,release_id/* defaultReleaseId */.sQ)(startedAt),
+            release: this.options.release ?? defaultReleaseId(startedAt),
             result: 'success',
             startedAt: startedAt.toISOString(),
             durationMs: 0,
@@ -70303,8 +70331,6 @@ function renderJsonSchema() {
 
 
 //# sourceMappingURL=index.js.map
-// EXTERNAL MODULE: ./lib/contract/ssh-options.js
-var ssh_options = __nccwpck_require__(9007);
 // EXTERNAL MODULE: ./lib/engine/model/stage.js
 var stage = __nccwpck_require__(6802);
 // EXTERNAL MODULE: ./lib/engine/model/runner.js
@@ -71356,21 +71382,17 @@ function cut(text, max = ERROR_CHARS) {
 
 
 
-/** An upload failed on the host (permission, disk full, not a directory, refused path…). */
-class UploadError extends Error {
-    get name() {
-        return 'UploadError';
-    }
-}
+
 /** Compression when the step does not say: see docs/ssh.md, "Uploads". */
 const DEFAULT_COMPRESS = 'auto';
 async function tarUpload(exec, cache, host, label, req, ctx) {
     ctx.signal.throwIfAborted();
     const started = Date.now();
     const tree = await cache.tree(req.from, req.snapshot);
+    const upload = { exec, cache, host, label, req, ctx, tree };
     let choice = await chooseCompression(cache, tree, req.compress ?? DEFAULT_COMPRESS, ctx.signal);
     for (;;) {
-        const outcome = await attempt(exec, cache, host, label, req, ctx, tree, choice.gzip);
+        const outcome = await attempt(upload, choice.gzip);
         if (outcome === 'no-tar')
             return outcome;
         if (outcome !== 'no-gzip') {
@@ -71383,72 +71405,90 @@ async function tarUpload(exec, cache, host, label, req, ctx) {
 function chooseCompression(cache, tree, setting, signal) {
     return setting === 'auto' ? cache.compression(tree, signal) : Promise.resolve(forcedChoice(setting));
 }
-async function attempt(exec, cache, host, label, req, ctx, tree, gzip) {
+/** One run of the host script: the manifest and the archive in, the host's replies out. */
+async function attempt(upload, gzip) {
+    const { tree, req, ctx, label } = upload;
     const to = tree.kind === 'file' && req.to.endsWith('/') ? external_node_path_.posix.join(req.to, (0,external_node_path_.basename)(tree.root)) : req.to;
     const linking = tree.kind === 'directory' && req.linkFrom !== undefined && req.linkFrom !== '';
-    const manifest = linking ? await manifestOf(cache, tree, ctx.signal) : null;
-    const input = new external_node_stream_.PassThrough({ highWaterMark: 256 * 1024 });
-    let bytesSent = 0;
-    let archiveError = null;
-    let reader = null;
-    const sendArchive = () => {
-        const have = replies.have;
-        const omit = have.size > 0 ? new Set([...have].map((line) => manifest?.lineEntries[line - 1])) : null;
-        const omitKey = omit ? [...omit].sort((a, b) => a - b).join(',') : 'all';
-        const file = cache.archive({
-            tree,
-            omit,
-            gzip,
-            marker: { name: markerName(archiveId(tree)), content: Buffer.alloc(0) },
-        }, `${gzip ? 'gz' : 'tar'}|${omitKey}`);
-        const archive = file.reader();
-        reader = archive;
-        archive.on('data', (chunk) => (bytesSent += chunk.length));
-        archive.once('error', (err) => {
-            // The host sees the archive end early and unpacks nothing; this error says why.
-            archiveError = err;
-            input.end();
-        });
-        archive.pipe(input);
-    };
+    const manifest = linking ? await manifestOf(upload.cache, tree, ctx.signal) : null;
+    const stdin = new HostInput(upload.cache, tree, gzip);
     // The host is not trusted: a reply outside the protocol ends the upload, and fails it.
-    const replies = new UploadReplies(manifest ? manifest.lineEntries.length : null, sendArchive);
+    const replies = new UploadReplies(manifest ? manifest.lineEntries.length : null, () => stdin.sendArchive(omitted(replies.have, manifest)));
     const env = scriptEnv(to, tree, gzip, manifest && { path: req.linkFrom, manifest });
-    if (manifest) {
-        input.write(manifest.text);
-        bytesSent += manifest.text.length;
-    }
+    if (manifest)
+        stdin.write(manifest.text);
     let result;
     try {
-        result = await exec(host, { script: HOST_SCRIPT, shell: contract_transport/* DEFAULT_SHELL */.L, env, stdin: input }, { signal: AbortSignal.any([ctx.signal, replies.stop.signal]), onOutput: replies.onOutput });
+        result = await upload.exec(upload.host, { script: HOST_SCRIPT, shell: contract_transport/* DEFAULT_SHELL */.L, env, stdin: stdin.input }, { signal: AbortSignal.any([ctx.signal, replies.stop.signal]), onOutput: replies.onOutput });
     }
     catch (e) {
         if (replies.violation === undefined || ctx.signal.aborted)
             throw e;
-        throw new UploadError(`${label}: upload to ${to} failed: the host ${replies.violation}`);
+        throw new errors/* UploadError */.oW(`${label}: upload to ${to} failed: the host ${replies.violation}`);
     }
     finally {
-        reader?.destroy();
-        input.destroy();
+        stdin.destroy();
     }
     // Packing failed (a source file changed or vanished): that, not the host's complaint, is the cause.
-    if (archiveError)
-        throw archiveError;
+    if (stdin.archiveError)
+        throw stdin.archiveError;
     if (replies.fallback === 'no-tar' && result.exitCode === EXIT_NO_TAR)
         return 'no-tar';
     if (replies.fallback === 'no-gzip' && result.exitCode === EXIT_NO_GZIP)
         return 'no-gzip';
     if (result.exitCode !== 0) {
-        throw new UploadError(`${label}: upload to ${to} failed: ${replies.failure(result.exitCode)}`);
+        throw new errors/* UploadError */.oW(`${label}: upload to ${to} failed: ${replies.failure(result.exitCode)}`);
     }
+    const { files, bytes } = tree;
     return {
-        files: tree.files,
-        bytes: tree.bytes,
-        bytesSent,
+        files,
+        bytes,
+        bytesSent: stdin.bytesSent,
         filesLinked: replies.have.size,
         method: 'tar',
         durationMs: 0,
     };
+}
+/** The entries the host already has (its `have` lines of the manifest), or null for none. */
+function omitted(have, manifest) {
+    return have.size > 0 ? new Set([...have].map((line) => manifest?.lineEntries[line - 1])) : null;
+}
+/** The host script's stdin: the manifest, then the archive (without what the host has). */
+class HostInput {
+    cache;
+    tree;
+    gzip;
+    input = new external_node_stream_.PassThrough({ highWaterMark: 256 * 1024 });
+    bytesSent = 0;
+    /** Why the archive ended early: the host then unpacks nothing, and this says why. */
+    archiveError = null;
+    #reader = null;
+    constructor(cache, tree, gzip) {
+        this.cache = cache;
+        this.tree = tree;
+        this.gzip = gzip;
+    }
+    write(chunk) {
+        this.input.write(chunk);
+        this.bytesSent += chunk.length;
+    }
+    sendArchive(omit) {
+        const { tree, gzip } = this;
+        const omitKey = omit ? [...omit].sort((a, b) => a - b).join(',') : 'all';
+        const file = this.cache.archive({ tree, omit, gzip, marker: { name: markerName(archiveId(tree)), content: Buffer.alloc(0) } }, `${gzip ? 'gz' : 'tar'}|${omitKey}`);
+        const archive = file.reader();
+        this.#reader = archive;
+        archive.on('data', (chunk) => (this.bytesSent += chunk.length));
+        archive.once('error', (err) => {
+            this.archiveError = err;
+            this.input.end();
+        });
+        archive.pipe(this.input);
+    }
+    destroy() {
+        this.#reader?.destroy();
+        this.input.destroy();
+    }
 }
 /** The host script's variables for one upload (a new nonce each time). */
 function scriptEnv(to, tree, gzip, linkFrom) {
@@ -72383,94 +72423,121 @@ async function execOnConnection(conn, req, ctx, redactor) {
     const { command, stdin } = buildRemoteCommand(req.script, req.shell, req.env, input !== undefined);
     const channel = await conn.exec(command, ctx.signal);
     return new Promise((resolve, reject) => {
-        // The wrapper's process group, from the first line it writes on stderr (undefined: not yet).
-        let group;
-        const announcement = (line) => {
-            if (group !== undefined)
-                return false;
-            group = parseGroupAnnouncement(line);
-            // Aborted before the group was known: with `stdin` nothing else ends the command.
-            if (group !== undefined && input && ctx.signal.aborted)
-                queueMicrotask(killGroup);
-            return group !== undefined;
+        const settled = {
+            resolve: (exit) => resolve({ exitCode: exit.code, signal: exit.signal, durationMs: Date.now() - started }),
+            reject,
         };
-        const out = new LineSplitter('stdout', ctx.onOutput, { redactor });
-        const err = new LineSplitter('stderr', ctx.onOutput, { redactor, control: announcement });
-        let exit = null;
-        let abortTimer;
-        let lateExitTimer;
-        let groupKilled = false;
-        // Settle only when the channel is closed AND both streams delivered their last bytes.
-        let pending = 3;
-        let settled = false;
-        const finish = () => {
-            if (--pending > 0 || settled)
-                return;
-            settled = true;
-            clearTimeout(abortTimer);
-            clearTimeout(lateExitTimer);
-            ctx.signal.removeEventListener('abort', onAbort);
-            out.end();
-            err.end();
-            if (ctx.signal.aborted)
-                return reject(abortReason(ctx.signal));
-            if (!exit) {
-                return reject(conn.lostError ??
-                    new errors/* ConnectionLostError */.N9(`${conn.label}: connection lost: the command ended without an exit status`));
-            }
-            resolve({ exitCode: exit.code, signal: exit.signal, durationMs: Date.now() - started });
-        };
-        // The shell has exited and sshd closed the lifeline with it, yet the channel is open: a child
-        // in the group holds the output. No watchdog is left on the host, so the group is ended from
-        // a second channel.
-        const killGroup = () => {
-            if (settled || groupKilled || typeof group !== 'number')
-                return;
-            groupKilled = true;
-            conn.runDetached(groupKillCommand(group));
-        };
-        const onAbort = () => {
-            // EOF on stdin cuts the lifeline: the remote watchdog terminates the command's process group.
-            // With `stdin` there is no watchdog: the group is ended from a second channel at once.
-            input?.unpipe(channel);
-            channel.end();
-            if (exit || input)
-                killGroup();
-            abortTimer = setTimeout(() => {
-                // The host does not answer (connection hung): stop waiting; sshd kills the group when
-                // the connection finally drops, since that closes the lifeline too.
-                channel.removeAllListeners('data');
-                channel.stderr.removeAllListeners('data');
-                pending = 1;
-                finish();
-                channel.destroy();
-            }, ABORT_WAIT_MS);
-        };
-        channel.on('data', (chunk) => out.write(chunk));
-        channel.stderr.on('data', (chunk) => err.write(chunk));
-        channel.once('end', finish);
-        channel.stderr.once('end', finish);
-        channel.once('close', finish);
+        new ChannelRun(conn, channel, ctx, input, redactor, settled).start(stdin);
+    });
+}
+/** One command on one channel, from its payload to its settled result. */
+class ChannelRun {
+    conn;
+    channel;
+    ctx;
+    input;
+    settled;
+    // The wrapper's process group, from the first line it writes on stderr (undefined: not yet).
+    #group;
+    #exit = null;
+    #abortTimer;
+    #lateExitTimer;
+    #groupKilled = false;
+    // Settle only when the channel is closed AND both streams delivered their last bytes.
+    #pending = 3;
+    #settled = false;
+    #out;
+    #err;
+    constructor(conn, channel, ctx, input, redactor, settled) {
+        this.conn = conn;
+        this.channel = channel;
+        this.ctx = ctx;
+        this.input = input;
+        this.settled = settled;
+        this.#out = new LineSplitter('stdout', ctx.onOutput, { redactor });
+        this.#err = new LineSplitter('stderr', ctx.onOutput, { redactor, control: this.#announcement });
+    }
+    /** Listens to the channel, then writes the payload (`stdin`: the lifeline stays open). */
+    start(payload) {
+        const { channel, input, ctx } = this;
+        channel.on('data', (chunk) => this.#out.write(chunk));
+        channel.stderr.on('data', (chunk) => this.#err.write(chunk));
+        channel.once('end', this.#finish);
+        channel.stderr.once('end', this.#finish);
+        channel.once('close', this.#finish);
         // A command that exits before reading all its input: stop feeding a closed channel.
         if (input)
             channel.once('close', () => input.unpipe(channel));
         channel.on('exit', (code, signal) => {
-            exit = { code: code ?? null, signal: signal ?? null };
+            this.#exit = { code: code ?? null, signal: signal ?? null };
             if (ctx.signal.aborted)
-                lateExitTimer = setTimeout(killGroup, LATE_EXIT_WAIT_MS);
+                this.#lateExitTimer = setTimeout(this.#killGroup, LATE_EXIT_WAIT_MS);
         });
         channel.on('error', () => {
             // Channel errors surface as a close without exit status; the connection error says why.
         });
-        ctx.signal.addEventListener('abort', onAbort, { once: true });
+        ctx.signal.addEventListener('abort', this.#onAbort, { once: true });
         // Not ended: stdin stays open as the lifeline until the command exits or we abort.
-        channel.write(stdin);
+        channel.write(payload);
         // With `stdin`, its data follows the payload, and its end is the command's EOF.
         if (input && !ctx.signal.aborted)
             input.pipe(channel);
         if (ctx.signal.aborted)
-            onAbort();
-    });
+            this.#onAbort();
+    }
+    #announcement = (line) => {
+        if (this.#group !== undefined)
+            return false;
+        this.#group = parseGroupAnnouncement(line);
+        // Aborted before the group was known: with `stdin` nothing else ends the command.
+        if (this.#group !== undefined && this.input && this.ctx.signal.aborted)
+            queueMicrotask(this.#killGroup);
+        return this.#group !== undefined;
+    };
+    #finish = () => {
+        if (--this.#pending > 0 || this.#settled)
+            return;
+        this.#settled = true;
+        clearTimeout(this.#abortTimer);
+        clearTimeout(this.#lateExitTimer);
+        this.ctx.signal.removeEventListener('abort', this.#onAbort);
+        this.#out.end();
+        this.#err.end();
+        if (this.ctx.signal.aborted)
+            return this.settled.reject(abortReason(this.ctx.signal));
+        if (!this.#exit) {
+            return this.settled.reject(this.conn.lostError ??
+                new errors/* ConnectionLostError */.N9(`${this.conn.label}: connection lost: the command ended without an exit status`));
+        }
+        this.settled.resolve(this.#exit);
+    };
+    // The shell has exited and sshd closed the lifeline with it, yet the channel is open: a child
+    // in the group holds the output. No watchdog is left on the host, so the group is ended from
+    // a second channel.
+    #killGroup = () => {
+        if (this.#settled || this.#groupKilled || typeof this.#group !== 'number')
+            return;
+        this.#groupKilled = true;
+        this.conn.runDetached(groupKillCommand(this.#group));
+    };
+    #onAbort = () => {
+        const { channel, input } = this;
+        // EOF on stdin cuts the lifeline: the remote watchdog terminates the command's process group.
+        // With `stdin` there is no watchdog: the group is ended from a second channel at once.
+        input?.unpipe(channel);
+        channel.end();
+        if (this.#exit || input)
+            this.#killGroup();
+        this.#abortTimer = setTimeout(() => {
+            // The host does not answer (connection hung): stop waiting; sshd kills the group when
+            // the connection finally drops, since that closes the lifeline too.
+            channel.removeAllListeners('data');
+            channel.stderr.removeAllListeners('data');
+            this.#pending = 1;
+            this.#finish();
+            channel.destroy();
+        }, ABORT_WAIT_MS);
+    };
 }
 //# sourceMappingURL=exec.js.map
 ;// CONCATENATED MODULE: ./lib/transport/ssh/host-key-algorithms.js
@@ -72996,6 +73063,8 @@ function keyProblem(parsed) {
     return null;
 }
 //# sourceMappingURL=keys.js.map
+// EXTERNAL MODULE: ./lib/contract/ssh-options.js
+var ssh_options = __nccwpck_require__(9007);
 ;// CONCATENATED MODULE: ./lib/transport/remote/pool.js
 /**
  * One connection per `user@host:port`, opened on first use and shared by every step of every
@@ -73066,7 +73135,6 @@ class ConnectionPool {
  * Modes (setuid/setgid/sticky bits included) and modification times are preserved; symlinks are
  * recreated as symlinks. A relative `to` (or `~/…`) is relative to the login user's home.
  */
-
 
 
 
@@ -73181,7 +73249,7 @@ class SftpOps {
     #error(what, path, err) {
         const code = err.code;
         const why = code === 2 ? 'no such file or directory' : code === 3 ? 'permission denied' : err.message;
-        return new UploadError(`${this.label}: upload failed: cannot ${what} ${path}: ${why}`);
+        return new errors/* UploadError */.oW(`${this.label}: upload failed: cannot ${what} ${path}: ${why}`);
     }
     stat(path) {
         return new Promise((resolve) => this.sftp.stat(path, (err, st) => resolve(err ? null : st)));
@@ -73192,7 +73260,7 @@ class SftpOps {
         if (existing?.isDirectory())
             return;
         if (existing)
-            throw new UploadError(`${this.label}: upload failed: ${path} exists and is not a directory`);
+            throw new errors/* UploadError */.oW(`${this.label}: upload failed: ${path} exists and is not a directory`);
         const parent = external_node_path_.posix.dirname(path);
         if (parent !== path && parent !== '.' && parent !== '/')
             await this.mkdirp(parent);
@@ -73297,7 +73365,7 @@ class SshTransport {
         catch (err) {
             if (ctx.signal.aborted || !/subsystem/i.test((0,errors/* errorMessage */.gJ)(err)))
                 throw err;
-            throw new UploadError(`${label}: cannot upload: the host has no tar on its PATH and no SFTP subsystem (${(0,errors/* errorMessage */.gJ)(err)})`);
+            throw new errors/* UploadError */.oW(`${label}: cannot upload: the host has no tar on its PATH and no SFTP subsystem (${(0,errors/* errorMessage */.gJ)(err)})`);
         }
     }
     /**
@@ -73738,1033 +73806,6 @@ class PartialReport {
     }
 }
 //# sourceMappingURL=partial-report.js.map
-;// CONCATENATED MODULE: ./lib/transport/openssh/run-cleanup.js
-
-const processes = new Set();
-const dirs = new Set();
-let hooked = false;
-function onExit() {
-    for (const child of processes) {
-        if (child.exitCode === null && child.signalCode === null)
-            child.kill('SIGTERM');
-    }
-    for (const dir of dirs)
-        (0,external_node_fs_namespaceObject.rmSync)(dir, { recursive: true, force: true });
-}
-function hook() {
-    if (hooked)
-        return;
-    hooked = true;
-    process.on('exit', onExit);
-}
-/** Ends `child` when the process exits, unless it has ended (or was forgotten) before. */
-function endOnExit(child) {
-    hook();
-    processes.add(child);
-    child.once('exit', () => processes.delete(child));
-}
-/** Removes `dir` when the process exits, unless `forgetDir` was called. */
-function removeOnExit(dir) {
-    hook();
-    dirs.add(dir);
-}
-function forgetDir(dir) {
-    dirs.delete(dir);
-}
-//# sourceMappingURL=run-cleanup.js.map
-;// CONCATENATED MODULE: ./lib/transport/openssh/openssh-agent.js
-/**
- * The per-run ssh-agent that holds a key given as text (the action's `ssh-private-key`): the key
- * goes to `ssh-add -` on its stdin and never touches the disk. The agent is a child of ours in the
- * foreground (`-D`), its socket in the run's private directory; stop() kills it, and the exit hook
- * does if the process ends first. An encrypted key's passphrase reaches ssh-add through an askpass
- * script that prints it from ssh-add's environment, never from a file or an argv.
- */
-
-
-
-
-
-const PASSPHRASE_VAR = 'BW_SSH_ADD_PASSPHRASE';
-const ASKPASS = `#!/bin/sh\nprintf '%s\\n' "$${PASSPHRASE_VAR}"\n`;
-/** Starts an agent in `dir` and adds `key` to it. */
-async function startAgent(binaries, dir, key, passphrase) {
-    const socket = (0,external_node_path_.join)(dir, 'agent');
-    const child = (0,external_node_child_process_namespaceObject.spawn)(binaries.agent, ['-D', '-a', socket], { stdio: ['ignore', 'pipe', 'pipe'] });
-    endOnExit(child);
-    const exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    const stop = async () => {
-        if (child.exitCode !== null || child.signalCode !== null)
-            return;
-        child.kill('SIGTERM');
-        await exited;
-    };
-    try {
-        await agentReady(child);
-        await addKey(binaries.add, dir, socket, key, passphrase);
-        return { socket, stop };
-    }
-    catch (err) {
-        await stop();
-        throw err;
-    }
-}
-/** `-D` prints `SSH_AUTH_SOCK=…` once the socket listens. */
-function agentReady(child) {
-    return new Promise((resolve, reject) => {
-        let out = '';
-        child.stdout?.on('data', (c) => {
-            out += c.toString();
-            if (out.includes('SSH_AUTH_SOCK='))
-                resolve();
-        });
-        child.stderr?.resume();
-        child.once('error', (err) => reject(new errors/* ConnectError */.T$(`cannot start ssh-agent: ${err.message}`)));
-        child.once('exit', (code) => reject(new errors/* ConnectError */.T$(`ssh-agent exited (status ${code}) before it was ready`)));
-    });
-}
-async function addKey(ssh_add, dir, socket, key, passphrase) {
-    const env = { ...process.env, SSH_AUTH_SOCK: socket };
-    if (passphrase) {
-        const askpass = (0,external_node_path_.join)(dir, 'askpass');
-        await (0,promises_.writeFile)(askpass, ASKPASS, { mode: 0o700 });
-        await (0,promises_.chmod)(askpass, 0o700);
-        Object.assign(env, {
-            SSH_ASKPASS: askpass,
-            SSH_ASKPASS_REQUIRE: 'force',
-            DISPLAY: env.DISPLAY ?? ':0',
-            [PASSPHRASE_VAR]: passphrase,
-        });
-    }
-    const child = (0,external_node_child_process_namespaceObject.spawn)(ssh_add, ['-q', '-'], { env, stdio: ['pipe', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (c) => (stderr += c.toString()));
-    child.stdin.on('error', () => { });
-    child.stdin.end(key.endsWith('\n') ? key : `${key}\n`);
-    const code = await new Promise((resolve, reject) => {
-        child.once('error', reject);
-        child.once('close', resolve);
-    });
-    // ssh-add's messages name neither the key nor the passphrase.
-    if (code !== 0)
-        throw new errors/* AuthError */.lR(`ssh-add could not load the private key given inline: ${stderr.trim() || `status ${code}`}`);
-}
-//# sourceMappingURL=openssh-agent.js.map
-;// CONCATENATED MODULE: ./lib/transport/openssh/openssh-args.js
-
-const DEFAULT_PORT = ssh_options/* DEFAULT_SSH_OPTIONS */.Uy.port;
-const opt = (name, value) => ['-o', `${name}=${value}`];
-/** Host-key checking: OpenSSH's own verdict. `off` records nothing anywhere. */
-function hostKeyOptions(options, files) {
-    const out = [];
-    if (options.hostKeyChecking === 'off') {
-        out.push(...opt('StrictHostKeyChecking', 'no'), ...opt('UserKnownHostsFile', '/dev/null'));
-    }
-    else {
-        out.push(...opt('StrictHostKeyChecking', options.hostKeyChecking === 'strict' ? 'yes' : 'accept-new'));
-        if (files.knownHosts && files.knownHosts.length > 0)
-            out.push(...opt('UserKnownHostsFile', files.knownHosts.map(quoteOption).join(' ')));
-    }
-    if (!files.configSetsGlobalKnownHosts)
-        out.push(...opt('GlobalKnownHostsFile', '/dev/null'));
-    return out;
-}
-/**
- * What every `ssh` of the run is given: the user's `ssh.options` first (OpenSSH keeps the first
- * value it reads of an option, so theirs win over ours and over the ssh_config), then ours.
- */
-function commonArgs(options, files) {
-    const out = ['-F', files.config ?? '/dev/null'];
-    for (const [name, value] of Object.entries(options.extraOptions ?? {}))
-        out.push(...opt(name, value));
-    out.push(...opt('BatchMode', 'yes'), ...opt('LogLevel', 'ERROR'));
-    out.push(...opt('ConnectTimeout', Math.max(1, Math.ceil(options.connectTimeoutMs / 1000))));
-    out.push(...opt('ServerAliveInterval', Math.max(1, Math.ceil(options.keepaliveMs / 1000))));
-    out.push(...opt('ServerAliveCountMax', 3));
-    out.push(...hostKeyOptions(options, files));
-    if (files.identity)
-        out.push(...opt('IdentityFile', quoteOption(files.identity)));
-    if (files.certificate)
-        out.push(...opt('CertificateFile', quoteOption(files.certificate)));
-    if (files.agentSocket)
-        out.push(...opt('IdentityAgent', quoteOption(files.agentSocket)));
-    const jump = options.jumpHost;
-    if (jump)
-        out.push('-J', `${jump.user ? `${jump.user}@` : ''}${jump.address}:${jump.port}`);
-    return out;
-}
-/** The master of `target`: logs in, holds the connection, runs nothing (`-N`), stays in the foreground. */
-function masterArgs(common, target) {
-    return [
-        ...common,
-        ...opt('ControlMaster', 'yes'),
-        ...opt('ControlPersist', 'no'),
-        ...opt('ControlPath', quoteOption(target.controlPath)),
-        '-N',
-        ...destinationArgs(target),
-    ];
-}
-/**
- * A session through the master: `-F /dev/null` (the master already applied the config) and
- * `ProxyCommand=false` so that, should the master be gone, `ssh` fails instead of logging in again.
- */
-function sessionArgs(target, command) {
-    return [
-        '-F',
-        '/dev/null',
-        ...opt('ControlMaster', 'no'),
-        ...opt('ControlPath', quoteOption(target.controlPath)),
-        ...opt('ProxyCommand', 'false'),
-        ...opt('BatchMode', 'yes'),
-        ...opt('LogLevel', 'ERROR'),
-        '-T',
-        '--',
-        target.destination,
-        command,
-    ];
-}
-/** `ssh -O exit`: asks the master to close (and waits for nothing else). */
-function exitArgs(target) {
-    return [
-        '-F',
-        '/dev/null',
-        ...opt('ControlPath', quoteOption(target.controlPath)),
-        '-O',
-        'exit',
-        '--',
-        target.destination,
-    ];
-}
-function destinationArgs(target) {
-    return [
-        ...(target.port !== undefined ? ['-p', String(target.port)] : []),
-        ...(target.user !== undefined ? ['-l', target.user] : []),
-        '--',
-        target.destination,
-    ];
-}
-/**
- * The target of `host`: its port, except that with an ssh_config the default port 22 is not
- * passed (the ssh_config's `Port` then applies, else OpenSSH's 22); its user or `ssh.user` (else
- * the ssh_config's, else the current user's).
- */
-function targetOf(host, options, controlPath, hasConfig) {
-    const given = host.port || options.port;
-    const port = hasConfig && given === DEFAULT_PORT ? undefined : given;
-    const user = host.user ?? options.user;
-    const label = `${user ? `${user}@` : ''}${host.address}${port !== undefined ? `:${port}` : ''}`;
-    return {
-        label,
-        destination: host.address,
-        controlPath,
-        ...(port !== undefined ? { port } : {}),
-        ...(user !== undefined ? { user } : {}),
-    };
-}
-/** A path inside an `-o` value: OpenSSH splits on whitespace unless quoted. */
-function quoteOption(value) {
-    return /[\s"]/.test(value) ? `"${value.replaceAll('"', '\\"')}"` : value;
-}
-//# sourceMappingURL=openssh-args.js.map
-;// CONCATENATED MODULE: ./lib/transport/openssh/openssh-binaries.js
-/** The OpenSSH client programs, found on PATH; a missing one is a clear error naming the package. */
-
-
-
-function openssh_binaries_which(name, env) {
-    for (const dir of (env.PATH ?? '').split(external_node_path_.delimiter)) {
-        if (dir === '')
-            continue;
-        const path = (0,external_node_path_.join)(dir, name);
-        try {
-            (0,external_node_fs_namespaceObject.accessSync)(path, external_node_fs_namespaceObject.constants.X_OK);
-            return path;
-        }
-        catch {
-            // not here
-        }
-    }
-    return undefined;
-}
-/** `ssh`, `ssh-agent` and `ssh-add` from PATH. */
-function findOpenssh(env = process.env) {
-    const found = ['ssh', 'ssh-agent', 'ssh-add'].map((name) => [name, openssh_binaries_which(name, env)]);
-    const missing = found.filter(([, path]) => path === undefined).map(([name]) => name);
-    if (missing.length > 0) {
-        throw new errors/* ConfigError */.xL(`ssh.client is openssh but ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not on PATH: ` +
-            'install the OpenSSH client (the openssh-client package: apt-get install openssh-client), or use client: builtin');
-    }
-    const [ssh, agent, add] = found.map(([, path]) => path);
-    return { ssh, agent, add };
-}
-//# sourceMappingURL=openssh-binaries.js.map
-;// CONCATENATED MODULE: ./lib/transport/openssh/ssh-config-hosts.js
-/**
- * Reading just enough of an ssh_config to tell whether it defines a host alias, and whether it sets
- * GlobalKnownHostsFile. OpenSSH itself applies the file; this only lets a host named by an alias
- * the file does not define fail with a clear message instead of a DNS error.
- */
-/** `Host` patterns (not negated, not `*` alone), or null when the file has `Include`/`Match` (cannot tell). */
-function hostPatterns(text) {
-    const patterns = [];
-    for (const raw of text.split(/\r?\n/)) {
-        const line = raw.trim();
-        if (line === '' || line.startsWith('#'))
-            continue;
-        const [keyword = '', ...rest] = line.split(/[\s=]+/);
-        const key = keyword.toLowerCase();
-        if (key === 'include' || key === 'match')
-            return null;
-        if (key !== 'host')
-            continue;
-        for (const word of rest.join(' ').split(/\s+/)) {
-            const pattern = word.replace(/^"|"$/g, '');
-            if (pattern !== '' && !pattern.startsWith('!') && pattern.replace(/[*?]/g, '') !== '')
-                patterns.push(pattern);
-        }
-    }
-    return patterns;
-}
-function globMatches(pattern, name) {
-    const re = pattern
-        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-        .replace(/\*/g, '.*')
-        .replace(/\?/g, '.');
-    return new RegExp(`^${re}$`, 'i').test(name);
-}
-/** Whether `name` looks like an alias (no dot, not an address) the file does not define. */
-function undefinedAlias(text, name) {
-    if (name.includes('.') || name.includes(':') || name === 'localhost')
-        return false;
-    const patterns = hostPatterns(text);
-    if (patterns === null)
-        return false;
-    return !patterns.some((p) => globMatches(p, name));
-}
-/** Whether the file sets GlobalKnownHostsFile (then it is not turned off). */
-function setsGlobalKnownHosts(text) {
-    return /^\s*GlobalKnownHostsFile[\s=]/im.test(text);
-}
-//# sourceMappingURL=ssh-config-hosts.js.map
-;// CONCATENATED MODULE: ./lib/transport/openssh/openssh-files.js
-/**
- * The run's private files for the OpenSSH client: a 0700 directory (under RUNNER_TEMP when set)
- * holding what was given as text — the ssh_config, the certificate, extra known_hosts lines —
- * each 0600, and a short 0700 directory under /tmp for the sockets (a Unix socket path must stay
- * under ~100 bytes). Both are removed by `remove()`, or at process exit if that never comes.
- */
-
-
-
-
-
-
-
-async function privateDir(parent, prefix) {
-    const dir = await (0,promises_.mkdtemp)((0,external_node_path_.join)(parent, prefix));
-    await (0,promises_.chmod)(dir, 0o700);
-    removeOnExit(dir);
-    return dir;
-}
-async function writePrivate(dir, name, text) {
-    const path = (0,external_node_path_.join)(dir, name);
-    await (0,promises_.writeFile)(path, text.endsWith('\n') ? text : `${text}\n`, { mode: 0o600 });
-    return path;
-}
-/** Creates the directories and writes the files `options` give as text. */
-async function createRunFiles(options, env) {
-    const fileDir = await privateDir(env.RUNNER_TEMP || (0,external_node_os_.tmpdir)(), 'bw-ssh-');
-    const socketDir = await privateDir((0,external_node_fs_namespaceObject.existsSync)('/tmp') ? '/tmp' : (0,external_node_os_.tmpdir)(), 'bwc-');
-    const remove = async () => {
-        await Promise.all([fileDir, socketDir].map((d) => (0,promises_.rm)(d, { recursive: true, force: true })));
-        forgetDir(fileDir);
-        forgetDir(socketDir);
-    };
-    try {
-        const configPath = options.configText
-            ? await writePrivate(fileDir, 'ssh_config', options.configText)
-            : options.configFile && (0,external_node_path_.resolve)(expandHome(options.configFile));
-        const configText = configPath ? await (0,promises_.readFile)(configPath, 'utf8') : '';
-        const certificate = options.certificateText
-            ? await writePrivate(fileDir, 'certificate-cert.pub', options.certificateText)
-            : options.certificateFile && (0,external_node_path_.resolve)(expandHome(options.certificateFile));
-        const knownHosts = await knownHostsFiles(options, fileDir, configPath !== undefined);
-        const files = {
-            ...(configPath
-                ? { config: configPath, configSetsGlobalKnownHosts: setsGlobalKnownHosts(configText) }
-                : {}),
-            ...(certificate ? { certificate } : {}),
-            ...(knownHosts ? { knownHosts } : {}),
-            ...(options.privateKeyPath && !options.privateKey
-                ? { identity: (0,external_node_path_.resolve)(expandHome(options.privateKeyPath)) }
-                : {}),
-        };
-        return { files, configText, ...(configPath ? { configPath } : {}), socketDir, fileDir, remove };
-    }
-    catch (err) {
-        await remove();
-        throw err;
-    }
-}
-/**
- * UserKnownHostsFile: the configured files and the inline lines. With the default file and an
- * ssh_config, nothing: the ssh_config's own UserKnownHostsFile (Teleport's, say) then applies.
- */
-async function knownHostsFiles(options, dir, hasConfig) {
-    const paths = options.knownHostsPaths.map((p) => (0,external_node_path_.resolve)(expandHome(p)));
-    const isDefault = options.knownHostsPaths.length === 1 && options.knownHostsPaths[0] === '~/.ssh/known_hosts';
-    const inline = options.knownHosts?.trim()
-        ? [await writePrivate(dir, 'known_hosts', options.knownHosts)]
-        : [];
-    if (isDefault && hasConfig)
-        return inline.length > 0 ? inline : undefined;
-    return [...paths, ...inline];
-}
-//# sourceMappingURL=openssh-files.js.map
-;// CONCATENATED MODULE: ./lib/transport/openssh/openssh-errors.js
-/**
- * What a failed `ssh` (exit 255) said, as one of the product's error classes: auth and host-key
- * failures are never retried, the network ones are. The message names the host as the run knows
- * it (`user@host:port`, or the alias) and quotes OpenSSH's own last words.
- */
-
-const RULES = [
-    {
-        test: /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|host key .*(?:not known|has changed|mismatch)|No [A-Z0-9-]+ host key is known|Certificate invalid|certificate .*(?:invalid|not valid|expired)|revoked/i,
-        make: (m) => new errors/* HostKeyError */.oZ(m),
-        what: 'host key refused',
-    },
-    {
-        test: /Permission denied|Too many authentication failures|no mutual signature|Authentication failed|Received disconnect from .*: 2: /i,
-        make: (m) => new errors/* AuthError */.lR(m),
-        what: 'authentication failed',
-    },
-    { test: /Connection refused/i, make: (m) => new errors/* ConnectError */.T$(m), what: 'connection refused' },
-    {
-        test: /timed out|Operation timed out/i,
-        make: (m) => new errors/* ConnectError */.T$(m),
-        what: 'connect timed out',
-    },
-    {
-        test: /No route to host|Network is unreachable|Could not resolve hostname|Name or service not known|nodename nor servname/i,
-        make: (m) => new errors/* ConnectError */.T$(m),
-        what: 'host unreachable',
-    },
-];
-/** The last few non-empty lines of `stderr`, trimmed, one line. */
-function lastWords(stderr, lines = 3) {
-    const kept = stderr
-        .split(/\r?\n/)
-        .map((l) => l.trim())
-        .filter((l) => l !== '');
-    return kept.slice(-lines).join(' | ');
-}
-/** The error of a master (or a direct `ssh`) that exited 255 before it was connected. */
-function classifyConnectFailure(label, stderr) {
-    const said = lastWords(stderr) || 'ssh exited with status 255 and said nothing';
-    for (const rule of RULES)
-        if (rule.test.test(stderr))
-            return rule.make(`${label}: ${rule.what}: ${said}`);
-    return new errors/* ConnectError */.T$(`${label}: cannot connect: ${said}`);
-}
-/**
- * Lines a session's `ssh` writes about the connection itself (never the command's): then exit 255
- * is the connection's failure, not the command's status.
- */
-const SESSION_FAILURE = /^(?:mux_client_\w+:|kex_exchange_identification:|Control ?socket|ControlSocket|Connection to .* closed|Shared connection to .* closed|client_loop: send disconnect|Connection closed by|muxclient:|ssh: )/m;
-function sessionFailure(label, stderr) {
-    if (!SESSION_FAILURE.test(stderr))
-        return null;
-    return new errors/* ConnectionLostError */.N9(`${label}: connection lost: ${lastWords(stderr)}`);
-}
-//# sourceMappingURL=openssh-errors.js.map
-;// CONCATENATED MODULE: ./lib/transport/openssh/process-channel.js
-
-
-/** Keep this much of stderr's end for classifying an exit 255. */
-const STDERR_TAIL = 4096;
-class ProcessChannel extends external_node_stream_.Duplex {
-    child;
-    stderr;
-    #failure = null;
-    #stderrTail = '';
-    constructor(child, label, masterAlive) {
-        // `close` is ours alone: after the process has exited (a stream's own would come too early).
-        super({ allowHalfOpen: true, autoDestroy: false, emitClose: false });
-        this.child = child;
-        this.stderr = child.stderr;
-        child.stderr.on('data', (chunk) => {
-            this.#stderrTail = (this.#stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL);
-        });
-        child.stdout.on('data', (chunk) => {
-            if (!this.push(chunk))
-                child.stdout.pause();
-        });
-        child.stdout.once('end', () => this.push(null));
-        // A command that stops reading (or exits) before its input is all sent: not our error.
-        child.stdin.on('error', () => { });
-        child.once('close', (code, signal) => {
-            if (code === 255) {
-                const lastLines = this.#stderrTail.split('\n').slice(-4).join('\n');
-                this.#failure = sessionFailure(label, lastLines);
-                if (!this.#failure && !masterAlive())
-                    this.#failure = sessionFailure(label, 'Connection to the host closed (its master is gone)');
-            }
-            if (!this.#failure && signal === null)
-                this.emit('exit', code, undefined);
-            this.emit('close');
-        });
-        child.once('error', (err) => {
-            this.#failure = err;
-            this.emit('close');
-        });
-    }
-    /** Why the session ended without a status of the command's (null: it has one, or has not ended). */
-    get failure() {
-        return this.#failure;
-    }
-    _read() {
-        this.child.stdout.resume();
-    }
-    _write(chunk, _encoding, callback) {
-        if (this.child.stdin.destroyed)
-            return callback();
-        this.child.stdin.write(chunk, () => callback());
-    }
-    _final(callback) {
-        this.child.stdin.end();
-        callback();
-    }
-    _destroy(error, callback) {
-        if (this.child.exitCode === null && this.child.signalCode === null)
-            this.child.kill('SIGTERM');
-        callback(error);
-    }
-}
-//# sourceMappingURL=process-channel.js.map
-;// CONCATENATED MODULE: ./lib/transport/openssh/openssh-master.js
-/**
- * One host's ControlMaster: an `ssh -M -N` child of ours, in the foreground, logged in once for the
- * whole run; every session of the host goes through its socket. It is ready when the socket
- * appears (OpenSSH listens on it only once authenticated), failed when it exits first, and closed
- * with `ssh -O exit` (SIGTERM if that does not end it).
- */
-
-
-
-
-
-
-
-
-
-/** How long close() waits for the master to exit after `-O exit` before SIGTERM, then SIGKILL. */
-const openssh_master_CLOSE_WAIT_MS = 3000;
-class OpensshMaster {
-    target;
-    settings;
-    #child;
-    #sessions;
-    #detached = new Set();
-    #stderr = '';
-    #exited = false;
-    #closing;
-    #lost = null;
-    constructor(target, settings) {
-        this.target = target;
-        this.settings = settings;
-        this.#sessions = new Semaphore(settings.maxSessions);
-        this.#child = (0,external_node_child_process_namespaceObject.spawn)(settings.ssh, masterArgs(settings.common, target), {
-            env: settings.env,
-            stdio: ['pipe', 'pipe', 'pipe'],
-        });
-        endOnExit(this.#child);
-        this.#child.stdin.end();
-        this.#child.stdout.resume();
-        this.#child.stderr.on('data', (c) => (this.#stderr = (this.#stderr + c.toString()).slice(-4096)));
-        this.#child.once('exit', () => {
-            this.#exited = true;
-            if (!this.#closing)
-                this.#lost ??= new errors/* ConnectionLostError */.N9(`${target.label}: connection lost (its ssh master exited)`);
-        });
-    }
-    /** Starts the master of `target`; resolves once it is logged in, rejects with the classified failure. */
-    static async open(target, settings, signal) {
-        signal.throwIfAborted();
-        // Watch before spawning: the socket may appear at once.
-        const watcher = (0,external_node_fs_namespaceObject.watch)((0,external_node_path_.dirname)(target.controlPath));
-        const master = new OpensshMaster(target, settings);
-        try {
-            await master.#ready(watcher, signal);
-            return master;
-        }
-        catch (err) {
-            await master.close();
-            throw err;
-        }
-        finally {
-            watcher.close();
-        }
-    }
-    #ready(watcher, signal) {
-        const name = (0,external_node_path_.basename)(this.target.controlPath);
-        return new Promise((resolve, reject) => {
-            const done = (err) => {
-                clearTimeout(timer);
-                signal.removeEventListener('abort', onAbort);
-                this.#child.removeListener('close', onClose);
-                if (err)
-                    reject(err);
-                else
-                    resolve();
-            };
-            const check = () => {
-                if ((0,external_node_fs_namespaceObject.existsSync)(this.target.controlPath))
-                    done();
-            };
-            watcher.on('change', (_event, file) => {
-                if (file === name || String(file).startsWith(`${name}.`))
-                    check();
-            });
-            const onClose = () => done(classifyConnectFailure(this.target.label, this.#stderr));
-            const onAbort = () => done(signal.reason instanceof Error
-                ? signal.reason
-                : new errors/* CancelledError */.cc(`${this.target.label}: cancelled`));
-            // OpenSSH's ConnectTimeout covers the TCP connect only; a server that accepts and then says
-            // nothing must not hold the run: twice the timeout, as a last resort, for the whole login.
-            const timer = setTimeout(() => done(new errors/* ConnectError */.T$(`${this.target.label}: connect timed out (no login within ${(2 * this.settings.connectTimeoutMs) / 1000}s)`)), 2 * this.settings.connectTimeoutMs);
-            this.#child.once('close', onClose);
-            signal.addEventListener('abort', onAbort, { once: true });
-            check();
-        });
-    }
-    get label() {
-        return this.target.label;
-    }
-    get alive() {
-        return !this.#exited && !this.#closing && this.#lost === null;
-    }
-    get lostError() {
-        return this.#lost;
-    }
-    /** A session through the master, holding one of `max-sessions` slots until it closes. */
-    async exec(command, signal) {
-        const release = await this.#sessions.acquire(signal);
-        if (!this.alive) {
-            release();
-            throw this.#lost ?? new errors/* ConnectionLostError */.N9(`${this.label}: the connection is closed`);
-        }
-        const child = (0,external_node_child_process_namespaceObject.spawn)(this.settings.ssh, sessionArgs(this.target, command), {
-            env: this.settings.env,
-            stdio: ['pipe', 'pipe', 'pipe'],
-        });
-        endOnExit(child);
-        const channel = new ProcessChannel(child, this.label, () => this.alive);
-        channel.once('close', release);
-        return channel;
-    }
-    runDetached(command) {
-        const run = this.exec(command, new AbortController().signal).then((channel) => new Promise((resolve) => {
-            channel.on('error', () => { });
-            channel.once('close', () => resolve());
-            channel.resume();
-            channel.stderr.resume();
-            channel.end();
-        }), () => { });
-        this.#detached.add(run);
-        void run.finally(() => this.#detached.delete(run));
-    }
-    /** Ends the master (`-O exit`, then signals); resolves once it has exited. */
-    close() {
-        this.#closing ??= this.#close();
-        return this.#closing;
-    }
-    async #close() {
-        if (this.#exited)
-            return;
-        await Promise.race([Promise.all(this.#detached), delay(openssh_master_CLOSE_WAIT_MS)]);
-        const exited = new Promise((resolve) => {
-            if (this.#exited)
-                resolve();
-            else
-                this.#child.once('exit', () => resolve());
-        });
-        if ((0,external_node_fs_namespaceObject.existsSync)(this.target.controlPath)) {
-            const ask = (0,external_node_child_process_namespaceObject.spawn)(this.settings.ssh, exitArgs(this.target), {
-                env: this.settings.env,
-                stdio: 'ignore',
-            });
-            endOnExit(ask);
-            ask.on('error', () => { });
-        }
-        else {
-            this.#child.kill('SIGTERM');
-        }
-        if (await Promise.race([exited.then(() => true), delay(openssh_master_CLOSE_WAIT_MS).then(() => false)]))
-            return;
-        this.#child.kill('SIGTERM');
-        if (await Promise.race([exited.then(() => true), delay(openssh_master_CLOSE_WAIT_MS).then(() => false)]))
-            return;
-        this.#child.kill('SIGKILL');
-        await exited;
-    }
-}
-function delay(ms) {
-    return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-//# sourceMappingURL=openssh-master.js.map
-;// CONCATENATED MODULE: ./lib/transport/openssh/openssh.js
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** Create the OpenSSH transport; options left out take their defaults. Nothing starts until a host is used. */
-function createOpensshTransport(options = {}, hooks = {}, env = process.env) {
-    const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-    return new OpensshTransport({ ...ssh_options/* DEFAULT_SSH_OPTIONS */.Uy, ...given }, hooks, env);
-}
-class OpensshTransport {
-    options;
-    hooks;
-    env;
-    #handshakes;
-    #pool;
-    #archives = new ArchiveCache();
-    #paths = new Map();
-    #setup;
-    #closed = false;
-    constructor(options, hooks = {}, env = process.env) {
-        this.options = options;
-        this.hooks = hooks;
-        this.env = env;
-        this.#handshakes = new Semaphore(options.maxHandshakes);
-        this.#pool = new ConnectionPool((target, signal) => this.#connect(target, signal), hooks);
-    }
-    async exec(host, req, ctx) {
-        ctx.signal.throwIfAborted();
-        const master = await this.#pool.get(await this.#target(host), ctx.signal);
-        return execOnConnection(master, req, ctx, this.hooks.redactor);
-    }
-    /** The tar stream over one session, as the built-in client; no SFTP fallback. */
-    async upload(host, req, ctx) {
-        const target = await this.#target(host);
-        const outcome = await tarUpload(this.exec.bind(this), this.#archives, host, target.label, req, ctx);
-        if (outcome !== 'no-tar')
-            return outcome;
-        throw new UploadError(`${target.label}: cannot upload: the host has no tar on its PATH (the OpenSSH client uploads with tar only)`);
-    }
-    /** As the built-in client: the first host first, the others once it is connected; failures kept quiet. */
-    connectAhead(hosts, signal) {
-        const [first, ...rest] = hosts;
-        if (!first || signal.aborted)
-            return;
-        const ahead = async (host) => {
-            const target = await this.#target(host);
-            await this.#pool.get(target).catch((err) => {
-                if (!signal.aborted)
-                    this.hooks.onDebug?.(`${target.label}: connecting ahead failed: ${(0,errors/* errorMessage */.gJ)(err)}`);
-                throw err;
-            });
-        };
-        ahead(first).then(() => {
-            for (const host of rest)
-                if (!signal.aborted)
-                    ahead(host).catch(() => { });
-        }, () => { });
-    }
-    /** Closes every master (`-O exit`), stops the agent, removes the run's files. */
-    async close() {
-        this.#closed = true;
-        this.#archives.close();
-        await this.#pool.close();
-        const setup = await this.#setup?.catch(() => undefined);
-        await setup?.agent?.stop();
-        await setup?.run.remove();
-    }
-    #prepare() {
-        this.#setup ??= (async () => {
-            const binaries = findOpenssh(this.env);
-            if (this.options.hostKeyChecking === 'off') {
-                this.hooks.onWarning?.('host-key-checking is OFF: host keys are not verified, so anyone on the network path can ' +
-                    'impersonate a host and receive every command and secret sent to it. Use strict or accept-new.');
-            }
-            const run = await createRunFiles(this.options, this.env);
-            try {
-                const agent = this.options.privateKey
-                    ? await startAgent(binaries, run.socketDir, this.options.privateKey, this.options.passphrase)
-                    : undefined;
-                const files = { ...run.files, ...(agent ? { agentSocket: agent.socket } : {}) };
-                return { binaries, run, common: commonArgs(this.options, files), ...(agent ? { agent } : {}) };
-            }
-            catch (err) {
-                await run.remove();
-                throw err;
-            }
-        })();
-        return this.#setup;
-    }
-    async #target(host) {
-        const { run } = await this.#prepare();
-        const key = `${host.user ?? ''}@${host.address}:${host.port}`;
-        let socket = this.#paths.get(key);
-        if (socket === undefined) {
-            socket = `${run.socketDir}/${this.#paths.size}`;
-            this.#paths.set(key, socket);
-        }
-        return targetOf(host, this.options, socket, run.configPath !== undefined);
-    }
-    async #connect(target, signal) {
-        const setup = await this.#prepare();
-        if (setup.run.configPath && undefinedAlias(setup.run.configText, target.destination)) {
-            throw new errors/* ConfigError */.xL(`${target.label}: the ssh_config ${setup.run.configPath} defines no Host "${target.destination}" (a host named by an alias alone must be defined there)`);
-        }
-        const release = await this.#handshakes.acquire(signal);
-        try {
-            if (this.#closed)
-                throw new errors/* ConfigError */.xL(`${target.label}: the SSH transport is closed`);
-            return await OpensshMaster.open(target, {
-                ssh: setup.binaries.ssh,
-                common: setup.common,
-                env: this.env,
-                maxSessions: this.options.maxSessions,
-                connectTimeoutMs: this.options.connectTimeoutMs,
-            }, signal);
-        }
-        finally {
-            release();
-        }
-    }
-}
-//# sourceMappingURL=openssh.js.map
-;// CONCATENATED MODULE: ./lib/reporters/vocabulary.js
-
-/** The mark before a job's last line in the logs (`web-1 ✘ failure: exit code 3 · …`). */
-const JOB_MARK = {
-    success: '✔',
-    failure: '✘',
-    skipped: '–',
-    cancelled: '⊘',
-};
-/** The mark between a host's label and the rest of its log line. */
-const HOST_MARK = { step: '»', output: '│', attempt: '●', retry: '↻' };
-/** The mark of a wave's line (`≡ wave 2/4 · 5 hosts · gate ✔ passed · 0.4 s`). */
-const WAVE_MARK = '≡';
-/** A gate's result in a wave line. */
-const GATE_WORD = {
-    success: `${JOB_MARK.success} passed`,
-    failure: `${JOB_MARK.failure} failed`,
-    cancelled: `${JOB_MARK.cancelled} cancelled`,
-};
-function formatDuration(ms) {
-    if (ms < 1000)
-        return `${Math.round(ms)} ms`;
-    const s = ms / 1000;
-    if (s < 60)
-        return `${s.toFixed(1)} s`;
-    const m = Math.floor(s / 60);
-    return `${m} min ${Math.round(s - m * 60)} s`;
-}
-function plural(n, one, many = `${one}s`) {
-    return `${n} ${n === 1 ? one : many}`;
-}
-/** How many of the stage's jobs ended with `result`. */
-function countJobs(stage, result) {
-    return stage.jobs.filter((j) => j.result === result).length;
-}
-/**
- * What became of a stage, as the reporters name it: a stage that "failed" only because a cancel
- * stopped it (no job failed, some were cancelled) is `cancelled`.
- */
-function stageOutcome(s) {
-    if (s.result === 'failure' && countJobs(s, 'failure') === 0 && countJobs(s, 'cancelled') > 0)
-        return 'cancelled';
-    return s.result;
-}
-/**
- * A failed job's error with the step it failed at: `failed at step "warm cache": exit code 1`;
- * the error alone when the report names no step.
- */
-function errorAtStep(j) {
-    return j.step && j.error ? `failed at step "${j.step}": ${j.error}` : j.error;
-}
-/** `exit 3`, unless the error already says so (`exit code 3`); null when there is no exit code. */
-function exitText(j) {
-    if (j.exitCode === null || (j.error ?? '').includes(`exit code ${j.exitCode}`))
-        return null;
-    return `exit ${j.exitCode}`;
-}
-/** `Stage 2/3 · Distribute code · 12 hosts · canary web-1`, then `· when: failure` on the way out. */
-function stageTitle(e) {
-    const parts = [`Stage ${e.index}${e.total ? `/${e.total}` : ''}`, e.stage, plural(e.hosts.length, 'host')];
-    if (e.canary)
-        parts.push(`canary ${e.canary}`);
-    if (e.when && e.when !== 'success')
-        parts.push(`when: ${e.when}`);
-    return parts.join(' · ');
-}
-/** `Undo (when: failure)`: a stage's name, with its `when` when it runs on the way out. */
-function stageName(s) {
-    return s.when && s.when !== 'success' ? `${s.name} (when: ${s.when})` : s.name;
-}
-/** Why a failed stage did not fail the run: `can-fail`, or it runs on the way out. */
-function toleratedNote(s) {
-    if (!s.tolerated)
-        return null;
-    return s.when && s.when !== 'success' ? 'a warning only: the result stands' : 'tolerated: can-fail';
-}
-/** `failure: timed out after 5s · exit 143 · 2 attempts · 5.1 s`: how a job ended. */
-function jobLine(j) {
-    const parts = [
-        j.error && j.error !== j.result ? `${j.result}: ${j.error}` : j.result,
-        plural(j.attempts, 'attempt'),
-        formatDuration(j.durationMs),
-    ];
-    const exit = j.result === 'failure' ? exitText(j) : null;
-    if (exit)
-        parts.splice(1, 0, exit);
-    if (j.verify?.result === 'success')
-        parts.splice(-1, 0, `verified (${plural(j.verify.attempts, 'attempt')})`);
-    return parts.join(' · ');
-}
-/** `≡ wave 2/4 · 5 hosts · gate ✔ passed · 0.4 s`: how a wave (and the gate after it) ended. */
-function waveLine(wave, total) {
-    const hosts = wave.hosts.length === 1 ? wave.hosts[0] : plural(wave.hosts.length, 'host');
-    const parts = [`${WAVE_MARK} wave ${wave.index}/${total}`, hosts];
-    const g = wave.gate;
-    if (g) {
-        const error = g.result === 'success' || !g.error ? '' : `: ${g.error}`;
-        parts.push(`gate ${GATE_WORD[g.result]}${error}`, formatDuration(g.durationMs));
-    }
-    return parts.join(' · ');
-}
-/** Whether a wave is worth a line of its own: its stage has a gate, or batches. */
-function showsWave(wave, total) {
-    return wave.gate !== null || total > 2;
-}
-/**
- * `■ Ship: failure · 8 ok · 2 failed · 0 skipped · 1 cancelled · 12.0 s`: how a stage ended;
- * `■ Undo (when: failure): skipped · runs only when the release fails` for a stage that did not run.
- */
-function stageLine(s) {
-    if (s.result === 'skipped' && s.jobs.length === 0 && s.reason) {
-        return `■ ${stageName(s)}: skipped · ${s.reason}`;
-    }
-    const n = (r) => countJobs(s, r);
-    const note = toleratedNote(s);
-    const tolerated = note ? ` (${note})` : '';
-    const cancelled = n('cancelled') > 0 ? ` · ${n('cancelled')} cancelled` : '';
-    return (`■ ${stageName(s)}: ${stageOutcome(s)}${tolerated} · ${n('success')} ok · ${n('failure')} failed · ${n('skipped')} skipped` +
-        `${cancelled} · ${formatDuration(s.durationMs)}`);
-}
-/** `exit code 1 — attempt 2 in 1.3 s`: a failed attempt and when the next one starts. */
-function retryLine(e) {
-    return `${e.error} — attempt ${e.attempt + 1} in ${formatDuration(e.delayMs)}`;
-}
-/** `verify: exit code 7 — attempt 3 in 1.0 s`: a verify attempt that did not pass, and the next. */
-function verifyRetryLine(e) {
-    return `verify: ${e.error} — attempt ${e.attempt + 1} in ${formatDuration(e.delayMs)}`;
-}
-/** A warning as one text: `web-1: new host, accepted its key …`. */
-function warningText(e) {
-    return e.host ? `${e.host}: ${e.message}` : e.message;
-}
-/** `37/100 done · 2 failed · 10 running` */
-function progressLine(t) {
-    return `${t.done}/${t.total} done · ${t.failed} failed · ${t.running} running`;
-}
-/** `… Ship · 37/100 done · 2 failed · 10 running · 20.0 s`: a stage still running. */
-function progressStatus(stage, t, elapsedMs) {
-    return `… ${stage} · ${progressLine(t)}${elapsedMs === undefined ? '' : ` · ${formatDuration(elapsedMs)}`}`;
-}
-/**
- * `boerewors · runner deploy · release 20261128T010000Z`, with `DRY RUN` when nothing runs for real,
- * and the part (`shard 2/3`) when the run is one part of a release spread over several machines.
- */
-function runHeader(e, dryRun) {
-    return [
-        'boerewors',
-        ...(dryRun ? ['DRY RUN'] : []),
-        `runner ${e.runner}`,
-        `release ${e.release}`,
-        ...(e.part ? [partLabel(e.part)] : []),
-    ].join(' · ');
-}
-/**
- * `Release success · runner deploy`; a dry run says `DRY RUN success (nothing was run)`, so its
- * every-host-succeeded log cannot pass for a release. A part says which (`· shard 2/3`), a merged
- * report what it was merged from.
- */
-function runFooter(r, dryRun) {
-    const what = dryRun ? `DRY RUN ${r.result} (nothing was run)` : `Release ${r.result}`;
-    const left = leftBehindText(r);
-    return [what, ...(left ? [left] : []), `runner ${r.runner}`, ...partFacts(r)].join(' · ');
-}
-/** Hosts named in the left-behind line; the rest are counted. */
-const LEFT_BEHIND_SHOWN = 5;
-/**
- * `1 host left on its previous release: web-7 (failed at Distribute)`: who a release that
- * succeeded left behind; '' when nobody, or when the release did not succeed (its reason says more).
- */
-function leftBehindText(r) {
-    const left = r.leftBehind ?? [];
-    if (r.result !== 'success' || left.length === 0)
-        return '';
-    const shown = left.slice(0, LEFT_BEHIND_SHOWN).map((l) => `${l.host} (failed at ${l.stage})`);
-    if (left.length > LEFT_BEHIND_SHOWN)
-        shown.push(`… ${left.length - LEFT_BEHIND_SHOWN} more`);
-    const whose = left.length === 1 ? 'its' : 'their';
-    return `${plural(left.length, 'host')} left on ${whose} previous release: ${shown.join(', ')}`;
-}
-/** `shard 2/3`, or `merged from canary-only, shard 1/2, shard 2/2`: what a report covers, when not a whole run. */
-function partFacts(r) {
-    if (r.mergedFrom)
-        return [`merged from ${r.mergedFrom.join(', ')}`];
-    return r.part ? [partLabel(r.part)] : [];
-}
-//# sourceMappingURL=vocabulary.js.map
-;// CONCATENATED MODULE: ./lib/pipeline/run-emitter.js
-
-/**
- * The one listener of a run. In a dry run, events sent before `run-start` (the lock notice, a
- * short-secret warning) are held and handed over just after it, so the header saying `DRY RUN` is
- * the first line of the output. A real run hands everything over at once: waiting for the deploy
- * lock is news the user needs while it happens.
- */
-function runEmitter(redactor, partial, warnings, onEvent, dryRun) {
-    const deliver = (e) => {
-        const redacted = redactor.event(e);
-        if (redacted.type === 'warning')
-            warnings.push(warningText(redacted));
-        partial.onEvent(redacted);
-        onEvent(redacted);
-    };
-    let held = dryRun ? [] : undefined;
-    const flush = () => {
-        const events = held ?? [];
-        held = undefined;
-        for (const e of events)
-            deliver(e);
-    };
-    const emit = (e) => {
-        if (!held)
-            return deliver(e);
-        if (e.type !== 'run-start')
-            return void held.push(e);
-        deliver(e);
-        flush();
-    };
-    return { emit, flush };
-}
-//# sourceMappingURL=run-emitter.js.map
 ;// CONCATENATED MODULE: ./lib/steps/lock-scripts.js
 /**
  * The deploy lock's shell commands, as pure values (a fixed script and the environment it reads),
@@ -75623,6 +74664,38 @@ async function readText(path) {
     }
 }
 //# sourceMappingURL=files.js.map
+;// CONCATENATED MODULE: ./lib/transport/openssh/openssh-binaries.js
+/** The OpenSSH client programs, found on PATH; a missing one is a clear error naming the package. */
+
+
+
+function openssh_binaries_which(name, env) {
+    for (const dir of (env.PATH ?? '').split(external_node_path_.delimiter)) {
+        if (dir === '')
+            continue;
+        const path = (0,external_node_path_.join)(dir, name);
+        try {
+            (0,external_node_fs_namespaceObject.accessSync)(path, external_node_fs_namespaceObject.constants.X_OK);
+            return path;
+        }
+        catch {
+            // not here
+        }
+    }
+    return undefined;
+}
+/** `ssh`, `ssh-agent` and `ssh-add` from PATH. */
+function findOpenssh(env = process.env) {
+    const found = ['ssh', 'ssh-agent', 'ssh-add'].map((name) => [name, openssh_binaries_which(name, env)]);
+    const missing = found.filter(([, path]) => path === undefined).map(([name]) => name);
+    if (missing.length > 0) {
+        throw new errors/* ConfigError */.xL(`ssh.client is openssh but ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not on PATH: ` +
+            'install the OpenSSH client (the openssh-client package: apt-get install openssh-client), or use client: builtin');
+    }
+    const [ssh, agent, add] = found.map(([, path]) => path);
+    return { ssh, agent, add };
+}
+//# sourceMappingURL=openssh-binaries.js.map
 ;// CONCATENATED MODULE: ./lib/transport/openssh/openssh-preflight.js
 /**
  * What the OpenSSH client needs before a run starts: its programs on PATH, and the ssh_config and
@@ -75834,6 +74907,226 @@ async function preflight_missingUploadSources(config, cwd) {
     return [...warnings.values()];
 }
 //# sourceMappingURL=preflight.js.map
+;// CONCATENATED MODULE: ./lib/reporters/vocabulary.js
+
+/** The mark before a job's last line in the logs (`web-1 ✘ failure: exit code 3 · …`). */
+const JOB_MARK = {
+    success: '✔',
+    failure: '✘',
+    skipped: '–',
+    cancelled: '⊘',
+};
+/** The mark between a host's label and the rest of its log line. */
+const HOST_MARK = { step: '»', output: '│', attempt: '●', retry: '↻' };
+/** The mark of a wave's line (`≡ wave 2/4 · 5 hosts · gate ✔ passed · 0.4 s`). */
+const WAVE_MARK = '≡';
+/** A gate's result in a wave line. */
+const GATE_WORD = {
+    success: `${JOB_MARK.success} passed`,
+    failure: `${JOB_MARK.failure} failed`,
+    cancelled: `${JOB_MARK.cancelled} cancelled`,
+};
+function formatDuration(ms) {
+    if (ms < 1000)
+        return `${Math.round(ms)} ms`;
+    const s = ms / 1000;
+    if (s < 60)
+        return `${s.toFixed(1)} s`;
+    const m = Math.floor(s / 60);
+    return `${m} min ${Math.round(s - m * 60)} s`;
+}
+function plural(n, one, many = `${one}s`) {
+    return `${n} ${n === 1 ? one : many}`;
+}
+/** How many of the stage's jobs ended with `result`. */
+function countJobs(stage, result) {
+    return stage.jobs.filter((j) => j.result === result).length;
+}
+/**
+ * What became of a stage, as the reporters name it: a stage that "failed" only because a cancel
+ * stopped it (no job failed, some were cancelled) is `cancelled`.
+ */
+function stageOutcome(s) {
+    if (s.result === 'failure' && countJobs(s, 'failure') === 0 && countJobs(s, 'cancelled') > 0)
+        return 'cancelled';
+    return s.result;
+}
+/**
+ * A failed job's error with the step it failed at: `failed at step "warm cache": exit code 1`;
+ * the error alone when the report names no step.
+ */
+function errorAtStep(j) {
+    return j.step && j.error ? `failed at step "${j.step}": ${j.error}` : j.error;
+}
+/** `exit 3`, unless the error already says so (`exit code 3`); null when there is no exit code. */
+function exitText(j) {
+    if (j.exitCode === null || (j.error ?? '').includes(`exit code ${j.exitCode}`))
+        return null;
+    return `exit ${j.exitCode}`;
+}
+/** `Stage 2/3 · Distribute code · 12 hosts · canary web-1`, then `· when: failure` on the way out. */
+function stageTitle(e) {
+    const parts = [`Stage ${e.index}${e.total ? `/${e.total}` : ''}`, e.stage, plural(e.hosts.length, 'host')];
+    if (e.canary)
+        parts.push(`canary ${e.canary}`);
+    if (e.when && e.when !== 'success')
+        parts.push(`when: ${e.when}`);
+    return parts.join(' · ');
+}
+/** `Undo (when: failure)`: a stage's name, with its `when` when it runs on the way out. */
+function stageName(s) {
+    return s.when && s.when !== 'success' ? `${s.name} (when: ${s.when})` : s.name;
+}
+/** Why a failed stage did not fail the run: `can-fail`, or it runs on the way out. */
+function toleratedNote(s) {
+    if (!s.tolerated)
+        return null;
+    return s.when && s.when !== 'success' ? 'a warning only: the result stands' : 'tolerated: can-fail';
+}
+/** `failure: timed out after 5s · exit 143 · 2 attempts · 5.1 s`: how a job ended. */
+function jobLine(j) {
+    const parts = [
+        j.error && j.error !== j.result ? `${j.result}: ${j.error}` : j.result,
+        plural(j.attempts, 'attempt'),
+        formatDuration(j.durationMs),
+    ];
+    const exit = j.result === 'failure' ? exitText(j) : null;
+    if (exit)
+        parts.splice(1, 0, exit);
+    if (j.verify?.result === 'success')
+        parts.splice(-1, 0, `verified (${plural(j.verify.attempts, 'attempt')})`);
+    return parts.join(' · ');
+}
+/** `≡ wave 2/4 · 5 hosts · gate ✔ passed · 0.4 s`: how a wave (and the gate after it) ended. */
+function waveLine(wave, total) {
+    const hosts = wave.hosts.length === 1 ? wave.hosts[0] : plural(wave.hosts.length, 'host');
+    const parts = [`${WAVE_MARK} wave ${wave.index}/${total}`, hosts];
+    const g = wave.gate;
+    if (g) {
+        const error = g.result === 'success' || !g.error ? '' : `: ${g.error}`;
+        parts.push(`gate ${GATE_WORD[g.result]}${error}`, formatDuration(g.durationMs));
+    }
+    return parts.join(' · ');
+}
+/** Whether a wave is worth a line of its own: its stage has a gate, or batches. */
+function showsWave(wave, total) {
+    return wave.gate !== null || total > 2;
+}
+/**
+ * `■ Ship: failure · 8 ok · 2 failed · 0 skipped · 1 cancelled · 12.0 s`: how a stage ended;
+ * `■ Undo (when: failure): skipped · runs only when the release fails` for a stage that did not run.
+ */
+function stageLine(s) {
+    if (s.result === 'skipped' && s.jobs.length === 0 && s.reason) {
+        return `■ ${stageName(s)}: skipped · ${s.reason}`;
+    }
+    const n = (r) => countJobs(s, r);
+    const note = toleratedNote(s);
+    const tolerated = note ? ` (${note})` : '';
+    const cancelled = n('cancelled') > 0 ? ` · ${n('cancelled')} cancelled` : '';
+    return (`■ ${stageName(s)}: ${stageOutcome(s)}${tolerated} · ${n('success')} ok · ${n('failure')} failed · ${n('skipped')} skipped` +
+        `${cancelled} · ${formatDuration(s.durationMs)}`);
+}
+/** `exit code 1 — attempt 2 in 1.3 s`: a failed attempt and when the next one starts. */
+function retryLine(e) {
+    return `${e.error} — attempt ${e.attempt + 1} in ${formatDuration(e.delayMs)}`;
+}
+/** `verify: exit code 7 — attempt 3 in 1.0 s`: a verify attempt that did not pass, and the next. */
+function verifyRetryLine(e) {
+    return `verify: ${e.error} — attempt ${e.attempt + 1} in ${formatDuration(e.delayMs)}`;
+}
+/** A warning as one text: `web-1: new host, accepted its key …`. */
+function warningText(e) {
+    return e.host ? `${e.host}: ${e.message}` : e.message;
+}
+/** `37/100 done · 2 failed · 10 running` */
+function progressLine(t) {
+    return `${t.done}/${t.total} done · ${t.failed} failed · ${t.running} running`;
+}
+/** `… Ship · 37/100 done · 2 failed · 10 running · 20.0 s`: a stage still running. */
+function progressStatus(stage, t, elapsedMs) {
+    return `… ${stage} · ${progressLine(t)}${elapsedMs === undefined ? '' : ` · ${formatDuration(elapsedMs)}`}`;
+}
+/**
+ * `boerewors · runner deploy · release 20261128T010000Z`, with `DRY RUN` when nothing runs for real,
+ * and the part (`shard 2/3`) when the run is one part of a release spread over several machines.
+ */
+function runHeader(e, dryRun) {
+    return [
+        'boerewors',
+        ...(dryRun ? ['DRY RUN'] : []),
+        `runner ${e.runner}`,
+        `release ${e.release}`,
+        ...(e.part ? [partLabel(e.part)] : []),
+    ].join(' · ');
+}
+/**
+ * `Release success · runner deploy`; a dry run says `DRY RUN success (nothing was run)`, so its
+ * every-host-succeeded log cannot pass for a release. A part says which (`· shard 2/3`), a merged
+ * report what it was merged from.
+ */
+function runFooter(r, dryRun) {
+    const what = dryRun ? `DRY RUN ${r.result} (nothing was run)` : `Release ${r.result}`;
+    const left = leftBehindText(r);
+    return [what, ...(left ? [left] : []), `runner ${r.runner}`, ...partFacts(r)].join(' · ');
+}
+/** Hosts named in the left-behind line; the rest are counted. */
+const LEFT_BEHIND_SHOWN = 5;
+/**
+ * `1 host left on its previous release: web-7 (failed at Distribute)`: who a release that
+ * succeeded left behind; '' when nobody, or when the release did not succeed (its reason says more).
+ */
+function leftBehindText(r) {
+    const left = r.leftBehind ?? [];
+    if (r.result !== 'success' || left.length === 0)
+        return '';
+    const shown = left.slice(0, LEFT_BEHIND_SHOWN).map((l) => `${l.host} (failed at ${l.stage})`);
+    if (left.length > LEFT_BEHIND_SHOWN)
+        shown.push(`… ${left.length - LEFT_BEHIND_SHOWN} more`);
+    const whose = left.length === 1 ? 'its' : 'their';
+    return `${plural(left.length, 'host')} left on ${whose} previous release: ${shown.join(', ')}`;
+}
+/** `shard 2/3`, or `merged from canary-only, shard 1/2, shard 2/2`: what a report covers, when not a whole run. */
+function partFacts(r) {
+    if (r.mergedFrom)
+        return [`merged from ${r.mergedFrom.join(', ')}`];
+    return r.part ? [partLabel(r.part)] : [];
+}
+//# sourceMappingURL=vocabulary.js.map
+;// CONCATENATED MODULE: ./lib/pipeline/run-emitter.js
+
+/**
+ * The one listener of a run. In a dry run, events sent before `run-start` (the lock notice, a
+ * short-secret warning) are held and handed over just after it, so the header saying `DRY RUN` is
+ * the first line of the output. A real run hands everything over at once: waiting for the deploy
+ * lock is news the user needs while it happens.
+ */
+function runEmitter(redactor, partial, warnings, onEvent, dryRun) {
+    const deliver = (e) => {
+        const redacted = redactor.event(e);
+        if (redacted.type === 'warning')
+            warnings.push(warningText(redacted));
+        partial.onEvent(redacted);
+        onEvent(redacted);
+    };
+    let held = dryRun ? [] : undefined;
+    const flush = () => {
+        const events = held ?? [];
+        held = undefined;
+        for (const e of events)
+            deliver(e);
+    };
+    const emit = (e) => {
+        if (!held)
+            return deliver(e);
+        if (e.type !== 'run-start')
+            return void held.push(e);
+        deliver(e);
+        flush();
+    };
+    return { emit, flush };
+}
+//# sourceMappingURL=run-emitter.js.map
 ;// CONCATENATED MODULE: ./lib/pipeline/run-identity.js
 /** Who runs a release, and from where: for the lock's owner.json and the release history. */
 
@@ -75875,6 +75168,824 @@ function osUser(env) {
     }
 }
 //# sourceMappingURL=run-identity.js.map
+;// CONCATENATED MODULE: ./lib/transport/openssh/run-cleanup.js
+
+const processes = new Set();
+const dirs = new Set();
+let hooked = false;
+function onExit() {
+    for (const child of processes) {
+        if (child.exitCode === null && child.signalCode === null)
+            child.kill('SIGTERM');
+    }
+    for (const dir of dirs)
+        (0,external_node_fs_namespaceObject.rmSync)(dir, { recursive: true, force: true });
+}
+function hook() {
+    if (hooked)
+        return;
+    hooked = true;
+    process.on('exit', onExit);
+}
+/** Ends `child` when the process exits, unless it has ended (or was forgotten) before. */
+function endOnExit(child) {
+    hook();
+    processes.add(child);
+    child.once('exit', () => processes.delete(child));
+}
+/** Removes `dir` when the process exits, unless `forgetDir` was called. */
+function removeOnExit(dir) {
+    hook();
+    dirs.add(dir);
+}
+function forgetDir(dir) {
+    dirs.delete(dir);
+}
+//# sourceMappingURL=run-cleanup.js.map
+;// CONCATENATED MODULE: ./lib/transport/openssh/openssh-agent.js
+/**
+ * The per-run ssh-agent that holds a key given as text (the action's `ssh-private-key`): the key
+ * goes to `ssh-add -` on its stdin and never touches the disk. The agent is a child of ours in the
+ * foreground (`-D`), its socket in the run's private directory; stop() kills it, and the exit hook
+ * does if the process ends first. An encrypted key's passphrase reaches ssh-add through an askpass
+ * script that prints it from ssh-add's environment, never from a file or an argv.
+ */
+
+
+
+
+
+const PASSPHRASE_VAR = 'BW_SSH_ADD_PASSPHRASE';
+const ASKPASS = `#!/bin/sh\nprintf '%s\\n' "$${PASSPHRASE_VAR}"\n`;
+/** Starts an agent in `dir` and adds `key` to it. */
+async function startAgent(binaries, dir, key, passphrase) {
+    const socket = (0,external_node_path_.join)(dir, 'agent');
+    const child = (0,external_node_child_process_namespaceObject.spawn)(binaries.agent, ['-D', '-a', socket], { stdio: ['ignore', 'pipe', 'pipe'] });
+    endOnExit(child);
+    const exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    const stop = async () => {
+        if (child.exitCode !== null || child.signalCode !== null)
+            return;
+        child.kill('SIGTERM');
+        await exited;
+    };
+    try {
+        await agentReady(child);
+        await addKey(binaries.add, dir, socket, key, passphrase);
+        return { socket, stop };
+    }
+    catch (err) {
+        await stop();
+        throw err;
+    }
+}
+/** `-D` prints `SSH_AUTH_SOCK=…` once the socket listens. */
+function agentReady(child) {
+    return new Promise((resolve, reject) => {
+        let out = '';
+        child.stdout?.on('data', (c) => {
+            out += c.toString();
+            if (out.includes('SSH_AUTH_SOCK='))
+                resolve();
+        });
+        child.stderr?.resume();
+        child.once('error', (err) => reject(new errors/* ConnectError */.T$(`cannot start ssh-agent: ${err.message}`)));
+        child.once('exit', (code) => reject(new errors/* ConnectError */.T$(`ssh-agent exited (status ${code}) before it was ready`)));
+    });
+}
+async function addKey(ssh_add, dir, socket, key, passphrase) {
+    const env = { ...process.env, SSH_AUTH_SOCK: socket };
+    if (passphrase) {
+        const askpass = (0,external_node_path_.join)(dir, 'askpass');
+        await (0,promises_.writeFile)(askpass, ASKPASS, { mode: 0o700 });
+        await (0,promises_.chmod)(askpass, 0o700);
+        Object.assign(env, {
+            SSH_ASKPASS: askpass,
+            SSH_ASKPASS_REQUIRE: 'force',
+            DISPLAY: env.DISPLAY ?? ':0',
+            [PASSPHRASE_VAR]: passphrase,
+        });
+    }
+    const child = (0,external_node_child_process_namespaceObject.spawn)(ssh_add, ['-q', '-'], { env, stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c) => (stderr += c.toString()));
+    child.stdin.on('error', () => { });
+    child.stdin.end(key.endsWith('\n') ? key : `${key}\n`);
+    const code = await new Promise((resolve, reject) => {
+        child.once('error', reject);
+        child.once('close', resolve);
+    });
+    // ssh-add's messages name neither the key nor the passphrase.
+    if (code !== 0)
+        throw new errors/* AuthError */.lR(`ssh-add could not load the private key given inline: ${stderr.trim() || `status ${code}`}`);
+}
+//# sourceMappingURL=openssh-agent.js.map
+;// CONCATENATED MODULE: ./lib/transport/openssh/openssh-args.js
+
+const DEFAULT_PORT = ssh_options/* DEFAULT_SSH_OPTIONS */.Uy.port;
+const opt = (name, value) => ['-o', `${name}=${value}`];
+/** Host-key checking: OpenSSH's own verdict. `off` records nothing anywhere. */
+function hostKeyOptions(options, files) {
+    const out = [];
+    if (options.hostKeyChecking === 'off') {
+        out.push(...opt('StrictHostKeyChecking', 'no'), ...opt('UserKnownHostsFile', '/dev/null'));
+    }
+    else {
+        out.push(...opt('StrictHostKeyChecking', options.hostKeyChecking === 'strict' ? 'yes' : 'accept-new'));
+        if (files.knownHosts && files.knownHosts.length > 0)
+            out.push(...opt('UserKnownHostsFile', files.knownHosts.map(quoteOption).join(' ')));
+    }
+    if (!files.configSetsGlobalKnownHosts)
+        out.push(...opt('GlobalKnownHostsFile', '/dev/null'));
+    return out;
+}
+/**
+ * What every `ssh` of the run is given: the user's `ssh.options` first (OpenSSH keeps the first
+ * value it reads of an option, so theirs win over ours and over the ssh_config), then ours.
+ */
+function commonArgs(options, files) {
+    const out = ['-F', files.config ?? '/dev/null'];
+    for (const [name, value] of Object.entries(options.extraOptions ?? {}))
+        out.push(...opt(name, value));
+    out.push(...opt('BatchMode', 'yes'), ...opt('LogLevel', 'ERROR'));
+    out.push(...opt('ConnectTimeout', Math.max(1, Math.ceil(options.connectTimeoutMs / 1000))));
+    out.push(...opt('ServerAliveInterval', Math.max(1, Math.ceil(options.keepaliveMs / 1000))));
+    out.push(...opt('ServerAliveCountMax', 3));
+    out.push(...hostKeyOptions(options, files));
+    if (files.identity)
+        out.push(...opt('IdentityFile', quoteOption(files.identity)));
+    if (files.certificate)
+        out.push(...opt('CertificateFile', quoteOption(files.certificate)));
+    if (files.agentSocket)
+        out.push(...opt('IdentityAgent', quoteOption(files.agentSocket)));
+    const jump = options.jumpHost;
+    if (jump)
+        out.push('-J', `${jump.user ? `${jump.user}@` : ''}${jump.address}:${jump.port}`);
+    return out;
+}
+/** The master of `target`: logs in, holds the connection, runs nothing (`-N`), stays in the foreground. */
+function masterArgs(common, target) {
+    return [
+        ...common,
+        ...opt('ControlMaster', 'yes'),
+        ...opt('ControlPersist', 'no'),
+        ...opt('ControlPath', quoteOption(target.controlPath)),
+        '-N',
+        ...destinationArgs(target),
+    ];
+}
+/**
+ * A session through the master: `-F /dev/null` (the master already applied the config) and
+ * `ProxyCommand=false` so that, should the master be gone, `ssh` fails instead of logging in again.
+ */
+function sessionArgs(target, command) {
+    return [
+        '-F',
+        '/dev/null',
+        ...opt('ControlMaster', 'no'),
+        ...opt('ControlPath', quoteOption(target.controlPath)),
+        ...opt('ProxyCommand', 'false'),
+        ...opt('BatchMode', 'yes'),
+        ...opt('LogLevel', 'ERROR'),
+        '-T',
+        '--',
+        target.destination,
+        command,
+    ];
+}
+/** `ssh -O exit`: asks the master to close (and waits for nothing else). */
+function exitArgs(target) {
+    return [
+        '-F',
+        '/dev/null',
+        ...opt('ControlPath', quoteOption(target.controlPath)),
+        '-O',
+        'exit',
+        '--',
+        target.destination,
+    ];
+}
+function destinationArgs(target) {
+    return [
+        ...(target.port !== undefined ? ['-p', String(target.port)] : []),
+        ...(target.user !== undefined ? ['-l', target.user] : []),
+        '--',
+        target.destination,
+    ];
+}
+/**
+ * The target of `host`: its port, except that with an ssh_config the default port 22 is not
+ * passed (the ssh_config's `Port` then applies, else OpenSSH's 22); its user or `ssh.user` (else
+ * the ssh_config's, else the current user's).
+ */
+function targetOf(host, options, controlPath, hasConfig) {
+    const given = host.port || options.port;
+    const port = hasConfig && given === DEFAULT_PORT ? undefined : given;
+    const user = host.user ?? options.user;
+    const label = `${user ? `${user}@` : ''}${host.address}${port !== undefined ? `:${port}` : ''}`;
+    return {
+        label,
+        destination: host.address,
+        controlPath,
+        ...(port !== undefined ? { port } : {}),
+        ...(user !== undefined ? { user } : {}),
+    };
+}
+/** A path inside an `-o` value: OpenSSH splits on whitespace unless quoted. */
+function quoteOption(value) {
+    return /[\s"]/.test(value) ? `"${value.replaceAll('"', '\\"')}"` : value;
+}
+//# sourceMappingURL=openssh-args.js.map
+;// CONCATENATED MODULE: ./lib/transport/openssh/ssh-config-hosts.js
+/**
+ * Reading just enough of an ssh_config to tell whether it defines a host alias, and whether it sets
+ * GlobalKnownHostsFile. OpenSSH itself applies the file; this only lets a host named by an alias
+ * the file does not define fail with a clear message instead of a DNS error.
+ */
+/** `Host` patterns (not negated, not `*` alone), or null when the file has `Include`/`Match` (cannot tell). */
+function hostPatterns(text) {
+    const patterns = [];
+    for (const raw of text.split(/\r?\n/)) {
+        const line = raw.trim();
+        if (line === '' || line.startsWith('#'))
+            continue;
+        const [keyword = '', ...rest] = line.split(/[\s=]+/);
+        const key = keyword.toLowerCase();
+        if (key === 'include' || key === 'match')
+            return null;
+        if (key !== 'host')
+            continue;
+        for (const word of rest.join(' ').split(/\s+/)) {
+            const pattern = word.replace(/^"|"$/g, '');
+            if (pattern !== '' && !pattern.startsWith('!') && pattern.replace(/[*?]/g, '') !== '')
+                patterns.push(pattern);
+        }
+    }
+    return patterns;
+}
+function globMatches(pattern, name) {
+    const re = pattern
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.');
+    return new RegExp(`^${re}$`, 'i').test(name);
+}
+/** Whether `name` looks like an alias (no dot, not an address) the file does not define. */
+function undefinedAlias(text, name) {
+    if (name.includes('.') || name.includes(':') || name === 'localhost')
+        return false;
+    const patterns = hostPatterns(text);
+    if (patterns === null)
+        return false;
+    return !patterns.some((p) => globMatches(p, name));
+}
+/** Whether the file sets GlobalKnownHostsFile (then it is not turned off). */
+function setsGlobalKnownHosts(text) {
+    return /^\s*GlobalKnownHostsFile[\s=]/im.test(text);
+}
+//# sourceMappingURL=ssh-config-hosts.js.map
+;// CONCATENATED MODULE: ./lib/transport/openssh/openssh-files.js
+/**
+ * The run's private files for the OpenSSH client: a 0700 directory (under RUNNER_TEMP when set)
+ * holding what was given as text — the ssh_config, the certificate, extra known_hosts lines —
+ * each 0600, and a short 0700 directory under /tmp for the sockets (a Unix socket path must stay
+ * under ~100 bytes). Both are removed by `remove()`, or at process exit if that never comes.
+ */
+
+
+
+
+
+
+
+async function privateDir(parent, prefix) {
+    const dir = await (0,promises_.mkdtemp)((0,external_node_path_.join)(parent, prefix));
+    await (0,promises_.chmod)(dir, 0o700);
+    removeOnExit(dir);
+    return dir;
+}
+async function writePrivate(dir, name, text) {
+    const path = (0,external_node_path_.join)(dir, name);
+    await (0,promises_.writeFile)(path, text.endsWith('\n') ? text : `${text}\n`, { mode: 0o600 });
+    return path;
+}
+/** Creates the directories and writes the files `options` give as text. */
+async function createRunFiles(options, env) {
+    const fileDir = await privateDir(env.RUNNER_TEMP || (0,external_node_os_.tmpdir)(), 'bw-ssh-');
+    const socketDir = await privateDir((0,external_node_fs_namespaceObject.existsSync)('/tmp') ? '/tmp' : (0,external_node_os_.tmpdir)(), 'bwc-');
+    const remove = async () => {
+        await Promise.all([fileDir, socketDir].map((d) => (0,promises_.rm)(d, { recursive: true, force: true })));
+        forgetDir(fileDir);
+        forgetDir(socketDir);
+    };
+    try {
+        const configPath = options.configText
+            ? await writePrivate(fileDir, 'ssh_config', options.configText)
+            : options.configFile && (0,external_node_path_.resolve)(expandHome(options.configFile));
+        const configText = configPath ? await (0,promises_.readFile)(configPath, 'utf8') : '';
+        const certificate = options.certificateText
+            ? await writePrivate(fileDir, 'certificate-cert.pub', options.certificateText)
+            : options.certificateFile && (0,external_node_path_.resolve)(expandHome(options.certificateFile));
+        const knownHosts = await knownHostsFiles(options, fileDir, configPath !== undefined);
+        const files = {
+            ...(configPath
+                ? { config: configPath, configSetsGlobalKnownHosts: setsGlobalKnownHosts(configText) }
+                : {}),
+            ...(certificate ? { certificate } : {}),
+            ...(knownHosts ? { knownHosts } : {}),
+            ...(options.privateKeyPath && !options.privateKey
+                ? { identity: (0,external_node_path_.resolve)(expandHome(options.privateKeyPath)) }
+                : {}),
+        };
+        return { files, configText, ...(configPath ? { configPath } : {}), socketDir, fileDir, remove };
+    }
+    catch (err) {
+        await remove();
+        throw err;
+    }
+}
+/**
+ * UserKnownHostsFile: the configured files and the inline lines. With the default file and an
+ * ssh_config, nothing: the ssh_config's own UserKnownHostsFile (Teleport's, say) then applies.
+ */
+async function knownHostsFiles(options, dir, hasConfig) {
+    const paths = options.knownHostsPaths.map((p) => (0,external_node_path_.resolve)(expandHome(p)));
+    const isDefault = options.knownHostsPaths.length === 1 && options.knownHostsPaths[0] === '~/.ssh/known_hosts';
+    const inline = options.knownHosts?.trim()
+        ? [await writePrivate(dir, 'known_hosts', options.knownHosts)]
+        : [];
+    if (isDefault && hasConfig)
+        return inline.length > 0 ? inline : undefined;
+    return [...paths, ...inline];
+}
+//# sourceMappingURL=openssh-files.js.map
+;// CONCATENATED MODULE: ./lib/transport/openssh/openssh-errors.js
+/**
+ * What a failed `ssh` (exit 255) said, as one of the product's error classes: auth and host-key
+ * failures are never retried, the network ones are. The message names the host as the run knows
+ * it (`user@host:port`, or the alias) and quotes OpenSSH's own last words.
+ */
+
+const RULES = [
+    {
+        test: /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|host key .*(?:not known|has changed|mismatch)|No [A-Z0-9-]+ host key is known|Certificate invalid|certificate .*(?:invalid|not valid|expired)|revoked/i,
+        make: (m) => new errors/* HostKeyError */.oZ(m),
+        what: 'host key refused',
+    },
+    {
+        test: /Permission denied|Too many authentication failures|no mutual signature|Authentication failed|Received disconnect from .*: 2: /i,
+        make: (m) => new errors/* AuthError */.lR(m),
+        what: 'authentication failed',
+    },
+    { test: /Connection refused/i, make: (m) => new errors/* ConnectError */.T$(m), what: 'connection refused' },
+    {
+        test: /timed out|Operation timed out/i,
+        make: (m) => new errors/* ConnectError */.T$(m),
+        what: 'connect timed out',
+    },
+    {
+        test: /No route to host|Network is unreachable|Could not resolve hostname|Name or service not known|nodename nor servname/i,
+        make: (m) => new errors/* ConnectError */.T$(m),
+        what: 'host unreachable',
+    },
+];
+/** The last few non-empty lines of `stderr`, trimmed, one line. */
+function lastWords(stderr, lines = 3) {
+    const kept = stderr
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter((l) => l !== '');
+    return kept.slice(-lines).join(' | ');
+}
+/** The error of a master (or a direct `ssh`) that exited 255 before it was connected. */
+function classifyConnectFailure(label, stderr) {
+    const said = lastWords(stderr) || 'ssh exited with status 255 and said nothing';
+    for (const rule of RULES)
+        if (rule.test.test(stderr))
+            return rule.make(`${label}: ${rule.what}: ${said}`);
+    return new errors/* ConnectError */.T$(`${label}: cannot connect: ${said}`);
+}
+/**
+ * Lines a session's `ssh` writes about the connection itself (never the command's): then exit 255
+ * is the connection's failure, not the command's status.
+ */
+const SESSION_FAILURE = /^(?:mux_client_\w+:|kex_exchange_identification:|Control ?socket|ControlSocket|Connection to .* closed|Shared connection to .* closed|client_loop: send disconnect|Connection closed by|muxclient:|ssh: )/m;
+function sessionFailure(label, stderr) {
+    if (!SESSION_FAILURE.test(stderr))
+        return null;
+    return new errors/* ConnectionLostError */.N9(`${label}: connection lost: ${lastWords(stderr)}`);
+}
+//# sourceMappingURL=openssh-errors.js.map
+;// CONCATENATED MODULE: ./lib/transport/openssh/process-channel.js
+
+
+/** Keep this much of stderr's end for classifying an exit 255. */
+const STDERR_TAIL = 4096;
+class ProcessChannel extends external_node_stream_.Duplex {
+    child;
+    stderr;
+    #failure = null;
+    #stderrTail = '';
+    constructor(child, label, masterAlive) {
+        // `close` is ours alone: after the process has exited (a stream's own would come too early).
+        super({ allowHalfOpen: true, autoDestroy: false, emitClose: false });
+        this.child = child;
+        this.stderr = child.stderr;
+        child.stderr.on('data', (chunk) => {
+            this.#stderrTail = (this.#stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL);
+        });
+        child.stdout.on('data', (chunk) => {
+            if (!this.push(chunk))
+                child.stdout.pause();
+        });
+        child.stdout.once('end', () => this.push(null));
+        // A command that stops reading (or exits) before its input is all sent: not our error.
+        child.stdin.on('error', () => { });
+        child.once('close', (code, signal) => {
+            if (code === 255) {
+                const lastLines = this.#stderrTail.split('\n').slice(-4).join('\n');
+                this.#failure = sessionFailure(label, lastLines);
+                if (!this.#failure && !masterAlive())
+                    this.#failure = sessionFailure(label, 'Connection to the host closed (its master is gone)');
+            }
+            if (!this.#failure && signal === null)
+                this.emit('exit', code, undefined);
+            this.emit('close');
+        });
+        child.once('error', (err) => {
+            this.#failure = err;
+            this.emit('close');
+        });
+    }
+    /** Why the session ended without a status of the command's (null: it has one, or has not ended). */
+    get failure() {
+        return this.#failure;
+    }
+    _read() {
+        this.child.stdout.resume();
+    }
+    _write(chunk, _encoding, callback) {
+        if (this.child.stdin.destroyed)
+            return callback();
+        this.child.stdin.write(chunk, () => callback());
+    }
+    _final(callback) {
+        this.child.stdin.end();
+        callback();
+    }
+    _destroy(error, callback) {
+        if (this.child.exitCode === null && this.child.signalCode === null)
+            this.child.kill('SIGTERM');
+        callback(error);
+    }
+}
+//# sourceMappingURL=process-channel.js.map
+;// CONCATENATED MODULE: ./lib/transport/openssh/openssh-master.js
+/**
+ * One host's ControlMaster: an `ssh -M -N` child of ours, in the foreground, logged in once for the
+ * whole run; every session of the host goes through its socket. It is ready when the socket
+ * appears (OpenSSH listens on it only once authenticated), failed when it exits first, and closed
+ * with `ssh -O exit` (SIGTERM if that does not end it).
+ */
+
+
+
+
+
+
+
+
+
+/** How long close() waits for the master to exit after `-O exit` before SIGTERM, then SIGKILL. */
+const openssh_master_CLOSE_WAIT_MS = 3000;
+class OpensshMaster {
+    target;
+    settings;
+    #child;
+    #sessions;
+    #detached = new Set();
+    #stderr = '';
+    #exited = false;
+    #closing;
+    #lost = null;
+    constructor(target, settings) {
+        this.target = target;
+        this.settings = settings;
+        this.#sessions = new Semaphore(settings.maxSessions);
+        this.#child = (0,external_node_child_process_namespaceObject.spawn)(settings.ssh, masterArgs(settings.common, target), {
+            env: settings.env,
+            stdio: ['pipe', 'pipe', 'pipe'],
+        });
+        endOnExit(this.#child);
+        this.#child.stdin.end();
+        this.#child.stdout.resume();
+        this.#child.stderr.on('data', (c) => (this.#stderr = (this.#stderr + c.toString()).slice(-4096)));
+        this.#child.once('exit', () => {
+            this.#exited = true;
+            if (!this.#closing)
+                this.#lost ??= new errors/* ConnectionLostError */.N9(`${target.label}: connection lost (its ssh master exited)`);
+        });
+    }
+    /** Starts the master of `target`; resolves once it is logged in, rejects with the classified failure. */
+    static async open(target, settings, signal) {
+        signal.throwIfAborted();
+        // Watch before spawning: the socket may appear at once.
+        const watcher = (0,external_node_fs_namespaceObject.watch)((0,external_node_path_.dirname)(target.controlPath));
+        const master = new OpensshMaster(target, settings);
+        try {
+            await master.#ready(watcher, signal);
+            return master;
+        }
+        catch (err) {
+            await master.close();
+            throw err;
+        }
+        finally {
+            watcher.close();
+        }
+    }
+    #ready(watcher, signal) {
+        const name = (0,external_node_path_.basename)(this.target.controlPath);
+        return new Promise((resolve, reject) => {
+            const done = (err) => {
+                clearTimeout(timer);
+                signal.removeEventListener('abort', onAbort);
+                this.#child.removeListener('close', onClose);
+                if (err)
+                    reject(err);
+                else
+                    resolve();
+            };
+            const check = () => {
+                if ((0,external_node_fs_namespaceObject.existsSync)(this.target.controlPath))
+                    done();
+            };
+            watcher.on('change', (_event, file) => {
+                if (file === name || String(file).startsWith(`${name}.`))
+                    check();
+            });
+            const onClose = () => done(classifyConnectFailure(this.target.label, this.#stderr));
+            const onAbort = () => done(signal.reason instanceof Error
+                ? signal.reason
+                : new errors/* CancelledError */.cc(`${this.target.label}: cancelled`));
+            // OpenSSH's ConnectTimeout covers the TCP connect only; a server that accepts and then says
+            // nothing must not hold the run: twice the timeout, as a last resort, for the whole login.
+            const timer = setTimeout(() => done(new errors/* ConnectError */.T$(`${this.target.label}: connect timed out (no login within ${(2 * this.settings.connectTimeoutMs) / 1000}s)`)), 2 * this.settings.connectTimeoutMs);
+            this.#child.once('close', onClose);
+            signal.addEventListener('abort', onAbort, { once: true });
+            check();
+        });
+    }
+    get label() {
+        return this.target.label;
+    }
+    get alive() {
+        return !this.#exited && !this.#closing && this.#lost === null;
+    }
+    get lostError() {
+        return this.#lost;
+    }
+    /** A session through the master, holding one of `max-sessions` slots until it closes. */
+    async exec(command, signal) {
+        const release = await this.#sessions.acquire(signal);
+        if (!this.alive) {
+            release();
+            throw this.#lost ?? new errors/* ConnectionLostError */.N9(`${this.label}: the connection is closed`);
+        }
+        const child = (0,external_node_child_process_namespaceObject.spawn)(this.settings.ssh, sessionArgs(this.target, command), {
+            env: this.settings.env,
+            stdio: ['pipe', 'pipe', 'pipe'],
+        });
+        endOnExit(child);
+        const channel = new ProcessChannel(child, this.label, () => this.alive);
+        channel.once('close', release);
+        return channel;
+    }
+    runDetached(command) {
+        const run = this.exec(command, new AbortController().signal).then((channel) => new Promise((resolve) => {
+            channel.on('error', () => { });
+            channel.once('close', () => resolve());
+            channel.resume();
+            channel.stderr.resume();
+            channel.end();
+        }), () => { });
+        this.#detached.add(run);
+        void run.finally(() => this.#detached.delete(run));
+    }
+    /** Ends the master (`-O exit`, then signals); resolves once it has exited. */
+    close() {
+        this.#closing ??= this.#close();
+        return this.#closing;
+    }
+    async #close() {
+        if (this.#exited)
+            return;
+        await Promise.race([Promise.all(this.#detached), delay(openssh_master_CLOSE_WAIT_MS)]);
+        const exited = new Promise((resolve) => {
+            if (this.#exited)
+                resolve();
+            else
+                this.#child.once('exit', () => resolve());
+        });
+        if ((0,external_node_fs_namespaceObject.existsSync)(this.target.controlPath)) {
+            const ask = (0,external_node_child_process_namespaceObject.spawn)(this.settings.ssh, exitArgs(this.target), {
+                env: this.settings.env,
+                stdio: 'ignore',
+            });
+            endOnExit(ask);
+            ask.on('error', () => { });
+        }
+        else {
+            this.#child.kill('SIGTERM');
+        }
+        if (await Promise.race([exited.then(() => true), delay(openssh_master_CLOSE_WAIT_MS).then(() => false)]))
+            return;
+        this.#child.kill('SIGTERM');
+        if (await Promise.race([exited.then(() => true), delay(openssh_master_CLOSE_WAIT_MS).then(() => false)]))
+            return;
+        this.#child.kill('SIGKILL');
+        await exited;
+    }
+}
+function delay(ms) {
+    return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+//# sourceMappingURL=openssh-master.js.map
+;// CONCATENATED MODULE: ./lib/transport/openssh/openssh.js
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** Create the OpenSSH transport; options left out take their defaults. Nothing starts until a host is used. */
+function createOpensshTransport(options = {}, hooks = {}, env = process.env) {
+    const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+    return new OpensshTransport({ ...ssh_options/* DEFAULT_SSH_OPTIONS */.Uy, ...given }, hooks, env);
+}
+class OpensshTransport {
+    options;
+    hooks;
+    env;
+    #handshakes;
+    #pool;
+    #archives = new ArchiveCache();
+    #paths = new Map();
+    #setup;
+    #closed = false;
+    constructor(options, hooks = {}, env = process.env) {
+        this.options = options;
+        this.hooks = hooks;
+        this.env = env;
+        this.#handshakes = new Semaphore(options.maxHandshakes);
+        this.#pool = new ConnectionPool((target, signal) => this.#connect(target, signal), hooks);
+    }
+    async exec(host, req, ctx) {
+        ctx.signal.throwIfAborted();
+        const master = await this.#pool.get(await this.#target(host), ctx.signal);
+        return execOnConnection(master, req, ctx, this.hooks.redactor);
+    }
+    /** The tar stream over one session, as the built-in client; no SFTP fallback. */
+    async upload(host, req, ctx) {
+        const target = await this.#target(host);
+        const outcome = await tarUpload(this.exec.bind(this), this.#archives, host, target.label, req, ctx);
+        if (outcome !== 'no-tar')
+            return outcome;
+        throw new errors/* UploadError */.oW(`${target.label}: cannot upload: the host has no tar on its PATH (the OpenSSH client uploads with tar only)`);
+    }
+    /** As the built-in client: the first host first, the others once it is connected; failures kept quiet. */
+    connectAhead(hosts, signal) {
+        const [first, ...rest] = hosts;
+        if (!first || signal.aborted)
+            return;
+        const ahead = async (host) => {
+            const target = await this.#target(host);
+            await this.#pool.get(target).catch((err) => {
+                if (!signal.aborted)
+                    this.hooks.onDebug?.(`${target.label}: connecting ahead failed: ${(0,errors/* errorMessage */.gJ)(err)}`);
+                throw err;
+            });
+        };
+        ahead(first).then(() => {
+            for (const host of rest)
+                if (!signal.aborted)
+                    ahead(host).catch(() => { });
+        }, () => { });
+    }
+    /** Closes every master (`-O exit`), stops the agent, removes the run's files. */
+    async close() {
+        this.#closed = true;
+        this.#archives.close();
+        await this.#pool.close();
+        const setup = await this.#setup?.catch(() => undefined);
+        await setup?.agent?.stop();
+        await setup?.run.remove();
+    }
+    #prepare() {
+        this.#setup ??= (async () => {
+            const binaries = findOpenssh(this.env);
+            if (this.options.hostKeyChecking === 'off') {
+                this.hooks.onWarning?.('host-key-checking is OFF: host keys are not verified, so anyone on the network path can ' +
+                    'impersonate a host and receive every command and secret sent to it. Use strict or accept-new.');
+            }
+            const run = await createRunFiles(this.options, this.env);
+            try {
+                const agent = this.options.privateKey
+                    ? await startAgent(binaries, run.socketDir, this.options.privateKey, this.options.passphrase)
+                    : undefined;
+                const files = { ...run.files, ...(agent ? { agentSocket: agent.socket } : {}) };
+                return { binaries, run, common: commonArgs(this.options, files), ...(agent ? { agent } : {}) };
+            }
+            catch (err) {
+                await run.remove();
+                throw err;
+            }
+        })();
+        return this.#setup;
+    }
+    async #target(host) {
+        const { run } = await this.#prepare();
+        const key = `${host.user ?? ''}@${host.address}:${host.port}`;
+        let socket = this.#paths.get(key);
+        if (socket === undefined) {
+            socket = `${run.socketDir}/${this.#paths.size}`;
+            this.#paths.set(key, socket);
+        }
+        return targetOf(host, this.options, socket, run.configPath !== undefined);
+    }
+    async #connect(target, signal) {
+        const setup = await this.#prepare();
+        if (setup.run.configPath && undefinedAlias(setup.run.configText, target.destination)) {
+            throw new errors/* ConfigError */.xL(`${target.label}: the ssh_config ${setup.run.configPath} defines no Host "${target.destination}" (a host named by an alias alone must be defined there)`);
+        }
+        const release = await this.#handshakes.acquire(signal);
+        try {
+            if (this.#closed)
+                throw new errors/* ConfigError */.xL(`${target.label}: the SSH transport is closed`);
+            return await OpensshMaster.open(target, {
+                ssh: setup.binaries.ssh,
+                common: setup.common,
+                env: this.env,
+                maxSessions: this.options.maxSessions,
+                connectTimeoutMs: this.options.connectTimeoutMs,
+            }, signal);
+        }
+        finally {
+            release();
+        }
+    }
+}
+//# sourceMappingURL=openssh.js.map
+;// CONCATENATED MODULE: ./lib/pipeline/run-transport.js
+/** The transport a run (or `boerewors lock`) uses, from the settings and the config's `ssh:` block. */
+
+
+
+
+
+
+/**
+ * The transport of a run: nothing but the dry-run transport for `dryRun`; otherwise `local:` hosts
+ * on this machine and the others over SSH, whose transport is created only when a step needs it.
+ */
+function createTransport(settings, ssh, warn, redactor) {
+    if (settings.dryRun)
+        return new DryRunTransport();
+    // Output is redacted as it is split into lines, before a long line is cut into pieces that no
+    // later redaction could join again.
+    const output = redactor.empty ? undefined : redactor;
+    const options = sshOverrides(settings, ssh);
+    const hooks = { onWarning: warn, ...(output ? { redactor: output } : {}) };
+    return new RoutingTransport(new LocalTransport(process.env, output), () => (0,ssh_options/* resolvedClient */.C1)(options) === 'openssh'
+        ? createOpensshTransport(options, hooks)
+        : createSshTransport(options, hooks));
+}
+/** CLI flags and action inputs win over the config's `ssh:` block; an empty one gives nothing. */
+function sshOverrides(settings, ssh) {
+    return {
+        ...given({ configText: settings.sshConfigText, certificateText: settings.certificateText }),
+        ...ssh,
+        ...given({
+            privateKeyPath: settings.identityPath,
+            privateKey: settings.privateKey,
+            passphrase: settings.passphrase,
+            knownHostsPaths: settings.knownHostsPaths,
+            knownHosts: settings.knownHosts,
+        }),
+    };
+}
+/** The entries of `values` that are set (neither undefined nor ''). */
+function given(values) {
+    return Object.fromEntries(Object.entries(values).filter(([, value]) => value));
+}
+//# sourceMappingURL=run-transport.js.map
 ;// CONCATENATED MODULE: ./lib/pipeline/secrets.js
 const REDACTED = '***';
 /**
@@ -76039,11 +76150,7 @@ class Redactor {
 
 
 
-// The library entry, not config/ directly: a JavaScript config's function receives the library.
-
-
-
-
+// What a JavaScript config's default-export function receives: the library.
 
 
 
@@ -76059,10 +76166,8 @@ class Redactor {
 
 /** Load and check everything that can be checked before a single command runs. Throws ConfigError/UsageError. */
 async function loadRelease(settings, opts = {}) {
-    releaseIdOf(settings);
-    const cwd = opts.cwd ?? process.cwd();
-    const file = settings.configPath ?? (await findConfigFile(cwd));
-    const config = await loadConfig(file, { vars: { ...settings.vars, ...settings.secretVars }, cwd });
+    const release = releaseIdOf(settings) ?? defaultReleaseId(new Date());
+    const { config } = await loadSettingsConfig(settings, opts);
     const { runner: runnerSource, hosts: hostsSource } = settings.sources;
     const runner = selectRunner(config, settings.runner, runnerSource && sourceName(runnerSource));
     const hosts = settings.hosts
@@ -76072,13 +76177,24 @@ async function loadRelease(settings, opts = {}) {
     // Before the first stage, dry runs included: a missing key must not surface after local stages ran.
     await checkRunFiles(config, runner, hosts, sshOverrides(settings, config.ssh), settings, lock?.host);
     const redactor = opts.redactor ?? new Redactor(secretValues(settings));
-    return { config, runner, hosts, redactor, ...(lock ? { lock } : {}) };
+    const part = runPartOf(settings);
+    // A part of a sharded release takes no lock of its own: given the token of the lock a job
+    // ahead of the matrix took (`boerewors lock acquire`), it re-enters that; else it runs without.
+    const leftOut = part && !settings.lockToken ? lock : undefined;
+    return {
+        config,
+        runner,
+        hosts,
+        redactor,
+        release,
+        ...(part ? { part } : {}),
+        ...(lock && !leftOut ? { lock } : {}),
+        ...(leftOut ? { lockLeftOut: leftOut } : {}),
+    };
 }
 /** For `boerewors lock …`: the config's deploy lock, whichever runner would take it. */
 async function loadLockConfig(settings, opts = {}) {
-    const cwd = opts.cwd ?? process.cwd();
-    const file = settings.configPath ?? (await findConfigFile(cwd));
-    const config = await loadConfig(file, { vars: { ...settings.vars, ...settings.secretVars }, cwd });
+    const { config } = await loadSettingsConfig(settings, opts);
     const { lock: settingsOfLock } = config;
     if (settingsOfLock.mode === 'off')
         throw new errors/* ConfigError */.xL(`${config.file}: the deploy lock is off (lock: false)`);
@@ -76091,10 +76207,16 @@ async function loadLockConfig(settings, opts = {}) {
 }
 /** `validate`: the config, and the SSH files it names; no runner is chosen and nothing runs. */
 async function validateConfig(configPath, cwd) {
-    const file = configPath ?? (await library.findConfigFile(cwd));
-    const config = await library.loadConfig(file, { cwd });
+    const { file, config } = await loadSettingsConfig({ configPath }, { cwd });
     await checkConfigFiles(config);
     return { file, config, warnings: await missingUploadSources(config, cwd) };
+}
+/** The config the settings name (or the one found in `cwd`), with their variables when given. */
+async function loadSettingsConfig(settings, opts) {
+    const cwd = opts.cwd ?? process.cwd();
+    const file = settings.configPath ?? (await (0,load_config.findConfigFile)(cwd));
+    const vars = settings.vars && { vars: { ...settings.vars, ...settings.secretVars } };
+    return { file, config: await (0,load_config.loadConfig)(file, { ...vars, cwd, api: lib_namespaceObject_0 }) };
 }
 /** Time to release the lock at the end of a run; after a cancel, what is left of the cancel budget. */
 const LOCK_RELEASE_MS = { normal: 10_000, cancelled: 1000 };
@@ -76108,42 +76230,25 @@ const LOCK_RELEASE_MS = { normal: 10_000, cancelled: 1000 };
  */
 async function runRelease(settings, loaded, hooks) {
     const { cancellation } = hooks;
-    const { redactor } = loaded;
+    const { redactor, release } = loaded;
     const partial = new PartialReport(loaded.runner.name);
     // The report lists every warning of the run, the transport's (host keys) as well as the engine's.
     const warnings = [];
     const emitter = runEmitter(redactor, partial, warnings, hooks.onEvent, settings.dryRun);
     const { emit } = emitter;
     const warn = (message) => emit({ type: 'warning', message });
-    for (const name of tooShortToRedact(settings.secretVars)) {
-        warn(`secret ${name} is shorter than ${MIN_REDACTED_LENGTH} characters, too short to be redacted ` +
-            'from output, the summary and the report: use a longer value');
-    }
+    warnOfShortSecrets(settings, warn);
     const startedAt = new Date();
-    const release = releaseIdOf(settings) ?? (0,release_id/* defaultReleaseId */.sQ)(startedAt);
     const identity = runIdentity();
     const transport = createTransport(settings, loaded.config.ssh, warn, redactor);
-    const part = runPartOf(settings);
-    // A part of a sharded release takes no lock of its own: given the token of the lock a job
-    // ahead of the matrix took (`boerewors lock acquire`), it re-enters that; else it runs without.
-    const lockTarget = part && !settings.lockToken ? undefined : loaded.lock;
-    if (loaded.lock && !lockTarget) {
-        // The action takes the token in an input of its own; the CLI in the environment.
-        const given = settings.sources.lockToken
-            ? `"lock: acquire" in ${sourceName(settings.sources.lockToken)}`
-            : '"boerewors lock acquire" in BW_LOCK_TOKEN';
-        emit({
-            type: 'info',
-            message: '🔓 deploy lock: a part of a sharded release does not take the lock itself; give every part ' +
-                `the token of ${given} to hold one lock across them (docs/lock.md)`,
-        });
-    }
-    const lock = lockTarget && !settings.dryRun
-        ? newDeployLock(transport, lockTarget, { runner: loaded.runner.name, release, identity }, emit)
+    if (loaded.lockLeftOut)
+        emit({ type: 'info', message: lockLeftOutMessage(settings) });
+    const lock = loaded.lock && !settings.dryRun
+        ? newDeployLock(transport, loaded.lock, { runner: loaded.runner.name, release, identity }, emit)
         : undefined;
     let finished = true;
     try {
-        const gate = await passLock(lock, lockTarget, settings, cancellation.signal, emit);
+        const gate = await passLock(lock, loaded.lock, settings, cancellation.signal, emit);
         if ('refused' in gate) {
             const report = notRunReport(loaded.runner.name, release, startedAt, gate);
             emit({ type: 'run-start', runner: report.runner, release, startedAt: report.startedAt, stageCount: 0 });
@@ -76151,27 +76256,12 @@ async function runRelease(settings, loaded, hooks) {
             return { report: { ...redactor.report(report), warnings }, complete: true };
         }
         lock?.startHeartbeat();
-        const ids = runIds(process.env, { lockToken: gate.token, part: part !== undefined, release });
-        const vars = {
-            ...loaded.config.vars,
-            BW_LOCK_TOKEN: gate.token ?? '',
-            // A re-run of a workflow run (of a failed shard too) keeps BW_RUN_ID: see prepare and undo.
-            BW_RUN_ID: ids.run,
-            BW_RUN_ATTEMPT: ids.attempt,
-            BW_RUN_URL: identity.runUrl,
-            BW_ACTOR: identity.who,
-        };
-        const executor = new Executor({
+        const executor = executorOf(settings, loaded, {
+            gate,
+            identity,
             transport,
+            emit,
             signal: cancellation.signal,
-            vars,
-            onEvent: emit,
-            release,
-            ...(settings.limit !== undefined ? { limit: settings.limit } : {}),
-            ...(loaded.hosts ? { hosts: loaded.hosts } : {}),
-            ...(part ? { part } : {}),
-            cancelBudgetMs: CANCEL_BUDGET_MS,
-            dryRun: settings.dryRun,
         });
         const report = await cancellation.race(executor.run(loaded.runner));
         if (report)
@@ -76184,50 +76274,63 @@ async function runRelease(settings, loaded, hooks) {
     }
     catch (e) {
         finished = false;
-        return {
-            report: partial.snapshot(redactor.text((0,errors/* errorMessage */.gJ)(e)), 'failure'),
-            complete: false,
-        };
+        return { report: partial.snapshot(redactor.text((0,errors/* errorMessage */.gJ)(e)), 'failure'), complete: false };
     }
     finally {
-        emitter.flush();
-        await lock?.release(cancellation.signal.aborted ? LOCK_RELEASE_MS.cancelled : LOCK_RELEASE_MS.normal);
-        // Commands the engine could not stop may still hold the transport: the front end ends the process.
-        const closing = transport.close();
-        if (finished)
-            await closing;
-        else
-            closing.catch(() => { });
+        await endRun(emitter, lock, transport, cancellation.signal, finished);
     }
 }
-/**
- * The transport of a run: nothing but the dry-run transport for `dryRun`; otherwise `local:` hosts
- * on this machine and the others over SSH, whose transport is created only when a step needs it.
- */
-function createTransport(settings, ssh, warn, redactor) {
-    if (settings.dryRun)
-        return new DryRunTransport();
-    // Output is redacted as it is split into lines, before a long line is cut into pieces that no
-    // later redaction could join again.
-    const output = redactor.empty ? undefined : redactor;
-    const options = sshOverrides(settings, ssh);
-    const hooks = { onWarning: warn, ...(output ? { redactor: output } : {}) };
-    return new RoutingTransport(new LocalTransport(process.env, output), () => (0,ssh_options/* resolvedClient */.C1)(options) === 'openssh'
-        ? createOpensshTransport(options, hooks)
-        : createSshTransport(options, hooks));
+function warnOfShortSecrets(settings, warn) {
+    for (const name of tooShortToRedact(settings.secretVars)) {
+        warn(`secret ${name} is shorter than ${MIN_REDACTED_LENGTH} characters, too short to be redacted ` +
+            'from output, the summary and the report: use a longer value');
+    }
 }
-/** CLI flags and action inputs win over the config's `ssh:` block. */
-function sshOverrides(settings, ssh) {
-    return {
-        ...(settings.sshConfigText ? { configText: settings.sshConfigText } : {}),
-        ...(settings.certificateText ? { certificateText: settings.certificateText } : {}),
-        ...ssh,
-        ...(settings.identityPath ? { privateKeyPath: settings.identityPath } : {}),
-        ...(settings.privateKey ? { privateKey: settings.privateKey } : {}),
-        ...(settings.passphrase ? { passphrase: settings.passphrase } : {}),
-        ...(settings.knownHostsPaths ? { knownHostsPaths: settings.knownHostsPaths } : {}),
-        ...(settings.knownHosts ? { knownHosts: settings.knownHosts } : {}),
+/** Why this part of a sharded release runs without the config's deploy lock, and how to hold one. */
+function lockLeftOutMessage(settings) {
+    // The action takes the token in an input of its own; the CLI in the environment.
+    const given = settings.sources.lockToken
+        ? `"lock: acquire" in ${sourceName(settings.sources.lockToken)}`
+        : '"boerewors lock acquire" in BW_LOCK_TOKEN';
+    return ('🔓 deploy lock: a part of a sharded release does not take the lock itself; give every part ' +
+        `the token of ${given} to hold one lock across them (docs/lock.md)`);
+}
+/** The engine for the run, with the `BW_*` variables of its lock and its workflow run. */
+function executorOf(settings, loaded, run) {
+    const { release, part } = loaded;
+    const ids = runIds(process.env, { lockToken: run.gate.token, part: part !== undefined, release });
+    const vars = {
+        ...loaded.config.vars,
+        BW_LOCK_TOKEN: run.gate.token ?? '',
+        // A re-run of a workflow run (of a failed shard too) keeps BW_RUN_ID: see prepare and undo.
+        BW_RUN_ID: ids.run,
+        BW_RUN_ATTEMPT: ids.attempt,
+        BW_RUN_URL: run.identity.runUrl,
+        BW_ACTOR: run.identity.who,
     };
+    return new Executor({
+        transport: run.transport,
+        signal: run.signal,
+        vars,
+        onEvent: run.emit,
+        release,
+        ...(settings.limit !== undefined ? { limit: settings.limit } : {}),
+        ...(loaded.hosts ? { hosts: loaded.hosts } : {}),
+        ...(part ? { part } : {}),
+        cancelBudgetMs: CANCEL_BUDGET_MS,
+        dryRun: settings.dryRun,
+    });
+}
+/** Flushes the events, releases the lock and closes the transport, whatever the run's end. */
+async function endRun(emitter, lock, transport, signal, finished) {
+    emitter.flush();
+    await lock?.release(signal.aborted ? LOCK_RELEASE_MS.cancelled : LOCK_RELEASE_MS.normal);
+    // Commands the engine could not stop may still hold the transport: the front end ends the process.
+    const closing = transport.close();
+    if (finished)
+        await closing;
+    else
+        closing.catch(() => { });
 }
 //# sourceMappingURL=pipeline.js.map
 ;// CONCATENATED MODULE: ./lib/reporters/github-annotations.js
@@ -82763,7 +82866,7 @@ function parseDurationSetting(text, source) {
 /** A release id names a directory on every host: checked before anything runs. */
 function parseReleaseId(text, source) {
     const id = text.trim();
-    const problem = (0,release_id/* releaseIdProblem */.co)(id);
+    const problem = releaseIdProblem(id);
     if (problem)
         throw new errors/* UsageError */.eb(`${settings_sourceLabel(source)}: ${problem}`);
     return id;
@@ -83097,6 +83200,7 @@ function normalizeNewlines(text) {
  * which runs given it as BW_LOCK_TOKEN re-enter: the way a sharded release holds one lock across
  * jobs (docs/lock.md). `release` removes only a lock whose token it is given, unless forced.
  */
+
 
 
 
@@ -89845,6 +89949,7 @@ function withoutExtensions(data) {
 /* harmony export */   eb: () => (/* binding */ UsageError),
 /* harmony export */   gJ: () => (/* binding */ errorMessage),
 /* harmony export */   lR: () => (/* binding */ AuthError),
+/* harmony export */   oW: () => (/* binding */ UploadError),
 /* harmony export */   oZ: () => (/* binding */ HostKeyError),
 /* harmony export */   qw: () => (/* binding */ CommandExitError),
 /* harmony export */   x4: () => (/* binding */ BoereworsError),
@@ -89879,6 +89984,14 @@ class AuthError extends BoereworsError {
 class HostKeyError extends BoereworsError {
     kind = 'host-key';
     retryable = false;
+}
+/**
+ * An upload failed on the host (permission, disk full, not a directory, refused path…); the
+ * message names the host. Retried only through the stage's `retries`, like a failed command.
+ */
+class UploadError extends BoereworsError {
+    kind = 'upload';
+    retryable = true;
 }
 /** A command exited non-zero (or died of a signal). Retried only through the stage's `retries`. */
 class CommandExitError extends BoereworsError {
@@ -90084,42 +90197,6 @@ function isJob(value) {
     return (value instanceof Job || (typeof value === 'object' && value !== null && 'run' in value && 'host' in value));
 }
 //# sourceMappingURL=job.js.map
-
-/***/ }),
-
-/***/ 5127:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   co: () => (/* binding */ releaseIdProblem),
-/* harmony export */   sQ: () => (/* binding */ defaultReleaseId)
-/* harmony export */ });
-/* unused harmony export RELEASE_ID_PATTERN */
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
-
-/**
- * The default release id (BW_RELEASE): the run's start as a UTC timestamp and six random hex
- * digits, `20261128T005603Z-3fa9c2`. The timestamp makes ids sort by time and read well in a
- * directory listing; the suffix keeps two runs that start in the same second (two workflows, two
- * people) out of each other's release directory.
- */
-function defaultReleaseId(at, random = () => (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(3)) {
-    const stamp = at
-        .toISOString()
-        .replace(/\.\d+Z$/, 'Z')
-        .replace(/[-:]/g, '');
-    return `${stamp}-${random().toString('hex').slice(0, 6)}`;
-}
-/** What a release id may look like: it names a directory on every host (`releases/ID`). */
-const RELEASE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-/** Why `id` cannot be a release id, or undefined when it can. */
-function releaseIdProblem(id) {
-    if (RELEASE_ID_PATTERN.test(id) && !id.includes('..'))
-        return undefined;
-    return ('expected a release id: letters, digits, ".", "-" and "_", starting with a letter or digit, ' +
-        `at most 128 characters, no ".." (it names a directory), got ${JSON.stringify(id)}`);
-}
-//# sourceMappingURL=release-id.js.map
 
 /***/ }),
 
@@ -90739,17 +90816,15 @@ echo "rolled back: current -> releases/$target (was releases/$cur, now marked ba
 /* harmony export */ });
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8161);
-/* harmony import */ var _engine_model_check_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(1912);
-/* harmony import */ var _engine_model_job_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(6551);
-/* harmony import */ var _engine_model_release_id_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(5127);
-/* harmony import */ var _engine_model_subtask_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8759);
-/* harmony import */ var _engine_model_vars_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8280);
-/* harmony import */ var _release_dir_scripts_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(8857);
+/* harmony import */ var _engine_model_check_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(1912);
+/* harmony import */ var _engine_model_job_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(6551);
+/* harmony import */ var _engine_model_subtask_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8759);
+/* harmony import */ var _engine_model_vars_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8280);
+/* harmony import */ var _release_dir_scripts_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8857);
 /**
  * What the `releases:` block adds to a job: BW_RELEASES_PATH and BW_RELEASE_PATH in every step's
- * environment, and the `release:` steps as commands on the job's host (release-dir-commands.ts).
+ * environment, and the `release:` steps as commands on the job's host (release-dir-scripts.ts).
  */
-
 
 
 
@@ -90764,8 +90839,8 @@ echo "rolled back: current -> releases/$target (was releases/$cur, now marked ba
 const PROCESS_RUN_ID = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(8).toString('hex');
 /** BW_RELEASES_PATH and BW_RELEASE_PATH for this job's host. */
 function releasePaths(dirs, ctx) {
-    const expanded = (0,_engine_model_vars_js__WEBPACK_IMPORTED_MODULE_4__/* .expandVars */ .Jf)(dirs.path, ctx.env, 'releases.path');
-    const path = (0,_release_dir_scripts_js__WEBPACK_IMPORTED_MODULE_5__/* .releasesPathOn */ .hU)(expanded, ctx.host.local, (0,node_os__WEBPACK_IMPORTED_MODULE_1__.homedir)());
+    const expanded = (0,_engine_model_vars_js__WEBPACK_IMPORTED_MODULE_3__/* .expandVars */ .Jf)(dirs.path, ctx.env, 'releases.path');
+    const path = (0,_release_dir_scripts_js__WEBPACK_IMPORTED_MODULE_4__/* .releasesPathOn */ .hU)(expanded, ctx.host.local, (0,node_os__WEBPACK_IMPORTED_MODULE_1__.homedir)());
     return { BW_RELEASES_PATH: path, BW_RELEASE_PATH: `${path}/releases/${ctx.release}` };
 }
 /**
@@ -90773,17 +90848,14 @@ function releasePaths(dirs, ctx) {
  * steps have them: a check that looks at `$BW_RELEASES_PATH/current` works the same in both.
  */
 function checkWithReleasePaths(check, dirs) {
-    const label = check.label ?? `verify: ${(0,_engine_model_check_js__WEBPACK_IMPORTED_MODULE_6__/* .checkText */ .q)(check)}`;
-    return (host) => _engine_model_job_js__WEBPACK_IMPORTED_MODULE_7__/* .Job */ ._.of(host, async function* (ctx) {
+    const label = check.label ?? `verify: ${(0,_engine_model_check_js__WEBPACK_IMPORTED_MODULE_5__/* .checkText */ .q)(check)}`;
+    return (host) => _engine_model_job_js__WEBPACK_IMPORTED_MODULE_6__/* .Job */ ._.of(host, async function* (ctx) {
         yield { ...check, label, env: { ...check.env, ...releasePaths(dirs, ctx) } };
     }, 'check');
 }
-/** The command of one `release:` step on the job's host. Throws for a release id that cannot name a directory. */
+/** The command of one `release:` step on the job's host (the Executor checked the release id). */
 function releaseStepTask(action, dirs, ctx, paths, label) {
-    const problem = (0,_engine_model_release_id_js__WEBPACK_IMPORTED_MODULE_2__/* .releaseIdProblem */ .co)(ctx.release);
-    if (problem)
-        throw new Error(`release: ${action}: the release id (BW_RELEASE) ${problem.replace(/^expected/, 'must be')}`);
-    const { script, env, summary } = (0,_release_dir_scripts_js__WEBPACK_IMPORTED_MODULE_5__/* .releaseCommand */ .Pw)(action, {
+    const { script, env, summary } = (0,_release_dir_scripts_js__WEBPACK_IMPORTED_MODULE_4__/* .releaseCommand */ .Pw)(action, {
         path: paths.BW_RELEASES_PATH,
         release: ctx.release,
         keep: dirs.keep,
@@ -90796,7 +90868,7 @@ function releaseStepTask(action, dirs, ctx, paths, label) {
             runUrl: ctx.env.BW_RUN_URL ?? '',
         },
     });
-    return (0,_engine_model_subtask_js__WEBPACK_IMPORTED_MODULE_3__/* .remote */ .be)(script, { env: { ...paths, ...env }, label, summary });
+    return (0,_engine_model_subtask_js__WEBPACK_IMPORTED_MODULE_2__/* .remote */ .be)(script, { env: { ...paths, ...env }, label, summary });
 }
 function hex(value) {
     return value && /^[0-9a-f]+$/.test(value) ? value : undefined;

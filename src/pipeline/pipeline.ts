@@ -5,32 +5,29 @@
  */
 import type { LoadedConfig } from '../config/index.js';
 import { resolveHostFilter, selectRunner } from '../config/index.js';
+import { findConfigFile, loadConfig } from '../config/load-config.js';
 import { cancelMessage } from '../contract/abort.js';
 import { ConfigError, errorMessage } from '../contract/errors.js';
-import { resolvedClient, type SshOptions } from '../contract/ssh-options.js';
+import { defaultReleaseId } from '../engine/model/release-id.js';
 import type { Transport } from '../contract/transport.js';
-import { Executor } from '../engine/schedule/executor.js';
+import type { Runner } from '../engine/model/runner.js';
 import type { EventListener } from '../engine/report/events.js';
 import type { RunReport } from '../engine/report/report.js';
-import { defaultReleaseId } from '../engine/model/release-id.js';
-import type { Runner } from '../engine/model/runner.js';
-// The library entry, not config/ directly: a JavaScript config's function receives the library.
+import type { RunPart } from '../engine/report/run-part.js';
+import { Executor } from '../engine/schedule/executor.js';
+// What a JavaScript config's default-export function receives: the library.
 import * as library from '../index.js';
 import { PartialReport } from '../reporters/partial-report.js';
-import { DryRunTransport } from '../transport/dry-run.js';
-import { LocalTransport } from '../transport/local.js';
-import { RoutingTransport } from '../transport/routing.js';
-import { createSshTransport } from '../transport/ssh/ssh-transport.js';
-import { createOpensshTransport } from '../transport/openssh/openssh.js';
 import { CANCEL_BUDGET_MS, type Cancellation } from './cancellation.js';
-import { runEmitter } from './run-emitter.js';
-import type { LockTarget } from './lock/deploy-lock.js';
-import { newDeployLock, notRunReport, passLock, withLock } from './lock/lock-gate.js';
+import type { DeployLock, LockTarget } from './lock/deploy-lock.js';
+import { newDeployLock, notRunReport, passLock, withLock, type LockGate } from './lock/lock-gate.js';
 import { lockTargetFor } from './lock/lock-plan.js';
 import { releaseIdOf } from './part-release.js';
 import { checkConfigFiles, checkLockFiles, checkRunFiles, missingUploadSources } from './preflight.js';
-import { runIdentity, runIds } from './run-identity.js';
+import { runEmitter, type RunEmitter } from './run-emitter.js';
+import { runIdentity, runIds, type RunIdentity } from './run-identity.js';
 import { runPartOf } from './run-part-of.js';
+import { createTransport, sshOverrides } from './run-transport.js';
 import { MIN_REDACTED_LENGTH, Redactor, secretValues, tooShortToRedact } from './secrets.js';
 import { sourceLabel, sourceName, type ReleaseSettings } from './settings.js';
 
@@ -41,8 +38,20 @@ export interface LoadedRelease {
   hosts: string[] | undefined;
   /** Removes the release's secrets from anything written. */
   redactor: Redactor;
+  /**
+   * The release id (BW_RELEASE), decided here once for the whole run: the one given, the one a
+   * part of a sharded release shares, or a new one (`defaultReleaseId`).
+   */
+  release: string;
+  /** The part of a sharded release this run is, if it is one. */
+  part?: RunPart;
   /** The deploy lock the run takes, if any (a dry run only says where). */
   lock?: LockTarget;
+  /**
+   * The config's deploy lock, when this part of a sharded release does not take it (no token of
+   * a lock taken ahead of the parts was given).
+   */
+  lockLeftOut?: LockTarget;
 }
 
 export interface LoadOptions {
@@ -54,10 +63,8 @@ export interface LoadOptions {
 
 /** Load and check everything that can be checked before a single command runs. Throws ConfigError/UsageError. */
 export async function loadRelease(settings: ReleaseSettings, opts: LoadOptions = {}): Promise<LoadedRelease> {
-  releaseIdOf(settings);
-  const cwd = opts.cwd ?? process.cwd();
-  const file = settings.configPath ?? (await library.findConfigFile(cwd));
-  const config = await library.loadConfig(file, { vars: { ...settings.vars, ...settings.secretVars }, cwd });
+  const release = releaseIdOf(settings) ?? defaultReleaseId(new Date());
+  const { config } = await loadSettingsConfig(settings, opts);
   const { runner: runnerSource, hosts: hostsSource } = settings.sources;
   const runner = selectRunner(config, settings.runner, runnerSource && sourceName(runnerSource));
   const hosts = settings.hosts
@@ -67,7 +74,20 @@ export async function loadRelease(settings: ReleaseSettings, opts: LoadOptions =
   // Before the first stage, dry runs included: a missing key must not surface after local stages ran.
   await checkRunFiles(config, runner, hosts, sshOverrides(settings, config.ssh), settings, lock?.host);
   const redactor = opts.redactor ?? new Redactor(secretValues(settings));
-  return { config, runner, hosts, redactor, ...(lock ? { lock } : {}) };
+  const part = runPartOf(settings);
+  // A part of a sharded release takes no lock of its own: given the token of the lock a job
+  // ahead of the matrix took (`boerewors lock acquire`), it re-enters that; else it runs without.
+  const leftOut = part && !settings.lockToken ? lock : undefined;
+  return {
+    config,
+    runner,
+    hosts,
+    redactor,
+    release,
+    ...(part ? { part } : {}),
+    ...(lock && !leftOut ? { lock } : {}),
+    ...(leftOut ? { lockLeftOut: leftOut } : {}),
+  };
 }
 
 export interface LoadedLock {
@@ -78,9 +98,7 @@ export interface LoadedLock {
 
 /** For `boerewors lock …`: the config's deploy lock, whichever runner would take it. */
 export async function loadLockConfig(settings: ReleaseSettings, opts: LoadOptions = {}): Promise<LoadedLock> {
-  const cwd = opts.cwd ?? process.cwd();
-  const file = settings.configPath ?? (await library.findConfigFile(cwd));
-  const config = await library.loadConfig(file, { vars: { ...settings.vars, ...settings.secretVars }, cwd });
+  const { config } = await loadSettingsConfig(settings, opts);
   const { lock: settingsOfLock } = config;
   if (settingsOfLock.mode === 'off')
     throw new ConfigError(`${config.file}: the deploy lock is off (lock: false)`);
@@ -103,10 +121,20 @@ export interface ValidatedConfig {
 
 /** `validate`: the config, and the SSH files it names; no runner is chosen and nothing runs. */
 export async function validateConfig(configPath: string | undefined, cwd: string): Promise<ValidatedConfig> {
-  const file = configPath ?? (await library.findConfigFile(cwd));
-  const config = await library.loadConfig(file, { cwd });
+  const { file, config } = await loadSettingsConfig({ configPath }, { cwd });
   await checkConfigFiles(config);
   return { file, config, warnings: await missingUploadSources(config, cwd) };
+}
+
+/** The config the settings name (or the one found in `cwd`), with their variables when given. */
+async function loadSettingsConfig(
+  settings: Partial<Pick<ReleaseSettings, 'configPath' | 'vars' | 'secretVars'>>,
+  opts: LoadOptions,
+): Promise<{ file: string; config: LoadedConfig }> {
+  const cwd = opts.cwd ?? process.cwd();
+  const file = settings.configPath ?? (await findConfigFile(cwd));
+  const vars = settings.vars && { vars: { ...settings.vars, ...settings.secretVars } };
+  return { file, config: await loadConfig(file, { ...vars, cwd, api: library }) };
 }
 
 export interface RunHooks {
@@ -142,46 +170,25 @@ export async function runRelease(
   hooks: RunHooks,
 ): Promise<RunOutcome> {
   const { cancellation } = hooks;
-  const { redactor } = loaded;
+  const { redactor, release } = loaded;
   const partial = new PartialReport(loaded.runner.name);
   // The report lists every warning of the run, the transport's (host keys) as well as the engine's.
   const warnings: string[] = [];
   const emitter = runEmitter(redactor, partial, warnings, hooks.onEvent, settings.dryRun);
   const { emit } = emitter;
   const warn = (message: string): void => emit({ type: 'warning', message });
-  for (const name of tooShortToRedact(settings.secretVars)) {
-    warn(
-      `secret ${name} is shorter than ${MIN_REDACTED_LENGTH} characters, too short to be redacted ` +
-        'from output, the summary and the report: use a longer value',
-    );
-  }
+  warnOfShortSecrets(settings, warn);
   const startedAt = new Date();
-  const release = releaseIdOf(settings) ?? defaultReleaseId(startedAt);
   const identity = runIdentity();
   const transport = createTransport(settings, loaded.config.ssh, warn, redactor);
-  const part = runPartOf(settings);
-  // A part of a sharded release takes no lock of its own: given the token of the lock a job
-  // ahead of the matrix took (`boerewors lock acquire`), it re-enters that; else it runs without.
-  const lockTarget = part && !settings.lockToken ? undefined : loaded.lock;
-  if (loaded.lock && !lockTarget) {
-    // The action takes the token in an input of its own; the CLI in the environment.
-    const given = settings.sources.lockToken
-      ? `"lock: acquire" in ${sourceName(settings.sources.lockToken)}`
-      : '"boerewors lock acquire" in BW_LOCK_TOKEN';
-    emit({
-      type: 'info',
-      message:
-        '🔓 deploy lock: a part of a sharded release does not take the lock itself; give every part ' +
-        `the token of ${given} to hold one lock across them (docs/lock.md)`,
-    });
-  }
+  if (loaded.lockLeftOut) emit({ type: 'info', message: lockLeftOutMessage(settings) });
   const lock =
-    lockTarget && !settings.dryRun
-      ? newDeployLock(transport, lockTarget, { runner: loaded.runner.name, release, identity }, emit)
+    loaded.lock && !settings.dryRun
+      ? newDeployLock(transport, loaded.lock, { runner: loaded.runner.name, release, identity }, emit)
       : undefined;
   let finished = true;
   try {
-    const gate = await passLock(lock, lockTarget, settings, cancellation.signal, emit);
+    const gate = await passLock(lock, loaded.lock, settings, cancellation.signal, emit);
     if ('refused' in gate) {
       const report = notRunReport(loaded.runner.name, release, startedAt, gate);
       emit({ type: 'run-start', runner: report.runner, release, startedAt: report.startedAt, stageCount: 0 });
@@ -189,27 +196,12 @@ export async function runRelease(
       return { report: { ...redactor.report(report), warnings }, complete: true };
     }
     lock?.startHeartbeat();
-    const ids = runIds(process.env, { lockToken: gate.token, part: part !== undefined, release });
-    const vars = {
-      ...loaded.config.vars,
-      BW_LOCK_TOKEN: gate.token ?? '',
-      // A re-run of a workflow run (of a failed shard too) keeps BW_RUN_ID: see prepare and undo.
-      BW_RUN_ID: ids.run,
-      BW_RUN_ATTEMPT: ids.attempt,
-      BW_RUN_URL: identity.runUrl,
-      BW_ACTOR: identity.who,
-    };
-    const executor = new Executor({
+    const executor = executorOf(settings, loaded, {
+      gate,
+      identity,
       transport,
+      emit,
       signal: cancellation.signal,
-      vars,
-      onEvent: emit,
-      release,
-      ...(settings.limit !== undefined ? { limit: settings.limit } : {}),
-      ...(loaded.hosts ? { hosts: loaded.hosts } : {}),
-      ...(part ? { part } : {}),
-      cancelBudgetMs: CANCEL_BUDGET_MS,
-      dryRun: settings.dryRun,
     });
     const report = await cancellation.race(executor.run(loaded.runner));
     if (report)
@@ -221,75 +213,80 @@ export async function runRelease(
     };
   } catch (e) {
     finished = false;
-    return {
-      report: partial.snapshot(redactor.text(errorMessage(e)), 'failure'),
-      complete: false,
-    };
+    return { report: partial.snapshot(redactor.text(errorMessage(e)), 'failure'), complete: false };
   } finally {
-    emitter.flush();
-    await lock?.release(cancellation.signal.aborted ? LOCK_RELEASE_MS.cancelled : LOCK_RELEASE_MS.normal);
-    // Commands the engine could not stop may still hold the transport: the front end ends the process.
-    const closing = transport.close();
-    if (finished) await closing;
-    else closing.catch(() => {});
+    await endRun(emitter, lock, transport, cancellation.signal, finished);
   }
 }
 
-/**
- * The transport of a run: nothing but the dry-run transport for `dryRun`; otherwise `local:` hosts
- * on this machine and the others over SSH, whose transport is created only when a step needs it.
- */
-export function createTransport(
-  settings: Pick<
-    ReleaseSettings,
-    | 'dryRun'
-    | 'identityPath'
-    | 'privateKey'
-    | 'passphrase'
-    | 'knownHostsPaths'
-    | 'knownHosts'
-    | 'sshConfigText'
-    | 'certificateText'
-  >,
-  ssh: SshOptions,
-  warn: (m: string) => void,
-  redactor: Redactor,
-): Transport {
-  if (settings.dryRun) return new DryRunTransport();
-  // Output is redacted as it is split into lines, before a long line is cut into pieces that no
-  // later redaction could join again.
-  const output = redactor.empty ? undefined : redactor;
-  const options = sshOverrides(settings, ssh);
-  const hooks = { onWarning: warn, ...(output ? { redactor: output } : {}) };
-  return new RoutingTransport(new LocalTransport(process.env, output), () =>
-    resolvedClient(options) === 'openssh'
-      ? createOpensshTransport(options, hooks)
-      : createSshTransport(options, hooks),
+function warnOfShortSecrets(settings: ReleaseSettings, warn: (message: string) => void): void {
+  for (const name of tooShortToRedact(settings.secretVars)) {
+    warn(
+      `secret ${name} is shorter than ${MIN_REDACTED_LENGTH} characters, too short to be redacted ` +
+        'from output, the summary and the report: use a longer value',
+    );
+  }
+}
+
+/** Why this part of a sharded release runs without the config's deploy lock, and how to hold one. */
+function lockLeftOutMessage(settings: ReleaseSettings): string {
+  // The action takes the token in an input of its own; the CLI in the environment.
+  const given = settings.sources.lockToken
+    ? `"lock: acquire" in ${sourceName(settings.sources.lockToken)}`
+    : '"boerewors lock acquire" in BW_LOCK_TOKEN';
+  return (
+    '🔓 deploy lock: a part of a sharded release does not take the lock itself; give every part ' +
+    `the token of ${given} to hold one lock across them (docs/lock.md)`
   );
 }
 
-/** CLI flags and action inputs win over the config's `ssh:` block. */
-export function sshOverrides(
-  settings: Pick<
-    ReleaseSettings,
-    | 'identityPath'
-    | 'privateKey'
-    | 'passphrase'
-    | 'knownHostsPaths'
-    | 'knownHosts'
-    | 'sshConfigText'
-    | 'certificateText'
-  >,
-  ssh: SshOptions,
-): SshOptions {
-  return {
-    ...(settings.sshConfigText ? { configText: settings.sshConfigText } : {}),
-    ...(settings.certificateText ? { certificateText: settings.certificateText } : {}),
-    ...ssh,
-    ...(settings.identityPath ? { privateKeyPath: settings.identityPath } : {}),
-    ...(settings.privateKey ? { privateKey: settings.privateKey } : {}),
-    ...(settings.passphrase ? { passphrase: settings.passphrase } : {}),
-    ...(settings.knownHostsPaths ? { knownHostsPaths: settings.knownHostsPaths } : {}),
-    ...(settings.knownHosts ? { knownHosts: settings.knownHosts } : {}),
+interface RunParts {
+  gate: Exclude<LockGate, { refused: string }>;
+  identity: RunIdentity;
+  transport: Transport;
+  emit: EventListener;
+  signal: AbortSignal;
+}
+
+/** The engine for the run, with the `BW_*` variables of its lock and its workflow run. */
+function executorOf(settings: ReleaseSettings, loaded: LoadedRelease, run: RunParts): Executor {
+  const { release, part } = loaded;
+  const ids = runIds(process.env, { lockToken: run.gate.token, part: part !== undefined, release });
+  const vars = {
+    ...loaded.config.vars,
+    BW_LOCK_TOKEN: run.gate.token ?? '',
+    // A re-run of a workflow run (of a failed shard too) keeps BW_RUN_ID: see prepare and undo.
+    BW_RUN_ID: ids.run,
+    BW_RUN_ATTEMPT: ids.attempt,
+    BW_RUN_URL: run.identity.runUrl,
+    BW_ACTOR: run.identity.who,
   };
+  return new Executor({
+    transport: run.transport,
+    signal: run.signal,
+    vars,
+    onEvent: run.emit,
+    release,
+    ...(settings.limit !== undefined ? { limit: settings.limit } : {}),
+    ...(loaded.hosts ? { hosts: loaded.hosts } : {}),
+    ...(part ? { part } : {}),
+    cancelBudgetMs: CANCEL_BUDGET_MS,
+    dryRun: settings.dryRun,
+  });
+}
+
+/** Flushes the events, releases the lock and closes the transport, whatever the run's end. */
+async function endRun(
+  emitter: RunEmitter,
+  lock: DeployLock | undefined,
+  transport: Transport,
+  signal: AbortSignal,
+  finished: boolean,
+): Promise<void> {
+  emitter.flush();
+  await lock?.release(signal.aborted ? LOCK_RELEASE_MS.cancelled : LOCK_RELEASE_MS.normal);
+  // Commands the engine could not stop may still hold the transport: the front end ends the process.
+  const closing = transport.close();
+  if (finished) await closing;
+  else closing.catch(() => {});
 }

@@ -4,7 +4,8 @@
  * `maskableValues` for GitHub's own log masker.
  */
 import type { EngineEvent } from '../engine/report/events.js';
-import type { JobReport, LockReport, RunReport, StageReport, WaveReport } from '../engine/report/report.js';
+import type { LockReport } from '../contract/lock-report.js';
+import type { JobReport, RunReport, StageReport, WaveReport } from '../engine/report/report.js';
 import type { ReleaseSettings } from './settings.js';
 
 export const REDACTED = '***';

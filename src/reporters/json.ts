@@ -1,9 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import type { LockReport } from '../contract/lock-report.js';
 import {
   failedHosts as failedHostsOf,
   type LeftBehind,
-  type LockReport,
   type RunReport,
   type StageWhen,
 } from '../engine/report/report.js';

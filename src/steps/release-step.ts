@@ -1,13 +1,12 @@
 /**
  * What the `releases:` block adds to a job: BW_RELEASES_PATH and BW_RELEASE_PATH in every step's
- * environment, and the `release:` steps as commands on the job's host (release-dir-commands.ts).
+ * environment, and the `release:` steps as commands on the job's host (release-dir-scripts.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { homedir, userInfo } from 'node:os';
 import { checkText } from '../engine/model/check.js';
 import { Job, type JobContext } from '../engine/model/job.js';
 import type { Check } from '../engine/model/stage.js';
-import { releaseIdProblem } from '../engine/model/release-id.js';
 import { remote, type ExecTask } from '../engine/model/subtask.js';
 import { expandVars } from '../engine/model/vars.js';
 import { releaseCommand, releasesPathOn } from './release-dir-scripts.js';
@@ -42,7 +41,7 @@ export function checkWithReleasePaths(check: ExecTask, dirs: ReleaseDirs): Check
     );
 }
 
-/** The command of one `release:` step on the job's host. Throws for a release id that cannot name a directory. */
+/** The command of one `release:` step on the job's host (the Executor checked the release id). */
 export function releaseStepTask(
   action: ReleaseAction,
   dirs: ReleaseDirs,
@@ -50,11 +49,6 @@ export function releaseStepTask(
   paths: Readonly<Record<string, string>>,
   label: string,
 ): ExecTask {
-  const problem = releaseIdProblem(ctx.release);
-  if (problem)
-    throw new Error(
-      `release: ${action}: the release id (BW_RELEASE) ${problem.replace(/^expected/, 'must be')}`,
-    );
   const { script, env, summary } = releaseCommand(action, {
     path: paths.BW_RELEASES_PATH as string,
     release: ctx.release,

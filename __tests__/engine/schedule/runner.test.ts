@@ -179,6 +179,15 @@ describe('runner', () => {
     expect(events.at(-1)!.type).toBe('run-end');
   });
 
+  it('rejects a release id that cannot name a directory, once, before anything runs', () => {
+    for (const release of ['../etc', 'a/b', '']) {
+      expect(() => new Executor({ transport: new FakeTransport(), release })).toThrow(
+        /^release: expected a release id: .* got /,
+      );
+    }
+    expect(() => new Executor({ transport: new FakeTransport(), release: 'v1.2.3' })).not.toThrow();
+  });
+
   it('rejects a bad limit, quoting it', () => {
     expect(() => new Executor({ transport: new FakeTransport(), limit: 0 })).toThrow(
       'limit must be a positive integer, got 0',

@@ -8,9 +8,8 @@ import { existsSync, lstatSync, readFileSync, readlinkSync, statSync } from 'nod
 import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TimeoutError } from '../../../src/contract/errors.js';
+import { TimeoutError, UploadError } from '../../../src/contract/errors.js';
 import { createSshTransport } from '../../../src/transport/ssh/ssh-transport.js';
-import { UploadError } from '../../../src/transport/ssh/sftp-upload.js';
 import type { Transport } from '../../../src/contract/transport.js';
 import { itAsRoot } from '../../support/conditional-tests.js';
 import { pathWithout } from '../../support/path-without.js';

@@ -7,11 +7,10 @@ import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSyn
 import { chmod, chown, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CancelledError } from '../../../src/contract/errors.js';
+import { CancelledError, UploadError } from '../../../src/contract/errors.js';
 import { LocalTransport } from '../../../src/transport/local.js';
 import { createSshTransport } from '../../../src/transport/ssh/ssh-transport.js';
 import type { Transport, UploadRequest } from '../../../src/contract/transport.js';
-import { UploadError } from '../../../src/transport/upload/tar-upload.js';
 import { itNeedingSshd, itWithOpenSsh, OPENSSH } from '../../support/conditional-tests.js';
 import { pathWithout } from '../../support/path-without.js';
 import { startSshdFleet, type SshdFleet } from '../../support/sshd.js';

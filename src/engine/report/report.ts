@@ -1,3 +1,4 @@
+import type { LockReport } from '../../contract/lock-report.js';
 import type { RunPart } from './run-part.js';
 import type { UploadTotals } from './upload-totals.js';
 
@@ -138,25 +139,6 @@ export function failedHosts(stages: readonly Pick<StageReport, 'jobs'>[]): strin
   const hosts = new Set<string>();
   for (const s of stages) for (const j of s.jobs) if (j.result === 'failure') hosts.add(j.host);
   return [...hosts];
-}
-
-/**
- * What became of the run's deploy lock: `acquired` (and released at the end), `reentered` (a
- * nested run given the holder's BW_LOCK_TOKEN), `taken-over` (a stale lock: its holder is named),
- * `refused` (held by another run: nothing ran), `failed` (the lock host could not be asked: nothing
- * ran), `planned` (a dry run: where it would be taken).
- */
-export interface LockReport {
-  name: string;
-  /** The lock host's name. */
-  host: string;
-  state: 'acquired' | 'reentered' | 'taken-over' | 'refused' | 'failed' | 'planned';
-  /** The holder that refused us, or whose stale lock we took over. */
-  heldBy?: string;
-  /** When that holder took the lock (ISO-8601), as it wrote it. */
-  since?: string;
-  /** That holder's run URL, when it ran in GitHub Actions. */
-  runUrl?: string;
 }
 
 /**

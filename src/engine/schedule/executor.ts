@@ -9,7 +9,7 @@ import { cancellationSignal, wayOutSignal } from './run-signals.js';
 import { safeEmitter } from '../report/emitter.js';
 import type { EventListener } from '../report/events.js';
 import { DEFAULT_OUTPUT_TAIL_BYTES } from '../report/output-tail.js';
-import { defaultReleaseId } from '../model/release-id.js';
+import { defaultReleaseId, releaseIdProblem } from '../model/release-id.js';
 import type { RunReport } from '../report/report.js';
 import type { RunContext, Runner } from '../model/runner.js';
 import { runStages } from './run-stages.js';
@@ -34,7 +34,10 @@ export interface ExecutorOptions {
   signal?: AbortSignal;
   /** Variables for every job (already merged: config < --var). */
   vars?: Readonly<Record<string, string>>;
-  /** Release id (BW_RELEASE). Default: UTC timestamp `YYYYMMDDTHHMMSSZ`. */
+  /**
+   * Release id (BW_RELEASE): it names a directory on every host, so one that cannot (see
+   * `releaseIdProblem`) is refused here. Default: `defaultReleaseId` of the run's start.
+   */
   release?: string;
   /** Receives every engine event, synchronously, in order. A listener that throws is ignored. */
   onEvent?: EventListener;
@@ -55,8 +58,11 @@ export interface ExecutorOptions {
 /** Runs one runner. Never rejects for anything a runner, stage or job does: that goes in the report. */
 export class Executor {
   constructor(readonly options: ExecutorOptions) {
-    const { limit, outputTailBytes, cancelBudgetMs, part } = options;
+    const { limit, outputTailBytes, cancelBudgetMs, part, release } = options;
     if (part) checkPart(part);
+    // Checked once here: the release id names a directory on every host (`releases/ID`).
+    const problem = release === undefined ? undefined : releaseIdProblem(release);
+    if (problem) throw new TypeError(`release: ${problem}`);
     if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) {
       throw new TypeError(`limit must be a positive integer, got ${String(limit)}`);
     }

@@ -1,6 +1,6 @@
 /** Who holds a deploy lock: what owner.json says, and how messages and the report tell it. */
 import { randomBytes } from 'node:crypto';
-import type { LockReport } from '../../engine/report/report.js';
+import type { LockReport } from '../../contract/lock-report.js';
 
 /** What owner.json holds: who has the lock, for the messages of everyone it refuses. */
 export interface LockOwner {

@@ -8,7 +8,8 @@ import { UsageError } from '../../contract/errors.js';
 import { abortReason } from '../../contract/abort.js';
 import { DeployLock, type LockTarget } from './deploy-lock.js';
 import { describeHolder, newLockToken, parseOwner } from './lock-owner.js';
-import { createTransport, loadLockConfig } from '../pipeline.js';
+import { loadLockConfig } from '../pipeline.js';
+import { createTransport } from '../run-transport.js';
 import { runIdentity } from '../run-identity.js';
 import type { ReleaseSettings } from '../settings.js';
 

@@ -14,9 +14,7 @@ import { abortReason } from '../../contract/abort.js';
 import { statUploadSource } from '../upload/upload-source.js';
 import type { SshConnection } from './connection.js';
 import type { TransportCallContext, UploadRequest } from '../../contract/transport.js';
-import { UploadError } from '../upload/tar-upload.js';
-
-export { UploadError };
+import { UploadError } from '../../contract/errors.js';
 
 export async function uploadOnConnection(
   conn: SshConnection,

@@ -6,7 +6,7 @@ import { userInfo } from 'node:os';
 import type { Host } from '../../contract/host.js';
 import { hostLabel } from '../../contract/host.js';
 import type { ExecResult, UploadResult } from '../../contract/transport.js';
-import { ConnectError, errorMessage } from '../../contract/errors.js';
+import { ConnectError, errorMessage, UploadError } from '../../contract/errors.js';
 import { connectClient, type ConnectTarget } from './connect.js';
 import { ChannelOpenError, SshConnection } from './connection.js';
 import { execOnConnection } from '../remote/exec.js';
@@ -18,7 +18,7 @@ import { ConnectionPool } from '../remote/pool.js';
 import { Semaphore } from '../remote/semaphore.js';
 import { uploadOnConnection } from './sftp-upload.js';
 import { ArchiveCache } from '../upload/archive-cache.js';
-import { tarUpload, UploadError } from '../upload/tar-upload.js';
+import { tarUpload } from '../upload/tar-upload.js';
 import type {
   ExecRequest,
   Transport,
