@@ -64669,7 +64669,7 @@ globals.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _commonjs_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3115);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3725);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5605);
 /** The action's entrypoint (`dist/index.js` is this, bundled). */
 
 
@@ -64686,7 +64686,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3725:
+/***/ 5605:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -71949,6 +71949,35 @@ function isClassified(err) {
     return typeof err === 'object' && err !== null && 'error' in err && 'transient' in err;
 }
 //# sourceMappingURL=connect.js.map
+;// CONCATENATED MODULE: ./lib/transport/remote/detached-runs.js
+/**
+ * Commands a connection runs for the transport's own sake (ending a timed-out step's process
+ * group), each on a channel of its own: nothing waits for them and their output is dropped, but the
+ * connection lets them finish (within its close wait) before it ends, so a release that ends right
+ * after still delivers them.
+ */
+class DetachedRuns {
+    #runs = new Set();
+    /** Opens a channel with `open` and lets the command on it run to its end. */
+    start(open) {
+        const run = open().then((channel) => new Promise((resolve) => {
+            channel.on('error', () => { });
+            channel.once('close', () => resolve());
+            channel.resume();
+            channel.stderr.resume();
+            channel.end();
+        }), () => {
+            // The connection is gone: nothing can reach the host any more.
+        });
+        this.#runs.add(run);
+        void run.finally(() => this.#runs.delete(run));
+    }
+    /** The runs still going. */
+    get pending() {
+        return [...this.#runs];
+    }
+}
+//# sourceMappingURL=detached-runs.js.map
 ;// CONCATENATED MODULE: ./lib/transport/remote/semaphore.js
 class Semaphore {
     capacity;
@@ -72029,6 +72058,7 @@ class Semaphore {
 
 
 
+
 /** How long `close()` waits for the server to acknowledge the disconnect before destroying the socket. */
 const CLOSE_WAIT_MS = 1000;
 /** A channel could not be opened because the connection is gone: safe to retry on a new connection. */
@@ -72045,7 +72075,7 @@ class SshConnection {
     #closingDone;
     #closed;
     /** Commands started by runDetached and not yet ended: close() gives them a moment first. */
-    #detached = new Set();
+    #detached = new DetachedRuns();
     constructor(client, label, maxSessions, keepaliveMs, hooks) {
         this.client = client;
         this.label = label;
@@ -72075,23 +72105,9 @@ class SshConnection {
     exec(command, signal) {
         return this.#open(signal, (cb) => this.client.exec(command, cb));
     }
-    /**
-     * Runs `command` on a channel of its own, for the transport's sake (ending a timed-out step's
-     * process group): nothing waits for it and its output is dropped, but close() lets it finish
-     * (within CLOSE_WAIT_MS) before disconnecting, so a release that ends right after still delivers it.
-     */
+    /** Runs `command` on a channel of its own, nothing waiting for it (see DetachedRuns). */
     runDetached(command) {
-        const run = this.exec(command, new AbortController().signal).then((channel) => new Promise((resolve) => {
-            channel.on('error', () => { });
-            channel.once('close', () => resolve());
-            channel.resume();
-            channel.stderr.resume();
-            channel.end();
-        }), () => {
-            // The connection is gone: nothing can reach the host any more.
-        });
-        this.#detached.add(run);
-        void run.finally(() => this.#detached.delete(run));
+        this.#detached.start(() => this.exec(command, new AbortController().signal));
     }
     sftp(signal) {
         return this.#open(signal, (cb) => this.client.sftp(cb));
@@ -72167,8 +72183,9 @@ class SshConnection {
     async #close() {
         // Before anything marks the connection as closing: a detached command may still be opening
         // its channel, which a closing connection refuses.
-        if (this.#detached.size > 0)
-            await settledWithin([...this.#detached], CLOSE_WAIT_MS);
+        const detached = this.#detached.pending;
+        if (detached.length > 0)
+            await settledWithin(detached, CLOSE_WAIT_MS);
         this.#closing = true;
         this.client.end();
         const timer = setTimeout(() => destroySocket(this.client), CLOSE_WAIT_MS);
@@ -75656,6 +75673,7 @@ class ProcessChannel extends external_node_stream_.Duplex {
 
 
 
+
 /** How long close() waits for the master to exit after `-O exit` before SIGTERM, then SIGKILL. */
 const openssh_master_CLOSE_WAIT_MS = 3000;
 class OpensshMaster {
@@ -75663,7 +75681,7 @@ class OpensshMaster {
     settings;
     #child;
     #sessions;
-    #detached = new Set();
+    #detached = new DetachedRuns();
     #stderr = '';
     #exited = false;
     #closing;
@@ -75762,15 +75780,7 @@ class OpensshMaster {
         return channel;
     }
     runDetached(command) {
-        const run = this.exec(command, new AbortController().signal).then((channel) => new Promise((resolve) => {
-            channel.on('error', () => { });
-            channel.once('close', () => resolve());
-            channel.resume();
-            channel.stderr.resume();
-            channel.end();
-        }), () => { });
-        this.#detached.add(run);
-        void run.finally(() => this.#detached.delete(run));
+        this.#detached.start(() => this.exec(command, new AbortController().signal));
     }
     /** Ends the master (`-O exit`, then signals); resolves once it has exited. */
     close() {
@@ -75780,7 +75790,7 @@ class OpensshMaster {
     async #close() {
         if (this.#exited)
             return;
-        await Promise.race([Promise.all(this.#detached), delay(openssh_master_CLOSE_WAIT_MS)]);
+        await Promise.race([Promise.all(this.#detached.pending), delay(openssh_master_CLOSE_WAIT_MS)]);
         const exited = new Promise((resolve) => {
             if (this.#exited)
                 resolve();
@@ -83233,11 +83243,12 @@ async function runLockCommand(action, settings, opts) {
     try {
         if (opts.signal.aborted)
             throw abortReason(opts.signal);
+        const hand = { lock, label, settings, opts, words: opts.wording ?? CLI_LOCK_WORDING };
         const result = action === 'status'
             ? await manual_lock_status(lock, label, opts.signal)
             : action === 'acquire'
-                ? await acquire(lock, label, settings, opts)
-                : await release(lock, label, settings, opts);
+                ? await acquire(hand)
+                : await release(hand);
         return { ...result, label };
     }
     finally {
@@ -83258,8 +83269,7 @@ async function manual_lock_status(lock, label, signal) {
         stdout: `held: ${label} by ${describeHolder(owner, reply.ageSeconds)} (${stale})`,
     };
 }
-async function acquire(lock, label, settings, opts) {
-    const words = opts.wording ?? CLI_LOCK_WORDING;
+async function acquire({ lock, label, settings, opts, words }) {
     const outcome = await lock.acquire(opts.signal, settings.lockToken);
     switch (outcome.state) {
         case 'acquired':
@@ -83281,8 +83291,7 @@ async function acquire(lock, label, settings, opts) {
             };
     }
 }
-async function release(lock, label, settings, opts) {
-    const words = opts.wording ?? CLI_LOCK_WORDING;
+async function release({ lock, label, settings, opts, words }) {
     if (!opts.force && !settings.lockToken) {
         // The action checks its own input before it gets here.
         throw new errors/* UsageError */.eb(`lock release: give the lock's token in BW_LOCK_TOKEN (as "boerewors lock acquire" printed it), or --force to remove whoever's lock it is`);
@@ -89121,14 +89130,11 @@ function moduleConfig(value, file, vars) {
     if (runners.length === 0)
         throw fail(file, ['runners'], 'expected at least one runner');
     return (0,assemble/* assembleConfig */.T)({
+        // The blocks (ssh, hosts, vars, lock, releases) as validated; an absent one stays absent.
+        ...config,
         file,
         format: 'module',
         locator,
-        ...(config.ssh ? { ssh: config.ssh } : {}),
-        ...(config.hosts ? { hosts: config.hosts } : {}),
-        ...(config.vars ? { vars: config.vars } : {}),
-        ...(config.lock !== undefined ? { lock: config.lock } : {}),
-        ...(config.releases ? { releases: config.releases } : {}),
         runners,
     }, vars);
 }
@@ -89335,14 +89341,11 @@ function loadYamlConfig(text, file, vars) {
     const { data, locator } = parseYamlSource(text, file);
     const config = (0,issues/* validate */.tf)(schema/* configSchema */.Qn, (0,schema/* withoutExtensions */.JA)(data), locator);
     return (0,assemble/* assembleConfig */.T)({
+        // The blocks (ssh, hosts, vars, lock, releases) as validated; an absent one stays absent.
+        ...config,
         file,
         format: 'yaml',
         locator,
-        ...(config.ssh ? { ssh: config.ssh } : {}),
-        ...(config.hosts ? { hosts: config.hosts } : {}),
-        ...(config.vars ? { vars: config.vars } : {}),
-        ...(config.lock !== undefined ? { lock: config.lock } : {}),
-        ...(config.releases ? { releases: config.releases } : {}),
         runners: Object.entries(config.runners).map(([name, runner]) => ({ name, config: runner })),
     }, vars);
 }

@@ -1,15 +1,8 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from '../contract/errors.js';
 import { LOCK_ACTIONS, type LockAction } from '../pipeline/lock/manual-lock.js';
-import {
-  parseDurationSetting,
-  parseList,
-  parseLockToken,
-  parsePositiveInteger,
-  parseReleaseId,
-  parseShard,
-  parseVarAssignment,
-} from '../pipeline/parse.js';
+// The parsers the action's inputs use too: a setting reads the same whichever front end gives it.
+import * as settingText from '../pipeline/parse.js';
 import type { ReleaseSettings, SettingSources } from '../pipeline/settings.js';
 
 export type CliCommand =
@@ -188,26 +181,28 @@ function refuseFlagsOf(values: Values, command: string): void {
 function settingsOf(values: Values, env: NodeJS.ProcessEnv): ReleaseSettings {
   const vars: Record<string, string> = {};
   for (const assignment of values.var ?? []) {
-    const [k, v] = parseVarAssignment(assignment, CLI_SOURCES.vars);
+    const [k, v] = settingText.parseVarAssignment(assignment, CLI_SOURCES.vars);
     vars[k] = v;
   }
-  const lockToken = parseLockToken(env.BW_LOCK_TOKEN);
+  const lockToken = settingText.parseLockToken(env.BW_LOCK_TOKEN);
   return {
     vars,
     secretVars: {},
     dryRun: values['dry-run'] ?? false,
     ...(values.config ? { configPath: values.config } : {}),
     ...(values.runner ? { runner: values.runner } : {}),
-    ...(values.limit !== undefined ? { limit: parsePositiveInteger(values.limit, CLI_SOURCES.limit) } : {}),
-    ...(values.hosts !== undefined ? { hosts: parseList(values.hosts, CLI_SOURCES.hosts) } : {}),
-    ...(values.shard !== undefined ? { shard: parseShard(values.shard, CLI_SOURCES.shard) } : {}),
+    ...(values.limit !== undefined
+      ? { limit: settingText.parsePositiveInteger(values.limit, CLI_SOURCES.limit) }
+      : {}),
+    ...(values.hosts !== undefined ? { hosts: settingText.parseList(values.hosts, CLI_SOURCES.hosts) } : {}),
+    ...(values.shard !== undefined ? { shard: settingText.parseShard(values.shard, CLI_SOURCES.shard) } : {}),
     ...(values['canary-only'] ? { canaryOnly: true } : {}),
     ...(values.report ? { reportPath: values.report } : {}),
     ...(values['release-id'] !== undefined
-      ? { release: parseReleaseId(values['release-id'], CLI_SOURCES.release) }
+      ? { release: settingText.parseReleaseId(values['release-id'], CLI_SOURCES.release) }
       : {}),
     ...(values['lock-wait'] !== undefined
-      ? { lockWaitMs: parseDurationSetting(values['lock-wait'], CLI_SOURCES.lockWaitMs) }
+      ? { lockWaitMs: settingText.parseDurationSetting(values['lock-wait'], CLI_SOURCES.lockWaitMs) }
       : {}),
     ...(lockToken ? { lockToken } : {}),
     ...(values.identity ? { identityPath: values.identity } : {}),

@@ -77,14 +77,11 @@ export function moduleConfig(
   if (runners.length === 0) throw fail(file, ['runners'], 'expected at least one runner');
   return assembleConfig(
     {
+      // The blocks (ssh, hosts, vars, lock, releases) as validated; an absent one stays absent.
+      ...config,
       file,
       format: 'module',
       locator,
-      ...(config.ssh ? { ssh: config.ssh } : {}),
-      ...(config.hosts ? { hosts: config.hosts } : {}),
-      ...(config.vars ? { vars: config.vars } : {}),
-      ...(config.lock !== undefined ? { lock: config.lock } : {}),
-      ...(config.releases ? { releases: config.releases } : {}),
       runners,
     },
     vars,

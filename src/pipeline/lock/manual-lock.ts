@@ -95,12 +95,13 @@ export async function runLockCommand(
   const label = `deploy lock "${target.name}" on ${target.host.name}`;
   try {
     if (opts.signal.aborted) throw abortReason(opts.signal);
+    const hand: ByHand = { lock, label, settings, opts, words: opts.wording ?? CLI_LOCK_WORDING };
     const result =
       action === 'status'
         ? await status(lock, label, opts.signal)
         : action === 'acquire'
-          ? await acquire(lock, label, settings, opts)
-          : await release(lock, label, settings, opts);
+          ? await acquire(hand)
+          : await release(hand);
     return { ...result, label };
   } finally {
     await transport.close();
@@ -108,6 +109,16 @@ export async function runLockCommand(
 }
 
 type Told = Omit<LockCommandResult, 'label'>;
+
+/** What taking or releasing the lock by hand works with. */
+interface ByHand {
+  lock: DeployLock;
+  /** `deploy lock "shop" on web-1`. */
+  label: string;
+  settings: ReleaseSettings;
+  opts: LockCommandOptions;
+  words: LockWording;
+}
 
 async function status(lock: DeployLock, label: string, signal: AbortSignal): Promise<Told> {
   const reply = await lock.status(signal);
@@ -124,13 +135,7 @@ async function status(lock: DeployLock, label: string, signal: AbortSignal): Pro
   };
 }
 
-async function acquire(
-  lock: DeployLock,
-  label: string,
-  settings: ReleaseSettings,
-  opts: LockCommandOptions,
-): Promise<Told> {
-  const words = opts.wording ?? CLI_LOCK_WORDING;
+async function acquire({ lock, label, settings, opts, words }: ByHand): Promise<Told> {
   const outcome = await lock.acquire(opts.signal, settings.lockToken);
   switch (outcome.state) {
     case 'acquired':
@@ -155,13 +160,7 @@ async function acquire(
   }
 }
 
-async function release(
-  lock: DeployLock,
-  label: string,
-  settings: ReleaseSettings,
-  opts: LockCommandOptions,
-): Promise<Told> {
-  const words = opts.wording ?? CLI_LOCK_WORDING;
+async function release({ lock, label, settings, opts, words }: ByHand): Promise<Told> {
   if (!opts.force && !settings.lockToken) {
     // The action checks its own input before it gets here.
     throw new UsageError(

@@ -8,6 +8,7 @@ import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
 import { ConnectionLostError } from '../../contract/errors.js';
 import { connectionLostError } from './errors.js';
 import type { SshHooks } from '../remote/hooks.js';
+import { DetachedRuns } from '../remote/detached-runs.js';
 import { Semaphore } from '../remote/semaphore.js';
 
 /** How long `close()` waits for the server to acknowledge the disconnect before destroying the socket. */
@@ -28,7 +29,7 @@ export class SshConnection {
   #closingDone: Promise<void> | undefined;
   readonly #closed: Promise<void>;
   /** Commands started by runDetached and not yet ended: close() gives them a moment first. */
-  readonly #detached = new Set<Promise<void>>();
+  readonly #detached = new DetachedRuns();
 
   constructor(
     private readonly client: Client,
@@ -65,27 +66,9 @@ export class SshConnection {
     return this.#open(signal, (cb) => this.client.exec(command, cb));
   }
 
-  /**
-   * Runs `command` on a channel of its own, for the transport's sake (ending a timed-out step's
-   * process group): nothing waits for it and its output is dropped, but close() lets it finish
-   * (within CLOSE_WAIT_MS) before disconnecting, so a release that ends right after still delivers it.
-   */
+  /** Runs `command` on a channel of its own, nothing waiting for it (see DetachedRuns). */
   runDetached(command: string): void {
-    const run = this.exec(command, new AbortController().signal).then(
-      (channel) =>
-        new Promise<void>((resolve) => {
-          channel.on('error', () => {});
-          channel.once('close', () => resolve());
-          channel.resume();
-          channel.stderr.resume();
-          channel.end();
-        }),
-      () => {
-        // The connection is gone: nothing can reach the host any more.
-      },
-    );
-    this.#detached.add(run);
-    void run.finally(() => this.#detached.delete(run));
+    this.#detached.start(() => this.exec(command, new AbortController().signal));
   }
 
   sftp(signal: AbortSignal): Promise<SFTPWrapper> {
@@ -172,7 +155,8 @@ export class SshConnection {
   async #close(): Promise<void> {
     // Before anything marks the connection as closing: a detached command may still be opening
     // its channel, which a closing connection refuses.
-    if (this.#detached.size > 0) await settledWithin([...this.#detached], CLOSE_WAIT_MS);
+    const detached = this.#detached.pending;
+    if (detached.length > 0) await settledWithin(detached, CLOSE_WAIT_MS);
     this.#closing = true;
     this.client.end();
     const timer = setTimeout(() => destroySocket(this.client), CLOSE_WAIT_MS);
