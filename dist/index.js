@@ -67745,7 +67745,7 @@ const log = {
     setFailed: (message) => setFailed(logText(message)),
     startGroup: (name) => startGroup(logLine(name)),
     endGroup: () => endGroup(),
-    /** What waits in stdout's pipe: host output is left out above a bound (output-backlog.ts). */
+    /** What waits in stdout's pipe: host output is left out above a bound (src/reporters/output-backlog.ts). */
     pending: () => process.stdout.writableLength,
 };
 //# sourceMappingURL=log.js.map
@@ -68141,7 +68141,7 @@ function waveSizes(settings, jobCount) {
 /**
  * Hosts left behind: a host whose job failed in a stage on the success path that tolerated it
  * (within `max-failures`, a failed verify included) takes no part in the later stages on the
- * success path. Pure rules over a stage's slice of jobs; run-stages.ts keeps the list.
+ * success path. Pure rules over a stage's slice of jobs; schedule/run-stages.ts keeps the list.
  */
 
 
@@ -69803,7 +69803,7 @@ function runEnv(report, failedStage) {
 ;// CONCATENATED MODULE: ./lib/engine/schedule/run-stages.js
 /**
  * The runner's stages, pulled one at a time, each run or skipped by its `when` (rules in
- * way-out.ts). The stages that run while the release succeeds decide its result; the stages on the
+ * policy/way-out.ts). The stages that run while the release succeeds decide its result; the stages on the
  * way out run under a signal of their own, which a cancel does not abort but bounds.
  */
 
@@ -73146,7 +73146,7 @@ class ConnectionPool {
 ;// CONCATENATED MODULE: ./lib/transport/ssh/sftp-upload.js
 /**
  * Upload over SFTP, the fallback for a host without `tar` (uploads go as a tar stream otherwise:
- * upload/tar-upload.ts), with the same placement rules:
+ * transport/upload/tar-upload.ts), with the same placement rules:
  * - `from` is a directory: its contents go into `to` (created with its parents);
  * - `from` is a file: it becomes `to`, or goes into `to` when `to` ends with `/`.
  * Modes (setuid/setgid/sticky bits included) and modification times are preserved; symlinks are
@@ -73972,7 +73972,7 @@ const ONE_LINE_ANSWERS = ['acquired', 'ok', 'free', 'absent'];
 /**
  * Parses a lock command's stdout; undefined when it is not one of ours (a noisy login script, say).
  * What the lock host says is data: an age is whole seconds (capped at a year), the first `owner`
- * line counts, and owner.json is read by parseOwner (lock-owner.ts) with its own schema.
+ * line counts, and owner.json is read by parseOwner (src/pipeline/lock/lock-owner.ts) with its own schema.
  */
 function parseLockReply(stdout) {
     const start = stdout.findIndex((line) => ANSWERS.includes(line.trim()));

@@ -193,7 +193,7 @@ const ONE_LINE_ANSWERS: readonly string[] = ['acquired', 'ok', 'free', 'absent']
 /**
  * Parses a lock command's stdout; undefined when it is not one of ours (a noisy login script, say).
  * What the lock host says is data: an age is whole seconds (capped at a year), the first `owner`
- * line counts, and owner.json is read by parseOwner (lock-owner.ts) with its own schema.
+ * line counts, and owner.json is read by parseOwner (src/pipeline/lock/lock-owner.ts) with its own schema.
  */
 export function parseLockReply(stdout: readonly string[]): LockReply | undefined {
   const start = stdout.findIndex((line) => ANSWERS.includes(line.trim()));

@@ -1,7 +1,7 @@
 /**
  * Hosts left behind: a host whose job failed in a stage on the success path that tolerated it
  * (within `max-failures`, a failed verify included) takes no part in the later stages on the
- * success path. Pure rules over a stage's slice of jobs; run-stages.ts keeps the list.
+ * success path. Pure rules over a stage's slice of jobs; schedule/run-stages.ts keeps the list.
  */
 import { CONTROLLER } from '../../contract/host.js';
 import type { Job } from '../model/job.js';

@@ -27,7 +27,7 @@ export interface ExecutorOptions {
   hosts?: readonly string[];
   /**
    * Run one part of every stage, when a release is spread over several machines: its canaries
-   * alone, or one shard of the rest (see sharding.ts). Default: the whole stage.
+   * alone, or one shard of the rest (see policy/sharding.ts). Default: the whole stage.
    */
   part?: RunPart;
   /** Aborting it cancels the run: no new job starts, running ones are aborted, results `cancelled`. */

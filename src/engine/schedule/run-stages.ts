@@ -1,6 +1,6 @@
 /**
  * The runner's stages, pulled one at a time, each run or skipped by its `when` (rules in
- * way-out.ts). The stages that run while the release succeeds decide its result; the stages on the
+ * policy/way-out.ts). The stages that run while the release succeeds decide its result; the stages on the
  * way out run under a signal of their own, which a cancel does not abort but bounds.
  */
 import { cancelMessage, untilAborted } from '../../contract/abort.js';

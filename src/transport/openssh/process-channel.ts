@@ -1,5 +1,5 @@
 /**
- * An `ssh` session process as an exec channel (remote/exec.ts runs commands on either): its stdout
+ * An `ssh` session process as an exec channel (src/transport/remote/exec.ts runs commands on either): its stdout
  * is the duplex's readable side, its stdin the writable side, its stderr beside. On exit, a status
  * other than 255 is the command's; 255 is the command's too unless `ssh` wrote about the
  * connection (then no `exit` is emitted and `failure` says why: a lost connection).

@@ -1,6 +1,6 @@
 /**
  * Upload over SFTP, the fallback for a host without `tar` (uploads go as a tar stream otherwise:
- * upload/tar-upload.ts), with the same placement rules:
+ * transport/upload/tar-upload.ts), with the same placement rules:
  * - `from` is a directory: its contents go into `to` (created with its parents);
  * - `from` is a file: it becomes `to`, or goes into `to` when `to` ends with `/`.
  * Modes (setuid/setgid/sticky bits included) and modification times are preserved; symlinks are
