@@ -64669,7 +64669,7 @@ globals.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _commonjs_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3115);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5605);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4667);
 /** The action's entrypoint (`dist/index.js` is this, bundled). */
 
 
@@ -64686,7 +64686,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5605:
+/***/ 4667:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -70331,14 +70331,975 @@ function renderJsonSchema() {
 
 
 //# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ./lib/reporters/partial-report.js
+
+/**
+ * Rebuilds the run's report from its events, so that a cancelled run whose engine has not
+ * returned in time (a command that ignores its signal, a socket that will not close) can still be
+ * reported: every job that had not ended counts as cancelled.
+ */
+class PartialReport {
+    now;
+    #runner;
+    #release = '';
+    #startedAt = new Date();
+    #part;
+    #stages = [];
+    #warnings = [];
+    #open;
+    #final;
+    constructor(runner, now = Date.now) {
+        this.now = now;
+        this.#runner = runner;
+    }
+    onEvent = (e) => {
+        switch (e.type) {
+            case 'run-start':
+                this.#runner = e.runner;
+                this.#release = e.release;
+                this.#startedAt = new Date(e.startedAt);
+                this.#part = e.part;
+                return;
+            case 'stage-start':
+                this.#open = {
+                    name: e.stage,
+                    hosts: e.hosts,
+                    canary: e.canary,
+                    when: e.when,
+                    gate: e.gate,
+                    startedAt: this.now(),
+                    jobs: new Map(),
+                    attempts: new Map(),
+                    waves: [],
+                };
+                return;
+            case 'wave-end':
+                this.#open?.waves.push(e.wave);
+                return;
+            case 'warning':
+                this.#warnings.push(e.host ? `${e.host}: ${e.message}` : e.message);
+                return;
+            case 'job-start':
+                this.#open?.attempts.set(e.host, e.attempt);
+                return;
+            case 'job-end':
+                this.#open?.jobs.set(e.job.host, e.job);
+                return;
+            case 'stage-end':
+                this.#stages.push(e.stage);
+                this.#open = undefined;
+                return;
+            case 'run-end':
+                this.#final = e.report;
+                return;
+            default:
+                return;
+        }
+    };
+    /**
+     * The engine's own report when it finished, else the run as far as the events tell: `cancelled`
+     * (the engine did not return in time) or `failure` (it threw).
+     */
+    snapshot(reason, result = 'cancelled') {
+        if (this.#final)
+            return this.#final;
+        const stages = [...this.#stages];
+        const open = this.#open;
+        if (open) {
+            const jobs = open.hosts.map((host) => open.jobs.get(host) ?? unfinishedJob(host, 'cancelled', reason, open.attempts.get(host) ?? 0));
+            stages.push({
+                name: open.name,
+                result: 'failure',
+                canary: open.canary,
+                jobs,
+                durationMs: this.now() - open.startedAt,
+                when: open.when,
+                waves: open.waves,
+                ...(open.gate ? { gate: true } : {}),
+                // On the way out a stage cut short is a warning, as when the engine reports it.
+                ...(open.when === 'success' ? {} : { tolerated: true }),
+            });
+        }
+        return {
+            version: 1,
+            runner: this.#runner,
+            release: this.#release,
+            result,
+            startedAt: this.#startedAt.toISOString(),
+            durationMs: Math.max(0, this.now() - this.#startedAt.getTime()),
+            stages,
+            reason,
+            warnings: [...this.#warnings],
+            ...(this.#part ? { part: this.#part } : {}),
+        };
+    }
+}
+//# sourceMappingURL=partial-report.js.map
+;// CONCATENATED MODULE: ./lib/reporters/github-escape.js
+/**
+ * Escaping for text that reaches a GitHub job summary from outside (host output, error messages,
+ * names from the config): rendered as typed, never as markup.
+ */
+const HTML = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+// ANSI CSI/OSC sequences (colours, cursor moves) and other control characters but tab and newline.
+const github_escape_CONTROL = 
+// eslint-disable-next-line no-control-regex
+/\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f]/g;
+/** Removes terminal escape sequences and control characters (tab and newline stay). */
+function stripControl(text) {
+    return text.replace(github_escape_CONTROL, '');
+}
+/** For the inside of `<pre>`: GitHub does not process Markdown there, so HTML escaping is enough. */
+function escapeHtml(text) {
+    return stripControl(text).replace(/[&<>"']/g, (c) => HTML[c] ?? c);
+}
+/**
+ * For text inside an HTML block (table cells, `<summary>`): Markdown is not processed there, but a
+ * blank line would end the block, so newlines become spaces.
+ */
+function escapeCell(text) {
+    return escapeHtml(text).replace(/\s*\n\s*/g, ' ');
+}
+/**
+ * For Markdown text (headings, paragraphs): HTML escaping plus every character Markdown and
+ * GitHub's extensions (tables, math, strikethrough) give a meaning, as a numeric reference. One
+ * pass, so no reference is escaped again: an apostrophe shows as typed.
+ */
+function escapeMarkdown(text) {
+    return stripControl(text)
+        .replace(/\s*\n\s*/g, ' ')
+        .replace(/[&<>"'\\`*_[\]{}|~#!$]/g, (c) => HTML[c] ?? `&#${c.charCodeAt(0)};`);
+}
+/**
+ * A link for the summary, built with `new URL()` and its parentheses, spaces and quotes
+ * percent-encoded so nothing in it can close the link or start markup; '' when `url` is not a plain
+ * http(s) URL (a `javascript:` link, say), which is then not shown at all.
+ */
+function markdownLink(label, url) {
+    const href = safeHttpUrl(url);
+    return href === undefined ? '' : `[${escapeMarkdown(label)}](${href})`;
+}
+/**
+ * `url` as an absolute http(s) URL (no user or password in it) with `()` `'` `"` `<>` `` ` `` `\`
+ * and white space percent-encoded; else undefined.
+ */
+function safeHttpUrl(url) {
+    if (!url)
+        return undefined;
+    let parsed;
+    try {
+        parsed = new URL(url);
+    }
+    catch {
+        return undefined;
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+        return undefined;
+    if (parsed.username || parsed.password)
+        return undefined;
+    return parsed.href.replace(/[()'"<>`\\\s]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+}
+/** Keeps at most `max` characters (code points), marking the cut with `…`. */
+function truncateText(text, max) {
+    const chars = [...text];
+    return chars.length <= max ? text : `${chars.slice(0, Math.max(0, max - 1)).join('')}…`;
+}
+function utf8Bytes(text) {
+    return Buffer.byteLength(text, 'utf8');
+}
+/** An HTML table of cells already escaped (`escapeCell`): GitHub renders it in Markdown. */
+function htmlTable(header, rows) {
+    const tr = (cells, tag) => `<tr>${cells.map((c) => `<${tag}>${c}</${tag}>`).join('')}</tr>`;
+    return ['<table>', tr(header, 'th'), ...rows.map((r) => tr(r, 'td')), '</table>'].join('\n');
+}
+//# sourceMappingURL=github-escape.js.map
+;// CONCATENATED MODULE: ./lib/steps/lock-scripts.js
+/**
+ * The deploy lock's shell commands, as pure values (a fixed script and the environment it reads),
+ * and the parser of what they print. The lock is the directory `~/.boerewors/locks/NAME` on the
+ * lock host: `mkdir` takes it atomically; `owner.json` says who holds it (written once, by the
+ * holder); the mtime of `heartbeat` says when the holder last showed it is alive, measured with
+ * the lock host's own clock, so controllers with skewed clocks agree on staleness. docs/lock.md
+ * describes the protocol.
+ *
+ * Values never become script text: a lock name, a token or an owner reach the script as variables.
+ */
+/** Under the login user's home on the lock host. */
+const LOCKS_DIR = '.boerewors/locks';
+const PRELUDE = `l="$HOME/${LOCKS_DIR}/$BW_LOCK_NAME"
+has_token() { case $1 in *"\\"token\\":\\"$2\\""*) return 0 ;; esac; return 1; }
+describe() {
+  f="$l/heartbeat"
+  [ -e "$f" ] || f="$l/owner.json"
+  [ -e "$f" ] || f=$l
+  t=$(date -r "$f" +%s 2>/dev/null) || return 1
+  echo "age $(($(date +%s) - t))"
+  echo "owner $owner"
+}
+`;
+/**
+ * Take the lock: `acquired`; or re-enter it (`reentered`); or take over a stale holder's
+ * (`taken-over`, once: a marker directory per stale token stops a second taker); or `held`. Each
+ * answer but `acquired` is followed by `age SECONDS` (of the heartbeat) and `owner JSON`.
+ */
+function acquireLockCommand(input) {
+    return {
+        script: `${PRELUDE}take() {
+  # The heartbeat first: a racer that reads the new owner.json must never see the old holder's
+  # stale heartbeat beside it (it would take the lock over from us).
+  touch "$l/heartbeat" && printf '%s\\n' "$BW_LOCK_OWNER" >"$l/owner.json.$$" && mv -f "$l/owner.json.$$" "$l/owner.json"
+}
+mkdir -p "$HOME/${LOCKS_DIR}"
+for try in 1 2 3; do
+  if mkdir "$l" 2>/dev/null; then
+    take
+    echo acquired
+    exit 0
+  fi
+  owner=$(cat "$l/owner.json" 2>/dev/null) || owner=
+  state=$(describe) || continue
+  if [ -n "$BW_LOCK_REENTER" ] && has_token "$owner" "$BW_LOCK_REENTER"; then
+    touch "$l/heartbeat"
+    printf 'reentered\\n%s\\n' "$state"
+    exit 0
+  fi
+  age=$(printf '%s\\n' "$state" | sed -n 's/^age //p')
+  case $owner in *'"manual":true'*) stale=0 ;; *) stale=$BW_LOCK_STALE_AFTER ;; esac
+  if [ "$stale" -gt 0 ] && [ "$age" -ge "$stale" ]; then
+    old=$(printf '%s' "$owner" | sed -n 's/.*"token":"\\([A-Za-z0-9_-]*\\)".*/\\1/p')
+    if mkdir "$l/taken-over-\${old:-unknown}" 2>/dev/null && take; then
+      printf 'taken-over\\n%s\\n' "$state"
+      exit 0
+    fi
+  fi
+  printf 'held\\n%s\\n' "$state"
+  exit 0
+done
+echo "the lock $l kept changing under us" >&2
+exit 1
+`,
+        env: {
+            BW_LOCK_NAME: input.name,
+            BW_LOCK_OWNER: input.owner,
+            BW_LOCK_STALE_AFTER: String(input.staleAfterSeconds),
+            BW_LOCK_REENTER: input.reenter ?? '',
+            BW_LOCK_OWN: input.token,
+        },
+    };
+}
+/** Refresh the heartbeat while `token` holds the lock: `ok`; else `lost` and the owner now. */
+function heartbeatLockCommand(name, token) {
+    return {
+        script: `${PRELUDE}owner=$(cat "$l/owner.json" 2>/dev/null) || owner=
+if has_token "$owner" "$BW_LOCK_OWN"; then
+  touch "$l/heartbeat"
+  echo ok
+else
+  echo lost
+  echo "owner $owner"
+fi
+`,
+        env: { BW_LOCK_NAME: name, BW_LOCK_OWN: token },
+    };
+}
+/**
+ * Remove the lock if `token` holds it (or whoever does, with `force`): `released` and the owner it
+ * had, `absent`, or `not-ours` and the owner. The lock is first renamed away (atomic), then its
+ * owner checked again: a takeover between the check and the rename gets its lock back.
+ */
+function releaseLockCommand(name, token, opts = {}) {
+    return {
+        script: `${PRELUDE}[ -d "$l" ] || {
+  echo absent
+  exit 0
+}
+owner=$(cat "$l/owner.json" 2>/dev/null) || owner=
+if [ "$BW_LOCK_FORCE" != 1 ] && ! has_token "$owner" "$BW_LOCK_OWN"; then
+  printf 'not-ours\\nowner %s\\n' "$owner"
+  exit 0
+fi
+gone="$HOME/${LOCKS_DIR}/.released.$BW_LOCK_NAME.$$"
+mv "$l" "$gone"
+moved=$(cat "$gone/owner.json" 2>/dev/null) || moved=
+if [ "$BW_LOCK_FORCE" != 1 ] && ! has_token "$moved" "$BW_LOCK_OWN"; then
+  [ -e "$l" ] || mv "$gone" "$l"
+  printf 'not-ours\\nowner %s\\n' "$moved"
+  exit 0
+fi
+rm -rf "$gone"
+printf 'released\\nowner %s\\n' "$moved"
+`,
+        env: { BW_LOCK_NAME: name, BW_LOCK_OWN: token, BW_LOCK_FORCE: opts.force ? '1' : '0' },
+    };
+}
+/** `free`, or `held` with `age SECONDS` and `owner JSON`. */
+function lockStatusCommand(name) {
+    return {
+        script: `${PRELUDE}owner=$(cat "$l/owner.json" 2>/dev/null) || owner=
+state=$(describe) || {
+  echo free
+  exit 0
+}
+printf 'held\\n%s\\n' "$state"
+`,
+        env: { BW_LOCK_NAME: name },
+    };
+}
+const ANSWERS = [
+    'acquired',
+    'reentered',
+    'taken-over',
+    'held',
+    'ok',
+    'lost',
+    'released',
+    'absent',
+    'not-ours',
+    'free',
+];
+/** Answers that are the whole reply; the others end with an `owner` line. */
+const ONE_LINE_ANSWERS = ['acquired', 'ok', 'free', 'absent'];
+/**
+ * Parses a lock command's stdout; undefined when it is not one of ours (a noisy login script, say).
+ * What the lock host says is data: an age is whole seconds (capped at a year), the first `owner`
+ * line counts, and owner.json is read by parseOwner (src/pipeline/lock/lock-owner.ts) with its own schema.
+ */
+function parseLockReply(stdout) {
+    const start = stdout.findIndex((line) => ANSWERS.includes(line.trim()));
+    if (start === -1)
+        return undefined;
+    const reply = {
+        answer: stdout[start]?.trim(),
+    };
+    for (const line of stdout.slice(start + 1)) {
+        const age = /^age (-?\d{1,12})$/.exec(line);
+        if (age && reply.ageSeconds === undefined)
+            reply.ageSeconds = Math.min(MAX_AGE_S, Math.max(0, Number(age[1])));
+        else if (reply.owner !== undefined)
+            continue;
+        else if (line.startsWith('owner '))
+            reply.owner = line.slice('owner '.length);
+        else if (line === 'owner')
+            reply.owner = '';
+    }
+    return reply;
+}
+/** A year: an age beyond it is a lie, and read as this. */
+const MAX_AGE_S = 365 * 24 * 3600;
+/** Whether `stdout` holds a whole answer already: nothing after it is needed. */
+function replyComplete(stdout) {
+    const reply = parseLockReply(stdout);
+    if (!reply)
+        return false;
+    return ONE_LINE_ANSWERS.includes(reply.answer) || reply.owner !== undefined;
+}
+//# sourceMappingURL=lock-scripts.js.map
+;// CONCATENATED MODULE: ./lib/pipeline/lock/lock-owner.js
+/** Who holds a deploy lock: what owner.json says, and how messages and the report tell it. */
+
+/** A token: who may re-enter and release a lock. Random, hex. */
+function newLockToken() {
+    return (0,external_node_crypto_.randomBytes)(16).toString('hex');
+}
+/** owner.json larger than this is not read. */
+const OWNER_MAX_BYTES = 8 * 1024;
+const lock_owner_text = (max) => (v) => typeof v === 'string' && v.length > 0 && v.length <= max ? flatten(v) : undefined;
+/** The schema of owner.json: each field's check returns the value to keep, or undefined. */
+const OWNER_FIELDS = {
+    token: (v) => (typeof v === 'string' && /^[A-Za-z0-9_-]{1,128}$/.test(v) ? v : undefined),
+    who: lock_owner_text(200),
+    runner: lock_owner_text(200),
+    release: lock_owner_text(200),
+    runUrl: (v) => (typeof v === 'string' && v.length <= 2000 && isHttpUrl(v) ? v : undefined),
+    controller: lock_owner_text(300),
+    pid: (v) => (Number.isSafeInteger(v) && v >= 0 ? v : undefined),
+    started: (v) => (typeof v === 'string' && /^\d{4}-\d\d-\d\dT[\d:.]{1,20}Z$/.test(v) ? v : undefined),
+    manual: (v) => (typeof v === 'boolean' ? v : undefined),
+    message: lock_owner_text(500),
+};
+/**
+ * owner.json, as the lock host gave it, → the fields that pass the schema (types, lengths, allowed
+ * characters: a control character in a text field becomes U+FFFD). A lock host is not trusted: what
+ * it says is data for messages, never markup or a command. No text: an unknown holder.
+ */
+function parseOwner(json) {
+    if (!json)
+        return {};
+    if (Buffer.byteLength(json) > OWNER_MAX_BYTES)
+        return { malformed: `larger than ${OWNER_MAX_BYTES} bytes` };
+    let value;
+    try {
+        value = JSON.parse(json);
+    }
+    catch {
+        return { malformed: 'not JSON' };
+    }
+    if (!value || typeof value !== 'object' || Array.isArray(value))
+        return { malformed: 'not a JSON object' };
+    const owner = {};
+    const bad = [];
+    for (const [key, check] of Object.entries(OWNER_FIELDS)) {
+        const given = value[key];
+        if (given === undefined)
+            continue;
+        const kept = check(given);
+        if (kept === undefined)
+            bad.push(key);
+        else
+            owner[key] = kept;
+    }
+    return bad.length > 0 ? { ...owner, malformed: `invalid ${bad.join(', ')}` } : owner;
+}
+function flatten(value) {
+    // eslint-disable-next-line no-control-regex
+    return value.replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029]/g, '\ufffd');
+}
+function isHttpUrl(value) {
+    try {
+        const url = new URL(value);
+        return url.protocol === 'https:' || url.protocol === 'http:';
+    }
+    catch {
+        return false;
+    }
+}
+/**
+ * `alice (runner deploy, release 2026…, "hotfix") since 2026-11-28T01:00:00.000Z, last heartbeat
+ * 12 s ago, run https://github.com/…`: everything a refused user needs to find the holder.
+ */
+function describeHolder(owner, ageSeconds) {
+    if (!owner.who && owner.malformed) {
+        return `an unknown holder (its owner.json is malformed: ${owner.malformed})${ageSeconds === undefined ? '' : `, ${ageSeconds} s old`}`;
+    }
+    if (!owner.who) {
+        return `an unknown holder (no owner.json yet: being taken right now, or left by a crash)${ageSeconds === undefined ? '' : `, ${ageSeconds} s old`}`;
+    }
+    const what = [
+        owner.manual ? 'taken by hand' : owner.runner ? `runner ${owner.runner}` : undefined,
+        owner.release ? `release ${owner.release}` : undefined,
+        owner.message ? JSON.stringify(owner.message) : undefined,
+        owner.controller ? `on ${owner.controller}${owner.pid ? ` pid ${owner.pid}` : ''}` : undefined,
+    ].filter(Boolean);
+    const parts = [
+        `${owner.who}${what.length ? ` (${what.join(', ')})` : ''}`,
+        owner.started ? `since ${owner.started}` : undefined,
+        ageSeconds === undefined ? undefined : `last heartbeat ${ageSeconds} s ago`,
+        owner.runUrl ? `run ${owner.runUrl}` : undefined,
+    ].filter(Boolean);
+    return parts.join(', ');
+}
+/** The report's view of a lock holder. */
+function lockReport(target, state, holder) {
+    return {
+        name: target.name,
+        host: target.host.name,
+        state,
+        ...(holder?.who ? { heldBy: holder.who } : {}),
+        ...(holder?.started ? { since: holder.started } : {}),
+        ...(holder?.runUrl ? { runUrl: holder.runUrl } : {}),
+    };
+}
+//# sourceMappingURL=lock-owner.js.map
+// EXTERNAL MODULE: ./lib/contract/transport.js
+var contract_transport = __nccwpck_require__(4475);
+;// CONCATENATED MODULE: ./lib/pipeline/lock/lock-reply-reader.js
+
+
+/** The lock command's stdout is read up to this many bytes: an answer is a few hundred. */
+const LOCK_REPLY_MAX_BYTES = 64 * 1024;
+/** Every lock command (acquire, heartbeat, status, release) ends within this, answered or not. */
+const LOCK_COMMAND_TIMEOUT_MS = 30_000;
+/** How long a command that has answered may take to exit before it is cut off. */
+const EXIT_GRACE_MS = 2000;
+/** stderr kept for the error message: its last lines, each cut. */
+const STDERR_LINES = 8;
+const STDERR_LINE_CHARS = 300;
+/** Runs `command` on `host`; rejects only with `signal`'s reason or a transport failure. */
+async function readLockCommand(transport, host, command, signal, timeoutMs = LOCK_COMMAND_TIMEOUT_MS) {
+    const stdout = [];
+    const stderr = [];
+    const stop = new AbortController();
+    let bytes = 0;
+    let ended;
+    const end = (why) => {
+        ended ??= why;
+        stop.abort();
+    };
+    const deadline = setTimeout(() => end({ why: 'timeout', limit: timeoutMs }), timeoutMs);
+    let grace;
+    const onOutput = (stream, line) => {
+        if (ended)
+            return;
+        if (stream === 'stderr') {
+            stderr.push(line.slice(0, STDERR_LINE_CHARS));
+            if (stderr.length > STDERR_LINES)
+                stderr.shift();
+            return;
+        }
+        bytes += Buffer.byteLength(line) + 1;
+        if (bytes > LOCK_REPLY_MAX_BYTES)
+            return end({ why: 'flood', limit: LOCK_REPLY_MAX_BYTES });
+        stdout.push(line);
+        if (!grace && replyComplete(stdout))
+            grace = setTimeout(() => end('answered'), EXIT_GRACE_MS);
+    };
+    try {
+        const result = await transport.exec(host, { script: command.script, shell: contract_transport/* DEFAULT_SHELL */.L, env: command.env }, { signal: AbortSignal.any([signal, stop.signal]), onOutput });
+        return { result, reply: parseLockReply(stdout), stdout, stderr };
+    }
+    catch (e) {
+        if (signal.aborted || !stop.signal.aborted)
+            throw e;
+        const reply = ended === 'answered' ? parseLockReply(stdout) : undefined;
+        const failure = ended === 'answered' || ended === undefined ? undefined : ended;
+        return { result: null, reply, stdout, stderr, ...(failure ? { failure } : {}) };
+    }
+    finally {
+        clearTimeout(deadline);
+        clearTimeout(grace);
+    }
+}
+//# sourceMappingURL=lock-reply-reader.js.map
+;// CONCATENATED MODULE: ./lib/pipeline/lock/deploy-lock.js
+/**
+ * The deploy lock of a run (docs/lock.md): taken through the transport on the lock host before the
+ * first stage, its heartbeat refreshed while the run goes on, released at the end (success, failure
+ * and cancel alike) and only by its holder. The commands themselves are in src/steps/lock-scripts.ts.
+ */
+
+
+
+
+
+
+
+/** What BW_LOCK_TOKEN may hold: a token as we make them (or as a user passes one on). */
+const LOCK_TOKEN_PATTERN = /^[A-Za-z0-9_-]{8,128}$/;
+/** The lock could not be asked about (unreachable host, a failing command): the run must not start. */
+class LockHostError extends errors/* BoereworsError */.x4 {
+    kind = 'connect';
+    retryable = false;
+}
+/** How often a held lock is polled while we wait for it. */
+const WAIT_POLL_MS = 2000;
+/** Connection failures of the lock command are retried this many times, after 1 s, 2 s. */
+const CONNECT_RETRIES = 2;
+/** The lock of one run, on one host. */
+class DeployLock {
+    transport;
+    target;
+    owner;
+    hooks;
+    pollMs;
+    #label;
+    #heartbeat;
+    #beat;
+    #lost = false;
+    #held;
+    constructor(transport, target, 
+    /** Ours; the token in it is what releases the lock. */
+    owner, hooks = {}, pollMs = WAIT_POLL_MS) {
+        this.transport = transport;
+        this.target = target;
+        this.owner = owner;
+        this.hooks = hooks;
+        this.pollMs = pollMs;
+        this.#label = `deploy lock "${target.name}" on ${target.host.name}`;
+    }
+    /** `~/.boerewors/locks/NAME on web-1 (deploy@10.0.0.1:22)`: where it lives. */
+    get where() {
+        const host = this.target.host;
+        const at = host.local ? 'this machine' : (0,contract_host/* hostLabel */.v)(host, this.target.defaultUser);
+        return `~/${LOCKS_DIR}/${this.target.name} on ${host.name} (${at})`;
+    }
+    /**
+     * Take the lock, waiting up to `waitMs` while another run holds it. `reenter`: a token we were
+     * given (BW_LOCK_TOKEN); when the holder has it we join its lock and leave its release to it.
+     * Rejects with a LockHostError when the lock host cannot be asked, and with the signal's reason
+     * on cancel.
+     */
+    async acquire(signal, reenter) {
+        const deadline = Date.now() + this.target.waitMs;
+        let waiting = false;
+        for (;;) {
+            const reply = await this.#run(acquireLockCommand({
+                name: this.target.name,
+                token: this.owner.token,
+                owner: JSON.stringify(this.owner),
+                staleAfterSeconds: Math.max(1, Math.ceil(this.target.staleAfterMs / 1000)),
+                ...(reenter ? { reenter } : {}),
+            }), signal);
+            const owner = parseOwner(reply.owner);
+            const ageSeconds = reply.ageSeconds ?? 0;
+            if (reply.answer === 'acquired' || reply.answer === 'reentered') {
+                this.#held = reply.answer;
+                return { state: reply.answer, owner };
+            }
+            if (reply.answer === 'taken-over') {
+                this.#held = 'taken-over';
+                return { state: 'taken-over', owner, ageSeconds };
+            }
+            if (reply.answer !== 'held')
+                throw this.#unexpected(reply);
+            const left = deadline - Date.now();
+            if (left <= 0)
+                return { state: 'refused', owner, ageSeconds };
+            if (!waiting) {
+                this.hooks.info?.(`🔒 ${this.#label} is held by ${describeHolder(owner, ageSeconds)}: waiting up to ${seconds(left)} for it`);
+                waiting = true;
+            }
+            await sleep(Math.min(this.pollMs, left), signal);
+        }
+    }
+    /**
+     * Refresh the heartbeat every `intervalMs` until `release` (or until the lock turns out lost).
+     * Not for a re-entered lock: its holder refreshes it (and our token is not the one in it).
+     */
+    startHeartbeat(intervalMs = heartbeatInterval(this.target.staleAfterMs)) {
+        if (!this.#held || this.#held === 'reentered' || this.#heartbeat)
+            return;
+        this.#heartbeat = setInterval(() => void this.#beatOnce(), intervalMs);
+        this.#heartbeat.unref();
+    }
+    async #beatOnce() {
+        if (this.#beat || this.#lost)
+            return; // the last one is still on its way
+        const beat = (this.#beat = new AbortController());
+        try {
+            const reply = await this.#run(heartbeatLockCommand(this.target.name, this.owner.token), beat.signal, 0);
+            if (reply.answer === 'lost') {
+                this.#lost = true;
+                this.#stopHeartbeat();
+                const owner = parseOwner(reply.owner);
+                this.hooks.warn?.(`${this.#label} is no longer ours: ${owner.who ? `now held by ${describeHolder(owner)}` : 'it was removed'}; another run may be deploying at the same time`);
+            }
+        }
+        catch (e) {
+            if (!beat.signal.aborted)
+                this.hooks.warn?.(`${this.#label}: heartbeat failed (tried again in a moment): ${(0,errors/* errorMessage */.gJ)(e)}`);
+        }
+        finally {
+            if (this.#beat === beat)
+                this.#beat = undefined;
+        }
+    }
+    #stopHeartbeat() {
+        if (this.#heartbeat)
+            clearInterval(this.#heartbeat);
+        this.#heartbeat = undefined;
+        this.#beat?.abort();
+    }
+    /**
+     * Stop the heartbeat and remove the lock if it is still ours, within `timeoutMs`. A re-entered
+     * lock is left to its holder. A lock the heartbeat found lost is asked about all the same: the
+     * end of the run then says who holds it now (or that it is gone). Never rejects: a lock that could not be removed is a warning (it
+     * goes stale, or `boerewors lock release --force` removes it).
+     */
+    async release(timeoutMs) {
+        this.#stopHeartbeat();
+        const held = this.#held;
+        this.#held = undefined;
+        if (!held || held === 'reentered')
+            return;
+        try {
+            const reply = await this.#run(releaseLockCommand(this.target.name, this.owner.token), AbortSignal.timeout(timeoutMs), 0);
+            if (reply.answer === 'released')
+                this.hooks.info?.(`🔓 ${this.#label} released`);
+            else if (reply.answer === 'not-ours') {
+                this.hooks.warn?.(`${this.#label} was not released: it is now held by ${describeHolder(parseOwner(reply.owner))}`);
+            }
+            else if (reply.answer === 'absent')
+                this.hooks.warn?.(`${this.#label} was already gone at the end of the run`);
+        }
+        catch (e) {
+            const why = e instanceof Error && e.name === 'TimeoutError'
+                ? `no answer within ${seconds(timeoutMs)}`
+                : (0,errors/* errorMessage */.gJ)(e);
+            this.hooks.warn?.(`${this.#label} could not be released (${why}): it goes stale ${seconds(this.target.staleAfterMs)} after its last heartbeat, ` +
+                `or \`boerewors lock release --force\` removes it now`);
+        }
+    }
+    /** `free`, or who holds it. */
+    async status(signal) {
+        return this.#run(lockStatusCommand(this.target.name), signal);
+    }
+    /** Remove the lock: ours (our token), or anyone's with `force`. */
+    async releaseByHand(signal, force) {
+        return this.#run(releaseLockCommand(this.target.name, this.owner.token, { force }), signal);
+    }
+    /** The command's reply; connection failures are retried (twice), anything else is a LockHostError. */
+    async #run(command, signal, retries = CONNECT_RETRIES) {
+        for (let attempt = 0;; attempt++) {
+            try {
+                return await this.#runOnce(command, signal);
+            }
+            catch (e) {
+                if (signal.aborted)
+                    throw signal.reason;
+                const transient = e instanceof errors/* BoereworsError */.x4 && (e.kind === 'connect' || e.kind === 'connection-lost');
+                if (!transient || e instanceof LockHostError || attempt >= retries) {
+                    if (e instanceof LockHostError)
+                        throw e;
+                    throw new LockHostError(`${this.#label}: could not reach the lock host: ${(0,errors/* errorMessage */.gJ)(e)}`, {
+                        cause: e,
+                    });
+                }
+                await sleep(1000 * 2 ** attempt, signal);
+            }
+        }
+    }
+    async #runOnce(command, signal) {
+        const read = await readLockCommand(this.transport, this.target.host, command, signal, this.target.commandTimeoutMs);
+        const { result, reply } = read;
+        if (read.failure) {
+            const what = read.failure.why === 'flood'
+                ? `answered more than ${read.failure.limit} bytes: stopped reading`
+                : `gave no answer within ${seconds(read.failure.limit)}`;
+            throw new LockHostError(`${this.#label} (${this.where}): the lock command ${what}`);
+        }
+        if (reply && (result === null || result.exitCode === 0))
+            return reply;
+        const said = [...read.stderr, ...(reply ? [] : read.stdout.slice(-8))]
+            .map((line) => truncateText(line, 300))
+            .join('\n')
+            .trim();
+        throw new LockHostError(`${this.#label} (${this.where}): the lock command failed` +
+            `${result?.exitCode == null ? '' : ` with exit code ${result.exitCode}`}${said ? `: ${said}` : ''}`);
+    }
+    #unexpected(reply) {
+        return new LockHostError(`${this.#label}: unexpected answer "${reply.answer}" from the lock command`);
+    }
+}
+/** Every 30 s, or every third of `stale-after` when that is shorter: two beats may be missed. */
+function heartbeatInterval(staleAfterMs) {
+    return Math.max(100, Math.min(30_000, Math.floor(staleAfterMs / 3)));
+}
+function seconds(ms) {
+    return ms % 1000 === 0 || ms >= 10_000 ? `${Math.round(ms / 1000)} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+//# sourceMappingURL=deploy-lock.js.map
+;// CONCATENATED MODULE: ./lib/pipeline/settings.js
+/**
+ * Everything one release needs, whoever asked for it: built by `src/cli/args.ts` from flags or by
+ * `src/action/inputs.ts` from inputs; consumed by the pipeline. Each setting also records how the
+ * user gives it in that front end (`--hosts`, or the `hosts` input), so a message about it names
+ * what the user typed.
+ */
+/** A setting as a message starts with it: `--limit`, or `Input "limit"` (the action's own style). */
+function settings_sourceLabel(source) {
+    return 'flag' in source ? source.flag : `Input "${source.input}"`;
+}
+/** A setting inside a sentence: `--runner`, or `the "runner" input`. */
+function sourceName(source) {
+    return 'flag' in source ? source.flag : `the "${source.input}" input`;
+}
+//# sourceMappingURL=settings.js.map
+;// CONCATENATED MODULE: ./lib/pipeline/lock/lock-gate.js
+/**
+ * The deploy lock at the start of a run: taken, re-entered, taken over, or the reason the run may
+ * not start (held by another run, the lock host out of reach, a cancel while waiting). A run that
+ * does not pass runs nothing: no stage, not even one meant for the way out.
+ */
+
+
+
+
+
+
+/**
+ * Takes the run's lock, or says why the run may not start. No lock (none configured, or a dry
+ * run, which only says where it would be taken): the run goes on with no token.
+ */
+async function passLock(lock, target, settings, signal, emit) {
+    if (!target)
+        return {};
+    if (!lock) {
+        const where = `~/${LOCKS_DIR}/${target.name} on ${target.host.name}`;
+        emit({
+            type: 'info',
+            message: `🔒 deploy lock: a real run takes ${where} before the first stage; a dry run takes none`,
+        });
+        return { lock: lockReport(target, 'planned') };
+    }
+    let outcome;
+    try {
+        outcome = await lock.acquire(signal, settings.lockToken);
+    }
+    catch (e) {
+        if (signal.aborted) {
+            const reason = `${cancelMessage(signal)} before the deploy lock was taken: nothing ran`;
+            return { refused: reason, result: 'cancelled', lock: lockReport(target, 'refused') };
+        }
+        const reason = `${(0,errors/* errorMessage */.gJ)(e)}. Nothing ran: the run takes the deploy lock before its first stage`;
+        return { refused: reason, result: 'failure', lock: lockReport(target, 'failed') };
+    }
+    const label = `deploy lock "${target.name}" on ${target.host.name}`;
+    switch (outcome.state) {
+        case 'acquired':
+            emit({ type: 'info', message: `🔒 ${label} taken (${lock.where})` });
+            return { token: lock.owner.token, lock: lockReport(target, 'acquired') };
+        case 'reentered':
+            emit({
+                type: 'info',
+                message: `🔒 ${label} re-entered with ${tokenName(settings.sources)}: held by ${describeHolder(outcome.owner ?? {})}, who releases it`,
+            });
+            return { token: settings.lockToken, lock: lockReport(target, 'reentered') };
+        case 'taken-over':
+            emit({
+                type: 'warning',
+                message: `took over the stale ${label}: its holder ${describeHolder(outcome.owner, outcome.ageSeconds)} ` +
+                    `stopped refreshing it more than ${Math.round(target.staleAfterMs / 1000)} s ago (lock.stale-after)`,
+            });
+            return { token: lock.owner.token, lock: lockReport(target, 'taken-over', outcome.owner) };
+        case 'refused': {
+            const waited = target.waitMs > 0 ? ` (waited ${Math.round(target.waitMs / 1000)} s)` : '';
+            const reason = `${label} is held by ${describeHolder(outcome.owner, outcome.ageSeconds)}${waited}. Nothing ran. ` +
+                refusedHint(settings.sources, outcome.owner, target);
+            return { refused: reason, result: 'failure', lock: lockReport(target, 'refused', outcome.owner) };
+        }
+    }
+}
+function newDeployLock(transport, target, run, emit) {
+    const { identity } = run;
+    return new DeployLock(transport, target, {
+        token: newLockToken(),
+        who: identity.who,
+        runner: run.runner,
+        release: run.release,
+        ...(identity.runUrl ? { runUrl: identity.runUrl } : {}),
+        controller: identity.controller,
+        pid: identity.pid,
+        started: new Date().toISOString(),
+    }, {
+        info: (message) => emit({ type: 'info', message }),
+        warn: (message) => emit({ type: 'warning', message }),
+    });
+}
+/** The report of a run that did not start its runner: the lock was held, or could not be asked. */
+function notRunReport(runner, release, startedAt, gate) {
+    return {
+        version: 1,
+        runner,
+        release,
+        result: gate.result,
+        startedAt: startedAt.toISOString(),
+        durationMs: Date.now() - startedAt.getTime(),
+        stages: [],
+        reason: gate.refused,
+        lock: gate.lock,
+    };
+}
+function withLock(report, lock) {
+    return lock ? { ...report, lock } : report;
+}
+/** How the lock token was given: the action's input, or the CLI's environment variable. */
+function tokenName(sources) {
+    return sources.lockToken && 'input' in sources.lockToken ? sourceName(sources.lockToken) : 'BW_LOCK_TOKEN';
+}
+/** What a refused run can do, in the words of the front end that ran it (an input, or a flag). */
+function refusedHint(sources, owner, target) {
+    const action = sources.lockWaitMs !== undefined && 'input' in sources.lockWaitMs;
+    const wait = sources.lockWaitMs ? sourceName(sources.lockWaitMs) : '--lock-wait';
+    const look = action ? '' : ', or look with "boerewors lock status"';
+    if (owner.manual) {
+        const release = action ? 'a "lock: release" step with its token' : '"boerewors lock release"';
+        return (`Wait for it (lock.wait, ${wait})${look}; a lock taken by hand never goes stale: ` +
+            `it is held until ${release} removes it`);
+    }
+    return (`Wait for it (lock.wait, ${wait})${look}; a holder whose heartbeat stops is taken over ` +
+        `after ${Math.round(target.staleAfterMs / 1000)} s (lock.stale-after)`);
+}
+//# sourceMappingURL=lock-gate.js.map
+;// CONCATENATED MODULE: ./lib/pipeline/lock/lock-plan.js
+/**
+ * The lock a run of `runner` takes, or undefined. Without a `lock:` key the lock is on when the
+ * runner touches a non-local host: its stages' hosts before any hosts filter or limit, so that
+ * `--hosts` cannot turn it off and every runner of the config takes the same one. A runner given
+ * as a Runner object lists its hosts only when it runs: the config's hosts stand in for them.
+ */
+function lockTargetFor(config, runner, settings) {
+    const { lock } = config;
+    if (lock.mode === 'off' || !lock.host)
+        return undefined;
+    if (lock.mode === 'auto') {
+        const hosts = (runner && config.footprints[runner.name]?.hosts) ?? config.hosts;
+        if (!hosts.some((host) => !host.local))
+            return undefined;
+    }
+    return {
+        host: lock.host,
+        name: lock.name,
+        waitMs: settings.lockWaitMs ?? lock.waitMs,
+        staleAfterMs: lock.staleAfterMs,
+        ...(config.ssh.user ? { defaultUser: config.ssh.user } : {}),
+    };
+}
+//# sourceMappingURL=lock-plan.js.map
+;// CONCATENATED MODULE: ./lib/pipeline/run-part-of.js
+/** Which part of a sharded release this run is, from the settings of either front end. */
+
+
+/**
+ * The part of every stage this run runs, when the release is spread over a job matrix; undefined
+ * for the whole release. `shard` and `canaryOnly` exclude each other.
+ */
+function runPartOf(settings) {
+    const { shard, canaryOnly, sources } = settings;
+    if (shard && canaryOnly) {
+        const name = (s, fallback) => (s ? sourceName(s) : fallback);
+        throw new errors/* UsageError */.eb(`${name(sources.shard, 'shard')} and ${name(sources.canaryOnly, 'canary-only')} exclude each other: ` +
+            "the canary-only job runs each stage's canary, the shards run the other hosts");
+    }
+    if (canaryOnly)
+        return { kind: 'canary' };
+    return shard ? { kind: 'shard', ...shard } : undefined;
+}
+//# sourceMappingURL=run-part-of.js.map
+;// CONCATENATED MODULE: ./lib/pipeline/part-release.js
+/**
+ * The release id of one part of a sharded release. The canary-only job and every shard must run
+ * with one release id (BW_RELEASE): it names the release on every host, and the merge refuses
+ * reports of different ids. A release id given by the user wins. Otherwise, inside GitHub Actions,
+ * every part takes the workflow run's id, which all jobs of one run share (a re-run of a failed
+ * shard included); anywhere else there is nothing shared to take, so a part without one is refused
+ * before anything runs (a dry run excepted: it names no release on any host).
+ */
+
+
+
+/** The release id every part of one GitHub workflow run shares: `run-<GITHUB_RUN_ID>`. */
+function workflowRunReleaseId(env) {
+    const id = env.GITHUB_RUN_ID;
+    return id && /^\d+$/.test(id) ? `run-${id}` : undefined;
+}
+/**
+ * `settings.release`, or for a part of a sharded release run in GitHub Actions the workflow run's
+ * id; undefined for a whole release without one (the engine's default then). Throws a UsageError
+ * for a part with no release id to share.
+ */
+function releaseIdOf(settings, env = process.env) {
+    if (settings.release)
+        return settings.release;
+    const part = runPartOf(settings);
+    if (!part)
+        return undefined;
+    const fromRun = workflowRunReleaseId(env);
+    // A dry run shows the plan of one part; it names no release on any host.
+    if (fromRun || settings.dryRun)
+        return fromRun;
+    const { shard, canaryOnly } = settings.sources;
+    const given = part.kind === 'canary' ? canaryOnly : shard;
+    throw new errors/* UsageError */.eb(`${given ? settings_sourceLabel(given) : part.kind === 'canary' ? 'canary-only' : 'shard'}: the parts of a sharded release ` +
+        'must share one release id, and outside GitHub Actions (no GITHUB_RUN_ID) there is none to share: ' +
+        'give every part the same release id (--release-id)');
+}
+//# sourceMappingURL=part-release.js.map
 // EXTERNAL MODULE: ./lib/engine/model/stage.js
 var stage = __nccwpck_require__(6802);
 // EXTERNAL MODULE: ./lib/engine/model/runner.js
 var runner = __nccwpck_require__(596);
 // EXTERNAL MODULE: ./lib/engine/model/subtask.js
 var subtask = __nccwpck_require__(8759);
-// EXTERNAL MODULE: ./lib/contract/transport.js
-var contract_transport = __nccwpck_require__(4475);
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 ;// CONCATENATED MODULE: external "node:string_decoder"
@@ -71740,7 +72701,7 @@ const LOST_WORDS = {
     EHOSTUNREACH: 'host unreachable',
     ENETUNREACH: 'network unreachable',
 };
-function seconds(ms) {
+function errors_seconds(ms) {
     return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`;
 }
 function classifyConnectError(err, ctx) {
@@ -71764,8 +72725,8 @@ function classifyConnectError(err, ctx) {
     }
     if (e.level === 'client-timeout' || code === 'ETIMEDOUT') {
         const what = ctx.tcpConnected
-            ? `connected, but the SSH handshake did not complete within ${seconds(ctx.timeoutMs)} (is it an SSH server?)`
-            : `no TCP connection within ${seconds(ctx.timeoutMs)}`;
+            ? `connected, but the SSH handshake did not complete within ${errors_seconds(ctx.timeoutMs)} (is it an SSH server?)`
+            : `no TCP connection within ${errors_seconds(ctx.timeoutMs)}`;
         return { error: new errors/* ConnectError */.T$(`${ctx.label}: ${what}`), transient: false };
     }
     if (code && SOCKET_WORDS[code]) {
@@ -71786,7 +72747,7 @@ function classifyConnectError(err, ctx) {
 function connectionLostError(label, cause, keepaliveMs) {
     const e = cause;
     if (e?.level === 'client-timeout' && /keepalive/i.test(e.message)) {
-        return new errors/* ConnectionLostError */.N9(`${label}: connection lost: no answer to keepalives for ${seconds(3 * keepaliveMs)} (host hung or network down)`);
+        return new errors/* ConnectionLostError */.N9(`${label}: connection lost: no answer to keepalives for ${errors_seconds(3 * keepaliveMs)} (host hung or network down)`);
     }
     if (e instanceof Error) {
         const words = e.code && LOST_WORDS[e.code] ? LOST_WORDS[e.code] : e.message;
@@ -73493,84 +74454,6 @@ function currentUser() {
     }
 }
 //# sourceMappingURL=ssh-transport.js.map
-;// CONCATENATED MODULE: ./lib/reporters/github-escape.js
-/**
- * Escaping for text that reaches a GitHub job summary from outside (host output, error messages,
- * names from the config): rendered as typed, never as markup.
- */
-const HTML = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-// ANSI CSI/OSC sequences (colours, cursor moves) and other control characters but tab and newline.
-const github_escape_CONTROL = 
-// eslint-disable-next-line no-control-regex
-/\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f]/g;
-/** Removes terminal escape sequences and control characters (tab and newline stay). */
-function stripControl(text) {
-    return text.replace(github_escape_CONTROL, '');
-}
-/** For the inside of `<pre>`: GitHub does not process Markdown there, so HTML escaping is enough. */
-function escapeHtml(text) {
-    return stripControl(text).replace(/[&<>"']/g, (c) => HTML[c] ?? c);
-}
-/**
- * For text inside an HTML block (table cells, `<summary>`): Markdown is not processed there, but a
- * blank line would end the block, so newlines become spaces.
- */
-function escapeCell(text) {
-    return escapeHtml(text).replace(/\s*\n\s*/g, ' ');
-}
-/**
- * For Markdown text (headings, paragraphs): HTML escaping plus every character Markdown and
- * GitHub's extensions (tables, math, strikethrough) give a meaning, as a numeric reference. One
- * pass, so no reference is escaped again: an apostrophe shows as typed.
- */
-function escapeMarkdown(text) {
-    return stripControl(text)
-        .replace(/\s*\n\s*/g, ' ')
-        .replace(/[&<>"'\\`*_[\]{}|~#!$]/g, (c) => HTML[c] ?? `&#${c.charCodeAt(0)};`);
-}
-/**
- * A link for the summary, built with `new URL()` and its parentheses, spaces and quotes
- * percent-encoded so nothing in it can close the link or start markup; '' when `url` is not a plain
- * http(s) URL (a `javascript:` link, say), which is then not shown at all.
- */
-function markdownLink(label, url) {
-    const href = safeHttpUrl(url);
-    return href === undefined ? '' : `[${escapeMarkdown(label)}](${href})`;
-}
-/**
- * `url` as an absolute http(s) URL (no user or password in it) with `()` `'` `"` `<>` `` ` `` `\`
- * and white space percent-encoded; else undefined.
- */
-function safeHttpUrl(url) {
-    if (!url)
-        return undefined;
-    let parsed;
-    try {
-        parsed = new URL(url);
-    }
-    catch {
-        return undefined;
-    }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
-        return undefined;
-    if (parsed.username || parsed.password)
-        return undefined;
-    return parsed.href.replace(/[()'"<>`\\\s]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
-}
-/** Keeps at most `max` characters (code points), marking the cut with `…`. */
-function truncateText(text, max) {
-    const chars = [...text];
-    return chars.length <= max ? text : `${chars.slice(0, Math.max(0, max - 1)).join('')}…`;
-}
-function utf8Bytes(text) {
-    return Buffer.byteLength(text, 'utf8');
-}
-/** An HTML table of cells already escaped (`escapeCell`): GitHub renders it in Markdown. */
-function htmlTable(header, rows) {
-    const tr = (cells, tag) => `<tr>${cells.map((c) => `<${tag}>${c}</${tag}>`).join('')}</tr>`;
-    return ['<table>', tr(header, 'th'), ...rows.map((r) => tr(r, 'td')), '</table>'].join('\n');
-}
-//# sourceMappingURL=github-escape.js.map
 ;// CONCATENATED MODULE: ./lib/reporters/last-bytes.js
 
 /** The last `max` bytes of `text`, cut at a line start. */
@@ -73719,889 +74602,18 @@ async function loadConfig(file, opts) {
 
 
 //# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./lib/reporters/partial-report.js
+;// CONCATENATED MODULE: ./lib/pipeline/config-file.js
 
-/**
- * Rebuilds the run's report from its events, so that a cancelled run whose engine has not
- * returned in time (a command that ignores its signal, a socket that will not close) can still be
- * reported: every job that had not ended counts as cancelled.
- */
-class PartialReport {
-    now;
-    #runner;
-    #release = '';
-    #startedAt = new Date();
-    #part;
-    #stages = [];
-    #warnings = [];
-    #open;
-    #final;
-    constructor(runner, now = Date.now) {
-        this.now = now;
-        this.#runner = runner;
-    }
-    onEvent = (e) => {
-        switch (e.type) {
-            case 'run-start':
-                this.#runner = e.runner;
-                this.#release = e.release;
-                this.#startedAt = new Date(e.startedAt);
-                this.#part = e.part;
-                return;
-            case 'stage-start':
-                this.#open = {
-                    name: e.stage,
-                    hosts: e.hosts,
-                    canary: e.canary,
-                    when: e.when,
-                    gate: e.gate,
-                    startedAt: this.now(),
-                    jobs: new Map(),
-                    attempts: new Map(),
-                    waves: [],
-                };
-                return;
-            case 'wave-end':
-                this.#open?.waves.push(e.wave);
-                return;
-            case 'warning':
-                this.#warnings.push(e.host ? `${e.host}: ${e.message}` : e.message);
-                return;
-            case 'job-start':
-                this.#open?.attempts.set(e.host, e.attempt);
-                return;
-            case 'job-end':
-                this.#open?.jobs.set(e.job.host, e.job);
-                return;
-            case 'stage-end':
-                this.#stages.push(e.stage);
-                this.#open = undefined;
-                return;
-            case 'run-end':
-                this.#final = e.report;
-                return;
-            default:
-                return;
-        }
-    };
-    /**
-     * The engine's own report when it finished, else the run as far as the events tell: `cancelled`
-     * (the engine did not return in time) or `failure` (it threw).
-     */
-    snapshot(reason, result = 'cancelled') {
-        if (this.#final)
-            return this.#final;
-        const stages = [...this.#stages];
-        const open = this.#open;
-        if (open) {
-            const jobs = open.hosts.map((host) => open.jobs.get(host) ?? unfinishedJob(host, 'cancelled', reason, open.attempts.get(host) ?? 0));
-            stages.push({
-                name: open.name,
-                result: 'failure',
-                canary: open.canary,
-                jobs,
-                durationMs: this.now() - open.startedAt,
-                when: open.when,
-                waves: open.waves,
-                ...(open.gate ? { gate: true } : {}),
-                // On the way out a stage cut short is a warning, as when the engine reports it.
-                ...(open.when === 'success' ? {} : { tolerated: true }),
-            });
-        }
-        return {
-            version: 1,
-            runner: this.#runner,
-            release: this.#release,
-            result,
-            startedAt: this.#startedAt.toISOString(),
-            durationMs: Math.max(0, this.now() - this.#startedAt.getTime()),
-            stages,
-            reason,
-            warnings: [...this.#warnings],
-            ...(this.#part ? { part: this.#part } : {}),
-        };
-    }
-}
-//# sourceMappingURL=partial-report.js.map
-;// CONCATENATED MODULE: ./lib/steps/lock-scripts.js
-/**
- * The deploy lock's shell commands, as pure values (a fixed script and the environment it reads),
- * and the parser of what they print. The lock is the directory `~/.boerewors/locks/NAME` on the
- * lock host: `mkdir` takes it atomically; `owner.json` says who holds it (written once, by the
- * holder); the mtime of `heartbeat` says when the holder last showed it is alive, measured with
- * the lock host's own clock, so controllers with skewed clocks agree on staleness. docs/lock.md
- * describes the protocol.
- *
- * Values never become script text: a lock name, a token or an owner reach the script as variables.
- */
-/** Under the login user's home on the lock host. */
-const LOCKS_DIR = '.boerewors/locks';
-const PRELUDE = `l="$HOME/${LOCKS_DIR}/$BW_LOCK_NAME"
-has_token() { case $1 in *"\\"token\\":\\"$2\\""*) return 0 ;; esac; return 1; }
-describe() {
-  f="$l/heartbeat"
-  [ -e "$f" ] || f="$l/owner.json"
-  [ -e "$f" ] || f=$l
-  t=$(date -r "$f" +%s 2>/dev/null) || return 1
-  echo "age $(($(date +%s) - t))"
-  echo "owner $owner"
-}
-`;
-/**
- * Take the lock: `acquired`; or re-enter it (`reentered`); or take over a stale holder's
- * (`taken-over`, once: a marker directory per stale token stops a second taker); or `held`. Each
- * answer but `acquired` is followed by `age SECONDS` (of the heartbeat) and `owner JSON`.
- */
-function acquireLockCommand(input) {
-    return {
-        script: `${PRELUDE}take() {
-  # The heartbeat first: a racer that reads the new owner.json must never see the old holder's
-  # stale heartbeat beside it (it would take the lock over from us).
-  touch "$l/heartbeat" && printf '%s\\n' "$BW_LOCK_OWNER" >"$l/owner.json.$$" && mv -f "$l/owner.json.$$" "$l/owner.json"
-}
-mkdir -p "$HOME/${LOCKS_DIR}"
-for try in 1 2 3; do
-  if mkdir "$l" 2>/dev/null; then
-    take
-    echo acquired
-    exit 0
-  fi
-  owner=$(cat "$l/owner.json" 2>/dev/null) || owner=
-  state=$(describe) || continue
-  if [ -n "$BW_LOCK_REENTER" ] && has_token "$owner" "$BW_LOCK_REENTER"; then
-    touch "$l/heartbeat"
-    printf 'reentered\\n%s\\n' "$state"
-    exit 0
-  fi
-  age=$(printf '%s\\n' "$state" | sed -n 's/^age //p')
-  case $owner in *'"manual":true'*) stale=0 ;; *) stale=$BW_LOCK_STALE_AFTER ;; esac
-  if [ "$stale" -gt 0 ] && [ "$age" -ge "$stale" ]; then
-    old=$(printf '%s' "$owner" | sed -n 's/.*"token":"\\([A-Za-z0-9_-]*\\)".*/\\1/p')
-    if mkdir "$l/taken-over-\${old:-unknown}" 2>/dev/null && take; then
-      printf 'taken-over\\n%s\\n' "$state"
-      exit 0
-    fi
-  fi
-  printf 'held\\n%s\\n' "$state"
-  exit 0
-done
-echo "the lock $l kept changing under us" >&2
-exit 1
-`,
-        env: {
-            BW_LOCK_NAME: input.name,
-            BW_LOCK_OWNER: input.owner,
-            BW_LOCK_STALE_AFTER: String(input.staleAfterSeconds),
-            BW_LOCK_REENTER: input.reenter ?? '',
-            BW_LOCK_OWN: input.token,
-        },
-    };
-}
-/** Refresh the heartbeat while `token` holds the lock: `ok`; else `lost` and the owner now. */
-function heartbeatLockCommand(name, token) {
-    return {
-        script: `${PRELUDE}owner=$(cat "$l/owner.json" 2>/dev/null) || owner=
-if has_token "$owner" "$BW_LOCK_OWN"; then
-  touch "$l/heartbeat"
-  echo ok
-else
-  echo lost
-  echo "owner $owner"
-fi
-`,
-        env: { BW_LOCK_NAME: name, BW_LOCK_OWN: token },
-    };
-}
-/**
- * Remove the lock if `token` holds it (or whoever does, with `force`): `released` and the owner it
- * had, `absent`, or `not-ours` and the owner. The lock is first renamed away (atomic), then its
- * owner checked again: a takeover between the check and the rename gets its lock back.
- */
-function releaseLockCommand(name, token, opts = {}) {
-    return {
-        script: `${PRELUDE}[ -d "$l" ] || {
-  echo absent
-  exit 0
-}
-owner=$(cat "$l/owner.json" 2>/dev/null) || owner=
-if [ "$BW_LOCK_FORCE" != 1 ] && ! has_token "$owner" "$BW_LOCK_OWN"; then
-  printf 'not-ours\\nowner %s\\n' "$owner"
-  exit 0
-fi
-gone="$HOME/${LOCKS_DIR}/.released.$BW_LOCK_NAME.$$"
-mv "$l" "$gone"
-moved=$(cat "$gone/owner.json" 2>/dev/null) || moved=
-if [ "$BW_LOCK_FORCE" != 1 ] && ! has_token "$moved" "$BW_LOCK_OWN"; then
-  [ -e "$l" ] || mv "$gone" "$l"
-  printf 'not-ours\\nowner %s\\n' "$moved"
-  exit 0
-fi
-rm -rf "$gone"
-printf 'released\\nowner %s\\n' "$moved"
-`,
-        env: { BW_LOCK_NAME: name, BW_LOCK_OWN: token, BW_LOCK_FORCE: opts.force ? '1' : '0' },
-    };
-}
-/** `free`, or `held` with `age SECONDS` and `owner JSON`. */
-function lockStatusCommand(name) {
-    return {
-        script: `${PRELUDE}owner=$(cat "$l/owner.json" 2>/dev/null) || owner=
-state=$(describe) || {
-  echo free
-  exit 0
-}
-printf 'held\\n%s\\n' "$state"
-`,
-        env: { BW_LOCK_NAME: name },
-    };
-}
-const ANSWERS = [
-    'acquired',
-    'reentered',
-    'taken-over',
-    'held',
-    'ok',
-    'lost',
-    'released',
-    'absent',
-    'not-ours',
-    'free',
-];
-/** Answers that are the whole reply; the others end with an `owner` line. */
-const ONE_LINE_ANSWERS = ['acquired', 'ok', 'free', 'absent'];
-/**
- * Parses a lock command's stdout; undefined when it is not one of ours (a noisy login script, say).
- * What the lock host says is data: an age is whole seconds (capped at a year), the first `owner`
- * line counts, and owner.json is read by parseOwner (src/pipeline/lock/lock-owner.ts) with its own schema.
- */
-function parseLockReply(stdout) {
-    const start = stdout.findIndex((line) => ANSWERS.includes(line.trim()));
-    if (start === -1)
-        return undefined;
-    const reply = {
-        answer: stdout[start]?.trim(),
-    };
-    for (const line of stdout.slice(start + 1)) {
-        const age = /^age (-?\d{1,12})$/.exec(line);
-        if (age && reply.ageSeconds === undefined)
-            reply.ageSeconds = Math.min(MAX_AGE_S, Math.max(0, Number(age[1])));
-        else if (reply.owner !== undefined)
-            continue;
-        else if (line.startsWith('owner '))
-            reply.owner = line.slice('owner '.length);
-        else if (line === 'owner')
-            reply.owner = '';
-    }
-    return reply;
-}
-/** A year: an age beyond it is a lie, and read as this. */
-const MAX_AGE_S = 365 * 24 * 3600;
-/** Whether `stdout` holds a whole answer already: nothing after it is needed. */
-function replyComplete(stdout) {
-    const reply = parseLockReply(stdout);
-    if (!reply)
-        return false;
-    return ONE_LINE_ANSWERS.includes(reply.answer) || reply.owner !== undefined;
-}
-//# sourceMappingURL=lock-scripts.js.map
-;// CONCATENATED MODULE: ./lib/pipeline/lock/lock-owner.js
-/** Who holds a deploy lock: what owner.json says, and how messages and the report tell it. */
+// What a JavaScript config's default-export function receives: the library.
 
-/** A token: who may re-enter and release a lock. Random, hex. */
-function newLockToken() {
-    return (0,external_node_crypto_.randomBytes)(16).toString('hex');
+/** The config the settings name (or the one found in `cwd`), with their variables when given. */
+async function config_file_loadSettingsConfig(settings, opts) {
+    const cwd = opts.cwd ?? process.cwd();
+    const file = settings.configPath ?? (await (0,load_config.findConfigFile)(cwd));
+    const vars = settings.vars && { vars: { ...settings.vars, ...settings.secretVars } };
+    return { file, config: await (0,load_config.loadConfig)(file, { ...vars, cwd, api: lib_namespaceObject_0 }) };
 }
-/** owner.json larger than this is not read. */
-const OWNER_MAX_BYTES = 8 * 1024;
-const lock_owner_text = (max) => (v) => typeof v === 'string' && v.length > 0 && v.length <= max ? flatten(v) : undefined;
-/** The schema of owner.json: each field's check returns the value to keep, or undefined. */
-const OWNER_FIELDS = {
-    token: (v) => (typeof v === 'string' && /^[A-Za-z0-9_-]{1,128}$/.test(v) ? v : undefined),
-    who: lock_owner_text(200),
-    runner: lock_owner_text(200),
-    release: lock_owner_text(200),
-    runUrl: (v) => (typeof v === 'string' && v.length <= 2000 && isHttpUrl(v) ? v : undefined),
-    controller: lock_owner_text(300),
-    pid: (v) => (Number.isSafeInteger(v) && v >= 0 ? v : undefined),
-    started: (v) => (typeof v === 'string' && /^\d{4}-\d\d-\d\dT[\d:.]{1,20}Z$/.test(v) ? v : undefined),
-    manual: (v) => (typeof v === 'boolean' ? v : undefined),
-    message: lock_owner_text(500),
-};
-/**
- * owner.json, as the lock host gave it, → the fields that pass the schema (types, lengths, allowed
- * characters: a control character in a text field becomes U+FFFD). A lock host is not trusted: what
- * it says is data for messages, never markup or a command. No text: an unknown holder.
- */
-function parseOwner(json) {
-    if (!json)
-        return {};
-    if (Buffer.byteLength(json) > OWNER_MAX_BYTES)
-        return { malformed: `larger than ${OWNER_MAX_BYTES} bytes` };
-    let value;
-    try {
-        value = JSON.parse(json);
-    }
-    catch {
-        return { malformed: 'not JSON' };
-    }
-    if (!value || typeof value !== 'object' || Array.isArray(value))
-        return { malformed: 'not a JSON object' };
-    const owner = {};
-    const bad = [];
-    for (const [key, check] of Object.entries(OWNER_FIELDS)) {
-        const given = value[key];
-        if (given === undefined)
-            continue;
-        const kept = check(given);
-        if (kept === undefined)
-            bad.push(key);
-        else
-            owner[key] = kept;
-    }
-    return bad.length > 0 ? { ...owner, malformed: `invalid ${bad.join(', ')}` } : owner;
-}
-function flatten(value) {
-    // eslint-disable-next-line no-control-regex
-    return value.replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029]/g, '\ufffd');
-}
-function isHttpUrl(value) {
-    try {
-        const url = new URL(value);
-        return url.protocol === 'https:' || url.protocol === 'http:';
-    }
-    catch {
-        return false;
-    }
-}
-/**
- * `alice (runner deploy, release 2026…, "hotfix") since 2026-11-28T01:00:00.000Z, last heartbeat
- * 12 s ago, run https://github.com/…`: everything a refused user needs to find the holder.
- */
-function describeHolder(owner, ageSeconds) {
-    if (!owner.who && owner.malformed) {
-        return `an unknown holder (its owner.json is malformed: ${owner.malformed})${ageSeconds === undefined ? '' : `, ${ageSeconds} s old`}`;
-    }
-    if (!owner.who) {
-        return `an unknown holder (no owner.json yet: being taken right now, or left by a crash)${ageSeconds === undefined ? '' : `, ${ageSeconds} s old`}`;
-    }
-    const what = [
-        owner.manual ? 'taken by hand' : owner.runner ? `runner ${owner.runner}` : undefined,
-        owner.release ? `release ${owner.release}` : undefined,
-        owner.message ? JSON.stringify(owner.message) : undefined,
-        owner.controller ? `on ${owner.controller}${owner.pid ? ` pid ${owner.pid}` : ''}` : undefined,
-    ].filter(Boolean);
-    const parts = [
-        `${owner.who}${what.length ? ` (${what.join(', ')})` : ''}`,
-        owner.started ? `since ${owner.started}` : undefined,
-        ageSeconds === undefined ? undefined : `last heartbeat ${ageSeconds} s ago`,
-        owner.runUrl ? `run ${owner.runUrl}` : undefined,
-    ].filter(Boolean);
-    return parts.join(', ');
-}
-/** The report's view of a lock holder. */
-function lockReport(target, state, holder) {
-    return {
-        name: target.name,
-        host: target.host.name,
-        state,
-        ...(holder?.who ? { heldBy: holder.who } : {}),
-        ...(holder?.started ? { since: holder.started } : {}),
-        ...(holder?.runUrl ? { runUrl: holder.runUrl } : {}),
-    };
-}
-//# sourceMappingURL=lock-owner.js.map
-;// CONCATENATED MODULE: ./lib/pipeline/lock/lock-reply-reader.js
-
-
-/** The lock command's stdout is read up to this many bytes: an answer is a few hundred. */
-const LOCK_REPLY_MAX_BYTES = 64 * 1024;
-/** Every lock command (acquire, heartbeat, status, release) ends within this, answered or not. */
-const LOCK_COMMAND_TIMEOUT_MS = 30_000;
-/** How long a command that has answered may take to exit before it is cut off. */
-const EXIT_GRACE_MS = 2000;
-/** stderr kept for the error message: its last lines, each cut. */
-const STDERR_LINES = 8;
-const STDERR_LINE_CHARS = 300;
-/** Runs `command` on `host`; rejects only with `signal`'s reason or a transport failure. */
-async function readLockCommand(transport, host, command, signal, timeoutMs = LOCK_COMMAND_TIMEOUT_MS) {
-    const stdout = [];
-    const stderr = [];
-    const stop = new AbortController();
-    let bytes = 0;
-    let ended;
-    const end = (why) => {
-        ended ??= why;
-        stop.abort();
-    };
-    const deadline = setTimeout(() => end({ why: 'timeout', limit: timeoutMs }), timeoutMs);
-    let grace;
-    const onOutput = (stream, line) => {
-        if (ended)
-            return;
-        if (stream === 'stderr') {
-            stderr.push(line.slice(0, STDERR_LINE_CHARS));
-            if (stderr.length > STDERR_LINES)
-                stderr.shift();
-            return;
-        }
-        bytes += Buffer.byteLength(line) + 1;
-        if (bytes > LOCK_REPLY_MAX_BYTES)
-            return end({ why: 'flood', limit: LOCK_REPLY_MAX_BYTES });
-        stdout.push(line);
-        if (!grace && replyComplete(stdout))
-            grace = setTimeout(() => end('answered'), EXIT_GRACE_MS);
-    };
-    try {
-        const result = await transport.exec(host, { script: command.script, shell: contract_transport/* DEFAULT_SHELL */.L, env: command.env }, { signal: AbortSignal.any([signal, stop.signal]), onOutput });
-        return { result, reply: parseLockReply(stdout), stdout, stderr };
-    }
-    catch (e) {
-        if (signal.aborted || !stop.signal.aborted)
-            throw e;
-        const reply = ended === 'answered' ? parseLockReply(stdout) : undefined;
-        const failure = ended === 'answered' || ended === undefined ? undefined : ended;
-        return { result: null, reply, stdout, stderr, ...(failure ? { failure } : {}) };
-    }
-    finally {
-        clearTimeout(deadline);
-        clearTimeout(grace);
-    }
-}
-//# sourceMappingURL=lock-reply-reader.js.map
-;// CONCATENATED MODULE: ./lib/pipeline/lock/deploy-lock.js
-/**
- * The deploy lock of a run (docs/lock.md): taken through the transport on the lock host before the
- * first stage, its heartbeat refreshed while the run goes on, released at the end (success, failure
- * and cancel alike) and only by its holder. The commands themselves are in src/steps/lock-scripts.ts.
- */
-
-
-
-
-
-
-
-/** What BW_LOCK_TOKEN may hold: a token as we make them (or as a user passes one on). */
-const LOCK_TOKEN_PATTERN = /^[A-Za-z0-9_-]{8,128}$/;
-/** The lock could not be asked about (unreachable host, a failing command): the run must not start. */
-class LockHostError extends errors/* BoereworsError */.x4 {
-    kind = 'connect';
-    retryable = false;
-}
-/** How often a held lock is polled while we wait for it. */
-const WAIT_POLL_MS = 2000;
-/** Connection failures of the lock command are retried this many times, after 1 s, 2 s. */
-const CONNECT_RETRIES = 2;
-/** The lock of one run, on one host. */
-class DeployLock {
-    transport;
-    target;
-    owner;
-    hooks;
-    pollMs;
-    #label;
-    #heartbeat;
-    #beat;
-    #lost = false;
-    #held;
-    constructor(transport, target, 
-    /** Ours; the token in it is what releases the lock. */
-    owner, hooks = {}, pollMs = WAIT_POLL_MS) {
-        this.transport = transport;
-        this.target = target;
-        this.owner = owner;
-        this.hooks = hooks;
-        this.pollMs = pollMs;
-        this.#label = `deploy lock "${target.name}" on ${target.host.name}`;
-    }
-    /** `~/.boerewors/locks/NAME on web-1 (deploy@10.0.0.1:22)`: where it lives. */
-    get where() {
-        const host = this.target.host;
-        const at = host.local ? 'this machine' : (0,contract_host/* hostLabel */.v)(host, this.target.defaultUser);
-        return `~/${LOCKS_DIR}/${this.target.name} on ${host.name} (${at})`;
-    }
-    /**
-     * Take the lock, waiting up to `waitMs` while another run holds it. `reenter`: a token we were
-     * given (BW_LOCK_TOKEN); when the holder has it we join its lock and leave its release to it.
-     * Rejects with a LockHostError when the lock host cannot be asked, and with the signal's reason
-     * on cancel.
-     */
-    async acquire(signal, reenter) {
-        const deadline = Date.now() + this.target.waitMs;
-        let waiting = false;
-        for (;;) {
-            const reply = await this.#run(acquireLockCommand({
-                name: this.target.name,
-                token: this.owner.token,
-                owner: JSON.stringify(this.owner),
-                staleAfterSeconds: Math.max(1, Math.ceil(this.target.staleAfterMs / 1000)),
-                ...(reenter ? { reenter } : {}),
-            }), signal);
-            const owner = parseOwner(reply.owner);
-            const ageSeconds = reply.ageSeconds ?? 0;
-            if (reply.answer === 'acquired' || reply.answer === 'reentered') {
-                this.#held = reply.answer;
-                return { state: reply.answer, owner };
-            }
-            if (reply.answer === 'taken-over') {
-                this.#held = 'taken-over';
-                return { state: 'taken-over', owner, ageSeconds };
-            }
-            if (reply.answer !== 'held')
-                throw this.#unexpected(reply);
-            const left = deadline - Date.now();
-            if (left <= 0)
-                return { state: 'refused', owner, ageSeconds };
-            if (!waiting) {
-                this.hooks.info?.(`🔒 ${this.#label} is held by ${describeHolder(owner, ageSeconds)}: waiting up to ${deploy_lock_seconds(left)} for it`);
-                waiting = true;
-            }
-            await sleep(Math.min(this.pollMs, left), signal);
-        }
-    }
-    /**
-     * Refresh the heartbeat every `intervalMs` until `release` (or until the lock turns out lost).
-     * Not for a re-entered lock: its holder refreshes it (and our token is not the one in it).
-     */
-    startHeartbeat(intervalMs = heartbeatInterval(this.target.staleAfterMs)) {
-        if (!this.#held || this.#held === 'reentered' || this.#heartbeat)
-            return;
-        this.#heartbeat = setInterval(() => void this.#beatOnce(), intervalMs);
-        this.#heartbeat.unref();
-    }
-    async #beatOnce() {
-        if (this.#beat || this.#lost)
-            return; // the last one is still on its way
-        const beat = (this.#beat = new AbortController());
-        try {
-            const reply = await this.#run(heartbeatLockCommand(this.target.name, this.owner.token), beat.signal, 0);
-            if (reply.answer === 'lost') {
-                this.#lost = true;
-                this.#stopHeartbeat();
-                const owner = parseOwner(reply.owner);
-                this.hooks.warn?.(`${this.#label} is no longer ours: ${owner.who ? `now held by ${describeHolder(owner)}` : 'it was removed'}; another run may be deploying at the same time`);
-            }
-        }
-        catch (e) {
-            if (!beat.signal.aborted)
-                this.hooks.warn?.(`${this.#label}: heartbeat failed (tried again in a moment): ${(0,errors/* errorMessage */.gJ)(e)}`);
-        }
-        finally {
-            if (this.#beat === beat)
-                this.#beat = undefined;
-        }
-    }
-    #stopHeartbeat() {
-        if (this.#heartbeat)
-            clearInterval(this.#heartbeat);
-        this.#heartbeat = undefined;
-        this.#beat?.abort();
-    }
-    /**
-     * Stop the heartbeat and remove the lock if it is still ours, within `timeoutMs`. A re-entered
-     * lock is left to its holder. A lock the heartbeat found lost is asked about all the same: the
-     * end of the run then says who holds it now (or that it is gone). Never rejects: a lock that could not be removed is a warning (it
-     * goes stale, or `boerewors lock release --force` removes it).
-     */
-    async release(timeoutMs) {
-        this.#stopHeartbeat();
-        const held = this.#held;
-        this.#held = undefined;
-        if (!held || held === 'reentered')
-            return;
-        try {
-            const reply = await this.#run(releaseLockCommand(this.target.name, this.owner.token), AbortSignal.timeout(timeoutMs), 0);
-            if (reply.answer === 'released')
-                this.hooks.info?.(`🔓 ${this.#label} released`);
-            else if (reply.answer === 'not-ours') {
-                this.hooks.warn?.(`${this.#label} was not released: it is now held by ${describeHolder(parseOwner(reply.owner))}`);
-            }
-            else if (reply.answer === 'absent')
-                this.hooks.warn?.(`${this.#label} was already gone at the end of the run`);
-        }
-        catch (e) {
-            const why = e instanceof Error && e.name === 'TimeoutError'
-                ? `no answer within ${deploy_lock_seconds(timeoutMs)}`
-                : (0,errors/* errorMessage */.gJ)(e);
-            this.hooks.warn?.(`${this.#label} could not be released (${why}): it goes stale ${deploy_lock_seconds(this.target.staleAfterMs)} after its last heartbeat, ` +
-                `or \`boerewors lock release --force\` removes it now`);
-        }
-    }
-    /** `free`, or who holds it. */
-    async status(signal) {
-        return this.#run(lockStatusCommand(this.target.name), signal);
-    }
-    /** Remove the lock: ours (our token), or anyone's with `force`. */
-    async releaseByHand(signal, force) {
-        return this.#run(releaseLockCommand(this.target.name, this.owner.token, { force }), signal);
-    }
-    /** The command's reply; connection failures are retried (twice), anything else is a LockHostError. */
-    async #run(command, signal, retries = CONNECT_RETRIES) {
-        for (let attempt = 0;; attempt++) {
-            try {
-                return await this.#runOnce(command, signal);
-            }
-            catch (e) {
-                if (signal.aborted)
-                    throw signal.reason;
-                const transient = e instanceof errors/* BoereworsError */.x4 && (e.kind === 'connect' || e.kind === 'connection-lost');
-                if (!transient || e instanceof LockHostError || attempt >= retries) {
-                    if (e instanceof LockHostError)
-                        throw e;
-                    throw new LockHostError(`${this.#label}: could not reach the lock host: ${(0,errors/* errorMessage */.gJ)(e)}`, {
-                        cause: e,
-                    });
-                }
-                await sleep(1000 * 2 ** attempt, signal);
-            }
-        }
-    }
-    async #runOnce(command, signal) {
-        const read = await readLockCommand(this.transport, this.target.host, command, signal, this.target.commandTimeoutMs);
-        const { result, reply } = read;
-        if (read.failure) {
-            const what = read.failure.why === 'flood'
-                ? `answered more than ${read.failure.limit} bytes: stopped reading`
-                : `gave no answer within ${deploy_lock_seconds(read.failure.limit)}`;
-            throw new LockHostError(`${this.#label} (${this.where}): the lock command ${what}`);
-        }
-        if (reply && (result === null || result.exitCode === 0))
-            return reply;
-        const said = [...read.stderr, ...(reply ? [] : read.stdout.slice(-8))]
-            .map((line) => truncateText(line, 300))
-            .join('\n')
-            .trim();
-        throw new LockHostError(`${this.#label} (${this.where}): the lock command failed` +
-            `${result?.exitCode == null ? '' : ` with exit code ${result.exitCode}`}${said ? `: ${said}` : ''}`);
-    }
-    #unexpected(reply) {
-        return new LockHostError(`${this.#label}: unexpected answer "${reply.answer}" from the lock command`);
-    }
-}
-/** Every 30 s, or every third of `stale-after` when that is shorter: two beats may be missed. */
-function heartbeatInterval(staleAfterMs) {
-    return Math.max(100, Math.min(30_000, Math.floor(staleAfterMs / 3)));
-}
-function deploy_lock_seconds(ms) {
-    return ms % 1000 === 0 || ms >= 10_000 ? `${Math.round(ms / 1000)} s` : `${(ms / 1000).toFixed(1)} s`;
-}
-//# sourceMappingURL=deploy-lock.js.map
-;// CONCATENATED MODULE: ./lib/pipeline/settings.js
-/**
- * Everything one release needs, whoever asked for it: built by `src/cli/args.ts` from flags or by
- * `src/action/inputs.ts` from inputs; consumed by the pipeline. Each setting also records how the
- * user gives it in that front end (`--hosts`, or the `hosts` input), so a message about it names
- * what the user typed.
- */
-/** A setting as a message starts with it: `--limit`, or `Input "limit"` (the action's own style). */
-function settings_sourceLabel(source) {
-    return 'flag' in source ? source.flag : `Input "${source.input}"`;
-}
-/** A setting inside a sentence: `--runner`, or `the "runner" input`. */
-function sourceName(source) {
-    return 'flag' in source ? source.flag : `the "${source.input}" input`;
-}
-//# sourceMappingURL=settings.js.map
-;// CONCATENATED MODULE: ./lib/pipeline/lock/lock-gate.js
-/**
- * The deploy lock at the start of a run: taken, re-entered, taken over, or the reason the run may
- * not start (held by another run, the lock host out of reach, a cancel while waiting). A run that
- * does not pass runs nothing: no stage, not even one meant for the way out.
- */
-
-
-
-
-
-
-/**
- * Takes the run's lock, or says why the run may not start. No lock (none configured, or a dry
- * run, which only says where it would be taken): the run goes on with no token.
- */
-async function passLock(lock, target, settings, signal, emit) {
-    if (!target)
-        return {};
-    if (!lock) {
-        const where = `~/${LOCKS_DIR}/${target.name} on ${target.host.name}`;
-        emit({
-            type: 'info',
-            message: `🔒 deploy lock: a real run takes ${where} before the first stage; a dry run takes none`,
-        });
-        return { lock: lockReport(target, 'planned') };
-    }
-    let outcome;
-    try {
-        outcome = await lock.acquire(signal, settings.lockToken);
-    }
-    catch (e) {
-        if (signal.aborted) {
-            const reason = `${cancelMessage(signal)} before the deploy lock was taken: nothing ran`;
-            return { refused: reason, result: 'cancelled', lock: lockReport(target, 'refused') };
-        }
-        const reason = `${(0,errors/* errorMessage */.gJ)(e)}. Nothing ran: the run takes the deploy lock before its first stage`;
-        return { refused: reason, result: 'failure', lock: lockReport(target, 'failed') };
-    }
-    const label = `deploy lock "${target.name}" on ${target.host.name}`;
-    switch (outcome.state) {
-        case 'acquired':
-            emit({ type: 'info', message: `🔒 ${label} taken (${lock.where})` });
-            return { token: lock.owner.token, lock: lockReport(target, 'acquired') };
-        case 'reentered':
-            emit({
-                type: 'info',
-                message: `🔒 ${label} re-entered with ${tokenName(settings.sources)}: held by ${describeHolder(outcome.owner ?? {})}, who releases it`,
-            });
-            return { token: settings.lockToken, lock: lockReport(target, 'reentered') };
-        case 'taken-over':
-            emit({
-                type: 'warning',
-                message: `took over the stale ${label}: its holder ${describeHolder(outcome.owner, outcome.ageSeconds)} ` +
-                    `stopped refreshing it more than ${Math.round(target.staleAfterMs / 1000)} s ago (lock.stale-after)`,
-            });
-            return { token: lock.owner.token, lock: lockReport(target, 'taken-over', outcome.owner) };
-        case 'refused': {
-            const waited = target.waitMs > 0 ? ` (waited ${Math.round(target.waitMs / 1000)} s)` : '';
-            const reason = `${label} is held by ${describeHolder(outcome.owner, outcome.ageSeconds)}${waited}. Nothing ran. ` +
-                refusedHint(settings.sources, outcome.owner, target);
-            return { refused: reason, result: 'failure', lock: lockReport(target, 'refused', outcome.owner) };
-        }
-    }
-}
-function newDeployLock(transport, target, run, emit) {
-    const { identity } = run;
-    return new DeployLock(transport, target, {
-        token: newLockToken(),
-        who: identity.who,
-        runner: run.runner,
-        release: run.release,
-        ...(identity.runUrl ? { runUrl: identity.runUrl } : {}),
-        controller: identity.controller,
-        pid: identity.pid,
-        started: new Date().toISOString(),
-    }, {
-        info: (message) => emit({ type: 'info', message }),
-        warn: (message) => emit({ type: 'warning', message }),
-    });
-}
-/** The report of a run that did not start its runner: the lock was held, or could not be asked. */
-function notRunReport(runner, release, startedAt, gate) {
-    return {
-        version: 1,
-        runner,
-        release,
-        result: gate.result,
-        startedAt: startedAt.toISOString(),
-        durationMs: Date.now() - startedAt.getTime(),
-        stages: [],
-        reason: gate.refused,
-        lock: gate.lock,
-    };
-}
-function withLock(report, lock) {
-    return lock ? { ...report, lock } : report;
-}
-/** How the lock token was given: the action's input, or the CLI's environment variable. */
-function tokenName(sources) {
-    return sources.lockToken && 'input' in sources.lockToken ? sourceName(sources.lockToken) : 'BW_LOCK_TOKEN';
-}
-/** What a refused run can do, in the words of the front end that ran it (an input, or a flag). */
-function refusedHint(sources, owner, target) {
-    const action = sources.lockWaitMs !== undefined && 'input' in sources.lockWaitMs;
-    const wait = sources.lockWaitMs ? sourceName(sources.lockWaitMs) : '--lock-wait';
-    const look = action ? '' : ', or look with "boerewors lock status"';
-    if (owner.manual) {
-        const release = action ? 'a "lock: release" step with its token' : '"boerewors lock release"';
-        return (`Wait for it (lock.wait, ${wait})${look}; a lock taken by hand never goes stale: ` +
-            `it is held until ${release} removes it`);
-    }
-    return (`Wait for it (lock.wait, ${wait})${look}; a holder whose heartbeat stops is taken over ` +
-        `after ${Math.round(target.staleAfterMs / 1000)} s (lock.stale-after)`);
-}
-//# sourceMappingURL=lock-gate.js.map
-;// CONCATENATED MODULE: ./lib/pipeline/lock/lock-plan.js
-/**
- * The lock a run of `runner` takes, or undefined. Without a `lock:` key the lock is on when the
- * runner touches a non-local host: its stages' hosts before any hosts filter or limit, so that
- * `--hosts` cannot turn it off and every runner of the config takes the same one. A runner given
- * as a Runner object lists its hosts only when it runs: the config's hosts stand in for them.
- */
-function lockTargetFor(config, runner, settings) {
-    const { lock } = config;
-    if (lock.mode === 'off' || !lock.host)
-        return undefined;
-    if (lock.mode === 'auto') {
-        const hosts = (runner && config.footprints[runner.name]?.hosts) ?? config.hosts;
-        if (!hosts.some((host) => !host.local))
-            return undefined;
-    }
-    return {
-        host: lock.host,
-        name: lock.name,
-        waitMs: settings.lockWaitMs ?? lock.waitMs,
-        staleAfterMs: lock.staleAfterMs,
-        ...(config.ssh.user ? { defaultUser: config.ssh.user } : {}),
-    };
-}
-//# sourceMappingURL=lock-plan.js.map
-;// CONCATENATED MODULE: ./lib/pipeline/run-part-of.js
-/** Which part of a sharded release this run is, from the settings of either front end. */
-
-
-/**
- * The part of every stage this run runs, when the release is spread over a job matrix; undefined
- * for the whole release. `shard` and `canaryOnly` exclude each other.
- */
-function runPartOf(settings) {
-    const { shard, canaryOnly, sources } = settings;
-    if (shard && canaryOnly) {
-        const name = (s, fallback) => (s ? sourceName(s) : fallback);
-        throw new errors/* UsageError */.eb(`${name(sources.shard, 'shard')} and ${name(sources.canaryOnly, 'canary-only')} exclude each other: ` +
-            "the canary-only job runs each stage's canary, the shards run the other hosts");
-    }
-    if (canaryOnly)
-        return { kind: 'canary' };
-    return shard ? { kind: 'shard', ...shard } : undefined;
-}
-//# sourceMappingURL=run-part-of.js.map
-;// CONCATENATED MODULE: ./lib/pipeline/part-release.js
-/**
- * The release id of one part of a sharded release. The canary-only job and every shard must run
- * with one release id (BW_RELEASE): it names the release on every host, and the merge refuses
- * reports of different ids. A release id given by the user wins. Otherwise, inside GitHub Actions,
- * every part takes the workflow run's id, which all jobs of one run share (a re-run of a failed
- * shard included); anywhere else there is nothing shared to take, so a part without one is refused
- * before anything runs (a dry run excepted: it names no release on any host).
- */
-
-
-
-/** The release id every part of one GitHub workflow run shares: `run-<GITHUB_RUN_ID>`. */
-function workflowRunReleaseId(env) {
-    const id = env.GITHUB_RUN_ID;
-    return id && /^\d+$/.test(id) ? `run-${id}` : undefined;
-}
-/**
- * `settings.release`, or for a part of a sharded release run in GitHub Actions the workflow run's
- * id; undefined for a whole release without one (the engine's default then). Throws a UsageError
- * for a part with no release id to share.
- */
-function releaseIdOf(settings, env = process.env) {
-    if (settings.release)
-        return settings.release;
-    const part = runPartOf(settings);
-    if (!part)
-        return undefined;
-    const fromRun = workflowRunReleaseId(env);
-    // A dry run shows the plan of one part; it names no release on any host.
-    if (fromRun || settings.dryRun)
-        return fromRun;
-    const { shard, canaryOnly } = settings.sources;
-    const given = part.kind === 'canary' ? canaryOnly : shard;
-    throw new errors/* UsageError */.eb(`${given ? settings_sourceLabel(given) : part.kind === 'canary' ? 'canary-only' : 'shard'}: the parts of a sharded release ` +
-        'must share one release id, and outside GitHub Actions (no GITHUB_RUN_ID) there is none to share: ' +
-        'give every part the same release id (--release-id)');
-}
-//# sourceMappingURL=part-release.js.map
+//# sourceMappingURL=config-file.js.map
 // EXTERNAL MODULE: ./lib/engine/model/vars.js
 var vars = __nccwpck_require__(8280);
 ;// CONCATENATED MODULE: ./lib/transport/ssh/files.js
@@ -76160,8 +76172,6 @@ class Redactor {
 
 
 
-// What a JavaScript config's default-export function receives: the library.
-
 
 
 
@@ -76177,7 +76187,7 @@ class Redactor {
 /** Load and check everything that can be checked before a single command runs. Throws ConfigError/UsageError. */
 async function loadRelease(settings, opts = {}) {
     const release = releaseIdOf(settings) ?? defaultReleaseId(new Date());
-    const { config } = await loadSettingsConfig(settings, opts);
+    const { config } = await config_file_loadSettingsConfig(settings, opts);
     const { runner: runnerSource, hosts: hostsSource } = settings.sources;
     const runner = selectRunner(config, settings.runner, runnerSource && sourceName(runnerSource));
     const hosts = settings.hosts
@@ -76202,31 +76212,11 @@ async function loadRelease(settings, opts = {}) {
         ...(leftOut ? { lockLeftOut: leftOut } : {}),
     };
 }
-/** For `boerewors lock …`: the config's deploy lock, whichever runner would take it. */
-async function loadLockConfig(settings, opts = {}) {
-    const { config } = await loadSettingsConfig(settings, opts);
-    const { lock: settingsOfLock } = config;
-    if (settingsOfLock.mode === 'off')
-        throw new errors/* ConfigError */.xL(`${config.file}: the deploy lock is off (lock: false)`);
-    const lock = lockTargetFor({ ...config, lock: { ...settingsOfLock, mode: 'on' } }, undefined, settings);
-    if (!lock) {
-        throw new errors/* ConfigError */.xL(`${config.file}: no host to take the deploy lock on: the config names no non-local host (lock.host names one)`);
-    }
-    await checkLockFiles(config, lock.host, sshOverrides(settings, config.ssh), settings);
-    return { config, lock, redactor: opts.redactor ?? new Redactor(secretValues(settings)) };
-}
 /** `validate`: the config, and the SSH files it names; no runner is chosen and nothing runs. */
 async function validateConfig(configPath, cwd) {
     const { file, config } = await loadSettingsConfig({ configPath }, { cwd });
     await checkConfigFiles(config);
     return { file, config, warnings: await missingUploadSources(config, cwd) };
-}
-/** The config the settings name (or the one found in `cwd`), with their variables when given. */
-async function loadSettingsConfig(settings, opts) {
-    const cwd = opts.cwd ?? process.cwd();
-    const file = settings.configPath ?? (await (0,load_config.findConfigFile)(cwd));
-    const vars = settings.vars && { vars: { ...settings.vars, ...settings.secretVars } };
-    return { file, config: await (0,load_config.loadConfig)(file, { ...vars, cwd, api: lib_namespaceObject_0 }) };
 }
 /** Time to release the lock at the end of a run; after a cancel, what is left of the cancel budget. */
 const LOCK_RELEASE_MS = { normal: 10_000, cancelled: 1000 };
@@ -83217,6 +83207,11 @@ function normalizeNewlines(text) {
 
 
 
+
+
+
+
+
 const LOCK_ACTIONS = ['status', 'acquire', 'release'];
 const CLI_LOCK_WORDING = {
     token: 'BW_LOCK_TOKEN',
@@ -83309,6 +83304,19 @@ async function release({ lock, label, settings, opts, words }) {
         };
     }
     return { code: 0, outcome: 'released', stdout: `released: ${label}, held by ${owner}` };
+}
+/** For `boerewors lock …`: the config's deploy lock, whichever runner would take it. */
+async function loadLockConfig(settings, opts = {}) {
+    const { config } = await config_file_loadSettingsConfig(settings, opts);
+    const { lock: settingsOfLock } = config;
+    if (settingsOfLock.mode === 'off')
+        throw new errors/* ConfigError */.xL(`${config.file}: the deploy lock is off (lock: false)`);
+    const lock = lockTargetFor({ ...config, lock: { ...settingsOfLock, mode: 'on' } }, undefined, settings);
+    if (!lock) {
+        throw new errors/* ConfigError */.xL(`${config.file}: no host to take the deploy lock on: the config names no non-local host (lock.host names one)`);
+    }
+    await checkLockFiles(config, lock.host, sshOverrides(settings, config.ssh), settings);
+    return { config, lock, redactor: opts.redactor ?? new Redactor(secretValues(settings)) };
 }
 //# sourceMappingURL=manual-lock.js.map
 ;// CONCATENATED MODULE: ./lib/action/lock-mode.js

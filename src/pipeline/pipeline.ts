@@ -5,9 +5,8 @@
  */
 import type { LoadedConfig } from '../config/index.js';
 import { resolveHostFilter, selectRunner } from '../config/index.js';
-import { findConfigFile, loadConfig } from '../config/load-config.js';
 import { cancelMessage } from '../contract/abort.js';
-import { ConfigError, errorMessage } from '../contract/errors.js';
+import { errorMessage } from '../contract/errors.js';
 import { defaultReleaseId } from '../engine/model/release-id.js';
 import type { Transport } from '../contract/transport.js';
 import type { Runner } from '../engine/model/runner.js';
@@ -15,15 +14,14 @@ import type { EventListener } from '../engine/report/events.js';
 import type { RunReport } from '../engine/report/report.js';
 import type { RunPart } from '../engine/report/run-part.js';
 import { Executor } from '../engine/schedule/executor.js';
-// What a JavaScript config's default-export function receives: the library.
-import * as library from '../index.js';
 import { PartialReport } from '../reporters/partial-report.js';
 import { CANCEL_BUDGET_MS, type Cancellation } from './cancellation.js';
 import type { DeployLock, LockTarget } from './lock/deploy-lock.js';
 import { newDeployLock, notRunReport, passLock, withLock, type LockGate } from './lock/lock-gate.js';
 import { lockTargetFor } from './lock/lock-plan.js';
 import { releaseIdOf } from './part-release.js';
-import { checkConfigFiles, checkLockFiles, checkRunFiles, missingUploadSources } from './preflight.js';
+import { loadSettingsConfig, type LoadOptions } from './config-file.js';
+import { checkConfigFiles, checkRunFiles, missingUploadSources } from './preflight.js';
 import { runEmitter, type RunEmitter } from './run-emitter.js';
 import { runIdentity, runIds, type RunIdentity } from './run-identity.js';
 import { runPartOf } from './run-part-of.js';
@@ -52,13 +50,6 @@ export interface LoadedRelease {
    * a lock taken ahead of the parts was given).
    */
   lockLeftOut?: LockTarget;
-}
-
-export interface LoadOptions {
-  /** Directory the config is looked for in, and relative paths are relative to. Default: the working directory. */
-  cwd?: string;
-  /** The release's redactor, when the front end made it earlier (to redact its own errors). */
-  redactor?: Redactor;
 }
 
 /** Load and check everything that can be checked before a single command runs. Throws ConfigError/UsageError. */
@@ -90,28 +81,6 @@ export async function loadRelease(settings: ReleaseSettings, opts: LoadOptions =
   };
 }
 
-export interface LoadedLock {
-  config: LoadedConfig;
-  lock: LockTarget;
-  redactor: Redactor;
-}
-
-/** For `boerewors lock …`: the config's deploy lock, whichever runner would take it. */
-export async function loadLockConfig(settings: ReleaseSettings, opts: LoadOptions = {}): Promise<LoadedLock> {
-  const { config } = await loadSettingsConfig(settings, opts);
-  const { lock: settingsOfLock } = config;
-  if (settingsOfLock.mode === 'off')
-    throw new ConfigError(`${config.file}: the deploy lock is off (lock: false)`);
-  const lock = lockTargetFor({ ...config, lock: { ...settingsOfLock, mode: 'on' } }, undefined, settings);
-  if (!lock) {
-    throw new ConfigError(
-      `${config.file}: no host to take the deploy lock on: the config names no non-local host (lock.host names one)`,
-    );
-  }
-  await checkLockFiles(config, lock.host, sshOverrides(settings, config.ssh), settings);
-  return { config, lock, redactor: opts.redactor ?? new Redactor(secretValues(settings)) };
-}
-
 export interface ValidatedConfig {
   file: string;
   config: LoadedConfig;
@@ -124,17 +93,6 @@ export async function validateConfig(configPath: string | undefined, cwd: string
   const { file, config } = await loadSettingsConfig({ configPath }, { cwd });
   await checkConfigFiles(config);
   return { file, config, warnings: await missingUploadSources(config, cwd) };
-}
-
-/** The config the settings name (or the one found in `cwd`), with their variables when given. */
-async function loadSettingsConfig(
-  settings: Partial<Pick<ReleaseSettings, 'configPath' | 'vars' | 'secretVars'>>,
-  opts: LoadOptions,
-): Promise<{ file: string; config: LoadedConfig }> {
-  const cwd = opts.cwd ?? process.cwd();
-  const file = settings.configPath ?? (await findConfigFile(cwd));
-  const vars = settings.vars && { vars: { ...settings.vars, ...settings.secretVars } };
-  return { file, config: await loadConfig(file, { ...vars, cwd, api: library }) };
 }
 
 export interface RunHooks {

@@ -8,7 +8,13 @@ import { UsageError } from '../../contract/errors.js';
 import { abortReason } from '../../contract/abort.js';
 import { DeployLock, type LockTarget } from './deploy-lock.js';
 import { describeHolder, newLockToken, parseOwner } from './lock-owner.js';
-import { loadLockConfig } from '../pipeline.js';
+import type { LoadedConfig } from '../../config/index.js';
+import { ConfigError } from '../../contract/errors.js';
+import { loadSettingsConfig, type LoadOptions } from '../config-file.js';
+import { checkLockFiles } from '../preflight.js';
+import { Redactor, secretValues } from '../secrets.js';
+import { sshOverrides } from '../run-transport.js';
+import { lockTargetFor } from './lock-plan.js';
 import { createTransport } from '../run-transport.js';
 import { runIdentity } from '../run-identity.js';
 import type { ReleaseSettings } from '../settings.js';
@@ -180,4 +186,26 @@ async function release({ lock, label, settings, opts, words }: ByHand): Promise<
     };
   }
   return { code: 0, outcome: 'released', stdout: `released: ${label}, held by ${owner}` };
+}
+
+export interface LoadedLock {
+  config: LoadedConfig;
+  lock: LockTarget;
+  redactor: Redactor;
+}
+
+/** For `boerewors lock …`: the config's deploy lock, whichever runner would take it. */
+export async function loadLockConfig(settings: ReleaseSettings, opts: LoadOptions = {}): Promise<LoadedLock> {
+  const { config } = await loadSettingsConfig(settings, opts);
+  const { lock: settingsOfLock } = config;
+  if (settingsOfLock.mode === 'off')
+    throw new ConfigError(`${config.file}: the deploy lock is off (lock: false)`);
+  const lock = lockTargetFor({ ...config, lock: { ...settingsOfLock, mode: 'on' } }, undefined, settings);
+  if (!lock) {
+    throw new ConfigError(
+      `${config.file}: no host to take the deploy lock on: the config names no non-local host (lock.host names one)`,
+    );
+  }
+  await checkLockFiles(config, lock.host, sshOverrides(settings, config.ssh), settings);
+  return { config, lock, redactor: opts.redactor ?? new Redactor(secretValues(settings)) };
 }
