@@ -75,9 +75,9 @@ export async function loadRelease(settings: ReleaseSettings, opts: LoadOptions =
     hosts,
     redactor,
     release,
-    ...(part ? { part } : {}),
-    ...(lock && !leftOut ? { lock } : {}),
-    ...(leftOut ? { lockLeftOut: leftOut } : {}),
+    part,
+    lock: leftOut ? undefined : lock,
+    lockLeftOut: leftOut,
   };
 }
 
@@ -225,9 +225,9 @@ function executorOf(settings: ReleaseSettings, loaded: LoadedRelease, run: RunPa
     vars,
     onEvent: run.emit,
     release,
-    ...(settings.limit !== undefined ? { limit: settings.limit } : {}),
-    ...(loaded.hosts ? { hosts: loaded.hosts } : {}),
-    ...(part ? { part } : {}),
+    limit: settings.limit,
+    hosts: loaded.hosts,
+    part,
     cancelBudgetMs: CANCEL_BUDGET_MS,
     dryRun: settings.dryRun,
   });
