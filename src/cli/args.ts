@@ -189,24 +189,28 @@ function settingsOf(values: Values, env: NodeJS.ProcessEnv): ReleaseSettings {
     vars,
     secretVars: {},
     dryRun: values['dry-run'] ?? false,
-    ...(values.config ? { configPath: values.config } : {}),
-    ...(values.runner ? { runner: values.runner } : {}),
-    ...(values.limit !== undefined
-      ? { limit: settingText.parsePositiveInteger(values.limit, CLI_SOURCES.limit) }
-      : {}),
-    ...(values.hosts !== undefined ? { hosts: settingText.parseList(values.hosts, CLI_SOURCES.hosts) } : {}),
-    ...(values.shard !== undefined ? { shard: settingText.parseShard(values.shard, CLI_SOURCES.shard) } : {}),
-    ...(values['canary-only'] ? { canaryOnly: true } : {}),
-    ...(values.report ? { reportPath: values.report } : {}),
-    ...(values['release-id'] !== undefined
-      ? { release: settingText.parseReleaseId(values['release-id'], CLI_SOURCES.release) }
-      : {}),
-    ...(values['lock-wait'] !== undefined
-      ? { lockWaitMs: settingText.parseDurationSetting(values['lock-wait'], CLI_SOURCES.lockWaitMs) }
-      : {}),
-    ...(lockToken ? { lockToken } : {}),
-    ...(values.identity ? { identityPath: values.identity } : {}),
-    ...(values['known-hosts'] ? { knownHostsPaths: [values['known-hosts']] } : {}),
+    // An option not given (or given empty where empty means nothing) is undefined.
+    configPath: values.config || undefined,
+    runner: values.runner || undefined,
+    limit:
+      values.limit === undefined
+        ? undefined
+        : settingText.parsePositiveInteger(values.limit, CLI_SOURCES.limit),
+    hosts: values.hosts === undefined ? undefined : settingText.parseList(values.hosts, CLI_SOURCES.hosts),
+    shard: values.shard === undefined ? undefined : settingText.parseShard(values.shard, CLI_SOURCES.shard),
+    canaryOnly: values['canary-only'] || undefined,
+    reportPath: values.report || undefined,
+    release:
+      values['release-id'] === undefined
+        ? undefined
+        : settingText.parseReleaseId(values['release-id'], CLI_SOURCES.release),
+    lockWaitMs:
+      values['lock-wait'] === undefined
+        ? undefined
+        : settingText.parseDurationSetting(values['lock-wait'], CLI_SOURCES.lockWaitMs),
+    lockToken: lockToken || undefined,
+    identityPath: values.identity || undefined,
+    knownHostsPaths: values['known-hosts'] ? [values['known-hosts']] : undefined,
     sources: CLI_SOURCES,
   };
 }
