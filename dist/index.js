@@ -73710,6 +73710,7 @@ class PartialReport {
                     startedAt: this.now(),
                     jobs: new Map(),
                     attempts: new Map(),
+                    steps: new Map(),
                     waves: [],
                 };
                 return;
@@ -73721,6 +73722,9 @@ class PartialReport {
                 return;
             case 'job-start':
                 this.#open?.attempts.set(e.host, e.attempt);
+                return;
+            case 'step-start':
+                this.#open?.steps.set(e.host, e.label);
                 return;
             case 'job-end':
                 this.#open?.jobs.set(e.job.host, e.job);
@@ -73779,7 +73783,9 @@ class PartialReport {
         const attempts = open.attempts.get(host) ?? 0;
         if (open.when === 'success' || attempts === 0)
             return unfinishedJob(host, 'cancelled', reason, attempts);
-        const why = `not known: still running when the run stopped waiting for it (${reason}); look at the host`;
+        const step = open.steps.get(host);
+        const at = step === undefined ? '' : ` at step "${step}"`;
+        const why = `not known: still running${at} when the run stopped waiting for it (${reason}); look at the host`;
         return unfinishedJob(host, 'unknown', why, attempts);
     }
 }
@@ -74710,20 +74716,23 @@ function moveText(m) {
  * `now live: R1 on 4 hosts`, `now live: R2 on 3 hosts, R1 on 1 host, unknown on 1 host`: where the
  * run left the live release, from the last release step each host reported (release-move.ts). The
  * hosts counted are those of every stage in which some host reported one; a host none of whose
- * jobs there reported one is `unknown`. Null when no job reported any (no `releases:`, a dry run).
+ * jobs there reported one is `unknown`, and so is a host whose last job the run did not wait for
+ * (`unknown`). Null when no job reported any (no `releases:`, a dry run).
  */
 function liveNowText(r) {
-    const stages = r.stages.filter((s) => s.jobs.some((j) => j.release));
-    if (stages.length === 0)
+    if (!r.stages.some((s) => s.jobs.some((j) => j.release)))
         return null;
     const live = new Map();
-    for (const s of stages)
+    for (const s of r.stages) {
+        const moves = s.jobs.some((j) => j.release);
         for (const j of s.jobs) {
             if (j.release)
                 live.set(j.host, j.release.after);
-            else if (!live.has(j.host) || j.result === 'unknown')
+            // A job the run did not wait for may have moved it: not known any more.
+            else if (j.result === 'unknown' || (moves && !live.has(j.host)))
                 live.set(j.host, undefined);
         }
+    }
     const counts = new Map();
     for (const id of live.values()) {
         const name = id === undefined ? 'unknown' : releaseName(id);

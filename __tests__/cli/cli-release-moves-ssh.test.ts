@@ -22,7 +22,11 @@ interface Move {
 }
 interface JsonReport {
   result: string;
-  stages: { name: string; result: string; jobs: { host: string; result: string; release?: Move }[] }[];
+  stages: {
+    name: string;
+    result: string;
+    jobs: { host: string; result: string; error: string | null; release?: Move }[];
+  }[];
 }
 
 const readJson = (path: string): JsonReport => JSON.parse(readFileSync(path, 'utf8')) as JsonReport;
@@ -133,7 +137,8 @@ runners:
         hosts: [web]
         canary: false
         steps:
-          - run: |
+          - name: wait for go
+            run: |
               trap '' INT TERM HUP
               echo "undo waiting"
               i=0
@@ -174,6 +179,12 @@ runners:
       ['web1', 'unknown'],
       ['web2', 'unknown'],
     ]);
+    for (const j of undo?.jobs ?? [])
+      expect(j.error).toBe(
+        'not known: still running at step "wait for go" when the run stopped waiting for it (cancelled by SIGINT); look at the host',
+      );
+    // Both switched to R9 in Ship; where the undo left them is not known.
+    expect(out).toMatch(/^Release cancelled · .*\nnow live: unknown on 2 hosts\ncancelled by SIGINT\n$/m);
     expect(existsSync(join(root, 'go'))).toBe(true);
   }, 120_000);
 });

@@ -18,6 +18,8 @@ interface OpenStage {
   startedAt: number;
   jobs: Map<string, JobReport>;
   attempts: Map<string, number>;
+  /** The step each host last started. */
+  steps: Map<string, string>;
   waves: WaveReport[];
 }
 
@@ -62,6 +64,7 @@ export class PartialReport {
           startedAt: this.now(),
           jobs: new Map(),
           attempts: new Map(),
+          steps: new Map(),
           waves: [],
         };
         return;
@@ -73,6 +76,9 @@ export class PartialReport {
         return;
       case 'job-start':
         this.#open?.attempts.set(e.host, e.attempt);
+        return;
+      case 'step-start':
+        this.#open?.steps.set(e.host, e.label);
         return;
       case 'job-end':
         this.#open?.jobs.set(e.job.host, e.job);
@@ -131,7 +137,9 @@ export class PartialReport {
   #unfinished(open: OpenStage, host: string, reason: string): JobReport {
     const attempts = open.attempts.get(host) ?? 0;
     if (open.when === 'success' || attempts === 0) return unfinishedJob(host, 'cancelled', reason, attempts);
-    const why = `not known: still running when the run stopped waiting for it (${reason}); look at the host`;
+    const step = open.steps.get(host);
+    const at = step === undefined ? '' : ` at step "${step}"`;
+    const why = `not known: still running${at} when the run stopped waiting for it (${reason}); look at the host`;
     return unfinishedJob(host, 'unknown', why, attempts);
   }
 }

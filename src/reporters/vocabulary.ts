@@ -144,17 +144,20 @@ export function moveText(m: ReleaseMove): string {
  * `now live: R1 on 4 hosts`, `now live: R2 on 3 hosts, R1 on 1 host, unknown on 1 host`: where the
  * run left the live release, from the last release step each host reported (release-move.ts). The
  * hosts counted are those of every stage in which some host reported one; a host none of whose
- * jobs there reported one is `unknown`. Null when no job reported any (no `releases:`, a dry run).
+ * jobs there reported one is `unknown`, and so is a host whose last job the run did not wait for
+ * (`unknown`). Null when no job reported any (no `releases:`, a dry run).
  */
 export function liveNowText(r: Pick<RunReport, 'stages'>): string | null {
-  const stages = r.stages.filter((s) => s.jobs.some((j) => j.release));
-  if (stages.length === 0) return null;
+  if (!r.stages.some((s) => s.jobs.some((j) => j.release))) return null;
   const live = new Map<string, string | null | undefined>();
-  for (const s of stages)
+  for (const s of r.stages) {
+    const moves = s.jobs.some((j) => j.release);
     for (const j of s.jobs) {
       if (j.release) live.set(j.host, j.release.after);
-      else if (!live.has(j.host) || j.result === 'unknown') live.set(j.host, undefined);
+      // A job the run did not wait for may have moved it: not known any more.
+      else if (j.result === 'unknown' || (moves && !live.has(j.host))) live.set(j.host, undefined);
     }
+  }
   const counts = new Map<string, number>();
   for (const id of live.values()) {
     const name = id === undefined ? 'unknown' : releaseName(id);
