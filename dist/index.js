@@ -74678,8 +74678,8 @@ function toleratedNote(s) {
     return s.when && s.when !== 'success' ? 'a warning only: the result stands' : 'tolerated: can-fail';
 }
 /**
- * `failure: failed at step "warm cache": exit code 1 · 1 attempt · 5.1 s`, `success · R2 → R1 ·
- * 1 attempt · 0.3 s`: how a job ended, and where it left the host's live release.
+ * `failure: failed at step "warm cache": exit code 1 · 1 attempt · 5.1 s`, `success · 1 attempt ·
+ * R2 → R1 · 0.3 s`: how a job ended, and where it left the host's live release.
  */
 function jobLine(j) {
     const parts = [
@@ -74690,10 +74690,10 @@ function jobLine(j) {
     const exit = j.result === 'failure' ? exitText(j) : null;
     if (exit)
         parts.splice(1, 0, exit);
-    if (j.release)
-        parts.splice(1, 0, moveText(j.release));
     if (j.verify?.result === 'success')
         parts.splice(-1, 0, `verified (${plural(j.verify.attempts, 'attempt')})`);
+    if (j.release)
+        parts.splice(-1, 0, moveText(j.release));
     return parts.join(' · ');
 }
 /** A release as the reports name it: its id, or `no release` where `current` pointed at none. */

@@ -63,7 +63,7 @@ describe('the bundled action leaves a host that failed within the budget behind'
     );
     // Where the switch left each host: in the log, the summary and the report; local:b has no
     // switch of its own, so where it is is not the run's to say.
-    expect(run.stdout).toMatch(/^local:a ✔ success · r1 → r2 · /m);
+    expect(run.stdout).toMatch(/^local:a ✔ success · 1 attempt · r1 → r2 · /m);
     expect(run.stdout).toMatch(/^now live: r2 on 2 hosts, unknown on 1 host$/m);
     expect(run.summary).toMatch(/^now live: r2 on 2 hosts, unknown on 1 host$/m);
     expect(run.summary).toContain('<td>r1 → r2</td>');

@@ -78,10 +78,12 @@ runners:
     expect(failed.code).toBe(1);
     const out = failed.stdout;
     // The canary switched, then failed at its named step; the others never started.
-    expect(out).toMatch(/^web1 +✘ failure: failed at step "warm cache": exit code 1 · R1 → R2 · /m);
-    expect(out).toMatch(/^web1 +✔ success · R2 → R1 · /m);
-    expect(out).toMatch(/^web2 +✔ success · nothing to undo \(R1 live\) · /m);
-    expect(out).toMatch(/^web3 +✔ success · nothing to undo \(R1 live\) · /m);
+    expect(out).toMatch(
+      /^web1 +✘ failure: failed at step "warm cache": exit code 1 · 1 attempt · R1 → R2 · /m,
+    );
+    expect(out).toMatch(/^web1 +✔ success · 1 attempt · R2 → R1 · /m);
+    expect(out).toMatch(/^web2 +✔ success · 1 attempt · nothing to undo \(R1 live\) · /m);
+    expect(out).toMatch(/^web3 +✔ success · 1 attempt · nothing to undo \(R1 live\) · /m);
     expect(out).not.toContain('bw-release:');
     expect(out).toMatch(/^Release failure · .*\nnow live: R1 on 3 hosts\n/m);
     const json = readJson(join(dir, 'R2.json'));
@@ -101,7 +103,7 @@ runners:
     const back = await run('back', ['--runner', 'rollback']);
     expect(back.code).toBe(0);
     for (const name of NAMES)
-      expect(back.stdout).toMatch(new RegExp(`^${name} +✔ success · R2b → R1 · `, 'm'));
+      expect(back.stdout).toMatch(new RegExp(`^${name} +✔ success · 1 attempt · R2b → R1 · `, 'm'));
     expect(back.stdout).toMatch(/^now live: R1 on 3 hosts$/m);
     expect(moves(readJson(join(dir, 'back.json')), 'Back').web2).toEqual({
       action: 'rollback',

@@ -107,8 +107,8 @@ export function toleratedNote(s: Pick<StageReport, 'tolerated' | 'when'>): strin
 }
 
 /**
- * `failure: failed at step "warm cache": exit code 1 · 1 attempt · 5.1 s`, `success · R2 → R1 ·
- * 1 attempt · 0.3 s`: how a job ended, and where it left the host's live release.
+ * `failure: failed at step "warm cache": exit code 1 · 1 attempt · 5.1 s`, `success · 1 attempt ·
+ * R2 → R1 · 0.3 s`: how a job ended, and where it left the host's live release.
  */
 export function jobLine(j: JobReport): string {
   const parts = [
@@ -118,9 +118,9 @@ export function jobLine(j: JobReport): string {
   ];
   const exit = j.result === 'failure' ? exitText(j) : null;
   if (exit) parts.splice(1, 0, exit);
-  if (j.release) parts.splice(1, 0, moveText(j.release));
   if (j.verify?.result === 'success')
     parts.splice(-1, 0, `verified (${plural(j.verify.attempts, 'attempt')})`);
+  if (j.release) parts.splice(-1, 0, moveText(j.release));
   return parts.join(' · ');
 }
 
