@@ -69,7 +69,9 @@ export function releaseStepTask(
       runUrl: ctx.env.BW_RUN_URL ?? '',
     },
   });
-  return remote(script, { env: { ...paths, ...env }, label, summary });
+  // These print where `current` went (release-move.ts in the engine): the job's report says it.
+  const reportsRelease = action === 'switch' || action === 'rollback' || action === 'undo';
+  return remote(script, { env: { ...paths, ...env }, label, summary, reportsRelease });
 }
 
 function hex(value: string | undefined): string | undefined {

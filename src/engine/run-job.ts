@@ -13,6 +13,7 @@ import type { EventListener } from './events.js';
 import { JobAttempt } from './job-attempt.js';
 import type { Job } from './job.js';
 import { OutputTail } from './output-tail.js';
+import { joinMoves, type ReleaseMove } from './release-move.js';
 import { epochMs, type JobReport, type JobResult, type VerifyReport } from './report.js';
 import type { Outcome } from './result.js';
 import { isRetryable, retryDelay } from './retry-policy.js';
@@ -60,6 +61,8 @@ class JobRun {
   #step: string | null = null;
   #verify: VerifyReport | undefined;
   #uploads: UploadTotals | null = null;
+  /** Across attempts: a switch in attempt 1 stays a switch when attempt 2 finds nothing to do. */
+  #release: ReleaseMove | null = null;
 
   constructor(
     private readonly job: Job,
@@ -146,6 +149,7 @@ class JobRun {
       this.#exitCode = driver.exitCode;
       this.#uploads = driver.uploads;
       this.#step = driver.failedStep;
+      if (driver.release) this.#release = joinMoves(this.#release, driver.release);
       timed.dispose();
     }
   }
@@ -187,6 +191,7 @@ class JobRun {
       ...(result === 'failure' && this.#step ? { step: this.#step } : {}),
       outputTail: this.#tail.toString(),
       ...(this.#uploads ? { uploads: this.#uploads } : {}),
+      ...(this.#release ? { release: this.#release } : {}),
       ...(errorKind ? { errorKind } : {}),
       ...(this.#verify ? { verify: this.#verify } : {}),
     };

@@ -180,6 +180,13 @@ export async function runRelease(
       ? newDeployLock(transport, lockTarget, { runner: loaded.runner.name, release, identity }, emit)
       : undefined;
   let finished = true;
+  // Once the run is reported without the engine (it did not stop in time), what the engine still
+  // says (a job ending, a connection cut at exit, its own run-end) would come after the report's
+  // last line and contradict it: it is not heard any more.
+  let engineHeard = true;
+  const fromEngine = (e: Parameters<typeof emit>[0]): void => {
+    if (engineHeard) emit(e);
+  };
   try {
     const gate = await passLock(lock, lockTarget, settings, cancellation.signal, emit);
     if ('refused' in gate) {
@@ -203,7 +210,7 @@ export async function runRelease(
       transport,
       signal: cancellation.signal,
       vars,
-      onEvent: emit,
+      onEvent: fromEngine,
       release,
       ...(settings.limit !== undefined ? { limit: settings.limit } : {}),
       ...(loaded.hosts ? { hosts: loaded.hosts } : {}),
@@ -215,12 +222,14 @@ export async function runRelease(
     if (report)
       return { report: withLock({ ...redactor.report(report), warnings }, gate.lock), complete: true };
     finished = false;
+    engineHeard = false;
     return {
       report: withLock(partial.snapshot(cancelMessage(cancellation.signal)), gate.lock),
       complete: false,
     };
   } catch (e) {
     finished = false;
+    engineHeard = false;
     return {
       report: partial.snapshot(redactor.text(errorMessage(e)), 'failure'),
       complete: false,
