@@ -64669,7 +64669,7 @@ globals.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _commonjs_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3115);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4469);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(781);
 /** The action's entrypoint (`dist/index.js` is this, bundled). */
 
 
@@ -64686,7 +64686,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4469:
+/***/ 781:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -70518,6 +70518,40 @@ const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createR
 var external_node_zlib_ = __nccwpck_require__(8522);
 // EXTERNAL MODULE: ./node_modules/tar-stream/index.js
 var tar_stream = __nccwpck_require__(6118);
+;// CONCATENATED MODULE: ./lib/transport/upload/coalesce.js
+/**
+ * Gathers small chunks into larger ones. tar-stream hands out a 512-byte header, the file's bytes
+ * and its padding for every entry: a source tree of small files reaches zlib as thousands of tiny
+ * writes, and each is a trip to libuv's thread pool. Gathered into BATCH_BYTES first, gzip packed
+ * a tree of 864 small files (8.4 MB) in 185 ms instead of 350–540 ms.
+ */
+
+/** Bytes gathered before they go on. */
+const BATCH_BYTES = 256 * 1024;
+function coalesceChunks(batchBytes = BATCH_BYTES) {
+    let held = [];
+    let size = 0;
+    const pass = (stream) => {
+        stream.push(held.length === 1 ? held[0] : Buffer.concat(held, size));
+        held = [];
+        size = 0;
+    };
+    return new external_node_stream_.Transform({
+        transform(chunk, _encoding, done) {
+            held.push(chunk);
+            size += chunk.length;
+            if (size >= batchBytes)
+                pass(this);
+            done();
+        },
+        flush(done) {
+            if (size > 0)
+                pass(this);
+            done();
+        },
+    });
+}
+//# sourceMappingURL=coalesce.js.map
 ;// CONCATENATED MODULE: ./lib/transport/upload/host-script.js
 /**
  * What runs on the host for a tar upload: one script, the same over SSH and on `local:` hosts (it
@@ -70857,6 +70891,7 @@ function changedWhileReading(tree, entry) {
 
 
 
+
 /** gzip level: 1 packs ~100 MB/s on one core here and still shrinks source code ~4×. */
 const GZIP_LEVEL = 1;
 /** Writes the archive of `spec` into `sink`, ending it. Rejects on a read error or a changed source. */
@@ -70865,7 +70900,9 @@ async function writeArchive(spec, sink, signal) {
     // Through Node's own stream machinery: `pack` is a streamx stream.
     const source = external_node_stream_.Readable.from(pack, { objectMode: false });
     const piping = spec.gzip
-        ? (0,external_node_stream_promises_namespaceObject.pipeline)(source, (0,external_node_zlib_.createGzip)({ level: GZIP_LEVEL, chunkSize: 64 * 1024 }), sink, { signal })
+        ? (0,external_node_stream_promises_namespaceObject.pipeline)(source, coalesceChunks(), (0,external_node_zlib_.createGzip)({ level: GZIP_LEVEL, chunkSize: 64 * 1024 }), sink, {
+            signal,
+        })
         : (0,external_node_stream_promises_namespaceObject.pipeline)(source, sink, { signal });
     piping.catch(() => { }); // awaited below; an early failure must not go unhandled meanwhile
     try {
