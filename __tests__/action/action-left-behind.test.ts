@@ -61,6 +61,14 @@ describe('the bundled action leaves a host that failed within the budget behind'
     expect(run.stdout).toContain(
       'Release success · 1 host left on its previous release: local:b (failed at Distribute)',
     );
+    // Where the switch left each host: in the log, the summary and the report; local:b has no
+    // switch of its own, so where it is is not the run's to say.
+    expect(run.stdout).toMatch(/^local:a ✔ success · 1 attempt · r1 → r2 · /m);
+    expect(run.stdout).toMatch(/^now live: r2 on 2 hosts, unknown on 1 host$/m);
+    expect(run.summary).toMatch(/^now live: r2 on 2 hosts, unknown on 1 host$/m);
+    expect(run.summary).toContain('<td>r1 → r2</td>');
+    const switched = JSON.parse(run.reportText).stages[1].jobs.map((j: { release?: unknown }) => j.release);
+    expect(switched).toContainEqual({ action: 'switch', before: 'r1', after: 'r2' });
     expect(run.outputs.result).toBe('success');
     expect(JSON.parse(run.outputs['failed-hosts'] ?? '')).toEqual(['local:b']);
     expect(JSON.parse(run.reportText).leftBehind).toEqual([

@@ -156,7 +156,7 @@ runners:
     const run = await runCli(['run', '-c', cfg], { cwd: root });
     expect(run.code).toBe(1);
     expect(run.stdout).toContain(
-      `local:a ✘ failure: upload source dist/site/ not found (looked for ${join(root, 'dist/site')}): nothing to upload`,
+      `local:a ✘ failure: failed at step "upload": upload source dist/site/ not found (looked for ${join(root, 'dist/site')}): nothing to upload`,
     );
   });
 });

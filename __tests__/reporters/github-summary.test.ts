@@ -175,3 +175,41 @@ describe('lastBytes', () => {
     expect(emoji).toBe('…🔥');
   });
 });
+
+describe('what the release steps moved', () => {
+  it('a Release column per host and a now-live line under the headline', async () => {
+    const { renderSummary } = await import('../../src/reporters/github-summary.js');
+    const job = (host: string, before: string, after: string) => ({
+      host,
+      result: 'success' as const,
+      attempts: 1,
+      durationMs: 5,
+      exitCode: 0,
+      error: null,
+      outputTail: '',
+      release: { action: 'undo' as const, before, after },
+    });
+    const text = renderSummary({
+      version: 1,
+      runner: 'deploy',
+      release: 'R2',
+      result: 'failure',
+      startedAt: '2026-01-01T00:00:00.000Z',
+      durationMs: 10,
+      stages: [
+        {
+          name: 'Undo',
+          result: 'success',
+          canary: null,
+          when: 'failure',
+          durationMs: 5,
+          jobs: [job('web1', 'R2', 'R1'), job('web2', 'R1', 'R1')],
+        },
+      ],
+    });
+    expect(text).toMatch(/^now live: R1 on 2 hosts$/m);
+    expect(text).toContain('<th>Release</th>');
+    expect(text).toContain('<td>R2 → R1</td>');
+    expect(text).toContain('<td>nothing to undo (R1 live)</td>');
+  });
+});

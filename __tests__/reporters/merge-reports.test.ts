@@ -303,7 +303,7 @@ describe('parseJsonReport', () => {
     ['{"version":2}', 'r.json: version: expected 1 (a boerewors JSON report), got 2'],
     [
       valid.replace('"result":"success","attempts"', '"result":"maybe","attempts"'),
-      'r.json: stages[0].jobs[0].result: expected success, failure, skipped, cancelled, got "maybe"',
+      'r.json: stages[0].jobs[0].result: expected success, failure, skipped, cancelled, unknown, got "maybe"',
     ],
     [
       valid.replace('"index":1', '"index":3'),

@@ -145,6 +145,13 @@ export async function runRelease(
       ? newDeployLock(transport, loaded.lock, { runner: loaded.runner.name, release, identity }, emit)
       : undefined;
   let finished = true;
+  // Once the run is reported without the engine (it did not stop in time), what the engine still
+  // says (a job ending, a connection cut at exit, its own run-end) would come after the report's
+  // last line and contradict it: it is not heard any more.
+  let engineHeard = true;
+  const fromEngine = (e: Parameters<typeof emit>[0]): void => {
+    if (engineHeard) emit(e);
+  };
   try {
     const gate = await passLock(lock, loaded.lock, settings, cancellation.signal, emit);
     if ('refused' in gate) {
@@ -158,19 +165,21 @@ export async function runRelease(
       gate,
       identity,
       transport,
-      emit,
+      emit: fromEngine,
       signal: cancellation.signal,
     });
     const report = await cancellation.race(executor.run(loaded.runner));
     if (report)
       return { report: withLock({ ...redactor.report(report), warnings }, gate.lock), complete: true };
     finished = false;
+    engineHeard = false;
     return {
       report: withLock(partial.snapshot(cancelMessage(cancellation.signal)), gate.lock),
       complete: false,
     };
   } catch (e) {
     finished = false;
+    engineHeard = false;
     return { report: partial.snapshot(redactor.text(errorMessage(e)), 'failure'), complete: false };
   } finally {
     await endRun(emitter, lock, transport, cancellation.signal, finished);

@@ -7,6 +7,7 @@ import {
   HOST_MARK,
   JOB_MARK,
   jobLine,
+  liveNowText,
   plural,
   progressStatus,
   retryLine,
@@ -99,7 +100,7 @@ export class ConsoleReporter {
       case 'run-end': {
         const r = e.report;
         const head = `\n${runFooter(r, this.#dryRun)} · ${plural(r.stages.length, 'stage')} · ${formatDuration(r.durationMs)}`;
-        return r.reason ? `${head}\n${r.reason}` : head;
+        return [head, liveNowText(r), r.reason].filter(Boolean).join('\n');
       }
     }
   }

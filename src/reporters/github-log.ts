@@ -11,6 +11,7 @@ import {
   HOST_MARK,
   JOB_MARK,
   jobLine,
+  liveNowText,
   retryLine,
   showsWave,
   verifyRetryLine,
@@ -119,6 +120,7 @@ export class GitHubLogReporter {
       case 'run-end':
         this.close();
         this.#info(`${runFooter(e.report, this.#dryRun)} · ${formatDuration(e.report.durationMs)}`);
+        if (liveNowText(e.report)) this.#info(liveNowText(e.report) as string);
         return;
     }
   };

@@ -17,6 +17,8 @@ import {
   exitText,
   formatDuration,
   leftBehindText,
+  liveNowText,
+  moveText,
   partFacts,
   plural,
   errorAtStep,
@@ -60,7 +62,13 @@ const DRY_RUN_HEADLINE = {
   failure: '❌ DRY RUN failed (nothing was run)',
   cancelled: '🚫 DRY RUN cancelled (nothing was run)',
 } as const;
-const JOB_MARK: Record<JobResult, string> = { success: '✅', failure: '❌', skipped: '⏭️', cancelled: '🚫' };
+const JOB_MARK: Record<JobResult, string> = {
+  success: '✅',
+  failure: '❌',
+  skipped: '⏭️',
+  cancelled: '🚫',
+  unknown: '❔',
+};
 /** Warnings quoted under the headline; the JSON report has them all. */
 const WARNINGS_SHOWN = 10;
 
@@ -133,6 +141,8 @@ function renderHeadline(r: RunReport, dryRun: boolean): string {
     `started ${escapeMarkdown(r.startedAt)}`,
   ];
   const lines = [`## ${title}`, '', facts.join(' · '), ''];
+  const live = liveNowText(r);
+  if (live) lines.push(escapeMarkdown(live), '');
   const lock = renderLock(r.lock);
   if (lock) lines.push(lock, '');
   if (r.reason) lines.push(`> ${escapeMarkdown(truncateText(r.reason, 1000))}`, '');
@@ -168,9 +178,12 @@ function renderLock(lock: LockReport | undefined): string {
 
 function stageResultText(s: StageReport): string {
   if (stageOutcome(s) === 'cancelled') return '🚫 cancelled';
+  if (stageOutcome(s) === 'unknown') return '❔ unknown (the run did not wait for its end)';
   if (s.result === 'failure' && s.tolerated) return `⚠️ failure (${toleratedNote(s) ?? ''})`;
   if (s.result === 'success' && countJobs(s, 'failure') > 0) return '⚠️ success (failures within budget)';
-  return { success: '✅ success', failure: '❌ failure', skipped: '⏭️ skipped' }[s.result];
+  return { success: '✅ success', failure: '❌ failure', skipped: '⏭️ skipped', unknown: '❔ unknown' }[
+    s.result
+  ];
 }
 
 function renderStageTable(r: RunReport): string {
@@ -219,7 +232,13 @@ function hostRow(stage: StageReport, j: JobReport): string[] {
     j.error && j.error !== j.result ? escapeCell(truncateText(errorAtStep(j) ?? '', 200)) : '—',
   ];
   if (hasVerify(stage)) row.splice(3, 0, verifyCell(j));
+  if (hasRelease(stage)) row.splice(2, 0, j.release ? escapeCell(moveText(j.release)) : '—');
   return row;
+}
+
+/** Some host of the stage said what its release steps did: the table gets a Release column. */
+function hasRelease(stage: StageReport): boolean {
+  return stage.jobs.some((j) => j.release);
 }
 
 /** The host table of a stage, with as many rows as `budget` bytes allow. */
@@ -234,9 +253,9 @@ function renderHostTable(
     return { text: `_${why}_\n`, rowsLeftOut: 0 };
   }
   const rows = stage.jobs.map((j) => hostRow(stage, j));
-  const header = hasVerify(stage)
-    ? [...HOST_HEADER.slice(0, 3), 'Verify', ...HOST_HEADER.slice(3)]
-    : HOST_HEADER;
+  const header = [...HOST_HEADER];
+  if (hasVerify(stage)) header.splice(3, 0, 'Verify');
+  if (hasRelease(stage)) header.splice(2, 0, 'Release');
   const wrap = (shown: readonly string[][], leftOut: number): string => {
     const extra =
       leftOut > 0

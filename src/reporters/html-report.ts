@@ -14,8 +14,11 @@ import { offsetText } from './timeline.js';
 import { renderTimelineSvg } from './timeline-svg.js';
 import {
   countJobs,
+  errorAtStep,
   exitText,
   formatDuration,
+  liveNowText,
+  moveText,
   partFacts,
   plural,
   stageName,
@@ -44,16 +47,16 @@ const mark = (result: string): string => `<span class="dot r-${result}">●</spa
 const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px;color:#1f2328;background:#fff}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #d1d9e0;padding-bottom:4px}
-.facts{color:#59636e}.reason{border-left:4px solid #cf222e;padding:4px 10px;background:#fff5f5}
+.facts{color:#59636e}.live{font-weight:600}.reason{border-left:4px solid #cf222e;padding:4px 10px;background:#fff5f5}
 .warning{border-left:4px solid #bf8700;padding:2px 10px;background:#fff8e5;margin:2px 0}
 table{border-collapse:collapse;margin:6px 0}th,td{border:1px solid #d1d9e0;padding:3px 8px;text-align:left;vertical-align:top}
 th{background:#f6f8fa}td.n{text-align:right}.scroll{max-height:70vh;overflow:auto;border:1px solid #d1d9e0}
 pre{background:#f6f8fa;padding:8px;overflow:auto;max-height:400px;white-space:pre-wrap;word-break:break-all}
-summary{cursor:pointer}.dot{font-size:12px}.dot.r-success{color:#2da44e}.dot.r-failure{color:#cf222e}.dot.r-cancelled,.dot.r-skipped{color:#8c959f}details{margin:4px 0}sub{color:#59636e}
+summary{cursor:pointer}.dot{font-size:12px}.dot.r-success{color:#2da44e}.dot.r-failure{color:#cf222e}.dot.r-cancelled,.dot.r-skipped,.dot.r-unknown{color:#8c959f}details{margin:4px 0}sub{color:#59636e}
 svg.timeline{display:block;font:11px system-ui,sans-serif}
 svg .band{fill:#f6f8fa}svg .stage-name{font-weight:600;fill:#1f2328}svg .host{text-anchor:end;fill:#59636e}
 svg .axis{text-anchor:middle;fill:#59636e}svg .tick{stroke:#eaeef2}svg .note{fill:#59636e;font-style:italic}
-svg .job.r-success{fill:#2da44e}svg .job.r-failure{fill:#cf222e}svg .job.r-cancelled{fill:#8c959f}svg .job.r-skipped{fill:#d1d9e0}
+svg .job.r-success{fill:#2da44e}svg .job.r-failure{fill:#cf222e}svg .job.r-cancelled,svg .job.r-unknown{fill:#8c959f}svg .job.r-skipped{fill:#d1d9e0}
 svg .job.canary{stroke:#0969da;stroke-width:1.5}svg .gate{fill:#8250df;stroke:#fff}svg .gate.r-failure{fill:#cf222e}
 svg .gate-line{stroke:#8250df;stroke-dasharray:2 2}svg .stage.way-out .band{fill:#fff8e5}
 `;
@@ -98,6 +101,8 @@ function headline(r: RunReport, dryRun: boolean): string {
     `<h1>${mark(r.result)} ${dryRun ? 'DRY RUN · ' : ''}${HEADLINE[r.result]}${dryRun ? ' (nothing was run)' : ''}</h1>`,
     `<p class="facts">${facts.join(' · ')}</p>`,
   ];
+  const live = liveNowText(r);
+  if (live) lines.push(`<p class="live">${escapeHtml(live)}</p>`);
   if (r.reason) lines.push(`<p class="reason">${escapeHtml(r.reason)}</p>`);
   const warnings = r.warnings ?? [];
   for (const w of warnings.slice(0, WARNINGS_SHOWN)) lines.push(`<p class="warning">${escapeHtml(w)}</p>`);
@@ -150,6 +155,8 @@ function stagesTable(r: RunReport): string {
 }
 
 const HOST_HEADER = ['Host', 'Result', 'Wave', 'Attempts', 'Started', 'Duration', 'Exit code', 'Error'];
+/** The hosts table of a stage some host of which said what its release steps did (src/engine/report/release-move.ts). */
+const RELEASE_HOST_HEADER = [...HOST_HEADER.slice(0, 2), 'Release', ...HOST_HEADER.slice(2)];
 
 /** A host's row; `runStart` is the release's start (ms since the epoch), for the Started column. */
 function hostRow(
@@ -162,15 +169,19 @@ function hostRow(
     j.startedAtMs !== undefined && Number.isFinite(runStart)
       ? offsetText(Math.max(0, j.startedAtMs - runStart))
       : '—';
+  const release = s.jobs.some((x) => x.release)
+    ? [td(j.release ? escapeHtml(moveText(j.release)) : '—')]
+    : [];
   return [
     td(`${escapeHtml(j.host)}${j.host === s.canary ? ' <sub>canary</sub>' : ''}`),
     td(`${mark(j.result)} ${j.result}`),
+    ...release,
     td(String(waveOf.get(j.host) ?? '—'), 'n'),
     td(String(j.attempts), 'n'),
     td(started, 'n'),
     td(formatDuration(j.durationMs), 'n'),
     td(j.exitCode === null ? '—' : String(j.exitCode), 'n'),
-    td(j.error && j.error !== j.result ? escapeHtml(j.error) : '—'),
+    td(j.error && j.error !== j.result ? escapeHtml(errorAtStep(j) ?? '') : '—'),
   ];
 }
 
@@ -187,7 +198,7 @@ function hostsSection(s: StageReport, index: number, runStart: number): string {
   const pages: string[] = [];
   for (let from = 0; from < s.jobs.length; from += PAGE_ROWS) {
     const rows = s.jobs.slice(from, from + PAGE_ROWS).map((j) => hostRow(s, j, waveOf, runStart));
-    const body = table(HOST_HEADER, rows);
+    const body = table(s.jobs.some((j) => j.release) ? RELEASE_HOST_HEADER : HOST_HEADER, rows);
     if (s.jobs.length <= PAGE_ROWS) pages.push(body);
     else {
       const to = Math.min(s.jobs.length, from + PAGE_ROWS);
@@ -208,9 +219,12 @@ function failuresSection(r: RunReport): string {
   let left = TAILS_BUDGET;
   let leftOut = 0;
   const blocks = failed.map(({ s, j }, i) => {
-    const facts = [exitText(j), plural(j.attempts, 'attempt'), formatDuration(j.durationMs), j.error].filter(
-      (f): f is string => Boolean(f),
-    );
+    const facts = [
+      exitText(j),
+      plural(j.attempts, 'attempt'),
+      formatDuration(j.durationMs),
+      errorAtStep(j),
+    ].filter((f): f is string => Boolean(f));
     const head = `${mark('failure')} <b>${escapeHtml(j.host)}</b> in ${escapeHtml(stageName(s))} · ${escapeHtml(facts.join(' · '))}`;
     const { text, linesLeftOut } = lastBytes(j.outputTail.replace(/\n+$/, ''), Math.min(each, left));
     if (left < TAIL_MIN) leftOut += 1;

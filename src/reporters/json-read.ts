@@ -17,8 +17,8 @@ import type {
 import type { JsonJob, JsonReport, JsonStage, JsonWave } from './json.js';
 
 const RUN_RESULTS: readonly RunResult[] = ['success', 'failure', 'cancelled'];
-const STAGE_RESULTS: readonly StageResult[] = ['success', 'failure', 'skipped'];
-const JOB_RESULTS: readonly JobResult[] = ['success', 'failure', 'skipped', 'cancelled'];
+const STAGE_RESULTS: readonly StageResult[] = ['success', 'failure', 'skipped', 'unknown'];
+const JOB_RESULTS: readonly JobResult[] = ['success', 'failure', 'skipped', 'cancelled', 'unknown'];
 
 type Json = Record<string, unknown>;
 
@@ -136,6 +136,7 @@ function fromJsonJob(j: JsonJob, epoch: Epoch): JobReport {
     exitCode: j.exitCode ?? null,
     error: j.error ?? null,
     ...(j.step ? { step: j.step } : {}),
+    ...(j.release ? { release: { ...j.release } } : {}),
     outputTail: j.outputTail ?? '',
     // Reports from before `compression` was added have none.
     ...(j.uploads ? { uploads: { ...j.uploads, compression: j.uploads.compression ?? [] } } : {}),

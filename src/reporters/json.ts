@@ -8,13 +8,14 @@ import {
   type StageWhen,
 } from '../engine/report/report.js';
 import type { UploadTotals } from '../engine/report/upload-totals.js';
+import type { ReleaseMove } from '../engine/report/release-move.js';
 import { lastBytes } from './last-bytes.js';
 
 /**
  * The JSON report (documented in the README): the in-memory extras (error kinds, the output of jobs
  * that did not fail, gates' output) are left out. Keys were added to version 1 over time
- * (`release`, `dryRun`, `reason`, `warnings`, a stage's `when` and `waves`, a job's `verify` and
- * `uploads`, the `startMs` of stages, jobs and gates, the parts of a sharded release, `lock`); consumers ignore keys they do not know.
+ * (`release`, `dryRun`, `reason`, `warnings`, a stage's `when` and `waves`, a job's `verify`,
+ * `uploads` and `release`, the `startMs` of stages, jobs and gates, the parts of a sharded release, `lock`); consumers ignore keys they do not know.
  */
 export interface JsonReport {
   version: 1;
@@ -100,6 +101,12 @@ export interface JsonJob {
   verify: { result: string; attempts: number; durationMs: number } | null;
   /** What the last attempt's upload steps shipped (summed); only on jobs that uploaded. */
   uploads?: UploadTotals;
+  /**
+   * What the job's `release: switch`, `rollback` or `undo` steps did to the host's live release:
+   * `before` and `after` (a release id, or null for none; equal when nothing moved). Only on jobs
+   * that ran one and heard back from the host: absent means not known.
+   */
+  release?: ReleaseMove;
   /** A failed job's last output, at most `OUTPUT_TAIL_BYTES` of whole lines; absent otherwise. */
   outputTail?: string;
 }
@@ -168,6 +175,7 @@ export function toJsonReport(report: RunReport, options: JsonReportOptions = {})
         ...(j.step ? { step: j.step } : {}),
         verify: j.verify ? { ...j.verify } : null,
         ...(j.uploads ? { uploads: { ...j.uploads } } : {}),
+        ...(j.release ? { release: { ...j.release } } : {}),
         ...(j.result === 'failure' && j.outputTail !== ''
           ? { outputTail: lastBytes(j.outputTail.replace(/\n+$/, ''), OUTPUT_TAIL_BYTES).text }
           : {}),

@@ -100,7 +100,7 @@ function task(
   return `${mermaidText(label)} :${[...t, String(from), String(to)].join(', ')}`;
 }
 
-const MARK = { success: '✔', failure: '✘', skipped: '–', cancelled: '⊘' } as const;
+const MARK = { success: '✔', failure: '✘', skipped: '–', cancelled: '⊘', unknown: '?' } as const;
 
 function stageTasks(s: TimelineStage, maxBars: number): string[] {
   if (s.bars.length === 0) {
@@ -127,7 +127,7 @@ function barLabel(b: TimelineBar): string {
 
 function barTags(b: TimelineBar): string[] {
   if (b.result === 'failure') return ['crit'];
-  if (b.result === 'cancelled') return ['active'];
+  if (b.result === 'cancelled' || b.result === 'unknown') return ['active'];
   return ['done'];
 }
 

@@ -18,13 +18,16 @@ interface OpenStage {
   startedAt: number;
   jobs: Map<string, JobReport>;
   attempts: Map<string, number>;
+  /** The step each host last started. */
+  steps: Map<string, string>;
   waves: WaveReport[];
 }
 
 /**
  * Rebuilds the run's report from its events, so that a cancelled run whose engine has not
  * returned in time (a command that ignores its signal, a socket that will not close) can still be
- * reported: every job that had not ended counts as cancelled.
+ * reported: a job that had not ended counts as cancelled, or, in a stage on the way out (which the
+ * cancel does not stop: an undo, say), as `unknown`: it may well have finished on its host.
  */
 export class PartialReport {
   #runner: string;
@@ -61,6 +64,7 @@ export class PartialReport {
           startedAt: this.now(),
           jobs: new Map(),
           attempts: new Map(),
+          steps: new Map(),
           waves: [],
         };
         return;
@@ -72,6 +76,9 @@ export class PartialReport {
         return;
       case 'job-start':
         this.#open?.attempts.set(e.host, e.attempt);
+        return;
+      case 'step-start':
+        this.#open?.steps.set(e.host, e.label);
         return;
       case 'job-end':
         this.#open?.jobs.set(e.job.host, e.job);
@@ -97,13 +104,11 @@ export class PartialReport {
     const stages = [...this.#stages];
     const open = this.#open;
     if (open) {
-      const jobs = open.hosts.map(
-        (host) =>
-          open.jobs.get(host) ?? unfinishedJob(host, 'cancelled', reason, open.attempts.get(host) ?? 0),
-      );
+      const jobs = open.hosts.map((host) => open.jobs.get(host) ?? this.#unfinished(open, host, reason));
+      const unknown = jobs.some((j) => j.result === 'unknown') && !jobs.some((j) => j.result === 'failure');
       stages.push({
         name: open.name,
-        result: 'failure',
+        result: unknown ? 'unknown' : 'failure',
         canary: open.canary,
         jobs,
         durationMs: this.now() - open.startedAt,
@@ -111,7 +116,7 @@ export class PartialReport {
         waves: open.waves,
         ...(open.gate ? { gate: true } : {}),
         // On the way out a stage cut short is a warning, as when the engine reports it.
-        ...(open.when === 'success' ? {} : { tolerated: true }),
+        ...(open.when === 'success' || unknown ? {} : { tolerated: true }),
       });
     }
     return {
@@ -126,5 +131,15 @@ export class PartialReport {
       warnings: [...this.#warnings],
       ...(this.#part ? { part: this.#part } : {}),
     };
+  }
+
+  /** A job of the open stage without a `job-end`: cancelled, or not known on the way out. */
+  #unfinished(open: OpenStage, host: string, reason: string): JobReport {
+    const attempts = open.attempts.get(host) ?? 0;
+    if (open.when === 'success' || attempts === 0) return unfinishedJob(host, 'cancelled', reason, attempts);
+    const step = open.steps.get(host);
+    const at = step === undefined ? '' : ` at step "${step}"`;
+    const why = `not known: still running${at} when the run stopped waiting for it (${reason}); look at the host`;
+    return unfinishedJob(host, 'unknown', why, attempts);
   }
 }

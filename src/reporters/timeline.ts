@@ -35,8 +35,8 @@ export interface TimelineStage {
   index: number;
   name: string;
   when: StageWhen;
-  /** `success`, `failure`, `skipped`, or `cancelled` for a stage a cancel stopped. */
-  outcome: StageReport['result'] | 'cancelled';
+  /** `success`, `failure`, `skipped`, `cancelled` for a stage a cancel stopped, `unknown` for one not waited for. */
+  outcome: StageReport['result'] | 'cancelled' | 'unknown';
   reason: string | null;
   startMs: number;
   endMs: number;

@@ -14,6 +14,7 @@ import type {
   WaveReport,
 } from '../engine/report/report.js';
 import { partLabel, type RunPart } from '../engine/report/run-part.js';
+import type { ReleaseMove } from '../engine/report/release-move.js';
 
 /** The mark before a job's last line in the logs (`web-1 ✘ failure: exit code 3 · …`). */
 export const JOB_MARK: Readonly<Record<JobResult, string>> = {
@@ -21,6 +22,7 @@ export const JOB_MARK: Readonly<Record<JobResult, string>> = {
   failure: '✘',
   skipped: '–',
   cancelled: '⊘',
+  unknown: '?',
 };
 
 /** The mark between a host's label and the rest of its log line. */
@@ -55,12 +57,13 @@ export function countJobs(stage: Pick<StageReport, 'jobs'>, result: JobResult): 
 
 /**
  * What became of a stage, as the reporters name it: a stage that "failed" only because a cancel
- * stopped it (no job failed, some were cancelled) is `cancelled`.
+ * stopped it (no job failed, some were cancelled) is `cancelled`; one whose end the run did not
+ * wait for (no job failed, some are `unknown`) is `unknown`.
  */
-export function stageOutcome(s: StageReport): StageReport['result'] | 'cancelled' {
-  if (s.result === 'failure' && countJobs(s, 'failure') === 0 && countJobs(s, 'cancelled') > 0)
-    return 'cancelled';
-  return s.result;
+export function stageOutcome(s: StageReport): StageReport['result'] | 'cancelled' | 'unknown' {
+  if (s.result !== 'failure' || countJobs(s, 'failure') > 0) return s.result;
+  if (countJobs(s, 'unknown') > 0) return 'unknown';
+  return countJobs(s, 'cancelled') > 0 ? 'cancelled' : s.result;
 }
 
 /**
@@ -103,10 +106,13 @@ export function toleratedNote(s: Pick<StageReport, 'tolerated' | 'when'>): strin
   return s.when && s.when !== 'success' ? 'a warning only: the result stands' : 'tolerated: can-fail';
 }
 
-/** `failure: timed out after 5s · exit 143 · 2 attempts · 5.1 s`: how a job ended. */
+/**
+ * `failure: failed at step "warm cache": exit code 1 · 1 attempt · 5.1 s`, `success · 1 attempt ·
+ * R2 → R1 · 0.3 s`: how a job ended, and where it left the host's live release.
+ */
 export function jobLine(j: JobReport): string {
   const parts = [
-    j.error && j.error !== j.result ? `${j.result}: ${j.error}` : j.result,
+    j.error && j.error !== j.result ? `${j.result}: ${errorAtStep(j) ?? ''}` : j.result,
     plural(j.attempts, 'attempt'),
     formatDuration(j.durationMs),
   ];
@@ -114,7 +120,54 @@ export function jobLine(j: JobReport): string {
   if (exit) parts.splice(1, 0, exit);
   if (j.verify?.result === 'success')
     parts.splice(-1, 0, `verified (${plural(j.verify.attempts, 'attempt')})`);
+  if (j.release) parts.splice(-1, 0, moveText(j.release));
   return parts.join(' · ');
+}
+
+/** A release as the reports name it: its id, or `no release` where `current` pointed at none. */
+function releaseName(id: string | null): string {
+  return id ?? 'no release';
+}
+
+/**
+ * What a release step did on a host: `R2 → R1`; when nothing moved, `nothing to undo (R1 live)`,
+ * `nothing rolled back (R1 live)` or `R2 already live`.
+ */
+export function moveText(m: ReleaseMove): string {
+  if (m.before !== m.after) return `${releaseName(m.before)} → ${releaseName(m.after)}`;
+  const live = m.after === null ? 'no release live' : `${m.after} live`;
+  if (m.action === 'switch') return m.after === null ? 'nothing switched' : `${m.after} already live`;
+  return m.action === 'undo' ? `nothing to undo (${live})` : `nothing rolled back (${live})`;
+}
+
+/**
+ * `now live: R1 on 4 hosts`, `now live: R2 on 3 hosts, R1 on 1 host, unknown on 1 host`: where the
+ * run left the live release, from the last release step each host reported (src/engine/report/release-move.ts). The
+ * hosts counted are those of every stage in which some host reported one; a host none of whose
+ * jobs there reported one is `unknown`, and so is a host whose last job the run did not wait for
+ * (`unknown`). Null when no job reported any (no `releases:`, a dry run).
+ */
+export function liveNowText(r: Pick<RunReport, 'stages'>): string | null {
+  if (!r.stages.some((s) => s.jobs.some((j) => j.release))) return null;
+  const live = new Map<string, string | null | undefined>();
+  for (const s of r.stages) {
+    const moves = s.jobs.some((j) => j.release);
+    for (const j of s.jobs) {
+      if (j.release) live.set(j.host, j.release.after);
+      // A job the run did not wait for may have moved it: not known any more.
+      else if (j.result === 'unknown' || (moves && !live.has(j.host))) live.set(j.host, undefined);
+    }
+  }
+  const counts = new Map<string, number>();
+  for (const id of live.values()) {
+    const name = id === undefined ? 'unknown' : releaseName(id);
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  const known = [...counts].filter(([name]) => name !== 'unknown').sort((a, b) => b[1] - a[1]);
+  const unknown = counts.get('unknown');
+  const parts = known.map(([name, n]) => `${name} on ${plural(n, 'host')}`);
+  if (unknown) parts.push(`unknown on ${plural(unknown, 'host')}`);
+  return `now live: ${parts.join(', ')}`;
 }
 
 /** `≡ wave 2/4 · 5 hosts · gate ✔ passed · 0.4 s`: how a wave (and the gate after it) ended. */
@@ -145,7 +198,9 @@ export function stageLine(s: StageReport): string {
   const n = (r: JobResult): number => countJobs(s, r);
   const note = toleratedNote(s);
   const tolerated = note ? ` (${note})` : '';
-  const cancelled = n('cancelled') > 0 ? ` · ${n('cancelled')} cancelled` : '';
+  const cancelled =
+    (n('cancelled') > 0 ? ` · ${n('cancelled')} cancelled` : '') +
+    (n('unknown') > 0 ? ` · ${n('unknown')} unknown` : '');
   return (
     `■ ${stageName(s)}: ${stageOutcome(s)}${tolerated} · ${n('success')} ok · ${n('failure')} failed · ${n('skipped')} skipped` +
     `${cancelled} · ${formatDuration(s.durationMs)}`

@@ -57,6 +57,7 @@ export function releaseCommand(action: ReleaseAction, target: ReleaseDirTarget):
   if (action === 'prepare' || action === 'switch') env.BW_SHARED = sharedLines(target.shared);
   if (action === 'prune') env.BW_KEEP = String(target.keep);
   if (action === 'undo') env.BW_UNDO = '1';
+  if (action === 'switch' || action === 'rollback' || action === 'undo') env.BW_ACTION = action;
   const body = { prepare: PREPARE, switch: SWITCH, prune: PRUNE, rollback: ROLLBACK, undo: ROLLBACK }[action];
   return { script: `${PRELUDE}${body}`, env, summary: summaryOf(action, target) };
 }
@@ -134,6 +135,7 @@ const PRELUDE = `P=$BW_RELEASES_PATH
 R=$P/releases/$BW_RELEASE
 H=$P/.boerewors/releases.jsonl
 fail() { echo "$*" >&2; exit 1; }
+moved() { printf 'bw-release: %s %s %s\n' "$BW_ACTION" "\${1:--}" "\${2:--}"; }
 current_id() {
   l=$(readlink "$P/current" 2>/dev/null) || return 0
   case $l in releases/*|*/releases/*) l=\${l%/}; l=\${l##*/} ;; *) return 0 ;; esac
@@ -200,11 +202,13 @@ EOF
 prev=$(current_id)
 if [ "$prev" = "$BW_RELEASE" ]; then
   echo "current is already releases/$BW_RELEASE"
+  moved "$prev" "$prev"
   exit 0
 fi
 switch_to "$BW_RELEASE"
 printf '{"id":"%s","state":"live",%s,"previous":"%s"}\\n' "$BW_RELEASE" "$BW_HISTORY" "$prev" >>"$H"
 echo "current -> releases/$BW_RELEASE (was \${prev:-nothing})"
+moved "$prev" "$BW_RELEASE"
 `;
 
 const PRUNE = `cur=$(current_id)
@@ -279,9 +283,11 @@ echo "current releases/$cur went live at \${t:-never}"
 // by the run's first stage, or as a var) leaves hosts on another release where they are.
 const ROLLBACK = `trap '' INT TERM HUP
 cur=$(current_id)
+stay_fail() { moved "$cur" "$cur"; fail "$@"; }
 if [ "\${BW_UNDO:-}" = 1 ] && [ "$cur" != "$BW_RELEASE" ]; then
   shown=\${cur:+releases/$cur}
   echo "current is \${shown:-not a release}, not this run's release $BW_RELEASE: nothing to undo"
+  moved "$cur" "$cur"
   exit 0
 fi
 if [ "\${BW_UNDO:-}" = 1 ]; then
@@ -290,23 +296,26 @@ if [ "\${BW_UNDO:-}" = 1 ]; then
     *"\\"attempt\\":\\"$BW_RUN_ATTEMPT\\","*) ;;
     *)
       echo "current is releases/$cur, but this run did not switch to it (it went live in an earlier run or attempt): nothing to undo"
+      moved "$cur" "$cur"
       exit 0
       ;;
   esac
 fi
-[ -n "$cur" ] || fail "$P/current does not point into $P/releases: nothing to roll back"
+[ -n "$cur" ] || stay_fail "$P/current does not point into $P/releases: nothing to roll back"
 if [ "\${BW_UNDO:-}" != 1 ] && [ -z "\${ROLLBACK_TO:-}" ] && [ -n "\${ROLLBACK_FROM:-}" ] && [ "$cur" != "$ROLLBACK_FROM" ]; then
   echo "current is releases/$cur, not releases/$ROLLBACK_FROM (the release being rolled back): nothing to roll back here"
+  moved "$cur" "$cur"
   exit 0
 fi
 if [ -n "\${ROLLBACK_TO:-}" ]; then
   target=$ROLLBACK_TO
-  case $target in .|..|*[!A-Za-z0-9._-]*) fail "ROLLBACK_TO=$target is not a release id" ;; esac
+  case $target in .|..|*[!A-Za-z0-9._-]*) stay_fail "ROLLBACK_TO=$target is not a release id" ;; esac
   if [ "$target" = "$cur" ]; then
     echo "current is releases/$target already, as ROLLBACK_TO asks: nothing to roll back"
+    moved "$cur" "$cur"
     exit 0
   fi
-  [ -d "$P/releases/$target" ] || fail "ROLLBACK_TO=$target: $P/releases/$target does not exist"
+  [ -d "$P/releases/$target" ] || stay_fail "ROLLBACK_TO=$target: $P/releases/$target does not exist"
   if events | awk -v id="$target" '$1 == id && $2 == "live" { b = 0 } $1 == id && $2 == "bad" { b = 1 } END { exit !b }'; then
     echo "releases/$target was marked bad earlier; going back to it as ROLLBACK_TO asks"
   fi
@@ -315,7 +324,7 @@ else
     $2 == "live" { if (!($1 in pos)) { pos[$1] = ++n; order[n] = $1 }; bad[$1] = 0 }
     $2 == "bad" { bad[$1] = 1 }
     END { if (!(cur in pos)) { print "?"; exit } for (i = pos[cur] - 1; i >= 1; i--) if (!bad[order[i]]) print order[i] }')
-  [ "$candidates" != "?" ] || fail "current release $cur never went live according to $H: name the release to go back to with ROLLBACK_TO=ID"
+  [ "$candidates" != "?" ] || stay_fail "current release $cur never went live according to $H: name the release to go back to with ROLLBACK_TO=ID"
   target=
   for id in $candidates; do
     if [ -d "$P/releases/$id" ]; then
@@ -323,10 +332,11 @@ else
       break
     fi
   done
-  [ -n "$target" ] || fail "no release to roll back to: none older than $cur went live, is not marked bad and is still in $P/releases; current stays releases/$cur"
+  [ -n "$target" ] || stay_fail "no release to roll back to: none older than $cur went live, is not marked bad and is still in $P/releases; current stays releases/$cur"
 fi
 switch_to "$target"
 printf '{"id":"%s","state":"bad",%s}\\n' "$cur" "$BW_HISTORY" >>"$H"
 printf '{"id":"%s","state":"live",%s,"previous":"%s"}\\n' "$target" "$BW_HISTORY" "$cur" >>"$H"
 echo "rolled back: current -> releases/$target (was releases/$cur, now marked bad)"
+moved "$cur" "$target"
 `;

@@ -62,7 +62,9 @@ export function releaseStepTask(
       runUrl: ctx.env.BW_RUN_URL ?? '',
     },
   });
-  return remote(script, { env: { ...paths, ...env }, label, summary });
+  // These print where `current` went (src/engine/report/release-move.ts): the job's report says it.
+  const reportsRelease = action === 'switch' || action === 'rollback' || action === 'undo';
+  return remote(script, { env: { ...paths, ...env }, label, summary, reportsRelease });
 }
 
 function hex(value: string | undefined): string | undefined {

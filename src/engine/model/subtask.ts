@@ -21,6 +21,11 @@ export interface ExecTask {
   readonly allowFailure?: boolean;
   /** One line a dry run shows instead of the script (see ExecRequest.summary). */
   readonly summary?: string;
+  /**
+   * The command prints a `bw-release: ACTION BEFORE AFTER` line (report/release-move.ts): the engine keeps
+   * it out of the log and reports it as the job's `release`.
+   */
+  readonly reportsRelease?: boolean;
 }
 
 export interface UploadTask {
@@ -42,6 +47,7 @@ export interface ExecOptions {
   label?: string;
   allowFailure?: boolean;
   summary?: string;
+  reportsRelease?: boolean;
 }
 
 /** A command on the job's host. */
@@ -75,10 +81,17 @@ export function upload(from: string, to: string, opts: UploadOptions | string = 
 }
 
 function rest(opts: ExecOptions): Partial<ExecTask> {
-  const out: { env?: Record<string, string>; label?: string; allowFailure?: boolean; summary?: string } = {};
+  const out: {
+    env?: Record<string, string>;
+    label?: string;
+    allowFailure?: boolean;
+    summary?: string;
+    reportsRelease?: boolean;
+  } = {};
   if (opts.env) out.env = opts.env;
   if (opts.label) out.label = opts.label;
   if (opts.allowFailure) out.allowFailure = true;
   if (opts.summary) out.summary = opts.summary;
+  if (opts.reportsRelease) out.reportsRelease = true;
   return out;
 }

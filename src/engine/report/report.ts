@@ -1,11 +1,18 @@
 import type { LockReport } from '../../contract/lock-report.js';
+import type { ReleaseMove } from './release-move.js';
 import type { RunPart } from './run-part.js';
 import type { UploadTotals } from './upload-totals.js';
 
 /** The run's results. `toJsonReport` (src/reporters/json.ts) turns these into the JSON report the README documents. */
 export type RunResult = 'success' | 'failure' | 'cancelled';
-export type StageResult = 'success' | 'failure' | 'skipped';
-export type JobResult = 'success' | 'failure' | 'skipped' | 'cancelled';
+/** `unknown`: only in a report rebuilt from the events, for a stage on the way out some of whose jobs are `unknown` and none failed. */
+export type StageResult = 'success' | 'failure' | 'skipped' | 'unknown';
+/**
+ * `unknown`: the job was still running when the run stopped waiting for it (a second Ctrl-C, or
+ * the cancel's grace period ran out) in a stage on the way out, whose commands the cancel did not
+ * stop: what it did on its host is not known. Only a report rebuilt from the events has it.
+ */
+export type JobResult = 'success' | 'failure' | 'skipped' | 'cancelled' | 'unknown';
 
 /**
  * When a stage runs. `success` (the default): while the release succeeds. The others run on the way
@@ -27,6 +34,12 @@ export interface JobReport {
   step?: string;
   /** What the last attempt's uploads shipped, summed; absent when it uploaded nothing. */
   uploads?: UploadTotals;
+  /**
+   * What its `release: switch`, `rollback` or `undo` steps did to the host's live release (before
+   * and after; equal when nothing moved), as the host printed it; absent when the job ran none, or
+   * none got to say (a cut connection: not known).
+   */
+  release?: ReleaseMove;
   /**
    * The last output lines (bounded, ~64 KiB) for summaries, across attempts; each attempt after the
    * first starts with a `── attempt N ──` line. The JSON report keeps the end of a failed job's.
@@ -148,7 +161,7 @@ export function failedHosts(stages: readonly Pick<StageReport, 'jobs'>[]): strin
  */
 export function unfinishedJob(
   host: string,
-  result: 'skipped' | 'cancelled',
+  result: 'skipped' | 'cancelled' | 'unknown',
   error: string,
   attempts = 0,
 ): JobReport {

@@ -14,6 +14,7 @@ import { Ok, type Outcome } from '../model/result.js';
 import type { ExecResult, Stream, UploadResult } from '../../contract/transport.js';
 import type { ExecTask, UploadTask } from '../model/subtask.js';
 import { addUpload, describeUpload, type UploadTotals } from '../report/upload-totals.js';
+import { joinMoves, parseReleaseMove, type ReleaseMove } from '../report/release-move.js';
 
 export interface AttemptScope {
   readonly transport: Transport;
@@ -43,6 +44,8 @@ export class JobAttempt {
   uploads: UploadTotals | null = null;
   /** The label of the step whose command or upload failed last (null once a later step starts). */
   failedStep: string | null = null;
+  /** What this attempt's `reportsRelease` commands said they did to the live release; null before any. */
+  release: ReleaseMove | null = null;
   #stepLabel: string | null = null;
   // A command on the controller may have changed what a later upload reads: that upload reads
   // its source afresh instead of sharing the stage's snapshot.
@@ -130,10 +133,14 @@ export class JobAttempt {
     const env = { ...this.#context(host).env, ...task.env };
     const target = task.target === 'controller' ? CONTROLLER : host;
     if (task.target === 'controller') this.#ranOnController = true;
+    const context = this.#callContext(
+      host,
+      task.reportsRelease ? (line) => this.#releaseLine(line) : undefined,
+    );
     const call = transport.exec(
       target,
       { script: task.script, shell: task.shell, env, ...(task.summary ? { summary: task.summary } : {}) },
-      this.#callContext(host),
+      context,
     );
     const result = await untilAborted(call, signal);
     this.exitCode = result.exitCode;
@@ -185,11 +192,22 @@ export class JobAttempt {
     this.scope.emit({ type: 'step-start', stage: this.scope.stage, host: host.name, label });
   }
 
-  #callContext(host: Host): { signal: AbortSignal; onOutput: (stream: Stream, line: string) => void } {
+  /** A `bw-release:` line is recorded, not shown (true); any other line is output (false). */
+  #releaseLine(line: string): boolean {
+    const move = parseReleaseMove(line);
+    if (move) this.release = joinMoves(this.release, move);
+    return move !== null;
+  }
+
+  #callContext(
+    host: Host,
+    consume?: (line: string) => boolean,
+  ): { signal: AbortSignal; onOutput: (stream: Stream, line: string) => void } {
     return {
       signal: this.scope.signal,
       onOutput: (stream, line) => {
         if (!this.#open) return;
+        if (consume && stream === 'stdout' && consume(line)) return;
         this.scope.onLine(line);
         this.scope.emit({ type: 'output', stage: this.scope.stage, host: host.name, stream, line });
       },

@@ -17,6 +17,7 @@ import { epochMs, type JobReport, type JobResult, type VerifyReport } from '../r
 import type { Outcome } from '../model/result.js';
 import { isRetryable, retryDelay } from '../policy/retry-policy.js';
 import type { StageSettings } from '../model/stage.js';
+import { joinMoves, type ReleaseMove } from '../report/release-move.js';
 import { verifyHost } from './verify.js';
 import type { UploadTotals } from '../report/upload-totals.js';
 
@@ -60,6 +61,8 @@ class JobRun {
   #step: string | null = null;
   #verify: VerifyReport | undefined;
   #uploads: UploadTotals | null = null;
+  /** Across attempts: a switch in attempt 1 stays a switch when attempt 2 finds nothing to do. */
+  #release: ReleaseMove | null = null;
 
   constructor(
     private readonly job: Job,
@@ -146,6 +149,7 @@ class JobRun {
       this.#exitCode = driver.exitCode;
       this.#uploads = driver.uploads;
       this.#step = driver.failedStep;
+      if (driver.release) this.#release = joinMoves(this.#release, driver.release);
       timed.dispose();
     }
   }
@@ -187,6 +191,7 @@ class JobRun {
       ...(result === 'failure' && this.#step ? { step: this.#step } : {}),
       outputTail: this.#tail.toString(),
       ...(this.#uploads ? { uploads: this.#uploads } : {}),
+      ...(this.#release ? { release: this.#release } : {}),
       ...(errorKind ? { errorKind } : {}),
       ...(this.#verify ? { verify: this.#verify } : {}),
     };

@@ -10,6 +10,7 @@ import { Readable, type Writable } from 'node:stream';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { createGzip } from 'node:zlib';
 import { pack as tarPack, type Pack } from 'tar-stream';
+import { coalesceChunks } from './coalesce.js';
 import { FILE_ENTRY } from './host-script.js';
 import {
   assertUnchanged,
@@ -37,7 +38,9 @@ export async function writeArchive(spec: ArchiveSpec, sink: Writable, signal: Ab
   // Through Node's own stream machinery: `pack` is a streamx stream.
   const source = Readable.from(pack, { objectMode: false });
   const piping = spec.gzip
-    ? pipeline(source, createGzip({ level: GZIP_LEVEL, chunkSize: 64 * 1024 }), sink, { signal })
+    ? pipeline(source, coalesceChunks(), createGzip({ level: GZIP_LEVEL, chunkSize: 64 * 1024 }), sink, {
+        signal,
+      })
     : pipeline(source, sink, { signal });
   piping.catch(() => {}); // awaited below; an early failure must not go unhandled meanwhile
   try {
