@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import type { BenchFleet, FleetHost } from './fleet.js';
 import { sshClientOptions } from './peers.js';
-import { shellQuote } from '../src/transport/ssh-remote-command.js';
+import { shellQuote } from '../src/transport/remote/remote-command.js';
 
 export type UploadPeer = 'tar+ssh' | 'tar -z+ssh' | 'rsync -a' | 'rsync -az';
 

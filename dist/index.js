@@ -64669,7 +64669,7 @@ globals.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _commonjs_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3115);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(781);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8783);
 /** The action's entrypoint (`dist/index.js` is this, bundled). */
 
 
@@ -64686,7 +64686,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 781:
+/***/ 8783:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -64725,6 +64725,7 @@ __nccwpck_require__.d(lib_namespaceObject_0, {
   Stage: () => (stage/* Stage */.BI),
   StepsJob: () => (steps_job/* StepsJob */.l),
   TimeoutError: () => (errors/* TimeoutError */.MU),
+  UploadError: () => (errors/* UploadError */.oW),
   UsageError: () => (errors/* UsageError */.eb),
   createSshTransport: () => (createSshTransport),
   errorMessage: () => (errors/* errorMessage */.gJ),
@@ -67744,7 +67745,7 @@ const log = {
     setFailed: (message) => setFailed(logText(message)),
     startGroup: (name) => startGroup(logLine(name)),
     endGroup: () => endGroup(),
-    /** What waits in stdout's pipe: host output is left out above a bound (output-backlog.ts). */
+    /** What waits in stdout's pipe: host output is left out above a bound (src/reporters/output-backlog.ts). */
     pending: () => process.stdout.writableLength,
 };
 //# sourceMappingURL=log.js.map
@@ -67848,7 +67849,7 @@ function settleOnce(resolve, reject, cleanup = () => { }) {
     };
 }
 //# sourceMappingURL=abort.js.map
-;// CONCATENATED MODULE: ./lib/engine/run-part.js
+;// CONCATENATED MODULE: ./lib/engine/report/run-part.js
 /** A release spread over several machines (a GitHub job matrix): the part one machine runs. */
 /** `canary-only`, `shard 2/3`: how logs and reports name a part. */
 function partLabel(part) {
@@ -67857,7 +67858,7 @@ function partLabel(part) {
 //# sourceMappingURL=run-part.js.map
 // EXTERNAL MODULE: external "node:events"
 var external_node_events_ = __nccwpck_require__(8474);
-;// CONCATENATED MODULE: ./lib/engine/run-signals.js
+;// CONCATENATED MODULE: ./lib/engine/schedule/run-signals.js
 /**
  * The engine's signals: the run's cancellation and each attempt's timeout. (Waiting on promises
  * that may ignore a signal, and sleeping, are in src/contract/abort.ts, shared with the transports.)
@@ -67942,7 +67943,7 @@ function formatMs(ms) {
     return `${Number((ms / 1000).toFixed(3))}s`;
 }
 //# sourceMappingURL=run-signals.js.map
-;// CONCATENATED MODULE: ./lib/engine/emitter.js
+;// CONCATENATED MODULE: ./lib/engine/report/emitter.js
 /**
  * Wraps the caller's listener so that a throwing reporter cannot break the run: the release on
  * the hosts matters more than a log line. The error is dropped, not re-emitted, because the only
@@ -67961,7 +67962,7 @@ function safeEmitter(listener) {
     };
 }
 //# sourceMappingURL=emitter.js.map
-;// CONCATENATED MODULE: ./lib/engine/output-tail.js
+;// CONCATENATED MODULE: ./lib/engine/report/output-tail.js
 /**
  * The last lines a job printed, capped at a byte budget. Output is streamed to events as it
  * arrives; this tail is all the engine keeps, so memory per job stays bounded however much a
@@ -68014,9 +68015,34 @@ function lastBytes(text, max) {
     return bytes.subarray(start).toString();
 }
 //# sourceMappingURL=output-tail.js.map
-// EXTERNAL MODULE: ./lib/engine/release-id.js
-var release_id = __nccwpck_require__(7001);
-;// CONCATENATED MODULE: ./lib/engine/iterate.js
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./lib/engine/model/release-id.js
+
+/**
+ * The default release id (BW_RELEASE): the run's start as a UTC timestamp and six random hex
+ * digits, `20261128T005603Z-3fa9c2`. The timestamp makes ids sort by time and read well in a
+ * directory listing; the suffix keeps two runs that start in the same second (two workflows, two
+ * people) out of each other's release directory.
+ */
+function defaultReleaseId(at, random = () => (0,external_node_crypto_.randomBytes)(3)) {
+    const stamp = at
+        .toISOString()
+        .replace(/\.\d+Z$/, 'Z')
+        .replace(/[-:]/g, '');
+    return `${stamp}-${random().toString('hex').slice(0, 6)}`;
+}
+/** What a release id may look like: it names a directory on every host (`releases/ID`). */
+const RELEASE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+/** Why `id` cannot be a release id, or undefined when it can. */
+function releaseIdProblem(id) {
+    if (RELEASE_ID_PATTERN.test(id) && !id.includes('..'))
+        return undefined;
+    return ('expected a release id: letters, digits, ".", "-" and "_", starting with a letter or digit, ' +
+        `at most 128 characters, no ".." (it names a directory), got ${JSON.stringify(id)}`);
+}
+//# sourceMappingURL=release-id.js.map
+;// CONCATENATED MODULE: ./lib/engine/schedule/iterate.js
 function iteratorOf(items) {
     if (typeof items[Symbol.asyncIterator] === 'function') {
         return items[Symbol.asyncIterator]();
@@ -68034,7 +68060,7 @@ async function collect(items) {
 //# sourceMappingURL=iterate.js.map
 // EXTERNAL MODULE: ./lib/contract/host.js
 var contract_host = __nccwpck_require__(1874);
-;// CONCATENATED MODULE: ./lib/engine/job-selection.js
+;// CONCATENATED MODULE: ./lib/engine/policy/job-selection.js
 /** Which of a stage's jobs run: the hosts filter, then the limit. Pure, testable by value. */
 
 /** The jobs that will run, in order: the hosts filter first, then the limit. The rest are not reported. */
@@ -68049,7 +68075,7 @@ function isControllerJob(job) {
     return host === contract_host/* CONTROLLER */.J || (host.local && host.name === contract_host/* CONTROLLER */.J.name);
 }
 //# sourceMappingURL=job-selection.js.map
-;// CONCATENATED MODULE: ./lib/engine/report.js
+;// CONCATENATED MODULE: ./lib/engine/report/report.js
 /** Now, in ms since the epoch, on the monotonic clock the durations are measured with. */
 function epochMs() {
     return Math.round(performance.timeOrigin + performance.now());
@@ -68072,7 +68098,7 @@ function unfinishedJob(host, result, error, attempts = 0) {
     return { host, result, attempts, durationMs: 0, exitCode: null, error, outputTail: '' };
 }
 //# sourceMappingURL=report.js.map
-;// CONCATENATED MODULE: ./lib/engine/waves.js
+;// CONCATENATED MODULE: ./lib/engine/policy/waves.js
 /**
  * Whether the stage has a canary. A canary gates the *other* jobs, so a stage of one job has none:
  * that job is simply the stage, and `can-fail` applies to it as to any other failure.
@@ -68111,11 +68137,11 @@ function waveSizes(settings, jobCount) {
     return waves;
 }
 //# sourceMappingURL=waves.js.map
-;// CONCATENATED MODULE: ./lib/engine/left-behind.js
+;// CONCATENATED MODULE: ./lib/engine/policy/left-behind.js
 /**
  * Hosts left behind: a host whose job failed in a stage on the success path that tolerated it
  * (within `max-failures`, a failed verify included) takes no part in the later stages on the
- * success path. Pure rules over a stage's slice of jobs; run-stages.ts keeps the list.
+ * success path. Pure rules over a stage's slice of jobs; schedule/run-stages.ts keeps the list.
  */
 
 
@@ -68169,8 +68195,8 @@ function inStageOrder(all, ran, out) {
     return all.map((job) => out.skipped.get(job) ?? ran[next++]);
 }
 //# sourceMappingURL=left-behind.js.map
-// EXTERNAL MODULE: ./lib/engine/job.js
-var job = __nccwpck_require__(7209);
+// EXTERNAL MODULE: ./lib/engine/model/job.js
+var job = __nccwpck_require__(6551);
 ;// CONCATENATED MODULE: ./node_modules/yocto-queue/index.js
 /*
 How it works:
@@ -68413,7 +68439,7 @@ function validateConcurrency(concurrency) {
 	}
 }
 
-;// CONCATENATED MODULE: ./lib/engine/failure-budget.js
+;// CONCATENATED MODULE: ./lib/engine/policy/failure-budget.js
 /**
  * Counts a stage's failed jobs against `max-failures`. The stage fails when failures *exceed* the
  * allowance; from then on no new job of it starts.
@@ -68456,10 +68482,8 @@ function formatAmount(amount) {
     return typeof amount === 'number' ? String(amount) : `${amount.percent}%`;
 }
 //# sourceMappingURL=failure-budget.js.map
-// EXTERNAL MODULE: ./lib/engine/check.js
-var check = __nccwpck_require__(3970);
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: ./lib/engine/model/check.js
+var check = __nccwpck_require__(1912);
 ;// CONCATENATED MODULE: ./node_modules/is-network-error/index.js
 const objectToString = Object.prototype.toString;
 
@@ -68734,7 +68758,7 @@ function makeRetriable(function_, options) {
 	};
 }
 
-;// CONCATENATED MODULE: ./lib/engine/job-env.js
+;// CONCATENATED MODULE: ./lib/engine/model/job-env.js
 /**
  * The environment every command of a job gets: the vars plus the BW_* names. The BW_*
  * names are set last so a var cannot make a job lie about where it runs.
@@ -68752,34 +68776,13 @@ function jobEnv(p) {
     };
 }
 //# sourceMappingURL=job-env.js.map
-;// CONCATENATED MODULE: ./lib/engine/release-move.js
-/**
- * What a job did to its host's live release, as the host said it: a command built with
- * `reportsRelease` (the `release: switch`, `rollback` and `undo` steps) prints one line
- * `bw-release: ACTION BEFORE AFTER` (`-` for no release) once it knows; the engine keeps that line
- * out of the log and puts it in the job's report (`JobReport.release`). docs/releases.md shows it.
- */
-const LINE = /^bw-release: (switch|rollback|undo) ([A-Za-z0-9._-]+) ([A-Za-z0-9._-]+)$/;
-/** The move a `bw-release:` line states, or null for any other line. */
-function parseReleaseMove(line) {
-    const m = LINE.exec(line.trimEnd());
-    if (!m)
-        return null;
-    const id = (s) => (s === '-' ? null : s);
-    return { action: m[1], before: id(m[2]), after: id(m[3]) };
-}
-/** Two moves of one job, in order, as one: where it started, where it ended, the last step's action. */
-function joinMoves(first, next) {
-    return first ? { action: next.action, before: first.before, after: next.after } : next;
-}
-//# sourceMappingURL=release-move.js.map
-;// CONCATENATED MODULE: ./lib/engine/result.js
+;// CONCATENATED MODULE: ./lib/engine/model/result.js
 const Ok = () => ({ kind: 'ok' });
 const Err = (reason) => ({ kind: 'err', reason });
 const Skip = (reason) => ({ kind: 'skip', reason });
 const isSuccess = (o) => o.kind !== 'err';
 //# sourceMappingURL=result.js.map
-;// CONCATENATED MODULE: ./lib/engine/upload-totals.js
+;// CONCATENATED MODULE: ./lib/engine/report/upload-totals.js
 function addUpload(totals, r) {
     const t = totals ?? { uploads: 0, files: 0, bytes: 0, bytesSent: 0, filesLinked: 0, compression: [] };
     return {
@@ -68812,7 +68815,28 @@ function formatBytes(n) {
     return `${v.toFixed(1)} ${units[i]}`;
 }
 //# sourceMappingURL=upload-totals.js.map
-;// CONCATENATED MODULE: ./lib/engine/job-attempt.js
+;// CONCATENATED MODULE: ./lib/engine/report/release-move.js
+/**
+ * What a job did to its host's live release, as the host said it: a command built with
+ * `reportsRelease` (the `release: switch`, `rollback` and `undo` steps) prints one line
+ * `bw-release: ACTION BEFORE AFTER` (`-` for no release) once it knows; the engine keeps that line
+ * out of the log and puts it in the job's report (`JobReport.release`). docs/releases.md shows it.
+ */
+const LINE = /^bw-release: (switch|rollback|undo) ([A-Za-z0-9._-]+) ([A-Za-z0-9._-]+)$/;
+/** The move a `bw-release:` line states, or null for any other line. */
+function parseReleaseMove(line) {
+    const m = LINE.exec(line.trimEnd());
+    if (!m)
+        return null;
+    const id = (s) => (s === '-' ? null : s);
+    return { action: m[1], before: id(m[2]), after: id(m[3]) };
+}
+/** Two moves of one job, in order, as one: where it started, where it ended, the last step's action. */
+function joinMoves(first, next) {
+    return first ? { action: next.action, before: first.before, after: next.after } : next;
+}
+//# sourceMappingURL=release-move.js.map
+;// CONCATENATED MODULE: ./lib/engine/schedule/job-attempt.js
 /**
  * Drives one attempt of a job: runs its generator, executes every subtask it yields through the
  * transport and sends the result back in; a failed subtask is thrown back in instead. Nested jobs
@@ -69025,7 +69049,7 @@ function describe(value) {
     }
 }
 //# sourceMappingURL=job-attempt.js.map
-;// CONCATENATED MODULE: ./lib/engine/retry-policy.js
+;// CONCATENATED MODULE: ./lib/engine/policy/retry-policy.js
 /** What may be retried, and how long to wait before it. */
 /** Backoff never waits longer than this between two attempts (unless the base itself is longer). */
 const MAX_RETRY_DELAY_MS = 5 * 60_000;
@@ -69053,7 +69077,7 @@ function retryDelay(baseMs, retryNumber, random = Math.random()) {
     return Math.min(delay, Math.max(MAX_RETRY_DELAY_MS, baseMs));
 }
 //# sourceMappingURL=retry-policy.js.map
-;// CONCATENATED MODULE: ./lib/engine/verify.js
+;// CONCATENATED MODULE: ./lib/engine/schedule/verify.js
 /**
  * A stage's `verify` on one host: its check, again every `interval` until it passes or `timeout`
  * ends. It runs once the job's steps succeeded and is not one of their attempts: `retries` does not
@@ -69154,7 +69178,7 @@ function withoutStepStart(emit) {
     };
 }
 //# sourceMappingURL=verify.js.map
-;// CONCATENATED MODULE: ./lib/engine/run-job.js
+;// CONCATENATED MODULE: ./lib/engine/schedule/run-job.js
 /**
  * Runs one top-level job to its JobReport: every attempt with its own timeout, retries with
  * backoff through p-retry, and the bounded output tail. Never rejects: whatever happens becomes
@@ -69352,7 +69376,7 @@ function attemptDivider(n) {
     return `── attempt ${n} ──`;
 }
 //# sourceMappingURL=run-job.js.map
-;// CONCATENATED MODULE: ./lib/engine/gate.js
+;// CONCATENATED MODULE: ./lib/engine/schedule/gate.js
 /**
  * The gate after a wave: after the soak, its check runs once on the controller, with the wave in
  * BW_WAVE (1-based) and BW_WAVE_HOSTS (space-separated host names).
@@ -69401,7 +69425,7 @@ async function runGate(gate, wave, scope, opts = { soak: true }) {
     };
 }
 //# sourceMappingURL=gate.js.map
-;// CONCATENATED MODULE: ./lib/engine/stage-waves.js
+;// CONCATENATED MODULE: ./lib/engine/schedule/stage-waves.js
 /**
  * A stage's selected jobs at work: the canary alone, then the waves through the pool, counted
  * against the failure budget, each wave followed by the stage's gate when it has one. A failed
@@ -69554,7 +69578,7 @@ class StageWaves {
     }
 }
 //# sourceMappingURL=stage-waves.js.map
-;// CONCATENATED MODULE: ./lib/engine/sharding.js
+;// CONCATENATED MODULE: ./lib/engine/policy/sharding.js
 
 
 
@@ -69599,7 +69623,7 @@ function shardBlock(total, index, count) {
     return [from, from + base + (index <= extra ? 1 : 0)];
 }
 //# sourceMappingURL=sharding.js.map
-;// CONCATENATED MODULE: ./lib/engine/run-stage.js
+;// CONCATENATED MODULE: ./lib/engine/schedule/run-stage.js
 /**
  * Runs one stage: selects its jobs, runs the canary alone, then the rest in waves through a pool
  * (stage-waves.ts), counting failures against the budget; reports every selected job, started or not.
@@ -69783,7 +69807,7 @@ function finish(stage, { started, startedAtMs }, scope, ran) {
     return { report, stopsRun: failure !== null && !tolerated };
 }
 //# sourceMappingURL=run-stage.js.map
-;// CONCATENATED MODULE: ./lib/engine/way-out.js
+;// CONCATENATED MODULE: ./lib/engine/policy/way-out.js
 /**
  * Which stages run once a release is decided: pure rules over `when` and the run's result so far.
  * While the release succeeds, `success` and `always` stages run; once a stage failed it, the
@@ -69816,10 +69840,10 @@ function runEnv(report, failedStage) {
     };
 }
 //# sourceMappingURL=way-out.js.map
-;// CONCATENATED MODULE: ./lib/engine/run-stages.js
+;// CONCATENATED MODULE: ./lib/engine/schedule/run-stages.js
 /**
  * The runner's stages, pulled one at a time, each run or skipped by its `when` (rules in
- * way-out.ts). The stages that run while the release succeeds decide its result; the stages on the
+ * policy/way-out.ts). The stages that run while the release succeeds decide its result; the stages on the
  * way out run under a signal of their own, which a cancel does not abort but bounds.
  */
 
@@ -69991,7 +70015,7 @@ class StageSequence {
     }
 }
 //# sourceMappingURL=run-stages.js.map
-;// CONCATENATED MODULE: ./lib/engine/executor.js
+;// CONCATENATED MODULE: ./lib/engine/schedule/executor.js
 /**
  * Runs one runner: setup, its stages pulled one at a time, cleanup; turns what happened into the
  * RunReport and the event stream. Scheduling inside a stage lives in run-stage.ts.
@@ -70010,9 +70034,13 @@ class Executor {
     options;
     constructor(options) {
         this.options = options;
-        const { limit, outputTailBytes, cancelBudgetMs, part } = options;
+        const { limit, outputTailBytes, cancelBudgetMs, part, release } = options;
         if (part)
             checkPart(part);
+        // Checked once here: the release id names a directory on every host (`releases/ID`).
+        const problem = release === undefined ? undefined : releaseIdProblem(release);
+        if (problem)
+            throw new TypeError(`release: ${problem}`);
         if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) {
             throw new TypeError(`limit must be a positive integer, got ${String(limit)}`);
         }
@@ -70033,7 +70061,7 @@ class Executor {
         const report = {
             version: 1,
             runner: runner.name,
-            release: this.options.release ?? (0,release_id/* defaultReleaseId */.sQ)(startedAt),
+            release: this.options.release ?? defaultReleaseId(startedAt),
             result: 'success',
             startedAt: startedAt.toISOString(),
             durationMs: 0,
@@ -70128,7 +70156,7 @@ function checkPart(part) {
     }
 }
 //# sourceMappingURL=executor.js.map
-;// CONCATENATED MODULE: ./lib/release/cancellation.js
+;// CONCATENATED MODULE: ./lib/pipeline/cancellation.js
 
 
 /**
@@ -70228,7 +70256,7 @@ class Cancellation {
     }
 }
 //# sourceMappingURL=cancellation.js.map
-;// CONCATENATED MODULE: ./lib/release/exit-codes.js
+;// CONCATENATED MODULE: ./lib/pipeline/exit-codes.js
 
 const EXIT = { success: 0, failure: 1, usage: 2, cancelled: 130 };
 /** 0 success, 130 cancelled, 1 any other failure. */
@@ -70306,8 +70334,8 @@ function resolveHostFilter(config, names, what = 'hosts filter') {
 //# sourceMappingURL=select.js.map
 // EXTERNAL MODULE: ./lib/config/config-error.js
 var config_error = __nccwpck_require__(1429);
-// EXTERNAL MODULE: ./lib/config/steps-job.js
-var steps_job = __nccwpck_require__(2567);
+// EXTERNAL MODULE: ./lib/steps/steps-job.js
+var steps_job = __nccwpck_require__(4970);
 // EXTERNAL MODULE: ./lib/config/formats.js
 var formats = __nccwpck_require__(6094);
 // EXTERNAL MODULE: ./lib/config/hosts.js
@@ -70343,16 +70371,991 @@ function renderJsonSchema() {
 
 
 //# sourceMappingURL=index.js.map
-// EXTERNAL MODULE: ./lib/contract/ssh-options.js
-var ssh_options = __nccwpck_require__(9007);
-// EXTERNAL MODULE: ./lib/engine/stage.js
-var stage = __nccwpck_require__(3768);
-// EXTERNAL MODULE: ./lib/engine/runner.js
-var runner = __nccwpck_require__(7998);
-// EXTERNAL MODULE: ./lib/engine/subtask.js
-var subtask = __nccwpck_require__(917);
+;// CONCATENATED MODULE: ./lib/reporters/partial-report.js
+
+/**
+ * Rebuilds the run's report from its events, so that a cancelled run whose engine has not
+ * returned in time (a command that ignores its signal, a socket that will not close) can still be
+ * reported: a job that had not ended counts as cancelled, or, in a stage on the way out (which the
+ * cancel does not stop: an undo, say), as `unknown`: it may well have finished on its host.
+ */
+class PartialReport {
+    now;
+    #runner;
+    #release = '';
+    #startedAt = new Date();
+    #part;
+    #stages = [];
+    #warnings = [];
+    #open;
+    #final;
+    constructor(runner, now = Date.now) {
+        this.now = now;
+        this.#runner = runner;
+    }
+    onEvent = (e) => {
+        switch (e.type) {
+            case 'run-start':
+                this.#runner = e.runner;
+                this.#release = e.release;
+                this.#startedAt = new Date(e.startedAt);
+                this.#part = e.part;
+                return;
+            case 'stage-start':
+                this.#open = {
+                    name: e.stage,
+                    hosts: e.hosts,
+                    canary: e.canary,
+                    when: e.when,
+                    gate: e.gate,
+                    startedAt: this.now(),
+                    jobs: new Map(),
+                    attempts: new Map(),
+                    steps: new Map(),
+                    waves: [],
+                };
+                return;
+            case 'wave-end':
+                this.#open?.waves.push(e.wave);
+                return;
+            case 'warning':
+                this.#warnings.push(e.host ? `${e.host}: ${e.message}` : e.message);
+                return;
+            case 'job-start':
+                this.#open?.attempts.set(e.host, e.attempt);
+                return;
+            case 'step-start':
+                this.#open?.steps.set(e.host, e.label);
+                return;
+            case 'job-end':
+                this.#open?.jobs.set(e.job.host, e.job);
+                return;
+            case 'stage-end':
+                this.#stages.push(e.stage);
+                this.#open = undefined;
+                return;
+            case 'run-end':
+                this.#final = e.report;
+                return;
+            default:
+                return;
+        }
+    };
+    /**
+     * The engine's own report when it finished, else the run as far as the events tell: `cancelled`
+     * (the engine did not return in time) or `failure` (it threw).
+     */
+    snapshot(reason, result = 'cancelled') {
+        if (this.#final)
+            return this.#final;
+        const stages = [...this.#stages];
+        const open = this.#open;
+        if (open) {
+            const jobs = open.hosts.map((host) => open.jobs.get(host) ?? this.#unfinished(open, host, reason));
+            const unknown = jobs.some((j) => j.result === 'unknown') && !jobs.some((j) => j.result === 'failure');
+            stages.push({
+                name: open.name,
+                result: unknown ? 'unknown' : 'failure',
+                canary: open.canary,
+                jobs,
+                durationMs: this.now() - open.startedAt,
+                when: open.when,
+                waves: open.waves,
+                ...(open.gate ? { gate: true } : {}),
+                // On the way out a stage cut short is a warning, as when the engine reports it.
+                ...(open.when === 'success' || unknown ? {} : { tolerated: true }),
+            });
+        }
+        return {
+            version: 1,
+            runner: this.#runner,
+            release: this.#release,
+            result,
+            startedAt: this.#startedAt.toISOString(),
+            durationMs: Math.max(0, this.now() - this.#startedAt.getTime()),
+            stages,
+            reason,
+            warnings: [...this.#warnings],
+            ...(this.#part ? { part: this.#part } : {}),
+        };
+    }
+    /** A job of the open stage without a `job-end`: cancelled, or not known on the way out. */
+    #unfinished(open, host, reason) {
+        const attempts = open.attempts.get(host) ?? 0;
+        if (open.when === 'success' || attempts === 0)
+            return unfinishedJob(host, 'cancelled', reason, attempts);
+        const step = open.steps.get(host);
+        const at = step === undefined ? '' : ` at step "${step}"`;
+        const why = `not known: still running${at} when the run stopped waiting for it (${reason}); look at the host`;
+        return unfinishedJob(host, 'unknown', why, attempts);
+    }
+}
+//# sourceMappingURL=partial-report.js.map
+;// CONCATENATED MODULE: ./lib/reporters/github-escape.js
+/**
+ * Escaping for text that reaches a GitHub job summary from outside (host output, error messages,
+ * names from the config): rendered as typed, never as markup.
+ */
+const HTML = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+// ANSI CSI/OSC sequences (colours, cursor moves) and other control characters but tab and newline.
+const github_escape_CONTROL = 
+// eslint-disable-next-line no-control-regex
+/\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f]/g;
+/** Removes terminal escape sequences and control characters (tab and newline stay). */
+function stripControl(text) {
+    return text.replace(github_escape_CONTROL, '');
+}
+/** For the inside of `<pre>`: GitHub does not process Markdown there, so HTML escaping is enough. */
+function escapeHtml(text) {
+    return stripControl(text).replace(/[&<>"']/g, (c) => HTML[c] ?? c);
+}
+/**
+ * For text inside an HTML block (table cells, `<summary>`): Markdown is not processed there, but a
+ * blank line would end the block, so newlines become spaces.
+ */
+function escapeCell(text) {
+    return escapeHtml(text).replace(/\s*\n\s*/g, ' ');
+}
+/**
+ * For Markdown text (headings, paragraphs): HTML escaping plus every character Markdown and
+ * GitHub's extensions (tables, math, strikethrough) give a meaning, as a numeric reference. One
+ * pass, so no reference is escaped again: an apostrophe shows as typed.
+ */
+function escapeMarkdown(text) {
+    return stripControl(text)
+        .replace(/\s*\n\s*/g, ' ')
+        .replace(/[&<>"'\\`*_[\]{}|~#!$]/g, (c) => HTML[c] ?? `&#${c.charCodeAt(0)};`);
+}
+/**
+ * A link for the summary, built with `new URL()` and its parentheses, spaces and quotes
+ * percent-encoded so nothing in it can close the link or start markup; '' when `url` is not a plain
+ * http(s) URL (a `javascript:` link, say), which is then not shown at all.
+ */
+function markdownLink(label, url) {
+    const href = safeHttpUrl(url);
+    return href === undefined ? '' : `[${escapeMarkdown(label)}](${href})`;
+}
+/**
+ * `url` as an absolute http(s) URL (no user or password in it) with `()` `'` `"` `<>` `` ` `` `\`
+ * and white space percent-encoded; else undefined.
+ */
+function safeHttpUrl(url) {
+    if (!url)
+        return undefined;
+    let parsed;
+    try {
+        parsed = new URL(url);
+    }
+    catch {
+        return undefined;
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+        return undefined;
+    if (parsed.username || parsed.password)
+        return undefined;
+    return parsed.href.replace(/[()'"<>`\\\s]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+}
+/** Keeps at most `max` characters (code points), marking the cut with `…`. */
+function truncateText(text, max) {
+    const chars = [...text];
+    return chars.length <= max ? text : `${chars.slice(0, Math.max(0, max - 1)).join('')}…`;
+}
+function utf8Bytes(text) {
+    return Buffer.byteLength(text, 'utf8');
+}
+/** An HTML table of cells already escaped (`escapeCell`): GitHub renders it in Markdown. */
+function htmlTable(header, rows) {
+    const tr = (cells, tag) => `<tr>${cells.map((c) => `<${tag}>${c}</${tag}>`).join('')}</tr>`;
+    return ['<table>', tr(header, 'th'), ...rows.map((r) => tr(r, 'td')), '</table>'].join('\n');
+}
+//# sourceMappingURL=github-escape.js.map
+;// CONCATENATED MODULE: ./lib/steps/lock-scripts.js
+/**
+ * The deploy lock's shell commands, as pure values (a fixed script and the environment it reads),
+ * and the parser of what they print. The lock is the directory `~/.boerewors/locks/NAME` on the
+ * lock host: `mkdir` takes it atomically; `owner.json` says who holds it (written once, by the
+ * holder); the mtime of `heartbeat` says when the holder last showed it is alive, measured with
+ * the lock host's own clock, so controllers with skewed clocks agree on staleness. docs/lock.md
+ * describes the protocol.
+ *
+ * Values never become script text: a lock name, a token or an owner reach the script as variables.
+ */
+/** Under the login user's home on the lock host. */
+const LOCKS_DIR = '.boerewors/locks';
+const PRELUDE = `l="$HOME/${LOCKS_DIR}/$BW_LOCK_NAME"
+has_token() { case $1 in *"\\"token\\":\\"$2\\""*) return 0 ;; esac; return 1; }
+describe() {
+  f="$l/heartbeat"
+  [ -e "$f" ] || f="$l/owner.json"
+  [ -e "$f" ] || f=$l
+  t=$(date -r "$f" +%s 2>/dev/null) || return 1
+  echo "age $(($(date +%s) - t))"
+  echo "owner $owner"
+}
+`;
+/**
+ * Take the lock: `acquired`; or re-enter it (`reentered`); or take over a stale holder's
+ * (`taken-over`, once: a marker directory per stale token stops a second taker); or `held`. Each
+ * answer but `acquired` is followed by `age SECONDS` (of the heartbeat) and `owner JSON`.
+ */
+function acquireLockCommand(input) {
+    return {
+        script: `${PRELUDE}take() {
+  # The heartbeat first: a racer that reads the new owner.json must never see the old holder's
+  # stale heartbeat beside it (it would take the lock over from us).
+  touch "$l/heartbeat" && printf '%s\\n' "$BW_LOCK_OWNER" >"$l/owner.json.$$" && mv -f "$l/owner.json.$$" "$l/owner.json"
+}
+mkdir -p "$HOME/${LOCKS_DIR}"
+for try in 1 2 3; do
+  if mkdir "$l" 2>/dev/null; then
+    take
+    echo acquired
+    exit 0
+  fi
+  owner=$(cat "$l/owner.json" 2>/dev/null) || owner=
+  state=$(describe) || continue
+  if [ -n "$BW_LOCK_REENTER" ] && has_token "$owner" "$BW_LOCK_REENTER"; then
+    touch "$l/heartbeat"
+    printf 'reentered\\n%s\\n' "$state"
+    exit 0
+  fi
+  age=$(printf '%s\\n' "$state" | sed -n 's/^age //p')
+  case $owner in *'"manual":true'*) stale=0 ;; *) stale=$BW_LOCK_STALE_AFTER ;; esac
+  if [ "$stale" -gt 0 ] && [ "$age" -ge "$stale" ]; then
+    old=$(printf '%s' "$owner" | sed -n 's/.*"token":"\\([A-Za-z0-9_-]*\\)".*/\\1/p')
+    if mkdir "$l/taken-over-\${old:-unknown}" 2>/dev/null && take; then
+      printf 'taken-over\\n%s\\n' "$state"
+      exit 0
+    fi
+  fi
+  printf 'held\\n%s\\n' "$state"
+  exit 0
+done
+echo "the lock $l kept changing under us" >&2
+exit 1
+`,
+        env: {
+            BW_LOCK_NAME: input.name,
+            BW_LOCK_OWNER: input.owner,
+            BW_LOCK_STALE_AFTER: String(input.staleAfterSeconds),
+            BW_LOCK_REENTER: input.reenter ?? '',
+            BW_LOCK_OWN: input.token,
+        },
+    };
+}
+/** Refresh the heartbeat while `token` holds the lock: `ok`; else `lost` and the owner now. */
+function heartbeatLockCommand(name, token) {
+    return {
+        script: `${PRELUDE}owner=$(cat "$l/owner.json" 2>/dev/null) || owner=
+if has_token "$owner" "$BW_LOCK_OWN"; then
+  touch "$l/heartbeat"
+  echo ok
+else
+  echo lost
+  echo "owner $owner"
+fi
+`,
+        env: { BW_LOCK_NAME: name, BW_LOCK_OWN: token },
+    };
+}
+/**
+ * Remove the lock if `token` holds it (or whoever does, with `force`): `released` and the owner it
+ * had, `absent`, or `not-ours` and the owner. The lock is first renamed away (atomic), then its
+ * owner checked again: a takeover between the check and the rename gets its lock back.
+ */
+function releaseLockCommand(name, token, opts = {}) {
+    return {
+        script: `${PRELUDE}[ -d "$l" ] || {
+  echo absent
+  exit 0
+}
+owner=$(cat "$l/owner.json" 2>/dev/null) || owner=
+if [ "$BW_LOCK_FORCE" != 1 ] && ! has_token "$owner" "$BW_LOCK_OWN"; then
+  printf 'not-ours\\nowner %s\\n' "$owner"
+  exit 0
+fi
+gone="$HOME/${LOCKS_DIR}/.released.$BW_LOCK_NAME.$$"
+mv "$l" "$gone"
+moved=$(cat "$gone/owner.json" 2>/dev/null) || moved=
+if [ "$BW_LOCK_FORCE" != 1 ] && ! has_token "$moved" "$BW_LOCK_OWN"; then
+  [ -e "$l" ] || mv "$gone" "$l"
+  printf 'not-ours\\nowner %s\\n' "$moved"
+  exit 0
+fi
+rm -rf "$gone"
+printf 'released\\nowner %s\\n' "$moved"
+`,
+        env: { BW_LOCK_NAME: name, BW_LOCK_OWN: token, BW_LOCK_FORCE: opts.force ? '1' : '0' },
+    };
+}
+/** `free`, or `held` with `age SECONDS` and `owner JSON`. */
+function lockStatusCommand(name) {
+    return {
+        script: `${PRELUDE}owner=$(cat "$l/owner.json" 2>/dev/null) || owner=
+state=$(describe) || {
+  echo free
+  exit 0
+}
+printf 'held\\n%s\\n' "$state"
+`,
+        env: { BW_LOCK_NAME: name },
+    };
+}
+const ANSWERS = [
+    'acquired',
+    'reentered',
+    'taken-over',
+    'held',
+    'ok',
+    'lost',
+    'released',
+    'absent',
+    'not-ours',
+    'free',
+];
+/** Answers that are the whole reply; the others end with an `owner` line. */
+const ONE_LINE_ANSWERS = ['acquired', 'ok', 'free', 'absent'];
+/**
+ * Parses a lock command's stdout; undefined when it is not one of ours (a noisy login script, say).
+ * What the lock host says is data: an age is whole seconds (capped at a year), the first `owner`
+ * line counts, and owner.json is read by parseOwner (src/pipeline/lock/lock-owner.ts) with its own schema.
+ */
+function parseLockReply(stdout) {
+    const start = stdout.findIndex((line) => ANSWERS.includes(line.trim()));
+    if (start === -1)
+        return undefined;
+    const reply = {
+        answer: stdout[start]?.trim(),
+    };
+    for (const line of stdout.slice(start + 1)) {
+        const age = /^age (-?\d{1,12})$/.exec(line);
+        if (age && reply.ageSeconds === undefined)
+            reply.ageSeconds = Math.min(MAX_AGE_S, Math.max(0, Number(age[1])));
+        else if (reply.owner !== undefined)
+            continue;
+        else if (line.startsWith('owner '))
+            reply.owner = line.slice('owner '.length);
+        else if (line === 'owner')
+            reply.owner = '';
+    }
+    return reply;
+}
+/** A year: an age beyond it is a lie, and read as this. */
+const MAX_AGE_S = 365 * 24 * 3600;
+/** Whether `stdout` holds a whole answer already: nothing after it is needed. */
+function replyComplete(stdout) {
+    const reply = parseLockReply(stdout);
+    if (!reply)
+        return false;
+    return ONE_LINE_ANSWERS.includes(reply.answer) || reply.owner !== undefined;
+}
+//# sourceMappingURL=lock-scripts.js.map
+;// CONCATENATED MODULE: ./lib/pipeline/lock/lock-owner.js
+/** Who holds a deploy lock: what owner.json says, and how messages and the report tell it. */
+
+/** A token: who may re-enter and release a lock. Random, hex. */
+function newLockToken() {
+    return (0,external_node_crypto_.randomBytes)(16).toString('hex');
+}
+/** owner.json larger than this is not read. */
+const OWNER_MAX_BYTES = 8 * 1024;
+const lock_owner_text = (max) => (v) => typeof v === 'string' && v.length > 0 && v.length <= max ? flatten(v) : undefined;
+/** The schema of owner.json: each field's check returns the value to keep, or undefined. */
+const OWNER_FIELDS = {
+    token: (v) => (typeof v === 'string' && /^[A-Za-z0-9_-]{1,128}$/.test(v) ? v : undefined),
+    who: lock_owner_text(200),
+    runner: lock_owner_text(200),
+    release: lock_owner_text(200),
+    runUrl: (v) => (typeof v === 'string' && v.length <= 2000 && isHttpUrl(v) ? v : undefined),
+    controller: lock_owner_text(300),
+    pid: (v) => (Number.isSafeInteger(v) && v >= 0 ? v : undefined),
+    started: (v) => (typeof v === 'string' && /^\d{4}-\d\d-\d\dT[\d:.]{1,20}Z$/.test(v) ? v : undefined),
+    manual: (v) => (typeof v === 'boolean' ? v : undefined),
+    message: lock_owner_text(500),
+};
+/**
+ * owner.json, as the lock host gave it, → the fields that pass the schema (types, lengths, allowed
+ * characters: a control character in a text field becomes U+FFFD). A lock host is not trusted: what
+ * it says is data for messages, never markup or a command. No text: an unknown holder.
+ */
+function parseOwner(json) {
+    if (!json)
+        return {};
+    if (Buffer.byteLength(json) > OWNER_MAX_BYTES)
+        return { malformed: `larger than ${OWNER_MAX_BYTES} bytes` };
+    let value;
+    try {
+        value = JSON.parse(json);
+    }
+    catch {
+        return { malformed: 'not JSON' };
+    }
+    if (!value || typeof value !== 'object' || Array.isArray(value))
+        return { malformed: 'not a JSON object' };
+    const owner = {};
+    const bad = [];
+    for (const [key, check] of Object.entries(OWNER_FIELDS)) {
+        const given = value[key];
+        if (given === undefined)
+            continue;
+        const kept = check(given);
+        if (kept === undefined)
+            bad.push(key);
+        else
+            owner[key] = kept;
+    }
+    return bad.length > 0 ? { ...owner, malformed: `invalid ${bad.join(', ')}` } : owner;
+}
+function flatten(value) {
+    // eslint-disable-next-line no-control-regex
+    return value.replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029]/g, '\ufffd');
+}
+function isHttpUrl(value) {
+    try {
+        const url = new URL(value);
+        return url.protocol === 'https:' || url.protocol === 'http:';
+    }
+    catch {
+        return false;
+    }
+}
+/**
+ * `alice (runner deploy, release 2026…, "hotfix") since 2026-11-28T01:00:00.000Z, last heartbeat
+ * 12 s ago, run https://github.com/…`: everything a refused user needs to find the holder.
+ */
+function describeHolder(owner, ageSeconds) {
+    if (!owner.who && owner.malformed) {
+        return `an unknown holder (its owner.json is malformed: ${owner.malformed})${ageSeconds === undefined ? '' : `, ${ageSeconds} s old`}`;
+    }
+    if (!owner.who) {
+        return `an unknown holder (no owner.json yet: being taken right now, or left by a crash)${ageSeconds === undefined ? '' : `, ${ageSeconds} s old`}`;
+    }
+    const what = [
+        owner.manual ? 'taken by hand' : owner.runner ? `runner ${owner.runner}` : undefined,
+        owner.release ? `release ${owner.release}` : undefined,
+        owner.message ? JSON.stringify(owner.message) : undefined,
+        owner.controller ? `on ${owner.controller}${owner.pid ? ` pid ${owner.pid}` : ''}` : undefined,
+    ].filter(Boolean);
+    const parts = [
+        `${owner.who}${what.length ? ` (${what.join(', ')})` : ''}`,
+        owner.started ? `since ${owner.started}` : undefined,
+        ageSeconds === undefined ? undefined : `last heartbeat ${ageSeconds} s ago`,
+        owner.runUrl ? `run ${owner.runUrl}` : undefined,
+    ].filter(Boolean);
+    return parts.join(', ');
+}
+/** The report's view of a lock holder. */
+function lockReport(target, state, holder) {
+    return {
+        name: target.name,
+        host: target.host.name,
+        state,
+        ...(holder?.who ? { heldBy: holder.who } : {}),
+        ...(holder?.started ? { since: holder.started } : {}),
+        ...(holder?.runUrl ? { runUrl: holder.runUrl } : {}),
+    };
+}
+//# sourceMappingURL=lock-owner.js.map
 // EXTERNAL MODULE: ./lib/contract/transport.js
 var contract_transport = __nccwpck_require__(4475);
+;// CONCATENATED MODULE: ./lib/pipeline/lock/lock-reply-reader.js
+
+
+/** The lock command's stdout is read up to this many bytes: an answer is a few hundred. */
+const LOCK_REPLY_MAX_BYTES = 64 * 1024;
+/** Every lock command (acquire, heartbeat, status, release) ends within this, answered or not. */
+const LOCK_COMMAND_TIMEOUT_MS = 30_000;
+/** How long a command that has answered may take to exit before it is cut off. */
+const EXIT_GRACE_MS = 2000;
+/** stderr kept for the error message: its last lines, each cut. */
+const STDERR_LINES = 8;
+const STDERR_LINE_CHARS = 300;
+/** Runs `command` on `host`; rejects only with `signal`'s reason or a transport failure. */
+async function readLockCommand(transport, host, command, signal, timeoutMs = LOCK_COMMAND_TIMEOUT_MS) {
+    const stdout = [];
+    const stderr = [];
+    const stop = new AbortController();
+    let bytes = 0;
+    let ended;
+    const end = (why) => {
+        ended ??= why;
+        stop.abort();
+    };
+    const deadline = setTimeout(() => end({ why: 'timeout', limit: timeoutMs }), timeoutMs);
+    let grace;
+    const onOutput = (stream, line) => {
+        if (ended)
+            return;
+        if (stream === 'stderr') {
+            stderr.push(line.slice(0, STDERR_LINE_CHARS));
+            if (stderr.length > STDERR_LINES)
+                stderr.shift();
+            return;
+        }
+        bytes += Buffer.byteLength(line) + 1;
+        if (bytes > LOCK_REPLY_MAX_BYTES)
+            return end({ why: 'flood', limit: LOCK_REPLY_MAX_BYTES });
+        stdout.push(line);
+        if (!grace && replyComplete(stdout))
+            grace = setTimeout(() => end('answered'), EXIT_GRACE_MS);
+    };
+    try {
+        const result = await transport.exec(host, { script: command.script, shell: contract_transport/* DEFAULT_SHELL */.L, env: command.env }, { signal: AbortSignal.any([signal, stop.signal]), onOutput });
+        return { result, reply: parseLockReply(stdout), stdout, stderr };
+    }
+    catch (e) {
+        if (signal.aborted || !stop.signal.aborted)
+            throw e;
+        const reply = ended === 'answered' ? parseLockReply(stdout) : undefined;
+        const failure = ended === 'answered' || ended === undefined ? undefined : ended;
+        return { result: null, reply, stdout, stderr, ...(failure ? { failure } : {}) };
+    }
+    finally {
+        clearTimeout(deadline);
+        clearTimeout(grace);
+    }
+}
+//# sourceMappingURL=lock-reply-reader.js.map
+;// CONCATENATED MODULE: ./lib/pipeline/lock/deploy-lock.js
+/**
+ * The deploy lock of a run (docs/lock.md): taken through the transport on the lock host before the
+ * first stage, its heartbeat refreshed while the run goes on, released at the end (success, failure
+ * and cancel alike) and only by its holder. The commands themselves are in src/steps/lock-scripts.ts.
+ */
+
+
+
+
+
+
+
+/** What BW_LOCK_TOKEN may hold: a token as we make them (or as a user passes one on). */
+const LOCK_TOKEN_PATTERN = /^[A-Za-z0-9_-]{8,128}$/;
+/** The lock could not be asked about (unreachable host, a failing command): the run must not start. */
+class LockHostError extends errors/* BoereworsError */.x4 {
+    kind = 'connect';
+    retryable = false;
+}
+/** How often a held lock is polled while we wait for it. */
+const WAIT_POLL_MS = 2000;
+/** Connection failures of the lock command are retried this many times, after 1 s, 2 s. */
+const CONNECT_RETRIES = 2;
+/** The lock of one run, on one host. */
+class DeployLock {
+    transport;
+    target;
+    owner;
+    hooks;
+    pollMs;
+    #label;
+    #heartbeat;
+    #beat;
+    #lost = false;
+    #held;
+    constructor(transport, target, 
+    /** Ours; the token in it is what releases the lock. */
+    owner, hooks = {}, pollMs = WAIT_POLL_MS) {
+        this.transport = transport;
+        this.target = target;
+        this.owner = owner;
+        this.hooks = hooks;
+        this.pollMs = pollMs;
+        this.#label = `deploy lock "${target.name}" on ${target.host.name}`;
+    }
+    /** `~/.boerewors/locks/NAME on web-1 (deploy@10.0.0.1:22)`: where it lives. */
+    get where() {
+        const host = this.target.host;
+        const at = host.local ? 'this machine' : (0,contract_host/* hostLabel */.v)(host, this.target.defaultUser);
+        return `~/${LOCKS_DIR}/${this.target.name} on ${host.name} (${at})`;
+    }
+    /**
+     * Take the lock, waiting up to `waitMs` while another run holds it. `reenter`: a token we were
+     * given (BW_LOCK_TOKEN); when the holder has it we join its lock and leave its release to it.
+     * Rejects with a LockHostError when the lock host cannot be asked, and with the signal's reason
+     * on cancel.
+     */
+    async acquire(signal, reenter) {
+        const deadline = Date.now() + this.target.waitMs;
+        let waiting = false;
+        for (;;) {
+            const reply = await this.#run(acquireLockCommand({
+                name: this.target.name,
+                token: this.owner.token,
+                owner: JSON.stringify(this.owner),
+                staleAfterSeconds: Math.max(1, Math.ceil(this.target.staleAfterMs / 1000)),
+                ...(reenter ? { reenter } : {}),
+            }), signal);
+            const owner = parseOwner(reply.owner);
+            const ageSeconds = reply.ageSeconds ?? 0;
+            if (reply.answer === 'acquired' || reply.answer === 'reentered') {
+                this.#held = reply.answer;
+                return { state: reply.answer, owner };
+            }
+            if (reply.answer === 'taken-over') {
+                this.#held = 'taken-over';
+                return { state: 'taken-over', owner, ageSeconds };
+            }
+            if (reply.answer !== 'held')
+                throw this.#unexpected(reply);
+            const left = deadline - Date.now();
+            if (left <= 0)
+                return { state: 'refused', owner, ageSeconds };
+            if (!waiting) {
+                this.hooks.info?.(`🔒 ${this.#label} is held by ${describeHolder(owner, ageSeconds)}: waiting up to ${seconds(left)} for it`);
+                waiting = true;
+            }
+            await sleep(Math.min(this.pollMs, left), signal);
+        }
+    }
+    /**
+     * Refresh the heartbeat every `intervalMs` until `release` (or until the lock turns out lost).
+     * Not for a re-entered lock: its holder refreshes it (and our token is not the one in it).
+     */
+    startHeartbeat(intervalMs = heartbeatInterval(this.target.staleAfterMs)) {
+        if (!this.#held || this.#held === 'reentered' || this.#heartbeat)
+            return;
+        this.#heartbeat = setInterval(() => void this.#beatOnce(), intervalMs);
+        this.#heartbeat.unref();
+    }
+    async #beatOnce() {
+        if (this.#beat || this.#lost)
+            return; // the last one is still on its way
+        const beat = (this.#beat = new AbortController());
+        try {
+            const reply = await this.#run(heartbeatLockCommand(this.target.name, this.owner.token), beat.signal, 0);
+            if (reply.answer === 'lost') {
+                this.#lost = true;
+                this.#stopHeartbeat();
+                const owner = parseOwner(reply.owner);
+                this.hooks.warn?.(`${this.#label} is no longer ours: ${owner.who ? `now held by ${describeHolder(owner)}` : 'it was removed'}; another run may be deploying at the same time`);
+            }
+        }
+        catch (e) {
+            if (!beat.signal.aborted)
+                this.hooks.warn?.(`${this.#label}: heartbeat failed (tried again in a moment): ${(0,errors/* errorMessage */.gJ)(e)}`);
+        }
+        finally {
+            if (this.#beat === beat)
+                this.#beat = undefined;
+        }
+    }
+    #stopHeartbeat() {
+        if (this.#heartbeat)
+            clearInterval(this.#heartbeat);
+        this.#heartbeat = undefined;
+        this.#beat?.abort();
+    }
+    /**
+     * Stop the heartbeat and remove the lock if it is still ours, within `timeoutMs`. A re-entered
+     * lock is left to its holder. A lock the heartbeat found lost is asked about all the same: the
+     * end of the run then says who holds it now (or that it is gone). Never rejects: a lock that could not be removed is a warning (it
+     * goes stale, or `boerewors lock release --force` removes it).
+     */
+    async release(timeoutMs) {
+        this.#stopHeartbeat();
+        const held = this.#held;
+        this.#held = undefined;
+        if (!held || held === 'reentered')
+            return;
+        try {
+            const reply = await this.#run(releaseLockCommand(this.target.name, this.owner.token), AbortSignal.timeout(timeoutMs), 0);
+            if (reply.answer === 'released')
+                this.hooks.info?.(`🔓 ${this.#label} released`);
+            else if (reply.answer === 'not-ours') {
+                this.hooks.warn?.(`${this.#label} was not released: it is now held by ${describeHolder(parseOwner(reply.owner))}`);
+            }
+            else if (reply.answer === 'absent')
+                this.hooks.warn?.(`${this.#label} was already gone at the end of the run`);
+        }
+        catch (e) {
+            const why = e instanceof Error && e.name === 'TimeoutError'
+                ? `no answer within ${seconds(timeoutMs)}`
+                : (0,errors/* errorMessage */.gJ)(e);
+            this.hooks.warn?.(`${this.#label} could not be released (${why}): it goes stale ${seconds(this.target.staleAfterMs)} after its last heartbeat, ` +
+                `or \`boerewors lock release --force\` removes it now`);
+        }
+    }
+    /** `free`, or who holds it. */
+    async status(signal) {
+        return this.#run(lockStatusCommand(this.target.name), signal);
+    }
+    /** Remove the lock: ours (our token), or anyone's with `force`. */
+    async releaseByHand(signal, force) {
+        return this.#run(releaseLockCommand(this.target.name, this.owner.token, { force }), signal);
+    }
+    /** The command's reply; connection failures are retried (twice), anything else is a LockHostError. */
+    async #run(command, signal, retries = CONNECT_RETRIES) {
+        for (let attempt = 0;; attempt++) {
+            try {
+                return await this.#runOnce(command, signal);
+            }
+            catch (e) {
+                if (signal.aborted)
+                    throw signal.reason;
+                const transient = e instanceof errors/* BoereworsError */.x4 && (e.kind === 'connect' || e.kind === 'connection-lost');
+                if (!transient || e instanceof LockHostError || attempt >= retries) {
+                    if (e instanceof LockHostError)
+                        throw e;
+                    throw new LockHostError(`${this.#label}: could not reach the lock host: ${(0,errors/* errorMessage */.gJ)(e)}`, {
+                        cause: e,
+                    });
+                }
+                await sleep(1000 * 2 ** attempt, signal);
+            }
+        }
+    }
+    async #runOnce(command, signal) {
+        const read = await readLockCommand(this.transport, this.target.host, command, signal, this.target.commandTimeoutMs);
+        const { result, reply } = read;
+        if (read.failure) {
+            const what = read.failure.why === 'flood'
+                ? `answered more than ${read.failure.limit} bytes: stopped reading`
+                : `gave no answer within ${seconds(read.failure.limit)}`;
+            throw new LockHostError(`${this.#label} (${this.where}): the lock command ${what}`);
+        }
+        if (reply && (result === null || result.exitCode === 0))
+            return reply;
+        const said = [...read.stderr, ...(reply ? [] : read.stdout.slice(-8))]
+            .map((line) => truncateText(line, 300))
+            .join('\n')
+            .trim();
+        throw new LockHostError(`${this.#label} (${this.where}): the lock command failed` +
+            `${result?.exitCode == null ? '' : ` with exit code ${result.exitCode}`}${said ? `: ${said}` : ''}`);
+    }
+    #unexpected(reply) {
+        return new LockHostError(`${this.#label}: unexpected answer "${reply.answer}" from the lock command`);
+    }
+}
+/** Every 30 s, or every third of `stale-after` when that is shorter: two beats may be missed. */
+function heartbeatInterval(staleAfterMs) {
+    return Math.max(100, Math.min(30_000, Math.floor(staleAfterMs / 3)));
+}
+function seconds(ms) {
+    return ms % 1000 === 0 || ms >= 10_000 ? `${Math.round(ms / 1000)} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+//# sourceMappingURL=deploy-lock.js.map
+;// CONCATENATED MODULE: ./lib/pipeline/settings.js
+/**
+ * Everything one release needs, whoever asked for it: built by `src/cli/args.ts` from flags or by
+ * `src/action/inputs.ts` from inputs; consumed by the pipeline. Each setting also records how the
+ * user gives it in that front end (`--hosts`, or the `hosts` input), so a message about it names
+ * what the user typed.
+ */
+/** A setting as a message starts with it: `--limit`, or `Input "limit"` (the action's own style). */
+function settings_sourceLabel(source) {
+    return 'flag' in source ? source.flag : `Input "${source.input}"`;
+}
+/** A setting inside a sentence: `--runner`, or `the "runner" input`. */
+function sourceName(source) {
+    return 'flag' in source ? source.flag : `the "${source.input}" input`;
+}
+//# sourceMappingURL=settings.js.map
+;// CONCATENATED MODULE: ./lib/pipeline/lock/lock-gate.js
+/**
+ * The deploy lock at the start of a run: taken, re-entered, taken over, or the reason the run may
+ * not start (held by another run, the lock host out of reach, a cancel while waiting). A run that
+ * does not pass runs nothing: no stage, not even one meant for the way out.
+ */
+
+
+
+
+
+
+/**
+ * Takes the run's lock, or says why the run may not start. No lock (none configured, or a dry
+ * run, which only says where it would be taken): the run goes on with no token.
+ */
+async function passLock(lock, target, settings, signal, emit) {
+    if (!target)
+        return {};
+    if (!lock) {
+        const where = `~/${LOCKS_DIR}/${target.name} on ${target.host.name}`;
+        emit({
+            type: 'info',
+            message: `🔒 deploy lock: a real run takes ${where} before the first stage; a dry run takes none`,
+        });
+        return { lock: lockReport(target, 'planned') };
+    }
+    let outcome;
+    try {
+        outcome = await lock.acquire(signal, settings.lockToken);
+    }
+    catch (e) {
+        if (signal.aborted) {
+            const reason = `${cancelMessage(signal)} before the deploy lock was taken: nothing ran`;
+            return { refused: reason, result: 'cancelled', lock: lockReport(target, 'refused') };
+        }
+        const reason = `${(0,errors/* errorMessage */.gJ)(e)}. Nothing ran: the run takes the deploy lock before its first stage`;
+        return { refused: reason, result: 'failure', lock: lockReport(target, 'failed') };
+    }
+    const label = `deploy lock "${target.name}" on ${target.host.name}`;
+    switch (outcome.state) {
+        case 'acquired':
+            emit({ type: 'info', message: `🔒 ${label} taken (${lock.where})` });
+            return { token: lock.owner.token, lock: lockReport(target, 'acquired') };
+        case 'reentered':
+            emit({
+                type: 'info',
+                message: `🔒 ${label} re-entered with ${tokenName(settings.sources)}: held by ${describeHolder(outcome.owner ?? {})}, who releases it`,
+            });
+            return { token: settings.lockToken, lock: lockReport(target, 'reentered') };
+        case 'taken-over':
+            emit({
+                type: 'warning',
+                message: `took over the stale ${label}: its holder ${describeHolder(outcome.owner, outcome.ageSeconds)} ` +
+                    `stopped refreshing it more than ${Math.round(target.staleAfterMs / 1000)} s ago (lock.stale-after)`,
+            });
+            return { token: lock.owner.token, lock: lockReport(target, 'taken-over', outcome.owner) };
+        case 'refused': {
+            const waited = target.waitMs > 0 ? ` (waited ${Math.round(target.waitMs / 1000)} s)` : '';
+            const reason = `${label} is held by ${describeHolder(outcome.owner, outcome.ageSeconds)}${waited}. Nothing ran. ` +
+                refusedHint(settings.sources, outcome.owner, target);
+            return { refused: reason, result: 'failure', lock: lockReport(target, 'refused', outcome.owner) };
+        }
+    }
+}
+function newDeployLock(transport, target, run, emit) {
+    const { identity } = run;
+    return new DeployLock(transport, target, {
+        token: newLockToken(),
+        who: identity.who,
+        runner: run.runner,
+        release: run.release,
+        ...(identity.runUrl ? { runUrl: identity.runUrl } : {}),
+        controller: identity.controller,
+        pid: identity.pid,
+        started: new Date().toISOString(),
+    }, {
+        info: (message) => emit({ type: 'info', message }),
+        warn: (message) => emit({ type: 'warning', message }),
+    });
+}
+/** The report of a run that did not start its runner: the lock was held, or could not be asked. */
+function notRunReport(runner, release, startedAt, gate) {
+    return {
+        version: 1,
+        runner,
+        release,
+        result: gate.result,
+        startedAt: startedAt.toISOString(),
+        durationMs: Date.now() - startedAt.getTime(),
+        stages: [],
+        reason: gate.refused,
+        lock: gate.lock,
+    };
+}
+function withLock(report, lock) {
+    return lock ? { ...report, lock } : report;
+}
+/** How the lock token was given: the action's input, or the CLI's environment variable. */
+function tokenName(sources) {
+    return sources.lockToken && 'input' in sources.lockToken ? sourceName(sources.lockToken) : 'BW_LOCK_TOKEN';
+}
+/** What a refused run can do, in the words of the front end that ran it (an input, or a flag). */
+function refusedHint(sources, owner, target) {
+    const action = sources.lockWaitMs !== undefined && 'input' in sources.lockWaitMs;
+    const wait = sources.lockWaitMs ? sourceName(sources.lockWaitMs) : '--lock-wait';
+    const look = action ? '' : ', or look with "boerewors lock status"';
+    if (owner.manual) {
+        const release = action ? 'a "lock: release" step with its token' : '"boerewors lock release"';
+        return (`Wait for it (lock.wait, ${wait})${look}; a lock taken by hand never goes stale: ` +
+            `it is held until ${release} removes it`);
+    }
+    return (`Wait for it (lock.wait, ${wait})${look}; a holder whose heartbeat stops is taken over ` +
+        `after ${Math.round(target.staleAfterMs / 1000)} s (lock.stale-after)`);
+}
+//# sourceMappingURL=lock-gate.js.map
+;// CONCATENATED MODULE: ./lib/pipeline/lock/lock-plan.js
+/**
+ * The lock a run of `runner` takes, or undefined. Without a `lock:` key the lock is on when the
+ * runner touches a non-local host: its stages' hosts before any hosts filter or limit, so that
+ * `--hosts` cannot turn it off and every runner of the config takes the same one. A runner given
+ * as a Runner object lists its hosts only when it runs: the config's hosts stand in for them.
+ */
+function lockTargetFor(config, runner, settings) {
+    const { lock } = config;
+    if (lock.mode === 'off' || !lock.host)
+        return undefined;
+    if (lock.mode === 'auto') {
+        const hosts = (runner && config.footprints[runner.name]?.hosts) ?? config.hosts;
+        if (!hosts.some((host) => !host.local))
+            return undefined;
+    }
+    return {
+        host: lock.host,
+        name: lock.name,
+        waitMs: settings.lockWaitMs ?? lock.waitMs,
+        staleAfterMs: lock.staleAfterMs,
+        ...(config.ssh.user ? { defaultUser: config.ssh.user } : {}),
+    };
+}
+//# sourceMappingURL=lock-plan.js.map
+;// CONCATENATED MODULE: ./lib/pipeline/run-part-of.js
+/** Which part of a sharded release this run is, from the settings of either front end. */
+
+
+/**
+ * The part of every stage this run runs, when the release is spread over a job matrix; undefined
+ * for the whole release. `shard` and `canaryOnly` exclude each other.
+ */
+function runPartOf(settings) {
+    const { shard, canaryOnly, sources } = settings;
+    if (shard && canaryOnly) {
+        const name = (s, fallback) => (s ? sourceName(s) : fallback);
+        throw new errors/* UsageError */.eb(`${name(sources.shard, 'shard')} and ${name(sources.canaryOnly, 'canary-only')} exclude each other: ` +
+            "the canary-only job runs each stage's canary, the shards run the other hosts");
+    }
+    if (canaryOnly)
+        return { kind: 'canary' };
+    return shard ? { kind: 'shard', ...shard } : undefined;
+}
+//# sourceMappingURL=run-part-of.js.map
+;// CONCATENATED MODULE: ./lib/pipeline/part-release.js
+/**
+ * The release id of one part of a sharded release. The canary-only job and every shard must run
+ * with one release id (BW_RELEASE): it names the release on every host, and the merge refuses
+ * reports of different ids. A release id given by the user wins. Otherwise, inside GitHub Actions,
+ * every part takes the workflow run's id, which all jobs of one run share (a re-run of a failed
+ * shard included); anywhere else there is nothing shared to take, so a part without one is refused
+ * before anything runs (a dry run excepted: it names no release on any host).
+ */
+
+
+
+/** The release id every part of one GitHub workflow run shares: `run-<GITHUB_RUN_ID>`. */
+function workflowRunReleaseId(env) {
+    const id = env.GITHUB_RUN_ID;
+    return id && /^\d+$/.test(id) ? `run-${id}` : undefined;
+}
+/**
+ * `settings.release`, or for a part of a sharded release run in GitHub Actions the workflow run's
+ * id; undefined for a whole release without one (the engine's default then). Throws a UsageError
+ * for a part with no release id to share.
+ */
+function releaseIdOf(settings, env = process.env) {
+    if (settings.release)
+        return settings.release;
+    const part = runPartOf(settings);
+    if (!part)
+        return undefined;
+    const fromRun = workflowRunReleaseId(env);
+    // A dry run shows the plan of one part; it names no release on any host.
+    if (fromRun || settings.dryRun)
+        return fromRun;
+    const { shard, canaryOnly } = settings.sources;
+    const given = part.kind === 'canary' ? canaryOnly : shard;
+    throw new errors/* UsageError */.eb(`${given ? settings_sourceLabel(given) : part.kind === 'canary' ? 'canary-only' : 'shard'}: the parts of a sharded release ` +
+        'must share one release id, and outside GitHub Actions (no GITHUB_RUN_ID) there is none to share: ' +
+        'give every part the same release id (--release-id)');
+}
+//# sourceMappingURL=part-release.js.map
+// EXTERNAL MODULE: ./lib/engine/model/stage.js
+var stage = __nccwpck_require__(6802);
+// EXTERNAL MODULE: ./lib/engine/model/runner.js
+var runner = __nccwpck_require__(596);
+// EXTERNAL MODULE: ./lib/engine/model/subtask.js
+var subtask = __nccwpck_require__(8759);
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 ;// CONCATENATED MODULE: external "node:string_decoder"
@@ -70441,7 +71444,7 @@ class LineSplitter {
     }
 }
 //# sourceMappingURL=line-splitter.js.map
-;// CONCATENATED MODULE: ./lib/transport/local-upload.js
+;// CONCATENATED MODULE: ./lib/transport/upload/upload-source.js
 
 
 /**
@@ -70464,6 +71467,11 @@ async function statUploadSource(from) {
         throw new Error(`upload source ${from}: cannot read it (${code ?? err.message})${where}`);
     }
 }
+//# sourceMappingURL=upload-source.js.map
+;// CONCATENATED MODULE: ./lib/transport/local-upload.js
+
+
+
 /**
  * Upload semantics shared by every transport (documented in docs/config.md):
  * - `from` is a directory: its contents are copied into `to` (created with parents).
@@ -71428,21 +72436,17 @@ function cut(text, max = ERROR_CHARS) {
 
 
 
-/** An upload failed on the host (permission, disk full, not a directory, refused path…). */
-class UploadError extends Error {
-    get name() {
-        return 'UploadError';
-    }
-}
+
 /** Compression when the step does not say: see docs/ssh.md, "Uploads". */
 const DEFAULT_COMPRESS = 'auto';
 async function tarUpload(exec, cache, host, label, req, ctx) {
     ctx.signal.throwIfAborted();
     const started = Date.now();
     const tree = await cache.tree(req.from, req.snapshot);
+    const upload = { exec, cache, host, label, req, ctx, tree };
     let choice = await chooseCompression(cache, tree, req.compress ?? DEFAULT_COMPRESS, ctx.signal);
     for (;;) {
-        const outcome = await attempt(exec, cache, host, label, req, ctx, tree, choice.gzip);
+        const outcome = await attempt(upload, choice.gzip);
         if (outcome === 'no-tar')
             return outcome;
         if (outcome !== 'no-gzip') {
@@ -71455,72 +72459,90 @@ async function tarUpload(exec, cache, host, label, req, ctx) {
 function chooseCompression(cache, tree, setting, signal) {
     return setting === 'auto' ? cache.compression(tree, signal) : Promise.resolve(forcedChoice(setting));
 }
-async function attempt(exec, cache, host, label, req, ctx, tree, gzip) {
+/** One run of the host script: the manifest and the archive in, the host's replies out. */
+async function attempt(upload, gzip) {
+    const { tree, req, ctx, label } = upload;
     const to = tree.kind === 'file' && req.to.endsWith('/') ? external_node_path_.posix.join(req.to, (0,external_node_path_.basename)(tree.root)) : req.to;
     const linking = tree.kind === 'directory' && req.linkFrom !== undefined && req.linkFrom !== '';
-    const manifest = linking ? await manifestOf(cache, tree, ctx.signal) : null;
-    const input = new external_node_stream_.PassThrough({ highWaterMark: 256 * 1024 });
-    let bytesSent = 0;
-    let archiveError = null;
-    let reader = null;
-    const sendArchive = () => {
-        const have = replies.have;
-        const omit = have.size > 0 ? new Set([...have].map((line) => manifest?.lineEntries[line - 1])) : null;
-        const omitKey = omit ? [...omit].sort((a, b) => a - b).join(',') : 'all';
-        const file = cache.archive({
-            tree,
-            omit,
-            gzip,
-            marker: { name: markerName(archiveId(tree)), content: Buffer.alloc(0) },
-        }, `${gzip ? 'gz' : 'tar'}|${omitKey}`);
-        const archive = file.reader();
-        reader = archive;
-        archive.on('data', (chunk) => (bytesSent += chunk.length));
-        archive.once('error', (err) => {
-            // The host sees the archive end early and unpacks nothing; this error says why.
-            archiveError = err;
-            input.end();
-        });
-        archive.pipe(input);
-    };
+    const manifest = linking ? await manifestOf(upload.cache, tree, ctx.signal) : null;
+    const stdin = new HostInput(upload.cache, tree, gzip);
     // The host is not trusted: a reply outside the protocol ends the upload, and fails it.
-    const replies = new UploadReplies(manifest ? manifest.lineEntries.length : null, sendArchive);
+    const replies = new UploadReplies(manifest ? manifest.lineEntries.length : null, () => stdin.sendArchive(omitted(replies.have, manifest)));
     const env = scriptEnv(to, tree, gzip, manifest && { path: req.linkFrom, manifest });
-    if (manifest) {
-        input.write(manifest.text);
-        bytesSent += manifest.text.length;
-    }
+    if (manifest)
+        stdin.write(manifest.text);
     let result;
     try {
-        result = await exec(host, { script: HOST_SCRIPT, shell: contract_transport/* DEFAULT_SHELL */.L, env, stdin: input }, { signal: AbortSignal.any([ctx.signal, replies.stop.signal]), onOutput: replies.onOutput });
+        result = await upload.exec(upload.host, { script: HOST_SCRIPT, shell: contract_transport/* DEFAULT_SHELL */.L, env, stdin: stdin.input }, { signal: AbortSignal.any([ctx.signal, replies.stop.signal]), onOutput: replies.onOutput });
     }
     catch (e) {
         if (replies.violation === undefined || ctx.signal.aborted)
             throw e;
-        throw new UploadError(`${label}: upload to ${to} failed: the host ${replies.violation}`);
+        throw new errors/* UploadError */.oW(`${label}: upload to ${to} failed: the host ${replies.violation}`);
     }
     finally {
-        reader?.destroy();
-        input.destroy();
+        stdin.destroy();
     }
     // Packing failed (a source file changed or vanished): that, not the host's complaint, is the cause.
-    if (archiveError)
-        throw archiveError;
+    if (stdin.archiveError)
+        throw stdin.archiveError;
     if (replies.fallback === 'no-tar' && result.exitCode === EXIT_NO_TAR)
         return 'no-tar';
     if (replies.fallback === 'no-gzip' && result.exitCode === EXIT_NO_GZIP)
         return 'no-gzip';
     if (result.exitCode !== 0) {
-        throw new UploadError(`${label}: upload to ${to} failed: ${replies.failure(result.exitCode)}`);
+        throw new errors/* UploadError */.oW(`${label}: upload to ${to} failed: ${replies.failure(result.exitCode)}`);
     }
+    const { files, bytes } = tree;
     return {
-        files: tree.files,
-        bytes: tree.bytes,
-        bytesSent,
+        files,
+        bytes,
+        bytesSent: stdin.bytesSent,
         filesLinked: replies.have.size,
         method: 'tar',
         durationMs: 0,
     };
+}
+/** The entries the host already has (its `have` lines of the manifest), or null for none. */
+function omitted(have, manifest) {
+    return have.size > 0 ? new Set([...have].map((line) => manifest?.lineEntries[line - 1])) : null;
+}
+/** The host script's stdin: the manifest, then the archive (without what the host has). */
+class HostInput {
+    cache;
+    tree;
+    gzip;
+    input = new external_node_stream_.PassThrough({ highWaterMark: 256 * 1024 });
+    bytesSent = 0;
+    /** Why the archive ended early: the host then unpacks nothing, and this says why. */
+    archiveError = null;
+    #reader = null;
+    constructor(cache, tree, gzip) {
+        this.cache = cache;
+        this.tree = tree;
+        this.gzip = gzip;
+    }
+    write(chunk) {
+        this.input.write(chunk);
+        this.bytesSent += chunk.length;
+    }
+    sendArchive(omit) {
+        const { tree, gzip } = this;
+        const omitKey = omit ? [...omit].sort((a, b) => a - b).join(',') : 'all';
+        const file = this.cache.archive({ tree, omit, gzip, marker: { name: markerName(archiveId(tree)), content: Buffer.alloc(0) } }, `${gzip ? 'gz' : 'tar'}|${omitKey}`);
+        const archive = file.reader();
+        this.#reader = archive;
+        archive.on('data', (chunk) => (this.bytesSent += chunk.length));
+        archive.once('error', (err) => {
+            this.archiveError = err;
+            this.input.end();
+        });
+        archive.pipe(this.input);
+    }
+    destroy() {
+        this.#reader?.destroy();
+        this.input.destroy();
+    }
 }
 /** The host script's variables for one upload (a new nonce each time). */
 function scriptEnv(to, tree, gzip, linkFrom) {
@@ -71741,7 +72763,7 @@ class RoutingTransport {
 //# sourceMappingURL=routing.js.map
 // EXTERNAL MODULE: ./node_modules/ssh2/lib/index.js
 var lib = __nccwpck_require__(5472);
-;// CONCATENATED MODULE: ./lib/transport/ssh-errors.js
+;// CONCATENATED MODULE: ./lib/transport/ssh/errors.js
 /**
  * Turns what ssh2 and the socket report into our error classes, once, so retry decisions are made
  * from the class. Messages name `user@host:port` and say what happened in plain words; ssh2's own
@@ -71772,7 +72794,7 @@ const LOST_WORDS = {
     EHOSTUNREACH: 'host unreachable',
     ENETUNREACH: 'network unreachable',
 };
-function seconds(ms) {
+function errors_seconds(ms) {
     return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`;
 }
 function classifyConnectError(err, ctx) {
@@ -71796,8 +72818,8 @@ function classifyConnectError(err, ctx) {
     }
     if (e.level === 'client-timeout' || code === 'ETIMEDOUT') {
         const what = ctx.tcpConnected
-            ? `connected, but the SSH handshake did not complete within ${seconds(ctx.timeoutMs)} (is it an SSH server?)`
-            : `no TCP connection within ${seconds(ctx.timeoutMs)}`;
+            ? `connected, but the SSH handshake did not complete within ${errors_seconds(ctx.timeoutMs)} (is it an SSH server?)`
+            : `no TCP connection within ${errors_seconds(ctx.timeoutMs)}`;
         return { error: new errors/* ConnectError */.T$(`${ctx.label}: ${what}`), transient: false };
     }
     if (code && SOCKET_WORDS[code]) {
@@ -71818,7 +72840,7 @@ function classifyConnectError(err, ctx) {
 function connectionLostError(label, cause, keepaliveMs) {
     const e = cause;
     if (e?.level === 'client-timeout' && /keepalive/i.test(e.message)) {
-        return new errors/* ConnectionLostError */.N9(`${label}: connection lost: no answer to keepalives for ${seconds(3 * keepaliveMs)} (host hung or network down)`);
+        return new errors/* ConnectionLostError */.N9(`${label}: connection lost: no answer to keepalives for ${errors_seconds(3 * keepaliveMs)} (host hung or network down)`);
     }
     if (e instanceof Error) {
         const words = e.code && LOST_WORDS[e.code] ? LOST_WORDS[e.code] : e.message;
@@ -71826,8 +72848,8 @@ function connectionLostError(label, cause, keepaliveMs) {
     }
     return new errors/* ConnectionLostError */.N9(`${label}: connection lost: closed by the server`);
 }
-//# sourceMappingURL=ssh-errors.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh-connect.js
+//# sourceMappingURL=errors.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh/connect.js
 
 
 
@@ -71980,8 +73002,37 @@ function publicKeyAuth(username, key) {
 function isClassified(err) {
     return typeof err === 'object' && err !== null && 'error' in err && 'transient' in err;
 }
-//# sourceMappingURL=ssh-connect.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh-semaphore.js
+//# sourceMappingURL=connect.js.map
+;// CONCATENATED MODULE: ./lib/transport/remote/detached-runs.js
+/**
+ * Commands a connection runs for the transport's own sake (ending a timed-out step's process
+ * group), each on a channel of its own: nothing waits for them and their output is dropped, but the
+ * connection lets them finish (within its close wait) before it ends, so a release that ends right
+ * after still delivers them.
+ */
+class DetachedRuns {
+    #runs = new Set();
+    /** Opens a channel with `open` and lets the command on it run to its end. */
+    start(open) {
+        const run = open().then((channel) => new Promise((resolve) => {
+            channel.on('error', () => { });
+            channel.once('close', () => resolve());
+            channel.resume();
+            channel.stderr.resume();
+            channel.end();
+        }), () => {
+            // The connection is gone: nothing can reach the host any more.
+        });
+        this.#runs.add(run);
+        void run.finally(() => this.#runs.delete(run));
+    }
+    /** The runs still going. */
+    get pending() {
+        return [...this.#runs];
+    }
+}
+//# sourceMappingURL=detached-runs.js.map
+;// CONCATENATED MODULE: ./lib/transport/remote/semaphore.js
 class Semaphore {
     capacity;
     #inUse = 0;
@@ -72050,13 +73101,14 @@ class Semaphore {
         }
     }
 }
-//# sourceMappingURL=ssh-semaphore.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh-connection.js
+//# sourceMappingURL=semaphore.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh/connection.js
 /**
  * One established SSH connection to one host, shared by every step that runs there. It hands out
  * channels under a per-connection limit (below sshd's MaxSessions), lowers that limit when the
  * server proves stricter, and remembers why it died so running commands can say so.
  */
+
 
 
 
@@ -72077,7 +73129,7 @@ class SshConnection {
     #closingDone;
     #closed;
     /** Commands started by runDetached and not yet ended: close() gives them a moment first. */
-    #detached = new Set();
+    #detached = new DetachedRuns();
     constructor(client, label, maxSessions, keepaliveMs, hooks) {
         this.client = client;
         this.label = label;
@@ -72107,23 +73159,9 @@ class SshConnection {
     exec(command, signal) {
         return this.#open(signal, (cb) => this.client.exec(command, cb));
     }
-    /**
-     * Runs `command` on a channel of its own, for the transport's sake (ending a timed-out step's
-     * process group): nothing waits for it and its output is dropped, but close() lets it finish
-     * (within CLOSE_WAIT_MS) before disconnecting, so a release that ends right after still delivers it.
-     */
+    /** Runs `command` on a channel of its own, nothing waiting for it (see DetachedRuns). */
     runDetached(command) {
-        const run = this.exec(command, new AbortController().signal).then((channel) => new Promise((resolve) => {
-            channel.on('error', () => { });
-            channel.once('close', () => resolve());
-            channel.resume();
-            channel.stderr.resume();
-            channel.end();
-        }), () => {
-            // The connection is gone: nothing can reach the host any more.
-        });
-        this.#detached.add(run);
-        void run.finally(() => this.#detached.delete(run));
+        this.#detached.start(() => this.exec(command, new AbortController().signal));
     }
     sftp(signal) {
         return this.#open(signal, (cb) => this.client.sftp(cb));
@@ -72199,8 +73237,9 @@ class SshConnection {
     async #close() {
         // Before anything marks the connection as closing: a detached command may still be opening
         // its channel, which a closing connection refuses.
-        if (this.#detached.size > 0)
-            await settledWithin([...this.#detached], CLOSE_WAIT_MS);
+        const detached = this.#detached.pending;
+        if (detached.length > 0)
+            await settledWithin(detached, CLOSE_WAIT_MS);
         this.#closing = true;
         this.client.end();
         const timer = setTimeout(() => destroySocket(this.client), CLOSE_WAIT_MS);
@@ -72227,8 +73266,8 @@ function destroySocket(client) {
     else
         client.destroy();
 }
-//# sourceMappingURL=ssh-connection.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh-remote-command.js
+//# sourceMappingURL=connection.js.map
+;// CONCATENATED MODULE: ./lib/transport/remote/remote-command.js
 /**
  * What an exec channel runs on the host, built without I/O so it is tested by exact strings: a
  * fixed wrapper that reads the variables and the script from stdin (never from an argv), runs the
@@ -72432,8 +73471,8 @@ function buildRemoteCommand(script, shell, env, withStdin = false) {
         : posixWrapperCommand(stdin.length, shell, withStdin);
     return { command, stdin };
 }
-//# sourceMappingURL=ssh-remote-command.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh-exec.js
+//# sourceMappingURL=remote-command.js.map
+;// CONCATENATED MODULE: ./lib/transport/remote/exec.js
 
 
 
@@ -72455,97 +73494,124 @@ async function execOnConnection(conn, req, ctx, redactor) {
     const { command, stdin } = buildRemoteCommand(req.script, req.shell, req.env, input !== undefined);
     const channel = await conn.exec(command, ctx.signal);
     return new Promise((resolve, reject) => {
-        // The wrapper's process group, from the first line it writes on stderr (undefined: not yet).
-        let group;
-        const announcement = (line) => {
-            if (group !== undefined)
-                return false;
-            group = parseGroupAnnouncement(line);
-            // Aborted before the group was known: with `stdin` nothing else ends the command.
-            if (group !== undefined && input && ctx.signal.aborted)
-                queueMicrotask(killGroup);
-            return group !== undefined;
+        const settled = {
+            resolve: (exit) => resolve({ exitCode: exit.code, signal: exit.signal, durationMs: Date.now() - started }),
+            reject,
         };
-        const out = new LineSplitter('stdout', ctx.onOutput, { redactor });
-        const err = new LineSplitter('stderr', ctx.onOutput, { redactor, control: announcement });
-        let exit = null;
-        let abortTimer;
-        let lateExitTimer;
-        let groupKilled = false;
-        // Settle only when the channel is closed AND both streams delivered their last bytes.
-        let pending = 3;
-        let settled = false;
-        const finish = () => {
-            if (--pending > 0 || settled)
-                return;
-            settled = true;
-            clearTimeout(abortTimer);
-            clearTimeout(lateExitTimer);
-            ctx.signal.removeEventListener('abort', onAbort);
-            out.end();
-            err.end();
-            if (ctx.signal.aborted)
-                return reject(abortReason(ctx.signal));
-            if (!exit) {
-                return reject(conn.lostError ??
-                    new errors/* ConnectionLostError */.N9(`${conn.label}: connection lost: the command ended without an exit status`));
-            }
-            resolve({ exitCode: exit.code, signal: exit.signal, durationMs: Date.now() - started });
-        };
-        // The shell has exited and sshd closed the lifeline with it, yet the channel is open: a child
-        // in the group holds the output. No watchdog is left on the host, so the group is ended from
-        // a second channel.
-        const killGroup = () => {
-            if (settled || groupKilled || typeof group !== 'number')
-                return;
-            groupKilled = true;
-            conn.runDetached(groupKillCommand(group));
-        };
-        const onAbort = () => {
-            // EOF on stdin cuts the lifeline: the remote watchdog terminates the command's process group.
-            // With `stdin` there is no watchdog: the group is ended from a second channel at once.
-            input?.unpipe(channel);
-            channel.end();
-            if (exit || input)
-                killGroup();
-            abortTimer = setTimeout(() => {
-                // The host does not answer (connection hung): stop waiting; sshd kills the group when
-                // the connection finally drops, since that closes the lifeline too.
-                channel.removeAllListeners('data');
-                channel.stderr.removeAllListeners('data');
-                pending = 1;
-                finish();
-                channel.destroy();
-            }, ABORT_WAIT_MS);
-        };
-        channel.on('data', (chunk) => out.write(chunk));
-        channel.stderr.on('data', (chunk) => err.write(chunk));
-        channel.once('end', finish);
-        channel.stderr.once('end', finish);
-        channel.once('close', finish);
+        new ChannelRun(conn, channel, ctx, input, redactor, settled).start(stdin);
+    });
+}
+/** One command on one channel, from its payload to its settled result. */
+class ChannelRun {
+    conn;
+    channel;
+    ctx;
+    input;
+    settled;
+    // The wrapper's process group, from the first line it writes on stderr (undefined: not yet).
+    #group;
+    #exit = null;
+    #abortTimer;
+    #lateExitTimer;
+    #groupKilled = false;
+    // Settle only when the channel is closed AND both streams delivered their last bytes.
+    #pending = 3;
+    #settled = false;
+    #out;
+    #err;
+    constructor(conn, channel, ctx, input, redactor, settled) {
+        this.conn = conn;
+        this.channel = channel;
+        this.ctx = ctx;
+        this.input = input;
+        this.settled = settled;
+        this.#out = new LineSplitter('stdout', ctx.onOutput, { redactor });
+        this.#err = new LineSplitter('stderr', ctx.onOutput, { redactor, control: this.#announcement });
+    }
+    /** Listens to the channel, then writes the payload (`stdin`: the lifeline stays open). */
+    start(payload) {
+        const { channel, input, ctx } = this;
+        channel.on('data', (chunk) => this.#out.write(chunk));
+        channel.stderr.on('data', (chunk) => this.#err.write(chunk));
+        channel.once('end', this.#finish);
+        channel.stderr.once('end', this.#finish);
+        channel.once('close', this.#finish);
         // A command that exits before reading all its input: stop feeding a closed channel.
         if (input)
             channel.once('close', () => input.unpipe(channel));
         channel.on('exit', (code, signal) => {
-            exit = { code: code ?? null, signal: signal ?? null };
+            this.#exit = { code: code ?? null, signal: signal ?? null };
             if (ctx.signal.aborted)
-                lateExitTimer = setTimeout(killGroup, LATE_EXIT_WAIT_MS);
+                this.#lateExitTimer = setTimeout(this.#killGroup, LATE_EXIT_WAIT_MS);
         });
         channel.on('error', () => {
             // Channel errors surface as a close without exit status; the connection error says why.
         });
-        ctx.signal.addEventListener('abort', onAbort, { once: true });
+        ctx.signal.addEventListener('abort', this.#onAbort, { once: true });
         // Not ended: stdin stays open as the lifeline until the command exits or we abort.
-        channel.write(stdin);
+        channel.write(payload);
         // With `stdin`, its data follows the payload, and its end is the command's EOF.
         if (input && !ctx.signal.aborted)
             input.pipe(channel);
         if (ctx.signal.aborted)
-            onAbort();
-    });
+            this.#onAbort();
+    }
+    #announcement = (line) => {
+        if (this.#group !== undefined)
+            return false;
+        this.#group = parseGroupAnnouncement(line);
+        // Aborted before the group was known: with `stdin` nothing else ends the command.
+        if (this.#group !== undefined && this.input && this.ctx.signal.aborted)
+            queueMicrotask(this.#killGroup);
+        return this.#group !== undefined;
+    };
+    #finish = () => {
+        if (--this.#pending > 0 || this.#settled)
+            return;
+        this.#settled = true;
+        clearTimeout(this.#abortTimer);
+        clearTimeout(this.#lateExitTimer);
+        this.ctx.signal.removeEventListener('abort', this.#onAbort);
+        this.#out.end();
+        this.#err.end();
+        if (this.ctx.signal.aborted)
+            return this.settled.reject(abortReason(this.ctx.signal));
+        if (!this.#exit) {
+            return this.settled.reject(this.conn.lostError ??
+                new errors/* ConnectionLostError */.N9(`${this.conn.label}: connection lost: the command ended without an exit status`));
+        }
+        this.settled.resolve(this.#exit);
+    };
+    // The shell has exited and sshd closed the lifeline with it, yet the channel is open: a child
+    // in the group holds the output. No watchdog is left on the host, so the group is ended from
+    // a second channel.
+    #killGroup = () => {
+        if (this.#settled || this.#groupKilled || typeof this.#group !== 'number')
+            return;
+        this.#groupKilled = true;
+        this.conn.runDetached(groupKillCommand(this.#group));
+    };
+    #onAbort = () => {
+        const { channel, input } = this;
+        // EOF on stdin cuts the lifeline: the remote watchdog terminates the command's process group.
+        // With `stdin` there is no watchdog: the group is ended from a second channel at once.
+        input?.unpipe(channel);
+        channel.end();
+        if (this.#exit || input)
+            this.#killGroup();
+        this.#abortTimer = setTimeout(() => {
+            // The host does not answer (connection hung): stop waiting; sshd kills the group when
+            // the connection finally drops, since that closes the lifeline too.
+            channel.removeAllListeners('data');
+            channel.stderr.removeAllListeners('data');
+            this.#pending = 1;
+            this.#finish();
+            channel.destroy();
+        }, ABORT_WAIT_MS);
+    };
 }
-//# sourceMappingURL=ssh-exec.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh-host-key-algorithms.js
+//# sourceMappingURL=exec.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh/host-key-algorithms.js
 /**
  * Which host-key algorithms we offer in the key exchange, in which order. The client's order
  * decides which of its keys the server presents, and so which known_hosts line is checked: a host
@@ -72582,8 +73648,8 @@ function orderHostKeyAlgorithms(knownTypes) {
         return [...HOST_KEY_ALGORITHMS];
     return [...HOST_KEY_ALGORITHMS.filter(known), ...HOST_KEY_ALGORITHMS.filter((a) => !known(a))];
 }
-//# sourceMappingURL=ssh-host-key-algorithms.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh-known-hosts.js
+//# sourceMappingURL=host-key-algorithms.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh/known-hosts.js
 /**
  * known_hosts parsing and host matching, as OpenSSH does it (sshd(8) "SSH_KNOWN_HOSTS FILE
  * FORMAT"): plain and hashed (`|1|salt|hash`) names, `[host]:port` for non-standard ports, comma
@@ -72707,8 +73773,8 @@ function hashHostName(name) {
     const salt = (0,external_node_crypto_.randomBytes)(20);
     return `|1|${salt.toString('base64')}|${(0,external_node_crypto_.createHmac)('sha1', salt).update(name).digest('base64')}`;
 }
-//# sourceMappingURL=ssh-known-hosts.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh-known-hosts-file.js
+//# sourceMappingURL=known-hosts.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh/known-hosts-file.js
 /**
  * Records a host key in a known_hosts file, for `host-key-checking: accept-new` (as ssh(1) adds a
  * new host to its first UserKnownHostsFile). The line goes in with one O_APPEND write, so
@@ -72788,8 +73854,8 @@ async function undoPartialAppend(file, sizeBefore, length) {
         // Best effort: the write's own error is what the caller reports.
     }
 }
-//# sourceMappingURL=ssh-known-hosts-file.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh-paths.js
+//# sourceMappingURL=known-hosts-file.js.map
+;// CONCATENATED MODULE: ./lib/transport/remote/paths.js
 
 
 /** `~` and `~/…` → the controller's home directory (config paths are written the way users type them). */
@@ -72800,8 +73866,8 @@ function expandHome(path) {
         return (0,external_node_path_.join)((0,external_node_os_.homedir)(), path.slice(2));
     return path;
 }
-//# sourceMappingURL=ssh-paths.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh-host-keys.js
+//# sourceMappingURL=paths.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh/host-keys.js
 /**
  * Decides whether a presented host key is trusted, per `host-key-checking`, with OpenSSH's
  * verdicts (see docs/ssh.md for the few deliberate differences):
@@ -72967,8 +74033,8 @@ function mismatch(host, presented, key, listed) {
         `expected ${expected.join(' or ')}. The host was re-keyed or the connection is being intercepted; ` +
         'if the change is legitimate, replace its known_hosts entry.');
 }
-//# sourceMappingURL=ssh-host-keys.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh-keys.js
+//# sourceMappingURL=host-keys.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh/keys.js
 /**
  * How we authenticate: a private key (text or file; OpenSSH or PEM; ed25519, ecdsa, rsa with
  * rsa-sha2 signatures; optional passphrase), else the ssh-agent. The key is parsed once, up front,
@@ -73067,8 +74133,10 @@ function keyProblem(parsed) {
         return 'this is a public key; the private key is needed';
     return null;
 }
-//# sourceMappingURL=ssh-keys.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh-pool.js
+//# sourceMappingURL=keys.js.map
+// EXTERNAL MODULE: ./lib/contract/ssh-options.js
+var ssh_options = __nccwpck_require__(9007);
+;// CONCATENATED MODULE: ./lib/transport/remote/pool.js
 /**
  * One connection per `user@host:port`, opened on first use and shared by every step of every
  * stage. Concurrent first uses share one connect. A connection that died (server restart, idle
@@ -73128,17 +74196,16 @@ class ConnectionPool {
         await Promise.all(all.filter(([label]) => closeLast(label)).map(settle));
     }
 }
-//# sourceMappingURL=ssh-pool.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh-upload.js
+//# sourceMappingURL=pool.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh/sftp-upload.js
 /**
  * Upload over SFTP, the fallback for a host without `tar` (uploads go as a tar stream otherwise:
- * upload/tar-upload.ts), with the same placement rules:
+ * transport/upload/tar-upload.ts), with the same placement rules:
  * - `from` is a directory: its contents go into `to` (created with its parents);
  * - `from` is a file: it becomes `to`, or goes into `to` when `to` ends with `/`.
  * Modes (setuid/setgid/sticky bits included) and modification times are preserved; symlinks are
  * recreated as symlinks. A relative `to` (or `~/…`) is relative to the login user's home.
  */
-
 
 
 
@@ -73253,7 +74320,7 @@ class SftpOps {
     #error(what, path, err) {
         const code = err.code;
         const why = code === 2 ? 'no such file or directory' : code === 3 ? 'permission denied' : err.message;
-        return new UploadError(`${this.label}: upload failed: cannot ${what} ${path}: ${why}`);
+        return new errors/* UploadError */.oW(`${this.label}: upload failed: cannot ${what} ${path}: ${why}`);
     }
     stat(path) {
         return new Promise((resolve) => this.sftp.stat(path, (err, st) => resolve(err ? null : st)));
@@ -73264,7 +74331,7 @@ class SftpOps {
         if (existing?.isDirectory())
             return;
         if (existing)
-            throw new UploadError(`${this.label}: upload failed: ${path} exists and is not a directory`);
+            throw new errors/* UploadError */.oW(`${this.label}: upload failed: ${path} exists and is not a directory`);
         const parent = external_node_path_.posix.dirname(path);
         if (parent !== path && parent !== '.' && parent !== '/')
             await this.mkdirp(parent);
@@ -73292,8 +74359,8 @@ class SftpOps {
         await this.#call('create symlink', remote, (cb) => this.sftp.symlink(target, remote, cb));
     }
 }
-//# sourceMappingURL=ssh-upload.js.map
-;// CONCATENATED MODULE: ./lib/transport/ssh.js
+//# sourceMappingURL=sftp-upload.js.map
+;// CONCATENATED MODULE: ./lib/transport/ssh/ssh-transport.js
 /**
  * The SSH transport: `run` and `upload` steps on real hosts over pooled ssh2 connections. See
  * docs/ssh.md for the user-facing contract (the `ssh:` block, auth, host-key modes, termination).
@@ -73369,7 +74436,7 @@ class SshTransport {
         catch (err) {
             if (ctx.signal.aborted || !/subsystem/i.test((0,errors/* errorMessage */.gJ)(err)))
                 throw err;
-            throw new UploadError(`${label}: cannot upload: the host has no tar on its PATH and no SFTP subsystem (${(0,errors/* errorMessage */.gJ)(err)})`);
+            throw new errors/* UploadError */.oW(`${label}: cannot upload: the host has no tar on its PATH and no SFTP subsystem (${(0,errors/* errorMessage */.gJ)(err)})`);
         }
     }
     /**
@@ -73479,85 +74546,7 @@ function currentUser() {
         return process.env.USER ?? 'root';
     }
 }
-//# sourceMappingURL=ssh.js.map
-;// CONCATENATED MODULE: ./lib/reporters/github-escape.js
-/**
- * Escaping for text that reaches a GitHub job summary from outside (host output, error messages,
- * names from the config): rendered as typed, never as markup.
- */
-const HTML = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-// ANSI CSI/OSC sequences (colours, cursor moves) and other control characters but tab and newline.
-const github_escape_CONTROL = 
-// eslint-disable-next-line no-control-regex
-/\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f]/g;
-/** Removes terminal escape sequences and control characters (tab and newline stay). */
-function stripControl(text) {
-    return text.replace(github_escape_CONTROL, '');
-}
-/** For the inside of `<pre>`: GitHub does not process Markdown there, so HTML escaping is enough. */
-function escapeHtml(text) {
-    return stripControl(text).replace(/[&<>"']/g, (c) => HTML[c] ?? c);
-}
-/**
- * For text inside an HTML block (table cells, `<summary>`): Markdown is not processed there, but a
- * blank line would end the block, so newlines become spaces.
- */
-function escapeCell(text) {
-    return escapeHtml(text).replace(/\s*\n\s*/g, ' ');
-}
-/**
- * For Markdown text (headings, paragraphs): HTML escaping plus every character Markdown and
- * GitHub's extensions (tables, math, strikethrough) give a meaning, as a numeric reference. One
- * pass, so no reference is escaped again: an apostrophe shows as typed.
- */
-function escapeMarkdown(text) {
-    return stripControl(text)
-        .replace(/\s*\n\s*/g, ' ')
-        .replace(/[&<>"'\\`*_[\]{}|~#!$]/g, (c) => HTML[c] ?? `&#${c.charCodeAt(0)};`);
-}
-/**
- * A link for the summary, built with `new URL()` and its parentheses, spaces and quotes
- * percent-encoded so nothing in it can close the link or start markup; '' when `url` is not a plain
- * http(s) URL (a `javascript:` link, say), which is then not shown at all.
- */
-function markdownLink(label, url) {
-    const href = safeHttpUrl(url);
-    return href === undefined ? '' : `[${escapeMarkdown(label)}](${href})`;
-}
-/**
- * `url` as an absolute http(s) URL (no user or password in it) with `()` `'` `"` `<>` `` ` `` `\`
- * and white space percent-encoded; else undefined.
- */
-function safeHttpUrl(url) {
-    if (!url)
-        return undefined;
-    let parsed;
-    try {
-        parsed = new URL(url);
-    }
-    catch {
-        return undefined;
-    }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
-        return undefined;
-    if (parsed.username || parsed.password)
-        return undefined;
-    return parsed.href.replace(/[()'"<>`\\\s]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
-}
-/** Keeps at most `max` characters (code points), marking the cut with `…`. */
-function truncateText(text, max) {
-    const chars = [...text];
-    return chars.length <= max ? text : `${chars.slice(0, Math.max(0, max - 1)).join('')}…`;
-}
-function utf8Bytes(text) {
-    return Buffer.byteLength(text, 'utf8');
-}
-/** An HTML table of cells already escaped (`escapeCell`): GitHub renders it in Markdown. */
-function htmlTable(header, rows) {
-    const tr = (cells, tag) => `<tr>${cells.map((c) => `<${tag}>${c}</${tag}>`).join('')}</tr>`;
-    return ['<table>', tr(header, 'th'), ...rows.map((r) => tr(r, 'td')), '</table>'].join('\n');
-}
-//# sourceMappingURL=github-escape.js.map
+//# sourceMappingURL=ssh-transport.js.map
 ;// CONCATENATED MODULE: ./lib/reporters/last-bytes.js
 
 /** The last `max` bytes of `text`, cut at a line start. */
@@ -73707,126 +74696,660 @@ async function loadConfig(file, opts) {
 
 
 //# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./lib/reporters/partial-report.js
+;// CONCATENATED MODULE: ./lib/pipeline/config-file.js
 
+// What a JavaScript config's default-export function receives: the library.
+
+/** The config the settings name (or the one found in `cwd`), with their variables when given. */
+async function config_file_loadSettingsConfig(settings, opts) {
+    const cwd = opts.cwd ?? process.cwd();
+    const file = settings.configPath ?? (await (0,load_config.findConfigFile)(cwd));
+    const vars = settings.vars && { vars: { ...settings.vars, ...settings.secretVars } };
+    return { file, config: await (0,load_config.loadConfig)(file, { ...vars, cwd, api: lib_namespaceObject_0 }) };
+}
+//# sourceMappingURL=config-file.js.map
+// EXTERNAL MODULE: ./lib/engine/model/vars.js
+var vars = __nccwpck_require__(8280);
+;// CONCATENATED MODULE: ./lib/transport/ssh/files.js
 /**
- * Rebuilds the run's report from its events, so that a cancelled run whose engine has not
- * returned in time (a command that ignores its signal, a socket that will not close) can still be
- * reported: a job that had not ended counts as cancelled, or, in a stage on the way out (which the
- * cancel does not stop: an undo, say), as `unknown`: it may well have finished on its host.
+ * The files an SSH run reads — the private key and the known_hosts files — checked up front, so a
+ * missing or unreadable one is reported before the first stage runs rather than when the first SSH
+ * stage connects. The transport itself stays lenient (it reads the same files when it connects).
  */
-class PartialReport {
-    now;
-    #runner;
-    #release = '';
-    #startedAt = new Date();
-    #part;
-    #stages = [];
-    #warnings = [];
-    #open;
-    #final;
-    constructor(runner, now = Date.now) {
-        this.now = now;
-        this.#runner = runner;
-    }
-    onEvent = (e) => {
-        switch (e.type) {
-            case 'run-start':
-                this.#runner = e.runner;
-                this.#release = e.release;
-                this.#startedAt = new Date(e.startedAt);
-                this.#part = e.part;
-                return;
-            case 'stage-start':
-                this.#open = {
-                    name: e.stage,
-                    hosts: e.hosts,
-                    canary: e.canary,
-                    when: e.when,
-                    gate: e.gate,
-                    startedAt: this.now(),
-                    jobs: new Map(),
-                    attempts: new Map(),
-                    steps: new Map(),
-                    waves: [],
-                };
-                return;
-            case 'wave-end':
-                this.#open?.waves.push(e.wave);
-                return;
-            case 'warning':
-                this.#warnings.push(e.host ? `${e.host}: ${e.message}` : e.message);
-                return;
-            case 'job-start':
-                this.#open?.attempts.set(e.host, e.attempt);
-                return;
-            case 'step-start':
-                this.#open?.steps.set(e.host, e.label);
-                return;
-            case 'job-end':
-                this.#open?.jobs.set(e.job.host, e.job);
-                return;
-            case 'stage-end':
-                this.#stages.push(e.stage);
-                this.#open = undefined;
-                return;
-            case 'run-end':
-                this.#final = e.report;
-                return;
-            default:
-                return;
-        }
-    };
-    /**
-     * The engine's own report when it finished, else the run as far as the events tell: `cancelled`
-     * (the engine did not return in time) or `failure` (it threw).
-     */
-    snapshot(reason, result = 'cancelled') {
-        if (this.#final)
-            return this.#final;
-        const stages = [...this.#stages];
-        const open = this.#open;
-        if (open) {
-            const jobs = open.hosts.map((host) => open.jobs.get(host) ?? this.#unfinished(open, host, reason));
-            const unknown = jobs.some((j) => j.result === 'unknown') && !jobs.some((j) => j.result === 'failure');
-            stages.push({
-                name: open.name,
-                result: unknown ? 'unknown' : 'failure',
-                canary: open.canary,
-                jobs,
-                durationMs: this.now() - open.startedAt,
-                when: open.when,
-                waves: open.waves,
-                ...(open.gate ? { gate: true } : {}),
-                // On the way out a stage cut short is a warning, as when the engine reports it.
-                ...(open.when === 'success' || unknown ? {} : { tolerated: true }),
+
+
+
+
+
+/** Every problem with the key and known_hosts files `options` name; [] when they are usable. */
+async function files_checkSshFiles(options, check = {}) {
+    const env = check.env ?? process.env;
+    const problems = [];
+    const inline = options.privateKey?.trim() ? options.privateKey : undefined;
+    if (inline !== undefined) {
+        const problem = privateKeyProblem(inline, options.passphrase);
+        if (problem) {
+            problems.push({
+                field: 'private-key',
+                message: `private key given inline: ${problem}`,
+                detail: problem,
             });
         }
-        return {
-            version: 1,
-            runner: this.#runner,
-            release: this.#release,
-            result,
-            startedAt: this.#startedAt.toISOString(),
-            durationMs: Math.max(0, this.now() - this.#startedAt.getTime()),
-            stages,
-            reason,
-            warnings: [...this.#warnings],
-            ...(this.#part ? { part: this.#part } : {}),
-        };
     }
-    /** A job of the open stage without a `job-end`: cancelled, or not known on the way out. */
-    #unfinished(open, host, reason) {
-        const attempts = open.attempts.get(host) ?? 0;
-        if (open.when === 'success' || attempts === 0)
-            return unfinishedJob(host, 'cancelled', reason, attempts);
-        const step = open.steps.get(host);
-        const at = step === undefined ? '' : ` at step "${step}"`;
-        const why = `not known: still running${at} when the run stopped waiting for it (${reason}); look at the host`;
-        return unfinishedJob(host, 'unknown', why, attempts);
+    else if (options.privateKeyPath) {
+        const path = options.privateKeyPath;
+        const read = await readText(path);
+        const problem = 'error' in read ? read.error : privateKeyProblem(read.text, options.passphrase);
+        if (problem) {
+            problems.push({
+                field: 'private-key',
+                path,
+                message: `private key file ${path}: ${problem}`,
+                detail: problem,
+            });
+        }
+    }
+    else if ((check.requireAuth ?? true) && !env.SSH_AUTH_SOCK) {
+        problems.push({ field: 'auth', message: NO_KEY_NO_AGENT, detail: NO_KEY_NO_AGENT });
+    }
+    for (const path of options.knownHostsPaths) {
+        const read = await readText(path);
+        if (!('error' in read))
+            continue;
+        // The default file may be missing: hosts are then unknown (accept-new, or the action's input).
+        // With accept-new the first file is where new hosts are recorded: it is created on first use.
+        const recordsNewHosts = options.hostKeyChecking === 'accept-new' && path === options.knownHostsPaths[0];
+        if (read.missing && (ssh_options/* DEFAULT_SSH_OPTIONS */.Uy.knownHostsPaths.includes(path) || recordsNewHosts))
+            continue;
+        problems.push({
+            field: 'known-hosts',
+            path,
+            message: `known_hosts file ${path}: ${read.error}`,
+            detail: read.error,
+        });
+    }
+    return problems;
+}
+async function readText(path) {
+    const full = (0,external_node_path_.resolve)(expandHome(path));
+    try {
+        return { text: await (0,promises_.readFile)(full, 'utf8') };
+    }
+    catch (err) {
+        const code = err.code;
+        if (code === 'ENOENT')
+            return { error: full === path ? 'not found' : `not found (${full})`, missing: true };
+        if (code === 'EACCES' || code === 'EPERM')
+            return { error: 'not readable (permission denied)', missing: false };
+        if (code === 'EISDIR')
+            return { error: 'is a directory, not a file', missing: false };
+        return { error: `cannot read it (${code ?? 'error'})`, missing: false };
     }
 }
-//# sourceMappingURL=partial-report.js.map
+//# sourceMappingURL=files.js.map
+;// CONCATENATED MODULE: ./lib/transport/openssh/openssh-binaries.js
+/** The OpenSSH client programs, found on PATH; a missing one is a clear error naming the package. */
+
+
+
+function openssh_binaries_which(name, env) {
+    for (const dir of (env.PATH ?? '').split(external_node_path_.delimiter)) {
+        if (dir === '')
+            continue;
+        const path = (0,external_node_path_.join)(dir, name);
+        try {
+            (0,external_node_fs_namespaceObject.accessSync)(path, external_node_fs_namespaceObject.constants.X_OK);
+            return path;
+        }
+        catch {
+            // not here
+        }
+    }
+    return undefined;
+}
+/** `ssh`, `ssh-agent` and `ssh-add` from PATH. */
+function findOpenssh(env = process.env) {
+    const found = ['ssh', 'ssh-agent', 'ssh-add'].map((name) => [name, openssh_binaries_which(name, env)]);
+    const missing = found.filter(([, path]) => path === undefined).map(([name]) => name);
+    if (missing.length > 0) {
+        throw new errors/* ConfigError */.xL(`ssh.client is openssh but ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not on PATH: ` +
+            'install the OpenSSH client (the openssh-client package: apt-get install openssh-client), or use client: builtin');
+    }
+    const [ssh, agent, add] = found.map(([, path]) => path);
+    return { ssh, agent, add };
+}
+//# sourceMappingURL=openssh-binaries.js.map
+;// CONCATENATED MODULE: ./lib/transport/openssh/openssh-preflight.js
+/**
+ * What the OpenSSH client needs before a run starts: its programs on PATH, and the ssh_config and
+ * certificate files the config names, readable. Each problem names the `ssh:` key it is about.
+ */
+
+
+
+
+
+async function unreadable(path) {
+    const full = (0,external_node_path_.resolve)(expandHome(path));
+    try {
+        if ((await (0,promises_.stat)(full)).isDirectory())
+            return 'is a directory, not a file';
+        await (0,promises_.access)(full, promises_.constants.R_OK);
+        return undefined;
+    }
+    catch (err) {
+        const code = err.code;
+        if (code === 'ENOENT')
+            return full === path ? 'not found' : `not found (${full})`;
+        if (code === 'EACCES' || code === 'EPERM')
+            return 'not readable (permission denied)';
+        return `cannot read it (${code ?? 'error'})`;
+    }
+}
+async function opensshFileProblems(ssh, env = process.env) {
+    const problems = [];
+    try {
+        findOpenssh(env);
+    }
+    catch (err) {
+        problems.push({ key: 'client', message: (0,errors/* errorMessage */.gJ)(err) });
+    }
+    if (ssh.configFile && !ssh.configText) {
+        const why = await unreadable(ssh.configFile);
+        if (why)
+            problems.push({ key: 'config', message: `ssh_config file ${ssh.configFile}: ${why}` });
+    }
+    if (ssh.certificateFile && !ssh.certificateText) {
+        const why = await unreadable(ssh.certificateFile);
+        if (why)
+            problems.push({ key: 'certificate', message: `certificate file ${ssh.certificateFile}: ${why}` });
+    }
+    return problems;
+}
+//# sourceMappingURL=openssh-preflight.js.map
+;// CONCATENATED MODULE: ./lib/pipeline/preflight.js
+/**
+ * Checks made before anything runs, beyond the config itself: the SSH key and known_hosts files a
+ * run would read. A release that would fail at its first SSH stage must not first run its local
+ * stages; `run`, `--dry-run` and `validate` all report such a problem, with exit code 2. `validate`
+ * also looks for the upload sources it can (a warning: something may create them before a run).
+ */
+
+
+
+
+
+
+
+
+
+/**
+ * For a run of `runner` (restricted to `hosts` when given): throws a ConfigError listing every
+ * problem with the SSH files `ssh` names, when the run reaches any SSH host. A run on `local:`
+ * hosts only needs no key. The deploy lock's host counts (it is asked before the first stage).
+ */
+async function checkRunFiles(config, runner, hosts, ssh, overrides, lockHost) {
+    // Runner objects from a module list their hosts only when they run: assume the config's hosts.
+    const candidates = config.footprints[runner.name]?.hosts ?? config.hosts;
+    if (!usesSsh(candidates, hosts) && !(lockHost && !lockHost.local))
+        return;
+    await checkSsh(config, ssh, overrides);
+}
+/** The key and known_hosts files, and for the OpenSSH client its own (config, certificate, binary). */
+async function checkSsh(config, ssh, overrides) {
+    const client = checkClientChoice(ssh, overrides);
+    // The OpenSSH client finds keys where ssh does (the ssh_config's IdentityFile, ~/.ssh, the agent).
+    throwIfAny(config, await files_checkSshFiles(ssh, { requireAuth: client === 'builtin' }), overrides);
+    if (client === 'openssh') {
+        const problems = await opensshFileProblems(ssh);
+        if (problems.length > 0)
+            throw new errors/* ConfigError */.xL(problems.map((p) => atConfig(config, ['ssh', p.key], p.message)).join('\n'));
+    }
+}
+/** `client: builtin` with an action input only the OpenSSH client can use: a usage error naming it. */
+function checkClientChoice(ssh, overrides) {
+    const client = (0,ssh_options/* resolvedClient */.C1)(ssh);
+    if (client === 'builtin') {
+        const sources = overrides.sources ?? {};
+        const given = [
+            ssh.configText ? sources.sshConfigText : undefined,
+            ssh.certificateText ? sources.certificateText : undefined,
+        ].find((s) => s !== undefined);
+        if (given)
+            throw new errors/* UsageError */.eb(`${settings_sourceLabel(given)} needs the OpenSSH client, but the config's ssh.client is builtin: set it to openssh or auto`);
+    }
+    return client;
+}
+/** For `boerewors lock …`: the files a connection to the lock host needs, when it is an SSH host. */
+async function checkLockFiles(config, lockHost, ssh, overrides) {
+    if (lockHost.local)
+        return;
+    await checkSsh(config, ssh, overrides);
+}
+/**
+ * For `validate`: the files the config itself names, when it has SSH hosts. No key at all is fine
+ * here (`--identity`, the action's input or an ssh-agent may give one at run time).
+ */
+async function preflight_checkConfigFiles(config) {
+    if (!usesSsh(config.hosts, undefined))
+        return;
+    throwIfAny(config, await checkSshFiles(config.ssh, { requireAuth: false }), {});
+}
+function usesSsh(candidates, only) {
+    return candidates.some((host) => !host.local && (!only || only.includes(host.name)));
+}
+function throwIfAny(config, problems, overrides) {
+    if (problems.length === 0)
+        return;
+    throw new errors/* ConfigError */.xL(problems.map((p) => preflight_describe(config, p, overrides)).join('\n'));
+}
+const WRONG_PASSPHRASE = /wrong passphrase$/;
+/** `release.yml:3:16: ssh.private-key: private key file ~/.ssh/x: not found (/root/.ssh/x)`. */
+function preflight_describe(config, problem, overrides) {
+    const sources = overrides.sources ?? {};
+    if (problem.field === 'private-key') {
+        const message = problem.message + passphraseHint(problem, overrides);
+        // A passphrase given as an input is named for what is wrong with it.
+        if (overrides.privateKey &&
+            sources.privateKey &&
+            sources.passphrase &&
+            WRONG_PASSPHRASE.test(problem.detail))
+            return `${settings_sourceLabel(sources.passphrase)}: wrong passphrase for the key of ${sourceName(sources.privateKey)}`;
+        // An inline key has no name of its own: the input that gave it is its name.
+        if (overrides.privateKey && sources.privateKey)
+            return `${settings_sourceLabel(sources.privateKey)}: ${problem.detail}`;
+        if (overrides.identityPath && sources.identityPath)
+            return `${settings_sourceLabel(sources.identityPath)}: ${message}`;
+        return atConfig(config, ['ssh', 'private-key'], message);
+    }
+    if (problem.field === 'auth') {
+        const ways = [
+            'ssh.private-key',
+            ...[sources.identityPath, sources.privateKey].flatMap((s) => (s ? [sourceName(s)] : [])),
+        ];
+        const listed = ways.length > 1 ? `${ways.slice(0, -1).join(', ')} or ${ways.at(-1)}` : ways[0];
+        return problem.message.replace('no SSH private key given', `no SSH private key given (${listed})`);
+    }
+    if (problem.field === 'known-hosts') {
+        if (overrides.knownHostsPaths && sources.knownHostsPaths)
+            return `${settings_sourceLabel(sources.knownHostsPaths)}: ${problem.message}`;
+        const configured = config.ssh.knownHostsPaths;
+        // resolveSsh keeps the default's array when the config names no known-hosts.
+        if (configured === ssh_options/* DEFAULT_SSH_OPTIONS */.Uy.knownHostsPaths)
+            return `${problem.message} (the default known-hosts)`;
+        const index = configured.indexOf(problem.path ?? '');
+        const path = configured.length > 1 ? ['ssh', 'known-hosts', index] : ['ssh', 'known-hosts'];
+        return atConfig(config, path, problem.message);
+    }
+    return problem.message;
+}
+/**
+ * An encrypted key file and no passphrase: the passphrase settings are only for a key given inline
+ * (the action's input), so say what works instead.
+ */
+function passphraseHint(problem, overrides) {
+    if (problem.path === undefined || !problem.detail.endsWith('no passphrase was given'))
+        return '';
+    const { privateKey, passphrase } = overrides.sources ?? {};
+    const inline = privateKey && passphrase
+        ? `, or give the key with ${sourceName(privateKey)} and ${sourceName(passphrase)}`
+        : '';
+    return ` (a key file takes no passphrase here: load the key into ssh-agent with ssh-add, and leave ssh.private-key out${inline})`;
+}
+function atConfig(config, path, message) {
+    const position = config.locator.position(path);
+    return (0,config_error/* formatIssue */.Hd)({ file: config.file, path, message, ...(position ? { position } : {}) });
+}
+/**
+ * For `validate`: upload sources missing on this machine, one warning each. Only sources no earlier
+ * step of the runner could have made (no `local` step, no `run` on this machine, no custom job
+ * before them) and that use no per-job variable (`${BW_HOST}`…) can be checked; relative ones are
+ * relative to `cwd`. Still a warning, not an error: the workflow may build them before the run.
+ */
+async function preflight_missingUploadSources(config, cwd) {
+    const warnings = new Map();
+    for (const footprint of Object.values(config.footprints)) {
+        for (const upload of footprint.uploads) {
+            if (upload.afterLocalWork)
+                continue;
+            let from;
+            try {
+                from = expandVars(upload.from, config.vars);
+            }
+            catch {
+                continue; // a per-job variable: known only when the job runs
+            }
+            const full = resolve(cwd, from);
+            if (await stat(full).then(() => true, () => false))
+                continue;
+            const where = full === from ? '' : ` (looked for ${full})`;
+            const message = `upload source ${from} not found${where}; the run fails unless something creates it first`;
+            warnings.set(JSON.stringify(upload.path), atConfig(config, upload.path, message));
+        }
+    }
+    return [...warnings.values()];
+}
+//# sourceMappingURL=preflight.js.map
+;// CONCATENATED MODULE: ./lib/reporters/vocabulary.js
+
+/** The mark before a job's last line in the logs (`web-1 ✘ failure: exit code 3 · …`). */
+const JOB_MARK = {
+    success: '✔',
+    failure: '✘',
+    skipped: '–',
+    cancelled: '⊘',
+    unknown: '?',
+};
+/** The mark between a host's label and the rest of its log line. */
+const HOST_MARK = { step: '»', output: '│', attempt: '●', retry: '↻' };
+/** The mark of a wave's line (`≡ wave 2/4 · 5 hosts · gate ✔ passed · 0.4 s`). */
+const WAVE_MARK = '≡';
+/** A gate's result in a wave line. */
+const GATE_WORD = {
+    success: `${JOB_MARK.success} passed`,
+    failure: `${JOB_MARK.failure} failed`,
+    cancelled: `${JOB_MARK.cancelled} cancelled`,
+};
+function formatDuration(ms) {
+    if (ms < 1000)
+        return `${Math.round(ms)} ms`;
+    const s = ms / 1000;
+    if (s < 60)
+        return `${s.toFixed(1)} s`;
+    const m = Math.floor(s / 60);
+    return `${m} min ${Math.round(s - m * 60)} s`;
+}
+function plural(n, one, many = `${one}s`) {
+    return `${n} ${n === 1 ? one : many}`;
+}
+/** How many of the stage's jobs ended with `result`. */
+function countJobs(stage, result) {
+    return stage.jobs.filter((j) => j.result === result).length;
+}
+/**
+ * What became of a stage, as the reporters name it: a stage that "failed" only because a cancel
+ * stopped it (no job failed, some were cancelled) is `cancelled`; one whose end the run did not
+ * wait for (no job failed, some are `unknown`) is `unknown`.
+ */
+function stageOutcome(s) {
+    if (s.result !== 'failure' || countJobs(s, 'failure') > 0)
+        return s.result;
+    if (countJobs(s, 'unknown') > 0)
+        return 'unknown';
+    return countJobs(s, 'cancelled') > 0 ? 'cancelled' : s.result;
+}
+/**
+ * A failed job's error with the step it failed at: `failed at step "warm cache": exit code 1`;
+ * the error alone when the report names no step.
+ */
+function errorAtStep(j) {
+    return j.step && j.error ? `failed at step "${j.step}": ${j.error}` : j.error;
+}
+/** `exit 3`, unless the error already says so (`exit code 3`); null when there is no exit code. */
+function exitText(j) {
+    if (j.exitCode === null || (j.error ?? '').includes(`exit code ${j.exitCode}`))
+        return null;
+    return `exit ${j.exitCode}`;
+}
+/** `Stage 2/3 · Distribute code · 12 hosts · canary web-1`, then `· when: failure` on the way out. */
+function stageTitle(e) {
+    const parts = [`Stage ${e.index}${e.total ? `/${e.total}` : ''}`, e.stage, plural(e.hosts.length, 'host')];
+    if (e.canary)
+        parts.push(`canary ${e.canary}`);
+    if (e.when && e.when !== 'success')
+        parts.push(`when: ${e.when}`);
+    return parts.join(' · ');
+}
+/** `Undo (when: failure)`: a stage's name, with its `when` when it runs on the way out. */
+function stageName(s) {
+    return s.when && s.when !== 'success' ? `${s.name} (when: ${s.when})` : s.name;
+}
+/** Why a failed stage did not fail the run: `can-fail`, or it runs on the way out. */
+function toleratedNote(s) {
+    if (!s.tolerated)
+        return null;
+    return s.when && s.when !== 'success' ? 'a warning only: the result stands' : 'tolerated: can-fail';
+}
+/**
+ * `failure: failed at step "warm cache": exit code 1 · 1 attempt · 5.1 s`, `success · 1 attempt ·
+ * R2 → R1 · 0.3 s`: how a job ended, and where it left the host's live release.
+ */
+function jobLine(j) {
+    const parts = [
+        j.error && j.error !== j.result ? `${j.result}: ${errorAtStep(j) ?? ''}` : j.result,
+        plural(j.attempts, 'attempt'),
+        formatDuration(j.durationMs),
+    ];
+    const exit = j.result === 'failure' ? exitText(j) : null;
+    if (exit)
+        parts.splice(1, 0, exit);
+    if (j.verify?.result === 'success')
+        parts.splice(-1, 0, `verified (${plural(j.verify.attempts, 'attempt')})`);
+    if (j.release)
+        parts.splice(-1, 0, moveText(j.release));
+    return parts.join(' · ');
+}
+/** A release as the reports name it: its id, or `no release` where `current` pointed at none. */
+function releaseName(id) {
+    return id ?? 'no release';
+}
+/**
+ * What a release step did on a host: `R2 → R1`; when nothing moved, `nothing to undo (R1 live)`,
+ * `nothing rolled back (R1 live)` or `R2 already live`.
+ */
+function moveText(m) {
+    if (m.before !== m.after)
+        return `${releaseName(m.before)} → ${releaseName(m.after)}`;
+    const live = m.after === null ? 'no release live' : `${m.after} live`;
+    if (m.action === 'switch')
+        return m.after === null ? 'nothing switched' : `${m.after} already live`;
+    return m.action === 'undo' ? `nothing to undo (${live})` : `nothing rolled back (${live})`;
+}
+/**
+ * `now live: R1 on 4 hosts`, `now live: R2 on 3 hosts, R1 on 1 host, unknown on 1 host`: where the
+ * run left the live release, from the last release step each host reported (src/engine/report/release-move.ts). The
+ * hosts counted are those of every stage in which some host reported one; a host none of whose
+ * jobs there reported one is `unknown`, and so is a host whose last job the run did not wait for
+ * (`unknown`). Null when no job reported any (no `releases:`, a dry run).
+ */
+function liveNowText(r) {
+    if (!r.stages.some((s) => s.jobs.some((j) => j.release)))
+        return null;
+    const live = new Map();
+    for (const s of r.stages) {
+        const moves = s.jobs.some((j) => j.release);
+        for (const j of s.jobs) {
+            if (j.release)
+                live.set(j.host, j.release.after);
+            // A job the run did not wait for may have moved it: not known any more.
+            else if (j.result === 'unknown' || (moves && !live.has(j.host)))
+                live.set(j.host, undefined);
+        }
+    }
+    const counts = new Map();
+    for (const id of live.values()) {
+        const name = id === undefined ? 'unknown' : releaseName(id);
+        counts.set(name, (counts.get(name) ?? 0) + 1);
+    }
+    const known = [...counts].filter(([name]) => name !== 'unknown').sort((a, b) => b[1] - a[1]);
+    const unknown = counts.get('unknown');
+    const parts = known.map(([name, n]) => `${name} on ${plural(n, 'host')}`);
+    if (unknown)
+        parts.push(`unknown on ${plural(unknown, 'host')}`);
+    return `now live: ${parts.join(', ')}`;
+}
+/** `≡ wave 2/4 · 5 hosts · gate ✔ passed · 0.4 s`: how a wave (and the gate after it) ended. */
+function waveLine(wave, total) {
+    const hosts = wave.hosts.length === 1 ? wave.hosts[0] : plural(wave.hosts.length, 'host');
+    const parts = [`${WAVE_MARK} wave ${wave.index}/${total}`, hosts];
+    const g = wave.gate;
+    if (g) {
+        const error = g.result === 'success' || !g.error ? '' : `: ${g.error}`;
+        parts.push(`gate ${GATE_WORD[g.result]}${error}`, formatDuration(g.durationMs));
+    }
+    return parts.join(' · ');
+}
+/** Whether a wave is worth a line of its own: its stage has a gate, or batches. */
+function showsWave(wave, total) {
+    return wave.gate !== null || total > 2;
+}
+/**
+ * `■ Ship: failure · 8 ok · 2 failed · 0 skipped · 1 cancelled · 12.0 s`: how a stage ended;
+ * `■ Undo (when: failure): skipped · runs only when the release fails` for a stage that did not run.
+ */
+function stageLine(s) {
+    if (s.result === 'skipped' && s.jobs.length === 0 && s.reason) {
+        return `■ ${stageName(s)}: skipped · ${s.reason}`;
+    }
+    const n = (r) => countJobs(s, r);
+    const note = toleratedNote(s);
+    const tolerated = note ? ` (${note})` : '';
+    const cancelled = (n('cancelled') > 0 ? ` · ${n('cancelled')} cancelled` : '') +
+        (n('unknown') > 0 ? ` · ${n('unknown')} unknown` : '');
+    return (`■ ${stageName(s)}: ${stageOutcome(s)}${tolerated} · ${n('success')} ok · ${n('failure')} failed · ${n('skipped')} skipped` +
+        `${cancelled} · ${formatDuration(s.durationMs)}`);
+}
+/** `exit code 1 — attempt 2 in 1.3 s`: a failed attempt and when the next one starts. */
+function retryLine(e) {
+    return `${e.error} — attempt ${e.attempt + 1} in ${formatDuration(e.delayMs)}`;
+}
+/** `verify: exit code 7 — attempt 3 in 1.0 s`: a verify attempt that did not pass, and the next. */
+function verifyRetryLine(e) {
+    return `verify: ${e.error} — attempt ${e.attempt + 1} in ${formatDuration(e.delayMs)}`;
+}
+/** A warning as one text: `web-1: new host, accepted its key …`. */
+function warningText(e) {
+    return e.host ? `${e.host}: ${e.message}` : e.message;
+}
+/** `37/100 done · 2 failed · 10 running` */
+function progressLine(t) {
+    return `${t.done}/${t.total} done · ${t.failed} failed · ${t.running} running`;
+}
+/** `… Ship · 37/100 done · 2 failed · 10 running · 20.0 s`: a stage still running. */
+function progressStatus(stage, t, elapsedMs) {
+    return `… ${stage} · ${progressLine(t)}${elapsedMs === undefined ? '' : ` · ${formatDuration(elapsedMs)}`}`;
+}
+/**
+ * `boerewors · runner deploy · release 20261128T010000Z`, with `DRY RUN` when nothing runs for real,
+ * and the part (`shard 2/3`) when the run is one part of a release spread over several machines.
+ */
+function runHeader(e, dryRun) {
+    return [
+        'boerewors',
+        ...(dryRun ? ['DRY RUN'] : []),
+        `runner ${e.runner}`,
+        `release ${e.release}`,
+        ...(e.part ? [partLabel(e.part)] : []),
+    ].join(' · ');
+}
+/**
+ * `Release success · runner deploy`; a dry run says `DRY RUN success (nothing was run)`, so its
+ * every-host-succeeded log cannot pass for a release. A part says which (`· shard 2/3`), a merged
+ * report what it was merged from.
+ */
+function runFooter(r, dryRun) {
+    const what = dryRun ? `DRY RUN ${r.result} (nothing was run)` : `Release ${r.result}`;
+    const left = leftBehindText(r);
+    return [what, ...(left ? [left] : []), `runner ${r.runner}`, ...partFacts(r)].join(' · ');
+}
+/** Hosts named in the left-behind line; the rest are counted. */
+const LEFT_BEHIND_SHOWN = 5;
+/**
+ * `1 host left on its previous release: web-7 (failed at Distribute)`: who a release that
+ * succeeded left behind; '' when nobody, or when the release did not succeed (its reason says more).
+ */
+function leftBehindText(r) {
+    const left = r.leftBehind ?? [];
+    if (r.result !== 'success' || left.length === 0)
+        return '';
+    const shown = left.slice(0, LEFT_BEHIND_SHOWN).map((l) => `${l.host} (failed at ${l.stage})`);
+    if (left.length > LEFT_BEHIND_SHOWN)
+        shown.push(`… ${left.length - LEFT_BEHIND_SHOWN} more`);
+    const whose = left.length === 1 ? 'its' : 'their';
+    return `${plural(left.length, 'host')} left on ${whose} previous release: ${shown.join(', ')}`;
+}
+/** `shard 2/3`, or `merged from canary-only, shard 1/2, shard 2/2`: what a report covers, when not a whole run. */
+function partFacts(r) {
+    if (r.mergedFrom)
+        return [`merged from ${r.mergedFrom.join(', ')}`];
+    return r.part ? [partLabel(r.part)] : [];
+}
+//# sourceMappingURL=vocabulary.js.map
+;// CONCATENATED MODULE: ./lib/pipeline/run-emitter.js
+
+/**
+ * The one listener of a run. In a dry run, events sent before `run-start` (the lock notice, a
+ * short-secret warning) are held and handed over just after it, so the header saying `DRY RUN` is
+ * the first line of the output. A real run hands everything over at once: waiting for the deploy
+ * lock is news the user needs while it happens.
+ */
+function runEmitter(redactor, partial, warnings, onEvent, dryRun) {
+    const deliver = (e) => {
+        const redacted = redactor.event(e);
+        if (redacted.type === 'warning')
+            warnings.push(warningText(redacted));
+        partial.onEvent(redacted);
+        onEvent(redacted);
+    };
+    let held = dryRun ? [] : undefined;
+    const flush = () => {
+        const events = held ?? [];
+        held = undefined;
+        for (const e of events)
+            deliver(e);
+    };
+    const emit = (e) => {
+        if (!held)
+            return deliver(e);
+        if (e.type !== 'run-start')
+            return void held.push(e);
+        deliver(e);
+        flush();
+    };
+    return { emit, flush };
+}
+//# sourceMappingURL=run-emitter.js.map
+;// CONCATENATED MODULE: ./lib/pipeline/run-identity.js
+/** Who runs a release, and from where: for the lock's owner.json and the release history. */
+
+
+function runIdentity(env = process.env) {
+    const { GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID } = env;
+    const runUrl = GITHUB_REPOSITORY && GITHUB_RUN_ID
+        ? `${GITHUB_SERVER_URL || 'https://github.com'}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}`
+        : '';
+    return { who: env.GITHUB_ACTOR || osUser(env), runUrl, controller: (0,external_node_os_.hostname)(), pid: process.pid };
+}
+/**
+ * BW_RUN_ID and BW_RUN_ATTEMPT. Inside GitHub Actions the run follows the workflow run
+ * (GITHUB_RUN_ID, which "Re-run failed jobs" and "Re-run all jobs" keep), so a re-run can finish
+ * a release its first attempt prepared; the attempt follows GITHUB_RUN_ATTEMPT, which a re-run
+ * changes and every job and step of one attempt shares. Outside Actions the parts of a sharded
+ * release follow their release id (which every part, and a re-run of one, must be given), a run
+ * that re-enters a lock follows its token, and any other run is new; the attempt is the run's.
+ */
+function runIds(env, given) {
+    const { GITHUB_RUN_ID, GITHUB_RUN_ATTEMPT, GITHUB_REPOSITORY } = env;
+    if (GITHUB_RUN_ID && /^\d+$/.test(GITHUB_RUN_ID)) {
+        const run = `github:${GITHUB_REPOSITORY ?? ''}/${GITHUB_RUN_ID}`;
+        return { run: digest(run), attempt: digest(`${run}/${GITHUB_RUN_ATTEMPT || '1'}`) };
+    }
+    const seed = given.part ? `release:${given.release}` : given.lockToken;
+    const run = seed ? digest(seed) : (0,external_node_crypto_.randomBytes)(8).toString('hex');
+    return { run, attempt: seed ? (0,external_node_crypto_.randomBytes)(8).toString('hex') : run };
+}
+function digest(seed) {
+    return (0,external_node_crypto_.createHash)('sha256').update(seed).digest('hex').slice(0, 16);
+}
+function osUser(env) {
+    try {
+        return (0,external_node_os_.userInfo)().username;
+    }
+    catch {
+        return env.USER || env.LOGNAME || 'unknown';
+    }
+}
+//# sourceMappingURL=run-identity.js.map
 ;// CONCATENATED MODULE: ./lib/transport/openssh/run-cleanup.js
 
 const processes = new Set();
@@ -74055,38 +75578,6 @@ function quoteOption(value) {
     return /[\s"]/.test(value) ? `"${value.replaceAll('"', '\\"')}"` : value;
 }
 //# sourceMappingURL=openssh-args.js.map
-;// CONCATENATED MODULE: ./lib/transport/openssh/openssh-binaries.js
-/** The OpenSSH client programs, found on PATH; a missing one is a clear error naming the package. */
-
-
-
-function openssh_binaries_which(name, env) {
-    for (const dir of (env.PATH ?? '').split(external_node_path_.delimiter)) {
-        if (dir === '')
-            continue;
-        const path = (0,external_node_path_.join)(dir, name);
-        try {
-            (0,external_node_fs_namespaceObject.accessSync)(path, external_node_fs_namespaceObject.constants.X_OK);
-            return path;
-        }
-        catch {
-            // not here
-        }
-    }
-    return undefined;
-}
-/** `ssh`, `ssh-agent` and `ssh-add` from PATH. */
-function findOpenssh(env = process.env) {
-    const found = ['ssh', 'ssh-agent', 'ssh-add'].map((name) => [name, openssh_binaries_which(name, env)]);
-    const missing = found.filter(([, path]) => path === undefined).map(([name]) => name);
-    if (missing.length > 0) {
-        throw new errors/* ConfigError */.xL(`ssh.client is openssh but ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not on PATH: ` +
-            'install the OpenSSH client (the openssh-client package: apt-get install openssh-client), or use client: builtin');
-    }
-    const [ssh, agent, add] = found.map(([, path]) => path);
-    return { ssh, agent, add };
-}
-//# sourceMappingURL=openssh-binaries.js.map
 ;// CONCATENATED MODULE: ./lib/transport/openssh/ssh-config-hosts.js
 /**
  * Reading just enough of an ssh_config to tell whether it defines a host alias, and whether it sets
@@ -74347,6 +75838,7 @@ class ProcessChannel extends external_node_stream_.Duplex {
 
 
 
+
 /** How long close() waits for the master to exit after `-O exit` before SIGTERM, then SIGKILL. */
 const openssh_master_CLOSE_WAIT_MS = 3000;
 class OpensshMaster {
@@ -74354,7 +75846,7 @@ class OpensshMaster {
     settings;
     #child;
     #sessions;
-    #detached = new Set();
+    #detached = new DetachedRuns();
     #stderr = '';
     #exited = false;
     #closing;
@@ -74453,15 +75945,7 @@ class OpensshMaster {
         return channel;
     }
     runDetached(command) {
-        const run = this.exec(command, new AbortController().signal).then((channel) => new Promise((resolve) => {
-            channel.on('error', () => { });
-            channel.once('close', () => resolve());
-            channel.resume();
-            channel.stderr.resume();
-            channel.end();
-        }), () => { });
-        this.#detached.add(run);
-        void run.finally(() => this.#detached.delete(run));
+        this.#detached.start(() => this.exec(command, new AbortController().signal));
     }
     /** Ends the master (`-O exit`, then signals); resolves once it has exited. */
     close() {
@@ -74471,7 +75955,7 @@ class OpensshMaster {
     async #close() {
         if (this.#exited)
             return;
-        await Promise.race([Promise.all(this.#detached), delay(openssh_master_CLOSE_WAIT_MS)]);
+        await Promise.race([Promise.all(this.#detached.pending), delay(openssh_master_CLOSE_WAIT_MS)]);
         const exited = new Promise((resolve) => {
             if (this.#exited)
                 resolve();
@@ -74549,7 +76033,7 @@ class OpensshTransport {
         const outcome = await tarUpload(this.exec.bind(this), this.#archives, host, target.label, req, ctx);
         if (outcome !== 'no-tar')
             return outcome;
-        throw new UploadError(`${target.label}: cannot upload: the host has no tar on its PATH (the OpenSSH client uploads with tar only)`);
+        throw new errors/* UploadError */.oW(`${target.label}: cannot upload: the host has no tar on its PATH (the OpenSSH client uploads with tar only)`);
     }
     /** As the built-in client: the first host first, the others once it is connected; failures kept quiet. */
     connectAhead(hosts, signal) {
@@ -74634,1396 +76118,50 @@ class OpensshTransport {
     }
 }
 //# sourceMappingURL=openssh.js.map
-;// CONCATENATED MODULE: ./lib/reporters/vocabulary.js
+;// CONCATENATED MODULE: ./lib/pipeline/run-transport.js
+/** The transport a run (or `boerewors lock`) uses, from the settings and the config's `ssh:` block. */
 
-/** The mark before a job's last line in the logs (`web-1 ✘ failure: exit code 3 · …`). */
-const JOB_MARK = {
-    success: '✔',
-    failure: '✘',
-    skipped: '–',
-    cancelled: '⊘',
-    unknown: '?',
-};
-/** The mark between a host's label and the rest of its log line. */
-const HOST_MARK = { step: '»', output: '│', attempt: '●', retry: '↻' };
-/** The mark of a wave's line (`≡ wave 2/4 · 5 hosts · gate ✔ passed · 0.4 s`). */
-const WAVE_MARK = '≡';
-/** A gate's result in a wave line. */
-const GATE_WORD = {
-    success: `${JOB_MARK.success} passed`,
-    failure: `${JOB_MARK.failure} failed`,
-    cancelled: `${JOB_MARK.cancelled} cancelled`,
-};
-function formatDuration(ms) {
-    if (ms < 1000)
-        return `${Math.round(ms)} ms`;
-    const s = ms / 1000;
-    if (s < 60)
-        return `${s.toFixed(1)} s`;
-    const m = Math.floor(s / 60);
-    return `${m} min ${Math.round(s - m * 60)} s`;
-}
-function plural(n, one, many = `${one}s`) {
-    return `${n} ${n === 1 ? one : many}`;
-}
-/** How many of the stage's jobs ended with `result`. */
-function countJobs(stage, result) {
-    return stage.jobs.filter((j) => j.result === result).length;
-}
-/**
- * What became of a stage, as the reporters name it: a stage that "failed" only because a cancel
- * stopped it (no job failed, some were cancelled) is `cancelled`; one whose end the run did not
- * wait for (no job failed, some are `unknown`) is `unknown`.
- */
-function stageOutcome(s) {
-    if (s.result !== 'failure' || countJobs(s, 'failure') > 0)
-        return s.result;
-    if (countJobs(s, 'unknown') > 0)
-        return 'unknown';
-    return countJobs(s, 'cancelled') > 0 ? 'cancelled' : s.result;
-}
-/**
- * A failed job's error with the step it failed at: `failed at step "warm cache": exit code 1`;
- * the error alone when the report names no step.
- */
-function errorAtStep(j) {
-    return j.step && j.error ? `failed at step "${j.step}": ${j.error}` : j.error;
-}
-/** `exit 3`, unless the error already says so (`exit code 3`); null when there is no exit code. */
-function exitText(j) {
-    if (j.exitCode === null || (j.error ?? '').includes(`exit code ${j.exitCode}`))
-        return null;
-    return `exit ${j.exitCode}`;
-}
-/** `Stage 2/3 · Distribute code · 12 hosts · canary web-1`, then `· when: failure` on the way out. */
-function stageTitle(e) {
-    const parts = [`Stage ${e.index}${e.total ? `/${e.total}` : ''}`, e.stage, plural(e.hosts.length, 'host')];
-    if (e.canary)
-        parts.push(`canary ${e.canary}`);
-    if (e.when && e.when !== 'success')
-        parts.push(`when: ${e.when}`);
-    return parts.join(' · ');
-}
-/** `Undo (when: failure)`: a stage's name, with its `when` when it runs on the way out. */
-function stageName(s) {
-    return s.when && s.when !== 'success' ? `${s.name} (when: ${s.when})` : s.name;
-}
-/** Why a failed stage did not fail the run: `can-fail`, or it runs on the way out. */
-function toleratedNote(s) {
-    if (!s.tolerated)
-        return null;
-    return s.when && s.when !== 'success' ? 'a warning only: the result stands' : 'tolerated: can-fail';
-}
-/**
- * `failure: failed at step "warm cache": exit code 1 · 1 attempt · 5.1 s`, `success · 1 attempt ·
- * R2 → R1 · 0.3 s`: how a job ended, and where it left the host's live release.
- */
-function jobLine(j) {
-    const parts = [
-        j.error && j.error !== j.result ? `${j.result}: ${errorAtStep(j) ?? ''}` : j.result,
-        plural(j.attempts, 'attempt'),
-        formatDuration(j.durationMs),
-    ];
-    const exit = j.result === 'failure' ? exitText(j) : null;
-    if (exit)
-        parts.splice(1, 0, exit);
-    if (j.verify?.result === 'success')
-        parts.splice(-1, 0, `verified (${plural(j.verify.attempts, 'attempt')})`);
-    if (j.release)
-        parts.splice(-1, 0, moveText(j.release));
-    return parts.join(' · ');
-}
-/** A release as the reports name it: its id, or `no release` where `current` pointed at none. */
-function releaseName(id) {
-    return id ?? 'no release';
-}
-/**
- * What a release step did on a host: `R2 → R1`; when nothing moved, `nothing to undo (R1 live)`,
- * `nothing rolled back (R1 live)` or `R2 already live`.
- */
-function moveText(m) {
-    if (m.before !== m.after)
-        return `${releaseName(m.before)} → ${releaseName(m.after)}`;
-    const live = m.after === null ? 'no release live' : `${m.after} live`;
-    if (m.action === 'switch')
-        return m.after === null ? 'nothing switched' : `${m.after} already live`;
-    return m.action === 'undo' ? `nothing to undo (${live})` : `nothing rolled back (${live})`;
-}
-/**
- * `now live: R1 on 4 hosts`, `now live: R2 on 3 hosts, R1 on 1 host, unknown on 1 host`: where the
- * run left the live release, from the last release step each host reported (release-move.ts). The
- * hosts counted are those of every stage in which some host reported one; a host none of whose
- * jobs there reported one is `unknown`, and so is a host whose last job the run did not wait for
- * (`unknown`). Null when no job reported any (no `releases:`, a dry run).
- */
-function liveNowText(r) {
-    if (!r.stages.some((s) => s.jobs.some((j) => j.release)))
-        return null;
-    const live = new Map();
-    for (const s of r.stages) {
-        const moves = s.jobs.some((j) => j.release);
-        for (const j of s.jobs) {
-            if (j.release)
-                live.set(j.host, j.release.after);
-            // A job the run did not wait for may have moved it: not known any more.
-            else if (j.result === 'unknown' || (moves && !live.has(j.host)))
-                live.set(j.host, undefined);
-        }
-    }
-    const counts = new Map();
-    for (const id of live.values()) {
-        const name = id === undefined ? 'unknown' : releaseName(id);
-        counts.set(name, (counts.get(name) ?? 0) + 1);
-    }
-    const known = [...counts].filter(([name]) => name !== 'unknown').sort((a, b) => b[1] - a[1]);
-    const unknown = counts.get('unknown');
-    const parts = known.map(([name, n]) => `${name} on ${plural(n, 'host')}`);
-    if (unknown)
-        parts.push(`unknown on ${plural(unknown, 'host')}`);
-    return `now live: ${parts.join(', ')}`;
-}
-/** `≡ wave 2/4 · 5 hosts · gate ✔ passed · 0.4 s`: how a wave (and the gate after it) ended. */
-function waveLine(wave, total) {
-    const hosts = wave.hosts.length === 1 ? wave.hosts[0] : plural(wave.hosts.length, 'host');
-    const parts = [`${WAVE_MARK} wave ${wave.index}/${total}`, hosts];
-    const g = wave.gate;
-    if (g) {
-        const error = g.result === 'success' || !g.error ? '' : `: ${g.error}`;
-        parts.push(`gate ${GATE_WORD[g.result]}${error}`, formatDuration(g.durationMs));
-    }
-    return parts.join(' · ');
-}
-/** Whether a wave is worth a line of its own: its stage has a gate, or batches. */
-function showsWave(wave, total) {
-    return wave.gate !== null || total > 2;
-}
-/**
- * `■ Ship: failure · 8 ok · 2 failed · 0 skipped · 1 cancelled · 12.0 s`: how a stage ended;
- * `■ Undo (when: failure): skipped · runs only when the release fails` for a stage that did not run.
- */
-function stageLine(s) {
-    if (s.result === 'skipped' && s.jobs.length === 0 && s.reason) {
-        return `■ ${stageName(s)}: skipped · ${s.reason}`;
-    }
-    const n = (r) => countJobs(s, r);
-    const note = toleratedNote(s);
-    const tolerated = note ? ` (${note})` : '';
-    const cancelled = (n('cancelled') > 0 ? ` · ${n('cancelled')} cancelled` : '') +
-        (n('unknown') > 0 ? ` · ${n('unknown')} unknown` : '');
-    return (`■ ${stageName(s)}: ${stageOutcome(s)}${tolerated} · ${n('success')} ok · ${n('failure')} failed · ${n('skipped')} skipped` +
-        `${cancelled} · ${formatDuration(s.durationMs)}`);
-}
-/** `exit code 1 — attempt 2 in 1.3 s`: a failed attempt and when the next one starts. */
-function retryLine(e) {
-    return `${e.error} — attempt ${e.attempt + 1} in ${formatDuration(e.delayMs)}`;
-}
-/** `verify: exit code 7 — attempt 3 in 1.0 s`: a verify attempt that did not pass, and the next. */
-function verifyRetryLine(e) {
-    return `verify: ${e.error} — attempt ${e.attempt + 1} in ${formatDuration(e.delayMs)}`;
-}
-/** A warning as one text: `web-1: new host, accepted its key …`. */
-function warningText(e) {
-    return e.host ? `${e.host}: ${e.message}` : e.message;
-}
-/** `37/100 done · 2 failed · 10 running` */
-function progressLine(t) {
-    return `${t.done}/${t.total} done · ${t.failed} failed · ${t.running} running`;
-}
-/** `… Ship · 37/100 done · 2 failed · 10 running · 20.0 s`: a stage still running. */
-function progressStatus(stage, t, elapsedMs) {
-    return `… ${stage} · ${progressLine(t)}${elapsedMs === undefined ? '' : ` · ${formatDuration(elapsedMs)}`}`;
-}
-/**
- * `boerewors · runner deploy · release 20261128T010000Z`, with `DRY RUN` when nothing runs for real,
- * and the part (`shard 2/3`) when the run is one part of a release spread over several machines.
- */
-function runHeader(e, dryRun) {
-    return [
-        'boerewors',
-        ...(dryRun ? ['DRY RUN'] : []),
-        `runner ${e.runner}`,
-        `release ${e.release}`,
-        ...(e.part ? [partLabel(e.part)] : []),
-    ].join(' · ');
-}
-/**
- * `Release success · runner deploy`; a dry run says `DRY RUN success (nothing was run)`, so its
- * every-host-succeeded log cannot pass for a release. A part says which (`· shard 2/3`), a merged
- * report what it was merged from.
- */
-function runFooter(r, dryRun) {
-    const what = dryRun ? `DRY RUN ${r.result} (nothing was run)` : `Release ${r.result}`;
-    const left = leftBehindText(r);
-    return [what, ...(left ? [left] : []), `runner ${r.runner}`, ...partFacts(r)].join(' · ');
-}
-/** Hosts named in the left-behind line; the rest are counted. */
-const LEFT_BEHIND_SHOWN = 5;
-/**
- * `1 host left on its previous release: web-7 (failed at Distribute)`: who a release that
- * succeeded left behind; '' when nobody, or when the release did not succeed (its reason says more).
- */
-function leftBehindText(r) {
-    const left = r.leftBehind ?? [];
-    if (r.result !== 'success' || left.length === 0)
-        return '';
-    const shown = left.slice(0, LEFT_BEHIND_SHOWN).map((l) => `${l.host} (failed at ${l.stage})`);
-    if (left.length > LEFT_BEHIND_SHOWN)
-        shown.push(`… ${left.length - LEFT_BEHIND_SHOWN} more`);
-    const whose = left.length === 1 ? 'its' : 'their';
-    return `${plural(left.length, 'host')} left on ${whose} previous release: ${shown.join(', ')}`;
-}
-/** `shard 2/3`, or `merged from canary-only, shard 1/2, shard 2/2`: what a report covers, when not a whole run. */
-function partFacts(r) {
-    if (r.mergedFrom)
-        return [`merged from ${r.mergedFrom.join(', ')}`];
-    return r.part ? [partLabel(r.part)] : [];
-}
-//# sourceMappingURL=vocabulary.js.map
-;// CONCATENATED MODULE: ./lib/release/run-emitter.js
+
+
+
+
 
 /**
- * The one listener of a run. In a dry run, events sent before `run-start` (the lock notice, a
- * short-secret warning) are held and handed over just after it, so the header saying `DRY RUN` is
- * the first line of the output. A real run hands everything over at once: waiting for the deploy
- * lock is news the user needs while it happens.
+ * The transport of a run: nothing but the dry-run transport for `dryRun`; otherwise `local:` hosts
+ * on this machine and the others over SSH, whose transport is created only when a step needs it.
  */
-function runEmitter(redactor, partial, warnings, onEvent, dryRun) {
-    const deliver = (e) => {
-        const redacted = redactor.event(e);
-        if (redacted.type === 'warning')
-            warnings.push(warningText(redacted));
-        partial.onEvent(redacted);
-        onEvent(redacted);
-    };
-    let held = dryRun ? [] : undefined;
-    const flush = () => {
-        const events = held ?? [];
-        held = undefined;
-        for (const e of events)
-            deliver(e);
-    };
-    const emit = (e) => {
-        if (!held)
-            return deliver(e);
-        if (e.type !== 'run-start')
-            return void held.push(e);
-        deliver(e);
-        flush();
-    };
-    return { emit, flush };
+function createTransport(settings, ssh, warn, redactor) {
+    if (settings.dryRun)
+        return new DryRunTransport();
+    // Output is redacted as it is split into lines, before a long line is cut into pieces that no
+    // later redaction could join again.
+    const output = redactor.empty ? undefined : redactor;
+    const options = sshOverrides(settings, ssh);
+    const hooks = { onWarning: warn, ...(output ? { redactor: output } : {}) };
+    return new RoutingTransport(new LocalTransport(process.env, output), () => (0,ssh_options/* resolvedClient */.C1)(options) === 'openssh'
+        ? createOpensshTransport(options, hooks)
+        : createSshTransport(options, hooks));
 }
-//# sourceMappingURL=run-emitter.js.map
-;// CONCATENATED MODULE: ./lib/release/lock-commands.js
-/**
- * The deploy lock's shell commands, as pure values (a fixed script and the environment it reads),
- * and the parser of what they print. The lock is the directory `~/.boerewors/locks/NAME` on the
- * lock host: `mkdir` takes it atomically; `owner.json` says who holds it (written once, by the
- * holder); the mtime of `heartbeat` says when the holder last showed it is alive, measured with
- * the lock host's own clock, so controllers with skewed clocks agree on staleness. docs/lock.md
- * describes the protocol.
- *
- * Values never become script text: a lock name, a token or an owner reach the script as variables.
- */
-/** Under the login user's home on the lock host. */
-const LOCKS_DIR = '.boerewors/locks';
-const PRELUDE = `l="$HOME/${LOCKS_DIR}/$BW_LOCK_NAME"
-has_token() { case $1 in *"\\"token\\":\\"$2\\""*) return 0 ;; esac; return 1; }
-describe() {
-  f="$l/heartbeat"
-  [ -e "$f" ] || f="$l/owner.json"
-  [ -e "$f" ] || f=$l
-  t=$(date -r "$f" +%s 2>/dev/null) || return 1
-  echo "age $(($(date +%s) - t))"
-  echo "owner $owner"
-}
-`;
-/**
- * Take the lock: `acquired`; or re-enter it (`reentered`); or take over a stale holder's
- * (`taken-over`, once: a marker directory per stale token stops a second taker); or `held`. Each
- * answer but `acquired` is followed by `age SECONDS` (of the heartbeat) and `owner JSON`.
- */
-function acquireLockCommand(input) {
+/** CLI flags and action inputs win over the config's `ssh:` block; an empty one gives nothing. */
+function sshOverrides(settings, ssh) {
     return {
-        script: `${PRELUDE}take() {
-  # The heartbeat first: a racer that reads the new owner.json must never see the old holder's
-  # stale heartbeat beside it (it would take the lock over from us).
-  touch "$l/heartbeat" && printf '%s\\n' "$BW_LOCK_OWNER" >"$l/owner.json.$$" && mv -f "$l/owner.json.$$" "$l/owner.json"
-}
-mkdir -p "$HOME/${LOCKS_DIR}"
-for try in 1 2 3; do
-  if mkdir "$l" 2>/dev/null; then
-    take
-    echo acquired
-    exit 0
-  fi
-  owner=$(cat "$l/owner.json" 2>/dev/null) || owner=
-  state=$(describe) || continue
-  if [ -n "$BW_LOCK_REENTER" ] && has_token "$owner" "$BW_LOCK_REENTER"; then
-    touch "$l/heartbeat"
-    printf 'reentered\\n%s\\n' "$state"
-    exit 0
-  fi
-  age=$(printf '%s\\n' "$state" | sed -n 's/^age //p')
-  case $owner in *'"manual":true'*) stale=0 ;; *) stale=$BW_LOCK_STALE_AFTER ;; esac
-  if [ "$stale" -gt 0 ] && [ "$age" -ge "$stale" ]; then
-    old=$(printf '%s' "$owner" | sed -n 's/.*"token":"\\([A-Za-z0-9_-]*\\)".*/\\1/p')
-    if mkdir "$l/taken-over-\${old:-unknown}" 2>/dev/null && take; then
-      printf 'taken-over\\n%s\\n' "$state"
-      exit 0
-    fi
-  fi
-  printf 'held\\n%s\\n' "$state"
-  exit 0
-done
-echo "the lock $l kept changing under us" >&2
-exit 1
-`,
-        env: {
-            BW_LOCK_NAME: input.name,
-            BW_LOCK_OWNER: input.owner,
-            BW_LOCK_STALE_AFTER: String(input.staleAfterSeconds),
-            BW_LOCK_REENTER: input.reenter ?? '',
-            BW_LOCK_OWN: input.token,
-        },
+        ...given({ configText: settings.sshConfigText, certificateText: settings.certificateText }),
+        ...ssh,
+        ...given({
+            privateKeyPath: settings.identityPath,
+            privateKey: settings.privateKey,
+            passphrase: settings.passphrase,
+            knownHostsPaths: settings.knownHostsPaths,
+            knownHosts: settings.knownHosts,
+        }),
     };
 }
-/** Refresh the heartbeat while `token` holds the lock: `ok`; else `lost` and the owner now. */
-function heartbeatLockCommand(name, token) {
-    return {
-        script: `${PRELUDE}owner=$(cat "$l/owner.json" 2>/dev/null) || owner=
-if has_token "$owner" "$BW_LOCK_OWN"; then
-  touch "$l/heartbeat"
-  echo ok
-else
-  echo lost
-  echo "owner $owner"
-fi
-`,
-        env: { BW_LOCK_NAME: name, BW_LOCK_OWN: token },
-    };
+/** The entries of `values` that are set (neither undefined nor ''). */
+function given(values) {
+    return Object.fromEntries(Object.entries(values).filter(([, value]) => value));
 }
-/**
- * Remove the lock if `token` holds it (or whoever does, with `force`): `released` and the owner it
- * had, `absent`, or `not-ours` and the owner. The lock is first renamed away (atomic), then its
- * owner checked again: a takeover between the check and the rename gets its lock back.
- */
-function releaseLockCommand(name, token, opts = {}) {
-    return {
-        script: `${PRELUDE}[ -d "$l" ] || {
-  echo absent
-  exit 0
-}
-owner=$(cat "$l/owner.json" 2>/dev/null) || owner=
-if [ "$BW_LOCK_FORCE" != 1 ] && ! has_token "$owner" "$BW_LOCK_OWN"; then
-  printf 'not-ours\\nowner %s\\n' "$owner"
-  exit 0
-fi
-gone="$HOME/${LOCKS_DIR}/.released.$BW_LOCK_NAME.$$"
-mv "$l" "$gone"
-moved=$(cat "$gone/owner.json" 2>/dev/null) || moved=
-if [ "$BW_LOCK_FORCE" != 1 ] && ! has_token "$moved" "$BW_LOCK_OWN"; then
-  [ -e "$l" ] || mv "$gone" "$l"
-  printf 'not-ours\\nowner %s\\n' "$moved"
-  exit 0
-fi
-rm -rf "$gone"
-printf 'released\\nowner %s\\n' "$moved"
-`,
-        env: { BW_LOCK_NAME: name, BW_LOCK_OWN: token, BW_LOCK_FORCE: opts.force ? '1' : '0' },
-    };
-}
-/** `free`, or `held` with `age SECONDS` and `owner JSON`. */
-function lockStatusCommand(name) {
-    return {
-        script: `${PRELUDE}owner=$(cat "$l/owner.json" 2>/dev/null) || owner=
-state=$(describe) || {
-  echo free
-  exit 0
-}
-printf 'held\\n%s\\n' "$state"
-`,
-        env: { BW_LOCK_NAME: name },
-    };
-}
-const ANSWERS = [
-    'acquired',
-    'reentered',
-    'taken-over',
-    'held',
-    'ok',
-    'lost',
-    'released',
-    'absent',
-    'not-ours',
-    'free',
-];
-/** Answers that are the whole reply; the others end with an `owner` line. */
-const ONE_LINE_ANSWERS = ['acquired', 'ok', 'free', 'absent'];
-/**
- * Parses a lock command's stdout; undefined when it is not one of ours (a noisy login script, say).
- * What the lock host says is data: an age is whole seconds (capped at a year), the first `owner`
- * line counts, and owner.json is read by parseOwner (lock-owner.ts) with its own schema.
- */
-function parseLockReply(stdout) {
-    const start = stdout.findIndex((line) => ANSWERS.includes(line.trim()));
-    if (start === -1)
-        return undefined;
-    const reply = {
-        answer: stdout[start]?.trim(),
-    };
-    for (const line of stdout.slice(start + 1)) {
-        const age = /^age (-?\d{1,12})$/.exec(line);
-        if (age && reply.ageSeconds === undefined)
-            reply.ageSeconds = Math.min(MAX_AGE_S, Math.max(0, Number(age[1])));
-        else if (reply.owner !== undefined)
-            continue;
-        else if (line.startsWith('owner '))
-            reply.owner = line.slice('owner '.length);
-        else if (line === 'owner')
-            reply.owner = '';
-    }
-    return reply;
-}
-/** A year: an age beyond it is a lie, and read as this. */
-const MAX_AGE_S = 365 * 24 * 3600;
-/** Whether `stdout` holds a whole answer already: nothing after it is needed. */
-function replyComplete(stdout) {
-    const reply = parseLockReply(stdout);
-    if (!reply)
-        return false;
-    return ONE_LINE_ANSWERS.includes(reply.answer) || reply.owner !== undefined;
-}
-//# sourceMappingURL=lock-commands.js.map
-;// CONCATENATED MODULE: ./lib/release/lock-owner.js
-/** Who holds a deploy lock: what owner.json says, and how messages and the report tell it. */
-
-/** A token: who may re-enter and release a lock. Random, hex. */
-function newLockToken() {
-    return (0,external_node_crypto_.randomBytes)(16).toString('hex');
-}
-/** owner.json larger than this is not read. */
-const OWNER_MAX_BYTES = 8 * 1024;
-const lock_owner_text = (max) => (v) => typeof v === 'string' && v.length > 0 && v.length <= max ? flatten(v) : undefined;
-/** The schema of owner.json: each field's check returns the value to keep, or undefined. */
-const OWNER_FIELDS = {
-    token: (v) => (typeof v === 'string' && /^[A-Za-z0-9_-]{1,128}$/.test(v) ? v : undefined),
-    who: lock_owner_text(200),
-    runner: lock_owner_text(200),
-    release: lock_owner_text(200),
-    runUrl: (v) => (typeof v === 'string' && v.length <= 2000 && isHttpUrl(v) ? v : undefined),
-    controller: lock_owner_text(300),
-    pid: (v) => (Number.isSafeInteger(v) && v >= 0 ? v : undefined),
-    started: (v) => (typeof v === 'string' && /^\d{4}-\d\d-\d\dT[\d:.]{1,20}Z$/.test(v) ? v : undefined),
-    manual: (v) => (typeof v === 'boolean' ? v : undefined),
-    message: lock_owner_text(500),
-};
-/**
- * owner.json, as the lock host gave it, → the fields that pass the schema (types, lengths, allowed
- * characters: a control character in a text field becomes U+FFFD). A lock host is not trusted: what
- * it says is data for messages, never markup or a command. No text: an unknown holder.
- */
-function parseOwner(json) {
-    if (!json)
-        return {};
-    if (Buffer.byteLength(json) > OWNER_MAX_BYTES)
-        return { malformed: `larger than ${OWNER_MAX_BYTES} bytes` };
-    let value;
-    try {
-        value = JSON.parse(json);
-    }
-    catch {
-        return { malformed: 'not JSON' };
-    }
-    if (!value || typeof value !== 'object' || Array.isArray(value))
-        return { malformed: 'not a JSON object' };
-    const owner = {};
-    const bad = [];
-    for (const [key, check] of Object.entries(OWNER_FIELDS)) {
-        const given = value[key];
-        if (given === undefined)
-            continue;
-        const kept = check(given);
-        if (kept === undefined)
-            bad.push(key);
-        else
-            owner[key] = kept;
-    }
-    return bad.length > 0 ? { ...owner, malformed: `invalid ${bad.join(', ')}` } : owner;
-}
-function flatten(value) {
-    // eslint-disable-next-line no-control-regex
-    return value.replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029]/g, '\ufffd');
-}
-function isHttpUrl(value) {
-    try {
-        const url = new URL(value);
-        return url.protocol === 'https:' || url.protocol === 'http:';
-    }
-    catch {
-        return false;
-    }
-}
-/**
- * `alice (runner deploy, release 2026…, "hotfix") since 2026-11-28T01:00:00.000Z, last heartbeat
- * 12 s ago, run https://github.com/…`: everything a refused user needs to find the holder.
- */
-function describeHolder(owner, ageSeconds) {
-    if (!owner.who && owner.malformed) {
-        return `an unknown holder (its owner.json is malformed: ${owner.malformed})${ageSeconds === undefined ? '' : `, ${ageSeconds} s old`}`;
-    }
-    if (!owner.who) {
-        return `an unknown holder (no owner.json yet: being taken right now, or left by a crash)${ageSeconds === undefined ? '' : `, ${ageSeconds} s old`}`;
-    }
-    const what = [
-        owner.manual ? 'taken by hand' : owner.runner ? `runner ${owner.runner}` : undefined,
-        owner.release ? `release ${owner.release}` : undefined,
-        owner.message ? JSON.stringify(owner.message) : undefined,
-        owner.controller ? `on ${owner.controller}${owner.pid ? ` pid ${owner.pid}` : ''}` : undefined,
-    ].filter(Boolean);
-    const parts = [
-        `${owner.who}${what.length ? ` (${what.join(', ')})` : ''}`,
-        owner.started ? `since ${owner.started}` : undefined,
-        ageSeconds === undefined ? undefined : `last heartbeat ${ageSeconds} s ago`,
-        owner.runUrl ? `run ${owner.runUrl}` : undefined,
-    ].filter(Boolean);
-    return parts.join(', ');
-}
-/** The report's view of a lock holder. */
-function lockReport(target, state, holder) {
-    return {
-        name: target.name,
-        host: target.host.name,
-        state,
-        ...(holder?.who ? { heldBy: holder.who } : {}),
-        ...(holder?.started ? { since: holder.started } : {}),
-        ...(holder?.runUrl ? { runUrl: holder.runUrl } : {}),
-    };
-}
-//# sourceMappingURL=lock-owner.js.map
-;// CONCATENATED MODULE: ./lib/release/lock-reply-reader.js
-
-
-/** The lock command's stdout is read up to this many bytes: an answer is a few hundred. */
-const LOCK_REPLY_MAX_BYTES = 64 * 1024;
-/** Every lock command (acquire, heartbeat, status, release) ends within this, answered or not. */
-const LOCK_COMMAND_TIMEOUT_MS = 30_000;
-/** How long a command that has answered may take to exit before it is cut off. */
-const EXIT_GRACE_MS = 2000;
-/** stderr kept for the error message: its last lines, each cut. */
-const STDERR_LINES = 8;
-const STDERR_LINE_CHARS = 300;
-/** Runs `command` on `host`; rejects only with `signal`'s reason or a transport failure. */
-async function readLockCommand(transport, host, command, signal, timeoutMs = LOCK_COMMAND_TIMEOUT_MS) {
-    const stdout = [];
-    const stderr = [];
-    const stop = new AbortController();
-    let bytes = 0;
-    let ended;
-    const end = (why) => {
-        ended ??= why;
-        stop.abort();
-    };
-    const deadline = setTimeout(() => end({ why: 'timeout', limit: timeoutMs }), timeoutMs);
-    let grace;
-    const onOutput = (stream, line) => {
-        if (ended)
-            return;
-        if (stream === 'stderr') {
-            stderr.push(line.slice(0, STDERR_LINE_CHARS));
-            if (stderr.length > STDERR_LINES)
-                stderr.shift();
-            return;
-        }
-        bytes += Buffer.byteLength(line) + 1;
-        if (bytes > LOCK_REPLY_MAX_BYTES)
-            return end({ why: 'flood', limit: LOCK_REPLY_MAX_BYTES });
-        stdout.push(line);
-        if (!grace && replyComplete(stdout))
-            grace = setTimeout(() => end('answered'), EXIT_GRACE_MS);
-    };
-    try {
-        const result = await transport.exec(host, { script: command.script, shell: contract_transport/* DEFAULT_SHELL */.L, env: command.env }, { signal: AbortSignal.any([signal, stop.signal]), onOutput });
-        return { result, reply: parseLockReply(stdout), stdout, stderr };
-    }
-    catch (e) {
-        if (signal.aborted || !stop.signal.aborted)
-            throw e;
-        const reply = ended === 'answered' ? parseLockReply(stdout) : undefined;
-        const failure = ended === 'answered' || ended === undefined ? undefined : ended;
-        return { result: null, reply, stdout, stderr, ...(failure ? { failure } : {}) };
-    }
-    finally {
-        clearTimeout(deadline);
-        clearTimeout(grace);
-    }
-}
-//# sourceMappingURL=lock-reply-reader.js.map
-;// CONCATENATED MODULE: ./lib/release/deploy-lock.js
-/**
- * The deploy lock of a run (docs/lock.md): taken through the transport on the lock host before the
- * first stage, its heartbeat refreshed while the run goes on, released at the end (success, failure
- * and cancel alike) and only by its holder. The commands themselves are in lock-commands.ts.
- */
-
-
-
-
-
-
-
-/** What BW_LOCK_TOKEN may hold: a token as we make them (or as a user passes one on). */
-const LOCK_TOKEN_PATTERN = /^[A-Za-z0-9_-]{8,128}$/;
-/** The lock could not be asked about (unreachable host, a failing command): the run must not start. */
-class LockHostError extends errors/* BoereworsError */.x4 {
-    kind = 'connect';
-    retryable = false;
-}
-/** How often a held lock is polled while we wait for it. */
-const WAIT_POLL_MS = 2000;
-/** Connection failures of the lock command are retried this many times, after 1 s, 2 s. */
-const CONNECT_RETRIES = 2;
-/** The lock of one run, on one host. */
-class DeployLock {
-    transport;
-    target;
-    owner;
-    hooks;
-    pollMs;
-    #label;
-    #heartbeat;
-    #beat;
-    #lost = false;
-    #held;
-    constructor(transport, target, 
-    /** Ours; the token in it is what releases the lock. */
-    owner, hooks = {}, pollMs = WAIT_POLL_MS) {
-        this.transport = transport;
-        this.target = target;
-        this.owner = owner;
-        this.hooks = hooks;
-        this.pollMs = pollMs;
-        this.#label = `deploy lock "${target.name}" on ${target.host.name}`;
-    }
-    /** `~/.boerewors/locks/NAME on web-1 (deploy@10.0.0.1:22)`: where it lives. */
-    get where() {
-        const host = this.target.host;
-        const at = host.local ? 'this machine' : (0,contract_host/* hostLabel */.v)(host, this.target.defaultUser);
-        return `~/${LOCKS_DIR}/${this.target.name} on ${host.name} (${at})`;
-    }
-    /**
-     * Take the lock, waiting up to `waitMs` while another run holds it. `reenter`: a token we were
-     * given (BW_LOCK_TOKEN); when the holder has it we join its lock and leave its release to it.
-     * Rejects with a LockHostError when the lock host cannot be asked, and with the signal's reason
-     * on cancel.
-     */
-    async acquire(signal, reenter) {
-        const deadline = Date.now() + this.target.waitMs;
-        let waiting = false;
-        for (;;) {
-            const reply = await this.#run(acquireLockCommand({
-                name: this.target.name,
-                token: this.owner.token,
-                owner: JSON.stringify(this.owner),
-                staleAfterSeconds: Math.max(1, Math.ceil(this.target.staleAfterMs / 1000)),
-                ...(reenter ? { reenter } : {}),
-            }), signal);
-            const owner = parseOwner(reply.owner);
-            const ageSeconds = reply.ageSeconds ?? 0;
-            if (reply.answer === 'acquired' || reply.answer === 'reentered') {
-                this.#held = reply.answer;
-                return { state: reply.answer, owner };
-            }
-            if (reply.answer === 'taken-over') {
-                this.#held = 'taken-over';
-                return { state: 'taken-over', owner, ageSeconds };
-            }
-            if (reply.answer !== 'held')
-                throw this.#unexpected(reply);
-            const left = deadline - Date.now();
-            if (left <= 0)
-                return { state: 'refused', owner, ageSeconds };
-            if (!waiting) {
-                this.hooks.info?.(`🔒 ${this.#label} is held by ${describeHolder(owner, ageSeconds)}: waiting up to ${deploy_lock_seconds(left)} for it`);
-                waiting = true;
-            }
-            await sleep(Math.min(this.pollMs, left), signal);
-        }
-    }
-    /**
-     * Refresh the heartbeat every `intervalMs` until `release` (or until the lock turns out lost).
-     * Not for a re-entered lock: its holder refreshes it (and our token is not the one in it).
-     */
-    startHeartbeat(intervalMs = heartbeatInterval(this.target.staleAfterMs)) {
-        if (!this.#held || this.#held === 'reentered' || this.#heartbeat)
-            return;
-        this.#heartbeat = setInterval(() => void this.#beatOnce(), intervalMs);
-        this.#heartbeat.unref();
-    }
-    async #beatOnce() {
-        if (this.#beat || this.#lost)
-            return; // the last one is still on its way
-        const beat = (this.#beat = new AbortController());
-        try {
-            const reply = await this.#run(heartbeatLockCommand(this.target.name, this.owner.token), beat.signal, 0);
-            if (reply.answer === 'lost') {
-                this.#lost = true;
-                this.#stopHeartbeat();
-                const owner = parseOwner(reply.owner);
-                this.hooks.warn?.(`${this.#label} is no longer ours: ${owner.who ? `now held by ${describeHolder(owner)}` : 'it was removed'}; another run may be deploying at the same time`);
-            }
-        }
-        catch (e) {
-            if (!beat.signal.aborted)
-                this.hooks.warn?.(`${this.#label}: heartbeat failed (tried again in a moment): ${(0,errors/* errorMessage */.gJ)(e)}`);
-        }
-        finally {
-            if (this.#beat === beat)
-                this.#beat = undefined;
-        }
-    }
-    #stopHeartbeat() {
-        if (this.#heartbeat)
-            clearInterval(this.#heartbeat);
-        this.#heartbeat = undefined;
-        this.#beat?.abort();
-    }
-    /**
-     * Stop the heartbeat and remove the lock if it is still ours, within `timeoutMs`. A re-entered
-     * lock is left to its holder. A lock the heartbeat found lost is asked about all the same: the
-     * end of the run then says who holds it now (or that it is gone). Never rejects: a lock that could not be removed is a warning (it
-     * goes stale, or `boerewors lock release --force` removes it).
-     */
-    async release(timeoutMs) {
-        this.#stopHeartbeat();
-        const held = this.#held;
-        this.#held = undefined;
-        if (!held || held === 'reentered')
-            return;
-        try {
-            const reply = await this.#run(releaseLockCommand(this.target.name, this.owner.token), AbortSignal.timeout(timeoutMs), 0);
-            if (reply.answer === 'released')
-                this.hooks.info?.(`🔓 ${this.#label} released`);
-            else if (reply.answer === 'not-ours') {
-                this.hooks.warn?.(`${this.#label} was not released: it is now held by ${describeHolder(parseOwner(reply.owner))}`);
-            }
-            else if (reply.answer === 'absent')
-                this.hooks.warn?.(`${this.#label} was already gone at the end of the run`);
-        }
-        catch (e) {
-            const why = e instanceof Error && e.name === 'TimeoutError'
-                ? `no answer within ${deploy_lock_seconds(timeoutMs)}`
-                : (0,errors/* errorMessage */.gJ)(e);
-            this.hooks.warn?.(`${this.#label} could not be released (${why}): it goes stale ${deploy_lock_seconds(this.target.staleAfterMs)} after its last heartbeat, ` +
-                `or \`boerewors lock release --force\` removes it now`);
-        }
-    }
-    /** `free`, or who holds it. */
-    async status(signal) {
-        return this.#run(lockStatusCommand(this.target.name), signal);
-    }
-    /** Remove the lock: ours (our token), or anyone's with `force`. */
-    async releaseByHand(signal, force) {
-        return this.#run(releaseLockCommand(this.target.name, this.owner.token, { force }), signal);
-    }
-    /** The command's reply; connection failures are retried (twice), anything else is a LockHostError. */
-    async #run(command, signal, retries = CONNECT_RETRIES) {
-        for (let attempt = 0;; attempt++) {
-            try {
-                return await this.#runOnce(command, signal);
-            }
-            catch (e) {
-                if (signal.aborted)
-                    throw signal.reason;
-                const transient = e instanceof errors/* BoereworsError */.x4 && (e.kind === 'connect' || e.kind === 'connection-lost');
-                if (!transient || e instanceof LockHostError || attempt >= retries) {
-                    if (e instanceof LockHostError)
-                        throw e;
-                    throw new LockHostError(`${this.#label}: could not reach the lock host: ${(0,errors/* errorMessage */.gJ)(e)}`, {
-                        cause: e,
-                    });
-                }
-                await sleep(1000 * 2 ** attempt, signal);
-            }
-        }
-    }
-    async #runOnce(command, signal) {
-        const read = await readLockCommand(this.transport, this.target.host, command, signal, this.target.commandTimeoutMs);
-        const { result, reply } = read;
-        if (read.failure) {
-            const what = read.failure.why === 'flood'
-                ? `answered more than ${read.failure.limit} bytes: stopped reading`
-                : `gave no answer within ${deploy_lock_seconds(read.failure.limit)}`;
-            throw new LockHostError(`${this.#label} (${this.where}): the lock command ${what}`);
-        }
-        if (reply && (result === null || result.exitCode === 0))
-            return reply;
-        const said = [...read.stderr, ...(reply ? [] : read.stdout.slice(-8))]
-            .map((line) => truncateText(line, 300))
-            .join('\n')
-            .trim();
-        throw new LockHostError(`${this.#label} (${this.where}): the lock command failed` +
-            `${result?.exitCode == null ? '' : ` with exit code ${result.exitCode}`}${said ? `: ${said}` : ''}`);
-    }
-    #unexpected(reply) {
-        return new LockHostError(`${this.#label}: unexpected answer "${reply.answer}" from the lock command`);
-    }
-}
-/** Every 30 s, or every third of `stale-after` when that is shorter: two beats may be missed. */
-function heartbeatInterval(staleAfterMs) {
-    return Math.max(100, Math.min(30_000, Math.floor(staleAfterMs / 3)));
-}
-function deploy_lock_seconds(ms) {
-    return ms % 1000 === 0 || ms >= 10_000 ? `${Math.round(ms / 1000)} s` : `${(ms / 1000).toFixed(1)} s`;
-}
-//# sourceMappingURL=deploy-lock.js.map
-;// CONCATENATED MODULE: ./lib/release/settings.js
-/**
- * Everything one release needs, whoever asked for it: built by `src/cli/args.ts` from flags or by
- * `src/action/inputs.ts` from inputs; consumed by the pipeline. Each setting also records how the
- * user gives it in that front end (`--hosts`, or the `hosts` input), so a message about it names
- * what the user typed.
- */
-/** A setting as a message starts with it: `--limit`, or `Input "limit"` (the action's own style). */
-function settings_sourceLabel(source) {
-    return 'flag' in source ? source.flag : `Input "${source.input}"`;
-}
-/** A setting inside a sentence: `--runner`, or `the "runner" input`. */
-function sourceName(source) {
-    return 'flag' in source ? source.flag : `the "${source.input}" input`;
-}
-//# sourceMappingURL=settings.js.map
-;// CONCATENATED MODULE: ./lib/release/lock-gate.js
-/**
- * The deploy lock at the start of a run: taken, re-entered, taken over, or the reason the run may
- * not start (held by another run, the lock host out of reach, a cancel while waiting). A run that
- * does not pass runs nothing: no stage, not even one meant for the way out.
- */
-
-
-
-
-
-
-/**
- * Takes the run's lock, or says why the run may not start. No lock (none configured, or a dry
- * run, which only says where it would be taken): the run goes on with no token.
- */
-async function passLock(lock, target, settings, signal, emit) {
-    if (!target)
-        return {};
-    if (!lock) {
-        const where = `~/${LOCKS_DIR}/${target.name} on ${target.host.name}`;
-        emit({
-            type: 'info',
-            message: `🔒 deploy lock: a real run takes ${where} before the first stage; a dry run takes none`,
-        });
-        return { lock: lockReport(target, 'planned') };
-    }
-    let outcome;
-    try {
-        outcome = await lock.acquire(signal, settings.lockToken);
-    }
-    catch (e) {
-        if (signal.aborted) {
-            const reason = `${cancelMessage(signal)} before the deploy lock was taken: nothing ran`;
-            return { refused: reason, result: 'cancelled', lock: lockReport(target, 'refused') };
-        }
-        const reason = `${(0,errors/* errorMessage */.gJ)(e)}. Nothing ran: the run takes the deploy lock before its first stage`;
-        return { refused: reason, result: 'failure', lock: lockReport(target, 'failed') };
-    }
-    const label = `deploy lock "${target.name}" on ${target.host.name}`;
-    switch (outcome.state) {
-        case 'acquired':
-            emit({ type: 'info', message: `🔒 ${label} taken (${lock.where})` });
-            return { token: lock.owner.token, lock: lockReport(target, 'acquired') };
-        case 'reentered':
-            emit({
-                type: 'info',
-                message: `🔒 ${label} re-entered with ${tokenName(settings.sources)}: held by ${describeHolder(outcome.owner ?? {})}, who releases it`,
-            });
-            return { token: settings.lockToken, lock: lockReport(target, 'reentered') };
-        case 'taken-over':
-            emit({
-                type: 'warning',
-                message: `took over the stale ${label}: its holder ${describeHolder(outcome.owner, outcome.ageSeconds)} ` +
-                    `stopped refreshing it more than ${Math.round(target.staleAfterMs / 1000)} s ago (lock.stale-after)`,
-            });
-            return { token: lock.owner.token, lock: lockReport(target, 'taken-over', outcome.owner) };
-        case 'refused': {
-            const waited = target.waitMs > 0 ? ` (waited ${Math.round(target.waitMs / 1000)} s)` : '';
-            const reason = `${label} is held by ${describeHolder(outcome.owner, outcome.ageSeconds)}${waited}. Nothing ran. ` +
-                refusedHint(settings.sources, outcome.owner, target);
-            return { refused: reason, result: 'failure', lock: lockReport(target, 'refused', outcome.owner) };
-        }
-    }
-}
-function newDeployLock(transport, target, run, emit) {
-    const { identity } = run;
-    return new DeployLock(transport, target, {
-        token: newLockToken(),
-        who: identity.who,
-        runner: run.runner,
-        release: run.release,
-        ...(identity.runUrl ? { runUrl: identity.runUrl } : {}),
-        controller: identity.controller,
-        pid: identity.pid,
-        started: new Date().toISOString(),
-    }, {
-        info: (message) => emit({ type: 'info', message }),
-        warn: (message) => emit({ type: 'warning', message }),
-    });
-}
-/** The report of a run that did not start its runner: the lock was held, or could not be asked. */
-function notRunReport(runner, release, startedAt, gate) {
-    return {
-        version: 1,
-        runner,
-        release,
-        result: gate.result,
-        startedAt: startedAt.toISOString(),
-        durationMs: Date.now() - startedAt.getTime(),
-        stages: [],
-        reason: gate.refused,
-        lock: gate.lock,
-    };
-}
-function withLock(report, lock) {
-    return lock ? { ...report, lock } : report;
-}
-/** How the lock token was given: the action's input, or the CLI's environment variable. */
-function tokenName(sources) {
-    return sources.lockToken && 'input' in sources.lockToken ? sourceName(sources.lockToken) : 'BW_LOCK_TOKEN';
-}
-/** What a refused run can do, in the words of the front end that ran it (an input, or a flag). */
-function refusedHint(sources, owner, target) {
-    const action = sources.lockWaitMs !== undefined && 'input' in sources.lockWaitMs;
-    const wait = sources.lockWaitMs ? sourceName(sources.lockWaitMs) : '--lock-wait';
-    const look = action ? '' : ', or look with "boerewors lock status"';
-    if (owner.manual) {
-        const release = action ? 'a "lock: release" step with its token' : '"boerewors lock release"';
-        return (`Wait for it (lock.wait, ${wait})${look}; a lock taken by hand never goes stale: ` +
-            `it is held until ${release} removes it`);
-    }
-    return (`Wait for it (lock.wait, ${wait})${look}; a holder whose heartbeat stops is taken over ` +
-        `after ${Math.round(target.staleAfterMs / 1000)} s (lock.stale-after)`);
-}
-//# sourceMappingURL=lock-gate.js.map
-;// CONCATENATED MODULE: ./lib/release/lock-plan.js
-/**
- * The lock a run of `runner` takes, or undefined. Without a `lock:` key the lock is on when the
- * runner touches a non-local host: its stages' hosts before any hosts filter or limit, so that
- * `--hosts` cannot turn it off and every runner of the config takes the same one. A runner given
- * as a Runner object lists its hosts only when it runs: the config's hosts stand in for them.
- */
-function lockTargetFor(config, runner, settings) {
-    const { lock } = config;
-    if (lock.mode === 'off' || !lock.host)
-        return undefined;
-    if (lock.mode === 'auto') {
-        const hosts = (runner && config.footprints[runner.name]?.hosts) ?? config.hosts;
-        if (!hosts.some((host) => !host.local))
-            return undefined;
-    }
-    return {
-        host: lock.host,
-        name: lock.name,
-        waitMs: settings.lockWaitMs ?? lock.waitMs,
-        staleAfterMs: lock.staleAfterMs,
-        ...(config.ssh.user ? { defaultUser: config.ssh.user } : {}),
-    };
-}
-//# sourceMappingURL=lock-plan.js.map
-;// CONCATENATED MODULE: ./lib/release/run-part-of.js
-/** Which part of a sharded release this run is, from the settings of either front end. */
-
-
-/**
- * The part of every stage this run runs, when the release is spread over a job matrix; undefined
- * for the whole release. `shard` and `canaryOnly` exclude each other.
- */
-function runPartOf(settings) {
-    const { shard, canaryOnly, sources } = settings;
-    if (shard && canaryOnly) {
-        const name = (s, fallback) => (s ? sourceName(s) : fallback);
-        throw new errors/* UsageError */.eb(`${name(sources.shard, 'shard')} and ${name(sources.canaryOnly, 'canary-only')} exclude each other: ` +
-            "the canary-only job runs each stage's canary, the shards run the other hosts");
-    }
-    if (canaryOnly)
-        return { kind: 'canary' };
-    return shard ? { kind: 'shard', ...shard } : undefined;
-}
-//# sourceMappingURL=run-part-of.js.map
-;// CONCATENATED MODULE: ./lib/release/part-release.js
-/**
- * The release id of one part of a sharded release. The canary-only job and every shard must run
- * with one release id (BW_RELEASE): it names the release on every host, and the merge refuses
- * reports of different ids. A release id given by the user wins. Otherwise, inside GitHub Actions,
- * every part takes the workflow run's id, which all jobs of one run share (a re-run of a failed
- * shard included); anywhere else there is nothing shared to take, so a part without one is refused
- * before anything runs (a dry run excepted: it names no release on any host).
- */
-
-
-
-/** The release id every part of one GitHub workflow run shares: `run-<GITHUB_RUN_ID>`. */
-function workflowRunReleaseId(env) {
-    const id = env.GITHUB_RUN_ID;
-    return id && /^\d+$/.test(id) ? `run-${id}` : undefined;
-}
-/**
- * `settings.release`, or for a part of a sharded release run in GitHub Actions the workflow run's
- * id; undefined for a whole release without one (the engine's default then). Throws a UsageError
- * for a part with no release id to share.
- */
-function releaseIdOf(settings, env = process.env) {
-    if (settings.release)
-        return settings.release;
-    const part = runPartOf(settings);
-    if (!part)
-        return undefined;
-    const fromRun = workflowRunReleaseId(env);
-    // A dry run shows the plan of one part; it names no release on any host.
-    if (fromRun || settings.dryRun)
-        return fromRun;
-    const { shard, canaryOnly } = settings.sources;
-    const given = part.kind === 'canary' ? canaryOnly : shard;
-    throw new errors/* UsageError */.eb(`${given ? settings_sourceLabel(given) : part.kind === 'canary' ? 'canary-only' : 'shard'}: the parts of a sharded release ` +
-        'must share one release id, and outside GitHub Actions (no GITHUB_RUN_ID) there is none to share: ' +
-        'give every part the same release id (--release-id)');
-}
-//# sourceMappingURL=part-release.js.map
-// EXTERNAL MODULE: ./lib/engine/vars.js
-var vars = __nccwpck_require__(1942);
-;// CONCATENATED MODULE: ./lib/transport/ssh-files.js
-/**
- * The files an SSH run reads — the private key and the known_hosts files — checked up front, so a
- * missing or unreadable one is reported before the first stage runs rather than when the first SSH
- * stage connects. The transport itself stays lenient (it reads the same files when it connects).
- */
-
-
-
-
-
-/** Every problem with the key and known_hosts files `options` name; [] when they are usable. */
-async function ssh_files_checkSshFiles(options, check = {}) {
-    const env = check.env ?? process.env;
-    const problems = [];
-    const inline = options.privateKey?.trim() ? options.privateKey : undefined;
-    if (inline !== undefined) {
-        const problem = privateKeyProblem(inline, options.passphrase);
-        if (problem) {
-            problems.push({
-                field: 'private-key',
-                message: `private key given inline: ${problem}`,
-                detail: problem,
-            });
-        }
-    }
-    else if (options.privateKeyPath) {
-        const path = options.privateKeyPath;
-        const read = await readText(path);
-        const problem = 'error' in read ? read.error : privateKeyProblem(read.text, options.passphrase);
-        if (problem) {
-            problems.push({
-                field: 'private-key',
-                path,
-                message: `private key file ${path}: ${problem}`,
-                detail: problem,
-            });
-        }
-    }
-    else if ((check.requireAuth ?? true) && !env.SSH_AUTH_SOCK) {
-        problems.push({ field: 'auth', message: NO_KEY_NO_AGENT, detail: NO_KEY_NO_AGENT });
-    }
-    for (const path of options.knownHostsPaths) {
-        const read = await readText(path);
-        if (!('error' in read))
-            continue;
-        // The default file may be missing: hosts are then unknown (accept-new, or the action's input).
-        // With accept-new the first file is where new hosts are recorded: it is created on first use.
-        const recordsNewHosts = options.hostKeyChecking === 'accept-new' && path === options.knownHostsPaths[0];
-        if (read.missing && (ssh_options/* DEFAULT_SSH_OPTIONS */.Uy.knownHostsPaths.includes(path) || recordsNewHosts))
-            continue;
-        problems.push({
-            field: 'known-hosts',
-            path,
-            message: `known_hosts file ${path}: ${read.error}`,
-            detail: read.error,
-        });
-    }
-    return problems;
-}
-async function readText(path) {
-    const full = (0,external_node_path_.resolve)(expandHome(path));
-    try {
-        return { text: await (0,promises_.readFile)(full, 'utf8') };
-    }
-    catch (err) {
-        const code = err.code;
-        if (code === 'ENOENT')
-            return { error: full === path ? 'not found' : `not found (${full})`, missing: true };
-        if (code === 'EACCES' || code === 'EPERM')
-            return { error: 'not readable (permission denied)', missing: false };
-        if (code === 'EISDIR')
-            return { error: 'is a directory, not a file', missing: false };
-        return { error: `cannot read it (${code ?? 'error'})`, missing: false };
-    }
-}
-//# sourceMappingURL=ssh-files.js.map
-;// CONCATENATED MODULE: ./lib/transport/openssh/openssh-preflight.js
-/**
- * What the OpenSSH client needs before a run starts: its programs on PATH, and the ssh_config and
- * certificate files the config names, readable. Each problem names the `ssh:` key it is about.
- */
-
-
-
-
-
-async function unreadable(path) {
-    const full = (0,external_node_path_.resolve)(expandHome(path));
-    try {
-        if ((await (0,promises_.stat)(full)).isDirectory())
-            return 'is a directory, not a file';
-        await (0,promises_.access)(full, promises_.constants.R_OK);
-        return undefined;
-    }
-    catch (err) {
-        const code = err.code;
-        if (code === 'ENOENT')
-            return full === path ? 'not found' : `not found (${full})`;
-        if (code === 'EACCES' || code === 'EPERM')
-            return 'not readable (permission denied)';
-        return `cannot read it (${code ?? 'error'})`;
-    }
-}
-async function opensshFileProblems(ssh, env = process.env) {
-    const problems = [];
-    try {
-        findOpenssh(env);
-    }
-    catch (err) {
-        problems.push({ key: 'client', message: (0,errors/* errorMessage */.gJ)(err) });
-    }
-    if (ssh.configFile && !ssh.configText) {
-        const why = await unreadable(ssh.configFile);
-        if (why)
-            problems.push({ key: 'config', message: `ssh_config file ${ssh.configFile}: ${why}` });
-    }
-    if (ssh.certificateFile && !ssh.certificateText) {
-        const why = await unreadable(ssh.certificateFile);
-        if (why)
-            problems.push({ key: 'certificate', message: `certificate file ${ssh.certificateFile}: ${why}` });
-    }
-    return problems;
-}
-//# sourceMappingURL=openssh-preflight.js.map
-;// CONCATENATED MODULE: ./lib/release/preflight.js
-/**
- * Checks made before anything runs, beyond the config itself: the SSH key and known_hosts files a
- * run would read. A release that would fail at its first SSH stage must not first run its local
- * stages; `run`, `--dry-run` and `validate` all report such a problem, with exit code 2. `validate`
- * also looks for the upload sources it can (a warning: something may create them before a run).
- */
-
-
-
-
-
-
-
-
-
-/**
- * For a run of `runner` (restricted to `hosts` when given): throws a ConfigError listing every
- * problem with the SSH files `ssh` names, when the run reaches any SSH host. A run on `local:`
- * hosts only needs no key. The deploy lock's host counts (it is asked before the first stage).
- */
-async function checkRunFiles(config, runner, hosts, ssh, overrides, lockHost) {
-    // Runner objects from a module list their hosts only when they run: assume the config's hosts.
-    const candidates = config.footprints[runner.name]?.hosts ?? config.hosts;
-    if (!usesSsh(candidates, hosts) && !(lockHost && !lockHost.local))
-        return;
-    await checkSsh(config, ssh, overrides);
-}
-/** The key and known_hosts files, and for the OpenSSH client its own (config, certificate, binary). */
-async function checkSsh(config, ssh, overrides) {
-    const client = checkClientChoice(ssh, overrides);
-    // The OpenSSH client finds keys where ssh does (the ssh_config's IdentityFile, ~/.ssh, the agent).
-    throwIfAny(config, await ssh_files_checkSshFiles(ssh, { requireAuth: client === 'builtin' }), overrides);
-    if (client === 'openssh') {
-        const problems = await opensshFileProblems(ssh);
-        if (problems.length > 0)
-            throw new errors/* ConfigError */.xL(problems.map((p) => atConfig(config, ['ssh', p.key], p.message)).join('\n'));
-    }
-}
-/** `client: builtin` with an action input only the OpenSSH client can use: a usage error naming it. */
-function checkClientChoice(ssh, overrides) {
-    const client = (0,ssh_options/* resolvedClient */.C1)(ssh);
-    if (client === 'builtin') {
-        const sources = overrides.sources ?? {};
-        const given = [
-            ssh.configText ? sources.sshConfigText : undefined,
-            ssh.certificateText ? sources.certificateText : undefined,
-        ].find((s) => s !== undefined);
-        if (given)
-            throw new errors/* UsageError */.eb(`${settings_sourceLabel(given)} needs the OpenSSH client, but the config's ssh.client is builtin: set it to openssh or auto`);
-    }
-    return client;
-}
-/** For `boerewors lock …`: the files a connection to the lock host needs, when it is an SSH host. */
-async function checkLockFiles(config, lockHost, ssh, overrides) {
-    if (lockHost.local)
-        return;
-    await checkSsh(config, ssh, overrides);
-}
-/**
- * For `validate`: the files the config itself names, when it has SSH hosts. No key at all is fine
- * here (`--identity`, the action's input or an ssh-agent may give one at run time).
- */
-async function preflight_checkConfigFiles(config) {
-    if (!usesSsh(config.hosts, undefined))
-        return;
-    throwIfAny(config, await checkSshFiles(config.ssh, { requireAuth: false }), {});
-}
-function usesSsh(candidates, only) {
-    return candidates.some((host) => !host.local && (!only || only.includes(host.name)));
-}
-function throwIfAny(config, problems, overrides) {
-    if (problems.length === 0)
-        return;
-    throw new errors/* ConfigError */.xL(problems.map((p) => preflight_describe(config, p, overrides)).join('\n'));
-}
-const WRONG_PASSPHRASE = /wrong passphrase$/;
-/** `release.yml:3:16: ssh.private-key: private key file ~/.ssh/x: not found (/root/.ssh/x)`. */
-function preflight_describe(config, problem, overrides) {
-    const sources = overrides.sources ?? {};
-    if (problem.field === 'private-key') {
-        const message = problem.message + passphraseHint(problem, overrides);
-        // A passphrase given as an input is named for what is wrong with it.
-        if (overrides.privateKey &&
-            sources.privateKey &&
-            sources.passphrase &&
-            WRONG_PASSPHRASE.test(problem.detail))
-            return `${settings_sourceLabel(sources.passphrase)}: wrong passphrase for the key of ${sourceName(sources.privateKey)}`;
-        // An inline key has no name of its own: the input that gave it is its name.
-        if (overrides.privateKey && sources.privateKey)
-            return `${settings_sourceLabel(sources.privateKey)}: ${problem.detail}`;
-        if (overrides.identityPath && sources.identityPath)
-            return `${settings_sourceLabel(sources.identityPath)}: ${message}`;
-        return atConfig(config, ['ssh', 'private-key'], message);
-    }
-    if (problem.field === 'auth') {
-        const ways = [
-            'ssh.private-key',
-            ...[sources.identityPath, sources.privateKey].flatMap((s) => (s ? [sourceName(s)] : [])),
-        ];
-        const listed = ways.length > 1 ? `${ways.slice(0, -1).join(', ')} or ${ways.at(-1)}` : ways[0];
-        return problem.message.replace('no SSH private key given', `no SSH private key given (${listed})`);
-    }
-    if (problem.field === 'known-hosts') {
-        if (overrides.knownHostsPaths && sources.knownHostsPaths)
-            return `${settings_sourceLabel(sources.knownHostsPaths)}: ${problem.message}`;
-        const configured = config.ssh.knownHostsPaths;
-        // resolveSsh keeps the default's array when the config names no known-hosts.
-        if (configured === ssh_options/* DEFAULT_SSH_OPTIONS */.Uy.knownHostsPaths)
-            return `${problem.message} (the default known-hosts)`;
-        const index = configured.indexOf(problem.path ?? '');
-        const path = configured.length > 1 ? ['ssh', 'known-hosts', index] : ['ssh', 'known-hosts'];
-        return atConfig(config, path, problem.message);
-    }
-    return problem.message;
-}
-/**
- * An encrypted key file and no passphrase: the passphrase settings are only for a key given inline
- * (the action's input), so say what works instead.
- */
-function passphraseHint(problem, overrides) {
-    if (problem.path === undefined || !problem.detail.endsWith('no passphrase was given'))
-        return '';
-    const { privateKey, passphrase } = overrides.sources ?? {};
-    const inline = privateKey && passphrase
-        ? `, or give the key with ${sourceName(privateKey)} and ${sourceName(passphrase)}`
-        : '';
-    return ` (a key file takes no passphrase here: load the key into ssh-agent with ssh-add, and leave ssh.private-key out${inline})`;
-}
-function atConfig(config, path, message) {
-    const position = config.locator.position(path);
-    return (0,config_error/* formatIssue */.Hd)({ file: config.file, path, message, ...(position ? { position } : {}) });
-}
-/**
- * For `validate`: upload sources missing on this machine, one warning each. Only sources no earlier
- * step of the runner could have made (no `local` step, no `run` on this machine, no custom job
- * before them) and that use no per-job variable (`${BW_HOST}`…) can be checked; relative ones are
- * relative to `cwd`. Still a warning, not an error: the workflow may build them before the run.
- */
-async function preflight_missingUploadSources(config, cwd) {
-    const warnings = new Map();
-    for (const footprint of Object.values(config.footprints)) {
-        for (const upload of footprint.uploads) {
-            if (upload.afterLocalWork)
-                continue;
-            let from;
-            try {
-                from = expandVars(upload.from, config.vars);
-            }
-            catch {
-                continue; // a per-job variable: known only when the job runs
-            }
-            const full = resolve(cwd, from);
-            if (await stat(full).then(() => true, () => false))
-                continue;
-            const where = full === from ? '' : ` (looked for ${full})`;
-            const message = `upload source ${from} not found${where}; the run fails unless something creates it first`;
-            warnings.set(JSON.stringify(upload.path), atConfig(config, upload.path, message));
-        }
-    }
-    return [...warnings.values()];
-}
-//# sourceMappingURL=preflight.js.map
-;// CONCATENATED MODULE: ./lib/release/run-identity.js
-/** Who runs a release, and from where: for the lock's owner.json and the release history. */
-
-
-function runIdentity(env = process.env) {
-    const { GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID } = env;
-    const runUrl = GITHUB_REPOSITORY && GITHUB_RUN_ID
-        ? `${GITHUB_SERVER_URL || 'https://github.com'}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}`
-        : '';
-    return { who: env.GITHUB_ACTOR || osUser(env), runUrl, controller: (0,external_node_os_.hostname)(), pid: process.pid };
-}
-/**
- * BW_RUN_ID and BW_RUN_ATTEMPT. Inside GitHub Actions the run follows the workflow run
- * (GITHUB_RUN_ID, which "Re-run failed jobs" and "Re-run all jobs" keep), so a re-run can finish
- * a release its first attempt prepared; the attempt follows GITHUB_RUN_ATTEMPT, which a re-run
- * changes and every job and step of one attempt shares. Outside Actions the parts of a sharded
- * release follow their release id (which every part, and a re-run of one, must be given), a run
- * that re-enters a lock follows its token, and any other run is new; the attempt is the run's.
- */
-function runIds(env, given) {
-    const { GITHUB_RUN_ID, GITHUB_RUN_ATTEMPT, GITHUB_REPOSITORY } = env;
-    if (GITHUB_RUN_ID && /^\d+$/.test(GITHUB_RUN_ID)) {
-        const run = `github:${GITHUB_REPOSITORY ?? ''}/${GITHUB_RUN_ID}`;
-        return { run: digest(run), attempt: digest(`${run}/${GITHUB_RUN_ATTEMPT || '1'}`) };
-    }
-    const seed = given.part ? `release:${given.release}` : given.lockToken;
-    const run = seed ? digest(seed) : (0,external_node_crypto_.randomBytes)(8).toString('hex');
-    return { run, attempt: seed ? (0,external_node_crypto_.randomBytes)(8).toString('hex') : run };
-}
-function digest(seed) {
-    return (0,external_node_crypto_.createHash)('sha256').update(seed).digest('hex').slice(0, 16);
-}
-function osUser(env) {
-    try {
-        return (0,external_node_os_.userInfo)().username;
-    }
-    catch {
-        return env.USER || env.LOGNAME || 'unknown';
-    }
-}
-//# sourceMappingURL=run-identity.js.map
-;// CONCATENATED MODULE: ./lib/release/secrets.js
+//# sourceMappingURL=run-transport.js.map
+;// CONCATENATED MODULE: ./lib/pipeline/secrets.js
 const REDACTED = '***';
 /**
  * What the summary and annotations strip from text (github-escape's stripControl): ANSI CSI/OSC
@@ -76180,14 +76318,8 @@ class Redactor {
     }
 }
 //# sourceMappingURL=secrets.js.map
-;// CONCATENATED MODULE: ./lib/release/pipeline.js
+;// CONCATENATED MODULE: ./lib/pipeline/pipeline.js
 
-
-
-
-
-
-// The library entry, not config/ directly: a JavaScript config's function receives the library.
 
 
 
@@ -76207,10 +76339,8 @@ class Redactor {
 
 /** Load and check everything that can be checked before a single command runs. Throws ConfigError/UsageError. */
 async function loadRelease(settings, opts = {}) {
-    releaseIdOf(settings);
-    const cwd = opts.cwd ?? process.cwd();
-    const file = settings.configPath ?? (await findConfigFile(cwd));
-    const config = await loadConfig(file, { vars: { ...settings.vars, ...settings.secretVars }, cwd });
+    const release = releaseIdOf(settings) ?? defaultReleaseId(new Date());
+    const { config } = await config_file_loadSettingsConfig(settings, opts);
     const { runner: runnerSource, hosts: hostsSource } = settings.sources;
     const runner = selectRunner(config, settings.runner, runnerSource && sourceName(runnerSource));
     const hosts = settings.hosts
@@ -76220,27 +76350,24 @@ async function loadRelease(settings, opts = {}) {
     // Before the first stage, dry runs included: a missing key must not surface after local stages ran.
     await checkRunFiles(config, runner, hosts, sshOverrides(settings, config.ssh), settings, lock?.host);
     const redactor = opts.redactor ?? new Redactor(secretValues(settings));
-    return { config, runner, hosts, redactor, ...(lock ? { lock } : {}) };
-}
-/** For `boerewors lock …`: the config's deploy lock, whichever runner would take it. */
-async function loadLockConfig(settings, opts = {}) {
-    const cwd = opts.cwd ?? process.cwd();
-    const file = settings.configPath ?? (await findConfigFile(cwd));
-    const config = await loadConfig(file, { vars: { ...settings.vars, ...settings.secretVars }, cwd });
-    const { lock: settingsOfLock } = config;
-    if (settingsOfLock.mode === 'off')
-        throw new errors/* ConfigError */.xL(`${config.file}: the deploy lock is off (lock: false)`);
-    const lock = lockTargetFor({ ...config, lock: { ...settingsOfLock, mode: 'on' } }, undefined, settings);
-    if (!lock) {
-        throw new errors/* ConfigError */.xL(`${config.file}: no host to take the deploy lock on: the config names no non-local host (lock.host names one)`);
-    }
-    await checkLockFiles(config, lock.host, sshOverrides(settings, config.ssh), settings);
-    return { config, lock, redactor: opts.redactor ?? new Redactor(secretValues(settings)) };
+    const part = runPartOf(settings);
+    // A part of a sharded release takes no lock of its own: given the token of the lock a job
+    // ahead of the matrix took (`boerewors lock acquire`), it re-enters that; else it runs without.
+    const leftOut = part && !settings.lockToken ? lock : undefined;
+    return {
+        config,
+        runner,
+        hosts,
+        redactor,
+        release,
+        part,
+        lock: leftOut ? undefined : lock,
+        lockLeftOut: leftOut,
+    };
 }
 /** `validate`: the config, and the SSH files it names; no runner is chosen and nothing runs. */
 async function validateConfig(configPath, cwd) {
-    const file = configPath ?? (await library.findConfigFile(cwd));
-    const config = await library.loadConfig(file, { cwd });
+    const { file, config } = await loadSettingsConfig({ configPath }, { cwd });
     await checkConfigFiles(config);
     return { file, config, warnings: await missingUploadSources(config, cwd) };
 }
@@ -76256,38 +76383,21 @@ const LOCK_RELEASE_MS = { normal: 10_000, cancelled: 1000 };
  */
 async function runRelease(settings, loaded, hooks) {
     const { cancellation } = hooks;
-    const { redactor } = loaded;
+    const { redactor, release } = loaded;
     const partial = new PartialReport(loaded.runner.name);
     // The report lists every warning of the run, the transport's (host keys) as well as the engine's.
     const warnings = [];
     const emitter = runEmitter(redactor, partial, warnings, hooks.onEvent, settings.dryRun);
     const { emit } = emitter;
     const warn = (message) => emit({ type: 'warning', message });
-    for (const name of tooShortToRedact(settings.secretVars)) {
-        warn(`secret ${name} is shorter than ${MIN_REDACTED_LENGTH} characters, too short to be redacted ` +
-            'from output, the summary and the report: use a longer value');
-    }
+    warnOfShortSecrets(settings, warn);
     const startedAt = new Date();
-    const release = releaseIdOf(settings) ?? (0,release_id/* defaultReleaseId */.sQ)(startedAt);
     const identity = runIdentity();
     const transport = createTransport(settings, loaded.config.ssh, warn, redactor);
-    const part = runPartOf(settings);
-    // A part of a sharded release takes no lock of its own: given the token of the lock a job
-    // ahead of the matrix took (`boerewors lock acquire`), it re-enters that; else it runs without.
-    const lockTarget = part && !settings.lockToken ? undefined : loaded.lock;
-    if (loaded.lock && !lockTarget) {
-        // The action takes the token in an input of its own; the CLI in the environment.
-        const given = settings.sources.lockToken
-            ? `"lock: acquire" in ${sourceName(settings.sources.lockToken)}`
-            : '"boerewors lock acquire" in BW_LOCK_TOKEN';
-        emit({
-            type: 'info',
-            message: '🔓 deploy lock: a part of a sharded release does not take the lock itself; give every part ' +
-                `the token of ${given} to hold one lock across them (docs/lock.md)`,
-        });
-    }
-    const lock = lockTarget && !settings.dryRun
-        ? newDeployLock(transport, lockTarget, { runner: loaded.runner.name, release, identity }, emit)
+    if (loaded.lockLeftOut)
+        emit({ type: 'info', message: lockLeftOutMessage(settings) });
+    const lock = loaded.lock && !settings.dryRun
+        ? newDeployLock(transport, loaded.lock, { runner: loaded.runner.name, release, identity }, emit)
         : undefined;
     let finished = true;
     // Once the run is reported without the engine (it did not stop in time), what the engine still
@@ -76299,7 +76409,7 @@ async function runRelease(settings, loaded, hooks) {
             emit(e);
     };
     try {
-        const gate = await passLock(lock, lockTarget, settings, cancellation.signal, emit);
+        const gate = await passLock(lock, loaded.lock, settings, cancellation.signal, emit);
         if ('refused' in gate) {
             const report = notRunReport(loaded.runner.name, release, startedAt, gate);
             emit({ type: 'run-start', runner: report.runner, release, startedAt: report.startedAt, stageCount: 0 });
@@ -76307,27 +76417,12 @@ async function runRelease(settings, loaded, hooks) {
             return { report: { ...redactor.report(report), warnings }, complete: true };
         }
         lock?.startHeartbeat();
-        const ids = runIds(process.env, { lockToken: gate.token, part: part !== undefined, release });
-        const vars = {
-            ...loaded.config.vars,
-            BW_LOCK_TOKEN: gate.token ?? '',
-            // A re-run of a workflow run (of a failed shard too) keeps BW_RUN_ID: see prepare and undo.
-            BW_RUN_ID: ids.run,
-            BW_RUN_ATTEMPT: ids.attempt,
-            BW_RUN_URL: identity.runUrl,
-            BW_ACTOR: identity.who,
-        };
-        const executor = new Executor({
+        const executor = executorOf(settings, loaded, {
+            gate,
+            identity,
             transport,
+            emit: fromEngine,
             signal: cancellation.signal,
-            vars,
-            onEvent: fromEngine,
-            release,
-            ...(settings.limit !== undefined ? { limit: settings.limit } : {}),
-            ...(loaded.hosts ? { hosts: loaded.hosts } : {}),
-            ...(part ? { part } : {}),
-            cancelBudgetMs: CANCEL_BUDGET_MS,
-            dryRun: settings.dryRun,
         });
         const report = await cancellation.race(executor.run(loaded.runner));
         if (report)
@@ -76342,50 +76437,63 @@ async function runRelease(settings, loaded, hooks) {
     catch (e) {
         finished = false;
         engineHeard = false;
-        return {
-            report: partial.snapshot(redactor.text((0,errors/* errorMessage */.gJ)(e)), 'failure'),
-            complete: false,
-        };
+        return { report: partial.snapshot(redactor.text((0,errors/* errorMessage */.gJ)(e)), 'failure'), complete: false };
     }
     finally {
-        emitter.flush();
-        await lock?.release(cancellation.signal.aborted ? LOCK_RELEASE_MS.cancelled : LOCK_RELEASE_MS.normal);
-        // Commands the engine could not stop may still hold the transport: the front end ends the process.
-        const closing = transport.close();
-        if (finished)
-            await closing;
-        else
-            closing.catch(() => { });
+        await endRun(emitter, lock, transport, cancellation.signal, finished);
     }
 }
-/**
- * The transport of a run: nothing but the dry-run transport for `dryRun`; otherwise `local:` hosts
- * on this machine and the others over SSH, whose transport is created only when a step needs it.
- */
-function createTransport(settings, ssh, warn, redactor) {
-    if (settings.dryRun)
-        return new DryRunTransport();
-    // Output is redacted as it is split into lines, before a long line is cut into pieces that no
-    // later redaction could join again.
-    const output = redactor.empty ? undefined : redactor;
-    const options = sshOverrides(settings, ssh);
-    const hooks = { onWarning: warn, ...(output ? { redactor: output } : {}) };
-    return new RoutingTransport(new LocalTransport(process.env, output), () => (0,ssh_options/* resolvedClient */.C1)(options) === 'openssh'
-        ? createOpensshTransport(options, hooks)
-        : createSshTransport(options, hooks));
+function warnOfShortSecrets(settings, warn) {
+    for (const name of tooShortToRedact(settings.secretVars)) {
+        warn(`secret ${name} is shorter than ${MIN_REDACTED_LENGTH} characters, too short to be redacted ` +
+            'from output, the summary and the report: use a longer value');
+    }
 }
-/** CLI flags and action inputs win over the config's `ssh:` block. */
-function sshOverrides(settings, ssh) {
-    return {
-        ...(settings.sshConfigText ? { configText: settings.sshConfigText } : {}),
-        ...(settings.certificateText ? { certificateText: settings.certificateText } : {}),
-        ...ssh,
-        ...(settings.identityPath ? { privateKeyPath: settings.identityPath } : {}),
-        ...(settings.privateKey ? { privateKey: settings.privateKey } : {}),
-        ...(settings.passphrase ? { passphrase: settings.passphrase } : {}),
-        ...(settings.knownHostsPaths ? { knownHostsPaths: settings.knownHostsPaths } : {}),
-        ...(settings.knownHosts ? { knownHosts: settings.knownHosts } : {}),
+/** Why this part of a sharded release runs without the config's deploy lock, and how to hold one. */
+function lockLeftOutMessage(settings) {
+    // The action takes the token in an input of its own; the CLI in the environment.
+    const given = settings.sources.lockToken
+        ? `"lock: acquire" in ${sourceName(settings.sources.lockToken)}`
+        : '"boerewors lock acquire" in BW_LOCK_TOKEN';
+    return ('🔓 deploy lock: a part of a sharded release does not take the lock itself; give every part ' +
+        `the token of ${given} to hold one lock across them (docs/lock.md)`);
+}
+/** The engine for the run, with the `BW_*` variables of its lock and its workflow run. */
+function executorOf(settings, loaded, run) {
+    const { release, part } = loaded;
+    const ids = runIds(process.env, { lockToken: run.gate.token, part: part !== undefined, release });
+    const vars = {
+        ...loaded.config.vars,
+        BW_LOCK_TOKEN: run.gate.token ?? '',
+        // A re-run of a workflow run (of a failed shard too) keeps BW_RUN_ID: see prepare and undo.
+        BW_RUN_ID: ids.run,
+        BW_RUN_ATTEMPT: ids.attempt,
+        BW_RUN_URL: run.identity.runUrl,
+        BW_ACTOR: run.identity.who,
     };
+    return new Executor({
+        transport: run.transport,
+        signal: run.signal,
+        vars,
+        onEvent: run.emit,
+        release,
+        limit: settings.limit,
+        hosts: loaded.hosts,
+        part,
+        cancelBudgetMs: CANCEL_BUDGET_MS,
+        dryRun: settings.dryRun,
+    });
+}
+/** Flushes the events, releases the lock and closes the transport, whatever the run's end. */
+async function endRun(emitter, lock, transport, signal, finished) {
+    emitter.flush();
+    await lock?.release(signal.aborted ? LOCK_RELEASE_MS.cancelled : LOCK_RELEASE_MS.normal);
+    // Commands the engine could not stop may still hold the transport: the front end ends the process.
+    const closing = transport.close();
+    if (finished)
+        await closing;
+    else
+        closing.catch(() => { });
 }
 //# sourceMappingURL=pipeline.js.map
 ;// CONCATENATED MODULE: ./lib/reporters/github-annotations.js
@@ -82698,7 +82806,7 @@ function stagesTable(r) {
     return table(header, rows);
 }
 const html_report_HOST_HEADER = ['Host', 'Result', 'Wave', 'Attempts', 'Started', 'Duration', 'Exit code', 'Error'];
-/** The hosts table of a stage some host of which said what its release steps did (release-move.ts). */
+/** The hosts table of a stage some host of which said what its release steps did (src/engine/report/release-move.ts). */
 const RELEASE_HOST_HEADER = [...html_report_HOST_HEADER.slice(0, 2), 'Release', ...html_report_HOST_HEADER.slice(2)];
 /** A host's row; `runStart` is the release's start (ms since the epoch), for the Started column. */
 function html_report_hostRow(s, j, waveOf, runStart) {
@@ -82893,7 +83001,7 @@ function failureLine(report) {
     return `${what}${detail ? `: ${detail.split('\n')[0]}` : ''}`;
 }
 //# sourceMappingURL=finish.js.map
-;// CONCATENATED MODULE: ./lib/release/parse.js
+;// CONCATENATED MODULE: ./lib/pipeline/parse.js
 /**
  * The text of flags and inputs → setting values, the same way for the CLI and the action. Every
  * error is a UsageError that starts with the setting as the user gave it (`--limit: …`,
@@ -82956,7 +83064,7 @@ function parseDurationSetting(text, source) {
 /** A release id names a directory on every host: checked before anything runs. */
 function parseReleaseId(text, source) {
     const id = text.trim();
-    const problem = (0,release_id/* releaseIdProblem */.co)(id);
+    const problem = releaseIdProblem(id);
     if (problem)
         throw new errors/* UsageError */.eb(`${settings_sourceLabel(source)}: ${problem}`);
     return id;
@@ -83172,20 +83280,21 @@ function readInputs(read = readInput, env = process.env) {
         vars,
         secretVars,
         dryRun: parseBoolean(read(Inputs.DryRun), ACTION_SOURCES.dryRun),
-        ...(config ? { configPath: config } : {}),
-        ...(runner ? { runner } : {}),
-        ...(limit ? { limit: parsePositiveInteger(limit, ACTION_SOURCES.limit) } : {}),
-        ...(hosts ? { hosts: parseList(hosts, ACTION_SOURCES.hosts) } : {}),
-        ...(shard ? { shard: parseShard(shard, ACTION_SOURCES.shard) } : {}),
-        ...(canaryOnly ? { canaryOnly } : {}),
-        ...(privateKey ? { privateKey } : {}),
-        ...(passphrase ? { passphrase } : {}),
-        ...(knownHosts ? { knownHosts } : {}),
-        ...(sshConfigText ? { sshConfigText } : {}),
-        ...(certificateText ? { certificateText } : {}),
-        ...(release ? { release: parseReleaseId(release, ACTION_SOURCES.release) } : {}),
-        ...(lockWait ? { lockWaitMs: parseDurationSetting(lockWait, ACTION_SOURCES.lockWaitMs) } : {}),
-        ...(lockToken ? { lockToken } : {}),
+        // An input left empty is not given: undefined, never ''.
+        configPath: config || undefined,
+        runner: runner || undefined,
+        limit: limit ? parsePositiveInteger(limit, ACTION_SOURCES.limit) : undefined,
+        hosts: hosts ? parseList(hosts, ACTION_SOURCES.hosts) : undefined,
+        shard: shard ? parseShard(shard, ACTION_SOURCES.shard) : undefined,
+        canaryOnly: canaryOnly || undefined,
+        privateKey: privateKey || undefined,
+        passphrase: passphrase || undefined,
+        knownHosts: knownHosts || undefined,
+        sshConfigText: sshConfigText || undefined,
+        certificateText: certificateText || undefined,
+        release: release ? parseReleaseId(release, ACTION_SOURCES.release) : undefined,
+        lockWaitMs: lockWait ? parseDurationSetting(lockWait, ACTION_SOURCES.lockWaitMs) : undefined,
+        lockToken: lockToken || undefined,
         sources: ACTION_SOURCES,
     };
 }
@@ -83283,13 +83392,19 @@ function normalizeNewlines(text) {
     return text.replace(/\r\n?/g, '\n').trim();
 }
 //# sourceMappingURL=inputs.js.map
-;// CONCATENATED MODULE: ./lib/release/lock-command.js
+;// CONCATENATED MODULE: ./lib/pipeline/lock/manual-lock.js
 /**
  * `boerewors lock status|acquire|release`: the deploy lock by hand, outside a run. A lock taken by
  * hand never goes stale (a person holds it, not a process with a heartbeat) and prints its token,
  * which runs given it as BW_LOCK_TOKEN re-enter: the way a sharded release holds one lock across
  * jobs (docs/lock.md). `release` removes only a lock whose token it is given, unless forced.
  */
+
+
+
+
+
+
 
 
 
@@ -83322,18 +83437,19 @@ async function runLockCommand(action, settings, opts) {
     try {
         if (opts.signal.aborted)
             throw abortReason(opts.signal);
+        const hand = { lock, label, settings, opts, words: opts.wording ?? CLI_LOCK_WORDING };
         const result = action === 'status'
-            ? await lock_command_status(lock, label, opts.signal)
+            ? await manual_lock_status(lock, label, opts.signal)
             : action === 'acquire'
-                ? await acquire(lock, label, settings, opts)
-                : await release(lock, label, settings, opts);
+                ? await acquire(hand)
+                : await release(hand);
         return { ...result, label };
     }
     finally {
         await transport.close();
     }
 }
-async function lock_command_status(lock, label, signal) {
+async function manual_lock_status(lock, label, signal) {
     const reply = await lock.status(signal);
     if (reply.answer === 'free')
         return { code: 0, outcome: 'free', stdout: `free: no ${label} (${lock.where})` };
@@ -83347,8 +83463,7 @@ async function lock_command_status(lock, label, signal) {
         stdout: `held: ${label} by ${describeHolder(owner, reply.ageSeconds)} (${stale})`,
     };
 }
-async function acquire(lock, label, settings, opts) {
-    const words = opts.wording ?? CLI_LOCK_WORDING;
+async function acquire({ lock, label, settings, opts, words }) {
     const outcome = await lock.acquire(opts.signal, settings.lockToken);
     switch (outcome.state) {
         case 'acquired':
@@ -83370,8 +83485,7 @@ async function acquire(lock, label, settings, opts) {
             };
     }
 }
-async function release(lock, label, settings, opts) {
-    const words = opts.wording ?? CLI_LOCK_WORDING;
+async function release({ lock, label, settings, opts, words }) {
     if (!opts.force && !settings.lockToken) {
         // The action checks its own input before it gets here.
         throw new errors/* UsageError */.eb(`lock release: give the lock's token in BW_LOCK_TOKEN (as "boerewors lock acquire" printed it), or --force to remove whoever's lock it is`);
@@ -83390,7 +83504,20 @@ async function release(lock, label, settings, opts) {
     }
     return { code: 0, outcome: 'released', stdout: `released: ${label}, held by ${owner}` };
 }
-//# sourceMappingURL=lock-command.js.map
+/** For `boerewors lock …`: the config's deploy lock, whichever runner would take it. */
+async function loadLockConfig(settings, opts = {}) {
+    const { config } = await config_file_loadSettingsConfig(settings, opts);
+    const { lock: settingsOfLock } = config;
+    if (settingsOfLock.mode === 'off')
+        throw new errors/* ConfigError */.xL(`${config.file}: the deploy lock is off (lock: false)`);
+    const lock = lockTargetFor({ ...config, lock: { ...settingsOfLock, mode: 'on' } }, undefined, settings);
+    if (!lock) {
+        throw new errors/* ConfigError */.xL(`${config.file}: no host to take the deploy lock on: the config names no non-local host (lock.host names one)`);
+    }
+    await checkLockFiles(config, lock.host, sshOverrides(settings, config.ssh), settings);
+    return { config, lock, redactor: opts.redactor ?? new Redactor(secretValues(settings)) };
+}
+//# sourceMappingURL=manual-lock.js.map
 ;// CONCATENATED MODULE: ./lib/action/lock-mode.js
 /**
  * The action's lock mode (input `lock`): the config's deploy lock taken, released or shown by
@@ -87628,7 +87755,7 @@ function merge_reports_cut(text) {
     return text.length > MAX_REASON ? `${text.slice(0, MAX_REASON - 1)}…` : text;
 }
 //# sourceMappingURL=merge-reports.js.map
-;// CONCATENATED MODULE: ./lib/release/merge.js
+;// CONCATENATED MODULE: ./lib/pipeline/merge.js
 /**
  * `boerewors report merge` and the action's merge mode: the report files of a sharded release's
  * parts (the canary-only job and the shards), found, read, checked and merged into one report.
@@ -87961,16 +88088,16 @@ var errors = __nccwpck_require__(1819);
 var config_hosts = __nccwpck_require__(6141);
 // EXTERNAL MODULE: ./lib/contract/host.js
 var host = __nccwpck_require__(1874);
-// EXTERNAL MODULE: ./lib/engine/job.js
-var engine_job = __nccwpck_require__(7209);
-// EXTERNAL MODULE: ./lib/engine/runner.js
-var engine_runner = __nccwpck_require__(7998);
-// EXTERNAL MODULE: ./lib/engine/stage.js
-var engine_stage = __nccwpck_require__(3768);
-// EXTERNAL MODULE: ./lib/engine/subtask.js
-var subtask = __nccwpck_require__(917);
-// EXTERNAL MODULE: ./lib/engine/vars.js
-var vars = __nccwpck_require__(1942);
+// EXTERNAL MODULE: ./lib/engine/model/job.js
+var model_job = __nccwpck_require__(6551);
+// EXTERNAL MODULE: ./lib/engine/model/runner.js
+var model_runner = __nccwpck_require__(596);
+// EXTERNAL MODULE: ./lib/engine/model/stage.js
+var model_stage = __nccwpck_require__(6802);
+// EXTERNAL MODULE: ./lib/engine/model/subtask.js
+var subtask = __nccwpck_require__(8759);
+// EXTERNAL MODULE: ./lib/engine/model/vars.js
+var vars = __nccwpck_require__(8280);
 // EXTERNAL MODULE: ./lib/config/config-error.js
 var config_error = __nccwpck_require__(1429);
 // EXTERNAL MODULE: ./lib/config/did-you-mean.js
@@ -87979,10 +88106,10 @@ var did_you_mean = __nccwpck_require__(9839);
 var formats = __nccwpck_require__(6094);
 // EXTERNAL MODULE: ./lib/config/schema.js
 var schema = __nccwpck_require__(1091);
-// EXTERNAL MODULE: ./lib/config/release-step.js
-var release_step = __nccwpck_require__(8742);
-// EXTERNAL MODULE: ./lib/config/release-dir-commands.js
-var release_dir_commands = __nccwpck_require__(7420);
+// EXTERNAL MODULE: ./lib/steps/release-step.js
+var release_step = __nccwpck_require__(1070);
+// EXTERNAL MODULE: ./lib/steps/release-dir-scripts.js
+var release_dir_scripts = __nccwpck_require__(8857);
 ;// CONCATENATED MODULE: ./lib/config/rollback-from.js
 
 
@@ -87995,13 +88122,13 @@ function rollbackReadStage(stage, name, hosts, vars, dirs) {
         return null;
     if (vars.ROLLBACK_TO || vars.ROLLBACK_FROM)
         return null;
-    return new engine_stage/* Stage */.BI({
+    return new model_stage/* Stage */.BI({
         name: `${name}: find the release to roll back`,
         canary: false,
         ...(stage.when ? { when: stage.when } : {}),
-        jobs: () => hosts.map((host) => engine_job/* Job */._.of(host, async function* (ctx) {
+        jobs: () => hosts.map((host) => model_job/* Job */._.of(host, async function* (ctx) {
             const paths = (0,release_step/* releasePaths */.ul)(dirs, ctx);
-            const read = (0,release_dir_commands/* currentLiveCommand */.tS)(paths.BW_RELEASES_PATH);
+            const read = (0,release_dir_scripts/* currentLiveCommand */.tS)(paths.BW_RELEASES_PATH);
             yield (0,subtask/* remote */.be)(read.script, {
                 env: { ...paths, ...read.env },
                 label: 'release: rollback: read current',
@@ -88018,15 +88145,15 @@ function rollbackFrom(previous, readStage) {
     const report = previous.findLast((s) => s.name === readStage);
     let newest = null;
     for (const job of report?.jobs ?? []) {
-        const seen = (0,release_dir_commands/* parseCurrentLive */.$A)(job.outputTail);
+        const seen = (0,release_dir_scripts/* parseCurrentLive */.$A)(job.outputTail);
         if (seen && seen.time !== 'never' && (!newest || seen.time > newest.time))
             newest = seen;
     }
     return newest?.id;
 }
 //# sourceMappingURL=rollback-from.js.map
-// EXTERNAL MODULE: ./lib/config/steps-job.js
-var steps_job = __nccwpck_require__(2567);
+// EXTERNAL MODULE: ./lib/steps/steps-job.js
+var steps_job = __nccwpck_require__(4970);
 ;// CONCATENATED MODULE: ./lib/config/build-runners.js
 /**
  * Validated runner configs → engine Runners. Pure: builds stages and job factories, runs nothing.
@@ -88063,7 +88190,7 @@ function buildRunner(name, config, ctx) {
         seen.add(built.name);
         return all;
     });
-    const runner = new engine_runner/* Runner */.b({
+    const runner = new model_runner/* Runner */.b({
         name,
         description: config.description ?? '',
         stages,
@@ -88088,7 +88215,7 @@ function buildStage(stage, path, ctx, footprint) {
     // A local check may make files too (and a gate is one).
     if (stage.gate || stage.verify?.local !== undefined)
         footprint.localWork = true;
-    const built = new engine_stage/* Stage */.BI({
+    const built = new model_stage/* Stage */.BI({
         name,
         ...defined({
             canary: stage.canary,
@@ -88192,7 +88319,7 @@ function toStep(step, path, stageShell, known, locator) {
 function customJob(factory, stage) {
     return (host) => {
         const job = factory(host);
-        if (!(0,engine_job/* isJob */.o)(job))
+        if (!(0,model_job/* isJob */.o)(job))
             throw new errors/* ConfigError */.xL(`stage "${stage}": job(host) must return a Job, got ${typeof job}`);
         return job;
     };
@@ -88246,8 +88373,8 @@ function defined(obj) {
 //# sourceMappingURL=build-runners.js.map
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: ./lib/config/schema-releases.js
-var schema_releases = __nccwpck_require__(4498);
+// EXTERNAL MODULE: ./lib/config/schema-releases.js + 1 modules
+var schema_releases = __nccwpck_require__(2506);
 ;// CONCATENATED MODULE: ./lib/config/safe-releases.js
 /**
  * The `lock:` and `releases:` blocks, validated → the settings the pipeline and the release steps
@@ -89102,8 +89229,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: external "node:url"
 var external_node_url_ = __nccwpck_require__(3136);
-// EXTERNAL MODULE: ./lib/engine/runner.js
-var runner = __nccwpck_require__(7998);
+// EXTERNAL MODULE: ./lib/engine/model/runner.js
+var runner = __nccwpck_require__(596);
 // EXTERNAL MODULE: ./lib/contract/errors.js
 var errors = __nccwpck_require__(1819);
 // EXTERNAL MODULE: ./lib/config/assemble.js + 5 modules
@@ -89120,8 +89247,8 @@ var schemas = __nccwpck_require__(8816);
 var schema = __nccwpck_require__(1091);
 // EXTERNAL MODULE: ./lib/config/schema-values.js
 var schema_values = __nccwpck_require__(8370);
-// EXTERNAL MODULE: ./lib/config/schema-releases.js
-var schema_releases = __nccwpck_require__(4498);
+// EXTERNAL MODULE: ./lib/config/schema-releases.js + 1 modules
+var schema_releases = __nccwpck_require__(2506);
 ;// CONCATENATED MODULE: ./lib/config/module-schema.js
 /** JavaScript-module configs: the YAML blocks, plus stages that build custom jobs (`job: (host) => Job`). */
 
@@ -89211,14 +89338,11 @@ function moduleConfig(value, file, vars) {
     if (runners.length === 0)
         throw fail(file, ['runners'], 'expected at least one runner');
     return (0,assemble/* assembleConfig */.T)({
+        // The blocks (ssh, hosts, vars, lock, releases) as validated; an absent one stays absent.
+        ...config,
         file,
         format: 'module',
         locator,
-        ...(config.ssh ? { ssh: config.ssh } : {}),
-        ...(config.hosts ? { hosts: config.hosts } : {}),
-        ...(config.vars ? { vars: config.vars } : {}),
-        ...(config.lock !== undefined ? { lock: config.lock } : {}),
-        ...(config.releases ? { releases: config.releases } : {}),
         runners,
     }, vars);
 }
@@ -89425,14 +89549,11 @@ function loadYamlConfig(text, file, vars) {
     const { data, locator } = parseYamlSource(text, file);
     const config = (0,issues/* validate */.tf)(schema/* configSchema */.Qn, (0,schema/* withoutExtensions */.JA)(data), locator);
     return (0,assemble/* assembleConfig */.T)({
+        // The blocks (ssh, hosts, vars, lock, releases) as validated; an absent one stays absent.
+        ...config,
         file,
         format: 'yaml',
         locator,
-        ...(config.ssh ? { ssh: config.ssh } : {}),
-        ...(config.hosts ? { hosts: config.hosts } : {}),
-        ...(config.vars ? { vars: config.vars } : {}),
-        ...(config.lock !== undefined ? { lock: config.lock } : {}),
-        ...(config.releases ? { releases: config.releases } : {}),
         runners: Object.entries(config.runners).map(([name, runner]) => ({ name, config: runner })),
     }, vars);
 }
@@ -89557,7 +89678,1056 @@ function rangeStart(node) {
 
 /***/ }),
 
-/***/ 7420:
+/***/ 2506:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  BI: () => (/* binding */ LOCK_NAME_PATTERN),
+  TN: () => (/* binding */ lockSchema),
+  x9: () => (/* binding */ releaseStepSchema),
+  mI: () => (/* binding */ releasesSchema)
+});
+
+// UNUSED EXPORTS: LOCK_NAME, sharedPathProblem
+
+// EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 17 modules
+var schemas = __nccwpck_require__(8816);
+;// CONCATENATED MODULE: ./lib/steps/release-dirs.js
+/**
+ * The release directories the built-in `release:` steps work on (docs/releases.md): what config
+ * resolves from the `releases:` block and what the steps and their host scripts act on.
+ */
+/** The built-in `release:` steps. */
+const RELEASE_ACTIONS = ['prepare', 'switch', 'prune', 'rollback', 'undo'];
+//# sourceMappingURL=release-dirs.js.map
+// EXTERNAL MODULE: ./lib/config/schema-values.js
+var schema_values = __nccwpck_require__(8370);
+;// CONCATENATED MODULE: ./lib/config/schema-releases.js
+/**
+ * The config blocks of safe releases (docs/lock.md, docs/releases.md): the top-level `lock:` and
+ * `releases:` blocks, and the `release:` step. Kept apart from schema.ts, which imports them.
+ */
+
+
+
+const LOCK_NAME = 'a lock name (letters, digits, ".", "-" and "_", not starting with ".")';
+const LOCK_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$/;
+const lockMap = schemas/* strictObject */.rej({
+    host: (0,schema_values/* nonEmptyString */.y0)('a host name from the config')
+        .optional()
+        .describe('Host the lock is taken on. Default: the first non-local host under hosts: (the same for every runner).'),
+    name: schemas/* string */.YjP((0,schema_values/* expected */.p6)(LOCK_NAME))
+        .regex(LOCK_NAME_PATTERN, (0,schema_values/* expected */.p6)(LOCK_NAME))
+        .optional()
+        .describe("Lock name: the lock is ~/.boerewors/locks/NAME on the lock host. Default: the config file's name without extension."),
+    wait: (0,schema_values/* duration */.p0)({ allowZero: true })
+        .optional()
+        .describe('Wait up to this long for a held lock before giving up. Default 0s: fail at once.'),
+    'stale-after': (0,schema_values/* duration */.p0)({ allowZero: false })
+        .optional()
+        .describe('A holder whose heartbeat is older than this is taken over, with a warning. Default 10m.'),
+}, (0,schema_values/* expected */.p6)('false, true or a map {host, name, wait, stale-after}'))
+    .describe('Deploy lock settings.');
+const lockSchema = schemas/* union */.KCZ([schemas/* boolean */.zMY(), lockMap], (0,schema_values/* expected */.p6)('false, true or a map {host, name, wait, stale-after}'))
+    .describe('The deploy lock: on by default when a runner touches a non-local host; false turns it off, true or a map turns it on.');
+const SHARED_PATH = 'a relative path inside the release, like storage/ or .env (a trailing / marks a directory)';
+/** Why `path` cannot be a shared path, or undefined when it can. */
+function sharedPathProblem(path) {
+    // Tabs and newlines would break the lines the release scripts read shared paths from.
+    if ([...path].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f))
+        return 'a shared path cannot hold control characters (tabs, newlines)';
+    if (path.startsWith('/') || path.startsWith('~'))
+        return `expected ${SHARED_PATH}: it is not relative to the release`;
+    const parts = path.replace(/\/$/, '').split('/');
+    if (parts.some((part) => part === '' || part === '.' || part === '..'))
+        return `expected ${SHARED_PATH}: it has an empty, "." or ".." part`;
+    return undefined;
+}
+const releasesSchema = schemas/* strictObject */.rej({
+    path: (0,schema_values/* nonEmptyString */.y0)('a directory on the host, like /srv/shop').describe('Directory holding releases/, current, shared/ and .boerewors/ on each host; ${NAME} is expanded per job (BW_HOST too). Relative: to the login user’s home (SSH) or the working directory (local:).'),
+    keep: (0,schema_values/* positiveInt */.NJ)()
+        .optional()
+        .describe('Releases that went live kept by release: prune (current and previous always stay). Default 5.'),
+    shared: schemas/* array */.YOg(schemas/* string */.YjP((0,schema_values/* expected */.p6)(SHARED_PATH))
+        .min(1, (0,schema_values/* expected */.p6)(SHARED_PATH))
+        .superRefine((path, ctx) => {
+        const problem = sharedPathProblem(path);
+        if (problem)
+            ctx.addIssue({ code: 'custom', message: problem });
+    }), (0,schema_values/* expected */.p6)('a list of paths like [storage/, .env]'))
+        .optional()
+        .describe('Paths linked into every release from PATH/shared/ by release: prepare: a trailing / marks a directory (created when missing), else a file (must exist).'),
+}, (0,schema_values/* expected */.p6)('a map {path, keep, shared}'))
+    .describe('Release directories on every host: releases/ID, an atomic current symlink, shared paths, a history.');
+const releaseStepSchema = schemas/* enum */.k5n(RELEASE_ACTIONS, (0,schema_values/* expected */.p6)(`one of ${RELEASE_ACTIONS.join(', ')}`))
+    .describe('A built-in step on the releases: directories: prepare (create releases/$BW_RELEASE, link shared paths), switch (current → it, atomically), prune, rollback, undo.');
+//# sourceMappingURL=schema-releases.js.map
+
+/***/ }),
+
+/***/ 8370:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   NJ: () => (/* binding */ positiveInt),
+/* harmony export */   O2: () => (/* binding */ nonNegativeInt),
+/* harmony export */   Oh: () => (/* binding */ port),
+/* harmony export */   R: () => (/* binding */ hostEntry),
+/* harmony export */   lc: () => (/* binding */ bool),
+/* harmony export */   p0: () => (/* binding */ duration),
+/* harmony export */   p6: () => (/* binding */ expected),
+/* harmony export */   tB: () => (/* binding */ stageHost),
+/* harmony export */   v: () => (/* binding */ GROUP_NAME_PATTERN),
+/* harmony export */   vf: () => (/* binding */ shell),
+/* harmony export */   vj: () => (/* binding */ amount),
+/* harmony export */   wG: () => (/* binding */ GROUP_NAME),
+/* harmony export */   y0: () => (/* binding */ nonEmptyString)
+/* harmony export */ });
+/* unused harmony exports POSITIVE_INT, NON_NEGATIVE_INT, PORT, SHELL, HOST_ENTRY, hostString, HOST_NAME, hostObjectSchema */
+/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8816);
+/* harmony import */ var _formats_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6094);
+/**
+ * Leaf schemas of the release config — booleans, counts, durations, percentages, shells, host
+ * entries — each with the `expected …` message that `issues.ts` completes with what was found.
+ */
+
+
+/** Zod params for a leaf: its issue message is `expected <what>`. */
+const expected = (what) => ({ error: `expected ${what}` });
+const bool = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .boolean */ .zMY(expected('true or false'));
+const POSITIVE_INT = 'a positive integer';
+const positiveInt = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .int */ .Whr(expected(POSITIVE_INT)).min(1, expected(POSITIVE_INT));
+const NON_NEGATIVE_INT = 'an integer, 0 or more';
+const nonNegativeInt = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .int */ .Whr(expected(NON_NEGATIVE_INT)).min(0, expected(NON_NEGATIVE_INT));
+const PORT = 'a port number (1-65535)';
+const port = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .int */ .Whr(expected(PORT)).min(1, expected(PORT)).max(65_535, expected(PORT));
+const nonEmptyString = (what) => zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected(what)).min(1, expected(what));
+/** A duration string, converted to milliseconds. */
+function duration(opts) {
+    const what = opts.allowZero
+        ? 'a duration like 500ms, 10s, 5m or 1h'
+        : 'a positive duration like 500ms, 10s, 5m or 1h';
+    return zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected(what))
+        .regex(new RegExp(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .DURATION_PATTERN */ .Cq), expected(what))
+        .refine((text) => ((0,_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .parseDuration */ .E9)(text) ?? -1) > (opts.allowZero ? -1 : 0), expected(what))
+        .transform((text) => (0,_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .parseDuration */ .E9)(text));
+}
+/** A count or a percentage of the stage's jobs (`25%`). */
+function amount(opts) {
+    const what = opts.allowZero
+        ? 'a count (0 or more) or a percentage like 10%'
+        : 'a positive count or a percentage like 25%';
+    const count = zod__WEBPACK_IMPORTED_MODULE_1__/* .int */ .Whr(expected(what)).min(opts.allowZero ? 0 : 1, expected(what));
+    const percent = zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected(what))
+        .regex(new RegExp(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .PERCENT_PATTERN */ .FT), expected(what))
+        .refine((text) => ((0,_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .parsePercent */ .lo)(text) ?? -1) > (opts.allowZero ? -1 : 0), expected(what));
+    return zod__WEBPACK_IMPORTED_MODULE_1__/* .union */ .KCZ([count, percent], expected(what));
+}
+const SHELL = 'a shell command line or a list of its arguments';
+const shell = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .union */ .KCZ([
+    zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected(SHELL)).regex(/\S/, expected(SHELL)),
+    zod__WEBPACK_IMPORTED_MODULE_1__/* .array */ .YOg(nonEmptyString('a shell argument'), expected(SHELL)).min(1, expected(SHELL)),
+], expected(SHELL))
+    .describe('Interpreter that runs the script, given as a file path (/dev/fd/4) with stdin at /dev/null. Default: bash --noprofile --norc -eo pipefail. ' +
+    'A string is split on whitespace.');
+const HOST_ENTRY = 'a host entry: "name", "user@name:port" or "local:NAME"';
+const hostString = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected(HOST_ENTRY))
+    .refine((text) => (0,_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .parseHostEntry */ .M6)(text) !== undefined, expected(HOST_ENTRY))
+    .describe('A host: "name", "user@name:port" or "local:NAME" (runs on this machine with bash).');
+const HOST_NAME = 'a host name without spaces or commas';
+const hostObjectSchema = zod__WEBPACK_IMPORTED_MODULE_1__/* .strictObject */ .rej({
+    name: zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected(HOST_NAME))
+        .regex(/^[^\s,]+$/, expected(HOST_NAME))
+        .describe('Name shown in logs and matched by --hosts; "local:NAME" for an embedded local host.'),
+    address: zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected('a DNS name or an IP address'))
+        .refine(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .isValidAddress */ .$m, expected('a DNS name or an IP address'))
+        .optional()
+        .describe('Where to connect. Default: the name.'),
+    port: port().optional().describe('SSH port. Default: ssh.port.'),
+    user: zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected('a user name'))
+        .regex(new RegExp(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .USER_PATTERN */ .N9), expected('a user name'))
+        .optional()
+        .describe('SSH user. Default: ssh.user.'),
+}, expected('a host: a string or a map {name, address, port, user}'))
+    .superRefine((host, ctx) => {
+    if (!host.name.startsWith(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .LOCAL_PREFIX */ .nD))
+        return;
+    if (!new RegExp(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .LOCAL_NAME_PATTERN */ .DA).test(host.name.slice(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .LOCAL_PREFIX */ .nD.length))) {
+        ctx.addIssue({
+            code: 'custom',
+            path: ['name'],
+            message: `expected "local:NAME" with a NAME like a, web-1`,
+        });
+    }
+    for (const key of ['address', 'port', 'user']) {
+        if (host[key] !== undefined) {
+            ctx.addIssue({ code: 'custom', path: [key], message: `a local host takes no ${key}` });
+        }
+    }
+});
+const hostEntry = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .union */ .KCZ([hostString(), hostObjectSchema], expected('a host: a string or a map {name, address, port, user}'));
+const GROUP_NAME = 'a group name (letters, digits, "-" and "_")';
+const GROUP_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
+const stageHost = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .union */ .KCZ([zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected('a group name or a host entry')), hostObjectSchema], expected('a group name, a host entry or a map {name, address, port, user}'))
+    .describe('A host group name, or a host entry.');
+//# sourceMappingURL=schema-values.js.map
+
+/***/ }),
+
+/***/ 1091:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Ci: () => (/* binding */ steps),
+/* harmony export */   JA: () => (/* binding */ withoutExtensions),
+/* harmony export */   Qn: () => (/* binding */ configSchema),
+/* harmony export */   VR: () => (/* binding */ RELEASE_PATH_VARS),
+/* harmony export */   ZJ: () => (/* binding */ RUNNER_NAME),
+/* harmony export */   ak: () => (/* binding */ stageFields),
+/* harmony export */   cg: () => (/* binding */ sshSchema),
+/* harmony export */   g7: () => (/* binding */ varsSchema),
+/* harmony export */   jP: () => (/* binding */ RUN_VARS),
+/* harmony export */   lj: () => (/* binding */ runner),
+/* harmony export */   ol: () => (/* binding */ RESERVED_VARS),
+/* harmony export */   pV: () => (/* binding */ JOB_VARS),
+/* harmony export */   qN: () => (/* binding */ groupsSchema),
+/* harmony export */   wG: () => (/* binding */ RUNNER_NAME_PATTERN)
+/* harmony export */ });
+/* unused harmony exports EXTENSION_KEY, stepSchema, WHEN, stageSchema, runnerSchema */
+/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8816);
+/* harmony import */ var _contract_transport_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4475);
+/* harmony import */ var _formats_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6094);
+/* harmony import */ var _schema_values_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8370);
+/* harmony import */ var _schema_releases_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2506);
+/**
+ * The release config (docs/config.md) as one zod schema: the validator and the published JSON Schema
+ * (`schema/release.schema.json`) are both generated from it. Every leaf carries an `expected …`
+ * message; `issues.ts` adds the position, the path and what was found.
+ */
+
+
+
+
+
+/** Variables the engine sets for every job: step names and upload paths may use them. */
+const JOB_VARS = Object.freeze([
+    'BW_HOST',
+    'BW_HOST_ADDRESS',
+    'BW_STAGE',
+    'BW_RUNNER',
+    'BW_RELEASE',
+    'BW_ATTEMPT',
+    'BW_RESULT',
+    'BW_FAILED_STAGE',
+    'BW_FAILED_HOSTS',
+]);
+/** Variables a config's `releases:` block adds to every step. */
+const RELEASE_PATH_VARS = Object.freeze(['BW_RELEASE_PATH', 'BW_RELEASES_PATH']);
+/** Variables the release pipeline (CLI and action) sets for the whole run. */
+const RUN_VARS = Object.freeze([
+    'BW_LOCK_TOKEN',
+    'BW_RUN_ID',
+    'BW_RUN_ATTEMPT',
+    'BW_RUN_URL',
+    'BW_ACTOR',
+]);
+/** Variables the tool sets (for every job, for a gate, for a run); a config may not define them. */
+const RESERVED_VARS = Object.freeze([
+    ...JOB_VARS,
+    'BW_WAVE',
+    'BW_WAVE_HOSTS',
+    ...RELEASE_PATH_VARS,
+    ...RUN_VARS,
+]);
+/** Top-level keys the validator ignores, as in Docker Compose: `x-stage-defaults: &defaults`. */
+const EXTENSION_KEY = /^x-/;
+const uploadSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+    from: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a local path').describe('Local path (file or directory), relative to the working directory.'),
+    to: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a remote path').describe('Remote path; ${NAME} is expanded from the vars.'),
+    'link-from': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a remote directory')
+        .describe('A directory on the host (normally the previous release): files whose content and mode equal those at the same path there are hard-linked instead of sent. Missing: everything is sent.')
+        .optional(),
+    compress: zod__WEBPACK_IMPORTED_MODULE_4__/* .union */ .KCZ([zod__WEBPACK_IMPORTED_MODULE_4__/* .boolean */ .zMY(), zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('auto')], (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('auto, true or false'))
+        .describe('gzip the archive on the way. auto (the default): only when a few-MB sample of the files shrinks by 10 % or more; true/false: always/never.')
+        .optional(),
+}, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map {from, to, link-from, compress}'))
+    .describe('Ship a local file or directory to the host as one tar stream; ${NAME} in the paths is expanded per job.');
+const STEP_KINDS = ['run', 'local', 'upload', 'release'];
+const stepSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+    name: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a step name').optional().describe('Label in logs; ${NAME} is expanded per job.'),
+    run: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a script'))
+        .optional()
+        .describe('Script run on the host (remote shell, or bash for local: hosts).'),
+    local: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a script'))
+        .optional()
+        .describe('Script run on the controller, once per job.'),
+    upload: uploadSchema.optional(),
+    release: _schema_releases_js__WEBPACK_IMPORTED_MODULE_3__/* .releaseStepSchema */ .x9.optional(),
+    shell: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .shell */ .vf)().optional(),
+}, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a step: a map with run, local, upload or release'))
+    .superRefine((step, ctx) => {
+    const kinds = STEP_KINDS.filter((kind) => step[kind] !== undefined);
+    if (kinds.length !== 1) {
+        const found = kinds.length === 0 ? 'none' : kinds.join(' and ');
+        ctx.addIssue({
+            code: 'custom',
+            message: `a step needs exactly one of run, local, upload or release, found ${found}`,
+        });
+    }
+    const fixed = step.upload !== undefined ? 'upload' : step.release !== undefined ? 'release' : undefined;
+    if (fixed && step.shell !== undefined) {
+        ctx.addIssue({
+            code: 'custom',
+            path: ['shell'],
+            message: `shell applies to run and local steps, not to ${fixed}`,
+        });
+    }
+})
+    .meta({
+    description: 'One step: exactly one of run, local, upload or release.',
+    oneOf: STEP_KINDS.map((kind) => ({ required: [kind] })),
+});
+const verifySchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+    run: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a script')).optional().describe('Check run on the host.'),
+    local: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a script'))
+        .optional()
+        .describe('Check run on the controller, once per host (BW_HOST names it).'),
+    timeout: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ allowZero: false })
+        .optional()
+        .describe('Give up this long after the first attempt; the job fails. Default 30s.'),
+    interval: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ allowZero: true }).optional().describe('Wait between attempts. Default 1s.'),
+}, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map {run or local, timeout, interval}'))
+    .superRefine((verify, ctx) => {
+    if ((verify.run === undefined) === (verify.local === undefined)) {
+        const found = verify.run === undefined ? 'none' : 'run and local';
+        ctx.addIssue({ code: 'custom', message: `verify needs exactly one of run or local, found ${found}` });
+    }
+})
+    .meta({
+    description: 'Checked on each host after its steps, again every interval until it passes or timeout ends; a host that never passes fails its job.',
+    oneOf: [{ required: ['run'] }, { required: ['local'] }],
+});
+const gateSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+    local: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a script'))
+        .describe('Check run on the controller, with BW_WAVE and BW_WAVE_HOSTS.'),
+    timeout: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ allowZero: false }).optional().describe('Per run of the gate. Default 1m.'),
+    soak: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ allowZero: true })
+        .optional()
+        .describe('Wait after each wave before the gate runs. Default 0s.'),
+}, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map {local, timeout, soak}'))
+    .describe('Run once on the controller after each wave (the canary’s included); a failed gate stops the stage and the run, like a failed canary.');
+const WHEN = 'success, failure, cancelled or always';
+/** The fields every stage has, whether it comes from YAML or from a JavaScript module. */
+const stageFields = {
+    name: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a stage name').describe('Stage name; ${NAME} is expanded from the vars.'),
+    hosts: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .stageHost */ .tB)(), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of host groups and host entries'))
+        .min(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('at least one host group or host entry'))
+        .optional()
+        .describe('Host groups and/or host entries. Omitted: one job on the controller.'),
+    canary: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .bool */ .lc)()
+        .optional()
+        .describe('Run the first job alone; if it fails nothing else starts. Default true.'),
+    parallel: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .bool */ .lc)()
+        .optional()
+        .describe('Run the other jobs in a pool; false runs them one by one. Default true.'),
+    'pool-size': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .positiveInt */ .NJ)().optional().describe('Jobs running at once. Default 10.'),
+    batch: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .amount */ .vj)({ allowZero: false }), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of wave sizes like [2, 5, 25%]'))
+        .min(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of wave sizes like [2, 5, 25%]'))
+        .optional()
+        .describe('Waves after the canary: counts or percentages of the stage’s jobs; the last size repeats.'),
+    'max-failures': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .amount */ .vj)({ allowZero: true })
+        .optional()
+        .describe('Failures the stage tolerates (count or percentage); more fails the stage. Default 0.'),
+    'can-fail': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .bool */ .lc)()
+        .optional()
+        .describe('A failed stage does not stop the run (a failed canary still does). Default false.'),
+    retries: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonNegativeInt */ .O2)().optional().describe('Extra attempts per job. Default 0.'),
+    'retry-delay': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ allowZero: true })
+        .optional()
+        .describe('Backoff base between attempts. Default 1s.'),
+    timeout: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ allowZero: false }).optional().describe('Per attempt. Default: none.'),
+    shell: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .shell */ .vf)().optional(),
+    verify: verifySchema.optional(),
+    gate: gateSchema.optional(),
+    when: zod__WEBPACK_IMPORTED_MODULE_4__/* ["enum"] */ .k5n(['success', 'failure', 'cancelled', 'always'], (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(WHEN))
+        .optional()
+        .describe('When the stage runs: success (default, while the release succeeds), or on the way out: failure, cancelled, always. Their failure is only a warning.'),
+};
+const steps = () => zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(stepSchema, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of steps'))
+    .min(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('at least one step'))
+    .describe('Steps run in order on every host of the stage.');
+const stageSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({ ...stageFields, steps: steps() }, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a stage: a map with name and steps'))
+    .describe('A stage: one job per host, run with a canary, a pool, batches and a failure budget.');
+const RUNNER_NAME = 'a runner name (letters, digits, ".", "-" and "_")';
+const RUNNER_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+function runner(stage) {
+    return zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+        description: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a string')).optional().describe('What the runner does.'),
+        stages: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(stage, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of stages'))
+            .min(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('at least one stage'))
+            .describe('Stages, run in order.'),
+    }, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a runner: a map with description and stages'));
+}
+const runnerSchema = runner(stageSchema).describe('A named release procedure.');
+const sshSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+    user: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a user name'))
+        .regex(new RegExp(_formats_js__WEBPACK_IMPORTED_MODULE_1__/* .USER_PATTERN */ .N9), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a user name'))
+        .optional()
+        .describe('Default user. Default: the current OS user.'),
+    port: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .port */ .Oh)().optional().describe('Default port. Default 22.'),
+    'private-key': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a path')
+        .optional()
+        .describe('Private key file; --identity / the action input override it.'),
+    'known-hosts': zod__WEBPACK_IMPORTED_MODULE_4__/* .union */ .KCZ([(0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a path'), zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a path')).min(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('at least one path'))], (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a path or a list of paths'))
+        .optional()
+        .describe('known_hosts file(s). Default ~/.ssh/known_hosts.'),
+    'host-key-checking': zod__WEBPACK_IMPORTED_MODULE_4__/* ["enum"] */ .k5n(['strict', 'accept-new', 'off'], (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('strict, accept-new or off'))
+        .optional()
+        .describe('strict (default), accept-new, or off (insecure, warned about).'),
+    'connect-timeout': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ allowZero: false }).optional().describe('Default 10s.'),
+    keepalive: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ allowZero: false })
+        .optional()
+        .describe('Keepalive interval; a host is lost after 3 missed. Default 5s.'),
+    'jump-host': zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a jump host like deploy@bastion.example.com:22'))
+        .refine((text) => (0,_formats_js__WEBPACK_IMPORTED_MODULE_1__/* .parseRemoteAddress */ .Yg)(text) !== undefined, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a jump host like deploy@bastion.example.com:22'))
+        .optional()
+        .describe('Bastion to connect through: user@host:port.'),
+    'max-sessions': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .positiveInt */ .NJ)().optional().describe('Concurrent channels per connection. Default 8.'),
+    client: zod__WEBPACK_IMPORTED_MODULE_4__/* ["enum"] */ .k5n(['auto', 'builtin', 'openssh'], (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('auto, builtin or openssh'))
+        .optional()
+        .describe('Which SSH client connects: auto (default: openssh when config, certificate or options is set), builtin, or openssh (the system ssh).'),
+    config: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a path')
+        .optional()
+        .describe('An ssh_config file for the OpenSSH client (ssh -F); hosts may be named by their Host alias.'),
+    certificate: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a path')
+        .optional()
+        .describe('A user certificate for the OpenSSH client (CertificateFile).'),
+    options: zod__WEBPACK_IMPORTED_MODULE_4__/* .record */ .g1P(zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('an OpenSSH option name')), zod__WEBPACK_IMPORTED_MODULE_4__/* .union */ .KCZ([zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP(), zod__WEBPACK_IMPORTED_MODULE_4__/* .number */ .aig(), zod__WEBPACK_IMPORTED_MODULE_4__/* .boolean */ .zMY()], (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a string, number or boolean')), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map of OpenSSH options: { Name: value }'))
+        .optional()
+        .describe('Extra OpenSSH options (ssh -o Name=value) for the OpenSSH client.'),
+}, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map of SSH settings'))
+    .describe('SSH defaults for every host.');
+const VAR = 'a variable name matching [A-Za-z_][A-Za-z0-9_]*';
+const varName = zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(VAR))
+    .regex(_contract_transport_js__WEBPACK_IMPORTED_MODULE_0__/* .VAR_NAME */ .e, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(VAR))
+    .refine((name) => !RESERVED_VARS.includes(name), {
+    error: (issue) => `${String(issue.input)} is set by the tool for every job; choose another name`,
+});
+const varsSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .record */ .g1P(varName, zod__WEBPACK_IMPORTED_MODULE_4__/* .union */ .KCZ([zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP(), zod__WEBPACK_IMPORTED_MODULE_4__/* .number */ .aig(), zod__WEBPACK_IMPORTED_MODULE_4__/* .boolean */ .zMY()], (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a string'))
+    .transform((value) => String(value))
+    .describe('A string; numbers and booleans are taken as written.'), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map of variables'))
+    .describe('Variables: the environment of every step, and ${NAME} in names and upload paths. --var wins.');
+const groupsSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .record */ .g1P(zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .GROUP_NAME */ .wG)).regex(_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .GROUP_NAME_PATTERN */ .v, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .GROUP_NAME */ .wG)), zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .hostEntry */ .R)(), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of hosts')).describe('Hosts of the group.'), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map of host groups'))
+    .describe('Named host groups.');
+const configSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+    version: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('1')).describe('Config format version; must be 1.'),
+    ssh: sshSchema.optional(),
+    hosts: groupsSchema.optional(),
+    vars: varsSchema.optional(),
+    lock: _schema_releases_js__WEBPACK_IMPORTED_MODULE_3__/* .lockSchema */ .TN.optional(),
+    releases: _schema_releases_js__WEBPACK_IMPORTED_MODULE_3__/* .releasesSchema */ .mI.optional(),
+    runners: zod__WEBPACK_IMPORTED_MODULE_4__/* .record */ .g1P(zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(RUNNER_NAME)).regex(RUNNER_NAME_PATTERN, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(RUNNER_NAME)), runnerSchema, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map of runners'))
+        .refine((runners) => Object.keys(runners).length > 0, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('at least one runner'))
+        .describe('Release procedures by name (deploy, rollback, …).'),
+}, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a release config: a map with version, ssh, hosts, vars, lock, releases and runners'))
+    .meta({
+    title: 'Boerewors release config',
+    description: 'Release config of boerewors-action (version 1).',
+    // Top-level `x-…` keys are ignored, a place for YAML anchors (`<<: *defaults`).
+    patternProperties: { [EXTENSION_KEY.source]: {} },
+});
+/** The document without its top-level `x-…` keys. */
+function withoutExtensions(data) {
+    if (data === null || typeof data !== 'object' || Array.isArray(data))
+        return data;
+    return Object.fromEntries(Object.entries(data).filter(([key]) => !EXTENSION_KEY.test(key)));
+}
+//# sourceMappingURL=schema.js.map
+
+/***/ }),
+
+/***/ 1819:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   MU: () => (/* binding */ TimeoutError),
+/* harmony export */   N9: () => (/* binding */ ConnectionLostError),
+/* harmony export */   T$: () => (/* binding */ ConnectError),
+/* harmony export */   cc: () => (/* binding */ CancelledError),
+/* harmony export */   dk: () => (/* binding */ JobFailedError),
+/* harmony export */   eb: () => (/* binding */ UsageError),
+/* harmony export */   gJ: () => (/* binding */ errorMessage),
+/* harmony export */   lR: () => (/* binding */ AuthError),
+/* harmony export */   oW: () => (/* binding */ UploadError),
+/* harmony export */   oZ: () => (/* binding */ HostKeyError),
+/* harmony export */   qw: () => (/* binding */ CommandExitError),
+/* harmony export */   x4: () => (/* binding */ BoereworsError),
+/* harmony export */   xL: () => (/* binding */ ConfigError)
+/* harmony export */ });
+class BoereworsError extends Error {
+    get name() {
+        return this.constructor.name;
+    }
+}
+/** Bad command line or action input. Exit code 2. */
+class UsageError extends BoereworsError {
+    kind = 'usage';
+    retryable = false;
+}
+/** Bad release config; the message starts with `file:line:col: path:` when a position is known. */
+class ConfigError extends BoereworsError {
+    kind = 'config';
+    retryable = false;
+}
+/** TCP/DNS/handshake failures: refused, timeout, unreachable. Transient. */
+class ConnectError extends BoereworsError {
+    kind = 'connect';
+    retryable = true;
+}
+/** The server rejected our credentials, or the key could not be used. Never retried. */
+class AuthError extends BoereworsError {
+    kind = 'auth';
+    retryable = false;
+}
+/** Host key unknown, mismatched or revoked. Fails closed, never retried. */
+class HostKeyError extends BoereworsError {
+    kind = 'host-key';
+    retryable = false;
+}
+/**
+ * An upload failed on the host (permission, disk full, not a directory, refused path…); the
+ * message names the host. Retried only through the stage's `retries`, like a failed command.
+ */
+class UploadError extends BoereworsError {
+    kind = 'upload';
+    retryable = true;
+}
+/** A command exited non-zero (or died of a signal). Retried only through the stage's `retries`. */
+class CommandExitError extends BoereworsError {
+    exitCode;
+    signal;
+    kind = 'exit';
+    retryable = true;
+    constructor(message, exitCode, signal = null) {
+        super(message);
+        this.exitCode = exitCode;
+        this.signal = signal;
+    }
+}
+/** An attempt ran past its `timeout`. */
+class TimeoutError extends BoereworsError {
+    kind = 'timeout';
+    retryable = true;
+}
+/** The connection died under a running command (no exit status), or keepalive detected a dead peer. */
+class ConnectionLostError extends BoereworsError {
+    kind = 'connection-lost';
+    retryable = true;
+}
+/** The run was cancelled (SIGINT/SIGTERM or an aborted signal). */
+class CancelledError extends BoereworsError {
+    kind = 'cancelled';
+    retryable = false;
+}
+/** A job ended with `Err(reason)`, or a nested job failed. */
+class JobFailedError extends BoereworsError {
+    kind = 'job';
+    retryable = true;
+}
+function errorMessage(err) {
+    return err instanceof Error ? err.message : String(err);
+}
+//# sourceMappingURL=errors.js.map
+
+/***/ }),
+
+/***/ 1874:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   J: () => (/* binding */ CONTROLLER),
+/* harmony export */   v: () => (/* binding */ hostLabel)
+/* harmony export */ });
+/** The controller itself: where `local` steps run, and the host of a stage that names no hosts. */
+const CONTROLLER = Object.freeze({
+    name: 'controller',
+    address: 'localhost',
+    port: 0,
+    local: true,
+});
+/** `user@address:port`, the form every connection error uses. */
+function hostLabel(host, defaultUser) {
+    if (host.local)
+        return host.name;
+    const user = host.user ?? defaultUser;
+    return `${user ? `${user}@` : ''}${host.address}:${host.port}`;
+}
+//# sourceMappingURL=host.js.map
+
+/***/ }),
+
+/***/ 9007:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   C1: () => (/* binding */ resolvedClient),
+/* harmony export */   Uy: () => (/* binding */ DEFAULT_SSH_OPTIONS)
+/* harmony export */ });
+/* unused harmony export wantsOpenssh */
+/** Whether `options` name something only the OpenSSH client can do. */
+function wantsOpenssh(options) {
+    return Boolean(options.configFile ||
+        options.configText ||
+        options.certificateFile ||
+        options.certificateText ||
+        Object.keys(options.extraOptions ?? {}).length > 0);
+}
+/** The client `options` resolve to: `auto` becomes openssh or builtin. */
+function resolvedClient(options) {
+    const client = options.client ?? 'auto';
+    if (client !== 'auto')
+        return client;
+    return wantsOpenssh(options) ? 'openssh' : 'builtin';
+}
+const DEFAULT_SSH_OPTIONS = Object.freeze({
+    port: 22,
+    knownHostsPaths: ['~/.ssh/known_hosts'],
+    hostKeyChecking: 'strict',
+    connectTimeoutMs: 10_000,
+    keepaliveMs: 5_000,
+    maxSessions: 8,
+    maxHandshakes: 8,
+    client: 'auto',
+});
+//# sourceMappingURL=ssh-options.js.map
+
+/***/ }),
+
+/***/ 4475:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   L: () => (/* binding */ DEFAULT_SHELL),
+/* harmony export */   e: () => (/* binding */ VAR_NAME)
+/* harmony export */ });
+/**
+ * Default shell for `run` / `local` steps. It gets the script as the file /dev/fd/4 (over
+ * SSH it reads it inline, with the same behaviour: see docs/ssh.md); stdin is /dev/null.
+ */
+const DEFAULT_SHELL = Object.freeze([
+    'bash',
+    '--noprofile',
+    '--norc',
+    '-eo',
+    'pipefail',
+]);
+/** A variable name: what `ExecRequest.env` keys, `vars:` keys and `${NAME}` references must match. */
+const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+//# sourceMappingURL=transport.js.map
+
+/***/ }),
+
+/***/ 1912:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   e: () => (/* binding */ checkJob),
+/* harmony export */   q: () => (/* binding */ checkText)
+/* harmony export */ });
+/* harmony import */ var _job_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6551);
+
+/** The job that runs `check` on `host`; a command gets `label` unless it has its own. */
+function checkJob(check, host, label) {
+    if (typeof check === 'function') {
+        const job = check(host);
+        if (!(0,_job_js__WEBPACK_IMPORTED_MODULE_0__/* .isJob */ .o)(job))
+            throw new TypeError(`a check must build a Job, got ${String(job)}`);
+        return job;
+    }
+    const task = { ...check, label: check.label ?? label };
+    return _job_js__WEBPACK_IMPORTED_MODULE_0__/* .Job */ ._.of(host, async function* () {
+        yield task;
+    }, 'check');
+}
+/** `curl -fsS http://…/up`: the first line of a command check (80 chars), for labels. */
+function checkText(check) {
+    if (typeof check === 'function')
+        return 'job';
+    const first = check.script.trim().split('\n', 1)[0] ?? '';
+    return first.length > 80 ? `${first.slice(0, 79)}…` : first;
+}
+//# sourceMappingURL=check.js.map
+
+/***/ }),
+
+/***/ 6551:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   _: () => (/* binding */ Job),
+/* harmony export */   o: () => (/* binding */ isJob)
+/* harmony export */ });
+/**
+ * A unit of work on one host, as in boerewors: subclass and implement `run` as an async generator.
+ *
+ * ```ts
+ * class Fetch extends Job {
+ *   async *run(ctx) {
+ *     yield remote('curl -fsS "$URL" -o /tmp/app.tgz');
+ *     const r = yield remote('test -s /tmp/app.tgz', { allowFailure: true });
+ *     if ((r as ExecResult).exitCode !== 0) return Err('empty download');
+ *     return Ok();
+ *   }
+ * }
+ * ```
+ * A failing subtask throws `CommandExitError` inside the generator (catch it to recover) unless it
+ * was built with `allowFailure`. A yielded Job runs inline on the same host; its failure throws
+ * `JobFailedError` into the parent. `retries` re-runs `run` from the start.
+ */
+class Job {
+    host;
+    name;
+    constructor(host, 
+    /** Shown in dry-run plans; defaults to the class name. */
+    name = new.target.name) {
+        this.host = host;
+        this.name = name;
+    }
+    /** Build a job from an async generator function, without a subclass. */
+    static of(host, body, name = 'job') {
+        return new (class extends Job {
+            run(ctx) {
+                return body(ctx);
+            }
+        })(host, name);
+    }
+}
+function isJob(value) {
+    return (value instanceof Job || (typeof value === 'object' && value !== null && 'run' in value && 'host' in value));
+}
+//# sourceMappingURL=job.js.map
+
+/***/ }),
+
+/***/ 596:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   b: () => (/* binding */ Runner)
+/* harmony export */ });
+/** A named release procedure: yields stages in order. Subclass and override `stages`, or pass options. */
+class Runner {
+    name;
+    description;
+    #opts;
+    constructor(opts) {
+        this.name = opts.name;
+        this.description = opts.description ?? '';
+        this.#opts = opts;
+    }
+    stages(ctx) {
+        const s = this.#opts.stages;
+        if (!s)
+            return [];
+        return typeof s === 'function' ? s(ctx) : s;
+    }
+    /** Known stage count, or null when stages are produced lazily. */
+    get stageCount() {
+        const s = this.#opts.stages;
+        if (this.#opts.stageCount !== undefined)
+            return this.#opts.stageCount;
+        return Array.isArray(s) ? s.length : null;
+    }
+    async setup(ctx) {
+        await this.#opts.setup?.(ctx);
+    }
+    async cleanup(ctx) {
+        await this.#opts.cleanup?.(ctx);
+    }
+}
+//# sourceMappingURL=runner.js.map
+
+/***/ }),
+
+/***/ 6802:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   BI: () => (/* binding */ Stage)
+/* harmony export */ });
+/* unused harmony exports STAGE_WHEN, DEFAULT_VERIFY_TIMEOUT_MS, DEFAULT_VERIFY_INTERVAL_MS, DEFAULT_GATE_TIMEOUT_MS */
+const STAGE_WHEN = Object.freeze(['success', 'failure', 'cancelled', 'always']);
+const DEFAULT_VERIFY_TIMEOUT_MS = 30_000;
+const DEFAULT_VERIFY_INTERVAL_MS = 1000;
+const DEFAULT_GATE_TIMEOUT_MS = 60_000;
+/** Yields jobs (usually one per host) and decides how they run. */
+class Stage {
+    name;
+    settings;
+    #jobs;
+    constructor(opts) {
+        this.name = opts.name;
+        this.#jobs = opts.jobs;
+        this.settings = Object.freeze({
+            canary: opts.canary ?? true,
+            parallel: opts.parallel ?? true,
+            poolSize: opts.poolSize ?? 10,
+            batch: opts.batch ?? [],
+            maxFailures: opts.maxFailures ?? 0,
+            canFail: opts.canFail ?? false,
+            retries: opts.retries ?? 0,
+            retryDelayMs: opts.retryDelayMs ?? 1000,
+            timeoutMs: opts.timeoutMs,
+            verify: opts.verify
+                ? Object.freeze({
+                    check: opts.verify.check,
+                    timeoutMs: opts.verify.timeoutMs ?? DEFAULT_VERIFY_TIMEOUT_MS,
+                    intervalMs: opts.verify.intervalMs ?? DEFAULT_VERIFY_INTERVAL_MS,
+                })
+                : null,
+            gate: opts.gate
+                ? Object.freeze({
+                    check: opts.gate.check,
+                    timeoutMs: opts.gate.timeoutMs ?? DEFAULT_GATE_TIMEOUT_MS,
+                    soakMs: opts.gate.soakMs ?? 0,
+                })
+                : null,
+            when: opts.when ?? 'success',
+            runsLeftBehind: opts.runsLeftBehind ?? false,
+        });
+        checkSettings(this.name, this.settings);
+    }
+    jobs(ctx) {
+        return this.#jobs ? this.#jobs(ctx) : [];
+    }
+    /** One job per host. */
+    static forHosts(opts) {
+        const { hosts, job, ...rest } = opts;
+        // A library user's plain JavaScript: host names where host objects belong would fail only at
+        // run time, far from the mistake ("canary undefined failed: no SSH private key…").
+        hosts.forEach((host, i) => {
+            const h = host;
+            if (typeof h !== 'object' || h === null || typeof h.name !== 'string' || typeof h.address !== 'string')
+                throw new TypeError(`stage "${rest.name}": hosts[${i}] must be a host object ({ name, address, port, … }), got ${JSON.stringify(host) ?? String(host)}`);
+        });
+        return new Stage({ ...rest, jobs: () => hosts.map(job) });
+    }
+}
+/**
+ * Library users build stages by hand; catch nonsense here with the value quoted, rather than as a
+ * hang (poolSize 0) or a silent no-op (retries -1) later. The YAML config is validated before this.
+ */
+function checkSettings(stage, s) {
+    const bad = (field, expected, got) => {
+        throw new TypeError(`stage "${stage}": ${field} must be ${expected}, got ${JSON.stringify(got) ?? String(got)}`);
+    };
+    const isInt = (n, min) => Number.isInteger(n) && n >= min;
+    // `positive`: batch sizes must move the release forward; a zero failure budget is the default.
+    const isAmount = (a, positive) => typeof a === 'number'
+        ? isInt(a, positive ? 1 : 0)
+        : typeof a === 'object' &&
+            a !== null &&
+            Number.isFinite(a.percent) &&
+            (positive ? a.percent > 0 : a.percent >= 0) &&
+            a.percent <= 100;
+    if (!isInt(s.poolSize, 1))
+        bad('poolSize', 'a positive integer', s.poolSize);
+    if (!isInt(s.retries, 0))
+        bad('retries', 'a non-negative integer', s.retries);
+    if (!(Number.isFinite(s.retryDelayMs) && s.retryDelayMs >= 0))
+        bad('retryDelayMs', 'a non-negative number', s.retryDelayMs);
+    if (s.timeoutMs !== undefined && !(Number.isFinite(s.timeoutMs) && s.timeoutMs > 0)) {
+        bad('timeoutMs', 'a positive number', s.timeoutMs);
+    }
+    if (!isAmount(s.maxFailures, false))
+        bad('maxFailures', 'a non-negative integer or { percent: 0..100 }', s.maxFailures);
+    if (!Array.isArray(s.batch))
+        bad('batch', 'an array', s.batch);
+    for (const b of s.batch)
+        if (!isAmount(b, true))
+            bad('batch', 'positive integers or { percent: 1..100 }', s.batch);
+    const isMs = (n, min) => Number.isFinite(n) && n >= min;
+    if (s.verify) {
+        if (!isCheck(s.verify.check))
+            bad('verify.check', CHECK, s.verify.check);
+        if (!isMs(s.verify.timeoutMs, 1))
+            bad('verify.timeoutMs', 'a positive number', s.verify.timeoutMs);
+        if (!isMs(s.verify.intervalMs, 0))
+            bad('verify.intervalMs', 'a non-negative number', s.verify.intervalMs);
+    }
+    if (s.gate) {
+        if (!isCheck(s.gate.check))
+            bad('gate.check', CHECK, s.gate.check);
+        if (!isMs(s.gate.timeoutMs, 1))
+            bad('gate.timeoutMs', 'a positive number', s.gate.timeoutMs);
+        if (!isMs(s.gate.soakMs, 0))
+            bad('gate.soakMs', 'a non-negative number', s.gate.soakMs);
+    }
+    if (!STAGE_WHEN.includes(s.when))
+        bad('when', STAGE_WHEN.map((w) => `"${w}"`).join(', '), s.when);
+}
+const CHECK = 'a command (remote() or local()) or a function (host) => Job';
+function isCheck(check) {
+    return (typeof check === 'function' ||
+        (typeof check === 'object' && check !== null && check.kind === 'exec'));
+}
+//# sourceMappingURL=stage.js.map
+
+/***/ }),
+
+/***/ 8759:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Se: () => (/* binding */ upload),
+/* harmony export */   be: () => (/* binding */ remote),
+/* harmony export */   sr: () => (/* binding */ local)
+/* harmony export */ });
+/* harmony import */ var _contract_transport_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4475);
+/**
+ * Subtasks (commands and uploads) are plain values a job yields, as are nested jobs (see `Subtask`
+ * in job.ts); the engine executes them and sends the result back
+ * into the generator. Building them does no I/O, so plans and dry runs are pure data.
+ */
+
+/** A command on the job's host. */
+function remote(script, opts = {}) {
+    return { kind: 'exec', target: 'host', script, shell: opts.shell ?? _contract_transport_js__WEBPACK_IMPORTED_MODULE_0__/* .DEFAULT_SHELL */ .L, ...rest(opts) };
+}
+/** A command on the controller (this machine), once per job. */
+function local(script, opts = {}) {
+    return { kind: 'exec', target: 'controller', script, shell: opts.shell ?? _contract_transport_js__WEBPACK_IMPORTED_MODULE_0__/* .DEFAULT_SHELL */ .L, ...rest(opts) };
+}
+/** Ships `from` (a file or directory on the controller) to `to` on the job's host. */
+function upload(from, to, opts = {}) {
+    const o = typeof opts === 'string' ? { label: opts } : opts;
+    return {
+        kind: 'upload',
+        from,
+        to,
+        ...(o.linkFrom ? { linkFrom: o.linkFrom } : {}),
+        ...(o.compress !== undefined ? { compress: o.compress } : {}),
+        ...(o.label ? { label: o.label } : {}),
+    };
+}
+function rest(opts) {
+    const out = {};
+    if (opts.env)
+        out.env = opts.env;
+    if (opts.label)
+        out.label = opts.label;
+    if (opts.allowFailure)
+        out.allowFailure = true;
+    if (opts.summary)
+        out.summary = opts.summary;
+    if (opts.reportsRelease)
+        out.reportsRelease = true;
+    return out;
+}
+//# sourceMappingURL=subtask.js.map
+
+/***/ }),
+
+/***/ 8280:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Cb: () => (/* binding */ TemplateSyntaxError),
+/* harmony export */   Jf: () => (/* binding */ expandVars),
+/* harmony export */   QC: () => (/* binding */ parseTemplate)
+/* harmony export */ });
+/* harmony import */ var _contract_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1819);
+/* harmony import */ var _contract_transport_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4475);
+
+
+/** Why a non-command field cannot be expanded; `found` is the offending text (`$HOME`, `${a-b}`). */
+class TemplateSyntaxError extends Error {
+    problem;
+    found;
+    constructor(problem, found) {
+        super(problem === 'bare-dollar'
+            ? `"${found}" is not expanded here: write \${NAME} for a variable, $$ for a literal "$"`
+            : problem === 'invalid-name'
+                ? `invalid variable name "${found}"`
+                : `"${found}" has no closing "}"`);
+        this.problem = problem;
+        this.found = found;
+    }
+}
+/**
+ * `${NAME}` is a reference, `$$` a literal `$` (so `$${` writes `${`). Any other `$` is an error:
+ * these fields are expanded by the tool on the controller, never by a shell, so a `$HOME` would
+ * otherwise silently stay a directory named `$HOME`.
+ */
+function parseTemplate(text) {
+    const pieces = [];
+    let literal = '';
+    let i = 0;
+    while (i < text.length) {
+        const dollar = text.indexOf('$', i);
+        if (dollar === -1) {
+            literal += text.slice(i);
+            break;
+        }
+        literal += text.slice(i, dollar);
+        const next = text[dollar + 1];
+        if (next === '$') {
+            literal += '$';
+            i = dollar + 2;
+        }
+        else if (next === '{') {
+            const close = text.indexOf('}', dollar + 2);
+            if (close === -1)
+                throw new TemplateSyntaxError('unclosed', text.slice(dollar, dollar + 40));
+            const name = text.slice(dollar + 2, close);
+            if (!_contract_transport_js__WEBPACK_IMPORTED_MODULE_1__/* .VAR_NAME */ .e.test(name))
+                throw new TemplateSyntaxError('invalid-name', `\${${name}}`);
+            if (literal)
+                pieces.push({ text: literal });
+            literal = '';
+            pieces.push({ ref: name });
+            i = close + 1;
+        }
+        else {
+            const word = /^[A-Za-z0-9_]*/.exec(text.slice(dollar + 1))?.[0] ?? '';
+            throw new TemplateSyntaxError('bare-dollar', `$${word}`);
+        }
+    }
+    if (literal)
+        pieces.push({ text: literal });
+    return pieces;
+}
+/**
+ * Expand `${NAME}` in a non-command field (upload paths, names). Unknown names and a `$` that is
+ * not `${NAME}` or `$$` are errors, so a typo never silently becomes a path segment. The config
+ * loader checks every field before anything runs; this is the last line of defence.
+ */
+function expandVars(text, vars, where = 'value') {
+    let pieces;
+    try {
+        pieces = parseTemplate(text);
+    }
+    catch (e) {
+        throw new _contract_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL(`${where}: ${e.message}`);
+    }
+    return pieces
+        .map((piece) => {
+        if ('text' in piece)
+            return piece.text;
+        const value = Object.hasOwn(vars, piece.ref) ? vars[piece.ref] : undefined;
+        if (value === undefined)
+            throw new _contract_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL(`${where}: unknown variable "\${${piece.ref}}"`);
+        return value;
+    })
+        .join('');
+}
+//# sourceMappingURL=vars.js.map
+
+/***/ }),
+
+/***/ 8857:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -89856,11 +91026,11 @@ printf '{"id":"%s","state":"live",%s,"previous":"%s"}\\n' "$target" "$BW_HISTORY
 echo "rolled back: current -> releases/$target (was releases/$cur, now marked bad)"
 moved "$cur" "$target"
 `;
-//# sourceMappingURL=release-dir-commands.js.map
+//# sourceMappingURL=release-dir-scripts.js.map
 
 /***/ }),
 
-/***/ 8742:
+/***/ 1070:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -89870,17 +91040,15 @@ moved "$cur" "$target"
 /* harmony export */ });
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8161);
-/* harmony import */ var _engine_check_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(3970);
-/* harmony import */ var _engine_job_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(7209);
-/* harmony import */ var _engine_release_id_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7001);
-/* harmony import */ var _engine_subtask_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(917);
-/* harmony import */ var _engine_vars_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(1942);
-/* harmony import */ var _release_dir_commands_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(7420);
+/* harmony import */ var _engine_model_check_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(1912);
+/* harmony import */ var _engine_model_job_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(6551);
+/* harmony import */ var _engine_model_subtask_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8759);
+/* harmony import */ var _engine_model_vars_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8280);
+/* harmony import */ var _release_dir_scripts_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8857);
 /**
  * What the `releases:` block adds to a job: BW_RELEASES_PATH and BW_RELEASE_PATH in every step's
- * environment, and the `release:` steps as commands on the job's host (release-dir-commands.ts).
+ * environment, and the `release:` steps as commands on the job's host (release-dir-scripts.ts).
  */
-
 
 
 
@@ -89895,8 +91063,8 @@ moved "$cur" "$target"
 const PROCESS_RUN_ID = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(8).toString('hex');
 /** BW_RELEASES_PATH and BW_RELEASE_PATH for this job's host. */
 function releasePaths(dirs, ctx) {
-    const expanded = (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_4__/* .expandVars */ .Jf)(dirs.path, ctx.env, 'releases.path');
-    const path = (0,_release_dir_commands_js__WEBPACK_IMPORTED_MODULE_5__/* .releasesPathOn */ .hU)(expanded, ctx.host.local, (0,node_os__WEBPACK_IMPORTED_MODULE_1__.homedir)());
+    const expanded = (0,_engine_model_vars_js__WEBPACK_IMPORTED_MODULE_3__/* .expandVars */ .Jf)(dirs.path, ctx.env, 'releases.path');
+    const path = (0,_release_dir_scripts_js__WEBPACK_IMPORTED_MODULE_4__/* .releasesPathOn */ .hU)(expanded, ctx.host.local, (0,node_os__WEBPACK_IMPORTED_MODULE_1__.homedir)());
     return { BW_RELEASES_PATH: path, BW_RELEASE_PATH: `${path}/releases/${ctx.release}` };
 }
 /**
@@ -89904,17 +91072,14 @@ function releasePaths(dirs, ctx) {
  * steps have them: a check that looks at `$BW_RELEASES_PATH/current` works the same in both.
  */
 function checkWithReleasePaths(check, dirs) {
-    const label = check.label ?? `verify: ${(0,_engine_check_js__WEBPACK_IMPORTED_MODULE_6__/* .checkText */ .q)(check)}`;
-    return (host) => _engine_job_js__WEBPACK_IMPORTED_MODULE_7__/* .Job */ ._.of(host, async function* (ctx) {
+    const label = check.label ?? `verify: ${(0,_engine_model_check_js__WEBPACK_IMPORTED_MODULE_5__/* .checkText */ .q)(check)}`;
+    return (host) => _engine_model_job_js__WEBPACK_IMPORTED_MODULE_6__/* .Job */ ._.of(host, async function* (ctx) {
         yield { ...check, label, env: { ...check.env, ...releasePaths(dirs, ctx) } };
     }, 'check');
 }
-/** The command of one `release:` step on the job's host. Throws for a release id that cannot name a directory. */
+/** The command of one `release:` step on the job's host (the Executor checked the release id). */
 function releaseStepTask(action, dirs, ctx, paths, label) {
-    const problem = (0,_engine_release_id_js__WEBPACK_IMPORTED_MODULE_2__/* .releaseIdProblem */ .co)(ctx.release);
-    if (problem)
-        throw new Error(`release: ${action}: the release id (BW_RELEASE) ${problem.replace(/^expected/, 'must be')}`);
-    const { script, env, summary } = (0,_release_dir_commands_js__WEBPACK_IMPORTED_MODULE_5__/* .releaseCommand */ .Pw)(action, {
+    const { script, env, summary } = (0,_release_dir_scripts_js__WEBPACK_IMPORTED_MODULE_4__/* .releaseCommand */ .Pw)(action, {
         path: paths.BW_RELEASES_PATH,
         release: ctx.release,
         keep: dirs.keep,
@@ -89927,9 +91092,9 @@ function releaseStepTask(action, dirs, ctx, paths, label) {
             runUrl: ctx.env.BW_RUN_URL ?? '',
         },
     });
-    // These print where `current` went (release-move.ts in the engine): the job's report says it.
+    // These print where `current` went (src/engine/report/release-move.ts): the job's report says it.
     const reportsRelease = action === 'switch' || action === 'rollback' || action === 'undo';
-    return (0,_engine_subtask_js__WEBPACK_IMPORTED_MODULE_3__/* .remote */ .be)(script, { env: { ...paths, ...env }, label, summary, reportsRelease });
+    return (0,_engine_model_subtask_js__WEBPACK_IMPORTED_MODULE_2__/* .remote */ .be)(script, { env: { ...paths, ...env }, label, summary, reportsRelease });
 }
 function hex(value) {
     return value && /^[0-9a-f]+$/.test(value) ? value : undefined;
@@ -89946,471 +91111,16 @@ function osUser() {
 
 /***/ }),
 
-/***/ 4498:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   BI: () => (/* binding */ LOCK_NAME_PATTERN),
-/* harmony export */   TN: () => (/* binding */ lockSchema),
-/* harmony export */   mI: () => (/* binding */ releasesSchema),
-/* harmony export */   x9: () => (/* binding */ releaseStepSchema)
-/* harmony export */ });
-/* unused harmony exports LOCK_NAME, sharedPathProblem, RELEASE_ACTIONS */
-/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8816);
-/* harmony import */ var _schema_values_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8370);
-/**
- * The config blocks of safe releases (docs/lock.md, docs/releases.md): the top-level `lock:` and
- * `releases:` blocks, and the `release:` step. Kept apart from schema.ts, which imports them.
- */
-
-
-const LOCK_NAME = 'a lock name (letters, digits, ".", "-" and "_", not starting with ".")';
-const LOCK_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$/;
-const lockMap = zod__WEBPACK_IMPORTED_MODULE_1__/* .strictObject */ .rej({
-    host: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .nonEmptyString */ .y0)('a host name from the config')
-        .optional()
-        .describe('Host the lock is taken on. Default: the first non-local host under hosts: (the same for every runner).'),
-    name: zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .expected */ .p6)(LOCK_NAME))
-        .regex(LOCK_NAME_PATTERN, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .expected */ .p6)(LOCK_NAME))
-        .optional()
-        .describe("Lock name: the lock is ~/.boerewors/locks/NAME on the lock host. Default: the config file's name without extension."),
-    wait: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .duration */ .p0)({ allowZero: true })
-        .optional()
-        .describe('Wait up to this long for a held lock before giving up. Default 0s: fail at once.'),
-    'stale-after': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .duration */ .p0)({ allowZero: false })
-        .optional()
-        .describe('A holder whose heartbeat is older than this is taken over, with a warning. Default 10m.'),
-}, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .expected */ .p6)('false, true or a map {host, name, wait, stale-after}'))
-    .describe('Deploy lock settings.');
-const lockSchema = zod__WEBPACK_IMPORTED_MODULE_1__/* .union */ .KCZ([zod__WEBPACK_IMPORTED_MODULE_1__/* .boolean */ .zMY(), lockMap], (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .expected */ .p6)('false, true or a map {host, name, wait, stale-after}'))
-    .describe('The deploy lock: on by default when a runner touches a non-local host; false turns it off, true or a map turns it on.');
-const SHARED_PATH = 'a relative path inside the release, like storage/ or .env (a trailing / marks a directory)';
-/** Why `path` cannot be a shared path, or undefined when it can. */
-function sharedPathProblem(path) {
-    // Tabs and newlines would break the lines the release scripts read shared paths from.
-    if ([...path].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f))
-        return 'a shared path cannot hold control characters (tabs, newlines)';
-    if (path.startsWith('/') || path.startsWith('~'))
-        return `expected ${SHARED_PATH}: it is not relative to the release`;
-    const parts = path.replace(/\/$/, '').split('/');
-    if (parts.some((part) => part === '' || part === '.' || part === '..'))
-        return `expected ${SHARED_PATH}: it has an empty, "." or ".." part`;
-    return undefined;
-}
-const releasesSchema = zod__WEBPACK_IMPORTED_MODULE_1__/* .strictObject */ .rej({
-    path: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .nonEmptyString */ .y0)('a directory on the host, like /srv/shop').describe('Directory holding releases/, current, shared/ and .boerewors/ on each host; ${NAME} is expanded per job (BW_HOST too). Relative: to the login user’s home (SSH) or the working directory (local:).'),
-    keep: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .positiveInt */ .NJ)()
-        .optional()
-        .describe('Releases that went live kept by release: prune (current and previous always stay). Default 5.'),
-    shared: zod__WEBPACK_IMPORTED_MODULE_1__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .expected */ .p6)(SHARED_PATH))
-        .min(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .expected */ .p6)(SHARED_PATH))
-        .superRefine((path, ctx) => {
-        const problem = sharedPathProblem(path);
-        if (problem)
-            ctx.addIssue({ code: 'custom', message: problem });
-    }), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .expected */ .p6)('a list of paths like [storage/, .env]'))
-        .optional()
-        .describe('Paths linked into every release from PATH/shared/ by release: prepare: a trailing / marks a directory (created when missing), else a file (must exist).'),
-}, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .expected */ .p6)('a map {path, keep, shared}'))
-    .describe('Release directories on every host: releases/ID, an atomic current symlink, shared paths, a history.');
-const RELEASE_ACTIONS = ['prepare', 'switch', 'prune', 'rollback', 'undo'];
-const releaseStepSchema = zod__WEBPACK_IMPORTED_MODULE_1__/* ["enum"] */ .k5n(RELEASE_ACTIONS, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .expected */ .p6)(`one of ${RELEASE_ACTIONS.join(', ')}`))
-    .describe('A built-in step on the releases: directories: prepare (create releases/$BW_RELEASE, link shared paths), switch (current → it, atomically), prune, rollback, undo.');
-//# sourceMappingURL=schema-releases.js.map
-
-/***/ }),
-
-/***/ 8370:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   NJ: () => (/* binding */ positiveInt),
-/* harmony export */   O2: () => (/* binding */ nonNegativeInt),
-/* harmony export */   Oh: () => (/* binding */ port),
-/* harmony export */   R: () => (/* binding */ hostEntry),
-/* harmony export */   lc: () => (/* binding */ bool),
-/* harmony export */   p0: () => (/* binding */ duration),
-/* harmony export */   p6: () => (/* binding */ expected),
-/* harmony export */   tB: () => (/* binding */ stageHost),
-/* harmony export */   v: () => (/* binding */ GROUP_NAME_PATTERN),
-/* harmony export */   vf: () => (/* binding */ shell),
-/* harmony export */   vj: () => (/* binding */ amount),
-/* harmony export */   wG: () => (/* binding */ GROUP_NAME),
-/* harmony export */   y0: () => (/* binding */ nonEmptyString)
-/* harmony export */ });
-/* unused harmony exports POSITIVE_INT, NON_NEGATIVE_INT, PORT, SHELL, HOST_ENTRY, hostString, HOST_NAME, hostObjectSchema */
-/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8816);
-/* harmony import */ var _formats_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6094);
-/**
- * Leaf schemas of the release config — booleans, counts, durations, percentages, shells, host
- * entries — each with the `expected …` message that `issues.ts` completes with what was found.
- */
-
-
-/** Zod params for a leaf: its issue message is `expected <what>`. */
-const expected = (what) => ({ error: `expected ${what}` });
-const bool = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .boolean */ .zMY(expected('true or false'));
-const POSITIVE_INT = 'a positive integer';
-const positiveInt = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .int */ .Whr(expected(POSITIVE_INT)).min(1, expected(POSITIVE_INT));
-const NON_NEGATIVE_INT = 'an integer, 0 or more';
-const nonNegativeInt = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .int */ .Whr(expected(NON_NEGATIVE_INT)).min(0, expected(NON_NEGATIVE_INT));
-const PORT = 'a port number (1-65535)';
-const port = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .int */ .Whr(expected(PORT)).min(1, expected(PORT)).max(65_535, expected(PORT));
-const nonEmptyString = (what) => zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected(what)).min(1, expected(what));
-/** A duration string, converted to milliseconds. */
-function duration(opts) {
-    const what = opts.allowZero
-        ? 'a duration like 500ms, 10s, 5m or 1h'
-        : 'a positive duration like 500ms, 10s, 5m or 1h';
-    return zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected(what))
-        .regex(new RegExp(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .DURATION_PATTERN */ .Cq), expected(what))
-        .refine((text) => ((0,_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .parseDuration */ .E9)(text) ?? -1) > (opts.allowZero ? -1 : 0), expected(what))
-        .transform((text) => (0,_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .parseDuration */ .E9)(text));
-}
-/** A count or a percentage of the stage's jobs (`25%`). */
-function amount(opts) {
-    const what = opts.allowZero
-        ? 'a count (0 or more) or a percentage like 10%'
-        : 'a positive count or a percentage like 25%';
-    const count = zod__WEBPACK_IMPORTED_MODULE_1__/* .int */ .Whr(expected(what)).min(opts.allowZero ? 0 : 1, expected(what));
-    const percent = zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected(what))
-        .regex(new RegExp(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .PERCENT_PATTERN */ .FT), expected(what))
-        .refine((text) => ((0,_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .parsePercent */ .lo)(text) ?? -1) > (opts.allowZero ? -1 : 0), expected(what));
-    return zod__WEBPACK_IMPORTED_MODULE_1__/* .union */ .KCZ([count, percent], expected(what));
-}
-const SHELL = 'a shell command line or a list of its arguments';
-const shell = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .union */ .KCZ([
-    zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected(SHELL)).regex(/\S/, expected(SHELL)),
-    zod__WEBPACK_IMPORTED_MODULE_1__/* .array */ .YOg(nonEmptyString('a shell argument'), expected(SHELL)).min(1, expected(SHELL)),
-], expected(SHELL))
-    .describe('Interpreter that runs the script, given as a file path (/dev/fd/4) with stdin at /dev/null. Default: bash --noprofile --norc -eo pipefail. ' +
-    'A string is split on whitespace.');
-const HOST_ENTRY = 'a host entry: "name", "user@name:port" or "local:NAME"';
-const hostString = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected(HOST_ENTRY))
-    .refine((text) => (0,_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .parseHostEntry */ .M6)(text) !== undefined, expected(HOST_ENTRY))
-    .describe('A host: "name", "user@name:port" or "local:NAME" (runs on this machine with bash).');
-const HOST_NAME = 'a host name without spaces or commas';
-const hostObjectSchema = zod__WEBPACK_IMPORTED_MODULE_1__/* .strictObject */ .rej({
-    name: zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected(HOST_NAME))
-        .regex(/^[^\s,]+$/, expected(HOST_NAME))
-        .describe('Name shown in logs and matched by --hosts; "local:NAME" for an embedded local host.'),
-    address: zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected('a DNS name or an IP address'))
-        .refine(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .isValidAddress */ .$m, expected('a DNS name or an IP address'))
-        .optional()
-        .describe('Where to connect. Default: the name.'),
-    port: port().optional().describe('SSH port. Default: ssh.port.'),
-    user: zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected('a user name'))
-        .regex(new RegExp(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .USER_PATTERN */ .N9), expected('a user name'))
-        .optional()
-        .describe('SSH user. Default: ssh.user.'),
-}, expected('a host: a string or a map {name, address, port, user}'))
-    .superRefine((host, ctx) => {
-    if (!host.name.startsWith(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .LOCAL_PREFIX */ .nD))
-        return;
-    if (!new RegExp(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .LOCAL_NAME_PATTERN */ .DA).test(host.name.slice(_formats_js__WEBPACK_IMPORTED_MODULE_0__/* .LOCAL_PREFIX */ .nD.length))) {
-        ctx.addIssue({
-            code: 'custom',
-            path: ['name'],
-            message: `expected "local:NAME" with a NAME like a, web-1`,
-        });
-    }
-    for (const key of ['address', 'port', 'user']) {
-        if (host[key] !== undefined) {
-            ctx.addIssue({ code: 'custom', path: [key], message: `a local host takes no ${key}` });
-        }
-    }
-});
-const hostEntry = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .union */ .KCZ([hostString(), hostObjectSchema], expected('a host: a string or a map {name, address, port, user}'));
-const GROUP_NAME = 'a group name (letters, digits, "-" and "_")';
-const GROUP_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
-const stageHost = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .union */ .KCZ([zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP(expected('a group name or a host entry')), hostObjectSchema], expected('a group name, a host entry or a map {name, address, port, user}'))
-    .describe('A host group name, or a host entry.');
-//# sourceMappingURL=schema-values.js.map
-
-/***/ }),
-
-/***/ 1091:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Ci: () => (/* binding */ steps),
-/* harmony export */   JA: () => (/* binding */ withoutExtensions),
-/* harmony export */   Qn: () => (/* binding */ configSchema),
-/* harmony export */   VR: () => (/* binding */ RELEASE_PATH_VARS),
-/* harmony export */   ZJ: () => (/* binding */ RUNNER_NAME),
-/* harmony export */   ak: () => (/* binding */ stageFields),
-/* harmony export */   cg: () => (/* binding */ sshSchema),
-/* harmony export */   g7: () => (/* binding */ varsSchema),
-/* harmony export */   jP: () => (/* binding */ RUN_VARS),
-/* harmony export */   lj: () => (/* binding */ runner),
-/* harmony export */   ol: () => (/* binding */ RESERVED_VARS),
-/* harmony export */   pV: () => (/* binding */ JOB_VARS),
-/* harmony export */   qN: () => (/* binding */ groupsSchema),
-/* harmony export */   wG: () => (/* binding */ RUNNER_NAME_PATTERN)
-/* harmony export */ });
-/* unused harmony exports EXTENSION_KEY, stepSchema, WHEN, stageSchema, runnerSchema */
-/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8816);
-/* harmony import */ var _contract_transport_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4475);
-/* harmony import */ var _formats_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6094);
-/* harmony import */ var _schema_values_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8370);
-/* harmony import */ var _schema_releases_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4498);
-/**
- * The release config (docs/config.md) as one zod schema: the validator and the published JSON Schema
- * (`schema/release.schema.json`) are both generated from it. Every leaf carries an `expected …`
- * message; `issues.ts` adds the position, the path and what was found.
- */
-
-
-
-
-
-/** Variables the engine sets for every job: step names and upload paths may use them. */
-const JOB_VARS = Object.freeze([
-    'BW_HOST',
-    'BW_HOST_ADDRESS',
-    'BW_STAGE',
-    'BW_RUNNER',
-    'BW_RELEASE',
-    'BW_ATTEMPT',
-    'BW_RESULT',
-    'BW_FAILED_STAGE',
-    'BW_FAILED_HOSTS',
-]);
-/** Variables a config's `releases:` block adds to every step. */
-const RELEASE_PATH_VARS = Object.freeze(['BW_RELEASE_PATH', 'BW_RELEASES_PATH']);
-/** Variables the release pipeline (CLI and action) sets for the whole run. */
-const RUN_VARS = Object.freeze([
-    'BW_LOCK_TOKEN',
-    'BW_RUN_ID',
-    'BW_RUN_ATTEMPT',
-    'BW_RUN_URL',
-    'BW_ACTOR',
-]);
-/** Variables the tool sets (for every job, for a gate, for a run); a config may not define them. */
-const RESERVED_VARS = Object.freeze([
-    ...JOB_VARS,
-    'BW_WAVE',
-    'BW_WAVE_HOSTS',
-    ...RELEASE_PATH_VARS,
-    ...RUN_VARS,
-]);
-/** Top-level keys the validator ignores, as in Docker Compose: `x-stage-defaults: &defaults`. */
-const EXTENSION_KEY = /^x-/;
-const uploadSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
-    from: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a local path').describe('Local path (file or directory), relative to the working directory.'),
-    to: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a remote path').describe('Remote path; ${NAME} is expanded from the vars.'),
-    'link-from': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a remote directory')
-        .describe('A directory on the host (normally the previous release): files whose content and mode equal those at the same path there are hard-linked instead of sent. Missing: everything is sent.')
-        .optional(),
-    compress: zod__WEBPACK_IMPORTED_MODULE_4__/* .union */ .KCZ([zod__WEBPACK_IMPORTED_MODULE_4__/* .boolean */ .zMY(), zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('auto')], (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('auto, true or false'))
-        .describe('gzip the archive on the way. auto (the default): only when a few-MB sample of the files shrinks by 10 % or more; true/false: always/never.')
-        .optional(),
-}, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map {from, to, link-from, compress}'))
-    .describe('Ship a local file or directory to the host as one tar stream; ${NAME} in the paths is expanded per job.');
-const STEP_KINDS = ['run', 'local', 'upload', 'release'];
-const stepSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
-    name: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a step name').optional().describe('Label in logs; ${NAME} is expanded per job.'),
-    run: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a script'))
-        .optional()
-        .describe('Script run on the host (remote shell, or bash for local: hosts).'),
-    local: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a script'))
-        .optional()
-        .describe('Script run on the controller, once per job.'),
-    upload: uploadSchema.optional(),
-    release: _schema_releases_js__WEBPACK_IMPORTED_MODULE_3__/* .releaseStepSchema */ .x9.optional(),
-    shell: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .shell */ .vf)().optional(),
-}, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a step: a map with run, local, upload or release'))
-    .superRefine((step, ctx) => {
-    const kinds = STEP_KINDS.filter((kind) => step[kind] !== undefined);
-    if (kinds.length !== 1) {
-        const found = kinds.length === 0 ? 'none' : kinds.join(' and ');
-        ctx.addIssue({
-            code: 'custom',
-            message: `a step needs exactly one of run, local, upload or release, found ${found}`,
-        });
-    }
-    const fixed = step.upload !== undefined ? 'upload' : step.release !== undefined ? 'release' : undefined;
-    if (fixed && step.shell !== undefined) {
-        ctx.addIssue({
-            code: 'custom',
-            path: ['shell'],
-            message: `shell applies to run and local steps, not to ${fixed}`,
-        });
-    }
-})
-    .meta({
-    description: 'One step: exactly one of run, local, upload or release.',
-    oneOf: STEP_KINDS.map((kind) => ({ required: [kind] })),
-});
-const verifySchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
-    run: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a script')).optional().describe('Check run on the host.'),
-    local: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a script'))
-        .optional()
-        .describe('Check run on the controller, once per host (BW_HOST names it).'),
-    timeout: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ allowZero: false })
-        .optional()
-        .describe('Give up this long after the first attempt; the job fails. Default 30s.'),
-    interval: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ allowZero: true }).optional().describe('Wait between attempts. Default 1s.'),
-}, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map {run or local, timeout, interval}'))
-    .superRefine((verify, ctx) => {
-    if ((verify.run === undefined) === (verify.local === undefined)) {
-        const found = verify.run === undefined ? 'none' : 'run and local';
-        ctx.addIssue({ code: 'custom', message: `verify needs exactly one of run or local, found ${found}` });
-    }
-})
-    .meta({
-    description: 'Checked on each host after its steps, again every interval until it passes or timeout ends; a host that never passes fails its job.',
-    oneOf: [{ required: ['run'] }, { required: ['local'] }],
-});
-const gateSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
-    local: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a script'))
-        .describe('Check run on the controller, with BW_WAVE and BW_WAVE_HOSTS.'),
-    timeout: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ allowZero: false }).optional().describe('Per run of the gate. Default 1m.'),
-    soak: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ allowZero: true })
-        .optional()
-        .describe('Wait after each wave before the gate runs. Default 0s.'),
-}, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map {local, timeout, soak}'))
-    .describe('Run once on the controller after each wave (the canary’s included); a failed gate stops the stage and the run, like a failed canary.');
-const WHEN = 'success, failure, cancelled or always';
-/** The fields every stage has, whether it comes from YAML or from a JavaScript module. */
-const stageFields = {
-    name: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a stage name').describe('Stage name; ${NAME} is expanded from the vars.'),
-    hosts: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .stageHost */ .tB)(), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of host groups and host entries'))
-        .min(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('at least one host group or host entry'))
-        .optional()
-        .describe('Host groups and/or host entries. Omitted: one job on the controller.'),
-    canary: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .bool */ .lc)()
-        .optional()
-        .describe('Run the first job alone; if it fails nothing else starts. Default true.'),
-    parallel: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .bool */ .lc)()
-        .optional()
-        .describe('Run the other jobs in a pool; false runs them one by one. Default true.'),
-    'pool-size': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .positiveInt */ .NJ)().optional().describe('Jobs running at once. Default 10.'),
-    batch: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .amount */ .vj)({ allowZero: false }), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of wave sizes like [2, 5, 25%]'))
-        .min(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of wave sizes like [2, 5, 25%]'))
-        .optional()
-        .describe('Waves after the canary: counts or percentages of the stage’s jobs; the last size repeats.'),
-    'max-failures': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .amount */ .vj)({ allowZero: true })
-        .optional()
-        .describe('Failures the stage tolerates (count or percentage); more fails the stage. Default 0.'),
-    'can-fail': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .bool */ .lc)()
-        .optional()
-        .describe('A failed stage does not stop the run (a failed canary still does). Default false.'),
-    retries: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonNegativeInt */ .O2)().optional().describe('Extra attempts per job. Default 0.'),
-    'retry-delay': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ allowZero: true })
-        .optional()
-        .describe('Backoff base between attempts. Default 1s.'),
-    timeout: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ allowZero: false }).optional().describe('Per attempt. Default: none.'),
-    shell: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .shell */ .vf)().optional(),
-    verify: verifySchema.optional(),
-    gate: gateSchema.optional(),
-    when: zod__WEBPACK_IMPORTED_MODULE_4__/* ["enum"] */ .k5n(['success', 'failure', 'cancelled', 'always'], (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(WHEN))
-        .optional()
-        .describe('When the stage runs: success (default, while the release succeeds), or on the way out: failure, cancelled, always. Their failure is only a warning.'),
-};
-const steps = () => zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(stepSchema, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of steps'))
-    .min(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('at least one step'))
-    .describe('Steps run in order on every host of the stage.');
-const stageSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({ ...stageFields, steps: steps() }, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a stage: a map with name and steps'))
-    .describe('A stage: one job per host, run with a canary, a pool, batches and a failure budget.');
-const RUNNER_NAME = 'a runner name (letters, digits, ".", "-" and "_")';
-const RUNNER_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
-function runner(stage) {
-    return zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
-        description: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a string')).optional().describe('What the runner does.'),
-        stages: zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(stage, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of stages'))
-            .min(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('at least one stage'))
-            .describe('Stages, run in order.'),
-    }, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a runner: a map with description and stages'));
-}
-const runnerSchema = runner(stageSchema).describe('A named release procedure.');
-const sshSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
-    user: zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a user name'))
-        .regex(new RegExp(_formats_js__WEBPACK_IMPORTED_MODULE_1__/* .USER_PATTERN */ .N9), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a user name'))
-        .optional()
-        .describe('Default user. Default: the current OS user.'),
-    port: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .port */ .Oh)().optional().describe('Default port. Default 22.'),
-    'private-key': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a path')
-        .optional()
-        .describe('Private key file; --identity / the action input override it.'),
-    'known-hosts': zod__WEBPACK_IMPORTED_MODULE_4__/* .union */ .KCZ([(0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a path'), zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a path')).min(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('at least one path'))], (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a path or a list of paths'))
-        .optional()
-        .describe('known_hosts file(s). Default ~/.ssh/known_hosts.'),
-    'host-key-checking': zod__WEBPACK_IMPORTED_MODULE_4__/* ["enum"] */ .k5n(['strict', 'accept-new', 'off'], (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('strict, accept-new or off'))
-        .optional()
-        .describe('strict (default), accept-new, or off (insecure, warned about).'),
-    'connect-timeout': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ allowZero: false }).optional().describe('Default 10s.'),
-    keepalive: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ allowZero: false })
-        .optional()
-        .describe('Keepalive interval; a host is lost after 3 missed. Default 5s.'),
-    'jump-host': zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a jump host like deploy@bastion.example.com:22'))
-        .refine((text) => (0,_formats_js__WEBPACK_IMPORTED_MODULE_1__/* .parseRemoteAddress */ .Yg)(text) !== undefined, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a jump host like deploy@bastion.example.com:22'))
-        .optional()
-        .describe('Bastion to connect through: user@host:port.'),
-    'max-sessions': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .positiveInt */ .NJ)().optional().describe('Concurrent channels per connection. Default 8.'),
-    client: zod__WEBPACK_IMPORTED_MODULE_4__/* ["enum"] */ .k5n(['auto', 'builtin', 'openssh'], (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('auto, builtin or openssh'))
-        .optional()
-        .describe('Which SSH client connects: auto (default: openssh when config, certificate or options is set), builtin, or openssh (the system ssh).'),
-    config: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a path')
-        .optional()
-        .describe('An ssh_config file for the OpenSSH client (ssh -F); hosts may be named by their Host alias.'),
-    certificate: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .nonEmptyString */ .y0)('a path')
-        .optional()
-        .describe('A user certificate for the OpenSSH client (CertificateFile).'),
-    options: zod__WEBPACK_IMPORTED_MODULE_4__/* .record */ .g1P(zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('an OpenSSH option name')), zod__WEBPACK_IMPORTED_MODULE_4__/* .union */ .KCZ([zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP(), zod__WEBPACK_IMPORTED_MODULE_4__/* .number */ .aig(), zod__WEBPACK_IMPORTED_MODULE_4__/* .boolean */ .zMY()], (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a string, number or boolean')), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map of OpenSSH options: { Name: value }'))
-        .optional()
-        .describe('Extra OpenSSH options (ssh -o Name=value) for the OpenSSH client.'),
-}, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map of SSH settings'))
-    .describe('SSH defaults for every host.');
-const VAR = 'a variable name matching [A-Za-z_][A-Za-z0-9_]*';
-const varName = zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(VAR))
-    .regex(_contract_transport_js__WEBPACK_IMPORTED_MODULE_0__/* .VAR_NAME */ .e, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(VAR))
-    .refine((name) => !RESERVED_VARS.includes(name), {
-    error: (issue) => `${String(issue.input)} is set by the tool for every job; choose another name`,
-});
-const varsSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .record */ .g1P(varName, zod__WEBPACK_IMPORTED_MODULE_4__/* .union */ .KCZ([zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP(), zod__WEBPACK_IMPORTED_MODULE_4__/* .number */ .aig(), zod__WEBPACK_IMPORTED_MODULE_4__/* .boolean */ .zMY()], (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a string'))
-    .transform((value) => String(value))
-    .describe('A string; numbers and booleans are taken as written.'), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map of variables'))
-    .describe('Variables: the environment of every step, and ${NAME} in names and upload paths. --var wins.');
-const groupsSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .record */ .g1P(zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .GROUP_NAME */ .wG)).regex(_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .GROUP_NAME_PATTERN */ .v, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .GROUP_NAME */ .wG)), zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .hostEntry */ .R)(), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a list of hosts')).describe('Hosts of the group.'), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map of host groups'))
-    .describe('Named host groups.');
-const configSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
-    version: zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('1')).describe('Config format version; must be 1.'),
-    ssh: sshSchema.optional(),
-    hosts: groupsSchema.optional(),
-    vars: varsSchema.optional(),
-    lock: _schema_releases_js__WEBPACK_IMPORTED_MODULE_3__/* .lockSchema */ .TN.optional(),
-    releases: _schema_releases_js__WEBPACK_IMPORTED_MODULE_3__/* .releasesSchema */ .mI.optional(),
-    runners: zod__WEBPACK_IMPORTED_MODULE_4__/* .record */ .g1P(zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(RUNNER_NAME)).regex(RUNNER_NAME_PATTERN, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)(RUNNER_NAME)), runnerSchema, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map of runners'))
-        .refine((runners) => Object.keys(runners).length > 0, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('at least one runner'))
-        .describe('Release procedures by name (deploy, rollback, …).'),
-}, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a release config: a map with version, ssh, hosts, vars, lock, releases and runners'))
-    .meta({
-    title: 'Boerewors release config',
-    description: 'Release config of boerewors-action (version 1).',
-    // Top-level `x-…` keys are ignored, a place for YAML anchors (`<<: *defaults`).
-    patternProperties: { [EXTENSION_KEY.source]: {} },
-});
-/** The document without its top-level `x-…` keys. */
-function withoutExtensions(data) {
-    if (data === null || typeof data !== 'object' || Array.isArray(data))
-        return data;
-    return Object.fromEntries(Object.entries(data).filter(([key]) => !EXTENSION_KEY.test(key)));
-}
-//# sourceMappingURL=schema.js.map
-
-/***/ }),
-
-/***/ 2567:
+/***/ 4970:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   l: () => (/* binding */ StepsJob)
 /* harmony export */ });
-/* harmony import */ var _engine_job_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7209);
-/* harmony import */ var _engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(917);
-/* harmony import */ var _engine_vars_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1942);
-/* harmony import */ var _release_step_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8742);
+/* harmony import */ var _engine_model_job_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6551);
+/* harmony import */ var _engine_model_subtask_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8759);
+/* harmony import */ var _engine_model_vars_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8280);
+/* harmony import */ var _release_step_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1070);
 /** The job every config stage runs on each of its hosts: its steps, in order. */
 
 
@@ -90423,7 +91133,7 @@ function withoutExtensions(data) {
  * (release-step.ts). Step names are expanded the same way and become the subtask's label (default:
  * the step's kind).
  */
-class StepsJob extends _engine_job_js__WEBPACK_IMPORTED_MODULE_3__/* .Job */ ._ {
+class StepsJob extends _engine_model_job_js__WEBPACK_IMPORTED_MODULE_3__/* .Job */ ._ {
     steps;
     options;
     constructor(host, steps, name = 'steps', options = {}) {
@@ -90437,14 +91147,14 @@ class StepsJob extends _engine_job_js__WEBPACK_IMPORTED_MODULE_3__/* .Job */ ._ 
         const env = { ...ctx.env, ...paths };
         const extra = releases ? { env: paths } : {};
         for (const [i, step] of this.steps.entries()) {
-            const label = step.name === undefined ? defaultLabel(step) : (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.name, env, `steps[${i}].name`);
+            const label = step.name === undefined ? defaultLabel(step) : (0,_engine_model_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.name, env, `steps[${i}].name`);
             if (step.kind === 'upload') {
-                const from = (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.from, env, `steps[${i}].upload.from`);
-                const to = (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.to, env, `steps[${i}].upload.to`);
+                const from = (0,_engine_model_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.from, env, `steps[${i}].upload.from`);
+                const to = (0,_engine_model_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.to, env, `steps[${i}].upload.to`);
                 const linkFrom = step.linkFrom === undefined
                     ? undefined
-                    : (0,_engine_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.linkFrom, env, `steps[${i}].upload.link-from`);
-                yield (0,_engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__/* .upload */ .Se)(from, to, {
+                    : (0,_engine_model_vars_js__WEBPACK_IMPORTED_MODULE_1__/* .expandVars */ .Jf)(step.linkFrom, env, `steps[${i}].upload.link-from`);
+                yield (0,_engine_model_subtask_js__WEBPACK_IMPORTED_MODULE_0__/* .upload */ .Se)(from, to, {
                     label,
                     ...(linkFrom ? { linkFrom } : {}),
                     ...(step.compress !== undefined ? { compress: step.compress } : {}),
@@ -90459,10 +91169,10 @@ class StepsJob extends _engine_job_js__WEBPACK_IMPORTED_MODULE_3__/* .Job */ ._ 
                 yield { ...task, env: { ...task.env, ...from } };
             }
             else if (step.kind === 'run') {
-                yield (0,_engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__/* .remote */ .be)(step.script, { shell: step.shell, label, ...extra });
+                yield (0,_engine_model_subtask_js__WEBPACK_IMPORTED_MODULE_0__/* .remote */ .be)(step.script, { shell: step.shell, label, ...extra });
             }
             else {
-                yield (0,_engine_subtask_js__WEBPACK_IMPORTED_MODULE_0__/* .local */ .sr)(step.script, { shell: step.shell, label, ...extra });
+                yield (0,_engine_model_subtask_js__WEBPACK_IMPORTED_MODULE_0__/* .local */ .sr)(step.script, { shell: step.shell, label, ...extra });
             }
         }
     }
@@ -90471,612 +91181,6 @@ function defaultLabel(step) {
     return step.kind === 'release' ? `release: ${step.action}` : step.kind;
 }
 //# sourceMappingURL=steps-job.js.map
-
-/***/ }),
-
-/***/ 1819:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   MU: () => (/* binding */ TimeoutError),
-/* harmony export */   N9: () => (/* binding */ ConnectionLostError),
-/* harmony export */   T$: () => (/* binding */ ConnectError),
-/* harmony export */   cc: () => (/* binding */ CancelledError),
-/* harmony export */   dk: () => (/* binding */ JobFailedError),
-/* harmony export */   eb: () => (/* binding */ UsageError),
-/* harmony export */   gJ: () => (/* binding */ errorMessage),
-/* harmony export */   lR: () => (/* binding */ AuthError),
-/* harmony export */   oZ: () => (/* binding */ HostKeyError),
-/* harmony export */   qw: () => (/* binding */ CommandExitError),
-/* harmony export */   x4: () => (/* binding */ BoereworsError),
-/* harmony export */   xL: () => (/* binding */ ConfigError)
-/* harmony export */ });
-class BoereworsError extends Error {
-    get name() {
-        return this.constructor.name;
-    }
-}
-/** Bad command line or action input. Exit code 2. */
-class UsageError extends BoereworsError {
-    kind = 'usage';
-    retryable = false;
-}
-/** Bad release config; the message starts with `file:line:col: path:` when a position is known. */
-class ConfigError extends BoereworsError {
-    kind = 'config';
-    retryable = false;
-}
-/** TCP/DNS/handshake failures: refused, timeout, unreachable. Transient. */
-class ConnectError extends BoereworsError {
-    kind = 'connect';
-    retryable = true;
-}
-/** The server rejected our credentials, or the key could not be used. Never retried. */
-class AuthError extends BoereworsError {
-    kind = 'auth';
-    retryable = false;
-}
-/** Host key unknown, mismatched or revoked. Fails closed, never retried. */
-class HostKeyError extends BoereworsError {
-    kind = 'host-key';
-    retryable = false;
-}
-/** A command exited non-zero (or died of a signal). Retried only through the stage's `retries`. */
-class CommandExitError extends BoereworsError {
-    exitCode;
-    signal;
-    kind = 'exit';
-    retryable = true;
-    constructor(message, exitCode, signal = null) {
-        super(message);
-        this.exitCode = exitCode;
-        this.signal = signal;
-    }
-}
-/** An attempt ran past its `timeout`. */
-class TimeoutError extends BoereworsError {
-    kind = 'timeout';
-    retryable = true;
-}
-/** The connection died under a running command (no exit status), or keepalive detected a dead peer. */
-class ConnectionLostError extends BoereworsError {
-    kind = 'connection-lost';
-    retryable = true;
-}
-/** The run was cancelled (SIGINT/SIGTERM or an aborted signal). */
-class CancelledError extends BoereworsError {
-    kind = 'cancelled';
-    retryable = false;
-}
-/** A job ended with `Err(reason)`, or a nested job failed. */
-class JobFailedError extends BoereworsError {
-    kind = 'job';
-    retryable = true;
-}
-function errorMessage(err) {
-    return err instanceof Error ? err.message : String(err);
-}
-//# sourceMappingURL=errors.js.map
-
-/***/ }),
-
-/***/ 1874:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   J: () => (/* binding */ CONTROLLER),
-/* harmony export */   v: () => (/* binding */ hostLabel)
-/* harmony export */ });
-/** The controller itself: where `local` steps run, and the host of a stage that names no hosts. */
-const CONTROLLER = Object.freeze({
-    name: 'controller',
-    address: 'localhost',
-    port: 0,
-    local: true,
-});
-/** `user@address:port`, the form every connection error uses. */
-function hostLabel(host, defaultUser) {
-    if (host.local)
-        return host.name;
-    const user = host.user ?? defaultUser;
-    return `${user ? `${user}@` : ''}${host.address}:${host.port}`;
-}
-//# sourceMappingURL=host.js.map
-
-/***/ }),
-
-/***/ 9007:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   C1: () => (/* binding */ resolvedClient),
-/* harmony export */   Uy: () => (/* binding */ DEFAULT_SSH_OPTIONS)
-/* harmony export */ });
-/* unused harmony export wantsOpenssh */
-/** Whether `options` name something only the OpenSSH client can do. */
-function wantsOpenssh(options) {
-    return Boolean(options.configFile ||
-        options.configText ||
-        options.certificateFile ||
-        options.certificateText ||
-        Object.keys(options.extraOptions ?? {}).length > 0);
-}
-/** The client `options` resolve to: `auto` becomes openssh or builtin. */
-function resolvedClient(options) {
-    const client = options.client ?? 'auto';
-    if (client !== 'auto')
-        return client;
-    return wantsOpenssh(options) ? 'openssh' : 'builtin';
-}
-const DEFAULT_SSH_OPTIONS = Object.freeze({
-    port: 22,
-    knownHostsPaths: ['~/.ssh/known_hosts'],
-    hostKeyChecking: 'strict',
-    connectTimeoutMs: 10_000,
-    keepaliveMs: 5_000,
-    maxSessions: 8,
-    maxHandshakes: 8,
-    client: 'auto',
-});
-//# sourceMappingURL=ssh-options.js.map
-
-/***/ }),
-
-/***/ 4475:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   L: () => (/* binding */ DEFAULT_SHELL),
-/* harmony export */   e: () => (/* binding */ VAR_NAME)
-/* harmony export */ });
-/**
- * Default shell for `run` / `local` steps. It gets the script as the file /dev/fd/4 (over
- * SSH it reads it inline, with the same behaviour: see docs/ssh.md); stdin is /dev/null.
- */
-const DEFAULT_SHELL = Object.freeze([
-    'bash',
-    '--noprofile',
-    '--norc',
-    '-eo',
-    'pipefail',
-]);
-/** A variable name: what `ExecRequest.env` keys, `vars:` keys and `${NAME}` references must match. */
-const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-//# sourceMappingURL=transport.js.map
-
-/***/ }),
-
-/***/ 3970:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   e: () => (/* binding */ checkJob),
-/* harmony export */   q: () => (/* binding */ checkText)
-/* harmony export */ });
-/* harmony import */ var _job_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7209);
-
-/** The job that runs `check` on `host`; a command gets `label` unless it has its own. */
-function checkJob(check, host, label) {
-    if (typeof check === 'function') {
-        const job = check(host);
-        if (!(0,_job_js__WEBPACK_IMPORTED_MODULE_0__/* .isJob */ .o)(job))
-            throw new TypeError(`a check must build a Job, got ${String(job)}`);
-        return job;
-    }
-    const task = { ...check, label: check.label ?? label };
-    return _job_js__WEBPACK_IMPORTED_MODULE_0__/* .Job */ ._.of(host, async function* () {
-        yield task;
-    }, 'check');
-}
-/** `curl -fsS http://…/up`: the first line of a command check (80 chars), for labels. */
-function checkText(check) {
-    if (typeof check === 'function')
-        return 'job';
-    const first = check.script.trim().split('\n', 1)[0] ?? '';
-    return first.length > 80 ? `${first.slice(0, 79)}…` : first;
-}
-//# sourceMappingURL=check.js.map
-
-/***/ }),
-
-/***/ 7209:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   _: () => (/* binding */ Job),
-/* harmony export */   o: () => (/* binding */ isJob)
-/* harmony export */ });
-/**
- * A unit of work on one host, as in boerewors: subclass and implement `run` as an async generator.
- *
- * ```ts
- * class Fetch extends Job {
- *   async *run(ctx) {
- *     yield remote('curl -fsS "$URL" -o /tmp/app.tgz');
- *     const r = yield remote('test -s /tmp/app.tgz', { allowFailure: true });
- *     if ((r as ExecResult).exitCode !== 0) return Err('empty download');
- *     return Ok();
- *   }
- * }
- * ```
- * A failing subtask throws `CommandExitError` inside the generator (catch it to recover) unless it
- * was built with `allowFailure`. A yielded Job runs inline on the same host; its failure throws
- * `JobFailedError` into the parent. `retries` re-runs `run` from the start.
- */
-class Job {
-    host;
-    name;
-    constructor(host, 
-    /** Shown in dry-run plans; defaults to the class name. */
-    name = new.target.name) {
-        this.host = host;
-        this.name = name;
-    }
-    /** Build a job from an async generator function, without a subclass. */
-    static of(host, body, name = 'job') {
-        return new (class extends Job {
-            run(ctx) {
-                return body(ctx);
-            }
-        })(host, name);
-    }
-}
-function isJob(value) {
-    return (value instanceof Job || (typeof value === 'object' && value !== null && 'run' in value && 'host' in value));
-}
-//# sourceMappingURL=job.js.map
-
-/***/ }),
-
-/***/ 7001:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   co: () => (/* binding */ releaseIdProblem),
-/* harmony export */   sQ: () => (/* binding */ defaultReleaseId)
-/* harmony export */ });
-/* unused harmony export RELEASE_ID_PATTERN */
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
-
-/**
- * The default release id (BW_RELEASE): the run's start as a UTC timestamp and six random hex
- * digits, `20261128T005603Z-3fa9c2`. The timestamp makes ids sort by time and read well in a
- * directory listing; the suffix keeps two runs that start in the same second (two workflows, two
- * people) out of each other's release directory.
- */
-function defaultReleaseId(at, random = () => (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(3)) {
-    const stamp = at
-        .toISOString()
-        .replace(/\.\d+Z$/, 'Z')
-        .replace(/[-:]/g, '');
-    return `${stamp}-${random().toString('hex').slice(0, 6)}`;
-}
-/** What a release id may look like: it names a directory on every host (`releases/ID`). */
-const RELEASE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-/** Why `id` cannot be a release id, or undefined when it can. */
-function releaseIdProblem(id) {
-    if (RELEASE_ID_PATTERN.test(id) && !id.includes('..'))
-        return undefined;
-    return ('expected a release id: letters, digits, ".", "-" and "_", starting with a letter or digit, ' +
-        `at most 128 characters, no ".." (it names a directory), got ${JSON.stringify(id)}`);
-}
-//# sourceMappingURL=release-id.js.map
-
-/***/ }),
-
-/***/ 7998:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   b: () => (/* binding */ Runner)
-/* harmony export */ });
-/** A named release procedure: yields stages in order. Subclass and override `stages`, or pass options. */
-class Runner {
-    name;
-    description;
-    #opts;
-    constructor(opts) {
-        this.name = opts.name;
-        this.description = opts.description ?? '';
-        this.#opts = opts;
-    }
-    stages(ctx) {
-        const s = this.#opts.stages;
-        if (!s)
-            return [];
-        return typeof s === 'function' ? s(ctx) : s;
-    }
-    /** Known stage count, or null when stages are produced lazily. */
-    get stageCount() {
-        const s = this.#opts.stages;
-        if (this.#opts.stageCount !== undefined)
-            return this.#opts.stageCount;
-        return Array.isArray(s) ? s.length : null;
-    }
-    async setup(ctx) {
-        await this.#opts.setup?.(ctx);
-    }
-    async cleanup(ctx) {
-        await this.#opts.cleanup?.(ctx);
-    }
-}
-//# sourceMappingURL=runner.js.map
-
-/***/ }),
-
-/***/ 3768:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   BI: () => (/* binding */ Stage)
-/* harmony export */ });
-/* unused harmony exports STAGE_WHEN, DEFAULT_VERIFY_TIMEOUT_MS, DEFAULT_VERIFY_INTERVAL_MS, DEFAULT_GATE_TIMEOUT_MS */
-const STAGE_WHEN = Object.freeze(['success', 'failure', 'cancelled', 'always']);
-const DEFAULT_VERIFY_TIMEOUT_MS = 30_000;
-const DEFAULT_VERIFY_INTERVAL_MS = 1000;
-const DEFAULT_GATE_TIMEOUT_MS = 60_000;
-/** Yields jobs (usually one per host) and decides how they run. */
-class Stage {
-    name;
-    settings;
-    #jobs;
-    constructor(opts) {
-        this.name = opts.name;
-        this.#jobs = opts.jobs;
-        this.settings = Object.freeze({
-            canary: opts.canary ?? true,
-            parallel: opts.parallel ?? true,
-            poolSize: opts.poolSize ?? 10,
-            batch: opts.batch ?? [],
-            maxFailures: opts.maxFailures ?? 0,
-            canFail: opts.canFail ?? false,
-            retries: opts.retries ?? 0,
-            retryDelayMs: opts.retryDelayMs ?? 1000,
-            timeoutMs: opts.timeoutMs,
-            verify: opts.verify
-                ? Object.freeze({
-                    check: opts.verify.check,
-                    timeoutMs: opts.verify.timeoutMs ?? DEFAULT_VERIFY_TIMEOUT_MS,
-                    intervalMs: opts.verify.intervalMs ?? DEFAULT_VERIFY_INTERVAL_MS,
-                })
-                : null,
-            gate: opts.gate
-                ? Object.freeze({
-                    check: opts.gate.check,
-                    timeoutMs: opts.gate.timeoutMs ?? DEFAULT_GATE_TIMEOUT_MS,
-                    soakMs: opts.gate.soakMs ?? 0,
-                })
-                : null,
-            when: opts.when ?? 'success',
-            runsLeftBehind: opts.runsLeftBehind ?? false,
-        });
-        checkSettings(this.name, this.settings);
-    }
-    jobs(ctx) {
-        return this.#jobs ? this.#jobs(ctx) : [];
-    }
-    /** One job per host. */
-    static forHosts(opts) {
-        const { hosts, job, ...rest } = opts;
-        // A library user's plain JavaScript: host names where host objects belong would fail only at
-        // run time, far from the mistake ("canary undefined failed: no SSH private key…").
-        hosts.forEach((host, i) => {
-            const h = host;
-            if (typeof h !== 'object' || h === null || typeof h.name !== 'string' || typeof h.address !== 'string')
-                throw new TypeError(`stage "${rest.name}": hosts[${i}] must be a host object ({ name, address, port, … }), got ${JSON.stringify(host) ?? String(host)}`);
-        });
-        return new Stage({ ...rest, jobs: () => hosts.map(job) });
-    }
-}
-/**
- * Library users build stages by hand; catch nonsense here with the value quoted, rather than as a
- * hang (poolSize 0) or a silent no-op (retries -1) later. The YAML config is validated before this.
- */
-function checkSettings(stage, s) {
-    const bad = (field, expected, got) => {
-        throw new TypeError(`stage "${stage}": ${field} must be ${expected}, got ${JSON.stringify(got) ?? String(got)}`);
-    };
-    const isInt = (n, min) => Number.isInteger(n) && n >= min;
-    // `positive`: batch sizes must move the release forward; a zero failure budget is the default.
-    const isAmount = (a, positive) => typeof a === 'number'
-        ? isInt(a, positive ? 1 : 0)
-        : typeof a === 'object' &&
-            a !== null &&
-            Number.isFinite(a.percent) &&
-            (positive ? a.percent > 0 : a.percent >= 0) &&
-            a.percent <= 100;
-    if (!isInt(s.poolSize, 1))
-        bad('poolSize', 'a positive integer', s.poolSize);
-    if (!isInt(s.retries, 0))
-        bad('retries', 'a non-negative integer', s.retries);
-    if (!(Number.isFinite(s.retryDelayMs) && s.retryDelayMs >= 0))
-        bad('retryDelayMs', 'a non-negative number', s.retryDelayMs);
-    if (s.timeoutMs !== undefined && !(Number.isFinite(s.timeoutMs) && s.timeoutMs > 0)) {
-        bad('timeoutMs', 'a positive number', s.timeoutMs);
-    }
-    if (!isAmount(s.maxFailures, false))
-        bad('maxFailures', 'a non-negative integer or { percent: 0..100 }', s.maxFailures);
-    if (!Array.isArray(s.batch))
-        bad('batch', 'an array', s.batch);
-    for (const b of s.batch)
-        if (!isAmount(b, true))
-            bad('batch', 'positive integers or { percent: 1..100 }', s.batch);
-    const isMs = (n, min) => Number.isFinite(n) && n >= min;
-    if (s.verify) {
-        if (!isCheck(s.verify.check))
-            bad('verify.check', CHECK, s.verify.check);
-        if (!isMs(s.verify.timeoutMs, 1))
-            bad('verify.timeoutMs', 'a positive number', s.verify.timeoutMs);
-        if (!isMs(s.verify.intervalMs, 0))
-            bad('verify.intervalMs', 'a non-negative number', s.verify.intervalMs);
-    }
-    if (s.gate) {
-        if (!isCheck(s.gate.check))
-            bad('gate.check', CHECK, s.gate.check);
-        if (!isMs(s.gate.timeoutMs, 1))
-            bad('gate.timeoutMs', 'a positive number', s.gate.timeoutMs);
-        if (!isMs(s.gate.soakMs, 0))
-            bad('gate.soakMs', 'a non-negative number', s.gate.soakMs);
-    }
-    if (!STAGE_WHEN.includes(s.when))
-        bad('when', STAGE_WHEN.map((w) => `"${w}"`).join(', '), s.when);
-}
-const CHECK = 'a command (remote() or local()) or a function (host) => Job';
-function isCheck(check) {
-    return (typeof check === 'function' ||
-        (typeof check === 'object' && check !== null && check.kind === 'exec'));
-}
-//# sourceMappingURL=stage.js.map
-
-/***/ }),
-
-/***/ 917:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Se: () => (/* binding */ upload),
-/* harmony export */   be: () => (/* binding */ remote),
-/* harmony export */   sr: () => (/* binding */ local)
-/* harmony export */ });
-/* harmony import */ var _contract_transport_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4475);
-/**
- * Subtasks (commands and uploads) are plain values a job yields, as are nested jobs (see `Subtask`
- * in job.ts); the engine executes them and sends the result back
- * into the generator. Building them does no I/O, so plans and dry runs are pure data.
- */
-
-/** A command on the job's host. */
-function remote(script, opts = {}) {
-    return { kind: 'exec', target: 'host', script, shell: opts.shell ?? _contract_transport_js__WEBPACK_IMPORTED_MODULE_0__/* .DEFAULT_SHELL */ .L, ...rest(opts) };
-}
-/** A command on the controller (this machine), once per job. */
-function local(script, opts = {}) {
-    return { kind: 'exec', target: 'controller', script, shell: opts.shell ?? _contract_transport_js__WEBPACK_IMPORTED_MODULE_0__/* .DEFAULT_SHELL */ .L, ...rest(opts) };
-}
-/** Ships `from` (a file or directory on the controller) to `to` on the job's host. */
-function upload(from, to, opts = {}) {
-    const o = typeof opts === 'string' ? { label: opts } : opts;
-    return {
-        kind: 'upload',
-        from,
-        to,
-        ...(o.linkFrom ? { linkFrom: o.linkFrom } : {}),
-        ...(o.compress !== undefined ? { compress: o.compress } : {}),
-        ...(o.label ? { label: o.label } : {}),
-    };
-}
-function rest(opts) {
-    const out = {};
-    if (opts.env)
-        out.env = opts.env;
-    if (opts.label)
-        out.label = opts.label;
-    if (opts.allowFailure)
-        out.allowFailure = true;
-    if (opts.summary)
-        out.summary = opts.summary;
-    if (opts.reportsRelease)
-        out.reportsRelease = true;
-    return out;
-}
-//# sourceMappingURL=subtask.js.map
-
-/***/ }),
-
-/***/ 1942:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Cb: () => (/* binding */ TemplateSyntaxError),
-/* harmony export */   Jf: () => (/* binding */ expandVars),
-/* harmony export */   QC: () => (/* binding */ parseTemplate)
-/* harmony export */ });
-/* harmony import */ var _contract_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1819);
-/* harmony import */ var _contract_transport_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4475);
-
-
-/** Why a non-command field cannot be expanded; `found` is the offending text (`$HOME`, `${a-b}`). */
-class TemplateSyntaxError extends Error {
-    problem;
-    found;
-    constructor(problem, found) {
-        super(problem === 'bare-dollar'
-            ? `"${found}" is not expanded here: write \${NAME} for a variable, $$ for a literal "$"`
-            : problem === 'invalid-name'
-                ? `invalid variable name "${found}"`
-                : `"${found}" has no closing "}"`);
-        this.problem = problem;
-        this.found = found;
-    }
-}
-/**
- * `${NAME}` is a reference, `$$` a literal `$` (so `$${` writes `${`). Any other `$` is an error:
- * these fields are expanded by the tool on the controller, never by a shell, so a `$HOME` would
- * otherwise silently stay a directory named `$HOME`.
- */
-function parseTemplate(text) {
-    const pieces = [];
-    let literal = '';
-    let i = 0;
-    while (i < text.length) {
-        const dollar = text.indexOf('$', i);
-        if (dollar === -1) {
-            literal += text.slice(i);
-            break;
-        }
-        literal += text.slice(i, dollar);
-        const next = text[dollar + 1];
-        if (next === '$') {
-            literal += '$';
-            i = dollar + 2;
-        }
-        else if (next === '{') {
-            const close = text.indexOf('}', dollar + 2);
-            if (close === -1)
-                throw new TemplateSyntaxError('unclosed', text.slice(dollar, dollar + 40));
-            const name = text.slice(dollar + 2, close);
-            if (!_contract_transport_js__WEBPACK_IMPORTED_MODULE_1__/* .VAR_NAME */ .e.test(name))
-                throw new TemplateSyntaxError('invalid-name', `\${${name}}`);
-            if (literal)
-                pieces.push({ text: literal });
-            literal = '';
-            pieces.push({ ref: name });
-            i = close + 1;
-        }
-        else {
-            const word = /^[A-Za-z0-9_]*/.exec(text.slice(dollar + 1))?.[0] ?? '';
-            throw new TemplateSyntaxError('bare-dollar', `$${word}`);
-        }
-    }
-    if (literal)
-        pieces.push({ text: literal });
-    return pieces;
-}
-/**
- * Expand `${NAME}` in a non-command field (upload paths, names). Unknown names and a `$` that is
- * not `${NAME}` or `$$` are errors, so a typo never silently becomes a path segment. The config
- * loader checks every field before anything runs; this is the last line of defence.
- */
-function expandVars(text, vars, where = 'value') {
-    let pieces;
-    try {
-        pieces = parseTemplate(text);
-    }
-    catch (e) {
-        throw new _contract_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL(`${where}: ${e.message}`);
-    }
-    return pieces
-        .map((piece) => {
-        if ('text' in piece)
-            return piece.text;
-        const value = Object.hasOwn(vars, piece.ref) ? vars[piece.ref] : undefined;
-        if (value === undefined)
-            throw new _contract_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigError */ .xL(`${where}: unknown variable "\${${piece.ref}}"`);
-        return value;
-    })
-        .join('');
-}
-//# sourceMappingURL=vars.js.map
 
 /***/ }),
 

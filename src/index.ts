@@ -2,17 +2,24 @@
  * The library API: the same engine the action and the CLI use. A JavaScript config module's
  * default-export function receives exactly this module as its argument.
  */
-export { Ok, Err, Skip, isSuccess, type Outcome } from './engine/result.js';
-export { Job, isJob, type JobContext, type JobBody, type Subtask, type SubtaskResult } from './engine/job.js';
-export { Stage, type StageOptions, type StageContext, type Amount } from './engine/stage.js';
-export { Runner, type RunnerOptions, type RunContext } from './engine/runner.js';
-export { Executor, type ExecutorOptions } from './engine/executor.js';
-export { remote, local, upload } from './engine/subtask.js';
-export type { ExecTask, UploadTask, UploadOptions } from './engine/subtask.js';
-export type { UploadTotals } from './engine/upload-totals.js';
+export { Ok, Err, Skip, isSuccess, type Outcome } from './engine/model/result.js';
+export {
+  Job,
+  isJob,
+  type JobContext,
+  type JobBody,
+  type Subtask,
+  type SubtaskResult,
+} from './engine/model/job.js';
+export { Stage, type StageOptions, type StageContext, type Amount } from './engine/model/stage.js';
+export { Runner, type RunnerOptions, type RunContext } from './engine/model/runner.js';
+export { Executor, type ExecutorOptions } from './engine/schedule/executor.js';
+export { remote, local, upload } from './engine/model/subtask.js';
+export type { ExecTask, UploadTask, UploadOptions } from './engine/model/subtask.js';
+export type { UploadTotals } from './engine/report/upload-totals.js';
 export { CONTROLLER, hostLabel, type Host } from './contract/host.js';
-export type { EngineEvent } from './engine/events.js';
-export type { RunReport, StageReport, JobReport } from './engine/report.js';
+export type { EngineEvent } from './engine/report/events.js';
+export type { RunReport, StageReport, JobReport } from './engine/report/report.js';
 export { DEFAULT_SHELL } from './contract/transport.js';
 export type {
   Transport,
@@ -26,8 +33,8 @@ export type {
 export { LocalTransport } from './transport/local.js';
 export { DryRunTransport } from './transport/dry-run.js';
 export { RoutingTransport } from './transport/routing.js';
-export { createSshTransport } from './transport/ssh.js';
-export type { SshHooks } from './transport/ssh-hooks.js';
+export { createSshTransport } from './transport/ssh/ssh-transport.js';
+export type { SshHooks } from './transport/remote/hooks.js';
 export {
   DEFAULT_SSH_OPTIONS,
   type SshOptions,
@@ -37,7 +44,7 @@ export {
 import type { LoadConfigOptions, LoadedConfig } from './config/assemble.js';
 import * as library from './index.js';
 export { selectRunner, resolveHostFilter } from './config/select.js';
-export { StepsJob } from './config/steps-job.js';
+export { StepsJob } from './steps/steps-job.js';
 export { parseHostEntry } from './config/formats.js';
 export type { LoadedConfig, LoadConfigOptions } from './config/assemble.js';
 

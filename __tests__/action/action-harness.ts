@@ -4,7 +4,7 @@
  * `GITHUB_STEP_SUMMARY` files, `RUNNER_TEMP`; then reads back everything it wrote.
  */
 import type { ChildProcess } from 'node:child_process';
-import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -60,13 +60,7 @@ export const REPORTED_BEFORE_SIGTERM_MS = 7_000;
 /** What the runner puts where action.yml says `${{ github.token }}`: the job's token, here a fake one. */
 export const WORKFLOW_TOKEN = 'ghs_FakeWorkflowToken0123456789abcdefABCD';
 
-/** Copies action.yml and dist/ to an empty directory: the bundle must run without node_modules. */
-export async function installedAction(): Promise<string> {
-  const dir = await tempDir('bw-action-');
-  await cp(join(REPO, 'action.yml'), join(dir, 'action.yml'));
-  await cp(join(REPO, 'dist'), join(dir, 'dist'), { recursive: true });
-  return dir;
-}
+export { installedAction } from '../support/installed-action.js';
 
 /** `INPUT_` + the name uppercased, spaces to `_`, dashes kept (as the runner does). */
 export function inputEnvName(name: string): string {

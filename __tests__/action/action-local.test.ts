@@ -17,7 +17,7 @@ import {
   REPORTED_BEFORE_SIGTERM_MS,
   runAction,
 } from './action-harness.js';
-import { CANCEL_GRACE_MS } from '../../src/release/cancellation.js';
+import { CANCEL_GRACE_MS } from '../../src/pipeline/cancellation.js';
 
 let actionDir: string;
 beforeAll(async () => {

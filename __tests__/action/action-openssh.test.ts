@@ -12,7 +12,7 @@ import { tempDir } from '../support/cli.js';
 import type { SshdConfig } from '../support/sshd.js';
 import { useActionFleet, writeWorkspaceConfig } from '../support/ssh-release-fixture.js';
 import { waitUntil } from '../support/sshd-fixtures.js';
-import { makeCa, processesWith, sign } from '../transport/openssh/openssh-support.js';
+import { makeCa, processesWith, sign } from '../support/openssh-support.js';
 import { filesHolding, keyMaterial, leaks, runAction } from './action-harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bw-action-openssh-'));

@@ -7,7 +7,7 @@ import {
 } from '../../src/action/inputs.js';
 import { parseVarsInput } from '../../src/action/vars-input.js';
 import { UsageError } from '../../src/contract/errors.js';
-import { secretValues } from '../../src/release/secrets.js';
+import { secretValues } from '../../src/pipeline/secrets.js';
 
 const KEY = `-----BEGIN OPENSSH PRIVATE KEY-----
 b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { parseShard } from '../../src/release/parse.js';
+import { parseShard } from '../../src/pipeline/parse.js';
 import { REPO } from '../support/cli.js';
 
 interface Step {

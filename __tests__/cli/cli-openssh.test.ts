@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { runCli, signalWhen, tempDir } from '../support/cli.js';
 import { useSshdFleet } from '../support/ssh-release-fixture.js';
 import { waitUntil } from '../support/sshd-fixtures.js';
-import { noNewSocketDirs, processesWith, socketDirs } from '../transport/openssh/openssh-support.js';
+import { noNewSocketDirs, processesWith, socketDirs } from '../support/openssh-support.js';
 
 const fleet = useSshdFleet({ count: 2 }, 30_000);
 

@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CANCEL_GRACE_MS } from '../../src/release/cancellation.js';
+import { CANCEL_GRACE_MS } from '../../src/pipeline/cancellation.js';
 import { occurrences, runCli, stretchedTimerEnv, tempDir } from '../support/cli.js';
 import { fleetConfigHead, useSshdFleet } from '../support/ssh-release-fixture.js';
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CANCEL_GRACE_MS } from '../../src/release/cancellation.js';
+import { CANCEL_GRACE_MS } from '../../src/pipeline/cancellation.js';
 import { occurrences, REPO, runCli, signalWhen, stretchedTimerEnv, tempDir } from '../support/cli.js';
 import { readPids, waitForExit } from '../support/survivors.js';
 

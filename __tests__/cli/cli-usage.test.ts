@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../../src/contract/errors.js';
-import { mergeReportFiles } from '../../src/release/merge.js';
+import { mergeReportFiles } from '../../src/pipeline/merge.js';
 import { REPO, runCli, tempDir } from '../support/cli.js';
 
 describe('boerewors usage and bad input', () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectRunner } from '../../src/config/index.js';
 import { loadConfig } from '../../src/index.js';
-import { Executor } from '../../src/engine/executor.js';
+import { Executor } from '../../src/engine/schedule/executor.js';
 import { LocalTransport } from '../../src/transport/local.js';
 
 describe('examples/custom-job.mjs', () => {

@@ -1,6 +1,6 @@
 import { loadYamlConfig } from '../../src/config/index.js';
 import { ConfigError } from '../../src/contract/errors.js';
-import type { Stage } from '../../src/engine/stage.js';
+import type { Stage } from '../../src/engine/model/stage.js';
 import { moduleConfig } from '../../src/config/index.js';
 
 /** A config whose runner has `stages` (YAML lines, indented under `stages:`). */

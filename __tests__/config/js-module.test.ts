@@ -1,9 +1,9 @@
 import { moduleConfig, resolveHostFilter, selectRunner } from '../../src/config/index.js';
 // The library's loadConfig: it hands a config function the library API, as a user's run does.
 import { loadConfig } from '../../src/index.js';
-import type { Job } from '../../src/engine/job.js';
-import { Runner } from '../../src/engine/runner.js';
-import type { Stage, StageContext } from '../../src/engine/stage.js';
+import type { Job } from '../../src/engine/model/job.js';
+import { Runner } from '../../src/engine/model/runner.js';
+import type { Stage, StageContext } from '../../src/engine/model/stage.js';
 import { ConfigError } from '../../src/contract/errors.js';
 
 const FIXTURES = '__tests__/fixtures/config';

@@ -5,8 +5,8 @@ import { findConfigFile, loadConfig, loadYamlConfig } from '../../src/config/ind
 import type { LoadedConfig } from '../../src/config/index.js';
 import { CONTROLLER } from '../../src/contract/host.js';
 import type { Host } from '../../src/contract/host.js';
-import type { Job } from '../../src/engine/job.js';
-import type { Stage, StageContext } from '../../src/engine/stage.js';
+import type { Job } from '../../src/engine/model/job.js';
+import type { Stage, StageContext } from '../../src/engine/model/stage.js';
 import { DEFAULT_SSH_OPTIONS } from '../../src/contract/ssh-options.js';
 import { parseJumpHost } from '../../src/config/ssh.js';
 

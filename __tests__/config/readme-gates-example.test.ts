@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadYamlConfig } from '../../src/config/index.js';
-import type { Stage } from '../../src/engine/stage.js';
-import { waveSizes } from '../../src/engine/waves.js';
+import type { Stage } from '../../src/engine/model/stage.js';
+import { waveSizes } from '../../src/engine/policy/waves.js';
 import { REPO } from '../support/cli.js';
 
 const readme = readFileSync(join(REPO, 'README.md'), 'utf8');

@@ -1,6 +1,6 @@
-import { parseCurrentLive } from '../../src/config/release-dir-commands.js';
+import { parseCurrentLive } from '../../src/steps/release-dir-scripts.js';
 import { rollbackFrom } from '../../src/config/rollback-from.js';
-import { job, stage } from '../reporters/report-fixtures.js';
+import { job, stage } from '../support/report-fixtures.js';
 
 const read = (host: string, line: string) =>
   job(host, { outputTail: `$ release: rollback: read current\n${line}\n` });

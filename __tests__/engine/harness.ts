@@ -1,12 +1,12 @@
 /** Builders shared by the engine tests: hosts, one-command jobs, and a run that records its events. */
-import type { EngineEvent } from '../../src/engine/events.js';
-import { Executor, type ExecutorOptions } from '../../src/engine/executor.js';
+import type { EngineEvent } from '../../src/engine/report/events.js';
+import { Executor, type ExecutorOptions } from '../../src/engine/schedule/executor.js';
 import type { Host } from '../../src/contract/host.js';
-import { Job, type JobBody, type JobContext } from '../../src/engine/job.js';
-import type { RunReport } from '../../src/engine/report.js';
-import { Runner, type RunnerOptions } from '../../src/engine/runner.js';
-import { Stage, type StageOptions } from '../../src/engine/stage.js';
-import { remote } from '../../src/engine/subtask.js';
+import { Job, type JobBody, type JobContext } from '../../src/engine/model/job.js';
+import type { RunReport } from '../../src/engine/report/report.js';
+import { Runner, type RunnerOptions } from '../../src/engine/model/runner.js';
+import { Stage, type StageOptions } from '../../src/engine/model/stage.js';
+import { remote } from '../../src/engine/model/subtask.js';
 import { FakeTransport, type FakeScript } from '../support/fake-transport.js';
 
 export function host(name: string): Host {

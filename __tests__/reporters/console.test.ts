@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
-import type { EngineEvent } from '../../src/engine/events.js';
+import type { EngineEvent } from '../../src/engine/report/events.js';
 import { ConsoleReporter } from '../../src/reporters/console.js';
-import { job, stage } from './report-fixtures.js';
+import { job, stage } from '../support/report-fixtures.js';
 
 function terminal(isTTY: boolean) {
   let text = '';

@@ -3,8 +3,8 @@
  * (fake transport) feeds the console and GitHub log reporters, and its report the summary and the
  * JSON report.
  */
-import { Redactor } from '../../src/release/secrets.js';
-import { local, remote } from '../../src/engine/subtask.js';
+import { Redactor } from '../../src/pipeline/secrets.js';
+import { local, remote } from '../../src/engine/model/subtask.js';
 import { ConsoleReporter } from '../../src/reporters/console.js';
 import { stageAnnotations } from '../../src/reporters/github-annotations.js';
 import { renderSummary } from '../../src/reporters/github-summary.js';

@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
-import type { EngineEvent } from '../../src/engine/events.js';
+import type { EngineEvent } from '../../src/engine/report/events.js';
 import { GitHubLogReporter, type GitHubLog } from '../../src/reporters/github-log.js';
-import { job, run, stage } from './report-fixtures.js';
+import { job, run, stage } from '../support/report-fixtures.js';
 
 /** Records what the reporter writes, as the runner would show it. */
 class RecordingLog implements GitHubLog {

@@ -1,6 +1,6 @@
 import { renderStartFailure, renderSummary } from '../../src/reporters/github-summary.js';
 import { lastBytes } from '../../src/reporters/last-bytes.js';
-import { job, run, stage } from './report-fixtures.js';
+import { job, run, stage } from '../support/report-fixtures.js';
 
 const bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
 

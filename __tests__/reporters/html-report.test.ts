@@ -8,10 +8,10 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { RunReport } from '../../src/engine/report.js';
+import type { RunReport } from '../../src/engine/report/report.js';
 import { renderHtmlReport } from '../../src/reporters/html-report.js';
 import { itNeedingChromium, launchChromium, type HeadlessChromium } from '../support/chromium.js';
-import { job, run, stage } from './report-fixtures.js';
+import { job, run, stage } from '../support/report-fixtures.js';
 import { HOSTILE_OUTPUT, richReport, T0 } from './timeline-fixtures.js';
 
 let dir: string;

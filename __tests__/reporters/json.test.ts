@@ -2,7 +2,7 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { failedHosts, toJsonReport, writeJsonReport } from '../../src/reporters/json.js';
 import { tempDir } from '../support/cli.js';
-import { job, run, stage } from './report-fixtures.js';
+import { job, run, stage } from '../support/report-fixtures.js';
 
 const report = run(
   [

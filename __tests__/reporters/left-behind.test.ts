@@ -3,7 +3,7 @@ import { toJsonReport } from '../../src/reporters/json.js';
 import { mergeReports } from '../../src/reporters/merge-reports.js';
 import { renderSummary } from '../../src/reporters/github-summary.js';
 import { leftBehindText, runFooter } from '../../src/reporters/vocabulary.js';
-import { job, run, stage } from './report-fixtures.js';
+import { job, run, stage } from '../support/report-fixtures.js';
 
 const web7 = { host: 'web-7', stage: 'Distribute', error: 'exit code 28' };
 const report = run(

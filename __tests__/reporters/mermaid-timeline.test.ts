@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { renderSummary } from '../../src/reporters/github-summary.js';
 import { mermaidText, renderMermaidTimeline } from '../../src/reporters/mermaid-timeline.js';
 import { itNeedingChromium, launchChromium, type HeadlessChromium } from '../support/chromium.js';
-import { job, run, stage } from './report-fixtures.js';
+import { job, run, stage } from '../support/report-fixtures.js';
 import { richReport } from './timeline-fixtures.js';
 
 const MERMAID = createRequire(import.meta.url).resolve('mermaid/dist/mermaid.min.js');

@@ -1,5 +1,5 @@
 import { PartialReport } from '../../src/reporters/partial-report.js';
-import { job, stage } from './report-fixtures.js';
+import { job, stage } from '../support/report-fixtures.js';
 
 describe('PartialReport', () => {
   it('rebuilds a cancelled run from events: ended stages, ended jobs, the rest cancelled', () => {

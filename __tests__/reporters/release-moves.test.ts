@@ -1,5 +1,5 @@
-import type { JobReport, StageReport } from '../../src/engine/report.js';
-import { parseReleaseMove } from '../../src/engine/release-move.js';
+import type { JobReport, StageReport } from '../../src/engine/report/report.js';
+import { parseReleaseMove } from '../../src/engine/report/release-move.js';
 import { liveNowText, moveText } from '../../src/reporters/vocabulary.js';
 
 const job = (host: string, over: Partial<JobReport> = {}): JobReport => ({

@@ -1,6 +1,6 @@
 /** The deploy lock in the job summary: shown when it kept a run from starting, or was taken over. */
 import { renderSummary } from '../../src/reporters/github-summary.js';
-import { run, stage, job } from './report-fixtures.js';
+import { run, stage, job } from '../support/report-fixtures.js';
 
 describe('the job summary and the deploy lock', () => {
   it('a refused run names the holder, since when, and links their run', () => {

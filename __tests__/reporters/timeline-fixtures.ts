@@ -1,6 +1,6 @@
 /** Reports with start times, for the tests of the pictures (the summary's gantt, the HTML report). */
-import type { RunReport } from '../../src/engine/report.js';
-import { job, run, stage } from './report-fixtures.js';
+import type { RunReport } from '../../src/engine/report/report.js';
+import { job, run, stage } from '../support/report-fixtures.js';
 
 export const T0 = Date.parse('2026-11-28T01:00:00.000Z');
 

@@ -1,5 +1,5 @@
 /**
- * Child process of __tests__/transport/ssh-output.test.ts, run with the CLI's node flags so the
+ * Child process of __tests__/transport/ssh/output.test.ts, run with the CLI's node flags so the
  * memory it measures is what a release has. One host prints `totalBytes` of `line`s while the
  * others print 20 short lines each; the lines are counted as the transport delivers them (none is
  * kept). Prints one JSON line: the counts, RSS before the flood and at its peak, and the memory
@@ -9,7 +9,7 @@
  */
 /* global AbortController, setInterval, clearInterval -- Node globals the lint config does not list */
 import { DEFAULT_SHELL } from '../../lib/contract/transport.js';
-import { createSshTransport } from '../../lib/transport/ssh.js';
+import { createSshTransport } from '../../lib/transport/ssh/ssh-transport.js';
 
 const { hosts, options, totalBytes, line } = JSON.parse(process.argv[2] ?? '{}');
 const request = (script) => ({ script, shell: DEFAULT_SHELL, env: {} });

@@ -6,7 +6,7 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { installedAction } from '../action/action-harness.js';
+import { installedAction } from './installed-action.js';
 import { startSshdFleet, type SshdFleet, type SshdFleetOptions } from './sshd.js';
 
 /**

@@ -1,5 +1,5 @@
 import { LineSplitter, MAX_LINE_CHARS } from '../../src/transport/line-splitter.js';
-import { REDACTED, Redactor } from '../../src/release/secrets.js';
+import { REDACTED, Redactor } from '../../src/pipeline/secrets.js';
 
 const TOKEN = 'tok_9f86d081884c7d659a2feaa0c55ad015';
 

@@ -3,7 +3,7 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_SHELL, type Stream } from '../../src/contract/transport.js';
 import { TimeoutError } from '../../src/contract/errors.js';
-import { REDACTED, Redactor } from '../../src/release/secrets.js';
+import { REDACTED, Redactor } from '../../src/pipeline/secrets.js';
 import { MAX_LINE_CHARS } from '../../src/transport/line-splitter.js';
 import { LocalTransport } from '../../src/transport/local.js';
 import { tempDir } from '../support/cli.js';

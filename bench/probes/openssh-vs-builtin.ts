@@ -14,7 +14,7 @@ import type { Host } from '../../src/contract/host.js';
 import { DEFAULT_SHELL, type Transport } from '../../src/contract/transport.js';
 import { DEFAULT_SSH_OPTIONS, type SshOptions } from '../../src/contract/ssh-options.js';
 import { createOpensshTransport } from '../../src/transport/openssh/openssh.js';
-import { createSshTransport } from '../../src/transport/ssh.js';
+import { createSshTransport } from '../../src/transport/ssh/ssh-transport.js';
 import { startSshdFleet } from '../../__tests__/support/sshd.js';
 import { BENCH_SSHD_CONFIG } from '../fleet.js';
 import { median } from '../stats.js';

@@ -5,10 +5,10 @@
  *   bash     exec `bash --noprofile --norc -eo pipefail`, script on stdin
  *   posix    the POSIX wrapper (any shell): `sh` reads the payload, the shell runs it as /dev/fd/4
  *   inline   the inline bash wrapper (the default shell): one bash reads the payload and runs it
- * both wrappers taken from src/transport/ssh-remote-command.ts, and checks that both keep the
+ * both wrappers taken from src/transport/remote/remote-command.ts, and checks that both keep the
  * semantics (exit status, pipefail, env as data, stdin is /dev/null, termination of the process
  * group on a cut lifeline, `nohup … &` not waited for). The tests check far more:
- * __tests__/transport/ssh-inline-shell.test.ts.
+ * __tests__/transport/remote/inline-shell.test.ts.
  *
  *   npx tsc -p tsconfig.bench.json && node .tmp/bench-build/bench/probes/wrapper-variants.js [ROUNDS]
  */
@@ -22,7 +22,7 @@ import {
   inlineWrapperCommand,
   posixWrapperCommand,
   remotePayload,
-} from '../../src/transport/ssh-remote-command.js';
+} from '../../src/transport/remote/remote-command.js';
 import { startSshdFleet } from '../../__tests__/support/sshd.js';
 import { BENCH_SSHD_CONFIG } from '../fleet.js';
 import { median } from '../stats.js';

@@ -5,12 +5,12 @@
  * alike. Diagnostic only: the fleet is our own loopback sshd, so the host key is not checked.
  *   bare     exec `true` through the login shell: the floor (sshd session + one shell)
  *   bash     exec `bash --noprofile --norc -eo pipefail`, script on stdin, stdin ended
- *   wrapper  our transport's remote command (ssh-remote-command.ts) with its payload and lifeline
+ *   wrapper  our transport's remote command (src/transport/remote/remote-command.ts) with its payload and lifeline
  */
 import { readFileSync } from 'node:fs';
 import ssh2 from 'ssh2';
 import { DEFAULT_SHELL } from '../../src/contract/transport.js';
-import { buildRemoteCommand } from '../../src/transport/ssh-remote-command.js';
+import { buildRemoteCommand } from '../../src/transport/remote/remote-command.js';
 import type { FleetHost } from '../fleet.js';
 import type { Variant, WorkerFleet } from './protocol.js';
 

@@ -8,7 +8,7 @@
  */
 import { getOctokit } from '@actions/github';
 import { untilAborted } from '../contract/abort.js';
-import type { RunResult } from '../engine/report.js';
+import type { RunResult } from '../engine/report/report.js';
 import type { DeploymentInputs } from './inputs.js';
 
 /** Per API call. */

@@ -8,8 +8,8 @@ import {
   parsePositiveInteger,
   parseReleaseId,
   parseShard,
-} from '../release/parse.js';
-import type { ReleaseSettings, SettingSources } from '../release/settings.js';
+} from '../pipeline/parse.js';
+import type { ReleaseSettings, SettingSources } from '../pipeline/settings.js';
 import { parseVarsInput } from './vars-input.js';
 
 /** Every input of `action.yml`, in one place. */
@@ -100,20 +100,21 @@ export function readInputs(
     vars,
     secretVars,
     dryRun: parseBoolean(read(Inputs.DryRun), ACTION_SOURCES.dryRun),
-    ...(config ? { configPath: config } : {}),
-    ...(runner ? { runner } : {}),
-    ...(limit ? { limit: parsePositiveInteger(limit, ACTION_SOURCES.limit) } : {}),
-    ...(hosts ? { hosts: parseList(hosts, ACTION_SOURCES.hosts) } : {}),
-    ...(shard ? { shard: parseShard(shard, ACTION_SOURCES.shard) } : {}),
-    ...(canaryOnly ? { canaryOnly } : {}),
-    ...(privateKey ? { privateKey } : {}),
-    ...(passphrase ? { passphrase } : {}),
-    ...(knownHosts ? { knownHosts } : {}),
-    ...(sshConfigText ? { sshConfigText } : {}),
-    ...(certificateText ? { certificateText } : {}),
-    ...(release ? { release: parseReleaseId(release, ACTION_SOURCES.release) } : {}),
-    ...(lockWait ? { lockWaitMs: parseDurationSetting(lockWait, ACTION_SOURCES.lockWaitMs) } : {}),
-    ...(lockToken ? { lockToken } : {}),
+    // An input left empty is not given: undefined, never ''.
+    configPath: config || undefined,
+    runner: runner || undefined,
+    limit: limit ? parsePositiveInteger(limit, ACTION_SOURCES.limit) : undefined,
+    hosts: hosts ? parseList(hosts, ACTION_SOURCES.hosts) : undefined,
+    shard: shard ? parseShard(shard, ACTION_SOURCES.shard) : undefined,
+    canaryOnly: canaryOnly || undefined,
+    privateKey: privateKey || undefined,
+    passphrase: passphrase || undefined,
+    knownHosts: knownHosts || undefined,
+    sshConfigText: sshConfigText || undefined,
+    certificateText: certificateText || undefined,
+    release: release ? parseReleaseId(release, ACTION_SOURCES.release) : undefined,
+    lockWaitMs: lockWait ? parseDurationSetting(lockWait, ACTION_SOURCES.lockWaitMs) : undefined,
+    lockToken: lockToken || undefined,
     sources: ACTION_SOURCES,
   };
 }

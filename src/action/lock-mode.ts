@@ -12,16 +12,16 @@
 import { log } from './log.js';
 import * as core from '@actions/core';
 import { errorMessage, UsageError } from '../contract/errors.js';
-import { EXIT, exitCodeOfError } from '../release/exit-codes.js';
+import { EXIT, exitCodeOfError } from '../pipeline/exit-codes.js';
 import {
   LOCK_ACTIONS,
   runLockCommand,
   type LockAction,
   type LockCommandResult,
   type LockWording,
-} from '../release/lock-command.js';
-import type { Redactor } from '../release/secrets.js';
-import type { ReleaseSettings } from '../release/settings.js';
+} from '../pipeline/lock/manual-lock.js';
+import type { Redactor } from '../pipeline/secrets.js';
+import type { ReleaseSettings } from '../pipeline/settings.js';
 import { escapeHtml, escapeMarkdown, truncateText } from '../reporters/github-escape.js';
 import { checkoutHint, writeSummary } from './finish.js';
 import { firstGiven, Inputs, readInput, RUN_CHOICE_INPUTS, type InputReader } from './inputs.js';

@@ -25,6 +25,6 @@ export const log = {
   setFailed: (message: string): void => core.setFailed(logText(message)),
   startGroup: (name: string): void => core.startGroup(logLine(name)),
   endGroup: (): void => core.endGroup(),
-  /** What waits in stdout's pipe: host output is left out above a bound (output-backlog.ts). */
+  /** What waits in stdout's pipe: host output is left out above a bound (src/reporters/output-backlog.ts). */
   pending: (): number => process.stdout.writableLength,
 } satisfies GitHubLog & Record<string, unknown>;

@@ -6,7 +6,7 @@
 import { log } from './log.js';
 import * as glob from '@actions/glob';
 import { UsageError } from '../contract/errors.js';
-import { mergeReportFiles, type MergedRelease } from '../release/merge.js';
+import { mergeReportFiles, type MergedRelease } from '../pipeline/merge.js';
 import { GitHubLogReporter } from '../reporters/github-log.js';
 import { writeJsonReportFile } from '../reporters/json.js';
 import { replayReport } from '../reporters/replay.js';

@@ -1,4 +1,4 @@
-import type { RunResult } from '../engine/report.js';
+import type { RunResult } from '../engine/report/report.js';
 
 /** Every output of `action.yml`, in one place. */
 export const Outputs = {

@@ -1,16 +1,9 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from '../contract/errors.js';
-import { LOCK_ACTIONS, type LockAction } from '../release/lock-command.js';
-import {
-  parseDurationSetting,
-  parseList,
-  parseLockToken,
-  parsePositiveInteger,
-  parseReleaseId,
-  parseShard,
-  parseVarAssignment,
-} from '../release/parse.js';
-import type { ReleaseSettings, SettingSources } from '../release/settings.js';
+import { LOCK_ACTIONS, type LockAction } from '../pipeline/lock/manual-lock.js';
+// The parsers the action's inputs use too: a setting reads the same whichever front end gives it.
+import * as settingText from '../pipeline/parse.js';
+import type { ReleaseSettings, SettingSources } from '../pipeline/settings.js';
 
 export type CliCommand =
   | { kind: 'help' }
@@ -188,30 +181,36 @@ function refuseFlagsOf(values: Values, command: string): void {
 function settingsOf(values: Values, env: NodeJS.ProcessEnv): ReleaseSettings {
   const vars: Record<string, string> = {};
   for (const assignment of values.var ?? []) {
-    const [k, v] = parseVarAssignment(assignment, CLI_SOURCES.vars);
+    const [k, v] = settingText.parseVarAssignment(assignment, CLI_SOURCES.vars);
     vars[k] = v;
   }
-  const lockToken = parseLockToken(env.BW_LOCK_TOKEN);
+  const lockToken = settingText.parseLockToken(env.BW_LOCK_TOKEN);
   return {
     vars,
     secretVars: {},
     dryRun: values['dry-run'] ?? false,
-    ...(values.config ? { configPath: values.config } : {}),
-    ...(values.runner ? { runner: values.runner } : {}),
-    ...(values.limit !== undefined ? { limit: parsePositiveInteger(values.limit, CLI_SOURCES.limit) } : {}),
-    ...(values.hosts !== undefined ? { hosts: parseList(values.hosts, CLI_SOURCES.hosts) } : {}),
-    ...(values.shard !== undefined ? { shard: parseShard(values.shard, CLI_SOURCES.shard) } : {}),
-    ...(values['canary-only'] ? { canaryOnly: true } : {}),
-    ...(values.report ? { reportPath: values.report } : {}),
-    ...(values['release-id'] !== undefined
-      ? { release: parseReleaseId(values['release-id'], CLI_SOURCES.release) }
-      : {}),
-    ...(values['lock-wait'] !== undefined
-      ? { lockWaitMs: parseDurationSetting(values['lock-wait'], CLI_SOURCES.lockWaitMs) }
-      : {}),
-    ...(lockToken ? { lockToken } : {}),
-    ...(values.identity ? { identityPath: values.identity } : {}),
-    ...(values['known-hosts'] ? { knownHostsPaths: [values['known-hosts']] } : {}),
+    // An option not given (or given empty where empty means nothing) is undefined.
+    configPath: values.config || undefined,
+    runner: values.runner || undefined,
+    limit:
+      values.limit === undefined
+        ? undefined
+        : settingText.parsePositiveInteger(values.limit, CLI_SOURCES.limit),
+    hosts: values.hosts === undefined ? undefined : settingText.parseList(values.hosts, CLI_SOURCES.hosts),
+    shard: values.shard === undefined ? undefined : settingText.parseShard(values.shard, CLI_SOURCES.shard),
+    canaryOnly: values['canary-only'] || undefined,
+    reportPath: values.report || undefined,
+    release:
+      values['release-id'] === undefined
+        ? undefined
+        : settingText.parseReleaseId(values['release-id'], CLI_SOURCES.release),
+    lockWaitMs:
+      values['lock-wait'] === undefined
+        ? undefined
+        : settingText.parseDurationSetting(values['lock-wait'], CLI_SOURCES.lockWaitMs),
+    lockToken: lockToken || undefined,
+    identityPath: values.identity || undefined,
+    knownHostsPaths: values['known-hosts'] ? [values['known-hosts']] : undefined,
     sources: CLI_SOURCES,
   };
 }

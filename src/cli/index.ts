@@ -1,4 +1,4 @@
-import { Cancellation } from '../release/cancellation.js';
+import { Cancellation } from '../pipeline/cancellation.js';
 import { main } from './main.js';
 
 // Ctrl-C (or SIGTERM) cancels: the run stops starting jobs, terminates running commands, and writes

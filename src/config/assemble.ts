@@ -3,7 +3,7 @@
  * YAML and JavaScript-module configs.
  */
 import type { Host } from '../contract/host.js';
-import type { Runner } from '../engine/runner.js';
+import type { Runner } from '../engine/model/runner.js';
 import { VAR_NAME } from '../contract/transport.js';
 import { UsageError } from '../contract/errors.js';
 import type { SshOptions } from '../contract/ssh-options.js';
@@ -15,7 +15,8 @@ import { JOB_VARS, RESERVED_VARS, RUN_VARS } from './schema.js';
 import type { ModuleRunnerConfig } from './module-schema.js';
 import type { RunnerConfig, SshConfig } from './schema.js';
 import type { LockBlock, ReleasesBlock } from './schema-releases.js';
-import { resolveLock, resolveReleases, type LockSettings, type ReleaseDirs } from './safe-releases.js';
+import type { ReleaseDirs } from '../steps/release-dirs.js';
+import { resolveLock, resolveReleases, type LockSettings } from './safe-releases.js';
 import { checkSshClient, resolveSsh } from './ssh.js';
 
 /** A loaded, validated release config, ready to run. */

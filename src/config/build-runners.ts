@@ -5,13 +5,13 @@
  */
 import { CONTROLLER } from '../contract/host.js';
 import type { Host } from '../contract/host.js';
-import { isJob } from '../engine/job.js';
-import type { Job } from '../engine/job.js';
-import { Runner } from '../engine/runner.js';
-import { Stage, type GateOptions, type VerifyOptions } from '../engine/stage.js';
-import { local, remote } from '../engine/subtask.js';
+import { isJob } from '../engine/model/job.js';
+import type { Job } from '../engine/model/job.js';
+import { Runner } from '../engine/model/runner.js';
+import { Stage, type GateOptions, type VerifyOptions } from '../engine/model/stage.js';
+import { local, remote } from '../engine/model/subtask.js';
 import { DEFAULT_SHELL } from '../contract/transport.js';
-import { expandVars, parseTemplate, TemplateSyntaxError } from '../engine/vars.js';
+import { expandVars, parseTemplate, TemplateSyntaxError } from '../engine/model/vars.js';
 import { ConfigError } from '../contract/errors.js';
 import { configIssueError } from './config-error.js';
 import { didYouMean } from './did-you-mean.js';
@@ -20,13 +20,13 @@ import { resolveStageHosts } from './hosts.js';
 import type { HostCatalog } from './hosts.js';
 import type { ConfigPath, Locator } from './locator.js';
 import { JOB_VARS, RELEASE_PATH_VARS, RESERVED_VARS, RUN_VARS } from './schema.js';
-import type { ReleaseDirs } from './safe-releases.js';
+import type { ReleaseDirs } from '../steps/release-dirs.js';
 import type { ModuleRunnerConfig, ModuleStageConfig } from './module-schema.js';
 import type { RunnerConfig, StageConfig, StepConfig } from './schema.js';
-import { checkWithReleasePaths } from './release-step.js';
+import { checkWithReleasePaths } from '../steps/release-step.js';
 import { rollbackFrom, rollbackReadStage } from './rollback-from.js';
-import { StepsJob } from './steps-job.js';
-import type { Step } from './steps-job.js';
+import { StepsJob } from '../steps/steps-job.js';
+import type { Step } from '../steps/steps-job.js';
 
 export interface BuildContext {
   readonly groups: Readonly<Record<string, readonly Host[]>>;

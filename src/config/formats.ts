@@ -3,7 +3,7 @@
  * jump hosts and shells. Pure functions; they return `undefined` for text they do not accept, so the
  * schema can use them both to validate and to convert.
  */
-import type { Amount } from '../engine/stage.js';
+import type { Amount } from '../engine/model/stage.js';
 
 const DURATION = /^(\d+)(ms|s|m|h)$/;
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;

@@ -8,7 +8,7 @@
  * `job: (host) => Job` instead of `steps`).
  */
 import { pathToFileURL } from 'node:url';
-import { Runner } from '../engine/runner.js';
+import { Runner } from '../engine/model/runner.js';
 import { ConfigError, errorMessage } from '../contract/errors.js';
 import { assembleConfig } from './assemble.js';
 import type { LoadedConfig, RunnerSource } from './assemble.js';
@@ -77,14 +77,11 @@ export function moduleConfig(
   if (runners.length === 0) throw fail(file, ['runners'], 'expected at least one runner');
   return assembleConfig(
     {
+      // The blocks (ssh, hosts, vars, lock, releases) as validated; an absent one stays absent.
+      ...config,
       file,
       format: 'module',
       locator,
-      ...(config.ssh ? { ssh: config.ssh } : {}),
-      ...(config.hosts ? { hosts: config.hosts } : {}),
-      ...(config.vars ? { vars: config.vars } : {}),
-      ...(config.lock !== undefined ? { lock: config.lock } : {}),
-      ...(config.releases ? { releases: config.releases } : {}),
       runners,
     },
     vars,

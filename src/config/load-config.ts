@@ -56,14 +56,11 @@ export function loadYamlConfig(
   const config = validate(configSchema, withoutExtensions(data), locator);
   return assembleConfig(
     {
+      // The blocks (ssh, hosts, vars, lock, releases) as validated; an absent one stays absent.
+      ...config,
       file,
       format: 'yaml',
       locator,
-      ...(config.ssh ? { ssh: config.ssh } : {}),
-      ...(config.hosts ? { hosts: config.hosts } : {}),
-      ...(config.vars ? { vars: config.vars } : {}),
-      ...(config.lock !== undefined ? { lock: config.lock } : {}),
-      ...(config.releases ? { releases: config.releases } : {}),
       runners: Object.entries(config.runners).map(([name, runner]) => ({ name, config: runner })),
     },
     vars,

@@ -7,13 +7,13 @@
  * user said it. The rule is in docs/releases.md.
  */
 import type { Host } from '../contract/host.js';
-import { Job } from '../engine/job.js';
-import type { StageReport, StageWhen } from '../engine/report.js';
-import { Stage } from '../engine/stage.js';
-import { remote } from '../engine/subtask.js';
-import { currentLiveCommand, parseCurrentLive } from './release-dir-commands.js';
-import { releasePaths } from './release-step.js';
-import type { ReleaseDirs } from './safe-releases.js';
+import { Job } from '../engine/model/job.js';
+import type { StageReport, StageWhen } from '../engine/report/report.js';
+import { Stage } from '../engine/model/stage.js';
+import { remote } from '../engine/model/subtask.js';
+import { currentLiveCommand, parseCurrentLive } from '../steps/release-dir-scripts.js';
+import { releasePaths } from '../steps/release-step.js';
+import type { ReleaseDirs } from '../steps/release-dirs.js';
 import type { StepConfig } from './schema.js';
 
 /** The stage a rollback stage needs before it, or null when its release is known without one. */

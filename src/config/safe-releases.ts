@@ -8,6 +8,7 @@ import type { Host } from '../contract/host.js';
 import { configIssueError } from './config-error.js';
 import { didYouMean } from './did-you-mean.js';
 import type { Locator } from './locator.js';
+import type { ReleaseDirs } from '../steps/release-dirs.js';
 import { LOCK_NAME_PATTERN, type LockBlock, type ReleasesBlock } from './schema-releases.js';
 
 /** `lock.stale-after` when not given. */
@@ -76,22 +77,6 @@ export function defaultLockName(file: string): string {
     .replace(/^[.-]+/, '')
     .slice(0, 100);
   return LOCK_NAME_PATTERN.test(stem) ? stem : 'release';
-}
-
-/** A path linked into every release from `PATH/shared/`. */
-export interface SharedPath {
-  /** Relative to the release, without a trailing `/`. */
-  readonly path: string;
-  /** Written with a trailing `/`: a directory (created when missing); else a file (must exist). */
-  readonly directory: boolean;
-}
-
-/** The `releases:` block (docs/releases.md). */
-export interface ReleaseDirs {
-  /** As written: `${NAME}` is expanded per job. */
-  readonly path: string;
-  readonly keep: number;
-  readonly shared: readonly SharedPath[];
 }
 
 export function resolveReleases(block: ReleasesBlock | undefined): ReleaseDirs | undefined {

@@ -3,6 +3,7 @@
  * `releases:` blocks, and the `release:` step. Kept apart from schema.ts, which imports them.
  */
 import { z } from 'zod';
+import { RELEASE_ACTIONS } from '../steps/release-dirs.js';
 import { duration, expected, nonEmptyString, positiveInt } from './schema-values.js';
 
 export const LOCK_NAME = 'a lock name (letters, digits, ".", "-" and "_", not starting with ".")';
@@ -92,9 +93,6 @@ export const releasesSchema = z
   );
 
 export type ReleasesBlock = z.output<typeof releasesSchema>;
-
-export const RELEASE_ACTIONS = ['prepare', 'switch', 'prune', 'rollback', 'undo'] as const;
-export type ReleaseAction = (typeof RELEASE_ACTIONS)[number];
 
 export const releaseStepSchema = z
   .enum(RELEASE_ACTIONS, expected(`one of ${RELEASE_ACTIONS.join(', ')}`))

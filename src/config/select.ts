@@ -2,7 +2,7 @@
  * Choosing what to run from a loaded config: the runner, and the hosts of a hosts filter. The
  * caller says how its user names these (`--runner`, the action's `runner` input) for the messages.
  */
-import type { Runner } from '../engine/runner.js';
+import type { Runner } from '../engine/model/runner.js';
 import { ConfigError, UsageError } from '../contract/errors.js';
 import type { LoadedConfig } from './assemble.js';
 import { didYouMean } from './did-you-mean.js';

@@ -12,7 +12,8 @@ export type ErrorKind =
   | 'timeout'
   | 'connection-lost'
   | 'cancelled'
-  | 'job';
+  | 'job'
+  | 'upload';
 
 export abstract class BoereworsError extends Error {
   abstract readonly kind: ErrorKind;
@@ -51,6 +52,15 @@ export class AuthError extends BoereworsError {
 export class HostKeyError extends BoereworsError {
   readonly kind = 'host-key';
   readonly retryable = false;
+}
+
+/**
+ * An upload failed on the host (permission, disk full, not a directory, refused path…); the
+ * message names the host. Retried only through the stage's `retries`, like a failed command.
+ */
+export class UploadError extends BoereworsError {
+  readonly kind = 'upload';
+  readonly retryable = true;
 }
 
 /** A command exited non-zero (or died of a signal). Retried only through the stage's `retries`. */

@@ -1,4 +1,4 @@
-import type { EngineEvent } from '../engine/events.js';
+import type { EngineEvent } from '../engine/report/events.js';
 import { logText } from './log-text.js';
 import { backlogNote, OutputBacklog } from './output-backlog.js';
 import { ProgressTicker, StageProgress, type LogReporterOptions } from './progress.js';

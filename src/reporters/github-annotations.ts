@@ -1,4 +1,4 @@
-import type { JobReport, StageReport } from '../engine/report.js';
+import type { JobReport, StageReport } from '../engine/report/report.js';
 import { stripControl, truncateText } from './github-escape.js';
 import { errorAtStep, exitText, plural, toleratedNote } from './vocabulary.js';
 

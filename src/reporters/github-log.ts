@@ -1,4 +1,4 @@
-import type { EngineEvent } from '../engine/events.js';
+import type { EngineEvent } from '../engine/report/events.js';
 import {
   ANNOTATIONS_PER_LEVEL,
   overflowAnnotation,

@@ -1,4 +1,5 @@
-import type { JobReport, JobResult, LockReport, RunReport, StageReport } from '../engine/report.js';
+import type { LockReport } from '../contract/lock-report.js';
+import type { JobReport, JobResult, RunReport, StageReport } from '../engine/report/report.js';
 import {
   escapeCell,
   escapeHtml,

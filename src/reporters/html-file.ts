@@ -1,7 +1,7 @@
 /** Writes the HTML report (html-report.ts) of a run, creating its directory. */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { RunReport } from '../engine/report.js';
+import type { RunReport } from '../engine/report/report.js';
 import { renderHtmlReport, type HtmlReportOptions } from './html-report.js';
 
 export async function writeHtmlReport(

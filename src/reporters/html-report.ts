@@ -7,7 +7,7 @@
  * is escaped: it shows as text. Bounded for large releases: output tails share `TAILS_BUDGET` bytes.
  * Pure.
  */
-import type { JobReport, RunReport, StageReport } from '../engine/report.js';
+import type { JobReport, RunReport, StageReport } from '../engine/report/report.js';
 import { escapeHtml } from './github-escape.js';
 import { lastBytes } from './last-bytes.js';
 import { offsetText } from './timeline.js';
@@ -155,7 +155,7 @@ function stagesTable(r: RunReport): string {
 }
 
 const HOST_HEADER = ['Host', 'Result', 'Wave', 'Attempts', 'Started', 'Duration', 'Exit code', 'Error'];
-/** The hosts table of a stage some host of which said what its release steps did (release-move.ts). */
+/** The hosts table of a stage some host of which said what its release steps did (src/engine/report/release-move.ts). */
 const RELEASE_HOST_HEADER = [...HOST_HEADER.slice(0, 2), 'Release', ...HOST_HEADER.slice(2)];
 
 /** A host's row; `runStart` is the release's start (ms since the epoch), for the Started column. */

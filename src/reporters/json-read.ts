@@ -13,7 +13,7 @@ import type {
   RunResult,
   StageReport,
   StageResult,
-} from '../engine/report.js';
+} from '../engine/report/report.js';
 import type { JsonJob, JsonReport, JsonStage, JsonWave } from './json.js';
 
 const RUN_RESULTS: readonly RunResult[] = ['success', 'failure', 'cancelled'];

@@ -1,14 +1,14 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import type { LockReport } from '../contract/lock-report.js';
 import {
   failedHosts as failedHostsOf,
   type LeftBehind,
-  type LockReport,
   type RunReport,
   type StageWhen,
-} from '../engine/report.js';
-import type { ReleaseMove } from '../engine/release-move.js';
-import type { UploadTotals } from '../engine/upload-totals.js';
+} from '../engine/report/report.js';
+import type { UploadTotals } from '../engine/report/upload-totals.js';
+import type { ReleaseMove } from '../engine/report/release-move.js';
 import { lastBytes } from './last-bytes.js';
 
 /**

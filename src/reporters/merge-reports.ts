@@ -6,7 +6,7 @@
  * since its hosts are in no report.
  */
 import { UsageError } from '../contract/errors.js';
-import type { RunResult } from '../engine/report.js';
+import type { RunResult } from '../engine/report/report.js';
 import type { JsonJob, JsonReport, JsonStage } from './json.js';
 
 export interface PartReport {

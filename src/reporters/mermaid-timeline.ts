@@ -9,7 +9,7 @@
  * by look-alikes (`web-1:22` shows as `web-1∶22`) and every task name starts with a mark, so no name
  * is read as a keyword (`title`, `section`, `click`…).
  */
-import type { RunReport } from '../engine/report.js';
+import type { RunReport } from '../engine/report/report.js';
 import { timelineOf, wayOutNote, type TimelineBar, type TimelineStage } from './timeline.js';
 import { plural } from './vocabulary.js';
 

@@ -1,5 +1,5 @@
-import type { EngineEvent } from '../engine/events.js';
-import type { RunPart } from '../engine/run-part.js';
+import type { EngineEvent } from '../engine/report/events.js';
+import type { RunPart } from '../engine/report/run-part.js';
 import {
   unfinishedJob,
   type JobReport,
@@ -7,7 +7,7 @@ import {
   type StageReport,
   type StageWhen,
   type WaveReport,
-} from '../engine/report.js';
+} from '../engine/report/report.js';
 
 interface OpenStage {
   name: string;

@@ -1,4 +1,4 @@
-import type { EngineEvent } from '../engine/events.js';
+import type { EngineEvent } from '../engine/report/events.js';
 import { progressStatus, type Tally } from './vocabulary.js';
 
 /** Counts jobs of the current stage from events: what a progress line shows. */

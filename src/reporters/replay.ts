@@ -4,8 +4,8 @@
  * sharded release: each stage with its hosts, a failed job's last output (what the report kept of
  * it) and its last line, each stage's result line.
  */
-import type { EngineEvent } from '../engine/events.js';
-import type { RunReport } from '../engine/report.js';
+import type { EngineEvent } from '../engine/report/events.js';
+import type { RunReport } from '../engine/report/report.js';
 
 export function replayReport(report: RunReport): EngineEvent[] {
   const total = report.stages.length;

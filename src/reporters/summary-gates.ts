@@ -2,7 +2,7 @@
  * What the job summary shows of a stage's verify and gates: a Verify cell per host, the table of
  * waves with the gate after each, and a failed gate shaped as a failed job for its output block.
  */
-import type { GateReport, JobReport, StageReport, WaveReport } from '../engine/report.js';
+import type { GateReport, JobReport, StageReport, WaveReport } from '../engine/report/report.js';
 import { escapeCell, htmlTable, truncateText } from './github-escape.js';
 import { formatDuration, plural } from './vocabulary.js';
 

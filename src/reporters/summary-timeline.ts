@@ -3,7 +3,7 @@
  * headline, left out when the report has no times, or when it would take more than a quarter of
  * the summary's size budget (the tables and failures come first).
  */
-import type { RunReport } from '../engine/report.js';
+import type { RunReport } from '../engine/report/report.js';
 import { renderMermaidTimeline } from './mermaid-timeline.js';
 
 export function summaryTimeline(report: RunReport, maxBytes: number): string {

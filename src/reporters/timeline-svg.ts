@@ -7,7 +7,7 @@
  */
 import { escapeHtml } from './github-escape.js';
 import { offsetText, timelineOf, wayOutNote, type TimelineBar, type TimelineStage } from './timeline.js';
-import type { RunReport } from '../engine/report.js';
+import type { RunReport } from '../engine/report/report.js';
 import { formatDuration, plural } from './vocabulary.js';
 
 const WIDTH = 1000;

@@ -5,7 +5,7 @@
  * `startedAtMs` (the JSON report's `startMs`); a report written before they existed has none, and
  * then there is no timeline (`hasTimes` false).
  */
-import type { JobReport, JobResult, RunReport, StageReport, StageWhen } from '../engine/report.js';
+import type { JobReport, JobResult, RunReport, StageReport, StageWhen } from '../engine/report/report.js';
 import { stageOutcome } from './vocabulary.js';
 
 export interface TimelineBar {

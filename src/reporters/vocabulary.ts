@@ -3,7 +3,7 @@
  * annotations and the job summary tell a run the same way: what a job's or a stage's result is
  * called, the line that ends a job, a stage, a retry or the run.
  */
-import type { EngineEvent } from '../engine/events.js';
+import type { EngineEvent } from '../engine/report/events.js';
 import type {
   GateReport,
   JobReport,
@@ -12,9 +12,9 @@ import type {
   StageReport,
   StageWhen,
   WaveReport,
-} from '../engine/report.js';
-import type { ReleaseMove } from '../engine/release-move.js';
-import { partLabel, type RunPart } from '../engine/run-part.js';
+} from '../engine/report/report.js';
+import { partLabel, type RunPart } from '../engine/report/run-part.js';
+import type { ReleaseMove } from '../engine/report/release-move.js';
 
 /** The mark before a job's last line in the logs (`web-1 ✘ failure: exit code 3 · …`). */
 export const JOB_MARK: Readonly<Record<JobResult, string>> = {
@@ -142,7 +142,7 @@ export function moveText(m: ReleaseMove): string {
 
 /**
  * `now live: R1 on 4 hosts`, `now live: R2 on 3 hosts, R1 on 1 host, unknown on 1 host`: where the
- * run left the live release, from the last release step each host reported (release-move.ts). The
+ * run left the live release, from the last release step each host reported (src/engine/report/release-move.ts). The
  * hosts counted are those of every stage in which some host reported one; a host none of whose
  * jobs there reported one is `unknown`, and so is a host whose last job the run did not wait for
  * (`unknown`). Null when no job reported any (no `releases:`, a dry run).

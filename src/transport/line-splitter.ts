@@ -17,7 +17,7 @@ function cutAt(text: string): number {
   return last >= 0xd800 && last <= 0xdbff ? MAX_LINE_CHARS - 1 : MAX_LINE_CHARS;
 }
 
-/** Removes secret values from output text (the Redactor in src/release/secrets.ts). */
+/** Removes secret values from output text (the Redactor in src/pipeline/secrets.ts). */
 export interface OutputRedactor {
   /** Length of the longest secret it replaces: a cut needs that much text after it to be safe. */
   readonly longest: number;

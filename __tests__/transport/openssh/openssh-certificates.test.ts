@@ -21,7 +21,7 @@ import type { SshdConfig } from '../../support/sshd.js';
 import { useSshdFleet } from '../../support/ssh-release-fixture.js';
 import { collect, fleetOptions, hostOf, script } from '../../support/sshd-fixtures.js';
 import { generateKey } from '../../support/sshd-keys.js';
-import { makeCa, noChildSsh, sign } from './openssh-support.js';
+import { makeCa, noChildSsh, sign } from '../../support/openssh-support.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bw-oscert-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -15,7 +15,7 @@ import type { SshdConfig } from '../../support/sshd.js';
 import { useSshdFleet } from '../../support/ssh-release-fixture.js';
 import { collect, script, within } from '../../support/sshd-fixtures.js';
 import { readPids, waitForExit } from '../../support/survivors.js';
-import { noChildSsh, noNewSocketDirs, socketDirs } from './openssh-support.js';
+import { noChildSsh, noNewSocketDirs, socketDirs } from '../../support/openssh-support.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bw-osroute-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

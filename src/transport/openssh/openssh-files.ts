@@ -9,7 +9,7 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { SshOptions } from '../../contract/ssh-options.js';
-import { expandHome } from '../ssh-paths.js';
+import { expandHome } from '../remote/paths.js';
 import type { OpensshFiles } from './openssh-args.js';
 import { forgetDir, removeOnExit } from './run-cleanup.js';
 import { setsGlobalKnownHosts } from './ssh-config-hosts.js';

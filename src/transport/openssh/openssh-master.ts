@@ -8,8 +8,9 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { ConnectError, CancelledError, ConnectionLostError } from '../../contract/errors.js';
-import { Semaphore } from '../ssh-semaphore.js';
-import type { ExecChannel, ExecConnection } from '../ssh-exec.js';
+import { DetachedRuns } from '../remote/detached-runs.js';
+import { Semaphore } from '../remote/semaphore.js';
+import type { ExecChannel, ExecConnection } from '../remote/exec.js';
 import { exitArgs, masterArgs, sessionArgs, type OpensshTarget } from './openssh-args.js';
 import { classifyConnectFailure } from './openssh-errors.js';
 import { ProcessChannel } from './process-channel.js';
@@ -29,7 +30,7 @@ export interface MasterSettings {
 export class OpensshMaster implements ExecConnection {
   readonly #child: ChildProcessWithoutNullStreams;
   readonly #sessions: Semaphore;
-  readonly #detached = new Set<Promise<void>>();
+  readonly #detached = new DetachedRuns();
   #stderr = '';
   #exited = false;
   #closing: Promise<void> | undefined;
@@ -146,19 +147,7 @@ export class OpensshMaster implements ExecConnection {
   }
 
   runDetached(command: string): void {
-    const run = this.exec(command, new AbortController().signal).then(
-      (channel) =>
-        new Promise<void>((resolve) => {
-          channel.on('error', () => {});
-          channel.once('close', () => resolve());
-          channel.resume();
-          channel.stderr.resume();
-          channel.end();
-        }),
-      () => {},
-    );
-    this.#detached.add(run);
-    void run.finally(() => this.#detached.delete(run));
+    this.#detached.start(() => this.exec(command, new AbortController().signal));
   }
 
   /** Ends the master (`-O exit`, then signals); resolves once it has exited. */
@@ -169,7 +158,7 @@ export class OpensshMaster implements ExecConnection {
 
   async #close(): Promise<void> {
     if (this.#exited) return;
-    await Promise.race([Promise.all(this.#detached), delay(CLOSE_WAIT_MS)]);
+    await Promise.race([Promise.all(this.#detached.pending), delay(CLOSE_WAIT_MS)]);
     const exited = new Promise<void>((resolve) => {
       if (this.#exited) resolve();
       else this.#child.once('exit', () => resolve());

@@ -6,7 +6,7 @@ import { access, constants, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { errorMessage } from '../../contract/errors.js';
 import type { SshOptions } from '../../contract/ssh-options.js';
-import { expandHome } from '../ssh-paths.js';
+import { expandHome } from '../remote/paths.js';
 import { findOpenssh } from './openssh-binaries.js';
 
 export interface OpensshProblem {

@@ -5,7 +5,7 @@
  * by the same tar stream, as the built-in client. See docs/ssh.md, "The OpenSSH client".
  */
 import type { Host } from '../../contract/host.js';
-import { ConfigError, errorMessage } from '../../contract/errors.js';
+import { ConfigError, errorMessage, UploadError } from '../../contract/errors.js';
 import { DEFAULT_SSH_OPTIONS, type SshOptions } from '../../contract/ssh-options.js';
 import type {
   ExecRequest,
@@ -15,12 +15,12 @@ import type {
   UploadRequest,
   UploadResult,
 } from '../../contract/transport.js';
-import { execOnConnection } from '../ssh-exec.js';
-import type { SshHooks } from '../ssh-hooks.js';
-import { ConnectionPool } from '../ssh-pool.js';
-import { Semaphore } from '../ssh-semaphore.js';
+import { execOnConnection } from '../remote/exec.js';
+import type { SshHooks } from '../remote/hooks.js';
+import { ConnectionPool } from '../remote/pool.js';
+import { Semaphore } from '../remote/semaphore.js';
 import { ArchiveCache } from '../upload/archive-cache.js';
-import { tarUpload, UploadError } from '../upload/tar-upload.js';
+import { tarUpload } from '../upload/tar-upload.js';
 import { startAgent, type Agent } from './openssh-agent.js';
 import { commonArgs, targetOf, type OpensshTarget } from './openssh-args.js';
 import { findOpenssh, type OpensshBinaries } from './openssh-binaries.js';

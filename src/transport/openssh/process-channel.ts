@@ -1,12 +1,12 @@
 /**
- * An `ssh` session process as an exec channel (ssh-exec.ts runs commands on either): its stdout
+ * An `ssh` session process as an exec channel (src/transport/remote/exec.ts runs commands on either): its stdout
  * is the duplex's readable side, its stdin the writable side, its stderr beside. On exit, a status
  * other than 255 is the command's; 255 is the command's too unless `ssh` wrote about the
  * connection (then no `exit` is emitted and `failure` says why: a lost connection).
  */
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { Duplex, type Readable } from 'node:stream';
-import type { ExecChannel } from '../ssh-exec.js';
+import type { ExecChannel } from '../remote/exec.js';
 import { sessionFailure } from './openssh-errors.js';
 
 /** Keep this much of stderr's end for classifying an exit 255. */

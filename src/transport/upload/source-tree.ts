@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, lstatSync, readdirSync, readFileSync, readlinkSync, type Stats } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { statUploadSource } from '../local-upload.js';
+import { statUploadSource } from './upload-source.js';
 
 export interface TreeEntry {
   /** Inside the archive: `.` for the root of a directory upload, else `a/b` (no `./`, no `..`). */

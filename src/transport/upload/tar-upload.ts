@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { basename, posix } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
+import { UploadError } from '../../contract/errors.js';
 import type { Host } from '../../contract/host.js';
 import {
   DEFAULT_SHELL,
@@ -21,13 +22,6 @@ import { describeChoice, forcedChoice, type CompressionChoice, type CompressSett
 import { EXIT_NO_GZIP, EXIT_NO_TAR, HOST_SCRIPT, hostScriptEnv, markerName } from './host-script.js';
 import { UploadReplies } from './host-replies.js';
 import type { SourceTree } from './source-tree.js';
-
-/** An upload failed on the host (permission, disk full, not a directory, refused path…). */
-export class UploadError extends Error {
-  override get name(): string {
-    return 'UploadError';
-  }
-}
 
 /** Compression when the step does not say: see docs/ssh.md, "Uploads". */
 export const DEFAULT_COMPRESS: CompressSetting = 'auto';
@@ -48,9 +42,10 @@ export async function tarUpload(
   ctx.signal.throwIfAborted();
   const started = Date.now();
   const tree = await cache.tree(req.from, req.snapshot);
+  const upload: Upload = { exec, cache, host, label, req, ctx, tree };
   let choice = await chooseCompression(cache, tree, req.compress ?? DEFAULT_COMPRESS, ctx.signal);
   for (;;) {
-    const outcome = await attempt(exec, cache, host, label, req, ctx, tree, choice.gzip);
+    const outcome = await attempt(upload, choice.gzip);
     if (outcome === 'no-tar') return outcome;
     if (outcome !== 'no-gzip') {
       return { ...outcome, compression: describeChoice(choice), durationMs: Date.now() - started };
@@ -71,6 +66,17 @@ function chooseCompression(
 
 type TarOutcome = TarUploadOutcome;
 
+/** One upload of a source to one host: what every attempt of it shares. */
+interface Upload {
+  readonly exec: Exec;
+  readonly cache: ArchiveCache;
+  readonly host: Host;
+  readonly label: string;
+  readonly req: UploadRequest;
+  readonly ctx: TransportCallContext;
+  readonly tree: SourceTree;
+}
+
 interface Manifest {
   /** The lines `SHA256 MODE PATH\n`, for files whose names a line can carry. */
   readonly text: Buffer;
@@ -78,86 +84,95 @@ interface Manifest {
   readonly lineEntries: readonly number[];
 }
 
-async function attempt(
-  exec: Exec,
-  cache: ArchiveCache,
-  host: Host,
-  label: string,
-  req: UploadRequest,
-  ctx: TransportCallContext,
-  tree: SourceTree,
-  gzip: boolean,
-): Promise<UploadResult | 'no-tar' | 'no-gzip'> {
+/** One run of the host script: the manifest and the archive in, the host's replies out. */
+async function attempt(upload: Upload, gzip: boolean): Promise<UploadResult | 'no-tar' | 'no-gzip'> {
+  const { tree, req, ctx, label } = upload;
   const to = tree.kind === 'file' && req.to.endsWith('/') ? posix.join(req.to, basename(tree.root)) : req.to;
   const linking = tree.kind === 'directory' && req.linkFrom !== undefined && req.linkFrom !== '';
-  const manifest = linking ? await manifestOf(cache, tree, ctx.signal) : null;
-  const input = new PassThrough({ highWaterMark: 256 * 1024 });
-  let bytesSent = 0;
-  let archiveError: Error | null = null;
-  let reader: Readable | null = null;
-
-  const sendArchive = (): void => {
-    const have = replies.have;
-    const omit =
-      have.size > 0 ? new Set([...have].map((line) => manifest?.lineEntries[line - 1] as number)) : null;
-    const omitKey = omit ? [...omit].sort((a, b) => a - b).join(',') : 'all';
-    const file = cache.archive(
-      {
-        tree,
-        omit,
-        gzip,
-        marker: { name: markerName(archiveId(tree)), content: Buffer.alloc(0) },
-      },
-      `${gzip ? 'gz' : 'tar'}|${omitKey}`,
-    );
-    const archive = file.reader();
-    reader = archive;
-    archive.on('data', (chunk: Buffer) => (bytesSent += chunk.length));
-    archive.once('error', (err) => {
-      // The host sees the archive end early and unpacks nothing; this error says why.
-      archiveError = err;
-      input.end();
-    });
-    archive.pipe(input);
-  };
-
+  const manifest = linking ? await manifestOf(upload.cache, tree, ctx.signal) : null;
+  const stdin = new HostInput(upload.cache, tree, gzip);
   // The host is not trusted: a reply outside the protocol ends the upload, and fails it.
-  const replies = new UploadReplies(manifest ? manifest.lineEntries.length : null, sendArchive);
-
+  const replies = new UploadReplies(manifest ? manifest.lineEntries.length : null, () =>
+    stdin.sendArchive(omitted(replies.have, manifest)),
+  );
   const env = scriptEnv(to, tree, gzip, manifest && { path: req.linkFrom as string, manifest });
-  if (manifest) {
-    input.write(manifest.text);
-    bytesSent += manifest.text.length;
-  }
+  if (manifest) stdin.write(manifest.text);
   let result: ExecResult;
   try {
-    result = await exec(
-      host,
-      { script: HOST_SCRIPT, shell: DEFAULT_SHELL, env, stdin: input },
+    result = await upload.exec(
+      upload.host,
+      { script: HOST_SCRIPT, shell: DEFAULT_SHELL, env, stdin: stdin.input },
       { signal: AbortSignal.any([ctx.signal, replies.stop.signal]), onOutput: replies.onOutput },
     );
   } catch (e) {
     if (replies.violation === undefined || ctx.signal.aborted) throw e;
     throw new UploadError(`${label}: upload to ${to} failed: the host ${replies.violation}`);
   } finally {
-    (reader as Readable | null)?.destroy();
-    input.destroy();
+    stdin.destroy();
   }
   // Packing failed (a source file changed or vanished): that, not the host's complaint, is the cause.
-  if (archiveError) throw archiveError;
+  if (stdin.archiveError) throw stdin.archiveError;
   if (replies.fallback === 'no-tar' && result.exitCode === EXIT_NO_TAR) return 'no-tar';
   if (replies.fallback === 'no-gzip' && result.exitCode === EXIT_NO_GZIP) return 'no-gzip';
   if (result.exitCode !== 0) {
     throw new UploadError(`${label}: upload to ${to} failed: ${replies.failure(result.exitCode)}`);
   }
+  const { files, bytes } = tree;
   return {
-    files: tree.files,
-    bytes: tree.bytes,
-    bytesSent,
+    files,
+    bytes,
+    bytesSent: stdin.bytesSent,
     filesLinked: replies.have.size,
     method: 'tar',
     durationMs: 0,
   };
+}
+
+/** The entries the host already has (its `have` lines of the manifest), or null for none. */
+function omitted(have: ReadonlySet<number>, manifest: Manifest | null): Set<number> | null {
+  return have.size > 0 ? new Set([...have].map((line) => manifest?.lineEntries[line - 1] as number)) : null;
+}
+
+/** The host script's stdin: the manifest, then the archive (without what the host has). */
+class HostInput {
+  readonly input = new PassThrough({ highWaterMark: 256 * 1024 });
+  bytesSent = 0;
+  /** Why the archive ended early: the host then unpacks nothing, and this says why. */
+  archiveError: Error | null = null;
+  #reader: Readable | null = null;
+
+  constructor(
+    private readonly cache: ArchiveCache,
+    private readonly tree: SourceTree,
+    private readonly gzip: boolean,
+  ) {}
+
+  write(chunk: Buffer): void {
+    this.input.write(chunk);
+    this.bytesSent += chunk.length;
+  }
+
+  sendArchive(omit: Set<number> | null): void {
+    const { tree, gzip } = this;
+    const omitKey = omit ? [...omit].sort((a, b) => a - b).join(',') : 'all';
+    const file = this.cache.archive(
+      { tree, omit, gzip, marker: { name: markerName(archiveId(tree)), content: Buffer.alloc(0) } },
+      `${gzip ? 'gz' : 'tar'}|${omitKey}`,
+    );
+    const archive = file.reader();
+    this.#reader = archive;
+    archive.on('data', (chunk: Buffer) => (this.bytesSent += chunk.length));
+    archive.once('error', (err) => {
+      this.archiveError = err;
+      this.input.end();
+    });
+    archive.pipe(this.input);
+  }
+
+  destroy(): void {
+    this.#reader?.destroy();
+    this.input.destroy();
+  }
 }
 
 /** The host script's variables for one upload (a new nonce each time). */

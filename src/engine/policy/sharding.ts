@@ -1,0 +1,73 @@
+/**
+ * One release spread over several machines (a GitHub job matrix): which of a stage's selected jobs
+ * this process runs. Pure, and the same on every machine that loads the same config with the same
+ * hosts filter and limit, which is what lets the parts add up to the whole release.
+ *
+ * - The canary part runs each stage's canary, alone.
+ * - Shard K of N runs block K of the stage's other jobs, split into N contiguous blocks, with no
+ *   canary of its own: the canary part already ran it.
+ * - Controller jobs (a stage that names no hosts, or a `local` step's own job) run in every part:
+ *   every part is its own machine, and a build stage whose output later stages ship must run on each.
+ */
+import type { Job } from '../model/job.js';
+import { isControllerJob } from './job-selection.js';
+import { partLabel, type RunPart } from '../report/run-part.js';
+import { hasCanary } from './waves.js';
+
+export interface StageSlice {
+  /** The jobs this part runs, in stage order. */
+  readonly jobs: Job[];
+  /** The job that runs first and alone here, or null. */
+  readonly canary: Job | null;
+  /** In a shard: the stage's canary, which the canary part runs instead. */
+  readonly canaryLeftOut: string | null;
+  /** Why this part runs none of the stage's jobs although the stage has some. */
+  readonly emptyBecause: string | null;
+  /**
+   * In a shard: the hosts of every shard of the stage (shard K's at index K-1), so a merge can name
+   * the hosts of a shard whose report is missing.
+   */
+  readonly shards?: string[][];
+}
+
+/**
+ * The part of a stage's selected jobs (after the hosts filter and the limit) that `part` runs.
+ * Without a part, every job runs, the first as the canary when the stage has one.
+ */
+export function sliceStage(selected: readonly Job[], canaryOn: boolean, part?: RunPart): StageSlice {
+  const first = selected[0];
+  const canary = first && hasCanary({ canary: canaryOn }, selected.length) ? first : null;
+  if (!part) return { jobs: [...selected], canary, canaryLeftOut: null, emptyBecause: null };
+  const everywhere = (j: Job): boolean => isControllerJob(j);
+  if (part.kind === 'canary') {
+    // The canary stays a canary even alone here: its failure stops the run, whatever can-fail says.
+    const jobs = selected.filter((j) => j === canary || everywhere(j));
+    const why = canary || jobs.length > 0 ? null : 'it has no canary: all of its hosts run in the shards';
+    return { jobs, canary, canaryLeftOut: null, emptyBecause: selected.length > 0 ? why : null };
+  }
+  const spread = selected.filter((j) => j !== canary && !everywhere(j));
+  const [from, to] = shardBlock(spread.length, part.index, part.count);
+  const block = new Set(spread.slice(from, to));
+  const jobs = selected.filter((j) => block.has(j) || everywhere(j));
+  const why =
+    jobs.length > 0 || selected.length === 0
+      ? null
+      : `${partLabel(part)} has none of its hosts (${spread.length} besides the canary, in ${part.count} shards)`;
+  const leftOut = canary && !everywhere(canary) ? canary.host.name : null;
+  const shards = Array.from({ length: part.count }, (_, k) => {
+    const [a, b] = shardBlock(spread.length, k + 1, part.count);
+    return spread.slice(a, b).map((j) => j.host.name);
+  });
+  return { jobs, canary: null, canaryLeftOut: leftOut, emptyBecause: why, shards };
+}
+
+/**
+ * Block `index` (1-based) of `total` items split into `count` contiguous blocks as `[from, to)`:
+ * the first `total % count` blocks hold one item more than the others.
+ */
+export function shardBlock(total: number, index: number, count: number): [number, number] {
+  const base = Math.floor(total / count);
+  const extra = total % count;
+  const from = (index - 1) * base + Math.min(index - 1, extra);
+  return [from, from + base + (index <= extra ? 1 : 0)];
+}

@@ -1,0 +1,24 @@
+/**
+ * The release directories the built-in `release:` steps work on (docs/releases.md): what config
+ * resolves from the `releases:` block and what the steps and their host scripts act on.
+ */
+
+/** The built-in `release:` steps. */
+export const RELEASE_ACTIONS = ['prepare', 'switch', 'prune', 'rollback', 'undo'] as const;
+export type ReleaseAction = (typeof RELEASE_ACTIONS)[number];
+
+/** A path linked into every release from `PATH/shared/`. */
+export interface SharedPath {
+  /** Relative to the release, without a trailing `/`. */
+  readonly path: string;
+  /** Written with a trailing `/`: a directory (created when missing); else a file (must exist). */
+  readonly directory: boolean;
+}
+
+/** The `releases:` block (docs/releases.md). */
+export interface ReleaseDirs {
+  /** As written: `${NAME}` is expanded per job. */
+  readonly path: string;
+  readonly keep: number;
+  readonly shared: readonly SharedPath[];
+}
