@@ -70753,6 +70753,7 @@ function replyComplete(stdout) {
 ;// CONCATENATED MODULE: ./lib/pipeline/lock/lock-owner.js
 /** Who holds a deploy lock: what owner.json says, and how messages and the report tell it. */
 
+
 /** A token: who may re-enter and release a lock. Random, hex. */
 function newLockToken() {
     return (0,external_node_crypto_.randomBytes)(16).toString('hex');
@@ -70766,7 +70767,9 @@ const OWNER_FIELDS = {
     who: lock_owner_text(200),
     runner: lock_owner_text(200),
     release: lock_owner_text(200),
-    runUrl: (v) => (typeof v === 'string' && v.length <= 2000 && isHttpUrl(v) ? v : undefined),
+    // Kept in its safe form (parentheses, quotes, spaces and `<>` percent-encoded): it reaches the
+    // messages, the summary and the JSON report, and nothing downstream should have to re-check it.
+    runUrl: (v) => (typeof v === 'string' && v.length <= 2000 ? safeHttpUrl(v) : undefined),
     controller: lock_owner_text(300),
     pid: (v) => (Number.isSafeInteger(v) && v >= 0 ? v : undefined),
     started: (v) => (typeof v === 'string' && /^\d{4}-\d\d-\d\dT[\d:.]{1,20}Z$/.test(v) ? v : undefined),
@@ -70809,15 +70812,6 @@ function parseOwner(json) {
 function flatten(value) {
     // eslint-disable-next-line no-control-regex
     return value.replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029]/g, '\ufffd');
-}
-function isHttpUrl(value) {
-    try {
-        const url = new URL(value);
-        return url.protocol === 'https:' || url.protocol === 'http:';
-    }
-    catch {
-        return false;
-    }
 }
 /**
  * `alice (runner deploy, release 2026…, "hotfix") since 2026-11-28T01:00:00.000Z, last heartbeat
