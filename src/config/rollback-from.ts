@@ -10,8 +10,9 @@ import type { Host } from '../contract/host.js';
 import { Job } from '../engine/model/job.js';
 import type { StageReport, StageWhen } from '../engine/report/report.js';
 import { Stage } from '../engine/model/stage.js';
-import { remote } from '../engine/model/subtask.js';
-import { currentLiveCommand, parseCurrentLive } from '../steps/release-dir-scripts.js';
+import { remote, type CapturedResult } from '../engine/model/subtask.js';
+import { Err } from '../engine/model/result.js';
+import { currentLiveCommand, currentLiveProblem, parseCurrentLive } from '../steps/release-dir-scripts.js';
 import { releasePaths } from '../steps/release-step.js';
 import type { ReleaseDirs } from '../steps/release-dirs.js';
 import type { StepConfig } from './schema.js';
@@ -37,11 +38,15 @@ export function rollbackReadStage(
           async function* (ctx) {
             const paths = releasePaths(dirs, ctx);
             const read = currentLiveCommand(paths.BW_RELEASES_PATH as string);
-            yield remote(read.script, {
+            const result = yield remote(read.script, {
               env: { ...paths, ...read.env },
               label: 'release: rollback: read current',
               summary: read.summary,
+              capture: true,
             });
+            // The host's answer is data: a malformed one fails this host's job, and names it.
+            const problem = currentLiveProblem(result as CapturedResult);
+            if (problem) return Err(`${host.name} answered which release is current with ${problem}`);
           },
           'read-current',
         ),

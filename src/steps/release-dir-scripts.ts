@@ -14,6 +14,7 @@
  * with `"previous":"ID"}` last on `live` lines, so the scripts read them with sed and awk alone.
  * Ids are checked (`releaseIdProblem`) before they get here.
  */
+import { releaseNameProblem } from '../contract/release-id.js';
 import type { ReleaseAction, SharedPath } from './release-dirs.js';
 
 /** One history line's fields after `id` and `state`, in this order. */
@@ -92,10 +93,43 @@ export function currentLiveCommand(path: string): ReleaseCommand {
   };
 }
 
-/** `{ id, time }` from the line `currentLiveCommand` prints, wherever it is in `output`. */
-export function parseCurrentLive(output: string): { id: string; time: string } | null {
-  const m = /^current releases\/([A-Za-z0-9._-]+) went live at (\S*)$/m.exec(output);
-  return m ? { id: m[1] as string, time: m[2] as string } : null;
+/**
+ * `{ id, time }` from the line `currentLiveCommand` prints, wherever it is in `output`; null when
+ * there is none, or when it is malformed (`currentLiveProblem` says why). The host's answer is data:
+ * the id must be a directory name in releases/ (`releaseNameProblem`: never `.` or `..`), the
+ * time ISO-8601 in UTC (returned in `toISOString` form, so times compare as strings) or `never`.
+ */
+export function parseCurrentLive(output: string | undefined): { id: string; time: string } | null {
+  const read = readCurrentLive(output ?? '');
+  return read && 'id' in read ? read : null;
+}
+
+/** Why the answer of `currentLiveCommand` is malformed (or too long), or undefined when it is not. */
+export function currentLiveProblem(answer: { stdout: string; stdoutTruncated: boolean }): string | undefined {
+  if (answer.stdoutTruncated) return 'an answer of more than 64 KiB (one line is expected)';
+  const read = readCurrentLive(answer.stdout);
+  return read && 'problem' in read ? read.problem : undefined;
+}
+
+const CURRENT_LINE = /^current (.*)$/gm;
+const CURRENT_LIVE_LINE = /^current releases\/(\S+) went live at (\S+)$/;
+const UTC_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z$/;
+
+function readCurrentLive(output: string): { id: string; time: string } | { problem: string } | null {
+  const lines = [...output.matchAll(CURRENT_LINE)].map((m) => m[0]);
+  if (lines.length === 0) return null;
+  const shown = (line: string): string => JSON.stringify(line.length > 200 ? `${line.slice(0, 199)}…` : line);
+  if (lines.length > 1) return { problem: `more than one "current" line in its answer: ${shown(lines[1] as string)}` };
+  const line = lines[0] as string;
+  const m = CURRENT_LIVE_LINE.exec(line);
+  if (!m) return { problem: `"current releases/ID went live at TIME" expected, got ${shown(line)}` };
+  const [, id, time] = m as unknown as [string, string, string];
+  const idProblem = releaseNameProblem(id);
+  if (idProblem) return { problem: `its current release is ${idProblem}` };
+  if (time === 'never') return { id, time };
+  const ms = UTC_TIME.test(time) ? Date.parse(time) : NaN;
+  if (!Number.isFinite(ms)) return { problem: `its release went live at a time that is not ISO-8601 UTC: ${shown(time)}` };
+  return { id, time: new Date(ms).toISOString() };
 }
 
 /** `"run":"…","attempt":"…","time":"…","who":"…","runUrl":"…"`: what follows id and state on a history line. */
