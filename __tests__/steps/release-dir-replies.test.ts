@@ -5,6 +5,10 @@
  * an error naming it. The other hosts are not swayed by it. Each command has a deadline of its own.
  */
 import { rollbackFrom, rollbackReadStage } from '../../src/config/rollback-from.js';
+import { resolveReleases } from '../../src/config/safe-releases.js';
+import { releasesSchema } from '../../src/config/schema-releases.js';
+import type { JobContext } from '../../src/engine/model/job.js';
+import { releaseStepTask } from '../../src/steps/release-step.js';
 import { Stage } from '../../src/engine/model/stage.js';
 import { remote } from '../../src/engine/model/subtask.js';
 import { currentLiveProblem, parseCurrentLive } from '../../src/steps/release-dir-scripts.js';
@@ -142,5 +146,17 @@ describe("a command's own deadline (timeoutMs)", () => {
       ['web-2', 'success', undefined],
     ]);
     expect(got[0]?.error).toBe('release: prune on web-1 timed out after 200ms (its deadline)');
+  });
+});
+
+describe('releases.timeout', () => {
+  it('every release: step carries it (10 minutes unless the config says otherwise)', () => {
+    const ctx = { host: hosts(1)[0], release: 'r1', env: {} } as unknown as JobContext;
+    const paths = { BW_RELEASES_PATH: '/srv/app' };
+    expect(releaseStepTask('prune', DIRS, ctx, paths, 'release: prune').timeoutMs).toBe(10 * 60_000);
+    const block = releasesSchema.parse({ path: '/srv/app', timeout: '90s' });
+    const dirs = resolveReleases(block);
+    expect(dirs?.timeoutMs).toBe(90_000);
+    expect(releaseStepTask('switch', dirs!, ctx, paths, 'release: switch').timeoutMs).toBe(90_000);
   });
 });

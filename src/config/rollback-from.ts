@@ -14,7 +14,7 @@ import { remote, type CapturedResult } from '../engine/model/subtask.js';
 import { Err } from '../engine/model/result.js';
 import { currentLiveCommand, currentLiveProblem, parseCurrentLive } from '../steps/release-dir-scripts.js';
 import { releasePaths } from '../steps/release-step.js';
-import type { ReleaseDirs } from '../steps/release-dirs.js';
+import { DEFAULT_RELEASE_SCRIPT_TIMEOUT_MS, type ReleaseDirs } from '../steps/release-dirs.js';
 import type { StepConfig } from './schema.js';
 
 /** The stage a rollback stage needs before it, or null when its release is known without one. */
@@ -43,6 +43,7 @@ export function rollbackReadStage(
               label: 'release: rollback: read current',
               summary: read.summary,
               capture: true,
+              timeoutMs: dirs.timeoutMs ?? DEFAULT_RELEASE_SCRIPT_TIMEOUT_MS,
             });
             // The host's answer is data: a malformed one fails this host's job, and names it.
             const problem = currentLiveProblem(result as CapturedResult);

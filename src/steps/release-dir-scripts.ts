@@ -119,7 +119,8 @@ function readCurrentLive(output: string): { id: string; time: string } | { probl
   const lines = [...output.matchAll(CURRENT_LINE)].map((m) => m[0]);
   if (lines.length === 0) return null;
   const shown = (line: string): string => JSON.stringify(line.length > 200 ? `${line.slice(0, 199)}…` : line);
-  if (lines.length > 1) return { problem: `more than one "current" line in its answer: ${shown(lines[1] as string)}` };
+  if (lines.length > 1)
+    return { problem: `more than one "current" line in its answer: ${shown(lines[1] as string)}` };
   const line = lines[0] as string;
   const m = CURRENT_LIVE_LINE.exec(line);
   if (!m) return { problem: `"current releases/ID went live at TIME" expected, got ${shown(line)}` };
@@ -128,7 +129,8 @@ function readCurrentLive(output: string): { id: string; time: string } | { probl
   if (idProblem) return { problem: `its current release is ${idProblem}` };
   if (time === 'never') return { id, time };
   const ms = UTC_TIME.test(time) ? Date.parse(time) : NaN;
-  if (!Number.isFinite(ms)) return { problem: `its release went live at a time that is not ISO-8601 UTC: ${shown(time)}` };
+  if (!Number.isFinite(ms))
+    return { problem: `its release went live at a time that is not ISO-8601 UTC: ${shown(time)}` };
   return { id, time: new Date(ms).toISOString() };
 }
 

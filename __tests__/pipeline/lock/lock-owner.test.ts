@@ -1,4 +1,9 @@
-import { describeHolder, lockReport, OWNER_MAX_BYTES, parseOwner } from '../../../src/pipeline/lock/lock-owner.js';
+import {
+  describeHolder,
+  lockReport,
+  OWNER_MAX_BYTES,
+  parseOwner,
+} from '../../../src/pipeline/lock/lock-owner.js';
 import { notRunReport } from '../../../src/pipeline/lock/lock-gate.js';
 import { toJsonReport } from '../../../src/reporters/json.js';
 import { parseLockReply, replyComplete } from '../../../src/steps/lock-scripts.js';
@@ -44,7 +49,10 @@ describe('parseOwner: owner.json from a lock host that may lie', () => {
 
   it('keeps a runUrl in its safe form: the JSON report gets `)`, spaces and `<` percent-encoded', () => {
     const owner = parseOwner(
-      JSON.stringify({ who: 'mallory', runUrl: 'https://x/a b)<h2>INJECTED</h2>[click](https://evil.example/login)' }),
+      JSON.stringify({
+        who: 'mallory',
+        runUrl: 'https://x/a b)<h2>INJECTED</h2>[click](https://evil.example/login)',
+      }),
     );
     const safe = 'https://x/a%20b%29%3Ch2%3EINJECTED%3C/h2%3E[click]%28https://evil.example/login%29';
     expect(owner).toEqual({ who: 'mallory', runUrl: safe });

@@ -149,7 +149,10 @@ export class JobAttempt {
     const deadline = attemptSignal(this.scope.signal, task.timeoutMs);
     const signal = deadline.signal;
     try {
-      const context = { ...this.#callContext(host, capture || task.reportsRelease ? consume : undefined), signal };
+      const context = {
+        ...this.#callContext(host, capture || task.reportsRelease ? consume : undefined),
+        signal,
+      };
       const call = transport.exec(
         target,
         { script: task.script, shell: task.shell, env, ...(task.summary ? { summary: task.summary } : {}) },
