@@ -68830,7 +68830,7 @@ function parseReleaseMove(line) {
     if (!m || ids.some((s) => s !== '-' && (0,release_id/* releaseNameProblem */.AR)(s) !== undefined)) {
         const shown = line.length > 200 ? `${line.slice(0, 199)}…` : line;
         return {
-            problem: `the host printed a malformed ${PREFIX} line (not "ACTION BEFORE AFTER" with release directory names): ${JSON.stringify(shown)}`,
+            problem: `printed a malformed ${PREFIX} line (not "ACTION BEFORE AFTER" with release directory names): ${JSON.stringify(shown)}`,
         };
     }
     const id = (s) => (s === '-' ? null : s);
@@ -68955,16 +68955,21 @@ class JobAttempt {
         const target = task.target === 'controller' ? contract_host/* CONTROLLER */.J : host;
         if (task.target === 'controller')
             this.#ranOnController = true;
+        // A host's answer that cannot be right stops the command at once: nothing more is read.
+        const stop = new AbortController();
+        const refuse = (why) => {
+            if (!stop.signal.aborted)
+                stop.abort(new errors/* JobFailedError */.dk(`${label} on ${host.name}: ${why}`));
+        };
         const capture = task.capture ? new StdoutCapture() : undefined;
-        let malformed;
         const consume = (line) => {
-            if (capture)
-                capture.add(line);
+            if (capture && !capture.add(line))
+                refuse(`printed more than ${subtask/* CAPTURE_MAX_BYTES */.O8} bytes: stopped`);
             if (!task.reportsRelease)
                 return false;
             const move = parseReleaseMove(line);
             if (move && 'problem' in move)
-                malformed ??= move.problem;
+                refuse(move.problem);
             else if (move)
                 this.release = joinMoves(this.release, move);
             return move !== null;
@@ -68972,7 +68977,7 @@ class JobAttempt {
         // The command's own deadline (`timeoutMs`), inside the attempt's: a host that goes silent
         // fails this step, not the whole run.
         const deadline = attemptSignal(this.scope.signal, task.timeoutMs);
-        const signal = deadline.signal;
+        const signal = AbortSignal.any([deadline.signal, stop.signal]);
         try {
             const context = {
                 ...this.#callContext(host, capture || task.reportsRelease ? consume : undefined),
@@ -68984,8 +68989,8 @@ class JobAttempt {
             if (result.exitCode !== 0 && !task.allowFailure) {
                 throw new errors/* CommandExitError */.qw(describeExit(result), result.exitCode, result.signal);
             }
-            if (malformed !== undefined)
-                throw new errors/* JobFailedError */.dk(`${host.name}: ${malformed}`);
+            if (stop.signal.aborted)
+                throw stop.signal.reason;
             return capture ? { ...result, stdout: capture.text(), stdoutTruncated: capture.truncated } : result;
         }
         catch (error) {
@@ -69059,16 +69064,18 @@ class StdoutCapture {
     #lines = [];
     #bytes = 0;
     truncated = false;
+    /** Keeps `line`; false once the lines are over the limit (this one is not kept). */
     add(line) {
         if (this.truncated)
-            return;
+            return false;
         const bytes = Buffer.byteLength(line) + 1;
         if (this.#bytes + bytes > subtask/* CAPTURE_MAX_BYTES */.O8) {
             this.truncated = true;
-            return;
+            return false;
         }
         this.#bytes += bytes;
         this.#lines.push(line);
+        return true;
     }
     text() {
         return this.#lines.join('\n');

@@ -47,9 +47,12 @@ describe('the answer of the rollback read stage', () => {
     const read = rollbackReadStage({ steps: [{ release: 'rollback' }] }, 'Rollback', fleet, {}, DIRS);
     if (!read) throw new Error('expected a read stage');
     const flood = Array.from({ length: 2000 }, () => 'x'.repeat(100));
-    const { report } = await run([read], { script: () => ({ lines: flood }) });
+    // It would go on for a minute: the bound stops it.
+    const { report, transport } = await run([read], { script: () => ({ lines: flood, delayMs: 60_000 }) });
+    expect(transport.records[0]?.outcome).toBe('aborted');
+    // Stopped at the first line past the bound: nothing more is read.
     expect(report.stages[0]?.jobs[0]?.error).toBe(
-      'web-1 answered which release is current with an answer of more than 64 KiB (one line is expected)',
+      'release: rollback: read current on web-1: printed more than 65536 bytes: stopped',
     );
   });
 
@@ -103,7 +106,11 @@ describe('the `bw-release:` lines of switch, rollback and undo', () => {
     const { report, events } = await run(
       [new Stage({ name: 'Rollback', canary: false, jobs, maxFailures: { percent: 100 } })],
       {
-        script: (call): Behaviour => ({ lines: (lines[call.host] as string).split('\n') }),
+        // A lying host is stopped at its first forged line, not waited for.
+        script: (call): Behaviour => ({
+          lines: (lines[call.host] as string).split('\n'),
+          ...(call.host === 'web-1' ? {} : { delayMs: 60_000 }),
+        }),
       },
     );
     const got = report.stages[0]?.jobs ?? [];
@@ -113,9 +120,9 @@ describe('the `bw-release:` lines of switch, rollback and undo', () => {
       ['web-3', 'failure', null],
     ]);
     expect(got[1]?.error).toBe(
-      'web-2: the host printed a malformed bw-release: line (not "ACTION BEFORE AFTER" with release directory names): "bw-release: rollback .. .."',
+      'release: rollback on web-2: printed a malformed bw-release: line (not "ACTION BEFORE AFTER" with release directory names): "bw-release: rollback .. .."',
     );
-    expect(got[2]?.error).toContain('web-3: the host printed a malformed bw-release: line');
+    expect(got[2]?.error).toContain('release: rollback on web-3: printed a malformed bw-release: line');
     expect(got[2]?.error).toContain('\\u001b[31m');
     // A forged line is kept out of the output, as a real one is.
     const shown = events.flatMap((e) => (e.type === 'output' ? [e.line] : []));

@@ -29,7 +29,7 @@ export function parseReleaseMove(line: string): ReleaseMove | { readonly problem
   if (!m || ids.some((s) => s !== '-' && releaseNameProblem(s) !== undefined)) {
     const shown = line.length > 200 ? `${line.slice(0, 199)}…` : line;
     return {
-      problem: `the host printed a malformed ${PREFIX} line (not "ACTION BEFORE AFTER" with release directory names): ${JSON.stringify(shown)}`,
+      problem: `printed a malformed ${PREFIX} line (not "ACTION BEFORE AFTER" with release directory names): ${JSON.stringify(shown)}`,
     };
   }
   const id = (s: string): string | null => (s === '-' ? null : s);

@@ -134,20 +134,24 @@ export class JobAttempt {
     const env = { ...this.#context(host).env, ...task.env };
     const target = task.target === 'controller' ? CONTROLLER : host;
     if (task.target === 'controller') this.#ranOnController = true;
+    // A host's answer that cannot be right stops the command at once: nothing more is read.
+    const stop = new AbortController();
+    const refuse = (why: string): void => {
+      if (!stop.signal.aborted) stop.abort(new JobFailedError(`${label} on ${host.name}: ${why}`));
+    };
     const capture = task.capture ? new StdoutCapture() : undefined;
-    let malformed: string | undefined;
     const consume = (line: string): boolean => {
-      if (capture) capture.add(line);
+      if (capture && !capture.add(line)) refuse(`printed more than ${CAPTURE_MAX_BYTES} bytes: stopped`);
       if (!task.reportsRelease) return false;
       const move = parseReleaseMove(line);
-      if (move && 'problem' in move) malformed ??= move.problem;
+      if (move && 'problem' in move) refuse(move.problem);
       else if (move) this.release = joinMoves(this.release, move);
       return move !== null;
     };
     // The command's own deadline (`timeoutMs`), inside the attempt's: a host that goes silent
     // fails this step, not the whole run.
     const deadline = attemptSignal(this.scope.signal, task.timeoutMs);
-    const signal = deadline.signal;
+    const signal = AbortSignal.any([deadline.signal, stop.signal]);
     try {
       const context = {
         ...this.#callContext(host, capture || task.reportsRelease ? consume : undefined),
@@ -163,7 +167,7 @@ export class JobAttempt {
       if (result.exitCode !== 0 && !task.allowFailure) {
         throw new CommandExitError(describeExit(result), result.exitCode, result.signal);
       }
-      if (malformed !== undefined) throw new JobFailedError(`${host.name}: ${malformed}`);
+      if (stop.signal.aborted) throw stop.signal.reason;
       return capture ? { ...result, stdout: capture.text(), stdoutTruncated: capture.truncated } : result;
     } catch (error) {
       if (!this.scope.signal.aborted && signal.aborted && signal.reason instanceof TimeoutError) {
@@ -240,15 +244,17 @@ class StdoutCapture {
   #bytes = 0;
   truncated = false;
 
-  add(line: string): void {
-    if (this.truncated) return;
+  /** Keeps `line`; false once the lines are over the limit (this one is not kept). */
+  add(line: string): boolean {
+    if (this.truncated) return false;
     const bytes = Buffer.byteLength(line) + 1;
     if (this.#bytes + bytes > CAPTURE_MAX_BYTES) {
       this.truncated = true;
-      return;
+      return false;
     }
     this.#bytes += bytes;
     this.#lines.push(line);
+    return true;
   }
 
   text(): string {
