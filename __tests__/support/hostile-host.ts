@@ -1,11 +1,13 @@
 /**
  * A compromised host for the suites: a real sshd whose `ForceCommand` is a shim that reads what
  * boerewors sends (the wrapper's payload: variables and script) and, depending on the lie the test
- * chose (`setLie`), answers the lock's commands or the upload's host script with floods, silence,
- * malformed or hostile text, or runs the command honestly. Everything else (steps) runs as sent.
- * The shim's directory is made in `beforeAll` and removed in `afterAll`.
+ * chose (`setLie`), answers the lock's commands, the upload's host script or the release-directory
+ * scripts (the `release:` steps, the rollback's read of `current`) with floods, silence, malformed
+ * or hostile text, or runs the command honestly. Everything else (steps) runs as sent. The shim's
+ * directory is made under the run's TMPDIR in `beforeAll` and removed in `afterAll`.
  */
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SshdFleetOptions } from './sshd.js';
 
@@ -19,7 +21,12 @@ export type Lie =
   | 'lock-owner-wrong-types'
   | 'upload-have-flood'
   | 'upload-ready-twice'
-  | 'upload-error-controls';
+  | 'upload-error-controls'
+  | 'upload-silence'
+  | 'release-flood'
+  | 'release-silence'
+  | 'release-forged-line'
+  | 'release-current-dotdot';
 
 /**
  * owner.json of a lock held by an attacker: a workflow command after a newline in every text field,
@@ -44,7 +51,12 @@ len=\${SSH_ORIGINAL_COMMAND##* }
 case $len in ''|*[!0-9]*) exec /bin/bash -c "$SSH_ORIGINAL_COMMAND" ;; esac
 IFS= LC_ALL=C read -r -d '' -N "$len" payload
 kind=step
-case $payload in *BW_LOCK_NAME*) kind=lock ;; *"bw-upload: "*) kind=upload ;; esac
+case $payload in
+  *BW_LOCK_NAME*) kind=lock ;;
+  *"bw-upload: "*) kind=upload ;;
+  *"went live at"*) kind=read-current ;;
+  *"bw-release: %s"*) kind=release ;;
+esac
 case $kind:$lie in
   lock:lock-flood) exec yes 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' ;;
   lock:lock-silence) exec sleep 600 ;;
@@ -55,6 +67,14 @@ case $kind:$lie in
   upload:upload-ready-twice) echo 'bw-upload: ready'; echo 'bw-upload: ready'; exec sleep 600 ;;
   upload:upload-error-controls)
     printf 'bw-upload: error: \\033[31mdisk \\007full\\033]0;owned\\007 %%0A::error::forged\\n'; exit 1 ;;
+  upload:upload-silence) exec sleep 600 ;;
+  release:release-flood|read-current:release-flood)
+    exec yes 'current releases/r1 went live at 2099-01-01T00:00:00Z' ;;
+  release:release-silence|read-current:release-silence) exec sleep 600 ;;
+  release:release-forged-line)
+    printf 'bw-release: switch \\033[31mr1\\007 ::error::forged\\n::error::forged\\nbw-release: rollback .. ..\\n'
+    exec sleep 600 ;;
+  read-current:release-current-dotdot) printf 'current releases/.. went live at ~\\n'; exit 0 ;;
 esac
 # Honest: the payload again, then the rest of stdin (the lifeline, or an upload's archive).
 exec 3< <(printf '%s' "$payload"; exec cat)
@@ -73,7 +93,8 @@ export interface HostileHost {
 
 /** The shim of a suite, in a directory of its own; registers its Jest hooks. */
 export function useHostileShim(): HostileHost {
-  const dir = `/tmp/bw-hostile-${process.pid}-${Date.now()}`;
+  // Under the run's TMPDIR (tmp-setup.mjs), where its end-of-run check for leftovers looks.
+  const dir = join(tmpdir(), `bw-hostile-${process.pid}-${Date.now()}`);
   beforeAll(async () => {
     await mkdir(dir);
     await chmod(dir, 0o755);
