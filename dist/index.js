@@ -90986,7 +90986,7 @@ function currentLiveProblem(answer) {
     const read = readCurrentLive(answer.stdout);
     return read && 'problem' in read ? read.problem : undefined;
 }
-const CURRENT_LINE = /^current (.*)$/gm;
+const CURRENT_LINE = /^current releases\/.*$/gm;
 const CURRENT_LIVE_LINE = /^current releases\/(\S+) went live at (\S+)$/;
 const UTC_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z$/;
 function readCurrentLive(output) {

@@ -76,6 +76,10 @@ describe('the answer of the rollback read stage', () => {
     expect(currentLiveProblem({ ...ok, stdout: 'current releases/.. went live at ~' })).toMatch(
       /not "\." or "\.\."/,
     );
+    // The honest "no release" line, even for a releases path that starts with "current ".
+    expect(
+      currentLiveProblem({ ...ok, stdout: 'current x/current does not point into current x/releases' }),
+    ).toBe(undefined);
     expect(currentLiveProblem({ ...ok, stdout: 'current releases/r1 went live at ~' })).toMatch(
       /not ISO-8601/,
     );

@@ -111,7 +111,7 @@ export function currentLiveProblem(answer: { stdout: string; stdoutTruncated: bo
   return read && 'problem' in read ? read.problem : undefined;
 }
 
-const CURRENT_LINE = /^current (.*)$/gm;
+const CURRENT_LINE = /^current releases\/.*$/gm;
 const CURRENT_LIVE_LINE = /^current releases\/(\S+) went live at (\S+)$/;
 const UTC_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z$/;
 
