@@ -45,7 +45,8 @@ export const HOSTILE_OWNER = JSON.stringify({
 });
 
 const SHIM = (dir: string): string => `#!/bin/bash
-# A lying host: reads the payload boerewors sends, then answers as $dir/lie says.
+# A lying host: reads the payload boerewors sends, then answers as $dir/lie says. Silence is
+# reading stdin to its end: it ends when the controller closes the channel, so nothing outlives it.
 lie=$(cat ${dir}/lie 2>/dev/null)
 len=\${SSH_ORIGINAL_COMMAND##* }
 case $len in ''|*[!0-9]*) exec /bin/bash -c "$SSH_ORIGINAL_COMMAND" ;; esac
@@ -59,21 +60,21 @@ case $payload in
 esac
 case $kind:$lie in
   lock:lock-flood) exec yes 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' ;;
-  lock:lock-silence) exec sleep 600 ;;
+  lock:lock-silence) exec cat >/dev/null ;;
   lock:lock-long-line) exec head -c 100000000 /dev/zero ;;
   lock:lock-owner) printf 'held\\nage 5\\nowner %s\\n' "$(cat ${dir}/owner.json)"; exit 0 ;;
   lock:lock-owner-wrong-types) printf 'held\\nage 99999999999999\\nowner {"who":{"x":1},"pid":"x"}\\n'; exit 0 ;;
   upload:upload-have-flood) i=1; while :; do echo "bw-upload: have $i"; i=$((i + 1)); done ;;
-  upload:upload-ready-twice) echo 'bw-upload: ready'; echo 'bw-upload: ready'; exec sleep 600 ;;
+  upload:upload-ready-twice) echo 'bw-upload: ready'; echo 'bw-upload: ready'; exec cat >/dev/null ;;
   upload:upload-error-controls)
     printf 'bw-upload: error: \\033[31mdisk \\007full\\033]0;owned\\007 %%0A::error::forged\\n'; exit 1 ;;
-  upload:upload-silence) exec sleep 600 ;;
+  upload:upload-silence) exec cat >/dev/null ;;
   release:release-flood|read-current:release-flood)
     exec yes 'current releases/r1 went live at 2099-01-01T00:00:00Z' ;;
-  release:release-silence|read-current:release-silence) exec sleep 600 ;;
+  release:release-silence|read-current:release-silence) exec cat >/dev/null ;;
   release:release-forged-line)
     printf 'bw-release: switch \\033[31mr1\\007 ::error::forged\\n::error::forged\\nbw-release: rollback .. ..\\n'
-    exec sleep 600 ;;
+    exec cat >/dev/null ;;
   read-current:release-current-dotdot) printf 'current releases/.. went live at ~\\n'; exit 0 ;;
 esac
 # Honest: the payload again, then the rest of stdin (the lifeline, or an upload's archive).
