@@ -88138,8 +88138,8 @@ function rollbackReadStage(stage, name, hosts, vars, dirs) {
     });
 }
 /**
- * The newest release that went live on any host, from what the read stage printed (its jobs'
- * output); undefined when no host has one (each host then rolls back from its own current).
+ * Of the releases the hosts are on, the one that first went live last, from what the read stage
+ * printed (its jobs' output); undefined when no host has one (each host then rolls back from its own current).
  */
 function rollbackFrom(previous, readStage) {
     const report = previous.findLast((s) => s.name === readStage);
@@ -90773,21 +90773,23 @@ function summaryOf(action, t) {
     }
 }
 /**
- * Reads, on one host, the release `current` points at and when it last went live, as the line
- * `current releases/ID went live at TIME` (`parseCurrentLive` reads it back); prints nothing else
- * when there is no such release. Changes nothing. What a rollback runs first on every host, to
- * learn the release it rolls back (docs/releases.md).
+ * Reads, on one host, the release `current` points at and when it first went live (its first
+ * `live` line: a rollback or undo that went back to it later writes another, which must not make
+ * an old release look new), as the line `current releases/ID first went live at TIME`
+ * (`parseCurrentLive` reads it back); prints nothing else when there is no such release. Changes
+ * nothing. What a rollback runs first on every host, to learn the release it rolls back
+ * (docs/releases.md).
  */
 function currentLiveCommand(path) {
     return {
         script: `${PRELUDE}${CURRENT_LIVE}`,
         env: { BW_RELEASES_PATH: path, BW_RELEASE: 'none' },
-        summary: `read which release ${path}/current is, and when it went live`,
+        summary: `read which release ${path}/current is, and when it first went live`,
     };
 }
 /** `{ id, time }` from the line `currentLiveCommand` prints, wherever it is in `output`. */
 function parseCurrentLive(output) {
-    const m = /^current releases\/([A-Za-z0-9._-]+) went live at (\S*)$/m.exec(output);
+    const m = /^current releases\/([A-Za-z0-9._-]+) first went live at (\S*)$/m.exec(output);
     return m ? { id: m[1], time: m[2] } : null;
 }
 /** `"run":"…","attempt":"…","time":"…","who":"…","runUrl":"…"`: what follows id and state on a history line. */
@@ -90961,8 +90963,8 @@ if [ -z "$cur" ]; then
   echo "$P/current does not point into $P/releases"
   exit 0
 fi
-t=$(grep -F "{\\"id\\":\\"$cur\\",\\"state\\":\\"live\\"," "$H" 2>/dev/null | tail -n 1 | sed -n 's/.*"time":"\\([^"]*\\)".*/\\1/p')
-echo "current releases/$cur went live at \${t:-never}"
+t=$(grep -F "{\\"id\\":\\"$cur\\",\\"state\\":\\"live\\"," "$H" 2>/dev/null | head -n 1 | sed -n 's/.*"time":"\\([^"]*\\)".*/\\1/p')
+echo "current releases/$cur first went live at \${t:-never}"
 `;
 // Also undo (BW_UNDO=1): the same, only when current is this run's release and this attempt of
 // the run switched to it (the last `live` line of it carries BW_RUN_ATTEMPT). ROLLBACK_FROM (set

@@ -6,13 +6,13 @@ const read = (host: string, line: string) =>
   job(host, { outputTail: `$ release: rollback: read current\n${line}\n` });
 
 describe('which release a rollback rolls back', () => {
-  it('is the newest release that went live on any host, by when it went live', () => {
+  it('is the newest release that went live on any host, by when it first went live', () => {
     const previous = [
-      stage('Other', [job('web-1', { outputTail: 'current releases/zz went live at 2099-01-01T00:00:00Z' })]),
+      stage('Other', [job('web-1', { outputTail: 'current releases/zz first went live at 2099-01-01T00:00:00Z' })]),
       stage('Rollback: find the release to roll back', [
-        read('web-1', 'current releases/r2 went live at 2026-12-06T10:00:02.000Z'),
-        read('web-2', 'current releases/r1 went live at 2026-12-06T09:00:00.000Z'),
-        read('web-3', 'current releases/r2 went live at 2026-12-06T10:00:01.000Z'),
+        read('web-1', 'current releases/r2 first went live at 2026-12-06T10:00:02.000Z'),
+        read('web-2', 'current releases/r1 first went live at 2026-12-06T09:00:00.000Z'),
+        read('web-3', 'current releases/r2 first went live at 2026-12-06T10:00:01.000Z'),
       ]),
     ];
     expect(rollbackFrom(previous, 'Rollback: find the release to roll back')).toBe('r2');
@@ -22,7 +22,7 @@ describe('which release a rollback rolls back', () => {
     const previous = [
       stage('Read', [
         read('web-1', '/srv/app/current does not point into /srv/app/releases'),
-        read('web-2', 'current releases/hand-made went live at never'),
+        read('web-2', 'current releases/hand-made first went live at never'),
       ]),
     ];
     expect(rollbackFrom(previous, 'Read')).toBeUndefined();
@@ -30,8 +30,8 @@ describe('which release a rollback rolls back', () => {
   });
 
   it('reads only its own line, never an id with characters a release id cannot hold', () => {
-    expect(parseCurrentLive('current releases/a$(x) went live at t')).toBeNull();
-    expect(parseCurrentLive('x\ncurrent releases/r-1.2_3 went live at t\n')).toEqual({
+    expect(parseCurrentLive('current releases/a$(x) first went live at t')).toBeNull();
+    expect(parseCurrentLive('x\ncurrent releases/r-1.2_3 first went live at t\n')).toEqual({
       id: 'r-1.2_3',
       time: 't',
     });

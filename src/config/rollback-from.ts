@@ -1,7 +1,8 @@
 /**
- * Which release a `release: rollback` stage rolls back: the newest release that went live on any
- * of its hosts. A stage of its own runs first on every host of the rollback stage and reads where
- * `current` points and when that release went live (nothing changes); the rollback stage then
+ * Which release a `release: rollback` stage rolls back: of the releases its hosts are on, the
+ * newest by when each first went live (a rollback's own `live` line for the release it went back
+ * to does not count). A stage of its own runs first on every host of the rollback stage and reads
+ * where `current` points and when that release first went live (nothing changes); the rollback stage then
  * gives each host ROLLBACK_FROM, so a host still on an older release (left behind by the release
  * being rolled back) stays where it is. Not added when ROLLBACK_TO or ROLLBACK_FROM is a var: the
  * user said it. The rule is in docs/releases.md.
@@ -50,8 +51,8 @@ export function rollbackReadStage(
 }
 
 /**
- * The newest release that went live on any host, from what the read stage printed (its jobs'
- * output); undefined when no host has one (each host then rolls back from its own current).
+ * Of the releases the hosts are on, the one that first went live last, from what the read stage
+ * printed (its jobs' output); undefined when no host has one (each host then rolls back from its own current).
  */
 export function rollbackFrom(previous: readonly StageReport[], readStage: string): string | undefined {
   const report = previous.findLast((s) => s.name === readStage);

@@ -79,22 +79,24 @@ function summaryOf(action: ReleaseAction, t: ReleaseDirTarget): string {
 }
 
 /**
- * Reads, on one host, the release `current` points at and when it last went live, as the line
- * `current releases/ID went live at TIME` (`parseCurrentLive` reads it back); prints nothing else
- * when there is no such release. Changes nothing. What a rollback runs first on every host, to
- * learn the release it rolls back (docs/releases.md).
+ * Reads, on one host, the release `current` points at and when it first went live (its first
+ * `live` line: a rollback or undo that went back to it later writes another, which must not make
+ * an old release look new), as the line `current releases/ID first went live at TIME`
+ * (`parseCurrentLive` reads it back); prints nothing else when there is no such release. Changes
+ * nothing. What a rollback runs first on every host, to learn the release it rolls back
+ * (docs/releases.md).
  */
 export function currentLiveCommand(path: string): ReleaseCommand {
   return {
     script: `${PRELUDE}${CURRENT_LIVE}`,
     env: { BW_RELEASES_PATH: path, BW_RELEASE: 'none' },
-    summary: `read which release ${path}/current is, and when it went live`,
+    summary: `read which release ${path}/current is, and when it first went live`,
   };
 }
 
 /** `{ id, time }` from the line `currentLiveCommand` prints, wherever it is in `output`. */
 export function parseCurrentLive(output: string): { id: string; time: string } | null {
-  const m = /^current releases\/([A-Za-z0-9._-]+) went live at (\S*)$/m.exec(output);
+  const m = /^current releases\/([A-Za-z0-9._-]+) first went live at (\S*)$/m.exec(output);
   return m ? { id: m[1] as string, time: m[2] as string } : null;
 }
 
@@ -274,8 +276,8 @@ if [ -z "$cur" ]; then
   echo "$P/current does not point into $P/releases"
   exit 0
 fi
-t=$(grep -F "{\\"id\\":\\"$cur\\",\\"state\\":\\"live\\"," "$H" 2>/dev/null | tail -n 1 | sed -n 's/.*"time":"\\([^"]*\\)".*/\\1/p')
-echo "current releases/$cur went live at \${t:-never}"
+t=$(grep -F "{\\"id\\":\\"$cur\\",\\"state\\":\\"live\\"," "$H" 2>/dev/null | head -n 1 | sed -n 's/.*"time":"\\([^"]*\\)".*/\\1/p')
+echo "current releases/$cur first went live at \${t:-never}"
 `;
 
 // Also undo (BW_UNDO=1): the same, only when current is this run's release and this attempt of
