@@ -69651,7 +69651,8 @@ async function runStage(stage, ctx, scope) {
         });
     }
     const selected = selectJobs(listed.jobs, scope.selection);
-    const { part } = scope.selection;
+    // A stage that reads for every part (inEveryPart) runs on the run's whole selection in each.
+    const part = stage.settings.inEveryPart ? undefined : scope.selection.part;
     const whole = sliceStage(selected, stage.settings.canary, part);
     const out = leaveBehind(whole, scope.leftBehind, stage.settings.canary, part);
     const { jobs, canary, canaryLeftOut, emptyBecause, shards } = out.slice;
@@ -88125,10 +88126,13 @@ function rollbackReadStage(stage, name, hosts, vars, dirs) {
     return new model_stage/* Stage */.BI({
         name: `${name}: find the release to roll back`,
         canary: false,
+        // Every part of a rollback spread over machines reads every host of the run, so that all
+        // parts roll back the same release (a part alone would see only its own hosts).
+        inEveryPart: true,
         ...(stage.when ? { when: stage.when } : {}),
         jobs: () => hosts.map((host) => model_job/* Job */._.of(host, async function* (ctx) {
             const paths = (0,release_step/* releasePaths */.ul)(dirs, ctx);
-            const read = (0,release_dir_scripts/* currentLiveCommand */.tS)(paths.BW_RELEASES_PATH);
+            const read = (0,release_dir_scripts/* currentLiveCommand */.tS)(paths.BW_RELEASES_PATH, (0,release_step/* historyRun */.op)(ctx));
             yield (0,subtask/* remote */.be)(read.script, {
                 env: { ...paths, ...read.env },
                 label: 'release: rollback: read current',
@@ -88138,18 +88142,25 @@ function rollbackReadStage(stage, name, hosts, vars, dirs) {
     });
 }
 /**
- * Of the releases the hosts are on, the one that first went live last, from what the read stage
- * printed (its jobs' output); undefined when no host has one (each host then rolls back from its own current).
+ * The release a host says this run already rolled back (the latest, if several), else of the
+ * releases the hosts are on the one that first went live last, from what the read stage printed
+ * (its jobs' output); undefined when no host has one (each host then rolls back from its own current).
  */
 function rollbackFrom(previous, readStage) {
     const report = previous.findLast((s) => s.name === readStage);
     let newest = null;
+    let inRun = null;
     for (const job of report?.jobs ?? []) {
         const seen = (0,release_dir_scripts/* parseCurrentLive */.$A)(job.outputTail);
         if (seen && seen.time !== 'never' && (!newest || seen.time > newest.time))
             newest = seen;
+        const done = (0,release_dir_scripts/* parseRolledBackInRun */.XY)(job.outputTail);
+        if (done && (!inRun || done.time > inRun.time))
+            inRun = done;
     }
-    return newest?.id;
+    // What this run already rolled back elsewhere (another part, an earlier attempt) it finishes:
+    // once its hosts went back, the release may no longer be on any host this part reads.
+    return inRun?.id ?? newest?.id;
 }
 //# sourceMappingURL=rollback-from.js.map
 // EXTERNAL MODULE: ./lib/steps/steps-job.js
@@ -90496,6 +90507,7 @@ class Stage {
                 : null,
             when: opts.when ?? 'success',
             runsLeftBehind: opts.runsLeftBehind ?? false,
+            inEveryPart: opts.inEveryPart ?? false,
         });
         checkSettings(this.name, this.settings);
     }
@@ -90733,6 +90745,7 @@ function expandVars(text, vars, where = 'value') {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   $A: () => (/* binding */ parseCurrentLive),
 /* harmony export */   Pw: () => (/* binding */ releaseCommand),
+/* harmony export */   XY: () => (/* binding */ parseRolledBackInRun),
 /* harmony export */   hU: () => (/* binding */ releasesPathOn),
 /* harmony export */   tS: () => (/* binding */ currentLiveCommand)
 /* harmony export */ });
@@ -90776,20 +90789,27 @@ function summaryOf(action, t) {
  * Reads, on one host, the release `current` points at and when it first went live (its first
  * `live` line: a rollback or undo that went back to it later writes another, which must not make
  * an old release look new), as the line `current releases/ID first went live at TIME`
- * (`parseCurrentLive` reads it back); prints nothing else when there is no such release. Changes
- * nothing. What a rollback runs first on every host, to learn the release it rolls back
- * (docs/releases.md).
+ * (`parseCurrentLive` reads it back); prints nothing else when there is no such release. Before
+ * it, when this run (`run`, its BW_RUN_ID) already rolled a release back on the host (an earlier
+ * part of a rollback spread over machines, or an earlier attempt), `this run rolled back
+ * releases/ID at TIME` (`parseRolledBackInRun`). Changes nothing. What a rollback runs first on
+ * every host, to learn the release it rolls back (docs/releases.md).
  */
-function currentLiveCommand(path) {
+function currentLiveCommand(path, run) {
     return {
         script: `${PRELUDE}${CURRENT_LIVE}`,
-        env: { BW_RELEASES_PATH: path, BW_RELEASE: 'none' },
+        env: { BW_RELEASES_PATH: path, BW_RELEASE: 'none', BW_RUN_ID: run },
         summary: `read which release ${path}/current is, and when it first went live`,
     };
 }
 /** `{ id, time }` from the line `currentLiveCommand` prints, wherever it is in `output`. */
 function parseCurrentLive(output) {
     const m = /^current releases\/([A-Za-z0-9._-]+) first went live at (\S*)$/m.exec(output);
+    return m ? { id: m[1], time: m[2] } : null;
+}
+/** `{ id, time }` from the line `this run rolled back releases/ID at TIME`, wherever it is in `output`. */
+function parseRolledBackInRun(output) {
+    const m = /^this run rolled back releases\/([A-Za-z0-9._-]+) at (\S*)$/m.exec(output);
     return m ? { id: m[1], time: m[2] } : null;
 }
 /** `"run":"…","attempt":"…","time":"…","who":"…","runUrl":"…"`: what follows id and state on a history line. */
@@ -90958,12 +90978,18 @@ done
 echo "pruned $removed; releases/ holds: $(ls "$P/releases" | paste -sd ' ' -)"
 [ -z "$unknown" ] || echo "left alone, not in the history:$unknown"
 `;
-const CURRENT_LIVE = `cur=$(current_id)
+// awk alone, no pipes: the shell runs with pipefail, and a grep that matches nothing (or a head
+// that stops reading) would fail the read.
+const CURRENT_LIVE = `b=$(awk -v run="$BW_RUN_ID" 'index($0, "\\"state\\":\\"bad\\",\\"run\\":\\"" run "\\",") { l = $0 } END { print l }' "$H" 2>/dev/null || true)
+bid=$(printf '%s' "$b" | sed -n 's/^{"id":"\\([A-Za-z0-9._-]*\\)".*/\\1/p')
+bt=$(printf '%s' "$b" | sed -n 's/.*"time":"\\([^"]*\\)".*/\\1/p')
+[ -z "$bid" ] || echo "this run rolled back releases/$bid at $bt"
+cur=$(current_id)
 if [ -z "$cur" ]; then
   echo "$P/current does not point into $P/releases"
   exit 0
 fi
-t=$(grep -F "{\\"id\\":\\"$cur\\",\\"state\\":\\"live\\"," "$H" 2>/dev/null | head -n 1 | sed -n 's/.*"time":"\\([^"]*\\)".*/\\1/p')
+t=$(awk -v id="$cur" 'index($0, "{\\"id\\":\\"" id "\\",\\"state\\":\\"live\\",") == 1 { if (match($0, /"time":"[^"]*"/)) print substr($0, RSTART + 8, RLENGTH - 9); exit }' "$H" 2>/dev/null || true)
 echo "current releases/$cur first went live at \${t:-never}"
 `;
 // Also undo (BW_UNDO=1): the same, only when current is this run's release and this attempt of
@@ -91037,6 +91063,7 @@ moved "$cur" "$target"
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Lz: () => (/* binding */ releaseStepTask),
+/* harmony export */   op: () => (/* binding */ historyRun),
 /* harmony export */   qG: () => (/* binding */ checkWithReleasePaths),
 /* harmony export */   ul: () => (/* binding */ releasePaths)
 /* harmony export */ });
@@ -91087,7 +91114,7 @@ function releaseStepTask(action, dirs, ctx, paths, label) {
         keep: dirs.keep,
         shared: dirs.shared,
         entry: {
-            run: hex(ctx.env.BW_RUN_ID) ?? PROCESS_RUN_ID,
+            run: historyRun(ctx),
             attempt: hex(ctx.env.BW_RUN_ATTEMPT) ?? hex(ctx.env.BW_RUN_ID) ?? PROCESS_RUN_ID,
             time: new Date().toISOString(),
             who: ctx.env.BW_ACTOR || osUser(),
@@ -91097,6 +91124,10 @@ function releaseStepTask(action, dirs, ctx, paths, label) {
     // These print where `current` went (src/engine/report/release-move.ts): the job's report says it.
     const reportsRelease = action === 'switch' || action === 'rollback' || action === 'undo';
     return (0,_engine_model_subtask_js__WEBPACK_IMPORTED_MODULE_2__/* .remote */ .be)(script, { env: { ...paths, ...env }, label, summary, reportsRelease });
+}
+/** The run as the history records it (BW_RUN_ID, or this process's stand-in). */
+function historyRun(ctx) {
+    return hex(ctx.env.BW_RUN_ID) ?? PROCESS_RUN_ID;
 }
 function hex(value) {
     return value && /^[0-9a-f]+$/.test(value) ? value : undefined;

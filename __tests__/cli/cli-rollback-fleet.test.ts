@@ -98,4 +98,35 @@ describe('which release a plain rollback rolls back (local: hosts)', () => {
     await ok(f, ['-r', 'rollback']);
     expect(currents(f)).toEqual(all('r0'));
   }, 120_000);
+
+  it('a rollback spread over parts without ROLLBACK_FROM rolls back the same release in each part', async () => {
+    const f = await setUp();
+    await ok(f, ['-r', 'deploy', '--release-id', 'r0']);
+    await ok(f, ['-r', 'deploy', '--release-id', 'r1']);
+    // r2 leaves local:a (the rollback's canary) and local:d (shard 2/2's only host) on r1, as
+    // hosts left behind would be.
+    await ok(f, ['-r', 'deploy', '--release-id', 'r2', '--hosts', 'local:b,local:c']);
+    const before = all('r1', { 'local:b': 'r2', 'local:c': 'r2' });
+    expect(currents(f)).toEqual(before);
+    const part = (which: string[]) => ok(f, ['-r', 'rollback', '--release-id', 'back', ...which]);
+
+    // The canary-only part runs local:a alone, but reads every host: it rolls back r2, not r1.
+    const canary = await part(['--canary-only']);
+    expect(canary.stdout).toMatch(/^local:b +│ current releases\/r2 first went live at /m);
+    expect(canary.stdout).toContain(
+      'current is releases/r1, not releases/r2 (the release being rolled back): nothing to roll back here',
+    );
+    expect(currents(f)).toEqual(before);
+
+    // Shard 1/2 (local:b, local:c) rolls back r2.
+    await part(['--shard', '1/2']);
+    expect(currents(f)).toEqual(all('r1'));
+
+    // Shard 2/2 (local:d) comes last: no host is on r2 any more, but the others' history says this
+    // run rolled r2 back, so local:d stays on r1 instead of going back to r0.
+    const last = await part(['--shard', '2/2']);
+    expect(last.stdout).toMatch(/^local:b +│ this run rolled back releases\/r2 at /m);
+    expect(currents(f)).toEqual(all('r1'));
+    for (const h of ['local:a', 'local:d']) expect(f.history(h)).not.toContain('"state":"bad"');
+  }, 120_000);
 });
