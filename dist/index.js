@@ -68063,6 +68063,13 @@ var contract_host = __nccwpck_require__(1874);
 ;// CONCATENATED MODULE: ./lib/engine/policy/job-selection.js
 /** Which of a stage's jobs run: the hosts filter, then the limit. Pure, testable by value. */
 
+/** The run's hosts as a shard splits them: `hosts` without the controller, then the filter and the limit. */
+function runHostsOf(hosts, selection) {
+    const wanted = selection.hosts ? new Set(selection.hosts) : null;
+    const names = [...new Set(hosts.filter((h) => !isController(h)).map((h) => h.name))];
+    const kept = wanted ? names.filter((n) => wanted.has(n)) : names;
+    return selection.limit === undefined ? kept : kept.slice(0, selection.limit);
+}
 /** The jobs that will run, in order: the hosts filter first, then the limit. The rest are not reported. */
 function selectJobs(jobs, selection) {
     const wanted = selection.hosts ? new Set(selection.hosts) : null;
@@ -68071,7 +68078,9 @@ function selectJobs(jobs, selection) {
 }
 /** A job on the controller itself (a stage that names no hosts): kept by every hosts filter. */
 function isControllerJob(job) {
-    const host = job.host;
+    return isController(job.host);
+}
+function isController(host) {
     return host === contract_host/* CONTROLLER */.J || (host.local && host.name === contract_host/* CONTROLLER */.J.name);
 }
 //# sourceMappingURL=job-selection.js.map
@@ -69586,7 +69595,7 @@ class StageWaves {
  * The part of a stage's selected jobs (after the hosts filter and the limit) that `part` runs.
  * Without a part, every job runs, the first as the canary when the stage has one.
  */
-function sliceStage(selected, canaryOn, part) {
+function sliceStage(selected, canaryOn, part, runHosts) {
     const first = selected[0];
     const canary = first && hasCanary({ canary: canaryOn }, selected.length) ? first : null;
     if (!part)
@@ -69598,19 +69607,37 @@ function sliceStage(selected, canaryOn, part) {
         const why = canary || jobs.length > 0 ? null : 'it has no canary: all of its hosts run in the shards';
         return { jobs, canary, canaryLeftOut: null, emptyBecause: selected.length > 0 ? why : null };
     }
-    const spread = selected.filter((j) => j !== canary && !everywhere(j));
-    const [from, to] = shardBlock(spread.length, part.index, part.count);
-    const block = new Set(spread.slice(from, to));
-    const jobs = selected.filter((j) => block.has(j) || everywhere(j));
+    const onHosts = selected.filter((j) => !everywhere(j));
+    const shardOf = shardsOf(onHosts, part.count, runHosts);
+    const spread = onHosts.filter((j) => j !== canary);
+    const jobs = selected.filter((j) => everywhere(j) || (j !== canary && shardOf(j) === part.index));
     const why = jobs.length > 0 || selected.length === 0
         ? null
         : `${partLabel(part)} has none of its hosts (${spread.length} besides the canary, in ${part.count} shards)`;
     const leftOut = canary && !everywhere(canary) ? canary.host.name : null;
-    const shards = Array.from({ length: part.count }, (_, k) => {
-        const [a, b] = shardBlock(spread.length, k + 1, part.count);
-        return spread.slice(a, b).map((j) => j.host.name);
-    });
+    const shards = Array.from({ length: part.count }, (_, k) => spread.filter((j) => shardOf(j) === k + 1).map((j) => j.host.name));
     return { jobs, canary: null, canaryLeftOut: leftOut, emptyBecause: why, shards };
+}
+/**
+ * The shard (1-based) of each of a stage's jobs on hosts: its host's block in `runHosts`, or, for a
+ * host that list does not name, its block among the stage's hosts it does not name.
+ */
+function shardsOf(onHosts, count, runHosts) {
+    const listed = new Map((runHosts ?? []).map((name, i) => [name, i]));
+    const unlisted = onHosts.filter((j) => !listed.has(j.host.name));
+    return (job) => {
+        const at = listed.get(job.host.name);
+        return at === undefined
+            ? blockOf(unlisted.indexOf(job), unlisted.length, count)
+            : blockOf(at, listed.size, count);
+    };
+}
+/** The block (1-based) that holds item `i` of `total` split as `shardBlock` splits them. */
+function blockOf(i, total, count) {
+    const base = Math.floor(total / count);
+    const extra = total % count;
+    const big = extra * (base + 1);
+    return i < big ? Math.floor(i / (base + 1)) + 1 : extra + Math.floor((i - big) / base) + 1;
 }
 /**
  * Block `index` (1-based) of `total` items split into `count` contiguous blocks as `[from, to)`:
@@ -69653,7 +69680,7 @@ async function runStage(stage, ctx, scope) {
     const selected = selectJobs(listed.jobs, scope.selection);
     // A stage that reads for every part (inEveryPart) runs on the run's whole selection in each.
     const part = stage.settings.inEveryPart ? undefined : scope.selection.part;
-    const whole = sliceStage(selected, stage.settings.canary, part);
+    const whole = sliceStage(selected, stage.settings.canary, part, scope.selection.runHosts);
     const out = leaveBehind(whole, scope.leftBehind, stage.settings.canary, part);
     const { jobs, canary, canaryLeftOut, emptyBecause, shards } = out.slice;
     // The canary is this part's own: a shard has none, whatever the stage says.
@@ -70028,6 +70055,7 @@ class StageSequence {
 
 
 
+
 /** How long the stages on the way out may still run after a cancel, by default. */
 const DEFAULT_CANCEL_BUDGET_MS = 2500;
 /** Runs one runner. Never rejects for anything a runner, stage or job does: that goes in the report. */
@@ -70107,7 +70135,7 @@ class Executor {
                     transport: this.options.transport,
                     emit,
                     outputTailBytes: this.options.outputTailBytes ?? DEFAULT_OUTPUT_TAIL_BYTES,
-                    selection: { hosts: this.options.hosts, limit: this.options.limit, part: this.options.part },
+                    selection: this.#selection(runner),
                     cancel: cancel.signal,
                     wayOut: wayOut.signal,
                     dryRun: this.options.dryRun ?? false,
@@ -70130,6 +70158,13 @@ class Executor {
         report.durationMs = Math.round(performance.now() - t0);
         emit({ type: 'run-end', report });
         return report;
+    }
+    /** The hosts filter, the limit and the part, with the run's hosts that decide each host's shard. */
+    #selection(runner) {
+        const { hosts, limit, part } = this.options;
+        const selection = { hosts, limit, part };
+        const runHosts = part?.kind === 'shard' && runner.hosts ? runHostsOf(runner.hosts, selection) : undefined;
+        return { ...selection, runHosts };
     }
     async #setup(runner, ctx, fail) {
         try {
@@ -88206,6 +88241,8 @@ function buildRunner(name, config, ctx) {
         description: config.description ?? '',
         stages,
         stageCount: stages.length,
+        // Every host of its stages, in order: a shard then acts on the same hosts in every stage.
+        hosts: [...new Set(footprint.hosts)],
     });
     return { runner, footprint: { hosts: [...new Set(footprint.hosts)], uploads: footprint.uploads } };
 }
@@ -90443,6 +90480,10 @@ class Runner {
         if (!s)
             return [];
         return typeof s === 'function' ? s(ctx) : s;
+    }
+    /** Every host the stages name, when known up front (see RunnerOptions.hosts). */
+    get hosts() {
+        return this.#opts.hosts;
     }
     /** Known stage count, or null when stages are produced lazily. */
     get stageCount() {

@@ -58,7 +58,7 @@ export async function runStage(stage: Stage, ctx: StageContext, scope: StageScop
   const selected = selectJobs(listed.jobs, scope.selection);
   // A stage that reads for every part (inEveryPart) runs on the run's whole selection in each.
   const part = stage.settings.inEveryPart ? undefined : scope.selection.part;
-  const whole = sliceStage(selected, stage.settings.canary, part);
+  const whole = sliceStage(selected, stage.settings.canary, part, scope.selection.runHosts);
   const out = leaveBehind(whole, scope.leftBehind, stage.settings.canary, part);
   const { jobs, canary, canaryLeftOut, emptyBecause, shards } = out.slice;
   // The canary is this part's own: a shard has none, whatever the stage says.
