@@ -6,7 +6,7 @@
  * part rolls back the same release.
  */
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, rename, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCli, tempDir, type CliRun } from '../support/cli.js';
 
@@ -128,5 +128,19 @@ describe('which release a plain rollback rolls back (local: hosts)', () => {
     expect(last.stdout).toMatch(/^local:b +│ this run rolled back releases\/r2 at /m);
     expect(currents(f)).toEqual(all('r1'));
     for (const h of ['local:a', 'local:d']) expect(f.history(h)).not.toContain('"state":"bad"');
+  }, 120_000);
+
+  it('a host whose current was switched by hand (no live line) is read as such and stays; the others roll back', async () => {
+    const f = await setUp();
+    await ok(f, ['-r', 'deploy', '--release-id', 'r0']);
+    await ok(f, ['-r', 'deploy', '--release-id', 'r1']);
+    const d = join(f.dir, 'hosts', 'local:d');
+    await mkdir(join(d, 'releases', 'by-hand'));
+    await symlink('releases/by-hand', join(d, 'current.new'));
+    await rename(join(d, 'current.new'), join(d, 'current'));
+
+    const back = await ok(f, ['-r', 'rollback']);
+    expect(back.stdout).toMatch(/^local:d +│ current releases\/by-hand first went live at never$/m);
+    expect(currents(f)).toEqual(all('r0', { 'local:d': 'by-hand' }));
   }, 120_000);
 });
