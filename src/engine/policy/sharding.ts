@@ -74,7 +74,11 @@ export function sliceStage(
  * The shard (1-based) of each of a stage's jobs on hosts: its host's block in `runHosts`, or, for a
  * host that list does not name, its block among the stage's hosts it does not name.
  */
-function shardsOf(onHosts: readonly Job[], count: number, runHosts?: readonly string[]): (job: Job) => number {
+function shardsOf(
+  onHosts: readonly Job[],
+  count: number,
+  runHosts?: readonly string[],
+): (job: Job) => number {
   const listed = new Map((runHosts ?? []).map((name, i) => [name, i]));
   const unlisted = onHosts.filter((j) => !listed.has(j.host.name));
   return (job) => {
