@@ -103,12 +103,24 @@ describe('which release a plain rollback rolls back (local: hosts)', () => {
     const f = await setUp();
     await ok(f, ['-r', 'deploy', '--release-id', 'r0']);
     await ok(f, ['-r', 'deploy', '--release-id', 'r1']);
-    // r2 leaves local:a (the rollback's canary) and local:d (shard 2/2's only host) on r1, as
-    // hosts left behind would be.
-    await ok(f, ['-r', 'deploy', '--release-id', 'r2', '--hosts', 'local:b,local:c']);
-    const before = all('r1', { 'local:b': 'r2', 'local:c': 'r2' });
+    // The run's hosts split a, b | c, d: the canary-only part runs local:a, shard 1/2 local:b,
+    // shard 2/2 local:c and local:d. r2 goes to local:b only: the rollback's canary and all of
+    // shard 2/2's hosts stay on r1, as hosts left behind would.
+    await ok(f, ['-r', 'deploy', '--release-id', 'r2', '--hosts', 'local:b']);
+    const before = all('r1', { 'local:b': 'r2' });
     expect(currents(f)).toEqual(before);
-    const part = (which: string[]) => ok(f, ['-r', 'rollback', '--release-id', 'back', ...which]);
+    const reports = join(f.dir, 'reports');
+    await mkdir(reports);
+    const part = (which: string[]) =>
+      ok(f, [
+        '-r',
+        'rollback',
+        '--release-id',
+        'back',
+        '--report',
+        join(reports, `${which.join('').replace(/\W/g, '')}.json`),
+        ...which,
+      ]);
 
     // The canary-only part runs local:a alone, but reads every host: it rolls back r2, not r1.
     const canary = await part(['--canary-only']);
@@ -118,16 +130,27 @@ describe('which release a plain rollback rolls back (local: hosts)', () => {
     );
     expect(currents(f)).toEqual(before);
 
-    // Shard 1/2 (local:b, local:c) rolls back r2.
+    // Shard 1/2 (local:b) rolls back r2.
     await part(['--shard', '1/2']);
     expect(currents(f)).toEqual(all('r1'));
 
-    // Shard 2/2 (local:d) comes last: no host is on r2 any more, but the others' history says this
-    // run rolled r2 back, so local:d stays on r1 instead of going back to r0.
+    // Shard 2/2 (local:c, local:d) comes last: no host is on r2 any more, but local:b's history
+    // says this run rolled r2 back, so they stay on r1 instead of going back to r0.
     const last = await part(['--shard', '2/2']);
     expect(last.stdout).toMatch(/^local:b +│ this run rolled back releases\/r2 at /m);
     expect(currents(f)).toEqual(all('r1'));
-    for (const h of ['local:a', 'local:d']) expect(f.history(h)).not.toContain('"state":"bad"');
+    for (const h of ['local:a', 'local:c', 'local:d']) expect(f.history(h)).not.toContain('"state":"bad"');
+
+    // The parts' reports merge into one: the read stage, run in every part, names each host per part.
+    const out = join(f.dir, 'merged.json');
+    const merged = await runCli(['report', 'merge', reports, '--report', out], { timeoutMs: 30_000 });
+    expect(merged.code).toBe(0);
+    const report = JSON.parse(readFileSync(out, 'utf8')) as {
+      result: string;
+      stages: { name: string; jobs: { host: string; result: string }[] }[];
+    };
+    expect(report.result).toBe('success');
+    expect(report.stages.map((s) => s.jobs.length)).toEqual([12, 4]);
   }, 120_000);
 
   it('a host whose current was switched by hand (no live line) is read as such and stays; the others roll back', async () => {
