@@ -68063,6 +68063,13 @@ var contract_host = __nccwpck_require__(1874);
 ;// CONCATENATED MODULE: ./lib/engine/policy/job-selection.js
 /** Which of a stage's jobs run: the hosts filter, then the limit. Pure, testable by value. */
 
+/** The run's hosts as a shard splits them: `hosts` without the controller, then the filter and the limit. */
+function runHostsOf(hosts, selection) {
+    const wanted = selection.hosts ? new Set(selection.hosts) : null;
+    const names = [...new Set(hosts.filter((h) => !isController(h)).map((h) => h.name))];
+    const kept = wanted ? names.filter((n) => wanted.has(n)) : names;
+    return selection.limit === undefined ? kept : kept.slice(0, selection.limit);
+}
 /** The jobs that will run, in order: the hosts filter first, then the limit. The rest are not reported. */
 function selectJobs(jobs, selection) {
     const wanted = selection.hosts ? new Set(selection.hosts) : null;
@@ -68071,7 +68078,9 @@ function selectJobs(jobs, selection) {
 }
 /** A job on the controller itself (a stage that names no hosts): kept by every hosts filter. */
 function isControllerJob(job) {
-    const host = job.host;
+    return isController(job.host);
+}
+function isController(host) {
     return host === contract_host/* CONTROLLER */.J || (host.local && host.name === contract_host/* CONTROLLER */.J.name);
 }
 //# sourceMappingURL=job-selection.js.map
@@ -69586,7 +69595,7 @@ class StageWaves {
  * The part of a stage's selected jobs (after the hosts filter and the limit) that `part` runs.
  * Without a part, every job runs, the first as the canary when the stage has one.
  */
-function sliceStage(selected, canaryOn, part) {
+function sliceStage(selected, canaryOn, part, runHosts) {
     const first = selected[0];
     const canary = first && hasCanary({ canary: canaryOn }, selected.length) ? first : null;
     if (!part)
@@ -69598,19 +69607,37 @@ function sliceStage(selected, canaryOn, part) {
         const why = canary || jobs.length > 0 ? null : 'it has no canary: all of its hosts run in the shards';
         return { jobs, canary, canaryLeftOut: null, emptyBecause: selected.length > 0 ? why : null };
     }
-    const spread = selected.filter((j) => j !== canary && !everywhere(j));
-    const [from, to] = shardBlock(spread.length, part.index, part.count);
-    const block = new Set(spread.slice(from, to));
-    const jobs = selected.filter((j) => block.has(j) || everywhere(j));
+    const onHosts = selected.filter((j) => !everywhere(j));
+    const shardOf = shardsOf(onHosts, part.count, runHosts);
+    const spread = onHosts.filter((j) => j !== canary);
+    const jobs = selected.filter((j) => everywhere(j) || (j !== canary && shardOf(j) === part.index));
     const why = jobs.length > 0 || selected.length === 0
         ? null
         : `${partLabel(part)} has none of its hosts (${spread.length} besides the canary, in ${part.count} shards)`;
     const leftOut = canary && !everywhere(canary) ? canary.host.name : null;
-    const shards = Array.from({ length: part.count }, (_, k) => {
-        const [a, b] = shardBlock(spread.length, k + 1, part.count);
-        return spread.slice(a, b).map((j) => j.host.name);
-    });
+    const shards = Array.from({ length: part.count }, (_, k) => spread.filter((j) => shardOf(j) === k + 1).map((j) => j.host.name));
     return { jobs, canary: null, canaryLeftOut: leftOut, emptyBecause: why, shards };
+}
+/**
+ * The shard (1-based) of each of a stage's jobs on hosts: its host's block in `runHosts`, or, for a
+ * host that list does not name, its block among the stage's hosts it does not name.
+ */
+function shardsOf(onHosts, count, runHosts) {
+    const listed = new Map((runHosts ?? []).map((name, i) => [name, i]));
+    const unlisted = onHosts.filter((j) => !listed.has(j.host.name));
+    return (job) => {
+        const at = listed.get(job.host.name);
+        return at === undefined
+            ? blockOf(unlisted.indexOf(job), unlisted.length, count)
+            : blockOf(at, listed.size, count);
+    };
+}
+/** The block (1-based) that holds item `i` of `total` split as `shardBlock` splits them. */
+function blockOf(i, total, count) {
+    const base = Math.floor(total / count);
+    const extra = total % count;
+    const big = extra * (base + 1);
+    return i < big ? Math.floor(i / (base + 1)) + 1 : extra + Math.floor((i - big) / base) + 1;
 }
 /**
  * Block `index` (1-based) of `total` items split into `count` contiguous blocks as `[from, to)`:
@@ -69651,8 +69678,9 @@ async function runStage(stage, ctx, scope) {
         });
     }
     const selected = selectJobs(listed.jobs, scope.selection);
-    const { part } = scope.selection;
-    const whole = sliceStage(selected, stage.settings.canary, part);
+    // A stage that reads for every part (inEveryPart) runs on the run's whole selection in each.
+    const part = stage.settings.inEveryPart ? undefined : scope.selection.part;
+    const whole = sliceStage(selected, stage.settings.canary, part, scope.selection.runHosts);
     const out = leaveBehind(whole, scope.leftBehind, stage.settings.canary, part);
     const { jobs, canary, canaryLeftOut, emptyBecause, shards } = out.slice;
     // The canary is this part's own: a shard has none, whatever the stage says.
@@ -70027,6 +70055,7 @@ class StageSequence {
 
 
 
+
 /** How long the stages on the way out may still run after a cancel, by default. */
 const DEFAULT_CANCEL_BUDGET_MS = 2500;
 /** Runs one runner. Never rejects for anything a runner, stage or job does: that goes in the report. */
@@ -70106,7 +70135,7 @@ class Executor {
                     transport: this.options.transport,
                     emit,
                     outputTailBytes: this.options.outputTailBytes ?? DEFAULT_OUTPUT_TAIL_BYTES,
-                    selection: { hosts: this.options.hosts, limit: this.options.limit, part: this.options.part },
+                    selection: this.#selection(runner),
                     cancel: cancel.signal,
                     wayOut: wayOut.signal,
                     dryRun: this.options.dryRun ?? false,
@@ -70129,6 +70158,13 @@ class Executor {
         report.durationMs = Math.round(performance.now() - t0);
         emit({ type: 'run-end', report });
         return report;
+    }
+    /** The hosts filter, the limit and the part, with the run's hosts that decide each host's shard. */
+    #selection(runner) {
+        const { hosts, limit, part } = this.options;
+        const selection = { hosts, limit, part };
+        const runHosts = part?.kind === 'shard' && runner.hosts ? runHostsOf(runner.hosts, selection) : undefined;
+        return { ...selection, runHosts };
     }
     async #setup(runner, ctx, fail) {
         try {
@@ -82740,7 +82776,8 @@ function renderHtmlReport(report, options = {}) {
     const timeline = svg
         ? `<div class="scroll">${svg}</div>\n<p class="facts">Green: succeeded, red: failed, grey: cancelled; a blue outline is the canary, a diamond a gate. Hover a bar for its host.</p>`
         : '<p class="facts">This report has no start times (it was written by an older version): no timeline.</p>';
-    const title = `${options.dryRun ? 'DRY RUN · ' : ''}${HEADLINE[report.result]} · ${report.runner} · ${report.release}`;
+    const left = leftBehindText(report);
+    const title = `${options.dryRun ? 'DRY RUN · ' : ''}${HEADLINE[report.result]}${left ? ` · ${left}` : ''} · ${report.runner} · ${report.release}`;
     return [
         '<!doctype html>',
         '<html lang="en"><head><meta charset="utf-8">',
@@ -82770,8 +82807,10 @@ function headline(r, dryRun) {
         formatDuration(r.durationMs),
         `started ${escapeHtml(r.startedAt)}`,
     ];
+    // Who the release left on their previous release, as the summary's headline says it.
+    const left = leftBehindText(r);
     const lines = [
-        `<h1>${mark(r.result)} ${dryRun ? 'DRY RUN · ' : ''}${HEADLINE[r.result]}${dryRun ? ' (nothing was run)' : ''}</h1>`,
+        `<h1>${mark(r.result)} ${dryRun ? 'DRY RUN · ' : ''}${HEADLINE[r.result]}${dryRun ? ' (nothing was run)' : ''}${left ? ` · ${escapeHtml(left)}` : ''}</h1>`,
         `<p class="facts">${facts.join(' · ')}</p>`,
     ];
     const live = liveNowText(r);
@@ -88144,10 +88183,13 @@ function rollbackReadStage(stage, name, hosts, vars, dirs) {
     return new model_stage/* Stage */.BI({
         name: `${name}: find the release to roll back`,
         canary: false,
+        // Every part of a rollback spread over machines reads every host of the run, so that all
+        // parts roll back the same release (a part alone would see only its own hosts).
+        inEveryPart: true,
         ...(stage.when ? { when: stage.when } : {}),
         jobs: () => hosts.map((host) => model_job/* Job */._.of(host, async function* (ctx) {
             const paths = (0,release_step/* releasePaths */.ul)(dirs, ctx);
-            const read = (0,release_dir_scripts/* currentLiveCommand */.tS)(paths.BW_RELEASES_PATH);
+            const read = (0,release_dir_scripts/* currentLiveCommand */.tS)(paths.BW_RELEASES_PATH, (0,release_step/* historyRun */.op)(ctx));
             yield (0,subtask/* remote */.be)(read.script, {
                 env: { ...paths, ...read.env },
                 label: 'release: rollback: read current',
@@ -88157,18 +88199,25 @@ function rollbackReadStage(stage, name, hosts, vars, dirs) {
     });
 }
 /**
- * The newest release that went live on any host, from what the read stage printed (its jobs'
- * output); undefined when no host has one (each host then rolls back from its own current).
+ * The release a host says this run already rolled back (the latest, if several), else of the
+ * releases the hosts are on the one that first went live last, from what the read stage printed
+ * (its jobs' output); undefined when no host has one (each host then rolls back from its own current).
  */
 function rollbackFrom(previous, readStage) {
     const report = previous.findLast((s) => s.name === readStage);
     let newest = null;
+    let inRun = null;
     for (const job of report?.jobs ?? []) {
         const seen = (0,release_dir_scripts/* parseCurrentLive */.$A)(job.outputTail);
         if (seen && seen.time !== 'never' && (!newest || seen.time > newest.time))
             newest = seen;
+        const done = (0,release_dir_scripts/* parseRolledBackInRun */.XY)(job.outputTail);
+        if (done && (!inRun || done.time > inRun.time))
+            inRun = done;
     }
-    return newest?.id;
+    // What this run already rolled back elsewhere (another part, an earlier attempt) it finishes:
+    // once its hosts went back, the release may no longer be on any host this part reads.
+    return inRun?.id ?? newest?.id;
 }
 //# sourceMappingURL=rollback-from.js.map
 // EXTERNAL MODULE: ./lib/steps/steps-job.js
@@ -88214,6 +88263,8 @@ function buildRunner(name, config, ctx) {
         description: config.description ?? '',
         stages,
         stageCount: stages.length,
+        // Every host of its stages, in order: a shard then acts on the same hosts in every stage.
+        hosts: [...new Set(footprint.hosts)],
     });
     return { runner, footprint: { hosts: [...new Set(footprint.hosts)], uploads: footprint.uploads } };
 }
@@ -90452,6 +90503,10 @@ class Runner {
             return [];
         return typeof s === 'function' ? s(ctx) : s;
     }
+    /** Every host the stages name, when known up front (see RunnerOptions.hosts). */
+    get hosts() {
+        return this.#opts.hosts;
+    }
     /** Known stage count, or null when stages are produced lazily. */
     get stageCount() {
         const s = this.#opts.stages;
@@ -90515,6 +90570,7 @@ class Stage {
                 : null,
             when: opts.when ?? 'success',
             runsLeftBehind: opts.runsLeftBehind ?? false,
+            inEveryPart: opts.inEveryPart ?? false,
         });
         checkSettings(this.name, this.settings);
     }
@@ -90752,6 +90808,7 @@ function expandVars(text, vars, where = 'value') {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   $A: () => (/* binding */ parseCurrentLive),
 /* harmony export */   Pw: () => (/* binding */ releaseCommand),
+/* harmony export */   XY: () => (/* binding */ parseRolledBackInRun),
 /* harmony export */   hU: () => (/* binding */ releasesPathOn),
 /* harmony export */   tS: () => (/* binding */ currentLiveCommand)
 /* harmony export */ });
@@ -90792,21 +90849,30 @@ function summaryOf(action, t) {
     }
 }
 /**
- * Reads, on one host, the release `current` points at and when it last went live, as the line
- * `current releases/ID went live at TIME` (`parseCurrentLive` reads it back); prints nothing else
- * when there is no such release. Changes nothing. What a rollback runs first on every host, to
- * learn the release it rolls back (docs/releases.md).
+ * Reads, on one host, the release `current` points at and when it first went live (its first
+ * `live` line: a rollback or undo that went back to it later writes another, which must not make
+ * an old release look new), as the line `current releases/ID first went live at TIME`
+ * (`parseCurrentLive` reads it back); prints nothing else when there is no such release. Before
+ * it, when this run (`run`, its BW_RUN_ID) already rolled a release back on the host (an earlier
+ * part of a rollback spread over machines, or an earlier attempt), `this run rolled back
+ * releases/ID at TIME` (`parseRolledBackInRun`). Changes nothing. What a rollback runs first on
+ * every host, to learn the release it rolls back (docs/releases.md).
  */
-function currentLiveCommand(path) {
+function currentLiveCommand(path, run) {
     return {
         script: `${PRELUDE}${CURRENT_LIVE}`,
-        env: { BW_RELEASES_PATH: path, BW_RELEASE: 'none' },
-        summary: `read which release ${path}/current is, and when it went live`,
+        env: { BW_RELEASES_PATH: path, BW_RELEASE: 'none', BW_RUN_ID: run },
+        summary: `read which release ${path}/current is, and when it first went live`,
     };
 }
 /** `{ id, time }` from the line `currentLiveCommand` prints, wherever it is in `output`. */
 function parseCurrentLive(output) {
-    const m = /^current releases\/([A-Za-z0-9._-]+) went live at (\S*)$/m.exec(output);
+    const m = /^current releases\/([A-Za-z0-9._-]+) first went live at (\S*)$/m.exec(output);
+    return m ? { id: m[1], time: m[2] } : null;
+}
+/** `{ id, time }` from the line `this run rolled back releases/ID at TIME`, wherever it is in `output`. */
+function parseRolledBackInRun(output) {
+    const m = /^this run rolled back releases\/([A-Za-z0-9._-]+) at (\S*)$/m.exec(output);
     return m ? { id: m[1], time: m[2] } : null;
 }
 /** `"run":"…","attempt":"…","time":"…","who":"…","runUrl":"…"`: what follows id and state on a history line. */
@@ -90975,13 +91041,19 @@ done
 echo "pruned $removed; releases/ holds: $(ls "$P/releases" | paste -sd ' ' -)"
 [ -z "$unknown" ] || echo "left alone, not in the history:$unknown"
 `;
-const CURRENT_LIVE = `cur=$(current_id)
+// awk alone, no pipes: the shell runs with pipefail, and a grep that matches nothing (or a head
+// that stops reading) would fail the read.
+const CURRENT_LIVE = `b=$(awk -v run="$BW_RUN_ID" 'index($0, "\\"state\\":\\"bad\\",\\"run\\":\\"" run "\\",") { l = $0 } END { print l }' "$H" 2>/dev/null || true)
+bid=$(printf '%s' "$b" | sed -n 's/^{"id":"\\([A-Za-z0-9._-]*\\)".*/\\1/p')
+bt=$(printf '%s' "$b" | sed -n 's/.*"time":"\\([^"]*\\)".*/\\1/p')
+[ -z "$bid" ] || echo "this run rolled back releases/$bid at $bt"
+cur=$(current_id)
 if [ -z "$cur" ]; then
   echo "$P/current does not point into $P/releases"
   exit 0
 fi
-t=$(grep -F "{\\"id\\":\\"$cur\\",\\"state\\":\\"live\\"," "$H" 2>/dev/null | tail -n 1 | sed -n 's/.*"time":"\\([^"]*\\)".*/\\1/p')
-echo "current releases/$cur went live at \${t:-never}"
+t=$(awk -v id="$cur" 'index($0, "{\\"id\\":\\"" id "\\",\\"state\\":\\"live\\",") == 1 { if (match($0, /"time":"[^"]*"/)) print substr($0, RSTART + 8, RLENGTH - 9); exit }' "$H" 2>/dev/null || true)
+echo "current releases/$cur first went live at \${t:-never}"
 `;
 // Also undo (BW_UNDO=1): the same, only when current is this run's release and this attempt of
 // the run switched to it (the last `live` line of it carries BW_RUN_ATTEMPT). ROLLBACK_FROM (set
@@ -91054,6 +91126,7 @@ moved "$cur" "$target"
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Lz: () => (/* binding */ releaseStepTask),
+/* harmony export */   op: () => (/* binding */ historyRun),
 /* harmony export */   qG: () => (/* binding */ checkWithReleasePaths),
 /* harmony export */   ul: () => (/* binding */ releasePaths)
 /* harmony export */ });
@@ -91104,7 +91177,7 @@ function releaseStepTask(action, dirs, ctx, paths, label) {
         keep: dirs.keep,
         shared: dirs.shared,
         entry: {
-            run: hex(ctx.env.BW_RUN_ID) ?? PROCESS_RUN_ID,
+            run: historyRun(ctx),
             attempt: hex(ctx.env.BW_RUN_ATTEMPT) ?? hex(ctx.env.BW_RUN_ID) ?? PROCESS_RUN_ID,
             time: new Date().toISOString(),
             who: ctx.env.BW_ACTOR || osUser(),
@@ -91114,6 +91187,10 @@ function releaseStepTask(action, dirs, ctx, paths, label) {
     // These print where `current` went (src/engine/report/release-move.ts): the job's report says it.
     const reportsRelease = action === 'switch' || action === 'rollback' || action === 'undo';
     return (0,_engine_model_subtask_js__WEBPACK_IMPORTED_MODULE_2__/* .remote */ .be)(script, { env: { ...paths, ...env }, label, summary, reportsRelease });
+}
+/** The run as the history records it (BW_RUN_ID, or this process's stand-in). */
+function historyRun(ctx) {
+    return hex(ctx.env.BW_RUN_ID) ?? PROCESS_RUN_ID;
 }
 function hex(value) {
     return value && /^[0-9a-f]+$/.test(value) ? value : undefined;
