@@ -75482,11 +75482,28 @@ function hostKeyOptions(options, files) {
     return out;
 }
 /**
- * What every `ssh` of the run is given: the user's `ssh.options` first (OpenSSH keeps the first
- * value it reads of an option, so theirs win over ours and over the ssh_config), then ours.
+ * What no connection of the run does, whatever the ssh_config or `ssh.options` say: forward the
+ * agent (it may hold the fleet's key: any host could then log in as us elsewhere), X11 or any port
+ * (`LocalForward`, `RemoteForward`, `DynamicForward`: cleared), or run a `LocalCommand`. Given first
+ * on the command line, so they beat the ssh_config and anything after them; the names are
+ * reserved in `ssh.options` (config/openssh-option-names.ts).
+ */
+const FORCED_OPTIONS = [
+    ['ForwardAgent', 'no'],
+    ['ForwardX11', 'no'],
+    ['ForwardX11Trusted', 'no'],
+    ['ClearAllForwardings', 'yes'],
+    ['PermitLocalCommand', 'no'],
+    ['Tunnel', 'no'],
+];
+const forced = () => FORCED_OPTIONS.flatMap(([name, value]) => opt(name, value));
+/**
+ * What every `ssh` of the run is given: the forced options, then the user's `ssh.options`
+ * (OpenSSH keeps the first value it reads of an option, so theirs win over the rest of ours and
+ * over the ssh_config), then ours.
  */
 function commonArgs(options, files) {
-    const out = ['-F', files.config ?? '/dev/null'];
+    const out = ['-F', files.config ?? '/dev/null', ...forced()];
     for (const [name, value] of Object.entries(options.extraOptions ?? {}))
         out.push(...opt(name, value));
     out.push(...opt('BatchMode', 'yes'), ...opt('LogLevel', 'ERROR'));
@@ -75517,8 +75534,9 @@ function masterArgs(common, target) {
     ];
 }
 /**
- * A session through the master: `-F /dev/null` (the master already applied the config) and
- * `ProxyCommand=false` so that, should the master be gone, `ssh` fails instead of logging in again.
+ * A session through the master: `-F /dev/null` (the master already applied the config),
+ * `ProxyCommand=false` so that, should the master be gone, `ssh` fails instead of logging in again,
+ * and the forced options: a session asks the master for no agent or X11 forwarding.
  */
 function sessionArgs(target, command) {
     return [
@@ -75527,6 +75545,7 @@ function sessionArgs(target, command) {
         ...opt('ControlMaster', 'no'),
         ...opt('ControlPath', quoteOption(target.controlPath)),
         ...opt('ProxyCommand', 'false'),
+        ...forced(),
         ...opt('BatchMode', 'yes'),
         ...opt('LogLevel', 'ERROR'),
         '-T',
@@ -88549,7 +88568,8 @@ const OPENSSH_OPTION_NAMES = Object.freeze([
 ]);
 /**
  * Options the transport sets itself, for each connection it manages: giving them in `ssh.options`
- * would break the one-master-per-host contract or the remote wrapper. Lower-cased.
+ * would break the one-master-per-host contract or the remote wrapper, or forward the run's agent,
+ * X11 or ports to a host (see FORCED_OPTIONS in transport/openssh/openssh-args.ts). Lower-cased.
  */
 const OPENSSH_RESERVED_OPTIONS = new Set([
     'controlmaster',
@@ -88563,6 +88583,15 @@ const OPENSSH_RESERVED_OPTIONS = new Set([
     'stdinnull',
     'permitlocalcommand',
     'localcommand',
+    'forwardagent',
+    'forwardx11',
+    'forwardx11trusted',
+    'clearallforwardings',
+    'localforward',
+    'remoteforward',
+    'dynamicforward',
+    'tunnel',
+    'tunneldevice',
 ]);
 //# sourceMappingURL=openssh-option-names.js.map
 ;// CONCATENATED MODULE: ./lib/config/ssh.js
@@ -88620,7 +88649,7 @@ function checkSshClient(config, locator) {
             throw (0,config_error/* configIssueError */.UJ)(locator, path, `${name} is not an OpenSSH option${hint || ' (see man 5 ssh_config)'}`, { key: true });
         }
         if (OPENSSH_RESERVED_OPTIONS.has(name.toLowerCase())) {
-            throw (0,config_error/* configIssueError */.UJ)(locator, path, `${known.get(name.toLowerCase())} is set by boerewors for every connection (one master per host, no terminal); leave it out`, { key: true });
+            throw (0,config_error/* configIssueError */.UJ)(locator, path, `${known.get(name.toLowerCase())} is set by boerewors for every connection (one master per host, no terminal, nothing forwarded); leave it out`, { key: true });
         }
     }
 }

@@ -52,11 +52,30 @@ export function hostKeyOptions(options: SshOptions, files: OpensshFiles): string
 }
 
 /**
- * What every `ssh` of the run is given: the user's `ssh.options` first (OpenSSH keeps the first
- * value it reads of an option, so theirs win over ours and over the ssh_config), then ours.
+ * What no connection of the run does, whatever the ssh_config or `ssh.options` say: forward the
+ * agent (it may hold the fleet's key: any host could then log in as us elsewhere), X11 or any port
+ * (`LocalForward`, `RemoteForward`, `DynamicForward`: cleared), or run a `LocalCommand`. Given first
+ * on the command line, so they beat the ssh_config and anything after them; the names are
+ * reserved in `ssh.options` (config/openssh-option-names.ts).
+ */
+export const FORCED_OPTIONS: readonly (readonly [string, string])[] = [
+  ['ForwardAgent', 'no'],
+  ['ForwardX11', 'no'],
+  ['ForwardX11Trusted', 'no'],
+  ['ClearAllForwardings', 'yes'],
+  ['PermitLocalCommand', 'no'],
+  ['Tunnel', 'no'],
+];
+
+const forced = (): string[] => FORCED_OPTIONS.flatMap(([name, value]) => opt(name, value));
+
+/**
+ * What every `ssh` of the run is given: the forced options, then the user's `ssh.options`
+ * (OpenSSH keeps the first value it reads of an option, so theirs win over the rest of ours and
+ * over the ssh_config), then ours.
  */
 export function commonArgs(options: SshOptions, files: OpensshFiles): string[] {
-  const out = ['-F', files.config ?? '/dev/null'];
+  const out = ['-F', files.config ?? '/dev/null', ...forced()];
   for (const [name, value] of Object.entries(options.extraOptions ?? {})) out.push(...opt(name, value));
   out.push(...opt('BatchMode', 'yes'), ...opt('LogLevel', 'ERROR'));
   out.push(...opt('ConnectTimeout', Math.max(1, Math.ceil(options.connectTimeoutMs / 1000))));
@@ -84,8 +103,9 @@ export function masterArgs(common: readonly string[], target: OpensshTarget): st
 }
 
 /**
- * A session through the master: `-F /dev/null` (the master already applied the config) and
- * `ProxyCommand=false` so that, should the master be gone, `ssh` fails instead of logging in again.
+ * A session through the master: `-F /dev/null` (the master already applied the config),
+ * `ProxyCommand=false` so that, should the master be gone, `ssh` fails instead of logging in again,
+ * and the forced options: a session asks the master for no agent or X11 forwarding.
  */
 export function sessionArgs(target: OpensshTarget, command: string): string[] {
   return [
@@ -94,6 +114,7 @@ export function sessionArgs(target: OpensshTarget, command: string): string[] {
     ...opt('ControlMaster', 'no'),
     ...opt('ControlPath', quoteOption(target.controlPath)),
     ...opt('ProxyCommand', 'false'),
+    ...forced(),
     ...opt('BatchMode', 'yes'),
     ...opt('LogLevel', 'ERROR'),
     '-T',
