@@ -83222,6 +83222,9 @@ function vars_input_describe(value) {
 
 
 
+
+
+
 /** Every input of `action.yml`, in one place. */
 const Inputs = {
     Config: 'config',
@@ -83274,7 +83277,7 @@ const readInput = (name) => getInput(name);
  * `main`). Throws a UsageError naming the input on bad input; messages never quote a secret
  * input's value.
  */
-function readInputs(read = readInput, env = process.env) {
+function readInputs(read = readInput, env = process.env, cwd = process.cwd()) {
     const config = read(Inputs.Config);
     const runner = read(Inputs.Runner);
     const limit = read(Inputs.Limit);
@@ -83288,8 +83291,8 @@ function readInputs(read = readInput, env = process.env) {
         throw new errors/* UsageError */.eb(`Input "${Inputs.SshKeyPassphrase}" is set but "${Inputs.SshPrivateKey}" is not: the passphrase is for that key`);
     }
     const knownHosts = normalizeNewlines(read(Inputs.SshKnownHosts));
-    const sshConfigText = normalizeNewlines(read(Inputs.SshConfig));
-    const certificateText = normalizeNewlines(read(Inputs.SshCertificate));
+    const sshConfigText = textOrFile(read(Inputs.SshConfig), Inputs.SshConfig, cwd);
+    const certificateText = textOrFile(read(Inputs.SshCertificate), Inputs.SshCertificate, cwd);
     const release = read(Inputs.ReleaseId);
     const lockWait = read(Inputs.LockWait);
     const lockToken = readLockToken(read, env);
@@ -83406,6 +83409,48 @@ function inputs_parsePrivateKey(text) {
             'not a path; pass it from a secret: ssh-private-key: ${{ secrets.DEPLOY_KEY }}');
     }
     return key;
+}
+/**
+ * `ssh-config` and `ssh-certificate` take the text or the path of a file holding it (what
+ * `teleport-actions/auth`'s `ssh-config` output is). A value is a path when it is one line and
+ * either names an existing file or holds no space, tab or `=`: a line of ssh_config or a
+ * certificate always has one, between the keyword (or key type) and its value. A path is relative
+ * to the working directory (the workspace); `~/` is the home directory. The file is read now, so
+ * the run uses what it held when the action started; a path naming no readable file is an error
+ * naming the input. Anything else is the text itself.
+ */
+function textOrFile(value, input, cwd = process.cwd()) {
+    const text = normalizeNewlines(value);
+    if (text === '' || text.includes('\n'))
+        return text;
+    const path = (0,external_node_path_.resolve)(cwd, text.startsWith('~/') ? `${(0,external_node_os_.homedir)()}${text.slice(1)}` : text);
+    const found = statOrUndefined(path);
+    if (!found?.isFile() && /[\s=]/.test(text))
+        return text;
+    const fail = (why) => {
+        throw new errors/* UsageError */.eb(`Input "${input}": ${path}: ${why} (a one-line value without a space or "=" is the path of a file: give an existing file, or the text itself)`);
+    };
+    if (!found)
+        return fail('no such file');
+    if (!found.isFile())
+        return fail('not a file');
+    try {
+        return normalizeNewlines((0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8'));
+    }
+    catch (err) {
+        const code = err.code;
+        return fail(code === 'EACCES' || code === 'EPERM'
+            ? 'not readable (permission denied)'
+            : `cannot read it (${code ?? 'error'})`);
+    }
+}
+function statOrUndefined(path) {
+    try {
+        return (0,external_node_fs_namespaceObject.statSync)(path);
+    }
+    catch {
+        return undefined;
+    }
 }
 function normalizeNewlines(text) {
     return text.replace(/\r\n?/g, '\n').trim();
@@ -87983,7 +88028,9 @@ async function runAction(cancellation, cwd = process.cwd()) {
         deploymentInputs = readDeploymentInputs();
         mergePatterns = readMergeReports();
         lockMode = mergePatterns ? undefined : readLockMode();
-        settings = mergePatterns ? { vars: {}, secretVars: {}, dryRun: false, sources: {} } : readInputs();
+        settings = mergePatterns
+            ? { vars: {}, secretVars: {}, dryRun: false, sources: {} }
+            : readInputs(readInput, process.env, cwd);
         const secrets = [...secretValues(settings), ...(deploymentInputs ? [deploymentInputs.token] : [])];
         // Before anything else is printed: from here on GitHub masks these in every log line.
         for (const value of maskableValues(secrets))

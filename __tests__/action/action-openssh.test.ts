@@ -5,7 +5,7 @@
  * ssh-agent. Afterwards: no key material in any file the run left, no ssh process, no private
  * directory under RUNNER_TEMP.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tempDir } from '../support/cli.js';
@@ -76,6 +76,44 @@ runners:
     const runnerTemp = readdirSync(r.runnerDir, { recursive: true }).map(String);
     expect(runnerTemp.filter((p) => /bw-ssh-/.test(p))).toEqual([]);
     // Every ssh of the run names its files under this RUNNER_TEMP (-F …); other test files' do not.
+    await waitUntil(() => processesWith(r.runnerDir).length === 0, 5000, 'no ssh process of the run left');
+  } finally {
+    rmSync(ws, { recursive: true, force: true });
+  }
+}, 90_000);
+
+it('takes ssh-config as a file path (teleport-actions/auth hands one), the certificate as a path too', async () => {
+  const ws = await tempDir('bw-ws-openssh-path-');
+  try {
+    const configFile = join(dir, 'from-auth', 'ssh_config');
+    mkdirSync(join(dir, 'from-auth'), { recursive: true });
+    writeFileSync(configFile, sshConfig);
+    const certFile = join(dir, 'from-auth', 'user-cert.pub');
+    writeFileSync(certFile, certificate);
+    await writeWorkspaceConfig(
+      ws,
+      `version: 1
+lock: false
+hosts:
+  web:
+    - { name: app-1 }
+runners:
+  deploy:
+    stages:
+      - name: Deploy
+        hosts: [web]
+        steps:
+          - run: echo "routed to $BW_HOST"
+`,
+    );
+    const r = await runAction({
+      actionDir: suite.actionDir,
+      workspace: ws,
+      inputs: { ...suite.sshInputs, 'ssh-config': configFile, 'ssh-certificate': certFile },
+      timeoutMs: 60_000,
+    });
+    expect(r.stdout).toContain('routed to app-1');
+    expect(r.code).toBe(0);
     await waitUntil(() => processesWith(r.runnerDir).length === 0, 5000, 'no ssh process of the run left');
   } finally {
     rmSync(ws, { recursive: true, force: true });
