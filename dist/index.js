@@ -64669,7 +64669,7 @@ globals.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _commonjs_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3115);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8783);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3088);
 /** The action's entrypoint (`dist/index.js` is this, bundled). */
 
 
@@ -64686,7 +64686,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8783:
+/***/ 3088:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -75350,7 +75350,101 @@ function osUser(env) {
     }
 }
 //# sourceMappingURL=run-identity.js.map
+;// CONCATENATED MODULE: ./lib/transport/openssh/lifeline.js
+/**
+ * The OpenSSH client's processes must not outlive the process that started them, even when it is
+ * killed outright (SIGKILL, the OOM killer: no `exit` event, no cleanup). An `ssh -M -N` master in
+ * the foreground with its stdin closed would live on, logged in, holding a connection to its host.
+ *
+ * The lifeline: one small `sh` per process, started on first use, reads lines from a pipe of ours.
+ * We tell it each process we start (`+PID`) and end (`-PID`), and each directory to remove
+ * (`dDIR`, `fDIR` to forget it). When the pipe closes — we exited, however — it sends SIGTERM to
+ * every process still listed, SIGKILL to any left after about 2 s, and removes the directories.
+ * POSIX sh only, so it works on Linux and macOS alike; in its own process group, ignoring SIGINT
+ * and SIGHUP, so a Ctrl-C or a closed terminal does not end it before us. Node never waits for it.
+ */
+
+const SCRIPT = `trap '' INT HUP
+pids=' '
+dirs=''
+nl='
+'
+while IFS= read -r line; do
+  case $line in
+    +*) pids="$pids\${line#+} " ;;
+    -*) keep=' '
+        for p in $pids; do [ "$p" = "\${line#-}" ] || keep="$keep$p "; done
+        pids=$keep ;;
+    d*) dirs="$dirs\${line#d}$nl" ;;
+    f*) keep=''
+        IFS=$nl
+        for d in $dirs; do [ "$d" = "\${line#f}" ] || keep="$keep$d$nl"; done
+        unset IFS
+        dirs=$keep ;;
+  esac
+done
+if [ "$pids" != ' ' ]; then
+  kill -TERM $pids 2>/dev/null
+  n=0
+  while [ $n -lt 20 ]; do
+    alive=''
+    for p in $pids; do kill -0 "$p" 2>/dev/null && alive="$alive $p"; done
+    [ -z "$alive" ] && break
+    sleep 0.1 2>/dev/null || sleep 1
+    n=$((n + 1))
+  done
+  [ -n "$alive" ] && kill -KILL $alive 2>/dev/null
+fi
+IFS=$nl
+for d in $dirs; do rm -rf -- "$d"; done
+`;
+let pipe;
+let broken = false;
+function lifeline() {
+    if (pipe || broken)
+        return pipe;
+    let child;
+    try {
+        child = (0,external_node_child_process_namespaceObject.spawn)('/bin/sh', ['-c', SCRIPT], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+    }
+    catch {
+        broken = true;
+        return undefined;
+    }
+    child.on('error', () => (broken = true));
+    child.unref();
+    const stdin = child.stdin;
+    stdin.on('error', () => (broken = true));
+    // The pipe must not keep the event loop alive: the lifeline ends when we do, not the other way.
+    stdin.unref?.();
+    pipe = stdin;
+    return pipe;
+}
+function send(line) {
+    if (line.includes('\n'))
+        return;
+    const out = lifeline();
+    if (out && !broken)
+        out.write(`${line}\n`);
+}
+/** `child` is ended by the lifeline should this process die first; forgotten once it exits. */
+function tieToLifeline(child) {
+    const pid = child.pid;
+    if (pid === undefined)
+        return;
+    send(`+${pid}`);
+    child.once('exit', () => send(`-${pid}`));
+}
+/** `dir` is removed by the lifeline should this process die first, unless `untieDir` is called. */
+function tieDirToLifeline(dir) {
+    send(`d${dir}`);
+}
+function untieDir(dir) {
+    send(`f${dir}`);
+}
+//# sourceMappingURL=lifeline.js.map
 ;// CONCATENATED MODULE: ./lib/transport/openssh/run-cleanup.js
+
 
 const processes = new Set();
 const dirs = new Set();
@@ -75373,15 +75467,18 @@ function hook() {
 function endOnExit(child) {
     hook();
     processes.add(child);
+    tieToLifeline(child);
     child.once('exit', () => processes.delete(child));
 }
 /** Removes `dir` when the process exits, unless `forgetDir` was called. */
 function removeOnExit(dir) {
     hook();
     dirs.add(dir);
+    tieDirToLifeline(dir);
 }
 function forgetDir(dir) {
     dirs.delete(dir);
+    untieDir(dir);
 }
 //# sourceMappingURL=run-cleanup.js.map
 ;// CONCATENATED MODULE: ./lib/transport/openssh/openssh-agent.js

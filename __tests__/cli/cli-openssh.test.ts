@@ -3,7 +3,7 @@
  * alias (one login per host, an upload), SIGINT → 130 within 5 s with no ssh process and no control
  * socket left, and the config errors of the OpenSSH keys at their line and column.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCli, signalWhen, tempDir } from '../support/cli.js';
@@ -84,6 +84,43 @@ it('SIGINT: exit 130 within 5 s, no ssh process and no control socket left', asy
   expect(r.code).toBe(130);
   expect(Date.now() - interrupt.sentAt()).toBeLessThan(5000);
   await nothingLeft(before);
+}, 60_000);
+
+it('SIGKILL of the controller: its ssh masters, the remote step and the socket directory go too', async () => {
+  const cfg = join(dir, 'release.yml');
+  const pidFile = join(fleet.scratchDir, `killed-step-${process.pid}`);
+  writeFileSync(
+    cfg,
+    config(`          - run: sleep 60 & echo $! > ${pidFile}; echo "started on $BW_HOST"; wait\n`),
+  );
+  const before = socketDirs();
+  let mastersAtKill: number[] = [];
+  const r = await runCli(['run', '-c', cfg], {
+    timeoutMs: 30_000,
+    onStdout: (out, child) => {
+      if (mastersAtKill.length > 0 || !out.includes('started on app-0')) return;
+      mastersAtKill = processesWith(sshConfig);
+      child.kill('SIGKILL');
+    },
+  });
+  try {
+    expect(r.signal).toBe('SIGKILL');
+    // The kill came with the run's master(s) up: what must not outlive it was there.
+    expect(mastersAtKill.length).toBeGreaterThan(0);
+    await waitUntil(() => processesWith(sshConfig).length === 0, 5000, 'the killed run’s ssh masters to end');
+    await noNewSocketDirs(before, 5000);
+    // The master's end closes its connection: sshd ends the session, the wrapper the step's group.
+    const sleeper = Number(readFileSync(pidFile, 'utf8'));
+    await waitUntil(
+      () => !existsSync(`/proc/${sleeper}`),
+      10_000,
+      'the remote step’s background sleep to end',
+    );
+  } finally {
+    // Whatever this test failed on, no process of it is left for the next.
+    for (const pid of processesWith(sshConfig)) process.kill(pid, 'SIGKILL');
+    await rm(pidFile, { force: true });
+  }
 }, 60_000);
 
 describe('config errors, at their line and column', () => {
