@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCli, signalWhen, tempDir } from '../support/cli.js';
+import { pathWithout } from '../support/path-without.js';
 import { useSshdFleet } from '../support/ssh-release-fixture.js';
 import { waitUntil } from '../support/sshd-fixtures.js';
 import { noNewSocketDirs, processesWith, socketDirs } from '../support/openssh-support.js';
@@ -146,6 +147,32 @@ describe('config errors, at their line and column', () => {
     expect(r.stderr).toContain(
       `${cfg}:6:5: ssh.options.ServerAliveIntervall: ServerAliveIntervall is not an OpenSSH option, did you mean "ServerAliveInterval"?`,
     );
+  });
+
+  it('an unreadable certificate: not found, and a directory', async () => {
+    const missing = join(dir, 'no-such-cert.pub');
+    const first = await validate(
+      config('          - run: "true"\n', `  config: ${sshConfig}\n  certificate: ${missing}`),
+    );
+    expect(first.r.code).toBe(2);
+    expect(first.r.stderr).toContain(
+      `${first.cfg}:5:16: ssh.certificate: certificate file ${missing}: not found`,
+    );
+    const second = await validate(
+      config('          - run: "true"\n', `  config: ${sshConfig}\n  certificate: ${dir}`),
+    );
+    expect(second.r.code).toBe(2);
+    expect(second.r.stderr).toContain(`ssh.certificate: certificate file ${dir}: is a directory, not a file`);
+  });
+
+  it('no ssh on PATH: the error names the openssh-client package, nothing runs', async () => {
+    const bin = await pathWithout(join(dir, 'bin'), ['ssh']);
+    const cfg = join(dir, 'release.yml');
+    writeFileSync(cfg, config(`          - run: echo ran on $BW_HOST\n`));
+    const r = await runCli(['run', '-c', cfg], { timeoutMs: 30_000, env: { PATH: bin } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('ssh is not on PATH: install the OpenSSH client (the openssh-client package');
+    expect(r.stdout).not.toContain('ran on');
   });
 
   it('an unreadable ssh_config', async () => {
