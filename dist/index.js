@@ -74900,11 +74900,14 @@ async function checkSsh(config, ssh, overrides) {
     const client = checkClientChoice(ssh, overrides);
     // The OpenSSH client finds keys where ssh does (the ssh_config's IdentityFile, ~/.ssh, the agent).
     throwIfAny(config, await files_checkSshFiles(ssh, { requireAuth: client === 'builtin' }), overrides);
-    if (client === 'openssh') {
-        const problems = await opensshFileProblems(ssh);
-        if (problems.length > 0)
-            throw new errors/* ConfigError */.xL(problems.map((p) => atConfig(config, ['ssh', p.key], p.message)).join('\n'));
-    }
+    if (client === 'openssh')
+        await throwIfOpensshProblems(config, ssh, true);
+}
+/** The OpenSSH client's files (and with `binaries`, its programs), each problem at its `ssh:` key. */
+async function throwIfOpensshProblems(config, ssh, binaries) {
+    const problems = (await opensshFileProblems(ssh)).filter((p) => binaries || p.key !== 'client');
+    if (problems.length > 0)
+        throw new errors/* ConfigError */.xL(problems.map((p) => atConfig(config, ['ssh', p.key], p.message)).join('\n'));
 }
 /** `client: builtin` with an action input only the OpenSSH client can use: a usage error naming it. */
 function checkClientChoice(ssh, overrides) {
@@ -74927,13 +74930,16 @@ async function checkLockFiles(config, lockHost, ssh, overrides) {
     await checkSsh(config, ssh, overrides);
 }
 /**
- * For `validate`: the files the config itself names, when it has SSH hosts. No key at all is fine
- * here (`--identity`, the action's input or an ssh-agent may give one at run time).
+ * For `validate`: the files the config itself names, when it has SSH hosts (with the OpenSSH
+ * client, its ssh_config and certificate too). No key at all is fine here (`--identity`, the action's input or an ssh-agent may give one at run time).
  */
 async function preflight_checkConfigFiles(config) {
     if (!usesSsh(config.hosts, undefined))
         return;
     throwIfAny(config, await checkSshFiles(config.ssh, { requireAuth: false }), {});
+    // The ssh_config and certificate files; whether `ssh` is installed is the run's question.
+    if (resolvedClient(config.ssh) === 'openssh')
+        await throwIfOpensshProblems(config, config.ssh, false);
 }
 function usesSsh(candidates, only) {
     return candidates.some((host) => !host.local && (!only || only.includes(host.name)));
@@ -75571,8 +75577,11 @@ function hostKeyOptions(options, files) {
     }
     else {
         out.push(...opt('StrictHostKeyChecking', options.hostKeyChecking === 'strict' ? 'yes' : 'accept-new'));
-        if (files.knownHosts && files.knownHosts.length > 0)
-            out.push(...opt('UserKnownHostsFile', files.knownHosts.map(quoteOption).join(' ')));
+        // No file at all (the library's `knownHostsPaths: []`, no inline lines) means none, as for the
+        // built-in client: not OpenSSH's default ~/.ssh/known_hosts. `accept-new` then trusts a new
+        // host for the run only (its line goes to /dev/null).
+        if (files.knownHosts)
+            out.push(...opt('UserKnownHostsFile', files.knownHosts.length > 0 ? files.knownHosts.map(quoteOption).join(' ') : '/dev/null'));
     }
     if (!files.configSetsGlobalKnownHosts)
         out.push(...opt('GlobalKnownHostsFile', '/dev/null'));
@@ -76187,6 +76196,9 @@ class OpensshTransport {
                     'impersonate a host and receive every command and secret sent to it. Use strict or accept-new.');
             }
             const run = await createRunFiles(this.options, this.env);
+            if (this.options.hostKeyChecking === 'accept-new' && run.files.knownHosts?.length === 0) {
+                this.hooks.onWarning?.('host-key-checking is accept-new with no known-hosts file: a new host key is trusted for this run only');
+            }
             try {
                 const agent = this.options.privateKey
                     ? await startAgent(binaries, run.socketDir, this.options.privateKey, this.options.passphrase)

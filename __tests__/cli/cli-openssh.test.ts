@@ -175,6 +175,19 @@ describe('config errors, at their line and column', () => {
     expect(r.stdout).not.toContain('ran on');
   });
 
+  it('validate: an unreadable ssh_config or certificate, at its line and column', async () => {
+    const cfg = join(dir, 'release.yml');
+    const [noConfig, noCert] = [join(dir, 'no-such-config'), join(dir, 'no-such-cert.pub')];
+    writeFileSync(
+      cfg,
+      config('          - run: "true"\n', `  config: ${noConfig}\n  certificate: ${noCert}`),
+    );
+    const r = await runCli(['validate', '-c', cfg], { timeoutMs: 30_000 });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${cfg}:4:11: ssh.config: ssh_config file ${noConfig}: not found`);
+    expect(r.stderr).toContain(`${cfg}:5:16: ssh.certificate: certificate file ${noCert}: not found`);
+  });
+
   it('an unreadable ssh_config', async () => {
     const missing = join(dir, 'no-such-config');
     const { cfg, r } = await validate(config('          - run: "true"\n', `  config: ${missing}`));

@@ -42,6 +42,17 @@ describe('host-key checking is OpenSSH’s own', () => {
     ]);
   });
 
+  it('no known-hosts file at all (library: knownHostsPaths: []) is none, not ~/.ssh/known_hosts', () => {
+    expect(hostKeyOptions(o({ hostKeyChecking: 'accept-new' }), { knownHosts: [] })).toEqual([
+      '-o',
+      'StrictHostKeyChecking=accept-new',
+      '-o',
+      'UserKnownHostsFile=/dev/null',
+      '-o',
+      'GlobalKnownHostsFile=/dev/null',
+    ]);
+  });
+
   it('leaves GlobalKnownHostsFile to an ssh_config that sets it', () => {
     expect(hostKeyOptions(o(), { configSetsGlobalKnownHosts: true })).toEqual([
       '-o',

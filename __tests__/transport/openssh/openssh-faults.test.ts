@@ -4,8 +4,9 @@
  * connect errors naming `user@host:port`; `max-sessions` bounds the sessions open at once through
  * one master.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { ConnectError } from '../../../src/contract/errors.js';
 import { createOpensshTransport } from '../../../src/transport/openssh/openssh.js';
@@ -118,5 +119,41 @@ it('max-sessions: a third step through the master starts only once one of the fi
     for (const n of [1, 2, 3]) writeFileSync(join(dir, `go-${n}`), '');
     await Promise.allSettled(runs);
     await t.close();
+  }
+});
+
+it('accept-new with no known-hosts file: trusted for the run only, with a warning; ~/.ssh/known_hosts untouched', async () => {
+  const host = fleet.hosts[0]!;
+  // OpenSSH's default UserKnownHostsFile is in the account's home (from passwd, not $HOME).
+  const userFile = join(userInfo().homedir, '.ssh', 'known_hosts');
+  const entry = `[127.0.0.1]:${host.port} `;
+  const ours = (): string[] =>
+    existsSync(userFile)
+      ? readFileSync(userFile, 'utf8')
+          .split('\n')
+          .filter((l) => l.startsWith(entry))
+      : [];
+  const existedBefore = existsSync(userFile);
+  const warnings: string[] = [];
+  const t = createOpensshTransport(
+    fleetOptions(fleet, { hostKeyChecking: 'accept-new', knownHostsPaths: [] }),
+    { onWarning: (m) => warnings.push(m) },
+  );
+  try {
+    const ctx = collect();
+    await expect(t.exec(hostOf(host), script('echo accepted'), ctx)).resolves.toMatchObject({ exitCode: 0 });
+    expect(ctx.stdout()).toEqual(['accepted']);
+    expect(ours()).toEqual([]);
+    expect(warnings.join('\n')).toContain('a new host key is trusted for this run only');
+  } finally {
+    await t.close();
+    // Should OpenSSH have written there after all, take back only what it wrote for this host.
+    if (ours().length > 0) {
+      const rest = readFileSync(userFile, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '' && !l.startsWith(entry));
+      if (rest.length === 0 && !existedBefore) rmSync(userFile);
+      else writeFileSync(userFile, rest.map((l) => `${l}\n`).join(''));
+    }
   }
 });

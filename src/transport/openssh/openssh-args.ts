@@ -27,7 +27,7 @@ export interface OpensshFiles {
   /** Whether that config sets GlobalKnownHostsFile itself. */
   readonly configSetsGlobalKnownHosts?: boolean;
   readonly certificate?: string;
-  /** UserKnownHostsFile entries (`~` expanded); absent: the ssh_config's or OpenSSH's default. */
+  /** UserKnownHostsFile entries (`~` expanded); empty: none (/dev/null); absent: the ssh_config's. */
   readonly knownHosts?: readonly string[];
   /** The per-run ssh-agent holding the inline key. */
   readonly agentSocket?: string;
@@ -44,8 +44,16 @@ export function hostKeyOptions(options: SshOptions, files: OpensshFiles): string
     out.push(...opt('StrictHostKeyChecking', 'no'), ...opt('UserKnownHostsFile', '/dev/null'));
   } else {
     out.push(...opt('StrictHostKeyChecking', options.hostKeyChecking === 'strict' ? 'yes' : 'accept-new'));
-    if (files.knownHosts && files.knownHosts.length > 0)
-      out.push(...opt('UserKnownHostsFile', files.knownHosts.map(quoteOption).join(' ')));
+    // No file at all (the library's `knownHostsPaths: []`, no inline lines) means none, as for the
+    // built-in client: not OpenSSH's default ~/.ssh/known_hosts. `accept-new` then trusts a new
+    // host for the run only (its line goes to /dev/null).
+    if (files.knownHosts)
+      out.push(
+        ...opt(
+          'UserKnownHostsFile',
+          files.knownHosts.length > 0 ? files.knownHosts.map(quoteOption).join(' ') : '/dev/null',
+        ),
+      );
   }
   if (!files.configSetsGlobalKnownHosts) out.push(...opt('GlobalKnownHostsFile', '/dev/null'));
   return out;
