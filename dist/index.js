@@ -75068,6 +75068,10 @@ function formatDuration(ms) {
 function plural(n, one, many = `${one}s`) {
     return `${n} ${n === 1 ? one : many}`;
 }
+/** A whole number with its thousands grouped by commas (`40,000`), whatever the locale. */
+function grouped(n) {
+    return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
 /** How many of the stage's jobs ended with `result`. */
 function countJobs(stage, result) {
     return stage.jobs.filter((j) => j.result === result).length;
@@ -82196,49 +82200,54 @@ function offsetText(ms) {
 ;// CONCATENATED MODULE: ./lib/reporters/mermaid-timeline.js
 
 
-const LOOK_ALIKE = {
-    ':': '∶',
-    ';': ';',
-    '#': '＃',
-    '%': '％',
-    '"': '＂',
-    "'": '’',
-    '`': 'ˋ',
-    '{': '｛',
-    '}': '｝',
-    '<': '‹',
-    '>': '›',
-    '\\': '⧵',
-};
+/**
+ * Mermaid's entity codes (`#58;` is drawn as `:`) for each character it could read as syntax: `#`
+ * itself (so that a typed `#58;` stays as typed), and `¶` and `ﬂ`, which Mermaid uses to carry
+ * entity codes through its parser.
+ */
+const ENTITY = Object.fromEntries([...'#:;%"\'`{}<>\\¶ﬂ'].map((c) => [c, `#${c.codePointAt(0)};`]));
 const LABEL_MAX = 80;
-/** A name as Mermaid shows it: no character it reads as syntax, one line, not empty, bounded. */
+/**
+ * A name as Mermaid shows it, the name itself: one line, not empty, bounded, with every character
+ * Mermaid reads as syntax written as its entity code.
+ */
 function mermaidText(text) {
     const one = text
         // eslint-disable-next-line no-control-regex
         .replace(/[\x00-\x1f\x7f\u2028\u2029]+/g, ' ')
-        .replace(/[:;#%"'`{}<>\\]/g, (c) => LOOK_ALIKE[c] ?? c)
         .replace(/\s+/g, ' ')
         .trim();
     const cut = [...one];
     const bounded = cut.length > LABEL_MAX ? `${cut.slice(0, LABEL_MAX - 1).join('')}…` : one;
-    return bounded === '' ? '(unnamed)' : bounded;
+    // One pass, so the `#` of a code written here is not escaped again.
+    return bounded === '' ? '(unnamed)' : bounded.replace(/[#:;%"'`{}<>\\¶ﬂ]/g, (c) => ENTITY[c] ?? c);
 }
-/**
- * The gantt as a fenced `mermaid` block, or '' when the report has no times (an older report) or
- * no stage ran.
- */
-function renderMermaidTimeline(report, options = {}) {
+/** The gantt as a fenced `mermaid` block, or why it was left out. */
+function mermaidTimeline(report, options = {}) {
     const timeline = timelineOf(report);
     if (!timeline.hasTimes || timeline.stages.length === 0)
-        return '';
+        return { block: '', leftOut: '' };
     const maxBars = options.maxBarsPerStage ?? 60;
     const maxChars = options.maxChars ?? 40_000;
     let text = gantt(timeline.stages, timeline.durationMs, maxBars);
     if (text.length > maxChars)
         text = gantt(timeline.stages, timeline.durationMs, 0);
-    if (text.length > maxChars)
-        return '';
-    return `\`\`\`mermaid\n${text}\`\`\`\n`;
+    if (text.length > maxChars) {
+        const chars = `${grouped(text.length)} characters`;
+        const limit = grouped(maxChars);
+        return {
+            block: '',
+            leftOut: `even with every stage drawn by its waves, its Mermaid text is ${chars}, over the ${limit} a diagram may have`,
+        };
+    }
+    return { block: `\`\`\`mermaid\n${text}\`\`\`\n`, leftOut: '' };
+}
+/**
+ * The gantt as a fenced `mermaid` block, or '' when the report has no times (an older report), no
+ * stage ran, or it is too big even drawn by waves.
+ */
+function renderMermaidTimeline(report, options = {}) {
+    return mermaidTimeline(report, options).block;
 }
 function gantt(stages, durationMs, maxBars) {
     const lines = [
@@ -82327,11 +82336,21 @@ function gateOf(w) {
 //# sourceMappingURL=mermaid-timeline.js.map
 ;// CONCATENATED MODULE: ./lib/reporters/summary-timeline.js
 
+
+
 function summaryTimeline(report, maxBytes) {
-    const block = renderMermaidTimeline(report);
-    if (block === '' || Buffer.byteLength(block, 'utf8') > maxBytes / 4)
-        return '';
+    const { block, leftOut } = mermaidTimeline(report);
+    if (leftOut)
+        return leftOutLine(leftOut);
+    const budget = Math.floor(maxBytes / 4);
+    if (block !== '' && utf8Bytes(block) > budget) {
+        const size = `${grouped(utf8Bytes(block))} bytes`;
+        return leftOutLine(`it is ${size}, over the ${grouped(budget)} kept for it in this summary`);
+    }
     return block;
+}
+function leftOutLine(why) {
+    return `_The timeline is left out: ${why}. The HTML report (the action's \`html-report\` output) draws it._\n`;
 }
 //# sourceMappingURL=summary-timeline.js.map
 ;// CONCATENATED MODULE: ./lib/reporters/summary-gates.js
