@@ -64669,7 +64669,7 @@ globals.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _commonjs_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3115);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8783);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3088);
 /** The action's entrypoint (`dist/index.js` is this, bundled). */
 
 
@@ -64686,7 +64686,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8783:
+/***/ 3088:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -74936,11 +74936,14 @@ async function checkSsh(config, ssh, overrides) {
     const client = checkClientChoice(ssh, overrides);
     // The OpenSSH client finds keys where ssh does (the ssh_config's IdentityFile, ~/.ssh, the agent).
     throwIfAny(config, await files_checkSshFiles(ssh, { requireAuth: client === 'builtin' }), overrides);
-    if (client === 'openssh') {
-        const problems = await opensshFileProblems(ssh);
-        if (problems.length > 0)
-            throw new errors/* ConfigError */.xL(problems.map((p) => atConfig(config, ['ssh', p.key], p.message)).join('\n'));
-    }
+    if (client === 'openssh')
+        await throwIfOpensshProblems(config, ssh, true);
+}
+/** The OpenSSH client's files (and with `binaries`, its programs), each problem at its `ssh:` key. */
+async function throwIfOpensshProblems(config, ssh, binaries) {
+    const problems = (await opensshFileProblems(ssh)).filter((p) => binaries || p.key !== 'client');
+    if (problems.length > 0)
+        throw new errors/* ConfigError */.xL(problems.map((p) => atConfig(config, ['ssh', p.key], p.message)).join('\n'));
 }
 /** `client: builtin` with an action input only the OpenSSH client can use: a usage error naming it. */
 function checkClientChoice(ssh, overrides) {
@@ -74963,13 +74966,16 @@ async function checkLockFiles(config, lockHost, ssh, overrides) {
     await checkSsh(config, ssh, overrides);
 }
 /**
- * For `validate`: the files the config itself names, when it has SSH hosts. No key at all is fine
- * here (`--identity`, the action's input or an ssh-agent may give one at run time).
+ * For `validate`: the files the config itself names, when it has SSH hosts (with the OpenSSH
+ * client, its ssh_config and certificate too). No key at all is fine here (`--identity`, the action's input or an ssh-agent may give one at run time).
  */
 async function preflight_checkConfigFiles(config) {
     if (!usesSsh(config.hosts, undefined))
         return;
     throwIfAny(config, await checkSshFiles(config.ssh, { requireAuth: false }), {});
+    // The ssh_config and certificate files; whether `ssh` is installed is the run's question.
+    if (resolvedClient(config.ssh) === 'openssh')
+        await throwIfOpensshProblems(config, config.ssh, false);
 }
 function usesSsh(candidates, only) {
     return candidates.some((host) => !host.local && (!only || only.includes(host.name)));
@@ -75390,7 +75396,101 @@ function osUser(env) {
     }
 }
 //# sourceMappingURL=run-identity.js.map
+;// CONCATENATED MODULE: ./lib/transport/openssh/lifeline.js
+/**
+ * The OpenSSH client's processes must not outlive the process that started them, even when it is
+ * killed outright (SIGKILL, the OOM killer: no `exit` event, no cleanup). An `ssh -M -N` master in
+ * the foreground with its stdin closed would live on, logged in, holding a connection to its host.
+ *
+ * The lifeline: one small `sh` per process, started on first use, reads lines from a pipe of ours.
+ * We tell it each process we start (`+PID`) and end (`-PID`), and each directory to remove
+ * (`dDIR`, `fDIR` to forget it). When the pipe closes — we exited, however — it sends SIGTERM to
+ * every process still listed, SIGKILL to any left after about 2 s, and removes the directories.
+ * POSIX sh only, so it works on Linux and macOS alike; in its own process group, ignoring SIGINT
+ * and SIGHUP, so a Ctrl-C or a closed terminal does not end it before us. Node never waits for it.
+ */
+
+const SCRIPT = `trap '' INT HUP
+pids=' '
+dirs=''
+nl='
+'
+while IFS= read -r line; do
+  case $line in
+    +*) pids="$pids\${line#+} " ;;
+    -*) keep=' '
+        for p in $pids; do [ "$p" = "\${line#-}" ] || keep="$keep$p "; done
+        pids=$keep ;;
+    d*) dirs="$dirs\${line#d}$nl" ;;
+    f*) keep=''
+        IFS=$nl
+        for d in $dirs; do [ "$d" = "\${line#f}" ] || keep="$keep$d$nl"; done
+        unset IFS
+        dirs=$keep ;;
+  esac
+done
+if [ "$pids" != ' ' ]; then
+  kill -TERM $pids 2>/dev/null
+  n=0
+  while [ $n -lt 20 ]; do
+    alive=''
+    for p in $pids; do kill -0 "$p" 2>/dev/null && alive="$alive $p"; done
+    [ -z "$alive" ] && break
+    sleep 0.1 2>/dev/null || sleep 1
+    n=$((n + 1))
+  done
+  [ -n "$alive" ] && kill -KILL $alive 2>/dev/null
+fi
+IFS=$nl
+for d in $dirs; do rm -rf -- "$d"; done
+`;
+let pipe;
+let broken = false;
+function lifeline() {
+    if (pipe || broken)
+        return pipe;
+    let child;
+    try {
+        child = (0,external_node_child_process_namespaceObject.spawn)('/bin/sh', ['-c', SCRIPT], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+    }
+    catch {
+        broken = true;
+        return undefined;
+    }
+    child.on('error', () => (broken = true));
+    child.unref();
+    const stdin = child.stdin;
+    stdin.on('error', () => (broken = true));
+    // The pipe must not keep the event loop alive: the lifeline ends when we do, not the other way.
+    stdin.unref?.();
+    pipe = stdin;
+    return pipe;
+}
+function send(line) {
+    if (line.includes('\n'))
+        return;
+    const out = lifeline();
+    if (out && !broken)
+        out.write(`${line}\n`);
+}
+/** `child` is ended by the lifeline should this process die first; forgotten once it exits. */
+function tieToLifeline(child) {
+    const pid = child.pid;
+    if (pid === undefined)
+        return;
+    send(`+${pid}`);
+    child.once('exit', () => send(`-${pid}`));
+}
+/** `dir` is removed by the lifeline should this process die first, unless `untieDir` is called. */
+function tieDirToLifeline(dir) {
+    send(`d${dir}`);
+}
+function untieDir(dir) {
+    send(`f${dir}`);
+}
+//# sourceMappingURL=lifeline.js.map
 ;// CONCATENATED MODULE: ./lib/transport/openssh/run-cleanup.js
+
 
 const processes = new Set();
 const dirs = new Set();
@@ -75413,15 +75513,18 @@ function hook() {
 function endOnExit(child) {
     hook();
     processes.add(child);
+    tieToLifeline(child);
     child.once('exit', () => processes.delete(child));
 }
 /** Removes `dir` when the process exits, unless `forgetDir` was called. */
 function removeOnExit(dir) {
     hook();
     dirs.add(dir);
+    tieDirToLifeline(dir);
 }
 function forgetDir(dir) {
     dirs.delete(dir);
+    untieDir(dir);
 }
 //# sourceMappingURL=run-cleanup.js.map
 ;// CONCATENATED MODULE: ./lib/transport/openssh/openssh-agent.js
@@ -75514,19 +75617,39 @@ function hostKeyOptions(options, files) {
     }
     else {
         out.push(...opt('StrictHostKeyChecking', options.hostKeyChecking === 'strict' ? 'yes' : 'accept-new'));
-        if (files.knownHosts && files.knownHosts.length > 0)
-            out.push(...opt('UserKnownHostsFile', files.knownHosts.map(quoteOption).join(' ')));
+        // No file at all (the library's `knownHostsPaths: []`, no inline lines) means none, as for the
+        // built-in client: not OpenSSH's default ~/.ssh/known_hosts. `accept-new` then trusts a new
+        // host for the run only (its line goes to /dev/null).
+        if (files.knownHosts)
+            out.push(...opt('UserKnownHostsFile', files.knownHosts.length > 0 ? files.knownHosts.map(quoteOption).join(' ') : '/dev/null'));
     }
     if (!files.configSetsGlobalKnownHosts)
         out.push(...opt('GlobalKnownHostsFile', '/dev/null'));
     return out;
 }
 /**
- * What every `ssh` of the run is given: the user's `ssh.options` first (OpenSSH keeps the first
- * value it reads of an option, so theirs win over ours and over the ssh_config), then ours.
+ * What no connection of the run does, whatever the ssh_config or `ssh.options` say: forward the
+ * agent (it may hold the fleet's key: any host could then log in as us elsewhere), X11 or any port
+ * (`LocalForward`, `RemoteForward`, `DynamicForward`: cleared), or run a `LocalCommand`. Given first
+ * on the command line, so they beat the ssh_config and anything after them; the names are
+ * reserved in `ssh.options` (config/openssh-option-names.ts).
+ */
+const FORCED_OPTIONS = [
+    ['ForwardAgent', 'no'],
+    ['ForwardX11', 'no'],
+    ['ForwardX11Trusted', 'no'],
+    ['ClearAllForwardings', 'yes'],
+    ['PermitLocalCommand', 'no'],
+    ['Tunnel', 'no'],
+];
+const forced = () => FORCED_OPTIONS.flatMap(([name, value]) => opt(name, value));
+/**
+ * What every `ssh` of the run is given: the forced options, then the user's `ssh.options`
+ * (OpenSSH keeps the first value it reads of an option, so theirs win over the rest of ours and
+ * over the ssh_config), then ours.
  */
 function commonArgs(options, files) {
-    const out = ['-F', files.config ?? '/dev/null'];
+    const out = ['-F', files.config ?? '/dev/null', ...forced()];
     for (const [name, value] of Object.entries(options.extraOptions ?? {}))
         out.push(...opt(name, value));
     out.push(...opt('BatchMode', 'yes'), ...opt('LogLevel', 'ERROR'));
@@ -75557,8 +75680,9 @@ function masterArgs(common, target) {
     ];
 }
 /**
- * A session through the master: `-F /dev/null` (the master already applied the config) and
- * `ProxyCommand=false` so that, should the master be gone, `ssh` fails instead of logging in again.
+ * A session through the master: `-F /dev/null` (the master already applied the config),
+ * `ProxyCommand=false` so that, should the master be gone, `ssh` fails instead of logging in again,
+ * and the forced options: a session asks the master for no agent or X11 forwarding.
  */
 function sessionArgs(target, command) {
     return [
@@ -75567,6 +75691,7 @@ function sessionArgs(target, command) {
         ...opt('ControlMaster', 'no'),
         ...opt('ControlPath', quoteOption(target.controlPath)),
         ...opt('ProxyCommand', 'false'),
+        ...forced(),
         ...opt('BatchMode', 'yes'),
         ...opt('LogLevel', 'ERROR'),
         '-T',
@@ -76111,6 +76236,9 @@ class OpensshTransport {
                     'impersonate a host and receive every command and secret sent to it. Use strict or accept-new.');
             }
             const run = await createRunFiles(this.options, this.env);
+            if (this.options.hostKeyChecking === 'accept-new' && run.files.knownHosts?.length === 0) {
+                this.hooks.onWarning?.('host-key-checking is accept-new with no known-hosts file: a new host key is trusted for this run only');
+            }
             try {
                 const agent = this.options.privateKey
                     ? await startAgent(binaries, run.socketDir, this.options.privateKey, this.options.passphrase)
@@ -83261,6 +83389,9 @@ function vars_input_describe(value) {
 
 
 
+
+
+
 /** Every input of `action.yml`, in one place. */
 const Inputs = {
     Config: 'config',
@@ -83313,7 +83444,7 @@ const readInput = (name) => getInput(name);
  * `main`). Throws a UsageError naming the input on bad input; messages never quote a secret
  * input's value.
  */
-function readInputs(read = readInput, env = process.env) {
+function readInputs(read = readInput, env = process.env, cwd = process.cwd()) {
     const config = read(Inputs.Config);
     const runner = read(Inputs.Runner);
     const limit = read(Inputs.Limit);
@@ -83327,8 +83458,8 @@ function readInputs(read = readInput, env = process.env) {
         throw new errors/* UsageError */.eb(`Input "${Inputs.SshKeyPassphrase}" is set but "${Inputs.SshPrivateKey}" is not: the passphrase is for that key`);
     }
     const knownHosts = normalizeNewlines(read(Inputs.SshKnownHosts));
-    const sshConfigText = normalizeNewlines(read(Inputs.SshConfig));
-    const certificateText = normalizeNewlines(read(Inputs.SshCertificate));
+    const sshConfigText = textOrFile(read(Inputs.SshConfig), Inputs.SshConfig, cwd);
+    const certificateText = textOrFile(read(Inputs.SshCertificate), Inputs.SshCertificate, cwd);
     const release = read(Inputs.ReleaseId);
     const lockWait = read(Inputs.LockWait);
     const lockToken = readLockToken(read, env);
@@ -83445,6 +83576,48 @@ function inputs_parsePrivateKey(text) {
             'not a path; pass it from a secret: ssh-private-key: ${{ secrets.DEPLOY_KEY }}');
     }
     return key;
+}
+/**
+ * `ssh-config` and `ssh-certificate` take the text or the path of a file holding it (what
+ * `teleport-actions/auth`'s `ssh-config` output is). A value is a path when it is one line and
+ * either names an existing file or holds no space, tab or `=`: a line of ssh_config or a
+ * certificate always has one, between the keyword (or key type) and its value. A path is relative
+ * to the working directory (the workspace); `~/` is the home directory. The file is read now, so
+ * the run uses what it held when the action started; a path naming no readable file is an error
+ * naming the input. Anything else is the text itself.
+ */
+function textOrFile(value, input, cwd = process.cwd()) {
+    const text = normalizeNewlines(value);
+    if (text === '' || text.includes('\n'))
+        return text;
+    const path = (0,external_node_path_.resolve)(cwd, text.startsWith('~/') ? `${(0,external_node_os_.homedir)()}${text.slice(1)}` : text);
+    const found = statOrUndefined(path);
+    if (!found?.isFile() && /[\s=]/.test(text))
+        return text;
+    const fail = (why) => {
+        throw new errors/* UsageError */.eb(`Input "${input}": ${path}: ${why} (a one-line value without a space or "=" is the path of a file: give an existing file, or the text itself)`);
+    };
+    if (!found)
+        return fail('no such file');
+    if (!found.isFile())
+        return fail('not a file');
+    try {
+        return normalizeNewlines((0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8'));
+    }
+    catch (err) {
+        const code = err.code;
+        return fail(code === 'EACCES' || code === 'EPERM'
+            ? 'not readable (permission denied)'
+            : `cannot read it (${code ?? 'error'})`);
+    }
+}
+function statOrUndefined(path) {
+    try {
+        return (0,external_node_fs_namespaceObject.statSync)(path);
+    }
+    catch {
+        return undefined;
+    }
 }
 function normalizeNewlines(text) {
     return text.replace(/\r\n?/g, '\n').trim();
@@ -88022,7 +88195,9 @@ async function runAction(cancellation, cwd = process.cwd()) {
         deploymentInputs = readDeploymentInputs();
         mergePatterns = readMergeReports();
         lockMode = mergePatterns ? undefined : readLockMode();
-        settings = mergePatterns ? { vars: {}, secretVars: {}, dryRun: false, sources: {} } : readInputs();
+        settings = mergePatterns
+            ? { vars: {}, secretVars: {}, dryRun: false, sources: {} }
+            : readInputs(readInput, process.env, cwd);
         const secrets = [...secretValues(settings), ...(deploymentInputs ? [deploymentInputs.token] : [])];
         // Before anything else is printed: from here on GitHub masks these in every log line.
         for (const value of maskableValues(secrets))
@@ -88619,7 +88794,8 @@ const OPENSSH_OPTION_NAMES = Object.freeze([
 ]);
 /**
  * Options the transport sets itself, for each connection it manages: giving them in `ssh.options`
- * would break the one-master-per-host contract or the remote wrapper. Lower-cased.
+ * would break the one-master-per-host contract or the remote wrapper, or forward the run's agent,
+ * X11 or ports to a host (see FORCED_OPTIONS in transport/openssh/openssh-args.ts). Lower-cased.
  */
 const OPENSSH_RESERVED_OPTIONS = new Set([
     'controlmaster',
@@ -88633,6 +88809,15 @@ const OPENSSH_RESERVED_OPTIONS = new Set([
     'stdinnull',
     'permitlocalcommand',
     'localcommand',
+    'forwardagent',
+    'forwardx11',
+    'forwardx11trusted',
+    'clearallforwardings',
+    'localforward',
+    'remoteforward',
+    'dynamicforward',
+    'tunnel',
+    'tunneldevice',
 ]);
 //# sourceMappingURL=openssh-option-names.js.map
 ;// CONCATENATED MODULE: ./lib/config/ssh.js
@@ -88690,7 +88875,7 @@ function checkSshClient(config, locator) {
             throw (0,config_error/* configIssueError */.UJ)(locator, path, `${name} is not an OpenSSH option${hint || ' (see man 5 ssh_config)'}`, { key: true });
         }
         if (OPENSSH_RESERVED_OPTIONS.has(name.toLowerCase())) {
-            throw (0,config_error/* configIssueError */.UJ)(locator, path, `${known.get(name.toLowerCase())} is set by boerewors for every connection (one master per host, no terminal); leave it out`, { key: true });
+            throw (0,config_error/* configIssueError */.UJ)(locator, path, `${known.get(name.toLowerCase())} is set by boerewors for every connection (one master per host, no terminal, nothing forwarded); leave it out`, { key: true });
         }
     }
 }
