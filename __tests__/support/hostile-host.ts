@@ -6,6 +6,7 @@
  * The shim's directory is made in `beforeAll` and removed in `afterAll`.
  */
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SshdFleetOptions } from './sshd.js';
 
@@ -73,7 +74,9 @@ export interface HostileHost {
 
 /** The shim of a suite, in a directory of its own; registers its Jest hooks. */
 export function useHostileShim(): HostileHost {
-  const dir = `/tmp/bw-hostile-${process.pid}-${Date.now()}`;
+  // Under the run's TMPDIR (tmp-setup.mjs: readable by sshd's login user), so that the run's
+  // check at the end sees it if it is left behind.
+  const dir = join(tmpdir(), `bw-hostile-${process.pid}-${Date.now()}`);
   beforeAll(async () => {
     await mkdir(dir);
     await chmod(dir, 0o755);

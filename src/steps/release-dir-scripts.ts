@@ -79,22 +79,32 @@ function summaryOf(action: ReleaseAction, t: ReleaseDirTarget): string {
 }
 
 /**
- * Reads, on one host, the release `current` points at and when it last went live, as the line
- * `current releases/ID went live at TIME` (`parseCurrentLive` reads it back); prints nothing else
- * when there is no such release. Changes nothing. What a rollback runs first on every host, to
- * learn the release it rolls back (docs/releases.md).
+ * Reads, on one host, the release `current` points at and when it first went live (its first
+ * `live` line: a rollback or undo that went back to it later writes another, which must not make
+ * an old release look new), as the line `current releases/ID first went live at TIME`
+ * (`parseCurrentLive` reads it back); prints nothing else when there is no such release. Before
+ * it, when this run (`run`, its BW_RUN_ID) already rolled a release back on the host (an earlier
+ * part of a rollback spread over machines, or an earlier attempt), `this run rolled back
+ * releases/ID at TIME` (`parseRolledBackInRun`). Changes nothing. What a rollback runs first on
+ * every host, to learn the release it rolls back (docs/releases.md).
  */
-export function currentLiveCommand(path: string): ReleaseCommand {
+export function currentLiveCommand(path: string, run: string): ReleaseCommand {
   return {
     script: `${PRELUDE}${CURRENT_LIVE}`,
-    env: { BW_RELEASES_PATH: path, BW_RELEASE: 'none' },
-    summary: `read which release ${path}/current is, and when it went live`,
+    env: { BW_RELEASES_PATH: path, BW_RELEASE: 'none', BW_RUN_ID: run },
+    summary: `read which release ${path}/current is, and when it first went live`,
   };
 }
 
 /** `{ id, time }` from the line `currentLiveCommand` prints, wherever it is in `output`. */
 export function parseCurrentLive(output: string): { id: string; time: string } | null {
-  const m = /^current releases\/([A-Za-z0-9._-]+) went live at (\S*)$/m.exec(output);
+  const m = /^current releases\/([A-Za-z0-9._-]+) first went live at (\S*)$/m.exec(output);
+  return m ? { id: m[1] as string, time: m[2] as string } : null;
+}
+
+/** `{ id, time }` from the line `this run rolled back releases/ID at TIME`, wherever it is in `output`. */
+export function parseRolledBackInRun(output: string): { id: string; time: string } | null {
+  const m = /^this run rolled back releases\/([A-Za-z0-9._-]+) at (\S*)$/m.exec(output);
   return m ? { id: m[1] as string, time: m[2] as string } : null;
 }
 
@@ -269,13 +279,19 @@ echo "pruned $removed; releases/ holds: $(ls "$P/releases" | paste -sd ' ' -)"
 [ -z "$unknown" ] || echo "left alone, not in the history:$unknown"
 `;
 
-const CURRENT_LIVE = `cur=$(current_id)
+// awk alone, no pipes: the shell runs with pipefail, and a grep that matches nothing (or a head
+// that stops reading) would fail the read.
+const CURRENT_LIVE = `b=$(awk -v run="$BW_RUN_ID" 'index($0, "\\"state\\":\\"bad\\",\\"run\\":\\"" run "\\",") { l = $0 } END { print l }' "$H" 2>/dev/null || true)
+bid=$(printf '%s' "$b" | sed -n 's/^{"id":"\\([A-Za-z0-9._-]*\\)".*/\\1/p')
+bt=$(printf '%s' "$b" | sed -n 's/.*"time":"\\([^"]*\\)".*/\\1/p')
+[ -z "$bid" ] || echo "this run rolled back releases/$bid at $bt"
+cur=$(current_id)
 if [ -z "$cur" ]; then
   echo "$P/current does not point into $P/releases"
   exit 0
 fi
-t=$(grep -F "{\\"id\\":\\"$cur\\",\\"state\\":\\"live\\"," "$H" 2>/dev/null | tail -n 1 | sed -n 's/.*"time":"\\([^"]*\\)".*/\\1/p')
-echo "current releases/$cur went live at \${t:-never}"
+t=$(awk -v id="$cur" 'index($0, "{\\"id\\":\\"" id "\\",\\"state\\":\\"live\\",") == 1 { if (match($0, /"time":"[^"]*"/)) print substr($0, RSTART + 8, RLENGTH - 9); exit }' "$H" 2>/dev/null || true)
+echo "current releases/$cur first went live at \${t:-never}"
 `;
 
 // Also undo (BW_UNDO=1): the same, only when current is this run's release and this attempt of

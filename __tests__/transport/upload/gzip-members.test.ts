@@ -94,6 +94,17 @@ it('a reader held back by its host gets level-6 members for the rest: the same t
   members.retire();
 });
 
+it('before the first host is ready, level 6 makes a start: the first reader finds those members', async () => {
+  const data = text(SIZE);
+  const members = new GzipMembers(await plainFile('head-start.tar', data), () => {});
+  await members.settled; // no reader yet: the level-6 encoder had time for every piece (fewer than 16)
+  const levels: number[] = [];
+  const out = await drain(members.reader((level) => levels.push(level)));
+  expect(gunzipSync(out).equals(data)).toBe(true);
+  expect(levels).toEqual(Array<number>(MEMBERS).fill(SMALL_LEVEL));
+  members.retire();
+});
+
 it('a packing failure reaches every reader as its error', async () => {
   const failure = new Error('upload source build/app.js changed while it was being uploaded');
   const members = new GzipMembers(await plainFile('failed.tar', text(1000), failure), () => {});

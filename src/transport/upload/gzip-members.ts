@@ -21,6 +21,8 @@ import { gzip as gzipCallback, type ZlibOptions } from 'node:zlib';
 export const MEMBER_BYTES = 1024 * 1024;
 export const FAST_LEVEL = 1;
 export const SMALL_LEVEL = 6;
+/** Level-6 members made before the first host is ready for them (its script still starting). */
+const HEAD_START_MEMBERS = 16;
 /** Bytes a reader hands on at once. */
 const SLICE_BYTES = 64 * 1024;
 /** What a reader holds before it counts as held (its host behind): four slices unread. */
@@ -89,6 +91,8 @@ export class GzipMembers {
   readonly #positions = new Set<ReaderPosition>();
   #obsolete = false;
   #dropped = false;
+  /** Whether any reader came yet: until one does, nobody waits for the packing. */
+  #readerCame = false;
   /** Both encoders are done: every chunk they were going to make is made. */
   readonly settled: Promise<void>;
 
@@ -113,6 +117,7 @@ export class GzipMembers {
   reader(onMember?: (level: number) => void): Readable {
     const position: ReaderPosition = { next: 0, held: false };
     this.#positions.add(position);
+    this.#readerCame = true;
     const files = new Map<MemberFile, Promise<FileHandle>>();
     let current: { file: MemberFile; offset: number; left: number } | null = null;
     let released = false;
@@ -214,17 +219,18 @@ export class GzipMembers {
   /**
    * Level 6, only while some host is behind (its reader held: the link, not the packing, is what
    * it waits for), and only for the chunks such a host still wants: on links faster than level 6,
-   * it costs nothing. Its failure is no one's: the hosts get level 1.
+   * it costs next to nothing (what it made before the first host was ready). Its failure is no
+   * one's: the hosts get level 1.
    */
   async #encodeSmall(): Promise<void> {
     const fh = await open(this.plain.path, 'r').catch(() => null);
     if (!fh) return;
     try {
       for (let k = 0; !this.#dropped; k++) {
-        let first = this.#firstHeld();
+        let first = this.#firstHeld(k);
         while (first === null && !this.#dropped && !this.#finished()) {
           await once(this.#progress, 'held');
-          first = this.#firstHeld();
+          first = this.#firstHeld(k);
         }
         if (first === null) break;
         k = Math.max(k, first);
@@ -241,8 +247,12 @@ export class GzipMembers {
     }
   }
 
-  /** The first chunk a held reader will ask for, or null when no reader is held. */
-  #firstHeld(): number | null {
+  /**
+   * The first chunk a held reader will ask for, or null when no reader is held. Before the first
+   * reader comes (the host script is still starting: a few round trips), level 6 makes a start.
+   */
+  #firstHeld(k: number): number | null {
+    if (!this.#readerCame) return k < HEAD_START_MEMBERS ? k : null;
     let first: number | null = null;
     for (const p of this.#positions) if (p.held && (first === null || p.next < first)) first = p.next;
     return first;
