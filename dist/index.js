@@ -64669,7 +64669,7 @@ globals.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _commonjs_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3115);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3088);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9383);
 /** The action's entrypoint (`dist/index.js` is this, bundled). */
 
 
@@ -64686,7 +64686,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3088:
+/***/ 9383:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -71558,44 +71558,8 @@ var external_node_stream_ = __nccwpck_require__(7075);
 const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 ;// CONCATENATED MODULE: external "node:timers/promises"
 const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
-// EXTERNAL MODULE: external "node:zlib"
-var external_node_zlib_ = __nccwpck_require__(8522);
 // EXTERNAL MODULE: ./node_modules/tar-stream/index.js
 var tar_stream = __nccwpck_require__(6118);
-;// CONCATENATED MODULE: ./lib/transport/upload/coalesce.js
-/**
- * Gathers small chunks into larger ones. tar-stream hands out a 512-byte header, the file's bytes
- * and its padding for every entry: a source tree of small files reaches zlib as thousands of tiny
- * writes, and each is a trip to libuv's thread pool. Gathered into BATCH_BYTES first, gzip packed
- * a tree of 864 small files (8.4 MB) in 185 ms instead of 350–540 ms.
- */
-
-/** Bytes gathered before they go on. */
-const BATCH_BYTES = 256 * 1024;
-function coalesceChunks(batchBytes = BATCH_BYTES) {
-    let held = [];
-    let size = 0;
-    const pass = (stream) => {
-        stream.push(held.length === 1 ? held[0] : Buffer.concat(held, size));
-        held = [];
-        size = 0;
-    };
-    return new external_node_stream_.Transform({
-        transform(chunk, _encoding, done) {
-            held.push(chunk);
-            size += chunk.length;
-            if (size >= batchBytes)
-                pass(this);
-            done();
-        },
-        flush(done) {
-            if (size > 0)
-                pass(this);
-            done();
-        },
-    });
-}
-//# sourceMappingURL=coalesce.js.map
 ;// CONCATENATED MODULE: ./lib/transport/upload/host-script.js
 /**
  * What runs on the host for a tar upload: one script, the same over SSH and on `local:` hosts (it
@@ -71923,7 +71887,7 @@ function changedWhileReading(tree, entry) {
 ;// CONCATENATED MODULE: ./lib/transport/upload/archive.js
 /**
  * Packs a SourceTree as a tar stream (tar-stream writes the headers: ustar, PAX for long or
- * non-ASCII names), optionally gzipped. Directories and symlinks always go in; files only when
+ * non-ASCII names); gzip-members.ts compresses it. Directories and symlinks always go in; files only when
  * selected (the others are hard-linked on the host). The last entry is the completion marker,
  * added only once the source is known not to have changed since it was first read.
  */
@@ -71934,20 +71898,12 @@ function changedWhileReading(tree, entry) {
 
 
 
-
-
-/** gzip level: 1 packs ~100 MB/s on one core here and still shrinks source code ~4×. */
-const GZIP_LEVEL = 1;
 /** Writes the archive of `spec` into `sink`, ending it. Rejects on a read error or a changed source. */
 async function writeArchive(spec, sink, signal) {
     const pack = (0,tar_stream.pack)();
     // Through Node's own stream machinery: `pack` is a streamx stream.
     const source = external_node_stream_.Readable.from(pack, { objectMode: false });
-    const piping = spec.gzip
-        ? (0,external_node_stream_promises_namespaceObject.pipeline)(source, coalesceChunks(), (0,external_node_zlib_.createGzip)({ level: GZIP_LEVEL, chunkSize: 64 * 1024 }), sink, {
-            signal,
-        })
-        : (0,external_node_stream_promises_namespaceObject.pipeline)(source, sink, { signal });
+    const piping = (0,external_node_stream_promises_namespaceObject.pipeline)(source, sink, { signal });
     piping.catch(() => { }); // awaited below; an early failure must not go unhandled meanwhile
     try {
         await fill(pack, spec, signal);
@@ -72030,6 +71986,8 @@ function addStreamed(pack, header, tree, entry, signal) {
 //# sourceMappingURL=archive.js.map
 // EXTERNAL MODULE: external "node:util"
 var external_node_util_ = __nccwpck_require__(7975);
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(8522);
 ;// CONCATENATED MODULE: ./lib/transport/upload/compression.js
 /**
  * Whether an upload's archive is gzipped. `compress: auto` (the default) deflates a sample of the
@@ -72146,13 +72104,287 @@ function formatSize(n) {
     return `${(n / 1_000_000).toFixed(1)} MB`;
 }
 //# sourceMappingURL=compression.js.map
+;// CONCATENATED MODULE: ./lib/transport/upload/gzip-members.js
+/**
+ * A gzipped archive for many hosts at once, in two encodings of the same tar stream. Every MiB of
+ * the tar becomes a gzip member at level 1 (fast: a link quicker than gzip -6 is never kept
+ * waiting) and, as far as the hosts leave time for it, a member at level 6 (about a quarter smaller
+ * on source trees). gzip reads concatenated members as one stream, so each host takes, chunk by
+ * chunk, the level-6 member when it is ready by the time the host wants that chunk, and the level-1
+ * one otherwise. A host behind a slow link gets mostly level 6, a host on a fast one mostly level
+ * 1: from one packing, for every host its own mix, without measuring any link.
+ *
+ * Both encodings go to temp files beside the plain tar (memory stays bounded whatever the size);
+ * the level-6 encoder works on the chunks some host still needs, skipping those every host passed.
+ */
+
+
+
+
+
+
+/** Bytes of the tar in one member. */
+const MEMBER_BYTES = 1024 * 1024;
+const FAST_LEVEL = 1;
+const SMALL_LEVEL = 6;
+/** Level-6 members made before the first host is ready for them (its script still starting). */
+const HEAD_START_MEMBERS = 16;
+/** Bytes a reader hands on at once. */
+const SLICE_BYTES = 64 * 1024;
+/** What a reader holds before it counts as held (its host behind): four slices unread. */
+const READER_BUFFER = 4 * SLICE_BYTES;
+const gzip = (0,external_node_util_.promisify)(external_node_zlib_.gzip);
+/** One encoding's members, appended to a file as they are made; `members[k]` once chunk k is in. */
+class MemberFile {
+    path;
+    members = [];
+    #end = 0;
+    #handle;
+    constructor(path) {
+        this.path = path;
+        (0,external_node_fs_namespaceObject.closeSync)((0,external_node_fs_namespaceObject.openSync)(path, 'w', 0o600));
+        this.#handle = (0,promises_.open)(path, 'r+');
+        this.#handle.catch(() => { });
+    }
+    async append(k, data) {
+        const fh = await this.#handle;
+        const offset = this.#end;
+        this.#end += data.length;
+        await fh.write(data, 0, data.length, offset);
+        this.members[k] = { offset, length: data.length };
+    }
+    async close() {
+        await (await this.#handle.catch(() => null))?.close().catch(() => { });
+    }
+}
+class GzipMembers {
+    plain;
+    onDrop;
+    #progress = new external_node_events_.EventEmitter();
+    #fast;
+    #small;
+    /** Chunks in all, once the plain archive is complete. */
+    #count = null;
+    #error = null;
+    #positions = new Set();
+    #obsolete = false;
+    #dropped = false;
+    /** Whether any reader came yet: until one does, nobody waits for the packing. */
+    #readerCame = false;
+    /** Both encoders are done: every chunk they were going to make is made. */
+    settled;
+    constructor(plain, onDrop) {
+        this.plain = plain;
+        this.onDrop = onDrop;
+        this.#progress.setMaxListeners(0);
+        this.#fast = new MemberFile(`${plain.path}.${FAST_LEVEL}.gz`);
+        this.#small = new MemberFile(`${plain.path}.${SMALL_LEVEL}.gz`);
+        this.settled = Promise.all([this.#encodeFast(), this.#encodeSmall()]).then(() => { });
+    }
+    get failed() {
+        return this.#error !== null;
+    }
+    /**
+     * The gzip stream, member by member, each the smallest ready when this reader wants it;
+     * `onMember` hears the level of each member as it starts.
+     */
+    reader(onMember) {
+        const position = { next: 0, held: false };
+        this.#positions.add(position);
+        this.#readerCame = true;
+        const files = new Map();
+        let current = null;
+        let released = false;
+        const release = () => {
+            if (released)
+                return;
+            released = true;
+            for (const fh of files.values())
+                void fh.then((h) => h.close()).catch(() => { });
+            this.#positions.delete(position);
+            this.#dropIfDone();
+        };
+        const handle = (file) => {
+            let fh = files.get(file);
+            if (!fh) {
+                fh = (0,promises_.open)(file.path, 'r');
+                files.set(file, fh);
+            }
+            return fh;
+        };
+        const stream = new external_node_stream_.Readable({
+            highWaterMark: READER_BUFFER,
+            read: () => {
+                position.held = false;
+                void (async () => {
+                    try {
+                        if (!current) {
+                            current = await this.#nextMember(position);
+                            if (!current)
+                                return stream.push(null);
+                            onMember?.(current.file === this.#small ? SMALL_LEVEL : FAST_LEVEL);
+                        }
+                        const want = Math.min(SLICE_BYTES, current.left);
+                        const buf = Buffer.allocUnsafe(want);
+                        const { bytesRead } = await (await handle(current.file)).read(buf, 0, want, current.offset);
+                        if (bytesRead !== want)
+                            throw new Error(`${current.file.path}: ended early`);
+                        current.offset += want;
+                        current.left -= want;
+                        if (current.left === 0) {
+                            current = null;
+                            position.next += 1;
+                        }
+                        if (!stream.push(buf)) {
+                            position.held = true;
+                            this.#progress.emit('held');
+                        }
+                    }
+                    catch (err) {
+                        stream.destroy(err);
+                    }
+                })();
+            },
+            destroy: (err, cb) => {
+                release();
+                cb(err);
+            },
+        });
+        return stream.on('end', release);
+    }
+    /** Marks the files for removal once no reader uses them. */
+    retire() {
+        this.#obsolete = true;
+        this.#dropIfDone();
+    }
+    /** The member for the reader's next chunk: level 6 when ready, else level 1 (waits for one). */
+    async #nextMember(position) {
+        for (;;) {
+            if (this.#error)
+                throw this.#error;
+            const k = position.next;
+            if (this.#count !== null && k >= this.#count)
+                return null;
+            for (const file of [this.#small, this.#fast]) {
+                const m = file.members[k];
+                if (m)
+                    return { file, offset: m.offset, left: m.length };
+            }
+            await (0,external_node_events_.once)(this.#progress, 'progress');
+        }
+    }
+    async #encodeFast() {
+        const fh = await (0,promises_.open)(this.plain.path, 'r');
+        try {
+            for (let k = 0; !this.#dropped; k++) {
+                const chunk = await this.#chunk(fh, k);
+                if (!chunk) {
+                    this.#count = k;
+                    break;
+                }
+                await this.#fast.append(k, await gzip(chunk, { level: FAST_LEVEL }));
+                this.#progress.emit('progress');
+            }
+        }
+        catch (err) {
+            if (!this.#dropped)
+                this.#error = err;
+        }
+        finally {
+            await fh.close().catch(() => { });
+            this.#progress.emit('progress');
+        }
+    }
+    /**
+     * Level 6, only while some host is behind (its reader held: the link, not the packing, is what
+     * it waits for), and only for the chunks such a host still wants: on links faster than level 6,
+     * it costs next to nothing (what it made before the first host was ready). Its failure is no
+     * one's: the hosts get level 1.
+     */
+    async #encodeSmall() {
+        const fh = await (0,promises_.open)(this.plain.path, 'r').catch(() => null);
+        if (!fh)
+            return;
+        try {
+            for (let k = 0; !this.#dropped; k++) {
+                let first = this.#firstHeld(k);
+                while (first === null && !this.#dropped && !this.#finished()) {
+                    await (0,external_node_events_.once)(this.#progress, 'held');
+                    first = this.#firstHeld(k);
+                }
+                if (first === null)
+                    break;
+                k = Math.max(k, first);
+                if (this.#count !== null && k >= this.#count)
+                    break;
+                const chunk = await this.#chunk(fh, k);
+                if (!chunk)
+                    break;
+                await this.#small.append(k, await gzip(chunk, { level: SMALL_LEVEL }));
+                this.#progress.emit('progress');
+            }
+        }
+        catch {
+            // The level-1 members are enough.
+        }
+        finally {
+            await fh.close().catch(() => { });
+        }
+    }
+    /**
+     * The first chunk a held reader will ask for, or null when no reader is held. Before the first
+     * reader comes (the host script is still starting: a few round trips), level 6 makes a start.
+     */
+    #firstHeld(k) {
+        if (!this.#readerCame)
+            return k < HEAD_START_MEMBERS ? k : null;
+        let first = null;
+        for (const p of this.#positions)
+            if (p.held && (first === null || p.next < first))
+                first = p.next;
+        return first;
+    }
+    /** Every reader is gone and none can come (retired), or every chunk is taken by every reader. */
+    #finished() {
+        if (this.#obsolete && this.#positions.size === 0)
+            return true;
+        return this.#count !== null && [...this.#positions].every((p) => p.next >= this.#count);
+    }
+    /** Chunk k of the plain tar (waiting for the packer), or null past its end. */
+    async #chunk(fh, k) {
+        const from = k * MEMBER_BYTES;
+        const end = await this.plain.available(from + MEMBER_BYTES);
+        if (end <= from)
+            return null;
+        const buf = Buffer.allocUnsafe(end - from);
+        const { bytesRead } = await fh.read(buf, 0, buf.length, from);
+        if (bytesRead !== buf.length)
+            throw new Error(`${this.plain.path}: ended early`);
+        return buf;
+    }
+    #dropIfDone() {
+        if (!this.#obsolete || this.#positions.size > 0 || this.#dropped)
+            return;
+        this.#dropped = true;
+        this.#progress.emit('held');
+        this.plain.retire();
+        void Promise.all([this.#fast.close(), this.#small.close()]).then(() => {
+            for (const f of [this.#fast, this.#small])
+                (0,external_node_fs_namespaceObject.rmSync)(f.path, { force: true });
+            this.onDrop(this);
+        });
+    }
+}
+//# sourceMappingURL=gzip-members.js.map
 ;// CONCATENATED MODULE: ./lib/transport/upload/archive-cache.js
 /**
  * Reads each upload source once per snapshot and packs each archive once, into a temp file that
  * every host's upload then streams from — while it is still being written, so the first host does
- * not wait for the packing. Memory stays bounded whatever the size (the archive lives on disk);
- * close() removes the temp files.
+ * not wait for the packing. A gzipped archive is made from that file in members of two levels
+ * (gzip-members.ts). Memory stays bounded whatever the size (the archive lives on disk); close()
+ * removes the temp files.
  */
+
 
 
 
@@ -72165,7 +72397,7 @@ function formatSize(n) {
 
 /** Bytes a reader asks for at once (and what it may hold in memory). */
 const READ_CHUNK = 256 * 1024;
-/** One archive on disk, readable by any number of readers as it grows. */
+/** One archive on disk (the plain tar), readable by any number of readers as it grows. */
 class ArchiveFile {
     path;
     onDrop;
@@ -72191,6 +72423,15 @@ class ArchiveFile {
     }
     get failed() {
         return this.#error !== null;
+    }
+    async available(end) {
+        for (;;) {
+            if (this.#error)
+                throw this.#error;
+            if (this.#done || this.#written >= end)
+                return Math.min(end, this.#written);
+            await (0,external_node_events_.once)(this.#progress, 'progress');
+        }
     }
     async #write(spec) {
         const fh = await (0,promises_.open)(this.path, 'r+');
@@ -72351,13 +72592,18 @@ class ArchiveCache {
                 file.retire();
             }
         }
-        const file = new ArchiveFile((0,external_node_path_.join)(this.#tempDir(), `${(0,external_node_crypto_.randomBytes)(8).toString('hex')}.tar`), spec, (f) => (0,external_node_fs_namespaceObject.rmSync)(f.path, { force: true }));
-        byKey.set(fullKey, file);
-        return file;
+        const path = (0,external_node_path_.join)(this.#tempDir(), `${(0,external_node_crypto_.randomBytes)(8).toString('hex')}.tar`);
+        const plain = new ArchiveFile(path, spec, (f) => (0,external_node_fs_namespaceObject.rmSync)(f.path, { force: true }));
+        const archive = spec.gzip ? new GzipMembers(plain, () => { }) : plain;
+        byKey.set(fullKey, archive);
+        return archive;
     }
     /** Removes every temp file (readers still open see their stream fail). */
     close() {
         this.#trees.clear();
+        for (const byKey of this.#archives.values())
+            for (const archive of byKey.values())
+                archive.retire();
         this.#archives.clear();
         if (this.#dir)
             (0,external_node_fs_namespaceObject.rmSync)(this.#dir, { recursive: true, force: true });
@@ -72473,6 +72719,7 @@ function cut(text, max = ERROR_CHARS) {
 
 
 
+
 /** Compression when the step does not say: see docs/ssh.md, "Uploads". */
 const DEFAULT_COMPRESS = 'auto';
 async function tarUpload(exec, cache, host, label, req, ctx) {
@@ -72486,7 +72733,9 @@ async function tarUpload(exec, cache, host, label, req, ctx) {
         if (outcome === 'no-tar')
             return outcome;
         if (outcome !== 'no-gzip') {
-            return { ...outcome, compression: describeChoice(choice), durationMs: Date.now() - started };
+            const { levels, ...result } = outcome;
+            const compression = describeChoice(choice) + describeLevels(levels);
+            return { ...result, compression, durationMs: Date.now() - started };
         }
         ctx.onOutput('stderr', `${label}: no gzip on the host: sending the upload uncompressed`);
         choice = { gzip: false, why: 'no gzip on the host' };
@@ -72494,6 +72743,11 @@ async function tarUpload(exec, cache, host, label, req, ctx) {
 }
 function chooseCompression(cache, tree, setting, signal) {
     return setting === 'auto' ? cache.compression(tree, signal) : Promise.resolve(forcedChoice(setting));
+}
+/** `, level 6 for 14 of 20 MiB`: how much of a gzipped archive this host got as level-6 members. */
+function describeLevels(levels) {
+    const all = [...levels.values()].reduce((a, b) => a + b, 0);
+    return all === 0 ? '' : `, level ${SMALL_LEVEL} for ${levels.get(SMALL_LEVEL) ?? 0} of ${all} MiB`;
 }
 /** One run of the host script: the manifest and the archive in, the host's replies out. */
 async function attempt(upload, gzip) {
@@ -72507,6 +72761,9 @@ async function attempt(upload, gzip) {
     const env = scriptEnv(to, tree, gzip, manifest && { path: req.linkFrom, manifest });
     if (manifest)
         stdin.write(manifest.text);
+    // The whole tree goes (nothing to link): pack it while the host script starts.
+    else
+        archiveOf(upload.cache, tree, gzip, null);
     let result;
     try {
         result = await upload.exec(upload.host, { script: HOST_SCRIPT, shell: contract_transport/* DEFAULT_SHELL */.L, env, stdin: stdin.input }, { signal: AbortSignal.any([ctx.signal, replies.stop.signal]), onOutput: replies.onOutput });
@@ -72537,6 +72794,7 @@ async function attempt(upload, gzip) {
         filesLinked: replies.have.size,
         method: 'tar',
         durationMs: 0,
+        levels: stdin.levels,
     };
 }
 /** The entries the host already has (its `have` lines of the manifest), or null for none. */
@@ -72550,6 +72808,8 @@ class HostInput {
     gzip;
     input = new external_node_stream_.PassThrough({ highWaterMark: 256 * 1024 });
     bytesSent = 0;
+    /** gzip members sent, by level (each one MiB of the tar; see gzip-members.ts). */
+    levels = new Map();
     /** Why the archive ended early: the host then unpacks nothing, and this says why. */
     archiveError = null;
     #reader = null;
@@ -72563,10 +72823,8 @@ class HostInput {
         this.bytesSent += chunk.length;
     }
     sendArchive(omit) {
-        const { tree, gzip } = this;
-        const omitKey = omit ? [...omit].sort((a, b) => a - b).join(',') : 'all';
-        const file = this.cache.archive({ tree, omit, gzip, marker: { name: markerName(archiveId(tree)), content: Buffer.alloc(0) } }, `${gzip ? 'gz' : 'tar'}|${omitKey}`);
-        const archive = file.reader();
+        const file = archiveOf(this.cache, this.tree, this.gzip, omit);
+        const archive = file.reader((level) => this.levels.set(level, (this.levels.get(level) ?? 0) + 1));
         this.#reader = archive;
         archive.on('data', (chunk) => (this.bytesSent += chunk.length));
         archive.once('error', (err) => {
@@ -72579,6 +72837,11 @@ class HostInput {
         this.#reader?.destroy();
         this.input.destroy();
     }
+}
+/** The archive of `tree` without the `omit` entries, packed once for every host that gets it. */
+function archiveOf(cache, tree, gzip, omit) {
+    const omitKey = omit ? [...omit].sort((a, b) => a - b).join(',') : 'all';
+    return cache.archive({ tree, omit, gzip, marker: { name: markerName(archiveId(tree)), content: Buffer.alloc(0) } }, `${gzip ? 'gz' : 'tar'}|${omitKey}`);
 }
 /** The host script's variables for one upload (a new nonce each time). */
 function scriptEnv(to, tree, gzip, linkFrom) {
@@ -73193,7 +73456,7 @@ class SshConnection {
     }
     /** Starts `command`; the channel holds a slot until it closes. */
     exec(command, signal) {
-        return this.#open(signal, (cb) => this.client.exec(command, cb));
+        return this.#open(signal, (cb) => this.client.exec(command, cb)).then(limitWriteBuffer);
     }
     /** Runs `command` on a channel of its own, nothing waiting for it (see DetachedRuns). */
     runDetached(command) {
@@ -73301,6 +73564,20 @@ function destroySocket(client) {
         socket.destroy();
     else
         client.destroy();
+}
+/**
+ * What a channel buffers beyond the server's window before `write()` says "wait": ssh2's own
+ * default is 2 MiB, on top of the 2 MiB window OpenSSH grants. A smaller buffer keeps a slow link's
+ * backlog out of the controller's memory and lets a writer (an upload's archive) see early that the
+ * host is behind (see gzip-members.ts).
+ */
+const CHANNEL_WRITE_BUFFER = 256 * 1024;
+function limitWriteBuffer(channel) {
+    // Node keeps the limit in the stream's state; ssh2 sets it once, in the channel's constructor.
+    const state = channel._writableState;
+    if (state && state.highWaterMark > CHANNEL_WRITE_BUFFER)
+        state.highWaterMark = CHANNEL_WRITE_BUFFER;
+    return channel;
 }
 //# sourceMappingURL=connection.js.map
 ;// CONCATENATED MODULE: ./lib/transport/remote/remote-command.js
