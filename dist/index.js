@@ -64669,7 +64669,7 @@ globals.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _commonjs_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3115);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6058);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9883);
 /** The action's entrypoint (`dist/index.js` is this, bundled). */
 
 
@@ -64686,7 +64686,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6058:
+/***/ 9883:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -68057,6 +68057,13 @@ var contract_host = __nccwpck_require__(1874);
 ;// CONCATENATED MODULE: ./lib/engine/policy/job-selection.js
 /** Which of a stage's jobs run: the hosts filter, then the limit. Pure, testable by value. */
 
+/** The run's hosts as a shard splits them: `hosts` without the controller, then the filter and the limit. */
+function runHostsOf(hosts, selection) {
+    const wanted = selection.hosts ? new Set(selection.hosts) : null;
+    const names = [...new Set(hosts.filter((h) => !isController(h)).map((h) => h.name))];
+    const kept = wanted ? names.filter((n) => wanted.has(n)) : names;
+    return selection.limit === undefined ? kept : kept.slice(0, selection.limit);
+}
 /** The jobs that will run, in order: the hosts filter first, then the limit. The rest are not reported. */
 function selectJobs(jobs, selection) {
     const wanted = selection.hosts ? new Set(selection.hosts) : null;
@@ -68065,7 +68072,9 @@ function selectJobs(jobs, selection) {
 }
 /** A job on the controller itself (a stage that names no hosts): kept by every hosts filter. */
 function isControllerJob(job) {
-    const host = job.host;
+    return isController(job.host);
+}
+function isController(host) {
     return host === contract_host/* CONTROLLER */.J || (host.local && host.name === contract_host/* CONTROLLER */.J.name);
 }
 //# sourceMappingURL=job-selection.js.map
@@ -69648,7 +69657,7 @@ class StageWaves {
  * The part of a stage's selected jobs (after the hosts filter and the limit) that `part` runs.
  * Without a part, every job runs, the first as the canary when the stage has one.
  */
-function sliceStage(selected, canaryOn, part) {
+function sliceStage(selected, canaryOn, part, runHosts) {
     const first = selected[0];
     const canary = first && hasCanary({ canary: canaryOn }, selected.length) ? first : null;
     if (!part)
@@ -69660,19 +69669,37 @@ function sliceStage(selected, canaryOn, part) {
         const why = canary || jobs.length > 0 ? null : 'it has no canary: all of its hosts run in the shards';
         return { jobs, canary, canaryLeftOut: null, emptyBecause: selected.length > 0 ? why : null };
     }
-    const spread = selected.filter((j) => j !== canary && !everywhere(j));
-    const [from, to] = shardBlock(spread.length, part.index, part.count);
-    const block = new Set(spread.slice(from, to));
-    const jobs = selected.filter((j) => block.has(j) || everywhere(j));
+    const onHosts = selected.filter((j) => !everywhere(j));
+    const shardOf = shardsOf(onHosts, part.count, runHosts);
+    const spread = onHosts.filter((j) => j !== canary);
+    const jobs = selected.filter((j) => everywhere(j) || (j !== canary && shardOf(j) === part.index));
     const why = jobs.length > 0 || selected.length === 0
         ? null
         : `${partLabel(part)} has none of its hosts (${spread.length} besides the canary, in ${part.count} shards)`;
     const leftOut = canary && !everywhere(canary) ? canary.host.name : null;
-    const shards = Array.from({ length: part.count }, (_, k) => {
-        const [a, b] = shardBlock(spread.length, k + 1, part.count);
-        return spread.slice(a, b).map((j) => j.host.name);
-    });
+    const shards = Array.from({ length: part.count }, (_, k) => spread.filter((j) => shardOf(j) === k + 1).map((j) => j.host.name));
     return { jobs, canary: null, canaryLeftOut: leftOut, emptyBecause: why, shards };
+}
+/**
+ * The shard (1-based) of each of a stage's jobs on hosts: its host's block in `runHosts`, or, for a
+ * host that list does not name, its block among the stage's hosts it does not name.
+ */
+function shardsOf(onHosts, count, runHosts) {
+    const listed = new Map((runHosts ?? []).map((name, i) => [name, i]));
+    const unlisted = onHosts.filter((j) => !listed.has(j.host.name));
+    return (job) => {
+        const at = listed.get(job.host.name);
+        return at === undefined
+            ? blockOf(unlisted.indexOf(job), unlisted.length, count)
+            : blockOf(at, listed.size, count);
+    };
+}
+/** The block (1-based) that holds item `i` of `total` split as `shardBlock` splits them. */
+function blockOf(i, total, count) {
+    const base = Math.floor(total / count);
+    const extra = total % count;
+    const big = extra * (base + 1);
+    return i < big ? Math.floor(i / (base + 1)) + 1 : extra + Math.floor((i - big) / base) + 1;
 }
 /**
  * Block `index` (1-based) of `total` items split into `count` contiguous blocks as `[from, to)`:
@@ -69713,8 +69740,9 @@ async function runStage(stage, ctx, scope) {
         });
     }
     const selected = selectJobs(listed.jobs, scope.selection);
-    const { part } = scope.selection;
-    const whole = sliceStage(selected, stage.settings.canary, part);
+    // A stage that reads for every part (inEveryPart) runs on the run's whole selection in each.
+    const part = stage.settings.inEveryPart ? undefined : scope.selection.part;
+    const whole = sliceStage(selected, stage.settings.canary, part, scope.selection.runHosts);
     const out = leaveBehind(whole, scope.leftBehind, stage.settings.canary, part);
     const { jobs, canary, canaryLeftOut, emptyBecause, shards } = out.slice;
     // The canary is this part's own: a shard has none, whatever the stage says.
@@ -70089,6 +70117,7 @@ class StageSequence {
 
 
 
+
 /** How long the stages on the way out may still run after a cancel, by default. */
 const DEFAULT_CANCEL_BUDGET_MS = 2500;
 /** Runs one runner. Never rejects for anything a runner, stage or job does: that goes in the report. */
@@ -70168,7 +70197,7 @@ class Executor {
                     transport: this.options.transport,
                     emit,
                     outputTailBytes: this.options.outputTailBytes ?? DEFAULT_OUTPUT_TAIL_BYTES,
-                    selection: { hosts: this.options.hosts, limit: this.options.limit, part: this.options.part },
+                    selection: this.#selection(runner),
                     cancel: cancel.signal,
                     wayOut: wayOut.signal,
                     dryRun: this.options.dryRun ?? false,
@@ -70191,6 +70220,13 @@ class Executor {
         report.durationMs = Math.round(performance.now() - t0);
         emit({ type: 'run-end', report });
         return report;
+    }
+    /** The hosts filter, the limit and the part, with the run's hosts that decide each host's shard. */
+    #selection(runner) {
+        const { hosts, limit, part } = this.options;
+        const selection = { hosts, limit, part };
+        const runHosts = part?.kind === 'shard' && runner.hosts ? runHostsOf(runner.hosts, selection) : undefined;
+        return { ...selection, runHosts };
     }
     async #setup(runner, ctx, fail) {
         try {
@@ -71576,44 +71612,8 @@ var external_node_stream_ = __nccwpck_require__(7075);
 const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 ;// CONCATENATED MODULE: external "node:timers/promises"
 const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
-// EXTERNAL MODULE: external "node:zlib"
-var external_node_zlib_ = __nccwpck_require__(8522);
 // EXTERNAL MODULE: ./node_modules/tar-stream/index.js
 var tar_stream = __nccwpck_require__(6118);
-;// CONCATENATED MODULE: ./lib/transport/upload/coalesce.js
-/**
- * Gathers small chunks into larger ones. tar-stream hands out a 512-byte header, the file's bytes
- * and its padding for every entry: a source tree of small files reaches zlib as thousands of tiny
- * writes, and each is a trip to libuv's thread pool. Gathered into BATCH_BYTES first, gzip packed
- * a tree of 864 small files (8.4 MB) in 185 ms instead of 350–540 ms.
- */
-
-/** Bytes gathered before they go on. */
-const BATCH_BYTES = 256 * 1024;
-function coalesceChunks(batchBytes = BATCH_BYTES) {
-    let held = [];
-    let size = 0;
-    const pass = (stream) => {
-        stream.push(held.length === 1 ? held[0] : Buffer.concat(held, size));
-        held = [];
-        size = 0;
-    };
-    return new external_node_stream_.Transform({
-        transform(chunk, _encoding, done) {
-            held.push(chunk);
-            size += chunk.length;
-            if (size >= batchBytes)
-                pass(this);
-            done();
-        },
-        flush(done) {
-            if (size > 0)
-                pass(this);
-            done();
-        },
-    });
-}
-//# sourceMappingURL=coalesce.js.map
 ;// CONCATENATED MODULE: ./lib/transport/upload/host-script.js
 /**
  * What runs on the host for a tar upload: one script, the same over SSH and on `local:` hosts (it
@@ -71941,7 +71941,7 @@ function changedWhileReading(tree, entry) {
 ;// CONCATENATED MODULE: ./lib/transport/upload/archive.js
 /**
  * Packs a SourceTree as a tar stream (tar-stream writes the headers: ustar, PAX for long or
- * non-ASCII names), optionally gzipped. Directories and symlinks always go in; files only when
+ * non-ASCII names); gzip-members.ts compresses it. Directories and symlinks always go in; files only when
  * selected (the others are hard-linked on the host). The last entry is the completion marker,
  * added only once the source is known not to have changed since it was first read.
  */
@@ -71952,20 +71952,12 @@ function changedWhileReading(tree, entry) {
 
 
 
-
-
-/** gzip level: 1 packs ~100 MB/s on one core here and still shrinks source code ~4×. */
-const GZIP_LEVEL = 1;
 /** Writes the archive of `spec` into `sink`, ending it. Rejects on a read error or a changed source. */
 async function writeArchive(spec, sink, signal) {
     const pack = (0,tar_stream.pack)();
     // Through Node's own stream machinery: `pack` is a streamx stream.
     const source = external_node_stream_.Readable.from(pack, { objectMode: false });
-    const piping = spec.gzip
-        ? (0,external_node_stream_promises_namespaceObject.pipeline)(source, coalesceChunks(), (0,external_node_zlib_.createGzip)({ level: GZIP_LEVEL, chunkSize: 64 * 1024 }), sink, {
-            signal,
-        })
-        : (0,external_node_stream_promises_namespaceObject.pipeline)(source, sink, { signal });
+    const piping = (0,external_node_stream_promises_namespaceObject.pipeline)(source, sink, { signal });
     piping.catch(() => { }); // awaited below; an early failure must not go unhandled meanwhile
     try {
         await fill(pack, spec, signal);
@@ -72048,6 +72040,8 @@ function addStreamed(pack, header, tree, entry, signal) {
 //# sourceMappingURL=archive.js.map
 // EXTERNAL MODULE: external "node:util"
 var external_node_util_ = __nccwpck_require__(7975);
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(8522);
 ;// CONCATENATED MODULE: ./lib/transport/upload/compression.js
 /**
  * Whether an upload's archive is gzipped. `compress: auto` (the default) deflates a sample of the
@@ -72164,13 +72158,287 @@ function formatSize(n) {
     return `${(n / 1_000_000).toFixed(1)} MB`;
 }
 //# sourceMappingURL=compression.js.map
+;// CONCATENATED MODULE: ./lib/transport/upload/gzip-members.js
+/**
+ * A gzipped archive for many hosts at once, in two encodings of the same tar stream. Every MiB of
+ * the tar becomes a gzip member at level 1 (fast: a link quicker than gzip -6 is never kept
+ * waiting) and, as far as the hosts leave time for it, a member at level 6 (about a quarter smaller
+ * on source trees). gzip reads concatenated members as one stream, so each host takes, chunk by
+ * chunk, the level-6 member when it is ready by the time the host wants that chunk, and the level-1
+ * one otherwise. A host behind a slow link gets mostly level 6, a host on a fast one mostly level
+ * 1: from one packing, for every host its own mix, without measuring any link.
+ *
+ * Both encodings go to temp files beside the plain tar (memory stays bounded whatever the size);
+ * the level-6 encoder works on the chunks some host still needs, skipping those every host passed.
+ */
+
+
+
+
+
+
+/** Bytes of the tar in one member. */
+const MEMBER_BYTES = 1024 * 1024;
+const FAST_LEVEL = 1;
+const SMALL_LEVEL = 6;
+/** Level-6 members made before the first host is ready for them (its script still starting). */
+const HEAD_START_MEMBERS = 16;
+/** Bytes a reader hands on at once. */
+const SLICE_BYTES = 64 * 1024;
+/** What a reader holds before it counts as held (its host behind): four slices unread. */
+const READER_BUFFER = 4 * SLICE_BYTES;
+const gzip = (0,external_node_util_.promisify)(external_node_zlib_.gzip);
+/** One encoding's members, appended to a file as they are made; `members[k]` once chunk k is in. */
+class MemberFile {
+    path;
+    members = [];
+    #end = 0;
+    #handle;
+    constructor(path) {
+        this.path = path;
+        (0,external_node_fs_namespaceObject.closeSync)((0,external_node_fs_namespaceObject.openSync)(path, 'w', 0o600));
+        this.#handle = (0,promises_.open)(path, 'r+');
+        this.#handle.catch(() => { });
+    }
+    async append(k, data) {
+        const fh = await this.#handle;
+        const offset = this.#end;
+        this.#end += data.length;
+        await fh.write(data, 0, data.length, offset);
+        this.members[k] = { offset, length: data.length };
+    }
+    async close() {
+        await (await this.#handle.catch(() => null))?.close().catch(() => { });
+    }
+}
+class GzipMembers {
+    plain;
+    onDrop;
+    #progress = new external_node_events_.EventEmitter();
+    #fast;
+    #small;
+    /** Chunks in all, once the plain archive is complete. */
+    #count = null;
+    #error = null;
+    #positions = new Set();
+    #obsolete = false;
+    #dropped = false;
+    /** Whether any reader came yet: until one does, nobody waits for the packing. */
+    #readerCame = false;
+    /** Both encoders are done: every chunk they were going to make is made. */
+    settled;
+    constructor(plain, onDrop) {
+        this.plain = plain;
+        this.onDrop = onDrop;
+        this.#progress.setMaxListeners(0);
+        this.#fast = new MemberFile(`${plain.path}.${FAST_LEVEL}.gz`);
+        this.#small = new MemberFile(`${plain.path}.${SMALL_LEVEL}.gz`);
+        this.settled = Promise.all([this.#encodeFast(), this.#encodeSmall()]).then(() => { });
+    }
+    get failed() {
+        return this.#error !== null;
+    }
+    /**
+     * The gzip stream, member by member, each the smallest ready when this reader wants it;
+     * `onMember` hears the level of each member as it starts.
+     */
+    reader(onMember) {
+        const position = { next: 0, held: false };
+        this.#positions.add(position);
+        this.#readerCame = true;
+        const files = new Map();
+        let current = null;
+        let released = false;
+        const release = () => {
+            if (released)
+                return;
+            released = true;
+            for (const fh of files.values())
+                void fh.then((h) => h.close()).catch(() => { });
+            this.#positions.delete(position);
+            this.#dropIfDone();
+        };
+        const handle = (file) => {
+            let fh = files.get(file);
+            if (!fh) {
+                fh = (0,promises_.open)(file.path, 'r');
+                files.set(file, fh);
+            }
+            return fh;
+        };
+        const stream = new external_node_stream_.Readable({
+            highWaterMark: READER_BUFFER,
+            read: () => {
+                position.held = false;
+                void (async () => {
+                    try {
+                        if (!current) {
+                            current = await this.#nextMember(position);
+                            if (!current)
+                                return stream.push(null);
+                            onMember?.(current.file === this.#small ? SMALL_LEVEL : FAST_LEVEL);
+                        }
+                        const want = Math.min(SLICE_BYTES, current.left);
+                        const buf = Buffer.allocUnsafe(want);
+                        const { bytesRead } = await (await handle(current.file)).read(buf, 0, want, current.offset);
+                        if (bytesRead !== want)
+                            throw new Error(`${current.file.path}: ended early`);
+                        current.offset += want;
+                        current.left -= want;
+                        if (current.left === 0) {
+                            current = null;
+                            position.next += 1;
+                        }
+                        if (!stream.push(buf)) {
+                            position.held = true;
+                            this.#progress.emit('held');
+                        }
+                    }
+                    catch (err) {
+                        stream.destroy(err);
+                    }
+                })();
+            },
+            destroy: (err, cb) => {
+                release();
+                cb(err);
+            },
+        });
+        return stream.on('end', release);
+    }
+    /** Marks the files for removal once no reader uses them. */
+    retire() {
+        this.#obsolete = true;
+        this.#dropIfDone();
+    }
+    /** The member for the reader's next chunk: level 6 when ready, else level 1 (waits for one). */
+    async #nextMember(position) {
+        for (;;) {
+            if (this.#error)
+                throw this.#error;
+            const k = position.next;
+            if (this.#count !== null && k >= this.#count)
+                return null;
+            for (const file of [this.#small, this.#fast]) {
+                const m = file.members[k];
+                if (m)
+                    return { file, offset: m.offset, left: m.length };
+            }
+            await (0,external_node_events_.once)(this.#progress, 'progress');
+        }
+    }
+    async #encodeFast() {
+        const fh = await (0,promises_.open)(this.plain.path, 'r');
+        try {
+            for (let k = 0; !this.#dropped; k++) {
+                const chunk = await this.#chunk(fh, k);
+                if (!chunk) {
+                    this.#count = k;
+                    break;
+                }
+                await this.#fast.append(k, await gzip(chunk, { level: FAST_LEVEL }));
+                this.#progress.emit('progress');
+            }
+        }
+        catch (err) {
+            if (!this.#dropped)
+                this.#error = err;
+        }
+        finally {
+            await fh.close().catch(() => { });
+            this.#progress.emit('progress');
+        }
+    }
+    /**
+     * Level 6, only while some host is behind (its reader held: the link, not the packing, is what
+     * it waits for), and only for the chunks such a host still wants: on links faster than level 6,
+     * it costs next to nothing (what it made before the first host was ready). Its failure is no
+     * one's: the hosts get level 1.
+     */
+    async #encodeSmall() {
+        const fh = await (0,promises_.open)(this.plain.path, 'r').catch(() => null);
+        if (!fh)
+            return;
+        try {
+            for (let k = 0; !this.#dropped; k++) {
+                let first = this.#firstHeld(k);
+                while (first === null && !this.#dropped && !this.#finished()) {
+                    await (0,external_node_events_.once)(this.#progress, 'held');
+                    first = this.#firstHeld(k);
+                }
+                if (first === null)
+                    break;
+                k = Math.max(k, first);
+                if (this.#count !== null && k >= this.#count)
+                    break;
+                const chunk = await this.#chunk(fh, k);
+                if (!chunk)
+                    break;
+                await this.#small.append(k, await gzip(chunk, { level: SMALL_LEVEL }));
+                this.#progress.emit('progress');
+            }
+        }
+        catch {
+            // The level-1 members are enough.
+        }
+        finally {
+            await fh.close().catch(() => { });
+        }
+    }
+    /**
+     * The first chunk a held reader will ask for, or null when no reader is held. Before the first
+     * reader comes (the host script is still starting: a few round trips), level 6 makes a start.
+     */
+    #firstHeld(k) {
+        if (!this.#readerCame)
+            return k < HEAD_START_MEMBERS ? k : null;
+        let first = null;
+        for (const p of this.#positions)
+            if (p.held && (first === null || p.next < first))
+                first = p.next;
+        return first;
+    }
+    /** Every reader is gone and none can come (retired), or every chunk is taken by every reader. */
+    #finished() {
+        if (this.#obsolete && this.#positions.size === 0)
+            return true;
+        return this.#count !== null && [...this.#positions].every((p) => p.next >= this.#count);
+    }
+    /** Chunk k of the plain tar (waiting for the packer), or null past its end. */
+    async #chunk(fh, k) {
+        const from = k * MEMBER_BYTES;
+        const end = await this.plain.available(from + MEMBER_BYTES);
+        if (end <= from)
+            return null;
+        const buf = Buffer.allocUnsafe(end - from);
+        const { bytesRead } = await fh.read(buf, 0, buf.length, from);
+        if (bytesRead !== buf.length)
+            throw new Error(`${this.plain.path}: ended early`);
+        return buf;
+    }
+    #dropIfDone() {
+        if (!this.#obsolete || this.#positions.size > 0 || this.#dropped)
+            return;
+        this.#dropped = true;
+        this.#progress.emit('held');
+        this.plain.retire();
+        void Promise.all([this.#fast.close(), this.#small.close()]).then(() => {
+            for (const f of [this.#fast, this.#small])
+                (0,external_node_fs_namespaceObject.rmSync)(f.path, { force: true });
+            this.onDrop(this);
+        });
+    }
+}
+//# sourceMappingURL=gzip-members.js.map
 ;// CONCATENATED MODULE: ./lib/transport/upload/archive-cache.js
 /**
  * Reads each upload source once per snapshot and packs each archive once, into a temp file that
  * every host's upload then streams from — while it is still being written, so the first host does
- * not wait for the packing. Memory stays bounded whatever the size (the archive lives on disk);
- * close() removes the temp files.
+ * not wait for the packing. A gzipped archive is made from that file in members of two levels
+ * (gzip-members.ts). Memory stays bounded whatever the size (the archive lives on disk); close()
+ * removes the temp files.
  */
+
 
 
 
@@ -72183,7 +72451,7 @@ function formatSize(n) {
 
 /** Bytes a reader asks for at once (and what it may hold in memory). */
 const READ_CHUNK = 256 * 1024;
-/** One archive on disk, readable by any number of readers as it grows. */
+/** One archive on disk (the plain tar), readable by any number of readers as it grows. */
 class ArchiveFile {
     path;
     onDrop;
@@ -72209,6 +72477,15 @@ class ArchiveFile {
     }
     get failed() {
         return this.#error !== null;
+    }
+    async available(end) {
+        for (;;) {
+            if (this.#error)
+                throw this.#error;
+            if (this.#done || this.#written >= end)
+                return Math.min(end, this.#written);
+            await (0,external_node_events_.once)(this.#progress, 'progress');
+        }
     }
     async #write(spec) {
         const fh = await (0,promises_.open)(this.path, 'r+');
@@ -72369,13 +72646,18 @@ class ArchiveCache {
                 file.retire();
             }
         }
-        const file = new ArchiveFile((0,external_node_path_.join)(this.#tempDir(), `${(0,external_node_crypto_.randomBytes)(8).toString('hex')}.tar`), spec, (f) => (0,external_node_fs_namespaceObject.rmSync)(f.path, { force: true }));
-        byKey.set(fullKey, file);
-        return file;
+        const path = (0,external_node_path_.join)(this.#tempDir(), `${(0,external_node_crypto_.randomBytes)(8).toString('hex')}.tar`);
+        const plain = new ArchiveFile(path, spec, (f) => (0,external_node_fs_namespaceObject.rmSync)(f.path, { force: true }));
+        const archive = spec.gzip ? new GzipMembers(plain, () => { }) : plain;
+        byKey.set(fullKey, archive);
+        return archive;
     }
     /** Removes every temp file (readers still open see their stream fail). */
     close() {
         this.#trees.clear();
+        for (const byKey of this.#archives.values())
+            for (const archive of byKey.values())
+                archive.retire();
         this.#archives.clear();
         if (this.#dir)
             (0,external_node_fs_namespaceObject.rmSync)(this.#dir, { recursive: true, force: true });
@@ -72534,6 +72816,7 @@ function cut(text, max = ERROR_CHARS) {
 
 
 
+
 /** Compression when the step does not say: see docs/ssh.md, "Uploads". */
 const DEFAULT_COMPRESS = 'auto';
 async function tarUpload(exec, cache, host, label, req, ctx, deadlines) {
@@ -72547,7 +72830,9 @@ async function tarUpload(exec, cache, host, label, req, ctx, deadlines) {
         if (outcome === 'no-tar')
             return outcome;
         if (outcome !== 'no-gzip') {
-            return { ...outcome, compression: describeChoice(choice), durationMs: Date.now() - started };
+            const { levels, ...result } = outcome;
+            const compression = describeChoice(choice) + describeLevels(levels);
+            return { ...result, compression, durationMs: Date.now() - started };
         }
         ctx.onOutput('stderr', `${label}: no gzip on the host: sending the upload uncompressed`);
         choice = { gzip: false, why: 'no gzip on the host' };
@@ -72555,6 +72840,11 @@ async function tarUpload(exec, cache, host, label, req, ctx, deadlines) {
 }
 function chooseCompression(cache, tree, setting, signal) {
     return setting === 'auto' ? cache.compression(tree, signal) : Promise.resolve(forcedChoice(setting));
+}
+/** `, level 6 for 14 of 20 MiB`: how much of a gzipped archive this host got as level-6 members. */
+function describeLevels(levels) {
+    const all = [...levels.values()].reduce((a, b) => a + b, 0);
+    return all === 0 ? '' : `, level ${SMALL_LEVEL} for ${levels.get(SMALL_LEVEL) ?? 0} of ${all} MiB`;
 }
 /** One run of the host script: the manifest and the archive in, the host's replies out. */
 async function attempt(upload, gzip) {
@@ -72568,6 +72858,9 @@ async function attempt(upload, gzip) {
     const env = scriptEnv(to, tree, gzip, manifest && { path: req.linkFrom, manifest });
     if (manifest)
         stdin.write(manifest.text);
+    // The whole tree goes (nothing to link): pack it while the host script starts.
+    else
+        archiveOf(upload.cache, tree, gzip, null);
     let result;
     try {
         result = await upload.exec(upload.host, { script: HOST_SCRIPT, shell: contract_transport/* DEFAULT_SHELL */.L, env, stdin: stdin.input }, { signal: AbortSignal.any([ctx.signal, replies.stop.signal]), onOutput: replies.onOutput });
@@ -72603,6 +72896,7 @@ async function attempt(upload, gzip) {
         filesLinked: replies.have.size,
         method: 'tar',
         durationMs: 0,
+        levels: stdin.levels,
     };
 }
 /** The entries the host already has (its `have` lines of the manifest), or null for none. */
@@ -72616,6 +72910,8 @@ class HostInput {
     gzip;
     input = new external_node_stream_.PassThrough({ highWaterMark: 256 * 1024 });
     bytesSent = 0;
+    /** gzip members sent, by level (each one MiB of the tar; see gzip-members.ts). */
+    levels = new Map();
     /** Why the archive ended early: the host then unpacks nothing, and this says why. */
     archiveError = null;
     #reader = null;
@@ -72629,10 +72925,8 @@ class HostInput {
         this.bytesSent += chunk.length;
     }
     sendArchive(omit) {
-        const { tree, gzip } = this;
-        const omitKey = omit ? [...omit].sort((a, b) => a - b).join(',') : 'all';
-        const file = this.cache.archive({ tree, omit, gzip, marker: { name: markerName(archiveId(tree)), content: Buffer.alloc(0) } }, `${gzip ? 'gz' : 'tar'}|${omitKey}`);
-        const archive = file.reader();
+        const file = archiveOf(this.cache, this.tree, this.gzip, omit);
+        const archive = file.reader((level) => this.levels.set(level, (this.levels.get(level) ?? 0) + 1));
         this.#reader = archive;
         archive.on('data', (chunk) => (this.bytesSent += chunk.length));
         archive.once('error', (err) => {
@@ -72645,6 +72939,11 @@ class HostInput {
         this.#reader?.destroy();
         this.input.destroy();
     }
+}
+/** The archive of `tree` without the `omit` entries, packed once for every host that gets it. */
+function archiveOf(cache, tree, gzip, omit) {
+    const omitKey = omit ? [...omit].sort((a, b) => a - b).join(',') : 'all';
+    return cache.archive({ tree, omit, gzip, marker: { name: markerName(archiveId(tree)), content: Buffer.alloc(0) } }, `${gzip ? 'gz' : 'tar'}|${omitKey}`);
 }
 /** The host script's variables for one upload (a new nonce each time). */
 function scriptEnv(to, tree, gzip, linkFrom) {
@@ -73259,7 +73558,7 @@ class SshConnection {
     }
     /** Starts `command`; the channel holds a slot until it closes. */
     exec(command, signal) {
-        return this.#open(signal, (cb) => this.client.exec(command, cb));
+        return this.#open(signal, (cb) => this.client.exec(command, cb)).then(limitWriteBuffer);
     }
     /** Runs `command` on a channel of its own, nothing waiting for it (see DetachedRuns). */
     runDetached(command) {
@@ -73367,6 +73666,20 @@ function destroySocket(client) {
         socket.destroy();
     else
         client.destroy();
+}
+/**
+ * What a channel buffers beyond the server's window before `write()` says "wait": ssh2's own
+ * default is 2 MiB, on top of the 2 MiB window OpenSSH grants. A smaller buffer keeps a slow link's
+ * backlog out of the controller's memory and lets a writer (an upload's archive) see early that the
+ * host is behind (see gzip-members.ts).
+ */
+const CHANNEL_WRITE_BUFFER = 256 * 1024;
+function limitWriteBuffer(channel) {
+    // Node keeps the limit in the stream's state; ssh2 sets it once, in the channel's constructor.
+    const state = channel._writableState;
+    if (state && state.highWaterMark > CHANNEL_WRITE_BUFFER)
+        state.highWaterMark = CHANNEL_WRITE_BUFFER;
+    return channel;
 }
 //# sourceMappingURL=connection.js.map
 ;// CONCATENATED MODULE: ./lib/transport/remote/remote-command.js
@@ -75002,11 +75315,14 @@ async function checkSsh(config, ssh, overrides) {
     const client = checkClientChoice(ssh, overrides);
     // The OpenSSH client finds keys where ssh does (the ssh_config's IdentityFile, ~/.ssh, the agent).
     throwIfAny(config, await files_checkSshFiles(ssh, { requireAuth: client === 'builtin' }), overrides);
-    if (client === 'openssh') {
-        const problems = await opensshFileProblems(ssh);
-        if (problems.length > 0)
-            throw new errors/* ConfigError */.xL(problems.map((p) => atConfig(config, ['ssh', p.key], p.message)).join('\n'));
-    }
+    if (client === 'openssh')
+        await throwIfOpensshProblems(config, ssh, true);
+}
+/** The OpenSSH client's files (and with `binaries`, its programs), each problem at its `ssh:` key. */
+async function throwIfOpensshProblems(config, ssh, binaries) {
+    const problems = (await opensshFileProblems(ssh)).filter((p) => binaries || p.key !== 'client');
+    if (problems.length > 0)
+        throw new errors/* ConfigError */.xL(problems.map((p) => atConfig(config, ['ssh', p.key], p.message)).join('\n'));
 }
 /** `client: builtin` with an action input only the OpenSSH client can use: a usage error naming it. */
 function checkClientChoice(ssh, overrides) {
@@ -75029,13 +75345,16 @@ async function checkLockFiles(config, lockHost, ssh, overrides) {
     await checkSsh(config, ssh, overrides);
 }
 /**
- * For `validate`: the files the config itself names, when it has SSH hosts. No key at all is fine
- * here (`--identity`, the action's input or an ssh-agent may give one at run time).
+ * For `validate`: the files the config itself names, when it has SSH hosts (with the OpenSSH
+ * client, its ssh_config and certificate too). No key at all is fine here (`--identity`, the action's input or an ssh-agent may give one at run time).
  */
 async function preflight_checkConfigFiles(config) {
     if (!usesSsh(config.hosts, undefined))
         return;
     throwIfAny(config, await checkSshFiles(config.ssh, { requireAuth: false }), {});
+    // The ssh_config and certificate files; whether `ssh` is installed is the run's question.
+    if (resolvedClient(config.ssh) === 'openssh')
+        await throwIfOpensshProblems(config, config.ssh, false);
 }
 function usesSsh(candidates, only) {
     return candidates.some((host) => !host.local && (!only || only.includes(host.name)));
@@ -75163,6 +75482,10 @@ function formatDuration(ms) {
 }
 function plural(n, one, many = `${one}s`) {
     return `${n} ${n === 1 ? one : many}`;
+}
+/** A whole number with its thousands grouped by commas (`40,000`), whatever the locale. */
+function grouped(n) {
+    return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 /** How many of the stage's jobs ended with `result`. */
 function countJobs(stage, result) {
@@ -75452,7 +75775,101 @@ function osUser(env) {
     }
 }
 //# sourceMappingURL=run-identity.js.map
+;// CONCATENATED MODULE: ./lib/transport/openssh/lifeline.js
+/**
+ * The OpenSSH client's processes must not outlive the process that started them, even when it is
+ * killed outright (SIGKILL, the OOM killer: no `exit` event, no cleanup). An `ssh -M -N` master in
+ * the foreground with its stdin closed would live on, logged in, holding a connection to its host.
+ *
+ * The lifeline: one small `sh` per process, started on first use, reads lines from a pipe of ours.
+ * We tell it each process we start (`+PID`) and end (`-PID`), and each directory to remove
+ * (`dDIR`, `fDIR` to forget it). When the pipe closes — we exited, however — it sends SIGTERM to
+ * every process still listed, SIGKILL to any left after about 2 s, and removes the directories.
+ * POSIX sh only, so it works on Linux and macOS alike; in its own process group, ignoring SIGINT
+ * and SIGHUP, so a Ctrl-C or a closed terminal does not end it before us. Node never waits for it.
+ */
+
+const SCRIPT = `trap '' INT HUP
+pids=' '
+dirs=''
+nl='
+'
+while IFS= read -r line; do
+  case $line in
+    +*) pids="$pids\${line#+} " ;;
+    -*) keep=' '
+        for p in $pids; do [ "$p" = "\${line#-}" ] || keep="$keep$p "; done
+        pids=$keep ;;
+    d*) dirs="$dirs\${line#d}$nl" ;;
+    f*) keep=''
+        IFS=$nl
+        for d in $dirs; do [ "$d" = "\${line#f}" ] || keep="$keep$d$nl"; done
+        unset IFS
+        dirs=$keep ;;
+  esac
+done
+if [ "$pids" != ' ' ]; then
+  kill -TERM $pids 2>/dev/null
+  n=0
+  while [ $n -lt 20 ]; do
+    alive=''
+    for p in $pids; do kill -0 "$p" 2>/dev/null && alive="$alive $p"; done
+    [ -z "$alive" ] && break
+    sleep 0.1 2>/dev/null || sleep 1
+    n=$((n + 1))
+  done
+  [ -n "$alive" ] && kill -KILL $alive 2>/dev/null
+fi
+IFS=$nl
+for d in $dirs; do rm -rf -- "$d"; done
+`;
+let pipe;
+let broken = false;
+function lifeline() {
+    if (pipe || broken)
+        return pipe;
+    let child;
+    try {
+        child = (0,external_node_child_process_namespaceObject.spawn)('/bin/sh', ['-c', SCRIPT], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+    }
+    catch {
+        broken = true;
+        return undefined;
+    }
+    child.on('error', () => (broken = true));
+    child.unref();
+    const stdin = child.stdin;
+    stdin.on('error', () => (broken = true));
+    // The pipe must not keep the event loop alive: the lifeline ends when we do, not the other way.
+    stdin.unref?.();
+    pipe = stdin;
+    return pipe;
+}
+function send(line) {
+    if (line.includes('\n'))
+        return;
+    const out = lifeline();
+    if (out && !broken)
+        out.write(`${line}\n`);
+}
+/** `child` is ended by the lifeline should this process die first; forgotten once it exits. */
+function tieToLifeline(child) {
+    const pid = child.pid;
+    if (pid === undefined)
+        return;
+    send(`+${pid}`);
+    child.once('exit', () => send(`-${pid}`));
+}
+/** `dir` is removed by the lifeline should this process die first, unless `untieDir` is called. */
+function tieDirToLifeline(dir) {
+    send(`d${dir}`);
+}
+function untieDir(dir) {
+    send(`f${dir}`);
+}
+//# sourceMappingURL=lifeline.js.map
 ;// CONCATENATED MODULE: ./lib/transport/openssh/run-cleanup.js
+
 
 const processes = new Set();
 const dirs = new Set();
@@ -75475,15 +75892,18 @@ function hook() {
 function endOnExit(child) {
     hook();
     processes.add(child);
+    tieToLifeline(child);
     child.once('exit', () => processes.delete(child));
 }
 /** Removes `dir` when the process exits, unless `forgetDir` was called. */
 function removeOnExit(dir) {
     hook();
     dirs.add(dir);
+    tieDirToLifeline(dir);
 }
 function forgetDir(dir) {
     dirs.delete(dir);
+    untieDir(dir);
 }
 //# sourceMappingURL=run-cleanup.js.map
 ;// CONCATENATED MODULE: ./lib/transport/openssh/openssh-agent.js
@@ -75576,19 +75996,39 @@ function hostKeyOptions(options, files) {
     }
     else {
         out.push(...opt('StrictHostKeyChecking', options.hostKeyChecking === 'strict' ? 'yes' : 'accept-new'));
-        if (files.knownHosts && files.knownHosts.length > 0)
-            out.push(...opt('UserKnownHostsFile', files.knownHosts.map(quoteOption).join(' ')));
+        // No file at all (the library's `knownHostsPaths: []`, no inline lines) means none, as for the
+        // built-in client: not OpenSSH's default ~/.ssh/known_hosts. `accept-new` then trusts a new
+        // host for the run only (its line goes to /dev/null).
+        if (files.knownHosts)
+            out.push(...opt('UserKnownHostsFile', files.knownHosts.length > 0 ? files.knownHosts.map(quoteOption).join(' ') : '/dev/null'));
     }
     if (!files.configSetsGlobalKnownHosts)
         out.push(...opt('GlobalKnownHostsFile', '/dev/null'));
     return out;
 }
 /**
- * What every `ssh` of the run is given: the user's `ssh.options` first (OpenSSH keeps the first
- * value it reads of an option, so theirs win over ours and over the ssh_config), then ours.
+ * What no connection of the run does, whatever the ssh_config or `ssh.options` say: forward the
+ * agent (it may hold the fleet's key: any host could then log in as us elsewhere), X11 or any port
+ * (`LocalForward`, `RemoteForward`, `DynamicForward`: cleared), or run a `LocalCommand`. Given first
+ * on the command line, so they beat the ssh_config and anything after them; the names are
+ * reserved in `ssh.options` (config/openssh-option-names.ts).
+ */
+const FORCED_OPTIONS = [
+    ['ForwardAgent', 'no'],
+    ['ForwardX11', 'no'],
+    ['ForwardX11Trusted', 'no'],
+    ['ClearAllForwardings', 'yes'],
+    ['PermitLocalCommand', 'no'],
+    ['Tunnel', 'no'],
+];
+const forced = () => FORCED_OPTIONS.flatMap(([name, value]) => opt(name, value));
+/**
+ * What every `ssh` of the run is given: the forced options, then the user's `ssh.options`
+ * (OpenSSH keeps the first value it reads of an option, so theirs win over the rest of ours and
+ * over the ssh_config), then ours.
  */
 function commonArgs(options, files) {
-    const out = ['-F', files.config ?? '/dev/null'];
+    const out = ['-F', files.config ?? '/dev/null', ...forced()];
     for (const [name, value] of Object.entries(options.extraOptions ?? {}))
         out.push(...opt(name, value));
     out.push(...opt('BatchMode', 'yes'), ...opt('LogLevel', 'ERROR'));
@@ -75619,8 +76059,9 @@ function masterArgs(common, target) {
     ];
 }
 /**
- * A session through the master: `-F /dev/null` (the master already applied the config) and
- * `ProxyCommand=false` so that, should the master be gone, `ssh` fails instead of logging in again.
+ * A session through the master: `-F /dev/null` (the master already applied the config),
+ * `ProxyCommand=false` so that, should the master be gone, `ssh` fails instead of logging in again,
+ * and the forced options: a session asks the master for no agent or X11 forwarding.
  */
 function sessionArgs(target, command) {
     return [
@@ -75629,6 +76070,7 @@ function sessionArgs(target, command) {
         ...opt('ControlMaster', 'no'),
         ...opt('ControlPath', quoteOption(target.controlPath)),
         ...opt('ProxyCommand', 'false'),
+        ...forced(),
         ...opt('BatchMode', 'yes'),
         ...opt('LogLevel', 'ERROR'),
         '-T',
@@ -76173,6 +76615,9 @@ class OpensshTransport {
                     'impersonate a host and receive every command and secret sent to it. Use strict or accept-new.');
             }
             const run = await createRunFiles(this.options, this.env);
+            if (this.options.hostKeyChecking === 'accept-new' && run.files.knownHosts?.length === 0) {
+                this.hooks.onWarning?.('host-key-checking is accept-new with no known-hosts file: a new host key is trusted for this run only');
+            }
             try {
                 const agent = this.options.privateKey
                     ? await startAgent(binaries, run.socketDir, this.options.privateKey, this.options.passphrase)
@@ -82170,49 +82615,54 @@ function offsetText(ms) {
 ;// CONCATENATED MODULE: ./lib/reporters/mermaid-timeline.js
 
 
-const LOOK_ALIKE = {
-    ':': '∶',
-    ';': ';',
-    '#': '＃',
-    '%': '％',
-    '"': '＂',
-    "'": '’',
-    '`': 'ˋ',
-    '{': '｛',
-    '}': '｝',
-    '<': '‹',
-    '>': '›',
-    '\\': '⧵',
-};
+/**
+ * Mermaid's entity codes (`#58;` is drawn as `:`) for each character it could read as syntax: `#`
+ * itself (so that a typed `#58;` stays as typed), and `¶` and `ﬂ`, which Mermaid uses to carry
+ * entity codes through its parser.
+ */
+const ENTITY = Object.fromEntries([...'#:;%"\'`{}<>\\¶ﬂ'].map((c) => [c, `#${c.codePointAt(0)};`]));
 const LABEL_MAX = 80;
-/** A name as Mermaid shows it: no character it reads as syntax, one line, not empty, bounded. */
+/**
+ * A name as Mermaid shows it, the name itself: one line, not empty, bounded, with every character
+ * Mermaid reads as syntax written as its entity code.
+ */
 function mermaidText(text) {
     const one = text
         // eslint-disable-next-line no-control-regex
         .replace(/[\x00-\x1f\x7f\u2028\u2029]+/g, ' ')
-        .replace(/[:;#%"'`{}<>\\]/g, (c) => LOOK_ALIKE[c] ?? c)
         .replace(/\s+/g, ' ')
         .trim();
     const cut = [...one];
     const bounded = cut.length > LABEL_MAX ? `${cut.slice(0, LABEL_MAX - 1).join('')}…` : one;
-    return bounded === '' ? '(unnamed)' : bounded;
+    // One pass, so the `#` of a code written here is not escaped again.
+    return bounded === '' ? '(unnamed)' : bounded.replace(/[#:;%"'`{}<>\\¶ﬂ]/g, (c) => ENTITY[c] ?? c);
 }
-/**
- * The gantt as a fenced `mermaid` block, or '' when the report has no times (an older report) or
- * no stage ran.
- */
-function renderMermaidTimeline(report, options = {}) {
+/** The gantt as a fenced `mermaid` block, or why it was left out. */
+function mermaidTimeline(report, options = {}) {
     const timeline = timelineOf(report);
     if (!timeline.hasTimes || timeline.stages.length === 0)
-        return '';
+        return { block: '', leftOut: '' };
     const maxBars = options.maxBarsPerStage ?? 60;
     const maxChars = options.maxChars ?? 40_000;
     let text = gantt(timeline.stages, timeline.durationMs, maxBars);
     if (text.length > maxChars)
         text = gantt(timeline.stages, timeline.durationMs, 0);
-    if (text.length > maxChars)
-        return '';
-    return `\`\`\`mermaid\n${text}\`\`\`\n`;
+    if (text.length > maxChars) {
+        const chars = `${grouped(text.length)} characters`;
+        const limit = grouped(maxChars);
+        return {
+            block: '',
+            leftOut: `even with every stage drawn by its waves, its Mermaid text is ${chars}, over the ${limit} a diagram may have`,
+        };
+    }
+    return { block: `\`\`\`mermaid\n${text}\`\`\`\n`, leftOut: '' };
+}
+/**
+ * The gantt as a fenced `mermaid` block, or '' when the report has no times (an older report), no
+ * stage ran, or it is too big even drawn by waves.
+ */
+function renderMermaidTimeline(report, options = {}) {
+    return mermaidTimeline(report, options).block;
 }
 function gantt(stages, durationMs, maxBars) {
     const lines = [
@@ -82301,11 +82751,21 @@ function gateOf(w) {
 //# sourceMappingURL=mermaid-timeline.js.map
 ;// CONCATENATED MODULE: ./lib/reporters/summary-timeline.js
 
+
+
 function summaryTimeline(report, maxBytes) {
-    const block = renderMermaidTimeline(report);
-    if (block === '' || Buffer.byteLength(block, 'utf8') > maxBytes / 4)
-        return '';
+    const { block, leftOut } = mermaidTimeline(report);
+    if (leftOut)
+        return leftOutLine(leftOut);
+    const budget = Math.floor(maxBytes / 4);
+    if (block !== '' && utf8Bytes(block) > budget) {
+        const size = `${grouped(utf8Bytes(block))} bytes`;
+        return leftOutLine(`it is ${size}, over the ${grouped(budget)} kept for it in this summary`);
+    }
     return block;
+}
+function leftOutLine(why) {
+    return `_The timeline is left out: ${why}. The HTML report (the action's \`html-report\` output) draws it._\n`;
 }
 //# sourceMappingURL=summary-timeline.js.map
 ;// CONCATENATED MODULE: ./lib/reporters/summary-gates.js
@@ -82823,7 +83283,8 @@ function renderHtmlReport(report, options = {}) {
     const timeline = svg
         ? `<div class="scroll">${svg}</div>\n<p class="facts">Green: succeeded, red: failed, grey: cancelled; a blue outline is the canary, a diamond a gate. Hover a bar for its host.</p>`
         : '<p class="facts">This report has no start times (it was written by an older version): no timeline.</p>';
-    const title = `${options.dryRun ? 'DRY RUN · ' : ''}${HEADLINE[report.result]} · ${report.runner} · ${report.release}`;
+    const left = leftBehindText(report);
+    const title = `${options.dryRun ? 'DRY RUN · ' : ''}${HEADLINE[report.result]}${left ? ` · ${left}` : ''} · ${report.runner} · ${report.release}`;
     return [
         '<!doctype html>',
         '<html lang="en"><head><meta charset="utf-8">',
@@ -82853,8 +83314,10 @@ function headline(r, dryRun) {
         formatDuration(r.durationMs),
         `started ${escapeHtml(r.startedAt)}`,
     ];
+    // Who the release left on their previous release, as the summary's headline says it.
+    const left = leftBehindText(r);
     const lines = [
-        `<h1>${mark(r.result)} ${dryRun ? 'DRY RUN · ' : ''}${HEADLINE[r.result]}${dryRun ? ' (nothing was run)' : ''}</h1>`,
+        `<h1>${mark(r.result)} ${dryRun ? 'DRY RUN · ' : ''}${HEADLINE[r.result]}${dryRun ? ' (nothing was run)' : ''}${left ? ` · ${escapeHtml(left)}` : ''}</h1>`,
         `<p class="facts">${facts.join(' · ')}</p>`,
     ];
     const live = liveNowText(r);
@@ -83305,6 +83768,9 @@ function vars_input_describe(value) {
 
 
 
+
+
+
 /** Every input of `action.yml`, in one place. */
 const Inputs = {
     Config: 'config',
@@ -83357,7 +83823,7 @@ const readInput = (name) => getInput(name);
  * `main`). Throws a UsageError naming the input on bad input; messages never quote a secret
  * input's value.
  */
-function readInputs(read = readInput, env = process.env) {
+function readInputs(read = readInput, env = process.env, cwd = process.cwd()) {
     const config = read(Inputs.Config);
     const runner = read(Inputs.Runner);
     const limit = read(Inputs.Limit);
@@ -83371,8 +83837,8 @@ function readInputs(read = readInput, env = process.env) {
         throw new errors/* UsageError */.eb(`Input "${Inputs.SshKeyPassphrase}" is set but "${Inputs.SshPrivateKey}" is not: the passphrase is for that key`);
     }
     const knownHosts = normalizeNewlines(read(Inputs.SshKnownHosts));
-    const sshConfigText = normalizeNewlines(read(Inputs.SshConfig));
-    const certificateText = normalizeNewlines(read(Inputs.SshCertificate));
+    const sshConfigText = textOrFile(read(Inputs.SshConfig), Inputs.SshConfig, cwd);
+    const certificateText = textOrFile(read(Inputs.SshCertificate), Inputs.SshCertificate, cwd);
     const release = read(Inputs.ReleaseId);
     const lockWait = read(Inputs.LockWait);
     const lockToken = readLockToken(read, env);
@@ -83489,6 +83955,48 @@ function inputs_parsePrivateKey(text) {
             'not a path; pass it from a secret: ssh-private-key: ${{ secrets.DEPLOY_KEY }}');
     }
     return key;
+}
+/**
+ * `ssh-config` and `ssh-certificate` take the text or the path of a file holding it (what
+ * `teleport-actions/auth`'s `ssh-config` output is). A value is a path when it is one line and
+ * either names an existing file or holds no space, tab or `=`: a line of ssh_config or a
+ * certificate always has one, between the keyword (or key type) and its value. A path is relative
+ * to the working directory (the workspace); `~/` is the home directory. The file is read now, so
+ * the run uses what it held when the action started; a path naming no readable file is an error
+ * naming the input. Anything else is the text itself.
+ */
+function textOrFile(value, input, cwd = process.cwd()) {
+    const text = normalizeNewlines(value);
+    if (text === '' || text.includes('\n'))
+        return text;
+    const path = (0,external_node_path_.resolve)(cwd, text.startsWith('~/') ? `${(0,external_node_os_.homedir)()}${text.slice(1)}` : text);
+    const found = statOrUndefined(path);
+    if (!found?.isFile() && /[\s=]/.test(text))
+        return text;
+    const fail = (why) => {
+        throw new errors/* UsageError */.eb(`Input "${input}": ${path}: ${why} (a one-line value without a space or "=" is the path of a file: give an existing file, or the text itself)`);
+    };
+    if (!found)
+        return fail('no such file');
+    if (!found.isFile())
+        return fail('not a file');
+    try {
+        return normalizeNewlines((0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8'));
+    }
+    catch (err) {
+        const code = err.code;
+        return fail(code === 'EACCES' || code === 'EPERM'
+            ? 'not readable (permission denied)'
+            : `cannot read it (${code ?? 'error'})`);
+    }
+}
+function statOrUndefined(path) {
+    try {
+        return (0,external_node_fs_namespaceObject.statSync)(path);
+    }
+    catch {
+        return undefined;
+    }
 }
 function normalizeNewlines(text) {
     return text.replace(/\r\n?/g, '\n').trim();
@@ -88066,7 +88574,9 @@ async function runAction(cancellation, cwd = process.cwd()) {
         deploymentInputs = readDeploymentInputs();
         mergePatterns = readMergeReports();
         lockMode = mergePatterns ? undefined : readLockMode();
-        settings = mergePatterns ? { vars: {}, secretVars: {}, dryRun: false, sources: {} } : readInputs();
+        settings = mergePatterns
+            ? { vars: {}, secretVars: {}, dryRun: false, sources: {} }
+            : readInputs(readInput, process.env, cwd);
         const secrets = [...secretValues(settings), ...(deploymentInputs ? [deploymentInputs.token] : [])];
         // Before anything else is printed: from here on GitHub masks these in every log line.
         for (const value of maskableValues(secrets))
@@ -88233,10 +88743,13 @@ function rollbackReadStage(stage, name, hosts, vars, dirs) {
     return new model_stage/* Stage */.BI({
         name: `${name}: find the release to roll back`,
         canary: false,
+        // Every part of a rollback spread over machines reads every host of the run, so that all
+        // parts roll back the same release (a part alone would see only its own hosts).
+        inEveryPart: true,
         ...(stage.when ? { when: stage.when } : {}),
         jobs: () => hosts.map((host) => model_job/* Job */._.of(host, async function* (ctx) {
             const paths = (0,release_step/* releasePaths */.ul)(dirs, ctx);
-            const read = (0,release_dir_scripts/* currentLiveCommand */.tS)(paths.BW_RELEASES_PATH);
+            const read = (0,release_dir_scripts/* currentLiveCommand */.tS)(paths.BW_RELEASES_PATH, (0,release_step/* historyRun */.op)(ctx));
             const result = yield (0,subtask/* remote */.be)(read.script, {
                 env: { ...paths, ...read.env },
                 label: 'release: rollback: read current',
@@ -88252,18 +88765,25 @@ function rollbackReadStage(stage, name, hosts, vars, dirs) {
     });
 }
 /**
- * The newest release that went live on any host, from what the read stage printed (its jobs'
- * output); undefined when no host has one (each host then rolls back from its own current).
+ * The release a host says this run already rolled back (the latest, if several), else of the
+ * releases the hosts are on the one that first went live last, from what the read stage printed
+ * (its jobs' output); undefined when no host has one (each host then rolls back from its own current).
  */
 function rollbackFrom(previous, readStage) {
     const report = previous.findLast((s) => s.name === readStage);
     let newest = null;
+    let inRun = null;
     for (const job of report?.jobs ?? []) {
         const seen = (0,release_dir_scripts/* parseCurrentLive */.$A)(job.outputTail);
         if (seen && seen.time !== 'never' && (!newest || seen.time > newest.time))
             newest = seen;
+        const done = (0,release_dir_scripts/* parseRolledBackInRun */.XY)(job.outputTail);
+        if (done && (!inRun || done.time > inRun.time))
+            inRun = done;
     }
-    return newest?.id;
+    // What this run already rolled back elsewhere (another part, an earlier attempt) it finishes:
+    // once its hosts went back, the release may no longer be on any host this part reads.
+    return inRun?.id ?? newest?.id;
 }
 //# sourceMappingURL=rollback-from.js.map
 // EXTERNAL MODULE: ./lib/steps/steps-job.js
@@ -88309,6 +88829,8 @@ function buildRunner(name, config, ctx) {
         description: config.description ?? '',
         stages,
         stageCount: stages.length,
+        // Every host of its stages, in order: a shard then acts on the same hosts in every stage.
+        hosts: [...new Set(footprint.hosts)],
     });
     return { runner, footprint: { hosts: [...new Set(footprint.hosts)], uploads: footprint.uploads } };
 }
@@ -88664,7 +89186,8 @@ const OPENSSH_OPTION_NAMES = Object.freeze([
 ]);
 /**
  * Options the transport sets itself, for each connection it manages: giving them in `ssh.options`
- * would break the one-master-per-host contract or the remote wrapper. Lower-cased.
+ * would break the one-master-per-host contract or the remote wrapper, or forward the run's agent,
+ * X11 or ports to a host (see FORCED_OPTIONS in transport/openssh/openssh-args.ts). Lower-cased.
  */
 const OPENSSH_RESERVED_OPTIONS = new Set([
     'controlmaster',
@@ -88678,6 +89201,15 @@ const OPENSSH_RESERVED_OPTIONS = new Set([
     'stdinnull',
     'permitlocalcommand',
     'localcommand',
+    'forwardagent',
+    'forwardx11',
+    'forwardx11trusted',
+    'clearallforwardings',
+    'localforward',
+    'remoteforward',
+    'dynamicforward',
+    'tunnel',
+    'tunneldevice',
 ]);
 //# sourceMappingURL=openssh-option-names.js.map
 ;// CONCATENATED MODULE: ./lib/config/ssh.js
@@ -88735,7 +89267,7 @@ function checkSshClient(config, locator) {
             throw (0,config_error/* configIssueError */.UJ)(locator, path, `${name} is not an OpenSSH option${hint || ' (see man 5 ssh_config)'}`, { key: true });
         }
         if (OPENSSH_RESERVED_OPTIONS.has(name.toLowerCase())) {
-            throw (0,config_error/* configIssueError */.UJ)(locator, path, `${known.get(name.toLowerCase())} is set by boerewors for every connection (one master per host, no terminal); leave it out`, { key: true });
+            throw (0,config_error/* configIssueError */.UJ)(locator, path, `${known.get(name.toLowerCase())} is set by boerewors for every connection (one master per host, no terminal, nothing forwarded); leave it out`, { key: true });
         }
     }
 }
@@ -90591,6 +91123,10 @@ class Runner {
             return [];
         return typeof s === 'function' ? s(ctx) : s;
     }
+    /** Every host the stages name, when known up front (see RunnerOptions.hosts). */
+    get hosts() {
+        return this.#opts.hosts;
+    }
     /** Known stage count, or null when stages are produced lazily. */
     get stageCount() {
         const s = this.#opts.stages;
@@ -90654,6 +91190,7 @@ class Stage {
                 : null,
             when: opts.when ?? 'success',
             runsLeftBehind: opts.runsLeftBehind ?? false,
+            inEveryPart: opts.inEveryPart ?? false,
         });
         checkSettings(this.name, this.settings);
     }
@@ -90899,6 +91436,7 @@ function expandVars(text, vars, where = 'value') {
 /* harmony export */   $A: () => (/* binding */ parseCurrentLive),
 /* harmony export */   Fj: () => (/* binding */ currentLiveProblem),
 /* harmony export */   Pw: () => (/* binding */ releaseCommand),
+/* harmony export */   XY: () => (/* binding */ parseRolledBackInRun),
 /* harmony export */   hU: () => (/* binding */ releasesPathOn),
 /* harmony export */   tS: () => (/* binding */ currentLiveCommand)
 /* harmony export */ });
@@ -90957,59 +91495,91 @@ function summaryOf(action, t) {
     }
 }
 /**
- * Reads, on one host, the release `current` points at and when it last went live, as the line
- * `current releases/ID went live at TIME` (`parseCurrentLive` reads it back); prints nothing else
- * when there is no such release. Changes nothing. What a rollback runs first on every host, to
- * learn the release it rolls back (docs/releases.md).
+ * Reads, on one host, the release `current` points at and when it first went live (its first
+ * `live` line: a rollback or undo that went back to it later writes another, which must not make
+ * an old release look new), as the line `current releases/ID first went live at TIME`
+ * (`parseCurrentLive` reads it back); prints nothing else when there is no such release. Before
+ * it, when this run (`run`, its BW_RUN_ID) already rolled a release back on the host (an earlier
+ * part of a rollback spread over machines, or an earlier attempt), `this run rolled back
+ * releases/ID at TIME` (`parseRolledBackInRun`). Changes nothing. What a rollback runs first on
+ * every host, to learn the release it rolls back (docs/releases.md).
  */
-function currentLiveCommand(path) {
+function currentLiveCommand(path, run) {
     return {
         script: `${PRELUDE}${CURRENT_LIVE}`,
-        env: { BW_RELEASES_PATH: path, BW_RELEASE: 'none' },
-        summary: `read which release ${path}/current is, and when it went live`,
+        env: { BW_RELEASES_PATH: path, BW_RELEASE: 'none', BW_RUN_ID: run },
+        summary: `read which release ${path}/current is, and when it first went live`,
     };
 }
 /**
- * `{ id, time }` from the line `currentLiveCommand` prints, wherever it is in `output`; null when
- * there is none, or when it is malformed (`currentLiveProblem` says why). The host's answer is data:
- * the id must be a directory name in releases/ (`releaseNameProblem`: never `.` or `..`), the
- * time ISO-8601 in UTC (returned in `toISOString` form, so times compare as strings) or `never`.
+ * `{ id, time }` from the line `current releases/ID first went live at TIME` that
+ * `currentLiveCommand` prints, wherever it is in `output`; null when there is none, or when the
+ * answer is malformed (`currentLiveProblem` says why). The host's answer is data: the id must be a
+ * directory name in releases/ (`releaseNameProblem`: never `.` or `..`), the time ISO-8601 in UTC
+ * (returned in `toISOString` form, so times compare as strings) or `never`.
  */
 function parseCurrentLive(output) {
-    const read = readCurrentLive(output ?? '');
-    return read && 'id' in read ? read : null;
+    const read = readAnswer(output ?? '');
+    return 'problem' in read ? null : read.current;
+}
+/**
+ * `{ id, time }` from the line `this run rolled back releases/ID at TIME`, wherever it is in
+ * `output`; null when there is none, or when the answer is malformed (checked as `parseCurrentLive`).
+ */
+function parseRolledBackInRun(output) {
+    const read = readAnswer(output ?? '');
+    return 'problem' in read ? null : read.rolledBack;
 }
 /** Why the answer of `currentLiveCommand` is malformed (or too long), or undefined when it is not. */
 function currentLiveProblem(answer) {
     if (answer.stdoutTruncated)
-        return 'an answer of more than 64 KiB (one line is expected)';
-    const read = readCurrentLive(answer.stdout);
-    return read && 'problem' in read ? read.problem : undefined;
+        return 'an answer of more than 64 KiB (two lines at most are expected)';
+    const read = readAnswer(answer.stdout);
+    return 'problem' in read ? read.problem : undefined;
 }
-const CURRENT_LINE = /^current releases\/.*$/gm;
-const CURRENT_LIVE_LINE = /^current releases\/(\S+) went live at (\S+)$/;
+/** The two lines an answer may hold: each at most once, each with a schema. */
+const ANSWER_LINES = {
+    current: {
+        start: 'current releases/',
+        line: /^current releases\/(\S+) first went live at (\S+)$/,
+        form: 'current releases/ID first went live at TIME',
+        never: true,
+    },
+    rolledBack: {
+        start: 'this run rolled back releases/',
+        line: /^this run rolled back releases\/(\S+) at (\S+)$/,
+        form: 'this run rolled back releases/ID at TIME',
+        never: false,
+    },
+};
 const UTC_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z$/;
-function readCurrentLive(output) {
-    const lines = [...output.matchAll(CURRENT_LINE)].map((m) => m[0]);
-    if (lines.length === 0)
-        return null;
-    const shown = (line) => JSON.stringify(line.length > 200 ? `${line.slice(0, 199)}…` : line);
-    if (lines.length > 1)
-        return { problem: `more than one "current" line in its answer: ${shown(lines[1])}` };
-    const line = lines[0];
-    const m = CURRENT_LIVE_LINE.exec(line);
-    if (!m)
-        return { problem: `"current releases/ID went live at TIME" expected, got ${shown(line)}` };
-    const [, id, time] = m;
-    const idProblem = (0,_contract_release_id_js__WEBPACK_IMPORTED_MODULE_0__/* .releaseNameProblem */ .AR)(id);
-    if (idProblem)
-        return { problem: `its current release is ${idProblem}` };
-    if (time === 'never')
-        return { id, time };
-    const ms = UTC_TIME.test(time) ? Date.parse(time) : NaN;
-    if (!Number.isFinite(ms))
-        return { problem: `its release went live at a time that is not ISO-8601 UTC: ${shown(time)}` };
-    return { id, time: new Date(ms).toISOString() };
+function readAnswer(output) {
+    const seen = { current: null, rolledBack: null };
+    const shown = (text) => JSON.stringify(text.length > 200 ? `${text.slice(0, 199)}…` : text);
+    for (const line of output.split('\n')) {
+        for (const [key, kind] of Object.entries(ANSWER_LINES)) {
+            if (!line.startsWith(kind.start))
+                continue;
+            if (seen[key])
+                return { problem: `more than one "${kind.start}…" line in its answer: ${shown(line)}` };
+            const m = kind.line.exec(line);
+            if (!m)
+                return { problem: `"${kind.form}" expected, got ${shown(line)}` };
+            const [, id, time] = m;
+            const idProblem = (0,_contract_release_id_js__WEBPACK_IMPORTED_MODULE_0__/* .releaseNameProblem */ .AR)(id);
+            if (idProblem)
+                return { problem: `a release that is ${idProblem}` };
+            if (kind.never && time === 'never') {
+                seen[key] = { id, time };
+                continue;
+            }
+            const ms = UTC_TIME.test(time) ? Date.parse(time) : NaN;
+            if (!Number.isFinite(ms))
+                return { problem: `a time that is not ISO-8601 UTC: ${shown(time)}` };
+            seen[key] = { id, time: new Date(ms).toISOString() };
+        }
+    }
+    return seen;
 }
 /** `"run":"…","attempt":"…","time":"…","who":"…","runUrl":"…"`: what follows id and state on a history line. */
 function historyFields(entry) {
@@ -91177,13 +91747,19 @@ done
 echo "pruned $removed; releases/ holds: $(ls "$P/releases" | paste -sd ' ' -)"
 [ -z "$unknown" ] || echo "left alone, not in the history:$unknown"
 `;
-const CURRENT_LIVE = `cur=$(current_id)
+// awk alone, no pipes: the shell runs with pipefail, and a grep that matches nothing (or a head
+// that stops reading) would fail the read.
+const CURRENT_LIVE = `b=$(awk -v run="$BW_RUN_ID" 'index($0, "\\"state\\":\\"bad\\",\\"run\\":\\"" run "\\",") { l = $0 } END { print l }' "$H" 2>/dev/null || true)
+bid=$(printf '%s' "$b" | sed -n 's/^{"id":"\\([A-Za-z0-9._-]*\\)".*/\\1/p')
+bt=$(printf '%s' "$b" | sed -n 's/.*"time":"\\([^"]*\\)".*/\\1/p')
+[ -z "$bid" ] || echo "this run rolled back releases/$bid at $bt"
+cur=$(current_id)
 if [ -z "$cur" ]; then
   echo "$P/current does not point into $P/releases"
   exit 0
 fi
-t=$(grep -F "{\\"id\\":\\"$cur\\",\\"state\\":\\"live\\"," "$H" 2>/dev/null | tail -n 1 | sed -n 's/.*"time":"\\([^"]*\\)".*/\\1/p')
-echo "current releases/$cur went live at \${t:-never}"
+t=$(awk -v id="$cur" 'index($0, "{\\"id\\":\\"" id "\\",\\"state\\":\\"live\\",") == 1 { if (match($0, /"time":"[^"]*"/)) print substr($0, RSTART + 8, RLENGTH - 9); exit }' "$H" 2>/dev/null || true)
+echo "current releases/$cur first went live at \${t:-never}"
 `;
 // Also undo (BW_UNDO=1): the same, only when current is this run's release and this attempt of
 // the run switched to it (the last `live` line of it carries BW_RUN_ATTEMPT). ROLLBACK_FROM (set
@@ -91279,6 +91855,7 @@ const DEFAULT_RELEASE_SCRIPT_TIMEOUT_MS = 10 * 60_000;
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Lz: () => (/* binding */ releaseStepTask),
+/* harmony export */   op: () => (/* binding */ historyRun),
 /* harmony export */   qG: () => (/* binding */ checkWithReleasePaths),
 /* harmony export */   ul: () => (/* binding */ releasePaths)
 /* harmony export */ });
@@ -91331,7 +91908,7 @@ function releaseStepTask(action, dirs, ctx, paths, label) {
         keep: dirs.keep,
         shared: dirs.shared,
         entry: {
-            run: hex(ctx.env.BW_RUN_ID) ?? PROCESS_RUN_ID,
+            run: historyRun(ctx),
             attempt: hex(ctx.env.BW_RUN_ATTEMPT) ?? hex(ctx.env.BW_RUN_ID) ?? PROCESS_RUN_ID,
             time: new Date().toISOString(),
             who: ctx.env.BW_ACTOR || osUser(),
@@ -91342,6 +91919,10 @@ function releaseStepTask(action, dirs, ctx, paths, label) {
     const reportsRelease = action === 'switch' || action === 'rollback' || action === 'undo';
     const timeoutMs = dirs.timeoutMs ?? _release_dirs_js__WEBPACK_IMPORTED_MODULE_7__/* .DEFAULT_RELEASE_SCRIPT_TIMEOUT_MS */ .$;
     return (0,_engine_model_subtask_js__WEBPACK_IMPORTED_MODULE_2__/* .remote */ .be)(script, { env: { ...paths, ...env }, label, summary, reportsRelease, timeoutMs });
+}
+/** The run as the history records it (BW_RUN_ID, or this process's stand-in). */
+function historyRun(ctx) {
+    return hex(ctx.env.BW_RUN_ID) ?? PROCESS_RUN_ID;
 }
 function hex(value) {
     return value && /^[0-9a-f]+$/.test(value) ? value : undefined;

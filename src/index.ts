@@ -25,7 +25,7 @@ export type {
 export type { UploadTotals } from './engine/report/upload-totals.js';
 export { CONTROLLER, hostLabel, type Host } from './contract/host.js';
 export type { EngineEvent } from './engine/report/events.js';
-export type { RunReport, StageReport, JobReport } from './engine/report/report.js';
+export type { RunReport, StageReport, JobReport, LeftBehind } from './engine/report/report.js';
 export { DEFAULT_SHELL } from './contract/transport.js';
 export type {
   Transport,

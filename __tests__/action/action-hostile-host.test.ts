@@ -210,7 +210,7 @@ describe('the action against a compromised host', () => {
       'release-current-dotdot',
       'rollback',
       undefined,
-      /answered which release is current with its current release is not the name of a directory in releases\//,
+      /answered which release is current with a release that is not the name of a directory in releases\//,
     ],
     [
       'release-forged-line',

@@ -153,10 +153,10 @@ runners:
     expect(run.stdout).not.toMatch(/│ never$/m);
     // The timeline under the headline: a bar per host, the failed ones crit, the skipped stage and why.
     const gantt = /```mermaid\n([\s\S]*?)```/.exec(run.summary)?.[1] ?? '';
-    expect(gantt).toMatch(/^ {2}✘ local∶b :crit, \d+, \d+$/m);
-    expect(gantt).toMatch(/^ {2}✔ local∶a \(canary\) :done, \d+, \d+$/m);
+    expect(gantt).toMatch(/^ {2}✘ local#58;b :crit, \d+, \d+$/m);
+    expect(gantt).toMatch(/^ {2}✔ local#58;a \(canary\) :done, \d+, \d+$/m);
     expect(gantt).toContain(
-      'section 2. Never\n  – skipped∶ the release failed at stage ＂Ship＂ :milestone,',
+      'section 2. Never\n  – skipped#58; the release failed at stage #34;Ship#34; :milestone,',
     );
     // The HTML report, beside the JSON one: its own output.
     const html = run.outputs['html-report'] ?? '';

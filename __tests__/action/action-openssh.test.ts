@@ -5,7 +5,7 @@
  * ssh-agent. Afterwards: no key material in any file the run left, no ssh process, no private
  * directory under RUNNER_TEMP.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tempDir } from '../support/cli.js';
@@ -13,7 +13,8 @@ import type { SshdConfig } from '../support/sshd.js';
 import { useActionFleet, writeWorkspaceConfig } from '../support/ssh-release-fixture.js';
 import { waitUntil } from '../support/sshd-fixtures.js';
 import { makeCa, processesWith, sign } from '../support/openssh-support.js';
-import { filesHolding, keyMaterial, leaks, runAction } from './action-harness.js';
+import { MAX_LINE_CHARS } from '../../src/transport/line-splitter.js';
+import { filesHolding, keyMaterial, leaks, runAction, visibleText } from './action-harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bw-action-openssh-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -77,6 +78,129 @@ runners:
     expect(runnerTemp.filter((p) => /bw-ssh-/.test(p))).toEqual([]);
     // Every ssh of the run names its files under this RUNNER_TEMP (-F …); other test files' do not.
     await waitUntil(() => processesWith(r.runnerDir).length === 0, 5000, 'no ssh process of the run left');
+  } finally {
+    rmSync(ws, { recursive: true, force: true });
+  }
+}, 90_000);
+
+it('takes ssh-config as a file path (teleport-actions/auth hands one), the certificate as a path too', async () => {
+  const ws = await tempDir('bw-ws-openssh-path-');
+  try {
+    const configFile = join(dir, 'from-auth', 'ssh_config');
+    mkdirSync(join(dir, 'from-auth'), { recursive: true });
+    writeFileSync(configFile, sshConfig);
+    const certFile = join(dir, 'from-auth', 'user-cert.pub');
+    writeFileSync(certFile, certificate);
+    await writeWorkspaceConfig(
+      ws,
+      `version: 1
+lock: false
+hosts:
+  web:
+    - { name: app-1 }
+runners:
+  deploy:
+    stages:
+      - name: Deploy
+        hosts: [web]
+        steps:
+          - run: echo "routed to $BW_HOST"
+`,
+    );
+    const r = await runAction({
+      actionDir: suite.actionDir,
+      workspace: ws,
+      inputs: { ...suite.sshInputs, 'ssh-config': configFile, 'ssh-certificate': certFile },
+      timeoutMs: 60_000,
+    });
+    expect(r.stdout).toContain('routed to app-1');
+    expect(r.code).toBe(0);
+    await waitUntil(() => processesWith(r.runnerDir).length === 0, 5000, 'no ssh process of the run left');
+  } finally {
+    rmSync(ws, { recursive: true, force: true });
+  }
+}, 90_000);
+
+it('a secret the step prints over the OpenSSH client is masked, also where a long line is cut through it', async () => {
+  const ws = await tempDir('bw-ws-openssh-secret-');
+  const token = 'tok_3f9Qz7LpW2xK8vRb5d';
+  try {
+    // The second line is cut into pieces 14 characters into the secret: the transport redacts it
+    // before the cut, or a half of it would show.
+    await writeWorkspaceConfig(
+      ws,
+      `version: 1
+lock: false
+hosts:
+  web:
+    - { name: app-0 }
+runners:
+  deploy:
+    stages:
+      - name: Print
+        hosts: [web]
+        steps:
+          - run: |
+              echo "token=$TOKEN on $BW_HOST"
+              printf '%s%s\\n' "$(head -c ${MAX_LINE_CHARS - 14} /dev/zero | tr '\\0' x)" "$TOKEN"
+`,
+    );
+    const r = await runAction({
+      actionDir: suite.actionDir,
+      workspace: ws,
+      inputs: {
+        ...suite.sshInputs,
+        'ssh-config': sshConfig,
+        'ssh-certificate': certificate,
+        'secret-vars': `TOKEN=${token}`,
+      },
+      timeoutMs: 60_000,
+    });
+    expect(r.code).toBe(0);
+    // It ran over OpenSSH and printed the value: masked, so the line reached the log.
+    expect(r.stdout).toMatch(/app-0 │ token=\*\*\* on app-0$/m);
+    const pieces = [...Array(token.length - 9).keys()].map((i) => token.slice(i, i + 10));
+    const shown = Object.entries(visibleText(r)).flatMap(([channel, text]) =>
+      pieces.filter((p) => text.includes(p)).map((p) => `${channel}: ${p}`),
+    );
+    expect(shown).toEqual([]);
+  } finally {
+    rmSync(ws, { recursive: true, force: true });
+  }
+}, 90_000);
+
+it('client: builtin with the ssh-config input is an input error naming it, before anything runs', async () => {
+  const ws = await tempDir('bw-ws-openssh-builtin-');
+  try {
+    await writeWorkspaceConfig(
+      ws,
+      `version: 1
+lock: false
+ssh:
+  client: builtin
+hosts:
+  web:
+    - { name: app-0 }
+runners:
+  deploy:
+    stages:
+      - name: Deploy
+        hosts: [web]
+        steps:
+          - run: echo "ran on $BW_HOST"
+`,
+    );
+    const r = await runAction({
+      actionDir: suite.actionDir,
+      workspace: ws,
+      inputs: { ...suite.sshInputs, 'ssh-config': sshConfig },
+      timeoutMs: 60_000,
+    });
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toContain(
+      'Input "ssh-config" needs the OpenSSH client, but the config\'s ssh.client is builtin: set it to openssh or auto',
+    );
+    expect(r.stdout).not.toContain('ran on app-0');
   } finally {
     rmSync(ws, { recursive: true, force: true });
   }

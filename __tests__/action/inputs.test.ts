@@ -5,6 +5,9 @@ import {
   readInputs,
   type InputReader,
 } from '../../src/action/inputs.js';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseVarsInput } from '../../src/action/vars-input.js';
 import { UsageError } from '../../src/contract/errors.js';
 import { secretValues } from '../../src/pipeline/secrets.js';
@@ -199,5 +202,48 @@ describe('the lock-token input', () => {
     const message = failure({ [Inputs.LockToken]: 'secret value!' });
     expect(message).toMatch(/^Input "lock-token": expected a lock token/);
     expect(message).not.toContain('secret value!');
+  });
+});
+
+describe('ssh-config and ssh-certificate: the text, or the path of a file holding it', () => {
+  let dir = '';
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'bw-inputs-'));
+    writeFileSync(join(dir, 'ssh_config'), 'Host app\n  HostName 127.0.0.1\n');
+    writeFileSync(join(dir, 'with space'), 'Host spaced\n');
+    writeFileSync(join(dir, 'user-cert.pub'), 'ssh-ed25519-cert-v01@openssh.com AAAA bw\n');
+    mkdirSync(join(dir, 'a-directory'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const read = (values: Record<string, string>) => readInputs(reader(values), {}, dir);
+
+  it('reads a one-line value naming a file: absolute, relative to the workspace, or with spaces', () => {
+    const text = 'Host app\n  HostName 127.0.0.1';
+    expect(read({ [Inputs.SshConfig]: join(dir, 'ssh_config') }).sshConfigText).toBe(text);
+    expect(read({ [Inputs.SshConfig]: 'ssh_config' }).sshConfigText).toBe(text);
+    expect(read({ [Inputs.SshConfig]: join(dir, 'with space') }).sshConfigText).toBe('Host spaced');
+    expect(read({ [Inputs.SshCertificate]: 'user-cert.pub' }).certificateText).toBe(
+      'ssh-ed25519-cert-v01@openssh.com AAAA bw',
+    );
+  });
+
+  it('takes anything else as the text: several lines, or one line with a space or "="', () => {
+    expect(read({ [Inputs.SshConfig]: 'Host a\n  Port 2' }).sshConfigText).toBe('Host a\n  Port 2');
+    expect(read({ [Inputs.SshConfig]: 'Include /etc/ssh/deploy_config' }).sshConfigText).toBe(
+      'Include /etc/ssh/deploy_config',
+    );
+    expect(read({ [Inputs.SshConfig]: 'Include=/etc/ssh/x' }).sshConfigText).toBe('Include=/etc/ssh/x');
+    expect(read({ [Inputs.SshCertificate]: 'ssh-ed25519-cert-v01@openssh.com AAAA' }).certificateText).toBe(
+      'ssh-ed25519-cert-v01@openssh.com AAAA',
+    );
+  });
+
+  it('a path naming no file is an error naming the input and the path', () => {
+    expect(() => read({ [Inputs.SshConfig]: 'no-such-file' })).toThrow(
+      `Input "ssh-config": ${join(dir, 'no-such-file')}: no such file (a one-line value without a space or "=" is the path of a file`,
+    );
+    expect(() => read({ [Inputs.SshCertificate]: join(dir, 'a-directory') })).toThrow(
+      `Input "ssh-certificate": ${join(dir, 'a-directory')}: not a file`,
+    );
   });
 });

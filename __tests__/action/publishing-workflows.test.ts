@@ -5,10 +5,14 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
-import { REPO, runCli } from '../support/cli.js';
+import { REPO, runCli, tempDir } from '../support/cli.js';
+import { generateKey } from '../support/sshd-keys.js';
+import { runAction } from './action-harness.js';
+import { actionSteps, stepInputs } from './workflow-steps.js';
 
 interface Step {
   id?: string;
@@ -169,6 +173,52 @@ describe('ci.yml runs the action itself (uses: ./) and checks its outputs afterw
       expect(`${run.code} ${run.stdout}${run.stderr}`).toMatch(/^0 .*: valid · runners: deploy/);
     }
   });
+});
+
+describe('every step of the workflows that runs the action itself (uses: ./)', () => {
+  const steps = actionSteps();
+
+  it('is found (in ci.yml)', () => {
+    expect(steps.map((s) => s.where)).toEqual([
+      '.github/workflows/ci.yml smoke step release',
+      '.github/workflows/ci.yml smoke step plan',
+      '.github/workflows/ci.yml smoke-ssh step release',
+    ]);
+  });
+
+  // The bundled action given the step's inputs, made a dry run: it reads the config, chooses the
+  // runner (a config of several runners needs the step to name one), and plans, connecting nowhere.
+  it.each(steps)(
+    '$where: the bundled action, given its inputs, chooses a runner and plans (as a dry run)',
+    async ({ step }) => {
+      const workspace = await tempDir('bw-uses-dot-');
+      const config = String(step.with?.config ?? '.github/release.yml');
+      await mkdir(dirname(join(workspace, config)), { recursive: true });
+      await copyFile(join(REPO, config), join(workspace, config));
+      // Earlier steps' outputs: a key and a host key line for sshd's (a dry run connects nowhere,
+      // but wants a key to plan with), empty for any other, as an unset output is.
+      const key = await generateKey(join(workspace, 'id_ed25519'));
+      const output = (name: string): string => {
+        if (name.endsWith('.private-key')) return readFileSync(key.privatePath, 'utf8');
+        return name.endsWith('.known-hosts') ? `[127.0.0.1]:2222 ${key.publicLine}` : '';
+      };
+      const earlier = Object.values(step.with ?? {}).flatMap((v) =>
+        [...String(v).matchAll(/\$\{\{\s*(steps\.[^}\s]+)\s*\}\}/g)].map((m) => [m[1]!, output(m[1]!)]),
+      );
+      const values = {
+        'runner.temp': join(workspace, 'runner-temp'),
+        'github.run_id': '4242',
+        ...Object.fromEntries(earlier),
+      };
+      const run = await runAction({
+        inputs: { ...stepInputs(step, values), 'dry-run': 'true' },
+        workspace,
+      });
+      expect(`${run.code} ${run.outputs.result}\n${run.stdout}`).toMatch(/^0 success\n/);
+      expect(run.stdout).toMatch(/DRY RUN/);
+    },
+    60_000,
+  );
 });
 
 describe('dependabot.yml', () => {

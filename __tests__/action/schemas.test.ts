@@ -64,5 +64,14 @@ describe('action.yml and workflows against the published schemas', () => {
     const step = job.steps.find((s: { id?: string }) => s.id === 'release');
     expect(step.with['ssh-private-key']).toMatch(/^\$\{\{ secrets\./);
     expect(step.with['secret-vars']).toMatch(/\$\{\{ secrets\./);
+    // Both reports are kept, whatever the result: the JSON one and the HTML page.
+    const uploads = job.steps.filter((s: { uses?: string }) => s.uses?.startsWith('actions/upload-artifact'));
+    expect(uploads.map((s: { if: string; with: { path: string } }) => [s.if, s.with.path])).toEqual([
+      ["${{ always() && steps.release.outputs.report != '' }}", '${{ steps.release.outputs.report }}'],
+      [
+        "${{ always() && steps.release.outputs.html-report != '' }}",
+        '${{ steps.release.outputs.html-report }}',
+      ],
+    ]);
   });
 });

@@ -120,6 +120,16 @@ describe('the sharded release workflow', () => {
     expect(ours(merge!).with?.['merge-reports']).toBe(`${String(download.with?.path)}/*.json`);
   });
 
+  it('the merge job keeps the whole release as an HTML page too, under a name the download pattern does not take', () => {
+    const { merge } = wf.jobs as Record<string, Job>;
+    const html = merge!.steps.find((s) => s.with?.path === '${{ steps.release.outputs.html-report }}');
+    expect(html?.uses).toMatch(/^actions\/upload-artifact@v\d+$/);
+    expect(html?.if).toContain('always()');
+    const download = merge!.steps.find((s) => s.uses?.startsWith('actions/download-artifact'))!;
+    const pattern = new RegExp(`^${String(download.with?.pattern).replace('*', '.+')}$`);
+    expect(String(html?.with?.name)).not.toMatch(pattern);
+  });
+
   it('the deployment is recorded once, by the merge job, with the permission it needs and no job-level environment', () => {
     expect(wf.permissions.deployments).toBe('write');
     const recording = Object.entries(wf.jobs).filter(([, j]) =>

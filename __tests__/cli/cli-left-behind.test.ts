@@ -121,6 +121,8 @@ describe('a host that failed in a stage that tolerated it is left behind (real s
       'Release success · 1 host left on its previous release: web2 (failed at Distribute)',
     );
     expect(r2.code).toBe(0);
+    // The log's line for web2 in Switch: skipped, naming the stage it failed at.
+    expect(r2.stdout).toMatch(/^web2 +– skipped: failed at stage "Distribute" · 0 attempts/m);
     expect(currents(f)).toEqual(all('r2', { web2: 'releases/r1' }));
     const json = readReport(report);
     expect(json.result).toBe('success');

@@ -3,10 +3,11 @@
  * alias (one login per host, an upload), SIGINT → 130 within 5 s with no ssh process and no control
  * socket left, and the config errors of the OpenSSH keys at their line and column.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCli, signalWhen, tempDir } from '../support/cli.js';
+import { pathWithout } from '../support/path-without.js';
 import { useSshdFleet } from '../support/ssh-release-fixture.js';
 import { waitUntil } from '../support/sshd-fixtures.js';
 import { noNewSocketDirs, processesWith, socketDirs } from '../support/openssh-support.js';
@@ -86,6 +87,43 @@ it('SIGINT: exit 130 within 5 s, no ssh process and no control socket left', asy
   await nothingLeft(before);
 }, 60_000);
 
+it('SIGKILL of the controller: its ssh masters, the remote step and the socket directory go too', async () => {
+  const cfg = join(dir, 'release.yml');
+  const pidFile = join(fleet.scratchDir, `killed-step-${process.pid}`);
+  writeFileSync(
+    cfg,
+    config(`          - run: sleep 60 & echo $! > ${pidFile}; echo "started on $BW_HOST"; wait\n`),
+  );
+  const before = socketDirs();
+  let mastersAtKill: number[] = [];
+  const r = await runCli(['run', '-c', cfg], {
+    timeoutMs: 30_000,
+    onStdout: (out, child) => {
+      if (mastersAtKill.length > 0 || !out.includes('started on app-0')) return;
+      mastersAtKill = processesWith(sshConfig);
+      child.kill('SIGKILL');
+    },
+  });
+  try {
+    expect(r.signal).toBe('SIGKILL');
+    // The kill came with the run's master(s) up: what must not outlive it was there.
+    expect(mastersAtKill.length).toBeGreaterThan(0);
+    await waitUntil(() => processesWith(sshConfig).length === 0, 5000, 'the killed run’s ssh masters to end');
+    await noNewSocketDirs(before, 5000);
+    // The master's end closes its connection: sshd ends the session, the wrapper the step's group.
+    const sleeper = Number(readFileSync(pidFile, 'utf8'));
+    await waitUntil(
+      () => !existsSync(`/proc/${sleeper}`),
+      10_000,
+      'the remote step’s background sleep to end',
+    );
+  } finally {
+    // Whatever this test failed on, no process of it is left for the next.
+    for (const pid of processesWith(sshConfig)) process.kill(pid, 'SIGKILL');
+    await rm(pidFile, { force: true });
+  }
+}, 60_000);
+
 describe('config errors, at their line and column', () => {
   const validate = async (text: string) => {
     const cfg = join(dir, 'release.yml');
@@ -109,6 +147,45 @@ describe('config errors, at their line and column', () => {
     expect(r.stderr).toContain(
       `${cfg}:6:5: ssh.options.ServerAliveIntervall: ServerAliveIntervall is not an OpenSSH option, did you mean "ServerAliveInterval"?`,
     );
+  });
+
+  it('an unreadable certificate: not found, and a directory', async () => {
+    const missing = join(dir, 'no-such-cert.pub');
+    const first = await validate(
+      config('          - run: "true"\n', `  config: ${sshConfig}\n  certificate: ${missing}`),
+    );
+    expect(first.r.code).toBe(2);
+    expect(first.r.stderr).toContain(
+      `${first.cfg}:5:16: ssh.certificate: certificate file ${missing}: not found`,
+    );
+    const second = await validate(
+      config('          - run: "true"\n', `  config: ${sshConfig}\n  certificate: ${dir}`),
+    );
+    expect(second.r.code).toBe(2);
+    expect(second.r.stderr).toContain(`ssh.certificate: certificate file ${dir}: is a directory, not a file`);
+  });
+
+  it('no ssh on PATH: the error names the openssh-client package, nothing runs', async () => {
+    const bin = await pathWithout(join(dir, 'bin'), ['ssh']);
+    const cfg = join(dir, 'release.yml');
+    writeFileSync(cfg, config(`          - run: echo ran on $BW_HOST\n`));
+    const r = await runCli(['run', '-c', cfg], { timeoutMs: 30_000, env: { PATH: bin } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('ssh is not on PATH: install the OpenSSH client (the openssh-client package');
+    expect(r.stdout).not.toContain('ran on');
+  });
+
+  it('validate: an unreadable ssh_config or certificate, at its line and column', async () => {
+    const cfg = join(dir, 'release.yml');
+    const [noConfig, noCert] = [join(dir, 'no-such-config'), join(dir, 'no-such-cert.pub')];
+    writeFileSync(
+      cfg,
+      config('          - run: "true"\n', `  config: ${noConfig}\n  certificate: ${noCert}`),
+    );
+    const r = await runCli(['validate', '-c', cfg], { timeoutMs: 30_000 });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${cfg}:4:11: ssh.config: ssh_config file ${noConfig}: not found`);
+    expect(r.stderr).toContain(`${cfg}:5:16: ssh.certificate: certificate file ${noCert}: not found`);
   });
 
   it('an unreadable ssh_config', async () => {

@@ -99,6 +99,7 @@ describe('loading the full example config (every kind of field)', () => {
       gate: null,
       when: 'success',
       runsLeftBehind: false,
+      inEveryPart: false,
     });
     expect(hostsOf(stage!)).toEqual([
       'web-1.example.com',
@@ -129,6 +130,7 @@ describe('defaults', () => {
       gate: null,
       when: 'success',
       runsLeftBehind: false,
+      inEveryPart: false,
     });
     const jobs = [...(stage!.jobs(stageCtx) as Iterable<Job>)];
     expect(jobs.map((job) => job.host)).toEqual([CONTROLLER]);

@@ -26,6 +26,8 @@ afterAll(async () => {
 
 interface Seen {
   bars: number;
+  /** Each bar's hover title (its `<title>` child), in order; '' for a bar without one. */
+  titles: string[];
   gates: number;
   scripts: number;
   images: number;
@@ -38,6 +40,9 @@ interface Seen {
 
 const LOOK = `(() => ({
   bars: document.querySelectorAll('svg.timeline rect.job').length,
+  titles: [...document.querySelectorAll('svg.timeline rect.job')].map(
+    (r) => r.querySelector(':scope > title')?.textContent ?? '',
+  ),
   gates: document.querySelectorAll('svg.timeline polygon.gate').length,
   scripts: document.querySelectorAll('script').length,
   images: document.querySelectorAll('img').length,
@@ -106,6 +111,14 @@ describe('the HTML report in a real browser', () => {
       expect(seen.outside).toEqual([]);
       const started = report.stages.flatMap((s) => s.jobs).filter((j) => j.startedAtMs !== undefined);
       expect(seen.bars).toBe(started.length);
+      // A hover title per bar: the host as typed (the canary marked), its result, wave, times, error.
+      const canaries = new Set(report.stages.map((s) => s.canary));
+      expect(seen.titles.map((t) => t.split(' · ')[0]).sort()).toEqual(
+        started.map((j) => `${j.host}${canaries.has(j.host) ? ' (canary)' : ''}`).sort(),
+      );
+      expect(seen.titles).toContain(
+        'web-2.example.org:2222 · failure · wave 2 · +0.2 s → +0.3 s (80 ms) · exit code 3',
+      );
       expect(seen.gates).toBe(2);
       expect(seen.scripts).toBe(0);
       expect(seen.images).toBe(0);
@@ -129,6 +142,9 @@ describe('the HTML report in a real browser', () => {
       expect(seen.errors).toEqual([]);
       expect(seen.outside).toEqual([]);
       expect(seen.bars).toBe(3000);
+      expect(
+        seen.titles.filter((t) => !/^web-\d+\.example\.org( \(canary\))? · (success|failure) · /.test(t)),
+      ).toEqual([]);
       // Packed into lanes (a canary, then 20 at a time): three stages in well under 1,000 px.
       expect(seen.svgHeight).toBeLessThan(1000);
       expect(seen.pages).toBe(30);

@@ -1,11 +1,14 @@
+// The library's entry point exports the type, as it does the report's others.
+import type { LeftBehind } from '../../src/index.js';
 import { fromJsonReport } from '../../src/reporters/json-read.js';
 import { toJsonReport } from '../../src/reporters/json.js';
 import { mergeReports } from '../../src/reporters/merge-reports.js';
 import { renderSummary } from '../../src/reporters/github-summary.js';
+import { renderHtmlReport } from '../../src/reporters/html-report.js';
 import { leftBehindText, runFooter } from '../../src/reporters/vocabulary.js';
 import { job, run, stage } from '../support/report-fixtures.js';
 
-const web7 = { host: 'web-7', stage: 'Distribute', error: 'exit code 28' };
+const web7: LeftBehind = { host: 'web-7', stage: 'Distribute', error: 'exit code 28' };
 const report = run(
   [
     stage(
@@ -17,7 +20,13 @@ const report = run(
     ),
     stage('Switch', [
       job('web-6'),
-      job('web-7', { result: 'skipped', error: 'failed at stage "Distribute"' }),
+      job('web-7', {
+        result: 'skipped',
+        attempts: 0,
+        durationMs: 0,
+        exitCode: null,
+        error: 'failed at stage "Distribute"',
+      }),
     ]),
   ],
   { result: 'success', leftBehind: [web7] },
@@ -27,6 +36,27 @@ describe('a release that left hosts behind says so', () => {
   it('in the summary headline', () => {
     expect(renderSummary(report)).toContain(
       '## ✅ Release succeeded · 1 host left on its previous release: web-7 (failed at Distribute)\n',
+    );
+  });
+
+  it('in the HTML report’s headline and title', () => {
+    const html = renderHtmlReport(report);
+    expect(html).toContain(
+      '<h1><span class="dot r-success">●</span> Release succeeded · 1 host left on its previous release: web-7 (failed at Distribute)</h1>',
+    );
+    expect(html).toContain(
+      '<title>Release succeeded · 1 host left on its previous release: web-7 (failed at Distribute) · deploy · 20261128T010000Z</title>',
+    );
+    // A release that did not succeed says why in its reason instead.
+    expect(renderHtmlReport({ ...report, result: 'failure' })).not.toContain('left on its previous release');
+  });
+
+  it('in the left-behind host’s row of the later stage: skipped, with the stage it failed at', () => {
+    expect(renderSummary(report)).toContain(
+      '<tr><td>web-7</td><td>⏭️ skipped</td><td>0</td><td>0 ms</td><td>—</td><td>failed at stage &quot;Distribute&quot;</td></tr>',
+    );
+    expect(renderHtmlReport(report)).toContain(
+      '<tr><td>web-7</td><td><span class="dot r-skipped">●</span> skipped</td>',
     );
   });
 

@@ -88,3 +88,28 @@ export function richReport(): RunReport {
   });
   return run([...hostile, gated, big, skipped, wayOut], { durationMs: 1000 });
 }
+
+/**
+ * `stages` stages of `hosts` hosts each (`local:s<stage>-h<host>`): the canary its own wave, then
+ * waves of `perWave` hosts; the last host of each stage fails.
+ */
+export function wideReport(stages: number, hosts: number, perWave: number): RunReport {
+  const list = Array.from({ length: stages }, (_, s) => {
+    const t = s * 10_000;
+    const names = Array.from({ length: hosts }, (_, i) => `local:s${s + 1}-h${i}`);
+    const jobs = names.map((host, i) =>
+      job(host, {
+        startedAtMs: T0 + t + i * 50,
+        durationMs: 40,
+        ...(i === hosts - 1 ? { result: 'failure', exitCode: 1, error: 'exit code 1' } : {}),
+      }),
+    );
+    const rest = names.slice(1);
+    const waves = [{ index: 1, hosts: names.slice(0, 1), gate: null }];
+    for (let i = 0; i < rest.length; i += perWave) {
+      waves.push({ index: waves.length + 1, hosts: rest.slice(i, i + perWave), gate: null });
+    }
+    return stage(`Stage ${s + 1}: roll`, jobs, { startedAtMs: T0 + t, durationMs: hosts * 50, waves });
+  });
+  return run(list, { durationMs: stages * 10_000 });
+}

@@ -1,6 +1,6 @@
 /**
  * What the release-directory host scripts answer is data from a host that may lie: the answer of
- * the rollback's read stage (`current releases/ID went live at TIME`) and the `bw-release:` lines of
+ * the rollback's read stage (`current releases/ID first went live at TIME`) and the `bw-release:` lines of
  * switch, rollback and undo are schema-checked, and a malformed answer fails that host's job with
  * an error naming it. The other hosts are not swayed by it. Each command has a deadline of its own.
  */
@@ -11,32 +11,41 @@ import type { JobContext } from '../../src/engine/model/job.js';
 import { releaseStepTask } from '../../src/steps/release-step.js';
 import { Stage } from '../../src/engine/model/stage.js';
 import { remote } from '../../src/engine/model/subtask.js';
-import { currentLiveProblem, parseCurrentLive } from '../../src/steps/release-dir-scripts.js';
+import {
+  currentLiveProblem,
+  parseCurrentLive,
+  parseRolledBackInRun,
+} from '../../src/steps/release-dir-scripts.js';
 import { bodyJob, hosts, run } from '../engine/harness.js';
 import type { Behaviour } from '../support/fake-transport.js';
 
 const DIRS = { path: '/srv/app', keep: 5, shared: [] };
 
 describe('the answer of the rollback read stage', () => {
-  it('a host answering `current releases/..` fails its own job, names itself, and sways nothing', async () => {
-    const fleet = hosts(3);
+  it('a host answering `current releases/..` (or that this run rolled back `..`) fails its own job, names itself, and sways nothing', async () => {
+    const fleet = hosts(4);
     const read = rollbackReadStage({ steps: [{ release: 'rollback' }] }, 'Rollback', fleet, {}, DIRS);
     if (!read) throw new Error('expected a read stage');
     const answers: Record<string, string> = {
-      'web-1': 'current releases/r2 went live at 2026-12-06T10:00:02.000Z',
-      'web-2': 'current releases/.. went live at ~',
-      'web-3': 'current releases/r1 went live at 2026-12-06T09:00:00Z',
+      'web-1': 'current releases/r2 first went live at 2026-12-06T10:00:02.000Z',
+      'web-2': 'current releases/.. first went live at ~',
+      'web-3': 'current releases/r1 first went live at 2026-12-06T09:00:00Z',
+      // Read first (it wins over any current): would make ".." the release of every part.
+      'web-4':
+        'this run rolled back releases/.. at 2099-01-01T00:00:00Z\ncurrent releases/r1 first went live at 2026-12-06T09:00:00Z',
     };
     const { report } = await run([read], {
-      script: (call): Behaviour => ({ lines: [answers[call.host] as string] }),
+      script: (call): Behaviour => ({ lines: (answers[call.host] as string).split('\n') }),
     });
     const jobs = report.stages[0]?.jobs ?? [];
     expect(jobs.map((j) => [j.host, j.result])).toEqual([
       ['web-1', 'success'],
       ['web-2', 'failure'],
       ['web-3', 'success'],
+      ['web-4', 'failure'],
     ]);
     expect(jobs[1]?.error).toContain('web-2 answered which release is current with');
+    expect(jobs[3]?.error).toContain('web-4 answered which release is current with');
     expect(jobs[1]?.error).toContain('not "." or ".."');
     // What the rollback stage would be told: the honest newest, never "..".
     expect(rollbackFrom(report.stages, read.name)).toBe('r2');
@@ -58,38 +67,48 @@ describe('the answer of the rollback read stage', () => {
 
   it('the parser takes only a directory name in releases/ and an ISO-8601 UTC time (or never)', () => {
     const ok = { stdout: '', stdoutTruncated: false };
-    expect(parseCurrentLive('current releases/.. went live at ~')).toBeNull();
-    expect(parseCurrentLive('current releases/r1 went live at ~')).toBeNull();
-    expect(parseCurrentLive('current releases/r1 went live at 9999')).toBeNull();
-    expect(parseCurrentLive('current releases/r1 went live at 2026-13-01T00:00:00Z')).toBeNull();
-    expect(parseCurrentLive('current releases/r1 went live at 2026-12-06T10:00:00Z')).toEqual({
+    expect(parseCurrentLive('current releases/.. first went live at ~')).toBeNull();
+    expect(parseCurrentLive('current releases/r1 first went live at ~')).toBeNull();
+    expect(parseCurrentLive('current releases/r1 first went live at 9999')).toBeNull();
+    expect(parseCurrentLive('current releases/r1 first went live at 2026-13-01T00:00:00Z')).toBeNull();
+    expect(parseCurrentLive('current releases/r1 first went live at 2026-12-06T10:00:00Z')).toEqual({
       id: 'r1',
       time: '2026-12-06T10:00:00.000Z',
     });
-    expect(parseCurrentLive('current releases/_by-hand went live at never')).toEqual({
+    expect(parseCurrentLive('current releases/_by-hand first went live at never')).toEqual({
       id: '_by-hand',
       time: 'never',
     });
     expect(
       currentLiveProblem({ ...ok, stdout: '/srv/app/current does not point into /srv/app/releases' }),
     ).toBe(undefined);
-    expect(currentLiveProblem({ ...ok, stdout: 'current releases/.. went live at ~' })).toMatch(
+    expect(currentLiveProblem({ ...ok, stdout: 'current releases/.. first went live at ~' })).toMatch(
       /not "\." or "\.\."/,
     );
     // The honest "no release" line, even for a releases path that starts with "current ".
     expect(
       currentLiveProblem({ ...ok, stdout: 'current x/current does not point into current x/releases' }),
     ).toBe(undefined);
-    expect(currentLiveProblem({ ...ok, stdout: 'current releases/r1 went live at ~' })).toMatch(
+    expect(currentLiveProblem({ ...ok, stdout: 'current releases/r1 first went live at ~' })).toMatch(
       /not ISO-8601/,
     );
     expect(
       currentLiveProblem({
         ...ok,
         stdout:
-          'current releases/r1 went live at never\ncurrent releases/r9 went live at 2099-01-01T00:00:00Z',
+          'current releases/r1 first went live at never\ncurrent releases/r9 first went live at 2099-01-01T00:00:00Z',
       }),
-    ).toMatch(/more than one "current" line/);
+    ).toMatch(/more than one "current releases\/…" line/);
+    // The line saying what this run already rolled back is held to the same schema.
+    expect(parseRolledBackInRun('this run rolled back releases/.. at 2026-12-06T10:00:00Z')).toBeNull();
+    expect(parseRolledBackInRun('this run rolled back releases/r2 at never')).toBeNull();
+    expect(parseRolledBackInRun('this run rolled back releases/r2 at 2026-12-06T10:00:00Z')).toEqual({
+      id: 'r2',
+      time: '2026-12-06T10:00:00.000Z',
+    });
+    expect(currentLiveProblem({ ...ok, stdout: 'this run rolled back releases/.. at ~' })).toMatch(
+      /not "\." or "\.\."/,
+    );
   });
 });
 

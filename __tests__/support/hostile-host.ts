@@ -70,12 +70,12 @@ case $kind:$lie in
     printf 'bw-upload: error: \\033[31mdisk \\007full\\033]0;owned\\007 %%0A::error::forged\\n'; exit 1 ;;
   upload:upload-silence) exec cat >/dev/null ;;
   release:release-flood|read-current:release-flood)
-    exec yes 'current releases/r1 went live at 2099-01-01T00:00:00Z' ;;
+    exec yes 'current releases/r1 first went live at 2099-01-01T00:00:00Z' ;;
   release:release-silence|read-current:release-silence) exec cat >/dev/null ;;
   release:release-forged-line)
     printf 'bw-release: switch \\033[31mr1\\007 ::error::forged\\n::error::forged\\nbw-release: rollback .. ..\\n'
     exec cat >/dev/null ;;
-  read-current:release-current-dotdot) printf 'current releases/.. went live at ~\\n'; exit 0 ;;
+  read-current:release-current-dotdot) printf 'this run rolled back releases/.. at 2099-01-01T00:00:00Z\\ncurrent releases/.. first went live at ~\\n'; exit 0 ;;
 esac
 # Honest: the payload again, then the rest of stdin (the lifeline, or an upload's archive).
 exec 3< <(printf '%s' "$payload"; exec cat)
@@ -94,7 +94,8 @@ export interface HostileHost {
 
 /** The shim of a suite, in a directory of its own; registers its Jest hooks. */
 export function useHostileShim(): HostileHost {
-  // Under the run's TMPDIR (tmp-setup.mjs), where its end-of-run check for leftovers looks.
+  // Under the run's TMPDIR (tmp-setup.mjs: readable by sshd's login user), so that the run's
+  // check at the end sees it if it is left behind.
   const dir = join(tmpdir(), `bw-hostile-${process.pid}-${Date.now()}`);
   beforeAll(async () => {
     await mkdir(dir);

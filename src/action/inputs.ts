@@ -1,4 +1,7 @@
 import * as core from '@actions/core';
+import { readFileSync, statSync, type Stats } from 'node:fs';
+import { homedir } from 'node:os';
+import { resolve } from 'node:path';
 import { UsageError } from '../contract/errors.js';
 import {
   parseBoolean,
@@ -73,6 +76,7 @@ export const readInput: InputReader = (name) => core.getInput(name);
 export function readInputs(
   read: InputReader = readInput,
   env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
 ): ReleaseSettings {
   const config = read(Inputs.Config);
   const runner = read(Inputs.Runner);
@@ -89,8 +93,8 @@ export function readInputs(
     );
   }
   const knownHosts = normalizeNewlines(read(Inputs.SshKnownHosts));
-  const sshConfigText = normalizeNewlines(read(Inputs.SshConfig));
-  const certificateText = normalizeNewlines(read(Inputs.SshCertificate));
+  const sshConfigText = textOrFile(read(Inputs.SshConfig), Inputs.SshConfig, cwd);
+  const certificateText = textOrFile(read(Inputs.SshCertificate), Inputs.SshCertificate, cwd);
   const release = read(Inputs.ReleaseId);
   const lockWait = read(Inputs.LockWait);
   const lockToken = readLockToken(read, env);
@@ -234,6 +238,48 @@ export function parsePrivateKey(text: string): string | undefined {
     );
   }
   return key;
+}
+
+/**
+ * `ssh-config` and `ssh-certificate` take the text or the path of a file holding it (what
+ * `teleport-actions/auth`'s `ssh-config` output is). A value is a path when it is one line and
+ * either names an existing file or holds no space, tab or `=`: a line of ssh_config or a
+ * certificate always has one, between the keyword (or key type) and its value. A path is relative
+ * to the working directory (the workspace); `~/` is the home directory. The file is read now, so
+ * the run uses what it held when the action started; a path naming no readable file is an error
+ * naming the input. Anything else is the text itself.
+ */
+export function textOrFile(value: string, input: string, cwd = process.cwd()): string {
+  const text = normalizeNewlines(value);
+  if (text === '' || text.includes('\n')) return text;
+  const path = resolve(cwd, text.startsWith('~/') ? `${homedir()}${text.slice(1)}` : text);
+  const found = statOrUndefined(path);
+  if (!found?.isFile() && /[\s=]/.test(text)) return text;
+  const fail = (why: string): never => {
+    throw new UsageError(
+      `Input "${input}": ${path}: ${why} (a one-line value without a space or "=" is the path of a file: give an existing file, or the text itself)`,
+    );
+  };
+  if (!found) return fail('no such file');
+  if (!found.isFile()) return fail('not a file');
+  try {
+    return normalizeNewlines(readFileSync(path, 'utf8'));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return fail(
+      code === 'EACCES' || code === 'EPERM'
+        ? 'not readable (permission denied)'
+        : `cannot read it (${code ?? 'error'})`,
+    );
+  }
+}
+
+function statOrUndefined(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 function normalizeNewlines(text: string): string {

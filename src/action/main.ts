@@ -19,7 +19,13 @@ import { GitHubLogReporter } from '../reporters/github-log.js';
 import { writeJsonReport } from '../reporters/json.js';
 import { GitHubDeployment } from './deployment.js';
 import { checkoutHint, finish, notStarted } from './finish.js';
-import { readDeploymentInputs, readInputs, readMergeReports, type DeploymentInputs } from './inputs.js';
+import {
+  readDeploymentInputs,
+  readInput,
+  readInputs,
+  readMergeReports,
+  type DeploymentInputs,
+} from './inputs.js';
 import { readLockMode, runLockMode, type LockMode } from './lock-mode.js';
 import { finishMerge, mergeReportsInput } from './merge-mode.js';
 
@@ -67,7 +73,9 @@ export async function runAction(cancellation: Cancellation, cwd = process.cwd())
     deploymentInputs = readDeploymentInputs();
     mergePatterns = readMergeReports();
     lockMode = mergePatterns ? undefined : readLockMode();
-    settings = mergePatterns ? { vars: {}, secretVars: {}, dryRun: false, sources: {} } : readInputs();
+    settings = mergePatterns
+      ? { vars: {}, secretVars: {}, dryRun: false, sources: {} }
+      : readInputs(readInput, process.env, cwd);
     const secrets = [...secretValues(settings), ...(deploymentInputs ? [deploymentInputs.token] : [])];
     // Before anything else is printed: from here on GitHub masks these in every log line.
     for (const value of maskableValues(secrets)) core.setSecret(value);

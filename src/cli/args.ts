@@ -32,7 +32,7 @@ Options:
       --hosts a,b       only these hosts or host groups
       --var K=V         set a variable (repeatable; wins over the config's vars)
       --dry-run         print the plan (stages, hosts, steps); connect to nothing
-      --shard K/N       run shard K of N of every stage's hosts, the canary left out
+      --shard K/N       run shard K of N of the run's hosts, the same ones in every stage
       --canary-only     run only every stage's canary (the job ahead of the shards)
       --report FILE     write the JSON report to FILE
       --html FILE       write the HTML report (one self-contained page) to FILE

@@ -89,6 +89,8 @@ export function buildRunner(
     description: config.description ?? '',
     stages,
     stageCount: stages.length,
+    // Every host of its stages, in order: a shard then acts on the same hosts in every stage.
+    hosts: [...new Set(footprint.hosts)],
   });
   return { runner, footprint: { hosts: [...new Set(footprint.hosts)], uploads: footprint.uploads } };
 }

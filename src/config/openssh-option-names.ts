@@ -106,7 +106,8 @@ export const OPENSSH_OPTION_NAMES: readonly string[] = Object.freeze([
 
 /**
  * Options the transport sets itself, for each connection it manages: giving them in `ssh.options`
- * would break the one-master-per-host contract or the remote wrapper. Lower-cased.
+ * would break the one-master-per-host contract or the remote wrapper, or forward the run's agent,
+ * X11 or ports to a host (see FORCED_OPTIONS in transport/openssh/openssh-args.ts). Lower-cased.
  */
 export const OPENSSH_RESERVED_OPTIONS: ReadonlySet<string> = new Set([
   'controlmaster',
@@ -120,4 +121,13 @@ export const OPENSSH_RESERVED_OPTIONS: ReadonlySet<string> = new Set([
   'stdinnull',
   'permitlocalcommand',
   'localcommand',
+  'forwardagent',
+  'forwardx11',
+  'forwardx11trusted',
+  'clearallforwardings',
+  'localforward',
+  'remoteforward',
+  'dynamicforward',
+  'tunnel',
+  'tunneldevice',
 ]);

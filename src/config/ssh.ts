@@ -73,7 +73,7 @@ export function checkSshClient(config: SshConfig | undefined, locator: Locator):
       throw configIssueError(
         locator,
         path,
-        `${known.get(name.toLowerCase())} is set by boerewors for every connection (one master per host, no terminal); leave it out`,
+        `${known.get(name.toLowerCase())} is set by boerewors for every connection (one master per host, no terminal, nothing forwarded); leave it out`,
         { key: true },
       );
     }

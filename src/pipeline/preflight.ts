@@ -49,11 +49,18 @@ async function checkSsh(config: LoadedConfig, ssh: SshOptions, overrides: Overri
   const client = checkClientChoice(ssh, overrides);
   // The OpenSSH client finds keys where ssh does (the ssh_config's IdentityFile, ~/.ssh, the agent).
   throwIfAny(config, await checkSshFiles(ssh, { requireAuth: client === 'builtin' }), overrides);
-  if (client === 'openssh') {
-    const problems = await opensshFileProblems(ssh);
-    if (problems.length > 0)
-      throw new ConfigError(problems.map((p) => atConfig(config, ['ssh', p.key], p.message)).join('\n'));
-  }
+  if (client === 'openssh') await throwIfOpensshProblems(config, ssh, true);
+}
+
+/** The OpenSSH client's files (and with `binaries`, its programs), each problem at its `ssh:` key. */
+async function throwIfOpensshProblems(
+  config: LoadedConfig,
+  ssh: SshOptions,
+  binaries: boolean,
+): Promise<void> {
+  const problems = (await opensshFileProblems(ssh)).filter((p) => binaries || p.key !== 'client');
+  if (problems.length > 0)
+    throw new ConfigError(problems.map((p) => atConfig(config, ['ssh', p.key], p.message)).join('\n'));
 }
 
 /** `client: builtin` with an action input only the OpenSSH client can use: a usage error naming it. */
@@ -85,12 +92,14 @@ export async function checkLockFiles(
 }
 
 /**
- * For `validate`: the files the config itself names, when it has SSH hosts. No key at all is fine
- * here (`--identity`, the action's input or an ssh-agent may give one at run time).
+ * For `validate`: the files the config itself names, when it has SSH hosts (with the OpenSSH
+ * client, its ssh_config and certificate too). No key at all is fine here (`--identity`, the action's input or an ssh-agent may give one at run time).
  */
 export async function checkConfigFiles(config: LoadedConfig): Promise<void> {
   if (!usesSsh(config.hosts, undefined)) return;
   throwIfAny(config, await checkSshFiles(config.ssh, { requireAuth: false }), {});
+  // The ssh_config and certificate files; whether `ssh` is installed is the run's question.
+  if (resolvedClient(config.ssh) === 'openssh') await throwIfOpensshProblems(config, config.ssh, false);
 }
 
 function usesSsh(candidates: readonly Host[], only: readonly string[] | undefined): boolean {

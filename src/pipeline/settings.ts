@@ -45,7 +45,7 @@ export interface ReleaseSettings {
   lockWaitMs?: number;
   /** BW_LOCK_TOKEN from the environment: re-enter the lock its holder took (nested runs, shards). */
   lockToken?: string;
-  /** Run shard `index` of `count` (1-based) of every stage's hosts, the canary left out. */
+  /** Run shard `index` of `count` (1-based) of the run's hosts in every stage (policy/sharding.ts). */
   shard?: { index: number; count: number };
   /** Run only every stage's canary (the job ahead of the shards). */
   canaryOnly?: boolean;

@@ -17,6 +17,7 @@ import {
   errorAtStep,
   exitText,
   formatDuration,
+  leftBehindText,
   liveNowText,
   moveText,
   partFacts,
@@ -66,7 +67,8 @@ export function renderHtmlReport(report: RunReport, options: HtmlReportOptions =
   const timeline = svg
     ? `<div class="scroll">${svg}</div>\n<p class="facts">Green: succeeded, red: failed, grey: cancelled; a blue outline is the canary, a diamond a gate. Hover a bar for its host.</p>`
     : '<p class="facts">This report has no start times (it was written by an older version): no timeline.</p>';
-  const title = `${options.dryRun ? 'DRY RUN · ' : ''}${HEADLINE[report.result]} · ${report.runner} · ${report.release}`;
+  const left = leftBehindText(report);
+  const title = `${options.dryRun ? 'DRY RUN · ' : ''}${HEADLINE[report.result]}${left ? ` · ${left}` : ''} · ${report.runner} · ${report.release}`;
   return [
     '<!doctype html>',
     '<html lang="en"><head><meta charset="utf-8">',
@@ -97,8 +99,10 @@ function headline(r: RunReport, dryRun: boolean): string {
     formatDuration(r.durationMs),
     `started ${escapeHtml(r.startedAt)}`,
   ];
+  // Who the release left on their previous release, as the summary's headline says it.
+  const left = leftBehindText(r);
   const lines = [
-    `<h1>${mark(r.result)} ${dryRun ? 'DRY RUN · ' : ''}${HEADLINE[r.result]}${dryRun ? ' (nothing was run)' : ''}</h1>`,
+    `<h1>${mark(r.result)} ${dryRun ? 'DRY RUN · ' : ''}${HEADLINE[r.result]}${dryRun ? ' (nothing was run)' : ''}${left ? ` · ${escapeHtml(left)}` : ''}</h1>`,
     `<p class="facts">${facts.join(' · ')}</p>`,
   ];
   const live = liveNowText(r);

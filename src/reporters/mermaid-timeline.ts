@@ -5,13 +5,13 @@
  * way out marked. Times are ms after the release's start (`dateFormat x`). Pure.
  *
  * Names are free text and Mermaid reads some characters as syntax (`:` ends a task's name, `#` and
- * `;` its data, `%%` starts a comment, a backtick fence ends the code block), so those are replaced
- * by look-alikes (`web-1:22` shows as `web-1∶22`) and every task name starts with a mark, so no name
- * is read as a keyword (`title`, `section`, `click`…).
+ * `;` its data, `%%` starts a comment, a backtick fence ends the code block), so those are written as
+ * Mermaid's entity codes (`web-1:22` is `web-1#58;22`), which it draws as the character typed, and
+ * every task name starts with a mark, so no name is read as a keyword (`title`, `section`, `click`…).
  */
 import type { RunReport } from '../engine/report/report.js';
 import { timelineOf, wayOutNote, type TimelineBar, type TimelineStage } from './timeline.js';
-import { plural } from './vocabulary.js';
+import { grouped, plural } from './vocabulary.js';
 
 export interface MermaidOptions {
   /** A stage with more bars than this is drawn by its waves. Default 60. */
@@ -20,48 +20,67 @@ export interface MermaidOptions {
   maxChars?: number;
 }
 
-const LOOK_ALIKE: Readonly<Record<string, string>> = {
-  ':': '∶',
-  ';': ';',
-  '#': '＃',
-  '%': '％',
-  '"': '＂',
-  "'": '’',
-  '`': 'ˋ',
-  '{': '｛',
-  '}': '｝',
-  '<': '‹',
-  '>': '›',
-  '\\': '⧵',
-};
+/**
+ * Mermaid's entity codes (`#58;` is drawn as `:`) for each character it could read as syntax: `#`
+ * itself (so that a typed `#58;` stays as typed), and `¶` and `ﬂ`, which Mermaid uses to carry
+ * entity codes through its parser.
+ */
+const ENTITY: Readonly<Record<string, string>> = Object.fromEntries(
+  [...'#:;%"\'`{}<>\\¶ﬂ'].map((c) => [c, `#${c.codePointAt(0)};`]),
+);
 const LABEL_MAX = 80;
 
-/** A name as Mermaid shows it: no character it reads as syntax, one line, not empty, bounded. */
+/**
+ * A name as Mermaid shows it, the name itself: one line, not empty, bounded, with every character
+ * Mermaid reads as syntax written as its entity code.
+ */
 export function mermaidText(text: string): string {
   const one = text
     // eslint-disable-next-line no-control-regex
     .replace(/[\x00-\x1f\x7f\u2028\u2029]+/g, ' ')
-    .replace(/[:;#%"'`{}<>\\]/g, (c) => LOOK_ALIKE[c] ?? c)
     .replace(/\s+/g, ' ')
     .trim();
   const cut = [...one];
   const bounded = cut.length > LABEL_MAX ? `${cut.slice(0, LABEL_MAX - 1).join('')}…` : one;
-  return bounded === '' ? '(unnamed)' : bounded;
+  // One pass, so the `#` of a code written here is not escaped again.
+  return bounded === '' ? '(unnamed)' : bounded.replace(/[#:;%"'`{}<>\\¶ﬂ]/g, (c) => ENTITY[c] ?? c);
 }
 
-/**
- * The gantt as a fenced `mermaid` block, or '' when the report has no times (an older report) or
- * no stage ran.
- */
-export function renderMermaidTimeline(report: RunReport, options: MermaidOptions = {}): string {
+export interface MermaidTimeline {
+  /** The fenced `mermaid` block; '' when there is none. */
+  block: string;
+  /**
+   * Why the report's timeline was not drawn, as a sentence (too big even by waves); '' when it was,
+   * or when there is nothing to draw (an older report without times, no stage ran).
+   */
+  leftOut: string;
+}
+
+/** The gantt as a fenced `mermaid` block, or why it was left out. */
+export function mermaidTimeline(report: RunReport, options: MermaidOptions = {}): MermaidTimeline {
   const timeline = timelineOf(report);
-  if (!timeline.hasTimes || timeline.stages.length === 0) return '';
+  if (!timeline.hasTimes || timeline.stages.length === 0) return { block: '', leftOut: '' };
   const maxBars = options.maxBarsPerStage ?? 60;
   const maxChars = options.maxChars ?? 40_000;
   let text = gantt(timeline.stages, timeline.durationMs, maxBars);
   if (text.length > maxChars) text = gantt(timeline.stages, timeline.durationMs, 0);
-  if (text.length > maxChars) return '';
-  return `\`\`\`mermaid\n${text}\`\`\`\n`;
+  if (text.length > maxChars) {
+    const chars = `${grouped(text.length)} characters`;
+    const limit = grouped(maxChars);
+    return {
+      block: '',
+      leftOut: `even with every stage drawn by its waves, its Mermaid text is ${chars}, over the ${limit} a diagram may have`,
+    };
+  }
+  return { block: `\`\`\`mermaid\n${text}\`\`\`\n`, leftOut: '' };
+}
+
+/**
+ * The gantt as a fenced `mermaid` block, or '' when the report has no times (an older report), no
+ * stage ran, or it is too big even drawn by waves.
+ */
+export function renderMermaidTimeline(report: RunReport, options: MermaidOptions = {}): string {
+  return mermaidTimeline(report, options).block;
 }
 
 function gantt(stages: readonly TimelineStage[], durationMs: number, maxBars: number): string {

@@ -50,6 +50,11 @@ export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
+/** A whole number with its thousands grouped by commas (`40,000`), whatever the locale. */
+export function grouped(n: number): string {
+  return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
 /** How many of the stage's jobs ended with `result`. */
 export function countJobs(stage: Pick<StageReport, 'jobs'>, result: JobResult): number {
   return stage.jobs.filter((j) => j.result === result).length;

@@ -80,58 +80,95 @@ function summaryOf(action: ReleaseAction, t: ReleaseDirTarget): string {
 }
 
 /**
- * Reads, on one host, the release `current` points at and when it last went live, as the line
- * `current releases/ID went live at TIME` (`parseCurrentLive` reads it back); prints nothing else
- * when there is no such release. Changes nothing. What a rollback runs first on every host, to
- * learn the release it rolls back (docs/releases.md).
+ * Reads, on one host, the release `current` points at and when it first went live (its first
+ * `live` line: a rollback or undo that went back to it later writes another, which must not make
+ * an old release look new), as the line `current releases/ID first went live at TIME`
+ * (`parseCurrentLive` reads it back); prints nothing else when there is no such release. Before
+ * it, when this run (`run`, its BW_RUN_ID) already rolled a release back on the host (an earlier
+ * part of a rollback spread over machines, or an earlier attempt), `this run rolled back
+ * releases/ID at TIME` (`parseRolledBackInRun`). Changes nothing. What a rollback runs first on
+ * every host, to learn the release it rolls back (docs/releases.md).
  */
-export function currentLiveCommand(path: string): ReleaseCommand {
+export function currentLiveCommand(path: string, run: string): ReleaseCommand {
   return {
     script: `${PRELUDE}${CURRENT_LIVE}`,
-    env: { BW_RELEASES_PATH: path, BW_RELEASE: 'none' },
-    summary: `read which release ${path}/current is, and when it went live`,
+    env: { BW_RELEASES_PATH: path, BW_RELEASE: 'none', BW_RUN_ID: run },
+    summary: `read which release ${path}/current is, and when it first went live`,
   };
 }
 
 /**
- * `{ id, time }` from the line `currentLiveCommand` prints, wherever it is in `output`; null when
- * there is none, or when it is malformed (`currentLiveProblem` says why). The host's answer is data:
- * the id must be a directory name in releases/ (`releaseNameProblem`: never `.` or `..`), the
- * time ISO-8601 in UTC (returned in `toISOString` form, so times compare as strings) or `never`.
+ * `{ id, time }` from the line `current releases/ID first went live at TIME` that
+ * `currentLiveCommand` prints, wherever it is in `output`; null when there is none, or when the
+ * answer is malformed (`currentLiveProblem` says why). The host's answer is data: the id must be a
+ * directory name in releases/ (`releaseNameProblem`: never `.` or `..`), the time ISO-8601 in UTC
+ * (returned in `toISOString` form, so times compare as strings) or `never`.
  */
 export function parseCurrentLive(output: string | undefined): { id: string; time: string } | null {
-  const read = readCurrentLive(output ?? '');
-  return read && 'id' in read ? read : null;
+  const read = readAnswer(output ?? '');
+  return 'problem' in read ? null : read.current;
+}
+
+/**
+ * `{ id, time }` from the line `this run rolled back releases/ID at TIME`, wherever it is in
+ * `output`; null when there is none, or when the answer is malformed (checked as `parseCurrentLive`).
+ */
+export function parseRolledBackInRun(output: string | undefined): { id: string; time: string } | null {
+  const read = readAnswer(output ?? '');
+  return 'problem' in read ? null : read.rolledBack;
 }
 
 /** Why the answer of `currentLiveCommand` is malformed (or too long), or undefined when it is not. */
 export function currentLiveProblem(answer: { stdout: string; stdoutTruncated: boolean }): string | undefined {
-  if (answer.stdoutTruncated) return 'an answer of more than 64 KiB (one line is expected)';
-  const read = readCurrentLive(answer.stdout);
-  return read && 'problem' in read ? read.problem : undefined;
+  if (answer.stdoutTruncated) return 'an answer of more than 64 KiB (two lines at most are expected)';
+  const read = readAnswer(answer.stdout);
+  return 'problem' in read ? read.problem : undefined;
 }
 
-const CURRENT_LINE = /^current releases\/.*$/gm;
-const CURRENT_LIVE_LINE = /^current releases\/(\S+) went live at (\S+)$/;
+type Seen = { id: string; time: string } | null;
+
+/** The two lines an answer may hold: each at most once, each with a schema. */
+const ANSWER_LINES = {
+  current: {
+    start: 'current releases/',
+    line: /^current releases\/(\S+) first went live at (\S+)$/,
+    form: 'current releases/ID first went live at TIME',
+    never: true,
+  },
+  rolledBack: {
+    start: 'this run rolled back releases/',
+    line: /^this run rolled back releases\/(\S+) at (\S+)$/,
+    form: 'this run rolled back releases/ID at TIME',
+    never: false,
+  },
+} as const;
 const UTC_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z$/;
 
-function readCurrentLive(output: string): { id: string; time: string } | { problem: string } | null {
-  const lines = [...output.matchAll(CURRENT_LINE)].map((m) => m[0]);
-  if (lines.length === 0) return null;
-  const shown = (line: string): string => JSON.stringify(line.length > 200 ? `${line.slice(0, 199)}…` : line);
-  if (lines.length > 1)
-    return { problem: `more than one "current" line in its answer: ${shown(lines[1] as string)}` };
-  const line = lines[0] as string;
-  const m = CURRENT_LIVE_LINE.exec(line);
-  if (!m) return { problem: `"current releases/ID went live at TIME" expected, got ${shown(line)}` };
-  const [, id, time] = m as unknown as [string, string, string];
-  const idProblem = releaseNameProblem(id);
-  if (idProblem) return { problem: `its current release is ${idProblem}` };
-  if (time === 'never') return { id, time };
-  const ms = UTC_TIME.test(time) ? Date.parse(time) : NaN;
-  if (!Number.isFinite(ms))
-    return { problem: `its release went live at a time that is not ISO-8601 UTC: ${shown(time)}` };
-  return { id, time: new Date(ms).toISOString() };
+function readAnswer(output: string): { current: Seen; rolledBack: Seen } | { problem: string } {
+  const seen: { current: Seen; rolledBack: Seen } = { current: null, rolledBack: null };
+  const shown = (text: string): string => JSON.stringify(text.length > 200 ? `${text.slice(0, 199)}…` : text);
+  for (const line of output.split('\n')) {
+    for (const [key, kind] of Object.entries(ANSWER_LINES) as [
+      keyof typeof seen,
+      (typeof ANSWER_LINES)['current' | 'rolledBack'],
+    ][]) {
+      if (!line.startsWith(kind.start)) continue;
+      if (seen[key]) return { problem: `more than one "${kind.start}…" line in its answer: ${shown(line)}` };
+      const m = kind.line.exec(line);
+      if (!m) return { problem: `"${kind.form}" expected, got ${shown(line)}` };
+      const [, id, time] = m as unknown as [string, string, string];
+      const idProblem = releaseNameProblem(id);
+      if (idProblem) return { problem: `a release that is ${idProblem}` };
+      if (kind.never && time === 'never') {
+        seen[key] = { id, time };
+        continue;
+      }
+      const ms = UTC_TIME.test(time) ? Date.parse(time) : NaN;
+      if (!Number.isFinite(ms)) return { problem: `a time that is not ISO-8601 UTC: ${shown(time)}` };
+      seen[key] = { id, time: new Date(ms).toISOString() };
+    }
+  }
+  return seen;
 }
 
 /** `"run":"…","attempt":"…","time":"…","who":"…","runUrl":"…"`: what follows id and state on a history line. */
@@ -305,13 +342,19 @@ echo "pruned $removed; releases/ holds: $(ls "$P/releases" | paste -sd ' ' -)"
 [ -z "$unknown" ] || echo "left alone, not in the history:$unknown"
 `;
 
-const CURRENT_LIVE = `cur=$(current_id)
+// awk alone, no pipes: the shell runs with pipefail, and a grep that matches nothing (or a head
+// that stops reading) would fail the read.
+const CURRENT_LIVE = `b=$(awk -v run="$BW_RUN_ID" 'index($0, "\\"state\\":\\"bad\\",\\"run\\":\\"" run "\\",") { l = $0 } END { print l }' "$H" 2>/dev/null || true)
+bid=$(printf '%s' "$b" | sed -n 's/^{"id":"\\([A-Za-z0-9._-]*\\)".*/\\1/p')
+bt=$(printf '%s' "$b" | sed -n 's/.*"time":"\\([^"]*\\)".*/\\1/p')
+[ -z "$bid" ] || echo "this run rolled back releases/$bid at $bt"
+cur=$(current_id)
 if [ -z "$cur" ]; then
   echo "$P/current does not point into $P/releases"
   exit 0
 fi
-t=$(grep -F "{\\"id\\":\\"$cur\\",\\"state\\":\\"live\\"," "$H" 2>/dev/null | tail -n 1 | sed -n 's/.*"time":"\\([^"]*\\)".*/\\1/p')
-echo "current releases/$cur went live at \${t:-never}"
+t=$(awk -v id="$cur" 'index($0, "{\\"id\\":\\"" id "\\",\\"state\\":\\"live\\",") == 1 { if (match($0, /"time":"[^"]*"/)) print substr($0, RSTART + 8, RLENGTH - 9); exit }' "$H" 2>/dev/null || true)
+echo "current releases/$cur first went live at \${t:-never}"
 `;
 
 // Also undo (BW_UNDO=1): the same, only when current is this run's release and this attempt of

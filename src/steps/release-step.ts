@@ -55,7 +55,7 @@ export function releaseStepTask(
     keep: dirs.keep,
     shared: dirs.shared,
     entry: {
-      run: hex(ctx.env.BW_RUN_ID) ?? PROCESS_RUN_ID,
+      run: historyRun(ctx),
       attempt: hex(ctx.env.BW_RUN_ATTEMPT) ?? hex(ctx.env.BW_RUN_ID) ?? PROCESS_RUN_ID,
       time: new Date().toISOString(),
       who: ctx.env.BW_ACTOR || osUser(),
@@ -66,6 +66,11 @@ export function releaseStepTask(
   const reportsRelease = action === 'switch' || action === 'rollback' || action === 'undo';
   const timeoutMs = dirs.timeoutMs ?? DEFAULT_RELEASE_SCRIPT_TIMEOUT_MS;
   return remote(script, { env: { ...paths, ...env }, label, summary, reportsRelease, timeoutMs });
+}
+
+/** The run as the history records it (BW_RUN_ID, or this process's stand-in). */
+export function historyRun(ctx: JobContext): string {
+  return hex(ctx.env.BW_RUN_ID) ?? PROCESS_RUN_ID;
 }
 
 function hex(value: string | undefined): string | undefined {

@@ -1,9 +1,9 @@
 import { CONTROLLER } from '../../../src/contract/host.js';
 import { Executor } from '../../../src/engine/schedule/executor.js';
 import type { RunPart } from '../../../src/engine/report/run-part.js';
-import { shardBlock, sliceStage } from '../../../src/engine/policy/sharding.js';
+import { blockOf, shardBlock, sliceStage } from '../../../src/engine/policy/sharding.js';
 import { FakeTransport } from '../../support/fake-transport.js';
-import { commandJob, hosts, ofType, run, stage } from '../harness.js';
+import { commandJob, host, hosts, ofType, run, stage } from '../harness.js';
 
 const shard = (index: number, count: number): RunPart => ({ kind: 'shard', index, count });
 const CANARY: RunPart = { kind: 'canary' };
@@ -27,6 +27,10 @@ describe('shardBlock', () => {
         expect(blocks[0]![0]).toBe(0);
         expect(blocks[count - 1]![1]).toBe(total);
         for (let k = 1; k < count; k++) expect(blocks[k]![0]).toBe(blocks[k - 1]![1]);
+        // blockOf finds each item in the block shardBlock puts it in.
+        blocks.forEach(([a, b], k) => {
+          for (let i = a; i < b; i++) expect(blockOf(i, total, count)).toBe(k + 1);
+        });
         const sizes = blocks.map(([a, b]) => b - a);
         expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(1);
       }
@@ -62,10 +66,46 @@ describe('sliceStage', () => {
   });
 
   it('a shard left without hosts says why', () => {
+    // Three hosts in three shards, one each: web-1, shard 1's, is the canary, which the canary part runs.
     const three = jobs.slice(0, 3);
-    expect(sliceStage(three, true, shard(3, 3)).emptyBecause).toBe(
-      'shard 3/3 has none of its hosts (2 besides the canary, in 3 shards)',
+    expect(sliceStage(three, true, shard(1, 3)).emptyBecause).toBe(
+      'shard 1/3 has none of its hosts (2 besides the canary, in 3 shards)',
     );
+    expect(names(sliceStage(three, true, shard(3, 3)))).toEqual(['web-3']);
+  });
+
+  it('a host is in the same shard whether the stage has a canary or not', () => {
+    // 8 hosts, 3 shards: web-1..3 | web-4..6 | web-7..8; a stage with a canary leaves web-1 to the
+    // canary part. (Split after the canary, web-4 would be shard 1's there and shard 2's without.)
+    const eight = jobs.slice(0, 8);
+    const split = (canary: boolean, runHosts?: string[]) =>
+      [1, 2, 3].map((k) => names(sliceStage(eight, canary, shard(k, 3), runHosts)));
+    expect(split(false)).toEqual([
+      ['web-1', 'web-2', 'web-3'],
+      ['web-4', 'web-5', 'web-6'],
+      ['web-7', 'web-8'],
+    ]);
+    expect(split(true)).toEqual([
+      ['web-2', 'web-3'],
+      ['web-4', 'web-5', 'web-6'],
+      ['web-7', 'web-8'],
+    ]);
+    expect(split(true, names({ jobs: eight }))).toEqual(split(true));
+    expect(sliceStage(eight, true, shard(1, 3)).shards).toEqual(split(true));
+  });
+
+  it("the run's hosts decide each host's shard, whatever hosts a stage names", () => {
+    // The run names web-1..web-9; a stage of web-4..web-9 still leaves web-4..web-6 to shard 2.
+    const run = names({ jobs: jobs.slice(0, 9) });
+    const later = jobs.slice(3, 9);
+    expect([1, 2, 3].map((k) => names(sliceStage(later, false, shard(k, 3), run)))).toEqual([
+      [],
+      ['web-4', 'web-5', 'web-6'],
+      ['web-7', 'web-8', 'web-9'],
+    ]);
+    // A host the run's list does not name is placed among the stage's other such hosts.
+    const extra = [...later, commandJob(host('db-1'))];
+    expect(names(sliceStage(extra, false, shard(1, 3), run))).toEqual(['db-1']);
   });
 
   it('controller jobs run in every part', () => {
@@ -108,6 +148,31 @@ describe('an Executor with a part', () => {
     // Selected: web-2..web-6; web-2 is the canary; web-3..web-6 split in two.
     expect(await ran(1)).toEqual(['web-3', 'web-4']);
     expect(await ran(2)).toEqual(['web-5', 'web-6']);
+  });
+
+  it('a shard runs the same hosts in every stage of a runner that names its hosts, canary or not, whatever each stage names', async () => {
+    const all = hosts(8);
+    const ran = async (k: number): Promise<Record<string, string[]>> => {
+      const { report } = await run(
+        [
+          stage({ name: 'Distribute', hosts: all }),
+          stage({ name: 'Switch', hosts: all, canary: false }),
+          stage({ name: 'Warm', hosts: all.slice(3), canary: false }),
+        ],
+        { part: shard(k, 3), runner: { hosts: all } },
+      );
+      return Object.fromEntries(report.stages.map((s) => [s.name, s.jobs.map((j) => j.host)]));
+    };
+    expect(await ran(1)).toEqual({
+      Distribute: ['web-2', 'web-3'],
+      Switch: ['web-1', 'web-2', 'web-3'],
+      Warm: [],
+    });
+    expect(await ran(2)).toEqual({
+      Distribute: ['web-4', 'web-5', 'web-6'],
+      Switch: ['web-4', 'web-5', 'web-6'],
+      Warm: ['web-4', 'web-5', 'web-6'],
+    });
   });
 
   it("a shard's budget and batch percentages count the shard's jobs", async () => {

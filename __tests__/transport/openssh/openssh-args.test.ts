@@ -42,6 +42,17 @@ describe('host-key checking is OpenSSH’s own', () => {
     ]);
   });
 
+  it('no known-hosts file at all (library: knownHostsPaths: []) is none, not ~/.ssh/known_hosts', () => {
+    expect(hostKeyOptions(o({ hostKeyChecking: 'accept-new' }), { knownHosts: [] })).toEqual([
+      '-o',
+      'StrictHostKeyChecking=accept-new',
+      '-o',
+      'UserKnownHostsFile=/dev/null',
+      '-o',
+      'GlobalKnownHostsFile=/dev/null',
+    ]);
+  });
+
   it('leaves GlobalKnownHostsFile to an ssh_config that sets it', () => {
     expect(hostKeyOptions(o(), { configSetsGlobalKnownHosts: true })).toEqual([
       '-o',
@@ -56,9 +67,36 @@ describe('command lines', () => {
     certificate: '/c/cert.pub',
   });
 
-  it('puts the user’s options first (OpenSSH keeps the first value) and the certificate in', () => {
-    expect(common.slice(0, 4)).toEqual(['-F', '/c/ssh_config', '-o', 'ServerAliveCountMax=5']);
+  const forcedOff = [
+    '-o',
+    'ForwardAgent=no',
+    '-o',
+    'ForwardX11=no',
+    '-o',
+    'ForwardX11Trusted=no',
+    '-o',
+    'ClearAllForwardings=yes',
+    '-o',
+    'PermitLocalCommand=no',
+    '-o',
+    'Tunnel=no',
+  ];
+
+  it('forwards nothing, then the user’s options (OpenSSH keeps the first value), and the certificate', () => {
+    expect(common.slice(0, 2 + forcedOff.length + 2)).toEqual([
+      '-F',
+      '/c/ssh_config',
+      ...forcedOff,
+      '-o',
+      'ServerAliveCountMax=5',
+    ]);
     expect(common).toEqual(expect.arrayContaining(['CertificateFile=/c/cert.pub', 'BatchMode=yes']));
+  });
+
+  it('the forced options come before options a library caller passes unchecked', () => {
+    const args = commonArgs(o({ extraOptions: { ForwardAgent: 'yes' } }), {});
+    expect(args.indexOf('ForwardAgent=no')).toBeGreaterThan(-1);
+    expect(args.indexOf('ForwardAgent=no')).toBeLessThan(args.indexOf('ForwardAgent=yes'));
   });
 
   it('a master logs in, runs nothing, stays in the foreground; with an ssh_config port 22 is the file’s', () => {
@@ -94,6 +132,7 @@ describe('command lines', () => {
       'ControlPath=/tmp/bwc-x/0',
       '-o',
       'ProxyCommand=false',
+      ...forcedOff,
       '-o',
       'BatchMode=yes',
       '-o',
@@ -125,6 +164,19 @@ describe('choosing the client', () => {
   it('refuses an option the transport sets itself', () => {
     expect(() => loadYamlConfig(yaml('  options: { ControlPath: /x }'), 'r.yml')).toThrow(
       'r.yml:3:14: ssh.options.ControlPath: ControlPath is set by boerewors',
+    );
+  });
+
+  it.each([
+    'ForwardAgent',
+    'forwardx11',
+    'RemoteForward',
+    'LocalForward',
+    'DynamicForward',
+    'ClearAllForwardings',
+  ])('refuses %s: nothing is forwarded to a host', (name) => {
+    expect(() => loadYamlConfig(yaml(`  options: { ${name}: 'yes' }`), 'r.yml')).toThrow(
+      `r.yml:3:14: ssh.options.${name}: `,
     );
   });
 });

@@ -139,13 +139,16 @@ describe('uploads say what they chose', () => {
 
   it('by default a text tree goes gzipped, random bytes raw; true and false force it', async () => {
     const gz = await up(local, { from: text, to: join(work, 'out', 'text') });
-    expect(gz.compression).toMatch(/^gzip: a \d+\.\d MB sample shrank \d+\.\d %$/);
+    // How much went as level-6 members depends on how far behind the host was: it is reported.
+    expect(gz.compression).toMatch(
+      /^gzip: a \d+\.\d MB sample shrank \d+\.\d %, level 6 for \d+ of \d+ MiB$/,
+    );
     expect(gz.bytesSent!).toBeLessThan(gz.bytes / 2);
     const raw = await up(local, { from: noise, to: join(work, 'out', 'noise') });
     expect(raw.compression).toBe('raw: a 4.2 MB sample did not shrink');
     expect(raw.bytesSent!).toBeGreaterThanOrEqual(raw.bytes);
     const forced = await up(local, { from: noise, to: join(work, 'out', 'noise-gz'), compress: true });
-    expect(forced.compression).toBe('gzip: compress: true');
+    expect(forced.compression).toMatch(/^gzip: compress: true, level 6 for \d+ of \d+ MiB$/);
     const off = await up(local, { from: text, to: join(work, 'out', 'text-raw'), compress: false });
     expect(off.compression).toBe('raw: compress: false');
     expect(off.bytesSent!).toBeGreaterThan(off.bytes);

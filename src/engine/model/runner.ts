@@ -1,3 +1,4 @@
+import type { Host } from '../../contract/host.js';
 import type { Stage, StageContext } from './stage.js';
 
 export interface RunContext extends StageContext {
@@ -15,6 +16,12 @@ export interface RunnerOptions {
   cleanup?: (ctx: RunContext) => Promise<void> | void;
   /** Number of stages when known up front (used for `Stage 2/3` titles). */
   stageCount?: number;
+  /**
+   * Every host the stages name, in order, when known up front: a release spread over shards then
+   * gives each host one shard for all stages (policy/sharding.ts). Default: each stage's own hosts
+   * decide, which keeps a host in one shard only while the stages name the same hosts.
+   */
+  hosts?: readonly Host[];
 }
 
 /** A named release procedure: yields stages in order. Subclass and override `stages`, or pass options. */
@@ -33,6 +40,11 @@ export class Runner {
     const s = this.#opts.stages;
     if (!s) return [];
     return typeof s === 'function' ? s(ctx) : s;
+  }
+
+  /** Every host the stages name, when known up front (see RunnerOptions.hosts). */
+  get hosts(): readonly Host[] | undefined {
+    return this.#opts.hosts;
   }
 
   /** Known stage count, or null when stages are produced lazily. */

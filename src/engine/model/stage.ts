@@ -85,6 +85,12 @@ export interface StageOptions {
    * (`when` other than `success`) always see every host. Default false.
    */
   runsLeftBehind?: boolean;
+  /**
+   * In a release spread over machines (`--canary-only`, `--shard K/N`), run this stage's jobs on
+   * every selected host in every part, not only on the part's own: for a stage that changes nothing
+   * and whose answer each part needs whole (which release a rollback rolls back). Default false.
+   */
+  inEveryPart?: boolean;
   /** The jobs of this stage. Alternatively subclass Stage and override `jobs`. */
   jobs?: (ctx: StageContext) => Iterable<Job> | AsyncIterable<Job>;
 }
@@ -103,6 +109,7 @@ export interface StageSettings {
   readonly gate: GateSettings | null;
   readonly when: StageWhen;
   readonly runsLeftBehind: boolean;
+  readonly inEveryPart: boolean;
 }
 
 export const DEFAULT_VERIFY_TIMEOUT_MS = 30_000;
@@ -144,6 +151,7 @@ export class Stage {
         : null,
       when: opts.when ?? 'success',
       runsLeftBehind: opts.runsLeftBehind ?? false,
+      inEveryPart: opts.inEveryPart ?? false,
     });
     checkSettings(this.name, this.settings);
   }

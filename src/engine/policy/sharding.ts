@@ -4,8 +4,13 @@
  * hosts filter and limit, which is what lets the parts add up to the whole release.
  *
  * - The canary part runs each stage's canary, alone.
- * - Shard K of N runs block K of the stage's other jobs, split into N contiguous blocks, with no
- *   canary of its own: the canary part already ran it.
+ * - Shard K of N runs, of each stage, the jobs of the hosts in block K, with no canary of its own:
+ *   the canary part already ran it. A host's block is decided once for the run, so every stage of
+ *   a shard acts on the same hosts (a host that failed in shard 1's Distribute is never switched
+ *   by shard 2): the run's hosts (every host its stages name, in order, after the hosts filter and
+ *   the limit: `JobSelection.runHosts`) are split into N contiguous blocks, the canaries included.
+ *   A host the run's list does not name (a library runner that gives none) is placed among the
+ *   stage's other such hosts, the same way.
  * - Controller jobs (a stage that names no hosts, or a `local` step's own job) run in every part:
  *   every part is its own machine, and a build stage whose output later stages ship must run on each.
  */
@@ -34,7 +39,12 @@ export interface StageSlice {
  * The part of a stage's selected jobs (after the hosts filter and the limit) that `part` runs.
  * Without a part, every job runs, the first as the canary when the stage has one.
  */
-export function sliceStage(selected: readonly Job[], canaryOn: boolean, part?: RunPart): StageSlice {
+export function sliceStage(
+  selected: readonly Job[],
+  canaryOn: boolean,
+  part?: RunPart,
+  runHosts?: readonly string[],
+): StageSlice {
   const first = selected[0];
   const canary = first && hasCanary({ canary: canaryOn }, selected.length) ? first : null;
   if (!part) return { jobs: [...selected], canary, canaryLeftOut: null, emptyBecause: null };
@@ -45,20 +55,46 @@ export function sliceStage(selected: readonly Job[], canaryOn: boolean, part?: R
     const why = canary || jobs.length > 0 ? null : 'it has no canary: all of its hosts run in the shards';
     return { jobs, canary, canaryLeftOut: null, emptyBecause: selected.length > 0 ? why : null };
   }
-  const spread = selected.filter((j) => j !== canary && !everywhere(j));
-  const [from, to] = shardBlock(spread.length, part.index, part.count);
-  const block = new Set(spread.slice(from, to));
-  const jobs = selected.filter((j) => block.has(j) || everywhere(j));
+  const onHosts = selected.filter((j) => !everywhere(j));
+  const shardOf = shardsOf(onHosts, part.count, runHosts);
+  const spread = onHosts.filter((j) => j !== canary);
+  const jobs = selected.filter((j) => everywhere(j) || (j !== canary && shardOf(j) === part.index));
   const why =
     jobs.length > 0 || selected.length === 0
       ? null
       : `${partLabel(part)} has none of its hosts (${spread.length} besides the canary, in ${part.count} shards)`;
   const leftOut = canary && !everywhere(canary) ? canary.host.name : null;
-  const shards = Array.from({ length: part.count }, (_, k) => {
-    const [a, b] = shardBlock(spread.length, k + 1, part.count);
-    return spread.slice(a, b).map((j) => j.host.name);
-  });
+  const shards = Array.from({ length: part.count }, (_, k) =>
+    spread.filter((j) => shardOf(j) === k + 1).map((j) => j.host.name),
+  );
   return { jobs, canary: null, canaryLeftOut: leftOut, emptyBecause: why, shards };
+}
+
+/**
+ * The shard (1-based) of each of a stage's jobs on hosts: its host's block in `runHosts`, or, for a
+ * host that list does not name, its block among the stage's hosts it does not name.
+ */
+function shardsOf(
+  onHosts: readonly Job[],
+  count: number,
+  runHosts?: readonly string[],
+): (job: Job) => number {
+  const listed = new Map((runHosts ?? []).map((name, i) => [name, i]));
+  const unlisted = onHosts.filter((j) => !listed.has(j.host.name));
+  return (job) => {
+    const at = listed.get(job.host.name);
+    return at === undefined
+      ? blockOf(unlisted.indexOf(job), unlisted.length, count)
+      : blockOf(at, listed.size, count);
+  };
+}
+
+/** The block (1-based) that holds item `i` of `total` split as `shardBlock` splits them. */
+export function blockOf(i: number, total: number, count: number): number {
+  const base = Math.floor(total / count);
+  const extra = total % count;
+  const big = extra * (base + 1);
+  return i < big ? Math.floor(i / (base + 1)) + 1 : extra + Math.floor((i - big) / base) + 1;
 }
 
 /**

@@ -14,6 +14,7 @@ import type { RunReport } from '../report/report.js';
 import type { RunContext, Runner } from '../model/runner.js';
 import { runStages } from './run-stages.js';
 import type { RunPart } from '../report/run-part.js';
+import { runHostsOf, type JobSelection } from '../policy/job-selection.js';
 
 /** How long the stages on the way out may still run after a cancel, by default. */
 export const DEFAULT_CANCEL_BUDGET_MS = 2500;
@@ -128,7 +129,7 @@ export class Executor {
           transport: this.options.transport,
           emit,
           outputTailBytes: this.options.outputTailBytes ?? DEFAULT_OUTPUT_TAIL_BYTES,
-          selection: { hosts: this.options.hosts, limit: this.options.limit, part: this.options.part },
+          selection: this.#selection(runner),
           cancel: cancel.signal,
           wayOut: wayOut.signal,
           dryRun: this.options.dryRun ?? false,
@@ -149,6 +150,14 @@ export class Executor {
     report.durationMs = Math.round(performance.now() - t0);
     emit({ type: 'run-end', report });
     return report;
+  }
+
+  /** The hosts filter, the limit and the part, with the run's hosts that decide each host's shard. */
+  #selection(runner: Runner): JobSelection {
+    const { hosts, limit, part } = this.options;
+    const selection = { hosts, limit, part };
+    const runHosts = part?.kind === 'shard' && runner.hosts ? runHostsOf(runner.hosts, selection) : undefined;
+    return { ...selection, runHosts };
   }
 
   async #setup(runner: Runner, ctx: RunContext, fail: (r: 'failure' | 'cancelled', why: string) => void) {

@@ -56,8 +56,9 @@ export async function runStage(stage: Stage, ctx: StageContext, scope: StageScop
     });
   }
   const selected = selectJobs(listed.jobs, scope.selection);
-  const { part } = scope.selection;
-  const whole = sliceStage(selected, stage.settings.canary, part);
+  // A stage that reads for every part (inEveryPart) runs on the run's whole selection in each.
+  const part = stage.settings.inEveryPart ? undefined : scope.selection.part;
+  const whole = sliceStage(selected, stage.settings.canary, part, scope.selection.runHosts);
   const out = leaveBehind(whole, scope.leftBehind, stage.settings.canary, part);
   const { jobs, canary, canaryLeftOut, emptyBecause, shards } = out.slice;
   // The canary is this part's own: a shard has none, whatever the stage says.

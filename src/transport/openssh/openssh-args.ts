@@ -27,7 +27,7 @@ export interface OpensshFiles {
   /** Whether that config sets GlobalKnownHostsFile itself. */
   readonly configSetsGlobalKnownHosts?: boolean;
   readonly certificate?: string;
-  /** UserKnownHostsFile entries (`~` expanded); absent: the ssh_config's or OpenSSH's default. */
+  /** UserKnownHostsFile entries (`~` expanded); empty: none (/dev/null); absent: the ssh_config's. */
   readonly knownHosts?: readonly string[];
   /** The per-run ssh-agent holding the inline key. */
   readonly agentSocket?: string;
@@ -44,19 +44,46 @@ export function hostKeyOptions(options: SshOptions, files: OpensshFiles): string
     out.push(...opt('StrictHostKeyChecking', 'no'), ...opt('UserKnownHostsFile', '/dev/null'));
   } else {
     out.push(...opt('StrictHostKeyChecking', options.hostKeyChecking === 'strict' ? 'yes' : 'accept-new'));
-    if (files.knownHosts && files.knownHosts.length > 0)
-      out.push(...opt('UserKnownHostsFile', files.knownHosts.map(quoteOption).join(' ')));
+    // No file at all (the library's `knownHostsPaths: []`, no inline lines) means none, as for the
+    // built-in client: not OpenSSH's default ~/.ssh/known_hosts. `accept-new` then trusts a new
+    // host for the run only (its line goes to /dev/null).
+    if (files.knownHosts)
+      out.push(
+        ...opt(
+          'UserKnownHostsFile',
+          files.knownHosts.length > 0 ? files.knownHosts.map(quoteOption).join(' ') : '/dev/null',
+        ),
+      );
   }
   if (!files.configSetsGlobalKnownHosts) out.push(...opt('GlobalKnownHostsFile', '/dev/null'));
   return out;
 }
 
 /**
- * What every `ssh` of the run is given: the user's `ssh.options` first (OpenSSH keeps the first
- * value it reads of an option, so theirs win over ours and over the ssh_config), then ours.
+ * What no connection of the run does, whatever the ssh_config or `ssh.options` say: forward the
+ * agent (it may hold the fleet's key: any host could then log in as us elsewhere), X11 or any port
+ * (`LocalForward`, `RemoteForward`, `DynamicForward`: cleared), or run a `LocalCommand`. Given first
+ * on the command line, so they beat the ssh_config and anything after them; the names are
+ * reserved in `ssh.options` (config/openssh-option-names.ts).
+ */
+export const FORCED_OPTIONS: readonly (readonly [string, string])[] = [
+  ['ForwardAgent', 'no'],
+  ['ForwardX11', 'no'],
+  ['ForwardX11Trusted', 'no'],
+  ['ClearAllForwardings', 'yes'],
+  ['PermitLocalCommand', 'no'],
+  ['Tunnel', 'no'],
+];
+
+const forced = (): string[] => FORCED_OPTIONS.flatMap(([name, value]) => opt(name, value));
+
+/**
+ * What every `ssh` of the run is given: the forced options, then the user's `ssh.options`
+ * (OpenSSH keeps the first value it reads of an option, so theirs win over the rest of ours and
+ * over the ssh_config), then ours.
  */
 export function commonArgs(options: SshOptions, files: OpensshFiles): string[] {
-  const out = ['-F', files.config ?? '/dev/null'];
+  const out = ['-F', files.config ?? '/dev/null', ...forced()];
   for (const [name, value] of Object.entries(options.extraOptions ?? {})) out.push(...opt(name, value));
   out.push(...opt('BatchMode', 'yes'), ...opt('LogLevel', 'ERROR'));
   out.push(...opt('ConnectTimeout', Math.max(1, Math.ceil(options.connectTimeoutMs / 1000))));
@@ -84,8 +111,9 @@ export function masterArgs(common: readonly string[], target: OpensshTarget): st
 }
 
 /**
- * A session through the master: `-F /dev/null` (the master already applied the config) and
- * `ProxyCommand=false` so that, should the master be gone, `ssh` fails instead of logging in again.
+ * A session through the master: `-F /dev/null` (the master already applied the config),
+ * `ProxyCommand=false` so that, should the master be gone, `ssh` fails instead of logging in again,
+ * and the forced options: a session asks the master for no agent or X11 forwarding.
  */
 export function sessionArgs(target: OpensshTarget, command: string): string[] {
   return [
@@ -94,6 +122,7 @@ export function sessionArgs(target: OpensshTarget, command: string): string[] {
     ...opt('ControlMaster', 'no'),
     ...opt('ControlPath', quoteOption(target.controlPath)),
     ...opt('ProxyCommand', 'false'),
+    ...forced(),
     ...opt('BatchMode', 'yes'),
     ...opt('LogLevel', 'ERROR'),
     '-T',

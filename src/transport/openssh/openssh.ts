@@ -118,6 +118,11 @@ export class OpensshTransport implements Transport {
         );
       }
       const run = await createRunFiles(this.options, this.env);
+      if (this.options.hostKeyChecking === 'accept-new' && run.files.knownHosts?.length === 0) {
+        this.hooks.onWarning?.(
+          'host-key-checking is accept-new with no known-hosts file: a new host key is trusted for this run only',
+        );
+      }
       try {
         const agent = this.options.privateKey
           ? await startAgent(binaries, run.socketDir, this.options.privateKey, this.options.passphrase)

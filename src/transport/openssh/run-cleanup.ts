@@ -2,10 +2,12 @@
  * What the OpenSSH client leaves behind must not outlive the process: masters, the agent, the
  * run's directories. The transport ends them in close(); this is the last resort when the process
  * exits without it (a cancelled run whose front end exits at once): on `exit`, synchronously,
- * every process still registered gets SIGTERM and every directory is removed.
+ * every process still registered gets SIGTERM and every directory is removed. A process killed
+ * outright has no `exit` event: the lifeline (lifeline.ts) does the same for it.
  */
 import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { tieDirToLifeline, tieToLifeline, untieDir } from './lifeline.js';
 
 const processes = new Set<ChildProcess>();
 const dirs = new Set<string>();
@@ -28,6 +30,7 @@ function hook(): void {
 export function endOnExit(child: ChildProcess): void {
   hook();
   processes.add(child);
+  tieToLifeline(child);
   child.once('exit', () => processes.delete(child));
 }
 
@@ -35,8 +38,10 @@ export function endOnExit(child: ChildProcess): void {
 export function removeOnExit(dir: string): void {
   hook();
   dirs.add(dir);
+  tieDirToLifeline(dir);
 }
 
 export function forgetDir(dir: string): void {
   dirs.delete(dir);
+  untieDir(dir);
 }

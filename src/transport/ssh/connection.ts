@@ -63,7 +63,7 @@ export class SshConnection {
 
   /** Starts `command`; the channel holds a slot until it closes. */
   exec(command: string, signal: AbortSignal): Promise<ClientChannel> {
-    return this.#open(signal, (cb) => this.client.exec(command, cb));
+    return this.#open<ClientChannel>(signal, (cb) => this.client.exec(command, cb)).then(limitWriteBuffer);
   }
 
   /** Runs `command` on a channel of its own, nothing waiting for it (see DetachedRuns). */
@@ -182,4 +182,19 @@ function destroySocket(client: Client): void {
   const socket = (client as unknown as { _sock?: { destroy(): void } })._sock;
   if (socket) socket.destroy();
   else client.destroy();
+}
+
+/**
+ * What a channel buffers beyond the server's window before `write()` says "wait": ssh2's own
+ * default is 2 MiB, on top of the 2 MiB window OpenSSH grants. A smaller buffer keeps a slow link's
+ * backlog out of the controller's memory and lets a writer (an upload's archive) see early that the
+ * host is behind (see gzip-members.ts).
+ */
+export const CHANNEL_WRITE_BUFFER = 256 * 1024;
+
+function limitWriteBuffer(channel: ClientChannel): ClientChannel {
+  // Node keeps the limit in the stream's state; ssh2 sets it once, in the channel's constructor.
+  const state = (channel as unknown as { _writableState?: { highWaterMark: number } })._writableState;
+  if (state && state.highWaterMark > CHANNEL_WRITE_BUFFER) state.highWaterMark = CHANNEL_WRITE_BUFFER;
+  return channel;
 }

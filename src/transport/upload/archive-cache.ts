@@ -1,11 +1,12 @@
 /**
  * Reads each upload source once per snapshot and packs each archive once, into a temp file that
  * every host's upload then streams from — while it is still being written, so the first host does
- * not wait for the packing. Memory stays bounded whatever the size (the archive lives on disk);
- * close() removes the temp files.
+ * not wait for the packing. A gzipped archive is made from that file in members of two levels
+ * (gzip-members.ts). Memory stays bounded whatever the size (the archive lives on disk); close()
+ * removes the temp files.
  */
 import { randomBytes } from 'node:crypto';
-import { EventEmitter } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,13 +14,23 @@ import { join, resolve } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { writeArchive, type ArchiveSpec } from './archive.js';
 import { sampledChoice, type CompressionChoice } from './compression.js';
+import { GzipMembers, type PlainArchive } from './gzip-members.js';
 import { hashFiles, readSourceTree, type SourceTree } from './source-tree.js';
 
 /** Bytes a reader asks for at once (and what it may hold in memory). */
 const READ_CHUNK = 256 * 1024;
 
-/** One archive on disk, readable by any number of readers as it grows. */
-export class ArchiveFile {
+/** An archive any number of hosts read at once, each from the start. */
+export interface Archive {
+  /** A stream of the whole archive, following the packer until it is done (gzip: see GzipMembers). */
+  reader(onMember?: (level: number) => void): Readable;
+  /** Marks it for removal once no reader uses it. */
+  retire(): void;
+  readonly failed: boolean;
+}
+
+/** One archive on disk (the plain tar), readable by any number of readers as it grows. */
+export class ArchiveFile implements Archive, PlainArchive {
   #written = 0;
   #done = false;
   #error: Error | null = null;
@@ -47,6 +58,14 @@ export class ArchiveFile {
 
   get failed(): boolean {
     return this.#error !== null;
+  }
+
+  async available(end: number): Promise<number> {
+    for (;;) {
+      if (this.#error) throw this.#error;
+      if (this.#done || this.#written >= end) return Math.min(end, this.#written);
+      await once(this.#progress, 'progress');
+    }
   }
 
   async #write(spec: ArchiveSpec): Promise<void> {
@@ -152,7 +171,7 @@ export class ArchiveCache {
   readonly #hashes = new WeakMap<SourceTree, Promise<(string | undefined)[]>>();
   readonly #compression = new WeakMap<SourceTree, Promise<CompressionChoice>>();
   /** By `root`, then by archive key. */
-  readonly #archives = new Map<string, Map<string, ArchiveFile>>();
+  readonly #archives = new Map<string, Map<string, Archive>>();
 
   /** The source tree of `from`: read once per snapshot token (every call without one reads it). */
   tree(from: string, snapshot: string | undefined): Promise<SourceTree> {
@@ -195,8 +214,8 @@ export class ArchiveCache {
   }
 
   /** The archive for `spec`, packed once (`key` names everything but the tree). */
-  archive(spec: ArchiveSpec, key: string): ArchiveFile {
-    const byKey = this.#archives.get(spec.tree.root) ?? new Map<string, ArchiveFile>();
+  archive(spec: ArchiveSpec, key: string): Archive {
+    const byKey = this.#archives.get(spec.tree.root) ?? new Map<string, Archive>();
     this.#archives.set(spec.tree.root, byKey);
     const fullKey = `${spec.tree.signature}|${key}`;
     const existing = byKey.get(fullKey);
@@ -208,16 +227,17 @@ export class ArchiveCache {
         file.retire();
       }
     }
-    const file = new ArchiveFile(join(this.#tempDir(), `${randomBytes(8).toString('hex')}.tar`), spec, (f) =>
-      rmSync(f.path, { force: true }),
-    );
-    byKey.set(fullKey, file);
-    return file;
+    const path = join(this.#tempDir(), `${randomBytes(8).toString('hex')}.tar`);
+    const plain = new ArchiveFile(path, spec, (f) => rmSync(f.path, { force: true }));
+    const archive = spec.gzip ? new GzipMembers(plain, () => {}) : plain;
+    byKey.set(fullKey, archive);
+    return archive;
   }
 
   /** Removes every temp file (readers still open see their stream fail). */
   close(): void {
     this.#trees.clear();
+    for (const byKey of this.#archives.values()) for (const archive of byKey.values()) archive.retire();
     this.#archives.clear();
     if (this.#dir) rmSync(this.#dir, { recursive: true, force: true });
     this.#dir = null;

@@ -1,6 +1,6 @@
 /**
  * Packs a SourceTree as a tar stream (tar-stream writes the headers: ustar, PAX for long or
- * non-ASCII names), optionally gzipped. Directories and symlinks always go in; files only when
+ * non-ASCII names); gzip-members.ts compresses it. Directories and symlinks always go in; files only when
  * selected (the others are hard-linked on the host). The last entry is the completion marker,
  * added only once the source is known not to have changed since it was first read.
  */
@@ -8,9 +8,7 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Readable, type Writable } from 'node:stream';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { createGzip } from 'node:zlib';
 import { pack as tarPack, type Pack } from 'tar-stream';
-import { coalesceChunks } from './coalesce.js';
 import { FILE_ENTRY } from './host-script.js';
 import {
   assertUnchanged,
@@ -26,22 +24,16 @@ export interface ArchiveSpec {
   readonly omit: ReadonlySet<number> | null;
   /** Name and content of the last entry (see host-script.ts). */
   readonly marker: { readonly name: string; readonly content: Buffer };
+  /** Whether hosts get it gzipped (archive-cache.ts); this writes the plain tar either way. */
   readonly gzip: boolean;
 }
-
-/** gzip level: 1 packs ~100 MB/s on one core here and still shrinks source code ~4×. */
-export const GZIP_LEVEL = 1;
 
 /** Writes the archive of `spec` into `sink`, ending it. Rejects on a read error or a changed source. */
 export async function writeArchive(spec: ArchiveSpec, sink: Writable, signal: AbortSignal): Promise<void> {
   const pack = tarPack();
   // Through Node's own stream machinery: `pack` is a streamx stream.
   const source = Readable.from(pack, { objectMode: false });
-  const piping = spec.gzip
-    ? pipeline(source, coalesceChunks(), createGzip({ level: GZIP_LEVEL, chunkSize: 64 * 1024 }), sink, {
-        signal,
-      })
-    : pipeline(source, sink, { signal });
+  const piping = pipeline(source, sink, { signal });
   piping.catch(() => {}); // awaited below; an early failure must not go unhandled meanwhile
   try {
     await fill(pack, spec, signal);

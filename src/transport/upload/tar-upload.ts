@@ -17,8 +17,9 @@ import {
   type UploadRequest,
   type UploadResult,
 } from '../../contract/transport.js';
-import type { ArchiveCache } from './archive-cache.js';
+import type { Archive, ArchiveCache } from './archive-cache.js';
 import { describeChoice, forcedChoice, type CompressionChoice, type CompressSetting } from './compression.js';
+import { SMALL_LEVEL } from './gzip-members.js';
 import { EXIT_NO_GZIP, EXIT_NO_TAR, HOST_SCRIPT, hostScriptEnv, markerName } from './host-script.js';
 import { UploadReplies, type ReplyDeadlines } from './host-replies.js';
 import type { SourceTree } from './source-tree.js';
@@ -49,7 +50,9 @@ export async function tarUpload(
     const outcome = await attempt(upload, choice.gzip);
     if (outcome === 'no-tar') return outcome;
     if (outcome !== 'no-gzip') {
-      return { ...outcome, compression: describeChoice(choice), durationMs: Date.now() - started };
+      const { levels, ...result } = outcome;
+      const compression = describeChoice(choice) + describeLevels(levels);
+      return { ...result, compression, durationMs: Date.now() - started };
     }
     ctx.onOutput('stderr', `${label}: no gzip on the host: sending the upload uncompressed`);
     choice = { gzip: false, why: 'no gzip on the host' };
@@ -86,8 +89,16 @@ interface Manifest {
   readonly lineEntries: readonly number[];
 }
 
+/** `, level 6 for 14 of 20 MiB`: how much of a gzipped archive this host got as level-6 members. */
+function describeLevels(levels: ReadonlyMap<number, number>): string {
+  const all = [...levels.values()].reduce((a, b) => a + b, 0);
+  return all === 0 ? '' : `, level ${SMALL_LEVEL} for ${levels.get(SMALL_LEVEL) ?? 0} of ${all} MiB`;
+}
+
+type Sent = UploadResult & { readonly levels: ReadonlyMap<number, number> };
+
 /** One run of the host script: the manifest and the archive in, the host's replies out. */
-async function attempt(upload: Upload, gzip: boolean): Promise<UploadResult | 'no-tar' | 'no-gzip'> {
+async function attempt(upload: Upload, gzip: boolean): Promise<Sent | 'no-tar' | 'no-gzip'> {
   const { tree, req, ctx, label } = upload;
   const to = tree.kind === 'file' && req.to.endsWith('/') ? posix.join(req.to, basename(tree.root)) : req.to;
   const linking = tree.kind === 'directory' && req.linkFrom !== undefined && req.linkFrom !== '';
@@ -101,6 +112,8 @@ async function attempt(upload: Upload, gzip: boolean): Promise<UploadResult | 'n
   );
   const env = scriptEnv(to, tree, gzip, manifest && { path: req.linkFrom as string, manifest });
   if (manifest) stdin.write(manifest.text);
+  // The whole tree goes (nothing to link): pack it while the host script starts.
+  else archiveOf(upload.cache, tree, gzip, null);
   let result: ExecResult;
   try {
     result = await upload.exec(
@@ -134,6 +147,7 @@ async function attempt(upload: Upload, gzip: boolean): Promise<UploadResult | 'n
     filesLinked: replies.have.size,
     method: 'tar',
     durationMs: 0,
+    levels: stdin.levels,
   };
 }
 
@@ -146,6 +160,8 @@ function omitted(have: ReadonlySet<number>, manifest: Manifest | null): Set<numb
 class HostInput {
   readonly input = new PassThrough({ highWaterMark: 256 * 1024 });
   bytesSent = 0;
+  /** gzip members sent, by level (each one MiB of the tar; see gzip-members.ts). */
+  readonly levels = new Map<number, number>();
   /** Why the archive ended early: the host then unpacks nothing, and this says why. */
   archiveError: Error | null = null;
   #reader: Readable | null = null;
@@ -162,13 +178,8 @@ class HostInput {
   }
 
   sendArchive(omit: Set<number> | null): void {
-    const { tree, gzip } = this;
-    const omitKey = omit ? [...omit].sort((a, b) => a - b).join(',') : 'all';
-    const file = this.cache.archive(
-      { tree, omit, gzip, marker: { name: markerName(archiveId(tree)), content: Buffer.alloc(0) } },
-      `${gzip ? 'gz' : 'tar'}|${omitKey}`,
-    );
-    const archive = file.reader();
+    const file = archiveOf(this.cache, this.tree, this.gzip, omit);
+    const archive = file.reader((level) => this.levels.set(level, (this.levels.get(level) ?? 0) + 1));
     this.#reader = archive;
     archive.on('data', (chunk: Buffer) => (this.bytesSent += chunk.length));
     archive.once('error', (err) => {
@@ -182,6 +193,15 @@ class HostInput {
     this.#reader?.destroy();
     this.input.destroy();
   }
+}
+
+/** The archive of `tree` without the `omit` entries, packed once for every host that gets it. */
+function archiveOf(cache: ArchiveCache, tree: SourceTree, gzip: boolean, omit: Set<number> | null): Archive {
+  const omitKey = omit ? [...omit].sort((a, b) => a - b).join(',') : 'all';
+  return cache.archive(
+    { tree, omit, gzip, marker: { name: markerName(archiveId(tree)), content: Buffer.alloc(0) } },
+    `${gzip ? 'gz' : 'tar'}|${omitKey}`,
+  );
 }
 
 /** The host script's variables for one upload (a new nonce each time). */
