@@ -64669,7 +64669,7 @@ globals.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _commonjs_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3115);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9383);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9883);
 /** The action's entrypoint (`dist/index.js` is this, bundled). */
 
 
@@ -64686,7 +64686,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9383:
+/***/ 9883:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -64712,16 +64712,16 @@ __nccwpck_require__.d(lib_namespaceObject_0, {
   DEFAULT_SHELL: () => (contract_transport/* DEFAULT_SHELL */.L),
   DEFAULT_SSH_OPTIONS: () => (ssh_options/* DEFAULT_SSH_OPTIONS */.Uy),
   DryRunTransport: () => (DryRunTransport),
-  Err: () => (Err),
+  Err: () => (result/* Err */._),
   Executor: () => (Executor),
   HostKeyError: () => (errors/* HostKeyError */.oZ),
   Job: () => (job/* Job */._),
   JobFailedError: () => (errors/* JobFailedError */.dk),
   LocalTransport: () => (LocalTransport),
-  Ok: () => (Ok),
+  Ok: () => (result.Ok),
   RoutingTransport: () => (RoutingTransport),
   Runner: () => (runner/* Runner */.b),
-  Skip: () => (Skip),
+  Skip: () => (result/* Skip */.MO),
   Stage: () => (stage/* Stage */.BI),
   StepsJob: () => (steps_job/* StepsJob */.l),
   TimeoutError: () => (errors/* TimeoutError */.MU),
@@ -64732,7 +64732,7 @@ __nccwpck_require__.d(lib_namespaceObject_0, {
   findConfigFile: () => (findConfigFile),
   hostLabel: () => (contract_host/* hostLabel */.v),
   isJob: () => (job/* isJob */.o),
-  isSuccess: () => (isSuccess),
+  isSuccess: () => (result/* isSuccess */.oJ),
   loadConfig: () => (loadConfig),
   local: () => (subtask/* local */.sr),
   parseHostEntry: () => (formats/* parseHostEntry */.M6),
@@ -68017,6 +68017,8 @@ function lastBytes(text, max) {
 //# sourceMappingURL=output-tail.js.map
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: ./lib/contract/release-id.js
+var release_id = __nccwpck_require__(8705);
 ;// CONCATENATED MODULE: ./lib/engine/model/release-id.js
 
 /**
@@ -68032,15 +68034,7 @@ function defaultReleaseId(at, random = () => (0,external_node_crypto_.randomByte
         .replace(/[-:]/g, '');
     return `${stamp}-${random().toString('hex').slice(0, 6)}`;
 }
-/** What a release id may look like: it names a directory on every host (`releases/ID`). */
-const RELEASE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-/** Why `id` cannot be a release id, or undefined when it can. */
-function releaseIdProblem(id) {
-    if (RELEASE_ID_PATTERN.test(id) && !id.includes('..'))
-        return undefined;
-    return ('expected a release id: letters, digits, ".", "-" and "_", starting with a letter or digit, ' +
-        `at most 128 characters, no ".." (it names a directory), got ${JSON.stringify(id)}`);
-}
+
 //# sourceMappingURL=release-id.js.map
 ;// CONCATENATED MODULE: ./lib/engine/schedule/iterate.js
 function iteratorOf(items) {
@@ -68785,12 +68779,10 @@ function jobEnv(p) {
     };
 }
 //# sourceMappingURL=job-env.js.map
-;// CONCATENATED MODULE: ./lib/engine/model/result.js
-const Ok = () => ({ kind: 'ok' });
-const Err = (reason) => ({ kind: 'err', reason });
-const Skip = (reason) => ({ kind: 'skip', reason });
-const isSuccess = (o) => o.kind !== 'err';
-//# sourceMappingURL=result.js.map
+// EXTERNAL MODULE: ./lib/engine/model/result.js
+var result = __nccwpck_require__(5631);
+// EXTERNAL MODULE: ./lib/engine/model/subtask.js
+var subtask = __nccwpck_require__(8759);
 ;// CONCATENATED MODULE: ./lib/engine/report/upload-totals.js
 function addUpload(totals, r) {
     const t = totals ?? { uploads: 0, files: 0, bytes: 0, bytesSent: 0, filesLinked: 0, compression: [] };
@@ -68831,14 +68823,27 @@ function formatBytes(n) {
  * `bw-release: ACTION BEFORE AFTER` (`-` for no release) once it knows; the engine keeps that line
  * out of the log and puts it in the job's report (`JobReport.release`). docs/releases.md shows it.
  */
-const LINE = /^bw-release: (switch|rollback|undo) ([A-Za-z0-9._-]+) ([A-Za-z0-9._-]+)$/;
-/** The move a `bw-release:` line states, or null for any other line. */
+
+const PREFIX = 'bw-release:';
+const LINE = /^bw-release: (switch|rollback|undo) (\S{1,255}) (\S{1,255})$/;
+/**
+ * The move a `bw-release:` line states; null for a line that is not one (ordinary output); an
+ * error for a line that starts `bw-release:` but is not `ACTION BEFORE AFTER` with release ids
+ * (or `-`, `releaseNameProblem`): a host's answer is data, checked like any other (it names directories in the report).
+ */
 function parseReleaseMove(line) {
-    const m = LINE.exec(line.trimEnd());
-    if (!m)
+    if (!line.startsWith(PREFIX))
         return null;
+    const m = LINE.exec(line.trimEnd());
+    const ids = m ? [m[2], m[3]] : [];
+    if (!m || ids.some((s) => s !== '-' && (0,release_id/* releaseNameProblem */.AR)(s) !== undefined)) {
+        const shown = line.length > 200 ? `${line.slice(0, 199)}…` : line;
+        return {
+            problem: `printed a malformed ${PREFIX} line (not "ACTION BEFORE AFTER" with release directory names): ${JSON.stringify(shown)}`,
+        };
+    }
     const id = (s) => (s === '-' ? null : s);
-    return { action: m[1], before: id(m[2]), after: id(m[3]) };
+    return { action: m[1], before: id(ids[0]), after: id(ids[1]) };
 }
 /** Two moves of one job, in order, as one: where it started, where it ended, the last step's action. */
 function joinMoves(first, next) {
@@ -68851,6 +68856,8 @@ function joinMoves(first, next) {
  * transport and sends the result back in; a failed subtask is thrown back in instead. Nested jobs
  * run inline with their own generator and host, sharing the attempt and its signal.
  */
+
+
 
 
 
@@ -68947,7 +68954,7 @@ class JobAttempt {
         return Promise.reject(new TypeError(`a job yielded something that is not a subtask: ${describe(task)}`));
     }
     async #exec(task, host) {
-        const { transport, signal } = this.scope;
+        const { transport } = this.scope;
         const label = task.label ?? defaultLabel(task);
         this.#stepStart(host, label);
         // A label that is only the kind of step (a config's unnamed `run:`) names no step: its command does.
@@ -68957,14 +68964,53 @@ class JobAttempt {
         const target = task.target === 'controller' ? contract_host/* CONTROLLER */.J : host;
         if (task.target === 'controller')
             this.#ranOnController = true;
-        const context = this.#callContext(host, task.reportsRelease ? (line) => this.#releaseLine(line) : undefined);
-        const call = transport.exec(target, { script: task.script, shell: task.shell, env, ...(task.summary ? { summary: task.summary } : {}) }, context);
-        const result = await untilAborted(call, signal);
-        this.exitCode = result.exitCode;
-        if (result.exitCode !== 0 && !task.allowFailure) {
-            throw new errors/* CommandExitError */.qw(describeExit(result), result.exitCode, result.signal);
+        // A host's answer that cannot be right stops the command at once: nothing more is read.
+        const stop = new AbortController();
+        const refuse = (why) => {
+            if (!stop.signal.aborted)
+                stop.abort(new errors/* JobFailedError */.dk(`${label} on ${host.name}: ${why}`));
+        };
+        const capture = task.capture ? new StdoutCapture() : undefined;
+        const consume = (line) => {
+            if (capture && !capture.add(line))
+                refuse(`printed more than ${subtask/* CAPTURE_MAX_BYTES */.O8} bytes: stopped`);
+            if (!task.reportsRelease)
+                return false;
+            const move = parseReleaseMove(line);
+            if (move && 'problem' in move)
+                refuse(move.problem);
+            else if (move)
+                this.release = joinMoves(this.release, move);
+            return move !== null;
+        };
+        // The command's own deadline (`timeoutMs`), inside the attempt's: a host that goes silent
+        // fails this step, not the whole run.
+        const deadline = attemptSignal(this.scope.signal, task.timeoutMs);
+        const signal = AbortSignal.any([deadline.signal, stop.signal]);
+        try {
+            const context = {
+                ...this.#callContext(host, capture || task.reportsRelease ? consume : undefined),
+                signal,
+            };
+            const call = transport.exec(target, { script: task.script, shell: task.shell, env, ...(task.summary ? { summary: task.summary } : {}) }, context);
+            const result = await untilAborted(call, signal);
+            this.exitCode = result.exitCode;
+            if (result.exitCode !== 0 && !task.allowFailure) {
+                throw new errors/* CommandExitError */.qw(describeExit(result), result.exitCode, result.signal);
+            }
+            if (stop.signal.aborted)
+                throw stop.signal.reason;
+            return capture ? { ...result, stdout: capture.text(), stdoutTruncated: capture.truncated } : result;
         }
-        return result;
+        catch (error) {
+            if (!this.scope.signal.aborted && signal.aborted && signal.reason instanceof errors/* TimeoutError */.MU) {
+                throw new errors/* TimeoutError */.MU(`${label} on ${host.name} ${signal.reason.message} (its deadline)`);
+            }
+            throw error;
+        }
+        finally {
+            deadline.dispose();
+        }
     }
     async #upload(task, host) {
         this.#stepStart(host, task.label ?? `upload ${task.from} → ${task.to}`);
@@ -69007,25 +69053,41 @@ class JobAttempt {
         this.failedStep = null;
         this.scope.emit({ type: 'step-start', stage: this.scope.stage, host: host.name, label });
     }
-    /** A `bw-release:` line is recorded, not shown (true); any other line is output (false). */
-    #releaseLine(line) {
-        const move = parseReleaseMove(line);
-        if (move)
-            this.release = joinMoves(this.release, move);
-        return move !== null;
-    }
     #callContext(host, consume) {
         return {
             signal: this.scope.signal,
             onOutput: (stream, line) => {
                 if (!this.#open)
                     return;
+                // A `bw-release:` line is recorded, not shown; a captured line is still shown.
                 if (consume && stream === 'stdout' && consume(line))
                     return;
                 this.scope.onLine(line);
                 this.scope.emit({ type: 'output', stage: this.scope.stage, host: host.name, stream, line });
             },
         };
+    }
+}
+/** The stdout lines of one command, up to `CAPTURE_MAX_BYTES`: a flood costs no memory. */
+class StdoutCapture {
+    #lines = [];
+    #bytes = 0;
+    truncated = false;
+    /** Keeps `line`; false once the lines are over the limit (this one is not kept). */
+    add(line) {
+        if (this.truncated)
+            return false;
+        const bytes = Buffer.byteLength(line) + 1;
+        if (this.#bytes + bytes > subtask/* CAPTURE_MAX_BYTES */.O8) {
+            this.truncated = true;
+            return false;
+        }
+        this.#bytes += bytes;
+        this.#lines.push(line);
+        return true;
+    }
+    text() {
+        return this.#lines.join('\n');
     }
 }
 /** `exit code 3`, `killed by SIGTERM`, `ended without an exit status`. */
@@ -69038,7 +69100,7 @@ function describeExit(result) {
 }
 function toOutcome(value) {
     if (value === undefined)
-        return Ok();
+        return (0,result.Ok)();
     if (typeof value === 'object' && value !== null && ['ok', 'err', 'skip'].includes(value.kind))
         return value;
     throw new TypeError(`a job must return Ok(), Err(reason), Skip(reason) or nothing, got ${describe(value)}`);
@@ -70067,7 +70129,7 @@ class Executor {
         if (part)
             checkPart(part);
         // Checked once here: the release id names a directory on every host (`releases/ID`).
-        const problem = release === undefined ? undefined : releaseIdProblem(release);
+        const problem = release === undefined ? undefined : (0,release_id/* releaseIdProblem */.co)(release);
         if (problem)
             throw new TypeError(`release: ${problem}`);
         if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) {
@@ -70789,6 +70851,7 @@ function replyComplete(stdout) {
 ;// CONCATENATED MODULE: ./lib/pipeline/lock/lock-owner.js
 /** Who holds a deploy lock: what owner.json says, and how messages and the report tell it. */
 
+
 /** A token: who may re-enter and release a lock. Random, hex. */
 function newLockToken() {
     return (0,external_node_crypto_.randomBytes)(16).toString('hex');
@@ -70802,7 +70865,9 @@ const OWNER_FIELDS = {
     who: lock_owner_text(200),
     runner: lock_owner_text(200),
     release: lock_owner_text(200),
-    runUrl: (v) => (typeof v === 'string' && v.length <= 2000 && isHttpUrl(v) ? v : undefined),
+    // Kept in its safe form (parentheses, quotes, spaces and `<>` percent-encoded): it reaches the
+    // messages, the summary and the JSON report, and nothing downstream should have to re-check it.
+    runUrl: (v) => (typeof v === 'string' && v.length <= 2000 ? safeHttpUrl(v) : undefined),
     controller: lock_owner_text(300),
     pid: (v) => (Number.isSafeInteger(v) && v >= 0 ? v : undefined),
     started: (v) => (typeof v === 'string' && /^\d{4}-\d\d-\d\dT[\d:.]{1,20}Z$/.test(v) ? v : undefined),
@@ -70845,15 +70910,6 @@ function parseOwner(json) {
 function flatten(value) {
     // eslint-disable-next-line no-control-regex
     return value.replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029]/g, '\ufffd');
-}
-function isHttpUrl(value) {
-    try {
-        const url = new URL(value);
-        return url.protocol === 'https:' || url.protocol === 'http:';
-    }
-    catch {
-        return false;
-    }
 }
 /**
  * `alice (runner deploy, release 2026…, "hotfix") since 2026-11-28T01:00:00.000Z, last heartbeat
@@ -71390,8 +71446,6 @@ function releaseIdOf(settings, env = process.env) {
 var stage = __nccwpck_require__(6802);
 // EXTERNAL MODULE: ./lib/engine/model/runner.js
 var runner = __nccwpck_require__(596);
-// EXTERNAL MODULE: ./lib/engine/model/subtask.js
-var subtask = __nccwpck_require__(8759);
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 ;// CONCATENATED MODULE: external "node:string_decoder"
@@ -72624,6 +72678,14 @@ class ArchiveCache {
  * manifest's own size.
  */
 
+/**
+ * How long a host may say nothing before `ready`: each of its lines starts this again. Once it says
+ * it is linking (`linking from hashes`: hashing a large `link-from` tree takes minutes, in silence)
+ * only `READY_WITHIN_MS` bounds it. Past either the upload fails (docs/ssh.md).
+ */
+const REPLY_SILENCE_MS = 60_000;
+/** However much it says, a host must say `ready` this long after the upload started. */
+const READY_WITHIN_MS = 30 * 60_000;
 /** stderr lines kept for the error message when the host's side fails. */
 const ERROR_LINES = 12;
 /** Characters kept of the host's own error line (`bw-upload: error: …`) and of each stderr line. */
@@ -72631,6 +72693,7 @@ const ERROR_CHARS = 1000;
 class UploadReplies {
     manifestLines;
     onReady;
+    deadlines;
     /** Manifest lines (1-based) the host already has. */
     have = new Set();
     /** `no-tar` / `no-gzip`: the host cannot unpack this way. */
@@ -72641,13 +72704,38 @@ class UploadReplies {
     #hostError = null;
     #ready = false;
     #errors = [];
+    #silence;
+    #overall;
     /**
      * `manifestLines`: the line count of the manifest sent before the command started (null: no
      * `link-from`, so no `have` is expected); `onReady`: sends the archive.
      */
-    constructor(manifestLines, onReady) {
+    constructor(manifestLines, onReady, deadlines = {
+        silenceMs: REPLY_SILENCE_MS,
+        readyWithinMs: READY_WITHIN_MS,
+    }) {
         this.manifestLines = manifestLines;
         this.onReady = onReady;
+        this.deadlines = deadlines;
+        this.#heard();
+        this.#overall = setTimeout(() => this.#timeUp(`did not say "ready" within ${host_replies_seconds(deadlines.readyWithinMs)} of the upload's start`), deadlines.readyWithinMs);
+    }
+    /** Clears the deadlines: call once the command ended. */
+    dispose() {
+        clearTimeout(this.#silence);
+        clearTimeout(this.#overall);
+    }
+    /** A line from the host before `ready`: the silence deadline starts again. */
+    #heard() {
+        clearTimeout(this.#silence);
+        this.#silence = setTimeout(() => this.#timeUp(`said nothing for ${host_replies_seconds(this.deadlines.silenceMs)} before "ready"`), this.deadlines.silenceMs);
+    }
+    #timeUp(why) {
+        if (this.#ready || this.#violation)
+            return;
+        this.#violation = why;
+        this.dispose();
+        this.stop.abort();
     }
     /** What was outside the protocol, if anything. */
     get violation() {
@@ -72667,6 +72755,11 @@ class UploadReplies {
         if (!line.startsWith(PROTOCOL_PREFIX) || this.#violation)
             return;
         const msg = line.slice(PROTOCOL_PREFIX.length);
+        // Hashing and hard-linking happen between this line and the first `have`: no line for minutes.
+        if (msg.startsWith('linking from '))
+            clearTimeout(this.#silence);
+        else if (!this.#ready)
+            this.#heard();
         if (msg === 'no-tar' || msg === 'no-gzip')
             this.fallback = msg;
         else if (msg.startsWith('have '))
@@ -72677,6 +72770,7 @@ class UploadReplies {
             else
                 this.onReady();
             this.#ready = true;
+            this.dispose();
         }
         if (this.#violation)
             this.stop.abort();
@@ -72700,6 +72794,9 @@ class UploadReplies {
         return undefined;
     }
 }
+function host_replies_seconds(ms) {
+    return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+}
 function cut(text, max = ERROR_CHARS) {
     return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
@@ -72722,11 +72819,11 @@ function cut(text, max = ERROR_CHARS) {
 
 /** Compression when the step does not say: see docs/ssh.md, "Uploads". */
 const DEFAULT_COMPRESS = 'auto';
-async function tarUpload(exec, cache, host, label, req, ctx) {
+async function tarUpload(exec, cache, host, label, req, ctx, deadlines) {
     ctx.signal.throwIfAborted();
     const started = Date.now();
     const tree = await cache.tree(req.from, req.snapshot);
-    const upload = { exec, cache, host, label, req, ctx, tree };
+    const upload = { exec, cache, host, label, req, ctx, tree, ...(deadlines ? { deadlines } : {}) };
     let choice = await chooseCompression(cache, tree, req.compress ?? DEFAULT_COMPRESS, ctx.signal);
     for (;;) {
         const outcome = await attempt(upload, choice.gzip);
@@ -72757,7 +72854,7 @@ async function attempt(upload, gzip) {
     const manifest = linking ? await manifestOf(upload.cache, tree, ctx.signal) : null;
     const stdin = new HostInput(upload.cache, tree, gzip);
     // The host is not trusted: a reply outside the protocol ends the upload, and fails it.
-    const replies = new UploadReplies(manifest ? manifest.lineEntries.length : null, () => stdin.sendArchive(omitted(replies.have, manifest)));
+    const replies = new UploadReplies(manifest ? manifest.lineEntries.length : null, () => stdin.sendArchive(omitted(replies.have, manifest)), upload.deadlines);
     const env = scriptEnv(to, tree, gzip, manifest && { path: req.linkFrom, manifest });
     if (manifest)
         stdin.write(manifest.text);
@@ -72774,7 +72871,12 @@ async function attempt(upload, gzip) {
         throw new errors/* UploadError */.oW(`${label}: upload to ${to} failed: the host ${replies.violation}`);
     }
     finally {
+        replies.dispose();
         stdin.destroy();
+    }
+    // A transport that ends the command with a status when told to stop: the violation is the cause.
+    if (replies.violation !== undefined) {
+        throw new errors/* UploadError */.oW(`${label}: upload to ${to} failed: the host ${replies.violation}`);
     }
     // Packing failed (a source file changed or vanished): that, not the host's complaint, is the cause.
     if (stdin.archiveError)
@@ -83527,7 +83629,7 @@ function parseDurationSetting(text, source) {
 /** A release id names a directory on every host: checked before anything runs. */
 function parseReleaseId(text, source) {
     const id = text.trim();
-    const problem = releaseIdProblem(id);
+    const problem = (0,release_id/* releaseIdProblem */.co)(id);
     if (problem)
         throw new errors/* UsageError */.eb(`${settings_sourceLabel(source)}: ${problem}`);
     return id;
@@ -88618,9 +88720,15 @@ var formats = __nccwpck_require__(6094);
 var schema = __nccwpck_require__(1091);
 // EXTERNAL MODULE: ./lib/steps/release-step.js
 var release_step = __nccwpck_require__(1070);
+// EXTERNAL MODULE: ./lib/engine/model/result.js
+var model_result = __nccwpck_require__(5631);
 // EXTERNAL MODULE: ./lib/steps/release-dir-scripts.js
 var release_dir_scripts = __nccwpck_require__(8857);
+// EXTERNAL MODULE: ./lib/steps/release-dirs.js
+var release_dirs = __nccwpck_require__(8703);
 ;// CONCATENATED MODULE: ./lib/config/rollback-from.js
+
+
 
 
 
@@ -88642,11 +88750,17 @@ function rollbackReadStage(stage, name, hosts, vars, dirs) {
         jobs: () => hosts.map((host) => model_job/* Job */._.of(host, async function* (ctx) {
             const paths = (0,release_step/* releasePaths */.ul)(dirs, ctx);
             const read = (0,release_dir_scripts/* currentLiveCommand */.tS)(paths.BW_RELEASES_PATH, (0,release_step/* historyRun */.op)(ctx));
-            yield (0,subtask/* remote */.be)(read.script, {
+            const result = yield (0,subtask/* remote */.be)(read.script, {
                 env: { ...paths, ...read.env },
                 label: 'release: rollback: read current',
                 summary: read.summary,
+                capture: true,
+                timeoutMs: dirs.timeoutMs ?? release_dirs/* DEFAULT_RELEASE_SCRIPT_TIMEOUT_MS */.$,
             });
+            // The host's answer is data: a malformed one fails this host's job, and names it.
+            const problem = (0,release_dir_scripts/* currentLiveProblem */.Fj)(result);
+            if (problem)
+                return (0,model_result/* Err */._)(`${host.name} answered which release is current with ${problem}`);
         }, 'read-current')),
     });
 }
@@ -88895,8 +89009,8 @@ function defined(obj) {
 //# sourceMappingURL=build-runners.js.map
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: ./lib/config/schema-releases.js + 1 modules
-var schema_releases = __nccwpck_require__(2506);
+// EXTERNAL MODULE: ./lib/config/schema-releases.js
+var schema_releases = __nccwpck_require__(4498);
 ;// CONCATENATED MODULE: ./lib/config/safe-releases.js
 /**
  * The `lock:` and `releases:` blocks, validated → the settings the pipeline and the release steps
@@ -88954,6 +89068,7 @@ function resolveReleases(block) {
     return {
         path: block.path,
         keep: block.keep ?? DEFAULT_KEEP,
+        ...(block.timeout !== undefined ? { timeoutMs: block.timeout } : {}),
         shared: (block.shared ?? []).map((path) => ({
             path: path.replace(/\/$/, ''),
             directory: path.endsWith('/'),
@@ -89779,8 +89894,8 @@ var schemas = __nccwpck_require__(8816);
 var schema = __nccwpck_require__(1091);
 // EXTERNAL MODULE: ./lib/config/schema-values.js
 var schema_values = __nccwpck_require__(8370);
-// EXTERNAL MODULE: ./lib/config/schema-releases.js + 1 modules
-var schema_releases = __nccwpck_require__(2506);
+// EXTERNAL MODULE: ./lib/config/schema-releases.js
+var schema_releases = __nccwpck_require__(4498);
 ;// CONCATENATED MODULE: ./lib/config/module-schema.js
 /** JavaScript-module configs: the YAML blocks, plus stages that build custom jobs (`job: (host) => Job`). */
 
@@ -90210,33 +90325,19 @@ function rangeStart(node) {
 
 /***/ }),
 
-/***/ 2506:
+/***/ 4498:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  BI: () => (/* binding */ LOCK_NAME_PATTERN),
-  TN: () => (/* binding */ lockSchema),
-  x9: () => (/* binding */ releaseStepSchema),
-  mI: () => (/* binding */ releasesSchema)
-});
-
-// UNUSED EXPORTS: LOCK_NAME, sharedPathProblem
-
-// EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 17 modules
-var schemas = __nccwpck_require__(8816);
-;// CONCATENATED MODULE: ./lib/steps/release-dirs.js
-/**
- * The release directories the built-in `release:` steps work on (docs/releases.md): what config
- * resolves from the `releases:` block and what the steps and their host scripts act on.
- */
-/** The built-in `release:` steps. */
-const RELEASE_ACTIONS = ['prepare', 'switch', 'prune', 'rollback', 'undo'];
-//# sourceMappingURL=release-dirs.js.map
-// EXTERNAL MODULE: ./lib/config/schema-values.js
-var schema_values = __nccwpck_require__(8370);
-;// CONCATENATED MODULE: ./lib/config/schema-releases.js
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   BI: () => (/* binding */ LOCK_NAME_PATTERN),
+/* harmony export */   TN: () => (/* binding */ lockSchema),
+/* harmony export */   mI: () => (/* binding */ releasesSchema),
+/* harmony export */   x9: () => (/* binding */ releaseStepSchema)
+/* harmony export */ });
+/* unused harmony exports LOCK_NAME, sharedPathProblem */
+/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8816);
+/* harmony import */ var _steps_release_dirs_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8703);
+/* harmony import */ var _schema_values_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8370);
 /**
  * The config blocks of safe releases (docs/lock.md, docs/releases.md): the top-level `lock:` and
  * `releases:` blocks, and the `release:` step. Kept apart from schema.ts, which imports them.
@@ -90246,23 +90347,23 @@ var schema_values = __nccwpck_require__(8370);
 
 const LOCK_NAME = 'a lock name (letters, digits, ".", "-" and "_", not starting with ".")';
 const LOCK_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$/;
-const lockMap = schemas/* strictObject */.rej({
-    host: (0,schema_values/* nonEmptyString */.y0)('a host name from the config')
+const lockMap = zod__WEBPACK_IMPORTED_MODULE_1__/* .strictObject */ .rej({
+    host: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .nonEmptyString */ .y0)('a host name from the config')
         .optional()
         .describe('Host the lock is taken on. Default: the first non-local host under hosts: (the same for every runner).'),
-    name: schemas/* string */.YjP((0,schema_values/* expected */.p6)(LOCK_NAME))
-        .regex(LOCK_NAME_PATTERN, (0,schema_values/* expected */.p6)(LOCK_NAME))
+    name: zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .expected */ .p6)(LOCK_NAME))
+        .regex(LOCK_NAME_PATTERN, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .expected */ .p6)(LOCK_NAME))
         .optional()
         .describe("Lock name: the lock is ~/.boerewors/locks/NAME on the lock host. Default: the config file's name without extension."),
-    wait: (0,schema_values/* duration */.p0)({ allowZero: true })
+    wait: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .duration */ .p0)({ allowZero: true })
         .optional()
         .describe('Wait up to this long for a held lock before giving up. Default 0s: fail at once.'),
-    'stale-after': (0,schema_values/* duration */.p0)({ allowZero: false })
+    'stale-after': (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .duration */ .p0)({ allowZero: false })
         .optional()
         .describe('A holder whose heartbeat is older than this is taken over, with a warning. Default 10m.'),
-}, (0,schema_values/* expected */.p6)('false, true or a map {host, name, wait, stale-after}'))
+}, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .expected */ .p6)('false, true or a map {host, name, wait, stale-after}'))
     .describe('Deploy lock settings.');
-const lockSchema = schemas/* union */.KCZ([schemas/* boolean */.zMY(), lockMap], (0,schema_values/* expected */.p6)('false, true or a map {host, name, wait, stale-after}'))
+const lockSchema = zod__WEBPACK_IMPORTED_MODULE_1__/* .union */ .KCZ([zod__WEBPACK_IMPORTED_MODULE_1__/* .boolean */ .zMY(), lockMap], (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .expected */ .p6)('false, true or a map {host, name, wait, stale-after}'))
     .describe('The deploy lock: on by default when a runner touches a non-local host; false turns it off, true or a map turns it on.');
 const SHARED_PATH = 'a relative path inside the release, like storage/ or .env (a trailing / marks a directory)';
 /** Why `path` cannot be a shared path, or undefined when it can. */
@@ -90277,23 +90378,26 @@ function sharedPathProblem(path) {
         return `expected ${SHARED_PATH}: it has an empty, "." or ".." part`;
     return undefined;
 }
-const releasesSchema = schemas/* strictObject */.rej({
-    path: (0,schema_values/* nonEmptyString */.y0)('a directory on the host, like /srv/shop').describe('Directory holding releases/, current, shared/ and .boerewors/ on each host; ${NAME} is expanded per job (BW_HOST too). Relative: to the login user’s home (SSH) or the working directory (local:).'),
-    keep: (0,schema_values/* positiveInt */.NJ)()
+const releasesSchema = zod__WEBPACK_IMPORTED_MODULE_1__/* .strictObject */ .rej({
+    path: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .nonEmptyString */ .y0)('a directory on the host, like /srv/shop').describe('Directory holding releases/, current, shared/ and .boerewors/ on each host; ${NAME} is expanded per job (BW_HOST too). Relative: to the login user’s home (SSH) or the working directory (local:).'),
+    keep: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .positiveInt */ .NJ)()
         .optional()
         .describe('Releases that went live kept by release: prune (current and previous always stay). Default 5.'),
-    shared: schemas/* array */.YOg(schemas/* string */.YjP((0,schema_values/* expected */.p6)(SHARED_PATH))
-        .min(1, (0,schema_values/* expected */.p6)(SHARED_PATH))
+    shared: zod__WEBPACK_IMPORTED_MODULE_1__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP((0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .expected */ .p6)(SHARED_PATH))
+        .min(1, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .expected */ .p6)(SHARED_PATH))
         .superRefine((path, ctx) => {
         const problem = sharedPathProblem(path);
         if (problem)
             ctx.addIssue({ code: 'custom', message: problem });
-    }), (0,schema_values/* expected */.p6)('a list of paths like [storage/, .env]'))
+    }), (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .expected */ .p6)('a list of paths like [storage/, .env]'))
         .optional()
         .describe('Paths linked into every release from PATH/shared/ by release: prepare: a trailing / marks a directory (created when missing), else a file (must exist).'),
-}, (0,schema_values/* expected */.p6)('a map {path, keep, shared}'))
+    timeout: (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .duration */ .p0)({ allowZero: false })
+        .optional()
+        .describe('Deadline of each release: step on a host (and of the rollback’s read of current): past it the step fails. Default 10m.'),
+}, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .expected */ .p6)('a map {path, keep, shared, timeout}'))
     .describe('Release directories on every host: releases/ID, an atomic current symlink, shared paths, a history.');
-const releaseStepSchema = schemas/* enum */.k5n(RELEASE_ACTIONS, (0,schema_values/* expected */.p6)(`one of ${RELEASE_ACTIONS.join(', ')}`))
+const releaseStepSchema = zod__WEBPACK_IMPORTED_MODULE_1__/* ["enum"] */ .k5n(_steps_release_dirs_js__WEBPACK_IMPORTED_MODULE_2__/* .RELEASE_ACTIONS */ .c, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .expected */ .p6)(`one of ${_steps_release_dirs_js__WEBPACK_IMPORTED_MODULE_2__/* .RELEASE_ACTIONS */ .c.join(', ')}`))
     .describe('A built-in step on the releases: directories: prepare (create releases/$BW_RELEASE, link shared paths), switch (current → it, atomically), prune, rollback, undo.');
 //# sourceMappingURL=schema-releases.js.map
 
@@ -90432,7 +90536,7 @@ const stageHost = () => zod__WEBPACK_IMPORTED_MODULE_1__/* .union */ .KCZ([zod__
 /* harmony import */ var _contract_transport_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4475);
 /* harmony import */ var _formats_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6094);
 /* harmony import */ var _schema_values_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8370);
-/* harmony import */ var _schema_releases_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2506);
+/* harmony import */ var _schema_releases_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4498);
 /**
  * The release config (docs/config.md) as one zod schema: the validator and the published JSON Schema
  * (`schema/release.schema.json`) are both generated from it. Every leaf carries an `expected …`
@@ -90800,6 +90904,43 @@ function hostLabel(host, defaultUser) {
 
 /***/ }),
 
+/***/ 8705:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   AR: () => (/* binding */ releaseNameProblem),
+/* harmony export */   co: () => (/* binding */ releaseIdProblem)
+/* harmony export */ });
+/* unused harmony export RELEASE_ID_PATTERN */
+/**
+ * The rule for release ids, shared by the engine (which refuses a bad BW_RELEASE) and everything
+ * that reads a release id back from a host: a host's answer is checked against the same rule.
+ */
+/** What a release id may look like: it names a directory on every host (`releases/ID`). */
+const RELEASE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+/** Why `id` cannot be a release id, or undefined when it can. */
+function releaseIdProblem(id) {
+    if (RELEASE_ID_PATTERN.test(id) && !id.includes('..'))
+        return undefined;
+    return ('expected a release id: letters, digits, ".", "-" and "_", starting with a letter or digit, ' +
+        `at most 128 characters, no ".." (it names a directory), got ${JSON.stringify(id)}`);
+}
+/**
+ * Why `name`, as a host reported it (the directory `current` points at), cannot name a release
+ * directory; undefined when it can. Looser than `releaseIdProblem`: a release made by hand
+ * (`releases/_old`) is still a directory a host may honestly report. Never `.` or `..`, no `/`, no
+ * white space or control characters: what the release scripts' `current_id` prints.
+ */
+function releaseNameProblem(name) {
+    if (/^[A-Za-z0-9._-]{1,255}$/.test(name) && name !== '.' && name !== '..')
+        return undefined;
+    const shown = name.length > 80 ? `${name.slice(0, 79)}…` : name;
+    return `not the name of a directory in releases/ (letters, digits, ".", "-" and "_", not "." or ".."): ${JSON.stringify(shown)}`;
+}
+//# sourceMappingURL=release-id.js.map
+
+/***/ }),
+
 /***/ 9007:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
@@ -90940,6 +91081,23 @@ function isJob(value) {
     return (value instanceof Job || (typeof value === 'object' && value !== null && 'run' in value && 'host' in value));
 }
 //# sourceMappingURL=job.js.map
+
+/***/ }),
+
+/***/ 5631:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   MO: () => (/* binding */ Skip),
+/* harmony export */   Ok: () => (/* binding */ Ok),
+/* harmony export */   _: () => (/* binding */ Err),
+/* harmony export */   oJ: () => (/* binding */ isSuccess)
+/* harmony export */ });
+const Ok = () => ({ kind: 'ok' });
+const Err = (reason) => ({ kind: 'err', reason });
+const Skip = (reason) => ({ kind: 'skip', reason });
+const isSuccess = (o) => o.kind !== 'err';
+//# sourceMappingURL=result.js.map
 
 /***/ }),
 
@@ -91118,6 +91276,7 @@ function isCheck(check) {
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   O8: () => (/* binding */ CAPTURE_MAX_BYTES),
 /* harmony export */   Se: () => (/* binding */ upload),
 /* harmony export */   be: () => (/* binding */ remote),
 /* harmony export */   sr: () => (/* binding */ local)
@@ -91129,6 +91288,8 @@ function isCheck(check) {
  * into the generator. Building them does no I/O, so plans and dry runs are pure data.
  */
 
+/** Captured stdout is cut after this many bytes (`CapturedResult.stdoutTruncated`). */
+const CAPTURE_MAX_BYTES = 64 * 1024;
 /** A command on the job's host. */
 function remote(script, opts = {}) {
     return { kind: 'exec', target: 'host', script, shell: opts.shell ?? _contract_transport_js__WEBPACK_IMPORTED_MODULE_0__/* .DEFAULT_SHELL */ .L, ...rest(opts) };
@@ -91161,6 +91322,10 @@ function rest(opts) {
         out.summary = opts.summary;
     if (opts.reportsRelease)
         out.reportsRelease = true;
+    if (opts.capture)
+        out.capture = true;
+    if (opts.timeoutMs !== undefined)
+        out.timeoutMs = opts.timeoutMs;
     return out;
 }
 //# sourceMappingURL=subtask.js.map
@@ -91269,12 +91434,31 @@ function expandVars(text, vars, where = 'value') {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   $A: () => (/* binding */ parseCurrentLive),
+/* harmony export */   Fj: () => (/* binding */ currentLiveProblem),
 /* harmony export */   Pw: () => (/* binding */ releaseCommand),
 /* harmony export */   XY: () => (/* binding */ parseRolledBackInRun),
 /* harmony export */   hU: () => (/* binding */ releasesPathOn),
 /* harmony export */   tS: () => (/* binding */ currentLiveCommand)
 /* harmony export */ });
 /* unused harmony exports historyFields, sharedLines */
+/* harmony import */ var _contract_release_id_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8705);
+/**
+ * The shell commands of the `release:` steps, as pure values: a fixed script and the environment
+ * it reads. Nothing from the config or the run is ever written into a script's text; every value
+ * reaches it as a variable, so a path with quotes or `$(…)` in it is data. The layout and every
+ * state transition are described in docs/releases.md.
+ *
+ * Layout on each host, under the releases path P:
+ *   P/releases/ID/                one directory per release
+ *   P/current -> releases/ID      a relative symlink, replaced atomically (link beside it + rename)
+ *   P/shared/                     paths linked into every release (`shared:`)
+ *   P/.boerewors/releases.jsonl   the history: one line per event (prepared, live, bad)
+ *
+ * History lines are written by us only and always start `{"id":"ID","state":"STATE","run":"…",`,
+ * with `"previous":"ID"}` last on `live` lines, so the scripts read them with sed and awk alone.
+ * Ids are checked (`releaseIdProblem`) before they get here.
+ */
+
 /** The script and environment of one `release:` step on one host. */
 function releaseCommand(action, target) {
     const env = {
@@ -91327,15 +91511,75 @@ function currentLiveCommand(path, run) {
         summary: `read which release ${path}/current is, and when it first went live`,
     };
 }
-/** `{ id, time }` from the line `currentLiveCommand` prints, wherever it is in `output`. */
+/**
+ * `{ id, time }` from the line `current releases/ID first went live at TIME` that
+ * `currentLiveCommand` prints, wherever it is in `output`; null when there is none, or when the
+ * answer is malformed (`currentLiveProblem` says why). The host's answer is data: the id must be a
+ * directory name in releases/ (`releaseNameProblem`: never `.` or `..`), the time ISO-8601 in UTC
+ * (returned in `toISOString` form, so times compare as strings) or `never`.
+ */
 function parseCurrentLive(output) {
-    const m = /^current releases\/([A-Za-z0-9._-]+) first went live at (\S*)$/m.exec(output);
-    return m ? { id: m[1], time: m[2] } : null;
+    const read = readAnswer(output ?? '');
+    return 'problem' in read ? null : read.current;
 }
-/** `{ id, time }` from the line `this run rolled back releases/ID at TIME`, wherever it is in `output`. */
+/**
+ * `{ id, time }` from the line `this run rolled back releases/ID at TIME`, wherever it is in
+ * `output`; null when there is none, or when the answer is malformed (checked as `parseCurrentLive`).
+ */
 function parseRolledBackInRun(output) {
-    const m = /^this run rolled back releases\/([A-Za-z0-9._-]+) at (\S*)$/m.exec(output);
-    return m ? { id: m[1], time: m[2] } : null;
+    const read = readAnswer(output ?? '');
+    return 'problem' in read ? null : read.rolledBack;
+}
+/** Why the answer of `currentLiveCommand` is malformed (or too long), or undefined when it is not. */
+function currentLiveProblem(answer) {
+    if (answer.stdoutTruncated)
+        return 'an answer of more than 64 KiB (two lines at most are expected)';
+    const read = readAnswer(answer.stdout);
+    return 'problem' in read ? read.problem : undefined;
+}
+/** The two lines an answer may hold: each at most once, each with a schema. */
+const ANSWER_LINES = {
+    current: {
+        start: 'current releases/',
+        line: /^current releases\/(\S+) first went live at (\S+)$/,
+        form: 'current releases/ID first went live at TIME',
+        never: true,
+    },
+    rolledBack: {
+        start: 'this run rolled back releases/',
+        line: /^this run rolled back releases\/(\S+) at (\S+)$/,
+        form: 'this run rolled back releases/ID at TIME',
+        never: false,
+    },
+};
+const UTC_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z$/;
+function readAnswer(output) {
+    const seen = { current: null, rolledBack: null };
+    const shown = (text) => JSON.stringify(text.length > 200 ? `${text.slice(0, 199)}…` : text);
+    for (const line of output.split('\n')) {
+        for (const [key, kind] of Object.entries(ANSWER_LINES)) {
+            if (!line.startsWith(kind.start))
+                continue;
+            if (seen[key])
+                return { problem: `more than one "${kind.start}…" line in its answer: ${shown(line)}` };
+            const m = kind.line.exec(line);
+            if (!m)
+                return { problem: `"${kind.form}" expected, got ${shown(line)}` };
+            const [, id, time] = m;
+            const idProblem = (0,_contract_release_id_js__WEBPACK_IMPORTED_MODULE_0__/* .releaseNameProblem */ .AR)(id);
+            if (idProblem)
+                return { problem: `a release that is ${idProblem}` };
+            if (kind.never && time === 'never') {
+                seen[key] = { id, time };
+                continue;
+            }
+            const ms = UTC_TIME.test(time) ? Date.parse(time) : NaN;
+            if (!Number.isFinite(ms))
+                return { problem: `a time that is not ISO-8601 UTC: ${shown(time)}` };
+            seen[key] = { id, time: new Date(ms).toISOString() };
+        }
+    }
+    return seen;
 }
 /** `"run":"…","attempt":"…","time":"…","who":"…","runUrl":"…"`: what follows id and state on a history line. */
 function historyFields(entry) {
@@ -91583,6 +91827,29 @@ moved "$cur" "$target"
 
 /***/ }),
 
+/***/ 8703:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $: () => (/* binding */ DEFAULT_RELEASE_SCRIPT_TIMEOUT_MS),
+/* harmony export */   c: () => (/* binding */ RELEASE_ACTIONS)
+/* harmony export */ });
+/**
+ * The release directories the built-in `release:` steps work on (docs/releases.md): what config
+ * resolves from the `releases:` block and what the steps and their host scripts act on.
+ */
+/** The built-in `release:` steps. */
+const RELEASE_ACTIONS = ['prepare', 'switch', 'prune', 'rollback', 'undo'];
+/**
+ * `releases.timeout` when not given: 10 minutes. The scripts take a second or two; a `prune` that
+ * removes large releases from a slow disk takes longer. A host that goes silent fails its job at
+ * this deadline instead of holding the run.
+ */
+const DEFAULT_RELEASE_SCRIPT_TIMEOUT_MS = 10 * 60_000;
+//# sourceMappingURL=release-dirs.js.map
+
+/***/ }),
+
 /***/ 1070:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
@@ -91599,10 +91866,12 @@ moved "$cur" "$target"
 /* harmony import */ var _engine_model_subtask_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8759);
 /* harmony import */ var _engine_model_vars_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8280);
 /* harmony import */ var _release_dir_scripts_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8857);
+/* harmony import */ var _release_dirs_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(8703);
 /**
  * What the `releases:` block adds to a job: BW_RELEASES_PATH and BW_RELEASE_PATH in every step's
  * environment, and the `release:` steps as commands on the job's host (release-dir-scripts.ts).
  */
+
 
 
 
@@ -91648,7 +91917,8 @@ function releaseStepTask(action, dirs, ctx, paths, label) {
     });
     // These print where `current` went (src/engine/report/release-move.ts): the job's report says it.
     const reportsRelease = action === 'switch' || action === 'rollback' || action === 'undo';
-    return (0,_engine_model_subtask_js__WEBPACK_IMPORTED_MODULE_2__/* .remote */ .be)(script, { env: { ...paths, ...env }, label, summary, reportsRelease });
+    const timeoutMs = dirs.timeoutMs ?? _release_dirs_js__WEBPACK_IMPORTED_MODULE_7__/* .DEFAULT_RELEASE_SCRIPT_TIMEOUT_MS */ .$;
+    return (0,_engine_model_subtask_js__WEBPACK_IMPORTED_MODULE_2__/* .remote */ .be)(script, { env: { ...paths, ...env }, label, summary, reportsRelease, timeoutMs });
 }
 /** The run as the history records it (BW_RUN_ID, or this process's stand-in). */
 function historyRun(ctx) {

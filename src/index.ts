@@ -15,7 +15,13 @@ export { Stage, type StageOptions, type StageContext, type Amount } from './engi
 export { Runner, type RunnerOptions, type RunContext } from './engine/model/runner.js';
 export { Executor, type ExecutorOptions } from './engine/schedule/executor.js';
 export { remote, local, upload } from './engine/model/subtask.js';
-export type { ExecTask, UploadTask, UploadOptions } from './engine/model/subtask.js';
+export type {
+  ExecTask,
+  ExecOptions,
+  CapturedResult,
+  UploadTask,
+  UploadOptions,
+} from './engine/model/subtask.js';
 export type { UploadTotals } from './engine/report/upload-totals.js';
 export { CONTROLLER, hostLabel, type Host } from './contract/host.js';
 export type { EngineEvent } from './engine/report/events.js';

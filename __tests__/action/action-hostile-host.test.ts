@@ -6,7 +6,7 @@
  * itself and no ESC or BEL, the job summary no markup, and the controller's heap stays under a cap
  * (`--max-old-space-size`: a controller that buffers what the host sends dies of it).
  */
-import { chmod, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempDir } from '../support/cli.js';
 import { useHostileShim, type Lie } from '../support/hostile-host.js';
@@ -161,6 +161,87 @@ describe('the action against a compromised host', () => {
     expect(run.stdout).toContain('full');
   }, 60_000);
 
+  it('an upload host that never says "ready": that host fails after 60 s of silence, the run ends', async () => {
+    const run = await release('upload-silence', UPLOAD(true));
+    expectContained(run);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/the host said nothing for 60 s before "ready"/);
+    expect(run.ms).toBeLessThan(100_000);
+  }, 150_000);
+
+  /**
+   * A releases: block (with `timeout` when given) whose tree an honest host would roll back: r1 then
+   * r2 went live, current is r2. Writable by sshd's login user.
+   */
+  async function releasesTree(timeout?: string): Promise<string> {
+    const path = join(fleet.scratchDir, `hostile-releases-${process.pid}-${++seq}`);
+    for (const dir of [
+      path,
+      join(path, '.boerewors'),
+      join(path, 'releases'),
+      join(path, 'releases', 'r1'),
+      join(path, 'releases', 'r2'),
+    ]) {
+      await mkdir(dir, { recursive: true });
+      await chmod(dir, 0o777);
+    }
+    const live = (id: string, previous: string, time: string): string =>
+      JSON.stringify({ id, state: 'live', run: 'ab', attempt: 'ab', time, who: 'ci', runUrl: '', previous });
+    const history = join(path, '.boerewors', 'releases.jsonl');
+    await writeFile(
+      history,
+      `${live('r1', '', '2026-12-01T00:00:00.000Z')}\n${live('r2', 'r1', '2026-12-02T00:00:00.000Z')}\n`,
+    );
+    await chmod(history, 0o666);
+    await symlink('releases/r2', join(path, 'current'));
+    return `releases:\n  path: ${path}\n${timeout ? `  timeout: ${timeout}\n` : ''}`;
+  }
+  const STEP = (step: string): string => `  deploy:
+    stages:
+      - name: Tidy
+        hosts: [web]
+        steps:
+          - release: ${step}
+`;
+
+  it.each([
+    ['release-flood', 'rollback', undefined, /read current on .*: printed more than 65536 bytes: stopped/],
+    [
+      'release-current-dotdot',
+      'rollback',
+      undefined,
+      /answered which release is current with a release that is not the name of a directory in releases\//,
+    ],
+    [
+      'release-forged-line',
+      'switch',
+      undefined,
+      /release: switch on .*: printed a malformed bw-release: line/,
+    ],
+    ['release-flood', 'prune', '5s', /release: prune on .* timed out after 5s \(its deadline\)/],
+    ['release-silence', 'prune', '3s', /release: prune on .* timed out after 3s \(its deadline\)/],
+    [
+      'release-silence',
+      'rollback',
+      '3s',
+      /release: rollback: read current on .* timed out after 3s \(its deadline\)/,
+    ],
+  ] as const)(
+    'a release-directory host that lies (%s, release: %s, releases.timeout %s): that host fails, naming it, within bounds',
+    async (lie, step, timeout, why) => {
+      const run = await release(lie, STEP(step), {}, await releasesTree(timeout));
+      expectContained(run);
+      expect(run.code).toBe(1);
+      expect(run.stdout).toMatch(why);
+      // Nothing was rolled back, nor recorded as moved, on the strength of the lie.
+      expect(run.stdout).not.toContain('nothing to roll back here');
+      expect(run.reportText).toContain('"result"');
+      expect(run.reportText).not.toMatch(/"release":\s*\{\s*"action"/);
+      expect(run.ms).toBeLessThan(60_000);
+    },
+    90_000,
+  );
+
   it('a poisoned releases.jsonl (ids like ../../outside, 20,000 lines, workflow commands) and current pointing outside: prune and rollback touch nothing outside the releases path', async () => {
     const base = join(fleet.scratchDir, `hostile-rel-${process.pid}-${++seq}`);
     const path = join(base, 'app');
@@ -210,6 +291,13 @@ describe('the action against a compromised host', () => {
     );
     expectContained(run);
     expect(run.ms).toBeLessThan(60_000);
+    // Both steps ran: prune removed nothing it could not name, rollback found no current to go back from.
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/pruned 0; releases\/ holds: r1/);
+    expect(run.stdout).toMatch(/current does not point into .*: nothing to roll back/);
+    expect(run.stdout).toMatch(/failed at step "release: rollback"/);
+    expect(await readdir(join(path, 'releases'))).toEqual(['r1']);
+    expect(await readdir(join(base, 'outside'))).toEqual(['keep.txt']);
     expect(await readFile(join(base, 'outside', 'keep.txt'), 'utf8')).toBe('mine');
   }, 90_000);
 

@@ -50,10 +50,10 @@ describe('which release a rollback rolls back', () => {
   });
 
   it('reads only its own line, never an id with characters a release id cannot hold', () => {
-    expect(parseCurrentLive('current releases/a$(x) first went live at t')).toBeNull();
-    expect(parseCurrentLive('x\ncurrent releases/r-1.2_3 first went live at t\n')).toEqual({
+    expect(parseCurrentLive('current releases/a$(x) first went live at never')).toBeNull();
+    expect(parseCurrentLive('x\ncurrent releases/r-1.2_3 first went live at never\n')).toEqual({
       id: 'r-1.2_3',
-      time: 't',
+      time: 'never',
     });
   });
 });

@@ -31,8 +31,10 @@ describe('what the release steps moved', () => {
       before: null,
       after: 'R1',
     });
-    expect(parseReleaseMove('bw-release: prune R2 R1')).toBeNull();
     expect(parseReleaseMove('echo bw-release: undo R2 R1')).toBeNull();
+    // A line that claims to be one and is not: an error (the job fails), never a move.
+    expect(parseReleaseMove('bw-release: prune R2 R1')).toHaveProperty('problem');
+    expect(parseReleaseMove('bw-release: undo .. R1')).toHaveProperty('problem');
   });
 
   it('says each move in words', () => {

@@ -11,10 +11,16 @@ import type { Host } from '../contract/host.js';
 import { Job } from '../engine/model/job.js';
 import type { StageReport, StageWhen } from '../engine/report/report.js';
 import { Stage } from '../engine/model/stage.js';
-import { remote } from '../engine/model/subtask.js';
-import { currentLiveCommand, parseCurrentLive, parseRolledBackInRun } from '../steps/release-dir-scripts.js';
+import { remote, type CapturedResult } from '../engine/model/subtask.js';
+import { Err } from '../engine/model/result.js';
+import {
+  currentLiveCommand,
+  currentLiveProblem,
+  parseCurrentLive,
+  parseRolledBackInRun,
+} from '../steps/release-dir-scripts.js';
 import { historyRun, releasePaths } from '../steps/release-step.js';
-import type { ReleaseDirs } from '../steps/release-dirs.js';
+import { DEFAULT_RELEASE_SCRIPT_TIMEOUT_MS, type ReleaseDirs } from '../steps/release-dirs.js';
 import type { StepConfig } from './schema.js';
 
 /** The stage a rollback stage needs before it, or null when its release is known without one. */
@@ -41,11 +47,16 @@ export function rollbackReadStage(
           async function* (ctx) {
             const paths = releasePaths(dirs, ctx);
             const read = currentLiveCommand(paths.BW_RELEASES_PATH as string, historyRun(ctx));
-            yield remote(read.script, {
+            const result = yield remote(read.script, {
               env: { ...paths, ...read.env },
               label: 'release: rollback: read current',
               summary: read.summary,
+              capture: true,
+              timeoutMs: dirs.timeoutMs ?? DEFAULT_RELEASE_SCRIPT_TIMEOUT_MS,
             });
+            // The host's answer is data: a malformed one fails this host's job, and names it.
+            const problem = currentLiveProblem(result as CapturedResult);
+            if (problem) return Err(`${host.name} answered which release is current with ${problem}`);
           },
           'read-current',
         ),

@@ -84,6 +84,7 @@ export function resolveReleases(block: ReleasesBlock | undefined): ReleaseDirs |
   return {
     path: block.path,
     keep: block.keep ?? DEFAULT_KEEP,
+    ...(block.timeout !== undefined ? { timeoutMs: block.timeout } : {}),
     shared: (block.shared ?? []).map((path) => ({
       path: path.replace(/\/$/, ''),
       directory: path.endsWith('/'),

@@ -85,8 +85,13 @@ export const releasesSchema = z
         .describe(
           'Paths linked into every release from PATH/shared/ by release: prepare: a trailing / marks a directory (created when missing), else a file (must exist).',
         ),
+      timeout: duration({ allowZero: false })
+        .optional()
+        .describe(
+          'Deadline of each release: step on a host (and of the rollback’s read of current): past it the step fails. Default 10m.',
+        ),
     },
-    expected('a map {path, keep, shared}'),
+    expected('a map {path, keep, shared, timeout}'),
   )
   .describe(
     'Release directories on every host: releases/ID, an atomic current symlink, shared paths, a history.',

@@ -14,6 +14,7 @@
  * with `"previous":"ID"}` last on `live` lines, so the scripts read them with sed and awk alone.
  * Ids are checked (`releaseIdProblem`) before they get here.
  */
+import { releaseNameProblem } from '../contract/release-id.js';
 import type { ReleaseAction, SharedPath } from './release-dirs.js';
 
 /** One history line's fields after `id` and `state`, in this order. */
@@ -96,16 +97,78 @@ export function currentLiveCommand(path: string, run: string): ReleaseCommand {
   };
 }
 
-/** `{ id, time }` from the line `currentLiveCommand` prints, wherever it is in `output`. */
-export function parseCurrentLive(output: string): { id: string; time: string } | null {
-  const m = /^current releases\/([A-Za-z0-9._-]+) first went live at (\S*)$/m.exec(output);
-  return m ? { id: m[1] as string, time: m[2] as string } : null;
+/**
+ * `{ id, time }` from the line `current releases/ID first went live at TIME` that
+ * `currentLiveCommand` prints, wherever it is in `output`; null when there is none, or when the
+ * answer is malformed (`currentLiveProblem` says why). The host's answer is data: the id must be a
+ * directory name in releases/ (`releaseNameProblem`: never `.` or `..`), the time ISO-8601 in UTC
+ * (returned in `toISOString` form, so times compare as strings) or `never`.
+ */
+export function parseCurrentLive(output: string | undefined): { id: string; time: string } | null {
+  const read = readAnswer(output ?? '');
+  return 'problem' in read ? null : read.current;
 }
 
-/** `{ id, time }` from the line `this run rolled back releases/ID at TIME`, wherever it is in `output`. */
-export function parseRolledBackInRun(output: string): { id: string; time: string } | null {
-  const m = /^this run rolled back releases\/([A-Za-z0-9._-]+) at (\S*)$/m.exec(output);
-  return m ? { id: m[1] as string, time: m[2] as string } : null;
+/**
+ * `{ id, time }` from the line `this run rolled back releases/ID at TIME`, wherever it is in
+ * `output`; null when there is none, or when the answer is malformed (checked as `parseCurrentLive`).
+ */
+export function parseRolledBackInRun(output: string | undefined): { id: string; time: string } | null {
+  const read = readAnswer(output ?? '');
+  return 'problem' in read ? null : read.rolledBack;
+}
+
+/** Why the answer of `currentLiveCommand` is malformed (or too long), or undefined when it is not. */
+export function currentLiveProblem(answer: { stdout: string; stdoutTruncated: boolean }): string | undefined {
+  if (answer.stdoutTruncated) return 'an answer of more than 64 KiB (two lines at most are expected)';
+  const read = readAnswer(answer.stdout);
+  return 'problem' in read ? read.problem : undefined;
+}
+
+type Seen = { id: string; time: string } | null;
+
+/** The two lines an answer may hold: each at most once, each with a schema. */
+const ANSWER_LINES = {
+  current: {
+    start: 'current releases/',
+    line: /^current releases\/(\S+) first went live at (\S+)$/,
+    form: 'current releases/ID first went live at TIME',
+    never: true,
+  },
+  rolledBack: {
+    start: 'this run rolled back releases/',
+    line: /^this run rolled back releases\/(\S+) at (\S+)$/,
+    form: 'this run rolled back releases/ID at TIME',
+    never: false,
+  },
+} as const;
+const UTC_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z$/;
+
+function readAnswer(output: string): { current: Seen; rolledBack: Seen } | { problem: string } {
+  const seen: { current: Seen; rolledBack: Seen } = { current: null, rolledBack: null };
+  const shown = (text: string): string => JSON.stringify(text.length > 200 ? `${text.slice(0, 199)}…` : text);
+  for (const line of output.split('\n')) {
+    for (const [key, kind] of Object.entries(ANSWER_LINES) as [
+      keyof typeof seen,
+      (typeof ANSWER_LINES)['current' | 'rolledBack'],
+    ][]) {
+      if (!line.startsWith(kind.start)) continue;
+      if (seen[key]) return { problem: `more than one "${kind.start}…" line in its answer: ${shown(line)}` };
+      const m = kind.line.exec(line);
+      if (!m) return { problem: `"${kind.form}" expected, got ${shown(line)}` };
+      const [, id, time] = m as unknown as [string, string, string];
+      const idProblem = releaseNameProblem(id);
+      if (idProblem) return { problem: `a release that is ${idProblem}` };
+      if (kind.never && time === 'never') {
+        seen[key] = { id, time };
+        continue;
+      }
+      const ms = UTC_TIME.test(time) ? Date.parse(time) : NaN;
+      if (!Number.isFinite(ms)) return { problem: `a time that is not ISO-8601 UTC: ${shown(time)}` };
+      seen[key] = { id, time: new Date(ms).toISOString() };
+    }
+  }
+  return seen;
 }
 
 /** `"run":"…","attempt":"…","time":"…","who":"…","runUrl":"…"`: what follows id and state on a history line. */

@@ -21,4 +21,16 @@ export interface ReleaseDirs {
   readonly path: string;
   readonly keep: number;
   readonly shared: readonly SharedPath[];
+  /**
+   * The deadline of each release-directory script on a host (the `release:` steps and the
+   * rollback's read of `current`), ms. Default `DEFAULT_RELEASE_SCRIPT_TIMEOUT_MS`.
+   */
+  readonly timeoutMs?: number;
 }
+
+/**
+ * `releases.timeout` when not given: 10 minutes. The scripts take a second or two; a `prune` that
+ * removes large releases from a slow disk takes longer. A host that goes silent fails its job at
+ * this deadline instead of holding the run.
+ */
+export const DEFAULT_RELEASE_SCRIPT_TIMEOUT_MS = 10 * 60_000;

@@ -1,4 +1,11 @@
-import { describeHolder, OWNER_MAX_BYTES, parseOwner } from '../../../src/pipeline/lock/lock-owner.js';
+import {
+  describeHolder,
+  lockReport,
+  OWNER_MAX_BYTES,
+  parseOwner,
+} from '../../../src/pipeline/lock/lock-owner.js';
+import { notRunReport } from '../../../src/pipeline/lock/lock-gate.js';
+import { toJsonReport } from '../../../src/reporters/json.js';
 import { parseLockReply, replyComplete } from '../../../src/steps/lock-scripts.js';
 
 describe('parseOwner: owner.json from a lock host that may lie', () => {
@@ -38,6 +45,22 @@ describe('parseOwner: owner.json from a lock host that may lie', () => {
     expect(describeHolder(owner, 3)).toBe(
       'an unknown holder (its owner.json is malformed: invalid who, runner, runUrl, pid, started), 3 s old',
     );
+  });
+
+  it('keeps a runUrl in its safe form: the JSON report gets `)`, spaces and `<` percent-encoded', () => {
+    const owner = parseOwner(
+      JSON.stringify({
+        who: 'mallory',
+        runUrl: 'https://x/a b)<h2>INJECTED</h2>[click](https://evil.example/login)',
+      }),
+    );
+    const safe = 'https://x/a%20b%29%3Ch2%3EINJECTED%3C/h2%3E[click]%28https://evil.example/login%29';
+    expect(owner).toEqual({ who: 'mallory', runUrl: safe });
+    const target = { name: 'shop', host: { name: 'lock-host' } };
+    const gate = { refused: 'held', result: 'failure' as const, lock: lockReport(target, 'refused', owner) };
+    const json = toJsonReport(notRunReport('deploy', 'r1', new Date(), gate));
+    expect(json.lock?.runUrl).toBe(safe);
+    expect(JSON.stringify(json)).not.toMatch(/[()<> ]INJECTED|a b|\)</);
   });
 
   it('reads no JSON that is not an object, nor one that is too large', () => {

@@ -14,14 +14,4 @@ export function defaultReleaseId(at: Date, random: () => Buffer = () => randomBy
   return `${stamp}-${random().toString('hex').slice(0, 6)}`;
 }
 
-/** What a release id may look like: it names a directory on every host (`releases/ID`). */
-export const RELEASE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-
-/** Why `id` cannot be a release id, or undefined when it can. */
-export function releaseIdProblem(id: string): string | undefined {
-  if (RELEASE_ID_PATTERN.test(id) && !id.includes('..')) return undefined;
-  return (
-    'expected a release id: letters, digits, ".", "-" and "_", starting with a letter or digit, ' +
-    `at most 128 characters, no ".." (it names a directory), got ${JSON.stringify(id)}`
-  );
-}
+export { RELEASE_ID_PATTERN, releaseIdProblem } from '../../contract/release-id.js';

@@ -3,7 +3,7 @@
  * in job.ts); the engine executes them and sends the result back
  * into the generator. Building them does no I/O, so plans and dry runs are pure data.
  */
-import { DEFAULT_SHELL } from '../../contract/transport.js';
+import { DEFAULT_SHELL, type ExecResult } from '../../contract/transport.js';
 
 export interface ExecTask {
   readonly kind: 'exec';
@@ -26,6 +26,25 @@ export interface ExecTask {
    * it out of the log and reports it as the job's `release`.
    */
   readonly reportsRelease?: boolean;
+  /**
+   * Hand the command's stdout back to the job (`CapturedResult`), at most `CAPTURE_MAX_BYTES`
+   * (the lines are still shown): for a command whose answer the job reads. What a host prints is
+   * data: parse it with a schema.
+   */
+  readonly capture?: boolean;
+  /** This command's own deadline, ms, inside the attempt's `timeout`: past it the step fails with a TimeoutError. */
+  readonly timeoutMs?: number;
+}
+
+/** Captured stdout is cut after this many bytes (`CapturedResult.stdoutTruncated`). */
+export const CAPTURE_MAX_BYTES = 64 * 1024;
+
+/** What `yield` hands back for an ExecTask with `capture`. */
+export interface CapturedResult extends ExecResult {
+  /** The stdout lines, joined with `\n`: at most `CAPTURE_MAX_BYTES`, whole lines only. */
+  readonly stdout: string;
+  /** More was printed than was kept. */
+  readonly stdoutTruncated: boolean;
 }
 
 export interface UploadTask {
@@ -48,6 +67,8 @@ export interface ExecOptions {
   allowFailure?: boolean;
   summary?: string;
   reportsRelease?: boolean;
+  capture?: boolean;
+  timeoutMs?: number;
 }
 
 /** A command on the job's host. */
@@ -87,11 +108,15 @@ function rest(opts: ExecOptions): Partial<ExecTask> {
     allowFailure?: boolean;
     summary?: string;
     reportsRelease?: boolean;
+    capture?: boolean;
+    timeoutMs?: number;
   } = {};
   if (opts.env) out.env = opts.env;
   if (opts.label) out.label = opts.label;
   if (opts.allowFailure) out.allowFailure = true;
   if (opts.summary) out.summary = opts.summary;
   if (opts.reportsRelease) out.reportsRelease = true;
+  if (opts.capture) out.capture = true;
+  if (opts.timeoutMs !== undefined) out.timeoutMs = opts.timeoutMs;
   return out;
 }

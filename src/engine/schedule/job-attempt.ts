@@ -3,7 +3,7 @@
  * transport and sends the result back in; a failed subtask is thrown back in instead. Nested jobs
  * run inline with their own generator and host, sharing the attempt and its signal.
  */
-import { CommandExitError, JobFailedError, errorMessage } from '../../contract/errors.js';
+import { CommandExitError, JobFailedError, TimeoutError, errorMessage } from '../../contract/errors.js';
 import type { Transport, UploadRequest } from '../../contract/transport.js';
 import { untilAborted } from '../../contract/abort.js';
 import type { EventListener } from '../report/events.js';
@@ -12,7 +12,8 @@ import { isJob, type Job, type JobContext, type Subtask, type SubtaskResult } fr
 import { jobEnv } from '../model/job-env.js';
 import { Ok, type Outcome } from '../model/result.js';
 import type { ExecResult, Stream, UploadResult } from '../../contract/transport.js';
-import type { ExecTask, UploadTask } from '../model/subtask.js';
+import { CAPTURE_MAX_BYTES, type CapturedResult, type ExecTask, type UploadTask } from '../model/subtask.js';
+import { attemptSignal } from './run-signals.js';
 import { addUpload, describeUpload, type UploadTotals } from '../report/upload-totals.js';
 import { joinMoves, parseReleaseMove, type ReleaseMove } from '../report/release-move.js';
 
@@ -124,8 +125,8 @@ export class JobAttempt {
     return Promise.reject(new TypeError(`a job yielded something that is not a subtask: ${describe(task)}`));
   }
 
-  async #exec(task: ExecTask, host: Host): Promise<ExecResult> {
-    const { transport, signal } = this.scope;
+  async #exec(task: ExecTask, host: Host): Promise<ExecResult | CapturedResult> {
+    const { transport } = this.scope;
     const label = task.label ?? defaultLabel(task);
     this.#stepStart(host, label);
     // A label that is only the kind of step (a config's unnamed `run:`) names no step: its command does.
@@ -133,21 +134,49 @@ export class JobAttempt {
     const env = { ...this.#context(host).env, ...task.env };
     const target = task.target === 'controller' ? CONTROLLER : host;
     if (task.target === 'controller') this.#ranOnController = true;
-    const context = this.#callContext(
-      host,
-      task.reportsRelease ? (line) => this.#releaseLine(line) : undefined,
-    );
-    const call = transport.exec(
-      target,
-      { script: task.script, shell: task.shell, env, ...(task.summary ? { summary: task.summary } : {}) },
-      context,
-    );
-    const result = await untilAborted(call, signal);
-    this.exitCode = result.exitCode;
-    if (result.exitCode !== 0 && !task.allowFailure) {
-      throw new CommandExitError(describeExit(result), result.exitCode, result.signal);
+    // A host's answer that cannot be right stops the command at once: nothing more is read.
+    const stop = new AbortController();
+    const refuse = (why: string): void => {
+      if (!stop.signal.aborted) stop.abort(new JobFailedError(`${label} on ${host.name}: ${why}`));
+    };
+    const capture = task.capture ? new StdoutCapture() : undefined;
+    const consume = (line: string): boolean => {
+      if (capture && !capture.add(line)) refuse(`printed more than ${CAPTURE_MAX_BYTES} bytes: stopped`);
+      if (!task.reportsRelease) return false;
+      const move = parseReleaseMove(line);
+      if (move && 'problem' in move) refuse(move.problem);
+      else if (move) this.release = joinMoves(this.release, move);
+      return move !== null;
+    };
+    // The command's own deadline (`timeoutMs`), inside the attempt's: a host that goes silent
+    // fails this step, not the whole run.
+    const deadline = attemptSignal(this.scope.signal, task.timeoutMs);
+    const signal = AbortSignal.any([deadline.signal, stop.signal]);
+    try {
+      const context = {
+        ...this.#callContext(host, capture || task.reportsRelease ? consume : undefined),
+        signal,
+      };
+      const call = transport.exec(
+        target,
+        { script: task.script, shell: task.shell, env, ...(task.summary ? { summary: task.summary } : {}) },
+        context,
+      );
+      const result = await untilAborted(call, signal);
+      this.exitCode = result.exitCode;
+      if (result.exitCode !== 0 && !task.allowFailure) {
+        throw new CommandExitError(describeExit(result), result.exitCode, result.signal);
+      }
+      if (stop.signal.aborted) throw stop.signal.reason;
+      return capture ? { ...result, stdout: capture.text(), stdoutTruncated: capture.truncated } : result;
+    } catch (error) {
+      if (!this.scope.signal.aborted && signal.aborted && signal.reason instanceof TimeoutError) {
+        throw new TimeoutError(`${label} on ${host.name} ${signal.reason.message} (its deadline)`);
+      }
+      throw error;
+    } finally {
+      deadline.dispose();
     }
-    return result;
   }
 
   async #upload(task: UploadTask, host: Host): Promise<UploadResult> {
@@ -192,13 +221,6 @@ export class JobAttempt {
     this.scope.emit({ type: 'step-start', stage: this.scope.stage, host: host.name, label });
   }
 
-  /** A `bw-release:` line is recorded, not shown (true); any other line is output (false). */
-  #releaseLine(line: string): boolean {
-    const move = parseReleaseMove(line);
-    if (move) this.release = joinMoves(this.release, move);
-    return move !== null;
-  }
-
   #callContext(
     host: Host,
     consume?: (line: string) => boolean,
@@ -207,11 +229,36 @@ export class JobAttempt {
       signal: this.scope.signal,
       onOutput: (stream, line) => {
         if (!this.#open) return;
+        // A `bw-release:` line is recorded, not shown; a captured line is still shown.
         if (consume && stream === 'stdout' && consume(line)) return;
         this.scope.onLine(line);
         this.scope.emit({ type: 'output', stage: this.scope.stage, host: host.name, stream, line });
       },
     };
+  }
+}
+
+/** The stdout lines of one command, up to `CAPTURE_MAX_BYTES`: a flood costs no memory. */
+class StdoutCapture {
+  readonly #lines: string[] = [];
+  #bytes = 0;
+  truncated = false;
+
+  /** Keeps `line`; false once the lines are over the limit (this one is not kept). */
+  add(line: string): boolean {
+    if (this.truncated) return false;
+    const bytes = Buffer.byteLength(line) + 1;
+    if (this.#bytes + bytes > CAPTURE_MAX_BYTES) {
+      this.truncated = true;
+      return false;
+    }
+    this.#bytes += bytes;
+    this.#lines.push(line);
+    return true;
+  }
+
+  text(): string {
+    return this.#lines.join('\n');
   }
 }
 

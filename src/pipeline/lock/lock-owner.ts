@@ -1,6 +1,7 @@
 /** Who holds a deploy lock: what owner.json says, and how messages and the report tell it. */
 import { randomBytes } from 'node:crypto';
 import type { LockReport } from '../../contract/lock-report.js';
+import { safeHttpUrl } from '../../reporters/github-escape.js';
 
 /** What owner.json holds: who has the lock, for the messages of everyone it refuses. */
 export interface LockOwner {
@@ -46,7 +47,9 @@ const OWNER_FIELDS: Record<keyof LockOwner, FieldCheck> = {
   who: text(200),
   runner: text(200),
   release: text(200),
-  runUrl: (v) => (typeof v === 'string' && v.length <= 2000 && isHttpUrl(v) ? v : undefined),
+  // Kept in its safe form (parentheses, quotes, spaces and `<>` percent-encoded): it reaches the
+  // messages, the summary and the JSON report, and nothing downstream should have to re-check it.
+  runUrl: (v) => (typeof v === 'string' && v.length <= 2000 ? safeHttpUrl(v) : undefined),
   controller: text(300),
   pid: (v) => (Number.isSafeInteger(v) && (v as number) >= 0 ? v : undefined),
   started: (v) => (typeof v === 'string' && /^\d{4}-\d\d-\d\dT[\d:.]{1,20}Z$/.test(v) ? v : undefined),
@@ -84,15 +87,6 @@ export function parseOwner(json: string | undefined): ReadOwner {
 function flatten(value: string): string {
   // eslint-disable-next-line no-control-regex
   return value.replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029]/g, '\ufffd');
-}
-
-function isHttpUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return url.protocol === 'https:' || url.protocol === 'http:';
-  } catch {
-    return false;
-  }
 }
 
 /**

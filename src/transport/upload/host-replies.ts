@@ -7,6 +7,21 @@
  */
 import { PROTOCOL_PREFIX } from './host-script.js';
 
+/**
+ * How long a host may say nothing before `ready`: each of its lines starts this again. Once it says
+ * it is linking (`linking from hashes`: hashing a large `link-from` tree takes minutes, in silence)
+ * only `READY_WITHIN_MS` bounds it. Past either the upload fails (docs/ssh.md).
+ */
+export const REPLY_SILENCE_MS = 60_000;
+/** However much it says, a host must say `ready` this long after the upload started. */
+export const READY_WITHIN_MS = 30 * 60_000;
+
+/** What the deadlines before `ready` are (tests make them short). */
+export interface ReplyDeadlines {
+  readonly silenceMs: number;
+  readonly readyWithinMs: number;
+}
+
 /** stderr lines kept for the error message when the host's side fails. */
 const ERROR_LINES = 12;
 /** Characters kept of the host's own error line (`bw-upload: error: …`) and of each stderr line. */
@@ -23,6 +38,8 @@ export class UploadReplies {
   #hostError: string | null = null;
   #ready = false;
   readonly #errors: string[] = [];
+  #silence: ReturnType<typeof setTimeout> | undefined;
+  #overall: ReturnType<typeof setTimeout> | undefined;
 
   /**
    * `manifestLines`: the line count of the manifest sent before the command started (null: no
@@ -31,7 +48,40 @@ export class UploadReplies {
   constructor(
     private readonly manifestLines: number | null,
     private readonly onReady: () => void,
-  ) {}
+    private readonly deadlines: ReplyDeadlines = {
+      silenceMs: REPLY_SILENCE_MS,
+      readyWithinMs: READY_WITHIN_MS,
+    },
+  ) {
+    this.#heard();
+    this.#overall = setTimeout(
+      () =>
+        this.#timeUp(`did not say "ready" within ${seconds(deadlines.readyWithinMs)} of the upload's start`),
+      deadlines.readyWithinMs,
+    );
+  }
+
+  /** Clears the deadlines: call once the command ended. */
+  dispose(): void {
+    clearTimeout(this.#silence);
+    clearTimeout(this.#overall);
+  }
+
+  /** A line from the host before `ready`: the silence deadline starts again. */
+  #heard(): void {
+    clearTimeout(this.#silence);
+    this.#silence = setTimeout(
+      () => this.#timeUp(`said nothing for ${seconds(this.deadlines.silenceMs)} before "ready"`),
+      this.deadlines.silenceMs,
+    );
+  }
+
+  #timeUp(why: string): void {
+    if (this.#ready || this.#violation) return;
+    this.#violation = why;
+    this.dispose();
+    this.stop.abort();
+  }
 
   /** What was outside the protocol, if anything. */
   get violation(): string | undefined {
@@ -50,12 +100,16 @@ export class UploadReplies {
     }
     if (!line.startsWith(PROTOCOL_PREFIX) || this.#violation) return;
     const msg = line.slice(PROTOCOL_PREFIX.length);
+    // Hashing and hard-linking happen between this line and the first `have`: no line for minutes.
+    if (msg.startsWith('linking from ')) clearTimeout(this.#silence);
+    else if (!this.#ready) this.#heard();
     if (msg === 'no-tar' || msg === 'no-gzip') this.fallback = msg;
     else if (msg.startsWith('have ')) this.#violation = this.#have(msg);
     else if (msg === 'ready') {
       if (this.#ready) this.#violation = 'said "ready" twice';
       else this.onReady();
       this.#ready = true;
+      this.dispose();
     }
     if (this.#violation) this.stop.abort();
   };
@@ -76,6 +130,10 @@ export class UploadReplies {
     this.have.add(n);
     return undefined;
   }
+}
+
+function seconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
 }
 
 function cut(text: string, max = ERROR_CHARS): string {

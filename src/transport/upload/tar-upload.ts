@@ -21,7 +21,7 @@ import type { Archive, ArchiveCache } from './archive-cache.js';
 import { describeChoice, forcedChoice, type CompressionChoice, type CompressSetting } from './compression.js';
 import { SMALL_LEVEL } from './gzip-members.js';
 import { EXIT_NO_GZIP, EXIT_NO_TAR, HOST_SCRIPT, hostScriptEnv, markerName } from './host-script.js';
-import { UploadReplies } from './host-replies.js';
+import { UploadReplies, type ReplyDeadlines } from './host-replies.js';
 import type { SourceTree } from './source-tree.js';
 
 /** Compression when the step does not say: see docs/ssh.md, "Uploads". */
@@ -39,11 +39,12 @@ export async function tarUpload(
   label: string,
   req: UploadRequest,
   ctx: TransportCallContext,
+  deadlines?: ReplyDeadlines,
 ): Promise<TarOutcome> {
   ctx.signal.throwIfAborted();
   const started = Date.now();
   const tree = await cache.tree(req.from, req.snapshot);
-  const upload: Upload = { exec, cache, host, label, req, ctx, tree };
+  const upload: Upload = { exec, cache, host, label, req, ctx, tree, ...(deadlines ? { deadlines } : {}) };
   let choice = await chooseCompression(cache, tree, req.compress ?? DEFAULT_COMPRESS, ctx.signal);
   for (;;) {
     const outcome = await attempt(upload, choice.gzip);
@@ -78,6 +79,7 @@ interface Upload {
   readonly req: UploadRequest;
   readonly ctx: TransportCallContext;
   readonly tree: SourceTree;
+  readonly deadlines?: ReplyDeadlines;
 }
 
 interface Manifest {
@@ -103,8 +105,10 @@ async function attempt(upload: Upload, gzip: boolean): Promise<Sent | 'no-tar' |
   const manifest = linking ? await manifestOf(upload.cache, tree, ctx.signal) : null;
   const stdin = new HostInput(upload.cache, tree, gzip);
   // The host is not trusted: a reply outside the protocol ends the upload, and fails it.
-  const replies = new UploadReplies(manifest ? manifest.lineEntries.length : null, () =>
-    stdin.sendArchive(omitted(replies.have, manifest)),
+  const replies = new UploadReplies(
+    manifest ? manifest.lineEntries.length : null,
+    () => stdin.sendArchive(omitted(replies.have, manifest)),
+    upload.deadlines,
   );
   const env = scriptEnv(to, tree, gzip, manifest && { path: req.linkFrom as string, manifest });
   if (manifest) stdin.write(manifest.text);
@@ -121,7 +125,12 @@ async function attempt(upload: Upload, gzip: boolean): Promise<Sent | 'no-tar' |
     if (replies.violation === undefined || ctx.signal.aborted) throw e;
     throw new UploadError(`${label}: upload to ${to} failed: the host ${replies.violation}`);
   } finally {
+    replies.dispose();
     stdin.destroy();
+  }
+  // A transport that ends the command with a status when told to stop: the violation is the cause.
+  if (replies.violation !== undefined) {
+    throw new UploadError(`${label}: upload to ${to} failed: the host ${replies.violation}`);
   }
   // Packing failed (a source file changed or vanished): that, not the host's complaint, is the cause.
   if (stdin.archiveError) throw stdin.archiveError;
