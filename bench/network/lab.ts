@@ -4,7 +4,7 @@
  * loopback, rate-limited here with `tc`. Reads a LabSpec (path in argv), writes a LabResult.
  * The qdisc and the fleet are removed on every way out; the bench then deletes the namespace.
  */
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { workerFleet } from '../context.js';
 import { startBenchFleet, type BenchFleet } from '../fleet.js';
@@ -33,13 +33,22 @@ async function uploads(spec: LabSpec, fleet: BenchFleet, notes: string[]): Promi
   const rsync = ensureRsync({ install: false, log });
   if (!rsync) notes.push('rsync is not installed, so `rsync -az` is not compared (apt-get install rsync)');
   const tools = UPLOAD_TOOLS.filter((t) => rsync || t !== 'rsync -az');
-  const src = join(fleet.dir, 'lab-src');
-  chmodSync(fleet.dir, 0o755);
+  // Trees and targets in memory (tmpfs) when the machine has one: 6 tools × 5 hosts × 20 MB per
+  // repetition on a disk would measure its writeback (which run it throttles is luck), not the link.
+  const disk = memoryDisk();
+  if (!disk)
+    notes.push(
+      'no writable /dev/shm: the upload trees and targets are on the disk, whose writeback adds noise',
+    );
+  const base = disk ?? fleet.dir;
+  const src = join(base, 'lab-src');
+  chmodSync(base, 0o755);
   const trees: [TreeKind, GeneratedTree][] = [
     ['text', makeTree(join(src, 'text'), plan.files, plan.bytes)],
     ['incompressible', makeRandomTree(join(src, 'random'), Math.ceil(plan.files / 4), plan.bytes)],
   ];
-  const setup = { fleet, workerFleet: workerFleet(fleet, plan.hosts), tools, reps: plan.reps, log };
+  const area = join(disk ?? fleet.scratchDir, 'lab-up');
+  const setup = { fleet, area, workerFleet: workerFleet(fleet, plan.hosts), tools, reps: plan.reps, log };
   const rows: UploadRow[] = [];
   try {
     for (const rate of spec.rates) {
@@ -49,8 +58,18 @@ async function uploads(spec: LabSpec, fleet: BenchFleet, notes: string[]): Promi
     }
   } finally {
     rmSync(src, { recursive: true, force: true });
+    if (disk) rmSync(disk, { recursive: true, force: true });
   }
   return rows;
+}
+
+/** A private directory on /dev/shm (tmpfs), or undefined when there is none to write to. */
+function memoryDisk(): string | undefined {
+  try {
+    return mkdtempSync('/dev/shm/bw-lab-');
+  } catch {
+    return undefined;
+  }
 }
 
 async function latencyAndFanout(

@@ -14,6 +14,8 @@ import type { TreeKind, UploadRep, UploadRow, UploadTool } from './spec.js';
 
 export interface UploadSetup {
   readonly fleet: BenchFleet;
+  /** Where each repetition's targets go (emptied before each), under a directory the hosts' user can enter. */
+  readonly area: string;
   /** The first upload hosts, as a worker needs them. */
   readonly workerFleet: WorkerFleet;
   readonly tools: readonly UploadTool[];
@@ -27,7 +29,7 @@ export async function uploadRow(
   kind: TreeKind,
   tree: GeneratedTree,
 ): Promise<UploadRow> {
-  const area = join(s.fleet.scratchDir, 'lab-up');
+  const { area } = s;
   const owner = statSync(s.fleet.scratchDir);
   const reps: UploadRep[] = [];
   for (let rep = 0; rep < s.reps; rep++) {

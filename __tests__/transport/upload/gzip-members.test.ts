@@ -89,8 +89,12 @@ it('a reader held back by its host gets level-6 members for the rest: the same t
   expect(gunzipSync(out).equals(data)).toBe(true);
   // The first member was under way at level 1 when it was held; every later one is level 6.
   expect(levels).toEqual([FAST_LEVEL, ...Array<number>(MEMBERS - 1).fill(SMALL_LEVEL)]);
-  const allFast = gzipSync(data, { level: FAST_LEVEL }).length;
-  expect(out.length).toBeLessThan(allFast * 0.95);
+  // The same pieces, every one at the fast level: what a host that kept up got.
+  let allFast = 0;
+  for (let at = 0; at < data.length; at += MEMBER_BYTES) {
+    allFast += gzipSync(data.subarray(at, at + MEMBER_BYTES), { level: FAST_LEVEL }).length;
+  }
+  expect(out.length).toBeLessThan(allFast * 0.97);
   members.retire();
 });
 
