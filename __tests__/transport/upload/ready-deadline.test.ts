@@ -77,9 +77,11 @@ describe('an upload to a host that never says "ready"', () => {
       });
     const host = { name: 'web-1', address: 'web-1.test', port: 22, local: false };
     const started = Date.now();
+    // Closed as a transport closes it: it holds the archive packed while the host was starting.
+    const cache = new ArchiveCache();
     const upload = tarUpload(
       silent,
-      new ArchiveCache(),
+      cache,
       host,
       'web-1',
       { from: work, to: 'app/' },
@@ -92,5 +94,6 @@ describe('an upload to a host that never says "ready"', () => {
     );
     expect(stopped).toBe(true);
     expect(Date.now() - started).toBeLessThan(10_000);
+    cache.close();
   });
 });
