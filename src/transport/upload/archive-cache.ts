@@ -11,10 +11,11 @@ import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Readable, Writable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 import { writeArchive, type ArchiveSpec } from './archive.js';
 import { sampledChoice, type CompressionChoice } from './compression.js';
 import { GzipMembers, type PlainArchive } from './gzip-members.js';
+import { pullStream } from './pull-stream.js';
 import { hashFiles, readSourceTree, type SourceTree } from './source-tree.js';
 
 /** Bytes a reader asks for at once (and what it may hold in memory). */
@@ -108,54 +109,24 @@ export class ArchiveFile implements Archive, PlainArchive {
     this.#readers += 1;
     let fh: FileHandle | null = null;
     let position = 0;
-    let released = false;
-    const release = (): void => {
-      if (released) return;
-      released = true;
-      void fh?.close().catch(() => {});
-      this.#readers -= 1;
-      if (this.#obsolete && this.#readers === 0) this.onDrop(this);
-    };
-    // Whole chunks while the writer is still at it: fewer, fuller reads and SSH packets.
-    const ready = (): boolean => this.#done || this.#error !== null || this.#written - position >= READ_CHUNK;
-    const waitForMore = (): Promise<void> =>
-      new Promise((res) => {
-        if (ready()) return res();
-        const check = (): void => {
-          if (!ready()) return;
-          this.#progress.off('progress', check);
-          res();
-        };
-        this.#progress.on('progress', check);
-      });
-    const stream: Readable = new Readable({
+    return pullStream({
       highWaterMark: READ_CHUNK,
-      read: (): void => {
-        void (async () => {
-          try {
-            fh ??= await open(this.path, 'r');
-            for (;;) {
-              if (this.#error) throw this.#error;
-              if (position < this.#written && ready()) break;
-              if (this.#done && position >= this.#written) return stream.push(null);
-              await waitForMore();
-            }
-            const want = Math.min(READ_CHUNK, this.#written - position);
-            const buf = Buffer.allocUnsafe(want);
-            const { bytesRead } = await fh.read(buf, 0, want, position);
-            position += bytesRead;
-            stream.push(buf.subarray(0, bytesRead));
-          } catch (err) {
-            stream.destroy(err as Error);
-          }
-        })();
+      next: async () => {
+        fh ??= await open(this.path, 'r');
+        // Whole chunks while the writer is still at it: fewer, fuller reads and SSH packets.
+        const end = await this.available(position + READ_CHUNK);
+        if (end <= position) return null;
+        const buf = Buffer.allocUnsafe(end - position);
+        const { bytesRead } = await fh.read(buf, 0, buf.length, position);
+        position += bytesRead;
+        return buf.subarray(0, bytesRead);
       },
-      destroy: (err, cb): void => {
-        release();
-        cb(err);
+      release: () => {
+        void fh?.close().catch(() => {});
+        this.#readers -= 1;
+        if (this.#obsolete && this.#readers === 0) this.onDrop(this);
       },
     });
-    return stream.on('end', release);
   }
 
   /** Marks the file for removal once no reader uses it. */

@@ -15,7 +15,8 @@
 import { EventEmitter, once } from 'node:events';
 import { closeSync, openSync, rmSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
+import { pullStream } from './pull-stream.js';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback, type ZlibOptions } from 'node:zlib';
 
@@ -121,15 +122,6 @@ export class GzipMembers {
     this.#positions.add(position);
     this.#readerCame = true;
     const files = new Map<MemberFile, Promise<FileHandle>>();
-    let current: { file: MemberFile; offset: number; left: number } | null = null;
-    let released = false;
-    const release = (): void => {
-      if (released) return;
-      released = true;
-      for (const fh of files.values()) void fh.then((h) => h.close()).catch(() => {});
-      this.#positions.delete(position);
-      this.#dropIfDone();
-    };
     const handle = (file: MemberFile): Promise<FileHandle> => {
       let fh = files.get(file);
       if (!fh) {
@@ -138,42 +130,39 @@ export class GzipMembers {
       }
       return fh;
     };
-    const stream: Readable = new Readable({
+    let current: { file: MemberFile; offset: number; left: number } | null = null;
+    return pullStream({
       highWaterMark: READER_BUFFER,
-      read: (): void => {
-        position.held = false;
-        void (async () => {
-          try {
-            if (!current) {
-              current = await this.#nextMember(position);
-              if (!current) return stream.push(null);
-              onMember?.(current.file === this.#small ? SMALL_LEVEL : FAST_LEVEL);
-            }
-            const want = Math.min(SLICE_BYTES, current.left);
-            const buf = Buffer.allocUnsafe(want);
-            const { bytesRead } = await (await handle(current.file)).read(buf, 0, want, current.offset);
-            if (bytesRead !== want) throw new Error(`${current.file.path}: ended early`);
-            current.offset += want;
-            current.left -= want;
-            if (current.left === 0) {
-              current = null;
-              position.next += 1;
-            }
-            if (!stream.push(buf)) {
-              position.held = true;
-              this.#progress.emit('held');
-            }
-          } catch (err) {
-            stream.destroy(err as Error);
-          }
-        })();
+      reading: () => (position.held = false),
+      next: async () => {
+        if (!current) {
+          current = await this.#nextMember(position);
+          if (!current) return null;
+          onMember?.(current.file === this.#small ? SMALL_LEVEL : FAST_LEVEL);
+        }
+        const want = Math.min(SLICE_BYTES, current.left);
+        const buf = Buffer.allocUnsafe(want);
+        const { bytesRead } = await (await handle(current.file)).read(buf, 0, want, current.offset);
+        if (bytesRead !== want) throw new Error(`${current.file.path}: ended early`);
+        current.offset += want;
+        current.left -= want;
+        if (current.left === 0) {
+          current = null;
+          position.next += 1;
+        }
+        return buf;
       },
-      destroy: (err, cb): void => {
-        release();
-        cb(err);
+      pushed: (room) => {
+        if (room) return;
+        position.held = true;
+        this.#progress.emit('held');
+      },
+      release: () => {
+        for (const fh of files.values()) void fh.then((h) => h.close()).catch(() => {});
+        this.#positions.delete(position);
+        this.#dropIfDone();
       },
     });
-    return stream.on('end', release);
   }
 
   /** Marks the files for removal once no reader uses them. */
