@@ -64669,7 +64669,7 @@ globals.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _commonjs_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3115);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9883);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7017);
 /** The action's entrypoint (`dist/index.js` is this, bundled). */
 
 
@@ -64686,7 +64686,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9883:
+/***/ 7017:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -72176,6 +72176,44 @@ function formatSize(n) {
     return `${(n / 1_000_000).toFixed(1)} MB`;
 }
 //# sourceMappingURL=compression.js.map
+;// CONCATENATED MODULE: ./lib/transport/upload/pull-stream.js
+/**
+ * A Readable that pulls its chunks: each `read()` awaits `next()` for one (null: the end) and
+ * pushes it; a failure destroys the stream with it. `release` runs once, when the stream ends or
+ * is destroyed. `reading` hears each read; `pushed` whether the buffer still had room after a push
+ * (false: whoever consumes the stream is behind).
+ */
+
+function pullStream(source) {
+    let released = false;
+    const release = () => {
+        if (released)
+            return;
+        released = true;
+        source.release();
+    };
+    const stream = new external_node_stream_.Readable({
+        highWaterMark: source.highWaterMark,
+        read: () => {
+            source.reading?.();
+            source.next().then((chunk) => {
+                if (chunk === null) {
+                    stream.push(null);
+                    return;
+                }
+                // Pushed first: `pushed?.(stream.push(…))` would skip the push itself when no one listens.
+                const room = stream.push(chunk);
+                source.pushed?.(room);
+            }, (err) => stream.destroy(err));
+        },
+        destroy: (err, cb) => {
+            release();
+            cb(err);
+        },
+    });
+    return stream.on('end', release);
+}
+//# sourceMappingURL=pull-stream.js.map
 ;// CONCATENATED MODULE: ./lib/transport/upload/gzip-members.js
 /**
  * A gzipped archive for many hosts at once, in two encodings of the same tar stream. Every MiB of
@@ -72267,17 +72305,6 @@ class GzipMembers {
         this.#positions.add(position);
         this.#readerCame = true;
         const files = new Map();
-        let current = null;
-        let released = false;
-        const release = () => {
-            if (released)
-                return;
-            released = true;
-            for (const fh of files.values())
-                void fh.then((h) => h.close()).catch(() => { });
-            this.#positions.delete(position);
-            this.#dropIfDone();
-        };
         const handle = (file) => {
             let fh = files.get(file);
             if (!fh) {
@@ -72286,45 +72313,43 @@ class GzipMembers {
             }
             return fh;
         };
-        const stream = new external_node_stream_.Readable({
+        let current = null;
+        return pullStream({
             highWaterMark: READER_BUFFER,
-            read: () => {
-                position.held = false;
-                void (async () => {
-                    try {
-                        if (!current) {
-                            current = await this.#nextMember(position);
-                            if (!current)
-                                return stream.push(null);
-                            onMember?.(current.file === this.#small ? SMALL_LEVEL : FAST_LEVEL);
-                        }
-                        const want = Math.min(SLICE_BYTES, current.left);
-                        const buf = Buffer.allocUnsafe(want);
-                        const { bytesRead } = await (await handle(current.file)).read(buf, 0, want, current.offset);
-                        if (bytesRead !== want)
-                            throw new Error(`${current.file.path}: ended early`);
-                        current.offset += want;
-                        current.left -= want;
-                        if (current.left === 0) {
-                            current = null;
-                            position.next += 1;
-                        }
-                        if (!stream.push(buf)) {
-                            position.held = true;
-                            this.#progress.emit('held');
-                        }
-                    }
-                    catch (err) {
-                        stream.destroy(err);
-                    }
-                })();
+            reading: () => (position.held = false),
+            next: async () => {
+                if (!current) {
+                    current = await this.#nextMember(position);
+                    if (!current)
+                        return null;
+                    onMember?.(current.file === this.#small ? SMALL_LEVEL : FAST_LEVEL);
+                }
+                const want = Math.min(SLICE_BYTES, current.left);
+                const buf = Buffer.allocUnsafe(want);
+                const { bytesRead } = await (await handle(current.file)).read(buf, 0, want, current.offset);
+                if (bytesRead !== want)
+                    throw new Error(`${current.file.path}: ended early`);
+                current.offset += want;
+                current.left -= want;
+                if (current.left === 0) {
+                    current = null;
+                    position.next += 1;
+                }
+                return buf;
             },
-            destroy: (err, cb) => {
-                release();
-                cb(err);
+            pushed: (room) => {
+                if (room)
+                    return;
+                position.held = true;
+                this.#progress.emit('held');
+            },
+            release: () => {
+                for (const fh of files.values())
+                    void fh.then((h) => h.close()).catch(() => { });
+                this.#positions.delete(position);
+                this.#dropIfDone();
             },
         });
-        return stream.on('end', release);
     }
     /** Marks the files for removal once no reader uses them. */
     retire() {
@@ -72469,6 +72494,7 @@ class GzipMembers {
 
 
 
+
 /** Bytes a reader asks for at once (and what it may hold in memory). */
 const READ_CHUNK = 256 * 1024;
 /** One archive on disk (the plain tar), readable by any number of readers as it grows. */
@@ -72543,61 +72569,26 @@ class ArchiveFile {
         this.#readers += 1;
         let fh = null;
         let position = 0;
-        let released = false;
-        const release = () => {
-            if (released)
-                return;
-            released = true;
-            void fh?.close().catch(() => { });
-            this.#readers -= 1;
-            if (this.#obsolete && this.#readers === 0)
-                this.onDrop(this);
-        };
-        // Whole chunks while the writer is still at it: fewer, fuller reads and SSH packets.
-        const ready = () => this.#done || this.#error !== null || this.#written - position >= READ_CHUNK;
-        const waitForMore = () => new Promise((res) => {
-            if (ready())
-                return res();
-            const check = () => {
-                if (!ready())
-                    return;
-                this.#progress.off('progress', check);
-                res();
-            };
-            this.#progress.on('progress', check);
-        });
-        const stream = new external_node_stream_.Readable({
+        return pullStream({
             highWaterMark: READ_CHUNK,
-            read: () => {
-                void (async () => {
-                    try {
-                        fh ??= await (0,promises_.open)(this.path, 'r');
-                        for (;;) {
-                            if (this.#error)
-                                throw this.#error;
-                            if (position < this.#written && ready())
-                                break;
-                            if (this.#done && position >= this.#written)
-                                return stream.push(null);
-                            await waitForMore();
-                        }
-                        const want = Math.min(READ_CHUNK, this.#written - position);
-                        const buf = Buffer.allocUnsafe(want);
-                        const { bytesRead } = await fh.read(buf, 0, want, position);
-                        position += bytesRead;
-                        stream.push(buf.subarray(0, bytesRead));
-                    }
-                    catch (err) {
-                        stream.destroy(err);
-                    }
-                })();
+            next: async () => {
+                fh ??= await (0,promises_.open)(this.path, 'r');
+                // Whole chunks while the writer is still at it: fewer, fuller reads and SSH packets.
+                const end = await this.available(position + READ_CHUNK);
+                if (end <= position)
+                    return null;
+                const buf = Buffer.allocUnsafe(end - position);
+                const { bytesRead } = await fh.read(buf, 0, buf.length, position);
+                position += bytesRead;
+                return buf.subarray(0, bytesRead);
             },
-            destroy: (err, cb) => {
-                release();
-                cb(err);
+            release: () => {
+                void fh?.close().catch(() => { });
+                this.#readers -= 1;
+                if (this.#obsolete && this.#readers === 0)
+                    this.onDrop(this);
             },
         });
-        return stream.on('end', release);
     }
     /** Marks the file for removal once no reader uses it. */
     retire() {
