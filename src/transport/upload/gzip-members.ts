@@ -6,8 +6,8 @@
  * by chunk, the level-6 member when it is ready by the time the host wants that chunk, and the
  * level-3 one otherwise. A host behind a slow link gets mostly level 6, a host on a fast one mostly
  * level 3: from one packing, for every host its own mix, without measuring any link. (Level 3, not
- * 1: ~10 % fewer bytes for ~1.5x the work, which the network lab in bench/ measured as faster at
- * both 100 Mbit/s and 1 Gbit/s.)
+ * 1: ~10 % fewer bytes for ~1.5x the work; probe runs of the network lab's upload, in bench/, were
+ * faster with it at both 100 Mbit/s and 1 Gbit/s.)
  *
  * Both encodings go to temp files beside the plain tar (memory stays bounded whatever the size);
  * the level-6 encoder works on the chunks some host still needs, skipping those every host passed.
