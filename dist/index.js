@@ -68795,7 +68795,7 @@ function addUpload(totals, r) {
         compression: [...t.compression, r.compression ?? 'unknown'],
     };
 }
-/** `uploaded 5000 files (57.0 MB): 1.2 MB sent, 4950 linked · tar · gzip: a 4.2 MB sample shrank 71.3 % · 1.4 s` */
+/** `uploaded 5000 files (57.0 MB): 1.2 MB sent, 4950 linked · tar · gzip: a 1.0 MB sample shrank 71.3 % · 1.4 s` */
 function describeUpload(r) {
     const files = `${r.files} file${r.files === 1 ? '' : 's'} (${formatBytes(r.bytes)})`;
     const linked = r.filesLinked ? `, ${r.filesLinked} linked` : '';
@@ -72058,6 +72058,15 @@ var external_node_zlib_ = __nccwpck_require__(8522);
 const SAMPLE_BYTES = 4 * 1024 * 1024;
 /** How many slices the sample is made of (each SAMPLE_BYTES / SAMPLE_SLICES bytes). */
 const SAMPLE_SLICES = 64;
+/**
+ * The slices are deflated in this many rounds, each a quarter of them spread over the whole tree
+ * (slices k, k + ROUNDS, …). After a round, a shrink so far outside CLEAR_RAW…CLEAR_GZIP decides at
+ * once: random bytes and source code are clear after 1 MiB, and deflating the other 3 MiB of random
+ * bytes cost ~50 ms before every host's first byte. Only a tree near the threshold is sampled whole.
+ */
+const ROUNDS = 4;
+const CLEAR_RAW = 0.03;
+const CLEAR_GZIP = 0.3;
 /** `auto` gzips when the sample shrank by at least this much. */
 const MIN_SHRINK = 0.1;
 /** The level `auto` measures with: the fastest (the archive is packed at 3 and 6, gzip-members.ts). */
@@ -72072,51 +72081,68 @@ function forcedChoice(gzip) {
 }
 const deflate = (0,external_node_util_.promisify)(external_node_zlib_.deflateRaw);
 /**
- * `auto`: deflates a sample of `tree` (level 1, its slices at once on the thread pool) and decides
- * from its ratio. It is on the way to every host's first byte, so it is kept short: for 4 MB of
- * a source tree of small files, ~30 ms like this, ~90 ms with each file read asynchronously and
- * the sample deflated in one piece.
+ * `auto`: deflates a sample of `tree` (level 1, a round's slices at once on the thread pool) and
+ * decides from its ratio, as soon as the rounds so far make it clear. It is on the way to every
+ * host's first byte, so it is kept short: for a source tree of small files ~30 ms, where reading
+ * each file asynchronously and deflating the sample in one piece took ~90 ms.
  */
 async function sampledChoice(tree, signal) {
-    const slices = readSample(tree, signal);
-    const size = slices.reduce((n, s) => n + s.length, 0);
+    const sample = new Sample(tree);
+    if (sample.ranges.length === 0)
+        return { gzip: false, why: 'no file content to sample' };
+    let size = 0;
+    let packed = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+        const slices = sample.ranges
+            .filter((_, k) => k % ROUNDS === round)
+            .map(([from, length]) => sample.read(from, length, signal));
+        const deflated = await Promise.all(slices.map((slice) => deflate(slice, { level: SAMPLE_LEVEL })));
+        size += slices.reduce((n, s) => n + s.length, 0);
+        packed += deflated.reduce((n, p) => n + p.length, 0);
+        const shrink = size === 0 ? 0 : 1 - packed / size;
+        if (shrink < CLEAR_RAW || shrink > CLEAR_GZIP)
+            break;
+    }
     if (size === 0)
         return { gzip: false, why: 'no file content to sample' };
-    const packed = await Promise.all(slices.map((slice) => deflate(slice, { level: SAMPLE_LEVEL })));
-    const shrink = 1 - packed.reduce((n, p) => n + p.length, 0) / size;
+    const shrink = 1 - packed / size;
     const how = shrink > 0 ? `shrank ${(shrink * 100).toFixed(1)} %` : 'did not shrink';
     return { gzip: shrink >= MIN_SHRINK, why: `a ${formatSize(size)} sample ${how}` };
 }
 /**
- * SAMPLE_SLICES slices of the tree's file contents, centred on evenly spaced offsets of their
- * concatenation (files in archive order); a slice that reaches the end of a file goes on into the
- * next. A file that shrank or went since the tree was read gives what it still has: the sample only
+ * Where the sample's slices lie: SAMPLE_SLICES ranges of the tree's file contents, centred on
+ * evenly spaced offsets of their concatenation (files in archive order); a slice that reaches the
+ * end of a file goes on into the next. A tree smaller than the sample is cut into slices whole. A
+ * file that shrank or went since the tree was read gives what it still has: the sample only
  * advises. Read synchronously, as the packer reads small files (archive.ts): a few MB from the page
  * cache, where one trip to the thread pool per file would cost more than the reading.
  */
-function readSample(tree, signal) {
-    const files = tree.entries.filter((e) => e.type === 'file' && e.size > 0);
-    const starts = [];
-    let total = 0;
-    for (const f of files) {
-        starts.push(total);
-        total += f.size;
+class Sample {
+    #files;
+    #starts = [];
+    /** [offset, length] of each slice in the concatenation. */
+    ranges = [];
+    constructor(tree) {
+        this.#files = tree.entries.filter((e) => e.type === 'file' && e.size > 0);
+        let total = 0;
+        for (const f of this.#files) {
+            this.#starts.push(total);
+            total += f.size;
+        }
+        const slice = SAMPLE_BYTES / SAMPLE_SLICES;
+        if (total <= SAMPLE_BYTES) {
+            for (let at = 0; at < total; at += slice)
+                this.ranges.push([at, Math.min(slice, total - at)]);
+            return;
+        }
+        for (let k = 0; k < SAMPLE_SLICES; k++) {
+            const centre = Math.floor(((k + 0.5) * total) / SAMPLE_SLICES);
+            this.ranges.push([Math.min(Math.max(0, centre - slice / 2), total - slice), slice]);
+        }
     }
-    const slice = SAMPLE_BYTES / SAMPLE_SLICES;
-    if (total <= SAMPLE_BYTES) {
-        const whole = readRange(files, starts, 0, total, signal);
-        const parts = [];
-        for (let at = 0; at < whole.length; at += slice)
-            parts.push(whole.subarray(at, at + slice));
-        return parts;
+    read(from, length, signal) {
+        return readRange(this.#files, this.#starts, from, length, signal);
     }
-    const parts = [];
-    for (let k = 0; k < SAMPLE_SLICES; k++) {
-        const centre = Math.floor(((k + 0.5) * total) / SAMPLE_SLICES);
-        const from = Math.min(Math.max(0, centre - slice / 2), total - slice);
-        parts.push(readRange(files, starts, from, slice, signal));
-    }
-    return parts;
 }
 /** `length` bytes of the files' concatenation from offset `from`. */
 function readRange(files, starts, from, length, signal) {
@@ -72830,6 +72856,18 @@ function cut(text, max = ERROR_CHARS) {
 
 /** Compression when the step does not say: see docs/ssh.md, "Uploads". */
 const DEFAULT_COMPRESS = 'auto';
+/**
+ * `exec` once `connecting` has settled. A transport starts connecting the host when the upload
+ * starts, so the handshake's round trips overlap reading and sampling the source instead of
+ * following them; a connect that fails fails the upload with its own error, once.
+ */
+function afterConnecting(connecting, exec) {
+    connecting.catch(() => { });
+    return async (host, req, ctx) => {
+        await connecting;
+        return exec(host, req, ctx);
+    };
+}
 async function tarUpload(exec, cache, host, label, req, ctx, deadlines) {
     ctx.signal.throwIfAborted();
     const started = Date.now();
@@ -74337,7 +74375,8 @@ class HostKeyVerifier {
             const full = expandHome(path);
             let text;
             try {
-                text = await (0,promises_.readFile)(full, 'utf8');
+                // At once, as the private key (keys.ts): it is on the way to every handshake.
+                text = (0,external_node_fs_namespaceObject.readFileSync)(full, 'utf8');
             }
             catch (err) {
                 const code = err.code;
@@ -74498,7 +74537,9 @@ async function loadClientAuth(options, env = process.env) {
     else if (options.privateKeyPath) {
         source = `private key file ${options.privateKeyPath}`;
         try {
-            text = await (0,promises_.readFile)(expandHome(options.privateKeyPath), 'utf8');
+            // Read at once, not on the thread pool: it sits before every handshake, and an upload reading
+            // and sampling its source at the same moment kept an asynchronous read waiting ~50 ms.
+            text = (0,external_node_fs_namespaceObject.readFileSync)(expandHome(options.privateKeyPath), 'utf8');
         }
         catch (err) {
             throw new errors/* AuthError */.lR(`${source}: cannot read it (${err.code ?? 'error'})`);
@@ -74849,8 +74890,9 @@ class SshTransport {
     }
     /** A tar stream over one exec channel; SFTP when the host has no `tar` (said in the log). */
     async upload(host, req, ctx) {
-        const label = this.#target(host).label;
-        const exec = this.exec.bind(this);
+        const target = this.#target(host);
+        const { label } = target;
+        const exec = afterConnecting(this.#pool.get(target, ctx.signal), this.exec.bind(this));
         const outcome = await tarUpload(exec, this.#archives, host, label, req, ctx);
         if (outcome !== 'no-tar')
             return outcome;
@@ -76585,7 +76627,8 @@ class OpensshTransport {
     /** The tar stream over one session, as the built-in client; no SFTP fallback. */
     async upload(host, req, ctx) {
         const target = await this.#target(host);
-        const outcome = await tarUpload(this.exec.bind(this), this.#archives, host, target.label, req, ctx);
+        const exec = afterConnecting(this.#pool.get(target, ctx.signal), this.exec.bind(this));
+        const outcome = await tarUpload(exec, this.#archives, host, target.label, req, ctx);
         if (outcome !== 'no-tar')
             return outcome;
         throw new errors/* UploadError */.oW(`${target.label}: cannot upload: the host has no tar on its PATH (the OpenSSH client uploads with tar only)`);

@@ -69,6 +69,7 @@ export async function uploadCase(ctx: BenchContext): Promise<CaseOutput> {
       if (tool === 'ours' || tool === 'ours gzip') {
         const run = await runOurs({
           kind: 'upload',
+          connectFirst: true,
           fleet,
           from: tree.dir,
           to: to(tool, 'r1'),
@@ -84,6 +85,7 @@ export async function uploadCase(ctx: BenchContext): Promise<CaseOutput> {
     const rerelease = async (compress: boolean) =>
       runOurs({
         kind: 'upload',
+        connectFirst: true,
         fleet,
         from: changed.dir,
         to: to(compress ? 'ours gzip' : 'ours', 'r2'),
@@ -96,6 +98,7 @@ export async function uploadCase(ctx: BenchContext): Promise<CaseOutput> {
     fresh();
     const big = await runOurs({
       kind: 'upload',
+      connectFirst: true,
       fleet: workerFleet(ctx.fleet, 1),
       from: bigDir,
       to: to('big', 'r1'),

@@ -46,6 +46,7 @@ export async function uploadRow(
         const compress = t === 'ours auto' ? 'auto' : t === 'ours gzip';
         const r = await runOurs({
           kind: 'upload',
+          connectFirst: false,
           fleet: s.workerFleet,
           from: tree.dir,
           to,

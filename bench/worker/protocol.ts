@@ -28,6 +28,13 @@ export type WorkerTask =
       linkFrom?: string;
       compress: boolean | 'auto';
       canary: boolean;
+      /**
+       * Run a stage of `true` on every host first, so that the upload stage starts connected (the
+       * upload case, which times that stage). Off in the network lab, where the wall time is the
+       * figure and the upload stage connects its hosts itself, as a release whose first stage
+       * uploads does.
+       */
+      connectFirst: boolean;
     };
 
 export interface WorkerResultBase {

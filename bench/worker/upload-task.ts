@@ -1,6 +1,7 @@
 /**
- * Our side of the upload case: one stage that connects every host (`true`, not measured), then one
- * stage whose job on each host is a single upload, driven as a library user would.
+ * Our side of the upload case: one stage that connects every host (`true`, not measured; left out
+ * when `connectFirst` is off), then one stage whose job on each host is a single upload, driven as a
+ * library user would.
  */
 import { Job, Stage, upload, type UploadResult } from '../../src/index.js';
 import type { WorkerResult } from './protocol.js';
@@ -43,7 +44,8 @@ export async function uploadTask(
       ),
   });
   let startedAt = 0;
-  const run = await runRelease(task.fleet, [commandStage('connect', hosts, 'true', all), stage], {
+  const stages = task.connectFirst ? [commandStage('connect', hosts, 'true', all), stage] : [stage];
+  const run = await runRelease(task.fleet, stages, {
     onEvent: (e) => {
       if (e.type === 'stage-start' && e.stage === 'upload') {
         rssBeforeMB = rssMB();

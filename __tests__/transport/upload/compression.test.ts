@@ -81,9 +81,21 @@ describe('compress: auto decides from a sample', () => {
     expect(Number(/shrank ([\d.]+) %/.exec(choice.why)?.[1])).toBeGreaterThan(50);
   });
 
-  it('sends random bytes raw', async () => {
+  it('sends random bytes raw, decided on the first quarter of the sample', async () => {
     const choice = await sampledChoice(await readSourceTree(noise), signal);
-    expect(choice).toEqual({ gzip: false, why: 'a 4.2 MB sample did not shrink' });
+    expect(choice).toEqual({ gzip: false, why: 'a 1.0 MB sample did not shrink' });
+  });
+
+  it('a source tree is clear after the first quarter too; a tree near the threshold is sampled whole', async () => {
+    expect((await sampledChoice(await readSourceTree(text), signal)).why).toMatch(/^a 1\.0 MB sample shrank/);
+    // 3 MB of text among 20 MB of jars: the first round's 16 slices hold 2 of text (~9 % shrink),
+    // neither clearly raw nor clearly gzip, so all four rounds run.
+    const near = join(work, 'near');
+    await mkdir(near);
+    await writeFile(join(near, 'a-docs.txt'), sourceLike(4, 3 * 1024 * 1024));
+    for (let f = 0; f < 20; f++) await writeFile(join(near, `lib${f}.jar`), randomBytes(1024 * 1024));
+    const choice = await sampledChoice(await readSourceTree(near), signal);
+    expect(choice.why).toMatch(/^a 4\.2 MB sample shrank \d+\.\d %$/);
   });
 
   it('samples across the tree, not only its first file: text first, then 20 MB of jars, goes raw', async () => {
@@ -145,7 +157,7 @@ describe('uploads say what they chose', () => {
     );
     expect(gz.bytesSent!).toBeLessThan(gz.bytes / 2);
     const raw = await up(local, { from: noise, to: join(work, 'out', 'noise') });
-    expect(raw.compression).toBe('raw: a 4.2 MB sample did not shrink');
+    expect(raw.compression).toBe('raw: a 1.0 MB sample did not shrink');
     expect(raw.bytesSent!).toBeGreaterThanOrEqual(raw.bytes);
     const forced = await up(local, { from: noise, to: join(work, 'out', 'noise-gz'), compress: true });
     expect(forced.compression).toMatch(/^gzip: compress: true, level 6 for \d+ of \d+ MiB$/);

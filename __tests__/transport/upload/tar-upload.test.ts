@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { CancelledError, UploadError } from '../../../src/contract/errors.js';
 import { LocalTransport } from '../../../src/transport/local.js';
 import { createSshTransport } from '../../../src/transport/ssh/ssh-transport.js';
-import type { Transport, UploadRequest } from '../../../src/contract/transport.js';
+import { DEFAULT_SHELL, type Transport, type UploadRequest } from '../../../src/contract/transport.js';
+import { afterConnecting, type Exec } from '../../../src/transport/upload/tar-upload.js';
+import { closedPort } from '../../support/sshd-net.js';
 import { itNeedingSshd, itWithOpenSsh, OPENSSH } from '../../support/conditional-tests.js';
 import { pathWithout } from '../../support/path-without.js';
 import { startSshdFleet, type SshdFleet } from '../../support/sshd.js';
@@ -330,6 +332,54 @@ describe('tar upload over SSH', () => {
     await waitUntil(() => noStaging(parent), 10_000, 'the staging directory to go');
     expect(existsSync(join(parent, 'r1'))).toBe(false);
   }, 60_000);
+});
+
+describe('connecting while the source is read', () => {
+  it('the upload runs its command only once the connect it started has settled, and not at all when it failed', async () => {
+    let connected: (v: unknown) => void = () => {};
+    const ran: string[] = [];
+    const exec: Exec = async () => {
+      ran.push('exec');
+      return { exitCode: 0, signal: null, durationMs: 0 };
+    };
+    const waiting = afterConnecting(new Promise((resolve) => (connected = resolve)), exec)(
+      hostOf({ name: 'h', address: '127.0.0.1', port: 1 }),
+      { script: 'true', shell: DEFAULT_SHELL, env: {} },
+      collect(),
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(ran).toEqual([]);
+    connected(undefined);
+    await waiting;
+    expect(ran).toEqual(['exec']);
+    const refused = new Error('user@127.0.0.1:1: connection refused');
+    const failing = afterConnecting(Promise.reject(refused), exec);
+    await expect(
+      failing(
+        hostOf({ name: 'h', address: '127.0.0.1', port: 1 }),
+        { script: 'true', shell: DEFAULT_SHELL, env: {} },
+        collect(),
+      ),
+    ).rejects.toBe(refused);
+    expect(ran).toEqual(['exec']);
+  });
+
+  it('an upload to a port nobody listens on fails with the connect error, naming user@host:port', async () => {
+    const port = await closedPort();
+    const lonely = createSshTransport(fleetOptions(fleet, { connectTimeoutMs: 2000 }));
+    try {
+      const host = hostOf({ name: 'nobody', address: '127.0.0.1', port });
+      const err = await lonely.upload(host, { from: odd, to: join(work, 'never', 'r1') }, collect()).then(
+        () => null,
+        (e: unknown) => e as Error,
+      );
+      expect(err?.message).toContain(`${fleet.user}@127.0.0.1:${port}`);
+      expect(err?.message).toMatch(/refused/i);
+      expect(existsSync(join(work, 'never'))).toBe(false);
+    } finally {
+      await lonely.close();
+    }
+  }, 30_000);
 });
 
 describe('tar upload on local: hosts', () => {

@@ -20,7 +20,7 @@ import type { SshHooks } from '../remote/hooks.js';
 import { ConnectionPool } from '../remote/pool.js';
 import { Semaphore } from '../remote/semaphore.js';
 import { ArchiveCache } from '../upload/archive-cache.js';
-import { tarUpload } from '../upload/tar-upload.js';
+import { afterConnecting, tarUpload } from '../upload/tar-upload.js';
 import { startAgent, type Agent } from './openssh-agent.js';
 import { commonArgs, targetOf, type OpensshTarget } from './openssh-args.js';
 import { findOpenssh, type OpensshBinaries } from './openssh-binaries.js';
@@ -71,7 +71,8 @@ export class OpensshTransport implements Transport {
   /** The tar stream over one session, as the built-in client; no SFTP fallback. */
   async upload(host: Host, req: UploadRequest, ctx: TransportCallContext): Promise<UploadResult> {
     const target = await this.#target(host);
-    const outcome = await tarUpload(this.exec.bind(this), this.#archives, host, target.label, req, ctx);
+    const exec = afterConnecting(this.#pool.get(target, ctx.signal), this.exec.bind(this));
+    const outcome = await tarUpload(exec, this.#archives, host, target.label, req, ctx);
     if (outcome !== 'no-tar') return outcome;
     throw new UploadError(
       `${target.label}: cannot upload: the host has no tar on its PATH (the OpenSSH client uploads with tar only)`,

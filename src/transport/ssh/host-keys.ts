@@ -9,7 +9,7 @@
  * mismatch too, as in OpenSSH. Which key it presents follows from the algorithms we offer
  * (`algorithmsFor`, OpenSSH's order). A key marked `@revoked` is refused in every mode.
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { HostKeyError } from '../../contract/errors.js';
 import { orderHostKeyAlgorithms } from './host-key-algorithms.js';
 import { recordKnownHost } from './known-hosts-file.js';
@@ -77,7 +77,8 @@ export class HostKeyVerifier {
       const full = expandHome(path);
       let text: string;
       try {
-        text = await readFile(full, 'utf8');
+        // At once, as the private key (keys.ts): it is on the way to every handshake.
+        text = readFileSync(full, 'utf8');
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         this.#consulted.push(`${path} (${code === 'ENOENT' ? 'missing' : `unreadable: ${code}`})`);

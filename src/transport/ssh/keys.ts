@@ -4,7 +4,7 @@
  * so a bad key fails the run at once with an AuthError that names where the key came from and
  * what is wrong with it — never a byte of the key itself.
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import ssh2, { type ParsedKey } from 'ssh2';
 import { AuthError } from '../../contract/errors.js';
 import type { SshOptions } from '../../contract/ssh-options.js';
@@ -53,7 +53,9 @@ export async function loadClientAuth(
   } else if (options.privateKeyPath) {
     source = `private key file ${options.privateKeyPath}`;
     try {
-      text = await readFile(expandHome(options.privateKeyPath), 'utf8');
+      // Read at once, not on the thread pool: it sits before every handshake, and an upload reading
+      // and sampling its source at the same moment kept an asynchronous read waiting ~50 ms.
+      text = readFileSync(expandHome(options.privateKeyPath), 'utf8');
     } catch (err) {
       throw new AuthError(`${source}: cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
     }

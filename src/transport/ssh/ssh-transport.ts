@@ -18,7 +18,7 @@ import { ConnectionPool } from '../remote/pool.js';
 import { Semaphore } from '../remote/semaphore.js';
 import { uploadOnConnection } from './sftp-upload.js';
 import { ArchiveCache } from '../upload/archive-cache.js';
-import { tarUpload } from '../upload/tar-upload.js';
+import { afterConnecting, tarUpload } from '../upload/tar-upload.js';
 import type {
   ExecRequest,
   Transport,
@@ -80,8 +80,9 @@ export class SshTransport implements Transport {
 
   /** A tar stream over one exec channel; SFTP when the host has no `tar` (said in the log). */
   async upload(host: Host, req: UploadRequest, ctx: TransportCallContext): Promise<UploadResult> {
-    const label = this.#target(host).label;
-    const exec = this.exec.bind(this);
+    const target = this.#target(host);
+    const { label } = target;
+    const exec = afterConnecting(this.#pool.get(target, ctx.signal), this.exec.bind(this));
     const outcome = await tarUpload(exec, this.#archives, host, label, req, ctx);
     if (outcome !== 'no-tar') return outcome;
     const linking = req.linkFrom ? ', every file (link-from needs tar)' : '';

@@ -29,6 +29,19 @@ export const DEFAULT_COMPRESS: CompressSetting = 'auto';
 
 export type Exec = (host: Host, req: ExecRequest, ctx: TransportCallContext) => Promise<ExecResult>;
 
+/**
+ * `exec` once `connecting` has settled. A transport starts connecting the host when the upload
+ * starts, so the handshake's round trips overlap reading and sampling the source instead of
+ * following them; a connect that fails fails the upload with its own error, once.
+ */
+export function afterConnecting(connecting: Promise<unknown>, exec: Exec): Exec {
+  connecting.catch(() => {});
+  return async (host, req, ctx) => {
+    await connecting;
+    return exec(host, req, ctx);
+  };
+}
+
 /** `no-tar`: the host has no `tar`; the caller falls back (SFTP, or a local copy). */
 export type TarUploadOutcome = UploadResult | 'no-tar';
 
