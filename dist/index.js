@@ -69681,6 +69681,27 @@ function sliceStage(selected, canaryOn, part, runHosts) {
     return { jobs, canary: null, canaryLeftOut: leftOut, emptyBecause: why, shards };
 }
 /**
+ * In the canary part, which runs before every shard: a stage whose canary an earlier stage left to
+ * the shards (that stage had no canary, or another one) would give the canary this stage before
+ * that one. Returns why such a stage must not run, or null; then notes which of this stage's hosts
+ * it leaves to the shards (`leftToShards`: host → the first stage that left it), for the stages
+ * after it.
+ */
+function canaryAheadOfItsShard(stage, selected, canary, leftToShards) {
+    const earlier = canary && leftToShards.get(canary.host.name);
+    if (canary && earlier) {
+        const host = canary.host.name;
+        return (`its canary ${host} runs in the canary part, but ${host}'s jobs of stage "${earlier}" run in ` +
+            `a shard, after this part: ${host} would get "${stage}" before "${earlier}". Give "${earlier}" ` +
+            `the same canary, or release in one part`);
+    }
+    for (const job of selected) {
+        if (job !== canary && !isControllerJob(job) && !leftToShards.has(job.host.name))
+            leftToShards.set(job.host.name, stage);
+    }
+    return null;
+}
+/**
  * The shard (1-based) of each of a stage's jobs on hosts: its host's block in `runHosts`, or, for a
  * host that list does not name, its block among the stage's hosts it does not name.
  */
@@ -69745,6 +69766,17 @@ async function runStage(stage, ctx, scope) {
     const whole = sliceStage(selected, stage.settings.canary, part, scope.selection.runHosts);
     const out = leaveBehind(whole, scope.leftBehind, stage.settings.canary, part);
     const { jobs, canary, canaryLeftOut, emptyBecause, shards } = out.slice;
+    const ahead = scope.leftToShards && !stage.settings.inEveryPart
+        ? canaryAheadOfItsShard(stage.name, selected, canary, scope.leftToShards)
+        : null;
+    if (ahead) {
+        emitStart(stage, scope, [], null, []);
+        return finish(stage, { started, startedAtMs }, scope, {
+            canary: null,
+            jobs: [],
+            failure: { cause: 'canary', reason: ahead },
+        });
+    }
     // The canary is this part's own: a shard has none, whatever the stage says.
     const sizes = waveSizes({ canary: canary !== null, batch: stage.settings.batch }, jobs.length);
     emitStart(stage, scope, whole.jobs, canary, sizes);
@@ -69956,6 +69988,8 @@ class StageSequence {
     #failedStage = null;
     /** Hosts whose job failed in a stage that tolerated it: the later success stages skip them. */
     #leftBehind = new Map();
+    /** In the canary part: hosts whose jobs earlier stages left to the shards (see run-stage.ts). */
+    #leftToShards = new Map();
     /** The runner is busy in a `next()` we stopped waiting for: it cannot be pulled again. */
     #stuck = false;
     constructor(runner, ctx, report, scope) {
@@ -70029,6 +70063,7 @@ class StageSequence {
             selection: scope.selection,
             // Stages on the way out see every host; a library stage may ask to (`runsLeftBehind`).
             leftBehind: onTheWayOut || stage.settings.runsLeftBehind ? undefined : this.#leftBehind,
+            leftToShards: scope.selection.part?.kind === 'canary' && !onTheWayOut ? this.#leftToShards : undefined,
             dryRun: scope.dryRun,
             index,
             total: this.runner.stageCount,

@@ -216,6 +216,47 @@ describe('an Executor with a part', () => {
     ]);
   });
 
+  it('the canary part refuses a canary whose earlier stage the shards run: it would get the later stage first', async () => {
+    const all = hosts(4);
+    const { report, transport } = await run(
+      [
+        stage({ name: 'Distribute', hosts: all, canary: false }),
+        stage({ name: 'Switch', hosts: all }),
+        stage({ name: 'Verify', hosts: all }),
+      ],
+      { part: CANARY, runner: { hosts: all } },
+    );
+    // Nothing ran: web-1's Distribute runs in shard 1, after this part, so its Switch must wait too.
+    expect(transport.records).toEqual([]);
+    expect(report.stages.map((s) => s.result)).toEqual(['skipped', 'failure', 'skipped']);
+    expect(report.result).toBe('failure');
+    expect(report.stages[1]!.reason).toBe(
+      'its canary web-1 runs in the canary part, but web-1\'s jobs of stage "Distribute" run in a shard, ' +
+        'after this part: web-1 would get "Switch" before "Distribute". Give "Distribute" the same canary, ' +
+        'or release in one part',
+    );
+  });
+
+  it('the canary part runs a canary whose earlier stages had the same canary, or did not name it', async () => {
+    const all = hosts(4);
+    const { report, transport } = await run(
+      [
+        stage({ name: 'Warm', hosts: all.slice(1), canary: false }),
+        stage({ name: 'Distribute', hosts: all }),
+        stage({ name: 'Switch', hosts: all }),
+      ],
+      { part: CANARY, runner: { hosts: all } },
+    );
+    expect(report.result).toBe('success');
+    expect(transport.records.map((r) => r.host)).toEqual(['web-1', 'web-1']);
+    // Without parts, nothing is refused.
+    const whole = await run(
+      [stage({ name: 'Distribute', hosts: all, canary: false }), stage({ name: 'Switch', hosts: all })],
+      { runner: { hosts: all } },
+    );
+    expect(whole.report.result).toBe('success');
+  });
+
   it('rejects a shard outside 1..count when built', () => {
     const transport = new FakeTransport();
     for (const part of [shard(0, 3), shard(4, 3), shard(1, 0), shard(1.5, 2)]) {

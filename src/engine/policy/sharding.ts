@@ -71,6 +71,35 @@ export function sliceStage(
 }
 
 /**
+ * In the canary part, which runs before every shard: a stage whose canary an earlier stage left to
+ * the shards (that stage had no canary, or another one) would give the canary this stage before
+ * that one. Returns why such a stage must not run, or null; then notes which of this stage's hosts
+ * it leaves to the shards (`leftToShards`: host → the first stage that left it), for the stages
+ * after it.
+ */
+export function canaryAheadOfItsShard(
+  stage: string,
+  selected: readonly Job[],
+  canary: Job | null,
+  leftToShards: Map<string, string>,
+): string | null {
+  const earlier = canary && leftToShards.get(canary.host.name);
+  if (canary && earlier) {
+    const host = canary.host.name;
+    return (
+      `its canary ${host} runs in the canary part, but ${host}'s jobs of stage "${earlier}" run in ` +
+      `a shard, after this part: ${host} would get "${stage}" before "${earlier}". Give "${earlier}" ` +
+      `the same canary, or release in one part`
+    );
+  }
+  for (const job of selected) {
+    if (job !== canary && !isControllerJob(job) && !leftToShards.has(job.host.name))
+      leftToShards.set(job.host.name, stage);
+  }
+  return null;
+}
+
+/**
  * The shard (1-based) of each of a stage's jobs on hosts: its host's block in `runHosts`, or, for a
  * host that list does not name, its block among the stage's hosts it does not name.
  */

@@ -12,7 +12,7 @@ import { epochMs, type JobReport, type StageReport, type WaveReport } from '../r
 import type { Stage, StageContext } from '../model/stage.js';
 import { selectJobs, type JobSelection } from '../policy/job-selection.js';
 import { StageWaves, type StageFailure } from './stage-waves.js';
-import { sliceStage } from '../policy/sharding.js';
+import { canaryAheadOfItsShard, sliceStage } from '../policy/sharding.js';
 import { inStageOrder, leaveBehind, type LeftBehind } from '../policy/left-behind.js';
 import { waveSizes } from '../policy/waves.js';
 
@@ -28,6 +28,11 @@ export interface StageScope {
   readonly emit: EventListener;
   readonly outputTailBytes: number;
   readonly selection: JobSelection;
+  /**
+   * In the canary part, on the release's way: the hosts whose jobs earlier stages left to the
+   * shards (host → stage), so a canary that would run ahead of its own earlier stage is refused.
+   */
+  readonly leftToShards?: Map<string, string> | undefined;
   /** Hosts left behind by earlier stages: their jobs here are `skipped`. Absent: every host runs. */
   readonly leftBehind?: ReadonlyMap<string, LeftBehind> | undefined;
   /** A dry run: gates do not wait out their soak. */
@@ -61,6 +66,18 @@ export async function runStage(stage: Stage, ctx: StageContext, scope: StageScop
   const whole = sliceStage(selected, stage.settings.canary, part, scope.selection.runHosts);
   const out = leaveBehind(whole, scope.leftBehind, stage.settings.canary, part);
   const { jobs, canary, canaryLeftOut, emptyBecause, shards } = out.slice;
+  const ahead =
+    scope.leftToShards && !stage.settings.inEveryPart
+      ? canaryAheadOfItsShard(stage.name, selected, canary, scope.leftToShards)
+      : null;
+  if (ahead) {
+    emitStart(stage, scope, [], null, []);
+    return finish(stage, { started, startedAtMs }, scope, {
+      canary: null,
+      jobs: [],
+      failure: { cause: 'canary', reason: ahead },
+    });
+  }
   // The canary is this part's own: a shard has none, whatever the stage says.
   const sizes = waveSizes({ canary: canary !== null, batch: stage.settings.batch }, jobs.length);
   emitStart(stage, scope, whole.jobs, canary, sizes);

@@ -45,6 +45,8 @@ class StageSequence {
   #failedStage: string | null = null;
   /** Hosts whose job failed in a stage that tolerated it: the later success stages skip them. */
   readonly #leftBehind = new Map<string, LeftBehind>();
+  /** In the canary part: hosts whose jobs earlier stages left to the shards (see run-stage.ts). */
+  readonly #leftToShards = new Map<string, string>();
   /** The runner is busy in a `next()` we stopped waiting for: it cannot be pulled again. */
   #stuck = false;
 
@@ -119,6 +121,7 @@ class StageSequence {
       selection: scope.selection,
       // Stages on the way out see every host; a library stage may ask to (`runsLeftBehind`).
       leftBehind: onTheWayOut || stage.settings.runsLeftBehind ? undefined : this.#leftBehind,
+      leftToShards: scope.selection.part?.kind === 'canary' && !onTheWayOut ? this.#leftToShards : undefined,
       dryRun: scope.dryRun,
       index,
       total: this.runner.stageCount,
