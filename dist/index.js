@@ -64669,7 +64669,7 @@ globals.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _commonjs_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3115);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7017);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7956);
 /** The action's entrypoint (`dist/index.js` is this, bundled). */
 
 
@@ -64686,7 +64686,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7017:
+/***/ 7956:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -68795,7 +68795,7 @@ function addUpload(totals, r) {
         compression: [...t.compression, r.compression ?? 'unknown'],
     };
 }
-/** `uploaded 5000 files (57.0 MB): 1.2 MB sent, 4950 linked · tar · gzip: a 1.0 MB sample shrank 71.3 % · 1.4 s` */
+/** `uploaded 5000 files (57.0 MB): 1.2 MB sent, 4950 linked · tar · zstd: a 1.0 MB sample shrank 76.2 % · 1.4 s` */
 function describeUpload(r) {
     const files = `${r.files} file${r.files === 1 ? '' : 's'} (${formatBytes(r.bytes)})`;
     const linked = r.filesLinked ? `, ${r.filesLinked} linked` : '';
@@ -71656,8 +71656,9 @@ var tar_stream = __nccwpck_require__(6118);
  * parameters travel as variables (quoted exports), never as script text.
  *
  * The conversation on one exec channel (every line it prints starts with `bw-upload: `):
- *   1. it checks what it needs (`tar`; `gzip` when compressing) and answers `no-tar` / `no-gzip`
- *      (exit 3 / 4) before anything is written, so the controller can fall back;
+ *   1. it checks what it needs (`tar`; `zstd` or `gzip` when compressing) and answers `no-tar` /
+ *      `no-gzip` (exit 3 / 4) before anything is written, so the controller can fall back; asked
+ *      for zstd without `zstd`, it says `no-zstd` and takes gzip instead;
  *   2. it creates a staging directory next to `to` (`.bw-upload-NONCE`: same filesystem, so the
  *      final move is a rename) and removes it on every way out;
  *   3. with `link-from`: it reads the controller's manifest (BWU_WANT_BYTES bytes of lines
@@ -71697,7 +71698,7 @@ function hostScriptEnv(p) {
         BWU_KIND: p.kind,
         BWU_NONCE: p.nonce,
         BWU_MARKER: p.marker,
-        BWU_GZIP: p.gzip ? '1' : '0',
+        BWU_CODEC: p.codec,
         BWU_LINK_FROM: p.linkFrom?.path ?? '',
         BWU_WANT_BYTES: String(p.linkFrom?.manifestBytes ?? 0),
     };
@@ -71711,7 +71712,9 @@ const HOST_SCRIPT = [
     'die() { printf \'bw-upload: error: %s\\n\' "$*" >&2; exit 1; }',
     "home() { case $1 in '~') printf '%s' \"$HOME\" ;; '~/'*) printf '%s/%s' \"$HOME\" \"${1#'~/'}\" ;; *) printf '%s' \"$1\" ;; esac; }",
     'command -v tar >/dev/null 2>&1 || { say no-tar; exit 3; }',
-    'if [ "$BWU_GZIP" = 1 ] && ! command -v gzip >/dev/null 2>&1; then say no-gzip; exit 4; fi',
+    'codec=$BWU_CODEC',
+    'if [ "$codec" = zstd ] && ! command -v zstd >/dev/null 2>&1; then say no-zstd; codec=gzip; fi',
+    'if [ "$codec" = gzip ] && ! command -v gzip >/dev/null 2>&1; then say no-gzip; exit 4; fi',
     'to=$(home "$BWU_TO"; printf x); to=${to%x}',
     'parent=$(dirname -- "$to"; printf x); parent=${parent%?x}',
     'if [ "$BWU_KIND" = file ]; then',
@@ -71783,11 +71786,11 @@ const HOST_SCRIPT = [
     '  sed \'s/^/bw-upload: have /\' "$stage/have"',
     'fi',
     'say ready',
-    'if [ "$BWU_GZIP" = 1 ]; then',
-    '  tar -x -z -p -f - -C "$tree" || die "tar could not unpack the upload into $parent"',
-    'else',
-    '  tar -x -p -f - -C "$tree" || die "tar could not unpack the upload into $parent"',
-    'fi',
+    'case $codec in',
+    '  zstd) zstd -d -c -q | tar -x -p -f - -C "$tree" || die "tar could not unpack the upload into $parent" ;;',
+    '  gzip) tar -x -z -p -f - -C "$tree" || die "tar could not unpack the upload into $parent" ;;',
+    '  *) tar -x -p -f - -C "$tree" || die "tar could not unpack the upload into $parent" ;;',
+    'esac',
     'marker=$tree/$BWU_MARKER',
     '[ -f "$marker" ] || die "the archive ended early (interrupted): nothing was written to $to"',
     'rm -f -- "$marker"',
@@ -71976,7 +71979,7 @@ function changedWhileReading(tree, entry) {
 ;// CONCATENATED MODULE: ./lib/transport/upload/archive.js
 /**
  * Packs a SourceTree as a tar stream (tar-stream writes the headers: ustar, PAX for long or
- * non-ASCII names); gzip-members.ts compresses it. Directories and symlinks always go in; files only when
+ * non-ASCII names); compressed-members.ts compresses it. Directories and symlinks always go in; files only when
  * selected (the others are hard-linked on the host). The last entry is the completion marker,
  * added only once the source is known not to have changed since it was first read.
  */
@@ -72079,12 +72082,13 @@ var external_node_util_ = __nccwpck_require__(7975);
 var external_node_zlib_ = __nccwpck_require__(8522);
 ;// CONCATENATED MODULE: ./lib/transport/upload/compression.js
 /**
- * Whether an upload's archive is gzipped. `compress: auto` (the default) deflates a sample of the
- * tree's contents — a few MB in slices spread evenly over all its bytes, so one big file or the
- * first few files cannot decide alone — and gzips only when the sample shrank by at least
- * MIN_SHRINK. Already-compressed artefacts (images, jars, archives) then go raw, so neither side
- * burns a core on data that does not get smaller; text goes gzipped, which pays on any link slower
- * than the host's gunzip. `true` and `false` force the choice. See docs/ssh.md, "Uploads".
+ * Whether an upload's archive is compressed (with zstd or gzip: codec.ts). `compress: auto` (the
+ * default) deflates a sample of the tree's contents — a few MB in slices spread evenly over all its
+ * bytes, so one big file or the first few files cannot decide alone — and compresses only when the
+ * sample shrank by at least MIN_SHRINK. Already-compressed artefacts (images, jars, archives) then
+ * go raw, so neither side burns a core on data that does not get smaller; text goes compressed,
+ * which pays on any link slower than the host unpacks it. `true` and `false` force the choice. See
+ * docs/ssh.md, "Uploads".
  */
 
 
@@ -72102,17 +72106,13 @@ const SAMPLE_SLICES = 64;
 const ROUNDS = 4;
 const CLEAR_RAW = 0.03;
 const CLEAR_GZIP = 0.3;
-/** `auto` gzips when the sample shrank by at least this much. */
+/** `auto` compresses when the sample shrank by at least this much. */
 const MIN_SHRINK = 0.1;
-/** The level `auto` measures with: the fastest (the archive is packed at 3 and 6, gzip-members.ts). */
+/** The level `auto` measures with: deflate's fastest (the archive is packed at two levels, compressed-members.ts). */
 const SAMPLE_LEVEL = 1;
-/** `raw: a 4.2 MB sample shrank 0.3 %`: the choice as the log line and the report give it. */
-function describeChoice(choice) {
-    return `${choice.gzip ? 'gzip' : 'raw'}: ${choice.why}`;
-}
 /** The choice `true`/`false` force. */
-function forcedChoice(gzip) {
-    return { gzip, why: `compress: ${gzip}` };
+function forcedChoice(compress) {
+    return { compress, why: `compress: ${compress}` };
 }
 const deflate = (0,external_node_util_.promisify)(external_node_zlib_.deflateRaw);
 /**
@@ -72124,7 +72124,7 @@ const deflate = (0,external_node_util_.promisify)(external_node_zlib_.deflateRaw
 async function sampledChoice(tree, signal) {
     const sample = new Sample(tree);
     if (sample.ranges.length === 0)
-        return { gzip: false, why: 'no file content to sample' };
+        return { compress: false, why: 'no file content to sample' };
     let size = 0;
     let packed = 0;
     for (let round = 0; round < ROUNDS; round++) {
@@ -72139,10 +72139,10 @@ async function sampledChoice(tree, signal) {
             break;
     }
     if (size === 0)
-        return { gzip: false, why: 'no file content to sample' };
+        return { compress: false, why: 'no file content to sample' };
     const shrink = 1 - packed / size;
     const how = shrink > 0 ? `shrank ${(shrink * 100).toFixed(1)} %` : 'did not shrink';
-    return { gzip: shrink >= MIN_SHRINK, why: `a ${formatSize(size)} sample ${how}` };
+    return { compress: shrink >= MIN_SHRINK, why: `a ${formatSize(size)} sample ${how}` };
 }
 /**
  * Where the sample's slices lie: SAMPLE_SLICES ranges of the tree's file contents, centred on
@@ -72237,6 +72237,55 @@ function formatSize(n) {
     return `${(n / 1_000_000).toFixed(1)} MB`;
 }
 //# sourceMappingURL=compression.js.map
+;// CONCATENATED MODULE: ./lib/transport/upload/codec.js
+/**
+ * How an upload's archive travels: the plain tar, or compressed as a series of frames (members)
+ * that the host's `gzip -d` or `zstd -d` reads as one stream. zstd packs ~3x faster than gzip at a
+ * slightly better ratio and unpacks ~3x faster, so a compressed upload asks for it whenever this
+ * Node can make it (`zlib.zstdCompress`: Node 22.15 and later, so the action's node24); the host
+ * script falls back to gzip when the host has no `zstd` (and says `no-zstd`).
+ */
+
+
+const gzip = (0,external_node_util_.promisify)(external_node_zlib_.gzip);
+const GZIP = {
+    codec: 'gzip',
+    // Level 3, not 1: ~10 % fewer bytes for ~1.5x the work; probe runs of the network lab's upload,
+    // in bench/, were faster with it at both 100 Mbit/s and 1 Gbit/s.
+    fastLevel: 3,
+    smallLevel: 6,
+    compress: (data, level) => gzip(data, { level }),
+    suffix: 'gz',
+};
+const zstdCompress = external_node_zlib_.zstdCompress;
+const ZSTD_LEVEL = external_node_zlib_.constants.ZSTD_c_compressionLevel;
+const ZSTD_CHECKSUM = external_node_zlib_.constants.ZSTD_c_checksumFlag;
+/** zstd, when this Node has it; null on older ones (Node 20), whose uploads use gzip. */
+const ZSTD = zstdCompress && ZSTD_LEVEL !== undefined && ZSTD_CHECKSUM !== undefined
+    ? {
+        codec: 'zstd',
+        // Level 3 packs ~200 MB/s of source on one core here, smaller than gzip's level 3; level 9
+        // ~40 MB/s, a few per cent smaller again (bench/README.md, "Network lab").
+        fastLevel: 3,
+        smallLevel: 9,
+        // With a checksum per frame, as gzip has its CRC per member.
+        compress: (data, level) => new Promise((resolve, reject) => zstdCompress(data, { params: { [ZSTD_LEVEL]: level, [ZSTD_CHECKSUM]: 1 } }, (err, out) => err ? reject(err) : resolve(out))),
+        suffix: 'zst',
+    }
+    : null;
+/** The codec a compressed upload asks the host for: zstd when this Node can make it. */
+function compressedCodec() {
+    return ZSTD ? 'zstd' : 'gzip';
+}
+function encoderOf(codec) {
+    if (codec === 'zstd') {
+        if (!ZSTD)
+            throw new Error('zstd is not available in this Node.js');
+        return ZSTD;
+    }
+    return GZIP;
+}
+//# sourceMappingURL=codec.js.map
 ;// CONCATENATED MODULE: ./lib/transport/upload/pull-stream.js
 /**
  * A Readable that pulls its chunks: each `read()` awaits `next()` for one (null: the end) and
@@ -72275,38 +72324,32 @@ function pullStream(source) {
     return stream.on('end', release);
 }
 //# sourceMappingURL=pull-stream.js.map
-;// CONCATENATED MODULE: ./lib/transport/upload/gzip-members.js
+;// CONCATENATED MODULE: ./lib/transport/upload/compressed-members.js
 /**
- * A gzipped archive for many hosts at once, in two encodings of the same tar stream. Every MiB of
- * the tar becomes a gzip member at level 3 (fast: ~100 MB/s on one core, so a fast link is seldom
- * kept waiting) and, as far as the hosts leave time for it, a member at level 6 (a sixth smaller
- * again on source trees). gzip reads concatenated members as one stream, so each host takes, chunk
- * by chunk, the level-6 member when it is ready by the time the host wants that chunk, and the
- * level-3 one otherwise. A host behind a slow link gets mostly level 6, a host on a fast one mostly
- * level 3: from one packing, for every host its own mix, without measuring any link. (Level 3, not
- * 1: ~10 % fewer bytes for ~1.5x the work; probe runs of the network lab's upload, in bench/, were
- * faster with it at both 100 Mbit/s and 1 Gbit/s.)
+ * A compressed archive (gzip or zstd, codec.ts) for many hosts at once, in two encodings of the
+ * same tar stream. Every MiB of the tar becomes a member (a gzip member, a zstd frame) at the
+ * codec's fast level (gzip 3, zstd 3: a fast link is seldom kept waiting) and, as far as the hosts
+ * leave time for it, a member at its small level (gzip 6, zstd 9). Both tools read concatenated
+ * members as one stream, so each host takes, chunk by chunk, the small member when it is ready by
+ * the time the host wants that chunk, and the fast one otherwise. A host behind a slow link gets
+ * mostly the small level, a host on a fast one mostly the fast level: from one packing, for every
+ * host its own mix, without measuring any link.
  *
  * Both encodings go to temp files beside the plain tar (memory stays bounded whatever the size);
- * the level-6 encoder works on the chunks some host still needs, skipping those every host passed.
+ * the small-level encoder works on the chunks some host still needs, skipping those every host passed.
  */
-
-
 
 
 
 
 /** Bytes of the tar in one member. */
 const MEMBER_BYTES = 1024 * 1024;
-const FAST_LEVEL = 3;
-const SMALL_LEVEL = 6;
-/** Level-6 members made before the first host is ready for them (its script still starting). */
+/** Small-level members made before the first host is ready for them (its script still starting). */
 const HEAD_START_MEMBERS = 16;
 /** Bytes a reader hands on at once. */
 const SLICE_BYTES = 64 * 1024;
 /** What a reader holds before it counts as held (its host behind): four slices unread. */
 const READER_BUFFER = 4 * SLICE_BYTES;
-const gzip = (0,external_node_util_.promisify)(external_node_zlib_.gzip);
 /** One encoding's members, appended to a file as they are made; `members[k]` once chunk k is in. */
 class MemberFile {
     path;
@@ -72330,8 +72373,9 @@ class MemberFile {
         await (await this.#handle.catch(() => null))?.close().catch(() => { });
     }
 }
-class GzipMembers {
+class CompressedMembers {
     plain;
+    encoder;
     onDrop;
     #progress = new external_node_events_.EventEmitter();
     #fast;
@@ -72346,19 +72390,20 @@ class GzipMembers {
     #readerCame = false;
     /** Both encoders are done: every chunk they were going to make is made. */
     settled;
-    constructor(plain, onDrop) {
+    constructor(plain, encoder, onDrop) {
         this.plain = plain;
+        this.encoder = encoder;
         this.onDrop = onDrop;
         this.#progress.setMaxListeners(0);
-        this.#fast = new MemberFile(`${plain.path}.${FAST_LEVEL}.gz`);
-        this.#small = new MemberFile(`${plain.path}.${SMALL_LEVEL}.gz`);
+        this.#fast = new MemberFile(`${plain.path}.${encoder.fastLevel}.${encoder.suffix}`);
+        this.#small = new MemberFile(`${plain.path}.${encoder.smallLevel}.${encoder.suffix}`);
         this.settled = Promise.all([this.#encodeFast(), this.#encodeSmall()]).then(() => { });
     }
     get failed() {
         return this.#error !== null;
     }
     /**
-     * The gzip stream, member by member, each the smallest ready when this reader wants it;
+     * The compressed stream, member by member, each the smallest ready when this reader wants it;
      * `onMember` hears the level of each member as it starts.
      */
     reader(onMember) {
@@ -72383,7 +72428,7 @@ class GzipMembers {
                     current = await this.#nextMember(position);
                     if (!current)
                         return null;
-                    onMember?.(current.file === this.#small ? SMALL_LEVEL : FAST_LEVEL);
+                    onMember?.(current.file === this.#small ? this.encoder.smallLevel : this.encoder.fastLevel);
                 }
                 const want = Math.min(SLICE_BYTES, current.left);
                 const buf = Buffer.allocUnsafe(want);
@@ -72417,7 +72462,7 @@ class GzipMembers {
         this.#obsolete = true;
         this.#dropIfDone();
     }
-    /** The member for the reader's next chunk: level 6 when ready, else level 3 (waits for one). */
+    /** The member for the reader's next chunk: the small level when ready, else the fast one (waits for one). */
     async #nextMember(position) {
         for (;;) {
             if (this.#error)
@@ -72442,7 +72487,7 @@ class GzipMembers {
                     this.#count = k;
                     break;
                 }
-                await this.#fast.append(k, await gzip(chunk, { level: FAST_LEVEL }));
+                await this.#fast.append(k, await this.encoder.compress(chunk, this.encoder.fastLevel));
                 this.#progress.emit('progress');
             }
         }
@@ -72456,10 +72501,10 @@ class GzipMembers {
         }
     }
     /**
-     * Level 6, only while some host is behind (its reader held: the link, not the packing, is what
-     * it waits for), and only for the chunks such a host still wants: on links faster than level 6,
-     * it costs next to nothing (what it made before the first host was ready). Its failure is no
-     * one's: the hosts get level 3.
+     * The small level, only while some host is behind (its reader held: the link, not the packing,
+     * is what it waits for), and only for the chunks such a host still wants: on links faster than
+     * it, it costs next to nothing (what it made before the first host was ready). Its failure is no
+     * one's: the hosts get the fast level.
      */
     async #encodeSmall() {
         const fh = await (0,promises_.open)(this.plain.path, 'r').catch(() => null);
@@ -72480,12 +72525,12 @@ class GzipMembers {
                 const chunk = await this.#chunk(fh, k);
                 if (!chunk)
                     break;
-                await this.#small.append(k, await gzip(chunk, { level: SMALL_LEVEL }));
+                await this.#small.append(k, await this.encoder.compress(chunk, this.encoder.smallLevel));
                 this.#progress.emit('progress');
             }
         }
         catch {
-            // The level-3 members are enough.
+            // The fast-level members are enough.
         }
         finally {
             await fh.close().catch(() => { });
@@ -72493,7 +72538,7 @@ class GzipMembers {
     }
     /**
      * The first chunk a held reader will ask for, or null when no reader is held. Before the first
-     * reader comes (the host script is still starting: a few round trips), level 6 makes a start.
+     * reader comes (the host script is still starting: a few round trips), the small level makes a start.
      */
     #firstHeld(k) {
         if (!this.#readerCame)
@@ -72535,15 +72580,16 @@ class GzipMembers {
         });
     }
 }
-//# sourceMappingURL=gzip-members.js.map
+//# sourceMappingURL=compressed-members.js.map
 ;// CONCATENATED MODULE: ./lib/transport/upload/archive-cache.js
 /**
  * Reads each upload source once per snapshot and packs each archive once, into a temp file that
  * every host's upload then streams from — while it is still being written, so the first host does
- * not wait for the packing. A gzipped archive is made from that file in members of two levels
- * (gzip-members.ts). Memory stays bounded whatever the size (the archive lives on disk); close()
+ * not wait for the packing. A compressed archive is made from that file in members of two levels
+ * (compressed-members.ts). Memory stays bounded whatever the size (the archive lives on disk); close()
  * removes the temp files.
  */
+
 
 
 
@@ -72720,7 +72766,7 @@ class ArchiveCache {
         }
         const path = (0,external_node_path_.join)(this.#tempDir(), `${(0,external_node_crypto_.randomBytes)(8).toString('hex')}.tar`);
         const plain = new ArchiveFile(path, spec, (f) => (0,external_node_fs_namespaceObject.rmSync)(f.path, { force: true }));
-        const archive = spec.gzip ? new GzipMembers(plain, () => { }) : plain;
+        const archive = spec.codec === 'none' ? plain : new CompressedMembers(plain, encoderOf(spec.codec), () => { });
         byKey.set(fullKey, archive);
         return archive;
     }
@@ -72744,7 +72790,7 @@ class ArchiveCache {
 ;// CONCATENATED MODULE: ./lib/transport/upload/host-replies.js
 /**
  * What the upload's host script says back, read as data from a host that may lie: `no-tar` and
- * `no-gzip`, `have N` (only for a line of the manifest it was sent, each once, before `ready`),
+ * `no-gzip`, `no-zstd` (only when asked for zstd, before `ready`), `have N` (only for a line of the manifest it was sent, each once, before `ready`),
  * `ready` (once), `error: …` (kept short). Anything outside the protocol is a violation: it ends
  * the upload, which fails naming it. Nothing a host says grows the controller's memory beyond the
  * manifest's own size.
@@ -72764,12 +72810,15 @@ const ERROR_LINES = 12;
 const ERROR_CHARS = 1000;
 class UploadReplies {
     manifestLines;
+    askedZstd;
     onReady;
     deadlines;
     /** Manifest lines (1-based) the host already has. */
     have = new Set();
     /** `no-tar` / `no-gzip`: the host cannot unpack this way. */
     fallback = null;
+    /** `no-zstd`: asked for zstd, the host takes gzip instead. */
+    noZstd = false;
     /** Aborted on a violation: the upload stops there. */
     stop = new AbortController();
     #violation;
@@ -72782,11 +72831,14 @@ class UploadReplies {
      * `manifestLines`: the line count of the manifest sent before the command started (null: no
      * `link-from`, so no `have` is expected); `onReady`: sends the archive.
      */
-    constructor(manifestLines, onReady, deadlines = {
+    constructor(manifestLines, 
+    /** Whether the upload asked the host for zstd: only then may it say `no-zstd`. */
+    askedZstd, onReady, deadlines = {
         silenceMs: REPLY_SILENCE_MS,
         readyWithinMs: READY_WITHIN_MS,
     }) {
         this.manifestLines = manifestLines;
+        this.askedZstd = askedZstd;
         this.onReady = onReady;
         this.deadlines = deadlines;
         this.#heard();
@@ -72834,6 +72886,8 @@ class UploadReplies {
             this.#heard();
         if (msg === 'no-tar' || msg === 'no-gzip')
             this.fallback = msg;
+        else if (msg === 'no-zstd')
+            this.#violation = this.#noZstd();
         else if (msg.startsWith('have '))
             this.#violation = this.#have(msg);
         else if (msg === 'ready') {
@@ -72850,6 +72904,14 @@ class UploadReplies {
     /** Why the host's side failed: its own error line, else its last stderr lines, else the exit code. */
     failure(exitCode) {
         return this.#hostError ?? (this.#errors.join('; ') || `exit code ${exitCode}`);
+    }
+    #noZstd() {
+        if (!this.askedZstd)
+            return 'answered "no-zstd" to an upload that did not ask for zstd';
+        if (this.#ready || this.noZstd)
+            return `answered "no-zstd" ${this.#ready ? 'after "ready"' : 'twice'}`;
+        this.noZstd = true;
+        return undefined;
     }
     #have(msg) {
         const said = `answered "${cut(msg, 40)}"`;
@@ -72910,41 +72972,53 @@ async function tarUpload(exec, cache, host, label, req, ctx, deadlines) {
     const upload = { exec, cache, host, label, req, ctx, tree, ...(deadlines ? { deadlines } : {}) };
     let choice = await chooseCompression(cache, tree, req.compress ?? DEFAULT_COMPRESS, ctx.signal);
     for (;;) {
-        const outcome = await attempt(upload, choice.gzip);
+        const outcome = await attempt(upload, choice.compress ? compressedCodec() : 'none');
         if (outcome === 'no-tar')
             return outcome;
         if (outcome !== 'no-gzip') {
-            const { levels, ...result } = outcome;
-            const compression = describeChoice(choice) + describeLevels(levels);
+            const { levels, codec, ...result } = outcome;
+            const compression = describeChoice(choice, codec, describeLevels(codec, levels));
             return { ...result, compression, durationMs: Date.now() - started };
         }
         ctx.onOutput('stderr', `${label}: no gzip on the host: sending the upload uncompressed`);
-        choice = { gzip: false, why: 'no gzip on the host' };
+        choice = { compress: false, why: 'no gzip on the host' };
     }
+}
+/**
+ * `zstd: a 1.0 MB sample shrank 70.2 %, level 9 for 3 of 21 MiB`, `raw: compress: false`,
+ * `gzip: …, level 6 for 0 of 21 MiB, no zstd on the host`: the choice as the log line and the
+ * report give it.
+ */
+function describeChoice(choice, codec, levels) {
+    const instead = codec === 'gzip' && compressedCodec() === 'zstd' ? ', no zstd on the host' : '';
+    return `${codec === 'none' ? 'raw' : codec}: ${choice.why}${levels}${instead}`;
 }
 function chooseCompression(cache, tree, setting, signal) {
     return setting === 'auto' ? cache.compression(tree, signal) : Promise.resolve(forcedChoice(setting));
 }
-/** `, level 6 for 14 of 20 MiB`: how much of a gzipped archive this host got as level-6 members. */
-function describeLevels(levels) {
+/** `, level 9 for 14 of 20 MiB`: how much of a compressed archive this host got at the small level. */
+function describeLevels(codec, levels) {
     const all = [...levels.values()].reduce((a, b) => a + b, 0);
-    return all === 0 ? '' : `, level ${SMALL_LEVEL} for ${levels.get(SMALL_LEVEL) ?? 0} of ${all} MiB`;
+    if (codec === 'none' || all === 0)
+        return '';
+    const small = encoderOf(codec).smallLevel;
+    return `, level ${small} for ${levels.get(small) ?? 0} of ${all} MiB`;
 }
 /** One run of the host script: the manifest and the archive in, the host's replies out. */
-async function attempt(upload, gzip) {
+async function attempt(upload, asked) {
     const { tree, req, ctx, label } = upload;
     const to = tree.kind === 'file' && req.to.endsWith('/') ? external_node_path_.posix.join(req.to, (0,external_node_path_.basename)(tree.root)) : req.to;
     const linking = tree.kind === 'directory' && req.linkFrom !== undefined && req.linkFrom !== '';
     const manifest = linking ? await manifestOf(upload.cache, tree, ctx.signal) : null;
-    const stdin = new HostInput(upload.cache, tree, gzip);
+    const stdin = new HostInput(upload.cache, tree);
     // The host is not trusted: a reply outside the protocol ends the upload, and fails it.
-    const replies = new UploadReplies(manifest ? manifest.lineEntries.length : null, () => stdin.sendArchive(omitted(replies.have, manifest)), upload.deadlines);
-    const env = scriptEnv(to, tree, gzip, manifest && { path: req.linkFrom, manifest });
+    const replies = new UploadReplies(manifest ? manifest.lineEntries.length : null, asked === 'zstd', () => stdin.sendArchive(replies.noZstd ? 'gzip' : asked, omitted(replies.have, manifest)), upload.deadlines);
+    const env = scriptEnv(to, tree, asked, manifest && { path: req.linkFrom, manifest });
     if (manifest)
         stdin.write(manifest.text);
     // The whole tree goes (nothing to link): pack it while the host script starts.
     else
-        archiveOf(upload.cache, tree, gzip, null);
+        archiveOf(upload.cache, tree, asked, null);
     let result;
     try {
         result = await upload.exec(upload.host, { script: HOST_SCRIPT, shell: contract_transport/* DEFAULT_SHELL */.L, env, stdin: stdin.input }, { signal: AbortSignal.any([ctx.signal, replies.stop.signal]), onOutput: replies.onOutput });
@@ -72981,6 +73055,7 @@ async function attempt(upload, gzip) {
         method: 'tar',
         durationMs: 0,
         levels: stdin.levels,
+        codec: replies.noZstd ? 'gzip' : asked,
     };
 }
 /** The entries the host already has (its `have` lines of the manifest), or null for none. */
@@ -72991,25 +73066,23 @@ function omitted(have, manifest) {
 class HostInput {
     cache;
     tree;
-    gzip;
     input = new external_node_stream_.PassThrough({ highWaterMark: 256 * 1024 });
     bytesSent = 0;
-    /** gzip members sent, by level (each one MiB of the tar; see gzip-members.ts). */
+    /** Compressed members sent, by level (each one MiB of the tar; see compressed-members.ts). */
     levels = new Map();
     /** Why the archive ended early: the host then unpacks nothing, and this says why. */
     archiveError = null;
     #reader = null;
-    constructor(cache, tree, gzip) {
+    constructor(cache, tree) {
         this.cache = cache;
         this.tree = tree;
-        this.gzip = gzip;
     }
     write(chunk) {
         this.input.write(chunk);
         this.bytesSent += chunk.length;
     }
-    sendArchive(omit) {
-        const file = archiveOf(this.cache, this.tree, this.gzip, omit);
+    sendArchive(codec, omit) {
+        const file = archiveOf(this.cache, this.tree, codec, omit);
         const archive = file.reader((level) => this.levels.set(level, (this.levels.get(level) ?? 0) + 1));
         this.#reader = archive;
         archive.on('data', (chunk) => (this.bytesSent += chunk.length));
@@ -73025,18 +73098,18 @@ class HostInput {
     }
 }
 /** The archive of `tree` without the `omit` entries, packed once for every host that gets it. */
-function archiveOf(cache, tree, gzip, omit) {
+function archiveOf(cache, tree, codec, omit) {
     const omitKey = omit ? [...omit].sort((a, b) => a - b).join(',') : 'all';
-    return cache.archive({ tree, omit, gzip, marker: { name: markerName(archiveId(tree)), content: Buffer.alloc(0) } }, `${gzip ? 'gz' : 'tar'}|${omitKey}`);
+    return cache.archive({ tree, omit, codec, marker: { name: markerName(archiveId(tree)), content: Buffer.alloc(0) } }, `${codec}|${omitKey}`);
 }
 /** The host script's variables for one upload (a new nonce each time). */
-function scriptEnv(to, tree, gzip, linkFrom) {
+function scriptEnv(to, tree, codec, linkFrom) {
     return hostScriptEnv({
         to,
         kind: tree.kind,
         nonce: (0,external_node_crypto_.randomBytes)(8).toString('hex'),
         marker: markerName(archiveId(tree)),
-        gzip,
+        codec,
         ...(linkFrom ? { linkFrom: { path: linkFrom.path, manifestBytes: linkFrom.manifest.text.length } } : {}),
     });
 }
@@ -73755,7 +73828,7 @@ function destroySocket(client) {
  * What a channel buffers beyond the server's window before `write()` says "wait": ssh2's own
  * default is 2 MiB, on top of the 2 MiB window OpenSSH grants. A smaller buffer keeps a slow link's
  * backlog out of the controller's memory and lets a writer (an upload's archive) see early that the
- * host is behind (see gzip-members.ts).
+ * host is behind (see compressed-members.ts).
  */
 const CHANNEL_WRITE_BUFFER = 256 * 1024;
 function limitWriteBuffer(channel) {
@@ -90675,7 +90748,7 @@ const uploadSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
         .describe('A directory on the host (normally the previous release): files whose content and mode equal those at the same path there are hard-linked instead of sent. Missing: everything is sent.')
         .optional(),
     compress: zod__WEBPACK_IMPORTED_MODULE_4__/* .union */ .KCZ([zod__WEBPACK_IMPORTED_MODULE_4__/* .boolean */ .zMY(), zod__WEBPACK_IMPORTED_MODULE_4__/* .literal */ .euz('auto')], (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('auto, true or false'))
-        .describe('gzip the archive on the way. auto (the default): only when a few-MB sample of the files shrinks by 10 % or more; true/false: always/never.')
+        .describe('compress the archive on the way (zstd where both sides have it, else gzip). auto (the default): only when a few-MB sample of the files shrinks by 10 % or more; true/false: always/never.')
         .optional(),
 }, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_2__/* .expected */ .p6)('a map {from, to, link-from, compress}'))
     .describe('Ship a local file or directory to the host as one tar stream; ${NAME} in the paths is expanded per job.');

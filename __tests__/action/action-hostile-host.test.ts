@@ -141,6 +141,13 @@ describe('the action against a compromised host', () => {
     ['upload-have-flood', true, /the host answered "have 3": the manifest it was sent has 2 lines/],
     ['upload-have-flood', false, /the host answered "have 1" to an upload without link-from/],
     ['upload-ready-twice', false, /the host said "ready" twice/],
+    // Asked for zstd (Node 22.15 and later) the first `no-zstd` is allowed, the second is not;
+    // asked for gzip (Node 20), any is a lie.
+    [
+      'upload-no-zstd-twice',
+      false,
+      /the host answered "no-zstd" (twice|to an upload that did not ask for zstd)/,
+    ],
   ] as const)(
     'an upload host that lies (%s, link-from %s): that host fails, naming the lie',
     async (lie, linkFrom, why) => {

@@ -21,6 +21,7 @@ export type Lie =
   | 'lock-owner-wrong-types'
   | 'upload-have-flood'
   | 'upload-ready-twice'
+  | 'upload-no-zstd-twice'
   | 'upload-error-controls'
   | 'upload-silence'
   | 'release-flood'
@@ -66,6 +67,7 @@ case $kind:$lie in
   lock:lock-owner-wrong-types) printf 'held\\nage 99999999999999\\nowner {"who":{"x":1},"pid":"x"}\\n'; exit 0 ;;
   upload:upload-have-flood) i=1; while :; do echo "bw-upload: have $i"; i=$((i + 1)); done ;;
   upload:upload-ready-twice) echo 'bw-upload: ready'; echo 'bw-upload: ready'; exec cat >/dev/null ;;
+  upload:upload-no-zstd-twice) echo 'bw-upload: no-zstd'; echo 'bw-upload: no-zstd'; exec cat >/dev/null ;;
   upload:upload-error-controls)
     printf 'bw-upload: error: \\033[31mdisk \\007full\\033]0;owned\\007 %%0A::error::forged\\n'; exit 1 ;;
   upload:upload-silence) exec cat >/dev/null ;;

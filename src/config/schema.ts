@@ -75,7 +75,7 @@ const uploadSchema = z
       compress: z
         .union([z.boolean(), z.literal('auto')], expected('auto, true or false'))
         .describe(
-          'gzip the archive on the way. auto (the default): only when a few-MB sample of the files shrinks by 10 % or more; true/false: always/never.',
+          'compress the archive on the way (zstd where both sides have it, else gzip). auto (the default): only when a few-MB sample of the files shrinks by 10 % or more; true/false: always/never.',
         )
         .optional(),
     },

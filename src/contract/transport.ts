@@ -61,7 +61,7 @@ export interface UploadRequest {
    */
   readonly linkFrom?: string;
   /**
-   * gzip the archive: `auto` (the default) when a sample of the tree shrinks by 10 % or more,
+   * Compress the archive (zstd where both sides have it, else gzip): `auto` (the default) when a sample of the tree shrinks by 10 % or more,
    * `true`/`false` always/never. See docs/ssh.md, "Uploads".
    */
   readonly compress?: boolean | 'auto';
@@ -84,8 +84,8 @@ export interface UploadResult {
   /** How the files travelled: `tar` (one exec channel), `sftp` (the fallback), `copy` (this machine). */
   readonly method?: 'tar' | 'sftp' | 'copy';
   /**
-   * Whether the files travelled gzipped, and why: `raw: a 1.0 MB sample shrank 0.3 %`,
-   * `gzip: compress: true`, `raw: no gzip on the host`, `raw: over SFTP`.
+   * Whether the files travelled compressed, with what and why: `raw: a 1.0 MB sample shrank 0.3 %`,
+   * `zstd: compress: true, level 9 for 2 of 20 MiB`, `raw: no gzip on the host`, `raw: over SFTP`.
    */
   readonly compression?: string;
   readonly durationMs: number;

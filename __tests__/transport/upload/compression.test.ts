@@ -12,12 +12,17 @@ import type { Transport, UploadRequest } from '../../../src/contract/transport.j
 import { LocalTransport } from '../../../src/transport/local.js';
 import { createSshTransport } from '../../../src/transport/ssh/ssh-transport.js';
 import { ArchiveCache } from '../../../src/transport/upload/archive-cache.js';
+import { compressedCodec, encoderOf, ZSTD } from '../../../src/transport/upload/codec.js';
 import { sampledChoice, SAMPLE_BYTES } from '../../../src/transport/upload/compression.js';
 import { readSourceTree } from '../../../src/transport/upload/source-tree.js';
 import { runCli } from '../../support/cli.js';
 import { pathWithout } from '../../support/path-without.js';
 import { startSshdFleet, type SshdFleet } from '../../support/sshd.js';
 import { collect, fleetOptions, hostOf } from '../../support/sshd-fixtures.js';
+
+/** What a compressed upload asks for on this Node (zstd from 22.15), and its small level. */
+const CODEC = compressedCodec();
+const SMALL = encoderOf(CODEC).smallLevel;
 
 let work: string;
 /** Source-like text: ~3,000 files that gzip well. */
@@ -76,14 +81,14 @@ const signal = new AbortController().signal;
 describe('compress: auto decides from a sample', () => {
   it('gzips a source tree and says by how much the sample shrank', async () => {
     const choice = await sampledChoice(await readSourceTree(text), signal);
-    expect(choice.gzip).toBe(true);
+    expect(choice.compress).toBe(true);
     expect(choice.why).toMatch(/^a \d+\.\d MB sample shrank \d+\.\d %$/);
     expect(Number(/shrank ([\d.]+) %/.exec(choice.why)?.[1])).toBeGreaterThan(50);
   });
 
   it('sends random bytes raw, decided on the first quarter of the sample', async () => {
     const choice = await sampledChoice(await readSourceTree(noise), signal);
-    expect(choice).toEqual({ gzip: false, why: 'a 1.0 MB sample did not shrink' });
+    expect(choice).toEqual({ compress: false, why: 'a 1.0 MB sample did not shrink' });
   });
 
   it('a source tree is clear after the first quarter too; a tree near the threshold is sampled whole', async () => {
@@ -104,7 +109,7 @@ describe('compress: auto decides from a sample', () => {
     await writeFile(join(mixed, 'a-readme.txt'), sourceLike(1, 1024 * 1024));
     for (let f = 0; f < 20; f++) await writeFile(join(mixed, `lib${f}.jar`), randomBytes(1024 * 1024));
     const choice = await sampledChoice(await readSourceTree(mixed), signal);
-    expect(choice.gzip).toBe(false);
+    expect(choice.compress).toBe(false);
     // 1 MB of text in 21 MB: about a twentieth of the sample, which shrinks it by about 5 %.
     expect(choice.why).toMatch(/^a 4\.2 MB sample shrank [1-9]\.\d %$/);
   });
@@ -120,7 +125,7 @@ describe('compress: auto decides from a sample', () => {
     await mkdir(empty);
     await writeFile(join(empty, 'zero'), '');
     expect(await sampledChoice(await readSourceTree(empty), signal)).toEqual({
-      gzip: false,
+      compress: false,
       why: 'no file content to sample',
     });
     expect(SAMPLE_BYTES).toBe(4 * 1024 * 1024);
@@ -149,18 +154,22 @@ describe('uploads say what they chose', () => {
   const host = { name: 'local:t', address: 'local:t', port: 0, local: true };
   const up = (t: Transport, req: UploadRequest) => t.upload(host, req, collect());
 
-  it('by default a text tree goes gzipped, random bytes raw; true and false force it', async () => {
+  it('by default a text tree goes compressed (zstd where this Node has it), random bytes raw; true and false force it', async () => {
     const gz = await up(local, { from: text, to: join(work, 'out', 'text') });
-    // How much went as level-6 members depends on how far behind the host was: it is reported.
+    // How much went at the small level depends on how far behind the host was: it is reported.
     expect(gz.compression).toMatch(
-      /^gzip: a \d+\.\d MB sample shrank \d+\.\d %, level 6 for \d+ of \d+ MiB$/,
+      new RegExp(
+        `^${CODEC}: a \\d+\\.\\d MB sample shrank \\d+\\.\\d %, level ${SMALL} for \\d+ of \\d+ MiB$`,
+      ),
     );
     expect(gz.bytesSent!).toBeLessThan(gz.bytes / 2);
     const raw = await up(local, { from: noise, to: join(work, 'out', 'noise') });
     expect(raw.compression).toBe('raw: a 1.0 MB sample did not shrink');
     expect(raw.bytesSent!).toBeGreaterThanOrEqual(raw.bytes);
     const forced = await up(local, { from: noise, to: join(work, 'out', 'noise-gz'), compress: true });
-    expect(forced.compression).toMatch(/^gzip: compress: true, level 6 for \d+ of \d+ MiB$/);
+    expect(forced.compression).toMatch(
+      new RegExp(`^${CODEC}: compress: true, level ${SMALL} for \\d+ of \\d+ MiB$`),
+    );
     const off = await up(local, { from: text, to: join(work, 'out', 'text-raw'), compress: false });
     expect(off.compression).toBe('raw: compress: false');
     expect(off.bytesSent!).toBeGreaterThan(off.bytes);
@@ -175,15 +184,47 @@ describe('fallbacks', () => {
   let ssh: Transport;
   let noTar: string;
   beforeAll(async () => {
-    const noGzip = await pathWithout(join(work, 'no-gzip-bin'), ['gzip']);
+    const noGzip = await pathWithout(join(work, 'no-gzip-bin'), ['gzip', 'zstd']);
+    const noZstd = await pathWithout(join(work, 'no-zstd-bin'), ['zstd']);
     noTar = await pathWithout(join(work, 'no-tar-bin'), ['tar']);
-    fleet = await startSshdFleet({ count: 1, config: { SetEnv: `PATH=${noGzip}` } });
+    fleet = await startSshdFleet({
+      count: 3,
+      hostConfig: (i): Record<string, string> => {
+        const path = [noGzip, noZstd][i];
+        return path ? { SetEnv: `PATH=${path}` } : {};
+      },
+    });
     ssh = createSshTransport(fleetOptions(fleet));
   }, 30_000);
   afterAll(async () => {
     await ssh?.close();
     await fleet?.stop();
   });
+
+  it('a host with zstd unpacks what this Node compresses: zstd on Node 22.15 and later, else gzip', async () => {
+    const to = join(fleet.scratchDir, 'with-zstd', 'r1');
+    const r = await ssh.upload(hostOf(fleet.hosts[2]!), { from: text, to }, collect());
+    expect(r.compression).toMatch(new RegExp(`^${CODEC}: a \\d+\\.\\d MB sample shrank`));
+    expect(r.bytesSent!).toBeLessThan(r.bytes / 2);
+    const file = join('pkg17', 'src', 'f42.php');
+    expect(readFileSync(join(to, file), 'utf8')).toBe(readFileSync(join(text, file), 'utf8'));
+  }, 60_000);
+
+  it('a host without zstd takes gzip instead, in the same run of its script, and the report says so', async () => {
+    const to = join(fleet.scratchDir, 'no-zstd', 'r1');
+    const ctx = collect();
+    const r = await ssh.upload(hostOf(fleet.hosts[1]!), { from: text, to }, ctx);
+    expect(ctx.stderr()).toEqual([]);
+    // Asked for gzip in the first place where this Node has no zstd: then nothing to say.
+    const instead = ZSTD ? ', no zstd on the host' : '';
+    expect(r.compression).toMatch(
+      new RegExp(
+        `^gzip: a \\d+\\.\\d MB sample shrank \\d+\\.\\d %, level 6 for \\d+ of \\d+ MiB${instead}$`,
+      ),
+    );
+    const file = join('pkg3', 'src', 'f7.php');
+    expect(readFileSync(join(to, file), 'utf8')).toBe(readFileSync(join(text, file), 'utf8'));
+  }, 60_000);
 
   it('a host without gzip gets the upload again, uncompressed, and the log says so', async () => {
     const to = join(fleet.scratchDir, 'no-gzip', 'r1');

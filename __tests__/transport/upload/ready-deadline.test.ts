@@ -18,7 +18,7 @@ describe('the deadlines before "ready"', () => {
 
   it('silence ends the upload; every line the host says starts the silence again', () => {
     jest.useFakeTimers();
-    const replies = new UploadReplies(10, () => {}, { silenceMs: 1000, readyWithinMs: 60_000 });
+    const replies = new UploadReplies(10, false, () => {}, { silenceMs: 1000, readyWithinMs: 60_000 });
     for (let i = 0; i < 5; i++) {
       jest.advanceTimersByTime(900);
       replies.onOutput('stdout', `bw-upload: have ${i + 1}`);
@@ -31,13 +31,13 @@ describe('the deadlines before "ready"', () => {
 
   it('a host hashing its link-from tree is bounded by the overall deadline only, a chatty one too', () => {
     jest.useFakeTimers();
-    const hashing = new UploadReplies(3, () => {}, { silenceMs: 1000, readyWithinMs: 5000 });
+    const hashing = new UploadReplies(3, false, () => {}, { silenceMs: 1000, readyWithinMs: 5000 });
     hashing.onOutput('stdout', 'bw-upload: linking from hashes');
     jest.advanceTimersByTime(4900);
     expect(hashing.stop.signal.aborted).toBe(false);
     jest.advanceTimersByTime(100);
     expect(hashing.violation).toBe('did not say "ready" within 5 s of the upload\'s start');
-    const chatty = new UploadReplies(null, () => {}, { silenceMs: 1000, readyWithinMs: 5000 });
+    const chatty = new UploadReplies(null, false, () => {}, { silenceMs: 1000, readyWithinMs: 5000 });
     for (let i = 0; i < 10 && !chatty.stop.signal.aborted; i++) {
       jest.advanceTimersByTime(600);
       chatty.onOutput('stdout', 'bw-upload: linking from manifest');
@@ -48,7 +48,7 @@ describe('the deadlines before "ready"', () => {
   it('no deadline runs once the host said "ready" (the archive may take long to send)', () => {
     jest.useFakeTimers();
     let ready = 0;
-    const replies = new UploadReplies(null, () => ready++, { silenceMs: 1000, readyWithinMs: 5000 });
+    const replies = new UploadReplies(null, false, () => ready++, { silenceMs: 1000, readyWithinMs: 5000 });
     replies.onOutput('stdout', 'bw-upload: ready');
     jest.advanceTimersByTime(60_000);
     expect(ready).toBe(1);
@@ -95,5 +95,26 @@ describe('an upload to a host that never says "ready"', () => {
     expect(stopped).toBe(true);
     expect(Date.now() - started).toBeLessThan(10_000);
     cache.close();
+  });
+});
+
+describe('what a host may say about zstd', () => {
+  it('`no-zstd` once, before "ready", when asked for zstd: it takes gzip; anything else is a lie', () => {
+    const asked = new UploadReplies(null, true, () => {});
+    asked.onOutput('stdout', 'bw-upload: no-zstd');
+    expect(asked.noZstd).toBe(true);
+    expect(asked.violation).toBeUndefined();
+    asked.onOutput('stdout', 'bw-upload: no-zstd');
+    expect(asked.violation).toBe('answered "no-zstd" twice');
+    expect(asked.stop.signal.aborted).toBe(true);
+    asked.dispose();
+    const late = new UploadReplies(null, true, () => {});
+    late.onOutput('stdout', 'bw-upload: ready');
+    late.onOutput('stdout', 'bw-upload: no-zstd');
+    expect(late.violation).toBe('answered "no-zstd" after "ready"');
+    const unasked = new UploadReplies(null, false, () => {});
+    unasked.onOutput('stdout', 'bw-upload: no-zstd');
+    expect(unasked.violation).toBe('answered "no-zstd" to an upload that did not ask for zstd');
+    unasked.dispose();
   });
 });

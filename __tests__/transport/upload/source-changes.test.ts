@@ -55,7 +55,7 @@ it('a file rewritten after it was packed, and one before, fail the archive: no m
     },
   });
   const packing = writeArchive(
-    { tree, omit: null, gzip: false, marker: { name: marker, content: Buffer.alloc(0) } },
+    { tree, omit: null, codec: 'none', marker: { name: marker, content: Buffer.alloc(0) } },
     sink,
     new AbortController().signal,
   );

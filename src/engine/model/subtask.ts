@@ -55,7 +55,7 @@ export interface UploadTask {
   readonly to: string;
   /** A directory on the host whose unchanged files are hard-linked instead of sent (`link-from`). */
   readonly linkFrom?: string;
-  /** gzip the archive on the way: `auto` (the default), `true`, `false` (see UploadRequest.compress). */
+  /** Compress the archive on the way (zstd or gzip): `auto` (the default), `true`, `false` (see UploadRequest.compress). */
   readonly compress?: boolean | 'auto';
   readonly label?: string;
 }

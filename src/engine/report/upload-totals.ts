@@ -13,7 +13,7 @@ export interface UploadTotals {
   /** Files hard-linked from `link-from` instead of sent. */
   filesLinked: number;
   /**
-   * One entry per upload, in order: whether it travelled gzipped and why
+   * One entry per upload, in order: whether it travelled compressed, with what and why
    * (`raw: a 1.0 MB sample shrank 0.3 %`, `gzip: compress: true`; see UploadResult.compression;
    * `unknown` from a transport that does not say).
    */
@@ -32,7 +32,7 @@ export function addUpload(totals: UploadTotals | null, r: UploadResult): UploadT
   };
 }
 
-/** `uploaded 5000 files (57.0 MB): 1.2 MB sent, 4950 linked · tar · gzip: a 1.0 MB sample shrank 71.3 % · 1.4 s` */
+/** `uploaded 5000 files (57.0 MB): 1.2 MB sent, 4950 linked · tar · zstd: a 1.0 MB sample shrank 76.2 % · 1.4 s` */
 export function describeUpload(r: UploadResult): string {
   const files = `${r.files} file${r.files === 1 ? '' : 's'} (${formatBytes(r.bytes)})`;
   const linked = r.filesLinked ? `, ${r.filesLinked} linked` : '';

@@ -188,7 +188,7 @@ function destroySocket(client: Client): void {
  * What a channel buffers beyond the server's window before `write()` says "wait": ssh2's own
  * default is 2 MiB, on top of the 2 MiB window OpenSSH grants. A smaller buffer keeps a slow link's
  * backlog out of the controller's memory and lets a writer (an upload's archive) see early that the
- * host is behind (see gzip-members.ts).
+ * host is behind (see compressed-members.ts).
  */
 export const CHANNEL_WRITE_BUFFER = 256 * 1024;
 

@@ -1,8 +1,8 @@
 /**
  * Reads each upload source once per snapshot and packs each archive once, into a temp file that
  * every host's upload then streams from — while it is still being written, so the first host does
- * not wait for the packing. A gzipped archive is made from that file in members of two levels
- * (gzip-members.ts). Memory stays bounded whatever the size (the archive lives on disk); close()
+ * not wait for the packing. A compressed archive is made from that file in members of two levels
+ * (compressed-members.ts). Memory stays bounded whatever the size (the archive lives on disk); close()
  * removes the temp files.
  */
 import { randomBytes } from 'node:crypto';
@@ -14,7 +14,8 @@ import { join, resolve } from 'node:path';
 import { Writable, type Readable } from 'node:stream';
 import { writeArchive, type ArchiveSpec } from './archive.js';
 import { sampledChoice, type CompressionChoice } from './compression.js';
-import { GzipMembers, type PlainArchive } from './gzip-members.js';
+import { encoderOf } from './codec.js';
+import { CompressedMembers, type PlainArchive } from './compressed-members.js';
 import { pullStream } from './pull-stream.js';
 import { hashFiles, readSourceTree, type SourceTree } from './source-tree.js';
 
@@ -23,7 +24,7 @@ const READ_CHUNK = 256 * 1024;
 
 /** An archive any number of hosts read at once, each from the start. */
 export interface Archive {
-  /** A stream of the whole archive, following the packer until it is done (gzip: see GzipMembers). */
+  /** A stream of the whole archive, following the packer until it is done (compressed: see CompressedMembers). */
   reader(onMember?: (level: number) => void): Readable;
   /** Marks it for removal once no reader uses it. */
   retire(): void;
@@ -200,7 +201,8 @@ export class ArchiveCache {
     }
     const path = join(this.#tempDir(), `${randomBytes(8).toString('hex')}.tar`);
     const plain = new ArchiveFile(path, spec, (f) => rmSync(f.path, { force: true }));
-    const archive = spec.gzip ? new GzipMembers(plain, () => {}) : plain;
+    const archive =
+      spec.codec === 'none' ? plain : new CompressedMembers(plain, encoderOf(spec.codec), () => {});
     byKey.set(fullKey, archive);
     return archive;
   }

@@ -1,6 +1,6 @@
 /**
  * Packs a SourceTree as a tar stream (tar-stream writes the headers: ustar, PAX for long or
- * non-ASCII names); gzip-members.ts compresses it. Directories and symlinks always go in; files only when
+ * non-ASCII names); compressed-members.ts compresses it. Directories and symlinks always go in; files only when
  * selected (the others are hard-linked on the host). The last entry is the completion marker,
  * added only once the source is known not to have changed since it was first read.
  */
@@ -9,6 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable, type Writable } from 'node:stream';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { pack as tarPack, type Pack } from 'tar-stream';
+import type { Codec } from './codec.js';
 import { FILE_ENTRY } from './host-script.js';
 import {
   assertUnchanged,
@@ -24,8 +25,8 @@ export interface ArchiveSpec {
   readonly omit: ReadonlySet<number> | null;
   /** Name and content of the last entry (see host-script.ts). */
   readonly marker: { readonly name: string; readonly content: Buffer };
-  /** Whether hosts get it gzipped (archive-cache.ts); this writes the plain tar either way. */
-  readonly gzip: boolean;
+  /** How hosts get it (archive-cache.ts); this writes the plain tar either way. */
+  readonly codec: Codec;
 }
 
 /** Writes the archive of `spec` into `sink`, ending it. Rejects on a read error or a changed source. */

@@ -1,10 +1,11 @@
 /**
- * Whether an upload's archive is gzipped. `compress: auto` (the default) deflates a sample of the
- * tree's contents — a few MB in slices spread evenly over all its bytes, so one big file or the
- * first few files cannot decide alone — and gzips only when the sample shrank by at least
- * MIN_SHRINK. Already-compressed artefacts (images, jars, archives) then go raw, so neither side
- * burns a core on data that does not get smaller; text goes gzipped, which pays on any link slower
- * than the host's gunzip. `true` and `false` force the choice. See docs/ssh.md, "Uploads".
+ * Whether an upload's archive is compressed (with zstd or gzip: codec.ts). `compress: auto` (the
+ * default) deflates a sample of the tree's contents — a few MB in slices spread evenly over all its
+ * bytes, so one big file or the first few files cannot decide alone — and compresses only when the
+ * sample shrank by at least MIN_SHRINK. Already-compressed artefacts (images, jars, archives) then
+ * go raw, so neither side burns a core on data that does not get smaller; text goes compressed,
+ * which pays on any link slower than the host unpacks it. `true` and `false` force the choice. See
+ * docs/ssh.md, "Uploads".
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { promisify } from 'node:util';
@@ -30,26 +31,21 @@ const ROUNDS = 4;
 const CLEAR_RAW = 0.03;
 const CLEAR_GZIP = 0.3;
 
-/** `auto` gzips when the sample shrank by at least this much. */
+/** `auto` compresses when the sample shrank by at least this much. */
 export const MIN_SHRINK = 0.1;
 
-/** The level `auto` measures with: the fastest (the archive is packed at 3 and 6, gzip-members.ts). */
+/** The level `auto` measures with: deflate's fastest (the archive is packed at two levels, compressed-members.ts). */
 const SAMPLE_LEVEL = 1;
 
 export interface CompressionChoice {
-  readonly gzip: boolean;
-  /** Why, for the log and the report: `a 4.2 MB sample shrank 0.3 %`, `compress: false`. */
+  readonly compress: boolean;
+  /** Why, for the log and the report: `a 1.0 MB sample shrank 0.3 %`, `compress: false`. */
   readonly why: string;
 }
 
-/** `raw: a 4.2 MB sample shrank 0.3 %`: the choice as the log line and the report give it. */
-export function describeChoice(choice: CompressionChoice): string {
-  return `${choice.gzip ? 'gzip' : 'raw'}: ${choice.why}`;
-}
-
 /** The choice `true`/`false` force. */
-export function forcedChoice(gzip: boolean): CompressionChoice {
-  return { gzip, why: `compress: ${gzip}` };
+export function forcedChoice(compress: boolean): CompressionChoice {
+  return { compress, why: `compress: ${compress}` };
 }
 
 const deflate = promisify(deflateRaw);
@@ -62,7 +58,7 @@ const deflate = promisify(deflateRaw);
  */
 export async function sampledChoice(tree: SourceTree, signal: AbortSignal): Promise<CompressionChoice> {
   const sample = new Sample(tree);
-  if (sample.ranges.length === 0) return { gzip: false, why: 'no file content to sample' };
+  if (sample.ranges.length === 0) return { compress: false, why: 'no file content to sample' };
   let size = 0;
   let packed = 0;
   for (let round = 0; round < ROUNDS; round++) {
@@ -75,10 +71,10 @@ export async function sampledChoice(tree: SourceTree, signal: AbortSignal): Prom
     const shrink = size === 0 ? 0 : 1 - packed / size;
     if (shrink < CLEAR_RAW || shrink > CLEAR_GZIP) break;
   }
-  if (size === 0) return { gzip: false, why: 'no file content to sample' };
+  if (size === 0) return { compress: false, why: 'no file content to sample' };
   const shrink = 1 - packed / size;
   const how = shrink > 0 ? `shrank ${(shrink * 100).toFixed(1)} %` : 'did not shrink';
-  return { gzip: shrink >= MIN_SHRINK, why: `a ${formatSize(size)} sample ${how}` };
+  return { compress: shrink >= MIN_SHRINK, why: `a ${formatSize(size)} sample ${how}` };
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * What the upload's host script says back, read as data from a host that may lie: `no-tar` and
- * `no-gzip`, `have N` (only for a line of the manifest it was sent, each once, before `ready`),
+ * `no-gzip`, `no-zstd` (only when asked for zstd, before `ready`), `have N` (only for a line of the manifest it was sent, each once, before `ready`),
  * `ready` (once), `error: …` (kept short). Anything outside the protocol is a violation: it ends
  * the upload, which fails naming it. Nothing a host says grows the controller's memory beyond the
  * manifest's own size.
@@ -32,6 +32,8 @@ export class UploadReplies {
   readonly have = new Set<number>();
   /** `no-tar` / `no-gzip`: the host cannot unpack this way. */
   fallback: 'no-tar' | 'no-gzip' | null = null;
+  /** `no-zstd`: asked for zstd, the host takes gzip instead. */
+  noZstd = false;
   /** Aborted on a violation: the upload stops there. */
   readonly stop = new AbortController();
   #violation: string | undefined;
@@ -47,6 +49,8 @@ export class UploadReplies {
    */
   constructor(
     private readonly manifestLines: number | null,
+    /** Whether the upload asked the host for zstd: only then may it say `no-zstd`. */
+    private readonly askedZstd: boolean,
     private readonly onReady: () => void,
     private readonly deadlines: ReplyDeadlines = {
       silenceMs: REPLY_SILENCE_MS,
@@ -104,6 +108,7 @@ export class UploadReplies {
     if (msg.startsWith('linking from ')) clearTimeout(this.#silence);
     else if (!this.#ready) this.#heard();
     if (msg === 'no-tar' || msg === 'no-gzip') this.fallback = msg;
+    else if (msg === 'no-zstd') this.#violation = this.#noZstd();
     else if (msg.startsWith('have ')) this.#violation = this.#have(msg);
     else if (msg === 'ready') {
       if (this.#ready) this.#violation = 'said "ready" twice';
@@ -117,6 +122,13 @@ export class UploadReplies {
   /** Why the host's side failed: its own error line, else its last stderr lines, else the exit code. */
   failure(exitCode: number | null): string {
     return this.#hostError ?? (this.#errors.join('; ') || `exit code ${exitCode}`);
+  }
+
+  #noZstd(): string | undefined {
+    if (!this.askedZstd) return 'answered "no-zstd" to an upload that did not ask for zstd';
+    if (this.#ready || this.noZstd) return `answered "no-zstd" ${this.#ready ? 'after "ready"' : 'twice'}`;
+    this.noZstd = true;
+    return undefined;
   }
 
   #have(msg: string): string | undefined {

@@ -4,8 +4,9 @@
  * parameters travel as variables (quoted exports), never as script text.
  *
  * The conversation on one exec channel (every line it prints starts with `bw-upload: `):
- *   1. it checks what it needs (`tar`; `gzip` when compressing) and answers `no-tar` / `no-gzip`
- *      (exit 3 / 4) before anything is written, so the controller can fall back;
+ *   1. it checks what it needs (`tar`; `zstd` or `gzip` when compressing) and answers `no-tar` /
+ *      `no-gzip` (exit 3 / 4) before anything is written, so the controller can fall back; asked
+ *      for zstd without `zstd`, it says `no-zstd` and takes gzip instead;
  *   2. it creates a staging directory next to `to` (`.bw-upload-NONCE`: same filesystem, so the
  *      final move is a rename) and removes it on every way out;
  *   3. with `link-from`: it reads the controller's manifest (BWU_WANT_BYTES bytes of lines
@@ -24,6 +25,8 @@
  * script asks, so a plain `head -c` never reads ahead into the archive.
  */
 
+import type { Codec } from './codec.js';
+
 /** Lines the script prints on stdout start with this. */
 export const PROTOCOL_PREFIX = 'bw-upload: ';
 
@@ -40,7 +43,7 @@ export interface HostScriptParams {
   readonly nonce: string;
   /** The archive's completion marker (markerName; the same for every host of one archive). */
   readonly marker: string;
-  readonly gzip: boolean;
+  readonly codec: Codec;
   /** With link-from: the directory on the host, and the manifest's size in bytes. */
   readonly linkFrom?: { readonly path: string; readonly manifestBytes: number };
 }
@@ -62,7 +65,7 @@ export function hostScriptEnv(p: HostScriptParams): Record<string, string> {
     BWU_KIND: p.kind,
     BWU_NONCE: p.nonce,
     BWU_MARKER: p.marker,
-    BWU_GZIP: p.gzip ? '1' : '0',
+    BWU_CODEC: p.codec,
     BWU_LINK_FROM: p.linkFrom?.path ?? '',
     BWU_WANT_BYTES: String(p.linkFrom?.manifestBytes ?? 0),
   };
@@ -77,7 +80,9 @@ export const HOST_SCRIPT = [
   'die() { printf \'bw-upload: error: %s\\n\' "$*" >&2; exit 1; }',
   "home() { case $1 in '~') printf '%s' \"$HOME\" ;; '~/'*) printf '%s/%s' \"$HOME\" \"${1#'~/'}\" ;; *) printf '%s' \"$1\" ;; esac; }",
   'command -v tar >/dev/null 2>&1 || { say no-tar; exit 3; }',
-  'if [ "$BWU_GZIP" = 1 ] && ! command -v gzip >/dev/null 2>&1; then say no-gzip; exit 4; fi',
+  'codec=$BWU_CODEC',
+  'if [ "$codec" = zstd ] && ! command -v zstd >/dev/null 2>&1; then say no-zstd; codec=gzip; fi',
+  'if [ "$codec" = gzip ] && ! command -v gzip >/dev/null 2>&1; then say no-gzip; exit 4; fi',
   'to=$(home "$BWU_TO"; printf x); to=${to%x}',
   'parent=$(dirname -- "$to"; printf x); parent=${parent%?x}',
   'if [ "$BWU_KIND" = file ]; then',
@@ -149,11 +154,11 @@ export const HOST_SCRIPT = [
   '  sed \'s/^/bw-upload: have /\' "$stage/have"',
   'fi',
   'say ready',
-  'if [ "$BWU_GZIP" = 1 ]; then',
-  '  tar -x -z -p -f - -C "$tree" || die "tar could not unpack the upload into $parent"',
-  'else',
-  '  tar -x -p -f - -C "$tree" || die "tar could not unpack the upload into $parent"',
-  'fi',
+  'case $codec in',
+  '  zstd) zstd -d -c -q | tar -x -p -f - -C "$tree" || die "tar could not unpack the upload into $parent" ;;',
+  '  gzip) tar -x -z -p -f - -C "$tree" || die "tar could not unpack the upload into $parent" ;;',
+  '  *) tar -x -p -f - -C "$tree" || die "tar could not unpack the upload into $parent" ;;',
+  'esac',
   'marker=$tree/$BWU_MARKER',
   '[ -f "$marker" ] || die "the archive ended early (interrupted): nothing was written to $to"',
   'rm -f -- "$marker"',

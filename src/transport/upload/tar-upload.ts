@@ -18,8 +18,8 @@ import {
   type UploadResult,
 } from '../../contract/transport.js';
 import type { Archive, ArchiveCache } from './archive-cache.js';
-import { describeChoice, forcedChoice, type CompressionChoice, type CompressSetting } from './compression.js';
-import { SMALL_LEVEL } from './gzip-members.js';
+import { compressedCodec, encoderOf, type Codec } from './codec.js';
+import { forcedChoice, type CompressionChoice, type CompressSetting } from './compression.js';
 import { EXIT_NO_GZIP, EXIT_NO_TAR, HOST_SCRIPT, hostScriptEnv, markerName } from './host-script.js';
 import { UploadReplies, type ReplyDeadlines } from './host-replies.js';
 import type { SourceTree } from './source-tree.js';
@@ -60,16 +60,26 @@ export async function tarUpload(
   const upload: Upload = { exec, cache, host, label, req, ctx, tree, ...(deadlines ? { deadlines } : {}) };
   let choice = await chooseCompression(cache, tree, req.compress ?? DEFAULT_COMPRESS, ctx.signal);
   for (;;) {
-    const outcome = await attempt(upload, choice.gzip);
+    const outcome = await attempt(upload, choice.compress ? compressedCodec() : 'none');
     if (outcome === 'no-tar') return outcome;
     if (outcome !== 'no-gzip') {
-      const { levels, ...result } = outcome;
-      const compression = describeChoice(choice) + describeLevels(levels);
+      const { levels, codec, ...result } = outcome;
+      const compression = describeChoice(choice, codec, describeLevels(codec, levels));
       return { ...result, compression, durationMs: Date.now() - started };
     }
     ctx.onOutput('stderr', `${label}: no gzip on the host: sending the upload uncompressed`);
-    choice = { gzip: false, why: 'no gzip on the host' };
+    choice = { compress: false, why: 'no gzip on the host' };
   }
+}
+
+/**
+ * `zstd: a 1.0 MB sample shrank 70.2 %, level 9 for 3 of 21 MiB`, `raw: compress: false`,
+ * `gzip: …, level 6 for 0 of 21 MiB, no zstd on the host`: the choice as the log line and the
+ * report give it.
+ */
+function describeChoice(choice: CompressionChoice, codec: Codec, levels: string): string {
+  const instead = codec === 'gzip' && compressedCodec() === 'zstd' ? ', no zstd on the host' : '';
+  return `${codec === 'none' ? 'raw' : codec}: ${choice.why}${levels}${instead}`;
 }
 
 function chooseCompression(
@@ -102,31 +112,34 @@ interface Manifest {
   readonly lineEntries: readonly number[];
 }
 
-/** `, level 6 for 14 of 20 MiB`: how much of a gzipped archive this host got as level-6 members. */
-function describeLevels(levels: ReadonlyMap<number, number>): string {
+/** `, level 9 for 14 of 20 MiB`: how much of a compressed archive this host got at the small level. */
+function describeLevels(codec: Codec, levels: ReadonlyMap<number, number>): string {
   const all = [...levels.values()].reduce((a, b) => a + b, 0);
-  return all === 0 ? '' : `, level ${SMALL_LEVEL} for ${levels.get(SMALL_LEVEL) ?? 0} of ${all} MiB`;
+  if (codec === 'none' || all === 0) return '';
+  const small = encoderOf(codec).smallLevel;
+  return `, level ${small} for ${levels.get(small) ?? 0} of ${all} MiB`;
 }
 
-type Sent = UploadResult & { readonly levels: ReadonlyMap<number, number> };
+type Sent = UploadResult & { readonly levels: ReadonlyMap<number, number>; readonly codec: Codec };
 
 /** One run of the host script: the manifest and the archive in, the host's replies out. */
-async function attempt(upload: Upload, gzip: boolean): Promise<Sent | 'no-tar' | 'no-gzip'> {
+async function attempt(upload: Upload, asked: Codec): Promise<Sent | 'no-tar' | 'no-gzip'> {
   const { tree, req, ctx, label } = upload;
   const to = tree.kind === 'file' && req.to.endsWith('/') ? posix.join(req.to, basename(tree.root)) : req.to;
   const linking = tree.kind === 'directory' && req.linkFrom !== undefined && req.linkFrom !== '';
   const manifest = linking ? await manifestOf(upload.cache, tree, ctx.signal) : null;
-  const stdin = new HostInput(upload.cache, tree, gzip);
+  const stdin = new HostInput(upload.cache, tree);
   // The host is not trusted: a reply outside the protocol ends the upload, and fails it.
   const replies = new UploadReplies(
     manifest ? manifest.lineEntries.length : null,
-    () => stdin.sendArchive(omitted(replies.have, manifest)),
+    asked === 'zstd',
+    () => stdin.sendArchive(replies.noZstd ? 'gzip' : asked, omitted(replies.have, manifest)),
     upload.deadlines,
   );
-  const env = scriptEnv(to, tree, gzip, manifest && { path: req.linkFrom as string, manifest });
+  const env = scriptEnv(to, tree, asked, manifest && { path: req.linkFrom as string, manifest });
   if (manifest) stdin.write(manifest.text);
   // The whole tree goes (nothing to link): pack it while the host script starts.
-  else archiveOf(upload.cache, tree, gzip, null);
+  else archiveOf(upload.cache, tree, asked, null);
   let result: ExecResult;
   try {
     result = await upload.exec(
@@ -161,6 +174,7 @@ async function attempt(upload: Upload, gzip: boolean): Promise<Sent | 'no-tar' |
     method: 'tar',
     durationMs: 0,
     levels: stdin.levels,
+    codec: replies.noZstd ? 'gzip' : asked,
   };
 }
 
@@ -173,7 +187,7 @@ function omitted(have: ReadonlySet<number>, manifest: Manifest | null): Set<numb
 class HostInput {
   readonly input = new PassThrough({ highWaterMark: 256 * 1024 });
   bytesSent = 0;
-  /** gzip members sent, by level (each one MiB of the tar; see gzip-members.ts). */
+  /** Compressed members sent, by level (each one MiB of the tar; see compressed-members.ts). */
   readonly levels = new Map<number, number>();
   /** Why the archive ended early: the host then unpacks nothing, and this says why. */
   archiveError: Error | null = null;
@@ -182,7 +196,6 @@ class HostInput {
   constructor(
     private readonly cache: ArchiveCache,
     private readonly tree: SourceTree,
-    private readonly gzip: boolean,
   ) {}
 
   write(chunk: Buffer): void {
@@ -190,8 +203,8 @@ class HostInput {
     this.bytesSent += chunk.length;
   }
 
-  sendArchive(omit: Set<number> | null): void {
-    const file = archiveOf(this.cache, this.tree, this.gzip, omit);
+  sendArchive(codec: Codec, omit: Set<number> | null): void {
+    const file = archiveOf(this.cache, this.tree, codec, omit);
     const archive = file.reader((level) => this.levels.set(level, (this.levels.get(level) ?? 0) + 1));
     this.#reader = archive;
     archive.on('data', (chunk: Buffer) => (this.bytesSent += chunk.length));
@@ -209,11 +222,11 @@ class HostInput {
 }
 
 /** The archive of `tree` without the `omit` entries, packed once for every host that gets it. */
-function archiveOf(cache: ArchiveCache, tree: SourceTree, gzip: boolean, omit: Set<number> | null): Archive {
+function archiveOf(cache: ArchiveCache, tree: SourceTree, codec: Codec, omit: Set<number> | null): Archive {
   const omitKey = omit ? [...omit].sort((a, b) => a - b).join(',') : 'all';
   return cache.archive(
-    { tree, omit, gzip, marker: { name: markerName(archiveId(tree)), content: Buffer.alloc(0) } },
-    `${gzip ? 'gz' : 'tar'}|${omitKey}`,
+    { tree, omit, codec, marker: { name: markerName(archiveId(tree)), content: Buffer.alloc(0) } },
+    `${codec}|${omitKey}`,
   );
 }
 
@@ -221,7 +234,7 @@ function archiveOf(cache: ArchiveCache, tree: SourceTree, gzip: boolean, omit: S
 function scriptEnv(
   to: string,
   tree: SourceTree,
-  gzip: boolean,
+  codec: Codec,
   linkFrom: { path: string; manifest: Manifest } | null,
 ): Record<string, string> {
   return hostScriptEnv({
@@ -229,7 +242,7 @@ function scriptEnv(
     kind: tree.kind,
     nonce: randomBytes(8).toString('hex'),
     marker: markerName(archiveId(tree)),
-    gzip,
+    codec,
     ...(linkFrom ? { linkFrom: { path: linkFrom.path, manifestBytes: linkFrom.manifest.text.length } } : {}),
   });
 }

@@ -1,37 +1,31 @@
 /**
- * A gzipped archive for many hosts at once, in two encodings of the same tar stream. Every MiB of
- * the tar becomes a gzip member at level 3 (fast: ~100 MB/s on one core, so a fast link is seldom
- * kept waiting) and, as far as the hosts leave time for it, a member at level 6 (a sixth smaller
- * again on source trees). gzip reads concatenated members as one stream, so each host takes, chunk
- * by chunk, the level-6 member when it is ready by the time the host wants that chunk, and the
- * level-3 one otherwise. A host behind a slow link gets mostly level 6, a host on a fast one mostly
- * level 3: from one packing, for every host its own mix, without measuring any link. (Level 3, not
- * 1: ~10 % fewer bytes for ~1.5x the work; probe runs of the network lab's upload, in bench/, were
- * faster with it at both 100 Mbit/s and 1 Gbit/s.)
+ * A compressed archive (gzip or zstd, codec.ts) for many hosts at once, in two encodings of the
+ * same tar stream. Every MiB of the tar becomes a member (a gzip member, a zstd frame) at the
+ * codec's fast level (gzip 3, zstd 3: a fast link is seldom kept waiting) and, as far as the hosts
+ * leave time for it, a member at its small level (gzip 6, zstd 9). Both tools read concatenated
+ * members as one stream, so each host takes, chunk by chunk, the small member when it is ready by
+ * the time the host wants that chunk, and the fast one otherwise. A host behind a slow link gets
+ * mostly the small level, a host on a fast one mostly the fast level: from one packing, for every
+ * host its own mix, without measuring any link.
  *
  * Both encodings go to temp files beside the plain tar (memory stays bounded whatever the size);
- * the level-6 encoder works on the chunks some host still needs, skipping those every host passed.
+ * the small-level encoder works on the chunks some host still needs, skipping those every host passed.
  */
 import { EventEmitter, once } from 'node:events';
 import { closeSync, openSync, rmSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
+import type { Encoder } from './codec.js';
 import { pullStream } from './pull-stream.js';
-import { promisify } from 'node:util';
-import { gzip as gzipCallback, type ZlibOptions } from 'node:zlib';
 
 /** Bytes of the tar in one member. */
 export const MEMBER_BYTES = 1024 * 1024;
-export const FAST_LEVEL = 3;
-export const SMALL_LEVEL = 6;
-/** Level-6 members made before the first host is ready for them (its script still starting). */
+/** Small-level members made before the first host is ready for them (its script still starting). */
 const HEAD_START_MEMBERS = 16;
 /** Bytes a reader hands on at once. */
 const SLICE_BYTES = 64 * 1024;
 /** What a reader holds before it counts as held (its host behind): four slices unread. */
 const READER_BUFFER = 4 * SLICE_BYTES;
-
-const gzip = promisify(gzipCallback) as (data: Buffer, options: ZlibOptions) => Promise<Buffer>;
 
 /** The plain tar the members are made from, readable while it is still being written. */
 export interface PlainArchive {
@@ -77,14 +71,14 @@ class MemberFile {
 
 /**
  * Where one reader is: the chunk it wants next, and whether its host is behind, its buffer full
- * (`held`: what it takes next is then a chunk level 6 has time for).
+ * (`held`: what it takes next is then a chunk the small level has time for).
  */
 interface ReaderPosition {
   next: number;
   held: boolean;
 }
 
-export class GzipMembers {
+export class CompressedMembers {
   readonly #progress = new EventEmitter();
   readonly #fast: MemberFile;
   readonly #small: MemberFile;
@@ -101,11 +95,12 @@ export class GzipMembers {
 
   constructor(
     private readonly plain: PlainArchive,
-    private readonly onDrop: (members: GzipMembers) => void,
+    private readonly encoder: Encoder,
+    private readonly onDrop: (members: CompressedMembers) => void,
   ) {
     this.#progress.setMaxListeners(0);
-    this.#fast = new MemberFile(`${plain.path}.${FAST_LEVEL}.gz`);
-    this.#small = new MemberFile(`${plain.path}.${SMALL_LEVEL}.gz`);
+    this.#fast = new MemberFile(`${plain.path}.${encoder.fastLevel}.${encoder.suffix}`);
+    this.#small = new MemberFile(`${plain.path}.${encoder.smallLevel}.${encoder.suffix}`);
     this.settled = Promise.all([this.#encodeFast(), this.#encodeSmall()]).then(() => {});
   }
 
@@ -114,7 +109,7 @@ export class GzipMembers {
   }
 
   /**
-   * The gzip stream, member by member, each the smallest ready when this reader wants it;
+   * The compressed stream, member by member, each the smallest ready when this reader wants it;
    * `onMember` hears the level of each member as it starts.
    */
   reader(onMember?: (level: number) => void): Readable {
@@ -138,7 +133,7 @@ export class GzipMembers {
         if (!current) {
           current = await this.#nextMember(position);
           if (!current) return null;
-          onMember?.(current.file === this.#small ? SMALL_LEVEL : FAST_LEVEL);
+          onMember?.(current.file === this.#small ? this.encoder.smallLevel : this.encoder.fastLevel);
         }
         const want = Math.min(SLICE_BYTES, current.left);
         const buf = Buffer.allocUnsafe(want);
@@ -171,7 +166,7 @@ export class GzipMembers {
     this.#dropIfDone();
   }
 
-  /** The member for the reader's next chunk: level 6 when ready, else level 3 (waits for one). */
+  /** The member for the reader's next chunk: the small level when ready, else the fast one (waits for one). */
   async #nextMember(
     position: ReaderPosition,
   ): Promise<{ file: MemberFile; offset: number; left: number } | null> {
@@ -196,7 +191,7 @@ export class GzipMembers {
           this.#count = k;
           break;
         }
-        await this.#fast.append(k, await gzip(chunk, { level: FAST_LEVEL }));
+        await this.#fast.append(k, await this.encoder.compress(chunk, this.encoder.fastLevel));
         this.#progress.emit('progress');
       }
     } catch (err) {
@@ -208,10 +203,10 @@ export class GzipMembers {
   }
 
   /**
-   * Level 6, only while some host is behind (its reader held: the link, not the packing, is what
-   * it waits for), and only for the chunks such a host still wants: on links faster than level 6,
-   * it costs next to nothing (what it made before the first host was ready). Its failure is no
-   * one's: the hosts get level 3.
+   * The small level, only while some host is behind (its reader held: the link, not the packing,
+   * is what it waits for), and only for the chunks such a host still wants: on links faster than
+   * it, it costs next to nothing (what it made before the first host was ready). Its failure is no
+   * one's: the hosts get the fast level.
    */
   async #encodeSmall(): Promise<void> {
     const fh = await open(this.plain.path, 'r').catch(() => null);
@@ -228,11 +223,11 @@ export class GzipMembers {
         if (this.#count !== null && k >= this.#count) break;
         const chunk = await this.#chunk(fh, k);
         if (!chunk) break;
-        await this.#small.append(k, await gzip(chunk, { level: SMALL_LEVEL }));
+        await this.#small.append(k, await this.encoder.compress(chunk, this.encoder.smallLevel));
         this.#progress.emit('progress');
       }
     } catch {
-      // The level-3 members are enough.
+      // The fast-level members are enough.
     } finally {
       await fh.close().catch(() => {});
     }
@@ -240,7 +235,7 @@ export class GzipMembers {
 
   /**
    * The first chunk a held reader will ask for, or null when no reader is held. Before the first
-   * reader comes (the host script is still starting: a few round trips), level 6 makes a start.
+   * reader comes (the host script is still starting: a few round trips), the small level makes a start.
    */
   #firstHeld(k: number): number | null {
     if (!this.#readerCame) return k < HEAD_START_MEMBERS ? k : null;
