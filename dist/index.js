@@ -72453,6 +72453,9 @@ class CompressedMembers {
                 for (const fh of files.values())
                     void fh.then((h) => h.close()).catch(() => { });
                 this.#positions.delete(position);
+                // The small-level encoder may be waiting for a reader to be held: with this one gone, it
+                // looks again whether any chunk is still wanted (else it is done, and `settled` resolves).
+                this.#progress.emit('held');
                 this.#dropIfDone();
             },
         });

@@ -135,6 +135,16 @@ describe.each([GZIP, ...(ZSTD ? [ZSTD] : [])])('$codec members', (encoder) => {
     members.retire();
   });
 
+  it('once every reader has read to the end, both encoders are done, without a retire', async () => {
+    const data = text(SIZE);
+    const members = await make('read-out.tar', data);
+    const out = await drain(members.reader());
+    expect(unpack(encoder, out).equals(data)).toBe(true);
+    // Before, the small-level encoder kept waiting for a reader to be held, and this never settled.
+    await members.settled;
+    members.retire();
+  });
+
   it('a packing failure reaches every reader as its error', async () => {
     const failure = new Error('upload source build/app.js changed while it was being uploaded');
     const members = await make('failed.tar', text(1000), failure);
