@@ -91475,6 +91475,7 @@ function upload(from, to, opts = {}) {
         ...(o.label ? { label: o.label } : {}),
     };
 }
+/** The options an ExecTask carries as they are, without the ones left unset or false. */
 function rest(opts) {
     const out = {};
     if (opts.env)

@@ -101,16 +101,9 @@ export function upload(from: string, to: string, opts: UploadOptions | string = 
   };
 }
 
-function rest(opts: ExecOptions): Partial<ExecTask> {
-  const out: {
-    env?: Record<string, string>;
-    label?: string;
-    allowFailure?: boolean;
-    summary?: string;
-    reportsRelease?: boolean;
-    capture?: boolean;
-    timeoutMs?: number;
-  } = {};
+/** The options an ExecTask carries as they are, without the ones left unset or false. */
+function rest(opts: ExecOptions): Omit<ExecOptions, 'shell'> {
+  const out: Omit<ExecOptions, 'shell'> = {};
   if (opts.env) out.env = opts.env;
   if (opts.label) out.label = opts.label;
   if (opts.allowFailure) out.allowFailure = true;
