@@ -69707,11 +69707,11 @@ function canaryAheadOfItsShard(stage, selected, canary, leftToShards) {
  */
 function shardsOf(onHosts, count, runHosts) {
     const listed = new Map((runHosts ?? []).map((name, i) => [name, i]));
-    const unlisted = onHosts.filter((j) => !listed.has(j.host.name));
+    const unlisted = new Map(onHosts.filter((j) => !listed.has(j.host.name)).map((j, i) => [j, i]));
     return (job) => {
         const at = listed.get(job.host.name);
         return at === undefined
-            ? blockOf(unlisted.indexOf(job), unlisted.length, count)
+            ? blockOf(unlisted.get(job) ?? -1, unlisted.size, count)
             : blockOf(at, listed.size, count);
     };
 }
@@ -84134,7 +84134,7 @@ function textOrFile(value, input, cwd = process.cwd()) {
     const text = normalizeNewlines(value);
     if (text === '' || text.includes('\n'))
         return text;
-    const path = (0,external_node_path_.resolve)(cwd, text.startsWith('~/') ? `${(0,external_node_os_.homedir)()}${text.slice(1)}` : text);
+    const path = (0,external_node_path_.resolve)(cwd, expandHome(text));
     const found = statOrUndefined(path);
     if (!found?.isFile() && /[\s=]/.test(text))
         return text;
@@ -88920,7 +88920,7 @@ function rollbackReadStage(stage, name, hosts, vars, dirs) {
                 label: 'release: rollback: read current',
                 summary: read.summary,
                 capture: true,
-                timeoutMs: dirs.timeoutMs ?? release_dirs/* DEFAULT_RELEASE_SCRIPT_TIMEOUT_MS */.$,
+                timeoutMs: (0,release_dirs/* releaseScriptTimeoutMs */.Se)(dirs),
             });
             // The host's answer is data: a malformed one fails this host's job, and names it.
             const problem = (0,release_dir_scripts/* currentLiveProblem */.Fj)(result);
@@ -88989,15 +88989,16 @@ function buildRunner(name, config, ctx) {
         seen.add(built.name);
         return all;
     });
+    // Every host of its stages, in order: a shard then acts on the same hosts in every stage.
+    const hosts = [...new Set(footprint.hosts)];
     const runner = new model_runner/* Runner */.b({
         name,
         description: config.description ?? '',
         stages,
         stageCount: stages.length,
-        // Every host of its stages, in order: a shard then acts on the same hosts in every stage.
-        hosts: [...new Set(footprint.hosts)],
+        hosts,
     });
-    return { runner, footprint: { hosts: [...new Set(footprint.hosts)], uploads: footprint.uploads } };
+    return { runner, footprint: { hosts, uploads: footprint.uploads } };
 }
 function buildStage(stage, path, ctx, footprint) {
     checkVarRefs(stage.name, [...path, 'name'], Object.keys(ctx.vars), ctx.locator, { stageName: true });
@@ -90562,7 +90563,7 @@ const releasesSchema = zod__WEBPACK_IMPORTED_MODULE_1__/* .strictObject */ .rej(
         .describe('Deadline of each release: step on a host (and of the rollback’s read of current): past it the step fails. Default 10m.'),
 }, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .expected */ .p6)('a map {path, keep, shared, timeout}'))
     .describe('Release directories on every host: releases/ID, an atomic current symlink, shared paths, a history.');
-const releaseStepSchema = zod__WEBPACK_IMPORTED_MODULE_1__/* ["enum"] */ .k5n(_steps_release_dirs_js__WEBPACK_IMPORTED_MODULE_2__/* .RELEASE_ACTIONS */ .c, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .expected */ .p6)(`one of ${_steps_release_dirs_js__WEBPACK_IMPORTED_MODULE_2__/* .RELEASE_ACTIONS */ .c.join(', ')}`))
+const releaseStepSchema = zod__WEBPACK_IMPORTED_MODULE_1__/* ["enum"] */ .k5n(_steps_release_dirs_js__WEBPACK_IMPORTED_MODULE_2__/* .RELEASE_ACTIONS */ .cO, (0,_schema_values_js__WEBPACK_IMPORTED_MODULE_0__/* .expected */ .p6)(`one of ${_steps_release_dirs_js__WEBPACK_IMPORTED_MODULE_2__/* .RELEASE_ACTIONS */ .cO.join(', ')}`))
     .describe('A built-in step on the releases: directories: prepare (create releases/$BW_RELEASE, link shared paths), switch (current → it, atomically), prune, rollback, undo.');
 //# sourceMappingURL=schema-releases.js.map
 
@@ -91997,9 +91998,10 @@ moved "$cur" "$target"
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   $: () => (/* binding */ DEFAULT_RELEASE_SCRIPT_TIMEOUT_MS),
-/* harmony export */   c: () => (/* binding */ RELEASE_ACTIONS)
+/* harmony export */   Se: () => (/* binding */ releaseScriptTimeoutMs),
+/* harmony export */   cO: () => (/* binding */ RELEASE_ACTIONS)
 /* harmony export */ });
+/* unused harmony export DEFAULT_RELEASE_SCRIPT_TIMEOUT_MS */
 /**
  * The release directories the built-in `release:` steps work on (docs/releases.md): what config
  * resolves from the `releases:` block and what the steps and their host scripts act on.
@@ -92012,6 +92014,10 @@ const RELEASE_ACTIONS = ['prepare', 'switch', 'prune', 'rollback', 'undo'];
  * this deadline instead of holding the run.
  */
 const DEFAULT_RELEASE_SCRIPT_TIMEOUT_MS = 10 * 60_000;
+/** The deadline of each release-directory script on a host, ms: `releases.timeout` or the default. */
+function releaseScriptTimeoutMs(dirs) {
+    return dirs.timeoutMs ?? DEFAULT_RELEASE_SCRIPT_TIMEOUT_MS;
+}
 //# sourceMappingURL=release-dirs.js.map
 
 /***/ }),
@@ -92083,8 +92089,13 @@ function releaseStepTask(action, dirs, ctx, paths, label) {
     });
     // These print where `current` went (src/engine/report/release-move.ts): the job's report says it.
     const reportsRelease = action === 'switch' || action === 'rollback' || action === 'undo';
-    const timeoutMs = dirs.timeoutMs ?? _release_dirs_js__WEBPACK_IMPORTED_MODULE_7__/* .DEFAULT_RELEASE_SCRIPT_TIMEOUT_MS */ .$;
-    return (0,_engine_model_subtask_js__WEBPACK_IMPORTED_MODULE_2__/* .remote */ .be)(script, { env: { ...paths, ...env }, label, summary, reportsRelease, timeoutMs });
+    return (0,_engine_model_subtask_js__WEBPACK_IMPORTED_MODULE_2__/* .remote */ .be)(script, {
+        env: { ...paths, ...env },
+        label,
+        summary,
+        reportsRelease,
+        timeoutMs: (0,_release_dirs_js__WEBPACK_IMPORTED_MODULE_7__/* .releaseScriptTimeoutMs */ .Se)(dirs),
+    });
 }
 /** The run as the history records it (BW_RUN_ID, or this process's stand-in). */
 function historyRun(ctx) {

@@ -1,8 +1,8 @@
 import * as core from '@actions/core';
 import { readFileSync, statSync, type Stats } from 'node:fs';
-import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { UsageError } from '../contract/errors.js';
+import { expandHome } from '../transport/remote/paths.js';
 import {
   parseBoolean,
   parseDurationSetting,
@@ -252,7 +252,7 @@ export function parsePrivateKey(text: string): string | undefined {
 export function textOrFile(value: string, input: string, cwd = process.cwd()): string {
   const text = normalizeNewlines(value);
   if (text === '' || text.includes('\n')) return text;
-  const path = resolve(cwd, text.startsWith('~/') ? `${homedir()}${text.slice(1)}` : text);
+  const path = resolve(cwd, expandHome(text));
   const found = statOrUndefined(path);
   if (!found?.isFile() && /[\s=]/.test(text)) return text;
   const fail = (why: string): never => {

@@ -84,15 +84,16 @@ export function buildRunner(
     seen.add(built.name);
     return all;
   });
+  // Every host of its stages, in order: a shard then acts on the same hosts in every stage.
+  const hosts = [...new Set(footprint.hosts)];
   const runner = new Runner({
     name,
     description: config.description ?? '',
     stages,
     stageCount: stages.length,
-    // Every host of its stages, in order: a shard then acts on the same hosts in every stage.
-    hosts: [...new Set(footprint.hosts)],
+    hosts,
   });
-  return { runner, footprint: { hosts: [...new Set(footprint.hosts)], uploads: footprint.uploads } };
+  return { runner, footprint: { hosts, uploads: footprint.uploads } };
 }
 
 function buildStage(

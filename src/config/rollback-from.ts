@@ -20,7 +20,7 @@ import {
   parseRolledBackInRun,
 } from '../steps/release-dir-scripts.js';
 import { historyRun, releasePaths } from '../steps/release-step.js';
-import { DEFAULT_RELEASE_SCRIPT_TIMEOUT_MS, type ReleaseDirs } from '../steps/release-dirs.js';
+import { releaseScriptTimeoutMs, type ReleaseDirs } from '../steps/release-dirs.js';
 import type { StepConfig } from './schema.js';
 
 /** The stage a rollback stage needs before it, or null when its release is known without one. */
@@ -52,7 +52,7 @@ export function rollbackReadStage(
               label: 'release: rollback: read current',
               summary: read.summary,
               capture: true,
-              timeoutMs: dirs.timeoutMs ?? DEFAULT_RELEASE_SCRIPT_TIMEOUT_MS,
+              timeoutMs: releaseScriptTimeoutMs(dirs),
             });
             // The host's answer is data: a malformed one fails this host's job, and names it.
             const problem = currentLiveProblem(result as CapturedResult);

@@ -34,3 +34,8 @@ export interface ReleaseDirs {
  * this deadline instead of holding the run.
  */
 export const DEFAULT_RELEASE_SCRIPT_TIMEOUT_MS = 10 * 60_000;
+
+/** The deadline of each release-directory script on a host, ms: `releases.timeout` or the default. */
+export function releaseScriptTimeoutMs(dirs: ReleaseDirs): number {
+  return dirs.timeoutMs ?? DEFAULT_RELEASE_SCRIPT_TIMEOUT_MS;
+}

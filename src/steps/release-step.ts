@@ -10,7 +10,7 @@ import type { Check } from '../engine/model/stage.js';
 import { remote, type ExecTask } from '../engine/model/subtask.js';
 import { expandVars } from '../engine/model/vars.js';
 import { releaseCommand, releasesPathOn } from './release-dir-scripts.js';
-import { DEFAULT_RELEASE_SCRIPT_TIMEOUT_MS, type ReleaseAction, type ReleaseDirs } from './release-dirs.js';
+import { releaseScriptTimeoutMs, type ReleaseAction, type ReleaseDirs } from './release-dirs.js';
 
 /**
  * Stands in for BW_RUN_ID (and BW_RUN_ATTEMPT) when a release runs without the pipeline (a library user's Executor):
@@ -64,8 +64,13 @@ export function releaseStepTask(
   });
   // These print where `current` went (src/engine/report/release-move.ts): the job's report says it.
   const reportsRelease = action === 'switch' || action === 'rollback' || action === 'undo';
-  const timeoutMs = dirs.timeoutMs ?? DEFAULT_RELEASE_SCRIPT_TIMEOUT_MS;
-  return remote(script, { env: { ...paths, ...env }, label, summary, reportsRelease, timeoutMs });
+  return remote(script, {
+    env: { ...paths, ...env },
+    label,
+    summary,
+    reportsRelease,
+    timeoutMs: releaseScriptTimeoutMs(dirs),
+  });
 }
 
 /** The run as the history records it (BW_RUN_ID, or this process's stand-in). */

@@ -109,11 +109,11 @@ function shardsOf(
   runHosts?: readonly string[],
 ): (job: Job) => number {
   const listed = new Map((runHosts ?? []).map((name, i) => [name, i]));
-  const unlisted = onHosts.filter((j) => !listed.has(j.host.name));
+  const unlisted = new Map(onHosts.filter((j) => !listed.has(j.host.name)).map((j, i) => [j, i]));
   return (job) => {
     const at = listed.get(job.host.name);
     return at === undefined
-      ? blockOf(unlisted.indexOf(job), unlisted.length, count)
+      ? blockOf(unlisted.get(job) ?? -1, unlisted.size, count)
       : blockOf(at, listed.size, count);
   };
 }
