@@ -9,49 +9,18 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import { REPO } from '../support/cli.js';
 import { itWithOpenSsh } from '../support/conditional-tests.js';
 import { freePort } from '../support/sshd-net.js';
 import { parseOutputFile, runAction } from './action-harness.js';
+import { bash, evaluate, stepInputs, workflowJobs, type WorkflowStep } from './workflow-steps.js';
 
-interface Step {
-  id?: string;
-  name?: string;
-  uses?: string;
-  run?: string;
-  with?: Record<string, string>;
-  env?: Record<string, string>;
-}
-
-const job = (
-  parse(readFileSync(join(REPO, '.github/workflows/ci.yml'), 'utf8')) as {
-    jobs: Record<string, { steps: Step[] }>;
-  }
-).jobs['smoke-ssh']!;
-const step = (pred: (s: Step) => boolean): Step => {
+const job = workflowJobs('.github/workflows/ci.yml')['smoke-ssh']!;
+const step = (pred: (s: WorkflowStep) => boolean): WorkflowStep => {
   const found = job.steps.find(pred);
   if (!found) throw new Error('ci.yml smoke-ssh: a step is missing');
   return found;
 };
-
-/** `${{ name }}` expressions replaced from `values`; an unknown one is an error (not an empty string). */
-function evaluate(text: string, values: Record<string, string>): string {
-  return text.replace(/\$\{\{\s*([^}]+?)\s*\}\}/g, (_, name: string) => {
-    if (!(name in values)) throw new Error(`no value for the expression ${name} in: ${text}`);
-    return values[name]!;
-  });
-}
-
-function bash(script: string, env: Record<string, string>): { code: number | null; out: string } {
-  const run = spawnSync('bash', ['-e', '-c', script], {
-    cwd: REPO,
-    env: { ...process.env, ...env },
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  return { code: run.status, out: `${run.stdout}${run.stderr}` };
-}
 
 describe('ci.yml smoke-ssh, run here', () => {
   let runnerTemp = '';
@@ -81,16 +50,14 @@ describe('ci.yml smoke-ssh, run here', () => {
 
       const release = step((s) => s.uses === './');
       const config = `ci-smoke-ssh-${process.pid}.yml`; // its name is the deploy lock's: unique
-      const original = readFileSync(join(REPO, release.with!.config!), 'utf8');
+      const original = readFileSync(join(REPO, String(release.with!.config)), 'utf8');
       writeFileSync(join(runnerTemp, config), original.replace(/^ {2}port: 2222$/m, `  port: ${port}`));
       const values = {
         'runner.temp': runnerTemp,
         'steps.sshd.outputs.private-key': sshd['private-key'] ?? '',
         'steps.sshd.outputs.known-hosts': sshd['known-hosts'] ?? '',
       };
-      const inputs = Object.fromEntries(
-        Object.entries(release.with!).map(([k, v]) => [k, evaluate(v, values)]),
-      );
+      const inputs = stepInputs(release, values);
       const run = await runAction({
         inputs: { ...inputs, config },
         workspace: runnerTemp,
